@@ -1,0 +1,71 @@
+import bodyParser from '@koa/bodyparser';
+import Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { CardDeps } from './cards/deps.ts';
+import { createPasswordHasher } from './cards/password.ts';
+import type { Config } from './config/schema.ts';
+import type { Db } from './db/knex.ts';
+import { errorHandler } from './http/error-handler.ts';
+import { healthRoutes } from './http/health-routes.ts';
+import { createRenderer } from './http/render.ts';
+import { requestContext } from './http/request-context.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import type { Logger } from './log.ts';
+import { startPayloadCleanup } from './oidc/cleanup.ts';
+import { ensureSigningKey, loadJwks } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+}
+
+export interface CardManager {
+  app: Koa;
+  provider: Provider;
+  cards: CardDeps;
+  /** Stops background jobs (not the database: the caller owns it). */
+  stop(): void;
+}
+
+/** The composition root: the only place every part is wired together. */
+export async function buildApp({ config, db, log }: AppDeps): Promise<CardManager> {
+  const render = createRenderer({ cache: config.env === 'production' });
+  const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
+  const cards: CardDeps = { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix };
+
+  await ensureSigningKey(db, config.env !== 'production');
+  const ttl = config.oidc.ttl;
+  const jwks = await loadJwks(db, Math.max(ttl.accessToken, ttl.idToken) + 3600);
+  const provider = createProvider({ config, db, render, jwks });
+
+  const app = new Koa({ proxy: config.trustProxy, keys: [...config.secrets.cookieKeys] });
+  const parseBody = bodyParser({
+    enableTypes: ['form', 'json'],
+    formLimit: `${config.bodyLimitBytes}b`,
+    jsonLimit: `${config.bodyLimitBytes}b`,
+    encoding: 'utf-8',
+  });
+
+  const health = healthRoutes(db);
+  const interactions = interactionRoutes({ provider, parseBody, cards, render });
+
+  app.use(requestContext(log));
+  app.use(securityHeaders);
+  app.use(errorHandler(render));
+  app.use(health.routes());
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+
+  const providerCallback = provider.callback();
+  app.use(function oidcProvider(ctx) {
+    // oidc-provider answers everything else (discovery, /auth, /token, …) on the raw request.
+    ctx.respond = false;
+    return providerCallback(ctx.req, ctx.res);
+  });
+
+  const stopCleanup = startPayloadCleanup(db, log, config.oidc.cleanupIntervalSeconds);
+  return { app, provider, cards, stop: stopCleanup };
+}

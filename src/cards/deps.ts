@@ -1,0 +1,10 @@
+import type { Db } from '../db/knex.ts';
+import type { PasswordHasher } from './password.ts';
+
+/** What the cards domain needs from the composition root. */
+export interface CardDeps {
+  db: Db;
+  hasher: PasswordHasher;
+  cardHmacKey: Buffer;
+  issuerPrefix: string;
+}

@@ -1,0 +1,105 @@
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.ts';
+import { settingsSchema, type Config, type Settings } from './schema.ts';
+import { resolveSecrets } from './secrets.ts';
+
+const CONFIG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config');
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge: objects merge key by key, everything else is replaced. */
+export function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Json, v) : v;
+  }
+  return out;
+}
+
+function readJson(file: string): Json {
+  if (!existsSync(file)) return {};
+  return JSON.parse(readFileSync(file, 'utf8')) as Json;
+}
+
+function intEnv(name: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+/** Environment variables that override config/*.json. */
+function envOverrides(env: NodeJS.ProcessEnv): Json {
+  const o: Json = {};
+  if (env.PORT) o.port = intEnv('PORT', env.PORT);
+  if (env.ISSUER) o.issuer = env.ISSUER;
+  if (env.DATABASE_URL) o.databaseUrl = env.DATABASE_URL;
+  if (env.DATA_DIR) o.dataDir = env.DATA_DIR;
+  if (env.LOG_LEVEL) o.logLevel = env.LOG_LEVEL;
+  if (env.CURRENCY) o.currency = env.CURRENCY;
+  if (env.CARD_ISSUER_PREFIX) o.cards = { issuerPrefix: env.CARD_ISSUER_PREFIX };
+  const demo: Json = {};
+  if (env.DEMO_PORT) demo.port = intEnv('DEMO_PORT', env.DEMO_PORT);
+  if (env.DEMO_URL) demo.url = env.DEMO_URL;
+  if (env.DEMO_ENABLED) demo.enabled = env.DEMO_ENABLED === 'true';
+  if (Object.keys(demo).length) o.demo = demo;
+  return o;
+}
+
+function isLocalhost(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+/** Production must not run with development shortcuts. */
+function refuseUnsafeProduction(settings: Settings): void {
+  if (settings.oidc.devInteractions) {
+    throw new ConfigError('oidc.devInteractions must be false in production');
+  }
+  const issuer = new URL(settings.issuer);
+  if (issuer.protocol !== 'https:' && !isLocalhost(issuer)) {
+    throw new ConfigError(`issuer must be https in production, got ${settings.issuer}`);
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Applied last; tests use it to point at their own database and data dir. */
+  overrides?: Json;
+}
+
+/** Loads config/default.json, then config/<NODE_ENV>.json, then the environment; validates; freezes. */
+export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = {}): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  if (!['development', 'test', 'production'].includes(nodeEnv)) {
+    throw new ConfigError(`NODE_ENV must be development, test or production, got "${nodeEnv}"`);
+  }
+  let merged = readJson(path.join(CONFIG_DIR, 'default.json'));
+  merged = deepMerge(merged, readJson(path.join(CONFIG_DIR, `${nodeEnv}.json`)));
+  merged = deepMerge(merged, envOverrides(env));
+  merged = deepMerge(merged, overrides);
+
+  const parsed = settingsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`config setting "${issue.path.join('.')}" is invalid: ${issue.message}`);
+  }
+  const settings = parsed.data;
+  settings.issuer = settings.issuer.replace(/\/$/, '');
+  settings.dataDir = path.resolve(settings.dataDir);
+  if (nodeEnv === 'production') refuseUnsafeProduction(settings);
+
+  const secrets = resolveSecrets(env, settings.dataDir, nodeEnv !== 'production');
+  return deepFreeze({ ...settings, env: nodeEnv, secrets });
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Buffer.isBuffer(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

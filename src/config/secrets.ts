@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../errors.ts';
+import type { Secrets } from './schema.ts';
+
+interface StoredSecrets {
+  cookieKeys: string[];
+  cardHmacKey: string;
+  passwordPepper: string;
+}
+
+const MIN_KEY_BYTES = 32;
+
+function decodeKey(name: string, value: string): Buffer {
+  const buf = Buffer.from(value, 'base64');
+  if (buf.length < MIN_KEY_BYTES) {
+    throw new ConfigError(`${name} must be at least ${MIN_KEY_BYTES} bytes, base64-encoded`);
+  }
+  return buf;
+}
+
+/**
+ * Secrets come from the environment; in development and test, missing ones are generated once
+ * and kept in <dataDir>/secrets.json (mode 0600) so restarts keep cookies and card lookups valid.
+ */
+export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGenerate: boolean): Secrets {
+  const fromEnv = {
+    cookieKeys: env.COOKIE_KEYS?.split(',').map((k) => k.trim()).filter(Boolean),
+    cardHmacKey: env.CARD_HMAC_KEY,
+    passwordPepper: env.PASSWORD_PEPPER,
+  };
+  if (fromEnv.cookieKeys?.length && fromEnv.cardHmacKey && fromEnv.passwordPepper) {
+    for (const k of fromEnv.cookieKeys) {
+      if (k.length < 32) throw new ConfigError('COOKIE_KEYS: each key must be at least 32 characters');
+    }
+    return {
+      cookieKeys: fromEnv.cookieKeys,
+      cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey),
+      passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper),
+      generated: false,
+    };
+  }
+  if (!allowGenerate) {
+    throw new ConfigError(
+      'COOKIE_KEYS, CARD_HMAC_KEY and PASSWORD_PEPPER must be set in production (generated secrets are refused)',
+    );
+  }
+  const file = path.join(dataDir, 'secrets.json');
+  let stored: StoredSecrets;
+  if (existsSync(file)) {
+    stored = JSON.parse(readFileSync(file, 'utf8')) as StoredSecrets;
+  } else {
+    stored = {
+      cookieKeys: [randomBytes(32).toString('base64url')],
+      cardHmacKey: randomBytes(32).toString('base64'),
+      passwordPepper: randomBytes(32).toString('base64'),
+    };
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  }
+  return {
+    cookieKeys: fromEnv.cookieKeys?.length ? fromEnv.cookieKeys : stored.cookieKeys,
+    cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey ?? stored.cardHmacKey),
+    passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper ?? stored.passwordPepper),
+    generated: true,
+  };
+}

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+
+// Return BIGINT (int8) as a JS number when safe: money is in minor units well inside 2^53.
+pg.types.setTypeParser(20, (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 value out of safe range: ${v}`);
+  return n;
+});
+// DATE stays a 'YYYY-MM-DD' string: birthdates and statement days are calendar dates, not instants.
+pg.types.setTypeParser(1082, (v: string) => v);
+
+export type Db = Knex;
+export type Trx = Knex.Transaction;
+/** Anything that runs queries: the pool or an open transaction. */
+export type Conn = Knex | Knex.Transaction;
+
+export interface DbOptions {
+  databaseUrl: string | null;
+  dataDir: string;
+  poolMax?: number;
+}
+
+/** Opens PostgreSQL through pg when a URL is given, otherwise the embedded PGlite under <dataDir>/pgdata. */
+export function openDb({ databaseUrl, dataDir, poolMax = 10 }: DbOptions): Db {
+  if (databaseUrl) {
+    return knexFactory({
+      client: 'pg',
+      connection: databaseUrl,
+      pool: { min: 0, max: poolMax },
+    });
+  }
+  const dir = path.join(dataDir, 'pgdata');
+  mkdirSync(dir, { recursive: true });
+  return knexFactory({
+    client: ClientPgLite as unknown as typeof knexFactory.Client,
+    dialect: 'postgres',
+    connection: { filename: dir } as Knex.StaticConnectionConfig,
+  });
+}

@@ -1,0 +1,92 @@
+import type { Conn } from './knex.ts';
+
+/** A stored oidc-provider payload. */
+export type Payload = Record<string, unknown> & {
+  grantId?: string;
+  userCode?: string;
+  uid?: string;
+  consumed?: number;
+};
+
+const T = 'oidc_payloads';
+
+function notExpired(conn: Conn) {
+  return conn.raw('(expires_at IS NULL OR expires_at > now())');
+}
+
+/** Inserts or replaces one payload; `expiresIn` seconds from now, or never when absent. */
+export async function upsertPayload(
+  conn: Conn,
+  model: string,
+  id: string,
+  payload: Payload,
+  expiresIn: number | undefined,
+): Promise<void> {
+  await conn(T)
+    .insert({
+      model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: payload.grantId ?? null,
+      user_code: payload.userCode ?? null,
+      uid: payload.uid ?? null,
+      expires_at: expiresIn ? conn.raw("now() + make_interval(secs => ?)", [expiresIn]) : null,
+      consumed_at: null,
+    })
+    .onConflict(['model', 'id'])
+    .merge();
+}
+
+async function findWhere(conn: Conn, where: Record<string, string>): Promise<Payload | undefined> {
+  const row = await conn(T)
+    .select('payload', 'consumed_at')
+    .where(where)
+    .andWhere(notExpired(conn))
+    .first();
+  if (!row) return undefined;
+  const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Payload;
+  if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
+  return payload;
+}
+
+/** The unexpired payload with this id, with `consumed` set if it was consumed. */
+export function findPayload(conn: Conn, model: string, id: string): Promise<Payload | undefined> {
+  return findWhere(conn, { model, id });
+}
+
+export function findPayloadByUid(conn: Conn, model: string, uid: string): Promise<Payload | undefined> {
+  return findWhere(conn, { model, uid });
+}
+
+export function findPayloadByUserCode(conn: Conn, model: string, userCode: string): Promise<Payload | undefined> {
+  return findWhere(conn, { model, user_code: userCode });
+}
+
+/** Marks a payload consumed (authorization codes, refresh tokens on rotation). */
+export async function consumePayload(conn: Conn, model: string, id: string): Promise<void> {
+  await conn(T).where({ model, id }).update({ consumed_at: conn.fn.now() });
+}
+
+export async function destroyPayload(conn: Conn, model: string, id: string): Promise<void> {
+  await conn(T).where({ model, id }).del();
+}
+
+/** Deletes every payload of any model that belongs to a grant. */
+export async function revokePayloadsByGrantId(conn: Conn, grantId: string): Promise<number> {
+  return conn(T).where({ grant_id: grantId }).del();
+}
+
+/** Deletes expired payloads, in batches so a large backlog never holds long locks. */
+export async function deleteExpiredPayloads(conn: Conn, batch = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await conn(T)
+      .whereIn(
+        ['model', 'id'],
+        conn(T).select('model', 'id').where('expires_at', '<=', conn.fn.now()).limit(batch),
+      )
+      .del();
+    total += n;
+    if (n < batch) return total;
+  }
+}

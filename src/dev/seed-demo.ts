@@ -1,0 +1,49 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createCard } from '../cards/create-card.ts';
+import type { CardDeps } from '../cards/deps.ts';
+import { findMemberSite, upsertResourceServer } from '../db/member-sites.ts';
+import { registerMemberSite } from '../member-sites/register.ts';
+
+export interface DemoSeed {
+  clientId: string;
+  clientSecret: string;
+  resource: string;
+  card: { number: string; password: string };
+}
+
+/**
+ * Development only: registers the demo member site and its API, and issues a demo card, once.
+ * Their secrets are kept in <dataDir>/demo.json so every `npm start` can print them again.
+ */
+export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string): Promise<DemoSeed> {
+  const file = path.join(dataDir, 'demo.json');
+  if (existsSync(file)) {
+    const seed = JSON.parse(readFileSync(file, 'utf8')) as DemoSeed;
+    if (await findMemberSite(cards.db, seed.clientId)) return seed;
+  }
+  const resource = `${demoUrl}/api`;
+  await upsertResourceServer(cards.db, { identifier: resource, name: 'Demo member site API', scope: '', accessTokenTtl: null });
+  const { clientId, clientSecret } = await registerMemberSite(
+    { db: cards.db, requireHttps: false },
+    {
+      clientId: `demo-${Date.now().toString(36)}`,
+      name: 'Demo member site',
+      redirectUris: [`${demoUrl}/callback`],
+      postLogoutRedirectUris: [`${demoUrl}/`],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      resourceServers: [resource],
+      homepageUri: demoUrl,
+    },
+    'dev-seed',
+  );
+  const issued = await createCard(cards, { legalName: 'Demo Holder', birthdate: '1990-05-17' }, 'dev-seed');
+  const seed: DemoSeed = {
+    clientId,
+    clientSecret: clientSecret!,
+    resource,
+    card: { number: issued.cardNumber, password: issued.password },
+  };
+  writeFileSync(file, JSON.stringify(seed, null, 2), { mode: 0o600 });
+  return seed;
+}

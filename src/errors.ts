@@ -1,0 +1,63 @@
+/**
+ * The application's error model. Knows nothing of Koa; src/http/error-handler.ts maps these to responses.
+ * `expose` messages are safe to show to the user; `cause` is logged, never sent.
+ */
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly expose: boolean;
+  /** Field-level messages for forms and JSON APIs: field name → message. */
+  readonly fields: Record<string, string> | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    opts: { status?: number; expose?: boolean; cause?: unknown; fields?: Record<string, string> } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = opts.status ?? 500;
+    this.expose = opts.expose ?? this.status < 500;
+    this.fields = opts.fields;
+  }
+}
+
+/** Invalid configuration: the process refuses to start. */
+export class ConfigError extends AppError {
+  constructor(message: string) {
+    super('config_error', message, { status: 500, expose: false });
+  }
+}
+
+/** Input failed validation; `fields` says which and why. */
+export class ValidationError extends AppError {
+  constructor(message: string, fields: Record<string, string> = {}) {
+    super('invalid_request', message, { status: 400, fields });
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found') {
+    super('not_found', message, { status: 404 });
+  }
+}
+
+/** Card number and password did not match an active card. Deliberately vague. */
+export class InvalidCredentialsError extends AppError {
+  constructor() {
+    super('invalid_credentials', 'The card number or password is not correct.', { status: 401 });
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super('conflict', message, { status: 409 });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('forbidden', message, { status: 403 });
+  }
+}

@@ -1,0 +1,76 @@
+import type { Context, Next } from 'koa';
+import { AppError } from '../errors.ts';
+import type { Renderer } from './render.ts';
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  message?: string;
+  type?: string;
+}
+
+const HEADINGS: Record<number, string> = {
+  400: 'We could not read that request',
+  401: 'Not signed in',
+  403: 'Not allowed',
+  404: 'Page not found',
+  405: 'Not allowed',
+  409: 'Conflict',
+  413: 'Too much data',
+  415: 'Unsupported content',
+  429: 'Too many attempts',
+};
+
+function wantsJson(ctx: Context): boolean {
+  return ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/') || ctx.accepts('html', 'json') === 'json';
+}
+
+/** Classifies anything thrown into status, code, a user-safe message and optional field errors. */
+function classify(err: unknown): { status: number; code: string; message: string; fields?: Record<string, string> } {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.expose ? err.message : 'Something went wrong on our side.',
+      ...(err.fields ? { fields: err.fields } : {}),
+    };
+  }
+  const e = (err ?? {}) as HttpishError;
+  const status = e.status ?? e.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const message =
+      status === 413 ? 'The request body is larger than this server accepts.' : e.expose && e.message ? e.message : 'Bad request.';
+    return { status, code: status === 413 ? 'request_too_large' : 'invalid_request', message };
+  }
+  return { status: 500, code: 'server_error', message: 'Something went wrong on our side.' };
+}
+
+/**
+ * The one place errors become responses: JSON for APIs, an HTML page for browsers, and for 5xx
+ * a bare message with the request id. Causes are logged, never sent.
+ */
+export function errorHandler(render: Renderer) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.respond !== false && ctx.status === 404 && ctx.body === undefined) throw Object.assign(new Error('not found'), { status: 404, expose: true, message: 'There is nothing at this address.' });
+    } catch (err) {
+      const c = classify(err);
+      if (c.status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
+      else ctx.state.log?.info({ code: c.code, status: c.status }, 'request refused');
+      ctx.status = c.status;
+      if (wantsJson(ctx)) {
+        ctx.body = { error: c.code, error_description: c.message, ...(c.fields ? { fields: c.fields } : {}) };
+        return;
+      }
+      ctx.type = 'html';
+      ctx.body = await render('errors/error', {
+        title: HEADINGS[c.status] ?? 'Error',
+        heading: HEADINGS[c.status] ?? 'Something went wrong',
+        message: c.message,
+        requestId: ctx.state.requestId,
+      });
+    }
+  };
+}

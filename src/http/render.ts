@@ -1,0 +1,20 @@
+import ejs from 'ejs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
+
+export type Renderer = (view: string, locals?: Record<string, unknown>) => Promise<string>;
+
+/**
+ * Renders views/<view>.ejs inside views/layout.ejs. Every value goes through `<%= %>` (escaped);
+ * the only unescaped insertions are the rendered body and provider-made forms, never user input.
+ */
+export function createRenderer(opts: { cache: boolean; viewsDir?: string }): Renderer {
+  const dir = opts.viewsDir ?? VIEWS_DIR;
+  const options = { cache: opts.cache, async: true, root: dir, views: [dir] };
+  return async function render(view, locals = {}) {
+    const body = await ejs.renderFile(path.join(dir, `${view}.ejs`), locals, options);
+    return ejs.renderFile(path.join(dir, 'layout.ejs'), { title: 'Cyber card', ...locals, body }, options);
+  };
+}

@@ -1,0 +1,49 @@
+import { buildApp } from './app.ts';
+import { formatCardNumber } from './cards/card-number.ts';
+import { loadConfig } from './config/load.ts';
+import { createDemoSite } from './demo-site/app.ts';
+import { openDb } from './db/knex.ts';
+import { migrateLatest } from './db/migrate.ts';
+import { seedDemo } from './dev/seed-demo.ts';
+import { createLogger } from './log.ts';
+import { close, listen } from './server.ts';
+
+// Entry: load config → open db → migrate → build app → listen. Nothing else.
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+const db = openDb(config);
+await migrateLatest(db);
+const cardManager = await buildApp({ config, db, log });
+const { server } = await listen(cardManager.app, config.port);
+log.info({ issuer: config.issuer, port: config.port, embedded: !config.databaseUrl }, 'card manager listening');
+
+let demoServer: Awaited<ReturnType<typeof listen>>['server'] | undefined;
+if (config.demo.enabled) {
+  const seed = await seedDemo(cardManager.cards, config.dataDir, config.demo.url);
+  const demo = await createDemoSite({
+    issuer: config.issuer,
+    clientId: seed.clientId,
+    clientSecret: seed.clientSecret,
+    url: config.demo.url,
+    resource: seed.resource,
+    cookieKeys: [...config.secrets.cookieKeys],
+  });
+  demoServer = (await listen(demo, config.demo.port)).server;
+  // Printed to the terminal, not the log: a development convenience for the demo card only.
+  console.log(`
+  Card manager:      ${config.issuer}
+  Demo member site:  ${config.demo.url}
+  Demo card number:  ${formatCardNumber(seed.card.number)}
+  Demo password:     ${seed.card.password}
+`);
+}
+
+async function shutdown(signal: string) {
+  log.info({ signal }, 'shutting down');
+  cardManager.stop();
+  await Promise.all([close(server), demoServer ? close(demoServer) : undefined]);
+  await db.destroy();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

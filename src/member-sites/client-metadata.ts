@@ -1,0 +1,47 @@
+import type { Conn } from '../db/knex.ts';
+import { findMemberSite, type MemberSite } from '../db/member-sites.ts';
+
+export interface MemberSiteDeps {
+  /** Signing algorithm for ID tokens; symmetric algorithms are never used (secrets are stored hashed). */
+  idTokenAlg: string;
+}
+
+/** oidc-provider client metadata for a member site; closed sites do not exist for the provider. */
+export function toClientMetadata(site: MemberSite, deps: MemberSiteDeps): Record<string, unknown> {
+  const meta: Record<string, unknown> = {
+    client_id: site.clientId,
+    client_name: site.name,
+    redirect_uris: site.redirectUris,
+    post_logout_redirect_uris: site.postLogoutRedirectUris,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: site.tokenEndpointAuthMethod,
+    subject_type: 'pairwise',
+    id_token_signed_response_alg: deps.idTokenAlg,
+    scope: site.scope,
+    'urn:cybercard:content_rating': site.contentRating,
+    'urn:cybercard:status': site.status,
+    'urn:cybercard:resource_servers': site.resourceServers,
+  };
+  if (site.tokenEndpointAuthMethod === 'private_key_jwt') {
+    if (site.jwks) meta.jwks = site.jwks;
+    if (site.jwksUri) meta.jwks_uri = site.jwksUri;
+  } else if (site.clientSecretHash) {
+    // The provider only ever compares against this (see oidc/client-secret.ts); it is the hash, not the secret.
+    meta.client_secret = site.clientSecretHash;
+  }
+  if (site.homepageUri) meta.client_uri = site.homepageUri;
+  if (site.logoUri) meta.logo_uri = site.logoUri;
+  return meta;
+}
+
+/** Client metadata by client_id for the provider's Client model, or undefined for unknown or closed sites. */
+export async function findClientMetadata(
+  conn: Conn,
+  deps: MemberSiteDeps,
+  clientId: string,
+): Promise<Record<string, unknown> | undefined> {
+  const site = await findMemberSite(conn, clientId);
+  if (!site || site.status === 'closed') return undefined;
+  return toClientMetadata(site, deps);
+}

@@ -1,0 +1,54 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Db } from '../db/knex.ts';
+import {
+  consumePayload,
+  destroyPayload,
+  findPayload,
+  findPayloadByUid,
+  findPayloadByUserCode,
+  revokePayloadsByGrantId,
+  upsertPayload,
+} from '../db/oidc-payloads.ts';
+import { findClientMetadata } from '../member-sites/client-metadata.ts';
+import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
+
+/** Builds oidc-provider's adapter class: PostgreSQL for every model, our member_sites table for Client. */
+export function createAdapterClass(db: Db, siteDeps: MemberSiteDeps): new (name: string) => Adapter {
+  return class KnexAdapter implements Adapter {
+    readonly model: string;
+
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      if (this.model === 'Client') throw new Error('member sites are registered through cybercard, not the provider');
+      await upsertPayload(db, this.model, id, payload as Record<string, unknown>, expiresIn);
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.model === 'Client') return findClientMetadata(db, siteDeps, id) as Promise<AdapterPayload | undefined>;
+      return findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return findPayloadByUserCode(db, this.model, userCode) as Promise<AdapterPayload | undefined>;
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return findPayloadByUid(db, this.model, uid) as Promise<AdapterPayload | undefined>;
+    }
+
+    async consume(id: string): Promise<void> {
+      await consumePayload(db, this.model, id);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await destroyPayload(db, this.model, id);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await revokePayloadsByGrantId(db, grantId);
+    }
+  };
+}

@@ -1,0 +1,19 @@
+import type { Account as OidcAccount, KoaContextWithOIDC } from 'oidc-provider';
+import type { Db } from '../db/knex.ts';
+import { accountHasActiveCard, findAccount as findAccountRow } from '../db/cards.ts';
+
+/** oidc-provider's findAccount: the holder account, while it still has an active card. */
+export function createFindAccount(db: Db) {
+  return async function findAccount(_ctx: KoaContextWithOIDC, sub: string): Promise<OidcAccount | undefined> {
+    const account = await findAccountRow(db, sub);
+    if (!account || !(await accountHasActiveCard(db, sub))) return undefined;
+    return {
+      accountId: account.id,
+      async claims(_use: string, scope: string) {
+        const claims: Record<string, unknown> = { sub: account.id };
+        if (scope.split(' ').includes('profile')) claims.name = account.legalName;
+        return claims as { sub: string };
+      },
+    };
+  };
+}

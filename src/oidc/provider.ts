@@ -1,0 +1,120 @@
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/schema.ts';
+import type { Db } from '../db/knex.ts';
+import type { Renderer } from '../http/render.ts';
+import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
+import { createAdapterClass } from './adapter.ts';
+import { compareHashedClientSecrets } from './client-secret.ts';
+import { createFindAccount } from './find-account.ts';
+import { SIGNING_ALG } from './keys.ts';
+import { createPairwiseIdentifier } from './pairwise.ts';
+import { createRenderError } from './render-error.ts';
+import { createGetResourceServerInfo } from './resource-servers.ts';
+import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
+
+export interface ProviderDeps {
+  config: Config;
+  db: Db;
+  render: Renderer;
+  jwks: { keys: Record<string, unknown>[] };
+}
+
+export const MEMBER_SITE_DEFAULTS: MemberSiteDeps = { idTokenAlg: SIGNING_ALG };
+
+/** Composes oidc-provider from our parts; every callback lives in its own file. */
+export function createProvider({ config, db, render, jwks }: ProviderDeps): Provider {
+  const ttl = config.oidc.ttl;
+  const secure = new URL(config.issuer).protocol === 'https:';
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS),
+    clients: [],
+    findAccount: createFindAccount(db),
+    jwks: jwks as Configuration['jwks'],
+    cookies: {
+      keys: [...config.secrets.cookieKeys],
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure },
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    subjectTypes: ['pairwise'],
+    pairwiseIdentifier: createPairwiseIdentifier(config.secrets.cardHmacKey),
+    scopes: ['openid', 'offline_access', 'profile'],
+    claims: { openid: ['sub'], profile: ['name'] },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: SIGNING_ALG,
+      subject_type: 'pairwise',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    extraClientMetadata: {
+      properties: ['urn:cybercard:content_rating', 'urn:cybercard:status', 'urn:cybercard:resource_servers'],
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: [SIGNING_ALG],
+      userinfoSigningAlgValues: [SIGNING_ALG],
+      introspectionSigningAlgValues: [SIGNING_ALG],
+      authorizationSigningAlgValues: [SIGNING_ALG],
+      requestObjectSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
+      clientAuthSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
+    },
+    features: {
+      devInteractions: { enabled: config.oidc.devInteractions },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed },
+      userinfo: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx: KoaContextWithOIDC, form: string) {
+          ctx.type = 'html';
+          ctx.body = await render('interaction/logout', {
+            title: 'Sign out',
+            form,
+            siteName: ctx.oidc.client?.clientName ?? null,
+          });
+        },
+        async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
+          ctx.type = 'html';
+          ctx.body = await render('interaction/logged-out', {
+            title: 'Signed out',
+            siteName: ctx.oidc.client?.clientName ?? null,
+          });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => undefined,
+        useGrantedResource: () => true,
+        getResourceServerInfo: createGetResourceServerInfo(db, ttl.accessToken),
+      },
+    },
+    // Every refresh rotates: a stolen refresh token is usable once at most, and reuse revokes the grant.
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ttl: {
+      AccessToken: ttl.accessToken,
+      AuthorizationCode: ttl.authorizationCode,
+      IdToken: ttl.idToken,
+      RefreshToken: ttl.refreshToken,
+      Session: ttl.session,
+      Interaction: ttl.interaction,
+      Grant: ttl.grant,
+      PushedAuthorizationRequest: ttl.pushedAuthorizationRequest,
+      ClientCredentials: ttl.accessToken,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    renderError: createRenderError(render),
+    conformIdTokenClaims: true,
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  compareHashedClientSecrets(provider);
+  return provider;
+}

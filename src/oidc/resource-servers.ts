@@ -1,0 +1,34 @@
+import { errors, type KoaContextWithOIDC, type Client, type ResourceServer } from 'oidc-provider';
+import type { Db } from '../db/knex.ts';
+import { findResourceServer } from '../db/member-sites.ts';
+import { SIGNING_ALG } from './keys.ts';
+
+/** The resource servers a member site may ask tokens for (its registered audiences). */
+export function allowedResources(client: Client): string[] {
+  const v = (client as unknown as Record<string, unknown>)['urn:cybercard:resource_servers'];
+  return Array.isArray(v) ? (v as string[]) : [];
+}
+
+/**
+ * oidc-provider's getResourceServerInfo: registered resource servers only, and only those the
+ * member site is registered for; access tokens for them are ES256 JWTs (RFC 9068).
+ */
+export function createGetResourceServerInfo(db: Db, maxAccessTokenTtl: number) {
+  return async function getResourceServerInfo(
+    _ctx: KoaContextWithOIDC,
+    resourceIndicator: string,
+    client: Client,
+  ): Promise<ResourceServer> {
+    const rs = await findResourceServer(db, resourceIndicator);
+    if (!rs || !allowedResources(client).includes(resourceIndicator)) {
+      throw new errors.InvalidTarget('this member site is not registered for that resource server');
+    }
+    return {
+      scope: rs.scope,
+      audience: rs.identifier,
+      accessTokenTTL: Math.min(rs.accessTokenTtl ?? maxAccessTokenTtl, maxAccessTokenTtl),
+      accessTokenFormat: 'jwt',
+      jwt: { sign: { alg: SIGNING_ALG } },
+    };
+  };
+}

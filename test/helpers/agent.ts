@@ -1,0 +1,94 @@
+/**
+ * A tiny browser stand-in for HTTP-level tests: keeps cookies, never follows redirects by itself,
+ * and knows how to fill in our hosted forms. (The real browser tests use chromium.)
+ */
+export class Agent {
+  readonly cookies = new Map<string, string>();
+
+  constructor(readonly base: string) {}
+
+  private absorb(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const expired = attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a) || /max-age=0/i.test(a));
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(new URL(url, this.base), { ...init, headers, redirect: 'manual' });
+    this.absorb(res);
+    return res;
+  }
+
+  get(url: string | URL): Promise<Response> {
+    return this.request(url);
+  }
+
+  post(url: string | URL, form: Record<string, string>): Promise<Response> {
+    return this.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+}
+
+/** The value of the hidden csrf field on a hosted page. */
+export function csrfFrom(html: string): string {
+  const m = /name="csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error('no csrf field on the page');
+  return m[1]!;
+}
+
+export function location(res: Response, base: string): URL {
+  const loc = res.headers.get('location');
+  if (!loc) throw new Error(`expected a redirect, got ${res.status}`);
+  return new URL(loc, base);
+}
+
+export type FlowResult =
+  | { kind: 'redirect'; url: URL }
+  | { kind: 'page'; status: number; html: string };
+
+/**
+ * Walks an authorization request through login (and consent, if asked) the way a browser would,
+ * and returns where the card manager finally sends the browser back to the member site.
+ */
+export async function runLogin(
+  agent: Agent,
+  authUrl: URL,
+  creds: { number: string; password: string },
+  opts: { deny?: boolean } = {},
+): Promise<FlowResult> {
+  let res = await agent.get(authUrl);
+  for (let hops = 0; hops < 10; hops++) {
+    if (res.status !== 303 && res.status !== 302) {
+      return { kind: 'page', status: res.status, html: await res.text() };
+    }
+    const next = location(res, agent.base);
+    if (next.origin !== new URL(agent.base).origin) return { kind: 'redirect', url: next };
+    if (!next.pathname.startsWith('/interaction/')) {
+      res = await agent.get(next);
+      continue;
+    }
+    const page = await agent.get(next);
+    const html = await page.text();
+    if (page.status !== 200) return { kind: 'page', status: page.status, html };
+    const csrf = csrfFrom(html);
+    if (opts.deny) {
+      res = await agent.post(`${next.pathname}/abort`, { csrf });
+    } else if (html.includes('name="card_number"')) {
+      res = await agent.post(`${next.pathname}/login`, { csrf, card_number: creds.number, password: creds.password });
+    } else {
+      res = await agent.post(`${next.pathname}/confirm`, { csrf });
+    }
+  }
+  throw new Error('too many redirects');
+}

@@ -1,0 +1,49 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildApp, type CardManager } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { openDb, type Db } from '../../src/db/knex.ts';
+import { createLogger } from '../../src/log.ts';
+import { close } from '../../src/server.ts';
+import { testEnv } from './global.ts';
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  db: Db;
+  cm: CardManager;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real card manager on an ephemeral port of 127.0.0.1, on the run's PostgreSQL database.
+ * The socket is bound first so the issuer can name the port it got.
+ */
+export async function startCardManager(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    env: { NODE_ENV: 'test' },
+    overrides: { issuer: url, port, databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, ...overrides },
+  });
+  const db = openDb(config);
+  const cm = await buildApp({ config, db, log: createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel) });
+  server.on('request', cm.app.callback());
+  return {
+    url,
+    config,
+    db,
+    cm,
+    server,
+    async stop() {
+      cm.stop();
+      server.closeAllConnections();
+      await close(server);
+      await db.destroy();
+    },
+  };
+}
