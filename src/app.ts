@@ -34,7 +34,7 @@ export interface CardManager {
 export async function buildApp({ config, db, log }: AppDeps): Promise<CardManager> {
   const render = createRenderer({ cache: config.env === 'production' });
   const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
-  const cards: CardDeps = { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix };
+  const cards: CardDeps = { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix, currency: config.currency };
 
   await ensureSigningKey(db, config.env !== 'production');
   const ttl = config.oidc.ttl;

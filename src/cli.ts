@@ -50,7 +50,7 @@ const commands: Record<string, Handler> = {
     if (!values.name || !values.birthdate) throw new Error('--name and --birthdate are required');
     const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
     const issued = await createCard(
-      { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix },
+      { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix, currency: config.currency },
       { legalName: values.name, birthdate: values.birthdate, email: values.email ?? null, mobile: values.mobile ?? null },
       'cli',
     );

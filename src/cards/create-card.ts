@@ -13,6 +13,7 @@ export interface NewHolder {
   email?: string | null;
   mobile?: string | null;
   password?: string;
+  creditLimit?: number;
 }
 
 export interface IssuedCard {
@@ -49,6 +50,9 @@ export async function createCard(deps: CardDeps, holder: NewHolder, actor = 'ope
           email: holder.email ?? null,
           mobile: holder.mobile ?? null,
           guardianAccountId: null,
+          creditLimit: holder.creditLimit ?? 0,
+          currency: deps.currency,
+          statementDay: 1,
         });
         await insertCard(trx, {
           id: cardId,

@@ -7,4 +7,6 @@ export interface CardDeps {
   hasher: PasswordHasher;
   cardHmacKey: Buffer;
   issuerPrefix: string;
+  /** The deployment's ISO 4217 currency. */
+  currency: string;
 }

@@ -14,6 +14,12 @@ export const settingsSchema = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as KRW'),
   cards: z.object({
     issuerPrefix: z.string().regex(/^[1-9][0-9]{5,7}$/, 'six to eight digits, not starting with 0'),
+    /** Youngest age at which a person may hold a card (with a guardian until adultAge). */
+    minimumAge: z.number().int().min(0).max(120),
+    /** Age from which no guardian is needed and adult content is allowed. */
+    adultAge: z.number().int().min(1).max(120),
+    /** Credit limits in minor units of `currency`, assigned at issuance. */
+    creditLimit: z.object({ adult: z.number().int().min(0), minor: z.number().int().min(0) }),
   }),
   argon2: z.object({
     memoryCost: z.number().int().min(1024),
@@ -51,6 +57,8 @@ export interface Secrets {
   cardHmacKey: Buffer;
   /** argon2 secret (pepper) mixed into every password hash. */
   passwordPepper: Buffer;
+  /** Bearer credential for the operator API (/admin/api). */
+  operatorToken: string;
   /** True when these were generated for development rather than supplied. */
   generated: boolean;
 }

@@ -8,6 +8,7 @@ interface StoredSecrets {
   cookieKeys: string[];
   cardHmacKey: string;
   passwordPepper: string;
+  operatorToken?: string;
 }
 
 const MIN_KEY_BYTES = 32;
@@ -29,8 +30,12 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     cookieKeys: env.COOKIE_KEYS?.split(',').map((k) => k.trim()).filter(Boolean),
     cardHmacKey: env.CARD_HMAC_KEY,
     passwordPepper: env.PASSWORD_PEPPER,
+    operatorToken: env.OPERATOR_TOKEN,
   };
-  if (fromEnv.cookieKeys?.length && fromEnv.cardHmacKey && fromEnv.passwordPepper) {
+  if (fromEnv.operatorToken !== undefined && fromEnv.operatorToken.length < 32) {
+    throw new ConfigError('OPERATOR_TOKEN must be at least 32 characters');
+  }
+  if (fromEnv.cookieKeys?.length && fromEnv.cardHmacKey && fromEnv.passwordPepper && fromEnv.operatorToken) {
     for (const k of fromEnv.cookieKeys) {
       if (k.length < 32) throw new ConfigError('COOKIE_KEYS: each key must be at least 32 characters');
     }
@@ -38,12 +43,13 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       cookieKeys: fromEnv.cookieKeys,
       cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey),
       passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper),
+      operatorToken: fromEnv.operatorToken,
       generated: false,
     };
   }
   if (!allowGenerate) {
     throw new ConfigError(
-      'COOKIE_KEYS, CARD_HMAC_KEY and PASSWORD_PEPPER must be set in production (generated secrets are refused)',
+      'COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER and OPERATOR_TOKEN must be set in production (generated secrets are refused)',
     );
   }
   const file = path.join(dataDir, 'secrets.json');
@@ -55,14 +61,20 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       cookieKeys: [randomBytes(32).toString('base64url')],
       cardHmacKey: randomBytes(32).toString('base64'),
       passwordPepper: randomBytes(32).toString('base64'),
+      operatorToken: randomBytes(32).toString('base64url'),
     };
     mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  }
+  if (!stored.operatorToken) {
+    stored.operatorToken = randomBytes(32).toString('base64url');
     writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
   return {
     cookieKeys: fromEnv.cookieKeys?.length ? fromEnv.cookieKeys : stored.cookieKeys,
     cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey ?? stored.cardHmacKey),
     passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper ?? stored.passwordPepper),
+    operatorToken: fromEnv.operatorToken ?? stored.operatorToken,
     generated: true,
   };
 }

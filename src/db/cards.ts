@@ -10,6 +10,10 @@ export interface Account {
   email: string | null;
   mobile: string | null;
   guardianAccountId: string | null;
+  /** Credit line in minor units of `currency`. */
+  creditLimit: number;
+  currency: string;
+  statementDay: number;
 }
 
 export interface Card {
@@ -30,6 +34,9 @@ function toAccount(r: Row): Account {
     email: (r.email as string | null) ?? null,
     mobile: (r.mobile as string | null) ?? null,
     guardianAccountId: (r.guardian_account_id as string | null) ?? null,
+    creditLimit: Number(r.credit_limit),
+    currency: r.currency as string,
+    statementDay: Number(r.statement_day),
   };
 }
 
@@ -51,6 +58,9 @@ export async function insertAccount(conn: Conn, a: Account): Promise<void> {
     email: a.email,
     mobile: a.mobile,
     guardian_account_id: a.guardianAccountId,
+    credit_limit: a.creditLimit,
+    currency: a.currency,
+    statement_day: a.statementDay,
   });
 }
 

@@ -1,0 +1,87 @@
+import type { Conn } from './knex.ts';
+import { jsonValue } from './rows.ts';
+
+export type Channel = 'email' | 'sms';
+
+export interface OutboxMessage {
+  id: number;
+  accountId: string | null;
+  channel: Channel;
+  recipient: string;
+  template: string;
+  data: Record<string, unknown>;
+  attempts: number;
+}
+
+export interface NewOutboxMessage {
+  accountId: string | null;
+  channel: Channel;
+  recipient: string;
+  template: string;
+  data?: Record<string, unknown>;
+}
+
+/** Queues a message; call it in the transaction of the change it announces. */
+export async function insertOutboxMessage(conn: Conn, m: NewOutboxMessage): Promise<void> {
+  await conn('notifications_outbox').insert({
+    account_id: m.accountId,
+    channel: m.channel,
+    recipient: m.recipient,
+    template: m.template,
+    data: JSON.stringify(m.data ?? {}),
+  });
+}
+
+/**
+ * Claims up to `limit` due messages for this sender (FOR UPDATE SKIP LOCKED, so several instances
+ * drain the outbox without sending anything twice). Call inside a transaction.
+ */
+export async function claimDueMessages(conn: Conn, limit: number): Promise<OutboxMessage[]> {
+  const rows = (await conn('notifications_outbox')
+    .where({ status: 'pending' })
+    .andWhere('next_attempt_at', '<=', conn.fn.now())
+    .orderBy('id')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: Number(r.id),
+    accountId: (r.account_id as string | null) ?? null,
+    channel: r.channel as Channel,
+    recipient: r.recipient as string,
+    template: r.template as string,
+    data: jsonValue<Record<string, unknown>>(r.data),
+    attempts: r.attempts as number,
+  }));
+}
+
+export async function markSent(conn: Conn, id: number): Promise<void> {
+  await conn('notifications_outbox').where({ id }).update({ status: 'sent', sent_at: conn.fn.now(), attempts: conn.raw('attempts + 1') });
+}
+
+/** Records a failed attempt; retried later with backoff until `maxAttempts`, then marked failed. */
+export async function markAttemptFailed(conn: Conn, id: number, error: string, maxAttempts: number): Promise<void> {
+  await conn('notifications_outbox')
+    .where({ id })
+    .update({
+      attempts: conn.raw('attempts + 1'),
+      last_error: error.slice(0, 500),
+      status: conn.raw("CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END", [maxAttempts]),
+      next_attempt_at: conn.raw('now() + make_interval(secs => 30 * power(2, attempts))'),
+    });
+}
+
+/** Messages queued for an account, newest last (holder history, tests). */
+export async function listOutboxForAccount(conn: Conn, accountId: string): Promise<Array<OutboxMessage & { status: string }>> {
+  const rows = (await conn('notifications_outbox').where({ account_id: accountId }).orderBy('id')) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: Number(r.id),
+    accountId: (r.account_id as string | null) ?? null,
+    channel: r.channel as Channel,
+    recipient: r.recipient as string,
+    template: r.template as string,
+    data: jsonValue<Record<string, unknown>>(r.data),
+    attempts: r.attempts as number,
+    status: r.status as string,
+  }));
+}

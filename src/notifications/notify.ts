@@ -1,0 +1,18 @@
+import type { Conn } from '../db/knex.ts';
+import { insertOutboxMessage } from '../db/outbox.ts';
+
+export interface Recipient {
+  accountId: string | null;
+  email: string | null;
+  mobile: string | null;
+}
+
+/**
+ * Queues one notification to every channel the holder registered (email and/or mobile), inside the
+ * caller's transaction. Templates are rendered by the sender; `data` must never hold a card number
+ * or password (last four digits only).
+ */
+export async function notify(conn: Conn, to: Recipient, template: string, data: Record<string, unknown> = {}): Promise<void> {
+  if (to.email) await insertOutboxMessage(conn, { accountId: to.accountId, channel: 'email', recipient: to.email, template, data });
+  if (to.mobile) await insertOutboxMessage(conn, { accountId: to.accountId, channel: 'sms', recipient: to.mobile, template, data });
+}
