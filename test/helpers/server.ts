@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
 import { buildApp, type CardManager } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -21,7 +22,10 @@ export interface TestServer {
  * The real card manager on an ephemeral port of 127.0.0.1, on the run's PostgreSQL database.
  * The socket is bound first so the issuer can name the port it got.
  */
-export async function startCardManager(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startCardManager(
+  overrides: Record<string, unknown> = {},
+  opts: { logStream?: DestinationStream } = {},
+): Promise<TestServer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -31,7 +35,7 @@ export async function startCardManager(overrides: Record<string, unknown> = {}):
     overrides: { issuer: url, port, databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, ...overrides },
   });
   const db = openDb(config);
-  const cm = await buildApp({ config, db, log: createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel) });
+  const cm = await buildApp({ config, db, log: createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel, opts.logStream) });
   server.on('request', cm.app.callback());
   return {
     url,

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+const PROD_SECRETS = {
+  COOKIE_KEYS: 'a'.repeat(40),
+  CARD_HMAC_KEY: Buffer.alloc(32, 1).toString('base64'),
+  PASSWORD_PEPPER: Buffer.alloc(32, 2).toString('base64'),
+  OPERATOR_TOKEN: 'o'.repeat(40),
+};
+
+describe('configuration', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'cybercard-config-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  function refuses(env: NodeJS.ProcessEnv, pattern: RegExp, overrides: Record<string, unknown> = {}) {
+    expect(() => loadConfig({ env: { DATA_DIR: dataDir, ...env }, overrides })).to.throw(ConfigError, pattern);
+  }
+
+  it('generates development secrets once and keeps them under the data directory', () => {
+    const a = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } });
+    const b = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } });
+    expect(a.secrets.generated).to.equal(true);
+    expect(a.secrets.cardHmacKey.equals(b.secrets.cardHmacKey)).to.equal(true);
+    expect(a.secrets.cookieKeys).to.deep.equal(b.secrets.cookieKeys);
+    const stored = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as Record<string, unknown>;
+    expect(stored).to.have.keys('cookieKeys', 'cardHmacKey', 'passwordPepper', 'operatorToken');
+  });
+
+  it('lets environment variables override files', () => {
+    const c = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '4321', ISSUER: 'http://localhost:4321' } });
+    expect(c.port).to.equal(4321);
+    expect(c.issuer).to.equal('http://localhost:4321');
+    expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('names the bad setting', () => {
+    refuses({ NODE_ENV: 'development', PORT: 'eighty' }, /PORT/);
+    refuses({ NODE_ENV: 'development', CURRENCY: 'won' }, /currency/);
+    refuses({ NODE_ENV: 'development', ISSUER: 'not a url' }, /issuer/);
+    refuses({ NODE_ENV: 'staging' }, /NODE_ENV/);
+  });
+
+  it('refuses to start production with generated secrets', () => {
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example' }, /must be set in production/);
+  });
+
+  it('refuses production with devInteractions on', () => {
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS }, /devInteractions/, {
+      oidc: { devInteractions: true },
+    });
+  });
+
+  it('refuses production with an http issuer that is not localhost', () => {
+    refuses({ NODE_ENV: 'production', ISSUER: 'http://cards.example', ...PROD_SECRETS }, /https/);
+  });
+
+  it('refuses short production secrets', () => {
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS, CARD_HMAC_KEY: 'c2hvcnQ=' }, /CARD_HMAC_KEY/);
+  });
+
+  it('starts production with real secrets and an https issuer', () => {
+    const c = loadConfig({ env: { NODE_ENV: 'production', ISSUER: 'https://cards.example', DATA_DIR: dataDir, ...PROD_SECRETS } });
+    expect(c.secrets.generated).to.equal(false);
+    expect(c.oidc.devInteractions).to.equal(false);
+  });
+});

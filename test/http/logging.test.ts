@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import { Agent, runLogin } from '../helpers/agent.ts';
+import { authRequest, issueTestCard, registerTestSite, siteClient } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+describe('structured logs', () => {
+  let ts: TestServer;
+  const lines: string[] = [];
+
+  before(async () => {
+    ts = await startCardManager({ logLevel: 'trace' }, { logStream: { write: (l: string) => void lines.push(l) } });
+  });
+  after(() => ts.stop());
+
+  it('write one JSON line per request with a request id, and never a card number, password or secret', async () => {
+    const site = await registerTestSite(ts);
+    const card = await issueTestCard(ts);
+    const config = await siteClient(ts, site);
+    const wrong = await authRequest(config, site);
+    await runLogin(new Agent(ts.url), wrong.url, { number: card.number, password: 'Wrong-Password-123' });
+    const req = await authRequest(config, site);
+    const r = await runLogin(new Agent(ts.url), req.url, card);
+    if (r.kind !== 'redirect') throw new Error('login failed');
+    const tokens = await client.authorizationCodeGrant(config, r.url, {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+    });
+
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const requests = parsed.filter((p) => p.msg === 'request');
+    expect(requests.length).to.be.greaterThan(5);
+    for (const p of requests) expect(p.requestId).to.be.a('string');
+    expect(requests.some((p) => p.path === '/interaction/' + String(p.path).split('/')[2] + '/login' && p.status === 401)).to.equal(true);
+
+    const all = lines.join('\n');
+    const spaced = card.number.replace(/(\d{4})(?=\d)/g, '$1 ');
+    for (const secret of [card.number, spaced, card.password, 'Wrong-Password-123', site.clientSecret, tokens.refresh_token!]) {
+      expect(all, 'a secret was logged').to.not.include(secret);
+    }
+    expect(all).to.not.include(r.url.searchParams.get('code')!);
+  });
+});
