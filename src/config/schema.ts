@@ -20,6 +20,19 @@ export const settingsSchema = z.object({
     adultAge: z.number().int().min(1).max(120),
     /** Credit limits in minor units of `currency`, assigned at issuance. */
     creditLimit: z.object({ adult: z.number().int().min(0), minor: z.number().int().min(0) }),
+    /** An email or mobile already on an open card: refuse the application, or send it to the review queue. */
+    duplicates: z.enum(['refuse', 'review']),
+    /** Glob patterns (`*`, `?`; names and emails case-insensitive) for names, emails and E.164 mobiles that may not apply online. */
+    denyList: z.object({
+      action: z.enum(['refuse', 'review']),
+      names: z.array(z.string().min(1).max(200)),
+      emails: z.array(z.string().min(1).max(254)),
+      mobiles: z.array(z.string().min(1).max(32)),
+    }),
+    /** Applications in any 24 hours, counted in the database so every instance agrees. */
+    applicationLimits: z.object({ perIpPerDay: z.number().int().min(1), perEmailPerDay: z.number().int().min(1) }),
+    /** Country calling code for mobile numbers typed in national form (010-… → +82 10-…). */
+    mobileCallingCode: z.string().regex(/^[1-9][0-9]{0,2}$/, 'one to three digits, not starting with 0'),
   }),
   argon2: z.object({
     memoryCost: z.number().int().min(1024),
@@ -40,6 +53,51 @@ export const settingsSchema = z.object({
     }),
     cleanupIntervalSeconds: z.number().int().min(0),
   }),
+  payments: z.object({
+    /** A payment asks for the card password even inside an existing session. */
+    requirePasswordEachTime: z.boolean(),
+    /** Lifetime of access tokens that carry a payment approval (seconds). */
+    tokenTtl: z.number().int().positive(),
+    /** Uncaptured holds expire and release the credit after this many seconds. */
+    holdSeconds: z.number().int().positive(),
+  }),
+  /** Content rating labels → minimum age; a member site and a request name one of these. */
+  ratings: z.record(z.string().regex(/^[A-Za-z0-9+]{1,8}$/), z.number().int().min(0).max(120)),
+  /** One-time codes for lost cards, reissue and password reset (sent by email / SMS). */
+  oneTimeCodes: z.object({
+    ttlSeconds: z.number().int().min(60).max(3600),
+    /** Wrong guesses one code survives. */
+    maxAttempts: z.number().int().min(1).max(10),
+    /** Codes per card and purpose per hour; with maxAttempts, bounds guesses per hour. */
+    maxPerHour: z.number().int().min(1).max(20),
+  }),
+  notifications: z.object({
+    /** How often the outbox is drained (seconds); 0 turns the periodic sender off. */
+    senderIntervalSeconds: z.number().int().min(0),
+    /** Messages one periodic drain sends at most. */
+    batchSize: z.number().int().min(1).max(10000),
+    /** Attempts (with exponential backoff) before a message is marked failed. */
+    maxAttempts: z.number().int().min(1).max(20),
+    from: z.string().min(3).max(200),
+    email: z.object({
+      /** file: nodemailer's JSON output under <dataDir>/outbox (development, test). */
+      transport: z.enum(['file', 'smtp']),
+      smtp: z.object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        secure: z.boolean(),
+        /** SMTP user; the password comes from SMTP_PASSWORD. */
+        user: z.string().min(1).nullable(),
+      }),
+    }),
+    sms: z
+      .object({
+        /** file: JSON under <dataDir>/outbox; webhook: POST {to, text} to webhookUrl (token from SMS_WEBHOOK_TOKEN). */
+        transport: z.enum(['file', 'webhook']),
+        webhookUrl: z.url().nullable(),
+      })
+      .refine((s) => s.transport !== 'webhook' || s.webhookUrl, { message: 'required for the webhook transport', path: ['webhookUrl'] }),
+  }),
   demo: z.object({
     enabled: z.boolean(),
     port: z.number().int().min(0).max(65535),
@@ -59,6 +117,10 @@ export interface Secrets {
   passwordPepper: Buffer;
   /** Bearer credential for the operator API (/admin/api). */
   operatorToken: string;
+  /** SMTP password (SMTP_PASSWORD), when the SMTP server wants one. */
+  smtpPassword?: string | undefined;
+  /** Bearer token for the SMS webhook (SMS_WEBHOOK_TOKEN). */
+  smsWebhookToken?: string | undefined;
   /** True when these were generated for development rather than supplied. */
   generated: boolean;
 }

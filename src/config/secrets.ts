@@ -44,6 +44,8 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey),
       passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper),
       operatorToken: fromEnv.operatorToken,
+      smtpPassword: env.SMTP_PASSWORD,
+      smsWebhookToken: env.SMS_WEBHOOK_TOKEN,
       generated: false,
     };
   }
@@ -75,6 +77,8 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey ?? stored.cardHmacKey),
     passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper ?? stored.passwordPepper),
     operatorToken: fromEnv.operatorToken ?? stored.operatorToken,
+    smtpPassword: env.SMTP_PASSWORD,
+    smsWebhookToken: env.SMS_WEBHOOK_TOKEN,
     generated: true,
   };
 }

@@ -21,6 +21,18 @@ export async function appendAudit(conn: Conn, e: AuditEntry): Promise<void> {
   });
 }
 
+function toEntry(r: Record<string, unknown>): AuditEntry & { at: Date } {
+  return {
+    at: new Date(r.at as string),
+    actor: r.actor as string,
+    action: r.action as string,
+    subjectType: r.subject_type as string,
+    subjectId: r.subject_id as string,
+    details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as Record<string, unknown>,
+    ...(r.request_id ? { requestId: r.request_id as string } : {}),
+  };
+}
+
 export async function listAudit(
   conn: Conn,
   subjectType: string,
@@ -29,12 +41,21 @@ export async function listAudit(
   const rows = (await conn('audit_log')
     .where({ subject_type: subjectType, subject_id: subjectId })
     .orderBy('id')) as Record<string, unknown>[];
-  return rows.map((r) => ({
-    at: new Date(r.at as string),
-    actor: r.actor as string,
-    action: r.action as string,
-    subjectType: r.subject_type as string,
-    subjectId: r.subject_id as string,
-    details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as Record<string, unknown>,
-  }));
+  return rows.map(toEntry);
+}
+
+/** The latest `limit` entries about any of these subjects (e.g. an account and all its cards), oldest first. */
+export async function listAuditForSubjects(
+  conn: Conn,
+  subjects: Array<{ type: string; id: string }>,
+  limit = 500,
+): Promise<Array<AuditEntry & { at: Date }>> {
+  if (subjects.length === 0) return [];
+  const rows = (await conn('audit_log')
+    .where((q) => {
+      for (const s of subjects) q.orWhere({ subject_type: s.type, subject_id: s.id });
+    })
+    .orderBy('id', 'desc')
+    .limit(limit)) as Record<string, unknown>[];
+  return rows.reverse().map(toEntry);
 }

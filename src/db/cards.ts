@@ -83,6 +83,29 @@ export async function insertCard(
   });
 }
 
+/**
+ * Inserts the card unless its number is taken (ON CONFLICT on the unique number_hmac index): false on a
+ * clash, without aborting the caller's transaction, so issuance can draw another number and retry.
+ */
+export async function insertCardUnlessNumberTaken(
+  conn: Conn,
+  c: Omit<Card, 'status'> & { status: CardStatus; numberHmac: Buffer },
+): Promise<boolean> {
+  const rows = (await conn('cards')
+    .insert({
+      id: c.id,
+      account_id: c.accountId,
+      number_hmac: c.numberHmac,
+      last4: c.last4,
+      password_hash: c.passwordHash,
+      status: c.status,
+    })
+    .onConflict('number_hmac')
+    .ignore()
+    .returning('id')) as unknown[];
+  return rows.length === 1;
+}
+
 export async function findCardByNumberHmac(conn: Conn, numberHmac: Buffer): Promise<Card | undefined> {
   const r = (await conn('cards').where({ number_hmac: numberHmac }).first()) as Row | undefined;
   return r ? toCard(r) : undefined;
@@ -102,4 +125,98 @@ export async function cardNumberTaken(conn: Conn, numberHmac: Buffer): Promise<b
 export async function accountHasActiveCard(conn: Conn, accountId: string): Promise<boolean> {
   const r = await conn('cards').select('id').where({ account_id: accountId, status: 'active' }).first();
   return Boolean(r);
+}
+
+/** The account's active card (an account has at most one at a time). */
+export async function findActiveCardForAccount(conn: Conn, accountId: string): Promise<Card | undefined> {
+  const r = (await conn('cards').where({ account_id: accountId, status: 'active' }).orderBy('created_at', 'desc').first()) as
+    | Row
+    | undefined;
+  return r ? toCard(r) : undefined;
+}
+
+/** A card as the operator sees it: never the number, only its last four digits. */
+export interface CardSummary {
+  id: string;
+  accountId: string;
+  last4: string;
+  status: CardStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function toSummary(r: Row): CardSummary {
+  return {
+    id: r.id as string,
+    accountId: r.account_id as string,
+    last4: r.last4 as string,
+    status: r.status as CardStatus,
+    createdAt: new Date(r.created_at as string),
+    updatedAt: new Date(r.updated_at as string),
+  };
+}
+
+/** The card, row-locked until the transaction ends (FOR UPDATE): every status change goes through this. */
+export async function lockCard(conn: Conn, id: string): Promise<Card | undefined> {
+  const r = (await conn('cards').where({ id }).forUpdate().first()) as Row | undefined;
+  return r ? toCard(r) : undefined;
+}
+
+export async function setCardStatus(conn: Conn, id: string, status: CardStatus): Promise<void> {
+  await conn('cards').where({ id }).update({ status, updated_at: conn.fn.now() });
+}
+
+export async function setCardPassword(conn: Conn, id: string, passwordHash: string): Promise<void> {
+  await conn('cards').where({ id }).update({ password_hash: passwordHash, updated_at: conn.fn.now() });
+}
+
+/** Every card the account ever had, oldest first. */
+export async function listCardsOfAccount(conn: Conn, accountId: string): Promise<CardSummary[]> {
+  const rows = (await conn('cards').where({ account_id: accountId }).orderBy('created_at')) as Row[];
+  return rows.map(toSummary);
+}
+
+export async function findCardSummary(conn: Conn, id: string): Promise<CardSummary | undefined> {
+  const r = (await conn('cards').where({ id }).first()) as Row | undefined;
+  return r ? toSummary(r) : undefined;
+}
+
+/** True while the account has an open (pending, active or suspended) card other than `exceptCardId`. */
+export async function accountHasOtherOpenCard(conn: Conn, accountId: string, exceptCardId: string): Promise<boolean> {
+  const r = await conn('cards')
+    .select('id')
+    .where({ account_id: accountId })
+    .whereIn('status', ['pending', 'active', 'suspended'])
+    .whereNot({ id: exceptCardId })
+    .first();
+  return Boolean(r);
+}
+
+export interface HolderQuery {
+  /** Case-insensitive substring of the legal name. */
+  name?: string;
+  /** Exact, case-insensitive. */
+  email?: string;
+  /** Exact. */
+  mobile?: string;
+}
+
+/** Holder accounts matching every given criterion, at most `limit`. */
+export async function findAccountsByHolder(conn: Conn, q: HolderQuery, limit = 50): Promise<Account[]> {
+  const query = conn('accounts').orderBy('created_at').limit(limit);
+  if (q.name) query.whereILike('legal_name', `%${q.name.replace(/[\\%_]/g, '\\$&')}%`);
+  if (q.email) query.whereRaw('lower(email) = lower(?)', [q.email]);
+  if (q.mobile) query.where({ mobile: q.mobile });
+  const rows = (await query) as Row[];
+  return rows.map(toAccount);
+}
+
+/** The account, row-locked until the transaction ends. */
+export async function lockAccount(conn: Conn, id: string): Promise<Account | undefined> {
+  const r = (await conn('accounts').where({ id }).forUpdate().first()) as Row | undefined;
+  return r ? toAccount(r) : undefined;
+}
+
+export async function setCreditLimit(conn: Conn, accountId: string, creditLimit: number): Promise<void> {
+  await conn('accounts').where({ id: accountId }).update({ credit_limit: creditLimit });
 }

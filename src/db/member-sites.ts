@@ -19,6 +19,18 @@ export interface MemberSite {
   contentRating: number;
   homepageUri: string | null;
   logoUri: string | null;
+  /** Largest single payment, in minor units; null: no site-specific cap. */
+  maxAmount: number | null;
+  /** After a secret rotation: the old secret's hash, accepted until previousSecretExpiresAt. */
+  previousSecretHash?: string | null;
+  previousSecretExpiresAt?: Date | null;
+  /** Token lifetimes in seconds; null: the deployment's default (which is also the ceiling). */
+  accessTokenTtl?: number | null;
+  idTokenTtl?: number | null;
+  refreshTokenTtl?: number | null;
+  statusReason?: string | null;
+  /** Capture each approval in full inside its approval transaction (sites that deliver at once). */
+  autoCapture?: boolean;
 }
 
 export interface ResourceServer {
@@ -46,6 +58,14 @@ function toSite(r: Row): MemberSite {
     contentRating: r.content_rating as number,
     homepageUri: (r.homepage_uri as string | null) ?? null,
     logoUri: (r.logo_uri as string | null) ?? null,
+    maxAmount: r.max_amount === null || r.max_amount === undefined ? null : Number(r.max_amount),
+    previousSecretHash: (r.previous_secret_hash as string | null | undefined) ?? null,
+    previousSecretExpiresAt: r.previous_secret_expires_at ? new Date(r.previous_secret_expires_at as string) : null,
+    accessTokenTtl: (r.access_token_ttl as number | null | undefined) ?? null,
+    idTokenTtl: (r.id_token_ttl as number | null | undefined) ?? null,
+    refreshTokenTtl: (r.refresh_token_ttl as number | null | undefined) ?? null,
+    statusReason: (r.status_reason as string | null | undefined) ?? null,
+    autoCapture: r.auto_capture === true,
   };
 }
 
@@ -70,7 +90,93 @@ export async function insertMemberSite(conn: Conn, site: MemberSite): Promise<vo
     content_rating: site.contentRating,
     homepage_uri: site.homepageUri,
     logo_uri: site.logoUri,
+    max_amount: site.maxAmount,
+    access_token_ttl: site.accessTokenTtl ?? null,
+    id_token_ttl: site.idTokenTtl ?? null,
+    refresh_token_ttl: site.refreshTokenTtl ?? null,
+    auto_capture: site.autoCapture ?? false,
   });
+}
+
+/** The member site, its row locked until the transaction ends (for read-modify-write changes). */
+export async function findMemberSiteForUpdate(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
+  const row = (await conn('member_sites').where({ client_id: clientId }).forUpdate().first()) as Row | undefined;
+  return row ? toSite(row) : undefined;
+}
+
+/** The metadata an operator (or the site itself, through RFC 7592) may change. */
+export type MemberSitePatch = Partial<
+  Pick<
+    MemberSite,
+    | 'name'
+    | 'tokenEndpointAuthMethod'
+    | 'clientSecretHash'
+    | 'redirectUris'
+    | 'postLogoutRedirectUris'
+    | 'jwks'
+    | 'jwksUri'
+    | 'scope'
+    | 'resourceServers'
+    | 'contentRating'
+    | 'homepageUri'
+    | 'logoUri'
+    | 'maxAmount'
+    | 'previousSecretHash'
+    | 'previousSecretExpiresAt'
+    | 'accessTokenTtl'
+    | 'idTokenTtl'
+    | 'refreshTokenTtl'
+    | 'status'
+    | 'statusReason'
+    | 'autoCapture'
+  >
+>;
+
+const PATCH_COLUMNS: Record<keyof MemberSitePatch, string> = {
+  name: 'name',
+  tokenEndpointAuthMethod: 'token_endpoint_auth_method',
+  clientSecretHash: 'client_secret_hash',
+  redirectUris: 'redirect_uris',
+  postLogoutRedirectUris: 'post_logout_redirect_uris',
+  jwks: 'jwks',
+  jwksUri: 'jwks_uri',
+  scope: 'scope',
+  resourceServers: 'resource_servers',
+  contentRating: 'content_rating',
+  homepageUri: 'homepage_uri',
+  logoUri: 'logo_uri',
+  maxAmount: 'max_amount',
+  previousSecretHash: 'previous_secret_hash',
+  previousSecretExpiresAt: 'previous_secret_expires_at',
+  accessTokenTtl: 'access_token_ttl',
+  idTokenTtl: 'id_token_ttl',
+  refreshTokenTtl: 'refresh_token_ttl',
+  status: 'status',
+  statusReason: 'status_reason',
+  autoCapture: 'auto_capture',
+};
+
+const JSON_COLUMNS = new Set(['redirect_uris', 'post_logout_redirect_uris', 'jwks', 'resource_servers']);
+
+/** Applies a patch (only the keys present) and bumps updated_at. */
+export async function updateMemberSite(conn: Conn, clientId: string, patch: MemberSitePatch): Promise<void> {
+  const row: Record<string, unknown> = { updated_at: conn.fn.now() };
+  for (const [key, value] of Object.entries(patch) as Array<[keyof MemberSitePatch, unknown]>) {
+    if (value === undefined) continue;
+    const column = PATCH_COLUMNS[key];
+    row[column] = JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
+  }
+  await conn('member_sites').where({ client_id: clientId }).update(row);
+}
+
+export async function listResourceServers(conn: Conn): Promise<ResourceServer[]> {
+  const rows = (await conn('resource_servers').orderBy('identifier')) as Row[];
+  return rows.map((r) => ({
+    identifier: r.identifier as string,
+    name: r.name as string,
+    scope: r.scope as string,
+    accessTokenTtl: (r.access_token_ttl as number | null) ?? null,
+  }));
 }
 
 export async function listMemberSites(conn: Conn): Promise<MemberSite[]> {

@@ -90,3 +90,25 @@ export async function deleteExpiredPayloads(conn: Conn, batch = 1000): Promise<n
     if (n < batch) return total;
   }
 }
+
+/**
+ * Deletes every oidc-provider row of a holder account: sessions, grants, codes, access and refresh
+ * tokens (by their accountId or their grant), and interactions logged in or being logged in as it.
+ * Call it in the transaction that blocks the card. Returns how many rows went.
+ */
+export async function deleteAccountPayloads(conn: Conn, accountId: string): Promise<number> {
+  const grants = conn(T).select('id').where({ model: 'Grant' }).andWhereRaw("payload->>'accountId' = ?", [accountId]);
+  const owned = await conn(T)
+    .whereRaw("payload->>'accountId' = ?", [accountId])
+    .orWhereIn('grant_id', grants)
+    .del();
+  const interactions = await conn(T)
+    .where({ model: 'Interaction' })
+    .andWhere((q) =>
+      q
+        .whereRaw("payload->'session'->>'accountId' = ?", [accountId])
+        .orWhereRaw("payload->'result'->'login'->>'accountId' = ?", [accountId]),
+    )
+    .del();
+  return owned + interactions;
+}

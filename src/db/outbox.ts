@@ -85,3 +85,11 @@ export async function listOutboxForAccount(conn: Conn, accountId: string): Promi
     status: r.status as string,
   }));
 }
+
+/** Drops secret fields (one-time codes) from a message's data once it is sent or given up on. */
+export async function redactOutboxData(conn: Conn, id: number, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await conn('notifications_outbox')
+    .where({ id })
+    .update({ data: conn.raw('data - ARRAY[?]::text[]', [[...keys]]) });
+}

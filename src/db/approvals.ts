@@ -1,0 +1,148 @@
+import type { Conn } from './knex.ts';
+
+export type ApprovalStatus = 'approved' | 'captured' | 'voided' | 'expired' | 'revoked';
+
+export interface Approval {
+  id: string;
+  approvalNo: string;
+  accountId: string;
+  cardId: string;
+  clientId: string;
+  status: ApprovalStatus;
+  amount: number;
+  currency: string;
+  capturedAmount: number;
+  refundedAmount: number;
+  releasedAmount: number;
+  description: string;
+  contentRef: string | null;
+  rating: number;
+  holdExpiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  statusReason: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+function toApproval(r: Row): Approval {
+  return {
+    id: r.id as string,
+    approvalNo: r.approval_no as string,
+    accountId: r.account_id as string,
+    cardId: r.card_id as string,
+    clientId: r.client_id as string,
+    status: r.status as ApprovalStatus,
+    amount: Number(r.amount),
+    currency: r.currency as string,
+    capturedAmount: Number(r.captured_amount),
+    refundedAmount: Number(r.refunded_amount),
+    releasedAmount: Number(r.released_amount),
+    description: r.description as string,
+    contentRef: (r.content_ref as string | null) ?? null,
+    rating: Number(r.rating),
+    holdExpiresAt: new Date(r.hold_expires_at as string),
+    createdAt: new Date(r.created_at as string),
+    updatedAt: new Date(r.updated_at as string),
+    statusReason: (r.status_reason as string | null) ?? null,
+  };
+}
+
+export async function insertApproval(
+  conn: Conn,
+  a: Omit<Approval, 'capturedAmount' | 'refundedAmount' | 'releasedAmount' | 'createdAt' | 'updatedAt' | 'statusReason' | 'holdExpiresAt'> & {
+    holdSeconds: number;
+  },
+): Promise<Approval> {
+  const [row] = (await conn('approvals')
+    .insert({
+      id: a.id,
+      approval_no: a.approvalNo,
+      account_id: a.accountId,
+      card_id: a.cardId,
+      client_id: a.clientId,
+      status: a.status,
+      amount: a.amount,
+      currency: a.currency,
+      description: a.description,
+      content_ref: a.contentRef,
+      rating: a.rating,
+      hold_expires_at: conn.raw('now() + make_interval(secs => ?)', [a.holdSeconds]),
+    })
+    .returning('*')) as Row[];
+  return toApproval(row!);
+}
+
+export async function approvalNoTaken(conn: Conn, approvalNo: string): Promise<boolean> {
+  return Boolean(await conn('approvals').select('id').where({ approval_no: approvalNo }).first());
+}
+
+export async function findApprovalByNo(conn: Conn, approvalNo: string): Promise<Approval | undefined> {
+  const r = (await conn('approvals').where({ approval_no: approvalNo }).first()) as Row | undefined;
+  return r ? toApproval(r) : undefined;
+}
+
+/** Locks the approval row for a change to it (capture, void, refund, revoke, expire). */
+export async function lockApproval(conn: Conn, id: string): Promise<Approval | undefined> {
+  const r = (await conn('approvals').where({ id }).forUpdate().first()) as Row | undefined;
+  return r ? toApproval(r) : undefined;
+}
+
+export async function updateApproval(
+  conn: Conn,
+  id: string,
+  change: Partial<Pick<Approval, 'status' | 'capturedAmount' | 'refundedAmount' | 'releasedAmount' | 'statusReason'>>,
+): Promise<void> {
+  const u: Row = { updated_at: conn.fn.now() };
+  if (change.status !== undefined) u.status = change.status;
+  if (change.capturedAmount !== undefined) u.captured_amount = change.capturedAmount;
+  if (change.refundedAmount !== undefined) u.refunded_amount = change.refundedAmount;
+  if (change.releasedAmount !== undefined) u.released_amount = change.releasedAmount;
+  if (change.statusReason !== undefined) u.status_reason = change.statusReason;
+  await conn('approvals').where({ id }).update(u);
+}
+
+/** Open (holding) approvals of an account, oldest first. */
+export async function openApprovalsForAccount(conn: Conn, accountId: string): Promise<Approval[]> {
+  const rows = (await conn('approvals').where({ account_id: accountId, status: 'approved' }).orderBy('created_at')) as Row[];
+  return rows.map(toApproval);
+}
+
+/** Open approvals made with one card (a lost-card block revokes them). */
+export async function openApprovalsForCard(conn: Conn, cardId: string): Promise<Approval[]> {
+  const rows = (await conn('approvals').where({ card_id: cardId, status: 'approved' }).orderBy('created_at')) as Row[];
+  return rows.map(toApproval);
+}
+
+/**
+ * Locks up to `limit` open holds past their expiry together with their holders' account rows, skipping
+ * any row another transaction holds: several instances can sweep at once without waiting on each other
+ * or on a capture (which takes the account row first), so the sweep can never deadlock.
+ */
+export async function lockExpiredHolds(conn: Conn, limit: number): Promise<Approval[]> {
+  const rows = (await conn('approvals as a')
+    .join('accounts as c', 'c.id', 'a.account_id')
+    .select('a.*')
+    .where('a.status', 'approved')
+    .andWhere('a.hold_expires_at', '<=', conn.fn.now())
+    .orderBy('a.hold_expires_at')
+    .limit(limit)
+    .forUpdate('a', 'c')
+    .skipLocked()) as Row[];
+  return rows.map(toApproval);
+}
+
+/** The latest approvals of an account (any status), newest first, with the member site's name. */
+export async function recentApprovalsForAccount(
+  conn: Conn,
+  accountId: string,
+  limit: number,
+): Promise<Array<Approval & { siteName: string }>> {
+  const rows = (await conn('approvals as a')
+    .join('member_sites as s', 's.client_id', 'a.client_id')
+    .select('a.*', 's.name as site_name')
+    .where('a.account_id', accountId)
+    .orderBy('a.created_at', 'desc')
+    .limit(limit)) as Row[];
+  return rows.map((r) => ({ ...toApproval(r), siteName: r.site_name as string }));
+}

@@ -1,0 +1,81 @@
+import type { Conn } from './knex.ts';
+
+export type CodePurpose = 'lost_card' | 'reissue' | 'password_reset';
+
+export interface OneTimeCode {
+  id: string;
+  accountId: string;
+  cardId: string;
+  purpose: CodePurpose;
+  codeHash: Buffer;
+  expiresAt: Date;
+  attempts: number;
+  consumedAt: Date | null;
+}
+
+type Row = Record<string, unknown>;
+
+function toCode(r: Row): OneTimeCode {
+  return {
+    id: r.id as string,
+    accountId: r.account_id as string,
+    cardId: r.card_id as string,
+    purpose: r.purpose as CodePurpose,
+    codeHash: r.code_hash as Buffer,
+    expiresAt: new Date(r.expires_at as string),
+    attempts: Number(r.attempts),
+    consumedAt: r.consumed_at ? new Date(r.consumed_at as string) : null,
+  };
+}
+
+/** Stores a new code valid for `ttlSeconds`, retiring any earlier open code for the same card and purpose. */
+export async function insertCode(
+  conn: Conn,
+  c: { id: string; accountId: string; cardId: string; purpose: CodePurpose; codeHash: Buffer; ttlSeconds: number },
+): Promise<void> {
+  await conn('one_time_codes')
+    .where({ card_id: c.cardId, purpose: c.purpose })
+    .whereNull('consumed_at')
+    .update({ consumed_at: conn.fn.now() });
+  await conn('one_time_codes').insert({
+    id: c.id,
+    account_id: c.accountId,
+    card_id: c.cardId,
+    purpose: c.purpose,
+    code_hash: c.codeHash,
+    expires_at: conn.raw('now() + make_interval(secs => ?)', [c.ttlSeconds]),
+  });
+}
+
+/** How many codes were issued for this card and purpose in the last `seconds`. */
+export async function countRecentCodes(conn: Conn, cardId: string, purpose: CodePurpose, seconds: number): Promise<number> {
+  const r = (await conn('one_time_codes')
+    .where({ card_id: cardId, purpose })
+    .andWhere('created_at', '>', conn.raw('now() - make_interval(secs => ?)', [seconds]))
+    .count({ n: '*' })
+    .first()) as { n: string | number };
+  return Number(r.n);
+}
+
+/** The newest code for this card and purpose, row-locked; with `expired` telling whether its time is up. */
+export async function lockLatestCode(
+  conn: Conn,
+  cardId: string,
+  purpose: CodePurpose,
+): Promise<(OneTimeCode & { expired: boolean }) | undefined> {
+  const r = (await conn('one_time_codes')
+    .select('*', conn.raw('expires_at <= now() AS expired'))
+    .where({ card_id: cardId, purpose })
+    .orderBy('created_at', 'desc')
+    .forUpdate()
+    .first()) as Row | undefined;
+  return r ? { ...toCode(r), expired: Boolean(r.expired) } : undefined;
+}
+
+export async function recordCodeAttempt(conn: Conn, id: string): Promise<void> {
+  await conn('one_time_codes').where({ id }).update({ attempts: conn.raw('attempts + 1') });
+}
+
+export async function consumeCode(conn: Conn, id: string): Promise<void> {
+  await conn('one_time_codes').where({ id }).update({ consumed_at: conn.fn.now(), attempts: conn.raw('attempts + 1') });
+}

@@ -1,0 +1,151 @@
+import { importJWK } from 'jose';
+import { z } from 'zod';
+import type { Conn } from '../db/knex.ts';
+import { findResourceServer, type ClientAuthMethod } from '../db/member-sites.ts';
+import { ValidationError } from '../errors.ts';
+
+/** Scopes a member site may be allowed to ask for (the provider's scopes); openid is always among them. */
+export const SITE_SCOPES = ['openid', 'profile', 'offline_access'] as const;
+
+/** Ceilings for per-site token lifetimes (seconds); the deployment's config may be lower still. */
+export const TTL_LIMITS = { accessToken: 86_400, idToken: 86_400, refreshToken: 31_536_000 } as const;
+
+const uri = z
+  .string()
+  .max(2000)
+  .refine((s) => URL.canParse(s), 'must be an absolute URL')
+  .refine((s) => !s.includes('#'), 'must not contain a fragment')
+  .refine((s) => !s.includes('*'), 'must not contain wildcards')
+  .refine((s) => !URL.canParse(s) || ['http:', 'https:'].includes(new URL(s).protocol), 'must be http or https')
+  .refine((s) => !URL.canParse(s) || (!new URL(s).username && !new URL(s).password), 'must not contain credentials');
+
+const jwk = z.record(z.string(), z.unknown());
+
+/** Every field an operator sets on a member site, shared by register and update. */
+export const siteMetadataShape = {
+  name: z.string().trim().min(1).max(100),
+  homepageUri: uri.nullable(),
+  logoUri: uri.nullable(),
+  redirectUris: z.array(uri).min(1).max(20),
+  postLogoutRedirectUris: z.array(uri).max(20),
+  tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']),
+  jwks: z.object({ keys: z.array(jwk).min(1).max(20) }).strict().nullable(),
+  jwksUri: uri.nullable(),
+  resourceServers: z.array(z.string().min(1).max(2000)).max(50),
+  contentRating: z.number().int().min(0).max(99),
+  scope: z
+    .string()
+    .trim()
+    .max(200)
+    .refine((s) => s.split(/\s+/).includes('openid'), 'must include openid')
+    .refine(
+      (s) => s.split(/\s+/).every((x) => (SITE_SCOPES as readonly string[]).includes(x)),
+      `only ${SITE_SCOPES.join(', ')}`,
+    ),
+  maxAmount: z.number().int().positive().max(1_000_000_000_000).nullable(),
+  accessTokenTtl: z.number().int().min(30).max(TTL_LIMITS.accessToken).nullable(),
+  idTokenTtl: z.number().int().min(60).max(TTL_LIMITS.idToken).nullable(),
+  refreshTokenTtl: z.number().int().min(60).max(TTL_LIMITS.refreshToken).nullable(),
+};
+
+/** A member site's metadata after defaults, as checkSiteMetadata sees it. */
+export interface SiteMetadata {
+  name: string;
+  homepageUri: string | null;
+  logoUri: string | null;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  tokenEndpointAuthMethod: ClientAuthMethod;
+  jwks: { keys: Record<string, unknown>[] } | null;
+  jwksUri: string | null;
+  resourceServers: string[];
+  contentRating: number;
+  scope: string;
+  maxAmount: number | null;
+  accessTokenTtl: number | null;
+  idTokenTtl: number | null;
+  refreshTokenTtl: number | null;
+}
+
+export interface MetadataRules {
+  /** Production: every URI (redirects, homepage, logo, JWKS) must be https. */
+  requireHttps: boolean;
+}
+
+/** Field → first message, from a zod error. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.filter((p) => typeof p !== 'number').join('.') || 'input';
+    out[key] ??= issue.path.some((p) => typeof p === 'number') ? `${issue.message} (item ${issue.path.find((p) => typeof p === 'number')})` : issue.message;
+  }
+  return out;
+}
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+const DEFAULT_ALG: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512', Ed25519: 'EdDSA' };
+const KEY_ALGS = new Set(['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA']);
+
+/** Why a JWKS is unusable for private_key_jwt, or undefined: public signing keys only, each importable. */
+export async function jwksProblem(jwks: { keys: Record<string, unknown>[] }): Promise<string | undefined> {
+  for (const [i, key] of jwks.keys.entries()) {
+    const at = `key ${i}${typeof key.kid === 'string' ? ` (${key.kid})` : ''}`;
+    if (PRIVATE_JWK_MEMBERS.some((m) => m in key)) {
+      return `${at} contains private or symmetric key material; register public keys only`;
+    }
+    if (!['RSA', 'EC', 'OKP'].includes(String(key.kty))) return `${at}: kty must be RSA, EC or OKP`;
+    if (key.use !== undefined && key.use !== 'sig') return `${at}: use must be "sig"`;
+    const alg = typeof key.alg === 'string' ? key.alg : key.kty === 'RSA' ? 'RS256' : DEFAULT_ALG[String(key.crv)];
+    if (!alg || !KEY_ALGS.has(alg)) return `${at}: unsupported algorithm or curve`;
+    try {
+      const imported = await importJWK(key, alg);
+      if (!(imported instanceof Uint8Array) && imported.type !== 'public') return `${at} is not a public key`;
+    } catch {
+      return `${at} is not a valid ${alg} public key`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The checks that span fields (a single schema cannot express them), run on the merged result of
+ * a registration or an update: https in production, one redirect host, keys matching the
+ * authentication method, and resource servers that exist.
+ */
+export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: SiteMetadata): Promise<void> {
+  const fields: Record<string, string> = {};
+  const uris: Array<[string, string | null]> = [
+    ...m.redirectUris.map((u) => ['redirectUris', u] as [string, string]),
+    ...m.postLogoutRedirectUris.map((u) => ['postLogoutRedirectUris', u] as [string, string]),
+    ['homepageUri', m.homepageUri],
+    ['logoUri', m.logoUri],
+    ['jwksUri', m.jwksUri],
+  ];
+  if (rules.requireHttps) {
+    for (const [field, u] of uris) if (u && new URL(u).protocol !== 'https:') fields[field] ??= 'must be https in production';
+  }
+  // Subjects are pairwise per member site and oidc-provider derives the sector from the redirect
+  // URIs' host (OIDC Core §8.1): one host per site, or the same person would get two subjects.
+  const hosts = new Set(m.redirectUris.map((u) => new URL(u).host));
+  if (hosts.size > 1) {
+    fields.redirectUris ??= `all redirect URIs must be on one host (got ${[...hosts].join(', ')}); register a separate member site per host`;
+  }
+  if (m.tokenEndpointAuthMethod === 'private_key_jwt') {
+    if (!m.jwks && !m.jwksUri) fields.jwks = 'private_key_jwt needs the site’s public keys: jwks or jwksUri';
+    if (m.jwks && m.jwksUri) fields.jwks = 'give jwks or jwksUri, not both';
+    if (m.jwks) {
+      const problem = await jwksProblem(m.jwks);
+      if (problem) fields.jwks = problem;
+    }
+  } else if (m.jwks || m.jwksUri) {
+    fields.jwks = 'keys are only used with private_key_jwt';
+  }
+  for (const rs of m.resourceServers) {
+    if (!(await findResourceServer(conn, rs))) {
+      fields.resourceServers ??= `unknown resource server: ${rs}`;
+    }
+  }
+  if (new Set(m.resourceServers).size !== m.resourceServers.length) fields.resourceServers ??= 'listed twice';
+  const first = Object.entries(fields)[0];
+  if (first) throw new ValidationError(`Invalid member site: ${first[0]} ${first[1]}`, fields);
+}
