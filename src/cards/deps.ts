@@ -9,4 +9,6 @@ export interface CardDeps {
   issuerPrefix: string;
   /** The deployment's ISO 4217 currency. */
   currency: string;
+  /** Draws a card number for this issuer prefix; generateCardNumber unless a test forces a collision. */
+  generateNumber?: (issuerPrefix: string) => string;
 }

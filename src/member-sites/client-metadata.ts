@@ -13,15 +13,17 @@ export function toClientMetadata(site: MemberSite, deps: MemberSiteDeps): Record
     client_name: site.name,
     redirect_uris: site.redirectUris,
     post_logout_redirect_uris: site.postLogoutRedirectUris,
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
     token_endpoint_auth_method: site.tokenEndpointAuthMethod,
     subject_type: 'pairwise',
     id_token_signed_response_alg: deps.idTokenAlg,
     scope: site.scope,
+    authorization_details_types: ['payment'],
     'urn:cybercard:content_rating': site.contentRating,
     'urn:cybercard:status': site.status,
     'urn:cybercard:resource_servers': site.resourceServers,
+    'urn:cybercard:max_amount': site.maxAmount,
   };
   if (site.tokenEndpointAuthMethod === 'private_key_jwt') {
     if (site.jwks) meta.jwks = site.jwks;
@@ -29,7 +31,15 @@ export function toClientMetadata(site: MemberSite, deps: MemberSiteDeps): Record
   } else if (site.clientSecretHash) {
     // The provider only ever compares against this (see oidc/client-secret.ts); it is the hash, not the secret.
     meta.client_secret = site.clientSecretHash;
+    if (site.previousSecretHash && site.previousSecretExpiresAt) {
+      // After a rotation the old secret keeps working until then (checked at each comparison).
+      meta['urn:cybercard:previous_secret_hash'] = site.previousSecretHash;
+      meta['urn:cybercard:previous_secret_expires_at'] = Math.floor(site.previousSecretExpiresAt.getTime() / 1000);
+    }
   }
+  if (site.accessTokenTtl) meta['urn:cybercard:access_token_ttl'] = site.accessTokenTtl;
+  if (site.idTokenTtl) meta['urn:cybercard:id_token_ttl'] = site.idTokenTtl;
+  if (site.refreshTokenTtl) meta['urn:cybercard:refresh_token_ttl'] = site.refreshTokenTtl;
   if (site.homepageUri) meta.client_uri = site.homepageUri;
   if (site.logoUri) meta.logo_uri = site.logoUri;
   return meta;

@@ -1,0 +1,10 @@
+import type { ApplicationPolicy } from './application-policy.ts';
+import type { CardDeps } from './deps.ts';
+
+/** What applications need from the composition root. */
+export interface ApplicationDeps {
+  cards: CardDeps;
+  policy: ApplicationPolicy;
+  /** The time ages are computed at; tests may fix it. */
+  now?: () => Date;
+}

@@ -1,0 +1,81 @@
+import { AppError } from '../errors.ts';
+
+/** Why an application was refused: the stable codes an API client can branch on. */
+export type RefusalReason =
+  | 'too_young'
+  | 'denied'
+  | 'guardian_required'
+  | 'guardian_invalid'
+  | 'guardian_not_adult'
+  | 'duplicate_email'
+  | 'duplicate_mobile'
+  | 'ip_limit'
+  | 'email_limit';
+
+/** Why an application waits for a person instead of being approved at once. */
+export type ReviewReason = 'denied' | 'duplicate_email' | 'duplicate_mobile';
+
+const STATUS: Record<RefusalReason, number> = {
+  too_young: 403,
+  denied: 403,
+  guardian_required: 403,
+  guardian_invalid: 403,
+  guardian_not_adult: 403,
+  duplicate_email: 409,
+  duplicate_mobile: 409,
+  ip_limit: 429,
+  email_limit: 429,
+};
+
+/**
+ * An application refused by a condition. `code` is the reason (the API's `error`), the message is
+ * shown to the applicant, `field` puts it beside the form field it is about. Messages speak only of
+ * what the applicant sent: never whose card an email is on, nor which deny-list entry matched.
+ */
+export class ApplicationRefusedError extends AppError {
+  readonly reason: RefusalReason;
+  constructor(reason: RefusalReason, message: string, field?: string) {
+    super(reason, message, { status: STATUS[reason], ...(field ? { fields: { [field]: message } } : {}) });
+    this.reason = reason;
+  }
+}
+
+/** The refusal for a reason, with its message and field. */
+export function refusal(reason: RefusalReason, policy: { minimumAge: number; adultAge: number }): ApplicationRefusedError {
+  switch (reason) {
+    case 'too_young':
+      return new ApplicationRefusedError(reason, `Cyber card holders must be at least ${policy.minimumAge} years old.`, 'birthdate');
+    case 'denied':
+      return new ApplicationRefusedError(reason, 'We cannot accept this application online. Please contact customer service.');
+    case 'guardian_required':
+      return new ApplicationRefusedError(
+        reason,
+        `Applicants under ${policy.adultAge} need a guardian with an active cyber card: enter the guardian's card number and password.`,
+        'guardian_card_number',
+      );
+    case 'guardian_invalid':
+      return new ApplicationRefusedError(
+        reason,
+        "The guardian's card number or password is not correct, or that card is not active.",
+        'guardian_card_number',
+      );
+    case 'guardian_not_adult':
+      return new ApplicationRefusedError(reason, `A guardian must be ${policy.adultAge} or older.`, 'guardian_card_number');
+    case 'duplicate_email':
+      return new ApplicationRefusedError(
+        reason,
+        'This email address is already registered to a cyber card. If the card is yours, you do not need another; if it is lost, report it lost to get a new number.',
+        'email',
+      );
+    case 'duplicate_mobile':
+      return new ApplicationRefusedError(
+        reason,
+        'This mobile number is already registered to a cyber card. If the card is yours, you do not need another; if it is lost, report it lost to get a new number.',
+        'mobile',
+      );
+    case 'ip_limit':
+      return new ApplicationRefusedError(reason, 'Too many applications were sent from your network today. Please try again tomorrow.');
+    case 'email_limit':
+      return new ApplicationRefusedError(reason, 'Too many applications were sent for this email address today. Please try again tomorrow.', 'email');
+  }
+}

@@ -1,0 +1,47 @@
+import { lockValues } from '../db/advisory-lock.ts';
+import { inTransaction } from '../db/tx.ts';
+import { refusal, type RefusalReason } from './application-errors.ts';
+import type { ApplicationDeps } from './application-deps.ts';
+import type { ApplicationInput } from './application-input.ts';
+import { checkApplicationLimits } from './check-application-limits.ts';
+import { openHolderAccount, type ApplicationOutcome } from './open-holder-account.ts';
+import { recordRefusal, type Submission } from './record-refusal.ts';
+import { duplicateOf, screenApplication } from './screen-application.ts';
+
+/**
+ * Decides an online application: approved at once (active card), sent to review (pending card), or
+ * refused with a reason (ApplicationRefusedError; the refusal is kept, except over a daily limit).
+ *
+ * Slow work (argon2 for the guardian's password and the new one) runs before the transaction. The
+ * transaction takes advisory locks on the IP, email and mobile, so parallel applications with the
+ * same contact details queue up and the limits and duplicate check inside it are exact: ten at once
+ * with one email give one card.
+ */
+export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub: Submission): Promise<ApplicationOutcome> {
+  const { db, hasher } = deps.cards;
+  const who = { ip: sub.ip, email: input.email };
+  // A first, unlocked look, so a flood over the limit costs no argon2 work.
+  await checkApplicationLimits(db, deps.policy, who);
+  const screening = await screenApplication(deps, input, deps.now?.() ?? new Date());
+  const passwordHash = screening.refusal ? undefined : await hasher.hash(input.password);
+
+  const result = await inTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {
+    await lockValues(trx, [`application-ip:${sub.ip}`, `application-email:${input.email}`, `application-mobile:${input.mobile}`]);
+    await checkApplicationLimits(trx, deps.policy, who);
+    let refused = screening.refusal;
+    let review = screening.review;
+    if (!refused) {
+      const duplicate = await duplicateOf(trx, input, screening.guardian?.id);
+      if (duplicate && deps.policy.duplicates === 'refuse') refused = duplicate;
+      else review ??= duplicate;
+    }
+    if (refused) {
+      await recordRefusal(trx, input, refused, sub);
+      return { refused };
+    }
+    // Hashed above whenever screening passed, the only way to get here.
+    return { outcome: await openHolderAccount(trx, deps, { input, passwordHash: passwordHash!, screening, review, sub }) };
+  });
+  if ('refused' in result) throw refusal(result.refused, deps.policy);
+  return result.outcome;
+}

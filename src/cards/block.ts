@@ -1,0 +1,24 @@
+import type { Card } from '../db/cards.ts';
+import type { Db } from '../db/knex.ts';
+import { inTransaction } from '../db/tx.ts';
+import { revokeHolderTokens } from './revoke-holder-tokens.ts';
+import { transition } from './transition.ts';
+
+export interface StatusChange {
+  cardId: string;
+  actor: string;
+  reason: string;
+  requestId?: string | undefined;
+}
+
+/**
+ * Suspends the card (the operator's reversible block) and ends the holder's sessions and tokens:
+ * unblocking lets the card log in again, it does not bring old sessions back.
+ */
+export async function blockCard(db: Db, change: StatusChange): Promise<Card> {
+  return inTransaction(db, async (trx) => {
+    const card = await transition(trx, { ...change, to: 'suspended' });
+    await revokeHolderTokens(trx, { accountId: card.accountId, actor: change.actor, reason: 'card blocked', requestId: change.requestId });
+    return card;
+  });
+}

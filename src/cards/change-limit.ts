@@ -1,0 +1,54 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { findAccount, findCard, lockAccount, setCreditLimit } from '../db/cards.ts';
+import type { Db } from '../db/knex.ts';
+import { inTransaction } from '../db/tx.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+
+export interface LimitChange {
+  cardId: string;
+  /** Integer minor units of the account's currency, ≥ 0. */
+  creditLimit: number;
+  actor: string;
+  reason: string;
+  requestId?: string | undefined;
+}
+
+export interface LimitChanged {
+  accountId: string;
+  currency: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * Sets the credit limit of the card's holder account (the limit belongs to the account, so it survives
+ * reissue). A minor's limit may not exceed the guardian's. Lowering below what is used is allowed:
+ * it only stops new approvals.
+ */
+export async function changeLimit(db: Db, input: LimitChange): Promise<LimitChanged> {
+  if (!Number.isSafeInteger(input.creditLimit) || input.creditLimit < 0) {
+    throw new ValidationError('The limit must be a whole number of minor units, 0 or more.', { credit_limit: 'Whole number ≥ 0.' });
+  }
+  return inTransaction(db, async (trx) => {
+    const card = await findCard(trx, input.cardId);
+    if (!card) throw new NotFoundError('There is no such card.');
+    const account = await lockAccount(trx, card.accountId);
+    if (!account) throw new NotFoundError('There is no such account.');
+    const guardian = account.guardianAccountId ? await findAccount(trx, account.guardianAccountId) : undefined;
+    if (guardian && input.creditLimit > guardian.creditLimit) {
+      throw new ValidationError("A minor's limit cannot exceed the guardian's.", {
+        credit_limit: `At most ${guardian.creditLimit} (the guardian's limit).`,
+      });
+    }
+    await setCreditLimit(trx, account.id, input.creditLimit);
+    await appendAudit(trx, {
+      actor: input.actor,
+      action: 'account.credit_limit_changed',
+      subjectType: 'account',
+      subjectId: account.id,
+      details: { cardId: card.id, from: account.creditLimit, to: input.creditLimit, currency: account.currency, reason: input.reason },
+      requestId: input.requestId,
+    });
+    return { accountId: account.id, currency: account.currency, from: account.creditLimit, to: input.creditLimit };
+  });
+}

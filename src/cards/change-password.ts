@@ -1,0 +1,40 @@
+import { findAccount, type Card } from '../db/cards.ts';
+import { inTransaction } from '../db/tx.ts';
+import { ValidationError } from '../errors.ts';
+import { normalizeCardNumber } from './card-number.ts';
+import { checkNewPassword } from './check-new-password.ts';
+import type { CardDeps } from './deps.ts';
+import { proveWithPassword } from './prove-with-password.ts';
+import { replacePassword } from './replace-password.ts';
+
+export interface PasswordChange {
+  cardNumber: string;
+  currentPassword: string;
+  newPassword: string;
+  requestId?: string | undefined;
+}
+
+/** The holder, knowing the current password, sets a new one (subject to the password policy). */
+export async function changePassword(deps: CardDeps, input: PasswordChange): Promise<Card> {
+  const card = await proveWithPassword(deps, input.cardNumber, input.currentPassword, ['active']);
+  const account = await findAccount(deps.db, card.accountId);
+  if (input.newPassword === input.currentPassword) {
+    throw new ValidationError('Choose a new password.', { new_password: 'This is the current password.' });
+  }
+  checkNewPassword(input.newPassword, {
+    field: 'new_password',
+    birthdate: account?.birthdate ?? '',
+    cardNumber: normalizeCardNumber(input.cardNumber) ?? '',
+  });
+  const passwordHash = await deps.hasher.hash(input.newPassword);
+  return inTransaction(deps.db, (trx) =>
+    replacePassword(trx, {
+      cardId: card.id,
+      passwordHash,
+      expectHash: card.passwordHash,
+      method: 'change',
+      actor: `card:${card.id}`,
+      requestId: input.requestId,
+    }),
+  );
+}

@@ -1,0 +1,65 @@
+export interface DenyListPatterns {
+  names: readonly string[];
+  emails: readonly string[];
+  mobiles: readonly string[];
+}
+
+/** Patterns folded the way the values they are matched against are. */
+export interface DenyList {
+  names: readonly string[];
+  emails: readonly string[];
+  mobiles: readonly string[];
+}
+
+/** How names are compared: compatibility-folded, lower case, single spaces. */
+export function foldName(name: string): string {
+  return name.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Glob match: `*` any run, `?` one character, everything else literal. The two-pointer wildcard
+ * algorithm is O(pattern × text) at worst, so no pattern in config can make a check slow (a regex could).
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  const p = [...pattern];
+  const t = [...text];
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (j < t.length) {
+    if (i < p.length && (p[i] === '?' || p[i] === t[j])) {
+      i++;
+      j++;
+    } else if (i < p.length && p[i] === '*') {
+      star = i++;
+      mark = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p[i] === '*') i++;
+  return i === p.length;
+}
+
+/** Folds the configured patterns once, at start-up (names like names, emails to lower case). */
+export function compileDenyList(p: DenyListPatterns): DenyList {
+  return {
+    names: p.names.map(foldName),
+    emails: p.emails.map((e) => e.trim().toLowerCase()),
+    mobiles: p.mobiles.map((m) => m.trim()),
+  };
+}
+
+/** True when the (normalised) name, email or mobile matches a deny-list pattern. */
+export function onDenyList(list: DenyList, who: { legalName: string; email: string; mobile: string }): boolean {
+  const name = foldName(who.legalName);
+  return (
+    list.names.some((g) => globMatch(g, name)) ||
+    list.emails.some((g) => globMatch(g, who.email)) ||
+    list.mobiles.some((g) => globMatch(g, who.mobile))
+  );
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { normalizeCardNumber } from './card-number.ts';
+import { CODE_DIGITS } from './one-time-code.ts';
+
+// Any C0/C1 control (tab and newline too: these are single-line fields) and U+FFFD (bytes that were not UTF-8).
+const CONTROL = /[\u0000-\u001F\u007F-\u009F\uFFFD]/;
+const NO_CONTROL = 'Contains characters that are not allowed.';
+
+/** One line of text, at most `max` characters, no control characters. */
+export function plainText(max: number) {
+  return z
+    .string({ error: 'Send this as text.' })
+    .max(max, `Use at most ${max} characters.`)
+    .refine((s) => !CONTROL.test(s), NO_CONTROL);
+}
+
+/** A typed card number (spaces and dashes allowed), as its 16 digits. */
+export const cardNumberField = z
+  .string({ error: 'Enter the 16-digit card number.' })
+  .max(40, 'Enter the 16-digit card number.')
+  .refine((s) => s.length > 0, 'Enter the 16-digit card number.')
+  .refine((s) => normalizeCardNumber(s) !== undefined, 'This is not a valid card number (16 digits).')
+  .transform((s) => normalizeCardNumber(s) ?? '');
+
+/** A password as typed: never trimmed, any printable characters. */
+export const passwordField = z
+  .string({ error: 'Enter the password.' })
+  .min(1, 'Enter the password.')
+  .max(1024, 'That password is too long.')
+  .refine((s) => !/[\u0000-\u001F\u007F\uFFFD]/.test(s), NO_CONTROL);
+
+export const codeField = z
+  .string({ error: `Enter the ${CODE_DIGITS}-digit code.` })
+  .max(20, `Enter the ${CODE_DIGITS}-digit code.`)
+  .transform((s) => s.replace(/\s/g, ''))
+  .refine((s) => new RegExp(`^\\d{${CODE_DIGITS}}$`).test(s), `Enter the ${CODE_DIGITS}-digit code.`);
+
+/** Why an operator acts: kept in the audit trail. */
+export const reasonField = plainText(500)
+  .transform((s) => s.trim())
+  .refine((s) => s.length > 0, 'Say why (it goes into the audit trail).');
+
+/** A credit limit in integer minor units. */
+export const creditLimitField = z
+  .number({ error: 'A whole number of minor units, 0 or more.' })
+  .int('A whole number of minor units, 0 or more.')
+  .min(0, 'A whole number of minor units, 0 or more.')
+  .max(Number.MAX_SAFE_INTEGER, 'Too large.');

@@ -1,0 +1,54 @@
+import type { CardStatus } from '../db/cards.ts';
+import type { Db } from '../db/knex.ts';
+import type { CodePurpose } from '../db/one-time-codes.ts';
+import { AppError } from '../errors.ts';
+import { hmacSha256 } from '../lib/hmac.ts';
+
+export type { CodePurpose };
+
+export interface CodeSettings {
+  ttlSeconds: number;
+  /** Wrong guesses a code survives before it is dead. */
+  maxAttempts: number;
+  /** Codes a card may be sent per purpose per hour: with maxAttempts, bounds the guesses per hour. */
+  maxPerHour: number;
+}
+
+export interface CodeDeps {
+  db: Db;
+  cardHmacKey: Buffer;
+  codes: CodeSettings;
+}
+
+export const CODE_DIGITS = 6;
+
+/** Which cards a code may be sent to, per purpose, and which template carries it. */
+export const CODE_PURPOSES: Readonly<Record<CodePurpose, { eligible: readonly CardStatus[]; template: string }>> = {
+  lost_card: { eligible: ['active', 'suspended'], template: 'lost_card_code' },
+  // Not around an operator's block: a suspended card is reissued by the operator only.
+  reissue: { eligible: ['active', 'lost'], template: 'reissue_code' },
+  password_reset: { eligible: ['active'], template: 'password_reset_code' },
+};
+
+/** The stored form of a code: keyed, and bound to its row so a hash means nothing elsewhere. */
+export function hashCode(key: Buffer, codeId: string, code: string): Buffer {
+  return hmacSha256(key, `one-time-code:${codeId}:${code}`);
+}
+
+export class InvalidCodeError extends AppError {
+  constructor() {
+    super('invalid_code', 'That code is not right, has expired or was already used. Ask for a new one.', {
+      status: 400,
+      fields: { code: 'Not right, expired or already used.' },
+    });
+  }
+}
+
+export class TooManyCodeAttemptsError extends AppError {
+  constructor() {
+    super('too_many_attempts', 'Too many wrong codes. Ask for a new one.', {
+      status: 429,
+      fields: { code: 'Too many wrong attempts: ask for a new code.' },
+    });
+  }
+}

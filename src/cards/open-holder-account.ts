@@ -1,0 +1,111 @@
+import { insertApplication } from '../db/applications.ts';
+import { appendAudit } from '../db/audit-log.ts';
+import { insertAccount } from '../db/cards.ts';
+import type { Trx } from '../db/knex.ts';
+import { newId } from '../lib/ids.ts';
+import { notify } from '../notifications/notify.ts';
+import type { ReviewReason } from './application-errors.ts';
+import type { ApplicationDeps } from './application-deps.ts';
+import type { ApplicationInput } from './application-input.ts';
+import { creditLimitFor } from './credit-limit.ts';
+import { issueCard } from './issue-card.ts';
+import type { Submission } from './record-refusal.ts';
+import type { Screening } from './screen-application.ts';
+import { transition } from './transition.ts';
+
+export interface ApplicationOutcome {
+  applicationId: string;
+  /** approved: the card works now; review: it is 'pending' until an operator approves it. */
+  status: 'approved' | 'review';
+  reviewReason?: ReviewReason;
+  accountId: string;
+  cardId: string;
+  /** The full number: returned once, never stored. */
+  cardNumber: string;
+  last4: string;
+  creditLimit: number;
+  currency: string;
+  guardianAccountId: string | null;
+}
+
+/**
+ * Opens the holder account (credit limit by policy, linked to the guardian), issues its card and
+ * records the application, in the caller's transaction. Without a review reason the card is
+ * activated at once; with one it stays 'pending' and the application waits in the review queue.
+ */
+export async function openHolderAccount(
+  trx: Trx,
+  deps: ApplicationDeps,
+  a: { input: ApplicationInput; passwordHash: string; screening: Screening; review: ReviewReason | undefined; sub: Submission },
+): Promise<ApplicationOutcome> {
+  const { input, screening, sub } = a;
+  const accountId = newId();
+  const applicationId = newId();
+  const guardianAccountId = screening.guardian?.id ?? null;
+  const creditLimit = creditLimitFor(deps.policy, screening.age, screening.guardian?.creditLimit);
+  const by = { actor: 'system', requestId: sub.requestId };
+
+  await insertAccount(trx, {
+    id: accountId,
+    legalName: input.legalName,
+    birthdate: input.birthdate,
+    email: input.email,
+    mobile: input.mobile,
+    guardianAccountId,
+    creditLimit,
+    currency: deps.cards.currency,
+    statementDay: 1,
+  });
+  await appendAudit(trx, {
+    ...by,
+    action: 'account.opened',
+    subjectType: 'account',
+    subjectId: accountId,
+    details: { applicationId, creditLimit, currency: deps.cards.currency, guardianAccountId },
+  });
+  const card = await issueCard(trx, deps.cards, { ...by, accountId, password: input.password, passwordHash: a.passwordHash });
+  const status = a.review ? 'review' : 'approved';
+  await insertApplication(trx, {
+    id: applicationId,
+    status,
+    reason: a.review ?? null,
+    decisionNote: null,
+    legalName: input.legalName,
+    birthdate: input.birthdate,
+    email: input.email,
+    mobile: input.mobile,
+    guardianAccountId,
+    accountId,
+    cardId: card.cardId,
+    ip: sub.ip,
+    requestId: sub.requestId ?? null,
+    decided: status === 'approved',
+    decidedBy: status === 'approved' ? 'system' : null,
+  });
+  await appendAudit(trx, {
+    ...by,
+    action: status === 'approved' ? 'application.approved' : 'application.review',
+    subjectType: 'application',
+    subjectId: applicationId,
+    details: { accountId, cardId: card.cardId, last4: card.last4, ...(a.review ? { reason: a.review } : {}) },
+  });
+  const to = { accountId, email: input.email, mobile: input.mobile };
+  if (status === 'approved') {
+    await transition(trx, { ...by, cardId: card.cardId, to: 'active', reason: 'application approved automatically' });
+    await notify(trx, to, 'card.issued', { last4: card.last4, applicationId });
+  } else {
+    await notify(trx, to, 'application.received', { last4: card.last4, applicationId });
+  }
+  return {
+    applicationId,
+    status,
+    ...(a.review ? { reviewReason: a.review } : {}),
+    accountId,
+    cardId: card.cardId,
+    cardNumber: card.cardNumber,
+    last4: card.last4,
+    creditLimit,
+    currency: deps.cards.currency,
+    guardianAccountId,
+  };
+}

@@ -1,0 +1,47 @@
+import { timingSafeEqual } from 'node:crypto';
+import { lockCard, type Card } from '../db/cards.ts';
+import { consumeCode, lockLatestCode, recordCodeAttempt } from '../db/one-time-codes.ts';
+import { inTransaction } from '../db/tx.ts';
+import { findCardByNumber } from './find-card-by-number.ts';
+import {
+  CODE_PURPOSES,
+  hashCode,
+  InvalidCodeError,
+  TooManyCodeAttemptsError,
+  type CodeDeps,
+  type CodePurpose,
+} from './one-time-code.ts';
+
+export interface CodeRedemption {
+  cardNumber: string;
+  purpose: CodePurpose;
+  code: string;
+}
+
+type Outcome = { ok: true; card: Card } | { ok: false; error: 'invalid' | 'exhausted' };
+
+/**
+ * Checks the newest code sent for this card and purpose and uses it up: the card it proves, or
+ * InvalidCodeError (wrong, expired, used, superseded) / TooManyCodeAttemptsError. A wrong guess is
+ * counted and committed before the error is thrown. The code is spent even if the caller's action then
+ * fails: one code, one attempt at the action.
+ */
+export async function redeemCode(deps: CodeDeps, r: CodeRedemption): Promise<Card> {
+  const card = await findCardByNumber(deps.db, deps.cardHmacKey, r.cardNumber);
+  if (!card) throw new InvalidCodeError();
+  const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {
+    const current = await lockCard(trx, card.id);
+    const code = await lockLatestCode(trx, card.id, r.purpose);
+    if (!current || !CODE_PURPOSES[r.purpose].eligible.includes(current.status)) return { ok: false, error: 'invalid' };
+    if (!code || code.consumedAt || code.expired) return { ok: false, error: 'invalid' };
+    if (code.attempts >= deps.codes.maxAttempts) return { ok: false, error: 'exhausted' };
+    if (!timingSafeEqual(hashCode(deps.cardHmacKey, code.id, r.code), code.codeHash)) {
+      await recordCodeAttempt(trx, code.id);
+      return { ok: false, error: code.attempts + 1 >= deps.codes.maxAttempts ? 'exhausted' : 'invalid' };
+    }
+    await consumeCode(trx, code.id);
+    return { ok: true, card: current };
+  });
+  if (outcome.ok) return outcome.card;
+  throw outcome.error === 'exhausted' ? new TooManyCodeAttemptsError() : new InvalidCodeError();
+}

@@ -1,0 +1,81 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { accountHasOtherOpenCard, findAccount, insertCard, lockCard, type CardStatus } from '../db/cards.ts';
+import { inTransaction } from '../db/tx.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { newId } from '../lib/ids.ts';
+import { notify } from '../notifications/notify.ts';
+import type { CardDeps } from './deps.ts';
+import { drawCardNumber } from './draw-card-number.ts';
+import { generatePassword } from './password.ts';
+import { revokeHolderTokens } from './revoke-holder-tokens.ts';
+import { transition } from './transition.ts';
+
+export interface ReissueInput {
+  cardId: string;
+  actor: string;
+  reason: string;
+  requestId?: string | undefined;
+  /** Statuses the old card may be in. The holder may not reissue around an operator's block. */
+  allowedFrom?: readonly CardStatus[];
+}
+
+export interface Reissued {
+  accountId: string;
+  oldCardId: string;
+  cardId: string;
+  /** The full new number: returned once, never stored. */
+  cardNumber: string;
+  /** The new password: returned once, never stored. */
+  password: string;
+}
+
+const REISSUABLE: readonly CardStatus[] = ['active', 'suspended', 'lost'];
+
+/**
+ * A new number and password for the same holder account, so credit line, balance, statements and history
+ * stay where they are. The old card is closed (a lost one stays lost); either way it never logs in again.
+ */
+export async function reissue(deps: CardDeps, input: ReissueInput): Promise<Reissued> {
+  const password = generatePassword();
+  const passwordHash = await deps.hasher.hash(password);
+  const allowed = input.allowedFrom ?? REISSUABLE;
+  const by = { actor: input.actor, requestId: input.requestId };
+
+  return inTransaction(deps.db, async (trx) => {
+    const old = await lockCard(trx, input.cardId);
+    if (!old) throw new NotFoundError('There is no such card.');
+    if (!allowed.includes(old.status)) throw new ConflictError(`A ${old.status} card cannot be reissued.`);
+    if (await accountHasOtherOpenCard(trx, old.accountId, old.id)) throw new ConflictError('This card has already been replaced.');
+    const account = await findAccount(trx, old.accountId);
+    if (!account) throw new Error(`card ${old.id} has no account`);
+
+    if (old.status !== 'lost') {
+      await transition(trx, { ...by, cardId: old.id, to: 'closed', reason: `replaced: ${input.reason}` });
+      await revokeHolderTokens(trx, { ...by, accountId: account.id, reason: 'card replaced' });
+    }
+    const { cardNumber, numberHmac } = await drawCardNumber(trx, deps);
+    const cardId = newId();
+    const last4 = cardNumber.slice(-4);
+    await insertCard(trx, { id: cardId, accountId: account.id, numberHmac, last4, passwordHash, status: 'pending' });
+    await appendAudit(trx, {
+      ...by,
+      action: 'card.issued',
+      subjectType: 'card',
+      subjectId: cardId,
+      details: { accountId: account.id, last4, replaces: old.id },
+    });
+    await transition(trx, { ...by, cardId, to: 'active', reason: `reissued: ${input.reason}` });
+    await appendAudit(trx, {
+      ...by,
+      action: 'card.reissued',
+      subjectType: 'card',
+      subjectId: old.id,
+      details: { accountId: account.id, newCardId: cardId, newLast4: last4, reason: input.reason },
+    });
+    await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_reissued', {
+      last4,
+      oldLast4: old.last4,
+    });
+    return { accountId: account.id, oldCardId: old.id, cardId, cardNumber, password };
+  });
+}

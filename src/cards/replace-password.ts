@@ -1,0 +1,40 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { findAccount, lockCard, setCardPassword, type Card } from '../db/cards.ts';
+import type { Trx } from '../db/knex.ts';
+import { ConflictError } from '../errors.ts';
+import { notify } from '../notifications/notify.ts';
+
+export interface PasswordReplacement {
+  cardId: string;
+  passwordHash: string;
+  /** Refuse unless the card still has this hash (the one the holder just proved). */
+  expectHash?: string;
+  method: 'change' | 'reset';
+  actor: string;
+  requestId?: string | undefined;
+}
+
+/** Stores the active card's new password hash, records it and tells the holder, in the caller's transaction. */
+export async function replacePassword(trx: Trx, r: PasswordReplacement): Promise<Card> {
+  const card = await lockCard(trx, r.cardId);
+  if (!card || card.status !== 'active' || (r.expectHash !== undefined && card.passwordHash !== r.expectHash)) {
+    throw new ConflictError('The card changed in the meantime. Please try again.');
+  }
+  await setCardPassword(trx, card.id, r.passwordHash);
+  await appendAudit(trx, {
+    actor: r.actor,
+    action: 'card.password_changed',
+    subjectType: 'card',
+    subjectId: card.id,
+    details: { accountId: card.accountId, method: r.method },
+    requestId: r.requestId,
+  });
+  const account = await findAccount(trx, card.accountId);
+  if (account) {
+    await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'password_changed', {
+      last4: card.last4,
+      method: r.method,
+    });
+  }
+  return { ...card, passwordHash: r.passwordHash };
+}

@@ -1,0 +1,31 @@
+import type { CardDeps } from './deps.ts';
+import type { CodeSettings } from './one-time-code.ts';
+import { proveWithPassword } from './prove-with-password.ts';
+import { redeemCode } from './redeem-code.ts';
+import { reportLost } from './report-lost.ts';
+
+export type LostProof = { cardNumber: string; password: string } | { cardNumber: string; code: string };
+
+/**
+ * The holder's "report my card lost": proven by the card password, or by a one-time code sent to the
+ * registered email or mobile. Reporting a card that is already lost again is not an error.
+ */
+export async function reportLostByHolder(
+  deps: CardDeps & { codes: CodeSettings },
+  proof: LostProof,
+  requestId?: string,
+): Promise<{ last4: string; alreadyLost: boolean }> {
+  const card =
+    'password' in proof
+      ? await proveWithPassword(deps, proof.cardNumber, proof.password, ['active', 'suspended', 'lost'])
+      : await redeemCode(deps, { cardNumber: proof.cardNumber, purpose: 'lost_card', code: proof.code });
+  if (card.status === 'lost') return { last4: card.last4, alreadyLost: true };
+  const lost = await reportLost(deps.db, {
+    cardId: card.id,
+    actor: `card:${card.id}`,
+    reason: 'reported lost by the holder',
+    proof: 'password' in proof ? 'password' : 'code',
+    requestId,
+  });
+  return { last4: lost.last4, alreadyLost: false };
+}

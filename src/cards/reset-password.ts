@@ -1,0 +1,40 @@
+import { findAccount, type Card } from '../db/cards.ts';
+import { inTransaction } from '../db/tx.ts';
+import { normalizeCardNumber } from './card-number.ts';
+import { checkNewPassword } from './check-new-password.ts';
+import type { CardDeps } from './deps.ts';
+import { findCardByNumber } from './find-card-by-number.ts';
+import type { CodeSettings } from './one-time-code.ts';
+import { redeemCode } from './redeem-code.ts';
+import { replacePassword } from './replace-password.ts';
+import { revokeHolderTokens } from './revoke-holder-tokens.ts';
+
+export interface PasswordReset {
+  cardNumber: string;
+  code: string;
+  newPassword: string;
+  requestId?: string | undefined;
+}
+
+/**
+ * Sets a new password proven by a one-time code sent to the holder. The policy is checked before the code
+ * is spent (a refused password does not burn it), the same way for unknown numbers as for known ones.
+ * Whoever knew the old password may hold sessions: they all end.
+ */
+export async function resetPassword(deps: CardDeps & { codes: CodeSettings }, input: PasswordReset): Promise<Card> {
+  const known = await findCardByNumber(deps.db, deps.cardHmacKey, input.cardNumber);
+  const account = known ? await findAccount(deps.db, known.accountId) : undefined;
+  checkNewPassword(input.newPassword, {
+    field: 'new_password',
+    birthdate: account?.birthdate ?? '',
+    cardNumber: normalizeCardNumber(input.cardNumber) ?? '',
+  });
+  const passwordHash = await deps.hasher.hash(input.newPassword);
+  const card = await redeemCode(deps, { cardNumber: input.cardNumber, purpose: 'password_reset', code: input.code });
+  const actor = `card:${card.id}`;
+  return inTransaction(deps.db, async (trx) => {
+    const updated = await replacePassword(trx, { cardId: card.id, passwordHash, method: 'reset', actor, requestId: input.requestId });
+    await revokeHolderTokens(trx, { accountId: card.accountId, actor, reason: 'password reset', requestId: input.requestId });
+    return updated;
+  });
+}

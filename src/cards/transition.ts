@@ -1,0 +1,54 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { lockCard, setCardStatus, type Card, type CardStatus } from '../db/cards.ts';
+import type { Trx } from '../db/knex.ts';
+import { AppError, NotFoundError } from '../errors.ts';
+
+/**
+ * The card life cycle. A lost card never comes back (its number may be in someone else's hands: the
+ * holder gets a reissued card instead); a closed card is final; suspension is the operator's reversible block.
+ */
+export const ALLOWED_TRANSITIONS: Readonly<Record<CardStatus, readonly CardStatus[]>> = {
+  pending: ['active', 'closed'],
+  active: ['suspended', 'lost', 'closed'],
+  suspended: ['active', 'lost', 'closed'],
+  lost: ['closed'],
+  closed: [],
+};
+
+export class IllegalTransitionError extends AppError {
+  constructor(from: CardStatus, to: CardStatus) {
+    super('invalid_transition', `A ${from} card cannot become ${to}.`, { status: 409 });
+  }
+}
+
+export interface TransitionInput {
+  cardId: string;
+  to: CardStatus;
+  /** Who: 'operator', 'cli', `card:<id>` for the holder, 'system'. */
+  actor: string;
+  /** Why, in words; kept in the audit trail. */
+  reason: string;
+  requestId?: string | undefined;
+  /** Extra facts for the audit entry (e.g. how the holder proved it was them). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The one way a card changes status: locks the card row, refuses a move the life cycle does not allow,
+ * and records from, to, actor and reason in the audit trail, all in the caller's transaction.
+ */
+export async function transition(trx: Trx, input: TransitionInput): Promise<Card> {
+  const card = await lockCard(trx, input.cardId);
+  if (!card) throw new NotFoundError('There is no such card.');
+  if (!ALLOWED_TRANSITIONS[card.status].includes(input.to)) throw new IllegalTransitionError(card.status, input.to);
+  await setCardStatus(trx, card.id, input.to);
+  await appendAudit(trx, {
+    actor: input.actor,
+    action: 'card.status_changed',
+    subjectType: 'card',
+    subjectId: card.id,
+    details: { ...input.details, accountId: card.accountId, from: card.status, to: input.to, reason: input.reason },
+    requestId: input.requestId,
+  });
+  return { ...card, status: input.to };
+}

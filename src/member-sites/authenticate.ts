@@ -1,0 +1,84 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { Db } from '../db/knex.ts';
+import { findMemberSite, type MemberSite } from '../db/member-sites.ts';
+import { AppError } from '../errors.ts';
+import { secretMatches } from './secret-matches.ts';
+
+export class SiteAuthError extends AppError {
+  constructor(message = 'Member site authentication failed.') {
+    super('invalid_client', message, { status: 401 });
+  }
+}
+
+/** The card manager's own API as a resource server: client_credentials tokens for it carry `approvals`. */
+export function apiResource(issuer: string): string {
+  return `${issuer}/api`;
+}
+
+export const API_SCOPE = 'approvals';
+
+export interface SiteAuthDeps {
+  db: Db;
+  issuer: string;
+  /** The card manager's public signing keys, to check client_credentials tokens locally. */
+  publicJwks: JSONWebKeySet;
+}
+
+function decodeBasic(value: string): { id: string; secret: string } | undefined {
+  try {
+    const raw = Buffer.from(value, 'base64').toString('utf8');
+    const i = raw.indexOf(':');
+    if (i <= 0) return undefined;
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    return { id: decodeURIComponent(raw.slice(0, i).replace(/\+/g, ' ')), secret: decodeURIComponent(raw.slice(i + 1).replace(/\+/g, ' ')) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Authenticates a member site calling our API: HTTP Basic with its client secret (secret-based sites),
+ * or a Bearer client_credentials access token issued by us for the API with the `approvals` scope
+ * (any site, including private_key_jwt ones). Closed sites are refused; suspended ones are returned.
+ */
+export function createSiteAuthenticator(deps: SiteAuthDeps) {
+  const keys = createLocalJWKSet(deps.publicJwks);
+  const audience = apiResource(deps.issuer);
+
+  return async function authenticateSite(authorization: string | undefined): Promise<MemberSite> {
+    const [scheme, value] = (authorization ?? '').split(' ', 2);
+    if (!scheme || !value) throw new SiteAuthError('Send the member site credentials (Basic or Bearer).');
+    let clientId: string;
+    if (/^basic$/i.test(scheme)) {
+      const creds = decodeBasic(value);
+      if (!creds) throw new SiteAuthError();
+      const site = await findMemberSite(deps.db, creds.id);
+      const hashes = {
+        current: site?.clientSecretHash ?? null,
+        previous: site?.previousSecretHash ?? null,
+        previousUntilMs: site?.previousSecretExpiresAt?.getTime() ?? null,
+      };
+      if (!site || site.status === 'closed' || !site.clientSecretHash || !secretMatches(hashes, creds.secret)) {
+        throw new SiteAuthError();
+      }
+      return site;
+    } else if (/^bearer$/i.test(scheme)) {
+      try {
+        const { payload } = await jwtVerify(value, keys, { issuer: deps.issuer, audience, typ: 'at+jwt', algorithms: ['ES256'] });
+        const scopes = String(payload.scope ?? '').split(' ');
+        if (!scopes.includes(API_SCOPE)) throw new SiteAuthError(`The token needs the "${API_SCOPE}" scope.`);
+        clientId = String(payload.client_id);
+      } catch (err) {
+        if (err instanceof SiteAuthError) throw err;
+        throw new SiteAuthError('The bearer token is not valid.');
+      }
+    } else {
+      throw new SiteAuthError('Unsupported authorization scheme.');
+    }
+    const site = await findMemberSite(deps.db, clientId);
+    if (!site || site.status === 'closed') throw new SiteAuthError();
+    return site;
+  };
+}
+
+export type SiteAuthenticator = ReturnType<typeof createSiteAuthenticator>;

@@ -1,0 +1,31 @@
+import { appendAudit } from '../db/audit-log.ts';
+import type { Db } from '../db/knex.ts';
+import { findMemberSiteForUpdate, updateMemberSite, type MemberSite } from '../db/member-sites.ts';
+import { inTransaction } from '../db/tx.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+
+/** Why a site's status changes: kept on the row and in the audit log. */
+export function checkReason(reason: unknown): string {
+  if (typeof reason !== 'string' || !reason.trim() || reason.length > 500) {
+    throw new ValidationError('Give a reason (1–500 characters)', { reason: 'Required, at most 500 characters' });
+  }
+  return reason.trim();
+}
+
+/**
+ * Suspends a member site: its approvals read as suspended through the API at once (resource servers
+ * in strict mode stop delivering). Starting new flows is refused by the interaction policy.
+ * Suspending a suspended site changes nothing; a closed one cannot be suspended.
+ */
+export async function suspendSite(db: Db, clientId: string, reason: string, actor = 'operator'): Promise<MemberSite> {
+  const why = checkReason(reason);
+  return inTransaction(db, async (trx) => {
+    const site = await findMemberSiteForUpdate(trx, clientId);
+    if (!site) throw new NotFoundError(`No member site ${clientId}`);
+    if (site.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed`);
+    if (site.status === 'suspended') return site;
+    await updateMemberSite(trx, clientId, { status: 'suspended', statusReason: why });
+    await appendAudit(trx, { actor, action: 'member_site.suspended', subjectType: 'member_site', subjectId: clientId, details: { reason: why } });
+    return { ...site, status: 'suspended', statusReason: why };
+  });
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { appendAudit } from '../db/audit-log.ts';
+import type { Db } from '../db/knex.ts';
+import { findMemberSiteForUpdate, updateMemberSite, type MemberSite, type MemberSitePatch } from '../db/member-sites.ts';
+import { inTransaction } from '../db/tx.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { sha256Hex } from '../lib/hmac.ts';
+import { randomToken } from '../lib/ids.ts';
+import { checkSiteMetadata, fieldErrors, siteMetadataShape as site, type MetadataRules, type SiteMetadata } from './site-metadata.ts';
+
+export interface UpdateDeps extends MetadataRules {
+  db: Db;
+}
+
+/** Any subset of the operator-set metadata; null clears an optional field. */
+export const updateInput = z
+  .object({
+    name: site.name,
+    homepageUri: site.homepageUri,
+    logoUri: site.logoUri,
+    redirectUris: site.redirectUris,
+    postLogoutRedirectUris: site.postLogoutRedirectUris,
+    tokenEndpointAuthMethod: site.tokenEndpointAuthMethod,
+    jwks: site.jwks,
+    jwksUri: site.jwksUri,
+    resourceServers: site.resourceServers,
+    contentRating: site.contentRating,
+    scope: site.scope,
+    maxAmount: site.maxAmount,
+    accessTokenTtl: site.accessTokenTtl,
+    idTokenTtl: site.idTokenTtl,
+    refreshTokenTtl: site.refreshTokenTtl,
+  })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'nothing to change');
+
+export type UpdateInput = z.input<typeof updateInput>;
+
+export interface Updated {
+  site: MemberSite;
+  /** Only when the site moved from private_key_jwt to a secret: shown once. */
+  clientSecret?: string;
+}
+
+function metadataOf(s: MemberSite): SiteMetadata {
+  return {
+    name: s.name,
+    homepageUri: s.homepageUri,
+    logoUri: s.logoUri,
+    redirectUris: s.redirectUris,
+    postLogoutRedirectUris: s.postLogoutRedirectUris,
+    tokenEndpointAuthMethod: s.tokenEndpointAuthMethod,
+    jwks: s.jwks,
+    jwksUri: s.jwksUri,
+    resourceServers: s.resourceServers,
+    contentRating: s.contentRating,
+    scope: s.scope,
+    maxAmount: s.maxAmount,
+    accessTokenTtl: s.accessTokenTtl ?? null,
+    idTokenTtl: s.idTokenTtl ?? null,
+    refreshTokenTtl: s.refreshTokenTtl ?? null,
+  };
+}
+
+/**
+ * Changes a member site's metadata: the result is validated as a whole (same rules as registration),
+ * then written with an audit entry in one transaction. `opts.clientSecret` is a secret already chosen
+ * elsewhere (oidc-provider, for an RFC 7592 update that moves the site to a secret method).
+ */
+export async function updateSite(
+  deps: UpdateDeps,
+  clientId: string,
+  input: UpdateInput,
+  actor = 'operator',
+  opts: { clientSecret?: string } = {},
+): Promise<Updated> {
+  const parsed = updateInput.safeParse(input);
+  if (!parsed.success) throw new ValidationError('Invalid member site change', fieldErrors(parsed.error));
+  const change = parsed.data;
+  return inTransaction(deps.db, async (trx) => {
+    const current = await findMemberSiteForUpdate(trx, clientId);
+    if (!current) throw new NotFoundError(`No member site ${clientId}`);
+    if (current.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed and cannot be changed`);
+    const merged: SiteMetadata = { ...metadataOf(current), ...change } as SiteMetadata;
+    // Giving one kind of key replaces the other; moving to a secret drops the keys.
+    if (change.jwks !== undefined && change.jwksUri === undefined) merged.jwksUri = null;
+    if (change.jwksUri !== undefined && change.jwks === undefined) merged.jwks = null;
+    const toSecret = merged.tokenEndpointAuthMethod !== 'private_key_jwt';
+    if (toSecret && change.jwks === undefined && change.jwksUri === undefined) {
+      merged.jwks = null;
+      merged.jwksUri = null;
+    }
+    await checkSiteMetadata(trx, deps, merged);
+
+    const patch: MemberSitePatch = { ...merged };
+    let clientSecret: string | undefined;
+    if (!toSecret) {
+      Object.assign(patch, { clientSecretHash: null, previousSecretHash: null, previousSecretExpiresAt: null });
+    } else if (!current.clientSecretHash || opts.clientSecret) {
+      clientSecret = opts.clientSecret ?? randomToken(32);
+      Object.assign(patch, { clientSecretHash: sha256Hex(clientSecret), previousSecretHash: null, previousSecretExpiresAt: null });
+    }
+    await updateMemberSite(trx, clientId, patch);
+    await appendAudit(trx, {
+      actor,
+      action: 'member_site.updated',
+      subjectType: 'member_site',
+      subjectId: clientId,
+      details: { fields: Object.keys(change), newSecret: Boolean(clientSecret) },
+    });
+    const site = (await findMemberSiteForUpdate(trx, clientId))!;
+    return clientSecret ? { site, clientSecret } : { site };
+  });
+}

@@ -1,0 +1,102 @@
+type Data = Record<string, unknown>;
+
+interface Template {
+  subject: string;
+  text(d: Data, links: Links): string;
+  /** Data fields that must not outlive the sending (one-time codes). */
+  secrets?: readonly string[];
+}
+
+interface Links {
+  lost: string;
+  reissue: string;
+}
+
+const s = (d: Data, key: string): string => (d[key] === undefined || d[key] === null ? '' : String(d[key]));
+const notYou = (l: Links) => `If this was not you, block your card at once: ${l.lost}`;
+const code = (what: string) => (d: Data) =>
+  `Your code to ${what} the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
+  `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it.`;
+
+/**
+ * Every message the card manager sends, rendered to plain text (the same words by email and by SMS).
+ * Data never holds a card number or password; codes are listed in `secrets` and dropped once sent.
+ */
+export const TEMPLATES: Readonly<Record<string, Template>> = {
+  application_received: {
+    subject: 'We received your cyber card application',
+    text: () => 'We received your application for a cyber card. We will tell you as soon as it has been checked.',
+  },
+  application_approved: {
+    subject: 'Your cyber card application was approved',
+    text: (d) => `Your application was approved${d.last4 ? `: your card ends in ${s(d, 'last4')}` : ''}.`,
+  },
+  application_rejected: {
+    subject: 'Your cyber card application was not approved',
+    text: (d) => `Your application was not approved${d.reason ? `: ${s(d, 'reason')}` : '.'}`,
+  },
+  card_issued: {
+    subject: 'Your cyber card was issued',
+    text: (d, l) => `Your cyber card ending in ${s(d, 'last4')} has been issued. ${notYou(l)}`,
+  },
+  card_blocked: {
+    subject: 'Your cyber card is blocked',
+    text: (d, l) =>
+      `Your cyber card ending in ${s(d, 'last4')} was reported lost and is blocked. Every member site has been signed out. ` +
+      `Get a new card number, with your balance and history, at ${l.reissue}`,
+  },
+  card_reissued: {
+    subject: 'Your new cyber card number',
+    text: (d, l) =>
+      `Your new cyber card ends in ${s(d, 'last4')} and replaces the card ending in ${s(d, 'oldLast4')}, which no longer works. ` +
+      `Your limit, balance and history carry over. ${notYou(l)}`,
+  },
+  password_changed: {
+    subject: 'Your cyber card password was changed',
+    text: (d, l) =>
+      `The password of your cyber card ending in ${s(d, 'last4')} was ${d.method === 'reset' ? 'reset' : 'changed'}. ${notYou(l)}`,
+  },
+  password_reset_code: { subject: 'Your password reset code', text: code('reset the password of'), secrets: ['code'] },
+  lost_card_code: { subject: 'Your code to block your card', text: code('block'), secrets: ['code'] },
+  reissue_code: { subject: 'Your code for a new card number', text: code('get a new number for'), secrets: ['code'] },
+  new_device_login: {
+    subject: 'New sign-in with your cyber card',
+    text: (d, l) => `Your cyber card was used to log in to ${s(d, 'site')} from a new device (${s(d, 'at')}). ${notYou(l)}`,
+  },
+  hold_released: {
+    subject: 'A payment hold was released',
+    text: (d) =>
+      `The hold of ${s(d, 'amount')} for approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}) ` +
+      `was released${d.why === 'expired' ? ' because it was not charged in time' : ' by the member site'}. The credit is available again.`,
+  },
+  payment_refunded: {
+    subject: 'A payment was refunded',
+    text: (d) =>
+      `${s(d, 'site')} refunded ${s(d, 'amount')} of approval ${s(d, 'approvalNo')} (card ending in ${s(d, 'last4')}). ` +
+      'It will show on your next statement.',
+  },
+};
+
+export interface RenderedMessage {
+  subject: string;
+  text: string;
+}
+
+export class UnknownTemplateError extends Error {
+  constructor(name: string) {
+    super(`unknown notification template "${name}"`);
+  }
+}
+
+/** The data fields of a template that must be dropped once its message is settled. */
+export function templateSecrets(template: string): readonly string[] {
+  return (Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template]?.secrets : undefined) ?? [];
+}
+
+/** Renders a queued message; `baseUrl` is the card manager's public address, for links. */
+export function renderMessage(template: string, data: Data, baseUrl: string): RenderedMessage {
+  const t = Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template] : undefined;
+  if (!t) throw new UnknownTemplateError(template);
+  const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue` };
+  return { subject: t.subject, text: t.text(data, links) };
+}
