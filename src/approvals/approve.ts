@@ -1,0 +1,123 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { approvalNoTaken, insertApproval, type Approval } from '../db/approvals.ts';
+import { findAccount, findCard } from '../db/cards.ts';
+import { adjustCreditLine, lockCreditLine, type CreditLine } from '../db/credit-lines.ts';
+import type { Trx } from '../db/knex.ts';
+import { findMemberSite } from '../db/member-sites.ts';
+import { inTransaction } from '../db/tx.ts';
+import { availableCredit } from '../ledger/credit-line.ts';
+import { HOUSE, post } from '../ledger/post.ts';
+import { newId } from '../lib/ids.ts';
+import { formatMoney } from '../lib/money.ts';
+import { notify } from '../notifications/notify.ts';
+import { generateApprovalNo } from './approval-number.ts';
+import { moveCapture } from './moves.ts';
+import type { ApprovalDeps } from './deps.ts';
+import { ApprovalRefusedError } from './errors.ts';
+
+export interface PaymentRequest {
+  accountId: string;
+  cardId: string;
+  clientId: string;
+  amount: number;
+  currency: string;
+  description: string;
+  contentRef: string | null;
+  rating: number;
+  requestId?: string;
+}
+
+/** What a pre-approval check sees; checks run inside the approval transaction, after the row lock. */
+export interface ApprovalContext {
+  trx: Trx;
+  request: PaymentRequest;
+  line: CreditLine;
+}
+
+export type ApprovalCheck = (c: ApprovalContext) => Promise<void>;
+
+const MAX_NUMBER_ATTEMPTS = 5;
+
+/**
+ * Approves a payment: in ONE transaction it locks the holder's credit line, checks card, member site,
+ * the extra checks (velocity, spending controls, delinquency) and available credit, records the approval
+ * with a fresh approval number, posts the hold, writes the audit entry and queues the notification.
+ * Concurrent approvals on one account serialise on the row lock, so they can never exceed the limit.
+ */
+export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: readonly ApprovalCheck[] = []): Promise<Approval> {
+  return inTransaction(deps.db, async (trx) => {
+    const line = await lockCreditLine(trx, req.accountId);
+    const card = await findCard(trx, req.cardId);
+    if (!line || !card || card.accountId !== req.accountId || card.status !== 'active') {
+      throw new ApprovalRefusedError('card_inactive', 'This card is not active, so it cannot approve payments.');
+    }
+    const site = await findMemberSite(trx, req.clientId);
+    if (!site || site.status !== 'active') {
+      throw new ApprovalRefusedError('site_suspended', 'This member site cannot take payments at the moment.');
+    }
+    if (req.currency !== line.currency || req.currency !== deps.policy.currency) {
+      throw new ApprovalRefusedError('over_limit', `Payments are accepted in ${line.currency} only.`);
+    }
+    for (const check of checks) await check({ trx, request: req, line });
+    const available = availableCredit(line);
+    if (req.amount > available) {
+      throw new ApprovalRefusedError(
+        'over_limit',
+        `This payment of ${formatMoney(req.amount, req.currency)} is more than your available credit of ${formatMoney(available, req.currency)}.`,
+      );
+    }
+
+    let approvalNo = generateApprovalNo();
+    for (let i = 1; await approvalNoTaken(trx, approvalNo); i++) {
+      if (i >= MAX_NUMBER_ATTEMPTS) throw new Error('could not draw a free approval number');
+      approvalNo = generateApprovalNo();
+    }
+    const approval = await insertApproval(trx, {
+      id: newId(),
+      approvalNo,
+      accountId: req.accountId,
+      cardId: req.cardId,
+      clientId: req.clientId,
+      status: 'approved',
+      amount: req.amount,
+      currency: req.currency,
+      description: req.description,
+      contentRef: req.contentRef,
+      rating: req.rating,
+      holdSeconds: deps.policy.holdSeconds,
+    });
+    await post(trx, {
+      kind: 'hold',
+      approvalId: approval.id,
+      currency: req.currency,
+      memo: `hold ${approvalNo}`,
+      legs: [
+        { kind: 'holds', ownerId: req.accountId, amount: req.amount },
+        { kind: 'holds_control', ownerId: HOUSE, amount: -req.amount },
+      ],
+    });
+    await adjustCreditLine(trx, req.accountId, { held: req.amount });
+    await appendAudit(trx, {
+      actor: `card:${req.cardId}`,
+      action: 'approval.approved',
+      subjectType: 'approval',
+      subjectId: approval.id,
+      details: { approvalNo, clientId: req.clientId, amount: req.amount, currency: req.currency },
+      ...(req.requestId ? { requestId: req.requestId } : {}),
+    });
+    // A site configured for auto-capture delivers at once: capture in full in this same transaction.
+    const result = site.autoCapture
+      ? await moveCapture(trx, approval, req.amount, { actor: `site:${req.clientId}`, requestId: req.requestId })
+      : approval;
+    const account = await findAccount(trx, req.accountId);
+    if (account) {
+      await notify(
+        trx,
+        { accountId: account.id, email: account.email, mobile: account.mobile },
+        'approval.approved',
+        { approvalNo, site: site.name, amount: formatMoney(req.amount, req.currency), last4: card.last4 },
+      );
+    }
+    return result;
+  });
+}

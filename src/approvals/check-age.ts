@@ -1,0 +1,25 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { findAccount } from '../db/cards.ts';
+import type { Db } from '../db/knex.ts';
+import { isOldEnough } from './age-gate.ts';
+
+/**
+ * Whether the holder may enter content rated `requiredAge`. A refusal is audited every time
+ * it is decided, so an operator can see minors being kept out.
+ */
+export async function holderMayEnter(
+  db: Db,
+  q: { accountId: string; clientId: string; requiredAge: number },
+): Promise<boolean> {
+  if (q.requiredAge <= 0) return true;
+  const account = await findAccount(db, q.accountId);
+  if (account && isOldEnough(account.birthdate, q.requiredAge)) return true;
+  await appendAudit(db, {
+    actor: `account:${q.accountId}`,
+    action: 'access.refused_under_age',
+    subjectType: 'account',
+    subjectId: q.accountId,
+    details: { clientId: q.clientId, requiredAge: q.requiredAge },
+  });
+  return false;
+}

@@ -1,0 +1,44 @@
+import { AppError } from '../errors.ts';
+
+/** Why an approval was refused; each has its own page text and error_description for the site. */
+export type RefusalCode =
+  | 'card_inactive'
+  | 'over_limit'
+  | 'site_suspended'
+  | 'under_age'
+  | 'velocity_exceeded'
+  | 'spending_control'
+  | 'card_locked'
+  | 'delinquent'
+  | 'step_up_required';
+
+export class ApprovalRefusedError extends AppError {
+  readonly refusal: RefusalCode;
+  constructor(refusal: RefusalCode, message: string) {
+    super(`approval_refused`, message, { status: 403 });
+    this.refusal = refusal;
+  }
+}
+
+/** Why a capture, void or refund cannot be done on an approval as it stands (nothing is changed). */
+export type ApprovalStateCode =
+  | 'approval_not_open'
+  | 'hold_expired'
+  | 'amount_exceeds_hold'
+  | 'amount_exceeds_refundable'
+  | 'nothing_to_refund'
+  | 'site_suspended';
+
+/** The approval's state does not allow the change: 409, with a code the member site can act on. */
+export class ApprovalStateError extends AppError {
+  constructor(code: ApprovalStateCode, message: string) {
+    super(code, message, { status: 409 });
+  }
+}
+
+/** An amount that is not a positive integer in minor units within the accepted range: 422. */
+export class InvalidAmountError extends AppError {
+  constructor(message = 'amount must be a positive integer in minor units (a JSON integer or a string of digits).') {
+    super('invalid_amount', message, { status: 422, fields: { amount: message } });
+  }
+}

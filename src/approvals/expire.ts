@@ -1,0 +1,47 @@
+import { lockExpiredHolds } from '../db/approvals.ts';
+import type { Db } from '../db/knex.ts';
+import { inTransaction } from '../db/tx.ts';
+import { formatMoney } from '../lib/money.ts';
+import { moveRelease, notifyHolder } from './moves.ts';
+
+export interface ExpireOptions {
+  /** Holds released per transaction. */
+  batchSize?: number;
+  /** Stop after this many batches (a periodic run picks up the rest next time). */
+  maxBatches?: number;
+  onBatch?: (released: number) => void;
+}
+
+const DEFAULT_BATCH = 100;
+
+/**
+ * Releases every hold not captured by its hold_expires_at, in batches of one transaction each. Each
+ * batch locks its approvals and their account rows with SKIP LOCKED, so several instances (and the
+ * `holds expire` command) can run at once: each hold is released exactly once, and a hold being
+ * captured right now is left for the next run instead of waited for. Returns how many were released.
+ */
+export async function expireHolds(deps: { db: Db }, opts: ExpireOptions = {}): Promise<number> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  let total = 0;
+  for (let batch = 0; opts.maxBatches === undefined || batch < opts.maxBatches; batch++) {
+    const n = await inTransaction(deps.db, async (trx) => {
+      const due = await lockExpiredHolds(trx, batchSize);
+      for (const approval of due) {
+        const { released } = await moveRelease(
+          trx,
+          approval,
+          { status: approval.capturedAmount > 0 ? 'captured' : 'expired', action: 'approval.expired' },
+          { actor: 'system:expiry' },
+        );
+        if (released > 0) {
+          await notifyHolder(trx, approval, 'hold_released', { amount: formatMoney(released, approval.currency), why: 'expired' });
+        }
+      }
+      return due.length;
+    });
+    total += n;
+    opts.onBatch?.(n);
+    if (n < batchSize) break;
+  }
+  return total;
+}

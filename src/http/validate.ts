@@ -1,0 +1,33 @@
+import type { Context } from 'koa';
+import type { z } from 'zod';
+import { AppError, ValidationError } from '../errors.ts';
+
+/** The first message per top-level field of a failed parse: field name → message. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) out[String(issue.path[0] ?? 'body')] ??= issue.message;
+  return out;
+}
+
+/** Parses `raw` with the route's schema, or throws a ValidationError naming each bad field. */
+export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError('Some fields need attention.', fieldErrors(parsed.error));
+  return parsed.data;
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor() {
+    super('unsupported_media_type', 'Send a JSON body (Content-Type: application/json).', { status: 415 });
+  }
+}
+
+/** The JSON object a JSON API route was sent; anything else is refused before the schema runs. */
+export function jsonBody(ctx: Context): Record<string, unknown> {
+  if (!ctx.is('application/json')) throw new UnsupportedMediaTypeError();
+  const body = (ctx.request as { body?: unknown }).body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationError('Send a JSON object.', { body: 'Expected a JSON object.' });
+  }
+  return body as Record<string, unknown>;
+}
