@@ -15,6 +15,15 @@ import type { Logger } from './log.ts';
 import { startPayloadCleanup } from './oidc/cleanup.ts';
 import { ensureSigningKey, loadJwks } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import { approvalRoutes } from './approvals/routes.ts';
+import { createSiteAuthenticator } from './member-sites/authenticate.ts';
+import { publicKeys } from './oidc/keys.ts';
+import { adminCardRoutes } from './admin/cards-routes.ts';
+import { holderApiRoutes } from './holder/api-routes.ts';
+import { holderPageRoutes } from './holder/page-routes.ts';
+import { createTransports } from './notifications/create-transports.ts';
+import type { SenderDeps } from './notifications/sender.ts';
+import { startNotificationSender } from './notifications/start-sender.ts';
 
 export interface AppDeps {
   config: Config;
@@ -26,6 +35,8 @@ export interface CardManager {
   app: Koa;
   provider: Provider;
   cards: CardDeps;
+  /** The outbox sender's parts: `notifications send` and tests drain with sendDueNotifications(these). */
+  notifications: SenderDeps;
   /** Stops background jobs (not the database: the caller owns it). */
   stop(): void;
 }
@@ -40,6 +51,8 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
   const ttl = config.oidc.ttl;
   const jwks = await loadJwks(db, Math.max(ttl.accessToken, ttl.idToken) + 3600);
   const provider = createProvider({ config, db, render, jwks });
+  // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found".
+  provider.use(errorHandler(render));
 
   const app = new Koa({ proxy: config.trustProxy, keys: [...config.secrets.cookieKeys] });
   const parseBody = bodyParser({
@@ -50,13 +63,24 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
   });
 
   const health = healthRoutes(db);
-  const interactions = interactionRoutes({ provider, parseBody, cards, render });
+  const approvals = { db, policy: { currency: config.currency, holdSeconds: config.payments.holdSeconds } };
+  const interactions = interactionRoutes({ provider, parseBody, cards, render, approvals, ratings: config.ratings });
+  const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, publicJwks: publicKeys(jwks) });
+  const approvalApi = approvalRoutes({ db, authenticateSite, parseBody });
+  const holderCards = { ...cards, codes: config.oneTimeCodes };
+  const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render });
+  const holderApi = holderApiRoutes({ parseBody, cards: holderCards });
+  const adminCards = adminCardRoutes({ parseBody, cards, operatorToken: config.secrets.operatorToken });
 
   app.use(requestContext(log));
   app.use(securityHeaders);
   app.use(errorHandler(render));
   app.use(health.routes());
   app.use(interactions.routes());
+  app.use(approvalApi.routes());
+  app.use(holderPages.routes());
+  app.use(holderApi.routes());
+  app.use(adminCards.routes());
   app.use(interactions.allowedMethods());
 
   const providerCallback = provider.callback();
@@ -67,5 +91,17 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
   });
 
   const stopCleanup = startPayloadCleanup(db, log, config.oidc.cleanupIntervalSeconds);
-  return { app, provider, cards, stop: stopCleanup };
+  const n = config.notifications;
+  const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts };
+  const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);
+  return {
+    app,
+    provider,
+    cards,
+    notifications,
+    stop() {
+      stopCleanup();
+      stopSender();
+    },
+  };
 }

@@ -12,6 +12,7 @@ import { AppError } from './errors.ts';
 import { registerMemberSite, type RegisterInput } from './member-sites/register.ts';
 import { rotateSigningKey } from './oidc/keys.ts';
 import type { Config } from './config/schema.ts';
+import { CARD_COMMANDS_USAGE, cardCommands } from './admin/cards-cli.ts';
 
 const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -26,7 +27,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   resource-servers add --identifier URI --name NAME [--scope "a b"] [--ttl SECONDS]
                                             register a resource server (an access-token audience)
   cleanup                                   delete expired sessions, codes and tokens now
-`;
+${CARD_COMMANDS_USAGE}`;
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -113,6 +114,8 @@ Store these now: the number and password are not shown again.`);
   async cleanup({ db }) {
     console.log(`deleted ${await deleteExpiredPayloads(db)} expired rows`);
   },
+
+  ...cardCommands,
 };
 
 async function main(argv: string[]): Promise<number> {

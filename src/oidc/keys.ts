@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Db } from '../db/knex.ts';
 import {
   countActiveKeys,
@@ -40,4 +40,11 @@ export async function loadJwks(db: Db, keepRetiredSeconds: number): Promise<{ ke
   await deleteExpiredKeys(db, keepRetiredSeconds);
   const rows = await listPublishedKeys(db, keepRetiredSeconds);
   return { keys: rows.map((r) => r.privateJwk) };
+}
+
+/** The public half of a private JWKS (what /jwks publishes). */
+export function publicKeys(jwks: { keys: Record<string, unknown>[] }): { keys: JWK[] } {
+  return {
+    keys: jwks.keys.map(({ kty, crv, x, y, kid, alg, use }) => ({ kty, crv, x, y, kid, alg, use }) as JWK),
+  };
 }

@@ -11,6 +11,10 @@ import { createPairwiseIdentifier } from './pairwise.ts';
 import { createRenderError } from './render-error.ts';
 import { createGetResourceServerInfo } from './resource-servers.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
+import { createExtraTokenClaims } from './extra-token-claims.ts';
+import { createInteractionPolicy } from './interaction-policy.ts';
+import { createPaymentValidator } from './payment-details.ts';
+import { loadExistingGrant } from './load-existing-grant.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -44,15 +48,22 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
     scopes: ['openid', 'offline_access', 'profile'],
     claims: { openid: ['sub'], profile: ['name'] },
     clientDefaults: {
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       response_types: ['code'],
       id_token_signed_response_alg: SIGNING_ALG,
       subject_type: 'pairwise',
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: ['urn:cybercard:content_rating', 'urn:cybercard:status', 'urn:cybercard:resource_servers'],
+      properties: [
+        'urn:cybercard:content_rating',
+        'urn:cybercard:status',
+        'urn:cybercard:resource_servers',
+        'urn:cybercard:max_amount',
+      ],
     },
+    extraTokenClaims: createExtraTokenClaims(db) as Configuration['extraTokenClaims'],
+    loadExistingGrant,
     enabledJWA: {
       idTokenSigningAlgValues: [SIGNING_ALG],
       userinfoSigningAlgValues: [SIGNING_ALG],
@@ -61,11 +72,13 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
       requestObjectSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
       clientAuthSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
     },
+    // The feature types are a union keyed on which features are on together; checked at runtime by the provider.
     features: {
       devInteractions: { enabled: config.oidc.devInteractions },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
+      clientCredentials: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       rpInitiatedLogout: {
         enabled: true,
@@ -85,13 +98,24 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
           });
         },
       },
+      richAuthorizationRequests: {
+        enabled: true,
+        types: {
+          payment: { validate: createPaymentValidator({ currency: config.currency, ratings: config.ratings }) },
+        },
+        // Each payment gets a grant of its own (see load-existing-grant.ts), so its rar is exactly this approval.
+        authorizationDetailsForGrantSource: (ctx: KoaContextWithOIDC) => ctx.oidc.grant?.rar ?? [],
+        authorizationDetailsForAccessToken: (_ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: unknown[] }) =>
+          source?.rar ?? [],
+        authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: unknown[] }) => token.rar ?? [],
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,
         useGrantedResource: () => true,
-        getResourceServerInfo: createGetResourceServerInfo(db, ttl.accessToken),
+        getResourceServerInfo: createGetResourceServerInfo(db, ttl.accessToken, config.issuer),
       },
-    },
+    } as unknown as Configuration['features'],
     // Every refresh rotates: a stolen refresh token is usable once at most, and reuse revokes the grant.
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -108,6 +132,11 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: createInteractionPolicy({
+        db,
+        ratings: config.ratings,
+        requirePasswordEachTime: config.payments.requirePasswordEachTime,
+      }),
     },
     renderError: createRenderError(render),
     conformIdTokenClaims: true,

@@ -2,6 +2,7 @@ import { errors, type KoaContextWithOIDC, type Client, type ResourceServer } fro
 import type { Db } from '../db/knex.ts';
 import { findResourceServer } from '../db/member-sites.ts';
 import { SIGNING_ALG } from './keys.ts';
+import { API_SCOPE, apiResource } from '../member-sites/authenticate.ts';
 
 /** The resource servers a member site may ask tokens for (its registered audiences). */
 export function allowedResources(client: Client): string[] {
@@ -13,12 +14,17 @@ export function allowedResources(client: Client): string[] {
  * oidc-provider's getResourceServerInfo: registered resource servers only, and only those the
  * member site is registered for; access tokens for them are ES256 JWTs (RFC 9068).
  */
-export function createGetResourceServerInfo(db: Db, maxAccessTokenTtl: number) {
+export function createGetResourceServerInfo(db: Db, maxAccessTokenTtl: number, issuer: string) {
+  const api = apiResource(issuer);
   return async function getResourceServerInfo(
     _ctx: KoaContextWithOIDC,
     resourceIndicator: string,
     client: Client,
   ): Promise<ResourceServer> {
+    // Every member site may call the card manager's own API (its approvals) with a client_credentials token.
+    if (resourceIndicator === api) {
+      return { scope: API_SCOPE, audience: api, accessTokenTTL: maxAccessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: SIGNING_ALG } } };
+    }
     const rs = await findResourceServer(db, resourceIndicator);
     if (!rs || !allowedResources(client).includes(resourceIndicator)) {
       throw new errors.InvalidTarget('this member site is not registered for that resource server');

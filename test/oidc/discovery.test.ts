@@ -29,10 +29,10 @@ describe('/.well-known/openid-configuration', () => {
     }
   });
 
-  it('offers only the authorization code flow, with S256 PKCE', () => {
+  it('offers only the authorization code flow, with S256 PKCE (client_credentials is for the approvals API)', () => {
     expect(doc.response_types_supported).to.deep.equal(['code']);
     expect(doc.code_challenge_methods_supported).to.deep.equal(['S256']);
-    expect(doc.grant_types_supported).to.have.members(['authorization_code', 'refresh_token']);
+    expect(doc.grant_types_supported).to.have.members(['authorization_code', 'refresh_token', 'client_credentials']);
   });
 
   it('offers client_secret_basic, client_secret_post and private_key_jwt, and nothing weaker', () => {

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { cardNumberField, creditLimitField, plainText, reasonField } from '../cards/input-fields.ts';
+
+/** Operator inputs, shared by the operator API and the CLI. Keys are the JSON field names. */
+
+const cardId = z.uuid({ error: 'Not a card id.' });
+
+export const cardIdParam = z.object({ cardId });
+
+const holderText = (max: number) =>
+  plainText(max)
+    .transform((s) => s.trim())
+    .refine((s) => s.length > 0, 'Must not be empty.')
+    .optional();
+
+export const cardSearchInput = z
+  .object({
+    number: cardNumberField.optional(),
+    name: holderText(200),
+    email: holderText(254),
+    mobile: holderText(32),
+  })
+  .refine((q) => (q.number !== undefined) !== (q.name !== undefined || q.email !== undefined || q.mobile !== undefined), {
+    message: 'Search by card number, or by holder name, email or mobile.',
+    path: ['number'],
+  });
+
+/** A status change: the card (from the path) and why (from the body). */
+export const cardChangeInput = z.object({ cardId, reason: reasonField });
+
+export const limitInput = z.object({ cardId, credit_limit: creditLimitField, reason: reasonField });

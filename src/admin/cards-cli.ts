@@ -1,0 +1,138 @@
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { z } from 'zod';
+import { auditTrail } from '../cards/audit-trail.ts';
+import { blockCard, type StatusChange } from '../cards/block.ts';
+import { formatCardNumber } from '../cards/card-number.ts';
+import { changeLimit } from '../cards/change-limit.ts';
+import { closeCard } from '../cards/close.ts';
+import type { CardDeps } from '../cards/deps.ts';
+import { findCardByNumber } from '../cards/find-card-by-number.ts';
+import { findCards } from '../cards/find-cards.ts';
+import type { HolderView } from '../cards/holder-view.ts';
+import { reasonField } from '../cards/input-fields.ts';
+import { createPasswordHasher } from '../cards/password.ts';
+import { reissue } from '../cards/reissue.ts';
+import { reportLost } from '../cards/report-lost.ts';
+import { unblockCard } from '../cards/unblock.ts';
+import type { Config } from '../config/schema.ts';
+import type { Db } from '../db/knex.ts';
+import { NotFoundError } from '../errors.ts';
+import { parseWith } from '../http/validate.ts';
+import { createLogger } from '../log.ts';
+import { createTransports } from '../notifications/create-transports.ts';
+import { sendDueNotifications } from '../notifications/sender.ts';
+import { cardSearchInput } from './card-inputs.ts';
+
+type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
+
+export const CARD_COMMANDS_USAGE = `  cards find (--number N | --name NAME | --email E | --mobile M)
+                                            look a holder up; shows the last four digits of each card
+  cards block|unblock|close|lost --card ID|NUMBER --reason TEXT
+                                            suspend, lift a suspension, close, or report a card lost
+  cards reissue --card ID|NUMBER --reason TEXT
+                                            new number and password for the same account; printed once
+  cards limit --card ID|NUMBER --amount MINOR_UNITS --reason TEXT
+                                            set the holder account's credit limit
+  cards audit --card ID|NUMBER              the audit trail of the card's holder account
+  notifications send                        send every due notification in the outbox now
+`;
+
+function cardDeps(config: Config, db: Db): CardDeps {
+  const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
+  return { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix, currency: config.currency };
+}
+
+/** A card id, or a card number (which is looked up and never echoed). */
+async function resolveCard(config: Config, db: Db, card: string | undefined): Promise<string> {
+  if (!card) throw new Error('--card (a card id or number) is required');
+  if (z.uuid().safeParse(card).success) return card;
+  const found = await findCardByNumber(db, config.secrets.cardHmacKey, card);
+  if (!found) throw new NotFoundError('There is no such card.');
+  return found.id;
+}
+
+const CHANGE_OPTIONS = { card: { type: 'string' }, reason: { type: 'string' } } as const;
+
+async function statusChange(config: Config, db: Db, args: string[]): Promise<StatusChange> {
+  const { values } = parseArgs({ args, options: CHANGE_OPTIONS });
+  const cardId = await resolveCard(config, db, values.card);
+  const { reason } = parseWith(z.object({ reason: reasonField }), { reason: values.reason ?? '' });
+  return { cardId, reason, actor: 'cli' };
+}
+
+function printHolder(h: HolderView): void {
+  const a = h.account;
+  console.log(`account ${a.id}  ${a.legalName}  born ${a.birthdate}`);
+  console.log(`  email ${a.email ?? '-'}  mobile ${a.mobile ?? '-'}  limit ${a.creditLimit} ${a.currency}`);
+  for (const c of h.cards) console.log(`  card ${c.id}  **** ${c.last4}  ${c.status}  since ${c.createdAt.toISOString()}`);
+}
+
+function statusCommand(act: (db: Db, change: StatusChange) => Promise<{ last4: string; status: string }>): Handler {
+  return async ({ config, db, args }) => {
+    const card = await act(db, await statusChange(config, db, args));
+    console.log(`card **** ${card.last4} is now ${card.status}`);
+  };
+}
+
+/** The operator's card commands for src/cli.ts. */
+export const cardCommands: Record<string, Handler> = {
+  async 'cards find'({ db, config, args }) {
+    const { values } = parseArgs({
+      args,
+      options: { number: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, mobile: { type: 'string' } },
+    });
+    const q = parseWith(cardSearchInput, values);
+    const found = await findCards(
+      { db, cardHmacKey: config.secrets.cardHmacKey },
+      q.number !== undefined ? { number: q.number } : { name: q.name, email: q.email, mobile: q.mobile },
+    );
+    if (found.length === 0) console.log('no holder found');
+    for (const h of found) printHolder(h);
+  },
+
+  'cards block': statusCommand(blockCard),
+  'cards unblock': statusCommand(unblockCard),
+  'cards close': statusCommand(closeCard),
+  'cards lost': statusCommand((db, c) => reportLost(db, { ...c, proof: 'operator' })),
+
+  async 'cards reissue'({ config, db, args }) {
+    const issued = await reissue(cardDeps(config, db), await statusChange(config, db, args));
+    console.log(`card reissued for account ${issued.accountId} (card ${issued.cardId})
+  card number: ${formatCardNumber(issued.cardNumber)}
+  password:    ${issued.password}
+Hand these to the holder now: they are not shown again.`);
+  },
+
+  async 'cards limit'({ config, db, args }) {
+    const { values } = parseArgs({ args, options: { ...CHANGE_OPTIONS, amount: { type: 'string' } } });
+    const cardId = await resolveCard(config, db, values.card);
+    const input = parseWith(z.object({ amount: z.string().regex(/^\d{1,15}$/, 'A whole number of minor units.'), reason: reasonField }), {
+      amount: values.amount ?? '',
+      reason: values.reason ?? '',
+    });
+    const changed = await changeLimit(db, { cardId, creditLimit: Number(input.amount), reason: input.reason, actor: 'cli' });
+    console.log(`credit limit of account ${changed.accountId}: ${changed.from} → ${changed.to} ${changed.currency}`);
+  },
+
+  async 'cards audit'({ config, db, args }) {
+    const { values } = parseArgs({ args, options: { card: { type: 'string' } } });
+    const entries = await auditTrail(db, await resolveCard(config, db, values.card));
+    for (const e of entries) {
+      console.log(`${e.at.toISOString()}  ${e.actor}  ${e.action}  ${e.subjectType}:${e.subjectId}  ${JSON.stringify(e.details ?? {})}`);
+    }
+  },
+
+  async 'notifications send'({ config, db }) {
+    // Log lines go to stderr, so stdout carries only the summary.
+    const log = createLogger(config.logLevel, pino.destination(2));
+    const result = await sendDueNotifications({
+      db,
+      log,
+      transports: createTransports(config, log),
+      baseUrl: config.issuer,
+      maxAttempts: config.notifications.maxAttempts,
+    });
+    console.log(`sent ${result.sent}, failed ${result.failed}`);
+  },
+};

@@ -1,0 +1,104 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { auditTrail } from '../cards/audit-trail.ts';
+import { blockCard, type StatusChange } from '../cards/block.ts';
+import { changeLimit } from '../cards/change-limit.ts';
+import { closeCard } from '../cards/close.ts';
+import type { CardDeps } from '../cards/deps.ts';
+import { findCards } from '../cards/find-cards.ts';
+import { reissue } from '../cards/reissue.ts';
+import { reportLost } from '../cards/report-lost.ts';
+import { showCard } from '../cards/show-card.ts';
+import { unblockCard } from '../cards/unblock.ts';
+import type { Card } from '../db/cards.ts';
+import { jsonBody, parseWith } from '../http/validate.ts';
+import { cardChangeInput, cardIdParam, cardSearchInput, limitInput } from './card-inputs.ts';
+import { presentAudit, presentHolder } from './present-card.ts';
+import { requireOperator } from './require-operator.ts';
+
+export interface AdminCardDeps {
+  parseBody: Middleware;
+  cards: CardDeps;
+  operatorToken: string;
+}
+
+type StatusAction = (db: CardDeps['db'], change: StatusChange) => Promise<Card>;
+
+/** The operator API for cards: look up, block, unblock, close, report lost, reissue, change limit, audit trail. */
+export function adminCardRoutes({ parseBody, cards, operatorToken }: AdminCardDeps): Router {
+  const router = new Router({ prefix: '/admin/api/cards' });
+  router.use(requireOperator(operatorToken));
+  router.use(parseBody);
+  router.use(async function noStore(ctx: Context, next) {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  /** The body with the path's card id, so both are checked (and reported) together. */
+  function withCardId(ctx: Context): Record<string, unknown> {
+    return { ...jsonBody(ctx), cardId: ctx.params.cardId };
+  }
+
+  /** The validated card id and the operator's reason for a change. */
+  function change(ctx: Context): StatusChange {
+    const { cardId, reason } = parseWith(cardChangeInput, withCardId(ctx));
+    return { cardId, reason, actor: String(ctx.state.actor ?? 'operator'), requestId: ctx.state.requestId };
+  }
+
+  // A card number is a search body, never a URL: URLs end up in proxy and browser logs.
+  router.post('/search', async function searchCards(ctx) {
+    const q = parseWith(cardSearchInput, jsonBody(ctx));
+    const found = await findCards(cards, q.number !== undefined ? { number: q.number } : { name: q.name, email: q.email, mobile: q.mobile });
+    ctx.body = { holders: found.map(presentHolder) };
+  });
+
+  router.get('/:cardId', async function showOneCard(ctx) {
+    const { cardId } = parseWith(cardIdParam, ctx.params);
+    ctx.body = presentHolder(await showCard(cards.db, cardId));
+  });
+
+  router.get('/:cardId/audit', async function showAuditTrail(ctx) {
+    const { cardId } = parseWith(cardIdParam, ctx.params);
+    ctx.body = { entries: (await auditTrail(cards.db, cardId)).map(presentAudit) };
+  });
+
+  const statusActions: ReadonlyArray<[string, StatusAction]> = [
+    ['block', blockCard],
+    ['unblock', unblockCard],
+    ['close', closeCard],
+    ['lost', (db, c) => reportLost(db, { ...c, proof: 'operator' })],
+  ];
+  for (const [name, act] of statusActions) {
+    router.post(`/:cardId/${name}`, async function changeCardStatus(ctx) {
+      const card = await act(cards.db, change(ctx));
+      ctx.body = { id: card.id, last4: card.last4, status: card.status };
+    });
+  }
+
+  router.post('/:cardId/reissue', async function reissueCard(ctx) {
+    const issued = await reissue(cards, change(ctx));
+    ctx.status = 201;
+    ctx.body = {
+      id: issued.cardId,
+      account_id: issued.accountId,
+      replaces: issued.oldCardId,
+      card_number: issued.cardNumber,
+      password: issued.password,
+      last4: issued.cardNumber.slice(-4),
+    };
+  });
+
+  router.put('/:cardId/limit', async function changeCreditLimit(ctx) {
+    const input = parseWith(limitInput, withCardId(ctx));
+    const changed = await changeLimit(cards.db, {
+      cardId: input.cardId,
+      creditLimit: input.credit_limit,
+      reason: input.reason,
+      actor: String(ctx.state.actor ?? 'operator'),
+      requestId: ctx.state.requestId,
+    });
+    ctx.body = { account_id: changed.accountId, currency: changed.currency, from: changed.from, credit_limit: changed.to };
+  });
+
+  return router;
+}

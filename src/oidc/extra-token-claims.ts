@@ -1,0 +1,42 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { ageClaims } from '../approvals/age-gate.ts';
+import { findAccount } from '../db/cards.ts';
+import { readCreditLine } from '../db/credit-lines.ts';
+import type { Db } from '../db/knex.ts';
+import { availableCredit } from '../ledger/credit-line.ts';
+import type { PaymentDetail } from './payment-details.ts';
+
+interface TokenLike {
+  kind?: string;
+  accountId?: string;
+  clientId?: string;
+  rar?: Array<Record<string, unknown>>;
+}
+
+/**
+ * Claims added to access tokens (RFC 9068 JWTs carry them; opaque ones expose them at introspection):
+ * minimal-disclosure age_over_NN for the thresholds this site needs, the credit standing and, for a
+ * payment, the approval number with the approved amount.
+ */
+export function createExtraTokenClaims(db: Db) {
+  return async function extraTokenClaims(ctx: KoaContextWithOIDC, token: TokenLike): Promise<Record<string, unknown> | undefined> {
+    if (!token.accountId) return undefined;
+    const account = await findAccount(db, token.accountId);
+    const line = await readCreditLine(db, token.accountId);
+    if (!account || !line) return undefined;
+    const client = ctx.oidc.client as unknown as Record<string, unknown> | undefined;
+    const siteRating = Number(client?.['urn:cybercard:content_rating'] ?? 0);
+    const payments = (token.rar ?? []).filter((d) => d.type === 'payment') as unknown as PaymentDetail[];
+    const thresholds = [siteRating, ...payments.map((p) => p.rating ?? 0)];
+    const claims: Record<string, unknown> = {
+      ...ageClaims(account.birthdate, thresholds),
+      credit: { currency: line.currency, available: availableCredit(line), standing: 'good' },
+    };
+    const approved = payments.find((p) => p.approval_no);
+    if (approved) {
+      claims.approval_no = approved.approval_no;
+      (claims.credit as Record<string, unknown>).approved_amount = approved.amount;
+    }
+    return claims;
+  };
+}

@@ -1,0 +1,60 @@
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { requiredAge } from '../approvals/age-gate.ts';
+import { holderMayEnter } from '../approvals/check-age.ts';
+import type { Db } from '../db/knex.ts';
+import { paymentDetailsOf } from './payment-details.ts';
+
+const { Check, Prompt, base } = interactionPolicy;
+
+export interface PolicyDeps {
+  db: Db;
+  ratings: Readonly<Record<string, number>>;
+  requirePasswordEachTime: boolean;
+}
+
+/** The age a request needs: the site's registered rating raised by any rating in its payment details. */
+export function requestRequiredAge(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): number {
+  const siteRating = Number((ctx.oidc.client as unknown as Record<string, unknown>)['urn:cybercard:content_rating'] ?? 0);
+  const details = paymentDetailsOf(ctx.oidc.params as Record<string, unknown>, ratings);
+  return requiredAge(siteRating, details.map((d) => d.rating ?? 0));
+}
+
+/**
+ * oidc-provider's interaction policy with two of our own rules:
+ * - login: a payment needs the card password in this very interaction, even inside an SSO session;
+ * - age_gate (between login and consent): a holder under the required age is stopped. No other route
+ *   can finish this prompt (it is checked again on every resume), so no path around it exists, and
+ *   with prompt=none the site receives access_denied directly.
+ */
+export function createInteractionPolicy(deps: PolicyDeps) {
+  const policy = base();
+
+  policy.get('login')!.checks.add(
+    new Check('payment_requires_password', 'a payment needs the card password', 'login_required', (ctx) => {
+      if (!deps.requirePasswordEachTime || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      const hasPayment = paymentDetailsOf(ctx.oidc.params as Record<string, unknown>, deps.ratings).length > 0;
+      return hasPayment ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+
+  policy.add(
+    new Prompt(
+      { name: 'age_gate', requestable: false },
+      new Check(
+        'under_age',
+        'the card holder is under the age this content requires',
+        'access_denied',
+        async (ctx) => {
+          const accountId = ctx.oidc.session?.accountId;
+          if (!accountId) return Check.NO_NEED_TO_PROMPT;
+          const age = requestRequiredAge(ctx, deps.ratings);
+          const ok = await holderMayEnter(deps.db, { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: age });
+          return ok ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+        },
+        (ctx) => ({ requiredAge: requestRequiredAge(ctx, deps.ratings) }),
+      ),
+    ),
+    1,
+  );
+  return policy;
+}

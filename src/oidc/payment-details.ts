@@ -1,0 +1,76 @@
+import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
+import { parseMinorUnits } from '../lib/money.ts';
+
+/** A validated `payment` authorization detail (RFC 9396), as stored on grants and tokens. */
+export interface PaymentDetail {
+  type: 'payment';
+  amount: number;
+  currency: string;
+  description: string;
+  content_ref?: string;
+  rating?: number;
+  /** Added by the card manager when the holder approves. */
+  approval_no?: string;
+}
+
+const ALLOWED_KEYS = new Set(['type', 'amount', 'currency', 'description', 'content_ref', 'rating', 'locations', 'actions']);
+
+export interface PaymentRules {
+  currency: string;
+  ratings: Readonly<Record<string, number>>;
+}
+
+/** Reads a rating given as a configured label ("19", "ALL") or its age (19). */
+export function parseRating(v: unknown, ratings: Readonly<Record<string, number>>): number | undefined {
+  if (typeof v === 'string' && Object.hasOwn(ratings, v)) return ratings[v];
+  if (typeof v === 'number' && Object.values(ratings).includes(v)) return v;
+  return undefined;
+}
+
+function maxAmountOf(client: Client): number | null {
+  const v = (client as unknown as Record<string, unknown>)['urn:cybercard:max_amount'];
+  return typeof v === 'number' ? v : null;
+}
+
+/**
+ * Validates one `payment` detail for features.richAuthorizationRequests.types.payment.validate.
+ * Amount: integer minor units, as a JSON integer or a string of digits; > 0; ≤ the site's maximum.
+ */
+export function createPaymentValidator(rules: PaymentRules) {
+  return function validatePayment(_ctx: KoaContextWithOIDC, detail: Record<string, unknown>, client: Client): void {
+    const bad = (msg: string) => new errors.InvalidAuthorizationDetails(msg);
+    for (const k of Object.keys(detail)) if (!ALLOWED_KEYS.has(k)) throw bad(`unknown payment field "${k}"`);
+    const amount = parseMinorUnits(detail.amount);
+    if (amount === undefined) throw bad('amount must be a positive whole number of minor units (e.g. "1500")');
+    if (detail.currency !== rules.currency) throw bad(`currency must be ${rules.currency}`);
+    const max = maxAmountOf(client);
+    if (max !== null && amount > max) throw bad(`amount is above this member site's maximum of ${max}`);
+    if (typeof detail.description !== 'string' || !detail.description.trim() || detail.description.length > 200) {
+      throw bad('description must be 1–200 characters');
+    }
+    if (/[\u0000-\u001F\u007F]/.test(detail.description)) throw bad('description contains control characters');
+    if (detail.content_ref !== undefined && (typeof detail.content_ref !== 'string' || detail.content_ref.length > 200)) {
+      throw bad('content_ref must be a string of at most 200 characters');
+    }
+    if (detail.rating !== undefined && parseRating(detail.rating, rules.ratings) === undefined) {
+      throw bad(`rating must be one of ${Object.keys(rules.ratings).join(', ')}`);
+    }
+  };
+}
+
+/** The payment details of a request's authorization_details parameter (already validated). */
+export function paymentDetailsOf(params: Record<string, unknown>, ratings: Readonly<Record<string, number>>): PaymentDetail[] {
+  const raw = params.authorization_details;
+  if (typeof raw !== 'string') return [];
+  const list = JSON.parse(raw) as Record<string, unknown>[];
+  return list
+    .filter((d) => d.type === 'payment')
+    .map((d) => ({
+      type: 'payment' as const,
+      amount: parseMinorUnits(d.amount)!,
+      currency: d.currency as string,
+      description: (d.description as string).trim(),
+      ...(typeof d.content_ref === 'string' ? { content_ref: d.content_ref } : {}),
+      ...(d.rating !== undefined ? { rating: parseRating(d.rating, ratings)! } : {}),
+    }));
+}

@@ -1,0 +1,92 @@
+import { errors } from 'oidc-provider';
+import type { Db } from '../db/knex.ts';
+import { findMemberSite } from '../db/member-sites.ts';
+import { AppError, ValidationError } from '../errors.ts';
+import { closeSite } from '../member-sites/close.ts';
+import { registerMemberSite } from '../member-sites/register.ts';
+import { updateSite } from '../member-sites/update.ts';
+
+export interface RegistrationStoreDeps {
+  db: Db;
+  requireHttps: boolean;
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+
+/** Our field name → the RFC 7591 name, so a refusal names what the site actually sent. */
+const METADATA_NAMES: Record<string, string> = {
+  name: 'client_name',
+  redirectUris: 'redirect_uris',
+  postLogoutRedirectUris: 'post_logout_redirect_uris',
+  tokenEndpointAuthMethod: 'token_endpoint_auth_method',
+  jwks: 'jwks',
+  jwksUri: 'jwks_uri',
+  resourceServers: 'urn:cybercard:resource_servers',
+  contentRating: 'urn:cybercard:content_rating',
+  homepageUri: 'client_uri',
+  logoUri: 'logo_uri',
+  scope: 'scope',
+};
+
+/** A refusal from our validation as RFC 7591 §3.2.2 error (invalid_redirect_uri for redirect URIs). */
+function asMetadataError(err: unknown): unknown {
+  if (!(err instanceof AppError) || !err.expose) return err;
+  const [field, message] = Object.entries(err.fields ?? {})[0] ?? [];
+  const name = field ? (METADATA_NAMES[field.split('.')[0]!] ?? field) : undefined;
+  // oidc-provider maps a description starting with "redirect_uris" to invalid_redirect_uri.
+  return new errors.InvalidClientMetadata(name && message ? `${name} ${message}` : err.message);
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+/**
+ * Writes a client that registered itself (RFC 7591) or updated itself (RFC 7592) through our
+ * member-site domain, with the same validation an operator's registration gets. The provider hands
+ * us the plaintext client_secret it generated; only its hash is stored. On an update the provider
+ * passes back the stored hash unchanged, which we recognise and keep.
+ */
+export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId: string, meta: Record<string, unknown>): Promise<void> {
+  const jwks = meta.jwks as { keys: Record<string, unknown>[] } | undefined;
+  const fields = {
+    name: str(meta.client_name) ?? '',
+    redirectUris: (meta.redirect_uris as string[] | undefined) ?? [],
+    postLogoutRedirectUris: (meta.post_logout_redirect_uris as string[] | undefined) ?? [],
+    tokenEndpointAuthMethod: (str(meta.token_endpoint_auth_method) ?? 'client_secret_basic') as 'client_secret_basic',
+    jwks: jwks ? { keys: jwks.keys } : null,
+    jwksUri: str(meta.jwks_uri) ?? null,
+    resourceServers: (meta['urn:cybercard:resource_servers'] as string[] | undefined) ?? [],
+    contentRating: (meta['urn:cybercard:content_rating'] as number | undefined) ?? 0,
+    scope: str(meta.scope) ?? 'openid profile offline_access',
+    homepageUri: str(meta.client_uri) ?? null,
+    logoUri: str(meta.logo_uri) ?? null,
+  };
+  const presented = str(meta.client_secret);
+  try {
+    const existing = await findMemberSite(deps.db, clientId);
+    if (!existing) {
+      const { jwks: k, jwksUri, homepageUri, logoUri, ...rest } = fields;
+      await registerMemberSite(
+        { db: deps.db, requireHttps: deps.requireHttps },
+        { ...rest, ...(k ? { jwks: k } : {}), ...(jwksUri ? { jwksUri } : {}), ...(homepageUri ? { homepageUri } : {}), ...(logoUri ? { logoUri } : {}) },
+        'dcr',
+        { clientId, ...(presented ? { clientSecret: presented } : {}) },
+      );
+      return;
+    }
+    // A site may raise its own rating, never lower it: lowering could let minors in (the operator can).
+    if (fields.contentRating < existing.contentRating) {
+      throw new ValidationError('cannot be lowered by the site', { contentRating: 'can only be raised here; ask the operator to lower it' });
+    }
+    const fresh = presented && !HASH.test(presented) ? presented : undefined;
+    await updateSite({ db: deps.db, requireHttps: deps.requireHttps }, clientId, fields, `dcr:${clientId}`, fresh ? { clientSecret: fresh } : {});
+  } catch (err) {
+    throw asMetadataError(err);
+  }
+}
+
+/** RFC 7592 delete: the site is closed (never removed: approvals and the audit trail name it). */
+export async function closeRegisteredClient(db: Db, clientId: string): Promise<void> {
+  await closeSite(db, clientId, 'deleted by the site through RFC 7592', `dcr:${clientId}`);
+}

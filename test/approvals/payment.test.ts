@@ -1,0 +1,215 @@
+import { expect } from 'chai';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as client from 'openid-client';
+import { approve } from '../../src/approvals/approve.ts';
+import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
+import { listAudit } from '../../src/db/audit-log.ts';
+import { Agent, runLogin, type FlowResult } from '../helpers/agent.ts';
+import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+function birthdateForAge(age: number): string {
+  const d = new Date();
+  return `${d.getUTCFullYear() - age}-01-01`;
+}
+
+describe('payments with rich authorization requests', () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let config: client.Configuration;
+  let adult: TestCard;
+
+  async function cardWithLimit(age: number, limit: number): Promise<TestCard> {
+    const card = await issueTestCard(ts, birthdateForAge(age));
+    await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: limit });
+    return card;
+  }
+
+  async function payRequest(cfg: client.Configuration, s: TestSite, details: unknown[], extra: Record<string, string> = {}) {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = await client.buildAuthorizationUrlWithPAR(cfg, {
+      redirect_uri: s.redirectUri,
+      scope: 'openid',
+      resource: s.resource,
+      authorization_details: JSON.stringify(details),
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      ...extra,
+    });
+    return { url, verifier, state };
+  }
+
+  async function pay(card: TestCard, amount: number | string, extra: Record<string, unknown> = {}, s = site, cfg = config) {
+    const req = await payRequest(cfg, s, [{ type: 'payment', amount, currency: 'KRW', description: 'Episode 12', ...extra }]);
+    const result = await runLogin(new Agent(ts.url), req.url, card);
+    return { req, result };
+  }
+
+  async function tokensFrom(req: { verifier: string; state: string }, result: FlowResult, cfg = config) {
+    if (result.kind !== 'redirect') throw new Error(`expected a redirect, got page ${result.status}`);
+    return client.authorizationCodeGrant(cfg, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  }
+
+  before(async () => {
+    ts = await startCardManager();
+    site = await registerTestSite(ts, { maxAmount: 50_000 });
+    config = await siteClient(ts, site);
+    adult = await cardWithLimit(30, 100_000);
+  });
+  after(() => ts.stop());
+
+  it('approves a payment pushed through PAR and puts the approval number, details, age and credit claims in the JWT', async () => {
+    const { req, result } = await pay(adult, '1500', { content_ref: 'ep-12' });
+    const tokens = await tokensFrom(req, result);
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${ts.url}/jwks`)), {
+      issuer: ts.url,
+      audience: site.resource,
+      typ: 'at+jwt',
+    });
+    expect(payload.approval_no).to.match(/^\d{4}-\d{4}$/);
+    const details = payload.authorization_details as Array<Record<string, unknown>>;
+    expect(details).to.have.length(1);
+    expect(details[0]).to.include({ type: 'payment', amount: 1500, currency: 'KRW', description: 'Episode 12', approval_no: payload.approval_no });
+    expect(payload.credit).to.deep.equal({ currency: 'KRW', available: 100_000 - 1500, standing: 'good', approved_amount: 1500 });
+    const row = await ts.db('approvals').where({ approval_no: payload.approval_no }).first();
+    expect(row).to.include({ status: 'approved', client_id: site.clientId, account_id: adult.accountId });
+    expect(Number(row.amount)).to.equal(1500);
+    const acct = await ts.db('accounts').where({ id: adult.accountId }).first();
+    expect(Number(acct.held_amount)).to.be.at.least(1500);
+  });
+
+  it('sends access_denied to the member site when the holder denies, and records nothing', async () => {
+    const before = await ts.db('approvals').where({ account_id: adult.accountId }).count({ n: '*' }).first();
+    const req = await payRequest(config, site, [{ type: 'payment', amount: 700, currency: 'KRW', description: 'Denied item' }]);
+    const result = await runLogin(new Agent(ts.url), req.url, adult, { deny: true });
+    if (result.kind !== 'redirect') throw new Error('no redirect');
+    // The deny button is on the approval page, after login.
+    expect(result.url.searchParams.get('error')).to.equal('access_denied');
+    const after = await ts.db('approvals').where({ account_id: adult.accountId }).count({ n: '*' }).first();
+    expect(Number(after!.n)).to.equal(Number(before!.n));
+  });
+
+  it('asks for the password for every payment, even inside a signed-in session', async () => {
+    const agent = new Agent(ts.url);
+    const first = await payRequest(config, site, [{ type: 'payment', amount: 100, currency: 'KRW', description: 'One' }]);
+    expect((await runLogin(agent, first.url, adult)).kind).to.equal('redirect');
+    const second = await payRequest(config, site, [{ type: 'payment', amount: 100, currency: 'KRW', description: 'Two' }]);
+    const res = await agent.get(second.url);
+    const page = await agent.get(new URL(res.headers.get('location')!, ts.url));
+    expect(await page.text()).to.include('name="card_number"');
+  });
+
+  it('refuses a 17-year-old at a 19+ site with a clear page, audits it, and sends access_denied', async () => {
+    const adultSite = await registerTestSite(ts, { contentRating: 19 });
+    const cfg = await siteClient(ts, adultSite);
+    const minor = await cardWithLimit(17, 10_000);
+    const req = await payRequest(cfg, adultSite, [{ type: 'payment', amount: 100, currency: 'KRW', description: 'Adult film' }]);
+    const agent = new Agent(ts.url);
+    const page = await runLogin(agent, req.url, minor);
+    expect(page.kind).to.equal('page');
+    if (page.kind !== 'page') return;
+    expect(page.status).to.equal(403);
+    expect(page.html).to.include('This content is for 19 and over');
+    const uid = /\/interaction\/([^/]+)\/abort/.exec(page.html)![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)![1]!;
+    // Trying to force consent instead is refused: the age gate is the only prompt that can be answered.
+    const forced = await agent.post(`/interaction/${uid}/confirm`, { csrf });
+    expect(forced.status).to.equal(400);
+    const back = await agent.post(`/interaction/${uid}/abort`, { csrf });
+    const resumed = await agent.get(new URL(back.headers.get('location')!, ts.url));
+    const toSite = new URL(resumed.headers.get('location')!);
+    expect(toSite.searchParams.get('error')).to.equal('access_denied');
+    expect(toSite.searchParams.get('code')).to.equal(null);
+    const audit = await listAudit(ts.db, 'account', minor.accountId);
+    expect(audit.map((a) => a.action)).to.include('access.refused_under_age');
+    expect(await ts.db('approvals').where({ account_id: minor.accountId }).first()).to.equal(undefined);
+  });
+
+  it('refuses a 17-year-old at a 15+ site asking for 19+ content, and lets an adult in', async () => {
+    const teenSite = await registerTestSite(ts, { contentRating: 15 });
+    const cfg = await siteClient(ts, teenSite);
+    const minor = await cardWithLimit(17, 10_000);
+    const blocked = await pay(minor, 100, { rating: '19' }, teenSite, cfg);
+    expect(blocked.result.kind).to.equal('page');
+    if (blocked.result.kind === 'page') expect(blocked.result.html).to.include('This content is for 19 and over');
+    const allowed = await pay(minor, 100, { rating: '15' }, teenSite, cfg);
+    const minorTokens = await tokensFrom(allowed.req, allowed.result, cfg);
+    const minorClaims = JSON.parse(Buffer.from(minorTokens.access_token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(minorClaims.age_over_15).to.equal(true);
+    const adultPay = await pay(adult, 100, { rating: '19' }, teenSite, cfg);
+    const tokens = await tokensFrom(adultPay.req, adultPay.result, cfg);
+    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims.age_over_19).to.equal(true);
+    expect(claims).to.not.have.property('birthdate');
+  });
+
+  it('refuses a payment above the available credit with its own message and access_denied', async () => {
+    const poor = await cardWithLimit(30, 1000);
+    const req = await payRequest(config, site, [{ type: 'payment', amount: 5000, currency: 'KRW', description: 'Too dear' }]);
+    const agent = new Agent(ts.url);
+    const result = await runLogin(agent, req.url, poor);
+    expect(result.kind).to.equal('page');
+    if (result.kind !== 'page') return;
+    expect(result.status).to.equal(403);
+    expect(result.html).to.include('more than your available credit');
+    const link = /href="([^"]+)" id="return"/.exec(result.html)![1]!.replace(/&amp;/g, '&');
+    const back = await agent.get(new URL(link, ts.url));
+    const toSite = new URL(back.headers.get('location')!);
+    expect(toSite.searchParams.get('error')).to.equal('access_denied');
+    expect(toSite.searchParams.get('error_description')).to.match(/^over_limit: /);
+    expect(await ts.db('approvals').where({ account_id: poor.accountId }).first()).to.equal(undefined);
+  });
+
+  it('rejects bad payment details with invalid_authorization_details at PAR', async () => {
+    const cases: Array<Record<string, unknown>> = [
+      { amount: -100 },
+      { amount: 0 },
+      { amount: 12.5 },
+      { amount: '12.50' },
+      { amount: '1e3' },
+      { amount: 60_000 },
+      { currency: 'USD' },
+      { description: '' },
+      { rating: '21' },
+      { surprise: true },
+    ];
+    for (const c of cases) {
+      const detail = { type: 'payment', amount: 100, currency: 'KRW', description: 'x', ...c };
+      let err: unknown;
+      try {
+        await payRequest(config, site, [detail]);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as client.ResponseBodyError)?.error, JSON.stringify(c)).to.equal('invalid_authorization_details');
+    }
+  });
+
+  it('approves exactly as many of 50 concurrent payments as the credit allows, never going negative', async () => {
+    const card = await cardWithLimit(30, 10_000);
+    const deps = { db: ts.db, policy: { currency: 'KRW', holdSeconds: 3600 } };
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () =>
+        approve(deps, {
+          accountId: card.accountId,
+          cardId: card.cardId,
+          clientId: site.clientId,
+          amount: 1000,
+          currency: 'KRW',
+          description: 'race',
+          contentRef: null,
+          rating: 0,
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(ok).to.have.length(10);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).to.be.instanceOf(ApprovalRefusedError);
+    const acct = await ts.db('accounts').where({ id: card.accountId }).first();
+    expect(Number(acct.held_amount)).to.equal(10_000);
+    expect(Number(acct.credit_limit) - Number(acct.posted_balance) - Number(acct.held_amount)).to.equal(0);
+  });
+});

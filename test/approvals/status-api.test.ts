@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import { approve } from '../../src/approvals/approve.ts';
+import { issueTestCard, registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+describe('/api/approvals (member-site approvals API)', () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let other: TestSite;
+  let approvalNo: string;
+
+  function basic(s: TestSite): string {
+    return `Basic ${Buffer.from(`${encodeURIComponent(s.clientId)}:${encodeURIComponent(s.clientSecret)}`).toString('base64')}`;
+  }
+
+  before(async () => {
+    ts = await startCardManager();
+    site = await registerTestSite(ts);
+    other = await registerTestSite(ts);
+    const card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: 10_000 });
+    const a = await approve(
+      { db: ts.db, policy: { currency: 'KRW', holdSeconds: 3600 } },
+      { accountId: card.accountId, cardId: card.cardId, clientId: site.clientId, amount: 2500, currency: 'KRW', description: 'Album', contentRef: 'album-1', rating: 0 },
+    );
+    approvalNo = a.approvalNo;
+  });
+  after(() => ts.stop());
+
+  it('shows a member site its approval with HTTP Basic client authentication', async () => {
+    const res = await fetch(`${ts.url}/api/approvals/${approvalNo}`, { headers: { authorization: basic(site) } });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).to.include({ approval_no: approvalNo, status: 'approved', amount: 2500, currency: 'KRW', held_amount: 2500, content_ref: 'album-1' });
+  });
+
+  it('accepts a client_credentials token for the API with the approvals scope', async () => {
+    const cfg = await siteClient(ts, site);
+    const tokens = await client.clientCredentialsGrant(cfg, { resource: `${ts.url}/api`, scope: 'approvals' });
+    const res = await fetch(`${ts.url}/api/approvals/${approvalNo}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(res.status).to.equal(200);
+  });
+
+  it('answers another member site 404, exactly as for an unknown number', async () => {
+    const res = await fetch(`${ts.url}/api/approvals/${approvalNo}`, { headers: { authorization: basic(other) } });
+    expect(res.status).to.equal(404);
+    const unknown = await fetch(`${ts.url}/api/approvals/0000-0000`, { headers: { authorization: basic(other) } });
+    expect(unknown.status).to.equal(404);
+    expect(await res.json()).to.deep.equal(await unknown.json());
+  });
+
+  it('refuses missing, wrong and malformed credentials with 401 and a challenge', async () => {
+    for (const authorization of [undefined, basic({ ...site, clientSecret: 'nope' }), 'Basic %%%', 'Bearer not.a.token', 'Digest x']) {
+      const res = await fetch(`${ts.url}/api/approvals/${approvalNo}`, { headers: authorization ? { authorization } : {} });
+      expect(res.status, String(authorization)).to.equal(401);
+      expect(res.headers.get('www-authenticate')).to.match(/Basic/);
+      expect(((await res.json()) as { error: string }).error).to.equal('invalid_client');
+    }
+  });
+
+  it('refuses a token for another audience or without the approvals scope', async () => {
+    const cfg = await siteClient(ts, site);
+    const tokens = await client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' });
+    const res = await fetch(`${ts.url}/api/approvals/${approvalNo}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(res.status).to.equal(401);
+  });
+
+  it('answers malformed approval numbers with 404, never 500', async () => {
+    for (const no of ['x', '12345678', '1234-567', encodeURIComponent("1'; drop table approvals;--"), 'a'.repeat(3000)]) {
+      const res = await fetch(`${ts.url}/api/approvals/${no}`, { headers: { authorization: basic(site) } });
+      expect(res.status, no.slice(0, 20)).to.equal(404);
+    }
+  });
+});

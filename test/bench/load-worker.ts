@@ -1,0 +1,93 @@
+/**
+ * The load generator's thread: browsers and member site driving the card manager over HTTP, so
+ * their CPU is counted apart from the server's (see LoadGenerator in load.ts). Not a module to
+ * import: load.ts starts it as a worker and talks to it with the messages below.
+ */
+import { parentPort } from 'node:worker_threads';
+import { Agent } from '../helpers/agent.ts';
+import { codeThroughBrowser, connectSite, exchangeCode, fullLogin, postToken, type BenchSite, type IssuedCode, type SiteInfo } from './flow.ts';
+import { runFor, type Sample } from './harness.ts';
+
+export type LoadJob =
+  /** A new browser each time: login form, consent, code, exchange. */
+  | { kind: 'login' }
+  /** Exchanges codes made beforehand with makeCodes; stops early when they run out. */
+  | { kind: 'exchange' }
+  /** client_credentials against any token endpoint. */
+  | { kind: 'clientCredentials'; url: string; authorization: string };
+
+export type LoadRequest =
+  | { type: 'connect'; site: SiteInfo; sessions: number }
+  | { type: 'makeCodes'; n: number }
+  | { type: 'run'; job: LoadJob; seconds: number; concurrency: number };
+
+export type LoadReply = { id: number } & ({ ok: true; result: unknown } | { ok: false; error: string });
+
+let site: BenchSite | undefined;
+/** Browsers that logged in once; each makes codes through consent only, with no argon2 verify. */
+let sessions: Agent[] = [];
+/** Codes waiting to be exchanged. */
+const codes: IssuedCode[] = [];
+
+function connected(): BenchSite {
+  if (!site) throw new Error('connect first');
+  return site;
+}
+
+/** Replaces the pool with `n` fresh codes (leftovers may be near their 60 s lifetime). */
+async function makeCodes(n: number): Promise<number> {
+  const b = connected();
+  codes.length = 0;
+  let left = n;
+  await Promise.all(
+    sessions.map(async (agent) => {
+      while (left > 0) {
+        left--;
+        codes.push(await codeThroughBrowser(b, agent));
+      }
+    }),
+  );
+  return codes.length;
+}
+
+function run(job: LoadJob, seconds: number, concurrency: number): Promise<Sample> {
+  switch (job.kind) {
+    case 'login': {
+      const b = connected();
+      return runFor(seconds, concurrency, async () => void (await fullLogin(b)));
+    }
+    case 'exchange': {
+      const b = connected();
+      return runFor(seconds, concurrency, async () => {
+        const c = codes.pop();
+        if (!c) return false;
+        await exchangeCode(b, c);
+      });
+    }
+    case 'clientCredentials': {
+      const form = { grant_type: 'client_credentials' };
+      return runFor(seconds, concurrency, async () => void (await postToken(job.url, job.authorization, form)));
+    }
+  }
+}
+
+async function handle(req: LoadRequest): Promise<unknown> {
+  switch (req.type) {
+    case 'connect':
+      site = await connectSite(req.site);
+      sessions = Array.from({ length: req.sessions }, () => new Agent(req.site.url));
+      // Each session logs in once here (its only argon2 verify); that first code is kept.
+      return makeCodes(req.sessions);
+    case 'makeCodes':
+      return makeCodes(req.n);
+    case 'run':
+      return run(req.job, req.seconds, req.concurrency);
+  }
+}
+
+parentPort!.on('message', (msg: { id: number; req: LoadRequest }) => {
+  handle(msg.req).then(
+    (result) => parentPort!.postMessage({ id: msg.id, ok: true, result } satisfies LoadReply),
+    (err: unknown) => parentPort!.postMessage({ id: msg.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies LoadReply),
+  );
+});
