@@ -43,7 +43,8 @@ export interface CardManager {
 
 /** The composition root: the only place every part is wired together. */
 export async function buildApp({ config, db, log }: AppDeps): Promise<CardManager> {
-  const render = createRenderer({ cache: config.env === 'production' });
+  // Compiled templates are cached except in development, where an edited view shows at once.
+  const render = createRenderer({ cache: config.env !== 'development' });
   const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
   const cards: CardDeps = { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix, currency: config.currency };
 

@@ -368,7 +368,7 @@ export function detailsTable(figures: Figure[]): string {
         s.latencyMs.p50.toFixed(2),
         s.latencyMs.p95.toFixed(2),
         [c.machine, c.node, c.loop, c.postgres, Math.max(0, c.machine - c.node - c.postgres), c.steal].map((n) => n.toFixed(2)).join(' | '),
-        `${m.server.toFixed(2)} (${Number.isNaN(m.serverMain) ? '—' : m.serverMain.toFixed(2)}) | ${m.loop.toFixed(2)} | ${m.postgres.toFixed(2)}`,
+        `${m.server.toFixed(2)} (${m.serverMain == null || Number.isNaN(m.serverMain) ? '—' : m.serverMain.toFixed(2)}) | ${m.loop.toFixed(2)} | ${m.postgres.toFixed(2)}`,
       ]);
     }
   }
