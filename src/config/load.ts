@@ -93,6 +93,9 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   if (nodeEnv === 'production') refuseUnsafeProduction(settings);
 
   const secrets = resolveSecrets(env, settings.dataDir, nodeEnv !== 'production');
+  if (settings.registration.enabled && !secrets.registrationToken) {
+    throw new ConfigError('registration.enabled needs REGISTRATION_TOKEN (at least 32 characters): the initial access token sites register with');
+  }
   return deepFreeze({ ...settings, env: nodeEnv, secrets });
 }
 

@@ -2,6 +2,15 @@ import { z } from 'zod';
 
 const ttlSeconds = z.number().int().positive();
 
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The shape of config/*.json after merging; secrets are resolved separately (see secrets.ts). */
 export const settingsSchema = z.object({
   port: z.number().int().min(0).max(65535),
@@ -60,7 +69,69 @@ export const settingsSchema = z.object({
     tokenTtl: z.number().int().positive(),
     /** Uncaptured holds expire and release the credit after this many seconds. */
     holdSeconds: z.number().int().positive(),
+    /** How often each instance releases expired holds (seconds); 0 turns the sweep off. */
+    expireIntervalSeconds: z.number().int().min(0),
   }),
+  billing: z.object({
+    /** IANA time zone of statement dates, due dates and settlement months. */
+    timeZone: z.string().refine(validTimeZone, 'an IANA time zone such as Asia/Seoul or UTC'),
+    /** A statement is due this many days after its statement date. */
+    dueDays: z.number().int().min(1).max(60),
+    /** How often each instance tries a billing run (seconds; one instance at a time runs it); 0 turns it off. */
+    runIntervalSeconds: z.number().int().min(0),
+    /** Accounts per billing-run transaction. */
+    batchSize: z.number().int().min(1).max(10000),
+    /**
+     * A period is closed only this long after it ended, so a transaction that started before midnight
+     * and commits just after is never left off both statements.
+     */
+    settleSeconds: z.number().int().min(0).max(86400),
+    /** Largest repayment CSV accepted through the operator API. */
+    importMaxBytes: z.number().int().min(1024).max(100 * 1024 * 1024),
+  }),
+  delinquency: z.object({
+    /** Days after the due date before an unpaid statement stops new charges. */
+    graceDays: z.number().int().min(0).max(90),
+    /** A minor's card cannot approve while the linked guardian's account is overdue (the guardian pays). */
+    guardianResponsible: z.boolean(),
+  }),
+  settlement: z.object({
+    /** The card manager's fee on each member site's monthly net (captured − refunds), in basis points (250 = 2.5%). */
+    feeBasisPoints: z.number().int().min(0).max(10000),
+  }),
+  /** Per-card lockout after wrong passwords or second-factor codes (counted in PostgreSQL, so instances agree). */
+  lockout: z.object({
+    /** Failures in a row that lock the card. */
+    maxFailures: z.number().int().min(1).max(100),
+    /** Failures are forgotten after this long without an attempt (seconds). */
+    windowSeconds: z.number().int().min(1),
+    /** First lock's length (seconds); each repeated lockout doubles it, up to maxCoolDownSeconds. */
+    coolDownSeconds: z.number().int().min(1),
+    maxCoolDownSeconds: z.number().int().min(1),
+    /** Earlier lockouts stop lengthening the next one after this long without a lockout (seconds). */
+    strikeMemorySeconds: z.number().int().min(1),
+  }),
+  /** Per-source (IP address, device cookie) throttle on the login, sign-in and approval forms: progressive delay. */
+  sourceThrottle: z.object({
+    /** Failures one source may make before each further attempt must wait. */
+    freeFailures: z.number().int().min(1),
+    /** The count is forgotten after this long without an attempt (seconds). */
+    windowSeconds: z.number().int().min(1),
+    /** The wait after the first failure beyond freeFailures (seconds); it doubles with each further one. */
+    baseDelaySeconds: z.number().int().min(1),
+    maxDelaySeconds: z.number().int().min(1),
+  }),
+  /** Velocity limits per card, checked inside the approval transaction. */
+  velocity: z.object({
+    approvalsPerHour: z.number().int().min(1),
+    approvalsPerDay: z.number().int().min(1),
+    /** Minor units of `currency` approved in any 24 hours. */
+    amountPerDay: z.number().int().min(1),
+  }),
+  /** Approvals above this amount (minor units) need the holder's TOTP second factor. */
+  stepUp: z.object({ above: z.number().int().min(0), issuerLabel: z.string().min(1).max(64) }),
+  /** The holder's own signed-in pages (spending controls, second factor). */
+  holderSessions: z.object({ ttlSeconds: z.number().int().min(60).max(86400) }),
   /** Content rating labels → minimum age; a member site and a request name one of these. */
   ratings: z.record(z.string().regex(/^[A-Za-z0-9+]{1,8}$/), z.number().int().min(0).max(120)),
   /** One-time codes for lost cards, reissue and password reset (sent by email / SMS). */
@@ -98,6 +169,8 @@ export const settingsSchema = z.object({
       })
       .refine((s) => s.transport !== 'webhook' || s.webhookUrl, { message: 'required for the webhook transport', path: ['webhookUrl'] }),
   }),
+  /** OAuth 2.0 Dynamic Client Registration (RFC 7591/7592) at /reg, gated by the REGISTRATION_TOKEN initial access token. */
+  registration: z.object({ enabled: z.boolean() }),
   demo: z.object({
     enabled: z.boolean(),
     port: z.number().int().min(0).max(65535),
@@ -117,6 +190,8 @@ export interface Secrets {
   passwordPepper: Buffer;
   /** Bearer credential for the operator API (/admin/api). */
   operatorToken: string;
+  /** Initial access token for Dynamic Client Registration (REGISTRATION_TOKEN); required when registration is enabled. */
+  registrationToken?: string | undefined;
   /** SMTP password (SMTP_PASSWORD), when the SMTP server wants one. */
   smtpPassword?: string | undefined;
   /** Bearer token for the SMS webhook (SMS_WEBHOOK_TOKEN). */

@@ -9,6 +9,7 @@ interface StoredSecrets {
   cardHmacKey: string;
   passwordPepper: string;
   operatorToken?: string;
+  registrationToken?: string;
 }
 
 const MIN_KEY_BYTES = 32;
@@ -35,6 +36,10 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
   if (fromEnv.operatorToken !== undefined && fromEnv.operatorToken.length < 32) {
     throw new ConfigError('OPERATOR_TOKEN must be at least 32 characters');
   }
+  const registrationToken = env.REGISTRATION_TOKEN;
+  if (registrationToken !== undefined && registrationToken.length < 32) {
+    throw new ConfigError('REGISTRATION_TOKEN must be at least 32 characters');
+  }
   if (fromEnv.cookieKeys?.length && fromEnv.cardHmacKey && fromEnv.passwordPepper && fromEnv.operatorToken) {
     for (const k of fromEnv.cookieKeys) {
       if (k.length < 32) throw new ConfigError('COOKIE_KEYS: each key must be at least 32 characters');
@@ -44,6 +49,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey),
       passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper),
       operatorToken: fromEnv.operatorToken,
+      registrationToken,
       smtpPassword: env.SMTP_PASSWORD,
       smsWebhookToken: env.SMS_WEBHOOK_TOKEN,
       generated: false,
@@ -64,12 +70,14 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       cardHmacKey: randomBytes(32).toString('base64'),
       passwordPepper: randomBytes(32).toString('base64'),
       operatorToken: randomBytes(32).toString('base64url'),
+      registrationToken: randomBytes(32).toString('base64url'),
     };
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
-  if (!stored.operatorToken) {
-    stored.operatorToken = randomBytes(32).toString('base64url');
+  if (!stored.operatorToken || !stored.registrationToken) {
+    stored.operatorToken ??= randomBytes(32).toString('base64url');
+    stored.registrationToken ??= randomBytes(32).toString('base64url');
     writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
   return {
@@ -77,6 +85,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey ?? stored.cardHmacKey),
     passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper ?? stored.passwordPepper),
     operatorToken: fromEnv.operatorToken ?? stored.operatorToken,
+    registrationToken: registrationToken ?? stored.registrationToken,
     smtpPassword: env.SMTP_PASSWORD,
     smsWebhookToken: env.SMS_WEBHOOK_TOKEN,
     generated: true,

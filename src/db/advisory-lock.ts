@@ -8,9 +8,12 @@ export function lockKey(value: string): bigint {
 
 /**
  * Takes transaction-scoped advisory locks (released at commit or rollback) on these values, always in
- * ascending key order so two transactions wanting overlapping sets never deadlock.
+ * ascending key order so two transactions wanting overlapping sets never deadlock. One statement for
+ * all of them (one round trip): PostgreSQL evaluates a select list left to right.
  */
 export async function lockValues(trx: Trx, values: readonly string[]): Promise<void> {
   const keys = [...new Set(values.map(lockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const key of keys) await trx.raw('SELECT pg_advisory_xact_lock(?::bigint)', [key.toString()]);
+  if (keys.length === 0) return;
+  const calls = keys.map(() => 'pg_advisory_xact_lock(?::bigint)').join(', ');
+  await trx.raw(`SELECT ${calls}`, keys.map((k) => k.toString()));
 }

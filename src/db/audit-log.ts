@@ -9,16 +9,23 @@ export interface AuditEntry {
   requestId?: string | undefined;
 }
 
-/** Appends one audit entry; call it inside the transaction that makes the change it records. */
-export async function appendAudit(conn: Conn, e: AuditEntry): Promise<void> {
-  await conn('audit_log').insert({
-    actor: e.actor,
-    action: e.action,
-    subject_type: e.subjectType,
-    subject_id: e.subjectId,
-    details: JSON.stringify(e.details ?? {}),
-    request_id: e.requestId ?? null,
-  });
+/**
+ * Appends one audit entry, or several in one statement (in the order given); call it inside the
+ * transaction that makes the change it records.
+ */
+export async function appendAudit(conn: Conn, e: AuditEntry | readonly AuditEntry[]): Promise<void> {
+  const entries = Array.isArray(e) ? e : [e as AuditEntry];
+  if (entries.length === 0) return;
+  await conn('audit_log').insert(
+    entries.map((x) => ({
+      actor: x.actor,
+      action: x.action,
+      subject_type: x.subjectType,
+      subject_id: x.subjectId,
+      details: JSON.stringify(x.details ?? {}),
+      request_id: x.requestId ?? null,
+    })),
+  );
 }
 
 function toEntry(r: Record<string, unknown>): AuditEntry & { at: Date } {

@@ -21,15 +21,19 @@ export interface NewOutboxMessage {
   data?: Record<string, unknown>;
 }
 
-/** Queues a message; call it in the transaction of the change it announces. */
-export async function insertOutboxMessage(conn: Conn, m: NewOutboxMessage): Promise<void> {
-  await conn('notifications_outbox').insert({
-    account_id: m.accountId,
-    channel: m.channel,
-    recipient: m.recipient,
-    template: m.template,
-    data: JSON.stringify(m.data ?? {}),
-  });
+/** Queues a message, or several in one statement; call it in the transaction of the change it announces. */
+export async function insertOutboxMessage(conn: Conn, m: NewOutboxMessage | readonly NewOutboxMessage[]): Promise<void> {
+  const messages = Array.isArray(m) ? m : [m as NewOutboxMessage];
+  if (messages.length === 0) return;
+  await conn('notifications_outbox').insert(
+    messages.map((x) => ({
+      account_id: x.accountId,
+      channel: x.channel,
+      recipient: x.recipient,
+      template: x.template,
+      data: JSON.stringify(x.data ?? {}),
+    })),
+  );
 }
 
 /**

@@ -1,0 +1,92 @@
+import type { Conn } from './knex.ts';
+
+export interface SiteActivity {
+  clientId: string;
+  siteName: string;
+  currency: string;
+  captured: number;
+  refunds: number;
+}
+
+export interface SettlementRow extends SiteActivity {
+  feeBasisPoints: number;
+  fee: number;
+  payout: number;
+  entryId: number | null;
+  createdAt: Date;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * What each member site captured and refunded between two dates (midnight to midnight in `timeZone`),
+ * read from the ledger: the capture and refund postings on each site's payable account.
+ */
+export async function siteActivity(conn: Conn, p: { start: string; end: string; timeZone: string }): Promise<SiteActivity[]> {
+  const r = await conn.raw(
+    `SELECT la.owner_id AS client_id, COALESCE(ms.name, la.owner_id) AS site_name, la.currency,
+       COALESCE(-sum(p.amount) FILTER (WHERE e.kind = 'capture'), 0) AS captured,
+       COALESCE(sum(p.amount) FILTER (WHERE e.kind = 'refund'), 0) AS refunds
+     FROM journal_entries e
+     JOIN postings p ON p.entry_id = e.id
+     JOIN ledger_accounts la ON la.id = p.ledger_account_id AND la.kind = 'payable'
+     LEFT JOIN member_sites ms ON ms.client_id = la.owner_id
+     WHERE e.kind IN ('capture', 'refund')
+       AND e.created_at >= (?::date)::timestamp AT TIME ZONE ?::text
+       AND e.created_at < (?::date)::timestamp AT TIME ZONE ?::text
+     GROUP BY la.owner_id, ms.name, la.currency
+     ORDER BY la.owner_id, la.currency`,
+    [p.start, p.timeZone, p.end, p.timeZone],
+  );
+  return ((r as { rows: Row[] }).rows ?? []).map((x) => ({
+    clientId: x.client_id as string,
+    siteName: x.site_name as string,
+    currency: x.currency as string,
+    captured: Number(x.captured),
+    refunds: Number(x.refunds),
+  }));
+}
+
+/** Settlements already closed for the month starting `start`. */
+export async function settlementsFor(conn: Conn, start: string): Promise<SettlementRow[]> {
+  const rows = (await conn('settlements as s')
+    .leftJoin('member_sites as ms', 'ms.client_id', 's.client_id')
+    .select('s.*', 'ms.name as site_name')
+    .where('s.period_start', start)
+    .orderBy(['s.client_id', 's.currency'])) as Row[];
+  return rows.map((x) => ({
+    clientId: x.client_id as string,
+    siteName: (x.site_name as string | null) ?? (x.client_id as string),
+    currency: x.currency as string,
+    captured: Number(x.captured),
+    refunds: Number(x.refunds),
+    feeBasisPoints: Number(x.fee_basis_points),
+    fee: Number(x.fee),
+    payout: Number(x.payout),
+    entryId: x.entry_id === null || x.entry_id === undefined ? null : Number(x.entry_id),
+    createdAt: new Date(x.created_at as string),
+  }));
+}
+
+export async function insertSettlement(
+  conn: Conn,
+  s: { clientId: string; start: string; end: string; currency: string; captured: number; refunds: number; feeBasisPoints: number; fee: number; payout: number; entryId: number | null },
+): Promise<boolean> {
+  const rows = (await conn('settlements')
+    .insert({
+      client_id: s.clientId,
+      period_start: s.start,
+      period_end: s.end,
+      currency: s.currency,
+      captured: s.captured,
+      refunds: s.refunds,
+      fee_basis_points: s.feeBasisPoints,
+      fee: s.fee,
+      payout: s.payout,
+      entry_id: s.entryId,
+    })
+    .onConflict(['client_id', 'period_start', 'currency'])
+    .ignore()
+    .returning('id')) as unknown[];
+  return rows.length === 1;
+}

@@ -1,0 +1,63 @@
+import type { Conn } from './knex.ts';
+import { jsonValue } from './rows.ts';
+
+/** Limits the holder sets on the account (they survive a reissue). Amounts in minor units; null: none. */
+export interface SpendingControls {
+  maxPerApproval: number | null;
+  monthlyCap: number | null;
+  /** client_ids of member sites the holder refuses to pay or enter. */
+  blockedSites: string[];
+  adultContentOff: boolean;
+}
+
+function toControls(r: Record<string, unknown>): SpendingControls {
+  return {
+    maxPerApproval: r.max_per_approval === null ? null : Number(r.max_per_approval),
+    monthlyCap: r.monthly_cap === null ? null : Number(r.monthly_cap),
+    blockedSites: jsonValue<string[]>(r.blocked_sites),
+    adultContentOff: Boolean(r.adult_content_off),
+  };
+}
+
+export async function findSpendingControls(conn: Conn, accountId: string): Promise<SpendingControls | undefined> {
+  const r = (await conn('accounts')
+    .select('max_per_approval', 'monthly_cap', 'blocked_sites', 'adult_content_off')
+    .where({ id: accountId })
+    .first()) as Record<string, unknown> | undefined;
+  return r ? toControls(r) : undefined;
+}
+
+export async function setSpendingControls(conn: Conn, accountId: string, c: SpendingControls): Promise<void> {
+  await conn('accounts')
+    .where({ id: accountId })
+    .update({
+      max_per_approval: c.maxPerApproval,
+      monthly_cap: c.monthlyCap,
+      blocked_sites: JSON.stringify(c.blockedSites),
+      adult_content_off: c.adultContentOff,
+    });
+}
+
+/** Approvals a card made in the last hour and day, and the amount of the last day: velocity limits. */
+export async function cardVelocity(conn: Conn, cardId: string): Promise<{ lastHour: number; lastDay: number; amountLastDay: number }> {
+  const r = (await conn('approvals')
+    .where({ card_id: cardId })
+    .andWhere('created_at', '>', conn.raw("now() - interval '1 day'"))
+    .select(
+      conn.raw("count(*) FILTER (WHERE created_at > now() - interval '1 hour') AS last_hour"),
+      conn.raw('count(*) AS last_day'),
+      conn.raw('COALESCE(sum(amount), 0) AS amount_last_day'),
+    )
+    .first()) as Record<string, unknown>;
+  return { lastHour: Number(r.last_hour), lastDay: Number(r.last_day), amountLastDay: Number(r.amount_last_day) };
+}
+
+/** What the account's approvals of this calendar month (UTC) still cost: amount less released and refunded. */
+export async function monthSpend(conn: Conn, accountId: string): Promise<number> {
+  const r = (await conn('approvals')
+    .where({ account_id: accountId })
+    .andWhere('created_at', '>=', conn.raw("date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"))
+    .select(conn.raw('COALESCE(sum(amount - released_amount - refunded_amount), 0) AS spent'))
+    .first()) as Record<string, unknown>;
+  return Number(r.spent);
+}

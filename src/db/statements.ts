@@ -1,0 +1,289 @@
+import type { Conn, Trx } from './knex.ts';
+import { dateString } from './rows.ts';
+
+export interface Statement {
+  id: number;
+  accountId: string;
+  statementDate: string;
+  periodStart: Date;
+  periodEnd: Date;
+  currency: string;
+  openingBalance: number;
+  charges: number;
+  refunds: number;
+  repayments: number;
+  closingBalance: number;
+  dueDate: string;
+  paymentReference: string;
+  createdAt: Date;
+}
+
+export interface StatementLine {
+  entryId: number;
+  kind: 'charge' | 'refund' | 'repayment';
+  bookedAt: Date;
+  amount: number;
+  approvalNo: string | null;
+  clientId: string | null;
+  siteName: string | null;
+  description: string;
+}
+
+type Row = Record<string, unknown>;
+
+function toStatement(r: Row): Statement {
+  return {
+    id: Number(r.id),
+    accountId: r.account_id as string,
+    statementDate: dateString(r.statement_date),
+    periodStart: new Date(r.period_start as string),
+    periodEnd: new Date(r.period_end as string),
+    currency: r.currency as string,
+    openingBalance: Number(r.opening_balance),
+    charges: Number(r.charges),
+    refunds: Number(r.refunds),
+    repayments: Number(r.repayments),
+    closingBalance: Number(r.closing_balance),
+    dueDate: dateString(r.due_date),
+    paymentReference: r.payment_reference as string,
+    createdAt: new Date(r.created_at as string),
+  };
+}
+
+/** The next `limit` account ids after `after` (keyset pagination: flat memory over any number of accounts). */
+export async function nextAccountIds(conn: Conn, after: string | null, limit: number): Promise<string[]> {
+  const q = conn('accounts').select('id').orderBy('id').limit(limit);
+  if (after) q.where('id', '>', after);
+  return ((await q) as Array<{ id: string }>).map((r) => r.id);
+}
+
+export interface CloseBatch {
+  accountIds: readonly string[];
+  /** The run's date: each account's statement date is the latest of its statement days on or before it. */
+  date: string;
+  /** Period end instant; null: midnight starting the statement date in `timeZone`. */
+  cutoff: Date | null;
+  timeZone: string;
+  dueDays: number;
+  settleSeconds: number;
+}
+
+/**
+ * Closes, in ONE set-based statement, the due period of each of these accounts: a statement with its
+ * opening balance (the previous statement's closing), every receivable movement of the period as a
+ * line (charges with date, member site, description and approval number; refunds; repayments), the
+ * closing balance and due date, and a `statement_ready` message in the outbox. Due means: no statement
+ * yet for that statement date, the period ended at least `settleSeconds` ago, and something to show
+ * (a balance or a movement). ON CONFLICT on (account, statement date) makes a concurrent or repeated
+ * run add nothing. Returns how many statements and lines were written.
+ */
+export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ statements: number; lines: number }> {
+  const r = await trx.raw(
+    `WITH params AS (
+       SELECT ?::date AS d, ?::timestamptz AS cutoff, ?::text AS tz, ?::int AS due_days, ?::int AS settle, ?::uuid[] AS ids
+     ), acc AS (
+       SELECT a.id, a.currency, a.payment_reference, a.created_at, a.email, a.mobile, p.tz, p.due_days, p.settle, p.cutoff,
+         CASE WHEN make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, a.statement_day) <= p.d
+              THEN make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, a.statement_day)
+              ELSE (make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, a.statement_day) - interval '1 month')::date
+         END AS statement_date
+       FROM params p JOIN accounts a ON a.id = ANY (p.ids)
+     ), due AS (
+       SELECT acc.*, COALESCE(acc.cutoff, acc.statement_date::timestamp AT TIME ZONE acc.tz) AS period_end,
+         COALESCE(prev.period_end, acc.created_at) AS period_start, COALESCE(prev.closing_balance, 0) AS opening
+       FROM acc LEFT JOIN LATERAL (
+         SELECT s.statement_date, s.period_end, s.closing_balance FROM statements s
+         WHERE s.account_id = acc.id ORDER BY s.statement_date DESC LIMIT 1
+       ) prev ON true
+       WHERE prev.statement_date IS NULL OR prev.statement_date < acc.statement_date
+     ), ready AS (
+       SELECT * FROM due WHERE period_end > period_start AND period_end <= now() - make_interval(secs => settle)
+     ), moves AS (
+       SELECT r.id AS account_id, e.id AS entry_id, e.kind, e.created_at, e.approval_id, e.memo, p.amount
+       FROM ready r
+       JOIN ledger_accounts la ON la.kind = 'receivable' AND la.owner_id = r.id::text AND la.currency = r.currency
+       JOIN postings p ON p.ledger_account_id = la.id
+       JOIN journal_entries e ON e.id = p.entry_id AND e.created_at >= r.period_start AND e.created_at < r.period_end
+     ), sums AS (
+       SELECT account_id, count(*) AS n, sum(amount) AS net,
+         COALESCE(sum(amount) FILTER (WHERE kind = 'capture'), 0) AS charges,
+         COALESCE(-sum(amount) FILTER (WHERE kind = 'refund'), 0) AS refunds,
+         COALESCE(-sum(amount) FILTER (WHERE kind = 'repayment'), 0) AS repayments
+       FROM moves GROUP BY account_id
+     ), ins AS (
+       INSERT INTO statements (account_id, statement_date, period_start, period_end, currency, opening_balance,
+         charges, refunds, repayments, closing_balance, due_date, payment_reference)
+       SELECT r.id, r.statement_date, r.period_start, r.period_end, r.currency, r.opening,
+         COALESCE(s.charges, 0), COALESCE(s.refunds, 0), COALESCE(s.repayments, 0), r.opening + COALESCE(s.net, 0),
+         r.statement_date + r.due_days, r.payment_reference
+       FROM ready r LEFT JOIN sums s ON s.account_id = r.id
+       WHERE r.opening <> 0 OR s.n > 0
+       ON CONFLICT (account_id, statement_date) DO NOTHING
+       RETURNING id, account_id, statement_date, closing_balance, due_date, currency, payment_reference
+     ), lines AS (
+       INSERT INTO statement_lines (statement_id, entry_id, kind, booked_at, amount, approval_no, client_id, site_name, description)
+       SELECT ins.id, m.entry_id, CASE m.kind WHEN 'capture' THEN 'charge' ELSE m.kind END, m.created_at, abs(m.amount),
+         ap.approval_no, ap.client_id, ms.name, COALESCE(ap.description, m.memo)
+       FROM ins JOIN moves m ON m.account_id = ins.account_id
+       LEFT JOIN approvals ap ON ap.id = m.approval_id
+       LEFT JOIN member_sites ms ON ms.client_id = ap.client_id
+       RETURNING 1
+     ), notes AS (
+       INSERT INTO notifications_outbox (account_id, channel, recipient, template, data)
+       SELECT ins.account_id, ch.channel, ch.recipient, 'statement_ready',
+         jsonb_build_object('statementDate', ins.statement_date, 'closing', ins.closing_balance, 'currency', ins.currency,
+                            'dueDate', ins.due_date, 'reference', ins.payment_reference)
+       FROM ins JOIN acc ON acc.id = ins.account_id
+       CROSS JOIN LATERAL (VALUES ('email', acc.email), ('sms', acc.mobile)) AS ch (channel, recipient)
+       WHERE ch.recipient IS NOT NULL
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM ins) AS statements, (SELECT count(*) FROM lines) AS lines, (SELECT count(*) FROM notes) AS notes`,
+    [b.date, b.cutoff, b.timeZone, b.dueDays, b.settleSeconds, [...b.accountIds]],
+  );
+  const row = (r as { rows: Row[] }).rows[0]!;
+  return { statements: Number(row.statements), lines: Number(row.lines) };
+}
+
+/** An account's statements, newest first. */
+export async function listStatements(conn: Conn, accountId: string, limit: number): Promise<Statement[]> {
+  const rows = (await conn('statements').where({ account_id: accountId }).orderBy('statement_date', 'desc').limit(limit)) as Row[];
+  return rows.map(toStatement);
+}
+
+export async function findStatement(conn: Conn, id: number): Promise<Statement | undefined> {
+  const r = (await conn('statements').where({ id }).first()) as Row | undefined;
+  return r ? toStatement(r) : undefined;
+}
+
+/** A statement's lines in booking order. */
+export async function statementLines(conn: Conn, statementId: number): Promise<StatementLine[]> {
+  const rows = (await conn('statement_lines').where({ statement_id: statementId }).orderBy(['booked_at', 'id'])) as Row[];
+  return rows.map((r) => ({
+    entryId: Number(r.entry_id),
+    kind: r.kind as StatementLine['kind'],
+    bookedAt: new Date(r.booked_at as string),
+    amount: Number(r.amount),
+    approvalNo: (r.approval_no as string | null) ?? null,
+    clientId: (r.client_id as string | null) ?? null,
+    siteName: (r.site_name as string | null) ?? null,
+    description: r.description as string,
+  }));
+}
+
+export interface OverdueStatement {
+  /** The account whose statement is unpaid (the holder's own, or the guardian's). */
+  accountId: string;
+  statementId: number;
+  statementDate: string;
+  dueDate: string;
+  currency: string;
+  /** What is still owed on it: its closing balance less every credit (repayment, refund) booked since its period ended. */
+  outstanding: number;
+}
+
+/** The latest statement past due date plus grace of each account in `ids` (SQL yielding account_id), if unpaid. */
+const OVERDUE_SQL = (ids: string) => `
+  SELECT x.account_id, s.id, s.statement_date, s.due_date, s.currency, s.closing_balance + COALESCE(c.credits, 0) AS outstanding
+  FROM (${ids}) AS x (account_id)
+  CROSS JOIN LATERAL (
+    SELECT id, statement_date, due_date, currency, closing_balance, period_end FROM statements
+    WHERE account_id = x.account_id AND due_date + ?::int < (now() AT TIME ZONE ?::text)::date
+    ORDER BY statement_date DESC LIMIT 1
+  ) s
+  LEFT JOIN LATERAL (
+    SELECT sum(p.amount) AS credits
+    FROM ledger_accounts la JOIN postings p ON p.ledger_account_id = la.id JOIN journal_entries e ON e.id = p.entry_id
+    WHERE la.kind = 'receivable' AND la.owner_id = x.account_id::text AND la.currency = s.currency
+      AND p.amount < 0 AND e.created_at >= s.period_end
+  ) c ON true
+  WHERE s.closing_balance + COALESCE(c.credits, 0) > 0`;
+
+function toOverdue(x: Row): OverdueStatement {
+  return {
+    accountId: x.account_id as string,
+    statementId: Number(x.id),
+    statementDate: dateString(x.statement_date),
+    dueDate: dateString(x.due_date),
+    currency: x.currency as string,
+    outstanding: Number(x.outstanding),
+  };
+}
+
+/**
+ * For each account, its latest statement whose due date plus `graceDays` has passed (today in
+ * `timeZone`), if something of it is still unpaid. The latest such statement is the only one to look
+ * at: its closing balance carries every earlier one, so when it is paid all of them are.
+ */
+export async function overdueStatements(
+  conn: Conn,
+  accountIds: readonly string[],
+  p: { graceDays: number; timeZone: string },
+): Promise<OverdueStatement[]> {
+  if (accountIds.length === 0) return [];
+  const r = await conn.raw(OVERDUE_SQL('SELECT unnest(?::uuid[])'), [[...accountIds], p.graceDays, p.timeZone]);
+  return ((r as { rows: Row[] }).rows ?? []).map(toOverdue);
+}
+
+/**
+ * The same for one account and, with `withGuardian`, its guardian, in one query (the approval path:
+ * it runs inside every approval transaction). The account's own statement comes first.
+ */
+export async function overdueForAccount(
+  conn: Conn,
+  accountId: string,
+  p: { graceDays: number; timeZone: string; withGuardian: boolean },
+): Promise<OverdueStatement[]> {
+  const ids = `SELECT id FROM accounts WHERE id = ?::uuid
+    UNION ALL SELECT guardian_account_id FROM accounts WHERE id = ?::uuid AND guardian_account_id IS NOT NULL AND ?::boolean`;
+  const r = await conn.raw(OVERDUE_SQL(ids), [accountId, accountId, p.withGuardian, p.graceDays, p.timeZone]);
+  const found = ((r as { rows: Row[] }).rows ?? []).map(toOverdue);
+  return found.sort((a, b) => Number(b.accountId === accountId) - Number(a.accountId === accountId));
+}
+
+/**
+ * Accounts not yet flagged delinquent whose latest statement past its grace period (and due within
+ * the last `windowDays`) still shows a balance: the candidates the sweep checks and flags.
+ */
+export async function delinquencyCandidates(
+  conn: Conn,
+  p: { graceDays: number; timeZone: string; windowDays: number; limit: number },
+): Promise<string[]> {
+  const r = await conn.raw(
+    `SELECT DISTINCT s.account_id FROM statements s JOIN accounts a ON a.id = s.account_id
+     WHERE a.delinquent_since IS NULL AND s.closing_balance > 0
+       AND s.due_date + ?::int < (now() AT TIME ZONE ?::text)::date
+       AND s.due_date + ?::int >= (now() AT TIME ZONE ?::text)::date - ?::int
+     LIMIT ?`,
+    [p.graceDays, p.timeZone, p.graceDays, p.timeZone, p.windowDays, p.limit],
+  );
+  return ((r as { rows: Row[] }).rows ?? []).map((x) => x.account_id as string);
+}
+
+/** Sets or clears the delinquency flag of an account. */
+export async function setDelinquentSince(conn: Conn, accountId: string, since: Date | null): Promise<void> {
+  await conn('accounts').where({ id: accountId }).update({ delinquent_since: since });
+}
+
+/** Accounts (ids) whose guardian is `guardianId`: a guardian's overdue statement also stops their cards. */
+export async function wardsOf(conn: Conn, guardianId: string): Promise<string[]> {
+  return ((await conn('accounts').select('id').where({ guardian_account_id: guardianId })) as Array<{ id: string }>).map((r) => r.id);
+}
+
+/** An account's payment reference, guardian and delinquency flag. */
+export async function billingProfile(
+  conn: Conn,
+  accountId: string,
+): Promise<{ paymentReference: string; guardianAccountId: string | null; delinquentSince: Date | null; statementDay: number } | undefined> {
+  const r = (await conn('accounts')
+    .select('payment_reference', 'guardian_account_id', 'delinquent_since', 'statement_day')
+    .where({ id: accountId })
+    .first()) as Row | undefined;
+  if (!r) return undefined;
+  return {
+    paymentReference: r.payment_reference as string,
+    guardianAccountId: (r.guardian_account_id as string | null) ?? null,
+    delinquentSince: r.delinquent_since ? new Date(r.delinquent_since as string) : null,
+    statementDay: Number(r.statement_day),
+  };
+}
