@@ -18,6 +18,7 @@ const { server } = await listen(cardManager.app, config.port);
 log.info({ issuer: config.issuer, port: config.port, embedded: !config.databaseUrl }, 'card manager listening');
 
 let demoServer: Awaited<ReturnType<typeof listen>>['server'] | undefined;
+let stopDemo: (() => void) | undefined;
 if (config.demo.enabled) {
   const seed = await seedDemo(cardManager.cards, config.dataDir, config.demo.url);
   const demo = await createDemoSite({
@@ -27,8 +28,12 @@ if (config.demo.enabled) {
     url: config.demo.url,
     resource: seed.resource,
     cookieKeys: [...config.secrets.cookieKeys],
+    currency: config.currency,
+    // Captures the demo's open approvals like a shop's periodic settlement.
+    settleEverySeconds: 60,
   });
-  demoServer = (await listen(demo, config.demo.port)).server;
+  stopDemo = demo.stop;
+  demoServer = (await listen(demo.app, config.demo.port)).server;
   // Printed to the terminal, not the log: a development convenience for the demo card only.
   console.log(`
   Card manager:      ${config.issuer}
@@ -41,6 +46,7 @@ if (config.demo.enabled) {
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   cardManager.stop();
+  stopDemo?.();
   await Promise.all([close(server), demoServer ? close(demoServer) : undefined]);
   await db.destroy();
   process.exit(0);

@@ -2,6 +2,7 @@ import { findAccount, type Account, type Card } from '../db/cards.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { notify } from '../notifications/notify.ts';
+import { revokeOpenApprovalsForCard } from '../approvals/revoke-for-card.ts';
 import { revokeHolderTokens } from './revoke-holder-tokens.ts';
 import { transition } from './transition.ts';
 
@@ -27,6 +28,11 @@ async function revokeEverything(trx: Trx, { account, report }: LostCard): Promis
   await revokeHolderTokens(trx, { accountId: account.id, actor: report.actor, reason: 'card reported lost', requestId: report.requestId });
 }
 
+/** Open approvals on the card read `revoked` at once: resource servers in strict mode stop delivering. */
+async function revokeOpenApprovals(trx: Trx, { card, report }: LostCard): Promise<void> {
+  await revokeOpenApprovalsForCard(trx, card.id, 'card reported lost', { actor: report.actor, requestId: report.requestId });
+}
+
 async function tellTheHolder(trx: Trx, { card, account }: LostCard): Promise<void> {
   await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_blocked', { last4: card.last4 });
 }
@@ -35,7 +41,7 @@ async function tellTheHolder(trx: Trx, { card, account }: LostCard): Promise<voi
  * Everything that happens, in order, in the one transaction that blocks a lost card. Whatever else must
  * stop with the card (e.g. its open approvals) is added here, so it commits or rolls back with the block.
  */
-export const LOST_CARD_STEPS: readonly LostCardStep[] = [revokeEverything, tellTheHolder];
+export const LOST_CARD_STEPS: readonly LostCardStep[] = [revokeEverything, revokeOpenApprovals, tellTheHolder];
 
 /**
  * Blocks the card at once (status lost) and runs every LOST_CARD_STEPS step in the same transaction:

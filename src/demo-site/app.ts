@@ -1,15 +1,19 @@
-import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
-import session from 'koa-session';
 import ejs from 'ejs';
+import Koa, { type Context } from 'koa';
+import session from 'koa-session';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
-import { VIEWS_DIR } from '../http/render.ts';
-import { bearerToken, createTokenVerifier, TokenError } from '../resource-server/verify.ts';
+import { createResourceServer } from 'cybercard/resource-server';
+import { apiRoutes } from './api.ts';
+import { createApprovalsClient, type ApprovalView } from './approvals-client.ts';
+import { CATALOGUE, findItem, price, type Item } from './catalogue.ts';
 
 /**
  * The demo member site: an outsider that knows the card manager only through OIDC discovery,
- * openid-client and the token-check kit. Its session lives in a signed cookie (no server state).
+ * openid-client, the cybercard/resource-server kit and the approvals API over HTTP. It is the
+ * README's integration guide in runnable form.
  */
 export interface DemoSiteOptions {
   issuer: string;
@@ -20,22 +24,63 @@ export interface DemoSiteOptions {
   /** The resource server (audience) of this site's API. */
   resource: string;
   cookieKeys: string[];
+  /** The card manager's currency (ISO 4217); default KRW. */
+  currency?: string;
+  /** Strict mode's status cache (default 1 s): how long after a lost-card report content may still show. */
+  strictCacheSeconds?: number;
+  /** Captures open approvals this often (0, the default: only when settle() is called). */
+  settleEverySeconds?: number;
+}
+
+export interface DemoSite {
+  app: Koa;
+  /** Captures every approval still held, as a shop settles at the end of the day; returns how many. */
+  settle(): Promise<number>;
+  stop(): void;
+}
+
+interface Purchase {
+  itemId: string;
+  accessToken: string;
+  approvalNo: string;
 }
 
 interface DemoSession {
-  pkce?: { verifier: string; state: string; nonce: string };
+  pending?: { verifier: string; state: string; nonce: string; itemId?: string };
   tokens?: { accessToken: string; idToken: string; refreshToken?: string };
   claims?: Record<string, unknown>;
+  purchases?: Record<string, Purchase>;
 }
+
+const VIEWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views/demo');
 
 function render(view: string, locals: Record<string, unknown>): Promise<string> {
-  const opts = { async: true as const, root: VIEWS_DIR };
+  const opts = { async: true as const, root: VIEWS };
   return ejs
-    .renderFile(path.join(VIEWS_DIR, 'demo', `${view}.ejs`), locals, opts)
-    .then((body) => ejs.renderFile(path.join(VIEWS_DIR, 'demo', 'layout.ejs'), { title: 'Demo member site', ...locals, body }, opts));
+    .renderFile(path.join(VIEWS, `${view}.ejs`), locals, opts)
+    .then((body) => ejs.renderFile(path.join(VIEWS, 'layout.ejs'), { title: 'Demo member site', ...locals, body }, opts));
 }
 
-export async function createDemoSite(opts: DemoSiteOptions): Promise<Koa> {
+/** Sessions hold access tokens (one per purchase): too big for a cookie, so the cookie holds an id. */
+function memoryStore() {
+  const sessions = new Map<string, { value: unknown; until: number }>();
+  return {
+    async get(key: string): Promise<unknown> {
+      const s = sessions.get(key);
+      return s && s.until > Date.now() ? s.value : undefined;
+    },
+    async set(key: string, value: unknown, maxAge: number): Promise<void> {
+      if (sessions.size >= 10_000) for (const [k, s] of sessions) if (s.until <= Date.now()) sessions.delete(k);
+      sessions.set(key, { value, until: Date.now() + (typeof maxAge === 'number' ? maxAge : 86_400_000) });
+    },
+    async destroy(key: string): Promise<void> {
+      sessions.delete(key);
+    },
+  };
+}
+
+export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
+  const currency = opts.currency ?? 'KRW';
   const insecure = new URL(opts.issuer).protocol === 'http:';
   let configPromise: Promise<client.Configuration> | undefined;
   // Discovery is lazy so the demo can start before the card manager answers.
@@ -48,103 +93,143 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<Koa> {
         configPromise = undefined;
         throw err;
       }));
-  const verify = createTokenVerifier({ issuer: opts.issuer, audience: opts.resource });
+  const rs = createResourceServer({
+    issuer: opts.issuer,
+    audience: opts.resource,
+    realm: 'demo',
+    strict: { clientId: opts.clientId, clientSecret: opts.clientSecret, cacheSeconds: opts.strictCacheSeconds ?? 1 },
+  });
+  const approvals = createApprovalsClient(opts.issuer, opts.clientId, opts.clientSecret);
+  /** Approvals not captured yet, across all sessions: what settle() works through. */
+  const toCapture = new Set<string>();
 
   const app = new Koa({ keys: opts.cookieKeys });
-  app.use(session({ key: 'demo.sess', maxAge: 3600_000, httpOnly: true, sameSite: 'lax', signed: true }, app));
+  app.use(session({ key: 'demo.sess', maxAge: 3600_000, httpOnly: true, sameSite: 'lax', signed: true, store: memoryStore() }, app));
   const router = new Router();
   const sess = (ctx: Context) => ctx.session as unknown as DemoSession;
+  const money = (n: number) => price(n, currency);
 
-  router.get('/', async (ctx) => {
-    ctx.body = await render('home', { claims: sess(ctx).claims ?? null });
-  });
+  async function page(ctx: Context, view: string, locals: Record<string, unknown>, status = 200): Promise<void> {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.body = await render(view, { loggedIn: Boolean(sess(ctx).tokens), money, ...locals });
+  }
 
-  router.get('/login', async (ctx) => {
+  /** Our own API, called the way a browser app would: over HTTP with the Bearer token. */
+  async function fetchItem(item: Item, accessToken: string): Promise<{ ok: boolean; status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${opts.url}/api/items/${item.id}`, { headers: { authorization: `Bearer ${accessToken}` } });
+    return { ok: res.ok, status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  /** Starts a pushed authorization request (PAR) and sends the browser to the card manager. */
+  async function redirectToCardManager(ctx: Context, extra: Record<string, string>, itemId?: string): Promise<void> {
     const config = await oidc();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    sess(ctx).pkce = { verifier, state, nonce };
+    sess(ctx).pending = { verifier, state, nonce, ...(itemId ? { itemId } : {}) };
     const url = await client.buildAuthorizationUrlWithPAR(config, {
       redirect_uri: `${opts.url}/callback`,
-      scope: 'openid profile offline_access',
-      prompt: 'consent',
       resource: opts.resource,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
       nonce,
+      ...extra,
     });
     ctx.redirect(url.href);
+  }
+
+  router.get('/', async function catalogue(ctx) {
+    const purchases = sess(ctx).purchases ?? {};
+    await page(ctx, 'home', { claims: sess(ctx).claims ?? null, items: CATALOGUE, purchases });
   });
 
-  router.get('/callback', async (ctx) => {
-    const pkce = sess(ctx).pkce;
-    if (!pkce) {
-      ctx.status = 400;
-      ctx.body = await render('message', { heading: 'Log-in expired', message: 'Please start again.' });
-      return;
-    }
+  router.get('/login', async function login(ctx) {
+    await redirectToCardManager(ctx, { scope: 'openid profile offline_access', prompt: 'consent' });
+  });
+
+  router.get('/items/:id/buy', async function buy(ctx) {
+    const item = findItem(ctx.params.id ?? '');
+    if (!item || item.price === 0) return page(ctx, 'message', { heading: 'Not for sale', message: 'There is no such item to buy.' }, 404);
+    // RFC 9396 authorization_details: what is paid for, how much, and (19+ section) the rating it needs.
+    const detail = {
+      type: 'payment',
+      amount: String(item.price),
+      currency,
+      description: item.title,
+      content_ref: item.id,
+      ...(item.rating ? { rating: item.rating } : {}),
+    };
+    await redirectToCardManager(ctx, { scope: 'openid', authorization_details: JSON.stringify([detail]) }, item.id);
+  });
+
+  router.get('/callback', async function callback(ctx) {
+    const pending = sess(ctx).pending;
+    if (!pending) return page(ctx, 'message', { heading: 'Log-in expired', message: 'Please start again.' }, 400);
+    sess(ctx).pending = undefined;
+    const item = pending.itemId ? findItem(pending.itemId) : undefined;
     const config = await oidc();
+    let tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
     try {
-      const tokens = await client.authorizationCodeGrant(config, new URL(ctx.originalUrl, opts.url), {
-        pkceCodeVerifier: pkce.verifier,
-        expectedState: pkce.state,
-        expectedNonce: pkce.nonce,
+      tokens = await client.authorizationCodeGrant(config, new URL(ctx.originalUrl, opts.url), {
+        pkceCodeVerifier: pending.verifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
       });
-      sess(ctx).pkce = undefined;
+    } catch (err) {
+      const e = err as { error?: string; error_description?: string };
+      const refused = e.error === 'access_denied';
+      return page(ctx, 'message', {
+        heading: item ? (refused ? 'Purchase refused' : 'Purchase failed') : refused ? 'Log-in cancelled' : 'Log-in failed',
+        message: e.error_description ?? e.error ?? 'The card manager did not let you in.',
+      }, 400);
+    }
+    if (!item) {
       sess(ctx).tokens = {
         accessToken: tokens.access_token,
         idToken: tokens.id_token!,
         ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
       };
       sess(ctx).claims = { ...tokens.claims() };
-      ctx.redirect('/me');
-    } catch (err) {
-      sess(ctx).pkce = undefined;
-      const e = err as { error?: string; error_description?: string; message?: string };
-      ctx.status = 400;
-      ctx.body = await render('message', {
-        heading: e.error === 'access_denied' ? 'Log-in cancelled' : 'Log-in failed',
-        message: e.error_description ?? e.error ?? 'The card manager did not log you in.',
-      });
+      return ctx.redirect('/me');
     }
+    // The approved authorization_details come back in the token response (RFC 9396 §7).
+    const details = (tokens.authorization_details ?? []) as Array<{ type?: string; approval_no?: string }>;
+    const approvalNo = details.find((d) => d.type === 'payment')?.approval_no;
+    if (!approvalNo) return page(ctx, 'message', { heading: 'Purchase failed', message: 'The card manager returned no approval number.' }, 502);
+    sess(ctx).purchases = { ...sess(ctx).purchases, [item.id]: { itemId: item.id, accessToken: tokens.access_token, approvalNo } };
+    toCapture.add(approvalNo);
+    ctx.redirect(`/items/${item.id}`);
   });
 
-  router.get('/me', async (ctx) => {
+  router.get('/items/:id', async function showItem(ctx) {
+    const item = findItem(ctx.params.id ?? '');
+    if (!item) return page(ctx, 'message', { heading: 'Not found', message: 'There is no such item.' }, 404);
+    const s = sess(ctx);
+    const purchase = s.purchases?.[item.id];
+    const token = item.price > 0 ? purchase?.accessToken : item.membersOnly ? s.tokens?.accessToken : undefined;
+    if (item.price === 0 && !item.membersOnly) return page(ctx, 'item', { item, content: item.content, receipt: null, refusal: null });
+    if (!token) return page(ctx, 'item', { item, content: null, receipt: null, refusal: null });
+    const answer = await fetchItem(item, token);
+    let receipt: ApprovalView | null = null;
+    if (purchase) receipt = await approvals.show(purchase.approvalNo).catch(() => null);
+    if (!answer.ok) {
+      const refusal = String(answer.body.error_description ?? answer.body.error ?? `refused (${answer.status})`);
+      return page(ctx, 'item', { item, content: null, receipt, refusal }, answer.status === 503 ? 503 : 403);
+    }
+    await page(ctx, 'item', { item, content: String(answer.body.content), receipt, refusal: null });
+  });
+
+  router.get('/me', async function account(ctx) {
     const s = sess(ctx);
     if (!s.tokens) return ctx.redirect('/');
-    let resource: unknown;
-    try {
-      resource = await verify(s.tokens.accessToken);
-    } catch (err) {
-      resource = { error: err instanceof TokenError ? err.code : 'error' };
-    }
-    ctx.body = await render('me', { claims: s.claims, resource });
+    const resource = await rs.verify(s.tokens.accessToken).catch((err: unknown) => ({ error: (err as { code?: string }).code ?? 'error' }));
+    await page(ctx, 'me', { claims: s.claims, resource });
   });
 
-  router.get('/api/resource', async (ctx) => {
-    const token = bearerToken(ctx.get('authorization'));
-    if (!token) {
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer realm="demo"');
-      ctx.body = { error: 'invalid_request', error_description: 'a bearer token is required' };
-      return;
-    }
-    try {
-      const claims = await verify(token);
-      ctx.body = { message: 'Welcome to the members-only content', sub: claims.sub, client_id: claims.client_id };
-    } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', `Bearer realm="demo", error="${err.code}"`);
-      ctx.body = { error: err.code };
-    }
-  });
-
-  router.get('/logout', async (ctx) => {
-    const s = sess(ctx);
-    const idToken = s.tokens?.idToken;
+  router.get('/logout', async function logout(ctx) {
+    const idToken = sess(ctx).tokens?.idToken;
     ctx.session = null;
     if (!idToken) return ctx.redirect('/');
     const config = await oidc();
@@ -152,5 +237,26 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<Koa> {
   });
 
   app.use(router.routes());
-  return app;
+  app.use(apiRoutes(rs, currency).routes());
+
+  async function settle(): Promise<number> {
+    let captured = 0;
+    for (const approvalNo of [...toCapture]) {
+      try {
+        const a = await approvals.show(approvalNo);
+        if (a.status === 'approved') {
+          await approvals.capture(approvalNo);
+          captured++;
+        }
+        // Captured, revoked, voided or expired: nothing more to do for it.
+        toCapture.delete(approvalNo);
+      } catch {
+        // The card manager is unreachable or refused for now: try again at the next settlement.
+      }
+    }
+    return captured;
+  }
+  const timer = opts.settleEverySeconds ? setInterval(() => void settle(), opts.settleEverySeconds * 1000) : undefined;
+  timer?.unref();
+  return { app, settle, stop: () => clearInterval(timer) };
 }

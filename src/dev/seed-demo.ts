@@ -37,7 +37,8 @@ export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string
     },
     'dev-seed',
   );
-  const issued = await createCard(cards, { legalName: 'Demo Holder', birthdate: '1990-05-17' }, 'dev-seed');
+  // An adult's credit line, so the demo's paid items and 19+ section can be bought.
+  const issued = await createCard(cards, { legalName: 'Demo Holder', birthdate: '1990-05-17', creditLimit: 500_000 }, 'dev-seed');
   const seed: DemoSeed = {
     clientId,
     clientSecret: clientSecret!,

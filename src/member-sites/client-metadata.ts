@@ -13,8 +13,11 @@ export function toClientMetadata(site: MemberSite, deps: MemberSiteDeps): Record
     client_name: site.name,
     redirect_uris: site.redirectUris,
     post_logout_redirect_uris: site.postLogoutRedirectUris,
-    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
-    response_types: ['code'],
+    // A suspended site cannot start a flow (no response type), exchange a code or refresh (no such
+    // grant): the provider itself refuses /par, /auth and /token. It keeps client_credentials, to read
+    // its approvals (they read as suspended) through the API.
+    grant_types: site.status === 'active' ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['client_credentials'],
+    response_types: site.status === 'active' ? ['code'] : [],
     token_endpoint_auth_method: site.tokenEndpointAuthMethod,
     subject_type: 'pairwise',
     id_token_signed_response_alg: deps.idTokenAlg,

@@ -11,9 +11,18 @@ import {
 } from '../db/oidc-payloads.ts';
 import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
+import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
 
-/** Builds oidc-provider's adapter class: PostgreSQL for every model, our member_sites table for Client. */
-export function createAdapterClass(db: Db, siteDeps: MemberSiteDeps): new (name: string) => Adapter {
+/**
+ * Builds oidc-provider's adapter class: PostgreSQL for every model, our member_sites table for Client.
+ * Clients are written only by Dynamic Client Registration (`registration`, when enabled), through
+ * the member-site domain and its validation.
+ */
+export function createAdapterClass(
+  db: Db,
+  siteDeps: MemberSiteDeps,
+  registration?: { requireHttps: boolean },
+): new (name: string) => Adapter {
   return class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -22,7 +31,11 @@ export function createAdapterClass(db: Db, siteDeps: MemberSiteDeps): new (name:
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      if (this.model === 'Client') throw new Error('member sites are registered through cybercard, not the provider');
+      if (this.model === 'Client') {
+        if (!registration) throw new Error('member sites are registered through cybercard, not the provider');
+        await saveRegisteredClient({ db, requireHttps: registration.requireHttps }, id, payload as Record<string, unknown>);
+        return;
+      }
       await upsertPayload(db, this.model, id, payload as Record<string, unknown>, expiresIn);
     }
 
@@ -44,6 +57,7 @@ export function createAdapterClass(db: Db, siteDeps: MemberSiteDeps): new (name:
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.model === 'Client') return closeRegisteredClient(db, id);
       await destroyPayload(db, this.model, id);
     }
 

@@ -90,3 +90,16 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
 export async function closeRegisteredClient(db: Db, clientId: string): Promise<void> {
   await closeSite(db, clientId, 'deleted by the site through RFC 7592', `dcr:${clientId}`);
 }
+
+/**
+ * RFC 7592 read and update answer with the client's metadata, which for us carries the stored secret
+ * hash and the rotation fields: those never leave the server. The plaintext secret is shown once, when
+ * the provider generated it (registration, or a move to a secret method).
+ */
+export async function hideStoredSecrets(ctx: { oidc?: { route?: string }; body?: unknown }, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (!['registration', 'client', 'client_update'].includes(ctx.oidc?.route ?? '') || !ctx.body || typeof ctx.body !== 'object') return;
+  const body = ctx.body as Record<string, unknown>;
+  if (typeof body.client_secret === 'string' && HASH.test(body.client_secret)) delete body.client_secret;
+  for (const key of Object.keys(body)) if (key.startsWith('urn:cybercard:previous_secret')) delete body[key];
+}

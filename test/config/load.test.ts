@@ -30,7 +30,8 @@ describe('configuration', () => {
     expect(a.secrets.cardHmacKey.equals(b.secrets.cardHmacKey)).to.equal(true);
     expect(a.secrets.cookieKeys).to.deep.equal(b.secrets.cookieKeys);
     const stored = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as Record<string, unknown>;
-    expect(stored).to.have.keys('cookieKeys', 'cardHmacKey', 'passwordPepper', 'operatorToken');
+    expect(stored).to.have.keys('cookieKeys', 'cardHmacKey', 'passwordPepper', 'operatorToken', 'registrationToken');
+    expect(a.secrets.registrationToken).to.equal(b.secrets.registrationToken);
   });
 
   it('lets environment variables override files', () => {

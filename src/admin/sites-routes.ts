@@ -1,0 +1,93 @@
+import Router from '@koa/router';
+import type { Context, Middleware, Next } from 'koa';
+import type { Db } from '../db/knex.ts';
+import { ValidationError } from '../errors.ts';
+import { jsonBody, parseWith } from '../http/validate.ts';
+import { closeSite } from '../member-sites/close.ts';
+import { listSites, showSite } from '../member-sites/list.ts';
+import { registerMemberSite, type RegisterInput } from '../member-sites/register.ts';
+import { reinstateSite } from '../member-sites/reinstate.ts';
+import { rotateSecret } from '../member-sites/rotate-secret.ts';
+import type { MetadataRules } from '../member-sites/site-metadata.ts';
+import { suspendSite } from '../member-sites/suspend.ts';
+import { updateSite, type UpdateInput } from '../member-sites/update.ts';
+import { presentSite } from './present-site.ts';
+import { requireOperator } from './require-operator.ts';
+import { clientIdParam, listQuery, reasonInput, rotateInput, toApiFields, toDomainFields } from './sites-inputs.ts';
+
+export interface AdminSiteDeps {
+  parseBody: Middleware;
+  db: Db;
+  rules: MetadataRules;
+  operatorToken: string;
+}
+
+/** The operator API for the member-site registry: register, list, show, update, suspend, reinstate, close, rotate the secret. */
+export function adminSiteRoutes({ parseBody, db, rules, operatorToken }: AdminSiteDeps): Router {
+  const router = new Router({ prefix: '/admin/api/sites' });
+  router.use(requireOperator(operatorToken));
+  router.use(parseBody);
+  router.use(async function noStoreAndApiFieldNames(ctx: Context, next: Next) {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } catch (err) {
+      // The domain names fields in camelCase; the API answers in the names it was sent.
+      if (err instanceof ValidationError) throw new ValidationError(err.message, toApiFields(err.fields));
+      throw err;
+    }
+  });
+
+  const actor = (ctx: Context) => String(ctx.state.actor ?? 'operator');
+  const clientIdOf = (ctx: Context) => parseWith(clientIdParam, ctx.params).clientId;
+
+  router.get('/', async function listMemberSites(ctx) {
+    const q = parseWith(listQuery, ctx.query);
+    ctx.body = { sites: (await listSites(db, q.status)).map(presentSite) };
+  });
+
+  router.post('/', async function registerSite(ctx) {
+    const reg = await registerMemberSite({ db, ...rules }, toDomainFields(jsonBody(ctx)) as RegisterInput, actor(ctx));
+    ctx.status = 201;
+    ctx.body = { ...presentSite(await showSite(db, reg.clientId)), ...(reg.clientSecret ? { client_secret: reg.clientSecret } : {}) };
+  });
+
+  router.get('/:clientId', async function showMemberSite(ctx) {
+    ctx.body = presentSite(await showSite(db, clientIdOf(ctx)));
+  });
+
+  router.patch('/:clientId', async function changeSite(ctx) {
+    const clientId = clientIdOf(ctx);
+    const body = toDomainFields(jsonBody(ctx));
+    if ('clientId' in body) throw new ValidationError('A client id cannot change.', { client_id: 'Cannot be changed.' });
+    const updated = await updateSite({ db, ...rules }, clientId, body as UpdateInput, actor(ctx));
+    ctx.body = { ...presentSite(updated.site), ...(updated.clientSecret ? { client_secret: updated.clientSecret } : {}) };
+  });
+
+  const statusActions = [
+    ['suspend', suspendSite],
+    ['reinstate', reinstateSite],
+    ['close', closeSite],
+  ] as const;
+  for (const [name, act] of statusActions) {
+    router.post(`/:clientId/${name}`, async function changeSiteStatus(ctx) {
+      const clientId = clientIdOf(ctx);
+      const { reason } = parseWith(reasonInput, jsonBody(ctx));
+      ctx.body = presentSite(await act(db, clientId, reason, actor(ctx)));
+    });
+  }
+
+  router.post('/:clientId/rotate-secret', async function rotateSiteSecret(ctx) {
+    const clientId = clientIdOf(ctx);
+    const input = parseWith(rotateInput, ctx.request.length ? jsonBody(ctx) : {});
+    const rotated = await rotateSecret(db, clientId, input.overlap_seconds, actor(ctx));
+    ctx.body = {
+      client_id: rotated.clientId,
+      client_secret: rotated.clientSecret,
+      previous_secret_valid_until: rotated.previousValidUntil?.toISOString() ?? null,
+    };
+  });
+
+  return router;
+}
+

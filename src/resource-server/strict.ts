@@ -1,0 +1,100 @@
+import { TokenError } from './errors.ts';
+import type { AccessToken } from './verify.ts';
+
+/** Statuses on which content may still be delivered; anything else (revoked, voided, expired, suspended) stops it. */
+export const DELIVERABLE = new Set(['approved', 'captured']);
+
+export interface StrictOptions {
+  /** The member site's client_id and secret: the status endpoint answers a site about its own approvals only. */
+  clientId?: string;
+  clientSecret?: string;
+  /** Instead of id and secret: the Authorization header value to send (e.g. a client_credentials Bearer token). */
+  authorization?: () => string | Promise<string>;
+  /** Default `<issuer>/api/approvals`. */
+  statusEndpoint?: string;
+  /** How long an answer is reused (default 2 s; 0 asks every time). */
+  cacheSeconds?: number;
+  /** Give up on the card manager after this long and refuse (default 2000 ms). */
+  timeoutMs?: number;
+}
+
+export type ApprovalStatusCheck = (token: AccessToken) => Promise<void>;
+
+/** RFC 6749 §2.3.1: form-encoded id and secret, joined by a colon, base64. */
+function basic(id: string, secret: string): string {
+  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
+}
+
+const MAX_CACHED = 10_000;
+
+/**
+ * Strict mode: asks the card manager for the current status of the token's approval (GET
+ * <statusEndpoint>/<approval_no>, authenticated as the member site), so content stops as soon as the
+ * approval is revoked (a lost-card report), voided, or the site is suspended — not when the token
+ * expires. Answers are cached for `cacheSeconds`; concurrent checks of one approval share one request.
+ * Fails closed: no answer, no content. Tokens without an approval number pass (nothing to ask about).
+ */
+export function createStatusCheck(issuer: string, opts: StrictOptions): ApprovalStatusCheck {
+  const endpoint = (opts.statusEndpoint ?? `${issuer.replace(/\/$/, '')}/api/approvals`).replace(/\/$/, '');
+  let authorization: () => string | Promise<string>;
+  if (opts.authorization) authorization = opts.authorization;
+  else if (opts.clientId && opts.clientSecret) {
+    const header = basic(opts.clientId, opts.clientSecret);
+    authorization = () => header;
+  } else throw new TypeError('strict mode needs the member site’s clientId and clientSecret, or authorization()');
+  const ttlMs = (opts.cacheSeconds ?? 2) * 1000;
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const cache = new Map<string, { status: string; until: number }>();
+  const inFlight = new Map<string, Promise<string>>();
+
+  async function fetchStatus(approvalNo: string): Promise<string> {
+    let res: Response;
+    try {
+      res = await fetch(`${endpoint}/${encodeURIComponent(approvalNo)}`, {
+        headers: { authorization: await authorization(), accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new TokenError('temporarily_unavailable', 'The card manager cannot confirm the approval right now.', { cause: err });
+    }
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return 'unknown';
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new TokenError('temporarily_unavailable', `The card manager answered ${res.status} for the approval status.`);
+    }
+    const body = (await res.json()) as { status?: unknown };
+    return typeof body.status === 'string' ? body.status : 'unknown';
+  }
+
+  function statusOf(approvalNo: string): Promise<string> {
+    const now = Date.now();
+    const hit = cache.get(approvalNo);
+    if (hit && hit.until > now) return Promise.resolve(hit.status);
+    let pending = inFlight.get(approvalNo);
+    if (!pending) {
+      pending = fetchStatus(approvalNo)
+        .then((status) => {
+          if (ttlMs > 0) {
+            if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+            cache.set(approvalNo, { status, until: Date.now() + ttlMs });
+          }
+          return status;
+        })
+        .finally(() => inFlight.delete(approvalNo));
+      inFlight.set(approvalNo, pending);
+    }
+    return pending;
+  }
+
+  return async function checkApprovalStatus(token: AccessToken): Promise<void> {
+    if (typeof token.approval_no !== 'string') return;
+    const status = await statusOf(token.approval_no);
+    if (!DELIVERABLE.has(status)) {
+      throw new TokenError('invalid_token', `Approval ${token.approval_no} is ${status}: its content can no longer be delivered.`);
+    }
+  };
+}

@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { upsertResourceServer } from '../../src/db/member-sites.ts';
+import { connect } from '../helpers/db.ts';
+import { testEnv } from '../helpers/global.ts';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/** `npm run cli -- …` as an operator runs it, on the run's database. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: testEnv.databaseUrl, DATA_DIR: testEnv.dataDir, LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: err.code ?? 1, out: err.stdout ?? '', err: err.stderr ?? '' };
+  }
+}
+
+describe('npm run cli -- sites …', function () {
+  this.timeout(120_000);
+
+  it('registers, shows, updates, rotates, suspends, lists, reinstates and closes a member site', async () => {
+    const db = connect(testEnv.databaseUrl, 2);
+    const resource = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
+    try {
+      await upsertResourceServer(db, { identifier: resource, name: 'CLI API', scope: '', accessTokenTtl: null });
+    } finally {
+      await db.destroy();
+    }
+    const id = `cli-${randomBytes(4).toString('hex')}`;
+    const reg = await cli('sites', 'register', '--client-id', id, '--name', 'CLI shop', '--redirect-uri', 'https://cli-shop.example.test/cb', '--resource', resource, '--rating', '19', '--max-amount', '30000');
+    expect(reg.code, reg.err).to.equal(0);
+    expect(reg.out).to.match(/client_secret: \S{30,}/);
+
+    const upd = await cli('sites', 'update', '--client-id', id, '--name', 'CLI shop renamed', '--access-token-ttl', '120');
+    expect(upd.code, upd.err).to.equal(0);
+    expect(JSON.parse(upd.out)).to.include({ name: 'CLI shop renamed', access_token_ttl: 120, content_rating: 19, max_amount: 30000 });
+
+    const rot = await cli('sites', 'rotate-secret', '--client-id', id, '--overlap', '600');
+    expect(rot.code, rot.err).to.equal(0);
+    expect(rot.out).to.match(/client_secret: \S{30,}/).and.match(/works until: \d{4}-/);
+
+    const sus = await cli('sites', 'suspend', '--client-id', id, '--reason', 'complaints');
+    expect(JSON.parse(sus.out)).to.include({ status: 'suspended', status_reason: 'complaints' });
+    const list = await cli('sites', 'list', '--status', 'suspended');
+    expect(list.out).to.include(`${id}\tsuspended\tCLI shop renamed`);
+    const shown = await cli('sites', 'show', '--client-id', id);
+    expect(JSON.parse(shown.out)).to.include({ client_id: id, status: 'suspended' });
+    expect(shown.out).to.not.match(/[0-9a-f]{64}/);
+    expect(JSON.parse((await cli('sites', 'reinstate', '--client-id', id, '--reason', 'resolved')).out).status).to.equal('active');
+    expect(JSON.parse((await cli('sites', 'close', '--client-id', id, '--reason', 'gone')).out).status).to.equal('closed');
+  });
+
+  it('refuses bad input with a message and exit code 1', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://*.example.test/cb'], /redirectUris: must not contain wildcards/],
+      [['sites', 'suspend', '--client-id', 'no-such-site'], /reason/],
+      [['sites', 'update', '--name', 'x'], /--client-id is required/],
+      [['sites', 'list', '--status', 'deleted'], /status/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).to.equal(1);
+      expect(r.err, args.join(' ')).to.match(message);
+    }
+  });
+});

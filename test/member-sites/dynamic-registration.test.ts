@@ -1,0 +1,158 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import * as client from 'openid-client';
+import { loadConfig } from '../../src/config/load.ts';
+import { findMemberSite, upsertResourceServer } from '../../src/db/member-sites.ts';
+import { testEnv } from '../helpers/global.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+type Json = Record<string, unknown>;
+
+describe('Dynamic Client Registration (RFC 7591/7592)', () => {
+  describe('when the operator has not enabled it (the default)', () => {
+    let ts: TestServer;
+    before(async () => {
+      ts = await startCardManager();
+    });
+    after(() => ts.stop());
+
+    it('has no registration endpoint', async () => {
+      const discovery = (await (await fetch(`${ts.url}/.well-known/openid-configuration`)).json()) as Json;
+      expect(discovery).to.not.have.property('registration_endpoint');
+      const res = await fetch(`${ts.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status).to.equal(404);
+    });
+  });
+
+  it('cannot be enabled in production without a REGISTRATION_TOKEN of at least 32 characters', () => {
+    const env = {
+      NODE_ENV: 'production',
+      COOKIE_KEYS: 'k'.repeat(40),
+      CARD_HMAC_KEY: randomBytes(32).toString('base64'),
+      PASSWORD_PEPPER: randomBytes(32).toString('base64'),
+      OPERATOR_TOKEN: 'o'.repeat(40),
+    };
+    const overrides = { issuer: 'https://cards.example.test', databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, registration: { enabled: true } };
+    expect(() => loadConfig({ env, overrides })).to.throw(/REGISTRATION_TOKEN/);
+    expect(() => loadConfig({ env: { ...env, REGISTRATION_TOKEN: 'short' }, overrides })).to.throw(/at least 32 characters/);
+    expect(loadConfig({ env: { ...env, REGISTRATION_TOKEN: 'r'.repeat(40) }, overrides }).registration.enabled).to.equal(true);
+  });
+
+  describe('when enabled', () => {
+    let ts: TestServer;
+    let resource: string;
+    let token: string;
+
+    before(async () => {
+      ts = await startCardManager({ registration: { enabled: true } });
+      token = ts.config.secrets.registrationToken!;
+      resource = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
+      await upsertResourceServer(ts.db, { identifier: resource, name: 'DCR API', scope: 'read', accessTokenTtl: null });
+    });
+    after(() => ts.stop());
+
+    const siteCount = async () => Number((await ts.db('member_sites').count({ n: '*' }).first())!.n);
+
+    function metadata(extra: Json = {}): Json {
+      const host = `dcr-${randomBytes(4).toString('hex')}.example.test`;
+      return {
+        client_name: 'Self-registered shop',
+        redirect_uris: [`https://${host}/callback`],
+        post_logout_redirect_uris: [`https://${host}/`],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'openid profile',
+        'urn:cybercard:resource_servers': [resource],
+        ...extra,
+      };
+    }
+
+    function register(body: unknown, authorization: string | null = `Bearer ${token}`) {
+      return fetch(`${ts.url}/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify(body),
+      });
+    }
+
+    it('registers a site with the initial access token, storing only the secret’s hash', async () => {
+      const res = await register(metadata());
+      expect(res.status).to.equal(201);
+      const body = (await res.json()) as Json;
+      expect(body.client_id).to.match(/^site_/);
+      expect(body.client_secret).to.be.a('string');
+      expect(body.registration_access_token).to.be.a('string');
+      const site = await findMemberSite(ts.db, String(body.client_id));
+      expect(site).to.include({ name: 'Self-registered shop', status: 'active', scope: 'openid profile' });
+      expect(site!.clientSecretHash).to.match(/^[0-9a-f]{64}$/).and.not.equal(body.client_secret);
+      expect(site!.resourceServers).to.deep.equal([resource]);
+      // The secret it was given works at the token endpoint.
+      const cfg = await client.discovery(new URL(ts.url), String(body.client_id), undefined, client.ClientSecretBasic(String(body.client_secret)), {
+        execute: [client.allowInsecureRequests],
+      });
+      expect((await client.clientCredentialsGrant(cfg, { resource, scope: 'read' })).access_token).to.be.a('string');
+    });
+
+    it('refuses a missing or wrong initial access token', async () => {
+      const before = await siteCount();
+      for (const auth of [null, 'Bearer not-the-token', `Bearer ${token}x`]) {
+        const res = await register(metadata(), auth);
+        expect(res.status, String(auth)).to.equal(401);
+        expect(((await res.json()) as Json).error).to.equal('invalid_token');
+      }
+      expect(await siteCount()).to.equal(before);
+    });
+
+    it('applies the registry’s validation: wildcards, fragments, unknown resource servers, other hosts', async () => {
+      const before = await siteCount();
+      const cases: Json[] = [
+        { redirect_uris: ['https://*.example.test/callback'] },
+        { redirect_uris: ['https://shop.example.test/callback#x'] },
+        { redirect_uris: ['https://a.example.test/cb', 'https://b.example.test/cb'] },
+        { 'urn:cybercard:resource_servers': ['https://not-registered.example.test/'] },
+        { scope: 'openid admin' },
+        { token_endpoint_auth_method: 'private_key_jwt' },
+      ];
+      for (const c of cases) {
+        const res = await register(metadata(c));
+        const body = (await res.json()) as Json;
+        expect(res.status, JSON.stringify(c)).to.equal(400);
+        expect(body.error, JSON.stringify(c)).to.be.oneOf(['invalid_redirect_uri', 'invalid_client_metadata']);
+      }
+      expect(await siteCount()).to.equal(before);
+    });
+
+    it('lets the site read, update and delete itself with its registration access token (RFC 7592), never showing the hash', async () => {
+      const created = (await (await register(metadata())).json()) as Json;
+      const uri = String(created.registration_client_uri);
+      const rat = { authorization: `Bearer ${created.registration_access_token}` };
+      const read = await fetch(uri, { headers: rat });
+      expect(read.status).to.equal(200);
+      const shown = (await read.json()) as Json;
+      expect(shown).to.not.have.property('client_secret');
+      expect(JSON.stringify(shown)).to.not.match(/[0-9a-f]{64}/);
+
+      const { registration_access_token: _t, registration_client_uri: _u, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      const put = await fetch(uri, {
+        method: 'PUT',
+        headers: { ...rat, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...current, client_name: 'Renamed by itself' }),
+      });
+      expect(put.status).to.equal(200);
+      const updated = (await put.json()) as Json;
+      expect(updated).to.not.have.property('client_secret');
+      expect((await findMemberSite(ts.db, String(created.client_id)))!.name).to.equal('Renamed by itself');
+
+      const nextRat = { authorization: `Bearer ${updated.registration_access_token}` };
+      const del = await fetch(uri, { method: 'DELETE', headers: nextRat });
+      expect(del.status).to.equal(204);
+      expect((await findMemberSite(ts.db, String(created.client_id)))!.status).to.equal('closed');
+    });
+
+    it('answers a malformed body with 400, not 500', async () => {
+      for (const body of ['not json', '[]', '{"redirect_uris": "https://x.example.test/cb"}']) {
+        const res = await fetch(`${ts.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+        expect(res.status, body).to.equal(400);
+      }
+    });
+  });
+});
