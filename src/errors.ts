@@ -8,11 +8,19 @@ export class AppError extends Error {
   readonly expose: boolean;
   /** Field-level messages for forms and JSON APIs: field name → message. */
   readonly fields: Record<string, string> | undefined;
+  /** Field-level machine codes for JSON APIs (field name → code such as `required`), where known. */
+  readonly fieldCodes: Record<string, string> | undefined;
 
   constructor(
     code: string,
     message: string,
-    opts: { status?: number; expose?: boolean; cause?: unknown; fields?: Record<string, string> } = {},
+    opts: {
+      status?: number;
+      expose?: boolean;
+      cause?: unknown;
+      fields?: Record<string, string>;
+      fieldCodes?: Record<string, string>;
+    } = {},
   ) {
     super(message, { cause: opts.cause });
     this.name = new.target.name;
@@ -20,6 +28,7 @@ export class AppError extends Error {
     this.status = opts.status ?? 500;
     this.expose = opts.expose ?? this.status < 500;
     this.fields = opts.fields;
+    this.fieldCodes = opts.fieldCodes;
   }
 }
 
@@ -30,10 +39,10 @@ export class ConfigError extends AppError {
   }
 }
 
-/** Input failed validation; `fields` says which and why. */
+/** Input failed validation; `fields` says which and why (and `fieldCodes`, when given, as codes). */
 export class ValidationError extends AppError {
-  constructor(message: string, fields: Record<string, string> = {}) {
-    super('invalid_request', message, { status: 400, fields });
+  constructor(message: string, fields: Record<string, string> = {}, fieldCodes?: Record<string, string>) {
+    super('invalid_request', message, { status: 400, fields, ...(fieldCodes ? { fieldCodes } : {}) });
   }
 }
 

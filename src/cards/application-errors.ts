@@ -35,7 +35,7 @@ const STATUS: Record<RefusalReason, number> = {
 export class ApplicationRefusedError extends AppError {
   readonly reason: RefusalReason;
   constructor(reason: RefusalReason, message: string, field?: string) {
-    super(reason, message, { status: STATUS[reason], ...(field ? { fields: { [field]: message } } : {}) });
+    super(reason, message, { status: STATUS[reason], ...(field ? { fields: { [field]: message }, fieldCodes: { [field]: reason } } : {}) });
     this.reason = reason;
   }
 }

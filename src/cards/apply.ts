@@ -1,4 +1,5 @@
 import { lockValues } from '../db/advisory-lock.ts';
+import { checkApplication } from '../db/applications.ts';
 import { inTransaction } from '../db/tx.ts';
 import { refusal, type RefusalReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
@@ -19,19 +20,21 @@ import { duplicateOf, screenApplication } from './screen-application.ts';
  */
 export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub: Submission): Promise<ApplicationOutcome> {
   const { db, hasher } = deps.cards;
-  const who = { ip: sub.ip, email: input.email };
-  // A first, unlocked look, so a flood over the limit costs no argon2 work.
-  await checkApplicationLimits(db, deps.policy, who);
-  const screening = await screenApplication(deps, input, deps.now?.() ?? new Date());
+  const who = { ip: sub.ip, email: input.email, mobile: input.mobile };
+  // A first, unlocked look (limits and duplicates in one query), so a flood over the limit costs no argon2 work.
+  const seen = await checkApplication(db, who);
+  checkApplicationLimits(deps.policy, seen);
+  const screening = await screenApplication(deps, input, deps.now?.() ?? new Date(), seen, sub);
   const passwordHash = screening.refusal ? undefined : await hasher.hash(input.password);
 
   const result = await inTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {
     await lockValues(trx, [`application-ip:${sub.ip}`, `application-email:${input.email}`, `application-mobile:${input.mobile}`]);
-    await checkApplicationLimits(trx, deps.policy, who);
+    const checked = await checkApplication(trx, { ...who, exceptAccountId: screening.guardian?.id });
+    checkApplicationLimits(deps.policy, checked);
     let refused = screening.refusal;
     let review = screening.review;
     if (!refused) {
-      const duplicate = await duplicateOf(trx, input, screening.guardian?.id);
+      const duplicate = duplicateOf(checked);
       if (duplicate && deps.policy.duplicates === 'refuse') refused = duplicate;
       else review ??= duplicate;
     }

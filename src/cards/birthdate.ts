@@ -9,16 +9,16 @@ const AHEAD_OF_UTC_MS = 14 * 3600 * 1000;
 /** A real calendar date as YYYY-MM-DD, not in the future and not more than OLDEST_AGE years ago. */
 export function checkBirthdate(input: string, now = new Date()): Checked {
   const s = input.trim();
-  if (!s) return bad('Enter your date of birth.');
+  if (!s) return bad('Enter your date of birth.', 'required');
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return bad('Use the form YYYY-MM-DD, for example 1990-05-17.');
+  if (!m) return bad('Use the form YYYY-MM-DD, for example 1990-05-17.', 'invalid_format');
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const date = new Date(Date.UTC(y, mo - 1, d));
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
-    return bad('That date does not exist.');
+    return bad('That date does not exist.', 'no_such_date');
   }
   const latest = new Date(now.getTime() + AHEAD_OF_UTC_MS).toISOString().slice(0, 10);
-  if (s > latest) return bad('The date of birth cannot be in the future.');
-  if (ageOn(s, now) > OLDEST_AGE) return bad(`Check the year: that is more than ${OLDEST_AGE} years ago.`);
+  if (s > latest) return bad('The date of birth cannot be in the future.', 'in_future');
+  if (ageOn(s, now) > OLDEST_AGE) return bad(`Check the year: that is more than ${OLDEST_AGE} years ago.`, 'too_old');
   return ok(s);
 }

@@ -1,6 +1,7 @@
-import type { Card } from '../db/cards.ts';
+import { findAccount, type Card } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
+import { notify } from '../notifications/notify.ts';
 import { revokeHolderTokens } from './revoke-holder-tokens.ts';
 import { transition } from './transition.ts';
 
@@ -12,13 +13,20 @@ export interface StatusChange {
 }
 
 /**
- * Suspends the card (the operator's reversible block) and ends the holder's sessions and tokens:
- * unblocking lets the card log in again, it does not bring old sessions back.
+ * Suspends the card (the operator's reversible block), ends the holder's sessions and tokens and tells
+ * the holder: unblocking lets the card log in again, it does not bring old sessions back.
  */
 export async function blockCard(db: Db, change: StatusChange): Promise<Card> {
   return inTransaction(db, async (trx) => {
     const card = await transition(trx, { ...change, to: 'suspended' });
     await revokeHolderTokens(trx, { accountId: card.accountId, actor: change.actor, reason: 'card blocked', requestId: change.requestId });
+    const account = await findAccount(trx, card.accountId);
+    if (account) {
+      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_blocked', {
+        last4: card.last4,
+        why: 'suspended',
+      });
+    }
     return card;
   });
 }

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts';
+import { passwordProblem } from './password-policy.ts';
 
 export interface NewPasswordContext {
   /** The form field the password came from, for the per-field error. */
@@ -8,18 +9,13 @@ export interface NewPasswordContext {
   cardNumber: string;
 }
 
-export const MIN_PASSWORD_LENGTH = 8;
-export const MAX_PASSWORD_LENGTH = 1024;
-
 /**
- * Refuses a new password for change and reset. Interim: the length rule only, until the issuance
- * password policy (src/cards/password-policy.ts, being written alongside) lands and this delegates to it.
+ * Refuses a new password for change and reset by the same policy as issuance (length, date of birth,
+ * a run of the card's digits, the common-password list), naming the field it came from.
  */
 export function checkNewPassword(password: string, ctx: NewPasswordContext): void {
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new ValidationError('Choose a longer password.', { [ctx.field]: `Use at least ${MIN_PASSWORD_LENGTH} characters.` });
-  }
-  if (password.length > MAX_PASSWORD_LENGTH) {
-    throw new ValidationError('That password is too long.', { [ctx.field]: `Use at most ${MAX_PASSWORD_LENGTH} characters.` });
+  const problem = passwordProblem(password, { birthdate: ctx.birthdate || undefined, cardNumber: ctx.cardNumber || undefined });
+  if (problem) {
+    throw new ValidationError('Choose another password.', { [ctx.field]: problem.message }, { [ctx.field]: problem.rule });
   }
 }

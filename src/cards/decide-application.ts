@@ -1,6 +1,6 @@
 import { decideApplication, findApplication, lockApplication, type Application } from '../db/applications.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount } from '../db/cards.ts';
+import { findAccount, findCard } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
@@ -58,10 +58,12 @@ export async function decide(db: Db, d: Decision): Promise<Application> {
       details: { cardId: app.cardId, reviewReason: app.reason, ...(reason ? { note: reason } : {}) },
     });
     const account = app.accountId ? await findAccount(trx, app.accountId) : undefined;
+    const card = app.cardId ? await findCard(trx, app.cardId) : undefined;
     if (account) {
-      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, `application.${status}`, {
+      // Template names as in notifications/templates.ts: application_approved, application_rejected.
+      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, `application_${status}`, {
         applicationId: app.id,
-        ...(approved ? {} : { reason }),
+        ...(approved ? { last4: card?.last4 } : { reason }),
       });
     }
     return (await findApplication(trx, app.id))!;

@@ -14,11 +14,11 @@ const TLD = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 export function checkEmail(input: string): Checked {
   const email = input.trim().toLowerCase();
   const invalid = 'Enter an email address like name@example.com.';
-  if (!email) return bad('Enter your email address.');
-  if (email.length > MAX_EMAIL_LENGTH) return bad(`Use at most ${MAX_EMAIL_LENGTH} characters.`);
+  if (!email) return bad('Enter your email address.', 'required');
+  if (email.length > MAX_EMAIL_LENGTH) return bad(`Use at most ${MAX_EMAIL_LENGTH} characters.`, 'too_long');
   // eslint-disable-next-line no-control-regex
   if (/[^\x21-\x7e]/.test(email)) {
-    return /\s/.test(email) ? bad(invalid) : bad('Use the plain (ASCII) form of the address.');
+    return /\s/.test(email) ? bad(invalid) : bad('Use the plain (ASCII) form of the address.', 'not_ascii');
   }
   const at = email.lastIndexOf('@');
   if (at < 1 || email.indexOf('@') !== at) return bad(invalid);

@@ -30,9 +30,9 @@ function oneScript(name: string): boolean {
  */
 export function checkLegalName(input: string): Checked {
   const name = input.normalize('NFC').trim().replace(/\s+/g, ' ');
-  if (!name) return bad('Enter your full legal name.');
-  if ([...name].length > MAX_NAME_LENGTH) return bad(`Use at most ${MAX_NAME_LENGTH} characters.`);
-  if (!SHAPE.test(name)) return bad('Use letters only, with spaces, hyphens or apostrophes between words.');
-  if (!oneScript(name)) return bad('Write your name in one alphabet; it mixes letters from different scripts.');
+  if (!name) return bad('Enter your full legal name.', 'required');
+  if ([...name].length > MAX_NAME_LENGTH) return bad(`Use at most ${MAX_NAME_LENGTH} characters.`, 'too_long');
+  if (!SHAPE.test(name)) return bad('Use letters only, with spaces, hyphens or apostrophes between words.', 'invalid_characters');
+  if (!oneScript(name)) return bad('Write your name in one alphabet; it mixes letters from different scripts.', 'mixed_scripts');
   return ok(name);
 }

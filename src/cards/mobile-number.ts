@@ -10,10 +10,11 @@ export const MAX_MOBILE_INPUT = 32;
 export function checkMobile(input: string, callingCode: string): Checked {
   const raw = input.trim();
   const example = `Enter a mobile number like +${callingCode} 10 1234 5678 or 010-1234-5678.`;
-  if (!raw) return bad('Enter your mobile number.');
+  if (!raw) return bad('Enter your mobile number.', 'required');
   if (raw.length > MAX_MOBILE_INPUT) return bad(example);
   // A + only in front, single separators, at most one (area code) in parentheses. Linear checks, no backtracking.
-  if (!/^\+?[0-9 ().-]+$/.test(raw) || /[ .-]{2}/.test(raw)) return bad(example);
+  // Separators only between digits: nothing may trail (010.1234.5678.) or lead except + and (.
+  if (!/^\+?[0-9(][0-9 ().-]*[0-9]$/.test(raw) || /[ .-]{2}/.test(raw)) return bad(example);
   if (/[()]/.test(raw.replace(/\([0-9]+\)/, ''))) return bad(example);
   const digits = raw.replace(/[^0-9]/g, '');
   let e164: string;

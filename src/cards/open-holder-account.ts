@@ -1,5 +1,4 @@
 import { insertApplication } from '../db/applications.ts';
-import { appendAudit } from '../db/audit-log.ts';
 import { insertAccount } from '../db/cards.ts';
 import type { Trx } from '../db/knex.ts';
 import { newId } from '../lib/ids.ts';
@@ -11,7 +10,6 @@ import { creditLimitFor } from './credit-limit.ts';
 import { issueCard } from './issue-card.ts';
 import type { Submission } from './record-refusal.ts';
 import type { Screening } from './screen-application.ts';
-import { transition } from './transition.ts';
 
 export interface ApplicationOutcome {
   applicationId: string;
@@ -26,6 +24,8 @@ export interface ApplicationOutcome {
   creditLimit: number;
   currency: string;
   guardianAccountId: string | null;
+  /** The guardian's card that vouched for a minor. */
+  guardianCardId: string | null;
 }
 
 /**
@@ -56,15 +56,34 @@ export async function openHolderAccount(
     currency: deps.cards.currency,
     statementDay: 1,
   });
-  await appendAudit(trx, {
-    ...by,
-    action: 'account.opened',
-    subjectType: 'account',
-    subjectId: accountId,
-    details: { applicationId, creditLimit, currency: deps.cards.currency, guardianAccountId },
-  });
-  const card = await issueCard(trx, deps.cards, { ...by, accountId, password: input.password, passwordHash: a.passwordHash });
   const status = a.review ? 'review' : 'approved';
+  // Issuance is argon2-bound and every round trip shows in its rate: the card is inserted active when
+  // approved at once, and the audit entries and messages go in as few statements as they can.
+  const card = await issueCard(trx, deps.cards, {
+    ...by,
+    accountId,
+    password: input.password,
+    passwordHash: a.passwordHash,
+    ...(status === 'approved' ? { activate: { reason: 'application approved automatically' } } : {}),
+    precedingAudit: [
+      {
+        ...by,
+        action: 'account.opened',
+        subjectType: 'account',
+        subjectId: accountId,
+        details: { applicationId, creditLimit, currency: deps.cards.currency, guardianAccountId, guardianCardId: screening.guardianCardId ?? null },
+      },
+    ],
+    followingAudit: (c) => [
+      {
+        ...by,
+        action: status === 'approved' ? 'application.approved' : 'application.review',
+        subjectType: 'application',
+        subjectId: applicationId,
+        details: { accountId, cardId: c.cardId, last4: c.last4, ...(a.review ? { reason: a.review } : {}) },
+      },
+    ],
+  });
   await insertApplication(trx, {
     id: applicationId,
     status,
@@ -75,6 +94,7 @@ export async function openHolderAccount(
     email: input.email,
     mobile: input.mobile,
     guardianAccountId,
+    guardianCardId: screening.guardianCardId ?? null,
     accountId,
     cardId: card.cardId,
     ip: sub.ip,
@@ -82,20 +102,8 @@ export async function openHolderAccount(
     decided: status === 'approved',
     decidedBy: status === 'approved' ? 'system' : null,
   });
-  await appendAudit(trx, {
-    ...by,
-    action: status === 'approved' ? 'application.approved' : 'application.review',
-    subjectType: 'application',
-    subjectId: applicationId,
-    details: { accountId, cardId: card.cardId, last4: card.last4, ...(a.review ? { reason: a.review } : {}) },
-  });
   const to = { accountId, email: input.email, mobile: input.mobile };
-  if (status === 'approved') {
-    await transition(trx, { ...by, cardId: card.cardId, to: 'active', reason: 'application approved automatically' });
-    await notify(trx, to, 'card.issued', { last4: card.last4, applicationId });
-  } else {
-    await notify(trx, to, 'application.received', { last4: card.last4, applicationId });
-  }
+  await notify(trx, to, status === 'approved' ? 'card_issued' : 'application_received', { last4: card.last4, applicationId });
   return {
     applicationId,
     status,
@@ -107,5 +115,6 @@ export async function openHolderAccount(
     creditLimit,
     currency: deps.cards.currency,
     guardianAccountId,
+    guardianCardId: screening.guardianCardId ?? null,
   };
 }

@@ -26,6 +26,7 @@ export async function recordRefusal(trx: Trx, input: ApplicationInput, reason: R
     email: input.email,
     mobile: input.mobile,
     guardianAccountId: null,
+    guardianCardId: null,
     accountId: null,
     cardId: null,
     ip: sub.ip,

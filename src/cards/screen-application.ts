@@ -1,7 +1,6 @@
-import { contactsInUse } from '../db/applications.ts';
-import type { Account } from '../db/cards.ts';
+import { checkApplication, type ApplicationCheck } from '../db/applications.ts';
+import type { Account, Card } from '../db/cards.ts';
 import { findAccount } from '../db/cards.ts';
-import type { Conn } from '../db/knex.ts';
 import { InvalidCredentialsError } from '../errors.ts';
 import { ageOn } from '../lib/clock.ts';
 import type { RefusalReason, ReviewReason } from './application-errors.ts';
@@ -16,40 +15,48 @@ export interface Screening {
   review?: ReviewReason;
   /** The verified guardian's account, for an applicant under the adult age. */
   guardian?: Account;
+  /** The guardian's card that was proven (number and password). */
+  guardianCardId?: string;
 }
 
 /** A minor's guardian: an active card proven by its number and password, held by an adult. */
-async function checkGuardian(deps: ApplicationDeps, input: ApplicationInput, now: Date): Promise<RefusalReason | Account> {
+async function checkGuardian(
+  deps: ApplicationDeps,
+  input: ApplicationInput,
+  now: Date,
+): Promise<RefusalReason | { account: Account; cardId: string }> {
   if (!input.guardian) return 'guardian_required';
-  let accountId: string;
+  let card: Card;
   try {
-    accountId = (await verifyCredentials(deps.cards, input.guardian.cardNumber, input.guardian.password)).accountId;
+    card = await verifyCredentials(deps.cards, input.guardian.cardNumber, input.guardian.password);
   } catch (err) {
     if (err instanceof InvalidCredentialsError) return 'guardian_invalid';
     throw err;
   }
-  const guardian = await findAccount(deps.cards.db, accountId);
+  const guardian = await findAccount(deps.cards.db, card.accountId);
   if (!guardian) return 'guardian_invalid';
   if (ageOn(guardian.birthdate, now) < deps.policy.adultAge) return 'guardian_not_adult';
-  return guardian;
+  return { account: guardian, cardId: card.id };
 }
 
-/** Which open card already has this email or mobile, as a refusal or review reason. */
-export async function duplicateOf(
-  conn: Conn,
-  input: ApplicationInput,
-  exceptAccountId: string | undefined,
-): Promise<'duplicate_email' | 'duplicate_mobile' | undefined> {
-  const used = await contactsInUse(conn, { email: input.email, mobile: input.mobile, exceptAccountId });
-  return used.email ? 'duplicate_email' : used.mobile ? 'duplicate_mobile' : undefined;
+/** Which of the applicant's contacts is already on an open card, as a refusal or review reason. */
+export function duplicateOf(seen: Pick<ApplicationCheck, 'emailInUse' | 'mobileInUse'>): 'duplicate_email' | 'duplicate_mobile' | undefined {
+  return seen.emailInUse ? 'duplicate_email' : seen.mobileInUse ? 'duplicate_mobile' : undefined;
 }
 
 /**
  * The automatic checks that can run before any lock: age, deny list, guardian (one argon2 verify),
- * and a first look for duplicates so a refused duplicate costs no password hash. apply() repeats the
- * duplicate check under its lock, where it is authoritative.
+ * and a first look for duplicates (from `seen`, apply()'s unlocked first look, or again leaving the
+ * guardian out) so a refused duplicate costs no password hash. apply() repeats the duplicate check
+ * under its lock, where it is authoritative.
  */
-export async function screenApplication(deps: ApplicationDeps, input: ApplicationInput, now: Date): Promise<Screening> {
+export async function screenApplication(
+  deps: ApplicationDeps,
+  input: ApplicationInput,
+  now: Date,
+  seen: ApplicationCheck,
+  sub: { ip: string },
+): Promise<Screening> {
   const { policy } = deps;
   const age = ageOn(input.birthdate, now);
   if (age < policy.minimumAge) return { age, refusal: 'too_young' };
@@ -58,14 +65,20 @@ export async function screenApplication(deps: ApplicationDeps, input: Applicatio
     if (policy.denyListAction === 'refuse') return { age, refusal: 'denied' };
     review = 'denied';
   }
-  let guardian: Account | undefined;
+  let guardian: { account: Account; cardId: string } | undefined;
   if (age < policy.adultAge) {
     const g = await checkGuardian(deps, input, now);
     if (typeof g === 'string') return { age, refusal: g };
     guardian = g;
   }
-  const duplicate = await duplicateOf(deps.cards.db, input, guardian?.id);
+  // A minor may share the guardian's contacts: look again without the guardian's account.
+  const contacts = guardian ? await checkApplication(deps.cards.db, { ...input, ip: sub.ip, exceptAccountId: guardian.account.id }) : seen;
+  const duplicate = duplicateOf(contacts);
   if (duplicate && policy.duplicates === 'refuse') return { age, refusal: duplicate };
   review ??= duplicate;
-  return { age, ...(review ? { review } : {}), ...(guardian ? { guardian } : {}) };
+  return {
+    age,
+    ...(review ? { review } : {}),
+    ...(guardian ? { guardian: guardian.account, guardianCardId: guardian.cardId } : {}),
+  };
 }

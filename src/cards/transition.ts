@@ -1,4 +1,4 @@
-import { appendAudit } from '../db/audit-log.ts';
+import { appendAudit, type AuditEntry } from '../db/audit-log.ts';
 import { lockCard, setCardStatus, type Card, type CardStatus } from '../db/cards.ts';
 import type { Trx } from '../db/knex.ts';
 import { AppError, NotFoundError } from '../errors.ts';
@@ -42,13 +42,18 @@ export async function transition(trx: Trx, input: TransitionInput): Promise<Card
   if (!card) throw new NotFoundError('There is no such card.');
   if (!ALLOWED_TRANSITIONS[card.status].includes(input.to)) throw new IllegalTransitionError(card.status, input.to);
   await setCardStatus(trx, card.id, input.to);
-  await appendAudit(trx, {
+  await appendAudit(trx, statusChangeEntry(card, card.status, input));
+  return { ...card, status: input.to };
+}
+
+/** The audit entry of a status change: from, to, actor and reason (the one shape every change is recorded in). */
+export function statusChangeEntry(card: { id: string; accountId: string }, from: CardStatus, input: Omit<TransitionInput, 'cardId'>): AuditEntry {
+  return {
     actor: input.actor,
     action: 'card.status_changed',
     subjectType: 'card',
     subjectId: card.id,
-    details: { ...input.details, accountId: card.accountId, from: card.status, to: input.to, reason: input.reason },
+    details: { ...input.details, accountId: card.accountId, from, to: input.to, reason: input.reason },
     requestId: input.requestId,
-  });
-  return { ...card, status: input.to };
+  };
 }

@@ -15,6 +15,8 @@ export interface Application {
   email: string;
   mobile: string;
   guardianAccountId: string | null;
+  /** The guardian's card that vouched for a minor (its number and password were proven). */
+  guardianCardId: string | null;
   accountId: string | null;
   cardId: string | null;
   ip: string;
@@ -39,6 +41,7 @@ function toApplication(r: Row): Application {
     email: r.email as string,
     mobile: r.mobile as string,
     guardianAccountId: (r.guardian_account_id as string | null) ?? null,
+    guardianCardId: (r.guardian_card_id as string | null) ?? null,
     accountId: (r.account_id as string | null) ?? null,
     cardId: (r.card_id as string | null) ?? null,
     ip: r.ip as string,
@@ -60,6 +63,7 @@ export async function insertApplication(conn: Conn, a: NewApplication): Promise<
     email: a.email,
     mobile: a.mobile,
     guardian_account_id: a.guardianAccountId,
+    guardian_card_id: a.guardianCardId,
     account_id: a.accountId,
     card_id: a.cardId,
     ip: a.ip,
@@ -69,45 +73,44 @@ export async function insertApplication(conn: Conn, a: NewApplication): Promise<
   });
 }
 
-/** Applications (of any outcome) from this IP address in the last 24 hours, by the database clock. */
-export async function countRecentFromIp(conn: Conn, ip: string): Promise<number> {
-  const r = await conn('applications')
-    .where({ ip })
-    .andWhereRaw("created_at > now() - interval '24 hours'")
-    .count({ n: '*' })
-    .first();
-  return Number(r?.n ?? 0);
-}
+const OPEN_CARD = "EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status IN ('pending', 'active', 'suspended'))";
+const EXCEPT = '(?::uuid IS NULL OR a.id <> ?::uuid)';
 
-/** Applications (of any outcome) for this email address in the last 24 hours. */
-export async function countRecentForEmail(conn: Conn, email: string): Promise<number> {
-  const r = await conn('applications')
-    .where({ email })
-    .andWhereRaw("created_at > now() - interval '24 hours'")
-    .count({ n: '*' })
-    .first();
-  return Number(r?.n ?? 0);
+export interface ApplicationCheck {
+  /** Applications (of any outcome) from this IP address in the last 24 hours, by the database clock. */
+  fromIp: number;
+  /** Applications (of any outcome) for this email address in the last 24 hours. */
+  forEmail: number;
+  /** The email (case-insensitive) is on an account with an open (pending, active, suspended) card. */
+  emailInUse: boolean;
+  /** The mobile is on an account with an open card. */
+  mobileInUse: boolean;
 }
 
 /**
- * Whether the email (case-insensitive) and the mobile are already on an account with an open
- * (pending, active or suspended) card, ignoring one account (a minor's guardian may share them).
+ * What an application's daily limits and duplicate check need, in one round trip (issuance is
+ * argon2-bound, and each round trip shows in its rate). `exceptAccountId` leaves one account out of
+ * the duplicate check: a minor may share the guardian's email and mobile.
  */
-export async function contactsInUse(
+export async function checkApplication(
   conn: Conn,
-  c: { email: string; mobile: string; exceptAccountId?: string | undefined },
-): Promise<{ email: boolean; mobile: boolean }> {
-  const open = (q: Conn) =>
-    q('accounts as a')
-      .select('a.id')
-      .whereExists((s) => s.select(conn.raw('1')).from('cards as c').whereRaw('c.account_id = a.id').whereIn('c.status', ['pending', 'active', 'suspended']))
-      .modify((s) => {
-        if (c.exceptAccountId) s.whereNot('a.id', c.exceptAccountId);
-      })
-      .first();
-  const email = await open(conn).whereRaw('lower(a.email) = ?', [c.email]);
-  const mobile = await open(conn).where('a.mobile', c.mobile);
-  return { email: Boolean(email), mobile: Boolean(mobile) };
+  q: { ip: string; email: string; mobile: string; exceptAccountId?: string | undefined },
+): Promise<ApplicationCheck> {
+  const except = q.exceptAccountId ?? null;
+  const r = (await conn
+    .select(
+      conn.raw("(SELECT count(*) FROM applications WHERE ip = ? AND created_at > now() - interval '24 hours') AS from_ip", [q.ip]),
+      conn.raw("(SELECT count(*) FROM applications WHERE email = ? AND created_at > now() - interval '24 hours') AS for_email", [q.email]),
+      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${EXCEPT} AND ${OPEN_CARD}) AS email_in_use`, [q.email, except, except]),
+      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${EXCEPT} AND ${OPEN_CARD}) AS mobile_in_use`, [q.mobile, except, except]),
+    )
+    .first()) as { from_ip: string | number; for_email: string | number; email_in_use: boolean; mobile_in_use: boolean };
+  return {
+    fromIp: Number(r.from_ip),
+    forEmail: Number(r.for_email),
+    emailInUse: Boolean(r.email_in_use),
+    mobileInUse: Boolean(r.mobile_in_use),
+  };
 }
 
 export async function findApplication(conn: Conn, id: string): Promise<Application | undefined> {

@@ -19,14 +19,14 @@ export const PRODUCTION_ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 
  * The real card manager on an ephemeral port of 127.0.0.1, like test/helpers/server.ts, but on the
  * database and data directory it is given and with production argon2 parameters.
  */
-export async function startBenchCardManager(databaseUrl: string, dataDir: string): Promise<TestServer> {
+export async function startBenchCardManager(databaseUrl: string, dataDir: string, overrides: Record<string, unknown> = {}): Promise<TestServer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig({
     env: { NODE_ENV: 'test' },
-    overrides: { issuer: url, port, databaseUrl, dataDir, argon2: { ...PRODUCTION_ARGON2 }, logLevel: 'silent' },
+    overrides: { ...overrides, issuer: url, port, databaseUrl, dataDir, argon2: { ...PRODUCTION_ARGON2 }, logLevel: 'silent' },
   });
   const db = openDb(config);
   const cm = await buildApp({ config, db, log: createLogger(config.logLevel) });
@@ -47,14 +47,14 @@ export async function startBenchCardManager(databaseUrl: string, dataDir: string
 }
 
 /**
- * Runs `work` against a card manager on a fresh database and data directory of its own,
- * then stops it and drops both (KEEP_BENCH_DB=1 keeps the database for a look afterwards).
+ * Runs `work` against a card manager on a fresh database and data directory of its own (with config
+ * `overrides`, if any), then stops it and drops both (KEEP_BENCH_DB=1 keeps the database for a look afterwards).
  */
-export async function withBenchCardManager<T>(work: (ts: TestServer) => Promise<T>): Promise<T> {
+export async function withBenchCardManager<T>(work: (ts: TestServer) => Promise<T>, overrides: Record<string, unknown> = {}): Promise<T> {
   const databaseUrl = await createTestDatabase('cybercard_bench');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cybercard-bench-'));
   try {
-    const ts = await startBenchCardManager(databaseUrl, dataDir);
+    const ts = await startBenchCardManager(databaseUrl, dataDir, overrides);
     try {
       return await work(ts);
     } finally {

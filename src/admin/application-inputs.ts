@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { plainText, reasonField } from '../cards/input-fields.ts';
+import { MAX_REASON_LENGTH } from '../cards/decide-application.ts';
+
+/** Operator inputs for the review queue, shared by the operator API and the CLI. */
+
+export const applicationIdParam = z.object({ applicationId: z.uuid({ error: 'Not an application id.' }) });
+
+export const applicationListInput = z.object({
+  status: z.enum(['review', 'approved', 'rejected'], { error: 'One of review, approved, rejected.' }).default('review'),
+  limit: z.coerce
+    .number({ error: 'A whole number from 1 to 500.' })
+    .int('A whole number from 1 to 500.')
+    .min(1, 'A whole number from 1 to 500.')
+    .max(500, 'A whole number from 1 to 500.')
+    .default(100),
+});
+
+/** Approving may say why; rejecting must (the applicant is told). */
+export const approveInput = z.object({
+  applicationId: applicationIdParam.shape.applicationId,
+  reason: plainText(MAX_REASON_LENGTH)
+    .transform((s) => s.trim() || undefined)
+    .optional(),
+});
+
+export const rejectInput = z.object({
+  applicationId: applicationIdParam.shape.applicationId,
+  reason: reasonField,
+});

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { decide } from '../cards/decide-application.ts';
+import { listApplications, showApplication } from '../cards/list-applications.ts';
+import type { Config } from '../config/schema.ts';
+import type { Application } from '../db/applications.ts';
+import type { Db } from '../db/knex.ts';
+import { parseWith } from '../http/validate.ts';
+import { applicationIdParam, applicationListInput, approveInput, rejectInput } from './application-inputs.ts';
+
+type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
+
+export const APPLICATION_COMMANDS_USAGE = `  applications list [--status review|approved|rejected] [--limit N]
+                                            the review queue (oldest first), or decided applications
+  applications show ID                      one application
+  applications approve ID [--reason TEXT]   activate the pending card; the applicant is notified
+  applications reject ID --reason TEXT      close the pending card; the applicant is told the reason
+`;
+
+function line(a: Application): string {
+  const why = a.reason ? `  (${a.reason})` : '';
+  return `${a.id}  ${a.status}${why}  ${a.createdAt.toISOString()}  ${a.legalName}  born ${a.birthdate}  ${a.email}  ${a.mobile}`;
+}
+
+function printApplication(a: Application): void {
+  console.log(line(a));
+  console.log(`  from ${a.ip}  account ${a.accountId ?? '-'}  card ${a.cardId ?? '-'}  guardian ${a.guardianAccountId ?? '-'}`);
+  if (a.decidedAt) console.log(`  decided ${a.decidedAt.toISOString()} by ${a.decidedBy ?? '-'}${a.decisionNote ? `: ${a.decisionNote}` : ''}`);
+}
+
+/** The one positional argument (the application id) and the options of a decision command. */
+function decisionArgs(args: string[]): { applicationId: string; reason?: string } {
+  const { values, positionals } = parseArgs({ args, options: { reason: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length !== 1) throw new Error('give exactly one application id');
+  return { applicationId: positionals[0]!, ...(values.reason !== undefined ? { reason: values.reason } : {}) };
+}
+
+/** The operator's review-queue commands for src/cli.ts. */
+export const applicationCommands: Record<string, Handler> = {
+  async 'applications list'({ db, args }) {
+    const { values } = parseArgs({ args, options: { status: { type: 'string' }, limit: { type: 'string' } } });
+    const q = parseWith(applicationListInput, values);
+    const found = await listApplications(db, q);
+    if (found.length === 0) console.log(q.status === 'review' ? 'the review queue is empty' : `no ${q.status} applications`);
+    for (const a of found) console.log(line(a));
+  },
+
+  async 'applications show'({ db, args }) {
+    const { positionals } = parseArgs({ args, allowPositionals: true });
+    const { applicationId } = parseWith(applicationIdParam, { applicationId: positionals[0] ?? '' });
+    printApplication(await showApplication(db, applicationId));
+  },
+
+  async 'applications approve'({ db, args }) {
+    const input = parseWith(approveInput, decisionArgs(args));
+    printApplication(await decide(db, { ...input, decision: 'approve', actor: 'cli' }));
+  },
+
+  async 'applications reject'({ db, args }) {
+    const input = parseWith(rejectInput, { reason: '', ...decisionArgs(args) });
+    printApplication(await decide(db, { ...input, decision: 'reject', actor: 'cli' }));
+  },
+};

@@ -1,0 +1,57 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { decide } from '../cards/decide-application.ts';
+import { listApplications, showApplication } from '../cards/list-applications.ts';
+import type { Db } from '../db/knex.ts';
+import { jsonBody, parseWith } from '../http/validate.ts';
+import { applicationIdParam, applicationListInput, approveInput, rejectInput } from './application-inputs.ts';
+import { presentApplication } from './present-application.ts';
+import { requireOperator } from './require-operator.ts';
+
+export interface AdminApplicationDeps {
+  parseBody: Middleware;
+  db: Db;
+  operatorToken: string;
+}
+
+/**
+ * The operator API for the review queue: list applications (the queue by default), show one, approve
+ * or reject one with a reason. A decision activates or closes the pending card and notifies the applicant.
+ */
+export function adminApplicationRoutes({ parseBody, db, operatorToken }: AdminApplicationDeps): Router {
+  const router = new Router({ prefix: '/admin/api/applications' });
+  router.use(requireOperator(operatorToken));
+  router.use(parseBody);
+  router.use(async function noStore(ctx: Context, next) {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  const actor = (ctx: Context): string => String(ctx.state.actor ?? 'operator');
+
+  router.get('/', async function listQueue(ctx) {
+    const q = parseWith(applicationListInput, ctx.query);
+    ctx.body = { applications: (await listApplications(db, q)).map(presentApplication) };
+  });
+
+  router.get('/:applicationId', async function showOneApplication(ctx) {
+    const { applicationId } = parseWith(applicationIdParam, ctx.params);
+    ctx.body = presentApplication(await showApplication(db, applicationId));
+  });
+
+  router.post('/:applicationId/approve', async function approveApplication(ctx) {
+    // The reason is optional here, so an approval may come without any body at all.
+    const body = ctx.request.type ? jsonBody(ctx) : {};
+    const input = parseWith(approveInput, { ...body, applicationId: ctx.params.applicationId });
+    const decided = await decide(db, { ...input, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId });
+    ctx.body = presentApplication(decided);
+  });
+
+  router.post('/:applicationId/reject', async function rejectApplication(ctx) {
+    const input = parseWith(rejectInput, { ...jsonBody(ctx), applicationId: ctx.params.applicationId });
+    const decided = await decide(db, { ...input, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId });
+    ctx.body = presentApplication(decided);
+  });
+
+  return router;
+}

@@ -1,0 +1,170 @@
+import { expect } from 'chai';
+import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
+import { listAudit } from '../../src/db/audit-log.ts';
+import { InvalidCredentialsError } from '../../src/errors.ts';
+import { Agent, csrfFrom } from '../helpers/agent.ts';
+import { APPLY_SERVER, GOOD_PASSWORD, issueByApplication, latestMessage } from '../helpers/applicant.ts';
+import { fieldError, inputValue } from '../helpers/html.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+async function postJson(ts: TestServer, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${ts.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function works(ts: TestServer, number: string, password: string): Promise<boolean> {
+  try {
+    await verifyCredentials(ts.cm.cards, number, password);
+    return true;
+  } catch (err) {
+    if (err instanceof InvalidCredentialsError) return false;
+    throw err;
+  }
+}
+
+describe('card passwords', () => {
+  let ts: TestServer;
+
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER);
+  });
+  after(() => ts?.stop());
+
+  describe('change (knowing the current password)', () => {
+    it('refuses a wrong current password (401) and changes nothing', async () => {
+      const h = await issueByApplication(ts);
+      const r = await postJson(ts, '/api/cards/password', { card_number: h.cardNumber, password: 'not it at all', new_password: 'Another good phrase' });
+      expect(r.status).to.equal(401);
+      expect(r.body.error).to.equal('invalid_credentials');
+      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+    });
+
+    it('holds the new password to the issuance policy: not the same, not short, not the birthdate, no run of the card’s digits, not common', async () => {
+      const h = await issueByApplication(ts, { birthdate: '1990-05-17' });
+      const cases: Array<[string, string | undefined]> = [
+        [GOOD_PASSWORD, undefined],
+        ['short1!', 'too_short'],
+        ['19900517', 'birthdate'],
+        [`harbor ${h.cardNumber.slice(8, 14)} lamp`, 'card_digits'],
+        ['sunshine', 'common'],
+      ];
+      for (const [newPassword, rule] of cases) {
+        const r = await postJson(ts, '/api/cards/password', { card_number: h.cardNumber, password: h.password, new_password: newPassword });
+        expect(r.status, newPassword).to.equal(400);
+        expect(r.body.fields, newPassword).to.have.property('new_password');
+        if (rule) expect(r.body.field_codes, newPassword).to.deep.equal({ new_password: rule });
+      }
+      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+    });
+
+    it('changes it: the old one stops working, the new one works, the holder is told and the audit trail has it', async () => {
+      const h = await issueByApplication(ts);
+      const r = await postJson(ts, '/api/cards/password', { card_number: h.cardNumber, password: h.password, new_password: 'Another good phrase' });
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(false);
+      expect(await works(ts, h.cardNumber, 'Another good phrase')).to.equal(true);
+      expect(await latestMessage(ts, h.accountId, 'password_changed')).to.include({ method: 'change', last4: h.cardNumber.slice(-4) });
+      const audit = await listAudit(ts.db, 'card', h.cardId);
+      expect(audit.at(-1)).to.include({ action: 'card.password_changed', actor: `card:${h.cardId}` });
+      expect(audit.at(-1)!.details).to.include({ method: 'change' });
+    });
+  });
+
+  describe('reset (with a one-time code)', () => {
+    async function askCode(number: string, accountId: string): Promise<string> {
+      const r = await postJson(ts, '/api/cards/password/reset/code', { card_number: number });
+      expect(r.status).to.equal(202);
+      return String((await latestMessage(ts, accountId, 'password_reset_code'))!.code);
+    }
+    const otherThan = (code: string) => (code === '123456' ? '654321' : '123456');
+    const reset = (number: string, code: string, newPassword = 'A brand new phrase') =>
+      postJson(ts, '/api/cards/password/reset', { card_number: number, code, new_password: newPassword });
+
+    it('answers the same whether or not the card exists, and sends the code only to the holder', async () => {
+      const h = await issueByApplication(ts);
+      const known = await postJson(ts, '/api/cards/password/reset/code', { card_number: h.cardNumber });
+      const unknown = await postJson(ts, '/api/cards/password/reset/code', { card_number: '4111111111111111' });
+      expect(unknown).to.deep.equal(known);
+      const rows = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'password_reset_code' });
+      const account = await ts.db('accounts').where({ id: h.accountId }).first();
+      expect(rows.map((r: { recipient: string }) => r.recipient)).to.have.members([h.email, account.mobile]);
+    });
+
+    it('refuses a wrong code, then takes the right one once: a reused code is refused', async () => {
+      const h = await issueByApplication(ts);
+      const code = await askCode(h.cardNumber, h.accountId);
+      const wrong = await reset(h.cardNumber, otherThan(code));
+      expect(wrong.status).to.equal(400);
+      expect(wrong.body.error).to.equal('invalid_code');
+      expect(wrong.body.fields).to.have.property('code');
+
+      // A refused password does not burn the code.
+      const weak = await reset(h.cardNumber, code, 'password1');
+      expect(weak.status).to.equal(400);
+      expect(weak.body.field_codes).to.deep.equal({ new_password: 'common' });
+
+      const ok = await reset(h.cardNumber, code);
+      expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+      expect(await works(ts, h.cardNumber, 'A brand new phrase')).to.equal(true);
+      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(false);
+      expect(await latestMessage(ts, h.accountId, 'password_changed')).to.include({ method: 'reset' });
+
+      const reused = await reset(h.cardNumber, code, 'Yet another phrase');
+      expect(reused.status).to.equal(400);
+      expect(reused.body.error).to.equal('invalid_code');
+      expect(await works(ts, h.cardNumber, 'A brand new phrase')).to.equal(true);
+    });
+
+    it('refuses an expired code', async () => {
+      const h = await issueByApplication(ts);
+      const code = await askCode(h.cardNumber, h.accountId);
+      // Time passes: the code's ten minutes are over.
+      await ts.db('one_time_codes').where({ card_id: h.cardId }).update({ expires_at: ts.db.raw("now() - interval '1 second'") });
+      const r = await reset(h.cardNumber, code);
+      expect(r.status).to.equal(400);
+      expect(r.body.error).to.equal('invalid_code');
+      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+    });
+
+    it('refuses a code that a newer one replaced', async () => {
+      const h = await issueByApplication(ts);
+      const first = await askCode(h.cardNumber, h.accountId);
+      const second = await askCode(h.cardNumber, h.accountId);
+      if (first !== second) expect((await reset(h.cardNumber, first)).status).to.equal(400);
+      expect((await reset(h.cardNumber, second)).status).to.equal(200);
+    });
+
+    it('kills a code after five wrong guesses (429), even for the right code afterwards', async () => {
+      const h = await issueByApplication(ts);
+      const code = await askCode(h.cardNumber, h.accountId);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await reset(h.cardNumber, otherThan(code))).status);
+      expect(statuses).to.deep.equal([400, 400, 400, 400, 429]);
+      const right = await reset(h.cardNumber, code);
+      expect(right.status).to.equal(429);
+      expect(right.body.error).to.equal('too_many_attempts');
+      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+    });
+
+    it('keeps the card number and puts the message beside the code on the hosted page', async () => {
+      const h = await issueByApplication(ts);
+      const code = await askCode(h.cardNumber, h.accountId);
+      const agent = new Agent(ts.url);
+      const page = await (await agent.get('/card/password/reset')).text();
+      const asked = await agent.post('/card/password/reset/code', { csrf: csrfFrom(page), card_number: h.cardNumber });
+      const enter = await asked.text();
+      const res = await agent.post('/card/password/reset/confirm', {
+        csrf: csrfFrom(enter),
+        card_number: h.cardNumber,
+        code: otherThan(code),
+        new_password: 'A brand new phrase',
+        new_password_confirm: 'A brand new phrase',
+      });
+      const html = await res.text();
+      expect(res.status).to.equal(400);
+      expect(fieldError(html, 'code')).to.equal('Not right, expired or already used.');
+      expect(inputValue(html, 'card_number')?.replace(/\D/g, '')).to.equal(h.cardNumber);
+      expect(html).to.not.include('A brand new phrase');
+    });
+  });
+});
