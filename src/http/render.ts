@@ -1,6 +1,8 @@
 import ejs from 'ejs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { translate } from '../lib/i18n.ts';
+import { currentLocale } from './locale.ts';
 
 export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
 
@@ -9,12 +11,16 @@ export type Renderer = (view: string, locals?: Record<string, unknown>) => Promi
 /**
  * Renders views/<view>.ejs inside views/layout.ejs. Every value goes through `<%= %>` (escaped);
  * the only unescaped insertions are the rendered body and provider-made forms, never user input.
+ * Views get `lang` and `t(text, vars?)` in the request's language (http/locale.ts).
  */
 export function createRenderer(opts: { cache: boolean; viewsDir?: string }): Renderer {
   const dir = opts.viewsDir ?? VIEWS_DIR;
   const options = { cache: opts.cache, async: true, root: dir, views: [dir] };
   return async function render(view, locals = {}) {
-    const body = await ejs.renderFile(path.join(dir, `${view}.ejs`), locals, options);
-    return ejs.renderFile(path.join(dir, 'layout.ejs'), { title: 'Cyber card', ...locals, body }, options);
+    const lang = currentLocale();
+    const t = (text: string, vars?: Record<string, unknown>) => translate(lang, text, vars);
+    const all = { lang, t, ...locals };
+    const body = await ejs.renderFile(path.join(dir, `${view}.ejs`), all, options);
+    return ejs.renderFile(path.join(dir, 'layout.ejs'), { title: 'Cyber card', ...all, body }, options);
   };
 }

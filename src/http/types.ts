@@ -1,3 +1,4 @@
+import type { Locale } from '../lib/i18n.ts';
 import type { Logger } from '../log.ts';
 
 /** What our middleware puts on ctx.state. */
@@ -6,4 +7,6 @@ export interface AppState {
   log: Logger;
   /** Raw body parsed by @koa/bodyparser, for routes that use it. */
   body?: unknown;
+  /** The hosted pages' language for this request (http/locale.ts). */
+  locale?: Locale;
 }

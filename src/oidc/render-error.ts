@@ -1,4 +1,5 @@
 import type { KoaContextWithOIDC, ErrorOut } from 'oidc-provider';
+import { preferUiLocales } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -11,6 +12,7 @@ const DESCRIPTIONS: Record<string, string> = {
 /** oidc-provider's renderError: errors that cannot go back to the member site, as our error page. */
 export function createRenderError(render: Renderer) {
   return async function renderError(ctx: KoaContextWithOIDC, out: ErrorOut): Promise<void> {
+    preferUiLocales(ctx, ctx.oidc?.params?.ui_locales);
     ctx.type = 'html';
     ctx.body = await render('errors/error', {
       title: 'Cannot continue',

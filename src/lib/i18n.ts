@@ -1,0 +1,112 @@
+import { KO } from './messages-ko.ts';
+
+/** The languages of the hosted pages; the first is the default. */
+export const LOCALES = ['en', 'ko'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'en';
+
+/**
+ * Catalogues keyed by the English text itself (gettext style): views stay readable, English needs
+ * no catalogue, and a string missing from another catalogue falls back to its English text, so a raw
+ * key is never shown. `{name}` marks a value filled in at run time.
+ */
+const CATALOGUES: Readonly<Record<Locale, Readonly<Record<string, string>>>> = { en: {}, ko: KO };
+
+/** `ko-KR` → `ko`: the supported locale a BCP 47 tag asks for, if any. */
+function supported(tag: string): Locale | undefined {
+  const primary = tag.trim().toLowerCase().split('-')[0];
+  return LOCALES.find((l) => l === primary);
+}
+
+/** The first supported locale of an OIDC ui_locales value (space-separated, in order of preference). */
+function fromUiLocales(uiLocales: unknown): Locale | undefined {
+  if (typeof uiLocales !== 'string') return undefined;
+  for (const tag of uiLocales.split(' ')) {
+    const l = tag ? supported(tag) : undefined;
+    if (l) return l;
+  }
+  return undefined;
+}
+
+/** The best supported locale of an Accept-Language header, honouring q-values (RFC 9110 §12.5.4). */
+function fromAcceptLanguage(header: string | undefined): Locale | undefined {
+  if (!header) return undefined;
+  const ranges = header
+    .split(',')
+    .map((part, i) => {
+      const [tag = '', ...params] = part.split(';');
+      const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p)).find(Boolean);
+      return { tag: tag.trim(), q: q ? Number(q[1]) : 1, i };
+    })
+    .filter((r) => r.tag && r.tag !== '*' && Number.isFinite(r.q) && r.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const r of ranges) {
+    const l = supported(r.tag);
+    if (l) return l;
+  }
+  return undefined;
+}
+
+/** The page language: the OIDC request's ui_locales first, then Accept-Language, then English. */
+export function negotiateLocale(uiLocales: unknown, acceptLanguage: string | undefined): Locale {
+  return fromUiLocales(uiLocales) ?? fromAcceptLanguage(acceptLanguage) ?? DEFAULT_LOCALE;
+}
+
+function fill(template: string, vars: Readonly<Record<string, unknown>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+/**
+ * Sentences of the catalogue with `{placeholders}` as whole-string patterns, for messages that arrive
+ * already filled in (built in a domain). Only whole sentences (ending in . ? or !) take part: a short
+ * pattern such as "{available} of {limit}" would swallow unrelated text.
+ */
+const PATTERNS: Readonly<Record<Locale, ReadonlyArray<{ re: RegExp; names: string[]; to: string }>>> = Object.fromEntries(
+  LOCALES.map((locale) => [
+    locale,
+    Object.entries(CATALOGUES[locale])
+      .filter(([from]) => /\{\w+\}/.test(from) && /[.?!]$/.test(from) && from.replace(/\{\w+\}/g, '').length >= 12)
+      .map(([from, to]) => {
+        const names: string[] = [];
+        const source = from
+          .split(/(\{\w+\})/)
+          .map((piece) => {
+            const m = /^\{(\w+)\}$/.exec(piece);
+            if (!m) return piece.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
+            names.push(m[1]!);
+            return '(.+?)';
+          })
+          .join('');
+        return { re: new RegExp(`^${source}$`, 's'), names, to };
+      }),
+  ]),
+) as Record<Locale, Array<{ re: RegExp; names: string[]; to: string }>>;
+
+/** Whether `locale` has its own words for this English text (exactly, or as a filled-in pattern). */
+export function hasTranslation(locale: Locale, text: string): boolean {
+  return locale === DEFAULT_LOCALE || text in CATALOGUES[locale] || PATTERNS[locale].some((p) => p.re.test(text));
+}
+
+/**
+ * The text in `locale`. With `vars`, fills `{name}` placeholders (values are inserted as they are;
+ * the view escapes the result). Without `vars`, a message built elsewhere from a catalogue pattern
+ * (a domain's "Wait 30 seconds, …") is recognised and translated with its values kept. Anything the
+ * catalogue lacks comes back in English.
+ */
+export function translate(locale: Locale, text: string, vars?: Readonly<Record<string, unknown>>): string {
+  if (typeof text !== 'string') return String(text ?? '');
+  const catalogue = CATALOGUES[locale];
+  const own = Object.hasOwn(catalogue, text) ? catalogue[text]! : undefined;
+  if (vars) return fill(own ?? text, vars);
+  if (own !== undefined) return own;
+  for (const p of PATTERNS[locale]) {
+    const m = p.re.exec(text);
+    if (m) return fill(p.to, Object.fromEntries(p.names.map((n, i) => [n, translate(locale, m[i + 1]!)])));
+  }
+  return text;
+}
+
+/** The translated text, or, when the locale lacks it, the translated `generic` text (English keeps `text`). */
+export function translateOr(locale: Locale, text: string, generic: string): string {
+  return hasTranslation(locale, text) ? translate(locale, text) : translate(locale, generic);
+}
