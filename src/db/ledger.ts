@@ -8,28 +8,47 @@ export interface Posting {
   currency: string;
 }
 
-/** The id of a ledger account, created on first use (races resolve through the unique key). */
-export async function ledgerAccountId(conn: Conn, kind: LedgerAccountKind, ownerId: string, currency: string): Promise<number> {
-  const found = await conn('ledger_accounts').select('id').where({ kind, owner_id: ownerId, currency }).first();
-  if (found) return Number(found.id);
-  await conn('ledger_accounts').insert({ kind, owner_id: ownerId, currency }).onConflict(['kind', 'owner_id', 'currency']).ignore();
-  const row = await conn('ledger_accounts').select('id').where({ kind, owner_id: ownerId, currency }).first();
-  return Number(row!.id);
+/**
+ * The ids of several ledger accounts of one currency in one query, creating any missing ones (races
+ * resolve through the unique key). Returned in the order asked.
+ */
+export async function ledgerAccountIds(
+  conn: Conn,
+  wanted: ReadonlyArray<{ kind: LedgerAccountKind; ownerId: string }>,
+  currency: string,
+): Promise<number[]> {
+  const find = async () =>
+    (await conn('ledger_accounts')
+      .select('id', 'kind', 'owner_id')
+      .where({ currency })
+      .whereIn(['kind', 'owner_id'], wanted.map((w) => [w.kind, w.ownerId]))) as Array<{ id: number | string; kind: string; owner_id: string }>;
+  let rows = await find();
+  const key = (kind: string, owner: string) => `${kind}\u0000${owner}`;
+  if (rows.length < new Set(wanted.map((w) => key(w.kind, w.ownerId))).size) {
+    await conn('ledger_accounts')
+      .insert(wanted.map((w) => ({ kind: w.kind, owner_id: w.ownerId, currency })))
+      .onConflict(['kind', 'owner_id', 'currency'])
+      .ignore();
+    rows = await find();
+  }
+  const ids = new Map(rows.map((r) => [key(r.kind, r.owner_id), Number(r.id)]));
+  return wanted.map((w) => ids.get(key(w.kind, w.ownerId))!);
 }
 
-/** Inserts one journal entry and its postings; the database checks the balance at commit. */
+/** Inserts one journal entry and its postings in one statement; the database checks the balance at commit. */
 export async function insertEntry(
   conn: Conn,
   entry: { kind: string; approvalId: string | null; memo: string; postings: Posting[] },
 ): Promise<number> {
-  const [row] = (await conn('journal_entries')
-    .insert({ kind: entry.kind, approval_id: entry.approvalId, memo: entry.memo })
-    .returning('id')) as Array<{ id: number | string }>;
-  const entryId = Number(row!.id);
-  await conn('postings').insert(
-    entry.postings.map((p) => ({ entry_id: entryId, ledger_account_id: p.ledgerAccountId, amount: p.amount, currency: p.currency })),
+  const values = entry.postings.map(() => '(?::bigint, ?::bigint, ?::text)').join(', ');
+  const r = await conn.raw(
+    `WITH e AS (INSERT INTO journal_entries (kind, approval_id, memo) VALUES (?, ?, ?) RETURNING id)
+     INSERT INTO postings (entry_id, ledger_account_id, amount, currency)
+     SELECT e.id, v.account, v.amount, v.currency FROM e, (VALUES ${values}) AS v (account, amount, currency)
+     RETURNING entry_id`,
+    [entry.kind, entry.approvalId, entry.memo, ...entry.postings.flatMap((p) => [p.ledgerAccountId, p.amount, p.currency])],
   );
-  return entryId;
+  return Number((r as { rows: Array<{ entry_id: number | string }> }).rows[0]!.entry_id);
 }
 
 /** Sum of postings on one ledger account (its balance; debit positive). */

@@ -1,0 +1,169 @@
+import { readFileSync, statSync } from 'node:fs';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { z } from 'zod';
+import { expireHolds } from '../approvals/expire.ts';
+import { findCardByNumber } from '../cards/find-card-by-number.ts';
+import type { Config } from '../config/schema.ts';
+import { findCard } from '../db/cards.ts';
+import type { Db } from '../db/knex.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { parseWith } from '../http/validate.ts';
+import { billingRun } from '../ledger/billing-run.ts';
+import { ledgerDeps } from '../ledger/deps.ts';
+import { holderAccount } from '../ledger/holder-account.ts';
+import { importRepayments } from '../ledger/import-repayments.ts';
+import { repay } from '../ledger/repay.ts';
+import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
+import { formatMoney } from '../lib/money.ts';
+import { billingRunInput, cliRepaymentInput, monthField } from './ledger-inputs.ts';
+
+type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
+
+export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch N]
+                                            close the statement period of every due account (idempotent, resumable)
+  holds expire                              release every hold not captured in time
+  repayments add (--card ID|NUMBER | --reference REF) --amount MINOR_UNITS [--transaction-id ID] [--date YYYY-MM-DD] [--memo TEXT]
+                                            record a repayment (a transaction id seen before is not applied again)
+  repayments import --file FILE.csv         apply a CSV of bank transfers (transaction_id,date,amount,currency,reference)
+  settlement report --month YYYY-MM [--format json|csv]
+                                            per member site: captured − refunds − fee = payout
+  settlement close --month YYYY-MM          post a finished month's settlements to the ledger (idempotent)
+  ledger show --card ID|NUMBER              balance, available credit, holds, approvals and statements of a card's account
+`;
+
+/** Parses options, turning node's own errors (unknown option, missing value) into a plain usage error. */
+function options<T extends ParseArgsOptionsConfig>(args: string[], opts: T) {
+  try {
+    return parseArgs({ args, options: opts, allowPositionals: false, strict: true }).values;
+  } catch (err) {
+    throw new ValidationError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** A card id, or a card number (looked up by HMAC, never echoed). */
+async function cardId(config: Config, db: Db, card: string | undefined): Promise<string> {
+  if (!card) throw new ValidationError('--card (a card id or number) is required');
+  if (z.uuid().safeParse(card).success) return card;
+  const found = await findCardByNumber(db, config.secrets.cardHmacKey, card);
+  if (!found) throw new NotFoundError('There is no such card.');
+  return found.id;
+}
+
+async function accountOf(config: Config, db: Db, card: string | undefined): Promise<string> {
+  const found = await findCard(db, await cardId(config, db, card));
+  if (!found) throw new NotFoundError('There is no such card.');
+  return found.accountId;
+}
+
+/** The operator's ledger commands for src/cli.ts. */
+export const ledgerCommands: Record<string, Handler> = {
+  async 'billing run'({ config, db, args }) {
+    const v = options(args, { date: { type: 'string' }, batch: { type: 'string' } });
+    const { date } = parseWith(billingRunInput, v.date === undefined ? {} : { date: v.date });
+    const batch = v.batch === undefined ? undefined : Number(v.batch);
+    if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 10000)) {
+      throw new ValidationError('--batch must be a whole number from 1 to 10000');
+    }
+    const run = await billingRun(ledgerDeps(config, db), {
+      ...(date ? { date } : {}),
+      ...(batch ? { batchSize: batch } : {}),
+      onProgress: (p) =>
+        console.log(
+          `progress: ${p.scanned} accounts scanned, ${p.statements} statements, ${p.lines} lines, ${Math.round(p.scanned / Math.max(p.seconds, 0.001))} accounts/s`,
+        ),
+    });
+    console.log(`billing run for ${run.date}: ${run.statements} statements closed (${run.lines} lines) over ${run.scanned} accounts in ${run.seconds.toFixed(1)} s`);
+  },
+
+  async 'holds expire'({ db, args }) {
+    options(args, {});
+    console.log(`released ${await expireHolds({ db })} expired holds`);
+  },
+
+  async 'repayments add'({ config, db, args }) {
+    const v = options(args, {
+      card: { type: 'string' },
+      reference: { type: 'string' },
+      amount: { type: 'string' },
+      'transaction-id': { type: 'string' },
+      date: { type: 'string' },
+      memo: { type: 'string' },
+    });
+    if ((v.card === undefined) === (v.reference === undefined)) throw new ValidationError('Give either --card or --reference (exactly one).');
+    const input = parseWith(cliRepaymentInput, {
+      ...(v.reference !== undefined ? { payment_reference: v.reference } : {}),
+      amount: v.amount ?? '',
+      ...(v['transaction-id'] !== undefined ? { transaction_id: v['transaction-id'] } : {}),
+      ...(v.date !== undefined ? { received_on: v.date } : {}),
+      ...(v.memo !== undefined ? { memo: v.memo } : {}),
+    });
+    const done = await repay(ledgerDeps(config, db), {
+      ...(v.card !== undefined ? { accountId: await accountOf(config, db, v.card) } : { paymentReference: input.payment_reference }),
+      amount: input.amount,
+      currency: config.currency,
+      transactionId: input.transaction_id ?? null,
+      receivedOn: input.received_on ?? null,
+      memo: input.memo ?? '',
+      source: 'operator',
+      actor: 'cli',
+    });
+    const r = done.repayment;
+    if (done.status === 'duplicate') {
+      console.log(`transaction ${r.transactionId} was already applied (repayment ${r.id}); nothing changed`);
+    } else {
+      console.log(
+        `repayment ${r.id} of ${formatMoney(r.amount, r.currency)} recorded on account ${r.accountId}; balance now ${formatMoney(done.postedBalance, r.currency)}` +
+          (done.restored ? '; the account is in good standing again' : ''),
+      );
+    }
+  },
+
+  async 'repayments import'({ config, db, args }) {
+    const v = options(args, { file: { type: 'string' } });
+    if (!v.file) throw new ValidationError('--file (a CSV of bank transfers) is required');
+    let size: number;
+    try {
+      size = statSync(v.file).size;
+    } catch {
+      throw new ValidationError(`cannot read ${v.file}`);
+    }
+    if (size > config.billing.importMaxBytes) throw new ValidationError(`${v.file} is larger than ${config.billing.importMaxBytes} bytes`);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(v.file));
+    } catch {
+      throw new ValidationError(`${v.file} is not UTF-8 text`);
+    }
+    const report = await importRepayments(ledgerDeps(config, db), text, 'cli');
+    for (const a of report.applied) console.log(`line ${a.line}: applied ${a.amount} to account ${a.account_id} (${a.transaction_id})`);
+    for (const d of report.duplicates) console.log(`line ${d.line}: already applied (${d.transaction_id}), skipped`);
+    for (const u of report.unmatched) console.log(`line ${u.line}: NOT APPLIED, ${u.reason} (${u.transaction_id}, ${u.reference})`);
+    for (const m of report.malformed) console.log(`line ${m.line}: NOT APPLIED, malformed: ${m.reason}`);
+    console.log(
+      `${report.lines} lines: ${report.applied.length} applied (${formatMoney(report.applied_amount, config.currency)}), ` +
+        `${report.duplicates.length} duplicates, ${report.unmatched.length} unmatched, ${report.malformed.length} malformed`,
+    );
+    if (report.unmatched.length || report.malformed.length) process.exitCode = 3;
+  },
+
+  async 'settlement report'({ config, db, args }) {
+    const v = options(args, { month: { type: 'string' }, format: { type: 'string' } });
+    const month = parseWith(z.object({ month: monthField }), { month: v.month ?? '' }).month;
+    if (v.format !== undefined && v.format !== 'json' && v.format !== 'csv') throw new ValidationError('--format must be json or csv');
+    const report = await settlementReport(ledgerDeps(config, db), month);
+    process.stdout.write(v.format === 'csv' ? settlementCsv(report) : `${JSON.stringify(report, null, 2)}\n`);
+  },
+
+  async 'settlement close'({ config, db, args }) {
+    const v = options(args, { month: { type: 'string' } });
+    const month = parseWith(z.object({ month: monthField }), { month: v.month ?? '' }).month;
+    const done = await closeSettlement(ledgerDeps(config, db), month, 'cli');
+    console.log(`settlement ${month}: ${done.closed} sites closed now, ${done.already} already closed; payouts ${formatMoney(done.report.totals.payout, config.currency)}`);
+  },
+
+  async 'ledger show'({ config, db, args }) {
+    const v = options(args, { card: { type: 'string' } });
+    const deps = ledgerDeps(config, db);
+    console.log(JSON.stringify(await holderAccount(db, await accountOf(config, db, v.card), deps.delinquency), null, 2));
+  },
+};

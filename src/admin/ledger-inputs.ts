@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { plainText } from '../cards/input-fields.ts';
+import { isCalendarDate, monthRange } from '../ledger/calendar.ts';
+import { normalizePaymentReference } from '../ledger/payment-reference.ts';
+import { parseMinorUnits } from '../lib/money.ts';
+
+/** Operator inputs of the ledger (billing, repayments, settlement), shared by the operator API and the CLI. */
+
+const AMOUNT = 'A positive whole number of minor units (a JSON integer or a string of digits).';
+
+export const amountField = z.unknown().transform((v, ctx) => {
+  const n = parseMinorUnits(v);
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: AMOUNT });
+    return z.NEVER;
+  }
+  return n;
+});
+
+export const dateField = z
+  .string({ error: 'A date, YYYY-MM-DD.' })
+  .refine(isCalendarDate, 'A real date, written YYYY-MM-DD.');
+
+export const monthField = z
+  .string({ error: 'A month, YYYY-MM.' })
+  .refine((s) => monthRange(s) !== undefined, 'A month written YYYY-MM, e.g. 2026-11.');
+
+export const paymentReferenceField = z
+  .string({ error: 'A payment reference, e.g. CC12 3456 7890 1234.' })
+  .max(40, 'Not a payment reference.')
+  .refine((s) => normalizePaymentReference(s) !== undefined, 'Not a valid payment reference (CC and 14 digits with valid check digits).')
+  .transform((s) => normalizePaymentReference(s)!);
+
+export const transactionIdField = z
+  .string({ error: 'The bank transaction id, as text.' })
+  .regex(/^[\x21-\x7e]{1,100}$/, '1–100 visible characters, no spaces.');
+
+const unknownKeys = { error: (i: { code?: string; keys?: string[] }) => (i.code === 'unrecognized_keys' ? `Unknown field(s): ${(i.keys ?? []).join(', ')}.` : undefined) };
+
+/** What every repayment names besides whose it is. */
+export const repaymentFields = {
+  amount: amountField,
+  currency: z.string().regex(/^[A-Z]{3}$/, 'An ISO 4217 code such as KRW.').optional(),
+  transaction_id: transactionIdField.optional(),
+  received_on: dateField.optional(),
+  memo: plainText(200).optional(),
+};
+
+/** A repayment recorded by an operator: the card or the payment reference, and the amount. */
+export const repaymentInput = z
+  .strictObject({ card_id: z.uuid({ error: 'Not a card id.' }).optional(), payment_reference: paymentReferenceField.optional(), ...repaymentFields }, unknownKeys)
+  .refine((r) => (r.card_id === undefined) !== (r.payment_reference === undefined), {
+    message: 'Give either card_id or payment_reference (exactly one).',
+    path: ['card_id'],
+  });
+
+/** The CLI's repayment (the card is resolved separately: it may be a card number). */
+export const cliRepaymentInput = z.strictObject({ payment_reference: paymentReferenceField.optional(), ...repaymentFields });
+
+export const billingRunInput = z.strictObject({ date: dateField.optional() }, unknownKeys);
+
+export const monthInput = z.strictObject({ month: monthField }, unknownKeys);
+
+export const reportQuery = z.strictObject({ month: monthField, format: z.enum(['json', 'csv'], { error: 'json or csv.' }).optional() }, unknownKeys);
+
+export const statementIdParam = z.object({
+  statementId: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement id.').transform(Number),
+});

@@ -1,0 +1,141 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { expireHolds } from '../approvals/expire.ts';
+import { findCard } from '../db/cards.ts';
+import { findStatement } from '../db/statements.ts';
+import { AppError, NotFoundError } from '../errors.ts';
+import { jsonBody, parseWith } from '../http/validate.ts';
+import { billingRun } from '../ledger/billing-run.ts';
+import type { LedgerDeps } from '../ledger/deps.ts';
+import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
+import { importRepayments } from '../ledger/import-repayments.ts';
+import { repay } from '../ledger/repay.ts';
+import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
+import { billingRunInput, monthInput, repaymentInput, reportQuery, statementIdParam } from './ledger-inputs.ts';
+import { requireOperator } from './require-operator.ts';
+import { z } from 'zod';
+
+export interface AdminLedgerDeps {
+  parseBody: Middleware;
+  ledger: LedgerDeps;
+  operatorToken: string;
+  /** Largest CSV accepted by the repayment import. */
+  importMaxBytes: number;
+}
+
+class PayloadTooLargeError extends AppError {
+  constructor(max: number) {
+    super('payload_too_large', `The CSV is larger than ${max} bytes; split it into smaller files.`, { status: 413 });
+  }
+}
+
+/** The raw request body as UTF-8 text, refused past `max` bytes or when it is not valid UTF-8. */
+async function readText(ctx: Context, max: number): Promise<string> {
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > max) throw new PayloadTooLargeError(max);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw new PayloadTooLargeError(max);
+    chunks.push(chunk);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new AppError('invalid_request', 'The CSV is not valid UTF-8 text.', { status: 400 });
+  }
+}
+
+const cardIdParam = z.object({ cardId: z.uuid({ error: 'Not a card id.' }) });
+
+/**
+ * The operator API of the ledger under /admin/api/ledger: a card's account view and statements,
+ * repayments (one, or a CSV of bank transfers), billing runs, hold expiry, and member-site settlement.
+ */
+export function adminLedgerRoutes({ parseBody, ledger, operatorToken, importMaxBytes }: AdminLedgerDeps): Router {
+  const router = new Router({ prefix: '/admin/api/ledger' });
+  router.use(requireOperator(operatorToken));
+  router.use(async function noStore(ctx: Context, next) {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+  const actor = (ctx: Context) => String(ctx.state.actor ?? 'operator');
+
+  async function accountOfCard(cardId: string): Promise<string> {
+    const card = await findCard(ledger.db, cardId);
+    if (!card) throw new NotFoundError('There is no such card.');
+    return card.accountId;
+  }
+
+  router.get('/cards/:cardId', async function showCardAccount(ctx) {
+    const { cardId } = parseWith(cardIdParam, ctx.params);
+    ctx.body = await holderAccount(ledger.db, await accountOfCard(cardId), ledger.delinquency);
+  });
+
+  router.get('/statements/:statementId', async function showStatement(ctx) {
+    const { statementId } = parseWith(statementIdParam, ctx.params);
+    const s = await findStatement(ledger.db, statementId);
+    if (!s) throw new NotFoundError('There is no such statement.');
+    ctx.body = { account_id: s.accountId, ...(await holderStatement(ledger.db, s.accountId, statementId)) };
+  });
+
+  router.post('/repayments', parseBody, async function recordRepayment(ctx) {
+    const input = parseWith(repaymentInput, jsonBody(ctx));
+    const done = await repay(ledger, {
+      ...(input.card_id ? { accountId: await accountOfCard(input.card_id) } : { paymentReference: input.payment_reference }),
+      amount: input.amount,
+      currency: input.currency ?? ledger.currency,
+      transactionId: input.transaction_id ?? null,
+      receivedOn: input.received_on ?? null,
+      memo: input.memo ?? '',
+      source: 'operator',
+      actor: actor(ctx),
+      requestId: ctx.state.requestId,
+    });
+    const r = done.repayment;
+    ctx.status = done.status === 'applied' ? 201 : 200;
+    ctx.body = {
+      status: done.status,
+      repayment: { id: r.id, account_id: r.accountId, amount: r.amount, currency: r.currency, transaction_id: r.transactionId, recorded_at: r.createdAt.toISOString() },
+      ...(done.status === 'applied' ? { balance: done.postedBalance, restored: done.restored } : {}),
+    };
+  });
+
+  router.post('/repayments/import', async function importBankTransfers(ctx) {
+    if (!ctx.is('text/csv', 'text/plain')) {
+      throw new AppError('unsupported_media_type', 'Send the bank transfers as text/csv.', { status: 415 });
+    }
+    ctx.body = await importRepayments(ledger, await readText(ctx, importMaxBytes), actor(ctx));
+  });
+
+  router.post('/billing-runs', parseBody, async function runBilling(ctx) {
+    const input = parseWith(billingRunInput, ctx.request.length ? jsonBody(ctx) : {});
+    ctx.body = await billingRun(ledger, input.date ? { date: input.date } : {});
+  });
+
+  router.post('/holds/expire', async function expireDueHolds(ctx) {
+    ctx.body = { released: await expireHolds(ledger) };
+  });
+
+  router.get('/settlements', async function showSettlement(ctx) {
+    const q = parseWith(reportQuery, ctx.query);
+    const report = await settlementReport(ledger, q.month);
+    const csv = q.format ? q.format === 'csv' : ctx.accepts('application/json', 'text/csv') === 'text/csv';
+    if (csv) {
+      ctx.type = 'text/csv; charset=utf-8';
+      ctx.set('Content-Disposition', `attachment; filename="settlement-${q.month}.csv"`);
+      ctx.body = settlementCsv(report);
+    } else {
+      ctx.body = report;
+    }
+  });
+
+  router.post('/settlements/close', parseBody, async function closeMonth(ctx) {
+    const { month } = parseWith(monthInput, jsonBody(ctx));
+    const done = await closeSettlement(ledger, month, actor(ctx));
+    ctx.body = { closed: done.closed, already_closed: done.already, report: done.report };
+  });
+
+  return router;
+}

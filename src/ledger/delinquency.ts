@@ -1,0 +1,104 @@
+import { ApprovalRefusedError } from '../approvals/errors.ts';
+import { findAccount } from '../db/cards.ts';
+import type { Conn, Trx } from '../db/knex.ts';
+import { inTransaction } from '../db/tx.ts';
+import {
+  billingProfile,
+  delinquencyCandidates,
+  overdueForAccount,
+  overdueStatements,
+  setDelinquentSince,
+  type OverdueStatement,
+} from '../db/statements.ts';
+import { formatMoney } from '../lib/money.ts';
+import { notify } from '../notifications/notify.ts';
+import { DEFAULT_DELINQUENCY, type DelinquencyPolicy, type LedgerDeps } from './deps.ts';
+
+/**
+ * The statement that makes this account overdue, if any: its own latest statement past due date plus
+ * grace with a balance left, or (with guardianResponsible) its guardian's.
+ */
+export async function overdueFor(conn: Conn, accountId: string, policy: DelinquencyPolicy = DEFAULT_DELINQUENCY): Promise<OverdueStatement | undefined> {
+  const [first] = await overdueForAccount(conn, accountId, { ...policy, withGuardian: policy.guardianResponsible });
+  return first;
+}
+
+/**
+ * Refuses a new charge on an overdue account ("payment overdue"), inside the approval transaction after
+ * the account row is locked. Plain logins never come here, so a holder can still enter free content.
+ */
+export async function refuseIfOverdue(trx: Trx, accountId: string, policy: DelinquencyPolicy = DEFAULT_DELINQUENCY): Promise<void> {
+  const overdue = await overdueFor(trx, accountId, policy);
+  if (!overdue) return;
+  const whose = overdue.accountId === accountId ? 'Your' : "Your guardian's";
+  throw new ApprovalRefusedError(
+    'delinquent',
+    `Payment overdue: ${whose} statement of ${overdue.statementDate} still has ${formatMoney(overdue.outstanding, overdue.currency)} unpaid ` +
+      `(due ${overdue.dueDate}). New charges are refused until it is paid; free content stays open.`,
+  );
+}
+
+/** Queues a message to the holder and, for a minor with a responsible guardian, to the guardian too. */
+async function notifyHolderAndGuardian(trx: Trx, accountId: string, policy: DelinquencyPolicy, template: string, data: Record<string, unknown>) {
+  const account = await findAccount(trx, accountId);
+  if (!account) return;
+  await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, template, data);
+  if (policy.guardianResponsible && account.guardianAccountId) {
+    const guardian = await findAccount(trx, account.guardianAccountId);
+    if (guardian) await notify(trx, { accountId: guardian.id, email: guardian.email, mobile: guardian.mobile }, template, { ...data, ward: account.legalName });
+  }
+}
+
+/**
+ * Statements whose grace ended longer ago than this are not looked at again, which keeps the sweep's
+ * scan small: it runs after every billing run (hourly by default), so such an account was flagged long since.
+ */
+const SWEEP_WINDOW_DAYS = 62;
+const SWEEP_BATCH = 200;
+
+/**
+ * Flags every account that has just become overdue and notifies its holder once (the flag is what
+ * makes it once). Several instances may sweep at once: each account is re-checked under its row lock.
+ */
+export async function sweepDelinquency(deps: LedgerDeps): Promise<number> {
+  const policy = deps.delinquency;
+  let marked = 0;
+  for (;;) {
+    const candidates = await delinquencyCandidates(deps.db, { ...policy, windowDays: SWEEP_WINDOW_DAYS, limit: SWEEP_BATCH });
+    let progressed = 0;
+    for (const accountId of candidates) {
+      const flagged = await inTransaction(deps.db, async (trx) => {
+        const locked = (await trx('accounts').select('delinquent_since').where({ id: accountId }).forUpdate().first()) as
+          | { delinquent_since: unknown }
+          | undefined;
+        if (!locked || locked.delinquent_since) return false;
+        const [overdue] = await overdueStatements(trx, [accountId], policy);
+        if (!overdue) return false;
+        await setDelinquentSince(trx, accountId, new Date());
+        await notifyHolderAndGuardian(trx, accountId, policy, 'payment_overdue', {
+          amount: formatMoney(overdue.outstanding, overdue.currency),
+          statementDate: overdue.statementDate,
+          dueDate: overdue.dueDate,
+        });
+        return true;
+      });
+      if (flagged) progressed++;
+    }
+    marked += progressed;
+    // Candidates that turned out paid stay unflagged and would come back: stop when a pass flags nothing.
+    if (candidates.length < SWEEP_BATCH || progressed === 0) return marked;
+  }
+}
+
+/**
+ * After a repayment (inside its transaction, account row locked): when the account was flagged and
+ * nothing of it is overdue any more, the flag is cleared and the holder told that charges work again.
+ */
+export async function restoreIfPaid(trx: Trx, accountId: string, policy: DelinquencyPolicy): Promise<boolean> {
+  const profile = await billingProfile(trx, accountId);
+  if (!profile?.delinquentSince) return false;
+  if ((await overdueStatements(trx, [accountId], policy)).length > 0) return false;
+  await setDelinquentSince(trx, accountId, null);
+  await notifyHolderAndGuardian(trx, accountId, policy, 'payment_restored', {});
+  return true;
+}

@@ -1,0 +1,115 @@
+import { openApprovalsForAccount, recentApprovalsForAccount, type Approval } from '../db/approvals.ts';
+import { readCreditLine } from '../db/credit-lines.ts';
+import type { Conn } from '../db/knex.ts';
+import { recentRepayments } from '../db/repayments.ts';
+import { billingProfile, findStatement, listStatements, statementLines, type Statement } from '../db/statements.ts';
+import { NotFoundError } from '../errors.ts';
+import { availableCredit } from './credit-line.ts';
+import { overdueFor } from './delinquency.ts';
+import type { DelinquencyPolicy } from './deps.ts';
+import { formatPaymentReference } from './payment-reference.ts';
+
+const RECENT_APPROVALS = 20;
+const RECENT_STATEMENTS = 12;
+const RECENT_REPAYMENTS = 10;
+
+function presentApprovalLine(a: Approval & { siteName?: string }) {
+  return {
+    approval_no: a.approvalNo,
+    site: a.siteName ?? a.clientId,
+    description: a.description,
+    status: a.status,
+    amount: a.amount,
+    captured_amount: a.capturedAmount,
+    refunded_amount: a.refundedAmount,
+    held_amount: a.status === 'approved' ? a.amount - a.capturedAmount - a.releasedAmount : 0,
+    created_at: a.createdAt.toISOString(),
+    hold_expires_at: a.status === 'approved' ? a.holdExpiresAt.toISOString() : null,
+  };
+}
+
+export function presentStatementSummary(s: Statement) {
+  return {
+    id: s.id,
+    statement_date: s.statementDate,
+    period_start: s.periodStart.toISOString(),
+    period_end: s.periodEnd.toISOString(),
+    currency: s.currency,
+    opening_balance: s.openingBalance,
+    charges: s.charges,
+    refunds: s.refunds,
+    repayments: s.repayments,
+    closing_balance: s.closingBalance,
+    due_date: s.dueDate,
+    payment_reference: formatPaymentReference(s.paymentReference),
+  };
+}
+
+export type HolderAccountView = Awaited<ReturnType<typeof holderAccount>>;
+
+/**
+ * What a holder sees of their account: balance (what they owe; negative is credit), limit, holds and
+ * available credit, standing (overdue or good), open holds, recent approvals, statements and repayments.
+ * Read without locks: a consistent-enough picture for display, never used to decide anything.
+ */
+export async function holderAccount(conn: Conn, accountId: string, policy: DelinquencyPolicy) {
+  const line = await readCreditLine(conn, accountId);
+  const profile = await billingProfile(conn, accountId);
+  if (!line || !profile) throw new NotFoundError('There is no such account.');
+  const overdue = await overdueFor(conn, accountId, policy);
+  const [open, recent, statements, repayments] = [
+    await openApprovalsForAccount(conn, accountId),
+    await recentApprovalsForAccount(conn, accountId, RECENT_APPROVALS),
+    await listStatements(conn, accountId, RECENT_STATEMENTS),
+    await recentRepayments(conn, accountId, RECENT_REPAYMENTS),
+  ];
+  const siteNames = new Map(recent.map((a) => [a.clientId, a.siteName]));
+  return {
+    account_id: accountId,
+    currency: line.currency,
+    credit_limit: line.creditLimit,
+    balance: line.postedBalance,
+    held: line.heldAmount,
+    available_credit: availableCredit(line),
+    payment_reference: formatPaymentReference(profile.paymentReference),
+    statement_day: profile.statementDay,
+    standing: overdue
+      ? {
+          status: 'overdue' as const,
+          message: 'Payment overdue: new charges are refused until the statement is paid.',
+          account_id: overdue.accountId,
+          statement_date: overdue.statementDate,
+          due_date: overdue.dueDate,
+          outstanding: overdue.outstanding,
+        }
+      : { status: 'good' as const },
+    open_holds: open.map((a) => presentApprovalLine({ ...a, siteName: siteNames.get(a.clientId) ?? a.clientId })),
+    recent_approvals: recent.map(presentApprovalLine),
+    statements: statements.map(presentStatementSummary),
+    recent_repayments: repayments.map((r) => ({
+      id: r.id,
+      amount: r.amount,
+      currency: r.currency,
+      received_on: r.receivedOn,
+      recorded_at: r.createdAt.toISOString(),
+      source: r.source,
+    })),
+  };
+}
+
+/** One of the holder's statements with its lines; another account's statement is not found. */
+export async function holderStatement(conn: Conn, accountId: string, statementId: number) {
+  const s = Number.isSafeInteger(statementId) && statementId > 0 ? await findStatement(conn, statementId) : undefined;
+  if (!s || s.accountId !== accountId) throw new NotFoundError('There is no such statement.');
+  return {
+    ...presentStatementSummary(s),
+    lines: (await statementLines(conn, s.id)).map((l) => ({
+      kind: l.kind,
+      booked_at: l.bookedAt.toISOString(),
+      amount: l.amount,
+      approval_no: l.approvalNo,
+      site: l.siteName,
+      description: l.description,
+    })),
+  };
+}

@@ -1,0 +1,103 @@
+import { AppError, ValidationError } from '../errors.ts';
+import { CsvSyntaxError, parseCsv } from '../lib/csv.ts';
+import { parseMinorUnits } from '../lib/money.ts';
+import { isCalendarDate } from './calendar.ts';
+import type { LedgerDeps } from './deps.ts';
+import { normalizePaymentReference } from './payment-reference.ts';
+import { repay, RepaymentConflictError } from './repay.ts';
+
+/** Columns a bank-transfer CSV must have (any order; other columns are ignored). */
+export const IMPORT_COLUMNS = ['transaction_id', 'date', 'amount', 'currency', 'reference'] as const;
+
+const TRANSACTION_ID = /^[\x21-\x7e]{1,100}$/;
+
+export interface ImportLine {
+  line: number;
+  transaction_id: string | null;
+  reference: string | null;
+  amount: number | null;
+}
+
+export interface ImportReport {
+  lines: number;
+  applied: Array<ImportLine & { account_id: string; repayment_id: number }>;
+  /** Already applied earlier (same transaction id, same account and amount): skipped, nothing changed. */
+  duplicates: Array<ImportLine & { account_id: string; repayment_id: number }>;
+  /** Well-formed, but no account carries the reference, or the transaction id was used for another payment. */
+  unmatched: Array<ImportLine & { reason: string }>;
+  /** Lines that could not be read: never guessed at, never applied. */
+  malformed: Array<{ line: number; reason: string }>;
+  applied_amount: number;
+}
+
+/**
+ * Applies a CSV of bank transfers as repayments, each line on its own (one transaction each, so one
+ * bad line stops nothing else). A line is applied only when every field is well-formed and its payment
+ * reference (check digits valid) belongs to an account; everything else is reported with its line
+ * number and reason. The bank's transaction id makes a re-imported line a duplicate, never a second payment.
+ */
+export async function importRepayments(deps: LedgerDeps, csv: string, actor: string): Promise<ImportReport> {
+  let records;
+  try {
+    records = parseCsv(csv);
+  } catch (err) {
+    if (err instanceof CsvSyntaxError) throw new ValidationError(`The CSV cannot be read: ${err.message}.`, { csv: err.message });
+    throw err;
+  }
+  const header = records.shift();
+  if (!header) throw new ValidationError('The CSV is empty: it needs a header line and one line per transfer.', { csv: 'Empty.' });
+  const names = header.fields.map((f) => f.trim().toLowerCase());
+  const missing = IMPORT_COLUMNS.filter((c) => !names.includes(c));
+  if (missing.length) {
+    throw new ValidationError(`The CSV header lacks ${missing.join(', ')} (it needs ${IMPORT_COLUMNS.join(',')}).`, { csv: `Missing columns: ${missing.join(', ')}.` });
+  }
+  const col = Object.fromEntries(IMPORT_COLUMNS.map((c) => [c, names.indexOf(c)])) as Record<(typeof IMPORT_COLUMNS)[number], number>;
+
+  const report: ImportReport = { lines: records.length, applied: [], duplicates: [], unmatched: [], malformed: [], applied_amount: 0 };
+  for (const rec of records) {
+    if (rec.fields.length !== names.length) {
+      report.malformed.push({ line: rec.line, reason: `${rec.fields.length} fields where the header has ${names.length}` });
+      continue;
+    }
+    const get = (c: (typeof IMPORT_COLUMNS)[number]) => rec.fields[col[c]]!.trim();
+    const txId = get('transaction_id');
+    const rawAmount = get('amount');
+    const amount = /^[0-9]+$/.test(rawAmount) ? parseMinorUnits(rawAmount) : undefined;
+    const reference = normalizePaymentReference(get('reference'));
+    const problems: string[] = [];
+    if (!TRANSACTION_ID.test(txId)) problems.push('transaction_id must be 1–100 visible characters without spaces');
+    if (!isCalendarDate(get('date'))) problems.push(`date "${get('date').slice(0, 20)}" is not a YYYY-MM-DD date`);
+    if (amount === undefined) problems.push(`amount "${rawAmount.slice(0, 20)}" is not a positive whole number of minor units`);
+    if (get('currency') !== deps.currency) problems.push(`currency "${get('currency').slice(0, 10)}" is not ${deps.currency}`);
+    if (!reference) problems.push(`reference "${get('reference').slice(0, 40)}" is not a valid payment reference`);
+    if (problems.length) {
+      report.malformed.push({ line: rec.line, reason: problems.join('; ') });
+      continue;
+    }
+    const base: ImportLine = { line: rec.line, transaction_id: txId, reference: reference!, amount: amount! };
+    try {
+      const done = await repay(deps, {
+        paymentReference: reference!,
+        amount: amount!,
+        currency: deps.currency,
+        transactionId: txId,
+        receivedOn: get('date'),
+        memo: 'bank transfer',
+        source: 'bank_import',
+        actor,
+      });
+      const row = { ...base, account_id: done.repayment.accountId, repayment_id: done.repayment.id };
+      if (done.status === 'applied') {
+        report.applied.push(row);
+        report.applied_amount += amount!;
+      } else {
+        report.duplicates.push(row);
+      }
+    } catch (err) {
+      if (err instanceof RepaymentConflictError) report.unmatched.push({ ...base, reason: err.message });
+      else if (err instanceof AppError && err.status === 404) report.unmatched.push({ ...base, reason: 'no account has this payment reference' });
+      else throw err;
+    }
+  }
+  return report;
+}

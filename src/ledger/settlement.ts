@@ -1,0 +1,153 @@
+import { lockValues } from '../db/advisory-lock.ts';
+import { appendAudit } from '../db/audit-log.ts';
+import { insertSettlement, settlementsFor, siteActivity } from '../db/settlements.ts';
+import { inTransaction } from '../db/tx.ts';
+import { ValidationError } from '../errors.ts';
+import { monthRange, todayIn } from './calendar.ts';
+import type { LedgerDeps } from './deps.ts';
+import { HOUSE, post } from './post.ts';
+
+/**
+ * The fee on a site's net for a period, in whole minor units: net × basis points / 10,000, rounded half
+ * up (½ a minor unit and more goes up), computed in BigInt so no product can lose precision. A period
+ * whose net is zero or negative (more refunded than captured) pays no fee.
+ */
+export function feeFor(net: number, basisPoints: number): number {
+  if (net <= 0 || basisPoints <= 0) return 0;
+  return Number((BigInt(net) * BigInt(basisPoints) + 5000n) / 10000n);
+}
+
+export interface SettlementLine {
+  client_id: string;
+  site_name: string;
+  currency: string;
+  captured: number;
+  refunds: number;
+  net: number;
+  fee_basis_points: number;
+  fee: number;
+  /** captured − refunds − fee; negative when the site refunded more than it captured (it owes the difference). */
+  payout: number;
+  /** True once `settlement close` posted it to the ledger. */
+  closed: boolean;
+}
+
+export interface SettlementReport {
+  month: string;
+  period_start: string;
+  period_end: string;
+  time_zone: string;
+  /** False while the month (plus billing.settleSeconds) has not ended: the figures can still grow. */
+  complete: boolean;
+  sites: SettlementLine[];
+  totals: { captured: number; refunds: number; fee: number; payout: number };
+}
+
+function range(month: string) {
+  const r = monthRange(month);
+  if (!r) throw new ValidationError('month must be YYYY-MM.', { month: 'Expected YYYY-MM, e.g. 2026-11.' });
+  return r;
+}
+
+/**
+ * Per member site, for one calendar month of the billing time zone: captured − refunds − fee = payout.
+ * A closed month shows what was posted; an open one what the ledger says so far, at today's fee rate.
+ */
+export async function settlementReport(deps: LedgerDeps, month: string): Promise<SettlementReport> {
+  const { start, end } = range(month);
+  const tz = deps.billing.timeZone;
+  const closed = new Map((await settlementsFor(deps.db, start)).map((s) => [`${s.clientId} ${s.currency}`, s]));
+  const sites: SettlementLine[] = [];
+  for (const a of await siteActivity(deps.db, { start, end, timeZone: tz })) {
+    const done = closed.get(`${a.clientId} ${a.currency}`);
+    closed.delete(`${a.clientId} ${a.currency}`);
+    const bps = done?.feeBasisPoints ?? deps.feeBasisPoints;
+    const net = a.captured - a.refunds;
+    const fee = done?.fee ?? feeFor(net, bps);
+    sites.push({ client_id: a.clientId, site_name: a.siteName, currency: a.currency, captured: a.captured, refunds: a.refunds, net, fee_basis_points: bps, fee, payout: net - fee, closed: Boolean(done) });
+  }
+  const totals = { captured: 0, refunds: 0, fee: 0, payout: 0 };
+  for (const s of sites) {
+    totals.captured += s.captured;
+    totals.refunds += s.refunds;
+    totals.fee += s.fee;
+    totals.payout += s.payout;
+  }
+  return { month, period_start: start, period_end: end, time_zone: tz, complete: monthOver(deps, end), sites, totals };
+}
+
+function monthOver(deps: LedgerDeps, end: string): boolean {
+  // The month is over once today (billing zone) is on or after its end date and the settle margin has passed.
+  return todayIn(deps.billing.timeZone, new Date(Date.now() - deps.billing.settleSeconds * 1000)) >= end;
+}
+
+/**
+ * Closes a finished month: per site, one settlement row and one balanced entry — payable(site) +net
+ * (the liability is discharged), fee_income −fee, cash −payout. Idempotent: a site already settled
+ * for the month is skipped (advisory lock per site and month, unique key as the backstop).
+ */
+export async function closeSettlement(deps: LedgerDeps, month: string, actor: string): Promise<{ closed: number; already: number; report: SettlementReport }> {
+  const report = await settlementReport(deps, month);
+  if (!report.complete) throw new ValidationError(`The month ${month} has not ended yet: it can be reported but not closed.`, { month: 'Not over yet.' });
+  let closed = 0;
+  let already = 0;
+  for (const s of report.sites.filter((x) => !x.closed)) {
+    const done = await inTransaction(deps.db, async (trx) => {
+      await lockValues(trx, [`settlement:${s.client_id}:${report.period_start}:${s.currency}`]);
+      if ((await settlementsFor(trx, report.period_start)).some((x) => x.clientId === s.client_id && x.currency === s.currency)) return false;
+      const entryId =
+        s.net === 0
+          ? null
+          : await post(trx, {
+              kind: 'settlement',
+              approvalId: null,
+              currency: s.currency,
+              memo: `settlement ${s.client_id} ${month}`,
+              legs: [
+                { kind: 'payable', ownerId: s.client_id, amount: s.net },
+                { kind: 'fee_income', ownerId: HOUSE, amount: -s.fee },
+                { kind: 'cash', ownerId: HOUSE, amount: -s.payout },
+              ],
+            });
+      const inserted = await insertSettlement(trx, {
+        clientId: s.client_id,
+        start: report.period_start,
+        end: report.period_end,
+        currency: s.currency,
+        captured: s.captured,
+        refunds: s.refunds,
+        feeBasisPoints: s.fee_basis_points,
+        fee: s.fee,
+        payout: s.payout,
+        entryId,
+      });
+      if (!inserted) throw new Error(`settlement of ${s.client_id} for ${month} appeared under its lock`);
+      await appendAudit(trx, {
+        actor,
+        action: 'settlement.closed',
+        subjectType: 'member_site',
+        subjectId: s.client_id,
+        details: { month, currency: s.currency, captured: s.captured, refunds: s.refunds, fee: s.fee, payout: s.payout },
+      });
+      return true;
+    });
+    if (done) closed++;
+    else already++;
+  }
+  already += report.sites.filter((x) => x.closed).length;
+  return { closed, already, report: await settlementReport(deps, month) };
+}
+
+/** The report as CSV (RFC 4180; a header line, one line per site, amounts in minor units). */
+export function settlementCsv(r: SettlementReport): string {
+  const cols = ['month', 'client_id', 'site_name', 'currency', 'captured', 'refunds', 'net', 'fee_basis_points', 'fee', 'payout', 'closed'] as const;
+  const cell = (v: unknown) => {
+    const s = String(v);
+    // A leading = + - @ would be a formula in a spreadsheet: quote-prefix it.
+    const safe = /^[=+\-@\t\r]/.test(s) && typeof v === 'string' ? `'${s}` : s;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const lines = [cols.join(',')];
+  for (const s of r.sites) lines.push(cols.map((c) => cell(c === 'month' ? r.month : s[c])).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}

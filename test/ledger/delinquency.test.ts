@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { decodeJwt } from 'jose';
+import * as client from 'openid-client';
+import { approve } from '../../src/approvals/approve.ts';
+import { capture } from '../../src/approvals/capture.ts';
+import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { billingRun } from '../../src/ledger/billing-run.ts';
+import { todayIn } from '../../src/ledger/calendar.ts';
+import { sweepDelinquency } from '../../src/ledger/delinquency.ts';
+import { repay } from '../../src/ledger/repay.ts';
+import { Agent, runLogin } from '../helpers/agent.ts';
+import { authRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { approveFor, approvalsOf, cardWithLimit, ledgerOf, operator, startLedgerServer } from './fixtures.ts';
+
+describe('delinquency', () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let guardian: TestCard;
+  let minor: TestCard;
+
+  async function refusal(card: TestCard, policy = approvalsOf(ts).policy): Promise<ApprovalRefusedError | undefined> {
+    try {
+      await approve(
+        { db: ts.db, policy },
+        { accountId: card.accountId, cardId: card.cardId, clientId: site.clientId, amount: 100, currency: 'KRW', description: 'x', contentRef: null, rating: 0 },
+      );
+      return undefined;
+    } catch (err) {
+      if (err instanceof ApprovalRefusedError) return err;
+      throw err;
+    }
+  }
+  const outbox = (accountId: string, template: string) => ts.db('notifications_outbox').where({ account_id: accountId, template });
+  const flag = async (c: TestCard) => (await ts.db('accounts').where({ id: c.accountId }).first()).delinquent_since;
+
+  before(async () => {
+    ts = await startLedgerServer();
+    site = await registerTestSite(ts);
+    guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test' });
+    minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, email: 'minor@example.test' });
+    const a = await approveFor(ts, guardian, site, 5_000, 'Concert');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: a.approvalNo, actor: 'test' }));
+    // A statement dated 30 days back (due 14 days after it, 5 days' grace): overdue today.
+    const d = new Date(`${todayIn(ts.config.billing.timeZone)}T12:00:00Z`);
+    d.setUTCDate(d.getUTCDate() - 30);
+    if (d.getUTCDate() > 28) d.setUTCDate(28);
+    await ts.db('accounts').whereIn('id', [guardian.accountId, minor.accountId]).update({ statement_day: d.getUTCDate() });
+    await billingRun(ledgerOf(ts), { date: d.toISOString().slice(0, 10), cutoff: new Date() });
+  });
+  after(() => ts.stop());
+
+  it('refuses new charges past the due date plus grace with "payment overdue", also on the minor the guardian answers for', async () => {
+    const own = await refusal(guardian);
+    expect(own?.refusal).to.equal('delinquent');
+    expect(own?.message).to.match(/^Payment overdue: Your statement of .* 5,000 KRW unpaid/);
+    const ward = await refusal(minor);
+    expect(ward?.refusal).to.equal('delinquent');
+    expect(ward?.message).to.match(/^Payment overdue: Your guardian's statement/);
+    // With guardianResponsible off, the minor's own (clean) standing is what counts.
+    const policy = { ...approvalsOf(ts).policy, delinquency: { ...ledgerOf(ts).delinquency, guardianResponsible: false } };
+    expect(await refusal(minor, policy)).to.equal(undefined);
+    expect(Number((await ts.db('accounts').where({ id: guardian.accountId }).first()).held_amount)).to.equal(0);
+  });
+
+  it('still lets the holder log in to free content, with an access token that says the standing is overdue', async () => {
+    const cfg = await siteClient(ts, site);
+    const req = await authRequest(cfg, site, { resource: site.resource });
+    const result = await runLogin(new Agent(ts.url), req.url, guardian);
+    expect(result.kind).to.equal('redirect');
+    if (result.kind === 'redirect') {
+      const tokens = await client.authorizationCodeGrant(cfg, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const claims = decodeJwt(tokens.access_token);
+      expect(claims.credit).to.deep.include({ currency: 'KRW', standing: 'overdue' });
+    }
+  });
+
+  it('flags the account and notifies the holder (and the guardian of a minor) once', async () => {
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(1);
+    expect(await flag(guardian)).to.be.instanceOf(Date);
+    expect(await outbox(guardian.accountId, 'payment_overdue')).to.have.length(1);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(0);
+    expect(await outbox(guardian.accountId, 'payment_overdue')).to.have.length(1);
+    const view = await operator(ts, 'GET', `/admin/api/ledger/cards/${guardian.cardId}`);
+    expect(view.json.standing).to.include({ status: 'overdue', outstanding: 5_000 });
+  });
+
+  it('restores charges once a repayment covers the statement, not before', async () => {
+    const ledger = ledgerOf(ts);
+    const partial = await repay(ledger, { accountId: guardian.accountId, amount: 2_000, currency: 'KRW', source: 'operator', actor: 'test' });
+    expect(partial.status === 'applied' && partial.restored).to.equal(false);
+    expect((await refusal(guardian))?.message).to.match(/3,000 KRW unpaid/);
+    expect(await flag(guardian)).to.be.instanceOf(Date);
+
+    const rest = await repay(ledger, { accountId: guardian.accountId, amount: 3_000, currency: 'KRW', source: 'operator', actor: 'test' });
+    expect(rest.status === 'applied' && rest.restored).to.equal(true);
+    expect(await flag(guardian)).to.equal(null);
+    expect(await outbox(guardian.accountId, 'payment_restored')).to.have.length(1);
+    expect(await refusal(guardian)).to.equal(undefined);
+    expect(await refusal(minor)).to.equal(undefined);
+    const view = await operator(ts, 'GET', `/admin/api/ledger/cards/${guardian.cardId}`);
+    expect(view.json.standing).to.deep.equal({ status: 'good' });
+  });
+
+  it('queues a statement_ready message for a holder with an email address', async () => {
+    const [m] = await outbox(guardian.accountId, 'statement_ready');
+    expect(m.recipient).to.equal('guardian@example.test');
+    expect(m.data).to.include({ closing: 5_000, currency: 'KRW' });
+  });
+});

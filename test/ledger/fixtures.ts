@@ -1,0 +1,100 @@
+import { approve } from '../../src/approvals/approve.ts';
+import type { Approval } from '../../src/db/approvals.ts';
+import { ledgerDeps, type LedgerDeps } from '../../src/ledger/deps.ts';
+import { issueTestCard, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { connect, createTestDatabase, dropTestDatabase } from '../helpers/db.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/** The ledger's dependencies as the server wires them. */
+export function ledgerOf(ts: TestServer): LedgerDeps {
+  return ledgerDeps(ts.config, ts.db);
+}
+
+/** The approvals dependencies as the server wires them (delinquency policy included). */
+export function approvalsOf(ts: TestServer) {
+  const ledger = ledgerOf(ts);
+  return { db: ts.db, policy: { currency: 'KRW', holdSeconds: 3600, delinquency: ledger.delinquency } };
+}
+
+/**
+ * A real card whose account has this credit limit and, unless `extra` says otherwise, today's statement
+ * day: a billing run today then dates its statement today, due well in the future (never overdue).
+ */
+export async function cardWithLimit(ts: TestServer, limit: number, extra: Record<string, unknown> = {}): Promise<TestCard> {
+  const card = await issueTestCard(ts);
+  await ts.db('accounts')
+    .where({ id: card.accountId })
+    .update({ credit_limit: limit, statement_day: statementDayToday(ts.config.billing.timeZone), ...extra });
+  return card;
+}
+
+/** Approves a payment through the real approvals domain. */
+export function approveFor(ts: TestServer, card: TestCard, site: TestSite, amount: number, description = 'Item'): Promise<Approval> {
+  return approve(approvalsOf(ts), {
+    accountId: card.accountId,
+    cardId: card.cardId,
+    clientId: site.clientId,
+    amount,
+    currency: 'KRW',
+    description,
+    contentRef: null,
+    rating: 0,
+  });
+}
+
+export function basicAuth(s: TestSite): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(s.clientId)}:${encodeURIComponent(s.clientSecret)}`).toString('base64')}`;
+}
+
+/** A JSON call to the operator API. */
+export async function operator(ts: TestServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${ts.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ts.config.secrets.operatorToken}`,
+      ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // CSV or empty
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+/** Every journal entry balances per currency (the database enforces it; this reads it back). */
+export async function unbalancedEntries(ts: TestServer): Promise<number> {
+  const r = await ts.db.raw('SELECT count(*) AS n FROM (SELECT entry_id FROM postings GROUP BY entry_id, currency HAVING sum(amount) <> 0) x');
+  return Number((r as { rows: Array<{ n: string }> }).rows[0]!.n);
+}
+
+/** Today's day of the month (1–28 clamps to 28): a statement day that makes today's run close a period. */
+export function statementDayToday(timeZone: string): number {
+  const day = Number(new Intl.DateTimeFormat('en-CA', { timeZone, day: '2-digit' }).format(new Date()));
+  return Math.min(day, 28);
+}
+
+/**
+ * The card manager on a database of its own: billing runs close every account they find, so a ledger
+ * test never bills (or makes overdue) the cards of other test files sharing the run's database.
+ */
+export async function startLedgerServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const databaseUrl = await createTestDatabase('cybercard_ledger');
+  // Tests need no durability across a machine crash: commits need not wait for the disk (benchmarks do).
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const admin = connect(databaseUrl, 1);
+  await admin.raw(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
+  await admin.destroy();
+  const ts = await startCardManager({ databaseUrl, ...overrides });
+  const stop = ts.stop.bind(ts);
+  ts.stop = async () => {
+    await stop();
+    if (process.env.KEEP_TEST_DB !== '1') await dropTestDatabase(databaseUrl);
+  };
+  return ts;
+}
