@@ -7,10 +7,22 @@ import type { Config } from './config/schema.ts';
 import type { Db } from './db/knex.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { negotiateRequestLocale } from './http/locale.ts';
 import { createRenderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { rejectParOverrides } from './oidc/reject-par-overrides.ts';
+import type { ApprovalDeps } from './approvals/deps.ts';
+import { controlsRoutes } from './holder/controls-routes.ts';
+import { accountRoutes } from './holder/account-routes.ts';
+import { secondFactorRoutes } from './holder/second-factor-routes.ts';
+import { holderSessions } from './holder/session.ts';
+import { formatMoney } from './lib/money.ts';
+import { deriveKey } from './lib/sealed.ts';
+import type { SecondFactorDeps } from './second-factor/deps.ts';
+import type { ThrottleDeps } from './throttles/guard-attempt.ts';
+import { startThrottleCleanup } from './throttles/start-cleanup.ts';
 import type { Logger } from './log.ts';
 import { startPayloadCleanup } from './oidc/cleanup.ts';
 import { ensureSigningKey, loadJwks } from './oidc/keys.ts';
@@ -19,6 +31,14 @@ import { approvalRoutes } from './approvals/routes.ts';
 import { createSiteAuthenticator } from './member-sites/authenticate.ts';
 import { publicKeys } from './oidc/keys.ts';
 import { adminCardRoutes } from './admin/cards-routes.ts';
+import { adminSiteRoutes } from './admin/sites-routes.ts';
+import { registryRules } from './member-sites/registry-rules.ts';
+import { adminLedgerRoutes } from './admin/ledger-routes.ts';
+import { ledgerDeps } from './ledger/deps.ts';
+import { startLedgerJobs } from './ledger/start-jobs.ts';
+import { adminApplicationRoutes } from './admin/applications-routes.ts';
+import { applicationPolicy } from './cards/application-policy.ts';
+import { applicationRoutes } from './cards/routes.ts';
 import { holderApiRoutes } from './holder/api-routes.ts';
 import { holderPageRoutes } from './holder/page-routes.ts';
 import { createTransports } from './notifications/create-transports.ts';
@@ -54,6 +74,7 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
   const provider = createProvider({ config, db, render, jwks });
   // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found".
   provider.use(errorHandler(render));
+  provider.use(rejectParOverrides);
 
   const app = new Koa({ proxy: config.trustProxy, keys: [...config.secrets.cookieKeys] });
   const parseBody = bodyParser({
@@ -64,24 +85,60 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
   });
 
   const health = healthRoutes(db);
-  const approvals = { db, policy: { currency: config.currency, holdSeconds: config.payments.holdSeconds } };
-  const interactions = interactionRoutes({ provider, parseBody, cards, render, approvals, ratings: config.ratings });
+  const ledger = ledgerDeps(config, db);
+  // Defences against surreptitious use: source throttle and card lockout, TOTP step-up, velocity limits.
+  const throttle: ThrottleDeps = { db, limits: { card: config.lockout, source: config.sourceThrottle }, cardHmacKey: config.secrets.cardHmacKey };
+  const secondFactor: SecondFactorDeps = { db, sealKey: deriveKey(config.secrets.cardHmacKey, 'totp-secret-seal-v1'), issuerLabel: config.stepUp.issuerLabel };
+  const approvals: ApprovalDeps = {
+    db,
+    policy: {
+      currency: config.currency,
+      holdSeconds: config.payments.holdSeconds,
+      delinquency: ledger.delinquency,
+      velocity: config.velocity,
+      stepUpAbove: config.stepUp.above,
+    },
+    secondFactor,
+  };
+  const interactions = interactionRoutes({ provider, parseBody, cards, render, approvals, throttle, ratings: config.ratings });
+  const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
+  const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, currency: config.currency });
+  const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });
+  const holderSecondFactor = secondFactorRoutes({
+    parseBody,
+    requireHolder: sessions.requireHolder,
+    render,
+    secondFactor,
+    stepUpAbove: formatMoney(config.stepUp.above, config.currency),
+  });
   const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, publicJwks: publicKeys(jwks) });
   const approvalApi = approvalRoutes({ db, authenticateSite, parseBody });
   const holderCards = { ...cards, codes: config.oneTimeCodes };
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render });
   const holderApi = holderApiRoutes({ parseBody, cards: holderCards });
   const adminCards = adminCardRoutes({ parseBody, cards, operatorToken: config.secrets.operatorToken });
+  const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorToken: config.secrets.operatorToken, importMaxBytes: config.billing.importMaxBytes });
+  const applying = applicationRoutes({ parseBody, render, applications: { cards, policy: applicationPolicy(config.cards) } });
+  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorToken: config.secrets.operatorToken });
 
   app.use(requestContext(log));
   app.use(securityHeaders);
+  app.use(negotiateRequestLocale);
   app.use(errorHandler(render));
   app.use(health.routes());
   app.use(interactions.routes());
   app.use(approvalApi.routes());
   app.use(holderPages.routes());
   app.use(holderApi.routes());
+  app.use(sessions.router.routes());
+  app.use(holderControls.routes());
+  app.use(holderAccountPages.routes());
+  app.use(holderSecondFactor.routes());
   app.use(adminCards.routes());
+  app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorToken: config.secrets.operatorToken }).routes());
+  app.use(adminLedger.routes());
+  app.use(applying.routes());
+  app.use(reviewQueue.routes());
   app.use(interactions.allowedMethods());
 
   const providerCallback = provider.callback();
@@ -92,9 +149,11 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
   });
 
   const stopCleanup = startPayloadCleanup(db, log, config.oidc.cleanupIntervalSeconds);
+  const stopThrottleCleanup = startThrottleCleanup(db, log, throttle.limits, config.oidc.cleanupIntervalSeconds);
   const n = config.notifications;
   const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts };
   const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);
+  const stopLedgerJobs = startLedgerJobs(ledger, log, { expireSeconds: config.payments.expireIntervalSeconds, billingSeconds: config.billing.runIntervalSeconds });
   return {
     app,
     provider,
@@ -102,7 +161,9 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
     notifications,
     stop() {
       stopCleanup();
+      stopThrottleCleanup();
       stopSender();
+      stopLedgerJobs();
     },
   };
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createCard } from './cards/create-card.ts';
 import { formatCardNumber } from './cards/card-number.ts';
@@ -9,10 +8,12 @@ import { upsertResourceServer } from './db/member-sites.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { deleteExpiredPayloads } from './db/oidc-payloads.ts';
 import { AppError } from './errors.ts';
-import { registerMemberSite, type RegisterInput } from './member-sites/register.ts';
 import { rotateSigningKey } from './oidc/keys.ts';
 import type { Config } from './config/schema.ts';
 import { CARD_COMMANDS_USAGE, cardCommands } from './admin/cards-cli.ts';
+import { SITE_COMMANDS_USAGE, siteCommands } from './admin/sites-cli.ts';
+import { APPLICATION_COMMANDS_USAGE, applicationCommands } from './admin/applications-cli.ts';
+import { LEDGER_COMMANDS_USAGE, ledgerCommands } from './admin/ledger-cli.ts';
 
 const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -20,14 +21,10 @@ const USAGE = `usage: npm run cli -- <command> [options]
   keys rotate                               add a new signing key; older keys stay published until their tokens expire
   cards create --name NAME --birthdate YYYY-MM-DD [--email E] [--mobile M]
                                             issue a card; prints the number and password once
-  sites register --name NAME --redirect-uri URI [--redirect-uri URI …] [--post-logout-uri URI …]
-                 [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks-file FILE]
-                 [--resource URI …] [--rating AGE] [--client-id ID] [--homepage URI] [--logo URI]
-                                            register a member site; prints the client secret once
   resource-servers add --identifier URI --name NAME [--scope "a b"] [--ttl SECONDS]
                                             register a resource server (an access-token audience)
   cleanup                                   delete expired sessions, codes and tokens now
-${CARD_COMMANDS_USAGE}`;
+${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}`;
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -61,39 +58,6 @@ const commands: Record<string, Handler> = {
 Store these now: the number and password are not shown again.`);
   },
 
-  async 'sites register'({ config, db, args }) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        name: { type: 'string' },
-        'redirect-uri': { type: 'string', multiple: true },
-        'post-logout-uri': { type: 'string', multiple: true },
-        'auth-method': { type: 'string' },
-        'jwks-file': { type: 'string' },
-        resource: { type: 'string', multiple: true },
-        rating: { type: 'string' },
-        'client-id': { type: 'string' },
-        homepage: { type: 'string' },
-        logo: { type: 'string' },
-      },
-    });
-    const input: RegisterInput = {
-      name: values.name ?? '',
-      redirectUris: values['redirect-uri'] ?? [],
-      postLogoutRedirectUris: values['post-logout-uri'] ?? [],
-      tokenEndpointAuthMethod: (values['auth-method'] ?? 'client_secret_basic') as RegisterInput['tokenEndpointAuthMethod'],
-      resourceServers: values.resource ?? [],
-      contentRating: values.rating ? Number(values.rating) : 0,
-      ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
-      ...(values.homepage ? { homepageUri: values.homepage } : {}),
-      ...(values.logo ? { logoUri: values.logo } : {}),
-      ...(values['jwks-file'] ? { jwks: JSON.parse(readFileSync(values['jwks-file'], 'utf8')) } : {}),
-    };
-    const reg = await registerMemberSite({ db, requireHttps: config.env === 'production' }, input, 'cli');
-    console.log(`member site registered
-  client_id:     ${reg.clientId}${reg.clientSecret ? `\n  client_secret: ${reg.clientSecret}\nStore the secret now: it is not shown again.` : ''}`);
-  },
-
   async 'resource-servers add'({ db, args }) {
     const { values } = parseArgs({
       args,
@@ -115,7 +79,10 @@ Store these now: the number and password are not shown again.`);
     console.log(`deleted ${await deleteExpiredPayloads(db)} expired rows`);
   },
 
+  ...siteCommands,
   ...cardCommands,
+  ...applicationCommands,
+  ...ledgerCommands,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import { tagApprovalInteraction } from '../db/approval-interaction.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { approvalNoTaken, insertApproval, type Approval } from '../db/approvals.ts';
 import { findAccount, findCard } from '../db/cards.ts';
@@ -6,6 +7,7 @@ import type { Trx } from '../db/knex.ts';
 import { findMemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
+import { refuseIfOverdue } from '../ledger/delinquency.ts';
 import { HOUSE, post } from '../ledger/post.ts';
 import { newId } from '../lib/ids.ts';
 import { formatMoney } from '../lib/money.ts';
@@ -13,7 +15,10 @@ import { notify } from '../notifications/notify.ts';
 import { generateApprovalNo } from './approval-number.ts';
 import { moveCapture } from './moves.ts';
 import type { ApprovalDeps } from './deps.ts';
-import { ApprovalRefusedError } from './errors.ts';
+import { ApprovalRefusedError, DuplicateApprovalError, inactiveCardMessage } from './errors.ts';
+import { refuseByControls } from './refuse-by-controls.ts';
+import { refuseOverVelocity } from './refuse-over-velocity.ts';
+import { requireStepUp } from './require-step-up.ts';
 
 export interface PaymentRequest {
   accountId: string;
@@ -25,6 +30,10 @@ export interface PaymentRequest {
   contentRef: string | null;
   rating: number;
   requestId?: string;
+  /** The holder's TOTP code, for payments above the step-up threshold. */
+  secondFactorCode?: string | undefined;
+  /** The hosted interaction approving it: one approval per interaction, whatever is replayed. */
+  interactionUid?: string | undefined;
 }
 
 /** What a pre-approval check sees; checks run inside the approval transaction, after the row lock. */
@@ -40,7 +49,8 @@ const MAX_NUMBER_ATTEMPTS = 5;
 
 /**
  * Approves a payment: in ONE transaction it locks the holder's credit line, checks card, member site,
- * the extra checks (velocity, spending controls, delinquency) and available credit, records the approval
+ * the extra checks, delinquency, the holder's spending controls, the card's velocity, available credit and
+ * (above the threshold) the step-up code, records the approval
  * with a fresh approval number, posts the hold, writes the audit entry and queues the notification.
  * Concurrent approvals on one account serialise on the row lock, so they can never exceed the limit.
  */
@@ -49,7 +59,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     const line = await lockCreditLine(trx, req.accountId);
     const card = await findCard(trx, req.cardId);
     if (!line || !card || card.accountId !== req.accountId || card.status !== 'active') {
-      throw new ApprovalRefusedError('card_inactive', 'This card is not active, so it cannot approve payments.');
+      throw new ApprovalRefusedError('card_inactive', inactiveCardMessage(card?.status));
     }
     const site = await findMemberSite(trx, req.clientId);
     if (!site || site.status !== 'active') {
@@ -59,6 +69,9 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       throw new ApprovalRefusedError('over_limit', `Payments are accepted in ${line.currency} only.`);
     }
     for (const check of checks) await check({ trx, request: req, line });
+    await refuseByControls(trx, req, site.name);
+    await refuseOverVelocity(trx, req, deps.policy.velocity);
+    await refuseIfOverdue(trx, req.accountId, deps.policy.delinquency);
     const available = availableCredit(line);
     if (req.amount > available) {
       throw new ApprovalRefusedError(
@@ -66,6 +79,8 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
         `This payment of ${formatMoney(req.amount, req.currency)} is more than your available credit of ${formatMoney(available, req.currency)}.`,
       );
     }
+    // Last: a step-up code is spent only on a payment that passes every other check.
+    await requireStepUp(trx, deps, req);
 
     let approvalNo = generateApprovalNo();
     for (let i = 1; await approvalNoTaken(trx, approvalNo); i++) {
@@ -86,6 +101,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       rating: req.rating,
       holdSeconds: deps.policy.holdSeconds,
     });
+    if (req.interactionUid && !(await tagApprovalInteraction(trx, approval.id, req.interactionUid))) throw new DuplicateApprovalError();
     await post(trx, {
       kind: 'hold',
       approvalId: approval.id,
@@ -114,7 +130,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       await notify(
         trx,
         { accountId: account.id, email: account.email, mobile: account.mobile },
-        'approval.approved',
+        'payment_approved',
         { approvalNo, site: site.name, amount: formatMoney(req.amount, req.currency), last4: card.last4 },
       );
     }

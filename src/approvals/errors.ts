@@ -10,7 +10,15 @@ export type RefusalCode =
   | 'spending_control'
   | 'card_locked'
   | 'delinquent'
-  | 'step_up_required';
+  | 'step_up_required'
+  | 'step_up_failed';
+
+/** The holder's words for a card that cannot approve: lost and suspended cards each say what to do. */
+export function inactiveCardMessage(status: string | undefined): string {
+  if (status === 'lost') return 'This card was reported lost and is blocked. Get a new card number on the card manager, then try again.';
+  if (status === 'suspended') return 'This card is suspended, so it cannot approve payments or sign in. Contact the card manager.';
+  return 'This card is not active, so it cannot approve payments.';
+}
 
 export class ApprovalRefusedError extends AppError {
   readonly refusal: RefusalCode;
@@ -40,5 +48,12 @@ export class ApprovalStateError extends AppError {
 export class InvalidAmountError extends AppError {
   constructor(message = 'amount must be a positive integer in minor units (a JSON integer or a string of digits).') {
     super('invalid_amount', message, { status: 422, fields: { amount: message } });
+  }
+}
+
+/** The interaction already produced an approval (a replayed or double-clicked form): nothing new is held. */
+export class DuplicateApprovalError extends AppError {
+  constructor() {
+    super('already_approved', 'This payment was already approved. Go back to the member site.', { status: 409 });
   }
 }

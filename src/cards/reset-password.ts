@@ -1,4 +1,7 @@
 import { findAccount, type Card } from '../db/cards.ts';
+import { deleteHolderSessionsOfAccount } from '../db/holder-sessions.ts';
+import { clearCardThrottle } from '../db/throttles.ts';
+import { cardThrottleKey } from '../throttles/check-card-password.ts';
 import { inTransaction } from '../db/tx.ts';
 import { normalizeCardNumber } from './card-number.ts';
 import { checkNewPassword } from './check-new-password.ts';
@@ -35,6 +38,10 @@ export async function resetPassword(deps: CardDeps & { codes: CodeSettings }, in
   return inTransaction(deps.db, async (trx) => {
     const updated = await replacePassword(trx, { cardId: card.id, passwordHash, method: 'reset', actor, requestId: input.requestId });
     await revokeHolderTokens(trx, { accountId: card.accountId, actor, reason: 'password reset', requestId: input.requestId });
+    // The holder proved themselves: the card's lockout ends, and their signed-in holder pages with it.
+    const key = cardThrottleKey(deps.cardHmacKey, input.cardNumber);
+    if (key) await clearCardThrottle(trx, key);
+    await deleteHolderSessionsOfAccount(trx, card.accountId);
     return updated;
   });
 }

@@ -5,14 +5,24 @@ import { auditRefusedLogin } from './audit-refused-login.ts';
 import type { CardDeps } from './deps.ts';
 
 /**
- * The active card for this number and password, or InvalidCredentialsError.
- * Unknown numbers, inactive cards and wrong passwords cost one argon2 verify each and read the same.
+ * The card for this number and password, whatever its status, or undefined. Unknown numbers and wrong
+ * passwords cost one argon2 verify each and read the same; an attempt on a card that is not active is
+ * audited (an old number in use after a reissue is worth knowing about).
  */
-export async function verifyCredentials(deps: CardDeps, cardNumber: string, password: string): Promise<Card> {
+export async function matchCardPassword(deps: CardDeps, cardNumber: string, password: string): Promise<Card | undefined> {
   const digits = normalizeCardNumber(cardNumber);
   const card = digits ? await findCardByNumberHmac(deps.db, cardNumberHmac(deps.cardHmacKey, digits)) : undefined;
   const ok = await deps.hasher.verify(card?.passwordHash, password);
   if (card && card.status !== 'active') await auditRefusedLogin(deps.db, card, ok);
-  if (!card || !ok || card.status !== 'active') throw new InvalidCredentialsError();
+  return card && ok ? card : undefined;
+}
+
+/**
+ * The active card for this number and password, or InvalidCredentialsError.
+ * Unknown numbers, inactive cards and wrong passwords cost one argon2 verify each and read the same.
+ */
+export async function verifyCredentials(deps: CardDeps, cardNumber: string, password: string): Promise<Card> {
+  const card = await matchCardPassword(deps, cardNumber, password);
+  if (!card || card.status !== 'active') throw new InvalidCredentialsError();
   return card;
 }

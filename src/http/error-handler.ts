@@ -27,13 +27,20 @@ function wantsJson(ctx: Context): boolean {
 }
 
 /** Classifies anything thrown into status, code, a user-safe message and optional field errors. */
-function classify(err: unknown): { status: number; code: string; message: string; fields?: Record<string, string> } {
+function classify(err: unknown): {
+  status: number;
+  code: string;
+  message: string;
+  fields?: Record<string, string>;
+  fieldCodes?: Record<string, string>;
+} {
   if (err instanceof AppError) {
     return {
       status: err.status,
       code: err.code,
       message: err.expose ? err.message : 'Something went wrong on our side.',
-      ...(err.fields ? { fields: err.fields } : {}),
+      ...(err.expose && err.fields ? { fields: err.fields } : {}),
+      ...(err.expose && err.fieldCodes ? { fieldCodes: err.fieldCodes } : {}),
     };
   }
   const e = (err ?? {}) as HttpishError;
@@ -61,7 +68,13 @@ export function errorHandler(render: Renderer) {
       else ctx.state.log?.info({ code: c.code, status: c.status }, 'request refused');
       ctx.status = c.status;
       if (wantsJson(ctx)) {
-        ctx.body = { error: c.code, error_description: c.message, ...(c.fields ? { fields: c.fields } : {}) };
+        ctx.body = {
+          error: c.code,
+          error_description: c.message,
+          ...(c.fields ? { fields: c.fields } : {}),
+          // Per-field machine codes (`required`, `too_long`, `duplicate_email`, …) beside the messages.
+          ...(c.fieldCodes ? { field_codes: c.fieldCodes } : {}),
+        };
         return;
       }
       ctx.type = 'html';

@@ -2,22 +2,29 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type Interaction } from 'oidc-provider';
-import type { CardDeps } from '../cards/deps.ts';
-import { verifyCredentials } from '../cards/verify-credentials.ts';
-import { AppError, InvalidCredentialsError, ValidationError } from '../errors.ts';
-import { checkCsrf, csrfToken } from '../http/csrf.ts';
-import { formFields } from '../http/form.ts';
-import type { Renderer } from '../http/render.ts';
-import { appendAudit } from '../db/audit-log.ts';
-import { noteLogin } from './note-login.ts';
 import { approve, type ApprovalCheck } from '../approvals/approve.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
-import { ApprovalRefusedError } from '../approvals/errors.ts';
+import { ApprovalRefusedError, inactiveCardMessage, type RefusalCode } from '../approvals/errors.ts';
+import { needsStepUp } from '../approvals/require-step-up.ts';
+import type { CardDeps } from '../cards/deps.ts';
+import { appendAudit } from '../db/audit-log.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
 import { readCreditLine } from '../db/credit-lines.ts';
+import { cardThrottleKeyById } from '../db/throttles.ts';
+import { AppError, ValidationError } from '../errors.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { attemptSource, deviceId } from '../http/device-cookie.ts';
+import { formFields } from '../http/form.ts';
+import { preferUiLocales, t, tOr } from '../http/locale.ts';
+import type { Renderer } from '../http/render.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
 import { formatMoney } from '../lib/money.ts';
 import type { PaymentDetail } from '../oidc/payment-details.ts';
+import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
+import { checkCardPassword } from '../throttles/check-card-password.ts';
+import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { noteLogin } from './note-login.ts';
+import { HEADINGS, HOLDER_SUMMARIES, SITE_DESCRIPTIONS } from './refusals.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -26,7 +33,9 @@ export interface InteractionDeps {
   cards: CardDeps;
   render: Renderer;
   approvals: ApprovalDeps;
-  /** Extra checks run inside every approval transaction (velocity, spending controls, …). */
+  /** Per-source throttle and per-card lockout for the password and second-factor forms. */
+  throttle: ThrottleDeps;
+  /** Extra checks run inside every approval transaction. */
   approvalChecks?: readonly ApprovalCheck[];
   /** Rating labels by age, for the age-gate page. */
   ratings: Readonly<Record<string, number>>;
@@ -59,7 +68,7 @@ function describeAsks(details: Record<string, unknown>): string[] {
   if (scopes.includes('offline_access')) asks.push('Keep you signed in');
   const resources = (details.missingResourceScopes as Record<string, string[]> | undefined) ?? {};
   for (const [rs, s] of Object.entries(resources)) {
-    asks.push(`Access ${rs}${s.length ? ` (${s.join(', ')})` : ''}`);
+    asks.push(s.length ? t('Access {rs} ({scopes})', { rs, scopes: s.join(', ') }) : t('Access {rs}', { rs }));
   }
   return asks.length ? asks : ['Sign you in'];
 }
@@ -79,6 +88,18 @@ function paymentOf(interaction: Interaction): PaymentDetail | undefined {
   };
 }
 
+/** A refusal decided before or outside approve(): the same shape, so one page and one audit serve all. */
+function refusal(code: RefusalCode, message: string): ApprovalRefusedError {
+  return new ApprovalRefusedError(code, message);
+}
+
+/** Why the holder's own controls stopped this site, from the holder_controls prompt. */
+function controlsMessage(kind: unknown, siteName: string): string {
+  return kind === 'adult_content_off'
+    ? `You turned adult content off on your card, and ${siteName} is for adults only. You can change this on your card page.`
+    : `You have blocked ${siteName} on your card. You can unblock it on your card page.`;
+}
+
 /** The hosted login, consent, approval and abort pages that drive oidc-provider's interactions. */
 export function interactionRoutes({
   provider,
@@ -86,8 +107,8 @@ export function interactionRoutes({
   cards,
   render,
   approvals,
+  throttle,
   approvalChecks = [],
-  ratings,
 }: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
@@ -99,13 +120,15 @@ export function interactionRoutes({
       throw err instanceof errors.SessionNotFound ? new InteractionExpiredError() : err;
     });
     if (interaction.uid !== ctx.params.uid) throw new InteractionMismatchError();
+    // The member site's ui_locales (OIDC Core §3.1.2.1) decides the page language before Accept-Language.
+    preferUiLocales(ctx, interaction.params.ui_locales);
     ctx.set('Cache-Control', 'no-store');
     return interaction;
   }
 
   async function siteFor(interaction: Interaction) {
     const client = await provider.Client.find(String(interaction.params.client_id));
-    return { name: client?.clientName ?? 'A member site', logoUri: client?.logoUri ?? null };
+    return { name: client?.clientName ?? t('A member site'), logoUri: client?.logoUri ?? null };
   }
 
   async function renderLogin(
@@ -126,45 +149,76 @@ export function interactionRoutes({
     });
   }
 
+  /** A page that stops here; its only button goes back to the site (abort), which then gets access_denied. */
+  async function renderStop(ctx: Context, interaction: Interaction, heading: string, message: string) {
+    const site = await siteFor(interaction);
+    ctx.status = 403;
+    ctx.type = 'html';
+    ctx.body = await render('interaction/blocked', {
+      title: heading,
+      heading,
+      message,
+      siteName: site.name,
+      uid: interaction.uid,
+      csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
+    });
+  }
+
+  async function renderApprove(
+    ctx: Context,
+    interaction: Interaction,
+    accountId: string,
+    payment: PaymentDetail,
+    opts: { error?: string; fields?: Record<string, string>; status?: number } = {},
+  ) {
+    const line = await readCreditLine(cards.db, accountId);
+    const card = await findActiveCardForAccount(cards.db, accountId);
+    const asks = describeAsks(interaction.prompt.details).filter((a) => a !== 'Sign you in');
+    ctx.status = opts.status ?? 200;
+    ctx.type = 'html';
+    ctx.body = await render('interaction/approve', {
+      title: 'Approve payment',
+      uid: interaction.uid,
+      site: await siteFor(interaction),
+      amount: formatMoney(payment.amount, payment.currency),
+      description: payment.description,
+      available: line ? formatMoney(availableCredit(line), line.currency) : '—',
+      rating: payment.rating ?? null,
+      last4: card?.last4 ?? null,
+      asks,
+      stepUp: needsStepUp(approvals, payment.amount) && (await hasSecondFactor(cards.db, accountId)),
+      error: opts.error ?? null,
+      fields: opts.fields ?? {},
+      csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
+    });
+  }
+
   router.get('/:uid', async function showInteraction(ctx) {
     const interaction = await loadInteraction(ctx);
-    if (interaction.prompt.name === 'login') {
+    // Set the device cookie before any form is posted, so the per-device throttle sees the first attempt.
+    deviceId(ctx);
+    const prompt = interaction.prompt.name;
+    if (prompt === 'login') {
       await renderLogin(ctx, interaction, {});
       return;
     }
     const site = await siteFor(interaction);
-    if (interaction.prompt.name === 'age_gate') {
+    if (prompt === 'age_gate') {
       const age = Number((interaction.prompt.details as { requiredAge?: number }).requiredAge ?? 0);
-      ctx.status = 403;
-      ctx.type = 'html';
-      ctx.body = await render('interaction/blocked', {
-        title: 'Age restricted',
-        heading: `This content is for ${age} and over`,
-        message: `${site.name} is rated ${age}+. Your cyber card cannot be used to enter it.`,
-        siteName: site.name,
-        uid: interaction.uid,
-        csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
-      });
-      return;
+      return renderStop(
+        ctx,
+        interaction,
+        t('This content is for {age} and over', { age }),
+        t('{site} is rated {age}+. Your cyber card cannot be used to enter it.', { site: site.name, age }),
+      );
+    }
+    if (prompt === 'holder_controls') {
+      const kind = (interaction.prompt.details as { refusal?: unknown }).refusal;
+      return renderStop(ctx, interaction, HEADINGS.spending_control, controlsMessage(kind, site.name));
     }
     const payment = paymentOf(interaction);
     if (payment && interaction.session?.accountId) {
-      const line = await readCreditLine(cards.db, interaction.session.accountId);
-      const card = await findActiveCardForAccount(cards.db, interaction.session.accountId);
-      const asks = describeAsks(interaction.prompt.details).filter((a) => a !== 'Sign you in');
-      ctx.type = 'html';
-      ctx.body = await render('interaction/approve', {
-        title: 'Approve payment',
-        uid: interaction.uid,
-        site,
-        amount: formatMoney(payment.amount, payment.currency),
-        description: payment.description,
-        available: line ? formatMoney(availableCredit(line), line.currency) : '—',
-        rating: payment.rating ?? null,
-        last4: card?.last4 ?? null,
-        asks,
-        csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
-      });
+      await renderApprove(ctx, interaction, interaction.session.accountId, payment);
       return;
     }
     ctx.type = 'html';
@@ -180,7 +234,7 @@ export function interactionRoutes({
 
   router.post('/:uid/login', async function submitLogin(ctx) {
     const interaction = await loadInteraction(ctx);
-    if (interaction.prompt.name !== 'login') throw new InteractionMismatchError();
+    if (interaction.prompt.name !== 'login' || interaction.result) throw new InteractionMismatchError();
     let form: Record<string, string>;
     try {
       form = formFields(ctx, LOGIN_FIELDS);
@@ -205,14 +259,24 @@ export function interactionRoutes({
     if (form.password.length > 1024) {
       return renderLogin(ctx, interaction, { status: 400, error: 'That password is too long.', values });
     }
-    let card;
-    try {
-      card = await verifyCredentials(cards, form.card_number, form.password);
-    } catch (err) {
-      if (!(err instanceof InvalidCredentialsError)) throw err;
-      ctx.state.log.info({ interaction: interaction.uid }, 'login refused');
-      return renderLogin(ctx, interaction, { status: 401, error: err.message, values });
+    const outcome = await checkCardPassword({ cards, throttle }, { cardNumber: form.card_number, password: form.password, source: attemptSource(ctx) });
+    switch (outcome.kind) {
+      case 'throttled':
+        ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+        return renderLogin(ctx, interaction, {
+          status: 429,
+          error: throttledMessage(outcome.retryAfterSeconds),
+          values,
+        });
+      case 'wrong':
+        ctx.state.log.info({ interaction: interaction.uid }, 'login refused');
+        return renderLogin(ctx, interaction, { status: 401, error: 'The card number or password is not correct.', values });
+      case 'locked':
+        return refuse(ctx, interaction, refusal('card_locked', lockedMessage(outcome.until)));
+      case 'inactive':
+        return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(outcome.card.status)), outcome.card.accountId);
     }
+    const { card } = outcome;
     await appendAudit(cards.db, {
       actor: `card:${card.id}`,
       action: 'card.login',
@@ -233,8 +297,9 @@ export function interactionRoutes({
 
   router.post('/:uid/confirm', async function confirmConsent(ctx) {
     const interaction = await loadInteraction(ctx);
-    if (interaction.prompt.name !== 'consent') throw new InteractionMismatchError();
-    const form = formFields(ctx, ['csrf']);
+    // A result is already saved (the form was posted before and the browser has not resumed yet): a replay.
+    if (interaction.prompt.name !== 'consent' || interaction.result) throw new InteractionMismatchError();
+    const form = formFields(ctx, ['csrf', 'totp']);
     checkCsrf(ctx, `interaction:${interaction.uid}`, form.csrf);
     const accountId = interaction.session?.accountId;
     if (!accountId) throw new InteractionMismatchError();
@@ -254,10 +319,16 @@ export function interactionRoutes({
     }
     const payment = paymentOf(interaction);
     if (payment) {
+      const stepUp = needsStepUp(approvals, payment.amount);
+      const code = (form.totp ?? '').replace(/\s/g, '');
+      if (stepUp && !/^\d{6}$/.test(code) && (await hasSecondFactor(cards.db, accountId))) {
+        const message = 'Enter the 6-digit code from your authenticator app.';
+        return renderApprove(ctx, interaction, accountId, payment, { status: 400, error: message, fields: { totp: message } });
+      }
       const card = await findActiveCardForAccount(cards.db, accountId);
-      try {
-        if (!card) throw new ApprovalRefusedError('card_inactive', 'This card is not active, so it cannot approve payments.');
-        const approval = await approve(
+      if (!card) return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(undefined)), accountId);
+      const approveIt = () =>
+        approve(
           approvals,
           {
             accountId,
@@ -269,13 +340,35 @@ export function interactionRoutes({
             contentRef: payment.content_ref ?? null,
             rating: payment.rating ?? 0,
             requestId: ctx.state.requestId,
+            interactionUid: interaction.uid,
+            ...(stepUp ? { secondFactorCode: code } : {}),
           },
           approvalChecks,
         );
+      try {
+        let approval;
+        if (stepUp) {
+          // A second-factor code is guessable: throttled per source and counted towards the card lockout.
+          const guarded = await guardAttempt(
+            throttle,
+            { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(cards.db, card.id) },
+            approveIt,
+            (err) => err instanceof ApprovalRefusedError && err.refusal === 'step_up_failed',
+          );
+          if (guarded.kind === 'throttled') {
+            ctx.set('Retry-After', String(guarded.retryAfterSeconds));
+            return renderApprove(ctx, interaction, accountId, payment, { status: 429, error: throttledMessage(guarded.retryAfterSeconds) });
+          }
+          if (guarded.kind === 'locked') return refuse(ctx, interaction, refusal('card_locked', lockedMessage(guarded.until)), accountId);
+          if (guarded.kind === 'failed') throw guarded.error;
+          approval = guarded.value;
+        } else {
+          approval = await approveIt();
+        }
         grant.addRar({ ...payment, approval_no: approval.approvalNo });
       } catch (err) {
         if (!(err instanceof ApprovalRefusedError)) throw err;
-        return refuse(ctx, interaction, err);
+        return refuse(ctx, interaction, err, accountId);
       }
     }
     const grantId = await grant.save();
@@ -289,23 +382,34 @@ export function interactionRoutes({
   });
 
   /**
-   * Ends the interaction with access_denied for the member site, and shows the holder why,
+   * Ends the interaction with access_denied for the member site (a description per refusal that tells
+   * the site what happened, never the holder's figures), audits the refusal, and shows the holder why,
    * with a link back to the site (which then receives the error).
    */
-  async function refuse(ctx: Context, interaction: Interaction, err: ApprovalRefusedError): Promise<void> {
+  async function refuse(ctx: Context, interaction: Interaction, err: ApprovalRefusedError, accountId?: string): Promise<void> {
+    const clientId = String(interaction.params.client_id);
+    await appendAudit(cards.db, {
+      actor: accountId ? `account:${accountId}` : 'anonymous',
+      action: 'access.refused',
+      subjectType: accountId ? 'account' : 'member_site',
+      subjectId: accountId ?? clientId,
+      details: { refusal: err.refusal, clientId, payment: Boolean(paymentOf(interaction)) },
+      requestId: ctx.state.requestId,
+    });
     const returnTo = await provider.interactionResult(
       ctx.req,
       ctx.res,
-      { error: 'access_denied', error_description: `${err.refusal}: ${err.message}` },
+      { error: 'access_denied', error_description: SITE_DESCRIPTIONS[err.refusal] },
       { mergeWithLastSubmission: false },
     );
     const site = await siteFor(interaction);
     ctx.status = 403;
     ctx.type = 'html';
     ctx.body = await render('interaction/blocked', {
-      title: 'Payment not approved',
-      heading: 'Payment not approved',
-      message: err.message,
+      title: HEADINGS[err.refusal],
+      heading: HEADINGS[err.refusal],
+      // Messages built deep in a domain (with figures) may lack a translation: then the refusal's own summary.
+      message: tOr(err.message, HOLDER_SUMMARIES[err.refusal]),
       siteName: site.name,
       returnTo,
     });
@@ -315,12 +419,15 @@ export function interactionRoutes({
     const interaction = await loadInteraction(ctx);
     const form = formFields(ctx, ['csrf']);
     checkCsrf(ctx, `interaction:${interaction.uid}`, form.csrf);
+    const prompt = interaction.prompt.name;
     const description =
-      interaction.prompt.name === 'age_gate'
-        ? 'under_age: the card holder is under the age this content requires.'
-        : paymentOf(interaction)
-          ? 'The card holder declined the payment.'
-          : 'The card holder cancelled the request.';
+      prompt === 'age_gate'
+        ? SITE_DESCRIPTIONS.under_age
+        : prompt === 'holder_controls'
+          ? SITE_DESCRIPTIONS.spending_control
+          : paymentOf(interaction)
+            ? 'The card holder declined the payment.'
+            : 'The card holder cancelled the request.';
     await provider.interactionFinished(
       ctx.req,
       ctx.res,

@@ -1,5 +1,5 @@
 import type { Conn } from '../db/knex.ts';
-import { insertOutboxMessage } from '../db/outbox.ts';
+import { insertOutboxMessage, type NewOutboxMessage } from '../db/outbox.ts';
 
 export interface Recipient {
   accountId: string | null;
@@ -13,6 +13,8 @@ export interface Recipient {
  * or password (last four digits only).
  */
 export async function notify(conn: Conn, to: Recipient, template: string, data: Record<string, unknown> = {}): Promise<void> {
-  if (to.email) await insertOutboxMessage(conn, { accountId: to.accountId, channel: 'email', recipient: to.email, template, data });
-  if (to.mobile) await insertOutboxMessage(conn, { accountId: to.accountId, channel: 'sms', recipient: to.mobile, template, data });
+  const messages: NewOutboxMessage[] = [];
+  if (to.email) messages.push({ accountId: to.accountId, channel: 'email', recipient: to.email, template, data });
+  if (to.mobile) messages.push({ accountId: to.accountId, channel: 'sms', recipient: to.mobile, template, data });
+  await insertOutboxMessage(conn, messages);
 }

@@ -1,3 +1,5 @@
+import { formatMoney } from '../lib/money.ts';
+
 type Data = Record<string, unknown>;
 
 interface Template {
@@ -13,6 +15,7 @@ interface Links {
 }
 
 const s = (d: Data, key: string): string => (d[key] === undefined || d[key] === null ? '' : String(d[key]));
+const money = (d: Data, key: string): string => formatMoney(Number(d[key] ?? 0), s(d, 'currency'));
 const notYou = (l: Links) => `If this was not you, block your card at once: ${l.lost}`;
 const code = (what: string) => (d: Data) =>
   `Your code to ${what} the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
@@ -42,8 +45,15 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   card_blocked: {
     subject: 'Your cyber card is blocked',
     text: (d, l) =>
-      `Your cyber card ending in ${s(d, 'last4')} was reported lost and is blocked. Every member site has been signed out. ` +
-      `Get a new card number, with your balance and history, at ${l.reissue}`,
+      d.why === 'suspended'
+        ? `Your cyber card ending in ${s(d, 'last4')} has been blocked by cybercard and every member site has been signed out. ` +
+          'We will tell you when it is unblocked.'
+        : `Your cyber card ending in ${s(d, 'last4')} was reported lost and is blocked. Every member site has been signed out. ` +
+          `Get a new card number, with your balance and history, at ${l.reissue}`,
+  },
+  card_unblocked: {
+    subject: 'Your cyber card works again',
+    text: (d, l) => `Your cyber card ending in ${s(d, 'last4')} is unblocked and works again. ${notYou(l)}`,
   },
   card_reissued: {
     subject: 'Your new cyber card number',
@@ -63,6 +73,17 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     subject: 'New sign-in with your cyber card',
     text: (d, l) => `Your cyber card was used to log in to ${s(d, 'site')} from a new device (${s(d, 'at')}). ${notYou(l)}`,
   },
+  payment_approved: {
+    subject: 'Payment approved with your cyber card',
+    text: (d, l) =>
+      `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with your cyber card ending in ${s(d, 'last4')}. ${notYou(l)}`,
+  },
+  card_locked: {
+    subject: 'Your cyber card is locked for a while',
+    text: (d, l) =>
+      `Your cyber card ending in ${s(d, 'last4')} was locked after too many wrong passwords or codes, until ${s(d, 'until')}. ` +
+      `If this was not you, someone may be guessing: reset your password (which also unlocks the card) or block the card at ${l.lost}`,
+  },
   hold_released: {
     subject: 'A payment hold was released',
     text: (d) =>
@@ -74,6 +95,26 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     text: (d) =>
       `${s(d, 'site')} refunded ${s(d, 'amount')} of approval ${s(d, 'approvalNo')} (card ending in ${s(d, 'last4')}). ` +
       'It will show on your next statement.',
+  },
+  statement_ready: {
+    subject: 'Your cyber card statement',
+    text: (d) =>
+      `Your statement of ${s(d, 'statementDate')} is ready: ${money(d, 'closing')} ${Number(d.closing) > 0 ? `to pay by ${s(d, 'dueDate')}` : 'owed'}. ` +
+      `Pay by bank transfer with the payment reference ${s(d, 'reference')}.`,
+  },
+  repayment_received: {
+    subject: 'We received your payment',
+    text: (d) => `We received your payment of ${s(d, 'amount')}. Thank you.`,
+  },
+  payment_overdue: {
+    subject: 'Payment overdue: new charges are paused',
+    text: (d) =>
+      `${d.ward ? `The statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your statement'} of ${s(d, 'statementDate')} ` +
+      `was due on ${s(d, 'dueDate')} and ${s(d, 'amount')} is still unpaid. New charges are refused until it is paid; free content stays open.`,
+  },
+  payment_restored: {
+    subject: 'Your cyber card can pay again',
+    text: (d) => `${d.ward ? `The card of ${s(d, 'ward')}` : 'Your card'} is in good standing again: new charges are accepted.`,
   },
 };
 

@@ -4,6 +4,8 @@ import { findAccount } from '../db/cards.ts';
 import { readCreditLine } from '../db/credit-lines.ts';
 import type { Db } from '../db/knex.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
+import { overdueFor } from '../ledger/delinquency.ts';
+import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import type { PaymentDetail } from './payment-details.ts';
 
 interface TokenLike {
@@ -16,9 +18,10 @@ interface TokenLike {
 /**
  * Claims added to access tokens (RFC 9068 JWTs carry them; opaque ones expose them at introspection):
  * minimal-disclosure age_over_NN for the thresholds this site needs, the credit standing and, for a
- * payment, the approval number with the approved amount.
+ * payment, the approval number with the approved amount. `standing` is `overdue` while a statement is unpaid past
+ * its due date plus grace (new charges are refused then; free content stays open), `good` otherwise.
  */
-export function createExtraTokenClaims(db: Db) {
+export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
   return async function extraTokenClaims(ctx: KoaContextWithOIDC, token: TokenLike): Promise<Record<string, unknown> | undefined> {
     if (!token.accountId) return undefined;
     const account = await findAccount(db, token.accountId);
@@ -30,7 +33,11 @@ export function createExtraTokenClaims(db: Db) {
     const thresholds = [siteRating, ...payments.map((p) => p.rating ?? 0)];
     const claims: Record<string, unknown> = {
       ...ageClaims(account.birthdate, thresholds),
-      credit: { currency: line.currency, available: availableCredit(line), standing: 'good' },
+      credit: {
+        currency: line.currency,
+        available: availableCredit(line),
+        standing: (await overdueFor(db, token.accountId, delinquency)) ? 'overdue' : 'good',
+      },
     };
     const approved = payments.find((p) => p.approval_no);
     if (approved) {

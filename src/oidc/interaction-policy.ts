@@ -1,6 +1,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { requiredAge } from '../approvals/age-gate.ts';
 import { holderMayEnter } from '../approvals/check-age.ts';
+import { holderRefusesEntry } from '../approvals/holder-refuses-entry.ts';
 import type { Db } from '../db/knex.ts';
 import { paymentDetailsOf } from './payment-details.ts';
 
@@ -10,6 +11,8 @@ export interface PolicyDeps {
   db: Db;
   ratings: Readonly<Record<string, number>>;
   requirePasswordEachTime: boolean;
+  /** Age from which content counts as adult (config cards.adultAge), for "adult content off". */
+  adultAge: number;
 }
 
 /** The age a request needs: the site's registered rating raised by any rating in its payment details. */
@@ -20,14 +23,17 @@ export function requestRequiredAge(ctx: KoaContextWithOIDC, ratings: Readonly<Re
 }
 
 /**
- * oidc-provider's interaction policy with two of our own rules:
+ * oidc-provider's interaction policy with our own rules:
  * - login: a payment needs the card password in this very interaction, even inside an SSO session;
- * - age_gate (between login and consent): a holder under the required age is stopped. No other route
- *   can finish this prompt (it is checked again on every resume), so no path around it exists, and
- *   with prompt=none the site receives access_denied directly.
+ * - age_gate (between login and consent): a holder under the required age is stopped;
+ * - holder_controls (after the age gate): a site the holder blocked, or adult content they turned off.
+ * No route can finish these prompts (they are checked again on every resume), so no path around them
+ * exists, and with prompt=none the site receives access_denied directly.
  */
 export function createInteractionPolicy(deps: PolicyDeps) {
   const policy = base();
+  // The holder_controls check hands its (audited) finding to the prompt details without asking twice.
+  const refusals = new WeakMap<object, string>();
 
   policy.get('login')!.checks.add(
     new Check('payment_requires_password', 'a payment needs the card password', 'login_required', (ctx) => {
@@ -55,6 +61,33 @@ export function createInteractionPolicy(deps: PolicyDeps) {
       ),
     ),
     1,
+  );
+
+  // After the age gate: the holder's own controls (a blocked site, adult content turned off).
+  policy.add(
+    new Prompt(
+      { name: 'holder_controls', requestable: false },
+      new Check(
+        'holder_controls',
+        "the card holder's own controls refuse this member site",
+        'access_denied',
+        async (ctx) => {
+          const accountId = ctx.oidc.session?.accountId;
+          if (!accountId) return Check.NO_NEED_TO_PROMPT;
+          const refusal = await holderRefusesEntry(deps.db, {
+            accountId,
+            clientId: ctx.oidc.client!.clientId,
+            requiredAge: requestRequiredAge(ctx, deps.ratings),
+            adultAge: deps.adultAge,
+          });
+          if (!refusal) return Check.NO_NEED_TO_PROMPT;
+          refusals.set(ctx, refusal);
+          return Check.REQUEST_PROMPT;
+        },
+        (ctx) => ({ refusal: refusals.get(ctx) ?? null }),
+      ),
+    ),
+    2,
   );
   return policy;
 }

@@ -4,7 +4,7 @@ import type { Db } from '../db/knex.ts';
 import type { Renderer } from '../http/render.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
 import { createAdapterClass } from './adapter.ts';
-import { compareHashedClientSecrets } from './client-secret.ts';
+import { compareHashedClientSecrets, PREVIOUS_SECRET_EXPIRES_AT, PREVIOUS_SECRET_HASH } from './client-secret.ts';
 import { createFindAccount } from './find-account.ts';
 import { SIGNING_ALG } from './keys.ts';
 import { createPairwiseIdentifier } from './pairwise.ts';
@@ -15,6 +15,11 @@ import { createExtraTokenClaims } from './extra-token-claims.ts';
 import { createInteractionPolicy } from './interaction-policy.ts';
 import { createPaymentValidator } from './payment-details.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
+import { createTokenTtls } from './token-lifetimes.ts';
+import { hideStoredSecrets } from './registration-store.ts';
+import { registryRules } from '../member-sites/registry-rules.ts';
+import { randomToken } from '../lib/ids.ts';
+import { preferUiLocales } from '../http/locale.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -31,7 +36,7 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
   const secure = new URL(config.issuer).protocol === 'https:';
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS),
+    adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS, config.registration.enabled ? registryRules(config) : undefined),
     clients: [],
     findAccount: createFindAccount(db),
     jwks: jwks as Configuration['jwks'],
@@ -60,9 +65,16 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
         'urn:cybercard:status',
         'urn:cybercard:resource_servers',
         'urn:cybercard:max_amount',
+        // Per-site lifetimes (token-lifetimes.ts) and a rotated secret's overlap (client-secret.ts):
+        // the provider keeps only listed properties, so without these they would never reach it.
+        'urn:cybercard:access_token_ttl',
+        'urn:cybercard:id_token_ttl',
+        'urn:cybercard:refresh_token_ttl',
+        PREVIOUS_SECRET_HASH,
+        PREVIOUS_SECRET_EXPIRES_AT,
       ],
     },
-    extraTokenClaims: createExtraTokenClaims(db) as Configuration['extraTokenClaims'],
+    extraTokenClaims: createExtraTokenClaims(db, { ...config.delinquency, timeZone: config.billing.timeZone }) as Configuration['extraTokenClaims'],
     loadExistingGrant,
     enabledJWA: {
       idTokenSigningAlgValues: [SIGNING_ALG],
@@ -75,6 +87,14 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
     // The feature types are a union keyed on which features are on together; checked at runtime by the provider.
     features: {
       devInteractions: { enabled: config.oidc.devInteractions },
+      // RFC 7591/7592, off unless the operator enables it; sites register through the member-site domain (adapter.ts).
+      registration: {
+        enabled: config.registration.enabled,
+        initialAccessToken: config.registration.enabled ? config.secrets.registrationToken : false,
+        issueRegistrationAccessToken: true,
+        idFactory: () => `site_${randomToken(12)}`,
+      },
+      registrationManagement: { enabled: config.registration.enabled, rotateRegistrationAccessToken: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
@@ -83,6 +103,7 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx: KoaContextWithOIDC, form: string) {
+          preferUiLocales(ctx, ctx.oidc.params?.ui_locales);
           ctx.type = 'html';
           ctx.body = await render('interaction/logout', {
             title: 'Sign out',
@@ -91,6 +112,7 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
           });
         },
         async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
+          preferUiLocales(ctx, ctx.oidc.params?.ui_locales);
           ctx.type = 'html';
           ctx.body = await render('interaction/logged-out', {
             title: 'Signed out',
@@ -120,22 +142,21 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: {
-      AccessToken: ttl.accessToken,
       AuthorizationCode: ttl.authorizationCode,
-      IdToken: ttl.idToken,
-      RefreshToken: ttl.refreshToken,
       Session: ttl.session,
       Interaction: ttl.interaction,
       Grant: ttl.grant,
       PushedAuthorizationRequest: ttl.pushedAuthorizationRequest,
-      ClientCredentials: ttl.accessToken,
-    },
+      // Access, client-credentials, ID and refresh tokens: the deployment's ceiling, lowered per site.
+      ...createTokenTtls({ accessToken: ttl.accessToken, idToken: ttl.idToken, refreshToken: ttl.refreshToken, paymentToken: config.payments.tokenTtl }),
+    } as Configuration['ttl'],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: createInteractionPolicy({
         db,
         ratings: config.ratings,
         requirePasswordEachTime: config.payments.requirePasswordEachTime,
+        adultAge: config.cards.adultAge,
       }),
     },
     renderError: createRenderError(render),
@@ -145,5 +166,6 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
   compareHashedClientSecrets(provider);
+  if (config.registration.enabled) provider.use(hideStoredSecrets);
   return provider;
 }

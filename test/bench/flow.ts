@@ -95,3 +95,30 @@ export async function fullLogin(b: BenchSite): Promise<TokenResponse> {
   if (!tokens.id_token || !tokens.refresh_token) throw new Error('expected an ID token and a refresh token');
   return tokens;
 }
+
+/**
+ * One full payment as a new browser and the member site do it: PAR with a `payment` authorization
+ * detail → /auth → login form (argon2 verify) → approval page → approve (hold on the ledger) → code →
+ * /token. The access token must carry the approval number.
+ */
+export async function fullApproval(b: BenchSite, amount = 100): Promise<TokenResponse> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = await client.buildAuthorizationUrlWithPAR(b.config, {
+    redirect_uri: b.site.redirectUri,
+    scope: 'openid',
+    resource: b.site.resource,
+    authorization_details: JSON.stringify([{ type: 'payment', amount, currency: 'KRW', description: 'Bench item' }]),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  const result = await runLogin(new Agent(b.url), url, b.card);
+  if (result.kind !== 'redirect') throw new Error(`payment ended on a ${result.status} page`);
+  const code = result.url.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${result.url.searchParams.get('error_description') ?? result.url.search}`);
+  const tokens = await exchangeCode(b, { code, verifier });
+  const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { approval_no?: string };
+  if (!claims.approval_no) throw new Error('no approval number in the access token');
+  return tokens;
+}

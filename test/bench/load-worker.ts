@@ -5,12 +5,16 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { Agent } from '../helpers/agent.ts';
-import { codeThroughBrowser, connectSite, exchangeCode, fullLogin, postToken, type BenchSite, type IssuedCode, type SiteInfo } from './flow.ts';
+import { codeThroughBrowser, connectSite, exchangeCode, fullApproval, fullLogin, postToken, type BenchSite, type IssuedCode, type SiteInfo } from './flow.ts';
 import { runFor, type Sample } from './harness.ts';
 
 export type LoadJob =
   /** A new browser each time: login form, consent, code, exchange. */
   | { kind: 'login' }
+  /** A new browser each time: PAR payment, login form, approve (hold), code, exchange. */
+  | { kind: 'approve' }
+  /** A browser that logged in once signs in again inside its SSO session (consent, no password): code only. */
+  | { kind: 'sso' }
   /** Exchanges codes made beforehand with makeCodes; stops early when they run out. */
   | { kind: 'exchange' }
   /** client_credentials against any token endpoint. */
@@ -55,6 +59,14 @@ function run(job: LoadJob, seconds: number, concurrency: number): Promise<Sample
     case 'login': {
       const b = connected();
       return runFor(seconds, concurrency, async () => void (await fullLogin(b)));
+    }
+    case 'approve': {
+      const b = connected();
+      return runFor(seconds, concurrency, async () => void (await fullApproval(b)));
+    }
+    case 'sso': {
+      const b = connected();
+      return runFor(seconds, concurrency, async (lane) => void (await codeThroughBrowser(b, sessions[lane % sessions.length]!)));
     }
     case 'exchange': {
       const b = connected();

@@ -1,0 +1,39 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { lockAccount } from '../db/cards.ts';
+import type { Db } from '../db/knex.ts';
+import { findMemberSite } from '../db/member-sites.ts';
+import { setSpendingControls, type SpendingControls } from '../db/spending-controls.ts';
+import { inTransaction } from '../db/tx.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+
+/**
+ * The holder replaces their spending controls (all four at once), under the account row lock so an
+ * approval in flight sees either the old or the new controls. Blocked sites must be registered member
+ * sites. Audited.
+ */
+export async function setControls(
+  db: Db,
+  holder: { accountId: string; actor: string; requestId?: string | undefined },
+  controls: SpendingControls,
+): Promise<SpendingControls> {
+  const blockedSites = [...new Set(controls.blockedSites)];
+  for (const clientId of blockedSites) {
+    if (!(await findMemberSite(db, clientId))) {
+      throw new ValidationError('Some fields need attention.', { blocked_sites: `There is no member site "${clientId}".` });
+    }
+  }
+  const next = { ...controls, blockedSites };
+  return inTransaction(db, async (trx) => {
+    if (!(await lockAccount(trx, holder.accountId))) throw new NotFoundError('No such account.');
+    await setSpendingControls(trx, holder.accountId, next);
+    await appendAudit(trx, {
+      actor: holder.actor,
+      action: 'account.controls_changed',
+      subjectType: 'account',
+      subjectId: holder.accountId,
+      details: { ...next },
+      requestId: holder.requestId,
+    });
+    return next;
+  });
+}

@@ -1,0 +1,59 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { z } from 'zod';
+import type { Db } from '../db/knex.ts';
+import type { Renderer } from '../http/render.ts';
+import { parseWith } from '../http/validate.ts';
+import type { DelinquencyPolicy } from '../ledger/deps.ts';
+import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
+import { formatMoney } from '../lib/money.ts';
+import { signOutCsrf, type HolderState } from './session.ts';
+
+export interface AccountRouteDeps {
+  db: Db;
+  requireHolder: Middleware;
+  render: Renderer;
+  delinquency: DelinquencyPolicy;
+}
+
+const statementQuery = z.object({ statement: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement.').transform(Number).optional() });
+const statementParam = z.object({ statementId: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement.').transform(Number) });
+
+/**
+ * The signed-in holder's account: balance, available credit, open holds, recent approvals and statements,
+ * as a page (/card/account, ?statement=ID for one statement's lines) and as JSON (/api/holder/account,
+ * /api/holder/statements/:id). Another account's statement is not found.
+ */
+export function accountRoutes(deps: AccountRouteDeps): Router {
+  const router = new Router();
+  router.use(['/card/account', '/api/holder/account', '/api/holder/statements'], deps.requireHolder);
+
+  router.get('/card/account', async function showAccount(ctx) {
+    const { accountId } = ctx.state.holder as HolderState;
+    const { statement } = parseWith(statementQuery, ctx.query);
+    const view = await holderAccount(deps.db, accountId, deps.delinquency);
+    const shownId = statement ?? view.statements[0]?.id;
+    const shown = shownId === undefined ? null : await holderStatement(deps.db, accountId, shownId);
+    ctx.type = 'html';
+    ctx.body = await deps.render('holder/account', {
+      title: 'Your account',
+      signOutCsrf: signOutCsrf(ctx),
+      view,
+      shown,
+      money: (n: number) => formatMoney(n, view.currency),
+    });
+  });
+
+  router.get('/api/holder/account', async function readAccount(ctx) {
+    const { accountId } = ctx.state.holder as HolderState;
+    ctx.body = await holderAccount(deps.db, accountId, deps.delinquency);
+  });
+
+  router.get('/api/holder/statements/:statementId', async function readStatement(ctx) {
+    const { accountId } = ctx.state.holder as HolderState;
+    const { statementId } = parseWith(statementParam, ctx.params);
+    ctx.body = await holderStatement(deps.db, accountId, statementId);
+  });
+
+  return router;
+}

@@ -1,0 +1,154 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { setControls } from '../approvals/set-spending-controls.ts';
+import type { Db } from '../db/knex.ts';
+import { listMemberSites } from '../db/member-sites.ts';
+import { findSpendingControls, type SpendingControls } from '../db/spending-controls.ts';
+import { ValidationError } from '../errors.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { formFields } from '../http/form.ts';
+import type { Renderer } from '../http/render.ts';
+import { fieldErrors, jsonBody, parseWith } from '../http/validate.ts';
+import { MAX_AMOUNT } from '../lib/money.ts';
+import { signOutCsrf, type HolderState } from './session.ts';
+
+export interface ControlsRouteDeps {
+  db: Db;
+  parseBody: Middleware;
+  requireHolder: Middleware;
+  render: Renderer;
+  currency: string;
+}
+
+const PURPOSE = 'holder:controls';
+const AMOUNT = `A whole number of minor units from 1 to ${MAX_AMOUNT}, or nothing for no limit.`;
+
+const amountOrNull = z.union([z.null(), z.number({ error: AMOUNT }).int(AMOUNT).min(1, AMOUNT).max(MAX_AMOUNT, AMOUNT)], { error: AMOUNT });
+
+/** PUT /api/holder/controls: all four controls, every time; unknown keys are refused. */
+export const controlsApiInput = z.strictObject({
+  max_per_approval: amountOrNull,
+  monthly_cap: amountOrNull,
+  blocked_sites: z.array(z.string().min(1).max(100), { error: 'A list of member site client_ids.' }).max(200, 'At most 200 sites.'),
+  adult_content_off: z.boolean({ error: 'true or false.' }),
+});
+
+/** A typed amount: empty for none, else digits only. */
+const formAmount = z
+  .string()
+  .trim()
+  .refine((s) => s === '' || (/^[0-9]{1,13}$/.test(s) && Number(s) >= 1 && Number(s) <= MAX_AMOUNT), AMOUNT)
+  .transform((s) => (s === '' ? null : Number(s)));
+
+const formInput = z.object({
+  max_per_approval: formAmount.default(null),
+  monthly_cap: formAmount.default(null),
+  adult_content_off: z.enum(['on'], { error: 'Tick the box or leave it empty.' }).optional(),
+});
+
+function present(c: SpendingControls) {
+  return { max_per_approval: c.maxPerApproval, monthly_cap: c.monthlyCap, blocked_sites: c.blockedSites, adult_content_off: c.adultContentOff };
+}
+
+/** The holder's spending controls: a hosted page (/card/controls) and a JSON API (/api/holder/controls). */
+export function controlsRoutes(deps: ControlsRouteDeps): Router {
+  const router = new Router();
+  router.use(['/card/controls', '/api/holder/controls'], deps.parseBody, deps.requireHolder);
+
+  async function sitesFor(blocked: readonly string[]) {
+    const sites = await listMemberSites(deps.db);
+    return sites.filter((s) => s.status !== 'closed' || blocked.includes(s.clientId)).map((s) => ({ clientId: s.clientId, name: s.name }));
+  }
+
+  async function page(
+    ctx: Context,
+    controls: SpendingControls,
+    opts: { status?: number; error?: string; notice?: string; fields?: Record<string, string>; values?: Record<string, string> } = {},
+  ) {
+    ctx.status = opts.status ?? 200;
+    ctx.type = 'html';
+    ctx.body = await deps.render('holder/controls', {
+      title: 'Spending controls',
+      csrf: csrfToken(ctx, PURPOSE),
+      signOutCsrf: signOutCsrf(ctx),
+      currency: deps.currency,
+      sites: await sitesFor(controls.blockedSites),
+      controls,
+      values: opts.values ?? {
+        max_per_approval: controls.maxPerApproval === null ? '' : String(controls.maxPerApproval),
+        monthly_cap: controls.monthlyCap === null ? '' : String(controls.monthlyCap),
+      },
+      fields: opts.fields ?? {},
+      error: opts.error ?? null,
+      notice: opts.notice ?? null,
+    });
+  }
+
+  async function current(ctx: Context): Promise<SpendingControls> {
+    const { accountId } = ctx.state.holder as HolderState;
+    const c = await findSpendingControls(deps.db, accountId);
+    if (!c) throw new ValidationError('No such account.');
+    return c;
+  }
+
+  router.get('/card/controls', async function showControls(ctx) {
+    await page(ctx, await current(ctx));
+  });
+
+  router.post('/card/controls', async function saveControls(ctx) {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    const before = await current(ctx);
+    const sites = await sitesFor(before.blockedSites);
+    const blockFields = sites.map((s) => `block_${s.clientId}`);
+    let raw: Record<string, string>;
+    try {
+      raw = formFields(ctx, ['csrf', 'max_per_approval', 'monthly_cap', 'adult_content_off', ...blockFields]);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return page(ctx, before, { status: 400, error: err.message, fields: err.fields ?? {} });
+    }
+    checkCsrf(ctx, PURPOSE, raw.csrf);
+    const values = { max_per_approval: raw.max_per_approval ?? '', monthly_cap: raw.monthly_cap ?? '' };
+    const parsed = formInput.safeParse(raw);
+    const badBlock = blockFields.find((f) => raw[f] !== undefined && raw[f] !== 'on');
+    if (!parsed.success || badBlock) {
+      const fields = parsed.success ? {} : fieldErrors(parsed.error);
+      if (badBlock) fields.blocked_sites = 'Tick the box or leave it empty.';
+      return page(ctx, before, { status: 400, error: 'Some fields need attention.', fields, values });
+    }
+    const saved = await setControls(
+      deps.db,
+      { accountId, actor: `card:${cardId}`, requestId: ctx.state.requestId },
+      {
+        maxPerApproval: parsed.data.max_per_approval,
+        monthlyCap: parsed.data.monthly_cap,
+        adultContentOff: parsed.data.adult_content_off === 'on',
+        blockedSites: sites.filter((s) => raw[`block_${s.clientId}`] === 'on').map((s) => s.clientId),
+      },
+    );
+    await page(ctx, saved, { notice: 'Your spending controls are saved. They apply from the next payment or sign-in.' });
+  });
+
+  router.get('/api/holder/controls', async function readControls(ctx) {
+    ctx.body = present(await current(ctx));
+  });
+
+  router.put('/api/holder/controls', async function replaceControls(ctx) {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    const input = parseWith(controlsApiInput, jsonBody(ctx));
+    const saved = await setControls(
+      deps.db,
+      { accountId, actor: `card:${cardId}`, requestId: ctx.state.requestId },
+      {
+        maxPerApproval: input.max_per_approval,
+        monthlyCap: input.monthly_cap,
+        blockedSites: input.blocked_sites,
+        adultContentOff: input.adult_content_off,
+      },
+    );
+    ctx.body = present(saved);
+  });
+
+  return router;
+}

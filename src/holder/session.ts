@@ -1,0 +1,169 @@
+/**
+ * Holder sessions: the card holder signed in on the card manager's own pages (spending controls, second
+ * factor, and the balance and statement pages other parts build on this same interface).
+ *
+ * How another holder page uses it:
+ *   const sessions = holderSessions(deps);     // built once in app.ts, passed to your router factory
+ *   router.use(sessions.requireHolder);         // every route after it has a signed-in holder
+ *   const { accountId, cardId } = ctx.state.holder as HolderState;
+ * Without a live session, requireHolder answers pages with 303 to /card/signin?next=<path> and paths under
+ * /api/ with a 401 JSON error. A session ends after holderSessions.ttlSeconds (absolute), at sign-out, at a
+ * password reset, and as soon as its card is no longer active (lost, reissued, suspended).
+ *
+ * Routes here: GET/POST /card/signin (card number + password, throttled per source and counted towards the
+ * card lockout exactly like the hosted login page), POST /card/signout (form field csrf, purpose
+ * SIGNOUT_PURPOSE; pages get a token with signOutCsrf(ctx)).
+ * Cookie `cc.holder`: a random 32-byte id, signed, HttpOnly, SameSite=Lax, Secure on https. PostgreSQL keeps
+ * only its SHA-256 (holder_sessions), so every instance agrees and the table cannot be replayed as cookies.
+ * JSON APIs under /api/holder/ need Content-Type: application/json (http/validate.ts jsonBody), which a
+ * cross-site form cannot send; with the SameSite=Lax cookie that is their CSRF defence.
+ */
+import Router from '@koa/router';
+import { createHash } from 'node:crypto';
+import type { Context, Middleware, Next } from 'koa';
+import { z } from 'zod';
+import { inactiveCardMessage } from '../approvals/errors.ts';
+import { cardNumberField, passwordField } from '../cards/input-fields.ts';
+import type { CardDeps } from '../cards/deps.ts';
+import { appendAudit } from '../db/audit-log.ts';
+import { deleteHolderSession, findLiveHolderSession, insertHolderSession } from '../db/holder-sessions.ts';
+import { inTransaction } from '../db/tx.ts';
+import { AppError, InvalidCredentialsError } from '../errors.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { attemptSource } from '../http/device-cookie.ts';
+import { formFields } from '../http/form.ts';
+import { formPages, type FormPage } from '../http/form-page.ts';
+import type { Renderer } from '../http/render.ts';
+import { randomToken } from '../lib/ids.ts';
+import { checkCardPassword } from '../throttles/check-card-password.ts';
+import { lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
+
+/** What requireHolder puts on ctx.state.holder. */
+export interface HolderState {
+  accountId: string;
+  cardId: string;
+}
+
+export interface HolderSessionDeps {
+  parseBody: Middleware;
+  cards: CardDeps;
+  throttle: ThrottleDeps;
+  render: Renderer;
+  ttlSeconds: number;
+}
+
+const COOKIE = 'cc.holder';
+export const SIGNOUT_PURPOSE = 'holder:signout';
+const DEFAULT_NEXT = '/card/controls';
+
+/** Only our own holder pages may be a `next`: never another origin, never a path with a query. */
+const nextField = z
+  .string()
+  .regex(/^\/card\/[a-z0-9/-]{1,60}$/, 'Not a page of this site.')
+  .optional()
+  .catch(undefined);
+
+const signinInput = z.object({ card_number: cardNumberField, password: passwordField, next: nextField });
+
+const SIGNIN: FormPage<typeof signinInput> = {
+  view: 'holder/signin',
+  title: 'Sign in to your card',
+  purpose: 'holder:signin',
+  fields: ['card_number', 'password', 'next'],
+  keep: ['card_number', 'next'],
+  schema: signinInput,
+};
+
+const hashId = (id: string): Buffer => createHash('sha256').update(id).digest();
+
+/** A csrf token for the sign-out form, for any holder page to embed. */
+export function signOutCsrf(ctx: Context): string {
+  return csrfToken(ctx, SIGNOUT_PURPOSE);
+}
+
+class SignInRefusedError extends AppError {
+  constructor(status: number, message: string) {
+    super('signin_refused', message, { status });
+  }
+}
+
+class NotSignedInError extends AppError {
+  constructor() {
+    super('not_signed_in', 'Sign in to your card first.', { status: 401 });
+  }
+}
+
+/** Sign-in and sign-out routes, and the requireHolder middleware for every holder page and API. */
+export function holderSessions(deps: HolderSessionDeps) {
+  const { show, submit } = formPages(deps.render);
+
+  async function requireHolder(ctx: Context, next: Next): Promise<void> {
+    const id = ctx.cookies.get(COOKIE, { signed: true });
+    const session = id && /^[A-Za-z0-9_-]{43}$/.test(id) ? await findLiveHolderSession(deps.cards.db, hashId(id)) : undefined;
+    if (!session) {
+      if (ctx.path.startsWith('/api/')) throw new NotSignedInError();
+      ctx.status = 303;
+      ctx.redirect(`/card/signin?next=${encodeURIComponent(ctx.path)}`);
+      return;
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.state.holder = { accountId: session.accountId, cardId: session.cardId } satisfies HolderState;
+    await next();
+  }
+
+  const router = new Router();
+  router.use(['/card/signin', '/card/signout'], deps.parseBody);
+
+  router.get('/card/signin', async function showSignIn(ctx) {
+    const next = nextField.parse(ctx.query.next);
+    await show(ctx, SIGNIN, { values: next ? { next } : {} });
+  });
+
+  router.post('/card/signin', (ctx) =>
+    submit(ctx, SIGNIN, async (input) => {
+      const outcome = await checkCardPassword(
+        { cards: deps.cards, throttle: deps.throttle },
+        { cardNumber: input.card_number, password: input.password, source: attemptSource(ctx) },
+      );
+      switch (outcome.kind) {
+        case 'throttled':
+          ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+          throw new SignInRefusedError(429, throttledMessage(outcome.retryAfterSeconds));
+        case 'wrong':
+          throw new InvalidCredentialsError();
+        case 'locked':
+          throw new SignInRefusedError(423, lockedMessage(outcome.until));
+        case 'inactive':
+          throw new SignInRefusedError(403, inactiveCardMessage(outcome.card.status));
+      }
+      const { card } = outcome;
+      const id = randomToken(32);
+      await inTransaction(deps.cards.db, async (trx) => {
+        await insertHolderSession(trx, { idHash: hashId(id), accountId: card.accountId, cardId: card.id, ttlSeconds: deps.ttlSeconds });
+        await appendAudit(trx, {
+          actor: `card:${card.id}`,
+          action: 'holder.signed_in',
+          subjectType: 'card',
+          subjectId: card.id,
+          details: { accountId: card.accountId },
+          requestId: ctx.state.requestId,
+        });
+      });
+      ctx.cookies.set(COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: deps.ttlSeconds * 1000, overwrite: true });
+      ctx.status = 303;
+      ctx.redirect(input.next ?? DEFAULT_NEXT);
+    }),
+  );
+
+  router.post('/card/signout', async function signOut(ctx) {
+    const form = formFields(ctx, ['csrf']);
+    checkCsrf(ctx, SIGNOUT_PURPOSE, form.csrf);
+    const id = ctx.cookies.get(COOKIE, { signed: true });
+    if (id) await deleteHolderSession(deps.cards.db, hashId(id));
+    ctx.cookies.set(COOKIE, null, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true });
+    ctx.status = 303;
+    ctx.redirect('/card/signin');
+  });
+
+  return { router, requireHolder: requireHolder as Middleware };
+}

@@ -1,0 +1,49 @@
+import { cardNumberHmac, normalizeCardNumber } from '../cards/card-number.ts';
+import type { CardDeps } from '../cards/deps.ts';
+import { matchCardPassword } from '../cards/verify-credentials.ts';
+import type { Card } from '../db/cards.ts';
+import { InvalidCredentialsError } from '../errors.ts';
+import { guardAttempt, type AttemptSource, type ThrottleDeps } from './guard-attempt.ts';
+
+export type PasswordOutcome =
+  | { kind: 'ok'; card: Card }
+  /** The password is right but the card is lost, suspended, closed or pending: its holder may know why. */
+  | { kind: 'inactive'; card: Card }
+  | { kind: 'wrong' }
+  | { kind: 'throttled'; retryAfterSeconds: number }
+  | { kind: 'locked'; until: Date | null };
+
+/** The per-card throttle key of a typed card number (its HMAC, hex), or undefined when it cannot be a number. */
+export function cardThrottleKey(cardHmacKey: Buffer, cardNumber: string): string | undefined {
+  const digits = normalizeCardNumber(cardNumber);
+  return digits ? cardNumberHmac(cardHmacKey, digits).toString('hex') : undefined;
+}
+
+/**
+ * Checks a card number and password (matchCardPassword) under the source throttle and the card lockout
+ * (guardAttempt). Unknown numbers and wrong passwords cost one argon2 verify each, count the same, and read the same.
+ */
+export async function checkCardPassword(
+  deps: { cards: CardDeps; throttle: ThrottleDeps },
+  input: { cardNumber: string; password: string; source: AttemptSource },
+): Promise<PasswordOutcome> {
+  const { cards } = deps;
+  const guarded = await guardAttempt(
+    deps.throttle,
+    { source: input.source, cardKey: cardThrottleKey(cards.cardHmacKey, input.cardNumber) },
+    async () => {
+      const card = await matchCardPassword(cards, input.cardNumber, input.password);
+      if (!card) throw new InvalidCredentialsError();
+      return card;
+    },
+    (err) => err instanceof InvalidCredentialsError,
+  );
+  switch (guarded.kind) {
+    case 'ok':
+      return guarded.value.status === 'active' ? { kind: 'ok', card: guarded.value } : { kind: 'inactive', card: guarded.value };
+    case 'failed':
+      return { kind: 'wrong' };
+    default:
+      return guarded;
+  }
+}

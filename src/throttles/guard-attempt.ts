@@ -1,0 +1,146 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { findAccount, findCardByNumberHmac } from '../db/cards.ts';
+import type { Db } from '../db/knex.ts';
+import {
+  recordCardFailure,
+  releaseAttempt,
+  reserveAttempt,
+  type CardLimits,
+  type SourceLimits,
+  type ThrottleKey,
+} from '../db/throttles.ts';
+import { inTransaction } from '../db/tx.ts';
+import { hmacSha256 } from '../lib/hmac.ts';
+import { notify } from '../notifications/notify.ts';
+
+/** What the throttles need from the composition root. */
+export interface ThrottleDeps {
+  db: Db;
+  limits: { card: CardLimits; source: SourceLimits };
+  /** Keys device ids (as known_devices does) so the table never holds a replayable cookie value. */
+  cardHmacKey: Buffer;
+}
+
+/** Where an attempt comes from: the client address and the browser's device cookie id, if it has one. */
+export interface AttemptSource {
+  ip: string;
+  deviceId?: string | undefined;
+  requestId?: string | undefined;
+}
+
+export type Guarded<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'failed'; error: unknown }
+  /** The source (network or browser) must wait: nothing was checked, no card counter moved. */
+  | { kind: 'throttled'; retryAfterSeconds: number }
+  /** The card is locked (or has just been locked by this failure). */
+  | { kind: 'locked'; until: Date | null };
+
+/** IPv4-mapped addresses as IPv4; IPv6 by its /64, which one subscriber usually holds whole. */
+export function ipKey(ip: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/** The source rows an attempt counts against. */
+export function sourceKeys(deps: ThrottleDeps, source: AttemptSource): ThrottleKey[] {
+  const keys: ThrottleKey[] = [{ scope: 'ip', key: ipKey(source.ip) }];
+  if (source.deviceId) keys.push({ scope: 'device', key: hmacSha256(deps.cardHmacKey, `device:${source.deviceId}`).toString('hex') });
+  return keys;
+}
+
+/** Whole seconds until `until` (at least 1). */
+export function secondsUntil(until: Date | null, now = Date.now()): number {
+  return until ? Math.max(1, Math.ceil((until.getTime() - now) / 1000)) : 1;
+}
+
+/**
+ * Runs one guessable check (a password, a second-factor code) under the per-source throttle and the
+ * per-card lockout. The attempt is reserved first (one statement), so parallel guesses cannot slip past
+ * a limit; `attempt` runs only if neither source nor card refuses. When it throws an error `isFailure`
+ * recognises, the card keeps the failure, and the failure that reaches the limit locks the card: that
+ * lock is audited and the holder notified in one transaction. Any other outcome gives the reservation back.
+ */
+export async function guardAttempt<T>(
+  deps: ThrottleDeps,
+  who: { source: AttemptSource; cardKey: string | undefined },
+  attempt: () => Promise<T>,
+  isFailure: (err: unknown) => boolean,
+): Promise<Guarded<T>> {
+  const sources = sourceKeys(deps, who.source);
+  const rows = await reserveAttempt(deps.db, sources, who.cardKey, deps.limits);
+  const blockedSources = rows.filter((r) => r.scope !== 'card' && r.refused);
+  if (blockedSources.length) {
+    const until = Math.max(...blockedSources.map((r) => r.blockedUntil?.getTime() ?? 0));
+    return { kind: 'throttled', retryAfterSeconds: secondsUntil(new Date(until)) };
+  }
+  const card = rows.find((r) => r.scope === 'card');
+  // An attempt at a locked card still counts against its source: probing locked cards is guessing too.
+  if (card?.refused) return { kind: 'locked', until: card.blockedUntil };
+  const reserved: ThrottleKey[] = [...sources, ...(who.cardKey ? [{ scope: 'card' as const, key: who.cardKey }] : [])];
+  let value: T;
+  try {
+    value = await attempt();
+  } catch (err) {
+    if (!isFailure(err)) {
+      await releaseAttempt(deps.db, reserved);
+      throw err;
+    }
+    if (!who.cardKey) return { kind: 'failed', error: err };
+    const locked = await lockIfDue(deps, who.cardKey, who.source.requestId);
+    return locked ? { kind: 'locked', until: locked } : { kind: 'failed', error: err };
+  }
+  await releaseAttempt(deps.db, reserved);
+  return { kind: 'ok', value };
+}
+
+/** Records the card failure; when it locks the card, audits it and tells the holder. The lock's end, or null. */
+async function lockIfDue(deps: ThrottleDeps, cardKey: string, requestId: string | undefined): Promise<Date | null> {
+  return inTransaction(deps.db, async (trx) => {
+    const failure = await recordCardFailure(trx, cardKey, deps.limits.card);
+    if (!failure?.locked) return null;
+    const card = await findCardByNumberHmac(trx, Buffer.from(cardKey, 'hex'));
+    if (!card) return failure.blockedUntil; // a number no card has: locked all the same, so it reads like a real one
+    await appendAudit(trx, {
+      actor: 'system',
+      action: 'card.locked',
+      subjectType: 'card',
+      subjectId: card.id,
+      details: { accountId: card.accountId, until: failure.blockedUntil?.toISOString(), strikes: failure.strikes },
+      requestId,
+    });
+    const account = await findAccount(trx, card.accountId);
+    if (account) {
+      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_locked', {
+        last4: card.last4,
+        until: failure.blockedUntil ? formatUntil(failure.blockedUntil) : '',
+      });
+    }
+    return failure.blockedUntil;
+  });
+}
+
+/** "2026-11-30 01:30 UTC": when a lock ends, for pages and messages. */
+export function formatUntil(d: Date): string {
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** The holder's words for a card lock, on every page that can meet one. */
+export function lockedMessage(until: Date | null): string {
+  return (
+    'This card is locked after too many wrong passwords or codes' +
+    (until ? `, until ${formatUntil(until)}.` : '.') +
+    ' You can unlock it now by resetting your password.'
+  );
+}
+
+/** The holder's words for a source that must wait. */
+export function throttledMessage(retryAfterSeconds: number): string {
+  return `Too many attempts from this network or device. Wait ${retryAfterSeconds} seconds, then try again.`;
+}

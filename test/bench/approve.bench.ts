@@ -1,0 +1,96 @@
+/**
+ * (d) Payment approvals per second end to end, beside the raw argon2id verify rate in the same run;
+ * (e) plain logins inside an SSO session per second (no hash); and commits per full payment flow.
+ *
+ * A payment flow: PAR with a `payment` authorization detail → /auth → login form (one argon2 verify,
+ * throttle reservation and release) → approval page → approve (credit line row lock, controls, velocity,
+ * hold on the ledger, audit, notification) → code → /token, whose JWT must carry the approval number.
+ * The load generator runs in a worker thread. Commits per flow: xact_commit of the bench database in
+ * pg_stat_database across the timed payment slices, divided by the flows completed (background jobs are
+ * off in test config, so nearly every commit is the flows'). Targets (issue 4): approvals ≥ 0.5× the
+ * argon2id rate per core; SSO logins ≥ 300/s; ≤ 8 commits per flow.
+ */
+import argon2 from 'argon2';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setUpSite } from './flow.ts';
+import { BENCH_ROUNDS, CORES, emitFigures, figure, progress, round, runFor, sliceSeconds, Tally } from './harness.ts';
+import { LoadGenerator } from './load.ts';
+import { PRODUCTION_ARGON2, withBenchCardManager } from './server.ts';
+
+const CONCURRENCY = Number(process.env.BENCH_APPROVE_CONCURRENCY ?? 4);
+const SSO_SESSIONS = 8;
+
+await withBenchCardManager(async (ts) => {
+  const load = LoadGenerator.start();
+  try {
+    const info = await setUpSite(ts);
+    // Room for every payment the run can make (100 KRW each).
+    await ts.db('accounts').where({ id: info.card.accountId }).update({ credit_limit: 1_000_000_000_000 });
+    await load.connect(info, SSO_SESSIONS);
+
+    const pepper = randomBytes(32);
+    const password = 'abcd-efgh-jkmn';
+    const hash = await argon2.hash(password, { type: argon2.argon2id, ...PRODUCTION_ARGON2, secret: pepper });
+    async function verifyOnce(): Promise<void> {
+      if (!(await argon2.verify(hash, password, { secret: pepper }))) throw new Error('argon2 verify said no');
+    }
+    async function commits(): Promise<number> {
+      // Backends report their counts when idle for a moment; wait, then read a fresh snapshot.
+      await sleep(1200);
+      await ts.db.raw('SELECT pg_stat_clear_snapshot()');
+      const r = await ts.db.raw('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()');
+      return Number((r.rows as Array<{ xact_commit: string }>)[0]!.xact_commit);
+    }
+
+    progress('warming up');
+    await runFor(0.5, CONCURRENCY, verifyOnce);
+    await load.run({ kind: 'approve' }, 1, CONCURRENCY);
+    await load.run({ kind: 'sso' }, 1, SSO_SESSIONS);
+
+    const flows = new Tally();
+    const hashes = new Tally();
+    const sso = new Tally();
+    let flowCommits = 0;
+    let flowCount = 0;
+    for (let r = 0; r < BENCH_ROUNDS; r++) {
+      progress(`round ${r + 1}/${BENCH_ROUNDS}: argon2id verify, payment flows, SSO logins, ${sliceSeconds()} s each`);
+      hashes.add(await runFor(sliceSeconds(), CONCURRENCY, verifyOnce));
+      const before = await commits();
+      const s = flows.add(await load.run({ kind: 'approve' }, sliceSeconds(), CONCURRENCY));
+      flowCommits += (await commits()) - before - 2; // less this reading's own two statements
+      flowCount += s.ops;
+      sso.add(await load.run({ kind: 'sso' }, sliceSeconds(), SSO_SESSIONS));
+    }
+    const perFlow = flowCount ? round(flowCommits / flowCount, 2) : Number.NaN;
+
+    emitFigures([
+      figure({
+        id: 'd',
+        title: 'payment approvals end to end',
+        unit: 'approvals/s',
+        measured: flows.side('PAR → login → approve (hold) → code → token', CONCURRENCY),
+        baseline: hashes.side('argon2id verify', CONCURRENCY),
+        target: { ratio: 0.5 },
+        serverCpu: true,
+        notes: [
+          `commits per payment flow (pg_stat_database xact_commit): ${perFlow} (target ≤ 8)`,
+          `argon2id m=${PRODUCTION_ARGON2.memoryCost} KiB t=${PRODUCTION_ARGON2.timeCost} p=${PRODUCTION_ARGON2.parallelism}; ` +
+            `per core = total / ${CORES} cores shared by server, load generator (worker thread) and PostgreSQL`,
+        ],
+      }),
+      figure({
+        id: 'e',
+        title: 'plain logins inside an SSO session',
+        unit: 'logins/s',
+        measured: sso.side('SSO login: /auth → consent → code', SSO_SESSIONS),
+        baseline: hashes.side('argon2id verify', CONCURRENCY),
+        target: { perCore: 150 },
+        serverCpu: true,
+        notes: ['no password and no hash: the session cookie, the consent page and the code; target ≥ 300/s on 2 cores = 150/s per core'],
+      }),
+    ]);
+  } finally {
+    await load.stop();
+  }
+});

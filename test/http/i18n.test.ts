@@ -1,0 +1,302 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as client from 'openid-client';
+import type { Page } from 'playwright-core';
+import { HEADINGS, HOLDER_SUMMARIES } from '../../src/interactions/refusals.ts';
+import { hasTranslation, negotiateLocale, translate } from '../../src/lib/i18n.ts';
+import { KO } from '../../src/lib/messages-ko.ts';
+import { lockedMessage, throttledMessage } from '../../src/throttles/guard-attempt.ts';
+import { inactiveCardMessage } from '../../src/approvals/errors.ts';
+import { Agent, csrfFrom, location, runLogin } from '../helpers/agent.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
+import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
+import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { alertText, fieldError, unescapeHtml } from '../helpers/html.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const LOGO = 'https://cdn.example.test/logo.png';
+
+/** The `<html lang>` of a page. */
+function htmlLang(html: string): string | undefined {
+  return /<html lang="([^"]*)"/.exec(html)?.[1];
+}
+
+/** The text of the page's h1. */
+function heading(html: string): string | undefined {
+  const m = /<h1[^>]*>([^<]*)<\/h1>/.exec(html);
+  return m ? unescapeHtml(m[1]!).trim() : undefined;
+}
+
+/** Every English text a hosted view or a route hands to t() as a literal: the English "catalogue". */
+function englishKeys(): Set<string> {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'demo' && e.name !== 'demo-site') walk(p);
+      } else if (/\.(ejs|ts)$/.test(e.name)) files.push(p);
+    }
+  };
+  walk(path.join(ROOT, 'views'));
+  walk(path.join(ROOT, 'src'));
+  const keys = new Set<string>();
+  const literal = `(?:'((?:\\\\.|[^'\\\\])*)'|"((?:\\\\.|[^"\\\\])*)")`;
+  const add = (text: string, re: RegExp) => {
+    for (const m of text.matchAll(re)) keys.add((m[1] ?? m[2]!).replace(/\\(.)/g, '$1'));
+  };
+  // t('…') anywhere; page texts handed to views (title, heading, label, …) in views and page routes.
+  const call = new RegExp(`\\b(?:t|tOr)\\(\\s*${literal}`, 'g');
+  const prop = new RegExp(`\\b(?:title|heading|intro|button|notice|label|hint|error):\\s*(?=['"][A-Z{(])${literal}`, 'g');
+  const pageRoutes = /[\\/](?:views|src[\\/]interactions|src[\\/]holder)[\\/]|error-handler\.ts$|render-error\.ts$|provider\.ts$/;
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    add(text, call);
+    if (pageRoutes.test(f)) add(text, prop);
+  }
+  // The error pages' headings and descriptions, by status and by OAuth error code.
+  for (const f of ['src/http/error-handler.ts', 'src/oidc/render-error.ts']) {
+    add(readFileSync(path.join(ROOT, f), 'utf8'), new RegExp(`^\\s*(?:\\d{3}|[a-z_]+):\\s*${literal},?$`, 'gm'));
+  }
+  // Texts the views translate as values: page titles, refusal headings and summaries.
+  for (const v of [...Object.values(HEADINGS), ...Object.values(HOLDER_SUMMARIES)]) keys.add(v);
+  // Approval statuses, shown on the account page.
+  for (const v of ['approved', 'captured', 'voided', 'expired', 'revoked']) keys.add(v);
+  return keys;
+}
+
+describe('hosted pages in English and Korean', () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let config: client.Configuration;
+  let card: TestCard;
+
+  before(async () => {
+    ts = await startCardManager();
+    site = await registerTestSite(ts, { logoUri: LOGO });
+    config = await siteClient(ts, site);
+    card = await issueTestCard(ts);
+  });
+  after(() => ts.stop());
+
+  /** Starts a sign-in (with `params` on the authorization request) and fetches the login page with `headers`. */
+  async function loginPage(params: Record<string, string> = {}, headers: Record<string, string> = {}) {
+    const agent = new Agent(ts.url);
+    const req = await authRequest(config, site, params);
+    const page = location(await agent.request(req.url, { headers }), ts.url);
+    expect(page.pathname).to.match(/^\/interaction\//);
+    const res = await agent.request(page, { headers });
+    const html = await res.text();
+    return { agent, path: page.pathname, res, html };
+  }
+
+  describe('language negotiation', () => {
+    it('takes the first supported ui_locales entry, then Accept-Language by q-value, then English', () => {
+      expect(negotiateLocale('ko', undefined)).to.equal('ko');
+      expect(negotiateLocale('fr ko-KR en', 'en')).to.equal('ko');
+      expect(negotiateLocale('fr', 'ko-KR,ko;q=0.9')).to.equal('ko');
+      expect(negotiateLocale(undefined, 'en;q=0.5, ko;q=0.8')).to.equal('ko');
+      expect(negotiateLocale(undefined, 'ko;q=0, en')).to.equal('en');
+      expect(negotiateLocale(undefined, 'fr-FR, de;q=0.9')).to.equal('en');
+      expect(negotiateLocale(undefined, '*')).to.equal('en');
+      expect(negotiateLocale('', undefined)).to.equal('en');
+    });
+  });
+
+  describe('the login page', () => {
+    it('is in English by default, with the member site name and logo', async () => {
+      const { res, html } = await loginPage();
+      expect(res.status).to.equal(200);
+      expect(htmlLang(html)).to.equal('en');
+      expect(heading(html)).to.equal('Log in with your cyber card');
+      expect(html).to.include(`Site `).and.include('is asking you to log in.');
+      expect(html).to.include(`<img src="${LOGO}"`);
+      expect(html).to.include('<label for="card_number">Card number</label>');
+      expect(html).to.include('<a class="skip" href="#main">Skip to content</a>');
+    });
+
+    it('is in Korean when the authorization request says ui_locales=ko', async () => {
+      const { res, html } = await loginPage({ ui_locales: 'ko' });
+      expect(res.status).to.equal(200);
+      expect(htmlLang(html)).to.equal('ko');
+      expect(heading(html)).to.equal('사이버 카드로 로그인하세요');
+      expect(html).to.include('<label for="card_number">카드 번호</label>');
+      expect(html).to.include('<label for="password">비밀번호</label>');
+      expect(html).to.include('에서 로그인을 요청합니다.');
+      expect(html).to.include(`<img src="${LOGO}"`);
+      expect(html).to.include('<title>사이버 카드로 로그인</title>');
+      expect(html).not.to.include('Log in with your cyber card');
+    });
+
+    it('is in Korean for Accept-Language: ko-KR,ko;q=0.9', async () => {
+      const { html, res } = await loginPage({}, { 'accept-language': 'ko-KR,ko;q=0.9' });
+      expect(htmlLang(html)).to.equal('ko');
+      expect(heading(html)).to.equal('사이버 카드로 로그인하세요');
+      expect(res.headers.get('vary') ?? '').to.match(/accept-language/i);
+    });
+
+    it('falls back to English for a language it does not have (ui_locales=fr, Accept-Language: de)', async () => {
+      const { html } = await loginPage({ ui_locales: 'fr' }, { 'accept-language': 'de-DE,de;q=0.9' });
+      expect(htmlLang(html)).to.equal('en');
+      expect(heading(html)).to.equal('Log in with your cyber card');
+    });
+
+    it('lets ui_locales win over Accept-Language, both ways', async () => {
+      const en = await loginPage({ ui_locales: 'en' }, { 'accept-language': 'ko-KR,ko;q=0.9' });
+      expect(htmlLang(en.html)).to.equal('en');
+      expect(heading(en.html)).to.equal('Log in with your cyber card');
+      const ko = await loginPage({ ui_locales: 'ja ko' }, { 'accept-language': 'en-US,en;q=0.9' });
+      expect(htmlLang(ko.html)).to.equal('ko');
+      expect(heading(ko.html)).to.equal('사이버 카드로 로그인하세요');
+    });
+
+    it('says a wrong password in Korean, ties the message to both fields and keeps the card number', async () => {
+      const { agent, path: p, html } = await loginPage({ ui_locales: 'ko' });
+      const res = await agent.post(`${p}/login`, { csrf: csrfFrom(html), card_number: card.number, password: 'not the password' });
+      expect(res.status).to.equal(401);
+      const page = await res.text();
+      expect(htmlLang(page)).to.equal('ko');
+      expect(alertText(page)).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다.');
+      expect(page).to.match(/id="form-error"/);
+      expect(page).to.match(/id="card_number"[^>]*autofocus[^>]*aria-invalid="true"[^>]*aria-describedby="form-error"/s);
+      expect(page).to.match(/id="password"[^>]*aria-invalid="true"[^>]*aria-describedby="form-error"/s);
+      expect(page).to.include(`value="${card.number}"`);
+    });
+
+    it('says a missing password beside the field, in Korean', async () => {
+      const { agent, path: p, html } = await loginPage({}, { 'accept-language': 'ko' });
+      const res = await agent.request(`${p}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'ko' },
+        body: new URLSearchParams({ csrf: csrfFrom(html), card_number: card.number, password: '' }).toString(),
+      });
+      expect(res.status).to.equal(400);
+      const page = await res.text();
+      expect(fieldError(page, 'password')).to.equal('비밀번호를 입력하세요.');
+      expect(alertText(page)).to.equal('카드 번호와 비밀번호를 입력하세요.');
+      expect(page).to.match(/id="password"[^>]*autofocus[^>]*aria-invalid="true"[^>]*aria-describedby="password-error form-error"/s);
+    });
+
+    it('carries ui_locales=ko on to the consent page, with the member site name and logo', async () => {
+      const { agent, path: p, html } = await loginPage({ ui_locales: 'ko' }, { 'accept-language': 'en' });
+      let res = await agent.post(`${p}/login`, { csrf: csrfFrom(html), card_number: card.number, password: card.password });
+      for (let hops = 0; hops < 5 && (res.status === 302 || res.status === 303); hops++) {
+        res = await agent.request(location(res, ts.url), { headers: { 'accept-language': 'en' } });
+      }
+      expect(res.status).to.equal(200);
+      const consent = await res.text();
+      expect(htmlLang(consent)).to.equal('ko');
+      expect(heading(consent)).to.match(/^Site [0-9a-f]{8}에서 다음을 요청합니다$/);
+      expect(consent).to.include(`<img src="${LOGO}"`);
+      expect(consent).to.include('<li>유효한 사이버 카드를 가지고 있는지 확인</li>');
+      expect(consent).to.include('>허용</button>');
+    });
+
+    it('explains an age refusal in Korean, with the site name in the message', async () => {
+      const adultSite = await registerTestSite(ts, { contentRating: 19 });
+      const minor = await issueTestCard(ts, birthdateForAge(17));
+      const req = await authRequest(await siteClient(ts, adultSite), adultSite, { ui_locales: 'ko' });
+      const page = await runLogin(new Agent(ts.url), req.url, minor);
+      expect(page.kind).to.equal('page');
+      if (page.kind !== 'page') return;
+      expect(page.status).to.equal(403);
+      expect(htmlLang(page.html)).to.equal('ko');
+      expect(heading(page.html)).to.equal('19세 이상 이용 가능한 콘텐츠입니다');
+      expect(alertText(page.html)).to.match(/^Site [0-9a-f]{8}은\(는\) 19세 이상 이용 등급입니다\. 이 사이버 카드로는 이용할 수 없습니다\.$/);
+    });
+
+    it('keeps the English field message for an English page', async () => {
+      const { agent, path: p, html } = await loginPage();
+      const res = await agent.post(`${p}/login`, { csrf: csrfFrom(html), card_number: '', password: 'x' });
+      expect(res.status).to.equal(400);
+      const page = await res.text();
+      expect(htmlLang(page)).to.equal('en');
+      expect(fieldError(page, 'card_number')).to.equal('Enter the 16-digit card number.');
+    });
+  });
+
+  describe('other hosted pages', () => {
+    it('shows an error page in the Accept-Language language', async () => {
+      const res = await fetch(`${ts.url}/card/no-such-page`, { headers: { accept: 'text/html', 'accept-language': 'ko' } });
+      expect(res.status).to.equal(404);
+      const html = await res.text();
+      expect(htmlLang(html)).to.equal('ko');
+      expect(heading(html)).to.equal('페이지를 찾을 수 없습니다');
+      expect(html).to.include('이 주소에는 아무것도 없습니다.');
+    });
+
+    it('shows the card holder sign-in page in Korean', async () => {
+      const res = await fetch(`${ts.url}/card/signin`, { headers: { 'accept-language': 'ko-KR' } });
+      expect(res.status).to.equal(200);
+      const html = await res.text();
+      expect(htmlLang(html)).to.equal('ko');
+      expect(heading(html)).to.equal('내 카드에 로그인');
+      expect(html).to.include('<label for="card_number">카드 번호</label>');
+      expect(html).to.include('<label for="password">카드 비밀번호</label>');
+    });
+  });
+
+  describe('the Korean catalogue', () => {
+    it('has words for every English text the hosted pages translate', () => {
+      const keys = englishKeys();
+      expect(keys.size).to.be.greaterThan(100);
+      const missing = [...keys].filter((k) => !Object.hasOwn(KO, k));
+      expect(missing).to.deep.equal([]);
+    });
+
+    it('keeps every {placeholder} of the English text', () => {
+      const names = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      const wrong = Object.entries(KO).filter(([en, ko]) => JSON.stringify(names(en)) !== JSON.stringify(names(ko)));
+      expect(wrong).to.deep.equal([]);
+    });
+
+    it('translates messages built elsewhere with their figures, and falls back to English for unknown text', () => {
+      expect(translate('ko', throttledMessage(42))).to.equal('이 네트워크나 기기에서 시도가 너무 많습니다. 42초 후에 다시 시도하세요.');
+      expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z')))).to.include('2026-11-30 01:30 UTC까지 잠겼습니다');
+      for (const status of ['lost', 'suspended', undefined]) expect(hasTranslation('ko', inactiveCardMessage(status))).to.equal(true);
+      expect(translate('ko', 'Not in any catalogue.')).to.equal('Not in any catalogue.');
+      // Short entries with placeholders ("{available} of {limit}") never swallow other text.
+      expect(translate('ko', 'Terms of use')).to.equal('Terms of use');
+      expect(translate('ko', 'Approve the plan')).to.equal('Approve the plan');
+      expect(translate('ko', '{site} is asking you to log in.', { site: '{x}' })).to.equal('{x}에서 로그인을 요청합니다.');
+    });
+  });
+
+  describe('in chromium', () => {
+    const browser = useBrowser();
+    let page: Page | undefined;
+    screenshotOnFailure(() => page);
+
+    it('renders the Korean login page with labelled inputs and logs in through them', async () => {
+      page = await newPage(browser());
+      const p = page;
+      const req = await authRequest(config, site, { ui_locales: 'ko' });
+      await p.goto(req.url.href);
+      await p.waitForURL((u) => u.pathname.startsWith('/interaction/'));
+      expect(await p.locator('html').getAttribute('lang')).to.equal('ko');
+      expect(await p.getByRole('heading', { level: 1 }).textContent()).to.equal('사이버 카드로 로그인하세요');
+      // Labels are tied to their inputs: getByLabel finds each one, and focus starts in the card number.
+      const number = p.getByLabel('카드 번호');
+      const password = p.getByLabel('비밀번호', { exact: true });
+      expect(await number.getAttribute('name')).to.equal('card_number');
+      expect(await password.getAttribute('type')).to.equal('password');
+      expect(await number.evaluate((el) => el === document.activeElement)).to.equal(true);
+      await number.fill(card.number);
+      await password.fill('wrong password');
+      await p.getByRole('button', { name: '로그인' }).click();
+      await p.getByRole('alert').waitFor();
+      expect(await p.getByRole('alert').textContent()).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다.');
+      expect(await p.getByLabel('카드 번호').getAttribute('aria-invalid')).to.equal('true');
+      // The skip link comes before everything else a keyboard reaches, shows when focused, and leads to <main>.
+      const firstStop = await p.evaluate(() => document.querySelector('a[href], button, input:not([type=hidden])')?.textContent);
+      expect(firstStop).to.equal('본문으로 건너뛰기');
+      const skip = p.getByRole('link', { name: '본문으로 건너뛰기' });
+      await skip.focus();
+      expect((await skip.boundingBox())!.y).to.be.at.least(0);
+      await skip.press('Enter');
+      expect(await p.evaluate(() => document.activeElement?.id)).to.equal('main');
+    });
+  });
+});

@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import { Secret, TOTP } from 'otpauth';
+import { Agent, csrfFrom, location } from '../helpers/agent.ts';
+import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/** The csrf token of the form posting to `action` (holder pages also carry the sign-out form). */
+function csrfOf(html: string, action: string): string {
+  const m = new RegExp(`action="${action}"[^>]*>\\s*<input type="hidden" name="csrf" value="([^"]+)"`).exec(html);
+  if (!m) throw new Error(`no form for ${action}`);
+  return m[1]!;
+}
+
+describe('holder sign-in, spending controls and second factor', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startCardManager();
+  });
+  after(() => ts.stop());
+
+  async function signedIn(card: TestCard): Promise<Agent> {
+    const agent = new Agent(ts.url);
+    const page = await (await agent.get('/card/signin')).text();
+    const res = await agent.post('/card/signin', { csrf: csrfFrom(page), card_number: card.number, password: card.password });
+    expect(res.status).to.equal(303);
+    expect(location(res, ts.url).pathname).to.equal('/card/controls');
+    return agent;
+  }
+
+  const controlsRow = async (card: TestCard) =>
+    ts.db('accounts').where({ id: card.accountId }).select('max_per_approval', 'monthly_cap', 'blocked_sites', 'adult_content_off').first();
+
+  const putJson = (agent: Agent, path: string, body: unknown, contentType = 'application/json') =>
+    agent.request(path, { method: 'PUT', headers: { 'content-type': contentType, accept: 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const postJson = (agent: Agent, path: string, body: unknown) =>
+    agent.request(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+
+  it('signs the holder in with a signed HttpOnly SameSite=Lax cookie, keeps only a hash in PostgreSQL, and signs out', async () => {
+    const card = await issueTestCard(ts);
+    const agent = new Agent(ts.url);
+    const page = await (await agent.get('/card/signin?next=/card/security')).text();
+    const res = await agent.post('/card/signin', { csrf: csrfFrom(page), card_number: card.number, password: card.password, next: '/card/security' });
+    expect(location(res, ts.url).pathname).to.equal('/card/security');
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('cc.holder='))!;
+    expect(cookie).to.match(/httponly/i).and.match(/samesite=lax/i);
+    const id = agent.cookies.get('cc.holder')!;
+    const rows = await ts.db('holder_sessions').where({ account_id: card.accountId });
+    expect(rows).to.have.length(1);
+    expect(Buffer.from(rows[0].id_hash).toString('hex')).to.not.include(Buffer.from(id).toString('hex'));
+    expect((await agent.get('/card/security')).status).to.equal(200);
+    const controls = await (await agent.get('/card/controls')).text();
+    const signout = /action="\/card\/signout"[\s\S]*?name="csrf" value="([^"]+)"/.exec(controls)![1]!;
+    expect((await agent.post('/card/signout', { csrf: signout })).status).to.equal(303);
+    expect(await ts.db('holder_sessions').where({ account_id: card.accountId })).to.have.length(0);
+    const api = await agent.request('/api/holder/controls', { headers: { accept: 'application/json' } });
+    expect(api.status).to.equal(401);
+  });
+
+  it('sends a visitor without a session to the sign-in page, and an API caller a 401', async () => {
+    const stranger = new Agent(ts.url);
+    const page = await stranger.get('/card/controls');
+    expect(page.status).to.equal(303);
+    expect(location(page, ts.url).pathname + location(page, ts.url).search).to.equal('/card/signin?next=%2Fcard%2Fcontrols');
+    expect((await stranger.request('/api/holder/totp', { headers: { accept: 'application/json' } })).status).to.equal(401);
+    stranger.cookies.set('cc.holder', 'forged-value-forged-value-forged-value-forged');
+    expect((await stranger.get('/card/security')).status).to.equal(303);
+  });
+
+  it('refuses bad sign-in input with the form, and counts wrong passwords towards the card lockout', async () => {
+    const card = await issueTestCard(ts);
+    const agent = new Agent(ts.url);
+    const csrf = csrfFrom(await (await agent.get('/card/signin')).text());
+    const empty = await agent.post('/card/signin', { csrf, card_number: '', password: '' });
+    expect(empty.status).to.equal(400);
+    expect(await empty.text()).to.include('Enter the 16-digit card number.');
+    const noCsrf = await agent.post('/card/signin', { card_number: card.number, password: card.password });
+    expect(noCsrf.status).to.equal(403);
+    const evil = await agent.post('/card/signin', { csrf, card_number: card.number, password: 'x', next: 'https://evil.example/' });
+    expect(evil.status).to.equal(401);
+    for (let i = 0; i < 3; i++) expect((await agent.post('/card/signin', { csrf, card_number: card.number, password: `no-${i}` })).status).to.equal(401);
+    expect((await agent.post('/card/signin', { csrf, card_number: card.number, password: 'fifth' })).status).to.equal(423);
+    const locked = await agent.post('/card/signin', { csrf, card_number: card.number, password: card.password });
+    expect(locked.status).to.equal(423);
+    expect(await locked.text()).to.include('This card is locked');
+    expect(await ts.db('holder_sessions').where({ account_id: card.accountId })).to.have.length(0);
+  });
+
+  it('sets the spending controls on the page and through the API, refusing bad input with the database unchanged', async () => {
+    const card = await issueTestCard(ts);
+    const site = await registerTestSite(ts);
+    const agent = await signedIn(card);
+    const page = await (await agent.get('/card/controls')).text();
+    const csrf = csrfOf(page, '/card/controls');
+    expect(page).to.include(`name="block_${site.clientId}"`);
+
+    const saved = await agent.post('/card/controls', { csrf, max_per_approval: '5000', monthly_cap: '', adult_content_off: 'on', [`block_${site.clientId}`]: 'on' });
+    expect(saved.status).to.equal(200);
+    expect(await saved.text()).to.include('Your spending controls are saved.');
+    const row = await controlsRow(card);
+    expect(Number(row.max_per_approval)).to.equal(5000);
+    expect(row.monthly_cap).to.equal(null);
+    expect(row.adult_content_off).to.equal(true);
+    expect(row.blocked_sites).to.deep.equal([site.clientId]);
+
+    for (const bad of ['-5', '1.5', 'abc', '0', '99999999999999']) {
+      const res = await agent.post('/card/controls', { csrf, max_per_approval: bad, monthly_cap: '' });
+      const html = await res.text();
+      expect(res.status, bad).to.equal(400);
+      expect(html).to.include('A whole number of minor units');
+      expect(html).to.include(`value="${bad}"`);
+    }
+    expect((await agent.post('/card/controls', { csrf, [`block_${site.clientId}`]: 'yes' })).status).to.equal(400);
+    expect((await agent.post('/card/controls', { max_per_approval: '1' })).status).to.equal(403);
+    expect(await controlsRow(card)).to.deep.equal(row);
+
+    const api = await putJson(agent, '/api/holder/controls', { max_per_approval: null, monthly_cap: 20000, blocked_sites: [], adult_content_off: false });
+    expect(api.status).to.equal(200);
+    expect(await api.json()).to.deep.equal({ max_per_approval: null, monthly_cap: 20000, blocked_sites: [], adult_content_off: false });
+    const after = await controlsRow(card);
+    for (const [body, field] of [
+      [{ max_per_approval: -1, monthly_cap: null, blocked_sites: [], adult_content_off: false }, 'max_per_approval'],
+      [{ max_per_approval: 1.5, monthly_cap: null, blocked_sites: [], adult_content_off: false }, 'max_per_approval'],
+      [{ max_per_approval: '100', monthly_cap: null, blocked_sites: [], adult_content_off: false }, 'max_per_approval'],
+      [{ max_per_approval: null, monthly_cap: null, blocked_sites: ['site_nobody'], adult_content_off: false }, 'blocked_sites'],
+      [{ max_per_approval: null, monthly_cap: null, blocked_sites: [], adult_content_off: 'yes' }, 'adult_content_off'],
+      [{ max_per_approval: null, monthly_cap: null, blocked_sites: [], adult_content_off: false, surprise: 1 }, 'body'],
+    ] as const) {
+      const res = await putJson(agent, '/api/holder/controls', body);
+      const json = (await res.json()) as { error: string; fields: Record<string, string> };
+      expect(res.status, JSON.stringify(body)).to.equal(400);
+      expect(Object.keys(json.fields), JSON.stringify(body)).to.include(field);
+    }
+    expect((await putJson(agent, '/api/holder/controls', 'max_per_approval=1', 'application/x-www-form-urlencoded')).status).to.equal(415);
+    expect(await controlsRow(card)).to.deep.equal(after);
+  });
+
+  it('enrols an authenticator app: shows the otpauth URI and key, refuses a wrong code and a forged token, confirms with the right code', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedIn(card);
+    const security = await (await agent.get('/card/security')).text();
+    expect(security).to.include('No authenticator app is set up yet.');
+    const started = await agent.post('/card/security/totp', { csrf: csrfOf(security, '/card/security/totp') });
+    const html = await started.text();
+    expect(started.status).to.equal(200);
+    const uri = /id="otpauth-uri"[^>]*>([^<]+)</.exec(html)![1]!.replace(/&amp;/g, '&');
+    const key = /id="totp-secret"[^>]*>([^<]+)</.exec(html)![1]!;
+    expect(uri).to.match(/^otpauth:\/\/totp\//);
+    expect(new URL(uri).searchParams.get('secret')).to.equal(key);
+    const token = /name="enrol_token" value="([^"]+)"/.exec(html)![1]!;
+    const csrf = csrfOf(html, '/card/security/totp/confirm');
+    const totp = new TOTP({ secret: Secret.fromBase32(key), digits: 6, period: 30, algorithm: 'SHA1' });
+    const good = totp.generate();
+    const wrong = await agent.post('/card/security/totp/confirm', { csrf, enrol_token: token, code: good === '123456' ? '654321' : '123456' });
+    expect(wrong.status).to.equal(400);
+    expect(await wrong.text()).to.include('That code is not right.');
+    const forged = await agent.post('/card/security/totp/confirm', { csrf, enrol_token: 'A'.repeat(32), code: good });
+    expect(forged.status).to.equal(409);
+    const badCode = await agent.post('/card/security/totp/confirm', { csrf, enrol_token: token, code: '12ab' });
+    expect(badCode.status).to.equal(400);
+    const factor = await ts.db('totp_factors').where({ account_id: card.accountId }).first();
+    expect(factor.secret_sealed).to.equal(null);
+    expect(Buffer.from(factor.pending_sealed).toString()).to.not.include(key);
+    const ok = await agent.post('/card/security/totp/confirm', { csrf, enrol_token: token, code: good });
+    expect(ok.status).to.equal(200);
+    expect(await ok.text()).to.include('Your authenticator app is set up.');
+    const status = await agent.request('/api/holder/totp', { headers: { accept: 'application/json' } });
+    expect(((await status.json()) as { enrolled: boolean }).enrolled).to.equal(true);
+  });
+
+  it('enrols through the JSON API and refuses bad input there', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedIn(card);
+    const begun = await postJson(agent, '/api/holder/totp', {});
+    expect(begun.status).to.equal(201);
+    const e = (await begun.json()) as { otpauth_uri: string; secret: string; enrol_token: string };
+    const totp = new TOTP({ secret: Secret.fromBase32(e.secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    expect((await postJson(agent, '/api/holder/totp', { extra: 1 })).status).to.equal(400);
+    expect((await postJson(agent, '/api/holder/totp/confirm', { enrol_token: e.enrol_token, code: 'abcdef' })).status).to.equal(400);
+    expect((await postJson(agent, '/api/holder/totp/confirm', { enrol_token: e.enrol_token })).status).to.equal(400);
+    expect((await postJson(agent, '/api/holder/totp/confirm', { enrol_token: e.enrol_token, code: totp.generate(), x: 1 })).status).to.equal(400);
+    const ok = await postJson(agent, '/api/holder/totp/confirm', { enrol_token: e.enrol_token, code: totp.generate() });
+    expect(ok.status).to.equal(200);
+    // The token is spent: confirming again is refused.
+    expect((await postJson(agent, '/api/holder/totp/confirm', { enrol_token: e.enrol_token, code: totp.generate() })).status).to.equal(409);
+  });
+});

@@ -1,0 +1,204 @@
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import { deleteStaleThrottles, findThrottle } from '../../src/db/throttles.ts';
+import { listAudit } from '../../src/db/audit-log.ts';
+import { listOutboxForAccount } from '../../src/db/outbox.ts';
+import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
+import { Agent, csrfFrom, location } from '../helpers/agent.ts';
+import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/** A browser behind its own client address (the server trusts X-Forwarded-For in these tests). */
+class Browser extends Agent {
+  constructor(
+    base: string,
+    readonly ip: string,
+  ) {
+    super(base);
+  }
+  override request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('x-forwarded-for', this.ip);
+    return super.request(url, { ...init, headers });
+  }
+}
+
+let ipSeq = 0;
+/** A client address no other test uses, so source counters never carry over between tests. */
+const freshIp = () => `198.51.100.${++ipSeq}`;
+
+describe('card lockout and source throttling', () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let config: client.Configuration;
+
+  before(async () => {
+    // Production throttle settings (config/test.json relaxes the source throttle for the rest of the suite),
+    // with a first delay long enough that no wait runs out while a slow machine works through the 1,000 guesses.
+    ts = await startCardManager({ trustProxy: true, sourceThrottle: { freeFailures: 10, windowSeconds: 900, baseDelaySeconds: 60, maxDelaySeconds: 900 } });
+    site = await registerTestSite(ts);
+    config = await siteClient(ts, site);
+  });
+  after(() => ts.stop());
+
+  /** Starts a sign-in at the site and returns the login form's path and csrf token. */
+  async function loginPage(b: Browser) {
+    const req = await authRequest(config, site);
+    const page = location(await b.get(req.url), ts.url);
+    const html = await (await b.get(page)).text();
+    return { path: page.pathname, csrf: csrfFrom(html) };
+  }
+
+  async function attempt(b: Browser, card: { number: string }, password: string) {
+    const { path, csrf } = await loginPage(b);
+    const res = await b.post(`${path}/login`, { csrf, card_number: card.number, password });
+    return { res, html: res.status === 303 ? '' : await res.text() };
+  }
+
+  async function cardRow(card: TestCard) {
+    return findThrottle(ts.db, { scope: 'card', key: cardThrottleKey(ts.config.secrets.cardHmacKey, card.number)! });
+  }
+
+  async function holderWithEmail(): Promise<TestCard> {
+    const card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ email: `holder-${card.cardId.slice(0, 8)}@example.test` });
+    return card;
+  }
+
+  it('locks the card after 5 wrong passwords, refuses the 6th with the right one until the cool-down, then lets it in', async () => {
+    const card = await holderWithEmail();
+    const b = new Browser(ts.url, freshIp());
+    for (let i = 1; i <= 4; i++) {
+      const { res, html } = await attempt(b, card, `wrong-${i}`);
+      expect(res.status, `attempt ${i}`).to.equal(401);
+      expect(html).to.include('The card number or password is not correct.');
+    }
+    const fifth = await attempt(b, card, 'wrong-5');
+    expect(fifth.res.status).to.equal(403);
+    expect(fifth.html).to.include('This card is locked for a while');
+    expect(fifth.html).to.include('resetting your password');
+
+    // The 6th, with the right password, is still refused; the member site gets access_denied with card_locked.
+    const sixth = await attempt(b, card, card.password);
+    expect(sixth.res.status).to.equal(403);
+    expect(sixth.html).to.include('This card is locked after too many wrong passwords or codes, until');
+    const back = /href="([^"]+)" id="return"/.exec(sixth.html)![1]!.replace(/&amp;/g, '&');
+    const toSite = location(await b.get(new URL(back, ts.url)), ts.url);
+    expect(toSite.searchParams.get('error')).to.equal('access_denied');
+    expect(toSite.searchParams.get('error_description')).to.match(/^card_locked: /);
+    expect(toSite.searchParams.get('code')).to.equal(null);
+
+    const row = await cardRow(card);
+    expect(row!.strikes).to.equal(1);
+    expect(row!.blockedUntil!.getTime()).to.be.greaterThan(Date.now() + 800_000); // the 15-minute cool-down
+    const audit = await listAudit(ts.db, 'card', card.cardId);
+    expect(audit.filter((a) => a.action === 'card.locked')).to.have.length(1);
+    const outbox = await listOutboxForAccount(ts.db, card.accountId);
+    expect(outbox.filter((m) => m.template === 'card_locked')).to.have.length(1);
+    expect(JSON.stringify(outbox)).to.not.include(card.number);
+
+    // The cool-down passes (moved in the database rather than waited for): the right password works again.
+    await ts.db('throttles').where({ scope: 'card', key: row!.key }).update({ blocked_until: ts.db.raw("now() - interval '1 second'") });
+    const after = await attempt(b, card, card.password);
+    expect(after.res.status).to.equal(303);
+    expect((await cardRow(card))!.count).to.equal(0);
+  });
+
+  it('makes each repeated lockout longer than the last', async () => {
+    const card = await issueTestCard(ts);
+    const b = new Browser(ts.url, freshIp());
+    const lockOnce = async () => {
+      for (let i = 0; i < 5; i++) await attempt(b, card, 'not-it');
+      return (await cardRow(card))!;
+    };
+    const first = await lockOnce();
+    await ts.db('throttles').where({ scope: 'card', key: first.key }).update({ blocked_until: ts.db.raw("now() - interval '1 second'") });
+    const second = await lockOnce();
+    const lengths = await ts.db('throttles').where({ scope: 'card', key: first.key }).select(ts.db.raw('extract(epoch from blocked_until - struck_at) AS s')).first();
+    expect(second.strikes).to.equal(2);
+    expect(Number(lengths.s)).to.equal(2 * ts.config.lockout.coolDownSeconds);
+  });
+
+  it('unlocks the card when the holder resets the password', async () => {
+    const card = await holderWithEmail();
+    const b = new Browser(ts.url, freshIp());
+    for (let i = 0; i < 5; i++) await attempt(b, card, 'guess');
+    expect((await cardRow(card))!.blockedUntil).to.not.equal(null);
+    const json = (path: string, body: unknown) =>
+      fetch(`${ts.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await json('/api/cards/password/reset/code', { card_number: card.number })).status).to.equal(202);
+    const sent = (await listOutboxForAccount(ts.db, card.accountId)).filter((m) => m.template === 'password_reset_code').at(-1)!;
+    const reset = await json('/api/cards/password/reset', { card_number: card.number, code: sent.data.code, new_password: 'Quiet harbour lantern 42' });
+    expect(reset.status, await reset.clone().text()).to.equal(200);
+    expect(await cardRow(card)).to.equal(undefined);
+    expect((await attempt(b, card, 'Quiet harbour lantern 42')).res.status).to.equal(303);
+  });
+
+  it('throttles 1,000 guesses spread over many cards from one address, and locks none of those cards [lockout-as-DoS]', async function () {
+    this.timeout(120_000);
+    const cards = await Promise.all(Array.from({ length: 20 }, () => issueTestCard(ts)));
+    const ip = freshIp();
+    // The attacker drops cookies: every lane is a fresh browser, so only the per-address counter can see them all.
+    const statuses: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const b = new Browser(ts.url, ip);
+        const { path, csrf } = await loginPage(b);
+        while (next < 1000) {
+          const n = next++;
+          const res = await b.post(`${path}/login`, { csrf, card_number: cards[n % cards.length]!.number, password: `guess-${n}` });
+          statuses.push(res.status);
+          await res.arrayBuffer();
+        }
+      }),
+    );
+    const checked = statuses.filter((s) => s === 401).length;
+    const throttled = statuses.filter((s) => s === 429).length;
+    expect(checked + throttled).to.equal(1000);
+    expect(throttled, 'refused by the source throttle without checking').to.be.at.least(950);
+    expect(checked, 'the free failures, then one attempt that starts the first wait').to.equal(11);
+    for (const c of cards) {
+      const row = await cardRow(c);
+      expect(row?.blockedUntil ?? null, 'no card is locked by one address guessing across cards').to.equal(null);
+      expect(row?.count ?? 0).to.be.below(ts.config.lockout.maxFailures);
+    }
+    // The holders, from their own addresses, log straight in.
+    expect((await attempt(new Browser(ts.url, freshIp()), cards[0]!, cards[0]!.password)).res.status).to.equal(303);
+    // The throttled page says why and when to come back.
+    const page = await attempt(new Browser(ts.url, ip), cards[1]!, cards[1]!.password);
+    expect(page.res.status).to.equal(429);
+    expect(page.res.headers.get('retry-after')).to.match(/^\d+$/);
+    expect(page.html).to.include('Too many attempts from this network or device');
+  });
+
+  it('forgets idle counters, but keeps a lock still running and a recent lockout that lengthens the next', async () => {
+    const rows = [
+      { scope: 'ip', key: 'stale-ip', count: 3, updated_at: ts.db.raw("now() - interval '2 days'") },
+      { scope: 'card', key: 'still-locked', count: 0, blocked_until: ts.db.raw("now() + interval '1 hour'"), updated_at: ts.db.raw("now() - interval '2 days'") },
+      { scope: 'card', key: 'recent-strike', count: 0, strikes: 1, struck_at: ts.db.raw("now() - interval '2 days'"), updated_at: ts.db.raw("now() - interval '2 days'") },
+      { scope: 'card', key: 'old-strike', count: 0, strikes: 1, struck_at: ts.db.raw("now() - interval '30 days'"), updated_at: ts.db.raw("now() - interval '30 days'") },
+      { scope: 'device', key: 'fresh', count: 1 },
+    ];
+    await ts.db('throttles').insert(rows);
+    await deleteStaleThrottles(ts.db, 86_400, ts.config.lockout.strikeMemorySeconds);
+    const left = (await ts.db('throttles').whereIn('key', rows.map((r) => r.key)).pluck('key')).sort();
+    expect(left).to.deep.equal(['fresh', 'recent-strike', 'still-locked']);
+  });
+
+  it('throttles one browser (device cookie) that moves between addresses', async () => {
+    const cards = await Promise.all(Array.from({ length: 3 }, () => issueTestCard(ts)));
+    const b = new Browser(ts.url, freshIp());
+    const { path, csrf } = await loginPage(b);
+    const statuses: number[] = [];
+    for (let n = 0; n < 15; n++) {
+      // A new address for every guess, the same device cookie.
+      const moved = new Browser(ts.url, freshIp());
+      for (const [k, v] of b.cookies) moved.cookies.set(k, v);
+      const res = await moved.post(`${path}/login`, { csrf, card_number: cards[n % 3]!.number, password: `x-${n}` });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 401)).to.equal(true);
+    expect(statuses.slice(11)).to.include(429);
+  });
+});

@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import { Agent, csrfFrom, location } from '../helpers/agent.ts';
+import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+describe('bad input on the payment pages', () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let config: client.Configuration;
+  let card: TestCard;
+
+  before(async () => {
+    ts = await startCardManager();
+    site = await registerTestSite(ts);
+    config = await siteClient(ts, site);
+    card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: 100_000 });
+  });
+  after(() => ts.stop());
+
+  const held = async () => Number((await ts.db('accounts').where({ id: card.accountId }).first()).held_amount);
+  const count = async () => Number((await ts.db('approvals').where({ account_id: card.accountId }).count({ n: '*' }).first())!.n);
+
+  async function onApprovePage(amount = 700) {
+    const agent = new Agent(ts.url);
+    const url = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: site.redirectUri,
+      scope: 'openid',
+      resource: site.resource,
+      state: client.randomState(),
+      authorization_details: JSON.stringify([{ type: 'payment', amount, currency: 'KRW', description: 'Item' }]),
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const loginPath = location(await agent.get(url), ts.url).pathname;
+    const loginCsrf = csrfFrom(await (await agent.get(loginPath)).text());
+    let next = location(await agent.post(`${loginPath}/login`, { csrf: loginCsrf, card_number: card.number, password: card.password }), ts.url);
+    while (!next.pathname.startsWith('/interaction/')) next = location(await agent.get(next), ts.url);
+    return { agent, path: next.pathname, csrf: csrfFrom(await (await agent.get(next)).text()), loginPath, loginCsrf };
+  }
+
+  it('refuses a replayed approval post with a 4xx page: one approval, one hold', async () => {
+    const p = await onApprovePage();
+    const [before, heldBefore] = [await count(), await held()];
+    expect((await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf })).status).to.equal(303);
+    const replay = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf });
+    expect(replay.status).to.be.within(400, 499);
+    expect(await replay.text()).to.match(/^<!DOCTYPE html>/i);
+    expect(await count()).to.equal(before + 1);
+    expect(await held()).to.equal(heldBefore + 700);
+  });
+
+  it('approves a double-clicked approval once: two posts at the same moment place one hold', async () => {
+    const p = await onApprovePage(800);
+    const [before, heldBefore] = [await count(), await held()];
+    const both = await Promise.all([p.agent.post(`${p.path}/confirm`, { csrf: p.csrf }), p.agent.post(`${p.path}/confirm`, { csrf: p.csrf })]);
+    expect(both.map((r) => r.status).sort()).to.deep.equal([303, 409]);
+    expect(await count()).to.equal(before + 1);
+    expect(await held()).to.equal(heldBefore + 800);
+  });
+
+  it('ignores tampered fields posted with the approval: the pushed amount is the one approved and held', async () => {
+    const p = await onApprovePage(900);
+    const heldBefore = await held();
+    const res = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf, amount: '1', description: 'cheap' });
+    expect(res.status).to.equal(303);
+    expect(await held()).to.equal(heldBefore + 900);
+    const row = await ts.db('approvals').where({ account_id: card.accountId }).orderBy('created_at', 'desc').first();
+    expect(Number(row.amount)).to.equal(900);
+    expect(row.description).to.equal('Item');
+  });
+
+  it('refuses authorization_details changed after PAR with a 400 page', async () => {
+    const agent = new Agent(ts.url);
+    const url = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: site.redirectUri,
+      scope: 'openid',
+      resource: site.resource,
+      state: client.randomState(),
+      authorization_details: JSON.stringify([{ type: 'payment', amount: 5000, currency: 'KRW', description: 'Pushed' }]),
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    url.searchParams.set('authorization_details', JSON.stringify([{ type: 'payment', amount: 1, currency: 'KRW', description: 'Changed' }]));
+    const res = await agent.get(url);
+    const html = await res.text();
+    expect(res.status).to.equal(400);
+    expect(html).to.include('authorization_details can only be sent inside the pushed authorization request');
+    expect(html).to.not.include('Changed');
+  });
+
+  it("refuses an approval or login posted into someone else's interaction, or without cookies", async () => {
+    const victim = await onApprovePage();
+    const attacker = await onApprovePage();
+    const [before, heldBefore] = [await count(), await held()];
+    expect((await attacker.agent.post(`${victim.path}/confirm`, { csrf: attacker.csrf })).status).to.equal(400);
+    expect((await attacker.agent.post(`${victim.loginPath}/login`, { csrf: attacker.loginCsrf, card_number: card.number, password: card.password })).status).to.equal(400);
+    expect((await new Agent(ts.url).post(`${victim.path}/confirm`, { csrf: victim.csrf })).status).to.equal(400);
+    const noCsrfCookie = new Agent(ts.url);
+    for (const [k, v] of victim.agent.cookies) if (!k.startsWith('cc.csrf')) noCsrfCookie.cookies.set(k, v);
+    expect((await noCsrfCookie.post(`${victim.path}/confirm`, { csrf: victim.csrf })).status).to.equal(403);
+    expect(await count()).to.equal(before);
+    expect(await held()).to.equal(heldBefore);
+  });
+});
