@@ -94,6 +94,8 @@ export const settingsSchema = z.object({
     graceDays: z.number().int().min(0).max(90),
     /** A minor's card cannot approve while the linked guardian's account is overdue (the guardian pays). */
     guardianResponsible: z.boolean(),
+    /** Also stop plain logins (free content) while overdue; off: only new charges stop. */
+    blockLogins: z.boolean(),
   }),
   settlement: z.object({
     /** The card manager's fee on each member site's monthly net (captured − refunds), in basis points (250 = 2.5%). */

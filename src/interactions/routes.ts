@@ -95,6 +95,9 @@ function refusal(code: RefusalCode, message: string): ApprovalRefusedError {
 
 /** Why the holder's own controls stopped this site, from the holder_controls prompt. */
 function controlsMessage(kind: unknown, siteName: string): string {
+  if (kind === 'delinquent') {
+    return `A statement of this card is overdue, so it cannot be used at ${siteName} until it is paid. Your card page shows the statement and how to pay it.`;
+  }
   return kind === 'adult_content_off'
     ? `You turned adult content off on your card, and ${siteName} is for adults only. You can change this on your card page.`
     : `You have blocked ${siteName} on your card. You can unblock it on your card page.`;
@@ -214,7 +217,7 @@ export function interactionRoutes({
     }
     if (prompt === 'holder_controls') {
       const kind = (interaction.prompt.details as { refusal?: unknown }).refusal;
-      return renderStop(ctx, interaction, HEADINGS.spending_control, controlsMessage(kind, site.name));
+      return renderStop(ctx, interaction, kind === 'delinquent' ? 'This card has an overdue statement' : HEADINGS.spending_control, controlsMessage(kind, site.name));
     }
     const payment = paymentOf(interaction);
     if (payment && interaction.session?.accountId) {
@@ -424,7 +427,7 @@ export function interactionRoutes({
       prompt === 'age_gate'
         ? SITE_DESCRIPTIONS.under_age
         : prompt === 'holder_controls'
-          ? SITE_DESCRIPTIONS.spending_control
+          ? SITE_DESCRIPTIONS[(interaction.prompt.details as { refusal?: unknown }).refusal === 'delinquent' ? 'delinquent' : 'spending_control']
           : paymentOf(interaction)
             ? 'The card holder declined the payment.'
             : 'The card holder cancelled the request.';

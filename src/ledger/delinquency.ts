@@ -1,4 +1,5 @@
 import { ApprovalRefusedError } from '../approvals/errors.ts';
+import { appendAudit } from '../db/audit-log.ts';
 import { findAccount } from '../db/cards.ts';
 import type { Conn, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
@@ -100,5 +101,22 @@ export async function restoreIfPaid(trx: Trx, accountId: string, policy: Delinqu
   if ((await overdueStatements(trx, [accountId], policy)).length > 0) return false;
   await setDelinquentSince(trx, accountId, null);
   await notifyHolderAndGuardian(trx, accountId, policy, 'payment_restored', {});
+  return true;
+}
+
+/**
+ * For deployments that stop plain logins too (delinquency.blockLogins): whether this overdue account is kept
+ * out of member sites altogether. A refusal is audited like the holder's own controls.
+ */
+export async function overdueRefusesEntry(conn: Conn, q: { accountId: string; clientId: string }, policy: DelinquencyPolicy): Promise<boolean> {
+  const overdue = await overdueFor(conn, q.accountId, policy);
+  if (!overdue) return false;
+  await appendAudit(conn, {
+    actor: `account:${q.accountId}`,
+    action: 'access.refused_overdue',
+    subjectType: 'account',
+    subjectId: q.accountId,
+    details: { clientId: q.clientId, statementDate: overdue.statementDate, dueDate: overdue.dueDate, guardian: overdue.accountId !== q.accountId },
+  });
   return true;
 }

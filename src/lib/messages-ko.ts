@@ -86,6 +86,9 @@ export const KO: Readonly<Record<string, string>> = {
   'Age restricted': '연령 제한',
   'Too many payments for now': '지금은 결제 횟수가 너무 많습니다',
   'Stopped by your own controls': '직접 설정한 사용 제한으로 중단되었습니다',
+  'This card has an overdue statement': '이 카드에 연체된 명세서가 있습니다',
+  'A statement of this card is overdue, so it cannot be used at {site} until it is paid. Your card page shows the statement and how to pay it.':
+    '이 카드의 명세서가 연체되어 납부할 때까지 {site}에서 사용할 수 없습니다. 카드 페이지에서 명세서와 납부 방법을 확인하세요.',
   'This card is locked for a while': '이 카드는 잠시 잠겨 있습니다',
   'A second factor is needed': '2단계 인증이 필요합니다',
   'Second factor not accepted': '2단계 인증에 실패했습니다',

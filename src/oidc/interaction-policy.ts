@@ -3,6 +3,8 @@ import { requiredAge } from '../approvals/age-gate.ts';
 import { holderMayEnter } from '../approvals/check-age.ts';
 import { holderRefusesEntry } from '../approvals/holder-refuses-entry.ts';
 import type { Db } from '../db/knex.ts';
+import { overdueRefusesEntry } from '../ledger/delinquency.ts';
+import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { paymentDetailsOf } from './payment-details.ts';
 
 const { Check, Prompt, base } = interactionPolicy;
@@ -13,6 +15,8 @@ export interface PolicyDeps {
   requirePasswordEachTime: boolean;
   /** Age from which content counts as adult (config cards.adultAge), for "adult content off". */
   adultAge: number;
+  /** With delinquency.blockLogins: an overdue account is kept out of member sites, not only refused new charges. */
+  blockOverdueLogins?: DelinquencyPolicy | null;
 }
 
 /** The age a request needs: the site's registered rating raised by any rating in its payment details. */
@@ -26,7 +30,8 @@ export function requestRequiredAge(ctx: KoaContextWithOIDC, ratings: Readonly<Re
  * oidc-provider's interaction policy with our own rules:
  * - login: a payment needs the card password in this very interaction, even inside an SSO session;
  * - age_gate (between login and consent): a holder under the required age is stopped;
- * - holder_controls (after the age gate): a site the holder blocked, or adult content they turned off.
+ * - holder_controls (after the age gate): a site the holder blocked, or adult content they turned off,
+ *   or (with delinquency.blockLogins) an overdue statement.
  * No route can finish these prompts (they are checked again on every resume), so no path around them
  * exists, and with prompt=none the site receives access_denied directly.
  */
@@ -74,12 +79,10 @@ export function createInteractionPolicy(deps: PolicyDeps) {
         async (ctx) => {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return Check.NO_NEED_TO_PROMPT;
-          const refusal = await holderRefusesEntry(deps.db, {
-            accountId,
-            clientId: ctx.oidc.client!.clientId,
-            requiredAge: requestRequiredAge(ctx, deps.ratings),
-            adultAge: deps.adultAge,
-          });
+          const clientId = ctx.oidc.client!.clientId;
+          const refusal =
+            (await holderRefusesEntry(deps.db, { accountId, clientId, requiredAge: requestRequiredAge(ctx, deps.ratings), adultAge: deps.adultAge })) ??
+            (deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, { accountId, clientId }, deps.blockOverdueLogins)) ? 'delinquent' : null);
           if (!refusal) return Check.NO_NEED_TO_PROMPT;
           refusals.set(ctx, refusal);
           return Check.REQUEST_PROMPT;

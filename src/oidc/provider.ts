@@ -157,6 +157,7 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
         ratings: config.ratings,
         requirePasswordEachTime: config.payments.requirePasswordEachTime,
         adultAge: config.cards.adultAge,
+        blockOverdueLogins: config.delinquency.blockLogins ? { ...config.delinquency, timeZone: config.billing.timeZone } : null,
       }),
     },
     renderError: createRenderError(render),

@@ -9,7 +9,7 @@ import { billingRun } from '../../src/ledger/billing-run.ts';
 import { todayIn } from '../../src/ledger/calendar.ts';
 import { sweepDelinquency } from '../../src/ledger/delinquency.ts';
 import { repay } from '../../src/ledger/repay.ts';
-import { Agent, runLogin } from '../helpers/agent.ts';
+import { Agent, csrfFrom, location, runLogin } from '../helpers/agent.ts';
 import { authRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { approveFor, approvalsOf, cardWithLimit, ledgerOf, operator, startLedgerServer } from './fixtures.ts';
@@ -107,5 +107,56 @@ describe('delinquency', () => {
     const [m] = await outbox(guardian.accountId, 'statement_ready');
     expect(m.recipient).to.equal('guardian@example.test');
     expect(m.data).to.include({ closing: 5_000, currency: 'KRW' });
+  });
+});
+
+describe('delinquency with plain logins stopped too (delinquency.blockLogins)', () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let holder: TestCard;
+
+  before(async () => {
+    ts = await startLedgerServer({ delinquency: { graceDays: 5, guardianResponsible: true, blockLogins: true } });
+    site = await registerTestSite(ts);
+    holder = await cardWithLimit(ts, 100_000);
+    const a = await approveFor(ts, holder, site, 7_000, 'Season pass');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: a.approvalNo, actor: 'test' }));
+    const d = new Date(`${todayIn(ts.config.billing.timeZone)}T12:00:00Z`);
+    d.setUTCDate(d.getUTCDate() - 30);
+    if (d.getUTCDate() > 28) d.setUTCDate(28);
+    await ts.db('accounts').where({ id: holder.accountId }).update({ statement_day: d.getUTCDate() });
+    await billingRun(ledgerOf(ts), { date: d.toISOString().slice(0, 10), cutoff: new Date() });
+  });
+  after(() => ts.stop());
+
+  async function login(): Promise<{ agent: Agent; result: Awaited<ReturnType<typeof runLogin>>; state: string }> {
+    const cfg = await siteClient(ts, site);
+    const req = await authRequest(cfg, site);
+    const agent = new Agent(ts.url);
+    return { agent, result: await runLogin(agent, req.url, holder), state: req.state };
+  }
+
+  it('stops a plain login with its own page, audits it, and sends the site access_denied saying why', async () => {
+    const { agent, result } = await login();
+    expect(result.kind).to.equal('page');
+    if (result.kind !== 'page') return;
+    expect(result.status).to.equal(403);
+    expect(result.html).to.include('This card has an overdue statement');
+    const audit = await ts.db('audit_log').where({ subject_id: holder.accountId, action: 'access.refused_overdue' });
+    expect(audit).to.have.length(1);
+
+    const uid = /\/interaction\/([^/]+)\/abort/.exec(result.html)![1]!;
+    const back = await agent.post(`/interaction/${uid}/abort`, { csrf: csrfFrom(result.html) });
+    const final = location(await agent.get(location(back, ts.url)), ts.url);
+    expect(final.origin + final.pathname).to.equal(site.redirectUri);
+    expect(final.searchParams.get('error')).to.equal('access_denied');
+    expect(final.searchParams.get('error_description')).to.match(/^delinquent/);
+    expect(final.searchParams.get('code')).to.equal(null);
+  });
+
+  it('lets the holder in again once a repayment clears the statement', async () => {
+    await repay(ledgerOf(ts), { accountId: holder.accountId, amount: 7_000, currency: 'KRW', source: 'operator', actor: 'test' });
+    const { result } = await login();
+    expect(result.kind).to.equal('redirect');
   });
 });
