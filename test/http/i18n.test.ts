@@ -227,6 +227,35 @@ describe('hosted pages in English and Korean', () => {
       expect(html).to.include('이 주소에는 아무것도 없습니다.');
     });
 
+    it('shows the application form in Korean, labels and hints included', async () => {
+      const res = await fetch(`${ts.url}/apply`, { headers: { 'accept-language': 'ko-KR,ko;q=0.9,en;q=0.5' } });
+      expect(res.status).to.equal(200);
+      const html = await res.text();
+      expect(htmlLang(html)).to.equal('ko');
+      expect(heading(html)).to.equal('사이버 카드 신청');
+      expect(html).to.include('<label for="legal_name">법적 성명</label>');
+      expect(html).to.include('>YYYY-MM-DD 형식, 예: 1990-05-17</p>');
+      expect(html).to.include('<label for="accept_terms">이용 약관에 동의합니다</label>');
+    });
+
+    it("shows the holder's account page in Korean after signing in", async () => {
+      const agent = new Agent(ts.url);
+      const ko = { 'accept-language': 'ko' };
+      const form = await agent.request('/card/signin?next=/card/account', { headers: ko });
+      const signedIn = await agent.request('/card/signin', {
+        method: 'POST',
+        headers: { ...ko, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf: csrfFrom(await form.text()), card_number: card.number, password: card.password, next: '/card/account' }).toString(),
+      });
+      expect(signedIn.status).to.equal(303);
+      const res = await agent.request('/card/account', { headers: ko });
+      expect(res.status).to.equal(200);
+      const html = await res.text();
+      expect(htmlLang(html)).to.equal('ko');
+      expect(heading(html)).to.equal('내 계정');
+      expect(html).to.include('<dt>잔액</dt>').and.include('아직 결제가 없습니다.').and.include('>로그아웃</button>');
+    });
+
     it('shows the card holder sign-in page in Korean', async () => {
       const res = await fetch(`${ts.url}/card/signin`, { headers: { 'accept-language': 'ko-KR' } });
       expect(res.status).to.equal(200);
