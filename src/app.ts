@@ -114,11 +114,11 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
   const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, publicJwks: publicKeys(jwks) });
   const approvalApi = approvalRoutes({ db, authenticateSite, parseBody });
   const holderCards = { ...cards, codes: config.oneTimeCodes };
-  const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render });
-  const holderApi = holderApiRoutes({ parseBody, cards: holderCards });
+  const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
+  const holderApi = holderApiRoutes({ parseBody, cards: holderCards, throttle });
   const adminCards = adminCardRoutes({ parseBody, cards, operatorToken: config.secrets.operatorToken });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorToken: config.secrets.operatorToken, importMaxBytes: config.billing.importMaxBytes });
-  const applying = applicationRoutes({ parseBody, render, applications: { cards, policy: applicationPolicy(config.cards) } });
+  const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorToken: config.secrets.operatorToken });
 
   app.use(requestContext(log));

@@ -1,4 +1,8 @@
 import Router from '@koa/router';
+import { attemptSource } from '../http/device-cookie.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { guardProof } from '../throttles/guard-proof.ts';
+import { ApplicationRefusedError } from './application-errors.ts';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
@@ -18,6 +22,8 @@ export interface ApplicationRouteDeps {
   parseBody: Middleware;
   applications: ApplicationDeps;
   render: Renderer;
+  /** A guardian's card password counts against the same throttle and lockout as the login page. */
+  throttle: ThrottleDeps;
 }
 
 /** 201 when the card works now, 202 when it waits for the operator's review. */
@@ -48,7 +54,7 @@ function presentOutcome(o: ApplicationOutcome) {
  * (POST /api/applications). Both validate with parseApplication and decide with apply(); the card
  * number is answered once in the response body, never put in a URL (no redirect after the POST) or a log.
  */
-export function applicationRoutes({ parseBody, applications, render }: ApplicationRouteDeps): Router {
+export function applicationRoutes({ parseBody, applications, render, throttle }: ApplicationRouteDeps): Router {
   const router = new Router();
   const { show, submit } = formPages(render);
   const { policy } = applications;
@@ -97,13 +103,21 @@ export function applicationRoutes({ parseBody, applications, render }: Applicati
     });
   }
 
+  /** apply(), with a minor's guardian proof (card number and password) under the throttle and lockout. */
+  function decide(ctx: Context, input: ApplicationInput) {
+    const run = () => apply(applications, input, { ip: ctx.ip, requestId: ctx.state.requestId });
+    if (!input.guardian) return run();
+    const wrongGuardian = (err: unknown) => err instanceof ApplicationRefusedError && err.reason === 'guardian_invalid';
+    return guardProof(throttle, { source: attemptSource(ctx), cardNumber: input.guardian.cardNumber }, run, wrongGuardian);
+  }
+
   router.get('/apply', function applyForm(ctx) {
     return show(ctx, page);
   });
 
   router.post('/apply', parseBody, function applyByForm(ctx) {
     return submit(ctx, page, async (input) => {
-      const outcome = await apply(applications, input, { ip: ctx.ip, requestId: ctx.state.requestId });
+      const outcome = await decide(ctx, input);
       await showIssued(ctx, input, outcome);
     });
   });
@@ -111,7 +125,7 @@ export function applicationRoutes({ parseBody, applications, render }: Applicati
   router.post('/api/applications', parseBody, async function applyByApi(ctx) {
     ctx.set('Cache-Control', 'no-store');
     const input = parseApplication(jsonBody(ctx), rules);
-    const outcome = await apply(applications, input, { ip: ctx.ip, requestId: ctx.state.requestId });
+    const outcome = await decide(ctx, input);
     ctx.status = statusOf(outcome);
     ctx.body = presentOutcome(outcome);
   });

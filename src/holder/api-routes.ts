@@ -1,4 +1,7 @@
 import Router from '@koa/router';
+import { attemptSource } from '../http/device-cookie.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { guardProof } from '../throttles/guard-proof.ts';
 import type { Context, Middleware } from 'koa';
 import { changePassword } from '../cards/change-password.ts';
 import type { CardDeps } from '../cards/deps.ts';
@@ -19,6 +22,8 @@ import {
 export interface HolderApiDeps {
   parseBody: Middleware;
   cards: CardDeps & { codes: CodeSettings };
+  /** Password proofs here count against the same throttle and lockout as the login page. */
+  throttle: ThrottleDeps;
 }
 
 const CODE_SENT = {
@@ -33,7 +38,7 @@ const CODE_ROUTES: ReadonlyArray<[string, CodePurpose]> = [
 ];
 
 /** The card holder's JSON API: report lost, reissue, change and reset the password, ask for codes. */
-export function holderApiRoutes({ parseBody, cards }: HolderApiDeps): Router {
+export function holderApiRoutes({ parseBody, cards, throttle }: HolderApiDeps): Router {
   const router = new Router({ prefix: '/api/cards' });
   router.use(parseBody);
   router.use(async function noStore(ctx: Context, next) {
@@ -56,7 +61,10 @@ export function holderApiRoutes({ parseBody, cards }: HolderApiDeps): Router {
       input.password !== undefined
         ? { cardNumber: input.card_number, password: input.password }
         : { cardNumber: input.card_number, code: input.code ?? '' };
-    const lost = await reportLostByHolder(cards, proof, ctx.state.requestId);
+    const lost =
+      'password' in proof
+        ? await guardProof(throttle, { source: attemptSource(ctx), cardNumber: proof.cardNumber }, () => reportLostByHolder(cards, proof, ctx.state.requestId))
+        : await reportLostByHolder(cards, proof, ctx.state.requestId);
     ctx.body = { status: 'lost', last4: lost.last4 };
   });
 
@@ -69,12 +77,14 @@ export function holderApiRoutes({ parseBody, cards }: HolderApiDeps): Router {
 
   router.post('/password', async function changeCardPassword(ctx) {
     const input = parseWith(changePasswordApiInput, jsonBody(ctx));
-    await changePassword(cards, {
-      cardNumber: input.card_number,
-      currentPassword: input.password,
-      newPassword: input.new_password,
-      requestId: ctx.state.requestId,
-    });
+    await guardProof(throttle, { source: attemptSource(ctx), cardNumber: input.card_number }, () =>
+      changePassword(cards, {
+        cardNumber: input.card_number,
+        currentPassword: input.password,
+        newPassword: input.new_password,
+        requestId: ctx.state.requestId,
+      }),
+    );
     ctx.body = { status: 'changed' };
   });
 

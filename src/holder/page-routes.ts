@@ -1,4 +1,7 @@
 import Router from '@koa/router';
+import { attemptSource } from '../http/device-cookie.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { guardProof } from '../throttles/guard-proof.ts';
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 import { formatCardNumber } from '../cards/card-number.ts';
@@ -23,6 +26,8 @@ export interface HolderPageDeps {
   parseBody: Middleware;
   cards: CardDeps & { codes: CodeSettings };
   render: Renderer;
+  /** Password proofs here count against the same throttle and lockout as the login page. */
+  throttle: ThrottleDeps;
 }
 
 const KEEP = ['card_number'] as const;
@@ -117,7 +122,7 @@ const RESET = codeFlow(
 );
 
 /** The card holder's hosted pages: report lost, reissue, change and reset the password. */
-export function holderPageRoutes({ parseBody, cards, render }: HolderPageDeps): Router {
+export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderPageDeps): Router {
   const router = new Router({ prefix: '/card' });
   router.use(parseBody);
   const { show, submit } = formPages(render);
@@ -143,7 +148,9 @@ export function holderPageRoutes({ parseBody, cards, render }: HolderPageDeps): 
   router.get('/lost', (ctx) => show(ctx, LOST));
   router.post('/lost', (ctx) =>
     submit(ctx, LOST, async (input) => {
-      const lost = await reportLostByHolder(cards, { cardNumber: input.card_number, password: input.password }, ctx.state.requestId);
+      const lost = await guardProof(throttle, { source: attemptSource(ctx), cardNumber: input.card_number }, () =>
+        reportLostByHolder(cards, { cardNumber: input.card_number, password: input.password }, ctx.state.requestId),
+      );
       await done(ctx, 'Your card is blocked', `The card ending in ${lost.last4} is blocked and every member site has been signed out.`, {
         href: '/card/reissue',
         label: 'Get a new card number',
@@ -180,12 +187,14 @@ export function holderPageRoutes({ parseBody, cards, render }: HolderPageDeps): 
   router.get('/password', (ctx) => show(ctx, PASSWORD));
   router.post('/password', (ctx) =>
     submit(ctx, PASSWORD, async (input) => {
-      await changePassword(cards, {
-        cardNumber: input.card_number,
-        currentPassword: input.password,
-        newPassword: input.new_password,
-        requestId: ctx.state.requestId,
-      });
+      await guardProof(throttle, { source: attemptSource(ctx), cardNumber: input.card_number }, () =>
+        changePassword(cards, {
+          cardNumber: input.card_number,
+          currentPassword: input.password,
+          newPassword: input.new_password,
+          requestId: ctx.state.requestId,
+        }),
+      );
       await done(ctx, 'Password changed', 'Your card password has been changed. Use the new one from now on.');
     }),
   );

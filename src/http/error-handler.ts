@@ -67,6 +67,8 @@ export function errorHandler(render: Renderer) {
       if (c.status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
       else ctx.state.log?.info({ code: c.code, status: c.status }, 'request refused');
       ctx.status = c.status;
+      const retryAfter = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+      if (c.status === 429 && typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
       if (wantsJson(ctx)) {
         ctx.body = {
           error: c.code,

@@ -1,0 +1,37 @@
+import { AppError, InvalidCredentialsError } from '../errors.ts';
+import { cardThrottleKey } from './check-card-password.ts';
+import { guardAttempt, lockedMessage, throttledMessage, type AttemptSource, type ThrottleDeps } from './guard-attempt.ts';
+
+/** A guessable check refused before it ran: the source must wait (429, Retry-After) or the card is locked (423). */
+export class AttemptRefusedError extends AppError {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(kind: 'throttled' | 'locked', message: string, retryAfterSeconds?: number) {
+    super(kind === 'throttled' ? 'too_many_attempts' : 'card_locked', message, { status: kind === 'throttled' ? 429 : 423 });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Runs an action that proves a card by its password outside the login page (a lost-card report, a
+ * password change, a guardian's consent to a minor's application) under the same source throttle and
+ * card lockout, so no page is a way round them. A failure `isFailure` recognises (by default a wrong
+ * password) counts against the card and the source; any other outcome gives the attempt back.
+ */
+export async function guardProof<T>(
+  deps: ThrottleDeps,
+  who: { source: AttemptSource; cardNumber: string },
+  action: () => Promise<T>,
+  isFailure: (err: unknown) => boolean = (err) => err instanceof InvalidCredentialsError,
+): Promise<T> {
+  const guarded = await guardAttempt(deps, { source: who.source, cardKey: cardThrottleKey(deps.cardHmacKey, who.cardNumber) }, action, isFailure);
+  switch (guarded.kind) {
+    case 'ok':
+      return guarded.value;
+    case 'failed':
+      throw guarded.error;
+    case 'throttled':
+      throw new AttemptRefusedError('throttled', throttledMessage(guarded.retryAfterSeconds), guarded.retryAfterSeconds);
+    case 'locked':
+      throw new AttemptRefusedError('locked', lockedMessage(guarded.until));
+  }
+}
