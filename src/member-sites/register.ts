@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkSiteMetadata, fieldErrors, siteMetadataShape as site, type SiteMetadata } from './site-metadata.ts';
 import type { Db } from '../db/knex.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findMemberSite, insertMemberSite, type ClientAuthMethod } from '../db/member-sites.ts';
+import { findMemberSite, insertMemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { sha256Hex } from '../lib/hmac.ts';
@@ -79,30 +79,18 @@ export async function registerMemberSite(
   };
   await checkSiteMetadata(deps.db, deps, metadata);
   const clientId = preset.clientId ?? v.clientId ?? `site_${randomToken(12)}`;
-  const method = v.tokenEndpointAuthMethod as ClientAuthMethod;
+  const method = metadata.tokenEndpointAuthMethod;
   const clientSecret = method === 'private_key_jwt' ? undefined : (preset.clientSecret ?? randomToken(32));
 
   await inTransaction(deps.db, async (trx) => {
     if (await findMemberSite(trx, clientId)) throw new ConflictError(`A member site ${clientId} already exists`);
     await insertMemberSite(trx, {
+      ...metadata,
       clientId,
-      name: v.name,
       status: 'active',
-      tokenEndpointAuthMethod: method,
       clientSecretHash: clientSecret ? sha256Hex(clientSecret) : null,
-      redirectUris: v.redirectUris,
-      postLogoutRedirectUris: v.postLogoutRedirectUris,
-      jwks: v.jwks ? { keys: v.jwks.keys } : null,
-      jwksUri: v.jwksUri ?? null,
-      scope: v.scope,
-      resourceServers: v.resourceServers,
-      contentRating: v.contentRating,
-      homepageUri: v.homepageUri ?? null,
-      logoUri: v.logoUri ?? null,
-      maxAmount: v.maxAmount ?? null,
-      accessTokenTtl: metadata.accessTokenTtl,
-      idTokenTtl: metadata.idTokenTtl,
-      refreshTokenTtl: metadata.refreshTokenTtl,
+      // Only the key set itself is stored, never other members a caller put beside `keys`.
+      jwks: metadata.jwks ? { keys: metadata.jwks.keys } : null,
       autoCapture: v.autoCapture ?? false,
     });
     await appendAudit(trx, {
