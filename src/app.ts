@@ -4,7 +4,8 @@ import type Provider from 'oidc-provider';
 import type { CardDeps } from './cards/deps.ts';
 import { createPasswordHasher } from './cards/password.ts';
 import type { Config } from './config/schema.ts';
-import type { Db } from './db/knex.ts';
+import { openDb, type Db } from './db/knex.ts';
+import { requestScopedDb, requestTransaction } from './db/request-scope.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { negotiateRequestLocale } from './http/locale.ts';
@@ -62,7 +63,15 @@ export interface CardManager {
 }
 
 /** The composition root: the only place every part is wired together. */
-export async function buildApp({ config, db, log }: AppDeps): Promise<CardManager> {
+export async function buildApp({ config, db: pool, log }: AppDeps): Promise<CardManager> {
+  // On PostgreSQL each request runs in one transaction (src/db/request-scope.ts); `db` follows it. The
+  // password throttles must count whatever the request's outcome, and their per-source row is shared by
+  // every login from one address: they use a small pool of their own, outside the request (a request
+  // holds its connection throughout, so waiting on the same pool could starve it). The embedded PGlite
+  // has one session for everything: there, no scope and one pool.
+  const scoped = config.databaseUrl !== null;
+  const db = scoped ? requestScopedDb(pool) : pool;
+  const sidePool = scoped ? openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 4, lockTimeoutMs: 5000 }) : pool;
   // Compiled templates are cached except in development, where an edited view shows at once.
   const render = createRenderer({ cache: config.env !== 'development' });
   const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
@@ -84,10 +93,10 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
     encoding: 'utf-8',
   });
 
-  const health = healthRoutes(db);
+  const health = healthRoutes(pool);
   const ledger = ledgerDeps(config, db);
   // Defences against surreptitious use: source throttle and card lockout, TOTP step-up, velocity limits.
-  const throttle: ThrottleDeps = { db, limits: { card: config.lockout, source: config.sourceThrottle }, cardHmacKey: config.secrets.cardHmacKey };
+  const throttle: ThrottleDeps = { db: sidePool, limits: { card: config.lockout, source: config.sourceThrottle }, cardHmacKey: config.secrets.cardHmacKey };
   const secondFactor: SecondFactorDeps = { db, sealKey: deriveKey(config.secrets.cardHmacKey, 'totp-secret-seal-v1'), issuerLabel: config.stepUp.issuerLabel };
   const approvals: ApprovalDeps = {
     db,
@@ -126,6 +135,8 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
   app.use(negotiateRequestLocale);
   app.use(errorHandler(render));
   app.use(health.routes());
+  // Read-only member-site API calls (an approval's status, strict-mode checks) gain nothing from a transaction.
+  if (scoped) app.use(requestTransaction(pool, (ctx) => ctx.method === 'GET' && ctx.path.startsWith('/api/')));
   app.use(interactions.routes());
   app.use(approvalApi.routes());
   app.use(holderPages.routes());
@@ -164,6 +175,7 @@ export async function buildApp({ config, db, log }: AppDeps): Promise<CardManage
       stopThrottleCleanup();
       stopSender();
       stopLedgerJobs();
+      if (sidePool !== pool) void sidePool.destroy();
     },
   };
 }

@@ -22,15 +22,27 @@ export interface DbOptions {
   databaseUrl: string | null;
   dataDir: string;
   poolMax?: number;
+  /** Each connection gives up waiting for a row lock after this long (PostgreSQL's lock_timeout). */
+  lockTimeoutMs?: number;
 }
 
 /** Opens PostgreSQL through pg when a URL is given, otherwise the embedded PGlite under <dataDir>/pgdata. */
-export function openDb({ databaseUrl, dataDir, poolMax = 10 }: DbOptions): Db {
+export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs }: DbOptions): Db {
   if (databaseUrl) {
     return knexFactory({
       client: 'pg',
       connection: databaseUrl,
-      pool: { min: 0, max: poolMax },
+      pool: {
+        min: 0,
+        max: poolMax,
+        ...(lockTimeoutMs
+          ? {
+              afterCreate(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) {
+                conn.query(`SET lock_timeout = ${Math.floor(lockTimeoutMs)}`, (err: Error | null) => done(err, conn));
+              },
+            }
+          : {}),
+      },
     });
   }
   const dir = path.join(dataDir, 'pgdata');

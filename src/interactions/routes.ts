@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors, type Interaction } from 'oidc-provider';
+import { errors, type Interaction, type InteractionResults } from 'oidc-provider';
 import { approve, type ApprovalCheck } from '../approvals/approve.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import { ApprovalRefusedError, inactiveCardMessage, type RefusalCode } from '../approvals/errors.ts';
@@ -117,6 +117,16 @@ export function interactionRoutes({
   router.use(parseBody);
 
   /** The interaction for this browser, refusing a uid that is not the one its cookie names. */
+  /**
+   * Stores the interaction's result and sends the browser back to the provider with a 303. Koa writes
+   * the redirect after the request's transaction commits (interactionFinished would write it at once).
+   */
+  async function finishInteraction(ctx: Context, result: InteractionResults, options: { mergeWithLastSubmission: boolean }): Promise<void> {
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, options);
+    ctx.redirect(to);
+    ctx.status = 303;
+  }
+
   async function loadInteraction(ctx: Context): Promise<Interaction> {
     // SessionNotFound's message is the bare code 'invalid_request': give the holder words instead.
     const interaction = await provider.interactionDetails(ctx.req, ctx.res).catch((err: unknown) => {
@@ -289,13 +299,11 @@ export function interactionRoutes({
       requestId: ctx.state.requestId,
     });
     await noteLogin(ctx, cards, card.accountId, (await siteFor(interaction)).name);
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
+    await finishInteraction(
+      ctx,
       { login: { accountId: card.accountId, amr: ['pwd'] }, cardLast4: card.last4 },
       { mergeWithLastSubmission: false },
     );
-    ctx.respond = false;
   });
 
   router.post('/:uid/confirm', async function confirmConsent(ctx) {
@@ -375,13 +383,11 @@ export function interactionRoutes({
       }
     }
     const grantId = await grant.save();
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
+    await finishInteraction(
+      ctx,
       { consent: interaction.grantId ? {} : { grantId } },
       { mergeWithLastSubmission: true },
     );
-    ctx.respond = false;
   });
 
   /**
@@ -431,13 +437,11 @@ export function interactionRoutes({
           : paymentOf(interaction)
             ? 'The card holder declined the payment.'
             : 'The card holder cancelled the request.';
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
+    await finishInteraction(
+      ctx,
       { error: 'access_denied', error_description: description },
       { mergeWithLastSubmission: false },
     );
-    ctx.respond = false;
   });
 
   return router;

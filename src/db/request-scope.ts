@@ -1,0 +1,109 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context, Next } from 'koa';
+import type { Db, Trx } from './knex.ts';
+
+/**
+ * One database transaction per HTTP request.
+ *
+ * A hosted-page request used to autocommit each of its statements, and every commit is a WAL flush and
+ * a round trip: a payment flow made about sixty. Inside a request scope every query made through the
+ * scoped handle runs in the request's own transaction, and `inTransaction` becomes a savepoint inside
+ * it, so a request commits once, and what it wrote is either all there or (on a 5xx) none of it.
+ *
+ * The commit happens before the response leaves: the next request of the same browser, perhaps on
+ * another instance, always sees what this one wrote. Work that must outlive the request whatever its
+ * outcome (the password throttles) is given the unscoped pool instead.
+ */
+interface Scope {
+  trx: Trx;
+  done: boolean;
+  settled?: Promise<void>;
+}
+
+const current = new AsyncLocalStorage<Scope>();
+
+/** A handle on `db` that, inside a request scope, runs everything in that request's transaction. */
+export function requestScopedDb(db: Db): Db {
+  const pick = (): Db => {
+    const scope = current.getStore();
+    return scope && !scope.done ? (scope.trx as unknown as Db) : db;
+  };
+  return new Proxy(db, {
+    apply(_target, thisArg, args: unknown[]) {
+      return Reflect.apply(pick() as unknown as (...a: unknown[]) => unknown, thisArg, args);
+    },
+    get(_target, prop) {
+      const target = pick();
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+export class AbortedTransactionError extends Error {
+  constructor() {
+    super('the request transaction was aborted by a failed statement and rolled back');
+  }
+}
+
+function settle(scope: Scope, commit: boolean): Promise<void> {
+  if (scope.settled) return scope.settled;
+  scope.done = true;
+  scope.settled = (async () => {
+    if (!commit) {
+      await scope.trx.rollback();
+      return;
+    }
+    // COMMIT on a transaction a swallowed error aborted answers ROLLBACK rather than failing.
+    const result = (await scope.trx.commit()) as { response?: { command?: string } } | undefined;
+    if (result?.response?.command === 'ROLLBACK') throw new AbortedTransactionError();
+  })();
+  return scope.settled;
+}
+
+function isServerError(err: unknown): boolean {
+  const e = (err ?? {}) as { status?: unknown; statusCode?: unknown };
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
+  return status >= 500;
+}
+
+/**
+ * Koa middleware: opens the request's transaction, runs the rest of the chain in its scope, and
+ * commits, unless the request ended in a server error (thrown, or a 5xx status), which rolls it back.
+ * A client error (4xx) still commits: a refused login's audit entry must stay. `skip` leaves a request
+ * unscoped (health checks, read-only API calls that gain nothing from a transaction).
+ */
+export function requestTransaction(db: Db, skip: (ctx: Context) => boolean = () => false) {
+  return async function inRequestTransaction(ctx: Context, next: Next): Promise<void> {
+    if (skip(ctx)) return next();
+    const scope: Scope = { trx: await db.transaction(), done: false };
+    try {
+      await current.run(scope, next);
+    } catch (err) {
+      await settle(scope, !isServerError(err));
+      throw err;
+    }
+    await settle(scope, ctx.status < 500);
+  };
+}
+
+/**
+ * Settles the current request's transaction now, before this response is written. For a handler that
+ * writes the response itself (oidc-provider answers on the raw request): mount it outermost there.
+ */
+export async function settleBeforeResponse(ctx: Context, next: Next): Promise<void> {
+  const scope = current.getStore();
+  if (!scope) return next();
+  try {
+    await next();
+  } catch (err) {
+    await settle(scope, !isServerError(err));
+    throw err;
+  }
+  await settle(scope, ctx.status < 500);
+}
+
+/** Runs `work` outside any request scope: for background work started from a request. */
+export function outsideRequestScope<T>(work: () => T): T {
+  return current.exit(work);
+}

@@ -1,0 +1,151 @@
+import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type { Db } from '../../src/db/knex.ts';
+import { requestScopedDb, requestTransaction, settleBeforeResponse } from '../../src/db/request-scope.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { close } from '../../src/server.ts';
+import { connect } from '../helpers/db.ts';
+import { testEnv } from '../helpers/global.ts';
+
+/**
+ * One transaction per request: what a request wrote is committed before its response leaves, all of
+ * it, or (after a server error) none of it. A tiny Koa app on the run's PostgreSQL, with the scope
+ * middleware exactly as the card manager mounts it.
+ */
+describe('request transactions', () => {
+  let pool: Db;
+  let db: Db;
+  let server: Server;
+  let url: string;
+  const TABLE = 'scope_test_rows';
+
+  before(async () => {
+    pool = connect(testEnv.databaseUrl);
+    db = requestScopedDb(pool);
+    await pool.schema.dropTableIfExists(TABLE);
+    await pool.schema.createTable(TABLE, (t) => {
+      t.text('tag').primary();
+    });
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (err) {
+        ctx.status = (err as { status?: number }).status ?? 500;
+        ctx.body = 'refused';
+      }
+    });
+    app.use(requestTransaction(pool, (ctx) => ctx.path === '/unscoped'));
+    app.use(async (ctx) => {
+      const tag = ctx.query.tag as string;
+      const put = () => db(TABLE).insert({ tag });
+      switch (ctx.path) {
+        case '/ok':
+          await put();
+          // Still uncommitted here: another connection cannot see it yet.
+          ctx.body = { seenOutside: Boolean(await pool(TABLE).where({ tag }).first()), seenInside: Boolean(await db(TABLE).where({ tag }).first()) };
+          return;
+        case '/client-error':
+          await put();
+          ctx.throw(409, 'conflict');
+          return;
+        case '/server-error':
+          await put();
+          throw new Error('boom');
+        case '/5xx-status':
+          await put();
+          ctx.status = 503;
+          ctx.body = 'down';
+          return;
+        case '/savepoint':
+          await put();
+          await inTransaction(db, async (trx) => {
+            await trx(TABLE).insert({ tag: `${tag}-inner` });
+            throw new Error('inner fails');
+          }).catch(() => undefined);
+          ctx.body = 'ok';
+          return;
+        case '/swallowed':
+          await put();
+          await db.raw('SELECT 1 / 0').catch(() => undefined);
+          ctx.body = 'looks fine';
+          return;
+        case '/raw-response': {
+          // Like oidc-provider: a handler that writes the response itself, settling first.
+          ctx.respond = false;
+          await settleBeforeResponse(ctx, async () => {
+            await put();
+          });
+          ctx.res.statusCode = 200;
+          ctx.res.end('written');
+          return;
+        }
+        case '/unscoped':
+          await put();
+          ctx.body = { seenOutside: Boolean(await pool(TABLE).where({ tag }).first()) };
+          return;
+        default:
+          ctx.status = 404;
+      }
+    });
+    server = createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await close(server);
+    await pool.schema.dropTableIfExists(TABLE);
+    await pool.destroy();
+  });
+
+  const exists = async (tag: string) => Boolean(await pool(TABLE).where({ tag }).first());
+  const get = (path: string, tag: string) => fetch(`${url}${path}?tag=${encodeURIComponent(tag)}`);
+
+  it('keeps a request in one transaction and commits it before the response arrives', async () => {
+    const res = await get('/ok', 'a');
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ seenOutside: false, seenInside: true });
+    expect(await exists('a')).to.equal(true);
+  });
+
+  it('commits a request refused with a client error (an audit entry of a refusal stays)', async () => {
+    expect((await get('/client-error', 'b')).status).to.equal(409);
+    expect(await exists('b')).to.equal(true);
+  });
+
+  it('rolls back everything a request wrote when it fails with a server error, thrown or set', async () => {
+    expect((await get('/server-error', 'c')).status).to.equal(500);
+    expect((await get('/5xx-status', 'd')).status).to.equal(503);
+    expect(await exists('c')).to.equal(false);
+    expect(await exists('d')).to.equal(false);
+  });
+
+  it('turns inTransaction into a savepoint: a failed inner step is undone, the rest commits', async () => {
+    expect((await get('/savepoint', 'e')).status).to.equal(200);
+    expect(await exists('e')).to.equal(true);
+    expect(await exists('e-inner')).to.equal(false);
+  });
+
+  it('never reports success for a transaction a swallowed error aborted', async () => {
+    expect((await get('/swallowed', 'f')).status).to.equal(500);
+    expect(await exists('f')).to.equal(false);
+  });
+
+  it('settles before a handler that writes the raw response, so the next request sees the write', async () => {
+    const res = await get('/raw-response', 'g');
+    expect(await res.text()).to.equal('written');
+    expect(await exists('g')).to.equal(true);
+  });
+
+  it('leaves a skipped request on the pool, each statement committed at once', async () => {
+    expect(await (await get('/unscoped', 'h')).json()).to.deep.equal({ seenOutside: true });
+  });
+
+  it('falls back to the pool outside any request', async () => {
+    await db(TABLE).insert({ tag: 'i' });
+    expect(await exists('i')).to.equal(true);
+  });
+});
