@@ -17,6 +17,8 @@ import type { Db, Trx } from './knex.ts';
 interface Scope {
   trx: Trx;
   done: boolean;
+  /** Reads remembered for the rest of this request (memoInRequest). */
+  memo: Map<string, Promise<unknown>>;
   settled?: Promise<void>;
 }
 
@@ -76,7 +78,7 @@ function isServerError(err: unknown): boolean {
 export function requestTransaction(db: Db, skip: (ctx: Context) => boolean = () => false) {
   return async function inRequestTransaction(ctx: Context, next: Next): Promise<void> {
     if (skip(ctx)) return next();
-    const scope: Scope = { trx: await db.transaction(), done: false };
+    const scope: Scope = { trx: await db.transaction(), done: false, memo: new Map() };
     try {
       await current.run(scope, next);
     } catch (err) {
@@ -101,6 +103,37 @@ export async function settleBeforeResponse(ctx: Context, next: Next): Promise<vo
     throw err;
   }
   await settle(scope, ctx.status < 500);
+}
+
+/**
+ * `load()`, remembered under `key` for the rest of the current request (a request reads its member
+ * site, its session and its interaction several times over; inside its transaction they change only
+ * by its own writes, which must `forgetInRequest` what they change). Outside a request: `load()`.
+ */
+export function memoInRequest<T>(key: string, load: () => Promise<T>): Promise<T> {
+  const scope = current.getStore();
+  if (!scope || scope.done) return load();
+  const hit = scope.memo.get(key) as Promise<T> | undefined;
+  if (hit) return hit;
+  const loading = load();
+  scope.memo.set(key, loading);
+  // A failed read is not remembered.
+  loading.catch(() => {
+    if (scope.memo.get(key) === loading) scope.memo.delete(key);
+  });
+  return loading;
+}
+
+/** Forgets what the current request remembered under these keys, or every key starting with `prefix*`. */
+export function forgetInRequest(...keys: string[]): void {
+  const scope = current.getStore();
+  if (!scope) return;
+  for (const key of keys) {
+    if (key.endsWith('*')) {
+      const prefix = key.slice(0, -1);
+      for (const k of scope.memo.keys()) if (k.startsWith(prefix)) scope.memo.delete(k);
+    } else scope.memo.delete(key);
+  }
 }
 
 /** Runs `work` outside any request scope: for background work started from a request. */

@@ -11,7 +11,21 @@ import {
 } from '../db/oidc-payloads.ts';
 import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
+import { forgetInRequest, memoInRequest } from '../db/request-scope.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
+
+const byId = (model: string, id: string) => `oidc:${model}:${id}`;
+const byUid = (model: string, uid: string) => `oidc:${model}#uid:${uid}`;
+
+/**
+ * A request's reads are remembered for the rest of it (the provider reads one session, interaction and
+ * client several times in a request); every write through this adapter forgets what it changes. The
+ * caller gets its own copy: the provider builds models on what it is given.
+ */
+async function remembered(key: string, load: () => Promise<AdapterPayload | undefined>): Promise<AdapterPayload | undefined> {
+  const payload = await memoInRequest(key, load);
+  return payload === undefined ? undefined : structuredClone(payload);
+}
 
 /**
  * Builds oidc-provider's adapter class: PostgreSQL for every model, our member_sites table for Client.
@@ -33,15 +47,17 @@ export function createAdapterClass(
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') {
         if (!registration) throw new Error('member sites are registered through cybercard, not the provider');
+        forgetInRequest(byId('Client', id));
         await saveRegisteredClient({ db, requireHttps: registration.requireHttps }, id, payload as Record<string, unknown>);
         return;
       }
+      forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
       await upsertPayload(db, this.model, id, payload as Record<string, unknown>, expiresIn);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') return findClientMetadata(db, siteDeps, id) as Promise<AdapterPayload | undefined>;
-      return findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>;
+      if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id) as Promise<AdapterPayload | undefined>);
+      return remembered(byId(this.model, id), () => findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>);
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -49,19 +65,22 @@ export function createAdapterClass(
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return findPayloadByUid(db, this.model, uid) as Promise<AdapterPayload | undefined>;
+      return remembered(byUid(this.model, uid), () => findPayloadByUid(db, this.model, uid) as Promise<AdapterPayload | undefined>);
     }
 
     async consume(id: string): Promise<void> {
+      forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
       await consumePayload(db, this.model, id);
     }
 
     async destroy(id: string): Promise<void> {
+      forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
       if (this.model === 'Client') return closeRegisteredClient(db, id);
       await destroyPayload(db, this.model, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      forgetInRequest('oidc:*');
       await revokePayloadsByGrantId(db, grantId);
     }
   };

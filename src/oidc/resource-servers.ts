@@ -1,6 +1,7 @@
 import { errors, type KoaContextWithOIDC, type Client, type ResourceServer } from 'oidc-provider';
 import type { Db } from '../db/knex.ts';
 import { findResourceServer } from '../db/member-sites.ts';
+import { memoInRequest } from '../db/request-scope.ts';
 import { SIGNING_ALG } from './keys.ts';
 import { API_SCOPE, apiResource } from '../member-sites/authenticate.ts';
 
@@ -25,7 +26,7 @@ export function createGetResourceServerInfo(db: Db, maxAccessTokenTtl: number, i
     if (resourceIndicator === api) {
       return { scope: API_SCOPE, audience: api, accessTokenTTL: maxAccessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: SIGNING_ALG } } };
     }
-    const rs = await findResourceServer(db, resourceIndicator);
+    const rs = await memoInRequest(`resource-server:${resourceIndicator}`, () => findResourceServer(db, resourceIndicator));
     if (!rs || !allowedResources(client).includes(resourceIndicator)) {
       throw new errors.InvalidTarget('this member site is not registered for that resource server');
     }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Db } from '../../src/db/knex.ts';
-import { requestScopedDb, requestTransaction, settleBeforeResponse } from '../../src/db/request-scope.ts';
+import { forgetInRequest, memoInRequest, requestScopedDb, requestTransaction, settleBeforeResponse } from '../../src/db/request-scope.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { close } from '../../src/server.ts';
 import { connect } from '../helpers/db.ts';
@@ -82,6 +82,16 @@ describe('request transactions', () => {
           ctx.res.end('written');
           return;
         }
+        case '/memo': {
+          let loads = 0;
+          const load = async () => ++loads;
+          const first = await memoInRequest('k', load);
+          const again = await memoInRequest('k', load);
+          forgetInRequest('k*');
+          const afterForget = await memoInRequest('k', load);
+          ctx.body = { first, again, afterForget, loads };
+          return;
+        }
         case '/unscoped':
           await put();
           ctx.body = { seenOutside: Boolean(await pool(TABLE).where({ tag }).first()) };
@@ -142,6 +152,16 @@ describe('request transactions', () => {
 
   it('leaves a skipped request on the pool, each statement committed at once', async () => {
     expect(await (await get('/unscoped', 'h')).json()).to.deep.equal({ seenOutside: true });
+  });
+
+  it('remembers a read for the rest of the request until it is forgotten, and never across requests', async () => {
+    const body = { first: 1, again: 1, afterForget: 2, loads: 2 };
+    expect(await (await get('/memo', 'j')).json()).to.deep.equal(body);
+    expect(await (await get('/memo', 'k')).json()).to.deep.equal(body);
+    let loads = 0;
+    await memoInRequest('k', async () => ++loads);
+    await memoInRequest('k', async () => ++loads);
+    expect(loads).to.equal(2);
   });
 
   it('falls back to the pool outside any request', async () => {
