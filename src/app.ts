@@ -106,6 +106,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
       delinquency: ledger.delinquency,
       velocity: config.velocity,
       stepUpAbove: config.stepUp.above,
+      timeZone: config.billing.timeZone,
     },
     secondFactor,
   };

@@ -69,7 +69,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       throw new ApprovalRefusedError('over_limit', `Payments are accepted in ${line.currency} only.`);
     }
     for (const check of checks) await check({ trx, request: req, line });
-    await refuseByControls(trx, req, site.name);
+    await refuseByControls(trx, req, site.name, deps.policy.timeZone);
     await refuseOverVelocity(trx, req, deps.policy.velocity);
     await refuseIfOverdue(trx, req.accountId, deps.policy.delinquency);
     const available = availableCredit(line);

@@ -21,6 +21,8 @@ export interface PaymentPolicy {
   velocity?: VelocityLimits;
   /** Approvals above this amount need the holder's TOTP code; absent: never. */
   stepUpAbove?: number;
+  /** The IANA time zone whose calendar month the holder's monthly cap counts (billing.timeZone); absent: UTC. */
+  timeZone?: string;
 }
 
 /** What the approvals domain needs from the composition root. */

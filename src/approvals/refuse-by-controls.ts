@@ -12,6 +12,7 @@ export async function refuseByControls(
   trx: Trx,
   req: { accountId: string; clientId: string; amount: number; currency: string },
   siteName: string,
+  timeZone?: string,
 ): Promise<void> {
   const c = await findSpendingControls(trx, req.accountId);
   if (!c) return;
@@ -25,7 +26,7 @@ export async function refuseByControls(
     );
   }
   if (c.monthlyCap !== null) {
-    const spent = await monthSpend(trx, req.accountId);
+    const spent = await monthSpend(trx, req.accountId, timeZone);
     if (spent + req.amount > c.monthlyCap) {
       throw new ApprovalRefusedError(
         'spending_control',

@@ -52,11 +52,14 @@ export async function cardVelocity(conn: Conn, cardId: string): Promise<{ lastHo
   return { lastHour: Number(r.last_hour), lastDay: Number(r.last_day), amountLastDay: Number(r.amount_last_day) };
 }
 
-/** What the account's approvals of this calendar month (UTC) still cost: amount less released and refunded. */
-export async function monthSpend(conn: Conn, accountId: string): Promise<number> {
+/**
+ * What the account's approvals of this calendar month still cost: amount less released and refunded.
+ * The month is the holder's, in `timeZone` (the billing time zone, as statements count it), not UTC's.
+ */
+export async function monthSpend(conn: Conn, accountId: string, timeZone = 'UTC'): Promise<number> {
   const r = (await conn('approvals')
     .where({ account_id: accountId })
-    .andWhere('created_at', '>=', conn.raw("date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"))
+    .andWhere('created_at', '>=', conn.raw("date_trunc('month', now() AT TIME ZONE ?) AT TIME ZONE ?", [timeZone, timeZone]))
     .select(conn.raw('COALESCE(sum(amount - released_amount - refunded_amount), 0) AS spent'))
     .first()) as Record<string, unknown>;
   return Number(r.spent);

@@ -125,6 +125,28 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       await expectRefused(card, 600, 'past the monthly cap of 1,500 KRW you set (1,000 KRW spent this month)', 'spending_control');
     });
 
+    it("counts the cap's month in the billing time zone, not UTC's", async () => {
+      const card = await holder();
+      await controls(card, { monthlyCap: 1_500 });
+      expect((await pay(card, 1_000)).kind).to.equal('redirect');
+      const zone = ts.config.billing.timeZone;
+      expect(zone, 'a zone whose month starts at another instant than UTC').to.not.equal('UTC');
+      const b = (
+        await ts.db.raw(
+          "SELECT date_trunc('month', now() AT TIME ZONE ?) AT TIME ZONE ? AS zone_start, date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS utc_start",
+          [zone, zone],
+        )
+      ).rows[0] as { zone_start: Date; utc_start: Date };
+      const zoneStart = new Date(b.zone_start).getTime();
+      const utcStart = new Date(b.utc_start).getTime();
+      // Move the payment to an instant of this month in one calendar and of last month in the other.
+      const inZoneMonthOnly = zoneStart < utcStart;
+      const at = new Date(inZoneMonthOnly ? zoneStart + 60_000 : zoneStart - 60_000);
+      await ts.db('approvals').where({ account_id: card.accountId }).update({ created_at: at });
+      if (inZoneMonthOnly) await expectRefused(card, 600, '(1,000 KRW spent this month)', 'spending_control');
+      else expect((await pay(card, 600)).kind, 'last month in the billing zone').to.equal('redirect');
+    });
+
     it('keeps the holder out of a site they blocked, and only that site', async () => {
       const card = await holder();
       const other = await registerTestSite(ts);
