@@ -62,6 +62,17 @@ export interface CardManager {
   stop(): void;
 }
 
+/**
+ * Requests that run without the request transaction: read-only member-site API calls (an approval's
+ * status, strict-mode checks) gain nothing from one, and the operator's batch jobs (a billing run, hold
+ * expiry, a bank-file import) commit batch by batch, as they do when scheduled: one transaction around a
+ * whole run would hold its locks on every account it touched until the end.
+ */
+const BATCH_JOBS = new Set(['/admin/api/ledger/billing-runs', '/admin/api/ledger/holds/expire', '/admin/api/ledger/repayments/import']);
+function unscopedRequest(ctx: Koa.Context): boolean {
+  return (ctx.method === 'GET' && ctx.path.startsWith('/api/')) || (ctx.method === 'POST' && BATCH_JOBS.has(ctx.path));
+}
+
 /** The composition root: the only place every part is wired together. */
 export async function buildApp({ config, db: pool, log }: AppDeps): Promise<CardManager> {
   // On PostgreSQL each request runs in one transaction (src/db/request-scope.ts); `db` follows it. The
@@ -136,8 +147,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(negotiateRequestLocale);
   app.use(errorHandler(render));
   app.use(health.routes());
-  // Read-only member-site API calls (an approval's status, strict-mode checks) gain nothing from a transaction.
-  if (scoped) app.use(requestTransaction(pool, (ctx) => ctx.method === 'GET' && ctx.path.startsWith('/api/')));
+  if (scoped) app.use(requestTransaction(pool, unscopedRequest));
   app.use(interactions.routes());
   app.use(approvalApi.routes());
   app.use(holderPages.routes());
