@@ -207,6 +207,34 @@ describe('hosted pages in English and Korean', () => {
       expect(alertText(page.html)).to.match(/^Site [0-9a-f]{8}은\(는\) 19세 이상 이용 등급입니다\. 이 사이버 카드로는 이용할 수 없습니다\.$/);
     });
 
+    it('shows the payment approval page in Korean, every label and the buttons', async () => {
+      const url = await client.buildAuthorizationUrlWithPAR(config, {
+        redirect_uri: site.redirectUri,
+        scope: 'openid',
+        resource: site.resource,
+        state: client.randomState(),
+        ui_locales: 'ko',
+        authorization_details: JSON.stringify([{ type: 'payment', amount: 1200, currency: 'KRW', description: '웹툰 3화' }]),
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      });
+      const agent = new Agent(ts.url);
+      const loginPath = location(await agent.get(url), ts.url).pathname;
+      const loginHtml = await (await agent.get(loginPath)).text();
+      expect(htmlLang(loginHtml)).to.equal('ko');
+      let res = await agent.post(`${loginPath}/login`, { csrf: csrfFrom(loginHtml), card_number: card.number, password: card.password });
+      for (let hops = 0; hops < 5 && (res.status === 302 || res.status === 303); hops++) res = await agent.get(location(res, ts.url));
+      expect(res.status).to.equal(200);
+      const page = await res.text();
+      expect(htmlLang(page)).to.equal('ko');
+      expect(heading(page)).to.match(/^Site [0-9a-f]{8} 결제 승인$/);
+      expect(page).to.include(`끝자리 ${card.number.slice(-4)} 카드`);
+      for (const label of ['<dt>금액</dt>', '<dt>내용</dt>', '<dt>사용 가능 한도</dt>', '웹툰 3화']) expect(page).to.include(label);
+      expect(page).to.match(/>1,200 KRW 승인<\/button>/);
+      expect(page).to.include('>거부</button>');
+      expect(page, 'no English left on the page').to.not.match(/Approve|Available credit|Card ending|Deny/);
+    });
+
     it('keeps the English field message for an English page', async () => {
       const { agent, path: p, html } = await loginPage();
       const res = await agent.post(`${p}/login`, { csrf: csrfFrom(html), card_number: '', password: 'x' });
