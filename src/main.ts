@@ -11,7 +11,7 @@ import { close, listen } from './server.ts';
 // Entry: load config → open db → migrate → build app → listen. Nothing else.
 const config = loadConfig();
 const log = createLogger(config.logLevel);
-const db = openDb(config);
+const db = openDb({ ...config, poolMax: config.databasePoolMax });
 await migrateLatest(db);
 const cardManager = await buildApp({ config, db, log });
 const { server } = await listen(cardManager.app, config.port);

@@ -17,6 +17,8 @@ export const settingsSchema = z.object({
   issuer: z.url(),
   dataDir: z.string().min(1),
   databaseUrl: z.string().min(1).nullable(),
+  /** Connections per instance to PostgreSQL: each request in flight holds one for its transaction. */
+  databasePoolMax: z.number().int().min(2).max(1000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   bodyLimitBytes: z.number().int().min(1024).max(1048576),
   trustProxy: z.boolean(),
