@@ -1,5 +1,6 @@
 import { lockValues } from '../db/advisory-lock.ts';
 import { checkApplication } from '../db/applications.ts';
+import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { refusal, type RefusalReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
@@ -8,6 +9,16 @@ import { checkApplicationLimits } from './check-application-limits.ts';
 import { openHolderAccount, type ApplicationOutcome } from './open-holder-account.ts';
 import { recordRefusal, type Submission } from './record-refusal.ts';
 import { duplicateOf, screenApplication } from './screen-application.ts';
+
+/**
+ * `work` in the transaction `db` already is (a request's, src/db/request-scope.ts), else in a new one.
+ * A savepoint inside the request's would cost two round trips and protect nothing: what `work` writes
+ * is kept whenever it returns, and a throw after its first write is a server error, which rolls the
+ * whole request back.
+ */
+function inOneTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Trx) : inTransaction(db, work);
+}
 
 /**
  * Decides an online application: approved at once (active card), sent to review (pending card), or
@@ -27,7 +38,7 @@ export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub:
   const screening = await screenApplication(deps, input, deps.now?.() ?? new Date(), seen, sub);
   const passwordHash = screening.refusal ? undefined : await hasher.hash(input.password);
 
-  const result = await inTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {
+  const result = await inOneTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {
     await lockValues(trx, [`application-ip:${sub.ip}`, `application-email:${input.email}`, `application-mobile:${input.mobile}`]);
     const checked = await checkApplication(trx, { ...who, exceptAccountId: screening.guardian?.id });
     checkApplicationLimits(deps.policy, checked);

@@ -14,17 +14,6 @@ export interface CardToIssue {
   passwordHash: string;
   actor: string;
   requestId?: string | undefined;
-  /**
-   * Issue it active at once, for this reason (an application approved automatically). The audit trail
-   * still shows the card issued pending and then pending → active, like every other card's.
-   */
-  activate?: { reason: string };
-  /**
-   * Entries the caller records in the same statement as the card's, before and after them (the account
-   * it opened, the application it decided): one round trip instead of three.
-   */
-  precedingAudit?: readonly AuditEntry[];
-  followingAudit?: (card: NewCard) => readonly AuditEntry[];
 }
 
 export interface NewCard {
@@ -32,6 +21,12 @@ export interface NewCard {
   /** The full number: returned once, never stored (only its HMAC and last four digits are). */
   cardNumber: string;
   last4: string;
+}
+
+/** A drawn number and the card row it would go in; `attempt` counts the draws so far. */
+export interface DrawnCard extends NewCard {
+  numberHmac: Buffer;
+  attempt: number;
 }
 
 /** Draws before giving up; a clash among 10^9 bodies is already vanishingly rare. */
@@ -44,36 +39,54 @@ export class CardNumberExhaustedError extends Error {
 }
 
 /**
- * Inserts a new card in status 'pending' (or, with `activate`, 'active') on the account, in the caller's
- * transaction, and records 'card.issued'. The unique index on number_hmac decides a clash (ON CONFLICT DO NOTHING, so the
- * transaction survives it), and the number is drawn again: never two cards with one number.
+ * Draws card numbers for a card whose password is `password` (a number sharing a run of its digits is
+ * drawn again) and hands each to `insert`, which writes the card unless the number is taken: the
+ * unique index on number_hmac decides (ON CONFLICT DO NOTHING, so the transaction survives it) and
+ * `insert` answers false, and the number is drawn again. Never two cards with one number.
  */
-export async function issueCard(trx: Trx, deps: CardDeps, c: CardToIssue): Promise<NewCard> {
+export async function insertWithFreshNumber(deps: CardDeps, password: string, insert: (card: DrawnCard) => Promise<boolean>): Promise<DrawnCard> {
   const draw = deps.generateNumber ?? generateCardNumber;
   for (let attempt = 1; attempt <= MAX_NUMBER_DRAWS; attempt++) {
     const cardNumber = draw(deps.issuerPrefix);
-    if (sharesDigitRun(c.password, cardNumber)) continue;
-    const cardId = newId();
-    const last4 = cardNumber.slice(-4);
-    const numberHmac = cardNumberHmac(deps.cardHmacKey, cardNumber);
-    const status = c.activate ? 'active' : 'pending';
-    if (!(await insertCardUnlessNumberTaken(trx, { id: cardId, accountId: c.accountId, numberHmac, last4, passwordHash: c.passwordHash, status }))) {
-      continue;
-    }
-    const by = { actor: c.actor, requestId: c.requestId };
-    const issued = {
-      ...by,
-      action: 'card.issued',
-      subjectType: 'card',
-      subjectId: cardId,
-      details: { accountId: c.accountId, last4, status: 'pending', numberDraws: attempt },
-    };
-    const card = { id: cardId, accountId: c.accountId };
-    // One statement for both entries: issuance is argon2-bound, every round trip shows in its rate.
-    const activated = c.activate ? [statusChangeEntry(card, 'pending', { ...by, to: 'active', reason: c.activate.reason })] : [];
-    const newCard = { cardId, cardNumber, last4 };
-    await appendAudit(trx, [...(c.precedingAudit ?? []), issued, ...activated, ...(c.followingAudit?.(newCard) ?? [])]);
-    return newCard;
+    if (sharesDigitRun(password, cardNumber)) continue;
+    const card = { cardId: newId(), cardNumber, last4: cardNumber.slice(-4), numberHmac: cardNumberHmac(deps.cardHmacKey, cardNumber), attempt };
+    if (await insert(card)) return card;
   }
   throw new CardNumberExhaustedError();
+}
+
+/**
+ * The audit entries of a new card: 'card.issued' (every card is issued pending), then, for a card
+ * issued active at once (`activate`), its pending → active change, like every other card's.
+ */
+export function issuedCardEntries(
+  card: DrawnCard & { accountId: string },
+  by: { actor: string; requestId?: string | undefined },
+  activate?: { reason: string },
+): AuditEntry[] {
+  const issued: AuditEntry = {
+    ...by,
+    action: 'card.issued',
+    subjectType: 'card',
+    subjectId: card.cardId,
+    details: { accountId: card.accountId, last4: card.last4, status: 'pending', numberDraws: card.attempt },
+  };
+  if (!activate) return [issued];
+  const row = { id: card.cardId, accountId: card.accountId };
+  return [issued, statusChangeEntry(row, 'pending', { ...by, to: 'active', reason: activate.reason })];
+}
+
+/**
+ * Inserts a new card in status 'pending' on the account, in the caller's transaction, and records
+ * 'card.issued'. Returns the full number once.
+ */
+export async function issueCard(trx: Trx, deps: CardDeps, c: CardToIssue): Promise<NewCard> {
+  const by = { actor: c.actor, requestId: c.requestId };
+  const card = await insertWithFreshNumber(deps, c.password, async (d) => {
+    const row = { id: d.cardId, accountId: c.accountId, numberHmac: d.numberHmac, last4: d.last4, passwordHash: c.passwordHash, status: 'pending' as const };
+    if (!(await insertCardUnlessNumberTaken(trx, row))) return false;
+    await appendAudit(trx, issuedCardEntries({ ...d, accountId: c.accountId }, by));
+    return true;
+  });
+  return { cardId: card.cardId, cardNumber: card.cardNumber, last4: card.last4 };
 }

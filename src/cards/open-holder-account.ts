@@ -1,13 +1,13 @@
-import { insertApplication } from '../db/applications.ts';
-import { insertAccount } from '../db/cards.ts';
+import { insertIssuedApplication } from '../db/applications.ts';
+import type { AuditEntry } from '../db/audit-log.ts';
 import type { Trx } from '../db/knex.ts';
+import type { NewOutboxMessage } from '../db/outbox.ts';
 import { newId } from '../lib/ids.ts';
-import { notify } from '../notifications/notify.ts';
 import type { ReviewReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
 import type { ApplicationInput } from './application-input.ts';
 import { creditLimitFor } from './credit-limit.ts';
-import { issueCard } from './issue-card.ts';
+import { insertWithFreshNumber, issuedCardEntries } from './issue-card.ts';
 import type { Submission } from './record-refusal.ts';
 import type { Screening } from './screen-application.ts';
 
@@ -28,6 +28,14 @@ export interface ApplicationOutcome {
   guardianCardId: string | null;
 }
 
+/** The messages notify() would queue: one per channel the applicant gave (both, for an application). */
+function messagesTo(to: { accountId: string; email: string; mobile: string }, template: string, data: Record<string, unknown>): NewOutboxMessage[] {
+  return [
+    { accountId: to.accountId, channel: 'email', recipient: to.email, template, data },
+    { accountId: to.accountId, channel: 'sms', recipient: to.mobile, template, data },
+  ];
+}
+
 /**
  * Opens the holder account (credit limit by policy, linked to the guardian), issues its card and
  * records the application, in the caller's transaction. Without a review reason the card is
@@ -45,7 +53,7 @@ export async function openHolderAccount(
   const creditLimit = creditLimitFor(deps.policy, screening.age, screening.guardian?.creditLimit);
   const by = { actor: 'system', requestId: sub.requestId };
 
-  await insertAccount(trx, {
+  const account = {
     id: accountId,
     legalName: input.legalName,
     birthdate: input.birthdate,
@@ -55,55 +63,54 @@ export async function openHolderAccount(
     creditLimit,
     currency: deps.cards.currency,
     statementDay: 1,
-  });
+  };
   const status = a.review ? 'review' : 'approved';
-  // Issuance is argon2-bound and every round trip shows in its rate: the card is inserted active when
-  // approved at once, and the audit entries and messages go in as few statements as they can.
-  const card = await issueCard(trx, deps.cards, {
+  const opened: AuditEntry = {
     ...by,
-    accountId,
-    password: input.password,
-    passwordHash: a.passwordHash,
-    ...(status === 'approved' ? { activate: { reason: 'application approved automatically' } } : {}),
-    precedingAudit: [
-      {
-        ...by,
-        action: 'account.opened',
-        subjectType: 'account',
-        subjectId: accountId,
-        details: { applicationId, creditLimit, currency: deps.cards.currency, guardianAccountId, guardianCardId: screening.guardianCardId ?? null },
-      },
-    ],
-    followingAudit: (c) => [
-      {
-        ...by,
-        action: status === 'approved' ? 'application.approved' : 'application.review',
-        subjectType: 'application',
-        subjectId: applicationId,
-        details: { accountId, cardId: c.cardId, last4: c.last4, ...(a.review ? { reason: a.review } : {}) },
-      },
-    ],
-  });
-  await insertApplication(trx, {
-    id: applicationId,
-    status,
-    reason: a.review ?? null,
-    decisionNote: null,
-    legalName: input.legalName,
-    birthdate: input.birthdate,
-    email: input.email,
-    mobile: input.mobile,
-    guardianAccountId,
-    guardianCardId: screening.guardianCardId ?? null,
-    accountId,
-    cardId: card.cardId,
-    ip: sub.ip,
-    requestId: sub.requestId ?? null,
-    decided: status === 'approved',
-    decidedBy: status === 'approved' ? 'system' : null,
-  });
+    action: 'account.opened',
+    subjectType: 'account',
+    subjectId: accountId,
+    details: { applicationId, creditLimit, currency: deps.cards.currency, guardianAccountId, guardianCardId: screening.guardianCardId ?? null },
+  };
   const to = { accountId, email: input.email, mobile: input.mobile };
-  await notify(trx, to, status === 'approved' ? 'card_issued' : 'application_received', { last4: card.last4, applicationId });
+  // Issuance is argon2-bound and every round trip shows in its rate: the account, the card (active at
+  // once when approved), the application, its audit entries and messages go in as one statement.
+  const card = await insertWithFreshNumber(deps.cards, input.password, (d) =>
+    insertIssuedApplication(trx, {
+      account,
+      card: { id: d.cardId, accountId, numberHmac: d.numberHmac, last4: d.last4, passwordHash: a.passwordHash, status: status === 'approved' ? 'active' : 'pending' },
+      application: {
+        id: applicationId,
+        status,
+        reason: a.review ?? null,
+        decisionNote: null,
+        legalName: input.legalName,
+        birthdate: input.birthdate,
+        email: input.email,
+        mobile: input.mobile,
+        guardianAccountId,
+        guardianCardId: screening.guardianCardId ?? null,
+        accountId,
+        cardId: d.cardId,
+        ip: sub.ip,
+        requestId: sub.requestId ?? null,
+        decided: status === 'approved',
+        decidedBy: status === 'approved' ? 'system' : null,
+      },
+      audit: [
+        opened,
+        ...issuedCardEntries({ ...d, accountId }, by, status === 'approved' ? { reason: 'application approved automatically' } : undefined),
+        {
+          ...by,
+          action: status === 'approved' ? 'application.approved' : 'application.review',
+          subjectType: 'application',
+          subjectId: applicationId,
+          details: { accountId, cardId: d.cardId, last4: d.last4, ...(a.review ? { reason: a.review } : {}) },
+        },
+      ],
+      messages: messagesTo(to, status === 'approved' ? 'card_issued' : 'application_received', { last4: d.last4, applicationId }),
+    }),
+  );
   return {
     applicationId,
     status,

@@ -1,4 +1,9 @@
+import type { Knex } from 'knex';
+import { auditRecords, type AuditEntry } from './audit-log.ts';
+import { accountRow, cardRow, type Account, type NewCardRow } from './cards.ts';
+import { insertRowIf, insertRowsIf } from './insert-if.ts';
 import type { Conn } from './knex.ts';
+import type { NewOutboxMessage } from './outbox.ts';
 import { dateString } from './rows.ts';
 
 export type ApplicationStatus = 'approved' | 'rejected' | 'review';
@@ -52,8 +57,9 @@ function toApplication(r: Row): Application {
   };
 }
 
-export async function insertApplication(conn: Conn, a: NewApplication): Promise<void> {
-  await conn('applications').insert({
+/** The applications row of a new application (decided now, by the database clock, when `decided`). */
+function applicationRow(conn: Conn, a: NewApplication): Row {
+  return {
     id: a.id,
     status: a.status,
     reason: a.reason,
@@ -70,7 +76,46 @@ export async function insertApplication(conn: Conn, a: NewApplication): Promise<
     request_id: a.requestId,
     decided_at: a.decided ? conn.fn.now() : null,
     decided_by: a.decidedBy,
-  });
+  };
+}
+
+export async function insertApplication(conn: Conn, a: NewApplication): Promise<void> {
+  await conn('applications').insert(applicationRow(conn, a));
+}
+
+/** Everything an application that gets a card writes. */
+export interface IssuedApplication {
+  account: Account;
+  card: NewCardRow;
+  application: NewApplication;
+  /** In the order they happened. */
+  audit: readonly AuditEntry[];
+  /** The notifications it sends. */
+  messages: readonly NewOutboxMessage[];
+}
+
+/**
+ * Writes an issued application's account, card, application, audit entries and outbox messages in one
+ * statement (issuance is argon2-bound, and each round trip shows in its rate), in the caller's
+ * transaction. The card goes in ON CONFLICT (number_hmac) DO NOTHING and every other row only with
+ * it: false when the number is taken, and then nothing at all was written, so the caller draws again.
+ */
+export async function insertIssuedApplication(conn: Conn, i: IssuedApplication): Promise<boolean> {
+  const writes: Array<[string, Knex.Raw | Knex.QueryBuilder]> = [
+    ['card', conn('cards').insert(cardRow(i.card)).onConflict('number_hmac').ignore().returning('id')],
+    ['account', insertRowIf(conn, 'card', 'accounts', accountRow(i.account))],
+    ['application', insertRowIf(conn, 'card', 'applications', applicationRow(conn, i.application))],
+  ];
+  if (i.audit.length) writes.push(['audit', insertRowsIf(conn, 'card', 'audit_log', auditRecords(i.audit))]);
+  if (i.messages.length) writes.push(['outbox', insertRowsIf(conn, 'card', 'notifications_outbox', outboxRecords(i.messages))]);
+  const ctes = writes.map(() => '?? AS (?)').join(', ');
+  const r = (await conn.raw(`WITH ${ctes} SELECT count(*)::int AS issued FROM card`, writes.flat())) as { rows: Array<{ issued: number }> };
+  return r.rows[0]?.issued === 1;
+}
+
+/** Outbox rows as plain JSON values, the columns insertOutboxMessage writes. */
+function outboxRecords(messages: readonly NewOutboxMessage[]): Array<Record<string, unknown>> {
+  return messages.map((m) => ({ account_id: m.accountId, channel: m.channel, recipient: m.recipient, template: m.template, data: m.data ?? {} }));
 }
 
 const OPEN_CARD = "EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status IN ('pending', 'active', 'suspended'))";

@@ -28,6 +28,21 @@ export async function appendAudit(conn: Conn, e: AuditEntry | readonly AuditEntr
   );
 }
 
+/**
+ * Audit entries as plain rows (details as an object, not yet JSON text), for a statement that sends
+ * them as one JSON array (insertIssuedApplication).
+ */
+export function auditRecords(entries: readonly AuditEntry[]): Array<Record<string, unknown>> {
+  return entries.map((x) => ({
+    actor: x.actor,
+    action: x.action,
+    subject_type: x.subjectType,
+    subject_id: x.subjectId,
+    details: x.details ?? {},
+    request_id: x.requestId ?? null,
+  }));
+}
+
 function toEntry(r: Record<string, unknown>): AuditEntry & { at: Date } {
   return {
     at: new Date(r.at as string),

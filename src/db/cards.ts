@@ -50,8 +50,9 @@ function toCard(r: Row): Card {
   };
 }
 
-export async function insertAccount(conn: Conn, a: Account): Promise<void> {
-  await conn('accounts').insert({
+/** The accounts row of a new account (also written by insertIssuedApplication). */
+export function accountRow(a: Account): Row {
+  return {
     id: a.id,
     legal_name: a.legalName,
     birthdate: a.birthdate,
@@ -61,7 +62,11 @@ export async function insertAccount(conn: Conn, a: Account): Promise<void> {
     credit_limit: a.creditLimit,
     currency: a.currency,
     statement_day: a.statementDay,
-  });
+  };
+}
+
+export async function insertAccount(conn: Conn, a: Account): Promise<void> {
+  await conn('accounts').insert(accountRow(a));
 }
 
 export async function findAccount(conn: Conn, id: string): Promise<Account | undefined> {
@@ -69,37 +74,32 @@ export async function findAccount(conn: Conn, id: string): Promise<Account | und
   return r ? toAccount(r) : undefined;
 }
 
-export async function insertCard(
-  conn: Conn,
-  c: Omit<Card, 'status'> & { status: CardStatus; numberHmac: Buffer },
-): Promise<void> {
-  await conn('cards').insert({
+/** A card to insert: its number only as the lookup HMAC (and the last four digits). */
+export type NewCardRow = Card & { numberHmac: Buffer };
+
+/** The cards row of a new card (also written by insertIssuedApplication). */
+export function cardRow(c: NewCardRow): Row {
+  return {
     id: c.id,
     account_id: c.accountId,
     number_hmac: c.numberHmac,
     last4: c.last4,
     password_hash: c.passwordHash,
     status: c.status,
-  });
+  };
+}
+
+export async function insertCard(conn: Conn, c: NewCardRow): Promise<void> {
+  await conn('cards').insert(cardRow(c));
 }
 
 /**
  * Inserts the card unless its number is taken (ON CONFLICT on the unique number_hmac index): false on a
  * clash, without aborting the caller's transaction, so issuance can draw another number and retry.
  */
-export async function insertCardUnlessNumberTaken(
-  conn: Conn,
-  c: Omit<Card, 'status'> & { status: CardStatus; numberHmac: Buffer },
-): Promise<boolean> {
+export async function insertCardUnlessNumberTaken(conn: Conn, c: NewCardRow): Promise<boolean> {
   const rows = (await conn('cards')
-    .insert({
-      id: c.id,
-      account_id: c.accountId,
-      number_hmac: c.numberHmac,
-      last4: c.last4,
-      password_hash: c.passwordHash,
-      status: c.status,
-    })
+    .insert(cardRow(c))
     .onConflict('number_hmac')
     .ignore()
     .returning('id')) as unknown[];
