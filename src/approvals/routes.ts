@@ -1,13 +1,12 @@
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
+import type { Approval } from '../db/approvals.ts';
 import type { Db } from '../db/knex.ts';
-import { findApprovalByNo } from '../db/approvals.ts';
 import { AppError, NotFoundError, ValidationError } from '../errors.ts';
 import { idempotencyKeyOf, requestHash, runIdempotent } from '../http/idempotency.ts';
 import { parseMinorUnits } from '../lib/money.ts';
-import type { MemberSite } from '../db/member-sites.ts';
-import type { SiteAuthenticator } from '../member-sites/authenticate.ts';
-import { SiteAuthError } from '../member-sites/authenticate.ts';
+import { findMemberSite, findMemberSiteWithApproval, type MemberSite } from '../db/member-sites.ts';
+import { SiteAuthError, type SiteAuthenticator, type SiteFinder } from '../member-sites/authenticate.ts';
 import { APPROVAL_NO_PATTERN } from './approval-number.ts';
 import { presentApproval } from './present.ts';
 import { capture } from './capture.ts';
@@ -26,23 +25,35 @@ export function approvalRoutes({ db, authenticateSite, parseBody }: ApprovalRout
   const router = new Router({ prefix: '/api/approvals' });
   router.use(parseBody);
 
-  router.use(async function authenticateMemberSite(ctx, next) {
+  /** Authenticates the calling member site (`find` may load the route's row with it), or 401 with a challenge. */
+  async function memberSite<S extends MemberSite>(ctx: Context, find: SiteFinder<S>): Promise<S> {
+    let site: S;
     try {
-      ctx.state.site = await authenticateSite(ctx.get('authorization') || undefined);
+      site = await authenticateSite(ctx.get('authorization') || undefined, find);
     } catch (err) {
       if (err instanceof SiteAuthError) ctx.set('WWW-Authenticate', 'Basic realm="cybercard", Bearer realm="cybercard"');
       throw err;
     }
     ctx.set('Cache-Control', 'no-store');
+    ctx.state.site = site;
+    return site;
+  }
+
+  async function authenticateMemberSite(ctx: Context, next: Next) {
+    await memberSite(ctx, findMemberSite);
     await next();
-  });
+  }
 
   router.get('/:approvalNo', async function getApproval(ctx) {
     const no = ctx.params.approvalNo ?? '';
-    const approval = APPROVAL_NO_PATTERN.test(no) ? await findApprovalByNo(db, no) : undefined;
+    // Strict-mode status checks make this the API's busiest call: the site and its approval in one query.
+    const find: SiteFinder<MemberSite & { approval?: Approval | undefined }> = APPROVAL_NO_PATTERN.test(no)
+      ? (conn, clientId) => findMemberSiteWithApproval(conn, clientId, no)
+      : findMemberSite;
+    const site = await memberSite(ctx, find);
     // Another site's approval is indistinguishable from a missing one.
-    if (!approval || approval.clientId !== ctx.state.site.clientId) throw new NotFoundError('No such approval for this member site.');
-    ctx.body = presentApproval(approval, ctx.state.site);
+    if (!site.approval) throw new NotFoundError('No such approval for this member site.');
+    ctx.body = presentApproval(site.approval, site);
   });
 
   /**
@@ -75,9 +86,9 @@ export function approvalRoutes({ db, authenticateSite, parseBody }: ApprovalRout
     };
   }
 
-  router.post('/:approvalNo/capture', change('capture'));
-  router.post('/:approvalNo/void', change('void'));
-  router.post('/:approvalNo/refund', change('refund'));
+  router.post('/:approvalNo/capture', authenticateMemberSite, change('capture'));
+  router.post('/:approvalNo/void', authenticateMemberSite, change('void'));
+  router.post('/:approvalNo/refund', authenticateMemberSite, change('refund'));
 
   return router;
 }

@@ -25,6 +25,44 @@ export interface Approval {
 
 type Row = Record<string, unknown>;
 
+/** The columns toApproval reads. */
+const APPROVAL_COLUMNS = [
+  'id',
+  'approval_no',
+  'account_id',
+  'card_id',
+  'client_id',
+  'status',
+  'amount',
+  'currency',
+  'captured_amount',
+  'refunded_amount',
+  'released_amount',
+  'description',
+  'content_ref',
+  'rating',
+  'hold_expires_at',
+  'created_at',
+  'updated_at',
+  'status_reason',
+] as const;
+
+/**
+ * For a query that selects an approval beside another table's row (whose column names clash with its
+ * own): every column toApproval reads, as `<alias>.<column> as <prefix><column>`.
+ */
+export function approvalColumnsAs(alias: string, prefix: string): string[] {
+  return APPROVAL_COLUMNS.map((c) => `${alias}.${c} as ${prefix}${c}`);
+}
+
+/** The approval selected with approvalColumnsAs, or undefined when an outer join found none. */
+export function approvalFromColumnsAs(r: Row, prefix: string): Approval | undefined {
+  if (r[`${prefix}id`] === null || r[`${prefix}id`] === undefined) return undefined;
+  const own: Row = {};
+  for (const c of APPROVAL_COLUMNS) own[c] = r[`${prefix}${c}`];
+  return toApproval(own);
+}
+
 function toApproval(r: Row): Approval {
   return {
     id: r.id as string,

@@ -24,6 +24,12 @@ export interface SiteAuthDeps {
   publicJwks: JSONWebKeySet;
 }
 
+/**
+ * Reads the member site by client_id for authentication. A route may pass one that brings along, in
+ * the same query, the row it needs next (findMemberSiteWithApproval); the site is checked all the same.
+ */
+export type SiteFinder<S extends MemberSite> = (db: Db, clientId: string) => Promise<S | undefined>;
+
 function decodeBasic(value: string): { id: string; secret: string } | undefined {
   try {
     const raw = Buffer.from(value, 'base64').toString('utf8');
@@ -45,14 +51,16 @@ export function createSiteAuthenticator(deps: SiteAuthDeps) {
   const keys = createLocalJWKSet(deps.publicJwks);
   const audience = apiResource(deps.issuer);
 
-  return async function authenticateSite(authorization: string | undefined): Promise<MemberSite> {
+  async function authenticateSite(authorization: string | undefined): Promise<MemberSite>;
+  async function authenticateSite<S extends MemberSite>(authorization: string | undefined, find: SiteFinder<S>): Promise<S>;
+  async function authenticateSite(authorization: string | undefined, find: SiteFinder<MemberSite> = findMemberSite): Promise<MemberSite> {
     const [scheme, value] = (authorization ?? '').split(' ', 2);
     if (!scheme || !value) throw new SiteAuthError('Send the member site credentials (Basic or Bearer).');
     let clientId: string;
     if (/^basic$/i.test(scheme)) {
       const creds = decodeBasic(value);
       if (!creds) throw new SiteAuthError();
-      const site = await findMemberSite(deps.db, creds.id);
+      const site = await find(deps.db, creds.id);
       const hashes = {
         current: site?.clientSecretHash ?? null,
         previous: site?.previousSecretHash ?? null,
@@ -75,10 +83,11 @@ export function createSiteAuthenticator(deps: SiteAuthDeps) {
     } else {
       throw new SiteAuthError('Unsupported authorization scheme.');
     }
-    const site = await findMemberSite(deps.db, clientId);
+    const site = await find(deps.db, clientId);
     if (!site || site.status === 'closed') throw new SiteAuthError();
     return site;
-  };
+  }
+  return authenticateSite;
 }
 
 export type SiteAuthenticator = ReturnType<typeof createSiteAuthenticator>;

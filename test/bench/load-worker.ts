@@ -4,6 +4,7 @@
  * import: load.ts starts it as a worker and talks to it with the messages below.
  */
 import { parentPort } from 'node:worker_threads';
+import { createStatusCheck, type AccessToken } from 'cybercard/resource-server';
 import { Agent } from '../helpers/agent.ts';
 import { codeThroughBrowser, connectSite, exchangeCode, fullApproval, fullLogin, postToken, type BenchSite, type IssuedCode, type SiteInfo } from './flow.ts';
 import { runFor, type Sample } from './harness.ts';
@@ -18,7 +19,14 @@ export type LoadJob =
   /** Exchanges codes made beforehand with makeCodes; stops early when they run out. */
   | { kind: 'exchange' }
   /** client_credentials against any token endpoint. */
-  | { kind: 'clientCredentials'; url: string; authorization: string };
+  | { kind: 'clientCredentials'; url: string; authorization: string }
+  /**
+   * Strict-mode status checks (createStatusCheck, no cache) as the member site `clientId`; lane n asks
+   * about approvalNos[n % length] only, so concurrent checks never share a request.
+   */
+  | { kind: 'statusCheck'; issuer: string; clientId: string; clientSecret: string; approvalNos: string[] }
+  /** A plain GET that must answer 200 (a same-server baseline such as /healthz). */
+  | { kind: 'get'; url: string };
 
 export type LoadRequest =
   | { type: 'connect'; site: SiteInfo; sessions: number }
@@ -79,6 +87,18 @@ function run(job: LoadJob, seconds: number, concurrency: number): Promise<Sample
     case 'clientCredentials': {
       const form = { grant_type: 'client_credentials' };
       return runFor(seconds, concurrency, async () => void (await postToken(job.url, job.authorization, form)));
+    }
+    case 'statusCheck': {
+      const check = createStatusCheck(job.issuer, { clientId: job.clientId, clientSecret: job.clientSecret, cacheSeconds: 0 });
+      const lanes = job.approvalNos.map((no) => ({ approval_no: no }) as AccessToken);
+      return runFor(seconds, concurrency, (lane) => check(lanes[lane % lanes.length]!));
+    }
+    case 'get': {
+      return runFor(seconds, concurrency, async () => {
+        const res = await fetch(job.url);
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      });
     }
   }
 }
