@@ -70,11 +70,6 @@ function toSite(r: Row): MemberSite {
   };
 }
 
-export async function findMemberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
-  const row = (await conn('member_sites').where({ client_id: clientId }).first()) as Row | undefined;
-  return row ? toSite(row) : undefined;
-}
-
 /** The columns toSite reads. */
 const SITE_COLUMNS = [
   'client_id',
@@ -100,6 +95,17 @@ const SITE_COLUMNS = [
   'status_reason',
   'auto_capture',
 ] as const;
+
+export async function findMemberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
+  // Every provider request reads its member site: prepared once per connection (see findMemberSiteWithApproval).
+  const row = (await conn('member_sites')
+    .select(SITE_COLUMNS)
+    .where({ client_id: clientId })
+    .first()
+    .options({ name: 'member-site-by-client-id' })) as Row | undefined;
+  return row ? toSite(row) : undefined;
+}
+
 
 /**
  * A strict-mode status check runs this on every call, so it is written out once rather than built per

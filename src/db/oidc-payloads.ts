@@ -34,15 +34,24 @@ export async function upsertPayload(
       consumed_at: null,
     })
     .onConflict(['model', 'id'])
-    .merge();
+    .merge()
+    .options(prepared(expiresIn ? 'upsert-expiring' : 'upsert'));
 }
+
+/**
+ * Every request reads and writes these rows, always with the same SQL text per shape: each connection
+ * prepares them once under a name (PostgreSQL otherwise plans each one again, which costs more than
+ * running it). Named statements list their columns, so a migration never changes their result type.
+ */
+const prepared = (name: string) => ({ name: `oidc-payloads-${name}` });
 
 async function findWhere(conn: Conn, where: Record<string, string>): Promise<Payload | undefined> {
   const row = await conn(T)
     .select('payload', 'consumed_at')
     .where(where)
     .andWhere(notExpired(conn))
-    .first();
+    .first()
+    .options(prepared(`find-by-${Object.keys(where).join('-')}`));
   if (!row) return undefined;
   const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Payload;
   if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
@@ -64,11 +73,11 @@ export function findPayloadByUserCode(conn: Conn, model: string, userCode: strin
 
 /** Marks a payload consumed (authorization codes, refresh tokens on rotation). */
 export async function consumePayload(conn: Conn, model: string, id: string): Promise<void> {
-  await conn(T).where({ model, id }).update({ consumed_at: conn.fn.now() });
+  await conn(T).where({ model, id }).update({ consumed_at: conn.fn.now() }).options(prepared('consume'));
 }
 
 export async function destroyPayload(conn: Conn, model: string, id: string): Promise<void> {
-  await conn(T).where({ model, id }).del();
+  await conn(T).where({ model, id }).del().options(prepared('destroy'));
 }
 
 /** Deletes every payload of any model that belongs to a grant. */
