@@ -9,11 +9,11 @@ import { isOldEnough } from './age-gate.ts';
  */
 export async function holderMayEnter(
   db: Db,
-  q: { accountId: string; clientId: string; requiredAge: number },
+  q: { accountId: string; clientId: string; requiredAge: number; /** The holder's, when already read. */ birthdate?: string | undefined },
 ): Promise<boolean> {
   if (q.requiredAge <= 0) return true;
-  const account = await findAccount(db, q.accountId);
-  if (account && isOldEnough(account.birthdate, q.requiredAge)) return true;
+  const birthdate = q.birthdate ?? (await findAccount(db, q.accountId))?.birthdate;
+  if (birthdate && isOldEnough(birthdate, q.requiredAge)) return true;
   await appendAudit(db, {
     actor: `account:${q.accountId}`,
     action: 'access.refused_under_age',

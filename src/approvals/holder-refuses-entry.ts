@@ -1,6 +1,6 @@
 import { appendAudit } from '../db/audit-log.ts';
 import type { Db } from '../db/knex.ts';
-import { findSpendingControls } from '../db/spending-controls.ts';
+import { findSpendingControls, type SpendingControls } from '../db/spending-controls.ts';
 
 export type EntryRefusal = 'blocked_site' | 'adult_content_off';
 
@@ -10,9 +10,9 @@ export type EntryRefusal = 'blocked_site' | 'adult_content_off';
  */
 export async function holderRefusesEntry(
   db: Db,
-  q: { accountId: string; clientId: string; requiredAge: number; adultAge: number },
+  q: { accountId: string; clientId: string; requiredAge: number; adultAge: number; /** When already read. */ controls?: SpendingControls | undefined },
 ): Promise<EntryRefusal | null> {
-  const c = await findSpendingControls(db, q.accountId);
+  const c = q.controls ?? (await findSpendingControls(db, q.accountId));
   if (!c) return null;
   const refusal: EntryRefusal | null = c.blockedSites.includes(q.clientId)
     ? 'blocked_site'

@@ -1,4 +1,6 @@
 import type { Conn } from './knex.ts';
+import { toLine, type CreditLine } from './credit-lines.ts';
+import { toControls, type SpendingControls } from './spending-controls.ts';
 import { dateString } from './rows.ts';
 
 export type CardStatus = 'pending' | 'active' | 'suspended' | 'lost' | 'closed';
@@ -122,6 +124,22 @@ export async function cardNumberTaken(conn: Conn, numberHmac: Buffer): Promise<b
   return Boolean(r);
 }
 /** True while the account has at least one active card. */
+/** What the provider's checks read about a holder account at every sign-in, in one round trip. */
+export interface AccountFacts {
+  account: Account;
+  line: CreditLine;
+  controls: SpendingControls;
+  hasActiveCard: boolean;
+}
+
+export async function findAccountFacts(conn: Conn, id: string): Promise<AccountFacts | undefined> {
+  const r = (await conn('accounts as a')
+    .select('a.*', conn.raw("EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status = 'active') AS has_active_card"))
+    .where('a.id', id)
+    .first()) as Row | undefined;
+  return r ? { account: toAccount(r), line: toLine(r), controls: toControls(r), hasActiveCard: r.has_active_card === true } : undefined;
+}
+
 export async function accountHasActiveCard(conn: Conn, accountId: string): Promise<boolean> {
   const r = await conn('cards').select('id').where({ account_id: accountId, status: 'active' }).first();
   return Boolean(r);

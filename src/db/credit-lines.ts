@@ -27,7 +27,8 @@ export async function readCreditLine(conn: Conn, accountId: string): Promise<Cre
   return r ? toLine(r) : undefined;
 }
 
-function toLine(r: Record<string, unknown>): CreditLine {
+/** The credit line from an accounts row (`id` and the four balance columns). */
+export function toLine(r: Record<string, unknown>): CreditLine {
   return {
     accountId: r.id as string,
     creditLimit: Number(r.credit_limit),

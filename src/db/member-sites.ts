@@ -244,7 +244,12 @@ export async function listMemberSites(conn: Conn): Promise<MemberSite[]> {
 }
 
 export async function findResourceServer(conn: Conn, identifier: string): Promise<ResourceServer | undefined> {
-  const r = (await conn('resource_servers').where({ identifier }).first()) as Row | undefined;
+  // Read on nearly every provider request: prepared once per connection, its columns named.
+  const r = (await conn('resource_servers')
+    .select('identifier', 'name', 'scope', 'access_token_ttl')
+    .where({ identifier })
+    .first()
+    .options({ name: 'resource-server-by-identifier' })) as Row | undefined;
   if (!r) return undefined;
   return {
     identifier: r.identifier as string,

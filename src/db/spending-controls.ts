@@ -10,7 +10,8 @@ export interface SpendingControls {
   adultContentOff: boolean;
 }
 
-function toControls(r: Record<string, unknown>): SpendingControls {
+/** The controls from an accounts row (they are its columns). */
+export function toControls(r: Record<string, unknown>): SpendingControls {
   return {
     maxPerApproval: r.max_per_approval === null ? null : Number(r.max_per_approval),
     monthlyCap: r.monthly_cap === null ? null : Number(r.monthly_cap),

@@ -1,7 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ageClaims } from '../approvals/age-gate.ts';
-import { findAccount } from '../db/cards.ts';
-import { readCreditLine } from '../db/credit-lines.ts';
+import { accountFacts } from './account-facts.ts';
 import type { Db } from '../db/knex.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
 import { overdueFor } from '../ledger/delinquency.ts';
@@ -24,9 +23,10 @@ interface TokenLike {
 export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
   return async function extraTokenClaims(ctx: KoaContextWithOIDC, token: TokenLike): Promise<Record<string, unknown> | undefined> {
     if (!token.accountId) return undefined;
-    const account = await findAccount(db, token.accountId);
-    const line = await readCreditLine(db, token.accountId);
-    if (!account || !line) return undefined;
+    // The same read findAccount made for this request (the account, its credit line): one round trip.
+    const facts = await accountFacts(db, token.accountId);
+    if (!facts) return undefined;
+    const { account, line } = facts;
     const client = ctx.oidc.client as unknown as Record<string, unknown> | undefined;
     const siteRating = Number(client?.['urn:cybercard:content_rating'] ?? 0);
     const payments = (token.rar ?? []).filter((d) => d.type === 'payment') as unknown as PaymentDetail[];

@@ -1,18 +1,13 @@
 import type { Account as OidcAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/knex.ts';
-import { memoInRequest } from '../db/request-scope.ts';
-import { accountHasActiveCard, findAccount as findAccountRow } from '../db/cards.ts';
+import { accountFacts } from './account-facts.ts';
 
 /** oidc-provider's findAccount: the holder account, while it still has an active card. */
 export function createFindAccount(db: Db) {
-  // The provider asks several times a request (interaction checks, token claims): once is enough.
-  return function findAccount(_ctx: KoaContextWithOIDC, sub: string): Promise<OidcAccount | undefined> {
-    return memoInRequest(`oidc-account:${sub}`, () => loadAccount(sub));
-  };
-
-  async function loadAccount(sub: string): Promise<OidcAccount | undefined> {
-    const account = await findAccountRow(db, sub);
-    if (!account || !(await accountHasActiveCard(db, sub))) return undefined;
+  return async function findAccount(_ctx: KoaContextWithOIDC, sub: string): Promise<OidcAccount | undefined> {
+    const facts = await accountFacts(db, sub);
+    if (!facts?.hasActiveCard) return undefined;
+    const { account } = facts;
     return {
       accountId: account.id,
       async claims(_use: string, scope: string) {
@@ -21,5 +16,5 @@ export function createFindAccount(db: Db) {
         return claims as { sub: string };
       },
     };
-  }
+  };
 }

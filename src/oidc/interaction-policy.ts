@@ -1,4 +1,5 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { accountFacts } from './account-facts.ts';
 import { requiredAge } from '../approvals/age-gate.ts';
 import { holderMayEnter } from '../approvals/check-age.ts';
 import { holderRefusesEntry } from '../approvals/holder-refuses-entry.ts';
@@ -59,7 +60,8 @@ export function createInteractionPolicy(deps: PolicyDeps) {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return Check.NO_NEED_TO_PROMPT;
           const age = requestRequiredAge(ctx, deps.ratings);
-          const ok = await holderMayEnter(deps.db, { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: age });
+          const birthdate = age > 0 ? (await accountFacts(deps.db, accountId))?.account.birthdate : undefined;
+          const ok = await holderMayEnter(deps.db, { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: age, birthdate });
           return ok ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
         },
         (ctx) => ({ requiredAge: requestRequiredAge(ctx, deps.ratings) }),
@@ -81,7 +83,13 @@ export function createInteractionPolicy(deps: PolicyDeps) {
           if (!accountId) return Check.NO_NEED_TO_PROMPT;
           const clientId = ctx.oidc.client!.clientId;
           const refusal =
-            (await holderRefusesEntry(deps.db, { accountId, clientId, requiredAge: requestRequiredAge(ctx, deps.ratings), adultAge: deps.adultAge })) ??
+            (await holderRefusesEntry(deps.db, {
+              accountId,
+              clientId,
+              requiredAge: requestRequiredAge(ctx, deps.ratings),
+              adultAge: deps.adultAge,
+              controls: (await accountFacts(deps.db, accountId))?.controls,
+            })) ??
             (deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, { accountId, clientId }, deps.blockOverdueLogins)) ? 'delinquent' : null);
           if (!refusal) return Check.NO_NEED_TO_PROMPT;
           refusals.set(ctx, refusal);
