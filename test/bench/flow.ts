@@ -52,6 +52,29 @@ export async function codeThroughBrowser(b: BenchSite, agent: Agent): Promise<Is
   return { code, verifier: req.verifier };
 }
 
+/**
+ * A returning holder's plain login inside the SSO session: no prompt and no offline_access, so once
+ * the grant exists (`agent`'s first call gives consent) /auth answers with the code at once. Returns
+ * the code the member site receives.
+ */
+export async function codeInSession(b: BenchSite, agent: Agent): Promise<IssuedCode> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(b.config, {
+    redirect_uri: b.site.redirectUri,
+    scope: 'openid profile',
+    resource: b.site.resource,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  const result = await runLogin(agent, url, b.card);
+  if (result.kind !== 'redirect') throw new Error(`SSO login ended on a ${result.status} page`);
+  const code = result.url.searchParams.get('code');
+  if (!code || result.url.searchParams.get('state') !== state) throw new Error(`no code: ${result.url.search}`);
+  return { code, verifier };
+}
+
 /** RFC 6749 §2.3.1: form-encoded id and secret, joined by a colon, base64. */
 export function basicAuth(id: string, secret: string): string {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');

@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createStatusCheck, type AccessToken } from 'cybercard/resource-server';
 import { Agent } from '../helpers/agent.ts';
-import { codeThroughBrowser, connectSite, exchangeCode, fullApproval, fullLogin, postToken, type BenchSite, type IssuedCode, type SiteInfo } from './flow.ts';
+import { codeInSession, codeThroughBrowser, connectSite, exchangeCode, fullApproval, fullLogin, postToken, type BenchSite, type IssuedCode, type SiteInfo } from './flow.ts';
 import { runFor, type Sample } from './harness.ts';
 
 export type LoadJob =
@@ -16,6 +16,8 @@ export type LoadJob =
   | { kind: 'approve' }
   /** A browser that logged in once signs in again inside its SSO session (consent, no password): code only. */
   | { kind: 'sso' }
+  /** The same browsers log in again with the grant already given: /auth answers with the code; `exchange` adds /token. */
+  | { kind: 'ssoSilent'; exchange: boolean }
   /** Exchanges codes made beforehand with makeCodes; stops early when they run out. */
   | { kind: 'exchange' }
   /** client_credentials against any token endpoint. */
@@ -71,6 +73,13 @@ function run(job: LoadJob, seconds: number, concurrency: number): Promise<Sample
     case 'approve': {
       const b = connected();
       return runFor(seconds, concurrency, async () => void (await fullApproval(b)));
+    }
+    case 'ssoSilent': {
+      const b = connected();
+      return runFor(seconds, concurrency, async (lane) => {
+        const issued = await codeInSession(b, sessions[lane % sessions.length]!);
+        if (job.exchange) await exchangeCode(b, issued);
+      });
     }
     case 'sso': {
       const b = connected();
