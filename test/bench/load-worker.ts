@@ -7,13 +7,15 @@ import { parentPort } from 'node:worker_threads';
 import { createStatusCheck, type AccessToken } from 'cybercard/resource-server';
 import { Agent } from '../helpers/agent.ts';
 import { codeInSession, codeThroughBrowser, connectSite, exchangeCode, fullApproval, fullLogin, postToken, type BenchSite, type IssuedCode, type SiteInfo } from './flow.ts';
-import { runFor, type Sample } from './harness.ts';
+import { runAtRate, runFor, type Sample } from './harness.ts';
 
 export type LoadJob =
   /** A new browser each time: login form, consent, code, exchange. */
   | { kind: 'login' }
   /** A new browser each time: PAR payment, login form, approve (hold), code, exchange. */
   | { kind: 'approve' }
+  /** The same, started at a steady rate (open loop) whatever is still running: tail latency at a given load. */
+  | { kind: 'approveAtRate'; rate: number }
   /** A browser that logged in once signs in again inside its SSO session (consent, no password): code only. */
   | { kind: 'sso' }
   /** The same browsers log in again with the grant already given: /auth answers with the code; `exchange` adds /token. */
@@ -69,6 +71,10 @@ function run(job: LoadJob, seconds: number, concurrency: number): Promise<Sample
     case 'login': {
       const b = connected();
       return runFor(seconds, concurrency, async () => void (await fullLogin(b)));
+    }
+    case 'approveAtRate': {
+      const b = connected();
+      return runAtRate(seconds, job.rate, () => fullApproval(b));
     }
     case 'approve': {
       const b = connected();
