@@ -15,7 +15,9 @@ import type { Db, Trx } from './knex.ts';
  * outcome (the password throttles) is given the unscoped pool instead.
  */
 interface Scope {
-  trx: Trx;
+  /** The request's transaction, once its first query began it. */
+  trx?: Trx;
+  began?: Promise<Trx>;
   done: boolean;
   /** Reads remembered for the rest of this request (memoInRequest). */
   memo: Map<string, Promise<unknown>>;
@@ -24,20 +26,71 @@ interface Scope {
 
 const current = new AsyncLocalStorage<Scope>();
 
+/**
+ * The transaction begins with the request's first query, not with the request: a client trickling its
+ * body in holds no connection (bodies are read before any query), and a request that never touches the
+ * database (discovery, JWKS) costs no round trip.
+ */
+function begin(pool: Db, scope: Scope): Promise<Trx> {
+  scope.began ??= pool.transaction().then((trx) => (scope.trx = trx));
+  return scope.began;
+}
+
+interface Deferrable {
+  then: (...args: unknown[]) => unknown;
+  transacting: (trx: Trx) => unknown;
+}
+
+function isDeferrable(value: unknown): value is Deferrable {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  const v = value as Partial<Deferrable>;
+  return typeof v.then === 'function' && typeof v.transacting === 'function';
+}
+
+/**
+ * A query built on the pool before the request's transaction exists: when it runs (knex runs a builder
+ * when it is awaited; catch and finally go through then), it first begins the transaction and joins it.
+ * Run after the request settled (work the request left behind), it runs on the pool.
+ */
+function joinWhenRun<T>(pool: Db, scope: Scope, query: T): T {
+  if (!isDeferrable(query)) return query;
+  const run = query.then;
+  query.then = function (this: Deferrable, onFulfilled?: unknown, onRejected?: unknown) {
+    const ran = scope.done
+      ? (run.call(this) as Promise<unknown>)
+      : begin(pool, scope).then((trx) => {
+          this.transacting(trx);
+          return run.call(this) as Promise<unknown>;
+        });
+    return ran.then(onFulfilled as undefined, onRejected as undefined);
+  };
+  return query;
+}
+
 /** A handle on `db` that, inside a request scope, runs everything in that request's transaction. */
 export function requestScopedDb(db: Db): Db {
-  const pick = (): Db => {
+  const live = (): Scope | undefined => {
     const scope = current.getStore();
-    return scope && !scope.done ? (scope.trx as unknown as Db) : db;
+    return scope && !scope.done ? scope : undefined;
   };
   return new Proxy(db, {
     apply(_target, thisArg, args: unknown[]) {
-      return Reflect.apply(pick() as unknown as (...a: unknown[]) => unknown, thisArg, args);
+      const scope = live();
+      if (scope?.trx) return Reflect.apply(scope.trx as unknown as (...a: unknown[]) => unknown, thisArg, args);
+      const query = Reflect.apply(db as unknown as (...a: unknown[]) => unknown, thisArg, args);
+      return scope ? joinWhenRun(db, scope, query) : query;
     },
     get(_target, prop) {
-      const target = pick();
+      const scope = live();
+      const target: Db = scope?.trx ? (scope.trx as unknown as Db) : db;
       const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      if (!scope || scope.trx) return (value as (...a: unknown[]) => unknown).bind(target);
+      if (prop === 'transaction') {
+        // inTransaction: a savepoint in the request's transaction, begun first if need be.
+        return (work: (trx: Trx) => Promise<unknown>) => begin(db, scope).then((trx) => trx.transaction(work));
+      }
+      return (...args: unknown[]) => joinWhenRun(db, scope, (value as (...a: unknown[]) => unknown).apply(db, args));
     },
   });
 }
@@ -52,12 +105,14 @@ function settle(scope: Scope, commit: boolean): Promise<void> {
   if (scope.settled) return scope.settled;
   scope.done = true;
   scope.settled = (async () => {
+    if (!scope.began) return; // no query: nothing to commit
+    const trx = await scope.began;
     if (!commit) {
-      await scope.trx.rollback();
+      await trx.rollback();
       return;
     }
     // COMMIT on a transaction a swallowed error aborted answers ROLLBACK rather than failing.
-    const result = (await scope.trx.commit()) as { response?: { command?: string } } | undefined;
+    const result = (await trx.commit()) as { response?: { command?: string } } | undefined;
     if (result?.response?.command === 'ROLLBACK') throw new AbortedTransactionError();
   })();
   return scope.settled;
@@ -78,7 +133,7 @@ function isServerError(err: unknown): boolean {
 export function requestTransaction(db: Db, skip: (ctx: Context) => boolean = () => false) {
   return async function inRequestTransaction(ctx: Context, next: Next): Promise<void> {
     if (skip(ctx)) return next();
-    const scope: Scope = { trx: await db.transaction(), done: false, memo: new Map() };
+    const scope: Scope = { done: false, memo: new Map() };
     try {
       await current.run(scope, next);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Db } from '../../src/db/knex.ts';
@@ -20,6 +20,8 @@ describe('request transactions', () => {
   let server: Server;
   let url: string;
   const TABLE = 'scope_test_rows';
+  let arrivedSlow: () => void = () => undefined;
+  const slowArrived = new Promise<void>((resolve) => (arrivedSlow = resolve));
 
   before(async () => {
     pool = connect(testEnv.databaseUrl);
@@ -92,6 +94,18 @@ describe('request transactions', () => {
           ctx.body = { first, again, afterForget, loads };
           return;
         }
+        case '/no-db':
+          ctx.body = 'no query';
+          return;
+        case '/slow-body': {
+          // The body arrives before the first query, as with every parser of ours and oidc-provider's.
+          arrivedSlow();
+          let body = '';
+          for await (const chunk of ctx.req) body += String(chunk);
+          await db(TABLE).insert({ tag: body });
+          ctx.body = 'stored';
+          return;
+        }
         case '/unscoped':
           await put();
           ctx.body = { seenOutside: Boolean(await pool(TABLE).where({ tag }).first()) };
@@ -162,6 +176,49 @@ describe('request transactions', () => {
     await memoInRequest('k', async () => ++loads);
     await memoInRequest('k', async () => ++loads);
     expect(loads).to.equal(2);
+  });
+
+  it('begins no transaction for a request that makes no query', async () => {
+    const seen: string[] = [];
+    const listen = (q: { sql: string }) => seen.push(q.sql);
+    pool.on('query', listen);
+    try {
+      expect(await (await get('/no-db', 'x')).text()).to.equal('no query');
+      expect((await get('/ok', 'l')).status).to.equal(200);
+    } finally {
+      pool.off('query', listen);
+    }
+    expect(seen.filter((q) => /^BEGIN/i.test(q))).to.have.length(1);
+  });
+
+  it('holds no connection while a client trickles its body in', async () => {
+    // Every connection but one is busy elsewhere; the slow client must not take the last one.
+    const tarn = (pool.client as { pool: { max: number; numUsed(): number; numPendingAcquires(): number } }).pool;
+    const held = await Promise.all(Array.from({ length: tarn.max - tarn.numUsed() - 1 }, () => pool.client.acquireConnection()));
+    expect(tarn.max - tarn.numUsed()).to.equal(1);
+    const slow = request(`${url}/slow-body`, { method: 'POST', headers: { 'content-length': '11' } });
+    try {
+      const answered = new Promise<string>((resolve, reject) => {
+        slow.on('response', (res) => {
+          let text = '';
+          res.on('data', (c) => (text += String(c)));
+          res.on('end', () => resolve(text));
+        });
+        slow.on('error', reject);
+      });
+      slow.write('slow-');
+      // The server is reading its body now (past every middleware, the scope's included).
+      await slowArrived;
+      // Meanwhile another request gets the free connection at once.
+      const quick = await Promise.race([get('/savepoint', 'm').then((r) => r.status), new Promise((r) => setTimeout(() => r('timed out'), 3000))]);
+      expect(quick).to.equal(200);
+      slow.end('client');
+      expect(await answered).to.equal('stored');
+      expect(await exists('slow-client')).to.equal(true);
+    } finally {
+      if (!slow.writableEnded) slow.destroy();
+      for (const c of held) await pool.client.releaseConnection(c);
+    }
   });
 
   it('falls back to the pool outside any request', async () => {
