@@ -11,6 +11,7 @@
  * argon2id rate per core; SSO logins ≥ 300/s; ≤ 8 commits per flow.
  */
 import argon2 from 'argon2';
+import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setUpSite } from './flow.ts';
@@ -23,6 +24,7 @@ const SSO_SESSIONS = 8;
 
 await withBenchCardManager(async (ts) => {
   const load = LoadGenerator.start();
+  const stats = new pg.Client({ connectionString: ts.config.databaseUrl! });
   try {
     const info = await setUpSite(ts);
     // Room for every payment the run can make (100 KRW each).
@@ -35,12 +37,30 @@ await withBenchCardManager(async (ts) => {
     async function verifyOnce(): Promise<void> {
       if (!(await argon2.verify(hash, password, { secret: pepper }))) throw new Error('argon2 verify said no');
     }
-    async function commits(): Promise<number> {
-      // Backends report their counts when idle for a moment; wait, then read a fresh snapshot.
-      await sleep(1200);
-      await ts.db.raw('SELECT pg_stat_clear_snapshot()');
-      const r = await ts.db.raw('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()');
+    // Commits from pg_stat_database, read on a connection of its own. A backend reports its counts when
+    // it goes idle, but not more than once a second, and one that stays idle may hold them back for up to
+    // 10 s: read until two readings a second apart differ only by the readings' own commits.
+    await stats.connect();
+    // Each reading is one autocommitted statement (pg_stat_clear_snapshot runs inside it), reported by the
+    // time of the next (a second apart): the next reading counts it.
+    let readings = 0;
+    async function readCommits(): Promise<number> {
+      readings++;
+      const r = await stats.query(
+        'SELECT xact_commit FROM pg_stat_database, LATERAL (SELECT pg_stat_clear_snapshot()) c WHERE datname = current_database()',
+      );
       return Number((r.rows as Array<{ xact_commit: string }>)[0]!.xact_commit);
+    }
+    /** Commits so far, less every reading's own. */
+    async function commits(): Promise<number> {
+      let last = await readCommits();
+      for (let i = 0; i < 15; i++) {
+        await sleep(1100);
+        const now = await readCommits();
+        if (now - last <= 1) return now - (readings - 1);
+        last = now;
+      }
+      throw new Error('pg_stat_database kept moving: something else is committing in the bench database');
     }
 
     progress('warming up');
@@ -61,7 +81,7 @@ await withBenchCardManager(async (ts) => {
       hashes.add(await runFor(sliceSeconds(), CONCURRENCY, verifyOnce));
       const before = await commits();
       const s = flows.add(await load.run({ kind: 'approve' }, sliceSeconds(), CONCURRENCY));
-      flowCommits += (await commits()) - before - 2; // less this reading's own two statements
+      flowCommits += (await commits()) - before;
       flowCount += s.ops;
       silent.add(await load.run({ kind: 'ssoSilent', exchange: false }, sliceSeconds(), SSO_SESSIONS));
       sso.add(await load.run({ kind: 'sso' }, sliceSeconds(), SSO_SESSIONS));
@@ -139,5 +159,6 @@ await withBenchCardManager(async (ts) => {
     ]);
   } finally {
     await load.stop();
+    await stats.end();
   }
 });
