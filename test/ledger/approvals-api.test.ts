@@ -21,7 +21,8 @@ describe('member-site capture, void and refund (/api/approvals)', () => {
       },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown>, replayed: res.headers.get('idempotent-replayed') };
+    const text = await res.text();
+    return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown>, replayed: res.headers.get('idempotent-replayed') };
   }
   /** Everything a change could have touched, to show that a refused one touched nothing. */
   async function snapshot(approvalNo: string) {
@@ -46,6 +47,7 @@ describe('member-site capture, void and refund (/api/approvals)', () => {
     expect(first.status).to.equal(200);
     expect(second.status).to.equal(200);
     expect(second.json).to.deep.equal(first.json);
+    expect(second.text, 'the same bytes, keys in the same order').to.equal(first.text);
     expect(second.replayed).to.equal('true');
     const row = await ts.db('approvals').where({ id: a.id }).first();
     expect(Number(row.captured_amount)).to.equal(2_000);
