@@ -61,7 +61,7 @@ describe('member sites at the provider: suspension, secret rotation, private_key
         }),
       );
       expect(err.error).to.be.oneOf(['unauthorized_client', 'invalid_request']);
-      expect(err.error_description).to.match(/response_type/);
+      expect(err.error_description).to.equal('this member site is suspended by the card manager; its operator has been told why');
       const after = await ts.db('oidc_payloads').where({ model: 'PushedAuthorizationRequest' }).count({ n: '*' }).first();
       expect(Number(after!.n)).to.equal(Number(before!.n));
     });
@@ -73,7 +73,7 @@ describe('member sites at the provider: suspension, secret rotation, private_key
       if (result.kind === 'redirect') {
         expect(result.url.searchParams.get('code')).to.equal(null);
         expect(result.url.searchParams.get('error')).to.be.oneOf(['unauthorized_client', 'invalid_request']);
-        expect(result.url.searchParams.get('error_description')).to.match(/response_type is not allowed/);
+        expect(result.url.searchParams.get('error_description')).to.match(/^this member site is suspended by the card manager/);
       } else {
         expect(result.status).to.equal(400);
       }
