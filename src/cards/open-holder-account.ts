@@ -1,7 +1,7 @@
 import { insertIssuedApplication } from '../db/applications.ts';
 import type { AuditEntry } from '../db/audit-log.ts';
 import type { Trx } from '../db/knex.ts';
-import type { NewOutboxMessage } from '../db/outbox.ts';
+import { notificationsTo } from '../notifications/notify.ts';
 import { newId } from '../lib/ids.ts';
 import type { ReviewReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
@@ -26,14 +26,6 @@ export interface ApplicationOutcome {
   guardianAccountId: string | null;
   /** The guardian's card that vouched for a minor. */
   guardianCardId: string | null;
-}
-
-/** The messages notify() would queue: one per channel the applicant gave (both, for an application). */
-function messagesTo(to: { accountId: string; email: string; mobile: string }, template: string, data: Record<string, unknown>): NewOutboxMessage[] {
-  return [
-    { accountId: to.accountId, channel: 'email', recipient: to.email, template, data },
-    { accountId: to.accountId, channel: 'sms', recipient: to.mobile, template, data },
-  ];
 }
 
 /**
@@ -108,7 +100,7 @@ export async function openHolderAccount(
           details: { accountId, cardId: d.cardId, last4: d.last4, ...(a.review ? { reason: a.review } : {}) },
         },
       ],
-      messages: messagesTo(to, status === 'approved' ? 'card_issued' : 'application_received', { last4: d.last4, applicationId }),
+      messages: notificationsTo(to, status === 'approved' ? 'card_issued' : 'application_received', { last4: d.last4, applicationId }),
     }),
   );
   return {

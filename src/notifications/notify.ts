@@ -13,8 +13,13 @@ export interface Recipient {
  * or password (last four digits only).
  */
 export async function notify(conn: Conn, to: Recipient, template: string, data: Record<string, unknown> = {}): Promise<void> {
+  await insertOutboxMessage(conn, notificationsTo(to, template, data));
+}
+
+/** The messages notify() queues: one per channel the holder registered. For a caller that writes them itself. */
+export function notificationsTo(to: Recipient, template: string, data: Record<string, unknown> = {}): NewOutboxMessage[] {
   const messages: NewOutboxMessage[] = [];
   if (to.email) messages.push({ accountId: to.accountId, channel: 'email', recipient: to.email, template, data });
   if (to.mobile) messages.push({ accountId: to.accountId, channel: 'sms', recipient: to.mobile, template, data });
-  await insertOutboxMessage(conn, messages);
+  return messages;
 }
