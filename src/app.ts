@@ -5,7 +5,8 @@ import type { CardDeps } from './cards/deps.ts';
 import { createPasswordHasher } from './cards/password.ts';
 import type { Config } from './config/schema.ts';
 import { openDb, type Db } from './db/knex.ts';
-import { requestScopedDb, requestTransaction } from './db/request-scope.ts';
+import { requestScopedDb } from './db/request-scope.ts';
+import { requestTransaction, settleBeforeResponse } from './http/request-transaction.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { negotiateRequestLocale } from './http/locale.ts';
@@ -92,6 +93,8 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const ttl = config.oidc.ttl;
   const jwks = await loadJwks(db, Math.max(ttl.accessToken, ttl.idToken) + 3600);
   const provider = createProvider({ config, db, render, jwks });
+  // The request's transaction commits before the provider writes its response (and after its error page).
+  provider.use(settleBeforeResponse);
   // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found".
   provider.use(errorHandler(render));
   provider.use(rejectParOverrides);
@@ -147,7 +150,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(negotiateRequestLocale);
   app.use(errorHandler(render));
   app.use(health.routes());
-  if (scoped) app.use(requestTransaction(pool, unscopedRequest));
+  if (scoped) app.use(requestTransaction(unscopedRequest));
   app.use(interactions.routes());
   app.use(approvalApi.routes());
   app.use(holderPages.routes());

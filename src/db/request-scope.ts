@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Context, Next } from 'koa';
 import type { Db, Trx } from './knex.ts';
 
 /**
@@ -10,9 +9,10 @@ import type { Db, Trx } from './knex.ts';
  * scoped handle runs in the request's own transaction, and `inTransaction` becomes a savepoint inside
  * it, so a request commits once, and what it wrote is either all there or (on a 5xx) none of it.
  *
- * The commit happens before the response leaves: the next request of the same browser, perhaps on
- * another instance, always sees what this one wrote. Work that must outlive the request whatever its
- * outcome (the password throttles) is given the unscoped pool instead.
+ * The HTTP edge opens and settles scopes (http/request-transaction.ts) so that the commit happens before
+ * the response leaves: the next request of the same browser, perhaps on another instance, always sees
+ * what this one wrote. Work that must outlive the request whatever its outcome (the password throttles)
+ * is given the unscoped pool instead. This module knows no Koa.
  */
 interface Scope {
   /** The request's transaction, once its first query began it. */
@@ -118,46 +118,23 @@ function settle(scope: Scope, commit: boolean): Promise<void> {
   return scope.settled;
 }
 
-function isServerError(err: unknown): boolean {
-  const e = (err ?? {}) as { status?: unknown; statusCode?: unknown };
-  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
-  return status >= 500;
+/** A request scope, opened by the HTTP edge (http/request-transaction.ts) around one request. */
+export interface RequestScope {
+  /** Runs `work` (the rest of the request) inside this scope. */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Ends the scope: commits its transaction (if a query began one), or rolls it back. Once; later calls wait on the first. */
+  settle(commit: boolean): Promise<void>;
 }
 
-/**
- * Koa middleware: opens the request's transaction, runs the rest of the chain in its scope, and
- * commits, unless the request ended in a server error (thrown, or a 5xx status), which rolls it back.
- * A client error (4xx) still commits: a refused login's audit entry must stay. `skip` leaves a request
- * unscoped (health checks, read-only API calls that gain nothing from a transaction).
- */
-export function requestTransaction(db: Db, skip: (ctx: Context) => boolean = () => false) {
-  return async function inRequestTransaction(ctx: Context, next: Next): Promise<void> {
-    if (skip(ctx)) return next();
-    const scope: Scope = { done: false, memo: new Map() };
-    try {
-      await current.run(scope, next);
-    } catch (err) {
-      await settle(scope, !isServerError(err));
-      throw err;
-    }
-    await settle(scope, ctx.status < 500);
-  };
+export function openRequestScope(): RequestScope {
+  const scope: Scope = { done: false, memo: new Map() };
+  return { run: (work) => current.run(scope, work), settle: (commit) => settle(scope, commit) };
 }
 
-/**
- * Settles the current request's transaction now, before this response is written. For a handler that
- * writes the response itself (oidc-provider answers on the raw request): mount it outermost there.
- */
-export async function settleBeforeResponse(ctx: Context, next: Next): Promise<void> {
+/** The scope the caller runs in, if any: a handler that writes its own response settles it first. */
+export function currentRequestScope(): RequestScope | undefined {
   const scope = current.getStore();
-  if (!scope) return next();
-  try {
-    await next();
-  } catch (err) {
-    await settle(scope, !isServerError(err));
-    throw err;
-  }
-  await settle(scope, ctx.status < 500);
+  return scope ? { run: (work) => current.run(scope, work), settle: (commit) => settle(scope, commit) } : undefined;
 }
 
 /**
@@ -189,9 +166,4 @@ export function forgetInRequest(...keys: string[]): void {
       for (const k of scope.memo.keys()) if (k.startsWith(prefix)) scope.memo.delete(k);
     } else scope.memo.delete(key);
   }
-}
-
-/** Runs `work` outside any request scope: for background work started from a request. */
-export function outsideRequestScope<T>(work: () => T): T {
-  return current.exit(work);
 }

@@ -1,6 +1,5 @@
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { explainSuspendedSite } from './explain-suspended-site.ts';
-import { settleBeforeResponse } from '../db/request-scope.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import type { Renderer } from '../http/render.ts';
@@ -167,8 +166,6 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
   };
 
   const provider = new Provider(config.issuer, configuration);
-  // Outermost: the request's transaction commits before the provider writes its response.
-  provider.use(settleBeforeResponse);
   provider.use(explainSuspendedSite);
   provider.proxy = config.trustProxy;
   compareHashedClientSecrets(provider);

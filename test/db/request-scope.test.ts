@@ -3,7 +3,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Db } from '../../src/db/knex.ts';
-import { forgetInRequest, memoInRequest, requestScopedDb, requestTransaction, settleBeforeResponse } from '../../src/db/request-scope.ts';
+import { forgetInRequest, memoInRequest, requestScopedDb } from '../../src/db/request-scope.ts';
+import { requestTransaction, settleBeforeResponse } from '../../src/http/request-transaction.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { close } from '../../src/server.ts';
 import { connect } from '../helpers/db.ts';
@@ -39,7 +40,7 @@ describe('request transactions', () => {
         ctx.body = 'refused';
       }
     });
-    app.use(requestTransaction(pool, (ctx) => ctx.path === '/unscoped'));
+    app.use(requestTransaction((ctx) => ctx.path === '/unscoped'));
     app.use(async (ctx) => {
       const tag = ctx.query.tag as string;
       const put = () => db(TABLE).insert({ tag });
