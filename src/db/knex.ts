@@ -24,14 +24,21 @@ export interface DbOptions {
   poolMax?: number;
   /** Each connection gives up waiting for a row lock after this long (PostgreSQL's lock_timeout). */
   lockTimeoutMs?: number;
+  /**
+   * How long a query waits for a free connection before failing (knex's acquireConnectionTimeout, 60 s by
+   * default): a request holds its connection for its whole transaction, so under overload a quick "busy"
+   * (503, error-handler.ts) serves the holder better than a minute's wait.
+   */
+  acquireTimeoutMs?: number;
 }
 
 /** Opens PostgreSQL through pg when a URL is given, otherwise the embedded PGlite under <dataDir>/pgdata. */
-export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs }: DbOptions): Db {
+export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acquireTimeoutMs = 10_000 }: DbOptions): Db {
   if (databaseUrl) {
     return knexFactory({
       client: 'pg',
       connection: databaseUrl,
+      acquireConnectionTimeout: acquireTimeoutMs,
       pool: {
         min: 0,
         max: poolMax,

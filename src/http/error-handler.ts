@@ -20,7 +20,10 @@ const HEADINGS: Record<number, string> = {
   413: 'Too much data',
   415: 'Unsupported content',
   429: 'Too many attempts',
+  503: 'Busy',
 };
+
+const BUSY = 'The card manager is busy. Please try again in a moment.';
 
 function wantsJson(ctx: Context): boolean {
   return ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/') || ctx.accepts('html', 'json') === 'json';
@@ -43,7 +46,9 @@ function classify(err: unknown): {
       ...(err.expose && err.fieldCodes ? { fieldCodes: err.fieldCodes } : {}),
     };
   }
-  const e = (err ?? {}) as HttpishError;
+  const e = (err ?? {}) as HttpishError & { name?: string };
+  // knex found no free connection in time: the instance is overloaded, not broken.
+  if (e.name === 'KnexTimeoutError') return { status: 503, code: 'temporarily_unavailable', message: BUSY };
   const status = e.status ?? e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const message =
@@ -64,11 +69,13 @@ export function errorHandler(render: Renderer) {
       if (ctx.respond !== false && ctx.status === 404 && ctx.body === undefined) throw Object.assign(new Error('not found'), { status: 404, expose: true, message: 'There is nothing at this address.' });
     } catch (err) {
       const c = classify(err);
-      if (c.status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
+      if (c.status === 503) ctx.state.log?.warn({ code: c.code }, 'no database connection free in time');
+      else if (c.status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
       else ctx.state.log?.info({ code: c.code, status: c.status }, 'request refused');
       ctx.status = c.status;
       const retryAfter = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
       if (c.status === 429 && typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
+      if (c.status === 503) ctx.set('Retry-After', '2');
       if (wantsJson(ctx)) {
         ctx.body = {
           error: c.code,
