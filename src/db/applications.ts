@@ -3,7 +3,7 @@ import { auditRecords, type AuditEntry } from './audit-log.ts';
 import { accountRow, cardRow, type Account, type NewCardRow } from './cards.ts';
 import { insertRowIf, insertRowsIf } from './insert-if.ts';
 import type { Conn } from './knex.ts';
-import type { NewOutboxMessage } from './outbox.ts';
+import { outboxRecords, type NewOutboxMessage } from './outbox.ts';
 import { dateString } from './rows.ts';
 
 export type ApplicationStatus = 'approved' | 'rejected' | 'review';
@@ -111,11 +111,6 @@ export async function insertIssuedApplication(conn: Conn, i: IssuedApplication):
   const ctes = writes.map(() => '?? AS (?)').join(', ');
   const r = (await conn.raw(`WITH ${ctes} SELECT count(*)::int AS issued FROM card`, writes.flat())) as { rows: Array<{ issued: number }> };
   return r.rows[0]?.issued === 1;
-}
-
-/** Outbox rows as plain JSON values, the columns insertOutboxMessage writes. */
-function outboxRecords(messages: readonly NewOutboxMessage[]): Array<Record<string, unknown>> {
-  return messages.map((m) => ({ account_id: m.accountId, channel: m.channel, recipient: m.recipient, template: m.template, data: m.data ?? {} }));
 }
 
 const OPEN_CARD = "EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status IN ('pending', 'active', 'suspended'))";

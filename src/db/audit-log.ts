@@ -16,21 +16,12 @@ export interface AuditEntry {
 export async function appendAudit(conn: Conn, e: AuditEntry | readonly AuditEntry[]): Promise<void> {
   const entries = Array.isArray(e) ? e : [e as AuditEntry];
   if (entries.length === 0) return;
-  await conn('audit_log').insert(
-    entries.map((x) => ({
-      actor: x.actor,
-      action: x.action,
-      subject_type: x.subjectType,
-      subject_id: x.subjectId,
-      details: JSON.stringify(x.details ?? {}),
-      request_id: x.requestId ?? null,
-    })),
-  );
+  await conn('audit_log').insert(auditRecords(entries).map((r) => ({ ...r, details: JSON.stringify(r.details) })));
 }
 
 /**
- * Audit entries as plain rows (details as an object, not yet JSON text), for a statement that sends
- * them as one JSON array (insertIssuedApplication).
+ * Audit entries as audit_log rows, details as an object, not yet JSON text (appendAudit, and
+ * insertIssuedApplication, which sends them as one JSON array).
  */
 export function auditRecords(entries: readonly AuditEntry[]): Array<Record<string, unknown>> {
   return entries.map((x) => ({

@@ -25,15 +25,15 @@ export interface NewOutboxMessage {
 export async function insertOutboxMessage(conn: Conn, m: NewOutboxMessage | readonly NewOutboxMessage[]): Promise<void> {
   const messages = Array.isArray(m) ? m : [m as NewOutboxMessage];
   if (messages.length === 0) return;
-  await conn('notifications_outbox').insert(
-    messages.map((x) => ({
-      account_id: x.accountId,
-      channel: x.channel,
-      recipient: x.recipient,
-      template: x.template,
-      data: JSON.stringify(x.data ?? {}),
-    })),
-  );
+  await conn('notifications_outbox').insert(outboxRecords(messages).map((r) => ({ ...r, data: JSON.stringify(r.data) })));
+}
+
+/**
+ * Messages as notifications_outbox rows, data as an object, not yet JSON text (insertOutboxMessage,
+ * and insertIssuedApplication, which sends them as one JSON array).
+ */
+export function outboxRecords(messages: readonly NewOutboxMessage[]): Array<Record<string, unknown>> {
+  return messages.map((m) => ({ account_id: m.accountId, channel: m.channel, recipient: m.recipient, template: m.template, data: m.data ?? {} }));
 }
 
 /**
