@@ -140,11 +140,6 @@ export async function findAccountFacts(conn: Conn, id: string): Promise<AccountF
   return r ? { account: toAccount(r), line: toLine(r), controls: toControls(r), hasActiveCard: r.has_active_card === true } : undefined;
 }
 
-export async function accountHasActiveCard(conn: Conn, accountId: string): Promise<boolean> {
-  const r = await conn('cards').select('id').where({ account_id: accountId, status: 'active' }).first();
-  return Boolean(r);
-}
-
 /** The account's active card (an account has at most one at a time). */
 export async function findActiveCardForAccount(conn: Conn, accountId: string): Promise<Card | undefined> {
   const r = (await conn('cards').where({ account_id: accountId, status: 'active' }).orderBy('created_at', 'desc').first()) as

@@ -106,7 +106,6 @@ export async function findMemberSite(conn: Conn, clientId: string): Promise<Memb
   return row ? toSite(row) : undefined;
 }
 
-
 /**
  * A strict-mode status check runs this on every call, so it is written out once rather than built per
  * call, and each connection prepares it once (a named statement): unprepared, PostgreSQL spent about

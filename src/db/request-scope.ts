@@ -126,15 +126,18 @@ export interface RequestScope {
   settle(commit: boolean): Promise<void>;
 }
 
-export function openRequestScope(): RequestScope {
-  const scope: Scope = { done: false, memo: new Map() };
+function handle(scope: Scope): RequestScope {
   return { run: (work) => current.run(scope, work), settle: (commit) => settle(scope, commit) };
+}
+
+export function openRequestScope(): RequestScope {
+  return handle({ done: false, memo: new Map() });
 }
 
 /** The scope the caller runs in, if any: a handler that writes its own response settles it first. */
 export function currentRequestScope(): RequestScope | undefined {
   const scope = current.getStore();
-  return scope ? { run: (work) => current.run(scope, work), settle: (commit) => settle(scope, commit) } : undefined;
+  return scope ? handle(scope) : undefined;
 }
 
 /**

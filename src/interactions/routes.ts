@@ -116,7 +116,6 @@ export function interactionRoutes({
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
 
-  /** The interaction for this browser, refusing a uid that is not the one its cookie names. */
   /**
    * Stores the interaction's result and sends the browser back to the provider with a 303. Koa writes
    * the redirect after the request's transaction commits (interactionFinished would write it at once).
@@ -127,6 +126,7 @@ export function interactionRoutes({
     ctx.status = 303;
   }
 
+  /** The interaction for this browser, refusing a uid that is not the one its cookie names. */
   async function loadInteraction(ctx: Context): Promise<Interaction> {
     // SessionNotFound's message is the bare code 'invalid_request': give the holder words instead.
     const interaction = await provider.interactionDetails(ctx.req, ctx.res).catch((err: unknown) => {
