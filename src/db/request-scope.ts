@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Db, Trx } from './knex.ts';
+import type { Conn, Db, Trx } from './knex.ts';
 
 /**
  * One database transaction per HTTP request.
@@ -22,6 +22,8 @@ interface Scope {
   /** Reads remembered for the rest of this request (memoInRequest). */
   memo: Map<string, Promise<unknown>>;
   settled?: Promise<void>;
+  /** Work to run as the transaction's last statements, just before COMMIT (atCommit). */
+  atCommit: Array<{ work: (conn: Conn) => Promise<unknown>; fallback: Conn }>;
 }
 
 const current = new AsyncLocalStorage<Scope>();
@@ -105,12 +107,17 @@ function settle(scope: Scope, commit: boolean): Promise<void> {
   if (scope.settled) return scope.settled;
   scope.done = true;
   scope.settled = (async () => {
-    if (!scope.began) return; // no query: nothing to commit
+    if (!scope.began) {
+      // No query began a transaction: work left for the commit runs on its own connection.
+      if (commit) for (const { work, fallback } of scope.atCommit) await work(fallback);
+      return;
+    }
     const trx = await scope.began;
     if (!commit) {
       await trx.rollback();
       return;
     }
+    for (const { work } of scope.atCommit) await work(trx);
     // COMMIT on a transaction a swallowed error aborted answers ROLLBACK rather than failing.
     const result = (await trx.commit()) as { response?: { command?: string } } | undefined;
     if (result?.response?.command === 'ROLLBACK') throw new AbortedTransactionError();
@@ -131,13 +138,28 @@ function handle(scope: Scope): RequestScope {
 }
 
 export function openRequestScope(): RequestScope {
-  return handle({ done: false, memo: new Map() });
+  return handle({ done: false, memo: new Map(), atCommit: [] });
 }
 
 /** The scope the caller runs in, if any: a handler that writes its own response settles it first. */
 export function currentRequestScope(): RequestScope | undefined {
   const scope = current.getStore();
   return scope ? handle(scope) : undefined;
+}
+
+/**
+ * Runs `work` as the last statements of the current request's transaction, just before its COMMIT, and
+ * not at all if the request rolls back; outside a live request scope, at once on `conn`. For an update of
+ * a row many requests share (a password throttle's per-source counter): made at commit, its row lock is
+ * held for one round trip rather than for the rest of the request, and it costs no commit of its own.
+ */
+export async function atCommit(conn: Conn, work: (conn: Conn) => Promise<unknown>): Promise<void> {
+  const scope = current.getStore();
+  if (!scope || scope.done) {
+    await work(conn);
+    return;
+  }
+  scope.atCommit.push({ work, fallback: conn });
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type SourceLimits,
   type ThrottleKey,
 } from '../db/throttles.ts';
+import { atCommit } from '../db/request-scope.ts';
 import { inTransaction } from '../db/tx.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
 import { notify } from '../notifications/notify.ts';
@@ -65,7 +66,9 @@ export function secondsUntil(until: Date | null, now = Date.now()): number {
  * per-card lockout. The attempt is reserved first (one statement), so parallel guesses cannot slip past
  * a limit; `attempt` runs only if neither source nor card refuses. When it throws an error `isFailure`
  * recognises, the card keeps the failure, and the failure that reaches the limit locks the card: that
- * lock is audited and the holder notified in one transaction. Any other outcome gives the reservation back.
+ * lock is audited and the holder notified in one transaction. Any other outcome gives the reservation back:
+ * a success as the request commits (in its transaction, so it costs no commit of its own; a request that
+ * fails with a server error keeps it counted), an unexpected error at once.
  */
 export async function guardAttempt<T>(
   deps: ThrottleDeps,
@@ -96,7 +99,7 @@ export async function guardAttempt<T>(
     const locked = await lockIfDue(deps, who.cardKey, who.source.requestId);
     return locked ? { kind: 'locked', until: locked } : { kind: 'failed', error: err };
   }
-  await releaseAttempt(deps.db, reserved);
+  await atCommit(deps.db, (conn) => releaseAttempt(conn, reserved));
   return { kind: 'ok', value };
 }
 

@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Db } from '../../src/db/knex.ts';
-import { forgetInRequest, memoInRequest, requestScopedDb } from '../../src/db/request-scope.ts';
+import { atCommit, forgetInRequest, memoInRequest, requestScopedDb } from '../../src/db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from '../../src/http/request-transaction.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { close } from '../../src/server.ts';
@@ -95,6 +95,20 @@ describe('request transactions', () => {
           ctx.body = { first, again, afterForget, loads };
           return;
         }
+        case '/at-commit': {
+          // Left for the commit, through another pool's handle (as the throttles' side pool): it runs as
+          // the request transaction's last statement, after everything the request did later.
+          await put();
+          await atCommit(pool, async (conn) => {
+            const { rows } = await conn.raw('SELECT txid_current()::text AS id');
+            await conn(TABLE).insert({ tag: `${tag}:${rows[0].id}` });
+          });
+          const { rows } = await db.raw('SELECT txid_current()::text AS id');
+          const pending = await db(TABLE).where('tag', 'like', `${tag}:%`).first();
+          ctx.body = { txid: rows[0].id, ranYet: Boolean(pending) };
+          if (ctx.query.fail) ctx.status = 500;
+          return;
+        }
         case '/no-db':
           ctx.body = 'no query';
           return;
@@ -177,6 +191,18 @@ describe('request transactions', () => {
     await memoInRequest('k', async () => ++loads);
     await memoInRequest('k', async () => ++loads);
     expect(loads).to.equal(2);
+  });
+
+  it('runs work left for the commit last, inside the request transaction, and not at all on a rollback', async () => {
+    const res = await get('/at-commit', 'n');
+    const body = (await res.json()) as { txid: string; ranYet: boolean };
+    expect(body.ranYet).to.equal(false);
+    expect(await exists(`n:${body.txid}`)).to.equal(true);
+    expect((await fetch(`${url}/at-commit?tag=o&fail=1`)).status).to.equal(500);
+    expect(await pool(TABLE).where('tag', 'like', 'o%')).to.deep.equal([]);
+    // Outside a request: at once.
+    await atCommit(pool, (conn) => conn(TABLE).insert({ tag: 'p' }));
+    expect(await exists('p')).to.equal(true);
   });
 
   it('begins no transaction for a request that makes no query', async () => {
