@@ -24,6 +24,7 @@ import { formatMoney } from './lib/money.ts';
 import { deriveKey } from './lib/sealed.ts';
 import type { SecondFactorDeps } from './second-factor/deps.ts';
 import type { ThrottleDeps } from './throttles/guard-attempt.ts';
+import { policyDeps } from './oidc/interaction-policy.ts';
 import { startThrottleCleanup } from './throttles/start-cleanup.ts';
 import type { Logger } from './log.ts';
 import { startPayloadCleanup } from './oidc/cleanup.ts';
@@ -124,7 +125,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     },
     secondFactor,
   };
-  const interactions = interactionRoutes({ provider, parseBody, cards, render, approvals, throttle, ratings: config.ratings });
+  const interactions = interactionRoutes({ provider, parseBody, cards, render, approvals, throttle, ratings: config.ratings, entry: policyDeps(config, db) });
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, currency: config.currency });
   const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });

@@ -19,6 +19,7 @@ import { preferUiLocales, t, tOr } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
 import { formatMoney } from '../lib/money.ts';
+import { holderWouldBeStopped, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
 import type { PaymentDetail } from '../oidc/payment-details.ts';
 import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
@@ -39,6 +40,8 @@ export interface InteractionDeps {
   approvalChecks?: readonly ApprovalCheck[];
   /** Rating labels by age, for the age-gate page. */
   ratings: Readonly<Record<string, number>>;
+  /** The interaction policy's settings: the login page looks ahead at whether the policy will let the holder in. */
+  entry: PolicyDeps;
 }
 
 class InteractionMismatchError extends AppError {
@@ -73,9 +76,47 @@ function describeAsks(details: Record<string, unknown>): string[] {
   return asks.length ? asks : ['Sign you in'];
 }
 
-/** The payment a consent prompt is about, if it is a payment (validated by the provider already). */
-function paymentOf(interaction: Interaction): PaymentDetail | undefined {
-  const rar = (interaction.prompt.details as { rar?: Array<Record<string, unknown>> }).rar;
+/** The consent the login prompt worked out ahead (interaction-policy.ts), if it could. */
+function consentAheadOf(interaction: Interaction): ConsentAhead | undefined {
+  return interaction.prompt.name === 'login' ? (interaction.prompt.details as { consentAhead?: ConsentAhead }).consentAhead : undefined;
+}
+
+/** What the interaction asks the holder to consent to: its consent prompt's details, or those worked out ahead. */
+function consentDetails(interaction: Interaction): Record<string, unknown> {
+  return (consentAheadOf(interaction) as Record<string, unknown> | undefined) ?? interaction.prompt.details;
+}
+
+/** A consent (or payment approval) waiting for the holder, who is known. */
+interface PendingConsent {
+  accountId: string;
+  details: Record<string, unknown>;
+  /** The login happened in this interaction, its result waits in it, and the consent was worked out ahead. */
+  ahead: boolean;
+  last4: string | null;
+}
+
+/**
+ * The consent this interaction waits for, if the holder may give it now: at the consent prompt before
+ * its form was posted (`unanswered`; a page shown again after it was posted still shows it), or after a
+ * login in this interaction whose consent was known ahead (its result saved, no consent in it yet).
+ */
+function pendingConsent(interaction: Interaction, { unanswered = true } = {}): PendingConsent | undefined {
+  const result = interaction.result as { login?: { accountId?: string }; consent?: unknown; error?: unknown; cardLast4?: string } | undefined;
+  if (interaction.prompt.name === 'consent') {
+    const accountId = interaction.session?.accountId;
+    if (!accountId || (unanswered && result)) return undefined;
+    const last4 = (interaction.lastSubmission as { cardLast4?: string } | undefined)?.cardLast4 ?? null;
+    return { accountId, details: interaction.prompt.details, ahead: false, last4 };
+  }
+  const ahead = consentAheadOf(interaction);
+  const accountId = result?.login?.accountId;
+  if (!ahead || !accountId || result.consent || result.error) return undefined;
+  return { accountId, details: ahead as unknown as Record<string, unknown>, ahead: true, last4: result.cardLast4 ?? null };
+}
+
+/** The payment a consent is about, if it is a payment (validated by the provider already). */
+function paymentOf(details: Record<string, unknown>): PaymentDetail | undefined {
+  const rar = (details as { rar?: Array<Record<string, unknown>> }).rar;
   const d = rar?.find((x) => x.type === 'payment');
   if (!d) return undefined;
   return {
@@ -112,6 +153,7 @@ export function interactionRoutes({
   approvals,
   throttle,
   approvalChecks = [],
+  entry,
 }: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
@@ -180,13 +222,13 @@ export function interactionRoutes({
   async function renderApprove(
     ctx: Context,
     interaction: Interaction,
-    accountId: string,
+    { accountId, details }: PendingConsent,
     payment: PaymentDetail,
     opts: { error?: string; fields?: Record<string, string>; status?: number } = {},
   ) {
     const line = await readCreditLine(cards.db, accountId);
     const card = await findActiveCardForAccount(cards.db, accountId);
-    const asks = describeAsks(interaction.prompt.details).filter((a) => a !== 'Sign you in');
+    const asks = describeAsks(details).filter((a) => a !== 'Sign you in');
     ctx.status = opts.status ?? 200;
     ctx.type = 'html';
     ctx.body = await render('interaction/approve', {
@@ -212,6 +254,9 @@ export function interactionRoutes({
     deviceId(ctx);
     const prompt = interaction.prompt.name;
     if (prompt === 'login') {
+      const pending = pendingConsent(interaction);
+      // Logged in here already, the consent known ahead: the page that comes next (a reload lands here).
+      if (pending) return renderConsentStep(ctx, interaction, pending);
       await renderLogin(ctx, interaction, {});
       return;
     }
@@ -229,21 +274,23 @@ export function interactionRoutes({
       const kind = (interaction.prompt.details as { refusal?: unknown }).refusal;
       return renderStop(ctx, interaction, kind === 'delinquent' ? 'This card has an overdue statement' : HEADINGS.spending_control, controlsMessage(kind, site.name));
     }
-    const payment = paymentOf(interaction);
-    if (payment && interaction.session?.accountId) {
-      await renderApprove(ctx, interaction, interaction.session.accountId, payment);
-      return;
-    }
+    await renderConsentStep(ctx, interaction, pendingConsent(interaction, { unanswered: false }));
+  });
+
+  /** The consent page, or the approval page of a payment, for the holder who is about to give it. */
+  async function renderConsentStep(ctx: Context, interaction: Interaction, pending: PendingConsent | undefined) {
+    const payment = pending && paymentOf(pending.details);
+    if (pending && payment) return renderApprove(ctx, interaction, pending, payment);
     ctx.type = 'html';
     ctx.body = await render('interaction/consent', {
       title: 'Allow access',
       uid: interaction.uid,
-      site,
-      asks: describeAsks(interaction.prompt.details),
-      last4: (interaction.lastSubmission as { cardLast4?: string } | undefined)?.cardLast4 ?? null,
+      site: await siteFor(interaction),
+      asks: describeAsks(pending?.details ?? interaction.prompt.details),
+      last4: pending?.last4 ?? (interaction.lastSubmission as { cardLast4?: string } | undefined)?.cardLast4 ?? null,
       csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
     });
-  });
+  }
 
   router.post('/:uid/login', async function submitLogin(ctx) {
     const interaction = await loadInteraction(ctx);
@@ -299,42 +346,50 @@ export function interactionRoutes({
       requestId: ctx.state.requestId,
     });
     await noteLogin(ctx, cards, card.accountId, (await siteFor(interaction)).name);
-    await finishInteraction(
-      ctx,
-      { login: { accountId: card.accountId, amr: ['pwd'] }, cardLast4: card.last4 },
-      { mergeWithLastSubmission: false },
-    );
+    const result = { login: { accountId: card.accountId, amr: ['pwd'] }, cardLast4: card.last4 };
+    const ahead = consentAheadOf(interaction);
+    const clientId = String(interaction.params.client_id);
+    if (ahead && !(await holderWouldBeStopped(entry, { accountId: card.accountId, clientId, requiredAge: ahead.requiredAge }))) {
+      // The consent is known ahead: it is this answer's page, and the login waits in the interaction for it.
+      // (A holder the policy will stop goes back to the provider instead, which shows them why.)
+      await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+      const details = ahead as unknown as Record<string, unknown>;
+      return renderConsentStep(ctx, interaction, { accountId: card.accountId, details, ahead: true, last4: card.last4 });
+    }
+    await finishInteraction(ctx, result, { mergeWithLastSubmission: false });
   });
 
   router.post('/:uid/confirm', async function confirmConsent(ctx) {
     const interaction = await loadInteraction(ctx);
     // A result is already saved (the form was posted before and the browser has not resumed yet): a replay.
-    if (interaction.prompt.name !== 'consent' || interaction.result) throw new InteractionMismatchError();
+    const pending = pendingConsent(interaction);
+    if (!pending) throw new InteractionMismatchError();
     const form = formFields(ctx, ['csrf', 'totp']);
     checkCsrf(ctx, `interaction:${interaction.uid}`, form.csrf);
-    const accountId = interaction.session?.accountId;
-    if (!accountId) throw new InteractionMismatchError();
-    const details = interaction.prompt.details as {
+    const { accountId } = pending;
+    const details = pending.details as {
       missingOIDCScope?: string[];
       missingOIDCClaims?: string[];
       missingResourceScopes?: Record<string, string[]>;
     };
-    const grant = interaction.grantId
-      ? await provider.Grant.find(interaction.grantId)
-      : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+    // Worked out ahead, the consent is for a grant that starts empty (interaction-policy.ts).
+    const grant =
+      interaction.grantId && !pending.ahead
+        ? await provider.Grant.find(interaction.grantId)
+        : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
     if (!grant) throw new InteractionMismatchError();
     if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
-    const payment = paymentOf(interaction);
+    const payment = paymentOf(pending.details);
     if (payment) {
       const stepUp = needsStepUp(approvals, payment.amount);
       const code = (form.totp ?? '').replace(/\s/g, '');
       if (stepUp && !/^\d{6}$/.test(code) && (await hasSecondFactor(cards.db, accountId))) {
         const message = 'Enter the 6-digit code from your authenticator app.';
-        return renderApprove(ctx, interaction, accountId, payment, { status: 400, error: message, fields: { totp: message } });
+        return renderApprove(ctx, interaction, pending, payment, { status: 400, error: message, fields: { totp: message } });
       }
       const card = await findActiveCardForAccount(cards.db, accountId);
       if (!card) return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(undefined)), accountId);
@@ -368,7 +423,7 @@ export function interactionRoutes({
           );
           if (guarded.kind === 'throttled') {
             ctx.set('Retry-After', String(guarded.retryAfterSeconds));
-            return renderApprove(ctx, interaction, accountId, payment, { status: 429, error: throttledMessage(guarded.retryAfterSeconds) });
+            return renderApprove(ctx, interaction, pending, payment, { status: 429, error: throttledMessage(guarded.retryAfterSeconds) });
           }
           if (guarded.kind === 'locked') return refuse(ctx, interaction, refusal('card_locked', lockedMessage(guarded.until)), accountId);
           if (guarded.kind === 'failed') throw guarded.error;
@@ -383,11 +438,12 @@ export function interactionRoutes({
       }
     }
     const grantId = await grant.save();
-    await finishInteraction(
-      ctx,
-      { consent: interaction.grantId ? {} : { grantId } },
-      { mergeWithLastSubmission: true },
-    );
+    if (pending.ahead) {
+      // The login result saved in this interaction, completed: the provider takes both on the resume.
+      await finishInteraction(ctx, { ...interaction.result, consent: { grantId } }, { mergeWithLastSubmission: false });
+      return;
+    }
+    await finishInteraction(ctx, { consent: interaction.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
   });
 
   /**
@@ -402,7 +458,7 @@ export function interactionRoutes({
       action: 'access.refused',
       subjectType: accountId ? 'account' : 'member_site',
       subjectId: accountId ?? clientId,
-      details: { refusal: err.refusal, clientId, payment: Boolean(paymentOf(interaction)) },
+      details: { refusal: err.refusal, clientId, payment: Boolean(paymentOf(consentDetails(interaction))) },
       requestId: ctx.state.requestId,
     });
     const returnTo = await provider.interactionResult(
@@ -434,7 +490,7 @@ export function interactionRoutes({
         ? SITE_DESCRIPTIONS.under_age
         : prompt === 'holder_controls'
           ? SITE_DESCRIPTIONS[(interaction.prompt.details as { refusal?: unknown }).refusal === 'delinquent' ? 'delinquent' : 'spending_control']
-          : paymentOf(interaction)
+          : paymentOf(consentDetails(interaction))
             ? 'The card holder declined the payment.'
             : 'The card holder cancelled the request.';
     await finishInteraction(

@@ -108,9 +108,15 @@ export async function restoreIfPaid(trx: Trx, accountId: string, policy: Delinqu
  * For deployments that stop plain logins too (delinquency.blockLogins): whether this overdue account is kept
  * out of member sites altogether. A refusal is audited like the holder's own controls.
  */
-export async function overdueRefusesEntry(conn: Conn, q: { accountId: string; clientId: string }, policy: DelinquencyPolicy): Promise<boolean> {
+export async function overdueRefusesEntry(
+  conn: Conn,
+  q: { accountId: string; clientId: string },
+  policy: DelinquencyPolicy,
+  { audit = true }: { audit?: boolean } = {},
+): Promise<boolean> {
   const overdue = await overdueFor(conn, q.accountId, policy);
   if (!overdue) return false;
+  if (!audit) return true;
   await appendAudit(conn, {
     actor: `account:${q.accountId}`,
     action: 'access.refused_overdue',

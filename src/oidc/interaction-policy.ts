@@ -3,6 +3,7 @@ import { accountFacts } from './account-facts.ts';
 import { requiredAge } from '../approvals/age-gate.ts';
 import { holderMayEnter } from '../approvals/check-age.ts';
 import { holderRefusesEntry } from '../approvals/holder-refuses-entry.ts';
+import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import { overdueRefusesEntry } from '../ledger/delinquency.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
@@ -28,6 +29,81 @@ export function requestRequiredAge(ctx: KoaContextWithOIDC, ratings: Readonly<Re
 }
 
 /**
+ * The consent a request will need once its holder has logged in, worked out at the login prompt as the
+ * consent prompt's checks work it out (op_scopes_missing, op_claims_missing, rs_scopes_missing,
+ * rar_prompt) for a grant that starts empty. Known only when the grant will start empty: a payment always
+ * starts its own (load-existing-grant.ts), a plain login does when no one is logged in yet. The login
+ * page then shows the consent or approval page in its own answer, and the member site's next request
+ * goes straight to the code (two requests fewer); the policy still checks everything on that resume.
+ */
+export interface ConsentAhead {
+  missingOIDCScope: string[];
+  missingOIDCClaims: string[];
+  missingResourceScopes: Record<string, string[]>;
+  /** The request's authorization_details (validated by the provider), when it has any. */
+  rar?: unknown[];
+  /** The age the request needs (requestRequiredAge). */
+  requiredAge: number;
+}
+
+const SESSION_CLAIMS = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
+
+function consentAhead(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): ConsentAhead | undefined {
+  const { oidc } = ctx;
+  const rar = typeof oidc.params?.authorization_details === 'string' ? (JSON.parse(oidc.params.authorization_details) as unknown[]) : undefined;
+  if (oidc.session?.accountId && !rar) return undefined;
+  const missingResourceScopes: Record<string, string[]> = {};
+  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+    const available = (server as unknown as { scopes: Set<string> }).scopes;
+    const scopes = [...oidc.requestParamScopes].filter((s) => available.has(s));
+    if (scopes.length) missingResourceScopes[indicator] = scopes;
+  }
+  return {
+    missingOIDCScope: [...oidc.requestParamOIDCScopes],
+    missingOIDCClaims: [...oidc.requestParamClaims].filter((c) => !SESSION_CLAIMS.has(c)),
+    missingResourceScopes,
+    ...(rar ? { rar } : {}),
+    requiredAge: requestRequiredAge(ctx, ratings),
+  };
+}
+
+/** The interaction policy's settings, from the deployment's config. */
+export function policyDeps(config: Pick<Config, 'ratings' | 'payments' | 'cards' | 'delinquency' | 'billing'>, db: Db): PolicyDeps {
+  return {
+    db,
+    ratings: config.ratings,
+    requirePasswordEachTime: config.payments.requirePasswordEachTime,
+    adultAge: config.cards.adultAge,
+    blockOverdueLogins: config.delinquency.blockLogins ? { ...config.delinquency, timeZone: config.billing.timeZone } : null,
+  };
+}
+
+type Entry = { accountId: string; clientId: string; requiredAge: number };
+
+/** The age_gate prompt's decision: whether the holder is under the age (audited when `audit`). */
+async function underAge(deps: PolicyDeps, q: Entry, audit: boolean): Promise<boolean> {
+  const birthdate = q.requiredAge > 0 ? (await accountFacts(deps.db, q.accountId))?.account.birthdate : undefined;
+  return !(await holderMayEnter(deps.db, { ...q, birthdate }, { audit }));
+}
+
+/** The holder_controls prompt's decision: why the holder's own controls refuse the site, if they do (audited when `audit`). */
+async function controlsRefusal(deps: PolicyDeps, q: Entry, audit: boolean): Promise<string | null> {
+  const controls = (await accountFacts(deps.db, q.accountId))?.controls;
+  return (
+    (await holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls }, { audit })) ??
+    (deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, q, deps.blockOverdueLogins, { audit })) ? 'delinquent' : null)
+  );
+}
+
+/**
+ * Whether the policy would stop this holder at this site (age_gate or holder_controls), decided as it
+ * decides, without an audit entry: the policy audits when it stops them itself.
+ */
+export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<boolean> {
+  return (await underAge(deps, q, false)) || (await controlsRefusal(deps, q, false)) !== null;
+}
+
+/**
  * oidc-provider's interaction policy with our own rules:
  * - login: a payment needs the card password in this very interaction, even inside an SSO session;
  * - age_gate (between login and consent): a holder under the required age is stopped;
@@ -41,7 +117,13 @@ export function createInteractionPolicy(deps: PolicyDeps) {
   // The holder_controls check hands its (audited) finding to the prompt details without asking twice.
   const refusals = new WeakMap<object, string>();
 
-  policy.get('login')!.checks.add(
+  const login = policy.get('login')!;
+  const loginDetails = login.details;
+  login.details = async (ctx) => {
+    const ahead = consentAhead(ctx, deps.ratings);
+    return { ...(await loginDetails(ctx)), ...(ahead ? { consentAhead: ahead } : {}) };
+  };
+  login.checks.add(
     new Check('payment_requires_password', 'a payment needs the card password', 'login_required', (ctx) => {
       if (!deps.requirePasswordEachTime || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
       const hasPayment = paymentDetailsOf(ctx.oidc.params as Record<string, unknown>, deps.ratings).length > 0;
@@ -59,10 +141,8 @@ export function createInteractionPolicy(deps: PolicyDeps) {
         async (ctx) => {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return Check.NO_NEED_TO_PROMPT;
-          const age = requestRequiredAge(ctx, deps.ratings);
-          const birthdate = age > 0 ? (await accountFacts(deps.db, accountId))?.account.birthdate : undefined;
-          const ok = await holderMayEnter(deps.db, { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: age, birthdate });
-          return ok ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+          const entry = { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: requestRequiredAge(ctx, deps.ratings) };
+          return (await underAge(deps, entry, true)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
         },
         (ctx) => ({ requiredAge: requestRequiredAge(ctx, deps.ratings) }),
       ),
@@ -81,16 +161,8 @@ export function createInteractionPolicy(deps: PolicyDeps) {
         async (ctx) => {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return Check.NO_NEED_TO_PROMPT;
-          const clientId = ctx.oidc.client!.clientId;
-          const refusal =
-            (await holderRefusesEntry(deps.db, {
-              accountId,
-              clientId,
-              requiredAge: requestRequiredAge(ctx, deps.ratings),
-              adultAge: deps.adultAge,
-              controls: (await accountFacts(deps.db, accountId))?.controls,
-            })) ??
-            (deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, { accountId, clientId }, deps.blockOverdueLogins)) ? 'delinquent' : null);
+          const entry = { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: requestRequiredAge(ctx, deps.ratings) };
+          const refusal = await controlsRefusal(deps, entry, true);
           if (!refusal) return Check.NO_NEED_TO_PROMPT;
           refusals.set(ctx, refusal);
           return Check.REQUEST_PROMPT;

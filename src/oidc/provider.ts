@@ -13,7 +13,7 @@ import { createRenderError } from './render-error.ts';
 import { createGetResourceServerInfo } from './resource-servers.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 import { createExtraTokenClaims } from './extra-token-claims.ts';
-import { createInteractionPolicy } from './interaction-policy.ts';
+import { createInteractionPolicy, policyDeps } from './interaction-policy.ts';
 import { createPaymentValidator } from './payment-details.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createTokenTtls } from './token-lifetimes.ts';
@@ -153,13 +153,7 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
     } as Configuration['ttl'],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createInteractionPolicy({
-        db,
-        ratings: config.ratings,
-        requirePasswordEachTime: config.payments.requirePasswordEachTime,
-        adultAge: config.cards.adultAge,
-        blockOverdueLogins: config.delinquency.blockLogins ? { ...config.delinquency, timeZone: config.billing.timeZone } : null,
-      }),
+      policy: createInteractionPolicy(policyDeps(config, db)),
     },
     renderError: createRenderError(render),
     conformIdTokenClaims: true,

@@ -68,26 +68,36 @@ export async function runLogin(
   opts: { deny?: boolean } = {},
 ): Promise<FlowResult> {
   let res = await agent.get(authUrl);
+  // The interaction whose form was posted last: its answer may be the next page itself (login → consent).
+  let posted: string | undefined;
   for (let hops = 0; hops < 10; hops++) {
-    if (res.status !== 303 && res.status !== 302) {
+    let path: string;
+    let page: Response;
+    if (res.status === 303 || res.status === 302) {
+      const next = location(res, agent.base);
+      if (next.origin !== new URL(agent.base).origin) return { kind: 'redirect', url: next };
+      if (!next.pathname.startsWith('/interaction/')) {
+        res = await agent.get(next);
+        continue;
+      }
+      path = next.pathname;
+      page = await agent.get(next);
+    } else if (posted && res.status === 200) {
+      path = posted;
+      page = res;
+    } else {
       return { kind: 'page', status: res.status, html: await res.text() };
     }
-    const next = location(res, agent.base);
-    if (next.origin !== new URL(agent.base).origin) return { kind: 'redirect', url: next };
-    if (!next.pathname.startsWith('/interaction/')) {
-      res = await agent.get(next);
-      continue;
-    }
-    const page = await agent.get(next);
     const html = await page.text();
     if (page.status !== 200) return { kind: 'page', status: page.status, html };
     const csrf = csrfFrom(html);
+    posted = path;
     if (opts.deny) {
-      res = await agent.post(`${next.pathname}/abort`, { csrf });
+      res = await agent.post(`${path}/abort`, { csrf });
     } else if (html.includes('name="card_number"')) {
-      res = await agent.post(`${next.pathname}/login`, { csrf, card_number: creds.number, password: creds.password });
+      res = await agent.post(`${path}/login`, { csrf, card_number: creds.number, password: creds.password });
     } else {
-      res = await agent.post(`${next.pathname}/confirm`, { csrf });
+      res = await agent.post(`${path}/confirm`, { csrf });
     }
   }
   throw new Error('too many redirects');
