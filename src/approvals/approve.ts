@@ -1,8 +1,7 @@
-import { tagApprovalInteraction } from '../db/approval-interaction.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { approvalNoTaken, insertApproval, type Approval } from '../db/approvals.ts';
-import { findAccount, findCard } from '../db/cards.ts';
-import { adjustCreditLine, lockCreditLine, type CreditLine } from '../db/credit-lines.ts';
+import { insertApproval, interactionHasApproval, type Approval } from '../db/approvals.ts';
+import { findCard, lockAccountFacts } from '../db/cards.ts';
+import { adjustCreditLine, type CreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
 import { findMemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
@@ -56,11 +55,12 @@ const MAX_NUMBER_ATTEMPTS = 5;
  */
 export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: readonly ApprovalCheck[] = []): Promise<Approval> {
   return inTransaction(deps.db, async (trx) => {
-    const line = await lockCreditLine(trx, req.accountId);
+    const locked = await lockAccountFacts(trx, req.accountId);
     const card = await findCard(trx, req.cardId);
-    if (!line || !card || card.accountId !== req.accountId || card.status !== 'active') {
+    if (!locked || !card || card.accountId !== req.accountId || card.status !== 'active') {
       throw new ApprovalRefusedError('card_inactive', inactiveCardMessage(card?.status));
     }
+    const { line } = locked;
     const site = await findMemberSite(trx, req.clientId);
     if (!site || site.status !== 'active') {
       throw new ApprovalRefusedError('site_suspended', 'This member site cannot take payments at the moment.');
@@ -69,7 +69,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       throw new ApprovalRefusedError('over_limit', `Payments are accepted in ${line.currency} only.`);
     }
     for (const check of checks) await check({ trx, request: req, line });
-    await refuseByControls(trx, req, site.name, deps.policy.timeZone);
+    await refuseByControls(trx, req, site.name, deps.policy.timeZone, locked.controls);
     await refuseOverVelocity(trx, req, deps.policy.velocity);
     await refuseIfOverdue(trx, req.accountId, deps.policy.delinquency);
     const available = availableCredit(line);
@@ -82,26 +82,28 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     // Last: a step-up code is spent only on a payment that passes every other check.
     await requireStepUp(trx, deps, req);
 
-    let approvalNo = generateApprovalNo();
-    for (let i = 1; await approvalNoTaken(trx, approvalNo); i++) {
+    // A number drawn twice, or a second approval for one interaction, inserts nothing (and aborts nothing).
+    let approval: Approval | undefined;
+    for (let i = 0; !approval; i++) {
       if (i >= MAX_NUMBER_ATTEMPTS) throw new Error('could not draw a free approval number');
-      approvalNo = generateApprovalNo();
+      approval = await insertApproval(trx, {
+        id: newId(),
+        approvalNo: generateApprovalNo(),
+        accountId: req.accountId,
+        cardId: req.cardId,
+        clientId: req.clientId,
+        status: 'approved',
+        amount: req.amount,
+        currency: req.currency,
+        description: req.description,
+        contentRef: req.contentRef,
+        rating: req.rating,
+        holdSeconds: deps.policy.holdSeconds,
+        interactionUid: req.interactionUid,
+      });
+      if (!approval && req.interactionUid && (await interactionHasApproval(trx, req.interactionUid))) throw new DuplicateApprovalError();
     }
-    const approval = await insertApproval(trx, {
-      id: newId(),
-      approvalNo,
-      accountId: req.accountId,
-      cardId: req.cardId,
-      clientId: req.clientId,
-      status: 'approved',
-      amount: req.amount,
-      currency: req.currency,
-      description: req.description,
-      contentRef: req.contentRef,
-      rating: req.rating,
-      holdSeconds: deps.policy.holdSeconds,
-    });
-    if (req.interactionUid && !(await tagApprovalInteraction(trx, approval.id, req.interactionUid))) throw new DuplicateApprovalError();
+    const { approvalNo } = approval;
     await post(trx, {
       kind: 'hold',
       approvalId: approval.id,
@@ -125,15 +127,13 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     const result = site.autoCapture
       ? await moveCapture(trx, approval, req.amount, { actor: `site:${req.clientId}`, requestId: req.requestId })
       : approval;
-    const account = await findAccount(trx, req.accountId);
-    if (account) {
-      await notify(
-        trx,
-        { accountId: account.id, email: account.email, mobile: account.mobile },
-        'payment_approved',
-        { approvalNo, site: site.name, amount: formatMoney(req.amount, req.currency), last4: card.last4 },
-      );
-    }
+    const { account } = locked;
+    await notify(
+      trx,
+      { accountId: account.id, email: account.email, mobile: account.mobile },
+      'payment_approved',
+      { approvalNo, site: site.name, amount: formatMoney(req.amount, req.currency), last4: card.last4 },
+    );
     return result;
   });
 }

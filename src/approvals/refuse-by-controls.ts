@@ -1,5 +1,5 @@
 import type { Trx } from '../db/knex.ts';
-import { findSpendingControls, monthSpend } from '../db/spending-controls.ts';
+import { findSpendingControls, monthSpend, type SpendingControls } from '../db/spending-controls.ts';
 import { formatMoney } from '../lib/money.ts';
 import { ApprovalRefusedError } from './errors.ts';
 
@@ -13,8 +13,10 @@ export async function refuseByControls(
   req: { accountId: string; clientId: string; amount: number; currency: string },
   siteName: string,
   timeZone?: string,
+  /** The controls, when the caller read them with the account row lock already. */
+  known?: SpendingControls,
 ): Promise<void> {
-  const c = await findSpendingControls(trx, req.accountId);
+  const c = known ?? (await findSpendingControls(trx, req.accountId));
   if (!c) return;
   if (c.blockedSites.includes(req.clientId)) {
     throw new ApprovalRefusedError('spending_control', `You have blocked ${siteName} on your card, so it cannot take payments from you.`);

@@ -86,12 +86,18 @@ function toApproval(r: Row): Approval {
   };
 }
 
+/**
+ * Inserts an approval, or nothing (undefined) when its number is taken already or, with
+ * `interactionUid`, that hosted interaction already has one (the unique index: a concurrent twin waits for
+ * the first to commit, then inserts nothing). One statement, and no error to abort the transaction.
+ */
 export async function insertApproval(
   conn: Conn,
   a: Omit<Approval, 'capturedAmount' | 'refundedAmount' | 'releasedAmount' | 'createdAt' | 'updatedAt' | 'statusReason' | 'holdExpiresAt'> & {
     holdSeconds: number;
+    interactionUid?: string | undefined;
   },
-): Promise<Approval> {
+): Promise<Approval | undefined> {
   const [row] = (await conn('approvals')
     .insert({
       id: a.id,
@@ -106,13 +112,17 @@ export async function insertApproval(
       content_ref: a.contentRef,
       rating: a.rating,
       hold_expires_at: conn.raw('now() + make_interval(secs => ?)', [a.holdSeconds]),
+      interaction_uid: a.interactionUid ?? null,
     })
+    .onConflict()
+    .ignore()
     .returning('*')) as Row[];
-  return toApproval(row!);
+  return row ? toApproval(row) : undefined;
 }
 
-export async function approvalNoTaken(conn: Conn, approvalNo: string): Promise<boolean> {
-  return Boolean(await conn('approvals').select('id').where({ approval_no: approvalNo }).first());
+/** Whether this hosted interaction has an approval already. */
+export async function interactionHasApproval(conn: Conn, interactionUid: string): Promise<boolean> {
+  return Boolean(await conn('approvals').select('id').where({ interaction_uid: interactionUid }).first());
 }
 
 export async function findApprovalByNo(conn: Conn, approvalNo: string): Promise<Approval | undefined> {

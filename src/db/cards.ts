@@ -140,6 +140,15 @@ export async function findAccountFacts(conn: Conn, id: string): Promise<AccountF
   return r ? { account: toAccount(r), line: toLine(r), controls: toControls(r), hasActiveCard: r.has_active_card === true } : undefined;
 }
 
+/**
+ * The account row locked until the transaction ends (FOR UPDATE), read whole: its credit line, spending
+ * controls and contact details in one statement, for an approval.
+ */
+export async function lockAccountFacts(conn: Conn, id: string): Promise<Omit<AccountFacts, 'hasActiveCard'> | undefined> {
+  const r = (await conn('accounts').where({ id }).forUpdate().first()) as Row | undefined;
+  return r ? { account: toAccount(r), line: toLine(r), controls: toControls(r) } : undefined;
+}
+
 /** The account's active card (an account has at most one at a time). */
 export async function findActiveCardForAccount(conn: Conn, accountId: string): Promise<Card | undefined> {
   const r = (await conn('cards').where({ account_id: accountId, status: 'active' }).orderBy('created_at', 'desc').first()) as

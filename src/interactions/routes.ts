@@ -9,7 +9,6 @@ import { needsStepUp } from '../approvals/require-step-up.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
-import { readCreditLine } from '../db/credit-lines.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
 import { AppError, ValidationError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
@@ -19,6 +18,7 @@ import { preferUiLocales, t, tOr } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
 import { formatMoney } from '../lib/money.ts';
+import { accountFacts } from '../oidc/account-facts.ts';
 import { holderWouldBeStopped, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
 import type { PaymentDetail } from '../oidc/payment-details.ts';
 import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
@@ -86,13 +86,22 @@ function consentDetails(interaction: Interaction): Record<string, unknown> {
   return (consentAheadOf(interaction) as Record<string, unknown> | undefined) ?? interaction.prompt.details;
 }
 
+/** What a hosted login saves as the interaction's result. */
+interface LoginResult extends InteractionResults {
+  login: { accountId: string; amr: string[] };
+  cardLast4: string;
+  cardId: string;
+}
+
 /** A consent (or payment approval) waiting for the holder, who is known. */
 interface PendingConsent {
   accountId: string;
   details: Record<string, unknown>;
   /** The login happened in this interaction, its result waits in it, and the consent was worked out ahead. */
   ahead: boolean;
+  /** The card the holder logged in with in this sign-in, when known (else their active card is looked up). */
   last4: string | null;
+  cardId: string | null;
 }
 
 /**
@@ -101,17 +110,19 @@ interface PendingConsent {
  * login in this interaction whose consent was known ahead (its result saved, no consent in it yet).
  */
 function pendingConsent(interaction: Interaction, { unanswered = true } = {}): PendingConsent | undefined {
-  const result = interaction.result as { login?: { accountId?: string }; consent?: unknown; error?: unknown; cardLast4?: string } | undefined;
+  const result = interaction.result as (LoginResult & { consent?: unknown; error?: unknown }) | undefined;
   if (interaction.prompt.name === 'consent') {
     const accountId = interaction.session?.accountId;
     if (!accountId || (unanswered && result)) return undefined;
-    const last4 = (interaction.lastSubmission as { cardLast4?: string } | undefined)?.cardLast4 ?? null;
-    return { accountId, details: interaction.prompt.details, ahead: false, last4 };
+    const last = interaction.lastSubmission as Partial<LoginResult> | undefined;
+    // The login of this sign-in, if it was one (an SSO session's may have been another card's).
+    const sameLogin = last?.login?.accountId === accountId;
+    return { accountId, details: interaction.prompt.details, ahead: false, last4: sameLogin ? (last?.cardLast4 ?? null) : null, cardId: sameLogin ? (last?.cardId ?? null) : null };
   }
   const ahead = consentAheadOf(interaction);
   const accountId = result?.login?.accountId;
   if (!ahead || !accountId || result.consent || result.error) return undefined;
-  return { accountId, details: ahead as unknown as Record<string, unknown>, ahead: true, last4: result.cardLast4 ?? null };
+  return { accountId, details: ahead as unknown as Record<string, unknown>, ahead: true, last4: result.cardLast4 ?? null, cardId: result.cardId ?? null };
 }
 
 /** The payment a consent is about, if it is a payment (validated by the provider already). */
@@ -222,12 +233,13 @@ export function interactionRoutes({
   async function renderApprove(
     ctx: Context,
     interaction: Interaction,
-    { accountId, details }: PendingConsent,
+    pending: PendingConsent,
     payment: PaymentDetail,
     opts: { error?: string; fields?: Record<string, string>; status?: number } = {},
   ) {
-    const line = await readCreditLine(cards.db, accountId);
-    const card = await findActiveCardForAccount(cards.db, accountId);
+    const { accountId, details } = pending;
+    const line = (await accountFacts(cards.db, accountId))?.line;
+    const last4 = pending.last4 ?? (await findActiveCardForAccount(cards.db, accountId))?.last4 ?? null;
     const asks = describeAsks(details).filter((a) => a !== 'Sign you in');
     ctx.status = opts.status ?? 200;
     ctx.type = 'html';
@@ -239,7 +251,7 @@ export function interactionRoutes({
       description: payment.description,
       available: line ? formatMoney(availableCredit(line), line.currency) : '—',
       rating: payment.rating ?? null,
-      last4: card?.last4 ?? null,
+      last4,
       asks,
       stepUp: needsStepUp(approvals, payment.amount) && (await hasSecondFactor(cards.db, accountId)),
       error: opts.error ?? null,
@@ -346,7 +358,7 @@ export function interactionRoutes({
       requestId: ctx.state.requestId,
     });
     await noteLogin(ctx, cards, card.accountId, (await siteFor(interaction)).name);
-    const result = { login: { accountId: card.accountId, amr: ['pwd'] }, cardLast4: card.last4 };
+    const result: LoginResult = { login: { accountId: card.accountId, amr: ['pwd'] }, cardLast4: card.last4, cardId: card.id };
     const ahead = consentAheadOf(interaction);
     const clientId = String(interaction.params.client_id);
     if (ahead && !(await holderWouldBeStopped(entry, { accountId: card.accountId, clientId, requiredAge: ahead.requiredAge }))) {
@@ -354,7 +366,7 @@ export function interactionRoutes({
       // (A holder the policy will stop goes back to the provider instead, which shows them why.)
       await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
       const details = ahead as unknown as Record<string, unknown>;
-      return renderConsentStep(ctx, interaction, { accountId: card.accountId, details, ahead: true, last4: card.last4 });
+      return renderConsentStep(ctx, interaction, { accountId: card.accountId, details, ahead: true, last4: card.last4, cardId: card.id });
     }
     await finishInteraction(ctx, result, { mergeWithLastSubmission: false });
   });
@@ -391,14 +403,15 @@ export function interactionRoutes({
         const message = 'Enter the 6-digit code from your authenticator app.';
         return renderApprove(ctx, interaction, pending, payment, { status: 400, error: message, fields: { totp: message } });
       }
-      const card = await findActiveCardForAccount(cards.db, accountId);
-      if (!card) return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(undefined)), accountId);
+      // The card of this sign-in's login (approve() refuses it if it is no longer active), else the active one.
+      const cardId = pending.cardId ?? (await findActiveCardForAccount(cards.db, accountId))?.id;
+      if (!cardId) return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(undefined)), accountId);
       const approveIt = () =>
         approve(
           approvals,
           {
             accountId,
-            cardId: card.id,
+            cardId,
             clientId: String(interaction.params.client_id),
             amount: payment.amount,
             currency: payment.currency,
@@ -417,7 +430,7 @@ export function interactionRoutes({
           // A second-factor code is guessable: throttled per source and counted towards the card lockout.
           const guarded = await guardAttempt(
             throttle,
-            { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(cards.db, card.id) },
+            { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(cards.db, cardId) },
             approveIt,
             (err) => err instanceof ApprovalRefusedError && err.refusal === 'step_up_failed',
           );
