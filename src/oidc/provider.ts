@@ -141,7 +141,10 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
     } as unknown as Configuration['features'],
     // Every refresh rotates: a stolen refresh token is usable once at most, and reuse revokes the grant.
     rotateRefreshToken: true,
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // A payment's grant is spent once: its access token is short-lived on purpose (payments.tokenTtl), and a
+    // refresh token would let the site mint more tokens carrying the same approval. Plain logins get one.
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && !((code as { rar?: unknown[] }).rar?.length ?? 0),
     ttl: {
       AuthorizationCode: ttl.authorizationCode,
       Session: ttl.session,

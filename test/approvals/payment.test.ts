@@ -69,6 +69,8 @@ describe('payments with rich authorization requests', () => {
       typ: 'at+jwt',
     });
     expect(payload.approval_no).to.match(/^\d{4}-\d{4}$/);
+    // The approval is spent once: no refresh token to mint more tokens carrying it (plain logins get one).
+    expect(tokens.refresh_token).to.equal(undefined);
     const details = payload.authorization_details as Array<Record<string, unknown>>;
     expect(details).to.have.length(1);
     expect(details[0]).to.include({ type: 'payment', amount: 1500, currency: 'KRW', description: 'Episode 12', approval_no: payload.approval_no });
