@@ -1,7 +1,7 @@
 import { findAccount } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { rememberDevice } from '../db/known-devices.ts';
-import { inTransaction } from '../db/tx.ts';
+import { joinRequestTransaction } from '../db/request-scope.ts';
 import { notify } from '../notifications/notify.ts';
 
 export interface DeviceLogin {
@@ -12,9 +12,12 @@ export interface DeviceLogin {
   siteName: string;
 }
 
-/** Remembers the device the holder logged in from; a device new to the account tells the holder. */
+/**
+ * Remembers the device the holder logged in from; a device new to the account tells the holder, in the
+ * same transaction (the request's own, when there is one: nothing recovers from a failure here).
+ */
 export async function noteDevice(db: Db, login: DeviceLogin): Promise<boolean> {
-  return inTransaction(db, async (trx) => {
+  return joinRequestTransaction(db, async (trx) => {
     const isNew = await rememberDevice(trx, login.accountId, login.deviceHash);
     if (!isNew) return false;
     const account = await findAccount(trx, login.accountId);

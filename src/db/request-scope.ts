@@ -69,8 +69,17 @@ function joinWhenRun<T>(pool: Db, scope: Scope, query: T): T {
   return query;
 }
 
+/** The pool behind each scoped handle (joinRequestTransaction begins the request's transaction on it). */
+const pools = new WeakMap<object, Db>();
+
 /** A handle on `db` that, inside a request scope, runs everything in that request's transaction. */
 export function requestScopedDb(db: Db): Db {
+  const handle = scopedHandle(db);
+  pools.set(handle, db);
+  return handle;
+}
+
+function scopedHandle(db: Db): Db {
   const live = (): Scope | undefined => {
     const scope = current.getStore();
     return scope && !scope.done ? scope : undefined;
@@ -95,6 +104,19 @@ export function requestScopedDb(db: Db): Db {
       return (...args: unknown[]) => joinWhenRun(db, scope, (value as (...a: unknown[]) => unknown).apply(db, args));
     },
   });
+}
+
+/**
+ * Runs `work` in the current request's own transaction, without a savepoint, when `db` is a scoped
+ * handle inside a live request scope: whatever fails fails the request, which rolls it all back. Elsewhere
+ * (no scope, an unscoped pool) in a transaction of its own. For work that must be atomic but that no
+ * caller recovers from, so a savepoint's two round trips buy nothing.
+ */
+export function joinRequestTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T> {
+  const scope = current.getStore();
+  const pool = pools.get(db);
+  if (!scope || scope.done || !pool) return db.transaction(work);
+  return begin(pool, scope).then(work);
 }
 
 export class AbortedTransactionError extends Error {

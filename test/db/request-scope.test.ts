@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Db } from '../../src/db/knex.ts';
-import { atCommit, forgetInRequest, memoInRequest, requestScopedDb } from '../../src/db/request-scope.ts';
+import { atCommit, forgetInRequest, joinRequestTransaction, memoInRequest, requestScopedDb } from '../../src/db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from '../../src/http/request-transaction.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { close } from '../../src/server.ts';
@@ -109,6 +109,17 @@ describe('request transactions', () => {
           if (ctx.query.fail) ctx.status = 500;
           return;
         }
+        case '/join': {
+          await put();
+          const inner = await joinRequestTransaction(db, async (trx) => {
+            await trx(TABLE).insert({ tag: `${tag}-joined` });
+            return (await trx.raw('SELECT txid_current()::text AS id')).rows[0].id as string;
+          });
+          const outer = (await db.raw('SELECT txid_current()::text AS id')).rows[0].id as string;
+          ctx.body = { same: inner === outer };
+          if (ctx.query.fail) throw new Error('boom');
+          return;
+        }
         case '/no-db':
           ctx.body = 'no query';
           return;
@@ -203,6 +214,25 @@ describe('request transactions', () => {
     // Outside a request: at once.
     await atCommit(pool, (conn) => conn(TABLE).insert({ tag: 'p' }));
     expect(await exists('p')).to.equal(true);
+  });
+
+  it('joins work that no caller recovers from to the request transaction, without a savepoint', async () => {
+    const seen: string[] = [];
+    const listen = (q: { sql: string }) => seen.push(q.sql);
+    pool.on('query', listen);
+    try {
+      expect(await (await get('/join', 'q')).json()).to.deep.equal({ same: true });
+    } finally {
+      pool.off('query', listen);
+    }
+    expect(seen.filter((q) => /SAVEPOINT/i.test(q))).to.deep.equal([]);
+    expect(await exists('q-joined')).to.equal(true);
+    // A failure fails the request, and all of it rolls back.
+    expect((await fetch(`${url}/join?tag=r&fail=1`)).status).to.equal(500);
+    expect(await exists('r-joined')).to.equal(false);
+    // Outside a request: a transaction of its own.
+    await joinRequestTransaction(db, (trx) => trx(TABLE).insert({ tag: 's' }));
+    expect(await exists('s')).to.equal(true);
   });
 
   it('begins no transaction for a request that makes no query', async () => {
