@@ -21,9 +21,16 @@ export function parseMinorUnits(v: unknown): number | undefined {
   return n;
 }
 
+/** One formatter per exponent: toLocaleString with options builds a new Intl.NumberFormat on every call. */
+const formatters = new Map<number, Intl.NumberFormat>();
+
 /** 12,500 KRW or 12.50 USD, for pages and statements. */
 export function formatMoney(amount: number, currency: string): string {
   const exp = currencyExponent(currency);
-  const value = amount / 10 ** exp;
-  return `${value.toLocaleString('en-US', { minimumFractionDigits: exp, maximumFractionDigits: exp })} ${currency}`;
+  let format = formatters.get(exp);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: exp, maximumFractionDigits: exp });
+    formatters.set(exp, format);
+  }
+  return `${format.format(amount / 10 ** exp)} ${currency}`;
 }

@@ -3,7 +3,7 @@
  * (e) plain logins inside an SSO session per second (no hash); and commits per full payment flow.
  *
  * A payment flow: PAR with a `payment` authorization detail → /auth → login form (one argon2 verify,
- * throttle reservation and release) → approval page → approve (credit line row lock, controls, velocity,
+ * throttle reservation and release; its answer is the approval page) → approve (credit line row lock, controls, velocity,
  * hold on the ledger, audit, notification) → code → /token, whose JWT must carry the approval number.
  * The load generator runs in a worker thread. Commits per flow: xact_commit of the bench database in
  * pg_stat_database across a window of payment flows alone, read once every backend has reported, divided
@@ -110,7 +110,7 @@ await withBenchCardManager(async (ts) => {
         baseline: oneHash.side('one argon2id verify, alone', 1),
         target: { p99TimesBaselineP50: 4 },
         serverCpu: true,
-        notes: ['latency from each flow\'s scheduled start to its token (9 HTTP requests, one argon2id verify); the baseline is one verify\'s p50 with nothing else running'],
+        notes: ['latency from each flow\'s scheduled start to its token (7 HTTP requests, one argon2id verify); the baseline is one verify\'s p50 with nothing else running'],
       }),
       figure({
         id: 'e',

@@ -121,7 +121,7 @@ export async function fullLogin(b: BenchSite): Promise<TokenResponse> {
 
 /**
  * One full payment as a new browser and the member site do it: PAR with a `payment` authorization
- * detail → /auth → login form (argon2 verify) → approval page → approve (hold on the ledger) → code →
+ * detail → /auth → login form (argon2 verify; answered with the approval page) → approve (hold on the ledger) → code →
  * /token. The access token must carry the approval number.
  */
 export async function fullApproval(b: BenchSite, amount = 100): Promise<TokenResponse> {

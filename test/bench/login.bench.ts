@@ -2,8 +2,8 @@
  * (a) Full login flows per second against the raw argon2id verify rate at the same cost.
  *
  * A flow is what a new browser and the member site do together, over real HTTP: GET /auth →
- * login page → POST card number and password → consent page → POST confirm → code on the
- * redirect → POST /token (client_secret_basic + PKCE). The load generator runs in a worker
+ * login page → POST card number and password (answered with the consent page) → POST confirm →
+ * /auth resume → code on the redirect → POST /token (client_secret_basic + PKCE). The load generator runs in a worker
  * thread. The baseline is argon2.verify alone with the production parameters and a pepper, at the
  * same concurrency, in this process; the server does exactly one such verify per flow, so the
  * ratio is the share of the hash rate the rest of the flow leaves. Target (issue 2): ≥ 0.5×.

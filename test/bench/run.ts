@@ -53,7 +53,8 @@ try {
 
 const seconds = (Date.now() - started.getTime()) / 1000;
 console.log(`\n=== summary: ${info.cores} cores (${info.cpuModel}), shared by the server, PostgreSQL, the load generator and other tenants;`);
-console.log(`    ${info.node}, BENCH_SECONDS=${info.benchSeconds}, ${info.rounds} alternating slices per measurement, ${seconds.toFixed(0)} s in all\n`);
+console.log(`    ${info.node}, BENCH_SECONDS=${info.benchSeconds}, ${info.rounds} alternating slices per measurement, ${seconds.toFixed(0)} s in all;`);
+console.log(`    the card manager reaches PostgreSQL over ${info.databaseTransport === 'unix' ? 'its Unix socket' : 'TCP'} (BENCH_DB_TRANSPORT=unix|tcp)\n`);
 if (figures.length) {
   console.log(`${figuresTable(figures)}\n\n${detailsTable(figures)}\n`);
   for (const f of figures) for (const n of f.notes) console.log(`  (${f.id}) ${n}`);

@@ -9,6 +9,7 @@ import { openDb } from '../../src/db/knex.ts';
 import { createLogger } from '../../src/log.ts';
 import { close } from '../../src/server.ts';
 import { createTestDatabase, dropTestDatabase } from '../helpers/db.ts';
+import { benchDatabaseTransport, POSTGRES_SOCKET_DIR } from './harness.ts';
 // Type only (erased at run time): test/helpers/server.ts imports global.ts, which needs mocha's hooks.
 import type { TestServer } from '../helpers/server.ts';
 
@@ -46,6 +47,14 @@ export async function startBenchCardManager(databaseUrl: string, dataDir: string
   };
 }
 
+/** The database's URL over the transport the benchmarks use (benchDatabaseTransport). */
+function overTransport(databaseUrl: string): string {
+  if (benchDatabaseTransport() === 'tcp') return databaseUrl;
+  const u = new URL(databaseUrl);
+  const auth = u.username ? `${u.username}${u.password ? `:${u.password}` : ''}@` : '';
+  return `${u.protocol}//${auth}${encodeURIComponent(POSTGRES_SOCKET_DIR)}${u.pathname}`;
+}
+
 /**
  * Runs `work` against a card manager on a fresh database and data directory of its own (with config
  * `overrides`, if any), then stops it and drops both (KEEP_BENCH_DB=1 keeps the database for a look afterwards).
@@ -54,7 +63,7 @@ export async function withBenchCardManager<T>(work: (ts: TestServer) => Promise<
   const databaseUrl = await createTestDatabase('cybercard_bench');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cybercard-bench-'));
   try {
-    const ts = await startBenchCardManager(databaseUrl, dataDir, overrides);
+    const ts = await startBenchCardManager(overTransport(databaseUrl), dataDir, overrides);
     try {
       return await work(ts);
     } finally {
