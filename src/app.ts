@@ -125,7 +125,9 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     },
     secondFactor,
   };
-  const interactions = interactionRoutes({ provider, parseBody, cards, render, approvals, throttle, ratings: config.ratings, entry: policyDeps(config, db) });
+  const { router: interactions, showAtOnce } = interactionRoutes({ provider, parseBody, cards, render, approvals, throttle, ratings: config.ratings, entry: policyDeps(config, db) });
+  // The authorization endpoint answers with the interaction's first page, not a redirect to it.
+  provider.use(showAtOnce);
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, currency: config.currency });
   const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });

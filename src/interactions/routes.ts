@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors, type Interaction, type InteractionResults } from 'oidc-provider';
+import { errors, type Interaction, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
 import { approve, type ApprovalCheck } from '../approvals/approve.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import { ApprovalRefusedError, inactiveCardMessage, type RefusalCode } from '../approvals/errors.ts';
@@ -155,7 +155,10 @@ function controlsMessage(kind: unknown, siteName: string): string {
     : `You have blocked ${siteName} on your card. You can unblock it on your card page.`;
 }
 
-/** The hosted login, consent, approval and abort pages that drive oidc-provider's interactions. */
+/**
+ * The hosted login, consent, approval and abort pages that drive oidc-provider's interactions: their
+ * routes, and the provider middleware that shows an interaction's first page at /auth itself.
+ */
 export function interactionRoutes({
   provider,
   parseBody,
@@ -165,7 +168,7 @@ export function interactionRoutes({
   throttle,
   approvalChecks = [],
   entry,
-}: InteractionDeps): Router {
+}: InteractionDeps): { router: Router; showAtOnce: (ctx: KoaContextWithOIDC, next: Next) => Promise<void> } {
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
 
@@ -261,7 +264,29 @@ export function interactionRoutes({
   }
 
   router.get('/:uid', async function showInteraction(ctx) {
-    const interaction = await loadInteraction(ctx);
+    await showPage(ctx, await loadInteraction(ctx));
+  });
+
+  /**
+   * For oidc-provider (provider.use): the authorization endpoint answers with the interaction's page
+   * itself rather than a redirect to it, one request (and a round trip for the browser) fewer. A reload
+   * of that /auth URL starts a fresh interaction; the page's forms post to /interaction/:uid as ever.
+   * Interactions started on a resume keep the redirect: their /auth/:uid is spent once resumed.
+   */
+  async function showAtOnce(ctx: KoaContextWithOIDC, next: Next): Promise<void> {
+    await next();
+    const interaction = ctx.oidc?.entities?.Interaction as Interaction | undefined;
+    if (ctx.oidc?.route !== 'authorization' || ctx.status !== 303 || !interaction) return;
+    if (ctx.response.get('Location') !== `/interaction/${interaction.uid}`) return;
+    ctx.remove('Location');
+    ctx.status = 200; // a page that stops the holder sets its own
+    preferUiLocales(ctx, interaction.params.ui_locales);
+    ctx.set('Cache-Control', 'no-store');
+    await showPage(ctx, interaction);
+  }
+
+  /** The page an interaction shows now: the login form, the consent or approval page, or why it stops. */
+  async function showPage(ctx: Context, interaction: Interaction): Promise<void> {
     // Set the device cookie before any form is posted, so the per-device throttle sees the first attempt.
     deviceId(ctx);
     const prompt = interaction.prompt.name;
@@ -287,7 +312,7 @@ export function interactionRoutes({
       return renderStop(ctx, interaction, kind === 'delinquent' ? 'This card has an overdue statement' : HEADINGS.spending_control, controlsMessage(kind, site.name));
     }
     await renderConsentStep(ctx, interaction, pendingConsent(interaction, { unanswered: false }));
-  });
+  }
 
   /** The consent page, or the approval page of a payment, for the holder who is about to give it. */
   async function renderConsentStep(ctx: Context, interaction: Interaction, pending: PendingConsent | undefined) {
@@ -513,5 +538,5 @@ export function interactionRoutes({
     );
   });
 
-  return router;
+  return { router, showAtOnce };
 }

@@ -8,7 +8,7 @@ import { suspendSite } from '../../src/member-sites/suspend.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { confirmEnrolment } from '../../src/second-factor/confirm-enrolment.ts';
 import { startEnrolment } from '../../src/second-factor/start-enrolment.ts';
-import { Agent, csrfFrom, location, runLogin, type FlowResult } from '../helpers/agent.ts';
+import { Agent, csrfFrom, location, startInteraction, runLogin, type FlowResult } from '../helpers/agent.ts';
 import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -181,11 +181,9 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
     /** Logs in to a large payment and stops on the approval page. */
     async function onApprovePage(card: TestCard, amount: number) {
       const agent = new Agent(ts.url);
-      const res = await agent.get(await payUrl(amount));
-      const loginPath = location(res, ts.url).pathname;
-      const login = await agent.get(loginPath);
+      const { path: loginPath, csrf: loginCsrf } = await startInteraction(agent, await payUrl(amount));
       // The answer to the login form is the approval page of the same interaction.
-      const afterLogin = await agent.post(`${loginPath}/login`, { csrf: csrfFrom(await login.text()), card_number: card.number, password: card.password });
+      const afterLogin = await agent.post(`${loginPath}/login`, { csrf: loginCsrf, card_number: card.number, password: card.password });
       expect(afterLogin.status).to.equal(200);
       const html = await afterLogin.text();
       return { agent, path: loginPath, csrf: csrfFrom(html), html };
@@ -253,8 +251,8 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       const s = await registerTestSite(ts);
       const cfg = await siteClient(ts, s);
       const agent = new Agent(ts.url);
-      const loginPath = location(await agent.get(await payUrl(100, s, cfg)), ts.url).pathname;
-      const login = await agent.post(`${loginPath}/login`, { csrf: csrfFrom(await (await agent.get(loginPath)).text()), card_number: card.number, password: card.password });
+      const { path: loginPath, csrf: loginCsrf } = await startInteraction(agent, await payUrl(100, s, cfg));
+      const login = await agent.post(`${loginPath}/login`, { csrf: loginCsrf, card_number: card.number, password: card.password });
       const approvePage = await login.text();
       expect(approvePage).to.include('/confirm"');
       await suspendSite(ts.db, s.clientId, 'test');

@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { approve } from '../../src/approvals/approve.ts';
 import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
-import { Agent, csrfFrom, runLogin, type FlowResult } from '../helpers/agent.ts';
+import { Agent, csrfFrom, interactionPathFrom, runLogin, startInteraction, type FlowResult } from '../helpers/agent.ts';
 import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -98,9 +98,7 @@ describe('payments with rich authorization requests', () => {
     const first = await payRequest(config, site, [{ type: 'payment', amount: 100, currency: 'KRW', description: 'One' }]);
     expect((await runLogin(agent, first.url, adult)).kind).to.equal('redirect');
     const second = await payRequest(config, site, [{ type: 'payment', amount: 100, currency: 'KRW', description: 'Two' }]);
-    const res = await agent.get(second.url);
-    const page = await agent.get(new URL(res.headers.get('location')!, ts.url));
-    expect(await page.text()).to.include('name="card_number"');
+    expect((await startInteraction(agent, second.url)).html).to.include('name="card_number"');
   });
 
   it('refuses a 17-year-old at a 19+ site with a clear page, audits it, and sends access_denied', async () => {
@@ -135,8 +133,7 @@ describe('payments with rich authorization requests', () => {
     const before = await count();
     const req = await payRequest(config, site, [{ type: 'payment', amount: 2300, currency: 'KRW', description: 'Season pass' }]);
     const agent = new Agent(ts.url);
-    const loginPath = new URL((await agent.get(req.url)).headers.get('location')!, ts.url).pathname;
-    const loginCsrf = csrfFrom(await (await agent.get(loginPath)).text());
+    const { path: loginPath, csrf: loginCsrf } = await startInteraction(agent, req.url);
     const answered = await agent.post(`${loginPath}/login`, { csrf: loginCsrf, card_number: adult.number, password: adult.password });
     expect(answered.status).to.equal(200);
     const approvePage = await answered.text();
@@ -155,13 +152,27 @@ describe('payments with rich authorization requests', () => {
     expect(await count()).to.equal(before + 1);
   });
 
+  it('answers the authorization request with the login page itself; a reload starts a fresh sign-in that works too', async () => {
+    const req = await payRequest(config, site, [{ type: 'payment', amount: 300, currency: 'KRW', description: 'Reloaded' }]);
+    const agent = new Agent(ts.url);
+    const first = await agent.get(req.url);
+    expect(first.status).to.equal(200);
+    expect(first.headers.get('location')).to.equal(null);
+    expect(first.headers.get('cache-control')).to.equal('no-store');
+    const firstHtml = await first.text();
+    expect(firstHtml).to.include('name="card_number"');
+    const reload = await startInteraction(agent, req.url);
+    expect(reload.path).to.not.equal(interactionPathFrom(firstHtml));
+    const answered = await agent.post(`${reload.path}/login`, { csrf: reload.csrf, card_number: adult.number, password: adult.password });
+    expect(await answered.text()).to.include('Reloaded').and.include(`${reload.path}/confirm"`);
+  });
+
   it('still asks for the approval when the browser skips from the login straight back to the provider', async () => {
     const count = async () => Number((await ts.db('approvals').where({ account_id: adult.accountId }).count({ n: '*' }).first())!.n);
     const before = await count();
     const req = await payRequest(config, site, [{ type: 'payment', amount: 400, currency: 'KRW', description: 'Skipped' }]);
     const agent = new Agent(ts.url);
-    const loginPath = new URL((await agent.get(req.url)).headers.get('location')!, ts.url).pathname;
-    const csrf = csrfFrom(await (await agent.get(loginPath)).text());
+    const { path: loginPath, csrf } = await startInteraction(agent, req.url);
     expect((await agent.post(`${loginPath}/login`, { csrf, card_number: adult.number, password: adult.password })).status).to.equal(200);
     // The provider's resume URL for this interaction, typed in instead of approving.
     const resumed = await agent.get(loginPath.replace('/interaction/', '/auth/'));

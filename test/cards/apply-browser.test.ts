@@ -80,7 +80,7 @@ describe('application → issuance → log-in at the demo member site, in a real
     // Log in at the demo member site with the new card and the chosen password.
     await p.goto(`${demo.url}/`);
     await p.getByRole('link', { name: 'Log in with cyber card' }).click();
-    await p.waitForURL((u) => u.origin === ts.url && u.pathname.startsWith('/interaction/'));
+    await p.waitForURL((u) => u.origin === ts.url && u.pathname === '/auth');
     expect(await p.getByText(`${SITE_NAME} is asking you to log in.`).isVisible()).to.equal(true);
     await p.getByLabel('Card number').fill(shown);
     await p.getByLabel('Password').fill(GOOD_PASSWORD);

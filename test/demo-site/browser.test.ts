@@ -48,7 +48,7 @@ describe('demo member site in a real browser', () => {
   async function openHostedLogin(p: Page): Promise<void> {
     await p.goto(`${demo.url}/`);
     await p.getByRole('link', { name: 'Log in with cyber card' }).click();
-    await p.waitForURL((u) => onCardManager(u) && u.pathname.startsWith('/interaction/'));
+    await p.waitForURL((u) => onCardManager(u) && u.pathname === '/auth');
     await p.getByLabel('Card number').waitFor();
   }
 
@@ -70,7 +70,7 @@ describe('demo member site in a real browser', () => {
   async function startPurchase(p: Page, itemId: string, c: TestCard): Promise<void> {
     await p.goto(`${demo.url}/items/${itemId}`);
     await p.getByRole('link', { name: /^Buy for/ }).click();
-    await p.waitForURL((u) => onCardManager(u) && u.pathname.startsWith('/interaction/'));
+    await p.waitForURL((u) => onCardManager(u) && u.pathname === '/auth');
     await submitLogin(p, formatCardNumber(c.number), c.password);
   }
 

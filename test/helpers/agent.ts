@@ -57,6 +57,35 @@ export type FlowResult =
   | { kind: 'redirect'; url: URL }
   | { kind: 'page'; status: number; html: string };
 
+/** The interaction a hosted page belongs to (`/interaction/:uid`), from its forms' action. */
+export function interactionPathFrom(html: string): string | undefined {
+  return /action="(\/interaction\/[^/"]+)\//.exec(html)?.[1];
+}
+
+/** Follows redirects on the card manager's own origin and returns the page they end on. */
+async function pageAfter(agent: Agent, res: Response): Promise<Response | URL> {
+  for (let hops = 0; hops < 10; hops++) {
+    if (res.status !== 303 && res.status !== 302) return res;
+    const next = location(res, agent.base);
+    if (next.origin !== new URL(agent.base).origin) return next;
+    res = await agent.get(next);
+  }
+  throw new Error('too many redirects');
+}
+
+/**
+ * Starts an authorization request in `agent` and returns the hosted page it answers with (the
+ * authorization endpoint shows an interaction's first page itself), with its interaction and CSRF token.
+ */
+export async function startInteraction(agent: Agent, authUrl: URL | string): Promise<{ path: string; html: string; csrf: string; status: number }> {
+  const page = await pageAfter(agent, await agent.get(authUrl));
+  if (page instanceof URL) throw new Error(`sent back to the site at once: ${page.search}`);
+  const html = await page.text();
+  const path = interactionPathFrom(html);
+  if (!path) throw new Error(`no interaction page (${page.status})`);
+  return { path, html, csrf: csrfFrom(html), status: page.status };
+}
+
 /**
  * Walks an authorization request through login (and consent, if asked) the way a browser would,
  * and returns where the card manager finally sends the browser back to the member site.
@@ -68,30 +97,13 @@ export async function runLogin(
   opts: { deny?: boolean } = {},
 ): Promise<FlowResult> {
   let res = await agent.get(authUrl);
-  // The interaction whose form was posted last: its answer may be the next page itself (login → consent).
-  let posted: string | undefined;
-  for (let hops = 0; hops < 10; hops++) {
-    let path: string;
-    let page: Response;
-    if (res.status === 303 || res.status === 302) {
-      const next = location(res, agent.base);
-      if (next.origin !== new URL(agent.base).origin) return { kind: 'redirect', url: next };
-      if (!next.pathname.startsWith('/interaction/')) {
-        res = await agent.get(next);
-        continue;
-      }
-      path = next.pathname;
-      page = await agent.get(next);
-    } else if (posted && res.status === 200) {
-      path = posted;
-      page = res;
-    } else {
-      return { kind: 'page', status: res.status, html: await res.text() };
-    }
+  for (let steps = 0; steps < 10; steps++) {
+    const page = await pageAfter(agent, res);
+    if (page instanceof URL) return { kind: 'redirect', url: page };
     const html = await page.text();
-    if (page.status !== 200) return { kind: 'page', status: page.status, html };
+    const path = interactionPathFrom(html);
+    if (page.status !== 200 || !path) return { kind: 'page', status: page.status, html };
     const csrf = csrfFrom(html);
-    posted = path;
     if (opts.deny) {
       res = await agent.post(`${path}/abort`, { csrf });
     } else if (html.includes('name="card_number"')) {
@@ -100,5 +112,5 @@ export async function runLogin(
       res = await agent.post(`${path}/confirm`, { csrf });
     }
   }
-  throw new Error('too many redirects');
+  throw new Error('too many steps');
 }

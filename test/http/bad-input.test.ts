@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
-import { Agent, csrfFrom, location, runLogin } from '../helpers/agent.ts';
+import { Agent, csrfFrom, location, startInteraction, runLogin } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -101,13 +101,10 @@ describe('bad input', () => {
   /** A browser sitting on the hosted login page of a fresh authorization request. */
   async function onLoginPage(agent = new Agent(ts.url)) {
     const req = await authRequest(config, site);
-    const start = await agent.get(req.url);
-    const page = location(start, ts.url);
-    expect(page.pathname).to.match(/^\/interaction\/[^/]+$/);
-    const res = await agent.get(page);
-    const html = await res.text();
-    expect(res.status).to.equal(200);
-    return { agent, req, path: page.pathname, uid: page.pathname.split('/')[2]!, csrf: csrfFrom(html) };
+    // The authorization endpoint answers with the login page itself.
+    const { path, csrf, status } = await startInteraction(agent, req.url);
+    expect(status).to.equal(200);
+    return { agent, req, path, uid: path.split('/')[2]!, csrf };
   }
 
   function rawPost(agent: Agent, path: string, body: string | Buffer, contentType = FORM): Promise<Response> {

@@ -8,7 +8,7 @@ import { hasTranslation, negotiateLocale, translate } from '../../src/lib/i18n.t
 import { KO } from '../../src/lib/messages-ko.ts';
 import { lockedMessage, throttledMessage } from '../../src/throttles/guard-attempt.ts';
 import { inactiveCardMessage } from '../../src/approvals/errors.ts';
-import { Agent, csrfFrom, location, runLogin } from '../helpers/agent.ts';
+import { Agent, csrfFrom, interactionPathFrom, location, startInteraction, runLogin } from '../helpers/agent.ts';
 import { birthdateForAge } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -85,11 +85,12 @@ describe('hosted pages in English and Korean', () => {
   async function loginPage(params: Record<string, string> = {}, headers: Record<string, string> = {}) {
     const agent = new Agent(ts.url);
     const req = await authRequest(config, site, params);
-    const page = location(await agent.request(req.url, { headers }), ts.url);
-    expect(page.pathname).to.match(/^\/interaction\//);
-    const res = await agent.request(page, { headers });
-    const html = await res.text();
-    return { agent, path: page.pathname, res, html };
+    // The authorization endpoint answers with the login page itself.
+    const res = await agent.request(req.url, { headers });
+    const html = await res.clone().text();
+    const path = interactionPathFrom(html);
+    if (!path) throw new Error(`no login page (${res.status})`);
+    return { agent, path, res, html };
   }
 
   describe('language negotiation', () => {
@@ -219,8 +220,7 @@ describe('hosted pages in English and Korean', () => {
         code_challenge_method: 'S256',
       });
       const agent = new Agent(ts.url);
-      const loginPath = location(await agent.get(url), ts.url).pathname;
-      const loginHtml = await (await agent.get(loginPath)).text();
+      const { path: loginPath, html: loginHtml } = await startInteraction(agent, url);
       expect(htmlLang(loginHtml)).to.equal('ko');
       let res = await agent.post(`${loginPath}/login`, { csrf: csrfFrom(loginHtml), card_number: card.number, password: card.password });
       for (let hops = 0; hops < 5 && (res.status === 302 || res.status === 303); hops++) res = await agent.get(location(res, ts.url));
@@ -331,7 +331,7 @@ describe('hosted pages in English and Korean', () => {
       const p = page;
       const req = await authRequest(config, site, { ui_locales: 'ko' });
       await p.goto(req.url.href);
-      await p.waitForURL((u) => u.pathname.startsWith('/interaction/'));
+      await p.waitForURL((u) => u.pathname === '/auth');
       expect(await p.locator('html').getAttribute('lang')).to.equal('ko');
       expect(await p.getByRole('heading', { level: 1 }).textContent()).to.equal('사이버 카드로 로그인하세요');
       // Labels are tied to their inputs: getByLabel finds each one, and focus starts in the card number.

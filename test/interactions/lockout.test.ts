@@ -4,7 +4,7 @@ import { deleteStaleThrottles, findThrottle } from '../../src/db/throttles.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { listOutboxForAccount } from '../../src/db/outbox.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
-import { Agent, csrfFrom, location } from '../helpers/agent.ts';
+import { Agent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -44,9 +44,8 @@ describe('card lockout and source throttling', () => {
   /** Starts a sign-in at the site and returns the login form's path and csrf token. */
   async function loginPage(b: Browser) {
     const req = await authRequest(config, site);
-    const page = location(await b.get(req.url), ts.url);
-    const html = await (await b.get(page)).text();
-    return { path: page.pathname, csrf: csrfFrom(html) };
+    const { path, csrf } = await startInteraction(b, req.url);
+    return { path, csrf };
   }
 
   async function attempt(b: Browser, card: { number: string }, password: string) {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { Agent, csrfFrom, location } from '../helpers/agent.ts';
+import { Agent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
 import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -33,8 +33,7 @@ describe('bad input on the payment pages', () => {
       code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
       code_challenge_method: 'S256',
     });
-    const loginPath = location(await agent.get(url), ts.url).pathname;
-    const loginCsrf = csrfFrom(await (await agent.get(loginPath)).text());
+    const { path: loginPath, csrf: loginCsrf } = await startInteraction(agent, url);
     // The answer to the login form is the approval page of the same interaction.
     const approvePage = await agent.post(`${loginPath}/login`, { csrf: loginCsrf, card_number: card.number, password: card.password });
     expect(approvePage.status).to.equal(200);
