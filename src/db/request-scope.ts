@@ -139,9 +139,16 @@ function settle(scope: Scope, commit: boolean): Promise<void> {
       await trx.rollback();
       return;
     }
-    for (const { work } of scope.atCommit) await work(trx);
-    // COMMIT on a transaction a swallowed error aborted answers ROLLBACK rather than failing.
-    const result = (await trx.commit()) as { response?: { command?: string } } | undefined;
+    let result: { response?: { command?: string } } | undefined;
+    try {
+      for (const { work } of scope.atCommit) await work(trx);
+      // COMMIT on a transaction a swallowed error aborted answers ROLLBACK rather than failing.
+      result = (await trx.commit()) as typeof result;
+    } catch (err) {
+      // Work left for the commit failed (or COMMIT itself did): end the transaction, never leave it open.
+      if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
+      throw err;
+    }
     if (result?.response?.command === 'ROLLBACK') throw new AbortedTransactionError();
   })();
   return scope.settled;

@@ -103,6 +103,7 @@ describe('request transactions', () => {
             const { rows } = await conn.raw('SELECT txid_current()::text AS id');
             await conn(TABLE).insert({ tag: `${tag}:${rows[0].id}` });
           });
+          if (ctx.query.failAtCommit) await atCommit(pool, async () => Promise.reject(new Error('release failed')));
           const { rows } = await db.raw('SELECT txid_current()::text AS id');
           const pending = await db(TABLE).where('tag', 'like', `${tag}:%`).first();
           ctx.body = { txid: rows[0].id, ranYet: Boolean(pending) };
@@ -211,6 +212,11 @@ describe('request transactions', () => {
     expect(await exists(`n:${body.txid}`)).to.equal(true);
     expect((await fetch(`${url}/at-commit?tag=o&fail=1`)).status).to.equal(500);
     expect(await pool(TABLE).where('tag', 'like', 'o%')).to.deep.equal([]);
+    // Work left for the commit that fails: the request fails, nothing commits, and the connection is back.
+    const tarn = (pool.client as { pool: { numUsed(): number } }).pool;
+    expect((await fetch(`${url}/at-commit?tag=o2&failAtCommit=1`)).status).to.equal(500);
+    expect(await pool(TABLE).where('tag', 'like', 'o2%')).to.deep.equal([]);
+    expect(tarn.numUsed()).to.equal(0);
     // Outside a request: at once.
     await atCommit(pool, (conn) => conn(TABLE).insert({ tag: 'p' }));
     expect(await exists('p')).to.equal(true);
