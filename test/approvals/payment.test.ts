@@ -5,7 +5,7 @@ import { approve } from '../../src/approvals/approve.ts';
 import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { Agent, csrfFrom, interactionPathFrom, runLogin, startInteraction, type FlowResult } from '../helpers/agent.ts';
-import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 function birthdateForAge(age: number): string {
@@ -165,6 +165,26 @@ describe('payments with rich authorization requests', () => {
     expect(reload.path).to.not.equal(interactionPathFrom(firstHtml));
     const answered = await agent.post(`${reload.path}/login`, { csrf: reload.csrf, card_number: adult.number, password: adult.password });
     expect(await answered.text()).to.include('Reloaded').and.include(`${reload.path}/confirm"`);
+  });
+
+  it('never gives a later plain login in the same session a token carrying the payment\'s approval', async () => {
+    const agent = new Agent(ts.url);
+    const paid = await payRequest(config, site, [{ type: 'payment', amount: 200, currency: 'KRW', description: 'Once' }]);
+    const payment = await tokensFrom(paid, await runLogin(agent, paid.url, adult));
+    expect(payment.refresh_token).to.equal(undefined);
+    // The same browser signs in plainly afterwards: a grant of its own, with a refresh token and no approval.
+    const login = await authRequest(config, site, { resource: site.resource });
+    const result = await runLogin(agent, login.url, adult);
+    if (result.kind !== 'redirect') throw new Error(`login ended on a ${result.status} page`);
+    const tokens = await client.authorizationCodeGrant(config, result.url, {
+      pkceCodeVerifier: login.verifier,
+      expectedState: login.state,
+      expectedNonce: login.nonce,
+    });
+    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).to.not.have.property('approval_no');
+    expect(claims).to.not.have.property('authorization_details');
+    expect(tokens.refresh_token).to.be.a('string');
   });
 
   it('still asks for the approval when the browser skips from the login straight back to the provider', async () => {
