@@ -1,8 +1,9 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { insertApproval, interactionHasApproval, type Approval } from '../db/approvals.ts';
-import { findCard, lockAccountFacts } from '../db/cards.ts';
+import { findCard, lockAccountFacts, type Account } from '../db/cards.ts';
 import { adjustCreditLine, type CreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
+import type { SpendingControls } from '../db/spending-controls.ts';
 import { findMemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
@@ -40,6 +41,9 @@ export interface ApprovalContext {
   trx: Trx;
   request: PaymentRequest;
   line: CreditLine;
+  /** The holder account and its controls, as read under the lock. */
+  account: Account;
+  controls: SpendingControls;
 }
 
 export type ApprovalCheck = (c: ApprovalContext) => Promise<void>;
@@ -68,7 +72,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     if (req.currency !== line.currency || req.currency !== deps.policy.currency) {
       throw new ApprovalRefusedError('over_limit', `Payments are accepted in ${line.currency} only.`);
     }
-    for (const check of checks) await check({ trx, request: req, line });
+    for (const check of checks) await check({ trx, request: req, line, account: locked.account, controls: locked.controls });
     await refuseByControls(trx, req, site.name, deps.policy.timeZone, locked.controls);
     await refuseOverVelocity(trx, req, deps.policy.velocity);
     await refuseIfOverdue(trx, req.accountId, deps.policy.delinquency);

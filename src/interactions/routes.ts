@@ -19,7 +19,7 @@ import type { Renderer } from '../http/render.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
 import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
-import { holderWouldBeStopped, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
+import { entryRefusalOf, holderWouldBeStopped, requiredAgeOf, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
 import type { PaymentDetail } from '../oidc/payment-details.ts';
 import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
@@ -168,6 +168,7 @@ export function interactionRoutes({
   throttle,
   approvalChecks = [],
   entry,
+  ratings,
 }: InteractionDeps): { router: Router; showAtOnce: (ctx: KoaContextWithOIDC, next: Next) => Promise<void> } {
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
@@ -431,13 +432,23 @@ export function interactionRoutes({
       // The card of this sign-in's login (approve() refuses it if it is no longer active), else the active one.
       const cardId = pending.cardId ?? (await findActiveCardForAccount(cards.db, accountId))?.id;
       if (!cardId) return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(undefined)), accountId);
+      // The age gate and the holder's own controls, decided again under the account lock: a birthdate
+      // corrected, or adult content turned off, since the policy let the holder in moves no money.
+      const clientId = String(interaction.params.client_id);
+      const client = await provider.Client.find(clientId);
+      const requiredAge = client ? requiredAgeOf(client, interaction.params, ratings) : 0;
+      const stillAdmitted: ApprovalCheck = async ({ account, controls }) => {
+        const why = await entryRefusalOf(entry, { accountId, clientId, requiredAge }, { birthdate: account.birthdate, controls });
+        if (why === 'under_age') throw refusal('under_age', t('This content is for {age} and over', { age: requiredAge }));
+        if (why) throw refusal('spending_control', controlsMessage(why, client?.clientName ?? t('A member site')));
+      };
       const approveIt = () =>
         approve(
           approvals,
           {
             accountId,
             cardId,
-            clientId: String(interaction.params.client_id),
+            clientId,
             amount: payment.amount,
             currency: payment.currency,
             description: payment.description,
@@ -447,7 +458,7 @@ export function interactionRoutes({
             interactionUid: interaction.uid,
             ...(stepUp ? { secondFactorCode: code } : {}),
           },
-          approvalChecks,
+          [stillAdmitted, ...approvalChecks],
         );
       try {
         let approval;
@@ -520,6 +531,9 @@ export function interactionRoutes({
 
   router.post('/:uid/abort', async function abortInteraction(ctx) {
     const interaction = await loadInteraction(ctx);
+    // Approved already (Approve, then Cancel before the browser moved on): the approval stands and goes
+    // to the site; an abort now would leave a hold the site never hears of.
+    if ((interaction.result as { consent?: unknown } | undefined)?.consent) throw new InteractionMismatchError();
     const form = formFields(ctx, ['csrf']);
     checkCsrf(ctx, `interaction:${interaction.uid}`, form.csrf);
     const prompt = interaction.prompt.name;

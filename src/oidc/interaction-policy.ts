@@ -2,9 +2,10 @@ import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { accountFacts } from './account-facts.ts';
 import { requiredAge } from '../approvals/age-gate.ts';
 import { holderMayEnter } from '../approvals/check-age.ts';
-import { holderRefusesEntry } from '../approvals/holder-refuses-entry.ts';
+import { holderRefusesEntry, type EntryRefusal } from '../approvals/holder-refuses-entry.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
+import type { SpendingControls } from '../db/spending-controls.ts';
 import { overdueRefusesEntry } from '../ledger/delinquency.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { paymentDetailsOf } from './payment-details.ts';
@@ -23,9 +24,13 @@ export interface PolicyDeps {
 
 /** The age a request needs: the site's registered rating raised by any rating in its payment details. */
 export function requestRequiredAge(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): number {
-  const siteRating = Number((ctx.oidc.client as unknown as Record<string, unknown>)['urn:cybercard:content_rating'] ?? 0);
-  const details = paymentDetailsOf(ctx.oidc.params as Record<string, unknown>, ratings);
-  return requiredAge(siteRating, details.map((d) => d.rating ?? 0));
+  return requiredAgeOf(ctx.oidc.client!, ctx.oidc.params as Record<string, unknown>, ratings);
+}
+
+/** requestRequiredAge for a member site (its registered metadata) and an authorization request's parameters. */
+export function requiredAgeOf(client: object, params: Record<string, unknown>, ratings: Readonly<Record<string, number>>): number {
+  const siteRating = Number((client as Record<string, unknown>)['urn:cybercard:content_rating'] ?? 0);
+  return requiredAge(siteRating, paymentDetailsOf(params, ratings).map((d) => d.rating ?? 0));
 }
 
 /**
@@ -93,6 +98,20 @@ async function controlsRefusal(deps: PolicyDeps, q: Entry, audit: boolean): Prom
     (await holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls }, { audit })) ??
     (deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, q, deps.blockOverdueLogins, { audit })) ? 'delinquent' : null)
   );
+}
+
+/**
+ * Why the age gate or the holder's own controls keep this holder out of this site, decided as the policy
+ * decides it but from the account as the caller holds it (an approval reads it under its row lock), and
+ * without an audit entry (the caller's refusal is audited). Overdue statements are the approval's own check.
+ */
+export async function entryRefusalOf(
+  deps: PolicyDeps,
+  q: Entry,
+  account: { birthdate?: string | null | undefined; controls: SpendingControls },
+): Promise<'under_age' | EntryRefusal | null> {
+  if (!(await holderMayEnter(deps.db, { ...q, birthdate: account.birthdate ?? undefined }, { audit: false }))) return 'under_age';
+  return holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls: account.controls }, { audit: false });
 }
 
 /**

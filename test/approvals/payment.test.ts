@@ -187,6 +187,29 @@ describe('payments with rich authorization requests', () => {
     expect(tokens.refresh_token).to.be.a('string');
   });
 
+  it('decides the age gate and the holder\'s controls again as the payment is approved, under the account lock', async () => {
+    const adultSite = await registerTestSite(ts, { contentRating: 19 });
+    const cfg = await siteClient(ts, adultSite);
+    for (const change of [{ birthdate: birthdateForAge(17) }, { adult_content_off: true }]) {
+      const holder = await cardWithLimit(30, 10_000);
+      const req = await payRequest(cfg, adultSite, [{ type: 'payment', amount: 900, currency: 'KRW', description: 'Late film' }]);
+      const agent = new Agent(ts.url);
+      const { path, csrf } = await startInteraction(agent, req.url);
+      const approvePage = await (await agent.post(`${path}/login`, { csrf, card_number: holder.number, password: holder.password })).text();
+      expect(approvePage).to.include(`${path}/confirm"`);
+      // While the approval page is open: a birthdate corrected by the operator, or adult content turned off.
+      await ts.db('accounts').where({ id: holder.accountId }).update(change);
+      const res = await agent.post(`${path}/confirm`, { csrf: csrfFrom(approvePage) });
+      expect(res.status).to.equal(403);
+      const html = await res.text();
+      expect(html).to.include('birthdate' in change ? 'This content is for 19 and over' : 'You turned adult content off');
+      const back = /href="([^"]+)"/.exec(html.slice(html.indexOf('<main')))?.[1];
+      expect(back).to.be.a('string');
+      expect(await ts.db('approvals').where({ account_id: holder.accountId }).first()).to.equal(undefined);
+      expect(Number((await ts.db('accounts').where({ id: holder.accountId }).first()).held_amount)).to.equal(0);
+    }
+  });
+
   it('still asks for the approval when the browser skips from the login straight back to the provider', async () => {
     const count = async () => Number((await ts.db('approvals').where({ account_id: adult.accountId }).count({ n: '*' }).first())!.n);
     const before = await count();

@@ -51,6 +51,17 @@ describe('bad input on the payment pages', () => {
     expect(await held()).to.equal(heldBefore + 700);
   });
 
+  it('refuses a cancel after the approval: the approval still reaches the site with its code', async () => {
+    const p = await onApprovePage(600);
+    const approved = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf });
+    expect(approved.status).to.equal(303);
+    expect((await p.agent.post(`${p.path}/abort`, { csrf: p.csrf })).status).to.equal(400);
+    const resumed = await p.agent.get(new URL(approved.headers.get('location')!, ts.url));
+    const back = new URL(resumed.headers.get('location')!);
+    expect(back.searchParams.get('code')).to.be.a('string');
+    expect(back.searchParams.get('error')).to.equal(null);
+  });
+
   it('approves a double-clicked approval once: two posts at the same moment place one hold', async () => {
     const p = await onApprovePage(800);
     const [before, heldBefore] = [await count(), await held()];
