@@ -210,6 +210,23 @@ describe('payments with rich authorization requests', () => {
     }
   });
 
+  it('charges the card that logs in on the approval, not the one the browser was signed in with', async () => {
+    const agent = new Agent(ts.url);
+    const login = await authRequest(config, site, { resource: site.resource });
+    const signedIn = await runLogin(agent, login.url, adult);
+    if (signedIn.kind !== 'redirect') throw new Error(`login ended on a ${signedIn.status} page`);
+    const asAdult = await client.authorizationCodeGrant(config, signedIn.url, { pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce });
+    const other = await cardWithLimit(40, 10_000);
+    const paid = await payRequest(config, site, [{ type: 'payment', amount: 250, currency: 'KRW', description: 'Shared browser' }]);
+    // A real browser submits the provider's form that ends the first holder's session; runLogin does too.
+    const flow = await runLogin(agent, paid.url, other);
+    const tokens = await tokensFrom(paid, flow);
+    const sub = (t: string) => (JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+    expect(sub(tokens.access_token)).to.not.equal(sub(asAdult.access_token));
+    const approvalNo = (JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { approval_no: string }).approval_no;
+    expect(await ts.db('approvals').where({ approval_no: approvalNo }).first()).to.include({ account_id: other.accountId });
+  });
+
   it('still asks for the approval when the browser skips from the login straight back to the provider', async () => {
     const count = async () => Number((await ts.db('approvals').where({ account_id: adult.accountId }).count({ n: '*' }).first())!.n);
     const before = await count();

@@ -62,6 +62,15 @@ export function interactionPathFrom(html: string): string | undefined {
   return /action="(\/interaction\/[^/"]+)\//.exec(html)?.[1];
 }
 
+/** A page whose script submits its one form at once (oidc-provider's), with the form's hidden fields. */
+function autoSubmitted(html: string): { action: string; fields: Record<string, string> } | undefined {
+  if (!/document\.forms\[0\]\.submit\(\)/.test(html)) return undefined;
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  if (!action) return undefined;
+  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)].map((m) => [m[1]!, m[2]!]));
+  return { action: new URL(action).pathname, fields };
+}
+
 /** Follows redirects on the card manager's own origin and returns the page they end on. */
 async function pageAfter(agent: Agent, res: Response): Promise<Response | URL> {
   for (let hops = 0; hops < 10; hops++) {
@@ -102,6 +111,12 @@ export async function runLogin(
     if (page instanceof URL) return { kind: 'redirect', url: page };
     const html = await page.text();
     const path = interactionPathFrom(html);
+    const autoPost = page.status === 200 && !path ? autoSubmitted(html) : undefined;
+    if (autoPost) {
+      // The provider's self-submitting form (another holder logs in over a session: it ends that one first).
+      res = await agent.post(autoPost.action, autoPost.fields);
+      continue;
+    }
     if (page.status !== 200 || !path) return { kind: 'page', status: page.status, html };
     const csrf = csrfFrom(html);
     if (opts.deny) {
