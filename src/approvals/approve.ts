@@ -4,7 +4,7 @@ import { findCard, lockAccountFacts, type Account } from '../db/cards.ts';
 import { adjustCreditLine, type CreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
 import type { SpendingControls } from '../db/spending-controls.ts';
-import { findMemberSite } from '../db/member-sites.ts';
+import { findMemberSite, type MemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
 import { refuseIfOverdue } from '../ledger/delinquency.ts';
@@ -44,6 +44,8 @@ export interface ApprovalContext {
   /** The holder account and its controls, as read under the lock. */
   account: Account;
   controls: SpendingControls;
+  /** The member site, as the approval read it. */
+  site: MemberSite;
 }
 
 export type ApprovalCheck = (c: ApprovalContext) => Promise<void>;
@@ -72,7 +74,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     if (req.currency !== line.currency || req.currency !== deps.policy.currency) {
       throw new ApprovalRefusedError('over_limit', `Payments are accepted in ${line.currency} only.`);
     }
-    for (const check of checks) await check({ trx, request: req, line, account: locked.account, controls: locked.controls });
+    for (const check of checks) await check({ trx, request: req, line, account: locked.account, controls: locked.controls, site });
     await refuseByControls(trx, req, site.name, deps.policy.timeZone, locked.controls);
     await refuseOverVelocity(trx, req, deps.policy.velocity);
     await refuseIfOverdue(trx, req.accountId, deps.policy.delinquency);

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type Interaction, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
+import { requiredAge } from '../approvals/age-gate.ts';
 import { approve, type ApprovalCheck } from '../approvals/approve.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import { ApprovalRefusedError, inactiveCardMessage, type RefusalCode } from '../approvals/errors.ts';
@@ -19,8 +20,8 @@ import type { Renderer } from '../http/render.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
 import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
-import { entryRefusalOf, holderWouldBeStopped, requiredAgeOf, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
-import type { PaymentDetail } from '../oidc/payment-details.ts';
+import { entryRefusalOf, holderWouldBeStopped, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
+import { paymentDetailsOf, type PaymentDetail } from '../oidc/payment-details.ts';
 import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
@@ -435,12 +436,12 @@ export function interactionRoutes({
       // The age gate and the holder's own controls, decided again under the account lock: a birthdate
       // corrected, or adult content turned off, since the policy let the holder in moves no money.
       const clientId = String(interaction.params.client_id);
-      const client = await provider.Client.find(clientId);
-      const requiredAge = client ? requiredAgeOf(client, interaction.params, ratings) : 0;
-      const stillAdmitted: ApprovalCheck = async ({ account, controls }) => {
-        const why = await entryRefusalOf(entry, { accountId, clientId, requiredAge }, { birthdate: account.birthdate, controls });
-        if (why === 'under_age') throw refusal('under_age', t('This content is for {age} and over', { age: requiredAge }));
-        if (why) throw refusal('spending_control', controlsMessage(why, client?.clientName ?? t('A member site')));
+      const requestRatings = paymentDetailsOf(interaction.params, ratings).map((d) => d.rating ?? 0);
+      const stillAdmitted: ApprovalCheck = async ({ account, controls, site }) => {
+        const age = requiredAge(site.contentRating, requestRatings);
+        const why = await entryRefusalOf(entry, { accountId, clientId, requiredAge: age }, { birthdate: account.birthdate, controls });
+        if (why === 'under_age') throw refusal('under_age', t('This content is for {age} and over', { age }));
+        if (why) throw refusal('spending_control', controlsMessage(why, site.name));
       };
       const approveIt = () =>
         approve(

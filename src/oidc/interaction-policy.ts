@@ -24,13 +24,9 @@ export interface PolicyDeps {
 
 /** The age a request needs: the site's registered rating raised by any rating in its payment details. */
 export function requestRequiredAge(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): number {
-  return requiredAgeOf(ctx.oidc.client!, ctx.oidc.params as Record<string, unknown>, ratings);
-}
-
-/** requestRequiredAge for a member site (its registered metadata) and an authorization request's parameters. */
-export function requiredAgeOf(client: object, params: Record<string, unknown>, ratings: Readonly<Record<string, number>>): number {
-  const siteRating = Number((client as Record<string, unknown>)['urn:cybercard:content_rating'] ?? 0);
-  return requiredAge(siteRating, paymentDetailsOf(params, ratings).map((d) => d.rating ?? 0));
+  const siteRating = Number((ctx.oidc.client as unknown as Record<string, unknown>)['urn:cybercard:content_rating'] ?? 0);
+  const details = paymentDetailsOf(ctx.oidc.params as Record<string, unknown>, ratings);
+  return requiredAge(siteRating, details.map((d) => d.rating ?? 0));
 }
 
 /**
