@@ -22,6 +22,8 @@ interface Scope {
   /** Reads remembered for the rest of this request (memoInRequest). */
   memo: Map<string, Promise<unknown>>;
   settled?: Promise<void>;
+  /** Settles when the request's last query handed to the connection has (inTurn). */
+  tail: Promise<void>;
   /** Work to run as the transaction's last statements, just before COMMIT (atCommit). */
   atCommit: Array<{ work: (conn: Conn) => Promise<unknown>; fallback: Conn }>;
 }
@@ -50,6 +52,30 @@ function isDeferrable(value: unknown): value is Deferrable {
 }
 
 /**
+ * Runs `run` once the request's previous query has settled. A request's queries share one connection,
+ * and oidc-provider reads several models at once (Promise.all): pg queues such calls today but pg@9
+ * refuses a query on a busy client, so the request hands them over one at a time itself.
+ */
+function inTurn<T>(scope: Scope, run: () => Promise<T>): Promise<T> {
+  const ran = scope.tail.then(run);
+  scope.tail = ran.then(
+    () => undefined,
+    () => undefined,
+  );
+  return ran;
+}
+
+/** A query on the request's transaction that runs in its turn (inTurn) when awaited. */
+function queued<T>(scope: Scope, query: T): T {
+  if (!isDeferrable(query)) return query;
+  const run = query.then;
+  query.then = function (this: Deferrable, onFulfilled?: unknown, onRejected?: unknown) {
+    return inTurn(scope, () => run.call(this) as Promise<unknown>).then(onFulfilled as undefined, onRejected as undefined);
+  };
+  return query;
+}
+
+/**
  * A query built on the pool before the request's transaction exists: when it runs (knex runs a builder
  * when it is awaited; catch and finally go through then), it first begins the transaction and joins it.
  * Run after the request settled (work the request left behind), it runs on the pool.
@@ -62,7 +88,7 @@ function joinWhenRun<T>(pool: Db, scope: Scope, query: T): T {
       ? (run.call(this) as Promise<unknown>)
       : begin(pool, scope).then((trx) => {
           this.transacting(trx);
-          return run.call(this) as Promise<unknown>;
+          return inTurn(scope, () => run.call(this) as Promise<unknown>);
         });
     return ran.then(onFulfilled as undefined, onRejected as undefined);
   };
@@ -87,7 +113,7 @@ function scopedHandle(db: Db): Db {
   return new Proxy(db, {
     apply(_target, thisArg, args: unknown[]) {
       const scope = live();
-      if (scope?.trx) return Reflect.apply(scope.trx as unknown as (...a: unknown[]) => unknown, thisArg, args);
+      if (scope?.trx) return queued(scope, Reflect.apply(scope.trx as unknown as (...a: unknown[]) => unknown, thisArg, args));
       const query = Reflect.apply(db as unknown as (...a: unknown[]) => unknown, thisArg, args);
       return scope ? joinWhenRun(db, scope, query) : query;
     },
@@ -96,7 +122,8 @@ function scopedHandle(db: Db): Db {
       const target: Db = scope?.trx ? (scope.trx as unknown as Db) : db;
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
-      if (!scope || scope.trx) return (value as (...a: unknown[]) => unknown).bind(target);
+      if (!scope) return (value as (...a: unknown[]) => unknown).bind(target);
+      if (scope.trx) return (...args: unknown[]) => queued(scope, (value as (...a: unknown[]) => unknown).apply(target, args));
       if (prop === 'transaction') {
         // inTransaction: a savepoint in the request's transaction, begun first if need be.
         return (work: (trx: Trx) => Promise<unknown>) => begin(db, scope).then((trx) => trx.transaction(work));
@@ -167,7 +194,7 @@ function handle(scope: Scope): RequestScope {
 }
 
 export function openRequestScope(): RequestScope {
-  return handle({ done: false, memo: new Map(), atCommit: [] });
+  return handle({ done: false, memo: new Map(), atCommit: [], tail: Promise.resolve() });
 }
 
 /** The scope the caller runs in, if any: a handler that writes its own response settles it first. */

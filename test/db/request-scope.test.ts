@@ -121,6 +121,17 @@ describe('request transactions', () => {
           if (ctx.query.fail) throw new Error('boom');
           return;
         }
+        case '/concurrent': {
+          // As oidc-provider reads models: several queries at once, the first one beginning the transaction.
+          const [, , slow, quick] = await Promise.all([
+            db(TABLE).insert({ tag }),
+            db(TABLE).insert({ tag: `${tag}-2` }),
+            db.raw('SELECT pg_sleep(0.02), 1 AS n'),
+            db.raw('SELECT 2 AS n'),
+          ]);
+          ctx.body = { n: [slow.rows[0].n, quick.rows[0].n] };
+          return;
+        }
         case '/no-db':
           ctx.body = 'no query';
           return;
@@ -239,6 +250,26 @@ describe('request transactions', () => {
     // Outside a request: a transaction of its own.
     await joinRequestTransaction(db, (trx) => trx(TABLE).insert({ tag: 's' }));
     expect(await exists('s')).to.equal(true);
+  });
+
+  it('hands a request\'s concurrent queries to its connection one at a time (pg@9 refuses a busy client)', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sent = (q: { sql: string }) => {
+      if (!/pg_sleep|SELECT 2|insert into/i.test(q.sql)) return;
+      most = Math.max(most, ++inFlight);
+    };
+    const done = (_r: unknown, q: { sql: string }) => {
+      if (/pg_sleep|SELECT 2|insert into/i.test(q.sql)) inFlight--;
+    };
+    pool.on('query', sent).on('query-response', done);
+    try {
+      expect(await (await get('/concurrent', 't')).json()).to.deep.equal({ n: [1, 2] });
+    } finally {
+      pool.off('query', sent).off('query-response', done);
+    }
+    expect(most).to.equal(1);
+    expect(await exists('t-2')).to.equal(true);
   });
 
   it('begins no transaction for a request that makes no query', async () => {
