@@ -15,6 +15,7 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { rejectParOverrides } from './oidc/reject-par-overrides.ts';
+import { retryAfterWhenBusy } from './http/error-handler.ts';
 import type { ApprovalDeps } from './approvals/deps.ts';
 import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
@@ -99,6 +100,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found".
   provider.use(errorHandler(render));
   provider.use(rejectParOverrides);
+  provider.use(retryAfterWhenBusy);
 
   const app = new Koa({ proxy: config.trustProxy, keys: [...config.secrets.cookieKeys] });
   const parseBody = bodyParser({

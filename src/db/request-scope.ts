@@ -161,7 +161,10 @@ function settle(scope: Scope, commit: boolean): Promise<void> {
       if (commit) for (const { work, fallback } of scope.atCommit) await work(fallback);
       return;
     }
-    const trx = await scope.began;
+    // A transaction that never began (no connection came in time) has nothing to settle: the request's
+    // own error handling has answered already.
+    const trx = await scope.began.catch(() => undefined);
+    if (!trx) return;
     if (!commit) {
       await trx.rollback();
       return;

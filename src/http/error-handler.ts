@@ -23,7 +23,8 @@ const HEADINGS: Record<number, string> = {
   503: 'Busy',
 };
 
-const BUSY = 'The card manager is busy. Please try again in a moment.';
+/** What a request that found no free database connection in time is told. */
+export const BUSY = 'The card manager is busy. Please try again in a moment.';
 
 function wantsJson(ctx: Context): boolean {
   return ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/') || ctx.accepts('html', 'json') === 'json';
@@ -95,4 +96,13 @@ export function errorHandler(render: Renderer) {
       });
     }
   };
+}
+
+/**
+ * For oidc-provider (provider.use): its own error handler answers a busy database with 503
+ * temporarily_unavailable (oidc/adapter.ts); this adds the Retry-After our routes send with it.
+ */
+export async function retryAfterWhenBusy(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '2');
 }

@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../db/knex.ts';
 import {
   consumePayload,
@@ -12,6 +12,7 @@ import {
 import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
 import { forgetInRequest, memoInRequest } from '../db/request-scope.ts';
+import { BUSY } from '../http/error-handler.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
 
 const byId = (model: string, id: string) => `oidc:${model}:${id}`;
@@ -28,6 +29,20 @@ async function remembered(key: string, load: () => Promise<AdapterPayload | unde
 }
 
 /**
+ * No free database connection came in time (knex's acquire timeout): the provider answers 503
+ * temporarily_unavailable (a member site's redirect carries it from /auth), as our own routes do, rather
+ * than 500 server_error. Anything else is passed on as it is.
+ */
+function busyAsUnavailable(err: unknown): never {
+  if ((err as { name?: unknown } | null)?.name === 'KnexTimeoutError') {
+    const busy = new errors.TemporarilyUnavailable(BUSY);
+    Object.assign(busy, { status: 503, statusCode: 503 });
+    throw busy;
+  }
+  throw err;
+}
+
+/**
  * Builds oidc-provider's adapter class: PostgreSQL for every model, our member_sites table for Client.
  * Clients are written only by Dynamic Client Registration (`registration`, when enabled), through
  * the member-site domain and its validation.
@@ -37,7 +52,7 @@ export function createAdapterClass(
   siteDeps: MemberSiteDeps,
   registration?: { requireHttps: boolean },
 ): new (name: string) => Adapter {
-  return class KnexAdapter implements Adapter {
+  const Adapter = class KnexAdapter implements Adapter {
     readonly model: string;
 
     constructor(model: string) {
@@ -84,4 +99,11 @@ export function createAdapterClass(
       await revokePayloadsByGrantId(db, grantId);
     }
   };
+  for (const method of ['upsert', 'find', 'findByUserCode', 'findByUid', 'consume', 'destroy', 'revokeByGrantId'] as const) {
+    const call = Adapter.prototype[method] as (...args: unknown[]) => Promise<unknown>;
+    (Adapter.prototype as unknown as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]) {
+      return call.apply(this, args).catch(busyAsUnavailable);
+    };
+  }
+  return Adapter;
 }

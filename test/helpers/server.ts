@@ -24,7 +24,7 @@ export interface TestServer {
  */
 export async function startCardManager(
   overrides: Record<string, unknown> = {},
-  opts: { logStream?: DestinationStream } = {},
+  opts: { logStream?: DestinationStream; pool?: { poolMax: number; acquireTimeoutMs: number } } = {},
 ): Promise<TestServer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,7 +34,7 @@ export async function startCardManager(
     env: { NODE_ENV: 'test' },
     overrides: { issuer: url, port, databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, ...overrides },
   });
-  const db = openDb(config);
+  const db = openDb({ ...config, ...opts.pool });
   const cm = await buildApp({ config, db, log: createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel, opts.logStream) });
   server.on('request', cm.app.callback());
   return {

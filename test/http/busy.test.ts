@@ -8,7 +8,9 @@ import { errorHandler } from '../../src/http/error-handler.ts';
 import { createRenderer } from '../../src/http/render.ts';
 import { requestTransaction } from '../../src/http/request-transaction.ts';
 import { close } from '../../src/server.ts';
+import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /**
  * A request holds its connection for its whole transaction, so an overloaded instance can run out of
@@ -58,5 +60,45 @@ describe('an instance with no free database connection', () => {
       await pool.client.releaseConnection(held);
     }
     expect(await (await fetch(`${url}/api/thing`)).json()).to.deep.equal({ one: 1 });
+  });
+});
+
+/**
+ * The same inside oidc-provider's endpoints, whose own error handler answers: a member site is told
+ * temporarily_unavailable (503, Retry-After), not server_error.
+ */
+describe('the card manager with no free database connection', () => {
+  let ts: TestServer;
+  let site: TestSite;
+
+  before(async () => {
+    ts = await startCardManager({}, { pool: { poolMax: 1, acquireTimeoutMs: 300 } });
+    site = await registerTestSite(ts);
+  });
+  after(() => ts.stop());
+
+  it('answers the token endpoint with 503 temporarily_unavailable and Retry-After, then serves again', async () => {
+    const exchange = () =>
+      fetch(`${ts.url}/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${site.clientId}:${site.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: site.redirectUri, code_verifier: 'x'.repeat(43) }),
+      });
+    const held = await ts.db.client.acquireConnection();
+    try {
+      const res = await exchange();
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('2');
+      expect(await res.json()).to.deep.equal({ error: 'temporarily_unavailable', error_description: 'The card manager is busy. Please try again in a moment.' });
+    } finally {
+      await ts.db.client.releaseConnection(held);
+    }
+    // A connection free again: the same request gets its ordinary answer.
+    const again = await exchange();
+    expect(again.status).to.equal(400);
+    expect(((await again.json()) as { error: string }).error).to.equal('invalid_grant');
   });
 });
