@@ -1,4 +1,4 @@
-import { findAccount, type Account } from '../db/cards.ts';
+import { findAccount } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { rememberDevice } from '../db/known-devices.ts';
 import { joinRequestTransaction } from '../db/request-scope.ts';
@@ -10,8 +10,6 @@ export interface DeviceLogin {
   deviceHash: Buffer;
   /** The member site the holder logged in to. */
   siteName: string;
-  /** The holder's account when the caller has read it already (it is read only for a new device). */
-  account?: () => Promise<Account | undefined>;
 }
 
 /**
@@ -22,7 +20,7 @@ export async function noteDevice(db: Db, login: DeviceLogin): Promise<boolean> {
   return joinRequestTransaction(db, async (trx) => {
     const isNew = await rememberDevice(trx, login.accountId, login.deviceHash);
     if (!isNew) return false;
-    const account = login.account ? await login.account() : await findAccount(trx, login.accountId);
+    const account = await findAccount(trx, login.accountId);
     if (account) {
       await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'new_device_login', {
         site: login.siteName,
