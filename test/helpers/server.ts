@@ -5,6 +5,7 @@ import { buildApp, type CardManager } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { openDb, type Db } from '../../src/db/knex.ts';
+import { migrateLatest } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
 import { close } from '../../src/server.ts';
 import { testEnv } from './global.ts';
@@ -35,6 +36,8 @@ export async function startCardManager(
     overrides: { issuer: url, port, databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, ...overrides },
   });
   const db = openDb({ ...config, ...opts.pool });
+  // The embedded database (no databaseUrl) is migrated at start, as main.ts does; the run's PostgreSQL already is.
+  if (!config.databaseUrl) await migrateLatest(db);
   const cm = await buildApp({ config, db, log: createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel, opts.logStream) });
   server.on('request', cm.app.callback());
   return {

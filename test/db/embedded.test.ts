@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as client from 'openid-client';
+import { Agent, runLogin } from '../helpers/agent.ts';
+import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/**
+ * `npm start` on a fresh machine runs on the embedded PostgreSQL (PGlite) under DATA_DIR, with the same
+ * migrations and without request transactions (one connection, one instance). The hosted flows must
+ * work there exactly as on the PostgreSQL server: a payment through PAR and a plain login, end to end.
+ */
+describe('the card manager on its embedded database (PGlite)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let ts: TestServer;
+  let site: TestSite;
+  let config: client.Configuration;
+  let card: TestCard;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cybercard-embedded-'));
+    ts = await startCardManager({ databaseUrl: null, dataDir: dir });
+    site = await registerTestSite(ts);
+    config = await siteClient(ts, site);
+    card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: 100_000 });
+  });
+  after(async () => {
+    await ts?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('approves a payment pushed through PAR, holds it on the ledger, and puts the approval in the token', async () => {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: site.redirectUri,
+      scope: 'openid',
+      resource: site.resource,
+      authorization_details: JSON.stringify([{ type: 'payment', amount: 1200, currency: 'KRW', description: 'Embedded' }]),
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const result = await runLogin(new Agent(ts.url), url, card);
+    if (result.kind !== 'redirect') throw new Error(`payment ended on a ${result.status} page`);
+    const tokens = await client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: verifier, expectedState: state });
+    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { approval_no?: string };
+    expect(claims.approval_no).to.match(/^\d{4}-\d{4}$/);
+    const approval = await ts.db('approvals').where({ approval_no: claims.approval_no }).first();
+    expect(approval).to.include({ status: 'approved', account_id: card.accountId });
+    expect(Number((await ts.db('accounts').where({ id: card.accountId }).first()).held_amount)).to.equal(1200);
+  });
+
+  it('logs a holder in with consent, and the refresh token rotates', async () => {
+    const req = await authRequest(config, site, { resource: site.resource });
+    const result = await runLogin(new Agent(ts.url), req.url, card);
+    if (result.kind !== 'redirect') throw new Error(`login ended on a ${result.status} page`);
+    const tokens = await client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    expect(tokens.id_token).to.be.a('string');
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(refreshed.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
+  });
+});
