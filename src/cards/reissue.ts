@@ -1,11 +1,10 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { accountHasOtherOpenCard, findAccount, insertCard, lockCard, type CardStatus } from '../db/cards.ts';
+import { accountHasOtherOpenCard, findAccount, insertCardUnlessNumberTaken, lockCard, type CardStatus } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { newId } from '../lib/ids.ts';
 import { notify } from '../notifications/notify.ts';
 import type { CardDeps } from './deps.ts';
-import { drawCardNumber } from './draw-card-number.ts';
+import { insertWithFreshNumber } from './issue-card.ts';
 import { generatePassword } from './password.ts';
 import { revokeHolderTokens } from './revoke-holder-tokens.ts';
 import { transition } from './transition.ts';
@@ -53,10 +52,10 @@ export async function reissue(deps: CardDeps, input: ReissueInput): Promise<Reis
       await transition(trx, { ...by, cardId: old.id, to: 'closed', reason: `replaced: ${input.reason}` });
       await revokeHolderTokens(trx, { ...by, accountId: account.id, reason: 'card replaced' });
     }
-    const { cardNumber, numberHmac } = await drawCardNumber(trx, deps);
-    const cardId = newId();
-    const last4 = cardNumber.slice(-4);
-    await insertCard(trx, { id: cardId, accountId: account.id, numberHmac, last4, passwordHash, status: 'pending' });
+    // Drawn and inserted in one step: a number taken meanwhile by another transaction is drawn again.
+    const { cardId, cardNumber, last4 } = await insertWithFreshNumber(deps, password, (d) =>
+      insertCardUnlessNumberTaken(trx, { id: d.cardId, accountId: account.id, numberHmac: d.numberHmac, last4: d.last4, passwordHash, status: 'pending' }),
+    );
     await appendAudit(trx, {
       ...by,
       action: 'card.issued',

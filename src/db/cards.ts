@@ -91,10 +91,6 @@ export function cardRow(c: NewCardRow): Row {
   };
 }
 
-export async function insertCard(conn: Conn, c: NewCardRow): Promise<void> {
-  await conn('cards').insert(cardRow(c));
-}
-
 /**
  * Inserts the card unless its number is taken (ON CONFLICT on the unique number_hmac index): false on a
  * clash, without aborting the caller's transaction, so issuance can draw another number and retry.
@@ -118,12 +114,6 @@ export async function findCard(conn: Conn, id: string): Promise<Card | undefined
   return r ? toCard(r) : undefined;
 }
 
-/** True when some card already has this number (by HMAC). */
-export async function cardNumberTaken(conn: Conn, numberHmac: Buffer): Promise<boolean> {
-  const r = await conn('cards').select('id').where({ number_hmac: numberHmac }).first();
-  return Boolean(r);
-}
-/** True while the account has at least one active card. */
 /** What the provider's checks read about a holder account at every sign-in, in one round trip. */
 export interface AccountFacts {
   account: Account;

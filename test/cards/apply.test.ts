@@ -7,6 +7,7 @@ import { changeLimit } from '../../src/cards/change-limit.ts';
 import { blockCard } from '../../src/cards/block.ts';
 import { closeCard } from '../../src/cards/close.ts';
 import { CardNumberExhaustedError } from '../../src/cards/issue-card.ts';
+import { reissue } from '../../src/cards/reissue.ts';
 import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { luhnCheckDigit, luhnValid } from '../../src/lib/luhn.ts';
@@ -386,6 +387,17 @@ describe('applying for a card', () => {
       expect(Number((await holders(fresh))!.n)).to.equal(1);
       const issued = (await listAudit(ts.db, 'card', second.cardId)).find((e) => e.action === 'card.issued');
       expect(issued!.details).to.include({ numberDraws: 2 });
+    });
+
+    it('draws again on reissue when the new number is taken, inside the one reissue transaction', async () => {
+      const taken = cardNumber(prefix, `${Date.now() + 3}`.slice(-9));
+      const fresh = cardNumber(prefix, `${Date.now() + 4}`.slice(-9));
+      const first = await applyWith([taken]);
+      queue.push(taken, fresh);
+      const again = await reissue(deps.cards, { cardId: first.cardId, actor: 'test', reason: 'a collision on the way' });
+      expect(again.cardNumber).to.equal(fresh);
+      expect(Number((await holders(taken))!.n)).to.equal(1);
+      expect(await ts.db('cards').where({ id: again.cardId }).first()).to.include({ status: 'active', account_id: first.accountId });
     });
 
     it('gives up after five taken numbers without storing anything', async () => {
