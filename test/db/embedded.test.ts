@@ -6,6 +6,7 @@ import * as client from 'openid-client';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { paymentToken } from '../resource-server/tokens.ts';
 
 /**
  * `npm start` on a fresh machine runs on the embedded PostgreSQL (PGlite) under DATA_DIR, with the same
@@ -34,21 +35,8 @@ describe('the card manager on its embedded database (PGlite)', function () {
   });
 
   it('approves a payment pushed through PAR, holds it on the ledger, and puts the approval in the token', async () => {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: site.redirectUri,
-      scope: 'openid',
-      resource: site.resource,
-      authorization_details: JSON.stringify([{ type: 'payment', amount: 1200, currency: 'KRW', description: 'Embedded' }]),
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    const result = await runLogin(new Agent(ts.url), url, card);
-    if (result.kind !== 'redirect') throw new Error(`payment ended on a ${result.status} page`);
-    const tokens = await client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: verifier, expectedState: state });
-    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { approval_no?: string };
+    const token = await paymentToken(ts, config, site, card, { amount: 1200, description: 'Embedded' });
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { approval_no?: string };
     expect(claims.approval_no).to.match(/^\d{4}-\d{4}$/);
     const approval = await ts.db('approvals').where({ approval_no: claims.approval_no }).first();
     expect(approval).to.include({ status: 'approved', account_id: card.accountId });
