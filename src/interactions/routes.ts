@@ -333,6 +333,13 @@ export function interactionRoutes({
 
   router.post('/:uid/login', async function submitLogin(ctx) {
     const interaction = await loadInteraction(ctx);
+    const waiting = interaction.prompt.name === 'login' ? pendingConsent(interaction) : undefined;
+    if (waiting) {
+      // Logged in here already (a reload re-posts the form whose answer was the approval page): that page
+      // again, as its GET shows it; the password posted again is not checked, nothing else happens.
+      checkCsrf(ctx, `interaction:${interaction.uid}`, formFields(ctx, LOGIN_FIELDS).csrf);
+      return renderConsentStep(ctx, interaction, waiting);
+    }
     if (interaction.prompt.name !== 'login' || interaction.result) throw new InteractionMismatchError();
     let form: Record<string, string>;
     try {
