@@ -48,6 +48,9 @@ function toRow(r: Row): ThrottleRow {
 /** Attempts in flight one card may have beyond maxFailures before more are refused outright. */
 export const CARD_IN_FLIGHT = 16;
 
+/** The order every statement here locks throttle rows in: the sources (ip, then device), then the card. */
+const LOCK_ORDER = "CASE scope WHEN 'ip' THEN 1 WHEN 'device' THEN 2 ELSE 3 END";
+
 const RETURNING = 'RETURNING t.scope, t.key, t.count, t.blocked_until, t.strikes, t.last_refused';
 
 /**
@@ -135,9 +138,15 @@ export async function reserveAttempt(
  */
 export async function releaseAttempt(conn: Conn, keys: readonly ThrottleKey[]): Promise<void> {
   if (keys.length === 0) return;
+  // Rows are locked in reserveAttempt's order (ip, device, then card): a release locking them in another
+  // order (an UPDATE's scan order) deadlocked with a reservation for the same card from the same address.
   await conn.raw(
-    `UPDATE throttles SET count = GREATEST(count - 1, 0), updated_at = now()
-     WHERE (scope, key) IN (${keys.map(() => '(?, ?)').join(', ')})`,
+    `WITH locked AS (
+       SELECT scope, key FROM throttles WHERE (scope, key) IN (${keys.map(() => '(?, ?)').join(', ')})
+        ORDER BY ${LOCK_ORDER}, key FOR UPDATE
+     )
+     UPDATE throttles t SET count = GREATEST(t.count - 1, 0), updated_at = now()
+       FROM locked WHERE t.scope = locked.scope AND t.key = locked.key`,
     keys.flatMap((k) => [k.scope, k.key]),
   );
 }
@@ -205,9 +214,15 @@ export async function cardThrottleKeyById(conn: Conn, cardId: string): Promise<s
  * no lockout recent enough to lengthen the next one. Returns how many went.
  */
 export async function deleteStaleThrottles(conn: Conn, idleSeconds: number, strikeMemorySeconds: number): Promise<number> {
-  return conn('throttles')
+  // Rows an attempt holds right now are skipped (SKIP LOCKED), so the sweep never waits on a login nor
+  // deadlocks with one; the others are locked in LOCK_ORDER like everywhere here.
+  const stale = conn('throttles')
+    .select('scope', 'key')
     .where('updated_at', '<', conn.raw('now() - make_interval(secs => ?::float8)', [idleSeconds]))
     .andWhere((q) => q.whereNull('blocked_until').orWhere('blocked_until', '<', conn.fn.now()))
     .andWhere((q) => q.whereNull('struck_at').orWhere('struck_at', '<', conn.raw('now() - make_interval(secs => ?::float8)', [strikeMemorySeconds])))
-    .delete();
+    .orderByRaw(`${LOCK_ORDER}, key`)
+    .forUpdate()
+    .skipLocked();
+  return conn('throttles').whereIn(['scope', 'key'], stale).delete();
 }
