@@ -47,9 +47,10 @@ function classify(err: unknown): {
       ...(err.expose && err.fieldCodes ? { fieldCodes: err.fieldCodes } : {}),
     };
   }
-  const e = (err ?? {}) as HttpishError & { name?: string };
-  // knex found no free connection in time: the instance is overloaded, not broken.
-  if (e.name === 'KnexTimeoutError') return { status: 503, code: 'temporarily_unavailable', message: BUSY };
+  const e = (err ?? {}) as HttpishError & { name?: string; error?: unknown };
+  // knex found no free connection in time: the instance is overloaded, not broken. Through the provider's
+  // adapter (interactionDetails, Grant.find…) the same arrives as oidc-provider's temporarily_unavailable.
+  if (e.name === 'KnexTimeoutError' || e.error === 'temporarily_unavailable') return { status: 503, code: 'temporarily_unavailable', message: BUSY };
   const status = e.status ?? e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const message =

@@ -8,7 +8,8 @@ import { errorHandler } from '../../src/http/error-handler.ts';
 import { createRenderer } from '../../src/http/render.ts';
 import { requestTransaction } from '../../src/http/request-transaction.ts';
 import { close } from '../../src/server.ts';
-import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
+import { Agent, startInteraction } from '../helpers/agent.ts';
+import { authRequest, registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -76,6 +77,22 @@ describe('the card manager with no free database connection', () => {
     site = await registerTestSite(ts);
   });
   after(() => ts.stop());
+
+  it('answers a hosted page whose interaction cannot be read with the busy page (503, Retry-After)', async () => {
+    const config = await siteClient(ts, site);
+    const agent = new Agent(ts.url);
+    const { path } = await startInteraction(agent, (await authRequest(config, site)).url);
+    const held = await ts.db.client.acquireConnection();
+    try {
+      const page = await agent.request(path, { headers: { accept: 'text/html' } });
+      expect(page.status).to.equal(503);
+      expect(page.headers.get('retry-after')).to.equal('2');
+      expect(await page.text()).to.include('The card manager is busy. Please try again in a moment.');
+    } finally {
+      await ts.db.client.releaseConnection(held);
+    }
+    expect((await agent.get(path)).status).to.equal(200);
+  });
 
   it('answers the token endpoint with 503 temporarily_unavailable and Retry-After, then serves again', async () => {
     const exchange = () =>
