@@ -54,7 +54,10 @@ function isDeferrable(value: unknown): value is Deferrable {
 /**
  * Runs `run` once the request's previous query has settled. A request's queries share one connection,
  * and oidc-provider reads several models at once (Promise.all): pg queues such calls today but pg@9
- * refuses a query on a busy client, so the request hands them over one at a time itself.
+ * refuses a query on a busy client, so the request hands them over one at a time itself. This covers the
+ * queries made through the scoped handle; a savepoint's own statements (inTransaction), joined work and
+ * work left for the commit run on the transaction directly, awaited by their callers one after another
+ * (queuing a savepoint whole would deadlock on the scoped queries its work awaits).
  */
 function inTurn<T>(scope: Scope, run: () => Promise<T>): Promise<T> {
   const ran = scope.tail.then(run);
@@ -165,6 +168,8 @@ function settle(scope: Scope, commit: boolean): Promise<void> {
     // own error handling has answered already.
     const trx = await scope.began.catch(() => undefined);
     if (!trx) return;
+    // Queries already handed over go first (inTurn): a COMMIT must not overtake them.
+    await scope.tail;
     if (!commit) {
       await trx.rollback();
       return;

@@ -132,6 +132,14 @@ describe('request transactions', () => {
           ctx.body = { n: [slow.rows[0].n, quick.rows[0].n] };
           return;
         }
+        case '/not-awaited': {
+          // Queries handed over but not awaited by the handler: the commit waits for them.
+          await db.raw('SELECT 1');
+          void db.raw('SELECT pg_sleep(0.05)').then(() => undefined);
+          void db(TABLE).insert({ tag }).then(() => undefined);
+          ctx.body = 'answered';
+          return;
+        }
         case '/no-db':
           ctx.body = 'no query';
           return;
@@ -270,6 +278,11 @@ describe('request transactions', () => {
     }
     expect(most).to.equal(1);
     expect(await exists('t-2')).to.equal(true);
+  });
+
+  it('commits only after the queries a request handed over, even those it did not wait for', async () => {
+    expect(await (await get('/not-awaited', 'u')).text()).to.equal('answered');
+    expect(await exists('u')).to.equal(true);
   });
 
   it('begins no transaction for a request that makes no query', async () => {
