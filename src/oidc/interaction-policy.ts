@@ -81,18 +81,33 @@ export function policyDeps(config: Pick<Config, 'ratings' | 'payments' | 'cards'
 
 type Entry = { accountId: string; clientId: string; requiredAge: number };
 
-/** The age_gate prompt's decision: whether the holder is under the age (audited when `audit`). */
-async function underAge(deps: PolicyDeps, q: Entry, audit: boolean): Promise<boolean> {
-  const birthdate = q.requiredAge > 0 ? (await accountFacts(deps.db, q.accountId))?.account.birthdate : undefined;
-  return !(await holderMayEnter(deps.db, { ...q, birthdate }, { audit }));
+/** What the age gate and the holder's controls decide on: the holder's birthdate and spending controls. */
+type HolderFacts = { birthdate?: string | null | undefined; controls?: SpendingControls | undefined };
+
+/** The holder's facts as this request reads them (accountFacts: one read, remembered for the request). */
+async function factsOf(deps: PolicyDeps, accountId: string): Promise<HolderFacts> {
+  const facts = await accountFacts(deps.db, accountId);
+  return { birthdate: facts?.account.birthdate, controls: facts?.controls };
 }
 
-/** The holder_controls prompt's decision: why the holder's own controls refuse the site, if they do (audited when `audit`). */
-async function controlsRefusal(deps: PolicyDeps, q: Entry, audit: boolean): Promise<string | null> {
-  const controls = (await accountFacts(deps.db, q.accountId))?.controls;
+/** The age_gate prompt's decision: whether the holder is under the age (audited when `audit`). */
+async function underAge(deps: PolicyDeps, q: Entry, facts: HolderFacts, audit: boolean): Promise<boolean> {
+  return !(await holderMayEnter(deps.db, { ...q, birthdate: facts.birthdate ?? undefined }, { audit }));
+}
+
+/**
+ * The holder_controls prompt's decision: why the holder's own controls refuse the site, if they do, and
+ * (with delinquency.blockLogins, unless `overdue` is false) an overdue statement. Audited when `audit`.
+ */
+async function controlsRefusal(
+  deps: PolicyDeps,
+  q: Entry,
+  facts: HolderFacts,
+  { audit, overdue = true }: { audit: boolean; overdue?: boolean },
+): Promise<EntryRefusal | 'delinquent' | null> {
   return (
-    (await holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls }, { audit })) ??
-    (deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, q, deps.blockOverdueLogins, { audit })) ? 'delinquent' : null)
+    (await holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls: facts.controls }, { audit })) ??
+    (overdue && deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, q, deps.blockOverdueLogins, { audit })) ? 'delinquent' : null)
   );
 }
 
@@ -101,13 +116,9 @@ async function controlsRefusal(deps: PolicyDeps, q: Entry, audit: boolean): Prom
  * decides it but from the account as the caller holds it (an approval reads it under its row lock), and
  * without an audit entry (the caller's refusal is audited). Overdue statements are the approval's own check.
  */
-export async function entryRefusalOf(
-  deps: PolicyDeps,
-  q: Entry,
-  account: { birthdate?: string | null | undefined; controls: SpendingControls },
-): Promise<'under_age' | EntryRefusal | null> {
-  if (!(await holderMayEnter(deps.db, { ...q, birthdate: account.birthdate ?? undefined }, { audit: false }))) return 'under_age';
-  return holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls: account.controls }, { audit: false });
+export async function entryRefusalOf(deps: PolicyDeps, q: Entry, facts: HolderFacts): Promise<'under_age' | EntryRefusal | 'delinquent' | null> {
+  if (await underAge(deps, q, facts, false)) return 'under_age';
+  return controlsRefusal(deps, q, facts, { audit: false, overdue: false });
 }
 
 /**
@@ -115,7 +126,8 @@ export async function entryRefusalOf(
  * decides, without an audit entry: the policy audits when it stops them itself.
  */
 export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<boolean> {
-  return (await underAge(deps, q, false)) || (await controlsRefusal(deps, q, false)) !== null;
+  const facts = await factsOf(deps, q.accountId);
+  return (await underAge(deps, q, facts, false)) || (await controlsRefusal(deps, q, facts, { audit: false })) !== null;
 }
 
 /**
@@ -157,7 +169,7 @@ export function createInteractionPolicy(deps: PolicyDeps) {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return Check.NO_NEED_TO_PROMPT;
           const entry = { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: requestRequiredAge(ctx, deps.ratings) };
-          return (await underAge(deps, entry, true)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+          return (await underAge(deps, entry, await factsOf(deps, accountId), true)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
         },
         (ctx) => ({ requiredAge: requestRequiredAge(ctx, deps.ratings) }),
       ),
@@ -177,7 +189,7 @@ export function createInteractionPolicy(deps: PolicyDeps) {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return Check.NO_NEED_TO_PROMPT;
           const entry = { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: requestRequiredAge(ctx, deps.ratings) };
-          const refusal = await controlsRefusal(deps, entry, true);
+          const refusal = await controlsRefusal(deps, entry, await factsOf(deps, accountId), { audit: true });
           if (!refusal) return Check.NO_NEED_TO_PROMPT;
           refusals.set(ctx, refusal);
           return Check.REQUEST_PROMPT;
