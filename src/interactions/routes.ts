@@ -399,8 +399,8 @@ export function interactionRoutes({
       // The consent is known ahead: it is this answer's page, and the login waits in the interaction for it.
       // (A holder the policy will stop goes back to the provider instead, which shows them why.)
       await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
-      const details = ahead as unknown as Record<string, unknown>;
-      return renderConsentStep(ctx, interaction, { accountId: card.accountId, details, ahead: true, last4: card.last4, cardId: card.id });
+      interaction.result = result; // as saved: the page is the one a reload of this interaction shows
+      return renderConsentStep(ctx, interaction, pendingConsent(interaction));
     }
     await finishInteraction(ctx, result, { mergeWithLastSubmission: false });
   });
