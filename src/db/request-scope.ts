@@ -108,20 +108,22 @@ export function requestScopedDb(db: Db): Db {
   return handle;
 }
 
+/** The scope the caller runs in, unless it has settled already (work a request left behind). */
+function liveScope(): Scope | undefined {
+  const scope = current.getStore();
+  return scope && !scope.done ? scope : undefined;
+}
+
 function scopedHandle(db: Db): Db {
-  const live = (): Scope | undefined => {
-    const scope = current.getStore();
-    return scope && !scope.done ? scope : undefined;
-  };
   return new Proxy(db, {
     apply(_target, thisArg, args: unknown[]) {
-      const scope = live();
+      const scope = liveScope();
       if (scope?.trx) return queued(scope, Reflect.apply(scope.trx as unknown as (...a: unknown[]) => unknown, thisArg, args));
       const query = Reflect.apply(db as unknown as (...a: unknown[]) => unknown, thisArg, args);
       return scope ? joinWhenRun(db, scope, query) : query;
     },
     get(_target, prop) {
-      const scope = live();
+      const scope = liveScope();
       const target: Db = scope?.trx ? (scope.trx as unknown as Db) : db;
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
@@ -143,9 +145,9 @@ function scopedHandle(db: Db): Db {
  * caller recovers from, so a savepoint's two round trips buy nothing.
  */
 export function joinRequestTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T> {
-  const scope = current.getStore();
+  const scope = liveScope();
   const pool = pools.get(db);
-  if (!scope || scope.done || !pool) return db.transaction(work);
+  if (!scope || !pool) return db.transaction(work);
   return begin(pool, scope).then(work);
 }
 
@@ -218,8 +220,8 @@ export function currentRequestScope(): RequestScope | undefined {
  * held for one round trip rather than for the rest of the request, and it costs no commit of its own.
  */
 export async function atCommit(conn: Conn, work: (conn: Conn) => Promise<unknown>): Promise<void> {
-  const scope = current.getStore();
-  if (!scope || scope.done) {
+  const scope = liveScope();
+  if (!scope) {
     await work(conn);
     return;
   }
@@ -232,8 +234,8 @@ export async function atCommit(conn: Conn, work: (conn: Conn) => Promise<unknown
  * by its own writes, which must `forgetInRequest` what they change). Outside a request: `load()`.
  */
 export function memoInRequest<T>(key: string, load: () => Promise<T>): Promise<T> {
-  const scope = current.getStore();
-  if (!scope || scope.done) return load();
+  const scope = liveScope();
+  if (!scope) return load();
   const hit = scope.memo.get(key) as Promise<T> | undefined;
   if (hit) return hit;
   const loading = load();

@@ -144,7 +144,7 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
     // A payment's grant is spent once: its access token is short-lived on purpose (payments.tokenTtl), and a
     // refresh token would let the site mint more tokens carrying the same approval. Plain logins get one.
     issueRefreshToken: async (_ctx, client, code) =>
-      client.grantTypeAllowed('refresh_token') && !((code as { rar?: unknown[] }).rar?.length ?? 0),
+      client.grantTypeAllowed('refresh_token') && !(code as { rar?: unknown[] }).rar?.length,
     ttl: {
       AuthorizationCode: ttl.authorizationCode,
       Session: ttl.session,
