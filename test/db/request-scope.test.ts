@@ -172,6 +172,19 @@ describe('request transactions', () => {
   });
 
   const exists = async (tag: string) => Boolean(await pool(TABLE).where({ tag }).first());
+
+  /** The SQL the pool sent while `work` ran. */
+  async function sqlDuring(work: () => Promise<void>): Promise<string[]> {
+    const seen: string[] = [];
+    const listen = (q: { sql: string }) => seen.push(q.sql);
+    pool.on('query', listen);
+    try {
+      await work();
+    } finally {
+      pool.off('query', listen);
+    }
+    return seen;
+  }
   const get = (path: string, tag: string) => fetch(`${url}${path}?tag=${encodeURIComponent(tag)}`);
 
   it('keeps a request in one transaction and commits it before the response arrives', async () => {
@@ -242,14 +255,9 @@ describe('request transactions', () => {
   });
 
   it('joins work that no caller recovers from to the request transaction, without a savepoint', async () => {
-    const seen: string[] = [];
-    const listen = (q: { sql: string }) => seen.push(q.sql);
-    pool.on('query', listen);
-    try {
+    const seen = await sqlDuring(async () => {
       expect(await (await get('/join', 'q')).json()).to.deep.equal({ same: true });
-    } finally {
-      pool.off('query', listen);
-    }
+    });
     expect(seen.filter((q) => /SAVEPOINT/i.test(q))).to.deep.equal([]);
     expect(await exists('q-joined')).to.equal(true);
     // A failure fails the request, and all of it rolls back.
@@ -286,15 +294,10 @@ describe('request transactions', () => {
   });
 
   it('begins no transaction for a request that makes no query', async () => {
-    const seen: string[] = [];
-    const listen = (q: { sql: string }) => seen.push(q.sql);
-    pool.on('query', listen);
-    try {
+    const seen = await sqlDuring(async () => {
       expect(await (await get('/no-db', 'x')).text()).to.equal('no query');
       expect((await get('/ok', 'l')).status).to.equal(200);
-    } finally {
-      pool.off('query', listen);
-    }
+    });
     expect(seen.filter((q) => /^BEGIN/i.test(q))).to.have.length(1);
   });
 
