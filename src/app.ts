@@ -5,6 +5,7 @@ import type { CardDeps } from './cards/deps.ts';
 import { createPasswordHasher } from './cards/password.ts';
 import type { Config } from './config/schema.ts';
 import { openDb, type Db } from './db/knex.ts';
+import { openDirectory, type Directory } from './db/directory.ts';
 import { requestScopedDb } from './db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from './http/request-transaction.ts';
 import { errorHandler } from './http/error-handler.ts';
@@ -61,8 +62,10 @@ export interface CardManager {
   cards: CardDeps;
   /** The outbox sender's parts: `notifications send` and tests drain with sendDueNotifications(these). */
   notifications: SenderDeps;
-  /** Stops background jobs (not the database: the caller owns it). */
-  stop(): void;
+  /** Member sites and resource servers kept between requests, forgotten as they change (db/directory.ts). */
+  directory: Directory;
+  /** Stops background jobs and the directory's listening connection (not the database: the caller owns it). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -94,7 +97,8 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   await ensureSigningKey(db, config.env !== 'production');
   const ttl = config.oidc.ttl;
   const jwks = await loadJwks(db, Math.max(ttl.accessToken, ttl.idToken) + 3600);
-  const provider = createProvider({ config, db, render, jwks });
+  const directory = openDirectory({ db: pool, listen: scoped, log });
+  const provider = createProvider({ config, db, directory, render, jwks });
   // The request's transaction commits before the provider writes its response (and after its error page).
   provider.use(settleBeforeResponse);
   // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found".
@@ -126,6 +130,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
       timeZone: config.billing.timeZone,
     },
     secondFactor,
+    directory,
   };
   const { router: interactions, showAtOnce } = interactionRoutes({ provider, parseBody, cards, render, approvals, throttle, ratings: config.ratings, entry: policyDeps(config, db) });
   // The authorization endpoint answers with the interaction's first page, not a redirect to it.
@@ -165,7 +170,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(holderAccountPages.routes());
   app.use(holderSecondFactor.routes());
   app.use(adminCards.routes());
-  app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorToken: config.secrets.operatorToken }).routes());
+  app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorToken: config.secrets.operatorToken, directory }).routes());
   app.use(adminLedger.routes());
   app.use(applying.routes());
   app.use(reviewQueue.routes());
@@ -189,12 +194,13 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     provider,
     cards,
     notifications,
-    stop() {
+    directory,
+    async stop() {
       stopCleanup();
       stopThrottleCleanup();
       stopSender();
       stopLedgerJobs();
-      if (sidePool !== pool) void sidePool.destroy();
+      await Promise.all([directory.stop(), sidePool !== pool ? sidePool.destroy() : undefined]);
     },
   };
 }

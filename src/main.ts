@@ -45,7 +45,7 @@ if (config.demo.enabled) {
 
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
-  cardManager.stop();
+  await cardManager.stop();
   stopDemo?.();
   await Promise.all([close(server), demoServer ? close(demoServer) : undefined]);
   await db.destroy();

@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
+import type { Directory } from '../db/directory.ts';
 import type { Db } from '../db/knex.ts';
+import { afterRequestCommit } from '../db/request-scope.ts';
 import { ValidationError } from '../errors.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { closeSite } from '../member-sites/close.ts';
@@ -20,13 +22,25 @@ export interface AdminSiteDeps {
   db: Db;
   rules: MetadataRules;
   operatorToken: string;
+  /** This instance's kept member sites: a change made here is forgotten as it commits, before the answer leaves. */
+  directory: Directory;
 }
 
 /** The operator API for the member-site registry: register, list, show, update, suspend, reinstate, close, rotate the secret. */
-export function adminSiteRoutes({ parseBody, db, rules, operatorToken }: AdminSiteDeps): Router {
+export function adminSiteRoutes({ parseBody, db, rules, operatorToken, directory }: AdminSiteDeps): Router {
   const router = new Router({ prefix: '/admin/api/sites' });
   router.use(requireOperator(operatorToken));
   router.use(parseBody);
+  router.use(async function forgetChangedSites(ctx: Context, next: Next) {
+    if (ctx.method === 'GET') return next();
+    // Other instances hear of the change from the database (db/directory.ts); this one need not wait.
+    if (afterRequestCommit(directory.forgetAll)) return next();
+    try {
+      await next();
+    } finally {
+      directory.forgetAll();
+    }
+  });
   router.use(async function noStoreAndApiFieldNames(ctx: Context, next: Next) {
     ctx.set('Cache-Control', 'no-store');
     try {

@@ -67,7 +67,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       throw new ApprovalRefusedError('card_inactive', inactiveCardMessage(card?.status));
     }
     const { line } = locked;
-    const site = await findMemberSite(trx, req.clientId);
+    const site = await (deps.directory?.memberSite ?? findMemberSite)(trx, req.clientId);
     if (!site || site.status !== 'active') {
       throw new ApprovalRefusedError('site_suspended', 'This member site cannot take payments at the moment.');
     }

@@ -1,4 +1,5 @@
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
+import type { Directory } from '../db/directory.ts';
 import type { Db } from '../db/knex.ts';
 import type { SecondFactorDeps } from '../second-factor/deps.ts';
 
@@ -29,6 +30,8 @@ export interface PaymentPolicy {
 export interface ApprovalDeps {
   db: Db;
   policy: PaymentPolicy;
+  /** Where member sites are read from between requests; absent: the database every time. */
+  directory?: Directory;
   /** Sealing key and issuer for TOTP step-up; needed when `policy.stepUpAbove` is set. */
   secondFactor?: SecondFactorDeps;
 }

@@ -26,6 +26,8 @@ interface Scope {
   tail: Promise<void>;
   /** Work to run as the transaction's last statements, just before COMMIT (atCommit). */
   atCommit: Array<{ work: (conn: Conn) => Promise<unknown>; fallback: Conn }>;
+  /** Run once the request has committed (afterRequestCommit). */
+  afterCommit: Array<() => void>;
 }
 
 const current = new AsyncLocalStorage<Scope>();
@@ -157,13 +159,20 @@ export class AbortedTransactionError extends Error {
   }
 }
 
+function committed(scope: Scope): void {
+  for (const then of scope.afterCommit) then();
+}
+
 function settle(scope: Scope, commit: boolean): Promise<void> {
   if (scope.settled) return scope.settled;
   scope.done = true;
   scope.settled = (async () => {
     if (!scope.began) {
       // No query began a transaction: work left for the commit runs on its own connection.
-      if (commit) for (const { work, fallback } of scope.atCommit) await work(fallback);
+      if (commit) {
+        for (const { work, fallback } of scope.atCommit) await work(fallback);
+        committed(scope);
+      }
       return;
     }
     // A transaction that never began (no connection came in time) has nothing to settle: the request's
@@ -187,6 +196,7 @@ function settle(scope: Scope, commit: boolean): Promise<void> {
       throw err;
     }
     if (result?.response?.command === 'ROLLBACK') throw new AbortedTransactionError();
+    committed(scope);
   })();
   return scope.settled;
 }
@@ -204,7 +214,7 @@ function handle(scope: Scope): RequestScope {
 }
 
 export function openRequestScope(): RequestScope {
-  return handle({ done: false, memo: new Map(), atCommit: [], tail: Promise.resolve() });
+  return handle({ done: false, memo: new Map(), atCommit: [], afterCommit: [], tail: Promise.resolve() });
 }
 
 /** The scope the caller runs in, if any: a handler that writes its own response settles it first. */
@@ -226,6 +236,17 @@ export async function atCommit(conn: Conn, work: (conn: Conn) => Promise<unknown
     return;
   }
   scope.atCommit.push({ work, fallback: conn });
+}
+
+/**
+ * Runs `then` (synchronous, and it must not throw) once the current request has committed, and never if
+ * it rolls back. Returns false, and runs nothing, outside a live request scope: the caller decides.
+ */
+export function afterRequestCommit(then: () => void): boolean {
+  const scope = liveScope();
+  if (!scope) return false;
+  scope.afterCommit.push(then);
+  return true;
 }
 
 /**

@@ -53,8 +53,9 @@ export async function findClientMetadata(
   conn: Conn,
   deps: MemberSiteDeps,
   clientId: string,
+  find: (conn: Conn, clientId: string) => Promise<MemberSite | undefined> = findMemberSite,
 ): Promise<Record<string, unknown> | undefined> {
-  const site = await findMemberSite(conn, clientId);
+  const site = await find(conn, clientId);
   if (!site || site.status === 'closed') return undefined;
   return toClientMetadata(site, deps);
 }

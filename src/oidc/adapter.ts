@@ -11,7 +11,8 @@ import {
 } from '../db/oidc-payloads.ts';
 import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
-import { forgetInRequest, memoInRequest } from '../db/request-scope.ts';
+import type { Directory } from '../db/directory.ts';
+import { afterRequestCommit, forgetInRequest, memoInRequest } from '../db/request-scope.ts';
 import { BUSY } from '../http/error-handler.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
 
@@ -50,8 +51,13 @@ function busyAsUnavailable(err: unknown): never {
 export function createAdapterClass(
   db: Db,
   siteDeps: MemberSiteDeps,
+  directory: Directory,
   registration?: { requireHttps: boolean },
 ): new (name: string) => Adapter {
+  /** A registration written here is forgotten by this instance's directory once it commits (others hear of it). */
+  const forgetSitesAtCommit = () => {
+    if (!afterRequestCommit(directory.forgetAll)) directory.forgetAll();
+  };
   const Adapter = class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -64,6 +70,7 @@ export function createAdapterClass(
         if (!registration) throw new Error('member sites are registered through cybercard, not the provider');
         forgetInRequest(byId('Client', id));
         await saveRegisteredClient({ db, requireHttps: registration.requireHttps }, id, payload as Record<string, unknown>);
+        forgetSitesAtCommit();
         return;
       }
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
@@ -71,7 +78,7 @@ export function createAdapterClass(
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id) as Promise<AdapterPayload | undefined>);
+      if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id, directory.memberSite) as Promise<AdapterPayload | undefined>);
       return remembered(byId(this.model, id), () => findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>);
     }
 
@@ -90,7 +97,11 @@ export function createAdapterClass(
 
     async destroy(id: string): Promise<void> {
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
-      if (this.model === 'Client') return closeRegisteredClient(db, id);
+      if (this.model === 'Client') {
+        await closeRegisteredClient(db, id);
+        forgetSitesAtCommit();
+        return;
+      }
       await destroyPayload(db, this.model, id);
     }
 

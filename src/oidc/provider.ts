@@ -2,6 +2,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import { explainSuspendedSite } from './explain-suspended-site.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
+import type { Directory } from '../db/directory.ts';
 import type { Renderer } from '../http/render.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
 import { createAdapterClass } from './adapter.ts';
@@ -25,6 +26,8 @@ import { preferUiLocales } from '../http/locale.ts';
 export interface ProviderDeps {
   config: Config;
   db: Db;
+  /** Member sites and resource servers kept between requests (db/directory.ts). */
+  directory: Directory;
   render: Renderer;
   jwks: { keys: Record<string, unknown>[] };
 }
@@ -32,12 +35,12 @@ export interface ProviderDeps {
 export const MEMBER_SITE_DEFAULTS: MemberSiteDeps = { idTokenAlg: SIGNING_ALG };
 
 /** Composes oidc-provider from our parts; every callback lives in its own file. */
-export function createProvider({ config, db, render, jwks }: ProviderDeps): Provider {
+export function createProvider({ config, db, directory, render, jwks }: ProviderDeps): Provider {
   const ttl = config.oidc.ttl;
   const secure = new URL(config.issuer).protocol === 'https:';
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS, config.registration.enabled ? registryRules(config) : undefined),
+    adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS, directory, config.registration.enabled ? registryRules(config) : undefined),
     clients: [],
     findAccount: createFindAccount(db),
     jwks: jwks as Configuration['jwks'],
@@ -136,7 +139,7 @@ export function createProvider({ config, db, render, jwks }: ProviderDeps): Prov
         enabled: true,
         defaultResource: () => undefined,
         useGrantedResource: () => true,
-        getResourceServerInfo: createGetResourceServerInfo(db, ttl.accessToken, config.issuer),
+        getResourceServerInfo: createGetResourceServerInfo(db, directory, ttl.accessToken, config.issuer),
       },
     } as unknown as Configuration['features'],
     // Every refresh rotates: a stolen refresh token is usable once at most, and reuse revokes the grant.

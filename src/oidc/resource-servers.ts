@@ -1,6 +1,6 @@
 import { errors, type KoaContextWithOIDC, type Client, type ResourceServer } from 'oidc-provider';
+import type { Directory } from '../db/directory.ts';
 import type { Db } from '../db/knex.ts';
-import { findResourceServer } from '../db/member-sites.ts';
 import { memoInRequest } from '../db/request-scope.ts';
 import { SIGNING_ALG } from './keys.ts';
 import { API_SCOPE, apiResource } from '../member-sites/authenticate.ts';
@@ -15,7 +15,7 @@ export function allowedResources(client: Client): string[] {
  * oidc-provider's getResourceServerInfo: registered resource servers only, and only those the
  * member site is registered for; access tokens for them are ES256 JWTs (RFC 9068).
  */
-export function createGetResourceServerInfo(db: Db, maxAccessTokenTtl: number, issuer: string) {
+export function createGetResourceServerInfo(db: Db, directory: Directory, maxAccessTokenTtl: number, issuer: string) {
   const api = apiResource(issuer);
   return async function getResourceServerInfo(
     _ctx: KoaContextWithOIDC,
@@ -26,7 +26,7 @@ export function createGetResourceServerInfo(db: Db, maxAccessTokenTtl: number, i
     if (resourceIndicator === api) {
       return { scope: API_SCOPE, audience: api, accessTokenTTL: maxAccessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: SIGNING_ALG } } };
     }
-    const rs = await memoInRequest(`resource-server:${resourceIndicator}`, () => findResourceServer(db, resourceIndicator));
+    const rs = await memoInRequest(`resource-server:${resourceIndicator}`, () => directory.resourceServer(db, resourceIndicator));
     if (!rs || !allowedResources(client).includes(resourceIndicator)) {
       throw new errors.InvalidTarget('this member site is not registered for that resource server');
     }

@@ -10,6 +10,7 @@ import { confirmEnrolment } from '../../src/second-factor/confirm-enrolment.ts';
 import { startEnrolment } from '../../src/second-factor/start-enrolment.ts';
 import { Agent, csrfFrom, location, startInteraction, runLogin, type FlowResult } from '../helpers/agent.ts';
 import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { announced } from '../helpers/directory.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 const STEP_UP_ABOVE = 20_000;
@@ -255,7 +256,7 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       const login = await agent.post(`${loginPath}/login`, { csrf: loginCsrf, card_number: card.number, password: card.password });
       const approvePage = await login.text();
       expect(approvePage).to.include('/confirm"');
-      await suspendSite(ts.db, s.clientId, 'test');
+      await announced(ts.cm.directory, () => suspendSite(ts.db, s.clientId, 'test'));
       const res = await agent.post(`${loginPath}/confirm`, { csrf: csrfFrom(approvePage) });
       const html = await res.text();
       expect(res.status).to.equal(403);

@@ -39,7 +39,7 @@ export async function startBenchCardManager(databaseUrl: string, dataDir: string
     cm,
     server,
     async stop() {
-      cm.stop();
+      await cm.stop();
       server.closeAllConnections();
       await close(server);
       await db.destroy();

@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Db } from '../../src/db/knex.ts';
-import { atCommit, forgetInRequest, joinRequestTransaction, memoInRequest, requestScopedDb } from '../../src/db/request-scope.ts';
+import { afterRequestCommit, atCommit, forgetInRequest, joinRequestTransaction, memoInRequest, requestScopedDb } from '../../src/db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from '../../src/http/request-transaction.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { close } from '../../src/server.ts';
@@ -23,6 +23,8 @@ describe('request transactions', () => {
   const TABLE = 'scope_test_rows';
   let arrivedSlow: () => void = () => undefined;
   const slowArrived = new Promise<void>((resolve) => (arrivedSlow = resolve));
+  /** Tags whose requests ran their afterRequestCommit work. */
+  const committedTags: string[] = [];
 
   before(async () => {
     pool = connect(testEnv.databaseUrl);
@@ -107,6 +109,13 @@ describe('request transactions', () => {
           const { rows } = await db.raw('SELECT txid_current()::text AS id');
           const pending = await db(TABLE).where('tag', 'like', `${tag}:%`).first();
           ctx.body = { txid: rows[0].id, ranYet: Boolean(pending) };
+          if (ctx.query.fail) ctx.status = 500;
+          return;
+        }
+        case '/after-commit': {
+          await put();
+          const deferred = afterRequestCommit(() => committedTags.push(tag));
+          ctx.body = { deferred, ranYet: committedTags.includes(tag) };
           if (ctx.query.fail) ctx.status = 500;
           return;
         }
@@ -252,6 +261,18 @@ describe('request transactions', () => {
     // Outside a request: at once.
     await atCommit(pool, (conn) => conn(TABLE).insert({ tag: 'p' }));
     expect(await exists('p')).to.equal(true);
+  });
+
+  it('runs after-commit work once the request committed, before its response, and never after a rollback', async () => {
+    expect(await (await get('/after-commit', 'ac')).json()).to.deep.equal({ deferred: true, ranYet: false });
+    expect(committedTags).to.include('ac');
+    expect(await exists('ac')).to.equal(true);
+    expect((await fetch(`${url}/after-commit?tag=ad&fail=1`)).status).to.equal(500);
+    expect(committedTags).to.not.include('ad');
+    expect(await exists('ad')).to.equal(false);
+    // Outside a request: nothing is deferred and nothing runs; the caller decides.
+    expect(afterRequestCommit(() => committedTags.push('outside'))).to.equal(false);
+    expect(committedTags).to.not.include('outside');
   });
 
   it('joins work that no caller recovers from to the request transaction, without a savepoint', async () => {

@@ -47,7 +47,7 @@ export async function startCardManager(
     cm,
     server,
     async stop() {
-      cm.stop();
+      await cm.stop();
       server.closeAllConnections();
       await close(server);
       await db.destroy();

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../src/db/knex.ts';
+import { openDirectory, type Directory } from '../../src/db/directory.ts';
+import { createLogger } from '../../src/log.ts';
 import { deleteExpiredPayloads } from '../../src/db/oidc-payloads.ts';
 import { registerMemberSite } from '../../src/member-sites/register.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
@@ -53,12 +55,17 @@ function payloadFor(model: string, id: string, extra: Partial<AdapterPayload> = 
 describe('oidc-provider adapter on PostgreSQL', () => {
   let db: Db;
   let Adapter: new (name: string) => Adapter;
+  let directory: Directory;
 
   before(() => {
     db = connect(testEnv.databaseUrl);
-    Adapter = createAdapterClass(db, MEMBER_SITE_DEFAULTS);
+    directory = openDirectory({ db, listen: true, log: createLogger('silent') });
+    Adapter = createAdapterClass(db, MEMBER_SITE_DEFAULTS, directory);
   });
-  after(() => db.destroy());
+  after(async () => {
+    await directory.stop();
+    await db.destroy();
+  });
 
   /** Moves a row's expiry into the past, as if its lifetime had run out. */
   async function expire(model: string, id: string): Promise<void> {

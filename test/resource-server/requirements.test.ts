@@ -12,6 +12,7 @@ import {
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { suspendSite } from '../../src/member-sites/suspend.ts';
 import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { announced } from '../helpers/directory.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { loginToken, paymentToken } from './tokens.ts';
 
@@ -156,7 +157,7 @@ describe('cybercard/resource-server: requireAge, requirePayment, requireScope an
       const token = await paymentToken(ts, otherCfg, other, adult, { amount: 200 });
       const strict = createResourceServer({ issuer: ts.url, audience: other.resource, strict: { clientId: other.clientId, clientSecret: other.clientSecret, cacheSeconds: 0 } });
       await strict.verify(token);
-      await suspendSite(ts.db, other.clientId, 'test suspension');
+      await announced(ts.cm.directory, () => suspendSite(ts.db, other.clientId, 'test suspension'));
       expect((await refusedWith(strict.verify(token))).message).to.match(/is suspended/);
     });
 

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import type { Db } from '../../src/db/knex.ts';
+import { rotateSecret } from '../../src/member-sites/rotate-secret.ts';
+import { connect } from '../helpers/db.ts';
+import { announced, until } from '../helpers/directory.ts';
+import { registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
+import { testEnv } from '../helpers/global.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/**
+ * The directory (db/directory.ts): member sites and resource servers kept between requests, and forgotten
+ * as soon as a change to them commits, wherever it was made. "Elsewhere" here is a connection pool of its
+ * own on the same database, as another instance or the CLI would be.
+ */
+describe('member sites and resource servers kept between requests', () => {
+  let ts: TestServer;
+  let elsewhere: Db;
+  /** Statements this card manager ran, by table read. */
+  const reads = { member_sites: 0, resource_servers: 0 };
+  const countReads = (q: { sql: string }) => {
+    if (/^select .* from "member_sites"/.test(q.sql)) reads.member_sites++;
+    if (/^select .* from "resource_servers"/.test(q.sql)) reads.resource_servers++;
+  };
+  /** Reads made by `work`. */
+  async function readsOf(work: () => Promise<unknown>): Promise<typeof reads> {
+    reads.member_sites = 0;
+    reads.resource_servers = 0;
+    await work();
+    return { ...reads };
+  }
+
+  before(async () => {
+    ts = await startCardManager();
+    ts.db.on('query', countReads);
+    elsewhere = connect(testEnv.databaseUrl, 2);
+    await until(() => ts.cm.directory.listening, 'the directory listens');
+  });
+  after(async () => {
+    await elsewhere.destroy();
+    await ts.stop();
+  });
+
+  const grant = (cfg: client.Configuration, site: TestSite) => client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' });
+
+  it('reads a member site and its resource server once, then serves them from memory', async () => {
+    const site = await registerTestSite(ts);
+    const cfg = await siteClient(ts, site);
+    const first = await readsOf(() => grant(cfg, site));
+    expect(first.member_sites).to.be.greaterThan(0);
+    expect(first.resource_servers).to.be.greaterThan(0);
+    expect(await readsOf(() => grant(cfg, site))).to.deep.equal({ member_sites: 0, resource_servers: 0 });
+  });
+
+  it('forgets a site changed elsewhere once the change commits: the old secret is refused on the next request', async () => {
+    const site = await registerTestSite(ts);
+    await grant(await siteClient(ts, site), site);
+    const rotated = await announced(ts.cm.directory, () => rotateSecret(elsewhere, site.clientId, 0));
+    let refused: unknown;
+    await grant(await siteClient(ts, site), site).catch((err: unknown) => (refused = err));
+    expect(refused, 'the old secret should be refused').to.be.an('error');
+    expect(String((refused as Error).message) + JSON.stringify(refused)).to.match(/invalid_client/);
+    const fresh = { ...site, clientSecret: rotated.clientSecret };
+    expect((await grant(await siteClient(ts, fresh), fresh)).access_token).to.be.a('string');
+  });
+
+  it('forgets a resource server changed elsewhere', async () => {
+    const site = await registerTestSite(ts);
+    const cfg = await siteClient(ts, site);
+    expect((await grant(cfg, site)).scope).to.equal('read');
+    await announced(ts.cm.directory, () => elsewhere('resource_servers').where({ identifier: site.resource }).update({ scope: 'read write' }));
+    const token = await client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read write' });
+    expect(token.scope).to.equal('read write');
+  });
+
+  it('keeps nothing while its listening connection is down, and keeps rows again once it listens anew', async () => {
+    const site = await registerTestSite(ts);
+    const cfg = await siteClient(ts, site);
+    await grant(cfg, site);
+    expect(ts.cm.directory.size).to.be.greaterThan(0);
+    await elsewhere.raw(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN cybercard_directory'",
+    );
+    await until(() => !ts.cm.directory.listening, 'the directory notices it stopped listening');
+    expect(ts.cm.directory.size).to.equal(0);
+    // Deaf, it reads the database for every request: a change made now cannot be missed.
+    for (let i = 0; i < 2; i++) expect((await readsOf(() => grant(cfg, site))).member_sites).to.be.greaterThan(0);
+    await until(() => ts.cm.directory.listening, 'the directory listens again', 10_000);
+    await grant(cfg, site);
+    expect(await readsOf(() => grant(cfg, site))).to.deep.equal({ member_sites: 0, resource_servers: 0 });
+  });
+
+  it('refuses a site suspended through the operator API on the very next request of this instance', async () => {
+    const site = await registerTestSite(ts);
+    const cfg = await siteClient(ts, site);
+    await grant(cfg, site);
+    const res = await fetch(`${ts.url}/admin/api/sites/${site.clientId}/suspend`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'chargebacks' }),
+    });
+    expect(res.status).to.equal(200);
+    expect(ts.cm.directory.size).to.equal(0);
+    let refused: unknown;
+    await client
+      .buildAuthorizationUrlWithPAR(cfg, { redirect_uri: site.redirectUri, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })
+      .catch((err: unknown) => (refused = err));
+    expect((refused as { error_description?: string } | undefined)?.error_description).to.match(/^this member site is suspended/);
+  });
+});
