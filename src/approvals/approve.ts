@@ -5,7 +5,7 @@ import { adjustCreditLine, type CreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
 import type { SpendingControls } from '../db/spending-controls.ts';
 import { findMemberSite, type MemberSite } from '../db/member-sites.ts';
-import { inTransaction } from '../db/tx.ts';
+import { joinRequestTransaction } from '../db/request-scope.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
 import { refuseIfOverdue } from '../ledger/delinquency.ts';
 import { HOUSE, post } from '../ledger/post.ts';
@@ -58,9 +58,14 @@ const MAX_NUMBER_ATTEMPTS = 5;
  * (above the threshold) the step-up code, records the approval
  * with a fresh approval number, posts the hold, writes the audit entry and queues the notification.
  * Concurrent approvals on one account serialise on the row lock, so they can never exceed the limit.
+ *
+ * Every refusal is decided before the first write (the step-up code, spent last, only when all else
+ * passed), so a refused approval has written nothing: inside a request it runs in the request's own
+ * transaction, without a savepoint (two round trips saved), and the caller goes on to record the refusal.
+ * Any other failure fails the request, which rolls all of it back. Outside a request, a transaction of its own.
  */
 export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: readonly ApprovalCheck[] = []): Promise<Approval> {
-  return inTransaction(deps.db, async (trx) => {
+  return joinRequestTransaction(deps.db, async (trx) => {
     const locked = await lockAccountFacts(trx, req.accountId);
     const card = await findCard(trx, req.cardId);
     if (!locked || !card || card.accountId !== req.accountId || card.status !== 'active') {
