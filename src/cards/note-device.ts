@@ -1,5 +1,5 @@
-import { findAccount } from '../db/cards.ts';
-import type { Db } from '../db/knex.ts';
+import { findAccount, type Account } from '../db/cards.ts';
+import type { Db, Trx } from '../db/knex.ts';
 import { rememberDevice } from '../db/known-devices.ts';
 import { joinRequestTransaction } from '../db/request-scope.ts';
 import { notify } from '../notifications/notify.ts';
@@ -10,6 +10,11 @@ export interface DeviceLogin {
   deviceHash: Buffer;
   /** The member site the holder logged in to. */
   siteName: string;
+  /**
+   * Where to read the holder's contact details from, if the caller reads the account anyway (a hosted
+   * login reads it once for its checks): absent, the account row is read here.
+   */
+  contact?: ((trx: Trx) => Promise<Pick<Account, 'id' | 'email' | 'mobile'> | undefined>) | undefined;
 }
 
 /**
@@ -20,7 +25,7 @@ export async function noteDevice(db: Db, login: DeviceLogin): Promise<boolean> {
   return joinRequestTransaction(db, async (trx) => {
     const isNew = await rememberDevice(trx, login.accountId, login.deviceHash);
     if (!isNew) return false;
-    const account = await findAccount(trx, login.accountId);
+    const account = login.contact ? await login.contact(trx) : await findAccount(trx, login.accountId);
     if (account) {
       await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'new_device_login', {
         site: login.siteName,

@@ -3,11 +3,19 @@ import type { CardDeps } from '../cards/deps.ts';
 import { noteDevice } from '../cards/note-device.ts';
 import { deviceId } from '../http/device-cookie.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
+import { accountFacts } from '../oidc/account-facts.ts';
 
 /**
  * After a successful hosted login: lets the cards domain notice a device new to the account, by a keyed
  * hash of this browser's device cookie (so the table alone cannot be replayed as cookies).
  */
 export async function noteLogin(ctx: Context, cards: CardDeps, accountId: string, siteName: string): Promise<void> {
-  await noteDevice(cards.db, { accountId, deviceHash: hmacSha256(cards.cardHmacKey, `device:${deviceId(ctx)}`), siteName });
+  await noteDevice(cards.db, {
+    accountId,
+    deviceHash: hmacSha256(cards.cardHmacKey, `device:${deviceId(ctx)}`),
+    siteName,
+    // The login's checks read the account next (remembered for the request): one read serves both. On
+    // the transaction it runs in: the embedded database has one connection, and that transaction holds it.
+    contact: async (trx) => (await accountFacts(trx, accountId))?.account,
+  });
 }

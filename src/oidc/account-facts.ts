@@ -1,5 +1,5 @@
 import { findAccountFacts, type AccountFacts } from '../db/cards.ts';
-import type { Db } from '../db/knex.ts';
+import type { Conn } from '../db/knex.ts';
 import { memoInRequest } from '../db/request-scope.ts';
 
 /**
@@ -7,6 +7,6 @@ import { memoInRequest } from '../db/request-scope.ts';
  * an active card), read once per request: findAccount, the age gate and the holder-controls check all ask.
  * Nothing in a provider request changes these before they are asked.
  */
-export function accountFacts(db: Db, accountId: string): Promise<AccountFacts | undefined> {
+export function accountFacts(db: Conn, accountId: string): Promise<AccountFacts | undefined> {
   return memoInRequest(`account-facts:${accountId}`, () => findAccountFacts(db, accountId));
 }
