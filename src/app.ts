@@ -97,7 +97,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   await ensureSigningKey(db, config.env !== 'production');
   const ttl = config.oidc.ttl;
   const jwks = await loadJwks(db, Math.max(ttl.accessToken, ttl.idToken) + 3600);
-  const directory = openDirectory({ db: pool, listen: scoped, log });
+  const directory = openDirectory({ db: pool, listen: scoped && config.keepMemberSites, listenUrl: config.databaseListenUrl, log });
   const provider = createProvider({ config, db, directory, render, jwks });
   // The request's transaction commits before the provider writes its response (and after its error page).
   provider.use(settleBeforeResponse);

@@ -38,6 +38,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.PORT) o.port = intEnv('PORT', env.PORT);
   if (env.ISSUER) o.issuer = env.ISSUER;
   if (env.DATABASE_URL) o.databaseUrl = env.DATABASE_URL;
+  if (env.DATABASE_LISTEN_URL) o.databaseListenUrl = env.DATABASE_LISTEN_URL;
   if (env.DATABASE_POOL_MAX) o.databasePoolMax = intEnv('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX);
   if (env.DATA_DIR) o.dataDir = env.DATA_DIR;
   if (env.LOG_LEVEL) o.logLevel = env.LOG_LEVEL;

@@ -19,6 +19,13 @@ export const settingsSchema = z.object({
   databaseUrl: z.string().min(1).nullable(),
   /** Connections per instance to PostgreSQL: each request in flight holds one for its transaction. */
   databasePoolMax: z.number().int().min(2).max(1000),
+  /**
+   * Where the directory's listening connection goes (LISTEN needs a session of its own): null, the
+   * databaseUrl. Behind a transaction-mode pooler, point it at PostgreSQL itself.
+   */
+  databaseListenUrl: z.string().min(1).nullable(),
+  /** Keep member sites and resource servers in memory between requests (db/directory.ts); false: read them every time. */
+  keepMemberSites: z.boolean(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   bodyLimitBytes: z.number().int().min(1024).max(1048576),
   trustProxy: z.boolean(),

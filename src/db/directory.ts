@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from '../log.ts';
 import type { Conn, Db } from './knex.ts';
 import { findMemberSite, findResourceServer, type MemberSite, type ResourceServer } from './member-sites.ts';
@@ -42,6 +42,8 @@ export interface DirectoryOptions {
   db: Db;
   /** False on the embedded database (one process, no LISTEN across connections): every read goes to it. */
   listen: boolean;
+  /** Where the listening connection goes; absent or null: where the pool's go. */
+  listenUrl?: string | null;
   log: Logger;
   maxEntries?: number;
   /** First wait before listening again after the connection dropped; doubles up to 30 s. */
@@ -51,7 +53,7 @@ export interface DirectoryOptions {
 type Entry = MemberSite | ResourceServer;
 
 /** Opens the directory; with `listen`, it starts listening at once and keeps rows once it does. */
-export function openDirectory({ db, listen, log, maxEntries = 10_000, retryMs = 500 }: DirectoryOptions): Directory {
+export function openDirectory({ db, listen, listenUrl, log, maxEntries = 10_000, retryMs = 500 }: DirectoryOptions): Directory {
   const entries = new Map<string, Entry>();
   /** Moves on whenever anything is forgotten: a read begun before then is not kept. */
   let generation = 0;
@@ -115,7 +117,11 @@ export function openDirectory({ db, listen, log, maxEntries = 10_000, retryMs = 
   async function startListening(): Promise<void> {
     let client: pg.Client | undefined;
     try {
-      client = (await db.client.acquireRawConnection()) as pg.Client;
+      if (listenUrl) {
+        client = new pg.Client({ connectionString: listenUrl });
+        client.on('error', () => undefined); // until it is ours (lost() below); connect() rejects meanwhile
+        await client.connect();
+      } else client = (await db.client.acquireRawConnection()) as pg.Client;
       const c = client;
       c.on('error', (err) => lost(c, err));
       c.on('end', () => lost(c, new Error('connection ended')));

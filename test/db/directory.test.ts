@@ -107,4 +107,40 @@ describe('member sites and resource servers kept between requests', () => {
       .catch((err: unknown) => (refused = err));
     expect((refused as { error_description?: string } | undefined)?.error_description).to.match(/^this member site is suspended/);
   });
+
+  describe('settings', () => {
+    it('listens on databaseListenUrl when it is set, and keeps rows as before', async () => {
+      const other = await startCardManager({ databaseListenUrl: testEnv.databaseUrl });
+      try {
+        await until(() => other.cm.directory.listening, 'the directory listens');
+        const site = await registerTestSite(other);
+        const cfg = await siteClient(other, site);
+        await grant(cfg, site);
+        const kept = other.cm.directory.size;
+        expect(kept).to.equal(2); // the site and its resource server
+        await announced(other.cm.directory, () => rotateSecret(elsewhere, site.clientId, 0));
+        expect(other.cm.directory.size).to.equal(kept - 1);
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it('keeps nothing with keepMemberSites false: every request reads the database', async () => {
+      const other = await startCardManager({ keepMemberSites: false });
+      try {
+        const site = await registerTestSite(other);
+        const cfg = await siteClient(other, site);
+        let n = 0;
+        const count = (q: { sql: string }) => void (/^select .* from "member_sites"/.test(q.sql) && n++);
+        other.db.on('query', count);
+        await grant(cfg, site);
+        await grant(cfg, site);
+        other.db.off('query', count);
+        expect(other.cm.directory.listening).to.equal(false);
+        expect(n).to.be.at.least(2);
+      } finally {
+        await other.stop();
+      }
+    });
+  });
 });
