@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Conn } from './knex.ts';
 
 /** A stored oidc-provider payload. */
@@ -78,6 +79,49 @@ export async function consumePayload(conn: Conn, model: string, id: string): Pro
 
 export async function destroyPayload(conn: Conn, model: string, id: string): Promise<void> {
   await conn(T).where({ model, id }).del().options(prepared('destroy'));
+}
+
+/** One write of a request's payload writes (writePayloads). Keys (model, id) are distinct across a batch. */
+export type PayloadWrite =
+  | { kind: 'upsert'; model: string; id: string; payload: Payload; expiresIn: number | undefined; consumed: boolean }
+  | { kind: 'consume'; model: string; id: string }
+  | { kind: 'destroy'; model: string; id: string };
+
+/**
+ * Several payload writes in one statement (data-modifying CTEs): deletes, consumptions, and upserts as
+ * upsertPayload makes them (an upsert may arrive consumed). Each (model, id) must appear once: PostgreSQL
+ * cannot change one row twice in a statement.
+ */
+export async function writePayloads(conn: Conn, writes: readonly PayloadWrite[]): Promise<void> {
+  if (!writes.length) return;
+  const keys = (kind: PayloadWrite['kind']) => writes.filter((w) => w.kind === kind).map((w) => [w.model, w.id]);
+  const parts: string[] = [];
+  const bindings: Knex.RawBinding[] = [];
+  const keyList = (ks: string[][]) => {
+    bindings.push(...ks.flat());
+    return ks.map(() => '(?, ?)').join(', ');
+  };
+  const deleted = keys('destroy');
+  if (deleted.length) parts.push(`d AS (DELETE FROM ${T} WHERE (model, id) IN (${keyList(deleted)}) RETURNING 1)`);
+  const consumed = keys('consume');
+  if (consumed.length) parts.push(`c AS (UPDATE ${T} SET consumed_at = now() WHERE (model, id) IN (${keyList(consumed)}) RETURNING 1)`);
+  const upserts = writes.filter((w): w is Extract<PayloadWrite, { kind: 'upsert' }> => w.kind === 'upsert');
+  const withClause = parts.length ? `WITH ${parts.join(', ')} ` : '';
+  if (!upserts.length) {
+    await conn.raw(`${withClause}SELECT 1`, bindings);
+    return;
+  }
+  const rows = upserts.map((u) => {
+    bindings.push(u.model, u.id, JSON.stringify(u.payload), u.payload.grantId ?? null, u.payload.userCode ?? null, u.payload.uid ?? null);
+    bindings.push(u.expiresIn || null, u.consumed);
+    return `(?, ?, ?::jsonb, ?, ?, ?, now() + make_interval(secs => ?::double precision), CASE WHEN ?::boolean THEN now() END)`;
+  });
+  await conn.raw(
+    `${withClause}INSERT INTO ${T} (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at) VALUES ${rows.join(', ')}
+     ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
+       uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at, consumed_at = EXCLUDED.consumed_at`,
+    bindings,
+  );
 }
 
 /** Deletes every payload of any model that belongs to a grant. */

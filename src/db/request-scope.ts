@@ -28,6 +28,8 @@ interface Scope {
   atCommit: Array<{ work: (conn: Conn) => Promise<unknown>; fallback: Conn }>;
   /** Run once the request has committed (afterRequestCommit). */
   afterCommit: Array<() => void>;
+  /** State kept for the rest of the request (requestLocal). */
+  locals: Map<string, unknown>;
 }
 
 const current = new AsyncLocalStorage<Scope>();
@@ -214,7 +216,7 @@ function handle(scope: Scope): RequestScope {
 }
 
 export function openRequestScope(): RequestScope {
-  return handle({ done: false, memo: new Map(), atCommit: [], afterCommit: [], tail: Promise.resolve() });
+  return handle({ done: false, memo: new Map(), atCommit: [], afterCommit: [], locals: new Map(), tail: Promise.resolve() });
 }
 
 /** The scope the caller runs in, if any: a handler that writes its own response settles it first. */
@@ -247,6 +249,26 @@ export function afterRequestCommit(then: () => void): boolean {
   if (!scope) return false;
   scope.afterCommit.push(then);
   return true;
+}
+
+/**
+ * The value kept under `key` for the rest of the current live request, made by `create()` the first time
+ * it is asked for (without `create`, only if it was made already); undefined outside a live request scope
+ * (the caller then works at once).
+ */
+export function requestLocal<T>(key: string, create?: () => T): T | undefined {
+  const scope = liveScope();
+  if (!scope) return undefined;
+  if (!scope.locals.has(key)) {
+    if (!create) return undefined;
+    scope.locals.set(key, create());
+  }
+  return scope.locals.get(key) as T;
+}
+
+/** Sets what the current request remembers under `key` (memoInRequest), as a write that is not yet made would read. */
+export function rememberInRequest<T>(key: string, value: T): void {
+  liveScope()?.memo.set(key, Promise.resolve(value));
 }
 
 /**

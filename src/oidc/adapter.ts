@@ -1,5 +1,5 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import type { Db } from '../db/knex.ts';
+import type { Conn, Db } from '../db/knex.ts';
 import {
   consumePayload,
   destroyPayload,
@@ -8,11 +8,13 @@ import {
   findPayloadByUserCode,
   revokePayloadsByGrantId,
   upsertPayload,
+  writePayloads,
+  type PayloadWrite,
 } from '../db/oidc-payloads.ts';
 import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
 import type { Directory } from '../db/directory.ts';
-import { afterRequestCommit, forgetInRequest, memoInRequest } from '../db/request-scope.ts';
+import { afterRequestCommit, atCommit, forgetInRequest, memoInRequest, rememberInRequest, requestLocal } from '../db/request-scope.ts';
 import { BUSY } from '../http/error-handler.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
 
@@ -27,6 +29,28 @@ const byUid = (model: string, uid: string) => `oidc:${model}#uid:${uid}`;
 async function remembered(key: string, load: () => Promise<AdapterPayload | undefined>): Promise<AdapterPayload | undefined> {
   const payload = await memoInRequest(key, load);
   return payload === undefined ? undefined : structuredClone(payload);
+}
+
+/**
+ * A request's payload writes, made as one statement when it commits (a resume wrote four rows one round trip
+ * each: the interaction deleted, the pushed request consumed, the code and the session saved). Nobody else
+ * could see them before the commit anyway. Inside the request, reads see them: an upsert is remembered as
+ * the read of its row would return it; a consumption or deletion writes everything pending before the
+ * next database read of that model (`dirty`).
+ */
+interface PendingWrites {
+  writes: Map<string, PayloadWrite>;
+  dirty: Set<string>;
+}
+
+const PENDING_WRITES = 'oidc-payload-writes';
+const writeKey = (model: string, id: string) => `${model}\u0000${id}`;
+
+async function writePending(pending: PendingWrites, conn: Conn): Promise<void> {
+  const writes = [...pending.writes.values()];
+  pending.writes.clear();
+  pending.dirty.clear();
+  await writePayloads(conn, writes);
 }
 
 /**
@@ -58,6 +82,18 @@ export function createAdapterClass(
   const forgetSitesAtCommit = () => {
     if (!afterRequestCommit(directory.forgetAll)) directory.forgetAll();
   };
+  /** This request's pending writes (outside a live request: none, and every write is made at once). */
+  const pendingWrites = () =>
+    requestLocal<PendingWrites>(PENDING_WRITES, () => {
+      const pending: PendingWrites = { writes: new Map(), dirty: new Set() };
+      void atCommit(db, (conn) => writePending(pending, conn));
+      return pending;
+    });
+  /** Makes the pending writes before a database read of `model` that they could change. */
+  const settleWritesFor = async (model: string | undefined) => {
+    const pending = requestLocal<PendingWrites>(PENDING_WRITES);
+    if (pending && (model === undefined ? pending.writes.size > 0 : pending.dirty.has(model))) await writePending(pending, db);
+  };
   const Adapter = class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -74,25 +110,43 @@ export function createAdapterClass(
         return;
       }
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
-      await upsertPayload(db, this.model, id, payload as Record<string, unknown>, expiresIn);
+      const pending = pendingWrites();
+      if (!pending) return upsertPayload(db, this.model, id, payload as Record<string, unknown>, expiresIn);
+      const saved = structuredClone(payload) as Record<string, unknown>;
+      pending.writes.set(writeKey(this.model, id), { kind: 'upsert', model: this.model, id, payload: saved, expiresIn, consumed: false });
+      rememberInRequest(byId(this.model, id), saved);
+      if (typeof saved.uid === 'string') rememberInRequest(byUid(this.model, saved.uid), saved);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id, directory.memberSite) as Promise<AdapterPayload | undefined>);
-      return remembered(byId(this.model, id), () => findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>);
+      return remembered(byId(this.model, id), async () => {
+        await settleWritesFor(this.model);
+        return findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>;
+      });
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      await settleWritesFor(this.model);
       return findPayloadByUserCode(db, this.model, userCode) as Promise<AdapterPayload | undefined>;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return remembered(byUid(this.model, uid), () => findPayloadByUid(db, this.model, uid) as Promise<AdapterPayload | undefined>);
+      return remembered(byUid(this.model, uid), async () => {
+        await settleWritesFor(this.model);
+        return findPayloadByUid(db, this.model, uid) as Promise<AdapterPayload | undefined>;
+      });
     }
 
     async consume(id: string): Promise<void> {
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
-      await consumePayload(db, this.model, id);
+      const pending = pendingWrites();
+      if (!pending) return consumePayload(db, this.model, id);
+      const key = writeKey(this.model, id);
+      const earlier = pending.writes.get(key);
+      if (earlier?.kind === 'upsert') earlier.consumed = true;
+      else if (earlier?.kind !== 'destroy') pending.writes.set(key, { kind: 'consume', model: this.model, id });
+      pending.dirty.add(this.model);
     }
 
     async destroy(id: string): Promise<void> {
@@ -102,11 +156,15 @@ export function createAdapterClass(
         forgetSitesAtCommit();
         return;
       }
-      await destroyPayload(db, this.model, id);
+      const pending = pendingWrites();
+      if (!pending) return destroyPayload(db, this.model, id);
+      pending.writes.set(writeKey(this.model, id), { kind: 'destroy', model: this.model, id });
+      pending.dirty.add(this.model);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       forgetInRequest('oidc:*');
+      await settleWritesFor(undefined);
       await revokePayloadsByGrantId(db, grantId);
     }
   };

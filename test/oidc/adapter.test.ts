@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../src/db/knex.ts';
 import { openDirectory, type Directory } from '../../src/db/directory.ts';
+import { openRequestScope, requestScopedDb } from '../../src/db/request-scope.ts';
 import { createLogger } from '../../src/log.ts';
 import { deleteExpiredPayloads } from '../../src/db/oidc-payloads.ts';
 import { registerMemberSite } from '../../src/member-sites/register.ts';
@@ -351,6 +352,89 @@ describe('oidc-provider adapter on PostgreSQL', () => {
       expect(err).to.be.instanceOf(Error);
       expect(await db('member_sites').where({ client_id: clientId }).first()).to.equal(undefined);
       expect(await rowCount({ model: 'Client', id: clientId })).to.equal(0);
+    });
+  });
+
+  describe('inside a request', () => {
+    /** The adapter as the card manager builds it: on the request-scoped handle. */
+    let Scoped: new (name: string) => Adapter;
+    before(() => {
+      Scoped = createAdapterClass(requestScopedDb(db), MEMBER_SITE_DEFAULTS, directory);
+    });
+
+    /** Runs `work` as one request that commits (or not), and returns the oidc_payloads writes it sent. */
+    async function request(work: () => Promise<void>, commit = true): Promise<string[]> {
+      const writes: string[] = [];
+      const seen = (q: { sql: string }) => {
+        if (/oidc_payloads/.test(q.sql) && !/^select /i.test(q.sql)) writes.push(q.sql);
+      };
+      db.on('query', seen);
+      try {
+        const scope = openRequestScope();
+        await scope.run(work);
+        await scope.settle(commit);
+      } finally {
+        db.off('query', seen);
+      }
+      return writes;
+    }
+
+    it('makes every write of a request in one statement as it commits, and its reads see them before', async () => {
+      const [gone, spent] = [`gone-${randomUUID()}`, `spent-${randomUUID()}`];
+      await new Adapter('Interaction').upsert(gone, payloadFor('Interaction', gone), 300);
+      await new Adapter('AuthorizationCode').upsert(spent, payloadFor('AuthorizationCode', spent), 300);
+      const session = payloadFor('Session', `s-${randomUUID()}`);
+      const code = `c-${randomUUID()}`;
+      let writesBeforeCommit = -1;
+      const writes = await request(async () => {
+        const sessions = new Scoped('Session');
+        await sessions.upsert(String(session.jti), session, 3600);
+        await new Scoped('AuthorizationCode').upsert(code, payloadFor('AuthorizationCode', code), 60);
+        await new Scoped('Interaction').destroy(gone);
+        await new Scoped('AuthorizationCode').consume(spent);
+        // Read back inside the request, before anything was written: from what is pending.
+        expect(await sessions.find(String(session.jti))).to.deep.include({ accountId: session.accountId });
+        expect(await sessions.findByUid(String(session.uid))).to.deep.include({ accountId: session.accountId });
+        writesBeforeCommit = (await db(T).where({ model: 'Session', id: String(session.jti) })).length;
+      });
+      expect(writesBeforeCommit, 'nothing is written before the commit').to.equal(0);
+      expect(writes).to.have.length(1);
+      expect(writes[0]).to.match(/^WITH d AS \(DELETE .* c AS \(UPDATE .*INSERT INTO oidc_payloads/s);
+      expect(await new Adapter('Session').find(String(session.jti))).to.deep.include({ accountId: session.accountId });
+      expect(await new Adapter('AuthorizationCode').find(code)).to.not.have.property('consumed');
+      expect(await new Adapter('Interaction').find(gone)).to.equal(undefined);
+      expect(await new Adapter('AuthorizationCode').find(spent)).to.have.property('consumed').that.is.a('number');
+    });
+
+    it('writes what is pending before it reads a model it consumed or deleted from', async () => {
+      const [spent, gone] = [`spent-${randomUUID()}`, `gone-${randomUUID()}`];
+      await new Adapter('AuthorizationCode').upsert(spent, payloadFor('AuthorizationCode', spent), 300);
+      const session = payloadFor('Session', gone);
+      await new Adapter('Session').upsert(gone, session, 300);
+      await request(async () => {
+        const codes = new Scoped('AuthorizationCode');
+        await codes.consume(spent);
+        expect(await codes.find(spent)).to.have.property('consumed').that.is.a('number');
+        const sessions = new Scoped('Session');
+        expect(await sessions.findByUid(String(session.uid))).to.not.equal(undefined);
+        await sessions.destroy(gone);
+        expect(await sessions.find(gone)).to.equal(undefined);
+        expect(await sessions.findByUid(String(session.uid))).to.equal(undefined);
+        // Consumed after an upsert in the same request: one row, written consumed.
+        const fresh = `fresh-${randomUUID()}`;
+        await codes.upsert(fresh, payloadFor('AuthorizationCode', fresh), 60);
+        await codes.consume(fresh);
+        expect(await codes.find(fresh)).to.have.property('consumed').that.is.a('number');
+      });
+    });
+
+    it('writes nothing when the request rolls back', async () => {
+      const id = `rb-${randomUUID()}`;
+      const writes = await request(async () => {
+        await new Scoped('Grant').upsert(id, payloadFor('Grant', id), 300);
+      }, false);
+      expect(writes).to.deep.equal([]);
+      expect(await new Adapter('Grant').find(id)).to.equal(undefined);
     });
   });
 });
