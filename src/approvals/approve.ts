@@ -62,7 +62,9 @@ const MAX_NUMBER_ATTEMPTS = 5;
  * Every refusal is decided before the first write (the step-up code, spent last, only when all else
  * passed), so a refused approval has written nothing: inside a request it runs in the request's own
  * transaction, without a savepoint (two round trips saved), and the caller goes on to record the refusal.
- * Any other failure fails the request, which rolls all of it back. Outside a request, a transaction of its own.
+ * A failure after the first write is never a refusal: a server error, and the request rolls all of it back
+ * (a 4xx would commit it). The one 4xx after a write, DuplicateApprovalError, leaves only the step-up code
+ * spent, as a second Approve for one interaction should. Outside a request, a transaction of its own.
  */
 export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: readonly ApprovalCheck[] = []): Promise<Approval> {
   return joinRequestTransaction(deps.db, async (trx) => {

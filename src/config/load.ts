@@ -32,6 +32,11 @@ function intEnv(name: string, value: string): number {
   return Number(value);
 }
 
+function boolEnv(name: string, value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw new ConfigError(`${name} must be true or false, got "${value}"`);
+  return value === 'true';
+}
+
 /** Environment variables that override config/*.json. */
 function envOverrides(env: NodeJS.ProcessEnv): Json {
   const o: Json = {};
@@ -39,6 +44,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.ISSUER) o.issuer = env.ISSUER;
   if (env.DATABASE_URL) o.databaseUrl = env.DATABASE_URL;
   if (env.DATABASE_LISTEN_URL) o.databaseListenUrl = env.DATABASE_LISTEN_URL;
+  if (env.KEEP_MEMBER_SITES) o.keepMemberSites = boolEnv('KEEP_MEMBER_SITES', env.KEEP_MEMBER_SITES);
   if (env.DATABASE_POOL_MAX) o.databasePoolMax = intEnv('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX);
   if (env.DATA_DIR) o.dataDir = env.DATA_DIR;
   if (env.LOG_LEVEL) o.logLevel = env.LOG_LEVEL;

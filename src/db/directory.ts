@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 import type { Conn, Db } from './knex.ts';
@@ -31,8 +32,8 @@ export interface Directory {
   readonly listening: boolean;
   /** Rows kept now (for tests and metrics). */
   readonly size: number;
-  /** Changes heard of on the channel since it opened (a test waits on it for a change made elsewhere). */
-  readonly heard: number;
+  /** How many changes to `key` (`site:<client_id>`, `rs:<identifier>`) were heard of: a test waits on it for a change made elsewhere. */
+  heardOf(key: string): number;
   /** Stops listening and keeps nothing more. */
   stop(): Promise<void>;
 }
@@ -46,22 +47,60 @@ export interface DirectoryOptions {
   listenUrl?: string | null;
   log: Logger;
   maxEntries?: number;
+  /** A row kept longer than this is read again, whatever was heard: a backstop for changes no trigger announced. */
+  maxAgeMs?: number;
   /** First wait before listening again after the connection dropped; doubles up to 30 s. */
   retryMs?: number;
+  /**
+   * How often the directory sends itself a notification through the pool, as a writer's would travel; one
+   * not heard within the same time means the listening connection hears nothing (a pooler that does not
+   * carry LISTEN, a connection silently cut): it is dropped, and nothing is kept until one is heard again.
+   */
+  heartbeatMs?: number;
 }
 
-type Entry = MemberSite | ResourceServer;
+interface Kept {
+  value: MemberSite | ResourceServer;
+  at: number;
+}
+
+/** Kept rows are shared by every request: frozen, so a caller that changed one would fail loudly, not corrupt the rest. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}
 
 /** Opens the directory; with `listen`, it starts listening at once and keeps rows once it does. */
-export function openDirectory({ db, listen, listenUrl, log, maxEntries = 10_000, retryMs = 500 }: DirectoryOptions): Directory {
-  const entries = new Map<string, Entry>();
+export function openDirectory({
+  db,
+  listen,
+  listenUrl,
+  log,
+  maxEntries = 10_000,
+  maxAgeMs = 60_000,
+  retryMs = 500,
+  heartbeatMs = 5_000,
+}: DirectoryOptions): Directory {
+  const entries = new Map<string, Kept>();
   /** Moves on whenever anything is forgotten: a read begun before then is not kept. */
   let generation = 0;
+  /** The listening connection, once it has proved it hears (its first heartbeat came back). */
   let listener: pg.Client | undefined;
+  /** The connection being set up or proving itself. */
+  let candidate: pg.Client | undefined;
+  let starting: Promise<void> | undefined;
   let stopped = !listen;
   let retryTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
   let nextRetryMs = retryMs;
-  let heard = 0;
+  const heard = new Map<string, number>();
+  const instance = randomBytes(6).toString('hex');
+  let pingNo = 0;
+  /** The heartbeat sent and not yet heard, with when it was sent. */
+  let awaited: { payload: string; sentAt: number } | undefined;
 
   function forget(key: string): void {
     generation++;
@@ -74,16 +113,16 @@ export function openDirectory({ db, listen, listenUrl, log, maxEntries = 10_000,
     entries.clear();
   }
 
-  function keep(key: string, value: Entry, since: number): void {
+  function keep(key: string, value: MemberSite | ResourceServer, since: number): void {
     if (!listener || since !== generation) return;
-    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-    entries.set(key, value);
+    if (!entries.has(key) && entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
+    entries.set(key, { value: deepFreeze(value), at: Date.now() });
   }
 
-  async function lookUp<T extends Entry>(conn: Conn, key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+  async function lookUp<T extends MemberSite | ResourceServer>(conn: Conn, key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     if (listener) {
       const hit = entries.get(key);
-      if (hit) return hit as T;
+      if (hit && Date.now() - hit.at < maxAgeMs) return hit.value as T;
     }
     const since = generation;
     const value = await load();
@@ -96,57 +135,122 @@ export function openDirectory({ db, listen, listenUrl, log, maxEntries = 10_000,
   }
 
   function lost(client: pg.Client, why: unknown): void {
-    if (listener !== client) return;
+    if (client !== listener && client !== candidate) return;
+    log.warn(
+      { err: why },
+      client === listener
+        ? 'directory: stopped hearing of member-site changes; reading them from the database until it listens again'
+        : 'directory: the listening connection hears nothing (a pooler in transaction mode? set databaseListenUrl); reading member sites from the database',
+    );
     listener = undefined;
+    candidate = undefined;
+    awaited = undefined;
     forgetAll();
-    log.warn({ err: why }, 'directory: stopped hearing of member-site changes; reading them from the database until it listens again');
-    client.end().catch(() => undefined);
+    void endQuietly(client);
     scheduleListen();
+  }
+
+  /** Ends a connection without waiting on a dead socket for long. */
+  async function endQuietly(client: pg.Client): Promise<void> {
+    const ended = client.end().catch(() => undefined);
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref());
+    await Promise.race([ended, timeout]);
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 
   function scheduleListen(): void {
     if (stopped || retryTimer) return;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      void startListening();
+      starting = startListening();
     }, nextRetryMs);
     retryTimer.unref();
     nextRetryMs = Math.min(nextRetryMs * 2, 30_000);
+  }
+
+  function onNotification(c: pg.Client, msg: pg.Notification): void {
+    if (msg.channel !== DIRECTORY_CHANNEL || (c !== listener && c !== candidate)) return;
+    const payload = msg.payload ?? '*';
+    if (payload.startsWith('ping:')) {
+      if (awaited?.payload !== payload) return;
+      awaited = undefined;
+      if (c === candidate) {
+        // It hears: whatever changed while nobody listened is unknown, so start from nothing.
+        forgetAll();
+        listener = c;
+        candidate = undefined;
+        nextRetryMs = retryMs;
+      }
+      return;
+    }
+    forget(payload);
+    heard.set(payload, (heard.get(payload) ?? 0) + 1);
+  }
+
+  /** Sends the next heartbeat through the pool; drops a connection whose last one was not heard in time. */
+  async function heartbeat(): Promise<void> {
+    const c = listener ?? candidate;
+    if (!c || stopped) return;
+    if (awaited && Date.now() - awaited.sentAt >= heartbeatMs) {
+      lost(c, new Error(`no notification heard within ${heartbeatMs} ms of sending one`));
+      return;
+    }
+    if (awaited) return;
+    const payload = `ping:${instance}:${++pingNo}`;
+    awaited = { payload, sentAt: Date.now() };
+    try {
+      await db.raw('SELECT pg_notify(?, ?)', [DIRECTORY_CHANNEL, payload]);
+    } catch {
+      // The database is unreachable from the pool: nothing can be heard either; the deadline decides.
+    }
   }
 
   async function startListening(): Promise<void> {
     let client: pg.Client | undefined;
     try {
       if (listenUrl) {
-        client = new pg.Client({ connectionString: listenUrl });
-        client.on('error', () => undefined); // until it is ours (lost() below); connect() rejects meanwhile
+        client = new pg.Client({ connectionString: listenUrl, keepAlive: true });
+        client.on('error', () => undefined); // until it is set up below; connect() rejects meanwhile
         await client.connect();
-      } else client = (await db.client.acquireRawConnection()) as pg.Client;
+      } else {
+        client = (await db.client.acquireRawConnection()) as pg.Client;
+        // pg's keepAlive is a connect-time option: set it on the socket knex opened.
+        (client as unknown as { connection?: { stream?: { setKeepAlive?(on: boolean, ms: number): void } } }).connection?.stream?.setKeepAlive?.(true, 10_000);
+      }
       const c = client;
       c.on('error', (err) => lost(c, err));
       c.on('end', () => lost(c, new Error('connection ended')));
-      c.on('notification', (msg) => {
-        if (msg.channel !== DIRECTORY_CHANNEL || listener !== c) return;
-        forget(msg.payload ?? '*');
-        heard++;
-      });
-      await db.raw(`LISTEN ${DIRECTORY_CHANNEL}`).connection(c);
-      if (stopped) {
-        await c.end();
+      c.on('notification', (msg) => onNotification(c, msg));
+      // The generation check assumes each statement sees what committed before it (READ COMMITTED).
+      const { rows } = (await db.raw('SHOW default_transaction_isolation').connection(c)) as { rows: Array<{ default_transaction_isolation: string }> };
+      const isolation = rows[0]?.default_transaction_isolation;
+      if (isolation !== 'read committed') {
+        log.warn({ isolation }, 'directory: the database does not default to READ COMMITTED; member sites are read on every request');
+        stopped = true;
+        await endQuietly(c);
         return;
       }
-      // Whatever changed while nobody listened is unknown: start from nothing.
-      forgetAll();
-      listener = c;
-      nextRetryMs = retryMs;
+      await db.raw(`LISTEN ${DIRECTORY_CHANNEL}`).connection(c);
+      if (stopped) {
+        await endQuietly(c);
+        return;
+      }
+      // Rows are kept only once the first heartbeat comes back on it (onNotification).
+      candidate = c;
+      awaited = undefined;
+      void heartbeat();
     } catch (err) {
       log.warn({ err }, 'directory: could not listen for member-site changes; reading them from the database');
-      client?.end().catch(() => undefined);
+      if (client) void endQuietly(client);
       scheduleListen();
     }
   }
 
-  if (listen) void startListening();
+  if (listen) {
+    starting = startListening();
+    heartbeatTimer = setInterval(() => void heartbeat(), Math.max(50, Math.floor(heartbeatMs / 2)));
+    heartbeatTimer.unref();
+  }
 
   return {
     memberSite: (conn, clientId) => lookUp(conn, `site:${clientId}`, () => findMemberSite(conn, clientId)),
@@ -158,16 +262,19 @@ export function openDirectory({ db, listen, listenUrl, log, maxEntries = 10_000,
     get size() {
       return entries.size;
     },
-    get heard() {
-      return heard;
+    heardOf(key) {
+      return heard.get(key) ?? 0;
     },
     async stop() {
       stopped = true;
       if (retryTimer) clearTimeout(retryTimer);
-      const client = listener;
+      if (heartbeatTimer) clearInterval(heartbeatTimer);
+      await starting?.catch(() => undefined);
+      const clients = [listener, candidate].filter((c): c is pg.Client => c !== undefined);
       listener = undefined;
+      candidate = undefined;
       forgetAll();
-      await client?.end().catch(() => undefined);
+      await Promise.all(clients.map(endQuietly));
     },
   };
 }

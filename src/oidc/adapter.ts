@@ -14,6 +14,7 @@ import {
 import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
 import type { Directory } from '../db/directory.ts';
+import { findMemberSite } from '../db/member-sites.ts';
 import { afterRequestCommit, atCommit, forgetInRequest, memoInRequest, rememberInRequest, requestLocal } from '../db/request-scope.ts';
 import { BUSY } from '../http/error-handler.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
@@ -78,10 +79,17 @@ export function createAdapterClass(
   directory: Directory,
   registration?: { requireHttps: boolean },
 ): new (name: string) => Adapter {
-  /** A registration written here is forgotten by this instance's directory once it commits (others hear of it). */
+  /**
+   * A registration written here is forgotten by this instance's directory once it commits (others hear of
+   * it); until then this request reads member sites from the database, where its own write is.
+   */
+  const CLIENT_WRITTEN = 'client-written-in-request';
   const forgetSitesAtCommit = () => {
+    requestLocal(CLIENT_WRITTEN, () => true);
     if (!afterRequestCommit(directory.forgetAll)) directory.forgetAll();
   };
+  const findSite = (conn: Conn, clientId: string) =>
+    (requestLocal<boolean>(CLIENT_WRITTEN) ? findMemberSite : directory.memberSite)(conn, clientId);
   /** This request's pending writes (outside a live request: none, and every write is made at once). */
   const pendingWrites = () =>
     requestLocal<PendingWrites>(PENDING_WRITES, () => {
@@ -119,7 +127,7 @@ export function createAdapterClass(
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id, directory.memberSite) as Promise<AdapterPayload | undefined>);
+      if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id, findSite) as Promise<AdapterPayload | undefined>);
       return remembered(byId(this.model, id), async () => {
         await settleWritesFor(this.model);
         return findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>;

@@ -256,7 +256,7 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       const login = await agent.post(`${loginPath}/login`, { csrf: loginCsrf, card_number: card.number, password: card.password });
       const approvePage = await login.text();
       expect(approvePage).to.include('/confirm"');
-      await announced(ts.cm.directory, () => suspendSite(ts.db, s.clientId, 'test'));
+      await announced(ts.cm.directory, `site:${s.clientId}`, () => suspendSite(ts.db, s.clientId, 'test'));
       const res = await agent.post(`${loginPath}/confirm`, { csrf: csrfFrom(approvePage) });
       const html = await res.text();
       expect(res.status).to.equal(403);

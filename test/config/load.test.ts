@@ -35,8 +35,10 @@ describe('configuration', () => {
   });
 
   it('lets environment variables override files', () => {
-    const c = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '4321', ISSUER: 'http://localhost:4321', DATABASE_POOL_MAX: '25' } });
+    const c = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '4321', ISSUER: 'http://localhost:4321', DATABASE_POOL_MAX: '25', DATABASE_LISTEN_URL: 'postgres://db.internal/cards', KEEP_MEMBER_SITES: 'false' } });
     expect(c.port).to.equal(4321);
+    expect(c.databaseListenUrl).to.equal('postgres://db.internal/cards');
+    expect(c.keepMemberSites).to.equal(false);
     expect(c.databasePoolMax).to.equal(25);
     expect(c.issuer).to.equal('http://localhost:4321');
     expect(Object.isFrozen(c)).to.equal(true);
@@ -46,6 +48,7 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'development', PORT: 'eighty' }, /PORT/);
     refuses({ NODE_ENV: 'development', DATABASE_POOL_MAX: 'lots' }, /DATABASE_POOL_MAX/);
     refuses({ NODE_ENV: 'development', DATABASE_POOL_MAX: '1' }, /databasePoolMax/);
+    refuses({ NODE_ENV: 'development', KEEP_MEMBER_SITES: 'yes' }, /KEEP_MEMBER_SITES/);
     refuses({ NODE_ENV: 'development', CURRENCY: 'won' }, /currency/);
     refuses({ NODE_ENV: 'development', ISSUER: 'not a url' }, /issuer/);
     refuses({ NODE_ENV: 'staging' }, /NODE_ENV/);

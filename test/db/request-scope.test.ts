@@ -74,6 +74,7 @@ describe('request transactions', () => {
           return;
         case '/swallowed':
           await put();
+          afterRequestCommit(() => committedTags.push(tag));
           await db.raw('SELECT 1 / 0').catch(() => undefined);
           ctx.body = 'looks fine';
           return;
@@ -224,6 +225,7 @@ describe('request transactions', () => {
   it('never reports success for a transaction a swallowed error aborted', async () => {
     expect((await get('/swallowed', 'f')).status).to.equal(500);
     expect(await exists('f')).to.equal(false);
+    expect(committedTags, 'after-commit work of a COMMIT that answered ROLLBACK').to.not.include('f');
   });
 
   it('settles before a handler that writes the raw response, so the next request sees the write', async () => {

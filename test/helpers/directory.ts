@@ -11,13 +11,13 @@ export async function until(ready: () => boolean | Promise<boolean>, what: strin
 }
 
 /**
- * Makes `change` to member sites or resource servers straight in the database (as another instance, the
+ * Makes `change` to the member site or resource server `key` (`site:<client_id>`, `rs:<identifier>`) straight in the database (as another instance, the
  * CLI or an operator's SQL would) and waits until `directory` has heard of it, as every instance does
  * within milliseconds: the next request then sees it.
  */
-export async function announced<T>(directory: Directory, change: () => Promise<T>): Promise<T> {
-  const before = directory.heard;
+export async function announced<T>(directory: Directory, key: string, change: () => Promise<T>): Promise<T> {
+  const before = directory.heardOf(key);
   const result = await change();
-  await until(() => directory.heard > before, 'the directory heard of the change');
+  await until(() => directory.heardOf(key) > before, `the directory heard of a change to ${key}`);
   return result;
 }

@@ -48,7 +48,7 @@ describe('member sites at the provider: suspension, secret rotation, private_key
         { accountId: card.accountId, cardId: card.cardId, clientId: site.clientId, amount: 500, currency: 'KRW', description: 'Song', contentRef: null, rating: 0 },
       );
       approvalNo = a.approvalNo;
-      await announced(ts.cm.directory, () => suspendSite(ts.db, site.clientId, 'under review'));
+      await announced(ts.cm.directory, `site:${site.clientId}`, () => suspendSite(ts.db, site.clientId, 'under review'));
     });
 
     it('cannot push an authorization request (PAR)', async () => {
@@ -87,7 +87,7 @@ describe('member sites at the provider: suspension, secret rotation, private_key
     });
 
     it('starts flows again once reinstated', async () => {
-      await announced(ts.cm.directory, () => reinstateSite(ts.db, site.clientId, 'review done'));
+      await announced(ts.cm.directory, `site:${site.clientId}`, () => reinstateSite(ts.db, site.clientId, 'review done'));
       const url = await client.buildAuthorizationUrlWithPAR(cfg, {
         redirect_uri: site.redirectUri,
         scope: 'openid',
@@ -106,7 +106,7 @@ describe('member sites at the provider: suspension, secret rotation, private_key
 
     it('accepts the new secret at once and the old one during the overlap, at the token endpoint and the API', async () => {
       const site = await registerTestSite(ts);
-      const rotated = await announced(ts.cm.directory, () => rotateSecret(ts.db, site.clientId, 3600));
+      const rotated = await announced(ts.cm.directory, `site:${site.clientId}`, () => rotateSecret(ts.db, site.clientId, 3600));
       expect((await grant(site, rotated.clientSecret)).access_token).to.be.a('string');
       expect((await grant(site, site.clientSecret)).access_token).to.be.a('string');
       for (const secret of [site.clientSecret, rotated.clientSecret]) {
@@ -117,8 +117,8 @@ describe('member sites at the provider: suspension, secret rotation, private_key
 
     it('refuses the old secret at once with no overlap, and a secret from before the last rotation', async () => {
       const site = await registerTestSite(ts);
-      const first = await announced(ts.cm.directory, () => rotateSecret(ts.db, site.clientId, 3600));
-      const second = await announced(ts.cm.directory, () => rotateSecret(ts.db, site.clientId, 0));
+      const first = await announced(ts.cm.directory, `site:${site.clientId}`, () => rotateSecret(ts.db, site.clientId, 3600));
+      const second = await announced(ts.cm.directory, `site:${site.clientId}`, () => rotateSecret(ts.db, site.clientId, 0));
       expect((await grant(site, second.clientSecret)).access_token).to.be.a('string');
       for (const old of [site.clientSecret, first.clientSecret]) {
         expect((await oauthError(grant(site, old))).error).to.equal('invalid_client');

@@ -157,7 +157,7 @@ describe('cybercard/resource-server: requireAge, requirePayment, requireScope an
       const token = await paymentToken(ts, otherCfg, other, adult, { amount: 200 });
       const strict = createResourceServer({ issuer: ts.url, audience: other.resource, strict: { clientId: other.clientId, clientSecret: other.clientSecret, cacheSeconds: 0 } });
       await strict.verify(token);
-      await announced(ts.cm.directory, () => suspendSite(ts.db, other.clientId, 'test suspension'));
+      await announced(ts.cm.directory, `site:${other.clientId}`, () => suspendSite(ts.db, other.clientId, 'test suspension'));
       expect((await refusedWith(strict.verify(token))).message).to.match(/is suspended/);
     });
 
