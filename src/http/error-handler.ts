@@ -26,8 +26,11 @@ const HEADINGS: Record<number, string> = {
 /** What a request that found no free database connection in time is told. */
 export const BUSY = 'The card manager is busy. Please try again in a moment.';
 
+/** oidc-provider's back-channel endpoints: member sites and resource servers call them, never a browser. */
+const BACK_CHANNEL = /^\/(?:request|token(?:\/introspection|\/revocation)?|reg(?:\/[^/]+)?|me)$/;
+
 function wantsJson(ctx: Context): boolean {
-  return ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/') || ctx.accepts('html', 'json') === 'json';
+  return ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/') || BACK_CHANNEL.test(ctx.path) || ctx.accepts('html', 'json') === 'json';
 }
 
 /** Classifies anything thrown into status, code, a user-safe message and optional field errors. */

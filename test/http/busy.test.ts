@@ -94,6 +94,33 @@ describe('the card manager with no free database connection', () => {
     expect((await agent.get(path)).status).to.equal(200);
   });
 
+  it('answers a pushed authorization request whose only write finds no connection with 503, and stores nothing', async () => {
+    const par = () =>
+      fetch(`${ts.url}/request`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${site.clientId}:${site.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ response_type: 'code', client_id: site.clientId, redirect_uri: site.redirectUri, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }),
+      });
+    // Once, so the member site is kept in memory: the request then needs the database only for its write.
+    expect((await par()).status).to.equal(201);
+    const count = async () => Number((await ts.db('oidc_payloads').where({ model: 'PushedAuthorizationRequest' }).count({ n: '*' }).first())!.n);
+    const before = await count();
+    const held = await ts.db.client.acquireConnection();
+    try {
+      const res = await par();
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('2');
+      expect(await res.json()).to.deep.equal({ error: 'temporarily_unavailable', error_description: 'The card manager is busy. Please try again in a moment.' });
+    } finally {
+      await ts.db.client.releaseConnection(held);
+    }
+    expect(await count()).to.equal(before);
+    expect((await par()).status).to.equal(201);
+  });
+
   it('answers the token endpoint with 503 temporarily_unavailable and Retry-After, then serves again', async () => {
     const exchange = () =>
       fetch(`${ts.url}/token`, {
