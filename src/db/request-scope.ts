@@ -155,6 +155,17 @@ export function joinRequestTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>
   return begin(pool, scope).then(work);
 }
 
+/**
+ * Begins the current request's transaction now, if `db` is a scoped handle inside a live request scope and
+ * it has not begun yet; otherwise nothing. For work left for the commit whose failure to find a connection
+ * must surface now, where the caller still answers it (a busy pool), rather than at the commit.
+ */
+export async function beginRequestTransaction(db: Db): Promise<void> {
+  const scope = liveScope();
+  const pool = pools.get(db);
+  if (scope && pool) await begin(pool, scope);
+}
+
 export class AbortedTransactionError extends Error {
   constructor() {
     super('the request transaction was aborted by a failed statement and rolled back');

@@ -1,10 +1,25 @@
 import type { Context, Next } from 'koa';
-import { currentRequestScope, openRequestScope } from '../db/request-scope.ts';
+import { currentRequestScope, openRequestScope, type RequestScope } from '../db/request-scope.ts';
 
 function isServerError(err: unknown): boolean {
   const e = (err ?? {}) as { status?: unknown; statusCode?: unknown };
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
   return status >= 500;
+}
+
+/**
+ * Settles the scope after the handler answered. If the commit fails, nothing the answer says happened did:
+ * its cookies and redirect go (a rotated session cookie would sign the holder out of a session that was
+ * never replaced), and the error is answered instead.
+ */
+async function settleAnswered(ctx: Context, scope: RequestScope): Promise<void> {
+  try {
+    await scope.settle(ctx.status < 500);
+  } catch (err) {
+    ctx.remove('Set-Cookie');
+    ctx.remove('Location');
+    throw err;
+  }
 }
 
 /**
@@ -22,7 +37,7 @@ export function requestTransaction(skip: (ctx: Context) => boolean = () => false
       await scope.settle(!isServerError(err));
       throw err;
     }
-    await scope.settle(ctx.status < 500);
+    await settleAnswered(ctx, scope);
   };
 }
 
@@ -39,5 +54,5 @@ export async function settleBeforeResponse(ctx: Context, next: Next): Promise<vo
     await scope.settle(!isServerError(err));
     throw err;
   }
-  await scope.settle(ctx.status < 500);
+  await settleAnswered(ctx, scope);
 }

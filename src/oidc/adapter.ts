@@ -15,7 +15,7 @@ import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
 import type { Directory } from '../db/directory.ts';
 import { findMemberSite } from '../db/member-sites.ts';
-import { afterRequestCommit, atCommit, forgetInRequest, memoInRequest, rememberInRequest, requestLocal } from '../db/request-scope.ts';
+import { afterRequestCommit, atCommit, beginRequestTransaction, forgetInRequest, memoInRequest, rememberInRequest, requestLocal } from '../db/request-scope.ts';
 import { BUSY } from '../http/error-handler.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
 
@@ -36,12 +36,20 @@ async function remembered(key: string, load: () => Promise<AdapterPayload | unde
  * A request's payload writes, made as one statement when it commits (a resume wrote four rows one round trip
  * each: the interaction deleted, the pushed request consumed, the code and the session saved). Nobody else
  * could see them before the commit anyway. Inside the request, reads see them: an upsert is remembered as
- * the read of its row would return it; a consumption or deletion writes everything pending before the
- * next database read of that model (`dirty`).
+ * the read of its row would return it (by id, and by uid); a consumption or deletion makes everything
+ * pending before the next database read of that model by id (`dirty`), and any pending write of a model
+ * before a database read of it by uid or user code (`written`).
+ *
+ * The request's transaction still begins with the first write (unless a read began it before), so that a
+ * busy pool fails the write where oidc-provider answers it (a redirect to the member site with
+ * temporarily_unavailable), not at the commit. A pushed authorization request is the exception: a
+ * back-channel call whose only statement is its write, answered 503 from the commit all the same, and
+ * one autocommitted statement instead of three.
  */
 interface PendingWrites {
   writes: Map<string, PayloadWrite>;
   dirty: Set<string>;
+  written: Set<string>;
 }
 
 const PENDING_WRITES = 'oidc-payload-writes';
@@ -51,6 +59,7 @@ async function writePending(pending: PendingWrites, conn: Conn): Promise<void> {
   const writes = [...pending.writes.values()];
   pending.writes.clear();
   pending.dirty.clear();
+  pending.written.clear();
   await writePayloads(conn, writes);
 }
 
@@ -93,14 +102,26 @@ export function createAdapterClass(
   /** This request's pending writes (outside a live request: none, and every write is made at once). */
   const pendingWrites = () =>
     requestLocal<PendingWrites>(PENDING_WRITES, () => {
-      const pending: PendingWrites = { writes: new Map(), dirty: new Set() };
+      const pending: PendingWrites = { writes: new Map(), dirty: new Set(), written: new Set() };
       void atCommit(db, (conn) => writePending(pending, conn));
       return pending;
     });
-  /** Makes the pending writes before a database read of `model` that they could change. */
-  const settleWritesFor = async (model: string | undefined) => {
+  /** Makes the pending writes before a database read that they could change: of `model` by id, by another key, or any. */
+  const settleWritesFor = async (model: string | undefined, by: 'id' | 'other' = 'id') => {
     const pending = requestLocal<PendingWrites>(PENDING_WRITES);
-    if (pending && (model === undefined ? pending.writes.size > 0 : pending.dirty.has(model))) await writePending(pending, db);
+    if (!pending) return;
+    const needed = model === undefined ? pending.writes.size > 0 : (by === 'id' ? pending.dirty : pending.written).has(model);
+    if (needed) await writePending(pending, db);
+  };
+  /** Records a pending write, and begins the request's transaction (see PendingWrites). */
+  const pend = async (pending: PendingWrites, write: PayloadWrite) => {
+    const key = writeKey(write.model, write.id);
+    const earlier = pending.writes.get(key);
+    if (write.kind === 'consume' && earlier?.kind === 'upsert') earlier.consumed = true;
+    else if (!(write.kind === 'consume' && earlier?.kind === 'destroy')) pending.writes.set(key, write);
+    pending.written.add(write.model);
+    if (write.kind !== 'upsert') pending.dirty.add(write.model);
+    if (write.model !== 'PushedAuthorizationRequest') await beginRequestTransaction(db);
   };
   const Adapter = class KnexAdapter implements Adapter {
     readonly model: string;
@@ -120,10 +141,11 @@ export function createAdapterClass(
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
       const pending = pendingWrites();
       if (!pending) return upsertPayload(db, this.model, id, payload as Record<string, unknown>, expiresIn);
-      const saved = structuredClone(payload) as Record<string, unknown>;
-      pending.writes.set(writeKey(this.model, id), { kind: 'upsert', model: this.model, id, payload: saved, expiresIn, consumed: false });
+      // As a read of the row would return it (JSON, as stored).
+      const saved = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
       rememberInRequest(byId(this.model, id), saved);
       if (typeof saved.uid === 'string') rememberInRequest(byUid(this.model, saved.uid), saved);
+      await pend(pending, { kind: 'upsert', model: this.model, id, payload: saved, expiresIn, consumed: false });
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -135,13 +157,13 @@ export function createAdapterClass(
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      await settleWritesFor(this.model);
+      await settleWritesFor(this.model, 'other');
       return findPayloadByUserCode(db, this.model, userCode) as Promise<AdapterPayload | undefined>;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       return remembered(byUid(this.model, uid), async () => {
-        await settleWritesFor(this.model);
+        await settleWritesFor(this.model, 'other');
         return findPayloadByUid(db, this.model, uid) as Promise<AdapterPayload | undefined>;
       });
     }
@@ -150,11 +172,7 @@ export function createAdapterClass(
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
       const pending = pendingWrites();
       if (!pending) return consumePayload(db, this.model, id);
-      const key = writeKey(this.model, id);
-      const earlier = pending.writes.get(key);
-      if (earlier?.kind === 'upsert') earlier.consumed = true;
-      else if (earlier?.kind !== 'destroy') pending.writes.set(key, { kind: 'consume', model: this.model, id });
-      pending.dirty.add(this.model);
+      await pend(pending, { kind: 'consume', model: this.model, id });
     }
 
     async destroy(id: string): Promise<void> {
@@ -166,8 +184,7 @@ export function createAdapterClass(
       }
       const pending = pendingWrites();
       if (!pending) return destroyPayload(db, this.model, id);
-      pending.writes.set(writeKey(this.model, id), { kind: 'destroy', model: this.model, id });
-      pending.dirty.add(this.model);
+      await pend(pending, { kind: 'destroy', model: this.model, id });
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

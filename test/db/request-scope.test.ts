@@ -106,7 +106,11 @@ describe('request transactions', () => {
             const { rows } = await conn.raw('SELECT txid_current()::text AS id');
             await conn(TABLE).insert({ tag: `${tag}:${rows[0].id}` });
           });
-          if (ctx.query.failAtCommit) await atCommit(pool, async () => Promise.reject(new Error('release failed')));
+          if (ctx.query.failAtCommit) {
+            await atCommit(pool, async () => Promise.reject(new Error('release failed')));
+            ctx.cookies.set('said', 'done', { signed: false });
+            ctx.redirect('/elsewhere');
+          }
           const { rows } = await db.raw('SELECT txid_current()::text AS id');
           const pending = await db(TABLE).where('tag', 'like', `${tag}:%`).first();
           ctx.body = { txid: rows[0].id, ranYet: Boolean(pending) };
@@ -257,7 +261,11 @@ describe('request transactions', () => {
     expect(await pool(TABLE).where('tag', 'like', 'o%')).to.deep.equal([]);
     // Work left for the commit that fails: the request fails, nothing commits, and the connection is back.
     const tarn = (pool.client as { pool: { numUsed(): number } }).pool;
-    expect((await fetch(`${url}/at-commit?tag=o2&failAtCommit=1`)).status).to.equal(500);
+    const failed = await fetch(`${url}/at-commit?tag=o2&failAtCommit=1`, { redirect: 'manual' });
+    expect(failed.status).to.equal(500);
+    // Nothing the answer said happened did: its cookie and redirect are gone.
+    expect(failed.headers.get('set-cookie')).to.equal(null);
+    expect(failed.headers.get('location')).to.equal(null);
     expect(await pool(TABLE).where('tag', 'like', 'o2%')).to.deep.equal([]);
     expect(tarn.numUsed()).to.equal(0);
     // Outside a request: at once.

@@ -106,6 +106,8 @@ describe('the card manager with no free database connection', () => {
       });
     // Once, so the member site is kept in memory: the request then needs the database only for its write.
     expect((await par()).status).to.equal(201);
+    expect(ts.cm.directory.listening).to.equal(true);
+    expect(ts.cm.directory.size).to.be.greaterThan(0);
     const count = async () => Number((await ts.db('oidc_payloads').where({ model: 'PushedAuthorizationRequest' }).count({ n: '*' }).first())!.n);
     const before = await count();
     const held = await ts.db.client.acquireConnection();
@@ -119,6 +121,24 @@ describe('the card manager with no free database connection', () => {
     }
     expect(await count()).to.equal(before);
     expect((await par()).status).to.equal(201);
+  });
+
+  it('sends a browser back to the member site with temporarily_unavailable when /auth cannot store its interaction', async () => {
+    const config = await siteClient(ts, site);
+    await startInteraction(new Agent(ts.url), (await authRequest(config, site)).url);
+    expect(ts.cm.directory.size).to.be.greaterThan(0);
+    const req = await authRequest(config, site);
+    const held = await ts.db.client.acquireConnection();
+    try {
+      const res = await fetch(req.url, { redirect: 'manual' });
+      expect(res.status).to.be.oneOf([302, 303]);
+      const back = new URL(res.headers.get('location')!);
+      expect(`${back.origin}${back.pathname}`).to.equal(site.redirectUri);
+      expect(back.searchParams.get('error')).to.equal('temporarily_unavailable');
+      expect(back.searchParams.get('state')).to.equal(req.state);
+    } finally {
+      await ts.db.client.releaseConnection(held);
+    }
   });
 
   it('answers the token endpoint with 503 temporarily_unavailable and Retry-After, then serves again', async () => {

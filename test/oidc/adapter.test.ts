@@ -362,9 +362,11 @@ describe('oidc-provider adapter on PostgreSQL', () => {
       Scoped = createAdapterClass(requestScopedDb(db), MEMBER_SITE_DEFAULTS, directory);
     });
 
+    let writesSoFar: () => number = () => 0;
     /** Runs `work` as one request that commits (or not), and returns the oidc_payloads writes it sent. */
     async function request(work: () => Promise<void>, commit = true): Promise<string[]> {
       const writes: string[] = [];
+      writesSoFar = () => writes.length;
       const seen = (q: { sql: string }) => {
         if (/oidc_payloads/.test(q.sql) && !/^select /i.test(q.sql)) writes.push(q.sql);
       };
@@ -395,7 +397,7 @@ describe('oidc-provider adapter on PostgreSQL', () => {
         // Read back inside the request, before anything was written: from what is pending.
         expect(await sessions.find(String(session.jti))).to.deep.include({ accountId: session.accountId });
         expect(await sessions.findByUid(String(session.uid))).to.deep.include({ accountId: session.accountId });
-        writesBeforeCommit = (await db(T).where({ model: 'Session', id: String(session.jti) })).length;
+        writesBeforeCommit = writesSoFar();
       });
       expect(writesBeforeCommit, 'nothing is written before the commit').to.equal(0);
       expect(writes).to.have.length(1);
@@ -426,6 +428,40 @@ describe('oidc-provider adapter on PostgreSQL', () => {
         await codes.consume(fresh);
         expect(await codes.find(fresh)).to.have.property('consumed').that.is.a('number');
       });
+    });
+
+    it('writes them inside the request transaction a read began, and before a lookup by uid or a revocation', async () => {
+      const grantId = `g-${randomUUID()}`;
+      const first = payloadFor('Session', `s1-${randomUUID()}`);
+      const second = payloadFor('Session', `s2-${randomUUID()}`);
+      const token = `rt-${randomUUID()}`;
+      const replaced = `rp-${randomUUID()}`;
+      await new Adapter('Interaction').upsert(replaced, payloadFor('Interaction', replaced, { params: { state: 'old' } }), 300);
+      const writes = await request(async () => {
+        const scoped = requestScopedDb(db);
+        // A read first: the request's transaction begins with it, and the writes wait for the commit.
+        const { rows } = (await scoped.raw('SELECT txid_current()::text AS id')) as { rows: Array<{ id: string }> };
+        const sessions = new Scoped('Session');
+        await sessions.upsert(String(first.jti), first, 3600);
+        await sessions.upsert(String(second.jti), second, 3600);
+        expect(writesSoFar()).to.equal(0);
+        // A lookup by another uid than the last upsert's: what is pending is written first, so it is found.
+        expect(await sessions.findByUid(String(first.uid))).to.deep.include({ accountId: first.accountId });
+        expect(writesSoFar()).to.equal(1);
+        const again = (await scoped.raw('SELECT txid_current()::text AS id')) as { rows: Array<{ id: string }> };
+        expect(again.rows[0]!.id, 'the same transaction').to.equal(rows[0]!.id);
+        // Deleted then saved again under the same id: saved.
+        const interactions = new Scoped('Interaction');
+        await interactions.destroy(replaced);
+        await interactions.upsert(replaced, payloadFor('Interaction', replaced, { params: { state: 'new' } }), 300);
+        // A revocation writes what is pending before it deletes the grant's rows.
+        await new Scoped('RefreshToken').upsert(token, payloadFor('RefreshToken', token, { grantId }), 3600);
+        await new Scoped('Grant').revokeByGrantId(grantId);
+      });
+      expect(writes.length).to.be.at.least(3);
+      expect(await new Adapter('RefreshToken').find(token)).to.equal(undefined);
+      expect((await new Adapter('Interaction').find(replaced))!.params).to.deep.equal({ state: 'new' });
+      expect(await new Adapter('Session').find(String(second.jti))).to.deep.include({ accountId: second.accountId });
     });
 
     it('writes nothing when the request rolls back', async () => {
