@@ -78,6 +78,30 @@ describe('the card manager with no free database connection', () => {
   });
   after(() => ts.stop());
 
+  /** A member site's back-channel POST (client_secret_basic, form body). */
+  const postAsSite = (path: string, form: Record<string, string>) =>
+    fetch(`${ts.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${site.clientId}:${site.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams(form),
+    });
+
+  /** `call`, made while the instance's only connection is held elsewhere, is answered 503 temporarily_unavailable. */
+  async function answersBusyWhileHeld(call: () => Promise<Response>): Promise<void> {
+    const held = await ts.db.client.acquireConnection();
+    try {
+      const res = await call();
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('2');
+      expect(await res.json()).to.deep.equal({ error: 'temporarily_unavailable', error_description: 'The card manager is busy. Please try again in a moment.' });
+    } finally {
+      await ts.db.client.releaseConnection(held);
+    }
+  }
+
   it('answers a hosted page whose interaction cannot be read with the busy page (503, Retry-After)', async () => {
     const config = await siteClient(ts, site);
     const agent = new Agent(ts.url);
@@ -96,29 +120,14 @@ describe('the card manager with no free database connection', () => {
 
   it('answers a pushed authorization request whose only write finds no connection with 503, and stores nothing', async () => {
     const par = () =>
-      fetch(`${ts.url}/request`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${site.clientId}:${site.clientSecret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ response_type: 'code', client_id: site.clientId, redirect_uri: site.redirectUri, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }),
-      });
+      postAsSite('/request', { response_type: 'code', client_id: site.clientId, redirect_uri: site.redirectUri, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
     // Once, so the member site is kept in memory: the request then needs the database only for its write.
     expect((await par()).status).to.equal(201);
     expect(ts.cm.directory.listening).to.equal(true);
     expect(ts.cm.directory.size).to.be.greaterThan(0);
     const count = async () => Number((await ts.db('oidc_payloads').where({ model: 'PushedAuthorizationRequest' }).count({ n: '*' }).first())!.n);
     const before = await count();
-    const held = await ts.db.client.acquireConnection();
-    try {
-      const res = await par();
-      expect(res.status).to.equal(503);
-      expect(res.headers.get('retry-after')).to.equal('2');
-      expect(await res.json()).to.deep.equal({ error: 'temporarily_unavailable', error_description: 'The card manager is busy. Please try again in a moment.' });
-    } finally {
-      await ts.db.client.releaseConnection(held);
-    }
+    await answersBusyWhileHeld(par);
     expect(await count()).to.equal(before);
     expect((await par()).status).to.equal(201);
   });
@@ -143,23 +152,8 @@ describe('the card manager with no free database connection', () => {
 
   it('answers the token endpoint with 503 temporarily_unavailable and Retry-After, then serves again', async () => {
     const exchange = () =>
-      fetch(`${ts.url}/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${site.clientId}:${site.clientSecret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: site.redirectUri, code_verifier: 'x'.repeat(43) }),
-      });
-    const held = await ts.db.client.acquireConnection();
-    try {
-      const res = await exchange();
-      expect(res.status).to.equal(503);
-      expect(res.headers.get('retry-after')).to.equal('2');
-      expect(await res.json()).to.deep.equal({ error: 'temporarily_unavailable', error_description: 'The card manager is busy. Please try again in a moment.' });
-    } finally {
-      await ts.db.client.releaseConnection(held);
-    }
+      postAsSite('/token', { grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: site.redirectUri, code_verifier: 'x'.repeat(43) });
+    await answersBusyWhileHeld(exchange);
     // A connection free again: the same request gets its ordinary answer.
     const again = await exchange();
     expect(again.status).to.equal(400);
