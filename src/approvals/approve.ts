@@ -1,5 +1,5 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { insertApproval, interactionHasApproval, type Approval } from '../db/approvals.ts';
+import { insertApproval, interactionHasApproval, requestHasApproval, type Approval } from '../db/approvals.ts';
 import { findCard, lockAccountFacts, type Account } from '../db/cards.ts';
 import { adjustCreditLine, type CreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
@@ -34,6 +34,8 @@ export interface PaymentRequest {
   secondFactorCode?: string | undefined;
   /** The hosted interaction approving it: one approval per interaction, whatever is replayed. */
   interactionUid?: string | undefined;
+  /** The member site's authorization request (its PKCE code_challenge): one approval per request, however many sign-ins it starts. */
+  requestKey?: string | undefined;
 }
 
 /** What a pre-approval check sees; checks run inside the approval transaction, after the row lock. */
@@ -95,7 +97,8 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     // Last: a step-up code is spent only on a payment that passes every other check.
     await requireStepUp(trx, deps, req);
 
-    // A number drawn twice, or a second approval for one interaction, inserts nothing (and aborts nothing).
+    // A number drawn twice, or a second approval for one interaction or one authorization request, inserts
+    // nothing (and aborts nothing).
     let approval: Approval | undefined;
     for (let i = 0; !approval; i++) {
       if (i >= MAX_NUMBER_ATTEMPTS) throw new Error('could not draw a free approval number');
@@ -113,8 +116,10 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
         rating: req.rating,
         holdSeconds: deps.policy.holdSeconds,
         interactionUid: req.interactionUid,
+        requestKey: req.requestKey,
       });
       if (!approval && req.interactionUid && (await interactionHasApproval(trx, req.interactionUid))) throw new DuplicateApprovalError();
+      if (!approval && req.requestKey && (await requestHasApproval(trx, req.clientId, req.requestKey))) throw new DuplicateApprovalError();
     }
     const { approvalNo } = approval;
     await post(trx, {

@@ -96,6 +96,7 @@ export async function insertApproval(
   a: Omit<Approval, 'capturedAmount' | 'refundedAmount' | 'releasedAmount' | 'createdAt' | 'updatedAt' | 'statusReason' | 'holdExpiresAt'> & {
     holdSeconds: number;
     interactionUid?: string | undefined;
+    requestKey?: string | undefined;
   },
 ): Promise<Approval | undefined> {
   const [row] = (await conn('approvals')
@@ -113,11 +114,17 @@ export async function insertApproval(
       rating: a.rating,
       hold_expires_at: conn.raw('now() + make_interval(secs => ?)', [a.holdSeconds]),
       interaction_uid: a.interactionUid ?? null,
+      request_key: a.requestKey ?? null,
     })
     .onConflict()
     .ignore()
     .returning('*')) as Row[];
   return row ? toApproval(row) : undefined;
+}
+
+/** Whether the member site's authorization request `requestKey` has an approval already. */
+export async function requestHasApproval(conn: Conn, clientId: string, requestKey: string): Promise<boolean> {
+  return Boolean(await conn('approvals').select('id').where({ client_id: clientId, request_key: requestKey }).first());
 }
 
 /** Whether this hosted interaction has an approval already. */

@@ -464,6 +464,8 @@ export function interactionRoutes({
             rating: payment.rating ?? 0,
             requestId: ctx.state.requestId,
             interactionUid: interaction.uid,
+            // PKCE is required of every request (oidc/provider.ts), and its challenge is fresh per request.
+            requestKey: typeof interaction.params.code_challenge === 'string' ? interaction.params.code_challenge : undefined,
             ...(stepUp ? { secondFactorCode: code } : {}),
           },
           [stillAdmitted, ...approvalChecks],

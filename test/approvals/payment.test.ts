@@ -169,6 +169,39 @@ describe('payments with rich authorization requests', () => {
     expect(await answered.text()).to.include('Reloaded').and.include(`${reload.path}/confirm"`);
   });
 
+  it('approves one authorization request once: the same payment URL again (the Back button) is refused, nothing held', async () => {
+    const count = async () => Number((await ts.db('approvals').where({ account_id: adult.accountId }).count({ n: '*' }).first())!.n);
+    const held = async () => Number((await ts.db('accounts').where({ id: adult.accountId }).first())!.held_amount);
+    // Sent in the query string, not through PAR: the URL itself can be opened again.
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: site.redirectUri,
+      scope: 'openid',
+      resource: site.resource,
+      authorization_details: JSON.stringify([{ type: 'payment', amount: 700, currency: 'KRW', description: 'Once only' }]),
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const [approvalsBefore, heldBefore] = [await count(), await held()];
+    const agent = new Agent(ts.url);
+    const first = await runLogin(agent, url, adult);
+    expect((await tokensFrom({ verifier, state }, first)).access_token).to.be.a('string');
+    expect(await count()).to.equal(approvalsBefore + 1);
+    expect(await held()).to.equal(heldBefore + 700);
+    for (const again of [agent, new Agent(ts.url)]) {
+      const result = await runLogin(again, url, adult);
+      expect(result.kind).to.equal('page');
+      if (result.kind === 'page') {
+        expect(result.status).to.equal(409);
+        expect(result.html).to.include('This payment was already approved');
+      }
+    }
+    expect(await count()).to.equal(approvalsBefore + 1);
+    expect(await held()).to.equal(heldBefore + 700);
+  });
+
   it('never gives a later plain login in the same session a token carrying the payment\'s approval', async () => {
     const agent = new Agent(ts.url);
     const paid = await payRequest(config, site, [{ type: 'payment', amount: 200, currency: 'KRW', description: 'Once' }]);
