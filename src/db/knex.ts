@@ -3,6 +3,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
+import { PipelinedBeginClient } from './pg-client.ts';
 
 // Return BIGINT (int8) as a JS number when safe: money is in minor units well inside 2^53.
 pg.types.setTypeParser(20, (v: string) => {
@@ -36,7 +37,8 @@ export interface DbOptions {
 export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acquireTimeoutMs = 10_000 }: DbOptions): Db {
   if (databaseUrl) {
     return knexFactory({
-      client: 'pg',
+      // knex's pg client, with each transaction's BEGIN sent along with its first statement (pg-client.ts).
+      client: PipelinedBeginClient as unknown as typeof knexFactory.Client,
       connection: databaseUrl,
       acquireConnectionTimeout: acquireTimeoutMs,
       pool: {
