@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Directory } from '../db/directory.ts';
 import type { Db } from '../db/knex.ts';
-import { afterRequestCommit } from '../db/request-scope.ts';
 import { ValidationError } from '../errors.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { closeSite } from '../member-sites/close.ts';
@@ -34,11 +33,10 @@ export function adminSiteRoutes({ parseBody, db, rules, operatorToken, directory
   router.use(async function forgetChangedSites(ctx: Context, next: Next) {
     if (ctx.method === 'GET') return next();
     // Other instances hear of the change from the database (db/directory.ts); this one need not wait.
-    if (afterRequestCommit(directory.forgetAll)) return next();
     try {
       await next();
     } finally {
-      directory.forgetAll();
+      directory.forgetAllOnceCommitted();
     }
   });
   router.use(async function noStoreAndApiFieldNames(ctx: Context, next: Next) {

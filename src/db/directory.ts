@@ -17,7 +17,7 @@ export const DIRECTORY_CHANNEL = 'cybercard_directory';
  * must know at once. So an instance keeps rows only while it listens on the channel the tables' triggers
  * announce every committed change on; it forgets a row when it hears of it, forgets everything when it
  * stops hearing (the listening connection dropped: it reads the database for every request until it listens
- * again), and a change this process commits is forgotten before its response leaves (forgetAll).
+ * again), and a change this process commits is forgotten before its response leaves (forgetAllOnceCommitted).
  *
  * A row read while a change was being announced is not kept (the generation moved on meanwhile), and a
  * row read inside a request's transaction is kept only once that transaction commits: a rolled-back
@@ -26,8 +26,11 @@ export const DIRECTORY_CHANNEL = 'cybercard_directory';
 export interface Directory {
   memberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined>;
   resourceServer(conn: Conn, identifier: string): Promise<ResourceServer | undefined>;
-  /** Forgets every row kept: for a change this process made, once it has committed. */
-  forgetAll(): void;
+  /**
+   * For a change this process made: forgets every row kept once the current request commits (never if it
+   * rolls back), or at once outside a request.
+   */
+  forgetAllOnceCommitted(): void;
   /** Whether rows are kept now (listening on the channel). */
   readonly listening: boolean;
   /** Rows kept now (for tests and metrics). */
@@ -255,7 +258,9 @@ export function openDirectory({
   return {
     memberSite: (conn, clientId) => lookUp(conn, `site:${clientId}`, () => findMemberSite(conn, clientId)),
     resourceServer: (conn, identifier) => lookUp(conn, `rs:${identifier}`, () => findResourceServer(conn, identifier)),
-    forgetAll,
+    forgetAllOnceCommitted() {
+      if (!afterRequestCommit(forgetAll)) forgetAll();
+    },
     get listening() {
       return listener !== undefined;
     },

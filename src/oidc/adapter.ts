@@ -15,7 +15,7 @@ import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
 import type { Directory } from '../db/directory.ts';
 import { findMemberSite } from '../db/member-sites.ts';
-import { afterRequestCommit, atCommit, beginRequestTransaction, forgetInRequest, memoInRequest, rememberInRequest, requestLocal } from '../db/request-scope.ts';
+import { atCommit, beginRequestTransaction, forgetInRequest, memoInRequest, rememberInRequest, requestLocal } from '../db/request-scope.ts';
 import { BUSY } from '../http/error-handler.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
 
@@ -95,7 +95,7 @@ export function createAdapterClass(
   const CLIENT_WRITTEN = 'client-written-in-request';
   const forgetSitesAtCommit = () => {
     requestLocal(CLIENT_WRITTEN, () => true);
-    if (!afterRequestCommit(directory.forgetAll)) directory.forgetAll();
+    directory.forgetAllOnceCommitted();
   };
   const findSite = (conn: Conn, clientId: string) =>
     (requestLocal<boolean>(CLIENT_WRITTEN) ? findMemberSite : directory.memberSite)(conn, clientId);
