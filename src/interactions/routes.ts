@@ -27,6 +27,7 @@ import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { noteLogin } from './note-login.ts';
 import { HEADINGS, HOLDER_SUMMARIES, SITE_DESCRIPTIONS } from './refusals.ts';
+import { resumeAtOnce } from './resume-at-once.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -174,14 +175,15 @@ export function interactionRoutes({
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
 
+  const resume = resumeAtOnce(provider);
+
   /**
-   * Stores the interaction's result and sends the browser back to the provider with a 303. Koa writes
-   * the redirect after the request's transaction commits (interactionFinished would write it at once).
+   * Stores the interaction's result and answers with the provider's resume of it, in this request and its
+   * transaction (see resume-at-once.ts): the member site's redirect, or the next interaction's page.
    */
   async function finishInteraction(ctx: Context, result: InteractionResults, options: { mergeWithLastSubmission: boolean }): Promise<void> {
-    const to = await provider.interactionResult(ctx.req, ctx.res, result, options);
-    ctx.redirect(to);
-    ctx.status = 303;
+    const uid = ctx.params.uid!;
+    await resume(ctx, uid, await provider.interactionResult(ctx.req, ctx.res, result, options));
   }
 
   /** The interaction for this browser, refusing a uid that is not the one its cookie names. */

@@ -63,10 +63,9 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
   async function siteGets(agent: Agent, html: string): Promise<URL> {
     const link = /href="([^"]+)" id="return"/.exec(html);
     if (link) return location(await agent.get(new URL(link[1]!.replace(/&amp;/g, '&'), ts.url)), ts.url);
-    // A stop page before consent: its button posts abort.
+    // A stop page before consent: its button posts abort, answered with the redirect to the site.
     const uid = /\/interaction\/([^/]+)\/abort/.exec(html)![1]!;
-    const back = await agent.post(`/interaction/${uid}/abort`, { csrf: csrfFrom(html) });
-    return location(await agent.get(location(back, ts.url)), ts.url);
+    return location(await agent.post(`/interaction/${uid}/abort`, { csrf: csrfFrom(html) }), ts.url);
   }
 
   const approvals = async (card: TestCard) => Number((await ts.db('approvals').where({ card_id: card.cardId }).count({ n: '*' }).first())!.n);

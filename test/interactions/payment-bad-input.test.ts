@@ -51,15 +51,27 @@ describe('bad input on the payment pages', () => {
     expect(await held()).to.equal(heldBefore + 700);
   });
 
-  it('refuses a cancel after the approval: the approval still reaches the site with its code', async () => {
+  it('refuses a cancel after the approval: the approval has reached the site with its code', async () => {
     const p = await onApprovePage(600);
     const approved = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf });
     expect(approved.status).to.equal(303);
     expect((await p.agent.post(`${p.path}/abort`, { csrf: p.csrf })).status).to.equal(400);
-    const resumed = await p.agent.get(new URL(approved.headers.get('location')!, ts.url));
-    const back = new URL(resumed.headers.get('location')!);
+    const back = new URL(approved.headers.get('location')!);
+    expect(back.origin + back.pathname).to.equal(site.redirectUri);
     expect(back.searchParams.get('code')).to.be.a('string');
     expect(back.searchParams.get('error')).to.equal(null);
+  });
+
+  it('resumes the interaction the approval was posted for, whatever resume cookie the post brings', async () => {
+    const p = await onApprovePage(650);
+    // The answer is the provider's resume of this interaction; a resume cookie sent along (forged here) is not it.
+    p.agent.cookies.set('_interaction_resume', 'forged-uid');
+    p.agent.cookies.set('_interaction_resume.sig', 'forged-signature');
+    const approved = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf });
+    expect(approved.status).to.equal(303);
+    const back = new URL(approved.headers.get('location')!);
+    expect(back.origin + back.pathname).to.equal(site.redirectUri);
+    expect(back.searchParams.get('code')).to.be.a('string');
   });
 
   it('approves a double-clicked approval once: two posts at the same moment place one hold', async () => {
