@@ -13,7 +13,7 @@ import { healthRoutes } from './http/health-routes.ts';
 import { negotiateRequestLocale } from './http/locale.ts';
 import { createRenderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
-import { securityHeaders } from './http/security-headers.ts';
+import { allowProviderScripts, securityHeaders } from './http/security-headers.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { rejectParOverrides } from './oidc/reject-par-overrides.ts';
 import { retryAfterWhenBusy } from './http/error-handler.ts';
@@ -104,6 +104,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   provider.use(errorHandler(render));
   // The request's transaction commits before the provider writes its response.
   provider.use(settleBeforeResponse);
+  provider.use(allowProviderScripts);
   provider.use(rejectParOverrides);
   provider.use(retryAfterWhenBusy);
 

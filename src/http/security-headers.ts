@@ -2,13 +2,27 @@ import type { Context, Next } from 'koa';
 
 /**
  * The Content-Security-Policy of our pages: nothing runs but inline styles, unless a page passes the
- * nonce of the one script it carries (the issuance page's copy button).
+ * nonce of the one script it carries (the issuance page's copy button). script-src is always there:
+ * oidc-provider adds its self-submitting pages' script hash to it (see allowProviderScripts).
  */
 export function contentSecurityPolicy(scriptNonce?: string): string {
   return (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self' http: https:; " +
-    `frame-ancestors 'none'; base-uri 'none'${scriptNonce ? `; script-src 'nonce-${scriptNonce}'` : ''}`
+    `frame-ancestors 'none'; base-uri 'none'; script-src ${scriptNonce ? `'nonce-${scriptNonce}'` : "'none'"}`
   );
+}
+
+/**
+ * For oidc-provider's own pages whose one inline script submits their form (the form_post response mode;
+ * signing one holder out before another signs in over their session): the provider adds that script's
+ * hash to script-src. 'none' beside it would be ignored, with a warning, so it goes. Mount inside the provider.
+ */
+export async function allowProviderScripts(ctx: Context, next: Next): Promise<void> {
+  await next();
+  const csp = ctx.response.get('Content-Security-Policy');
+  if (typeof csp === 'string' && /script-src 'none' 'sha256-/.test(csp)) {
+    ctx.set('Content-Security-Policy', csp.replace("script-src 'none' ", 'script-src '));
+  }
 }
 
 /** Conservative headers for every response: no framing, no sniffing, no referrer leaks, a strict CSP. */
