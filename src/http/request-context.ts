@@ -13,12 +13,14 @@ export function requestContext(log: Logger) {
     ctx.state.requestId = requestId;
     ctx.state.log = log.child({ requestId });
     ctx.set('X-Request-Id', requestId);
+    // As the request came: an interaction's last post is answered as the provider's resume, and becomes that.
+    const { method, path } = ctx;
     const started = performance.now();
     try {
       await next();
     } finally {
       ctx.state.log.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        { method, path, status: ctx.status, ms: Math.round(performance.now() - started) },
         'request',
       );
     }

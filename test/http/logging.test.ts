@@ -33,6 +33,9 @@ describe('structured logs', () => {
     expect(requests.length).to.be.greaterThan(5);
     for (const p of requests) expect(p.requestId).to.be.a('string');
     expect(requests.some((p) => p.path === '/interaction/' + String(p.path).split('/')[2] + '/login' && p.status === 401)).to.equal(true);
+    // The consent post is answered with the provider's resume of it, and logged as the post it was.
+    const consent = requests.filter((p) => /^\/interaction\/[^/]+\/confirm$/.test(String(p.path)));
+    expect(consent.map((p) => [p.method, p.status])).to.deep.equal([['POST', 303]]);
 
     const all = lines.join('\n');
     const spaced = card.number.replace(/(\d{4})(?=\d)/g, '$1 ');
