@@ -2,53 +2,50 @@ import type { Conn } from './knex.ts';
 
 export type LedgerAccountKind = 'receivable' | 'holds' | 'holds_control' | 'payable' | 'fee_income' | 'cash';
 
-export interface Posting {
-  ledgerAccountId: number;
+export interface Leg {
+  kind: LedgerAccountKind;
+  ownerId: string;
+  /** Debit positive, credit negative, in minor units. */
   amount: number;
-  currency: string;
+}
+
+/** Creates the ledger accounts of one currency that do not exist yet (races resolve through the unique key). */
+export async function ensureLedgerAccounts(conn: Conn, wanted: readonly Leg[], currency: string): Promise<void> {
+  await conn('ledger_accounts')
+    .insert(wanted.map((w) => ({ kind: w.kind, owner_id: w.ownerId, currency })))
+    .onConflict(['kind', 'owner_id', 'currency'])
+    .ignore();
 }
 
 /**
- * The ids of several ledger accounts of one currency in one query, creating any missing ones (races
- * resolve through the unique key). Returned in the order asked.
+ * Inserts one journal entry and its postings in one statement, finding each leg's ledger account by kind,
+ * owner and currency. If one of them does not exist yet, it inserts nothing and returns undefined (the
+ * caller creates the accounts and tries again). The database checks the balance at commit.
  */
-export async function ledgerAccountIds(
-  conn: Conn,
-  wanted: ReadonlyArray<{ kind: LedgerAccountKind; ownerId: string }>,
-  currency: string,
-): Promise<number[]> {
-  const find = async () =>
-    (await conn('ledger_accounts')
-      .select('id', 'kind', 'owner_id')
-      .where({ currency })
-      .whereIn(['kind', 'owner_id'], wanted.map((w) => [w.kind, w.ownerId]))) as Array<{ id: number | string; kind: string; owner_id: string }>;
-  let rows = await find();
-  const key = (kind: string, owner: string) => `${kind}\u0000${owner}`;
-  if (rows.length < new Set(wanted.map((w) => key(w.kind, w.ownerId))).size) {
-    await conn('ledger_accounts')
-      .insert(wanted.map((w) => ({ kind: w.kind, owner_id: w.ownerId, currency })))
-      .onConflict(['kind', 'owner_id', 'currency'])
-      .ignore();
-    rows = await find();
-  }
-  const ids = new Map(rows.map((r) => [key(r.kind, r.owner_id), Number(r.id)]));
-  return wanted.map((w) => ids.get(key(w.kind, w.ownerId))!);
-}
-
-/** Inserts one journal entry and its postings in one statement; the database checks the balance at commit. */
 export async function insertEntry(
   conn: Conn,
-  entry: { kind: string; approvalId: string | null; memo: string; postings: Posting[] },
-): Promise<number> {
-  const values = entry.postings.map(() => '(?::bigint, ?::bigint, ?::text)').join(', ');
+  entry: { kind: string; approvalId: string | null; memo: string; currency: string; legs: readonly Leg[] },
+): Promise<number | undefined> {
+  const values = entry.legs.map(() => '(?::int, ?::text, ?::text, ?::bigint)').join(', ');
   const r = await conn.raw(
-    `WITH e AS (INSERT INTO journal_entries (kind, approval_id, memo) VALUES (?, ?, ?) RETURNING id)
+    `WITH v (n, kind, owner_id, amount) AS (VALUES ${values}),
+     a AS (SELECT v.n, l.id, v.amount FROM v JOIN ledger_accounts l ON l.kind = v.kind AND l.owner_id = v.owner_id AND l.currency = ?),
+     e AS (INSERT INTO journal_entries (kind, approval_id, memo) SELECT ?, ?, ? WHERE (SELECT count(*) FROM a) = ? RETURNING id)
      INSERT INTO postings (entry_id, ledger_account_id, amount, currency)
-     SELECT e.id, v.account, v.amount, v.currency FROM e, (VALUES ${values}) AS v (account, amount, currency)
+     SELECT e.id, a.id, a.amount, ? FROM e, a ORDER BY a.n
      RETURNING entry_id`,
-    [entry.kind, entry.approvalId, entry.memo, ...entry.postings.flatMap((p) => [p.ledgerAccountId, p.amount, p.currency])],
+    [
+      ...entry.legs.flatMap((l, i) => [i, l.kind, l.ownerId, l.amount]),
+      entry.currency,
+      entry.kind,
+      entry.approvalId,
+      entry.memo,
+      entry.legs.length,
+      entry.currency,
+    ],
   );
-  return Number((r as { rows: Array<{ entry_id: number | string }> }).rows[0]!.entry_id);
+  const row = (r as { rows: Array<{ entry_id: number | string }> }).rows[0];
+  return row ? Number(row.entry_id) : undefined;
 }
 
 /** Sum of postings on one ledger account (its balance; debit positive). */

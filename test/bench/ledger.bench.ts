@@ -84,17 +84,14 @@ function rawHold(pool: pg.Pool, clientId: string) {
          VALUES ($1, $2, $3, $4, $5, 'approved', $6, 'KRW', 'bench', NULL, 0, now() + interval '7 days') RETURNING *`,
         [id, no, card.accountId, card.cardId, clientId, amount],
       );
-      const accounts = await c.query(
-        "SELECT id, kind, owner_id FROM ledger_accounts WHERE currency = 'KRW' AND (kind, owner_id) IN (('holds', $1), ('holds_control', ''))",
-        [card.accountId],
-      );
-      const holds = accounts.rows.find((r: { kind: string }) => r.kind === 'holds').id;
-      const control = accounts.rows.find((r: { kind: string }) => r.kind === 'holds_control').id;
+      // The entry and its postings, each leg's ledger account found by kind and owner, in one statement.
       await c.query(
-        `WITH e AS (INSERT INTO journal_entries (kind, approval_id, memo) VALUES ('hold', $1, $2) RETURNING id)
+        `WITH a AS (SELECT v.n, l.id, v.amount FROM (VALUES (0, 'holds', $3::text, $4::bigint), (1, 'holds_control', '', $5::bigint)) AS v (n, kind, owner_id, amount)
+                      JOIN ledger_accounts l ON l.kind = v.kind AND l.owner_id = v.owner_id AND l.currency = 'KRW'),
+              e AS (INSERT INTO journal_entries (kind, approval_id, memo) VALUES ('hold', $1, $2) RETURNING id)
          INSERT INTO postings (entry_id, ledger_account_id, amount, currency)
-         SELECT e.id, v.account, v.amount, 'KRW' FROM e, (VALUES ($3::bigint, $4::bigint), ($5::bigint, $6::bigint)) AS v (account, amount)`,
-        [id, `hold ${no}`, holds, amount, control, -amount],
+         SELECT e.id, a.id, a.amount, 'KRW' FROM e, a ORDER BY a.n`,
+        [id, `hold ${no}`, card.accountId, amount, -amount],
       );
       await c.query('UPDATE accounts SET held_amount = held_amount + $2 WHERE id = $1', [card.accountId, amount]);
       await c.query(
