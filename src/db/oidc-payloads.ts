@@ -46,6 +46,12 @@ export async function upsertPayload(
  */
 const prepared = (name: string) => ({ name: `oidc-payloads-${name}` });
 
+function toPayload(row: { payload: unknown; consumed_at: unknown }): Payload {
+  const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Payload;
+  if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at as string).getTime() / 1000);
+  return payload;
+}
+
 async function findWhere(conn: Conn, where: Record<string, string>): Promise<Payload | undefined> {
   const row = await conn(T)
     .select('payload', 'consumed_at')
@@ -53,10 +59,49 @@ async function findWhere(conn: Conn, where: Record<string, string>): Promise<Pay
     .andWhere(notExpired(conn))
     .first()
     .options(prepared(`find-by-${Object.keys(where).join('-')}`));
-  if (!row) return undefined;
-  const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Payload;
-  if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
-  return payload;
+  return row ? toPayload(row as { payload: unknown; consumed_at: unknown }) : undefined;
+}
+
+/** A payload named by a field of another (at `path` in it), by its id or its uid. */
+export interface RelatedPayload {
+  model: string;
+  by: 'id' | 'uid';
+  path: readonly string[];
+}
+
+/** The key a related payload is found by, from the payload that names it; undefined when it names none. */
+export function relatedKey(payload: Payload, r: RelatedPayload): string | undefined {
+  let v: unknown = payload;
+  for (const k of r.path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * The unexpired payload with this id (as findPayload) and, in the same statement, the unexpired payloads
+ * its fields name (`related`: each one found, or undefined). For the rows a request goes on to read: an
+ * authorization code's grant and session at /token.
+ */
+export async function findPayloadWithRelated(
+  conn: Conn,
+  model: string,
+  id: string,
+  related: readonly RelatedPayload[],
+): Promise<{ payload: Payload | undefined; related: Array<Payload | undefined> }> {
+  const live = (alias: string) => `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())`;
+  const branches = related.map(
+    (r, i) =>
+      `SELECT ${i + 1} AS n, p.payload, p.consumed_at FROM m JOIN ${T} p ON p.model = ? AND p.${r.by} = m.payload #>> ?::text[] AND ${live('p')}`,
+  );
+  const r = await conn
+    .raw(
+      `WITH m AS (SELECT payload, consumed_at FROM ${T} m WHERE m.model = ? AND m.id = ? AND ${live('m')})
+       SELECT 0 AS n, payload, consumed_at FROM m${branches.map((b) => `\n       UNION ALL ${b}`).join('')}`,
+      [model, id, ...related.flatMap((rp) => [rp.model, [...rp.path]])],
+    )
+    .options(prepared(`find-with-related-${model}`));
+  const rows = (r as { rows: Array<{ n: number; payload: unknown; consumed_at: unknown }> }).rows;
+  const found = new Map(rows.map((row) => [Number(row.n), toPayload(row)]));
+  return { payload: found.get(0), related: related.map((_, i) => (found.has(0) ? found.get(i + 1) : undefined)) };
 }
 
 /** The unexpired payload with this id, with `consumed` set if it was consumed. */

@@ -6,10 +6,14 @@ import {
   findPayload,
   findPayloadByUid,
   findPayloadByUserCode,
+  findPayloadWithRelated,
+  relatedKey,
   revokePayloadsByGrantId,
   upsertPayload,
   writePayloads,
+  type Payload,
   type PayloadWrite,
+  type RelatedPayload,
 } from '../db/oidc-payloads.ts';
 import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
@@ -21,6 +25,27 @@ import { closeRegisteredClient, saveRegisteredClient } from './registration-stor
 
 const byId = (model: string, id: string) => `oidc:${model}:${id}`;
 const byUid = (model: string, uid: string) => `oidc:${model}#uid:${uid}`;
+
+/**
+ * What the provider goes on to read after a payload of these models, read in the same statement: the code's
+ * (or refresh token's) grant and session at /token; the interaction's pushed request, session and grant
+ * when its last post is resumed (see interactions/resume-at-once.ts). Every other model is read alone.
+ */
+const RELATED: Readonly<Record<string, readonly RelatedPayload[]>> = {
+  AuthorizationCode: [
+    { model: 'Grant', by: 'id', path: ['grantId'] },
+    { model: 'Session', by: 'uid', path: ['sessionUid'] },
+  ],
+  RefreshToken: [
+    { model: 'Grant', by: 'id', path: ['grantId'] },
+    { model: 'Session', by: 'uid', path: ['sessionUid'] },
+  ],
+  Interaction: [
+    { model: 'PushedAuthorizationRequest', by: 'id', path: ['parJti'] },
+    { model: 'Session', by: 'id', path: ['session', 'cookie'] },
+    { model: 'Grant', by: 'id', path: ['grantId'] },
+  ],
+};
 
 /**
  * A request's reads are remembered for the rest of it (the provider reads one session, interaction and
@@ -123,6 +148,18 @@ export function createAdapterClass(
     if (write.kind !== 'upsert') pending.dirty.add(write.model);
     if (write.model !== 'PushedAuthorizationRequest') await beginRequestTransaction(db);
   };
+  /**
+   * Keeps the payloads a read brought along for the request's own later reads of them, found or not;
+   * never over what the request already holds, nor for a model it has writes of pending (read before them).
+   */
+  const rememberRelated = (payload: Payload, related: readonly RelatedPayload[], rows: Array<Payload | undefined>) => {
+    const pending = requestLocal<PendingWrites>(PENDING_WRITES);
+    related.forEach((r, i) => {
+      const key = relatedKey(payload, r);
+      if (key === undefined || pending?.written.has(r.model)) return;
+      void memoInRequest((r.by === 'id' ? byId : byUid)(r.model, key), () => Promise.resolve(rows[i]));
+    });
+  };
   const Adapter = class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -152,7 +189,11 @@ export function createAdapterClass(
       if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id, findSite) as Promise<AdapterPayload | undefined>);
       return remembered(byId(this.model, id), async () => {
         await settleWritesFor(this.model);
-        return findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>;
+        const related = RELATED[this.model];
+        if (!related) return findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>;
+        const found = await findPayloadWithRelated(db, this.model, id, related);
+        if (found.payload) rememberRelated(found.payload, related, found.related);
+        return found.payload as AdapterPayload | undefined;
       });
     }
 

@@ -464,6 +464,74 @@ describe('oidc-provider adapter on PostgreSQL', () => {
       expect(await new Adapter('Session').find(String(second.jti))).to.deep.include({ accountId: second.accountId });
     });
 
+    /** The oidc_payloads reads `work` sends. */
+    async function readsOf(work: () => Promise<void>): Promise<number> {
+      let reads = 0;
+      const seen = (q: { sql: string }) => {
+        if (/oidc_payloads/.test(q.sql) && /^(select|with m as)/i.test(q.sql.trim())) reads++;
+      };
+      db.on('query', seen);
+      try {
+        await work();
+      } finally {
+        db.off('query', seen);
+      }
+      return reads;
+    }
+
+    it("reads a code's grant and session with the code, and an interaction's pushed request, session and grant with it", async () => {
+      const [grantId, code, interaction, par] = [`g-${randomUUID()}`, `c-${randomUUID()}`, `i-${randomUUID()}`, `p-${randomUUID()}`];
+      const session = payloadFor('Session', `s-${randomUUID()}`);
+      await new Adapter('Grant').upsert(grantId, payloadFor('Grant', grantId, { accountId: 'holder' }), 300);
+      await new Adapter('Session').upsert(String(session.jti), session, 300);
+      await new Adapter('AuthorizationCode').upsert(code, payloadFor('AuthorizationCode', code, { grantId, sessionUid: session.uid }), 300);
+      await new Adapter('PushedAuthorizationRequest').upsert(par, payloadFor('PushedAuthorizationRequest', par, { request: 'pushed' }), 300);
+      const cookie = { uid: session.uid, cookie: session.jti, acr: 'x' };
+      await new Adapter('Interaction').upsert(interaction, payloadFor('Interaction', interaction, { grantId, parJti: par, session: cookie }), 300);
+      await request(async () => {
+        const reads = await readsOf(async () => {
+          expect(await new Scoped('AuthorizationCode').find(code)).to.include({ grantId });
+          expect(await new Scoped('Grant').find(grantId)).to.include({ accountId: 'holder' });
+          expect(await new Scoped('Session').findByUid(String(session.uid))).to.include({ accountId: session.accountId });
+        });
+        expect(reads, 'one statement').to.equal(1);
+      });
+      await request(async () => {
+        const reads = await readsOf(async () => {
+          expect(await new Scoped('Interaction').find(interaction)).to.include({ parJti: par });
+          expect(await new Scoped('PushedAuthorizationRequest').find(par)).to.include({ request: 'pushed' });
+          expect(await new Scoped('Session').find(String(session.jti))).to.include({ accountId: session.accountId });
+          expect(await new Scoped('Grant').find(grantId)).to.include({ accountId: 'holder' });
+        });
+        expect(reads, 'one statement').to.equal(1);
+      });
+    });
+
+    it('takes what it read along as missing when it is, and never over what the request has pending', async () => {
+      const [grantId, code, missing] = [`g-${randomUUID()}`, `c-${randomUUID()}`, `gone-${randomUUID()}`];
+      const session = payloadFor('Session', `s-${randomUUID()}`);
+      await new Adapter('Grant').upsert(grantId, payloadFor('Grant', grantId, { accountId: 'before' }), 300);
+      await new Adapter('Session').upsert(String(session.jti), session, 300);
+      await new Adapter('AuthorizationCode').upsert(code, payloadFor('AuthorizationCode', code, { grantId: missing, sessionUid: session.uid }), 300);
+      await request(async () => {
+        // A grant the code names but that is gone: known missing, without another read.
+        const reads = await readsOf(async () => {
+          await new Scoped('AuthorizationCode').find(code);
+          expect(await new Scoped('Grant').find(missing)).to.equal(undefined);
+        });
+        expect(reads).to.equal(1);
+      });
+      await new Adapter('AuthorizationCode').upsert(code, payloadFor('AuthorizationCode', code, { grantId, sessionUid: session.uid }), 300);
+      await request(async () => {
+        // Changed in this request before the code is read: the request's own version stands.
+        await new Scoped('Grant').upsert(grantId, payloadFor('Grant', grantId, { accountId: 'after' }), 300);
+        await new Scoped('Session').destroy(String(session.jti));
+        await new Scoped('AuthorizationCode').find(code);
+        expect(await new Scoped('Grant').find(grantId)).to.include({ accountId: 'after' });
+        expect(await new Scoped('Session').findByUid(String(session.uid))).to.equal(undefined);
+      });
+    });
+
     it('writes nothing when the request rolls back', async () => {
       const id = `rb-${randomUUID()}`;
       const writes = await request(async () => {
