@@ -74,6 +74,34 @@ describe('bad input on the payment pages', () => {
     expect(back.searchParams.get('code')).to.be.a('string');
   });
 
+  it('keeps no approval and no hold when the code cannot be saved, and the same approval post works once it can', async () => {
+    const p = await onApprovePage(660);
+    const [before, heldBefore] = [await count(), await held()];
+    // The database refuses this holder's authorization codes: the approval's transaction fails as it commits.
+    await ts.db.raw(`CREATE FUNCTION refuse_test_codes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'no codes for this holder today'; END $$`);
+    await ts.db.raw(
+      `CREATE TRIGGER refuse_test_codes BEFORE INSERT ON oidc_payloads FOR EACH ROW
+       WHEN (NEW.model = 'AuthorizationCode' AND NEW.payload->>'accountId' = '${card.accountId}') EXECUTE FUNCTION refuse_test_codes()`,
+    );
+    try {
+      const failed = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf });
+      expect(failed.status).to.be.within(500, 599);
+      expect(failed.headers.get('location')).to.equal(null);
+      expect(await failed.text()).to.match(/^<!DOCTYPE html>/i);
+      expect(await count()).to.equal(before);
+      expect(await held()).to.equal(heldBefore);
+    } finally {
+      await ts.db.raw('DROP TRIGGER refuse_test_codes ON oidc_payloads');
+      await ts.db.raw('DROP FUNCTION refuse_test_codes()');
+    }
+    const retried = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf });
+    expect(retried.status).to.equal(303);
+    expect(new URL(retried.headers.get('location')!).searchParams.get('code')).to.be.a('string');
+    expect(await count()).to.equal(before + 1);
+    expect(await held()).to.equal(heldBefore + 660);
+  });
+
   it('approves a double-clicked approval once: two posts at the same moment place one hold', async () => {
     const p = await onApprovePage(800);
     const [before, heldBefore] = [await count(), await held()];
