@@ -7,7 +7,7 @@ import { afterRequestCommit, atCommit, forgetInRequest, joinRequestTransaction, 
 import { requestTransaction, settleBeforeResponse } from '../../src/http/request-transaction.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { close } from '../../src/server.ts';
-import { connect } from '../helpers/db.ts';
+import { connect, sqlDuring } from '../helpers/db.ts';
 import { testEnv } from '../helpers/global.ts';
 
 /**
@@ -187,18 +187,6 @@ describe('request transactions', () => {
 
   const exists = async (tag: string) => Boolean(await pool(TABLE).where({ tag }).first());
 
-  /** The SQL the pool sent while `work` ran. */
-  async function sqlDuring(work: () => Promise<void>): Promise<string[]> {
-    const seen: string[] = [];
-    const listen = (q: { sql: string }) => seen.push(q.sql);
-    pool.on('query', listen);
-    try {
-      await work();
-    } finally {
-      pool.off('query', listen);
-    }
-    return seen;
-  }
   const get = (path: string, tag: string) => fetch(`${url}${path}?tag=${encodeURIComponent(tag)}`);
 
   it('keeps a request in one transaction and commits it before the response arrives', async () => {
@@ -286,7 +274,7 @@ describe('request transactions', () => {
   });
 
   it('joins work that no caller recovers from to the request transaction, without a savepoint', async () => {
-    const seen = await sqlDuring(async () => {
+    const seen = await sqlDuring(pool, async () => {
       expect(await (await get('/join', 'q')).json()).to.deep.equal({ same: true });
     });
     expect(seen.filter((q) => /SAVEPOINT/i.test(q))).to.deep.equal([]);
@@ -325,7 +313,7 @@ describe('request transactions', () => {
   });
 
   it('begins no transaction for a request that makes no query', async () => {
-    const seen = await sqlDuring(async () => {
+    const seen = await sqlDuring(pool, async () => {
       expect(await (await get('/no-db', 'x')).text()).to.equal('no query');
       expect((await get('/ok', 'l')).status).to.equal(200);
     });

@@ -44,3 +44,16 @@ export async function dropTestDatabase(url: string): Promise<void> {
 export function connect(url: string, poolMax = 10): Db {
   return openDb({ databaseUrl: url, dataDir: '/nonexistent', poolMax });
 }
+
+/** The SQL `db` sent while `work` ran (knex's 'query' events), in order. */
+export async function sqlDuring(db: Db, work: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const listen = (q: { sql: string }) => seen.push(q.sql);
+  db.on('query', listen);
+  try {
+    await work();
+  } finally {
+    db.off('query', listen);
+  }
+  return seen;
+}

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Trx } from '../../src/db/knex.ts';
 import { openDb } from '../../src/db/knex.ts';
 import { HOUSE, post } from '../../src/ledger/post.ts';
+import { sqlDuring } from '../helpers/db.ts';
 import { testEnv } from '../helpers/global.ts';
 
 /**
@@ -26,16 +27,11 @@ describe('posting a journal entry', () => {
 
   /** The statements a transaction sends (BEGIN and COMMIT aside). */
   async function counted<T>(work: (trx: Trx) => Promise<T>): Promise<{ result: T; statements: number }> {
-    let statements = 0;
-    const listener = (q: { sql?: string }) => {
-      if (!/^(BEGIN|COMMIT)/i.test(q.sql ?? '')) statements++;
-    };
-    db.on('query', listener);
-    try {
-      return { result: await db.transaction(work), statements };
-    } finally {
-      db.off('query', listener);
-    }
+    let result: T | undefined;
+    const sql = await sqlDuring(db, async () => {
+      result = await db.transaction(work);
+    });
+    return { result: result as T, statements: sql.filter((s) => !/^(BEGIN|COMMIT)/i.test(s)).length };
   }
 
   it('creates the accounts a first entry needs, then posts to them in one statement', async () => {

@@ -9,7 +9,7 @@ import { deleteExpiredPayloads } from '../../src/db/oidc-payloads.ts';
 import { registerMemberSite } from '../../src/member-sites/register.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import { MEMBER_SITE_DEFAULTS } from '../../src/oidc/provider.ts';
-import { connect } from '../helpers/db.ts';
+import { connect, sqlDuring } from '../helpers/db.ts';
 import { testEnv } from '../helpers/global.ts';
 
 /** Every model oidc-provider stores through the adapter (Client is read from member_sites instead). */
@@ -466,17 +466,7 @@ describe('oidc-provider adapter on PostgreSQL', () => {
 
     /** The oidc_payloads reads `work` sends. */
     async function readsOf(work: () => Promise<void>): Promise<number> {
-      let reads = 0;
-      const seen = (q: { sql: string }) => {
-        if (/oidc_payloads/.test(q.sql) && /^(select|with m as)/i.test(q.sql.trim())) reads++;
-      };
-      db.on('query', seen);
-      try {
-        await work();
-      } finally {
-        db.off('query', seen);
-      }
-      return reads;
+      return (await sqlDuring(db, work)).filter((sql) => /oidc_payloads/.test(sql) && /^(select|with m as)/i.test(sql.trim())).length;
     }
 
     it("reads a code's grant and session with the code, in one statement", async () => {
