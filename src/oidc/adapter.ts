@@ -21,6 +21,7 @@ import type { Directory } from '../db/directory.ts';
 import { findMemberSite } from '../db/member-sites.ts';
 import { atCommit, beginRequestTransaction, forgetInRequest, memoInRequest, rememberInRequest, requestLocal } from '../db/request-scope.ts';
 import { BUSY } from '../http/error-handler.ts';
+import { cloneJson } from '../lib/clone-json.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
 
 const byId = (model: string, id: string) => `oidc:${model}:${id}`;
@@ -50,7 +51,7 @@ const RELATED: Readonly<Record<string, readonly RelatedPayload[]>> = {
  */
 async function remembered(key: string, load: () => Promise<AdapterPayload | undefined>): Promise<AdapterPayload | undefined> {
   const payload = await memoInRequest(key, load);
-  return payload === undefined ? undefined : structuredClone(payload);
+  return payload === undefined ? undefined : cloneJson(payload);
 }
 
 /**

@@ -110,7 +110,7 @@ await withBenchCardManager(async (ts) => {
         baseline: oneHash.side('one argon2id verify, alone', 1),
         target: { p99TimesBaselineP50: 4 },
         serverCpu: true,
-        notes: ['latency from each flow\'s scheduled start to its token (6 HTTP requests, one argon2id verify); the baseline is one verify\'s p50 with nothing else running'],
+        notes: ['latency from each flow\'s scheduled start to its token (5 HTTP requests, one argon2id verify); the baseline is one verify\'s p50 with nothing else running'],
       }),
       figure({
         id: 'e',

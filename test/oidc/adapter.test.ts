@@ -464,6 +464,21 @@ describe('oidc-provider adapter on PostgreSQL', () => {
       expect(await new Adapter('Session').find(String(second.jti))).to.deep.include({ accountId: second.accountId });
     });
 
+    it('gives every find its own copy of what the request remembers, nested parts too', async () => {
+      const id = `i-${randomUUID()}`;
+      await request(async () => {
+        const interactions = new Scoped('Interaction');
+        await interactions.upsert(id, payloadFor('Interaction', id, { params: { state: 'kept' }, prompt: { name: 'login', reasons: ['login'], details: {} } }), 300);
+        const first = (await interactions.find(id))!;
+        (first.params as Record<string, unknown>).state = 'changed';
+        (first.prompt as { reasons: string[] }).reasons.push('consent');
+        const second = (await interactions.find(id))!;
+        expect(second.params).to.deep.equal({ state: 'kept' });
+        expect(second.prompt).to.deep.equal({ name: 'login', reasons: ['login'], details: {} });
+      });
+      expect((await new Adapter('Interaction').find(id))!.params).to.deep.equal({ state: 'kept' });
+    });
+
     /** The oidc_payloads reads `work` sends. */
     async function readsOf(work: () => Promise<void>): Promise<number> {
       return (await sqlDuring(db, work)).filter((sql) => /oidc_payloads/.test(sql) && /^(select|with m as)/i.test(sql.trim())).length;
