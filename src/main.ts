@@ -1,3 +1,4 @@
+import './restart-with-async-context-frame.ts';
 import { buildApp } from './app.ts';
 import { formatCardNumber } from './cards/card-number.ts';
 import { loadConfig } from './config/load.ts';

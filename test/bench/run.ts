@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { asyncContextFrameFlags } from '../../src/async-context-frame.ts';
 import { detailsTable, figuresTable, machineInfo, type Figure } from './harness.ts';
 
 const dir = import.meta.dirname;
@@ -20,10 +21,13 @@ const files = readdirSync(dir)
   .sort();
 if (!files.length) throw new Error(`no *.bench.ts in ${dir} matches ${filters.join(', ')}`);
 
-/** One bench file in a child process (this process's execArgv carries tsx); its figures, or why not. */
+/**
+ * One bench file in a child process (this process's execArgv carries tsx), run as `npm start` runs the card
+ * manager (AsyncContextFrame, see src/async-context-frame.ts); its figures, or why not.
+ */
 function runBench(file: string, resultFile: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, path.join(dir, file)], {
+    const child = spawn(process.execPath, [...asyncContextFrameFlags(), ...process.execArgv, path.join(dir, file)], {
       stdio: 'inherit',
       env: { ...process.env, BENCH_RESULT_FILE: resultFile },
     });
