@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Db } from '../../src/db/knex.ts';
 import { openDb } from '../../src/db/knex.ts';
+import { MAX_PREPARED_PER_CONNECTION, preparedNameFor } from '../../src/db/pg-client.ts';
 import { testEnv } from '../helpers/global.ts';
 
 /**
@@ -77,5 +78,92 @@ describe('BEGIN sent with a transaction\'s first statement', () => {
       .catch((err: Error) => (message = err.message));
     expect(message).to.match(/division by zero/);
     expect(await rows('divided')).to.equal(0);
+  });
+});
+
+/**
+ * Statements with bindings are prepared once per connection under a name from their text (db/pg-client.ts),
+ * except those returning `*`, past a bound per connection, and on a connection where a changed result type
+ * made one unusable.
+ */
+describe('statements prepared once per connection', () => {
+  let db: Db;
+  const TABLE = 'pg_client_prepared_rows';
+  /** The names prepared on db's one connection. */
+  const preparedNames = async () =>
+    new Set(((await db.raw('SELECT name FROM pg_prepared_statements')) as { rows: Array<{ name: string }> }).rows.map((r) => r.name));
+
+  beforeEach(async () => {
+    // One connection, new for each test: what it has prepared is this test's alone.
+    db = openDb({ databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, poolMax: 1 });
+    await db.schema.dropTableIfExists(TABLE);
+    await db.schema.createTable(TABLE, (t) => {
+      t.integer('v');
+      t.text('tag');
+    });
+    await db(TABLE).insert([{ v: 1, tag: 'one' }, { v: 2, tag: 'two' }]);
+  });
+  afterEach(async () => {
+    await db.schema.dropTableIfExists(TABLE);
+    await db.destroy();
+  });
+
+  it('prepares a statement with bindings under a name from its text, and runs it prepared from then on', async () => {
+    const query = () => db(TABLE).select('tag').where({ v: 2 });
+    const { sql } = query().toSQL().toNative();
+    expect(await preparedNames()).to.not.include(preparedNameFor(sql));
+    for (let i = 0; i < 3; i++) expect(await query()).to.deep.equal([{ tag: 'two' }]);
+    expect(await preparedNames()).to.include(preparedNameFor(sql));
+    // Inside a transaction too, as its first statement (sent after BEGIN) and later.
+    await db.transaction(async (trx) => {
+      expect(await trx(TABLE).select('tag').where({ v: 1 })).to.deep.equal([{ tag: 'one' }]);
+      expect(await trx(TABLE).select('tag').where({ v: 2 })).to.deep.equal([{ tag: 'two' }]);
+    });
+  });
+
+  it('leaves `*` results unprepared, so a migration that adds a column breaks nothing', async () => {
+    const star = () => db(TABLE).where({ v: 1 }).first();
+    const named = () => db(TABLE).select('v', 'tag').where({ v: 1 }).first();
+    expect(await star()).to.deep.equal({ v: 1, tag: 'one' });
+    expect(await named()).to.deep.equal({ v: 1, tag: 'one' });
+    expect(await preparedNames()).to.not.include(preparedNameFor(star().toSQL().toNative().sql));
+    await db.schema.alterTable(TABLE, (t) => t.text('added').defaultTo('new'));
+    expect(await star()).to.deep.equal({ v: 1, tag: 'one', added: 'new' });
+    expect(await named(), 'named columns: the prepared result type is unchanged').to.deep.equal({ v: 1, tag: 'one' });
+  });
+
+  it(`prepares at most ${MAX_PREPARED_PER_CONNECTION} per connection, and runs the rest unnamed`, async () => {
+    const before = (await preparedNames()).size;
+    for (let i = 0; i < MAX_PREPARED_PER_CONNECTION + 10; i++) {
+      const { rows } = (await db.raw(`SELECT ?::int + ${i} AS n`, [1])) as { rows: Array<{ n: number }> };
+      expect(rows[0]!.n).to.equal(1 + i);
+    }
+    expect((await preparedNames()).size - before).to.be.at.most(MAX_PREPARED_PER_CONNECTION);
+    expect((await preparedNames()).size - before).to.be.at.least(MAX_PREPARED_PER_CONNECTION - 5);
+    expect(await preparedNames()).to.not.include(preparedNameFor(`SELECT ?::int + ${MAX_PREPARED_PER_CONNECTION + 9} AS n`.replace('?', '$1')));
+  });
+
+  it("keeps a statement prepared when it fails as it runs after its Parse, as a transaction's first statement", async () => {
+    // Sent with BEGIN ahead of it: the Parse succeeds and the Execute fails. Parsing it again would be refused
+    // ("prepared statement already exists"), so it must be recorded as prepared, and is.
+    const divide = (by: number) => db.transaction((trx) => trx.raw(`SELECT 1 / ?::int AS q FROM ${TABLE} WHERE v = 1`, [by]));
+    let message = '';
+    await divide(0).catch((err: Error) => (message = err.message));
+    expect(message).to.match(/division by zero/);
+    expect(await preparedNames()).to.include(preparedNameFor(`SELECT 1 / $1::int AS q FROM ${TABLE} WHERE v = 1`));
+    expect(((await divide(1)) as { rows: Array<{ q: number }> }).rows).to.deep.equal([{ q: 1 }]);
+    await divide(0).catch(() => undefined);
+    expect(((await divide(1)) as { rows: Array<{ q: number }> }).rows).to.deep.equal([{ q: 1 }]);
+  });
+
+  it("stops using a prepared statement on a connection once a column's new type changed its result", async () => {
+    const query = () => db(TABLE).select('v').where({ tag: 'two' });
+    expect(await query()).to.deep.equal([{ v: 2 }]);
+    await db.raw(`ALTER TABLE ${TABLE} ALTER COLUMN v TYPE bigint`);
+    let message = '';
+    await query().catch((err: Error) => (message = err.message));
+    expect(message).to.match(/cached plan must not change result type/);
+    // From then on, the statement runs unnamed on this connection.
+    for (let i = 0; i < 2; i++) expect(await query()).to.deep.equal([{ v: 2 }]);
   });
 });
