@@ -150,6 +150,14 @@ export function createInteractionPolicy(deps: PolicyDeps) {
     const ahead = consentAhead(ctx, deps.ratings);
     return { ...(await loginDetails(ctx)), ...(ahead ? { consentAhead: ahead } : {}) };
   };
+  // A session whose holder no longer has an active card (findAccount finds nobody): sign in again, where a blocked
+  // card gets its own page. Blocking a card ends its sessions; this covers a race with that, or a card stopped by
+  // other means. (Without it the provider would go on to consent with no account and fail with a server error.)
+  login.checks.add(
+    new Check('account_unavailable', "the session's card holder has no active card", 'login_required', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+    ),
+  );
   login.checks.add(
     new Check('payment_requires_password', 'a payment needs the card password', 'login_required', (ctx) => {
       if (!deps.requirePasswordEachTime || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
