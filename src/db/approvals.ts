@@ -118,7 +118,7 @@ export async function insertApproval(
     })
     .onConflict()
     .ignore()
-    .returning('*')) as Row[];
+    .returning([...APPROVAL_COLUMNS])) as Row[];
   return row ? toApproval(row) : undefined;
 }
 

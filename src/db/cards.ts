@@ -28,6 +28,23 @@ export interface Card {
 
 type Row = Record<string, unknown>;
 
+// Columns are named, not `*`, so that the statements reading them are prepared once per connection
+// (db/pg-client.ts) and a migration adding a column changes nothing they return.
+/** What toCard reads. */
+const CARD_COLUMNS = ['id', 'account_id', 'last4', 'password_hash', 'status'] as const;
+/** What toAccount reads. */
+const ACCOUNT_COLUMNS = ['id', 'legal_name', 'birthdate', 'email', 'mobile', 'guardian_account_id', 'credit_limit', 'currency', 'statement_day'] as const;
+/** What toAccount, toLine and toControls read: an account's facts. */
+const ACCOUNT_FACT_COLUMNS = [
+  ...ACCOUNT_COLUMNS,
+  'posted_balance',
+  'held_amount',
+  'max_per_approval',
+  'monthly_cap',
+  'blocked_sites',
+  'adult_content_off',
+] as const;
+
 function toAccount(r: Row): Account {
   return {
     id: r.id as string,
@@ -72,7 +89,7 @@ export async function insertAccount(conn: Conn, a: Account): Promise<void> {
 }
 
 export async function findAccount(conn: Conn, id: string): Promise<Account | undefined> {
-  const r = (await conn('accounts').where({ id }).first()) as Row | undefined;
+  const r = (await conn('accounts').select(ACCOUNT_COLUMNS).where({ id }).first()) as Row | undefined;
   return r ? toAccount(r) : undefined;
 }
 
@@ -105,12 +122,12 @@ export async function insertCardUnlessNumberTaken(conn: Conn, c: NewCardRow): Pr
 }
 
 export async function findCardByNumberHmac(conn: Conn, numberHmac: Buffer): Promise<Card | undefined> {
-  const r = (await conn('cards').where({ number_hmac: numberHmac }).first()) as Row | undefined;
+  const r = (await conn('cards').select(CARD_COLUMNS).where({ number_hmac: numberHmac }).first()) as Row | undefined;
   return r ? toCard(r) : undefined;
 }
 
 export async function findCard(conn: Conn, id: string): Promise<Card | undefined> {
-  const r = (await conn('cards').where({ id }).first()) as Row | undefined;
+  const r = (await conn('cards').select(CARD_COLUMNS).where({ id }).first()) as Row | undefined;
   return r ? toCard(r) : undefined;
 }
 
@@ -124,7 +141,10 @@ export interface AccountFacts {
 
 export async function findAccountFacts(conn: Conn, id: string): Promise<AccountFacts | undefined> {
   const r = (await conn('accounts as a')
-    .select('a.*', conn.raw("EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status = 'active') AS has_active_card"))
+    .select(
+      ...ACCOUNT_FACT_COLUMNS.map((c) => `a.${c}`),
+      conn.raw("EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status = 'active') AS has_active_card"),
+    )
     .where('a.id', id)
     .first()) as Row | undefined;
   return r ? { account: toAccount(r), line: toLine(r), controls: toControls(r), hasActiveCard: r.has_active_card === true } : undefined;
@@ -135,13 +155,13 @@ export async function findAccountFacts(conn: Conn, id: string): Promise<AccountF
  * controls and contact details in one statement, for an approval.
  */
 export async function lockAccountFacts(conn: Conn, id: string): Promise<Omit<AccountFacts, 'hasActiveCard'> | undefined> {
-  const r = (await conn('accounts').where({ id }).forUpdate().first()) as Row | undefined;
+  const r = (await conn('accounts').select(ACCOUNT_FACT_COLUMNS).where({ id }).forUpdate().first()) as Row | undefined;
   return r ? { account: toAccount(r), line: toLine(r), controls: toControls(r) } : undefined;
 }
 
 /** The account's active card (an account has at most one at a time). */
 export async function findActiveCardForAccount(conn: Conn, accountId: string): Promise<Card | undefined> {
-  const r = (await conn('cards').where({ account_id: accountId, status: 'active' }).orderBy('created_at', 'desc').first()) as
+  const r = (await conn('cards').select(CARD_COLUMNS).where({ account_id: accountId, status: 'active' }).orderBy('created_at', 'desc').first()) as
     | Row
     | undefined;
   return r ? toCard(r) : undefined;
@@ -170,7 +190,7 @@ function toSummary(r: Row): CardSummary {
 
 /** The card, row-locked until the transaction ends (FOR UPDATE): every status change goes through this. */
 export async function lockCard(conn: Conn, id: string): Promise<Card | undefined> {
-  const r = (await conn('cards').where({ id }).forUpdate().first()) as Row | undefined;
+  const r = (await conn('cards').select(CARD_COLUMNS).where({ id }).forUpdate().first()) as Row | undefined;
   return r ? toCard(r) : undefined;
 }
 
@@ -225,7 +245,7 @@ export async function findAccountsByHolder(conn: Conn, q: HolderQuery, limit = 5
 
 /** The account, row-locked until the transaction ends. */
 export async function lockAccount(conn: Conn, id: string): Promise<Account | undefined> {
-  const r = (await conn('accounts').where({ id }).forUpdate().first()) as Row | undefined;
+  const r = (await conn('accounts').select(ACCOUNT_COLUMNS).where({ id }).forUpdate().first()) as Row | undefined;
   return r ? toAccount(r) : undefined;
 }
 
