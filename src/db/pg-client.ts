@@ -61,14 +61,20 @@ const UNUSABLE = Symbol('cybercard.unusablePrepared');
  */
 export const MAX_PREPARED_PER_CONNECTION = 200;
 const STAR_COLUMNS = /\.\*|\bselect\s+\*|\breturning\s+\*/i;
-const names = new Map<string, string>();
+/** Each statement text seen, with the name it is prepared under, or null if never (`*` results). */
+const names = new Map<string, string | null>();
 const MAX_REMEMBERED_NAMES = 2000;
 
 /** The name a statement is prepared under: from its text, the same on every connection and instance. */
 export function preparedNameFor(sql: string): string {
+  return `cc_${createHash('sha1').update(sql).digest('base64url')}`;
+}
+
+/** preparedNameFor(sql), or null for a statement never prepared by text; worked out once per text. */
+function preparableName(sql: string): string | null {
   let name = names.get(sql);
   if (name === undefined) {
-    name = `cc_${createHash('sha1').update(sql).digest('base64url')}`;
+    name = STAR_COLUMNS.test(sql) ? null : preparedNameFor(sql);
     if (names.size >= MAX_REMEMBERED_NAMES) names.clear();
     names.set(sql, name);
   }
@@ -77,9 +83,9 @@ export function preparedNameFor(sql: string): string {
 
 /** Names `obj` for preparing on `connection`, where the rules above allow it; the name given, if any. */
 function prepareOn(connection: PgConnection, obj: KnexQueryObject): string | undefined {
-  if (!obj.sql || !obj.bindings?.length || obj.options?.name !== undefined || STAR_COLUMNS.test(obj.sql)) return undefined;
-  const name = preparedNameFor(obj.sql);
-  if (connection[UNUSABLE]?.has(name)) return undefined;
+  if (!obj.sql || !obj.bindings?.length || obj.options?.name !== undefined) return undefined;
+  const name = preparableName(obj.sql);
+  if (name === null || connection[UNUSABLE]?.has(name)) return undefined;
   const prepared = (connection[PREPARED] ??= new Set());
   if (!prepared.has(name)) {
     if (prepared.size >= MAX_PREPARED_PER_CONNECTION) return undefined;
