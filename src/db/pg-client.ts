@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import pg from 'pg';
+import type { Trx } from './knex.ts';
 
 /**
  * knex's PostgreSQL client, but a transaction's BEGIN travels with its first statement, and statements with
@@ -30,6 +31,8 @@ interface PgConnection {
   [BEGIN_PENDING]?: boolean;
   [PREPARED]?: Set<string>;
   [UNUSABLE]?: Set<string>;
+  [COMMIT_NEXT]?: boolean;
+  [COMMIT_SENT]?: boolean;
 }
 type ClientPgClass = new (config: unknown) => {
   _query(connection: PgConnection, obj: KnexQueryObject): Promise<KnexQueryObject>;
@@ -39,6 +42,10 @@ const ClientPG = require('knex/lib/dialects/postgres/index.js') as ClientPgClass
 const TransactionPG = require('knex/lib/dialects/postgres/execution/pg-transaction.js') as TransactionPgClass;
 
 const BEGIN_PENDING = Symbol('cybercard.beginPending');
+/** The transaction's next statement is its last: COMMIT goes with it (commitWithNextStatement). */
+const COMMIT_NEXT = Symbol('cybercard.commitNext');
+/** COMMIT went with the last statement and succeeded: the COMMIT knex sends next is answered at once. */
+const COMMIT_SENT = Symbol('cybercard.commitSent');
 const PREPARED = Symbol('cybercard.prepared');
 const UNUSABLE = Symbol('cybercard.unusablePrepared');
 
@@ -103,28 +110,56 @@ interface PgWire {
   parse(q: { text: string; name?: string }): void;
   bind(c: { portal?: string; statement?: string; values: unknown[] }): void;
   execute(c: { portal?: string; rows?: number }): void;
+  sync(): void;
   parsedStatements: Record<string, string>;
   submittedNamedStatements: Record<string, string>;
 }
 
-/** pg's Query, with BEGIN sent ahead of it in the same pipeline and BEGIN's completion kept out of its result. */
-class BeginThenQuery extends (pg.Query as unknown as new (config: unknown, values: unknown, callback: unknown) => {
+/**
+ * pg's Query with the transaction's BEGIN sent ahead of it, or its COMMIT after it, or both, in the same
+ * pipeline (one Sync): their completions are kept out of its result.
+ */
+class PipelinedQuery extends (pg.Query as unknown as new (config: unknown, values: unknown, callback: unknown) => {
   name?: string;
   prepare(connection: PgWire): void;
+  _getRows(connection: PgWire, rows?: number): void;
   handleCommandComplete(msg: unknown, connection: PgWire): void;
   handleError(err: Error, connection: PgWire): void;
 }) {
-  private beginAnswered = false;
+  private beginAnswered: boolean;
+  private ownAnswered = false;
   /** This query sends the Parse of its named statement (not parsed on this connection before). */
   private parsesNamed = false;
+
+  constructor(
+    config: unknown,
+    private readonly begin: boolean,
+    private readonly commit: boolean,
+    callback: (err: Error | null, response: unknown) => void,
+  ) {
+    super(config, undefined, callback);
+    this.beginAnswered = !begin;
+  }
 
   override prepare(connection: PgWire): void {
     this.parsesNamed =
       this.name !== undefined && connection.parsedStatements[this.name] === undefined && connection.submittedNamedStatements[this.name] === undefined;
-    connection.parse({ text: 'BEGIN' });
+    if (this.begin) {
+      connection.parse({ text: 'BEGIN' });
+      connection.bind({ values: [] });
+      connection.execute({ rows: 0 });
+    }
+    super.prepare(connection);
+  }
+
+  /** pg's last step of prepare: Execute, then Sync; COMMIT goes between them. */
+  override _getRows(connection: PgWire, rows?: number): void {
+    if (!this.commit || rows) return super._getRows(connection, rows);
+    connection.execute({ rows: 0 });
+    connection.parse({ text: 'COMMIT' });
     connection.bind({ values: [] });
     connection.execute({ rows: 0 });
-    super.prepare(connection);
+    connection.sync();
   }
 
   override handleCommandComplete(msg: unknown, connection: PgWire): void {
@@ -135,6 +170,8 @@ class BeginThenQuery extends (pg.Query as unknown as new (config: unknown, value
       if (this.parsesNamed) delete connection.parsedStatements[this.name!];
       return;
     }
+    if (this.ownAnswered) return; // COMMIT's
+    this.ownAnswered = true;
     super.handleCommandComplete(msg, connection);
   }
 
@@ -154,33 +191,60 @@ class DeferredBeginTransaction extends TransactionPG {
   }
 }
 
+/**
+ * COMMIT with the transaction's last statement: the caller promises that the next statement it sends in
+ * `trx` is the transaction's last before `trx.commit()` (or none, or one without bindings: then COMMIT goes
+ * alone, as before). That statement carries COMMIT in its pipeline, and `trx.commit()` is answered without a
+ * round trip. If the statement fails, COMMIT is never run and the transaction stays open for the caller's
+ * ROLLBACK; if COMMIT fails (a deferred constraint), the statement's caller gets COMMIT's error. Nothing on
+ * another client (the embedded PGlite): there COMMIT goes alone.
+ */
+export async function commitWithNextStatement(trx: Trx): Promise<void> {
+  const client = trx.client as unknown as { acquireConnection(): Promise<PgConnection> };
+  if (!(client instanceof PipelinedBeginClient)) return;
+  (await client.acquireConnection())[COMMIT_NEXT] = true;
+}
+
+const COMMITTED: KnexQueryObject['response'] = { command: 'COMMIT', rowCount: null, rows: [], fields: [] };
+
 export class PipelinedBeginClient extends ClientPG {
   transaction(...args: unknown[]): unknown {
     return new DeferredBeginTransaction(this, ...args);
   }
 
   override async _query(connection: PgConnection, obj: KnexQueryObject): Promise<KnexQueryObject> {
+    if (connection[COMMIT_SENT] && /^COMMIT;?$/i.test(obj.sql)) {
+      // Run already, with the transaction's last statement.
+      connection[COMMIT_SENT] = false;
+      obj.response = COMMITTED;
+      return obj;
+    }
     const name = prepareOn(connection, obj);
     try {
-      return await this.queryBeginningIfPending(connection, obj);
+      return await this.queryPipelined(connection, obj);
     } catch (err) {
       if (name && isChangedResultType(err)) (connection[UNUSABLE] ??= new Set()).add(name);
       throw err;
     }
   }
 
-  private async queryBeginningIfPending(connection: PgConnection, obj: KnexQueryObject): Promise<KnexQueryObject> {
-    if (!connection[BEGIN_PENDING]) return super._query(connection, obj);
+  private async queryPipelined(connection: PgConnection, obj: KnexQueryObject): Promise<KnexQueryObject> {
+    const begin = connection[BEGIN_PENDING] === true;
+    const commit = connection[COMMIT_NEXT] === true;
     connection[BEGIN_PENDING] = false;
+    connection[COMMIT_NEXT] = false;
     if (!obj.bindings?.length || !obj.sql) {
-      await super._query(connection, { sql: 'BEGIN;' });
+      // The simple protocol (no bindings, perhaps several statements): BEGIN alone before, COMMIT alone after.
+      if (begin) await super._query(connection, { sql: 'BEGIN;' });
       return super._query(connection, obj);
     }
+    if (!begin && !commit) return super._query(connection, obj);
     const config = { text: obj.sql, values: obj.bindings, ...(obj.options ?? {}) };
     return new Promise((resolve, reject) => {
       connection.query(
-        new BeginThenQuery(config, undefined, (err: Error | null, response: unknown) => {
+        new PipelinedQuery(config, begin, commit, (err: Error | null, response: unknown) => {
           if (err) return reject(err);
+          if (commit) connection[COMMIT_SENT] = true;
           obj.response = response;
           resolve(obj);
         }),

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Conn, Db, Trx } from './knex.ts';
+import { commitWithNextStatement } from './pg-client.ts';
 
 /**
  * One database transaction per HTTP request.
@@ -25,7 +26,7 @@ interface Scope {
   /** Settles when the request's last query handed to the connection has (inTurn). */
   tail: Promise<void>;
   /** Work to run as the transaction's last statements, just before COMMIT (atCommit). */
-  atCommit: Array<{ work: (conn: Conn) => Promise<unknown>; fallback: Conn }>;
+  atCommit: Array<{ work: (conn: Conn) => Promise<unknown>; fallback: Conn; oneStatement: boolean }>;
   /** Run once the request has committed (afterRequestCommit). */
   afterCommit: Array<() => void>;
   /** State kept for the rest of the request (requestLocal). */
@@ -200,7 +201,12 @@ function settle(scope: Scope, commit: boolean): Promise<void> {
     }
     let result: { response?: { command?: string } } | undefined;
     try {
-      for (const { work } of scope.atCommit) await work(trx);
+      const last = scope.atCommit.length - 1;
+      for (const [i, { work, oneStatement }] of scope.atCommit.entries()) {
+        // The last work, if it sends at most one statement, carries COMMIT with it (db/pg-client.ts).
+        if (i === last && oneStatement) await commitWithNextStatement(trx);
+        await work(trx);
+      }
       // COMMIT on a transaction a swallowed error aborted answers ROLLBACK rather than failing.
       result = (await trx.commit()) as typeof result;
     } catch (err) {
@@ -241,14 +247,17 @@ export function currentRequestScope(): RequestScope | undefined {
  * not at all if the request rolls back; outside a live request scope, at once on `conn`. For an update of
  * a row many requests share (a password throttle's per-source counter): made at commit, its row lock is
  * held for one round trip rather than for the rest of the request, and it costs no commit of its own.
+ * `oneStatement`: the work sends at most one statement. Run last, that statement carries the COMMIT, one
+ * round trip instead of two; a work that sent a second one would run it after the COMMIT, so only promise
+ * what the work's code guarantees.
  */
-export async function atCommit(conn: Conn, work: (conn: Conn) => Promise<unknown>): Promise<void> {
+export async function atCommit(conn: Conn, work: (conn: Conn) => Promise<unknown>, opts: { oneStatement?: boolean } = {}): Promise<void> {
   const scope = liveScope();
   if (!scope) {
     await work(conn);
     return;
   }
-  scope.atCommit.push({ work, fallback: conn });
+  scope.atCommit.push({ work, fallback: conn, oneStatement: opts.oneStatement === true });
 }
 
 /**

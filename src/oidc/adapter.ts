@@ -125,7 +125,8 @@ export function createAdapterClass(
   const pendingWrites = () =>
     requestLocal<PendingWrites>(PENDING_WRITES, () => {
       const pending: PendingWrites = { writes: new Map(), dirty: new Set(), written: new Set() };
-      void atCommit(db, (conn) => writePending(pending, conn));
+      // writePayloads sends one statement at most.
+      void atCommit(db, (conn) => writePending(pending, conn), { oneStatement: true });
       return pending;
     });
   /** Makes the pending writes before a database read that they could change: of `model` by id, by another key, or any. */

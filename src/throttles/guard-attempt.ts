@@ -99,7 +99,8 @@ export async function guardAttempt<T>(
     const locked = await lockIfDue(deps, who.cardKey, who.source.requestId);
     return locked ? { kind: 'locked', until: locked } : { kind: 'failed', error: err };
   }
-  await atCommit(deps.db, (conn) => releaseAttempt(conn, reserved));
+  // releaseAttempt sends one statement at most.
+  await atCommit(deps.db, (conn) => releaseAttempt(conn, reserved), { oneStatement: true });
   return { kind: 'ok', value };
 }
 

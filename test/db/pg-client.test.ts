@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Db } from '../../src/db/knex.ts';
 import { openDb } from '../../src/db/knex.ts';
-import { MAX_PREPARED_PER_CONNECTION, preparedNameFor } from '../../src/db/pg-client.ts';
+import { commitWithNextStatement, MAX_PREPARED_PER_CONNECTION, preparedNameFor } from '../../src/db/pg-client.ts';
 import { testEnv } from '../helpers/global.ts';
 
 /**
@@ -165,5 +165,124 @@ describe('statements prepared once per connection', () => {
     expect(message).to.match(/cached plan must not change result type/);
     // From then on, the statement runs unnamed on this connection.
     for (let i = 0; i < 2; i++) expect(await query()).to.deep.equal([{ v: 2 }]);
+  });
+});
+
+/**
+ * COMMIT sent with a transaction's last statement (commitWithNextStatement, used by the request scope for
+ * the work it runs at commit): one round trip, and every outcome as with COMMIT sent alone.
+ */
+describe('COMMIT sent with a transaction\'s last statement', () => {
+  let db: Db;
+  let other: Db;
+  const TABLE = 'pg_client_commit_rows';
+  const rows = async (tag: string) => (await other(TABLE).where({ tag })).length;
+  /** Statements db sends, by text, while `work` runs. */
+  async function sent(work: () => Promise<unknown>): Promise<string[]> {
+    const seen: string[] = [];
+    const listen = (q: { sql: string }) => seen.push(q.sql);
+    db.on('query', listen);
+    try {
+      await work();
+    } finally {
+      db.off('query', listen);
+    }
+    return seen;
+  }
+  let responses = 0;
+  const count = () => void responses++;
+
+  before(async () => {
+    db = openDb({ databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, poolMax: 1 });
+    other = openDb({ databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, poolMax: 1 });
+    await db.schema.dropTableIfExists(TABLE);
+    await db.schema.createTable(TABLE, (t) => t.text('tag'));
+    // A deferred check at COMMIT: a row tagged 'refused' makes the commit fail.
+    await db.raw(`CREATE OR REPLACE FUNCTION ${TABLE}_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.tag = 'refused' THEN RAISE EXCEPTION 'refused at commit'; END IF; RETURN NULL; END $$`);
+    await db.raw(`CREATE CONSTRAINT TRIGGER ${TABLE}_refuse AFTER INSERT ON ${TABLE} DEFERRABLE INITIALLY DEFERRED
+      FOR EACH ROW EXECUTE FUNCTION ${TABLE}_refuse()`);
+    db.client.on('query-response', count);
+  });
+  after(async () => {
+    db.client.off('query-response', count);
+    await db.schema.dropTableIfExists(TABLE);
+    await db.raw(`DROP FUNCTION IF EXISTS ${TABLE}_refuse()`);
+    await db.destroy();
+    await other.destroy();
+  });
+
+  it('commits with the statement: visible to others before commit() is called, which then sends nothing', async () => {
+    const trx = await db.transaction();
+    await trx(TABLE).insert({ tag: 'first' });
+    await commitWithNextStatement(trx);
+    await trx(TABLE).insert({ tag: 'last' });
+    expect(await rows('last'), 'committed with the statement').to.equal(1);
+    const before = responses;
+    const result = (await trx.commit()) as { response?: { command?: string } };
+    expect(responses - before, 'no round trip for the COMMIT').to.equal(0);
+    expect(result.response?.command).to.equal('COMMIT');
+    expect(trx.isCompleted()).to.equal(true);
+    expect(await rows('first')).to.equal(1);
+    // The connection goes on as new.
+    await db.transaction((t) => t(TABLE).insert({ tag: 'after' }));
+    expect(await rows('after')).to.equal(1);
+  });
+
+  it('sends BEGIN, the statement and COMMIT in one round trip for a transaction of one statement', async () => {
+    const trx = await db.transaction();
+    const before = responses;
+    await commitWithNextStatement(trx);
+    await trx(TABLE).insert({ tag: 'only' });
+    await trx.commit();
+    expect(responses - before).to.equal(1);
+    expect(await rows('only')).to.equal(1);
+  });
+
+  it('leaves the transaction open for ROLLBACK when the statement fails, and commits nothing', async () => {
+    const trx = await db.transaction();
+    await trx(TABLE).insert({ tag: 'kept back' });
+    await commitWithNextStatement(trx);
+    let message = '';
+    await trx.raw(`INSERT INTO ${TABLE} (tag) SELECT ? WHERE 1 / ?::int = 1`, ['divided', 0]).catch((err: Error) => (message = err.message));
+    expect(message).to.match(/division by zero/);
+    expect(trx.isCompleted()).to.equal(false);
+    await trx.rollback().catch(() => undefined);
+    expect(await rows('kept back')).to.equal(0);
+    expect(await rows('divided')).to.equal(0);
+    await db.transaction((t) => t(TABLE).insert({ tag: 'fine' }));
+    expect(await rows('fine')).to.equal(1);
+  });
+
+  it("gives the statement COMMIT's own failure (a deferred constraint), and keeps nothing", async () => {
+    const trx = await db.transaction();
+    await trx(TABLE).insert({ tag: 'with the refused one' });
+    await commitWithNextStatement(trx);
+    let message = '';
+    await trx(TABLE).insert({ tag: 'refused' }).catch((err: Error) => (message = err.message));
+    expect(message).to.match(/refused at commit/);
+    await trx.rollback().catch(() => undefined);
+    expect(await rows('with the refused one')).to.equal(0);
+    await db.transaction((t) => t(TABLE).insert({ tag: 'fine again' }));
+    expect(await rows('fine again')).to.equal(1);
+  });
+
+  it('sends COMMIT alone when no statement with bindings comes first', async () => {
+    const trx = await db.transaction();
+    await trx(TABLE).insert({ tag: 'plain before' });
+    await commitWithNextStatement(trx);
+    const statements = await sent(async () => {
+      await trx.raw(`INSERT INTO ${TABLE} (tag) VALUES ('plain last')`);
+      expect(await rows('plain last'), 'not committed yet').to.equal(0);
+      await trx.commit();
+    });
+    expect(statements.at(-1)).to.match(/^COMMIT/);
+    expect(await rows('plain before')).to.equal(1);
+    expect(await rows('plain last')).to.equal(1);
+    const empty = await db.transaction();
+    await empty(TABLE).insert({ tag: 'nothing after' });
+    await commitWithNextStatement(empty);
+    await empty.commit();
+    expect(await rows('nothing after')).to.equal(1);
   });
 });
