@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Db } from '../../src/db/knex.ts';
 import { openDb } from '../../src/db/knex.ts';
 import { commitWithNextStatement, MAX_PREPARED_PER_CONNECTION, preparedNameFor } from '../../src/db/pg-client.ts';
+import { sqlDuring } from '../helpers/db.ts';
 import { testEnv } from '../helpers/global.ts';
 
 /**
@@ -177,18 +178,6 @@ describe('COMMIT sent with a transaction\'s last statement', () => {
   let other: Db;
   const TABLE = 'pg_client_commit_rows';
   const rows = async (tag: string) => (await other(TABLE).where({ tag })).length;
-  /** Statements db sends, by text, while `work` runs. */
-  async function sent(work: () => Promise<unknown>): Promise<string[]> {
-    const seen: string[] = [];
-    const listen = (q: { sql: string }) => seen.push(q.sql);
-    db.on('query', listen);
-    try {
-      await work();
-    } finally {
-      db.off('query', listen);
-    }
-    return seen;
-  }
   let responses = 0;
   const count = () => void responses++;
 
@@ -271,7 +260,7 @@ describe('COMMIT sent with a transaction\'s last statement', () => {
     const trx = await db.transaction();
     await trx(TABLE).insert({ tag: 'plain before' });
     await commitWithNextStatement(trx);
-    const statements = await sent(async () => {
+    const statements = await sqlDuring(db, async () => {
       await trx.raw(`INSERT INTO ${TABLE} (tag) VALUES ('plain last')`);
       expect(await rows('plain last'), 'not committed yet').to.equal(0);
       await trx.commit();
