@@ -20,11 +20,13 @@ export function asyncContextFrameFlags(nodeVersion = process.versions.node, exec
 
 /**
  * Restarts this process in place (same pid, through `process.execve`) with the flags it lacks, if any.
- * process.execve came with Node 22.15; on an older 22 the process goes on with async_hooks, only slower.
+ * Not a process forked with an IPC channel (a cluster worker, a process manager's fork mode): the channel
+ * would not survive the restart. Such a process, and one on a Node 22 older than 22.15 (no process.execve),
+ * goes on with async_hooks, only slower; give it the flag where it is started.
  */
 export function restartWithAsyncContextFrame(): void {
   const missing = asyncContextFrameFlags();
-  if (missing.length && typeof process.execve === 'function') {
+  if (missing.length && typeof process.execve === 'function' && typeof process.send !== 'function') {
     process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env);
   }
 }

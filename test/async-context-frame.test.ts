@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ASYNC_CONTEXT_FRAME_FLAG, asyncContextFrameFlags } from '../src/async-context-frame.ts';
 
@@ -39,5 +41,27 @@ describe('AsyncLocalStorage on AsyncContextFrame', () => {
     const major = Number(process.versions.node.split('.')[0]);
     if (major < 24) expect(report.execArgv).to.include(ASYNC_CONTEXT_FRAME_FLAG);
     else expect(report.execArgv).to.not.include(ASYNC_CONTEXT_FRAME_FLAG);
+  });
+
+  it('leaves a process forked with an IPC channel as it is, so the channel keeps working', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cybercard-acf-'));
+    try {
+      const entry = path.join(dir, 'entry.ts');
+      writeFileSync(
+        entry,
+        `import ${JSON.stringify(path.join(ROOT, 'src/restart-with-async-context-frame.ts'))};
+        process.send!({ pid: process.pid, execArgv: process.execArgv }, () => process.exit(0));`,
+      );
+      const execArgv = process.execArgv.filter((a) => a !== ASYNC_CONTEXT_FRAME_FLAG);
+      const child = fork(entry, [], { cwd: ROOT, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const report = await new Promise<{ pid: number; execArgv: string[] }>((resolve, reject) => {
+        child.on('message', (m) => resolve(m as { pid: number; execArgv: string[] }));
+        child.on('exit', (code) => reject(new Error(`exited with ${code} before reporting`)));
+      });
+      expect(report.pid).to.equal(child.pid);
+      expect(report.execArgv).to.not.include(ASYNC_CONTEXT_FRAME_FLAG);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
