@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import { Agent, runLogin } from '../helpers/agent.ts';
+import { leanFetch } from './lean-fetch.ts';
 import { authRequest, issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 
@@ -28,7 +29,9 @@ export async function setUpSite(ts: TestServer): Promise<SiteInfo> {
 export async function connectSite(info: SiteInfo): Promise<BenchSite> {
   const config = await client.discovery(new URL(info.url), info.site.clientId, undefined, client.ClientSecretBasic(info.site.clientSecret), {
     execute: [client.allowInsecureRequests],
+    [client.customFetch]: leanFetch,
   });
+  config[client.customFetch] = leanFetch;
   return { ...info, config };
 }
 
@@ -90,8 +93,9 @@ export interface TokenResponse {
 
 /** POST /token with a grant's form fields; anything but a 200 with an access token throws. */
 export async function postToken(url: string, authorization: string, form: Record<string, string>): Promise<TokenResponse> {
-  const res = await fetch(`${url}/token`, {
+  const res = await leanFetch(`${url}/token`, {
     method: 'POST',
+    redirect: 'manual',
     headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams(form).toString(),
   });
@@ -114,7 +118,7 @@ export function exchangeCode(b: SiteInfo, issued: IssuedCode): Promise<TokenResp
 
 /** One full login as a new browser does it, then the member site's exchange. */
 export async function fullLogin(b: BenchSite): Promise<TokenResponse> {
-  const tokens = await exchangeCode(b, await codeThroughBrowser(b, new Agent(b.url)));
+  const tokens = await exchangeCode(b, await codeThroughBrowser(b, new Agent(b.url, leanFetch)));
   if (!tokens.id_token || !tokens.refresh_token) throw new Error('expected an ID token and a refresh token');
   return tokens;
 }
@@ -136,7 +140,7 @@ export async function fullApproval(b: BenchSite, amount = 100): Promise<TokenRes
     code_challenge_method: 'S256',
     state,
   });
-  const result = await runLogin(new Agent(b.url), url, b.card);
+  const result = await runLogin(new Agent(b.url, leanFetch), url, b.card);
   if (result.kind !== 'redirect') throw new Error(`payment ended on a ${result.status} page`);
   const code = result.url.searchParams.get('code');
   if (!code) throw new Error(`no code: ${result.url.searchParams.get('error_description') ?? result.url.search}`);

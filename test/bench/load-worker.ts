@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { createStatusCheck, type AccessToken } from 'cybercard/resource-server';
 import { Agent } from '../helpers/agent.ts';
 import { codeInSession, codeThroughBrowser, connectSite, exchangeCode, fullApproval, fullLogin, postToken, type BenchSite, type IssuedCode, type SiteInfo } from './flow.ts';
+import { leanFetch } from './lean-fetch.ts';
 import { runAtRate, runFor, type Sample } from './harness.ts';
 
 export type LoadJob =
@@ -122,7 +123,7 @@ async function handle(req: LoadRequest): Promise<unknown> {
   switch (req.type) {
     case 'connect':
       site = await connectSite(req.site);
-      sessions = Array.from({ length: req.sessions }, () => new Agent(req.site.url));
+      sessions = Array.from({ length: req.sessions }, () => new Agent(req.site.url, leanFetch));
       // Each session logs in once here (its only argon2 verify); that first code is kept.
       return makeCodes(req.sessions);
     case 'makeCodes':

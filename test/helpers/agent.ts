@@ -5,7 +5,11 @@
 export class Agent {
   readonly cookies = new Map<string, string>();
 
-  constructor(readonly base: string) {}
+  /** `send` is how it speaks HTTP: fetch, or the benchmarks' leaner client (test/bench/lean-fetch.ts). */
+  constructor(
+    readonly base: string,
+    private readonly send: (url: URL, init: RequestInit) => Promise<Response> = fetch,
+  ) {}
 
   private absorb(res: Response): void {
     for (const line of res.headers.getSetCookie()) {
@@ -22,7 +26,7 @@ export class Agent {
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(new URL(url, this.base), { ...init, headers, redirect: 'manual' });
+    const res = await this.send(new URL(url, this.base), { ...init, headers, redirect: 'manual' });
     this.absorb(res);
     return res;
   }
