@@ -6,9 +6,10 @@ import http from 'node:http';
  * spent 290–520 µs of the load generator's CPU per request here, this 120–240 µs: CPU the server shares
  * its two cores with, and no browser or member site runs on the card manager's machine.
  *
- * What the server sees is what fetch sent: the same default headers (undici's accept, accept-language and
- * user-agent; no accept-encoding, as the server compresses nothing). Redirects are never followed
- * (redirect: 'manual', as every caller here asks); plain http only.
+ * The server gets the requests fetch sent, with undici's default accept, accept-language and user-agent; not
+ * its accept-encoding and sec-fetch-mode, which neither the card manager nor oidc-provider reads (nothing is
+ * compressed). Redirects are never followed (redirect: 'manual', as every caller here asks); an abort signal
+ * is ignored; plain http only.
  */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
