@@ -1,8 +1,8 @@
 import * as client from 'openid-client';
 import { Agent, runLogin } from '../helpers/agent.ts';
-import { leanFetch } from './lean-fetch.ts';
 import { authRequest, issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { leanFetch } from './lean-fetch.ts';
 
 /**
  * The member-site side of the benchmarks: one site (with its resource server), one card, and the
@@ -29,9 +29,9 @@ export async function setUpSite(ts: TestServer): Promise<SiteInfo> {
 export async function connectSite(info: SiteInfo): Promise<BenchSite> {
   const config = await client.discovery(new URL(info.url), info.site.clientId, undefined, client.ClientSecretBasic(info.site.clientSecret), {
     execute: [client.allowInsecureRequests],
+    // Discovery and every later request of this configuration (PAR) go through it.
     [client.customFetch]: leanFetch,
   });
-  config[client.customFetch] = leanFetch;
   return { ...info, config };
 }
 
