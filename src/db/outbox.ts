@@ -48,7 +48,11 @@ export async function claimDueMessages(conn: Conn, limit: number): Promise<Outbo
     .limit(limit)
     .forUpdate()
     .skipLocked()) as Record<string, unknown>[];
-  return rows.map((r) => ({
+  return rows.map(outboxMessage);
+}
+
+function outboxMessage(r: Record<string, unknown>): OutboxMessage {
+  return {
     id: Number(r.id),
     accountId: (r.account_id as string | null) ?? null,
     channel: r.channel as Channel,
@@ -56,7 +60,7 @@ export async function claimDueMessages(conn: Conn, limit: number): Promise<Outbo
     template: r.template as string,
     data: jsonValue<Record<string, unknown>>(r.data),
     attempts: r.attempts as number,
-  }));
+  };
 }
 
 export async function markSent(conn: Conn, id: number): Promise<void> {
@@ -78,16 +82,7 @@ export async function markAttemptFailed(conn: Conn, id: number, error: string, m
 /** Messages queued for an account, newest last (holder history, tests). */
 export async function listOutboxForAccount(conn: Conn, accountId: string): Promise<Array<OutboxMessage & { status: string }>> {
   const rows = (await conn('notifications_outbox').where({ account_id: accountId }).orderBy('id')) as Record<string, unknown>[];
-  return rows.map((r) => ({
-    id: Number(r.id),
-    accountId: (r.account_id as string | null) ?? null,
-    channel: r.channel as Channel,
-    recipient: r.recipient as string,
-    template: r.template as string,
-    data: jsonValue<Record<string, unknown>>(r.data),
-    attempts: r.attempts as number,
-    status: r.status as string,
-  }));
+  return rows.map((r) => ({ ...outboxMessage(r), status: r.status as string }));
 }
 
 /** Drops secret fields (one-time codes) from a message's data once it is sent or given up on. */
