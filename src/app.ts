@@ -108,7 +108,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   provider.use(rejectParOverrides);
   provider.use(retryAfterWhenBusy);
 
-  const app = new Koa({ proxy: config.trustProxy, keys: [...config.secrets.cookieKeys] });
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops, keys: [...config.secrets.cookieKeys] });
   const parseBody = bodyParser({
     enableTypes: ['form', 'json'],
     formLimit: `${config.bodyLimitBytes}b`,

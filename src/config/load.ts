@@ -46,6 +46,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.DATABASE_LISTEN_URL) o.databaseListenUrl = env.DATABASE_LISTEN_URL;
   if (env.KEEP_MEMBER_SITES) o.keepMemberSites = boolEnv('KEEP_MEMBER_SITES', env.KEEP_MEMBER_SITES);
   if (env.DATABASE_POOL_MAX) o.databasePoolMax = intEnv('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX);
+  if (env.TRUST_PROXY) o.trustProxy = boolEnv('TRUST_PROXY', env.TRUST_PROXY);
+  if (env.PROXY_HOPS) o.proxyHops = intEnv('PROXY_HOPS', env.PROXY_HOPS);
   if (env.DATA_DIR) o.dataDir = env.DATA_DIR;
   if (env.LOG_LEVEL) o.logLevel = env.LOG_LEVEL;
   if (env.CURRENCY) o.currency = env.CURRENCY;

@@ -29,6 +29,11 @@ export const settingsSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   bodyLimitBytes: z.number().int().min(1024).max(1048576),
   trustProxy: z.boolean(),
+  /**
+   * With trustProxy: how many proxies in front append to X-Forwarded-For. The client's address is the entry that
+   * many places from the right; anything further left was written by the client and is never believed.
+   */
+  proxyHops: z.number().int().min(1).max(10),
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as KRW'),
   cards: z.object({
     issuerPrefix: z.string().regex(/^[1-9][0-9]{5,7}$/, 'six to eight digits, not starting with 0'),

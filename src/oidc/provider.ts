@@ -168,6 +168,7 @@ export function createProvider({ config, db, directory, render, jwks }: Provider
   const provider = new Provider(config.issuer, configuration);
   provider.use(explainSuspendedSite);
   provider.proxy = config.trustProxy;
+  provider.maxIpsCount = config.proxyHops;
   compareHashedClientSecrets(provider);
   if (config.registration.enabled) provider.use(hideStoredSecrets);
   return provider;

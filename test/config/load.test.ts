@@ -35,8 +35,10 @@ describe('configuration', () => {
   });
 
   it('lets environment variables override files', () => {
-    const c = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '4321', ISSUER: 'http://localhost:4321', DATABASE_POOL_MAX: '25', DATABASE_LISTEN_URL: 'postgres://db.internal/cards', KEEP_MEMBER_SITES: 'false' } });
+    const c = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '4321', ISSUER: 'http://localhost:4321', DATABASE_POOL_MAX: '25', DATABASE_LISTEN_URL: 'postgres://db.internal/cards', KEEP_MEMBER_SITES: 'false', TRUST_PROXY: 'true', PROXY_HOPS: '2' } });
     expect(c.port).to.equal(4321);
+    expect(c.trustProxy).to.equal(true);
+    expect(c.proxyHops).to.equal(2);
     expect(c.databaseListenUrl).to.equal('postgres://db.internal/cards');
     expect(c.keepMemberSites).to.equal(false);
     expect(c.databasePoolMax).to.equal(25);
@@ -49,6 +51,7 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'development', DATABASE_POOL_MAX: 'lots' }, /DATABASE_POOL_MAX/);
     refuses({ NODE_ENV: 'development', DATABASE_POOL_MAX: '1' }, /databasePoolMax/);
     refuses({ NODE_ENV: 'development', KEEP_MEMBER_SITES: 'yes' }, /KEEP_MEMBER_SITES/);
+    refuses({ NODE_ENV: 'development', PROXY_HOPS: '0' }, /proxyHops/);
     refuses({ NODE_ENV: 'development', CURRENCY: 'won' }, /currency/);
     refuses({ NODE_ENV: 'development', ISSUER: 'not a url' }, /issuer/);
     refuses({ NODE_ENV: 'staging' }, /NODE_ENV/);

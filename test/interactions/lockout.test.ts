@@ -176,6 +176,23 @@ describe('card lockout and source throttling', () => {
     expect(page.html).to.include('Too many attempts from this network or device');
   });
 
+  it('counts a source by the address its load balancer saw, not by what the client wrote into X-Forwarded-For', async () => {
+    const cards = await Promise.all(Array.from({ length: 3 }, () => issueTestCard(ts)));
+    const ip = freshIp();
+    const statuses: number[] = [];
+    for (let n = 0; n < 15; n++) {
+      // A fresh browser each time (no device cookie), claiming a new address in front of the one the proxy appended.
+      const b = new Browser(ts.url, `203.0.113.${n + 1}, ${ip}`);
+      const { path, csrf } = await loginPage(b);
+      const res = await b.post(`${path}/login`, { csrf, card_number: cards[n % 3]!.number, password: `spoof-${n}` });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 401)).to.equal(true);
+    expect(statuses.slice(11).every((s) => s === 429)).to.equal(true);
+    expect(await ts.db('throttles').where({ scope: 'ip' }).whereLike('key', '203.0.113.%')).to.have.length(0);
+  });
+
   it('forgets idle counters, but keeps a lock still running and a recent lockout that lengthens the next', async () => {
     const rows = [
       { scope: 'ip', key: 'stale-ip', count: 3, updated_at: ts.db.raw("now() - interval '2 days'") },
