@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { lockCard, type Card } from '../db/cards.ts';
+import type { Trx } from '../db/knex.ts';
 import { consumeCode, lockLatestCode, recordCodeAttempt } from '../db/one-time-codes.ts';
 import { inTransaction } from '../db/tx.ts';
 import { findCardByNumber } from './find-card-by-number.ts';
@@ -24,9 +25,14 @@ type Outcome = { ok: true; card: Card } | { ok: false; error: 'invalid' | 'exhau
  * Checks the newest code sent for this card and purpose and uses it up: the card it proves, or
  * InvalidCodeError (wrong, expired, used, superseded) / TooManyCodeAttemptsError. A wrong guess is
  * counted and committed before the error is thrown. The code is spent even if the caller's action then
- * fails: one code, one attempt at the action.
+ * fails: one code, one attempt at the action. `beforeSpending`, if given, runs once the code has proved the card and
+ * before it is spent: what it throws leaves the code unspent (a form the holder can correct and send again).
  */
-export async function redeemCode(deps: CodeDeps, r: CodeRedemption): Promise<Card> {
+export async function redeemCode(
+  deps: CodeDeps,
+  r: CodeRedemption,
+  beforeSpending?: (trx: Trx, card: Card) => Promise<void>,
+): Promise<Card> {
   const card = await findCardByNumber(deps.db, deps.cardHmacKey, r.cardNumber);
   if (!card) throw new InvalidCodeError();
   const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {
@@ -39,6 +45,7 @@ export async function redeemCode(deps: CodeDeps, r: CodeRedemption): Promise<Car
       await recordCodeAttempt(trx, code.id);
       return { ok: false, error: code.attempts + 1 >= deps.codes.maxAttempts ? 'exhausted' : 'invalid' };
     }
+    await beforeSpending?.(trx, current);
     await consumeCode(trx, code.id);
     return { ok: true, card: current };
   });

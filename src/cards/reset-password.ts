@@ -6,7 +6,6 @@ import { inTransaction } from '../db/tx.ts';
 import { normalizeCardNumber } from './card-number.ts';
 import { checkNewPassword } from './check-new-password.ts';
 import type { CardDeps } from './deps.ts';
-import { findCardByNumber } from './find-card-by-number.ts';
 import type { CodeSettings } from './one-time-code.ts';
 import { redeemCode } from './redeem-code.ts';
 import { replacePassword } from './replace-password.ts';
@@ -20,20 +19,21 @@ export interface PasswordReset {
 }
 
 /**
- * Sets a new password proven by a one-time code sent to the holder. The policy is checked before the code
- * is spent (a refused password does not burn it), the same way for unknown numbers as for known ones.
- * Whoever knew the old password may hold sessions: they all end.
+ * Sets a new password proven by a one-time code sent to the holder. The password policy, which knows the
+ * holder's birthdate, is asked only once the code has proved the card (before, its answer would tell anyone
+ * with a card number whether a guess contains the birthdate), and before the code is spent: a refused password
+ * does not burn it. Whoever knew the old password may hold sessions: they all end.
  */
 export async function resetPassword(deps: CardDeps & { codes: CodeSettings }, input: PasswordReset): Promise<Card> {
-  const known = await findCardByNumber(deps.db, deps.cardHmacKey, input.cardNumber);
-  const account = known ? await findAccount(deps.db, known.accountId) : undefined;
-  checkNewPassword(input.newPassword, {
-    field: 'new_password',
-    birthdate: account?.birthdate ?? '',
-    cardNumber: normalizeCardNumber(input.cardNumber) ?? '',
+  const card = await redeemCode(deps, { cardNumber: input.cardNumber, purpose: 'password_reset', code: input.code }, async (trx, proved) => {
+    const account = await findAccount(trx, proved.accountId);
+    checkNewPassword(input.newPassword, {
+      field: 'new_password',
+      birthdate: account?.birthdate ?? '',
+      cardNumber: normalizeCardNumber(input.cardNumber) ?? '',
+    });
   });
   const passwordHash = await deps.hasher.hash(input.newPassword);
-  const card = await redeemCode(deps, { cardNumber: input.cardNumber, purpose: 'password_reset', code: input.code });
   const actor = `card:${card.id}`;
   return inTransaction(deps.db, async (trx) => {
     const updated = await replacePassword(trx, { cardId: card.id, passwordHash, method: 'reset', actor, requestId: input.requestId });

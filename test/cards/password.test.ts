@@ -115,6 +115,23 @@ describe('card passwords', () => {
       expect(await works(ts, h.cardNumber, 'A brand new phrase')).to.equal(true);
     });
 
+    it('says nothing about the birthdate until the code has proved the card', async () => {
+      const h = await issueByApplication(ts, { birthdate: '1987-03-14' });
+      const code = await askCode(h.cardNumber, h.accountId);
+      // Without the code, a password holding the birthdate is refused for the code alone, like any other.
+      for (const guess of ['Tulip 19870314 field', 'Tulip 19870315 field']) {
+        const r = await reset(h.cardNumber, otherThan(code), guess);
+        expect(r.status).to.equal(400);
+        expect(r.body.error).to.equal('invalid_code');
+        expect(r.body.field_codes ?? {}).not.to.have.property('new_password');
+      }
+      // With it, the policy speaks, and the code stays good for a better password.
+      const withCode = await reset(h.cardNumber, code, 'Tulip 19870314 field');
+      expect(withCode.status).to.equal(400);
+      expect(withCode.body.field_codes).to.deep.equal({ new_password: 'birthdate' });
+      expect((await reset(h.cardNumber, code)).status).to.equal(200);
+    });
+
     it('refuses an expired code', async () => {
       const h = await issueByApplication(ts);
       const code = await askCode(h.cardNumber, h.accountId);
