@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { AppError } from '../errors.ts';
 import type { Conn } from './knex.ts';
 
 /** A stored oidc-provider payload. */
@@ -35,7 +36,8 @@ export async function upsertPayload(
       consumed_at: null,
     })
     .onConflict(['model', 'id'])
-    .merge()
+    // Never consumed_at: a payload saved again stays consumed.
+    .merge(['payload', 'grant_id', 'user_code', 'uid', 'expires_at'])
     .options(prepared(expiresIn ? 'upsert-expiring' : 'upsert'));
 }
 
@@ -117,9 +119,26 @@ export function findPayloadByUserCode(conn: Conn, model: string, userCode: strin
   return findWhere(conn, { model, user_code: userCode });
 }
 
-/** Marks a payload consumed (authorization codes, refresh tokens on rotation). */
+/** The new consumed_at of a row a write consumes: now, or SQLSTATE CC409 if another request consumed it first. */
+const CONSUME_ONCE = 'CASE WHEN consumed_at IS NULL THEN now() ELSE cybercard_consumed_twice() END';
+
+/** A second consumption of one payload: two requests raced with one code, refresh token or pushed request. */
+export class ConsumedTwiceError extends AppError {
+  constructor() {
+    super('invalid_grant', 'This code or token was already used.', { status: 400 });
+  }
+}
+
+function consumedTwice(err: unknown): never {
+  throw (err as { code?: unknown } | null)?.code === 'CC409' ? new ConsumedTwiceError() : err;
+}
+
+/** Marks a payload consumed (authorization codes, refresh tokens on rotation), once: ConsumedTwiceError after. */
 export async function consumePayload(conn: Conn, model: string, id: string): Promise<void> {
-  await conn(T).where({ model, id }).update({ consumed_at: conn.fn.now() }).options(prepared('consume'));
+  await conn
+    .raw(`UPDATE ${T} SET consumed_at = ${CONSUME_ONCE} WHERE model = ? AND id = ?`, [model, id])
+    .options(prepared('consume'))
+    .catch(consumedTwice);
 }
 
 export async function destroyPayload(conn: Conn, model: string, id: string): Promise<void> {
@@ -149,11 +168,11 @@ export async function writePayloads(conn: Conn, writes: readonly PayloadWrite[])
   const deleted = keys('destroy');
   if (deleted.length) parts.push(`d AS (DELETE FROM ${T} WHERE (model, id) IN (${keyList(deleted)}) RETURNING 1)`);
   const consumed = keys('consume');
-  if (consumed.length) parts.push(`c AS (UPDATE ${T} SET consumed_at = now() WHERE (model, id) IN (${keyList(consumed)}) RETURNING 1)`);
+  if (consumed.length) parts.push(`c AS (UPDATE ${T} SET consumed_at = ${CONSUME_ONCE} WHERE (model, id) IN (${keyList(consumed)}) RETURNING 1)`);
   const upserts = writes.filter((w): w is Extract<PayloadWrite, { kind: 'upsert' }> => w.kind === 'upsert');
   const withClause = parts.length ? `WITH ${parts.join(', ')} ` : '';
   if (!upserts.length) {
-    await conn.raw(`${withClause}SELECT 1`, bindings);
+    await conn.raw(`${withClause}SELECT 1`, bindings).catch(consumedTwice);
     return;
   }
   const rows = upserts.map((u) => {
@@ -164,9 +183,11 @@ export async function writePayloads(conn: Conn, writes: readonly PayloadWrite[])
   await conn.raw(
     `${withClause}INSERT INTO ${T} (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at) VALUES ${rows.join(', ')}
      ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
-       uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at, consumed_at = EXCLUDED.consumed_at`,
+       uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at,
+       consumed_at = CASE WHEN EXCLUDED.consumed_at IS NULL THEN ${T}.consumed_at WHEN ${T}.consumed_at IS NULL THEN EXCLUDED.consumed_at
+                          ELSE cybercard_consumed_twice() END`,
     bindings,
-  );
+  ).catch(consumedTwice);
 }
 
 /** Deletes every payload of any model that belongs to a grant. */

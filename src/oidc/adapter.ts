@@ -139,6 +139,7 @@ export function createAdapterClass(
     const key = writeKey(write.model, write.id);
     const earlier = pending.writes.get(key);
     if (write.kind === 'consume' && earlier?.kind === 'upsert') earlier.consumed = true;
+    else if (write.kind === 'upsert' && earlier?.kind === 'consume') pending.writes.set(key, { ...write, consumed: true });
     else if (!(write.kind === 'consume' && earlier?.kind === 'destroy')) pending.writes.set(key, write);
     pending.written.add(write.model);
     if (write.kind !== 'upsert') pending.dirty.add(write.model);

@@ -170,6 +170,37 @@ describe('authorization code flow with PKCE', () => {
     expect((reuse as client.ResponseBodyError).error).to.equal('invalid_grant');
   });
 
+  /** Runs `n` calls at once; their outcomes, each 'ok' or the OAuth error code. */
+  async function raced(n: number, call: () => Promise<unknown>): Promise<string[]> {
+    const settled = await Promise.allSettled(Array.from({ length: n }, call));
+    return settled.map((s) => (s.status === 'fulfilled' ? 'ok' : s.reason instanceof client.ResponseBodyError ? s.reason.error : String(s.reason)));
+  }
+
+  it('redeems a code once when a member site sends it many times at once [replay race]', async () => {
+    const req = await authRequest(config, site);
+    const result = await runLogin(new Agent(ts.url), req.url, card);
+    if (result.kind !== 'redirect') throw new Error(`expected a redirect, got ${result.status}`);
+    const outcomes = await raced(8, () =>
+      client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce }),
+    );
+    expect(outcomes.filter((o) => o === 'ok')).to.have.length(1);
+    expect(outcomes.filter((o) => o !== 'ok')).to.satisfy((errs: string[]) => errs.every((e) => e === 'invalid_grant'));
+  });
+
+  it('rotates a refresh token once when it is sent many times at once: one new refresh token, not a fork of the grant', async () => {
+    const { tokens } = await loginAndExchange();
+    const [{ grant_id: grantId }] = await ts.db('oidc_payloads').where({ model: 'RefreshToken', id: tokens.refresh_token! }).select('grant_id');
+    const rotated = new Set<string>();
+    const outcomes = await raced(8, async () => rotated.add((await client.refreshTokenGrant(config, tokens.refresh_token!)).refresh_token!));
+    expect(outcomes.filter((o) => o === 'ok')).to.have.length(1);
+    expect(outcomes.filter((o) => o !== 'ok')).to.satisfy((errs: string[]) => errs.every((e) => e === 'invalid_grant'));
+    expect(rotated.size).to.equal(1);
+    // The grant holds the old token and the one new one; or nothing, when a loser came after the winner's commit,
+    // saw a reused token, and oidc-provider revoked the grant (what reuse detection is for). Never a loser's token.
+    const left = await ts.db('oidc_payloads').where({ model: 'RefreshToken', grant_id: grantId }).pluck('id');
+    if (left.length) expect(left).to.have.members([tokens.refresh_token, ...rotated]);
+  });
+
   it('reports a revoked token inactive at introspection', async () => {
     const { tokens } = await loginAndExchange();
     const before = await client.tokenIntrospection(config, tokens.access_token);
