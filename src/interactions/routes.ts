@@ -21,7 +21,7 @@ import { availableCredit } from '../ledger/credit-line.ts';
 import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
 import { entryRefusalOf, holderWouldBeStopped, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
-import { paymentDetailsOf, type PaymentDetail } from '../oidc/payment-details.ts';
+import { paymentDetailsOf, toPaymentDetail, type PaymentDetail } from '../oidc/payment-details.ts';
 import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
@@ -128,18 +128,9 @@ function pendingConsent(interaction: Interaction, { unanswered = true } = {}): P
 }
 
 /** The payment a consent is about, if it is a payment (validated by the provider already). */
-function paymentOf(details: Record<string, unknown>): PaymentDetail | undefined {
-  const rar = (details as { rar?: Array<Record<string, unknown>> }).rar;
-  const d = rar?.find((x) => x.type === 'payment');
-  if (!d) return undefined;
-  return {
-    type: 'payment',
-    amount: Number(d.amount),
-    currency: String(d.currency),
-    description: String(d.description).trim(),
-    ...(typeof d.content_ref === 'string' ? { content_ref: d.content_ref } : {}),
-    ...(d.rating !== undefined ? { rating: Number(d.rating) } : {}),
-  };
+function paymentOf(details: Record<string, unknown>, ratings: Readonly<Record<string, number>>): PaymentDetail | undefined {
+  const d = (details as { rar?: Array<Record<string, unknown>> }).rar?.find((x) => x.type === 'payment');
+  return d && toPaymentDetail(d, ratings);
 }
 
 /** A refusal decided before or outside approve(): the same shape, so one page and one audit serve all. */
@@ -320,7 +311,7 @@ export function interactionRoutes({
 
   /** The consent page, or the approval page of a payment, for the holder who is about to give it. */
   async function renderConsentStep(ctx: Context, interaction: Interaction, pending: PendingConsent | undefined) {
-    const payment = pending && paymentOf(pending.details);
+    const payment = pending && paymentOf(pending.details, ratings);
     if (pending && payment) return renderApprove(ctx, interaction, pending, payment);
     ctx.type = 'html';
     ctx.body = await render('interaction/consent', {
@@ -431,7 +422,7 @@ export function interactionRoutes({
     for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
-    const payment = paymentOf(pending.details);
+    const payment = paymentOf(pending.details, ratings);
     if (payment) {
       const stepUp = needsStepUp(approvals, payment.amount);
       const code = (form.totp ?? '').replace(/\s/g, '');
@@ -519,7 +510,7 @@ export function interactionRoutes({
       action: 'access.refused',
       subjectType: accountId ? 'account' : 'member_site',
       subjectId: accountId ?? clientId,
-      details: { refusal: err.refusal, clientId, payment: Boolean(paymentOf(consentDetails(interaction))) },
+      details: { refusal: err.refusal, clientId, payment: Boolean(paymentOf(consentDetails(interaction), ratings)) },
       requestId: ctx.state.requestId,
     });
     const returnTo = await provider.interactionResult(
@@ -554,7 +545,7 @@ export function interactionRoutes({
         ? SITE_DESCRIPTIONS.under_age
         : prompt === 'holder_controls'
           ? SITE_DESCRIPTIONS[(interaction.prompt.details as { refusal?: unknown }).refusal === 'delinquent' ? 'delinquent' : 'spending_control']
-          : paymentOf(consentDetails(interaction))
+          : paymentOf(consentDetails(interaction), ratings)
             ? 'The card holder declined the payment.'
             : 'The card holder cancelled the request.';
     await finishInteraction(

@@ -37,8 +37,10 @@ function maxAmountOf(client: Client): number | null {
  * Amount: integer minor units, as a JSON integer or a string of digits; > 0; ≤ the site's maximum.
  */
 export function createPaymentValidator(rules: PaymentRules) {
-  return function validatePayment(_ctx: KoaContextWithOIDC, detail: Record<string, unknown>, client: Client): void {
+  return function validatePayment(ctx: KoaContextWithOIDC, detail: Record<string, unknown>, client: Client): void {
     const bad = (msg: string) => new errors.InvalidAuthorizationDetails(msg);
+    // One payment per request: the holder approves one amount, and the token carries what was approved.
+    if (paymentCount(ctx.oidc.params?.authorization_details) > 1) throw bad('a request carries one payment at most');
     for (const k of Object.keys(detail)) if (!ALLOWED_KEYS.has(k)) throw bad(`unknown payment field "${k}"`);
     const amount = parseMinorUnits(detail.amount);
     if (amount === undefined) throw bad('amount must be a positive whole number of minor units (e.g. "1500")');
@@ -58,19 +60,28 @@ export function createPaymentValidator(rules: PaymentRules) {
   };
 }
 
+function paymentCount(raw: unknown): number {
+  if (typeof raw !== 'string') return 0;
+  const list = JSON.parse(raw) as unknown; // oidc-provider parsed it already: it is JSON
+  return Array.isArray(list) ? list.filter((d) => (d as { type?: unknown } | null)?.type === 'payment').length : 0;
+}
+
+/** A validated payment detail as the card manager keeps it: amount a number, rating an age (a label read). */
+export function toPaymentDetail(d: Record<string, unknown>, ratings: Readonly<Record<string, number>>): PaymentDetail {
+  return {
+    type: 'payment',
+    amount: parseMinorUnits(d.amount)!,
+    currency: String(d.currency),
+    description: String(d.description).trim(),
+    ...(typeof d.content_ref === 'string' ? { content_ref: d.content_ref } : {}),
+    ...(d.rating !== undefined ? { rating: parseRating(d.rating, ratings)! } : {}),
+  };
+}
+
 /** The payment details of a request's authorization_details parameter (already validated). */
 export function paymentDetailsOf(params: Record<string, unknown>, ratings: Readonly<Record<string, number>>): PaymentDetail[] {
   const raw = params.authorization_details;
   if (typeof raw !== 'string') return [];
   const list = JSON.parse(raw) as Record<string, unknown>[];
-  return list
-    .filter((d) => d.type === 'payment')
-    .map((d) => ({
-      type: 'payment' as const,
-      amount: parseMinorUnits(d.amount)!,
-      currency: d.currency as string,
-      description: (d.description as string).trim(),
-      ...(typeof d.content_ref === 'string' ? { content_ref: d.content_ref } : {}),
-      ...(d.rating !== undefined ? { rating: parseRating(d.rating, ratings)! } : {}),
-    }));
+  return list.filter((d) => d.type === 'payment').map((d) => toPaymentDetail(d, ratings));
 }

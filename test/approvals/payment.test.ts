@@ -336,6 +336,21 @@ describe('payments with rich authorization requests', () => {
       }
       expect((err as client.ResponseBodyError)?.error, JSON.stringify(c)).to.equal('invalid_authorization_details');
     }
+    // Two payments in one request: the holder would approve one amount and the site might deliver both.
+    const two = [100, 40_000].map((amount) => ({ type: 'payment', amount, currency: 'KRW', description: `Item ${amount}` }));
+    const refused = await payRequest(config, site, two).catch((e: unknown) => e);
+    expect((refused as client.ResponseBodyError).error).to.equal('invalid_authorization_details');
+    expect((refused as client.ResponseBodyError).error_description).to.equal('a request carries one payment at most');
+  });
+
+  it('approves a payment whose rating is a label, "ALL" as well as "19"', async () => {
+    for (const rating of ['ALL', '19', 0]) {
+      const { req, result } = await pay(adult, 100, { rating });
+      const tokens = await tokensFrom(req, result);
+      const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { approval_no: string };
+      const row = await ts.db('approvals').where({ approval_no: claims.approval_no }).first();
+      expect(row.rating, String(rating)).to.equal(rating === '19' ? 19 : 0);
+    }
   });
 
   it('approves exactly as many of 50 concurrent payments as the credit allows, never going negative', async () => {
