@@ -172,11 +172,14 @@ export function createAdapterClass(
         forgetSitesAtCommit();
         return;
       }
+      const json = JSON.stringify(payload);
+      // PostgreSQL's jsonb holds no NUL character: a parameter carrying one (state=a%00b) is the client's error.
+      if (json.includes('\\u0000')) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
       const pending = pendingWrites();
       if (!pending) return upsertPayload(db, this.model, id, payload as Record<string, unknown>, expiresIn);
       // As a read of the row would return it (JSON, as stored).
-      const saved = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
+      const saved = JSON.parse(json) as Record<string, unknown>;
       rememberInRequest(byId(this.model, id), saved);
       if (typeof saved.uid === 'string') rememberInRequest(byUid(this.model, saved.uid), saved);
       await pend(pending, { kind: 'upsert', model: this.model, id, payload: saved, expiresIn, consumed: false });

@@ -160,6 +160,30 @@ describe('bad input', () => {
       expect(await res.text()).to.equal('');
     });
 
+    it('sends invalid_request back to the site, and stores nothing, for a NUL character in a parameter', async () => {
+      for (const name of ['state', 'nonce', 'login_hint', 'ui_locales']) {
+        const req = await authRequest(config, site);
+        req.url.searchParams.set(name, 'a\u0000b');
+        const res = await unchanged(ts, () => new Agent(ts.url).get(req.url));
+        expect(res.status, name).to.equal(303);
+        const back = location(res, ts.url);
+        expect(back.origin + back.pathname).to.equal(site.redirectUri);
+        expect(back.searchParams.get('error'), name).to.equal('invalid_request');
+        expect(back.searchParams.get('code')).to.equal(null);
+      }
+      // Pushed first (the request object holds it as text), then used at /auth: the same answer.
+      const pushed = await client.buildAuthorizationUrlWithPAR(config, {
+        redirect_uri: site.redirectUri,
+        scope: 'openid',
+        state: 'a\u0000b',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+      });
+      const res = await new Agent(ts.url).get(pushed);
+      expect(res.status).to.equal(303);
+      expect(location(res, ts.url).searchParams.get('error')).to.equal('invalid_request');
+    });
+
     it('answers a garbage resume uid with an error page', async () => {
       const html = await unchanged(ts, async () => expectPage(await new Agent(ts.url).get(`/auth/${randomBytes(16).toString('hex')}`), 400));
       expect(alertOf(html)).to.not.equal('');

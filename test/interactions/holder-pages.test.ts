@@ -131,6 +131,10 @@ describe('holder sign-in, spending controls and second factor', () => {
       expect(Object.keys(json.fields), JSON.stringify(body)).to.include(field);
     }
     expect((await putJson(agent, '/api/holder/controls', 'max_per_approval=1', 'application/x-www-form-urlencoded')).status).to.equal(415);
+    // A NUL character, which PostgreSQL's text cannot hold: the client's error, not the server's.
+    const nul = await putJson(agent, '/api/holder/controls', { max_per_approval: null, monthly_cap: null, blocked_sites: ['x\u0000'], adult_content_off: false });
+    expect(nul.status).to.equal(400);
+    expect(((await nul.json()) as { error: string }).error).to.equal('invalid_request');
     expect(await controlsRow(card)).to.deep.equal(after);
   });
 
