@@ -26,7 +26,8 @@ import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { noteLogin } from './note-login.ts';
-import { HEADINGS, HOLDER_SUMMARIES, SITE_DESCRIPTIONS } from './refusals.ts';
+import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
+import { HEADINGS, HOLDER_SUMMARIES } from './refusals.ts';
 import { resumeAtOnce } from './resume-at-once.ts';
 
 export interface InteractionDeps {

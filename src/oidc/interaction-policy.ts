@@ -3,6 +3,7 @@ import { accountFacts } from './account-facts.ts';
 import { requiredAge } from '../approvals/age-gate.ts';
 import { holderMayEnter } from '../approvals/check-age.ts';
 import { holderRefusesEntry, type EntryRefusal } from '../approvals/holder-refuses-entry.ts';
+import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import type { SpendingControls } from '../db/spending-controls.ts';
@@ -141,9 +142,6 @@ export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<
  */
 export function createInteractionPolicy(deps: PolicyDeps) {
   const policy = base();
-  // The holder_controls check hands its (audited) finding to the prompt details without asking twice.
-  const refusals = new WeakMap<object, string>();
-
   const login = policy.get('login')!;
   const loginDetails = login.details;
   login.details = async (ctx) => {
@@ -171,7 +169,8 @@ export function createInteractionPolicy(deps: PolicyDeps) {
       { name: 'age_gate', requestable: false },
       new Check(
         'under_age',
-        'the card holder is under the age this content requires',
+        // The error_description when the provider answers without a page (prompt=none): the code first, as on our refusal page's.
+        SITE_DESCRIPTIONS.under_age,
         'access_denied',
         async (ctx) => {
           const accountId = ctx.oidc.session?.accountId;
@@ -185,27 +184,32 @@ export function createInteractionPolicy(deps: PolicyDeps) {
     1,
   );
 
-  // After the age gate: the holder's own controls (a blocked site, adult content turned off).
-  policy.add(
-    new Prompt(
-      { name: 'holder_controls', requestable: false },
-      new Check(
-        'holder_controls',
-        "the card holder's own controls refuse this member site",
-        'access_denied',
-        async (ctx) => {
-          const accountId = ctx.oidc.session?.accountId;
-          if (!accountId) return Check.NO_NEED_TO_PROMPT;
-          const entry = { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: requestRequiredAge(ctx, deps.ratings) };
-          const refusal = await controlsRefusal(deps, entry, await factsOf(deps, accountId), { audit: true });
-          if (!refusal) return Check.NO_NEED_TO_PROMPT;
-          refusals.set(ctx, refusal);
-          return Check.REQUEST_PROMPT;
-        },
-        (ctx) => ({ refusal: refusals.get(ctx) ?? null }),
-      ),
-    ),
-    2,
-  );
+  // After the age gate: the holder's own controls (a blocked site, adult content turned off), then (with
+  // delinquency.blockLogins) an overdue statement. Two checks, so that each has its own error_description when the
+  // provider answers without a page (prompt=none). oidc-provider runs a prompt's checks at once: they share one
+  // decision (one audit entry), made by whichever asks first.
+  const decided = new WeakMap<object, Promise<EntryRefusal | 'delinquent' | null>>();
+  const decide = (ctx: KoaContextWithOIDC) => {
+    let d = decided.get(ctx);
+    if (!d) {
+      const accountId = ctx.oidc.session?.accountId;
+      const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: requestRequiredAge(ctx, deps.ratings) };
+      d = entry ? factsOf(deps, entry.accountId).then((facts) => controlsRefusal(deps, entry, facts, { audit: true })) : Promise.resolve(null);
+      decided.set(ctx, d);
+    }
+    return d;
+  };
+  const refusalCheck = (reason: string, code: 'spending_control' | 'delinquent') =>
+    new Check(
+      reason,
+      SITE_DESCRIPTIONS[code],
+      'access_denied',
+      async (ctx) => {
+        const refusal = await decide(ctx);
+        return refusal !== null && (refusal === 'delinquent') === (code === 'delinquent') ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      },
+      async (ctx) => ({ refusal: await decide(ctx) }),
+    );
+  policy.add(new Prompt({ name: 'holder_controls', requestable: false }, refusalCheck('holder_controls', 'spending_control'), refusalCheck('delinquent', 'delinquent')), 2);
   return policy;
 }

@@ -1,0 +1,19 @@
+import type { RefusalCode } from './errors.ts';
+
+/**
+ * The error_description a member site receives with access_denied, per refusal: the code first (sites
+ * branch on it), then words for its developers. Never the holder's figures (caps, spending, balances):
+ * those are for the holder's page only.
+ */
+export const SITE_DESCRIPTIONS: Readonly<Record<RefusalCode, string>> = {
+  card_inactive: 'card_inactive: the card is lost, suspended or closed.',
+  over_limit: "over_limit: the payment is above the card's available credit.",
+  site_suspended: 'site_suspended: this member site is suspended by the card manager.',
+  under_age: 'under_age: the card holder is under the age this content requires.',
+  velocity_exceeded: 'velocity_exceeded: the card has reached its limit of payments for now; the holder may try later.',
+  spending_control: "spending_control: the card holder's own spending controls refuse this request.",
+  card_locked: 'card_locked: the card is locked for a while after too many failed attempts.',
+  delinquent: 'delinquent: the card has an overdue statement.',
+  step_up_required: 'step_up_required: the payment needs a second factor the card holder has not set up.',
+  step_up_failed: 'step_up_failed: the second-factor code was wrong or already used.',
+};
