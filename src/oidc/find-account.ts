@@ -1,12 +1,23 @@
-import type { Account as OidcAccount, KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Account as OidcAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { Db } from '../db/knex.ts';
 import { accountFacts } from './account-facts.ts';
+import { refreshRefusal, requestRequiredAge, type PolicyDeps } from './interaction-policy.ts';
 
-/** oidc-provider's findAccount: the holder account, while it still has an active card. */
-export function createFindAccount(db: Db) {
-  return async function findAccount(_ctx: KoaContextWithOIDC, sub: string): Promise<OidcAccount | undefined> {
+/**
+ * oidc-provider's findAccount: the holder account, while it still has an active card. A refresh token's
+ * holder must also still pass the interaction policy's rules at the site (the refresh grant runs no policy):
+ * if not, invalid_grant saying why, and nothing issued.
+ */
+export function createFindAccount(db: Db, policy?: PolicyDeps) {
+  return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<OidcAccount | undefined> {
     const facts = await accountFacts(db, sub);
     if (!facts?.hasActiveCard) return undefined;
+    if (policy && ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token' && ctx.oidc.client) {
+      const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, requiredAge: requestRequiredAge(ctx, policy.ratings) };
+      const refusal = await refreshRefusal(policy, entry);
+      if (refusal) throw Object.assign(new errors.InvalidGrant(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });
+    }
     const { account } = facts;
     return {
       accountId: account.id,

@@ -132,6 +132,18 @@ export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<
 }
 
 /**
+ * What keeps this holder out of this site when the site redeems a refresh token, which outlives the rules it was
+ * issued under (a site's rating raised, a site blocked, adult content turned off, an overdue statement): the
+ * policy's own rules, decided and audited as the policy decides and audits them.
+ */
+export async function refreshRefusal(deps: PolicyDeps, q: Entry): Promise<'under_age' | 'spending_control' | 'delinquent' | null> {
+  const facts = await factsOf(deps, q.accountId);
+  if (await underAge(deps, q, facts, true)) return 'under_age';
+  const refusal = await controlsRefusal(deps, q, facts, { audit: true });
+  return refusal === null || refusal === 'delinquent' ? refusal : 'spending_control';
+}
+
+/**
  * oidc-provider's interaction policy with our own rules:
  * - login: a payment needs the card password in this very interaction, even inside an SSO session;
  * - age_gate (between login and consent): a holder under the required age is stopped;

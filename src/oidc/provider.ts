@@ -42,7 +42,7 @@ export function createProvider({ config, db, directory, render, jwks }: Provider
   const configuration: Configuration = {
     adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS, directory, config.registration.enabled ? registryRules(config) : undefined),
     clients: [],
-    findAccount: createFindAccount(db),
+    findAccount: createFindAccount(db, policyDeps(config, db)),
     jwks: jwks as Configuration['jwks'],
     cookies: {
       keys: [...config.secrets.cookieKeys],

@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import { Agent, runLogin } from '../helpers/agent.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
+import { announced } from '../helpers/directory.ts';
+import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/**
+ * A plain login's refresh token lives for days; the rules that let the holder in may change meanwhile. The refresh
+ * grant runs no interaction policy, so the card manager asks the policy's rules itself: a site refused now gets
+ * invalid_grant saying why, and no new token.
+ */
+describe('refresh tokens under the rules of today', () => {
+  let ts: TestServer;
+
+  before(async () => {
+    ts = await startCardManager();
+  });
+  after(() => ts.stop());
+
+  async function loggedIn(card: TestCard) {
+    const site = await registerTestSite(ts);
+    const config = await siteClient(ts, site);
+    const req = await authRequest(config, site, { resource: site.resource });
+    const result = await runLogin(new Agent(ts.url), req.url, card);
+    if (result.kind !== 'redirect') throw new Error(`expected a redirect, got page ${result.status}`);
+    const tokens = await client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    expect(tokens.refresh_token).to.be.a('string');
+    const refresh = (token: string) => client.refreshTokenGrant(config, token, { resource: site.resource });
+    return { site, refresh, token: tokens.refresh_token! };
+  }
+
+  async function refusal(p: Promise<unknown>): Promise<{ error: string; description: string }> {
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err, 'the refresh was refused').to.be.instanceOf(client.ResponseBodyError);
+    const e = err as client.ResponseBodyError;
+    return { error: e.error, description: e.error_description ?? '' };
+  }
+
+  it('refuses a minor once the site is rated above their age, and audits it', async () => {
+    const minor = await issueTestCard(ts, birthdateForAge(16));
+    const { site, refresh, token } = await loggedIn(minor);
+    const next = (await refresh(token)).refresh_token!;
+    await announced(ts.cm.directory, `site:${site.clientId}`, () => ts.db('member_sites').where({ client_id: site.clientId }).update({ content_rating: 19 }));
+    const refused = await refusal(refresh(next));
+    expect(refused.error).to.equal('invalid_grant');
+    expect(refused.description).to.match(/^under_age: /);
+    expect(await ts.db('audit_log').where({ subject_id: minor.accountId }).whereLike('action', 'access.refused%')).to.have.length.at.least(1);
+  });
+
+  it('refuses a site the holder blocked, or adult content they turned off', async () => {
+    const adult = await issueTestCard(ts, birthdateForAge(30));
+    const { site, refresh, token } = await loggedIn(adult);
+    await ts.db('accounts').where({ id: adult.accountId }).update({ blocked_sites: JSON.stringify([site.clientId]) });
+    expect((await refusal(refresh(token))).description).to.match(/^spending_control: /);
+    // Unblocked, the same token works again: the refusal spent nothing.
+    await ts.db('accounts').where({ id: adult.accountId }).update({ blocked_sites: JSON.stringify([]) });
+    const again = await refresh(token);
+    expect(again.access_token).to.be.a('string');
+
+    await announced(ts.cm.directory, `site:${site.clientId}`, () => ts.db('member_sites').where({ client_id: site.clientId }).update({ content_rating: 19 }));
+    await ts.db('accounts').where({ id: adult.accountId }).update({ adult_content_off: true });
+    expect((await refusal(refresh(again.refresh_token!))).description).to.match(/^spending_control: /);
+  });
+});
