@@ -145,6 +145,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     requireHolder: sessions.requireHolder,
     render,
     secondFactor,
+    throttle,
     stepUpAbove: formatMoney(config.stepUp.above, config.currency),
   });
   const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, publicJwks: publicKeys(jwks) });

@@ -22,6 +22,7 @@ import { parseWith } from '../http/validate.ts';
 import { createLogger } from '../log.ts';
 import { createTransports } from '../notifications/create-transports.ts';
 import { sendDueNotifications } from '../notifications/sender.ts';
+import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { cardSearchInput } from './card-inputs.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
@@ -32,6 +33,8 @@ export const CARD_COMMANDS_USAGE = `  cards find (--number N | --name NAME | --e
                                             suspend, lift a suspension, close, or report a card lost
   cards reissue --card ID|NUMBER --reason TEXT
                                             new number and password for the same account; printed once
+  cards remove-second-factor --card ID|NUMBER --reason TEXT
+                                            remove the holder's authenticator app (a lost phone)
   cards limit --card ID|NUMBER --amount MINOR_UNITS --reason TEXT
                                             set the holder account's credit limit
   cards audit --card ID|NUMBER              the audit trail of the card's holder account
@@ -102,6 +105,11 @@ export const cardCommands: Record<string, Handler> = {
   card number: ${formatCardNumber(issued.cardNumber)}
   password:    ${issued.password}
 Hand these to the holder now: they are not shown again.`);
+  },
+
+  async 'cards remove-second-factor'({ config, db, args }) {
+    const removed = await removeSecondFactor(db, await statusChange(config, db, args));
+    console.log(removed.removed ? `the authenticator app of card **** ${removed.last4} is removed` : `card **** ${removed.last4} had no authenticator app`);
   },
 
   async 'cards limit'({ config, db, args }) {

@@ -11,6 +11,7 @@ import { reportLost } from '../cards/report-lost.ts';
 import { showCard } from '../cards/show-card.ts';
 import { unblockCard } from '../cards/unblock.ts';
 import type { Card } from '../db/cards.ts';
+import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { cardChangeInput, cardIdParam, cardSearchInput, limitInput } from './card-inputs.ts';
 import { presentAudit, presentHolder } from './present-card.ts';
@@ -24,7 +25,7 @@ export interface AdminCardDeps {
 
 type StatusAction = (db: CardDeps['db'], change: StatusChange) => Promise<Card>;
 
-/** The operator API for cards: look up, block, unblock, close, report lost, reissue, change limit, audit trail. */
+/** The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit, audit trail. */
 export function adminCardRoutes({ parseBody, cards, operatorToken }: AdminCardDeps): Router {
   const router = new Router({ prefix: '/admin/api/cards' });
   router.use(requireOperator(operatorToken));
@@ -86,6 +87,12 @@ export function adminCardRoutes({ parseBody, cards, operatorToken }: AdminCardDe
       password: issued.password,
       last4: issued.cardNumber.slice(-4),
     };
+  });
+
+  // The holder lost the phone with their authenticator app (identity checked as for a reissue).
+  router.post('/:cardId/second-factor/remove', async function removeHoldersSecondFactor(ctx) {
+    const removed = await removeSecondFactor(cards.db, change(ctx));
+    ctx.body = { last4: removed.last4, removed: removed.removed };
   });
 
   router.put('/:cardId/limit', async function changeCreditLimit(ctx) {

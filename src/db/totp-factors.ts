@@ -71,3 +71,8 @@ export async function useTotpStep(conn: Conn, accountId: string, step: number): 
     .update({ last_step: step, updated_at: conn.fn.now() });
   return n === 1;
 }
+
+/** Removes the account's second factor, confirmed or pending. True when there was one. */
+export async function deleteTotpFactor(conn: Conn, accountId: string): Promise<boolean> {
+  return (await conn('totp_factors').where({ account_id: accountId }).del()) > 0;
+}

@@ -2,15 +2,19 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { findCard } from '../db/cards.ts';
+import { cardThrottleKeyById } from '../db/throttles.ts';
 import { findTotpFactor } from '../db/totp-factors.ts';
 import { ValidationError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { attemptSource } from '../http/device-cookie.ts';
 import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors, jsonBody, parseWith } from '../http/validate.ts';
-import { confirmEnrolment, EnrolmentError } from '../second-factor/confirm-enrolment.ts';
+import { confirmEnrolment, CurrentCodeError, EnrolmentError } from '../second-factor/confirm-enrolment.ts';
 import type { SecondFactorDeps } from '../second-factor/deps.ts';
-import { startEnrolment } from '../second-factor/start-enrolment.ts';
+import { pendingEnrolment, startEnrolment } from '../second-factor/start-enrolment.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { AttemptRefusedError, guardGuess } from '../throttles/guard-proof.ts';
 import { signOutCsrf, type HolderState } from './session.ts';
 
 export interface SecondFactorRouteDeps {
@@ -18,6 +22,8 @@ export interface SecondFactorRouteDeps {
   requireHolder: Middleware;
   render: Renderer;
   secondFactor: SecondFactorDeps;
+  /** A code of the app being replaced is a guess: throttled per source, counted towards the card lockout. */
+  throttle: ThrottleDeps;
   /** Approvals above this amount ask for a code (shown on the page). */
   stepUpAbove: string;
 }
@@ -25,13 +31,18 @@ export interface SecondFactorRouteDeps {
 const PURPOSE = 'holder:totp';
 const CODE = 'Enter the 6-digit code your authenticator app shows.';
 
+const sixDigits = (message: string) =>
+  z
+    .string({ error: message })
+    .max(20, message)
+    .transform((s) => s.replace(/\s/g, ''))
+    .refine((s) => /^\d{6}$/.test(s), message);
+
 const confirmInput = z.strictObject({
   enrol_token: z.string({ error: 'Start the set-up first.' }).regex(/^[A-Za-z0-9_-]{32}$/, 'Start the set-up first.'),
-  code: z
-    .string({ error: CODE })
-    .max(20, CODE)
-    .transform((s) => s.replace(/\s/g, ''))
-    .refine((s) => /^\d{6}$/.test(s), CODE),
+  code: sixDigits(CODE),
+  /** Replacing a confirmed app: a code of that one. */
+  current_code: z.union([z.literal('').transform(() => undefined), sixDigits('Enter the 6-digit code your current authenticator app shows.')]).optional(),
 });
 
 /** TOTP enrolment: the holder's page (/card/security) and JSON API (/api/holder/totp). */
@@ -45,10 +56,23 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
     return { enrolled: Boolean(f?.secretSealed), confirmedAt: f?.confirmedAt ?? null };
   }
 
-  async function begin(ctx: Context) {
+  async function holderCard(ctx: Context) {
     const { accountId, cardId } = ctx.state.holder as HolderState;
     const card = await findCard(sf.db, cardId);
-    return startEnrolment(sf, { accountId, last4: card?.last4 ?? '••••' }, ctx.state.requestId);
+    return { accountId, cardId, last4: card?.last4 ?? '••••' };
+  }
+
+  async function begin(ctx: Context) {
+    const { accountId, last4 } = await holderCard(ctx);
+    return startEnrolment(sf, { accountId, last4 }, ctx.state.requestId);
+  }
+
+  /** Confirms, a code of the app being replaced guarded like a step-up code. */
+  async function confirm(ctx: Context, input: z.output<typeof confirmInput>) {
+    const { accountId, cardId, last4 } = await holderCard(ctx);
+    const run = () =>
+      confirmEnrolment(sf, { accountId, last4, token: input.enrol_token, code: input.code, currentCode: input.current_code, requestId: ctx.state.requestId });
+    await guardGuess(deps.throttle, { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(sf.db, cardId) }, run, (err) => err instanceof CurrentCodeError);
   }
 
   async function render(ctx: Context, view: string, locals: Record<string, unknown>, status = 200) {
@@ -62,31 +86,43 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
     await render(ctx, 'holder/security', { title: 'Second factor', ...(await status(accountId)), notice: null });
   });
 
+  const ENROL = { title: 'Set up an authenticator app' };
+
   router.post('/card/security/totp', async function beginEnrolment(ctx) {
     const form = formFields(ctx, ['csrf']);
     checkCsrf(ctx, PURPOSE, form.csrf);
+    const { enrolled: replacing } = await status((ctx.state.holder as HolderState).accountId);
     const e = await begin(ctx);
-    await render(ctx, 'holder/totp-enrol', { title: 'Set up an authenticator app', uri: e.uri, secret: e.base32, token: e.token, error: null, fields: {} });
+    await render(ctx, 'holder/totp-enrol', { ...ENROL, uri: e.uri, secret: e.base32, token: e.token, replacing, error: null, fields: {} });
   });
 
   router.post('/card/security/totp/confirm', async function confirmByForm(ctx) {
     const { accountId } = ctx.state.holder as HolderState;
+    const { enrolled: replacing } = await status(accountId);
     let raw: Record<string, string>;
     try {
-      raw = formFields(ctx, ['csrf', 'enrol_token', 'code']);
+      raw = formFields(ctx, ['csrf', 'enrol_token', 'code', 'current_code']);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return render(ctx, 'holder/totp-enrol', { title: 'Set up an authenticator app', uri: null, secret: null, token: '', error: err.message, fields: err.fields ?? {} }, 400);
+      return render(ctx, 'holder/totp-enrol', { ...ENROL, uri: null, secret: null, token: '', replacing, error: err.message, fields: err.fields ?? {} }, 400);
     }
     checkCsrf(ctx, PURPOSE, raw.csrf);
     const { csrf: _csrf, ...rest } = raw;
     const parsed = confirmInput.safeParse(rest);
-    const again = (status: number, error: string, fields: Record<string, string>) =>
-      render(ctx, 'holder/totp-enrol', { title: 'Set up an authenticator app', uri: null, secret: null, token: raw.enrol_token ?? '', error, fields }, status);
+    // The same set-up again, its link and key included while it is still pending, for another try.
+    const again = async (status: number, error: string, fields: Record<string, string>) => {
+      const token = raw.enrol_token ?? '';
+      const pending = /^[A-Za-z0-9_-]{32}$/.test(token) ? await pendingEnrolment(sf, await holderCard(ctx), token) : undefined;
+      return render(ctx, 'holder/totp-enrol', { ...ENROL, uri: pending?.uri ?? null, secret: pending?.base32 ?? null, token: pending ? token : '', replacing, error, fields }, status);
+    };
     if (!parsed.success) return again(400, 'Some fields need attention.', fieldErrors(parsed.error));
     try {
-      await confirmEnrolment(sf, { accountId, token: parsed.data.enrol_token, code: parsed.data.code, requestId: ctx.state.requestId });
+      await confirm(ctx, parsed.data);
     } catch (err) {
+      if (err instanceof AttemptRefusedError) {
+        if (err.retryAfterSeconds) ctx.set('Retry-After', String(err.retryAfterSeconds));
+        return again(err.status, err.message, {});
+      }
       if (!(err instanceof EnrolmentError)) throw err;
       return again(err.status, err.message, err.fields ?? {});
     }
@@ -111,9 +147,7 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
   });
 
   router.post('/api/holder/totp/confirm', async function confirmByApi(ctx) {
-    const { accountId } = ctx.state.holder as HolderState;
-    const input = parseWith(confirmInput, jsonBody(ctx));
-    await confirmEnrolment(sf, { accountId, token: input.enrol_token, code: input.code, requestId: ctx.state.requestId });
+    await confirm(ctx, parseWith(confirmInput, jsonBody(ctx)));
     ctx.body = { status: 'enrolled' };
   });
 

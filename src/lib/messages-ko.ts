@@ -277,8 +277,14 @@ export const KO: Readonly<Record<string, string>> = {
     '{amount}을(를) 넘는 결제에는 휴대폰 인증 앱의 6자리 코드가 필요하므로, 카드 번호와 비밀번호만으로는 결제할 수 없습니다.',
   'An authenticator app is set up (since {date}).': '인증 앱이 설정되어 있습니다({date}부터).',
   'An authenticator app is set up.': '인증 앱이 설정되어 있습니다.',
-  "Setting up a new one replaces it once you confirm the new one's first code.":
-    '새 인증 앱을 설정하면 새 앱의 첫 코드를 확인하는 즉시 기존 앱을 대신합니다.',
+  "Setting up a new one replaces it once you confirm the new one's first code, with a code of the current one.":
+    '새 인증 앱은 새 앱의 첫 코드와 지금 앱의 코드를 함께 확인하면 기존 앱을 대신합니다.',
+  'Lost the phone it is on? Ask cybercard to remove it; you can then set up a new one.':
+    '인증 앱이 있는 휴대폰을 잃어버렸나요? cybercard에 삭제를 요청한 뒤 새 앱을 설정하세요.',
+  'A code from the authenticator app you have now (it is being replaced)': '지금 쓰는 인증 앱의 코드(교체될 앱)',
+  'Type the code your current authenticator app shows: replacing it needs one.': '지금 쓰는 인증 앱에 표시된 코드를 입력하세요. 교체하려면 필요합니다.',
+  'That is not the code your current authenticator app shows now.': '지금 쓰는 인증 앱에 표시된 코드가 아닙니다.',
+  'Enter the 6-digit code your current authenticator app shows.': '지금 쓰는 인증 앱에 표시된 6자리 코드를 입력하세요.',
   'No authenticator app is set up yet.': '아직 설정된 인증 앱이 없습니다.',
   'Set up a new authenticator app': '새 인증 앱 설정',
   'Set up an authenticator app': '인증 앱 설정',

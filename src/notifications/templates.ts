@@ -61,6 +61,18 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       `Your new cyber card ends in ${s(d, 'last4')} and replaces the card ending in ${s(d, 'oldLast4')}, which no longer works. ` +
       `Your limit, balance and history carry over. ${notYou(l)}`,
   },
+  second_factor_set: {
+    subject: 'An authenticator app was set up for your cyber card',
+    text: (d, l) =>
+      `An authenticator app was ${d.replaced ? 'set up in place of the one you had' : 'set up'} for your cyber card ending in ${s(d, 'last4')}: ` +
+      `large payments now ask for its codes. ${notYou(l)}`,
+  },
+  second_factor_removed: {
+    subject: 'The authenticator app of your cyber card was removed',
+    text: (d, l) =>
+      `At your request, cybercard removed the authenticator app of your cyber card ending in ${s(d, 'last4')}. ` +
+      `Set up a new one on your card's Second factor page before your next large payment. ${notYou(l)}`,
+  },
   password_changed: {
     subject: 'Your cyber card password was changed',
     text: (d, l) =>

@@ -1,9 +1,11 @@
 import { appendAudit } from '../db/audit-log.ts';
+import { findAccount } from '../db/cards.ts';
 import { confirmPendingTotp, findTotpFactor } from '../db/totp-factors.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError } from '../errors.ts';
 import { safeEqual, sha256Hex } from '../lib/hmac.ts';
 import { unseal } from '../lib/sealed.ts';
+import { notify } from '../notifications/notify.ts';
 import { sealAad, type SecondFactorDeps } from './deps.ts';
 import { matchTotpStep } from './totp.ts';
 
@@ -13,13 +15,22 @@ export class EnrolmentError extends AppError {
   }
 }
 
+/** A wrong code of the authenticator app being replaced: a guess, counted like a wrong step-up code. */
+export class CurrentCodeError extends EnrolmentError {
+  constructor(message: string) {
+    super(message, 'current_code');
+  }
+}
+
 /**
  * Confirms a pending enrolment with its first code: from then on step-up approvals ask for this
- * secret's codes, and the confirming code's step counts as used (RFC 6238 §5.2).
+ * secret's codes, and the confirming code's step counts as used (RFC 6238 §5.2). Replacing a confirmed
+ * secret also takes a code of that one (`currentCode`): the card password alone, which step-up exists to
+ * distrust, must not be enough to swap in someone else's app. The holder is told either way.
  */
 export async function confirmEnrolment(
   deps: SecondFactorDeps,
-  input: { accountId: string; token: string; code: string; requestId?: string | undefined },
+  input: { accountId: string; last4: string; token: string; code: string; currentCode?: string | undefined; requestId?: string | undefined },
 ): Promise<void> {
   const factor = await findTotpFactor(deps.db, input.accountId);
   const tokenHash = sha256Hex(input.token);
@@ -32,6 +43,14 @@ export async function confirmEnrolment(
   ) {
     throw new EnrolmentError('This set-up has expired or was replaced by a newer one. Start again.');
   }
+  const replacing = factor.secretSealed !== null;
+  if (replacing) {
+    if (!input.currentCode) throw new EnrolmentError('Type the code your current authenticator app shows: replacing it needs one.', 'current_code');
+    const current = matchTotpStep(unseal(deps.sealKey, factor.secretSealed!, sealAad(input.accountId)), input.currentCode);
+    if (current === null || current <= factor.lastStep) {
+      throw new CurrentCodeError('That is not the code your current authenticator app shows now.');
+    }
+  }
   const step = matchTotpStep(unseal(deps.sealKey, factor.pendingSealed, sealAad(input.accountId)), input.code);
   if (step === null) throw new EnrolmentError('That code is not right. Type the 6-digit code your app shows now.', 'code');
   await inTransaction(deps.db, async (trx) => {
@@ -43,7 +62,13 @@ export async function confirmEnrolment(
       action: 'totp.enrolled',
       subjectType: 'account',
       subjectId: input.accountId,
+      details: { replaced: replacing },
       requestId: input.requestId,
     });
+    const account = await findAccount(trx, input.accountId);
+    if (account) {
+      const to = { accountId: account.id, email: account.email, mobile: account.mobile };
+      await notify(trx, to, 'second_factor_set', { last4: input.last4, replaced: replacing });
+    }
   });
 }

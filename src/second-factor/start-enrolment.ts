@@ -1,9 +1,9 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { savePendingTotp } from '../db/totp-factors.ts';
+import { findTotpFactor, savePendingTotp } from '../db/totp-factors.ts';
 import { inTransaction } from '../db/tx.ts';
-import { sha256Hex } from '../lib/hmac.ts';
+import { safeEqual, sha256Hex } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
-import { seal } from '../lib/sealed.ts';
+import { seal, unseal } from '../lib/sealed.ts';
 import { sealAad, type SecondFactorDeps } from './deps.ts';
 import { newTotpSecret, totpProvisioning } from './totp.ts';
 
@@ -32,5 +32,17 @@ export async function startEnrolment(deps: SecondFactorDeps, holder: { accountId
     });
     await appendAudit(trx, { actor: `account:${holder.accountId}`, action: 'totp.enrolment_started', subjectType: 'account', subjectId: holder.accountId, requestId });
   });
+  return { ...totpProvisioning(secret, `card ending ${holder.last4}`, deps.issuerLabel), token };
+}
+
+/**
+ * The enrolment this browser started (its token), still pending: shown again when a code was refused, so a
+ * holder who mistyped the key need not start over. Undefined once it expired or another replaced it.
+ */
+export async function pendingEnrolment(deps: SecondFactorDeps, holder: { accountId: string; last4: string }, token: string): Promise<Enrolment | undefined> {
+  const f = await findTotpFactor(deps.db, holder.accountId);
+  if (!f?.pendingSealed || !f.enrolTokenHash || !f.enrolExpiresAt || f.enrolExpiresAt.getTime() <= Date.now()) return undefined;
+  if (!safeEqual(f.enrolTokenHash.toString('hex'), sha256Hex(token))) return undefined;
+  const secret = unseal(deps.sealKey, f.pendingSealed, sealAad(holder.accountId));
   return { ...totpProvisioning(secret, `card ending ${holder.last4}`, deps.issuerLabel), token };
 }

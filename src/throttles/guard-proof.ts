@@ -23,7 +23,20 @@ export async function guardProof<T>(
   action: () => Promise<T>,
   isFailure: (err: unknown) => boolean = (err) => err instanceof InvalidCredentialsError,
 ): Promise<T> {
-  const guarded = await guardAttempt(deps, { source: who.source, cardKey: cardThrottleKey(deps.cardHmacKey, who.cardNumber) }, action, isFailure);
+  return guardGuess(deps, { source: who.source, cardKey: cardThrottleKey(deps.cardHmacKey, who.cardNumber) }, action, isFailure);
+}
+
+/**
+ * guardProof for a check that knows its card by throttle key (a signed-in holder's card), or counts against the
+ * source alone (`cardKey` undefined: a one-time code, whose wrong guesses must not lock the card it would unlock).
+ */
+export async function guardGuess<T>(
+  deps: ThrottleDeps,
+  who: { source: AttemptSource; cardKey: string | undefined },
+  action: () => Promise<T>,
+  isFailure: (err: unknown) => boolean,
+): Promise<T> {
+  const guarded = await guardAttempt(deps, who, action, isFailure);
   switch (guarded.kind) {
     case 'ok':
       return guarded.value;

@@ -174,7 +174,7 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       const deps = { db: ts.db, sealKey: (await import('../../src/lib/sealed.ts')).deriveKey(ts.config.secrets.cardHmacKey, 'totp-secret-seal-v1'), issuerLabel: 'x' };
       const e = await startEnrolment(deps, { accountId: card.accountId, last4: '0000' });
       const totp = new TOTP({ secret: Secret.fromBase32(e.base32), digits: 6, period: 30, algorithm: 'SHA1' });
-      await confirmEnrolment(deps, { accountId: card.accountId, token: e.token, code: totp.generate() });
+      await confirmEnrolment(deps, { accountId: card.accountId, last4: '0000', token: e.token, code: totp.generate() });
       return { card, totp };
     }
 

@@ -156,7 +156,10 @@ describe('holder sign-in, spending controls and second factor', () => {
     const good = totp.generate();
     const wrong = await agent.post('/card/security/totp/confirm', { csrf, enrol_token: token, code: good === '123456' ? '654321' : '123456' });
     expect(wrong.status).to.equal(400);
-    expect(await wrong.text()).to.include('That code is not right.');
+    const again = await wrong.text();
+    expect(again).to.include('That code is not right.');
+    // The same set-up is shown again, key included, for a holder who mistyped it into the app.
+    expect(again).to.include(key);
     const forged = await agent.post('/card/security/totp/confirm', { csrf, enrol_token: 'A'.repeat(32), code: good });
     expect(forged.status).to.equal(409);
     const badCode = await agent.post('/card/security/totp/confirm', { csrf, enrol_token: token, code: '12ab' });
@@ -169,6 +172,63 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(await ok.text()).to.include('Your authenticator app is set up.');
     const status = await agent.request('/api/holder/totp', { headers: { accept: 'application/json' } });
     expect(((await status.json()) as { enrolled: boolean }).enrolled).to.equal(true);
+  });
+
+  it('replaces an authenticator app only with a code of the current one, counts wrong ones as guesses, and tells the holder', async () => {
+    const card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ email: `holder-${card.cardId.slice(0, 8)}@example.test` });
+    const agent = await signedIn(card);
+    const enrol = async () => {
+      const e = (await (await postJson(agent, '/api/holder/totp', {})).json()) as { secret: string; enrol_token: string };
+      return { token: e.enrol_token, totp: new TOTP({ secret: Secret.fromBase32(e.secret), digits: 6, period: 30, algorithm: 'SHA1' }) };
+    };
+    const first = await enrol();
+    expect((await postJson(agent, '/api/holder/totp/confirm', { enrol_token: first.token, code: first.totp.generate() })).status).to.equal(200);
+    const sealed = async () => Buffer.from((await ts.db('totp_factors').where({ account_id: card.accountId }).first()).secret_sealed).toString('hex');
+    const before = await sealed();
+
+    // Someone with the card password alone (this session) tries to swap in their own app.
+    const second = await enrol();
+    const without = await postJson(agent, '/api/holder/totp/confirm', { enrol_token: second.token, code: second.totp.generate() });
+    expect(without.status).to.equal(400);
+    expect(((await without.json()) as { fields: Record<string, string> }).fields).to.have.property('current_code');
+    const guess = (n: number) => String((Number(first.totp.generate()) + n) % 1_000_000).padStart(6, '0');
+    const wrong = await postJson(agent, '/api/holder/totp/confirm', { enrol_token: second.token, code: second.totp.generate(), current_code: guess(500_000) });
+    expect(wrong.status).to.equal(400);
+    const failures = Number((await ts.db('throttles').where({ scope: 'card' }).whereRaw('key = (SELECT encode(number_hmac, \'hex\') FROM cards WHERE id = ?)', [card.cardId]).first())?.count ?? 0);
+    expect(failures, 'a wrong current code counts towards the card lockout').to.equal(1);
+    expect(await sealed()).to.equal(before);
+
+    // The holder, with the current app at hand (a code of a later step than the one used to confirm it).
+    const next = first.totp.generate({ timestamp: Date.now() + 30_000 });
+    const ok = await postJson(agent, '/api/holder/totp/confirm', { enrol_token: second.token, code: second.totp.generate(), current_code: next });
+    expect(ok.status).to.equal(200);
+    expect(await sealed()).to.not.equal(before);
+    const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'second_factor_set' }).orderBy('id');
+    expect(told.map((m: { data: { replaced: boolean } }) => m.data.replaced)).to.include.members([false, true]);
+  });
+
+  it('lets the operator remove a lost authenticator app, audited, and the holder told', async () => {
+    const card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ email: `holder-${card.cardId.slice(0, 8)}@example.test` });
+    const agent = await signedIn(card);
+    const e = (await (await postJson(agent, '/api/holder/totp', {})).json()) as { secret: string; enrol_token: string };
+    const totp = new TOTP({ secret: Secret.fromBase32(e.secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    expect((await postJson(agent, '/api/holder/totp/confirm', { enrol_token: e.enrol_token, code: totp.generate() })).status).to.equal(200);
+    const remove = (body: unknown) =>
+      fetch(`${ts.url}/admin/api/cards/${card.cardId}/second-factor/remove`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await remove({})).status, 'a reason is required').to.equal(400);
+    const res = await remove({ reason: 'phone lost; identity checked by call-back' });
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ last4: card.number.slice(-4), removed: true });
+    expect(await ts.db('totp_factors').where({ account_id: card.accountId })).to.have.length(0);
+    expect(await ts.db('audit_log').where({ subject_id: card.accountId, action: 'totp.removed' })).to.have.length(1);
+    expect(await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'second_factor_removed' })).to.have.length.at.least(1);
+    expect(await (await remove({ reason: 'again' })).json()).to.include({ removed: false });
   });
 
   it('enrols through the JSON API and refuses bad input there', async () => {

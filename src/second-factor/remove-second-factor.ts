@@ -1,0 +1,36 @@
+import { appendAudit } from '../db/audit-log.ts';
+import { findAccount, findCard } from '../db/cards.ts';
+import type { Db } from '../db/knex.ts';
+import { deleteTotpFactor } from '../db/totp-factors.ts';
+import { inTransaction } from '../db/tx.ts';
+import { NotFoundError } from '../errors.ts';
+import { notify } from '../notifications/notify.ts';
+
+/**
+ * The operator removes a holder's authenticator app (the phone was lost; the operator has checked who is
+ * asking, as for a reissue). Step-up payments are refused until the holder sets up a new one. Audited, and the
+ * holder told. Returns whether there was one.
+ */
+export async function removeSecondFactor(
+  db: Db,
+  change: { cardId: string; reason: string; actor: string; requestId?: string | undefined },
+): Promise<{ last4: string; removed: boolean }> {
+  return inTransaction(db, async (trx) => {
+    const card = await findCard(trx, change.cardId);
+    if (!card) throw new NotFoundError('There is no such card.');
+    const removed = await deleteTotpFactor(trx, card.accountId);
+    if (removed) {
+      await appendAudit(trx, {
+        actor: change.actor,
+        action: 'totp.removed',
+        subjectType: 'account',
+        subjectId: card.accountId,
+        details: { cardId: card.id, reason: change.reason },
+        requestId: change.requestId,
+      });
+      const account = await findAccount(trx, card.accountId);
+      if (account) await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'second_factor_removed', { last4: card.last4 });
+    }
+    return { last4: card.last4, removed };
+  });
+}
