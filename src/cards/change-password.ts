@@ -1,4 +1,5 @@
 import { findAccount, type Card } from '../db/cards.ts';
+import { deleteHolderSessionsOfAccount } from '../db/holder-sessions.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ValidationError } from '../errors.ts';
 import { normalizeCardNumber } from './card-number.ts';
@@ -6,6 +7,7 @@ import { checkNewPassword } from './check-new-password.ts';
 import type { CardDeps } from './deps.ts';
 import { proveWithPassword } from './prove-with-password.ts';
 import { replacePassword } from './replace-password.ts';
+import { revokeHolderTokens } from './revoke-holder-tokens.ts';
 
 export interface PasswordChange {
   cardNumber: string;
@@ -14,7 +16,10 @@ export interface PasswordChange {
   requestId?: string | undefined;
 }
 
-/** The holder, knowing the current password, sets a new one (subject to the password policy). */
+/**
+ * The holder, knowing the current password, sets a new one (subject to the password policy). A holder who
+ * changes it may suspect someone else knows the old one: every session and token it opened ends, as on a reset.
+ */
 export async function changePassword(deps: CardDeps, input: PasswordChange): Promise<Card> {
   const card = await proveWithPassword(deps, input.cardNumber, input.currentPassword, ['active']);
   const account = await findAccount(deps.db, card.accountId);
@@ -27,14 +32,11 @@ export async function changePassword(deps: CardDeps, input: PasswordChange): Pro
     cardNumber: normalizeCardNumber(input.cardNumber) ?? '',
   });
   const passwordHash = await deps.hasher.hash(input.newPassword);
-  return inTransaction(deps.db, (trx) =>
-    replacePassword(trx, {
-      cardId: card.id,
-      passwordHash,
-      expectHash: card.passwordHash,
-      method: 'change',
-      actor: `card:${card.id}`,
-      requestId: input.requestId,
-    }),
-  );
+  const actor = `card:${card.id}`;
+  return inTransaction(deps.db, async (trx) => {
+    const changed = await replacePassword(trx, { cardId: card.id, passwordHash, expectHash: card.passwordHash, method: 'change', actor, requestId: input.requestId });
+    await revokeHolderTokens(trx, { accountId: card.accountId, actor, reason: 'password changed', requestId: input.requestId });
+    await deleteHolderSessionsOfAccount(trx, card.accountId);
+    return changed;
+  });
 }

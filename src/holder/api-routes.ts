@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { attemptSource } from '../http/device-cookie.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
-import { guardProof } from '../throttles/guard-proof.ts';
+import { guardCode, guardProof } from '../throttles/guard-proof.ts';
 import type { Context, Middleware } from 'koa';
 import { changePassword } from '../cards/change-password.ts';
 import type { CardDeps } from '../cards/deps.ts';
@@ -64,13 +64,15 @@ export function holderApiRoutes({ parseBody, cards, throttle }: HolderApiDeps): 
     const lost =
       'password' in proof
         ? await guardProof(throttle, { source: attemptSource(ctx), cardNumber: proof.cardNumber }, () => reportLostByHolder(cards, proof, ctx.state.requestId))
-        : await reportLostByHolder(cards, proof, ctx.state.requestId);
+        : await guardCode(throttle, attemptSource(ctx), () => reportLostByHolder(cards, proof, ctx.state.requestId));
     ctx.body = { status: 'lost', last4: lost.last4 };
   });
 
   router.post('/reissue', async function reissueCard(ctx) {
     const input = parseWith(withCodeInput, jsonBody(ctx));
-    const issued = await reissueByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId);
+    const issued = await guardCode(throttle, attemptSource(ctx), () =>
+      reissueByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId),
+    );
     ctx.status = 201;
     ctx.body = { card_number: issued.cardNumber, password: issued.password, last4: issued.cardNumber.slice(-4) };
   });
@@ -90,12 +92,9 @@ export function holderApiRoutes({ parseBody, cards, throttle }: HolderApiDeps): 
 
   router.post('/password/reset', async function resetCardPassword(ctx) {
     const input = parseWith(resetPasswordApiInput, jsonBody(ctx));
-    await resetPassword(cards, {
-      cardNumber: input.card_number,
-      code: input.code,
-      newPassword: input.new_password,
-      requestId: ctx.state.requestId,
-    });
+    await guardCode(throttle, attemptSource(ctx), () =>
+      resetPassword(cards, { cardNumber: input.card_number, code: input.code, newPassword: input.new_password, requestId: ctx.state.requestId }),
+    );
     ctx.body = { status: 'reset' };
   });
 

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { attemptSource } from '../http/device-cookie.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
-import { guardProof } from '../throttles/guard-proof.ts';
+import { guardCode, guardProof } from '../throttles/guard-proof.ts';
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 import { formatCardNumber } from '../cards/card-number.ts';
@@ -160,7 +160,9 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
   routeCodeRequest(LOST_BY_CODE);
   router.post('/lost/confirm', (ctx) =>
     submit(ctx, LOST_BY_CODE.enter, async (input) => {
-      const lost = await reportLostByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId);
+      const lost = await guardCode(throttle, attemptSource(ctx), () =>
+        reportLostByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId),
+      );
       await done(ctx, 'Your card is blocked', `The card ending in ${lost.last4} is blocked and every member site has been signed out.`, {
         href: '/card/reissue',
         label: 'Get a new card number',
@@ -172,7 +174,9 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
   routeCodeRequest(REISSUE);
   router.post('/reissue/confirm', (ctx) =>
     submit(ctx, REISSUE.enter, async (input) => {
-      const issued = await reissueByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId);
+      const issued = await guardCode(throttle, attemptSource(ctx), () =>
+        reissueByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId),
+      );
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
       ctx.body = await render('cards/reissued', {
@@ -195,7 +199,7 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
           requestId: ctx.state.requestId,
         }),
       );
-      await done(ctx, 'Password changed', 'Your card password has been changed. Use the new one from now on.');
+      await done(ctx, 'Password changed', 'Your card password has been changed, and every member site has been signed out. Log in with the new one.');
     }),
   );
 
@@ -203,12 +207,9 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
   routeCodeRequest(RESET);
   router.post('/password/reset/confirm', (ctx) =>
     submit(ctx, RESET.enter, async (input) => {
-      await resetPassword(cards, {
-        cardNumber: input.card_number,
-        code: input.code,
-        newPassword: input.new_password,
-        requestId: ctx.state.requestId,
-      });
+      await guardCode(throttle, attemptSource(ctx), () =>
+        resetPassword(cards, { cardNumber: input.card_number, code: input.code, newPassword: input.new_password, requestId: ctx.state.requestId }),
+      );
       await done(ctx, 'Password reset', 'Your card password has been reset, and every member site has been signed out. Log in with the new one.');
     }),
   );

@@ -252,7 +252,8 @@ export const KO: Readonly<Record<string, string>> = {
   'choose your own password': '비밀번호를 직접 정할',
   'now.': '수 있습니다.',
   'Password changed': '비밀번호가 변경되었습니다',
-  'Your card password has been changed. Use the new one from now on.': '카드 비밀번호가 변경되었습니다. 이제부터 새 비밀번호를 사용하세요.',
+  'Your card password has been changed, and every member site has been signed out. Log in with the new one.':
+    '카드 비밀번호가 변경되었고 모든 가맹 사이트에서 로그아웃되었습니다. 새 비밀번호로 로그인하세요.',
   'Password reset': '비밀번호가 재설정되었습니다',
   'Your card password has been reset, and every member site has been signed out. Log in with the new one.':
     '카드 비밀번호가 재설정되었고 모든 가맹 사이트에서 로그아웃되었습니다. 새 비밀번호로 로그인하세요.',

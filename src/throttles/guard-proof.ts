@@ -1,3 +1,4 @@
+import { InvalidCodeError, TooManyCodeAttemptsError } from '../cards/one-time-code.ts';
 import { AppError, InvalidCredentialsError } from '../errors.ts';
 import { cardThrottleKey } from './check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, type AttemptSource, type ThrottleDeps } from './guard-attempt.ts';
@@ -47,4 +48,12 @@ export async function guardGuess<T>(
     case 'locked':
       throw new AttemptRefusedError('locked', lockedMessage(guarded.until));
   }
+}
+
+/**
+ * A one-time code's check (lost card, reissue, password reset) under the source throttle alone: one network or
+ * browser trying codes across many cards is guessing too, but a wrong code must not lock the card it would unlock.
+ */
+export function guardCode<T>(deps: ThrottleDeps, source: AttemptSource, action: () => Promise<T>): Promise<T> {
+  return guardGuess(deps, { source, cardKey: undefined }, action, (err) => err instanceof InvalidCodeError || err instanceof TooManyCodeAttemptsError);
 }

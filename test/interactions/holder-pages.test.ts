@@ -231,6 +231,23 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(await (await remove({ reason: 'again' })).json()).to.include({ removed: false });
   });
 
+  it('signs every session out when the holder changes the password: holder pages and member sites', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedIn(card);
+    const site = await registerTestSite(ts);
+    await ts.db('oidc_payloads').insert({ model: 'Session', id: `s-${card.cardId}`, payload: JSON.stringify({ accountId: card.accountId }) });
+    expect((await agent.request('/api/holder/controls', { headers: { accept: 'application/json' } })).status).to.equal(200);
+    const changed = await fetch(`${ts.url}/api/cards/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ card_number: card.number, password: card.password, new_password: `Quiet copper meadow ${site.clientId.slice(-4)}` }),
+    });
+    expect(changed.status).to.equal(200);
+    expect((await agent.request('/api/holder/controls', { headers: { accept: 'application/json' } })).status).to.equal(401);
+    expect(await ts.db('oidc_payloads').where({ id: `s-${card.cardId}` })).to.have.length(0);
+    expect(await ts.db('audit_log').where({ subject_id: card.accountId, action: 'account.tokens_revoked' })).to.have.length(1);
+  });
+
   it('enrols through the JSON API and refuses bad input there', async () => {
     const card = await issueTestCard(ts);
     const agent = await signedIn(card);

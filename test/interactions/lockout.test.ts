@@ -193,6 +193,26 @@ describe('card lockout and source throttling', () => {
     expect(await ts.db('throttles').where({ scope: 'ip' }).whereLike('key', '203.0.113.%')).to.have.length(0);
   });
 
+  it('throttles one-time code guesses spread over many cards from one address, and locks none of those cards', async () => {
+    const cards = await Promise.all(Array.from({ length: 5 }, () => issueTestCard(ts)));
+    const ip = freshIp();
+    const statuses: number[] = [];
+    for (let n = 0; n < 15; n++) {
+      const [path, body] =
+        n % 3 === 0
+          ? ['/api/cards/reissue', { card_number: cards[n % 5]!.number, code: String(100000 + n) }]
+          : n % 3 === 1
+            ? ['/api/cards/lost', { card_number: cards[n % 5]!.number, code: String(100000 + n) }]
+            : ['/api/cards/password/reset', { card_number: cards[n % 5]!.number, code: String(100000 + n), new_password: 'A brand new phrase' }];
+      const res = await new Browser(ts.url, ip).request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 400), statuses.join(' ')).to.equal(true);
+    expect(statuses.slice(11).every((s) => s === 429), statuses.join(' ')).to.equal(true);
+    for (const c of cards) expect((await cardRow(c))?.count ?? 0, 'a wrong code never counts towards the card lockout').to.equal(0);
+  });
+
   it('forgets idle counters, but keeps a lock still running and a recent lockout that lengthens the next', async () => {
     const rows = [
       { scope: 'ip', key: 'stale-ip', count: 3, updated_at: ts.db.raw("now() - interval '2 days'") },
