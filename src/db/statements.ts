@@ -178,7 +178,11 @@ export interface OverdueStatement {
   statementDate: string;
   dueDate: string;
   currency: string;
-  /** What is still owed on it: its closing balance less every credit (repayment, refund) booked since its period ended. */
+  /**
+   * What is still owed on it: its closing balance less the credits booked since its period ended that pay it down:
+   * repayments, and refunds of charges it holds (captured before its period ended). A refund of a later charge only
+   * undoes that charge: the statement is as unpaid as before.
+   */
   outstanding: number;
 }
 
@@ -196,6 +200,8 @@ const OVERDUE_SQL = (ids: string) => `
     FROM ledger_accounts la JOIN postings p ON p.ledger_account_id = la.id JOIN journal_entries e ON e.id = p.entry_id
     WHERE la.kind = 'receivable' AND la.owner_id = x.account_id::text AND la.currency = s.currency
       AND p.amount < 0 AND e.created_at >= s.period_end
+      AND (e.kind <> 'refund' OR EXISTS (
+        SELECT 1 FROM journal_entries ce WHERE ce.approval_id = e.approval_id AND ce.kind = 'capture' AND ce.created_at < s.period_end))
   ) c ON true
   WHERE s.closing_balance + COALESCE(c.credits, 0) > 0`;
 

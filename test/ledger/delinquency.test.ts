@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { approve } from '../../src/approvals/approve.ts';
 import { capture } from '../../src/approvals/capture.ts';
+import { refund } from '../../src/approvals/refund.ts';
 import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
@@ -19,6 +20,9 @@ describe('delinquency', () => {
   let site: TestSite;
   let guardian: TestCard;
   let minor: TestCard;
+  /** A hold the guardian's statement does not hold: captured only after the statement closed. */
+  let later: { approvalNo: string };
+  let concert: { approvalNo: string };
 
   async function refusal(card: TestCard, policy = approvalsOf(ts).policy): Promise<ApprovalRefusedError | undefined> {
     try {
@@ -40,8 +44,9 @@ describe('delinquency', () => {
     site = await registerTestSite(ts);
     guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test' });
     minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, email: 'minor@example.test' });
-    const a = await approveFor(ts, guardian, site, 5_000, 'Concert');
-    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: a.approvalNo, actor: 'test' }));
+    concert = await approveFor(ts, guardian, site, 5_000, 'Concert');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: concert.approvalNo, actor: 'test' }));
+    later = await approveFor(ts, guardian, site, 4_000, 'Held at statement time');
     // A statement dated 30 days back (due 14 days after it, 5 days' grace): overdue today.
     const d = new Date(`${todayIn(ts.config.billing.timeZone)}T12:00:00Z`);
     d.setUTCDate(d.getUTCDate() - 30);
@@ -61,7 +66,7 @@ describe('delinquency', () => {
     // With guardianResponsible off, the minor's own (clean) standing is what counts.
     const policy = { ...approvalsOf(ts).policy, delinquency: { ...ledgerOf(ts).delinquency, guardianResponsible: false } };
     expect(await refusal(minor, policy)).to.equal(undefined);
-    expect(Number((await ts.db('accounts').where({ id: guardian.accountId }).first()).held_amount)).to.equal(0);
+    expect(Number((await ts.db('accounts').where({ id: guardian.accountId }).first()).held_amount)).to.equal(4_000);
   });
 
   it('still lets the holder log in to free content, with an access token that says the standing is overdue', async () => {
@@ -86,14 +91,24 @@ describe('delinquency', () => {
     expect(view.json.standing).to.include({ status: 'overdue', outstanding: 5_000 });
   });
 
+  it('counts a refund of a charge on the statement as paying it, a refund of a later charge not at all', async () => {
+    // The hold placed before the statement, captured and refunded after it: the debt is what it was.
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: later.approvalNo, actor: 'test' }));
+    await inTransaction(ts.db, (trx) => refund(trx, { approvalNo: later.approvalNo, actor: 'test' }));
+    expect((await refusal(guardian))?.message).to.match(/5,000 KRW unpaid/);
+    // Part of the statement's own charge refunded: that much less is owed.
+    await inTransaction(ts.db, (trx) => refund(trx, { approvalNo: concert.approvalNo, amount: 1_000, actor: 'test' }));
+    expect((await refusal(guardian))?.message).to.match(/4,000 KRW unpaid/);
+  });
+
   it('restores charges once a repayment covers the statement, not before', async () => {
     const ledger = ledgerOf(ts);
     const partial = await repay(ledger, { accountId: guardian.accountId, amount: 2_000, currency: 'KRW', source: 'operator', actor: 'test' });
     expect(partial.status === 'applied' && partial.restored).to.equal(false);
-    expect((await refusal(guardian))?.message).to.match(/3,000 KRW unpaid/);
+    expect((await refusal(guardian))?.message).to.match(/2,000 KRW unpaid/);
     expect(await flag(guardian)).to.be.instanceOf(Date);
 
-    const rest = await repay(ledger, { accountId: guardian.accountId, amount: 3_000, currency: 'KRW', source: 'operator', actor: 'test' });
+    const rest = await repay(ledger, { accountId: guardian.accountId, amount: 2_000, currency: 'KRW', source: 'operator', actor: 'test' });
     expect(rest.status === 'applied' && rest.restored).to.equal(true);
     expect(await flag(guardian)).to.equal(null);
     expect(await outbox(guardian.accountId, 'payment_restored')).to.have.length(1);
