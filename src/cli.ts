@@ -93,8 +93,16 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig();
-  const db = openDb(config);
+  let config: Config;
+  let db: Db;
+  try {
+    config = loadConfig();
+    db = openDb(config);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    console.error(`error: ${err.message}`);
+    return 1;
+  }
   try {
     if (name !== 'migrate') await migrateLatest(db);
     await handler({ config, db, args: argv.slice(name!.split(' ').length) });

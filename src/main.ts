@@ -1,5 +1,6 @@
 import './restart-with-async-context-frame.ts';
 import { buildApp } from './app.ts';
+import { AppError } from './errors.ts';
 import { formatCardNumber } from './cards/card-number.ts';
 import { loadConfig } from './config/load.ts';
 import { createDemoSite } from './demo-site/app.ts';
@@ -10,9 +11,9 @@ import { createLogger } from './log.ts';
 import { close, listen } from './server.ts';
 
 // Entry: load config → open db → migrate → build app → listen. Nothing else.
-const config = loadConfig();
+const config = startOrExplain(loadConfig);
 const log = createLogger(config.logLevel);
-const db = openDb({ ...config, poolMax: config.databasePoolMax });
+const db = startOrExplain(() => openDb({ ...config, poolMax: config.databasePoolMax }));
 await migrateLatest(db);
 const cardManager = await buildApp({ config, db, log });
 const { server } = await listen(cardManager.app, config.port);
@@ -54,3 +55,14 @@ async function shutdown(signal: string) {
 }
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+/** A step that may refuse to start (a bad setting, the embedded database in use): its message alone, exit 1. */
+function startOrExplain<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    console.error(`cybercard cannot start: ${err.message}`);
+    process.exit(1);
+  }
+}

@@ -55,9 +55,22 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   const demo: Json = {};
   if (env.DEMO_PORT) demo.port = intEnv('DEMO_PORT', env.DEMO_PORT);
   if (env.DEMO_URL) demo.url = env.DEMO_URL;
-  if (env.DEMO_ENABLED) demo.enabled = env.DEMO_ENABLED === 'true';
+  if (env.DEMO_ENABLED) demo.enabled = boolEnv('DEMO_ENABLED', env.DEMO_ENABLED);
   if (Object.keys(demo).length) o.demo = demo;
   return o;
+}
+
+/**
+ * PORT (DEMO_PORT) alone moves the issuer (the demo's URL) with it while the file's URL is the localhost one of
+ * the file's port: `PORT=3470 npm start` serves and announces http://localhost:3470. ISSUER (DEMO_URL) wins.
+ */
+function followPorts(merged: Json, env: NodeJS.ProcessEnv): void {
+  const follow = (o: Json, urlKey: string, port: string | undefined, url: string | undefined) => {
+    if (!port || url || !/^\d+$/.test(port) || o[urlKey] !== `http://localhost:${String(o.port)}`) return;
+    o[urlKey] = `http://localhost:${port}`;
+  };
+  follow(merged, 'issuer', env.PORT, env.ISSUER);
+  if (isObject(merged.demo)) follow(merged.demo, 'url', env.DEMO_PORT, env.DEMO_URL);
 }
 
 function isLocalhost(url: URL): boolean {
@@ -89,6 +102,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   }
   let merged = readJson(path.join(CONFIG_DIR, 'default.json'));
   merged = deepMerge(merged, readJson(path.join(CONFIG_DIR, `${nodeEnv}.json`)));
+  followPorts(merged, env);
   merged = deepMerge(merged, envOverrides(env));
   merged = deepMerge(merged, overrides);
 

@@ -12,9 +12,12 @@ function validTimeZone(tz: string): boolean {
 }
 
 /** The shape of config/*.json after merging; secrets are resolved separately (see secrets.ts). */
+/** An http(s) URL (z.url() alone takes `localhost:3000`, a URL of scheme "localhost"). */
+const webUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL, such as http://localhost:3000' });
+
 export const settingsSchema = z.object({
   port: z.number().int().min(0).max(65535),
-  issuer: z.url(),
+  issuer: webUrl,
   dataDir: z.string().min(1),
   databaseUrl: z.string().min(1).nullable(),
   /** Connections per instance to PostgreSQL: each request in flight holds one for its transaction. */
@@ -190,7 +193,7 @@ export const settingsSchema = z.object({
   demo: z.object({
     enabled: z.boolean(),
     port: z.number().int().min(0).max(65535),
-    url: z.url(),
+    url: webUrl,
   }),
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
+import { claimEmbedded } from './embedded-lock.ts';
 import { PipelinedBeginClient } from './pg-client.ts';
 
 // Return BIGINT (int8) as a JS number when safe: money is in minor units well inside 2^53.
@@ -56,6 +57,7 @@ export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acqu
   }
   const dir = path.join(dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
+  claimEmbedded(path.join(dataDir, 'pgdata.lock'), dir);
   return knexFactory({
     client: ClientPgLite as unknown as typeof knexFactory.Client,
     dialect: 'postgres',

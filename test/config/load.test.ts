@@ -46,12 +46,21 @@ describe('configuration', () => {
     expect(Object.isFrozen(c)).to.equal(true);
   });
 
+  it('moves the localhost issuer and demo URL with PORT and DEMO_PORT, unless ISSUER and DEMO_URL say otherwise', () => {
+    const moved = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '3470', DEMO_PORT: '3471' } });
+    expect([moved.port, moved.issuer, moved.demo.port, moved.demo.url]).to.deep.equal([3470, 'http://localhost:3470', 3471, 'http://localhost:3471']);
+    const told = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '3470', ISSUER: 'https://cards.example.test', DEMO_PORT: '3471', DEMO_URL: 'http://127.0.0.1:9' } });
+    expect([told.issuer, told.demo.url]).to.deep.equal(['https://cards.example.test', 'http://127.0.0.1:9']);
+  });
+
   it('names the bad setting', () => {
     refuses({ NODE_ENV: 'development', PORT: 'eighty' }, /PORT/);
     refuses({ NODE_ENV: 'development', DATABASE_POOL_MAX: 'lots' }, /DATABASE_POOL_MAX/);
     refuses({ NODE_ENV: 'development', DATABASE_POOL_MAX: '1' }, /databasePoolMax/);
     refuses({ NODE_ENV: 'development', KEEP_MEMBER_SITES: 'yes' }, /KEEP_MEMBER_SITES/);
     refuses({ NODE_ENV: 'development', PROXY_HOPS: '0' }, /proxyHops/);
+    refuses({ NODE_ENV: 'development', DEMO_ENABLED: 'yes' }, /DEMO_ENABLED/);
+    refuses({ NODE_ENV: 'development', ISSUER: 'localhost:3000' }, /issuer.*http:\/\/ or https:\/\//);
     refuses({ NODE_ENV: 'development', CURRENCY: 'won' }, /currency/);
     refuses({ NODE_ENV: 'development', ISSUER: 'not a url' }, /issuer/);
     refuses({ NODE_ENV: 'staging' }, /NODE_ENV/);

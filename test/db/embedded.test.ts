@@ -1,8 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as client from 'openid-client';
+import { EmbeddedInUseError } from '../../src/db/embedded-lock.ts';
+import { openDb } from '../../src/db/knex.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -32,6 +35,25 @@ describe('the card manager on its embedded database (PGlite)', function () {
   after(async () => {
     await ts?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is claimed by one process: another live one is refused with a clear error, a dead one\'s claim is taken over', async () => {
+    // The server holds the claim: this process's pid.
+    expect(readFileSync(path.join(dir, 'pgdata.lock'), 'utf8')).to.equal(String(process.pid));
+    const other = mkdtempSync(path.join(tmpdir(), 'cybercard-embedded-lock-'));
+    const lock = path.join(other, 'pgdata.lock');
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(lock, String(child.pid));
+      expect(() => openDb({ databaseUrl: null, dataDir: other })).to.throw(EmbeddedInUseError, /in another process \(pid \d+\), most likely npm start/);
+    } finally {
+      child.kill();
+      await new Promise((r) => child.once('exit', r));
+    }
+    const db = openDb({ databaseUrl: null, dataDir: other });
+    expect(readFileSync(lock, 'utf8')).to.equal(String(process.pid));
+    await db.destroy();
+    rmSync(other, { recursive: true, force: true });
   });
 
   it('approves a payment pushed through PAR, holds it on the ledger, and puts the approval in the token', async () => {
