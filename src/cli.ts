@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createCard } from './cards/create-card.ts';
+import { createCard, operatorHolder } from './cards/create-card.ts';
 import { formatCardNumber } from './cards/card-number.ts';
 import { createPasswordHasher } from './cards/password.ts';
 import { loadConfig } from './config/load.ts';
@@ -46,10 +46,14 @@ const commands: Record<string, Handler> = {
       options: { name: { type: 'string' }, birthdate: { type: 'string' }, email: { type: 'string' }, mobile: { type: 'string' } },
     });
     if (!values.name || !values.birthdate) throw new Error('--name and --birthdate are required');
+    const holder = operatorHolder(
+      { name: values.name, birthdate: values.birthdate, email: values.email, mobile: values.mobile },
+      { mobileCallingCode: config.cards.mobileCallingCode, adultAge: config.cards.adultAge, creditLimit: config.cards.creditLimit.adult },
+    );
     const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
     const issued = await createCard(
       { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix, currency: config.currency },
-      { legalName: values.name, birthdate: values.birthdate, email: values.email ?? null, mobile: values.mobile ?? null },
+      holder,
       'cli',
     );
     console.log(`card issued to account ${issued.accountId}
@@ -66,6 +70,7 @@ Store these now: the number and password are not shown again.`);
     if (!values.identifier || !URL.canParse(values.identifier) || !values.name) {
       throw new Error('--identifier (an absolute URI) and --name are required');
     }
+    if (values.ttl !== undefined && !/^[1-9]\d{0,5}$/.test(values.ttl)) throw new Error(`--ttl is a whole number of seconds, got "${values.ttl}"`);
     await upsertResourceServer(db, {
       identifier: values.identifier,
       name: values.name,

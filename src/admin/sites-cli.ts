@@ -124,8 +124,11 @@ export const siteCommands: Record<string, Handler> = {
 
   async 'sites rotate-secret'({ db, args }) {
     const a = requiredClientId(args);
-    const overlap = a.overlap === undefined ? undefined : Number(a.overlap);
-    const r = await rotateSecret(db, a.clientId, overlap === undefined || Number.isNaN(overlap) ? undefined : overlap, 'cli');
+    // A typo must not leave a leaked secret working for the default day: anything but whole seconds is refused.
+    if (a.overlap !== undefined && !/^\d{1,7}$/.test(a.overlap)) {
+      throw new ValidationError('--overlap is a whole number of seconds (0 stops the old secret now).', { overlap: `Not a number of seconds: "${a.overlap}".` });
+    }
+    const r = await rotateSecret(db, a.clientId, a.overlap === undefined ? undefined : Number(a.overlap), 'cli');
     console.log(`new client secret for ${r.clientId}
   client_secret: ${r.clientSecret}
   the previous secret works until: ${r.previousValidUntil?.toISOString() ?? 'now (stopped)'}

@@ -2,6 +2,12 @@ import { insertAccount } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
 import { newId } from '../lib/ids.ts';
 import { ValidationError } from '../errors.ts';
+import { ageOn } from '../lib/clock.ts';
+import { checkBirthdate } from './birthdate.ts';
+import type { Checked } from './checked.ts';
+import { checkEmail } from './email-address.ts';
+import { checkLegalName } from './legal-name.ts';
+import { checkMobile } from './mobile-number.ts';
 import type { CardDeps } from './deps.ts';
 import { issueCard } from './issue-card.ts';
 import { generatePassword } from './password.ts';
@@ -23,6 +29,38 @@ export interface IssuedCard {
   cardNumber: string;
   /** The password: returned once, never stored. */
   password: string;
+}
+
+export interface OperatorIssuanceRules {
+  mobileCallingCode: string;
+  adultAge: number;
+  /** The adult credit limit assigned at issuance (config cards.creditLimit.adult). */
+  creditLimit: number;
+  now?: Date;
+}
+
+/**
+ * The operator's issuance (the CLI's cards create), held to the online application's field checks: a real date of
+ * birth, an adult (a minor applies online, with a guardian's card), a well-formed email and mobile number (stored
+ * as the online path stores them), and the adult credit limit of config. Throws ValidationError naming each bad field.
+ */
+export function operatorHolder(raw: { name: string; birthdate: string; email?: string | undefined; mobile?: string | undefined }, rules: OperatorIssuanceRules): NewHolder {
+  const now = rules.now ?? new Date();
+  const fields: Record<string, string> = {};
+  const take = (field: string, c: Checked): string | undefined => {
+    if (c.ok) return c.value;
+    fields[field] = c.error;
+    return undefined;
+  };
+  const legalName = take('name', checkLegalName(raw.name));
+  const birthdate = take('birthdate', checkBirthdate(raw.birthdate, now));
+  if (birthdate && ageOn(birthdate, now) < rules.adultAge) {
+    fields.birthdate = `Under ${rules.adultAge}: a minor applies online (/apply) with a guardian's card; the operator issues cards to adults.`;
+  }
+  const email = raw.email === undefined ? null : take('email', checkEmail(raw.email));
+  const mobile = raw.mobile === undefined ? null : take('mobile', checkMobile(raw.mobile, rules.mobileCallingCode));
+  if (Object.keys(fields).length) throw new ValidationError('The holder cannot be issued a card as given.', fields);
+  return { legalName: legalName!, birthdate: birthdate!, email: email ?? null, mobile: mobile ?? null, creditLimit: rules.creditLimit };
 }
 
 /** Creates a holder account with one active card (operator issuance); the number and password are returned once. */

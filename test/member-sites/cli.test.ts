@@ -66,11 +66,49 @@ describe('npm run cli -- sites …', function () {
       [['sites', 'suspend', '--client-id', 'no-such-site'], /reason/],
       [['sites', 'update', '--name', 'x'], /--client-id is required/],
       [['sites', 'list', '--status', 'deleted'], /status/],
+      // A typo in the overlap must not leave the old secret working for the default day.
+      [['sites', 'rotate-secret', '--client-id', 'no-such-site', '--overlap', '0s'], /--overlap is a whole number of seconds/],
+      [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'X', '--ttl', 'abc'], /--ttl is a whole number of seconds/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(...args);
       expect(r.code, args.join(' ')).to.equal(1);
       expect(r.err, args.join(' ')).to.match(message);
+    }
+  });
+});
+
+describe('npm run cli -- cards create', function () {
+  this.timeout(120_000);
+
+  it('issues an adult the configured credit limit, contacts stored as online applications store them', async () => {
+    const r = await cli('cards', 'create', '--name', 'Cli Adult', '--birthdate', '1985-04-02', '--email', 'Cli.Adult@Example.TEST', '--mobile', '010-2222-3333');
+    expect(r.code, r.err).to.equal(0);
+    const accountId = /account (\S+)/.exec(r.out)![1]!;
+    const db = connect(testEnv.databaseUrl, 2);
+    try {
+      const row = await db('accounts').where({ id: accountId }).first();
+      expect(Number(row.credit_limit)).to.equal(500_000);
+      expect(row.email).to.equal('cli.adult@example.test');
+      expect(row.mobile).to.equal('+821022223333');
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('refuses what an online application would refuse, field by field, and issues nothing', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--name', 'Too Young', '--birthdate', '2020-01-01'], /birthdate: .*minor applies online/],
+      [['--name', 'Not Born', '--birthdate', '2099-01-01'], /birthdate: /],
+      [['--name', 'Bad Date', '--birthdate', '2011-02-30'], /birthdate: /],
+      [['--name', 'Bad Mail', '--birthdate', '1980-01-01', '--email', 'notanemail'], /email: /],
+      [['--name', 'Bad Mobile', '--birthdate', '1980-01-01', '--mobile', 'abc'], /mobile: /],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli('cards', 'create', ...args);
+      expect(r.code, args.join(' ')).to.equal(1);
+      expect(r.err, args.join(' ')).to.match(message);
+      expect(r.out, args.join(' ')).to.not.match(/card number/);
     }
   });
 });
