@@ -153,7 +153,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const holderCards = { ...cards, codes: config.oneTimeCodes };
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
   const holderApi = holderApiRoutes({ parseBody, cards: holderCards, throttle });
-  const adminCards = adminCardRoutes({ parseBody, cards, operatorToken: config.secrets.operatorToken });
+  const adminCards = adminCardRoutes({ parseBody, cards, operatorToken: config.secrets.operatorToken, mobileCallingCode: config.cards.mobileCallingCode });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorToken: config.secrets.operatorToken, importMaxBytes: config.billing.importMaxBytes });
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorToken: config.secrets.operatorToken });

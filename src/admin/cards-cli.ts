@@ -87,7 +87,7 @@ export const cardCommands: Record<string, Handler> = {
     });
     const q = parseWith(cardSearchInput, values);
     const found = await findCards(
-      { db, cardHmacKey: config.secrets.cardHmacKey },
+      { db, cardHmacKey: config.secrets.cardHmacKey, mobileCallingCode: config.cards.mobileCallingCode },
       q.number !== undefined ? { number: q.number } : { name: q.name, email: q.email, mobile: q.mobile },
     );
     if (found.length === 0) console.log('no holder found');

@@ -21,12 +21,14 @@ export interface AdminCardDeps {
   parseBody: Middleware;
   cards: CardDeps;
   operatorToken: string;
+  /** Mobile numbers typed in national form are searched in E.164 too (config cards.mobileCallingCode). */
+  mobileCallingCode: string;
 }
 
 type StatusAction = (db: CardDeps['db'], change: StatusChange) => Promise<Card>;
 
 /** The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit, audit trail. */
-export function adminCardRoutes({ parseBody, cards, operatorToken }: AdminCardDeps): Router {
+export function adminCardRoutes({ parseBody, cards, operatorToken, mobileCallingCode }: AdminCardDeps): Router {
   const router = new Router({ prefix: '/admin/api/cards' });
   router.use(requireOperator(operatorToken));
   router.use(parseBody);
@@ -49,7 +51,7 @@ export function adminCardRoutes({ parseBody, cards, operatorToken }: AdminCardDe
   // A card number is a search body, never a URL: URLs end up in proxy and browser logs.
   router.post('/search', async function searchCards(ctx) {
     const q = parseWith(cardSearchInput, jsonBody(ctx));
-    const found = await findCards(cards, q.number !== undefined ? { number: q.number } : { name: q.name, email: q.email, mobile: q.mobile });
+    const found = await findCards({ ...cards, mobileCallingCode }, q.number !== undefined ? { number: q.number } : { name: q.name, email: q.email, mobile: q.mobile });
     ctx.body = { holders: found.map(presentHolder) };
   });
 

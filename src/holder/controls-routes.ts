@@ -34,10 +34,11 @@ export const controlsApiInput = z.strictObject({
   adult_content_off: z.boolean({ error: 'true or false.' }),
 });
 
-/** A typed amount: empty for none, else digits only. */
+/** A typed amount: empty for none, else digits, grouped by commas as the pages show amounts (1,000) or not. */
 const formAmount = z
   .string()
   .trim()
+  .transform((s) => (/^\d{1,3}(,\d{3})+$/.test(s) ? s.replace(/,/g, '') : s))
   .refine((s) => s === '' || (/^[0-9]{1,13}$/.test(s) && Number(s) >= 1 && Number(s) <= MAX_AMOUNT), AMOUNT)
   .transform((s) => (s === '' ? null : Number(s)));
 

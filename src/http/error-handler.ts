@@ -61,7 +61,7 @@ function classify(err: unknown): {
   if (status >= 400 && status < 500) {
     const message =
       status === 413 ? 'The request body is larger than this server accepts.' : e.expose && e.message ? e.message : 'Bad request.';
-    return { status, code: status === 413 ? 'request_too_large' : 'invalid_request', message };
+    return { status, code: status === 413 ? 'request_too_large' : status === 404 ? 'not_found' : 'invalid_request', message };
   }
   return { status: 500, code: 'server_error', message: 'Something went wrong on our side.' };
 }

@@ -94,6 +94,16 @@ describe('notifications in the outbox', () => {
     }
   });
 
+  it('lets the operator find a holder by mobile number as the holder says it, or in E.164', async () => {
+    const mobile = '010-5' + String(Date.now()).slice(-3) + '-' + String(Math.floor(Math.random() * 1e4)).padStart(4, '0');
+    const h = await issueByApplication(ts, { mobile });
+    for (const typed of [mobile, mobile.replace(/-/g, ''), e164(mobile)]) {
+      const r = await postJson(ts, '/admin/api/cards/search', { mobile: typed }, operator);
+      expect(r.status, typed).to.equal(200);
+      expect((r.body.holders as Array<{ account: { id: string } }>).map((x) => x.account.id), typed).to.deep.equal([h.accountId]);
+    }
+  });
+
   it('tells an applicant whose application is rejected, with the reason, and a card issued at once', async () => {
     const queued = await postApplication(ts, application({ legal_name: 'Olive Reviewson' }));
     const card = await ts.db('cards').where({ id: queued.body.card_id }).first();

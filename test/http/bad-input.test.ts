@@ -190,6 +190,15 @@ describe('bad input', () => {
     });
   });
 
+  it('answers an unknown address with 404 not_found, as JSON for an API caller and as a page for a browser', async () => {
+    for (const path of ['/admin/api/nonexistent', '/api/nowhere', '/token/nowhere']) {
+      const res = await fetch(`${ts.url}${path}`, { headers: { accept: 'application/json', authorization: `Bearer ${ts.config.secrets.operatorToken}` } });
+      expect(res.status, path).to.equal(404);
+      expect(((await res.json()) as { error: string }).error, path).to.equal('not_found');
+    }
+    expect((await expectPage(await new Agent(ts.url).get('/nowhere'), 404)).length).to.be.above(0);
+  });
+
   describe('/token', () => {
     function token(body: string, headers: Record<string, string> = {}): Promise<Response> {
       return new Agent(ts.url).request('/token', {

@@ -102,7 +102,11 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(row.adult_content_off).to.equal(true);
     expect(row.blocked_sites).to.deep.equal([site.clientId]);
 
-    for (const bad of ['-5', '1.5', 'abc', '0', '99999999999999']) {
+    // Typed as the pages show amounts: 1,000 is a thousand.
+    expect((await agent.post('/card/controls', { csrf, max_per_approval: '1,000', monthly_cap: '', adult_content_off: 'on', [`block_${site.clientId}`]: 'on' })).status).to.equal(200);
+    expect(Number((await controlsRow(card)).max_per_approval)).to.equal(1000);
+    await agent.post('/card/controls', { csrf, max_per_approval: '5000', monthly_cap: '', adult_content_off: 'on', [`block_${site.clientId}`]: 'on' });
+    for (const bad of ['-5', '1.5', 'abc', '0', '99999999999999', '1,00', '1,5']) {
       const res = await agent.post('/card/controls', { csrf, max_per_approval: bad, monthly_cap: '' });
       const html = await res.text();
       expect(res.status, bad).to.equal(400);
