@@ -4,6 +4,7 @@ import { createCard } from '../cards/create-card.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { findMemberSite, upsertResourceServer } from '../db/member-sites.ts';
 import { registerMemberSite } from '../member-sites/register.ts';
+import { updateSite } from '../member-sites/update.ts';
 
 export interface DemoSeed {
   clientId: string;
@@ -20,7 +21,19 @@ export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string
   const file = path.join(dataDir, 'demo.json');
   if (existsSync(file)) {
     const seed = JSON.parse(readFileSync(file, 'utf8')) as DemoSeed;
-    if (await findMemberSite(cards.db, seed.clientId)) return seed;
+    const site = await findMemberSite(cards.db, seed.clientId);
+    if (site) {
+      // Started again at another address (DEMO_URL, DEMO_PORT): the demo's redirect follows it.
+      if (!site.redirectUris.includes(`${demoUrl}/callback`)) {
+        await updateSite(
+          { db: cards.db, requireHttps: false },
+          seed.clientId,
+          { redirectUris: [`${demoUrl}/callback`], postLogoutRedirectUris: [`${demoUrl}/`], homepageUri: demoUrl },
+          'dev-seed',
+        );
+      }
+      return seed;
+    }
   }
   const resource = `${demoUrl}/api`;
   await upsertResourceServer(cards.db, { identifier: resource, name: 'Demo member site API', scope: '', accessTokenTtl: null });
