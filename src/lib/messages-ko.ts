@@ -262,6 +262,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Your card': '내 카드',
   Account: '계정',
   'Spending controls': '사용 제한',
+  'Report lost': '분실 신고',
+  'New card number': '새 카드 번호',
   'Second factor': '2단계 인증',
   'Largest single payment ({currency}, empty for no limit)': '1회 최대 결제 금액({currency}, 비워 두면 제한 없음)',
   'Most in a calendar month ({currency}, empty for no limit)': '한 달 최대 결제 금액({currency}, 비워 두면 제한 없음)',
