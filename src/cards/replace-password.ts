@@ -1,8 +1,8 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount, lockCard, setCardPassword, type Card } from '../db/cards.ts';
+import { lockCard, setCardPassword, type Card } from '../db/cards.ts';
 import type { Trx } from '../db/knex.ts';
 import { ConflictError } from '../errors.ts';
-import { notify } from '../notifications/notify.ts';
+import { notifyHolder } from '../notifications/notify.ts';
 
 export interface PasswordReplacement {
   cardId: string;
@@ -29,12 +29,6 @@ export async function replacePassword(trx: Trx, r: PasswordReplacement): Promise
     details: { accountId: card.accountId, method: r.method },
     requestId: r.requestId,
   });
-  const account = await findAccount(trx, card.accountId);
-  if (account) {
-    await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'password_changed', {
-      last4: card.last4,
-      method: r.method,
-    });
-  }
+  await notifyHolder(trx, card.accountId, 'password_changed', { last4: card.last4, method: r.method });
   return { ...card, passwordHash: r.passwordHash };
 }

@@ -1,3 +1,4 @@
+import { findAccount } from '../db/cards.ts';
 import type { Conn } from '../db/knex.ts';
 import { insertOutboxMessage, type NewOutboxMessage } from '../db/outbox.ts';
 
@@ -22,4 +23,10 @@ export function notificationsTo(to: Recipient, template: string, data: Record<st
   if (to.email) messages.push({ accountId: to.accountId, channel: 'email', recipient: to.email, template, data });
   if (to.mobile) messages.push({ accountId: to.accountId, channel: 'sms', recipient: to.mobile, template, data });
   return messages;
+}
+
+/** notify() to the holder of `accountId`, at the contacts their account has now (nothing if it has gone). */
+export async function notifyHolder(conn: Conn, accountId: string, template: string, data: Record<string, unknown> = {}): Promise<void> {
+  const account = await findAccount(conn, accountId);
+  if (account) await notify(conn, { accountId: account.id, email: account.email, mobile: account.mobile }, template, data);
 }

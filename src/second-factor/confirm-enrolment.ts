@@ -1,11 +1,10 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount } from '../db/cards.ts';
 import { confirmPendingTotp, findTotpFactor } from '../db/totp-factors.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError } from '../errors.ts';
 import { safeEqual, sha256Hex } from '../lib/hmac.ts';
 import { unseal } from '../lib/sealed.ts';
-import { notify } from '../notifications/notify.ts';
+import { notifyHolder } from '../notifications/notify.ts';
 import { sealAad, type SecondFactorDeps } from './deps.ts';
 import { matchTotpStep } from './totp.ts';
 
@@ -65,10 +64,6 @@ export async function confirmEnrolment(
       details: { replaced: replacing },
       requestId: input.requestId,
     });
-    const account = await findAccount(trx, input.accountId);
-    if (account) {
-      const to = { accountId: account.id, email: account.email, mobile: account.mobile };
-      await notify(trx, to, 'second_factor_set', { last4: input.last4, replaced: replacing });
-    }
+    await notifyHolder(trx, input.accountId, 'second_factor_set', { last4: input.last4, replaced: replacing });
   });
 }

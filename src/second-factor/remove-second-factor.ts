@@ -1,10 +1,10 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount, findCard } from '../db/cards.ts';
+import { findCard } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { deleteTotpFactor } from '../db/totp-factors.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError } from '../errors.ts';
-import { notify } from '../notifications/notify.ts';
+import { notifyHolder } from '../notifications/notify.ts';
 
 /**
  * The operator removes a holder's authenticator app (the phone was lost; the operator has checked who is
@@ -28,8 +28,7 @@ export async function removeSecondFactor(
         details: { cardId: card.id, reason: change.reason },
         requestId: change.requestId,
       });
-      const account = await findAccount(trx, card.accountId);
-      if (account) await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'second_factor_removed', { last4: card.last4 });
+      await notifyHolder(trx, card.accountId, 'second_factor_removed', { last4: card.last4 });
     }
     return { last4: card.last4, removed };
   });
