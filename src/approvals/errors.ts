@@ -15,9 +15,9 @@ export type RefusalCode =
 
 /** The holder's words for a card that cannot approve: lost and suspended cards each say what to do. */
 export function inactiveCardMessage(status: string | undefined): string {
-  if (status === 'lost') return 'This card was reported lost and is blocked. Get a new card number on the card manager, then try again.';
+  if (status === 'lost') return 'This card was reported lost and is blocked. If you already have its new number, use that one; if not, get it on the New card number page (/card/reissue).';
   if (status === 'suspended') return 'This card is suspended, so it cannot approve payments or sign in. Contact the card manager.';
-  return 'This card is not active, so it cannot approve payments.';
+  return 'This card is not active (closed or replaced), so it cannot sign in or approve payments.';
 }
 
 export class ApprovalRefusedError extends AppError {

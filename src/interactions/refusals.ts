@@ -19,7 +19,7 @@ export const HEADINGS: Readonly<Record<RefusalCode, string>> = {
  * page's language has no words for that message (it carries figures built deep in approvals/).
  */
 export const HOLDER_SUMMARIES: Readonly<Record<RefusalCode, string>> = {
-  card_inactive: 'This card is not active, so it cannot approve payments.',
+  card_inactive: 'This card is not active (closed or replaced), so it cannot sign in or approve payments.',
   over_limit: 'This payment is more than your card can take now.',
   site_suspended: 'This member site cannot take payments at the moment.',
   under_age: 'This content is not available for your age.',

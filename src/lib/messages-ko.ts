@@ -92,7 +92,7 @@ export const KO: Readonly<Record<string, string>> = {
   'This card is locked for a while': '이 카드는 잠시 잠겨 있습니다',
   'A second factor is needed': '2단계 인증이 필요합니다',
   'Second factor not accepted': '2단계 인증에 실패했습니다',
-  'This card is not active, so it cannot approve payments.': '이 카드는 활성 상태가 아니어서 결제를 승인할 수 없습니다.',
+  'This card is not active (closed or replaced), so it cannot sign in or approve payments.': '이 카드는 활성 상태가 아니어서(해지 또는 교체됨) 로그인하거나 결제를 승인할 수 없습니다.',
   'This payment is more than your card can take now.': '이 결제는 지금 카드로 결제할 수 있는 금액을 넘습니다.',
   'This member site cannot take payments at the moment.': '이 가맹 사이트는 지금 결제를 받을 수 없습니다.',
   'This content is not available for your age.': '이 콘텐츠는 회원님의 연령에는 이용할 수 없습니다.',
@@ -110,8 +110,8 @@ export const KO: Readonly<Record<string, string>> = {
     '이 결제에는 인증 앱 코드가 필요합니다. 카드 페이지(2단계 인증)에서 설정한 뒤 다시 시도하세요.',
   'The code from your authenticator app was not right, or was already used. Nothing was charged.':
     '인증 앱 코드가 올바르지 않거나 이미 사용되었습니다. 결제되지 않았습니다.',
-  'This card was reported lost and is blocked. Get a new card number on the card manager, then try again.':
-    '분실 신고되어 정지된 카드입니다. 카드 관리 서비스에서 새 카드 번호를 받은 뒤 다시 시도하세요.',
+  'This card was reported lost and is blocked. If you already have its new number, use that one; if not, get it on the New card number page (/card/reissue).':
+    '분실 신고되어 정지된 카드입니다. 새 번호를 이미 받았다면 그 번호를 쓰고, 아직이라면 새 카드 번호 페이지(/card/reissue)에서 받으세요.',
   'This card is suspended, so it cannot approve payments or sign in. Contact the card manager.':
     '정지된 카드라 결제 승인이나 로그인을 할 수 없습니다. 카드 관리 서비스에 문의하세요.',
   'Payments are accepted in {currency} only.': '{currency} 통화 결제만 받습니다.',
