@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { attemptSource } from '../http/device-cookie.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
-import { guardCode, guardProof } from '../throttles/guard-proof.ts';
+import { guardCode, guardCodeRequest, guardProof } from '../throttles/guard-proof.ts';
 import type { Context, Middleware } from 'koa';
 import { changePassword } from '../cards/change-password.ts';
 import type { CardDeps } from '../cards/deps.ts';
@@ -49,7 +49,7 @@ export function holderApiRoutes({ parseBody, cards, throttle }: HolderApiDeps): 
   for (const [path, purpose] of CODE_ROUTES) {
     router.post(path, async function sendCode(ctx) {
       const input = parseWith(codeRequestInput, jsonBody(ctx));
-      await requestCode(cards, { cardNumber: input.card_number, purpose, requestId: ctx.state.requestId });
+      await guardCodeRequest(throttle, attemptSource(ctx), () => requestCode(cards, { cardNumber: input.card_number, purpose, requestId: ctx.state.requestId }));
       ctx.status = 202;
       ctx.body = CODE_SENT;
     });

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { attemptSource } from '../http/device-cookie.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
-import { guardCode, guardProof } from '../throttles/guard-proof.ts';
+import { guardCode, guardCodeRequest, guardProof } from '../throttles/guard-proof.ts';
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 import { formatCardNumber } from '../cards/card-number.ts';
@@ -139,7 +139,9 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
     router.get(path, (ctx) => show(ctx, flow.ask));
     router.post(path, (ctx) =>
       submit(ctx, flow.ask, async (input) => {
-        await requestCode(cards, { cardNumber: input.card_number, purpose: flow.purpose, requestId: ctx.state.requestId });
+        await guardCodeRequest(throttle, attemptSource(ctx), () =>
+          requestCode(cards, { cardNumber: input.card_number, purpose: flow.purpose, requestId: ctx.state.requestId }),
+        );
         await show(ctx, flow.enter, { values: { card_number: formatCardNumber(input.card_number) }, notice: CODE_SENT });
       }),
     );

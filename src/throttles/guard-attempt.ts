@@ -8,6 +8,7 @@ import {
   type CardLimits,
   type SourceLimits,
   type ThrottleKey,
+  type ThrottleRow,
 } from '../db/throttles.ts';
 import { atCommit } from '../db/request-scope.ts';
 import { inTransaction } from '../db/tx.ts';
@@ -78,11 +79,8 @@ export async function guardAttempt<T>(
 ): Promise<Guarded<T>> {
   const sources = sourceKeys(deps, who.source);
   const rows = await reserveAttempt(deps.db, sources, who.cardKey, deps.limits);
-  const blockedSources = rows.filter((r) => r.scope !== 'card' && r.refused);
-  if (blockedSources.length) {
-    const until = Math.max(...blockedSources.map((r) => r.blockedUntil?.getTime() ?? 0));
-    return { kind: 'throttled', retryAfterSeconds: secondsUntil(new Date(until)) };
-  }
+  const wait = sourceWait(rows);
+  if (wait !== undefined) return { kind: 'throttled', retryAfterSeconds: wait };
   const card = rows.find((r) => r.scope === 'card');
   // An attempt at a locked card still counts against its source: probing locked cards is guessing too.
   if (card?.refused) return { kind: 'locked', until: card.blockedUntil };
@@ -102,6 +100,22 @@ export async function guardAttempt<T>(
   // releaseAttempt sends one statement at most.
   await atCommit(deps.db, (conn) => releaseAttempt(conn, reserved), { oneStatement: true });
   return { kind: 'ok', value };
+}
+
+/** Seconds the refusing sources among `rows` say to wait; undefined when none refused. */
+function sourceWait(rows: readonly ThrottleRow[]): number | undefined {
+  const blocked = rows.filter((r) => r.scope !== 'card' && r.refused);
+  if (!blocked.length) return undefined;
+  return secondsUntil(new Date(Math.max(...blocked.map((r) => r.blockedUntil?.getTime() ?? 0))));
+}
+
+/**
+ * Counts a request that makes the card manager message a holder (a one-time code) against its source, as a
+ * failed guess counts, and answers how long the source must wait first (undefined: go ahead). One network or
+ * browser cannot have many holders messaged, nor time the answers to learn which card numbers exist.
+ */
+export async function countAgainstSource(deps: ThrottleDeps, source: AttemptSource): Promise<number | undefined> {
+  return sourceWait(await reserveAttempt(deps.db, sourceKeys(deps, source), undefined, deps.limits));
 }
 
 /** Records the card failure; when it locks the card, audits it and tells the holder. The lock's end, or null. */

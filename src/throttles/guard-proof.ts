@@ -1,7 +1,7 @@
 import { InvalidCodeError, TooManyCodeAttemptsError } from '../cards/one-time-code.ts';
 import { AppError, InvalidCredentialsError } from '../errors.ts';
 import { cardThrottleKey } from './check-card-password.ts';
-import { guardAttempt, lockedMessage, throttledMessage, type AttemptSource, type ThrottleDeps } from './guard-attempt.ts';
+import { countAgainstSource, guardAttempt, lockedMessage, throttledMessage, type AttemptSource, type ThrottleDeps } from './guard-attempt.ts';
 
 /** A guessable check refused before it ran: the source must wait (429, Retry-After) or the card is locked (423). */
 export class AttemptRefusedError extends AppError {
@@ -56,4 +56,11 @@ export async function guardGuess<T>(
  */
 export function guardCode<T>(deps: ThrottleDeps, source: AttemptSource, action: () => Promise<T>): Promise<T> {
   return guardGuess(deps, { source, cardKey: undefined }, action, (err) => err instanceof InvalidCodeError || err instanceof TooManyCodeAttemptsError);
+}
+
+/** Runs `action` (sending a one-time code) once the source may: counted against it like a guess (countAgainstSource). */
+export async function guardCodeRequest<T>(deps: ThrottleDeps, source: AttemptSource, action: () => Promise<T>): Promise<T> {
+  const wait = await countAgainstSource(deps, source);
+  if (wait !== undefined) throw new AttemptRefusedError('throttled', throttledMessage(wait), wait);
+  return action();
 }

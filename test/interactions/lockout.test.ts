@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import { deleteStaleThrottles, findThrottle } from '../../src/db/throttles.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { listOutboxForAccount } from '../../src/db/outbox.ts';
+import { generateCardNumber } from '../../src/cards/card-number.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { Agent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -212,6 +213,33 @@ describe('card lockout and source throttling', () => {
     expect(statuses.slice(0, 10).every((s) => s === 400), statuses.join(' ')).to.equal(true);
     expect(statuses.slice(11).every((s) => s === 429), statuses.join(' ')).to.equal(true);
     for (const c of cards) expect((await cardRow(c))?.count ?? 0, 'a wrong code never counts towards the card lockout').to.equal(0);
+  });
+
+  it('throttles one address asking for one-time codes, so it can neither have holders messaged nor probe numbers at will', async () => {
+    const card = await holderWithEmail();
+    const ip = freshIp();
+    const statuses: number[] = [];
+    for (let n = 0; n < 14; n++) {
+      // Known and unknown numbers alike: each request counts, whatever it finds.
+      const number = n % 2 ? card.number : generateCardNumber(ts.config.cards.issuerPrefix);
+      const res = await new Browser(ts.url, ip).request('/api/cards/lost/code', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ card_number: number }),
+      });
+      statuses.push(res.status);
+      if (res.status === 429) expect(res.headers.get('retry-after')).to.match(/^\d+$/);
+      await res.arrayBuffer();
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 202), statuses.join(' ')).to.equal(true);
+    expect(statuses.slice(11).every((s) => s === 429), statuses.join(' ')).to.equal(true);
+    // The holder's own address still gets its code.
+    const own = await new Browser(ts.url, freshIp()).request('/api/cards/lost/code', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ card_number: card.number }),
+    });
+    expect(own.status).to.equal(202);
   });
 
   it('forgets idle counters, but keeps a lock still running and a recent lockout that lengthens the next', async () => {
