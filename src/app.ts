@@ -159,7 +159,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorToken: config.secrets.operatorToken });
 
   app.use(requestContext(log));
-  app.use(securityHeaders);
+  app.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
   app.use(negotiateRequestLocale);
   app.use(errorHandler(render));
   app.use(health.routes());

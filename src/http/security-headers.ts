@@ -25,11 +25,17 @@ export async function allowProviderScripts(ctx: Context, next: Next): Promise<vo
   }
 }
 
-/** Conservative headers for every response: no framing, no sniffing, no referrer leaks, a strict CSP. */
-export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('X-Frame-Options', 'DENY');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.set('Content-Security-Policy', contentSecurityPolicy());
-  await next();
+/**
+ * Conservative headers for every response: no framing, no sniffing, no referrer leaks, a strict CSP, and for an
+ * https issuer HSTS (a year, subdomains included), so a browser never again speaks plain http to the card manager.
+ */
+export function securityHeaders({ https }: { https: boolean }) {
+  return async function setSecurityHeaders(ctx: Context, next: Next): Promise<void> {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Content-Security-Policy', contentSecurityPolicy());
+    if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    await next();
+  };
 }
