@@ -133,12 +133,16 @@ function consumedTwice(err: unknown): never {
   throw (err as { code?: unknown } | null)?.code === 'CC409' ? new ConsumedTwiceError() : err;
 }
 
-/** Marks a payload consumed (authorization codes, refresh tokens on rotation), once: ConsumedTwiceError after. */
+/**
+ * Marks a payload consumed (authorization codes, refresh tokens on rotation), once: ConsumedTwiceError if another
+ * request consumed it first, or deleted it (a replay revokes the grant, the code with it).
+ */
 export async function consumePayload(conn: Conn, model: string, id: string): Promise<void> {
-  await conn
-    .raw(`UPDATE ${T} SET consumed_at = ${CONSUME_ONCE} WHERE model = ? AND id = ?`, [model, id])
+  const r = await conn
+    .raw(`UPDATE ${T} SET consumed_at = ${CONSUME_ONCE} WHERE model = ? AND id = ? RETURNING 1`, [model, id])
     .options(prepared('consume'))
     .catch(consumedTwice);
+  if (!(r as { rows?: unknown[] }).rows?.length) throw new ConsumedTwiceError();
 }
 
 export async function destroyPayload(conn: Conn, model: string, id: string): Promise<void> {
@@ -168,11 +172,16 @@ export async function writePayloads(conn: Conn, writes: readonly PayloadWrite[])
   const deleted = keys('destroy');
   if (deleted.length) parts.push(`d AS (DELETE FROM ${T} WHERE (model, id) IN (${keyList(deleted)}) RETURNING 1)`);
   const consumed = keys('consume');
-  if (consumed.length) parts.push(`c AS (UPDATE ${T} SET consumed_at = ${CONSUME_ONCE} WHERE (model, id) IN (${keyList(consumed)}) RETURNING 1)`);
+  if (consumed.length) {
+    parts.push(`c AS (UPDATE ${T} SET consumed_at = ${CONSUME_ONCE} WHERE (model, id) IN (${keyList(consumed)}) RETURNING 1)`);
+    // A row to consume that is gone (a replay from another request revoked the grant, the code with it) fails the
+    // statement too: `short` raises, and the main statement refers to it, so it is evaluated.
+    parts.push(`cc AS (SELECT CASE WHEN count(*) < ${consumed.length} THEN cybercard_consumed_twice() END AS short FROM c)`);
+  }
   const upserts = writes.filter((w): w is Extract<PayloadWrite, { kind: 'upsert' }> => w.kind === 'upsert');
   const withClause = parts.length ? `WITH ${parts.join(', ')} ` : '';
   if (!upserts.length) {
-    await conn.raw(`${withClause}SELECT 1`, bindings).catch(consumedTwice);
+    await conn.raw(`${withClause}SELECT ${consumed.length ? '(SELECT short FROM cc)' : '1'}`, bindings).catch(consumedTwice);
     return;
   }
   const rows = upserts.map((u) => {
@@ -181,7 +190,12 @@ export async function writePayloads(conn: Conn, writes: readonly PayloadWrite[])
     return `(?, ?, ?::jsonb, ?, ?, ?, now() + make_interval(secs => ?::double precision), CASE WHEN ?::boolean THEN now() END)`;
   });
   await conn.raw(
-    `${withClause}INSERT INTO ${T} (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at) VALUES ${rows.join(', ')}
+    `${withClause}INSERT INTO ${T} (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at) ${
+      consumed.length
+        ? `SELECT v.* FROM (VALUES ${rows.join(', ')}) AS v (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
+           WHERE (SELECT short FROM cc) IS NULL`
+        : `VALUES ${rows.join(', ')}`
+    }
      ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code,
        uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at,
        consumed_at = CASE WHEN EXCLUDED.consumed_at IS NULL THEN ${T}.consumed_at WHEN ${T}.consumed_at IS NULL THEN EXCLUDED.consumed_at

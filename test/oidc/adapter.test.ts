@@ -5,7 +5,7 @@ import type { Db } from '../../src/db/knex.ts';
 import { openDirectory, type Directory } from '../../src/db/directory.ts';
 import { openRequestScope, requestScopedDb } from '../../src/db/request-scope.ts';
 import { createLogger } from '../../src/log.ts';
-import { deleteExpiredPayloads } from '../../src/db/oidc-payloads.ts';
+import { ConsumedTwiceError, consumePayload, deleteExpiredPayloads, writePayloads } from '../../src/db/oidc-payloads.ts';
 import { registerMemberSite } from '../../src/member-sites/register.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import { MEMBER_SITE_DEFAULTS } from '../../src/oidc/provider.ts';
@@ -255,6 +255,41 @@ describe('oidc-provider adapter on PostgreSQL', () => {
       await new Adapter('RefreshToken').upsert(id, payloadFor('RefreshToken', id), 300);
       await new Adapter('RefreshToken').revokeByGrantId(`grant-${randomUUID()}`);
       expect(await new Adapter('RefreshToken').find(id)).to.have.property('jti', id);
+    });
+  });
+
+  describe('consuming once', () => {
+    const code = () => ({ model: 'AuthorizationCode', id: `code-${randomUUID()}` });
+    const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+
+    it('refuses a second consumption, or one of a row another request deleted (a revoked grant), alone or in a batch', async () => {
+      const once = code();
+      await new Adapter('AuthorizationCode').upsert(once.id, payloadFor('AuthorizationCode', once.id), 60);
+      await consumePayload(db, once.model, once.id);
+      expect(await refusal(consumePayload(db, once.model, once.id))).to.be.instanceOf(ConsumedTwiceError);
+      expect(await refusal(writePayloads(db, [{ kind: 'consume', ...once }]))).to.be.instanceOf(ConsumedTwiceError);
+
+      const gone = code();
+      expect(await refusal(consumePayload(db, gone.model, gone.id))).to.be.instanceOf(ConsumedTwiceError);
+      expect(await refusal(writePayloads(db, [{ kind: 'consume', ...gone }]))).to.be.instanceOf(ConsumedTwiceError);
+      // Beside the tokens the exchange would issue: none of them is written.
+      const token = `at-${randomUUID()}`;
+      const batch = writePayloads(db, [
+        { kind: 'consume', ...gone },
+        { kind: 'upsert', model: 'RefreshToken', id: token, payload: payloadFor('RefreshToken', token), expiresIn: 60, consumed: false },
+      ]);
+      expect(await refusal(batch)).to.be.instanceOf(ConsumedTwiceError);
+      expect(await rowCount({ model: 'RefreshToken', id: token })).to.equal(0);
+
+      // A live code and its tokens, in one statement: written.
+      const live = code();
+      await new Adapter('AuthorizationCode').upsert(live.id, payloadFor('AuthorizationCode', live.id), 60);
+      await writePayloads(db, [
+        { kind: 'consume', ...live },
+        { kind: 'upsert', model: 'RefreshToken', id: token, payload: payloadFor('RefreshToken', token), expiresIn: 60, consumed: false },
+      ]);
+      expect(await rowCount({ model: 'RefreshToken', id: token })).to.equal(1);
+      expect((await new Adapter('AuthorizationCode').find(live.id))?.consumed).to.be.a('number');
     });
   });
 
