@@ -192,7 +192,9 @@ export async function writePayloads(conn: Conn, writes: readonly PayloadWrite[])
   await conn.raw(
     `${withClause}INSERT INTO ${T} (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at) ${
       consumed.length
-        ? `SELECT v.* FROM (VALUES ${rows.join(', ')}) AS v (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
+        ? // Its columns named, not v.*: a statement with a star is never prepared (db/pg-client.ts).
+          `SELECT model, id, payload, grant_id, user_code, uid, expires_at, consumed_at
+           FROM (VALUES ${rows.join(', ')}) AS v (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
            WHERE (SELECT short FROM cc) IS NULL`
         : `VALUES ${rows.join(', ')}`
     }
