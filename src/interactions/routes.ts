@@ -249,6 +249,8 @@ export function interactionRoutes({
       amount: formatMoney(payment.amount, payment.currency),
       description: payment.description,
       available: line ? formatMoney(availableCredit(line), line.currency) : '—',
+      // Said before the click: approve() refuses it all the same (over_limit), under the account's lock.
+      overLimit: line ? availableCredit(line) < payment.amount : false,
       rating: payment.rating ?? null,
       last4,
       asks,

@@ -263,6 +263,8 @@ export const KO: Readonly<Record<string, string>> = {
   Account: '계정',
   'Spending controls': '사용 제한',
   'Report lost': '분실 신고',
+  'This is more than your available credit, so it will not be approved. Deny it, or repay first and ask the site again.':
+    '사용 가능 한도를 넘는 금액이라 승인되지 않습니다. 거절하거나, 먼저 상환한 뒤 사이트에서 다시 요청하세요.',
   'New card number': '새 카드 번호',
   'Second factor': '2단계 인증',
   'Largest single payment ({currency}, empty for no limit)': '1회 최대 결제 금액({currency}, 비워 두면 제한 없음)',

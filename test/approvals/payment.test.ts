@@ -298,6 +298,17 @@ describe('payments with rich authorization requests', () => {
 
   it('refuses a payment above the available credit with its own message and access_denied', async () => {
     const poor = await cardWithLimit(30, 1000);
+    // The approval page says so before the click.
+    const first = await payRequest(config, site, [{ type: 'payment', amount: 5000, currency: 'KRW', description: 'Too dear' }]);
+    const viewer = new Agent(ts.url);
+    const login = await startInteraction(viewer, first.url);
+    const page = await (await viewer.post(`${login.path}/login`, { csrf: login.csrf, card_number: poor.number, password: poor.password })).text();
+    expect(page).to.include('id="over-limit"');
+    const affordable = await payRequest(config, site, [{ type: 'payment', amount: 500, currency: 'KRW', description: 'Cheap' }]);
+    const viewer2 = new Agent(ts.url);
+    const login2 = await startInteraction(viewer2, affordable.url);
+    expect(await (await viewer2.post(`${login2.path}/login`, { csrf: login2.csrf, card_number: poor.number, password: poor.password })).text()).to.not.include('id="over-limit"');
+
     const req = await payRequest(config, site, [{ type: 'payment', amount: 5000, currency: 'KRW', description: 'Too dear' }]);
     const agent = new Agent(ts.url);
     const result = await runLogin(agent, req.url, poor);
