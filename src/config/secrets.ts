@@ -56,9 +56,17 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     };
   }
   if (!allowGenerate) {
-    throw new ConfigError(
-      'COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER and OPERATOR_TOKEN must be set in production (generated secrets are refused)',
-    );
+    const missing = (
+      [
+        ['COOKIE_KEYS', fromEnv.cookieKeys?.length],
+        ['CARD_HMAC_KEY', fromEnv.cardHmacKey],
+        ['PASSWORD_PEPPER', fromEnv.passwordPepper],
+        ['OPERATOR_TOKEN', fromEnv.operatorToken],
+      ] as const
+    )
+      .filter(([, v]) => !v)
+      .map(([name]) => name);
+    throw new ConfigError(`${missing.join(', ')} must be set in production (generated secrets are refused)`);
   }
   const file = path.join(dataDir, 'secrets.json');
   let stored: StoredSecrets;

@@ -67,7 +67,10 @@ describe('configuration', () => {
   });
 
   it('refuses to start production with generated secrets', () => {
-    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example' }, /must be set in production/);
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example' }, /^COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER, OPERATOR_TOKEN must be set in production/);
+    // Only what is missing is named.
+    const { OPERATOR_TOKEN: _left, ...three } = PROD_SECRETS;
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...three }, /^OPERATOR_TOKEN must be set in production/);
   });
 
   it('refuses production with devInteractions on', () => {
