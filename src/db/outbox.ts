@@ -90,5 +90,6 @@ export async function redactOutboxData(conn: Conn, id: number, keys: readonly st
   if (keys.length === 0) return;
   await conn('notifications_outbox')
     .where({ id })
-    .update({ data: conn.raw('data - ARRAY[?]::text[]', [[...keys]]) });
+    // One binding, the keys as a text[] (ARRAY[?] would make it an array of one element, the keys' array literal).
+    .update({ data: conn.raw('data - ?::text[]', [[...keys]]) });
 }

@@ -104,6 +104,24 @@ describe('notifications in the outbox', () => {
     }
   });
 
+  it('drops a one-time code from the outbox once the message with it is sent', async () => {
+    const h = await issueByApplication(ts);
+    expect((await postJson(ts, '/api/cards/lost/code', { card_number: h.cardNumber })).status).to.equal(202);
+    const queued = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'lost_card_code' });
+    expect(queued.length).to.be.above(0);
+    const code = String(queued[0].data.code);
+    expect(code).to.match(/^\d{6}$/);
+    await sendDueNotifications(ts.cm.notifications);
+    const sent = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'lost_card_code' });
+    for (const m of sent as Array<{ id: number; channel: string; status: string; data: Record<string, unknown> }>) {
+      expect(m.status).to.equal('sent');
+      expect(m.data, 'the code is gone from the database').to.not.have.property('code');
+      expect(m.data).to.have.property('last4');
+      // It reached the holder all the same.
+      expect(readFileSync(path.join(testEnv.dataDir, 'outbox', `${m.id}-${m.channel}.json`), 'utf8')).to.include(code);
+    }
+  });
+
   it('tells an applicant whose application is rejected, with the reason, and a card issued at once', async () => {
     const queued = await postApplication(ts, application({ legal_name: 'Olive Reviewson' }));
     const card = await ts.db('cards').where({ id: queued.body.card_id }).first();
