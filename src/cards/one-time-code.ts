@@ -24,7 +24,8 @@ export const CODE_DIGITS = 6;
 
 /** Which cards a code may be sent to, per purpose, and which template carries it. */
 export const CODE_PURPOSES: Readonly<Record<CodePurpose, { eligible: readonly CardStatus[]; template: string }>> = {
-  lost_card: { eligible: ['active', 'suspended'], template: 'lost_card_code' },
+  // Not a suspended card: lost, its holder could reissue it round the operator's block.
+  lost_card: { eligible: ['active'], template: 'lost_card_code' },
   // Not around an operator's block: a suspended card is reissued by the operator only.
   reissue: { eligible: ['active', 'lost'], template: 'reissue_code' },
   password_reset: { eligible: ['active'], template: 'password_reset_code' },

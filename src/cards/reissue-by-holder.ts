@@ -19,5 +19,6 @@ export async function reissueByHolder(
     reason: 'requested by the holder',
     requestId,
     allowedFrom: ['active', 'lost'],
+    once: true,
   });
 }

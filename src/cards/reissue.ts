@@ -1,5 +1,5 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { accountHasOtherOpenCard, findAccount, insertCardUnlessNumberTaken, lockCard, type CardStatus } from '../db/cards.ts';
+import { accountHasLaterCard, accountHasOtherOpenCard, findAccount, insertCardUnlessNumberTaken, lockCard, type CardStatus } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { notify } from '../notifications/notify.ts';
@@ -16,6 +16,11 @@ export interface ReissueInput {
   requestId?: string | undefined;
   /** Statuses the old card may be in. The holder may not reissue around an operator's block. */
   allowedFrom?: readonly CardStatus[];
+  /**
+   * The holder's reissue: a card replaced once is never replaced again, whatever became of its replacement
+   * (an operator may have closed it; reissuing the old lost card would undo that).
+   */
+  once?: boolean;
 }
 
 export interface Reissued {
@@ -45,6 +50,7 @@ export async function reissue(deps: CardDeps, input: ReissueInput): Promise<Reis
     if (!old) throw new NotFoundError('There is no such card.');
     if (!allowed.includes(old.status)) throw new ConflictError(`A ${old.status} card cannot be reissued.`);
     if (await accountHasOtherOpenCard(trx, old.accountId, old.id)) throw new ConflictError('This card has already been replaced.');
+    if (input.once && (await accountHasLaterCard(trx, old.accountId, old.id))) throw new ConflictError('This card has already been replaced.');
     const account = await findAccount(trx, old.accountId);
     if (!account) throw new Error(`card ${old.id} has no account`);
 

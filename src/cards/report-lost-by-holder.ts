@@ -8,7 +8,8 @@ export type LostProof = { cardNumber: string; password: string } | { cardNumber:
 
 /**
  * The holder's "report my card lost": proven by the card password, or by a one-time code sent to the
- * registered email or mobile. Reporting a card that is already lost again is not an error.
+ * registered email or mobile. Reporting a card that is already lost again is not an error. A card the operator
+ * suspended is the operator's to report: lost, the holder could reissue it, round the block.
  */
 export async function reportLostByHolder(
   deps: CardDeps & { codes: CodeSettings },
@@ -17,7 +18,7 @@ export async function reportLostByHolder(
 ): Promise<{ last4: string; alreadyLost: boolean }> {
   const card =
     'password' in proof
-      ? await proveWithPassword(deps, proof.cardNumber, proof.password, ['active', 'suspended', 'lost'])
+      ? await proveWithPassword(deps, proof.cardNumber, proof.password, ['active', 'lost'])
       : await redeemCode(deps, { cardNumber: proof.cardNumber, purpose: 'lost_card', code: proof.code });
   if (card.status === 'lost') return { last4: card.last4, alreadyLost: true };
   const lost = await reportLost(deps.db, {

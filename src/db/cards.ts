@@ -214,6 +214,17 @@ export async function findCardSummary(conn: Conn, id: string): Promise<CardSumma
 }
 
 /** True while the account has an open (pending, active or suspended) card other than `exceptCardId`. */
+/** Whether the account has a card issued after this one, in any status (this card was replaced already). */
+export async function accountHasLaterCard(conn: Conn, accountId: string, cardId: string): Promise<boolean> {
+  const r = await conn('cards as c')
+    .select('c.id')
+    .join('cards as this', 'this.account_id', 'c.account_id')
+    .where({ 'this.id': cardId, 'c.account_id': accountId })
+    .whereRaw('c.created_at > this.created_at')
+    .first();
+  return Boolean(r);
+}
+
 export async function accountHasOtherOpenCard(conn: Conn, accountId: string, exceptCardId: string): Promise<boolean> {
   const r = await conn('cards')
     .select('id')

@@ -169,4 +169,36 @@ describe('a lost card', () => {
     expect(unknown).to.deep.equal(wrong);
     expect((await ts.db('cards').where({ id: holder.cardId }).first()).status).to.equal('active');
   });
+
+  it("never lets the holder undo the operator's block or close with a lost report and a reissue", async () => {
+    const operator = (path: string) =>
+      fetch(`${ts.url}/admin/api/cards${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'fraud suspected' }),
+      });
+    const statuses = async (accountId: string) => (await ts.db('cards').where({ account_id: accountId }).orderBy('created_at')).map((c: { status: string }) => c.status);
+
+    // Blocked: the holder can report it lost neither by password nor by code, so there is nothing to reissue.
+    const blocked = await issueByApplication(ts);
+    expect((await operator(`/${blocked.cardId}/block`)).status).to.equal(200);
+    const byPassword = await postJson(ts, '/api/cards/lost', { card_number: blocked.cardNumber, password: blocked.password });
+    expect(byPassword.status).to.be.within(400, 499);
+    expect((await postJson(ts, '/api/cards/lost/code', { card_number: blocked.cardNumber })).status).to.equal(202);
+    expect(await latestMessage(ts, blocked.accountId, 'lost_card_code'), 'no code is sent for a suspended card').to.equal(undefined);
+    expect(await statuses(blocked.accountId)).to.deep.equal(['suspended']);
+
+    // Lost, reissued, and the replacement closed by the operator: the old lost card is not reissued again.
+    const closed = await issueByApplication(ts);
+    expect((await postJson(ts, '/api/cards/lost', { card_number: closed.cardNumber, password: closed.password })).status).to.equal(200);
+    expect((await postJson(ts, '/api/cards/reissue/code', { card_number: closed.cardNumber })).status).to.equal(202);
+    const first = await postJson(ts, '/api/cards/reissue', { card_number: closed.cardNumber, code: (await latestMessage(ts, closed.accountId, 'reissue_code'))!.code });
+    expect(first.status).to.equal(201);
+    const replacement = await ts.db('cards').where({ account_id: closed.accountId, status: 'pending' }).orWhere({ account_id: closed.accountId, status: 'active' }).first();
+    expect((await operator(`/${replacement.id}/close`)).status).to.equal(200);
+    expect((await postJson(ts, '/api/cards/reissue/code', { card_number: closed.cardNumber })).status).to.equal(202);
+    const again = await postJson(ts, '/api/cards/reissue', { card_number: closed.cardNumber, code: (await latestMessage(ts, closed.accountId, 'reissue_code'))!.code });
+    expect(again.status).to.equal(409);
+    expect(await statuses(closed.accountId)).to.deep.equal(['lost', 'closed']);
+  });
 });
