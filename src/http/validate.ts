@@ -29,5 +29,22 @@ export function jsonBody(ctx: Context): Record<string, unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new ValidationError('Send a JSON object.', { body: 'Expected a JSON object.' });
   }
+  const bad = illFormedAt(body);
+  if (bad !== undefined) throw new ValidationError('Send text as well-formed Unicode.', { [bad || 'body']: 'Contains a lone surrogate (\\uD800–\\uDFFF).' });
   return body as Record<string, unknown>;
+}
+
+// A UTF-16 surrogate without its pair: JSON lets "\ud800" through, but it is no character, and PostgreSQL refuses it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The top-level field holding a lone surrogate anywhere below it ('' for a key or the body itself), if any. */
+function illFormedAt(v: unknown, field = ''): string | undefined {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v) ? field : undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (LONE_SURROGATE.test(k)) return field;
+    const found = illFormedAt(x, field || k);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

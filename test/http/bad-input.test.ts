@@ -199,6 +199,23 @@ describe('bad input', () => {
     expect((await expectPage(await new Agent(ts.url).get('/nowhere'), 404)).length).to.be.above(0);
   });
 
+  it('refuses a lone UTF-16 surrogate in a JSON body with a 400 naming the field, and changes nothing', async () => {
+    const card = await issueTestCard(ts);
+    const raw = (path: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${ts.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const operator = { authorization: `Bearer ${ts.config.secrets.operatorToken}` };
+    for (const [path, body, field, headers] of [
+      [`/admin/api/cards/${card.cardId}/block`, '{"reason":"bad \\ud800 reason"}', 'reason', operator],
+      ['/api/cards/lost', `{"card_number":"${card.number}","password":"\\udfff"}`, 'password', {}],
+      ['/api/applications', '{"legal_name":"Kim \\ud800","birthdate":"1990-01-01"}', 'legal_name', {}],
+    ] as const) {
+      const res = await raw(path, body, headers);
+      expect(res.status, path).to.equal(400);
+      expect(((await res.json()) as { fields: Record<string, string> }).fields, path).to.have.property(field);
+    }
+    expect((await ts.db('cards').where({ id: card.cardId }).first()).status).to.equal('active');
+  });
+
   describe('/token', () => {
     function token(body: string, headers: Record<string, string> = {}): Promise<Response> {
       return new Agent(ts.url).request('/token', {
