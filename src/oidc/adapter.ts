@@ -186,6 +186,8 @@ export function createAdapterClass(
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      // A key PostgreSQL's text cannot hold (a NUL from a client's token or code) is found nowhere.
+      if (id.includes('\u0000')) return undefined;
       if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id, findSite) as Promise<AdapterPayload | undefined>);
       return remembered(byId(this.model, id), async () => {
         await settleWritesFor(this.model);
@@ -198,11 +200,13 @@ export function createAdapterClass(
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      if (userCode.includes('\u0000')) return undefined;
       await settleWritesFor(this.model, 'other');
       return findPayloadByUserCode(db, this.model, userCode) as Promise<AdapterPayload | undefined>;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      if (uid.includes('\u0000')) return undefined;
       return remembered(byUid(this.model, uid), async () => {
         await settleWritesFor(this.model, 'other');
         return findPayloadByUid(db, this.model, uid) as Promise<AdapterPayload | undefined>;

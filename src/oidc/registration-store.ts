@@ -30,6 +30,9 @@ const METADATA_NAMES: Record<string, string> = {
 
 /** A refusal from our validation as RFC 7591 §3.2.2 error (invalid_redirect_uri for redirect URIs). */
 function asMetadataError(err: unknown): unknown {
+  // PostgreSQL's text and json hold no NUL character (22021, 22P05): a field carrying one is the site's error.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '22021' || code === '22P05') return new errors.InvalidClientMetadata('client metadata must not contain NUL characters');
   if (!(err instanceof AppError) || !err.expose) return err;
   const [field, message] = Object.entries(err.fields ?? {})[0] ?? [];
   const name = field ? (METADATA_NAMES[field.split('.')[0]!] ?? field) : undefined;

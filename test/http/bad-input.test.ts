@@ -234,6 +234,17 @@ describe('bad input', () => {
       await unchanged(ts, async () => expectOAuthError(await token('grant_type=urn%3Aexample%3Amagic'), 400, 'unsupported_grant_type'));
     });
 
+    it('refuses a code or refresh token holding a NUL character [invalid_grant], and introspects or revokes nothing', async () => {
+      await unchanged(ts, async () => {
+        expectOAuthError(await token(`grant_type=authorization_code&code=abc%00&redirect_uri=${encodeURIComponent(site.redirectUri)}&code_verifier=${client.randomPKCECodeVerifier()}`), 400, 'invalid_grant');
+        expectOAuthError(await token('grant_type=refresh_token&refresh_token=x%00y'), 400, 'invalid_grant');
+        for (const path of ['/token/introspection', '/token/revocation']) {
+          const res = await new Agent(ts.url).request(path, { method: 'POST', headers: { 'content-type': FORM, authorization: basic(site) }, body: 'token=x%00' });
+          expect(res.status, path).to.equal(200);
+        }
+      });
+    });
+
     it('refuses a garbage code [invalid_grant]', async () => {
       const body = new URLSearchParams({
         grant_type: 'authorization_code',
