@@ -206,6 +206,19 @@ export async function writePayloads(conn: Conn, writes: readonly PayloadWrite[])
   ).catch(consumedTwice);
 }
 
+/**
+ * Stores a payload unless one with its key exists (live or not yet swept): true when stored. Another request's
+ * row not yet committed is waited for, so of two requests racing with one key exactly one stores it.
+ */
+export async function insertPayloadOnce(conn: Conn, model: string, id: string, payload: Payload, expiresIn: number | undefined): Promise<boolean> {
+  const r = await conn.raw(
+    `INSERT INTO ${T} (model, id, payload, expires_at) VALUES (?, ?, ?::jsonb, now() + make_interval(secs => ?::double precision))
+     ON CONFLICT (model, id) DO NOTHING RETURNING 1`,
+    [model, id, JSON.stringify(payload), expiresIn || null],
+  );
+  return Boolean((r as { rows?: unknown[] }).rows?.length);
+}
+
 /** Deletes every payload of any model that belongs to a grant. */
 export async function revokePayloadsByGrantId(conn: Conn, grantId: string): Promise<number> {
   return conn(T).where({ grant_id: grantId }).del();

@@ -7,6 +7,7 @@ import {
   findPayloadByUid,
   findPayloadByUserCode,
   findPayloadWithRelated,
+  insertPayloadOnce,
   relatedKey,
   revokePayloadsByGrantId,
   upsertPayload,
@@ -176,6 +177,14 @@ export function createAdapterClass(
       // PostgreSQL's jsonb holds no NUL character: a parameter carrying one (state=a%00b) is the client's error.
       if (json.includes('\\u0000')) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
+      if (this.model === 'ReplayDetection') {
+        // A client assertion's jti, stored at once rather than with the request's writes at commit: oidc-provider
+        // looks it up, then saves it, so two requests racing with one assertion would both find it unused.
+        if (!(await insertPayloadOnce(db, this.model, id, payload as Record<string, unknown>, expiresIn))) {
+          throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
+        }
+        return;
+      }
       const pending = pendingWrites();
       if (!pending) return upsertPayload(db, this.model, id, payload as Record<string, unknown>, expiresIn);
       // As a read of the row would return it (JSON, as stored).

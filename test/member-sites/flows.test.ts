@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { approve } from '../../src/approvals/approve.ts';
 import { reinstateSite } from '../../src/member-sites/reinstate.ts';
@@ -153,6 +153,34 @@ describe('member sites at the provider: suspension, secret rotation, private_key
         const forged = await siteClient(ts, site, client.PrivateKeyJwt({ key: theirs.privateKey, kid }));
         expect((await oauthError(client.clientCredentialsGrant(forged, { resource: site.resource, scope: 'read' }))).error, kid).to.equal('invalid_client');
       }
+    });
+
+    it('takes one client assertion once, even when it is sent many times at once', async () => {
+      const key = await generateKeyPair('ES256', { extractable: true });
+      const jwk = { ...(await exportJWK(key.publicKey)), kid: 'once-1', alg: 'ES256', use: 'sig' };
+      const site = await registerTestSite(ts, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk] } });
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await new SignJWT({ jti: `jti-${now}-${Math.random()}` })
+        .setProtectedHeader({ alg: 'ES256', kid: 'once-1' })
+        .setIssuer(site.clientId)
+        .setSubject(site.clientId)
+        .setAudience(`${ts.url}/token`)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .sign(key.privateKey);
+      const body = new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope: 'read',
+        resource: site.resource,
+        client_id: site.clientId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }).toString();
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, async () => (await fetch(`${ts.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })).status),
+      );
+      expect(statuses.filter((s) => s === 200), statuses.join(' ')).to.have.length(1);
+      expect(statuses.filter((s) => s !== 200).every((s) => s === 401), statuses.join(' ')).to.equal(true);
     });
   });
 });
