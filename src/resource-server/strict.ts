@@ -66,8 +66,20 @@ export function createStatusCheck(issuer: string, opts: StrictOptions): Approval
       await res.body?.cancel();
       throw new TokenError('temporarily_unavailable', `The card manager answered ${res.status} for the approval status.`);
     }
-    const body = (await res.json()) as { status?: unknown };
-    return typeof body.status === 'string' ? body.status : 'unknown';
+    let body: { status?: unknown; amount?: unknown; refunded_amount?: unknown } | null;
+    try {
+      body = (await res.json()) as typeof body;
+    } catch (err) {
+      // A proxy's or captive portal's page, not the card manager's answer: no answer, no content.
+      throw new TokenError('temporarily_unavailable', 'The card manager’s answer about the approval could not be read.', { cause: err });
+    }
+    if (!body || typeof body !== 'object' || typeof body.status !== 'string') {
+      throw new TokenError('temporarily_unavailable', 'The card manager’s answer about the approval could not be read.');
+    }
+    // Captured and then refunded in full: the holder has the money back, so the content stops too.
+    const { status, amount, refunded_amount: refunded } = body;
+    if (status === 'captured' && typeof amount === 'number' && typeof refunded === 'number' && refunded >= amount) return 'refunded';
+    return status;
   }
 
   function statusOf(approvalNo: string): Promise<string> {

@@ -1,3 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { capture } from '../../src/approvals/capture.ts';
+import { refund } from '../../src/approvals/refund.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { close } from '../../src/server.ts';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import {
@@ -172,6 +178,35 @@ describe('cybercard/resource-server: requireAge, requirePayment, requireScope an
       });
       expect((await refusedWith(down.verify(token))).code).to.equal('temporarily_unavailable');
       expect(() => createResourceServer({ issuer: ts.url, audience: site.resource, strict: {} })).to.throw(TypeError);
+    });
+
+    it('fails closed on an answer that is not the card manager\'s JSON (a proxy\'s page, a null body)', async () => {
+      const token = await paymentToken(ts, cfg, site, adult, { amount: 100 });
+      for (const [type, body] of [['text/html', '<html>captive portal</html>'], ['application/json', 'null'], ['application/json', '{"status":7}']]) {
+        const fake = createServer((_req, res) => res.writeHead(200, { 'content-type': type }).end(body));
+        await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+        try {
+          const strict = createResourceServer({
+            issuer: ts.url,
+            audience: site.resource,
+            strict: { clientId: site.clientId, clientSecret: site.clientSecret, statusEndpoint: `http://127.0.0.1:${(fake.address() as AddressInfo).port}/api/approvals`, cacheSeconds: 0 },
+          });
+          expect(await refusedWith(strict.verify(token)), body).to.include({ code: 'temporarily_unavailable', status: 503 });
+        } finally {
+          await close(fake);
+        }
+      }
+    });
+
+    it('refuses a payment captured and then refunded in full', async () => {
+      const strict = createResourceServer({ issuer: ts.url, audience: site.resource, strict: { clientId: site.clientId, clientSecret: site.clientSecret, cacheSeconds: 0 } });
+      const token = await paymentToken(ts, cfg, site, adult, { amount: 700 });
+      const { approval_no: no } = await strict.verify(token);
+      await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: no!, actor: 'test' }));
+      await inTransaction(ts.db, (trx) => refund(trx, { approvalNo: no!, amount: 300, actor: 'test' }));
+      expect((await strict.verify(token)).approval_no, 'part refunded: still delivered').to.equal(no);
+      await inTransaction(ts.db, (trx) => refund(trx, { approvalNo: no!, actor: 'test' }));
+      expect((await refusedWith(strict.verify(token))).message).to.equal(`Approval ${no} is refunded: its content can no longer be delivered.`);
     });
   });
 });
