@@ -26,6 +26,10 @@ export function createGetResourceServerInfo(db: Db, directory: Directory, maxAcc
     if (resourceIndicator === api) {
       return { scope: API_SCOPE, audience: api, accessTokenTTL: maxAccessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: SIGNING_ALG } } };
     }
+    // A suspended site keeps client_credentials for the API above alone: its own resource servers are closed to it.
+    if ((client as unknown as Record<string, unknown>)['urn:cybercard:status'] !== 'active') {
+      throw new errors.InvalidTarget('this member site is suspended: only the card manager\'s own API is open to it');
+    }
     const rs = await memoInRequest(`resource-server:${resourceIndicator}`, () => directory.resourceServer(db, resourceIndicator));
     if (!rs || !allowedResources(client).includes(resourceIndicator)) {
       throw new errors.InvalidTarget('this member site is not registered for that resource server');

@@ -86,6 +86,13 @@ describe('member sites at the provider: suspension, secret rotation, private_key
       expect(((await res.json()) as { status: string }).status).to.equal('suspended');
     });
 
+    it('gets client_credentials tokens for the card manager\'s own API only, not for its resource servers', async () => {
+      const err = await oauthError(client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' }));
+      expect(err.error).to.equal('invalid_target');
+      const api = await client.clientCredentialsGrant(cfg, { resource: `${ts.url}/api` });
+      expect(api.access_token).to.be.a('string');
+    });
+
     it('starts flows again once reinstated', async () => {
       await announced(ts.cm.directory, `site:${site.clientId}`, () => reinstateSite(ts.db, site.clientId, 'review done'));
       const url = await client.buildAuthorizationUrlWithPAR(cfg, {
