@@ -1,3 +1,4 @@
+import { ipKey } from '../lib/ip-key.ts';
 import { lockValues } from '../db/advisory-lock.ts';
 import { checkApplication } from '../db/applications.ts';
 import type { Db, Trx } from '../db/knex.ts';
@@ -39,7 +40,7 @@ export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub:
   const passwordHash = screening.refusal ? undefined : await hasher.hash(input.password);
 
   const result = await inOneTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {
-    await lockValues(trx, [`application-ip:${sub.ip}`, `application-email:${input.email}`, `application-mobile:${input.mobile}`]);
+    await lockValues(trx, [`application-ip:${ipKey(sub.ip)}`, `application-email:${input.email}`, `application-mobile:${input.mobile}`]);
     const checked = await checkApplication(trx, { ...who, exceptAccountId: screening.guardian?.id });
     checkApplicationLimits(deps.policy, checked);
     let refused = screening.refusal;

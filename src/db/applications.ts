@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { auditRecords, type AuditEntry } from './audit-log.ts';
 import { accountRow, cardRow, type Account, type NewCardRow } from './cards.ts';
 import { insertRowIf, insertRowsIf } from './insert-if.ts';
+import { ipKey } from '../lib/ip-key.ts';
 import type { Conn } from './knex.ts';
 import { outboxRecords, type NewOutboxMessage } from './outbox.ts';
 import { dateString } from './rows.ts';
@@ -73,6 +74,7 @@ function applicationRow(conn: Conn, a: NewApplication): Row {
     account_id: a.accountId,
     card_id: a.cardId,
     ip: a.ip,
+    ip_key: ipKey(a.ip),
     request_id: a.requestId,
     decided_at: a.decided ? conn.fn.now() : null,
     decided_by: a.decidedBy,
@@ -139,7 +141,8 @@ export async function checkApplication(
   const except = q.exceptAccountId ?? null;
   const r = (await conn
     .select(
-      conn.raw("(SELECT count(*) FROM applications WHERE ip = ? AND created_at > now() - interval '24 hours') AS from_ip", [q.ip]),
+      // By source: an IPv6 /64 as one (lib/ip-key.ts).
+      conn.raw("(SELECT count(*) FROM applications WHERE ip_key = ? AND created_at > now() - interval '24 hours') AS from_ip", [ipKey(q.ip)]),
       conn.raw("(SELECT count(*) FROM applications WHERE email = ? AND created_at > now() - interval '24 hours') AS for_email", [q.email]),
       conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${EXCEPT} AND ${OPEN_CARD}) AS email_in_use`, [q.email, except, except]),
       conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${EXCEPT} AND ${OPEN_CARD}) AS mobile_in_use`, [q.mobile, except, except]),

@@ -13,6 +13,7 @@ import {
 import { atCommit } from '../db/request-scope.ts';
 import { inTransaction } from '../db/tx.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
+import { ipKey } from '../lib/ip-key.ts';
 import { notify } from '../notifications/notify.ts';
 
 /** What the throttles need from the composition root. */
@@ -37,18 +38,6 @@ export type Guarded<T> =
   | { kind: 'throttled'; retryAfterSeconds: number }
   /** The card is locked (or has just been locked by this failure). */
   | { kind: 'locked'; until: Date | null };
-
-/** IPv4-mapped addresses as IPv4; IPv6 by its /64, which one subscriber usually holds whole. */
-export function ipKey(ip: string): string {
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (v4) return v4[1]!;
-  if (!ip.includes(':')) return ip;
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
 
 /** The source rows an attempt counts against. */
 export function sourceKeys(deps: ThrottleDeps, source: AttemptSource): ThrottleKey[] {

@@ -228,6 +228,16 @@ describe('applying for a card', () => {
         expect(await applicationRowCounts(limited), 'an application over the limit leaves no trace').to.deep.equal(before);
         expect((await postApplication(limited, application(), uniqueIp())).status).to.equal(201);
       });
+
+      it('counts an IPv6 /64 as one network, as the password throttles do', async () => {
+        const net = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+        const statuses: number[] = [];
+        for (let i = 1; i <= 4; i++) statuses.push((await postApplication(limited, application(), `${net}::${i}`)).status);
+        expect(statuses).to.deep.equal([201, 201, 201, 429]);
+        const rows = await limited.db('applications').where('ip', 'like', `${net}::%`).select('ip', 'ip_key');
+        expect(new Set(rows.map((r: { ip_key: string }) => r.ip_key))).to.deep.equal(new Set([`${net}::/64`]));
+        expect(rows.map((r: { ip: string }) => r.ip).sort()).to.deep.equal([`${net}::1`, `${net}::2`, `${net}::3`]);
+      });
     });
 
     describe('with a deny list', () => {
