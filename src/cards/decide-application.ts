@@ -36,13 +36,17 @@ export async function decide(db: Db, d: Decision): Promise<Application> {
     if (app.status !== 'review') throw new ConflictError(`This application was already ${app.status}.`);
     const approved = d.decision === 'approve';
     const by = { actor: d.actor, requestId: d.requestId };
-    await transition(trx, {
-      ...by,
-      cardId: app.cardId!,
-      to: approved ? 'active' : 'closed',
-      reason: approved ? `application approved${reason ? `: ${reason}` : ''}` : `application rejected: ${reason}`,
-      details: { applicationId: app.id },
-    });
+    // An operator who closed the pending card directly has rejected it in effect: the rejection still goes through.
+    const alreadyClosed = !approved && (await findCard(trx, app.cardId!))?.status === 'closed';
+    if (!alreadyClosed) {
+      await transition(trx, {
+        ...by,
+        cardId: app.cardId!,
+        to: approved ? 'active' : 'closed',
+        reason: approved ? `application approved${reason ? `: ${reason}` : ''}` : `application rejected: ${reason}`,
+        details: { applicationId: app.id },
+      });
+    }
     const status = approved ? 'approved' : 'rejected';
     await decideApplication(trx, app.id, {
       status,

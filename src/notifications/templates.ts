@@ -51,6 +51,12 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         : `Your cyber card ending in ${s(d, 'last4')} was reported lost and is blocked. Every member site has been signed out. ` +
           `Get a new card number, with your balance and history, at ${l.reissue}`,
   },
+  card_closed: {
+    subject: 'Your cyber card was closed',
+    text: (d, l) =>
+      `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard and no longer works; every member site has been signed out. ` +
+      `What is on your statement is still due. ${notYou(l)}`,
+  },
   card_unblocked: {
     subject: 'Your cyber card works again',
     text: (d, l) => `Your cyber card ending in ${s(d, 'last4')} is unblocked and works again. ${notYou(l)}`,

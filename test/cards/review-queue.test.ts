@@ -169,6 +169,21 @@ describe('the review queue', () => {
       expect(closed!.actor).to.equal('operator');
       expect(closed!.details).to.include({ from: 'pending', reason: 'application rejected: We could not confirm your identity.' });
     });
+
+    it('still rejects an application whose pending card the operator closed directly, and tells the holder of the close', async () => {
+      const q = await queued();
+      const close = await fetch(`${ts.url}/admin/api/cards/${q.body.card_id}/close`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'closed from the card page' }),
+      });
+      expect(close.status).to.equal(200);
+      expect(await latestMessage(ts, q.accountId, 'card_closed')).to.not.equal(undefined);
+      expect((await decideByApi(q.id, 'approve', {})).status, 'a closed card cannot be approved').to.equal(409);
+      const rejected = await decideByApi(q.id, 'reject', { reason: 'Closed by the operator.' });
+      expect(rejected.status).to.equal(200);
+      expect(((await rejected.json()) as { status: string }).status).to.equal('rejected');
+    });
   });
 
   describe('operator CLI', function () {
