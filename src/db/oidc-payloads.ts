@@ -212,9 +212,10 @@ export async function writePayloads(conn: Conn, writes: readonly PayloadWrite[])
  */
 export async function insertPayloadOnce(conn: Conn, model: string, id: string, payload: Payload, expiresIn: number | undefined): Promise<boolean> {
   const r = await conn.raw(
-    `INSERT INTO ${T} (model, id, payload, expires_at) VALUES (?, ?, ?::jsonb, now() + make_interval(secs => ?::double precision))
+    `INSERT INTO ${T} (model, id, payload, grant_id, user_code, uid, expires_at)
+     VALUES (?, ?, ?::jsonb, ?, ?, ?, now() + make_interval(secs => ?::double precision))
      ON CONFLICT (model, id) DO NOTHING RETURNING 1`,
-    [model, id, JSON.stringify(payload), expiresIn || null],
+    [model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresIn || null],
   );
   return Boolean((r as { rows?: unknown[] }).rows?.length);
 }

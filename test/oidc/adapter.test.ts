@@ -107,8 +107,15 @@ describe('oidc-provider adapter on PostgreSQL', () => {
         expect(await adapter.find(forever)).to.have.property('jti', forever);
       });
 
-      it('replaces the payload on a second upsert, indexed fields included', async () => {
+      it(model === 'ReplayDetection' ? 'refuses a second upsert of one id: a client assertion is used once' : 'replaces the payload on a second upsert, indexed fields included', async () => {
         const id = randomUUID();
+        if (model === 'ReplayDetection') {
+          await adapter.upsert(id, payloadFor(model, id), 300);
+          const again = await adapter.upsert(id, payloadFor(model, id), 300).then(() => undefined, (e: unknown) => e);
+          expect((again as { error?: string }).error).to.equal('invalid_client');
+          expect(await rowCount({ model, id })).to.equal(1);
+          return;
+        }
         const first = payloadFor(model, id);
         await adapter.upsert(id, first, 300);
         const second = payloadFor(model, id, { scope: 'openid', extra: { replaced: true } });
