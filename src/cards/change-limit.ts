@@ -1,5 +1,5 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount, findCard, lockAccount, setCreditLimit } from '../db/cards.ts';
+import { findAccount, findCard, lockAccount, lowerWardLimits, setCreditLimit } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -22,8 +22,9 @@ export interface LimitChanged {
 
 /**
  * Sets the credit limit of the card's holder account (the limit belongs to the account, so it survives
- * reissue). A minor's limit may not exceed the guardian's. Lowering below what is used is allowed:
- * it only stops new approvals.
+ * reissue). A minor's limit may not exceed the guardian's, so a guardian's lowered limit lowers their minors' above
+ * it too, each audited. Lowering below what is used is allowed: it only stops new approvals. The guardian's account
+ * is locked before the minor's, always in that order.
  */
 export async function changeLimit(db: Db, input: LimitChange): Promise<LimitChanged> {
   if (!Number.isSafeInteger(input.creditLimit) || input.creditLimit < 0) {
@@ -32,9 +33,10 @@ export async function changeLimit(db: Db, input: LimitChange): Promise<LimitChan
   return inTransaction(db, async (trx) => {
     const card = await findCard(trx, input.cardId);
     if (!card) throw new NotFoundError('There is no such card.');
+    const guardianId = (await findAccount(trx, card.accountId))?.guardianAccountId;
+    const guardian = guardianId ? await lockAccount(trx, guardianId) : undefined;
     const account = await lockAccount(trx, card.accountId);
     if (!account) throw new NotFoundError('There is no such account.');
-    const guardian = account.guardianAccountId ? await findAccount(trx, account.guardianAccountId) : undefined;
     if (guardian && input.creditLimit > guardian.creditLimit) {
       throw new ValidationError("A minor's limit cannot exceed the guardian's.", {
         credit_limit: `At most ${guardian.creditLimit} (the guardian's limit).`,
@@ -49,6 +51,16 @@ export async function changeLimit(db: Db, input: LimitChange): Promise<LimitChan
       details: { cardId: card.id, from: account.creditLimit, to: input.creditLimit, currency: account.currency, reason: input.reason },
       requestId: input.requestId,
     });
+    for (const ward of await lowerWardLimits(trx, account.id, input.creditLimit)) {
+      await appendAudit(trx, {
+        actor: input.actor,
+        action: 'account.credit_limit_changed',
+        subjectType: 'account',
+        subjectId: ward.id,
+        details: { from: ward.from, to: input.creditLimit, currency: account.currency, reason: "the guardian's limit was lowered" },
+        requestId: input.requestId,
+      });
+    }
     return { accountId: account.id, currency: account.currency, from: account.creditLimit, to: input.creditLimit };
   });
 }

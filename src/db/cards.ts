@@ -260,6 +260,21 @@ export async function lockAccount(conn: Conn, id: string): Promise<Account | und
   return r ? toAccount(r) : undefined;
 }
 
+/**
+ * Lowers to `max` the limits of the accounts this guardian answers for that are above it, each locked: a minor's
+ * limit never exceeds the guardian's. Returns each lowered account with its former limit.
+ */
+export async function lowerWardLimits(conn: Conn, guardianAccountId: string, max: number): Promise<Array<{ id: string; from: number }>> {
+  const wards = (await conn('accounts')
+    .select('id', 'credit_limit')
+    .where({ guardian_account_id: guardianAccountId })
+    .andWhere('credit_limit', '>', max)
+    .orderBy('id')
+    .forUpdate()) as Array<{ id: string; credit_limit: number | string }>;
+  if (wards.length) await conn('accounts').whereIn('id', wards.map((w) => w.id)).update({ credit_limit: max });
+  return wards.map((w) => ({ id: w.id, from: Number(w.credit_limit) }));
+}
+
 export async function setCreditLimit(conn: Conn, accountId: string, creditLimit: number): Promise<void> {
   await conn('accounts').where({ id: accountId }).update({ credit_limit: creditLimit });
 }

@@ -328,6 +328,14 @@ describe('applying for a card', () => {
         err = e;
       }
       expect((err as { fields?: Record<string, string> }).fields).to.have.property('credit_limit');
+
+      // Nor by lowering the guardian: the minor's limit comes down with it, audited.
+      await changeLimit(ts.db, { cardId: guardian.cardId, creditLimit: 15_000, actor: 'test', reason: 'lowered' });
+      expect(Number((await ts.db('accounts').where({ id: account.id }).first()).credit_limit)).to.equal(15_000);
+      const lowered = (await listAudit(ts.db, 'account', account.id)).find((e) => e.action === 'account.credit_limit_changed');
+      expect(lowered!.details).to.include({ from: 20_000, to: 15_000 });
+      await changeLimit(ts.db, { cardId: guardian.cardId, creditLimit: 20_000, actor: 'test', reason: 'restored' });
+      expect(Number((await ts.db('accounts').where({ id: account.id }).first()).credit_limit), 'raising never raises a minor').to.equal(15_000);
     });
 
     it('gives a minor the configured minor limit when the guardian’s is higher, and lets the minor share the guardian’s email', async () => {
