@@ -82,6 +82,17 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     if (fields.contentRating < existing.contentRating) {
       throw new ValidationError('cannot be lowered by the site', { contentRating: 'can only be raised here; ask the operator to lower it' });
     }
+    // What the operator granted (resource servers, scopes) a site may keep or give up, never widen: an update
+    // rebuilds the site from what it sends, so a scope it leaves out stays as it is rather than the default.
+    if (meta.scope === undefined) fields.scope = existing.scope;
+    const widened = (asked: string[], had: string[]) => asked.filter((x) => !had.includes(x));
+    const moreServers = widened(fields.resourceServers, existing.resourceServers);
+    if (moreServers.length) {
+      throw new ValidationError('cannot be widened by the site', { resourceServers: `not granted to this site: ${moreServers.join(' ')}; ask the operator` });
+    }
+    const words = (s: string) => s.split(' ').filter(Boolean);
+    const moreScope = widened(words(fields.scope), words(existing.scope));
+    if (moreScope.length) throw new ValidationError('cannot be widened by the site', { scope: `not granted to this site: ${moreScope.join(' ')}; ask the operator` });
     const fresh = presented && !HASH.test(presented) ? presented : undefined;
     await updateSite({ db: deps.db, requireHttps: deps.requireHttps }, clientId, fields, `dcr:${clientId}`, fresh ? { clientSecret: fresh } : {});
   } catch (err) {

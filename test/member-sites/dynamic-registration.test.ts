@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { loadConfig } from '../../src/config/load.ts';
 import { findMemberSite, upsertResourceServer } from '../../src/db/member-sites.ts';
+import { updateSite } from '../../src/member-sites/update.ts';
+import { announced } from '../helpers/directory.ts';
 import { testEnv } from '../helpers/global.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -146,6 +148,32 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       const del = await fetch(uri, { method: 'DELETE', headers: nextRat });
       expect(del.status).to.equal(204);
       expect((await findMemberSite(ts.db, String(created.client_id)))!.status).to.equal('closed');
+    });
+
+    it('never lets a site widen by an update what the operator granted it (resource servers, scopes)', async () => {
+      const created = (await (await register(metadata())).json()) as Json;
+      const id = String(created.client_id);
+      // The operator narrows the site.
+      await announced(ts.cm.directory, `site:${id}`, () =>
+        updateSite({ db: ts.db, requireHttps: false }, id, { resourceServers: [], scope: 'openid' }, 'operator'),
+      );
+      const uri = String(created.registration_client_uri);
+      const rat = { authorization: `Bearer ${created.registration_access_token}`, 'content-type': 'application/json' };
+      const { registration_access_token: _t, registration_client_uri: _u, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      const put = (body: Json) => fetch(uri, { method: 'PUT', headers: rat, body: JSON.stringify(body) });
+      for (const widen of [{ 'urn:cybercard:resource_servers': [resource] }, { 'urn:cybercard:resource_servers': [], scope: 'openid profile offline_access' }]) {
+        const res = await put({ ...current, ...widen });
+        expect(res.status, JSON.stringify(widen)).to.equal(400);
+        expect(((await res.json()) as { error: string }).error).to.equal('invalid_client_metadata');
+      }
+      const site = (await findMemberSite(ts.db, id))!;
+      expect([site.resourceServers, site.scope]).to.deep.equal([[], 'openid']);
+      // Keeping what it has, or leaving the scope out, is fine; the scope stays as the operator set it.
+      const { scope: _scope, ...noScope } = current;
+      const kept = await put({ ...noScope, 'urn:cybercard:resource_servers': [], client_name: 'Still narrow' });
+      expect(kept.status).to.equal(200);
+      const after = (await findMemberSite(ts.db, id))!;
+      expect([after.name, after.scope, after.resourceServers]).to.deep.equal(['Still narrow', 'openid', []]);
     });
 
     it('answers a malformed body with 400, not 500', async () => {
