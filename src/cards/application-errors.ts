@@ -13,7 +13,8 @@ export type RefusalReason =
   | 'email_limit';
 
 /** Why an application waits for a person instead of being approved at once. */
-export type ReviewReason = 'denied' | 'duplicate_email' | 'duplicate_mobile';
+/** Why an application waits for a person. `guardian_contacts`: a minor with both the guardian's email and mobile. */
+export type ReviewReason = 'denied' | 'duplicate_email' | 'duplicate_mobile' | 'guardian_contacts';
 
 const STATUS: Record<RefusalReason, number> = {
   too_young: 403,

@@ -76,9 +76,16 @@ export async function screenApplication(
   const duplicate = duplicateOf(contacts);
   if (duplicate && policy.duplicates === 'refuse') return { age, refusal: duplicate };
   review ??= duplicate;
+  // Both of the guardian's contacts, none of the minor's own: maybe a child without a phone, maybe an adult who
+  // already holds a card applying again as their own ward (past the duplicate check). A person decides.
+  if (guardian && seen.emailInUse && seen.mobileInUse && sameContact(guardian.account, input)) review ??= 'guardian_contacts';
   return {
     age,
     ...(review ? { review } : {}),
     ...(guardian ? { guardian: guardian.account, guardianCardId: guardian.cardId } : {}),
   };
+}
+
+function sameContact(guardian: Account, input: ApplicationInput): boolean {
+  return guardian.email?.toLowerCase() === input.email.toLowerCase() && guardian.mobile === input.mobile;
 }

@@ -348,6 +348,17 @@ describe('applying for a card', () => {
       expect(body.credit_limit).to.equal(50_000);
     });
 
+    it('sends a minor with both the guardian\'s email and mobile to a person, not straight to a card', async () => {
+      const parent = await issueTestCard(ts, '1975-03-03', 'Shared Guardian');
+      await changeLimit(ts.db, { cardId: parent.cardId, creditLimit: 100_000, actor: 'test', reason: 'test guardian' });
+      const email = uniqueEmail('shared');
+      const mobile = uniqueMobile();
+      await ts.db('accounts').where({ id: parent.accountId }).update({ email, mobile: e164(mobile) });
+      const { status, body } = await postApplication(ts, minor({ email, mobile, guardian_card_number: parent.number, guardian_password: parent.password }));
+      expect(status, JSON.stringify(body)).to.equal(202);
+      expect(body.review_reason).to.equal('guardian_contacts');
+    });
+
     it('refuses a child under the minimum age even with a valid guardian', async () => {
       const { body } = await postApplication(
         ts,
