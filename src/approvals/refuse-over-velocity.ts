@@ -6,15 +6,16 @@ import { ApprovalRefusedError } from './errors.ts';
 
 /**
  * Velocity limits per card (approvals per hour and per day, amount per day, rolling windows), inside the
- * approval transaction: the account row lock serialises the card's approvals, so the counts cannot race.
+ * approval transaction: the account row lock serialises the card's approvals, so the counts cannot race. A card
+ * reissued (lost, or replaced at the holder's request) carries on the counts of the one it replaced.
  */
 export async function refuseOverVelocity(
   trx: Trx,
-  req: { cardId: string; amount: number; currency: string },
+  req: { accountId: string; amount: number; currency: string },
   limits: VelocityLimits | undefined,
 ): Promise<void> {
   if (!limits) return;
-  const v = await cardVelocity(trx, req.cardId);
+  const v = await cardVelocity(trx, req.accountId);
   const refuse = (why: string) =>
     new ApprovalRefusedError('velocity_exceeded', `${why} To protect you, further payments wait until then.`);
   if (v.lastHour >= limits.approvalsPerHour) {

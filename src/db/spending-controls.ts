@@ -39,10 +39,13 @@ export async function setSpendingControls(conn: Conn, accountId: string, c: Spen
     });
 }
 
-/** Approvals a card made in the last hour and day, and the amount of the last day: velocity limits. */
-export async function cardVelocity(conn: Conn, cardId: string): Promise<{ lastHour: number; lastDay: number; amountLastDay: number }> {
+/**
+ * Approvals of an account's card in the last hour and day, and the amount of the last day: velocity limits. Counted
+ * on the account, which holds one open card at a time, so a reissued card carries on its predecessor's counts.
+ */
+export async function cardVelocity(conn: Conn, accountId: string): Promise<{ lastHour: number; lastDay: number; amountLastDay: number }> {
   const r = (await conn('approvals')
-    .where({ card_id: cardId })
+    .where({ account_id: accountId })
     .andWhere('created_at', '>', conn.raw("now() - interval '1 day'"))
     .select(
       conn.raw("count(*) FILTER (WHERE created_at > now() - interval '1 hour') AS last_hour"),

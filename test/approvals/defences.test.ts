@@ -5,6 +5,7 @@ import { setControls } from '../../src/approvals/set-spending-controls.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { listOutboxForAccount } from '../../src/db/outbox.ts';
 import { suspendSite } from '../../src/member-sites/suspend.ts';
+import { reissue } from '../../src/cards/reissue.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { confirmEnrolment } from '../../src/second-factor/confirm-enrolment.ts';
 import { startEnrolment } from '../../src/second-factor/start-enrolment.ts';
@@ -96,6 +97,15 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       await expectRefused(card, 100, 'payments in the last 24 hours', 'velocity_exceeded');
       const audit = await listAudit(ts.db, 'account', card.accountId);
       expect(audit.filter((a) => a.action === 'access.refused').map((a) => a.details?.refusal)).to.deep.equal(['velocity_exceeded', 'velocity_exceeded']);
+    });
+
+    it('carries the counts over to a reissued card: a new number does not start the hour afresh', async () => {
+      const card = await holder();
+      for (let i = 0; i < 3; i++) expect((await pay(card, 100)).kind).to.equal('redirect');
+      const issued = await reissue(ts.cm.cards, { cardId: card.cardId, actor: 'test', reason: 'replaced in the test' });
+      await ts.db('cards').where({ id: issued.cardId }).update({ status: 'active' });
+      const fresh = { ...card, cardId: issued.cardId, number: issued.cardNumber, password: issued.password };
+      await expectRefused(fresh, 100, 'payments in the last hour', 'velocity_exceeded');
     });
 
     it('refuses the payment that would pass the amount per day', async () => {
