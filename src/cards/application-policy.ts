@@ -29,7 +29,7 @@ export function applicationPolicy(s: CardSettings): ApplicationPolicy {
     minimumAge: s.minimumAge,
     adultAge: s.adultAge,
     duplicates: s.duplicates,
-    denyList: compileDenyList(s.denyList),
+    denyList: compileDenyList(s.denyList, s.mobileCallingCode),
     denyListAction: s.denyList.action,
     limits: { ...s.applicationLimits },
     creditLimit: { ...s.creditLimit },

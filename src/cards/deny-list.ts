@@ -45,13 +45,22 @@ export function globMatch(pattern: string, text: string): boolean {
   return i === p.length;
 }
 
-/** Folds the configured patterns once, at start-up (names like names, emails to lower case). */
-export function compileDenyList(p: DenyListPatterns): DenyList {
+/**
+ * Folds the configured patterns once, at start-up (names like names, emails to lower case, mobiles to the E.164 form
+ * numbers are stored in: "010-999*" with calling code 82 becomes "+8210999*").
+ */
+export function compileDenyList(p: DenyListPatterns, mobileCallingCode = ''): DenyList {
   return {
     names: p.names.map(foldName),
     emails: p.emails.map((e) => e.trim().toLowerCase()),
-    mobiles: p.mobiles.map((m) => m.trim()),
+    mobiles: p.mobiles.map((m) => e164Pattern(m, mobileCallingCode)),
   };
+}
+
+function e164Pattern(pattern: string, callingCode: string): string {
+  const compact = pattern.trim().replace(/[\s().-]/g, '');
+  if (compact.startsWith('+') || !callingCode) return compact;
+  return compact.startsWith('0') ? `+${callingCode}${compact.slice(1)}` : compact;
 }
 
 /** True when the (normalised) name, email or mobile matches a deny-list pattern. */

@@ -247,7 +247,7 @@ describe('applying for a card', () => {
           ...APPLY_SERVER,
           cards: {
             ...APPLY_SERVER.cards,
-            denyList: { action: 'refuse', names: ['mallory *'], emails: ['*@blocked.example'], mobiles: ['+8210999*'] },
+            denyList: { action: 'refuse', names: ['mallory *'], emails: ['*@blocked.example'], mobiles: ['+8210999*', '010-7770-*'] },
           },
         });
       });
@@ -258,6 +258,8 @@ describe('applying for a card', () => {
           application({ legal_name: 'MALLORY  Smith' }),
           application({ email: `eve-${Date.now()}@Blocked.Example` }),
           application({ mobile: '010-9991-2345' }),
+          // A pattern written in national form, as an operator would: matched against the stored E.164 number.
+          application({ mobile: '010-7770-1234' }),
         ];
         for (const app of listed) {
           const { status, body } = await postApplication(guarded, app);
