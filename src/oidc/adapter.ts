@@ -89,6 +89,9 @@ async function writePending(pending: PendingWrites, conn: Conn): Promise<void> {
  * temporarily_unavailable (a member site's redirect carries it from /auth), as our own routes do, rather
  * than 500 server_error. Anything else is passed on as it is.
  */
+/** The longest a private_key_jwt client assertion may be meant to live. */
+const MAX_ASSERTION_SECONDS = 3600;
+
 function busyAsUnavailable(err: unknown): never {
   if ((err as { name?: unknown } | null)?.name === 'KnexTimeoutError') {
     const busy = new errors.TemporarilyUnavailable(BUSY);
@@ -178,6 +181,9 @@ export function createAdapterClass(
       if (json.includes('\\u0000')) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
       forgetInRequest(byId(this.model, id), byUid(this.model, '*'));
       if (this.model === 'ReplayDetection') {
+        // Kept as long as the assertion lives: one meant to last longer than an hour is refused (RFC 7523 asks
+        // for short-lived assertions; a long one is a long replay window and a row kept for years).
+        if (expiresIn > MAX_ASSERTION_SECONDS) throw new errors.InvalidClientAuth('client assertion expires too far in the future (at most an hour)');
         // A client assertion's jti, stored at once rather than with the request's writes at commit: oidc-provider
         // looks it up, then saves it, so two requests racing with one assertion would both find it unused.
         if (!(await insertPayloadOnce(db, this.model, id, payload as Record<string, unknown>, expiresIn))) {

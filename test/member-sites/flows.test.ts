@@ -188,6 +188,23 @@ describe('member sites at the provider: suspension, secret rotation, private_key
       );
       expect(statuses.filter((s) => s === 200), statuses.join(' ')).to.have.length(1);
       expect(statuses.filter((s) => s !== 200).every((s) => s === 401), statuses.join(' ')).to.equal(true);
+
+      // One meant to live ten years is refused outright.
+      const long = await new SignJWT({ jti: `jti-long-${now}` })
+        .setProtectedHeader({ alg: 'ES256', kid: 'once-1' })
+        .setIssuer(site.clientId)
+        .setSubject(site.clientId)
+        .setAudience(`${ts.url}/token`)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 10 * 365 * 86_400)
+        .sign(key.privateKey);
+      const res = await fetch(`${ts.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: body.replace(encodeURIComponent(assertion), encodeURIComponent(long)).replace(assertion, long),
+      });
+      expect(res.status).to.equal(401);
+      expect(await ts.db('oidc_payloads').where({ model: 'ReplayDetection' }).where('expires_at', '>', ts.db.raw("now() + interval '1 day'"))).to.have.length(0);
     });
   });
 });
