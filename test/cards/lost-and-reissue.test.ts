@@ -159,6 +159,16 @@ describe('a lost card', () => {
     expect(change!.actor).to.equal(`card:${holder.cardId}`);
   });
 
+  it('answers every one of several reports sent at once as done (a double click, two devices), blocking the card once', async () => {
+    const holder = await issueByApplication(ts);
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => postJson(ts, '/api/cards/lost', { card_number: holder.cardNumber, password: holder.password })),
+    );
+    expect(results.map((r) => r.status)).to.deep.equal([200, 200, 200, 200]);
+    const changes = (await listAudit(ts.db, 'card', holder.cardId)).filter((e) => e.action === 'card.status_changed' && e.details?.to === 'lost');
+    expect(changes).to.have.length(1);
+  });
+
   it('answers a wrong password exactly like an unknown card, and blocks nothing', async () => {
     const holder = await issueByApplication(ts);
     const wrong = await postJson(ts, '/api/cards/lost', { card_number: holder.cardNumber, password: 'not the password' });
