@@ -1,6 +1,6 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { insertApproval, interactionHasApproval, requestHasApproval, type Approval } from '../db/approvals.ts';
-import { findCard, lockAccountFacts, type Account } from '../db/cards.ts';
+import { accountHasOpenCard, findCard, lockAccountFacts, type Account } from '../db/cards.ts';
 import { adjustCreditLine, type CreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
 import type { SpendingControls } from '../db/spending-controls.ts';
@@ -54,6 +54,10 @@ export type ApprovalCheck = (c: ApprovalContext) => Promise<void>;
 
 const MAX_NUMBER_ATTEMPTS = 5;
 
+/** The holder's words when a minor's guardian no longer holds an open card. */
+export const GUARDIAN_GONE =
+  "Your guardian's card is closed, so this card cannot approve payments until a guardian with a card vouches for you again. Signing in still works.";
+
 /**
  * Approves a payment: in ONE transaction it locks the holder's credit line, checks card, member site,
  * the extra checks, delinquency, the holder's spending controls, the card's velocity, available credit and
@@ -82,6 +86,10 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     }
     if (req.currency !== line.currency || req.currency !== deps.policy.currency) {
       throw new ApprovalRefusedError('over_limit', `Payments are accepted in ${line.currency} only.`);
+    }
+    // A minor's guardian vouches for them and answers for their debts: with every card of the guardian closed, no one does.
+    if (locked.account.guardianAccountId && !(await accountHasOpenCard(trx, locked.account.guardianAccountId))) {
+      throw new ApprovalRefusedError('card_inactive', GUARDIAN_GONE);
     }
     for (const check of checks) await check({ trx, request: req, line, account: locked.account, controls: locked.controls, site });
     await refuseByControls(trx, req, site.name, deps.policy.timeZone, locked.controls);

@@ -214,6 +214,11 @@ export async function findCardSummary(conn: Conn, id: string): Promise<CardSumma
 }
 
 /** True while the account has an open (pending, active or suspended) card other than `exceptCardId`. */
+/** Whether the account holds a card that is not closed (pending, active, suspended, or lost awaiting its reissue). */
+export async function accountHasOpenCard(conn: Conn, accountId: string): Promise<boolean> {
+  return Boolean(await conn('cards').select('id').where({ account_id: accountId }).whereNot({ status: 'closed' }).first());
+}
+
 /** Whether the account has a card issued after this one, in any status (this card was replaced already). */
 export async function accountHasLaterCard(conn: Conn, accountId: string, cardId: string): Promise<boolean> {
   const r = await conn('cards as c')

@@ -263,6 +263,8 @@ export const KO: Readonly<Record<string, string>> = {
   Account: '계정',
   'Spending controls': '사용 제한',
   'Report lost': '분실 신고',
+  "Your guardian's card is closed, so this card cannot approve payments until a guardian with a card vouches for you again. Signing in still works.":
+    '보호자의 카드가 해지되어, 카드가 있는 보호자가 다시 동의할 때까지 이 카드로 결제를 승인할 수 없습니다. 로그인은 계속 할 수 있습니다.',
   'This is more than your available credit, so it will not be approved. Deny it, or repay first and ask the site again.':
     '사용 가능 한도를 넘는 금액이라 승인되지 않습니다. 거절하거나, 먼저 상환한 뒤 사이트에서 다시 요청하세요.',
   'New card number': '새 카드 번호',
