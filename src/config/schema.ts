@@ -11,10 +11,10 @@ function validTimeZone(tz: string): boolean {
   }
 }
 
-/** The shape of config/*.json after merging; secrets are resolved separately (see secrets.ts). */
 /** An http(s) URL (z.url() alone takes `localhost:3000`, a URL of scheme "localhost"). */
 const webUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL, such as http://localhost:3000' });
 
+/** The shape of config/*.json after merging; secrets are resolved separately (see secrets.ts). */
 export const settingsSchema = z.object({
   port: z.number().int().min(0).max(65535),
   issuer: webUrl,

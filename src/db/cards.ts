@@ -213,7 +213,6 @@ export async function findCardSummary(conn: Conn, id: string): Promise<CardSumma
   return r ? toSummary(r) : undefined;
 }
 
-/** True while the account has an open (pending, active or suspended) card other than `exceptCardId`. */
 /** Whether the account holds a card that is not closed (pending, active, suspended, or lost awaiting its reissue). */
 export async function accountHasOpenCard(conn: Conn, accountId: string): Promise<boolean> {
   return Boolean(await conn('cards').select('id').where({ account_id: accountId }).whereNot({ status: 'closed' }).first());
@@ -230,6 +229,7 @@ export async function accountHasLaterCard(conn: Conn, accountId: string, cardId:
   return Boolean(r);
 }
 
+/** True while the account has an open (pending, active or suspended) card other than `exceptCardId`. */
 export async function accountHasOtherOpenCard(conn: Conn, accountId: string, exceptCardId: string): Promise<boolean> {
   const r = await conn('cards')
     .select('id')

@@ -7,6 +7,7 @@ import { approve, type ApprovalCheck } from '../approvals/approve.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import { ApprovalRefusedError, inactiveCardMessage, type RefusalCode } from '../approvals/errors.ts';
 import { needsStepUp } from '../approvals/require-step-up.ts';
+import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
@@ -26,7 +27,6 @@ import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { noteLogin } from './note-login.ts';
-import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import { HEADINGS, HOLDER_SUMMARIES } from './refusals.ts';
 import { resumeAtOnce } from './resume-at-once.ts';
 
