@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { isNulRefused } from '../db/pg-errors.ts';
 import { AppError } from '../errors.ts';
 import type { Renderer } from './render.ts';
 
@@ -50,13 +51,13 @@ function classify(err: unknown): {
       ...(err.expose && err.fieldCodes ? { fieldCodes: err.fieldCodes } : {}),
     };
   }
-  const e = (err ?? {}) as HttpishError & { name?: string; error?: unknown; code?: unknown };
+  const e = (err ?? {}) as HttpishError & { name?: string; error?: unknown };
   // knex found no free connection in time: the instance is overloaded, not broken. Through the provider's
   // adapter (interactionDetails, Grant.find…) the same arrives as oidc-provider's temporarily_unavailable.
   if (e.name === 'KnexTimeoutError' || e.error === 'temporarily_unavailable') return { status: 503, code: 'temporarily_unavailable', message: BUSY };
-  // PostgreSQL keeps no NUL character in text (22021) or jsonb (22P05): one sent in a field is the client's error.
-  // The request's transaction is rolled back all the same (the error has no status: a server error to it).
-  if (e.code === '22021' || e.code === '22P05') return { status: 400, code: 'invalid_request', message: 'The request contains a NUL character, which this server does not accept.' };
+  // A NUL character sent in a field is the client's error. The request's transaction is rolled back all the same
+  // (the error has no status: a server error to it).
+  if (isNulRefused(err)) return { status: 400, code: 'invalid_request', message: 'The request contains a NUL character, which this server does not accept.' };
   const status = e.status ?? e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const message =

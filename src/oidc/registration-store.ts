@@ -1,6 +1,7 @@
 import { errors } from 'oidc-provider';
 import type { Db } from '../db/knex.ts';
 import { findMemberSite } from '../db/member-sites.ts';
+import { isNulRefused } from '../db/pg-errors.ts';
 import { AppError, ValidationError } from '../errors.ts';
 import { closeSite } from '../member-sites/close.ts';
 import { registerMemberSite } from '../member-sites/register.ts';
@@ -30,9 +31,7 @@ const METADATA_NAMES: Record<string, string> = {
 
 /** A refusal from our validation as RFC 7591 §3.2.2 error (invalid_redirect_uri for redirect URIs). */
 function asMetadataError(err: unknown): unknown {
-  // PostgreSQL's text and json hold no NUL character (22021, 22P05): a field carrying one is the site's error.
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === '22021' || code === '22P05') return new errors.InvalidClientMetadata('client metadata must not contain NUL characters');
+  if (isNulRefused(err)) return new errors.InvalidClientMetadata('client metadata must not contain NUL characters');
   if (!(err instanceof AppError) || !err.expose) return err;
   const [field, message] = Object.entries(err.fields ?? {})[0] ?? [];
   const name = field ? (METADATA_NAMES[field.split('.')[0]!] ?? field) : undefined;

@@ -177,7 +177,7 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
     });
 
     it('answers a malformed body with 400, not 500', async () => {
-      for (const body of ['not json', '[]', '{"redirect_uris": "https://x.example.test/cb"}']) {
+      for (const body of ['not json', '[]', '{"redirect_uris": "https://x.example.test/cb"}', JSON.stringify(metadata({ client_name: 'Shop\u0000' }))]) {
         const res = await fetch(`${ts.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
         expect(res.status, body).to.equal(400);
       }
