@@ -98,13 +98,14 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
 
   router.post('/card/security/totp/confirm', async function confirmByForm(ctx) {
     const { accountId } = ctx.state.holder as HolderState;
-    const { enrolled: replacing } = await status(accountId);
+    // Only for a page shown again: whether the form must ask for a code of the app being replaced.
+    const replacing = async () => (await status(accountId)).enrolled;
     let raw: Record<string, string>;
     try {
       raw = formFields(ctx, ['csrf', 'enrol_token', 'code', 'current_code']);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return render(ctx, 'holder/totp-enrol', { ...ENROL, uri: null, secret: null, token: '', replacing, error: err.message, fields: err.fields ?? {} }, 400);
+      return render(ctx, 'holder/totp-enrol', { ...ENROL, uri: null, secret: null, token: '', replacing: await replacing(), error: err.message, fields: err.fields ?? {} }, 400);
     }
     checkCsrf(ctx, PURPOSE, raw.csrf);
     const { csrf: _csrf, ...rest } = raw;
@@ -113,7 +114,12 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
     const again = async (status: number, error: string, fields: Record<string, string>) => {
       const token = raw.enrol_token ?? '';
       const pending = /^[A-Za-z0-9_-]{32}$/.test(token) ? await pendingEnrolment(sf, await holderCard(ctx), token) : undefined;
-      return render(ctx, 'holder/totp-enrol', { ...ENROL, uri: pending?.uri ?? null, secret: pending?.base32 ?? null, token: pending ? token : '', replacing, error, fields }, status);
+      return render(
+        ctx,
+        'holder/totp-enrol',
+        { ...ENROL, uri: pending?.uri ?? null, secret: pending?.base32 ?? null, token: pending ? token : '', replacing: await replacing(), error, fields },
+        status,
+      );
     };
     if (!parsed.success) return again(400, 'Some fields need attention.', fieldErrors(parsed.error));
     try {

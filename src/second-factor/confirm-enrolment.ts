@@ -2,10 +2,11 @@ import { appendAudit } from '../db/audit-log.ts';
 import { confirmPendingTotp, findTotpFactor } from '../db/totp-factors.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError } from '../errors.ts';
-import { safeEqual, sha256Hex } from '../lib/hmac.ts';
+import { sha256Hex } from '../lib/hmac.ts';
 import { unseal } from '../lib/sealed.ts';
 import { notifyHolder } from '../notifications/notify.ts';
 import { sealAad, type SecondFactorDeps } from './deps.ts';
+import { livePendingSecret } from './start-enrolment.ts';
 import { matchTotpStep } from './totp.ts';
 
 export class EnrolmentError extends AppError {
@@ -32,16 +33,8 @@ export async function confirmEnrolment(
   input: { accountId: string; last4: string; token: string; code: string; currentCode?: string | undefined; requestId?: string | undefined },
 ): Promise<void> {
   const factor = await findTotpFactor(deps.db, input.accountId);
-  const tokenHash = sha256Hex(input.token);
-  if (
-    !factor?.pendingSealed ||
-    !factor.enrolTokenHash ||
-    !safeEqual(factor.enrolTokenHash.toString('hex'), tokenHash) ||
-    !factor.enrolExpiresAt ||
-    factor.enrolExpiresAt.getTime() <= Date.now()
-  ) {
-    throw new EnrolmentError('This set-up has expired or was replaced by a newer one. Start again.');
-  }
+  const pending = livePendingSecret(factor, input.token);
+  if (!factor || !pending) throw new EnrolmentError('This set-up has expired or was replaced by a newer one. Start again.');
   const replacing = factor.secretSealed !== null;
   if (replacing) {
     if (!input.currentCode) throw new EnrolmentError('Type the code your current authenticator app shows: replacing it needs one.', 'current_code');
@@ -50,10 +43,10 @@ export async function confirmEnrolment(
       throw new CurrentCodeError('That is not the code your current authenticator app shows now.');
     }
   }
-  const step = matchTotpStep(unseal(deps.sealKey, factor.pendingSealed, sealAad(input.accountId)), input.code);
+  const step = matchTotpStep(unseal(deps.sealKey, pending, sealAad(input.accountId)), input.code);
   if (step === null) throw new EnrolmentError('That code is not right. Type the 6-digit code your app shows now.', 'code');
   await inTransaction(deps.db, async (trx) => {
-    if (!(await confirmPendingTotp(trx, input.accountId, Buffer.from(tokenHash, 'hex'), step))) {
+    if (!(await confirmPendingTotp(trx, input.accountId, Buffer.from(sha256Hex(input.token), 'hex'), step))) {
       throw new EnrolmentError('This set-up has expired or was replaced by a newer one. Start again.');
     }
     await appendAudit(trx, {

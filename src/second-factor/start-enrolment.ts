@@ -1,5 +1,5 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { findTotpFactor, savePendingTotp } from '../db/totp-factors.ts';
+import { findTotpFactor, savePendingTotp, type TotpFactor } from '../db/totp-factors.ts';
 import { inTransaction } from '../db/tx.ts';
 import { safeEqual, sha256Hex } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
@@ -40,9 +40,14 @@ export async function startEnrolment(deps: SecondFactorDeps, holder: { accountId
  * holder who mistyped the key need not start over. Undefined once it expired or another replaced it.
  */
 export async function pendingEnrolment(deps: SecondFactorDeps, holder: { accountId: string; last4: string }, token: string): Promise<Enrolment | undefined> {
-  const f = await findTotpFactor(deps.db, holder.accountId);
-  if (!f?.pendingSealed || !f.enrolTokenHash || !f.enrolExpiresAt || f.enrolExpiresAt.getTime() <= Date.now()) return undefined;
-  if (!safeEqual(f.enrolTokenHash.toString('hex'), sha256Hex(token))) return undefined;
-  const secret = unseal(deps.sealKey, f.pendingSealed, sealAad(holder.accountId));
+  const sealed = livePendingSecret(await findTotpFactor(deps.db, holder.accountId), token);
+  if (!sealed) return undefined;
+  const secret = unseal(deps.sealKey, sealed, sealAad(holder.accountId));
   return { ...totpProvisioning(secret, `card ending ${holder.last4}`, deps.issuerLabel), token };
+}
+
+/** The sealed pending secret of the enrolment `token` started, while it is the live one (not expired, not replaced). */
+export function livePendingSecret(f: TotpFactor | undefined, token: string): Buffer | undefined {
+  if (!f?.pendingSealed || !f.enrolTokenHash || !f.enrolExpiresAt || f.enrolExpiresAt.getTime() <= Date.now()) return undefined;
+  return safeEqual(f.enrolTokenHash.toString('hex'), sha256Hex(token)) ? f.pendingSealed : undefined;
 }
