@@ -1,7 +1,7 @@
-import { findAccount, type Card } from '../db/cards.ts';
+import type { Card } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
-import { notify } from '../notifications/notify.ts';
+import { notifyHolder } from '../notifications/notify.ts';
 import { revokeHolderTokens } from './revoke-holder-tokens.ts';
 import { transition } from './transition.ts';
 
@@ -20,13 +20,7 @@ export async function blockCard(db: Db, change: StatusChange): Promise<Card> {
   return inTransaction(db, async (trx) => {
     const card = await transition(trx, { ...change, to: 'suspended' });
     await revokeHolderTokens(trx, { accountId: card.accountId, actor: change.actor, reason: 'card blocked', requestId: change.requestId });
-    const account = await findAccount(trx, card.accountId);
-    if (account) {
-      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_blocked', {
-        last4: card.last4,
-        why: 'suspended',
-      });
-    }
+    await notifyHolder(trx, card.accountId, 'card_blocked', { last4: card.last4, why: 'suspended' });
     return card;
   });
 }

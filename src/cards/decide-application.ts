@@ -1,10 +1,10 @@
 import { decideApplication, findApplication, lockApplication, type Application } from '../db/applications.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount, findCard } from '../db/cards.ts';
+import { findCard } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import { notify } from '../notifications/notify.ts';
+import { notifyHolder } from '../notifications/notify.ts';
 import { transition } from './transition.ts';
 
 export interface Decision {
@@ -61,11 +61,10 @@ export async function decide(db: Db, d: Decision): Promise<Application> {
       subjectId: app.id,
       details: { cardId: app.cardId, reviewReason: app.reason, ...(reason ? { note: reason } : {}) },
     });
-    const account = app.accountId ? await findAccount(trx, app.accountId) : undefined;
-    const card = app.cardId ? await findCard(trx, app.cardId) : undefined;
-    if (account) {
+    if (app.accountId) {
+      const card = app.cardId ? await findCard(trx, app.cardId) : undefined;
       // Template names as in notifications/templates.ts: application_approved, application_rejected.
-      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, `application_${status}`, {
+      await notifyHolder(trx, app.accountId, `application_${status}`, {
         applicationId: app.id,
         ...(approved ? { last4: card?.last4 } : { reason }),
       });

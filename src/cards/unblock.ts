@@ -1,7 +1,7 @@
-import { findAccount, type Card } from '../db/cards.ts';
+import type { Card } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
-import { notify } from '../notifications/notify.ts';
+import { notifyHolder } from '../notifications/notify.ts';
 import type { StatusChange } from './block.ts';
 import { transition } from './transition.ts';
 
@@ -9,10 +9,7 @@ import { transition } from './transition.ts';
 export async function unblockCard(db: Db, change: StatusChange): Promise<Card> {
   return inTransaction(db, async (trx) => {
     const card = await transition(trx, { ...change, to: 'active' });
-    const account = await findAccount(trx, card.accountId);
-    if (account) {
-      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_unblocked', { last4: card.last4 });
-    }
+    await notifyHolder(trx, card.accountId, 'card_unblocked', { last4: card.last4 });
     return card;
   });
 }

@@ -1,5 +1,5 @@
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount, findCardByNumberHmac } from '../db/cards.ts';
+import { findCardByNumberHmac } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import {
   recordCardFailure,
@@ -14,7 +14,7 @@ import { atCommit } from '../db/request-scope.ts';
 import { inTransaction } from '../db/tx.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
 import { ipKey } from '../lib/ip-key.ts';
-import { notify } from '../notifications/notify.ts';
+import { notifyHolder } from '../notifications/notify.ts';
 
 /** What the throttles need from the composition root. */
 export interface ThrottleDeps {
@@ -122,13 +122,10 @@ async function lockIfDue(deps: ThrottleDeps, cardKey: string, requestId: string 
       details: { accountId: card.accountId, until: failure.blockedUntil?.toISOString(), strikes: failure.strikes },
       requestId,
     });
-    const account = await findAccount(trx, card.accountId);
-    if (account) {
-      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_locked', {
-        last4: card.last4,
-        until: failure.blockedUntil ? formatUntil(failure.blockedUntil) : '',
-      });
-    }
+    await notifyHolder(trx, card.accountId, 'card_locked', {
+      last4: card.last4,
+      until: failure.blockedUntil ? formatUntil(failure.blockedUntil) : '',
+    });
     return failure.blockedUntil;
   });
 }
