@@ -112,14 +112,24 @@ async function controlsRefusal(
   );
 }
 
+/** The age gate's, then the holder's controls' (and, with `overdue`, an overdue statement's) refusal, as the policy decides them. */
+async function policyRefusal(
+  deps: PolicyDeps,
+  q: Entry,
+  facts: HolderFacts,
+  opts: { audit: boolean; overdue: boolean },
+): Promise<'under_age' | EntryRefusal | 'delinquent' | null> {
+  if (await underAge(deps, q, facts, opts.audit)) return 'under_age';
+  return controlsRefusal(deps, q, facts, opts);
+}
+
 /**
  * Why the age gate or the holder's own controls keep this holder out of this site, decided as the policy
  * decides it but from the account as the caller holds it (an approval reads it under its row lock), and
  * without an audit entry (the caller's refusal is audited). Overdue statements are the approval's own check.
  */
-export async function entryRefusalOf(deps: PolicyDeps, q: Entry, facts: HolderFacts): Promise<'under_age' | EntryRefusal | 'delinquent' | null> {
-  if (await underAge(deps, q, facts, false)) return 'under_age';
-  return controlsRefusal(deps, q, facts, { audit: false, overdue: false });
+export function entryRefusalOf(deps: PolicyDeps, q: Entry, facts: HolderFacts): Promise<'under_age' | EntryRefusal | 'delinquent' | null> {
+  return policyRefusal(deps, q, facts, { audit: false, overdue: false });
 }
 
 /**
@@ -127,8 +137,7 @@ export async function entryRefusalOf(deps: PolicyDeps, q: Entry, facts: HolderFa
  * decides, without an audit entry: the policy audits when it stops them itself.
  */
 export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<boolean> {
-  const facts = await factsOf(deps, q.accountId);
-  return (await underAge(deps, q, facts, false)) || (await controlsRefusal(deps, q, facts, { audit: false })) !== null;
+  return (await policyRefusal(deps, q, await factsOf(deps, q.accountId), { audit: false, overdue: true })) !== null;
 }
 
 /**
@@ -137,10 +146,8 @@ export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<
  * policy's own rules, decided and audited as the policy decides and audits them.
  */
 export async function refreshRefusal(deps: PolicyDeps, q: Entry): Promise<'under_age' | 'spending_control' | 'delinquent' | null> {
-  const facts = await factsOf(deps, q.accountId);
-  if (await underAge(deps, q, facts, true)) return 'under_age';
-  const refusal = await controlsRefusal(deps, q, facts, { audit: true });
-  return refusal === null || refusal === 'delinquent' ? refusal : 'spending_control';
+  const refusal = await policyRefusal(deps, q, await factsOf(deps, q.accountId), { audit: true, overdue: true });
+  return refusal === null || refusal === 'under_age' || refusal === 'delinquent' ? refusal : 'spending_control';
 }
 
 /**
