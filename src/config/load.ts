@@ -86,7 +86,16 @@ function refuseUnsafeProduction(settings: Settings): void {
   if (issuer.protocol !== 'https:' && !isLocalhost(issuer)) {
     throw new ConfigError(`issuer must be https in production, got ${settings.issuer}`);
   }
+  // A ledger entry is dated when its transaction starts. One that starts before a period ends and commits after
+  // its statement closed would be left off every statement; the request transactions, billing batches and
+  // repayment imports of a real deployment can take seconds.
+  if (settings.billing.settleSeconds < MIN_PRODUCTION_SETTLE_SECONDS) {
+    throw new ConfigError(`billing.settleSeconds must be at least ${MIN_PRODUCTION_SETTLE_SECONDS} in production, got ${settings.billing.settleSeconds}`);
+  }
 }
+
+/** The shortest wait after a billing period ends before production closes its statements. */
+export const MIN_PRODUCTION_SETTLE_SECONDS = 60;
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;

@@ -79,6 +79,14 @@ describe('configuration', () => {
     });
   });
 
+  it('refuses production that closes statements less than a minute after a period ends', () => {
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS }, /billing\.settleSeconds must be at least 60 in production, got 0/, {
+      billing: { settleSeconds: 0 },
+    });
+    const c = loadConfig({ env: { NODE_ENV: 'production', ISSUER: 'https://cards.example', DATA_DIR: dataDir, ...PROD_SECRETS }, overrides: { billing: { settleSeconds: 60 } } });
+    expect(c.billing.settleSeconds).to.equal(60);
+  });
+
   it('refuses production with an http issuer that is not localhost', () => {
     refuses({ NODE_ENV: 'production', ISSUER: 'http://cards.example', ...PROD_SECRETS }, /https/);
   });
