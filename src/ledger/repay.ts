@@ -79,6 +79,8 @@ export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<Re
     }
     const line = await lockCreditLine(trx, accountId);
     if (!line) throw new NotFoundError('There is no such account.');
+    // The line's own currency, not only the deployment's: posted_balance and the receivable are kept in it.
+    if (line.currency !== input.currency) throw new InvalidRepaymentError(`This account's credit line is in ${line.currency}.`, 'currency');
     const account = (await findAccount(trx, accountId))!;
     const entryId = await post(trx, {
       kind: 'repayment',

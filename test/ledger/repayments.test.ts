@@ -117,6 +117,18 @@ describe('repayments', () => {
     expect(await count('journal_entries')).to.equal(before.entries);
   });
 
+  it("refuses a repayment in the deployment's currency to a credit line kept in another, and changes nothing", async () => {
+    // As a change of config's currency would leave an account opened before it.
+    const other = await cardWithLimit(ts, 50_000);
+    await ts.db('accounts').where({ id: other.accountId }).update({ currency: 'USD' });
+    const before = { entries: await count('journal_entries'), rows: await count('repayments'), ledgerAccounts: await count('ledger_accounts') };
+    const res = await operator(ts, 'POST', '/admin/api/ledger/repayments', { card_id: other.cardId, amount: 1_000, currency: 'KRW' });
+    expect(res.status).to.equal(422);
+    expect(res.json.fields).to.have.property('currency').that.matches(/credit line is in USD/);
+    expect((await balance(other)).posted).to.equal(0);
+    expect({ entries: await count('journal_entries'), rows: await count('repayments'), ledgerAccounts: await count('ledger_accounts') }).to.deep.equal(before);
+  });
+
   describe('CSV import of bank transfers', () => {
     const csvPost = (body: string | Buffer, type = 'text/csv') =>
       fetch(`${ts.url}/admin/api/ledger/repayments/import`, {
