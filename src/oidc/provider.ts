@@ -19,6 +19,7 @@ import { createPaymentValidator } from './payment-details.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createTokenTtls } from './token-lifetimes.ts';
 import { hideStoredSecrets } from './registration-store.ts';
+import { compareUpdatedClientSecret } from './updated-client-secret.ts';
 import { registryRules } from '../member-sites/registry-rules.ts';
 import { randomToken } from '../lib/ids.ts';
 import { preferUiLocales } from '../http/locale.ts';
@@ -170,6 +171,9 @@ export function createProvider({ config, db, directory, render, jwks }: Provider
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
   compareHashedClientSecrets(provider);
-  if (config.registration.enabled) provider.use(hideStoredSecrets);
+  if (config.registration.enabled) {
+    compareUpdatedClientSecret(provider);
+    provider.use(hideStoredSecrets);
+  }
   return provider;
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { loadConfig } from '../../src/config/load.ts';
 import { findMemberSite, upsertResourceServer } from '../../src/db/member-sites.ts';
+import { rotateSecret } from '../../src/member-sites/rotate-secret.ts';
 import { updateSite } from '../../src/member-sites/update.ts';
 import { announced } from '../helpers/directory.ts';
 import { testEnv } from '../helpers/global.ts';
@@ -174,6 +175,63 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       expect(kept.status).to.equal(200);
       const after = (await findMemberSite(ts.db, id))!;
       expect([after.name, after.scope, after.resourceServers]).to.deep.equal(['Still narrow', 'openid', []]);
+    });
+
+    describe('an update carrying client_secret (RFC 7592 §2.2: if sent, it must be the current one)', () => {
+      async function registered() {
+        const created = (await (await register(metadata())).json()) as Json;
+        const { registration_access_token: rat, registration_client_uri: uri, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+        const put = (body: Json, token = String(rat)) =>
+          fetch(String(uri), { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return { id: String(created.client_id), secret: String(created.client_secret), current, rat: String(rat), put };
+      }
+
+      it('is accepted with the site’s own secret, which keeps working afterwards', async () => {
+        const site = await registered();
+        const hashBefore = (await findMemberSite(ts.db, site.id))!.clientSecretHash;
+        const res = await site.put({ ...site.current, client_name: 'Renamed with its secret' });
+        expect(res.status).to.equal(200);
+        const body = (await res.json()) as Json;
+        expect(body).to.not.have.property('client_secret');
+        const stored = (await findMemberSite(ts.db, site.id))!;
+        expect([stored.name, stored.clientSecretHash]).to.deep.equal(['Renamed with its secret', hashBefore]);
+        const cfg = await client.discovery(new URL(ts.url), site.id, undefined, client.ClientSecretBasic(site.secret), {
+          execute: [client.allowInsecureRequests],
+        });
+        expect((await client.clientCredentialsGrant(cfg, { resource, scope: 'read' })).access_token).to.be.a('string');
+      });
+
+      it('is refused with invalid_request for any other secret, the stored hash included, and changes nothing', async () => {
+        const site = await registered();
+        const before = (await findMemberSite(ts.db, site.id))!;
+        for (const wrong of [`${site.secret}x`, 'not-the-secret', before.clientSecretHash, '', 12345, null]) {
+          const res = await site.put({ ...site.current, client_secret: wrong, client_name: 'Should not be renamed' });
+          expect(res.status, String(wrong)).to.equal(400);
+          expect(((await res.json()) as Json).error, String(wrong)).to.equal('invalid_request');
+        }
+        expect(await findMemberSite(ts.db, site.id)).to.deep.equal(before);
+        // Its registration access token was not spent by the refusals.
+        expect((await site.put({ ...site.current, client_name: 'Renamed at last' })).status).to.equal(200);
+      });
+
+      it('after a rotation, takes the new secret and refuses the previous one, though it still signs in for a while', async () => {
+        const site = await registered();
+        const rotated = await announced(ts.cm.directory, `site:${site.id}`, () => rotateSecret(ts.db, site.id, 600));
+        const before = (await findMemberSite(ts.db, site.id))!;
+        const old = await site.put({ ...site.current, client_secret: site.secret, client_name: 'Renamed with the old secret' });
+        expect(old.status).to.equal(400);
+        expect(((await old.json()) as Json).error).to.equal('invalid_request');
+        expect(await findMemberSite(ts.db, site.id)).to.deep.equal(before);
+        const res = await site.put({ ...site.current, client_secret: rotated.clientSecret, client_name: 'Renamed with the new secret' });
+        expect(res.status).to.equal(200);
+        const after = (await findMemberSite(ts.db, site.id))!;
+        expect([after.name, after.clientSecretHash, after.previousSecretHash]).to.deep.equal(['Renamed with the new secret', before.clientSecretHash, before.previousSecretHash]);
+        // The overlap is untouched by the update: the previous secret still authenticates at /token.
+        const cfg = await client.discovery(new URL(ts.url), site.id, undefined, client.ClientSecretBasic(site.secret), {
+          execute: [client.allowInsecureRequests],
+        });
+        expect((await client.clientCredentialsGrant(cfg, { resource, scope: 'read' })).access_token).to.be.a('string');
+      });
     });
 
     it('answers a malformed body with 400, not 500', async () => {
