@@ -98,7 +98,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const ttl = config.oidc.ttl;
   const jwks = await loadJwks(db, Math.max(ttl.accessToken, ttl.idToken) + 3600);
   const directory = openDirectory({ db: pool, listen: scoped && config.keepMemberSites, listenUrl: config.databaseListenUrl, log });
-  const provider = createProvider({ config, db, directory, render, jwks });
+  const provider = createProvider({ config, db, directory, render, jwks, log });
   // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found". Outermost,
   // so that a commit that fails (work left for it finding no connection: 503) is answered as well.
   provider.use(errorHandler(render));

@@ -52,6 +52,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.LOG_LEVEL) o.logLevel = env.LOG_LEVEL;
   if (env.CURRENCY) o.currency = env.CURRENCY;
   if (env.CARD_ISSUER_PREFIX) o.cards = { issuerPrefix: env.CARD_ISSUER_PREFIX };
+  if (env.OIDC_ALLOW_PRIVATE_FETCH) o.oidc = { allowPrivateFetch: boolEnv('OIDC_ALLOW_PRIVATE_FETCH', env.OIDC_ALLOW_PRIVATE_FETCH) };
   const demo: Json = {};
   if (env.DEMO_PORT) demo.port = intEnv('DEMO_PORT', env.DEMO_PORT);
   if (env.DEMO_URL) demo.url = env.DEMO_URL;

@@ -78,6 +78,12 @@ export const settingsSchema = z.object({
       pushedAuthorizationRequest: ttlSeconds,
     }),
     cleanupIntervalSeconds: z.number().int().min(0),
+    /**
+     * Let the provider fetch URLs member sites name (jwks_uri, a registrant's sector_identifier_uri) at loopback,
+     * private, link-local and other non-public addresses. Off, such a fetch is refused after DNS (oidc/provider-fetch.ts):
+     * a site controls where its names point, so it could aim the card manager at the network behind it.
+     */
+    allowPrivateFetch: z.boolean(),
   }),
   payments: z.object({
     /** A payment asks for the card password even inside an existing session. */

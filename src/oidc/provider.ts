@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import type { Directory } from '../db/directory.ts';
 import type { Renderer } from '../http/render.ts';
+import type { Logger } from '../log.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
 import { createAdapterClass } from './adapter.ts';
 import { compareHashedClientSecrets, PREVIOUS_SECRET_EXPIRES_AT, PREVIOUS_SECRET_HASH } from './client-secret.ts';
@@ -16,6 +17,7 @@ import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 import { createExtraTokenClaims } from './extra-token-claims.ts';
 import { createInteractionPolicy, policyDeps } from './interaction-policy.ts';
 import { createPaymentValidator } from './payment-details.ts';
+import { createProviderFetch } from './provider-fetch.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createTokenTtls } from './token-lifetimes.ts';
 import { hideStoredSecrets } from './registration-store.ts';
@@ -31,12 +33,13 @@ export interface ProviderDeps {
   directory: Directory;
   render: Renderer;
   jwks: { keys: Record<string, unknown>[] };
+  log: Logger;
 }
 
 export const MEMBER_SITE_DEFAULTS: MemberSiteDeps = { idTokenAlg: SIGNING_ALG };
 
 /** Composes oidc-provider from our parts; every callback lives in its own file. */
-export function createProvider({ config, db, directory, render, jwks }: ProviderDeps): Provider {
+export function createProvider({ config, db, directory, render, jwks, log }: ProviderDeps): Provider {
   const ttl = config.oidc.ttl;
   const secure = new URL(config.issuer).protocol === 'https:';
 
@@ -163,6 +166,8 @@ export function createProvider({ config, db, directory, render, jwks }: Provider
       policy: createInteractionPolicy(policyDeps(config, db)),
     },
     renderError: createRenderError(render),
+    // The URLs member sites name are fetched at public addresses only, unless the deployment allows private ones.
+    fetch: createProviderFetch({ allowPrivate: config.oidc.allowPrivateFetch, log }),
     conformIdTokenClaims: true,
   };
 

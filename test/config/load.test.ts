@@ -64,6 +64,16 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'development', CURRENCY: 'won' }, /currency/);
     refuses({ NODE_ENV: 'development', ISSUER: 'not a url' }, /issuer/);
     refuses({ NODE_ENV: 'staging' }, /NODE_ENV/);
+    refuses({ NODE_ENV: 'development', OIDC_ALLOW_PRIVATE_FETCH: 'yes' }, /OIDC_ALLOW_PRIVATE_FETCH/);
+    refuses({ NODE_ENV: 'development' }, /oidc\.allowPrivateFetch/, { oidc: { allowPrivateFetch: 'no' } });
+  });
+
+  it('fetches member-site URLs at private addresses only when told: off in production and test, on in development', () => {
+    const load = (env: NodeJS.ProcessEnv) => loadConfig({ env: { DATA_DIR: dataDir, ...env } }).oidc.allowPrivateFetch;
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS };
+    expect([load(production), load({ NODE_ENV: 'test' }), load({ NODE_ENV: 'development' })]).to.deep.equal([false, false, true]);
+    // An operator whose member sites live on its own network says so; a developer may say the opposite.
+    expect([load({ ...production, OIDC_ALLOW_PRIVATE_FETCH: 'true' }), load({ NODE_ENV: 'development', OIDC_ALLOW_PRIVATE_FETCH: 'false' })]).to.deep.equal([true, false]);
   });
 
   it('refuses to start production with generated secrets', () => {
