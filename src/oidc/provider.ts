@@ -36,6 +36,9 @@ export interface ProviderDeps {
   log: Logger;
 }
 
+/** The largest jwks_uri or sector_identifier_uri document the provider reads. */
+export const FETCHED_BODY_LIMIT = 64 * 1024;
+
 export const MEMBER_SITE_DEFAULTS: MemberSiteDeps = { idTokenAlg: SIGNING_ALG };
 
 /** Composes oidc-provider from our parts; every callback lives in its own file. */
@@ -168,6 +171,9 @@ export function createProvider({ config, db, directory, render, jwks, log }: Pro
     renderError: createRenderError(render),
     // The URLs member sites name are fetched at public addresses only, unless the deployment allows private ones.
     fetch: createProviderFetch({ allowPrivate: config.oidc.allowPrivateFetch, log }),
+    // The provider reads those bodies whole into memory, without a bound by default: a site answering gigabytes could
+    // exhaust an instance. A JWKS of 20 keys (what the operator registry allows) or a sector list is a few kilobytes.
+    fetchResponseBodyLimits: { jwks_uri: FETCHED_BODY_LIMIT, sector_identifier_uri: FETCHED_BODY_LIMIT },
     conformIdTokenClaims: true,
   };
 

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { findMemberSite, upsertResourceServer } from '../../src/db/member-sites.ts';
+import { FETCHED_BODY_LIMIT } from '../../src/oidc/provider.ts';
 import { close } from '../../src/server.ts';
 import { registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -37,6 +38,13 @@ describe('the provider’s fetches of URLs member sites name (jwks_uri, sector_i
     inside = createServer((req, res) => {
       if (req.url === '/moved') res.writeHead(302, { location: '/jwks' }).end();
       else if (req.url === '/jwks') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+      else if (req.url === '/huge-jwks') {
+        // Streamed without a content-length, so only counting the bytes read can stop it.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        // A valid JWKS, its signing key and all, after 200 KB of white space: only its size is wrong.
+        for (let i = 0; i < 200; i++) res.write(' '.repeat(1024));
+        res.end(JSON.stringify({ keys: [jwk] }));
+      }
       else res.writeHead(404).end();
     });
     inside.on('connection', () => void connections++);
@@ -126,6 +134,12 @@ describe('the provider’s fetches of URLs member sites name (jwks_uri, sector_i
       const seen = connections;
       expect((await asSite(ts, site)).access_token).to.be.a('string');
       expect(connections).to.be.greaterThan(seen);
+    });
+
+    it(`stops reading a jwks_uri past ${FETCHED_BODY_LIMIT / 1024} KiB: invalid_client, and the server goes on`, async () => {
+      const site = await registerTestSite(ts, { tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `http://localhost:${port}/huge-jwks` });
+      expect(await oauthError(asSite(ts, site))).to.equal('invalid_client');
+      expect((await fetch(`${ts.url}/healthz`)).status).to.equal(200);
     });
   });
 });
