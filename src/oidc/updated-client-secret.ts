@@ -20,8 +20,8 @@ export function compareUpdatedClientSecret(provider: Provider): void {
       return this[BODY];
     },
     set(this: { [BODY]?: unknown; route: string; entities: { Client?: { clientSecret?: unknown } } }, body: unknown) {
-      const stored = this.entities.Client?.clientSecret;
-      if (this.route !== 'client_update' || typeof stored !== 'string' || !isObject(body) || !('client_secret' in body)) {
+      const stored = this.route === 'client_update' ? this.entities.Client?.clientSecret : undefined;
+      if (typeof stored !== 'string' || !isObject(body) || !('client_secret' in body)) {
         this[BODY] = body;
         return;
       }
