@@ -9,12 +9,15 @@ export type RefusalReason =
   | 'guardian_not_adult'
   | 'duplicate_email'
   | 'duplicate_mobile'
+  | 'duplicate_ward'
   | 'ip_limit'
   | 'email_limit';
 
-/** Why an application waits for a person instead of being approved at once. */
-/** Why an application waits for a person. `guardian_contacts`: a minor with both the guardian's email and mobile. */
-export type ReviewReason = 'denied' | 'duplicate_email' | 'duplicate_mobile' | 'guardian_contacts';
+/**
+ * Why an application waits for a person. `guardian_contacts`: a minor with both the guardian's email and mobile;
+ * `duplicate_ward`: the guardian already has a ward with the applicant's name and date of birth.
+ */
+export type ReviewReason = 'denied' | 'duplicate_email' | 'duplicate_mobile' | 'duplicate_ward' | 'guardian_contacts';
 
 const STATUS: Record<RefusalReason, number> = {
   too_young: 403,
@@ -24,6 +27,7 @@ const STATUS: Record<RefusalReason, number> = {
   guardian_not_adult: 403,
   duplicate_email: 409,
   duplicate_mobile: 409,
+  duplicate_ward: 409,
   ip_limit: 429,
   email_limit: 429,
 };
@@ -73,6 +77,12 @@ export function refusal(reason: RefusalReason, policy: { minimumAge: number; adu
         reason,
         'This mobile number is already registered to a cyber card. If the card is yours, you do not need another; if it is lost, report it lost to get a new number.',
         'mobile',
+      );
+    case 'duplicate_ward':
+      return new ApplicationRefusedError(
+        reason,
+        "This guardian's card already vouches for a cyber card holder with this name and date of birth. One person holds one card; if it is lost, report it lost to get a new number.",
+        'legal_name',
       );
     case 'ip_limit':
       return new ApplicationRefusedError(reason, 'Too many applications were sent from your network today. Please try again tomorrow.');

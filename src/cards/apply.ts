@@ -1,15 +1,15 @@
-import { ipKey } from '../lib/ip-key.ts';
 import { lockValues } from '../db/advisory-lock.ts';
 import { checkApplication } from '../db/applications.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { refusal, type RefusalReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
+import { applicationLocks } from './application-locks.ts';
 import type { ApplicationInput } from './application-input.ts';
 import { checkApplicationLimits } from './check-application-limits.ts';
 import { openHolderAccount, type ApplicationOutcome } from './open-holder-account.ts';
 import { recordRefusal, type Submission } from './record-refusal.ts';
-import { duplicateOf, screenApplication } from './screen-application.ts';
+import { duplicateOf, familyOf, screenApplication } from './screen-application.ts';
 
 /**
  * `work` in the transaction `db` already is (a request's, src/db/request-scope.ts), else in a new one.
@@ -26,9 +26,9 @@ function inOneTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T>
  * refused with a reason (ApplicationRefusedError; the refusal is kept, except over a daily limit).
  *
  * Slow work (argon2 for the guardian's password and the new one) runs before the transaction. The
- * transaction takes advisory locks on the IP, email and mobile, so parallel applications with the
- * same contact details queue up and the limits and duplicate check inside it are exact: ten at once
- * with one email give one card.
+ * transaction takes advisory locks on the IP, email and mobile (and a minor's guardian), so parallel
+ * applications with the same contact details queue up and the limits and duplicate check inside it
+ * are exact: ten at once with one email give one card.
  */
 export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub: Submission): Promise<ApplicationOutcome> {
   const { db, hasher } = deps.cards;
@@ -40,8 +40,8 @@ export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub:
   const passwordHash = screening.refusal ? undefined : await hasher.hash(input.password);
 
   const result = await inOneTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {
-    await lockValues(trx, [`application-ip:${ipKey(sub.ip)}`, `application-email:${input.email}`, `application-mobile:${input.mobile}`]);
-    const checked = await checkApplication(trx, { ...who, exceptAccountId: screening.guardian?.id });
+    await lockValues(trx, applicationLocks({ ...who, guardianAccountId: screening.guardian?.id }));
+    const checked = await checkApplication(trx, { ...who, family: screening.guardian && familyOf(screening.guardian, input) });
     checkApplicationLimits(deps.policy, checked);
     let refused = screening.refusal;
     let review = screening.review;

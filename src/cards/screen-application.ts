@@ -1,4 +1,4 @@
-import { checkApplication, type ApplicationCheck } from '../db/applications.ts';
+import { checkApplication, type ApplicationCheck, type Family } from '../db/applications.ts';
 import type { Account, Card } from '../db/cards.ts';
 import { findAccount } from '../db/cards.ts';
 import { InvalidCredentialsError } from '../errors.ts';
@@ -39,15 +39,32 @@ async function checkGuardian(
   return { account: guardian, cardId: card.id };
 }
 
-/** Which of the applicant's contacts is already on an open card, as a refusal or review reason. */
-export function duplicateOf(seen: Pick<ApplicationCheck, 'emailInUse' | 'mobileInUse'>): 'duplicate_email' | 'duplicate_mobile' | undefined {
+/** Which duplicate the check found, as a refusal or review reason: the same child under the guardian first, the most specific. */
+export function duplicateOf(
+  seen: Pick<ApplicationCheck, 'emailInUse' | 'mobileInUse' | 'wardInUse'>,
+): 'duplicate_ward' | 'duplicate_email' | 'duplicate_mobile' | undefined {
+  if (seen.wardInUse) return 'duplicate_ward';
   return seen.emailInUse ? 'duplicate_email' : seen.mobileInUse ? 'duplicate_mobile' : undefined;
+}
+
+/** The family a minor applies in (db/applications.ts Family): which contacts are the guardian's own. */
+export function familyOf(
+  guardian: Pick<Account, 'id' | 'email' | 'mobile'>,
+  applicant: { legalName: string; birthdate: string; email: string; mobile: string },
+): Family {
+  return {
+    guardianAccountId: guardian.id,
+    sharesEmail: guardian.email !== null && guardian.email.toLowerCase() === applicant.email.toLowerCase(),
+    sharesMobile: guardian.mobile !== null && guardian.mobile === applicant.mobile,
+    legalName: applicant.legalName,
+    birthdate: applicant.birthdate,
+  };
 }
 
 /**
  * The automatic checks that can run before any lock: age, deny list, guardian (one argon2 verify),
- * and a first look for duplicates (from `seen`, apply()'s unlocked first look, or again leaving the
- * guardian out) so a refused duplicate costs no password hash. apply() repeats the duplicate check
+ * and a first look for duplicates (from `seen`, apply()'s unlocked first look, or again within the
+ * guardian's family) so a refused duplicate costs no password hash. apply() repeats the duplicate check
  * under its lock, where it is authoritative.
  */
 export async function screenApplication(
@@ -71,13 +88,14 @@ export async function screenApplication(
     if (typeof g === 'string') return { age, refusal: g };
     guardian = g;
   }
-  // A minor may share the guardian's contacts: look again without the guardian's account.
-  const contacts = guardian ? await checkApplication(deps.cards.db, { ...input, ip: sub.ip, exceptAccountId: guardian.account.id }) : seen;
+  // A minor may share the guardian's contacts, with siblings too, and must not be the guardian's ward already: look again.
+  const contacts = guardian ? await checkApplication(deps.cards.db, { ...input, ip: sub.ip, family: familyOf(guardian.account, input) }) : seen;
   const duplicate = duplicateOf(contacts);
   if (duplicate && policy.duplicates === 'refuse') return { age, refusal: duplicate };
   review ??= duplicate;
   // Both of the guardian's contacts, none of the minor's own: maybe a child without a phone, maybe an adult who
-  // already holds a card applying again as their own ward (past the duplicate check). A person decides.
+  // already holds a card applying again as their own ward (past the duplicate check, which leaves the guardian
+  // and their wards out on the guardian's contacts). A person decides, for each sibling too.
   if (guardian && seen.emailInUse && seen.mobileInUse && sameContact(guardian.account, input)) review ??= 'guardian_contacts';
   return {
     age,

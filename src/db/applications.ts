@@ -116,7 +116,25 @@ export async function insertIssuedApplication(conn: Conn, i: IssuedApplication):
 }
 
 const OPEN_CARD = "EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status IN ('pending', 'active', 'suspended'))";
-const EXCEPT = '(?::uuid IS NULL OR a.id <> ?::uuid)';
+// Not the guardian, nor (with the flag: the contact is the guardian's own) the guardian's other wards.
+const OUTSIDE_FAMILY = '(a.id IS DISTINCT FROM ?::uuid AND NOT (?::boolean AND a.guardian_account_id IS NOT DISTINCT FROM ?::uuid))';
+const SAME_WARD = 'a.guardian_account_id = ?::uuid AND lower(a.legal_name) = lower(?) AND a.birthdate = ?::date';
+
+/**
+ * A minor applying under a guardian, for the duplicate check. Siblings may share the guardian's email
+ * and mobile (families do): a contact that is the guardian's own is no duplicate on the guardian's
+ * other wards. The same child twice is: a ward of the guardian with the applicant's name and date of birth.
+ */
+export interface Family {
+  guardianAccountId: string;
+  /** The applicant's email is the guardian's. */
+  sharesEmail: boolean;
+  /** The applicant's mobile is the guardian's. */
+  sharesMobile: boolean;
+  legalName: string;
+  /** YYYY-MM-DD */
+  birthdate: string;
+}
 
 export interface ApplicationCheck {
   /** Applications (of any outcome) from this IP address in the last 24 hours, by the database clock. */
@@ -127,32 +145,47 @@ export interface ApplicationCheck {
   emailInUse: boolean;
   /** The mobile is on an account with an open card. */
   mobileInUse: boolean;
+  /** The guardian has a ward with an open card and the applicant's name and date of birth (always false without a family). */
+  wardInUse: boolean;
 }
 
 /**
  * What an application's daily limits and duplicate check need, in one round trip (issuance is
- * argon2-bound, and each round trip shows in its rate). `exceptAccountId` leaves one account out of
- * the duplicate check: a minor may share the guardian's email and mobile.
+ * argon2-bound, and each round trip shows in its rate). With `family` the guardian's account is no
+ * duplicate (a minor may share the guardian's email and mobile), nor are the guardian's other wards
+ * on a contact that is the guardian's own, and the guardian's wards are looked through for the same child.
  */
 export async function checkApplication(
   conn: Conn,
-  q: { ip: string; email: string; mobile: string; exceptAccountId?: string | undefined },
+  q: { ip: string; email: string; mobile: string; family?: Family | undefined },
 ): Promise<ApplicationCheck> {
-  const except = q.exceptAccountId ?? null;
+  const f = q.family;
+  const outside = (shared: boolean | undefined) => [f?.guardianAccountId ?? null, shared ?? false, f?.guardianAccountId ?? null];
   const r = (await conn
     .select(
       // By source: an IPv6 /64 as one (lib/ip-key.ts).
       conn.raw("(SELECT count(*) FROM applications WHERE ip_key = ? AND created_at > now() - interval '24 hours') AS from_ip", [ipKey(q.ip)]),
       conn.raw("(SELECT count(*) FROM applications WHERE email = ? AND created_at > now() - interval '24 hours') AS for_email", [q.email]),
-      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${EXCEPT} AND ${OPEN_CARD}) AS email_in_use`, [q.email, except, except]),
-      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${EXCEPT} AND ${OPEN_CARD}) AS mobile_in_use`, [q.mobile, except, except]),
+      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${OUTSIDE_FAMILY} AND ${OPEN_CARD}) AS email_in_use`, [
+        q.email,
+        ...outside(f?.sharesEmail),
+      ]),
+      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${OUTSIDE_FAMILY} AND ${OPEN_CARD}) AS mobile_in_use`, [
+        q.mobile,
+        ...outside(f?.sharesMobile),
+      ]),
+      // Only for a minor: accounts.guardian_account_id has no index, and an adult's application should not scan for it.
+      f
+        ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_WARD} AND ${OPEN_CARD}) AS ward_in_use`, [f.guardianAccountId, f.legalName, f.birthdate])
+        : conn.raw('false AS ward_in_use'),
     )
-    .first()) as { from_ip: string | number; for_email: string | number; email_in_use: boolean; mobile_in_use: boolean };
+    .first()) as { from_ip: string | number; for_email: string | number; email_in_use: boolean; mobile_in_use: boolean; ward_in_use: boolean };
   return {
     fromIp: Number(r.from_ip),
     forEmail: Number(r.for_email),
     emailInUse: Boolean(r.email_in_use),
     mobileInUse: Boolean(r.mobile_in_use),
+    wardInUse: Boolean(r.ward_in_use),
   };
 }
 

@@ -361,6 +361,77 @@ describe('applying for a card', () => {
       expect(body.review_reason).to.equal('guardian_contacts');
     });
 
+    /** A guardian of their own (limit 100,000), with an email and mobile their children may give too. */
+    async function familyGuardian(name: string) {
+      const card = await issueTestCard(ts, '1978-04-04', name);
+      await changeLimit(ts.db, { cardId: card.cardId, creditLimit: 100_000, actor: 'test', reason: 'test guardian' });
+      const email = uniqueEmail('family');
+      const mobile = uniqueMobile();
+      await ts.db('accounts').where({ id: card.accountId }).update({ email, mobile: e164(mobile) });
+      return { ...card, email, mobile, vouch: { guardian_card_number: card.number, guardian_password: card.password } };
+    }
+
+    it('lets siblings give the guardian’s email or mobile: the second child is no duplicate of the first', async () => {
+      const g = await familyGuardian('Cho Guardian');
+      const children = [
+        minor({ legal_name: 'Cho Ara', email: g.email, ...g.vouch }),
+        minor({ legal_name: 'Cho Bora', email: g.email, ...g.vouch }),
+        minor({ legal_name: 'Cho Dana', mobile: g.mobile, ...g.vouch }),
+        minor({ legal_name: 'Cho Ena', mobile: g.mobile, ...g.vouch }),
+      ];
+      for (const child of children) {
+        const { status, body } = await postApplication(ts, child);
+        expect(status, `${String(child.legal_name)}: ${JSON.stringify(body)}`).to.equal(201);
+      }
+      expect(await ts.db('accounts').where({ guardian_account_id: g.accountId })).to.have.length(4);
+    });
+
+    it('sends two siblings who both give the guardian’s email and mobile to a person, and both get cards once approved', async () => {
+      const g = await familyGuardian('Seo Guardian');
+      for (const name of ['Seo Haneul', 'Seo Byeol']) {
+        const { status, body } = await postApplication(ts, minor({ legal_name: name, email: g.email, mobile: g.mobile, ...g.vouch }));
+        expect(status, `${name}: ${JSON.stringify(body)}`).to.equal(202);
+        expect(body.review_reason).to.equal('guardian_contacts');
+        const res = await fetch(`${ts.url}/admin/api/applications/${String(body.application_id)}/approve`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}` },
+        });
+        expect(res.status, `${name}: ${await res.clone().text()}`).to.equal(200);
+        expect((await ts.db('cards').where({ id: body.card_id }).first()).status).to.equal('active');
+      }
+    });
+
+    it('refuses the same child twice under one guardian (409 duplicate_ward), whatever contacts the second time gives', async () => {
+      const g = await familyGuardian('Yoon Guardian');
+      const first = await postApplication(ts, minor({ legal_name: 'Yoon Jisoo', ...g.vouch }));
+      expect(first.status, JSON.stringify(first.body)).to.equal(201);
+      for (const again of [minor({ legal_name: 'Yoon Jisoo', ...g.vouch }), minor({ legal_name: 'YOON  jisoo', email: g.email, mobile: g.mobile, ...g.vouch })]) {
+        const before = await applicationRowCounts(ts);
+        const { status, body } = await postApplication(ts, again);
+        expect(status, JSON.stringify(body)).to.equal(409);
+        expect(body.error).to.equal('duplicate_ward');
+        expect(body.field_codes).to.deep.equal({ legal_name: 'duplicate_ward' });
+        expect(body.error_description).to.match(/already vouches for a cyber card holder with this name and date of birth/);
+        const after = await applicationRowCounts(ts);
+        expect(after.accounts, 'no second account').to.equal(before.accounts);
+        expect(after.cards, 'no second card').to.equal(before.cards);
+      }
+      // A twin (another name, the same birthday) is a child of their own; and once the first card is closed, the child may apply again.
+      expect((await postApplication(ts, minor({ legal_name: 'Yoon Jiho', email: g.email, ...g.vouch }))).status).to.equal(201);
+      await closeCard(ts.db, { cardId: String(first.body.card_id), actor: 'test', reason: 'holder left' });
+      expect((await postApplication(ts, minor({ legal_name: 'Yoon Jisoo', ...g.vouch }))).status).to.equal(201);
+    });
+
+    it('still refuses a sibling’s own email or mobile: only the guardian’s contacts are shared', async () => {
+      const g = await familyGuardian('Han Guardian');
+      const elder = minor({ legal_name: 'Han Mina', ...g.vouch });
+      expect((await postApplication(ts, elder)).status).to.equal(201);
+      const byEmail = await postApplication(ts, minor({ legal_name: 'Han Sora', email: elder.email, ...g.vouch }));
+      expect(byEmail.body.error).to.equal('duplicate_email');
+      const byMobile = await postApplication(ts, minor({ legal_name: 'Han Sora', mobile: elder.mobile, ...g.vouch }));
+      expect(byMobile.body.error).to.equal('duplicate_mobile');
+    });
+
     it('refuses a child under the minimum age even with a valid guardian', async () => {
       const { body } = await postApplication(
         ts,

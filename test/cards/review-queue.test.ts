@@ -6,7 +6,8 @@ import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { InvalidCredentialsError } from '../../src/errors.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, GOOD_PASSWORD, latestMessage, postApplication, templatesFor, uniqueIp } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, birthdateForAge, GOOD_PASSWORD, latestMessage, postApplication, templatesFor, uniqueIp } from '../helpers/applicant.ts';
+import { issueTestCard } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -93,6 +94,15 @@ describe('the review queue', () => {
     const { status, body } = await postApplication(ts, application({ email: account.email }));
     expect(status).to.equal(202);
     expect(body.review_reason).to.equal('duplicate_email');
+  });
+
+  it('sends the same child twice under one guardian to review (duplicate_ward), when configured so', async () => {
+    const guardian = await issueTestCard(ts, '1979-09-09', 'Moon Guardian');
+    const child = { legal_name: 'Moon Nari', birthdate: birthdateForAge(15), guardian_card_number: guardian.number, guardian_password: guardian.password };
+    expect((await postApplication(ts, application(child))).status).to.equal(201);
+    const { status, body } = await postApplication(ts, application(child));
+    expect(status, JSON.stringify(body)).to.equal(202);
+    expect(body.review_reason).to.equal('duplicate_ward');
   });
 
   describe('operator API /admin/api/applications', () => {
