@@ -156,7 +156,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const adminCards = adminCardRoutes({ parseBody, cards, operatorToken: config.secrets.operatorToken, mobileCallingCode: config.cards.mobileCallingCode });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorToken: config.secrets.operatorToken, importMaxBytes: config.billing.importMaxBytes });
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
-  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorToken: config.secrets.operatorToken });
+  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorToken: config.secrets.operatorToken, duplicates: config.cards.duplicates });
 
   app.use(requestContext(log));
   app.use(securityHeaders({ https: config.issuer.startsWith('https:') }));

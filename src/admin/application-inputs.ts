@@ -16,12 +16,16 @@ export const applicationListInput = z.object({
     .default(100),
 });
 
-/** Approving may say why; rejecting must (the applicant is told). */
+/**
+ * Approving may say why; rejecting must (the applicant is told). `accept_duplicate` approves past a duplicate the
+ * re-check found, once the operator has looked at it (cards.duplicates 'review').
+ */
 export const approveInput = z.object({
   applicationId: applicationIdParam.shape.applicationId,
   reason: plainText(MAX_REASON_LENGTH)
     .transform((s) => s.trim() || undefined)
     .optional(),
+  accept_duplicate: z.boolean({ error: 'true or false.' }).optional(),
 });
 
 export const rejectInput = z.object({

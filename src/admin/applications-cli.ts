@@ -12,7 +12,11 @@ type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void
 export const APPLICATION_COMMANDS_USAGE = `  applications list [--status review|approved|rejected] [--limit N]
                                             the review queue (oldest first), or decided applications
   applications show ID                      one application
-  applications approve ID [--reason TEXT]   activate the pending card; the applicant is notified
+  applications approve ID [--reason TEXT] [--accept-duplicate]
+                                            activate the pending card; the applicant is notified. Refused if
+                                            the guardian's card is no longer active or another holder's card
+                                            has the contacts; --accept-duplicate approves past a duplicate you
+                                            have checked (cards.duplicates review)
   applications reject ID --reason TEXT      close the pending card; the applicant is told the reason
 `;
 
@@ -27,11 +31,18 @@ function printApplication(a: Application): void {
   if (a.decidedAt) console.log(`  decided ${a.decidedAt.toISOString()} by ${a.decidedBy ?? '-'}${a.decisionNote ? `: ${a.decisionNote}` : ''}`);
 }
 
+const DECISION_OPTIONS = { reason: { type: 'string' }, 'accept-duplicate': { type: 'boolean' } } as const;
+
 /** The one positional argument (the application id) and the options of a decision command. */
-function decisionArgs(args: string[]): { applicationId: string; reason?: string } {
-  const { values, positionals } = parseArgs({ args, options: { reason: { type: 'string' } }, allowPositionals: true });
+function decisionArgs(args: string[], decision: 'approve' | 'reject'): { applicationId: string; reason?: string; accept_duplicate?: true } {
+  const { values, positionals } = parseArgs({ args, options: DECISION_OPTIONS, allowPositionals: true });
   if (positionals.length !== 1) throw new Error('give exactly one application id');
-  return { applicationId: positionals[0]!, ...(values.reason !== undefined ? { reason: values.reason } : {}) };
+  if (values['accept-duplicate'] && decision !== 'approve') throw new Error('--accept-duplicate goes with approve');
+  return {
+    applicationId: positionals[0]!,
+    ...(values.reason !== undefined ? { reason: values.reason } : {}),
+    ...(values['accept-duplicate'] ? { accept_duplicate: true as const } : {}),
+  };
 }
 
 /** The operator's review-queue commands for src/cli.ts. */
@@ -50,13 +61,13 @@ export const applicationCommands: Record<string, Handler> = {
     printApplication(await showApplication(db, applicationId));
   },
 
-  async 'applications approve'({ db, args }) {
-    const input = parseWith(approveInput, decisionArgs(args));
-    printApplication(await decide(db, { ...input, decision: 'approve', actor: 'cli' }));
+  async 'applications approve'({ config, db, args }) {
+    const { accept_duplicate: acceptDuplicate, ...input } = parseWith(approveInput, decisionArgs(args, 'approve'));
+    printApplication(await decide({ db, duplicates: config.cards.duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: 'cli' }));
   },
 
-  async 'applications reject'({ db, args }) {
-    const input = parseWith(rejectInput, { reason: '', ...decisionArgs(args) });
-    printApplication(await decide(db, { ...input, decision: 'reject', actor: 'cli' }));
+  async 'applications reject'({ config, db, args }) {
+    const input = parseWith(rejectInput, { reason: '', ...decisionArgs(args, 'reject') });
+    printApplication(await decide({ db, duplicates: config.cards.duplicates }, { ...input, decision: 'reject', actor: 'cli' }));
   },
 };

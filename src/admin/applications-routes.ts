@@ -12,13 +12,15 @@ export interface AdminApplicationDeps {
   parseBody: Middleware;
   db: Db;
   operatorToken: string;
+  /** config.cards.duplicates, for the approval's re-check. */
+  duplicates: 'refuse' | 'review';
 }
 
 /**
  * The operator API for the review queue: list applications (the queue by default), show one, approve
  * or reject one with a reason. A decision activates or closes the pending card and notifies the applicant.
  */
-export function adminApplicationRoutes({ parseBody, db, operatorToken }: AdminApplicationDeps): Router {
+export function adminApplicationRoutes({ parseBody, db, operatorToken, duplicates }: AdminApplicationDeps): Router {
   const router = new Router({ prefix: '/admin/api/applications' });
   router.use(requireOperator(operatorToken));
   router.use(parseBody);
@@ -42,14 +44,14 @@ export function adminApplicationRoutes({ parseBody, db, operatorToken }: AdminAp
   router.post('/:applicationId/approve', async function approveApplication(ctx) {
     // The reason is optional here, so an approval may come without any body at all.
     const body = ctx.request.type ? jsonBody(ctx) : {};
-    const input = parseWith(approveInput, { ...body, applicationId: ctx.params.applicationId });
-    const decided = await decide(db, { ...input, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId });
+    const { accept_duplicate: acceptDuplicate, ...input } = parseWith(approveInput, { ...body, applicationId: ctx.params.applicationId });
+    const decided = await decide({ db, duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId });
     ctx.body = presentApplication(decided);
   });
 
   router.post('/:applicationId/reject', async function rejectApplication(ctx) {
     const input = parseWith(rejectInput, { ...jsonBody(ctx), applicationId: ctx.params.applicationId });
-    const decided = await decide(db, { ...input, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId });
+    const decided = await decide({ db, duplicates }, { ...input, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId });
     ctx.body = presentApplication(decided);
   });
 

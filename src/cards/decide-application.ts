@@ -5,6 +5,7 @@ import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { notifyHolder } from '../notifications/notify.ts';
+import { recheckApproval } from './recheck-approval.ts';
 import { transition } from './transition.ts';
 
 export interface Decision {
@@ -12,9 +13,17 @@ export interface Decision {
   decision: 'approve' | 'reject';
   /** The operator's reason: required to reject (the applicant is told it), optional to approve. */
   reason?: string | undefined;
+  /** Approve although another holder's card has the contacts (cards.duplicates 'review' only): see recheckApproval. */
+  acceptDuplicate?: boolean | undefined;
   /** 'operator' (API), 'cli', … */
   actor: string;
   requestId?: string | undefined;
+}
+
+export interface DecisionDeps {
+  db: Db;
+  /** config.cards.duplicates: whether an approval may go ahead past a duplicate the operator has seen. */
+  duplicates: 'refuse' | 'review';
 }
 
 export const MAX_REASON_LENGTH = 500;
@@ -22,20 +31,22 @@ export const MAX_REASON_LENGTH = 500;
 /**
  * The operator's decision on an application in review, in one transaction: the pending card becomes
  * active (approve) or closed (reject), the application records who decided, when and why, the audit
- * trail gets both transitions, and the applicant is notified.
+ * trail gets both transitions, and the applicant is notified. An approval first checks again what may
+ * have changed while the application waited (recheckApproval): refused, it leaves everything as it was.
  */
-export async function decide(db: Db, d: Decision): Promise<Application> {
+export async function decide(deps: DecisionDeps, d: Decision): Promise<Application> {
   const reason = d.reason?.trim() || undefined;
   if (d.decision === 'reject' && !reason) throw new ValidationError('Give a reason for the rejection.', { reason: 'Required to reject.' });
   if (reason && reason.length > MAX_REASON_LENGTH) {
     throw new ValidationError('The reason is too long.', { reason: `Use at most ${MAX_REASON_LENGTH} characters.` });
   }
-  return inTransaction(db, async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const app = await lockApplication(trx, d.applicationId);
     if (!app) throw new NotFoundError('There is no such application.');
     if (app.status !== 'review') throw new ConflictError(`This application was already ${app.status}.`);
     const approved = d.decision === 'approve';
     const by = { actor: d.actor, requestId: d.requestId };
+    const duplicates = approved ? await recheckApproval(trx, app, { duplicates: deps.duplicates, acceptDuplicate: d.acceptDuplicate === true }) : [];
     // An operator who closed the pending card directly has rejected it in effect: the rejection still goes through.
     const alreadyClosed = !approved && (await findCard(trx, app.cardId!))?.status === 'closed';
     if (!alreadyClosed) {
@@ -59,7 +70,8 @@ export async function decide(db: Db, d: Decision): Promise<Application> {
       action: `application.${status}`,
       subjectType: 'application',
       subjectId: app.id,
-      details: { cardId: app.cardId, reviewReason: app.reason, ...(reason ? { note: reason } : {}) },
+      // Duplicates the operator approved past: the review reason itself, or ones accepted on the re-check.
+      details: { cardId: app.cardId, reviewReason: app.reason, ...(reason ? { note: reason } : {}), ...(duplicates.length ? { duplicates } : {}) },
     });
     if (app.accountId) {
       const card = app.cardId ? await findCard(trx, app.cardId) : undefined;

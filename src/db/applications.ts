@@ -115,10 +115,21 @@ export async function insertIssuedApplication(conn: Conn, i: IssuedApplication):
   return r.rows[0]?.issued === 1;
 }
 
-const OPEN_CARD = "EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status IN ('pending', 'active', 'suspended'))";
-// Not the guardian, nor (with the flag: the contact is the guardian's own) the guardian's other wards.
-const OUTSIDE_FAMILY = '(a.id IS DISTINCT FROM ?::uuid AND NOT (?::boolean AND a.guardian_account_id IS NOT DISTINCT FROM ?::uuid))';
-const SAME_WARD = 'a.guardian_account_id = ?::uuid AND lower(a.legal_name) = lower(?) AND a.birthdate = ?::date';
+/** The account holds a card in one of these statuses (literals of ours, never input). */
+function holdsCard(statuses: readonly string[]): string {
+  return `EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status IN (${statuses.map((st) => `'${st}'`).join(', ')}))`;
+}
+/** A card that makes its holder's contacts taken for a new application: anything not closed or lost. */
+const OPEN_CARD = holdsCard(['pending', 'active', 'suspended']);
+/**
+ * A card that makes them taken for an approval: issued to its holder. A pending one is another application
+ * still in the queue, which meets this same check when it is approved.
+ */
+const ISSUED_CARD = holdsCard(['active', 'suspended']);
+// Not the application's own account, not the guardian, nor (with the flag: the contact is the guardian's own) the guardian's other wards.
+const OUTSIDE_FAMILY =
+  '(a.id IS DISTINCT FROM ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND NOT (?::boolean AND a.guardian_account_id IS NOT DISTINCT FROM ?::uuid))';
+const SAME_WARD = 'a.guardian_account_id = ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND lower(a.legal_name) = lower(?) AND a.birthdate = ?::date';
 
 /**
  * A minor applying under a guardian, for the duplicate check. Siblings may share the guardian's email
@@ -136,17 +147,43 @@ export interface Family {
   birthdate: string;
 }
 
-export interface ApplicationCheck {
+/** What a duplicate check found on other accounts. */
+export interface Duplicates {
+  /** The email (case-insensitive) is on another account's card. */
+  emailInUse: boolean;
+  /** The mobile is on another account's card. */
+  mobileInUse: boolean;
+  /** The guardian has another ward with the applicant's name and date of birth (always false without a family). */
+  wardInUse: boolean;
+}
+
+/** The duplicate check's three columns: other accounts holding `card` (an OPEN_CARD or ISSUED_CARD clause). */
+function duplicateColumns(conn: Conn, q: { email: string; mobile: string; ownAccountId?: string | undefined; family?: Family | undefined }, card: string) {
+  const f = q.family;
+  const own = q.ownAccountId ?? null;
+  const outside = (shared: boolean | undefined) => [own, f?.guardianAccountId ?? null, shared ?? false, f?.guardianAccountId ?? null];
+  return [
+    conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${OUTSIDE_FAMILY} AND ${card}) AS email_in_use`, [q.email, ...outside(f?.sharesEmail)]),
+    conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${OUTSIDE_FAMILY} AND ${card}) AS mobile_in_use`, [q.mobile, ...outside(f?.sharesMobile)]),
+    // Only for a minor: accounts.guardian_account_id has no index, and an adult's application should not scan for it.
+    f
+      ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_WARD} AND ${card}) AS ward_in_use`, [f.guardianAccountId, own, f.legalName, f.birthdate])
+      : conn.raw('false AS ward_in_use'),
+  ];
+}
+
+type DuplicateRow = { email_in_use: boolean; mobile_in_use: boolean; ward_in_use: boolean };
+
+function toDuplicates(r: DuplicateRow): Duplicates {
+  return { emailInUse: Boolean(r.email_in_use), mobileInUse: Boolean(r.mobile_in_use), wardInUse: Boolean(r.ward_in_use) };
+}
+
+/** Daily counts and duplicates (on accounts with an open card: pending, active, suspended) for a new application. */
+export interface ApplicationCheck extends Duplicates {
   /** Applications (of any outcome) from this IP address in the last 24 hours, by the database clock. */
   fromIp: number;
   /** Applications (of any outcome) for this email address in the last 24 hours. */
   forEmail: number;
-  /** The email (case-insensitive) is on an account with an open (pending, active, suspended) card. */
-  emailInUse: boolean;
-  /** The mobile is on an account with an open card. */
-  mobileInUse: boolean;
-  /** The guardian has a ward with an open card and the applicant's name and date of birth (always false without a family). */
-  wardInUse: boolean;
 }
 
 /**
@@ -159,34 +196,28 @@ export async function checkApplication(
   conn: Conn,
   q: { ip: string; email: string; mobile: string; family?: Family | undefined },
 ): Promise<ApplicationCheck> {
-  const f = q.family;
-  const outside = (shared: boolean | undefined) => [f?.guardianAccountId ?? null, shared ?? false, f?.guardianAccountId ?? null];
   const r = (await conn
     .select(
       // By source: an IPv6 /64 as one (lib/ip-key.ts).
       conn.raw("(SELECT count(*) FROM applications WHERE ip_key = ? AND created_at > now() - interval '24 hours') AS from_ip", [ipKey(q.ip)]),
       conn.raw("(SELECT count(*) FROM applications WHERE email = ? AND created_at > now() - interval '24 hours') AS for_email", [q.email]),
-      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${OUTSIDE_FAMILY} AND ${OPEN_CARD}) AS email_in_use`, [
-        q.email,
-        ...outside(f?.sharesEmail),
-      ]),
-      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${OUTSIDE_FAMILY} AND ${OPEN_CARD}) AS mobile_in_use`, [
-        q.mobile,
-        ...outside(f?.sharesMobile),
-      ]),
-      // Only for a minor: accounts.guardian_account_id has no index, and an adult's application should not scan for it.
-      f
-        ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_WARD} AND ${OPEN_CARD}) AS ward_in_use`, [f.guardianAccountId, f.legalName, f.birthdate])
-        : conn.raw('false AS ward_in_use'),
+      ...duplicateColumns(conn, q, OPEN_CARD),
     )
-    .first()) as { from_ip: string | number; for_email: string | number; email_in_use: boolean; mobile_in_use: boolean; ward_in_use: boolean };
-  return {
-    fromIp: Number(r.from_ip),
-    forEmail: Number(r.for_email),
-    emailInUse: Boolean(r.email_in_use),
-    mobileInUse: Boolean(r.mobile_in_use),
-    wardInUse: Boolean(r.ward_in_use),
-  };
+    .first()) as DuplicateRow & { from_ip: string | number; for_email: string | number };
+  return { fromIp: Number(r.from_ip), forEmail: Number(r.for_email), ...toDuplicates(r) };
+}
+
+/**
+ * The duplicate check again for an application in review that the operator approves: the same family rules,
+ * leaving out the application's own account, and counting only accounts whose card was issued (active or
+ * suspended), as others may have been while it waited.
+ */
+export async function findIssuedDuplicates(
+  conn: Conn,
+  q: { accountId: string; email: string; mobile: string; family?: Family | undefined },
+): Promise<Duplicates> {
+  const r = (await conn.select(...duplicateColumns(conn, { ...q, ownAccountId: q.accountId }, ISSUED_CARD)).first()) as DuplicateRow;
+  return toDuplicates(r);
 }
 
 export async function findApplication(conn: Conn, id: string): Promise<Application | undefined> {

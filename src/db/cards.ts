@@ -167,6 +167,14 @@ export async function findActiveCardForAccount(conn: Conn, accountId: string): P
   return r ? toCard(r) : undefined;
 }
 
+/**
+ * Whether the account holds an active card, that card share-locked until the transaction ends: a block, close or
+ * lost report of it (each locks the card FOR UPDATE) waits for the caller's commit, and one that committed first is seen.
+ */
+export async function holdsActiveCardLocked(conn: Conn, accountId: string): Promise<boolean> {
+  return Boolean(await conn('cards').select('id').where({ account_id: accountId, status: 'active' }).forShare().first());
+}
+
 /** A card as the operator sees it: never the number, only its last four digits. */
 export interface CardSummary {
   id: string;

@@ -2,11 +2,28 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { applicationLocks } from '../../src/cards/application-locks.ts';
+import { createCard } from '../../src/cards/create-card.ts';
 import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
+import { lockValues } from '../../src/db/advisory-lock.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { InvalidCredentialsError } from '../../src/errors.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, birthdateForAge, GOOD_PASSWORD, latestMessage, postApplication, templatesFor, uniqueIp } from '../helpers/applicant.ts';
+import {
+  APPLY_SERVER,
+  application,
+  applicationRowCounts,
+  birthdateForAge,
+  e164,
+  GOOD_PASSWORD,
+  issueByApplication,
+  latestMessage,
+  postApplication,
+  templatesFor,
+  uniqueEmail,
+  uniqueIp,
+  uniqueMobile,
+} from '../helpers/applicant.ts';
 import { issueTestCard } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -193,6 +210,215 @@ describe('the review queue', () => {
       const rejected = await decideByApi(q.id, 'reject', { reason: 'Closed by the operator.' });
       expect(rejected.status).to.equal(200);
       expect(((await rejected.json()) as { status: string }).status).to.equal('rejected');
+    });
+  });
+
+  describe('approving checks again what may have changed while the application waited', () => {
+    /** The operator API's action on a card: block, unblock, close, lost, reissue. */
+    async function cardAction(cardId: string, action: string) {
+      const res = await fetch(`${ts.url}/admin/api/cards/${cardId}/${action}`, {
+        method: 'POST',
+        headers: { ...operator, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: `test: ${action}` }),
+      });
+      expect(res.status, `${action}: ${await res.clone().text()}`).to.be.oneOf([200, 201]);
+      return (await res.json()) as Record<string, unknown>;
+    }
+
+    /** A guardian with an email and mobile, and a minor giving both: in review for guardian_contacts. */
+    async function minorInReview(server = ts) {
+      const guardian = await issueTestCard(server, '1976-06-06', 'Lim Guardian');
+      const email = uniqueEmail('guardian');
+      const mobile = uniqueMobile();
+      await server.db('accounts').where({ id: guardian.accountId }).update({ email, mobile: e164(mobile) });
+      const { status, body } = await postApplication(
+        server,
+        application({ legal_name: 'Lim Child', birthdate: birthdateForAge(15), email, mobile, guardian_card_number: guardian.number, guardian_password: guardian.password }),
+      );
+      expect(status, JSON.stringify(body)).to.equal(202);
+      expect(body.review_reason).to.equal('guardian_contacts');
+      return { guardian, id: String(body.application_id), cardId: String(body.card_id) };
+    }
+
+    /** Everything a decision writes, to see that a refused one wrote nothing. */
+    async function snapshot(server: TestServer, id: string) {
+      const app = await server.db('applications').where({ id }).first();
+      const card = await server.db('cards').where({ id: app.card_id }).first();
+      return { counts: await applicationRowCounts(server), app, card: card.status };
+    }
+
+    /** The operator issues a card by hand (cards create), which no duplicate check stops. */
+    function issuedByHand(server: TestServer, contacts: { email?: string; mobile?: string }) {
+      return createCard(server.cm.cards, { legalName: 'Other Holder', birthdate: '1985-02-02', email: contacts.email ?? null, mobile: contacts.mobile ?? null }, 'test');
+    }
+
+    async function refusedApproval(server: TestServer, id: string, code: string, body?: Record<string, unknown>) {
+      const before = await snapshot(server, id);
+      const res = await fetch(`${server.url}/admin/api/applications/${id}/approve`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.config.secrets.operatorToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      const answer = (await res.json()) as { error: string; error_description: string };
+      expect(res.status, JSON.stringify(answer)).to.equal(409);
+      expect(answer.error).to.equal(code);
+      expect(await snapshot(server, id), 'a refused approval changes nothing').to.deep.equal(before);
+      expect(before.app.status).to.equal('review');
+      expect(before.card).to.equal('pending');
+      return answer.error_description;
+    }
+
+    it("refuses to approve a minor whose guardian's card was closed since (409 guardian_inactive); the operator can still reject", async () => {
+      const m = await minorInReview();
+      await cardAction(m.guardian.cardId, 'close');
+      const message = await refusedApproval(ts, m.id, 'guardian_inactive');
+      expect(message).to.match(/^The guardian no longer holds an active card/);
+      const rejected = await decideByApi(m.id, 'reject', { reason: 'Your guardian’s card is closed.' });
+      expect(rejected.status).to.equal(200);
+    });
+
+    it("refuses while the guardian's card is blocked or lost, and approves once the guardian holds an active card again", async () => {
+      const blocked = await minorInReview();
+      await cardAction(blocked.guardian.cardId, 'block');
+      await refusedApproval(ts, blocked.id, 'guardian_inactive');
+      await cardAction(blocked.guardian.cardId, 'unblock');
+      expect((await decideByApi(blocked.id, 'approve')).status).to.equal(200);
+
+      const lost = await minorInReview();
+      await cardAction(lost.guardian.cardId, 'lost');
+      await refusedApproval(ts, lost.id, 'guardian_inactive');
+      await cardAction(lost.guardian.cardId, 'reissue');
+      const approved = await decideByApi(lost.id, 'approve');
+      expect(approved.status, 'the reissued card vouches as the lost one did').to.equal(200);
+      expect((await ts.db('cards').where({ id: lost.cardId }).first()).status).to.equal('active');
+    });
+
+    it('refuses a duplicate the operator was never shown (409 duplicate_email), and approves it once accepted, recording that in the audit', async () => {
+      const q = await queued('Ivy Reviewson');
+      await issuedByHand(ts, { email: String(q.app.email) });
+      const message = await refusedApproval(ts, q.id, 'duplicate_email');
+      expect(message).to.include("Another holder's active card has this application's email address.");
+      expect(message).to.include('accept_duplicate');
+      expect((await decideByApi(q.id, 'approve', { accept_duplicate: 'yes' })).status, 'a flag that is not a boolean').to.equal(400);
+      const res = await decideByApi(q.id, 'approve', { accept_duplicate: true, reason: 'same family, checked by phone' });
+      expect(res.status).to.equal(200);
+      const audit = await listAudit(ts.db, 'application', q.id);
+      expect(audit.find((e) => e.action === 'application.approved')!.details).to.deep.include({ duplicates: ['duplicate_email'], reviewReason: 'denied' });
+    });
+
+    it('approves past the duplicate the application was sent to review for, but not past another one that appeared since', async () => {
+      const holder = await issueByApplication(ts);
+      const seen = await postApplication(ts, application({ email: holder.email }));
+      expect(seen.body.review_reason).to.equal('duplicate_email');
+      expect((await decideByApi(String(seen.body.application_id), 'approve')).status, 'the operator saw that duplicate').to.equal(200);
+
+      const again = application({ email: holder.email });
+      const second = await postApplication(ts, again);
+      expect(second.body.review_reason).to.equal('duplicate_email');
+      await issuedByHand(ts, { mobile: e164(String(again.mobile)) });
+      const message = await refusedApproval(ts, String(second.body.application_id), 'duplicate_mobile');
+      expect(message).to.include("Another holder's active card has this application's mobile number.");
+      expect(message, 'the email was before the operator already').to.not.include('email address');
+    });
+
+    it('lets the first of two applications in review with one email be approved, and refuses the second', async () => {
+      const email = uniqueEmail('twice');
+      const first = await postApplication(ts, application({ legal_name: 'Jo Reviewson', email }));
+      const second = await postApplication(ts, application({ legal_name: 'Jo Reviewson', email }));
+      // The deny list's reason goes first: the operator is not told of the duplicate when the second arrives.
+      expect([first.body.review_reason, second.body.review_reason]).to.deep.equal(['denied', 'denied']);
+      expect((await decideByApi(String(first.body.application_id), 'approve')).status, 'a pending duplicate does not block').to.equal(200);
+      await refusedApproval(ts, String(second.body.application_id), 'duplicate_email');
+    });
+
+    it("refuses the guardian's same child twice once the first card is active (409 duplicate_ward)", async () => {
+      const guardian = await issueTestCard(ts, '1977-07-07', 'Kang Guardian');
+      const child = application({ legal_name: 'Kang Reviewson', birthdate: birthdateForAge(16), guardian_card_number: guardian.number, guardian_password: guardian.password });
+      const first = await postApplication(ts, child);
+      const second = await postApplication(ts, { ...child, email: uniqueEmail(), mobile: uniqueMobile() });
+      expect([first.body.review_reason, second.body.review_reason]).to.deep.equal(['denied', 'denied']);
+      expect((await decideByApi(String(first.body.application_id), 'approve')).status).to.equal(200);
+      const message = await refusedApproval(ts, String(second.body.application_id), 'duplicate_ward');
+      expect(message).to.include('The guardian already has a child with this name and date of birth');
+    });
+
+    it('cannot race an application: one in flight with the same email holds the approval back, and its card then counts', async () => {
+      const q = await queued('Nia Reviewson');
+      let answer: Response | undefined;
+      let approving: Promise<Response> | undefined;
+      // An application of another holder with this email, between apply()'s locks and its commit.
+      await ts.db.transaction(async (trx) => {
+        await lockValues(trx, applicationLocks({ ip: uniqueIp(), email: String(q.app.email), mobile: e164(uniqueMobile()) }));
+        await createCard({ ...ts.cm.cards, db: trx }, { legalName: 'Racing Holder', birthdate: '1981-01-01', email: String(q.app.email) }, 'test');
+        approving = decideByApi(q.id, 'approve').then((res) => (answer = res));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(answer, 'the approval waits for the application to commit').to.equal(undefined);
+      });
+      const res = await approving!;
+      expect(res.status).to.equal(409);
+      expect(((await res.json()) as { error: string }).error).to.equal('duplicate_email');
+    });
+
+    describe("with cards.duplicates 'refuse'", () => {
+      let strict: TestServer;
+      before(async () => {
+        strict = await startCardManager({
+          ...APPLY_SERVER,
+          cards: { ...APPLY_SERVER.cards, duplicates: 'refuse', denyList: { action: 'review', names: ['* reviewson'], emails: [], mobiles: [] } },
+        });
+      });
+      after(() => strict?.stop());
+
+      it('refuses an approval when another holder’s card got the email or mobile, even when the operator would accept it', async () => {
+        const byEmail = application({ legal_name: 'Kit Reviewson' });
+        const a = await postApplication(strict, byEmail);
+        expect(a.status).to.equal(202);
+        await issuedByHand(strict, { email: String(byEmail.email) });
+        const message = await refusedApproval(strict, String(a.body.application_id), 'duplicate_email', { accept_duplicate: true });
+        expect(message).to.include("Duplicates are refused (cards.duplicates is 'refuse')");
+
+        const byMobile = application({ legal_name: 'Lou Reviewson' });
+        const b = await postApplication(strict, byMobile);
+        await issuedByHand(strict, { mobile: e164(String(byMobile.mobile)) });
+        await refusedApproval(strict, String(b.body.application_id), 'duplicate_mobile');
+        const rejected = await fetch(`${strict.url}/admin/api/applications/${String(b.body.application_id)}/reject`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${strict.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ reason: 'This mobile number already has a card.' }),
+        });
+        expect(rejected.status).to.equal(200);
+      });
+
+      it('still approves a minor who gives the guardian’s contacts: the guardian is no duplicate', async () => {
+        const m = await minorInReview(strict);
+        const res = await fetch(`${strict.url}/admin/api/applications/${m.id}/approve`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${strict.config.secrets.operatorToken}` },
+        });
+        expect(res.status, await res.clone().text()).to.equal(200);
+      });
+    });
+
+    it('through the CLI too: a clear message, exit code 1, the application still in review', async function () {
+      this.timeout(60_000);
+      const m = await minorInReview();
+      await cardAction(m.guardian.cardId, 'close');
+      const refused = await cli('applications', 'approve', m.id);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.include('error: The guardian no longer holds an active card');
+      expect((await ts.db('applications').where({ id: m.id }).first()).status).to.equal('review');
+
+      // The CLI reads config/ (cards.duplicates 'refuse'), whatever this test server was started with.
+      const q = await queued('Max Reviewson');
+      await issuedByHand(ts, { email: String(q.app.email) });
+      const dup = await cli('applications', 'approve', q.id, '--accept-duplicate');
+      expect(dup.code).to.equal(1);
+      expect(dup.stderr).to.include("Another holder's active card has this application's email address.");
+      const misplaced = await cli('applications', 'reject', q.id, '--reason', 'no', '--accept-duplicate');
+      expect(misplaced.code).to.equal(1);
+      expect(misplaced.stderr).to.include('--accept-duplicate goes with approve');
+      const rejected = await cli('applications', 'reject', q.id, '--reason', 'This email address already has a card.');
+      expect(rejected.code, rejected.stderr).to.equal(0);
     });
   });
 

@@ -1,0 +1,85 @@
+import { lockValues } from '../db/advisory-lock.ts';
+import { findIssuedDuplicates, type Application, type Duplicates, type Family } from '../db/applications.ts';
+import { findAccount, holdsActiveCardLocked } from '../db/cards.ts';
+import type { Trx } from '../db/knex.ts';
+import { AppError } from '../errors.ts';
+import { applicationLocks } from './application-locks.ts';
+import { familyOf } from './screen-application.ts';
+
+export type DuplicateReason = 'duplicate_ward' | 'duplicate_email' | 'duplicate_mobile';
+
+/** Why an approval from review was refused: the stable codes the operator API answers with. */
+export type RecheckRefusal = 'guardian_inactive' | DuplicateReason;
+
+/** An approval refused because something changed while the application waited (409); it stays in review. */
+export class ApprovalRecheckError extends AppError {
+  readonly reason: RecheckRefusal;
+  constructor(reason: RecheckRefusal, message: string) {
+    super(reason, message, { status: 409 });
+    this.reason = reason;
+  }
+}
+
+export interface RecheckPolicy {
+  /** config.cards.duplicates */
+  duplicates: 'refuse' | 'review';
+  /** The operator has looked at the duplicates found and approves all the same ('review' only). */
+  acceptDuplicate: boolean;
+}
+
+const FOUND: Record<DuplicateReason, string> = {
+  duplicate_ward: 'The guardian already has a child with this name and date of birth who holds an active card.',
+  duplicate_email: "Another holder's active card has this application's email address.",
+  duplicate_mobile: "Another holder's active card has this application's mobile number.",
+};
+
+export const GUARDIAN_INACTIVE =
+  'The guardian no longer holds an active card (it was closed, blocked or reported lost while the application waited), ' +
+  'so no one vouches for this minor. Reject the application with a reason, or approve it once the guardian holds an active card again.';
+
+function found(d: Duplicates): DuplicateReason[] {
+  const all: Array<[DuplicateReason, boolean]> = [
+    ['duplicate_ward', d.wardInUse],
+    ['duplicate_email', d.emailInUse],
+    ['duplicate_mobile', d.mobileInUse],
+  ];
+  return all.filter(([, yes]) => yes).map(([reason]) => reason);
+}
+
+/**
+ * What may have changed while an application waited in review, checked again before the operator's approval, in
+ * the decision's transaction and under apply()'s advisory locks (so no application with the same email, mobile or
+ * guardian is decided meanwhile):
+ *
+ * - a minor's guardian still holds an active card (the one that vouched, or its reissue); one closed, blocked or
+ *   lost vouches for no one, as it could not have at submission;
+ * - no other holder's issued (active or suspended) card has the email or mobile, nor, for a minor, is the guardian's
+ *   child of this name and date of birth, by apply()'s family rules. With `duplicates: 'refuse'` any such card
+ *   refuses the approval. With 'review' a duplicate is the operator's call: the one the application was sent to
+ *   review for was already before them; another one they confirm with `acceptDuplicate`.
+ *
+ * Throws ApprovalRecheckError, before anything is written. Returns the duplicates approved knowingly, for the audit.
+ */
+export async function recheckApproval(trx: Trx, app: Application, policy: RecheckPolicy): Promise<DuplicateReason[]> {
+  await lockValues(trx, applicationLocks(app));
+  let family: Family | undefined;
+  if (app.guardianAccountId) {
+    const guardian = await findAccount(trx, app.guardianAccountId);
+    if (!guardian || !(await holdsActiveCardLocked(trx, guardian.id))) throw new ApprovalRecheckError('guardian_inactive', GUARDIAN_INACTIVE);
+    family = familyOf(guardian, app);
+  }
+  const duplicates = found(await findIssuedDuplicates(trx, { accountId: app.accountId!, email: app.email, mobile: app.mobile, family }));
+  const blocking =
+    policy.duplicates === 'refuse' ? duplicates : policy.acceptDuplicate ? [] : duplicates.filter((reason) => reason !== app.reason);
+  const [first] = blocking;
+  if (first) {
+    const what = blocking.map((reason) => FOUND[reason]).join(' ');
+    const next =
+      policy.duplicates === 'refuse'
+        ? "Duplicates are refused (cards.duplicates is 'refuse'): reject the application with a reason."
+        : 'Reject the application with a reason, or, once you have checked it, approve it again accepting the duplicate ' +
+          '(accept_duplicate: true in the API, --accept-duplicate in the CLI).';
+    throw new ApprovalRecheckError(first, `${what} ${next}`);
+  }
+  return duplicates;
+}
