@@ -165,7 +165,7 @@ function duplicateColumns(conn: Conn, q: { email: string; mobile: string; ownAcc
   return [
     conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${OUTSIDE_FAMILY} AND ${card}) AS email_in_use`, [q.email, ...outside(f?.sharesEmail)]),
     conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${OUTSIDE_FAMILY} AND ${card}) AS mobile_in_use`, [q.mobile, ...outside(f?.sharesMobile)]),
-    // Only for a minor: accounts.guardian_account_id has no index, and an adult's application should not scan for it.
+    // Only for a minor: an adult has no guardian whose wards to look through.
     f
       ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_WARD} AND ${card}) AS ward_in_use`, [f.guardianAccountId, own, f.legalName, f.birthdate])
       : conn.raw('false AS ward_in_use'),
