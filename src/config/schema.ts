@@ -217,6 +217,8 @@ export interface Secrets {
   operatorToken: string;
   /** Initial access token for Dynamic Client Registration (REGISTRATION_TOKEN); required when registration is enabled. */
   registrationToken?: string | undefined;
+  /** Bearer credential for GET /metrics (METRICS_TOKEN); without it the endpoint is off. */
+  metricsToken?: string | undefined;
   /** SMTP password (SMTP_PASSWORD), when the SMTP server wants one. */
   smtpPassword?: string | undefined;
   /** Bearer token for the SMS webhook (SMS_WEBHOOK_TOKEN). */

@@ -10,6 +10,7 @@ interface StoredSecrets {
   passwordPepper: string;
   operatorToken?: string;
   registrationToken?: string;
+  metricsToken?: string;
 }
 
 const MIN_KEY_BYTES = 32;
@@ -40,6 +41,11 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
   if (registrationToken !== undefined && registrationToken.length < 32) {
     throw new ConfigError('REGISTRATION_TOKEN must be at least 32 characters');
   }
+  // Optional everywhere: without it /metrics is off (never a reason to refuse to start).
+  const metricsToken = env.METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken.length < 32) {
+    throw new ConfigError('METRICS_TOKEN must be at least 32 characters');
+  }
   if (fromEnv.cookieKeys?.length && fromEnv.cardHmacKey && fromEnv.passwordPepper && fromEnv.operatorToken) {
     for (const k of fromEnv.cookieKeys) {
       if (k.length < 32) throw new ConfigError('COOKIE_KEYS: each key must be at least 32 characters');
@@ -50,6 +56,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper),
       operatorToken: fromEnv.operatorToken,
       registrationToken,
+      metricsToken,
       smtpPassword: env.SMTP_PASSWORD,
       smsWebhookToken: env.SMS_WEBHOOK_TOKEN,
       generated: false,
@@ -79,13 +86,15 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       passwordPepper: randomBytes(32).toString('base64'),
       operatorToken: randomBytes(32).toString('base64url'),
       registrationToken: randomBytes(32).toString('base64url'),
+      metricsToken: randomBytes(32).toString('base64url'),
     };
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
-  if (!stored.operatorToken || !stored.registrationToken) {
+  if (!stored.operatorToken || !stored.registrationToken || !stored.metricsToken) {
     stored.operatorToken ??= randomBytes(32).toString('base64url');
     stored.registrationToken ??= randomBytes(32).toString('base64url');
+    stored.metricsToken ??= randomBytes(32).toString('base64url');
     writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
   return {
@@ -94,6 +103,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper ?? stored.passwordPepper),
     operatorToken: fromEnv.operatorToken ?? stored.operatorToken,
     registrationToken: registrationToken ?? stored.registrationToken,
+    metricsToken: metricsToken ?? stored.metricsToken,
     smtpPassword: env.SMTP_PASSWORD,
     smsWebhookToken: env.SMS_WEBHOOK_TOKEN,
     generated: true,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
@@ -30,8 +30,27 @@ describe('configuration', () => {
     expect(a.secrets.cardHmacKey.equals(b.secrets.cardHmacKey)).to.equal(true);
     expect(a.secrets.cookieKeys).to.deep.equal(b.secrets.cookieKeys);
     const stored = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as Record<string, unknown>;
-    expect(stored).to.have.keys('cookieKeys', 'cardHmacKey', 'passwordPepper', 'operatorToken', 'registrationToken');
+    expect(stored).to.have.keys('cookieKeys', 'cardHmacKey', 'passwordPepper', 'operatorToken', 'registrationToken', 'metricsToken');
     expect(a.secrets.registrationToken).to.equal(b.secrets.registrationToken);
+    expect(a.secrets.metricsToken).to.be.a('string').with.length.of.at.least(32).and.equal(b.secrets.metricsToken);
+  });
+
+  it('adds a metrics token to development secrets kept from before there was one', () => {
+    const first = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } });
+    const file = path.join(dataDir, 'secrets.json');
+    const { metricsToken: _dropped, ...older } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify(older));
+    const again = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } });
+    expect(again.secrets.metricsToken).to.be.a('string').with.length.of.at.least(32);
+    expect(again.secrets.operatorToken).to.equal(first.secrets.operatorToken);
+    expect((JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>).metricsToken).to.equal(again.secrets.metricsToken);
+  });
+
+  it('starts production without METRICS_TOKEN (metrics off), takes one of 32 characters or more, and refuses a shorter one', () => {
+    const env = { NODE_ENV: 'production', ISSUER: 'https://cards.example', DATA_DIR: dataDir, ...PROD_SECRETS };
+    expect(loadConfig({ env }).secrets.metricsToken).to.equal(undefined);
+    expect(loadConfig({ env: { ...env, METRICS_TOKEN: 'm'.repeat(32) } }).secrets.metricsToken).to.equal('m'.repeat(32));
+    refuses({ ...env, METRICS_TOKEN: 'short' }, /^METRICS_TOKEN must be at least 32 characters/);
   });
 
   it('lets environment variables override files', () => {
