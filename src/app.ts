@@ -10,6 +10,7 @@ import { requestScopedDb } from './db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from './http/request-transaction.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { metricsRoutes } from './http/metrics-routes.ts';
 import { negotiateRequestLocale } from './http/locale.ts';
 import { createRenderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
@@ -49,6 +50,7 @@ import { holderPageRoutes } from './holder/page-routes.ts';
 import { createTransports } from './notifications/create-transports.ts';
 import type { SenderDeps } from './notifications/sender.ts';
 import { startNotificationSender } from './notifications/start-sender.ts';
+import { createMetrics } from './metrics/create-metrics.ts';
 
 export interface AppDeps {
   config: Config;
@@ -89,6 +91,10 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const scoped = config.databaseUrl !== null;
   const db = scoped ? requestScopedDb(pool) : pool;
   const sidePool = scoped ? openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 4, lockTimeoutMs: 5000 }) : pool;
+  // GET /metrics only with METRICS_TOKEN (generated in development); without it nothing is measured at all.
+  const metricsToken = config.secrets.metricsToken;
+  const metrics = metricsToken ? createMetrics({ pools: scoped ? { main: pool, throttles: sidePool } : { main: pool }, db: pool, log }) : undefined;
+  if (!metrics) log.info('metrics are off: set METRICS_TOKEN to serve /metrics');
   // Compiled templates are cached except in development, where an edited view shows at once.
   const render = createRenderer({ cache: config.env !== 'development' });
   const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
@@ -163,6 +169,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(negotiateRequestLocale);
   app.use(errorHandler(render));
   app.use(health.routes());
+  if (metrics && metricsToken) app.use(metricsRoutes({ exposition: metrics.registry, token: metricsToken }).routes());
   if (scoped) app.use(requestTransaction(unscopedRequest));
   app.use(interactions.routes());
   app.use(approvalApi.routes());

@@ -93,3 +93,25 @@ export async function redactOutboxData(conn: Conn, id: number, keys: readonly st
     // One binding, the keys as a text[] (ARRAY[?] would make it an array of one element, the keys' array literal).
     .update({ data: conn.raw('data - ?::text[]', [[...keys]]) });
 }
+
+/** What the outbox still has to send: how many messages, and how long the oldest has waited. */
+export interface OutboxBacklog {
+  /** Messages still to be sent: due now, or backing off before another attempt (status pending). */
+  pending: number;
+  /** Seconds since the oldest of them was queued; 0 when there are none. */
+  oldestPendingSeconds: number;
+}
+
+/**
+ * The outbox's backlog (metrics read it at each scrape). One pass over the pending rows only: the
+ * (status, next_attempt_at) index leads with status, so the sent and failed rows, nearly all of the
+ * table, are never read.
+ */
+export async function outboxBacklog(conn: Conn): Promise<OutboxBacklog> {
+  const row = (await conn('notifications_outbox')
+    .where({ status: 'pending' })
+    .first(conn.raw('count(*)::int AS pending'), conn.raw('coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest'))) as
+    | { pending: number; oldest: number }
+    | undefined;
+  return { pending: row?.pending ?? 0, oldestPendingSeconds: Math.max(0, row?.oldest ?? 0) };
+}

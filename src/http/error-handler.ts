@@ -30,8 +30,11 @@ export const BUSY = 'The card manager is busy. Please try again in a moment.';
 /** oidc-provider's back-channel endpoints: member sites and resource servers call them, never a browser. */
 const BACK_CHANNEL = /^\/(?:request|token(?:\/introspection|\/revocation)?|reg(?:\/[^/]+)?|me)$/;
 
+/** APIs, back-channel endpoints and the metrics scraper get JSON errors; browsers get a page. */
 function wantsJson(ctx: Context): boolean {
-  return ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/') || BACK_CHANNEL.test(ctx.path) || ctx.accepts('html', 'json') === 'json';
+  return (
+    ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/') || BACK_CHANNEL.test(ctx.path) || ctx.path === '/metrics' || ctx.accepts('html', 'json') === 'json'
+  );
 }
 
 /** Classifies anything thrown into status, code, a user-safe message and optional field errors. */

@@ -25,14 +25,19 @@ export interface TestServer {
  */
 export async function startCardManager(
   overrides: Record<string, unknown> = {},
-  opts: { logStream?: DestinationStream; pool?: { poolMax: number; acquireTimeoutMs: number } } = {},
+  opts: {
+    logStream?: DestinationStream;
+    pool?: { poolMax: number; acquireTimeoutMs: number };
+    /** Environment beside NODE_ENV=test, or instead of it (a production configuration's secrets). */
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<TestServer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig({
-    env: { NODE_ENV: 'test' },
+    env: { NODE_ENV: 'test', ...opts.env },
     overrides: { issuer: url, port, databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, ...overrides },
   });
   const db = openDb({ ...config, ...opts.pool });

@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { insertOutboxMessage } from '../../src/db/outbox.ts';
+import { sendDueNotifications } from '../../src/notifications/sender.ts';
+import { connect } from '../helpers/db.ts';
+import { testEnv } from '../helpers/global.ts';
+import { getMetrics, samples, scrape, valueOf } from '../helpers/metrics.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/** Log lines a server writes, parsed. */
+function logCapture() {
+  const lines: string[] = [];
+  return {
+    stream: { write: (l: string) => void lines.push(l) },
+    lines,
+    parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+const PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  COOKIE_KEYS: 'k'.repeat(40),
+  CARD_HMAC_KEY: randomBytes(32).toString('base64'),
+  PASSWORD_PEPPER: randomBytes(32).toString('base64'),
+  OPERATOR_TOKEN: 'o'.repeat(40),
+};
+
+/** Background jobs off: a production configuration's sender would drain the run's outbox over SMTP. */
+const QUIET = {
+  logLevel: 'info',
+  oidc: { cleanupIntervalSeconds: 0 },
+  notifications: { senderIntervalSeconds: 0, email: { transport: 'file' } },
+  payments: { expireIntervalSeconds: 0 },
+  billing: { runIntervalSeconds: 0 },
+};
+
+describe('GET /metrics', () => {
+  let ts: TestServer;
+  const log = logCapture();
+
+  before(async () => {
+    ts = await startCardManager({ logLevel: 'info' }, { logStream: log.stream });
+  });
+  after(() => ts.stop());
+
+  it('refuses a scrape without the token, with a wrong one or a malformed header: 401, WWW-Authenticate: Bearer, no metrics', async () => {
+    const token = ts.config.secrets.metricsToken!;
+    const tries = [null, 'Bearer wrong-token', `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, 'Bearer', `Bearer ${token} ${token}`, `Bearer${token}`, `Basic ${Buffer.from(`metrics:${token}`).toString('base64')}`, token];
+    for (const authorization of tries) {
+      const res = await getMetrics(ts, authorization);
+      expect(res.status, String(authorization)).to.equal(401);
+      expect(res.headers.get('www-authenticate'), String(authorization)).to.match(/^Bearer\b/);
+      const body = await res.text();
+      expect(body).to.not.include('cybercard_');
+      expect(body).to.not.include('# TYPE');
+      expect((JSON.parse(body) as { error: string }).error).to.equal('unauthorized');
+    }
+    // Neither the token nor what was sent in its place is ever logged.
+    const all = log.lines.join('\n');
+    for (const secret of [token, 'wrong-token', Buffer.from(`metrics:${token}`).toString('base64')]) expect(all).to.not.include(secret);
+  });
+
+  it('serves the right token Prometheus text: process, pool and outbox metrics, under the cybercard_ prefix', async () => {
+    const res = await getMetrics(ts);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('text/plain; version=0.0.4; charset=utf-8');
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    const text = await res.text();
+    for (const name of [
+      'cybercard_process_cpu_user_seconds_total',
+      'cybercard_process_resident_memory_bytes',
+      'cybercard_nodejs_eventloop_lag_seconds',
+      'cybercard_nodejs_heap_size_used_bytes',
+      'cybercard_nodejs_gc_duration_seconds',
+      'cybercard_db_pool_used_connections',
+      'cybercard_db_pool_free_connections',
+      'cybercard_db_pool_pending_acquires',
+      'cybercard_outbox_pending',
+      'cybercard_outbox_oldest_pending_seconds',
+    ]) {
+      expect(text, name).to.match(new RegExp(`^# TYPE ${name} `, 'm'));
+    }
+    // Every sample is named under the prefix; the scheme is read case-insensitively, the spaces after it as one.
+    for (const s of samples(text)) expect(s.name).to.match(/^cybercard_/);
+    expect((await getMetrics(ts, `bearer  ${ts.config.secrets.metricsToken}`)).status).to.equal(200);
+    // Both pools (the request pool and the throttles' own) are reported; a scrape holds no connection of them.
+    for (const pool of ['main', 'throttles']) {
+      expect(samples(text).some((s) => s.name === 'cybercard_db_pool_used_connections' && s.labels.pool === pool), pool).to.equal(true);
+    }
+  });
+
+  it('answers other methods as /healthz does', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const metrics = await fetch(`${ts.url}/metrics`, { method, headers: { authorization: `Bearer ${ts.config.secrets.metricsToken}` } });
+      const health = await fetch(`${ts.url}/healthz`, { method });
+      expect(metrics.status, method).to.equal(health.status);
+      expect(metrics.status, method).to.be.oneOf([404, 405]);
+      expect(await metrics.text()).to.not.include('cybercard_');
+    }
+  });
+
+  it('reads the outbox backlog from PostgreSQL: pending messages and the age of the oldest', async () => {
+    const pendingRows = async () => Number((await ts.db('notifications_outbox').where({ status: 'pending' }).count({ n: '*' }).first())!.n);
+    const before = await scrape(ts);
+    expect(valueOf(before, 'cybercard_outbox_pending')).to.equal(await pendingRows());
+    const recipient = `metrics-${randomBytes(4).toString('hex')}@example.test`;
+    await insertOutboxMessage(ts.db, { accountId: null, channel: 'email', recipient, template: 'card_locked', data: { last4: '1234', until: '' } });
+    await ts.db('notifications_outbox').where({ recipient }).update({ created_at: ts.db.raw("now() - interval '2 hours'") });
+    const queued = await scrape(ts);
+    expect(valueOf(queued, 'cybercard_outbox_pending')).to.equal(valueOf(before, 'cybercard_outbox_pending') + 1);
+    expect(valueOf(queued, 'cybercard_outbox_oldest_pending_seconds')).to.be.at.least(7200).and.below(7200 + 600);
+
+    const sent = await sendDueNotifications(ts.cm.notifications);
+    expect(sent.sent).to.be.at.least(1);
+    const drained = await scrape(ts);
+    expect(valueOf(drained, 'cybercard_outbox_pending')).to.equal(await pendingRows());
+    expect(valueOf(drained, 'cybercard_outbox_oldest_pending_seconds')).to.be.below(7200);
+  });
+
+  it('serves the other metrics when the outbox cannot be read in time, its gauges NaN, and logs a warning', async function () {
+    this.timeout(20_000);
+    const locker = connect(testEnv.databaseUrl, 1);
+    const trx = await locker.transaction();
+    try {
+      await trx.raw('LOCK TABLE notifications_outbox IN ACCESS EXCLUSIVE MODE');
+      const res = await getMetrics(ts);
+      expect(res.status).to.equal(200);
+      const text = await res.text();
+      expect(valueOf(text, 'cybercard_outbox_pending')).to.be.NaN;
+      expect(valueOf(text, 'cybercard_outbox_oldest_pending_seconds')).to.be.NaN;
+      expect(text).to.match(/^cybercard_db_pool_used_connections\{pool="main"\} \d+$/m);
+      expect(text).to.match(/^cybercard_process_cpu_user_seconds_total \S+$/m);
+    } finally {
+      await trx.rollback();
+      await locker.destroy();
+    }
+    expect(log.parsed().filter((l) => l.level === 40 && String(l.msg).startsWith('outbox backlog not read'))).to.have.length.at.least(1);
+    // Read again once the table is free.
+    expect(valueOf(await scrape(ts), 'cybercard_outbox_pending')).to.not.be.NaN;
+  });
+
+  describe('in production without METRICS_TOKEN', () => {
+    let prod: TestServer;
+    const prodLog = logCapture();
+
+    before(async () => {
+      // The signing key the production server needs was made by the server above.
+      prod = await startCardManager(QUIET, { env: PRODUCTION_ENV, logStream: prodLog.stream });
+    });
+    after(() => prod?.stop());
+
+    it('starts, serves no metrics (404 with or without a token), and says once that metrics are off', async () => {
+      expect(prod.config.env).to.equal('production');
+      expect(prod.config.secrets.metricsToken).to.equal(undefined);
+      expect((await fetch(`${prod.url}/healthz`)).status).to.equal(200);
+      for (const authorization of [null, 'Bearer anything-at-all', `Bearer ${ts.config.secrets.metricsToken}`]) {
+        const res = await getMetrics(prod, authorization);
+        expect(res.status, String(authorization)).to.equal(404);
+        expect(await res.text()).to.not.include('cybercard_');
+      }
+      const off = prodLog.parsed().filter((l) => String(l.msg).startsWith('metrics are off'));
+      expect(off).to.have.length(1);
+    });
+  });
+});
