@@ -11,6 +11,7 @@ import { requestTransaction, settleBeforeResponse } from './http/request-transac
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
+import { countRequests, noteProviderRoute } from './http/request-metrics.ts';
 import { negotiateRequestLocale } from './http/locale.ts';
 import { createRenderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
@@ -105,6 +106,8 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const jwks = await loadJwks(db, Math.max(ttl.accessToken, ttl.idToken) + 3600);
   const directory = openDirectory({ db: pool, listen: scoped && config.keepMemberSites, listenUrl: config.databaseListenUrl, log });
   const provider = createProvider({ config, db, directory, render, jwks, log });
+  // The name of the provider's route, for the request metrics (it never sees our context).
+  if (metrics) provider.use(noteProviderRoute);
   // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found". Outermost,
   // so that a commit that fails (work left for it finding no connection: 503) is answered as well.
   provider.use(errorHandler(render));
@@ -164,6 +167,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorToken: config.secrets.operatorToken, duplicates: config.cards.duplicates });
 
+  if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));
   app.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
   app.use(negotiateRequestLocale);

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { PasswordHasher } from '../cards/password.ts';
 import type { Db } from '../db/knex.ts';
 import type { Logger } from '../log.ts';
+import { httpRequests, type RequestRecorder } from './http-requests.ts';
 import { outboxGauges } from './outbox-gauges.ts';
 import { poolGauges } from './pool-gauges.ts';
 
@@ -16,6 +17,8 @@ export interface MetricsDeps {
 export interface Metrics {
   /** What GET /metrics serves. */
   registry: Registry;
+  /** Counts and times each HTTP request (http/request-metrics.ts). */
+  requests: RequestRecorder;
 }
 
 /**
@@ -28,5 +31,5 @@ export function createMetrics({ pools, db, log }: MetricsDeps): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'cybercard_' });
   poolGauges(registry, pools);
   outboxGauges(registry, db, log);
-  return { registry };
+  return { registry, requests: httpRequests(registry) };
 }

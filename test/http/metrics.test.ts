@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import * as client from 'openid-client';
 import { insertOutboxMessage } from '../../src/db/outbox.ts';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
+import { Agent, startInteraction } from '../helpers/agent.ts';
 import { connect } from '../helpers/db.ts';
+import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
 import { getMetrics, samples, scrape, valueOf } from '../helpers/metrics.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -33,6 +36,40 @@ const QUIET = {
   payments: { expireIntervalSeconds: 0 },
   billing: { runIntervalSeconds: 0 },
 };
+
+/**
+ * A payment through the hosted pages as a browser makes it (pushed request, login, approval) up to the
+ * member site's callback, with the interaction's uid; the approval page's answer is the holder's to read.
+ */
+async function payThroughPages(ts: TestServer, cfg: client.Configuration, site: TestSite, card: TestCard, amount: number) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = await client.buildAuthorizationUrlWithPAR(cfg, {
+    redirect_uri: site.redirectUri,
+    scope: 'openid',
+    resource: site.resource,
+    authorization_details: JSON.stringify([{ type: 'payment', amount, currency: 'KRW', description: 'Metered episode' }]),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  const agent = new Agent(ts.url);
+  const { path, csrf } = await startInteraction(agent, url);
+  const approvePage = await agent.post(`${path}/login`, { csrf, card_number: card.number, password: card.password });
+  const html = await approvePage.text();
+  const confirmCsrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (approvePage.status !== 200 || !confirmCsrf) throw new Error(`no approval page (${approvePage.status})`);
+  const answer = await agent.post(`${path}/confirm`, { csrf: confirmCsrf });
+  const location = answer.headers.get('location');
+  return { uid: path.split('/')[2]!, answer, callback: location ? new URL(location) : undefined!, verifier, state };
+}
+
+/** A card whose credit line has this limit (cards issued by the domain start with none). */
+async function cardWithLimit(ts: TestServer, limit: number): Promise<TestCard> {
+  const card = await issueTestCard(ts);
+  await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: limit });
+  return card;
+}
 
 describe('GET /metrics', () => {
   let ts: TestServer;
@@ -137,6 +174,48 @@ describe('GET /metrics', () => {
     expect(log.parsed().filter((l) => l.level === 40 && String(l.msg).startsWith('outbox backlog not read'))).to.have.length.at.least(1);
     // Read again once the table is free.
     expect(valueOf(await scrape(ts), 'cybercard_outbox_pending')).to.not.be.NaN;
+  });
+
+  describe('of HTTP requests', () => {
+    let site: TestSite;
+    let cfg: client.Configuration;
+    let card: TestCard;
+
+    before(async () => {
+      site = await registerTestSite(ts, { maxAmount: 50_000 });
+      cfg = await siteClient(ts, site);
+      card = await cardWithLimit(ts, 100_000);
+    });
+
+    it('labels each by route template or oidc-provider route name, never by path: nothing of a payment flow shows', async () => {
+      const before = await scrape(ts);
+      const { uid, callback, verifier, state } = await payThroughPages(ts, cfg, site, card, 1200);
+      const tokens = await client.authorizationCodeGrant(cfg, callback, { pkceCodeVerifier: verifier, expectedState: state });
+      const stray = `no-such-page-${randomBytes(6).toString('hex')}`;
+      expect((await fetch(`${ts.url}/${stray}`)).status).to.equal(404);
+      const after = await scrape(ts);
+
+      const delta = (labels: Record<string, string>) =>
+        valueOf(after, 'cybercard_http_requests_total', labels) - valueOf(before, 'cybercard_http_requests_total', labels);
+      expect(delta({ method: 'POST', route: 'token', status: '200' })).to.equal(1);
+      expect(delta({ method: 'POST', route: 'pushed_authorization_request', status: '201' })).to.equal(1);
+      expect(delta({ method: 'GET', route: 'authorization', status: '200' })).to.equal(1);
+      expect(delta({ method: 'POST', route: '/interaction/:uid/login', status: '200' })).to.equal(1);
+      // Answered by the provider's resume in the same request, and counted as the post it was.
+      expect(delta({ method: 'POST', route: '/interaction/:uid/confirm', status: '303' })).to.equal(1);
+      expect(delta({ method: 'GET', route: 'unmatched', status: '404' })).to.equal(1);
+      const seconds = (name: string) => valueOf(after, name, { method: 'POST', route: 'token' }) - valueOf(before, name, { method: 'POST', route: 'token' });
+      expect(seconds('cybercard_http_request_duration_seconds_count')).to.equal(1);
+      expect(seconds('cybercard_http_request_duration_seconds_sum')).to.be.greaterThan(0);
+
+      const routes = new Set(samples(after).flatMap((x) => (x.labels.route === undefined ? [] : [x.labels.route])));
+      for (const route of routes) expect(route).to.match(/^(?:\/[a-z0-9/:._-]*|[a-z_]+)$/);
+      const spaced = card.number.replace(/(\d{4})(?=\d)/g, '$1 ');
+      const code = callback.searchParams.get('code')!;
+      for (const secret of [uid, card.number, spaced, card.password, site.clientId, site.clientSecret, code, tokens.access_token, stray]) {
+        expect(after, 'a secret of the flow is in the metrics').to.not.include(secret);
+      }
+    });
   });
 
   describe('in production without METRICS_TOKEN', () => {
