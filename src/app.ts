@@ -98,7 +98,8 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   if (!metrics) log.info('metrics are off: set METRICS_TOKEN to serve /metrics');
   // Compiled templates are cached except in development, where an edited view shows at once.
   const render = createRenderer({ cache: config.env !== 'development' });
-  const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
+  const argon2 = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
+  const hasher = metrics ? metrics.timeHasher(argon2) : argon2;
   const cards: CardDeps = { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix, currency: config.currency };
 
   await ensureSigningKey(db, config.env !== 'production');

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import { httpRequests, type RequestRecorder } from './http-requests.ts';
 import { outboxGauges } from './outbox-gauges.ts';
 import { poolGauges } from './pool-gauges.ts';
+import { timedHasher } from './timed-hasher.ts';
 
 export interface MetricsDeps {
   /** The instance's connection pools by name (`main`, `throttles`): how they are used is read at each scrape. */
@@ -19,6 +20,8 @@ export interface Metrics {
   registry: Registry;
   /** Counts and times each HTTP request (http/request-metrics.ts). */
   requests: RequestRecorder;
+  /** The password hasher, each hash and verify timed (no change to the cards domain). */
+  timeHasher(hasher: PasswordHasher): PasswordHasher;
 }
 
 /**
@@ -31,5 +34,5 @@ export function createMetrics({ pools, db, log }: MetricsDeps): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'cybercard_' });
   poolGauges(registry, pools);
   outboxGauges(registry, db, log);
-  return { registry, requests: httpRequests(registry) };
+  return { registry, requests: httpRequests(registry), timeHasher: (hasher) => timedHasher(hasher, registry) };
 }

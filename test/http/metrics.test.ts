@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
+import { generateCardNumber } from '../../src/cards/card-number.ts';
 import { insertOutboxMessage } from '../../src/db/outbox.ts';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
-import { Agent, startInteraction } from '../helpers/agent.ts';
+import { Agent, runLogin, startInteraction } from '../helpers/agent.ts';
 import { connect } from '../helpers/db.ts';
-import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
 import { getMetrics, samples, scrape, valueOf } from '../helpers/metrics.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -215,6 +216,30 @@ describe('GET /metrics', () => {
       for (const secret of [uid, card.number, spaced, card.password, site.clientId, site.clientSecret, code, tokens.access_token, stray]) {
         expect(after, 'a secret of the flow is in the metrics').to.not.include(secret);
       }
+    });
+  });
+
+  describe('of password hashing', () => {
+    it('times each hash (a card issued) and each verify (a login, an unknown card number too)', async () => {
+      const count = (text: string, op: string) => valueOf(text, 'cybercard_password_hash_seconds_count', { op });
+      const site = await registerTestSite(ts);
+      const cfg = await siteClient(ts, site);
+      const before = await scrape(ts);
+      const card = await issueTestCard(ts);
+      const issued = await scrape(ts);
+      expect(count(issued, 'hash') - count(before, 'hash')).to.equal(1);
+      expect(count(issued, 'verify') - count(before, 'verify')).to.equal(0);
+
+      const req = await authRequest(cfg, site);
+      expect((await runLogin(new Agent(ts.url), req.url, card)).kind).to.equal('redirect');
+      const unknown = await authRequest(cfg, site);
+      const refused = await runLogin(new Agent(ts.url), unknown.url, { number: generateCardNumber(ts.config.cards.issuerPrefix), password: 'Not-A-Card-1234' });
+      expect(refused.kind === 'page' && refused.status).to.equal(401);
+      const after = await scrape(ts);
+      expect(count(after, 'verify') - count(issued, 'verify')).to.equal(2);
+      expect(count(after, 'hash') - count(issued, 'hash')).to.equal(0);
+      expect(valueOf(after, 'cybercard_password_hash_seconds_sum', { op: 'verify' })).to.be.greaterThan(valueOf(issued, 'cybercard_password_hash_seconds_sum', { op: 'verify' }));
+      expect(valueOf(after, 'cybercard_password_hash_seconds_bucket', { op: 'verify', le: '+Inf' })).to.equal(count(after, 'verify'));
     });
   });
 
