@@ -24,6 +24,7 @@ import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
 import { secondFactorRoutes } from './holder/second-factor-routes.ts';
 import { holderSessions } from './holder/session.ts';
+import { NO_COUNTS } from './lib/event-counts.ts';
 import { formatMoney } from './lib/money.ts';
 import { deriveKey } from './lib/sealed.ts';
 import type { SecondFactorDeps } from './second-factor/deps.ts';
@@ -96,6 +97,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const metricsToken = config.secrets.metricsToken;
   const metrics = metricsToken ? createMetrics({ pools: scoped ? { main: pool, throttles: sidePool } : { main: pool }, db: pool, log }) : undefined;
   if (!metrics) log.info('metrics are off: set METRICS_TOKEN to serve /metrics');
+  const counts = metrics?.counts ?? NO_COUNTS;
   // Compiled templates are cached except in development, where an edited view shows at once.
   const render = createRenderer({ cache: config.env !== 'development' });
   const argon2 = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
@@ -129,7 +131,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const health = healthRoutes(pool);
   const ledger = ledgerDeps(config, db);
   // Defences against surreptitious use: source throttle and card lockout, TOTP step-up, velocity limits.
-  const throttle: ThrottleDeps = { db: sidePool, limits: { card: config.lockout, source: config.sourceThrottle }, cardHmacKey: config.secrets.cardHmacKey };
+  const throttle: ThrottleDeps = { db: sidePool, limits: { card: config.lockout, source: config.sourceThrottle }, cardHmacKey: config.secrets.cardHmacKey, counts };
   const secondFactor: SecondFactorDeps = { db, sealKey: deriveKey(config.secrets.cardHmacKey, 'totp-secret-seal-v1'), issuerLabel: config.stepUp.issuerLabel };
   const approvals: ApprovalDeps = {
     db,
@@ -144,7 +146,17 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     secondFactor,
     directory,
   };
-  const { router: interactions, showAtOnce } = interactionRoutes({ provider, parseBody, cards, render, approvals, throttle, ratings: config.ratings, entry: policyDeps(config, db) });
+  const { router: interactions, showAtOnce } = interactionRoutes({
+    provider,
+    parseBody,
+    cards,
+    render,
+    approvals,
+    throttle,
+    ratings: config.ratings,
+    entry: policyDeps(config, db),
+    counts,
+  });
   // The authorization endpoint answers with the interaction's first page, not a redirect to it.
   provider.use(showAtOnce);
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
@@ -201,7 +213,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const stopCleanup = startPayloadCleanup(db, log, config.oidc.cleanupIntervalSeconds);
   const stopThrottleCleanup = startThrottleCleanup(db, log, throttle.limits, config.oidc.cleanupIntervalSeconds);
   const n = config.notifications;
-  const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts };
+  const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };
   const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);
   const stopLedgerJobs = startLedgerJobs(ledger, log, { expireSeconds: config.payments.expireIntervalSeconds, billingSeconds: config.billing.runIntervalSeconds });
   return {

@@ -72,7 +72,12 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
     const { accountId, cardId, last4 } = await holderCard(ctx);
     const run = () =>
       confirmEnrolment(sf, { accountId, last4, token: input.enrol_token, code: input.code, currentCode: input.current_code, requestId: ctx.state.requestId });
-    await guardGuess(deps.throttle, { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(sf.db, cardId) }, run, (err) => err instanceof CurrentCodeError);
+    await guardGuess(
+      deps.throttle,
+      { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(sf.db, cardId), check: 'second_factor' },
+      run,
+      (err) => err instanceof CurrentCodeError,
+    );
   }
 
   async function render(ctx: Context, view: string, locals: Record<string, unknown>, status = 200) {

@@ -11,6 +11,7 @@ import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
+import { afterRequestCommit } from '../db/request-scope.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
 import { AppError, ValidationError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
@@ -19,6 +20,7 @@ import { formFields } from '../http/form.ts';
 import { preferUiLocales, t, tOr } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
+import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
 import { entryRefusalOf, holderWouldBeStopped, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
@@ -45,6 +47,8 @@ export interface InteractionDeps {
   ratings: Readonly<Record<string, number>>;
   /** The interaction policy's settings: the login page looks ahead at whether the policy will let the holder in. */
   entry: PolicyDeps;
+  /** Where approval outcomes are counted (metrics); absent: nowhere. */
+  counts?: EventCounts;
 }
 
 class InteractionMismatchError extends AppError {
@@ -163,11 +167,21 @@ export function interactionRoutes({
   approvalChecks = [],
   entry,
   ratings,
+  counts = NO_COUNTS,
 }: InteractionDeps): { router: Router; showAtOnce: (ctx: KoaContextWithOIDC, next: Next) => Promise<void> } {
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
 
   const resume = resumeAtOnce(provider);
+
+  /**
+   * Counts a payment's outcome (`approved`, or the refusal's code) once the request's transaction has
+   * committed it, as the approval or the refusal's audit entry: a request that fails afterwards rolls them
+   * back and counts nothing. Outside a request transaction (the embedded database) they are committed already.
+   */
+  function countApproval(outcome: string): void {
+    if (!afterRequestCommit(() => counts.approval(outcome))) counts.approval(outcome);
+  }
 
   /**
    * Stores the interaction's result and answers with the provider's resume of it, in this request and its
@@ -472,7 +486,7 @@ export function interactionRoutes({
           // A second-factor code is guessable: throttled per source and counted towards the card lockout.
           const guarded = await guardAttempt(
             throttle,
-            { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(cards.db, cardId) },
+            { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(cards.db, cardId), check: 'second_factor' },
             approveIt,
             (err) => err instanceof ApprovalRefusedError && err.refusal === 'step_up_failed',
           );
@@ -487,6 +501,7 @@ export function interactionRoutes({
           approval = await approveIt();
         }
         grant.addRar({ ...payment, approval_no: approval.approvalNo });
+        countApproval('approved');
       } catch (err) {
         if (!(err instanceof ApprovalRefusedError)) throw err;
         return refuse(ctx, interaction, err, accountId);
@@ -508,14 +523,17 @@ export function interactionRoutes({
    */
   async function refuse(ctx: Context, interaction: Interaction, err: ApprovalRefusedError, accountId?: string): Promise<void> {
     const clientId = String(interaction.params.client_id);
+    const payment = Boolean(paymentOf(consentDetails(interaction), ratings));
     await appendAudit(cards.db, {
       actor: accountId ? `account:${accountId}` : 'anonymous',
       action: 'access.refused',
       subjectType: accountId ? 'account' : 'member_site',
       subjectId: accountId ?? clientId,
-      details: { refusal: err.refusal, clientId, payment: Boolean(paymentOf(consentDetails(interaction), ratings)) },
+      details: { refusal: err.refusal, clientId, payment },
       requestId: ctx.state.requestId,
     });
+    // A payment refused here, at the approval or at its login (a locked or stopped card), is refused for good.
+    if (payment) countApproval(err.refusal);
     const returnTo = await provider.interactionResult(
       ctx.req,
       ctx.res,

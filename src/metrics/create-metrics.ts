@@ -1,7 +1,9 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { PasswordHasher } from '../cards/password.ts';
 import type { Db } from '../db/knex.ts';
+import type { EventCounts } from '../lib/event-counts.ts';
 import type { Logger } from '../log.ts';
+import { eventCounters } from './event-counters.ts';
 import { httpRequests, type RequestRecorder } from './http-requests.ts';
 import { outboxGauges } from './outbox-gauges.ts';
 import { poolGauges } from './pool-gauges.ts';
@@ -22,6 +24,8 @@ export interface Metrics {
   requests: RequestRecorder;
   /** The password hasher, each hash and verify timed (no change to the cards domain). */
   timeHasher(hasher: PasswordHasher): PasswordHasher;
+  /** Domain events (approvals, failed checks, lockouts, throttled attempts, notifications), counted. */
+  counts: EventCounts;
 }
 
 /**
@@ -34,5 +38,5 @@ export function createMetrics({ pools, db, log }: MetricsDeps): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'cybercard_' });
   poolGauges(registry, pools);
   outboxGauges(registry, db, log);
-  return { registry, requests: httpRequests(registry), timeHasher: (hasher) => timedHasher(hasher, registry) };
+  return { registry, requests: httpRequests(registry), timeHasher: (hasher) => timedHasher(hasher, registry), counts: eventCounters(registry) };
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/knex.ts';
 import { claimDueMessages, markAttemptFailed, markSent, redactOutboxData, type OutboxMessage } from '../db/outbox.ts';
 import { inTransaction } from '../db/tx.ts';
+import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import type { Logger } from '../log.ts';
 import { renderMessage, templateSecrets } from './templates.ts';
 import type { Transports } from './transport.ts';
@@ -13,6 +14,8 @@ export interface SenderDeps {
   baseUrl: string;
   /** Attempts before a message is marked failed. */
   maxAttempts: number;
+  /** Where delivery attempts are counted (metrics); absent: nowhere. */
+  counts?: EventCounts;
 }
 
 export interface SendResult {
@@ -21,6 +24,12 @@ export interface SendResult {
 }
 
 type Outcome = 'sent' | 'failed' | 'none';
+
+/** One message's attempt as counted: sent, failed with attempts left (retry), or failed for good. */
+interface Attempt {
+  channel: OutboxMessage['channel'];
+  outcome: 'sent' | 'retry' | 'failed';
+}
 
 async function deliver(deps: SenderDeps, m: OutboxMessage): Promise<void> {
   const { subject, text } = renderMessage(m.template, m.data, deps.baseUrl);
@@ -32,24 +41,30 @@ async function deliver(deps: SenderDeps, m: OutboxMessage): Promise<void> {
  * delivers it and records the outcome in the same transaction. Secrets in its data go once it is settled.
  */
 async function sendNext(deps: SenderDeps): Promise<Outcome> {
-  return inTransaction(deps.db, async (trx) => {
+  const attempt = await inTransaction(deps.db, async (trx): Promise<Attempt | undefined> => {
     const [m] = await claimDueMessages(trx, 1);
-    if (!m) return 'none';
+    if (!m) return undefined;
     const line = { outboxId: m.id, channel: m.channel, template: m.template, attempt: m.attempts + 1 };
     try {
       await deliver(deps, m);
       await markSent(trx, m.id);
       await redactOutboxData(trx, m.id, templateSecrets(m.template));
       deps.log.info(line, 'notification sent');
-      return 'sent';
+      return { channel: m.channel, outcome: 'sent' };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await markAttemptFailed(trx, m.id, message, deps.maxAttempts);
-      if (m.attempts + 1 >= deps.maxAttempts) await redactOutboxData(trx, m.id, templateSecrets(m.template));
+      const last = m.attempts + 1 >= deps.maxAttempts;
+      if (last) await redactOutboxData(trx, m.id, templateSecrets(m.template));
       deps.log.warn({ ...line, error: message }, 'notification not sent');
-      return 'failed';
+      return { channel: m.channel, outcome: last ? 'failed' : 'retry' };
     }
   });
+  if (!attempt) return 'none';
+  // Counted once its record is committed: a message delivered whose record then failed to commit is sent
+  // again (at least once) and counted when that attempt's record commits.
+  (deps.counts ?? NO_COUNTS).notification(attempt.channel, attempt.outcome);
+  return attempt.outcome === 'sent' ? 'sent' : 'failed';
 }
 
 /**

@@ -30,7 +30,7 @@ export async function checkCardPassword(
   const { cards } = deps;
   const guarded = await guardAttempt(
     deps.throttle,
-    { source: input.source, cardKey: cardThrottleKey(cards.cardHmacKey, input.cardNumber) },
+    { source: input.source, cardKey: cardThrottleKey(cards.cardHmacKey, input.cardNumber), check: 'password' },
     async () => {
       const card = await matchCardPassword(cards, input.cardNumber, input.password);
       if (!card) throw new InvalidCredentialsError();

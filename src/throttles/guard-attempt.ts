@@ -12,6 +12,7 @@ import {
 } from '../db/throttles.ts';
 import { atCommit } from '../db/request-scope.ts';
 import { inTransaction } from '../db/tx.ts';
+import { NO_COUNTS, type EventCounts, type Guessable } from '../lib/event-counts.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
 import { ipKey } from '../lib/ip-key.ts';
 import { notifyHolder } from '../notifications/notify.ts';
@@ -22,6 +23,8 @@ export interface ThrottleDeps {
   limits: { card: CardLimits; source: SourceLimits };
   /** Keys device ids (as known_devices does) so the table never holds a replayable cookie value. */
   cardHmacKey: Buffer;
+  /** Where failed checks, lockouts and throttled attempts are counted (metrics); absent: nowhere. */
+  counts?: EventCounts;
 }
 
 /** Where an attempt comes from: the client address and the browser's device cookie id, if it has one. */
@@ -59,16 +62,20 @@ export function secondsUntil(until: Date | null, now = Date.now()): number {
  * lock is audited and the holder notified in one transaction. Any other outcome gives the reservation back:
  * a success as the request commits (in its transaction, so it costs no commit of its own; a request that
  * fails with a server error keeps it counted), an unexpected error at once.
+ *
+ * `who.check` says what is guessed, for the counts (deps.counts) of failed checks; lockouts and throttled
+ * attempts are counted too. Each is counted once its row is written on deps.db, the throttles' own pool
+ * outside the request (app.ts), committed whatever the request's outcome: no count precedes a rollback.
  */
 export async function guardAttempt<T>(
   deps: ThrottleDeps,
-  who: { source: AttemptSource; cardKey: string | undefined },
+  who: { source: AttemptSource; cardKey: string | undefined; check: Guessable },
   attempt: () => Promise<T>,
   isFailure: (err: unknown) => boolean,
 ): Promise<Guarded<T>> {
   const sources = sourceKeys(deps, who.source);
   const rows = await reserveAttempt(deps.db, sources, who.cardKey, deps.limits);
-  const wait = sourceWait(rows);
+  const wait = sourceWait(deps, rows);
   if (wait !== undefined) return { kind: 'throttled', retryAfterSeconds: wait };
   const card = rows.find((r) => r.scope === 'card');
   // An attempt at a locked card still counts against its source: probing locked cards is guessing too.
@@ -82,19 +89,24 @@ export async function guardAttempt<T>(
       await releaseAttempt(deps.db, reserved);
       throw err;
     }
+    const counts = deps.counts ?? NO_COUNTS;
+    counts.failedCheck(who.check);
     if (!who.cardKey) return { kind: 'failed', error: err };
     const locked = await lockIfDue(deps, who.cardKey, who.source.requestId);
-    return locked ? { kind: 'locked', until: locked } : { kind: 'failed', error: err };
+    if (!locked) return { kind: 'failed', error: err };
+    counts.lockout();
+    return { kind: 'locked', until: locked };
   }
   // releaseAttempt sends one statement at most.
   await atCommit(deps.db, (conn) => releaseAttempt(conn, reserved), { oneStatement: true });
   return { kind: 'ok', value };
 }
 
-/** Seconds the refusing sources among `rows` say to wait; undefined when none refused. */
-function sourceWait(rows: readonly ThrottleRow[]): number | undefined {
+/** Seconds the refusing sources among `rows` say to wait, each refusing source counted; undefined when none refused. */
+function sourceWait(deps: ThrottleDeps, rows: readonly ThrottleRow[]): number | undefined {
   const blocked = rows.filter((r) => r.scope !== 'card' && r.refused);
   if (!blocked.length) return undefined;
+  for (const r of blocked) (deps.counts ?? NO_COUNTS).throttled(r.scope);
   return secondsUntil(new Date(Math.max(...blocked.map((r) => r.blockedUntil?.getTime() ?? 0))));
 }
 
@@ -104,7 +116,7 @@ function sourceWait(rows: readonly ThrottleRow[]): number | undefined {
  * browser cannot have many holders messaged, nor time the answers to learn which card numbers exist.
  */
 export async function countAgainstSource(deps: ThrottleDeps, source: AttemptSource): Promise<number | undefined> {
-  return sourceWait(await reserveAttempt(deps.db, sourceKeys(deps, source), undefined, deps.limits));
+  return sourceWait(deps, await reserveAttempt(deps.db, sourceKeys(deps, source), undefined, deps.limits));
 }
 
 /** Records the card failure; when it locks the card, audits it and tells the holder. The lock's end, or null. */

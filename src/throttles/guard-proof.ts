@@ -1,5 +1,6 @@
 import { InvalidCodeError, TooManyCodeAttemptsError } from '../cards/one-time-code.ts';
 import { AppError, InvalidCredentialsError } from '../errors.ts';
+import type { Guessable } from '../lib/event-counts.ts';
 import { cardThrottleKey } from './check-card-password.ts';
 import { countAgainstSource, guardAttempt, lockedMessage, throttledMessage, type AttemptSource, type ThrottleDeps } from './guard-attempt.ts';
 
@@ -24,7 +25,7 @@ export async function guardProof<T>(
   action: () => Promise<T>,
   isFailure: (err: unknown) => boolean = (err) => err instanceof InvalidCredentialsError,
 ): Promise<T> {
-  return guardGuess(deps, { source: who.source, cardKey: cardThrottleKey(deps.cardHmacKey, who.cardNumber) }, action, isFailure);
+  return guardGuess(deps, { source: who.source, cardKey: cardThrottleKey(deps.cardHmacKey, who.cardNumber), check: 'password' }, action, isFailure);
 }
 
 /**
@@ -33,7 +34,7 @@ export async function guardProof<T>(
  */
 export async function guardGuess<T>(
   deps: ThrottleDeps,
-  who: { source: AttemptSource; cardKey: string | undefined },
+  who: { source: AttemptSource; cardKey: string | undefined; check: Guessable },
   action: () => Promise<T>,
   isFailure: (err: unknown) => boolean,
 ): Promise<T> {
@@ -55,7 +56,12 @@ export async function guardGuess<T>(
  * browser trying codes across many cards is guessing too, but a wrong code must not lock the card it would unlock.
  */
 export function guardCode<T>(deps: ThrottleDeps, source: AttemptSource, action: () => Promise<T>): Promise<T> {
-  return guardGuess(deps, { source, cardKey: undefined }, action, (err) => err instanceof InvalidCodeError || err instanceof TooManyCodeAttemptsError);
+  return guardGuess(
+    deps,
+    { source, cardKey: undefined, check: 'one_time_code' },
+    action,
+    (err) => err instanceof InvalidCodeError || err instanceof TooManyCodeAttemptsError,
+  );
 }
 
 /** Runs `action` (sending a one-time code) once the source may: counted against it like a guess (countAgainstSource). */

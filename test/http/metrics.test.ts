@@ -42,7 +42,14 @@ const QUIET = {
  * A payment through the hosted pages as a browser makes it (pushed request, login, approval) up to the
  * member site's callback, with the interaction's uid; the approval page's answer is the holder's to read.
  */
-async function payThroughPages(ts: TestServer, cfg: client.Configuration, site: TestSite, card: TestCard, amount: number) {
+async function payThroughPages(
+  ts: TestServer,
+  cfg: client.Configuration,
+  site: TestSite,
+  card: TestCard,
+  amount: number,
+  beforeApproving: () => Promise<unknown> = async () => undefined,
+) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = await client.buildAuthorizationUrlWithPAR(cfg, {
@@ -60,9 +67,25 @@ async function payThroughPages(ts: TestServer, cfg: client.Configuration, site: 
   const html = await approvePage.text();
   const confirmCsrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
   if (approvePage.status !== 200 || !confirmCsrf) throw new Error(`no approval page (${approvePage.status})`);
+  await beforeApproving();
   const answer = await agent.post(`${path}/confirm`, { csrf: confirmCsrf });
   const location = answer.headers.get('location');
   return { uid: path.split('/')[2]!, answer, callback: location ? new URL(location) : undefined!, verifier, state };
+}
+
+/** An agent behind its own client address (servers with trustProxy believe X-Forwarded-For). */
+class ForwardedAgent extends Agent {
+  constructor(
+    base: string,
+    readonly ip: string,
+  ) {
+    super(base);
+  }
+  override request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('x-forwarded-for', this.ip);
+    return super.request(url, { ...init, headers });
+  }
 }
 
 /** A card whose credit line has this limit (cards issued by the domain start with none). */
@@ -153,6 +176,27 @@ describe('GET /metrics', () => {
     const drained = await scrape(ts);
     expect(valueOf(drained, 'cybercard_outbox_pending')).to.equal(await pendingRows());
     expect(valueOf(drained, 'cybercard_outbox_oldest_pending_seconds')).to.be.below(7200);
+    // Each attempt counted by channel and outcome, as the sender recorded it.
+    const attempts = (text: string, outcome: string) => valueOf(text, 'cybercard_notifications_total', { outcome });
+    expect(attempts(drained, 'sent') - attempts(queued, 'sent')).to.equal(sent.sent);
+    expect(valueOf(drained, 'cybercard_notifications_total', { channel: 'email', outcome: 'sent' })).to.be.at.least(1);
+  });
+
+  it('counts a notification that could not be sent: tried again (retry), then given up (failed)', async () => {
+    const recipient = `metrics-${randomBytes(4).toString('hex')}@example.test`;
+    await insertOutboxMessage(ts.db, { accountId: null, channel: 'sms', recipient, template: 'no_such_template' });
+    const sender = { ...ts.cm.notifications, maxAttempts: 2 };
+    const count = (text: string, outcome: string) => valueOf(text, 'cybercard_notifications_total', { channel: 'sms', outcome });
+    const before = await scrape(ts);
+    expect((await sendDueNotifications(sender)).failed).to.equal(1);
+    const once = await scrape(ts);
+    expect([count(once, 'retry') - count(before, 'retry'), count(once, 'failed') - count(before, 'failed')]).to.deep.equal([1, 0]);
+    await ts.db('notifications_outbox').where({ recipient }).update({ next_attempt_at: ts.db.fn.now() });
+    expect((await sendDueNotifications(sender)).failed).to.equal(1);
+    const twice = await scrape(ts);
+    expect([count(twice, 'retry') - count(once, 'retry'), count(twice, 'failed') - count(once, 'failed')]).to.deep.equal([0, 1]);
+    expect(count(twice, 'sent') - count(before, 'sent')).to.equal(0);
+    expect((await ts.db('notifications_outbox').where({ recipient }).first()).status).to.equal('failed');
   });
 
   it('serves the other metrics when the outbox cannot be read in time, its gauges NaN, and logs a warning', async function () {
@@ -216,6 +260,107 @@ describe('GET /metrics', () => {
       for (const secret of [uid, card.number, spaced, card.password, site.clientId, site.clientSecret, code, tokens.access_token, stray]) {
         expect(after, 'a secret of the flow is in the metrics').to.not.include(secret);
       }
+    });
+  });
+
+  describe('of domain events', () => {
+    let site: TestSite;
+    let cfg: client.Configuration;
+
+    before(async () => {
+      site = await registerTestSite(ts, { maxAmount: 50_000 });
+      cfg = await siteClient(ts, site);
+    });
+
+    const approvals = (text: string) =>
+      Object.fromEntries(samples(text).filter((x) => x.name === 'cybercard_approvals_total').map((x) => [x.labels.outcome!, x.value]));
+    const changes = (before: Record<string, number>, after: Record<string, number>) =>
+      Object.fromEntries(Object.entries(after).flatMap(([k, v]) => (v !== (before[k] ?? 0) ? [[k, v - (before[k] ?? 0)]] : [])));
+
+    it('counts a payment approved once, and one refused over the limit once under its refusal code', async () => {
+      const card = await cardWithLimit(ts, 5_000);
+      const start = approvals(await scrape(ts));
+      // Every outcome is there from the start, at 0 until it happens.
+      expect(start).to.include.keys('approved', 'over_limit', 'under_age', 'card_locked');
+      const paid = await payThroughPages(ts, cfg, site, card, 3_000);
+      expect(paid.answer.status).to.equal(303);
+      const approved = approvals(await scrape(ts));
+      expect(changes(start, approved)).to.deep.equal({ approved: 1 });
+
+      const refused = await payThroughPages(ts, cfg, site, card, 3_000);
+      expect(refused.answer.status).to.equal(403);
+      expect(changes(approved, approvals(await scrape(ts)))).to.deep.equal({ over_limit: 1 });
+    });
+
+    it('counts a refusal decided under the approval\'s lock: a holder found under age since the login', async () => {
+      const card = await cardWithLimit(ts, 50_000);
+      const adultSite = await registerTestSite(ts, { maxAmount: 50_000, contentRating: 19 });
+      const adultCfg = await siteClient(ts, adultSite);
+      const start = approvals(await scrape(ts));
+      // The birthdate corrected between the login and the Approve button.
+      const young = `${new Date().getUTCFullYear() - 16}-01-01`;
+      const refused = await payThroughPages(ts, adultCfg, adultSite, card, 1_000, () => ts.db('accounts').where({ id: card.accountId }).update({ birthdate: young }));
+      expect(refused.answer.status).to.equal(403);
+      expect(changes(start, approvals(await scrape(ts)))).to.deep.equal({ under_age: 1 });
+    });
+
+    it('counts wrong passwords and the lockout they cause; a plain login refused is no payment refused', async () => {
+      const card = await cardWithLimit(ts, 1_000);
+      const before = await scrape(ts);
+      const max = ts.config.lockout.maxFailures;
+      let last: Awaited<ReturnType<typeof runLogin>> | undefined;
+      for (let i = 0; i < max; i++) {
+        const req = await authRequest(cfg, site);
+        last = await runLogin(new Agent(ts.url), req.url, { number: card.number, password: `Wrong-Password-${i}` });
+      }
+      // The failure that reached the limit locked the card: its page says so.
+      expect(last?.kind === 'page' && last.status).to.equal(403);
+      const after = await scrape(ts);
+      const failed = (text: string, check: string) => valueOf(text, 'cybercard_failed_checks_total', { check });
+      expect(failed(after, 'password') - failed(before, 'password')).to.equal(max);
+      expect(failed(after, 'second_factor') - failed(before, 'second_factor')).to.equal(0);
+      expect(valueOf(after, 'cybercard_card_lockouts_total') - valueOf(before, 'cybercard_card_lockouts_total')).to.equal(1);
+      // Once locked, another try is refused unchecked: no failure, no second lockout.
+      const again = await runLogin(new Agent(ts.url), (await authRequest(cfg, site)).url, card);
+      expect(again.kind === 'page' && again.status).to.equal(403);
+      const later = await scrape(ts);
+      expect(failed(later, 'password')).to.equal(failed(after, 'password'));
+      expect(valueOf(later, 'cybercard_card_lockouts_total')).to.equal(valueOf(after, 'cybercard_card_lockouts_total'));
+      expect(changes(approvals(before), approvals(later))).to.deep.equal({});
+    });
+  });
+
+  describe('of throttled attempts', () => {
+    let strict: TestServer;
+
+    before(async () => {
+      // A source may fail once, then waits a minute; each client here has an address of its own.
+      strict = await startCardManager({ trustProxy: true, sourceThrottle: { freeFailures: 1, windowSeconds: 900, baseDelaySeconds: 60, maxDelaySeconds: 900 } });
+    });
+    after(() => strict.stop());
+
+    it('counts each attempt a source throttle refused with 429, by scope', async () => {
+      const site = await registerTestSite(strict);
+      const cfg = await siteClient(strict, site);
+      const card = await issueTestCard(strict);
+      const browser = new ForwardedAgent(strict.url, `203.0.113.${1 + Math.floor(Math.random() * 250)}`);
+      const before = await scrape(strict);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { path, csrf } = await startInteraction(browser, (await authRequest(cfg, site)).url);
+        statuses.push((await browser.post(`${path}/login`, { csrf, card_number: card.number, password: 'Wrong-Password-1' })).status);
+      }
+      const refused = statuses.filter((s) => s === 429).length;
+      expect(refused, statuses.join()).to.be.at.least(1);
+      const after = await scrape(strict);
+      const throttled = (text: string, scope: string) => valueOf(text, 'cybercard_throttled_attempts_total', { scope });
+      expect(throttled(after, 'ip') - throttled(before, 'ip')).to.equal(refused);
+      expect(throttled(after, 'device') - throttled(before, 'device')).to.equal(refused);
+      // What was refused unchecked is no failed password.
+      const failed = (text: string) => valueOf(text, 'cybercard_failed_checks_total', { check: 'password' });
+      expect(failed(after) - failed(before)).to.equal(statuses.length - refused);
+      // The other card manager in this process counts its own requests only.
+      expect(throttled(await scrape(ts), 'ip')).to.equal(0);
     });
   });
 
