@@ -7,7 +7,7 @@ import { openDirectory } from '../../src/db/directory.ts';
 import { openRequestScope, requestScopedDb } from '../../src/db/request-scope.ts';
 import { createLogger } from '../../src/log.ts';
 import { connect } from '../helpers/db.ts';
-import { announced, until } from '../helpers/directory.ts';
+import { announced, caughtUp, until } from '../helpers/directory.ts';
 import { registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -49,6 +49,7 @@ describe('member sites and resource servers kept between requests', () => {
 
   it('reads a member site and its resource server once, then serves them from memory', async () => {
     const site = await registerTestSite(ts);
+    await caughtUp(ts.cm.directory, ts.db);
     const cfg = await siteClient(ts, site);
     const first = await readsOf(() => grant(cfg, site));
     expect(first.member_sites).to.be.greaterThan(0);
@@ -116,6 +117,7 @@ describe('member sites and resource servers kept between requests', () => {
       try {
         await until(() => other.cm.directory.listening, 'the directory listens');
         const site = await registerTestSite(other);
+        await caughtUp(other.cm.directory, other.db);
         const cfg = await siteClient(other, site);
         await grant(cfg, site);
         const kept = other.cm.directory.size;

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Directory } from '../../src/db/directory.ts';
+import type { Db } from '../../src/db/knex.ts';
 
 /** Waits (up to `ms`) until `ready()` holds; fails with `what` otherwise. */
 export async function until(ready: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
@@ -20,4 +21,14 @@ export async function announced<T>(directory: Directory, key: string, change: ()
   const result = await change();
   await until(() => directory.heardOf(key) > before, `the directory heard of a change to ${key}`);
   return result;
+}
+
+/**
+ * Waits until `directory` has heard of every change committed so far: PostgreSQL delivers notifications in commit
+ * order, so once a marker sent now is heard, so are all before it (a site just registered, whose late notice
+ * would otherwise make the directory forget it again after a request had kept it).
+ */
+export async function caughtUp(directory: Directory, db: Db): Promise<void> {
+  const marker = `site:caught-up-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  await announced(directory, marker, () => db.raw("SELECT pg_notify('cybercard_directory', ?)", [marker]));
 }
