@@ -133,3 +133,18 @@ export async function runLogin(
   }
   throw new Error('too many steps');
 }
+
+/** An agent behind a client address of its own: for servers with trustProxy, which believe X-Forwarded-For. */
+export class ForwardedAgent extends Agent {
+  constructor(
+    base: string,
+    readonly ip: string,
+  ) {
+    super(base);
+  }
+  override request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('x-forwarded-for', this.ip);
+    return super.request(url, { ...init, headers });
+  }
+}

@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { generateCardNumber } from '../../src/cards/card-number.ts';
 import { insertOutboxMessage } from '../../src/db/outbox.ts';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
-import { Agent, runLogin, startInteraction } from '../helpers/agent.ts';
+import { Agent, ForwardedAgent, runLogin, startInteraction } from '../helpers/agent.ts';
 import { connect } from '../helpers/db.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
@@ -73,20 +73,6 @@ async function payThroughPages(
   return { uid: path.split('/')[2]!, answer, callback: location ? new URL(location) : undefined!, verifier, state };
 }
 
-/** An agent behind its own client address (servers with trustProxy believe X-Forwarded-For). */
-class ForwardedAgent extends Agent {
-  constructor(
-    base: string,
-    readonly ip: string,
-  ) {
-    super(base);
-  }
-  override request(url: string | URL, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('x-forwarded-for', this.ip);
-    return super.request(url, { ...init, headers });
-  }
-}
 
 /** A card whose credit line has this limit (cards issued by the domain start with none). */
 async function cardWithLimit(ts: TestServer, limit: number): Promise<TestCard> {

@@ -5,24 +5,10 @@ import { listAudit } from '../../src/db/audit-log.ts';
 import { listOutboxForAccount } from '../../src/db/outbox.ts';
 import { generateCardNumber } from '../../src/cards/card-number.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
-import { Agent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
+import { ForwardedAgent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
-/** A browser behind its own client address (the server trusts X-Forwarded-For in these tests). */
-class Browser extends Agent {
-  constructor(
-    base: string,
-    readonly ip: string,
-  ) {
-    super(base);
-  }
-  override request(url: string | URL, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('x-forwarded-for', this.ip);
-    return super.request(url, { ...init, headers });
-  }
-}
 
 let ipSeq = 0;
 /** A client address no other test uses, so source counters never carry over between tests. */
@@ -43,13 +29,13 @@ describe('card lockout and source throttling', () => {
   after(() => ts.stop());
 
   /** Starts a sign-in at the site and returns the login form's path and csrf token. */
-  async function loginPage(b: Browser) {
+  async function loginPage(b: ForwardedAgent) {
     const req = await authRequest(config, site);
     const { path, csrf } = await startInteraction(b, req.url);
     return { path, csrf };
   }
 
-  async function attempt(b: Browser, card: { number: string }, password: string) {
+  async function attempt(b: ForwardedAgent, card: { number: string }, password: string) {
     const { path, csrf } = await loginPage(b);
     const res = await b.post(`${path}/login`, { csrf, card_number: card.number, password });
     return { res, html: await res.text() };
@@ -72,7 +58,7 @@ describe('card lockout and source throttling', () => {
 
   it('locks the card after 5 wrong passwords, refuses the 6th with the right one until the cool-down, then lets it in', async () => {
     const card = await holderWithEmail();
-    const b = new Browser(ts.url, freshIp());
+    const b = new ForwardedAgent(ts.url, freshIp());
     for (let i = 1; i <= 4; i++) {
       const { res, html } = await attempt(b, card, `wrong-${i}`);
       expect(res.status, `attempt ${i}`).to.equal(401);
@@ -111,7 +97,7 @@ describe('card lockout and source throttling', () => {
 
   it('makes each repeated lockout longer than the last', async () => {
     const card = await issueTestCard(ts);
-    const b = new Browser(ts.url, freshIp());
+    const b = new ForwardedAgent(ts.url, freshIp());
     const lockOnce = async () => {
       for (let i = 0; i < 5; i++) await attempt(b, card, 'not-it');
       return (await cardRow(card))!;
@@ -126,7 +112,7 @@ describe('card lockout and source throttling', () => {
 
   it('unlocks the card when the holder resets the password', async () => {
     const card = await holderWithEmail();
-    const b = new Browser(ts.url, freshIp());
+    const b = new ForwardedAgent(ts.url, freshIp());
     for (let i = 0; i < 5; i++) await attempt(b, card, 'guess');
     expect((await cardRow(card))!.blockedUntil).to.not.equal(null);
     // From the holder's own address, like the rest of this test: the reset's code is a guarded guess too.
@@ -149,7 +135,7 @@ describe('card lockout and source throttling', () => {
     let next = 0;
     await Promise.all(
       Array.from({ length: 10 }, async () => {
-        const b = new Browser(ts.url, ip);
+        const b = new ForwardedAgent(ts.url, ip);
         const { path, csrf } = await loginPage(b);
         while (next < 1000) {
           const n = next++;
@@ -170,9 +156,9 @@ describe('card lockout and source throttling', () => {
       expect(row?.count ?? 0).to.be.below(ts.config.lockout.maxFailures);
     }
     // The holders, from their own addresses, log straight in.
-    expect(signedIn(await attempt(new Browser(ts.url, freshIp()), cards[0]!, cards[0]!.password))).to.equal(true);
+    expect(signedIn(await attempt(new ForwardedAgent(ts.url, freshIp()), cards[0]!, cards[0]!.password))).to.equal(true);
     // The throttled page says why and when to come back.
-    const page = await attempt(new Browser(ts.url, ip), cards[1]!, cards[1]!.password);
+    const page = await attempt(new ForwardedAgent(ts.url, ip), cards[1]!, cards[1]!.password);
     expect(page.res.status).to.equal(429);
     expect(page.res.headers.get('retry-after')).to.match(/^\d+$/);
     expect(page.html).to.include('Too many attempts from this network or device');
@@ -184,7 +170,7 @@ describe('card lockout and source throttling', () => {
     const statuses: number[] = [];
     for (let n = 0; n < 15; n++) {
       // A fresh browser each time (no device cookie), claiming a new address in front of the one the proxy appended.
-      const b = new Browser(ts.url, `203.0.113.${n + 1}, ${ip}`);
+      const b = new ForwardedAgent(ts.url, `203.0.113.${n + 1}, ${ip}`);
       const { path, csrf } = await loginPage(b);
       const res = await b.post(`${path}/login`, { csrf, card_number: cards[n % 3]!.number, password: `spoof-${n}` });
       statuses.push(res.status);
@@ -206,7 +192,7 @@ describe('card lockout and source throttling', () => {
           : n % 3 === 1
             ? ['/api/cards/lost', { card_number: cards[n % 5]!.number, code: String(100000 + n) }]
             : ['/api/cards/password/reset', { card_number: cards[n % 5]!.number, code: String(100000 + n), new_password: 'A brand new phrase' }];
-      const res = await new Browser(ts.url, ip).request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await new ForwardedAgent(ts.url, ip).request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       statuses.push(res.status);
       await res.arrayBuffer();
     }
@@ -222,7 +208,7 @@ describe('card lockout and source throttling', () => {
     for (let n = 0; n < 14; n++) {
       // Known and unknown numbers alike: each request counts, whatever it finds.
       const number = n % 2 ? card.number : generateCardNumber(ts.config.cards.issuerPrefix);
-      const res = await new Browser(ts.url, ip).request('/api/cards/lost/code', {
+      const res = await new ForwardedAgent(ts.url, ip).request('/api/cards/lost/code', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ card_number: number }),
@@ -234,7 +220,7 @@ describe('card lockout and source throttling', () => {
     expect(statuses.slice(0, 10).every((s) => s === 202), statuses.join(' ')).to.equal(true);
     expect(statuses.slice(11).every((s) => s === 429), statuses.join(' ')).to.equal(true);
     // The holder's own address still gets its code.
-    const own = await new Browser(ts.url, freshIp()).request('/api/cards/lost/code', {
+    const own = await new ForwardedAgent(ts.url, freshIp()).request('/api/cards/lost/code', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ card_number: card.number }),
@@ -258,12 +244,12 @@ describe('card lockout and source throttling', () => {
 
   it('throttles one browser (device cookie) that moves between addresses', async () => {
     const cards = await Promise.all(Array.from({ length: 3 }, () => issueTestCard(ts)));
-    const b = new Browser(ts.url, freshIp());
+    const b = new ForwardedAgent(ts.url, freshIp());
     const { path, csrf } = await loginPage(b);
     const statuses: number[] = [];
     for (let n = 0; n < 15; n++) {
       // A new address for every guess, the same device cookie.
-      const moved = new Browser(ts.url, freshIp());
+      const moved = new ForwardedAgent(ts.url, freshIp());
       for (const [k, v] of b.cookies) moved.cookies.set(k, v);
       const res = await moved.post(`${path}/login`, { csrf, card_number: cards[n % 3]!.number, password: `x-${n}` });
       statuses.push(res.status);
