@@ -318,7 +318,8 @@ export interface Figure {
   ratio: number;
   /** The same ratio per core-second of server CPU (load generator excluded), where that means something. */
   serverCpuRatio: number | null;
-  target: { text: string; met: boolean };
+  /** met: null for a figure reported beside the others without a target of its own. */
+  target: { text: string; met: boolean | null };
   notes: string[];
 }
 
@@ -330,7 +331,7 @@ export function figure(opts: {
   measured: Side;
   baseline: Side;
   /** A rate against the baseline's or per core, or the measured p99 against a multiple of the baseline's p50. */
-  target: { ratio: number } | { perCore: number } | { p99TimesBaselineP50: number };
+  target: { ratio: number } | { perCore: number } | { p99TimesBaselineP50: number } | null;
   /** False when the loop thread does the work itself (in-process benchmarks). */
   serverCpu: boolean;
   notes?: string[];
@@ -338,8 +339,9 @@ export function figure(opts: {
   const { measured, baseline } = opts;
   const ratio = baseline.perSecond > 0 ? measured.perSecond / baseline.perSecond : Number.NaN;
   const t = opts.target;
-  const target =
-    'ratio' in t
+  const target: Figure['target'] = !t
+    ? { text: '— (no target)', met: null }
+    : 'ratio' in t
       ? { text: `≥ ${t.ratio}× baseline`, met: ratio >= t.ratio }
       : 'perCore' in t
         ? { text: `≥ ${t.perCore.toLocaleString('en-US')}/s per core`, met: measured.perCore >= t.perCore }
@@ -385,7 +387,7 @@ export function figuresTable(figures: Figure[]): string {
       `${f.baseline.label}: ${fmt(f.baseline.perSecond)}/s = ${fmt(f.baseline.perCore)}/core`,
       `${f.ratio.toFixed(2)}×`,
       f.target.text,
-      f.target.met ? 'PASS' : 'MISS',
+      f.target.met === null ? '—' : f.target.met ? 'PASS' : 'MISS',
       f.serverCpuRatio === null
         ? '—'
         : `${fmt(f.measured.perServerCoreSecond)} vs ${fmt(f.baseline.perServerCoreSecond)} (${f.serverCpuRatio.toFixed(2)}×)`,
