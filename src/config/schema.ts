@@ -167,6 +167,16 @@ export const settingsSchema = z.object({
     /** Codes per card and purpose per hour; with maxAttempts, bounds guesses per hour. */
     maxPerHour: z.number().int().min(1).max(20),
   }),
+  /** How long rows that have served their purpose are kept; each instance deletes older ones every intervalSeconds (0: never). */
+  retention: z.object({
+    intervalSeconds: z.number().int().min(0),
+    /** Sent or failed notifications (recipients and message data are personal data). Pending ones are never deleted. */
+    outboxDays: z.number().int().min(1).max(3650),
+    /** Member-site idempotency keys: a retry with the same key after this long runs again (and meets the approval's state). */
+    idempotencyKeyDays: z.number().int().min(1).max(3650),
+    /** One-time codes, counted from when they expired (the hourly limit looks back one hour only). */
+    oneTimeCodeDays: z.number().int().min(1).max(365),
+  }),
   notifications: z.object({
     /** How often the outbox is drained (seconds); 0 turns the periodic sender off. */
     senderIntervalSeconds: z.number().int().min(0),

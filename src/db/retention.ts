@@ -1,0 +1,50 @@
+import type { Conn } from './knex.ts';
+
+export interface RetentionPolicy {
+  outboxDays: number;
+  idempotencyKeyDays: number;
+  oneTimeCodeDays: number;
+}
+
+export interface RetentionCounts {
+  outbox: number;
+  idempotencyKeys: number;
+  oneTimeCodes: number;
+}
+
+/**
+ * Deletes, `batch` rows per statement until none is left, the rows of `table` that `condition` (a fixed SQL
+ * text of ours, its values bound) picks. Rows another instance is deleting at the same moment are skipped, not
+ * waited for: both runs end with them gone.
+ */
+async function deleteInBatches(conn: Conn, table: string, condition: string, bindings: readonly number[], batch: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const r = (await conn.raw(
+      `DELETE FROM ?? WHERE id IN (SELECT id FROM ?? WHERE ${condition} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)`,
+      [table, table, ...bindings, batch],
+    )) as { rowCount?: number; affectedRows?: number };
+    const n = r.rowCount ?? r.affectedRows ?? 0;
+    total += n;
+    if (n < batch) return total;
+  }
+}
+
+/**
+ * Deletes what has served its purpose: notifications sent or given up on more than `outboxDays` ago (never a
+ * pending one), idempotency keys older than `idempotencyKeyDays`, and one-time codes expired more than
+ * `oneTimeCodeDays` ago. The audit log, the ledger and statements are kept: they are the record.
+ */
+export async function deleteRetired(conn: Conn, p: RetentionPolicy, batch = 1000): Promise<RetentionCounts> {
+  return {
+    outbox: await deleteInBatches(
+      conn,
+      'notifications_outbox',
+      "status IN ('sent', 'failed') AND created_at < now() - make_interval(days => ?)",
+      [p.outboxDays],
+      batch,
+    ),
+    idempotencyKeys: await deleteInBatches(conn, 'idempotency_keys', 'created_at < now() - make_interval(days => ?)', [p.idempotencyKeyDays], batch),
+    oneTimeCodes: await deleteInBatches(conn, 'one_time_codes', 'expires_at < now() - make_interval(days => ?)', [p.oneTimeCodeDays], batch),
+  };
+}

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { deleteRetired } from '../../src/db/retention.ts';
+import { until } from '../helpers/directory.ts';
+import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+const POLICY = { outboxDays: 90, idempotencyKeyDays: 30, oneTimeCodeDays: 1 };
+
+describe('retention of rows that have served their purpose', () => {
+  let ts: TestServer;
+  let card: TestCard;
+  let site: TestSite;
+
+  before(async () => {
+    ts = await startCardManager();
+    card = await issueTestCard(ts);
+    site = await registerTestSite(ts);
+  });
+  after(() => ts.stop());
+
+  /** Rows of each kind, some past their time and some not; returns their ids by what should happen to them. */
+  async function seed(tag: string) {
+    const ago = (days: number) => ts.db.raw(`now() - make_interval(days => ?)`, [days]);
+    const outbox = async (status: string, days: number) =>
+      Number(
+        (
+          await ts.db('notifications_outbox')
+            .insert({ account_id: card.accountId, channel: 'email', recipient: `${tag}@example.test`, template: 'card_issued', status, created_at: ago(days) })
+            .returning('id')
+        )[0].id,
+      );
+    const key = async (days: number) =>
+      Number((await ts.db('idempotency_keys').insert({ client_id: site.clientId, key: `${tag}-${days}-${randomUUID()}`, request_hash: 'h', created_at: ago(days) }).returning('id'))[0].id);
+    const code = async (expiredDaysAgo: number) => {
+      const id = randomUUID();
+      await ts.db('one_time_codes').insert({
+        id,
+        account_id: card.accountId,
+        card_id: card.cardId,
+        purpose: 'lost_card',
+        code_hash: randomBytes(32),
+        created_at: ago(expiredDaysAgo + 1),
+        expires_at: ago(expiredDaysAgo),
+        consumed_at: ago(expiredDaysAgo + 1),
+      });
+      return id;
+    };
+    return {
+      gone: {
+        outbox: [await outbox('sent', 91), await outbox('failed', 200)],
+        keys: [await key(31)],
+        codes: [await code(2)],
+      },
+      kept: {
+        outbox: [await outbox('sent', 10), await outbox('pending', 400)],
+        keys: [await key(1)],
+        codes: [await code(0)],
+      },
+    };
+  }
+
+  const present = async (table: string, ids: ReadonlyArray<number | string>) => (await ts.db(table).whereIn('id', ids as never[]).select('id')).length;
+
+  it('deletes sent and failed notifications, idempotency keys and one-time codes past their time, and nothing else', async () => {
+    const rows = await seed('direct');
+    const auditBefore = Number((await ts.db('audit_log').count({ n: '*' }).first())!.n);
+    const counts = await deleteRetired(ts.db, POLICY, 1);
+    expect(counts.outbox).to.be.at.least(2);
+    expect(counts.idempotencyKeys).to.be.at.least(1);
+    expect(counts.oneTimeCodes).to.be.at.least(1);
+    expect(await present('notifications_outbox', rows.gone.outbox)).to.equal(0);
+    expect(await present('idempotency_keys', rows.gone.keys)).to.equal(0);
+    expect(await present('one_time_codes', rows.gone.codes)).to.equal(0);
+    expect(await present('notifications_outbox', rows.kept.outbox), 'recent and pending messages').to.equal(2);
+    expect(await present('idempotency_keys', rows.kept.keys)).to.equal(1);
+    expect(await present('one_time_codes', rows.kept.codes)).to.equal(1);
+    expect(Number((await ts.db('audit_log').count({ n: '*' }).first())!.n), 'the audit log is the record').to.equal(auditBefore);
+    expect(await deleteRetired(ts.db, POLICY)).to.deep.equal({ outbox: 0, idempotencyKeys: 0, oneTimeCodes: 0 });
+  });
+
+  it('runs on its own in a server with retention.intervalSeconds set', async () => {
+    const other = await startCardManager({ retention: { intervalSeconds: 1 } });
+    try {
+      const rows = await seed('job');
+      await until(async () => (await present('notifications_outbox', rows.gone.outbox)) === 0, 'the retention job ran', 5000);
+      expect(await present('idempotency_keys', rows.gone.keys)).to.equal(0);
+      expect(await present('notifications_outbox', rows.kept.outbox)).to.equal(2);
+    } finally {
+      await other.stop();
+    }
+  });
+});
