@@ -22,6 +22,7 @@ import { retryAfterWhenBusy } from './http/error-handler.ts';
 import type { ApprovalDeps } from './approvals/deps.ts';
 import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
+import { contactsRoutes } from './holder/contacts-routes.ts';
 import { secondFactorRoutes } from './holder/second-factor-routes.ts';
 import { holderSessions } from './holder/session.ts';
 import { NO_COUNTS } from './lib/event-counts.ts';
@@ -171,6 +172,12 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     throttle,
     stepUpAbove: formatMoney(config.stepUp.above, config.currency),
   });
+  const holderContacts = contactsRoutes({
+    parseBody,
+    requireHolder: sessions.requireHolder,
+    contacts: { ...cards, codes: config.oneTimeCodes, mobileCallingCode: config.cards.mobileCallingCode },
+    throttle,
+  });
   const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, publicJwks: publicKeys(jwks) });
   const approvalApi = approvalRoutes({ db, authenticateSite, parseBody });
   const holderCards = { ...cards, codes: config.oneTimeCodes };
@@ -197,6 +204,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(holderControls.routes());
   app.use(holderAccountPages.routes());
   app.use(holderSecondFactor.routes());
+  app.use(holderContacts.routes());
   app.use(adminCards.routes());
   app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorToken: config.secrets.operatorToken, directory }).routes());
   app.use(adminLedger.routes());

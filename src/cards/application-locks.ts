@@ -6,7 +6,15 @@ import { ipKey } from '../lib/ip-key.ts';
  * apply() and the operator's approval take the same ones, so neither decides on what the other is changing.
  */
 export function applicationLocks(who: { ip: string; email: string; mobile: string; guardianAccountId?: string | null | undefined }): string[] {
-  const locks = [`application-ip:${ipKey(who.ip)}`, `application-email:${who.email}`, `application-mobile:${who.mobile}`];
+  const locks = [`application-ip:${ipKey(who.ip)}`, ...contactLocks(who)];
   if (who.guardianAccountId) locks.push(`application-guardian:${who.guardianAccountId}`);
+  return locks;
+}
+
+/** The locks on an email and a mobile number: a change of a holder's contacts takes them too, so it and an application never both take one. */
+export function contactLocks(who: { email?: string | null | undefined; mobile?: string | null | undefined }): string[] {
+  const locks: string[] = [];
+  if (who.email) locks.push(`application-email:${who.email}`);
+  if (who.mobile) locks.push(`application-mobile:${who.mobile}`);
   return locks;
 }

@@ -37,19 +37,20 @@ export function hashCode(key: Buffer, codeId: string, code: string): Buffer {
 }
 
 export class InvalidCodeError extends AppError {
-  constructor() {
+  /** `fields`: which code fields were wrong, on a form with more than one. */
+  constructor(fields: readonly string[] = ['code']) {
     super('invalid_code', 'That code is not right, has expired or was already used. Ask for a new one.', {
       status: 400,
-      fields: { code: 'Not right, expired or already used.' },
+      fields: Object.fromEntries(fields.map((f) => [f, 'Not right, expired or already used.'])),
     });
   }
 }
 
 export class TooManyCodeAttemptsError extends AppError {
-  constructor() {
+  constructor(fields: readonly string[] = ['code']) {
     super('too_many_attempts', 'Too many wrong codes. Ask for a new one.', {
       status: 429,
-      fields: { code: 'Too many wrong attempts: ask for a new code.' },
+      fields: Object.fromEntries(fields.map((f) => [f, 'Too many wrong attempts: ask for a new code.'])),
     });
   }
 }

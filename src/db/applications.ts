@@ -220,6 +220,21 @@ export async function findIssuedDuplicates(
   return toDuplicates(r);
 }
 
+/**
+ * The duplicate check for a holder's new email or mobile (a change, by the holder or the operator): the same rules
+ * as a new application's (other accounts with an open card: pending, active, suspended; a minor's guardian, and on
+ * the guardian's own contact the guardian's other wards, are family), leaving out the account itself. Pass the
+ * values the account would have; the caller reads only the columns of the contacts it changes.
+ */
+export async function findContactDuplicates(
+  conn: Conn,
+  q: { accountId: string; email: string; mobile: string; family?: Family | undefined },
+): Promise<Pick<Duplicates, 'emailInUse' | 'mobileInUse'>> {
+  const r = (await conn.select(...duplicateColumns(conn, { ...q, ownAccountId: q.accountId }, OPEN_CARD)).first()) as DuplicateRow;
+  const { emailInUse, mobileInUse } = toDuplicates(r);
+  return { emailInUse, mobileInUse };
+}
+
 export async function findApplication(conn: Conn, id: string): Promise<Application | undefined> {
   const r = (await conn('applications').where({ id }).first()) as Row | undefined;
   return r ? toApplication(r) : undefined;

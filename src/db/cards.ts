@@ -288,6 +288,14 @@ export async function lowerWardLimits(conn: Conn, guardianAccountId: string, max
   return wards.map((w) => ({ id: w.id, from: Number(w.credit_limit) }));
 }
 
+/** Sets the account's email and/or mobile (a field left undefined keeps its value). */
+export async function setAccountContacts(conn: Conn, accountId: string, c: { email?: string | undefined; mobile?: string | undefined }): Promise<void> {
+  const changes: Row = {};
+  if (c.email !== undefined) changes.email = c.email;
+  if (c.mobile !== undefined) changes.mobile = c.mobile;
+  if (Object.keys(changes).length) await conn('accounts').where({ id: accountId }).update(changes);
+}
+
 export async function setCreditLimit(conn: Conn, accountId: string, creditLimit: number): Promise<void> {
   await conn('accounts').where({ id: accountId }).update({ credit_limit: creditLimit });
 }

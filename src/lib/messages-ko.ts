@@ -432,4 +432,38 @@ export const KO: Readonly<Record<string, string>> = {
   'Closing balance': '기말 잔액',
   'Charges {charges}, refunds {refunds}, payments {payments}. Due {due}; pay by bank transfer with reference':
     '청구 {charges}, 환불 {refunds}, 납부 {payments}. 납부 기한은 {due}입니다. 다음 참조 번호로 계좌 이체하세요:',
+
+  // The holder's contact details (email and mobile) page
+  'Contact details': '연락처',
+  'Codes to block your card, get a new number or reset the password, and every notice about your card, go to these.':
+    '카드 정지, 새 번호 발급, 비밀번호 재설정에 쓰는 코드와 카드에 관한 모든 알림이 이 연락처로 갑니다.',
+  none: '없음',
+  'A change is waiting for its codes.': '코드 입력을 기다리는 변경이 있습니다.',
+  'Enter the codes': '코드 입력하기',
+  'Change them': '연락처 변경',
+  'Fill in what changes; we send a code to each new address, and the change is made once you enter them.':
+    '바꿀 항목만 입력하세요. 새 연락처마다 코드를 보내 드리며, 코드를 입력하면 변경됩니다.',
+  'New email address': '새 이메일 주소',
+  'New mobile number': '새 휴대폰 번호',
+  'Your card password again, to be sure it is you.': '본인 확인을 위해 카드 비밀번호를 다시 입력하세요.',
+  'Send me the codes': '코드 보내기',
+  'Confirm your new contact details': '새 연락처 확인',
+  'Code sent to {address}': '{address}(으)로 보낸 코드',
+  'Change my contact details': '연락처 변경하기',
+  'No change is waiting: it was made, it expired, or a newer one replaced it.':
+    '기다리는 변경이 없습니다. 이미 변경되었거나, 만료되었거나, 새 요청으로 대체되었습니다.',
+  'Your contact details are changed. We told your old ones too.': '연락처가 변경되었습니다. 이전 연락처로도 알려 드렸습니다.',
+  'We sent a code to each new address. Enter them here to make the change.':
+    '새 연락처마다 코드를 보냈습니다. 여기에 입력하면 변경됩니다.',
+  'This is already your email address.': '이미 등록된 이메일 주소입니다.',
+  'This is already your mobile number.': '이미 등록된 휴대폰 번호입니다.',
+  'Enter a new email address, a new mobile number, or both.': '새 이메일 주소나 새 휴대폰 번호, 또는 둘 다 입력하세요.',
+  'Enter a new email address or mobile number.': '새 이메일 주소나 휴대폰 번호를 입력하세요.',
+  'Another cyber card holder has this email address. Use one of your own.': '다른 사이버 카드 소지자가 쓰는 이메일 주소입니다. 본인의 주소를 쓰세요.',
+  'Another cyber card holder has this mobile number. Use one of your own.': '다른 사이버 카드 소지자가 쓰는 휴대폰 번호입니다. 본인의 번호를 쓰세요.',
+  'The card password is not correct.': '카드 비밀번호가 올바르지 않습니다.',
+  'Too many changes were asked for in the last hour. Try again in {minutes} minutes.':
+    '최근 1시간 동안 변경 요청이 너무 많았습니다. {minutes}분 후에 다시 시도하세요.',
+  'Enter the code we sent to your new email address.': '새 이메일 주소로 보낸 코드를 입력하세요.',
+  'Enter the code we sent to your new mobile number.': '새 휴대폰 번호로 보낸 코드를 입력하세요.',
 };

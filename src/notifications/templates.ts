@@ -87,6 +87,24 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   password_reset_code: { subject: 'Your password reset code', text: code('reset the password of'), secrets: ['code'] },
   lost_card_code: { subject: 'Your code to block your card', text: code('block'), secrets: ['code'] },
   reissue_code: { subject: 'Your code for a new card number', text: code('get a new number for'), secrets: ['code'] },
+  contacts_change_code: {
+    subject: 'Your code to confirm your new contact details',
+    text: (d) =>
+      `Your code to make this ${d.channel === 'sms' ? 'mobile number' : 'email address'} the new one of the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
+      `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it. If you did not ask for this, ignore it.`,
+    secrets: ['code'],
+  },
+  contacts_changed: {
+    subject: 'The contact details of your cyber card were changed',
+    text: (d, l) =>
+      `${d.by === 'operator' ? 'cybercard changed' : 'You changed'} the contact details of your cyber card ending in ${s(d, 'last4')}: ` +
+      [d.newEmail ? `email address now ${s(d, 'newEmail')}` : '', d.newMobile ? `mobile number now ${s(d, 'newMobile')}` : ''].filter(Boolean).join(', ') +
+      `. Codes and notices now go there. If this was not you, block your card at once (${l.lost}) and contact cybercard.`,
+  },
+  contacts_confirmed: {
+    subject: 'Your new contact details are confirmed',
+    text: (d, l) => `This is now the ${d.channel === 'sms' ? 'mobile number' : 'email address'} of your cyber card ending in ${s(d, 'last4')}. ${notYou(l)}`,
+  },
   new_device_login: {
     subject: 'New sign-in with your cyber card',
     text: (d, l) => `Your cyber card was used to log in to ${s(d, 'site')} from a new device (${s(d, 'at')}). ${notYou(l)}`,

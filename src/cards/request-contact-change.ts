@@ -1,0 +1,95 @@
+import { lockValues } from '../db/advisory-lock.ts';
+import { appendAudit } from '../db/audit-log.ts';
+import { findAccount, findCard, lockAccount } from '../db/cards.ts';
+import { countRecentContactChanges, insertContactChange } from '../db/contact-changes.ts';
+import { inTransaction } from '../db/tx.ts';
+import { NotFoundError } from '../errors.ts';
+import { newId, randomDigits } from '../lib/ids.ts';
+import { maskContact } from '../lib/mask-contact.ts';
+import { notify } from '../notifications/notify.ts';
+import { contactLocks } from './application-locks.ts';
+import { CardPasswordError, ContactChangeLimitError, type ContactChangeDeps } from './contact-change.ts';
+import { readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
+import { CODE_DIGITS, hashCode } from './one-time-code.ts';
+
+export interface ContactChangeRequest extends ContactsInput {
+  accountId: string;
+  /** The signed-in card, whose password is typed again: a session may be old. */
+  cardId: string;
+  password: string;
+  requestId?: string | undefined;
+}
+
+export interface ContactChangeSent {
+  /** Where the codes went, masked. */
+  email: string | null;
+  mobile: string | null;
+  expiresInSeconds: number;
+}
+
+type Outcome = { sent: ContactChangeSent } | { waitSeconds: number };
+
+/**
+ * A signed-in holder asks to change their email and/or mobile: the card password again, well-formed new values
+ * that differ from the account's and that no other holder with an open card has (the application's rules). A code
+ * goes to each new address (an email code by email, an SMS code by SMS); nothing changes until confirmContactChange
+ * gets them all. Throws CardPasswordError (a wrong password: the caller counts it), ValidationError on the fields,
+ * or ContactChangeLimitError past config oneTimeCodes.maxPerHour requests an hour.
+ */
+export async function requestContactChange(deps: ContactChangeDeps, req: ContactChangeRequest): Promise<ContactChangeSent> {
+  const account = await findAccount(deps.db, req.accountId);
+  if (!account) throw new NotFoundError('There is no such account.');
+  const change = readNewContacts(account, req, deps.mobileCallingCode);
+  const card = await findCard(deps.db, req.cardId);
+  const ok = await deps.hasher.verify(card?.passwordHash, req.password);
+  if (!card || !ok || card.status !== 'active' || card.accountId !== account.id) throw new CardPasswordError();
+
+  const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {
+    // The contact locks first (as apply() takes them), then the account: it serialises this account's requests, so the hourly count holds.
+    await lockValues(trx, contactLocks(change));
+    const current = await lockAccount(trx, account.id);
+    if (!current) throw new NotFoundError('There is no such account.');
+    const recent = await countRecentContactChanges(trx, account.id, 3600);
+    const actor = `card:${card.id}`;
+    if (recent.count >= deps.codes.maxPerHour) {
+      await appendAudit(trx, {
+        actor,
+        action: 'account.contacts_change_refused',
+        subjectType: 'account',
+        subjectId: account.id,
+        details: { cardId: card.id, reason: 'hourly limit' },
+        requestId: req.requestId,
+      });
+      return { waitSeconds: recent.oldestLeavesIn };
+    }
+    await refuseContactsInUse(trx, current, change);
+    const id = newId();
+    const emailCode = change.email !== undefined ? randomDigits(CODE_DIGITS) : undefined;
+    const mobileCode = change.mobile !== undefined ? randomDigits(CODE_DIGITS) : undefined;
+    await insertContactChange(trx, {
+      id,
+      accountId: account.id,
+      cardId: card.id,
+      newEmail: change.email ?? null,
+      newMobile: change.mobile ?? null,
+      emailCodeHash: emailCode ? hashCode(deps.cardHmacKey, `${id}:email`, emailCode) : null,
+      mobileCodeHash: mobileCode ? hashCode(deps.cardHmacKey, `${id}:mobile`, mobileCode) : null,
+      ttlSeconds: deps.codes.ttlSeconds,
+    });
+    const data = { last4: card.last4, minutes: Math.ceil(deps.codes.ttlSeconds / 60) };
+    if (emailCode) await notify(trx, { accountId: account.id, email: change.email!, mobile: null }, 'contacts_change_code', { ...data, channel: 'email', code: emailCode });
+    if (mobileCode) await notify(trx, { accountId: account.id, email: null, mobile: change.mobile! }, 'contacts_change_code', { ...data, channel: 'sms', code: mobileCode });
+    const sent = { email: maskContact('email', change.email), mobile: maskContact('mobile', change.mobile), expiresInSeconds: deps.codes.ttlSeconds };
+    await appendAudit(trx, {
+      actor,
+      action: 'account.contacts_change_requested',
+      subjectType: 'account',
+      subjectId: account.id,
+      details: { cardId: card.id, ...(sent.email ? { email: sent.email } : {}), ...(sent.mobile ? { mobile: sent.mobile } : {}) },
+      requestId: req.requestId,
+    });
+    return { sent };
+  });
+  if ('waitSeconds' in outcome) throw new ContactChangeLimitError(outcome.waitSeconds);
+  return outcome.sent;
+}

@@ -1,0 +1,102 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { confirmContactChange } from '../cards/confirm-contact-change.ts';
+import { CardPasswordError, type ContactChangeDeps } from '../cards/contact-change.ts';
+import { MAX_EMAIL_LENGTH } from '../cards/email-address.ts';
+import { codeField, passwordField, plainText } from '../cards/input-fields.ts';
+import { MAX_MOBILE_INPUT } from '../cards/mobile-number.ts';
+import { requestContactChange } from '../cards/request-contact-change.ts';
+import { findAccount } from '../db/cards.ts';
+import { findOpenContactChange } from '../db/contact-changes.ts';
+import { cardThrottleKeyById } from '../db/throttles.ts';
+import { NotFoundError } from '../errors.ts';
+import { attemptSource } from '../http/device-cookie.ts';
+import { jsonBody, parseWith } from '../http/validate.ts';
+import { maskContact } from '../lib/mask-contact.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { guardCode, guardGuess } from '../throttles/guard-proof.ts';
+import type { HolderState } from './session.ts';
+
+export interface ContactsRouteDeps {
+  parseBody: Middleware;
+  requireHolder: Middleware;
+  contacts: ContactChangeDeps;
+  /** The password typed again counts like every password proof; wrong codes count against the source. */
+  throttle: ThrottleDeps;
+}
+
+const contactFields = {
+  email: plainText(MAX_EMAIL_LENGTH).optional(),
+  mobile: plainText(MAX_MOBILE_INPUT).optional(),
+  password: passwordField,
+};
+const codeFields = { email_code: codeField.optional(), mobile_code: codeField.optional() };
+
+/** POST /api/holder/contacts: a new email, a new mobile or both, and the card password; unknown keys are refused. */
+export const contactsApiInput = z.strictObject(contactFields);
+/** POST /api/holder/contacts/confirm: the code sent to each new address. */
+export const confirmApiInput = z.strictObject(codeFields);
+
+/**
+ * The signed-in holder changes their email and/or mobile through a JSON API (/api/holder/contacts): the card
+ * password again, then a code to each new address; see cards/request-contact-change.ts.
+ */
+export function contactsRoutes(deps: ContactsRouteDeps): Router {
+  const router = new Router();
+  router.use('/api/holder/contacts', deps.parseBody, deps.requireHolder);
+  const { contacts, throttle } = deps;
+
+  async function current(ctx: Context) {
+    const { accountId } = ctx.state.holder as HolderState;
+    const account = await findAccount(contacts.db, accountId);
+    if (!account) throw new NotFoundError('There is no such account.');
+    const open = await findOpenContactChange(contacts.db, accountId);
+    const pending = open && !open.expired ? { email: maskContact('email', open.newEmail), mobile: maskContact('mobile', open.newMobile), expiresAt: open.expiresAt } : null;
+    return { email: account.email, mobile: account.mobile, pending };
+  }
+
+  /** Asks for the change: the password proof counted against the source and the card, like the login page's. */
+  async function request(ctx: Context, input: { email?: string | undefined; mobile?: string | undefined; password: string }) {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    return guardGuess(
+      throttle,
+      { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(contacts.db, cardId), check: 'password' },
+      () => requestContactChange(contacts, { accountId, cardId, ...input, requestId: ctx.state.requestId }),
+      (err) => err instanceof CardPasswordError,
+    );
+  }
+
+  /** Confirms with the codes: wrong codes count against the source (never the card: guardCode). */
+  async function confirm(ctx: Context, input: { email_code?: string | undefined; mobile_code?: string | undefined }) {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    return guardCode(throttle, attemptSource(ctx), () =>
+      confirmContactChange(contacts, { accountId, cardId, emailCode: input.email_code, mobileCode: input.mobile_code, requestId: ctx.state.requestId }),
+    );
+  }
+
+  router.get('/api/holder/contacts', async function readContacts(ctx) {
+    const c = await current(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      email: c.email,
+      mobile: c.mobile,
+      pending: c.pending && { email: c.pending.email, mobile: c.pending.mobile, expires_at: c.pending.expiresAt.toISOString() },
+    };
+  });
+
+  router.post('/api/holder/contacts', async function askForContactChangeApi(ctx) {
+    const input = parseWith(contactsApiInput, jsonBody(ctx));
+    const sent = await request(ctx, input);
+    ctx.status = 202;
+    ctx.body = { status: 'pending', sent_to: { email: sent.email, mobile: sent.mobile }, expires_in: sent.expiresInSeconds };
+  });
+
+  router.post('/api/holder/contacts/confirm', async function confirmContactsApi(ctx) {
+    const input = parseWith(confirmApiInput, jsonBody(ctx));
+    const account = await confirm(ctx, input);
+    ctx.body = { status: 'changed', email: account.email, mobile: account.mobile };
+  });
+
+  return router;
+}

@@ -1,0 +1,310 @@
+import { expect } from 'chai';
+import { findThrottle } from '../../src/db/throttles.ts';
+import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
+import { ForwardedAgent, csrfFrom, location } from '../helpers/agent.ts';
+import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+type Holder = Awaited<ReturnType<typeof issueByApplication>>;
+
+/** The holder's change of email and mobile through /api/holder/contacts: codes to the new addresses, then the change. */
+describe('/api/holder/contacts', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER);
+  });
+  after(() => ts.stop());
+
+  async function signedIn(h: { cardNumber: string; password: string }): Promise<ForwardedAgent> {
+    const agent = new ForwardedAgent(ts.url, uniqueIp());
+    const page = await (await agent.get('/card/signin')).text();
+    const res = await agent.post('/card/signin', { csrf: csrfFrom(page), card_number: h.cardNumber, password: h.password });
+    expect(res.status).to.equal(303);
+    expect(location(res, ts.url).pathname).to.equal('/card/controls');
+    return agent;
+  }
+
+  async function post(agent: ForwardedAgent, path: string, body: unknown, contentType = 'application/json') {
+    const res = await agent.request(path, {
+      method: 'POST',
+      headers: { 'content-type': contentType, accept: 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+  }
+
+  const account = (h: Holder) => ts.db('accounts').where({ id: h.accountId }).select('email', 'mobile').first();
+  const outbox = (h: Holder, template: string) =>
+    ts.db('notifications_outbox').where({ account_id: h.accountId, template }).orderBy('id').select('channel', 'recipient', 'data');
+  const codeFor = async (h: Holder, recipient: string) => {
+    const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'contacts_change_code', recipient }).orderBy('id', 'desc').first();
+    return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
+  };
+  /** A code that is not `code`. */
+  const other = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+
+  it('changes the email once the code sent to the new address is entered: audited, the old contacts told, the code used up', async () => {
+    const h = await issueByApplication(ts);
+    const before = await account(h);
+    const agent = await signedIn(h);
+    const fresh = uniqueEmail('moved');
+
+    const asked = await post(agent, '/api/holder/contacts', { email: fresh.toUpperCase(), password: h.password });
+    expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
+    expect(asked.body).to.deep.include({ status: 'pending', expires_in: 600 });
+    expect(asked.body.sent_to).to.deep.equal({ email: `${fresh.slice(0, 2)}***@example.com`, mobile: null });
+    // One code, by email, to the new address only; nothing changed yet.
+    const codes = await outbox(h, 'contacts_change_code');
+    expect(codes.map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([['email', fresh]]);
+    expect(await account(h)).to.deep.equal(before);
+    expect((await (await agent.request('/api/holder/contacts')).json()).pending).to.include({ email: asked.body.sent_to.email, mobile: null });
+
+    const code = await codeFor(h, fresh);
+    const done = await post(agent, '/api/holder/contacts/confirm', { email_code: code });
+    expect(done.status, JSON.stringify(done.body)).to.equal(200);
+    expect(done.body).to.deep.equal({ status: 'changed', email: fresh, mobile: before.mobile });
+    expect(await account(h)).to.deep.equal({ email: fresh, mobile: before.mobile });
+
+    const audit = await ts.db('audit_log').where({ action: 'account.contacts_changed', subject_id: h.accountId });
+    expect(audit).to.have.length(1);
+    expect(audit[0].actor).to.equal(`card:${h.cardId}`);
+    expect(audit[0].details.email).to.deep.equal({ from: `${before.email.slice(0, 2)}***@example.com`, to: `${fresh.slice(0, 2)}***@example.com` });
+    expect(JSON.stringify(audit[0].details)).to.not.include(fresh).and.not.include(before.email).and.not.include(code);
+
+    // Told at every contact the account had; the new address confirmed.
+    const told = await outbox(h, 'contacts_changed');
+    expect(told.map((m: { recipient: string }) => m.recipient).sort()).to.deep.equal([before.email, before.mobile].sort());
+    expect(told[0].data).to.include({ last4: h.cardNumber.slice(-4), by: 'holder', newEmail: `${fresh.slice(0, 2)}***@example.com` });
+    expect((await outbox(h, 'contacts_confirmed')).map((m: { recipient: string }) => m.recipient)).to.deep.equal([fresh]);
+
+    // Single use: the same code again changes nothing and is refused.
+    const again = await post(agent, '/api/holder/contacts/confirm', { email_code: code });
+    expect(again.status).to.equal(400);
+    expect(again.body.error).to.equal('invalid_code');
+    expect(await ts.db('audit_log').where({ action: 'account.contacts_changed', subject_id: h.accountId })).to.have.length(1);
+  });
+
+  it('changes email and mobile together only with both codes, each sent on its own channel', async () => {
+    const h = await issueByApplication(ts);
+    const before = await account(h);
+    const agent = await signedIn(h);
+    const email = uniqueEmail('both');
+    const mobile = uniqueMobile();
+    expect((await post(agent, '/api/holder/contacts', { email, mobile, password: h.password })).status).to.equal(202);
+    const codes = await outbox(h, 'contacts_change_code');
+    expect(codes.map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([
+      ['email', email],
+      ['sms', e164(mobile)],
+    ]);
+    const emailCode = await codeFor(h, email);
+    const mobileCode = await codeFor(h, e164(mobile));
+
+    const half = await post(agent, '/api/holder/contacts/confirm', { email_code: emailCode });
+    expect(half.status).to.equal(400);
+    expect(Object.keys(half.body.fields)).to.deep.equal(['mobile_code']);
+    // The email code in the mobile's place is wrong: it is not one code for both.
+    const swapped = await post(agent, '/api/holder/contacts/confirm', { email_code: emailCode, mobile_code: emailCode });
+    expect(swapped.status).to.equal(400);
+    expect(Object.keys(swapped.body.fields)).to.deep.equal(['mobile_code']);
+    expect(await account(h)).to.deep.equal(before);
+
+    const done = await post(agent, '/api/holder/contacts/confirm', { email_code: emailCode, mobile_code: mobileCode });
+    expect(done.status, JSON.stringify(done.body)).to.equal(200);
+    expect(await account(h)).to.deep.equal({ email, mobile: e164(mobile) });
+    expect((await outbox(h, 'contacts_confirmed')).map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([
+      ['email', email],
+      ['sms', e164(mobile)],
+    ]);
+  });
+
+  it('refuses wrong codes, at most maxAttempts of them, then even the right one; the account unchanged', async () => {
+    const h = await issueByApplication(ts);
+    const before = await account(h);
+    const agent = await signedIn(h);
+    const fresh = uniqueEmail('guess');
+    expect((await post(agent, '/api/holder/contacts', { email: fresh, password: h.password })).status).to.equal(202);
+    const code = await codeFor(h, fresh);
+    const max = ts.config.oneTimeCodes.maxAttempts;
+    for (let i = 1; i < max; i++) {
+      const wrong = await post(agent, '/api/holder/contacts/confirm', { email_code: other(code) });
+      expect(wrong.status).to.equal(400);
+      expect(wrong.body.fields).to.have.property('email_code');
+    }
+    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: other(code) })).status).to.equal(429);
+    const right = await post(agent, '/api/holder/contacts/confirm', { email_code: code });
+    expect(right.status).to.equal(429);
+    expect(right.body.error).to.equal('too_many_attempts');
+    expect(await account(h)).to.deep.equal(before);
+    expect((await ts.db('contact_changes').where({ account_id: h.accountId }).first()).attempts).to.equal(max);
+  });
+
+  it('refuses an expired change and a confirmation with none pending', async () => {
+    const h = await issueByApplication(ts);
+    const before = await account(h);
+    const agent = await signedIn(h);
+    const none = await post(agent, '/api/holder/contacts/confirm', { email_code: '123456' });
+    expect(none.status).to.equal(400);
+    expect(none.body.error).to.equal('invalid_code');
+
+    const fresh = uniqueEmail('late');
+    expect((await post(agent, '/api/holder/contacts', { email: fresh, password: h.password })).status).to.equal(202);
+    const code = await codeFor(h, fresh);
+    await ts.db('contact_changes').where({ account_id: h.accountId }).update({ expires_at: ts.db.raw("now() - interval '1 second'") });
+    const late = await post(agent, '/api/holder/contacts/confirm', { email_code: code });
+    expect(late.status).to.equal(400);
+    expect(late.body.error).to.equal('invalid_code');
+    expect(await account(h)).to.deep.equal(before);
+  });
+
+  it('a newer request replaces the pending one: its code no longer works', async () => {
+    const h = await issueByApplication(ts);
+    const agent = await signedIn(h);
+    const first = uniqueEmail('first');
+    const second = uniqueEmail('second');
+    expect((await post(agent, '/api/holder/contacts', { email: first, password: h.password })).status).to.equal(202);
+    const firstCode = await codeFor(h, first);
+    expect((await post(agent, '/api/holder/contacts', { email: second, password: h.password })).status).to.equal(202);
+    const stale = await post(agent, '/api/holder/contacts/confirm', { email_code: firstCode });
+    expect(stale.status).to.equal(400);
+    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, second) })).status).to.equal(200);
+    expect((await account(h)).email).to.equal(second);
+  });
+
+  it('refuses an email or mobile another holder with an open card has, at the request and again at the confirmation', async () => {
+    const h = await issueByApplication(ts);
+    const someone = await issueByApplication(ts);
+    const theirs = await account(someone);
+    const before = await account(h);
+    const agent = await signedIn(h);
+
+    const taken = await post(agent, '/api/holder/contacts', { email: theirs.email.toUpperCase(), mobile: theirs.mobile, password: h.password });
+    expect(taken.status).to.equal(400);
+    expect(taken.body.field_codes).to.deep.equal({ email: 'duplicate_email', mobile: 'duplicate_mobile' });
+    expect(await outbox(h, 'contacts_change_code')).to.have.length(0);
+
+    // Taken by someone else between the request and the code: refused then too, and the change can still be replaced.
+    const fresh = uniqueEmail('race');
+    expect((await post(agent, '/api/holder/contacts', { email: fresh, password: h.password })).status).to.equal(202);
+    await ts.db('accounts').where({ id: someone.accountId }).update({ email: fresh });
+    const late = await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, fresh) });
+    expect(late.status).to.equal(400);
+    expect(late.body.field_codes).to.deep.equal({ email: 'duplicate_email' });
+    expect(await account(h)).to.deep.equal(before);
+
+    // Once their card is closed, the address is free again.
+    await ts.db('cards').where({ account_id: someone.accountId }).update({ status: 'closed' });
+    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, fresh) })).status).to.equal(200);
+  });
+
+  it('lets a minor take the guardian’s email and mobile (the application’s family rule), but no one else', async () => {
+    const guardian = await issueByApplication(ts, { legal_name: 'Han Guardian', birthdate: '1975-02-02' });
+    const g = await account(guardian);
+    const minor = await issueByApplication(ts, {
+      legal_name: 'Han Child',
+      birthdate: birthdateForAge(15),
+      guardian_card_number: guardian.cardNumber,
+      guardian_password: guardian.password,
+    });
+    const stranger = await issueByApplication(ts);
+
+    const strangerAgent = await signedIn(stranger);
+    const refused = await post(strangerAgent, '/api/holder/contacts', { email: g.email, password: stranger.password });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.field_codes).to.deep.equal({ email: 'duplicate_email' });
+
+    const agent = await signedIn(minor);
+    const asked = await post(agent, '/api/holder/contacts', { email: g.email, mobile: g.mobile, password: minor.password });
+    expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
+    const done = await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(minor, g.email), mobile_code: await codeFor(minor, g.mobile) });
+    expect(done.status, JSON.stringify(done.body)).to.equal(200);
+    expect(await account(minor)).to.deep.equal(g);
+  });
+
+  it('refuses bad values with field errors and sends nothing: malformed, unchanged, neither given', async () => {
+    const h = await issueByApplication(ts);
+    const before = await account(h);
+    const agent = await signedIn(h);
+    for (const [body, fields] of [
+      [{ email: 'not an address', password: h.password }, ['email']],
+      [{ mobile: '12', password: h.password }, ['mobile']],
+      [{ email: before.email, password: h.password }, ['email']],
+      [{ mobile: before.mobile, password: h.password }, ['mobile']],
+      [{ password: h.password }, ['email']],
+      [{ email: '', mobile: ' ', password: h.password }, ['email']],
+    ] as const) {
+      const res = await post(agent, '/api/holder/contacts', body);
+      expect(res.status, JSON.stringify(body)).to.equal(400);
+      expect(Object.keys(res.body.fields), JSON.stringify(body)).to.deep.equal(fields);
+    }
+    expect(await outbox(h, 'contacts_change_code')).to.have.length(0);
+    expect(await account(h)).to.deep.equal(before);
+  });
+
+  it('refuses a wrong card password, counted towards the card lockout like every password proof', async () => {
+    const h = await issueByApplication(ts);
+    const before = await account(h);
+    const agent = await signedIn(h);
+    const fresh = uniqueEmail('thief');
+    const max = ts.config.lockout.maxFailures;
+    for (let i = 1; i < max; i++) {
+      const res = await post(agent, '/api/holder/contacts', { email: fresh, password: `wrong ${i}` });
+      expect(res.status).to.equal(401);
+      expect(res.body.fields).to.have.property('password');
+    }
+    const failures = await findThrottle(ts.db, { scope: 'card', key: cardThrottleKey(ts.config.secrets.cardHmacKey, h.cardNumber)! });
+    expect(failures?.count).to.equal(max - 1);
+    expect((await post(agent, '/api/holder/contacts', { email: fresh, password: 'wrong again' })).status).to.equal(423);
+    expect((await post(agent, '/api/holder/contacts', { email: fresh, password: h.password })).status).to.equal(423);
+    expect(await outbox(h, 'contacts_change_code')).to.have.length(0);
+    expect(await account(h)).to.deep.equal(before);
+  });
+
+  it('answers 429 with Retry-After past the hourly limit of requests', async () => {
+    const h = await issueByApplication(ts);
+    const agent = await signedIn(h);
+    for (let i = 0; i < ts.config.oneTimeCodes.maxPerHour; i++) {
+      expect((await post(agent, '/api/holder/contacts', { email: uniqueEmail('often'), password: h.password })).status).to.equal(202);
+    }
+    const refused = await post(agent, '/api/holder/contacts', { email: uniqueEmail('often'), password: h.password });
+    expect(refused.status).to.equal(429);
+    expect(Number(refused.headers.get('retry-after'))).to.be.within(3500, 3600);
+    expect(await outbox(h, 'contacts_change_code')).to.have.length(ts.config.oneTimeCodes.maxPerHour);
+  });
+
+  it('refuses a caller who is not signed in', async () => {
+    const stranger = new ForwardedAgent(ts.url, uniqueIp());
+    expect((await post(stranger, '/api/holder/contacts', { email: uniqueEmail(), password: 'x' })).status).to.equal(401);
+    expect((await post(stranger, '/api/holder/contacts/confirm', { email_code: '123456' })).status).to.equal(401);
+    expect((await stranger.request('/api/holder/contacts', { headers: { accept: 'application/json' } })).status).to.equal(401);
+  });
+
+  it('refuses bad input with 4xx and the database unchanged: not JSON, arrays, wrong types, huge strings, NUL bytes, unknown keys', async () => {
+    const h = await issueByApplication(ts);
+    const before = await account(h);
+    const agent = await signedIn(h);
+    expect((await post(agent, '/api/holder/contacts', 'email=a@b.co', 'application/x-www-form-urlencoded')).status).to.equal(415);
+    expect((await post(agent, '/api/holder/contacts', '{"email": ', 'application/json')).status).to.equal(400);
+    // Past the body limit: refused before it is parsed.
+    expect((await post(agent, '/api/holder/contacts', { email: `${'a'.repeat(200_000)}@example.com`, password: h.password })).status).to.equal(413);
+    for (const body of [
+      [],
+      [{ email: uniqueEmail() }],
+      { email: ['a@example.com'], password: h.password },
+      { email: 42, password: h.password },
+      { email: `${'a'.repeat(2_000)}@example.com`, password: h.password },
+      { mobile: '1'.repeat(5000), password: h.password },
+      { email: 'a\u0000b@example.com', password: h.password },
+      { email: uniqueEmail(), password: 'x\u0000' },
+      { email: uniqueEmail(), password: h.password, surprise: true },
+      { email: uniqueEmail() },
+    ]) {
+      const res = await post(agent, '/api/holder/contacts', body);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).to.equal(400);
+    }
+    for (const body of [[], { email_code: ['123456'] }, { email_code: 'x'.repeat(10_000) }, { email_code: '12\u00003456' }, { code: '123456' }]) {
+      expect((await post(agent, '/api/holder/contacts/confirm', body)).status, JSON.stringify(body).slice(0, 80)).to.equal(400);
+    }
+    expect(await account(h)).to.deep.equal(before);
+    expect(await ts.db('contact_changes').where({ account_id: h.accountId })).to.have.length(0);
+  });
+});
