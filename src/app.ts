@@ -175,6 +175,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const holderContacts = contactsRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,
+    render,
     contacts: { ...cards, codes: config.oneTimeCodes, mobileCallingCode: config.cards.mobileCallingCode },
     throttle,
   });

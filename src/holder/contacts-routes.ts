@@ -12,15 +12,18 @@ import { findOpenContactChange } from '../db/contact-changes.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
 import { NotFoundError } from '../errors.ts';
 import { attemptSource } from '../http/device-cookie.ts';
+import { formPages, type FormPage } from '../http/form-page.ts';
+import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardCode, guardGuess } from '../throttles/guard-proof.ts';
-import type { HolderState } from './session.ts';
+import { signOutCsrf, type HolderState } from './session.ts';
 
 export interface ContactsRouteDeps {
   parseBody: Middleware;
   requireHolder: Middleware;
+  render: Renderer;
   contacts: ContactChangeDeps;
   /** The password typed again counts like every password proof; wrong codes count against the source. */
   throttle: ThrottleDeps;
@@ -37,14 +40,38 @@ const codeFields = { email_code: codeField.optional(), mobile_code: codeField.op
 export const contactsApiInput = z.strictObject(contactFields);
 /** POST /api/holder/contacts/confirm: the code sent to each new address. */
 export const confirmApiInput = z.strictObject(codeFields);
+const contactsFormInput = z.object(contactFields);
+const confirmFormInput = z.object(codeFields);
+
+const CHANGED = 'Your contact details are changed. We told your old ones too.';
+const SENT = 'We sent a code to each new address. Enter them here to make the change.';
+
+const FORM: FormPage<typeof contactsFormInput> = {
+  view: 'holder/contacts',
+  title: 'Contact details',
+  purpose: 'holder:contacts',
+  fields: ['email', 'mobile', 'password'],
+  keep: ['email', 'mobile'],
+  schema: contactsFormInput,
+};
+
+const CONFIRM: FormPage<typeof confirmFormInput> = {
+  view: 'holder/contacts-confirm',
+  title: 'Confirm your new contact details',
+  purpose: 'holder:contacts:confirm',
+  fields: ['email_code', 'mobile_code'],
+  keep: [],
+  schema: confirmFormInput,
+};
 
 /**
- * The signed-in holder changes their email and/or mobile through a JSON API (/api/holder/contacts): the card
- * password again, then a code to each new address; see cards/request-contact-change.ts.
+ * The signed-in holder changes their email and/or mobile: a page (/card/contacts: form → codes → done) and a JSON
+ * API (/api/holder/contacts). The card password again, then a code to each new address; see cards/request-contact-change.ts.
  */
 export function contactsRoutes(deps: ContactsRouteDeps): Router {
   const router = new Router();
-  router.use('/api/holder/contacts', deps.parseBody, deps.requireHolder);
+  router.use(['/card/contacts', '/api/holder/contacts'], deps.parseBody, deps.requireHolder);
+  const { show, submit } = formPages(deps.render);
   const { contacts, throttle } = deps;
 
   async function current(ctx: Context) {
@@ -54,6 +81,15 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     const open = await findOpenContactChange(contacts.db, accountId);
     const pending = open && !open.expired ? { email: maskContact('email', open.newEmail), mobile: maskContact('mobile', open.newMobile), expiresAt: open.expiresAt } : null;
     return { email: account.email, mobile: account.mobile, pending };
+  }
+
+  async function formPage(ctx: Context): Promise<FormPage<typeof contactsFormInput>> {
+    return { ...FORM, locals: { signOutCsrf: signOutCsrf(ctx), current: await current(ctx) } };
+  }
+
+  async function confirmPage(ctx: Context): Promise<FormPage<typeof confirmFormInput> | undefined> {
+    const { pending } = await current(ctx);
+    return pending ? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending } } : undefined;
   }
 
   /** Asks for the change: the password proof counted against the source and the card, like the login page's. */
@@ -74,6 +110,45 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
       confirmContactChange(contacts, { accountId, cardId, emailCode: input.email_code, mobileCode: input.mobile_code, requestId: ctx.state.requestId }),
     );
   }
+
+  /** A refusal that says when to come back (429) says it in Retry-After on the page too. */
+  async function retryAfter<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      const wait = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+      if (typeof wait === 'number') ctx.set('Retry-After', String(wait));
+      throw err;
+    }
+  }
+
+  router.get('/card/contacts', async function showContacts(ctx) {
+    await show(ctx, await formPage(ctx));
+  });
+
+  router.post('/card/contacts', async function askForContactChange(ctx) {
+    await submit(ctx, await formPage(ctx), async (input) => {
+      await retryAfter(ctx, () => request(ctx, input));
+      const page = await confirmPage(ctx);
+      if (page) await show(ctx, page, { notice: SENT });
+    });
+  });
+
+  router.get('/card/contacts/confirm', async function showContactCodes(ctx) {
+    const page = await confirmPage(ctx);
+    if (page) return show(ctx, page);
+    ctx.status = 303;
+    ctx.redirect('/card/contacts');
+  });
+
+  router.post('/card/contacts/confirm', async function confirmContactsByForm(ctx) {
+    // No change pending (expired, used, replaced): the form still reads and checks the post, then says so.
+    const page = (await confirmPage(ctx)) ?? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending: null } };
+    await submit(ctx, page, async (input) => {
+      await retryAfter(ctx, () => confirm(ctx, input));
+      await show(ctx, await formPage(ctx), { notice: CHANGED });
+    });
+  });
 
   router.get('/api/holder/contacts', async function readContacts(ctx) {
     const c = await current(ctx);
