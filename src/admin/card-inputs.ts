@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { MAX_EMAIL_LENGTH } from '../cards/email-address.ts';
 import { cardNumberField, creditLimitField, plainText, reasonField } from '../cards/input-fields.ts';
+import { MAX_MOBILE_INPUT } from '../cards/mobile-number.ts';
 
 /** Operator inputs, shared by the operator API and the CLI. Keys are the JSON field names. */
 
@@ -29,3 +31,11 @@ export const cardSearchInput = z
 export const cardChangeInput = z.object({ cardId, reason: reasonField });
 
 export const limitInput = z.object({ cardId, credit_limit: creditLimitField, reason: reasonField });
+
+/** A correction of the holder's email and/or mobile (checked by cards/new-contacts.ts), and why; unknown keys are refused. */
+export const contactsInput = z.strictObject({
+  cardId,
+  email: plainText(MAX_EMAIL_LENGTH).optional(),
+  mobile: plainText(MAX_MOBILE_INPUT).optional(),
+  reason: reasonField,
+});

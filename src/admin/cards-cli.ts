@@ -6,6 +6,7 @@ import { blockCard, type StatusChange } from '../cards/block.ts';
 import { formatCardNumber } from '../cards/card-number.ts';
 import { changeLimit } from '../cards/change-limit.ts';
 import { closeCard } from '../cards/close.ts';
+import { correctContacts } from '../cards/correct-contacts.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { findCardByNumber } from '../cards/find-card-by-number.ts';
 import { findCards } from '../cards/find-cards.ts';
@@ -23,7 +24,7 @@ import { createLogger } from '../log.ts';
 import { createTransports } from '../notifications/create-transports.ts';
 import { sendDueNotifications } from '../notifications/sender.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
-import { cardSearchInput } from './card-inputs.ts';
+import { cardSearchInput, contactsInput } from './card-inputs.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -37,6 +38,8 @@ export const CARD_COMMANDS_USAGE = `  cards find (--number N | --name NAME | --e
                                             remove the holder's authenticator app (a lost phone)
   cards limit --card ID|NUMBER --amount MINOR_UNITS --reason TEXT
                                             set the holder account's credit limit
+  cards contacts --card ID|NUMBER [--email E] [--mobile M] --reason TEXT
+                                            correct the holder's email and/or mobile (identity checked out of band)
   cards audit --card ID|NUMBER              the audit trail of the card's holder account
   notifications send                        send every due notification in the outbox now
 `;
@@ -121,6 +124,17 @@ Hand these to the holder now: they are not shown again.`);
     });
     const changed = await changeLimit(db, { cardId, creditLimit: Number(input.amount), reason: input.reason, actor: 'cli' });
     console.log(`credit limit of account ${changed.accountId}: ${changed.from} → ${changed.to} ${changed.currency}`);
+  },
+
+  async 'cards contacts'({ config, db, args }) {
+    const { values } = parseArgs({ args, options: { ...CHANGE_OPTIONS, email: { type: 'string' }, mobile: { type: 'string' } } });
+    const cardId = await resolveCard(config, db, values.card);
+    const input = parseWith(contactsInput, { cardId, email: values.email, mobile: values.mobile, reason: values.reason ?? '' });
+    const changed = await correctContacts(
+      { db, mobileCallingCode: config.cards.mobileCallingCode },
+      { cardId, email: input.email, mobile: input.mobile, reason: input.reason, actor: 'cli' },
+    );
+    console.log(`contacts of account ${changed.id}: email ${changed.email ?? '-'}  mobile ${changed.mobile ?? '-'}`);
   },
 
   async 'cards audit'({ config, db, args }) {

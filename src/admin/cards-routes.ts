@@ -4,6 +4,7 @@ import { auditTrail } from '../cards/audit-trail.ts';
 import { blockCard, type StatusChange } from '../cards/block.ts';
 import { changeLimit } from '../cards/change-limit.ts';
 import { closeCard } from '../cards/close.ts';
+import { correctContacts } from '../cards/correct-contacts.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { findCards } from '../cards/find-cards.ts';
 import { reissue } from '../cards/reissue.ts';
@@ -13,7 +14,7 @@ import { unblockCard } from '../cards/unblock.ts';
 import type { Card } from '../db/cards.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
-import { cardChangeInput, cardIdParam, cardSearchInput, limitInput } from './card-inputs.ts';
+import { cardChangeInput, cardIdParam, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
 import { presentAudit, presentHolder } from './present-card.ts';
 import { requireOperator } from './require-operator.ts';
 
@@ -27,7 +28,10 @@ export interface AdminCardDeps {
 
 type StatusAction = (db: CardDeps['db'], change: StatusChange) => Promise<Card>;
 
-/** The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit, audit trail. */
+/**
+ * The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit,
+ * correct the holder's email and mobile, audit trail.
+ */
 export function adminCardRoutes({ parseBody, cards, operatorToken, mobileCallingCode }: AdminCardDeps): Router {
   const router = new Router({ prefix: '/admin/api/cards' });
   router.use(requireOperator(operatorToken));
@@ -107,6 +111,23 @@ export function adminCardRoutes({ parseBody, cards, operatorToken, mobileCalling
       requestId: ctx.state.requestId,
     });
     ctx.body = { account_id: changed.accountId, currency: changed.currency, from: changed.from, credit_limit: changed.to };
+  });
+
+  // The holder lost both contacts, or cannot receive codes at the new ones (identity checked out of band).
+  router.put('/:cardId/contacts', async function correctHolderContacts(ctx) {
+    const input = parseWith(contactsInput, withCardId(ctx));
+    const changed = await correctContacts(
+      { db: cards.db, mobileCallingCode },
+      {
+        cardId: input.cardId,
+        email: input.email,
+        mobile: input.mobile,
+        reason: input.reason,
+        actor: String(ctx.state.actor ?? 'operator'),
+        requestId: ctx.state.requestId,
+      },
+    );
+    ctx.body = { account_id: changed.id, email: changed.email, mobile: changed.mobile };
   });
 
   return router;
