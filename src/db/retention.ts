@@ -10,6 +10,7 @@ export interface RetentionCounts {
   outbox: number;
   idempotencyKeys: number;
   oneTimeCodes: number;
+  contactChanges: number;
 }
 
 /**
@@ -32,8 +33,8 @@ async function deleteInBatches(conn: Conn, table: string, condition: string, bin
 
 /**
  * Deletes what has served its purpose: notifications sent or given up on more than `outboxDays` ago (never a
- * pending one), idempotency keys older than `idempotencyKeyDays`, and one-time codes expired more than
- * `oneTimeCodeDays` ago. The audit log, the ledger and statements are kept: they are the record.
+ * pending one), idempotency keys older than `idempotencyKeyDays`, and one-time codes and contact changes expired
+ * more than `oneTimeCodeDays` ago. The audit log, the ledger and statements are kept: they are the record.
  */
 export async function deleteRetired(conn: Conn, p: RetentionPolicy, batch = 1000): Promise<RetentionCounts> {
   return {
@@ -46,5 +47,7 @@ export async function deleteRetired(conn: Conn, p: RetentionPolicy, batch = 1000
     ),
     idempotencyKeys: await deleteInBatches(conn, 'idempotency_keys', 'created_at < now() - make_interval(days => ?)', [p.idempotencyKeyDays], batch),
     oneTimeCodes: await deleteInBatches(conn, 'one_time_codes', 'expires_at < now() - make_interval(days => ?)', [p.oneTimeCodeDays], batch),
+    // A holder's pending change of email or mobile: the new addresses and its codes, as long-lived as a code.
+    contactChanges: await deleteInBatches(conn, 'contact_changes', 'expires_at < now() - make_interval(days => ?)', [p.oneTimeCodeDays], batch),
   };
 }

@@ -10,7 +10,7 @@ export function startRetention(db: Db, log: Logger, policy: RetentionPolicy & { 
   if (policy.intervalSeconds <= 0) return () => {};
   const timer = setInterval(() => {
     deleteRetired(db, policy).then(
-      (n) => (n.outbox || n.idempotencyKeys || n.oneTimeCodes) && log.info(n, 'retired rows deleted'),
+      (n) => (n.outbox || n.idempotencyKeys || n.oneTimeCodes || n.contactChanges) && log.info(n, 'retired rows deleted'),
       (err: unknown) => log.warn({ err }, 'retention run failed'),
     );
   }, policy.intervalSeconds * 1000);

@@ -46,16 +46,31 @@ describe('retention of rows that have served their purpose', () => {
       });
       return id;
     };
+    const change = async (expiredDaysAgo: number) => {
+      const id = randomUUID();
+      await ts.db('contact_changes').insert({
+        id,
+        account_id: card.accountId,
+        card_id: card.cardId,
+        new_email: `${tag}@example.test`,
+        email_code_hash: randomBytes(32),
+        created_at: ago(expiredDaysAgo + 1),
+        expires_at: ago(expiredDaysAgo),
+      });
+      return id;
+    };
     return {
       gone: {
         outbox: [await outbox('sent', 91), await outbox('failed', 200)],
         keys: [await key(31)],
         codes: [await code(2)],
+        changes: [await change(2)],
       },
       kept: {
         outbox: [await outbox('sent', 10), await outbox('pending', 400)],
         keys: [await key(1)],
         codes: [await code(0)],
+        changes: [await change(0)],
       },
     };
   }
@@ -69,14 +84,17 @@ describe('retention of rows that have served their purpose', () => {
     expect(counts.outbox).to.be.at.least(2);
     expect(counts.idempotencyKeys).to.be.at.least(1);
     expect(counts.oneTimeCodes).to.be.at.least(1);
+    expect(counts.contactChanges).to.be.at.least(1);
     expect(await present('notifications_outbox', rows.gone.outbox)).to.equal(0);
     expect(await present('idempotency_keys', rows.gone.keys)).to.equal(0);
     expect(await present('one_time_codes', rows.gone.codes)).to.equal(0);
+    expect(await present('contact_changes', rows.gone.changes)).to.equal(0);
     expect(await present('notifications_outbox', rows.kept.outbox), 'recent and pending messages').to.equal(2);
     expect(await present('idempotency_keys', rows.kept.keys)).to.equal(1);
     expect(await present('one_time_codes', rows.kept.codes)).to.equal(1);
+    expect(await present('contact_changes', rows.kept.changes)).to.equal(1);
     expect(Number((await ts.db('audit_log').count({ n: '*' }).first())!.n), 'the audit log is the record').to.equal(auditBefore);
-    expect(await deleteRetired(ts.db, POLICY)).to.deep.equal({ outbox: 0, idempotencyKeys: 0, oneTimeCodes: 0 });
+    expect(await deleteRetired(ts.db, POLICY)).to.deep.equal({ outbox: 0, idempotencyKeys: 0, oneTimeCodes: 0, contactChanges: 0 });
   });
 
   it('runs on its own in a server with retention.intervalSeconds set', async () => {
