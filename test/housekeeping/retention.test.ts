@@ -17,7 +17,12 @@ describe('retention of rows that have served their purpose', () => {
     card = await issueTestCard(ts);
     site = await registerTestSite(ts);
   });
-  after(() => ts.stop());
+  /** What the tests seeded and left (the kept rows): taken away again, since other test files share the outbox. */
+  const seeded: Array<{ table: string; ids: ReadonlyArray<number | string> }> = [];
+  after(async () => {
+    for (const { table, ids } of seeded) await ts.db(table).whereIn('id', ids as never[]).del();
+    await ts.stop();
+  });
 
   /** Rows of each kind, some past their time and some not; returns their ids by what should happen to them. */
   async function seed(tag: string) {
@@ -59,7 +64,7 @@ describe('retention of rows that have served their purpose', () => {
       });
       return id;
     };
-    return {
+    const rows = {
       gone: {
         outbox: [await outbox('sent', 91), await outbox('failed', 200)],
         keys: [await key(31)],
@@ -73,6 +78,15 @@ describe('retention of rows that have served their purpose', () => {
         changes: [await change(0)],
       },
     };
+    for (const [table, ids] of [
+      ['notifications_outbox', rows.kept.outbox],
+      ['idempotency_keys', rows.kept.keys],
+      ['one_time_codes', rows.kept.codes],
+      ['contact_changes', rows.kept.changes],
+    ] as const) {
+      seeded.push({ table, ids });
+    }
+    return rows;
   }
 
   const present = async (table: string, ids: ReadonlyArray<number | string>) => (await ts.db(table).whereIn('id', ids as never[]).select('id')).length;
