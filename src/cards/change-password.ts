@@ -21,7 +21,7 @@ export interface PasswordChange {
  * changes it may suspect someone else knows the old one: every session and token it opened ends, as on a reset.
  */
 export async function changePassword(deps: CardDeps, input: PasswordChange): Promise<Card> {
-  const card = await proveWithPassword(deps, input.cardNumber, input.currentPassword, ['active']);
+  const card = await proveWithPassword(deps, input.cardNumber, input.currentPassword, ['active'], { page: 'password_change', requestId: input.requestId });
   const account = await findAccount(deps.db, card.accountId);
   if (input.newPassword === input.currentPassword) {
     throw new ValidationError('Choose a new password.', { new_password: 'This is the current password.' });

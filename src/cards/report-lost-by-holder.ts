@@ -20,7 +20,7 @@ export async function reportLostByHolder(
 ): Promise<{ last4: string; alreadyLost: boolean }> {
   const card =
     'password' in proof
-      ? await proveWithPassword(deps, proof.cardNumber, proof.password, ['active', 'lost'])
+      ? await proveWithPassword(deps, proof.cardNumber, proof.password, ['active', 'lost'], { page: 'lost_card', requestId })
       : await redeemCode(deps, { cardNumber: proof.cardNumber, purpose: 'lost_card', code: proof.code });
   if (card.status === 'lost') return { last4: card.last4, alreadyLost: true };
   try {

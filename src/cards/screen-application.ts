@@ -7,6 +7,7 @@ import type { RefusalReason, ReviewReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
 import type { ApplicationInput } from './application-input.ts';
 import { onDenyList } from './deny-list.ts';
+import type { Submission } from './record-refusal.ts';
 import { verifyCredentials } from './verify-credentials.ts';
 
 export interface Screening {
@@ -24,11 +25,12 @@ async function checkGuardian(
   deps: ApplicationDeps,
   input: ApplicationInput,
   now: Date,
+  sub: Submission,
 ): Promise<RefusalReason | { account: Account; cardId: string }> {
   if (!input.guardian) return 'guardian_required';
   let card: Card;
   try {
-    card = await verifyCredentials(deps.cards, input.guardian.cardNumber, input.guardian.password);
+    card = await verifyCredentials(deps.cards, input.guardian.cardNumber, input.guardian.password, { page: 'guardian_consent', requestId: sub.requestId });
   } catch (err) {
     if (err instanceof InvalidCredentialsError) return 'guardian_invalid';
     throw err;
@@ -72,7 +74,7 @@ export async function screenApplication(
   input: ApplicationInput,
   now: Date,
   seen: ApplicationCheck,
-  sub: { ip: string },
+  sub: Submission,
 ): Promise<Screening> {
   const { policy } = deps;
   const age = ageOn(input.birthdate, now);
@@ -84,7 +86,7 @@ export async function screenApplication(
   }
   let guardian: { account: Account; cardId: string } | undefined;
   if (age < policy.adultAge) {
-    const g = await checkGuardian(deps, input, now);
+    const g = await checkGuardian(deps, input, now, sub);
     if (typeof g === 'string') return { age, refusal: g };
     guardian = g;
   }

@@ -123,7 +123,7 @@ export function holderSessions(deps: HolderSessionDeps) {
     submit(ctx, SIGNIN, async (input) => {
       const outcome = await checkCardPassword(
         { cards: deps.cards, throttle: deps.throttle },
-        { cardNumber: input.card_number, password: input.password, source: attemptSource(ctx) },
+        { cardNumber: input.card_number, password: input.password, source: attemptSource(ctx), via: { page: 'holder_signin' } },
       );
       switch (outcome.kind) {
         case 'throttled':

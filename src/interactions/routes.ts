@@ -375,7 +375,15 @@ export function interactionRoutes({
     if (form.password.length > 1024) {
       return renderLogin(ctx, interaction, { status: 400, error: 'That password is too long.', values });
     }
-    const outcome = await checkCardPassword({ cards, throttle }, { cardNumber: form.card_number, password: form.password, source: attemptSource(ctx) });
+    const outcome = await checkCardPassword(
+      { cards, throttle },
+      {
+        cardNumber: form.card_number,
+        password: form.password,
+        source: attemptSource(ctx),
+        via: { page: 'site_login', clientId: String(interaction.params.client_id) },
+      },
+    );
     switch (outcome.kind) {
       case 'throttled':
         ctx.set('Retry-After', String(outcome.retryAfterSeconds));

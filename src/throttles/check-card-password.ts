@@ -1,4 +1,5 @@
 import { cardNumberHmac, normalizeCardNumber } from '../cards/card-number.ts';
+import type { PasswordVia } from '../cards/audit-wrong-password.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { matchCardPassword } from '../cards/verify-credentials.ts';
 import type { Card } from '../db/cards.ts';
@@ -22,17 +23,18 @@ export function cardThrottleKey(cardHmacKey: Buffer, cardNumber: string): string
 /**
  * Checks a card number and password (matchCardPassword) under the source throttle and the card lockout
  * (guardAttempt). Unknown numbers and wrong passwords cost one argon2 verify each, count the same, and read the same.
+ * `via` says which page it was typed on, for the audit entry of a wrong one (the attempt's request id goes with it).
  */
 export async function checkCardPassword(
   deps: { cards: CardDeps; throttle: ThrottleDeps },
-  input: { cardNumber: string; password: string; source: AttemptSource },
+  input: { cardNumber: string; password: string; source: AttemptSource; via: PasswordVia },
 ): Promise<PasswordOutcome> {
   const { cards } = deps;
   const guarded = await guardAttempt(
     deps.throttle,
     { source: input.source, cardKey: cardThrottleKey(cards.cardHmacKey, input.cardNumber), check: 'password' },
     async () => {
-      const card = await matchCardPassword(cards, input.cardNumber, input.password);
+      const card = await matchCardPassword(cards, input.cardNumber, input.password, { requestId: input.source.requestId, ...input.via });
       if (!card) throw new InvalidCredentialsError();
       return card;
     },

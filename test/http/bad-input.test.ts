@@ -455,7 +455,10 @@ describe('bad input', () => {
     it('treats percent-encoded invalid UTF-8 as a wrong password, never a crash', async () => {
       const { agent, path, csrf } = await onLoginPage();
       const body = `csrf=${encodeURIComponent(csrf)}&card_number=${card.number}&password=%C3%28`;
-      const html = await unchanged(ts, async () => expectPage(await rawPost(agent, `${path}/login`, body), 401));
+      const before = await snapshot(ts);
+      const html = await expectPage(await rawPost(agent, `${path}/login`, body), 401);
+      // A wrong password is audited for its holder (card.password_failed); nothing else changes.
+      expect(await snapshot(ts), 'database rows after the refused request').to.deep.equal({ ...before, audit: before.audit + 1 });
       expect(alertOf(html)).to.equal('The card number or password is not correct.');
     });
 
