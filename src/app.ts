@@ -23,6 +23,7 @@ import type { ApprovalDeps } from './approvals/deps.ts';
 import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
 import { contactsRoutes } from './holder/contacts-routes.ts';
+import { activityRoutes } from './holder/activity-routes.ts';
 import { secondFactorRoutes } from './holder/second-factor-routes.ts';
 import { holderSessions } from './holder/session.ts';
 import { NO_COUNTS } from './lib/event-counts.ts';
@@ -164,6 +165,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, currency: config.currency });
   const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });
+  const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render });
   const holderSecondFactor = secondFactorRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,
@@ -204,6 +206,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(sessions.router.routes());
   app.use(holderControls.routes());
   app.use(holderAccountPages.routes());
+  app.use(holderActivity.routes());
   app.use(holderSecondFactor.routes());
   app.use(holderContacts.routes());
   app.use(adminCards.routes());

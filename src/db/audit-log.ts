@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Conn } from './knex.ts';
 
 export interface AuditEntry {
@@ -71,4 +72,57 @@ export async function listAuditForSubjects(
     .orderBy('id', 'desc')
     .limit(limit)) as Record<string, unknown>[];
   return rows.reverse().map(toEntry);
+}
+
+/** An entry of a holder's activity: an audit entry with its row id (the page's cursor) and the card it concerns. */
+export interface ActivityRow {
+  id: number;
+  at: Date;
+  action: string;
+  subjectType: string;
+  details: Record<string, unknown>;
+  /** The card the entry is about: the subject card, or the card an approval was made with; null for the account. */
+  cardId: string | null;
+}
+
+/**
+ * One page of what happened to an account, its cards and its approvals, newest first: at most `limit` entries
+ * whose action is one of `actions`, all older than entry `before` when it is given. Each subject is its own
+ * branch reading (subject_type, subject_id, id) backwards and stopping at `limit`, so a long history is never
+ * read and sorted whole; an approval's entries are found through the account's approvals.
+ */
+export async function listAccountActivity(
+  conn: Conn,
+  q: { accountId: string; cardIds: readonly string[]; actions: readonly string[]; before?: number | undefined; limit: number },
+): Promise<ActivityRow[]> {
+  const page = (b: Knex.QueryBuilder, prefix = ''): Knex.QueryBuilder => {
+    b.whereIn(`${prefix}action`, q.actions);
+    if (q.before !== undefined) b.where(`${prefix}id`, '<', q.before);
+    return b.orderBy(`${prefix}id`, 'desc').limit(q.limit);
+  };
+  const columns = ['id', 'at', 'action', 'subject_type', 'details'];
+  const branches = [
+    page(conn('audit_log').select(...columns, conn.raw('NULL::text AS card_id')).where({ subject_type: 'account', subject_id: q.accountId })),
+    ...q.cardIds.map((id) => page(conn('audit_log').select(...columns, 'subject_id as card_id').where({ subject_type: 'card', subject_id: id }))),
+    page(
+      conn('audit_log as a')
+        .joinRaw('JOIN approvals p ON a.subject_id = p.id::text')
+        .select(...columns.map((c) => `a.${c}`), conn.raw('p.card_id::text AS card_id'))
+        .where({ 'a.subject_type': 'approval', 'p.account_id': q.accountId }),
+      'a.',
+    ),
+  ];
+  const rows = (await conn
+    .select('*')
+    .from(conn.raw(`(${branches.map(() => '?').join(' UNION ALL ')}) AS activity`, branches))
+    .orderBy('id', 'desc')
+    .limit(q.limit)) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: Number(r.id),
+    at: new Date(r.at as string),
+    action: r.action as string,
+    subjectType: r.subject_type as string,
+    details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as Record<string, unknown>,
+    cardId: (r.card_id as string | null) ?? null,
+  }));
 }

@@ -265,3 +265,10 @@ export async function upsertResourceServer(conn: Conn, rs: ResourceServer): Prom
     .onConflict('identifier')
     .merge();
 }
+
+/** The names of these member sites by client id (ids no site has are left out). */
+export async function memberSiteNames(conn: Conn, clientIds: readonly string[]): Promise<Map<string, string>> {
+  if (clientIds.length === 0) return new Map();
+  const rows = (await conn('member_sites').select('client_id', 'name').whereIn('client_id', [...clientIds])) as Row[];
+  return new Map(rows.map((r) => [r.client_id as string, r.name as string]));
+}

@@ -1,0 +1,169 @@
+import { listAccountActivity, type ActivityRow } from '../db/audit-log.ts';
+import { listCardsOfAccount } from '../db/cards.ts';
+import type { Conn } from '../db/knex.ts';
+import { memberSiteNames } from '../db/member-sites.ts';
+import type { PasswordPage } from './audit-wrong-password.ts';
+
+/** What a holder is shown an entry as; one per audit action (or outcome of one) they see. */
+export type ActivityKind =
+  | 'signed_in_at_site'
+  | 'signed_in_to_card_pages'
+  | 'wrong_password'
+  | 'refused_card_not_active'
+  | 'card_locked'
+  | 'password_changed'
+  | 'password_reset'
+  | 'card_issued'
+  | 'card_replaced'
+  | 'card_suspended'
+  | 'card_unblocked'
+  | 'card_reported_lost'
+  | 'card_closed'
+  | 'second_factor_set_up'
+  | 'second_factor_replaced'
+  | 'second_factor_removed'
+  | 'spending_controls_changed'
+  | 'credit_limit_changed'
+  | 'account_opened'
+  | 'repayment_received'
+  | 'payment_approved'
+  | 'payment_charged'
+  | 'payment_refunded'
+  | 'payment_voided'
+  | 'payment_expired'
+  | 'payment_cancelled';
+
+/** One entry of the holder's activity: facts only, never an id, an address or a request; the pages word it. */
+export interface ActivityItem {
+  id: number;
+  at: Date;
+  kind: ActivityKind;
+  /** The last four digits of the card it concerns; null when it is about the account. */
+  cardLast4: string | null;
+  /** The member site's name; null when none is involved, '' for a site we no longer know. */
+  site: string | null;
+  /** For a wrong password or a refused card: the page it was typed on, when known. */
+  page: PasswordPage | null;
+  /** An amount in minor units, with its currency (payments, repayments, credit limits). */
+  amount: number | null;
+  /** The credit limit before a change. */
+  previousAmount: number | null;
+  currency: string | null;
+  /** When a card lock ends. */
+  until: Date | null;
+  /** The replacing card's last four digits (card_replaced). */
+  newLast4: string | null;
+}
+
+type Facts = Partial<Pick<ActivityItem, 'page' | 'amount' | 'previousAmount' | 'currency' | 'until' | 'newLast4'>> & { clientId?: string };
+
+/** An entry's kind and facts from its details, or undefined for one the holder is not shown. */
+type Reader = (d: Record<string, unknown>) => ({ kind: ActivityKind } & Facts) | undefined;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined);
+const PAGES: readonly PasswordPage[] = ['site_login', 'holder_signin', 'lost_card', 'password_change', 'guardian_consent'];
+const pageOf = (v: unknown): PasswordPage | undefined => PAGES.find((p) => p === v);
+const site = (d: Record<string, unknown>) => ({ clientId: str(d.clientId) });
+const money = (amount: unknown, d: Record<string, unknown>) => ({ amount: num(amount), currency: str(d.currency) });
+/** A hold released by a void, an expiry or a stopped card: the amount only when something was released. */
+const released = (d: Record<string, unknown>) => ({ ...site(d), ...(num(d.released) ? money(d.released, d) : { currency: str(d.currency) }) });
+
+/**
+ * Every audit action a holder is shown, and how. Left out on purpose: token revocations and second-factor
+ * set-ups that were begun (the change that caused them, or its completion, is shown), refusals at a site's
+ * entry (policy decisions, and the sign-in before them is shown), and anything about member sites or
+ * applications. An action missing here is never shown, so a new one stays hidden until it is worded.
+ */
+const READERS: Readonly<Record<string, Reader>> = {
+  'card.login': (d) => ({ kind: 'signed_in_at_site', ...site(d) }),
+  'holder.signed_in': () => ({ kind: 'signed_in_to_card_pages' }),
+  'card.password_failed': (d) => ({ kind: 'wrong_password', page: pageOf(d.page), ...site(d) }),
+  'card.login_refused': (d) => ({ kind: 'refused_card_not_active', page: pageOf(d.page), ...site(d) }),
+  'card.locked': (d) => {
+    const until = str(d.until) ? new Date(str(d.until)!) : undefined;
+    return { kind: 'card_locked', until: until && !Number.isNaN(until.getTime()) ? until : undefined };
+  },
+  'card.password_changed': (d) => ({ kind: d.method === 'reset' ? 'password_reset' : 'password_changed' }),
+  // A reissued card's issue is told by the old card's card.reissued.
+  'card.issued': (d) => (d.replaces ? undefined : { kind: 'card_issued' }),
+  'card.reissued': (d) => ({ kind: 'card_replaced', newLast4: str(d.newLast4) }),
+  'card.status_changed': (d) => {
+    switch (d.to) {
+      case 'suspended':
+        return { kind: 'card_suspended' };
+      case 'lost':
+        return { kind: 'card_reported_lost' };
+      case 'closed':
+        return { kind: 'card_closed' };
+      case 'active':
+        // pending → active is the card's issue (card.issued says it); suspended → active lifts a block.
+        return d.from === 'suspended' ? { kind: 'card_unblocked' } : undefined;
+      default:
+        return undefined;
+    }
+  },
+  'totp.enrolled': (d) => ({ kind: d.replaced ? 'second_factor_replaced' : 'second_factor_set_up' }),
+  'totp.removed': () => ({ kind: 'second_factor_removed' }),
+  'account.controls_changed': () => ({ kind: 'spending_controls_changed' }),
+  'account.credit_limit_changed': (d) => ({ kind: 'credit_limit_changed', ...money(d.to, d), previousAmount: num(d.from) }),
+  'account.opened': () => ({ kind: 'account_opened' }),
+  'repayment.recorded': (d) => ({ kind: 'repayment_received', ...money(d.amount, d) }),
+  'approval.approved': (d) => ({ kind: 'payment_approved', ...site(d), ...money(d.amount, d) }),
+  'approval.captured': (d) => ({ kind: 'payment_charged', ...site(d), ...money(d.amount, d) }),
+  'approval.refunded': (d) => ({ kind: 'payment_refunded', ...site(d), ...money(d.amount, d) }),
+  'approval.voided': (d) => ({ kind: 'payment_voided', ...released(d) }),
+  'approval.expired': (d) => ({ kind: 'payment_expired', ...released(d) }),
+  'approval.revoked': (d) => ({ kind: 'payment_cancelled', ...released(d) }),
+};
+
+/** The audit actions the activity shows (some only in part: see READERS). */
+export const ACTIVITY_ACTIONS: readonly string[] = Object.keys(READERS);
+
+export const ACTIVITY_PAGE_SIZE = 50;
+
+/**
+ * One page of the holder's activity, newest first: what happened to the account, to every card it ever had
+ * (older ones after a reissue) and to its payments, `before` the entry of that id when given. `nextBefore` is
+ * the cursor of the next (older) page, null on the last one. An entry whose action has no reader, or whose
+ * reader leaves it out, is skipped, and the page is filled from older entries instead.
+ */
+export async function holderActivity(
+  conn: Conn,
+  accountId: string,
+  opts: { before?: number | undefined; limit?: number } = {},
+): Promise<{ items: ActivityItem[]; nextBefore: number | null }> {
+  const limit = opts.limit ?? ACTIVITY_PAGE_SIZE;
+  const cards = await listCardsOfAccount(conn, accountId);
+  const last4 = new Map(cards.map((c) => [c.id, c.last4]));
+  const shown: Array<{ row: ActivityRow; read: { kind: ActivityKind } & Facts }> = [];
+  let before = opts.before;
+  // Rows left out are few (a card's issue beside its activation): another round is rare.
+  for (;;) {
+    const rows = await listAccountActivity(conn, { accountId, cardIds: [...last4.keys()], actions: ACTIVITY_ACTIONS, before, limit: limit + 1 });
+    for (const row of rows) {
+      const read = READERS[row.action]?.(row.details);
+      if (read) shown.push({ row, read });
+    }
+    if (shown.length > limit || rows.length <= limit) break;
+    before = rows.at(-1)!.id;
+  }
+  const page = shown.slice(0, limit);
+  const names = await memberSiteNames(conn, [...new Set(page.map((s) => s.read.clientId).filter((id): id is string => id !== undefined))]);
+  return {
+    items: page.map(({ row, read }) => ({
+      id: row.id,
+      at: row.at,
+      kind: read.kind,
+      cardLast4: row.cardId ? (last4.get(row.cardId) ?? null) : null,
+      site: read.clientId === undefined ? null : (names.get(read.clientId) ?? ''),
+      page: read.page ?? null,
+      amount: read.amount ?? null,
+      previousAmount: read.previousAmount ?? null,
+      currency: read.currency ?? null,
+      until: read.until ?? null,
+      newLast4: read.newLast4 ?? null,
+    })),
+    nextBefore: shown.length > limit ? page.at(-1)!.row.id : null,
+  };
+}

@@ -1,0 +1,84 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { holderActivity, type ActivityItem } from '../cards/holder-activity.ts';
+import type { Db } from '../db/knex.ts';
+import { ValidationError } from '../errors.ts';
+import type { Renderer } from '../http/render.ts';
+import { formatUntil } from '../throttles/guard-attempt.ts';
+import { describeActivity, inEnglish } from './describe-activity.ts';
+import { signOutCsrf, type HolderState } from './session.ts';
+
+export interface ActivityRouteDeps {
+  db: Db;
+  requireHolder: Middleware;
+  render: Renderer;
+}
+
+const BAD_BEFORE = 'To see older activity, before= must be one whole number from 1, as the "Older activity" link gives it.';
+
+/** ?before=N, the cursor of the "Older activity" link: one whole number (a safe integer), nothing else. */
+const activityQuery = z.object({
+  before: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/)
+    .transform(Number)
+    .refine(Number.isSafeInteger)
+    .optional(),
+});
+
+function parseBefore(ctx: Context): number | undefined {
+  const parsed = activityQuery.safeParse(ctx.query);
+  if (!parsed.success) throw new ValidationError(BAD_BEFORE, { before: BAD_BEFORE });
+  return parsed.data.before;
+}
+
+/** An entry as the JSON API gives it: the sentence the page shows (in English, as every JSON API), and its facts, never an id or a request. */
+function presentItem(item: ActivityItem) {
+  return {
+    at: item.at.toISOString(),
+    kind: item.kind,
+    text: describeActivity(item, inEnglish),
+    card_last4: item.cardLast4,
+    site: item.site,
+    page: item.page,
+    amount: item.amount,
+    previous_amount: item.previousAmount,
+    currency: item.currency,
+    until: item.until?.toISOString() ?? null,
+    new_last4: item.newLast4,
+  };
+}
+
+/**
+ * The signed-in holder's activity, newest first, 50 at a time (?before= the cursor of the next page): sign-ins,
+ * wrong passwords, lockouts, payments and every change to the account and its cards, old cards included, in
+ * the holder's words (/card/activity), and as JSON (/api/holder/activity). A holder sees use of the card that
+ * was not theirs here.
+ */
+export function activityRoutes(deps: ActivityRouteDeps): Router {
+  const router = new Router();
+  router.use(['/card/activity', '/api/holder/activity'], deps.requireHolder);
+
+  router.get('/card/activity', async function showActivity(ctx) {
+    const { accountId } = ctx.state.holder as HolderState;
+    const before = parseBefore(ctx);
+    const { items, nextBefore } = await holderActivity(deps.db, accountId, { before });
+    ctx.type = 'html';
+    ctx.body = await deps.render('holder/activity', {
+      title: 'Your card activity',
+      signOutCsrf: signOutCsrf(ctx),
+      entries: items.map((item) => ({ when: formatUntil(item.at), card: item.cardLast4, text: describeActivity(item), kind: item.kind })),
+      older: nextBefore === null ? null : `/card/activity?before=${nextBefore}`,
+      paged: before !== undefined,
+    });
+  });
+
+  router.get('/api/holder/activity', async function readActivity(ctx) {
+    const { accountId } = ctx.state.holder as HolderState;
+    const { items, nextBefore } = await holderActivity(deps.db, accountId, { before: parseBefore(ctx) });
+    ctx.body = { entries: items.map(presentItem), next_before: nextBefore };
+  });
+
+  return router;
+}

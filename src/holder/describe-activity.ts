@@ -1,0 +1,98 @@
+import type { ActivityItem } from '../cards/holder-activity.ts';
+import { t as inRequestLanguage } from '../http/locale.ts';
+import { DEFAULT_LOCALE, translate } from '../lib/i18n.ts';
+import { formatMoney } from '../lib/money.ts';
+import { formatUntil } from '../throttles/guard-attempt.ts';
+
+type Translate = (text: string, vars?: Readonly<Record<string, unknown>>) => string;
+
+/** English whatever the request's language: the words of the JSON APIs (README, Languages). */
+export const inEnglish: Translate = (text, vars) => translate(DEFAULT_LOCALE, text, vars);
+
+/**
+ * One activity entry as a sentence, in the request's language unless `t` says otherwise: the site by name,
+ * amounts with their currency.
+ */
+export function describeActivity(item: ActivityItem, t: Translate = inRequestLanguage): string {
+  const site = item.site || t('a member site');
+  const amount = item.amount !== null && item.currency ? formatMoney(item.amount, item.currency) : undefined;
+  switch (item.kind) {
+    case 'signed_in_at_site':
+      return t('Signed in at {site}.', { site });
+    case 'signed_in_to_card_pages':
+      return t('Signed in to these card pages.');
+    case 'wrong_password':
+      return wrongPassword(item, site, t);
+    case 'refused_card_not_active':
+      return item.page === 'site_login'
+        ? t('Refused at the login page of {site}: this card can no longer be used.', { site })
+        : t('Refused: this card can no longer be used.');
+    case 'card_locked':
+      return item.until
+        ? t('Card locked after too many wrong passwords or codes, until {until}.', { until: formatUntil(item.until) })
+        : t('Card locked after too many wrong passwords or codes.');
+    case 'password_changed':
+      return t('Password changed.');
+    case 'password_reset':
+      return t('Password reset with a code.');
+    case 'card_issued':
+      return t('Card issued.');
+    case 'card_replaced':
+      return item.newLast4 ? t('Card replaced by a new card ending {last4}.', { last4: item.newLast4 }) : t('Card replaced by a new card.');
+    case 'card_suspended':
+      return t('Card suspended by cybercard.');
+    case 'card_unblocked':
+      return t('Card unblocked.');
+    case 'card_reported_lost':
+      return t('Card reported lost and blocked.');
+    case 'card_closed':
+      return t('Card closed.');
+    case 'second_factor_set_up':
+      return t('Authenticator app set up.');
+    case 'second_factor_replaced':
+      return t('Authenticator app replaced.');
+    case 'second_factor_removed':
+      return t('Authenticator app removed.');
+    case 'spending_controls_changed':
+      return t('Spending controls changed.');
+    case 'credit_limit_changed':
+      return amount && item.previousAmount !== null
+        ? t('Credit limit changed from {from} to {to}.', { from: formatMoney(item.previousAmount, item.currency!), to: amount })
+        : t('Credit limit changed.');
+    case 'account_opened':
+      return t('Account opened.');
+    case 'repayment_received':
+      return amount ? t('Repayment of {amount} received.', { amount }) : t('Repayment received.');
+    case 'payment_approved':
+      return amount ? t('Payment of {amount} approved at {site}.', { amount, site }) : t('Payment approved at {site}.', { site });
+    case 'payment_charged':
+      return amount ? t('{amount} charged by {site}.', { amount, site }) : t('Payment charged by {site}.', { site });
+    case 'payment_refunded':
+      return amount ? t('{amount} refunded by {site}.', { amount, site }) : t('Payment refunded by {site}.', { site });
+    case 'payment_voided':
+      return amount ? t('{site} cancelled a payment; {amount} held for it is free again.', { site, amount }) : t('{site} cancelled a payment.', { site });
+    case 'payment_expired':
+      return amount ? t('A payment at {site} was not charged in time; {amount} held for it is free again.', { site, amount }) : t('A payment hold at {site} expired.', { site });
+    case 'payment_cancelled':
+      return amount
+        ? t('A payment at {site} was cancelled when the card was stopped; {amount} held for it is free again.', { site, amount })
+        : t('A payment at {site} was cancelled when the card was stopped.', { site });
+  }
+}
+
+function wrongPassword(item: ActivityItem, site: string, t: Translate): string {
+  switch (item.page) {
+    case 'site_login':
+      return t('Wrong password at the login page of {site}.', { site });
+    case 'holder_signin':
+      return t('Wrong password at the sign-in to these card pages.');
+    case 'lost_card':
+      return t('Wrong password when reporting the card lost.');
+    case 'password_change':
+      return t('Wrong password when changing the password.');
+    case 'guardian_consent':
+      return t("Wrong password as a guardian's consent to a card application.");
+    case null:
+      return t('Wrong password.');
+  }
+}

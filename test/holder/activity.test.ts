@@ -1,0 +1,191 @@
+import { expect } from 'chai';
+import { reissue } from '../../src/cards/reissue.ts';
+import { appendAudit } from '../../src/db/audit-log.ts';
+import { Agent, csrfFrom, location, runLogin, startInteraction } from '../helpers/agent.ts';
+import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { unescapeHtml } from '../helpers/html.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor, cardWithLimit } from '../ledger/fixtures.ts';
+
+interface Entry {
+  at: string;
+  kind: string;
+  text: string;
+  card_last4: string | null;
+  site: string | null;
+  page: string | null;
+  amount: number | null;
+  currency: string | null;
+}
+interface ActivityJson {
+  entries: Entry[];
+  next_before: number | null;
+}
+
+const WRONG = 'Not the password at all';
+
+describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
+  let ts: TestServer;
+  let site: TestSite;
+
+  before(async () => {
+    ts = await startCardManager();
+    site = await registerTestSite(ts, { name: 'Comics <Daily>' } as never);
+  });
+  after(() => ts?.stop());
+
+  /** A browser signed in to the card pages with `card`. */
+  async function signedIn(card: { number: string; password: string }, headers: Record<string, string> = {}): Promise<Agent> {
+    const agent = new Agent(ts.url);
+    const form = await agent.request('/card/signin?next=/card/activity', { headers });
+    const res = await agent.request('/card/signin', {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrfFrom(await form.text()), card_number: card.number, password: card.password, next: '/card/activity' }).toString(),
+    });
+    expect(res.status).to.equal(303);
+    expect(location(res, ts.url).pathname).to.equal('/card/activity');
+    return agent;
+  }
+
+  /** A wrong password typed on the member site's login page. */
+  async function wrongAtSite(card: TestCard): Promise<void> {
+    const config = await siteClient(ts, site);
+    const agent = new Agent(ts.url);
+    const { path, csrf } = await startInteraction(agent, (await authRequest(config, site)).url);
+    expect((await agent.post(`${path}/login`, { csrf, card_number: card.number, password: WRONG })).status).to.equal(401);
+  }
+
+  async function activity(agent: Agent, query = ''): Promise<ActivityJson> {
+    const res = await agent.request(`/api/holder/activity${query}`, { headers: { accept: 'application/json' } });
+    expect(res.status, await res.clone().text()).to.equal(200);
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    return (await res.json()) as ActivityJson;
+  }
+
+  it("shows a wrong password at a member site's login page and the holder's sign-in, newest first, on the page and as JSON", async () => {
+    const card = await issueTestCard(ts);
+    const last4 = card.number.slice(-4);
+    await wrongAtSite(card);
+    const agent = await signedIn(card);
+
+    const body = await activity(agent);
+    expect(body.entries.map((e) => e.kind)).to.deep.equal(['signed_in_to_card_pages', 'wrong_password', 'card_issued']);
+    expect(body.entries[1]).to.deep.include({
+      text: 'Wrong password at the login page of Comics <Daily>.',
+      card_last4: last4,
+      site: 'Comics <Daily>',
+      page: 'site_login',
+    });
+    expect(body.entries[0]).to.deep.include({ text: 'Signed in to these card pages.', card_last4: last4 });
+    expect(Date.parse(body.entries[0]!.at)).to.be.at.least(Date.parse(body.entries[1]!.at));
+    expect(body.next_before).to.equal(null);
+    // No internal ids, request ids, addresses or raw details.
+    const raw = JSON.stringify(body);
+    for (const secret of [site.clientId, card.cardId, card.accountId, card.number, '127.0.0.1', 'requestId', 'details']) expect(raw).to.not.include(secret);
+
+    const page = await agent.get('/card/activity');
+    expect(page.status).to.equal(200);
+    const html = await page.text();
+    const signIn = html.indexOf('Signed in to these card pages.');
+    const wrong = html.indexOf('Wrong password at the login page of Comics &lt;Daily&gt;.');
+    expect(signIn, 'the sign-in is listed').to.be.greaterThan(0);
+    expect(wrong, 'the wrong password is listed, escaped, below the newer sign-in').to.be.greaterThan(signIn);
+    expect(html).to.include(`ending ${last4}`).and.not.include(site.clientId).and.not.include('Comics <Daily>');
+    expect(html).to.not.include('id="older"');
+    expect(await (await agent.get('/card/account')).text()).to.include('<a href="/card/activity">Activity</a>');
+
+    const ko = await signedIn(card, { 'accept-language': 'ko' });
+    const korean = await (await ko.request('/card/activity', { headers: { 'accept-language': 'ko' } })).text();
+    expect(korean).to.include('카드 이용 내역').and.include('Comics &lt;Daily&gt; 로그인 페이지에서 잘못된 비밀번호가 입력되었습니다.');
+    // The JSON stays in English, as every JSON API.
+    const json = (await (await ko.request('/api/holder/activity', { headers: { 'accept-language': 'ko', accept: 'application/json' } })).json()) as ActivityJson;
+    expect(json.entries[2]!.text).to.equal('Wrong password at the login page of Comics <Daily>.');
+  });
+
+  it('shows a login at a member site as signed in at the site, and a payment with its site and amount', async () => {
+    const card = await cardWithLimit(ts, 100_000);
+    const config = await siteClient(ts, site);
+    const login = await runLogin(new Agent(ts.url), (await authRequest(config, site)).url, card);
+    expect(login.kind).to.equal('redirect');
+    await approveFor(ts, card, site, 8_000, 'Volume 1');
+    const { entries } = await activity(await signedIn(card));
+    expect(entries.slice(1, 3).map((e) => [e.kind, e.text, e.site])).to.deep.equal([
+      ['payment_approved', 'Payment of 8,000 KRW approved at Comics <Daily>.', 'Comics <Daily>'],
+      ['signed_in_at_site', 'Signed in at Comics <Daily>.', 'Comics <Daily>'],
+    ]);
+    expect(entries[1]).to.deep.include({ amount: 8_000, currency: 'KRW', card_last4: card.number.slice(-4) });
+  });
+
+  it("keeps an older card's entries after a reissue, marked with its last four digits, and never shows another holder's", async () => {
+    const card = await issueTestCard(ts);
+    const stranger = await issueTestCard(ts);
+    await wrongAtSite(card);
+    await wrongAtSite(stranger);
+    await signedIn(stranger);
+    const issued = await reissue(ts.cm.cards, { cardId: card.cardId, actor: 'test', reason: 'test' });
+    const [oldLast4, newLast4] = [card.number.slice(-4), issued.cardNumber.slice(-4)];
+    const { entries } = await activity(await signedIn({ number: issued.cardNumber, password: issued.password }));
+    expect(entries.map((e) => [e.kind, e.card_last4])).to.deep.equal([
+      ['signed_in_to_card_pages', newLast4],
+      ['card_replaced', oldLast4],
+      ['card_closed', oldLast4],
+      ['wrong_password', oldLast4],
+      ['card_issued', oldLast4],
+    ]);
+    expect(entries[1]!.text).to.equal(`Card replaced by a new card ending ${newLast4}.`);
+    expect(JSON.stringify(entries)).to.not.include(stranger.number.slice(-4));
+  });
+
+  it('pages 50 entries at a time with before, leaving out internal and unknown entries', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedIn(card);
+    for (let i = 0; i < 60; i++) {
+      await appendAudit(ts.db, { actor: 'test', action: 'account.controls_changed', subjectType: 'account', subjectId: card.accountId, details: { i } });
+      if (i % 20 === 0) {
+        await appendAudit(ts.db, { actor: 'test', action: 'account.tokens_revoked', subjectType: 'account', subjectId: card.accountId, details: { reason: 'x' } });
+        await appendAudit(ts.db, { actor: 'test', action: 'some.future_action', subjectType: 'card', subjectId: card.cardId, details: { secret: 'internal' } });
+        // Read, then left out (a card's activation is its issue): the page is filled from older entries.
+        await appendAudit(ts.db, { actor: 'test', action: 'card.status_changed', subjectType: 'card', subjectId: card.cardId, details: { from: 'pending', to: 'active', reason: 'internal' } });
+      }
+    }
+    const first = await activity(agent);
+    expect(first.entries).to.have.length(50);
+    expect(first.entries.every((e) => e.kind === 'spending_controls_changed')).to.equal(true);
+    expect(first.next_before).to.be.a('number');
+    const second = await activity(agent, `?before=${first.next_before}`);
+    // 60 changes, the sign-in and the card's issue: 62 shown in all.
+    expect(second.entries.map((e) => e.kind)).to.deep.equal([...Array(10).fill('spending_controls_changed'), 'signed_in_to_card_pages', 'card_issued']);
+    expect(second.next_before).to.equal(null);
+    expect(JSON.stringify([first, second])).to.not.include('internal');
+
+    const page = await (await agent.get('/card/activity')).text();
+    expect(page).to.include(`id="older" href="/card/activity?before=${first.next_before}"`);
+    const older = await (await agent.get(`/card/activity?before=${first.next_before}`)).text();
+    expect(older).to.include('id="newest" href="/card/activity"').and.not.include('id="older"');
+    expect(older.match(/<tr class="/g)).to.have.length(12);
+  });
+
+  it('refuses a bad before with 400 and a clear message, on the page and as JSON', async () => {
+    const agent = await signedIn(await issueTestCard(ts));
+    const message = 'To see older activity, before= must be one whole number from 1, as the "Older activity" link gives it.';
+    for (const bad of ['abc', '-1', '0', '1.5', '1e3', '', '99999999999999999999', '9007199254740993', '1&before=2', '%00']) {
+      const api = await agent.request(`/api/holder/activity?before=${bad}`, { headers: { accept: 'application/json' } });
+      expect(api.status, bad).to.equal(400);
+      expect(await api.json(), bad).to.deep.equal({ error: 'invalid_request', error_description: message, fields: { before: message } });
+      const page = await agent.get(`/card/activity?before=${bad}`);
+      expect(page.status, bad).to.equal(400);
+      expect(unescapeHtml(await page.text()), bad).to.include(message);
+    }
+  });
+
+  it('sends a visitor without a session to the sign-in page, and an API caller a 401', async () => {
+    const stranger = new Agent(ts.url);
+    const page = await stranger.get('/card/activity');
+    expect(page.status).to.equal(303);
+    expect(location(page, ts.url).pathname + location(page, ts.url).search).to.equal('/card/signin?next=%2Fcard%2Factivity');
+    const api = await stranger.request('/api/holder/activity', { headers: { accept: 'application/json' } });
+    expect(api.status).to.equal(401);
+    expect(((await api.json()) as { error: string }).error).to.equal('not_signed_in');
+  });
+});
