@@ -126,3 +126,31 @@ export async function listAccountActivity(
     cardId: (r.card_id as string | null) ?? null,
   }));
 }
+
+/**
+ * How many `action` entries the card has since its entry `sinceAction` that came before `signedInAt` (the
+ * sign-in before the current one), or, with no such entry, in the last `days` days; and which of the two it is.
+ * One statement (the holder's account page runs it on every visit), reading only the card's entries of these
+ * two actions (migrations/20261206100002_audit_log_card_checks.ts).
+ */
+export async function countCardEntriesSince(
+  conn: Conn,
+  q: { cardId: string; action: CardCheckAction; sinceAction: CardCheckAction; signedInAt: Date; days: number },
+): Promise<{ count: number; sincePrevious: boolean }> {
+  const { rows } = (await conn.raw(
+    `WITH prev AS (
+       SELECT max(id) AS id FROM audit_log
+        WHERE subject_type = 'card' AND subject_id = ? AND action = ? AND at < ?
+     )
+     SELECT count(*)::int AS n, (SELECT id FROM prev) IS NOT NULL AS since_previous
+       FROM audit_log
+      WHERE subject_type = 'card' AND subject_id = ? AND action = ?
+        AND id > coalesce((SELECT id FROM prev), 0)
+        AND ((SELECT id FROM prev) IS NOT NULL OR at > now() - make_interval(days => ?))`,
+    [q.cardId, q.sinceAction, q.signedInAt, q.cardId, q.action, q.days],
+  )) as { rows: Array<{ n: number; since_previous: boolean }> };
+  return { count: Number(rows[0]?.n ?? 0), sincePrevious: rows[0]?.since_previous === true };
+}
+
+/** The card actions audit_log_card_checks_index covers: what countCardEntriesSince may count and count from. */
+export type CardCheckAction = 'holder.signed_in' | 'card.password_failed';

@@ -3,6 +3,7 @@ import type { Conn } from './knex.ts';
 export interface HolderSessionRow {
   accountId: string;
   cardId: string;
+  createdAt: Date;
   expiresAt: Date;
 }
 
@@ -22,9 +23,16 @@ export async function findLiveHolderSession(conn: Conn, idHash: Buffer): Promise
     .where('s.id_hash', idHash)
     .andWhere('s.expires_at', '>', conn.fn.now())
     .andWhere('c.status', 'active')
-    .select('s.account_id', 's.card_id', 's.expires_at')
+    .select('s.account_id', 's.card_id', 's.created_at', 's.expires_at')
     .first()) as Record<string, unknown> | undefined;
-  return r ? { accountId: r.account_id as string, cardId: r.card_id as string, expiresAt: new Date(r.expires_at as string) } : undefined;
+  return r
+    ? {
+        accountId: r.account_id as string,
+        cardId: r.card_id as string,
+        createdAt: new Date(r.created_at as string),
+        expiresAt: new Date(r.expires_at as string),
+      }
+    : undefined;
 }
 
 export async function deleteHolderSession(conn: Conn, idHash: Buffer): Promise<void> {

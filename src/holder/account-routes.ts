@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
+import { countWrongPasswords } from '../cards/count-wrong-passwords.ts';
 import type { Db } from '../db/knex.ts';
 import type { Renderer } from '../http/render.ts';
 import { parseWith } from '../http/validate.ts';
@@ -22,14 +23,16 @@ const statementParam = z.object({ statementId: z.string().regex(/^[1-9][0-9]{0,1
 /**
  * The signed-in holder's account: balance, available credit, open holds, recent approvals and statements,
  * as a page (/card/account, ?statement=ID for one statement's lines) and as JSON (/api/holder/account,
- * /api/holder/statements/:id). Another account's statement is not found.
+ * /api/holder/statements/:id). Another account's statement is not found. The page warns of wrong passwords
+ * typed for the card since the holder's previous sign-in (one query more), linking to the activity page.
  */
 export function accountRoutes(deps: AccountRouteDeps): Router {
   const router = new Router();
   router.use(['/card/account', '/api/holder/account', '/api/holder/statements'], deps.requireHolder);
 
   router.get('/card/account', async function showAccount(ctx) {
-    const { accountId } = ctx.state.holder as HolderState;
+    const holder = ctx.state.holder as HolderState;
+    const { accountId } = holder;
     const { statement } = parseWith(statementQuery, ctx.query);
     const view = await holderAccount(deps.db, accountId, deps.delinquency);
     const shownId = statement ?? view.statements[0]?.id;
@@ -40,6 +43,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       signOutCsrf: signOutCsrf(ctx),
       view,
       shown,
+      wrongPasswords: await countWrongPasswords(deps.db, holder),
       money: (n: number) => formatMoney(n, view.currency),
     });
   });

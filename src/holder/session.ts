@@ -42,6 +42,8 @@ import { lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles
 export interface HolderState {
   accountId: string;
   cardId: string;
+  /** When this session began: the sign-in before it is the holder's previous one. */
+  signedInAt: Date;
 }
 
 export interface HolderSessionDeps {
@@ -107,7 +109,7 @@ export function holderSessions(deps: HolderSessionDeps) {
       return;
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.state.holder = { accountId: session.accountId, cardId: session.cardId } satisfies HolderState;
+    ctx.state.holder = { accountId: session.accountId, cardId: session.cardId, signedInAt: session.createdAt } satisfies HolderState;
     await next();
   }
 

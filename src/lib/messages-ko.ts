@@ -466,7 +466,7 @@ export const KO: Readonly<Record<string, string>> = {
     '최근 1시간 동안 변경 요청이 너무 많았습니다. {minutes}분 후에 다시 시도하세요.',
   'Enter the code we sent to your new email address.': '새 이메일 주소로 보낸 코드를 입력하세요.',
   'Enter the code we sent to your new mobile number.': '새 휴대폰 번호로 보낸 코드를 입력하세요.',
-  // The holder's activity page
+  // The holder's activity page, and the account page's warning of wrong passwords
   Activity: '이용 내역',
   'Your card activity': '카드 이용 내역',
   'Everything done with your card and account, newest first: sign-ins, wrong passwords, payments and changes. If something here was not you, change your password or report the card lost.':
@@ -524,4 +524,13 @@ export const KO: Readonly<Record<string, string>> = {
   'A payment at {site} was cancelled when the card was stopped; {amount} held for it is free again.':
     '카드가 정지되어 {site} 결제가 취소되었고, 보류되었던 {amount}을(를) 다시 쓸 수 있습니다.',
   'A payment at {site} was cancelled when the card was stopped.': '카드가 정지되어 {site} 결제가 취소되었습니다.',
+  'A wrong password was entered for this card since your last sign-in. If that was not you, change your password.':
+    '지난번 로그인 이후 이 카드에 잘못된 비밀번호가 입력되었습니다. 본인이 아니라면 비밀번호를 변경하세요.',
+  '{count} wrong passwords were entered for this card since your last sign-in. If that was not you, change your password.':
+    '지난번 로그인 이후 이 카드에 잘못된 비밀번호가 {count}번 입력되었습니다. 본인이 아니라면 비밀번호를 변경하세요.',
+  'A wrong password was entered for this card in the last 30 days. If that was not you, change your password.':
+    '최근 30일 동안 이 카드에 잘못된 비밀번호가 입력되었습니다. 본인이 아니라면 비밀번호를 변경하세요.',
+  '{count} wrong passwords were entered for this card in the last 30 days. If that was not you, change your password.':
+    '최근 30일 동안 이 카드에 잘못된 비밀번호가 {count}번 입력되었습니다. 본인이 아니라면 비밀번호를 변경하세요.',
+  'See your card activity': '카드 이용 내역 보기',
 };

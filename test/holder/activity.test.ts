@@ -117,6 +117,30 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     expect(entries[1]).to.deep.include({ amount: 8_000, currency: 'KRW', card_last4: card.number.slice(-4) });
   });
 
+  it("warns on the account page of wrong passwords since the holder's previous sign-in, with the count, linking to the activity", async () => {
+    const card = await issueTestCard(ts);
+    await signedIn(card);
+    for (let i = 0; i < 3; i++) await wrongAtSite(card);
+    const agent = await signedIn(card);
+    const html = await (await agent.get('/card/account')).text();
+    const warning = /<p class="error" role="alert" id="wrong-passwords">([\s\S]*?)<\/p>/.exec(html)?.[1];
+    expect(warning, 'the warning').to.be.a('string');
+    expect(unescapeHtml(warning!).replace(/\s+/g, ' ')).to.include(
+      '3 wrong passwords were entered for this card since your last sign-in. If that was not you, change your password.',
+    );
+    expect(warning).to.include('href="/card/activity"');
+    // Signed in again, the holder has seen them: no warning.
+    expect(await (await (await signedIn(card)).get('/card/account')).text()).to.not.include('id="wrong-passwords"');
+
+    // Never signed in before: the last 30 days.
+    const fresh = await issueTestCard(ts);
+    await wrongAtSite(fresh);
+    const first = await (await (await signedIn(fresh)).get('/card/account')).text();
+    expect(unescapeHtml(first).replace(/\s+/g, ' ')).to.include(
+      'A wrong password was entered for this card in the last 30 days. If that was not you, change your password.',
+    );
+  });
+
   it("keeps an older card's entries after a reissue, marked with its last four digits, and never shows another holder's", async () => {
     const card = await issueTestCard(ts);
     const stranger = await issueTestCard(ts);
