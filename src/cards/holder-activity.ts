@@ -19,6 +19,8 @@ export type ActivityKind =
   | 'card_unblocked'
   | 'card_reported_lost'
   | 'card_closed'
+  | 'contacts_changed'
+  | 'contacts_corrected'
   | 'second_factor_set_up'
   | 'second_factor_replaced'
   | 'second_factor_removed'
@@ -105,6 +107,8 @@ const READERS: Readonly<Record<string, Reader>> = {
   },
   'totp.enrolled': (d) => ({ kind: d.replaced ? 'second_factor_replaced' : 'second_factor_set_up' }),
   'totp.removed': () => ({ kind: 'second_factor_removed' }),
+  // Masked addresses stay in the audit log: the holder is told which changed, and was told at both ends already.
+  'account.contacts_changed': (d) => ({ kind: d.by === 'operator' ? 'contacts_corrected' : 'contacts_changed' }),
   'account.controls_changed': () => ({ kind: 'spending_controls_changed' }),
   'account.credit_limit_changed': (d) => ({ kind: 'credit_limit_changed', ...money(d.to, d), previousAmount: num(d.from) }),
   'account.opened': () => ({ kind: 'account_opened' }),

@@ -47,6 +47,10 @@ export function describeActivity(item: ActivityItem, t: Translate = inRequestLan
       return t('Card reported lost and blocked.');
     case 'card_closed':
       return t('Card closed.');
+    case 'contacts_changed':
+      return t('Email address or mobile number changed.');
+    case 'contacts_corrected':
+      return t('Email address or mobile number changed by cybercard.');
     case 'second_factor_set_up':
       return t('Authenticator app set up.');
     case 'second_factor_replaced':

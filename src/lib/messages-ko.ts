@@ -504,6 +504,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Authenticator app set up.': '인증 앱을 설정했습니다.',
   'Authenticator app replaced.': '인증 앱을 교체했습니다.',
   'Authenticator app removed.': '인증 앱이 삭제되었습니다.',
+  'Email address or mobile number changed.': '이메일 주소 또는 휴대폰 번호를 변경했습니다.',
+  'Email address or mobile number changed by cybercard.': 'cybercard에서 이메일 주소 또는 휴대폰 번호를 변경했습니다.',
   'Spending controls changed.': '사용 제한을 변경했습니다.',
   'Credit limit changed from {from} to {to}.': '신용 한도가 {from}에서 {to}(으)로 변경되었습니다.',
   'Credit limit changed.': '신용 한도가 변경되었습니다.',

@@ -117,6 +117,21 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     expect(entries[1]).to.deep.include({ amount: 8_000, currency: 'KRW', card_last4: card.number.slice(-4) });
   });
 
+  it('shows a change of email or mobile, and says so when cybercard made it', async () => {
+    const card = await issueTestCard(ts);
+    const res = await fetch(`${ts.url}/admin/api/cards/${card.cardId}/contacts`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `moved-${card.cardId.slice(0, 8)}@example.test`, reason: 'the holder called from the new address' }),
+    });
+    expect(res.status, await res.clone().text()).to.equal(200);
+    const { entries } = await activity(await signedIn(card));
+    expect(entries.slice(0, 2).map((e) => [e.kind, e.text])).to.deep.equal([
+      ['signed_in_to_card_pages', 'Signed in to these card pages.'],
+      ['contacts_corrected', 'Email address or mobile number changed by cybercard.'],
+    ]);
+  });
+
   it("warns on the account page of wrong passwords since the holder's previous sign-in, with the count, linking to the activity", async () => {
     const card = await issueTestCard(ts);
     await signedIn(card);
