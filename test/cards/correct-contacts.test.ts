@@ -1,29 +1,10 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { ForwardedAgent, csrfFrom } from '../helpers/agent.ts';
 import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
-import { testEnv } from '../helpers/global.ts';
+import { runCli } from '../helpers/cli.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-
-/** `npm run cli -- …` on the run's database and data directory (so it shares the server's secrets). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: testEnv.databaseUrl, DATA_DIR: testEnv.dataDir },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const cli = runCli;
 
 /** The operator's correction of a holder's email and mobile: PUT /admin/api/cards/:id/contacts and `cards contacts`. */
 describe("the operator's correction of a holder's contacts", () => {

@@ -1,28 +1,15 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { upsertResourceServer } from '../../src/db/member-sites.ts';
 import { connect } from '../helpers/db.ts';
+import { runCli } from '../helpers/cli.ts';
 import { testEnv } from '../helpers/global.ts';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /** `npm run cli -- …` as an operator runs it, on the run's database. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: testEnv.databaseUrl, DATA_DIR: testEnv.dataDir, LOG_LEVEL: 'silent' },
-      timeout: 60_000,
-    });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? 1, out: err.stdout ?? '', err: err.stderr ?? '' };
-  }
+  const r = await runCli(...args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('npm run cli -- sites …', function () {
