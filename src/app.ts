@@ -24,6 +24,7 @@ import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
 import { contactsRoutes } from './holder/contacts-routes.ts';
 import { activityRoutes } from './holder/activity-routes.ts';
+import { wardsRoutes } from './holder/wards-routes.ts';
 import { secondFactorRoutes } from './holder/second-factor-routes.ts';
 import { holderSessions } from './holder/session.ts';
 import { NO_COUNTS } from './lib/event-counts.ts';
@@ -166,6 +167,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, currency: config.currency });
   const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });
   const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render });
+  const holderWards = wardsRoutes({ db, requireHolder: sessions.requireHolder, render, timeZone: config.billing.timeZone });
   const holderSecondFactor = secondFactorRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,
@@ -207,6 +209,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(holderControls.routes());
   app.use(holderAccountPages.routes());
   app.use(holderActivity.routes());
+  app.use(holderWards.routes());
   app.use(holderSecondFactor.routes());
   app.use(holderContacts.routes());
   app.use(adminCards.routes());

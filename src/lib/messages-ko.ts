@@ -535,4 +535,20 @@ export const KO: Readonly<Record<string, string>> = {
   '{count} wrong passwords were entered for this card in the last 30 days. If that was not you, change your password.':
     '최근 30일 동안 이 카드에 잘못된 비밀번호가 {count}번 입력되었습니다. 본인이 아니라면 비밀번호를 변경하세요.',
   'See your card activity': '카드 이용 내역 보기',
+
+  // A guardian's view of the cards linked to theirs
+  "Children's cards": '자녀 카드',
+  'No cards are linked to yours.': '내 카드에 연결된 카드가 없습니다.',
+  "A minor applies with a guardian's card; their card is then linked to the guardian's and shown here.":
+    '미성년자는 보호자의 카드로 신청하며, 그 카드는 보호자의 카드에 연결되어 여기에 표시됩니다.',
+  'These cards were applied for with your card. You answer for them: their limit is never above yours.':
+    '이 카드들은 내 카드로 신청되었습니다. 보호자로서 책임지며, 이 카드들의 한도는 내 한도를 넘지 않습니다.',
+  'not yet active': '아직 사용 전',
+  active: '사용 중',
+  'blocked by cybercard': '사이버카드가 정지함',
+  'reported lost': '분실 신고됨',
+  closed: '해지됨',
+  'Balance owed': '갚을 금액',
+  'Approved this month': '이번 달 승인 금액',
+  'Member site': '가맹 사이트',
 };

@@ -1,0 +1,91 @@
+import type { ApprovalStatus } from './approvals.ts';
+import type { CardStatus } from './cards.ts';
+import type { Conn } from './knex.ts';
+
+type Row = Record<string, unknown>;
+
+/** A guardian's ward as the guardian's overview reads it: the account's figures and its current card. */
+export interface WardSummary {
+  accountId: string;
+  legalName: string;
+  currency: string;
+  creditLimit: number;
+  postedBalance: number;
+  heldAmount: number;
+  /** The newest card of the account (the one a reissue left), null if it never had one. */
+  card: { last4: string; status: CardStatus } | null;
+  /** What the approvals of this calendar month (in the time zone) still cost, as the monthly cap counts it. */
+  approvedThisMonth: number;
+}
+
+/** One of a ward's latest approvals, with the member site's name. */
+export interface WardApproval {
+  accountId: string;
+  createdAt: Date;
+  siteName: string;
+  amount: number;
+  currency: string;
+  status: ApprovalStatus;
+}
+
+/**
+ * Every account whose guardian is `guardianId`, youngest last, with its current card and this month's approvals,
+ * in one statement (the month in `timeZone`, as db/spending-controls.ts monthSpend counts it).
+ */
+export async function wardSummaries(conn: Conn, guardianId: string, timeZone: string): Promise<WardSummary[]> {
+  const rows = (await conn('accounts as a')
+    .joinRaw('LEFT JOIN LATERAL (SELECT c.last4, c.status FROM cards c WHERE c.account_id = a.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1) AS card ON true')
+    .select(
+      'a.id',
+      'a.legal_name',
+      'a.currency',
+      'a.credit_limit',
+      'a.posted_balance',
+      'a.held_amount',
+      'card.last4',
+      'card.status',
+      conn.raw(
+        `(SELECT COALESCE(sum(p.amount - p.released_amount - p.refunded_amount), 0) FROM approvals p
+          WHERE p.account_id = a.id AND p.created_at >= date_trunc('month', now() AT TIME ZONE ?) AT TIME ZONE ?) AS approved_this_month`,
+        [timeZone, timeZone],
+      ),
+    )
+    .where('a.guardian_account_id', guardianId)
+    .orderBy([{ column: 'a.birthdate' }, { column: 'a.legal_name' }, { column: 'a.id' }])) as Row[];
+  return rows.map((r) => ({
+    accountId: r.id as string,
+    legalName: r.legal_name as string,
+    currency: r.currency as string,
+    creditLimit: Number(r.credit_limit),
+    postedBalance: Number(r.posted_balance),
+    heldAmount: Number(r.held_amount),
+    card: r.last4 === null || r.last4 === undefined ? null : { last4: r.last4 as string, status: r.status as CardStatus },
+    approvedThisMonth: Number(r.approved_this_month),
+  }));
+}
+
+/** The latest `perAccount` approvals of each account, newest first, in one statement. */
+export async function latestApprovalsOf(conn: Conn, accountIds: readonly string[], perAccount: number): Promise<WardApproval[]> {
+  if (accountIds.length === 0) return [];
+  const ranked = conn('approvals as p')
+    .join('member_sites as s', 's.client_id', 'p.client_id')
+    .select(
+      'p.account_id',
+      'p.created_at',
+      'p.amount',
+      'p.currency',
+      'p.status',
+      's.name as site_name',
+      conn.raw('row_number() OVER (PARTITION BY p.account_id ORDER BY p.created_at DESC, p.id DESC) AS n'),
+    )
+    .whereIn('p.account_id', accountIds);
+  const rows = (await conn.select('*').from(ranked.as('r')).where('r.n', '<=', perAccount).orderBy([{ column: 'r.account_id' }, { column: 'r.n' }])) as Row[];
+  return rows.map((r) => ({
+    accountId: r.account_id as string,
+    createdAt: new Date(r.created_at as string),
+    siteName: r.site_name as string,
+    amount: Number(r.amount),
+    currency: r.currency as string,
+    status: r.status as ApprovalStatus,
+  }));
+}

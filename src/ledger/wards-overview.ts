@@ -1,0 +1,45 @@
+import type { Conn } from '../db/knex.ts';
+import { latestApprovalsOf, wardSummaries, type WardApproval } from '../db/wards.ts';
+import { todayIn } from './calendar.ts';
+import { availableCredit } from './credit-line.ts';
+
+/** How many of each ward's approvals the guardian sees. */
+export const WARD_APPROVALS = 10;
+
+export type WardView = Awaited<ReturnType<typeof wardsOverview>>[number];
+
+/**
+ * What a guardian sees of the accounts linked to theirs (accounts.guardian_account_id): each ward's name, current
+ * card, limit, available credit, holds, balance owed, this calendar month's approvals (in the billing time zone)
+ * and its last approvals, in two statements whatever the number of wards. Nothing about any other account: the
+ * guardian link is the only way in. Read without locks, for display.
+ */
+export async function wardsOverview(conn: Conn, guardianAccountId: string, timeZone: string) {
+  const wards = await wardSummaries(conn, guardianAccountId, timeZone);
+  const approvals = await latestApprovalsOf(
+    conn,
+    wards.map((w) => w.accountId),
+    WARD_APPROVALS,
+  );
+  const byAccount = new Map<string, WardApproval[]>();
+  for (const a of approvals) byAccount.set(a.accountId, [...(byAccount.get(a.accountId) ?? []), a]);
+  return wards.map((w) => ({
+    account_id: w.accountId,
+    legal_name: w.legalName,
+    card: w.card && { last4: w.card.last4, status: w.card.status },
+    currency: w.currency,
+    credit_limit: w.creditLimit,
+    available_credit: availableCredit({ accountId: w.accountId, creditLimit: w.creditLimit, currency: w.currency, postedBalance: w.postedBalance, heldAmount: w.heldAmount }),
+    held: w.heldAmount,
+    balance: w.postedBalance,
+    approved_this_month: w.approvedThisMonth,
+    recent_approvals: (byAccount.get(w.accountId) ?? []).map((a) => ({
+      created_at: a.createdAt.toISOString(),
+      date: todayIn(timeZone, a.createdAt),
+      site: a.siteName,
+      amount: a.amount,
+      currency: a.currency,
+      status: a.status,
+    })),
+  }));
+}
