@@ -1,6 +1,6 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { findAccount, findCard, lockAccount, lowerWardLimits, setCreditLimit } from '../db/cards.ts';
-import type { Db } from '../db/knex.ts';
+import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 
@@ -27,40 +27,43 @@ export interface LimitChanged {
  * is locked before the minor's, always in that order.
  */
 export async function changeLimit(db: Db, input: LimitChange): Promise<LimitChanged> {
+  return inTransaction(db, (trx) => changeLimitIn(trx, input));
+}
+
+/** changeLimit inside the caller's transaction, for a caller that writes more with the change (a notice). */
+export async function changeLimitIn(trx: Trx, input: LimitChange): Promise<LimitChanged> {
   if (!Number.isSafeInteger(input.creditLimit) || input.creditLimit < 0) {
     throw new ValidationError('The limit must be a whole number of minor units, 0 or more.', { credit_limit: 'Whole number ≥ 0.' });
   }
-  return inTransaction(db, async (trx) => {
-    const card = await findCard(trx, input.cardId);
-    if (!card) throw new NotFoundError('There is no such card.');
-    const guardianId = (await findAccount(trx, card.accountId))?.guardianAccountId;
-    const guardian = guardianId ? await lockAccount(trx, guardianId) : undefined;
-    const account = await lockAccount(trx, card.accountId);
-    if (!account) throw new NotFoundError('There is no such account.');
-    if (guardian && input.creditLimit > guardian.creditLimit) {
-      throw new ValidationError("A minor's limit cannot exceed the guardian's.", {
-        credit_limit: `At most ${guardian.creditLimit} (the guardian's limit).`,
-      });
-    }
-    await setCreditLimit(trx, account.id, input.creditLimit);
+  const card = await findCard(trx, input.cardId);
+  if (!card) throw new NotFoundError('There is no such card.');
+  const guardianId = (await findAccount(trx, card.accountId))?.guardianAccountId;
+  const guardian = guardianId ? await lockAccount(trx, guardianId) : undefined;
+  const account = await lockAccount(trx, card.accountId);
+  if (!account) throw new NotFoundError('There is no such account.');
+  if (guardian && input.creditLimit > guardian.creditLimit) {
+    throw new ValidationError("A minor's limit cannot exceed the guardian's.", {
+      credit_limit: `At most ${guardian.creditLimit} (the guardian's limit).`,
+    });
+  }
+  await setCreditLimit(trx, account.id, input.creditLimit);
+  await appendAudit(trx, {
+    actor: input.actor,
+    action: 'account.credit_limit_changed',
+    subjectType: 'account',
+    subjectId: account.id,
+    details: { cardId: card.id, from: account.creditLimit, to: input.creditLimit, currency: account.currency, reason: input.reason },
+    requestId: input.requestId,
+  });
+  for (const ward of await lowerWardLimits(trx, account.id, input.creditLimit)) {
     await appendAudit(trx, {
       actor: input.actor,
       action: 'account.credit_limit_changed',
       subjectType: 'account',
-      subjectId: account.id,
-      details: { cardId: card.id, from: account.creditLimit, to: input.creditLimit, currency: account.currency, reason: input.reason },
+      subjectId: ward.id,
+      details: { from: ward.from, to: input.creditLimit, currency: account.currency, reason: "the guardian's limit was lowered" },
       requestId: input.requestId,
     });
-    for (const ward of await lowerWardLimits(trx, account.id, input.creditLimit)) {
-      await appendAudit(trx, {
-        actor: input.actor,
-        action: 'account.credit_limit_changed',
-        subjectType: 'account',
-        subjectId: ward.id,
-        details: { from: ward.from, to: input.creditLimit, currency: account.currency, reason: "the guardian's limit was lowered" },
-        requestId: input.requestId,
-      });
-    }
-    return { accountId: account.id, currency: account.currency, from: account.creditLimit, to: input.creditLimit };
-  });
+  }
+  return { accountId: account.id, currency: account.currency, from: account.creditLimit, to: input.creditLimit };
 }

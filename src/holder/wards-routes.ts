@@ -1,43 +1,148 @@
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
-import type { Db } from '../db/knex.ts';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { CardPasswordError } from '../cards/contact-change.ts';
+import type { CardDeps } from '../cards/deps.ts';
+import { passwordField } from '../cards/input-fields.ts';
+import { NOT_A_WARD, setWardLimit } from '../cards/set-ward-limit.ts';
+import { cardThrottleKeyById } from '../db/throttles.ts';
+import { NotFoundError } from '../errors.ts';
+import { attemptSource } from '../http/device-cookie.ts';
+import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
+import { jsonBody, parseWith } from '../http/validate.ts';
 import { wardsOverview } from '../ledger/wards-overview.ts';
-import { formatMoney } from '../lib/money.ts';
+import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { guardGuess } from '../throttles/guard-proof.ts';
 import { signOutCsrf, type HolderState } from './session.ts';
 
 export interface WardsRouteDeps {
-  db: Db;
+  parseBody: Middleware;
   requireHolder: Middleware;
   render: Renderer;
+  /** The guardian's card password is checked with the cards domain's hasher. */
+  cards: Pick<CardDeps, 'db' | 'hasher'>;
+  /** The password typed again counts like every password proof: source throttle and card lockout. */
+  throttle: ThrottleDeps;
   /** The billing time zone (config billing.timeZone): "this month" and the approvals' dates are its. */
   timeZone: string;
 }
 
+const LIMIT = `A whole number of minor units from 0 (payments paused) to ${MAX_AMOUNT}.`;
+
+/** PUT /api/holder/wards/:accountId/limit: the new limit and the guardian's own card password; unknown keys are refused. */
+export const wardLimitApiInput = z.strictObject({
+  credit_limit: z.number({ error: LIMIT }).int(LIMIT).min(0, LIMIT).max(MAX_AMOUNT, LIMIT),
+  password: passwordField,
+});
+
+/** A typed limit: digits, grouped by commas as the pages show amounts (1,000) or not. */
+const formLimit = z
+  .string({ error: 'Enter the new limit.' })
+  .trim()
+  .transform((s) => (/^\d{1,3}(,\d{3})+$/.test(s) ? s.replace(/,/g, '') : s))
+  .refine((s) => /^[0-9]{1,13}$/.test(s) && Number(s) <= MAX_AMOUNT, LIMIT)
+  .transform(Number);
+
+const wardLimitFormInput = z.object({ credit_limit: formLimit, password: passwordField });
+
+/** An account id as our ids are written (uuid); anything else is no ward of anyone's. */
+const accountParam = z.object({ accountId: z.uuid() });
+
+const LIMIT_FORM: FormPage<typeof wardLimitFormInput> = {
+  view: 'holder/wards',
+  title: "Children's cards",
+  purpose: 'holder:wards:limit',
+  fields: ['credit_limit', 'password'],
+  keep: ['credit_limit'],
+  schema: wardLimitFormInput,
+};
+
 /**
  * A guardian's view of the cards linked to theirs (minors who applied with the guardian's card): each child's card,
  * limit, available credit, holds, balance, this month's spending and last approvals, as a page (/card/wards) and as
- * JSON (/api/holder/wards, an array, empty for a holder who is nobody's guardian).
+ * JSON (/api/holder/wards, an array, empty for a holder who is nobody's guardian). The guardian sets a child's limit
+ * (POST /card/wards/:accountId/limit, PUT /api/holder/wards/:accountId/limit) from 0 to their own, with their card
+ * password again; another account, linked or not, is not found.
  */
 export function wardsRoutes(deps: WardsRouteDeps): Router {
   const router = new Router();
-  router.use(['/card/wards', '/api/holder/wards'], deps.requireHolder);
+  router.use(['/card/wards', '/api/holder/wards'], deps.parseBody, deps.requireHolder);
+  const { show, submit } = formPages(deps.render);
+  const { db } = deps.cards;
+
+  async function page(ctx: Context, target?: string) {
+    const { accountId } = ctx.state.holder as HolderState;
+    const wards = await wardsOverview(db, accountId, deps.timeZone);
+    const form: FormPage<typeof wardLimitFormInput> = {
+      ...LIMIT_FORM,
+      locals: { signOutCsrf: signOutCsrf(ctx), wards, target: target ?? null, money: formatMoney },
+    };
+    return { form, wards };
+  }
+
+  /** The ward named in the path, or not found: the same answer for a malformed id, a stranger's and nobody's. */
+  function wardId(ctx: Context): string {
+    const parsed = accountParam.safeParse(ctx.params);
+    if (!parsed.success) throw new NotFoundError(NOT_A_WARD);
+    return parsed.data.accountId;
+  }
+
+  /** Sets the limit, the guardian's password proof counted against the source and their card like the login page's. */
+  async function setLimit(ctx: Context, wardAccountId: string, input: { credit_limit: number; password: string }) {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    return guardGuess(
+      deps.throttle,
+      { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(db, cardId), check: 'password' },
+      () =>
+        setWardLimit(deps.cards, {
+          guardianAccountId: accountId,
+          guardianCardId: cardId,
+          password: input.password,
+          wardAccountId,
+          creditLimit: input.credit_limit,
+          requestId: ctx.state.requestId,
+        }),
+      (err) => err instanceof CardPasswordError,
+    );
+  }
+
+  /** A refusal that says when to come back (429) says it in Retry-After on the page too. */
+  async function retryAfter<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      const wait = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+      if (typeof wait === 'number') ctx.set('Retry-After', String(wait));
+      throw err;
+    }
+  }
 
   router.get('/card/wards', async function showWards(ctx) {
-    const { accountId } = ctx.state.holder as HolderState;
-    const wards = await wardsOverview(deps.db, accountId, deps.timeZone);
-    ctx.type = 'html';
-    ctx.body = await deps.render('holder/wards', {
-      title: "Children's cards",
-      signOutCsrf: signOutCsrf(ctx),
-      wards,
-      money: formatMoney,
-    });
+    await show(ctx, (await page(ctx)).form);
   });
 
   router.get('/api/holder/wards', async function readWards(ctx) {
     const { accountId } = ctx.state.holder as HolderState;
-    ctx.body = await wardsOverview(deps.db, accountId, deps.timeZone);
+    ctx.body = await wardsOverview(db, accountId, deps.timeZone);
+  });
+
+  router.post('/card/wards/:accountId/limit', async function setWardLimitByForm(ctx) {
+    const target = typeof ctx.params.accountId === 'string' ? ctx.params.accountId : undefined;
+    await submit(ctx, (await page(ctx, target)).form, async (input) => {
+      const changed = await retryAfter(ctx, async () => setLimit(ctx, wardId(ctx), input));
+      const after = await page(ctx);
+      const name = after.wards.find((w) => w.account_id === changed.accountId)?.legal_name ?? '';
+      await show(ctx, after.form, { notice: `The limit of ${name} is now ${formatMoney(changed.to, changed.currency)}.` });
+    });
+  });
+
+  router.put('/api/holder/wards/:accountId/limit', async function setWardLimitApi(ctx) {
+    const ward = wardId(ctx);
+    const input = parseWith(wardLimitApiInput, jsonBody(ctx));
+    const changed = await setLimit(ctx, ward, input);
+    ctx.body = { account_id: changed.accountId, credit_limit: changed.to, previous_credit_limit: changed.from, currency: changed.currency };
   });
 
   return router;

@@ -551,4 +551,16 @@ export const KO: Readonly<Record<string, string>> = {
   'Balance owed': '갚을 금액',
   'Approved this month': '이번 달 승인 금액',
   'Member site': '가맹 사이트',
+  'Set the limit': '한도 설정',
+  "From 0, which pauses the card's payments (signing in still works), up to your own limit.":
+    '0(카드 결제 일시 중지, 로그인은 계속 가능)부터 내 한도까지 설정할 수 있습니다.',
+  'New limit ({currency})': '새 한도 ({currency})',
+  'Your card password': '내 카드 비밀번호',
+  'Your own card password again, to be sure it is you.': '본인 확인을 위해 내 카드 비밀번호를 다시 입력하세요.',
+  'The limit of {name} is now {amount}.': '{name}의 한도가 이제 {amount}입니다.',
+  'There is no such card among those linked to yours.': '내 카드에 연결된 카드 중에 그런 카드가 없습니다.',
+  "A child's limit cannot be above your own.": '자녀의 한도는 내 한도보다 높을 수 없습니다.',
+  'At most your own limit, {amount}.': '최대 내 한도인 {amount}까지입니다.',
+  'A whole number of minor units from 0 (payments paused) to {max}.': '0(결제 일시 중지)부터 {max}까지의 정수(최소 화폐 단위)를 입력하세요.',
+  'Enter the new limit.': '새 한도를 입력하세요.',
 };

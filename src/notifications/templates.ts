@@ -109,6 +109,14 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     subject: 'New sign-in with your cyber card',
     text: (d, l) => `Your cyber card was used to log in to ${s(d, 'site')} from a new device (${s(d, 'at')}). ${notYou(l)}`,
   },
+  limit_set_by_guardian: {
+    subject: 'Your guardian changed the limit of your cyber card',
+    text: (d) =>
+      Number(d.amount) === 0
+        ? `Your guardian set the limit of your cyber card ending in ${s(d, 'last4')} to ${money(d, 'amount')}: its payments are paused ` +
+          'until they raise it. Signing in still works.'
+        : `Your guardian set the limit of your cyber card ending in ${s(d, 'last4')} to ${money(d, 'amount')} (it was ${money(d, 'previous')}).`,
+  },
   payment_approved: {
     subject: 'Payment approved with your cyber card',
     text: (d, l) =>

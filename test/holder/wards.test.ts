@@ -1,9 +1,13 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { changeLimit } from '../../src/cards/change-limit.ts';
+import { findThrottle } from '../../src/db/throttles.ts';
+import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent, csrfFrom, location } from '../helpers/agent.ts';
 import { APPLY_SERVER, application, birthdateForAge, postApplication, uniqueIp } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
-import { unescapeHtml } from '../helpers/html.ts';
+import { alertText, fieldError, inputValue, unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { approveFor } from '../ledger/fixtures.ts';
 
@@ -127,5 +131,206 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     expect(location(page, ts.url).pathname).to.equal('/card/signin');
     expect(location(page, ts.url).searchParams.get('next')).to.equal('/card/wards');
     expect((await stranger.request('/api/holder/wards', { headers: { accept: 'application/json' } })).status).to.equal(401);
+  });
+
+  describe("the guardian's limit (POST /card/wards/:accountId/limit, PUT /api/holder/wards/:accountId/limit)", () => {
+    const limitOf = async (card: TestCard) => Number((await ts.db('accounts').where({ id: card.accountId }).first()).credit_limit);
+    const audits = (card: TestCard) =>
+      ts.db('audit_log').where({ subject_type: 'account', subject_id: card.accountId, action: 'account.credit_limit_changed' }).orderBy('id');
+    const notices = (card: TestCard) =>
+      ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'limit_set_by_guardian' }).orderBy('id').select('channel', 'recipient', 'data');
+
+    async function put(agent: ForwardedAgent, accountId: string, body: unknown, contentType = 'application/json') {
+      const res = await agent.request(`/api/holder/wards/${accountId}/limit`, {
+        method: 'PUT',
+        headers: { 'content-type': contentType, accept: 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    }
+
+    /** The csrf token of the limit form for `accountId` on the wards page. */
+    async function formCsrf(agent: ForwardedAgent, accountId: string): Promise<string> {
+      const html = await (await agent.get('/card/wards')).text();
+      const m = new RegExp(`action="/card/wards/${accountId}/limit"[^>]*>\\s*<input type="hidden" name="csrf" value="([^"]+)"`).exec(html);
+      if (!m) throw new Error('no limit form for the ward');
+      return m[1]!;
+    }
+
+    /** Everything a refused change must leave as it was: the limit, its audit trail, the notices. */
+    async function snapshot(card: TestCard) {
+      return { limit: await limitOf(card), audits: (await audits(card)).length, notices: (await notices(card)).length };
+    }
+
+    it("pauses a child's payments with a limit of 0: audited with the guardian as actor, the child told, sign-in still works", async () => {
+      const guardian = await guardianWithLimit(40_000);
+      const child = await minorOf(guardian, 'Han Child');
+      await approveFor(ts, child, site, 1_000);
+      const agent = await signedIn(guardian);
+
+      const res = await put(agent, child.accountId, { credit_limit: 0, password: guardian.password });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.deep.equal({ account_id: child.accountId, credit_limit: 0, previous_credit_limit: res.body.previous_credit_limit, currency: 'KRW' });
+      expect(res.body.previous_credit_limit).to.be.greaterThan(0);
+      expect(await limitOf(child)).to.equal(0);
+
+      const [entry] = (await audits(child)).slice(-1);
+      expect(entry.actor).to.equal(`guardian:${guardian.accountId}`);
+      expect(entry.details).to.include({ from: res.body.previous_credit_limit, to: 0, reason: 'set by the guardian' });
+      const sent = await notices(child);
+      expect(sent.map((m: { channel: string }) => m.channel)).to.have.members(['email', 'sms']);
+      expect(sent[0].data).to.include({ amount: 0, last4: child.number.slice(-4) });
+
+      try {
+        await approveFor(ts, child, site, 500);
+        expect.fail('the payment went through');
+      } catch (err) {
+        expect(err).to.be.instanceOf(ApprovalRefusedError);
+        expect((err as ApprovalRefusedError).refusal).to.equal('over_limit');
+      }
+      // The child still signs in, and the guardian's page shows the new limit.
+      await signedIn(child);
+      const [ward] = await wardsJson(agent);
+      expect(ward).to.deep.include({ credit_limit: 0, available_credit: 0 });
+    });
+
+    it('sets a limit by the form, up to the guardian\'s own and no higher, refilling the form on a refusal', async () => {
+      const guardian = await guardianWithLimit(30_000);
+      const child = await minorOf(guardian, 'Song Child');
+      const agent = await signedIn(guardian);
+      const action = `/card/wards/${child.accountId}/limit`;
+
+      const done = await agent.post(action, { csrf: await formCsrf(agent, child.accountId), credit_limit: '12,000', password: guardian.password });
+      expect(done.status).to.equal(200);
+      const html = await done.text();
+      expect(unescapeHtml(html)).to.include('The limit of Song Child is now 12,000 KRW.');
+      expect(await limitOf(child)).to.equal(12_000);
+
+      const before = await snapshot(child);
+      const over = await agent.post(action, { csrf: await formCsrf(agent, child.accountId), credit_limit: '30001', password: guardian.password });
+      expect(over.status).to.equal(400);
+      const overHtml = await over.text();
+      expect(fieldError(overHtml, 'credit_limit')).to.equal('At most your own limit, 30,000 KRW.');
+      expect(inputValue(overHtml.slice(overHtml.indexOf(action)), 'credit_limit')).to.equal('30001');
+      expect((await put(agent, child.accountId, { credit_limit: 30_001, password: guardian.password })).status).to.equal(400);
+      expect(await snapshot(child)).to.deep.equal(before);
+      // Exactly the guardian's limit is allowed.
+      expect((await put(agent, child.accountId, { credit_limit: 30_000, password: guardian.password })).status).to.equal(200);
+      expect(await limitOf(child)).to.equal(30_000);
+    });
+
+    it("answers 404 alike for another holder's child, an unknown account and a malformed id, and changes nothing", async () => {
+      const guardian = await guardianWithLimit(30_000);
+      const own = await minorOf(guardian, 'Seo Child');
+      const other = await guardianWithLimit(30_000, 'Yoon Other');
+      const othersChild = await minorOf(other, 'Yoon Child');
+      const adult = await guardianWithLimit(30_000, 'Yoon Adult');
+      const before = await snapshot(othersChild);
+      const agent = await signedIn(guardian);
+      const answers = [];
+      for (const id of [othersChild.accountId, randomUUID(), adult.accountId, guardian.accountId, 'not-an-id', '1%00']) {
+        const res = await put(agent, id, { credit_limit: 0, password: guardian.password });
+        expect(res.status, id).to.equal(404);
+        answers.push(res.body);
+      }
+      expect(new Set(answers.map((a) => JSON.stringify({ ...a, request_id: undefined }))).size).to.equal(1);
+      const page = await agent.post(`/card/wards/${othersChild.accountId}/limit`, { csrf: await formCsrf(agent, own.accountId), credit_limit: '0', password: guardian.password });
+      expect(page.status).to.equal(404);
+      expect(await snapshot(othersChild)).to.deep.equal(before);
+      expect(await limitOf(adult)).to.equal(30_000);
+    });
+
+    it("refuses a wrong password, counted towards the guardian's card lockout, and changes nothing", async () => {
+      const guardian = await guardianWithLimit(30_000);
+      const child = await minorOf(guardian, 'Jang Child');
+      const before = await snapshot(child);
+      const agent = await signedIn(guardian);
+      const key = { scope: 'card' as const, key: cardThrottleKey(ts.config.secrets.cardHmacKey, guardian.number)! };
+
+      const wrong = await put(agent, child.accountId, { credit_limit: 0, password: 'not my password' });
+      expect(wrong.status).to.equal(401);
+      expect(wrong.body.fields).to.have.property('password');
+      expect((await findThrottle(ts.db, key))?.count).to.equal(1);
+
+      const form = await agent.post(`/card/wards/${child.accountId}/limit`, { csrf: await formCsrf(agent, child.accountId), credit_limit: '0', password: 'still not it' });
+      expect(form.status).to.equal(401);
+      const html = await form.text();
+      expect(fieldError(html, 'password')).to.equal('The card password is not correct.');
+      expect(html).to.not.include('still not it');
+      expect((await findThrottle(ts.db, key))?.count).to.equal(2);
+      // A missing password is a field error, not a guess.
+      const missing = await put(agent, child.accountId, { credit_limit: 0 });
+      expect(missing.status).to.equal(400);
+      expect(missing.body.fields).to.have.property('password');
+      expect((await findThrottle(ts.db, key))?.count).to.equal(2);
+      expect(await snapshot(child)).to.deep.equal(before);
+    });
+
+    it('refuses the form without or with a wrong csrf token (403), and changes nothing', async () => {
+      const guardian = await guardianWithLimit(30_000);
+      const child = await minorOf(guardian, 'Kang Child');
+      const before = await snapshot(child);
+      const agent = await signedIn(guardian);
+      const action = `/card/wards/${child.accountId}/limit`;
+      expect((await agent.post(action, { credit_limit: '0', password: guardian.password })).status).to.equal(403);
+      expect((await agent.post(action, { csrf: 'forged', credit_limit: '0', password: guardian.password })).status).to.equal(403);
+      // The sign-out form's token is for signing out only.
+      const signOut = csrfFrom(await (await agent.get('/card/wards')).text());
+      expect((await agent.post(action, { csrf: signOut, credit_limit: '0', password: guardian.password })).status).to.equal(403);
+      expect(await snapshot(child)).to.deep.equal(before);
+    });
+
+    it('refuses bad input with 4xx and the database unchanged: not JSON, arrays, strings, fractions, negatives, huge numbers, NUL', async () => {
+      const guardian = await guardianWithLimit(30_000);
+      const child = await minorOf(guardian, 'Baek Child');
+      const before = await snapshot(child);
+      const agent = await signedIn(guardian);
+      const password = guardian.password;
+      expect((await put(agent, child.accountId, 'credit_limit=0', 'application/x-www-form-urlencoded')).status).to.equal(415);
+      expect((await put(agent, child.accountId, '{"credit_limit": ', 'application/json')).status).to.equal(400);
+      for (const body of [
+        [],
+        [{ credit_limit: 0, password }],
+        'zero',
+        { credit_limit: '0', password },
+        { credit_limit: [0], password },
+        { credit_limit: 1.5, password },
+        { credit_limit: -1, password },
+        { credit_limit: 1e300, password },
+        { credit_limit: null, password },
+        { credit_limit: 0, password: `${password}\u0000` },
+        { credit_limit: 0, password: [password] },
+        { credit_limit: 0, password, surprise: true },
+        { password },
+      ]) {
+        const res = await put(agent, child.accountId, body);
+        expect(res.status, JSON.stringify(body).slice(0, 80)).to.equal(400);
+      }
+      const action = `/card/wards/${child.accountId}/limit`;
+      for (const credit_limit of ['', 'abc', '-1', '1.5', '9'.repeat(40), '1\u00000', '0x10']) {
+        const res = await agent.post(action, { csrf: await formCsrf(agent, child.accountId), credit_limit, password });
+        expect(res.status, JSON.stringify(credit_limit)).to.equal(400);
+        expect(alertText(await res.text())).to.be.a('string');
+      }
+      const twice = await agent.request(action, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `csrf=${encodeURIComponent(await formCsrf(agent, child.accountId))}&credit_limit=0&credit_limit=0&password=${encodeURIComponent(password)}`,
+      });
+      expect(twice.status).to.equal(400);
+      expect(await snapshot(child)).to.deep.equal(before);
+    });
+
+    it('refuses a caller who is not signed in: 401 for the API, the sign-in page for the form', async () => {
+      const guardian = await guardianWithLimit(30_000);
+      const child = await minorOf(guardian, 'Oh Child');
+      const before = await snapshot(child);
+      const stranger = new ForwardedAgent(ts.url, uniqueIp());
+      expect((await put(stranger, child.accountId, { credit_limit: 0, password: guardian.password })).status).to.equal(401);
+      const form = await stranger.post(`/card/wards/${child.accountId}/limit`, { credit_limit: '0', password: guardian.password });
+      expect(form.status).to.equal(303);
+      expect(location(form, ts.url).pathname).to.equal('/card/signin');
+      expect(await snapshot(child)).to.deep.equal(before);
+    });
   });
 });
