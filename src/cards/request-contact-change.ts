@@ -8,6 +8,7 @@ import { newId, randomDigits } from '../lib/ids.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import { notify } from '../notifications/notify.ts';
 import { contactLocks } from './application-locks.ts';
+import { auditWrongPassword } from './audit-wrong-password.ts';
 import { CardPasswordError, ContactChangeLimitError, type ContactChangeDeps } from './contact-change.ts';
 import { readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
 import { CODE_DIGITS, hashCode } from './one-time-code.ts';
@@ -42,6 +43,7 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
   const change = readNewContacts(account, req, deps.mobileCallingCode);
   const card = await findCard(deps.db, req.cardId);
   const ok = await deps.hasher.verify(card?.passwordHash, req.password);
+  if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, { page: 'contact_change', requestId: req.requestId });
   if (!card || !ok || card.status !== 'active' || card.accountId !== account.id) throw new CardPasswordError();
 
   const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {

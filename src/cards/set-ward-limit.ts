@@ -3,6 +3,7 @@ import { inTransaction } from '../db/tx.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { formatMoney } from '../lib/money.ts';
 import { notifyHolder } from '../notifications/notify.ts';
+import { auditWrongPassword } from './audit-wrong-password.ts';
 import { changeLimitIn, type LimitChanged } from './change-limit.ts';
 import { CardPasswordError } from './contact-change.ts';
 import type { CardDeps } from './deps.ts';
@@ -33,6 +34,7 @@ export async function setWardLimit(deps: Pick<CardDeps, 'db' | 'hasher'>, req: W
   if (!ward || ward.guardianAccountId !== req.guardianAccountId) throw new NotFoundError(NOT_A_WARD);
   const card = await findCard(deps.db, req.guardianCardId);
   const ok = await deps.hasher.verify(card?.passwordHash, req.password);
+  if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, { page: 'child_limit', requestId: req.requestId });
   if (!card || !ok || card.status !== 'active' || card.accountId !== req.guardianAccountId) throw new CardPasswordError();
   const wardCard = (await listCardsOfAccount(deps.db, ward.id)).at(-1);
   if (!wardCard) throw new NotFoundError(NOT_A_WARD);

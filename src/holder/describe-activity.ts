@@ -96,6 +96,10 @@ function wrongPassword(item: ActivityItem, site: string, t: Translate): string {
       return t('Wrong password when changing the password.');
     case 'guardian_consent':
       return t("Wrong password as a guardian's consent to a card application.");
+    case 'contact_change':
+      return t('Wrong password when changing the email or mobile number.');
+    case 'child_limit':
+      return t("Wrong password when setting a child's credit limit.");
     case null:
       return t('Wrong password.');
   }

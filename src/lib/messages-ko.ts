@@ -487,6 +487,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Wrong password when reporting the card lost.': '카드 분실 신고에서 잘못된 비밀번호가 입력되었습니다.',
   'Wrong password when changing the password.': '비밀번호 변경에서 잘못된 현재 비밀번호가 입력되었습니다.',
   "Wrong password as a guardian's consent to a card application.": '카드 신청의 보호자 동의에서 잘못된 비밀번호가 입력되었습니다.',
+  'Wrong password when changing the email or mobile number.': '이메일 주소 또는 휴대폰 번호 변경에서 잘못된 비밀번호가 입력되었습니다.',
+  "Wrong password when setting a child's credit limit.": '자녀 카드의 신용 한도 설정에서 잘못된 비밀번호가 입력되었습니다.',
   'Wrong password.': '잘못된 비밀번호가 입력되었습니다.',
   'Refused at the login page of {site}: this card can no longer be used.': '{site} 로그인 페이지에서 거절되었습니다. 이 카드는 더 이상 쓸 수 없습니다.',
   'Refused: this card can no longer be used.': '거절되었습니다. 이 카드는 더 이상 쓸 수 없습니다.',

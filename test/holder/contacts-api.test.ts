@@ -253,6 +253,8 @@ describe('/api/holder/contacts', () => {
     }
     const failures = await findThrottle(ts.db, { scope: 'card', key: cardThrottleKey(ts.config.secrets.cardHmacKey, h.cardNumber)! });
     expect(failures?.count).to.equal(max - 1);
+    const audited = await ts.db('audit_log').where({ action: 'card.password_failed' }).whereRaw("details->>'accountId' = ?", [h.accountId]);
+    expect(audited.map((r: { details: { page: string } }) => r.details.page)).to.deep.equal(Array(max - 1).fill('contact_change'));
     expect((await post(agent, '/api/holder/contacts', { email: fresh, password: 'wrong again' })).status).to.equal(423);
     expect((await post(agent, '/api/holder/contacts', { email: fresh, password: h.password })).status).to.equal(423);
     expect(await outbox(h, 'contacts_change_code')).to.have.length(0);

@@ -258,6 +258,9 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
       expect(fieldError(html, 'password')).to.equal('The card password is not correct.');
       expect(html).to.not.include('still not it');
       expect((await findThrottle(ts.db, key))?.count).to.equal(2);
+      // Each is in the guardian's audit trail, which their activity page shows.
+      const audited = await ts.db('audit_log').where({ action: 'card.password_failed', subject_type: 'card' }).whereRaw("details->>'accountId' = ?", [guardian.accountId]);
+      expect(audited.map((r: { details: { page: string } }) => r.details.page)).to.deep.equal(['child_limit', 'child_limit']);
       // A missing password is a field error, not a guess.
       const missing = await put(agent, child.accountId, { credit_limit: 0 });
       expect(missing.status).to.equal(400);
