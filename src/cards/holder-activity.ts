@@ -3,6 +3,7 @@ import { listCardsOfAccount } from '../db/cards.ts';
 import type { Conn } from '../db/knex.ts';
 import { memberSiteNames } from '../db/member-sites.ts';
 import type { PasswordPage } from './audit-wrong-password.ts';
+import { SET_BY_GUARDIAN } from './set-ward-limit.ts';
 
 /** What a holder is shown an entry as; one per audit action (or outcome of one) they see. */
 export type ActivityKind =
@@ -26,6 +27,7 @@ export type ActivityKind =
   | 'second_factor_removed'
   | 'spending_controls_changed'
   | 'credit_limit_changed'
+  | 'credit_limit_set_by_guardian'
   | 'account_opened'
   | 'repayment_received'
   | 'payment_approved'
@@ -110,7 +112,11 @@ const READERS: Readonly<Record<string, Reader>> = {
   // Masked addresses stay in the audit log: the holder is told which changed, and was told at both ends already.
   'account.contacts_changed': (d) => ({ kind: d.by === 'operator' ? 'contacts_corrected' : 'contacts_changed' }),
   'account.controls_changed': () => ({ kind: 'spending_controls_changed' }),
-  'account.credit_limit_changed': (d) => ({ kind: 'credit_limit_changed', ...money(d.to, d), previousAmount: num(d.from) }),
+  'account.credit_limit_changed': (d) => ({
+    kind: d.reason === SET_BY_GUARDIAN ? 'credit_limit_set_by_guardian' : 'credit_limit_changed',
+    ...money(d.to, d),
+    previousAmount: num(d.from),
+  }),
   'account.opened': () => ({ kind: 'account_opened' }),
   'repayment.recorded': (d) => ({ kind: 'repayment_received', ...money(d.amount, d) }),
   'approval.approved': (d) => ({ kind: 'payment_approved', ...site(d), ...money(d.amount, d) }),

@@ -19,6 +19,9 @@ export interface WardLimitRequest {
   requestId?: string | undefined;
 }
 
+/** The reason a guardian's change of a child's limit is audited with (the child's activity says who made it). */
+export const SET_BY_GUARDIAN = 'set by the guardian';
+
 /** The same answer for an account that does not exist and for one that is not the guardian's ward: nothing leaks. */
 export const NOT_A_WARD = 'There is no such card among those linked to yours.';
 
@@ -51,7 +54,7 @@ export async function setWardLimit(deps: Pick<CardDeps, 'db' | 'hasher'>, req: W
       cardId: wardCard.id,
       creditLimit: req.creditLimit,
       actor: `guardian:${guardian.id}`,
-      reason: 'set by the guardian',
+      reason: SET_BY_GUARDIAN,
       requestId: req.requestId,
     });
     await notifyHolder(trx, ward.id, 'limit_set_by_guardian', { last4: wardCard.last4, amount: changed.to, previous: changed.from, currency: changed.currency });

@@ -63,6 +63,10 @@ export function describeActivity(item: ActivityItem, t: Translate = inRequestLan
       return amount && item.previousAmount !== null
         ? t('Credit limit changed from {from} to {to}.', { from: formatMoney(item.previousAmount, item.currency!), to: amount })
         : t('Credit limit changed.');
+    case 'credit_limit_set_by_guardian':
+      return amount && item.previousAmount !== null
+        ? t('Your guardian changed the credit limit from {from} to {to}.', { from: formatMoney(item.previousAmount, item.currency!), to: amount })
+        : t('Your guardian changed the credit limit.');
     case 'account_opened':
       return t('Account opened.');
     case 'repayment_received':

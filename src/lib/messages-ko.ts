@@ -511,6 +511,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Spending controls changed.': '사용 제한을 변경했습니다.',
   'Credit limit changed from {from} to {to}.': '신용 한도가 {from}에서 {to}(으)로 변경되었습니다.',
   'Credit limit changed.': '신용 한도가 변경되었습니다.',
+  'Your guardian changed the credit limit from {from} to {to}.': '보호자가 신용 한도를 {from}에서 {to}(으)로 변경했습니다.',
+  'Your guardian changed the credit limit.': '보호자가 신용 한도를 변경했습니다.',
   'Account opened.': '계정이 개설되었습니다.',
   'Repayment of {amount} received.': '{amount} 납부가 확인되었습니다.',
   'Repayment received.': '납부가 확인되었습니다.',

@@ -188,8 +188,13 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
         expect(err).to.be.instanceOf(ApprovalRefusedError);
         expect((err as ApprovalRefusedError).refusal).to.equal('over_limit');
       }
-      // The child still signs in, and the guardian's page shows the new limit.
-      await signedIn(child);
+      // The child still signs in, sees who changed the limit, and the guardian's page shows the new limit.
+      const childAgent = await signedIn(child);
+      const activity = (await (await childAgent.request('/api/holder/activity', { headers: { accept: 'application/json' } })).json()) as { entries: Array<{ kind: string; text: string }> };
+      expect(activity.entries.find((e) => e.kind.startsWith('credit_limit'))).to.deep.include({
+        kind: 'credit_limit_set_by_guardian',
+        text: `Your guardian changed the credit limit from ${res.body.previous_credit_limit.toLocaleString('en-US')} KRW to 0 KRW.`,
+      });
       const [ward] = await wardsJson(agent);
       expect(ward).to.deep.include({ credit_limit: 0, available_credit: 0 });
     });
