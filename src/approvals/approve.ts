@@ -1,6 +1,6 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { insertApproval, interactionHasApproval, requestHasApproval, type Approval } from '../db/approvals.ts';
-import { accountHasOpenCard, findCard, lockAccountFacts, type Account } from '../db/cards.ts';
+import { findCard, guardianOnCall, lockAccountFacts, type Account } from '../db/cards.ts';
 import { adjustCreditLine, type CreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
 import type { SpendingControls } from '../db/spending-controls.ts';
@@ -11,7 +11,8 @@ import { refuseIfOverdue } from '../ledger/delinquency.ts';
 import { HOUSE, post } from '../ledger/post.ts';
 import { newId } from '../lib/ids.ts';
 import { formatMoney } from '../lib/money.ts';
-import { notify } from '../notifications/notify.ts';
+import { insertOutboxMessage } from '../db/outbox.ts';
+import { notificationsTo } from '../notifications/notify.ts';
 import { generateApprovalNo } from './approval-number.ts';
 import { moveCapture } from './moves.ts';
 import type { ApprovalDeps } from './deps.ts';
@@ -88,9 +89,9 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       throw new ApprovalRefusedError('over_limit', `Payments are accepted in ${line.currency} only.`);
     }
     // A minor's guardian vouches for them and answers for their debts: with every card of the guardian closed, no one does.
-    if (locked.account.guardianAccountId && !(await accountHasOpenCard(trx, locked.account.guardianAccountId))) {
-      throw new ApprovalRefusedError('card_inactive', GUARDIAN_GONE);
-    }
+    const guardianId = locked.account.guardianAccountId;
+    const guardian = guardianId ? await guardianOnCall(trx, guardianId) : undefined;
+    if (guardianId && !guardian?.hasOpenCard) throw new ApprovalRefusedError('card_inactive', GUARDIAN_GONE);
     for (const check of checks) await check({ trx, request: req, line, account: locked.account, controls: locked.controls, site });
     await refuseByControls(trx, req, site.name, deps.policy.timeZone, locked.controls);
     await refuseOverVelocity(trx, req, deps.policy.velocity);
@@ -154,12 +155,12 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       ? await moveCapture(trx, approval, req.amount, { actor: `site:${req.clientId}`, requestId: req.requestId })
       : approval;
     const { account } = locked;
-    await notify(
-      trx,
-      { accountId: account.id, email: account.email, mobile: account.mobile },
-      'payment_approved',
-      { approvalNo, site: site.name, amount: formatMoney(req.amount, req.currency), last4: card.last4 },
-    );
+    const told = { approvalNo, site: site.name, amount: formatMoney(req.amount, req.currency), last4: card.last4 };
+    // The holder, and a minor's guardian (who answers for the payment), in one statement.
+    await insertOutboxMessage(trx, [
+      ...notificationsTo({ accountId: account.id, email: account.email, mobile: account.mobile }, 'payment_approved', told),
+      ...(guardianId && guardian ? notificationsTo({ accountId: guardianId, ...guardian }, 'child_payment_approved', { ...told, name: account.legalName }) : []),
+    ]);
     return result;
   });
 }

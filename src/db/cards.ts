@@ -221,9 +221,13 @@ export async function findCardSummary(conn: Conn, id: string): Promise<CardSumma
   return r ? toSummary(r) : undefined;
 }
 
-/** Whether the account holds a card that is not closed (pending, active, suspended, or lost awaiting its reissue). */
-export async function accountHasOpenCard(conn: Conn, accountId: string): Promise<boolean> {
-  return Boolean(await conn('cards').select('id').where({ account_id: accountId }).whereNot({ status: 'closed' }).first());
+/** A minor's guardian as a payment needs them, in one statement: their contacts, and whether any card of theirs is not closed. */
+export async function guardianOnCall(conn: Conn, guardianAccountId: string): Promise<{ email: string | null; mobile: string | null; hasOpenCard: boolean } | undefined> {
+  const r = (await conn('accounts as a')
+    .select('a.email', 'a.mobile', conn.raw("EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status <> 'closed') AS has_open_card"))
+    .where('a.id', guardianAccountId)
+    .first()) as { email: string | null; mobile: string | null; has_open_card: boolean } | undefined;
+  return r && { email: r.email, mobile: r.mobile, hasOpenCard: Boolean(r.has_open_card) };
 }
 
 /** Whether the account has a card issued after this one, in any status (this card was replaced already). */

@@ -12,6 +12,7 @@ interface Template {
 interface Links {
   lost: string;
   reissue: string;
+  children: string;
 }
 
 const s = (d: Data, key: string): string => (d[key] === undefined || d[key] === null ? '' : String(d[key]));
@@ -122,6 +123,12 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     text: (d, l) =>
       `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with your cyber card ending in ${s(d, 'last4')}. ${notYou(l)}`,
   },
+  child_payment_approved: {
+    subject: "A payment with your child's cyber card",
+    text: (d, l) =>
+      `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with the cyber card of ${s(d, 'name')}, ending in ` +
+      `${s(d, 'last4')}, which is linked to yours. You can see its spending and set its limit on your card's page of children's cards (${l.children}).`,
+  },
   card_locked: {
     subject: 'Your cyber card is locked for a while',
     text: (d, l) =>
@@ -182,6 +189,6 @@ export function templateSecrets(template: string): readonly string[] {
 export function renderMessage(template: string, data: Data, baseUrl: string): RenderedMessage {
   const t = Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template] : undefined;
   if (!t) throw new UnknownTemplateError(template);
-  const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue` };
+  const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue`, children: `${baseUrl}/card/wards` };
   return { subject: t.subject, text: t.text(data, links) };
 }

@@ -5,7 +5,7 @@ import { changeLimit } from '../../src/cards/change-limit.ts';
 import { findThrottle } from '../../src/db/throttles.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent, csrfFrom, location } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, birthdateForAge, postApplication, uniqueIp } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, birthdateForAge, e164, postApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, fieldError, inputValue, unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -111,6 +111,22 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
 
     const ko = await (await agent.request('/card/wards', { headers: { 'accept-language': 'ko' } })).text();
     expect(ko).to.include('자녀 카드').and.include('이번 달 승인 금액');
+  });
+
+  it("tells the guardian of every payment approved with a child's card, in the approval's own statement", async () => {
+    const guardian = await guardianWithLimit(50_000);
+    // Cards made by the operator's path have no contacts; a guardian who applied online has both.
+    await ts.db('accounts').where({ id: guardian.accountId }).update({ email: uniqueEmail('guardian'), mobile: e164(uniqueMobile()) });
+    const child = await minorOf(guardian, 'Moon Child', 16);
+    const adult = await guardianWithLimit(50_000, 'Moon Adult');
+    const approval = await approveFor(ts, child, site, 4_000, 'Volume 2');
+    await approveFor(ts, adult, site, 2_000);
+    const toGuardian = await ts.db('notifications_outbox').where({ account_id: guardian.accountId, template: 'child_payment_approved' }).select('channel', 'data');
+    expect(toGuardian.map((m: { channel: string }) => m.channel)).to.have.members(['email', 'sms']);
+    expect(toGuardian[0].data).to.include({ approvalNo: approval.approvalNo, name: 'Moon Child', site: 'Comics <Daily>', amount: '4,000 KRW', last4: child.number.slice(-4) });
+    // The child is told as before; an adult's payment tells nobody else.
+    expect(await ts.db('notifications_outbox').where({ account_id: child.accountId, template: 'payment_approved' })).to.have.length(2);
+    expect(await ts.db('notifications_outbox').where({ account_id: adult.accountId, template: 'child_payment_approved' })).to.have.length(0);
   });
 
   it('shows a holder who is nobody\'s guardian an empty page and []', async () => {
