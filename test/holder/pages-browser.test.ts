@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication, uniqueEmail } from '../helpers/applicant.ts';
+import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
+import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor } from '../ledger/fixtures.ts';
+
+/**
+ * The holder's pages as a guardian uses them in a real browser (no script on these pages: plain forms under the strict
+ * CSP): a wrong password, then the sign-in; the account page's warning; the activity; a child's card and its limit;
+ * a change of email with the code sent to it.
+ */
+describe("a guardian on the holder's pages, in a real browser", () => {
+  let ts: TestServer;
+  const browser = useBrowser();
+  let page: Page | undefined;
+
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER);
+  });
+  after(() => ts?.stop());
+
+  screenshotOnFailure(() => page);
+  beforeEach(async () => {
+    page = await newPage(browser());
+  });
+
+  const field = (p: Page, label: string) => p.getByLabel(label, { exact: true });
+
+  it('signs in after a wrong password, sees it on the account and activity pages, pauses a child\'s card and changes the email', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const problems: string[] = [];
+    p.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+    });
+    p.on('pageerror', (err) => problems.push(err.message));
+
+    const guardian = await issueByApplication(ts, { legal_name: 'Seo Guardian' });
+    const childApp = application({ legal_name: 'Seo Child', birthdate: birthdateForAge(16), guardian_card_number: guardian.cardNumber, guardian_password: guardian.password });
+    const { status, body } = await postApplication(ts, childApp);
+    expect(status, JSON.stringify(body)).to.equal(201);
+    const childCard = await ts.db('cards').where({ id: body.card_id }).first();
+    const child: TestCard = { accountId: String(childCard.account_id), cardId: String(body.card_id), number: String(body.card_number), password: String(childApp.password) };
+    const site = await registerTestSite(ts, { name: 'Webtoon Corner' } as never);
+    await approveFor(ts, child, site, 3_000, 'Episode 12');
+
+    await p.goto(`${ts.url}/card/signin`);
+    await field(p, 'Card number').fill(guardian.cardNumber);
+    await field(p, 'Card password').fill('not the password');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('alert').waitFor();
+    expect(await field(p, 'Card number').inputValue()).to.equal(guardian.cardNumber);
+    await field(p, 'Card password').fill(guardian.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+
+    await p.getByRole('navigation').getByRole('link', { name: 'Account', exact: true }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    expect(await p.getByText(/A wrong password was entered for this card/).count()).to.equal(1);
+
+    await p.getByRole('navigation').getByRole('link', { name: 'Activity' }).click();
+    await p.getByRole('heading', { name: 'Your card activity' }).waitFor();
+    await p.getByText('Wrong password at the sign-in to these card pages.').waitFor();
+
+    await p.getByRole('navigation').getByRole('link', { name: "Children's cards" }).click();
+    const ward = p.locator('section.ward', { has: p.getByRole('heading', { name: 'Seo Child' }) });
+    await ward.getByText('Webtoon Corner').waitFor();
+    expect(await ward.locator('dd.month').textContent()).to.equal('3,000 KRW');
+    await ward.getByLabel('New limit (KRW)').fill('0');
+    await ward.getByLabel('Your card password').fill(guardian.password);
+    await ward.getByRole('button', { name: 'Set the limit' }).click();
+    await p.getByText('The limit of Seo Child is now 0 KRW.').waitFor();
+    expect(Number((await ts.db('accounts').where({ id: child.accountId }).first()).credit_limit)).to.equal(0);
+
+    await p.getByRole('navigation').getByRole('link', { name: 'Contact details' }).click();
+    const fresh = uniqueEmail('browser-guardian');
+    await field(p, 'New email address').fill(fresh);
+    await field(p, 'Card password').fill(guardian.password);
+    await p.getByRole('button', { name: 'Send me the codes' }).click();
+    await p.getByRole('heading', { name: 'Confirm your new contact details' }).waitFor();
+    const sent = await ts.db('notifications_outbox').where({ account_id: guardian.accountId, template: 'contacts_change_code', recipient: fresh }).orderBy('id', 'desc').first();
+    const code = String((typeof sent.data === 'string' ? JSON.parse(sent.data) : sent.data).code);
+    await p.getByLabel(/^Code sent to /).fill(code);
+    await p.getByRole('button', { name: 'Change my contact details' }).click();
+    await p.getByText('Your contact details are changed. We told your old ones too.').waitFor();
+    expect(await p.locator('#current-email').textContent()).to.equal(fresh);
+
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+});
