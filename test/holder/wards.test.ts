@@ -226,6 +226,13 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
       const html = await done.text();
       expect(unescapeHtml(html)).to.include('The limit of Song Child is now 12,000 KRW.');
       expect(await limitOf(child)).to.equal(12_000);
+      // In the page's language, like every other sentence on it.
+      const korean = await agent.request(action, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'ko' },
+        body: new URLSearchParams({ csrf: await formCsrf(agent, child.accountId), credit_limit: '11000', password: guardian.password }).toString(),
+      });
+      expect(unescapeHtml(await korean.text())).to.include('Song Child의 한도가 이제 11,000 KRW입니다.');
 
       const before = await snapshot(child);
       const over = await agent.post(action, { csrf: await formCsrf(agent, child.accountId), credit_limit: '30001', password: guardian.password });
