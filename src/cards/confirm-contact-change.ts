@@ -15,12 +15,14 @@ export interface ContactChangeConfirmation {
   cardId: string;
   emailCode?: string | undefined;
   mobileCode?: string | undefined;
+  /** The code sent to the contact kept, proving the change. */
+  currentCode?: string | undefined;
   requestId?: string | undefined;
 }
 
 type Outcome = { ok: true; account: Account } | { ok: false; error: 'invalid' | 'exhausted'; fields: string[] };
 
-const ALL_FIELDS = [CODE_FIELDS.email, CODE_FIELDS.mobile];
+const ALL_FIELDS = [CODE_FIELDS.email, CODE_FIELDS.mobile, CODE_FIELDS.current];
 
 function sameCode(expected: Buffer | null, got: Buffer): boolean {
   return expected !== null && expected.length === got.length && timingSafeEqual(expected, got);
@@ -36,22 +38,28 @@ function sameCode(expected: Buffer | null, got: Buffer): boolean {
  */
 export async function confirmContactChange(deps: ContactChangeDeps, c: ContactChangeConfirmation): Promise<Account> {
   const pending = await findOpenContactChange(deps.db, c.accountId);
-  if (!pending || pending.expired) throw new InvalidCodeError(ALL_FIELDS.filter((f) => (f === CODE_FIELDS.email ? c.emailCode : c.mobileCode) !== undefined));
+  const given = { [CODE_FIELDS.email]: c.emailCode, [CODE_FIELDS.mobile]: c.mobileCode, [CODE_FIELDS.current]: c.currentCode };
+  if (!pending || pending.expired) throw new InvalidCodeError(ALL_FIELDS.filter((f) => given[f] !== undefined));
   const missing: Record<string, string> = {};
   if (pending.newEmail !== null && !c.emailCode) missing[CODE_FIELDS.email] = 'Enter the code we sent to your new email address.';
   if (pending.newMobile !== null && !c.mobileCode) missing[CODE_FIELDS.mobile] = 'Enter the code we sent to your new mobile number.';
+  if (!c.currentCode) {
+    missing[CODE_FIELDS.current] =
+      pending.proofChannel === 'email' ? 'Enter the code we sent to your current email address.' : 'Enter the code we sent to your current mobile number.';
+  }
   if (Object.keys(missing).length) throw new ValidationError('Some fields need attention.', missing);
 
   const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {
     await lockValues(trx, contactLocks({ email: pending.newEmail, mobile: pending.newMobile }));
     const account = await lockAccount(trx, c.accountId);
     const change = await lockContactChange(trx, pending.id);
-    const asked = ALL_FIELDS.filter((f) => (f === CODE_FIELDS.email ? change?.newEmail : change?.newMobile) != null);
+    const asked = ALL_FIELDS.filter((f) => f === CODE_FIELDS.current || (f === CODE_FIELDS.email ? change?.newEmail : change?.newMobile) != null);
     if (!account || !change || change.consumedAt || change.expired) return { ok: false, error: 'invalid', fields: asked };
     if (change.attempts >= deps.codes.maxAttempts) return { ok: false, error: 'exhausted', fields: asked };
     const wrong: string[] = [];
     if (change.newEmail !== null && !sameCode(change.emailCodeHash, hashCode(deps.cardHmacKey, `${change.id}:email`, c.emailCode ?? ''))) wrong.push(CODE_FIELDS.email);
     if (change.newMobile !== null && !sameCode(change.mobileCodeHash, hashCode(deps.cardHmacKey, `${change.id}:mobile`, c.mobileCode ?? ''))) wrong.push(CODE_FIELDS.mobile);
+    if (!sameCode(change.proofCodeHash, hashCode(deps.cardHmacKey, `${change.id}:proof`, c.currentCode ?? ''))) wrong.push(CODE_FIELDS.current);
     if (wrong.length) {
       await recordContactChangeAttempt(trx, change.id);
       return { ok: false, error: change.attempts + 1 >= deps.codes.maxAttempts ? 'exhausted' : 'invalid', fields: wrong };

@@ -11,7 +11,7 @@ export interface ContactChangeDeps extends CardDeps {
 }
 
 /** The form fields the codes are entered in, per contact. */
-export const CODE_FIELDS = { email: 'email_code', mobile: 'mobile_code' } as const;
+export const CODE_FIELDS = { email: 'email_code', mobile: 'mobile_code', current: 'current_code' } as const;
 
 /** The signed-in holder's card password, typed again, is not right (counted like every password proof). */
 export class CardPasswordError extends AppError {

@@ -49,6 +49,32 @@ export function readNewContacts(account: Pick<Account, 'email' | 'mobile'>, raw:
 }
 
 /**
+ * The contact a change is proven with: the one the holder keeps, which gets a code too. The card number and password
+ * alone must never move the addresses that codes to reset the password or reissue the card go to (whoever stole them
+ * could then take the account over), so both cannot change at once, and an account without the other contact asks
+ * the operator, who checks the person another way.
+ */
+export function proofChannelFor(account: Pick<Account, 'email' | 'mobile'>, change: NewContacts): 'email' | 'sms' {
+  if (change.email !== undefined && change.mobile !== undefined) {
+    throw new ValidationError(
+      'Change one contact at a time: the change is confirmed with a code sent to the one you keep.',
+      { mobile: 'Change the mobile number once the new email address is confirmed, or the other way round.' },
+      { mobile: 'one_at_a_time' },
+    );
+  }
+  const channel = change.email !== undefined ? 'sms' : 'email';
+  if (!(channel === 'sms' ? account.mobile : account.email)) {
+    const field = change.email !== undefined ? 'email' : 'mobile';
+    throw new ValidationError(
+      'Your card has no other contact to confirm this change with. Ask cybercard to change it.',
+      { [field]: 'Ask cybercard to change it: your card has no other contact to confirm the change with.' },
+      { [field]: 'no_proof_contact' },
+    );
+  }
+  return channel;
+}
+
+/**
  * Refuses (ValidationError on the field) a new email or mobile another holder with an open card has, by the
  * application's rules: a minor may take the guardian's contacts, which siblings share too (db/applications.ts
  * Family). Run it under contactLocks for an answer that holds until commit.

@@ -10,7 +10,7 @@ import { notify } from '../notifications/notify.ts';
 import { contactLocks } from './application-locks.ts';
 import { auditWrongPassword } from './audit-wrong-password.ts';
 import { CardPasswordError, ContactChangeLimitError, type ContactChangeDeps } from './contact-change.ts';
-import { readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
+import { proofChannelFor, readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
 import { CODE_DIGITS, hashCode } from './one-time-code.ts';
 
 export interface ContactChangeRequest extends ContactsInput {
@@ -22,9 +22,10 @@ export interface ContactChangeRequest extends ContactsInput {
 }
 
 export interface ContactChangeSent {
-  /** Where the codes went, masked. */
+  /** Where the codes went, masked: the new address, and the contact kept, which proves the change. */
   email: string | null;
   mobile: string | null;
+  current: { channel: 'email' | 'sms'; address: string };
   expiresInSeconds: number;
 }
 
@@ -33,14 +34,15 @@ type Outcome = { sent: ContactChangeSent } | { waitSeconds: number };
 /**
  * A signed-in holder asks to change their email and/or mobile: the card password again, well-formed new values
  * that differ from the account's and that no other holder with an open card has (the application's rules). A code
- * goes to each new address (an email code by email, an SMS code by SMS); nothing changes until confirmContactChange
- * gets them all. Throws CardPasswordError (a wrong password: the caller counts it), ValidationError on the fields,
+ * goes to each new address (an email code by email, an SMS code by SMS) and one to the contact kept, which must prove
+ * the change (proofChannelFor: one contact at a time); nothing changes until confirmContactChange gets them all. Throws CardPasswordError (a wrong password: the caller counts it), ValidationError on the fields,
  * or ContactChangeLimitError past config oneTimeCodes.maxPerHour requests an hour.
  */
 export async function requestContactChange(deps: ContactChangeDeps, req: ContactChangeRequest): Promise<ContactChangeSent> {
   const account = await findAccount(deps.db, req.accountId);
   if (!account) throw new NotFoundError('There is no such account.');
   const change = readNewContacts(account, req, deps.mobileCallingCode);
+  const proofChannel = proofChannelFor(account, change);
   const card = await findCard(deps.db, req.cardId);
   const ok = await deps.hasher.verify(card?.passwordHash, req.password);
   if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, { page: 'contact_change', requestId: req.requestId });
@@ -68,6 +70,8 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
     const id = newId();
     const emailCode = change.email !== undefined ? randomDigits(CODE_DIGITS) : undefined;
     const mobileCode = change.mobile !== undefined ? randomDigits(CODE_DIGITS) : undefined;
+    const proofCode = randomDigits(CODE_DIGITS);
+    const kept = proofChannel === 'email' ? current.email! : current.mobile!;
     await insertContactChange(trx, {
       id,
       accountId: account.id,
@@ -76,12 +80,26 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
       newMobile: change.mobile ?? null,
       emailCodeHash: emailCode ? hashCode(deps.cardHmacKey, `${id}:email`, emailCode) : null,
       mobileCodeHash: mobileCode ? hashCode(deps.cardHmacKey, `${id}:mobile`, mobileCode) : null,
+      proofChannel,
+      proofCodeHash: hashCode(deps.cardHmacKey, `${id}:proof`, proofCode),
       ttlSeconds: deps.codes.ttlSeconds,
     });
     const data = { last4: card.last4, minutes: Math.ceil(deps.codes.ttlSeconds / 60) };
     if (emailCode) await notify(trx, { accountId: account.id, email: change.email!, mobile: null }, 'contacts_change_code', { ...data, channel: 'email', code: emailCode });
     if (mobileCode) await notify(trx, { accountId: account.id, email: null, mobile: change.mobile! }, 'contacts_change_code', { ...data, channel: 'sms', code: mobileCode });
-    const sent = { email: maskContact('email', change.email), mobile: maskContact('mobile', change.mobile), expiresInSeconds: deps.codes.ttlSeconds };
+    // The contact kept hears of the change before it is made, and holds the code without which it is not.
+    await notify(trx, { accountId: account.id, email: proofChannel === 'email' ? kept : null, mobile: proofChannel === 'sms' ? kept : null }, 'contacts_change_proof', {
+      ...data,
+      code: proofCode,
+      newEmail: maskContact('email', change.email),
+      newMobile: maskContact('mobile', change.mobile),
+    });
+    const sent = {
+      email: maskContact('email', change.email),
+      mobile: maskContact('mobile', change.mobile),
+      current: { channel: proofChannel, address: maskContact(proofChannel === 'email' ? 'email' : 'mobile', kept)! },
+      expiresInSeconds: deps.codes.ttlSeconds,
+    };
     await appendAudit(trx, {
       actor,
       action: 'account.contacts_change_requested',

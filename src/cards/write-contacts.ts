@@ -1,5 +1,6 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { setAccountContacts, type Account } from '../db/cards.ts';
+import { retireAccountCodes } from '../db/one-time-codes.ts';
 import type { Trx } from '../db/knex.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import { notify } from '../notifications/notify.ts';
@@ -21,11 +22,15 @@ export interface ContactsWrite {
 /**
  * Sets the account's new email and/or mobile in the caller's transaction, with the audit entry
  * `account.contacts_changed` (old and new masked: the audit log is read widely and kept for good), a notice to
- * every contact the account had (whoever changed them away can be told of it there) and a confirmation to each new one.
+ * every contact the account had (whoever changed them away can be told of it there) and a confirmation to each new one;
+ * one-time codes still open are retired.
  */
 export async function writeContacts(trx: Trx, w: ContactsWrite): Promise<Account> {
   const { account, change } = w;
   await setAccountContacts(trx, account.id, change);
+  // Codes already sent to the old contacts (lost card, reissue, password reset) die with them: whoever still reads an
+  // old mailbox or a recycled number must not use one.
+  await retireAccountCodes(trx, account.id);
   const details: Record<string, unknown> = { cardId: w.card.id, by: w.by };
   if (change.email !== undefined) details.email = { from: maskContact('email', account.email), to: maskContact('email', change.email) };
   if (change.mobile !== undefined) details.mobile = { from: maskContact('mobile', account.mobile), to: maskContact('mobile', change.mobile) };

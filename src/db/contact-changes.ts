@@ -9,6 +9,9 @@ export interface ContactChange {
   newMobile: string | null;
   emailCodeHash: Buffer | null;
   mobileCodeHash: Buffer | null;
+  /** Where the code proving the change went: the contact the holder keeps. */
+  proofChannel: 'email' | 'sms';
+  proofCodeHash: Buffer;
   expiresAt: Date;
   attempts: number;
   consumedAt: Date | null;
@@ -25,6 +28,8 @@ function toChange(r: Row): ContactChange {
     newMobile: (r.new_mobile as string | null) ?? null,
     emailCodeHash: (r.email_code_hash as Buffer | null) ?? null,
     mobileCodeHash: (r.mobile_code_hash as Buffer | null) ?? null,
+    proofChannel: r.proof_channel as 'email' | 'sms',
+    proofCodeHash: r.proof_code_hash as Buffer,
     expiresAt: new Date(r.expires_at as string),
     attempts: Number(r.attempts),
     consumedAt: r.consumed_at ? new Date(r.consumed_at as string) : null,
@@ -50,6 +55,8 @@ export async function insertContactChange(
     new_mobile: c.newMobile,
     email_code_hash: c.emailCodeHash,
     mobile_code_hash: c.mobileCodeHash,
+    proof_channel: c.proofChannel,
+    proof_code_hash: c.proofCodeHash,
     expires_at: conn.raw('now() + make_interval(secs => ?)', [c.ttlSeconds]),
   });
 }

@@ -47,6 +47,11 @@ export async function insertCode(
   });
 }
 
+/** Retires every open code of the account's cards (sent to contacts it no longer has). */
+export async function retireAccountCodes(conn: Conn, accountId: string): Promise<void> {
+  await conn('one_time_codes').where({ account_id: accountId }).whereNull('consumed_at').update({ consumed_at: conn.fn.now() });
+}
+
 /** How many codes were issued for this card and purpose in the last `seconds`. */
 export async function countRecentCodes(conn: Conn, cardId: string, purpose: CodePurpose, seconds: number): Promise<number> {
   const r = (await conn('one_time_codes')

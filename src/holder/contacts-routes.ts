@@ -34,17 +34,17 @@ const contactFields = {
   mobile: plainText(MAX_MOBILE_INPUT).optional(),
   password: passwordField,
 };
-const codeFields = { email_code: codeField.optional(), mobile_code: codeField.optional() };
+const codeFields = { email_code: codeField.optional(), mobile_code: codeField.optional(), current_code: codeField.optional() };
 
 /** POST /api/holder/contacts: a new email, a new mobile or both, and the card password; unknown keys are refused. */
 export const contactsApiInput = z.strictObject(contactFields);
-/** POST /api/holder/contacts/confirm: the code sent to each new address. */
+/** POST /api/holder/contacts/confirm: the code sent to each new address, and the one sent to the contact kept. */
 export const confirmApiInput = z.strictObject(codeFields);
 const contactsFormInput = z.object(contactFields);
 const confirmFormInput = z.object(codeFields);
 
 const CHANGED = 'Your contact details are changed. We told your old ones too.';
-const SENT = 'We sent a code to each new address. Enter them here to make the change.';
+const SENT = 'We sent a code to the new address and one to the contact you keep. Enter both here to make the change.';
 
 const FORM: FormPage<typeof contactsFormInput> = {
   view: 'holder/contacts',
@@ -59,7 +59,7 @@ const CONFIRM: FormPage<typeof confirmFormInput> = {
   view: 'holder/contacts-confirm',
   title: 'Confirm your new contact details',
   purpose: 'holder:contacts:confirm',
-  fields: ['email_code', 'mobile_code'],
+  fields: ['email_code', 'mobile_code', 'current_code'],
   keep: [],
   schema: confirmFormInput,
 };
@@ -79,7 +79,11 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     const account = await findAccount(contacts.db, accountId);
     if (!account) throw new NotFoundError('There is no such account.');
     const open = await findOpenContactChange(contacts.db, accountId);
-    const pending = open && !open.expired ? { email: maskContact('email', open.newEmail), mobile: maskContact('mobile', open.newMobile), expiresAt: open.expiresAt } : null;
+    const kept = open?.proofChannel === 'email' ? maskContact('email', account.email) : maskContact('mobile', account.mobile);
+    const pending =
+      open && !open.expired
+        ? { email: maskContact('email', open.newEmail), mobile: maskContact('mobile', open.newMobile), current: kept, expiresAt: open.expiresAt }
+        : null;
     return { email: account.email, mobile: account.mobile, pending };
   }
 
@@ -104,10 +108,17 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
   }
 
   /** Confirms with the codes: wrong codes count against the source (never the card: guardCode). */
-  async function confirm(ctx: Context, input: { email_code?: string | undefined; mobile_code?: string | undefined }) {
+  async function confirm(ctx: Context, input: { email_code?: string | undefined; mobile_code?: string | undefined; current_code?: string | undefined }) {
     const { accountId, cardId } = ctx.state.holder as HolderState;
     return guardCode(throttle, attemptSource(ctx), () =>
-      confirmContactChange(contacts, { accountId, cardId, emailCode: input.email_code, mobileCode: input.mobile_code, requestId: ctx.state.requestId }),
+      confirmContactChange(contacts, {
+        accountId,
+        cardId,
+        emailCode: input.email_code,
+        mobileCode: input.mobile_code,
+        currentCode: input.current_code,
+        requestId: ctx.state.requestId,
+      }),
     );
   }
 
@@ -156,7 +167,7 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     ctx.body = {
       email: c.email,
       mobile: c.mobile,
-      pending: c.pending && { email: c.pending.email, mobile: c.pending.mobile, expires_at: c.pending.expiresAt.toISOString() },
+      pending: c.pending && { email: c.pending.email, mobile: c.pending.mobile, current: c.pending.current, expires_at: c.pending.expiresAt.toISOString() },
     };
   });
 
@@ -164,7 +175,7 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     const input = parseWith(contactsApiInput, jsonBody(ctx));
     const sent = await request(ctx, input);
     ctx.status = 202;
-    ctx.body = { status: 'pending', sent_to: { email: sent.email, mobile: sent.mobile }, expires_in: sent.expiresInSeconds };
+    ctx.body = { status: 'pending', sent_to: { email: sent.email, mobile: sent.mobile, current: sent.current.address }, expires_in: sent.expiresInSeconds };
   });
 
   router.post('/api/holder/contacts/confirm', async function confirmContactsApi(ctx) {

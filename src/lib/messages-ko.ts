@@ -464,6 +464,19 @@ export const KO: Readonly<Record<string, string>> = {
   'The card password is not correct.': '카드 비밀번호가 올바르지 않습니다.',
   'Too many changes were asked for in the last hour. Try again in {minutes} minutes.':
     '최근 1시간 동안 변경 요청이 너무 많았습니다. {minutes}분 후에 다시 시도하세요.',
+  'Code sent to your current contact, {address}': '지금 연락처 {address}(으)로 보낸 코드',
+  'We sent a code to the new address and one to the contact you keep. Enter both here to make the change.':
+    '새 연락처와 그대로 두는 연락처로 각각 코드를 보냈습니다. 둘 다 여기에 입력하면 변경됩니다.',
+  'Enter the code we sent to your current email address.': '지금 이메일 주소로 보낸 코드를 입력하세요.',
+  'Enter the code we sent to your current mobile number.': '지금 휴대폰 번호로 보낸 코드를 입력하세요.',
+  'Change one contact at a time: the change is confirmed with a code sent to the one you keep.':
+    '연락처는 한 번에 하나씩 바꾸세요. 변경은 그대로 두는 연락처로 보낸 코드로 확인합니다.',
+  'Change the mobile number once the new email address is confirmed, or the other way round.':
+    '새 이메일 주소가 확인된 뒤에 휴대폰 번호를 바꾸세요. 반대 순서도 됩니다.',
+  'Your card has no other contact to confirm this change with. Ask cybercard to change it.':
+    '이 변경을 확인할 다른 연락처가 카드에 없습니다. cybercard에 변경을 요청하세요.',
+  'Ask cybercard to change it: your card has no other contact to confirm the change with.':
+    'cybercard에 변경을 요청하세요. 카드에 변경을 확인할 다른 연락처가 없습니다.',
   'Enter the code we sent to your new email address.': '새 이메일 주소로 보낸 코드를 입력하세요.',
   'Enter the code we sent to your new mobile number.': '새 휴대폰 번호로 보낸 코드를 입력하세요.',
   // The holder's activity page, and the account page's warning of wrong passwords

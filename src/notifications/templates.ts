@@ -95,6 +95,14 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it. If you did not ask for this, ignore it.`,
     secrets: ['code'],
   },
+  contacts_change_proof: {
+    subject: 'Someone asked to change the contact details of your cyber card',
+    text: (d, l) =>
+      `Someone signed in with your cyber card ending in ${s(d, 'last4')} asked to make ${d.newEmail ? `${s(d, 'newEmail')} its email address` : `${s(d, 'newMobile')} its mobile number`}. ` +
+      `If that was you, your code to allow it: ${s(d, 'code')} (it expires in ${s(d, 'minutes')} minutes and works once; nobody from cybercard will ever ask you for it).\n` +
+      `If it was not you, do not give the code to anyone: someone knows your card password. Block your card at once: ${l.lost}`,
+    secrets: ['code'],
+  },
   contacts_changed: {
     subject: 'The contact details of your cyber card were changed',
     text: (d, l) =>

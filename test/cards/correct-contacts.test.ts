@@ -67,6 +67,24 @@ describe("the operator's correction of a holder's contacts", () => {
     expect((await account(h.accountId)).email).to.equal(email);
   });
 
+  it('retires the codes already sent to the old contacts (reissue here): they may be in the wrong hands', async () => {
+    const h = await issueByApplication(ts);
+    const old = await ts.db('accounts').where({ id: h.accountId }).first();
+    const asked = await fetch(`${ts.url}/api/cards/reissue/code`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() }, body: JSON.stringify({ card_number: h.cardNumber }) });
+    expect(asked.status).to.equal(202);
+    const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'reissue_code', recipient: old.mobile }).orderBy('id', 'desc').first();
+    const code = String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
+    const res = await fetch(`${ts.url}/admin/api/cards/${h.cardId}/contacts`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ mobile: uniqueMobile(), reason: 'the old number was recycled' }),
+    });
+    expect(res.status).to.equal(200);
+    const reissued = await fetch(`${ts.url}/api/cards/reissue`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() }, body: JSON.stringify({ card_number: h.cardNumber, code }) });
+    expect(reissued.status).to.equal(400);
+    expect((await ts.db('cards').where({ account_id: h.accountId })).map((c: { status: string }) => c.status)).to.deep.equal(['active']);
+  });
+
   it('refuses a missing reason, bad or unchanged values, another holder’s address, and unknown keys with 400, the account unchanged', async () => {
     const h = await issueByApplication(ts);
     const someone = await issueByApplication(ts);

@@ -40,6 +40,11 @@ describe('/api/holder/contacts', () => {
     const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'contacts_change_code', recipient }).orderBy('id', 'desc').first();
     return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
   };
+  /** The code sent to the contact the holder keeps, which proves the change. */
+  const proofFor = async (h: Holder) => {
+    const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'contacts_change_proof' }).orderBy('id', 'desc').first();
+    return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
+  };
   /** A code that is not `code`. */
   const other = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
@@ -52,15 +57,18 @@ describe('/api/holder/contacts', () => {
     const asked = await post(agent, '/api/holder/contacts', { email: fresh.toUpperCase(), password: h.password });
     expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
     expect(asked.body).to.deep.include({ status: 'pending', expires_in: 600 });
-    expect(asked.body.sent_to).to.deep.equal({ email: `${fresh.slice(0, 2)}***@example.com`, mobile: null });
-    // One code, by email, to the new address only; nothing changed yet.
+    expect(asked.body.sent_to).to.deep.equal({ email: `${fresh.slice(0, 2)}***@example.com`, mobile: null, current: asked.body.sent_to.current });
+    // The change is proven by a code to the mobile the holder keeps, which also hears of it before it is made.
+    expect(asked.body.sent_to.current).to.match(/^\+82\*+\d{4}$/);
+    expect((await outbox(h, 'contacts_change_proof')).map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([['sms', before.mobile]]);
+    // One code, by email, to the new address; nothing changed yet.
     const codes = await outbox(h, 'contacts_change_code');
     expect(codes.map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([['email', fresh]]);
     expect(await account(h)).to.deep.equal(before);
     expect((await (await agent.request('/api/holder/contacts')).json()).pending).to.include({ email: asked.body.sent_to.email, mobile: null });
 
     const code = await codeFor(h, fresh);
-    const done = await post(agent, '/api/holder/contacts/confirm', { email_code: code });
+    const done = await post(agent, '/api/holder/contacts/confirm', { email_code: code, current_code: await proofFor(h) });
     expect(done.status, JSON.stringify(done.body)).to.equal(200);
     expect(done.body).to.deep.equal({ status: 'changed', email: fresh, mobile: before.mobile });
     expect(await account(h)).to.deep.equal({ email: fresh, mobile: before.mobile });
@@ -78,43 +86,69 @@ describe('/api/holder/contacts', () => {
     expect((await outbox(h, 'contacts_confirmed')).map((m: { recipient: string }) => m.recipient)).to.deep.equal([fresh]);
 
     // Single use: the same code again changes nothing and is refused.
-    const again = await post(agent, '/api/holder/contacts/confirm', { email_code: code });
+    const again = await post(agent, '/api/holder/contacts/confirm', { email_code: code, current_code: await proofFor(h) });
     expect(again.status).to.equal(400);
     expect(again.body.error).to.equal('invalid_code');
     expect(await ts.db('audit_log').where({ action: 'account.contacts_changed', subject_id: h.accountId })).to.have.length(1);
   });
 
-  it('changes email and mobile together only with both codes, each sent on its own channel', async () => {
+  it('changes one contact at a time, proven by a code sent to the one kept: never with the card password alone', async () => {
     const h = await issueByApplication(ts);
     const before = await account(h);
     const agent = await signedIn(h);
     const email = uniqueEmail('both');
     const mobile = uniqueMobile();
-    expect((await post(agent, '/api/holder/contacts', { email, mobile, password: h.password })).status).to.equal(202);
-    const codes = await outbox(h, 'contacts_change_code');
-    expect(codes.map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([
-      ['email', email],
-      ['sms', e164(mobile)],
-    ]);
-    const emailCode = await codeFor(h, email);
-    const mobileCode = await codeFor(h, e164(mobile));
+    // Both at once would leave no contact of the holder's to prove it: whoever stole the number and password could move both.
+    const both = await post(agent, '/api/holder/contacts', { email, mobile, password: h.password });
+    expect(both.status).to.equal(400);
+    expect(both.body.field_codes).to.deep.equal({ mobile: 'one_at_a_time' });
+    expect(await outbox(h, 'contacts_change_code')).to.have.length(0);
 
-    const half = await post(agent, '/api/holder/contacts/confirm', { email_code: emailCode });
+    const asked = await post(agent, '/api/holder/contacts', { mobile, password: h.password });
+    expect(asked.status).to.equal(202);
+    expect(asked.body.sent_to).to.deep.include({ email: null, current: `${before.email.slice(0, 2)}***@example.com` });
+    const proof = await outbox(h, 'contacts_change_proof');
+    expect(proof.map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([['email', before.email]]);
+    expect(proof[0].data).to.include({ newMobile: asked.body.sent_to.mobile });
+    const mobileCode = await codeFor(h, e164(mobile));
+    const current = await proofFor(h);
+
+    const half = await post(agent, '/api/holder/contacts/confirm', { mobile_code: mobileCode });
     expect(half.status).to.equal(400);
-    expect(Object.keys(half.body.fields)).to.deep.equal(['mobile_code']);
-    // The email code in the mobile's place is wrong: it is not one code for both.
-    const swapped = await post(agent, '/api/holder/contacts/confirm', { email_code: emailCode, mobile_code: emailCode });
+    expect(Object.keys(half.body.fields)).to.deep.equal(['current_code']);
+    // The new number's code in the kept contact's place is wrong: it is not one code for both.
+    const swapped = await post(agent, '/api/holder/contacts/confirm', { mobile_code: mobileCode, current_code: mobileCode });
     expect(swapped.status).to.equal(400);
-    expect(Object.keys(swapped.body.fields)).to.deep.equal(['mobile_code']);
+    expect(Object.keys(swapped.body.fields)).to.deep.equal(['current_code']);
     expect(await account(h)).to.deep.equal(before);
 
-    const done = await post(agent, '/api/holder/contacts/confirm', { email_code: emailCode, mobile_code: mobileCode });
+    const done = await post(agent, '/api/holder/contacts/confirm', { mobile_code: mobileCode, current_code: current });
     expect(done.status, JSON.stringify(done.body)).to.equal(200);
-    expect(await account(h)).to.deep.equal({ email, mobile: e164(mobile) });
-    expect((await outbox(h, 'contacts_confirmed')).map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([
-      ['email', email],
-      ['sms', e164(mobile)],
-    ]);
+    expect(await account(h)).to.deep.equal({ email: before.email, mobile: e164(mobile) });
+    expect((await outbox(h, 'contacts_confirmed')).map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).to.deep.equal([['sms', e164(mobile)]]);
+  });
+
+  it('retires the codes already sent to the old contacts (password reset here) once the change is made', async () => {
+    const h = await issueByApplication(ts);
+    const before = await account(h);
+    const resetCode = async () => {
+      const res = await fetch(`${ts.url}/api/cards/password/reset/code`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() }, body: JSON.stringify({ card_number: h.cardNumber }) });
+      expect(res.status).to.equal(202);
+      const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'password_reset_code', recipient: before.email }).orderBy('id', 'desc').first();
+      return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
+    };
+    // Whoever still reads the old mailbox asks for a reset code just before the holder moves away from it.
+    const old = await resetCode();
+    const agent = await signedIn(h);
+    const fresh = uniqueEmail('away');
+    expect((await post(agent, '/api/holder/contacts', { email: fresh, password: h.password })).status).to.equal(202);
+    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, fresh), current_code: await proofFor(h) })).status).to.equal(200);
+    const reset = await fetch(`${ts.url}/api/cards/password/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() },
+      body: JSON.stringify({ card_number: h.cardNumber, code: old, new_password: 'Quiet orange lanterns' }),
+    });
+    expect(reset.status).to.equal(400);
   });
 
   it('refuses wrong codes, at most maxAttempts of them, then even the right one; the account unchanged', async () => {
@@ -126,12 +160,12 @@ describe('/api/holder/contacts', () => {
     const code = await codeFor(h, fresh);
     const max = ts.config.oneTimeCodes.maxAttempts;
     for (let i = 1; i < max; i++) {
-      const wrong = await post(agent, '/api/holder/contacts/confirm', { email_code: other(code) });
+      const wrong = await post(agent, '/api/holder/contacts/confirm', { email_code: other(code), current_code: await proofFor(h) });
       expect(wrong.status).to.equal(400);
       expect(wrong.body.fields).to.have.property('email_code');
     }
-    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: other(code) })).status).to.equal(429);
-    const right = await post(agent, '/api/holder/contacts/confirm', { email_code: code });
+    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: other(code), current_code: await proofFor(h) })).status).to.equal(429);
+    const right = await post(agent, '/api/holder/contacts/confirm', { email_code: code, current_code: await proofFor(h) });
     expect(right.status).to.equal(429);
     expect(right.body.error).to.equal('too_many_attempts');
     expect(await account(h)).to.deep.equal(before);
@@ -142,7 +176,7 @@ describe('/api/holder/contacts', () => {
     const h = await issueByApplication(ts);
     const before = await account(h);
     const agent = await signedIn(h);
-    const none = await post(agent, '/api/holder/contacts/confirm', { email_code: '123456' });
+    const none = await post(agent, '/api/holder/contacts/confirm', { email_code: '123456', current_code: '123456' });
     expect(none.status).to.equal(400);
     expect(none.body.error).to.equal('invalid_code');
 
@@ -150,7 +184,7 @@ describe('/api/holder/contacts', () => {
     expect((await post(agent, '/api/holder/contacts', { email: fresh, password: h.password })).status).to.equal(202);
     const code = await codeFor(h, fresh);
     await ts.db('contact_changes').where({ account_id: h.accountId }).update({ expires_at: ts.db.raw("now() - interval '1 second'") });
-    const late = await post(agent, '/api/holder/contacts/confirm', { email_code: code });
+    const late = await post(agent, '/api/holder/contacts/confirm', { email_code: code, current_code: await proofFor(h) });
     expect(late.status).to.equal(400);
     expect(late.body.error).to.equal('invalid_code');
     expect(await account(h)).to.deep.equal(before);
@@ -164,9 +198,9 @@ describe('/api/holder/contacts', () => {
     expect((await post(agent, '/api/holder/contacts', { email: first, password: h.password })).status).to.equal(202);
     const firstCode = await codeFor(h, first);
     expect((await post(agent, '/api/holder/contacts', { email: second, password: h.password })).status).to.equal(202);
-    const stale = await post(agent, '/api/holder/contacts/confirm', { email_code: firstCode });
+    const stale = await post(agent, '/api/holder/contacts/confirm', { email_code: firstCode, current_code: await proofFor(h) });
     expect(stale.status).to.equal(400);
-    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, second) })).status).to.equal(200);
+    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, second), current_code: await proofFor(h) })).status).to.equal(200);
     expect((await account(h)).email).to.equal(second);
   });
 
@@ -177,23 +211,26 @@ describe('/api/holder/contacts', () => {
     const before = await account(h);
     const agent = await signedIn(h);
 
-    const taken = await post(agent, '/api/holder/contacts', { email: theirs.email.toUpperCase(), mobile: theirs.mobile, password: h.password });
+    const taken = await post(agent, '/api/holder/contacts', { email: theirs.email.toUpperCase(), password: h.password });
     expect(taken.status).to.equal(400);
-    expect(taken.body.field_codes).to.deep.equal({ email: 'duplicate_email', mobile: 'duplicate_mobile' });
+    expect(taken.body.field_codes).to.deep.equal({ email: 'duplicate_email' });
+    const takenMobile = await post(agent, '/api/holder/contacts', { mobile: theirs.mobile, password: h.password });
+    expect(takenMobile.status).to.equal(400);
+    expect(takenMobile.body.field_codes).to.deep.equal({ mobile: 'duplicate_mobile' });
     expect(await outbox(h, 'contacts_change_code')).to.have.length(0);
 
     // Taken by someone else between the request and the code: refused then too, and the change can still be replaced.
     const fresh = uniqueEmail('race');
     expect((await post(agent, '/api/holder/contacts', { email: fresh, password: h.password })).status).to.equal(202);
     await ts.db('accounts').where({ id: someone.accountId }).update({ email: fresh });
-    const late = await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, fresh) });
+    const late = await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, fresh), current_code: await proofFor(h) });
     expect(late.status).to.equal(400);
     expect(late.body.field_codes).to.deep.equal({ email: 'duplicate_email' });
     expect(await account(h)).to.deep.equal(before);
 
     // Once their card is closed, the address is free again.
     await ts.db('cards').where({ account_id: someone.accountId }).update({ status: 'closed' });
-    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, fresh) })).status).to.equal(200);
+    expect((await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(h, fresh), current_code: await proofFor(h) })).status).to.equal(200);
   });
 
   it('lets a minor take the guardian’s email and mobile (the application’s family rule), but no one else', async () => {
@@ -213,10 +250,13 @@ describe('/api/holder/contacts', () => {
     expect(refused.body.field_codes).to.deep.equal({ email: 'duplicate_email' });
 
     const agent = await signedIn(minor);
-    const asked = await post(agent, '/api/holder/contacts', { email: g.email, mobile: g.mobile, password: minor.password });
+    const asked = await post(agent, '/api/holder/contacts', { email: g.email, password: minor.password });
     expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
-    const done = await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(minor, g.email), mobile_code: await codeFor(minor, g.mobile) });
+    const done = await post(agent, '/api/holder/contacts/confirm', { email_code: await codeFor(minor, g.email), current_code: await proofFor(minor) });
     expect(done.status, JSON.stringify(done.body)).to.equal(200);
+    expect((await post(agent, '/api/holder/contacts', { mobile: g.mobile, password: minor.password })).status).to.equal(202);
+    const then = await post(agent, '/api/holder/contacts/confirm', { mobile_code: await codeFor(minor, g.mobile), current_code: await proofFor(minor) });
+    expect(then.status, JSON.stringify(then.body)).to.equal(200);
     expect(await account(minor)).to.deep.equal(g);
   });
 
@@ -276,7 +316,7 @@ describe('/api/holder/contacts', () => {
   it('refuses a caller who is not signed in', async () => {
     const stranger = new ForwardedAgent(ts.url, uniqueIp());
     expect((await post(stranger, '/api/holder/contacts', { email: uniqueEmail(), password: 'x' })).status).to.equal(401);
-    expect((await post(stranger, '/api/holder/contacts/confirm', { email_code: '123456' })).status).to.equal(401);
+    expect((await post(stranger, '/api/holder/contacts/confirm', { email_code: '123456', current_code: '123456' })).status).to.equal(401);
     expect((await stranger.request('/api/holder/contacts', { headers: { accept: 'application/json' } })).status).to.equal(401);
   });
 

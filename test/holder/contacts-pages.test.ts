@@ -28,6 +28,10 @@ describe('/card/contacts', () => {
   }
 
   const account = (accountId: string) => ts.db('accounts').where({ id: accountId }).select('email', 'mobile').first();
+  const proofFor = async (accountId: string) => {
+    const row = await ts.db('notifications_outbox').where({ account_id: accountId, template: 'contacts_change_proof' }).orderBy('id', 'desc').first();
+    return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
+  };
   const codeFor = async (accountId: string, recipient: string) => {
     const row = await ts.db('notifications_outbox').where({ account_id: accountId, template: 'contacts_change_code', recipient }).orderBy('id', 'desc').first();
     return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
@@ -56,7 +60,8 @@ describe('/card/contacts', () => {
     const asked = await agent.post('/card/contacts', { csrf: csrfOf(form, '/card/contacts'), email: fresh, mobile: '', password: h.password });
     const codes = await asked.text();
     expect(asked.status).to.equal(200);
-    expect(codes).to.include('We sent a code to each new address.');
+    expect(codes).to.include('We sent a code to the new address and one to the contact you keep.');
+    expect(codes).to.include('name="current_code"');
     expect(unescapeHtml(codes)).to.include(`Code sent to ${fresh.slice(0, 2)}***@example.com`);
     expect(codes).to.include('name="email_code"').and.not.include('name="mobile_code"');
     expect(await account(h.accountId)).to.deep.equal(before);
@@ -64,14 +69,15 @@ describe('/card/contacts', () => {
     // A wrong code: the page again, the field marked, nothing changed.
     const confirmCsrf = csrfOf(codes, '/card/contacts/confirm');
     const code = await codeFor(h.accountId, fresh);
-    const wrong = await agent.post('/card/contacts/confirm', { csrf: confirmCsrf, email_code: code === '000000' ? '111111' : '000000' });
+    const current = await proofFor(h.accountId);
+    const wrong = await agent.post('/card/contacts/confirm', { csrf: confirmCsrf, email_code: code === '000000' ? '111111' : '000000', current_code: current });
     expect(wrong.status).to.equal(400);
     expect(fieldError(await wrong.text(), 'email_code')).to.equal('Not right, expired or already used.');
     // The code page can be opened again (a reload, another tab).
     const reopened = await agent.get('/card/contacts/confirm');
     expect(reopened.status).to.equal(200);
 
-    const done = await agent.post('/card/contacts/confirm', { csrf: confirmCsrf, email_code: code });
+    const done = await agent.post('/card/contacts/confirm', { csrf: confirmCsrf, email_code: code, current_code: current });
     const html = await done.text();
     expect(done.status).to.equal(200);
     expect(html).to.include('Your contact details are changed.');
@@ -81,7 +87,7 @@ describe('/card/contacts', () => {
     const after = await agent.get('/card/contacts/confirm');
     expect(after.status).to.equal(303);
     expect(location(after, ts.url).pathname).to.equal('/card/contacts');
-    const again = await agent.post('/card/contacts/confirm', { csrf: confirmCsrf, email_code: code });
+    const again = await agent.post('/card/contacts/confirm', { csrf: confirmCsrf, email_code: code, current_code: current });
     expect(again.status).to.equal(400);
     expect(await again.text()).to.include('No change is waiting');
   });

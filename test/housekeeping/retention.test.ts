@@ -59,6 +59,8 @@ describe('retention of rows that have served their purpose', () => {
         card_id: card.cardId,
         new_email: `${tag}@example.test`,
         email_code_hash: randomBytes(32),
+        proof_channel: 'sms',
+        proof_code_hash: randomBytes(32),
         created_at: ago(expiredDaysAgo + 1),
         expires_at: ago(expiredDaysAgo),
       });
