@@ -4,7 +4,7 @@ import { parseMinorUnits } from '../lib/money.ts';
 import { isCalendarDate } from './calendar.ts';
 import type { LedgerDeps } from './deps.ts';
 import { normalizePaymentReference } from './payment-reference.ts';
-import { repay, RepaymentConflictError } from './repay.ts';
+import { InvalidRepaymentError, repay, RepaymentConflictError } from './repay.ts';
 
 /** Columns a bank-transfer CSV must have (any order; other columns are ignored). */
 export const IMPORT_COLUMNS = ['transaction_id', 'date', 'amount', 'currency', 'reference'] as const;
@@ -68,7 +68,7 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
     if (!TRANSACTION_ID.test(txId)) problems.push('transaction_id must be 1–100 visible characters without spaces');
     if (!isCalendarDate(get('date'))) problems.push(`date "${get('date').slice(0, 20)}" is not a YYYY-MM-DD date`);
     if (amount === undefined) problems.push(`amount "${rawAmount.slice(0, 20)}" is not a positive whole number of minor units`);
-    if (get('currency') !== deps.currency) problems.push(`currency "${get('currency').slice(0, 10)}" is not ${deps.currency}`);
+    if (!/^[A-Z]{3}$/.test(get('currency'))) problems.push(`currency "${get('currency').slice(0, 10)}" is not an ISO 4217 code such as ${deps.currency}`);
     if (!reference) problems.push(`reference "${get('reference').slice(0, 40)}" is not a valid payment reference`);
     if (problems.length) {
       report.malformed.push({ line: rec.line, reason: problems.join('; ') });
@@ -79,7 +79,7 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
       const done = await repay(deps, {
         paymentReference: reference!,
         amount: amount!,
-        currency: deps.currency,
+        currency: get('currency'),
         transactionId: txId,
         receivedOn: get('date'),
         memo: 'bank transfer',
@@ -96,6 +96,8 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
     } catch (err) {
       if (err instanceof RepaymentConflictError) report.unmatched.push({ ...base, reason: err.message });
       else if (err instanceof AppError && err.status === 404) report.unmatched.push({ ...base, reason: 'no account has this payment reference' });
+      // Well-formed, but not in the currency of the account's credit line.
+      else if (err instanceof InvalidRepaymentError) report.unmatched.push({ ...base, reason: err.message });
       else throw err;
     }
   }

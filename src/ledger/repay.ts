@@ -64,7 +64,9 @@ export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<Re
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0 || input.amount > MAX_AMOUNT) {
     throw new InvalidRepaymentError('amount must be a positive whole number of minor units.', 'amount');
   }
-  if (input.currency !== deps.currency) throw new InvalidRepaymentError(`Repayments are accepted in ${deps.currency} only.`, 'currency');
+  // The currency is checked against the credit line, under its lock: a line opened before config's currency changed is
+  // repaid in its own.
+  if (!/^[A-Z]{3}$/.test(input.currency)) throw new InvalidRepaymentError('currency must be an ISO 4217 code such as KRW.', 'currency');
   return inTransaction(deps.db, async (trx) => {
     const accountId = input.accountId ?? (input.paymentReference ? await findAccountIdByPaymentReference(trx, input.paymentReference) : undefined);
     if (!accountId) throw new NotFoundError('No account has this payment reference.');

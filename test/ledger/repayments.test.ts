@@ -93,7 +93,7 @@ describe('repayments', () => {
       [{ card_id: 'not-a-uuid', amount: 100 }, 400, 'card_id'],
       [{ payment_reference: 'CC00000000000196', amount: 100 }, 400, 'payment_reference'],
       [{ payment_reference: 12, amount: 100 }, 400, 'payment_reference'],
-      [{ card_id: card.cardId, amount: 100, currency: 'USD' }, 422, 'currency'],
+      [{ card_id: card.cardId, amount: 100, currency: 'USD' }, 422, 'currency'], // the line is in KRW
       [{ card_id: card.cardId, amount: 100, currency: 'won' }, 400, 'currency'],
       [{ card_id: card.cardId, amount: 100, received_on: '2026-13-01' }, 400, 'received_on'],
       [{ card_id: card.cardId, amount: 100, transaction_id: 'has space' }, 400, 'transaction_id'],
@@ -117,7 +117,7 @@ describe('repayments', () => {
     expect(await count('journal_entries')).to.equal(before.entries);
   });
 
-  it("refuses a repayment in the deployment's currency to a credit line kept in another, and changes nothing", async () => {
+  it("refuses a repayment in the deployment's currency to a credit line kept in another, changing nothing, and takes one in the line's own", async () => {
     // As a change of config's currency would leave an account opened before it.
     const other = await cardWithLimit(ts, 50_000);
     await ts.db('accounts').where({ id: other.accountId }).update({ currency: 'USD' });
@@ -127,6 +127,11 @@ describe('repayments', () => {
     expect(res.json.fields).to.have.property('currency').that.matches(/credit line is in USD/);
     expect((await balance(other)).posted).to.equal(0);
     expect({ entries: await count('journal_entries'), rows: await count('repayments'), ledgerAccounts: await count('ledger_accounts') }).to.deep.equal(before);
+    // In the line's own currency it is accepted: the account can still be paid off.
+    const own = await operator(ts, 'POST', '/admin/api/ledger/repayments', { card_id: other.cardId, amount: 1_000, currency: 'USD' });
+    expect(own.status, JSON.stringify(own.json)).to.equal(201);
+    expect((await balance(other)).posted).to.equal(-1_000);
+    expect(await unbalancedEntries(ts)).to.equal(0);
   });
 
   describe('CSV import of bank transfers', () => {
@@ -165,14 +170,15 @@ describe('repayments', () => {
       expect(report.applied.map((a) => a.line)).to.deep.equal([2, 3]);
       expect(report.applied_amount).to.equal(3_700);
       expect(report.duplicates.map((a) => a.line)).to.deep.equal([13]);
-      expect(report.unmatched.map((a) => a.line)).to.deep.equal([4, 14]);
-      expect(report.malformed.map((a) => a.line)).to.deep.equal([5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(report.unmatched.map((a) => a.line)).to.deep.equal([4, 8, 14]);
+      // Well-formed, but not in the currency of that account's credit line.
+      expect(String(report.unmatched[1]!.reason)).to.match(/credit line is in KRW/);
+      expect(report.malformed.map((a) => a.line)).to.deep.equal([5, 6, 7, 9, 10, 11, 12]);
       expect(String(report.malformed[0]!.reason)).to.match(/amount/);
       expect(String(report.malformed[2]!.reason)).to.match(/date/);
-      expect(String(report.malformed[3]!.reason)).to.match(/currency/);
-      expect(String(report.malformed[4]!.reason)).to.match(/reference/);
-      expect(String(report.malformed[5]!.reason)).to.match(/fields/);
-      expect(String(report.malformed[6]!.reason)).to.match(/transaction_id/);
+      expect(String(report.malformed[3]!.reason)).to.match(/reference/);
+      expect(String(report.malformed[4]!.reason)).to.match(/fields/);
+      expect(String(report.malformed[5]!.reason)).to.match(/transaction_id/);
       expect((await balance(card)).posted).to.equal(start - 3_000);
       expect((await balance(other)).posted).to.equal(-700);
 
