@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { deleteRetired } from '../../src/db/retention.ts';
+import { startRetention } from '../../src/housekeeping/start-retention.ts';
+import { createLogger } from '../../src/log.ts';
 import { until } from '../helpers/directory.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -111,6 +113,17 @@ describe('retention of rows that have served their purpose', () => {
     expect(await present('contact_changes', rows.kept.changes)).to.equal(1);
     expect(Number((await ts.db('audit_log').count({ n: '*' }).first())!.n), 'the audit log is the record').to.equal(auditBefore);
     expect(await deleteRetired(ts.db, POLICY)).to.deep.equal({ outbox: 0, idempotencyKeys: 0, oneTimeCodes: 0, contactChanges: 0 });
+  });
+
+  it('runs soon after an instance starts, not only a whole interval later (instances restarted more often would never run it)', async () => {
+    const rows = await seed('first');
+    const stop = startRetention(ts.db, createLogger('silent'), { ...POLICY, intervalSeconds: 3600 }, { firstRunMs: 50 });
+    try {
+      await until(async () => (await present('notifications_outbox', rows.gone.outbox)) === 0, 'the first retention run', 5000);
+      expect(await present('notifications_outbox', rows.kept.outbox)).to.equal(2);
+    } finally {
+      stop();
+    }
   });
 
   it('runs on its own in a server with retention.intervalSeconds set', async () => {
