@@ -129,7 +129,9 @@ const ISSUED_CARD = holdsCard(['active', 'suspended']);
 // Not the application's own account, not the guardian, nor (with the flag: the contact is the guardian's own) the guardian's other wards.
 const OUTSIDE_FAMILY =
   '(a.id IS DISTINCT FROM ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND NOT (?::boolean AND a.guardian_account_id IS NOT DISTINCT FROM ?::uuid))';
-const SAME_WARD = 'a.guardian_account_id = ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND lower(a.legal_name) = lower(?) AND a.birthdate = ?::date';
+// Names compared folded (NFKC, as the deny list folds them, then lower case): 'Ｌｅｅ' in fullwidth letters is 'Lee'.
+const SAME_WARD =
+  'a.guardian_account_id = ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND lower(normalize(a.legal_name, NFKC)) = lower(normalize(?, NFKC)) AND a.birthdate = ?::date';
 
 /**
  * A minor applying under a guardian, for the duplicate check. Siblings may share the guardian's email

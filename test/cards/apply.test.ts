@@ -405,7 +405,12 @@ describe('applying for a card', () => {
       const g = await familyGuardian('Yoon Guardian');
       const first = await postApplication(ts, minor({ legal_name: 'Yoon Jisoo', ...g.vouch }));
       expect(first.status, JSON.stringify(first.body)).to.equal(201);
-      for (const again of [minor({ legal_name: 'Yoon Jisoo', ...g.vouch }), minor({ legal_name: 'YOON  jisoo', email: g.email, mobile: g.mobile, ...g.vouch })]) {
+      for (const again of [
+        minor({ legal_name: 'Yoon Jisoo', ...g.vouch }),
+        minor({ legal_name: 'YOON  jisoo', email: g.email, mobile: g.mobile, ...g.vouch }),
+        // Fullwidth letters are the same name (NFKC).
+        minor({ legal_name: 'Ｙｏｏｎ Ｊｉｓｏｏ', ...g.vouch }),
+      ]) {
         const before = await applicationRowCounts(ts);
         const { status, body } = await postApplication(ts, again);
         expect(status, JSON.stringify(body)).to.equal(409);
