@@ -29,6 +29,7 @@ export type ActivityKind =
   | 'credit_limit_changed'
   | 'credit_limit_set_by_guardian'
   | 'account_opened'
+  | 'guardian_released'
   | 'repayment_received'
   | 'payment_approved'
   | 'payment_charged'
@@ -118,6 +119,7 @@ const READERS: Readonly<Record<string, Reader>> = {
     previousAmount: num(d.from),
   }),
   'account.opened': () => ({ kind: 'account_opened' }),
+  'account.guardian_released': () => ({ kind: 'guardian_released' }),
   'repayment.recorded': (d) => ({ kind: 'repayment_received', ...money(d.amount, d) }),
   'approval.approved': (d) => ({ kind: 'payment_approved', ...site(d), ...money(d.amount, d) }),
   'approval.captured': (d) => ({ kind: 'payment_charged', ...site(d), ...money(d.amount, d) }),

@@ -67,6 +67,8 @@ export function describeActivity(item: ActivityItem, t: Translate = inRequestLan
       return amount && item.previousAmount !== null
         ? t('Your guardian changed the credit limit from {from} to {to}.', { from: formatMoney(item.previousAmount, item.currency!), to: amount })
         : t('Your guardian changed the credit limit.');
+    case 'guardian_released':
+      return t("You came of age: your card is no longer linked to your guardian's.");
     case 'account_opened':
       return t('Account opened.');
     case 'repayment_received':

@@ -526,6 +526,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Credit limit changed.': '신용 한도가 변경되었습니다.',
   'Your guardian changed the credit limit from {from} to {to}.': '보호자가 신용 한도를 {from}에서 {to}(으)로 변경했습니다.',
   'Your guardian changed the credit limit.': '보호자가 신용 한도를 변경했습니다.',
+  "You came of age: your card is no longer linked to your guardian's.": '성인이 되어 카드가 더 이상 보호자의 카드에 연결되어 있지 않습니다.',
   'Account opened.': '계정이 개설되었습니다.',
   'Repayment of {amount} received.': '{amount} 납부가 확인되었습니다.',
   'Repayment received.': '납부가 확인되었습니다.',

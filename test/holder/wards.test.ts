@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { changeLimit } from '../../src/cards/change-limit.ts';
+import { releaseGrownWards } from '../../src/cards/release-grown-wards.ts';
 import { findThrottle } from '../../src/db/throttles.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent, csrfFrom, location } from '../helpers/agent.ts';
@@ -127,6 +128,35 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     // The child is told as before; an adult's payment tells nobody else.
     expect(await ts.db('notifications_outbox').where({ account_id: child.accountId, template: 'payment_approved' })).to.have.length(2);
     expect(await ts.db('notifications_outbox').where({ account_id: adult.accountId, template: 'child_payment_approved' })).to.have.length(0);
+  });
+
+  it('ends the link when a child comes of age: the guardian no longer sees, limits or hears of them, and the child is told', async () => {
+    const guardian = await guardianWithLimit(50_000);
+    await ts.db('accounts').where({ id: guardian.accountId }).update({ email: uniqueEmail('guardian'), mobile: e164(uniqueMobile()) });
+    const child = await minorOf(guardian, 'Kang Grownup', 17);
+    const stillChild = await minorOf(guardian, 'Kang Younger', 15);
+    // The years pass for one of them.
+    await ts.db('accounts').where({ id: child.accountId }).update({ birthdate: birthdateForAge(ts.config.cards.adultAge) });
+    expect(await releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge, timeZone: ts.config.billing.timeZone })).to.equal(1);
+    expect(await releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge, timeZone: ts.config.billing.timeZone })).to.equal(0);
+
+    const agent = await signedIn(guardian);
+    expect((await wardsJson(agent)).map((w) => w.legal_name)).to.deep.equal(['Kang Younger']);
+    const limit = await agent.request(`/api/holder/wards/${child.accountId}/limit`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ credit_limit: 0, password: guardian.password }),
+    });
+    expect(limit.status).to.equal(404);
+    await approveFor(ts, child, site, 1_000);
+    await approveFor(ts, stillChild, site, 1_000);
+    const told = await ts.db('notifications_outbox').where({ account_id: guardian.accountId, template: 'child_payment_approved' }).select('data');
+    expect(told.map((m: { data: { name: string } }) => m.data.name)).to.have.members(['Kang Younger', 'Kang Younger']);
+    const audit = await ts.db('audit_log').where({ action: 'account.guardian_released', subject_id: child.accountId });
+    expect(audit).to.have.length(1);
+    expect(audit[0].details).to.include({ guardianAccountId: guardian.accountId });
+    const activity = (await (await (await signedIn(child)).request('/api/holder/activity', { headers: { accept: 'application/json' } })).json()) as { entries: Array<{ kind: string }> };
+    expect(activity.entries.map((e) => e.kind)).to.include('guardian_released');
   });
 
   it('shows a holder who is nobody\'s guardian an empty page and []', async () => {
