@@ -3,7 +3,7 @@ import { appendAudit } from '../db/audit-log.ts';
 import { findAccount, findCard, lockAccount } from '../db/cards.ts';
 import { countRecentContactChanges, insertContactChange } from '../db/contact-changes.ts';
 import { inTransaction } from '../db/tx.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { newId, randomDigits } from '../lib/ids.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import { notify } from '../notifications/notify.ts';
@@ -29,7 +29,7 @@ export interface ContactChangeSent {
   expiresInSeconds: number;
 }
 
-type Outcome = { sent: ContactChangeSent } | { waitSeconds: number };
+type Outcome = { sent: ContactChangeSent } | { waitSeconds: number } | { inUse: ValidationError };
 
 /**
  * A signed-in holder asks to change their email and/or mobile: the card password again, well-formed new values
@@ -66,7 +66,21 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
       });
       return { waitSeconds: recent.oldestLeavesIn };
     }
-    await refuseContactsInUse(trx, current, change);
+    try {
+      await refuseContactsInUse(trx, current, change);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      // Kept (this transaction commits) and counted towards the hourly limit: see countRecentContactChanges.
+      await appendAudit(trx, {
+        actor,
+        action: 'account.contacts_change_refused',
+        subjectType: 'account',
+        subjectId: account.id,
+        details: { cardId: card.id, reason: 'in use', fields: Object.keys(err.fields ?? {}) },
+        requestId: req.requestId,
+      });
+      return { inUse: err };
+    }
     const id = newId();
     const emailCode = change.email !== undefined ? randomDigits(CODE_DIGITS) : undefined;
     const mobileCode = change.mobile !== undefined ? randomDigits(CODE_DIGITS) : undefined;
@@ -111,5 +125,6 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
     return { sent };
   });
   if ('waitSeconds' in outcome) throw new ContactChangeLimitError(outcome.waitSeconds);
+  if ('inUse' in outcome) throw outcome.inUse;
   return outcome.sent;
 }

@@ -66,14 +66,19 @@ export async function insertContactChange(
  * clock) the oldest of them leaves that window.
  */
 export async function countRecentContactChanges(conn: Conn, accountId: string, seconds: number): Promise<{ count: number; oldestLeavesIn: number }> {
-  const r = (await conn('contact_changes')
-    .where({ account_id: accountId })
-    .andWhere('created_at', '>', conn.raw('now() - make_interval(secs => ?)', [seconds]))
-    .select(
-      conn.raw('count(*) AS n'),
-      conn.raw('ceil(extract(epoch FROM (min(created_at) + make_interval(secs => ?) - now()))) AS wait', [seconds]),
+  // Requests refused because the address was another holder's count too (their audit entries): each one tells whether
+  // an address is a cardholder's, so they may not be asked without bound.
+  const r = (
+    await conn.raw(
+      `SELECT count(*) AS n, ceil(extract(epoch FROM (min(at) + make_interval(secs => ?) - now()))) AS wait FROM (
+         SELECT created_at AS at FROM contact_changes WHERE account_id = ? AND created_at > now() - make_interval(secs => ?)
+         UNION ALL
+         SELECT at FROM audit_log WHERE subject_type = 'account' AND subject_id = ?::text AND action = 'account.contacts_change_refused'
+           AND details->>'reason' = 'in use' AND at > now() - make_interval(secs => ?)
+       ) recent`,
+      [seconds, accountId, seconds, accountId, seconds],
     )
-    .first()) as { n: string | number; wait: string | number | null };
+  ).rows[0] as { n: string | number; wait: string | number | null };
   return { count: Number(r.n), oldestLeavesIn: Math.max(1, Number(r.wait ?? 1)) };
 }
 

@@ -301,6 +301,18 @@ describe('/api/holder/contacts', () => {
     expect(await account(h)).to.deep.equal(before);
   });
 
+  it('counts requests refused for another holder\'s address towards the hourly limit: addresses cannot be probed without bound', async () => {
+    const h = await issueByApplication(ts);
+    const agent = await signedIn(h);
+    const max = ts.config.oneTimeCodes.maxPerHour;
+    const answers: number[] = [];
+    for (let i = 0; i <= max; i++) {
+      const someone = await issueByApplication(ts);
+      answers.push((await post(agent, '/api/holder/contacts', { email: someone.email, password: h.password })).status);
+    }
+    expect(answers).to.deep.equal([...Array(max).fill(400), 429]);
+  });
+
   it('answers 429 with Retry-After past the hourly limit of requests', async () => {
     const h = await issueByApplication(ts);
     const agent = await signedIn(h);
