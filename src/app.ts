@@ -167,7 +167,15 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, currency: config.currency });
   const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });
   const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render });
-  const holderWards = wardsRoutes({ parseBody, requireHolder: sessions.requireHolder, render, cards, throttle, timeZone: config.billing.timeZone });
+  const holderWards = wardsRoutes({
+    parseBody,
+    requireHolder: sessions.requireHolder,
+    render,
+    cards,
+    throttle,
+    timeZone: config.billing.timeZone,
+    minorCap: config.cards.creditLimit.minor,
+  });
   const holderSecondFactor = secondFactorRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,

@@ -26,13 +26,14 @@ export const SET_BY_GUARDIAN = 'set by the guardian';
 export const NOT_A_WARD = 'There is no such card among those linked to yours.';
 
 /**
- * A guardian sets the credit limit of a minor linked to their account, from 0 up to their own limit, proving it is
+ * A guardian sets the credit limit of a minor linked to their account, from 0 up to their own limit and the deployment's
+ * cap for minors, proving it is
  * them with their card password (the caller counts a wrong one: CardPasswordError). Through changeLimit, audited with
  * the guardian as actor; the minor is told. A limit of 0 stops the minor's payments, not their sign-ins. The guardian's
  * account is locked before the minor's, as changeLimit locks them, so a concurrent change of the guardian's limit
  * cannot slip between the check and the change.
  */
-export async function setWardLimit(deps: Pick<CardDeps, 'db' | 'hasher'>, req: WardLimitRequest): Promise<LimitChanged> {
+export async function setWardLimit(deps: Pick<CardDeps, 'db' | 'hasher'> & { minorCap: number }, req: WardLimitRequest): Promise<LimitChanged> {
   const ward = await findAccount(deps.db, req.wardAccountId);
   if (!ward || ward.guardianAccountId !== req.guardianAccountId) throw new NotFoundError(NOT_A_WARD);
   const card = await findCard(deps.db, req.guardianCardId);
@@ -48,6 +49,12 @@ export async function setWardLimit(deps: Pick<CardDeps, 'db' | 'hasher'>, req: W
     if (req.creditLimit > guardian.creditLimit) {
       throw new ValidationError("A child's limit cannot be above your own.", {
         credit_limit: `At most your own limit, ${formatMoney(guardian.creditLimit, guardian.currency)}.`,
+      });
+    }
+    // The deployment's cap for a minor's card (cards.creditLimit.minor) holds for the guardian too; the operator may go past it.
+    if (req.creditLimit > deps.minorCap) {
+      throw new ValidationError("A child's limit cannot be above the most a minor's card may have.", {
+        credit_limit: `At most ${formatMoney(deps.minorCap, guardian.currency)}, the most a minor's card may have.`,
       });
     }
     const changed = await changeLimitIn(trx, {

@@ -27,6 +27,8 @@ export interface WardsRouteDeps {
   throttle: ThrottleDeps;
   /** The billing time zone (config billing.timeZone): "this month" and the approvals' dates are its. */
   timeZone: string;
+  /** The most a minor's card may have (config cards.creditLimit.minor): a guardian sets a child's limit up to it. */
+  minorCap: number;
 }
 
 const LIMIT = `A whole number of minor units from 0 (payments paused) to ${MAX_AMOUNT}.`;
@@ -96,7 +98,7 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
       deps.throttle,
       { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(db, cardId), check: 'password' },
       () =>
-        setWardLimit(deps.cards, {
+        setWardLimit({ ...deps.cards, minorCap: deps.minorCap }, {
           guardianAccountId: accountId,
           guardianCardId: cardId,
           password: input.password,

@@ -577,8 +577,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Your own card password again, to be sure it is you.': '본인 확인을 위해 내 카드 비밀번호를 다시 입력하세요.',
   'The limit of {name} is now {amount}.': '{name}의 한도가 이제 {amount}입니다.',
   'There is no such card among those linked to yours.': '내 카드에 연결된 카드 중에 그런 카드가 없습니다.',
+  "A child's limit cannot be above the most a minor's card may have.": '자녀의 한도는 미성년자 카드의 최대 한도보다 높을 수 없습니다.',
   "A child's limit cannot be above your own.": '자녀의 한도는 내 한도보다 높을 수 없습니다.',
   'At most your own limit, {amount}.': '최대 내 한도인 {amount}까지입니다.',
+  "At most {amount}, the most a minor's card may have.": '미성년자 카드의 최대 한도인 {amount}까지입니다.',
   'A whole number of minor units from 0 (payments paused) to {max}.': '0(결제 일시 중지)부터 {max}까지의 정수(최소 화폐 단위)를 입력하세요.',
   'Enter the new limit.': '새 한도를 입력하세요.',
 };

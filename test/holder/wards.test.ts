@@ -277,6 +277,19 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
       expect(await limitOf(child)).to.equal(30_000);
     });
 
+    it("keeps a child's limit within the deployment's cap for minors, even for a guardian whose own limit is higher", async () => {
+      const cap = ts.config.cards.creditLimit.minor;
+      const guardian = await guardianWithLimit(cap * 4);
+      const child = await minorOf(guardian, 'Yu Child');
+      const before = await snapshot(child);
+      const agent = await signedIn(guardian);
+      const over = await put(agent, child.accountId, { credit_limit: cap + 1, password: guardian.password });
+      expect(over.status).to.equal(400);
+      expect(over.body.fields.credit_limit).to.match(/the most a minor's card may have/);
+      expect(await snapshot(child)).to.deep.equal(before);
+      expect((await put(agent, child.accountId, { credit_limit: cap, password: guardian.password })).status).to.equal(200);
+    });
+
     it("answers 404 alike for another holder's child, an unknown account and a malformed id, and changes nothing", async () => {
       const guardian = await guardianWithLimit(30_000);
       const own = await minorOf(guardian, 'Seo Child');
