@@ -122,16 +122,6 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     );
   }
 
-  /** A refusal that says when to come back (429) says it in Retry-After on the page too. */
-  async function retryAfter<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      const wait = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-      if (typeof wait === 'number') ctx.set('Retry-After', String(wait));
-      throw err;
-    }
-  }
 
   router.get('/card/contacts', async function showContacts(ctx) {
     await show(ctx, await formPage(ctx));
@@ -139,7 +129,7 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
 
   router.post('/card/contacts', async function askForContactChange(ctx) {
     await submit(ctx, await formPage(ctx), async (input) => {
-      await retryAfter(ctx, () => request(ctx, input));
+      await request(ctx, input);
       const page = await confirmPage(ctx);
       if (page) await show(ctx, page, { notice: SENT });
     });
@@ -156,7 +146,7 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     // No change pending (expired, used, replaced): the form still reads and checks the post, then says so.
     const page = (await confirmPage(ctx)) ?? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending: null } };
     await submit(ctx, page, async (input) => {
-      await retryAfter(ctx, () => confirm(ctx, input));
+      await confirm(ctx, input);
       await show(ctx, await formPage(ctx), { notice: CHANGED });
     });
   });

@@ -110,16 +110,6 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
     );
   }
 
-  /** A refusal that says when to come back (429) says it in Retry-After on the page too. */
-  async function retryAfter<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      const wait = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-      if (typeof wait === 'number') ctx.set('Retry-After', String(wait));
-      throw err;
-    }
-  }
 
   router.get('/card/wards', async function showWards(ctx) {
     await show(ctx, (await page(ctx)).form);
@@ -133,7 +123,7 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
   router.post('/card/wards/:accountId/limit', async function setWardLimitByForm(ctx) {
     const target = typeof ctx.params.accountId === 'string' ? ctx.params.accountId : undefined;
     await submit(ctx, (await page(ctx, target)).form, async (input) => {
-      const changed = await retryAfter(ctx, async () => setLimit(ctx, wardId(ctx), input));
+      const changed = await setLimit(ctx, wardId(ctx), input);
       const after = await page(ctx);
       const name = after.wards.find((w) => w.account_id === changed.accountId)?.legal_name ?? '';
       await show(ctx, after.form, { notice: `The limit of ${name} is now ${formatMoney(changed.to, changed.currency)}.` });

@@ -50,7 +50,8 @@ export function formPages(render: Renderer) {
 
   /**
    * Reads, checks and validates the submitted form, then runs `act` with the parsed input. Bad input and
-   * refusals the holder may see (wrong password, wrong code, …) re-render the form with its values kept.
+   * refusals the holder may see (wrong password, wrong code, …) re-render the form with its values kept (a 429's
+   * Retry-After set).
    */
   async function submit<S extends z.ZodType>(ctx: Context, page: FormPage<S>, act: (input: z.output<S>) => Promise<void>): Promise<void> {
     let raw: Record<string, string>;
@@ -72,6 +73,9 @@ export function formPages(render: Renderer) {
     } catch (err) {
       if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
       ctx.state.log?.info({ code: err.code, status: err.status }, 'form refused');
+      // A refusal that says when to come back (429) says it in Retry-After on the page too, as the error handler does.
+      const wait = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (typeof wait === 'number') ctx.set('Retry-After', String(wait));
       return show(ctx, page, { status: err.status, error: err.message, fields: err.fields ?? {}, values });
     }
   }
