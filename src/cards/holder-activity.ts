@@ -10,6 +10,10 @@ export type ActivityKind =
   | 'signed_in_at_site'
   | 'signed_in_to_card_pages'
   | 'wrong_password'
+  | 'wrong_code_lost_card'
+  | 'wrong_code_reissue'
+  | 'wrong_code_password_reset'
+  | 'wrong_second_factor'
   | 'refused_card_not_active'
   | 'card_locked'
   | 'password_changed'
@@ -84,6 +88,16 @@ const READERS: Readonly<Record<string, Reader>> = {
   'card.login': (d) => ({ kind: 'signed_in_at_site', ...site(d) }),
   'holder.signed_in': () => ({ kind: 'signed_in_to_card_pages' }),
   'card.password_failed': (d) => ({ kind: 'wrong_password', page: pageOf(d.page), ...site(d) }),
+  'card.code_failed': (d) =>
+    d.purpose === 'lost_card'
+      ? { kind: 'wrong_code_lost_card' }
+      : d.purpose === 'reissue'
+        ? { kind: 'wrong_code_reissue' }
+        : d.purpose === 'password_reset'
+          ? { kind: 'wrong_code_password_reset' }
+          : undefined,
+  // Of the refusals at a payment, only a wrong authenticator code: a guess at the second factor.
+  'access.refused': (d) => (d.refusal === 'step_up_failed' ? { kind: 'wrong_second_factor', ...site(d) } : undefined),
   'card.login_refused': (d) => ({ kind: 'refused_card_not_active', page: pageOf(d.page), ...site(d) }),
   'card.locked': (d) => {
     const until = str(d.until) ? new Date(str(d.until)!) : undefined;

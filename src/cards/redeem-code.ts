@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { appendAudit } from '../db/audit-log.ts';
 import { lockCard, type Card } from '../db/cards.ts';
 import type { Trx } from '../db/knex.ts';
 import { consumeCode, lockLatestCode, recordCodeAttempt } from '../db/one-time-codes.ts';
@@ -43,6 +44,14 @@ export async function redeemCode(
     if (code.attempts >= deps.codes.maxAttempts) return { ok: false, error: 'exhausted' };
     if (!timingSafeEqual(hashCode(deps.cardHmacKey, code.id, r.code), code.codeHash)) {
       await recordCodeAttempt(trx, code.id);
+      // The holder sees every wrong code on their activity page, as every wrong password: someone may be at their card.
+      await appendAudit(trx, {
+        actor: 'anonymous',
+        action: 'card.code_failed',
+        subjectType: 'card',
+        subjectId: current.id,
+        details: { accountId: current.accountId, purpose: r.purpose },
+      });
       return { ok: false, error: code.attempts + 1 >= deps.codes.maxAttempts ? 'exhausted' : 'invalid' };
     }
     await beforeSpending?.(trx, current);

@@ -23,6 +23,14 @@ export function describeActivity(item: ActivityItem, t: Translate = inRequestLan
       return t('Signed in to these card pages.');
     case 'wrong_password':
       return wrongPassword(item, site, t);
+    case 'wrong_code_lost_card':
+      return t('Wrong code when reporting the card lost.');
+    case 'wrong_code_reissue':
+      return t('Wrong code when asking for a new card number.');
+    case 'wrong_code_password_reset':
+      return t('Wrong code when resetting the password.');
+    case 'wrong_second_factor':
+      return t('Wrong authenticator code when approving a payment at {site}.', { site });
     case 'refused_card_not_active':
       return item.page === 'site_login'
         ? t('Refused at the login page of {site}: this card can no longer be used.', { site })

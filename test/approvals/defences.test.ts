@@ -7,6 +7,7 @@ import { listOutboxForAccount } from '../../src/db/outbox.ts';
 import { suspendSite } from '../../src/member-sites/suspend.ts';
 import { reissue } from '../../src/cards/reissue.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
+import { holderActivity } from '../../src/cards/holder-activity.ts';
 import { confirmEnrolment } from '../../src/second-factor/confirm-enrolment.ts';
 import { startEnrolment } from '../../src/second-factor/start-enrolment.ts';
 import { Agent, csrfFrom, location, startInteraction, runLogin, type FlowResult } from '../helpers/agent.ts';
@@ -217,6 +218,10 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       expect(html).to.include('The code from your authenticator app was not right, or was already used.');
       expect((await siteGets(page.agent, html)).searchParams.get('error_description')).to.match(/^step_up_failed: /);
       expect(await approvals(card)).to.equal(0);
+      // The holder sees the wrong code on their activity page.
+      const [latest] = (await holderActivity(ts.db, card.accountId)).items;
+      const siteName = (await ts.db('member_sites').where({ client_id: site.clientId }).first()).name as string;
+      expect(latest).to.include({ kind: 'wrong_second_factor', site: siteName });
 
       const second = await onApprovePage(card, amount);
       const ok = await second.agent.post(`${second.path}/confirm`, { csrf: second.csrf, totp: good });

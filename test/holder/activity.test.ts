@@ -117,6 +117,20 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     expect(entries[1]).to.deep.include({ amount: 8_000, currency: 'KRW', card_last4: card.number.slice(-4) });
   });
 
+  it('shows a wrong one-time code, saying what it was for', async () => {
+    const card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ email: `codes-${card.cardId.slice(0, 8)}@example.test` });
+    const asked = await fetch(`${ts.url}/api/cards/lost/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ card_number: card.number }) });
+    expect(asked.status).to.equal(202);
+    const wrong = await fetch(`${ts.url}/api/cards/lost`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ card_number: card.number, code: '000000' }) });
+    expect(wrong.status).to.equal(400);
+    const { entries } = await activity(await signedIn(card));
+    expect(entries.slice(0, 2).map((e) => [e.kind, e.text])).to.deep.equal([
+      ['signed_in_to_card_pages', 'Signed in to these card pages.'],
+      ['wrong_code_lost_card', 'Wrong code when reporting the card lost.'],
+    ]);
+  });
+
   it('shows a change of email or mobile, and says so when cybercard made it', async () => {
     const card = await issueTestCard(ts);
     const res = await fetch(`${ts.url}/admin/api/cards/${card.cardId}/contacts`, {
