@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { findThrottle } from '../../src/db/throttles.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
-import { ForwardedAgent, csrfFrom, location } from '../helpers/agent.ts';
+import { ForwardedAgent } from '../helpers/agent.ts';
 import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
+import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 type Holder = Awaited<ReturnType<typeof issueByApplication>>;
@@ -15,14 +16,7 @@ describe('/api/holder/contacts', () => {
   });
   after(() => ts.stop());
 
-  async function signedIn(h: { cardNumber: string; password: string }): Promise<ForwardedAgent> {
-    const agent = new ForwardedAgent(ts.url, uniqueIp());
-    const page = await (await agent.get('/card/signin')).text();
-    const res = await agent.post('/card/signin', { csrf: csrfFrom(page), card_number: h.cardNumber, password: h.password });
-    expect(res.status).to.equal(303);
-    expect(location(res, ts.url).pathname).to.equal('/card/controls');
-    return agent;
-  }
+  const signedIn = (card: { cardNumber?: string; number?: string; password: string }) => signedInHolder(ts.url, card);
 
   async function post(agent: ForwardedAgent, path: string, body: unknown, contentType = 'application/json') {
     const res = await agent.request(path, {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { ForwardedAgent, csrfFrom, location } from '../helpers/agent.ts';
+import { ForwardedAgent, location } from '../helpers/agent.ts';
 import { APPLY_SERVER, issueByApplication, uniqueEmail, uniqueIp } from '../helpers/applicant.ts';
 import { fieldError, unescapeHtml } from '../helpers/html.ts';
+import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The csrf token of the form posting to `action` (holder pages also carry the sign-out form). */
@@ -19,13 +20,7 @@ describe('/card/contacts', () => {
   });
   after(() => ts.stop());
 
-  async function signedIn(h: { cardNumber: string; password: string }): Promise<ForwardedAgent> {
-    const agent = new ForwardedAgent(ts.url, uniqueIp());
-    const page = await (await agent.get('/card/signin')).text();
-    const res = await agent.post('/card/signin', { csrf: csrfFrom(page), card_number: h.cardNumber, password: h.password });
-    expect(res.status).to.equal(303);
-    return agent;
-  }
+  const signedIn = (card: { cardNumber?: string; number?: string; password: string }) => signedInHolder(ts.url, card);
 
   const account = (accountId: string) => ts.db('accounts').where({ id: accountId }).select('email', 'mobile').first();
   const proofFor = async (accountId: string) => {

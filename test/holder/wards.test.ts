@@ -9,6 +9,7 @@ import { ForwardedAgent, csrfFrom, location } from '../helpers/agent.ts';
 import { APPLY_SERVER, application, birthdateForAge, e164, postApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, fieldError, inputValue, unescapeHtml } from '../helpers/html.ts';
+import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { approveFor } from '../ledger/fixtures.ts';
 
@@ -52,13 +53,7 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     return { accountId: String(card.account_id), cardId: String(body.card_id), number: String(body.card_number), password: String(app.password) };
   }
 
-  async function signedIn(card: { number: string; password: string }): Promise<ForwardedAgent> {
-    const agent = new ForwardedAgent(ts.url, uniqueIp());
-    const page = await (await agent.get('/card/signin')).text();
-    const res = await agent.post('/card/signin', { csrf: csrfFrom(page), card_number: card.number, password: card.password });
-    expect(res.status).to.equal(303);
-    return agent;
-  }
+  const signedIn = (card: { cardNumber?: string; number?: string; password: string }) => signedInHolder(ts.url, card);
 
   async function wardsJson(agent: ForwardedAgent): Promise<WardJson[]> {
     const res = await agent.request('/api/holder/wards', { headers: { accept: 'application/json' } });
