@@ -236,7 +236,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
 
   const stopCleanup = startPayloadCleanup(db, log, config.oidc.cleanupIntervalSeconds);
   const stopThrottleCleanup = startThrottleCleanup(db, log, throttle.limits, config.oidc.cleanupIntervalSeconds);
-  const stopRetention = startRetention(pool, log, { ...config.retention, adultAge: config.cards.adultAge, timeZone: config.billing.timeZone });
+  const stopRetention = startRetention(pool, log, { ...config.retention, adultAge: config.cards.adultAge });
   const n = config.notifications;
   const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };
   const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);

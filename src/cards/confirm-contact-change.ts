@@ -54,7 +54,11 @@ export async function confirmContactChange(deps: ContactChangeDeps, c: ContactCh
     const account = await lockAccount(trx, c.accountId);
     const change = await lockContactChange(trx, pending.id);
     const asked = ALL_FIELDS.filter((f) => f === CODE_FIELDS.current || (f === CODE_FIELDS.email ? change?.newEmail : change?.newMobile) != null);
-    if (!account || !change || change.consumedAt || change.expired) return { ok: false, error: 'invalid', fields: asked };
+    // Only from the card it was asked with (a lost report or a reissue leaves it behind with that card).
+    const card = await findCard(trx, c.cardId);
+    if (!account || !change || change.consumedAt || change.expired || change.cardId !== c.cardId || card?.status !== 'active') {
+      return { ok: false, error: 'invalid', fields: asked };
+    }
     if (change.attempts >= deps.codes.maxAttempts) return { ok: false, error: 'exhausted', fields: asked };
     const wrong: string[] = [];
     if (change.newEmail !== null && !sameCode(change.emailCodeHash, hashCode(deps.cardHmacKey, `${change.id}:email`, c.emailCode ?? ''))) wrong.push(CODE_FIELDS.email);
@@ -68,11 +72,10 @@ export async function confirmContactChange(deps: ContactChangeDeps, c: ContactCh
     if (change.newEmail !== null) next.email = change.newEmail;
     if (change.newMobile !== null) next.mobile = change.newMobile;
     await refuseContactsInUse(trx, account, next);
-    const card = await findCard(trx, c.cardId);
     const changed = await writeContacts(trx, {
       account,
       change: next,
-      card: { id: card?.id ?? c.cardId, last4: card?.last4 ?? '' },
+      card: { id: card.id, last4: card.last4 },
       by: 'holder',
       actor: `card:${c.cardId}`,
       requestId: c.requestId,

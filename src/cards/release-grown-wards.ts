@@ -7,11 +7,12 @@ import { inTransaction } from '../db/tx.ts';
  * A child who comes of age is no longer a ward: the guardian stops seeing their card and spending, setting their
  * limit and hearing of their payments, and no longer answers for them (a guardian's overdue statement or closed cards
  * stop their payments no more). The link ends in one transaction with an audit entry per account, which the former
- * ward's activity shows. Returns how many were released.
+ * ward's activity shows. The guardian is kept as the former one: siblings still share the guardian's contacts with
+ * them (db/applications.ts). Returns how many were released.
  */
-export async function releaseGrownWards(db: Db, p: { adultAge: number; timeZone: string }): Promise<number> {
+export async function releaseGrownWards(db: Db, p: { adultAge: number }): Promise<number> {
   return inTransaction(db, async (trx) => {
-    const released = await releaseWardsOfAge(trx, p.adultAge, p.timeZone);
+    const released = await releaseWardsOfAge(trx, p.adultAge);
     await appendAudit(
       trx,
       released.map((r) => ({

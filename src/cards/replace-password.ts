@@ -1,5 +1,6 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { lockCard, setCardPassword, type Card } from '../db/cards.ts';
+import { retireContactChanges } from '../db/contact-changes.ts';
 import type { Trx } from '../db/knex.ts';
 import { ConflictError } from '../errors.ts';
 import { notifyHolder } from '../notifications/notify.ts';
@@ -14,13 +15,18 @@ export interface PasswordReplacement {
   requestId?: string | undefined;
 }
 
-/** Stores the active card's new password hash, records it and tells the holder, in the caller's transaction. */
+/**
+ * Stores the active card's new password hash, records it, retires a pending change of contacts and tells the holder, in
+ * the caller's transaction.
+ */
 export async function replacePassword(trx: Trx, r: PasswordReplacement): Promise<Card> {
   const card = await lockCard(trx, r.cardId);
   if (!card || card.status !== 'active' || (r.expectHash !== undefined && card.passwordHash !== r.expectHash)) {
     throw new ConflictError('The card changed in the meantime. Please try again.');
   }
   await setCardPassword(trx, card.id, r.passwordHash);
+  // A change of contacts asked with the old password (perhaps by whoever knew it) does not outlive it.
+  await retireContactChanges(trx, card.accountId);
   await appendAudit(trx, {
     actor: r.actor,
     action: 'card.password_changed',

@@ -1,5 +1,6 @@
 import { appendAudit, type AuditEntry } from '../db/audit-log.ts';
 import { lockCard, setCardStatus, type Card, type CardStatus } from '../db/cards.ts';
+import { retireContactChanges } from '../db/contact-changes.ts';
 import type { Trx } from '../db/knex.ts';
 import { AppError, NotFoundError } from '../errors.ts';
 
@@ -42,6 +43,9 @@ export async function transition(trx: Trx, input: TransitionInput): Promise<Card
   if (!card) throw new NotFoundError('There is no such card.');
   if (!ALLOWED_TRANSITIONS[card.status].includes(input.to)) throw new IllegalTransitionError(card.status, input.to);
   await setCardStatus(trx, card.id, input.to);
+  // A change of contacts asked with this card dies when it stops (blocked, reported lost, closed, replaced): a holder
+  // warned of it by the code at the contact kept blocks the card, and that must be the end of it.
+  if (card.status === 'active') await retireContactChanges(trx, card.accountId);
   await appendAudit(trx, statusChangeEntry(card, card.status, input));
   return { ...card, status: input.to };
 }

@@ -126,9 +126,10 @@ const OPEN_CARD = holdsCard(['pending', 'active', 'suspended']);
  * still in the queue, which meets this same check when it is approved.
  */
 const ISSUED_CARD = holdsCard(['active', 'suspended']);
-// Not the application's own account, not the guardian, nor (with the flag: the contact is the guardian's own) the guardian's other wards.
+// Not the application's own account, not the guardian, nor (with the flag: the contact is the guardian's own) the guardian's other wards, present or grown up.
 const OUTSIDE_FAMILY =
-  '(a.id IS DISTINCT FROM ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND NOT (?::boolean AND a.guardian_account_id IS NOT DISTINCT FROM ?::uuid))';
+  '(a.id IS DISTINCT FROM ?::uuid AND a.id IS DISTINCT FROM ?::uuid' +
+  ' AND NOT (?::boolean AND (a.guardian_account_id IS NOT DISTINCT FROM ?::uuid OR a.former_guardian_account_id = ?::uuid)))';
 // Names compared folded (NFKC, as the deny list folds them, then lower case): 'Ｌｅｅ' in fullwidth letters is 'Lee'.
 const SAME_WARD =
   'a.guardian_account_id = ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND lower(normalize(a.legal_name, NFKC)) = lower(normalize(?, NFKC)) AND a.birthdate = ?::date';
@@ -163,7 +164,8 @@ export interface Duplicates {
 function duplicateColumns(conn: Conn, q: { email: string; mobile: string; ownAccountId?: string | undefined; family?: Family | undefined }, card: string) {
   const f = q.family;
   const own = q.ownAccountId ?? null;
-  const outside = (shared: boolean | undefined) => [own, f?.guardianAccountId ?? null, shared ?? false, f?.guardianAccountId ?? null];
+  const g = f?.guardianAccountId ?? null;
+  const outside = (shared: boolean | undefined) => [own, g, shared ?? false, g, g];
   return [
     conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${OUTSIDE_FAMILY} AND ${card}) AS email_in_use`, [q.email, ...outside(f?.sharesEmail)]),
     conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${OUTSIDE_FAMILY} AND ${card}) AS mobile_in_use`, [q.mobile, ...outside(f?.sharesMobile)]),

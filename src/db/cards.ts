@@ -305,19 +305,20 @@ export async function setCreditLimit(conn: Conn, accountId: string, creditLimit:
 }
 
 /**
- * Ends the guardian link of every account whose holder has come of age (`adultAge` on today's date in `timeZone`),
- * and returns each with the guardian it had. Rows another instance is releasing at the same moment are skipped.
+ * Ends the guardian link of every account whose holder has come of age (`adultAge` on today's UTC date, as
+ * lib/clock.ts ageOn counts ages for applications and the age gate), keeping the guardian as the former one, and returns
+ * each with the guardian it had. Rows another instance is releasing at the same moment are skipped.
  */
-export async function releaseWardsOfAge(conn: Conn, adultAge: number, timeZone: string): Promise<Array<{ id: string; guardianId: string }>> {
+export async function releaseWardsOfAge(conn: Conn, adultAge: number): Promise<Array<{ id: string; guardianId: string }>> {
   const r = await conn.raw(
     `WITH grown AS (
        SELECT id, guardian_account_id FROM accounts
-       WHERE guardian_account_id IS NOT NULL AND birthdate <= ((now() AT TIME ZONE ?)::date - make_interval(years => ?))::date
+       WHERE guardian_account_id IS NOT NULL AND birthdate <= ((now() AT TIME ZONE 'UTC')::date - make_interval(years => ?))::date
        FOR UPDATE SKIP LOCKED
      )
-     UPDATE accounts a SET guardian_account_id = NULL FROM grown WHERE a.id = grown.id
+     UPDATE accounts a SET guardian_account_id = NULL, former_guardian_account_id = grown.guardian_account_id FROM grown WHERE a.id = grown.id
      RETURNING a.id, grown.guardian_account_id AS guardian_id`,
-    [timeZone, adultAge],
+    [adultAge],
   );
   return ((r as { rows: Array<{ id: string; guardian_id: string }> }).rows ?? []).map((x) => ({ id: x.id, guardianId: x.guardian_id }));
 }
