@@ -40,7 +40,7 @@ export type RepaymentOutcome =
 /** The same transaction id was already used for a different repayment (another account or amount): 409. */
 export class RepaymentConflictError extends AppError {
   constructor(transactionId: string) {
-    super('transaction_id_conflict', `Transaction ${transactionId} was already applied with a different account or amount; nothing was changed.`, {
+    super('transaction_id_conflict', `Transaction ${transactionId} was already applied with a different account, amount or currency; nothing was changed.`, {
       status: 409,
     });
   }
@@ -75,7 +75,7 @@ export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<Re
       await lockValues(trx, [`repayment:${txId}`]);
       const seen = await findRepaymentByTransactionId(trx, txId);
       if (seen) {
-        if (seen.accountId !== accountId || seen.amount !== input.amount) throw new RepaymentConflictError(txId);
+        if (seen.accountId !== accountId || seen.amount !== input.amount || seen.currency !== input.currency) throw new RepaymentConflictError(txId);
         return { status: 'duplicate', repayment: seen };
       }
     }

@@ -68,6 +68,9 @@ describe('repayments', () => {
     const other = await operator(ts, 'POST', '/admin/api/ledger/repayments', { ...body, amount: 2_000 });
     expect(other.status).to.equal(409);
     expect(other.json.error).to.equal('transaction_id_conflict');
+    // The same amount in another currency is another transfer too, not a duplicate of this one.
+    const otherCurrency = await operator(ts, 'POST', '/admin/api/ledger/repayments', { ...body, currency: 'USD' });
+    expect(otherCurrency.status).to.equal(409);
     expect((await balance(card)).posted).to.equal(posted);
     // Concurrent duplicates apply once.
     const racing = await Promise.all(
