@@ -46,6 +46,8 @@ export async function setWardLimit(deps: Pick<CardDeps, 'db' | 'hasher'> & { min
   return inTransaction(deps.db, async (trx) => {
     const guardian = await lockAccount(trx, req.guardianAccountId);
     if (!guardian) throw new NotFoundError(NOT_A_WARD);
+    // Still a ward, under its row lock: a coming-of-age release may have ended the link since the look above.
+    if ((await lockAccount(trx, ward.id))?.guardianAccountId !== guardian.id) throw new NotFoundError(NOT_A_WARD);
     if (req.creditLimit > guardian.creditLimit) {
       throw new ValidationError("A child's limit cannot be above your own.", {
         credit_limit: `At most your own limit, ${formatMoney(guardian.creditLimit, guardian.currency)}.`,
