@@ -56,6 +56,16 @@ export async function cardVelocity(conn: Conn, accountId: string): Promise<{ las
   return { lastHour: Number(r.last_hour), lastDay: Number(r.last_day), amountLastDay: Number(r.amount_last_day) };
 }
 
+/** The first instant of this calendar month in a time zone (SQL; binds the zone twice). */
+export const MONTH_START_SQL = "date_trunc('month', now() AT TIME ZONE ?) AT TIME ZONE ?";
+
+/** What approvals still cost, summed (SQL): amount less released and refunded; `p` prefixes the columns (`p.`). */
+export function stillCostSql(p = ''): string {
+  return `COALESCE(sum(${p}amount - ${p}released_amount - ${p}refunded_amount), 0)`;
+}
+
+const SPENT = `${stillCostSql()} AS spent`;
+
 /**
  * What the account's approvals of this calendar month still cost: amount less released and refunded.
  * The month is the holder's, in `timeZone` (the billing time zone, as statements count it), not UTC's.
@@ -63,8 +73,8 @@ export async function cardVelocity(conn: Conn, accountId: string): Promise<{ las
 export async function monthSpend(conn: Conn, accountId: string, timeZone = 'UTC'): Promise<number> {
   const r = (await conn('approvals')
     .where({ account_id: accountId })
-    .andWhere('created_at', '>=', conn.raw("date_trunc('month', now() AT TIME ZONE ?) AT TIME ZONE ?", [timeZone, timeZone]))
-    .select(conn.raw('COALESCE(sum(amount - released_amount - refunded_amount), 0) AS spent'))
+    .andWhere('created_at', '>=', conn.raw(MONTH_START_SQL, [timeZone, timeZone]))
+    .select(conn.raw(SPENT))
     .first()) as Record<string, unknown>;
   return Number(r.spent);
 }

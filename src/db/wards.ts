@@ -1,6 +1,7 @@
 import type { ApprovalStatus } from './approvals.ts';
 import type { CardStatus } from './cards.ts';
 import type { Conn } from './knex.ts';
+import { MONTH_START_SQL, stillCostSql } from './spending-controls.ts';
 
 type Row = Record<string, unknown>;
 
@@ -45,8 +46,7 @@ export async function wardSummaries(conn: Conn, guardianId: string, timeZone: st
       'card.last4',
       'card.status',
       conn.raw(
-        `(SELECT COALESCE(sum(p.amount - p.released_amount - p.refunded_amount), 0) FROM approvals p
-          WHERE p.account_id = a.id AND p.created_at >= date_trunc('month', now() AT TIME ZONE ?) AT TIME ZONE ?) AS approved_this_month`,
+        `(SELECT ${stillCostSql('p.')} FROM approvals p WHERE p.account_id = a.id AND p.created_at >= ${MONTH_START_SQL}) AS approved_this_month`,
         [timeZone, timeZone],
       ),
     )
