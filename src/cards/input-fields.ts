@@ -46,3 +46,8 @@ export const creditLimitField = z
   .int('A whole number of minor units, 0 or more.')
   .min(0, 'A whole number of minor units, 0 or more.')
   .max(Number.MAX_SAFE_INTEGER, 'Too large.');
+
+/** An amount typed on a page, its digits grouped by commas as the pages show amounts (1,000) or not: the commas dropped. */
+export function ungroupDigits(typed: string): string {
+  return /^\d{1,3}(,\d{3})+$/.test(typed) ? typed.replace(/,/g, '') : typed;
+}

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { setControls } from '../approvals/set-spending-controls.ts';
+import { ungroupDigits } from '../cards/input-fields.ts';
 import type { Db } from '../db/knex.ts';
 import { listMemberSites } from '../db/member-sites.ts';
 import { findSpendingControls, type SpendingControls } from '../db/spending-controls.ts';
@@ -38,7 +39,7 @@ export const controlsApiInput = z.strictObject({
 const formAmount = z
   .string()
   .trim()
-  .transform((s) => (/^\d{1,3}(,\d{3})+$/.test(s) ? s.replace(/,/g, '') : s))
+  .transform(ungroupDigits)
   .refine((s) => s === '' || (/^[0-9]{1,13}$/.test(s) && Number(s) >= 1 && Number(s) <= MAX_AMOUNT), AMOUNT)
   .transform((s) => (s === '' ? null : Number(s)));
 

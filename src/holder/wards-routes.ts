@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { CardPasswordError } from '../cards/contact-change.ts';
 import type { CardDeps } from '../cards/deps.ts';
-import { passwordField } from '../cards/input-fields.ts';
+import { passwordField, ungroupDigits } from '../cards/input-fields.ts';
 import { NOT_A_WARD, setWardLimit } from '../cards/set-ward-limit.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
 import { NotFoundError } from '../errors.ts';
@@ -43,7 +43,7 @@ export const wardLimitApiInput = z.strictObject({
 const formLimit = z
   .string({ error: 'Enter the new limit.' })
   .trim()
-  .transform((s) => (/^\d{1,3}(,\d{3})+$/.test(s) ? s.replace(/,/g, '') : s))
+  .transform(ungroupDigits)
   .refine((s) => /^[0-9]{1,13}$/.test(s) && Number(s) <= MAX_AMOUNT, LIMIT)
   .transform(Number);
 
