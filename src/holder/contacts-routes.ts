@@ -2,14 +2,13 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { confirmContactChange } from '../cards/confirm-contact-change.ts';
-import { CardPasswordError, type ContactChangeDeps } from '../cards/contact-change.ts';
+import type { ContactChangeDeps } from '../cards/contact-change.ts';
 import { MAX_EMAIL_LENGTH } from '../cards/email-address.ts';
 import { codeField, passwordField, plainText } from '../cards/input-fields.ts';
 import { MAX_MOBILE_INPUT } from '../cards/mobile-number.ts';
 import { requestContactChange } from '../cards/request-contact-change.ts';
 import { findAccount } from '../db/cards.ts';
 import { findOpenContactChange } from '../db/contact-changes.ts';
-import { cardThrottleKeyById } from '../db/throttles.ts';
 import { NotFoundError } from '../errors.ts';
 import { attemptSource } from '../http/device-cookie.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
@@ -17,8 +16,8 @@ import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
-import { guardCode, guardGuess } from '../throttles/guard-proof.ts';
-import { signOutCsrf, type HolderState } from './session.ts';
+import { guardCode } from '../throttles/guard-proof.ts';
+import { signOutCsrf, withHolderPassword, type HolderState } from './session.ts';
 
 export interface ContactsRouteDeps {
   parseBody: Middleware;
@@ -99,11 +98,8 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
   /** Asks for the change: the password proof counted against the source and the card, like the login page's. */
   async function request(ctx: Context, input: { email?: string | undefined; mobile?: string | undefined; password: string }) {
     const { accountId, cardId } = ctx.state.holder as HolderState;
-    return guardGuess(
-      throttle,
-      { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(contacts.db, cardId), check: 'password' },
-      () => requestContactChange(contacts, { accountId, cardId, ...input, requestId: ctx.state.requestId }),
-      (err) => err instanceof CardPasswordError,
+    return withHolderPassword(ctx, { throttle, db: contacts.db }, () =>
+      requestContactChange(contacts, { accountId, cardId, ...input, requestId: ctx.state.requestId }),
     );
   }
 
@@ -121,7 +117,6 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
       }),
     );
   }
-
 
   router.get('/card/contacts', async function showContacts(ctx) {
     await show(ctx, await formPage(ctx));

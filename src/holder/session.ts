@@ -23,10 +23,13 @@ import { createHash } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import { z } from 'zod';
 import { inactiveCardMessage } from '../approvals/errors.ts';
+import { CardPasswordError } from '../cards/contact-change.ts';
 import { cardNumberField, passwordField } from '../cards/input-fields.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { deleteHolderSession, findLiveHolderSession, insertHolderSession } from '../db/holder-sessions.ts';
+import type { Db } from '../db/knex.ts';
+import { cardThrottleKeyById } from '../db/throttles.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError, InvalidCredentialsError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
@@ -37,6 +40,7 @@ import type { Renderer } from '../http/render.ts';
 import { randomToken } from '../lib/ids.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { guardGuess } from '../throttles/guard-proof.ts';
 
 /** What requireHolder puts on ctx.state.holder. */
 export interface HolderState {
@@ -81,6 +85,20 @@ const hashId = (id: string): Buffer => createHash('sha256').update(id).digest();
 /** A csrf token for the sign-out form, for any holder page to embed. */
 export function signOutCsrf(ctx: Context): string {
   return csrfToken(ctx, SIGNOUT_PURPOSE);
+}
+
+/**
+ * Runs `action`, which checks the signed-in holder's card password typed again (a session may be old) and throws
+ * CardPasswordError when it is wrong, under the throttles: counted against the source and the card, like the login page's.
+ */
+export async function withHolderPassword<T>(ctx: Context, deps: { throttle: ThrottleDeps; db: Db }, action: () => Promise<T>): Promise<T> {
+  const { cardId } = ctx.state.holder as HolderState;
+  return guardGuess(
+    deps.throttle,
+    { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(deps.db, cardId), check: 'password' },
+    action,
+    (err) => err instanceof CardPasswordError,
+  );
 }
 
 class SignInRefusedError extends AppError {

@@ -1,21 +1,17 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
-import { CardPasswordError } from '../cards/contact-change.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { passwordField, ungroupDigits } from '../cards/input-fields.ts';
 import { NOT_A_WARD, setWardLimit } from '../cards/set-ward-limit.ts';
-import { cardThrottleKeyById } from '../db/throttles.ts';
 import { NotFoundError } from '../errors.ts';
-import { attemptSource } from '../http/device-cookie.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { wardsOverview } from '../ledger/wards-overview.ts';
 import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
-import { guardGuess } from '../throttles/guard-proof.ts';
-import { signOutCsrf, type HolderState } from './session.ts';
+import { signOutCsrf, withHolderPassword, type HolderState } from './session.ts';
 
 export interface WardsRouteDeps {
   parseBody: Middleware;
@@ -94,22 +90,17 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
   /** Sets the limit, the guardian's password proof counted against the source and their card like the login page's. */
   async function setLimit(ctx: Context, wardAccountId: string, input: { credit_limit: number; password: string }) {
     const { accountId, cardId } = ctx.state.holder as HolderState;
-    return guardGuess(
-      deps.throttle,
-      { source: attemptSource(ctx), cardKey: await cardThrottleKeyById(db, cardId), check: 'password' },
-      () =>
-        setWardLimit({ ...deps.cards, minorCap: deps.minorCap }, {
-          guardianAccountId: accountId,
-          guardianCardId: cardId,
-          password: input.password,
-          wardAccountId,
-          creditLimit: input.credit_limit,
-          requestId: ctx.state.requestId,
-        }),
-      (err) => err instanceof CardPasswordError,
+    return withHolderPassword(ctx, { throttle: deps.throttle, db }, () =>
+      setWardLimit({ ...deps.cards, minorCap: deps.minorCap }, {
+        guardianAccountId: accountId,
+        guardianCardId: cardId,
+        password: input.password,
+        wardAccountId,
+        creditLimit: input.credit_limit,
+        requestId: ctx.state.requestId,
+      }),
     );
   }
-
 
   router.get('/card/wards', async function showWards(ctx) {
     await show(ctx, (await page(ctx)).form);

@@ -73,7 +73,6 @@ async function payThroughPages(
   return { uid: path.split('/')[2]!, answer, callback: location ? new URL(location) : undefined!, verifier, state };
 }
 
-
 /** A card whose credit line has this limit (cards issued by the domain start with none). */
 async function cardWithLimit(ts: TestServer, limit: number): Promise<TestCard> {
   const card = await issueTestCard(ts);

@@ -9,7 +9,6 @@ import { ForwardedAgent, csrfFrom, location, startInteraction } from '../helpers
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
-
 let ipSeq = 0;
 /** A client address no other test uses, so source counters never carry over between tests. */
 const freshIp = () => `198.51.100.${++ipSeq}`;

@@ -5,7 +5,6 @@ import { connect } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
 import { testEnv } from '../helpers/global.ts';
 
-
 /** `npm run cli -- …` as an operator runs it, on the run's database. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const r = await runCli(...args);
