@@ -47,7 +47,7 @@ import { registryRules } from './member-sites/registry-rules.ts';
 import { adminLedgerRoutes } from './admin/ledger-routes.ts';
 import { ledgerDeps } from './ledger/deps.ts';
 import { startLedgerJobs } from './ledger/start-jobs.ts';
-import { startRetention } from './housekeeping/start-retention.ts';
+import { startHousekeeping } from './housekeeping/start-housekeeping.ts';
 import { adminApplicationRoutes } from './admin/applications-routes.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
@@ -236,7 +236,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
 
   const stopCleanup = startPayloadCleanup(db, log, config.oidc.cleanupIntervalSeconds);
   const stopThrottleCleanup = startThrottleCleanup(db, log, throttle.limits, config.oidc.cleanupIntervalSeconds);
-  const stopRetention = startRetention(pool, log, { ...config.retention, adultAge: config.cards.adultAge });
+  const stopHousekeeping = startHousekeeping(pool, log, { ...config.retention, adultAge: config.cards.adultAge });
   const n = config.notifications;
   const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };
   const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);
@@ -250,7 +250,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     async stop() {
       stopCleanup();
       stopThrottleCleanup();
-      stopRetention();
+      stopHousekeeping();
       stopSender();
       stopLedgerJobs();
       await Promise.all([directory.stop(), sidePool !== pool ? sidePool.destroy() : undefined]);

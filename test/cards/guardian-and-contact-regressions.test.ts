@@ -3,7 +3,7 @@ import { releaseGrownWards } from '../../src/cards/release-grown-wards.ts';
 import { reissue } from '../../src/cards/reissue.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { findOpenContactChange } from '../../src/db/contact-changes.ts';
-import { startRetention } from '../../src/housekeeping/start-retention.ts';
+import { startHousekeeping } from '../../src/housekeeping/start-housekeeping.ts';
 import { ageOn } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/log.ts';
 import { ForwardedAgent } from '../helpers/agent.ts';
@@ -122,7 +122,7 @@ describe('contact changes and guardians: regressions found in review', () => {
       const card = await ts.db('cards').where({ id: child.body.card_id }).first();
       await ts.db('accounts').where({ id: card.account_id }).update({ birthdate: birthdateForAge(ts.config.cards.adultAge) });
       // Retention off is a deployment's choice about old rows, not about guardians seeing an adult's spending.
-      const stop = startRetention(
+      const stop = startHousekeeping(
         ts.db,
         createLogger('silent'),
         { intervalSeconds: 0, outboxDays: 90, idempotencyKeyDays: 30, oneTimeCodeDays: 1, adultAge: ts.config.cards.adultAge },

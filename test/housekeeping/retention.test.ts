@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { deleteRetired } from '../../src/db/retention.ts';
-import { startRetention } from '../../src/housekeeping/start-retention.ts';
+import { startHousekeeping } from '../../src/housekeeping/start-housekeeping.ts';
 import { createLogger } from '../../src/log.ts';
 import { until } from '../helpers/directory.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -117,7 +117,7 @@ describe('retention of rows that have served their purpose', () => {
 
   it('runs soon after an instance starts, not only a whole interval later (instances restarted more often would never run it)', async () => {
     const rows = await seed('first');
-    const stop = startRetention(ts.db, createLogger('silent'), { ...POLICY, intervalSeconds: 3600, adultAge: 19 }, { firstRunMs: 50 });
+    const stop = startHousekeeping(ts.db, createLogger('silent'), { ...POLICY, intervalSeconds: 3600, adultAge: 19 }, { firstRunMs: 50 });
     try {
       await until(async () => (await present('contact_changes', rows.gone.changes)) === 0, 'the first retention run', 5000);
       expect(await present('notifications_outbox', rows.kept.outbox)).to.equal(2);

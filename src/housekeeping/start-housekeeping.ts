@@ -15,7 +15,7 @@ const RELEASE_SECONDS_WITHOUT_RETENTION = 3600;
  * task failing does not stop the other. Every instance may run it: rows one run is working on, another skips.
  * Returns a function that stops it.
  */
-export function startRetention(
+export function startHousekeeping(
   db: Db,
   log: Logger,
   policy: RetentionPolicy & { intervalSeconds: number; adultAge: number },
