@@ -1,6 +1,7 @@
-import type { Card, CardStatus } from '../db/cards.ts';
+import { findCard, type Card, type CardStatus } from '../db/cards.ts';
 import { InvalidCredentialsError } from '../errors.ts';
 import { auditWrongPassword, type PasswordVia } from './audit-wrong-password.ts';
+import { CardPasswordError } from './contact-change.ts';
 import type { CardDeps } from './deps.ts';
 import { findCardByNumber } from './find-card-by-number.ts';
 
@@ -20,5 +21,20 @@ export async function proveWithPassword(
   const ok = await deps.hasher.verify(card?.passwordHash, password);
   if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, via);
   if (!card || !ok || !statuses.includes(card.status)) throw new InvalidCredentialsError();
+  return card;
+}
+
+/**
+ * The signed-in holder's card, when the password typed again (a session may be old) is right, the card active and the
+ * account's: CardPasswordError otherwise. A wrong one is audited with where it was typed, as proveWithPassword does.
+ */
+export async function proveSignedInCard(
+  deps: Pick<CardDeps, 'db' | 'hasher'>,
+  p: { cardId: string; accountId: string; password: string; via: PasswordVia },
+): Promise<Card> {
+  const card = await findCard(deps.db, p.cardId);
+  const ok = await deps.hasher.verify(card?.passwordHash, p.password);
+  if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, p.via);
+  if (!card || !ok || card.status !== 'active' || card.accountId !== p.accountId) throw new CardPasswordError();
   return card;
 }

@@ -1,6 +1,6 @@
 import { lockValues } from '../db/advisory-lock.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount, findCard, lockAccount } from '../db/cards.ts';
+import { findAccount, lockAccount } from '../db/cards.ts';
 import { countRecentContactChanges, insertContactChange } from '../db/contact-changes.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -8,10 +8,10 @@ import { newId, randomDigits } from '../lib/ids.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import { notify } from '../notifications/notify.ts';
 import { contactLocks } from './application-locks.ts';
-import { auditWrongPassword } from './audit-wrong-password.ts';
-import { CardPasswordError, ContactChangeLimitError, type ContactChangeDeps } from './contact-change.ts';
+import { ContactChangeLimitError, type ContactChangeDeps } from './contact-change.ts';
 import { proofChannelFor, readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
 import { CODE_DIGITS, hashCode } from './one-time-code.ts';
+import { proveSignedInCard } from './prove-with-password.ts';
 
 export interface ContactChangeRequest extends ContactsInput {
   accountId: string;
@@ -43,10 +43,12 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
   if (!account) throw new NotFoundError('There is no such account.');
   const change = readNewContacts(account, req, deps.mobileCallingCode);
   const proofChannel = proofChannelFor(account, change);
-  const card = await findCard(deps.db, req.cardId);
-  const ok = await deps.hasher.verify(card?.passwordHash, req.password);
-  if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, { page: 'contact_change', requestId: req.requestId });
-  if (!card || !ok || card.status !== 'active' || card.accountId !== account.id) throw new CardPasswordError();
+  const card = await proveSignedInCard(deps, {
+    cardId: req.cardId,
+    accountId: account.id,
+    password: req.password,
+    via: { page: 'contact_change', requestId: req.requestId },
+  });
 
   const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {
     // The contact locks first (as apply() takes them), then the account: it serialises this account's requests, so the hourly count holds.

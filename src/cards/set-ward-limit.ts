@@ -1,12 +1,11 @@
-import { findAccount, findCard, listCardsOfAccount, lockAccount } from '../db/cards.ts';
+import { findAccount, listCardsOfAccount, lockAccount } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { formatMoney } from '../lib/money.ts';
 import { notifyHolder } from '../notifications/notify.ts';
-import { auditWrongPassword } from './audit-wrong-password.ts';
 import { changeLimitIn, type LimitChanged } from './change-limit.ts';
-import { CardPasswordError } from './contact-change.ts';
 import type { CardDeps } from './deps.ts';
+import { proveSignedInCard } from './prove-with-password.ts';
 
 export interface WardLimitRequest {
   /** The signed-in guardian's account and card, whose password is typed again: a session may be old. */
@@ -36,10 +35,12 @@ export const NOT_A_WARD = 'There is no such card among those linked to yours.';
 export async function setWardLimit(deps: Pick<CardDeps, 'db' | 'hasher'> & { minorCap: number }, req: WardLimitRequest): Promise<LimitChanged> {
   const ward = await findAccount(deps.db, req.wardAccountId);
   if (!ward || ward.guardianAccountId !== req.guardianAccountId) throw new NotFoundError(NOT_A_WARD);
-  const card = await findCard(deps.db, req.guardianCardId);
-  const ok = await deps.hasher.verify(card?.passwordHash, req.password);
-  if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, { page: 'child_limit', requestId: req.requestId });
-  if (!card || !ok || card.status !== 'active' || card.accountId !== req.guardianAccountId) throw new CardPasswordError();
+  await proveSignedInCard(deps, {
+    cardId: req.guardianCardId,
+    accountId: req.guardianAccountId,
+    password: req.password,
+    via: { page: 'child_limit', requestId: req.requestId },
+  });
   const wardCard = (await listCardsOfAccount(deps.db, ward.id)).at(-1);
   if (!wardCard) throw new NotFoundError(NOT_A_WARD);
 
