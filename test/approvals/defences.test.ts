@@ -11,7 +11,7 @@ import { holderActivity } from '../../src/cards/holder-activity.ts';
 import { confirmEnrolment } from '../../src/second-factor/confirm-enrolment.ts';
 import { startEnrolment } from '../../src/second-factor/start-enrolment.ts';
 import { Agent, csrfFrom, location, startInteraction, runLogin, type FlowResult } from '../helpers/agent.ts';
-import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { announced } from '../helpers/directory.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -39,16 +39,7 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
   }
 
   async function payUrl(amount: number, s = site, cfg = config, extra: Record<string, unknown> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    return client.buildAuthorizationUrlWithPAR(cfg, {
-      redirect_uri: s.redirectUri,
-      scope: 'openid',
-      resource: s.resource,
-      authorization_details: JSON.stringify([{ type: 'payment', amount, currency: 'KRW', description: 'Item', ...extra }]),
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: client.randomState(),
-    });
+    return (await payRequest(cfg, s, [{ type: 'payment', amount, currency: 'KRW', description: 'Item', ...extra }])).url;
   }
 
   const pay = async (card: TestCard, amount: number, s = site, cfg = config, extra: Record<string, unknown> = {}) =>

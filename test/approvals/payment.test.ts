@@ -5,7 +5,7 @@ import { approve } from '../../src/approvals/approve.ts';
 import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { Agent, csrfFrom, interactionPathFrom, runLogin, startInteraction, type FlowResult } from '../helpers/agent.ts';
-import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { authRequest, issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 function birthdateForAge(age: number): string {
@@ -23,22 +23,6 @@ describe('payments with rich authorization requests', () => {
     const card = await issueTestCard(ts, birthdateForAge(age));
     await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: limit });
     return card;
-  }
-
-  async function payRequest(cfg: client.Configuration, s: TestSite, details: unknown[], extra: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = await client.buildAuthorizationUrlWithPAR(cfg, {
-      redirect_uri: s.redirectUri,
-      scope: 'openid',
-      resource: s.resource,
-      authorization_details: JSON.stringify(details),
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      ...extra,
-    });
-    return { url, verifier, state };
   }
 
   async function pay(card: TestCard, amount: number | string, extra: Record<string, unknown> = {}, s = site, cfg = config) {

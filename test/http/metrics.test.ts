@@ -6,7 +6,7 @@ import { insertOutboxMessage } from '../../src/db/outbox.ts';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
 import { Agent, ForwardedAgent, runLogin, startInteraction } from '../helpers/agent.ts';
 import { connect } from '../helpers/db.ts';
-import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { authRequest, issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
 import { getMetrics, samples, scrape, valueOf } from '../helpers/metrics.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -50,17 +50,7 @@ async function payThroughPages(
   amount: number,
   beforeApproving: () => Promise<unknown> = async () => undefined,
 ) {
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const url = await client.buildAuthorizationUrlWithPAR(cfg, {
-    redirect_uri: site.redirectUri,
-    scope: 'openid',
-    resource: site.resource,
-    authorization_details: JSON.stringify([{ type: 'payment', amount, currency: 'KRW', description: 'Metered episode' }]),
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-  });
+  const { url, verifier, state } = await payRequest(cfg, site, [{ type: 'payment', amount, currency: 'KRW', description: 'Metered episode' }]);
   const agent = new Agent(ts.url);
   const { path, csrf } = await startInteraction(agent, url);
   const approvePage = await agent.post(`${path}/login`, { csrf, card_number: card.number, password: card.password });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { Agent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
-import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 describe('bad input on the payment pages', () => {
@@ -24,15 +24,7 @@ describe('bad input on the payment pages', () => {
 
   async function onApprovePage(amount = 700) {
     const agent = new Agent(ts.url);
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: site.redirectUri,
-      scope: 'openid',
-      resource: site.resource,
-      state: client.randomState(),
-      authorization_details: JSON.stringify([{ type: 'payment', amount, currency: 'KRW', description: 'Item' }]),
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const { url } = await payRequest(config, site, [{ type: 'payment', amount, currency: 'KRW', description: 'Item' }]);
     const { path: loginPath, csrf: loginCsrf } = await startInteraction(agent, url);
     // The answer to the login form is the approval page of the same interaction.
     const approvePage = await agent.post(`${loginPath}/login`, { csrf: loginCsrf, card_number: card.number, password: card.password });
@@ -124,15 +116,7 @@ describe('bad input on the payment pages', () => {
 
   it('refuses authorization_details changed after PAR with a 400 page', async () => {
     const agent = new Agent(ts.url);
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: site.redirectUri,
-      scope: 'openid',
-      resource: site.resource,
-      state: client.randomState(),
-      authorization_details: JSON.stringify([{ type: 'payment', amount: 5000, currency: 'KRW', description: 'Pushed' }]),
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const { url } = await payRequest(config, site, [{ type: 'payment', amount: 5000, currency: 'KRW', description: 'Pushed' }]);
     url.searchParams.set('authorization_details', JSON.stringify([{ type: 'payment', amount: 1, currency: 'KRW', description: 'Changed' }]));
     const res = await agent.get(url);
     const html = await res.text();

@@ -2,7 +2,7 @@ import { exportSPKI, generateKeyPair, importJWK, SignJWT, type JWTPayload } from
 import * as client from 'openid-client';
 import { listPublishedKeys } from '../../src/db/signing-keys.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
-import { authRequest, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { authRequest, payRequest, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 /** A real access token: the member site logs the card in through the hosted pages (openid-client). */
@@ -22,17 +22,7 @@ export async function paymentToken(
   card: TestCard,
   detail: Record<string, unknown>,
 ): Promise<string> {
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const url = await client.buildAuthorizationUrlWithPAR(cfg, {
-    redirect_uri: site.redirectUri,
-    scope: 'openid',
-    resource: site.resource,
-    authorization_details: JSON.stringify([{ type: 'payment', currency: 'KRW', description: 'Test item', ...detail }]),
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-  });
+  const { url, verifier, state } = await payRequest(cfg, site, [{ type: 'payment', currency: 'KRW', description: 'Test item', ...detail }]);
   const result = await runLogin(new Agent(ts.url), url, card);
   if (result.kind !== 'redirect') throw new Error(`payment ended on a ${result.status} page`);
   const tokens = await client.authorizationCodeGrant(cfg, result.url, { pkceCodeVerifier: verifier, expectedState: state });
