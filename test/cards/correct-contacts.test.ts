@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ForwardedAgent, csrfFrom } from '../helpers/agent.ts';
-import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, latestCode, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -72,8 +72,7 @@ describe("the operator's correction of a holder's contacts", () => {
     const old = await ts.db('accounts').where({ id: h.accountId }).first();
     const asked = await fetch(`${ts.url}/api/cards/reissue/code`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() }, body: JSON.stringify({ card_number: h.cardNumber }) });
     expect(asked.status).to.equal(202);
-    const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'reissue_code', recipient: old.mobile }).orderBy('id', 'desc').first();
-    const code = String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
+    const code = await latestCode(ts, h.accountId, 'reissue_code', old.mobile);
     const res = await fetch(`${ts.url}/admin/api/cards/${h.cardId}/contacts`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },

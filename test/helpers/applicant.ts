@@ -103,11 +103,19 @@ export async function applicationRowCounts(ts: TestServer): Promise<Record<strin
   return out;
 }
 
-/** The newest queued message of `template` for the account (its data still holds a code until it is sent). */
-export async function latestMessage(ts: TestServer, accountId: string, template: string): Promise<Record<string, unknown> | undefined> {
-  const row = await ts.db('notifications_outbox').where({ account_id: accountId, template }).orderBy('id', 'desc').first();
+/**
+ * The newest queued message of `template` for the account, to `recipient` if given (its data still holds a code until
+ * it is sent).
+ */
+export async function latestMessage(ts: TestServer, accountId: string, template: string, recipient?: string): Promise<Record<string, unknown> | undefined> {
+  const row = await ts.db('notifications_outbox').where({ account_id: accountId, template, ...(recipient ? { recipient } : {}) }).orderBy('id', 'desc').first();
   if (!row) return undefined;
   return (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Record<string, unknown>;
+}
+
+/** The code in the newest queued message of `template` for the account (to `recipient` if given). */
+export async function latestCode(ts: TestServer, accountId: string, template: string, recipient?: string): Promise<string> {
+  return String((await latestMessage(ts, accountId, template, recipient))?.code);
 }
 
 /** Templates queued for the account, in order, once per message (email and SMS are two rows). */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { findThrottle } from '../../src/db/throttles.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent } from '../helpers/agent.ts';
-import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, latestCode, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -30,15 +30,9 @@ describe('/api/holder/contacts', () => {
   const account = (h: Holder) => ts.db('accounts').where({ id: h.accountId }).select('email', 'mobile').first();
   const outbox = (h: Holder, template: string) =>
     ts.db('notifications_outbox').where({ account_id: h.accountId, template }).orderBy('id').select('channel', 'recipient', 'data');
-  const codeFor = async (h: Holder, recipient: string) => {
-    const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'contacts_change_code', recipient }).orderBy('id', 'desc').first();
-    return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
-  };
+  const codeFor = (h: Holder, recipient: string) => latestCode(ts, h.accountId, 'contacts_change_code', recipient);
   /** The code sent to the contact the holder keeps, which proves the change. */
-  const proofFor = async (h: Holder) => {
-    const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'contacts_change_proof' }).orderBy('id', 'desc').first();
-    return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
-  };
+  const proofFor = (h: Holder) => latestCode(ts, h.accountId, 'contacts_change_proof');
   /** A code that is not `code`. */
   const other = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
@@ -128,8 +122,7 @@ describe('/api/holder/contacts', () => {
     const resetCode = async () => {
       const res = await fetch(`${ts.url}/api/cards/password/reset/code`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() }, body: JSON.stringify({ card_number: h.cardNumber }) });
       expect(res.status).to.equal(202);
-      const row = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'password_reset_code', recipient: before.email }).orderBy('id', 'desc').first();
-      return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
+      return latestCode(ts, h.accountId, 'password_reset_code', before.email);
     };
     // Whoever still reads the old mailbox asks for a reset code just before the holder moves away from it.
     const old = await resetCode();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ForwardedAgent, location } from '../helpers/agent.ts';
-import { APPLY_SERVER, issueByApplication, uniqueEmail, uniqueIp } from '../helpers/applicant.ts';
+import { APPLY_SERVER, issueByApplication, latestCode, uniqueEmail, uniqueIp } from '../helpers/applicant.ts';
 import { fieldError, unescapeHtml } from '../helpers/html.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -23,14 +23,8 @@ describe('/card/contacts', () => {
   const signedIn = (card: { cardNumber?: string; number?: string; password: string }) => signedInHolder(ts.url, card);
 
   const account = (accountId: string) => ts.db('accounts').where({ id: accountId }).select('email', 'mobile').first();
-  const proofFor = async (accountId: string) => {
-    const row = await ts.db('notifications_outbox').where({ account_id: accountId, template: 'contacts_change_proof' }).orderBy('id', 'desc').first();
-    return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
-  };
-  const codeFor = async (accountId: string, recipient: string) => {
-    const row = await ts.db('notifications_outbox').where({ account_id: accountId, template: 'contacts_change_code', recipient }).orderBy('id', 'desc').first();
-    return String((typeof row.data === 'string' ? JSON.parse(row.data) : row.data).code);
-  };
+  const proofFor = (accountId: string) => latestCode(ts, accountId, 'contacts_change_proof');
+  const codeFor = (accountId: string, recipient: string) => latestCode(ts, accountId, 'contacts_change_code', recipient);
 
   it('sends a visitor who is not signed in to the sign-in page', async () => {
     const stranger = new ForwardedAgent(ts.url, uniqueIp());

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication, uniqueEmail } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
 import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -79,11 +79,8 @@ describe("a guardian on the holder's pages, in a real browser", () => {
     await field(p, 'Card password').fill(guardian.password);
     await p.getByRole('button', { name: 'Send me the codes' }).click();
     await p.getByRole('heading', { name: 'Confirm your new contact details' }).waitFor();
-    const sent = await ts.db('notifications_outbox').where({ account_id: guardian.accountId, template: 'contacts_change_code', recipient: fresh }).orderBy('id', 'desc').first();
-    const code = String((typeof sent.data === 'string' ? JSON.parse(sent.data) : sent.data).code);
-    const proof = await ts.db('notifications_outbox').where({ account_id: guardian.accountId, template: 'contacts_change_proof' }).orderBy('id', 'desc').first();
-    await p.getByLabel(`Code sent to ${fresh.slice(0, 2)}***@example.com`, { exact: true }).fill(code);
-    await p.getByLabel(/^Code sent to your current contact/).fill(String((typeof proof.data === 'string' ? JSON.parse(proof.data) : proof.data).code));
+    await p.getByLabel(`Code sent to ${fresh.slice(0, 2)}***@example.com`, { exact: true }).fill(await latestCode(ts, guardian.accountId, 'contacts_change_code', fresh));
+    await p.getByLabel(/^Code sent to your current contact/).fill(await latestCode(ts, guardian.accountId, 'contacts_change_proof'));
     await p.getByRole('button', { name: 'Change my contact details' }).click();
     await p.getByText('Your contact details are changed. We told your old ones too.').waitFor();
     expect(await p.locator('#current-email').textContent()).to.equal(fresh);
