@@ -36,11 +36,11 @@ import { policyDeps } from './oidc/interaction-policy.ts';
 import { startThrottleCleanup } from './throttles/start-cleanup.ts';
 import type { Logger } from './log.ts';
 import { startPayloadCleanup } from './oidc/cleanup.ts';
-import { ensureSigningKey, loadJwks } from './oidc/keys.ts';
+import { ensureSigningKey } from './oidc/keys.ts';
+import { openKeyRing, type KeyRing } from './oidc/key-ring.ts';
 import { createProvider } from './oidc/provider.ts';
 import { approvalRoutes } from './approvals/routes.ts';
 import { createSiteAuthenticator } from './member-sites/authenticate.ts';
-import { publicKeys } from './oidc/keys.ts';
 import { adminCardRoutes } from './admin/cards-routes.ts';
 import { adminSiteRoutes } from './admin/sites-routes.ts';
 import { registryRules } from './member-sites/registry-rules.ts';
@@ -72,6 +72,8 @@ export interface CardManager {
   notifications: SenderDeps;
   /** Member sites and resource servers kept between requests, forgotten as they change (db/directory.ts). */
   directory: Directory;
+  /** The signing keys, read again as they change (oidc/key-ring.ts); tests read them at once with refresh(). */
+  keys: KeyRing;
   /** Stops background jobs and the directory's listening connection (not the database: the caller owns it). */
   stop(): Promise<void>;
 }
@@ -110,9 +112,10 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
 
   await ensureSigningKey(db, config.env !== 'production');
   const ttl = config.oidc.ttl;
-  const jwks = await loadJwks(db, Math.max(ttl.accessToken, ttl.idToken) + 3600);
+  const keys = await openKeyRing({ db: pool, keepRetiredSeconds: Math.max(ttl.accessToken, ttl.idToken) + 3600, refreshSeconds: config.keys.refreshSeconds, log });
   const directory = openDirectory({ db: pool, listen: scoped && config.keepMemberSites, listenUrl: config.databaseListenUrl, log });
-  const provider = createProvider({ config, db, directory, render, jwks, log });
+  const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log });
+  keys.start(provider);
   // The name of the provider's route, for the request metrics (it never sees our context).
   if (metrics) provider.use(noteProviderRoute);
   // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found". Outermost,
@@ -191,7 +194,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     contacts: { ...cards, codes: config.oneTimeCodes, mobileCallingCode: config.cards.mobileCallingCode },
     throttle,
   });
-  const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, publicJwks: publicKeys(jwks) });
+  const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, verifyKeys: keys.verifyKeys });
   const approvalApi = approvalRoutes({ db, authenticateSite, parseBody });
   const holderCards = { ...cards, codes: config.oneTimeCodes };
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
@@ -247,7 +250,9 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     cards,
     notifications,
     directory,
+    keys,
     async stop() {
+      keys.stop();
       stopCleanup();
       stopThrottleCleanup();
       stopHousekeeping();

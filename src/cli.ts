@@ -8,7 +8,7 @@ import { upsertResourceServer } from './db/member-sites.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { deleteExpiredPayloads } from './db/oidc-payloads.ts';
 import { AppError } from './errors.ts';
-import { rotateSigningKey } from './oidc/keys.ts';
+import { listSigningKeys, rotateSigningKey, withdrawSigningKey } from './oidc/keys.ts';
 import type { Config } from './config/schema.ts';
 import { CARD_COMMANDS_USAGE, cardCommands } from './admin/cards-cli.ts';
 import { SITE_COMMANDS_USAGE, siteCommands } from './admin/sites-cli.ts';
@@ -18,7 +18,12 @@ import { LEDGER_COMMANDS_USAGE, ledgerCommands } from './admin/ledger-cli.ts';
 const USAGE = `usage: npm run cli -- <command> [options]
 
   migrate                                   apply pending database migrations
-  keys rotate                               add a new signing key; older keys stay published until their tokens expire
+  keys rotate [--now | --in SECONDS]        add a signing key, published at once by every instance; it signs from
+                                            keys.publishAheadSeconds from now (--now: at once, the first key always);
+                                            the key it replaces stays published until its tokens expire
+  keys list                                 every signing key: signing, next, retired or unused, with its times
+  keys withdraw KID                         delete a key that no longer signs (one that may have leaked): its tokens
+                                            stop verifying as each instance reads its keys again
   cards create --name NAME --birthdate YYYY-MM-DD [--email E] [--mobile M]
                                             issue a card; prints the number and password once
   resource-servers add --identifier URI --name NAME [--scope "a b"] [--ttl SECONDS]
@@ -34,10 +39,29 @@ const commands: Record<string, Handler> = {
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
   },
 
-  async 'keys rotate'({ db }) {
-    await migrateLatest(db);
-    const kid = await rotateSigningKey(db);
-    console.log(`new signing key ${kid}; restart the card manager instances to sign with it`);
+  async 'keys rotate'({ config, db, args }) {
+    const { values } = parseArgs({ args, options: { now: { type: 'boolean' }, in: { type: 'string' } } });
+    if (values.now && values.in !== undefined) throw new Error('give --now or --in, not both');
+    if (values.in !== undefined && !/^\d{1,7}$/.test(values.in)) throw new Error(`--in is a whole number of seconds, got "${values.in}"`);
+    const wait = values.now ? 0 : values.in !== undefined ? Number(values.in) : config.keys.publishAheadSeconds;
+    const { kid, activatesAt } = await rotateSigningKey(db, wait);
+    console.log(`new signing key ${kid}, published now; it signs from ${activatesAt.toISOString()}`);
+    if (wait > 0 && wait < 2 * config.keys.refreshSeconds) {
+      console.log(`note: instances read their keys every ${config.keys.refreshSeconds} s; one may sign with it before another publishes it`);
+    }
+  },
+
+  async 'keys list'({ db }) {
+    for (const k of await listSigningKeys(db)) {
+      console.log([k.kid, k.state, `from ${k.activatesAt.toISOString()}`, k.retiredAt ? `until ${k.retiredAt.toISOString()}` : ''].join('  ').trim());
+    }
+  },
+
+  async 'keys withdraw'({ db, args }) {
+    const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+    if (positionals.length !== 1) throw new Error('usage: keys withdraw KID');
+    await withdrawSigningKey(db, positionals[0]!);
+    console.log(`key ${positionals[0]} withdrawn: each instance stops publishing it within keys.refreshSeconds`);
   },
 
   async 'cards create'({ config, db, args }) {

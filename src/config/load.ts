@@ -93,6 +93,13 @@ function refuseUnsafeProduction(settings: Settings): void {
   if (settings.billing.settleSeconds < MIN_PRODUCTION_SETTLE_SECONDS) {
     throw new ConfigError(`billing.settleSeconds must be at least ${MIN_PRODUCTION_SETTLE_SECONDS} in production, got ${settings.billing.settleSeconds}`);
   }
+  // A key rotated in must be published by every instance before any signs with it.
+  const { refreshSeconds, publishAheadSeconds } = settings.keys;
+  if (refreshSeconds === 0 || publishAheadSeconds < 2 * refreshSeconds) {
+    throw new ConfigError(
+      `keys.refreshSeconds must be above 0 and keys.publishAheadSeconds at least twice it in production, got ${refreshSeconds} and ${publishAheadSeconds}`,
+    );
+  }
 }
 
 /** The shortest wait after a billing period ends before production closes its statements. */

@@ -167,6 +167,13 @@ export const settingsSchema = z.object({
     /** Codes per card and purpose per hour; with maxAttempts, bounds guesses per hour. */
     maxPerHour: z.number().int().min(1).max(20),
   }),
+  /** Token-signing keys (oidc/key-ring.ts). */
+  keys: z.object({
+    /** How often each instance reads the keys again; 0: only at start and when a key it knows of starts or stops signing. */
+    refreshSeconds: z.number().int().min(0).max(3600),
+    /** How long after `keys rotate` its key starts signing: every instance must have read it by then (production: at least twice refreshSeconds). */
+    publishAheadSeconds: z.number().int().min(0).max(86400 * 30),
+  }),
   /** How long rows that have served their purpose are kept; each instance deletes older ones every intervalSeconds (0: never). */
   retention: z.object({
     intervalSeconds: z.number().int().min(0),

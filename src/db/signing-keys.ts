@@ -6,39 +6,98 @@ export interface SigningKeyRow {
   alg: string;
   privateJwk: Record<string, unknown>;
   createdAt: Date;
+  /** When it starts signing (published before that). */
+  activatesAt: Date;
+  /** When it stops signing: the next key's activation (published a while after that). */
   retiredAt: Date | null;
 }
 
-/**
- * Keys still worth publishing: the active ones and those retired less than `keepRetiredSeconds`
- * ago (tokens they signed may still be alive). Newest first: oidc-provider signs with the first.
- */
-export async function listPublishedKeys(conn: Conn, keepRetiredSeconds: number): Promise<SigningKeyRow[]> {
-  const rows = (await conn('signing_keys')
-    .whereNull('retired_at')
-    .orWhere('retired_at', '>', conn.raw('now() - make_interval(secs => ?)', [keepRetiredSeconds]))
-    .orderBy([{ column: 'retired_at', order: 'desc', nulls: 'first' }, { column: 'created_at', order: 'desc' }])) as Record<
-    string,
-    unknown
-  >[];
-  return rows.map((r) => ({
+export interface PublishedKeys {
+  rows: SigningKeyRow[];
+  /** The database's clock when they were read: every instance judges activation by the same clock. */
+  now: Date;
+}
+
+function keyRow(r: Record<string, unknown>): SigningKeyRow {
+  return {
     kid: r.kid as string,
     alg: r.alg as string,
     privateJwk: jsonValue<Record<string, unknown>>(r.private_jwk),
     createdAt: new Date(r.created_at as string),
+    activatesAt: new Date(r.activates_at as string),
     retiredAt: r.retired_at ? new Date(r.retired_at as string) : null,
-  }));
+  };
 }
 
+/**
+ * Keys worth publishing: those not retired (signing now, or about to) and those retired less than
+ * `keepRetiredSeconds` ago (tokens they signed may still be alive). Latest activation first.
+ */
+export async function listPublishedKeys(conn: Conn, keepRetiredSeconds: number): Promise<PublishedKeys> {
+  const rows = (await conn('signing_keys')
+    .select('kid', 'alg', 'private_jwk', 'created_at', 'activates_at', 'retired_at', conn.raw('now() AS db_now'))
+    .where((q) =>
+      q.whereNull('retired_at').orWhere('retired_at', '>', conn.raw('now() - make_interval(secs => ?)', [keepRetiredSeconds])),
+    )
+    .orderBy([{ column: 'activates_at', order: 'desc' }, { column: 'created_at', order: 'desc' }])) as Record<string, unknown>[];
+  const now = rows[0] ? new Date(rows[0].db_now as string) : new Date();
+  return { rows: rows.map(keyRow), now };
+}
+
+/** Every key, published or not yet deleted, latest activation first (`keys list`). */
+export async function listAllKeys(conn: Conn): Promise<PublishedKeys> {
+  const rows = (await conn('signing_keys')
+    .select('kid', 'alg', 'private_jwk', 'created_at', 'activates_at', 'retired_at', conn.raw('now() AS db_now'))
+    .orderBy([{ column: 'activates_at', order: 'desc' }, { column: 'created_at', order: 'desc' }])) as Record<string, unknown>[];
+  const now = rows[0] ? new Date(rows[0].db_now as string) : new Date();
+  return { rows: rows.map(keyRow), now };
+}
+
+/** Keys not retired: the signing key and any waiting to sign. */
 export async function countActiveKeys(conn: Conn): Promise<number> {
   const r = (await conn('signing_keys').whereNull('retired_at').count({ n: '*' }).first()) as { n: string | number };
   return Number(r.n);
 }
 
-/** Retires every active key and inserts the new one, in the caller's transaction. */
-export async function insertKeyRetiringOthers(conn: Conn, kid: string, alg: string, jwk: object): Promise<void> {
-  await conn('signing_keys').whereNull('retired_at').update({ retired_at: conn.fn.now() });
-  await conn('signing_keys').insert({ kid, alg, private_jwk: JSON.stringify(jwk) });
+/** Whether a key signs now (started, not retired). */
+export async function anyKeySigningNow(conn: Conn): Promise<boolean> {
+  const r = await conn('signing_keys')
+    .select('kid')
+    .where('activates_at', '<=', conn.raw('now()'))
+    .andWhere((q) => q.whereNull('retired_at').orWhere('retired_at', '>', conn.raw('now()')))
+    .first();
+  return r !== undefined;
+}
+
+/**
+ * Inserts a key that starts signing `activateInSeconds` from now, in the caller's transaction, and retires at that
+ * moment every key that would otherwise still sign then (the current one, and one waiting for a later start).
+ * Returns when it starts.
+ */
+export async function insertKeyActivatingIn(conn: Conn, kid: string, alg: string, jwk: object, activateInSeconds: number): Promise<Date> {
+  const at = conn.raw('now() + make_interval(secs => ?)', [activateInSeconds]);
+  await conn('signing_keys')
+    .where((q) => q.whereNull('retired_at').orWhere('retired_at', '>', at))
+    .update({ retired_at: at });
+  const [row] = (await conn('signing_keys')
+    .insert({ kid, alg, private_jwk: JSON.stringify(jwk), activates_at: at })
+    .returning(['activates_at'])) as Array<{ activates_at: string | Date }>;
+  return new Date(row!.activates_at);
+}
+
+/** Locks the key `kid` for a change in the caller's transaction; undefined if there is none. */
+export async function lockKey(conn: Conn, kid: string): Promise<(SigningKeyRow & { retiredBeforeNow: boolean }) | undefined> {
+  const r = (await conn('signing_keys')
+    .select('kid', 'alg', 'private_jwk', 'created_at', 'activates_at', 'retired_at', conn.raw('(retired_at <= now()) IS TRUE AS retired_before_now'))
+    .where({ kid })
+    .forUpdate()
+    .first()) as Record<string, unknown> | undefined;
+  return r ? { ...keyRow(r), retiredBeforeNow: r.retired_before_now === true } : undefined;
+}
+
+/** Deletes one key at once, whatever tokens it signed. */
+export async function deleteKey(conn: Conn, kid: string): Promise<void> {
+  await conn('signing_keys').where({ kid }).del();
 }
 
 /** Drops keys retired long enough ago that no token they signed can still be valid. */

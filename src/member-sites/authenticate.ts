@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Db } from '../db/knex.ts';
 import { findMemberSite, type MemberSite } from '../db/member-sites.ts';
 import { AppError } from '../errors.ts';
@@ -20,8 +20,8 @@ export const API_SCOPE = 'approvals';
 export interface SiteAuthDeps {
   db: Db;
   issuer: string;
-  /** The card manager's public signing keys, to check client_credentials tokens locally. */
-  publicJwks: JSONWebKeySet;
+  /** The card manager's public signing keys as published now, to check client_credentials tokens locally. */
+  verifyKeys: JWTVerifyGetKey;
 }
 
 /**
@@ -48,7 +48,6 @@ function decodeBasic(value: string): { id: string; secret: string } | undefined 
  * (any site, including private_key_jwt ones). Closed sites are refused; suspended ones are returned.
  */
 export function createSiteAuthenticator(deps: SiteAuthDeps) {
-  const keys = createLocalJWKSet(deps.publicJwks);
   const audience = apiResource(deps.issuer);
 
   async function authenticateSite(authorization: string | undefined): Promise<MemberSite>;
@@ -72,7 +71,7 @@ export function createSiteAuthenticator(deps: SiteAuthDeps) {
       return site;
     } else if (/^bearer$/i.test(scheme)) {
       try {
-        const { payload } = await jwtVerify(value, keys, { issuer: deps.issuer, audience, typ: 'at+jwt', algorithms: ['ES256'] });
+        const { payload } = await jwtVerify(value, deps.verifyKeys, { issuer: deps.issuer, audience, typ: 'at+jwt', algorithms: ['ES256'] });
         const scopes = String(payload.scope ?? '').split(' ');
         if (!scopes.includes(API_SCOPE)) throw new SiteAuthError(`The token needs the "${API_SCOPE}" scope.`);
         clientId = String(payload.client_id);

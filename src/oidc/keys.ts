@@ -2,22 +2,57 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 import type { Db } from '../db/knex.ts';
 import {
   countActiveKeys,
+  anyKeySigningNow,
   deleteExpiredKeys,
-  insertKeyRetiringOthers,
+  deleteKey,
+  insertKeyActivatingIn,
+  listAllKeys,
   listPublishedKeys,
+  lockKey,
+  type PublishedKeys,
+  type SigningKeyRow,
 } from '../db/signing-keys.ts';
 import { inTransaction } from '../db/tx.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
 
 export const SIGNING_ALG = 'ES256';
 
-/** Generates a new ES256 key, makes it the signing key and retires the previous one (still published). */
-export async function rotateSigningKey(db: Db): Promise<string> {
+export interface RotatedKey {
+  kid: string;
+  activatesAt: Date;
+}
+
+/**
+ * Generates a new ES256 key that starts signing `activateInSeconds` from now and is published from now on; the key
+ * signing until then retires at that moment (still published while tokens it signed may live). With several
+ * instances, give them time to read it first (keys.publishAheadSeconds): none signs with a key another does not
+ * publish yet. The first key signs at once.
+ */
+export async function rotateSigningKey(db: Db, activateInSeconds = 0): Promise<RotatedKey> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
-  await inTransaction(db, (trx) => insertKeyRetiringOthers(trx, kid, SIGNING_ALG, { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' }));
-  return kid;
+  const activatesAt = await inTransaction(db, async (trx) => {
+    // With no key signing now (the first one), there is nothing to wait for: it signs at once.
+    const wait = (await anyKeySigningNow(trx)) ? activateInSeconds : 0;
+    return insertKeyActivatingIn(trx, kid, SIGNING_ALG, { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' }, wait);
+  });
+  return { kid, activatesAt };
+}
+
+/**
+ * Withdraws a key that no longer signs: deleted at once, so tokens it signed stop verifying as each instance
+ * reads its keys again (within keys.refreshSeconds). For a key that may have leaked: rotate with no wait first.
+ */
+export async function withdrawSigningKey(db: Db, kid: string): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    const key = await lockKey(trx, kid);
+    if (!key) throw new NotFoundError(`no signing key ${kid}`);
+    if (!key.retiredBeforeNow) {
+      throw new ConflictError(`key ${kid} signs now or is waiting to: rotate first (keys rotate --now), then withdraw it`);
+    }
+    await deleteKey(trx, kid);
+  });
 }
 
 /**
@@ -29,17 +64,60 @@ export async function ensureSigningKey(db: Db, allowGenerate: boolean): Promise<
   if (!allowGenerate) {
     throw new ConfigError('no signing key in the database: run `npm run cli -- keys rotate` once before starting');
   }
-  await rotateSigningKey(db);
+  await rotateSigningKey(db, 0);
 }
 
-/**
- * The private JWKS for oidc-provider: the active key first (it signs), then retired keys still
- * within `keepRetiredSeconds`, so tokens they signed keep verifying until they expire.
- */
-export async function loadJwks(db: Db, keepRetiredSeconds: number): Promise<{ keys: Record<string, unknown>[] }> {
+export type KeyState = 'signing' | 'next' | 'retired' | 'unused';
+
+/** What a key does at `now`: signs, waits to sign, signed before (retired), or never signed (retired before it started). */
+export function keyState(key: SigningKeyRow, now: Date): KeyState {
+  const retired = key.retiredAt !== null && key.retiredAt <= now;
+  if (key.retiredAt !== null && key.retiredAt <= key.activatesAt) return 'unused';
+  if (retired) return 'retired';
+  return key.activatesAt <= now ? 'signing' : 'next';
+}
+
+export interface KeySchedule {
+  /** The key that signs now; undefined if none does (every key waits to start, or was withdrawn). */
+  signingKid: string | undefined;
+  /** The private JWKS for oidc-provider: the signing key first (it signs with the first), then the rest. */
+  jwks: { keys: Record<string, unknown>[] };
+  /** Milliseconds until a key starts or stops signing, if one does. */
+  nextChangeMs: number | undefined;
+}
+
+/** Which key signs now, and what oidc-provider is given, from the published keys and the database's clock. */
+export function keySchedule({ rows, now }: PublishedKeys): KeySchedule {
+  // Latest activation first: the first key signing now is the one.
+  const signer = rows.find((r) => keyState(r, now) === 'signing');
+  const changes = rows
+    .flatMap((r) => [r.activatesAt, r.retiredAt])
+    .filter((t): t is Date => t !== null && t > now)
+    .map((t) => t.getTime() - now.getTime());
+  return {
+    signingKid: signer?.kid,
+    jwks: { keys: [...(signer ? [signer] : []), ...rows.filter((r) => r !== signer)].map((r) => r.privateJwk) },
+    nextChangeMs: changes.length ? Math.min(...changes) : undefined,
+  };
+}
+
+/** Deletes keys whose tokens are all expired, then reads the rest with what signs now. */
+export async function loadKeySchedule(db: Db, keepRetiredSeconds: number): Promise<KeySchedule> {
   await deleteExpiredKeys(db, keepRetiredSeconds);
-  const rows = await listPublishedKeys(db, keepRetiredSeconds);
-  return { keys: rows.map((r) => r.privateJwk) };
+  return keySchedule(await listPublishedKeys(db, keepRetiredSeconds));
+}
+
+export interface KeyListing {
+  kid: string;
+  state: KeyState;
+  activatesAt: Date;
+  retiredAt: Date | null;
+}
+
+/** Every key with what it does now (`keys list`). */
+export async function listSigningKeys(db: Db): Promise<KeyListing[]> {
+  const { rows, now } = await listAllKeys(db);
+  return rows.map((r) => ({ kid: r.kid, state: keyState(r, now), activatesAt: r.activatesAt, retiredAt: r.retiredAt }));
 }
 
 /** The public half of a private JWKS (what /jwks publishes). */

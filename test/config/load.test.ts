@@ -116,6 +116,17 @@ describe('configuration', () => {
     expect(c.billing.settleSeconds).to.equal(60);
   });
 
+  it('refuses production whose instances might sign with a rotated key before the others publish it', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS };
+    refuses(production, /keys\.refreshSeconds must be above 0 and keys\.publishAheadSeconds at least twice it in production, got 0 and 300/, {
+      keys: { refreshSeconds: 0 },
+    });
+    refuses(production, /got 30 and 59/, { keys: { publishAheadSeconds: 59 } });
+    refuses({ NODE_ENV: 'test' }, /keys\.refreshSeconds/, { keys: { refreshSeconds: -1 } });
+    const c = loadConfig({ env: { ...production, DATA_DIR: dataDir }, overrides: { keys: { refreshSeconds: 30, publishAheadSeconds: 60 } } });
+    expect(c.keys).to.deep.equal({ refreshSeconds: 30, publishAheadSeconds: 60 });
+  });
+
   it('refuses production with an http issuer that is not localhost', () => {
     refuses({ NODE_ENV: 'production', ISSUER: 'http://cards.example', ...PROD_SECRETS }, /https/);
   });

@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import { decodeProtectedHeader } from 'jose';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConflictError, NotFoundError } from '../../src/errors.ts';
+import { listSigningKeys, rotateSigningKey, withdrawSigningKey } from '../../src/oidc/keys.ts';
+import { runCli } from '../helpers/cli.ts';
+import { until } from '../helpers/directory.ts';
+import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/**
+ * Two instances of the card manager behind one issuer on one database, as behind a load balancer: a key `keys rotate`
+ * adds is published by both before either signs with it, both switch at the moment it starts, and neither restarts.
+ */
+describe('signing-key rotation across instances, without a restart', () => {
+  let a: TestServer;
+  let b: TestServer;
+  let site: TestSite;
+
+  before(async () => {
+    // Each reads its keys every second (production's default is 30 s, with keys published 300 s ahead).
+    a = await startCardManager({ keys: { refreshSeconds: 1 } });
+    b = await startCardManager({ issuer: a.url, keys: { refreshSeconds: 1 } });
+    site = await registerTestSite(a);
+  });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  async function published(ts: TestServer): Promise<string[]> {
+    const body = (await (await fetch(`${ts.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
+    return body.keys.map((k) => k.kid);
+  }
+  const knows = (ts: TestServer, kid: string) => ts.cm.keys.jwks.keys.some((k) => k.kid === kid);
+
+  /** A client_credentials token for the card manager's own API, from instance `ts`. */
+  async function apiToken(ts: TestServer): Promise<string> {
+    const res = await fetch(`${ts.url}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(site.clientId)}:${encodeURIComponent(site.clientSecret)}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${a.url}/api`, scope: 'approvals' }).toString(),
+    });
+    const body = (await res.json()) as { access_token?: string; error?: string };
+    if (!body.access_token) throw new Error(`no token: ${res.status} ${body.error}`);
+    return body.access_token;
+  }
+  /** The approval API on instance `ts` with `token`: 404 for the unknown number once it accepted the token, 401 if it refused it. */
+  async function apiStatus(ts: TestServer, token: string): Promise<number> {
+    return (await fetch(`${ts.url}/api/approvals/0000-0000`, { headers: { authorization: `Bearer ${token}` } })).status;
+  }
+  const kidOf = (token: string) => decodeProtectedHeader(token).kid;
+
+  it('publishes a rotated key on every instance before any signs with it, then every instance signs with it at its start', async () => {
+    const oldKid = a.cm.keys.signingKid!;
+    expect(b.cm.keys.signingKid).to.equal(oldKid);
+    const oldToken = await apiToken(b);
+    expect(kidOf(oldToken)).to.equal(oldKid);
+
+    const { kid: newKid, activatesAt } = await rotateSigningKey(a.db, 5);
+    // Within a second both have read it: published, not signing.
+    await until(() => knows(a, newKid) && knows(b, newKid), 'both instances read the new key', 3000);
+    for (const ts of [a, b]) {
+      expect(await published(ts)).to.include.members([oldKid, newKid]);
+      expect(kidOf(await apiToken(ts))).to.equal(oldKid);
+      expect(ts.cm.keys.signingKid).to.equal(oldKid);
+    }
+    // What was seen above was seen before the key started.
+    expect(Date.now()).to.be.below(activatesAt.getTime());
+
+    // Nothing asks them to read again: each switches at the moment the key starts, by the database's clock.
+    await sleep(activatesAt.getTime() - Date.now() + 300);
+    const [fromA, fromB] = [await apiToken(a), await apiToken(b)];
+    expect([kidOf(fromA), kidOf(fromB)]).to.deep.equal([newKid, newKid]);
+    for (const ts of [a, b]) {
+      const kids = await published(ts);
+      expect(kids[0]).to.equal(newKid);
+      expect(kids).to.include(oldKid);
+    }
+    // Each accepts the other's tokens, the old key's too (it stays published while its tokens may live).
+    expect([await apiStatus(b, fromA), await apiStatus(a, fromB), await apiStatus(a, oldToken), await apiStatus(b, oldToken)]).to.deep.equal([404, 404, 404, 404]);
+  });
+
+  it('withdraws a key that no longer signs: every instance stops publishing and accepting it; the signing key is refused', async () => {
+    const retiring = a.cm.keys.signingKid!;
+    const oldToken = await apiToken(b);
+    const { kid: signing } = await rotateSigningKey(a.db, 0);
+    await Promise.all([a.cm.keys.refresh(), b.cm.keys.refresh()]);
+    expect([a.cm.keys.signingKid, b.cm.keys.signingKid]).to.deep.equal([signing, signing]);
+    expect(await apiStatus(b, oldToken)).to.equal(404);
+
+    const err = await withdrawSigningKey(a.db, signing).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ConflictError);
+    expect((err as Error).message).to.match(/signs now/);
+    expect(await withdrawSigningKey(a.db, 'no-such-key').catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
+    expect((await listSigningKeys(a.db)).map((k) => k.kid)).to.include.members([signing, retiring]);
+
+    await withdrawSigningKey(a.db, retiring);
+    await until(() => !knows(a, retiring) && !knows(b, retiring), 'both instances dropped the withdrawn key', 3000);
+    for (const ts of [a, b]) {
+      expect(await published(ts)).to.not.include(retiring);
+      expect(await apiStatus(ts, oldToken)).to.equal(401);
+      expect(await apiStatus(ts, await apiToken(ts))).to.equal(404);
+    }
+  });
+
+  it('lets a key rotated in at once overtake one still waiting to start, which then never signs', async () => {
+    const { kid: waiting } = await rotateSigningKey(a.db, 3600);
+    const { kid: now } = await rotateSigningKey(a.db, 0);
+    const states = Object.fromEntries((await listSigningKeys(a.db)).map((k) => [k.kid, k.state]));
+    expect(states[waiting]).to.equal('unused');
+    expect(states[now]).to.equal('signing');
+    await a.cm.keys.refresh();
+    expect(a.cm.keys.signingKid).to.equal(now);
+    expect(kidOf(await apiToken(a))).to.equal(now);
+  });
+
+  it('keys rotate, list and withdraw from the command line; bad arguments change nothing', async () => {
+    const before = await listSigningKeys(a.db);
+    const signing = before.find((k) => k.state === 'signing')!.kid;
+    for (const [args, message] of [
+      [['keys', 'rotate', '--in', 'soon'], /--in is a whole number of seconds, got "soon"/],
+      [['keys', 'rotate', '--in', '-5'], /'--in' argument is ambiguous/],
+      [['keys', 'rotate', '--now', '--in', '5'], /give --now or --in, not both/],
+      [['keys', 'withdraw'], /usage: keys withdraw KID/],
+      [['keys', 'withdraw', 'nope'], /no signing key nope/],
+      [['keys', 'withdraw', signing], /signs now or is waiting to/],
+    ] as const) {
+      const r = await runCli(...args);
+      expect(r.code, args.join(' ')).to.equal(1);
+      expect(r.stderr, args.join(' ')).to.match(message);
+    }
+    expect(await listSigningKeys(a.db)).to.deep.equal(before);
+
+    const rotated = await runCli('keys', 'rotate', '--in', '600');
+    expect(rotated.code).to.equal(0);
+    const [, kid] = /new signing key (\S+), published now; it signs from (\S+)/.exec(rotated.stdout) ?? [];
+    const listed = await runCli('keys', 'list');
+    expect(listed.stdout).to.match(new RegExp(`^${kid}  next  from `, 'm'));
+    expect(listed.stdout).to.match(new RegExp(`^${signing}  signing  from \\S+  until `, 'm'));
+    // Leave no key waiting for later test files: one with no wait overtakes it.
+    expect((await runCli('keys', 'rotate', '--now')).code).to.equal(0);
+    expect((await listSigningKeys(a.db)).find((k) => k.kid === kid)!.state).to.equal('unused');
+  });
+});
