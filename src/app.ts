@@ -199,10 +199,10 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const holderCards = { ...cards, codes: config.oneTimeCodes };
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
   const holderApi = holderApiRoutes({ parseBody, cards: holderCards, throttle });
-  const adminCards = adminCardRoutes({ parseBody, cards, operatorToken: config.secrets.operatorToken, mobileCallingCode: config.cards.mobileCallingCode });
-  const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorToken: config.secrets.operatorToken, importMaxBytes: config.billing.importMaxBytes });
+  const adminCards = adminCardRoutes({ parseBody, cards, operatorAuth: config.secrets, mobileCallingCode: config.cards.mobileCallingCode });
+  const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes });
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
-  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorToken: config.secrets.operatorToken, duplicates: config.cards.duplicates });
+  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates });
 
   if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));
@@ -224,7 +224,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(holderSecondFactor.routes());
   app.use(holderContacts.routes());
   app.use(adminCards.routes());
-  app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorToken: config.secrets.operatorToken, directory }).routes());
+  app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorAuth: config.secrets, directory }).routes());
   app.use(adminLedger.routes());
   app.use(applying.routes());
   app.use(reviewQueue.routes());

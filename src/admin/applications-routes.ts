@@ -6,12 +6,12 @@ import type { Db } from '../db/knex.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { applicationIdParam, applicationListInput, approveInput, rejectInput } from './application-inputs.ts';
 import { presentApplication } from './present-application.ts';
-import { requireOperator } from './require-operator.ts';
+import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 
 export interface AdminApplicationDeps {
   parseBody: Middleware;
   db: Db;
-  operatorToken: string;
+  operatorAuth: OperatorCredentials;
   /** config.cards.duplicates, for the approval's re-check. */
   duplicates: 'refuse' | 'review';
 }
@@ -20,9 +20,9 @@ export interface AdminApplicationDeps {
  * The operator API for the review queue: list applications (the queue by default), show one, approve
  * or reject one with a reason. A decision activates or closes the pending card and notifies the applicant.
  */
-export function adminApplicationRoutes({ parseBody, db, operatorToken, duplicates }: AdminApplicationDeps): Router {
+export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates }: AdminApplicationDeps): Router {
   const router = new Router({ prefix: '/admin/api/applications' });
-  router.use(requireOperator(operatorToken));
+  router.use(requireOperator(operatorAuth));
   router.use(parseBody);
   router.use(async function noStore(ctx: Context, next) {
     ctx.set('Cache-Control', 'no-store');

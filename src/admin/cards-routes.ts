@@ -16,12 +16,12 @@ import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { cardChangeInput, cardIdParam, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
 import { presentAudit, presentHolder } from './present-card.ts';
-import { requireOperator } from './require-operator.ts';
+import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 
 export interface AdminCardDeps {
   parseBody: Middleware;
   cards: CardDeps;
-  operatorToken: string;
+  operatorAuth: OperatorCredentials;
   /** Mobile numbers typed in national form are searched in E.164 too (config cards.mobileCallingCode). */
   mobileCallingCode: string;
 }
@@ -32,9 +32,9 @@ type StatusAction = (db: CardDeps['db'], change: StatusChange) => Promise<Card>;
  * The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit,
  * correct the holder's email and mobile, audit trail.
  */
-export function adminCardRoutes({ parseBody, cards, operatorToken, mobileCallingCode }: AdminCardDeps): Router {
+export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingCode }: AdminCardDeps): Router {
   const router = new Router({ prefix: '/admin/api/cards' });
-  router.use(requireOperator(operatorToken));
+  router.use(requireOperator(operatorAuth));
   router.use(parseBody);
   router.use(async function noStore(ctx: Context, next) {
     ctx.set('Cache-Control', 'no-store');

@@ -12,13 +12,13 @@ import { importRepayments } from '../ledger/import-repayments.ts';
 import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { billingRunInput, monthInput, repaymentInput, reportQuery, statementIdParam } from './ledger-inputs.ts';
-import { requireOperator } from './require-operator.ts';
+import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 import { z } from 'zod';
 
 export interface AdminLedgerDeps {
   parseBody: Middleware;
   ledger: LedgerDeps;
-  operatorToken: string;
+  operatorAuth: OperatorCredentials;
   /** Largest CSV accepted by the repayment import. */
   importMaxBytes: number;
 }
@@ -53,9 +53,9 @@ const cardIdParam = z.object({ cardId: z.uuid({ error: 'Not a card id.' }) });
  * The operator API of the ledger under /admin/api/ledger: a card's account view and statements,
  * repayments (one, or a CSV of bank transfers), billing runs, hold expiry, and member-site settlement.
  */
-export function adminLedgerRoutes({ parseBody, ledger, operatorToken, importMaxBytes }: AdminLedgerDeps): Router {
+export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBytes }: AdminLedgerDeps): Router {
   const router = new Router({ prefix: '/admin/api/ledger' });
-  router.use(requireOperator(operatorToken));
+  router.use(requireOperator(operatorAuth));
   router.use(async function noStore(ctx: Context, next) {
     ctx.set('Cache-Control', 'no-store');
     await next();

@@ -13,22 +13,22 @@ import type { MetadataRules } from '../member-sites/site-metadata.ts';
 import { suspendSite } from '../member-sites/suspend.ts';
 import { updateSite, type UpdateInput } from '../member-sites/update.ts';
 import { presentSite } from './present-site.ts';
-import { requireOperator } from './require-operator.ts';
+import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 import { clientIdParam, listQuery, reasonInput, rotateInput, toApiFields, toDomainFields } from './sites-inputs.ts';
 
 export interface AdminSiteDeps {
   parseBody: Middleware;
   db: Db;
   rules: MetadataRules;
-  operatorToken: string;
+  operatorAuth: OperatorCredentials;
   /** This instance's kept member sites: a change made here is forgotten as it commits, before the answer leaves. */
   directory: Directory;
 }
 
 /** The operator API for the member-site registry: register, list, show, update, suspend, reinstate, close, rotate the secret. */
-export function adminSiteRoutes({ parseBody, db, rules, operatorToken, directory }: AdminSiteDeps): Router {
+export function adminSiteRoutes({ parseBody, db, rules, operatorAuth, directory }: AdminSiteDeps): Router {
   const router = new Router({ prefix: '/admin/api/sites' });
-  router.use(requireOperator(operatorToken));
+  router.use(requireOperator(operatorAuth));
   router.use(parseBody);
   router.use(async function forgetChangedSites(ctx: Context, next: Next) {
     if (ctx.method === 'GET') return next();

@@ -222,6 +222,12 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
+/** One person's operator API credential. */
+export interface NamedOperator {
+  name: string;
+  token: string;
+}
+
 /** Server-side secrets: never in config/*.json, never logged. */
 export interface Secrets {
   /** Keys for signing cookies (oidc-provider and our own); the first signs, all verify. */
@@ -230,8 +236,10 @@ export interface Secrets {
   cardHmacKey: Buffer;
   /** argon2 secret (pepper) mixed into every password hash. */
   passwordPepper: Buffer;
-  /** Bearer credential for the operator API (/admin/api). */
-  operatorToken: string;
+  /** Bearer credential for the operator API (/admin/api), shared: audited as `operator`. */
+  operatorToken?: string | undefined;
+  /** Named bearer credentials for the operator API (OPERATOR_TOKENS), one per person: audited as `operator:<name>`. */
+  operators: ReadonlyArray<NamedOperator>;
   /** Initial access token for Dynamic Client Registration (REGISTRATION_TOKEN); required when registration is enabled. */
   registrationToken?: string | undefined;
   /** Bearer credential for GET /metrics (METRICS_TOKEN); without it the endpoint is off. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
-import type { Secrets } from './schema.ts';
+import type { NamedOperator, Secrets } from './schema.ts';
 
 interface StoredSecrets {
   cookieKeys: string[];
@@ -23,6 +23,33 @@ function decodeKey(name: string, value: string): Buffer {
   return buf;
 }
 
+const MIN_TOKEN_CHARS = 32;
+
+/**
+ * OPERATOR_TOKENS: `name:token` pairs separated by commas, one per person who uses the operator API, so that the audit
+ * trail says who did what. Names are 1–32 of a–z, 0–9, `.`, `_`, `-`; tokens at least 32 characters; neither twice.
+ */
+function parseOperators(value: string | undefined): NamedOperator[] {
+  if (value === undefined) return [];
+  const operators = value
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair, i) => {
+      const at = pair.indexOf(':');
+      const name = at > 0 ? pair.slice(0, at).trim() : '';
+      const token = at > 0 ? pair.slice(at + 1).trim() : '';
+      if (!/^[a-z0-9._-]{1,32}$/.test(name)) {
+        throw new ConfigError(`OPERATOR_TOKENS: entry ${i + 1} must be name:token, the name 1 to 32 of a-z, 0-9, ".", "_", "-"`);
+      }
+      if (token.length < MIN_TOKEN_CHARS) throw new ConfigError(`OPERATOR_TOKENS: the token of ${name} must be at least ${MIN_TOKEN_CHARS} characters`);
+      return { name, token };
+    });
+  if (new Set(operators.map((o) => o.name)).size !== operators.length) throw new ConfigError('OPERATOR_TOKENS: a name is given twice');
+  if (new Set(operators.map((o) => o.token)).size !== operators.length) throw new ConfigError('OPERATOR_TOKENS: a token is given twice');
+  return operators;
+}
+
 /**
  * Secrets come from the environment; in development and test, missing ones are generated once
  * and kept in <dataDir>/secrets.json (mode 0600) so restarts keep cookies and card lookups valid.
@@ -34,8 +61,12 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     passwordPepper: env.PASSWORD_PEPPER,
     operatorToken: env.OPERATOR_TOKEN,
   };
-  if (fromEnv.operatorToken !== undefined && fromEnv.operatorToken.length < 32) {
-    throw new ConfigError('OPERATOR_TOKEN must be at least 32 characters');
+  if (fromEnv.operatorToken !== undefined && fromEnv.operatorToken.length < MIN_TOKEN_CHARS) {
+    throw new ConfigError(`OPERATOR_TOKEN must be at least ${MIN_TOKEN_CHARS} characters`);
+  }
+  const operators = parseOperators(env.OPERATOR_TOKENS);
+  if (fromEnv.operatorToken !== undefined && operators.some((o) => o.token === fromEnv.operatorToken)) {
+    throw new ConfigError('OPERATOR_TOKENS: a token is also OPERATOR_TOKEN');
   }
   const registrationToken = env.REGISTRATION_TOKEN;
   if (registrationToken !== undefined && registrationToken.length < 32) {
@@ -46,7 +77,8 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
   if (metricsToken !== undefined && metricsToken.length < 32) {
     throw new ConfigError('METRICS_TOKEN must be at least 32 characters');
   }
-  if (fromEnv.cookieKeys?.length && fromEnv.cardHmacKey && fromEnv.passwordPepper && fromEnv.operatorToken) {
+  const anyOperator = fromEnv.operatorToken !== undefined || operators.length > 0;
+  if (fromEnv.cookieKeys?.length && fromEnv.cardHmacKey && fromEnv.passwordPepper && anyOperator) {
     for (const k of fromEnv.cookieKeys) {
       if (k.length < 32) throw new ConfigError('COOKIE_KEYS: each key must be at least 32 characters');
     }
@@ -55,6 +87,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey),
       passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper),
       operatorToken: fromEnv.operatorToken,
+      operators,
       registrationToken,
       metricsToken,
       smtpPassword: env.SMTP_PASSWORD,
@@ -68,7 +101,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
         ['COOKIE_KEYS', fromEnv.cookieKeys?.length],
         ['CARD_HMAC_KEY', fromEnv.cardHmacKey],
         ['PASSWORD_PEPPER', fromEnv.passwordPepper],
-        ['OPERATOR_TOKEN', fromEnv.operatorToken],
+        ['OPERATOR_TOKEN (or OPERATOR_TOKENS)', anyOperator],
       ] as const
     )
       .filter(([, v]) => !v)
@@ -102,6 +135,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey ?? stored.cardHmacKey),
     passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper ?? stored.passwordPepper),
     operatorToken: fromEnv.operatorToken ?? stored.operatorToken,
+    operators,
     registrationToken: registrationToken ?? stored.registrationToken,
     metricsToken: metricsToken ?? stored.metricsToken,
     smtpPassword: env.SMTP_PASSWORD,

@@ -96,10 +96,32 @@ describe('configuration', () => {
   });
 
   it('refuses to start production with generated secrets', () => {
-    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example' }, /^COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER, OPERATOR_TOKEN must be set in production/);
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example' }, /^COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER, OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
     // Only what is missing is named.
     const { OPERATOR_TOKEN: _left, ...three } = PROD_SECRETS;
-    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...three }, /^OPERATOR_TOKEN must be set in production/);
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...three }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
+  });
+
+  it('takes named operator tokens (OPERATOR_TOKENS) beside or instead of OPERATOR_TOKEN, and refuses malformed ones', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS };
+    const { OPERATOR_TOKEN: _shared, ...withoutShared } = production;
+    const [a, b] = ['a'.repeat(32), 'b'.repeat(40)];
+    const c = loadConfig({ env: { ...withoutShared, DATA_DIR: dataDir, OPERATOR_TOKENS: `kim.j:${a},lee_s-2:${b}` } });
+    expect(c.secrets.operators).to.deep.equal([{ name: 'kim.j', token: a }, { name: 'lee_s-2', token: b }]);
+    expect(c.secrets.operatorToken).to.equal(undefined);
+    expect(loadConfig({ env: { ...production, DATA_DIR: dataDir } }).secrets.operators).to.deep.equal([]);
+    for (const [value, message] of [
+      [`kim:${a.slice(1)}`, /the token of kim must be at least 32 characters/],
+      [a, /entry 1 must be name:token/],
+      [`:${a}`, /entry 1 must be name:token/],
+      [`kim:${a},Lee:${b}`, /entry 2 must be name:token/],
+      [`kim:${a},kim:${b}`, /a name is given twice/],
+      [`kim:${a},lee:${a}`, /a token is given twice/],
+      [`kim:${production.OPERATOR_TOKEN}`, /a token is also OPERATOR_TOKEN/],
+    ] as const) {
+      refuses({ ...production, OPERATOR_TOKENS: value }, message);
+    }
+    refuses({ ...withoutShared, OPERATOR_TOKENS: '' }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
   });
 
   it('refuses production with devInteractions on', () => {

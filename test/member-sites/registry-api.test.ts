@@ -128,7 +128,7 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
     // The real routes with the production rules, on the run's database.
     const app = new Koa();
     app.use(errorHandler(createRenderer({ cache: false })));
-    app.use(adminSiteRoutes({ parseBody: bodyParser(), db: ts.db, rules: registryRules(prod), operatorToken: prod.secrets.operatorToken, directory: ts.cm.directory }).routes());
+    app.use(adminSiteRoutes({ parseBody: bodyParser(), db: ts.db, rules: registryRules(prod), operatorAuth: prod.secrets, directory: ts.cm.directory }).routes());
     const server = createServer(app.callback());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/api/sites`;

@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { issueTestCard, type TestCard } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/** Each person on the operator's team has a token of their own (OPERATOR_TOKENS): the audit trail says who did what. */
+describe('operator API: named operator tokens', () => {
+  const alice = randomBytes(32).toString('base64url');
+  const bob = randomBytes(32).toString('base64url');
+  let ts: TestServer;
+  let card: TestCard;
+
+  before(async () => {
+    ts = await startCardManager({}, { env: { OPERATOR_TOKENS: `alice:${alice}, bob:${bob}` } });
+    card = await issueTestCard(ts);
+  });
+  after(() => ts.stop());
+
+  const call = (method: string, path: string, token: string | undefined, body: unknown) =>
+    fetch(`${ts.url}/admin/api/cards/${card.cardId}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  async function trail(): Promise<Array<{ actor: string; action: string; details: Record<string, unknown> }>> {
+    const res = await fetch(`${ts.url}/admin/api/cards/${card.cardId}/audit`, { headers: { authorization: `Bearer ${alice}` } });
+    expect(res.status).to.equal(200);
+    return ((await res.json()) as { entries: Array<{ actor: string; action: string; details: Record<string, unknown> }> }).entries;
+  }
+
+  it('records each operator by name, and the shared token as "operator"', async () => {
+    expect((await call('POST', '/block', alice, { reason: 'holder called: phone stolen' })).status).to.equal(200);
+    expect((await call('POST', '/unblock', bob, { reason: 'holder found it' })).status).to.equal(200);
+    expect((await call('PUT', '/limit', ts.config.secrets.operatorToken, { credit_limit: 1000, reason: 'asked for less' })).status).to.equal(200);
+    const byReason = Object.fromEntries((await trail()).map((e) => [String(e.details.reason), `${e.action} by ${e.actor}`]));
+    expect(byReason).to.include({
+      'holder called: phone stolen': 'card.status_changed by operator:alice',
+      'holder found it': 'card.status_changed by operator:bob',
+      'asked for less': 'account.credit_limit_changed by operator',
+    });
+  });
+
+  it('refuses a token that is not one of them exactly, changing nothing', async () => {
+    const before = await trail();
+    for (const token of [undefined, '', alice.slice(0, -1), `${alice}x`, `alice:${alice}`, `${alice},${bob}`, alice.toUpperCase()]) {
+      const res = await call('POST', '/block', token, { reason: 'should not happen' });
+      expect(res.status, String(token)).to.equal(401);
+      expect(res.headers.get('www-authenticate')).to.equal('Bearer realm="cybercard-operator"');
+    }
+    expect(await trail()).to.deep.equal(before);
+  });
+});
