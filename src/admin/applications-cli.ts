@@ -6,6 +6,7 @@ import type { Application } from '../db/applications.ts';
 import type { Db } from '../db/knex.ts';
 import { parseWith } from '../http/validate.ts';
 import { applicationIdParam, applicationListInput, approveInput, rejectInput } from './application-inputs.ts';
+import { cliActor } from './cli-actor.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -63,11 +64,11 @@ export const applicationCommands: Record<string, Handler> = {
 
   async 'applications approve'({ config, db, args }) {
     const { accept_duplicate: acceptDuplicate, ...input } = parseWith(approveInput, decisionArgs(args, 'approve'));
-    printApplication(await decide({ db, duplicates: config.cards.duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: 'cli' }));
+    printApplication(await decide({ db, duplicates: config.cards.duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: cliActor() }));
   },
 
   async 'applications reject'({ config, db, args }) {
     const input = parseWith(rejectInput, { reason: '', ...decisionArgs(args, 'reject') });
-    printApplication(await decide({ db, duplicates: config.cards.duplicates }, { ...input, decision: 'reject', actor: 'cli' }));
+    printApplication(await decide({ db, duplicates: config.cards.duplicates }, { ...input, decision: 'reject', actor: cliActor() }));
   },
 };

@@ -25,6 +25,7 @@ import { createTransports } from '../notifications/create-transports.ts';
 import { sendDueNotifications } from '../notifications/sender.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { cardSearchInput, contactsInput } from './card-inputs.ts';
+import { cliActor } from './cli-actor.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -64,7 +65,7 @@ async function statusChange(config: Config, db: Db, args: string[]): Promise<Sta
   const { values } = parseArgs({ args, options: CHANGE_OPTIONS });
   const cardId = await resolveCard(config, db, values.card);
   const { reason } = parseWith(z.object({ reason: reasonField }), { reason: values.reason ?? '' });
-  return { cardId, reason, actor: 'cli' };
+  return { cardId, reason, actor: cliActor() };
 }
 
 function printHolder(h: HolderView): void {
@@ -122,7 +123,7 @@ Hand these to the holder now: they are not shown again.`);
       amount: values.amount ?? '',
       reason: values.reason ?? '',
     });
-    const changed = await changeLimit(db, { cardId, creditLimit: Number(input.amount), reason: input.reason, actor: 'cli' });
+    const changed = await changeLimit(db, { cardId, creditLimit: Number(input.amount), reason: input.reason, actor: cliActor() });
     console.log(`credit limit of account ${changed.accountId}: ${changed.from} → ${changed.to} ${changed.currency}`);
   },
 
@@ -132,7 +133,7 @@ Hand these to the holder now: they are not shown again.`);
     const input = parseWith(contactsInput, { cardId, email: values.email, mobile: values.mobile, reason: values.reason ?? '' });
     const changed = await correctContacts(
       { db, mobileCallingCode: config.cards.mobileCallingCode },
-      { cardId, email: input.email, mobile: input.mobile, reason: input.reason, actor: 'cli' },
+      { cardId, email: input.email, mobile: input.mobile, reason: input.reason, actor: cliActor() },
     );
     console.log(`contacts of account ${changed.id}: email ${changed.email ?? '-'}  mobile ${changed.mobile ?? '-'}`);
   },

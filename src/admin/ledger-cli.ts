@@ -16,6 +16,7 @@ import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { formatMoney } from '../lib/money.ts';
 import { billingRunInput, cliRepaymentInput, monthField } from './ledger-inputs.ts';
+import { cliActor } from './cli-actor.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -105,7 +106,7 @@ export const ledgerCommands: Record<string, Handler> = {
       receivedOn: input.received_on ?? null,
       memo: input.memo ?? '',
       source: 'operator',
-      actor: 'cli',
+      actor: cliActor(),
     });
     const r = done.repayment;
     if (done.status === 'duplicate') {
@@ -134,7 +135,7 @@ export const ledgerCommands: Record<string, Handler> = {
     } catch {
       throw new ValidationError(`${v.file} is not UTF-8 text`);
     }
-    const report = await importRepayments(ledgerDeps(config, db), text, 'cli');
+    const report = await importRepayments(ledgerDeps(config, db), text, cliActor());
     for (const a of report.applied) console.log(`line ${a.line}: applied ${a.amount} to account ${a.account_id} (${a.transaction_id})`);
     for (const d of report.duplicates) console.log(`line ${d.line}: already applied (${d.transaction_id}), skipped`);
     for (const u of report.unmatched) console.log(`line ${u.line}: NOT APPLIED, ${u.reason} (${u.transaction_id}, ${u.reference})`);
@@ -157,7 +158,7 @@ export const ledgerCommands: Record<string, Handler> = {
   async 'settlement close'({ config, db, args }) {
     const v = options(args, { month: { type: 'string' } });
     const month = parseWith(z.object({ month: monthField }), { month: v.month ?? '' }).month;
-    const done = await closeSettlement(ledgerDeps(config, db), month, 'cli');
+    const done = await closeSettlement(ledgerDeps(config, db), month, cliActor());
     console.log(`settlement ${month}: ${done.closed} sites closed now, ${done.already} already closed; payouts ${formatMoney(done.report.totals.payout, config.currency)}`);
   },
 

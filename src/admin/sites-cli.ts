@@ -14,6 +14,7 @@ import { updateSite, type UpdateInput } from '../member-sites/update.ts';
 import { parseWith } from '../http/validate.ts';
 import { presentSite } from './present-site.ts';
 import { listQuery } from './sites-inputs.ts';
+import { cliActor } from './cli-actor.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -94,7 +95,7 @@ const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
 
 export const siteCommands: Record<string, Handler> = {
   async 'sites register'({ config, db, args }) {
-    const reg = await registerMemberSite({ db, ...registryRules(config) }, siteFields(args) as RegisterInput, 'cli');
+    const reg = await registerMemberSite({ db, ...registryRules(config) }, siteFields(args) as RegisterInput, cliActor());
     console.log(`member site registered
   client_id:     ${reg.clientId}${reg.clientSecret ? `\n  client_secret: ${reg.clientSecret}\nStore the secret now: it is not shown again.` : ''}`);
   },
@@ -102,24 +103,24 @@ export const siteCommands: Record<string, Handler> = {
   async 'sites update'({ config, db, args }) {
     const { clientId, ...change } = siteFields(args);
     if (typeof clientId !== 'string') throw new ValidationError('--client-id is required', { 'client-id': 'Required.' });
-    const updated = await updateSite({ db, ...registryRules(config) }, clientId, change as UpdateInput, 'cli');
+    const updated = await updateSite({ db, ...registryRules(config) }, clientId, change as UpdateInput, cliActor());
     print(presentSite(updated.site));
     if (updated.clientSecret) console.log(`new client_secret: ${updated.clientSecret}\nStore the secret now: it is not shown again.`);
   },
 
   async 'sites suspend'({ db, args }) {
     const a = requiredClientId(args);
-    print(presentSite(await suspendSite(db, a.clientId, a.reason ?? '', 'cli')));
+    print(presentSite(await suspendSite(db, a.clientId, a.reason ?? '', cliActor())));
   },
 
   async 'sites reinstate'({ db, args }) {
     const a = requiredClientId(args);
-    print(presentSite(await reinstateSite(db, a.clientId, a.reason ?? '', 'cli')));
+    print(presentSite(await reinstateSite(db, a.clientId, a.reason ?? '', cliActor())));
   },
 
   async 'sites close'({ db, args }) {
     const a = requiredClientId(args);
-    print(presentSite(await closeSite(db, a.clientId, a.reason ?? '', 'cli')));
+    print(presentSite(await closeSite(db, a.clientId, a.reason ?? '', cliActor())));
   },
 
   async 'sites rotate-secret'({ db, args }) {
@@ -128,7 +129,7 @@ export const siteCommands: Record<string, Handler> = {
     if (a.overlap !== undefined && !/^\d{1,7}$/.test(a.overlap)) {
       throw new ValidationError('--overlap is a whole number of seconds (0 stops the old secret now).', { overlap: `Not a number of seconds: "${a.overlap}".` });
     }
-    const r = await rotateSecret(db, a.clientId, a.overlap === undefined ? undefined : Number(a.overlap), 'cli');
+    const r = await rotateSecret(db, a.clientId, a.overlap === undefined ? undefined : Number(a.overlap), cliActor());
     console.log(`new client secret for ${r.clientId}
   client_secret: ${r.clientSecret}
   the previous secret works until: ${r.previousValidUntil?.toISOString() ?? 'now (stopped)'}

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { expect } from 'chai';
 import { ForwardedAgent, csrfFrom } from '../helpers/agent.ts';
 import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, latestCode, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
@@ -152,7 +153,7 @@ describe("the operator's correction of a holder's contacts", () => {
     expect(done.stdout + done.stderr).to.not.include(h.cardNumber);
     expect(await account(h.accountId)).to.deep.equal({ email, mobile: before.mobile });
     const [entry] = await ts.db('audit_log').where({ action: 'account.contacts_changed', subject_id: h.accountId });
-    expect(entry.actor).to.equal('cli');
+    expect(entry.actor).to.equal(`cli:${userInfo().username}`);
     expect(entry.details.reason).to.equal('moved, checked in person');
     expect((await outbox(h.accountId, 'contacts_changed')).map((m: { recipient: string }) => m.recipient).sort()).to.deep.equal([before.email, before.mobile].sort());
   });

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { expect } from 'chai';
 import { applicationLocks } from '../../src/cards/application-locks.ts';
 import { createCard } from '../../src/cards/create-card.ts';
@@ -432,8 +433,8 @@ describe('the review queue', () => {
 
       const rows = await ts.db('applications').whereIn('id', [yes.id, no.id]).orderBy('legal_name');
       expect(rows.map((r: { status: string; decided_by: string }) => [r.status, r.decided_by])).to.deep.equal([
-        ['approved', 'cli'],
-        ['rejected', 'cli'],
+        ['approved', `cli:${userInfo().username}`],
+        ['rejected', `cli:${userInfo().username}`],
       ]);
       expect(await templatesFor(ts, yes.accountId)).to.include('application_approved');
       expect(await latestMessage(ts, no.accountId, 'application_rejected')).to.include({ reason: 'duplicate identity' });
