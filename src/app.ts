@@ -36,7 +36,7 @@ import { policyDeps } from './oidc/interaction-policy.ts';
 import { startThrottleCleanup } from './throttles/start-cleanup.ts';
 import type { Logger } from './log.ts';
 import { startPayloadCleanup } from './oidc/cleanup.ts';
-import { ensureSigningKey } from './oidc/keys.ts';
+import { ensureSigningKey, keepRetiredSeconds } from './oidc/keys.ts';
 import { openKeyRing, type KeyRing } from './oidc/key-ring.ts';
 import { createProvider } from './oidc/provider.ts';
 import { approvalRoutes } from './approvals/routes.ts';
@@ -112,8 +112,15 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
 
   await ensureSigningKey(db, config.env !== 'production');
   const ttl = config.oidc.ttl;
-  const keys = await openKeyRing({ db: pool, keepRetiredSeconds: Math.max(ttl.accessToken, ttl.idToken) + 3600, refreshSeconds: config.keys.refreshSeconds, log });
-  const directory = openDirectory({ db: pool, listen: scoped && config.keepMemberSites, listenUrl: config.databaseListenUrl, log });
+  // On the side pool: requests in flight may hold every connection of the main one, and a key's start does not wait.
+  const keys = await openKeyRing({ db: sidePool, keepRetiredSeconds: keepRetiredSeconds(ttl), refreshSeconds: config.keys.refreshSeconds, log });
+  const directory = openDirectory({
+    db: pool,
+    listen: scoped && config.keepMemberSites,
+    listenUrl: config.databaseListenUrl,
+    log,
+    onHeard: (key) => void ((key === 'keys' || key === '*') && keys.refresh()),
+  });
   const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log });
   keys.start(provider);
   // The name of the provider's route, for the request metrics (it never sees our context).

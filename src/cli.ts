@@ -8,7 +8,7 @@ import { upsertResourceServer } from './db/member-sites.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { deleteExpiredPayloads } from './db/oidc-payloads.ts';
 import { AppError } from './errors.ts';
-import { listSigningKeys, rotateSigningKey, withdrawSigningKey } from './oidc/keys.ts';
+import { deleteSpentKeys, keepRetiredSeconds, listSigningKeys, rotateSigningKey, withdrawSigningKey } from './oidc/keys.ts';
 import type { Config } from './config/schema.ts';
 import { CARD_COMMANDS_USAGE, cardCommands } from './admin/cards-cli.ts';
 import { SITE_COMMANDS_USAGE, siteCommands } from './admin/sites-cli.ts';
@@ -44,10 +44,14 @@ const commands: Record<string, Handler> = {
     if (values.now && values.in !== undefined) throw new Error('give --now or --in, not both');
     if (values.in !== undefined && !/^\d{1,7}$/.test(values.in)) throw new Error(`--in is a whole number of seconds, got "${values.in}"`);
     const wait = values.now ? 0 : values.in !== undefined ? Number(values.in) : config.keys.publishAheadSeconds;
+    await deleteSpentKeys(db, keepRetiredSeconds(config.oidc.ttl));
     const { kid, activatesAt } = await rotateSigningKey(db, wait);
     console.log(`new signing key ${kid}, published now; it signs from ${activatesAt.toISOString()}`);
-    if (wait > 0 && wait < 2 * config.keys.refreshSeconds) {
-      console.log(`note: instances read their keys every ${config.keys.refreshSeconds} s; one may sign with it before another publishes it`);
+    if (wait === 0 || wait < 2 * config.keys.refreshSeconds) {
+      console.log(
+        'note: instances that listen on the database hear of it at once; any that does not reads its keys only every ' +
+          `${config.keys.refreshSeconds} s, and may meanwhile refuse tokens the new key signs elsewhere`,
+      );
     }
   },
 
@@ -61,7 +65,7 @@ const commands: Record<string, Handler> = {
     const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
     if (positionals.length !== 1) throw new Error('usage: keys withdraw KID');
     await withdrawSigningKey(db, positionals[0]!);
-    console.log(`key ${positionals[0]} withdrawn: each instance stops publishing it within keys.refreshSeconds`);
+    console.log(`key ${positionals[0]} withdrawn: instances stop publishing and accepting it as they hear of it (within keys.refreshSeconds)`);
   },
 
   async 'cards create'({ config, db, args }) {

@@ -5,7 +5,10 @@ import type { Conn, Db } from './knex.ts';
 import { findMemberSite, findResourceServer, type MemberSite, type ResourceServer } from './member-sites.ts';
 import { afterRequestCommit } from './request-scope.ts';
 
-/** The channel the member_sites and resource_servers triggers announce changes on (migration 20261205000001). */
+/**
+ * The channel the member_sites and resource_servers triggers announce changes on (migration 20261205000001), and
+ * `keys rotate` / `keys withdraw` theirs (payload `keys`).
+ */
 export const DIRECTORY_CHANNEL = 'cybercard_directory';
 
 /**
@@ -60,6 +63,11 @@ export interface DirectoryOptions {
    * carry LISTEN, a connection silently cut): it is dropped, and nothing is kept until one is heard again.
    */
   heartbeatMs?: number;
+  /**
+   * Told of every change heard on the channel besides member sites' and resource servers' (`keys`: the signing keys
+   * changed), and with `*` when it starts hearing, since what changed while nobody listened is unknown.
+   */
+  onHeard?: (key: string) => void;
 }
 
 interface Kept {
@@ -86,6 +94,7 @@ export function openDirectory({
   maxAgeMs = 60_000,
   retryMs = 500,
   heartbeatMs = 5_000,
+  onHeard,
 }: DirectoryOptions): Directory {
   const entries = new Map<string, Kept>();
   /** Moves on whenever anything is forgotten: a read begun before then is not kept. */
@@ -183,11 +192,13 @@ export function openDirectory({
         listener = c;
         candidate = undefined;
         nextRetryMs = retryMs;
+        onHeard?.('*');
       }
       return;
     }
     forget(payload);
     heard.set(payload, (heard.get(payload) ?? 0) + 1);
+    onHeard?.(payload);
   }
 
   /** Sends the next heartbeat through the pool; drops a connection whose last one was not heard in time. */

@@ -1,3 +1,4 @@
+import { DIRECTORY_CHANNEL } from './directory.ts';
 import type { Conn } from './knex.ts';
 import { jsonValue } from './rows.ts';
 
@@ -59,40 +60,58 @@ export async function countActiveKeys(conn: Conn): Promise<number> {
   return Number(r.n);
 }
 
+/** Serialises changes to the keys (rotations, withdrawals) in the caller's transaction; reads go on meanwhile. */
+export async function lockKeysForChange(conn: Conn): Promise<void> {
+  await conn.raw('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
+}
+
+/** Tells every listening instance, once the caller's transaction commits, that the keys changed. */
+export async function announceKeyChange(conn: Conn): Promise<void> {
+  await conn.raw('SELECT pg_notify(?, ?)', [DIRECTORY_CHANNEL, 'keys']);
+}
+
 /** Whether a key signs now (started, not retired). */
 export async function anyKeySigningNow(conn: Conn): Promise<boolean> {
   const r = await conn('signing_keys')
     .select('kid')
-    .where('activates_at', '<=', conn.raw('now()'))
-    .andWhere((q) => q.whereNull('retired_at').orWhere('retired_at', '>', conn.raw('now()')))
+    .where('activates_at', '<=', conn.raw('clock_timestamp()'))
+    .andWhere((q) => q.whereNull('retired_at').orWhere('retired_at', '>', conn.raw('clock_timestamp()')))
     .first();
   return r !== undefined;
 }
 
 /**
- * Inserts a key that starts signing `activateInSeconds` from now, in the caller's transaction, and retires at that
- * moment every key that would otherwise still sign then (the current one, and one waiting for a later start).
- * Returns when it starts.
+ * Inserts a key that starts signing `activateInSeconds` from now (the clock when this runs, not when the transaction
+ * began: a wait for the lock does not shorten the margin), and retires at that moment every key that would otherwise
+ * still sign then (the current one, and one waiting for a later start). Under lockKeysForChange. Returns when it starts.
  */
 export async function insertKeyActivatingIn(conn: Conn, kid: string, alg: string, jwk: object, activateInSeconds: number): Promise<Date> {
-  const at = conn.raw('now() + make_interval(secs => ?)', [activateInSeconds]);
+  const r = (await conn.raw('SELECT clock_timestamp() + make_interval(secs => ?) AS at', [activateInSeconds])) as { rows: Array<{ at: string | Date }> };
+  const at = new Date(r.rows[0]!.at);
   await conn('signing_keys')
     .where((q) => q.whereNull('retired_at').orWhere('retired_at', '>', at))
     .update({ retired_at: at });
-  const [row] = (await conn('signing_keys')
-    .insert({ kid, alg, private_jwk: JSON.stringify(jwk), activates_at: at })
-    .returning(['activates_at'])) as Array<{ activates_at: string | Date }>;
-  return new Date(row!.activates_at);
+  await conn('signing_keys').insert({ kid, alg, private_jwk: JSON.stringify(jwk), activates_at: at });
+  return at;
 }
 
 /** Locks the key `kid` for a change in the caller's transaction; undefined if there is none. */
-export async function lockKey(conn: Conn, kid: string): Promise<(SigningKeyRow & { retiredBeforeNow: boolean }) | undefined> {
+export async function lockKey(conn: Conn, kid: string): Promise<(SigningKeyRow & { signsNowOrLater: boolean }) | undefined> {
   const r = (await conn('signing_keys')
-    .select('kid', 'alg', 'private_jwk', 'created_at', 'activates_at', 'retired_at', conn.raw('(retired_at <= now()) IS TRUE AS retired_before_now'))
+    .select(
+      'kid',
+      'alg',
+      'private_jwk',
+      'created_at',
+      'activates_at',
+      'retired_at',
+      // Signs now or will: not retired yet, and retired (if at all) after it starts.
+      conn.raw('(retired_at IS NULL OR (retired_at > clock_timestamp() AND retired_at > activates_at)) AS signs_now_or_later'),
+    )
     .where({ kid })
     .forUpdate()
     .first()) as Record<string, unknown> | undefined;
-  return r ? { ...keyRow(r), retiredBeforeNow: r.retired_before_now === true } : undefined;
+  return r ? { ...keyRow(r), signsNowOrLater: r.signs_now_or_later === true } : undefined;
 }
 
 /** Deletes one key at once, whatever tokens it signed. */

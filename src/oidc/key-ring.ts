@@ -1,15 +1,17 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import type Provider from 'oidc-provider';
 import initializeKeyStore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import type { Db } from '../db/knex.ts';
 import type { Logger } from '../log.ts';
-import { loadKeySchedule, publicKeys, type KeySchedule } from './keys.ts';
+import { deleteSpentKeys, loadKeySchedule, publicKeys, type KeySchedule } from './keys.ts';
 
 /**
- * This instance's signing keys, as the database has them now. Every instance reads them every `refreshSeconds`
- * and again when a key it knows of starts or stops signing, and hands them to its provider without a restart:
- * a key `keys rotate` adds is published by every instance before any signs with it (keys.publishAheadSeconds),
- * and all switch to it at the moment it starts, judged by the database's clock.
+ * This instance's signing keys, as the database has them now. Every instance reads them when it hears they changed
+ * (`keys rotate` and `keys withdraw` announce it on the directory's channel), every `refreshSeconds` whatever it heard,
+ * and when a key it knows of starts or stops signing; it hands them to its provider without a restart. A key
+ * `keys rotate` adds is published by every instance before any signs with it (keys.publishAheadSeconds), and all
+ * switch to it at the moment it starts, judged by the database's clock.
  */
 export interface KeyRing {
   /** The private JWKS read at open: the provider's configuration. */
@@ -20,19 +22,24 @@ export interface KeyRing {
   readonly verifyKeys: JWTVerifyGetKey;
   /** From now on gives `provider` the keys whenever they change. */
   start(provider: Provider): void;
-  /** Reads the keys now (and hands them on, once started). */
+  /** Reads the keys (a read begun before this call does not count) and hands them on, once started. */
   refresh(): Promise<void>;
   stop(): void;
 }
 
 export interface KeyRingOptions {
   db: Db;
-  /** How long a retired key stays published: the longest token lifetime and a margin. */
+  /** How long a retired key stays published (keys.ts keepRetiredSeconds). */
   keepRetiredSeconds: number;
-  /** How often the keys are read; 0: only at open and when a key known of starts or stops signing. */
+  /** How often the keys are read whatever was heard; 0: only at open, when told, and at a start or end known of. */
   refreshSeconds: number;
   log: Logger;
 }
+
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** After a failed read, the first wait before the next (doubling up to a minute). */
+const RETRY_MS = 1000;
 
 /** The order oidc-provider is given, and so what it signs with and publishes. */
 function fingerprint(s: KeySchedule): string {
@@ -40,48 +47,73 @@ function fingerprint(s: KeySchedule): string {
 }
 
 export async function openKeyRing({ db, keepRetiredSeconds, refreshSeconds, log }: KeyRingOptions): Promise<KeyRing> {
+  await deleteSpentKeys(db, keepRetiredSeconds);
   let current = await loadKeySchedule(db, keepRetiredSeconds);
   if (!current.signingKid) log.error('no signing key signs now: run `npm run cli -- keys rotate --now`');
   let localSet = createLocalJWKSet(publicKeys(current.jwks));
   let provider: Provider | undefined;
   let poll: NodeJS.Timeout | undefined;
-  let atChange: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
   let reading: Promise<void> | undefined;
+  let readAgain: Promise<void> | undefined;
+  let retryMs = RETRY_MS;
   let stopped = false;
 
-  function scheduleChange(): void {
-    if (atChange) clearTimeout(atChange);
-    atChange = undefined;
+  function readIn(ms: number): void {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void ring.refresh(), Math.min(ms, MAX_TIMER_MS));
+    timer.unref();
+  }
+
+  /** A read at the next start or end of a key, unless the poll comes first. */
+  function readAtNextChange(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     const ms = current.nextChangeMs;
     if (stopped || ms === undefined || (refreshSeconds > 0 && ms > refreshSeconds * 1000)) return;
     // A little after the moment by the database's clock; a read that comes early finds it still ahead and waits again.
-    atChange = setTimeout(() => void ring.refresh(), ms + 25);
-    atChange.unref();
+    readIn(ms + 25);
   }
 
+  /** Hands `next` to the provider, then takes it as current: if the provider refuses it, nothing changes. */
   function adopt(next: KeySchedule): void {
-    const changed = fingerprint(next) !== fingerprint(current);
     if (!next.signingKid) {
       // Nothing may sign now (every key waits to start, or was deleted by hand): keep signing with what we had.
       log.error({ published: next.jwks.keys.map((k) => k.kid) }, 'no signing key signs now: keeping the previous keys');
       current = { ...current, nextChangeMs: next.nextChangeMs };
       return;
     }
+    if (fingerprint(next) === fingerprint(current)) {
+      current = next;
+      return;
+    }
+    try {
+      // The provider checks a key's shape only; a key that is not one (a point off its curve) would fail every token it signs.
+      for (const jwk of next.jwks.keys) createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+      if (provider) initializeKeyStore.call(provider, next.jwks);
+    } catch (err) {
+      log.error({ err, published: next.jwks.keys.map((k) => k.kid) }, 'the provider refused the signing keys read: keeping the previous keys');
+      current = { ...current, nextChangeMs: next.nextChangeMs };
+      return;
+    }
     current = next;
-    if (!changed) return;
-    if (provider) initializeKeyStore.call(provider, next.jwks);
     localSet = createLocalJWKSet(publicKeys(next.jwks));
     log.info({ signingKid: next.signingKid, published: next.jwks.keys.map((k) => k.kid) }, 'signing keys changed');
   }
 
   async function read(): Promise<void> {
+    let next: KeySchedule;
     try {
-      adopt(await loadKeySchedule(db, keepRetiredSeconds));
+      next = await loadKeySchedule(db, keepRetiredSeconds);
     } catch (err) {
-      log.warn({ err }, 'could not read the signing keys; keeping the ones read before');
-    } finally {
-      scheduleChange();
+      log.warn({ err, retryMs }, 'could not read the signing keys; keeping the ones read before');
+      if (!stopped) readIn(retryMs);
+      retryMs = Math.min(retryMs * 2, 60_000);
+      return;
     }
+    retryMs = RETRY_MS;
+    adopt(next);
+    readAtNextChange();
   }
 
   const ring: KeyRing = {
@@ -98,20 +130,27 @@ export async function openKeyRing({ db, keepRetiredSeconds, refreshSeconds, log 
         poll = setInterval(() => void ring.refresh(), refreshSeconds * 1000);
         poll.unref();
       }
-      scheduleChange();
+      readAtNextChange();
     },
     refresh() {
       if (stopped) return Promise.resolve();
-      // One read at a time: a timer that fires during a read shares it.
-      reading ??= read().finally(() => {
-        reading = undefined;
+      if (!reading) {
+        reading = read().finally(() => {
+          reading = undefined;
+        });
+        return reading;
+      }
+      // A read under way may have begun before what the caller wants seen: one more after it, shared by all who ask meanwhile.
+      readAgain ??= reading.then(() => {
+        readAgain = undefined;
+        return ring.refresh();
       });
-      return reading;
+      return readAgain;
     },
     stop() {
       stopped = true;
       if (poll) clearInterval(poll);
-      if (atChange) clearTimeout(atChange);
+      if (timer) clearTimeout(timer);
     },
   };
   return ring;

@@ -2,6 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 import type { Db } from '../db/knex.ts';
 import {
   countActiveKeys,
+  announceKeyChange,
   anyKeySigningNow,
   deleteExpiredKeys,
   deleteKey,
@@ -9,6 +10,7 @@ import {
   listAllKeys,
   listPublishedKeys,
   lockKey,
+  lockKeysForChange,
   type PublishedKeys,
   type SigningKeyRow,
 } from '../db/signing-keys.ts';
@@ -28,30 +30,37 @@ export interface RotatedKey {
  * instances, give them time to read it first (keys.publishAheadSeconds): none signs with a key another does not
  * publish yet. The first key signs at once.
  */
-export async function rotateSigningKey(db: Db, activateInSeconds = 0): Promise<RotatedKey> {
+export async function rotateSigningKey(db: Db, activateInSeconds: number): Promise<RotatedKey> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
   const activatesAt = await inTransaction(db, async (trx) => {
+    // One rotation at a time: another's key, not yet committed, would otherwise be left unretired beside this one.
+    await lockKeysForChange(trx);
     // With no key signing now (the first one), there is nothing to wait for: it signs at once.
     const wait = (await anyKeySigningNow(trx)) ? activateInSeconds : 0;
-    return insertKeyActivatingIn(trx, kid, SIGNING_ALG, { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' }, wait);
+    const at = await insertKeyActivatingIn(trx, kid, SIGNING_ALG, { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' }, wait);
+    await announceKeyChange(trx);
+    return at;
   });
   return { kid, activatesAt };
 }
 
 /**
- * Withdraws a key that no longer signs: deleted at once, so tokens it signed stop verifying as each instance
- * reads its keys again (within keys.refreshSeconds). For a key that may have leaked: rotate with no wait first.
+ * Withdraws a key that does not sign now and never will (retired, or overtaken before it started): deleted at once,
+ * so tokens it signed stop verifying as each instance hears of it. For a key that may have leaked: rotate with no
+ * wait first.
  */
 export async function withdrawSigningKey(db: Db, kid: string): Promise<void> {
   await inTransaction(db, async (trx) => {
+    await lockKeysForChange(trx);
     const key = await lockKey(trx, kid);
     if (!key) throw new NotFoundError(`no signing key ${kid}`);
-    if (!key.retiredBeforeNow) {
+    if (key.signsNowOrLater) {
       throw new ConflictError(`key ${kid} signs now or is waiting to: rotate first (keys rotate --now), then withdraw it`);
     }
     await deleteKey(trx, kid);
+    await announceKeyChange(trx);
   });
 }
 
@@ -101,10 +110,19 @@ export function keySchedule({ rows, now }: PublishedKeys): KeySchedule {
   };
 }
 
-/** Deletes keys whose tokens are all expired, then reads the rest with what signs now. */
+/** How long a retired key stays published: the longest token lifetime it may have signed, and an hour's margin. */
+export function keepRetiredSeconds(ttl: { accessToken: number; idToken: number }): number {
+  return Math.max(ttl.accessToken, ttl.idToken) + 3600;
+}
+
+/** The published keys with what signs now (reads only). */
 export async function loadKeySchedule(db: Db, keepRetiredSeconds: number): Promise<KeySchedule> {
-  await deleteExpiredKeys(db, keepRetiredSeconds);
   return keySchedule(await listPublishedKeys(db, keepRetiredSeconds));
+}
+
+/** Deletes keys retired so long ago that no token they signed can still be valid (at each start and rotation). */
+export function deleteSpentKeys(db: Db, keepRetiredSeconds: number): Promise<number> {
+  return deleteExpiredKeys(db, keepRetiredSeconds);
 }
 
 export interface KeyListing {

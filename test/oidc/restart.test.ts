@@ -72,7 +72,7 @@ describe('restart and key rotation', () => {
     ).access_token;
     expect(decodeProtectedHeader(oldToken).kid).to.equal(oldKid);
 
-    const { kid: newKid } = await rotateSigningKey(before.db);
+    const { kid: newKid } = await rotateSigningKey(before.db, 0);
     await before.stop();
     servers.pop();
     const after = await start();
