@@ -34,6 +34,18 @@ export interface DbOptions {
   acquireTimeoutMs?: number;
 }
 
+/**
+ * knex-pglite (0.14) names a result's command after knex's method, upper-cased: `.del()` comes back as "DEL" where
+ * PostgreSQL says "DELETE", so knex handed back the whole result instead of the count of rows deleted. The minute's
+ * cleanup of expired payloads deletes in batches until one is short, compared an object with a number, and never
+ * stopped: `npm start` froze a minute after it started. Here a delete is called one.
+ */
+class EmbeddedClient extends (ClientPgLite as unknown as new (config: Knex.Config) => { processResponse(obj: { method?: string }, runner: unknown): unknown }) {
+  override processResponse(obj: { method?: string }, runner: unknown): unknown {
+    return super.processResponse(obj.method === 'del' ? { ...obj, method: 'delete' } : obj, runner);
+  }
+}
+
 /** Opens PostgreSQL through pg when a URL is given, otherwise the embedded PGlite under <dataDir>/pgdata. */
 export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acquireTimeoutMs = 10_000 }: DbOptions): Db {
   if (databaseUrl) {
@@ -59,7 +71,7 @@ export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acqu
   mkdirSync(dir, { recursive: true });
   claimEmbedded(path.join(dataDir, 'pgdata.lock'), dir);
   return knexFactory({
-    client: ClientPgLite as unknown as typeof knexFactory.Client,
+    client: EmbeddedClient as unknown as typeof knexFactory.Client,
     dialect: 'postgres',
     connection: { filename: dir } as Knex.StaticConnectionConfig,
   });

@@ -3,9 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { EmbeddedInUseError } from '../../src/db/embedded-lock.ts';
 import { openDb } from '../../src/db/knex.ts';
+import { deleteExpiredPayloads } from '../../src/db/oidc-payloads.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -54,6 +56,16 @@ describe('the card manager on its embedded database (PGlite)', function () {
     expect(readFileSync(lock, 'utf8')).to.equal(String(process.pid));
     await db.destroy();
     rmSync(other, { recursive: true, force: true });
+  });
+
+  it('counts the rows a delete removed, as on PostgreSQL, so the cleanup of expired payloads ends (it looped forever)', async () => {
+    const expired = ['e1', 'e2', 'e3'].map((id) => ({ model: 'Session', id, payload: '{}', expires_at: ts.db.raw("now() - interval '1 minute'") }));
+    await ts.db('oidc_payloads').insert(expired);
+    // Batches of two: a full one, then a short one that ends the loop.
+    const deleted = await Promise.race([deleteExpiredPayloads(ts.db, 2), sleep(5000).then(() => 'still deleting after 5 s')]);
+    expect(deleted).to.equal(3);
+    expect(await ts.db('oidc_payloads').whereIn('id', ['e1', 'e2', 'e3']).del()).to.equal(0);
+    expect(await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: 100_000 })).to.equal(1);
   });
 
   it('approves a payment pushed through PAR, holds it on the ledger, and puts the approval in the token', async () => {
