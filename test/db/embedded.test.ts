@@ -68,6 +68,36 @@ describe('the card manager on its embedded database (PGlite)', function () {
     expect(await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: 100_000 })).to.equal(1);
   });
 
+  it('runs every periodic job on it, each a few statements a run, as npm start does', async () => {
+    const jobs = mkdtempSync(path.join(tmpdir(), 'cybercard-embedded-jobs-'));
+    // Every job each second (npm start: every minute or hour), with rows for the cleanups to find.
+    const busy = await startCardManager({
+      databaseUrl: null,
+      dataDir: jobs,
+      oidc: { cleanupIntervalSeconds: 1 },
+      retention: { intervalSeconds: 1 },
+      notifications: { senderIntervalSeconds: 1 },
+      payments: { expireIntervalSeconds: 1 },
+      billing: { runIntervalSeconds: 1 },
+      keys: { refreshSeconds: 1 },
+    });
+    let statements = 0;
+    const count = () => void statements++;
+    try {
+      await busy.db('oidc_payloads').insert(['j1', 'j2'].map((id) => ({ model: 'Session', id, payload: '{}', expires_at: busy.db.raw("now() - interval '1 minute'") })));
+      busy.db.on('query', count);
+      await sleep(3500);
+      expect((await fetch(`${busy.url}/healthz`)).status).to.equal(200);
+      expect(await busy.db('oidc_payloads').whereIn('id', ['j1', 'j2']).count({ n: '*' }).first()).to.deep.equal({ n: 0 });
+      // A job that loops on its own answer runs thousands.
+      expect(statements).to.be.below(300);
+    } finally {
+      busy.db.off('query', count);
+      await busy.stop();
+      rmSync(jobs, { recursive: true, force: true });
+    }
+  });
+
   it('approves a payment pushed through PAR, holds it on the ledger, and puts the approval in the token', async () => {
     const token = await paymentToken(ts, config, site, card, { amount: 1200, description: 'Embedded' });
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { approval_no?: string };
