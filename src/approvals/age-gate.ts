@@ -5,6 +5,33 @@ export function requiredAge(siteRating: number, requestRatings: readonly number[
   return Math.max(siteRating, ...requestRatings, 0);
 }
 
+/** A request's ages: the member site's own rating, and the age the request demands (requiredAge: never below it). */
+export interface AgeRule {
+  siteRating: number;
+  requiredAge: number;
+}
+
+/**
+ * Whose rating a refusal comes from: the member site's own (the site is rated for it), or only the request's
+ * (its authorization_details `rating` raised it above the site's: this content is rated, the site is not).
+ */
+export type RatedBy = 'site' | 'request';
+
+/** Whose rating reaches `age`: the site's own when it does, else only the request's. */
+export function ratedBy(rule: AgeRule, age: number): RatedBy {
+  return rule.siteRating >= age ? 'site' : 'request';
+}
+
+/**
+ * Which rating keeps a holder born on `birthdate` out, or null when they are old enough: the site's own when
+ * they are under it (or their birthdate is unknown), else the request's. Told apart so that the holder hears
+ * whether the site or only this content is out of reach.
+ */
+export function ratingThatRefuses(rule: AgeRule, birthdate: string | undefined, today = new Date()): RatedBy | null {
+  if (rule.requiredAge <= 0 || (birthdate && isOldEnough(birthdate, rule.requiredAge, today))) return null;
+  return birthdate && isOldEnough(birthdate, rule.siteRating, today) ? 'request' : 'site';
+}
+
 /** True when a holder born on `birthdate` is at least `age` today. */
 export function isOldEnough(birthdate: string, age: number, today = new Date()): boolean {
   return age <= 0 || ageOn(birthdate, today) >= age;

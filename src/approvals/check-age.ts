@@ -1,27 +1,28 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { findAccount } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
-import { isOldEnough } from './age-gate.ts';
+import { ratingThatRefuses, type AgeRule, type RatedBy } from './age-gate.ts';
 
 /**
- * Whether the holder may enter content rated `requiredAge`. A refusal is audited every time
- * it is decided, so an operator can see minors being kept out (unless `audit` is false: a look ahead).
+ * Whether the holder is under the age this request needs, and whose rating keeps them out: the member site's own
+ * or the higher one the request asked for (null: they may enter). A refusal is audited every time it is decided,
+ * so an operator can see minors being kept out (unless `audit` is false: a look ahead).
  */
-export async function holderMayEnter(
+export async function checkAge(
   db: Db,
-  q: { accountId: string; clientId: string; requiredAge: number; /** The holder's, when already read. */ birthdate?: string | undefined },
+  q: AgeRule & { accountId: string; clientId: string; /** The holder's, when already read. */ birthdate?: string | undefined },
   { audit = true }: { audit?: boolean } = {},
-): Promise<boolean> {
-  if (q.requiredAge <= 0) return true;
+): Promise<RatedBy | null> {
+  if (q.requiredAge <= 0) return null;
   const birthdate = q.birthdate ?? (await findAccount(db, q.accountId))?.birthdate;
-  if (birthdate && isOldEnough(birthdate, q.requiredAge)) return true;
-  if (!audit) return false;
+  const refused = ratingThatRefuses(q, birthdate);
+  if (!refused || !audit) return refused;
   await appendAudit(db, {
     actor: `account:${q.accountId}`,
     action: 'access.refused_under_age',
     subjectType: 'account',
     subjectId: q.accountId,
-    details: { clientId: q.clientId, requiredAge: q.requiredAge },
+    details: { clientId: q.clientId, requiredAge: q.requiredAge, siteRating: q.siteRating, ratedBy: refused },
   });
-  return false;
+  return refused;
 }

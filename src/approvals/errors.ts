@@ -22,9 +22,12 @@ export function inactiveCardMessage(status: string | undefined): string {
 
 export class ApprovalRefusedError extends AppError {
   readonly refusal: RefusalCode;
-  constructor(refusal: RefusalCode, message: string) {
+  /** The member site's error_description when it can say more than the refusal's usual one (site-descriptions.ts). */
+  readonly siteDescription: string | undefined;
+  constructor(refusal: RefusalCode, message: string, opts: { siteDescription?: string } = {}) {
     super(`approval_refused`, message, { status: 403 });
     this.refusal = refusal;
+    this.siteDescription = opts.siteDescription;
   }
 }
 

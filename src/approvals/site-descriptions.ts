@@ -1,3 +1,4 @@
+import type { RatedBy } from './age-gate.ts';
 import type { RefusalCode } from './errors.ts';
 
 /**
@@ -16,4 +17,14 @@ export const SITE_DESCRIPTIONS: Readonly<Record<RefusalCode, string>> = {
   delinquent: 'delinquent: the card has an overdue statement.',
   step_up_required: 'step_up_required: the payment needs a second factor the card holder has not set up.',
   step_up_failed: 'step_up_failed: the second-factor code was wrong or already used.',
+};
+
+/**
+ * under_age as precisely as the card manager knows it: whether the member site's own content rating keeps the
+ * holder out, or only the higher `rating` this request's authorization_details asked for (the holder may still
+ * enter the site). The code stays first and the same.
+ */
+export const UNDER_AGE_DESCRIPTIONS: Readonly<Record<RatedBy, string>> = {
+  site: "under_age: the card holder is under the age this content requires (the member site's own content rating).",
+  request: "under_age: the card holder is under the age this content requires (the rating in this request's authorization_details, above the member site's own).",
 };

@@ -1,3 +1,4 @@
+import type { AgeRule, RatedBy } from '../approvals/age-gate.ts';
 import type { RefusalCode } from '../approvals/errors.ts';
 
 /** Headings of the holder's refusal page. */
@@ -30,3 +31,29 @@ export const HOLDER_SUMMARIES: Readonly<Record<RefusalCode, string>> = {
   step_up_required: 'This payment needs a code from an authenticator app. Set one up on your card page (Second factor), then try again.',
   step_up_failed: 'The code from your authenticator app was not right, or was already used. Nothing was charged.',
 };
+
+/**
+ * Why the age gate keeps the holder out, in English (the page translates it): the member site's own rating, or
+ * only this content's (the request raised it), where the site is just where the content is.
+ */
+export function ageMessage(by: RatedBy, siteName: string, rule: AgeRule): string {
+  return by === 'site'
+    ? `${siteName} is rated ${rule.siteRating}+. Your cyber card cannot be used to enter it.`
+    : `This content on ${siteName} is for ${rule.requiredAge} and over, so your cyber card cannot be used for it.`;
+}
+
+/**
+ * Why the holder's own controls (or an overdue statement, with delinquency.blockLogins) stop them at this site, in
+ * English (the page translates it). Adult content off names what is for adults: the site, or only this content.
+ */
+export function controlsMessage(kind: unknown, siteName: string, by?: RatedBy): string {
+  if (kind === 'delinquent') {
+    return `A statement of this card is overdue, so it cannot be used at ${siteName} until it is paid. Your card page shows the statement and how to pay it.`;
+  }
+  if (kind === 'adult_content_off') {
+    return by === 'request'
+      ? `You turned adult content off on your card, and this content on ${siteName} is for adults only. You can change this on your card page.`
+      : `You turned adult content off on your card, and ${siteName} is for adults only. You can change this on your card page.`;
+  }
+  return `You have blocked ${siteName} on your card. You can unblock it on your card page.`;
+}

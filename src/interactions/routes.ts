@@ -2,12 +2,12 @@ import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type Interaction, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
-import { requiredAge } from '../approvals/age-gate.ts';
+import { requiredAge, type AgeRule, type RatedBy } from '../approvals/age-gate.ts';
 import { approve, type ApprovalCheck } from '../approvals/approve.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import { ApprovalRefusedError, inactiveCardMessage, type RefusalCode } from '../approvals/errors.ts';
 import { needsStepUp } from '../approvals/require-step-up.ts';
-import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
+import { SITE_DESCRIPTIONS, UNDER_AGE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
@@ -29,7 +29,7 @@ import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { noteLogin } from './note-login.ts';
-import { HEADINGS, HOLDER_SUMMARIES } from './refusals.ts';
+import { ageMessage, controlsMessage, HEADINGS, HOLDER_SUMMARIES } from './refusals.ts';
 import { resumeAtOnce } from './resume-at-once.ts';
 
 export interface InteractionDeps {
@@ -139,18 +139,13 @@ function paymentOf(details: Record<string, unknown>, ratings: Readonly<Record<st
 }
 
 /** A refusal decided before or outside approve(): the same shape, so one page and one audit serve all. */
-function refusal(code: RefusalCode, message: string): ApprovalRefusedError {
-  return new ApprovalRefusedError(code, message);
+function refusal(code: RefusalCode, message: string, opts?: { siteDescription?: string }): ApprovalRefusedError {
+  return new ApprovalRefusedError(code, message, opts);
 }
 
-/** Why the holder's own controls stopped this site, from the holder_controls prompt. */
-function controlsMessage(kind: unknown, siteName: string): string {
-  if (kind === 'delinquent') {
-    return `A statement of this card is overdue, so it cannot be used at ${siteName} until it is paid. Your card page shows the statement and how to pay it.`;
-  }
-  return kind === 'adult_content_off'
-    ? `You turned adult content off on your card, and ${siteName} is for adults only. You can change this on your card page.`
-    : `You have blocked ${siteName} on your card. You can unblock it on your card page.`;
+/** Whose rating the age_gate or holder_controls prompt says refused (details.ratedBy); the site's when it does not say. */
+function ratedByOf(details: Record<string, unknown>): RatedBy {
+  return details.ratedBy === 'request' ? 'request' : 'site';
 }
 
 /**
@@ -310,18 +305,19 @@ export function interactionRoutes({
       return;
     }
     const site = await siteFor(interaction);
+    const details = interaction.prompt.details;
     if (prompt === 'age_gate') {
-      const age = Number((interaction.prompt.details as { requiredAge?: number }).requiredAge ?? 0);
+      const rule: AgeRule = { requiredAge: Number(details.requiredAge ?? 0), siteRating: Number(details.siteRating ?? details.requiredAge ?? 0) };
+      return renderStop(ctx, interaction, t('This content is for {age} and over', { age: rule.requiredAge }), ageMessage(ratedByOf(details), site.name, rule));
+    }
+    if (prompt === 'holder_controls') {
+      const kind = details.refusal;
       return renderStop(
         ctx,
         interaction,
-        t('This content is for {age} and over', { age }),
-        t('{site} is rated {age}+. Your cyber card cannot be used to enter it.', { site: site.name, age }),
+        kind === 'delinquent' ? 'This card has an overdue statement' : HEADINGS.spending_control,
+        controlsMessage(kind, site.name, ratedByOf(details)),
       );
-    }
-    if (prompt === 'holder_controls') {
-      const kind = (interaction.prompt.details as { refusal?: unknown }).refusal;
-      return renderStop(ctx, interaction, kind === 'delinquent' ? 'This card has an overdue statement' : HEADINGS.spending_control, controlsMessage(kind, site.name));
     }
     await renderConsentStep(ctx, interaction, pendingConsent(interaction, { unanswered: false }));
   }
@@ -413,7 +409,8 @@ export function interactionRoutes({
     const result: LoginResult = { login: { accountId: card.accountId, amr: ['pwd'] }, cardLast4: card.last4, cardId: card.id };
     const ahead = consentAheadOf(interaction);
     const clientId = String(interaction.params.client_id);
-    if (ahead && !(await holderWouldBeStopped(entry, { accountId: card.accountId, clientId, requiredAge: ahead.requiredAge }))) {
+    const rule: AgeRule = { requiredAge: ahead?.requiredAge ?? 0, siteRating: ahead?.siteRating ?? ahead?.requiredAge ?? 0 };
+    if (ahead && !(await holderWouldBeStopped(entry, { accountId: card.accountId, clientId, ...rule }))) {
       // The consent is known ahead: it is this answer's page, and the login waits in the interaction for it.
       // (A holder the policy will stop goes back to the provider instead, which shows them why.)
       await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
@@ -463,10 +460,13 @@ export function interactionRoutes({
       const clientId = String(interaction.params.client_id);
       const requestRatings = paymentDetailsOf(interaction.params, ratings).map((d) => d.rating ?? 0);
       const stillAdmitted: ApprovalCheck = async ({ account, controls, site }) => {
-        const age = requiredAge(site.contentRating, requestRatings);
-        const why = await entryRefusalOf(entry, { accountId, clientId, requiredAge: age }, { birthdate: account.birthdate, controls });
-        if (why === 'under_age') throw refusal('under_age', t('This content is for {age} and over', { age }));
-        if (why) throw refusal('spending_control', controlsMessage(why, site.name));
+        const rule: AgeRule = { siteRating: site.contentRating, requiredAge: requiredAge(site.contentRating, requestRatings) };
+        const why = await entryRefusalOf(entry, { accountId, clientId, ...rule }, { birthdate: account.birthdate, controls });
+        if (why?.code === 'under_age') {
+          const by = why.ratedBy ?? 'site';
+          throw refusal('under_age', ageMessage(by, site.name, rule), { siteDescription: UNDER_AGE_DESCRIPTIONS[by] });
+        }
+        if (why) throw refusal('spending_control', controlsMessage(why.code, site.name, why.ratedBy));
       };
       const approveIt = () =>
         approve(
@@ -545,7 +545,7 @@ export function interactionRoutes({
     const returnTo = await provider.interactionResult(
       ctx.req,
       ctx.res,
-      { error: 'access_denied', error_description: SITE_DESCRIPTIONS[err.refusal] },
+      { error: 'access_denied', error_description: err.siteDescription ?? SITE_DESCRIPTIONS[err.refusal] },
       { mergeWithLastSubmission: false },
     );
     const site = await siteFor(interaction);
@@ -571,7 +571,7 @@ export function interactionRoutes({
     const prompt = interaction.prompt.name;
     const description =
       prompt === 'age_gate'
-        ? SITE_DESCRIPTIONS.under_age
+        ? UNDER_AGE_DESCRIPTIONS[ratedByOf(interaction.prompt.details)]
         : prompt === 'holder_controls'
           ? SITE_DESCRIPTIONS[(interaction.prompt.details as { refusal?: unknown }).refusal === 'delinquent' ? 'delinquent' : 'spending_control']
           : paymentOf(consentDetails(interaction), ratings)

@@ -74,6 +74,11 @@ export const KO: Readonly<Record<string, string>> = {
   'This content is for {age} and over': '{age}세 이상 이용 가능한 콘텐츠입니다',
   '{site} is rated {age}+. Your cyber card cannot be used to enter it.':
     '{site}은(는) {age}세 이상 이용 등급입니다. 이 사이버 카드로는 이용할 수 없습니다.',
+  'This content on {site} is for {age} and over, so your cyber card cannot be used for it.':
+    '{site}의 이 콘텐츠는 {age}세 이상 이용 가능하므로 이 사이버 카드로는 이용할 수 없습니다.',
+  // Before the sentence about the whole site: read as a pattern, that one would take "this content on …" for a site.
+  'You turned adult content off on your card, and this content on {site} is for adults only. You can change this on your card page.':
+    '카드에서 성인 콘텐츠를 차단했으며 {site}의 이 콘텐츠는 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
   'You turned adult content off on your card, and {site} is for adults only. You can change this on your card page.':
     '카드에서 성인 콘텐츠를 차단했으며 {site}은(는) 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
   'You have blocked {site} on your card. You can unblock it on your card page.':

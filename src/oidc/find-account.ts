@@ -2,7 +2,7 @@ import { errors, type Account as OidcAccount, type KoaContextWithOIDC } from 'oi
 import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { Db } from '../db/knex.ts';
 import { accountFacts } from './account-facts.ts';
-import { refreshRefusal, requestRequiredAge, type PolicyDeps } from './interaction-policy.ts';
+import { refreshRefusal, requestAgeRule, type PolicyDeps } from './interaction-policy.ts';
 
 /**
  * oidc-provider's findAccount: the holder account, while it still has an active card. A refresh token's
@@ -14,7 +14,7 @@ export function createFindAccount(db: Db, policy?: PolicyDeps) {
     const facts = await accountFacts(db, sub);
     if (!facts?.hasActiveCard) return undefined;
     if (policy && ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token' && ctx.oidc.client) {
-      const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, requiredAge: requestRequiredAge(ctx, policy.ratings) };
+      const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, ...requestAgeRule(ctx, policy.ratings) };
       const refusal = await refreshRefusal(policy, entry);
       if (refusal) throw Object.assign(new errors.InvalidGrant(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });
     }

@@ -1,9 +1,9 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { accountFacts } from './account-facts.ts';
-import { requiredAge } from '../approvals/age-gate.ts';
-import { holderMayEnter } from '../approvals/check-age.ts';
+import { ratedBy, requiredAge, type AgeRule, type RatedBy } from '../approvals/age-gate.ts';
+import { checkAge } from '../approvals/check-age.ts';
 import { holderRefusesEntry, type EntryRefusal } from '../approvals/holder-refuses-entry.ts';
-import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
+import { SITE_DESCRIPTIONS, UNDER_AGE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import type { SpendingControls } from '../db/spending-controls.ts';
@@ -23,11 +23,11 @@ export interface PolicyDeps {
   blockOverdueLogins?: DelinquencyPolicy | null;
 }
 
-/** The age a request needs: the site's registered rating raised by any rating in its payment details. */
-export function requestRequiredAge(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): number {
+/** The ages a request needs: the site's registered rating, and that raised by any rating in its payment details. */
+export function requestAgeRule(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): AgeRule {
   const siteRating = Number((ctx.oidc.client as unknown as Record<string, unknown>)['urn:cybercard:content_rating'] ?? 0);
   const details = paymentDetailsOf(ctx.oidc.params as Record<string, unknown>, ratings);
-  return requiredAge(siteRating, details.map((d) => d.rating ?? 0));
+  return { siteRating, requiredAge: requiredAge(siteRating, details.map((d) => d.rating ?? 0)) };
 }
 
 /**
@@ -44,8 +44,10 @@ export interface ConsentAhead {
   missingResourceScopes: Record<string, string[]>;
   /** The request's authorization_details (validated by the provider), when it has any. */
   rar?: unknown[];
-  /** The age the request needs (requestRequiredAge). */
+  /** The age the request needs (requestAgeRule). */
   requiredAge: number;
+  /** The member site's own rating (requestAgeRule). */
+  siteRating: number;
 }
 
 const SESSION_CLAIMS = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
@@ -65,7 +67,7 @@ function consentAhead(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, 
     missingOIDCClaims: [...oidc.requestParamClaims].filter((c) => !SESSION_CLAIMS.has(c)),
     missingResourceScopes,
     ...(rar ? { rar } : {}),
-    requiredAge: requestRequiredAge(ctx, ratings),
+    ...requestAgeRule(ctx, ratings),
   };
 }
 
@@ -80,7 +82,13 @@ export function policyDeps(config: Pick<Config, 'ratings' | 'payments' | 'cards'
   };
 }
 
-type Entry = { accountId: string; clientId: string; requiredAge: number };
+type Entry = AgeRule & { accountId: string; clientId: string };
+
+/** Why the policy keeps a holder out; for an age (under_age, adult_content_off), whose rating it was. */
+export interface PolicyRefusal {
+  code: 'under_age' | EntryRefusal | 'delinquent';
+  ratedBy?: RatedBy;
+}
 
 /** What the age gate and the holder's controls decide on: the holder's birthdate and spending controls. */
 type HolderFacts = { birthdate?: string | null | undefined; controls?: SpendingControls | undefined };
@@ -91,9 +99,9 @@ async function factsOf(deps: PolicyDeps, accountId: string): Promise<HolderFacts
   return { birthdate: facts?.account.birthdate, controls: facts?.controls };
 }
 
-/** The age_gate prompt's decision: whether the holder is under the age (audited when `audit`). */
-async function underAge(deps: PolicyDeps, q: Entry, facts: HolderFacts, audit: boolean): Promise<boolean> {
-  return !(await holderMayEnter(deps.db, { ...q, birthdate: facts.birthdate ?? undefined }, { audit }));
+/** The age_gate prompt's decision: whose rating the holder is under, if any (audited when `audit`). */
+function underAge(deps: PolicyDeps, q: Entry, facts: HolderFacts, audit: boolean): Promise<RatedBy | null> {
+  return checkAge(deps.db, { ...q, birthdate: facts.birthdate ?? undefined }, { audit });
 }
 
 /**
@@ -105,11 +113,11 @@ async function controlsRefusal(
   q: Entry,
   facts: HolderFacts,
   { audit, overdue = true }: { audit: boolean; overdue?: boolean },
-): Promise<EntryRefusal | 'delinquent' | null> {
-  return (
-    (await holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls: facts.controls }, { audit })) ??
-    (overdue && deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, q, deps.blockOverdueLogins, { audit })) ? 'delinquent' : null)
-  );
+): Promise<PolicyRefusal | null> {
+  const own = await holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls: facts.controls }, { audit });
+  // Adult content: the site's own rating is adult, or only this request's.
+  if (own) return own === 'adult_content_off' ? { code: own, ratedBy: ratedBy(q, deps.adultAge) } : { code: own };
+  return overdue && deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, q, deps.blockOverdueLogins, { audit })) ? { code: 'delinquent' } : null;
 }
 
 /** The age gate's, then the holder's controls' (and, with `overdue`, an overdue statement's) refusal, as the policy decides them. */
@@ -118,8 +126,9 @@ async function policyRefusal(
   q: Entry,
   facts: HolderFacts,
   opts: { audit: boolean; overdue: boolean },
-): Promise<'under_age' | EntryRefusal | 'delinquent' | null> {
-  if (await underAge(deps, q, facts, opts.audit)) return 'under_age';
+): Promise<PolicyRefusal | null> {
+  const under = await underAge(deps, q, facts, opts.audit);
+  if (under) return { code: 'under_age', ratedBy: under };
   return controlsRefusal(deps, q, facts, opts);
 }
 
@@ -128,7 +137,7 @@ async function policyRefusal(
  * decides it but from the account as the caller holds it (an approval reads it under its row lock), and
  * without an audit entry (the caller's refusal is audited). Overdue statements are the approval's own check.
  */
-export function entryRefusalOf(deps: PolicyDeps, q: Entry, facts: HolderFacts): Promise<'under_age' | EntryRefusal | 'delinquent' | null> {
+export function entryRefusalOf(deps: PolicyDeps, q: Entry, facts: HolderFacts): Promise<PolicyRefusal | null> {
   return policyRefusal(deps, q, facts, { audit: false, overdue: false });
 }
 
@@ -146,7 +155,7 @@ export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<
  * policy's own rules, decided and audited as the policy decides and audits them.
  */
 export async function refreshRefusal(deps: PolicyDeps, q: Entry): Promise<'under_age' | 'spending_control' | 'delinquent' | null> {
-  const refusal = await policyRefusal(deps, q, await factsOf(deps, q.accountId), { audit: true, overdue: true });
+  const refusal = (await policyRefusal(deps, q, await factsOf(deps, q.accountId), { audit: true, overdue: true }))?.code ?? null;
   return refusal === null || refusal === 'under_age' || refusal === 'delinquent' ? refusal : 'spending_control';
 }
 
@@ -183,36 +192,40 @@ export function createInteractionPolicy(deps: PolicyDeps) {
     }),
   );
 
-  policy.add(
-    new Prompt(
-      { name: 'age_gate', requestable: false },
-      new Check(
-        'under_age',
-        // The error_description when the provider answers without a page (prompt=none): the code first, as on our refusal page's.
-        SITE_DESCRIPTIONS.under_age,
-        'access_denied',
-        async (ctx) => {
-          const accountId = ctx.oidc.session?.accountId;
-          if (!accountId) return Check.NO_NEED_TO_PROMPT;
-          const entry = { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: requestRequiredAge(ctx, deps.ratings) };
-          return (await underAge(deps, entry, await factsOf(deps, accountId), true)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
-        },
-        (ctx) => ({ requiredAge: requestRequiredAge(ctx, deps.ratings) }),
-      ),
-    ),
-    1,
-  );
+  // The age gate: two checks, whose rating the holder is under (the site's own, or only the request's), so that
+  // each has its own error_description when the provider answers without a page (prompt=none), the code first as
+  // on our refusal page's. They share one decision (one audit entry), made by whichever asks first.
+  const ageDecided = new WeakMap<object, Promise<RatedBy | null>>();
+  const decideAge = (ctx: KoaContextWithOIDC) => {
+    let d = ageDecided.get(ctx);
+    if (!d) {
+      const accountId = ctx.oidc.session?.accountId;
+      const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, ...requestAgeRule(ctx, deps.ratings) };
+      d = entry ? factsOf(deps, entry.accountId).then((facts) => underAge(deps, entry, facts, true)) : Promise.resolve(null);
+      ageDecided.set(ctx, d);
+    }
+    return d;
+  };
+  const ageCheck = (reason: string, by: RatedBy) =>
+    new Check(
+      reason,
+      UNDER_AGE_DESCRIPTIONS[by],
+      'access_denied',
+      async (ctx) => ((await decideAge(ctx)) === by ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+      async (ctx) => ({ ...requestAgeRule(ctx, deps.ratings), ratedBy: await decideAge(ctx) }),
+    );
+  policy.add(new Prompt({ name: 'age_gate', requestable: false }, ageCheck('under_age', 'site'), ageCheck('under_request_rating', 'request')), 1);
 
   // After the age gate: the holder's own controls (a blocked site, adult content turned off), then (with
   // delinquency.blockLogins) an overdue statement. Two checks, so that each has its own error_description when the
   // provider answers without a page (prompt=none). oidc-provider runs a prompt's checks at once: they share one
   // decision (one audit entry), made by whichever asks first.
-  const decided = new WeakMap<object, Promise<EntryRefusal | 'delinquent' | null>>();
+  const decided = new WeakMap<object, Promise<PolicyRefusal | null>>();
   const decide = (ctx: KoaContextWithOIDC) => {
     let d = decided.get(ctx);
     if (!d) {
       const accountId = ctx.oidc.session?.accountId;
-      const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, requiredAge: requestRequiredAge(ctx, deps.ratings) };
+      const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, ...requestAgeRule(ctx, deps.ratings) };
       d = entry ? factsOf(deps, entry.accountId).then((facts) => controlsRefusal(deps, entry, facts, { audit: true })) : Promise.resolve(null);
       decided.set(ctx, d);
     }
@@ -224,10 +237,13 @@ export function createInteractionPolicy(deps: PolicyDeps) {
       SITE_DESCRIPTIONS[code],
       'access_denied',
       async (ctx) => {
-        const refusal = await decide(ctx);
-        return refusal !== null && (refusal === 'delinquent') === (code === 'delinquent') ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+        const refusal = (await decide(ctx))?.code;
+        return refusal !== undefined && (refusal === 'delinquent') === (code === 'delinquent') ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       },
-      async (ctx) => ({ refusal: await decide(ctx) }),
+      async (ctx) => {
+        const refusal = await decide(ctx);
+        return { refusal: refusal?.code ?? null, ...(refusal?.ratedBy ? { ratedBy: refusal.ratedBy } : {}) };
+      },
     );
   policy.add(new Prompt({ name: 'holder_controls', requestable: false }, refusalCheck('holder_controls', 'spending_control'), refusalCheck('delinquent', 'delinquent')), 2);
   return policy;

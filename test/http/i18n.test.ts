@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as client from 'openid-client';
 import type { Page } from 'playwright-core';
-import { HEADINGS, HOLDER_SUMMARIES } from '../../src/interactions/refusals.ts';
+import { ageMessage, controlsMessage, HEADINGS, HOLDER_SUMMARIES } from '../../src/interactions/refusals.ts';
 import { hasTranslation, negotiateLocale, translate } from '../../src/lib/i18n.ts';
 import { KO } from '../../src/lib/messages-ko.ts';
 import { lockedMessage, throttledMessage } from '../../src/throttles/guard-attempt.ts';
@@ -301,6 +301,18 @@ describe('hosted pages in English and Korean', () => {
       expect(keys.size).to.be.greaterThan(100);
       const missing = [...keys].filter((k) => !Object.hasOwn(KO, k));
       expect(missing).to.deep.equal([]);
+    });
+
+    it('translates the age and adult-content refusals, whether the site or only this content is rated', () => {
+      const rule = { siteRating: 15, requiredAge: 19 };
+      expect(translate('ko', ageMessage('site', 'Comics', rule))).to.equal('Comics은(는) 15세 이상 이용 등급입니다. 이 사이버 카드로는 이용할 수 없습니다.');
+      expect(translate('ko', ageMessage('request', 'Comics', rule))).to.equal('Comics의 이 콘텐츠는 19세 이상 이용 가능하므로 이 사이버 카드로는 이용할 수 없습니다.');
+      expect(translate('ko', controlsMessage('adult_content_off', 'Comics', 'site'))).to.equal(
+        '카드에서 성인 콘텐츠를 차단했으며 Comics은(는) 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
+      );
+      expect(translate('ko', controlsMessage('adult_content_off', 'Comics', 'request'))).to.equal(
+        '카드에서 성인 콘텐츠를 차단했으며 Comics의 이 콘텐츠는 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
+      );
     });
 
     it('keeps every {placeholder} of the English text', () => {
