@@ -138,6 +138,11 @@ function paymentOf(details: Record<string, unknown>, ratings: Readonly<Record<st
   return d && toPaymentDetail(d, ratings);
 }
 
+/** A payment as the hosted pages show it (views/partials/payment.ejs): on the approval page, and the login page before it. */
+function presentPayment(payment: PaymentDetail): { amount: string; description: string; rating: number | null } {
+  return { amount: formatMoney(payment.amount, payment.currency), description: payment.description, rating: payment.rating ?? null };
+}
+
 /** A refusal decided before or outside approve(): the same shape, so one page and one audit serve all. */
 function refusal(code: RefusalCode, message: string, opts?: { siteDescription?: string }): ApprovalRefusedError {
   return new ApprovalRefusedError(code, message, opts);
@@ -210,12 +215,17 @@ export function interactionRoutes({
     interaction: Interaction,
     opts: { error?: string; values?: Record<string, string>; fields?: Record<string, string>; status?: number },
   ) {
+    // A payment's login (always asked for, even inside a signed-in session): the page says what it is for.
+    const ahead = consentAheadOf(interaction);
+    const payment = ahead && paymentOf(ahead as unknown as Record<string, unknown>, ratings);
     ctx.status = opts.status ?? 200;
     ctx.type = 'html';
     ctx.body = await render('interaction/login', {
-      title: 'Log in with cyber card',
+      title: payment ? 'Pay with cyber card' : 'Log in with cyber card',
       uid: interaction.uid,
       site: await siteFor(interaction),
+      payment: payment ? presentPayment(payment) : null,
+      signedIn: Boolean(interaction.session?.accountId),
       csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
       error: opts.error ?? null,
       values: { card_number: opts.values?.card_number ?? '' },
@@ -255,12 +265,10 @@ export function interactionRoutes({
       title: 'Approve payment',
       uid: interaction.uid,
       site: await siteFor(interaction),
-      amount: formatMoney(payment.amount, payment.currency),
-      description: payment.description,
+      payment: presentPayment(payment),
       available: line ? formatMoney(availableCredit(line), line.currency) : '—',
       // Said before the click: approve() refuses it all the same (over_limit), under the account's lock.
       overLimit: line ? availableCredit(line) < payment.amount : false,
-      rating: payment.rating ?? null,
       last4,
       asks,
       stepUp: needsStepUp(approvals, payment.amount) && (await hasSecondFactor(cards.db, accountId)),

@@ -23,6 +23,13 @@ export const KO: Readonly<Record<string, string>> = {
   'Log in with your cyber card': '사이버 카드로 로그인하세요',
   '{site} is asking you to log in.': '{site}에서 로그인을 요청합니다.',
   'Log in': '로그인',
+  'Pay with cyber card': '사이버 카드로 결제',
+  'Pay {site} with your cyber card': '사이버 카드로 {site}에 결제하세요',
+  'You are signed in, but every payment needs your card number and password again.':
+    '로그인되어 있지만 결제할 때마다 카드 번호와 비밀번호를 다시 입력해야 합니다.',
+  '{site} is asking you to log in and approve this payment.': '{site}에서 로그인하고 이 결제를 승인하도록 요청합니다.',
+  'Nothing is charged yet: after you log in, you approve or deny this payment.':
+    '아직 아무것도 청구되지 않았습니다. 로그인한 다음 이 결제를 승인하거나 거부합니다.',
   'Cancel and go back to {site}': '취소하고 {site}(으)로 돌아가기',
   'Allow access': '접근 허용',
   '{site} would like to': '{site}에서 다음을 요청합니다',

@@ -6,7 +6,14 @@ import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { Agent, csrfFrom, interactionPathFrom, runLogin, startInteraction, type FlowResult } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/** The text of the page's h1. */
+function heading(html: string): string | undefined {
+  const m = /<h1[^>]*>([^<]*)<\/h1>/.exec(html);
+  return m ? unescapeHtml(m[1]!).trim() : undefined;
+}
 
 function birthdateForAge(age: number): string {
   const d = new Date();
@@ -83,6 +90,37 @@ describe('payments with rich authorization requests', () => {
     expect((await runLogin(agent, first.url, adult)).kind).to.equal('redirect');
     const second = await payRequest(config, site, [{ type: 'payment', amount: 100, currency: 'KRW', description: 'Two' }]);
     expect((await startInteraction(agent, second.url)).html).to.include('name="card_number"');
+  });
+
+  it("says on a payment's login page what is being paid: the site, the amount and what for, also inside a signed-in session", async () => {
+    const siteName = (await ts.db('member_sites').where({ client_id: site.clientId }).first()).name as string;
+    const agent = new Agent(ts.url);
+    const first = await payRequest(config, site, [{ type: 'payment', amount: 12_500, currency: 'KRW', description: 'Season <pass>', rating: '15' }]);
+    const fresh = (await startInteraction(agent, first.url)).html;
+    expect(heading(fresh)).to.equal(`Pay ${siteName} with your cyber card`);
+    expect(fresh).to.include(`${siteName} is asking you to log in and approve this payment.`);
+    expect(fresh).to.include('<dd id="amount"><strong>12,500 KRW</strong></dd>').and.include('<dd id="description">Season &lt;pass&gt;</dd>');
+    expect(fresh).to.include('<dd id="rating">15+</dd>').and.include('<title>Pay with cyber card</title>');
+    expect((await runLogin(agent, first.url, adult)).kind).to.equal('redirect');
+
+    // Signed in now: the next payment asks for the password again, and says why.
+    const second = await payRequest(config, site, [{ type: 'payment', amount: 700, currency: 'KRW', description: 'Episode 13' }]);
+    const { html } = await startInteraction(agent, second.url);
+    expect(html).to.include('name="card_number"').and.include('name="password"');
+    expect(heading(html)).to.equal(`Pay ${siteName} with your cyber card`);
+    expect(html).to.include('You are signed in, but every payment needs your card number and password again.');
+    expect(html).to.include('<dd id="amount"><strong>700 KRW</strong></dd>').and.include('<dd id="description">Episode 13</dd>');
+    expect(html).to.not.include('id="rating"').and.not.include('id="available"');
+    // A wrong password shows the form again, the payment still on it.
+    const { path, csrf } = await startInteraction(agent, second.url);
+    const wrong = await agent.post(`${path}/login`, { csrf, card_number: adult.number, password: 'not the password' });
+    expect(wrong.status).to.equal(401);
+    expect(await wrong.text()).to.include('<dd id="description">Episode 13</dd>');
+
+    // A plain login says nothing of a payment.
+    const plain = (await startInteraction(new Agent(ts.url), (await authRequest(config, site)).url)).html;
+    expect(heading(plain)).to.equal('Log in with your cyber card');
+    expect(plain).to.not.include('id="amount"');
   });
 
   it('refuses a 17-year-old at a 19+ site with a clear page, audits it, and sends access_denied', async () => {
