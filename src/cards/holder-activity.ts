@@ -42,12 +42,38 @@ export type ActivityKind =
   | 'payment_expired'
   | 'payment_cancelled';
 
+/**
+ * What a change of spending controls changed, one control at a time (amounts in minor units of the entry's
+ * currency, null for no limit); a blocked or unblocked site by its name ('' for a site we no longer know).
+ */
+export type ControlChange =
+  | { control: 'max_per_approval' | 'monthly_cap'; from: number | null; to: number | null }
+  | { control: 'adult_content_off'; to: boolean }
+  | { control: 'blocked_sites'; site: string; blocked: boolean };
+
+/** Entries about the account as a whole (its controls, limit, contacts, second factor, money): no one card's. */
+const ACCOUNT_WIDE: ReadonlySet<ActivityKind> = new Set<ActivityKind>([
+  'account_opened',
+  'guardian_released',
+  'spending_controls_changed',
+  'credit_limit_changed',
+  'credit_limit_set_by_guardian',
+  'contacts_changed',
+  'contacts_corrected',
+  'second_factor_set_up',
+  'second_factor_replaced',
+  'second_factor_removed',
+  'repayment_received',
+]);
+
 /** One entry of the holder's activity: facts only, never an id, an address or a request; the pages word it. */
 export interface ActivityItem {
   id: number;
   at: Date;
   kind: ActivityKind;
-  /** The last four digits of the card it concerns; null when it is about the account. */
+  /** Whether it concerns one card (cardLast4 says which, when recorded) or the account as a whole. */
+  about: 'card' | 'account';
+  /** The last four digits of the card it concerns; null when it is about the account, or the card was not recorded. */
   cardLast4: string | null;
   /** The member site's name; null when none is involved, '' for a site we no longer know. */
   site: string | null;
@@ -62,9 +88,19 @@ export interface ActivityItem {
   until: Date | null;
   /** The replacing card's last four digits (card_replaced). */
   newLast4: string | null;
+  /** What a change of spending controls changed, when it was recorded (from 2026-12); null otherwise. */
+  controlChanges: ControlChange[] | null;
 }
 
-type Facts = Partial<Pick<ActivityItem, 'page' | 'amount' | 'previousAmount' | 'currency' | 'until' | 'newLast4'>> & { clientId?: string };
+/** A control change as read, its site still a client_id. */
+type ReadChange = Exclude<ControlChange, { control: 'blocked_sites' }> | { control: 'blocked_sites'; clientId: string; blocked: boolean };
+
+type Facts = Partial<Pick<ActivityItem, 'page' | 'amount' | 'previousAmount' | 'currency' | 'until' | 'newLast4'>> & {
+  clientId?: string;
+  /** The card an entry recorded on the account concerns (details.cardId). */
+  cardId?: string;
+  changes?: ReadChange[];
+};
 
 /** An entry's kind and facts from its details, or undefined for one the holder is not shown. */
 type Reader = (d: Record<string, unknown>) => ({ kind: ActivityKind } & Facts) | undefined;
@@ -75,6 +111,34 @@ const PAGES: readonly PasswordPage[] = ['site_login', 'holder_signin', 'lost_car
 const pageOf = (v: unknown): PasswordPage | undefined => PAGES.find((p) => p === v);
 const site = (d: Record<string, unknown>) => ({ clientId: str(d.clientId) });
 const money = (amount: unknown, d: Record<string, unknown>) => ({ amount: num(amount), currency: str(d.currency) });
+const limitOf = (v: unknown): number | null | undefined => (v === null ? null : num(v));
+const siteList = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined);
+
+/**
+ * What a change of spending controls changed: its details hold the controls after (as ever) and, since they are
+ * recorded, before (`previous`) and the currency. Nothing for an entry without them: it keeps the plain words.
+ */
+function controlChanges(d: Record<string, unknown>): Facts {
+  const before = d.previous as Record<string, unknown> | null | undefined;
+  const currency = str(d.currency);
+  if (!before || typeof before !== 'object' || !currency) return {};
+  const changes: ReadChange[] = [];
+  for (const control of ['max_per_approval', 'monthly_cap'] as const) {
+    const key = control === 'max_per_approval' ? 'maxPerApproval' : 'monthlyCap';
+    const [from, to] = [limitOf(before[key]), limitOf(d[key])];
+    if (from !== undefined && to !== undefined && from !== to) changes.push({ control, from, to });
+  }
+  if (typeof before.adultContentOff === 'boolean' && typeof d.adultContentOff === 'boolean' && before.adultContentOff !== d.adultContentOff) {
+    changes.push({ control: 'adult_content_off', to: d.adultContentOff });
+  }
+  const [was, now] = [siteList(before.blockedSites), siteList(d.blockedSites)];
+  if (was && now) {
+    for (const clientId of now) if (!was.includes(clientId)) changes.push({ control: 'blocked_sites', clientId, blocked: true });
+    for (const clientId of was) if (!now.includes(clientId)) changes.push({ control: 'blocked_sites', clientId, blocked: false });
+  }
+  return { changes, currency };
+}
+
 /** A hold released by a void, an expiry or a stopped card: the amount only when something was released. */
 const released = (d: Record<string, unknown>) => ({ ...site(d), ...(num(d.released) ? money(d.released, d) : { currency: str(d.currency) }) });
 
@@ -96,8 +160,8 @@ const READERS: Readonly<Record<string, Reader>> = {
         : d.purpose === 'password_reset'
           ? { kind: 'wrong_code_password_reset' }
           : undefined,
-  // Of the refusals at a payment, only a wrong authenticator code: a guess at the second factor.
-  'access.refused': (d) => (d.refusal === 'step_up_failed' ? { kind: 'wrong_second_factor', ...site(d) } : undefined),
+  // Of the refusals at a payment, only a wrong authenticator code: a guess at the second factor, with the card used.
+  'access.refused': (d) => (d.refusal === 'step_up_failed' ? { kind: 'wrong_second_factor', ...site(d), cardId: str(d.cardId) } : undefined),
   'card.login_refused': (d) => ({ kind: 'refused_card_not_active', page: pageOf(d.page), ...site(d) }),
   'card.locked': (d) => {
     const until = str(d.until) ? new Date(str(d.until)!) : undefined;
@@ -126,7 +190,7 @@ const READERS: Readonly<Record<string, Reader>> = {
   'totp.removed': () => ({ kind: 'second_factor_removed' }),
   // Masked addresses stay in the audit log: the holder is told which changed, and was told at both ends already.
   'account.contacts_changed': (d) => ({ kind: d.by === 'operator' ? 'contacts_corrected' : 'contacts_changed' }),
-  'account.controls_changed': () => ({ kind: 'spending_controls_changed' }),
+  'account.controls_changed': (d) => ({ kind: 'spending_controls_changed', ...controlChanges(d) }),
   'account.credit_limit_changed': (d) => ({
     kind: d.reason === SET_BY_GUARDIAN ? 'credit_limit_set_by_guardian' : 'credit_limit_changed',
     ...money(d.to, d),
@@ -175,13 +239,20 @@ export async function holderActivity(
     before = rows.at(-1)!.id;
   }
   const page = shown.slice(0, limit);
-  const names = await memberSiteNames(conn, [...new Set(page.map((s) => s.read.clientId).filter((id): id is string => id !== undefined))]);
+  const clientIds = page.flatMap(({ read }) => [
+    ...(read.clientId === undefined ? [] : [read.clientId]),
+    ...(read.changes ?? []).flatMap((c) => (c.control === 'blocked_sites' ? [c.clientId] : [])),
+  ]);
+  const names = await memberSiteNames(conn, [...new Set(clientIds)]);
+  const named = (c: ReadChange): ControlChange => (c.control === 'blocked_sites' ? { control: c.control, site: names.get(c.clientId) ?? '', blocked: c.blocked } : c);
   return {
     items: page.map(({ row, read }) => ({
       id: row.id,
       at: row.at,
       kind: read.kind,
-      cardLast4: row.cardId ? (last4.get(row.cardId) ?? null) : null,
+      about: ACCOUNT_WIDE.has(read.kind) ? 'account' : 'card',
+      // The card the row is about; for an entry on the account, the one its details name (never another account's).
+      cardLast4: ACCOUNT_WIDE.has(read.kind) ? null : (last4.get(row.cardId ?? read.cardId ?? '') ?? null),
       site: read.clientId === undefined ? null : (names.get(read.clientId) ?? ''),
       page: read.page ?? null,
       amount: read.amount ?? null,
@@ -189,6 +260,7 @@ export async function holderActivity(
       currency: read.currency ?? null,
       until: read.until ?? null,
       newLast4: read.newLast4 ?? null,
+      controlChanges: read.changes?.map(named) ?? null,
     })),
     nextBefore: shown.length > limit ? page.at(-1)!.row.id : null,
   };

@@ -39,6 +39,7 @@ function presentItem(item: ActivityItem) {
     at: item.at.toISOString(),
     kind: item.kind,
     text: describeActivity(item, inEnglish),
+    about: item.about,
     card_last4: item.cardLast4,
     site: item.site,
     page: item.page,
@@ -47,6 +48,7 @@ function presentItem(item: ActivityItem) {
     currency: item.currency,
     until: item.until?.toISOString() ?? null,
     new_last4: item.newLast4,
+    control_changes: item.controlChanges,
   };
 }
 
@@ -68,7 +70,7 @@ export function activityRoutes(deps: ActivityRouteDeps): Router {
     ctx.body = await deps.render('holder/activity', {
       title: 'Your card activity',
       signOutCsrf: signOutCsrf(ctx),
-      entries: items.map((item) => ({ when: formatUntil(item.at), card: item.cardLast4, text: describeActivity(item), kind: item.kind })),
+      entries: items.map((item) => ({ when: formatUntil(item.at), card: item.cardLast4, about: item.about, text: describeActivity(item), kind: item.kind })),
       older: nextBefore === null ? null : `/card/activity?before=${nextBefore}`,
       paged: before !== undefined,
     });

@@ -1,4 +1,4 @@
-import type { ActivityItem } from '../cards/holder-activity.ts';
+import type { ActivityItem, ControlChange } from '../cards/holder-activity.ts';
 import { t as inRequestLanguage } from '../http/locale.ts';
 import { DEFAULT_LOCALE, translate } from '../lib/i18n.ts';
 import { formatMoney } from '../lib/money.ts';
@@ -66,7 +66,7 @@ export function describeActivity(item: ActivityItem, t: Translate = inRequestLan
     case 'second_factor_removed':
       return t('Authenticator app removed.');
     case 'spending_controls_changed':
-      return t('Spending controls changed.');
+      return controlsChanged(item, t);
     case 'credit_limit_changed':
       return amount && item.previousAmount !== null
         ? t('Credit limit changed from {from} to {to}.', { from: formatMoney(item.previousAmount, item.currency!), to: amount })
@@ -117,4 +117,25 @@ function wrongPassword(item: ActivityItem, site: string, t: Translate): string {
     case null:
       return t('Wrong password.');
   }
+}
+
+/** What a change of spending controls changed, when it was recorded (older entries: the plain sentence). */
+function controlsChanged(item: ActivityItem, t: Translate): string {
+  if (!item.controlChanges || !item.currency) return t('Spending controls changed.');
+  if (item.controlChanges.length === 0) return t('Spending controls saved, nothing changed.');
+  const currency = item.currency;
+  const limit = (v: number | null) => (v === null ? t('no limit') : formatMoney(v, currency));
+  const words = (c: ControlChange): string => {
+    switch (c.control) {
+      case 'max_per_approval':
+        return t('maximum per payment {from} → {to}', { from: limit(c.from), to: limit(c.to) });
+      case 'monthly_cap':
+        return t('monthly cap {from} → {to}', { from: limit(c.from), to: limit(c.to) });
+      case 'adult_content_off':
+        return c.to ? t('adult content off') : t('adult content on again');
+      case 'blocked_sites':
+        return c.blocked ? t('{site} blocked', { site: c.site || t('a member site') }) : t('{site} unblocked', { site: c.site || t('a member site') });
+    }
+  };
+  return t('Spending controls changed: {changes}.', { changes: item.controlChanges.map(words).join('; ') });
 }

@@ -402,7 +402,7 @@ export function interactionRoutes({
       case 'locked':
         return refuse(ctx, interaction, refusal('card_locked', lockedMessage(outcome.until)));
       case 'inactive':
-        return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(outcome.card.status)), outcome.card.accountId);
+        return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(outcome.card.status)), outcome.card.accountId, outcome.card.id);
     }
     const { card } = outcome;
     await appendAudit(cards.db, {
@@ -510,7 +510,7 @@ export function interactionRoutes({
             ctx.set('Retry-After', String(guarded.retryAfterSeconds));
             return renderApprove(ctx, interaction, pending, payment, { status: 429, error: throttledMessage(guarded.retryAfterSeconds) });
           }
-          if (guarded.kind === 'locked') return refuse(ctx, interaction, refusal('card_locked', lockedMessage(guarded.until)), accountId);
+          if (guarded.kind === 'locked') return refuse(ctx, interaction, refusal('card_locked', lockedMessage(guarded.until)), accountId, cardId);
           if (guarded.kind === 'failed') throw guarded.error;
           approval = guarded.value;
         } else {
@@ -520,7 +520,7 @@ export function interactionRoutes({
         countApproval('approved');
       } catch (err) {
         if (!(err instanceof ApprovalRefusedError)) throw err;
-        return refuse(ctx, interaction, err, accountId);
+        return refuse(ctx, interaction, err, accountId, cardId);
       }
     }
     const grantId = await grant.save();
@@ -537,7 +537,7 @@ export function interactionRoutes({
    * the site what happened, never the holder's figures), audits the refusal, and shows the holder why,
    * with a link back to the site (which then receives the error).
    */
-  async function refuse(ctx: Context, interaction: Interaction, err: ApprovalRefusedError, accountId?: string): Promise<void> {
+  async function refuse(ctx: Context, interaction: Interaction, err: ApprovalRefusedError, accountId?: string, cardId?: string): Promise<void> {
     const clientId = String(interaction.params.client_id);
     const payment = Boolean(paymentOf(consentDetails(interaction), ratings));
     await appendAudit(cards.db, {
@@ -545,7 +545,8 @@ export function interactionRoutes({
       action: 'access.refused',
       subjectType: accountId ? 'account' : 'member_site',
       subjectId: accountId ?? clientId,
-      details: { refusal: err.refusal, clientId, payment },
+      // The card it concerns, when known: the holder's activity marks a wrong authenticator code with it.
+      details: { refusal: err.refusal, clientId, payment, ...(cardId ? { cardId } : {}) },
       requestId: ctx.state.requestId,
     });
     // A payment refused here, at the approval or at its login (a locked or stopped card), is refused for good.

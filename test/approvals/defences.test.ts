@@ -212,7 +212,7 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       // The holder sees the wrong code on their activity page.
       const [latest] = (await holderActivity(ts.db, card.accountId)).items;
       const siteName = (await ts.db('member_sites').where({ client_id: site.clientId }).first()).name as string;
-      expect(latest).to.include({ kind: 'wrong_second_factor', site: siteName });
+      expect(latest).to.include({ kind: 'wrong_second_factor', site: siteName, about: 'card', cardLast4: card.number.slice(-4) });
 
       const second = await onApprovePage(card, amount);
       const ok = await second.agent.post(`${second.path}/confirm`, { csrf: second.csrf, totp: good });

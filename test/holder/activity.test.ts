@@ -190,6 +190,53 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     expect(JSON.stringify(entries)).to.not.include(stranger.number.slice(-4));
   });
 
+  it('says what a change of spending controls changed, and marks entries about the whole account as such', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedIn(card);
+    const controls = async (body: Record<string, unknown>) => {
+      const res = await agent.request('/api/holder/controls', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ max_per_approval: null, monthly_cap: null, blocked_sites: [], adult_content_off: false, ...body }),
+      });
+      expect(res.status, await res.clone().text()).to.equal(200);
+    };
+    // An entry written before the change was recorded keeps the plain words.
+    await appendAudit(ts.db, { actor: 'test', action: 'account.controls_changed', subjectType: 'account', subjectId: card.accountId, details: { maxPerApproval: 1 } });
+    await controls({ max_per_approval: 10_000 });
+    await controls({ max_per_approval: 20_000, monthly_cap: 50_000, adult_content_off: true, blocked_sites: [site.clientId] });
+    await controls({ max_per_approval: 20_000, monthly_cap: 50_000 });
+    await controls({ max_per_approval: 20_000, monthly_cap: 50_000 });
+
+    const { entries } = await activity(agent);
+    const changes = entries.filter((e) => e.kind === 'spending_controls_changed') as Array<Entry & { control_changes: unknown; about: string }>;
+    expect(changes.map((e) => e.text)).to.deep.equal([
+      'Spending controls saved, nothing changed.',
+      'Spending controls changed: adult content on again; Comics <Daily> unblocked.',
+      'Spending controls changed: maximum per payment 10,000 KRW → 20,000 KRW; monthly cap no limit → 50,000 KRW; adult content off; Comics <Daily> blocked.',
+      'Spending controls changed: maximum per payment no limit → 10,000 KRW.',
+      'Spending controls changed.',
+    ]);
+    expect(changes[2]!.control_changes).to.deep.equal([
+      { control: 'max_per_approval', from: 10_000, to: 20_000 },
+      { control: 'monthly_cap', from: null, to: 50_000 },
+      { control: 'adult_content_off', to: true },
+      { control: 'blocked_sites', site: 'Comics <Daily>', blocked: true },
+    ]);
+    expect(changes[2]).to.include({ currency: 'KRW', about: 'account', card_last4: null });
+    expect(changes[4]!.control_changes).to.equal(null);
+    expect(entries.find((e) => e.kind === 'signed_in_to_card_pages')).to.include({ about: 'card', card_last4: card.number.slice(-4) });
+    expect(JSON.stringify(entries)).to.not.include(site.clientId);
+
+    const html = await (await agent.get('/card/activity')).text();
+    expect(html).to.include('Spending controls changed: maximum per payment 10,000 KRW → 20,000 KRW; monthly cap no limit → 50,000 KRW; adult content off; Comics &lt;Daily&gt; blocked.');
+    const row = (kind: string) => new RegExp(`<tr class="${kind}"><td class="d">[^<]*</td><td class="d">(.*?)</td>`).exec(html)?.[1];
+    expect(row('spending_controls_changed')).to.equal('<span class="muted">whole account</span>');
+    expect(row('signed_in_to_card_pages')).to.equal(`ending ${card.number.slice(-4)}`);
+    const korean = await (await agent.request('/card/activity', { headers: { 'accept-language': 'ko' } })).text();
+    expect(korean).to.include('사용 제한을 변경했습니다: 성인 콘텐츠 다시 켜기; Comics &lt;Daily&gt; 차단 해제.').and.include('계정 전체');
+  });
+
   it('pages 50 entries at a time with before, leaving out internal and unknown entries', async () => {
     const card = await issueTestCard(ts);
     const agent = await signedIn(card);
