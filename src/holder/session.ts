@@ -60,7 +60,8 @@ export interface HolderSessionDeps {
 
 const COOKIE = 'cc.holder';
 export const SIGNOUT_PURPOSE = 'holder:signout';
-const DEFAULT_NEXT = '/card/controls';
+// The account page first: it warns of wrong passwords typed since the previous sign-in.
+const DEFAULT_NEXT = '/card/account';
 
 /** Only our own holder pages may be a `next`: never another origin, never a path with a query. */
 const nextField = z

@@ -150,8 +150,12 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     const card = await issueTestCard(ts);
     await signedIn(card);
     for (let i = 0; i < 3; i++) await wrongAtSite(card);
-    const agent = await signedIn(card);
-    const html = await (await agent.get('/card/account')).text();
+    // A sign-in that asked for no page lands on the account page, where the warning is.
+    const agent = new Agent(ts.url);
+    const form = await (await agent.get('/card/signin')).text();
+    const landed = await agent.post('/card/signin', { csrf: csrfFrom(form), card_number: card.number, password: card.password });
+    expect(location(landed, ts.url).pathname).to.equal('/card/account');
+    const html = await (await agent.get(location(landed, ts.url))).text();
     const warning = /<p class="error" role="alert" id="wrong-passwords">([\s\S]*?)<\/p>/.exec(html)?.[1];
     expect(warning, 'the warning').to.be.a('string');
     expect(unescapeHtml(warning!).replace(/\s+/g, ' ')).to.include(

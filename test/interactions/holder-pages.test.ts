@@ -23,7 +23,7 @@ describe('holder sign-in, spending controls and second factor', () => {
     const page = await (await agent.get('/card/signin')).text();
     const res = await agent.post('/card/signin', { csrf: csrfFrom(page), card_number: card.number, password: card.password });
     expect(res.status).to.equal(303);
-    expect(location(res, ts.url).pathname).to.equal('/card/controls');
+    expect(location(res, ts.url).pathname).to.equal('/card/account');
     return agent;
   }
 
