@@ -150,6 +150,8 @@ export const KO: Readonly<Record<string, string>> = {
   "Your guardian's": '보호자의',
   'Too many attempts from this network or device. Wait {seconds} seconds, then try again.':
     '이 네트워크나 기기에서 시도가 너무 많습니다. {seconds}초 후에 다시 시도하세요.',
+  'Too many attempts from this network or device. Wait 1 second, then try again.':
+    '이 네트워크나 기기에서 시도가 너무 많습니다. 1초 후에 다시 시도하세요.',
 
   // Error pages
   'Error': '오류',

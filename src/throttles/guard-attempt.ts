@@ -158,5 +158,6 @@ export function lockedMessage(until: Date | null): string {
 
 /** The holder's words for a source that must wait. */
 export function throttledMessage(retryAfterSeconds: number): string {
-  return `Too many attempts from this network or device. Wait ${retryAfterSeconds} seconds, then try again.`;
+  const wait = retryAfterSeconds === 1 ? '1 second' : `${retryAfterSeconds} seconds`;
+  return `Too many attempts from this network or device. Wait ${wait}, then try again.`;
 }

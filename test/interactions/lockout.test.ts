@@ -241,6 +241,29 @@ describe('card lockout and source throttling', () => {
     expect(left).to.deep.equal(['fresh', 'recent-strike', 'still-locked']);
   });
 
+  it('says a wait of one second in the singular', async () => {
+    // One free failure, then a first wait of 1 second (the production base delay).
+    const quick = await startCardManager({ trustProxy: true, sourceThrottle: { freeFailures: 1, windowSeconds: 900, baseDelaySeconds: 1, maxDelaySeconds: 900 } });
+    try {
+      const quickSite = await registerTestSite(quick);
+      const b = new ForwardedAgent(quick.url, freshIp());
+      const { path, csrf } = await startInteraction(b, (await authRequest(await siteClient(quick, quickSite), quickSite)).url);
+      const card = await issueTestCard(quick);
+      // Posted back to back on one login page: the second wrong one starts the 1-second wait, the third meets it.
+      const statuses: number[] = [];
+      let last = '';
+      for (let i = 0; i < 3; i++) {
+        const res = await b.post(`${path}/login`, { csrf, card_number: card.number, password: `wrong-${i}` });
+        statuses.push(res.status);
+        last = await res.text();
+      }
+      expect(statuses).to.deep.equal([401, 401, 429]);
+      expect(last).to.include('Wait 1 second, then try again.');
+    } finally {
+      await quick.stop();
+    }
+  });
+
   it('throttles one browser (device cookie) that moves between addresses', async () => {
     const cards = await Promise.all(Array.from({ length: 3 }, () => issueTestCard(ts)));
     const b = new ForwardedAgent(ts.url, freshIp());
