@@ -145,7 +145,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const health = healthRoutes(pool);
   const ledger = ledgerDeps(config, db);
   // Defences against surreptitious use: source throttle and card lockout, TOTP step-up, velocity limits.
-  const throttle: ThrottleDeps = { db: sidePool, limits: { card: config.lockout, source: config.sourceThrottle }, cardHmacKey: config.secrets.cardHmacKey, counts };
+  const throttle: ThrottleDeps = { db: sidePool, limits: { card: config.lockout, source: config.sourceThrottle }, cardHmacKey: config.secrets.cardHmacKey, counts, timeZone: config.billing.timeZone };
   const secondFactor: SecondFactorDeps = { db, sealKey: deriveKey(config.secrets.cardHmacKey, 'totp-secret-seal-v1'), issuerLabel: config.stepUp.issuerLabel };
   const approvals: ApprovalDeps = {
     db,
@@ -176,7 +176,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, currency: config.currency });
   const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });
-  const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render });
+  const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render, timeZone: config.billing.timeZone });
   const holderWards = wardsRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,

@@ -5,7 +5,7 @@ import { holderActivity, type ActivityItem } from '../cards/holder-activity.ts';
 import type { Db } from '../db/knex.ts';
 import { ValidationError } from '../errors.ts';
 import type { Renderer } from '../http/render.ts';
-import { formatUntil } from '../throttles/guard-attempt.ts';
+import { formatLocalTime } from '../lib/local-time.ts';
 import { describeActivity, inEnglish } from './describe-activity.ts';
 import { signOutCsrf, type HolderState } from './session.ts';
 
@@ -13,6 +13,8 @@ export interface ActivityRouteDeps {
   db: Db;
   requireHolder: Middleware;
   render: Renderer;
+  /** The time zone the page tells times in (config billing.timeZone). */
+  timeZone: string;
 }
 
 const BAD_BEFORE = 'To see older activity, before= must be one whole number from 1, as the "Older activity" link gives it.';
@@ -34,11 +36,11 @@ function parseBefore(ctx: Context): number | undefined {
 }
 
 /** An entry as the JSON API gives it: the sentence the page shows (in English, as every JSON API), and its facts, never an id or a request. */
-function presentItem(item: ActivityItem) {
+function presentItem(item: ActivityItem, timeZone: string) {
   return {
     at: item.at.toISOString(),
     kind: item.kind,
-    text: describeActivity(item, inEnglish),
+    text: describeActivity(item, timeZone, inEnglish),
     about: item.about,
     card_last4: item.cardLast4,
     site: item.site,
@@ -70,7 +72,7 @@ export function activityRoutes(deps: ActivityRouteDeps): Router {
     ctx.body = await deps.render('holder/activity', {
       title: 'Your card activity',
       signOutCsrf: signOutCsrf(ctx),
-      entries: items.map((item) => ({ when: formatUntil(item.at), card: item.cardLast4, about: item.about, text: describeActivity(item), kind: item.kind })),
+      entries: items.map((item) => ({ when: formatLocalTime(item.at, deps.timeZone), card: item.cardLast4, about: item.about, text: describeActivity(item, deps.timeZone), kind: item.kind })),
       older: nextBefore === null ? null : `/card/activity?before=${nextBefore}`,
       paged: before !== undefined,
     });
@@ -79,7 +81,7 @@ export function activityRoutes(deps: ActivityRouteDeps): Router {
   router.get('/api/holder/activity', async function readActivity(ctx) {
     const { accountId } = ctx.state.holder as HolderState;
     const { items, nextBefore } = await holderActivity(deps.db, accountId, { before: parseBefore(ctx) });
-    ctx.body = { entries: items.map(presentItem), next_before: nextBefore };
+    ctx.body = { entries: items.map((item) => presentItem(item, deps.timeZone)), next_before: nextBefore };
   });
 
   return router;

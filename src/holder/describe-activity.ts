@@ -2,7 +2,7 @@ import type { ActivityItem, ControlChange } from '../cards/holder-activity.ts';
 import { t as inRequestLanguage } from '../http/locale.ts';
 import { DEFAULT_LOCALE, translate } from '../lib/i18n.ts';
 import { formatMoney } from '../lib/money.ts';
-import { formatUntil } from '../throttles/guard-attempt.ts';
+import { formatLocalTime } from '../lib/local-time.ts';
 
 type Translate = (text: string, vars?: Readonly<Record<string, unknown>>) => string;
 
@@ -11,9 +11,9 @@ export const inEnglish: Translate = (text, vars) => translate(DEFAULT_LOCALE, te
 
 /**
  * One activity entry as a sentence, in the request's language unless `t` says otherwise: the site by name,
- * amounts with their currency.
+ * amounts with their currency, times in `timeZone` (config billing.timeZone).
  */
-export function describeActivity(item: ActivityItem, t: Translate = inRequestLanguage): string {
+export function describeActivity(item: ActivityItem, timeZone: string, t: Translate = inRequestLanguage): string {
   const site = item.site || t('a member site');
   const amount = item.amount !== null && item.currency ? formatMoney(item.amount, item.currency) : undefined;
   switch (item.kind) {
@@ -37,7 +37,7 @@ export function describeActivity(item: ActivityItem, t: Translate = inRequestLan
         : t('Refused: this card can no longer be used.');
     case 'card_locked':
       return item.until
-        ? t('Card locked after too many wrong passwords or codes, until {until}.', { until: formatUntil(item.until) })
+        ? t('Card locked after too many wrong passwords or codes, until {until}.', { until: formatLocalTime(item.until, timeZone) })
         : t('Card locked after too many wrong passwords or codes.');
     case 'password_changed':
       return t('Password changed.');

@@ -153,7 +153,7 @@ export function holderSessions(deps: HolderSessionDeps) {
         case 'wrong':
           throw new InvalidCredentialsError();
         case 'locked':
-          throw new SignInRefusedError(423, lockedMessage(outcome.until));
+          throw new SignInRefusedError(423, lockedMessage(outcome.until, deps.throttle.timeZone));
         case 'inactive':
           throw new SignInRefusedError(403, inactiveCardMessage(outcome.card.status));
       }

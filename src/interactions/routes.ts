@@ -400,7 +400,7 @@ export function interactionRoutes({
         ctx.state.log.info({ interaction: interaction.uid }, 'login refused');
         return renderLogin(ctx, interaction, { status: 401, error: 'The card number or password is not correct.', values });
       case 'locked':
-        return refuse(ctx, interaction, refusal('card_locked', lockedMessage(outcome.until)));
+        return refuse(ctx, interaction, refusal('card_locked', lockedMessage(outcome.until, throttle.timeZone)));
       case 'inactive':
         return refuse(ctx, interaction, refusal('card_inactive', inactiveCardMessage(outcome.card.status)), outcome.card.accountId, outcome.card.id);
     }
@@ -510,7 +510,7 @@ export function interactionRoutes({
             ctx.set('Retry-After', String(guarded.retryAfterSeconds));
             return renderApprove(ctx, interaction, pending, payment, { status: 429, error: throttledMessage(guarded.retryAfterSeconds) });
           }
-          if (guarded.kind === 'locked') return refuse(ctx, interaction, refusal('card_locked', lockedMessage(guarded.until)), accountId, cardId);
+          if (guarded.kind === 'locked') return refuse(ctx, interaction, refusal('card_locked', lockedMessage(guarded.until, throttle.timeZone)), accountId, cardId);
           if (guarded.kind === 'failed') throw guarded.error;
           approval = guarded.value;
         } else {

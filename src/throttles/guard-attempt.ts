@@ -15,6 +15,7 @@ import { inTransaction } from '../db/tx.ts';
 import { NO_COUNTS, type EventCounts, type Guessable } from '../lib/event-counts.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
 import { ipKey } from '../lib/ip-key.ts';
+import { formatLocalTime } from '../lib/local-time.ts';
 import { notifyHolder } from '../notifications/notify.ts';
 
 /** What the throttles need from the composition root. */
@@ -25,6 +26,8 @@ export interface ThrottleDeps {
   cardHmacKey: Buffer;
   /** Where failed checks, lockouts and throttled attempts are counted (metrics); absent: nowhere. */
   counts?: EventCounts;
+  /** The time zone the end of a lock is told in, on pages and in the notice (config billing.timeZone). */
+  timeZone: string;
 }
 
 /** Where an attempt comes from: the client address and the browser's device cookie id, if it has one. */
@@ -136,22 +139,17 @@ async function lockIfDue(deps: ThrottleDeps, cardKey: string, requestId: string 
     });
     await notifyHolder(trx, card.accountId, 'card_locked', {
       last4: card.last4,
-      until: failure.blockedUntil ? formatUntil(failure.blockedUntil) : '',
+      until: failure.blockedUntil ? formatLocalTime(failure.blockedUntil, deps.timeZone) : '',
     });
     return failure.blockedUntil;
   });
 }
 
-/** "2026-11-30 01:30 UTC": when a lock ends, for pages and messages. */
-export function formatUntil(d: Date): string {
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** The holder's words for a card lock, on every page that can meet one. */
-export function lockedMessage(until: Date | null): string {
+/** The holder's words for a card lock, on every page that can meet one; its end in `timeZone` (formatLocalTime). */
+export function lockedMessage(until: Date | null, timeZone: string): string {
   return (
     'This card is locked after too many wrong passwords or codes' +
-    (until ? `, until ${formatUntil(until)}.` : '.') +
+    (until ? `, until ${formatLocalTime(until, timeZone)}.` : '.') +
     ' You can unlock it now by resetting your password.'
   );
 }

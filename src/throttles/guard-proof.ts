@@ -47,7 +47,7 @@ export async function guardGuess<T>(
     case 'throttled':
       throw new AttemptRefusedError('throttled', throttledMessage(guarded.retryAfterSeconds), guarded.retryAfterSeconds);
     case 'locked':
-      throw new AttemptRefusedError('locked', lockedMessage(guarded.until));
+      throw new AttemptRefusedError('locked', lockedMessage(guarded.until, deps.timeZone));
   }
 }
 

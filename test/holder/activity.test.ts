@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { reissue } from '../../src/cards/reissue.ts';
 import { appendAudit } from '../../src/db/audit-log.ts';
+import { formatLocalTime } from '../../src/lib/local-time.ts';
 import { Agent, csrfFrom, location, runLogin, startInteraction } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { unescapeHtml } from '../helpers/html.ts';
@@ -93,6 +94,8 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     expect(wrong, 'the wrong password is listed, escaped, below the newer sign-in').to.be.greaterThan(signIn);
     expect(html).to.include(`ending ${last4}`).and.not.include(site.clientId).and.not.include('Comics <Daily>');
     expect(html).to.not.include('id="older"');
+    // Times in the deployment's time zone (billing.timeZone), named.
+    expect(html).to.include(`<td class="d">${formatLocalTime(new Date(body.entries[0]!.at), 'Asia/Seoul')}</td>`);
     expect(await (await agent.get('/card/account')).text()).to.include('<a href="/card/activity">Activity</a>');
 
     const ko = await signedIn(card, { 'accept-language': 'ko' });

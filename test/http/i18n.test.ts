@@ -324,7 +324,7 @@ describe('hosted pages in English and Korean', () => {
     it('translates messages built elsewhere with their figures, and falls back to English for unknown text', () => {
       expect(translate('ko', throttledMessage(42))).to.equal('이 네트워크나 기기에서 시도가 너무 많습니다. 42초 후에 다시 시도하세요.');
       expect(translate('ko', throttledMessage(1))).to.equal('이 네트워크나 기기에서 시도가 너무 많습니다. 1초 후에 다시 시도하세요.');
-      expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z')))).to.include('2026-11-30 01:30 UTC까지 잠겼습니다');
+      expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z'), 'Asia/Seoul'))).to.include('2026-11-30 10:30 Asia/Seoul까지 잠겼습니다');
       for (const status of ['lost', 'suspended', undefined]) expect(hasTranslation('ko', inactiveCardMessage(status))).to.equal(true);
       expect(translate('ko', 'Not in any catalogue.')).to.equal('Not in any catalogue.');
       // Short entries with placeholders ("{available} of {limit}") never swallow other text.

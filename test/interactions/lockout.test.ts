@@ -4,6 +4,7 @@ import { deleteStaleThrottles, findThrottle } from '../../src/db/throttles.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { listOutboxForAccount } from '../../src/db/outbox.ts';
 import { generateCardNumber } from '../../src/cards/card-number.ts';
+import { formatLocalTime } from '../../src/lib/local-time.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -86,6 +87,11 @@ describe('card lockout and source throttling', () => {
     const outbox = await listOutboxForAccount(ts.db, card.accountId);
     expect(outbox.filter((m) => m.template === 'card_locked')).to.have.length(1);
     expect(JSON.stringify(outbox)).to.not.include(card.number);
+    // The lock's end in the deployment's time zone (billing.timeZone), named, on the page and in the notice alike.
+    const until = formatLocalTime(row!.blockedUntil!, ts.config.billing.timeZone);
+    expect(until).to.match(/ Asia\/Seoul$/);
+    expect(sixth.html).to.include(`until ${until}.`);
+    expect(outbox.find((m) => m.template === 'card_locked')!.data.until).to.equal(until);
 
     // The cool-down passes (moved in the database rather than waited for): the right password works again.
     await ts.db('throttles').where({ scope: 'card', key: row!.key }).update({ blocked_until: ts.db.raw("now() - interval '1 second'") });
