@@ -116,13 +116,13 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
     const { csrf: _csrf, ...rest } = raw;
     const parsed = confirmInput.safeParse(rest);
     // The same set-up again, its link and key included while it is still pending, for another try.
-    const again = async (status: number, error: string, fields: Record<string, string>) => {
+    const again = async (status: number, error: string, fields: Record<string, string>, errorCode: string | null = null) => {
       const token = raw.enrol_token ?? '';
       const pending = /^[A-Za-z0-9_-]{32}$/.test(token) ? await pendingEnrolment(sf, await holderCard(ctx), token) : undefined;
       return render(
         ctx,
         'holder/totp-enrol',
-        { ...ENROL, uri: pending?.uri ?? null, secret: pending?.base32 ?? null, token: pending ? token : '', replacing: await replacing(), error, fields },
+        { ...ENROL, uri: pending?.uri ?? null, secret: pending?.base32 ?? null, token: pending ? token : '', replacing: await replacing(), error, errorCode, fields },
         status,
       );
     };
@@ -132,7 +132,7 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
     } catch (err) {
       if (err instanceof AttemptRefusedError) {
         if (err.retryAfterSeconds) ctx.set('Retry-After', String(err.retryAfterSeconds));
-        return again(err.status, err.message, {});
+        return again(err.status, err.message, {}, err.code);
       }
       if (!(err instanceof EnrolmentError)) throw err;
       return again(err.status, err.message, err.fields ?? {});

@@ -102,9 +102,10 @@ export async function withHolderPassword<T>(ctx: Context, deps: { throttle: Thro
   );
 }
 
+/** A sign-in refused before or despite a right password; `code` lets the page offer the next step (card_locked: a reset). */
 class SignInRefusedError extends AppError {
-  constructor(status: number, message: string) {
-    super('signin_refused', message, { status });
+  constructor(code: 'too_many_attempts' | 'card_locked' | 'card_inactive', status: number, message: string) {
+    super(code, message, { status });
   }
 }
 
@@ -149,13 +150,13 @@ export function holderSessions(deps: HolderSessionDeps) {
       switch (outcome.kind) {
         case 'throttled':
           ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-          throw new SignInRefusedError(429, throttledMessage(outcome.retryAfterSeconds));
+          throw new SignInRefusedError('too_many_attempts', 429, throttledMessage(outcome.retryAfterSeconds));
         case 'wrong':
           throw new InvalidCredentialsError();
         case 'locked':
-          throw new SignInRefusedError(423, lockedMessage(outcome.until, deps.throttle.timeZone));
+          throw new SignInRefusedError('card_locked', 423, lockedMessage(outcome.until, deps.throttle.timeZone));
         case 'inactive':
-          throw new SignInRefusedError(403, inactiveCardMessage(outcome.card.status));
+          throw new SignInRefusedError('card_inactive', 403, inactiveCardMessage(outcome.card.status));
       }
       const { card } = outcome;
       const id = randomToken(32);

@@ -24,6 +24,8 @@ export interface ShowOptions {
   values?: Record<string, string>;
   fields?: Record<string, string>;
   error?: string;
+  /** The refusal's code (AppError.code), for a view that offers the next step (partials/unlock.ejs: card_locked). */
+  errorCode?: string;
   notice?: string;
 }
 
@@ -44,6 +46,7 @@ export function formPages(render: Renderer) {
       values: opts.values ?? {},
       fields: opts.fields ?? {},
       error: opts.error ?? null,
+      errorCode: opts.errorCode ?? null,
       notice: opts.notice ?? null,
     });
   }
@@ -76,7 +79,7 @@ export function formPages(render: Renderer) {
       // A refusal that says when to come back (429) says it in Retry-After on the page too, as the error handler does.
       const wait = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
       if (typeof wait === 'number') ctx.set('Retry-After', String(wait));
-      return show(ctx, page, { status: err.status, error: err.message, fields: err.fields ?? {}, values });
+      return show(ctx, page, { status: err.status, error: err.message, errorCode: err.code, fields: err.fields ?? {}, values });
     }
   }
 

@@ -1,5 +1,5 @@
 import type { AgeRule, RatedBy } from '../approvals/age-gate.ts';
-import type { RefusalCode } from '../approvals/errors.ts';
+import type { ApprovalRefusedError, RefusalCode } from '../approvals/errors.ts';
 
 /** Headings of the holder's refusal page. */
 export const HEADINGS: Readonly<Record<RefusalCode, string>> = {
@@ -56,4 +56,16 @@ export function controlsMessage(kind: unknown, siteName: string, by?: RatedBy): 
       : `You turned adult content off on your card, and ${siteName} is for adults only. You can change this on your card page.`;
   }
   return `You have blocked ${siteName} on your card. You can unblock it on your card page.`;
+}
+
+/** A link the refusal page shows below its message, for a refusal the holder can undo themselves. */
+export interface NextStep {
+  href: string;
+  label: string;
+}
+
+/** What the holder can do about a refusal: a locked card is unlocked by a password reset. */
+export function nextStepOf(err: ApprovalRefusedError): NextStep | null {
+  if (err.refusal === 'card_locked') return { href: '/card/password/reset', label: 'Reset your password to unlock the card' };
+  return null;
 }

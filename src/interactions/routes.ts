@@ -29,7 +29,7 @@ import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { noteLogin } from './note-login.ts';
-import { ageMessage, controlsMessage, HEADINGS, HOLDER_SUMMARIES } from './refusals.ts';
+import { ageMessage, controlsMessage, HEADINGS, HOLDER_SUMMARIES, nextStepOf } from './refusals.ts';
 import { resumeAtOnce } from './resume-at-once.ts';
 
 export interface InteractionDeps {
@@ -565,6 +565,7 @@ export function interactionRoutes({
       heading: HEADINGS[err.refusal],
       // Messages built deep in a domain (with figures) may lack a translation: then the refusal's own summary.
       message: tOr(err.message, HOLDER_SUMMARIES[err.refusal]),
+      nextStep: nextStepOf(err),
       siteName: site.name,
       returnTo,
     });

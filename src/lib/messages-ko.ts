@@ -116,6 +116,7 @@ export const KO: Readonly<Record<string, string>> = {
     '비밀번호나 코드를 여러 번 잘못 입력해 카드가 잠겼습니다. 지금 비밀번호를 재설정하면 잠금을 해제할 수 있습니다.',
   'This card is locked after too many wrong passwords or codes, until {until}. You can unlock it now by resetting your password.':
     '비밀번호나 코드를 여러 번 잘못 입력해 카드가 {until}까지 잠겼습니다. 지금 비밀번호를 재설정하면 잠금을 해제할 수 있습니다.',
+  'Reset your password to unlock the card': '비밀번호를 재설정해 카드 잠금 풀기',
   'A statement of this card is overdue. New charges are refused until it is paid.':
     '이 카드의 명세서 대금이 연체되었습니다. 납부할 때까지 새 결제는 거절됩니다.',
   'This payment needs a code from an authenticator app. Set one up on your card page (Second factor), then try again.':

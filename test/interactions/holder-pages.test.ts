@@ -81,7 +81,9 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect((await agent.post('/card/signin', { csrf, card_number: card.number, password: 'fifth' })).status).to.equal(423);
     const locked = await agent.post('/card/signin', { csrf, card_number: card.number, password: card.password });
     expect(locked.status).to.equal(423);
-    expect(await locked.text()).to.include('This card is locked');
+    const lockedHtml = await locked.text();
+    expect(lockedHtml).to.include('This card is locked');
+    expect(lockedHtml).to.include('<p id="unlock"><a href="/card/password/reset">Reset your password to unlock the card</a></p>');
     expect(await ts.db('holder_sessions').where({ account_id: card.accountId })).to.have.length(0);
   });
 

@@ -68,6 +68,7 @@ describe('card lockout and source throttling', () => {
     expect(fifth.res.status).to.equal(403);
     expect(fifth.html).to.include('This card is locked for a while');
     expect(fifth.html).to.include('resetting your password');
+    expect(fifth.html).to.include('<a href="/card/password/reset" id="next-step">Reset your password to unlock the card</a>');
 
     // The 6th, with the right password, is still refused; the member site gets access_denied with card_locked.
     const sixth = await attempt(b, card, card.password);

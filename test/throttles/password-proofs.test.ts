@@ -54,6 +54,10 @@ describe('password proofs outside the login page', () => {
     expect(right.status).to.equal(423);
     expect(right.body.error).to.equal('card_locked');
     expect(await status(card)).to.equal('active');
+    // The page says so with a link to the password reset, which unlocks the card.
+    const lockedPage = await agent.post('/card/lost', { csrf: csrfFrom(form), card_number: card.number, password: card.password });
+    expect(lockedPage.status).to.equal(423);
+    expect(await lockedPage.text()).to.include('<p id="unlock"><a href="/card/password/reset">Reset your password to unlock the card</a></p>');
     const guardianRight = await postApplication(ts, { ...minor, email: `x${Date.now()}@example.com`, guardian_password: card.password }, ip);
     expect(guardianRight.status).to.equal(423);
     expect(await ts.db('audit_log').where({ action: 'card.locked', subject_id: card.cardId })).to.have.length(1);
