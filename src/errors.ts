@@ -52,10 +52,10 @@ export class NotFoundError extends AppError {
   }
 }
 
-/** Card number and password did not match an active card. Deliberately vague. */
+/** Card number and password did not match an active card. Deliberately vague (a message may add the lockout's count). */
 export class InvalidCredentialsError extends AppError {
-  constructor() {
-    super('invalid_credentials', 'The card number or password is not correct.', { status: 401 });
+  constructor(message = 'The card number or password is not correct.') {
+    super('invalid_credentials', message, { status: 401 });
   }
 }
 

@@ -39,7 +39,7 @@ import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { randomToken } from '../lib/ids.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
-import { lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { lockedMessage, throttledMessage, wrongPasswordMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardGuess } from '../throttles/guard-proof.ts';
 
 /** What requireHolder puts on ctx.state.holder. */
@@ -152,7 +152,7 @@ export function holderSessions(deps: HolderSessionDeps) {
           ctx.set('Retry-After', String(outcome.retryAfterSeconds));
           throw new SignInRefusedError('too_many_attempts', 429, throttledMessage(outcome.retryAfterSeconds));
         case 'wrong':
-          throw new InvalidCredentialsError();
+          throw new InvalidCredentialsError(wrongPasswordMessage(outcome.remaining));
         case 'locked':
           throw new SignInRefusedError('card_locked', 423, lockedMessage(outcome.until, deps.throttle.timeZone));
         case 'inactive':

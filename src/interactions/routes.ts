@@ -27,7 +27,7 @@ import { entryRefusalOf, holderWouldBeStopped, type ConsentAhead, type PolicyDep
 import { paymentDetailsOf, toPaymentDetail, type PaymentDetail } from '../oidc/payment-details.ts';
 import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
-import { guardAttempt, lockedMessage, throttledMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { guardAttempt, lockedMessage, throttledMessage, wrongPasswordMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { noteLogin } from './note-login.ts';
 import { ageMessage, controlsMessage, HEADINGS, HOLDER_SUMMARIES, nextStepOf } from './refusals.ts';
 import { resumeAtOnce } from './resume-at-once.ts';
@@ -398,7 +398,7 @@ export function interactionRoutes({
         });
       case 'wrong':
         ctx.state.log.info({ interaction: interaction.uid }, 'login refused');
-        return renderLogin(ctx, interaction, { status: 401, error: 'The card number or password is not correct.', values });
+        return renderLogin(ctx, interaction, { status: 401, error: wrongPasswordMessage(outcome.remaining), values });
       case 'locked':
         return refuse(ctx, interaction, refusal('card_locked', lockedMessage(outcome.until, throttle.timeZone)));
       case 'inactive':

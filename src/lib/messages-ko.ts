@@ -72,6 +72,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Enter your password.': '비밀번호를 입력하세요.',
   'That password is too long.': '비밀번호가 너무 깁니다.',
   'The card number or password is not correct.': '카드 번호 또는 비밀번호가 올바르지 않습니다.',
+  'The card number or password is not correct. One more wrong password locks the card for a while.':
+    '카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 한 번 더 잘못 입력하면 카드가 한동안 잠깁니다.',
+  'The card number or password is not correct. {n} more wrong passwords lock the card for a while.':
+    '카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 {n}번 더 잘못 입력하면 카드가 한동안 잠깁니다.',
   'Enter the 6-digit code from your authenticator app.': '인증 앱의 6자리 코드를 입력하세요.',
   'This page does not belong to your current sign-in. Please start again from the member site.':
     '이 페이지는 현재 로그인 과정에 속하지 않습니다. 가맹 사이트에서 다시 시작하세요.',

@@ -5,6 +5,7 @@ import {
   recordCardFailure,
   releaseAttempt,
   reserveAttempt,
+  type CardFailure,
   type CardLimits,
   type SourceLimits,
   type ThrottleKey,
@@ -39,7 +40,8 @@ export interface AttemptSource {
 
 export type Guarded<T> =
   | { kind: 'ok'; value: T }
-  | { kind: 'failed'; error: unknown }
+  /** `remaining`: failures the card may still take before it locks (absent: the check knew no card). */
+  | { kind: 'failed'; error: unknown; remaining?: number }
   /** The source (network or browser) must wait: nothing was checked, no card counter moved. */
   | { kind: 'throttled'; retryAfterSeconds: number }
   /** The card is locked (or has just been locked by this failure). */
@@ -95,10 +97,12 @@ export async function guardAttempt<T>(
     const counts = deps.counts ?? NO_COUNTS;
     counts.failedCheck(who.check);
     if (!who.cardKey) return { kind: 'failed', error: err };
-    const locked = await lockIfDue(deps, who.cardKey, who.source.requestId);
-    if (!locked) return { kind: 'failed', error: err };
+    const failure = await lockIfDue(deps, who.cardKey, who.source.requestId);
+    if (!failure?.locked) {
+      return failure ? { kind: 'failed', error: err, remaining: Math.max(0, deps.limits.card.maxFailures - failure.failures) } : { kind: 'failed', error: err };
+    }
     counts.lockout();
-    return { kind: 'locked', until: locked };
+    return { kind: 'locked', until: failure.blockedUntil };
   }
   // releaseAttempt sends one statement at most.
   await atCommit(deps.db, (conn) => releaseAttempt(conn, reserved), { oneStatement: true });
@@ -122,13 +126,13 @@ export async function countAgainstSource(deps: ThrottleDeps, source: AttemptSour
   return sourceWait(deps, await reserveAttempt(deps.db, sourceKeys(deps, source), undefined, deps.limits));
 }
 
-/** Records the card failure; when it locks the card, audits it and tells the holder. The lock's end, or null. */
-async function lockIfDue(deps: ThrottleDeps, cardKey: string, requestId: string | undefined): Promise<Date | null> {
+/** Records the card failure; when it locks the card, audits it and tells the holder. The failure as recorded. */
+async function lockIfDue(deps: ThrottleDeps, cardKey: string, requestId: string | undefined): Promise<CardFailure | undefined> {
   return inTransaction(deps.db, async (trx) => {
     const failure = await recordCardFailure(trx, cardKey, deps.limits.card);
-    if (!failure?.locked) return null;
+    if (!failure?.locked) return failure;
     const card = await findCardByNumberHmac(trx, Buffer.from(cardKey, 'hex'));
-    if (!card) return failure.blockedUntil; // a number no card has: locked all the same, so it reads like a real one
+    if (!card) return failure; // a number no card has: locked all the same, so it reads like a real one
     await appendAudit(trx, {
       actor: 'system',
       action: 'card.locked',
@@ -141,7 +145,7 @@ async function lockIfDue(deps: ThrottleDeps, cardKey: string, requestId: string 
       last4: card.last4,
       until: failure.blockedUntil ? formatLocalTime(failure.blockedUntil, deps.timeZone) : '',
     });
-    return failure.blockedUntil;
+    return failure;
   });
 }
 
@@ -152,6 +156,21 @@ export function lockedMessage(until: Date | null, timeZone: string): string {
     (until ? `, until ${formatLocalTime(until, timeZone)}.` : '.') +
     ' You can unlock it now by resetting your password.'
   );
+}
+
+/** A wrong password says how many more lock the card once this few are left (the lockout policy is public). */
+const WARN_WHEN_LEFT = 2;
+
+/**
+ * The holder's words for a wrong card number or password, and, one or two failures before the lock, how many more
+ * lock the card. A number no card has counts on its own row just the same, so this tells nothing about the number.
+ */
+export function wrongPasswordMessage(remaining: number | undefined): string {
+  const wrong = 'The card number or password is not correct.';
+  if (remaining === undefined || remaining < 1 || remaining > WARN_WHEN_LEFT) return wrong;
+  return remaining === 1
+    ? `${wrong} One more wrong password locks the card for a while.`
+    : `${wrong} ${remaining} more wrong passwords lock the card for a while.`;
 }
 
 /** The holder's words for a source that must wait. */

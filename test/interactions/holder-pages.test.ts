@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Secret, TOTP } from 'otpauth';
 import { Agent, csrfFrom, location } from '../helpers/agent.ts';
 import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
+import { alertText } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The csrf token of the form posting to `action` (holder pages also carry the sign-out form). */
@@ -77,7 +78,12 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(noCsrf.status).to.equal(403);
     const evil = await agent.post('/card/signin', { csrf, card_number: card.number, password: 'x', next: 'https://evil.example/' });
     expect(evil.status).to.equal(401);
-    for (let i = 0; i < 3; i++) expect((await agent.post('/card/signin', { csrf, card_number: card.number, password: `no-${i}` })).status).to.equal(401);
+    for (let i = 0; i < 3; i++) {
+      const wrong = await agent.post('/card/signin', { csrf, card_number: card.number, password: `no-${i}` });
+      expect(wrong.status).to.equal(401);
+      // The last wrong password before the lock says so.
+      if (i === 2) expect(alertText(await wrong.text())).to.equal('The card number or password is not correct. One more wrong password locks the card for a while.');
+    }
     expect((await agent.post('/card/signin', { csrf, card_number: card.number, password: 'fifth' })).status).to.equal(423);
     const locked = await agent.post('/card/signin', { csrf, card_number: card.number, password: card.password });
     expect(locked.status).to.equal(423);

@@ -8,6 +8,7 @@ import { formatLocalTime } from '../../src/lib/local-time.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { alertText } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 let ipSeq = 0;
@@ -59,11 +60,19 @@ describe('card lockout and source throttling', () => {
   it('locks the card after 5 wrong passwords, refuses the 6th with the right one until the cool-down, then lets it in', async () => {
     const card = await holderWithEmail();
     const b = new ForwardedAgent(ts.url, freshIp());
+    const said: Array<string | undefined> = [];
     for (let i = 1; i <= 4; i++) {
       const { res, html } = await attempt(b, card, `wrong-${i}`);
       expect(res.status, `attempt ${i}`).to.equal(401);
-      expect(html).to.include('The card number or password is not correct.');
+      said.push(alertText(html));
     }
+    // From two failures before the lock, the page says how many more lock the card.
+    expect(said).to.deep.equal([
+      'The card number or password is not correct.',
+      'The card number or password is not correct.',
+      'The card number or password is not correct. 2 more wrong passwords lock the card for a while.',
+      'The card number or password is not correct. One more wrong password locks the card for a while.',
+    ]);
     const fifth = await attempt(b, card, 'wrong-5');
     expect(fifth.res.status).to.equal(403);
     expect(fifth.html).to.include('This card is locked for a while');
@@ -99,6 +108,18 @@ describe('card lockout and source throttling', () => {
     const after = await attempt(b, card, card.password);
     expect(signedIn(after), `${after.res.status}`).to.equal(true);
     expect((await cardRow(card))!.count).to.equal(0);
+  });
+
+  it('counts down the last wrong passwords for a number no card has just as for a real card, so the count tells nothing', async () => {
+    const nobody = { number: generateCardNumber(ts.config.cards.issuerPrefix) };
+    const b = new ForwardedAgent(ts.url, freshIp());
+    const said: Array<string | undefined> = [];
+    for (let i = 1; i <= 5; i++) said.push(alertText((await attempt(b, nobody, `wrong-${i}`)).html));
+    expect(said.slice(2, 4)).to.deep.equal([
+      'The card number or password is not correct. 2 more wrong passwords lock the card for a while.',
+      'The card number or password is not correct. One more wrong password locks the card for a while.',
+    ]);
+    expect(said[4]).to.include('This card is locked after too many wrong passwords or codes');
   });
 
   it('makes each repeated lockout longer than the last', async () => {
