@@ -170,6 +170,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     ratings: config.ratings,
     entry: policyDeps(config, db),
     counts,
+    timeZone: config.billing.timeZone,
   });
   // The authorization endpoint answers with the interaction's first page, not a redirect to it.
   provider.use(showAtOnce);

@@ -2,6 +2,7 @@ import { findAccount, type Account } from '../db/cards.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { rememberDevice } from '../db/known-devices.ts';
 import { joinRequestTransaction } from '../db/request-scope.ts';
+import { formatLocalTime } from '../lib/local-time.ts';
 import { notify } from '../notifications/notify.ts';
 
 export interface DeviceLogin {
@@ -15,6 +16,8 @@ export interface DeviceLogin {
    * login reads it once for its checks): absent, the account row is read here.
    */
   contact?: ((trx: Trx) => Promise<Pick<Account, 'id' | 'email' | 'mobile'> | undefined>) | undefined;
+  /** The time zone the notice tells the time of the login in (config billing.timeZone), as every notice does. */
+  timeZone: string;
 }
 
 /**
@@ -29,7 +32,7 @@ export async function noteDevice(db: Db, login: DeviceLogin): Promise<boolean> {
     if (account) {
       await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'new_device_login', {
         site: login.siteName,
-        at: new Date().toISOString(),
+        at: formatLocalTime(new Date(), login.timeZone),
       });
     }
     return true;

@@ -9,9 +9,11 @@ import { accountFacts } from '../oidc/account-facts.ts';
  * After a successful hosted login: lets the cards domain notice a device new to the account, by a keyed
  * hash of this browser's device cookie (so the table alone cannot be replayed as cookies).
  */
-export async function noteLogin(ctx: Context, cards: CardDeps, accountId: string, siteName: string): Promise<void> {
+export async function noteLogin(ctx: Context, cards: CardDeps, login: { accountId: string; siteName: string; timeZone: string }): Promise<void> {
+  const { accountId, siteName, timeZone } = login;
   await noteDevice(cards.db, {
     accountId,
+    timeZone,
     deviceHash: hmacSha256(cards.cardHmacKey, `device:${deviceId(ctx)}`),
     siteName,
     // The login's checks read the account next (remembered for the request): one read serves both. On

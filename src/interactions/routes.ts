@@ -49,6 +49,8 @@ export interface InteractionDeps {
   entry: PolicyDeps;
   /** Where approval outcomes are counted (metrics); absent: nowhere. */
   counts?: EventCounts;
+  /** The time zone times are told to the holder in (config billing.timeZone): the new-device notice's. */
+  timeZone: string;
 }
 
 class InteractionMismatchError extends AppError {
@@ -168,6 +170,7 @@ export function interactionRoutes({
   entry,
   ratings,
   counts = NO_COUNTS,
+  timeZone,
 }: InteractionDeps): { router: Router; showAtOnce: (ctx: KoaContextWithOIDC, next: Next) => Promise<void> } {
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
@@ -413,7 +416,7 @@ export function interactionRoutes({
       details: { clientId: String(interaction.params.client_id) },
       requestId: ctx.state.requestId,
     });
-    await noteLogin(ctx, cards, card.accountId, (await siteFor(interaction)).name);
+    await noteLogin(ctx, cards, { accountId: card.accountId, siteName: (await siteFor(interaction)).name, timeZone });
     const result: LoginResult = { login: { accountId: card.accountId, amr: ['pwd'] }, cardLast4: card.last4, cardId: card.id };
     const ahead = consentAheadOf(interaction);
     const clientId = String(interaction.params.client_id);

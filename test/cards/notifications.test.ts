@@ -67,7 +67,10 @@ describe('notifications in the outbox', () => {
       'card_blocked',
       'card_reissued',
     ]);
-    expect(String((await latestMessage(ts, accountId, 'new_device_login'))!.site)).to.match(/^Site [0-9a-f]{8}$/);
+    const newDevice = (await latestMessage(ts, accountId, 'new_device_login'))!;
+    expect(String(newDevice.site)).to.match(/^Site [0-9a-f]{8}$/);
+    // The time as the lockout notice tells it: in the deployment's time zone, named, not a raw ISO instant.
+    expect(String(newDevice.at)).to.match(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} Asia\/Seoul$/);
 
     const rows = await ts.db('notifications_outbox').where({ account_id: accountId });
     expect(new Set(rows.map((r: { recipient: string }) => r.recipient))).to.deep.equal(new Set([app.email, e164(String(app.mobile))]));
