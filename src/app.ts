@@ -175,7 +175,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   // The authorization endpoint answers with the interaction's first page, not a redirect to it.
   provider.use(showAtOnce);
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
-  const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, currency: config.currency });
+  const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render });
   const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });
   const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render, timeZone: config.billing.timeZone });
   const holderWards = wardsRoutes({

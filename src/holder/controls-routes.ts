@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { setControls } from '../approvals/set-spending-controls.ts';
 import { ungroupDigits } from '../cards/input-fields.ts';
+import { findAccount } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { listMemberSites } from '../db/member-sites.ts';
 import { findSpendingControls, type SpendingControls } from '../db/spending-controls.ts';
@@ -11,7 +12,7 @@ import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors, jsonBody, parseWith } from '../http/validate.ts';
-import { MAX_AMOUNT } from '../lib/money.ts';
+import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
 import { signOutCsrf, type HolderState } from './session.ts';
 
 export interface ControlsRouteDeps {
@@ -19,10 +20,10 @@ export interface ControlsRouteDeps {
   parseBody: Middleware;
   requireHolder: Middleware;
   render: Renderer;
-  currency: string;
 }
 
 const PURPOSE = 'holder:controls';
+/** For programs, which send integers in minor units (JSON API). */
 const AMOUNT = `A whole number of minor units from 1 to ${MAX_AMOUNT}, or nothing for no limit.`;
 
 const amountOrNull = z.union([z.null(), z.number({ error: AMOUNT }).int(AMOUNT).min(1, AMOUNT).max(MAX_AMOUNT, AMOUNT)], { error: AMOUNT });
@@ -35,19 +36,29 @@ export const controlsApiInput = z.strictObject({
   adult_content_off: z.boolean({ error: 'true or false.' }),
 });
 
-/** A typed amount: empty for none, else digits, grouped by commas as the pages show amounts (1,000) or not. */
-const formAmount = z
-  .string()
-  .trim()
-  .transform(ungroupDigits)
-  .refine((s) => s === '' || (/^[0-9]{1,13}$/.test(s) && Number(s) >= 1 && Number(s) <= MAX_AMOUNT), AMOUNT)
-  .transform((s) => (s === '' ? null : Number(s)));
+/** The page's words for a bad amount: in the account's money, formatted as the pages show it, never "minor units". */
+function pageAmountMessage(currency: string): string {
+  return `Enter a whole amount from ${formatMoney(1, currency)} to ${formatMoney(MAX_AMOUNT, currency)}, or leave it empty for no limit.`;
+}
 
-const formInput = z.object({
-  max_per_approval: formAmount.default(null),
-  monthly_cap: formAmount.default(null),
-  adult_content_off: z.enum(['on'], { error: 'Tick the box or leave it empty.' }).optional(),
-});
+/** A typed amount: empty for none, else digits, grouped by commas as the pages show amounts (1,000) or not. */
+function formAmount(currency: string) {
+  return z
+    .string()
+    .trim()
+    .transform(ungroupDigits)
+    .refine((s) => s === '' || (/^[0-9]{1,13}$/.test(s) && Number(s) >= 1 && Number(s) <= MAX_AMOUNT), pageAmountMessage(currency))
+    .transform((s) => (s === '' ? null : Number(s)));
+}
+
+/** The page's form, its messages in `currency`. */
+function formInputFor(currency: string) {
+  return z.object({
+    max_per_approval: formAmount(currency).default(null),
+    monthly_cap: formAmount(currency).default(null),
+    adult_content_off: z.enum(['on'], { error: 'Tick the box or leave it empty.' }).optional(),
+  });
+}
 
 function present(c: SpendingControls) {
   return { max_per_approval: c.maxPerApproval, monthly_cap: c.monthlyCap, blocked_sites: c.blockedSites, adult_content_off: c.adultContentOff };
@@ -66,6 +77,7 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
   async function page(
     ctx: Context,
     controls: SpendingControls,
+    currency: string,
     opts: { status?: number; error?: string; notice?: string; fields?: Record<string, string>; values?: Record<string, string> } = {},
   ) {
     ctx.status = opts.status ?? 200;
@@ -74,7 +86,7 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
       title: 'Spending controls',
       csrf: csrfToken(ctx, PURPOSE),
       signOutCsrf: signOutCsrf(ctx),
-      currency: deps.currency,
+      currency,
       sites: await sitesFor(controls.blockedSites),
       controls,
       values: opts.values ?? {
@@ -94,13 +106,22 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
     return c;
   }
 
+  /** The currency of the holder's account: the page's amounts and its messages are in it. */
+  async function currencyOf(ctx: Context): Promise<string> {
+    const { accountId } = ctx.state.holder as HolderState;
+    const account = await findAccount(deps.db, accountId);
+    if (!account) throw new ValidationError('No such account.');
+    return account.currency;
+  }
+
   router.get('/card/controls', async function showControls(ctx) {
-    await page(ctx, await current(ctx));
+    await page(ctx, await current(ctx), await currencyOf(ctx));
   });
 
   router.post('/card/controls', async function saveControls(ctx) {
     const { accountId, cardId } = ctx.state.holder as HolderState;
     const before = await current(ctx);
+    const currency = await currencyOf(ctx);
     const sites = await sitesFor(before.blockedSites);
     const blockFields = sites.map((s) => `block_${s.clientId}`);
     let raw: Record<string, string>;
@@ -108,16 +129,16 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
       raw = formFields(ctx, ['csrf', 'max_per_approval', 'monthly_cap', 'adult_content_off', ...blockFields]);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return page(ctx, before, { status: 400, error: err.message, fields: err.fields ?? {} });
+      return page(ctx, before, currency, { status: 400, error: err.message, fields: err.fields ?? {} });
     }
     checkCsrf(ctx, PURPOSE, raw.csrf);
     const values = { max_per_approval: raw.max_per_approval ?? '', monthly_cap: raw.monthly_cap ?? '' };
-    const parsed = formInput.safeParse(raw);
+    const parsed = formInputFor(currency).safeParse(raw);
     const badBlock = blockFields.find((f) => raw[f] !== undefined && raw[f] !== 'on');
     if (!parsed.success || badBlock) {
       const fields = parsed.success ? {} : fieldErrors(parsed.error);
       if (badBlock) fields.blocked_sites = 'Tick the box or leave it empty.';
-      return page(ctx, before, { status: 400, error: 'Some fields need attention.', fields, values });
+      return page(ctx, before, currency, { status: 400, error: 'Some fields need attention.', fields, values });
     }
     const saved = await setControls(
       deps.db,
@@ -129,7 +150,7 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
         blockedSites: sites.filter((s) => raw[`block_${s.clientId}`] === 'on').map((s) => s.clientId),
       },
     );
-    await page(ctx, saved, { notice: 'Your spending controls are saved. They apply from the next payment or sign-in.' });
+    await page(ctx, saved, currency, { notice: 'Your spending controls are saved. They apply from the next payment or sign-in.' });
   });
 
   router.get('/api/holder/controls', async function readControls(ctx) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CardDeps } from '../cards/deps.ts';
 import { passwordField, ungroupDigits } from '../cards/input-fields.ts';
 import { NOT_A_WARD, setWardLimit } from '../cards/set-ward-limit.ts';
+import { findAccount } from '../db/cards.ts';
 import { NotFoundError } from '../errors.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
@@ -27,7 +28,13 @@ export interface WardsRouteDeps {
   minorCap: number;
 }
 
+/** For programs, which send integers in minor units (JSON API). */
 const LIMIT = `A whole number of minor units from 0 (payments paused) to ${MAX_AMOUNT}.`;
+
+/** The page's words for a bad limit: in the account's money, formatted as the pages show it, never "minor units". */
+function pageLimitMessage(currency: string): string {
+  return `Enter a whole amount from ${formatMoney(0, currency)} (payments paused) to ${formatMoney(MAX_AMOUNT, currency)}.`;
+}
 
 /** PUT /api/holder/wards/:accountId/limit: the new limit and the guardian's own card password; unknown keys are refused. */
 export const wardLimitApiInput = z.strictObject({
@@ -35,26 +42,27 @@ export const wardLimitApiInput = z.strictObject({
   password: passwordField,
 });
 
-/** A typed limit: digits, grouped by commas as the pages show amounts (1,000) or not. */
-const formLimit = z
-  .string({ error: 'Enter the new limit.' })
-  .trim()
-  .transform(ungroupDigits)
-  .refine((s) => /^[0-9]{1,13}$/.test(s) && Number(s) <= MAX_AMOUNT, LIMIT)
-  .transform(Number);
-
-const wardLimitFormInput = z.object({ credit_limit: formLimit, password: passwordField });
+/** The page's form: a typed limit, digits grouped by commas as the pages show amounts (1,000) or not; messages in `currency`. */
+function wardLimitFormInput(currency: string) {
+  const formLimit = z
+    .string({ error: 'Enter the new limit.' })
+    .trim()
+    .transform(ungroupDigits)
+    .refine((s) => /^[0-9]{1,13}$/.test(s) && Number(s) <= MAX_AMOUNT, pageLimitMessage(currency))
+    .transform(Number);
+  return z.object({ credit_limit: formLimit, password: passwordField });
+}
+type WardLimitForm = ReturnType<typeof wardLimitFormInput>;
 
 /** An account id as our ids are written (uuid); anything else is no ward of anyone's. */
 const accountParam = z.object({ accountId: z.uuid() });
 
-const LIMIT_FORM: FormPage<typeof wardLimitFormInput> = {
+const LIMIT_FORM: Omit<FormPage<WardLimitForm>, 'schema'> = {
   view: 'holder/wards',
   title: "Children's cards",
   purpose: 'holder:wards:limit',
   fields: ['credit_limit', 'password'],
   keep: ['credit_limit'],
-  schema: wardLimitFormInput,
 };
 
 /**
@@ -73,8 +81,12 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
   async function page(ctx: Context, target?: string) {
     const { accountId } = ctx.state.holder as HolderState;
     const wards = await wardsOverview(db, accountId, deps.timeZone);
-    const form: FormPage<typeof wardLimitFormInput> = {
+    // The guardian's currency: a child's limit is weighed against the guardian's own, in it.
+    const currency = (await findAccount(db, accountId))?.currency;
+    if (!currency) throw new NotFoundError('There is no such account.');
+    const form: FormPage<WardLimitForm> = {
       ...LIMIT_FORM,
+      schema: wardLimitFormInput(currency),
       locals: { signOutCsrf: signOutCsrf(ctx), wards, target: target ?? null, money: formatMoney },
     };
     return { form, wards };

@@ -383,8 +383,22 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
       for (const credit_limit of ['', 'abc', '-1', '1.5', '9'.repeat(40), '1\u00000', '0x10']) {
         const res = await agent.post(action, { csrf: await formCsrf(agent, child.accountId), credit_limit, password });
         expect(res.status, JSON.stringify(credit_limit)).to.equal(400);
-        expect(alertText(await res.text())).to.be.a('string');
+        const html = await res.text();
+        expect(alertText(html)).to.be.a('string');
+        // In money the holder reads, as the page shows amounts; never "minor units".
+        if (['abc', '-1', '1.5'].includes(credit_limit)) {
+          expect(fieldError(html, 'credit_limit')).to.equal('Enter a whole amount from 0 KRW (payments paused) to 1,000,000,000,000 KRW.');
+        }
       }
+      const korean = await agent.request(action, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'ko' },
+        body: new URLSearchParams({ csrf: await formCsrf(agent, child.accountId), credit_limit: 'abc', password }).toString(),
+      });
+      expect(fieldError(await korean.text(), 'credit_limit')).to.equal('0 KRW(결제 일시 중지)부터 1,000,000,000,000 KRW까지의 금액을 정수로 입력하세요.');
+      // Programs sending JSON keep the contract's words: integers in minor units.
+      const api = await put(agent, child.accountId, { credit_limit: -1, password });
+      expect((api.body as { fields: Record<string, string> }).fields.credit_limit).to.include('minor units');
       const twice = await agent.request(action, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },

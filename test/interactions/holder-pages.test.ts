@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Secret, TOTP } from 'otpauth';
 import { Agent, csrfFrom, location } from '../helpers/agent.ts';
 import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
-import { alertText } from '../helpers/html.ts';
+import { alertText, fieldError } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The csrf token of the form posting to `action` (holder pages also carry the sign-out form). */
@@ -118,9 +118,15 @@ describe('holder sign-in, spending controls and second factor', () => {
       const res = await agent.post('/card/controls', { csrf, max_per_approval: bad, monthly_cap: '' });
       const html = await res.text();
       expect(res.status, bad).to.equal(400);
-      expect(html).to.include('A whole number of minor units');
+      expect(fieldError(html, 'max_per_approval'), bad).to.equal('Enter a whole amount from 1 KRW to 1,000,000,000,000 KRW, or leave it empty for no limit.');
       expect(html).to.include(`value="${bad}"`);
     }
+    const korean = await agent.request('/card/controls', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'ko' },
+      body: new URLSearchParams({ csrf, max_per_approval: 'abc', monthly_cap: '' }).toString(),
+    });
+    expect(fieldError(await korean.text(), 'max_per_approval')).to.equal('1 KRW부터 1,000,000,000,000 KRW까지의 금액을 정수로 입력하거나, 제한이 없으면 비워 두세요.');
     expect((await agent.post('/card/controls', { csrf, [`block_${site.clientId}`]: 'yes' })).status).to.equal(400);
     expect((await agent.post('/card/controls', { max_per_approval: '1' })).status).to.equal(403);
     expect(await controlsRow(card)).to.deep.equal(row);
