@@ -20,7 +20,8 @@ export interface ContactChangeConfirmation {
   requestId?: string | undefined;
 }
 
-type Outcome = { ok: true; account: Account } | { ok: false; error: 'invalid' | 'exhausted'; fields: string[] };
+/** `remaining`: the tries the change has left after wrong codes (one that was not live has none to count). */
+type Outcome = { ok: true; account: Account } | { ok: false; error: 'invalid' | 'exhausted'; fields: string[]; remaining?: number };
 
 const ALL_FIELDS = [CODE_FIELDS.email, CODE_FIELDS.mobile, CODE_FIELDS.current];
 
@@ -66,7 +67,8 @@ export async function confirmContactChange(deps: ContactChangeDeps, c: ContactCh
     if (!sameCode(change.proofCodeHash, hashCode(deps.cardHmacKey, `${change.id}:proof`, c.currentCode ?? ''))) wrong.push(CODE_FIELDS.current);
     if (wrong.length) {
       await recordContactChangeAttempt(trx, change.id);
-      return { ok: false, error: change.attempts + 1 >= deps.codes.maxAttempts ? 'exhausted' : 'invalid', fields: wrong };
+      const remaining = deps.codes.maxAttempts - (change.attempts + 1);
+      return remaining > 0 ? { ok: false, error: 'invalid', fields: wrong, remaining } : { ok: false, error: 'exhausted', fields: wrong };
     }
     const next: NewContacts = {};
     if (change.newEmail !== null) next.email = change.newEmail;
@@ -84,5 +86,5 @@ export async function confirmContactChange(deps: ContactChangeDeps, c: ContactCh
     return { ok: true, account: changed };
   });
   if (outcome.ok) return outcome.account;
-  throw outcome.error === 'exhausted' ? new TooManyCodeAttemptsError(outcome.fields) : new InvalidCodeError(outcome.fields);
+  throw outcome.error === 'exhausted' ? new TooManyCodeAttemptsError(outcome.fields) : new InvalidCodeError(outcome.fields, outcome.remaining);
 }

@@ -22,6 +22,11 @@ export interface CodeDeps {
 
 export const CODE_DIGITS = 6;
 
+/** Whole minutes a code lives (config oneTimeCodes.ttlSeconds): what the message carrying it and the code pages say. */
+export function codeMinutes(codes: Pick<CodeSettings, 'ttlSeconds'>): number {
+  return Math.ceil(codes.ttlSeconds / 60);
+}
+
 /** Which cards a code may be sent to, per purpose, and which template carries it. */
 export const CODE_PURPOSES: Readonly<Record<CodePurpose, { eligible: readonly CardStatus[]; template: string }>> = {
   // Not a suspended card: lost, its holder could reissue it round the operator's block.
@@ -36,12 +41,21 @@ export function hashCode(key: Buffer, codeId: string, code: string): Buffer {
   return hmacSha256(key, `one-time-code:${codeId}:${code}`);
 }
 
+/** The holder's words for a wrong guess at a live code: how many tries it has left (at least one). */
+function triesLeft(remaining: number): string {
+  return remaining === 1 ? 'That code is not correct. You can try once more.' : `That code is not correct. You can try ${remaining} more times.`;
+}
+
 export class InvalidCodeError extends AppError {
-  /** `fields`: which code fields were wrong, on a form with more than one. */
-  constructor(fields: readonly string[] = ['code']) {
-    super('invalid_code', 'That code is not right, has expired or was already used. Ask for a new one.', {
+  /**
+   * `fields`: which code fields were wrong, on a form with more than one. `remaining`: the tries a live code has left
+   * after this wrong one; absent when there is no code to try again (none, expired, used or replaced): ask for a new one.
+   */
+  constructor(fields: readonly string[] = ['code'], remaining?: number) {
+    const live = remaining !== undefined && remaining > 0;
+    super('invalid_code', live ? triesLeft(remaining) : 'That code is not right, has expired or was already used. Ask for a new one.', {
       status: 400,
-      fields: Object.fromEntries(fields.map((f) => [f, 'Not right, expired or already used.'])),
+      fields: Object.fromEntries(fields.map((f) => [f, live ? 'Not correct.' : 'Not right, expired or already used.'])),
     });
   }
 }

@@ -20,7 +20,8 @@ export interface CodeRedemption {
   code: string;
 }
 
-type Outcome = { ok: true; card: Card } | { ok: false; error: 'invalid' | 'exhausted' };
+/** `remaining`: the tries the code has left after a wrong guess (a code that was not live has none to count). */
+type Outcome = { ok: true; card: Card } | { ok: false; error: 'invalid' | 'exhausted'; remaining?: number };
 
 /**
  * Checks the newest code sent for this card and purpose and uses it up: the card it proves, or
@@ -52,12 +53,13 @@ export async function redeemCode(
         subjectId: current.id,
         details: { accountId: current.accountId, purpose: r.purpose },
       });
-      return { ok: false, error: code.attempts + 1 >= deps.codes.maxAttempts ? 'exhausted' : 'invalid' };
+      const remaining = deps.codes.maxAttempts - (code.attempts + 1);
+      return remaining > 0 ? { ok: false, error: 'invalid', remaining } : { ok: false, error: 'exhausted' };
     }
     await beforeSpending?.(trx, current);
     await consumeCode(trx, code.id);
     return { ok: true, card: current };
   });
   if (outcome.ok) return outcome.card;
-  throw outcome.error === 'exhausted' ? new TooManyCodeAttemptsError() : new InvalidCodeError();
+  throw outcome.error === 'exhausted' ? new TooManyCodeAttemptsError() : new InvalidCodeError(['code'], outcome.remaining);
 }

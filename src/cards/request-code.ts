@@ -5,7 +5,7 @@ import { inTransaction } from '../db/tx.ts';
 import { newId, randomDigits } from '../lib/ids.ts';
 import { notify } from '../notifications/notify.ts';
 import { findCardByNumber } from './find-card-by-number.ts';
-import { CODE_DIGITS, CODE_PURPOSES, hashCode, type CodeDeps, type CodePurpose } from './one-time-code.ts';
+import { CODE_DIGITS, CODE_PURPOSES, codeMinutes, hashCode, type CodeDeps, type CodePurpose } from './one-time-code.ts';
 
 export interface CodeRequest {
   cardNumber: string;
@@ -52,7 +52,7 @@ export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<voi
     await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, template, {
       code,
       last4: card.last4,
-      minutes: Math.ceil(deps.codes.ttlSeconds / 60),
+      minutes: codeMinutes(deps.codes),
     });
   });
 }

@@ -10,7 +10,7 @@ import { notify } from '../notifications/notify.ts';
 import { contactLocks } from './application-locks.ts';
 import { ContactChangeLimitError, type ContactChangeDeps } from './contact-change.ts';
 import { proofChannelFor, readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
-import { CODE_DIGITS, hashCode } from './one-time-code.ts';
+import { CODE_DIGITS, codeMinutes, hashCode } from './one-time-code.ts';
 import { proveSignedInCard } from './prove-with-password.ts';
 
 export interface ContactChangeRequest extends ContactsInput {
@@ -100,7 +100,7 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
       proofCodeHash: hashCode(deps.cardHmacKey, `${id}:proof`, proofCode),
       ttlSeconds: deps.codes.ttlSeconds,
     });
-    const data = { last4: card.last4, minutes: Math.ceil(deps.codes.ttlSeconds / 60) };
+    const data = { last4: card.last4, minutes: codeMinutes(deps.codes) };
     if (emailCode) await notify(trx, { accountId: account.id, email: change.email!, mobile: null }, 'contacts_change_code', { ...data, channel: 'email', code: emailCode });
     if (mobileCode) await notify(trx, { accountId: account.id, email: null, mobile: change.mobile! }, 'contacts_change_code', { ...data, channel: 'sms', code: mobileCode });
     // The contact kept hears of the change before it is made, and holds the code without which it is not.

@@ -6,6 +6,7 @@ import type { ContactChangeDeps } from '../cards/contact-change.ts';
 import { MAX_EMAIL_LENGTH } from '../cards/email-address.ts';
 import { codeField, passwordField, plainText } from '../cards/input-fields.ts';
 import { MAX_MOBILE_INPUT } from '../cards/mobile-number.ts';
+import { codeMinutes } from '../cards/one-time-code.ts';
 import { requestContactChange } from '../cards/request-contact-change.ts';
 import { findAccount } from '../db/cards.ts';
 import { findOpenContactChange } from '../db/contact-changes.ts';
@@ -72,6 +73,8 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
   router.use(['/card/contacts', '/api/holder/contacts'], deps.parseBody, deps.requireHolder);
   const { show, submit } = formPages(deps.render);
   const { contacts, throttle } = deps;
+  // The code page says how long the codes live, as the messages carrying them do.
+  const minutes = codeMinutes(contacts.codes);
 
   async function current(ctx: Context) {
     const { accountId } = ctx.state.holder as HolderState;
@@ -92,7 +95,7 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
 
   async function confirmPage(ctx: Context): Promise<FormPage<typeof confirmFormInput> | undefined> {
     const { pending } = await current(ctx);
-    return pending ? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending } } : undefined;
+    return pending ? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending, minutes } } : undefined;
   }
 
   /** Asks for the change: the password proof counted against the source and the card, like the login page's. */
@@ -139,7 +142,7 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
 
   router.post('/card/contacts/confirm', async function confirmContactsByForm(ctx) {
     // No change pending (expired, used, replaced): the form still reads and checks the post, then says so.
-    const page = (await confirmPage(ctx)) ?? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending: null } };
+    const page = (await confirmPage(ctx)) ?? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending: null, minutes } };
     await submit(ctx, page, async (input) => {
       await confirm(ctx, input);
       await show(ctx, await formPage(ctx), { notice: CHANGED });

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { formatCardNumber } from '../cards/card-number.ts';
 import { changePassword } from '../cards/change-password.ts';
 import type { CardDeps } from '../cards/deps.ts';
-import type { CodePurpose, CodeSettings } from '../cards/one-time-code.ts';
+import { codeMinutes, type CodePurpose, type CodeSettings } from '../cards/one-time-code.ts';
 import { reissueByHolder } from '../cards/reissue-by-holder.ts';
 import { reportLostByHolder } from '../cards/report-lost-by-holder.ts';
 import { requestCode } from '../cards/request-code.ts';
@@ -86,7 +86,7 @@ const PASSWORD: FormPage<typeof changePasswordFormInput> = {
   schema: changePasswordFormInput,
 };
 
-const LOST_BY_CODE = codeFlow(
+const LOST_BY_CODE_FLOW = codeFlow(
   '/card/lost',
   'lost_card',
   {
@@ -97,7 +97,7 @@ const LOST_BY_CODE = codeFlow(
   withCodeInput,
   ['card_number', 'code'],
 );
-const REISSUE = codeFlow(
+const REISSUE_FLOW = codeFlow(
   '/card/reissue',
   'reissue',
   {
@@ -109,7 +109,7 @@ const REISSUE = codeFlow(
   withCodeInput,
   ['card_number', 'code'],
 );
-const RESET = codeFlow(
+const RESET_FLOW = codeFlow(
   '/card/password/reset',
   'password_reset',
   {
@@ -126,6 +126,12 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
   const router = new Router({ prefix: '/card' });
   router.use(parseBody);
   const { show, submit } = formPages(render);
+  // The code pages say how long a code lives, as the message that carries it does.
+  const minutes = codeMinutes(cards.codes);
+  const timed = <F extends { enter: FormPage }>(flow: F): F => ({ ...flow, enter: { ...flow.enter, locals: { ...flow.enter.locals, minutes } } });
+  const LOST_BY_CODE = timed(LOST_BY_CODE_FLOW);
+  const REISSUE = timed(REISSUE_FLOW);
+  const RESET = timed(RESET_FLOW);
 
   async function done(ctx: Context, heading: string, message: string, next?: { href: string; label: string }) {
     ctx.type = 'html';

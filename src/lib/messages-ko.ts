@@ -215,6 +215,9 @@ export const KO: Readonly<Record<string, string>> = {
   'Too many wrong codes. Ask for a new one.': '잘못된 코드를 너무 많이 입력했습니다. 새 코드를 요청하세요.',
   'Too many wrong attempts: ask for a new code.': '잘못된 시도가 너무 많습니다. 새 코드를 요청하세요.',
   'Not right, expired or already used.': '올바르지 않거나 만료되었거나 이미 사용되었습니다.',
+  'That code is not correct. You can try {n} more times.': '코드가 올바르지 않습니다. {n}번 더 시도할 수 있습니다.',
+  'That code is not correct. You can try once more.': '코드가 올바르지 않습니다. 한 번 더 시도할 수 있습니다.',
+  'Not correct.': '올바르지 않습니다.',
   'The card changed in the meantime. Please try again.': '그사이 카드 정보가 바뀌었습니다. 다시 시도하세요.',
   'This card has already been replaced.': '이미 교체된 카드입니다.',
   'There is no such card.': '그런 카드가 없습니다.',
@@ -254,7 +257,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Send me a code': '코드 보내기',
   'No code?': '코드를 받지 못하셨나요?',
   'Ask for a new one': '새 코드 요청하기',
-  'A code works once and only for a few minutes.': '코드는 한 번만, 몇 분 동안만 쓸 수 있습니다.',
+  'A code works once and for {minutes} minutes.': '코드는 한 번만, {minutes}분 동안 쓸 수 있습니다.',
+  'A code works once and for 1 minute.': '코드는 한 번만, 1분 동안 쓸 수 있습니다.',
   'If this card can receive codes, we sent one to the registered email address or mobile number.':
     '이 카드가 코드를 받을 수 있다면 등록된 이메일 주소나 휴대폰 번호로 코드를 보냈습니다.',
   'If this card can receive codes, one is on its way to the registered email address or mobile number.':

@@ -4,7 +4,7 @@ import { listAudit } from '../../src/db/audit-log.ts';
 import { InvalidCredentialsError } from '../../src/errors.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
 import { APPLY_SERVER, GOOD_PASSWORD, issueByApplication, latestMessage } from '../helpers/applicant.ts';
-import { fieldError, inputValue } from '../helpers/html.ts';
+import { alertText, fieldError, inputValue } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 async function postJson(ts: TestServer, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -156,8 +156,21 @@ describe('card passwords', () => {
       const h = await issueByApplication(ts);
       const code = await askCode(h.cardNumber, h.accountId);
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) statuses.push((await reset(h.cardNumber, otherThan(code))).status);
+      const said: unknown[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await reset(h.cardNumber, otherThan(code));
+        statuses.push(r.status);
+        said.push(r.body.error_description);
+      }
       expect(statuses).to.deep.equal([400, 400, 400, 400, 429]);
+      // Each wrong guess says how many tries are left; only when none are, to ask for a new code.
+      expect(said).to.deep.equal([
+        'That code is not correct. You can try 4 more times.',
+        'That code is not correct. You can try 3 more times.',
+        'That code is not correct. You can try 2 more times.',
+        'That code is not correct. You can try once more.',
+        'Too many wrong codes. Ask for a new one.',
+      ]);
       const right = await reset(h.cardNumber, code);
       expect(right.status).to.equal(429);
       expect(right.body.error).to.equal('too_many_attempts');
@@ -171,6 +184,9 @@ describe('card passwords', () => {
       const page = await (await agent.get('/card/password/reset')).text();
       const asked = await agent.post('/card/password/reset/code', { csrf: csrfFrom(page), card_number: h.cardNumber });
       const enter = await asked.text();
+      // The code's real lifetime (config oneTimeCodes.ttlSeconds), as the message that carries it says.
+      expect(enter).to.include('A code works once and for 10 minutes.');
+      expect(String((await latestMessage(ts, h.accountId, 'password_reset_code'))!.minutes)).to.equal('10');
       const res = await agent.post('/card/password/reset/confirm', {
         csrf: csrfFrom(enter),
         card_number: h.cardNumber,
@@ -180,7 +196,8 @@ describe('card passwords', () => {
       });
       const html = await res.text();
       expect(res.status).to.equal(400);
-      expect(fieldError(html, 'code')).to.equal('Not right, expired or already used.');
+      expect(fieldError(html, 'code')).to.equal('Not correct.');
+      expect(alertText(html)).to.equal('That code is not correct. You can try 4 more times.');
       expect(inputValue(html, 'card_number')?.replace(/\D/g, '')).to.equal(h.cardNumber);
       expect(html).to.not.include('A brand new phrase');
     });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ForwardedAgent, location } from '../helpers/agent.ts';
 import { APPLY_SERVER, issueByApplication, latestCode, uniqueEmail, uniqueIp } from '../helpers/applicant.ts';
-import { fieldError, unescapeHtml } from '../helpers/html.ts';
+import { alertText, fieldError, unescapeHtml } from '../helpers/html.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -51,6 +51,7 @@ describe('/card/contacts', () => {
     expect(asked.status).to.equal(200);
     expect(codes).to.include('We sent a code to the new address and one to the contact you keep.');
     expect(codes).to.include('name="current_code"');
+    expect(codes).to.include('A code works once and for 10 minutes.');
     expect(unescapeHtml(codes)).to.include(`Code sent to ${fresh.slice(0, 2)}***@example.com`);
     expect(codes).to.include('name="email_code"').and.not.include('name="mobile_code"');
     expect(await account(h.accountId)).to.deep.equal(before);
@@ -61,7 +62,9 @@ describe('/card/contacts', () => {
     const current = await proofFor(h.accountId);
     const wrong = await agent.post('/card/contacts/confirm', { csrf: confirmCsrf, email_code: code === '000000' ? '111111' : '000000', current_code: current });
     expect(wrong.status).to.equal(400);
-    expect(fieldError(await wrong.text(), 'email_code')).to.equal('Not right, expired or already used.');
+    const wrongHtml = await wrong.text();
+    expect(fieldError(wrongHtml, 'email_code')).to.equal('Not correct.');
+    expect(alertText(wrongHtml)).to.equal('That code is not correct. You can try 4 more times.');
     // The code page can be opened again (a reload, another tab).
     const reopened = await agent.get('/card/contacts/confirm');
     expect(reopened.status).to.equal(200);

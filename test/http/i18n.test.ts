@@ -8,6 +8,7 @@ import { hasTranslation, negotiateLocale, translate } from '../../src/lib/i18n.t
 import { KO } from '../../src/lib/messages-ko.ts';
 import { lockedMessage, throttledMessage, wrongPasswordMessage } from '../../src/throttles/guard-attempt.ts';
 import { inactiveCardMessage } from '../../src/approvals/errors.ts';
+import { InvalidCodeError } from '../../src/cards/one-time-code.ts';
 import { Agent, csrfFrom, interactionPathFrom, location, startInteraction, runLogin } from '../helpers/agent.ts';
 import { birthdateForAge } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
@@ -325,6 +326,8 @@ describe('hosted pages in English and Korean', () => {
       expect(translate('ko', throttledMessage(42))).to.equal('이 네트워크나 기기에서 시도가 너무 많습니다. 42초 후에 다시 시도하세요.');
       expect(translate('ko', throttledMessage(1))).to.equal('이 네트워크나 기기에서 시도가 너무 많습니다. 1초 후에 다시 시도하세요.');
       expect(translate('ko', wrongPasswordMessage(2))).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 2번 더 잘못 입력하면 카드가 한동안 잠깁니다.');
+      expect(translate('ko', new InvalidCodeError(['code'], 3).message)).to.equal('코드가 올바르지 않습니다. 3번 더 시도할 수 있습니다.');
+      expect(translate('ko', new InvalidCodeError(['code'], 1).message)).to.equal('코드가 올바르지 않습니다. 한 번 더 시도할 수 있습니다.');
       expect(translate('ko', wrongPasswordMessage(1))).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 한 번 더 잘못 입력하면 카드가 한동안 잠깁니다.');
       expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z'), 'Asia/Seoul'))).to.include('2026-11-30 10:30 Asia/Seoul까지 잠겼습니다');
       for (const status of ['lost', 'suspended', undefined]) expect(hasTranslation('ko', inactiveCardMessage(status))).to.equal(true);
