@@ -13,9 +13,13 @@ export type RefusalCode =
   | 'step_up_required'
   | 'step_up_failed';
 
+/** The holder's words for a lost card; the pages that show them link to the New card number page below them. */
+export const LOST_CARD_MESSAGE =
+  'This card was reported lost and is blocked. If you already have its new number, use that one; if not, get one on the New card number page.';
+
 /** The holder's words for a card that cannot approve: lost and suspended cards each say what to do. */
 export function inactiveCardMessage(status: string | undefined): string {
-  if (status === 'lost') return 'This card was reported lost and is blocked. If you already have its new number, use that one; if not, get it on the New card number page (/card/reissue).';
+  if (status === 'lost') return LOST_CARD_MESSAGE;
   if (status === 'suspended') return 'This card is suspended, so it cannot approve payments or sign in. Contact the card manager.';
   return 'This card is not active (closed or replaced), so it cannot sign in or approve payments.';
 }

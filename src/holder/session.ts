@@ -102,9 +102,12 @@ export async function withHolderPassword<T>(ctx: Context, deps: { throttle: Thro
   );
 }
 
-/** A sign-in refused before or despite a right password; `code` lets the page offer the next step (card_locked: a reset). */
+/**
+ * A sign-in refused before or despite a right password; `code` lets the page offer the next step (partials/next-step.ejs:
+ * a reset for card_locked, a new number for card_lost).
+ */
 class SignInRefusedError extends AppError {
-  constructor(code: 'too_many_attempts' | 'card_locked' | 'card_inactive', status: number, message: string) {
+  constructor(code: 'too_many_attempts' | 'card_locked' | 'card_lost' | 'card_inactive', status: number, message: string) {
     super(code, message, { status });
   }
 }
@@ -156,7 +159,7 @@ export function holderSessions(deps: HolderSessionDeps) {
         case 'locked':
           throw new SignInRefusedError('card_locked', 423, lockedMessage(outcome.until, deps.throttle.timeZone));
         case 'inactive':
-          throw new SignInRefusedError('card_inactive', 403, inactiveCardMessage(outcome.card.status));
+          throw new SignInRefusedError(outcome.card.status === 'lost' ? 'card_lost' : 'card_inactive', 403, inactiveCardMessage(outcome.card.status));
       }
       const { card } = outcome;
       const id = randomToken(32);

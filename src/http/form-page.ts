@@ -24,7 +24,7 @@ export interface ShowOptions {
   values?: Record<string, string>;
   fields?: Record<string, string>;
   error?: string;
-  /** The refusal's code (AppError.code), for a view that offers the next step (partials/unlock.ejs: card_locked). */
+  /** The refusal's code (AppError.code), for a view that offers the next step (partials/next-step.ejs). */
   errorCode?: string;
   notice?: string;
 }

@@ -1,5 +1,5 @@
 import type { AgeRule, RatedBy } from '../approvals/age-gate.ts';
-import type { ApprovalRefusedError, RefusalCode } from '../approvals/errors.ts';
+import { LOST_CARD_MESSAGE, type ApprovalRefusedError, type RefusalCode } from '../approvals/errors.ts';
 
 /** Headings of the holder's refusal page. */
 export const HEADINGS: Readonly<Record<RefusalCode, string>> = {
@@ -64,8 +64,9 @@ export interface NextStep {
   label: string;
 }
 
-/** What the holder can do about a refusal: a locked card is unlocked by a password reset. */
+/** What the holder can do about a refusal: a locked card is unlocked by a password reset, a lost one replaced. */
 export function nextStepOf(err: ApprovalRefusedError): NextStep | null {
   if (err.refusal === 'card_locked') return { href: '/card/password/reset', label: 'Reset your password to unlock the card' };
+  if (err.refusal === 'card_inactive' && err.message === LOST_CARD_MESSAGE) return { href: '/card/reissue', label: 'Get a new card number' };
   return null;
 }

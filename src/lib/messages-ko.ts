@@ -127,8 +127,8 @@ export const KO: Readonly<Record<string, string>> = {
     '이 결제에는 인증 앱 코드가 필요합니다. 카드 페이지(2단계 인증)에서 설정한 뒤 다시 시도하세요.',
   'The code from your authenticator app was not right, or was already used. Nothing was charged.':
     '인증 앱 코드가 올바르지 않거나 이미 사용되었습니다. 결제되지 않았습니다.',
-  'This card was reported lost and is blocked. If you already have its new number, use that one; if not, get it on the New card number page (/card/reissue).':
-    '분실 신고되어 정지된 카드입니다. 새 번호를 이미 받았다면 그 번호를 쓰고, 아직이라면 새 카드 번호 페이지(/card/reissue)에서 받으세요.',
+  'This card was reported lost and is blocked. If you already have its new number, use that one; if not, get one on the New card number page.':
+    '분실 신고되어 정지된 카드입니다. 새 번호를 이미 받았다면 그 번호를 쓰고, 아직이라면 새 카드 번호 페이지에서 받으세요.',
   'This card is suspended, so it cannot approve payments or sign in. Contact the card manager.':
     '정지된 카드라 결제 승인이나 로그인을 할 수 없습니다. 카드 관리 서비스에 문의하세요.',
   'Payments are accepted in {currency} only.': '{currency} 통화 결제만 받습니다.',

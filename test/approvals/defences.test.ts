@@ -277,6 +277,9 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       const { status, html } = await refusal(await runLogin(agent, await payUrl(100), card));
       expect(status).to.equal(403);
       expect(html).to.include('This card was reported lost and is blocked.');
+      // A real link to the New card number page, made by the view: no address inside the sentence.
+      expect(html).to.include('<a href="/card/reissue" id="next-step">Get a new card number</a>');
+      expect(html).to.not.include('(/card/reissue)');
       expect((await siteGets(agent, html)).searchParams.get('error_description')).to.match(/^card_inactive: /);
     });
 

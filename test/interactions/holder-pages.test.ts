@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Secret, TOTP } from 'otpauth';
 import { Agent, csrfFrom, location } from '../helpers/agent.ts';
+import { reportLost } from '../../src/cards/report-lost.ts';
 import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { alertText, fieldError } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -91,6 +92,18 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(lockedHtml).to.include('This card is locked');
     expect(lockedHtml).to.include('<p id="unlock"><a href="/card/password/reset">Reset your password to unlock the card</a></p>');
     expect(await ts.db('holder_sessions').where({ account_id: card.accountId })).to.have.length(0);
+  });
+
+  it('refuses a lost card with a link to the New card number page', async () => {
+    const card = await issueTestCard(ts);
+    await reportLost(ts.db, { cardId: card.cardId, actor: 'test', reason: 'lost', proof: 'operator' });
+    const agent = new Agent(ts.url);
+    const csrf = csrfFrom(await (await agent.get('/card/signin')).text());
+    const res = await agent.post('/card/signin', { csrf, card_number: card.number, password: card.password });
+    expect(res.status).to.equal(403);
+    const html = await res.text();
+    expect(alertText(html)).to.equal('This card was reported lost and is blocked. If you already have its new number, use that one; if not, get one on the New card number page.');
+    expect(html).to.include('<p id="reissue"><a href="/card/reissue">Get a new card number</a></p>');
   });
 
   it('sets the spending controls on the page and through the API, refusing bad input with the database unchanged', async () => {
