@@ -15,6 +15,7 @@ import { attemptSource } from '../http/device-cookie.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
+import { formatMobile } from '../lib/format-mobile.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardCode } from '../throttles/guard-proof.ts';
@@ -86,7 +87,8 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
       open && !open.expired
         ? { email: maskContact('email', open.newEmail), mobile: maskContact('mobile', open.newMobile), current: kept, expiresAt: open.expiresAt }
         : null;
-    return { email: account.email, mobile: account.mobile, pending };
+    // The page writes the mobile for reading (+82 10-2222-3333); the API keeps it as stored (E.164).
+    return { email: account.email, mobile: account.mobile, mobileShown: account.mobile ? formatMobile(account.mobile) : null, pending };
   }
 
   async function formPage(ctx: Context): Promise<FormPage<typeof contactsFormInput>> {

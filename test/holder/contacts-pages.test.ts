@@ -45,6 +45,10 @@ describe('/card/contacts', () => {
 
     const form = await (await agent.get('/card/contacts')).text();
     expect(form).to.include(`<dd id="current-email">${before.email}</dd>`);
+    // The mobile written for reading, not as stored (E.164).
+    const parts = /^\+82(\d{2})(\d{4})(\d{4})$/.exec(before.mobile);
+    expect(parts, before.mobile).to.not.equal(null);
+    expect(form).to.include(`<dd id="current-mobile">+82 ${parts![1]}-${parts![2]}-${parts![3]}</dd>`);
     const fresh = uniqueEmail('page');
     const asked = await agent.post('/card/contacts', { csrf: csrfOf(form, '/card/contacts'), email: fresh, mobile: '', password: h.password });
     const codes = await asked.text();
