@@ -89,3 +89,9 @@ export async function latestApprovalsOf(conn: Conn, accountIds: readonly string[
     status: r.status as ApprovalStatus,
   }));
 }
+
+/** Whether any account has `guardianId` as its guardian: one EXISTS on the guardian index (every holder page asks it). */
+export async function hasWards(conn: Conn, guardianId: string): Promise<boolean> {
+  const r = await conn.raw('SELECT EXISTS (SELECT 1 FROM accounts WHERE guardian_account_id = ?) AS has_wards', [guardianId]);
+  return Boolean((r.rows as Row[])[0]?.has_wards);
+}

@@ -8,7 +8,7 @@ import { parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
 import { formatMoney } from '../lib/money.ts';
-import { signOutCsrf, type HolderState } from './session.ts';
+import { holderNav, type HolderState } from './session.ts';
 
 export interface AccountRouteDeps {
   db: Db;
@@ -40,7 +40,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     ctx.type = 'html';
     ctx.body = await deps.render('holder/account', {
       title: 'Your account',
-      signOutCsrf: signOutCsrf(ctx),
+      nav: await holderNav(ctx, deps.db),
       view,
       shown,
       wrongPasswords: await countWrongPasswords(deps.db, holder),

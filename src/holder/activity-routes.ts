@@ -7,7 +7,7 @@ import { ValidationError } from '../errors.ts';
 import type { Renderer } from '../http/render.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import { describeActivity, inEnglish } from './describe-activity.ts';
-import { signOutCsrf, type HolderState } from './session.ts';
+import { holderNav, type HolderState } from './session.ts';
 
 export interface ActivityRouteDeps {
   db: Db;
@@ -71,7 +71,7 @@ export function activityRoutes(deps: ActivityRouteDeps): Router {
     ctx.type = 'html';
     ctx.body = await deps.render('holder/activity', {
       title: 'Your card activity',
-      signOutCsrf: signOutCsrf(ctx),
+      nav: await holderNav(ctx, deps.db),
       entries: items.map((item) => ({ when: formatLocalTime(item.at, deps.timeZone), card: item.cardLast4, about: item.about, text: describeActivity(item, deps.timeZone), kind: item.kind })),
       older: nextBefore === null ? null : `/card/activity?before=${nextBefore}`,
       paged: before !== undefined,

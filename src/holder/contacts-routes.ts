@@ -19,7 +19,7 @@ import { formatMobile } from '../lib/format-mobile.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardCode } from '../throttles/guard-proof.ts';
-import { signOutCsrf, withHolderPassword, type HolderState } from './session.ts';
+import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
 export interface ContactsRouteDeps {
   parseBody: Middleware;
@@ -92,12 +92,12 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
   }
 
   async function formPage(ctx: Context): Promise<FormPage<typeof contactsFormInput>> {
-    return { ...FORM, locals: { signOutCsrf: signOutCsrf(ctx), current: await current(ctx) } };
+    return { ...FORM, locals: { nav: await holderNav(ctx, contacts.db), current: await current(ctx) } };
   }
 
   async function confirmPage(ctx: Context): Promise<FormPage<typeof confirmFormInput> | undefined> {
     const { pending } = await current(ctx);
-    return pending ? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending, minutes } } : undefined;
+    return pending ? { ...CONFIRM, locals: { nav: await holderNav(ctx, contacts.db), pending, minutes } } : undefined;
   }
 
   /** Asks for the change: the password proof counted against the source and the card, like the login page's. */
@@ -144,7 +144,7 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
 
   router.post('/card/contacts/confirm', async function confirmContactsByForm(ctx) {
     // No change pending (expired, used, replaced): the form still reads and checks the post, then says so.
-    const page = (await confirmPage(ctx)) ?? { ...CONFIRM, locals: { signOutCsrf: signOutCsrf(ctx), pending: null, minutes } };
+    const page = (await confirmPage(ctx)) ?? { ...CONFIRM, locals: { nav: await holderNav(ctx, contacts.db), pending: null, minutes } };
     await submit(ctx, page, async (input) => {
       await confirm(ctx, input);
       await show(ctx, await formPage(ctx), { notice: CHANGED });

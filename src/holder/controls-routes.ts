@@ -13,7 +13,7 @@ import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors, jsonBody, parseWith } from '../http/validate.ts';
 import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
-import { signOutCsrf, type HolderState } from './session.ts';
+import { holderNav, type HolderState } from './session.ts';
 
 export interface ControlsRouteDeps {
   db: Db;
@@ -85,7 +85,7 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
     ctx.body = await deps.render('holder/controls', {
       title: 'Spending controls',
       csrf: csrfToken(ctx, PURPOSE),
-      signOutCsrf: signOutCsrf(ctx),
+      nav: await holderNav(ctx, deps.db),
       currency,
       sites: await sitesFor(controls.blockedSites),
       controls,

@@ -15,7 +15,7 @@ import type { SecondFactorDeps } from '../second-factor/deps.ts';
 import { pendingEnrolment, startEnrolment } from '../second-factor/start-enrolment.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { AttemptRefusedError, guardGuess } from '../throttles/guard-proof.ts';
-import { signOutCsrf, type HolderState } from './session.ts';
+import { holderNav, type HolderState } from './session.ts';
 
 export interface SecondFactorRouteDeps {
   parseBody: Middleware;
@@ -83,7 +83,7 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
   async function render(ctx: Context, view: string, locals: Record<string, unknown>, status = 200) {
     ctx.status = status;
     ctx.type = 'html';
-    ctx.body = await deps.render(view, { csrf: csrfToken(ctx, PURPOSE), signOutCsrf: signOutCsrf(ctx), stepUpAbove: deps.stepUpAbove, ...locals });
+    ctx.body = await deps.render(view, { csrf: csrfToken(ctx, PURPOSE), nav: await holderNav(ctx, sf.db), stepUpAbove: deps.stepUpAbove, ...locals });
   }
 
   router.get('/card/security', async function showSecondFactor(ctx) {

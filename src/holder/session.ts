@@ -12,7 +12,7 @@
  *
  * Routes here: GET/POST /card/signin (card number + password, throttled per source and counted towards the
  * card lockout exactly like the hosted login page), POST /card/signout (form field csrf, purpose
- * SIGNOUT_PURPOSE; pages get a token with signOutCsrf(ctx)).
+ * SIGNOUT_PURPOSE; pages get its token, and the navigation its other locals, from holderNav(ctx, db)).
  * Cookie `cc.holder`: a random 32-byte id, signed, HttpOnly, SameSite=Lax, Secure on https. PostgreSQL keeps
  * only its SHA-256 (holder_sessions), so every instance agrees and the table cannot be replayed as cookies.
  * JSON APIs under /api/holder/ need Content-Type: application/json (http/validate.ts jsonBody), which a
@@ -31,6 +31,7 @@ import { deleteHolderSession, findLiveHolderSession, insertHolderSession } from 
 import type { Db } from '../db/knex.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
 import { inTransaction } from '../db/tx.ts';
+import { hasWards } from '../db/wards.ts';
 import { AppError, InvalidCredentialsError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { attemptSource } from '../http/device-cookie.ts';
@@ -83,9 +84,17 @@ const SIGNIN: FormPage<typeof signinInput> = {
 
 const hashId = (id: string): Buffer => createHash('sha256').update(id).digest();
 
-/** A csrf token for the sign-out form, for any holder page to embed. */
-export function signOutCsrf(ctx: Context): string {
-  return csrfToken(ctx, SIGNOUT_PURPOSE);
+/** What the holder pages' navigation (views/holder/nav.ejs) needs: the sign-out form's token, and whether to link the children's cards. */
+export interface HolderNav {
+  signOutCsrf: string;
+  /** The "Children's cards" link shows only to a guardian (the page itself answers anyone, saying there are none). */
+  hasWards: boolean;
+}
+
+/** The navigation's locals for the signed-in holder's page (`nav` in the view). */
+export async function holderNav(ctx: Context, db: Db): Promise<HolderNav> {
+  const { accountId } = ctx.state.holder as HolderState;
+  return { signOutCsrf: csrfToken(ctx, SIGNOUT_PURPOSE), hasWards: await hasWards(db, accountId) };
 }
 
 /**

@@ -12,7 +12,7 @@ import { jsonBody, parseWith } from '../http/validate.ts';
 import { wardsOverview } from '../ledger/wards-overview.ts';
 import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
-import { signOutCsrf, withHolderPassword, type HolderState } from './session.ts';
+import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
 export interface WardsRouteDeps {
   parseBody: Middleware;
@@ -87,7 +87,8 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
     const form: FormPage<WardLimitForm> = {
       ...LIMIT_FORM,
       schema: wardLimitFormInput(currency),
-      locals: { signOutCsrf: signOutCsrf(ctx), wards, target: target ?? null, money: formatMoney },
+      // The page knows its wards already: no second look for the navigation.
+      locals: { nav: { ...(await holderNav(ctx, db)), hasWards: wards.length > 0 }, wards, target: target ?? null, money: formatMoney },
     };
     return { form, wards };
   }

@@ -158,15 +158,26 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     expect(activity.entries.map((e) => e.kind)).to.include('guardian_released');
   });
 
-  it('shows a holder who is nobody\'s guardian an empty page and []', async () => {
+  it('shows a holder who is nobody\'s guardian an empty page and [], and no link to it', async () => {
     const loner = await guardianWithLimit(10_000, 'Choi Alone');
     const agent = await signedIn(loner);
     expect(await wardsJson(agent)).to.deep.equal([]);
     const html = await (await agent.get('/card/wards')).text();
     expect(html).to.include('No cards are linked to yours.');
+    // The navigation links the page only for a guardian; the page itself still answers (above).
+    const wardsLink = 'href="/card/wards"';
+    for (const path of ['/card/account', '/card/activity', '/card/controls', '/card/security', '/card/contacts', '/card/wards']) {
+      expect(await (await agent.get(path)).text(), path).to.include('href="/card/account"').and.not.include(wardsLink);
+    }
     // A minor sees no one either: the link goes one way.
     const child = await minorOf(loner, 'Choi Child');
-    expect(await wardsJson(await signedIn(child))).to.deep.equal([]);
+    const childAgent = await signedIn(child);
+    expect(await wardsJson(childAgent)).to.deep.equal([]);
+    expect(await (await childAgent.get('/card/account')).text()).to.not.include(wardsLink);
+    // Now a guardian, the holder finds the link on every page.
+    for (const path of ['/card/account', '/card/activity', '/card/controls', '/card/security', '/card/contacts', '/card/wards']) {
+      expect(await (await agent.get(path)).text(), path).to.include(wardsLink);
+    }
   });
 
   it('sends a visitor who is not signed in to the sign-in page, and the API answers 401', async () => {
