@@ -392,11 +392,10 @@ export const KO: Readonly<Record<string, string>> = {
     '{min}세부터 {max}세까지의 신청자는 사용 중인 사이버 카드가 있는 보호자가 필요합니다. 신청자의 카드는 보호자의 카드에 연결되며, 한도는 보호자의 한도를 넘지 않습니다.',
   'I accept the terms of use': '이용 약관에 동의합니다',
   Apply: '신청하기',
-  'Lost your card?': '카드를 잃어버리셨나요?',
+  // The links' words come in where the sentence has {block} and {reissue}: "…정지하고", no space before 하고.
+  'Lost your card? {block} and {reissue} instead of applying again.': '카드를 잃어버리셨나요? 다시 신청하지 말고 {block}하고 {reissue}.',
   'Block it': '카드를 정지',
-  and: '하고',
   'get a new number': '새 번호를 받으세요',
-  'instead of applying again.': '(다시 신청할 필요가 없습니다.)',
   'Your application is being reviewed': '신청서를 심사하고 있습니다',
   'A person needs to look at your application before the card can be used. We will tell you by email and text message as soon as it is decided, usually within one working day. The card number below works once the application is approved.':
     '카드를 쓰기 전에 담당자가 신청서를 확인해야 합니다. 결정되는 대로(보통 영업일 기준 하루 안에) 이메일과 문자 메시지로 알려 드립니다. 아래 카드 번호는 신청이 승인된 뒤부터 사용할 수 있습니다.',

@@ -265,6 +265,12 @@ describe('hosted pages in English and Korean', () => {
       expect(html).to.include('<label for="legal_name">법적 성명</label>');
       expect(html).to.include('>YYYY-MM-DD 형식, 예: 1990-05-17</p>');
       expect(html).to.include('<label for="accept_terms">이용 약관에 동의합니다</label>');
+      // The links sit inside the sentence where Korean needs them: "정지하고", no space before 하고.
+      expect(html).to.include('<p class="muted" id="lost-card">카드를 잃어버리셨나요? 다시 신청하지 말고 <a href="/card/lost">카드를 정지</a>하고 <a href="/card/reissue">새 번호를 받으세요</a>.</p>');
+      const english = await (await fetch(`${ts.url}/apply`)).text();
+      expect(english).to.include(
+        '<p class="muted" id="lost-card">Lost your card? <a href="/card/lost">Block it</a> and <a href="/card/reissue">get a new number</a> instead of applying again.</p>',
+      );
     });
 
     it("shows the holder's account page in Korean after signing in", async () => {
