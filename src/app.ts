@@ -9,6 +9,7 @@ import { openDirectory, type Directory } from './db/directory.ts';
 import { requestScopedDb } from './db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from './http/request-transaction.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { faviconRoutes } from './http/favicon-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
 import { countRequests, noteProviderRoute } from './http/request-metrics.ts';
@@ -218,6 +219,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(negotiateRequestLocale);
   app.use(errorHandler(render));
   app.use(health.routes());
+  app.use(faviconRoutes().routes());
   if (metrics && metricsToken) app.use(metricsRoutes({ exposition: metrics.registry, token: metricsToken }).routes());
   if (scoped) app.use(requestTransaction(unscopedRequest));
   app.use(interactions.routes());
