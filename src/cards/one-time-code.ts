@@ -53,7 +53,7 @@ export class InvalidCodeError extends AppError {
    */
   constructor(fields: readonly string[] = ['code'], remaining?: number) {
     const live = remaining !== undefined && remaining > 0;
-    super('invalid_code', live ? triesLeft(remaining) : 'That code is not right, has expired or was already used. Ask for a new one.', {
+    super('invalid_code', live ? triesLeft(remaining) : 'That code is not right, has expired or was already used. Check the latest code sent to you, or ask for a new one.', {
       status: 400,
       fields: Object.fromEntries(fields.map((f) => [f, live ? 'Not correct.' : 'Not right, expired or already used.'])),
     });

@@ -20,8 +20,7 @@ export interface CodeRedemption {
   code: string;
 }
 
-/** `remaining`: the tries the code has left after a wrong guess (a code that was not live has none to count). */
-type Outcome = { ok: true; card: Card } | { ok: false; error: 'invalid' | 'exhausted'; remaining?: number };
+type Outcome = { ok: true; card: Card } | { ok: false; error: 'invalid' | 'exhausted' };
 
 /**
  * Checks the newest code sent for this card and purpose and uses it up: the card it proves, or
@@ -53,13 +52,14 @@ export async function redeemCode(
         subjectId: current.id,
         details: { accountId: current.accountId, purpose: r.purpose },
       });
-      const remaining = deps.codes.maxAttempts - (code.attempts + 1);
-      return remaining > 0 ? { ok: false, error: 'invalid', remaining } : { ok: false, error: 'exhausted' };
+      return code.attempts + 1 < deps.codes.maxAttempts ? { ok: false, error: 'invalid' } : { ok: false, error: 'exhausted' };
     }
     await beforeSpending?.(trx, current);
     await consumeCode(trx, code.id);
     return { ok: true, card: current };
   });
   if (outcome.ok) return outcome.card;
-  throw outcome.error === 'exhausted' ? new TooManyCodeAttemptsError() : new InvalidCodeError(['code'], outcome.remaining);
+  // Never the tries left: whoever types only a card number must not tell, by the answer, a number with a live code (a
+  // real card whose holder just asked for one) from any other.
+  throw outcome.error === 'exhausted' ? new TooManyCodeAttemptsError() : new InvalidCodeError(['code']);
 }

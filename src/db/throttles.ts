@@ -156,8 +156,6 @@ export interface CardFailure {
   locked: boolean;
   blockedUntil: Date | null;
   strikes: number;
-  /** Failures the card counts now, attempts in flight included (0 once this one locked it). */
-  failures: number;
 }
 
 /**
@@ -176,7 +174,7 @@ export async function recordCardFailure(conn: Conn, cardKey: string, c: CardLimi
        count = CASE WHEN ${full} THEN 0 ELSE count END,
        updated_at = now()
      WHERE scope = 'card' AND key = ?
-     RETURNING COALESCE(struck_at = now(), false) AS locked, blocked_until, strikes, count`,
+     RETURNING COALESCE(struck_at = now(), false) AS locked, blocked_until, strikes`,
     [
       c.maxFailures,
       c.strikeMemorySeconds,
@@ -191,12 +189,7 @@ export async function recordCardFailure(conn: Conn, cardKey: string, c: CardLimi
   );
   const r = (res.rows as Row[])[0];
   if (!r) return undefined;
-  return {
-    locked: Boolean(r.locked),
-    blockedUntil: r.blocked_until ? new Date(r.blocked_until as string) : null,
-    strikes: Number(r.strikes),
-    failures: Number(r.count),
-  };
+  return { locked: Boolean(r.locked), blockedUntil: r.blocked_until ? new Date(r.blocked_until as string) : null, strikes: Number(r.strikes) };
 }
 
 /** Forgets a card's failures, lock and strikes (a password reset proves the holder). */

@@ -164,7 +164,7 @@ export function holderSessions(deps: HolderSessionDeps) {
           ctx.set('Retry-After', String(outcome.retryAfterSeconds));
           throw new SignInRefusedError('too_many_attempts', 429, throttledMessage(outcome.retryAfterSeconds));
         case 'wrong':
-          throw new InvalidCredentialsError(wrongPasswordMessage(outcome.remaining));
+          throw new InvalidCredentialsError(wrongPasswordMessage(deps.throttle.limits.card.maxFailures));
         case 'locked':
           throw new SignInRefusedError('card_locked', 423, lockedMessage(outcome.until, deps.throttle.timeZone));
         case 'inactive':

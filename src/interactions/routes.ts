@@ -401,7 +401,7 @@ export function interactionRoutes({
         });
       case 'wrong':
         ctx.state.log.info({ interaction: interaction.uid }, 'login refused');
-        return renderLogin(ctx, interaction, { status: 401, error: wrongPasswordMessage(outcome.remaining), values });
+        return renderLogin(ctx, interaction, { status: 401, error: wrongPasswordMessage(throttle.limits.card.maxFailures), values });
       case 'locked':
         return refuse(ctx, interaction, refusal('card_locked', lockedMessage(outcome.until, throttle.timeZone)));
       case 'inactive':

@@ -72,10 +72,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Enter your password.': '비밀번호를 입력하세요.',
   'That password is too long.': '비밀번호가 너무 깁니다.',
   'The card number or password is not correct.': '카드 번호 또는 비밀번호가 올바르지 않습니다.',
-  'The card number or password is not correct. One more wrong password locks the card for a while.':
-    '카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 한 번 더 잘못 입력하면 카드가 한동안 잠깁니다.',
-  'The card number or password is not correct. {n} more wrong passwords lock the card for a while.':
-    '카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 {n}번 더 잘못 입력하면 카드가 한동안 잠깁니다.',
+  'The card number or password is not correct. {n} wrong passwords lock the card for a while.':
+    '카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 {n}번 잘못 입력하면 카드가 한동안 잠깁니다.',
   'Enter the 6-digit code from your authenticator app.': '인증 앱의 6자리 코드를 입력하세요.',
   'This page does not belong to your current sign-in. Please start again from the member site.':
     '이 페이지는 현재 로그인 과정에 속하지 않습니다. 가맹 사이트에서 다시 시작하세요.',
@@ -210,8 +208,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Use at most {n} characters.': '{n}자 이하로 입력하세요.',
   'Enter the {n}-digit code.': '{n}자리 코드를 입력하세요.',
   'Send either the card password or the code you were sent, not both.': '카드 비밀번호나 받은 코드 중 하나만 보내세요.',
-  'That code is not right, has expired or was already used. Ask for a new one.':
-    '코드가 올바르지 않거나 만료되었거나 이미 사용되었습니다. 새 코드를 요청하세요.',
+  'That code is not right, has expired or was already used. Check the latest code sent to you, or ask for a new one.':
+    '코드가 올바르지 않거나 만료되었거나 이미 사용되었습니다. 가장 최근에 받은 코드를 확인하거나 새 코드를 요청하세요.',
   'Too many wrong codes. Ask for a new one.': '잘못된 코드를 너무 많이 입력했습니다. 새 코드를 요청하세요.',
   'Too many wrong attempts: ask for a new code.': '잘못된 시도가 너무 많습니다. 새 코드를 요청하세요.',
   'Not right, expired or already used.': '올바르지 않거나 만료되었거나 이미 사용되었습니다.',

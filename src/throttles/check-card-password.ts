@@ -10,8 +10,7 @@ export type PasswordOutcome =
   | { kind: 'ok'; card: Card }
   /** The password is right but the card is lost, suspended, closed or pending: its holder may know why. */
   | { kind: 'inactive'; card: Card }
-  /** `remaining`: failures the card may still take before it locks, when known. */
-  | { kind: 'wrong'; remaining?: number | undefined }
+  | { kind: 'wrong' }
   | { kind: 'throttled'; retryAfterSeconds: number }
   | { kind: 'locked'; until: Date | null };
 
@@ -45,7 +44,7 @@ export async function checkCardPassword(
     case 'ok':
       return guarded.value.status === 'active' ? { kind: 'ok', card: guarded.value } : { kind: 'inactive', card: guarded.value };
     case 'failed':
-      return { kind: 'wrong', remaining: guarded.remaining };
+      return { kind: 'wrong' };
     default:
       return guarded;
   }

@@ -40,8 +40,7 @@ export interface AttemptSource {
 
 export type Guarded<T> =
   | { kind: 'ok'; value: T }
-  /** `remaining`: failures the card may still take before it locks (absent: the check knew no card). */
-  | { kind: 'failed'; error: unknown; remaining?: number }
+  | { kind: 'failed'; error: unknown }
   /** The source (network or browser) must wait: nothing was checked, no card counter moved. */
   | { kind: 'throttled'; retryAfterSeconds: number }
   /** The card is locked (or has just been locked by this failure). */
@@ -98,9 +97,7 @@ export async function guardAttempt<T>(
     counts.failedCheck(who.check);
     if (!who.cardKey) return { kind: 'failed', error: err };
     const failure = await lockIfDue(deps, who.cardKey, who.source.requestId);
-    if (!failure?.locked) {
-      return failure ? { kind: 'failed', error: err, remaining: Math.max(0, deps.limits.card.maxFailures - failure.failures) } : { kind: 'failed', error: err };
-    }
+    if (!failure?.locked) return { kind: 'failed', error: err };
     counts.lockout();
     return { kind: 'locked', until: failure.blockedUntil };
   }
@@ -158,19 +155,14 @@ export function lockedMessage(until: Date | null, timeZone: string): string {
   );
 }
 
-/** A wrong password says how many more lock the card once this few are left (the lockout policy is public). */
-const WARN_WHEN_LEFT = 2;
-
 /**
- * The holder's words for a wrong card number or password, and, one or two failures before the lock, how many more
- * lock the card. A number no card has counts on its own row just the same, so this tells nothing about the number.
+ * The holder's words for a wrong card number or password, with the lockout policy (public), so that a holder who
+ * mistypes knows to stop. Never the count a card has reached: that row also counts other people's failures (the
+ * holder's own typos, someone else's guesses), which whoever types only a number must not learn, nor tell a real
+ * card by them from a number no card has.
  */
-export function wrongPasswordMessage(remaining: number | undefined): string {
-  const wrong = 'The card number or password is not correct.';
-  if (remaining === undefined || remaining < 1 || remaining > WARN_WHEN_LEFT) return wrong;
-  return remaining === 1
-    ? `${wrong} One more wrong password locks the card for a while.`
-    : `${wrong} ${remaining} more wrong passwords lock the card for a while.`;
+export function wrongPasswordMessage(maxFailures: number): string {
+  return `The card number or password is not correct. ${maxFailures} wrong passwords lock the card for a while.`;
 }
 
 /** The holder's words for a source that must wait. */

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { generateCardNumber } from '../../src/cards/card-number.ts';
 import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { InvalidCredentialsError } from '../../src/errors.ts';
@@ -163,18 +164,23 @@ describe('card passwords', () => {
         said.push(r.body.error_description);
       }
       expect(statuses).to.deep.equal([400, 400, 400, 400, 429]);
-      // Each wrong guess says how many tries are left; only when none are, to ask for a new code.
-      expect(said).to.deep.equal([
-        'That code is not correct. You can try 4 more times.',
-        'That code is not correct. You can try 3 more times.',
-        'That code is not correct. You can try 2 more times.',
-        'That code is not correct. You can try once more.',
-        'Too many wrong codes. Ask for a new one.',
-      ]);
+      // A wrong guess never says the tries left here: whoever types only a number would tell a real card with a live
+      // code by it. The code dies at the fifth.
+      expect(said).to.deep.equal([...Array(4).fill('That code is not right, has expired or was already used. Check the latest code sent to you, or ask for a new one.'), 'Too many wrong codes. Ask for a new one.']);
       const right = await reset(h.cardNumber, code);
       expect(right.status).to.equal(429);
       expect(right.body.error).to.equal('too_many_attempts');
       expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+    });
+
+    it('answers a wrong code for a card whose holder asked for one exactly as for a number no card has', async () => {
+      const h = await issueByApplication(ts);
+      await askCode(h.cardNumber, h.accountId);
+      const nobody = generateCardNumber(ts.config.cards.issuerPrefix);
+      const atReal = await reset(h.cardNumber, '000000');
+      const atNobody = await reset(nobody, '000000');
+      expect([atReal.status, atNobody.status]).to.deep.equal([400, 400]);
+      expect(atReal.body).to.deep.equal(atNobody.body);
     });
 
     it('keeps the card number and puts the message beside the code on the hosted page', async () => {
@@ -196,8 +202,8 @@ describe('card passwords', () => {
       });
       const html = await res.text();
       expect(res.status).to.equal(400);
-      expect(fieldError(html, 'code')).to.equal('Not correct.');
-      expect(alertText(html)).to.equal('That code is not correct. You can try 4 more times.');
+      expect(fieldError(html, 'code')).to.equal('Not right, expired or already used.');
+      expect(alertText(html)).to.equal('That code is not right, has expired or was already used. Check the latest code sent to you, or ask for a new one.');
       expect(inputValue(html, 'card_number')?.replace(/\D/g, '')).to.equal(h.cardNumber);
       expect(html).to.not.include('A brand new phrase');
     });

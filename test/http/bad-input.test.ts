@@ -459,7 +459,7 @@ describe('bad input', () => {
       const html = await expectPage(await rawPost(agent, `${path}/login`, body), 401);
       // A wrong password is audited for its holder (card.password_failed); nothing else changes.
       expect(await snapshot(ts), 'database rows after the refused request').to.deep.equal({ ...before, audit: before.audit + 1 });
-      expect(alertOf(html)).to.equal('The card number or password is not correct.');
+      expect(alertOf(html)).to.equal('The card number or password is not correct. 5 wrong passwords lock the card for a while.');
     });
 
     for (const [name, ch] of [

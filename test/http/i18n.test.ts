@@ -160,7 +160,7 @@ describe('hosted pages in English and Korean', () => {
       expect(res.status).to.equal(401);
       const page = await res.text();
       expect(htmlLang(page)).to.equal('ko');
-      expect(alertText(page)).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다.');
+      expect(alertText(page)).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 5번 잘못 입력하면 카드가 한동안 잠깁니다.');
       expect(page).to.match(/id="form-error"/);
       expect(page).to.match(/id="card_number"[^>]*autofocus[^>]*aria-invalid="true"[^>]*aria-describedby="form-error"/s);
       expect(page).to.match(/id="password"[^>]*aria-invalid="true"[^>]*aria-describedby="form-error"/s);
@@ -331,10 +331,9 @@ describe('hosted pages in English and Korean', () => {
     it('translates messages built elsewhere with their figures, and falls back to English for unknown text', () => {
       expect(translate('ko', throttledMessage(42))).to.equal('이 네트워크나 기기에서 시도가 너무 많습니다. 42초 후에 다시 시도하세요.');
       expect(translate('ko', throttledMessage(1))).to.equal('이 네트워크나 기기에서 시도가 너무 많습니다. 1초 후에 다시 시도하세요.');
-      expect(translate('ko', wrongPasswordMessage(2))).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 2번 더 잘못 입력하면 카드가 한동안 잠깁니다.');
+      expect(translate('ko', wrongPasswordMessage(5))).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 5번 잘못 입력하면 카드가 한동안 잠깁니다.');
       expect(translate('ko', new InvalidCodeError(['code'], 3).message)).to.equal('코드가 올바르지 않습니다. 3번 더 시도할 수 있습니다.');
       expect(translate('ko', new InvalidCodeError(['code'], 1).message)).to.equal('코드가 올바르지 않습니다. 한 번 더 시도할 수 있습니다.');
-      expect(translate('ko', wrongPasswordMessage(1))).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 한 번 더 잘못 입력하면 카드가 한동안 잠깁니다.');
       expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z'), 'Asia/Seoul'))).to.include('2026-11-30 10:30 Asia/Seoul까지 잠겼습니다');
       for (const status of ['lost', 'suspended', undefined]) expect(hasTranslation('ko', inactiveCardMessage(status))).to.equal(true);
       expect(translate('ko', 'Not in any catalogue.')).to.equal('Not in any catalogue.');
@@ -368,7 +367,7 @@ describe('hosted pages in English and Korean', () => {
       await password.fill('wrong password');
       await p.getByRole('button', { name: '로그인' }).click();
       await p.getByRole('alert').waitFor();
-      expect(await p.getByRole('alert').textContent()).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다.');
+      expect(await p.getByRole('alert').textContent()).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 5번 잘못 입력하면 카드가 한동안 잠깁니다.');
       expect(await p.getByLabel('카드 번호').getAttribute('aria-invalid')).to.equal('true');
       // The skip link comes before everything else a keyboard reaches, shows when focused, and leads to <main>.
       const firstStop = await p.evaluate(() => document.querySelector('a[href], button, input:not([type=hidden])')?.textContent);

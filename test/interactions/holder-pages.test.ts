@@ -82,8 +82,8 @@ describe('holder sign-in, spending controls and second factor', () => {
     for (let i = 0; i < 3; i++) {
       const wrong = await agent.post('/card/signin', { csrf, card_number: card.number, password: `no-${i}` });
       expect(wrong.status).to.equal(401);
-      // The last wrong password before the lock says so.
-      if (i === 2) expect(alertText(await wrong.text())).to.equal('The card number or password is not correct. One more wrong password locks the card for a while.');
+      // Each says the policy, never the card's count.
+      expect(alertText(await wrong.text())).to.equal('The card number or password is not correct. 5 wrong passwords lock the card for a while.');
     }
     expect((await agent.post('/card/signin', { csrf, card_number: card.number, password: 'fifth' })).status).to.equal(423);
     const locked = await agent.post('/card/signin', { csrf, card_number: card.number, password: card.password });

@@ -75,12 +75,13 @@ describe('authorization code flow with PKCE', () => {
 
   it('shows an error on the login page for a wrong password and issues no code', async () => {
     const req = await authRequest(config, site);
-    const result = await runLogin(new Agent(ts.url), req.url, { number: card.number, password: 'wrong password' });
+    const result = await runLogin(new Agent(ts.url), req.url, { number: card.number, password: 'typed-secret-zq' });
     expect(result.kind).to.equal('page');
     if (result.kind !== 'page') return;
     expect(result.status).to.equal(401);
     expect(result.html).to.include('The card number or password is not correct.');
-    expect(result.html).to.not.include('wrong password');
+    // The typed password is never written back into the page.
+    expect(result.html).to.not.include('typed-secret-zq');
   });
 
   it('answers an unknown card number exactly like a wrong password', async () => {
