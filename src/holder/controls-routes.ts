@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { setControls } from '../approvals/set-spending-controls.ts';
-import { ungroupDigits } from '../cards/input-fields.ts';
 import { findAccount } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { listMemberSites } from '../db/member-sites.ts';
@@ -12,7 +11,7 @@ import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors, jsonBody, parseWith } from '../http/validate.ts';
-import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
+import { formatMoney, MAX_AMOUNT, parseTypedAmount, typedAmount, wholeAmounts } from '../lib/money.ts';
 import { holderNav, type HolderState } from './session.ts';
 
 export interface ControlsRouteDeps {
@@ -38,17 +37,19 @@ export const controlsApiInput = z.strictObject({
 
 /** The page's words for a bad amount: in the account's money, formatted as the pages show it, never "minor units". */
 function pageAmountMessage(currency: string): string {
-  return `Enter a whole amount from ${formatMoney(1, currency)} to ${formatMoney(MAX_AMOUNT, currency)}, or leave it empty for no limit.`;
+  const [least, most] = [formatMoney(1, currency), formatMoney(MAX_AMOUNT, currency)];
+  return wholeAmounts(currency)
+    ? `Enter a whole amount from ${least} to ${most}, or leave it empty for no limit.`
+    : `Enter an amount from ${least} to ${most}, or leave it empty for no limit.`;
 }
 
-/** A typed amount: empty for none, else digits, grouped by commas as the pages show amounts (1,000) or not. */
+/** A typed amount: empty for none, else in the currency's own unit as the pages show it (1,000 KRW; 12.50 USD). */
 function formAmount(currency: string) {
   return z
     .string()
     .trim()
-    .transform(ungroupDigits)
-    .refine((s) => s === '' || (/^[0-9]{1,13}$/.test(s) && Number(s) >= 1 && Number(s) <= MAX_AMOUNT), pageAmountMessage(currency))
-    .transform((s) => (s === '' ? null : Number(s)));
+    .refine((s) => s === '' || (parseTypedAmount(s, currency) ?? 0) >= 1, pageAmountMessage(currency))
+    .transform((s) => (s === '' ? null : parseTypedAmount(s, currency)!));
 }
 
 /** The page's form, its messages in `currency`. */
@@ -90,8 +91,8 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
       sites: await sitesFor(controls.blockedSites),
       controls,
       values: opts.values ?? {
-        max_per_approval: controls.maxPerApproval === null ? '' : String(controls.maxPerApproval),
-        monthly_cap: controls.monthlyCap === null ? '' : String(controls.monthlyCap),
+        max_per_approval: controls.maxPerApproval === null ? '' : typedAmount(controls.maxPerApproval, currency),
+        monthly_cap: controls.monthlyCap === null ? '' : typedAmount(controls.monthlyCap, currency),
       },
       fields: opts.fields ?? {},
       error: opts.error ?? null,

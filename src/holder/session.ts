@@ -92,9 +92,9 @@ export interface HolderNav {
 }
 
 /** The navigation's locals for the signed-in holder's page (`nav` in the view). */
-export async function holderNav(ctx: Context, db: Db): Promise<HolderNav> {
+export async function holderNav(ctx: Context, db: Db, known?: { hasWards: boolean }): Promise<HolderNav> {
   const { accountId } = ctx.state.holder as HolderState;
-  return { signOutCsrf: csrfToken(ctx, SIGNOUT_PURPOSE), hasWards: await hasWards(db, accountId) };
+  return { signOutCsrf: csrfToken(ctx, SIGNOUT_PURPOSE), hasWards: known?.hasWards ?? (await hasWards(db, accountId)) };
 }
 
 /**

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { CardDeps } from '../cards/deps.ts';
-import { passwordField, ungroupDigits } from '../cards/input-fields.ts';
+import { passwordField } from '../cards/input-fields.ts';
 import { NOT_A_WARD, setWardLimit } from '../cards/set-ward-limit.ts';
 import { findAccount } from '../db/cards.ts';
 import { NotFoundError } from '../errors.ts';
@@ -10,7 +10,7 @@ import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { wardsOverview } from '../ledger/wards-overview.ts';
-import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
+import { formatMoney, MAX_AMOUNT, parseTypedAmount, typedAmount, wholeAmounts } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
@@ -33,7 +33,8 @@ const LIMIT = `A whole number of minor units from 0 (payments paused) to ${MAX_A
 
 /** The page's words for a bad limit: in the account's money, formatted as the pages show it, never "minor units". */
 function pageLimitMessage(currency: string): string {
-  return `Enter a whole amount from ${formatMoney(0, currency)} (payments paused) to ${formatMoney(MAX_AMOUNT, currency)}.`;
+  const [least, most] = [formatMoney(0, currency), formatMoney(MAX_AMOUNT, currency)];
+  return wholeAmounts(currency) ? `Enter a whole amount from ${least} (payments paused) to ${most}.` : `Enter an amount from ${least} (payments paused) to ${most}.`;
 }
 
 /** PUT /api/holder/wards/:accountId/limit: the new limit and the guardian's own card password; unknown keys are refused. */
@@ -42,14 +43,13 @@ export const wardLimitApiInput = z.strictObject({
   password: passwordField,
 });
 
-/** The page's form: a typed limit, digits grouped by commas as the pages show amounts (1,000) or not; messages in `currency`. */
+/** The page's form: a typed limit in the currency's own unit as the pages show it (1,000 KRW; 12.50 USD); messages in `currency`. */
 function wardLimitFormInput(currency: string) {
   const formLimit = z
     .string({ error: 'Enter the new limit.' })
     .trim()
-    .transform(ungroupDigits)
-    .refine((s) => /^[0-9]{1,13}$/.test(s) && Number(s) <= MAX_AMOUNT, pageLimitMessage(currency))
-    .transform(Number);
+    .refine((s) => parseTypedAmount(s, currency) !== undefined, pageLimitMessage(currency))
+    .transform((s) => parseTypedAmount(s, currency)!);
   return z.object({ credit_limit: formLimit, password: passwordField });
 }
 type WardLimitForm = ReturnType<typeof wardLimitFormInput>;
@@ -88,7 +88,7 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
       ...LIMIT_FORM,
       schema: wardLimitFormInput(currency),
       // The page knows its wards already: no second look for the navigation.
-      locals: { nav: { ...(await holderNav(ctx, db)), hasWards: wards.length > 0 }, wards, target: target ?? null, money: formatMoney },
+      locals: { nav: await holderNav(ctx, db, { hasWards: wards.length > 0 }), wards, target: target ?? null, money: formatMoney, typed: typedAmount },
     };
     return { form, wards };
   }

@@ -299,6 +299,7 @@ export const KO: Readonly<Record<string, string>> = {
     '사용 제한이 저장되었습니다. 다음 결제나 로그인부터 적용됩니다.',
   'Enter a whole amount from {min} to {max}, or leave it empty for no limit.':
     '{min}부터 {max}까지의 금액을 정수로 입력하거나, 제한이 없으면 비워 두세요.',
+  'Enter an amount from {min} to {max}, or leave it empty for no limit.': '{min}부터 {max}까지의 금액을 입력하거나, 제한이 없으면 비워 두세요.',
   'Tick the box or leave it empty.': '확인란을 선택하거나 비워 두세요.',
   'At most 200 sites.': '사이트는 최대 200개까지입니다.',
   'Payments above {amount} ask for a 6-digit code from an authenticator app on your phone, so your card number and password alone are not enough for them.':
@@ -617,5 +618,6 @@ export const KO: Readonly<Record<string, string>> = {
   'At most your own limit, {amount}.': '최대 내 한도인 {amount}까지입니다.',
   "At most {amount}, the most a minor's card may have.": '미성년자 카드의 최대 한도인 {amount}까지입니다.',
   'Enter a whole amount from {min} (payments paused) to {max}.': '{min}(결제 일시 중지)부터 {max}까지의 금액을 정수로 입력하세요.',
+  'Enter an amount from {min} (payments paused) to {max}.': '{min}(결제 일시 중지)부터 {max}까지의 금액을 입력하세요.',
   'Enter the new limit.': '새 한도를 입력하세요.',
 };

@@ -34,3 +34,31 @@ export function formatMoney(amount: number, currency: string): string {
   }
   return `${format.format(amount / 10 ** exp)} ${currency}`;
 }
+
+/**
+ * An amount a holder typed on a page, in the currency's own unit as the pages show it ("12.50" USD, "1,000" KRW, digit
+ * groups by commas or none), as integer minor units; undefined for anything else (more decimals than the currency has,
+ * signs, spaces inside, above MAX_AMOUNT). Zero is returned as 0: the caller says what its least is.
+ */
+export function parseTypedAmount(typed: string, currency: string): number | undefined {
+  const m = /^(\d{1,3}(?:,\d{3})+|\d{1,13})(?:\.(\d+))?$/.exec(typed);
+  if (!m) return undefined;
+  const exp = currencyExponent(currency);
+  const fraction = m[2] ?? '';
+  if (fraction.length > exp) return undefined;
+  const minor = Number(m[1]!.replace(/,/g, '')) * 10 ** exp + Number(fraction.padEnd(exp, '0') || '0');
+  return Number.isSafeInteger(minor) && minor <= MAX_AMOUNT ? minor : undefined;
+}
+
+/** Minor units written back into a form field, in the currency's own unit, ungrouped: "12.50" for USD, "1000" for KRW. */
+export function typedAmount(amount: number, currency: string): string {
+  const exp = currencyExponent(currency);
+  if (exp === 0) return String(amount);
+  const s = String(amount).padStart(exp + 1, '0');
+  return `${s.slice(0, -exp)}.${s.slice(-exp)}`;
+}
+
+/** Whether amounts in `currency` are whole (no minor unit below the main one, as KRW and JPY). */
+export function wholeAmounts(currency: string): boolean {
+  return currencyExponent(currency) === 0;
+}

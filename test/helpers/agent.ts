@@ -51,6 +51,13 @@ export function csrfFrom(html: string): string {
   return m[1]!;
 }
 
+/** The CSRF token of the form posting to `action`, on a page with several forms (the navigation's sign-out has its own). */
+export function csrfOf(html: string, action: string): string {
+  const m = new RegExp(`action="${action}"[^>]*>\\s*<input type="hidden" name="csrf" value="([^"]+)"`).exec(html);
+  if (!m) throw new Error(`no form for ${action}`);
+  return m[1]!;
+}
+
 export function location(res: Response, base: string): URL {
   const loc = res.headers.get('location');
   if (!loc) throw new Error(`expected a redirect, got ${res.status}`);

@@ -1,17 +1,11 @@
 import { expect } from 'chai';
-import { ForwardedAgent, location } from '../helpers/agent.ts';
+import { csrfOf, ForwardedAgent, location } from '../helpers/agent.ts';
 import { APPLY_SERVER, issueByApplication, latestCode, uniqueEmail, uniqueIp } from '../helpers/applicant.ts';
 import { alertText, fieldError, unescapeHtml } from '../helpers/html.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The csrf token of the form posting to `action` (holder pages also carry the sign-out form). */
-function csrfOf(html: string, action: string): string {
-  const m = new RegExp(`action="${action}"[^>]*>\\s*<input type="hidden" name="csrf" value="([^"]+)"`).exec(html);
-  if (!m) throw new Error(`no form for ${action}`);
-  return m[1]!;
-}
-
 /** The holder's contact details pages: /card/contacts (form) → codes → done. */
 describe('/card/contacts', () => {
   let ts: TestServer;

@@ -1,18 +1,12 @@
 import { expect } from 'chai';
 import { Secret, TOTP } from 'otpauth';
-import { Agent, csrfFrom, location } from '../helpers/agent.ts';
+import { Agent, csrfFrom, csrfOf, location } from '../helpers/agent.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { alertText, fieldError } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The csrf token of the form posting to `action` (holder pages also carry the sign-out form). */
-function csrfOf(html: string, action: string): string {
-  const m = new RegExp(`action="${action}"[^>]*>\\s*<input type="hidden" name="csrf" value="([^"]+)"`).exec(html);
-  if (!m) throw new Error(`no form for ${action}`);
-  return m[1]!;
-}
-
 describe('holder sign-in, spending controls and second factor', () => {
   let ts: TestServer;
   before(async () => {
