@@ -122,7 +122,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
     log,
     onHeard: (key) => void ((key === 'keys' || key === '*') && keys.refresh()),
   });
-  const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log });
+  const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log, counts });
   keys.start(provider);
   // The name of the provider's route, for the request metrics (it never sees our context).
   if (metrics) provider.use(noteProviderRoute);

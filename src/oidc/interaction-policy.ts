@@ -9,6 +9,8 @@ import type { Db } from '../db/knex.ts';
 import type { SpendingControls } from '../db/spending-controls.ts';
 import { overdueRefusesEntry } from '../ledger/delinquency.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
+import { afterRequestCommit } from '../db/request-scope.ts';
+import type { EventCounts } from '../lib/event-counts.ts';
 import { paymentDetailsOf } from './payment-details.ts';
 
 const { Check, Prompt, base } = interactionPolicy;
@@ -21,6 +23,15 @@ export interface PolicyDeps {
   adultAge: number;
   /** With delinquency.blockLogins: an overdue account is kept out of member sites, not only refused new charges. */
   blockOverdueLogins?: DelinquencyPolicy | null;
+  /** Where a payment the policy refuses is counted (metrics), as the pages count theirs. */
+  counts?: EventCounts;
+}
+
+/** A payment request this policy refuses counts as a refused approval, under its code, once the request commits. */
+function countRefusedPayment(deps: PolicyDeps, ctx: KoaContextWithOIDC, outcome: string): void {
+  const counts = deps.counts;
+  if (!counts || paymentDetailsOf(ctx.oidc.params as Record<string, unknown>, deps.ratings).length === 0) return;
+  if (!afterRequestCommit(() => counts.approval(outcome))) counts.approval(outcome);
 }
 
 /** The ages a request needs: the site's registered rating, and that raised by any rating in its payment details. */
@@ -72,9 +83,10 @@ function consentAhead(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, 
 }
 
 /** The interaction policy's settings, from the deployment's config. */
-export function policyDeps(config: Pick<Config, 'ratings' | 'payments' | 'cards' | 'delinquency' | 'billing'>, db: Db): PolicyDeps {
+export function policyDeps(config: Pick<Config, 'ratings' | 'payments' | 'cards' | 'delinquency' | 'billing'>, db: Db, counts?: EventCounts): PolicyDeps {
   return {
     db,
+    ...(counts ? { counts } : {}),
     ratings: config.ratings,
     requirePasswordEachTime: config.payments.requirePasswordEachTime,
     adultAge: config.cards.adultAge,
@@ -202,6 +214,7 @@ export function createInteractionPolicy(deps: PolicyDeps) {
       const accountId = ctx.oidc.session?.accountId;
       const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, ...requestAgeRule(ctx, deps.ratings) };
       d = entry ? factsOf(deps, entry.accountId).then((facts) => underAge(deps, entry, facts, true)) : Promise.resolve(null);
+      void d.then((by) => by && countRefusedPayment(deps, ctx, 'under_age'), () => undefined);
       ageDecided.set(ctx, d);
     }
     return d;
@@ -227,6 +240,7 @@ export function createInteractionPolicy(deps: PolicyDeps) {
       const accountId = ctx.oidc.session?.accountId;
       const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, ...requestAgeRule(ctx, deps.ratings) };
       d = entry ? factsOf(deps, entry.accountId).then((facts) => controlsRefusal(deps, entry, facts, { audit: true })) : Promise.resolve(null);
+      void d.then((r) => r && countRefusedPayment(deps, ctx, r.code === 'delinquent' ? 'delinquent' : 'spending_control'), () => undefined);
       decided.set(ctx, d);
     }
     return d;

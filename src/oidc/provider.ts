@@ -25,6 +25,7 @@ import { compareUpdatedClientSecret } from './updated-client-secret.ts';
 import { registryRules } from '../member-sites/registry-rules.ts';
 import { randomToken } from '../lib/ids.ts';
 import { preferUiLocales } from '../http/locale.ts';
+import type { EventCounts } from '../lib/event-counts.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -34,6 +35,8 @@ export interface ProviderDeps {
   render: Renderer;
   jwks: { keys: Record<string, unknown>[] };
   log: Logger;
+  /** Where payments the interaction policy refuses are counted (metrics). */
+  counts?: EventCounts;
 }
 
 /** The largest jwks_uri or sector_identifier_uri document the provider reads. */
@@ -42,7 +45,7 @@ export const FETCHED_BODY_LIMIT = 64 * 1024;
 export const MEMBER_SITE_DEFAULTS: MemberSiteDeps = { idTokenAlg: SIGNING_ALG };
 
 /** Composes oidc-provider from our parts; every callback lives in its own file. */
-export function createProvider({ config, db, directory, render, jwks, log }: ProviderDeps): Provider {
+export function createProvider({ config, db, directory, render, jwks, log, counts }: ProviderDeps): Provider {
   const ttl = config.oidc.ttl;
   const secure = new URL(config.issuer).protocol === 'https:';
 
@@ -166,7 +169,7 @@ export function createProvider({ config, db, directory, render, jwks, log }: Pro
     } as Configuration['ttl'],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createInteractionPolicy(policyDeps(config, db)),
+      policy: createInteractionPolicy(policyDeps(config, db, counts)),
     },
     renderError: createRenderError(render),
     // The URLs member sites name are fetched at public addresses only, unless the deployment allows private ones.

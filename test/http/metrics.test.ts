@@ -267,6 +267,23 @@ describe('GET /metrics', () => {
       expect(changes(approved, approvals(await scrape(ts)))).to.deep.equal({ over_limit: 1 });
     });
 
+    it('counts a payment the age gate stops at the login, under under_age, and a plain login stopped there not at all', async () => {
+      const card = await cardWithLimit(ts, 50_000);
+      await ts.db('accounts').where({ id: card.accountId }).update({ birthdate: `${new Date().getUTCFullYear() - 16}-01-01` });
+      const adultSite = await registerTestSite(ts, { maxAmount: 50_000, contentRating: 19 });
+      const adultCfg = await siteClient(ts, adultSite);
+      const start = approvals(await scrape(ts));
+      const { url } = await payRequest(adultCfg, adultSite, [{ type: 'payment', amount: 1_000, currency: 'KRW', description: 'Late show' }]);
+      const stopped = await runLogin(new Agent(ts.url), url, card);
+      expect(stopped.kind === 'page' && stopped.html).to.include('This content is for 19 and over');
+      const afterPayment = approvals(await scrape(ts));
+      expect(changes(start, afterPayment)).to.deep.equal({ under_age: 1 });
+      // A plain login refused by the same gate is no payment.
+      const login = await runLogin(new Agent(ts.url), (await authRequest(adultCfg, adultSite)).url, card);
+      expect(login.kind === 'page' && login.html).to.include('This content is for 19 and over');
+      expect(changes(afterPayment, approvals(await scrape(ts)))).to.deep.equal({});
+    });
+
     it('counts a refusal decided under the approval\'s lock: a holder found under age since the login', async () => {
       const card = await cardWithLimit(ts, 50_000);
       const adultSite = await registerTestSite(ts, { maxAmount: 50_000, contentRating: 19 });
