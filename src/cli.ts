@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { cliActor } from './admin/cli-actor.ts';
 import { createCard, operatorHolder } from './cards/create-card.ts';
 import { formatCardNumber } from './cards/card-number.ts';
 import { createPasswordHasher } from './cards/password.ts';
@@ -45,7 +46,7 @@ const commands: Record<string, Handler> = {
     if (values.in !== undefined && !/^\d{1,7}$/.test(values.in)) throw new Error(`--in is a whole number of seconds, got "${values.in}"`);
     const wait = values.now ? 0 : values.in !== undefined ? Number(values.in) : config.keys.publishAheadSeconds;
     await deleteSpentKeys(db, keepRetiredSeconds(config.oidc.ttl));
-    const { kid, activatesAt } = await rotateSigningKey(db, wait);
+    const { kid, activatesAt } = await rotateSigningKey(db, wait, cliActor());
     console.log(`new signing key ${kid}, published now; it signs from ${activatesAt.toISOString()}`);
     if (wait === 0 || wait < 2 * config.keys.refreshSeconds) {
       console.log(
@@ -64,7 +65,7 @@ const commands: Record<string, Handler> = {
   async 'keys withdraw'({ db, args }) {
     const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
     if (positionals.length !== 1) throw new Error('usage: keys withdraw KID');
-    await withdrawSigningKey(db, positionals[0]!);
+    await withdrawSigningKey(db, positionals[0]!, cliActor());
     console.log(`key ${positionals[0]} withdrawn: instances stop publishing and accepting it as they hear of it (within keys.refreshSeconds)`);
   },
 
@@ -82,7 +83,7 @@ const commands: Record<string, Handler> = {
     const issued = await createCard(
       { db, hasher, cardHmacKey: config.secrets.cardHmacKey, issuerPrefix: config.cards.issuerPrefix, currency: config.currency },
       holder,
-      'cli',
+      cliActor(),
     );
     console.log(`card issued to account ${issued.accountId}
   card number: ${formatCardNumber(issued.cardNumber)}

@@ -3,6 +3,7 @@ import { findAccount, findCard, lockAccount, lowerWardLimits, setCreditLimit } f
 import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { MAX_AMOUNT } from '../lib/money.ts';
 
 export interface LimitChange {
   cardId: string;
@@ -32,8 +33,8 @@ export async function changeLimit(db: Db, input: LimitChange): Promise<LimitChan
 
 /** changeLimit inside the caller's transaction, for a caller that writes more with the change (a notice). */
 export async function changeLimitIn(trx: Trx, input: LimitChange): Promise<LimitChanged> {
-  if (!Number.isSafeInteger(input.creditLimit) || input.creditLimit < 0) {
-    throw new ValidationError('The limit must be a whole number of minor units, 0 or more.', { credit_limit: 'Whole number ≥ 0.' });
+  if (!Number.isSafeInteger(input.creditLimit) || input.creditLimit < 0 || input.creditLimit > MAX_AMOUNT) {
+    throw new ValidationError(`The limit must be a whole number of minor units from 0 to ${MAX_AMOUNT}.`, { credit_limit: `Whole number from 0 to ${MAX_AMOUNT}.` });
   }
   const card = await findCard(trx, input.cardId);
   if (!card) throw new NotFoundError('There is no such card.');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_AMOUNT } from '../lib/money.ts';
 import { normalizeCardNumber } from './card-number.ts';
 import { CODE_DIGITS } from './one-time-code.ts';
 
@@ -41,11 +42,9 @@ export const reasonField = plainText(500)
   .refine((s) => s.length > 0, 'Say why (it goes into the audit trail).');
 
 /** A credit limit in integer minor units. */
-export const creditLimitField = z
-  .number({ error: 'A whole number of minor units, 0 or more.' })
-  .int('A whole number of minor units, 0 or more.')
-  .min(0, 'A whole number of minor units, 0 or more.')
-  .max(Number.MAX_SAFE_INTEGER, 'Too large.');
+const CREDIT_LIMIT = `A whole number of minor units from 0 to ${MAX_AMOUNT}.`;
+/** A credit limit, as large as any amount may be (lib/money MAX_AMOUNT): far below 2^53, so balances stay exact. */
+export const creditLimitField = z.number({ error: CREDIT_LIMIT }).int(CREDIT_LIMIT).min(0, CREDIT_LIMIT).max(MAX_AMOUNT, CREDIT_LIMIT);
 
 /** An amount typed on a page, its digits grouped by commas as the pages show amounts (1,000) or not: the commas dropped. */
 export function ungroupDigits(typed: string): string {

@@ -18,7 +18,7 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<CardStatus, readonly CardStatu
 
 export class IllegalTransitionError extends AppError {
   constructor(from: CardStatus, to: CardStatus) {
-    super('invalid_transition', `A ${from} card cannot become ${to}.`, { status: 409 });
+    super('invalid_transition', `${/^[aeiou]/.test(from) ? 'An' : 'A'} ${from} card cannot become ${to}.`, { status: 409 });
   }
 }
 

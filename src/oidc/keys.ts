@@ -14,6 +14,7 @@ import {
   type PublishedKeys,
   type SigningKeyRow,
 } from '../db/signing-keys.ts';
+import { appendAudit } from '../db/audit-log.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
 
@@ -30,7 +31,7 @@ export interface RotatedKey {
  * instances, give them time to read it first (keys.publishAheadSeconds): none signs with a key another does not
  * publish yet. The first key signs at once.
  */
-export async function rotateSigningKey(db: Db, activateInSeconds: number): Promise<RotatedKey> {
+export async function rotateSigningKey(db: Db, activateInSeconds: number, actor = 'system'): Promise<RotatedKey> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
@@ -40,6 +41,7 @@ export async function rotateSigningKey(db: Db, activateInSeconds: number): Promi
     // With no key signing now (the first one), there is nothing to wait for: it signs at once.
     const wait = (await anyKeySigningNow(trx)) ? activateInSeconds : 0;
     const at = await insertKeyActivatingIn(trx, kid, SIGNING_ALG, { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' }, wait);
+    await appendAudit(trx, { actor, action: 'signing_key.rotated', subjectType: 'signing_key', subjectId: kid, details: { activatesAt: at.toISOString() } });
     await announceKeyChange(trx);
     return at;
   });
@@ -51,7 +53,7 @@ export async function rotateSigningKey(db: Db, activateInSeconds: number): Promi
  * so tokens it signed stop verifying as each instance hears of it. For a key that may have leaked: rotate with no
  * wait first.
  */
-export async function withdrawSigningKey(db: Db, kid: string): Promise<void> {
+export async function withdrawSigningKey(db: Db, kid: string, actor = 'system'): Promise<void> {
   await inTransaction(db, async (trx) => {
     await lockKeysForChange(trx);
     const key = await lockKey(trx, kid);
@@ -60,6 +62,7 @@ export async function withdrawSigningKey(db: Db, kid: string): Promise<void> {
       throw new ConflictError(`key ${kid} signs now or is waiting to: rotate first (keys rotate --now), then withdraw it`);
     }
     await deleteKey(trx, kid);
+    await appendAudit(trx, { actor, action: 'signing_key.withdrawn', subjectType: 'signing_key', subjectId: kid, details: {} });
     await announceKeyChange(trx);
   });
 }

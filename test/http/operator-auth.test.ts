@@ -40,6 +40,18 @@ describe('operator API: named operator tokens', () => {
     });
   });
 
+  it('refuses a credit limit above the largest amount, which would no longer add up exactly, changing nothing', async () => {
+    const limit = async () => Number((await ts.db('accounts').where({ id: card.accountId }).first('credit_limit')).credit_limit);
+    const before = await limit();
+    for (const credit_limit of [1_000_000_000_001, Number.MAX_SAFE_INTEGER, -1, 1.5]) {
+      const res = await call('PUT', '/limit', alice, { credit_limit, reason: 'typo with extra zeros' });
+      expect(res.status, String(credit_limit)).to.equal(400);
+      expect(((await res.json()) as { fields: Record<string, string> }).fields.credit_limit).to.equal('A whole number of minor units from 0 to 1000000000000.');
+    }
+    expect(await limit()).to.equal(before);
+    expect((await call('PUT', '/limit', alice, { credit_limit: 1_000_000_000_000, reason: 'the most there is' })).status).to.equal(200);
+  });
+
   it('refuses a token that is not one of them exactly, changing nothing', async () => {
     const before = await trail();
     for (const token of [undefined, '', alice.slice(0, -1), `${alice}x`, `alice:${alice}`, `${alice},${bob}`, alice.toUpperCase()]) {

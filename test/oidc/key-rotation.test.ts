@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { decodeProtectedHeader } from 'jose';
+import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, NotFoundError } from '../../src/errors.ts';
 import { listSigningKeys, rotateSigningKey, withdrawSigningKey } from '../../src/oidc/keys.ts';
@@ -198,5 +199,14 @@ describe('signing-key rotation across instances, without a restart', () => {
     const [, urgentKid] = /new signing key ([^,\s]+),/.exec(urgent.stdout) ?? [];
     const states = Object.fromEntries((await listSigningKeys(a.db)).map((k) => [k.kid, k.state]));
     expect([states[kid!], states[urgentKid!], states[signing]]).to.deep.equal(['unused', 'signing', 'retired']);
+    // Withdrawn from the command line; each change audited with who ran it.
+    expect((await runCli('keys', 'withdraw', kid!)).code).to.equal(0);
+    const audited = await a.db('audit_log').where({ subject_type: 'signing_key' }).whereIn('subject_id', [kid!, urgentKid!]).orderBy('id').select('action', 'actor', 'subject_id');
+    const who = `cli:${userInfo().username}`;
+    expect(audited.map((r: { action: string; actor: string; subject_id: string }) => [r.action, r.actor, r.subject_id])).to.deep.equal([
+      ['signing_key.rotated', who, kid],
+      ['signing_key.rotated', who, urgentKid],
+      ['signing_key.withdrawn', who, kid],
+    ]);
   });
 });
