@@ -28,7 +28,8 @@ export async function noteProviderRoute(ctx: Context, next: Next): Promise<void>
  */
 function routeOf(ctx: Context): string {
   const template = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-  if (typeof template === 'string') return template;
+  // A router's prefix middleware (router.use(path, …): a body it could not parse) matches as a pattern: its prefix.
+  if (typeof template === 'string') return template.replace(/\(\?:\\\/\|\$\)$/, '/*');
   return (ctx.req as NodeRequest)[PROVIDER_ROUTE] ?? 'unmatched';
 }
 
