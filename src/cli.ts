@@ -58,7 +58,9 @@ const commands: Record<string, Handler> = {
 
   async 'keys list'({ db }) {
     for (const k of await listSigningKeys(db)) {
-      console.log([k.kid, k.state, `from ${k.activatesAt.toISOString()}`, k.retiredAt ? `until ${k.retiredAt.toISOString()}` : ''].join('  ').trim());
+      // An unused key was overtaken before it started: it never signed, and may be withdrawn.
+      const when = k.state === 'unused' ? 'never signed' : `from ${k.activatesAt.toISOString()}${k.retiredAt ? `  until ${k.retiredAt.toISOString()}` : ''}`;
+      console.log(`${k.kid}  ${k.state}  ${when}`);
     }
   },
 

@@ -199,6 +199,7 @@ describe('signing-key rotation across instances, without a restart', () => {
     const [, urgentKid] = /new signing key ([^,\s]+),/.exec(urgent.stdout) ?? [];
     const states = Object.fromEntries((await listSigningKeys(a.db)).map((k) => [k.kid, k.state]));
     expect([states[kid!], states[urgentKid!], states[signing]]).to.deep.equal(['unused', 'signing', 'retired']);
+    expect((await runCli('keys', 'list')).stdout).to.match(new RegExp(`^${kid}  unused  never signed$`, 'm'));
     // Withdrawn from the command line; each change audited with who ran it.
     expect((await runCli('keys', 'withdraw', kid!)).code).to.equal(0);
     const audited = await a.db('audit_log').where({ subject_type: 'signing_key' }).whereIn('subject_id', [kid!, urgentKid!]).orderBy('id').select('action', 'actor', 'subject_id');
