@@ -1,3 +1,5 @@
+import { lockValues } from '../db/advisory-lock.ts';
+import { findContactDuplicates } from '../db/applications.ts';
 import { insertAccount } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
 import { newId } from '../lib/ids.ts';
@@ -12,6 +14,8 @@ import type { CardDeps } from './deps.ts';
 import { issueCard } from './issue-card.ts';
 import { generatePassword } from './password.ts';
 import { transition } from './transition.ts';
+import { contactLocks } from './application-locks.ts';
+import { EMAIL_IN_USE, MOBILE_IN_USE } from './new-contacts.ts';
 
 export interface NewHolder {
   legalName: string;
@@ -63,7 +67,11 @@ export function operatorHolder(raw: { name: string; birthdate: string; email?: s
   return { legalName: legalName!, birthdate: birthdate!, email: email ?? null, mobile: mobile ?? null, creditLimit: rules.creditLimit };
 }
 
-/** Creates a holder account with one active card (operator issuance); the number and password are returned once. */
+/**
+ * Creates a holder account with one active card (operator issuance); the number and password are returned once. An
+ * email or mobile another holder with an open card has is refused, as for an application and a contact correction:
+ * codes and notices for two accounts would go to one address.
+ */
 export async function createCard(deps: CardDeps, holder: NewHolder, actor = 'operator'): Promise<IssuedCard> {
   if (!holder.legalName.trim()) throw new ValidationError('A name is required', { legalName: 'Required' });
   if (!/^\d{4}-\d{2}-\d{2}$/.test(holder.birthdate) || Number.isNaN(Date.parse(holder.birthdate))) {
@@ -73,6 +81,15 @@ export async function createCard(deps: CardDeps, holder: NewHolder, actor = 'ope
   const passwordHash = await deps.hasher.hash(password);
   const accountId = newId();
   return inTransaction(deps.db, async (trx) => {
+    if (holder.email || holder.mobile) {
+      await lockValues(trx, contactLocks(holder));
+      const found = await findContactDuplicates(trx, { accountId, email: holder.email ?? '', mobile: holder.mobile ?? '' });
+      const fields: Record<string, string> = {};
+      const codes: Record<string, string> = {};
+      if (holder.email && found.emailInUse) [fields.email, codes.email] = [EMAIL_IN_USE, 'duplicate_email'];
+      if (holder.mobile && found.mobileInUse) [fields.mobile, codes.mobile] = [MOBILE_IN_USE, 'duplicate_mobile'];
+      if (Object.keys(fields).length) throw new ValidationError('The holder cannot be issued a card as given.', fields, codes);
+    }
     await insertAccount(trx, {
       id: accountId,
       legalName: holder.legalName.trim(),

@@ -4,6 +4,7 @@ import { upsertResourceServer } from '../../src/db/member-sites.ts';
 import { connect } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
 import { testEnv } from '../helpers/global.ts';
+import { e164, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
 
 /** `npm run cli -- …` as an operator runs it, on the run's database. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -68,15 +69,24 @@ describe('npm run cli -- cards create', function () {
   this.timeout(120_000);
 
   it('issues an adult the configured credit limit, contacts stored as online applications store them', async () => {
-    const r = await cli('cards', 'create', '--name', 'Cli Adult', '--birthdate', '1985-04-02', '--email', 'Cli.Adult@Example.TEST', '--mobile', '010-2222-3333');
+    const [email, mobile] = [uniqueEmail('Cli.Adult'), uniqueMobile()];
+    const r = await cli('cards', 'create', '--name', 'Cli Adult', '--birthdate', '1985-04-02', '--email', email.toUpperCase(), '--mobile', mobile);
     expect(r.code, r.err).to.equal(0);
     const accountId = /account (\S+)/.exec(r.out)![1]!;
     const db = connect(testEnv.databaseUrl, 2);
     try {
       const row = await db('accounts').where({ id: accountId }).first();
       expect(Number(row.credit_limit)).to.equal(500_000);
-      expect(row.email).to.equal('cli.adult@example.test');
-      expect(row.mobile).to.equal('+821022223333');
+      expect(row.email).to.equal(email.toLowerCase());
+      expect(row.mobile).to.equal(e164(mobile));
+      // The same email or mobile again (another holder's, open card) is refused, as for an application, and nothing is issued.
+      const accounts = Number((await db('accounts').count({ n: '*' }).first())!.n);
+      const twiceMail = await cli('cards', 'create', '--name', 'Other Person', '--birthdate', '1990-01-01', '--email', email);
+      const twiceMobile = await cli('cards', 'create', '--name', 'Other Person', '--birthdate', '1990-01-01', '--mobile', mobile);
+      expect([twiceMail.code, twiceMobile.code]).to.deep.equal([1, 1]);
+      expect(twiceMail.err).to.match(/email: Another cyber card holder has this email address/);
+      expect(twiceMobile.err).to.match(/mobile: Another cyber card holder has this mobile number/);
+      expect(Number((await db('accounts').count({ n: '*' }).first())!.n)).to.equal(accounts);
     } finally {
       await db.destroy();
     }
