@@ -229,9 +229,14 @@ describe('the review queue', () => {
       return { counts: await applicationRowCounts(server), app, card: card.status };
     }
 
-    /** The operator issues a card by hand (cards create), which no duplicate check stops. */
-    function issuedByHand(server: TestServer, contacts: { email?: string; mobile?: string }) {
-      return createCard(server.cm.cards, { legalName: 'Other Holder', birthdate: '1985-02-02', email: contacts.email ?? null, mobile: contacts.mobile ?? null }, 'test');
+    /**
+     * Another holder comes to have these contacts while the application waits (say another application, accepted as a
+     * duplicate by an operator): a card issued, its contacts then written straight in the database.
+     */
+    async function issuedByHand(server: TestServer, contacts: { email?: string; mobile?: string }) {
+      const card = await createCard(server.cm.cards, { legalName: 'Other Holder', birthdate: '1985-02-02' }, 'test');
+      await server.db('accounts').where({ id: card.accountId }).update({ email: contacts.email ?? null, mobile: contacts.mobile ?? null });
+      return card;
     }
 
     async function refusedApproval(server: TestServer, id: string, code: string, body?: Record<string, unknown>) {
@@ -331,7 +336,8 @@ describe('the review queue', () => {
       // An application of another holder with this email, between apply()'s locks and its commit.
       await ts.db.transaction(async (trx) => {
         await lockValues(trx, applicationLocks({ ip: uniqueIp(), email: String(q.app.email), mobile: e164(uniqueMobile()) }));
-        await createCard({ ...ts.cm.cards, db: trx }, { legalName: 'Racing Holder', birthdate: '1981-01-01', email: String(q.app.email) }, 'test');
+        const racing = await createCard({ ...ts.cm.cards, db: trx }, { legalName: 'Racing Holder', birthdate: '1981-01-01' }, 'test');
+        await trx('accounts').where({ id: racing.accountId }).update({ email: String(q.app.email) });
         approving = decideByApi(q.id, 'approve').then((res) => (answer = res));
         await new Promise((resolve) => setTimeout(resolve, 300));
         expect(answer, 'the approval waits for the application to commit').to.equal(undefined);

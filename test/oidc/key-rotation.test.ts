@@ -201,7 +201,8 @@ describe('signing-key rotation across instances, without a restart', () => {
     expect([states[kid!], states[urgentKid!], states[signing]]).to.deep.equal(['unused', 'signing', 'retired']);
     expect((await runCli('keys', 'list')).stdout).to.match(new RegExp(`^${kid}  unused  never signed$`, 'm'));
     // Withdrawn from the command line; each change audited with who ran it.
-    expect((await runCli('keys', 'withdraw', kid!)).code).to.equal(0);
+    const withdrawn = await runCli('keys', 'withdraw', kid!);
+    expect(withdrawn.code, withdrawn.stderr).to.equal(0);
     const audited = await a.db('audit_log').where({ subject_type: 'signing_key' }).whereIn('subject_id', [kid!, urgentKid!]).orderBy('id').select('action', 'actor', 'subject_id');
     const who = `cli:${userInfo().username}`;
     expect(audited.map((r: { action: string; actor: string; subject_id: string }) => [r.action, r.actor, r.subject_id])).to.deep.equal([
