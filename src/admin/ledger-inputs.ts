@@ -19,7 +19,7 @@ export const amountField = z.unknown().transform((v, ctx) => {
 
 export const dateField = z
   .string({ error: 'A date, YYYY-MM-DD.' })
-  .refine(isCalendarDate, 'A real date, written YYYY-MM-DD.');
+  .refine(isCalendarDate, 'A real date from 2000 on, written YYYY-MM-DD.');
 
 export const monthField = z
   .string({ error: 'A month, YYYY-MM.' })

@@ -1,7 +1,7 @@
 import { AppError, ValidationError } from '../errors.ts';
 import { CsvSyntaxError, parseCsv } from '../lib/csv.ts';
 import { parseMinorUnits } from '../lib/money.ts';
-import { isCalendarDate } from './calendar.ts';
+import { isCalendarDate, todayIn } from './calendar.ts';
 import type { LedgerDeps } from './deps.ts';
 import { normalizePaymentReference } from './payment-reference.ts';
 import { InvalidRepaymentError, repay, RepaymentConflictError } from './repay.ts';
@@ -67,6 +67,7 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
     const problems: string[] = [];
     if (!TRANSACTION_ID.test(txId)) problems.push('transaction_id must be 1–100 visible characters without spaces');
     if (!isCalendarDate(get('date'))) problems.push(`date "${get('date').slice(0, 20)}" is not a YYYY-MM-DD date`);
+    else if (get('date') > todayIn(deps.billing.timeZone)) problems.push(`date ${get('date')} is after today`);
     if (amount === undefined) problems.push(`amount "${rawAmount.slice(0, 20)}" is not a positive whole number of minor units`);
     if (!/^[A-Z]{3}$/.test(get('currency'))) problems.push(`currency "${get('currency').slice(0, 10)}" is not an ISO 4217 code such as ${deps.currency}`);
     if (!reference) problems.push(`reference "${get('reference').slice(0, 40)}" is not a valid payment reference`);

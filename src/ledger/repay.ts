@@ -1,3 +1,4 @@
+import { todayIn } from './calendar.ts';
 import { lockValues } from '../db/advisory-lock.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findAccount } from '../db/cards.ts';
@@ -67,6 +68,10 @@ export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<Re
   // The currency is checked against the credit line, under its lock: a line opened before config's currency changed is
   // repaid in its own.
   if (!/^[A-Z]{3}$/.test(input.currency)) throw new InvalidRepaymentError('currency must be an ISO 4217 code such as KRW.', 'currency');
+  // Money not yet received is no repayment (a typed year, a bank file's wrong column): it would lower what is owed now.
+  if (input.receivedOn && input.receivedOn > todayIn(deps.billing.timeZone)) {
+    throw new InvalidRepaymentError(`received_on cannot be after today (${todayIn(deps.billing.timeZone)} in ${deps.billing.timeZone}).`, 'received_on');
+  }
   return inTransaction(deps.db, async (trx) => {
     const accountId = input.accountId ?? (input.paymentReference ? await findAccountIdByPaymentReference(trx, input.paymentReference) : undefined);
     if (!accountId) throw new NotFoundError('No account has this payment reference.');

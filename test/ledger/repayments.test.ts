@@ -99,6 +99,9 @@ describe('repayments', () => {
       [{ card_id: card.cardId, amount: 100, currency: 'USD' }, 422, 'currency'], // the line is in KRW
       [{ card_id: card.cardId, amount: 100, currency: 'won' }, 400, 'currency'],
       [{ card_id: card.cardId, amount: 100, received_on: '2026-13-01' }, 400, 'received_on'],
+      [{ card_id: card.cardId, amount: 100, received_on: '1999-12-31' }, 400, 'received_on'],
+      // Not received yet: tomorrow, wherever the operator is, is after today in the billing time zone.
+      [{ card_id: card.cardId, amount: 100, received_on: new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10) }, 422, 'received_on'],
       [{ card_id: card.cardId, amount: 100, transaction_id: 'has space' }, 400, 'transaction_id'],
       [{ card_id: card.cardId, amount: 100, memo: 'line\nbreak' }, 400, 'memo'],
       [{ card_id: card.cardId, amount: 100, surprise: true }, 400],
@@ -164,24 +167,27 @@ describe('repayments', () => {
         'BT-10,2026-11-21,0,KRW,' + reference + ',Park',
         `BT-1,2026-11-20,3000,KRW,${reference},Kim`,
         `BT-2,2026-11-20,999,KRW,${otherRef},Lee`,
+        `BT-11,${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10)},100,KRW,${reference},Park`,
         '',
       ].join('\r\n');
       const res = await csvPost(csv);
       expect(res.status).to.equal(200);
       const report = (await res.json()) as { [k in 'applied' | 'duplicates' | 'unmatched' | 'malformed']: Array<Record<string, unknown>> } & { applied_amount: number; lines: number };
-      expect(report.lines).to.equal(13);
+      expect(report.lines).to.equal(14);
       expect(report.applied.map((a) => a.line)).to.deep.equal([2, 3]);
       expect(report.applied_amount).to.equal(3_700);
       expect(report.duplicates.map((a) => a.line)).to.deep.equal([13]);
       expect(report.unmatched.map((a) => a.line)).to.deep.equal([4, 8, 14]);
       // Well-formed, but not in the currency of that account's credit line.
       expect(String(report.unmatched[1]!.reason)).to.match(/credit line is in KRW/);
-      expect(report.malformed.map((a) => a.line)).to.deep.equal([5, 6, 7, 9, 10, 11, 12]);
+      expect(report.malformed.map((a) => a.line)).to.deep.equal([5, 6, 7, 9, 10, 11, 12, 15]);
       expect(String(report.malformed[0]!.reason)).to.match(/amount/);
       expect(String(report.malformed[2]!.reason)).to.match(/date/);
       expect(String(report.malformed[3]!.reason)).to.match(/reference/);
       expect(String(report.malformed[4]!.reason)).to.match(/fields/);
       expect(String(report.malformed[5]!.reason)).to.match(/transaction_id/);
+      // Dated after today: money not received yet.
+      expect(String(report.malformed[7]!.reason)).to.match(/is after today/);
       expect((await balance(card)).posted).to.equal(start - 3_000);
       expect((await balance(other)).posted).to.equal(-700);
 
