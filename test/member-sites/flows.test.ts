@@ -62,7 +62,7 @@ describe('member sites at the provider: suspension, secret rotation, private_key
         }),
       );
       expect(err.error).to.be.oneOf(['unauthorized_client', 'invalid_request']);
-      expect(err.error_description).to.equal('this member site is suspended by the card manager; its operator has been told why');
+      expect(err.error_description).to.equal('this member site is suspended by the card manager; ask the card manager for the reason');
       const after = await ts.db('oidc_payloads').where({ model: 'PushedAuthorizationRequest' }).count({ n: '*' }).first();
       expect(Number(after!.n)).to.equal(Number(before!.n));
     });
