@@ -5,10 +5,10 @@ import { formatCardNumber } from './cards/card-number.ts';
 import { createPasswordHasher } from './cards/password.ts';
 import { loadConfig } from './config/load.ts';
 import { openDb, type Db } from './db/knex.ts';
-import { upsertResourceServer } from './db/member-sites.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { deleteExpiredPayloads } from './db/oidc-payloads.ts';
 import { AppError } from './errors.ts';
+import { registerResourceServer } from './member-sites/register-resource-server.ts';
 import { deleteSpentKeys, keepRetiredSeconds, listSigningKeys, rotateSigningKey, withdrawSigningKey } from './oidc/keys.ts';
 import type { Config } from './config/schema.ts';
 import { CARD_COMMANDS_USAGE, cardCommands } from './admin/cards-cli.ts';
@@ -27,8 +27,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
                                             stop verifying as each instance reads its keys again
   cards create --name NAME --birthdate YYYY-MM-DD [--email E] [--mobile M]
                                             issue a card; prints the number and password once
-  resource-servers add --identifier URI --name NAME [--scope "a b"] [--ttl SECONDS]
-                                            register a resource server (an access-token audience)
+  resource-servers add --identifier URI --name NAME [--scope "a b"] [--ttl SECONDS] [--replace]
+                                            register a resource server (an access-token audience); --replace
+                                            replaces a registered one's name, scopes and lifetime, all of them
   cleanup                                   delete expired sessions, codes and tokens now
 ${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}`;
 
@@ -96,19 +97,18 @@ Store these now: the number and password are not shown again.`);
   async 'resource-servers add'({ db, args }) {
     const { values } = parseArgs({
       args,
-      options: { identifier: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, ttl: { type: 'string' } },
+      options: { identifier: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, ttl: { type: 'string' }, replace: { type: 'boolean' } },
     });
     if (!values.identifier || !URL.canParse(values.identifier) || !values.name) {
       throw new Error('--identifier (an absolute URI) and --name are required');
     }
     if (values.ttl !== undefined && !/^[1-9]\d{0,5}$/.test(values.ttl)) throw new Error(`--ttl is a whole number of seconds, got "${values.ttl}"`);
-    await upsertResourceServer(db, {
-      identifier: values.identifier,
-      name: values.name,
-      scope: values.scope ?? '',
-      accessTokenTtl: values.ttl ? Number(values.ttl) : null,
-    });
-    console.log(`resource server ${values.identifier} registered`);
+    const done = await registerResourceServer(
+      db,
+      { identifier: values.identifier, name: values.name, scope: values.scope ?? '', accessTokenTtl: values.ttl ? Number(values.ttl) : null },
+      { replace: values.replace === true, actor: cliActor() },
+    );
+    console.log(`resource server ${values.identifier} ${done}`);
   },
 
   async cleanup({ db }) {

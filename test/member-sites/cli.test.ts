@@ -47,6 +47,28 @@ describe('npm run cli -- sites …', function () {
     expect(JSON.parse((await cli('sites', 'close', '--client-id', id, '--reason', 'gone')).out).status).to.equal('closed');
   });
 
+  it('registers a resource server once, replaces it only when told, and audits both', async () => {
+    const identifier = `https://rs-${randomBytes(4).toString('hex')}.example.test/api`;
+    const first = await cli('resource-servers', 'add', '--identifier', identifier, '--name', 'RS', '--scope', 'read write', '--ttl', '120');
+    expect([first.code, first.out.trim()]).to.deep.equal([0, `resource server ${identifier} registered`]);
+    const again = await cli('resource-servers', 'add', '--identifier', identifier, '--name', 'RS again');
+    expect(again.code).to.equal(1);
+    expect(again.err).to.match(/is registered already \(RS\); give --replace/);
+    const db = connect(testEnv.databaseUrl, 2);
+    try {
+      const row = async () => db('resource_servers').where({ identifier }).first('name', 'scope', 'access_token_ttl');
+      expect(await row()).to.deep.equal({ name: 'RS', scope: 'read write', access_token_ttl: 120 });
+      const replaced = await cli('resource-servers', 'add', '--identifier', identifier, '--name', 'RS v2', '--scope', 'read', '--replace');
+      expect([replaced.code, replaced.out.trim()]).to.deep.equal([0, `resource server ${identifier} replaced`]);
+      expect(await row()).to.deep.equal({ name: 'RS v2', scope: 'read', access_token_ttl: null });
+      const audit = await db('audit_log').where({ subject_type: 'resource_server', subject_id: identifier }).orderBy('id').select('action', 'actor', 'details');
+      expect(audit.map((a: { action: string }) => a.action)).to.deep.equal(['resource_server.registered', 'resource_server.replaced']);
+      expect(audit[1].details.before).to.deep.equal({ name: 'RS', scope: 'read write', accessTokenTtl: 120 });
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('refuses bad input with a message and exit code 1', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://*.example.test/cb'], /redirectUris: must not contain wildcards/],
@@ -56,6 +78,7 @@ describe('npm run cli -- sites …', function () {
       // A typo in the overlap must not leave the old secret working for the default day.
       [['sites', 'rotate-secret', '--client-id', 'no-such-site', '--overlap', '0s'], /--overlap is a whole number of seconds/],
       [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'X', '--ttl', 'abc'], /--ttl is a whole number of seconds/],
+      [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'X', '--scope', '!!bad scope"'], /Scopes are words of visible characters/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(...args);
