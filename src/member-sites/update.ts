@@ -30,6 +30,8 @@ export const updateInput = z
     accessTokenTtl: site.accessTokenTtl,
     idTokenTtl: site.idTokenTtl,
     refreshTokenTtl: site.refreshTokenTtl,
+    /** The operator's choice only: a site's own registration update (RFC 7592) never carries it. */
+    autoCapture: z.boolean({ error: 'true or false.' }),
   })
   .partial()
   .strict()

@@ -72,6 +72,23 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
     expect(audit).to.not.equal(undefined);
   });
 
+  it('turns capture at approval on and off for a registered site, audited, and refuses anything but true or false', async () => {
+    const created = (await (await api('/', { body: siteBody() })).json()) as Json;
+    const autoCapture = async () => (await ts.db('member_sites').where({ client_id: created.client_id }).first('auto_capture')).auto_capture;
+    expect(await autoCapture()).to.equal(false);
+    const on = await api(`/${created.client_id}`, { method: 'PATCH', body: { auto_capture: true } });
+    expect(on.status).to.equal(200);
+    expect(await autoCapture()).to.equal(true);
+    const bad = await api(`/${created.client_id}`, { method: 'PATCH', body: { auto_capture: 'yes' } });
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as { fields: Json }).fields).to.have.property('auto_capture');
+    expect(await autoCapture()).to.equal(true);
+    expect((await api(`/${created.client_id}`, { method: 'PATCH', body: { auto_capture: false } })).status).to.equal(200);
+    expect(await autoCapture()).to.equal(false);
+    const audit = await ts.db('audit_log').where({ subject_id: created.client_id, action: 'member_site.updated' }).select('details');
+    expect(audit.map((a: { details: { fields: string[] } }) => a.details.fields)).to.deep.equal([['autoCapture'], ['autoCapture']]);
+  });
+
   it('updates only the fields sent and validates the result as a whole', async () => {
     const created = (await (await api('/', { body: siteBody() })).json()) as Json;
     const res = await api(`/${created.client_id}`, { method: 'PATCH', body: { name: 'Renamed shop', max_amount: 10_000, scope: 'openid profile' } });
