@@ -20,7 +20,8 @@ type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void
 
 export const SITE_COMMANDS_USAGE = `  sites register --name NAME --redirect-uri URI [--redirect-uri URI …] [SITE OPTIONS]
                                             register a member site; prints the client secret once
-  sites update --client-id ID [SITE OPTIONS]  change a member site (only the options given)
+  sites update --client-id ID [--name NAME] [--redirect-uri URI …] [SITE OPTIONS]
+                                            change a member site (only the options given)
       SITE OPTIONS: [--post-logout-uri URI …] [--resource URI …] [--rating AGE] [--scope "openid profile"]
                     [--max-amount MINOR_UNITS] [--homepage URI] [--logo URI] [--client-id ID (register)]
                     [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks-file FILE | --jwks-uri URI]
