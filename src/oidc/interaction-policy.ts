@@ -172,6 +172,29 @@ export async function refreshRefusal(deps: PolicyDeps, q: Entry): Promise<'under
 }
 
 /**
+ * One decision per request, shared by a prompt's checks (oidc-provider runs them at once) and made by whichever asks
+ * first: one audit entry, and a refused payment counted once under `outcome`. Null without a signed-in holder.
+ */
+function decidedOncePerRequest<T>(
+  deps: PolicyDeps,
+  decideFor: (entry: Entry, facts: HolderFacts) => Promise<T | null>,
+  outcome: (refusal: T) => string,
+): (ctx: KoaContextWithOIDC) => Promise<T | null> {
+  const decided = new WeakMap<object, Promise<T | null>>();
+  return (ctx) => {
+    let d = decided.get(ctx);
+    if (!d) {
+      const accountId = ctx.oidc.session?.accountId;
+      const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, ...requestAgeRule(ctx, deps.ratings) };
+      d = entry ? factsOf(deps, entry.accountId).then((facts) => decideFor(entry, facts)) : Promise.resolve(null);
+      void d.then((refusal) => refusal && countRefusedPayment(deps, ctx, outcome(refusal)), () => undefined);
+      decided.set(ctx, d);
+    }
+    return d;
+  };
+}
+
+/**
  * oidc-provider's interaction policy with our own rules:
  * - login: a payment needs the card password in this very interaction, even inside an SSO session;
  * - age_gate (between login and consent): a holder under the required age is stopped;
@@ -207,18 +230,7 @@ export function createInteractionPolicy(deps: PolicyDeps) {
   // The age gate: two checks, whose rating the holder is under (the site's own, or only the request's), so that
   // each has its own error_description when the provider answers without a page (prompt=none), the code first as
   // on our refusal page's. They share one decision (one audit entry), made by whichever asks first.
-  const ageDecided = new WeakMap<object, Promise<RatedBy | null>>();
-  const decideAge = (ctx: KoaContextWithOIDC) => {
-    let d = ageDecided.get(ctx);
-    if (!d) {
-      const accountId = ctx.oidc.session?.accountId;
-      const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, ...requestAgeRule(ctx, deps.ratings) };
-      d = entry ? factsOf(deps, entry.accountId).then((facts) => underAge(deps, entry, facts, true)) : Promise.resolve(null);
-      void d.then((by) => by && countRefusedPayment(deps, ctx, 'under_age'), () => undefined);
-      ageDecided.set(ctx, d);
-    }
-    return d;
-  };
+  const decideAge = decidedOncePerRequest(deps, (entry, facts) => underAge(deps, entry, facts, true), () => 'under_age');
   const ageCheck = (reason: string, by: RatedBy) =>
     new Check(
       reason,
@@ -233,18 +245,11 @@ export function createInteractionPolicy(deps: PolicyDeps) {
   // delinquency.blockLogins) an overdue statement. Two checks, so that each has its own error_description when the
   // provider answers without a page (prompt=none). oidc-provider runs a prompt's checks at once: they share one
   // decision (one audit entry), made by whichever asks first.
-  const decided = new WeakMap<object, Promise<PolicyRefusal | null>>();
-  const decide = (ctx: KoaContextWithOIDC) => {
-    let d = decided.get(ctx);
-    if (!d) {
-      const accountId = ctx.oidc.session?.accountId;
-      const entry = accountId && { accountId, clientId: ctx.oidc.client!.clientId, ...requestAgeRule(ctx, deps.ratings) };
-      d = entry ? factsOf(deps, entry.accountId).then((facts) => controlsRefusal(deps, entry, facts, { audit: true })) : Promise.resolve(null);
-      void d.then((r) => r && countRefusedPayment(deps, ctx, r.code === 'delinquent' ? 'delinquent' : 'spending_control'), () => undefined);
-      decided.set(ctx, d);
-    }
-    return d;
-  };
+  const decide = decidedOncePerRequest(
+    deps,
+    (entry, facts) => controlsRefusal(deps, entry, facts, { audit: true }),
+    (refusal) => (refusal.code === 'delinquent' ? 'delinquent' : 'spending_control'),
+  );
   const refusalCheck = (reason: string, code: 'spending_control' | 'delinquent') =>
     new Check(
       reason,
