@@ -9,7 +9,8 @@ import { migrateLatest } from './db/migrate.ts';
 import { deleteExpiredPayloads } from './db/oidc-payloads.ts';
 import { AppError } from './errors.ts';
 import { registerResourceServer } from './member-sites/register-resource-server.ts';
-import { deleteSpentKeys, keepRetiredSeconds, listSigningKeys, rotateSigningKey, withdrawSigningKey } from './oidc/keys.ts';
+import { deleteExpiredKeys } from './db/signing-keys.ts';
+import { keepRetiredSeconds, listSigningKeys, rotateSigningKey, withdrawSigningKey } from './oidc/keys.ts';
 import type { Config } from './config/schema.ts';
 import { CARD_COMMANDS_USAGE, cardCommands } from './admin/cards-cli.ts';
 import { SITE_COMMANDS_USAGE, siteCommands } from './admin/sites-cli.ts';
@@ -46,7 +47,7 @@ const commands: Record<string, Handler> = {
     if (values.now && values.in !== undefined) throw new Error('give --now or --in, not both');
     if (values.in !== undefined && !/^\d{1,7}$/.test(values.in)) throw new Error(`--in is a whole number of seconds, got "${values.in}"`);
     const wait = values.now ? 0 : values.in !== undefined ? Number(values.in) : config.keys.publishAheadSeconds;
-    await deleteSpentKeys(db, keepRetiredSeconds(config.oidc.ttl));
+    await deleteExpiredKeys(db, keepRetiredSeconds(config.oidc.ttl));
     const { kid, activatesAt } = await rotateSigningKey(db, wait, cliActor());
     console.log(`new signing key ${kid}, published now; it signs from ${activatesAt.toISOString()}`);
     if (wait === 0 || wait < 2 * config.keys.refreshSeconds) {

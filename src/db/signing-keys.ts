@@ -31,25 +31,18 @@ function keyRow(r: Record<string, unknown>): SigningKeyRow {
 }
 
 /**
- * Keys worth publishing: those not retired (signing now, or about to) and those retired less than
- * `keepRetiredSeconds` ago (tokens they signed may still be alive). Latest activation first.
+ * Signing keys with the database's clock, latest activation first. With `keepRetiredSeconds`, only those worth
+ * publishing: not retired (signing now, or about to) or retired less than that long ago (tokens they signed may still
+ * be alive). With `kid`, that key alone.
  */
-export async function listPublishedKeys(conn: Conn, keepRetiredSeconds: number): Promise<PublishedKeys> {
-  const rows = (await conn('signing_keys')
+export async function listKeys(conn: Conn, opts: { keepRetiredSeconds?: number; kid?: string } = {}): Promise<PublishedKeys> {
+  const q = conn('signing_keys')
     .select('kid', 'alg', 'private_jwk', 'created_at', 'activates_at', 'retired_at', conn.raw('now() AS db_now'))
-    .where((q) =>
-      q.whereNull('retired_at').orWhere('retired_at', '>', conn.raw('now() - make_interval(secs => ?)', [keepRetiredSeconds])),
-    )
-    .orderBy([{ column: 'activates_at', order: 'desc' }, { column: 'created_at', order: 'desc' }])) as Record<string, unknown>[];
-  const now = rows[0] ? new Date(rows[0].db_now as string) : new Date();
-  return { rows: rows.map(keyRow), now };
-}
-
-/** Every key, published or not yet deleted, latest activation first (`keys list`). */
-export async function listAllKeys(conn: Conn): Promise<PublishedKeys> {
-  const rows = (await conn('signing_keys')
-    .select('kid', 'alg', 'private_jwk', 'created_at', 'activates_at', 'retired_at', conn.raw('now() AS db_now'))
-    .orderBy([{ column: 'activates_at', order: 'desc' }, { column: 'created_at', order: 'desc' }])) as Record<string, unknown>[];
+    .orderBy([{ column: 'activates_at', order: 'desc' }, { column: 'created_at', order: 'desc' }]);
+  const keep = opts.keepRetiredSeconds;
+  if (keep !== undefined) q.where((w) => w.whereNull('retired_at').orWhere('retired_at', '>', conn.raw('now() - make_interval(secs => ?)', [keep])));
+  if (opts.kid !== undefined) q.where({ kid: opts.kid });
+  const rows = (await q) as Record<string, unknown>[];
   const now = rows[0] ? new Date(rows[0].db_now as string) : new Date();
   return { rows: rows.map(keyRow), now };
 }
@@ -93,25 +86,6 @@ export async function insertKeyActivatingIn(conn: Conn, kid: string, alg: string
     .update({ retired_at: at });
   await conn('signing_keys').insert({ kid, alg, private_jwk: JSON.stringify(jwk), activates_at: at });
   return at;
-}
-
-/** Locks the key `kid` for a change in the caller's transaction; undefined if there is none. */
-export async function lockKey(conn: Conn, kid: string): Promise<(SigningKeyRow & { signsNowOrLater: boolean }) | undefined> {
-  const r = (await conn('signing_keys')
-    .select(
-      'kid',
-      'alg',
-      'private_jwk',
-      'created_at',
-      'activates_at',
-      'retired_at',
-      // Signs now or will: not retired yet, and retired (if at all) after it starts.
-      conn.raw('(retired_at IS NULL OR (retired_at > clock_timestamp() AND retired_at > activates_at)) AS signs_now_or_later'),
-    )
-    .where({ kid })
-    .forUpdate()
-    .first()) as Record<string, unknown> | undefined;
-  return r ? { ...keyRow(r), signsNowOrLater: r.signs_now_or_later === true } : undefined;
 }
 
 /** Deletes one key at once, whatever tokens it signed. */

@@ -4,7 +4,8 @@ import type Provider from 'oidc-provider';
 import initializeKeyStore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import type { Db } from '../db/knex.ts';
 import type { Logger } from '../log.ts';
-import { deleteSpentKeys, loadKeySchedule, publicKeys, type KeySchedule } from './keys.ts';
+import { deleteExpiredKeys } from '../db/signing-keys.ts';
+import { loadKeySchedule, publicKeys, type KeySchedule } from './keys.ts';
 
 /**
  * This instance's signing keys, as the database has them now. Every instance reads them when it hears they changed
@@ -47,7 +48,8 @@ function fingerprint(s: KeySchedule): string {
 }
 
 export async function openKeyRing({ db, keepRetiredSeconds, refreshSeconds, log }: KeyRingOptions): Promise<KeyRing> {
-  await deleteSpentKeys(db, keepRetiredSeconds);
+  // Keys whose tokens have all expired go at each start (and each rotation): nothing reads them again.
+  await deleteExpiredKeys(db, keepRetiredSeconds);
   let current = await loadKeySchedule(db, keepRetiredSeconds);
   if (!current.signingKid) log.error('no signing key signs now: run `npm run cli -- keys rotate --now`');
   let localSet = createLocalJWKSet(publicKeys(current.jwks));

@@ -4,12 +4,9 @@ import {
   countActiveKeys,
   announceKeyChange,
   anyKeySigningNow,
-  deleteExpiredKeys,
   deleteKey,
   insertKeyActivatingIn,
-  listAllKeys,
-  listPublishedKeys,
-  lockKey,
+  listKeys,
   lockKeysForChange,
   type PublishedKeys,
   type SigningKeyRow,
@@ -56,9 +53,10 @@ export async function rotateSigningKey(db: Db, activateInSeconds: number, actor 
 export async function withdrawSigningKey(db: Db, kid: string, actor = 'system'): Promise<void> {
   await inTransaction(db, async (trx) => {
     await lockKeysForChange(trx);
-    const key = await lockKey(trx, kid);
+    const { rows: [key], now } = await listKeys(trx, { kid });
     if (!key) throw new NotFoundError(`no signing key ${kid}`);
-    if (key.signsNowOrLater) {
+    const state = keyState(key, now);
+    if (state === 'signing' || state === 'next') {
       throw new ConflictError(`key ${kid} signs now or is waiting to: rotate first (keys rotate --now), then withdraw it`);
     }
     await deleteKey(trx, kid);
@@ -120,12 +118,7 @@ export function keepRetiredSeconds(ttl: { accessToken: number; idToken: number }
 
 /** The published keys with what signs now (reads only). */
 export async function loadKeySchedule(db: Db, keepRetiredSeconds: number): Promise<KeySchedule> {
-  return keySchedule(await listPublishedKeys(db, keepRetiredSeconds));
-}
-
-/** Deletes keys retired so long ago that no token they signed can still be valid (at each start and rotation). */
-export function deleteSpentKeys(db: Db, keepRetiredSeconds: number): Promise<number> {
-  return deleteExpiredKeys(db, keepRetiredSeconds);
+  return keySchedule(await listKeys(db, { keepRetiredSeconds }));
 }
 
 export interface KeyListing {
@@ -137,7 +130,7 @@ export interface KeyListing {
 
 /** Every key with what it does now (`keys list`). */
 export async function listSigningKeys(db: Db): Promise<KeyListing[]> {
-  const { rows, now } = await listAllKeys(db);
+  const { rows, now } = await listKeys(db);
   return rows.map((r) => ({ kid: r.kid, state: keyState(r, now), activatesAt: r.activatesAt, retiredAt: r.retiredAt }));
 }
 

@@ -1,7 +1,6 @@
 import { exportSPKI, generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
-import { listPublishedKeys } from '../../src/db/signing-keys.ts';
-import { keySchedule } from '../../src/oidc/keys.ts';
+import { loadKeySchedule } from '../../src/oidc/keys.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { authRequest, payRequest, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -32,7 +31,7 @@ export async function paymentToken(
 
 /** The card manager's current signing key (private), as stored: for minting tokens the kit must refuse. */
 export async function issuerKey(ts: TestServer): Promise<{ kid: string; key: CryptoKey; publicPem: string; publicJwk: Record<string, unknown> }> {
-  const jwk = keySchedule(await listPublishedKeys(ts.db, 3600)).jwks.keys[0]!;
+  const jwk = (await loadKeySchedule(ts.db, 3600)).jwks.keys[0]!;
   const key = (await importJWK(jwk, 'ES256')) as CryptoKey;
   const { d: _d, ...publicJwk } = jwk;
   const publicKey = (await importJWK(publicJwk, 'ES256')) as CryptoKey;
