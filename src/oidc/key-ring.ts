@@ -42,9 +42,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** After a failed read, the first wait before the next (doubling up to a minute). */
 const RETRY_MS = 1000;
 
-/** The order oidc-provider is given, and so what it signs with and publishes. */
-function fingerprint(s: KeySchedule): string {
-  return s.jwks.keys.map((k) => String(k.kid)).join(' ');
+/** The kids in the order oidc-provider is given them, and so what it signs with and publishes. */
+function kidsOf(s: KeySchedule): string[] {
+  return s.jwks.keys.map((k) => String(k.kid));
 }
 
 export async function openKeyRing({ db, keepRetiredSeconds, refreshSeconds, log }: KeyRingOptions): Promise<KeyRing> {
@@ -77,15 +77,17 @@ export async function openKeyRing({ db, keepRetiredSeconds, refreshSeconds, log 
     readIn(ms + 25);
   }
 
-  /** Hands `next` to the provider, then takes it as current: if the provider refuses it, nothing changes. */
+  /** Hands `next` to the provider, then takes it as current: if it cannot be used, the keys stay as they were. */
   function adopt(next: KeySchedule): void {
-    if (!next.signingKid) {
-      // Nothing may sign now (every key waits to start, or was deleted by hand): keep signing with what we had.
-      log.error({ published: next.jwks.keys.map((k) => k.kid) }, 'no signing key signs now: keeping the previous keys');
+    const published = kidsOf(next);
+    /** Keeps the keys we have (only the next start or end read is taken) and says why. */
+    const keepPrevious = (why: string, err?: unknown) => {
+      log.error({ err, published }, `${why}: keeping the previous keys`);
       current = { ...current, nextChangeMs: next.nextChangeMs };
-      return;
-    }
-    if (fingerprint(next) === fingerprint(current)) {
+    };
+    // Nothing may sign now (every key waits to start, or was deleted by hand): keep signing with what we had.
+    if (!next.signingKid) return keepPrevious('no signing key signs now');
+    if (published.join(' ') === kidsOf(current).join(' ')) {
       current = next;
       return;
     }
@@ -94,13 +96,11 @@ export async function openKeyRing({ db, keepRetiredSeconds, refreshSeconds, log 
       for (const jwk of next.jwks.keys) createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
       if (provider) initializeKeyStore.call(provider, next.jwks);
     } catch (err) {
-      log.error({ err, published: next.jwks.keys.map((k) => k.kid) }, 'the provider refused the signing keys read: keeping the previous keys');
-      current = { ...current, nextChangeMs: next.nextChangeMs };
-      return;
+      return keepPrevious('the provider refused the signing keys read', err);
     }
     current = next;
     localSet = createLocalJWKSet(publicKeys(next.jwks));
-    log.info({ signingKid: next.signingKid, published: next.jwks.keys.map((k) => k.kid) }, 'signing keys changed');
+    log.info({ signingKid: next.signingKid, published }, 'signing keys changed');
   }
 
   async function read(): Promise<void> {
