@@ -15,7 +15,7 @@ import { issueCard } from './issue-card.ts';
 import { generatePassword } from './password.ts';
 import { transition } from './transition.ts';
 import { contactLocks } from './application-locks.ts';
-import { EMAIL_IN_USE, MOBILE_IN_USE } from './new-contacts.ts';
+import { refuseDuplicates } from './new-contacts.ts';
 
 export interface NewHolder {
   legalName: string;
@@ -84,11 +84,7 @@ export async function createCard(deps: CardDeps, holder: NewHolder, actor = 'ope
     if (holder.email || holder.mobile) {
       await lockValues(trx, contactLocks(holder));
       const found = await findContactDuplicates(trx, { accountId, email: holder.email ?? '', mobile: holder.mobile ?? '' });
-      const fields: Record<string, string> = {};
-      const codes: Record<string, string> = {};
-      if (holder.email && found.emailInUse) [fields.email, codes.email] = [EMAIL_IN_USE, 'duplicate_email'];
-      if (holder.mobile && found.mobileInUse) [fields.mobile, codes.mobile] = [MOBILE_IN_USE, 'duplicate_mobile'];
-      if (Object.keys(fields).length) throw new ValidationError('The holder cannot be issued a card as given.', fields, codes);
+      refuseDuplicates(found, { email: Boolean(holder.email), mobile: Boolean(holder.mobile) }, 'The holder cannot be issued a card as given.');
     }
     await insertAccount(trx, {
       id: accountId,

@@ -85,9 +85,21 @@ export async function refuseContactsInUse(conn: Conn, account: Account, change: 
   const guardian = account.guardianAccountId ? await findAccount(conn, account.guardianAccountId) : undefined;
   const family = guardian ? familyOf(guardian, { legalName: account.legalName, birthdate: account.birthdate, email, mobile }) : undefined;
   const found = await findContactDuplicates(conn, { accountId: account.id, email, mobile, family });
+  refuseDuplicates(found, { email: change.email !== undefined, mobile: change.mobile !== undefined }, 'Some fields need attention.');
+}
+
+/**
+ * Refuses (ValidationError on each field, code duplicate_email / duplicate_mobile) the contacts `given` that
+ * findContactDuplicates `found` on another holder's open card.
+ */
+export function refuseDuplicates(
+  found: { emailInUse: boolean; mobileInUse: boolean },
+  given: { email: boolean; mobile: boolean },
+  message: string,
+): void {
   const fields: Record<string, string> = {};
   const codes: Record<string, string> = {};
-  if (change.email !== undefined && found.emailInUse) [fields.email, codes.email] = [EMAIL_IN_USE, 'duplicate_email'];
-  if (change.mobile !== undefined && found.mobileInUse) [fields.mobile, codes.mobile] = [MOBILE_IN_USE, 'duplicate_mobile'];
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', fields, codes);
+  if (given.email && found.emailInUse) [fields.email, codes.email] = [EMAIL_IN_USE, 'duplicate_email'];
+  if (given.mobile && found.mobileInUse) [fields.mobile, codes.mobile] = [MOBILE_IN_USE, 'duplicate_mobile'];
+  if (Object.keys(fields).length) throw new ValidationError(message, fields, codes);
 }
