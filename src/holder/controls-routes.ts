@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { setControls } from '../approvals/set-spending-controls.ts';
-import { findAccount } from '../db/cards.ts';
+import { findAccountFacts } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { listMemberSites } from '../db/member-sites.ts';
 import { findSpendingControls, type SpendingControls } from '../db/spending-controls.ts';
@@ -107,22 +107,22 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
     return c;
   }
 
-  /** The currency of the holder's account: the page's amounts and its messages are in it. */
-  async function currencyOf(ctx: Context): Promise<string> {
+  /** The holder's controls and the account's currency (the page's amounts and its messages are in it), in one read. */
+  async function forPage(ctx: Context): Promise<{ controls: SpendingControls; currency: string }> {
     const { accountId } = ctx.state.holder as HolderState;
-    const account = await findAccount(deps.db, accountId);
-    if (!account) throw new ValidationError('No such account.');
-    return account.currency;
+    const facts = await findAccountFacts(deps.db, accountId);
+    if (!facts) throw new ValidationError('No such account.');
+    return { controls: facts.controls, currency: facts.account.currency };
   }
 
   router.get('/card/controls', async function showControls(ctx) {
-    await page(ctx, await current(ctx), await currencyOf(ctx));
+    const { controls, currency } = await forPage(ctx);
+    await page(ctx, controls, currency);
   });
 
   router.post('/card/controls', async function saveControls(ctx) {
     const { accountId, cardId } = ctx.state.holder as HolderState;
-    const before = await current(ctx);
-    const currency = await currencyOf(ctx);
+    const { controls: before, currency } = await forPage(ctx);
     const sites = await sitesFor(before.blockedSites);
     const blockFields = sites.map((s) => `block_${s.clientId}`);
     let raw: Record<string, string>;
