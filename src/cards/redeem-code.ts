@@ -9,7 +9,6 @@ import {
   CODE_PURPOSES,
   hashCode,
   InvalidCodeError,
-  TooManyCodeAttemptsError,
   type CodeDeps,
   type CodePurpose,
 } from './one-time-code.ts';
@@ -24,7 +23,7 @@ type Outcome = { ok: true; card: Card } | { ok: false; error: 'invalid' | 'exhau
 
 /**
  * Checks the newest code sent for this card and purpose and uses it up: the card it proves, or
- * InvalidCodeError (wrong, expired, used, superseded) / TooManyCodeAttemptsError. A wrong guess is
+ * InvalidCodeError (wrong, expired, used, superseded, or dead after too many wrong guesses). A wrong guess is
  * counted and committed before the error is thrown. The code is spent even if the caller's action then
  * fails: one code, one attempt at the action. `beforeSpending`, if given, runs once the code has proved the card and
  * before it is spent: what it throws leaves the code unspent (a form the holder can correct and send again).
@@ -59,7 +58,8 @@ export async function redeemCode(
     return { ok: true, card: current };
   });
   if (outcome.ok) return outcome.card;
-  // Never the tries left: whoever types only a card number must not tell, by the answer, a number with a live code (a
-  // real card whose holder just asked for one) from any other.
-  throw outcome.error === 'exhausted' ? new TooManyCodeAttemptsError() : new InvalidCodeError(['code']);
+  // Never the tries left, nor that the tries ran out: whoever types only a card number must not tell, by the answer, a
+  // number with a live code (a real card whose holder, or someone, just asked for one) from any other. A code killed
+  // by its fifth wrong guess answers as an expired one; the message already says to ask for a new one.
+  throw new InvalidCodeError(['code']);
 }
