@@ -66,7 +66,7 @@ export function createStatusCheck(issuer: string, opts: StrictOptions): Approval
       await res.body?.cancel();
       throw new TokenError('temporarily_unavailable', `The card manager answered ${res.status} for the approval status.`);
     }
-    let body: { status?: unknown; amount?: unknown; refunded_amount?: unknown } | null;
+    let body: { status?: unknown; captured_amount?: unknown; refunded_amount?: unknown } | null;
     try {
       body = (await res.json()) as typeof body;
     } catch (err) {
@@ -76,9 +76,10 @@ export function createStatusCheck(issuer: string, opts: StrictOptions): Approval
     if (!body || typeof body !== 'object' || typeof body.status !== 'string') {
       throw new TokenError('temporarily_unavailable', 'The card manager’s answer about the approval could not be read.');
     }
-    // Captured and then refunded in full: the holder has the money back, so the content stops too.
-    const { status, amount, refunded_amount: refunded } = body;
-    if (status === 'captured' && typeof amount === 'number' && typeof refunded === 'number' && refunded >= amount) return 'refunded';
+    // Everything captured refunded: the holder has the money back, so the content stops too. Measured against what
+    // was captured, not the amount approved: a site may capture part and void the rest, and refund that part.
+    const { status, captured_amount: captured, refunded_amount: refunded } = body;
+    if (status === 'captured' && typeof captured === 'number' && typeof refunded === 'number' && refunded >= captured) return 'refunded';
     return status;
   }
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { capture } from '../../src/approvals/capture.ts';
 import { refund } from '../../src/approvals/refund.ts';
+import { voidApproval } from '../../src/approvals/void.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { close } from '../../src/server.ts';
 import { expect } from 'chai';
@@ -205,6 +206,17 @@ describe('cybercard/resource-server: requireAge, requirePayment, requireScope an
       await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: no!, actor: 'test' }));
       await inTransaction(ts.db, (trx) => refund(trx, { approvalNo: no!, amount: 300, actor: 'test' }));
       expect((await strict.verify(token)).approval_no, 'part refunded: still delivered').to.equal(no);
+      await inTransaction(ts.db, (trx) => refund(trx, { approvalNo: no!, actor: 'test' }));
+      expect((await refusedWith(strict.verify(token))).message).to.equal(`Approval ${no} is refunded: its content can no longer be delivered.`);
+    });
+
+    it('refuses a payment captured in part, the rest voided, and the captured part refunded in full', async () => {
+      const strict = createResourceServer({ issuer: ts.url, audience: site.resource, strict: { clientId: site.clientId, clientSecret: site.clientSecret, cacheSeconds: 0 } });
+      const token = await paymentToken(ts, cfg, site, adult, { amount: 1000 });
+      const { approval_no: no } = await strict.verify(token);
+      await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: no!, amount: 400, actor: 'test' }));
+      await inTransaction(ts.db, (trx) => voidApproval(trx, { approvalNo: no!, actor: 'test' }));
+      expect((await strict.verify(token)).approval_no, 'captured in part, the rest released: still delivered').to.equal(no);
       await inTransaction(ts.db, (trx) => refund(trx, { approvalNo: no!, actor: 'test' }));
       expect((await refusedWith(strict.verify(token))).message).to.equal(`Approval ${no} is refunded: its content can no longer be delivered.`);
     });
