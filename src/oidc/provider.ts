@@ -113,6 +113,9 @@ export function createProvider({ config, db, directory, render, jwks, log, count
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
+      // Bearer tokens only (on by default in oidc-provider): the resource-server kit and the approvals API check no
+      // DPoP proof, so a DPoP-bound token (cnf.jkt) would have its binding dropped unchecked wherever it is presented.
+      dPoP: { enabled: false },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       rpInitiatedLogout: {
         enabled: true,

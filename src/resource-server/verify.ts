@@ -118,6 +118,7 @@ function remoteKeys(opts: VerifierOptions): JWTVerifyGetKey {
 
 /** Turns jose's refusals into invalid_token with a reason a developer can act on. */
 function refusal(err: unknown): TokenError {
+  if (err instanceof TokenError) return err;
   if (err instanceof joseErrors.JWTExpired) return new TokenError('invalid_token', 'The access token has expired.', { cause: err });
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     const what = err.claim === 'nbf' ? 'is not valid yet' : `has the wrong or no "${err.claim}" claim`;
@@ -138,7 +139,7 @@ function refusal(err: unknown): TokenError {
 /**
  * Verifies RFC 9068 JWT access tokens from the card manager: signature against the issuer's JWKS
  * with an algorithm from the allowlist, `typ: at+jwt`, iss, aud, exp/nbf/iat within the clock
- * tolerance, and the RFC 9068 §2.2 claims present.
+ * tolerance, the RFC 9068 §2.2 claims present, and no `cnf` (no key binding the kit could not check).
  */
 export function createTokenVerifier(opts: VerifierOptions): (token: string) => Promise<AccessToken> {
   if (!opts.issuer || !URL.canParse(opts.issuer)) throw new TypeError('issuer must be the card manager’s issuer URL');
@@ -161,6 +162,9 @@ export function createTokenVerifier(opts: VerifierOptions): (token: string) => P
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid_token', 'The access token is not valid.');
     try {
       const { payload } = await jwtVerify(token, getKey, now ? { ...verifyOptions, currentDate: now() } : verifyOptions);
+      // A sender-constrained token (RFC 9449 DPoP, RFC 8705 mTLS) is good only with proof of its key, which a
+      // Bearer check cannot see: accepting it would drop the binding for whoever holds a copy of the token.
+      if (payload.cnf !== undefined) throw new TokenError('invalid_token', 'The access token is bound to a key (cnf): this server takes Bearer tokens only.');
       return payload as AccessToken;
     } catch (err) {
       throw refusal(err);

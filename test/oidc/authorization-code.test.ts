@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -56,6 +56,25 @@ describe('authorization code flow with PKCE', () => {
     expect(payload.client_id).to.equal(site.clientId);
     expect(payload.sub).to.equal(tokens.claims()!.sub);
     expect(payload.sub).to.not.equal(card.accountId);
+  });
+
+  it('issues Bearer tokens only: a DPoP proof at /token binds nothing, since the kit and the approvals API take Bearer tokens', async () => {
+    const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
+    const req = await authRequest(config, site, { resource: site.resource });
+    const result = await runLogin(new Agent(ts.url), req.url, card);
+    if (result.kind !== 'redirect') throw new Error(`expected a redirect, got ${result.status}`);
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      result.url,
+      { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce },
+      undefined,
+      { DPoP },
+    );
+    expect(tokens.token_type.toLowerCase()).to.equal('bearer');
+    expect(decodeJwt(tokens.access_token)).to.not.have.property('cnf');
+    const cc = await client.clientCredentialsGrant(config, { resource: `${ts.url}/api`, scope: 'approvals' }, { DPoP });
+    expect(cc.token_type.toLowerCase()).to.equal('bearer');
+    expect(decodeJwt(cc.access_token)).to.not.have.property('cnf');
   });
 
   it('gives two member sites different subjects for the same card [pairwise]', async () => {

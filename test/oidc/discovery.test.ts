@@ -49,6 +49,10 @@ describe('/.well-known/openid-configuration', () => {
     expect(doc.id_token_signing_alg_values_supported).to.deep.equal(['ES256']);
   });
 
+  it('advertises no DPoP: the kit and the approvals API take Bearer tokens, and would drop a binding unchecked', () => {
+    expect(doc).to.not.have.property('dpop_signing_alg_values_supported');
+  });
+
   it('advertises nothing development-only', async () => {
     const text = JSON.stringify(doc);
     expect(text).to.not.match(/dev|interaction|none/i);

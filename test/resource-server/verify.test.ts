@@ -118,6 +118,15 @@ describe('cybercard/resource-server: token verification', () => {
     expect((await refusal(rs.verify(token))).message).to.match(/client_id/);
   });
 
+  it('refuses a token bound to a key (cnf: DPoP, mTLS), whose proof a Bearer check cannot see', async () => {
+    for (const cnf of [{ jkt: 'kT8q1U5Z8Z2Lrj5Yl9uFQ6nV2m3c4b5a6s7d8f9g0hA' }, { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }]) {
+      const token = await sign(claimsFor(ts, site, { cnf }), key.key, { alg: 'ES256', kid: key.kid });
+      const err = await refusal(rs.verify(token));
+      expect(err).to.include({ code: 'invalid_token', status: 401 });
+      expect(err.message).to.match(/bound to a key/);
+    }
+  });
+
   it('refuses garbage, an oversized token and a wrongly typed value without throwing anything else', async () => {
     for (const junk of ['', 'not.a.token', 'a.b', 'x'.repeat(20_000), `${good}.extra`]) {
       expect((await refusal(rs.verify(junk))).code, junk.slice(0, 20)).to.equal('invalid_token');
