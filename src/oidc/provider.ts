@@ -25,6 +25,7 @@ import { compareUpdatedClientSecret } from './updated-client-secret.ts';
 import { registryRules } from '../member-sites/registry-rules.ts';
 import { randomToken } from '../lib/ids.ts';
 import { preferUiLocales } from '../http/locale.ts';
+import { LOCALES } from '../lib/i18n.ts';
 import type { EventCounts } from '../lib/event-counts.ts';
 
 export interface ProviderDeps {
@@ -44,6 +45,11 @@ export const FETCHED_BODY_LIMIT = 64 * 1024;
 
 export const MEMBER_SITE_DEFAULTS: MemberSiteDeps = { idTokenAlg: SIGNING_ALG };
 
+/** How member sites authenticate at /token, /request, introspection and revocation alike. */
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+/** The algorithms of a private_key_jwt assertion. */
+const CLIENT_AUTH_SIGNING_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'] as const;
+
 /** Composes oidc-provider from our parts; every callback lives in its own file. */
 export function createProvider({ config, db, directory, render, jwks, log, counts }: ProviderDeps): Provider {
   const ttl = config.oidc.ttl;
@@ -61,7 +67,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
     },
     responseTypes: ['code'],
     pkce: { required: () => true },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: createPairwiseIdentifier(config.secrets.cardHmacKey),
     scopes: ['openid', 'offline_access', 'profile'],
@@ -96,7 +102,17 @@ export function createProvider({ config, db, directory, render, jwks, log, count
       introspectionSigningAlgValues: [SIGNING_ALG],
       authorizationSigningAlgValues: [SIGNING_ALG],
       requestObjectSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
-      clientAuthSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
+      clientAuthSigningAlgValues: [...CLIENT_AUTH_SIGNING_ALGS],
+    },
+    // What oidc-provider leaves out of discovery: the languages of the hosted pages (OIDC Discovery §3), and how
+    // introspection and revocation authenticate (RFC 8414 §2: without them a client must assume
+    // client_secret_basic alone, though they take every method /token takes).
+    discovery: {
+      ui_locales_supported: [...LOCALES],
+      introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_AUTH_SIGNING_ALGS],
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_AUTH_SIGNING_ALGS],
     },
     // The feature types are a union keyed on which features are on together; checked at runtime by the provider.
     features: {

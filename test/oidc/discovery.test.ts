@@ -49,6 +49,14 @@ describe('/.well-known/openid-configuration', () => {
     expect(doc.id_token_signing_alg_values_supported).to.deep.equal(['ES256']);
   });
 
+  it('names the hosted pages\' languages for ui_locales, and how introspection and revocation authenticate (as /token)', () => {
+    expect(doc.ui_locales_supported).to.deep.equal(['en', 'ko']);
+    for (const endpoint of ['introspection', 'revocation']) {
+      expect(doc[`${endpoint}_endpoint_auth_methods_supported`], endpoint).to.deep.equal(doc.token_endpoint_auth_methods_supported);
+      expect(doc[`${endpoint}_endpoint_auth_signing_alg_values_supported`], endpoint).to.deep.equal(doc.token_endpoint_auth_signing_alg_values_supported);
+    }
+  });
+
   it('advertises no DPoP: the kit and the approvals API take Bearer tokens, and would drop a binding unchecked', () => {
     expect(doc).to.not.have.property('dpop_signing_alg_values_supported');
   });
