@@ -6,7 +6,7 @@ import { AppError, NotFoundError, ValidationError } from '../errors.ts';
 import { idempotencyKeyOf, requestHash, runIdempotent } from '../http/idempotency.ts';
 import { parseMinorUnits } from '../lib/money.ts';
 import { findMemberSite, findMemberSiteWithApproval, type MemberSite } from '../db/member-sites.ts';
-import { SiteAuthError, type SiteAuthenticator, type SiteFinder } from '../member-sites/authenticate.ts';
+import { API_SCOPE, BearerTokenError, SiteAuthError, type SiteAuthenticator, type SiteFinder } from '../member-sites/authenticate.ts';
 import { APPROVAL_NO_PATTERN } from './approval-number.ts';
 import { presentApproval } from './present.ts';
 import { capture } from './capture.ts';
@@ -32,6 +32,11 @@ export function approvalRoutes({ db, authenticateSite, parseBody }: ApprovalRout
       site = await authenticateSite(ctx.get('authorization') || undefined, find);
     } catch (err) {
       if (err instanceof SiteAuthError) ctx.set('WWW-Authenticate', 'Basic realm="cybercard", Bearer realm="cybercard"');
+      // RFC 6750 §3: the token's own trouble, so that a site knows to get a new one (or to ask for the scope).
+      if (err instanceof BearerTokenError) {
+        const scope = err.code === 'insufficient_scope' ? `, scope="${API_SCOPE}"` : '';
+        ctx.set('WWW-Authenticate', `Bearer realm="cybercard", error="${err.code}"${scope}`);
+      }
       throw err;
     }
     ctx.set('Cache-Control', 'no-store');

@@ -1,4 +1,4 @@
-import { jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Db } from '../db/knex.ts';
 import { findMemberSite, type MemberSite } from '../db/member-sites.ts';
 import { AppError } from '../errors.ts';
@@ -7,6 +7,17 @@ import { secretMatches } from './secret-matches.ts';
 export class SiteAuthError extends AppError {
   constructor(message = 'Member site authentication failed.') {
     super('invalid_client', message, { status: 401 });
+  }
+}
+
+/**
+ * A Bearer token the API does not take, as RFC 6750 §3.1 names it: `invalid_token` (401: expired, forged, for
+ * another audience; the site gets a new one) or `insufficient_scope` (403: no `approvals`). The site's credentials
+ * themselves were never in question, so not invalid_client.
+ */
+export class BearerTokenError extends AppError {
+  constructor(code: 'invalid_token' | 'insufficient_scope', message: string) {
+    super(code, message, { status: code === 'invalid_token' ? 401 : 403 });
   }
 }
 
@@ -70,15 +81,20 @@ export function createSiteAuthenticator(deps: SiteAuthDeps) {
       }
       return site;
     } else if (/^bearer$/i.test(scheme)) {
+      let payload: JWTPayload;
       try {
-        const { payload } = await jwtVerify(value, deps.verifyKeys, { issuer: deps.issuer, audience, typ: 'at+jwt', algorithms: ['ES256'] });
-        const scopes = String(payload.scope ?? '').split(' ');
-        if (!scopes.includes(API_SCOPE)) throw new SiteAuthError(`The token needs the "${API_SCOPE}" scope.`);
-        clientId = String(payload.client_id);
+        ({ payload } = await jwtVerify(value, deps.verifyKeys, { issuer: deps.issuer, audience, typ: 'at+jwt', algorithms: ['ES256'] }));
       } catch (err) {
-        if (err instanceof SiteAuthError) throw err;
-        throw new SiteAuthError('The bearer token is not valid.');
+        throw new BearerTokenError(
+          'invalid_token',
+          err instanceof joseErrors.JWTExpired
+            ? 'The bearer token has expired: ask /token for a new one.'
+            : `The bearer token is not valid here: send a client_credentials token asked for with resource=${audience} and scope ${API_SCOPE}.`,
+        );
       }
+      const scopes = String(payload.scope ?? '').split(' ');
+      if (!scopes.includes(API_SCOPE)) throw new BearerTokenError('insufficient_scope', `The token needs the "${API_SCOPE}" scope.`);
+      clientId = String(payload.client_id);
     } else {
       throw new SiteAuthError('Unsupported authorization scheme.');
     }

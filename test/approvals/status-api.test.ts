@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import { approve } from '../../src/approvals/approve.ts';
 import { issueTestCard, registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { issuerKey, sign } from '../resource-server/tokens.ts';
 
 describe('/api/approvals (member-site approvals API)', () => {
   let ts: TestServer;
@@ -52,7 +53,7 @@ describe('/api/approvals (member-site approvals API)', () => {
   });
 
   it('refuses missing, wrong and malformed credentials with 401 and a challenge', async () => {
-    for (const authorization of [undefined, basic({ ...site, clientSecret: 'nope' }), 'Basic %%%', 'Bearer not.a.token', 'Digest x']) {
+    for (const authorization of [undefined, basic({ ...site, clientSecret: 'nope' }), 'Basic %%%', 'Digest x']) {
       const res = await fetch(`${ts.url}/api/approvals/${approvalNo}`, { headers: authorization ? { authorization } : {} });
       expect(res.status, String(authorization)).to.equal(401);
       expect(res.headers.get('www-authenticate')).to.match(/Basic/);
@@ -60,11 +61,37 @@ describe('/api/approvals (member-site approvals API)', () => {
     }
   });
 
-  it('refuses a token for another audience or without the approvals scope', async () => {
+  it('answers a Bearer token that is garbage, expired or for another audience with 401 invalid_token (RFC 6750), so the site gets a new one', async () => {
     const cfg = await siteClient(ts, site);
-    const tokens = await client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' });
+    const { key, kid } = await issuerKey(ts);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await sign(
+      { iss: ts.url, aud: `${ts.url}/api`, sub: site.clientId, client_id: site.clientId, scope: 'approvals', iat: now - 900, exp: now - 600, jti: 'expired' },
+      key,
+      { alg: 'ES256', kid },
+    );
+    const otherAudience = (await client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' })).access_token;
+    for (const [what, token, description] of [
+      ['garbage', 'not.a.token', /not valid here: send a client_credentials token asked for with resource=.*\/api and scope approvals/],
+      ['expired', expired, /has expired/],
+      ['another audience', otherAudience, /not valid here/],
+    ] as const) {
+      const res = await fetch(`${ts.url}/api/approvals/${approvalNo}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status, what).to.equal(401);
+      expect(res.headers.get('www-authenticate'), what).to.equal('Bearer realm="cybercard", error="invalid_token"');
+      const body = (await res.json()) as { error: string; error_description: string };
+      expect(body.error, what).to.equal('invalid_token');
+      expect(body.error_description, what).to.match(description);
+    }
+  });
+
+  it('answers a token for the API without the approvals scope with 403 insufficient_scope, naming the scope', async () => {
+    const cfg = await siteClient(ts, site);
+    const tokens = await client.clientCredentialsGrant(cfg, { resource: `${ts.url}/api` });
     const res = await fetch(`${ts.url}/api/approvals/${approvalNo}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-    expect(res.status).to.equal(401);
+    expect(res.status).to.equal(403);
+    expect(res.headers.get('www-authenticate')).to.equal('Bearer realm="cybercard", error="insufficient_scope", scope="approvals"');
+    expect(await res.json()).to.deep.equal({ error: 'insufficient_scope', error_description: 'The token needs the "approvals" scope.' });
   });
 
   it('answers malformed approval numbers with 404, never 500', async () => {
