@@ -18,6 +18,7 @@ import { createExtraTokenClaims } from './extra-token-claims.ts';
 import { createInteractionPolicy, policyDeps } from './interaction-policy.ts';
 import { createPaymentValidator } from './payment-details.ts';
 import { createProviderFetch } from './provider-fetch.ts';
+import { logProviderRefusals } from './log-refusals.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createTokenTtls } from './token-lifetimes.ts';
 import { hideStoredSecrets } from './registration-store.ts';
@@ -200,6 +201,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   };
 
   const provider = new Provider(config.issuer, configuration);
+  logProviderRefusals(provider, log);
   provider.use(explainSuspendedSite);
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;

@@ -44,4 +44,26 @@ describe('structured logs', () => {
     }
     expect(all).to.not.include(r.url.searchParams.get('code')!);
   });
+
+  it('say why the provider refused a member site, which its answer does not ("grant request is invalid"), with the request id', async () => {
+    const site = await registerTestSite(ts);
+    const card = await issueTestCard(ts);
+    const config = await siteClient(ts, site);
+    const req = await authRequest(config, site);
+    const r = await runLogin(new Agent(ts.url), req.url, card);
+    if (r.kind !== 'redirect') throw new Error('login failed');
+    const before = lines.length;
+    let refused: unknown;
+    try {
+      await client.authorizationCodeGrant(config, r.url, { pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: req.state, expectedNonce: req.nonce });
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).to.include({ error: 'invalid_grant', error_description: 'grant request is invalid' });
+    const parsed = lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const token = parsed.find((p) => p.msg === 'request' && p.path === '/token');
+    const why = parsed.find((p) => p.msg === 'provider refused the request');
+    expect(why).to.include({ route: 'token', clientId: site.clientId, error: 'invalid_grant', detail: 'code_verifier does not match code_challenge', level: 30 });
+    expect(why!.requestId).to.be.a('string').and.equal(token!.requestId);
+  });
 });
