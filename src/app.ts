@@ -23,6 +23,7 @@ import { retryAfterWhenBusy } from './http/error-handler.ts';
 import type { ApprovalDeps } from './approvals/deps.ts';
 import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
+import { statementDayRoutes } from './holder/statement-day-routes.ts';
 import { contactsRoutes } from './holder/contacts-routes.ts';
 import { activityRoutes } from './holder/activity-routes.ts';
 import { wardsRoutes } from './holder/wards-routes.ts';
@@ -63,6 +64,11 @@ export interface AppDeps {
   config: Config;
   db: Db;
   log: Logger;
+  /**
+   * The clock a change of statement day is made by (the date it takes effect from, the dates the holder is shown):
+   * the real one by default. Tests set it back, to bill across a change with the real billing run.
+   */
+  now?: () => Date;
 }
 
 export interface CardManager {
@@ -91,7 +97,7 @@ function unscopedRequest(ctx: Koa.Context): boolean {
 }
 
 /** The composition root: the only place every part is wired together. */
-export async function buildApp({ config, db: pool, log }: AppDeps): Promise<CardManager> {
+export async function buildApp({ config, db: pool, log, now = () => new Date() }: AppDeps): Promise<CardManager> {
   // On PostgreSQL each request runs in one transaction (src/db/request-scope.ts); `db` follows it. The
   // password throttles must count whatever the request's outcome, and their per-source row is shared by
   // every login from one address: they use a small pool of their own, outside the request (a request
@@ -177,7 +183,16 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   provider.use(showAtOnce);
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render });
-  const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency });
+  const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency, now });
+  const holderStatementDay = statementDayRoutes({
+    db,
+    parseBody,
+    requireHolder: sessions.requireHolder,
+    render,
+    billing: ledger.billing,
+    delinquency: ledger.delinquency,
+    now,
+  });
   const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render, timeZone: config.billing.timeZone });
   const holderWards = wardsRoutes({
     parseBody,
@@ -229,6 +244,7 @@ export async function buildApp({ config, db: pool, log }: AppDeps): Promise<Card
   app.use(sessions.router.routes());
   app.use(holderControls.routes());
   app.use(holderAccountPages.routes());
+  app.use(holderStatementDay.routes());
   app.use(holderActivity.routes());
   app.use(holderWards.routes());
   app.use(holderSecondFactor.routes());

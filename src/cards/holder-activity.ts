@@ -32,6 +32,9 @@ export type ActivityKind =
   | 'spending_controls_changed'
   | 'credit_limit_changed'
   | 'credit_limit_set_by_guardian'
+  | 'statement_day_changed'
+  | 'statement_day_changed_by_guardian'
+  | 'statement_day_changed_by_cybercard'
   | 'account_opened'
   | 'guardian_released'
   | 'repayment_received'
@@ -58,6 +61,9 @@ const ACCOUNT_WIDE: ReadonlySet<ActivityKind> = new Set<ActivityKind>([
   'spending_controls_changed',
   'credit_limit_changed',
   'credit_limit_set_by_guardian',
+  'statement_day_changed',
+  'statement_day_changed_by_guardian',
+  'statement_day_changed_by_cybercard',
   'contacts_changed',
   'contacts_corrected',
   'second_factor_set_up',
@@ -88,14 +94,25 @@ export interface ActivityItem {
   until: Date | null;
   /** The replacing card's last four digits (card_replaced). */
   newLast4: string | null;
+  /** What a change of statement day changed: the days, and the first statement on the new one; null otherwise. */
+  statementDay: StatementDayChange | null;
   /** What a change of spending controls changed, when it was recorded (from 2026-12); null otherwise. */
   controlChanges: ControlChange[] | null;
+}
+
+/** A change of the day of the month statements close on (ledger/change-statement-day.ts). */
+export interface StatementDayChange {
+  from: number;
+  to: number;
+  /** The first statement date on the new day (YYYY-MM-DD). */
+  firstStatementDate: string;
 }
 
 /** A control change as read, its site still a client_id. */
 type ReadChange = Exclude<ControlChange, { control: 'blocked_sites' }> | { control: 'blocked_sites'; clientId: string; blocked: boolean };
 
 type Facts = Partial<Pick<ActivityItem, 'page' | 'amount' | 'previousAmount' | 'currency' | 'until' | 'newLast4'>> & {
+  statementDay?: StatementDayChange;
   clientId?: string;
   /** The card an entry recorded on the account concerns (details.cardId). */
   cardId?: string;
@@ -196,6 +213,11 @@ const READERS: Readonly<Record<string, Reader>> = {
     ...money(d.to, d),
     previousAmount: num(d.from),
   }),
+  'account.statement_day_changed': (d) => {
+    const [from, to, firstStatementDate] = [num(d.from), num(d.to), str(d.firstStatementDate)];
+    const kind = d.by === 'guardian' ? 'statement_day_changed_by_guardian' : d.by === 'operator' ? 'statement_day_changed_by_cybercard' : 'statement_day_changed';
+    return { kind, ...(from && to && firstStatementDate ? { statementDay: { from, to, firstStatementDate } } : {}) };
+  },
   'account.opened': () => ({ kind: 'account_opened' }),
   'account.guardian_released': () => ({ kind: 'guardian_released' }),
   'repayment.recorded': (d) => ({ kind: 'repayment_received', ...money(d.amount, d) }),
@@ -260,6 +282,7 @@ export async function holderActivity(
       currency: read.currency ?? null,
       until: read.until ?? null,
       newLast4: read.newLast4 ?? null,
+      statementDay: read.statementDay ?? null,
       controlChanges: read.changes?.map(named) ?? null,
     })),
     nextBefore: shown.length > limit ? page.at(-1)!.row.id : null,

@@ -307,7 +307,9 @@ export async function setCreditLimit(conn: Conn, accountId: string, creditLimit:
 /**
  * Ends the guardian link of every account whose holder has come of age (`adultAge` on today's UTC date, as
  * lib/clock.ts ageOn counts ages for applications and the age gate), keeping the guardian as the former one, and returns
- * each with the guardian it had. Rows another instance is releasing at the same moment are skipped.
+ * each with the guardian it had. Rows another instance is releasing at the same moment are skipped. A ward was billed on
+ * the guardian's statement day (db/statements.ts): the account takes that schedule as its own, so its next statement
+ * closes when it would have.
  */
 export async function releaseWardsOfAge(conn: Conn, adultAge: number): Promise<Array<{ id: string; guardianId: string }>> {
   const r = await conn.raw(
@@ -316,7 +318,9 @@ export async function releaseWardsOfAge(conn: Conn, adultAge: number): Promise<A
        WHERE guardian_account_id IS NOT NULL AND birthdate <= ((now() AT TIME ZONE 'UTC')::date - make_interval(years => ?))::date
        FOR UPDATE SKIP LOCKED
      )
-     UPDATE accounts a SET guardian_account_id = NULL, former_guardian_account_id = grown.guardian_account_id FROM grown WHERE a.id = grown.id
+     UPDATE accounts a SET guardian_account_id = NULL, former_guardian_account_id = grown.guardian_account_id,
+       statement_day = g.statement_day, previous_statement_day = g.previous_statement_day, statement_day_from = g.statement_day_from
+     FROM grown JOIN accounts g ON g.id = grown.guardian_account_id WHERE a.id = grown.id
      RETURNING a.id, grown.guardian_account_id AS guardian_id`,
     [adultAge],
   );

@@ -69,6 +69,20 @@ export interface CloseBatch {
 }
 
 /**
+ * Whose statement day an account (alias `a`) is billed on, as alias `s`: its own, or a ward's guardian's (the guardian
+ * answers for the ward's card, and the two statements fall due together). A join on the primary key.
+ */
+const SCHEDULE_SOURCE = 'JOIN accounts s ON s.id = COALESCE(a.guardian_account_id, a.id)';
+
+/**
+ * The day (of `s`, see SCHEDULE_SOURCE) whose statement date a run on `date` closes: the day chosen, except for
+ * dates before the first statement date on it after a change, which keep the day in force before. So a change
+ * alters no statement date up to the day it is made, and the period then running closes on whichever comes first.
+ */
+const DAY_ON = (date: string) =>
+  `CASE WHEN s.statement_day_from IS NULL OR ${date} >= s.statement_day_from THEN s.statement_day ELSE s.previous_statement_day END`;
+
+/**
  * Closes, in ONE set-based statement, the due period of each of these accounts: a statement with its
  * opening balance (the previous statement's closing), every receivable movement of the period as a
  * line (charges with date, member site, description and approval number; refunds; repayments), the
@@ -83,11 +97,13 @@ export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ s
        SELECT ?::date AS d, ?::timestamptz AS cutoff, ?::text AS tz, ?::int AS due_days, ?::int AS settle, ?::uuid[] AS ids
      ), acc AS (
        SELECT a.id, a.currency, a.payment_reference, a.created_at, a.email, a.mobile, p.tz, p.due_days, p.settle, p.cutoff,
-         CASE WHEN make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, a.statement_day) <= p.d
-              THEN make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, a.statement_day)
-              ELSE (make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, a.statement_day) - interval '1 month')::date
+         CASE WHEN make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, x.day) <= p.d
+              THEN make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, x.day)
+              ELSE (make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, x.day) - interval '1 month')::date
          END AS statement_date
        FROM params p JOIN accounts a ON a.id = ANY (p.ids)
+       ${SCHEDULE_SOURCE}
+       CROSS JOIN LATERAL (SELECT ${DAY_ON('p.d')} AS day) x
      ), due AS (
        SELECT acc.*, COALESCE(acc.cutoff, acc.statement_date::timestamp AT TIME ZONE acc.tz) AS period_end,
          COALESCE(prev.period_end, acc.created_at) AS period_start, COALESCE(prev.closing_balance, 0) AS opening
@@ -280,16 +296,64 @@ export async function wardsOf(conn: Conn, guardianId: string): Promise<string[]>
 export async function billingProfile(
   conn: Conn,
   accountId: string,
-): Promise<{ paymentReference: string; guardianAccountId: string | null; delinquentSince: Date | null; statementDay: number } | undefined> {
-  const r = (await conn('accounts')
-    .select('payment_reference', 'guardian_account_id', 'delinquent_since', 'statement_day')
-    .where({ id: accountId })
-    .first()) as Row | undefined;
+): Promise<{ paymentReference: string; guardianAccountId: string | null; delinquentSince: Date | null } | undefined> {
+  const r = (await conn('accounts').select('payment_reference', 'guardian_account_id', 'delinquent_since').where({ id: accountId }).first()) as Row | undefined;
   if (!r) return undefined;
   return {
     paymentReference: r.payment_reference as string,
     guardianAccountId: (r.guardian_account_id as string | null) ?? null,
     delinquentSince: r.delinquent_since ? new Date(r.delinquent_since as string) : null,
-    statementDay: Number(r.statement_day),
   };
+}
+
+/** When an account's statements close (see DAY_ON): the day chosen and, after a change, the day before it and until when. */
+export interface StatementSchedule {
+  /** 1–28: statements close on this day of the month (from `from` on, after a change). */
+  day: number;
+  /** The day in force before the latest change, for statement dates before `from`; null if it never changed. */
+  previousDay: number | null;
+  /** The first statement date on `day` after the latest change (YYYY-MM-DD); null if it never changed. */
+  from: string | null;
+  /** For a ward, the guardian whose schedule it is billed on (the ward's own columns are then unused); else null. */
+  guardianAccountId: string | null;
+}
+
+function toSchedule(r: Row): StatementSchedule {
+  return {
+    day: Number(r.statement_day),
+    previousDay: r.previous_statement_day === null || r.previous_statement_day === undefined ? null : Number(r.previous_statement_day),
+    from: r.statement_day_from ? dateString(r.statement_day_from) : null,
+    guardianAccountId: (r.guardian_account_id as string | null) ?? null,
+  };
+}
+
+/** The schedule the account is billed on: its own, or for a ward its guardian's (as the billing run reads it). */
+export async function findStatementSchedule(conn: Conn, accountId: string): Promise<StatementSchedule | undefined> {
+  const r = (await conn.raw(
+    `SELECT a.guardian_account_id, s.statement_day, s.previous_statement_day, s.statement_day_from FROM accounts a ${SCHEDULE_SOURCE} WHERE a.id = ?`,
+    [accountId],
+  )) as { rows: Row[] };
+  const row = r.rows[0];
+  return row ? toSchedule(row) : undefined;
+}
+
+/** The account's own schedule columns and guardian, its row locked until the transaction ends (FOR UPDATE). */
+export async function lockStatementSchedule(conn: Conn, accountId: string): Promise<StatementSchedule | undefined> {
+  const r = (await conn('accounts')
+    .select('guardian_account_id', 'statement_day', 'previous_statement_day', 'statement_day_from')
+    .where({ id: accountId })
+    .forUpdate()
+    .first()) as Row | undefined;
+  return r ? toSchedule(r) : undefined;
+}
+
+/** Writes the account's schedule (the caller holds its row lock). */
+export async function setStatementSchedule(conn: Conn, accountId: string, s: Omit<StatementSchedule, 'guardianAccountId'>): Promise<void> {
+  await conn('accounts').where({ id: accountId }).update({ statement_day: s.day, previous_statement_day: s.previousDay, statement_day_from: s.from });
+}
+
+/** The accounts billed on this guardian's schedule (its wards), locked after the guardian's row, in id order. */
+export async function lockWardsOf(conn: Conn, guardianId: string): Promise<string[]> {
+  const rows = (await conn('accounts').select('id').where({ guardian_account_id: guardianId }).orderBy('id').forUpdate()) as Array<{ id: string }>;
+  return rows.map((r) => r.id);
 }

@@ -6,6 +6,7 @@ import type { Db } from '../db/knex.ts';
 import type { Renderer } from '../http/render.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
+import { todayIn } from '../ledger/calendar.ts';
 import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
 import { formatMoney } from '../lib/money.ts';
 import { holderNav, type HolderState } from './session.ts';
@@ -15,6 +16,8 @@ export interface AccountRouteDeps {
   requireHolder: Middleware;
   render: Renderer;
   delinquency: DelinquencyPolicy;
+  /** The clock the statement day's dates are judged by (see statement-day-routes.ts). */
+  now: () => Date;
 }
 
 const statementQuery = z.object({ statement: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement.').transform(Number).optional() });
@@ -44,6 +47,8 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       view,
       shown,
       wrongPasswords: await countWrongPasswords(deps.db, holder),
+      // Whether a change of statement day is still ahead (the statement-day page tells the rest).
+      today: todayIn(deps.delinquency.timeZone, deps.now()),
       money: (n: number) => formatMoney(n, view.currency),
     });
   });

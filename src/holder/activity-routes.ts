@@ -50,6 +50,11 @@ function presentItem(item: ActivityItem, timeZone: string) {
     currency: item.currency,
     until: item.until?.toISOString() ?? null,
     new_last4: item.newLast4,
+    statement_day_change: item.statementDay && {
+      from: item.statementDay.from,
+      to: item.statementDay.to,
+      first_statement_date: item.statementDay.firstStatementDate,
+    },
     control_changes: item.controlChanges,
   };
 }

@@ -75,6 +75,10 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
       return amount && item.previousAmount !== null
         ? t('Your guardian changed the credit limit from {from} to {to}.', { from: formatMoney(item.previousAmount, item.currency!), to: amount })
         : t('Your guardian changed the credit limit.');
+    case 'statement_day_changed':
+    case 'statement_day_changed_by_guardian':
+    case 'statement_day_changed_by_cybercard':
+      return statementDayChanged(item, t);
     case 'guardian_released':
       return t("You came of age: your card is no longer linked to your guardian's.");
     case 'account_opened':
@@ -117,6 +121,21 @@ function wrongPassword(item: ActivityItem, site: string, t: Translate): string {
     case null:
       return t('Wrong password.');
   }
+}
+
+/** A change of statement day: from which day to which, and the first statement on the new one. */
+function statementDayChanged(item: ActivityItem, t: Translate): string {
+  const c = item.statementDay;
+  const by = item.kind === 'statement_day_changed_by_guardian' ? 'guardian' : item.kind === 'statement_day_changed_by_cybercard' ? 'cybercard' : 'you';
+  if (!c) {
+    return by === 'guardian' ? t('Your guardian changed the statement day.') : by === 'cybercard' ? t('Statement day changed by cybercard.') : t('Statement day changed.');
+  }
+  const vars = { from: c.from, to: c.to, date: c.firstStatementDate };
+  return by === 'guardian'
+    ? t('Your guardian changed the statement day from day {from} to day {to}, from the statement of {date} on.', vars)
+    : by === 'cybercard'
+      ? t('Statement day changed by cybercard from day {from} to day {to}, from the statement of {date} on.', vars)
+      : t('Statement day changed from day {from} to day {to}, from the statement of {date} on.', vars);
 }
 
 /** What a change of spending controls changed, when it was recorded (older entries: the plain sentence). */

@@ -28,3 +28,25 @@ export function monthRange(month: string): { start: string; end: string } | unde
   const next = mo === 12 ? `${y + 1}-01` : `${y}-${pad(mo + 1)}`;
   return { start: `${y}-${pad(mo)}-01`, end: `${next}-01` };
 }
+
+function fromParts(y: number, m: number, d: number): string {
+  return new Date(Date.UTC(y, m - 1, d)).toISOString().slice(0, 10);
+}
+
+/** `date` (YYYY-MM-DD) plus `days` (negative: minus), as a calendar date. */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return fromParts(y, m, d + days);
+}
+
+/** The latest date on or before `date` that is day `day` (1–28) of its month: the statement date a run on `date` closes. */
+export function statementDateOn(day: number, date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return d >= day ? fromParts(y, m, day) : fromParts(y, m - 1, day);
+}
+
+/** The first date after `date` that is day `day` (1–28) of its month. */
+export function nextStatementDate(day: number, date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return d < day ? fromParts(y, m, day) : fromParts(y, m + 1, day);
+}

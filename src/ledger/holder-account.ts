@@ -2,7 +2,7 @@ import { openApprovalsForAccount, recentApprovalsForAccount, type Approval } fro
 import { readCreditLine } from '../db/credit-lines.ts';
 import type { Conn } from '../db/knex.ts';
 import { recentRepayments } from '../db/repayments.ts';
-import { billingProfile, findStatement, listStatements, statementLines, type Statement } from '../db/statements.ts';
+import { billingProfile, findStatement, findStatementSchedule, listStatements, statementLines, type Statement } from '../db/statements.ts';
 import { NotFoundError } from '../errors.ts';
 import { availableCredit } from './credit-line.ts';
 import { overdueFor } from './delinquency.ts';
@@ -55,7 +55,8 @@ export type HolderAccountView = Awaited<ReturnType<typeof holderAccount>>;
 export async function holderAccount(conn: Conn, accountId: string, policy: DelinquencyPolicy) {
   const line = await readCreditLine(conn, accountId);
   const profile = await billingProfile(conn, accountId);
-  if (!line || !profile) throw new NotFoundError('There is no such account.');
+  const schedule = await findStatementSchedule(conn, accountId);
+  if (!line || !profile || !schedule) throw new NotFoundError('There is no such account.');
   const overdue = await overdueFor(conn, accountId, policy);
   const [open, recent, statements, repayments] = [
     await openApprovalsForAccount(conn, accountId),
@@ -72,7 +73,10 @@ export async function holderAccount(conn: Conn, accountId: string, policy: Delin
     held: line.heldAmount,
     available_credit: availableCredit(line),
     payment_reference: formatPaymentReference(profile.paymentReference),
-    statement_day: profile.statementDay,
+    // A ward's are its guardian's. After a change, statements dated before statement_day_from keep the day before it.
+    statement_day: schedule.day,
+    statement_day_from: schedule.from,
+    previous_statement_day: schedule.previousDay,
     standing: overdue
       ? {
           status: 'overdue' as const,

@@ -426,6 +426,45 @@ export const KO: Readonly<Record<string, string>> = {
   '(put it on every bank transfer)': '(계좌 이체 때마다 적어 주세요)',
   'Statement day': '명세서 작성일',
   '{day} of each month': '매월 {day}일',
+  'Day {day} of each month': '매월 {day}일',
+  '(day {day} from the statement of {date} on)': '({date} 명세서부터 매월 {day}일)',
+  'Change the statement day': '명세서 작성일 변경',
+  'Next statement': '다음 명세서',
+  '{date}, payment due on {due}': '{date}, 납부 기한 {due}',
+  'Changing to day {day}: statements close on it from the statement of {date} on. The statement day can change again from that date.':
+    '매월 {day}일로 바꾸는 중입니다: {date} 명세서부터 이 날에 명세서가 작성됩니다. 명세서 작성일은 그날부터 다시 바꿀 수 있습니다.',
+  'A statement closes at the start of its day ({timeZone} time) and bills everything booked before; payment is due {days} days after it.':
+    '명세서는 작성일이 시작될 때({timeZone} 기준) 마감되어 그 전까지 처리된 모든 거래를 청구하며, 납부 기한은 작성일로부터 {days}일 후입니다.',
+  "Your card is linked to your guardian's, so its statements close on your guardian's statement day, which your guardian chooses.":
+    '내 카드는 보호자의 카드에 연결되어 있어 보호자의 명세서 작성일에 명세서가 작성되며, 작성일은 보호자가 정합니다.',
+  "The children's cards linked to yours close on your statement day too.": '내 카드에 연결된 자녀 카드도 내 명세서 작성일에 명세서가 작성됩니다.',
+  'Choose another day': '다른 날 선택',
+  'New statement day': '새 명세서 작성일',
+  'The change applies from your next statement date: your current period closes on whichever comes first, your current day or the new one, so nothing is billed twice or left out and no payment falls due later than it would now. If your current day comes first, a shorter period then runs on to the new day. One change at a time, and none while a payment is overdue.':
+    '변경은 다음 명세서 작성일부터 적용됩니다. 현재 이용 기간은 지금의 작성일과 새 작성일 중 먼저 오는 날에 마감되므로, 두 번 청구되거나 빠지는 거래가 없고 납부 기한이 지금보다 늦어지지도 않습니다. 지금의 작성일이 먼저 오면 그 뒤 새 작성일까지 짧은 기간이 이어집니다. 한 번에 한 번만 바꿀 수 있으며, 연체 중에는 바꿀 수 없습니다.',
+  'Change statement day': '명세서 작성일 변경',
+  'Choose a day from 1 to 28.': '1일부터 28일 중에서 고르세요.',
+  'This form takes only the statement day.': '이 양식은 명세서 작성일만 받습니다.',
+  'Not a field of this form.': '이 양식의 항목이 아닙니다.',
+  'A whole number from 1 to 28 (the day of the month statements close on).': '1부터 28까지의 정수(명세서가 작성되는 날짜)입니다.',
+  'The statement day was changed to {day} already, from the statement of {date} on. It can change again from that date.':
+    '명세서 작성일은 이미 {date} 명세서부터 매월 {day}일로 바뀌었습니다. 그날부터 다시 바꿀 수 있습니다.',
+  'Statements close on day {day} already.': '이미 매월 {day}일에 명세서가 작성됩니다.',
+  'Payment overdue: the statement of {date} was due on {due} and {amount} is still unpaid. The statement day can change once it is paid.':
+    '연체: {date} 명세서의 납부 기한은 {due}였으며 {amount}이(가) 아직 미납입니다. 납부한 뒤에 명세서 작성일을 바꿀 수 있습니다.',
+  'Statements now close on day {day}. Your current period closes early, on {closes}, with payment due on {due}; every statement after it closes on day {day} too.':
+    '이제 매월 {day}일에 명세서가 작성됩니다. 현재 이용 기간은 {closes}에 앞당겨 마감되며 납부 기한은 {due}입니다. 그 뒤의 명세서도 모두 매월 {day}일에 작성됩니다.',
+  'Statements now close on day {day}. Your current period still closes on {closes}, with payment due on {due}; the statement of {first}, covering the days between, is the first on day {day}.':
+    '이제 매월 {day}일에 명세서가 작성됩니다. 현재 이용 기간은 예정대로 {closes}에 마감되며 납부 기한은 {due}입니다. 그 사이의 기간을 담은 {first} 명세서가 매월 {day}일에 작성되는 첫 명세서입니다.',
+  'Your guardian changed the statement day.': '보호자가 명세서 작성일을 바꿨습니다.',
+  'Statement day changed by cybercard.': 'cybercard가 명세서 작성일을 바꿨습니다.',
+  'Statement day changed.': '명세서 작성일을 바꿨습니다.',
+  'Your guardian changed the statement day from day {from} to day {to}, from the statement of {date} on.':
+    '보호자가 명세서 작성일을 매월 {from}일에서 매월 {to}일로 바꿨습니다({date} 명세서부터).',
+  'Statement day changed by cybercard from day {from} to day {to}, from the statement of {date} on.':
+    'cybercard가 명세서 작성일을 매월 {from}일에서 매월 {to}일로 바꿨습니다({date} 명세서부터).',
+  'Statement day changed from day {from} to day {to}, from the statement of {date} on.':
+    '명세서 작성일을 매월 {from}일에서 매월 {to}일로 바꿨습니다({date} 명세서부터).',
   'Open holds': '보류 중인 금액',
   'Nothing is held.': '보류된 금액이 없습니다.',
   Approval: '승인 번호',

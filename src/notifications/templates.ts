@@ -126,6 +126,15 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
           'until they raise it. Signing in still works.'
         : `Your guardian set the limit of your cyber card ending in ${s(d, 'last4')} to ${money(d, 'amount')} (it was ${money(d, 'previous')}).`,
   },
+  statement_day_changed: {
+    subject: 'The statement day of your cyber card changed',
+    text: (d, l) =>
+      `${d.by === 'operator' ? 'cybercard changed' : d.by === 'guardian' ? 'Your guardian changed' : 'You changed'} the statement day of your cyber card ` +
+      `from day ${s(d, 'previous')} to day ${s(d, 'day')} of each month. Your current statement period closes on ${s(d, 'closes')}, ` +
+      `with payment due on ${s(d, 'due')}` +
+      (s(d, 'first') !== s(d, 'closes') ? `; the statement of ${s(d, 'first')} is the first on day ${s(d, 'day')}.` : '.') +
+      (d.by === 'holder' ? ` If this was not you, block your card at once: ${l.lost}` : ''),
+  },
   payment_approved: {
     subject: 'Payment approved with your cyber card',
     text: (d, l) =>

@@ -30,6 +30,8 @@ export async function startCardManager(
     pool?: { poolMax: number; acquireTimeoutMs: number };
     /** Environment beside NODE_ENV=test, or instead of it (a production configuration's secrets). */
     env?: NodeJS.ProcessEnv;
+    /** The clock a change of statement day is made by (src/app.ts AppDeps.now). */
+    now?: () => Date;
   } = {},
 ): Promise<TestServer> {
   const server = createServer();
@@ -43,7 +45,12 @@ export async function startCardManager(
   const db = openDb({ ...config, ...opts.pool });
   // The embedded database (no databaseUrl) is migrated at start, as main.ts does; the run's PostgreSQL already is.
   if (!config.databaseUrl) await migrateLatest(db);
-  const cm = await buildApp({ config, db, log: createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel, opts.logStream) });
+  const cm = await buildApp({
+    config,
+    db,
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel, opts.logStream),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   server.on('request', cm.app.callback());
   return {
     url,

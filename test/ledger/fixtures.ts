@@ -83,14 +83,14 @@ export function statementDayToday(timeZone: string): number {
  * The card manager on a database of its own: billing runs close every account they find, so a ledger
  * test never bills (or makes overdue) the cards of other test files sharing the run's database.
  */
-export async function startLedgerServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startLedgerServer(overrides: Record<string, unknown> = {}, opts: Parameters<typeof startCardManager>[1] = {}): Promise<TestServer> {
   const databaseUrl = await createTestDatabase('cybercard_ledger');
   // Tests need no durability across a machine crash: commits need not wait for the disk (benchmarks do).
   const name = new URL(databaseUrl).pathname.slice(1);
   const admin = connect(databaseUrl, 1);
   await admin.raw(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
   await admin.destroy();
-  const ts = await startCardManager({ databaseUrl, ...overrides });
+  const ts = await startCardManager({ databaseUrl, ...overrides }, opts);
   const stop = ts.stop.bind(ts);
   ts.stop = async () => {
     await stop();
