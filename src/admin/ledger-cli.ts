@@ -9,13 +9,15 @@ import type { Db } from '../db/knex.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { parseWith } from '../http/validate.ts';
 import { billingRun } from '../ledger/billing-run.ts';
+import { todayIn } from '../ledger/calendar.ts';
+import { changeStatementDay } from '../ledger/change-statement-day.ts';
 import { ledgerDeps } from '../ledger/deps.ts';
 import { holderAccount } from '../ledger/holder-account.ts';
 import { importRepayments } from '../ledger/import-repayments.ts';
 import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { formatMoney } from '../lib/money.ts';
-import { billingRunInput, cliRepaymentInput, monthField } from './ledger-inputs.ts';
+import { billingRunInput, cliRepaymentInput, monthField, statementDayInput } from './ledger-inputs.ts';
 import { cliActor } from './cli-actor.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
@@ -30,6 +32,10 @@ export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch
                                             per member site: captured − refunds − fee = payout
   settlement close --month YYYY-MM          post a finished month's settlements to the ledger (idempotent)
   ledger show --card ID|NUMBER              balance, available credit, holds, approvals and statements of a card's account
+  ledger statement-day --card ID|NUMBER --day 1-28 --reason TEXT
+                                            set the day of the month the account's statements close on (the period running
+                                            closes on the sooner of the old and new day; one change at a time; not while
+                                            overdue; a minor's follows the guardian's); the holder is told
 `;
 
 /** Parses options, turning node's own errors (unknown option, missing value) into a plain usage error. */
@@ -160,6 +166,27 @@ export const ledgerCommands: Record<string, Handler> = {
     const month = parseWith(z.object({ month: monthField }), { month: v.month ?? '' }).month;
     const done = await closeSettlement(ledgerDeps(config, db), month, cliActor());
     console.log(`settlement ${month}: ${done.closed} sites closed now, ${done.already} already closed; payouts ${formatMoney(done.report.totals.payout, config.currency)}`);
+  },
+
+  async 'ledger statement-day'({ config, db, args }) {
+    const v = options(args, { card: { type: 'string' }, day: { type: 'string' }, reason: { type: 'string' } });
+    // A day written in digits is the number it says; anything else reaches the schema as it is, to be refused there.
+    const day = v.day !== undefined && /^[0-9]{1,3}$/.test(v.day) ? Number(v.day) : (v.day ?? null);
+    const input = parseWith(statementDayInput, { statement_day: day, reason: v.reason ?? '' });
+    const deps = ledgerDeps(config, db);
+    const changed = await changeStatementDay(deps, {
+      accountId: await accountOf(config, db, v.card),
+      statementDay: input.statement_day,
+      today: todayIn(deps.billing.timeZone),
+      actor: cliActor(),
+      by: 'operator',
+      reason: input.reason,
+    });
+    console.log(
+      `statement day of account ${changed.accountId}: day ${changed.from} → day ${changed.to}; the current period closes on ${changed.closes} ` +
+        `(due ${changed.due}); the statement of ${changed.firstOnNewDay} is the first on day ${changed.to}` +
+        (changed.wards ? `; ${changed.wards} linked minor account(s) follow it` : ''),
+    );
   },
 
   async 'ledger show'({ config, db, args }) {

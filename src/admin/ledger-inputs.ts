@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { plainText } from '../cards/input-fields.ts';
+import { plainText, reasonField } from '../cards/input-fields.ts';
 import { isCalendarDate, monthRange } from '../ledger/calendar.ts';
+import { STATEMENT_DAY_RANGE } from '../ledger/change-statement-day.ts';
 import { normalizePaymentReference } from '../ledger/payment-reference.ts';
 import { parseMinorUnits } from '../lib/money.ts';
 
@@ -66,3 +67,12 @@ export const reportQuery = z.strictObject({ month: monthField, format: z.enum(['
 export const statementIdParam = z.object({
   statementId: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement id.').transform(Number),
 });
+
+/** The day of the month an account's statements close on, and why the operator changes it (the audit trail keeps it). */
+export const statementDayInput = z.strictObject(
+  {
+    statement_day: z.number({ error: STATEMENT_DAY_RANGE }).int(STATEMENT_DAY_RANGE).min(1, STATEMENT_DAY_RANGE).max(28, STATEMENT_DAY_RANGE),
+    reason: reasonField,
+  },
+  unknownKeys,
+);

@@ -6,12 +6,14 @@ import { findStatement } from '../db/statements.ts';
 import { AppError, NotFoundError } from '../errors.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { billingRun } from '../ledger/billing-run.ts';
+import { todayIn } from '../ledger/calendar.ts';
+import { changeStatementDay, presentStatementDayChange } from '../ledger/change-statement-day.ts';
 import type { LedgerDeps } from '../ledger/deps.ts';
 import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
 import { importRepayments } from '../ledger/import-repayments.ts';
 import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
-import { billingRunInput, monthInput, repaymentInput, reportQuery, statementIdParam } from './ledger-inputs.ts';
+import { billingRunInput, monthInput, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 import { z } from 'zod';
 
@@ -21,6 +23,8 @@ export interface AdminLedgerDeps {
   operatorAuth: OperatorCredentials;
   /** Largest CSV accepted by the repayment import. */
   importMaxBytes: number;
+  /** The clock a change of statement day is made by (see holder/statement-day-routes.ts). */
+  now: () => Date;
 }
 
 class PayloadTooLargeError extends AppError {
@@ -50,10 +54,10 @@ async function readText(ctx: Context, max: number): Promise<string> {
 const cardIdParam = z.object({ cardId: z.uuid({ error: 'Not a card id.' }) });
 
 /**
- * The operator API of the ledger under /admin/api/ledger: a card's account view and statements,
+ * The operator API of the ledger under /admin/api/ledger: a card's account view, statement day and statements,
  * repayments (one, or a CSV of bank transfers), billing runs, hold expiry, and member-site settlement.
  */
-export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBytes }: AdminLedgerDeps): Router {
+export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBytes, now }: AdminLedgerDeps): Router {
   const router = new Router({ prefix: '/admin/api/ledger' });
   router.use(requireOperator(operatorAuth));
   router.use(async function noStore(ctx: Context, next) {
@@ -71,6 +75,22 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
   router.get('/cards/:cardId', async function showCardAccount(ctx) {
     const { cardId } = parseWith(cardIdParam, ctx.params);
     ctx.body = await holderAccount(ledger.db, await accountOfCard(cardId), ledger.delinquency);
+  });
+
+  router.put('/cards/:cardId/statement-day', parseBody, async function setStatementDay(ctx) {
+    const { cardId } = parseWith(cardIdParam, ctx.params);
+    const input = parseWith(statementDayInput, jsonBody(ctx));
+    const accountId = await accountOfCard(cardId);
+    const changed = await changeStatementDay(ledger, {
+      accountId,
+      statementDay: input.statement_day,
+      today: todayIn(ledger.billing.timeZone, now()),
+      actor: actor(ctx),
+      by: 'operator',
+      reason: input.reason,
+      requestId: ctx.state.requestId,
+    });
+    ctx.body = { account_id: accountId, ...presentStatementDayChange(changed) };
   });
 
   router.get('/statements/:statementId', async function showStatement(ctx) {
