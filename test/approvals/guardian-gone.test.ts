@@ -3,6 +3,7 @@ import { approve, GUARDIAN_GONE } from '../../src/approvals/approve.ts';
 import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { closeCard } from '../../src/cards/close.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { approvalsOf, cardWithLimit, startLedgerServer } from '../ledger/fixtures.ts';
@@ -30,7 +31,8 @@ describe("a minor whose guardian's card is closed", () => {
 
   it('pays while the guardian holds a card, even a lost one awaiting its reissue, and not once it is closed', async () => {
     const guardian = await cardWithLimit(ts, 100_000);
-    const minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId });
+    // A real minor's birthdate: housekeeping releases grown-up wards within a minute of start (start-housekeeping.ts).
+    const minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, birthdate: birthdateForAge(15) });
     expect(await pay(minor)).to.equal('approved');
     await reportLost(ts.db, { cardId: guardian.cardId, actor: 'test', reason: 'lost', proof: 'operator' });
     expect(await pay(minor)).to.equal('approved');

@@ -10,6 +10,7 @@ import { billingRun } from '../../src/ledger/billing-run.ts';
 import { todayIn } from '../../src/ledger/calendar.ts';
 import { sweepDelinquency } from '../../src/ledger/delinquency.ts';
 import { repay } from '../../src/ledger/repay.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
 import { Agent, csrfFrom, location, runLogin } from '../helpers/agent.ts';
 import { authRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -43,7 +44,8 @@ describe('delinquency', () => {
     ts = await startLedgerServer();
     site = await registerTestSite(ts);
     guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test' });
-    minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, email: 'minor@example.test' });
+    // A real minor's birthdate: housekeeping releases grown-up wards within a minute of start (start-housekeeping.ts).
+    minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, email: 'minor@example.test', birthdate: birthdateForAge(15) });
     concert = await approveFor(ts, guardian, site, 5_000, 'Concert');
     await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: concert.approvalNo, actor: 'test' }));
     later = await approveFor(ts, guardian, site, 4_000, 'Held at statement time');
