@@ -2,7 +2,6 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ageClaims } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
 import type { Db } from '../db/knex.ts';
-import { availableCredit } from '../ledger/credit-line.ts';
 import { overdueFor } from '../ledger/delinquency.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import type { PaymentDetail } from './payment-details.ts';
@@ -19,6 +18,10 @@ interface TokenLike {
  * minimal-disclosure age_over_NN for the thresholds this site needs, the credit standing and, for a
  * payment, the approval number with the approved amount. `standing` is `overdue` while a statement is unpaid past
  * its due date plus grace (new charges are refused then; free content stays open), `good` otherwise.
+ *
+ * Never the available credit: an exact figure such as 496,500 is the same at every site the holder visits that
+ * minute, so two sites comparing tokens could link one holder across the pairwise subjects, and a site needs it for
+ * nothing (a payment request is approved or refused `over_limit`). Minimal disclosure, as for the age.
  */
 export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
   return async function extraTokenClaims(ctx: KoaContextWithOIDC, token: TokenLike): Promise<Record<string, unknown> | undefined> {
@@ -35,7 +38,6 @@ export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
       ...ageClaims(account.birthdate, thresholds),
       credit: {
         currency: line.currency,
-        available: availableCredit(line),
         standing: (await overdueFor(db, token.accountId, delinquency)) ? 'overdue' : 'good',
       },
     };

@@ -34,7 +34,7 @@ export interface AccessToken extends JWTPayload {
   authorization_details?: Array<PaymentDetail | ({ type: string } & Record<string, unknown>)>;
   /** The approval number of the payment this token carries. */
   approval_no?: string;
-  credit?: { currency: string; available: number; standing: string; approved_amount?: number };
+  credit?: { currency: string; standing: string; approved_amount?: number };
   /** Minimal-disclosure age claims: `age_over_19: true` and so on, for the ages this site needs. */
   [ageOver: `age_over_${number}`]: boolean | undefined;
 }
