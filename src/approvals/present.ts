@@ -1,18 +1,30 @@
 import type { Approval } from '../db/approvals.ts';
 import type { MemberSite } from '../db/member-sites.ts';
 
+/**
+ * The status an approval has in effect at `now`: a hold past its hold_expires_at reads as the expiry sweep
+ * (approvals/expire.ts) will leave it, `expired`, or `captured` if part of it was, though the sweep may not have run
+ * yet. Capture already refuses such a hold (hold_expired); a strict-mode resource server must stop delivering on it too,
+ * since the payment will never be taken.
+ */
+export function statusInEffect(a: Approval, now = Date.now()): Approval['status'] {
+  if (a.status !== 'approved' || a.holdExpiresAt.getTime() > now) return a.status;
+  return a.capturedAmount > 0 ? 'captured' : 'expired';
+}
+
 /** An approval as a member site sees it through the API (snake_case, amounts in minor units). */
 export function presentApproval(a: Approval, site: MemberSite): Record<string, unknown> {
+  const status = statusInEffect(a);
   return {
     approval_no: a.approvalNo,
     // A suspended member site's approvals read as suspended: nothing may be delivered on them.
-    status: site.status === 'suspended' ? 'suspended' : a.status,
+    status: site.status === 'suspended' ? 'suspended' : status,
     amount: a.amount,
     currency: a.currency,
     captured_amount: a.capturedAmount,
     refunded_amount: a.refundedAmount,
     released_amount: a.releasedAmount,
-    held_amount: a.status === 'approved' ? a.amount - a.capturedAmount - a.releasedAmount : 0,
+    held_amount: status === 'approved' ? a.amount - a.capturedAmount - a.releasedAmount : 0,
     description: a.description,
     content_ref: a.contentRef,
     rating: a.rating,

@@ -94,6 +94,23 @@ describe('/api/approvals (member-site approvals API)', () => {
     expect(await res.json()).to.deep.equal({ error: 'insufficient_scope', error_description: 'The token needs the "approvals" scope.' });
   });
 
+  it('reads a hold past its hold_expires_at as expired (or captured, for the part taken) before the expiry sweep runs', async () => {
+    // The sweep is off in the test config: only the endpoint can say it. Capture refuses such a hold already.
+    const card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: 10_000 });
+    const policy = { db: ts.db, policy: { currency: 'KRW', holdSeconds: 3600 } };
+    const item = { accountId: card.accountId, cardId: card.cardId, clientId: site.clientId, currency: 'KRW', description: 'Film', contentRef: null, rating: 0 };
+    const untouched = await approve(policy, { ...item, amount: 1000 });
+    const partly = await approve(policy, { ...item, amount: 1000 });
+    await ts.db('approvals').where({ id: partly.id }).update({ captured_amount: 400 });
+    await ts.db('approvals').whereIn('id', [untouched.id, partly.id]).update({ hold_expires_at: ts.db.raw("now() - interval '1 second'") });
+    const read = async (no: string) => (await (await fetch(`${ts.url}/api/approvals/${no}`, { headers: { authorization: basic(site) } })).json()) as Record<string, unknown>;
+    expect(await read(untouched.approvalNo)).to.include({ status: 'expired', held_amount: 0 });
+    expect(await read(partly.approvalNo)).to.include({ status: 'captured', captured_amount: 400, held_amount: 0 });
+    // Reading changed nothing: the sweep still releases the holds and books it.
+    expect((await ts.db('approvals').whereIn('id', [untouched.id, partly.id]).pluck('status')).sort()).to.deep.equal(['approved', 'approved']);
+  });
+
   it('answers malformed approval numbers with 404, never 500', async () => {
     for (const no of ['x', '12345678', '1234-567', encodeURIComponent("1'; drop table approvals;--"), 'a'.repeat(3000)]) {
       const res = await fetch(`${ts.url}/api/approvals/${no}`, { headers: { authorization: basic(site) } });
