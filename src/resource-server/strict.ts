@@ -8,8 +8,12 @@ export interface StrictOptions {
   /** The member site's client_id and secret: the status endpoint answers a site about its own approvals only. */
   clientId?: string;
   clientSecret?: string;
-  /** Instead of id and secret: the Authorization header value to send (e.g. a client_credentials Bearer token). */
-  authorization?: () => string | Promise<string>;
+  /**
+   * Instead of id and secret: the Authorization header value to send (e.g. a client_credentials Bearer token). Called
+   * again with `{ rejected: true }` when the card manager refused the value it gave (401 `invalid_token`: the token
+   * expired, or the card manager's keys changed): return a fresh token then, and the status is asked once more.
+   */
+  authorization?: (context: { rejected: boolean }) => string | Promise<string>;
   /** Default `<issuer>/api/approvals`. */
   statusEndpoint?: string;
   /** How long an answer is reused (default 2 s; 0 asks every time). */
@@ -37,7 +41,7 @@ const MAX_CACHED = 10_000;
  */
 export function createStatusCheck(issuer: string, opts: StrictOptions): ApprovalStatusCheck {
   const endpoint = (opts.statusEndpoint ?? `${issuer.replace(/\/$/, '')}/api/approvals`).replace(/\/$/, '');
-  let authorization: () => string | Promise<string>;
+  let authorization: (context: { rejected: boolean }) => string | Promise<string>;
   if (opts.authorization) authorization = opts.authorization;
   else if (opts.clientId && opts.clientSecret) {
     const header = basic(opts.clientId, opts.clientSecret);
@@ -48,15 +52,26 @@ export function createStatusCheck(issuer: string, opts: StrictOptions): Approval
   const cache = new Map<string, { status: string; until: number }>();
   const inFlight = new Map<string, Promise<string>>();
 
-  async function fetchStatus(approvalNo: string): Promise<string> {
-    let res: Response;
+  async function ask(approvalNo: string, rejected: boolean): Promise<Response> {
     try {
-      res = await fetch(`${endpoint}/${encodeURIComponent(approvalNo)}`, {
-        headers: { authorization: await authorization(), accept: 'application/json' },
+      return await fetch(`${endpoint}/${encodeURIComponent(approvalNo)}`, {
+        headers: { authorization: await authorization({ rejected }), accept: 'application/json' },
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new TokenError('temporarily_unavailable', 'The card manager cannot confirm the approval right now.', { cause: err });
+    }
+  }
+
+  /** RFC 6750 §3.1: the card manager refused the Bearer token itself (expired, or signed by a withdrawn key). */
+  const tokenRefused = (res: Response) => res.status === 401 && /error="invalid_token"/.test(res.headers.get('www-authenticate') ?? '');
+
+  async function fetchStatus(approvalNo: string): Promise<string> {
+    let res = await ask(approvalNo, false);
+    if (tokenRefused(res) && opts.authorization) {
+      // A client_credentials token lives minutes: ask the site's authorization() for a fresh one, once.
+      await res.body?.cancel();
+      res = await ask(approvalNo, true);
     }
     if (res.status === 404) {
       await res.body?.cancel();

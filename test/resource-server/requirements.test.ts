@@ -181,6 +181,25 @@ describe('cybercard/resource-server: requireAge, requirePayment, requireScope an
       expect(() => createResourceServer({ issuer: ts.url, audience: site.resource, strict: {} })).to.throw(TypeError);
     });
 
+    it('asks authorization() for a fresh token once when the card manager refuses the one it gave, and fails closed if that is refused too', async () => {
+      const token = await paymentToken(ts, cfg, site, adult, { amount: 100 });
+      const fresh = async () => `Bearer ${(await client.clientCredentialsGrant(cfg, { resource: `${ts.url}/api`, scope: 'approvals' })).access_token}`;
+      // A token the card manager no longer takes (as an expired one is): refused with 401 invalid_token.
+      const stale = 'Bearer not.a.token';
+      const calls: boolean[] = [];
+      const renewing = createResourceServer({
+        issuer: ts.url,
+        audience: site.resource,
+        strict: { authorization: async ({ rejected }) => (calls.push(rejected), rejected ? fresh() : stale), cacheSeconds: 0 },
+      });
+      expect((await renewing.verify(token)).approval_no).to.be.a('string');
+      expect(calls).to.deep.equal([false, true]);
+      calls.length = 0;
+      const stuck = createResourceServer({ issuer: ts.url, audience: site.resource, strict: { authorization: (c) => (calls.push(c.rejected), stale), cacheSeconds: 0 } });
+      expect(await refusedWith(stuck.verify(token))).to.include({ code: 'temporarily_unavailable', status: 503 });
+      expect(calls, 'once more, not in a loop').to.deep.equal([false, true]);
+    });
+
     it('fails closed on an answer that is not the card manager\'s JSON (a proxy\'s page, a null body)', async () => {
       const token = await paymentToken(ts, cfg, site, adult, { amount: 100 });
       for (const [type, body] of [['text/html', '<html>captive portal</html>'], ['application/json', 'null'], ['application/json', '{"status":7}']]) {
