@@ -125,6 +125,9 @@ Hand these to the holder now: they are not shown again.`);
     });
     const changed = await changeLimit(db, { cardId, creditLimit: Number(input.amount), reason: input.reason, actor: cliActor() });
     console.log(`credit limit of account ${changed.accountId}: ${changed.from} → ${changed.to} ${changed.currency}`);
+    for (const w of changed.lowered) {
+      console.log(`  lowered with it (a child's limit never exceeds the guardian's): ${w.legalName}, account ${w.accountId}: ${w.from} → ${w.to} ${changed.currency}`);
+    }
   },
 
   async 'cards contacts'({ config, db, args }) {

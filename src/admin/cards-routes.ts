@@ -110,7 +110,14 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
       actor: String(ctx.state.actor ?? 'operator'),
       requestId: ctx.state.requestId,
     });
-    ctx.body = { account_id: changed.accountId, currency: changed.currency, from: changed.from, credit_limit: changed.to };
+    ctx.body = {
+      account_id: changed.accountId,
+      currency: changed.currency,
+      from: changed.from,
+      credit_limit: changed.to,
+      // The guardian's children whose limits came down with this one: a child's never exceeds the guardian's.
+      lowered_wards: changed.lowered.map((w) => ({ account_id: w.accountId, legal_name: w.legalName, from: w.from, credit_limit: w.to })),
+    };
   });
 
   // The holder lost both contacts, or cannot receive codes at the new ones (identity checked out of band).

@@ -19,13 +19,15 @@ export interface LimitChanged {
   currency: string;
   from: number;
   to: number;
+  /** The guardian's children whose limits came down with it (a child's never exceeds the guardian's), each with its former limit. */
+  lowered: Array<{ accountId: string; legalName: string; from: number; to: number }>;
 }
 
 /**
  * Sets the credit limit of the card's holder account (the limit belongs to the account, so it survives
  * reissue). A minor's limit may not exceed the guardian's, so a guardian's lowered limit lowers their minors' above
- * it too, each audited. Lowering below what is used is allowed: it only stops new approvals. The guardian's account
- * is locked before the minor's, always in that order.
+ * it too, each audited and returned, so the operator is told whose changed. Lowering below what is used is allowed: it
+ * only stops new approvals. The guardian's account is locked before the minor's, always in that order.
  */
 export async function changeLimit(db: Db, input: LimitChange): Promise<LimitChanged> {
   return inTransaction(db, (trx) => changeLimitIn(trx, input));
@@ -56,7 +58,8 @@ export async function changeLimitIn(trx: Trx, input: LimitChange): Promise<Limit
     details: { cardId: card.id, from: account.creditLimit, to: input.creditLimit, currency: account.currency, reason: input.reason },
     requestId: input.requestId,
   });
-  for (const ward of await lowerWardLimits(trx, account.id, input.creditLimit)) {
+  const lowered = await lowerWardLimits(trx, account.id, input.creditLimit);
+  for (const ward of lowered) {
     await appendAudit(trx, {
       actor: input.actor,
       action: 'account.credit_limit_changed',
@@ -66,5 +69,11 @@ export async function changeLimitIn(trx: Trx, input: LimitChange): Promise<Limit
       requestId: input.requestId,
     });
   }
-  return { accountId: account.id, currency: account.currency, from: account.creditLimit, to: input.creditLimit };
+  return {
+    accountId: account.id,
+    currency: account.currency,
+    from: account.creditLimit,
+    to: input.creditLimit,
+    lowered: lowered.map((w) => ({ accountId: w.id, legalName: w.legalName, from: w.from, to: input.creditLimit })),
+  };
 }

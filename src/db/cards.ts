@@ -279,17 +279,17 @@ export async function lockAccount(conn: Conn, id: string): Promise<Account | und
 
 /**
  * Lowers to `max` the limits of the accounts this guardian answers for that are above it, each locked: a minor's
- * limit never exceeds the guardian's. Returns each lowered account with its former limit.
+ * limit never exceeds the guardian's. Returns each lowered account with its holder's name and former limit.
  */
-export async function lowerWardLimits(conn: Conn, guardianAccountId: string, max: number): Promise<Array<{ id: string; from: number }>> {
+export async function lowerWardLimits(conn: Conn, guardianAccountId: string, max: number): Promise<Array<{ id: string; legalName: string; from: number }>> {
   const wards = (await conn('accounts')
-    .select('id', 'credit_limit')
+    .select('id', 'legal_name', 'credit_limit')
     .where({ guardian_account_id: guardianAccountId })
     .andWhere('credit_limit', '>', max)
     .orderBy('id')
-    .forUpdate()) as Array<{ id: string; credit_limit: number | string }>;
+    .forUpdate()) as Array<{ id: string; legal_name: string; credit_limit: number | string }>;
   if (wards.length) await conn('accounts').whereIn('id', wards.map((w) => w.id)).update({ credit_limit: max });
-  return wards.map((w) => ({ id: w.id, from: Number(w.credit_limit) }));
+  return wards.map((w) => ({ id: w.id, legalName: w.legal_name, from: Number(w.credit_limit) }));
 }
 
 /** Sets the account's email and/or mobile (a field left undefined keeps its value). */
