@@ -110,6 +110,9 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const metricsToken = config.secrets.metricsToken;
   const metrics = metricsToken ? createMetrics({ pools: scoped ? { main: pool, throttles: sidePool } : { main: pool }, db: pool, log }) : undefined;
   if (!metrics) log.info('metrics are off: set METRICS_TOKEN to serve /metrics');
+  if (config.secrets.generatedOperatorTokenRefused) {
+    log.info('OPERATOR_TOKENS is set: the operator API does not accept the generated development operator token (dataDir/secrets.json); set OPERATOR_TOKEN to share one');
+  }
   const counts = metrics?.counts ?? NO_COUNTS;
   // Compiled templates are cached except in development, where an edited view shows at once.
   const render = createRenderer({ cache: config.env !== 'development' });

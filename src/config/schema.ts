@@ -250,6 +250,11 @@ export interface Secrets {
   smsWebhookToken?: string | undefined;
   /** True when these were generated for development rather than supplied. */
   generated: boolean;
+  /**
+   * True when OPERATOR_TOKENS kept the generated development operator token (dataDir/secrets.json) out: named tokens
+   * say who did what, and a shared one no one chose would let anyone who can read the data directory act unnamed.
+   */
+  generatedOperatorTokenRefused: boolean;
 }
 
 export type Config = Readonly<Settings & { env: string; secrets: Readonly<Secrets> }>;

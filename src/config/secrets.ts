@@ -93,6 +93,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       smtpPassword: env.SMTP_PASSWORD,
       smsWebhookToken: env.SMS_WEBHOOK_TOKEN,
       generated: false,
+      generatedOperatorTokenRefused: false,
     };
   }
   if (!allowGenerate) {
@@ -130,16 +131,20 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     stored.metricsToken ??= randomBytes(32).toString('base64url');
     writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
+  // With named operator tokens, the shared token is one set on purpose (OPERATOR_TOKEN) or none: the generated one would
+  // keep working beside them, unnamed in the audit trail, for anyone who can read the data directory.
+  const refuseGenerated = fromEnv.operatorToken === undefined && operators.length > 0;
   return {
     cookieKeys: fromEnv.cookieKeys?.length ? fromEnv.cookieKeys : stored.cookieKeys,
     cardHmacKey: decodeKey('CARD_HMAC_KEY', fromEnv.cardHmacKey ?? stored.cardHmacKey),
     passwordPepper: decodeKey('PASSWORD_PEPPER', fromEnv.passwordPepper ?? stored.passwordPepper),
-    operatorToken: fromEnv.operatorToken ?? stored.operatorToken,
+    operatorToken: fromEnv.operatorToken ?? (refuseGenerated ? undefined : stored.operatorToken),
     operators,
     registrationToken: registrationToken ?? stored.registrationToken,
     metricsToken: metricsToken ?? stored.metricsToken,
     smtpPassword: env.SMTP_PASSWORD,
     smsWebhookToken: env.SMS_WEBHOOK_TOKEN,
     generated: true,
+    generatedOperatorTokenRefused: refuseGenerated,
   };
 }

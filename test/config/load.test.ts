@@ -124,6 +124,18 @@ describe('configuration', () => {
     refuses({ ...withoutShared, OPERATOR_TOKENS: '' }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
   });
 
+  it('leaves the generated development operator token out once named tokens are set, unless OPERATOR_TOKEN says otherwise', () => {
+    const dev = { NODE_ENV: 'development', DATA_DIR: dataDir };
+    const plain = loadConfig({ env: dev });
+    expect(plain.secrets.operatorToken).to.be.a('string').with.length.of.at.least(32);
+    expect(plain.secrets.generatedOperatorTokenRefused).to.equal(false);
+    const named = loadConfig({ env: { ...dev, OPERATOR_TOKENS: `kim:${'k'.repeat(32)}` } });
+    expect(named.secrets.operatorToken).to.equal(undefined);
+    expect(named.secrets.generatedOperatorTokenRefused).to.equal(true);
+    const chosen = loadConfig({ env: { ...dev, OPERATOR_TOKENS: `kim:${'k'.repeat(32)}`, OPERATOR_TOKEN: 's'.repeat(32) } });
+    expect([chosen.secrets.operatorToken, chosen.secrets.generatedOperatorTokenRefused]).to.deep.equal(['s'.repeat(32), false]);
+  });
+
   it('refuses production with devInteractions on', () => {
     refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS }, /devInteractions/, {
       oidc: { devInteractions: true },

@@ -1,17 +1,21 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { issueTestCard, type TestCard } from '../helpers/fixtures.ts';
+import { testEnv } from '../helpers/global.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** Each person on the operator's team has a token of their own (OPERATOR_TOKENS): the audit trail says who did what. */
 describe('operator API: named operator tokens', () => {
   const alice = randomBytes(32).toString('base64url');
   const bob = randomBytes(32).toString('base64url');
+  const shared = randomBytes(32).toString('base64url');
   let ts: TestServer;
   let card: TestCard;
 
   before(async () => {
-    ts = await startCardManager({}, { env: { OPERATOR_TOKENS: `alice:${alice}, bob:${bob}` } });
+    ts = await startCardManager({}, { env: { OPERATOR_TOKENS: `alice:${alice}, bob:${bob}`, OPERATOR_TOKEN: shared } });
     card = await issueTestCard(ts);
   });
   after(() => ts.stop());
@@ -31,7 +35,7 @@ describe('operator API: named operator tokens', () => {
   it('records each operator by name, and the shared token as "operator"', async () => {
     expect((await call('POST', '/block', alice, { reason: 'holder called: phone stolen' })).status).to.equal(200);
     expect((await call('POST', '/unblock', bob, { reason: 'holder found it' })).status).to.equal(200);
-    expect((await call('PUT', '/limit', ts.config.secrets.operatorToken, { credit_limit: 1000, reason: 'asked for less' })).status).to.equal(200);
+    expect((await call('PUT', '/limit', shared, { credit_limit: 1000, reason: 'asked for less' })).status).to.equal(200);
     const byReason = Object.fromEntries((await trail()).map((e) => [String(e.details.reason), `${e.action} by ${e.actor}`]));
     expect(byReason).to.include({
       'holder called: phone stolen': 'card.status_changed by operator:alice',
@@ -60,5 +64,30 @@ describe('operator API: named operator tokens', () => {
       expect(res.headers.get('www-authenticate')).to.equal('Bearer realm="cybercard-operator"');
     }
     expect(await trail()).to.deep.equal(before);
+  });
+
+  it('refuses the generated development token beside named tokens, and says so at start', async () => {
+    const generated = (JSON.parse(readFileSync(path.join(testEnv.dataDir, 'secrets.json'), 'utf8')) as { operatorToken: string }).operatorToken;
+    const lines: string[] = [];
+    const named = await startCardManager({ logLevel: 'info' }, { env: { OPERATOR_TOKENS: `alice:${alice}` }, logStream: { write: (l: string) => void lines.push(l) } });
+    try {
+      expect(named.config.secrets.operatorToken).to.equal(undefined);
+      const block = (token: string) =>
+        fetch(`${named.url}/admin/api/cards/${card.cardId}/block`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ reason: 'with the generated token' }),
+        });
+      expect((await block(generated)).status).to.equal(401);
+      expect((await ts.db('cards').where({ id: card.cardId }).first('status')).status).to.equal('active');
+      expect((await block(alice)).status).to.equal(200);
+      const said = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => l.msg.startsWith('OPERATOR_TOKENS is set'));
+      expect(said).to.have.length(1);
+      expect(said[0]!.msg).to.include('does not accept the generated development operator token');
+    } finally {
+      await named.stop();
+    }
+    // Without named tokens, development keeps its generated one.
+    expect(ts.config.secrets.operatorToken).to.equal(shared);
   });
 });
