@@ -109,8 +109,8 @@ export async function jwksProblem(jwks: { keys: Record<string, unknown>[] }): Pr
 
 /**
  * The checks that span fields (a single schema cannot express them), run on the merged result of
- * a registration or an update: https in production, one redirect host, keys matching the
- * authentication method, and resource servers that exist.
+ * a registration or an update: https in production, one redirect host, post-logout URIs on the redirect URIs'
+ * origin, keys matching the authentication method, and resource servers that exist.
  */
 export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: SiteMetadata): Promise<void> {
   const fields: Record<string, string> = {};
@@ -129,6 +129,15 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
   const hosts = new Set(m.redirectUris.map((u) => new URL(u).host));
   if (hosts.size > 1) {
     fields.redirectUris ??= `all redirect URIs must be on one host (got ${[...hosts].join(', ')}); register a separate member site per host`;
+  }
+  // RP-Initiated Logout 1.0 §2 asks only that the URI be registered, but the provider sends a browser to one given with
+  // a bare client_id (no id_token_hint): anyone may link to /session/end with it. On another origin than the site's
+  // own, that is a redirect through the card manager to wherever it points; kept to the redirect URIs' origins (the
+  // one host above, and its scheme), the holder goes back to the site the operator registered.
+  const origins = new Set(m.redirectUris.map((u) => new URL(u).origin));
+  const elsewhere = m.postLogoutRedirectUris.filter((u) => !origins.has(new URL(u).origin));
+  if (elsewhere.length) {
+    fields.postLogoutRedirectUris ??= `must be on the origin of the redirect URIs (${[...origins].join(', ')}), got ${elsewhere.join(', ')}`;
   }
   if (m.tokenEndpointAuthMethod === 'private_key_jwt') {
     if (!m.jwks && !m.jwksUri) fields.jwks = 'private_key_jwt needs the site’s public keys: jwks or jwksUri';

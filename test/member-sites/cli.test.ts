@@ -72,6 +72,7 @@ describe('npm run cli -- sites …', function () {
   it('refuses bad input with a message and exit code 1', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://*.example.test/cb'], /redirectUris: must not contain wildcards/],
+      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://shop.example.test/cb', '--post-logout-uri', 'https://elsewhere.example.test/'], /postLogoutRedirectUris: must be on the origin of the redirect URIs \(https:\/\/shop.example.test\)/],
       [['sites', 'suspend', '--client-id', 'no-such-site'], /reason/],
       [['sites', 'update', '--name', 'x'], /--client-id is required/],
       [['sites', 'list', '--status', 'deleted'], /status/],

@@ -111,6 +111,7 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
         { redirect_uris: ['https://*.example.test/callback'] },
         { redirect_uris: ['https://shop.example.test/callback#x'] },
         { redirect_uris: ['https://a.example.test/cb', 'https://b.example.test/cb'] },
+        { post_logout_redirect_uris: ['https://elsewhere.example.test/'] },
         { 'urn:cybercard:resource_servers': ['https://not-registered.example.test/'] },
         { scope: 'openid admin' },
         { token_endpoint_auth_method: 'private_key_jwt' },

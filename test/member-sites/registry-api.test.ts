@@ -130,6 +130,29 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
     expect(await siteCount()).to.equal(before);
   });
 
+  it("keeps post-logout redirect URIs on the redirect URIs' origin, at registration and at a change, storing nothing refused", async () => {
+    const before = await siteCount();
+    const body = siteBody();
+    const [origin] = (body.redirect_uris as string[]).map((u) => new URL(u).origin);
+    for (const elsewhere of ['https://elsewhere.example.test/', origin!.replace('https:', 'http:') + '/', `${origin}:8443/`]) {
+      const res = await api('/', { body: { ...body, post_logout_redirect_uris: [`${origin}/bye`, elsewhere] } });
+      expect(res.status, elsewhere).to.equal(400);
+      const answer = (await res.json()) as { fields: Record<string, string> };
+      expect(Object.keys(answer.fields), elsewhere).to.deep.equal(['post_logout_redirect_uris']);
+      expect(answer.fields.post_logout_redirect_uris).to.include(elsewhere).and.include(origin);
+    }
+    expect(await siteCount()).to.equal(before);
+    const created = (await (await api('/', { body: { ...body, post_logout_redirect_uris: [`${origin}/bye`, `${origin}/`] } })).json()) as Json;
+    expect(created.post_logout_redirect_uris).to.deep.equal([`${origin}/bye`, `${origin}/`]);
+    // Moving the redirect URIs to another host moves the post-logout ones with them, or is refused as a whole.
+    const moved = await api(`/${created.client_id}`, { method: 'PATCH', body: { redirect_uris: ['https://moved.example.test/cb'] } });
+    expect(moved.status).to.equal(400);
+    expect(((await moved.json()) as { fields: Json }).fields).to.have.property('post_logout_redirect_uris');
+    expect((await ts.db('member_sites').where({ client_id: created.client_id }).first('redirect_uris')).redirect_uris).to.deep.equal(body.redirect_uris);
+    const both = await api(`/${created.client_id}`, { method: 'PATCH', body: { redirect_uris: ['https://moved.example.test/cb'], post_logout_redirect_uris: ['https://moved.example.test/'] } });
+    expect(both.status).to.equal(200);
+  });
+
   it('refuses plain http redirect URIs with the production rules, and allows them outside production', async () => {
     const prod = loadConfig({
       env: {
@@ -172,7 +195,7 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
       await close(server);
     }
     expect(registryRules(ts.config).requireHttps).to.equal(false);
-    expect((await api('/', { body: siteBody({ redirect_uris: ['http://localhost:4000/callback'] }) })).status).to.equal(201);
+    expect((await api('/', { body: siteBody({ redirect_uris: ['http://localhost:4000/callback'], post_logout_redirect_uris: ['http://localhost:4000/'] }) })).status).to.equal(201);
   });
 
   it('suspends, reinstates and closes with a reason; a closed site cannot come back or change', async () => {
