@@ -143,7 +143,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (name !== 'migrate') await migrateLatest(db);
     await handler({ config, db, args: argv.slice(name!.split(' ').length) });
-    return 0;
+    // A command that finished but left the operator something to see to (an import's lines not applied) set its code.
+    return Number(process.exitCode ?? 0);
   } catch (err) {
     if (err instanceof AppError && err.expose) {
       console.error(`error: ${err.message}`);

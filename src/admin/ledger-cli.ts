@@ -13,7 +13,7 @@ import { todayIn } from '../ledger/calendar.ts';
 import { changeStatementDay } from '../ledger/change-statement-day.ts';
 import { ledgerDeps } from '../ledger/deps.ts';
 import { holderAccount } from '../ledger/holder-account.ts';
-import { importRepayments } from '../ledger/import-repayments.ts';
+import { importRepayments, NEEDS_ATTENTION } from '../ledger/import-repayments.ts';
 import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { formatMoney } from '../lib/money.ts';
@@ -27,7 +27,8 @@ export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch
   holds expire                              release every hold not captured in time
   repayments add (--card ID|NUMBER | --reference REF) --amount MINOR_UNITS [--transaction-id ID] [--date YYYY-MM-DD] [--memo TEXT]
                                             record a repayment (a transaction id seen before is not applied again)
-  repayments import --file FILE.csv         apply a CSV of bank transfers (transaction_id,date,amount,currency,reference)
+  repayments import --file FILE.csv         apply a CSV of bank transfers (transaction_id,date,amount,currency,reference);
+                                            exits 3 when a line is unmatched, in the wrong currency, a conflict or malformed
   settlement report --month YYYY-MM [--format json|csv]
                                             per member site: captured − refunds − fee = payout
   settlement close --month YYYY-MM          post a finished month's settlements to the ledger (idempotent)
@@ -37,6 +38,14 @@ export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch
                                             closes on the sooner of the old and new day; one change at a time; not while
                                             overdue; a minor's follows the guardian's); the holder is told
 `;
+
+/** What the operator does about each kind of line an import did not apply. */
+const WHAT_TO_DO: Record<(typeof NEEDS_ATTENTION)[number], string> = {
+  unmatched: 'no account has the reference; find whose transfer it is and record it with repayments add --card, or send it back',
+  wrong_currency: "the account's credit line is kept in another currency; have the bank convert the transfer, or send it back",
+  conflicts: 'the bank transaction id was already applied as another repayment; check both with the bank before recording anything',
+  malformed: 'the line could not be read; correct it and import the file again (lines already applied are not applied twice)',
+};
 
 /** Parses options, turning node's own errors (unknown option, missing value) into a plain usage error. */
 function options<T extends ParseArgsOptionsConfig>(args: string[], opts: T) {
@@ -144,13 +153,19 @@ export const ledgerCommands: Record<string, Handler> = {
     const report = await importRepayments(ledgerDeps(config, db), text, cliActor());
     for (const a of report.applied) console.log(`line ${a.line}: applied ${a.amount} to account ${a.account_id} (${a.transaction_id})`);
     for (const d of report.duplicates) console.log(`line ${d.line}: already applied (${d.transaction_id}), skipped`);
-    for (const u of report.unmatched) console.log(`line ${u.line}: NOT APPLIED, ${u.reason} (${u.transaction_id}, ${u.reference})`);
+    for (const u of report.unmatched) console.log(`line ${u.line}: NOT APPLIED, unmatched: ${u.reason} (${u.transaction_id}, ${u.reference})`);
+    for (const w of report.wrong_currency) console.log(`line ${w.line}: NOT APPLIED, wrong currency: ${w.reason} (${w.transaction_id}, ${w.reference})`);
+    for (const c of report.conflicts) console.log(`line ${c.line}: NOT APPLIED, conflict: ${c.reason} (${c.reference})`);
     for (const m of report.malformed) console.log(`line ${m.line}: NOT APPLIED, malformed: ${m.reason}`);
     console.log(
       `${report.lines} lines: ${report.applied.length} applied (${formatMoney(report.applied_amount, config.currency)}), ` +
-        `${report.duplicates.length} duplicates, ${report.unmatched.length} unmatched, ${report.malformed.length} malformed`,
+        `${report.duplicates.length} duplicates, ${report.unmatched.length} unmatched, ${report.wrong_currency.length} wrong currency, ` +
+        `${report.conflicts.length} conflicts, ${report.malformed.length} malformed`,
     );
-    if (report.unmatched.length || report.malformed.length) process.exitCode = 3;
+    const attention = NEEDS_ATTENTION.filter((k) => report[k].length);
+    for (const k of attention) console.log(`${k.replace('_', ' ')}: ${WHAT_TO_DO[k]}`);
+    // Lines not applied that need the operator: a script running the import must not take it for done.
+    if (attention.length) process.exitCode = 3;
   },
 
   async 'settlement report'({ config, db, args }) {

@@ -4,7 +4,7 @@ import { parseMinorUnits } from '../lib/money.ts';
 import { isCalendarDate, todayIn } from './calendar.ts';
 import type { LedgerDeps } from './deps.ts';
 import { normalizePaymentReference } from './payment-reference.ts';
-import { InvalidRepaymentError, repay, RepaymentConflictError } from './repay.ts';
+import { repay, RepaymentConflictError, WrongCurrencyError } from './repay.ts';
 
 /** Columns a bank-transfer CSV must have (any order; other columns are ignored). */
 export const IMPORT_COLUMNS = ['transaction_id', 'date', 'amount', 'currency', 'reference'] as const;
@@ -16,19 +16,31 @@ export interface ImportLine {
   transaction_id: string | null;
   reference: string | null;
   amount: number | null;
+  currency: string | null;
 }
 
+/**
+ * What became of each line. Every category but `applied` and `duplicates` is a line not applied that needs the
+ * operator: the CLI exits 3 when there is one.
+ */
 export interface ImportReport {
   lines: number;
   applied: Array<ImportLine & { account_id: string; repayment_id: number }>;
-  /** Already applied earlier (same transaction id, same account and amount): skipped, nothing changed. */
+  /** Already applied earlier (same transaction id, account, amount and currency, and date where both give one): skipped, nothing to do. */
   duplicates: Array<ImportLine & { account_id: string; repayment_id: number }>;
-  /** Well-formed, but no account carries the reference, or the transaction id was used for another payment. */
+  /** Well-formed, but no account carries the reference: find whose the transfer is, or send it back. */
   unmatched: Array<ImportLine & { reason: string }>;
+  /** The account's credit line is kept in another currency than the transfer's. */
+  wrong_currency: Array<ImportLine & { account_id: string; reason: string }>;
+  /** The transaction id was already applied as another repayment (`repayment_id`), with another account, amount, currency or date. */
+  conflicts: Array<ImportLine & { repayment_id: number; reason: string }>;
   /** Lines that could not be read: never guessed at, never applied. */
   malformed: Array<{ line: number; reason: string }>;
   applied_amount: number;
 }
+
+/** The categories of lines not applied that need the operator. */
+export const NEEDS_ATTENTION = ['unmatched', 'wrong_currency', 'conflicts', 'malformed'] as const;
 
 /**
  * Applies a CSV of bank transfers as repayments, each line on its own (one transaction each, so one
@@ -53,7 +65,7 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
   }
   const col = Object.fromEntries(IMPORT_COLUMNS.map((c) => [c, names.indexOf(c)])) as Record<(typeof IMPORT_COLUMNS)[number], number>;
 
-  const report: ImportReport = { lines: records.length, applied: [], duplicates: [], unmatched: [], malformed: [], applied_amount: 0 };
+  const report: ImportReport = { lines: records.length, applied: [], duplicates: [], unmatched: [], wrong_currency: [], conflicts: [], malformed: [], applied_amount: 0 };
   for (const rec of records) {
     if (rec.fields.length !== names.length) {
       report.malformed.push({ line: rec.line, reason: `${rec.fields.length} fields where the header has ${names.length}` });
@@ -75,7 +87,7 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
       report.malformed.push({ line: rec.line, reason: problems.join('; ') });
       continue;
     }
-    const base: ImportLine = { line: rec.line, transaction_id: txId, reference: reference!, amount: amount! };
+    const base: ImportLine = { line: rec.line, transaction_id: txId, reference: reference!, amount: amount!, currency: get('currency') };
     try {
       const done = await repay(deps, {
         paymentReference: reference!,
@@ -95,10 +107,17 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
         report.duplicates.push(row);
       }
     } catch (err) {
-      if (err instanceof RepaymentConflictError) report.unmatched.push({ ...base, reason: err.message });
-      else if (err instanceof AppError && err.status === 404) report.unmatched.push({ ...base, reason: 'no account has this payment reference' });
-      // Well-formed, but not in the currency of the account's credit line.
-      else if (err instanceof InvalidRepaymentError) report.unmatched.push({ ...base, reason: err.message });
+      if (err instanceof RepaymentConflictError) {
+        const was = err.existing;
+        const earlier = `${was.amount} ${was.currency} to account ${was.accountId}${was.receivedOn ? ` received ${was.receivedOn}` : ''}`;
+        report.conflicts.push({
+          ...base,
+          repayment_id: was.id,
+          reason: `transaction ${txId} was already applied as repayment ${was.id} (${earlier}); this line has a different ${err.differs.join(', ').replace('received_on', 'date')}`,
+        });
+      } else if (err instanceof WrongCurrencyError) {
+        report.wrong_currency.push({ ...base, account_id: err.accountId, reason: `the account's credit line is in ${err.lineCurrency}, the transfer in ${get('currency')}` });
+      } else if (err instanceof AppError && err.status === 404) report.unmatched.push({ ...base, reason: 'no account has this payment reference' });
       else throw err;
     }
   }

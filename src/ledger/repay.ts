@@ -38,12 +38,19 @@ export type RepaymentOutcome =
   | { status: 'applied'; repayment: Repayment; postedBalance: number; restored: boolean }
   | { status: 'duplicate'; repayment: Repayment };
 
-/** The same transaction id was already used for a different repayment (another account or amount): 409. */
+/** What of a repayment tells two transfers apart, in the names of the request's fields. */
+type Difference = 'account' | 'amount' | 'currency' | 'received_on';
+
+/** The same transaction id was already used for a different repayment (another account, amount, currency or date): 409. */
 export class RepaymentConflictError extends AppError {
-  constructor(transactionId: string) {
-    super('transaction_id_conflict', `Transaction ${transactionId} was already applied with a different account, amount or currency; nothing was changed.`, {
-      status: 409,
-    });
+  /** The repayment the transaction id was applied as. */
+  readonly existing: Repayment;
+  readonly differs: readonly Difference[];
+  constructor(transactionId: string, existing: Repayment, differs: readonly Difference[]) {
+    const message = `Transaction ${transactionId} was already applied (repayment ${existing.id}) with a different ${differs.join(', ').replace('received_on', 'date')}; nothing was changed.`;
+    super('transaction_id_conflict', message, { status: 409, fields: { transaction_id: message } });
+    this.existing = existing;
+    this.differs = differs;
   }
 }
 
@@ -53,13 +60,35 @@ export class InvalidRepaymentError extends AppError {
   }
 }
 
+/** Well-formed, but not in the currency the account's credit line is kept in: 422 currency. */
+export class WrongCurrencyError extends InvalidRepaymentError {
+  readonly accountId: string;
+  readonly lineCurrency: string;
+  constructor(accountId: string, lineCurrency: string) {
+    super(`This account's credit line is in ${lineCurrency}.`, 'currency');
+    this.accountId = accountId;
+    this.lineCurrency = lineCurrency;
+  }
+}
+
+/** How `seen` differs from the repayment asked for; a date one of them does not give is no difference. */
+function differences(seen: Repayment, asked: { accountId: string; amount: number; currency: string; receivedOn: string | null }): Difference[] {
+  const out: Difference[] = [];
+  if (seen.accountId !== asked.accountId) out.push('account');
+  if (seen.amount !== asked.amount) out.push('amount');
+  if (seen.currency !== asked.currency) out.push('currency');
+  if (seen.receivedOn && asked.receivedOn && seen.receivedOn !== asked.receivedOn) out.push('received_on');
+  return out;
+}
+
 /**
  * Records a repayment in ONE transaction: cash +X, the holder's receivable −X (a balanced entry),
  * posted_balance −X under the account row lock, the repayment row, the audit entry and a message to
  * the holder. Paying more than is owed leaves a credit balance (posted_balance below zero), which
- * raises the available credit. A transaction id seen before is a duplicate and changes nothing; the
- * id is locked (advisory) first, so two imports of one transfer at once apply it once. When the
- * payment settles an overdue statement, the account's delinquency flag is cleared.
+ * raises the available credit. A transaction id seen before is a duplicate and changes nothing (with
+ * another account, amount, currency or date, a conflict); the id is locked (advisory) first, so two
+ * imports of one transfer at once apply it once. When the payment settles an overdue statement, the
+ * account's delinquency flag is cleared.
  */
 export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<RepaymentOutcome> {
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0 || input.amount > MAX_AMOUNT) {
@@ -80,14 +109,16 @@ export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<Re
       await lockValues(trx, [`repayment:${txId}`]);
       const seen = await findRepaymentByTransactionId(trx, txId);
       if (seen) {
-        if (seen.accountId !== accountId || seen.amount !== input.amount || seen.currency !== input.currency) throw new RepaymentConflictError(txId);
+        // The same transfer again (a re-imported file, a retried request) is a duplicate; anything else under its id is not.
+        const differs = differences(seen, { accountId, amount: input.amount, currency: input.currency, receivedOn: input.receivedOn ?? null });
+        if (differs.length) throw new RepaymentConflictError(txId, seen, differs);
         return { status: 'duplicate', repayment: seen };
       }
     }
     const line = await lockCreditLine(trx, accountId);
     if (!line) throw new NotFoundError('There is no such account.');
     // The line's own currency, not only the deployment's: posted_balance and the receivable are kept in it.
-    if (line.currency !== input.currency) throw new InvalidRepaymentError(`This account's credit line is in ${line.currency}.`, 'currency');
+    if (line.currency !== input.currency) throw new WrongCurrencyError(accountId, line.currency);
     const account = (await findAccount(trx, accountId))!;
     const entryId = await post(trx, {
       kind: 'repayment',

@@ -59,7 +59,7 @@ describe('repayments', () => {
   it('applies a transaction id once: the same again is a duplicate, with another amount a 409', async () => {
     const body = { card_id: card.cardId, amount: 1_000, transaction_id: 'OP-2026-0001' };
     const first = await operator(ts, 'POST', '/admin/api/ledger/repayments', body);
-    const posted = (await balance(card)).posted;
+    let posted = (await balance(card)).posted;
     const again = await operator(ts, 'POST', '/admin/api/ledger/repayments', body);
     expect(first.status).to.equal(201);
     expect(again.status).to.equal(200);
@@ -68,6 +68,16 @@ describe('repayments', () => {
     const other = await operator(ts, 'POST', '/admin/api/ledger/repayments', { ...body, amount: 2_000 });
     expect(other.status).to.equal(409);
     expect(other.json.error).to.equal('transaction_id_conflict');
+    expect(other.json.error_description).to.match(/^Transaction OP-2026-0001 was already applied \(repayment \d+\) with a different amount; nothing was changed\.$/);
+    expect(other.json.fields).to.deep.equal({ transaction_id: other.json.error_description });
+    // A date the first did not give is no difference; two different dates are.
+    const dated = { ...body, transaction_id: 'OP-2026-0002', received_on: '2026-11-02' };
+    expect((await operator(ts, 'POST', '/admin/api/ledger/repayments', dated)).status).to.equal(201);
+    posted -= 1_000;
+    expect((await operator(ts, 'POST', '/admin/api/ledger/repayments', { ...dated, received_on: undefined })).status).to.equal(200);
+    const redated = await operator(ts, 'POST', '/admin/api/ledger/repayments', { ...dated, received_on: '2026-11-03' });
+    expect(redated.status).to.equal(409);
+    expect(redated.json.error_description).to.match(/with a different date;/);
     // The same amount in another currency is another transfer too, not a duplicate of this one.
     const otherCurrency = await operator(ts, 'POST', '/admin/api/ledger/repayments', { ...body, currency: 'USD' });
     expect(otherCurrency.status).to.equal(409);
@@ -172,14 +182,23 @@ describe('repayments', () => {
       ].join('\r\n');
       const res = await csvPost(csv);
       expect(res.status).to.equal(200);
-      const report = (await res.json()) as { [k in 'applied' | 'duplicates' | 'unmatched' | 'malformed']: Array<Record<string, unknown>> } & { applied_amount: number; lines: number };
+      const report = (await res.json()) as { [k in 'applied' | 'duplicates' | 'unmatched' | 'wrong_currency' | 'conflicts' | 'malformed']: Array<Record<string, unknown>> } & {
+        applied_amount: number;
+        lines: number;
+      };
       expect(report.lines).to.equal(14);
       expect(report.applied.map((a) => a.line)).to.deep.equal([2, 3]);
       expect(report.applied_amount).to.equal(3_700);
       expect(report.duplicates.map((a) => a.line)).to.deep.equal([13]);
-      expect(report.unmatched.map((a) => a.line)).to.deep.equal([4, 8, 14]);
+      expect(report.unmatched.map((a) => a.line)).to.deep.equal([4]);
+      expect(report.unmatched[0]!.reason).to.equal('no account has this payment reference');
       // Well-formed, but not in the currency of that account's credit line.
-      expect(String(report.unmatched[1]!.reason)).to.match(/credit line is in KRW/);
+      expect(report.wrong_currency.map((a) => [a.line, a.account_id, a.currency])).to.deep.equal([[8, card.accountId, 'USD']]);
+      expect(String(report.wrong_currency[0]!.reason)).to.equal("the account's credit line is in KRW, the transfer in USD");
+      // The id of line 3 again, with another amount: another transfer under a used id, not a duplicate.
+      const first = report.applied.find((a) => a.line === 3)!;
+      expect(report.conflicts.map((a) => [a.line, a.repayment_id])).to.deep.equal([[14, first.repayment_id]]);
+      expect(String(report.conflicts[0]!.reason)).to.match(/^transaction BT-2 was already applied as repayment \d+ \(700 KRW to account .+ received 2026-11-20\); this line has a different amount$/);
       expect(report.malformed.map((a) => a.line)).to.deep.equal([5, 6, 7, 9, 10, 11, 12, 15]);
       expect(String(report.malformed[0]!.reason)).to.match(/amount/);
       expect(String(report.malformed[2]!.reason)).to.match(/date/);
@@ -195,6 +214,7 @@ describe('repayments', () => {
       const again = (await (await csvPost(csv)).json()) as Record<string, unknown[]>;
       expect(again.applied).to.have.length(0);
       expect(again.duplicates).to.have.length(3);
+      expect([again.unmatched, again.wrong_currency, again.conflicts].map((l) => l!.length)).to.deep.equal([1, 1, 1]);
       expect(await count('repayments')).to.equal(rows);
       expect((await balance(card)).posted).to.equal(start - 3_000);
       expect(await unbalancedEntries(ts)).to.equal(0);
