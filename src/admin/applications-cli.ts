@@ -32,6 +32,12 @@ function printApplication(a: Application): void {
   if (a.decidedAt) console.log(`  decided ${a.decidedAt.toISOString()} by ${a.decidedBy ?? '-'}${a.decisionNote ? `: ${a.decisionNote}` : ''}`);
 }
 
+/** A decision as made, or as found made already (nothing changed). */
+function printDecision({ application, changed }: { application: Application; changed: boolean }): void {
+  if (!changed) console.log(`application ${application.id} was ${application.status} already: nothing changed`);
+  printApplication(application);
+}
+
 const DECISION_OPTIONS = { reason: { type: 'string' }, 'accept-duplicate': { type: 'boolean' } } as const;
 
 /** The one positional argument (the application id) and the options of a decision command. */
@@ -64,11 +70,11 @@ export const applicationCommands: Record<string, Handler> = {
 
   async 'applications approve'({ config, db, args }) {
     const { accept_duplicate: acceptDuplicate, ...input } = parseWith(approveInput, decisionArgs(args, 'approve'));
-    printApplication(await decide({ db, duplicates: config.cards.duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: cliActor() }));
+    printDecision(await decide({ db, duplicates: config.cards.duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: cliActor() }));
   },
 
   async 'applications reject'({ config, db, args }) {
     const input = parseWith(rejectInput, { reason: '', ...decisionArgs(args, 'reject') });
-    printApplication(await decide({ db, duplicates: config.cards.duplicates }, { ...input, decision: 'reject', actor: cliActor() }));
+    printDecision(await decide({ db, duplicates: config.cards.duplicates }, { ...input, decision: 'reject', actor: cliActor() }));
   },
 };

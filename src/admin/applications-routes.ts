@@ -46,13 +46,13 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
     const body = ctx.request.type ? jsonBody(ctx) : {};
     const { accept_duplicate: acceptDuplicate, ...input } = parseWith(approveInput, { ...body, applicationId: ctx.params.applicationId });
     const decided = await decide({ db, duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId });
-    ctx.body = presentApplication(decided);
+    ctx.body = { ...presentApplication(decided.application), changed: decided.changed };
   });
 
   router.post('/:applicationId/reject', async function rejectApplication(ctx) {
     const input = parseWith(rejectInput, { ...jsonBody(ctx), applicationId: ctx.params.applicationId });
     const decided = await decide({ db, duplicates }, { ...input, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId });
-    ctx.body = presentApplication(decided);
+    ctx.body = { ...presentApplication(decided.application), changed: decided.changed };
   });
 
   return router;

@@ -15,6 +15,7 @@ import { reasonField } from '../cards/input-fields.ts';
 import { createPasswordHasher } from '../cards/password.ts';
 import { reissue } from '../cards/reissue.ts';
 import { reportLost } from '../cards/report-lost.ts';
+import type { StatusChanged } from '../cards/transition.ts';
 import { unblockCard } from '../cards/unblock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
@@ -75,10 +76,10 @@ function printHolder(h: HolderView): void {
   for (const c of h.cards) console.log(`  card ${c.id}  **** ${c.last4}  ${c.status}  since ${c.createdAt.toISOString()}`);
 }
 
-function statusCommand(act: (db: Db, change: StatusChange) => Promise<{ last4: string; status: string }>): Handler {
+function statusCommand(act: (db: Db, change: StatusChange) => Promise<StatusChanged>): Handler {
   return async ({ config, db, args }) => {
-    const card = await act(db, await statusChange(config, db, args));
-    console.log(`card **** ${card.last4} is now ${card.status}`);
+    const { card, changed } = await act(db, await statusChange(config, db, args));
+    console.log(changed ? `card **** ${card.last4} is now ${card.status}` : `card **** ${card.last4} was ${card.status} already: nothing changed`);
   };
 }
 

@@ -11,7 +11,7 @@ import { reissue } from '../cards/reissue.ts';
 import { reportLost } from '../cards/report-lost.ts';
 import { showCard } from '../cards/show-card.ts';
 import { unblockCard } from '../cards/unblock.ts';
-import type { Card } from '../db/cards.ts';
+import type { StatusChanged } from '../cards/transition.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { cardChangeInput, cardIdParam, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
@@ -26,7 +26,7 @@ export interface AdminCardDeps {
   mobileCallingCode: string;
 }
 
-type StatusAction = (db: CardDeps['db'], change: StatusChange) => Promise<Card>;
+type StatusAction = (db: CardDeps['db'], change: StatusChange) => Promise<StatusChanged>;
 
 /**
  * The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit,
@@ -77,8 +77,9 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
   ];
   for (const [name, act] of statusActions) {
     router.post(`/:cardId/${name}`, async function changeCardStatus(ctx) {
-      const card = await act(cards.db, change(ctx));
-      ctx.body = { id: card.id, last4: card.last4, status: card.status };
+      const { card, changed } = await act(cards.db, change(ctx));
+      // A card already in the status asked for answers as it is, changed: false (nothing audited, revoked or sent).
+      ctx.body = { id: card.id, last4: card.last4, status: card.status, changed };
     });
   }
 

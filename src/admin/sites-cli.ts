@@ -9,7 +9,7 @@ import { registerMemberSite, type RegisterInput } from '../member-sites/register
 import { registryRules } from '../member-sites/registry-rules.ts';
 import { reinstateSite } from '../member-sites/reinstate.ts';
 import { rotateSecret } from '../member-sites/rotate-secret.ts';
-import { suspendSite } from '../member-sites/suspend.ts';
+import { suspendSite, type SiteStatusChanged } from '../member-sites/suspend.ts';
 import { updateSite, type UpdateInput } from '../member-sites/update.ts';
 import { parseWith } from '../http/validate.ts';
 import { presentSite } from './present-site.ts';
@@ -94,6 +94,12 @@ function requiredClientId(args: string[]): { clientId: string; reason?: string; 
 
 const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
 
+/** A status change as the API answers it; one that found the site so already also says so on stderr (stdout stays JSON). */
+function printStatus({ site, changed }: SiteStatusChanged): void {
+  if (!changed) console.error(`note: member site ${site.clientId} was ${site.status} already: nothing changed`);
+  print({ ...presentSite(site), changed });
+}
+
 export const siteCommands: Record<string, Handler> = {
   async 'sites register'({ config, db, args }) {
     const reg = await registerMemberSite({ db, ...registryRules(config) }, siteFields(args) as RegisterInput, cliActor());
@@ -111,17 +117,17 @@ export const siteCommands: Record<string, Handler> = {
 
   async 'sites suspend'({ db, args }) {
     const a = requiredClientId(args);
-    print(presentSite(await suspendSite(db, a.clientId, a.reason ?? '', cliActor())));
+    printStatus(await suspendSite(db, a.clientId, a.reason ?? '', cliActor()));
   },
 
   async 'sites reinstate'({ db, args }) {
     const a = requiredClientId(args);
-    print(presentSite(await reinstateSite(db, a.clientId, a.reason ?? '', cliActor())));
+    printStatus(await reinstateSite(db, a.clientId, a.reason ?? '', cliActor()));
   },
 
   async 'sites close'({ db, args }) {
     const a = requiredClientId(args);
-    print(presentSite(await closeSite(db, a.clientId, a.reason ?? '', cliActor())));
+    printStatus(await closeSite(db, a.clientId, a.reason ?? '', cliActor()));
   },
 
   async 'sites rotate-secret'({ db, args }) {

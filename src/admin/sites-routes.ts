@@ -85,7 +85,9 @@ export function adminSiteRoutes({ parseBody, db, rules, operatorAuth, directory 
     router.post(`/:clientId/${name}`, async function changeSiteStatus(ctx) {
       const clientId = clientIdOf(ctx);
       const { reason } = parseWith(reasonInput, jsonBody(ctx));
-      ctx.body = presentSite(await act(db, clientId, reason, actor(ctx)));
+      const { site, changed } = await act(db, clientId, reason, actor(ctx));
+      // A site already in the status asked for answers as it is, changed: false (nothing audited).
+      ctx.body = { ...presentSite(site), changed };
     });
   }
 

@@ -1,9 +1,8 @@
-import type { Card } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { notifyHolder } from '../notifications/notify.ts';
 import { revokeHolderTokens } from './revoke-holder-tokens.ts';
-import { transition } from './transition.ts';
+import { transitionUnlessAlready, type StatusChanged } from './transition.ts';
 
 export interface StatusChange {
   cardId: string;
@@ -14,13 +13,16 @@ export interface StatusChange {
 
 /**
  * Suspends the card (the operator's reversible block), ends the holder's sessions and tokens and tells
- * the holder: unblocking lets the card log in again, it does not bring old sessions back.
+ * the holder: unblocking lets the card log in again, it does not bring old sessions back. A blocked card
+ * stays as it is (changed: false).
  */
-export async function blockCard(db: Db, change: StatusChange): Promise<Card> {
+export async function blockCard(db: Db, change: StatusChange): Promise<StatusChanged> {
   return inTransaction(db, async (trx) => {
-    const card = await transition(trx, { ...change, to: 'suspended' });
+    const done = await transitionUnlessAlready(trx, { ...change, to: 'suspended' });
+    if (!done.changed) return done;
+    const { card } = done;
     await revokeHolderTokens(trx, { accountId: card.accountId, actor: change.actor, reason: 'card blocked', requestId: change.requestId });
     await notifyHolder(trx, card.accountId, 'card_blocked', { last4: card.last4, why: 'suspended' });
-    return card;
+    return done;
   });
 }

@@ -33,8 +33,9 @@ export const MAX_REASON_LENGTH = 500;
  * active (approve) or closed (reject), the application records who decided, when and why, the audit
  * trail gets both transitions, and the applicant is notified. An approval first checks again what may
  * have changed while the application waited (recheckApproval): refused, it leaves everything as it was.
+ * The decision already made, asked for again, changes nothing (changed: false); the other one is a conflict.
  */
-export async function decide(deps: DecisionDeps, d: Decision): Promise<Application> {
+export async function decide(deps: DecisionDeps, d: Decision): Promise<{ application: Application; changed: boolean }> {
   const reason = d.reason?.trim() || undefined;
   if (d.decision === 'reject' && !reason) throw new ValidationError('Give a reason for the rejection.', { reason: 'Required to reject.' });
   if (reason && reason.length > MAX_REASON_LENGTH) {
@@ -43,8 +44,10 @@ export async function decide(deps: DecisionDeps, d: Decision): Promise<Applicati
   return inTransaction(deps.db, async (trx) => {
     const app = await lockApplication(trx, d.applicationId);
     if (!app) throw new NotFoundError('There is no such application.');
-    if (app.status !== 'review') throw new ConflictError(`This application was already ${app.status}.`);
     const approved = d.decision === 'approve';
+    // The same decision again (a retry, a second operator) finds it made: nothing is written or sent twice.
+    if (app.status === (approved ? 'approved' : 'rejected')) return { application: app, changed: false };
+    if (app.status !== 'review') throw new ConflictError(`This application was already ${app.status}.`);
     const by = { actor: d.actor, requestId: d.requestId };
     const duplicates = approved ? await recheckApproval(trx, app, { duplicates: deps.duplicates, acceptDuplicate: d.acceptDuplicate === true }) : [];
     // An operator who closed the pending card directly has rejected it in effect: the rejection still goes through.
@@ -81,6 +84,6 @@ export async function decide(deps: DecisionDeps, d: Decision): Promise<Applicati
         ...(approved ? { last4: card?.last4 } : { reason }),
       });
     }
-    return (await findApplication(trx, app.id))!;
+    return { application: (await findApplication(trx, app.id))!, changed: true };
   });
 }

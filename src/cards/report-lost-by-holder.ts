@@ -1,10 +1,8 @@
-import { findCard } from '../db/cards.ts';
 import type { CardDeps } from './deps.ts';
 import type { CodeSettings } from './one-time-code.ts';
 import { proveWithPassword } from './prove-with-password.ts';
 import { redeemCode } from './redeem-code.ts';
 import { reportLost } from './report-lost.ts';
-import { IllegalTransitionError } from './transition.ts';
 
 export type LostProof = { cardNumber: string; password: string } | { cardNumber: string; code: string };
 
@@ -23,18 +21,13 @@ export async function reportLostByHolder(
       ? await proveWithPassword(deps, proof.cardNumber, proof.password, ['active', 'lost'], { page: 'lost_card', requestId })
       : await redeemCode(deps, { cardNumber: proof.cardNumber, purpose: 'lost_card', code: proof.code });
   if (card.status === 'lost') return { last4: card.last4, alreadyLost: true };
-  try {
-    const lost = await reportLost(deps.db, {
-      cardId: card.id,
-      actor: `card:${card.id}`,
-      reason: 'reported lost by the holder',
-      proof: 'password' in proof ? 'password' : 'code',
-      requestId,
-    });
-    return { last4: lost.last4, alreadyLost: false };
-  } catch (err) {
-    // Another report (a double click, a second device) got there first: the card is lost, as asked.
-    if (err instanceof IllegalTransitionError && (await findCard(deps.db, card.id))?.status === 'lost') return { last4: card.last4, alreadyLost: true };
-    throw err;
-  }
+  // Another report (a double click, a second device) may get there first: the card is lost, as asked.
+  const lost = await reportLost(deps.db, {
+    cardId: card.id,
+    actor: `card:${card.id}`,
+    reason: 'reported lost by the holder',
+    proof: 'password' in proof ? 'password' : 'code',
+    requestId,
+  });
+  return { last4: lost.card.last4, alreadyLost: !lost.changed };
 }

@@ -4,7 +4,7 @@ import { inTransaction } from '../db/tx.ts';
 import { notify } from '../notifications/notify.ts';
 import { revokeOpenApprovalsForCard } from '../approvals/revoke-for-card.ts';
 import { revokeHolderTokens } from './revoke-holder-tokens.ts';
-import { transition } from './transition.ts';
+import { transitionUnlessAlready, type StatusChanged } from './transition.ts';
 
 export interface LostReport {
   cardId: string;
@@ -45,11 +45,12 @@ export const LOST_CARD_STEPS: readonly LostCardStep[] = [revokeEverything, revok
 
 /**
  * Blocks the card at once (status lost) and runs every LOST_CARD_STEPS step in the same transaction:
- * a member site asking about the holder afterwards gets nothing.
+ * a member site asking about the holder afterwards gets nothing. A card reported lost already stays as
+ * it is (changed: false): the steps ran with the first report.
  */
-export async function reportLost(db: Db, report: LostReport): Promise<Card> {
+export async function reportLost(db: Db, report: LostReport): Promise<StatusChanged> {
   return inTransaction(db, async (trx) => {
-    const card = await transition(trx, {
+    const done = await transitionUnlessAlready(trx, {
       cardId: report.cardId,
       to: 'lost',
       actor: report.actor,
@@ -57,9 +58,11 @@ export async function reportLost(db: Db, report: LostReport): Promise<Card> {
       requestId: report.requestId,
       details: { proof: report.proof },
     });
+    if (!done.changed) return done;
+    const { card } = done;
     const account = await findAccount(trx, card.accountId);
     if (!account) throw new Error(`card ${card.id} has no account`);
     for (const step of LOST_CARD_STEPS) await step(trx, { card, account, report });
-    return card;
+    return done;
   });
 }

@@ -50,6 +50,25 @@ export async function transition(trx: Trx, input: TransitionInput): Promise<Card
   return { ...card, status: input.to };
 }
 
+/** A status change an operator asked for: `changed` is false when the card was in that status already. */
+export interface StatusChanged {
+  card: Card;
+  changed: boolean;
+}
+
+/**
+ * transition() for a request that may come twice (a retry, two operators at once): a card already in the status asked
+ * for is left as it is, with nothing written (the caller then revokes and tells nothing either). `from`, when given,
+ * narrows the statuses the change may start from.
+ */
+export async function transitionUnlessAlready(trx: Trx, input: TransitionInput & { from?: readonly CardStatus[] }): Promise<StatusChanged> {
+  const { from, ...change } = input;
+  const card = await lockCard(trx, change.cardId);
+  if (card?.status === change.to) return { card, changed: false };
+  if (card && from && !from.includes(card.status)) throw new IllegalTransitionError(card.status, change.to);
+  return { card: await transition(trx, change), changed: true };
+}
+
 /** The audit entry of a status change: from, to, actor and reason (the one shape every change is recorded in). */
 export function statusChangeEntry(card: { id: string; accountId: string }, from: CardStatus, input: Omit<TransitionInput, 'cardId'>): AuditEntry {
   return {

@@ -12,20 +12,26 @@ export function checkReason(reason: unknown): string {
   return reason.trim();
 }
 
+/** A status change of a member site: `changed` is false when the site was in that status already (nothing written). */
+export interface SiteStatusChanged {
+  site: MemberSite;
+  changed: boolean;
+}
+
 /**
  * Suspends a member site: its approvals read as suspended through the API at once (resource servers
  * in strict mode stop delivering). Starting new flows is refused by the interaction policy.
- * Suspending a suspended site changes nothing; a closed one cannot be suspended.
+ * Suspending a suspended site changes nothing (changed: false); a closed one cannot be suspended.
  */
-export async function suspendSite(db: Db, clientId: string, reason: string, actor = 'operator'): Promise<MemberSite> {
+export async function suspendSite(db: Db, clientId: string, reason: string, actor = 'operator'): Promise<SiteStatusChanged> {
   const why = checkReason(reason);
   return inTransaction(db, async (trx) => {
     const site = await findMemberSiteForUpdate(trx, clientId);
     if (!site) throw new NotFoundError(`No member site ${clientId}`);
     if (site.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed`);
-    if (site.status === 'suspended') return site;
+    if (site.status === 'suspended') return { site, changed: false };
     await updateMemberSite(trx, clientId, { status: 'suspended', statusReason: why });
     await appendAudit(trx, { actor, action: 'member_site.suspended', subjectType: 'member_site', subjectId: clientId, details: { reason: why } });
-    return { ...site, status: 'suspended', statusReason: why };
+    return { site: { ...site, status: 'suspended', statusReason: why }, changed: true };
   });
 }

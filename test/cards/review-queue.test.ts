@@ -132,7 +132,7 @@ describe('the review queue', () => {
       expect((await admin('/00000000-0000-4000-8000-000000000000')).status).to.equal(404);
     });
 
-    it('approves: the card becomes active and logs in, the applicant is told, and a second decision is refused', async () => {
+    it('approves: the card becomes active and logs in, the applicant is told; the same again changes nothing, the other decision is refused', async () => {
       const q = await queued();
       const res = await decideByApi(q.id, 'approve', { reason: 'identity checked by phone' });
       const body = (await res.json()) as Record<string, unknown>;
@@ -146,8 +146,16 @@ describe('the review queue', () => {
         'application_approved',
       ]);
       expect(await latestMessage(ts, q.accountId, 'application_approved')).to.include({ applicationId: q.id, last4: q.number.slice(-4) });
+      expect(body.changed).to.equal(true);
+      const audit = await ts.db('audit_log').count({ n: '*' }).first();
+      const twice = await decideByApi(q.id, 'approve', { reason: 'a retry' });
+      expect(twice.status).to.equal(200);
+      expect(await twice.json()).to.include({ status: 'approved', decision_note: 'identity checked by phone', changed: false });
       const again = await decideByApi(q.id, 'reject', { reason: 'changed my mind' });
       expect(again.status).to.equal(409);
+      expect(((await again.json()) as { error_description: string }).error_description).to.equal('This application was already approved.');
+      expect((await templatesFor(ts, q.accountId)).filter((t) => t === 'application_approved')).to.have.length(2);
+      expect(await ts.db('audit_log').count({ n: '*' }).first()).to.deep.equal(audit);
     });
 
     it('approves without a body at all', async () => {
@@ -448,8 +456,11 @@ describe('the review queue', () => {
       const decided = await cli('applications', 'list', '--status', 'approved', '--limit', '500');
       expect(decided.stdout).to.include(yes.id);
       const twice = await cli('applications', 'approve', yes.id);
-      expect(twice.code).to.equal(1);
-      expect(twice.stderr).to.include('already approved');
+      expect(twice.code, twice.stderr).to.equal(0);
+      expect(twice.stdout).to.include(`application ${yes.id} was approved already: nothing changed`);
+      const otherWay = await cli('applications', 'reject', yes.id, '--reason', 'changed my mind');
+      expect(otherWay.code).to.equal(1);
+      expect(otherWay.stderr).to.include('This application was already approved.');
     });
   });
 
