@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { cliActor } from './admin/cli-actor.ts';
 import { createCard, operatorHolder } from './cards/create-card.ts';
 import { formatCardNumber } from './cards/card-number.ts';
@@ -7,7 +6,8 @@ import { loadConfig } from './config/load.ts';
 import { openDb, type Db } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { deleteExpiredPayloads } from './db/oidc-payloads.ts';
-import { AppError } from './errors.ts';
+import { AppError, ValidationError } from './errors.ts';
+import { SOME_FIELDS } from './admin/operator-input.ts';
 import { registerResourceServer } from './member-sites/register-resource-server.ts';
 import { deleteExpiredKeys } from './db/signing-keys.ts';
 import { keepRetiredSeconds, listSigningKeys, rotateSigningKey, withdrawSigningKey } from './oidc/keys.ts';
@@ -16,6 +16,7 @@ import { CARD_COMMANDS_USAGE, cardCommands } from './admin/cards-cli.ts';
 import { SITE_COMMANDS_USAGE, siteCommands } from './admin/sites-cli.ts';
 import { APPLICATION_COMMANDS_USAGE, applicationCommands } from './admin/applications-cli.ts';
 import { LEDGER_COMMANDS_USAGE, ledgerCommands } from './admin/ledger-cli.ts';
+import { cliArgs, refusalLines } from './admin/cli-options.ts';
 
 const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -32,20 +33,24 @@ const USAGE = `usage: npm run cli -- <command> [options]
                                             register a resource server (an access-token audience); --replace
                                             replaces a registered one's name, scopes and lifetime, all of them
   cleanup                                   delete expired sessions, codes and tokens now
-${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}`;
+${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}
+exit status: 0 done (also when what was asked for was so already); 1 refused or failed, the reason on stderr in the
+operator API's words, each field under its option; 2 no such command (this text); 3 repayments import left lines
+that need the operator (unmatched, wrong currency, conflicts, malformed)`;
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
 const commands: Record<string, Handler> = {
-  async migrate({ db }) {
+  async migrate({ db, args }) {
+    cliArgs(args, {});
     const applied = await migrateLatest(db);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
   },
 
   async 'keys rotate'({ config, db, args }) {
-    const { values } = parseArgs({ args, options: { now: { type: 'boolean' }, in: { type: 'string' } } });
-    if (values.now && values.in !== undefined) throw new Error('give --now or --in, not both');
-    if (values.in !== undefined && !/^\d{1,7}$/.test(values.in)) throw new Error(`--in is a whole number of seconds, got "${values.in}"`);
+    const { values } = cliArgs(args, { now: { type: 'boolean' }, in: { type: 'string' } });
+    if (values.now && values.in !== undefined) throw new ValidationError('Give --now or --in, not both.');
+    if (values.in !== undefined && !/^\d{1,7}$/.test(values.in)) throw new ValidationError(SOME_FIELDS, { in: 'A whole number of seconds.' });
     const wait = values.now ? 0 : values.in !== undefined ? Number(values.in) : config.keys.publishAheadSeconds;
     await deleteExpiredKeys(db, keepRetiredSeconds(config.oidc.ttl));
     const { kid, activatesAt } = await rotateSigningKey(db, wait, cliActor());
@@ -58,7 +63,8 @@ const commands: Record<string, Handler> = {
     }
   },
 
-  async 'keys list'({ db }) {
+  async 'keys list'({ db, args }) {
+    cliArgs(args, {});
     for (const k of await listSigningKeys(db)) {
       // An unused key was overtaken before it started: it never signed, and may be withdrawn.
       const when = k.state === 'unused' ? 'never signed' : `from ${k.activatesAt.toISOString()}${k.retiredAt ? `  until ${k.retiredAt.toISOString()}` : ''}`;
@@ -67,20 +73,18 @@ const commands: Record<string, Handler> = {
   },
 
   async 'keys withdraw'({ db, args }) {
-    const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-    if (positionals.length !== 1) throw new Error('usage: keys withdraw KID');
+    const { positionals } = cliArgs(args, {}, { positionals: true });
+    if (positionals.length !== 1) throw new ValidationError(SOME_FIELDS, { kid: 'Give exactly one key id.' });
     await withdrawSigningKey(db, positionals[0]!, cliActor());
     console.log(`key ${positionals[0]} withdrawn: instances stop publishing and accepting it as they hear of it (within keys.refreshSeconds)`);
   },
 
   async 'cards create'({ config, db, args }) {
-    const { values } = parseArgs({
-      args,
-      options: { name: { type: 'string' }, birthdate: { type: 'string' }, email: { type: 'string' }, mobile: { type: 'string' } },
-    });
-    if (!values.name || !values.birthdate) throw new Error('--name and --birthdate are required');
+    const { values } = cliArgs(args, { name: { type: 'string' }, birthdate: { type: 'string' }, email: { type: 'string' }, mobile: { type: 'string' } });
+    const missing = (['name', 'birthdate'] as const).filter((k) => values[k] === undefined);
+    if (missing.length) throw new ValidationError(SOME_FIELDS, Object.fromEntries(missing.map((k) => [k, 'Must be given.'])));
     const holder = operatorHolder(
-      { name: values.name, birthdate: values.birthdate, email: values.email, mobile: values.mobile },
+      { name: values.name!, birthdate: values.birthdate!, email: values.email, mobile: values.mobile },
       { mobileCallingCode: config.cards.mobileCallingCode, adultAge: config.cards.adultAge, creditLimit: config.cards.creditLimit.adult },
     );
     const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
@@ -96,23 +100,22 @@ Store these now: the number and password are not shown again.`);
   },
 
   async 'resource-servers add'({ db, args }) {
-    const { values } = parseArgs({
-      args,
-      options: { identifier: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, ttl: { type: 'string' }, replace: { type: 'boolean' } },
-    });
-    if (!values.identifier || !URL.canParse(values.identifier) || !values.name) {
-      throw new Error('--identifier (an absolute URI) and --name are required');
-    }
-    if (values.ttl !== undefined && !/^[1-9]\d{0,5}$/.test(values.ttl)) throw new Error(`--ttl is a whole number of seconds, got "${values.ttl}"`);
+    const { values } = cliArgs(args, { identifier: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, ttl: { type: 'string' }, replace: { type: 'boolean' } });
+    const fields: Record<string, string> = {};
+    if (!values.identifier || !URL.canParse(values.identifier)) fields.identifier = values.identifier ? 'Must be an absolute URI.' : 'Must be given (an absolute URI).';
+    if (!values.name?.trim()) fields.name = 'Must be given.';
+    if (values.ttl !== undefined && !/^[1-9]\d{0,5}$/.test(values.ttl)) fields.ttl = `A whole number of seconds from 1 to 999999, not "${values.ttl}".`;
+    if (Object.keys(fields).length) throw new ValidationError(SOME_FIELDS, fields);
     const done = await registerResourceServer(
       db,
-      { identifier: values.identifier, name: values.name, scope: values.scope ?? '', accessTokenTtl: values.ttl ? Number(values.ttl) : null },
+      { identifier: values.identifier!, name: values.name!, scope: values.scope ?? '', accessTokenTtl: values.ttl ? Number(values.ttl) : null },
       { replace: values.replace === true, actor: cliActor() },
     );
     console.log(`resource server ${values.identifier} ${done}`);
   },
 
-  async cleanup({ db }) {
+  async cleanup({ db, args }) {
+    cliArgs(args, {});
     console.log(`deleted ${await deleteExpiredPayloads(db)} expired rows`);
   },
 
@@ -146,12 +149,9 @@ async function main(argv: string[]): Promise<number> {
     // A command that finished but left the operator something to see to (an import's lines not applied) set its code.
     return Number(process.exitCode ?? 0);
   } catch (err) {
-    if (err instanceof AppError && err.expose) {
-      console.error(`error: ${err.message}`);
-      for (const [field, msg] of Object.entries(err.fields ?? {})) console.error(`  ${field}: ${msg}`);
-    } else {
-      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    // A refusal in the operator API's words, each field under the option typed; anything else as it came.
+    if (err instanceof AppError && err.expose) for (const line of refusalLines(err)) console.error(line);
+    else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   } finally {
     await db.destroy();

@@ -46,9 +46,10 @@ export class ValidationError extends AppError {
   }
 }
 
+/** Nothing has the id or reference given; `fields` names the field that gave it, where the request had one. */
 export class NotFoundError extends AppError {
-  constructor(message = 'Not found') {
-    super('not_found', message, { status: 404 });
+  constructor(message = 'Not found', fields?: Record<string, string>) {
+    super('not_found', message, { status: 404, ...(fields ? { fields } : {}) });
   }
 }
 
@@ -59,9 +60,10 @@ export class InvalidCredentialsError extends AppError {
   }
 }
 
+/** The request meets the state it finds; `fields` names a field to blame (an id already taken), where there is one. */
 export class ConflictError extends AppError {
-  constructor(message: string) {
-    super('conflict', message, { status: 409 });
+  constructor(message: string, fields?: Record<string, string>) {
+    super('conflict', message, { status: 409, ...(fields ? { fields } : {}) });
   }
 }
 

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { plainText, reasonField } from '../cards/input-fields.ts';
 import { MAX_REASON_LENGTH } from '../cards/decide-application.ts';
 
-/** Operator inputs for the review queue, shared by the operator API and the CLI. */
+/** Operator inputs for the review queue, shared by the operator API and the CLI (parsed with operator-input.ts parseInput). */
 
-export const applicationIdParam = z.object({ applicationId: z.uuid({ error: 'Not an application id.' }) });
+const applicationId = z.uuid({ error: 'Not an application id.' });
 
-export const applicationListInput = z.object({
+export const applicationIdParam = z.strictObject({ application_id: applicationId });
+
+export const applicationListInput = z.strictObject({
   status: z.enum(['review', 'approved', 'rejected'], { error: 'One of review, approved, rejected.' }).default('review'),
   limit: z.coerce
     .number({ error: 'A whole number from 1 to 500.' })
@@ -20,15 +22,15 @@ export const applicationListInput = z.object({
  * Approving may say why; rejecting must (the applicant is told). `accept_duplicate` approves past a duplicate the
  * re-check found, once the operator has looked at it (cards.duplicates 'review').
  */
-export const approveInput = z.object({
-  applicationId: applicationIdParam.shape.applicationId,
+export const approveInput = z.strictObject({
+  application_id: applicationId,
   reason: plainText(MAX_REASON_LENGTH)
     .transform((s) => s.trim() || undefined)
     .optional(),
-  accept_duplicate: z.boolean({ error: 'true or false.' }).optional(),
+  accept_duplicate: z.boolean({ error: 'Must be true or false.' }).optional(),
 });
 
-export const rejectInput = z.object({
-  applicationId: applicationIdParam.shape.applicationId,
+export const rejectInput = z.strictObject({
+  application_id: applicationId,
   reason: reasonField,
 });

@@ -1,12 +1,13 @@
-import { parseArgs } from 'node:util';
 import { decide } from '../cards/decide-application.ts';
 import { listApplications, showApplication } from '../cards/list-applications.ts';
 import type { Config } from '../config/schema.ts';
 import type { Application } from '../db/applications.ts';
 import type { Db } from '../db/knex.ts';
-import { parseWith } from '../http/validate.ts';
+import { ValidationError } from '../errors.ts';
 import { applicationIdParam, applicationListInput, approveInput, rejectInput } from './application-inputs.ts';
 import { cliActor } from './cli-actor.ts';
+import { cliArgs } from './cli-options.ts';
+import { parseInput, SOME_FIELDS } from './operator-input.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -40,13 +41,18 @@ function printDecision({ application, changed }: { application: Application; cha
 
 const DECISION_OPTIONS = { reason: { type: 'string' }, 'accept-duplicate': { type: 'boolean' } } as const;
 
-/** The one positional argument (the application id) and the options of a decision command. */
-function decisionArgs(args: string[], decision: 'approve' | 'reject'): { applicationId: string; reason?: string; accept_duplicate?: true } {
-  const { values, positionals } = parseArgs({ args, options: DECISION_OPTIONS, allowPositionals: true });
-  if (positionals.length !== 1) throw new Error('give exactly one application id');
-  if (values['accept-duplicate'] && decision !== 'approve') throw new Error('--accept-duplicate goes with approve');
+/** The one positional argument (the application id) of a command. */
+function theApplication(positionals: string[]): string {
+  if (positionals.length !== 1) throw new ValidationError(SOME_FIELDS, { application_id: 'Give exactly one application id.' });
+  return positionals[0]!;
+}
+
+/** The application and the options of a decision command, under the API's names. */
+function decisionArgs(args: string[], decision: 'approve' | 'reject'): { application_id: string; reason?: string; accept_duplicate?: true } {
+  const { values, positionals } = cliArgs(args, DECISION_OPTIONS, { positionals: true });
+  if (values['accept-duplicate'] && decision !== 'approve') throw new ValidationError(SOME_FIELDS, { accept_duplicate: 'Goes with approve only.' });
   return {
-    applicationId: positionals[0]!,
+    application_id: theApplication(positionals),
     ...(values.reason !== undefined ? { reason: values.reason } : {}),
     ...(values['accept-duplicate'] ? { accept_duplicate: true as const } : {}),
   };
@@ -55,26 +61,31 @@ function decisionArgs(args: string[], decision: 'approve' | 'reject'): { applica
 /** The operator's review-queue commands for src/cli.ts. */
 export const applicationCommands: Record<string, Handler> = {
   async 'applications list'({ db, args }) {
-    const { values } = parseArgs({ args, options: { status: { type: 'string' }, limit: { type: 'string' } } });
-    const q = parseWith(applicationListInput, values);
+    const { values } = cliArgs(args, { status: { type: 'string' }, limit: { type: 'string' } });
+    const q = parseInput(applicationListInput, values);
     const found = await listApplications(db, q);
     if (found.length === 0) console.log(q.status === 'review' ? 'the review queue is empty' : `no ${q.status} applications`);
     for (const a of found) console.log(line(a));
   },
 
   async 'applications show'({ db, args }) {
-    const { positionals } = parseArgs({ args, allowPositionals: true });
-    const { applicationId } = parseWith(applicationIdParam, { applicationId: positionals[0] ?? '' });
+    const { positionals } = cliArgs(args, {}, { positionals: true });
+    const { application_id: applicationId } = parseInput(applicationIdParam, { application_id: theApplication(positionals) });
     printApplication(await showApplication(db, applicationId));
   },
 
   async 'applications approve'({ config, db, args }) {
-    const { accept_duplicate: acceptDuplicate, ...input } = parseWith(approveInput, decisionArgs(args, 'approve'));
-    printDecision(await decide({ db, duplicates: config.cards.duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: cliActor() }));
+    const input = parseInput(approveInput, decisionArgs(args, 'approve'));
+    printDecision(
+      await decide(
+        { db, duplicates: config.cards.duplicates },
+        { applicationId: input.application_id, reason: input.reason, acceptDuplicate: input.accept_duplicate, decision: 'approve', actor: cliActor() },
+      ),
+    );
   },
 
   async 'applications reject'({ config, db, args }) {
-    const input = parseWith(rejectInput, { reason: '', ...decisionArgs(args, 'reject') });
-    printDecision(await decide({ db, duplicates: config.cards.duplicates }, { ...input, decision: 'reject', actor: cliActor() }));
+    const input = parseInput(rejectInput, decisionArgs(args, 'reject'));
+    printDecision(await decide({ db, duplicates: config.cards.duplicates }, { applicationId: input.application_id, reason: input.reason, decision: 'reject', actor: cliActor() }));
   },
 };

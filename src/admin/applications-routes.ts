@@ -3,8 +3,9 @@ import type { Context, Middleware } from 'koa';
 import { decide } from '../cards/decide-application.ts';
 import { listApplications, showApplication } from '../cards/list-applications.ts';
 import type { Db } from '../db/knex.ts';
-import { jsonBody, parseWith } from '../http/validate.ts';
+import { jsonBody } from '../http/validate.ts';
 import { applicationIdParam, applicationListInput, approveInput, rejectInput } from './application-inputs.ts';
+import { parseInput } from './operator-input.ts';
 import { presentApplication } from './present-application.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 
@@ -32,26 +33,32 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
   const actor = (ctx: Context): string => String(ctx.state.actor ?? 'operator');
 
   router.get('/', async function listQueue(ctx) {
-    const q = parseWith(applicationListInput, ctx.query);
+    const q = parseInput(applicationListInput, ctx.query);
     ctx.body = { applications: (await listApplications(db, q)).map(presentApplication) };
   });
 
   router.get('/:applicationId', async function showOneApplication(ctx) {
-    const { applicationId } = parseWith(applicationIdParam, ctx.params);
+    const { application_id: applicationId } = parseInput(applicationIdParam, { application_id: ctx.params.applicationId });
     ctx.body = presentApplication(await showApplication(db, applicationId));
   });
 
   router.post('/:applicationId/approve', async function approveApplication(ctx) {
     // The reason is optional here, so an approval may come without any body at all.
     const body = ctx.request.type ? jsonBody(ctx) : {};
-    const { accept_duplicate: acceptDuplicate, ...input } = parseWith(approveInput, { ...body, applicationId: ctx.params.applicationId });
-    const decided = await decide({ db, duplicates }, { ...input, acceptDuplicate, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId });
+    const input = parseInput(approveInput, { ...body, application_id: ctx.params.applicationId });
+    const decided = await decide(
+      { db, duplicates },
+      { applicationId: input.application_id, reason: input.reason, acceptDuplicate: input.accept_duplicate, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId },
+    );
     ctx.body = { ...presentApplication(decided.application), changed: decided.changed };
   });
 
   router.post('/:applicationId/reject', async function rejectApplication(ctx) {
-    const input = parseWith(rejectInput, { ...jsonBody(ctx), applicationId: ctx.params.applicationId });
-    const decided = await decide({ db, duplicates }, { ...input, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId });
+    const input = parseInput(rejectInput, { ...jsonBody(ctx), application_id: ctx.params.applicationId });
+    const decided = await decide(
+      { db, duplicates },
+      { applicationId: input.application_id, reason: input.reason, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId },
+    );
     ctx.body = { ...presentApplication(decided.application), changed: decided.changed };
   });
 

@@ -3,11 +3,14 @@ import { MAX_EMAIL_LENGTH } from '../cards/email-address.ts';
 import { cardNumberField, creditLimitField, plainText, reasonField } from '../cards/input-fields.ts';
 import { MAX_MOBILE_INPUT } from '../cards/mobile-number.ts';
 
-/** Operator inputs, shared by the operator API and the CLI. Keys are the JSON field names. */
+/**
+ * Operator inputs, shared by the operator API and the CLI (parsed with operator-input.ts parseInput). Keys are the
+ * JSON field names; the card of the path is card_id, as the ledger's repayments name it. Unknown keys are refused.
+ */
 
 const cardId = z.uuid({ error: 'Not a card id.' });
 
-export const cardIdParam = z.object({ cardId });
+export const cardIdParam = z.strictObject({ card_id: cardId });
 
 const holderText = (max: number) =>
   plainText(max)
@@ -16,7 +19,7 @@ const holderText = (max: number) =>
     .optional();
 
 export const cardSearchInput = z
-  .object({
+  .strictObject({
     number: cardNumberField.optional(),
     name: holderText(200),
     email: holderText(254),
@@ -28,13 +31,13 @@ export const cardSearchInput = z
   });
 
 /** A status change: the card (from the path) and why (from the body). */
-export const cardChangeInput = z.object({ cardId, reason: reasonField });
+export const cardChangeInput = z.strictObject({ card_id: cardId, reason: reasonField });
 
-export const limitInput = z.object({ cardId, credit_limit: creditLimitField, reason: reasonField });
+export const limitInput = z.strictObject({ card_id: cardId, credit_limit: creditLimitField, reason: reasonField });
 
-/** A correction of the holder's email and/or mobile (checked by cards/new-contacts.ts), and why; unknown keys are refused. */
+/** A correction of the holder's email and/or mobile (checked by cards/new-contacts.ts), and why. */
 export const contactsInput = z.strictObject({
-  cardId,
+  card_id: cardId,
   email: plainText(MAX_EMAIL_LENGTH).optional(),
   mobile: plainText(MAX_MOBILE_INPUT).optional(),
   reason: reasonField,

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { z } from 'zod';
 import { auditTrail } from '../cards/audit-trail.ts';
@@ -11,7 +10,6 @@ import type { CardDeps } from '../cards/deps.ts';
 import { findCardByNumber } from '../cards/find-card-by-number.ts';
 import { findCards } from '../cards/find-cards.ts';
 import type { HolderView } from '../cards/holder-view.ts';
-import { reasonField } from '../cards/input-fields.ts';
 import { createPasswordHasher } from '../cards/password.ts';
 import { reissue } from '../cards/reissue.ts';
 import { reportLost } from '../cards/report-lost.ts';
@@ -19,14 +17,16 @@ import type { StatusChanged } from '../cards/transition.ts';
 import { unblockCard } from '../cards/unblock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
-import { NotFoundError } from '../errors.ts';
-import { parseWith } from '../http/validate.ts';
+import { ValidationError } from '../errors.ts';
+import { noSuchCard } from '../cards/no-such-card.ts';
 import { createLogger } from '../log.ts';
 import { createTransports } from '../notifications/create-transports.ts';
 import { sendDueNotifications } from '../notifications/sender.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
-import { cardSearchInput, contactsInput } from './card-inputs.ts';
+import { cardChangeInput, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
 import { cliActor } from './cli-actor.ts';
+import { cliArgs, wholeNumber } from './cli-options.ts';
+import { parseInput, SOME_FIELDS } from './operator-input.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -53,19 +53,20 @@ function cardDeps(config: Config, db: Db): CardDeps {
 
 /** A card id, or a card number (which is looked up and never echoed). */
 async function resolveCard(config: Config, db: Db, card: string | undefined): Promise<string> {
-  if (!card) throw new Error('--card (a card id or number) is required');
+  if (!card) throw new ValidationError(SOME_FIELDS, { card_id: 'Give a card id or number.' });
   if (z.uuid().safeParse(card).success) return card;
   const found = await findCardByNumber(db, config.secrets.cardHmacKey, card);
-  if (!found) throw new NotFoundError('There is no such card.');
+  if (!found) throw noSuchCard();
   return found.id;
 }
 
 const CHANGE_OPTIONS = { card: { type: 'string' }, reason: { type: 'string' } } as const;
 
+/** The card and the reason of a change, checked as the API checks them. */
 async function statusChange(config: Config, db: Db, args: string[]): Promise<StatusChange> {
-  const { values } = parseArgs({ args, options: CHANGE_OPTIONS });
+  const { values } = cliArgs(args, CHANGE_OPTIONS);
   const cardId = await resolveCard(config, db, values.card);
-  const { reason } = parseWith(z.object({ reason: reasonField }), { reason: values.reason ?? '' });
+  const { reason } = parseInput(cardChangeInput, { card_id: cardId, reason: values.reason });
   return { cardId, reason, actor: cliActor() };
 }
 
@@ -86,11 +87,8 @@ function statusCommand(act: (db: Db, change: StatusChange) => Promise<StatusChan
 /** The operator's card commands for src/cli.ts. */
 export const cardCommands: Record<string, Handler> = {
   async 'cards find'({ db, config, args }) {
-    const { values } = parseArgs({
-      args,
-      options: { number: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, mobile: { type: 'string' } },
-    });
-    const q = parseWith(cardSearchInput, values);
+    const { values } = cliArgs(args, { number: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, mobile: { type: 'string' } });
+    const q = parseInput(cardSearchInput, values);
     const found = await findCards(
       { db, cardHmacKey: config.secrets.cardHmacKey, mobileCallingCode: config.cards.mobileCallingCode },
       q.number !== undefined ? { number: q.number } : { name: q.name, email: q.email, mobile: q.mobile },
@@ -118,13 +116,10 @@ Hand these to the holder now: they are not shown again.`);
   },
 
   async 'cards limit'({ config, db, args }) {
-    const { values } = parseArgs({ args, options: { ...CHANGE_OPTIONS, amount: { type: 'string' } } });
+    const { values } = cliArgs(args, { ...CHANGE_OPTIONS, amount: { type: 'string' } });
     const cardId = await resolveCard(config, db, values.card);
-    const input = parseWith(z.object({ amount: z.string().regex(/^\d{1,15}$/, 'A whole number of minor units.'), reason: reasonField }), {
-      amount: values.amount ?? '',
-      reason: values.reason ?? '',
-    });
-    const changed = await changeLimit(db, { cardId, creditLimit: Number(input.amount), reason: input.reason, actor: cliActor() });
+    const input = parseInput(limitInput, { card_id: cardId, credit_limit: wholeNumber(values.amount), reason: values.reason });
+    const changed = await changeLimit(db, { cardId, creditLimit: input.credit_limit, reason: input.reason, actor: cliActor() });
     console.log(`credit limit of account ${changed.accountId}: ${changed.from} → ${changed.to} ${changed.currency}`);
     for (const w of changed.lowered) {
       console.log(`  lowered with it (a child's limit never exceeds the guardian's): ${w.legalName}, account ${w.accountId}: ${w.from} → ${w.to} ${changed.currency}`);
@@ -132,9 +127,9 @@ Hand these to the holder now: they are not shown again.`);
   },
 
   async 'cards contacts'({ config, db, args }) {
-    const { values } = parseArgs({ args, options: { ...CHANGE_OPTIONS, email: { type: 'string' }, mobile: { type: 'string' } } });
+    const { values } = cliArgs(args, { ...CHANGE_OPTIONS, email: { type: 'string' }, mobile: { type: 'string' } });
     const cardId = await resolveCard(config, db, values.card);
-    const input = parseWith(contactsInput, { cardId, email: values.email, mobile: values.mobile, reason: values.reason ?? '' });
+    const input = parseInput(contactsInput, { card_id: cardId, email: values.email, mobile: values.mobile, reason: values.reason });
     const changed = await correctContacts(
       { db, mobileCallingCode: config.cards.mobileCallingCode },
       { cardId, email: input.email, mobile: input.mobile, reason: input.reason, actor: cliActor() },
@@ -143,14 +138,15 @@ Hand these to the holder now: they are not shown again.`);
   },
 
   async 'cards audit'({ config, db, args }) {
-    const { values } = parseArgs({ args, options: { card: { type: 'string' } } });
+    const { values } = cliArgs(args, { card: { type: 'string' } });
     const entries = await auditTrail(db, await resolveCard(config, db, values.card));
     for (const e of entries) {
       console.log(`${e.at.toISOString()}  ${e.actor}  ${e.action}  ${e.subjectType}:${e.subjectId}  ${JSON.stringify(e.details ?? {})}`);
     }
   },
 
-  async 'notifications send'({ config, db }) {
+  async 'notifications send'({ config, db, args }) {
+    cliArgs(args, {});
     // Log lines go to stderr, so stdout carries only the summary.
     const log = createLogger(config.logLevel, pino.destination(2));
     const result = await sendDueNotifications({

@@ -13,8 +13,9 @@ import { showCard } from '../cards/show-card.ts';
 import { unblockCard } from '../cards/unblock.ts';
 import type { StatusChanged } from '../cards/transition.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
-import { jsonBody, parseWith } from '../http/validate.ts';
+import { jsonBody } from '../http/validate.ts';
 import { cardChangeInput, cardIdParam, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
+import { parseInput } from './operator-input.ts';
 import { presentAudit, presentHolder } from './present-card.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 
@@ -41,32 +42,32 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
     await next();
   });
 
-  /** The body with the path's card id, so both are checked (and reported) together. */
+  /** The body with the path's card id (card_id), so both are checked (and reported) together. */
   function withCardId(ctx: Context): Record<string, unknown> {
-    return { ...jsonBody(ctx), cardId: ctx.params.cardId };
+    return { ...jsonBody(ctx), card_id: ctx.params.cardId };
   }
 
   /** The validated card id and the operator's reason for a change. */
   function change(ctx: Context): StatusChange {
-    const { cardId, reason } = parseWith(cardChangeInput, withCardId(ctx));
+    const { card_id: cardId, reason } = parseInput(cardChangeInput, withCardId(ctx));
     return { cardId, reason, actor: String(ctx.state.actor ?? 'operator'), requestId: ctx.state.requestId };
   }
 
+  const cardOf = (ctx: Context) => parseInput(cardIdParam, { card_id: ctx.params.cardId }).card_id;
+
   // A card number is a search body, never a URL: URLs end up in proxy and browser logs.
   router.post('/search', async function searchCards(ctx) {
-    const q = parseWith(cardSearchInput, jsonBody(ctx));
+    const q = parseInput(cardSearchInput, jsonBody(ctx));
     const found = await findCards({ ...cards, mobileCallingCode }, q.number !== undefined ? { number: q.number } : { name: q.name, email: q.email, mobile: q.mobile });
     ctx.body = { holders: found.map(presentHolder) };
   });
 
   router.get('/:cardId', async function showOneCard(ctx) {
-    const { cardId } = parseWith(cardIdParam, ctx.params);
-    ctx.body = presentHolder(await showCard(cards.db, cardId));
+    ctx.body = presentHolder(await showCard(cards.db, cardOf(ctx)));
   });
 
   router.get('/:cardId/audit', async function showAuditTrail(ctx) {
-    const { cardId } = parseWith(cardIdParam, ctx.params);
-    ctx.body = { entries: (await auditTrail(cards.db, cardId)).map(presentAudit) };
+    ctx.body = { entries: (await auditTrail(cards.db, cardOf(ctx))).map(presentAudit) };
   });
 
   const statusActions: ReadonlyArray<[string, StatusAction]> = [
@@ -103,9 +104,9 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
   });
 
   router.put('/:cardId/limit', async function changeCreditLimit(ctx) {
-    const input = parseWith(limitInput, withCardId(ctx));
+    const input = parseInput(limitInput, withCardId(ctx));
     const changed = await changeLimit(cards.db, {
-      cardId: input.cardId,
+      cardId: input.card_id,
       creditLimit: input.credit_limit,
       reason: input.reason,
       actor: String(ctx.state.actor ?? 'operator'),
@@ -123,11 +124,11 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
 
   // The holder lost both contacts, or cannot receive codes at the new ones (identity checked out of band).
   router.put('/:cardId/contacts', async function correctHolderContacts(ctx) {
-    const input = parseWith(contactsInput, withCardId(ctx));
+    const input = parseInput(contactsInput, withCardId(ctx));
     const changed = await correctContacts(
       { db: cards.db, mobileCallingCode },
       {
-        cardId: input.cardId,
+        cardId: input.card_id,
         email: input.email,
         mobile: input.mobile,
         reason: input.reason,

@@ -1,13 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import { z } from 'zod';
 import { expireHolds } from '../approvals/expire.ts';
 import { findCardByNumber } from '../cards/find-card-by-number.ts';
 import type { Config } from '../config/schema.ts';
 import { findCard } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
-import { parseWith } from '../http/validate.ts';
+import { noSuchCard } from '../cards/no-such-card.ts';
+import { ValidationError } from '../errors.ts';
 import { billingRun } from '../ledger/billing-run.ts';
 import { todayIn } from '../ledger/calendar.ts';
 import { changeStatementDay } from '../ledger/change-statement-day.ts';
@@ -17,15 +17,17 @@ import { importRepayments, NEEDS_ATTENTION } from '../ledger/import-repayments.t
 import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { formatMoney } from '../lib/money.ts';
-import { billingRunInput, cliRepaymentInput, monthField, statementDayInput } from './ledger-inputs.ts';
+import { billingRunInput, cliRepaymentInput, EITHER_CARD_OR_REFERENCE, monthInput, reportQuery, statementDayInput } from './ledger-inputs.ts';
 import { cliActor } from './cli-actor.ts';
+import { cliArgs, wholeNumber } from './cli-options.ts';
+import { parseInput, SOME_FIELDS } from './operator-input.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
 export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch N]
                                             close the statement period of every due account (idempotent, resumable)
   holds expire                              release every hold not captured in time
-  repayments add (--card ID|NUMBER | --reference REF) --amount MINOR_UNITS [--transaction-id ID] [--date YYYY-MM-DD] [--memo TEXT]
+  repayments add (--card ID|NUMBER | --reference REF) --amount MINOR_UNITS [--currency CODE] [--transaction-id ID] [--date YYYY-MM-DD] [--memo TEXT]
                                             record a repayment (a transaction id seen before is not applied again)
   repayments import --file FILE.csv         apply a CSV of bank transfers (transaction_id,date,amount,currency,reference);
                                             exits 3 when a line is unmatched, in the wrong currency, a conflict or malformed
@@ -47,27 +49,23 @@ const WHAT_TO_DO: Record<(typeof NEEDS_ATTENTION)[number], string> = {
   malformed: 'the line could not be read; correct it and import the file again (lines already applied are not applied twice)',
 };
 
-/** Parses options, turning node's own errors (unknown option, missing value) into a plain usage error. */
+/** Parses options (cli-options.ts cliArgs), node's refusals in the operator's words. */
 function options<T extends ParseArgsOptionsConfig>(args: string[], opts: T) {
-  try {
-    return parseArgs({ args, options: opts, allowPositionals: false, strict: true }).values;
-  } catch (err) {
-    throw new ValidationError(err instanceof Error ? err.message : String(err));
-  }
+  return cliArgs(args, opts).values;
 }
 
 /** A card id, or a card number (looked up by HMAC, never echoed). */
 async function cardId(config: Config, db: Db, card: string | undefined): Promise<string> {
-  if (!card) throw new ValidationError('--card (a card id or number) is required');
+  if (!card) throw new ValidationError(SOME_FIELDS, { card_id: 'Give a card id or number.' });
   if (z.uuid().safeParse(card).success) return card;
   const found = await findCardByNumber(db, config.secrets.cardHmacKey, card);
-  if (!found) throw new NotFoundError('There is no such card.');
+  if (!found) throw noSuchCard();
   return found.id;
 }
 
 async function accountOf(config: Config, db: Db, card: string | undefined): Promise<string> {
   const found = await findCard(db, await cardId(config, db, card));
-  if (!found) throw new NotFoundError('There is no such card.');
+  if (!found) throw noSuchCard();
   return found.accountId;
 }
 
@@ -75,10 +73,10 @@ async function accountOf(config: Config, db: Db, card: string | undefined): Prom
 export const ledgerCommands: Record<string, Handler> = {
   async 'billing run'({ config, db, args }) {
     const v = options(args, { date: { type: 'string' }, batch: { type: 'string' } });
-    const { date } = parseWith(billingRunInput, v.date === undefined ? {} : { date: v.date });
+    const { date } = parseInput(billingRunInput, v.date === undefined ? {} : { date: v.date });
     const batch = v.batch === undefined ? undefined : Number(v.batch);
     if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 10000)) {
-      throw new ValidationError('--batch must be a whole number from 1 to 10000');
+      throw new ValidationError(SOME_FIELDS, { batch: 'A whole number from 1 to 10000.' });
     }
     const run = await billingRun(ledgerDeps(config, db), {
       ...(date ? { date } : {}),
@@ -104,11 +102,13 @@ export const ledgerCommands: Record<string, Handler> = {
       'transaction-id': { type: 'string' },
       date: { type: 'string' },
       memo: { type: 'string' },
+      currency: { type: 'string' },
     });
-    if ((v.card === undefined) === (v.reference === undefined)) throw new ValidationError('Give either --card or --reference (exactly one).');
-    const input = parseWith(cliRepaymentInput, {
+    if ((v.card === undefined) === (v.reference === undefined)) throw new ValidationError(SOME_FIELDS, { card_id: EITHER_CARD_OR_REFERENCE });
+    const input = parseInput(cliRepaymentInput, {
       ...(v.reference !== undefined ? { payment_reference: v.reference } : {}),
-      amount: v.amount ?? '',
+      amount: v.amount,
+      ...(v.currency !== undefined ? { currency: v.currency } : {}),
       ...(v['transaction-id'] !== undefined ? { transaction_id: v['transaction-id'] } : {}),
       ...(v.date !== undefined ? { received_on: v.date } : {}),
       ...(v.memo !== undefined ? { memo: v.memo } : {}),
@@ -116,7 +116,7 @@ export const ledgerCommands: Record<string, Handler> = {
     const done = await repay(ledgerDeps(config, db), {
       ...(v.card !== undefined ? { accountId: await accountOf(config, db, v.card) } : { paymentReference: input.payment_reference }),
       amount: input.amount,
-      currency: config.currency,
+      currency: input.currency ?? config.currency,
       transactionId: input.transaction_id ?? null,
       receivedOn: input.received_on ?? null,
       memo: input.memo ?? '',
@@ -136,19 +136,19 @@ export const ledgerCommands: Record<string, Handler> = {
 
   async 'repayments import'({ config, db, args }) {
     const v = options(args, { file: { type: 'string' } });
-    if (!v.file) throw new ValidationError('--file (a CSV of bank transfers) is required');
+    if (!v.file) throw new ValidationError(SOME_FIELDS, { file: 'Give the CSV of bank transfers.' });
     let size: number;
     try {
       size = statSync(v.file).size;
     } catch {
-      throw new ValidationError(`cannot read ${v.file}`);
+      throw new ValidationError(SOME_FIELDS, { file: `Cannot read ${v.file}.` });
     }
-    if (size > config.billing.importMaxBytes) throw new ValidationError(`${v.file} is larger than ${config.billing.importMaxBytes} bytes`);
+    if (size > config.billing.importMaxBytes) throw new ValidationError(`The CSV is larger than ${config.billing.importMaxBytes} bytes; split it into smaller files.`, { file: `${size} bytes.` });
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(v.file));
     } catch {
-      throw new ValidationError(`${v.file} is not UTF-8 text`);
+      throw new ValidationError('The CSV is not valid UTF-8 text.', { file: 'Not UTF-8 text.' });
     }
     const report = await importRepayments(ledgerDeps(config, db), text, cliActor());
     for (const a of report.applied) console.log(`line ${a.line}: applied ${a.amount} to account ${a.account_id} (${a.transaction_id})`);
@@ -170,15 +170,14 @@ export const ledgerCommands: Record<string, Handler> = {
 
   async 'settlement report'({ config, db, args }) {
     const v = options(args, { month: { type: 'string' }, format: { type: 'string' } });
-    const month = parseWith(z.object({ month: monthField }), { month: v.month ?? '' }).month;
-    if (v.format !== undefined && v.format !== 'json' && v.format !== 'csv') throw new ValidationError('--format must be json or csv');
+    const { month } = parseInput(reportQuery, v);
     const report = await settlementReport(ledgerDeps(config, db), month);
     process.stdout.write(v.format === 'csv' ? settlementCsv(report) : `${JSON.stringify(report, null, 2)}\n`);
   },
 
   async 'settlement close'({ config, db, args }) {
     const v = options(args, { month: { type: 'string' } });
-    const month = parseWith(z.object({ month: monthField }), { month: v.month ?? '' }).month;
+    const { month } = parseInput(monthInput, v);
     const done = await closeSettlement(ledgerDeps(config, db), month, cliActor());
     console.log(`settlement ${month}: ${done.closed} sites closed now, ${done.already} already closed; payouts ${formatMoney(done.report.totals.payout, config.currency)}`);
   },
@@ -186,8 +185,7 @@ export const ledgerCommands: Record<string, Handler> = {
   async 'ledger statement-day'({ config, db, args }) {
     const v = options(args, { card: { type: 'string' }, day: { type: 'string' }, reason: { type: 'string' } });
     // A day written in digits is the number it says; anything else reaches the schema as it is, to be refused there.
-    const day = v.day !== undefined && /^[0-9]{1,3}$/.test(v.day) ? Number(v.day) : (v.day ?? null);
-    const input = parseWith(statementDayInput, { statement_day: day, reason: v.reason ?? '' });
+    const input = parseInput(statementDayInput, { statement_day: wholeNumber(v.day), reason: v.reason });
     const deps = ledgerDeps(config, db);
     const changed = await changeStatementDay(deps, {
       accountId: await accountOf(config, db, v.card),

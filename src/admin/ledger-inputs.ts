@@ -5,7 +5,10 @@ import { STATEMENT_DAY_RANGE } from '../ledger/change-statement-day.ts';
 import { normalizePaymentReference } from '../ledger/payment-reference.ts';
 import { parseMinorUnits } from '../lib/money.ts';
 
-/** Operator inputs of the ledger (billing, repayments, settlement), shared by the operator API and the CLI. */
+/**
+ * Operator inputs of the ledger (billing, repayments, settlement), shared by the operator API and the CLI (parsed with
+ * operator-input.ts parseInput, which names each unknown field).
+ */
 
 const AMOUNT = 'A positive whole number of minor units (a JSON integer or a string of digits).';
 
@@ -36,8 +39,6 @@ export const transactionIdField = z
   .string({ error: 'The bank transaction id, as text.' })
   .regex(/^[\x21-\x7e]{1,100}$/, '1–100 visible characters, no spaces.');
 
-const unknownKeys = { error: (i: { code?: string; keys?: string[] }) => (i.code === 'unrecognized_keys' ? `Unknown field(s): ${(i.keys ?? []).join(', ')}.` : undefined) };
-
 /** What every repayment names besides whose it is. */
 export const repaymentFields = {
   amount: amountField,
@@ -47,32 +48,34 @@ export const repaymentFields = {
   memo: plainText(200).optional(),
 };
 
+/** Whose a repayment is, in words that suit the API (card_id, payment_reference) and the CLI (--card, --reference) alike. */
+export const EITHER_CARD_OR_REFERENCE = 'Give either the card or the payment reference (exactly one).';
+
 /** A repayment recorded by an operator: the card or the payment reference, and the amount. */
 export const repaymentInput = z
-  .strictObject({ card_id: z.uuid({ error: 'Not a card id.' }).optional(), payment_reference: paymentReferenceField.optional(), ...repaymentFields }, unknownKeys)
+  .strictObject({ card_id: z.uuid({ error: 'Not a card id.' }).optional(), payment_reference: paymentReferenceField.optional(), ...repaymentFields })
   .refine((r) => (r.card_id === undefined) !== (r.payment_reference === undefined), {
-    message: 'Give either card_id or payment_reference (exactly one).',
+    message: EITHER_CARD_OR_REFERENCE,
     path: ['card_id'],
   });
 
 /** The CLI's repayment (the card is resolved separately: it may be a card number). */
 export const cliRepaymentInput = z.strictObject({ payment_reference: paymentReferenceField.optional(), ...repaymentFields });
 
-export const billingRunInput = z.strictObject({ date: dateField.optional() }, unknownKeys);
+export const billingRunInput = z.strictObject({ date: dateField.optional() });
 
-export const monthInput = z.strictObject({ month: monthField }, unknownKeys);
+export const monthInput = z.strictObject({ month: monthField });
 
-export const reportQuery = z.strictObject({ month: monthField, format: z.enum(['json', 'csv'], { error: 'json or csv.' }).optional() }, unknownKeys);
+export const reportQuery = z.strictObject({ month: monthField, format: z.enum(['json', 'csv'], { error: 'One of json, csv.' }).optional() });
 
-export const statementIdParam = z.object({
-  statementId: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement id.').transform(Number),
+export const statementIdParam = z.strictObject({
+  statement_id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement id.').transform(Number),
 });
 
+export const cardIdParam = z.strictObject({ card_id: z.uuid({ error: 'Not a card id.' }) });
+
 /** The day of the month an account's statements close on, and why the operator changes it (the audit trail keeps it). */
-export const statementDayInput = z.strictObject(
-  {
-    statement_day: z.number({ error: STATEMENT_DAY_RANGE }).int(STATEMENT_DAY_RANGE).min(1, STATEMENT_DAY_RANGE).max(28, STATEMENT_DAY_RANGE),
-    reason: reasonField,
-  },
-  unknownKeys,
-);
+export const statementDayInput = z.strictObject({
+  statement_day: z.number({ error: STATEMENT_DAY_RANGE }).int(STATEMENT_DAY_RANGE).min(1, STATEMENT_DAY_RANGE).max(28, STATEMENT_DAY_RANGE),
+  reason: reasonField,
+});

@@ -3,8 +3,9 @@ import type { Context, Middleware } from 'koa';
 import { expireHolds } from '../approvals/expire.ts';
 import { findCard } from '../db/cards.ts';
 import { findStatement } from '../db/statements.ts';
+import { noSuchCard } from '../cards/no-such-card.ts';
 import { AppError, NotFoundError } from '../errors.ts';
-import { jsonBody, parseWith } from '../http/validate.ts';
+import { jsonBody } from '../http/validate.ts';
 import { billingRun } from '../ledger/billing-run.ts';
 import { todayIn } from '../ledger/calendar.ts';
 import { changeStatementDay, presentStatementDayChange } from '../ledger/change-statement-day.ts';
@@ -13,9 +14,9 @@ import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
 import { importRepayments } from '../ledger/import-repayments.ts';
 import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
-import { billingRunInput, monthInput, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
+import { billingRunInput, cardIdParam, monthInput, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
+import { parseInput } from './operator-input.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
-import { z } from 'zod';
 
 export interface AdminLedgerDeps {
   parseBody: Middleware;
@@ -51,8 +52,6 @@ async function readText(ctx: Context, max: number): Promise<string> {
   }
 }
 
-const cardIdParam = z.object({ cardId: z.uuid({ error: 'Not a card id.' }) });
-
 /**
  * The operator API of the ledger under /admin/api/ledger: a card's account view, statement day and statements,
  * repayments (one, or a CSV of bank transfers), billing runs, hold expiry, and member-site settlement.
@@ -68,18 +67,18 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
 
   async function accountOfCard(cardId: string): Promise<string> {
     const card = await findCard(ledger.db, cardId);
-    if (!card) throw new NotFoundError('There is no such card.');
+    if (!card) throw noSuchCard();
     return card.accountId;
   }
 
   router.get('/cards/:cardId', async function showCardAccount(ctx) {
-    const { cardId } = parseWith(cardIdParam, ctx.params);
+    const { card_id: cardId } = parseInput(cardIdParam, { card_id: ctx.params.cardId });
     ctx.body = await holderAccount(ledger.db, await accountOfCard(cardId), ledger.delinquency);
   });
 
   router.put('/cards/:cardId/statement-day', parseBody, async function setStatementDay(ctx) {
-    const { cardId } = parseWith(cardIdParam, ctx.params);
-    const input = parseWith(statementDayInput, jsonBody(ctx));
+    const { card_id: cardId } = parseInput(cardIdParam, { card_id: ctx.params.cardId });
+    const input = parseInput(statementDayInput, jsonBody(ctx));
     const accountId = await accountOfCard(cardId);
     const changed = await changeStatementDay(ledger, {
       accountId,
@@ -94,14 +93,14 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
   });
 
   router.get('/statements/:statementId', async function showStatement(ctx) {
-    const { statementId } = parseWith(statementIdParam, ctx.params);
+    const { statement_id: statementId } = parseInput(statementIdParam, { statement_id: ctx.params.statementId });
     const s = await findStatement(ledger.db, statementId);
-    if (!s) throw new NotFoundError('There is no such statement.');
+    if (!s) throw new NotFoundError('There is no such statement.', { statement_id: 'There is no such statement.' });
     ctx.body = { account_id: s.accountId, ...(await holderStatement(ledger.db, s.accountId, statementId)) };
   });
 
   router.post('/repayments', parseBody, async function recordRepayment(ctx) {
-    const input = parseWith(repaymentInput, jsonBody(ctx));
+    const input = parseInput(repaymentInput, jsonBody(ctx));
     const done = await repay(ledger, {
       ...(input.card_id ? { accountId: await accountOfCard(input.card_id) } : { paymentReference: input.payment_reference }),
       amount: input.amount,
@@ -130,7 +129,7 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
   });
 
   router.post('/billing-runs', parseBody, async function runBilling(ctx) {
-    const input = parseWith(billingRunInput, ctx.request.length ? jsonBody(ctx) : {});
+    const input = parseInput(billingRunInput, ctx.request.length ? jsonBody(ctx) : {});
     ctx.body = await billingRun(ledger, input.date ? { date: input.date } : {});
   });
 
@@ -139,7 +138,7 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
   });
 
   router.get('/settlements', async function showSettlement(ctx) {
-    const q = parseWith(reportQuery, ctx.query);
+    const q = parseInput(reportQuery, ctx.query);
     const report = await settlementReport(ledger, q.month);
     const csv = q.format ? q.format === 'csv' : ctx.accepts('application/json', 'text/csv') === 'text/csv';
     if (csv) {
@@ -152,7 +151,7 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
   });
 
   router.post('/settlements/close', parseBody, async function closeMonth(ctx) {
-    const { month } = parseWith(monthInput, jsonBody(ctx));
+    const { month } = parseInput(monthInput, jsonBody(ctx));
     const done = await closeSettlement(ledger, month, actor(ctx));
     ctx.body = { closed: done.closed, already_closed: done.already, report: done.report };
   });

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import { ValidationError } from '../errors.ts';
@@ -11,10 +10,11 @@ import { reinstateSite } from '../member-sites/reinstate.ts';
 import { rotateSecret } from '../member-sites/rotate-secret.ts';
 import { suspendSite, type SiteStatusChanged } from '../member-sites/suspend.ts';
 import { updateSite, type UpdateInput } from '../member-sites/update.ts';
-import { parseWith } from '../http/validate.ts';
 import { presentSite } from './present-site.ts';
-import { listQuery } from './sites-inputs.ts';
+import { clientIdParam, listQuery, reasonInput, rotateInput, siteCall } from './sites-inputs.ts';
 import { cliActor } from './cli-actor.ts';
+import { cliArgs, wholeNumber } from './cli-options.ts';
+import { parseInput, SOME_FIELDS } from './operator-input.ts';
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -52,44 +52,53 @@ const SITE_OPTIONS = {
   'refresh-token-ttl': { type: 'string' },
 } as const;
 
-/** A whole number from an option; anything else is left as the string so validation names the field. */
-function num(v: string | undefined): number | string | undefined {
-  if (v === undefined) return undefined;
-  return /^[0-9]{1,15}$/.test(v) ? Number(v) : v;
+/** The key set in a --jwks-file, or a refusal naming it. */
+function jwksFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ValidationError(SOME_FIELDS, { jwks: `Cannot read ${file}.` });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError(SOME_FIELDS, { jwks: `${file} is not JSON.` });
+  }
 }
 
 /** The site options given on the command line, in the domain's field names; absent options are left out. */
 function siteFields(args: string[]): Record<string, unknown> {
-  const { values: v } = parseArgs({ args, options: SITE_OPTIONS, strict: true });
+  const { values: v } = cliArgs(args, SITE_OPTIONS);
   const fields: Record<string, unknown> = {
     clientId: v['client-id'],
     name: v.name,
     redirectUris: v['redirect-uri'],
     postLogoutRedirectUris: v['post-logout-uri'],
     tokenEndpointAuthMethod: v['auth-method'],
-    jwks: v['jwks-file'] ? (JSON.parse(readFileSync(v['jwks-file'], 'utf8')) as unknown) : undefined,
+    jwks: v['jwks-file'] !== undefined ? jwksFile(v['jwks-file']) : undefined,
     jwksUri: v['jwks-uri'],
     resourceServers: v.resource,
-    contentRating: num(v.rating),
+    contentRating: wholeNumber(v.rating),
     scope: v.scope,
-    maxAmount: num(v['max-amount']),
+    maxAmount: wholeNumber(v['max-amount']),
     homepageUri: v.homepage,
     logoUri: v.logo,
-    accessTokenTtl: num(v['access-token-ttl']),
-    idTokenTtl: num(v['id-token-ttl']),
-    refreshTokenTtl: num(v['refresh-token-ttl']),
+    accessTokenTtl: wholeNumber(v['access-token-ttl']),
+    idTokenTtl: wholeNumber(v['id-token-ttl']),
+    refreshTokenTtl: wholeNumber(v['refresh-token-ttl']),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined));
 }
 
-function requiredClientId(args: string[]): { clientId: string; reason?: string; overlap?: string; status?: string } {
-  const { values } = parseArgs({
-    args,
-    options: { 'client-id': { type: 'string' }, reason: { type: 'string' }, overlap: { type: 'string' }, status: { type: 'string' } },
-    strict: true,
-  });
-  if (!values['client-id']) throw new ValidationError('--client-id is required', { 'client-id': 'Required.' });
-  return { clientId: values['client-id'], reason: values.reason, overlap: values.overlap, status: values.status };
+/** The site a command is about, checked as the API checks its path. */
+const theSite = (clientId: string | undefined) => parseInput(clientIdParam, { client_id: clientId }).client_id;
+
+/** A status change's site and reason, checked as the API checks them. */
+function statusArgs(args: string[]): { clientId: string; reason: string } {
+  const { values } = cliArgs(args, { 'client-id': { type: 'string' }, reason: { type: 'string' } });
+  const clientId = theSite(values['client-id']);
+  return { clientId, reason: parseInput(reasonInput, { reason: values.reason }).reason };
 }
 
 const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
@@ -102,41 +111,39 @@ function printStatus({ site, changed }: SiteStatusChanged): void {
 
 export const siteCommands: Record<string, Handler> = {
   async 'sites register'({ config, db, args }) {
-    const reg = await registerMemberSite({ db, ...registryRules(config) }, siteFields(args) as RegisterInput, cliActor());
+    const reg = await siteCall(registerMemberSite({ db, ...registryRules(config) }, siteFields(args) as RegisterInput, cliActor()));
     console.log(`member site registered
   client_id:     ${reg.clientId}${reg.clientSecret ? `\n  client_secret: ${reg.clientSecret}\nStore the secret now: it is not shown again.` : ''}`);
   },
 
   async 'sites update'({ config, db, args }) {
     const { clientId, ...change } = siteFields(args);
-    if (typeof clientId !== 'string') throw new ValidationError('--client-id is required', { 'client-id': 'Required.' });
-    const updated = await updateSite({ db, ...registryRules(config) }, clientId, change as UpdateInput, cliActor());
+    const updated = await siteCall(updateSite({ db, ...registryRules(config) }, theSite(clientId as string | undefined), change as UpdateInput, cliActor()));
     print(presentSite(updated.site));
     if (updated.clientSecret) console.log(`new client_secret: ${updated.clientSecret}\nStore the secret now: it is not shown again.`);
   },
 
   async 'sites suspend'({ db, args }) {
-    const a = requiredClientId(args);
-    printStatus(await suspendSite(db, a.clientId, a.reason ?? '', cliActor()));
+    const a = statusArgs(args);
+    printStatus(await siteCall(suspendSite(db, a.clientId, a.reason, cliActor())));
   },
 
   async 'sites reinstate'({ db, args }) {
-    const a = requiredClientId(args);
-    printStatus(await reinstateSite(db, a.clientId, a.reason ?? '', cliActor()));
+    const a = statusArgs(args);
+    printStatus(await siteCall(reinstateSite(db, a.clientId, a.reason, cliActor())));
   },
 
   async 'sites close'({ db, args }) {
-    const a = requiredClientId(args);
-    printStatus(await closeSite(db, a.clientId, a.reason ?? '', cliActor()));
+    const a = statusArgs(args);
+    printStatus(await siteCall(closeSite(db, a.clientId, a.reason, cliActor())));
   },
 
   async 'sites rotate-secret'({ db, args }) {
-    const a = requiredClientId(args);
+    const { values } = cliArgs(args, { 'client-id': { type: 'string' }, overlap: { type: 'string' } });
+    const clientId = theSite(values['client-id']);
     // A typo must not leave a leaked secret working for the default day: anything but whole seconds is refused.
-    if (a.overlap !== undefined && !/^\d{1,7}$/.test(a.overlap)) {
-      throw new ValidationError('--overlap is a whole number of seconds (0 stops the old secret now).', { overlap: `Not a number of seconds: "${a.overlap}".` });
-    }
-    const r = await rotateSecret(db, a.clientId, a.overlap === undefined ? undefined : Number(a.overlap), cliActor());
+    const { overlap_seconds: overlap } = parseInput(rotateInput, values.overlap === undefined ? {} : { overlap_seconds: wholeNumber(values.overlap) });
+    const r = await siteCall(rotateSecret(db, clientId, overlap, cliActor()));
     console.log(`new client secret for ${r.clientId}
   client_secret: ${r.clientSecret}
   the previous secret works until: ${r.previousValidUntil?.toISOString() ?? 'now (stopped)'}
@@ -144,12 +151,13 @@ Store the secret now: it is not shown again.`);
   },
 
   async 'sites show'({ db, args }) {
-    print(presentSite(await showSite(db, requiredClientId(args).clientId)));
+    const { values } = cliArgs(args, { 'client-id': { type: 'string' } });
+    print(presentSite(await siteCall(showSite(db, theSite(values['client-id'])))));
   },
 
   async 'sites list'({ db, args }) {
-    const { values } = parseArgs({ args, options: { status: { type: 'string' } }, strict: true });
-    const q = parseWith(listQuery, values.status ? { status: values.status } : {});
+    const { values } = cliArgs(args, { status: { type: 'string' } });
+    const q = parseInput(listQuery, values);
     for (const s of await listSites(db, q.status)) console.log(`${s.clientId}\t${s.status}\t${s.name}`);
   },
 };

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { reasonField } from '../cards/input-fields.ts';
+import { AppError, ValidationError } from '../errors.ts';
 import { MAX_OVERLAP_SECONDS } from '../member-sites/rotate-secret.ts';
+import { refuseUnknownFields, sentence, SOME_FIELDS } from './operator-input.ts';
 
 /**
  * The operator API speaks snake_case JSON, with RFC 7591 names where one exists; the member-sites
@@ -27,27 +30,53 @@ const FIELDS: Record<string, string> = {
   auto_capture: 'autoCapture',
 };
 
-const BACK: Record<string, string> = Object.fromEntries(
-  Object.entries(FIELDS).filter(([snake]) => !['client_name', 'client_uri'].includes(snake)).map(([snake, camel]) => [camel, snake]),
-);
+const KNOWN = new Set(Object.keys(FIELDS));
 
-/** The body in the domain's field names; unknown fields keep their name so the strict schema names them. */
+/** The body in the domain's field names; a field the API does not know (a domain name too) is refused, each named. */
 export function toDomainFields(body: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(body).map(([k, v]) => [FIELDS[k] ?? k, v]));
+  refuseUnknownFields(body, KNOWN);
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [FIELDS[k]!, v]));
 }
 
-/** Field errors back in the API's names. */
-export function toApiFields(fields: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (!fields) return undefined;
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [BACK[k.split('.')[0]!] ?? k, v]));
+/** A domain field (redirectUris, or redirectUris.0 for an item) under the API's name: redirect_uris. */
+function apiName(field: string): string {
+  return field.split('.')[0]!.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-export const clientIdParam = z.object({ clientId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'Not a client id.') });
+/**
+ * A refusal of the member-sites domain in the operator's language: fields under the API's names, each message a
+ * sentence ("must not contain wildcards (item 0)" → "Must not contain wildcards (item 0)."), a refused field set
+ * as a whole said once. The domain's own words serve /reg too, after RFC 7591's field names.
+ */
+function operatorSiteError(err: unknown): unknown {
+  if (!(err instanceof AppError) || !err.expose) return err;
+  const fields: Record<string, string> = {};
+  let whole: string | undefined;
+  for (const [field, message] of Object.entries(err.fields ?? {})) {
+    // An issue of the input as a whole (nothing to change) is the answer's sentence, not a field's.
+    if (field === 'input') whole = sentence(message);
+    else fields[apiName(field)] ??= sentence(message);
+  }
+  const named = Object.keys(fields).length > 0;
+  const message = whole ?? (err instanceof ValidationError && named ? SOME_FIELDS : sentence(err.message));
+  return new AppError(err.code, message, { status: err.status, cause: err, ...(named ? { fields } : {}) });
+}
 
-export const reasonInput = z.object({ reason: z.string().trim().min(1, 'Give a reason.').max(500) }).strict();
+export const clientIdParam = z.strictObject({ client_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'Not a client id.') });
 
-export const rotateInput = z
-  .object({ overlap_seconds: z.number().int().min(0).max(MAX_OVERLAP_SECONDS).optional() })
-  .strict();
+export const reasonInput = z.strictObject({ reason: reasonField });
 
-export const listQuery = z.object({ status: z.enum(['active', 'suspended', 'closed']).optional() }).strict();
+const OVERLAP = `A whole number of seconds from 0 to ${MAX_OVERLAP_SECONDS} (0 stops the old secret now).`;
+
+export const rotateInput = z.strictObject({ overlap_seconds: z.number({ error: OVERLAP }).int(OVERLAP).min(0, OVERLAP).max(MAX_OVERLAP_SECONDS, OVERLAP).optional() });
+
+export const listQuery = z.strictObject({ status: z.enum(['active', 'suspended', 'closed']).optional() });
+
+/** A call into the member-sites domain, its refusal in the operator's language (operatorSiteError). */
+export async function siteCall<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw operatorSiteError(err);
+  }
+}

@@ -3,7 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Directory } from '../db/directory.ts';
 import type { Db } from '../db/knex.ts';
 import { ValidationError } from '../errors.ts';
-import { jsonBody, parseWith } from '../http/validate.ts';
+import { jsonBody } from '../http/validate.ts';
 import { closeSite } from '../member-sites/close.ts';
 import { listSites, showSite } from '../member-sites/list.ts';
 import { registerMemberSite, type RegisterInput } from '../member-sites/register.ts';
@@ -14,7 +14,8 @@ import { suspendSite } from '../member-sites/suspend.ts';
 import { updateSite, type UpdateInput } from '../member-sites/update.ts';
 import { presentSite } from './present-site.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
-import { clientIdParam, listQuery, reasonInput, rotateInput, toApiFields, toDomainFields } from './sites-inputs.ts';
+import { parseInput } from './operator-input.ts';
+import { clientIdParam, listQuery, reasonInput, rotateInput, siteCall, toDomainFields } from './sites-inputs.ts';
 
 export interface AdminSiteDeps {
   parseBody: Middleware;
@@ -39,40 +40,34 @@ export function adminSiteRoutes({ parseBody, db, rules, operatorAuth, directory 
       directory.forgetAllOnceCommitted();
     }
   });
-  router.use(async function noStoreAndApiFieldNames(ctx: Context, next: Next) {
+  router.use(async function noStore(ctx: Context, next: Next) {
     ctx.set('Cache-Control', 'no-store');
-    try {
-      await next();
-    } catch (err) {
-      // The domain names fields in camelCase; the API answers in the names it was sent.
-      if (err instanceof ValidationError) throw new ValidationError(err.message, toApiFields(err.fields));
-      throw err;
-    }
+    await next();
   });
 
   const actor = (ctx: Context) => String(ctx.state.actor ?? 'operator');
-  const clientIdOf = (ctx: Context) => parseWith(clientIdParam, ctx.params).clientId;
+  const clientIdOf = (ctx: Context) => parseInput(clientIdParam, { client_id: ctx.params.clientId }).client_id;
 
   router.get('/', async function listMemberSites(ctx) {
-    const q = parseWith(listQuery, ctx.query);
+    const q = parseInput(listQuery, ctx.query);
     ctx.body = { sites: (await listSites(db, q.status)).map(presentSite) };
   });
 
   router.post('/', async function registerSite(ctx) {
-    const reg = await registerMemberSite({ db, ...rules }, toDomainFields(jsonBody(ctx)) as RegisterInput, actor(ctx));
+    const reg = await siteCall(registerMemberSite({ db, ...rules }, toDomainFields(jsonBody(ctx)) as RegisterInput, actor(ctx)));
     ctx.status = 201;
     ctx.body = { ...presentSite(await showSite(db, reg.clientId)), ...(reg.clientSecret ? { client_secret: reg.clientSecret } : {}) };
   });
 
   router.get('/:clientId', async function showMemberSite(ctx) {
-    ctx.body = presentSite(await showSite(db, clientIdOf(ctx)));
+    ctx.body = presentSite(await siteCall(showSite(db, clientIdOf(ctx))));
   });
 
   router.patch('/:clientId', async function changeSite(ctx) {
     const clientId = clientIdOf(ctx);
     const body = toDomainFields(jsonBody(ctx));
     if ('clientId' in body) throw new ValidationError('A client id cannot change.', { client_id: 'Cannot be changed.' });
-    const updated = await updateSite({ db, ...rules }, clientId, body as UpdateInput, actor(ctx));
+    const updated = await siteCall(updateSite({ db, ...rules }, clientId, body as UpdateInput, actor(ctx)));
     ctx.body = { ...presentSite(updated.site), ...(updated.clientSecret ? { client_secret: updated.clientSecret } : {}) };
   });
 
@@ -84,8 +79,8 @@ export function adminSiteRoutes({ parseBody, db, rules, operatorAuth, directory 
   for (const [name, act] of statusActions) {
     router.post(`/:clientId/${name}`, async function changeSiteStatus(ctx) {
       const clientId = clientIdOf(ctx);
-      const { reason } = parseWith(reasonInput, jsonBody(ctx));
-      const { site, changed } = await act(db, clientId, reason, actor(ctx));
+      const { reason } = parseInput(reasonInput, jsonBody(ctx));
+      const { site, changed } = await siteCall(act(db, clientId, reason, actor(ctx)));
       // A site already in the status asked for answers as it is, changed: false (nothing audited).
       ctx.body = { ...presentSite(site), changed };
     });
@@ -93,8 +88,8 @@ export function adminSiteRoutes({ parseBody, db, rules, operatorAuth, directory 
 
   router.post('/:clientId/rotate-secret', async function rotateSiteSecret(ctx) {
     const clientId = clientIdOf(ctx);
-    const input = parseWith(rotateInput, ctx.request.length ? jsonBody(ctx) : {});
-    const rotated = await rotateSecret(db, clientId, input.overlap_seconds, actor(ctx));
+    const input = parseInput(rotateInput, ctx.request.length ? jsonBody(ctx) : {});
+    const rotated = await siteCall(rotateSecret(db, clientId, input.overlap_seconds, actor(ctx)));
     ctx.body = {
       client_id: rotated.clientId,
       client_secret: rotated.clientSecret,

@@ -4,6 +4,7 @@ import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { MAX_AMOUNT } from '../lib/money.ts';
+import { noSuchCard } from './no-such-card.ts';
 
 export interface LimitChange {
   cardId: string;
@@ -39,7 +40,7 @@ export async function changeLimitIn(trx: Trx, input: LimitChange): Promise<Limit
     throw new ValidationError(`The limit must be a whole number of minor units from 0 to ${MAX_AMOUNT}.`, { credit_limit: `Whole number from 0 to ${MAX_AMOUNT}.` });
   }
   const card = await findCard(trx, input.cardId);
-  if (!card) throw new NotFoundError('There is no such card.');
+  if (!card) throw noSuchCard();
   const guardianId = (await findAccount(trx, card.accountId))?.guardianAccountId;
   const guardian = guardianId ? await lockAccount(trx, guardianId) : undefined;
   const account = await lockAccount(trx, card.accountId);

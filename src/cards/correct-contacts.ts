@@ -7,6 +7,7 @@ import { NotFoundError } from '../errors.ts';
 import { contactLocks } from './application-locks.ts';
 import { readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
 import { writeContacts } from './write-contacts.ts';
+import { noSuchCard } from './no-such-card.ts';
 
 export interface ContactsCorrection extends ContactsInput {
   cardId: string;
@@ -24,7 +25,7 @@ export interface ContactsCorrection extends ContactsInput {
  */
 export async function correctContacts(deps: { db: Db; mobileCallingCode: string }, c: ContactsCorrection): Promise<Account> {
   const card = await findCard(deps.db, c.cardId);
-  if (!card) throw new NotFoundError('There is no such card.');
+  if (!card) throw noSuchCard();
   const account = await findAccount(deps.db, card.accountId);
   if (!account) throw new NotFoundError('There is no such account.');
   const change = readNewContacts(account, c, deps.mobileCallingCode);

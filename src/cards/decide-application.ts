@@ -28,6 +28,9 @@ export interface DecisionDeps {
 
 export const MAX_REASON_LENGTH = 500;
 
+/** No application has the id the operator gave. */
+export const NO_SUCH_APPLICATION = 'There is no such application.';
+
 /**
  * The operator's decision on an application in review, in one transaction: the pending card becomes
  * active (approve) or closed (reject), the application records who decided, when and why, the audit
@@ -43,7 +46,7 @@ export async function decide(deps: DecisionDeps, d: Decision): Promise<{ applica
   }
   return inTransaction(deps.db, async (trx) => {
     const app = await lockApplication(trx, d.applicationId);
-    if (!app) throw new NotFoundError('There is no such application.');
+    if (!app) throw new NotFoundError(NO_SUCH_APPLICATION, { application_id: NO_SUCH_APPLICATION });
     const approved = d.decision === 'approve';
     // The same decision again (a retry, a second operator) finds it made: nothing is written or sent twice.
     if (app.status === (approved ? 'approved' : 'rejected')) return { application: app, changed: false };

@@ -7,10 +7,10 @@ import { CODE_DIGITS } from './one-time-code.ts';
 const CONTROL = /[\u0000-\u001F\u007F-\u009F\uFFFD]/;
 const NO_CONTROL = 'Contains characters that are not allowed.';
 
-/** One line of text, at most `max` characters, no control characters. */
-export function plainText(max: number) {
+/** One line of text, at most `max` characters, no control characters; `missing`, when given, is what an absent one is told. */
+export function plainText(max: number, missing?: string) {
   return z
-    .string({ error: 'Send this as text.' })
+    .string({ error: (issue) => (missing !== undefined && issue.input === undefined ? missing : 'Send this as text.') })
     .max(max, `Use at most ${max} characters.`)
     .refine((s) => !CONTROL.test(s), NO_CONTROL);
 }
@@ -36,10 +36,12 @@ export const codeField = z
   .transform((s) => s.replace(/\s/g, ''))
   .refine((s) => new RegExp(`^\\d{${CODE_DIGITS}}$`).test(s), `Enter the ${CODE_DIGITS}-digit code.`);
 
+const SAY_WHY = 'Say why (it goes into the audit trail).';
+
 /** Why an operator acts: kept in the audit trail. */
-export const reasonField = plainText(500)
+export const reasonField = plainText(500, SAY_WHY)
   .transform((s) => s.trim())
-  .refine((s) => s.length > 0, 'Say why (it goes into the audit trail).');
+  .refine((s) => s.length > 0, SAY_WHY);
 
 /** A credit limit in integer minor units. */
 const CREDIT_LIMIT = `A whole number of minor units from 0 to ${MAX_AMOUNT}.`;

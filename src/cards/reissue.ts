@@ -1,13 +1,14 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { accountHasLaterCard, accountHasOtherOpenCard, findAccount, insertCardUnlessNumberTaken, lockCard, type CardStatus } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError } from '../errors.ts';
 import { notify } from '../notifications/notify.ts';
 import type { CardDeps } from './deps.ts';
 import { insertWithFreshNumber } from './issue-card.ts';
 import { generatePassword } from './password.ts';
 import { revokeHolderTokens } from './revoke-holder-tokens.ts';
 import { transition } from './transition.ts';
+import { noSuchCard } from './no-such-card.ts';
 
 export interface ReissueInput {
   cardId: string;
@@ -47,7 +48,7 @@ export async function reissue(deps: CardDeps, input: ReissueInput): Promise<Reis
 
   return inTransaction(deps.db, async (trx) => {
     const old = await lockCard(trx, input.cardId);
-    if (!old) throw new NotFoundError('There is no such card.');
+    if (!old) throw noSuchCard();
     if (!allowed.includes(old.status)) throw new ConflictError(`A ${old.status} card cannot be reissued.`);
     if (await accountHasOtherOpenCard(trx, old.accountId, old.id)) throw new ConflictError('This card has already been replaced.');
     if (input.once && (await accountHasLaterCard(trx, old.accountId, old.id))) throw new ConflictError('This card has already been replaced.');

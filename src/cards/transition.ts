@@ -2,7 +2,8 @@ import { appendAudit, type AuditEntry } from '../db/audit-log.ts';
 import { lockCard, setCardStatus, type Card, type CardStatus } from '../db/cards.ts';
 import { retireContactChanges } from '../db/contact-changes.ts';
 import type { Trx } from '../db/knex.ts';
-import { AppError, NotFoundError } from '../errors.ts';
+import { AppError } from '../errors.ts';
+import { noSuchCard } from './no-such-card.ts';
 
 /**
  * The card life cycle. A lost card never comes back (its number may be in someone else's hands: the
@@ -40,7 +41,7 @@ export interface TransitionInput {
  */
 export async function transition(trx: Trx, input: TransitionInput): Promise<Card> {
   const card = await lockCard(trx, input.cardId);
-  if (!card) throw new NotFoundError('There is no such card.');
+  if (!card) throw noSuchCard();
   if (!ALLOWED_TRANSITIONS[card.status].includes(input.to)) throw new IllegalTransitionError(card.status, input.to);
   await setCardStatus(trx, card.id, input.to);
   // A change of contacts asked with this card dies when it stops (blocked, reported lost, closed, replaced): a holder

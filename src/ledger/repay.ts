@@ -92,18 +92,18 @@ function differences(seen: Repayment, asked: { accountId: string; amount: number
  */
 export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<RepaymentOutcome> {
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0 || input.amount > MAX_AMOUNT) {
-    throw new InvalidRepaymentError('amount must be a positive whole number of minor units.', 'amount');
+    throw new InvalidRepaymentError('The amount must be a positive whole number of minor units.', 'amount');
   }
   // The currency is checked against the credit line, under its lock: a line opened before config's currency changed is
   // repaid in its own.
-  if (!/^[A-Z]{3}$/.test(input.currency)) throw new InvalidRepaymentError('currency must be an ISO 4217 code such as KRW.', 'currency');
+  if (!/^[A-Z]{3}$/.test(input.currency)) throw new InvalidRepaymentError('The currency must be an ISO 4217 code such as KRW.', 'currency');
   // Money not yet received is no repayment (a typed year, a bank file's wrong column): it would lower what is owed now.
   if (input.receivedOn && input.receivedOn > todayIn(deps.billing.timeZone)) {
-    throw new InvalidRepaymentError(`received_on cannot be after today (${todayIn(deps.billing.timeZone)} in ${deps.billing.timeZone}).`, 'received_on');
+    throw new InvalidRepaymentError(`The date received cannot be after today (${todayIn(deps.billing.timeZone)} in ${deps.billing.timeZone}).`, 'received_on');
   }
   return inTransaction(deps.db, async (trx) => {
     const accountId = input.accountId ?? (input.paymentReference ? await findAccountIdByPaymentReference(trx, input.paymentReference) : undefined);
-    if (!accountId) throw new NotFoundError('No account has this payment reference.');
+    if (!accountId) throw new NotFoundError('No account has this payment reference.', { payment_reference: 'No account has this payment reference.' });
     const txId = input.transactionId ?? null;
     if (txId !== null) {
       await lockValues(trx, [`repayment:${txId}`]);

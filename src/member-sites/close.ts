@@ -2,8 +2,8 @@ import { appendAudit } from '../db/audit-log.ts';
 import type { Db } from '../db/knex.ts';
 import { findMemberSiteForUpdate, updateMemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
-import { NotFoundError } from '../errors.ts';
 import { checkReason, type SiteStatusChanged } from './suspend.ts';
+import { noSuchSite } from './list.ts';
 
 /**
  * Closes a member site for good: the provider no longer finds the client (no flow, no token, no
@@ -14,7 +14,7 @@ export async function closeSite(db: Db, clientId: string, reason: string, actor 
   const why = checkReason(reason);
   return inTransaction(db, async (trx) => {
     const site = await findMemberSiteForUpdate(trx, clientId);
-    if (!site) throw new NotFoundError(`No member site ${clientId}`);
+    if (!site) throw noSuchSite(clientId);
     if (site.status === 'closed') return { site, changed: false };
     await updateMemberSite(trx, clientId, {
       status: 'closed',

@@ -8,9 +8,15 @@ export async function listSites(conn: Conn, status?: MemberSiteStatus): Promise<
   return status ? sites.filter((s) => s.status === status) : sites;
 }
 
+/** No member site has the client id given: 404 naming the field. */
+export function noSuchSite(clientId: string): NotFoundError {
+  const message = `There is no member site ${clientId}.`;
+  return new NotFoundError(message, { clientId: message });
+}
+
 /** One member site, or NotFoundError. */
 export async function showSite(conn: Conn, clientId: string): Promise<MemberSite> {
   const site = await findMemberSite(conn, clientId);
-  if (!site) throw new NotFoundError(`No member site ${clientId}`);
+  if (!site) throw noSuchSite(clientId);
   return site;
 }

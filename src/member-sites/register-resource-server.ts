@@ -18,7 +18,8 @@ export async function registerResourceServer(db: Db, rs: ResourceServer, opts: {
   return inTransaction(db, async (trx) => {
     const before = await findResourceServer(trx, rs.identifier);
     if (before && !opts.replace) {
-      throw new ConflictError(`Resource server ${rs.identifier} is registered already (${before.name}); give --replace to replace its name, scopes and token lifetime.`);
+      const message = `Resource server ${rs.identifier} is registered already (${before.name}); give --replace to replace its name, scopes and token lifetime.`;
+      throw new ConflictError(message, { identifier: message });
     }
     await upsertResourceServer(trx, rs);
     await appendAudit(trx, {

@@ -7,6 +7,7 @@ import { inTransaction } from '../db/tx.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { sha256Hex } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
+import { describeIssue } from '../lib/zod-issues.ts';
 
 export interface RegisterDeps {
   db: Db;
@@ -18,7 +19,7 @@ export const registerInput = z
   .object({
     clientId: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, 'lowercase letters, digits, dot, dash, underscore; 3–64 characters')
+      .regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, 'must be 3–64 lowercase letters, digits, dots, dashes or underscores, starting with a letter or digit')
       .optional(),
     name: site.name,
     redirectUris: site.redirectUris,
@@ -35,7 +36,7 @@ export const registerInput = z
     accessTokenTtl: site.accessTokenTtl.optional(),
     idTokenTtl: site.idTokenTtl.optional(),
     refreshTokenTtl: site.refreshTokenTtl.optional(),
-    autoCapture: z.boolean().optional(),
+    autoCapture: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .strict();
 
@@ -57,8 +58,8 @@ export async function registerMemberSite(
   actor = 'operator',
   preset: { clientId?: string; clientSecret?: string } = {},
 ): Promise<Registered> {
-  const parsed = registerInput.safeParse(input);
-  if (!parsed.success) throw new ValidationError('Invalid member site', fieldErrors(parsed.error));
+  const parsed = registerInput.safeParse(input, { error: describeIssue });
+  if (!parsed.success) throw new ValidationError('Some fields need attention.', fieldErrors(parsed.error));
   const v = parsed.data;
   const metadata: SiteMetadata = {
     name: v.name,
@@ -83,7 +84,7 @@ export async function registerMemberSite(
   const clientSecret = method === 'private_key_jwt' ? undefined : (preset.clientSecret ?? randomToken(32));
 
   await inTransaction(deps.db, async (trx) => {
-    if (await findMemberSite(trx, clientId)) throw new ConflictError(`A member site ${clientId} already exists`);
+    if (await findMemberSite(trx, clientId)) throw new ConflictError(`A member site ${clientId} exists already.`, { clientId: 'Taken by another member site.' });
     await insertMemberSite(trx, {
       ...metadata,
       clientId,

@@ -2,9 +2,10 @@ import { appendAudit } from '../db/audit-log.ts';
 import type { Db } from '../db/knex.ts';
 import { findMemberSiteForUpdate, updateMemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ValidationError } from '../errors.ts';
 import { sha256Hex } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
+import { noSuchSite } from './list.ts';
 
 /** Longest overlap an operator may give: a week is enough to roll a secret through any deployment. */
 export const MAX_OVERLAP_SECONDS = 7 * 86_400;
@@ -31,16 +32,16 @@ export async function rotateSecret(
   nowMs = Date.now(),
 ): Promise<Rotated> {
   if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_OVERLAP_SECONDS) {
-    throw new ValidationError(`overlapSeconds must be a whole number from 0 to ${MAX_OVERLAP_SECONDS}`, {
-      overlapSeconds: `0–${MAX_OVERLAP_SECONDS}`,
+    throw new ValidationError('Some fields need attention.', {
+      overlapSeconds: `A whole number of seconds from 0 to ${MAX_OVERLAP_SECONDS} (0 stops the old secret now).`,
     });
   }
   return inTransaction(db, async (trx) => {
     const site = await findMemberSiteForUpdate(trx, clientId);
-    if (!site) throw new NotFoundError(`No member site ${clientId}`);
-    if (site.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed`);
+    if (!site) throw noSuchSite(clientId);
+    if (site.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed.`);
     if (site.tokenEndpointAuthMethod === 'private_key_jwt' || !site.clientSecretHash) {
-      throw new ConflictError(`Member site ${clientId} authenticates with private_key_jwt: rotate its keys instead`);
+      throw new ConflictError(`Member site ${clientId} authenticates with private_key_jwt: rotate its keys instead.`);
     }
     const clientSecret = randomToken(32);
     const previousValidUntil = overlapSeconds > 0 ? new Date(nowMs + overlapSeconds * 1000) : null;

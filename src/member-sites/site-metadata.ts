@@ -21,7 +21,15 @@ const uri = z
 
 const jwk = z.record(z.string(), z.unknown());
 
-/** Every field an operator sets on a member site, shared by register and update. */
+const amount = 'must be a whole number of minor units from 1 to 1000000000000';
+const seconds = (min: number, max: number) => `must be a whole number of seconds from ${min} to ${max}`;
+const ttl = (min: number, max: number) => z.number({ error: seconds(min, max) }).int(seconds(min, max)).min(min, seconds(min, max)).max(max, seconds(min, max));
+
+/**
+ * Every field an operator sets on a member site, shared by register and update. Messages read after the field's
+ * name ("redirect_uris must not contain wildcards", as /reg answers); zod's own checks are put the same way by the
+ * parse's error map (lib/zod-issues.ts describeIssue).
+ */
 export const siteMetadataShape = {
   name: z.string().trim().min(1).max(100),
   homepageUri: uri.nullable(),
@@ -29,10 +37,10 @@ export const siteMetadataShape = {
   redirectUris: z.array(uri).min(1).max(20),
   postLogoutRedirectUris: z.array(uri).max(20),
   tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']),
-  jwks: z.object({ keys: z.array(jwk).min(1).max(20) }).strict().nullable(),
+  jwks: z.object({ keys: z.array(jwk).min(1).max(20) }, { error: 'must be a JSON Web Key Set: {"keys": [...]}' }).strict().nullable(),
   jwksUri: uri.nullable(),
   resourceServers: z.array(z.string().min(1).max(2000)).max(50),
-  contentRating: z.number().int().min(0).max(99),
+  contentRating: z.number({ error: 'must be an age from 0 to 99' }).int('must be an age from 0 to 99').min(0, 'must be an age from 0 to 99').max(99, 'must be an age from 0 to 99'),
   scope: z
     .string()
     .trim()
@@ -42,10 +50,10 @@ export const siteMetadataShape = {
       (s) => s.split(/\s+/).every((x) => (SITE_SCOPES as readonly string[]).includes(x)),
       `only ${SITE_SCOPES.join(', ')}`,
     ),
-  maxAmount: z.number().int().positive().max(1_000_000_000_000).nullable(),
-  accessTokenTtl: z.number().int().min(30).max(TTL_LIMITS.accessToken).nullable(),
-  idTokenTtl: z.number().int().min(60).max(TTL_LIMITS.idToken).nullable(),
-  refreshTokenTtl: z.number().int().min(60).max(TTL_LIMITS.refreshToken).nullable(),
+  maxAmount: z.number({ error: amount }).int(amount).positive(amount).max(1_000_000_000_000, amount).nullable(),
+  accessTokenTtl: ttl(30, TTL_LIMITS.accessToken).nullable(),
+  idTokenTtl: ttl(60, TTL_LIMITS.idToken).nullable(),
+  refreshTokenTtl: ttl(60, TTL_LIMITS.refreshToken).nullable(),
 };
 
 /** A member site's metadata after defaults, as checkSiteMetadata sees it. */
@@ -140,8 +148,8 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
     fields.postLogoutRedirectUris ??= `must be on the origin of the redirect URIs (${[...origins].join(', ')}), got ${elsewhere.join(', ')}`;
   }
   if (m.tokenEndpointAuthMethod === 'private_key_jwt') {
-    if (!m.jwks && !m.jwksUri) fields.jwks = 'private_key_jwt needs the site’s public keys: jwks or jwksUri';
-    if (m.jwks && m.jwksUri) fields.jwks = 'give jwks or jwksUri, not both';
+    if (!m.jwks && !m.jwksUri) fields.jwks = 'the site’s public keys are needed with private_key_jwt: jwks or jwks_uri';
+    if (m.jwks && m.jwksUri) fields.jwks = 'give jwks or jwks_uri, not both';
     if (m.jwks) {
       const problem = await jwksProblem(m.jwks);
       if (problem) fields.jwks = problem;
@@ -156,5 +164,5 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
   }
   if (new Set(m.resourceServers).size !== m.resourceServers.length) fields.resourceServers ??= 'listed twice';
   const first = Object.entries(fields)[0];
-  if (first) throw new ValidationError(`Invalid member site: ${first[0]} ${first[1]}`, fields);
+  if (first) throw new ValidationError('Some fields need attention.', fields);
 }

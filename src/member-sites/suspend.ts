@@ -2,12 +2,13 @@ import { appendAudit } from '../db/audit-log.ts';
 import type { Db } from '../db/knex.ts';
 import { findMemberSiteForUpdate, updateMemberSite, type MemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ValidationError } from '../errors.ts';
+import { noSuchSite } from './list.ts';
 
 /** Why a site's status changes: kept on the row and in the audit log. */
 export function checkReason(reason: unknown): string {
   if (typeof reason !== 'string' || !reason.trim() || reason.length > 500) {
-    throw new ValidationError('Give a reason (1–500 characters)', { reason: 'Required, at most 500 characters' });
+    throw new ValidationError('Some fields need attention.', { reason: 'Say why, in 1 to 500 characters (it goes into the audit trail).' });
   }
   return reason.trim();
 }
@@ -27,8 +28,8 @@ export async function suspendSite(db: Db, clientId: string, reason: string, acto
   const why = checkReason(reason);
   return inTransaction(db, async (trx) => {
     const site = await findMemberSiteForUpdate(trx, clientId);
-    if (!site) throw new NotFoundError(`No member site ${clientId}`);
-    if (site.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed`);
+    if (!site) throw noSuchSite(clientId);
+    if (site.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed.`);
     if (site.status === 'suspended') return { site, changed: false };
     await updateMemberSite(trx, clientId, { status: 'suspended', statusReason: why });
     await appendAudit(trx, { actor, action: 'member_site.suspended', subjectType: 'member_site', subjectId: clientId, details: { reason: why } });

@@ -3,9 +3,11 @@ import { appendAudit } from '../db/audit-log.ts';
 import type { Db } from '../db/knex.ts';
 import { findMemberSiteForUpdate, updateMemberSite, type MemberSite, type MemberSitePatch } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ValidationError } from '../errors.ts';
 import { sha256Hex } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
+import { describeIssue } from '../lib/zod-issues.ts';
+import { noSuchSite } from './list.ts';
 import { checkSiteMetadata, fieldErrors, siteMetadataShape as site, type MetadataRules, type SiteMetadata } from './site-metadata.ts';
 
 export interface UpdateDeps extends MetadataRules {
@@ -31,7 +33,7 @@ export const updateInput = z
     idTokenTtl: site.idTokenTtl,
     refreshTokenTtl: site.refreshTokenTtl,
     /** The operator's choice only: a site's own registration update (RFC 7592) never carries it. */
-    autoCapture: z.boolean({ error: 'true or false.' }),
+    autoCapture: z.boolean({ error: 'must be true or false' }),
   })
   .partial()
   .strict()
@@ -77,13 +79,13 @@ export async function updateSite(
   actor = 'operator',
   opts: { clientSecret?: string } = {},
 ): Promise<Updated> {
-  const parsed = updateInput.safeParse(input);
-  if (!parsed.success) throw new ValidationError('Invalid member site change', fieldErrors(parsed.error));
+  const parsed = updateInput.safeParse(input, { error: describeIssue });
+  if (!parsed.success) throw new ValidationError('Some fields need attention.', fieldErrors(parsed.error));
   const change = parsed.data;
   return inTransaction(deps.db, async (trx) => {
     const current = await findMemberSiteForUpdate(trx, clientId);
-    if (!current) throw new NotFoundError(`No member site ${clientId}`);
-    if (current.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed and cannot be changed`);
+    if (!current) throw noSuchSite(clientId);
+    if (current.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed and cannot be changed.`);
     const merged: SiteMetadata = { ...metadataOf(current), ...change } as SiteMetadata;
     // Giving one kind of key replaces the other; moving to a secret drops the keys.
     if (change.jwks !== undefined && change.jwksUri === undefined) merged.jwksUri = null;

@@ -54,10 +54,10 @@ export async function withdrawSigningKey(db: Db, kid: string, actor = 'system'):
   await inTransaction(db, async (trx) => {
     await lockKeysForChange(trx);
     const { rows: [key], now } = await listKeys(trx, { kid });
-    if (!key) throw new NotFoundError(`no signing key ${kid}`);
+    if (!key) throw new NotFoundError(`There is no signing key ${kid}.`, { kid: `There is no signing key ${kid}.` });
     const state = keyState(key, now);
     if (state === 'signing' || state === 'next') {
-      throw new ConflictError(`key ${kid} signs now or is waiting to: rotate first (keys rotate --now), then withdraw it`);
+      throw new ConflictError(`Key ${kid} signs now or is waiting to: rotate first (keys rotate --now), then withdraw it.`);
     }
     await deleteKey(trx, kid);
     await appendAudit(trx, { actor, action: 'signing_key.withdrawn', subjectType: 'signing_key', subjectId: kid, details: {} });

@@ -3,8 +3,8 @@ import { findCard } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { deleteTotpFactor } from '../db/totp-factors.ts';
 import { inTransaction } from '../db/tx.ts';
-import { NotFoundError } from '../errors.ts';
 import { notifyHolder } from '../notifications/notify.ts';
+import { noSuchCard } from '../cards/no-such-card.ts';
 
 /**
  * The operator removes a holder's authenticator app (the phone was lost; the operator has checked who is
@@ -17,7 +17,7 @@ export async function removeSecondFactor(
 ): Promise<{ last4: string; removed: boolean }> {
   return inTransaction(db, async (trx) => {
     const card = await findCard(trx, change.cardId);
-    if (!card) throw new NotFoundError('There is no such card.');
+    if (!card) throw noSuchCard();
     const removed = await deleteTotpFactor(trx, card.accountId);
     if (removed) {
       await appendAudit(trx, {

@@ -100,7 +100,7 @@ describe("the operator's correction of a holder's contacts", () => {
       [{ email: ['a@example.com'], reason: 'r' }, 'email'],
       [{ email: 'a\u0000@example.com', reason: 'r' }, 'email'],
       [{ email: `${'a'.repeat(3000)}@example.com`, reason: 'r' }, 'email'],
-      [{ phone: '010-1234-5678', reason: 'r' }, 'body'],
+      [{ phone: '010-1234-5678', reason: 'r' }, 'phone'],
     ] as const) {
       const res = await put(h.cardId, body);
       expect(res.status, JSON.stringify(body).slice(0, 80)).to.equal(400);

@@ -412,7 +412,7 @@ describe('the review queue', () => {
       expect(dup.stderr).to.include("Another holder's active card has this application's email address.");
       const misplaced = await cli('applications', 'reject', q.id, '--reason', 'no', '--accept-duplicate');
       expect(misplaced.code).to.equal(1);
-      expect(misplaced.stderr).to.include('--accept-duplicate goes with approve');
+      expect(misplaced.stderr).to.include('--accept-duplicate: Goes with approve only.');
       const rejected = await cli('applications', 'reject', q.id, '--reason', 'This email address already has a card.');
       expect(rejected.code, rejected.stderr).to.equal(0);
     });

@@ -245,8 +245,8 @@ describe('repayments', () => {
     it('refuses bad arguments with the reason and changes nothing', async () => {
       const rows = await count('repayments');
       const cases: Array<[string[], RegExp]> = [
-        [['repayments', 'add', '--amount', '100'], /either --card or --reference/],
-        [['repayments', 'add', '--card', card.cardId, '--reference', reference, '--amount', '1'], /either --card or --reference/],
+        [['repayments', 'add', '--amount', '100'], /Give either the card or the payment reference/],
+        [['repayments', 'add', '--card', card.cardId, '--reference', reference, '--amount', '1'], /Give either the card or the payment reference/],
         [['repayments', 'add', '--card', card.cardId, '--amount', '0'], /Some fields/],
         [['repayments', 'add', '--card', card.cardId, '--amount', '1.5'], /Some fields/],
         [['repayments', 'add', '--card', card.cardId], /Some fields/],
@@ -255,15 +255,15 @@ describe('repayments', () => {
         [['repayments', 'add', '--card', '4000 0000 0000 0002', '--amount', '5'], /no such card/],
         [['repayments', 'add', '--card', card.cardId, '--amount', '5', '--date', '2026-02-30'], /Some fields/],
         [['repayments', 'add', '--card', card.cardId, '--amount', '5', '--wat'], /Unknown option/],
-        [['repayments', 'import'], /--file/],
-        [['repayments', 'import', '--file', '/nonexistent.csv'], /cannot read/],
+        [['repayments', 'import'], /"file":"Give the CSV of bank transfers\."/],
+        [['repayments', 'import', '--file', '/nonexistent.csv'], /Cannot read/],
         [['billing', 'run', '--date', '2026-13-01'], /Some fields/],
-        [['billing', 'run', '--batch', '0'], /--batch/],
+        [['billing', 'run', '--batch', '0'], /"batch":"A whole number from 1 to 10000\."/],
         [['settlement', 'report'], /Some fields/],
         [['settlement', 'report', '--month', '2026-13'], /Some fields/],
-        [['settlement', 'report', '--month', '2026-11', '--format', 'xml'], /--format/],
+        [['settlement', 'report', '--month', '2026-11', '--format', 'xml'], /"format":"One of json, csv\."/],
         [['settlement', 'close', '--month', 'November'], /Some fields/],
-        [['ledger', 'show'], /--card/],
+        [['ledger', 'show'], /"card_id":"Give a card id or number\."/],
       ];
       for (const [args, message] of cases) {
         let err: unknown;

@@ -73,7 +73,7 @@ describe("the operator's change of a statement day", () => {
     expect((blank.json.fields as Record<string, string>).reason).to.equal('Say why (it goes into the audit trail).');
     const extra = await operator(ts, 'PUT', path(h.cardId), { statement_day: 7, reason: 'test', account_id: h.accountId });
     expect(extra.status).to.equal(400);
-    expect(extra.json.fields).to.deep.equal({ body: 'Unknown field(s): account_id.' });
+    expect(extra.json.fields).to.deep.equal({ account_id: 'Unknown field.' });
     const tokenless = await fetch(`${ts.url}${path(h.cardId)}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -81,7 +81,7 @@ describe("the operator's change of a statement day", () => {
     });
     expect(tokenless.status).to.equal(401);
     const unknown = await operator(ts, 'PUT', path(randomUUID()), { statement_day: 7, reason: 'test' });
-    expect([unknown.status, unknown.json.error_description]).to.deep.equal([404, 'There is no such card.']);
+    expect([unknown.status, unknown.json.error_description, unknown.json.fields]).to.deep.equal([404, 'There is no such card.', { card_id: 'There is no such card.' }]);
     const malformed = await operator(ts, 'PUT', path('not-a-card'), { statement_day: 7, reason: 'test' });
     expect(malformed.status).to.equal(400);
     expect(await schedule(h.accountId)).to.deep.equal(before);
@@ -125,12 +125,12 @@ describe("the operator's change of a statement day", () => {
     const other = await issueByApplication(ts);
     const bad = await runCli('ledger', 'statement-day', '--card', other.cardId, '--day', '29', '--reason', 'test');
     expect(bad.code).to.equal(1);
-    expect(bad.stderr).to.include(`statement_day: ${RANGE}`);
+    expect(bad.stderr).to.include(`--day: ${RANGE}`);
     const noReason = await runCli('ledger', 'statement-day', '--card', other.cardId, '--day', 'x');
     expect(noReason.code).to.equal(1);
-    expect(noReason.stderr).to.include('reason: Say why (it goes into the audit trail).');
+    expect(noReason.stderr).to.include('--reason: Say why (it goes into the audit trail).');
     const unknown = await runCli('ledger', 'statement-day', '--card', randomUUID(), '--day', '5', '--reason', 'test');
-    expect([unknown.code, unknown.stderr.trim()]).to.deep.equal([1, 'error: There is no such card.']);
+    expect([unknown.code, unknown.stderr.trim()]).to.deep.equal([1, 'error: There is no such card. (--card)']);
     expect(await schedule(other.accountId)).to.deep.equal({ statement_day: 1, previous_statement_day: null, statement_day_from: null });
 
     const usage = await runCli();

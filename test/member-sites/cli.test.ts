@@ -71,14 +71,14 @@ describe('npm run cli -- sites …', function () {
 
   it('refuses bad input with a message and exit code 1', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://*.example.test/cb'], /redirectUris: must not contain wildcards/],
-      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://shop.example.test/cb', '--post-logout-uri', 'https://elsewhere.example.test/'], /postLogoutRedirectUris: must be on the origin of the redirect URIs \(https:\/\/shop.example.test\)/],
-      [['sites', 'suspend', '--client-id', 'no-such-site'], /reason/],
-      [['sites', 'update', '--name', 'x'], /--client-id is required/],
-      [['sites', 'list', '--status', 'deleted'], /status/],
+      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://*.example.test/cb'], /--redirect-uri: Must not contain wildcards \(item 0\)\./],
+      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://shop.example.test/cb', '--post-logout-uri', 'https://elsewhere.example.test/'], /--post-logout-uri: Must be on the origin of the redirect URIs \(https:\/\/shop.example.test\)/],
+      [['sites', 'suspend', '--client-id', 'no-such-site'], /--reason: Say why/],
+      [['sites', 'update', '--name', 'x'], /--client-id: Must be given\./],
+      [['sites', 'list', '--status', 'deleted'], /--status: Must be one of active, suspended, closed\./],
       // A typo in the overlap must not leave the old secret working for the default day.
-      [['sites', 'rotate-secret', '--client-id', 'no-such-site', '--overlap', '0s'], /--overlap is a whole number of seconds/],
-      [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'X', '--ttl', 'abc'], /--ttl is a whole number of seconds/],
+      [['sites', 'rotate-secret', '--client-id', 'no-such-site', '--overlap', '0s'], /--overlap: A whole number of seconds from 0 to 604800/],
+      [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'X', '--ttl', 'abc'], /--ttl: A whole number of seconds from 1 to 999999, not "abc"\./],
       [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'X', '--scope', '!!bad scope"'], /Scopes are words of visible characters/],
     ];
     for (const [args, message] of cases) {

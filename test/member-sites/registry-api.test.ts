@@ -118,7 +118,8 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
       [{ token_endpoint_auth_method: 'private_key_jwt' }, 'jwks'],
       [{ jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }, token_endpoint_auth_method: 'private_key_jwt' }, 'jwks'],
       [{ name: '' }, 'name'],
-      [{ surprise: true }, 'input'],
+      [{ surprise: true }, 'surprise'],
+      [{ redirectUris: ['https://shop.example.test/callback'] }, 'redirectUris'],
     ];
     for (const [change, field] of cases) {
       const res = await api('/', { body: siteBody(change) });
@@ -181,7 +182,7 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
           body: JSON.stringify(siteBody(change)),
         });
         expect(res.status).to.equal(400);
-        expect(JSON.stringify(await res.json())).to.include('must be https in production');
+        expect(JSON.stringify(await res.json())).to.include('Must be https in production.');
       }
       expect(await siteCount()).to.equal(before);
       const ok = await fetch(url, {
