@@ -5,10 +5,9 @@ import { APPLY_SERVER, issueByApplication } from '../helpers/applicant.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { alertText, fieldError, unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { billingToday, nextDateOnDay, plusDays, STATEMENT_DAY_RANGE } from '../ledger/fixtures.ts';
 
 type Holder = Awaited<ReturnType<typeof issueByApplication>>;
-
-const RANGE = 'A whole number from 1 to 28 (the day of the month statements close on).';
 
 /** The holder's statement day: /card/statement-day and GET/PUT /api/holder/statement-day, on today's real date. */
 describe("the holder's statement day (/card/statement-day, /api/holder/statement-day)", () => {
@@ -19,15 +18,7 @@ describe("the holder's statement day (/card/statement-day, /api/holder/statement
   });
   after(() => ts.stop());
 
-  const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: ts.config.billing.timeZone }).format(new Date());
-  /** `date` plus `days`, as a date. */
-  const plus = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-  /** The first date after `date` that is day `day` of its month, counted a day at a time. */
-  function nextOn(day: number, date: string): string {
-    let d = plus(date, 1);
-    while (Number(d.slice(8)) !== day) d = plus(d, 1);
-    return d;
-  }
+  const today = () => billingToday(ts);
 
   const schedule = (h: Holder) => ts.db('accounts').where({ id: h.accountId }).select('statement_day', 'previous_statement_day', 'statement_day_from').first();
   const audit = (h: Holder) => ts.db('audit_log').where({ subject_id: h.accountId, action: 'account.statement_day_changed' });
@@ -55,22 +46,22 @@ describe("the holder's statement day (/card/statement-day, /api/holder/statement
     expect(account).to.include('id="statement-day">1 of each month <a href="/card/statement-day">Change the statement day</a>');
     const shown = await page(agent);
     const html = unescapeHtml(shown.html);
-    const next = nextOn(1, today());
+    const next = nextDateOnDay(1, today());
     expect(html).to.include('id="day">Day 1 of each month<');
-    expect(html).to.include(`id="next">${next}, payment due on ${plus(next, 14)}<`);
+    expect(html).to.include(`id="next">${next}, payment due on ${plusDays(next, 14)}<`);
     expect(html).to.include('A statement closes at the start of its day (Asia/Seoul time) and bills everything booked before; payment is due 14 days after it.');
     expect(html).to.match(/<option value="1" selected>/);
 
     const day = 20;
-    const first = nextOn(day, today());
+    const first = nextDateOnDay(day, today());
     const closes = first < next ? first : next;
     const res = await agent.post('/card/statement-day', { csrf: shown.csrf, statement_day: String(day) });
     expect(res.status).to.equal(200);
     const notice = /id="notice">([^<]*)</.exec(await res.text())?.[1];
     expect(unescapeHtml(notice ?? '')).to.equal(
       first === closes
-        ? `Statements now close on day ${day}. Your current period closes early, on ${closes}, with payment due on ${plus(closes, 14)}; every statement after it closes on day ${day} too.`
-        : `Statements now close on day ${day}. Your current period still closes on ${closes}, with payment due on ${plus(closes, 14)}; the statement of ${first}, covering the days between, is the first on day ${day}.`,
+        ? `Statements now close on day ${day}. Your current period closes early, on ${closes}, with payment due on ${plusDays(closes, 14)}; every statement after it closes on day ${day} too.`
+        : `Statements now close on day ${day}. Your current period still closes on ${closes}, with payment due on ${plusDays(closes, 14)}; the statement of ${first}, covering the days between, is the first on day ${day}.`,
     );
     expect(await schedule(h)).to.deep.equal({ statement_day: day, previous_statement_day: 1, statement_day_from: first });
 
@@ -78,13 +69,13 @@ describe("the holder's statement day (/card/statement-day, /api/holder/statement
     expect(more).to.have.length(0);
     expect(entry.actor).to.equal(`card:${h.cardId}`);
     expect(entry.request_id).to.be.a('string');
-    expect(entry.details).to.deep.equal({ from: 1, to: day, firstStatementDate: first, currentPeriodCloses: closes, dueDate: plus(closes, 14), by: 'holder' });
+    expect(entry.details).to.deep.equal({ from: 1, to: day, firstStatementDate: first, currentPeriodCloses: closes, dueDate: plusDays(closes, 14), by: 'holder' });
     const told = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'statement_day_changed' });
     expect(told.map((m) => m.channel).sort()).to.deep.equal(['email', 'sms']);
-    expect(told[0].data).to.deep.equal({ day, previous: 1, closes, due: plus(closes, 14), first, by: 'holder' });
+    expect(told[0].data).to.deep.equal({ day, previous: 1, closes, due: plusDays(closes, 14), first, by: 'holder' });
     expect(renderMessage('statement_day_changed', told[0].data, ts.url).text).to.equal(
       `You changed the statement day of your cyber card from day 1 to day ${day} of each month. Your current statement period closes on ${closes}, ` +
-        `with payment due on ${plus(closes, 14)}${first === closes ? '.' : `; the statement of ${first} is the first on day ${day}.`} ` +
+        `with payment due on ${plusDays(closes, 14)}${first === closes ? '.' : `; the statement of ${first} is the first on day ${day}.`} ` +
         `If this was not you, block your card at once: ${ts.url}/card/lost`,
     );
 
@@ -157,11 +148,11 @@ describe("the holder's statement day (/card/statement-day, /api/holder/statement
     for (const bad of [0, 29, -1, 'x', '15', 1.5, null, true]) {
       const res = await put(agent, { statement_day: bad });
       expect(res.status, String(bad)).to.equal(400);
-      expect(await res.json()).to.deep.equal({ error: 'invalid_request', error_description: 'Some fields need attention.', fields: { statement_day: RANGE } });
+      expect(await res.json()).to.deep.equal({ error: 'invalid_request', error_description: 'Some fields need attention.', fields: { statement_day: STATEMENT_DAY_RANGE } });
     }
     const missing = await put(agent, {});
     expect(missing.status).to.equal(400);
-    expect(((await missing.json()) as { fields: Record<string, string> }).fields).to.deep.equal({ statement_day: RANGE });
+    expect(((await missing.json()) as { fields: Record<string, string> }).fields).to.deep.equal({ statement_day: STATEMENT_DAY_RANGE });
     const extra = await put(agent, { statement_day: 5, account_id: other.accountId });
     expect(extra.status).to.equal(400);
     expect(((await extra.json()) as { error: string }).error).to.equal('invalid_request');

@@ -98,3 +98,19 @@ export async function startLedgerServer(overrides: Record<string, unknown> = {},
   };
   return ts;
 }
+
+/** What a statement day outside 1–28 is told, on the holder's and the operator's forms alike. */
+export const STATEMENT_DAY_RANGE = 'A whole number from 1 to 28 (the day of the month statements close on).';
+
+/** Today in the deployment's billing time zone (YYYY-MM-DD). */
+export const billingToday = (ts: TestServer) => new Intl.DateTimeFormat('en-CA', { timeZone: ts.config.billing.timeZone }).format(new Date());
+
+/** `date` plus `days`, as a date (YYYY-MM-DD). */
+export const plusDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/** The first date after `date` that is day `day` of its month, counted a day at a time (not the code's calendar). */
+export function nextDateOnDay(day: number, date: string): string {
+  let d = plusDays(date, 1);
+  while (Number(d.slice(8)) !== day) d = plusDays(d, 1);
+  return d;
+}

@@ -5,9 +5,7 @@ import { APPLY_SERVER, birthdateForAge, issueByApplication } from '../helpers/ap
 import { runCli } from '../helpers/cli.ts';
 import { issueTestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
-import { operator } from './fixtures.ts';
-
-const RANGE = 'A whole number from 1 to 28 (the day of the month statements close on).';
+import { billingToday, nextDateOnDay, operator, plusDays, STATEMENT_DAY_RANGE } from './fixtures.ts';
 
 /** The operator sets a holder's statement day: PUT /admin/api/ledger/cards/:cardId/statement-day and `ledger statement-day`. */
 describe("the operator's change of a statement day", () => {
@@ -18,13 +16,7 @@ describe("the operator's change of a statement day", () => {
   });
   after(() => ts.stop());
 
-  const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: ts.config.billing.timeZone }).format(new Date());
-  const plus = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-  function nextOn(day: number, date: string): string {
-    let d = plus(date, 1);
-    while (Number(d.slice(8)) !== day) d = plus(d, 1);
-    return d;
-  }
+  const today = () => billingToday(ts);
   const schedule = (accountId: string) =>
     ts.db('accounts').where({ id: accountId }).select('statement_day', 'previous_statement_day', 'statement_day_from').first();
   const audit = (accountId: string) => ts.db('audit_log').where({ subject_id: accountId, action: 'account.statement_day_changed' }).orderBy('id');
@@ -34,15 +26,15 @@ describe("the operator's change of a statement day", () => {
     const h = await issueByApplication(ts);
     const res = await operator(ts, 'PUT', path(h.cardId), { statement_day: 12, reason: 'Holder asked by phone: salary on the 10th' });
     expect(res.status, res.text).to.equal(200);
-    const first = nextOn(12, today());
-    const next = nextOn(1, today());
+    const first = nextDateOnDay(12, today());
+    const next = nextDateOnDay(1, today());
     const closes = first < next ? first : next;
     expect(res.json).to.deep.equal({
       account_id: h.accountId,
       statement_day: 12,
       previous_statement_day: 1,
       current_period_closes: closes,
-      current_period_due: plus(closes, 14),
+      current_period_due: plusDays(closes, 14),
       first_statement_date: first,
     });
     expect(await schedule(h.accountId)).to.deep.equal({ statement_day: 12, previous_statement_day: 1, statement_day_from: first });
@@ -62,10 +54,10 @@ describe("the operator's change of a statement day", () => {
     for (const bad of [0, 29, 'x', '7', 7.5, null]) {
       const res = await operator(ts, 'PUT', path(h.cardId), { statement_day: bad, reason: 'test' });
       expect(res.status, String(bad)).to.equal(400);
-      expect(res.json).to.deep.equal({ error: 'invalid_request', error_description: 'Some fields need attention.', fields: { statement_day: RANGE } });
+      expect(res.json).to.deep.equal({ error: 'invalid_request', error_description: 'Some fields need attention.', fields: { statement_day: STATEMENT_DAY_RANGE } });
     }
     const noDay = await operator(ts, 'PUT', path(h.cardId), { reason: 'test' });
-    expect([noDay.status, (noDay.json.fields as Record<string, string>).statement_day]).to.deep.equal([400, RANGE]);
+    expect([noDay.status, (noDay.json.fields as Record<string, string>).statement_day]).to.deep.equal([400, STATEMENT_DAY_RANGE]);
     const noReason = await operator(ts, 'PUT', path(h.cardId), { statement_day: 7 });
     expect(noReason.status).to.equal(400);
     expect(Object.keys(noReason.json.fields as object)).to.deep.equal(['reason']);
@@ -107,7 +99,7 @@ describe("the operator's change of a statement day", () => {
     expect(again.status).to.equal(409);
     expect(again.json.error).to.equal('statement_day_change_pending');
     expect(again.json.error_description).to.equal(
-      `The statement day was changed to 7 already, from the statement of ${nextOn(7, today())} on. It can change again from that date.`,
+      `The statement day was changed to 7 already, from the statement of ${nextDateOnDay(7, today())} on. It can change again from that date.`,
     );
     expect((await schedule(guardian.accountId)).statement_day).to.equal(7);
   });
@@ -125,7 +117,7 @@ describe("the operator's change of a statement day", () => {
     const other = await issueByApplication(ts);
     const bad = await runCli('ledger', 'statement-day', '--card', other.cardId, '--day', '29', '--reason', 'test');
     expect(bad.code).to.equal(1);
-    expect(bad.stderr).to.include(`--day: ${RANGE}`);
+    expect(bad.stderr).to.include(`--day: ${STATEMENT_DAY_RANGE}`);
     const noReason = await runCli('ledger', 'statement-day', '--card', other.cardId, '--day', 'x');
     expect(noReason.code).to.equal(1);
     expect(noReason.stderr).to.include('--reason: Say why (it goes into the audit trail).');
