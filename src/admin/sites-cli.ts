@@ -26,6 +26,7 @@ export const SITE_COMMANDS_USAGE = `  sites register --name NAME --redirect-uri 
                     [--max-amount MINOR_UNITS] [--homepage URI] [--logo URI] [--client-id ID (register)]
                     [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks-file FILE | --jwks-uri URI]
                     [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S]
+                    [--auto-capture yes|no (capture each approval at once; the operator's choice only)]
   sites suspend|reinstate|close --client-id ID --reason TEXT
                                             stop a site's flows (its approvals read suspended), lift that, or close it for good
   sites rotate-secret --client-id ID [--overlap SECONDS]
@@ -50,7 +51,15 @@ const SITE_OPTIONS = {
   'access-token-ttl': { type: 'string' },
   'id-token-ttl': { type: 'string' },
   'refresh-token-ttl': { type: 'string' },
+  'auto-capture': { type: 'string' },
 } as const;
+
+/** yes/no (or true/false) typed as an option, as the JSON boolean the API takes; anything else left as typed, for the schema to refuse. */
+function yesNo(v: string | undefined): boolean | string | undefined {
+  if (v === undefined) return undefined;
+  const t = v.toLowerCase();
+  return t === 'yes' || t === 'true' ? true : t === 'no' || t === 'false' ? false : v;
+}
 
 /** The key set in a --jwks-file, or a refusal naming it. */
 function jwksFile(file: string): unknown {
@@ -87,6 +96,7 @@ function siteFields(args: string[]): Record<string, unknown> {
     accessTokenTtl: wholeNumber(v['access-token-ttl']),
     idTokenTtl: wholeNumber(v['id-token-ttl']),
     refreshTokenTtl: wholeNumber(v['refresh-token-ttl']),
+    autoCapture: yesNo(v['auto-capture']),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined));
 }

@@ -28,9 +28,11 @@ describe('npm run cli -- sites …', function () {
     expect(reg.code, reg.err).to.equal(0);
     expect(reg.out).to.match(/client_secret: \S{30,}/);
 
-    const upd = await cli('sites', 'update', '--client-id', id, '--name', 'CLI shop renamed', '--access-token-ttl', '120');
+    const upd = await cli('sites', 'update', '--client-id', id, '--name', 'CLI shop renamed', '--access-token-ttl', '120', '--auto-capture', 'yes');
     expect(upd.code, upd.err).to.equal(0);
-    expect(JSON.parse(upd.out)).to.include({ name: 'CLI shop renamed', access_token_ttl: 120, content_rating: 19, max_amount: 30000 });
+    expect(JSON.parse(upd.out)).to.include({ name: 'CLI shop renamed', access_token_ttl: 120, content_rating: 19, max_amount: 30000, auto_capture: true });
+    const manual = await cli('sites', 'update', '--client-id', id, '--auto-capture', 'no');
+    expect(JSON.parse(manual.out)).to.include({ name: 'CLI shop renamed', auto_capture: false });
 
     const rot = await cli('sites', 'rotate-secret', '--client-id', id, '--overlap', '600');
     expect(rot.code, rot.err).to.equal(0);
@@ -75,6 +77,7 @@ describe('npm run cli -- sites …', function () {
       [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://shop.example.test/cb', '--post-logout-uri', 'https://elsewhere.example.test/'], /--post-logout-uri: Must be on the origin of the redirect URIs \(https:\/\/shop.example.test\)/],
       [['sites', 'suspend', '--client-id', 'no-such-site'], /--reason: Say why/],
       [['sites', 'update', '--name', 'x'], /--client-id: Must be given\./],
+      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://shop.example.test/cb', '--auto-capture', 'maybe'], /--auto-capture: Must be true or false\./],
       [['sites', 'list', '--status', 'deleted'], /--status: Must be one of active, suspended, closed\./],
       // A typo in the overlap must not leave the old secret working for the default day.
       [['sites', 'rotate-secret', '--client-id', 'no-such-site', '--overlap', '0s'], /--overlap: A whole number of seconds from 0 to 604800/],
