@@ -20,6 +20,15 @@ export const SITE_DESCRIPTIONS: Readonly<Record<RefusalCode, string>> = {
 };
 
 /**
+ * The holder's own choice, Deny on a payment or Cancel on a page, coded like the refusals so a site branches on the
+ * description's first word alike (a site can tell "the holder said no" from "the card manager said no").
+ */
+export const HOLDER_CHOICE_DESCRIPTIONS = {
+  declined: 'declined: the card holder declined the payment.',
+  cancelled: 'cancelled: the card holder cancelled the request.',
+} as const;
+
+/**
  * under_age as precisely as the card manager knows it: whether the member site's own content rating keeps the
  * holder out, or only the higher `rating` this request's authorization_details asked for (the holder may still
  * enter the site). The code stays first and the same.

@@ -7,7 +7,7 @@ import { approve, type ApprovalCheck } from '../approvals/approve.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import { ApprovalRefusedError, inactiveCardMessage, type RefusalCode } from '../approvals/errors.ts';
 import { needsStepUp } from '../approvals/require-step-up.ts';
-import { SITE_DESCRIPTIONS, UNDER_AGE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
+import { HOLDER_CHOICE_DESCRIPTIONS, SITE_DESCRIPTIONS, UNDER_AGE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
@@ -588,8 +588,8 @@ export function interactionRoutes({
         : prompt === 'holder_controls'
           ? SITE_DESCRIPTIONS[(interaction.prompt.details as { refusal?: unknown }).refusal === 'delinquent' ? 'delinquent' : 'spending_control']
           : paymentOf(consentDetails(interaction), ratings)
-            ? 'The card holder declined the payment.'
-            : 'The card holder cancelled the request.';
+            ? HOLDER_CHOICE_DESCRIPTIONS.declined
+            : HOLDER_CHOICE_DESCRIPTIONS.cancelled;
     await finishInteraction(
       ctx,
       { error: 'access_denied', error_description: description },

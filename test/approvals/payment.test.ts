@@ -81,6 +81,7 @@ describe('payments with rich authorization requests', () => {
     if (result.kind !== 'redirect') throw new Error('no redirect');
     // The deny button is on the approval page, after login.
     expect(result.url.searchParams.get('error')).to.equal('access_denied');
+    expect(result.url.searchParams.get('error_description')).to.equal('declined: the card holder declined the payment.');
     const after = await ts.db('approvals').where({ account_id: adult.accountId }).count({ n: '*' }).first();
     expect(Number(after!.n)).to.equal(Number(before!.n));
   });

@@ -125,6 +125,8 @@ describe('authorization code flow with PKCE', () => {
     expect(result.kind).to.equal('redirect');
     if (result.kind !== 'redirect') return;
     expect(result.url.searchParams.get('error')).to.equal('access_denied');
+    // Coded like the card manager's refusals: the site branches on the first word.
+    expect(result.url.searchParams.get('error_description')).to.equal('cancelled: the card holder cancelled the request.');
     expect(result.url.searchParams.get('code')).to.equal(null);
   });
 
