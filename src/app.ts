@@ -50,6 +50,7 @@ import { adminLedgerRoutes } from './admin/ledger-routes.ts';
 import { ledgerDeps } from './ledger/deps.ts';
 import { startLedgerJobs } from './ledger/start-jobs.ts';
 import { startHousekeeping } from './housekeeping/start-housekeeping.ts';
+import { warnOfLogoutElsewhere } from './member-sites/warn-logout-elsewhere.ts';
 import { adminApplicationRoutes } from './admin/applications-routes.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
@@ -113,6 +114,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   if (config.secrets.generatedOperatorTokenRefused) {
     log.info('OPERATOR_TOKENS is set: the operator API does not accept the generated development operator token (dataDir/secrets.json); set OPERATOR_TOKEN to share one');
   }
+  await warnOfLogoutElsewhere(pool, log);
   const counts = metrics?.counts ?? NO_COUNTS;
   // Compiled templates are cached except in development, where an edited view shows at once.
   const render = createRenderer({ cache: config.env !== 'development' });

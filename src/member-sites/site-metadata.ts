@@ -142,10 +142,9 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
   // a bare client_id (no id_token_hint): anyone may link to /session/end with it. On another origin than the site's
   // own, that is a redirect through the card manager to wherever it points; kept to the redirect URIs' origins (the
   // one host above, and its scheme), the holder goes back to the site the operator registered.
-  const origins = new Set(m.redirectUris.map((u) => new URL(u).origin));
-  const elsewhere = m.postLogoutRedirectUris.filter((u) => !origins.has(new URL(u).origin));
+  const elsewhere = postLogoutElsewhere(m);
   if (elsewhere.length) {
-    fields.postLogoutRedirectUris ??= `must be on the origin of the redirect URIs (${[...origins].join(', ')}), got ${elsewhere.join(', ')}`;
+    fields.postLogoutRedirectUris ??= `must be on the origin of the redirect URIs (${redirectOrigins(m).join(', ')}), got ${elsewhere.join(', ')}`;
   }
   if (m.tokenEndpointAuthMethod === 'private_key_jwt') {
     if (!m.jwks && !m.jwksUri) fields.jwks = 'the site’s public keys are needed with private_key_jwt: jwks or jwks_uri';
@@ -165,4 +164,15 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
   if (new Set(m.resourceServers).size !== m.resourceServers.length) fields.resourceServers ??= 'listed twice';
   const first = Object.entries(fields)[0];
   if (first) throw new ValidationError('Some fields need attention.', fields);
+}
+
+/** The origins (scheme, host, port) of a site's redirect URIs. */
+function redirectOrigins(m: { redirectUris: readonly string[] }): string[] {
+  return [...new Set(m.redirectUris.map((u) => new URL(u).origin))];
+}
+
+/** The post-logout redirect URIs of a site that are not on an origin of its redirect URIs (see the check above). */
+export function postLogoutElsewhere(m: { redirectUris: readonly string[]; postLogoutRedirectUris: readonly string[] }): string[] {
+  const origins = new Set(redirectOrigins(m));
+  return m.postLogoutRedirectUris.filter((u) => !origins.has(new URL(u).origin));
 }

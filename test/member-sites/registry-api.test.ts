@@ -10,6 +10,8 @@ import { upsertResourceServer } from '../../src/db/member-sites.ts';
 import { errorHandler } from '../../src/http/error-handler.ts';
 import { createRenderer } from '../../src/http/render.ts';
 import { registryRules } from '../../src/member-sites/registry-rules.ts';
+import { warnOfLogoutElsewhere } from '../../src/member-sites/warn-logout-elsewhere.ts';
+import { createLogger } from '../../src/log.ts';
 import { close } from '../../src/server.ts';
 import { testEnv } from '../helpers/global.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -152,6 +154,23 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
     expect((await ts.db('member_sites').where({ client_id: created.client_id }).first('redirect_uris')).redirect_uris).to.deep.equal(body.redirect_uris);
     const both = await api(`/${created.client_id}`, { method: 'PATCH', body: { redirect_uris: ['https://moved.example.test/cb'], post_logout_redirect_uris: ['https://moved.example.test/'] } });
     expect(both.status).to.equal(200);
+  });
+
+  it('names at start each site still holding post-logout redirect URIs on another origin, registered before the rule', async () => {
+    const body = siteBody();
+    const [origin] = (body.redirect_uris as string[]).map((u) => new URL(u).origin);
+    const register = async () => ((await (await api('/', { body: { ...body, post_logout_redirect_uris: [`${origin}/bye`] } })).json()) as Json).client_id as string;
+    const [old, closed, fine] = [await register(), await register(), await register()];
+    // As an older version stored them (the registry refuses them now).
+    await ts.db('member_sites').whereIn('client_id', [old, closed]).update({ post_logout_redirect_uris: JSON.stringify([`${origin}/bye`, 'https://elsewhere.example.test/']) });
+    expect((await api(`/${closed}/close`, { body: { reason: 'gone' } })).status).to.equal(200);
+    const lines: string[] = [];
+    const named = await warnOfLogoutElsewhere(ts.db, createLogger('warn', { write: (l: string) => void lines.push(l) }));
+    expect(named).to.include(old).and.not.include(closed).and.not.include(fine);
+    const line = lines.map((l) => JSON.parse(l) as Json).find((l) => l.clientId === old);
+    expect(line).to.include({ level: 40 });
+    expect(line!.postLogoutRedirectUris).to.deep.equal(['https://elsewhere.example.test/']);
+    expect(line!.msg).to.match(/sites update --client-id ID --post-logout-uri URI/);
   });
 
   it('refuses plain http redirect URIs with the production rules, and allows them outside production', async () => {
