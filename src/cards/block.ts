@@ -1,3 +1,4 @@
+import { deleteHolderSessionsOfAccount } from '../db/holder-sessions.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { notifyHolder } from '../notifications/notify.ts';
@@ -22,6 +23,8 @@ export async function blockCard(db: Db, change: StatusChange): Promise<StatusCha
     if (!done.changed) return done;
     const { card } = done;
     await revokeHolderTokens(trx, { accountId: card.accountId, actor: change.actor, reason: 'card blocked', requestId: change.requestId });
+    // The holder pages' sessions too: a suspended card only hides them (findLiveHolderSession), and an unblock would revive them.
+    await deleteHolderSessionsOfAccount(trx, card.accountId);
     await notifyHolder(trx, card.accountId, 'card_blocked', { last4: card.last4, why: 'suspended' });
     return done;
   });

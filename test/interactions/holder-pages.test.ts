@@ -273,6 +273,26 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(await ts.db('audit_log').where({ subject_id: card.accountId, action: 'account.tokens_revoked' })).to.have.length(1);
   });
 
+  it('ends the holder-page sessions when the operator blocks the card: unblocking does not bring them back', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedIn(card);
+    const operator = (action: string) =>
+      fetch(`${ts.url}/admin/api/cards/${card.cardId}/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'suspected misuse' }),
+      });
+    const account = () => agent.request('/api/holder/account', { headers: { accept: 'application/json' } });
+    expect((await account()).status).to.equal(200);
+    expect((await operator('block')).status).to.equal(200);
+    expect((await account()).status).to.equal(401);
+    expect(await ts.db('holder_sessions').where({ card_id: card.cardId })).to.have.length(0);
+    expect((await operator('unblock')).status).to.equal(200);
+    expect((await account()).status).to.equal(401);
+    // The holder signs in again as usual.
+    expect((await (await signedIn(card)).request('/api/holder/account', { headers: { accept: 'application/json' } })).status).to.equal(200);
+  });
+
   it('enrols through the JSON API and refuses bad input there', async () => {
     const card = await issueTestCard(ts);
     const agent = await signedIn(card);
