@@ -8,6 +8,7 @@ import { parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { todayIn } from '../ledger/calendar.ts';
 import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
+import { formatLocalTime } from '../lib/local-time.ts';
 import { formatMoney } from '../lib/money.ts';
 import { holderNav, type HolderState } from './session.ts';
 
@@ -40,6 +41,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     const view = await holderAccount(deps.db, accountId, deps.delinquency);
     const shownId = statement ?? view.statements[0]?.id;
     const shown = shownId === undefined ? null : await holderStatement(deps.db, accountId, shownId);
+    const timeZone = deps.delinquency.timeZone;
     ctx.type = 'html';
     ctx.body = await deps.render('holder/account', {
       title: 'Your account',
@@ -50,6 +52,10 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       // Whether a change of statement day is still ahead (the statement-day page tells the rest).
       today: todayIn(deps.delinquency.timeZone, deps.now()),
       money: (n: number) => formatMoney(n, view.currency),
+      // Dates and times as the statements count them (billing.timeZone), not the UTC date of the ISO string.
+      timeZone,
+      localDate: (iso: string) => todayIn(timeZone, new Date(iso)),
+      localTime: (iso: string) => formatLocalTime(new Date(iso), timeZone),
     });
   });
 

@@ -474,6 +474,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Recent approvals': '최근 승인',
   'No payments yet.': '아직 결제가 없습니다.',
   Date: '날짜',
+  'Date ({timeZone})': '날짜({timeZone} 기준)',
   Status: '상태',
   approved: '승인됨(보류 중)',
   captured: '청구됨',

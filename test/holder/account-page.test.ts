@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
+import { signedInHolder } from '../helpers/holder.ts';
+import { unescapeHtml } from '../helpers/html.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor, cardWithLimit } from '../ledger/fixtures.ts';
+
+/** What a holder reads on /card/account, as a browser gets it. */
+describe("the holder's account page (/card/account)", () => {
+  let ts: TestServer;
+  let site: TestSite;
+
+  before(async () => {
+    ts = await startCardManager();
+    site = await registerTestSite(ts, { name: 'Night Comics' } as never);
+  });
+  after(() => ts?.stop());
+
+  it('dates a payment and its hold in billing.timeZone, named, not by the UTC date', async () => {
+    const card = await cardWithLimit(ts, 100_000);
+    const approval = await approveFor(ts, card, site, 1_500, 'Episode 9');
+    // 00:30 in Seoul on 2026-03-02 is still 2026-03-01 in UTC; the hold ends at 00:30 Seoul time too.
+    await ts.db('approvals').where({ approval_no: approval.approvalNo }).update({ created_at: new Date('2026-03-01T15:30:00Z'), hold_expires_at: new Date('2099-01-01T15:30:00Z') });
+    const agent = await signedInHolder(ts.url, card);
+    const html = unescapeHtml(await (await agent.get('/card/account')).text());
+    const holds = /<table id="holds">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(holds).to.include('<td class="d">2099-01-02 00:30 Asia/Seoul</td>');
+    const approvals = /<table id="approvals">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(approvals).to.include('<th>Date (Asia/Seoul)</th>');
+    expect(approvals).to.include('<td class="d">2026-03-02</td>');
+    expect(approvals).to.not.include('2026-03-01');
+
+    const ko = unescapeHtml(await (await agent.request('/card/account', { headers: { 'accept-language': 'ko' } })).text());
+    expect(ko).to.include('<th>날짜(Asia/Seoul 기준)</th>');
+  });
+});
