@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { countWrongPasswords } from '../cards/count-wrong-passwords.ts';
 import type { Db } from '../db/knex.ts';
+import { findStatementSchedule } from '../db/statements.ts';
 import type { Renderer } from '../http/render.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
@@ -51,6 +52,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       wrongPasswords: await countWrongPasswords(deps.db, holder),
       // Whether a change of statement day is still ahead (the statement-day page tells the rest).
       today: todayIn(deps.delinquency.timeZone, deps.now()),
+      followsGuardian: (await findStatementSchedule(deps.db, accountId))?.guardianAccountId != null,
       money: (n: number) => formatMoney(n, view.currency),
       // Dates and times as the statements count them (billing.timeZone), not the UTC date of the ISO string.
       timeZone,

@@ -425,10 +425,12 @@ export const KO: Readonly<Record<string, string>> = {
   'Payment reference': '납부 참조 번호',
   '(put it on every bank transfer)': '(계좌 이체 때마다 적어 주세요)',
   'Statement day': '명세서 작성일',
-  '{day} of each month': '매월 {day}일',
   'Day {day} of each month': '매월 {day}일',
   '(day {day} from the statement of {date} on)': '({date} 명세서부터 매월 {day}일)',
   'Change the statement day': '명세서 작성일 변경',
+  'More about the statement day': '명세서 작성일 자세히 보기',
+  'Changing to day {day}: statements close on it from the statement of {date} on.': '매월 {day}일로 바꾸는 중입니다: {date} 명세서부터 이 날에 명세서가 작성됩니다.',
+  'Back to your account': '내 계정으로 돌아가기',
   'Next statement': '다음 명세서',
   '{date}, payment due on {due}': '{date}, 납부 기한 {due}',
   'Changing to day {day}: statements close on it from the statement of {date} on. The statement day can change again from that date.':

@@ -43,7 +43,7 @@ describe("the holder's statement day (/card/statement-day, /api/holder/statement
     const h = await issueByApplication(ts);
     const agent = await signedInHolder(ts.url, h);
     const account = unescapeHtml(await (await agent.get('/card/account')).text());
-    expect(account).to.include('id="statement-day">1 of each month <a href="/card/statement-day">Change the statement day</a>');
+    expect(account).to.include('id="statement-day">Day 1 of each month <a href="/card/statement-day">Change the statement day</a>');
     const shown = await page(agent);
     const html = unescapeHtml(shown.html);
     const next = nextDateOnDay(1, today());

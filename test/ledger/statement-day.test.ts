@@ -143,7 +143,7 @@ describe('choosing the statement day, billed across the change', () => {
     expect(html).to.include(`id="next">${monthsBack(3, 15)}, payment due on ${addDays(monthsBack(3, 15), 14)}<`);
     expect(html).to.include(`Changing to day 15: statements close on it from the statement of ${monthsBack(3, 15)} on.`);
     const account = unescapeHtml(await (await agent.get('/card/account')).text());
-    expect(account).to.include(`id="statement-day">25 of each month (day 15 from the statement of ${monthsBack(3, 15)} on)`);
+    expect(account).to.include(`id="statement-day">Day 25 of each month (day 15 from the statement of ${monthsBack(3, 15)} on) <a href="/card/statement-day">More about the statement day</a>`);
 
     await charge(card, 7_000, 'After the change');
     // Nothing closes before the new day: not on the day of the change, nor the day before the new one.
@@ -231,6 +231,8 @@ describe('choosing the statement day, billed across the change', () => {
     const agent = await signedInHolder(ts.url, card);
     const put = (day: unknown) =>
       agent.request('/api/holder/statement-day', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statement_day: day }) });
+    // A tab opened before the change still holds the form.
+    const staleTab = await statementDayPage(agent);
     expect((await put(15)).status).to.equal(200);
     const schedule = async () => ts.db('accounts').where({ id: card.accountId }).select('statement_day', 'previous_statement_day', 'statement_day_from').first();
     const changed = await schedule();
@@ -239,15 +241,18 @@ describe('choosing the statement day, billed across the change', () => {
     expect(again.status).to.equal(409);
     const message = `The statement day was changed to 15 already, from the statement of ${monthsBack(3, 15)} on. It can change again from that date.`;
     expect(await again.json()).to.deep.equal({ error: 'statement_day_change_pending', error_description: message });
-    // On the page: the refusal, the form keeping the day chosen, nothing changed.
+    // On the page: no form while the change waits (it would only be refused), the day it can change again said.
     setClock(monthsBack(3, 14));
-    const page = await statementDayPage(agent);
-    expect(unescapeHtml(page)).to.include(`Changing to day 15: statements close on it from the statement of ${monthsBack(3, 15)} on.`);
-    const refused = await agent.post('/card/statement-day', { csrf: csrfOf(page, '/card/statement-day'), statement_day: '20' });
+    const page = unescapeHtml(await statementDayPage(agent));
+    expect(page).to.include(`Changing to day 15: statements close on it from the statement of ${monthsBack(3, 15)} on. The statement day can change again from that date.`);
+    expect(page).to.not.include('<select').and.not.include('action="/card/statement-day"');
+    expect(page).to.include('<a href="/card/account">Back to your account</a>');
+    // Posted from the stale tab: the refusal, nothing changed.
+    const refused = await agent.post('/card/statement-day', { csrf: csrfOf(staleTab, '/card/statement-day'), statement_day: '20' });
     expect(refused.status).to.equal(409);
     const html = await refused.text();
     expect(alertText(html)).to.equal(message);
-    expect(html).to.match(/<option value="20" selected>/);
+    expect(html).to.not.include('<select');
     expect(await schedule()).to.deep.equal(changed);
     expect(await ts.db('audit_log').where({ subject_id: card.accountId, action: 'account.statement_day_changed' })).to.have.length(1);
 
@@ -309,6 +314,14 @@ describe('choosing the statement day, billed across the change', () => {
     expect(wardActivity.entries.find((e) => e.kind === 'statement_day_changed_by_guardian')?.text).to.equal(
       `Your guardian changed the statement day from day 25 to day 15, from the statement of ${monthsBack(3, 15)} on.`,
     );
+
+    // The ward reads the change coming, but nothing it could do about it: no 'can change again', no 'Change' link.
+    const wardPending = unescapeHtml(await statementDayPage(wardAgent));
+    expect(wardPending).to.include(`<p id="pending">Changing to day 15: statements close on it from the statement of ${monthsBack(3, 15)} on.</p>`);
+    const wardAccount = unescapeHtml(await (await wardAgent.get('/card/account')).text());
+    expect(wardAccount).to.include(`id="statement-day">Day 25 of each month (day 15 from the statement of ${monthsBack(3, 15)} on) <a href="/card/statement-day">More about the statement day</a>`);
+    const guardianAccount = unescapeHtml(await (await agent.get('/card/account')).text());
+    expect(guardianAccount).to.include('<a href="/card/statement-day">More about the statement day</a>');
 
     await charge(ward, 2_000, "The ward's comic");
     await charge(guardian, 3_000, "The guardian's film");
