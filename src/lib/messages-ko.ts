@@ -491,6 +491,8 @@ export const KO: Readonly<Record<string, string>> = {
   What: '내용',
   'Opening balance': '기초 잔액',
   'Payment received, thank you': '납부해 주셔서 감사합니다',
+  'Payments received': '받은 납부금',
+  'No payment received yet.': '아직 받은 납부금이 없습니다.',
   'Refund: {item}': '환불: {item}',
   'Closing balance': '기말 잔액',
   'Charges {charges}, refunds {refunds}, payments {payments}. Due {due}; pay by bank transfer with reference':

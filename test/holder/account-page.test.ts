@@ -3,7 +3,8 @@ import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
-import { approveFor, cardWithLimit } from '../ledger/fixtures.ts';
+import { repay } from '../../src/ledger/repay.ts';
+import { approveFor, cardWithLimit, ledgerOf } from '../ledger/fixtures.ts';
 
 /** What a holder reads on /card/account, as a browser gets it. */
 describe("the holder's account page (/card/account)", () => {
@@ -32,5 +33,23 @@ describe("the holder's account page (/card/account)", () => {
 
     const ko = unescapeHtml(await (await agent.request('/card/account', { headers: { 'accept-language': 'ko' } })).text());
     expect(ko).to.include('<th>날짜(Asia/Seoul 기준)</th>');
+  });
+
+  it('lists the payments received, newest first, so a bank transfer shows before the next statement', async () => {
+    const card = await cardWithLimit(ts, 100_000);
+    const agent = await signedInHolder(ts.url, card);
+    const none = unescapeHtml(await (await agent.get('/card/account')).text());
+    expect(none).to.include('<h2>Payments received</h2>').and.include('No payment received yet.');
+    await repay(ledgerOf(ts), { accountId: card.accountId, amount: 12_000, currency: 'KRW', source: 'operator', actor: 'test', receivedOn: '2026-11-02' });
+    await repay(ledgerOf(ts), { accountId: card.accountId, amount: 3_500, currency: 'KRW', source: 'operator', actor: 'test', receivedOn: '2026-11-20' });
+    const html = unescapeHtml(await (await agent.get('/card/account')).text());
+    const table = /<table id="repayments">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    const rows = [...table.matchAll(/<tr><td class="d">([^<]*)<\/td><td class="n">([^<]*)<\/td><\/tr>/g)].map((m) => [m[1], m[2]]);
+    expect(rows).to.deep.equal([
+      ['2026-11-20', '3,500 KRW'],
+      ['2026-11-02', '12,000 KRW'],
+    ]);
+    const ko = unescapeHtml(await (await agent.request('/card/account', { headers: { 'accept-language': 'ko' } })).text());
+    expect(ko).to.include('<h2>받은 납부금</h2>');
   });
 });
