@@ -431,6 +431,7 @@ export const KO: Readonly<Record<string, string>> = {
   'More about the statement day': '명세서 작성일 자세히 보기',
   'Changing to day {day}: statements close on it from the statement of {date} on.': '매월 {day}일로 바꾸는 중입니다: {date} 명세서부터 이 날에 명세서가 작성됩니다.',
   'Back to your account': '내 계정으로 돌아가기',
+  'See the statement and how to pay it': '명세서와 납부 방법 보기',
   'Next statement': '다음 명세서',
   '{date}, payment due on {due}': '{date}, 납부 기한 {due}',
   'Changing to day {day}: statements close on it from the statement of {date} on. The statement day can change again from that date.':
