@@ -3,6 +3,8 @@ import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { capture } from '../../src/approvals/capture.ts';
+import { inTransaction } from '../../src/db/tx.ts';
 import { repay } from '../../src/ledger/repay.ts';
 import { approveFor, cardWithLimit, ledgerOf } from '../ledger/fixtures.ts';
 
@@ -51,5 +53,19 @@ describe("the holder's account page (/card/account)", () => {
     ]);
     const ko = unescapeHtml(await (await agent.request('/card/account', { headers: { 'accept-language': 'ko' } })).text());
     expect(ko).to.include('<h2>받은 납부금</h2>');
+  });
+
+  it("names each payment's status in the holder's words, not the API's codes (approved, captured)", async () => {
+    const card = await cardWithLimit(ts, 100_000);
+    await approveFor(ts, card, site, 1_000, 'Held one');
+    const charged = await approveFor(ts, card, site, 2_000, 'Charged one');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: charged.approvalNo, actor: 'test' }));
+    const agent = await signedInHolder(ts.url, card);
+    const statuses = (html: string) => {
+      const table = /<table id="approvals">[\s\S]*?<\/table>/.exec(unescapeHtml(html))?.[0] ?? '';
+      return [...table.matchAll(/<tr><td class="d">[^<]*<\/td>.*?<td>([^<]*)<\/td><\/tr>/g)].map((m) => m[1]!.trim()).sort();
+    };
+    expect(statuses(await (await agent.get('/card/account')).text())).to.deep.equal(['Approved, held', 'Charged']);
+    expect(statuses(await (await agent.request('/card/account', { headers: { 'accept-language': 'ko' } })).text())).to.deep.equal(['승인됨(보류 중)', '청구됨']);
   });
 });
