@@ -57,7 +57,8 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       // Dates and times as the statements count them (billing.timeZone), not the UTC date of the ISO string.
       timeZone,
       localDate: (iso: string) => todayIn(timeZone, new Date(iso)),
-      localTime: (iso: string) => formatLocalTime(new Date(iso), timeZone),
+      // The zone is named in the column's heading.
+      localTime: (iso: string) => formatLocalTime(new Date(iso), timeZone).slice(0, 16),
     });
   });
 

@@ -474,6 +474,7 @@ export const KO: Readonly<Record<string, string>> = {
   Item: '항목',
   Held: '보류 금액',
   Until: '보류 기한',
+  'Until ({timeZone})': '보류 기한({timeZone} 기준)',
   'Recent approvals': '최근 승인',
   'No payments yet.': '아직 결제가 없습니다.',
   Date: '날짜',

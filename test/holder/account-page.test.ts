@@ -27,7 +27,7 @@ describe("the holder's account page (/card/account)", () => {
     const agent = await signedInHolder(ts.url, card);
     const html = unescapeHtml(await (await agent.get('/card/account')).text());
     const holds = /<table id="holds">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
-    expect(holds).to.include('<td class="d">2099-01-02 00:30 Asia/Seoul</td>');
+    expect(holds).to.include('<th>Until (Asia/Seoul)</th>').and.include('<td class="d">2099-01-02 00:30</td>');
     const approvals = /<table id="approvals">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
     expect(approvals).to.include('<th>Date (Asia/Seoul)</th>');
     expect(approvals).to.include('<td class="d">2026-03-02</td>');

@@ -87,4 +87,31 @@ describe("a guardian on the holder's pages, in a real browser", () => {
 
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
+
+  it("fits the account page's tables without a sideways scroll on a desktop screen: every column readable", async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const holder = await issueByApplication(ts, { legal_name: 'Han Reader' });
+    const card: TestCard = { accountId: holder.accountId, cardId: holder.cardId, number: holder.cardNumber, password: holder.password };
+    const site = await registerTestSite(ts, { name: 'Webtoon Corner Premium' } as never);
+    await approveFor(ts, card, site, 12_000, 'Season 3, episodes 1 to 12');
+    await approveFor(ts, card, site, 3_000, 'Episode 12');
+    await p.setViewportSize({ width: 1280, height: 900 });
+    await p.goto(`${ts.url}/card/signin`);
+    await field(p, 'Card number').fill(holder.cardNumber);
+    await field(p, 'Card password').fill(holder.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    const overflowing = () =>
+      p.locator('.ledger').evaluateAll((boxes) =>
+        boxes.filter((b) => b.scrollWidth > b.clientWidth).map((b) => `${b.querySelector('table')?.id}: ${b.scrollWidth} > ${b.clientWidth}`),
+      );
+    expect(await p.locator('.ledger').count()).to.equal(2);
+    expect(await overflowing()).to.deep.equal([]);
+    await p.setExtraHTTPHeaders({ 'accept-language': 'ko' });
+    await p.goto(`${ts.url}/card/account`);
+    await p.getByRole('heading', { name: '내 계정' }).waitFor();
+    expect(await overflowing()).to.deep.equal([]);
+  });
 });
+
