@@ -108,11 +108,13 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
   const router = new Router();
   const sess = (ctx: Context) => ctx.session as unknown as DemoSession;
   const money = (n: number) => price(n, currency);
+  /** An instant from the card manager's API (ISO 8601) as a person reads it: "2026-12-06 10:17 UTC". */
+  const when = (iso: string) => `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
   async function page(ctx: Context, view: string, locals: Record<string, unknown>, status = 200): Promise<void> {
     ctx.status = status;
     ctx.type = 'html';
-    ctx.body = await render(view, { loggedIn: Boolean(sess(ctx).tokens), money, ...locals });
+    ctx.body = await render(view, { loggedIn: Boolean(sess(ctx).tokens), money, when, ...locals });
   }
 
   /** Our own API, called the way a browser app would: over HTTP with the Bearer token. */

@@ -128,6 +128,8 @@ describe('demo member site in a real browser', () => {
     expect(approvalNo).to.match(/^\d{4}-\d{4}$/);
     expect(await p.locator('#content').textContent()).to.include('Episode 1 is playing');
     expect((await p.locator('#approval-status').textContent())?.trim()).to.equal('approved');
+    // A time a person reads, its zone named, not the API's ISO string.
+    expect((await p.locator('#approved-at').textContent())?.trim()).to.match(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
     const row = await ts.db('approvals').where({ approval_no: approvalNo }).first();
     expect(row).to.include({ client_id: demo.clientId, status: 'approved', content_ref: 'episode-1' });
     expect(Number(row.amount)).to.equal(1500);
