@@ -1,8 +1,7 @@
-import { deleteHolderSessionsOfAccount } from '../db/holder-sessions.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { notifyHolder } from '../notifications/notify.ts';
-import { revokeHolderTokens } from './revoke-holder-tokens.ts';
+import { signOutEverywhere } from './revoke-holder-tokens.ts';
 import { transitionUnlessAlready, type StatusChanged } from './transition.ts';
 
 export interface StatusChange {
@@ -22,9 +21,8 @@ export async function blockCard(db: Db, change: StatusChange): Promise<StatusCha
     const done = await transitionUnlessAlready(trx, { ...change, to: 'suspended' });
     if (!done.changed) return done;
     const { card } = done;
-    await revokeHolderTokens(trx, { accountId: card.accountId, actor: change.actor, reason: 'card blocked', requestId: change.requestId });
     // The holder pages' sessions too: a suspended card only hides them (findLiveHolderSession), and an unblock would revive them.
-    await deleteHolderSessionsOfAccount(trx, card.accountId);
+    await signOutEverywhere(trx, { accountId: card.accountId, actor: change.actor, reason: 'card blocked', requestId: change.requestId });
     await notifyHolder(trx, card.accountId, 'card_blocked', { last4: card.last4, why: 'suspended' });
     return done;
   });

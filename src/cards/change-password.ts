@@ -1,5 +1,4 @@
 import { findAccount, type Card } from '../db/cards.ts';
-import { deleteHolderSessionsOfAccount } from '../db/holder-sessions.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ValidationError } from '../errors.ts';
 import { normalizeCardNumber } from './card-number.ts';
@@ -7,7 +6,7 @@ import { checkNewPassword } from './check-new-password.ts';
 import type { CardDeps } from './deps.ts';
 import { proveWithPassword } from './prove-with-password.ts';
 import { replacePassword } from './replace-password.ts';
-import { revokeHolderTokens } from './revoke-holder-tokens.ts';
+import { signOutEverywhere } from './revoke-holder-tokens.ts';
 
 export interface PasswordChange {
   cardNumber: string;
@@ -35,8 +34,7 @@ export async function changePassword(deps: CardDeps, input: PasswordChange): Pro
   const actor = `card:${card.id}`;
   return inTransaction(deps.db, async (trx) => {
     const changed = await replacePassword(trx, { cardId: card.id, passwordHash, expectHash: card.passwordHash, method: 'change', actor, requestId: input.requestId });
-    await revokeHolderTokens(trx, { accountId: card.accountId, actor, reason: 'password changed', requestId: input.requestId });
-    await deleteHolderSessionsOfAccount(trx, card.accountId);
+    await signOutEverywhere(trx, { accountId: card.accountId, actor, reason: 'password changed', requestId: input.requestId });
     return changed;
   });
 }

@@ -1,4 +1,5 @@
 import { appendAudit } from '../db/audit-log.ts';
+import { deleteHolderSessionsOfAccount } from '../db/holder-sessions.ts';
 import type { Trx } from '../db/knex.ts';
 import { deleteAccountPayloads } from '../db/oidc-payloads.ts';
 
@@ -24,4 +25,15 @@ export async function revokeHolderTokens(trx: Trx, input: RevokeInput): Promise<
     requestId: input.requestId,
   });
   return deleted;
+}
+
+/**
+ * Signs the holder out everywhere, in the caller's transaction: what member sites hold (revokeHolderTokens) and the
+ * holder pages' own sessions. For a change that may be made against whoever holds a session: a new password, the
+ * operator's block (an unblock would otherwise revive them), the operator's recovery of contacts or of the second
+ * factor (a lost phone may still hold a signed-in browser).
+ */
+export async function signOutEverywhere(trx: Trx, input: RevokeInput): Promise<void> {
+  await revokeHolderTokens(trx, input);
+  await deleteHolderSessionsOfAccount(trx, input.accountId);
 }

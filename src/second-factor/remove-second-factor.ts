@@ -5,11 +5,12 @@ import { deleteTotpFactor } from '../db/totp-factors.ts';
 import { inTransaction } from '../db/tx.ts';
 import { notifyHolder } from '../notifications/notify.ts';
 import { noSuchCard } from '../cards/no-such-card.ts';
+import { signOutEverywhere } from '../cards/revoke-holder-tokens.ts';
 
 /**
  * The operator removes a holder's authenticator app (the phone was lost; the operator has checked who is
- * asking, as for a reissue). Step-up payments are refused until the holder sets up a new one. Audited, and the
- * holder told. Returns whether there was one.
+ * asking, as for a reissue). Step-up payments are refused until the holder sets up a new one. The holder is signed out
+ * everywhere: the lost phone may hold a signed-in browser. Audited, and the holder told. Returns whether there was one.
  */
 export async function removeSecondFactor(
   db: Db,
@@ -28,6 +29,7 @@ export async function removeSecondFactor(
         details: { cardId: card.id, reason: change.reason },
         requestId: change.requestId,
       });
+      await signOutEverywhere(trx, { accountId: card.accountId, actor: change.actor, reason: 'second factor removed', requestId: change.requestId });
       await notifyHolder(trx, card.accountId, 'second_factor_removed', { last4: card.last4 });
     }
     return { last4: card.last4, removed };

@@ -61,7 +61,13 @@ describe("the operator's correction of a holder's contacts", () => {
     expect(told[0].data.by).to.equal('operator');
     expect((await outbox(h.accountId, 'contacts_confirmed')).map((m: { recipient: string }) => m.recipient)).to.deep.equal([email, e164(mobile)]);
 
-    // The holder's own change, asked for before, can no longer be confirmed.
+    // A recovery signs the holder out everywhere (whoever has the old phone may hold a session); the holder's own
+    // change, asked for before, can no longer be confirmed, even after signing in again.
+    expect((await agent.request('/api/holder/account', { headers: { accept: 'application/json' } })).status).to.equal(401);
+    expect(await ts.db('holder_sessions').where({ card_id: h.cardId })).to.have.length(0);
+    expect(await ts.db('audit_log').where({ subject_id: h.accountId, action: 'account.tokens_revoked' })).to.have.length(1);
+    const again = await (await agent.get('/card/signin')).text();
+    await agent.post('/card/signin', { csrf: csrfFrom(again), card_number: h.cardNumber, password: h.password });
     const code = (await outbox(h.accountId, 'contacts_change_code'))[0].data.code;
     const late = await agent.request('/api/holder/contacts/confirm', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email_code: code }) });
     expect(late.status).to.equal(400);

@@ -253,6 +253,10 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(await ts.db('totp_factors').where({ account_id: card.accountId })).to.have.length(0);
     expect(await ts.db('audit_log').where({ subject_id: card.accountId, action: 'totp.removed' })).to.have.length(1);
     expect(await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'second_factor_removed' })).to.have.length.at.least(1);
+    // The lost phone may hold a signed-in browser: every session ends, as with a new password.
+    expect((await agent.request('/api/holder/account', { headers: { accept: 'application/json' } })).status).to.equal(401);
+    expect(await ts.db('holder_sessions').where({ card_id: card.cardId })).to.have.length(0);
+    expect(await ts.db('audit_log').where({ subject_id: card.accountId, action: 'account.tokens_revoked' })).to.have.length(1);
     expect(await (await remove({ reason: 'again' })).json()).to.include({ removed: false });
   });
 
