@@ -39,12 +39,6 @@ export function addDays(date: string, days: number): string {
   return fromParts(y, m, d + days);
 }
 
-/** The latest date on or before `date` that is day `day` (1–28) of its month: the statement date a run on `date` closes. */
-export function statementDateOn(day: number, date: string): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return d >= day ? fromParts(y, m, day) : fromParts(y, m - 1, day);
-}
-
 /** The first date after `date` that is day `day` (1–28) of its month. */
 export function nextStatementDate(day: number, date: string): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
