@@ -3,12 +3,11 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { countWrongPasswords } from '../cards/count-wrong-passwords.ts';
 import type { Db } from '../db/knex.ts';
-import { findStatementSchedule } from '../db/statements.ts';
 import type { Renderer } from '../http/render.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { todayIn } from '../ledger/calendar.ts';
-import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
+import { holderAccount, holderAccountAndSchedule, holderStatement } from '../ledger/holder-account.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import { formatMoney } from '../lib/money.ts';
 import { holderNav, type HolderState } from './session.ts';
@@ -39,7 +38,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     const holder = ctx.state.holder as HolderState;
     const { accountId } = holder;
     const { statement } = parseWith(statementQuery, ctx.query);
-    const view = await holderAccount(deps.db, accountId, deps.delinquency);
+    const { view, schedule } = await holderAccountAndSchedule(deps.db, accountId, deps.delinquency);
     const shownId = statement ?? view.statements[0]?.id;
     const shown = shownId === undefined ? null : await holderStatement(deps.db, accountId, shownId);
     const timeZone = deps.delinquency.timeZone;
@@ -51,8 +50,8 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       shown,
       wrongPasswords: await countWrongPasswords(deps.db, holder),
       // Whether a change of statement day is still ahead (the statement-day page tells the rest).
-      today: todayIn(deps.delinquency.timeZone, deps.now()),
-      followsGuardian: (await findStatementSchedule(deps.db, accountId))?.guardianAccountId != null,
+      today: todayIn(timeZone, deps.now()),
+      followsGuardian: schedule.guardianAccountId !== null,
       money: (n: number) => formatMoney(n, view.currency),
       // Dates and times as the statements count them (billing.timeZone), not the UTC date of the ISO string.
       timeZone,

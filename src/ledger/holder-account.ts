@@ -53,6 +53,11 @@ export type HolderAccountView = Awaited<ReturnType<typeof holderAccount>>;
  * Read without locks: a consistent-enough picture for display, never used to decide anything.
  */
 export async function holderAccount(conn: Conn, accountId: string, policy: DelinquencyPolicy) {
+  return (await holderAccountAndSchedule(conn, accountId, policy)).view;
+}
+
+/** holderAccount's view, and the statement schedule it was read with (the page words its statement-day link by it). */
+export async function holderAccountAndSchedule(conn: Conn, accountId: string, policy: DelinquencyPolicy) {
   const line = await readCreditLine(conn, accountId);
   const profile = await billingProfile(conn, accountId);
   const schedule = await findStatementSchedule(conn, accountId);
@@ -65,7 +70,7 @@ export async function holderAccount(conn: Conn, accountId: string, policy: Delin
     await recentRepayments(conn, accountId, RECENT_REPAYMENTS),
   ];
   const siteNames = new Map(recent.map((a) => [a.clientId, a.siteName]));
-  return {
+  const view = {
     account_id: accountId,
     currency: line.currency,
     credit_limit: line.creditLimit,
@@ -99,6 +104,7 @@ export async function holderAccount(conn: Conn, accountId: string, policy: Delin
       source: r.source,
     })),
   };
+  return { view, schedule };
 }
 
 /** One of the holder's statements with its lines; another account's statement is not found. */
