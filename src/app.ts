@@ -24,6 +24,8 @@ import type { ApprovalDeps } from './approvals/deps.ts';
 import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
 import { statementDayRoutes } from './holder/statement-day-routes.ts';
+import { disputeRoutes } from './holder/disputes-routes.ts';
+import { adminDisputeRoutes } from './admin/disputes-routes.ts';
 import { contactsRoutes } from './holder/contacts-routes.ts';
 import { activityRoutes } from './holder/activity-routes.ts';
 import { wardsRoutes } from './holder/wards-routes.ts';
@@ -198,6 +200,8 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     delinquency: ledger.delinquency,
     now,
   });
+  const disputes = { db, windowDays: config.payments.disputeDays };
+  const holderDisputes = disputeRoutes({ parseBody, requireHolder: sessions.requireHolder, render, disputes, timeZone: config.billing.timeZone });
   const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render, timeZone: config.billing.timeZone });
   const holderWards = wardsRoutes({
     parseBody,
@@ -250,6 +254,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(holderControls.routes());
   app.use(holderAccountPages.routes());
   app.use(holderStatementDay.routes());
+  app.use(holderDisputes.routes());
   app.use(holderActivity.routes());
   app.use(holderWards.routes());
   app.use(holderSecondFactor.routes());
@@ -257,6 +262,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(adminCards.routes());
   app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorAuth: config.secrets, directory }).routes());
   app.use(adminLedger.routes());
+  app.use(adminDisputeRoutes({ parseBody, disputes, operatorAuth: config.secrets }).routes());
   app.use(applying.routes());
   app.use(reviewQueue.routes());
   app.use(interactions.allowedMethods());

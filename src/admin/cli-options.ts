@@ -25,6 +25,7 @@ const OPTIONS: Record<string, string> = {
   statement_day: '--day',
   client_name: '--name',
   application_id: 'ID',
+  dispute_id: 'ID',
   kid: 'KID',
 };
 

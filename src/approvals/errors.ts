@@ -64,3 +64,12 @@ export class DuplicateApprovalError extends AppError {
     super('already_approved', 'This payment was already approved. Go back to the member site.', { status: 409 });
   }
 }
+
+export type DisputeStateCode = 'nothing_to_dispute' | 'dispute_window_closed' | 'already_reported' | 'dispute_decided' | 'nothing_to_refund';
+
+/** A report of a payment (a dispute) that cannot be opened or decided as asked: 409, with a code to act on. */
+export class DisputeStateError extends AppError {
+  constructor(code: DisputeStateCode, message: string) {
+    super(code, message, { status: 409 });
+  }
+}

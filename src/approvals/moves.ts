@@ -19,6 +19,8 @@ export interface MoveContext {
   /** Who asked: `site:<client_id>`, `system:expiry`, `card:<id>`, … (audit actor). */
   actor: string;
   requestId?: string | undefined;
+  /** The holder's report (dispute) the move decides, if any: named in the audit entry. */
+  disputeId?: string | undefined;
 }
 
 /** Credit still held by an approval: neither captured nor released. */
@@ -87,7 +89,14 @@ export async function moveRelease(
     action: outcome.action,
     subjectType: 'approval',
     subjectId: a.id,
-    details: { approvalNo: a.approvalNo, clientId: a.clientId, released, currency: a.currency, ...(outcome.reason ? { reason: outcome.reason } : {}) },
+    details: {
+      approvalNo: a.approvalNo,
+      clientId: a.clientId,
+      released,
+      currency: a.currency,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+      ...(m.disputeId ? { disputeId: m.disputeId } : {}),
+    },
     requestId: m.requestId,
   });
   return { approval: { ...a, releasedAmount, status: outcome.status, statusReason }, released };
@@ -113,7 +122,7 @@ export async function moveRefund(trx: Trx, a: Approval, amount: number, m: MoveC
     action: 'approval.refunded',
     subjectType: 'approval',
     subjectId: a.id,
-    details: { approvalNo: a.approvalNo, clientId: a.clientId, amount, refundedAmount, currency: a.currency },
+    details: { approvalNo: a.approvalNo, clientId: a.clientId, amount, refundedAmount, currency: a.currency, ...(m.disputeId ? { disputeId: m.disputeId } : {}) },
     requestId: m.requestId,
   });
   return { ...a, refundedAmount };

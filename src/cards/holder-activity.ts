@@ -43,7 +43,10 @@ export type ActivityKind =
   | 'payment_refunded'
   | 'payment_voided'
   | 'payment_expired'
-  | 'payment_cancelled';
+  | 'payment_cancelled'
+  | 'payment_reported'
+  | 'report_upheld'
+  | 'report_not_upheld';
 
 /**
  * What a change of spending controls changed, one control at a time (amounts in minor units of the entry's
@@ -223,10 +226,16 @@ const READERS: Readonly<Record<string, Reader>> = {
   'repayment.recorded': (d) => ({ kind: 'repayment_received', ...money(d.amount, d) }),
   'approval.approved': (d) => ({ kind: 'payment_approved', ...site(d), ...money(d.amount, d) }),
   'approval.captured': (d) => ({ kind: 'payment_charged', ...site(d), ...money(d.amount, d) }),
-  'approval.refunded': (d) => ({ kind: 'payment_refunded', ...site(d), ...money(d.amount, d) }),
-  'approval.voided': (d) => ({ kind: 'payment_voided', ...released(d) }),
+  // A refund or release that decides the holder's report is told by the report's decision (dispute.decided).
+  'approval.refunded': (d) => (d.disputeId ? undefined : { kind: 'payment_refunded', ...site(d), ...money(d.amount, d) }),
+  'approval.voided': (d) => (d.disputeId ? undefined : { kind: 'payment_voided', ...released(d) }),
   'approval.expired': (d) => ({ kind: 'payment_expired', ...released(d) }),
   'approval.revoked': (d) => ({ kind: 'payment_cancelled', ...released(d) }),
+  'dispute.opened': (d) => ({ kind: 'payment_reported', ...site(d), ...money(d.amount, d) }),
+  'dispute.decided': (d) =>
+    d.decision === 'refunded'
+      ? { kind: 'report_upheld', ...site(d), ...(num(d.refunded) ? money(d.refunded, d) : num(d.released) ? money(d.released, d) : { currency: str(d.currency) }) }
+      : { kind: 'report_not_upheld', ...site(d) },
 };
 
 /** The audit actions the activity shows (some only in part: see READERS). */

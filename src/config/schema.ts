@@ -94,6 +94,8 @@ export const settingsSchema = z.object({
     holdSeconds: z.number().int().positive(),
     /** How often each instance releases expired holds (seconds); 0 turns the sweep off. */
     expireIntervalSeconds: z.number().int().min(0),
+    /** A holder may report (dispute) a payment up to this many days after its approval. */
+    disputeDays: z.number().int().min(1).max(3650),
   }),
   billing: z.object({
     /** IANA time zone of statement dates, due dates and settlement months. */

@@ -99,6 +99,14 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
       return amount
         ? t('A payment at {site} was cancelled when the card was stopped; {amount} held for it is free again.', { site, amount })
         : t('A payment at {site} was cancelled when the card was stopped.', { site });
+    case 'payment_reported':
+      return amount ? t('You reported a payment of {amount} at {site}.', { amount, site }) : t('You reported a payment at {site}.', { site });
+    case 'report_upheld':
+      return amount
+        ? t('Your report of a payment at {site} was upheld: {amount} back to your account.', { amount, site })
+        : t('Your report of a payment at {site} was upheld.', { site });
+    case 'report_not_upheld':
+      return t('Your report of a payment at {site} was not upheld.', { site });
   }
 }
 

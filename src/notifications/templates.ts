@@ -164,6 +164,22 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       `${s(d, 'site')} refunded ${s(d, 'amount')} of approval ${s(d, 'approvalNo')} (card ending in ${s(d, 'last4')}). ` +
       'It will show on your next statement.',
   },
+  dispute_opened: {
+    subject: 'We received your report of a payment',
+    text: (d) =>
+      `We received your report of approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}). ` +
+      'cybercard will look into it and tell you the outcome.',
+  },
+  dispute_decided: {
+    subject: 'Your report of a payment was decided',
+    text: (d) =>
+      `Your report of approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}) ` +
+      (d.decision === 'refunded'
+        ? `was upheld: ${[d.refunded ? `${s(d, 'refunded')} refunded` : '', d.released ? `${s(d, 'released')} held released` : ''].filter(Boolean).join(' and ')}. ` +
+          'It will show on your next statement.'
+        : 'was not upheld.') +
+      (d.note ? ` ${s(d, 'note')}` : ''),
+  },
   statement_ready: {
     subject: 'Your cyber card statement',
     text: (d) =>

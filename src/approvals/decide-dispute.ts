@@ -1,0 +1,84 @@
+import { lockDispute, findDispute, recordDecision, type DisputeWithPayment } from '../db/disputes.ts';
+import { appendAudit } from '../db/audit-log.ts';
+import { inTransaction } from '../db/tx.ts';
+import { NotFoundError } from '../errors.ts';
+import { formatMoney } from '../lib/money.ts';
+import type { DisputeDeps } from './open-dispute.ts';
+import { DisputeStateError, InvalidAmountError } from './errors.ts';
+import { lockForChange } from './lock-for-change.ts';
+import { moveRefund, moveRelease, notifyHolder, remainingHold } from './moves.ts';
+
+export interface DecideDisputeRequest {
+  disputeId: string;
+  /** refund: the holder is paid back (and whatever is still held released); reject: nothing moves. */
+  decision: 'refund' | 'reject';
+  /** Minor units of the captured money to refund; omitted: all of it not refunded yet. Only with `refund`. */
+  amount?: number | undefined;
+  /** Told to the holder; required to reject (the holder is owed a reason). */
+  note: string | null;
+  actor: string;
+  requestId?: string | undefined;
+}
+
+export const NO_SUCH_DISPUTE = 'No such report.';
+
+/**
+ * The operator's decision on a holder's report of a payment, in one transaction under the account's, the
+ * approval's and then the report's row locks. `refund` releases what the payment still holds and refunds what
+ * was captured (all of it, or `amount` of it), through the same balanced moves as a member site's void and refund:
+ * the member site's payable goes down, so its next settlement carries the chargeback. `reject` moves nothing. Each
+ * report is decided once; the holder is told, and the audit names the report on every move.
+ */
+export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDisputeRequest): Promise<DisputeWithPayment> {
+  if (req.amount !== undefined && (req.decision !== 'refund' || !(Number.isSafeInteger(req.amount) && req.amount > 0))) {
+    throw new InvalidAmountError(req.decision === 'refund' ? undefined : 'amount is given only with a refund.');
+  }
+  return inTransaction(deps.db, async (trx) => {
+    const found = await findDispute(trx, req.disputeId);
+    if (!found) throw new NotFoundError(NO_SUCH_DISPUTE, { dispute_id: NO_SUCH_DISPUTE });
+    const { approval } = await lockForChange(trx, found.approvalNo, undefined);
+    const dispute = (await lockDispute(trx, req.disputeId))!;
+    if (dispute.status !== 'open') {
+      throw new DisputeStateError('dispute_decided', `This report was already decided (${dispute.status}) on ${dispute.decidedAt?.toISOString().slice(0, 10)}.`);
+    }
+    const move = { actor: req.actor, requestId: req.requestId, disputeId: dispute.id };
+    let refunded = 0;
+    let released = 0;
+    if (req.decision === 'refund') {
+      const refundable = approval.capturedAmount - approval.refundedAmount;
+      const held = remainingHold(approval);
+      refunded = req.amount ?? refundable;
+      if (refunded > refundable) {
+        throw new DisputeStateError(
+          'nothing_to_refund',
+          `Cannot refund ${formatMoney(refunded, approval.currency)}: ${formatMoney(refundable, approval.currency)} of this payment is charged and not refunded.`,
+        );
+      }
+      if (refunded === 0 && held === 0) throw new DisputeStateError('nothing_to_refund', 'Nothing of this payment is charged or held any more.');
+      let current = approval;
+      if (held > 0) {
+        const r = await moveRelease(trx, current, { status: current.capturedAmount > 0 ? 'captured' : 'voided', action: 'approval.voided', reason: 'dispute' }, move);
+        current = r.approval;
+        released = r.released;
+      }
+      if (refunded > 0) await moveRefund(trx, current, refunded, move);
+    }
+    const status = req.decision === 'refund' ? 'refunded' : 'rejected';
+    await recordDecision(trx, dispute.id, { status, decidedBy: req.actor, decisionNote: req.note, refundedAmount: refunded, releasedAmount: released });
+    await appendAudit(trx, {
+      actor: req.actor,
+      action: 'dispute.decided',
+      subjectType: 'approval',
+      subjectId: approval.id,
+      details: { disputeId: dispute.id, approvalNo: approval.approvalNo, clientId: approval.clientId, decision: status, refunded, released, currency: approval.currency },
+      requestId: req.requestId,
+    });
+    await notifyHolder(trx, approval, 'dispute_decided', {
+      decision: status,
+      refunded: refunded ? formatMoney(refunded, approval.currency) : '',
+      released: released ? formatMoney(released, approval.currency) : '',
+      note: req.note ?? '',
+    });
+    return (await findDispute(trx, dispute.id))!;
+  });
+}

@@ -1,0 +1,128 @@
+import type { Conn } from './knex.ts';
+
+export type DisputeReason = 'not_mine' | 'not_received' | 'wrong_amount' | 'other';
+export type DisputeStatus = 'open' | 'refunded' | 'rejected';
+
+export interface Dispute {
+  id: string;
+  approvalId: string;
+  accountId: string;
+  cardId: string;
+  reason: DisputeReason;
+  details: string;
+  status: DisputeStatus;
+  openedAt: Date;
+  decidedAt: Date | null;
+  decidedBy: string | null;
+  decisionNote: string | null;
+  refundedAmount: number;
+  releasedAmount: number;
+}
+
+/** A dispute with what the pages and the operator show of its payment. */
+export interface DisputeWithPayment extends Dispute {
+  approvalNo: string;
+  clientId: string;
+  siteName: string;
+  description: string;
+  amount: number;
+  currency: string;
+  approvedAt: Date;
+}
+
+type Row = Record<string, unknown>;
+
+function toDispute(r: Row): Dispute {
+  return {
+    id: r.id as string,
+    approvalId: r.approval_id as string,
+    accountId: r.account_id as string,
+    cardId: r.card_id as string,
+    reason: r.reason as DisputeReason,
+    details: r.details as string,
+    status: r.status as DisputeStatus,
+    openedAt: r.opened_at as Date,
+    decidedAt: (r.decided_at as Date | null) ?? null,
+    decidedBy: (r.decided_by as string | null) ?? null,
+    decisionNote: (r.decision_note as string | null) ?? null,
+    refundedAmount: Number(r.refunded_amount),
+    releasedAmount: Number(r.released_amount),
+  };
+}
+
+function toDisputeWithPayment(r: Row): DisputeWithPayment {
+  return {
+    ...toDispute(r),
+    approvalNo: r.approval_no as string,
+    clientId: r.client_id as string,
+    siteName: r.site_name as string,
+    description: r.description as string,
+    amount: Number(r.amount),
+    currency: r.currency as string,
+    approvedAt: r.approved_at as Date,
+  };
+}
+
+/** Disputes joined to their approval and member site. */
+function withPayment(conn: Conn) {
+  return conn('disputes as d')
+    .join('approvals as a', 'a.id', 'd.approval_id')
+    .join('member_sites as s', 's.client_id', 'a.client_id')
+    .select('d.*', 'a.approval_no', 'a.client_id', 'a.description', 'a.amount', 'a.currency', 'a.created_at as approved_at', 's.name as site_name');
+}
+
+export async function insertDispute(
+  conn: Conn,
+  d: Pick<Dispute, 'id' | 'approvalId' | 'accountId' | 'cardId' | 'reason' | 'details'>,
+): Promise<Dispute> {
+  const [row] = (await conn('disputes')
+    .insert({ id: d.id, approval_id: d.approvalId, account_id: d.accountId, card_id: d.cardId, reason: d.reason, details: d.details })
+    .returning('*')) as Row[];
+  return toDispute(row!);
+}
+
+/** The dispute of an approval, if one was ever opened (there is at most one). */
+export async function findDisputeOfApproval(conn: Conn, approvalId: string): Promise<Dispute | undefined> {
+  const row = (await conn('disputes').where({ approval_id: approvalId }).first()) as Row | undefined;
+  return row ? toDispute(row) : undefined;
+}
+
+/** One dispute with its payment, or undefined. */
+export async function findDispute(conn: Conn, id: string): Promise<DisputeWithPayment | undefined> {
+  const row = (await withPayment(conn).where('d.id', id).first()) as Row | undefined;
+  return row ? toDisputeWithPayment(row) : undefined;
+}
+
+/** Locks a dispute's row for its decision (after the account and approval rows: lock-for-change's order). */
+export async function lockDispute(conn: Conn, id: string): Promise<Dispute | undefined> {
+  const row = (await conn('disputes').where({ id }).forUpdate().first()) as Row | undefined;
+  return row ? toDispute(row) : undefined;
+}
+
+export async function recordDecision(
+  conn: Conn,
+  id: string,
+  d: Pick<Dispute, 'status' | 'decidedBy' | 'decisionNote' | 'refundedAmount' | 'releasedAmount'>,
+): Promise<void> {
+  await conn('disputes').where({ id }).update({
+    status: d.status,
+    decided_at: conn.fn.now(),
+    decided_by: d.decidedBy,
+    decision_note: d.decisionNote,
+    refunded_amount: d.refundedAmount,
+    released_amount: d.releasedAmount,
+  });
+}
+
+/** An account's disputes, newest first. */
+export async function disputesOfAccount(conn: Conn, accountId: string, limit: number): Promise<DisputeWithPayment[]> {
+  const rows = (await withPayment(conn).where('d.account_id', accountId).orderBy('d.opened_at', 'desc').limit(limit)) as Row[];
+  return rows.map(toDisputeWithPayment);
+}
+
+/** Disputes for the operator, oldest first (the queue's order), optionally of one status. */
+export async function listDisputes(conn: Conn, opts: { status?: DisputeStatus | undefined; limit: number }): Promise<DisputeWithPayment[]> {
+  const q = withPayment(conn).orderBy('d.opened_at', 'asc').orderBy('d.id', 'asc').limit(opts.limit);
+  if (opts.status) q.where('d.status', opts.status);
+  return ((await q) as Row[]).map(toDisputeWithPayment);
+}
