@@ -1,6 +1,7 @@
 /**
- * cybercard/resource-server: checks card-manager access tokens in a member site's API.
- * Standalone: it imports only jose and node built-ins, never the card manager's code.
+ * @cybercard/resource-server (`cybercard/resource-server` inside this repository): checks card-manager access tokens
+ * in a member site's API. Standalone: it imports only jose and node built-ins, never the card manager's code, so
+ * `npm run build:kit` can make it a package of its own.
  */
 export { createResourceServer, type ResourceServer, type ResourceServerOptions } from './resource-server.ts';
 export { createTokenVerifier, ASYMMETRIC_ALGS, type AccessToken, type PaymentDetail, type VerifierOptions } from './verify.ts';
