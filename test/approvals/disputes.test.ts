@@ -12,7 +12,7 @@ import { alertText, fieldError, unescapeHtml } from '../helpers/html.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { uniqueEmail } from '../helpers/applicant.ts';
 import { startCardManager } from '../helpers/server.ts';
-import { approveFor, cardWithLimit, operator, unbalancedEntries } from '../ledger/fixtures.ts';
+import { approveFor, basicAuth, cardWithLimit, operator, unbalancedEntries } from '../ledger/fixtures.ts';
 
 /** Holders' reports of payments (disputes): /card/disputes, /api/holder/disputes, the operator's decision. */
 describe('reports of payments (disputes)', () => {
@@ -211,7 +211,7 @@ describe('reports of payments (disputes)', () => {
       expect(activity).to.include('Your report of a payment at Film & "Friends" was upheld: 8,000 KRW back to your account.');
       expect(activity).to.not.include('refunded by Film');
       // The member site sees the refund in the approval's status.
-      const basic = `Basic ${Buffer.from(`${encodeURIComponent(site.clientId)}:${encodeURIComponent(site.clientSecret)}`).toString('base64')}`;
+      const basic = basicAuth(site);
       const status = (await (await fetch(`${ts.url}/api/approvals/${approval.approvalNo}`, { headers: { authorization: basic } })).json()) as Record<string, unknown>;
       expect(status.refunded_amount).to.equal(8_000);
       // Decided once.
@@ -250,7 +250,7 @@ describe('reports of payments (disputes)', () => {
       const card = await holder();
       const { approval, dispute } = await reported(card, 10_000);
       const path = `/admin/api/disputes/${dispute.id}/decision`;
-      const basic = `Basic ${Buffer.from(`${encodeURIComponent(site.clientId)}:${encodeURIComponent(site.clientSecret)}`).toString('base64')}`;
+      const basic = basicAuth(site);
       const siteRefund = () =>
         fetch(`${ts.url}/api/approvals/${approval.approvalNo}/refund`, {
           method: 'POST',
