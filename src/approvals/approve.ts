@@ -12,7 +12,7 @@ import { HOUSE, post } from '../ledger/post.ts';
 import { newId } from '../lib/ids.ts';
 import { formatMoney } from '../lib/money.ts';
 import { insertOutboxMessage } from '../db/outbox.ts';
-import { notificationsTo } from '../notifications/notify.ts';
+import { notificationsTo, recipientOf } from '../notifications/notify.ts';
 import { generateApprovalNo } from './approval-number.ts';
 import { moveCapture } from './moves.ts';
 import type { ApprovalDeps } from './deps.ts';
@@ -158,8 +158,8 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     const told = { approvalNo, site: site.name, amount: formatMoney(req.amount, req.currency), last4: card.last4 };
     // The holder, and a minor's guardian (who answers for the payment), in one statement.
     await insertOutboxMessage(trx, [
-      ...notificationsTo({ accountId: account.id, email: account.email, mobile: account.mobile }, 'payment_approved', told),
-      ...(guardianId && guardian ? notificationsTo({ accountId: guardianId, ...guardian }, 'child_payment_approved', { ...told, name: account.legalName }) : []),
+      ...notificationsTo(recipientOf(account), 'payment_approved', told),
+      ...(guardianId && guardian ? notificationsTo({ accountId: guardianId, email: guardian.email, mobile: guardian.mobile, locale: guardian.locale }, 'child_payment_approved', { ...told, name: account.legalName }) : []),
     ]);
     return result;
   });

@@ -5,7 +5,7 @@ import { adjustCreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
 import { findMemberSite } from '../db/member-sites.ts';
 import { HOUSE, post } from '../ledger/post.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 
 /**
  * The three ways money moves on an approval once it holds credit: capture (hold → receivable and the
@@ -134,7 +134,7 @@ export async function notifyHolder(trx: Trx, a: Approval, template: string, data
   if (!account) return;
   const card = await findCard(trx, a.cardId);
   const site = await findMemberSite(trx, a.clientId);
-  await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, template, {
+  await notify(trx, recipientOf(account), template, {
     approvalNo: a.approvalNo,
     last4: card?.last4 ?? '',
     site: site?.name ?? a.clientId,

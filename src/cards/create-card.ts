@@ -2,6 +2,7 @@ import { lockValues } from '../db/advisory-lock.ts';
 import { findContactDuplicates } from '../db/applications.ts';
 import { insertAccount } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
+import { DEFAULT_LOCALE } from '../lib/i18n.ts';
 import { newId } from '../lib/ids.ts';
 import { ValidationError } from '../errors.ts';
 import { ageOn } from '../lib/clock.ts';
@@ -93,6 +94,8 @@ export async function createCard(deps: CardDeps, holder: NewHolder, actor = 'ope
       email: holder.email ?? null,
       mobile: holder.mobile ?? null,
       guardianAccountId: null,
+      // The operator issues in the deployment's language; the holder can choose another on their pages.
+      locale: DEFAULT_LOCALE,
       creditLimit: holder.creditLimit ?? 0,
       currency: deps.currency,
       statementDay: 1,

@@ -3,7 +3,7 @@ import type { Db, Trx } from '../db/knex.ts';
 import { rememberDevice } from '../db/known-devices.ts';
 import { joinRequestTransaction } from '../db/request-scope.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 
 export interface DeviceLogin {
   accountId: string;
@@ -12,10 +12,10 @@ export interface DeviceLogin {
   /** The member site the holder logged in to. */
   siteName: string;
   /**
-   * Where to read the holder's contact details from, if the caller reads the account anyway (a hosted
+   * Where to read the holder's contact details (and language) from, if the caller reads the account anyway (a hosted
    * login reads it once for its checks): absent, the account row is read here.
    */
-  contact?: ((trx: Trx) => Promise<Pick<Account, 'id' | 'email' | 'mobile'> | undefined>) | undefined;
+  contact?: ((trx: Trx) => Promise<Pick<Account, 'id' | 'email' | 'mobile' | 'locale'> | undefined>) | undefined;
   /** The time zone the notice tells the time of the login in (config billing.timeZone), as every notice does. */
   timeZone: string;
 }
@@ -30,7 +30,7 @@ export async function noteDevice(db: Db, login: DeviceLogin): Promise<boolean> {
     if (!isNew) return false;
     const account = login.contact ? await login.contact(trx) : await findAccount(trx, login.accountId);
     if (account) {
-      await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'new_device_login', {
+      await notify(trx, recipientOf(account), 'new_device_login', {
         site: login.siteName,
         at: formatLocalTime(new Date(), login.timeZone),
       });

@@ -55,6 +55,7 @@ export async function openHolderAccount(
     creditLimit,
     currency: deps.cards.currency,
     statementDay: 1,
+    locale: sub.locale,
   };
   const status = a.review ? 'review' : 'approved';
   const opened: AuditEntry = {
@@ -64,7 +65,7 @@ export async function openHolderAccount(
     subjectId: accountId,
     details: { applicationId, creditLimit, currency: deps.cards.currency, guardianAccountId, guardianCardId: screening.guardianCardId ?? null },
   };
-  const to = { accountId, email: input.email, mobile: input.mobile };
+  const to = { accountId, email: input.email, mobile: input.mobile, locale: sub.locale };
   // Issuance is argon2-bound and every round trip shows in its rate: the account, the card (active at
   // once when approved), the application, its audit entries and messages go in as one statement.
   const card = await insertWithFreshNumber(deps.cards, input.password, (d) =>

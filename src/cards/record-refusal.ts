@@ -1,6 +1,7 @@
 import { insertApplication } from '../db/applications.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import type { Trx } from '../db/knex.ts';
+import type { Locale } from '../lib/i18n.ts';
 import { newId } from '../lib/ids.ts';
 import type { RefusalReason } from './application-errors.ts';
 import type { ApplicationInput } from './application-input.ts';
@@ -8,6 +9,8 @@ import type { ApplicationInput } from './application-input.ts';
 export interface Submission {
   ip: string;
   requestId?: string | undefined;
+  /** The language the application was made in (the page's): the new holder's notifications are written in it. */
+  locale: Locale;
 }
 
 /**

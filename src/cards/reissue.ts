@@ -2,7 +2,7 @@ import { appendAudit } from '../db/audit-log.ts';
 import { accountHasLaterCard, accountHasOtherOpenCard, findAccount, insertCardUnlessNumberTaken, lockCard, type CardStatus } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError } from '../errors.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 import type { CardDeps } from './deps.ts';
 import { insertWithFreshNumber } from './issue-card.ts';
 import { generatePassword } from './password.ts';
@@ -78,7 +78,7 @@ export async function reissue(deps: CardDeps, input: ReissueInput): Promise<Reis
       subjectId: old.id,
       details: { accountId: account.id, newCardId: cardId, newLast4: last4, reason: input.reason },
     });
-    await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_reissued', {
+    await notify(trx, recipientOf(account), 'card_reissued', {
       last4,
       oldLast4: old.last4,
     });

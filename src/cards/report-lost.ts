@@ -1,7 +1,7 @@
 import { findAccount, type Account, type Card } from '../db/cards.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 import { revokeOpenApprovalsForCard } from '../approvals/revoke-for-card.ts';
 import { revokeHolderTokens } from './revoke-holder-tokens.ts';
 import { transitionUnlessAlready, type StatusChanged } from './transition.ts';
@@ -34,7 +34,7 @@ async function revokeOpenApprovals(trx: Trx, { card, report }: LostCard): Promis
 }
 
 async function tellTheHolder(trx: Trx, { card, account }: LostCard): Promise<void> {
-  await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'card_blocked', { last4: card.last4 });
+  await notify(trx, recipientOf(account), 'card_blocked', { last4: card.last4 });
 }
 
 /**

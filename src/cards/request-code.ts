@@ -3,7 +3,7 @@ import { findAccount, lockCard } from '../db/cards.ts';
 import { countRecentCodes, insertCode } from '../db/one-time-codes.ts';
 import { inTransaction } from '../db/tx.ts';
 import { newId, randomDigits } from '../lib/ids.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 import { findCardByNumber } from './find-card-by-number.ts';
 import { CODE_DIGITS, CODE_PURPOSES, codeMinutes, hashCode, type CodeDeps, type CodePurpose } from './one-time-code.ts';
 
@@ -49,7 +49,7 @@ export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<voi
       codeHash: hashCode(deps.cardHmacKey, id, code),
       ttlSeconds: deps.codes.ttlSeconds,
     });
-    await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, template, {
+    await notify(trx, recipientOf(account), template, {
       code,
       last4: card.last4,
       minutes: codeMinutes(deps.codes),

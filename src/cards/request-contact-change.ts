@@ -6,7 +6,7 @@ import { inTransaction } from '../db/tx.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { newId, randomDigits } from '../lib/ids.ts';
 import { maskContact } from '../lib/mask-contact.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 import { contactLocks } from './application-locks.ts';
 import { ContactChangeLimitError, type ContactChangeDeps } from './contact-change.ts';
 import { proofChannelFor, readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
@@ -101,10 +101,10 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
       ttlSeconds: deps.codes.ttlSeconds,
     });
     const data = { last4: card.last4, minutes: codeMinutes(deps.codes) };
-    if (emailCode) await notify(trx, { accountId: account.id, email: change.email!, mobile: null }, 'contacts_change_code', { ...data, channel: 'email', code: emailCode });
-    if (mobileCode) await notify(trx, { accountId: account.id, email: null, mobile: change.mobile! }, 'contacts_change_code', { ...data, channel: 'sms', code: mobileCode });
+    if (emailCode) await notify(trx, { ...recipientOf(account), email: change.email!, mobile: null }, 'contacts_change_code', { ...data, channel: 'email', code: emailCode });
+    if (mobileCode) await notify(trx, { ...recipientOf(account), email: null, mobile: change.mobile! }, 'contacts_change_code', { ...data, channel: 'sms', code: mobileCode });
     // The contact kept hears of the change before it is made, and holds the code without which it is not.
-    await notify(trx, { accountId: account.id, email: proofChannel === 'email' ? kept : null, mobile: proofChannel === 'sms' ? kept : null }, 'contacts_change_proof', {
+    await notify(trx, { ...recipientOf(account), email: proofChannel === 'email' ? kept : null, mobile: proofChannel === 'sms' ? kept : null }, 'contacts_change_proof', {
       ...data,
       code: proofCode,
       newEmail: maskContact('email', change.email),

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { attemptSource } from '../http/device-cookie.ts';
+import { currentLocale } from '../http/locale.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardProof } from '../throttles/guard-proof.ts';
 import { ApplicationRefusedError } from './application-errors.ts';
@@ -105,7 +106,7 @@ export function applicationRoutes({ parseBody, applications, render, throttle }:
 
   /** apply(), with a minor's guardian proof (card number and password) under the throttle and lockout. */
   function decide(ctx: Context, input: ApplicationInput) {
-    const run = () => apply(applications, input, { ip: ctx.ip, requestId: ctx.state.requestId });
+    const run = () => apply(applications, input, { ip: ctx.ip, requestId: ctx.state.requestId, locale: currentLocale() });
     if (!input.guardian) return run();
     const wrongGuardian = (err: unknown) => err instanceof ApplicationRefusedError && err.reason === 'guardian_invalid';
     return guardProof(throttle, { source: attemptSource(ctx), cardNumber: input.guardian.cardNumber }, run, wrongGuardian);

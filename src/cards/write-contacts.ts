@@ -3,7 +3,7 @@ import { setAccountContacts, type Account } from '../db/cards.ts';
 import { retireAccountCodes } from '../db/one-time-codes.ts';
 import type { Trx } from '../db/knex.ts';
 import { maskContact } from '../lib/mask-contact.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 import type { NewContacts } from './new-contacts.ts';
 
 export interface ContactsWrite {
@@ -44,12 +44,12 @@ export async function writeContacts(trx: Trx, w: ContactsWrite): Promise<Account
     requestId: w.requestId,
   });
   const base = { last4: w.card.last4, by: w.by };
-  await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, 'contacts_changed', {
+  await notify(trx, recipientOf(account), 'contacts_changed', {
     ...base,
     newEmail: maskContact('email', change.email),
     newMobile: maskContact('mobile', change.mobile),
   });
-  if (change.email !== undefined) await notify(trx, { accountId: account.id, email: change.email, mobile: null }, 'contacts_confirmed', { ...base, channel: 'email' });
-  if (change.mobile !== undefined) await notify(trx, { accountId: account.id, email: null, mobile: change.mobile }, 'contacts_confirmed', { ...base, channel: 'sms' });
+  if (change.email !== undefined) await notify(trx, { ...recipientOf(account), email: change.email, mobile: null }, 'contacts_confirmed', { ...base, channel: 'email' });
+  if (change.mobile !== undefined) await notify(trx, { ...recipientOf(account), email: null, mobile: change.mobile }, 'contacts_confirmed', { ...base, channel: 'sms' });
   return { ...account, ...change };
 }

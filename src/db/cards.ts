@@ -1,3 +1,4 @@
+import { DEFAULT_LOCALE, isLocale, type Locale } from '../lib/i18n.ts';
 import type { Conn } from './knex.ts';
 import { toLine, type CreditLine } from './credit-lines.ts';
 import { toControls, type SpendingControls } from './spending-controls.ts';
@@ -16,6 +17,8 @@ export interface Account {
   creditLimit: number;
   currency: string;
   statementDay: number;
+  /** The language notifications to this holder are written in. */
+  locale: Locale;
 }
 
 export interface Card {
@@ -33,7 +36,7 @@ type Row = Record<string, unknown>;
 /** What toCard reads. */
 const CARD_COLUMNS = ['id', 'account_id', 'last4', 'password_hash', 'status'] as const;
 /** What toAccount reads. */
-const ACCOUNT_COLUMNS = ['id', 'legal_name', 'birthdate', 'email', 'mobile', 'guardian_account_id', 'credit_limit', 'currency', 'statement_day'] as const;
+const ACCOUNT_COLUMNS = ['id', 'legal_name', 'birthdate', 'email', 'mobile', 'guardian_account_id', 'credit_limit', 'currency', 'statement_day', 'locale'] as const;
 /** What toAccount, toLine and toControls read: an account's facts. */
 const ACCOUNT_FACT_COLUMNS = [
   ...ACCOUNT_COLUMNS,
@@ -56,6 +59,7 @@ function toAccount(r: Row): Account {
     creditLimit: Number(r.credit_limit),
     currency: r.currency as string,
     statementDay: Number(r.statement_day),
+    locale: isLocale(r.locale) ? r.locale : DEFAULT_LOCALE,
   };
 }
 
@@ -81,6 +85,7 @@ export function accountRow(a: Account): Row {
     credit_limit: a.creditLimit,
     currency: a.currency,
     statement_day: a.statementDay,
+    locale: a.locale,
   };
 }
 
@@ -222,12 +227,15 @@ export async function findCardSummary(conn: Conn, id: string): Promise<CardSumma
 }
 
 /** A minor's guardian as a payment needs them, in one statement: their contacts, and whether any card of theirs is not closed. */
-export async function guardianOnCall(conn: Conn, guardianAccountId: string): Promise<{ email: string | null; mobile: string | null; hasOpenCard: boolean } | undefined> {
+export async function guardianOnCall(
+  conn: Conn,
+  guardianAccountId: string,
+): Promise<{ email: string | null; mobile: string | null; locale: Locale; hasOpenCard: boolean } | undefined> {
   const r = (await conn('accounts as a')
-    .select('a.email', 'a.mobile', conn.raw("EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status <> 'closed') AS has_open_card"))
+    .select('a.email', 'a.mobile', 'a.locale', conn.raw("EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status <> 'closed') AS has_open_card"))
     .where('a.id', guardianAccountId)
-    .first()) as { email: string | null; mobile: string | null; has_open_card: boolean } | undefined;
-  return r && { email: r.email, mobile: r.mobile, hasOpenCard: Boolean(r.has_open_card) };
+    .first()) as { email: string | null; mobile: string | null; locale: string; has_open_card: boolean } | undefined;
+  return r && { email: r.email, mobile: r.mobile, locale: isLocale(r.locale) ? r.locale : DEFAULT_LOCALE, hasOpenCard: Boolean(r.has_open_card) };
 }
 
 /** Whether the account has a card issued after this one, in any status (this card was replaced already). */
@@ -298,6 +306,14 @@ export async function setAccountContacts(conn: Conn, accountId: string, c: { ema
   if (c.email !== undefined) changes.email = c.email;
   if (c.mobile !== undefined) changes.mobile = c.mobile;
   if (Object.keys(changes).length) await conn('accounts').where({ id: accountId }).update(changes);
+}
+
+/** Sets the language of the account's notifications; returns the one it had (undefined: no such account). Locks the row. */
+export async function setAccountLocale(conn: Conn, accountId: string, locale: Locale): Promise<Locale | undefined> {
+  const r = (await conn('accounts').select('locale').where({ id: accountId }).forUpdate().first()) as { locale: string } | undefined;
+  if (!r) return undefined;
+  if (r.locale !== locale) await conn('accounts').where({ id: accountId }).update({ locale });
+  return isLocale(r.locale) ? r.locale : DEFAULT_LOCALE;
 }
 
 export async function setCreditLimit(conn: Conn, accountId: string, creditLimit: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { DEFAULT_LOCALE, isLocale, type Locale } from '../lib/i18n.ts';
 import type { Conn } from './knex.ts';
 import { jsonValue } from './rows.ts';
 
@@ -10,6 +11,8 @@ export interface OutboxMessage {
   recipient: string;
   template: string;
   data: Record<string, unknown>;
+  /** The recipient's language when it was queued; the sender renders in it. */
+  locale: Locale;
   attempts: number;
 }
 
@@ -19,6 +22,7 @@ export interface NewOutboxMessage {
   recipient: string;
   template: string;
   data?: Record<string, unknown>;
+  locale: Locale;
 }
 
 /** Queues a message, or several in one statement; call it in the transaction of the change it announces. */
@@ -33,7 +37,7 @@ export async function insertOutboxMessage(conn: Conn, m: NewOutboxMessage | read
  * and insertIssuedApplication, which sends them as one JSON array).
  */
 export function outboxRecords(messages: readonly NewOutboxMessage[]): Array<Record<string, unknown>> {
-  return messages.map((m) => ({ account_id: m.accountId, channel: m.channel, recipient: m.recipient, template: m.template, data: m.data ?? {} }));
+  return messages.map((m) => ({ account_id: m.accountId, channel: m.channel, recipient: m.recipient, template: m.template, data: m.data ?? {}, locale: m.locale }));
 }
 
 /**
@@ -59,6 +63,7 @@ function outboxMessage(r: Record<string, unknown>): OutboxMessage {
     recipient: r.recipient as string,
     template: r.template as string,
     data: jsonValue<Record<string, unknown>>(r.data),
+    locale: isLocale(r.locale) ? r.locale : DEFAULT_LOCALE,
     attempts: r.attempts as number,
   };
 }

@@ -96,7 +96,7 @@ export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ s
     `WITH params AS (
        SELECT ?::date AS d, ?::timestamptz AS cutoff, ?::text AS tz, ?::int AS due_days, ?::int AS settle, ?::uuid[] AS ids
      ), acc AS (
-       SELECT a.id, a.currency, a.payment_reference, a.created_at, a.email, a.mobile, p.tz, p.due_days, p.settle, p.cutoff,
+       SELECT a.id, a.currency, a.payment_reference, a.created_at, a.email, a.mobile, a.locale, p.tz, p.due_days, p.settle, p.cutoff,
          CASE WHEN make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, x.day) <= p.d
               THEN make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, x.day)
               ELSE (make_date(extract(year FROM p.d)::int, extract(month FROM p.d)::int, x.day) - interval '1 month')::date
@@ -145,8 +145,8 @@ export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ s
        LEFT JOIN member_sites ms ON ms.client_id = ap.client_id
        RETURNING 1
      ), notes AS (
-       INSERT INTO notifications_outbox (account_id, channel, recipient, template, data)
-       SELECT ins.account_id, ch.channel, ch.recipient, 'statement_ready',
+       INSERT INTO notifications_outbox (account_id, channel, recipient, template, locale, data)
+       SELECT ins.account_id, ch.channel, ch.recipient, 'statement_ready', acc.locale,
          jsonb_build_object('statementDate', ins.statement_date, 'closing', ins.closing_balance, 'currency', ins.currency,
                             'dueDate', ins.due_date, 'reference', ins.payment_reference)
        FROM ins JOIN acc ON acc.id = ins.account_id

@@ -12,7 +12,7 @@ import {
   type OverdueStatement,
 } from '../db/statements.ts';
 import { formatMoney } from '../lib/money.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 import { DEFAULT_DELINQUENCY, type DelinquencyPolicy, type LedgerDeps } from './deps.ts';
 
 /**
@@ -43,10 +43,10 @@ export async function refuseIfOverdue(trx: Trx, accountId: string, policy: Delin
 async function notifyHolderAndGuardian(trx: Trx, accountId: string, policy: DelinquencyPolicy, template: string, data: Record<string, unknown>) {
   const account = await findAccount(trx, accountId);
   if (!account) return;
-  await notify(trx, { accountId: account.id, email: account.email, mobile: account.mobile }, template, data);
+  await notify(trx, recipientOf(account), template, data);
   if (policy.guardianResponsible && account.guardianAccountId) {
     const guardian = await findAccount(trx, account.guardianAccountId);
-    if (guardian) await notify(trx, { accountId: guardian.id, email: guardian.email, mobile: guardian.mobile }, template, { ...data, ward: account.legalName });
+    if (guardian) await notify(trx, recipientOf(guardian), template, { ...data, ward: account.legalName });
   }
 }
 

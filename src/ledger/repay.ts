@@ -13,7 +13,7 @@ import {
 import { inTransaction } from '../db/tx.ts';
 import { AppError, NotFoundError } from '../errors.ts';
 import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
-import { notify } from '../notifications/notify.ts';
+import { notify, recipientOf } from '../notifications/notify.ts';
 import { restoreIfPaid } from './delinquency.ts';
 import type { LedgerDeps } from './deps.ts';
 import { HOUSE, post } from './post.ts';
@@ -151,7 +151,7 @@ export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<Re
       details: { repaymentId: repayment.id, amount: input.amount, currency: input.currency, transactionId: txId, source: input.source },
       requestId: input.requestId,
     });
-    await notify(trx, { accountId, email: account.email, mobile: account.mobile }, 'repayment_received', {
+    await notify(trx, recipientOf(account), 'repayment_received', {
       amount: formatMoney(input.amount, input.currency),
     });
     const restored = await restoreIfPaid(trx, accountId, deps.delinquency);

@@ -5,6 +5,14 @@ export const LOCALES = ['en', 'ko'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = 'en';
 
+/** Each language by its own name, as a list of languages to choose from shows them. */
+export const LOCALE_NAMES: Readonly<Record<Locale, string>> = { en: 'English', ko: '한국어' };
+
+/** Whether `value` names one of LOCALES exactly (a stored or submitted language, not a BCP 47 range). */
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+}
+
 /**
  * Catalogues keyed by the English text itself (gettext style): views stay readable, English needs
  * no catalogue, and a string missing from another catalogue falls back to its English text, so a raw

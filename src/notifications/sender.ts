@@ -32,7 +32,7 @@ interface Attempt {
 }
 
 async function deliver(deps: SenderDeps, m: OutboxMessage): Promise<void> {
-  const { subject, text } = renderMessage(m.template, m.data, deps.baseUrl);
+  const { subject, text } = renderMessage(m.template, m.data, deps.baseUrl, m.locale, m.channel);
   await deps.transports[m.channel].send({ id: m.id, channel: m.channel, to: m.recipient, subject, text, template: m.template });
 }
 

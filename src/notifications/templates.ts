@@ -1,10 +1,18 @@
+import type { Channel } from '../db/outbox.ts';
+import type { Locale } from '../lib/i18n.ts';
 import { formatMoney } from '../lib/money.ts';
 
 type Data = Record<string, unknown>;
+type Words = (d: Data, links: Links) => string;
+/** One text per language: a language without its own words is a type error, never English in its place. */
+type InEach<T> = Readonly<Record<Locale, T>>;
 
 interface Template {
-  subject: string;
-  text(d: Data, links: Links): string;
+  subject: InEach<string>;
+  /** The full text: the email's, and the SMS's too unless `sms` gives a shorter one. */
+  text: InEach<Words>;
+  /** The SMS of a message whose full text runs long: the essential facts in a sentence or two. */
+  sms?: InEach<Words>;
   /** Data fields that must not outlive the sending (one-time codes). */
   secrets?: readonly string[];
 }
@@ -17,188 +25,415 @@ interface Links {
 
 const s = (d: Data, key: string): string => (d[key] === undefined || d[key] === null ? '' : String(d[key]));
 const money = (d: Data, key: string): string => formatMoney(Number(d[key] ?? 0), s(d, 'currency'));
-const notYou = (l: Links) => `If this was not you, block your card at once: ${l.lost}`;
-const code = (what: string) => (d: Data) =>
-  `Your code to ${what} the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
-  `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it.`;
+const notYou: InEach<(l: Links) => string> = {
+  en: (l) => `If this was not you, block your card at once: ${l.lost}`,
+  ko: (l) => `본인이 한 일이 아니라면 즉시 카드를 정지하세요: ${l.lost}`,
+};
+const shortNotYou: InEach<(l: Links) => string> = {
+  en: (l) => `Not you? Block your card: ${l.lost}`,
+  ko: (l) => `본인이 아니라면 카드를 정지하세요: ${l.lost}`,
+};
+/** A one-time code's message: `what` the code does, in each language. */
+const code = (what: InEach<string>): InEach<Words> => ({
+  en: (d) =>
+    `Your code to ${what.en} the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
+    `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it.`,
+  ko: (d) =>
+    `끝자리 ${s(d, 'last4')} 사이버 카드의 ${what.ko} 인증 코드: ${s(d, 'code')}\n` +
+    `${s(d, 'minutes')}분 안에 한 번만 쓸 수 있습니다. cybercard는 절대 이 코드를 묻지 않습니다.`,
+});
+const contactKind = (d: Data) => (d.channel === 'sms' ? { en: 'mobile number', ko: '휴대폰 번호' } : { en: 'email address', ko: '이메일 주소' });
 
 /**
- * Every message the card manager sends, rendered to plain text (the same words by email and by SMS).
- * Data never holds a card number or password; codes are listed in `secrets` and dropped once sent.
+ * Every message the card manager sends, in every language of the hosted pages (lib/i18n.ts LOCALES), rendered to
+ * plain text. Whole texts per language rather than catalogue keys: the messages branch on their data, and Korean
+ * orders a sentence's parts differently, so pieces translated one by one would not read. Data never holds a card
+ * number or password; codes are listed in `secrets` and dropped once sent.
  */
 export const TEMPLATES: Readonly<Record<string, Template>> = {
   application_received: {
-    subject: 'We received your cyber card application',
-    text: () => 'We received your application for a cyber card. We will tell you as soon as it has been checked.',
+    subject: { en: 'We received your cyber card application', ko: '사이버 카드 신청이 접수되었습니다' },
+    text: {
+      en: () => 'We received your application for a cyber card. We will tell you as soon as it has been checked.',
+      ko: () => '사이버 카드 신청이 접수되었습니다. 심사가 끝나는 대로 알려 드리겠습니다.',
+    },
   },
   application_approved: {
-    subject: 'Your cyber card application was approved',
-    text: (d) => `Your application was approved${d.last4 ? `: your card ends in ${s(d, 'last4')}` : ''}.`,
+    subject: { en: 'Your cyber card application was approved', ko: '사이버 카드 신청이 승인되었습니다' },
+    text: {
+      en: (d) => `Your application was approved${d.last4 ? `: your card ends in ${s(d, 'last4')}` : ''}.`,
+      ko: (d) => `신청이 승인되었습니다.${d.last4 ? ` 카드 번호 끝자리는 ${s(d, 'last4')}입니다.` : ''}`,
+    },
   },
   application_rejected: {
-    subject: 'Your cyber card application was not approved',
-    text: (d) => `Your application was not approved${d.reason ? `: ${s(d, 'reason')}` : '.'}`,
+    subject: { en: 'Your cyber card application was not approved', ko: '사이버 카드 신청이 승인되지 않았습니다' },
+    text: {
+      en: (d) => `Your application was not approved${d.reason ? `: ${s(d, 'reason')}` : '.'}`,
+      ko: (d) => `신청이 승인되지 않았습니다.${d.reason ? ` 사유: ${s(d, 'reason')}` : ''}`,
+    },
   },
   card_issued: {
-    subject: 'Your cyber card was issued',
-    text: (d, l) => `Your cyber card ending in ${s(d, 'last4')} has been issued. ${notYou(l)}`,
+    subject: { en: 'Your cyber card was issued', ko: '사이버 카드가 발급되었습니다' },
+    text: {
+      en: (d, l) => `Your cyber card ending in ${s(d, 'last4')} has been issued. ${notYou.en(l)}`,
+      ko: (d, l) => `끝자리 ${s(d, 'last4')} 사이버 카드가 발급되었습니다. ${notYou.ko(l)}`,
+    },
   },
   card_blocked: {
-    subject: 'Your cyber card is blocked',
-    text: (d, l) =>
-      d.why === 'suspended'
-        ? `Your cyber card ending in ${s(d, 'last4')} has been blocked by cybercard and every member site has been signed out. ` +
-          'We will tell you when it is unblocked.'
-        : `Your cyber card ending in ${s(d, 'last4')} was reported lost and is blocked. Every member site has been signed out. ` +
-          `Get a new card number, with your balance and history, at ${l.reissue}`,
+    subject: { en: 'Your cyber card is blocked', ko: '사이버 카드가 정지되었습니다' },
+    text: {
+      en: (d, l) =>
+        d.why === 'suspended'
+          ? `Your cyber card ending in ${s(d, 'last4')} has been blocked by cybercard and every member site has been signed out. ` +
+            'We will tell you when it is unblocked.'
+          : `Your cyber card ending in ${s(d, 'last4')} was reported lost and is blocked. Every member site has been signed out. ` +
+            `Get a new card number, with your balance and history, at ${l.reissue}`,
+      ko: (d, l) =>
+        d.why === 'suspended'
+          ? `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 정지했으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
+            '정지가 풀리면 알려 드리겠습니다.'
+          : `끝자리 ${s(d, 'last4')} 사이버 카드가 분실 신고되어 정지되었습니다. 모든 가맹 사이트에서 로그아웃되었습니다. ` +
+            `잔액과 이용 내역이 그대로 옮겨지는 새 카드 번호는 여기에서 받으세요: ${l.reissue}`,
+    },
+    sms: {
+      en: (d, l) =>
+        d.why === 'suspended'
+          ? `Your cyber card ending in ${s(d, 'last4')} is blocked by cybercard; we will tell you when it is unblocked.`
+          : `Your cyber card ending in ${s(d, 'last4')} is blocked as lost. New number: ${l.reissue}`,
+      ko: (d, l) =>
+        d.why === 'suspended'
+          ? `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 정지했습니다. 정지가 풀리면 알려 드리겠습니다.`
+          : `끝자리 ${s(d, 'last4')} 사이버 카드가 분실 신고로 정지되었습니다. 새 번호 받기: ${l.reissue}`,
+    },
   },
   card_closed: {
-    subject: 'Your cyber card was closed',
-    text: (d, l) =>
-      `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard and no longer works; every member site has been signed out. ` +
-      `What is on your statement is still due. ${notYou(l)}`,
+    subject: { en: 'Your cyber card was closed', ko: '사이버 카드가 해지되었습니다' },
+    text: {
+      en: (d, l) =>
+        `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard and no longer works; every member site has been signed out. ` +
+        `What is on your statement is still due. ${notYou.en(l)}`,
+      ko: (d, l) =>
+        `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지하여 더 이상 사용할 수 없으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
+        `명세서에 있는 금액은 그대로 납부하셔야 합니다. ${notYou.ko(l)}`,
+    },
+    sms: {
+      en: (d, l) => `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard; your statement is still due. ${shortNotYou.en(l)}`,
+      ko: (d, l) => `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지했습니다. 명세서 금액은 납부하셔야 합니다. ${shortNotYou.ko(l)}`,
+    },
   },
   card_unblocked: {
-    subject: 'Your cyber card works again',
-    text: (d, l) => `Your cyber card ending in ${s(d, 'last4')} is unblocked and works again. ${notYou(l)}`,
+    subject: { en: 'Your cyber card works again', ko: '사이버 카드를 다시 사용할 수 있습니다' },
+    text: {
+      en: (d, l) => `Your cyber card ending in ${s(d, 'last4')} is unblocked and works again. ${notYou.en(l)}`,
+      ko: (d, l) => `끝자리 ${s(d, 'last4')} 사이버 카드의 정지가 풀려 다시 사용할 수 있습니다. ${notYou.ko(l)}`,
+    },
   },
   card_reissued: {
-    subject: 'Your new cyber card number',
-    text: (d, l) =>
-      `Your new cyber card ends in ${s(d, 'last4')} and replaces the card ending in ${s(d, 'oldLast4')}, which no longer works. ` +
-      `Your limit, balance and history carry over. ${notYou(l)}`,
+    subject: { en: 'Your new cyber card number', ko: '새 사이버 카드 번호가 발급되었습니다' },
+    text: {
+      en: (d, l) =>
+        `Your new cyber card ends in ${s(d, 'last4')} and replaces the card ending in ${s(d, 'oldLast4')}, which no longer works. ` +
+        `Your limit, balance and history carry over. ${notYou.en(l)}`,
+      ko: (d, l) =>
+        `새 사이버 카드의 끝자리는 ${s(d, 'last4')}이며, 이제 사용할 수 없는 끝자리 ${s(d, 'oldLast4')} 카드를 대신합니다. ` +
+        `한도와 잔액, 이용 내역은 그대로 옮겨집니다. ${notYou.ko(l)}`,
+    },
+    sms: {
+      en: (d, l) => `Your new cyber card ends in ${s(d, 'last4')}; the card ending in ${s(d, 'oldLast4')} no longer works. ${shortNotYou.en(l)}`,
+      ko: (d, l) => `새 사이버 카드 끝자리는 ${s(d, 'last4')}이며 끝자리 ${s(d, 'oldLast4')} 카드는 더 이상 쓸 수 없습니다. ${shortNotYou.ko(l)}`,
+    },
   },
   second_factor_set: {
-    subject: 'An authenticator app was set up for your cyber card',
-    text: (d, l) =>
-      `An authenticator app was ${d.replaced ? 'set up in place of the one you had' : 'set up'} for your cyber card ending in ${s(d, 'last4')}: ` +
-      `large payments now ask for its codes. ${notYou(l)}`,
+    subject: { en: 'An authenticator app was set up for your cyber card', ko: '사이버 카드에 인증 앱이 설정되었습니다' },
+    text: {
+      en: (d, l) =>
+        `An authenticator app was ${d.replaced ? 'set up in place of the one you had' : 'set up'} for your cyber card ending in ${s(d, 'last4')}: ` +
+        `large payments now ask for its codes. ${notYou.en(l)}`,
+      ko: (d, l) =>
+        `끝자리 ${s(d, 'last4')} 사이버 카드에 ${d.replaced ? '기존 인증 앱 대신 새 인증 앱이' : '인증 앱이'} 설정되었습니다. ` +
+        `이제 큰 금액의 결제에는 인증 앱 코드가 필요합니다. ${notYou.ko(l)}`,
+    },
+    sms: {
+      en: (d, l) => `An authenticator app was set up for your cyber card ending in ${s(d, 'last4')}. ${shortNotYou.en(l)}`,
+      ko: (d, l) => `끝자리 ${s(d, 'last4')} 사이버 카드에 인증 앱이 설정되었습니다. ${shortNotYou.ko(l)}`,
+    },
   },
   second_factor_removed: {
-    subject: 'The authenticator app of your cyber card was removed',
-    text: (d, l) =>
-      `At your request, cybercard removed the authenticator app of your cyber card ending in ${s(d, 'last4')}. ` +
-      `Set up a new one on your card's Second factor page before your next large payment. ${notYou(l)}`,
+    subject: { en: 'The authenticator app of your cyber card was removed', ko: '사이버 카드의 인증 앱이 삭제되었습니다' },
+    text: {
+      en: (d, l) =>
+        `At your request, cybercard removed the authenticator app of your cyber card ending in ${s(d, 'last4')}. ` +
+        `Set up a new one on your card's Second factor page before your next large payment. ${notYou.en(l)}`,
+      ko: (d, l) =>
+        `요청하신 대로 cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드의 인증 앱을 삭제했습니다. ` +
+        `다음에 큰 금액을 결제하기 전에 카드의 2단계 인증 페이지에서 새 인증 앱을 설정하세요. ${notYou.ko(l)}`,
+    },
+    sms: {
+      en: (d, l) => `cybercard removed the authenticator app of your cyber card ending in ${s(d, 'last4')}, as you asked. ${shortNotYou.en(l)}`,
+      ko: (d, l) => `요청하신 대로 끝자리 ${s(d, 'last4')} 사이버 카드의 인증 앱을 삭제했습니다. ${shortNotYou.ko(l)}`,
+    },
   },
   password_changed: {
-    subject: 'Your cyber card password was changed',
-    text: (d, l) =>
-      `The password of your cyber card ending in ${s(d, 'last4')} was ${d.method === 'reset' ? 'reset' : 'changed'}. ${notYou(l)}`,
+    subject: { en: 'Your cyber card password was changed', ko: '사이버 카드 비밀번호가 변경되었습니다' },
+    text: {
+      en: (d, l) => `The password of your cyber card ending in ${s(d, 'last4')} was ${d.method === 'reset' ? 'reset' : 'changed'}. ${notYou.en(l)}`,
+      ko: (d, l) => `끝자리 ${s(d, 'last4')} 사이버 카드의 비밀번호가 ${d.method === 'reset' ? '재설정' : '변경'}되었습니다. ${notYou.ko(l)}`,
+    },
   },
-  password_reset_code: { subject: 'Your password reset code', text: code('reset the password of'), secrets: ['code'] },
-  lost_card_code: { subject: 'Your code to block your card', text: code('block'), secrets: ['code'] },
-  reissue_code: { subject: 'Your code for a new card number', text: code('get a new number for'), secrets: ['code'] },
+  password_reset_code: {
+    subject: { en: 'Your password reset code', ko: '비밀번호 재설정 인증 코드' },
+    text: code({ en: 'reset the password of', ko: '비밀번호 재설정' }),
+    secrets: ['code'],
+  },
+  lost_card_code: {
+    subject: { en: 'Your code to block your card', ko: '카드 정지 인증 코드' },
+    text: code({ en: 'block', ko: '분실 신고(카드 정지)' }),
+    secrets: ['code'],
+  },
+  reissue_code: {
+    subject: { en: 'Your code for a new card number', ko: '새 카드 번호 발급 인증 코드' },
+    text: code({ en: 'get a new number for', ko: '새 카드 번호 발급' }),
+    secrets: ['code'],
+  },
   contacts_change_code: {
-    subject: 'Your code to confirm your new contact details',
-    text: (d) =>
-      `Your code to make this ${d.channel === 'sms' ? 'mobile number' : 'email address'} the new one of the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
-      `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it. If you did not ask for this, ignore it.`,
+    subject: { en: 'Your code to confirm your new contact details', ko: '새 연락처 확인 인증 코드' },
+    text: {
+      en: (d) =>
+        `Your code to make this ${contactKind(d).en} the new one of the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
+        `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it. If you did not ask for this, ignore it.`,
+      ko: (d) =>
+        `이 ${contactKind(d).ko}를 끝자리 ${s(d, 'last4')} 사이버 카드의 새 연락처로 등록하는 인증 코드: ${s(d, 'code')}\n` +
+        `${s(d, 'minutes')}분 안에 한 번만 쓸 수 있습니다. cybercard는 절대 이 코드를 묻지 않습니다. 요청하지 않으셨다면 이 메시지를 무시하세요.`,
+    },
+    sms: {
+      en: (d) =>
+        `cybercard code to make this your card's new ${contactKind(d).en}: ${s(d, 'code')} (${s(d, 'minutes')} min, once). Never share it; not asked? Ignore it.`,
+      ko: (d) =>
+        `사이버 카드 새 ${contactKind(d).ko} 등록 인증 코드: ${s(d, 'code')} (${s(d, 'minutes')}분, 1회). 누구에게도 알려 주지 마세요. 요청하지 않았다면 무시하세요.`,
+    },
     secrets: ['code'],
   },
   contacts_change_proof: {
-    subject: 'Someone asked to change the contact details of your cyber card',
-    text: (d, l) =>
-      `Someone signed in with your cyber card ending in ${s(d, 'last4')} asked to make ${d.newEmail ? `${s(d, 'newEmail')} its email address` : `${s(d, 'newMobile')} its mobile number`}. ` +
-      `If that was you, your code to allow it: ${s(d, 'code')} (it expires in ${s(d, 'minutes')} minutes and works once; nobody from cybercard will ever ask you for it).\n` +
-      `If it was not you, do not give the code to anyone: someone knows your card password. Block your card at once: ${l.lost}`,
+    subject: { en: 'Someone asked to change the contact details of your cyber card', ko: '사이버 카드의 연락처 변경 요청이 있었습니다' },
+    text: {
+      en: (d, l) =>
+        `Someone signed in with your cyber card ending in ${s(d, 'last4')} asked to make ${d.newEmail ? `${s(d, 'newEmail')} its email address` : `${s(d, 'newMobile')} its mobile number`}. ` +
+        `If that was you, your code to allow it: ${s(d, 'code')} (it expires in ${s(d, 'minutes')} minutes and works once; nobody from cybercard will ever ask you for it).\n` +
+        `If it was not you, do not give the code to anyone: someone knows your card password. Block your card at once: ${l.lost}`,
+      ko: (d, l) =>
+        `끝자리 ${s(d, 'last4')} 사이버 카드로 로그인한 누군가가 ${d.newEmail ? `이메일 주소를 ${s(d, 'newEmail')}(으)로` : `휴대폰 번호를 ${s(d, 'newMobile')}(으)로`} 바꾸도록 요청했습니다. ` +
+        `본인이 요청했다면 허용하는 인증 코드는 ${s(d, 'code')}입니다(${s(d, 'minutes')}분 안에 한 번만 쓸 수 있으며, cybercard는 절대 이 코드를 묻지 않습니다).\n` +
+        `본인이 아니라면 누구에게도 코드를 알려 주지 마세요. 누군가 카드 비밀번호를 알고 있습니다. 즉시 카드를 정지하세요: ${l.lost}`,
+    },
+    sms: {
+      en: (d, l) =>
+        `Code to allow ${d.newEmail ? s(d, 'newEmail') : s(d, 'newMobile')} on your cyber card: ${s(d, 'code')} (${s(d, 'minutes')} min). Not you? Share it with no one; block: ${l.lost}`,
+      ko: (d, l) =>
+        `사이버 카드 연락처를 ${d.newEmail ? s(d, 'newEmail') : s(d, 'newMobile')}(으)로 바꾸는 허용 코드: ${s(d, 'code')} (${s(d, 'minutes')}분). 본인이 아니라면 알려 주지 말고 카드를 정지하세요: ${l.lost}`,
+    },
     secrets: ['code'],
   },
   contacts_changed: {
-    subject: 'The contact details of your cyber card were changed',
-    text: (d, l) =>
-      `${d.by === 'operator' ? 'cybercard changed' : 'You changed'} the contact details of your cyber card ending in ${s(d, 'last4')}: ` +
-      [d.newEmail ? `email address now ${s(d, 'newEmail')}` : '', d.newMobile ? `mobile number now ${s(d, 'newMobile')}` : ''].filter(Boolean).join(', ') +
-      `. Codes and notices now go there. If this was not you, block your card at once (${l.lost}) and contact cybercard.`,
+    subject: { en: 'The contact details of your cyber card were changed', ko: '사이버 카드의 연락처가 변경되었습니다' },
+    text: {
+      en: (d, l) =>
+        `${d.by === 'operator' ? 'cybercard changed' : 'You changed'} the contact details of your cyber card ending in ${s(d, 'last4')}: ` +
+        [d.newEmail ? `email address now ${s(d, 'newEmail')}` : '', d.newMobile ? `mobile number now ${s(d, 'newMobile')}` : ''].filter(Boolean).join(', ') +
+        `. Codes and notices now go there. If this was not you, block your card at once (${l.lost}) and contact cybercard.`,
+      ko: (d, l) =>
+        `${d.by === 'operator' ? 'cybercard에서 ' : ''}끝자리 ${s(d, 'last4')} 사이버 카드의 연락처를 변경${d.by === 'operator' ? '했습니다' : '하셨습니다'}: ` +
+        [d.newEmail ? `이메일 주소 ${s(d, 'newEmail')}` : '', d.newMobile ? `휴대폰 번호 ${s(d, 'newMobile')}` : ''].filter(Boolean).join(', ') +
+        `. 이제 인증 코드와 안내는 이 연락처로 보내 드립니다. 본인이 한 일이 아니라면 즉시 카드를 정지하고(${l.lost}) cybercard에 연락하세요.`,
+    },
+    sms: {
+      en: (d, l) => `The contact details of your cyber card ending in ${s(d, 'last4')} were changed. ${shortNotYou.en(l)}`,
+      ko: (d, l) => `끝자리 ${s(d, 'last4')} 사이버 카드의 연락처가 변경되었습니다. ${shortNotYou.ko(l)}`,
+    },
   },
   contacts_confirmed: {
-    subject: 'Your new contact details are confirmed',
-    text: (d, l) => `This is now the ${d.channel === 'sms' ? 'mobile number' : 'email address'} of your cyber card ending in ${s(d, 'last4')}. ${notYou(l)}`,
+    subject: { en: 'Your new contact details are confirmed', ko: '새 연락처가 확인되었습니다' },
+    text: {
+      en: (d, l) => `This is now the ${contactKind(d).en} of your cyber card ending in ${s(d, 'last4')}. ${notYou.en(l)}`,
+      ko: (d, l) => `이제 이 ${contactKind(d).ko}가 끝자리 ${s(d, 'last4')} 사이버 카드의 연락처입니다. ${notYou.ko(l)}`,
+    },
   },
   new_device_login: {
-    subject: 'New sign-in with your cyber card',
-    text: (d, l) => `Your cyber card was used to log in to ${s(d, 'site')} from a new device (${s(d, 'at')}). ${notYou(l)}`,
+    subject: { en: 'New sign-in with your cyber card', ko: '사이버 카드로 새 기기에서 로그인했습니다' },
+    text: {
+      en: (d, l) => `Your cyber card was used to log in to ${s(d, 'site')} from a new device (${s(d, 'at')}). ${notYou.en(l)}`,
+      ko: (d, l) => `사이버 카드로 새 기기에서 ${s(d, 'site')}에 로그인했습니다(${s(d, 'at')}). ${notYou.ko(l)}`,
+    },
   },
   limit_set_by_guardian: {
-    subject: 'Your guardian changed the limit of your cyber card',
-    text: (d) =>
-      Number(d.amount) === 0
-        ? `Your guardian set the limit of your cyber card ending in ${s(d, 'last4')} to ${money(d, 'amount')}: its payments are paused ` +
-          'until they raise it. Signing in still works.'
-        : `Your guardian set the limit of your cyber card ending in ${s(d, 'last4')} to ${money(d, 'amount')} (it was ${money(d, 'previous')}).`,
+    subject: { en: 'Your guardian changed the limit of your cyber card', ko: '보호자가 사이버 카드 한도를 변경했습니다' },
+    text: {
+      en: (d) =>
+        Number(d.amount) === 0
+          ? `Your guardian set the limit of your cyber card ending in ${s(d, 'last4')} to ${money(d, 'amount')}: its payments are paused ` +
+            'until they raise it. Signing in still works.'
+          : `Your guardian set the limit of your cyber card ending in ${s(d, 'last4')} to ${money(d, 'amount')} (it was ${money(d, 'previous')}).`,
+      ko: (d) =>
+        Number(d.amount) === 0
+          ? `보호자가 끝자리 ${s(d, 'last4')} 사이버 카드의 한도를 ${money(d, 'amount')}(으)로 정해, 보호자가 한도를 올릴 때까지 결제가 중지됩니다. ` +
+            '로그인은 계속 할 수 있습니다.'
+          : `보호자가 끝자리 ${s(d, 'last4')} 사이버 카드의 한도를 ${money(d, 'previous')}에서 ${money(d, 'amount')}(으)로 변경했습니다.`,
+    },
   },
   statement_day_changed: {
-    subject: 'The statement day of your cyber card changed',
-    text: (d, l) =>
-      `${d.by === 'operator' ? 'cybercard changed' : d.by === 'guardian' ? 'Your guardian changed' : 'You changed'} the statement day of your cyber card ` +
-      `from day ${s(d, 'previous')} to day ${s(d, 'day')} of each month. Your current statement period closes on ${s(d, 'closes')}, ` +
-      `with payment due on ${s(d, 'due')}` +
-      (s(d, 'first') !== s(d, 'closes') ? `; the statement of ${s(d, 'first')} is the first on day ${s(d, 'day')}.` : '.') +
-      (d.by === 'holder' ? ` If this was not you, block your card at once: ${l.lost}` : ''),
+    subject: { en: 'The statement day of your cyber card changed', ko: '사이버 카드의 명세서 작성일이 변경되었습니다' },
+    text: {
+      en: (d, l) =>
+        `${d.by === 'operator' ? 'cybercard changed' : d.by === 'guardian' ? 'Your guardian changed' : 'You changed'} the statement day of your cyber card ` +
+        `from day ${s(d, 'previous')} to day ${s(d, 'day')} of each month. Your current statement period closes on ${s(d, 'closes')}, ` +
+        `with payment due on ${s(d, 'due')}` +
+        (s(d, 'first') !== s(d, 'closes') ? `; the statement of ${s(d, 'first')} is the first on day ${s(d, 'day')}.` : '.') +
+        (d.by === 'holder' ? ` ${notYou.en(l)}` : ''),
+      ko: (d, l) =>
+        `${d.by === 'operator' ? 'cybercard에서 ' : d.by === 'guardian' ? '보호자가 ' : ''}사이버 카드의 명세서 작성일을 ` +
+        `매월 ${s(d, 'previous')}일에서 ${s(d, 'day')}일로 ${d.by === 'holder' ? '변경하셨습니다' : '변경했습니다'}. 현재 명세서 기간은 ${s(d, 'closes')}에 마감되며, 납부 기한은 ${s(d, 'due')}입니다.` +
+        (s(d, 'first') !== s(d, 'closes') ? ` ${s(d, 'first')} 명세서부터 매월 ${s(d, 'day')}일에 작성됩니다.` : '') +
+        (d.by === 'holder' ? ` ${notYou.ko(l)}` : ''),
+    },
+    // The email's ~300 characters would be two or three SMS: the new day and the next dates are what matter.
+    sms: {
+      en: (d, l) =>
+        `Cyber card statement day now day ${s(d, 'day')}: this period closes ${s(d, 'closes')}, payment due ${s(d, 'due')}.` +
+        (d.by === 'holder' ? ` ${shortNotYou.en(l)}` : ''),
+      ko: (d, l) =>
+        `사이버 카드 명세서 작성일이 매월 ${s(d, 'day')}일로 바뀌었습니다. 이번 기간은 ${s(d, 'closes')} 마감, 납부 기한은 ${s(d, 'due')}입니다.` +
+        (d.by === 'holder' ? ` ${shortNotYou.ko(l)}` : ''),
+    },
   },
   payment_approved: {
-    subject: 'Payment approved with your cyber card',
-    text: (d, l) =>
-      `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with your cyber card ending in ${s(d, 'last4')}. ${notYou(l)}`,
+    subject: { en: 'Payment approved with your cyber card', ko: '사이버 카드 결제가 승인되었습니다' },
+    text: {
+      en: (d, l) =>
+        `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with your cyber card ending in ${s(d, 'last4')}. ${notYou.en(l)}`,
+      ko: (d, l) => `승인 번호 ${s(d, 'approvalNo')}: 끝자리 ${s(d, 'last4')} 사이버 카드로 ${s(d, 'site')}에서 ${s(d, 'amount')} 결제. ${notYou.ko(l)}`,
+    },
+    sms: {
+      en: (d, l) => `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')}, card ending in ${s(d, 'last4')}. ${shortNotYou.en(l)}`,
+      ko: (d, l) => `승인 ${s(d, 'approvalNo')}: ${s(d, 'site')} ${s(d, 'amount')}, 끝자리 ${s(d, 'last4')} 카드. ${shortNotYou.ko(l)}`,
+    },
   },
   child_payment_approved: {
-    subject: "A payment with your child's cyber card",
-    text: (d, l) =>
-      `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with the cyber card of ${s(d, 'name')}, ending in ` +
-      `${s(d, 'last4')}, which is linked to yours. You can see its spending and set its limit on your card's page of children's cards (${l.children}).`,
+    subject: { en: "A payment with your child's cyber card", ko: '자녀의 사이버 카드로 결제했습니다' },
+    text: {
+      en: (d, l) =>
+        `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with the cyber card of ${s(d, 'name')}, ending in ` +
+        `${s(d, 'last4')}, which is linked to yours. You can see its spending and set its limit on your card's page of children's cards (${l.children}).`,
+      ko: (d, l) =>
+        `승인 번호 ${s(d, 'approvalNo')}: 고객님의 카드에 연결된 ${s(d, 'name')} 님의 사이버 카드(끝자리 ${s(d, 'last4')})로 ${s(d, 'site')}에서 ` +
+        `${s(d, 'amount')} 결제. 이 카드의 이용 내역과 한도는 자녀 카드 페이지(${l.children})에서 확인하고 정할 수 있습니다.`,
+    },
+    sms: {
+      en: (d, l) => `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with the cyber card of ${s(d, 'name')}. See ${l.children}`,
+      ko: (d, l) => `승인 ${s(d, 'approvalNo')}: ${s(d, 'name')} 님의 사이버 카드로 ${s(d, 'site')} ${s(d, 'amount')}. 자세히 보기: ${l.children}`,
+    },
   },
   card_locked: {
-    subject: 'Your cyber card is locked for a while',
-    text: (d, l) =>
-      `Your cyber card ending in ${s(d, 'last4')} was locked after too many wrong passwords or codes, until ${s(d, 'until')}. ` +
-      `If this was not you, someone may be guessing: reset your password (which also unlocks the card) or block the card at ${l.lost}`,
+    subject: { en: 'Your cyber card is locked for a while', ko: '사이버 카드가 잠시 잠겼습니다' },
+    text: {
+      en: (d, l) =>
+        `Your cyber card ending in ${s(d, 'last4')} was locked after too many wrong passwords or codes, until ${s(d, 'until')}. ` +
+        `If this was not you, someone may be guessing: reset your password (which also unlocks the card) or block the card at ${l.lost}`,
+      ko: (d, l) =>
+        `비밀번호나 인증 코드를 여러 번 잘못 입력해 끝자리 ${s(d, 'last4')} 사이버 카드가 ${s(d, 'until')}까지 잠겼습니다. ` +
+        `본인이 아니라면 누군가 비밀번호를 추측하고 있을 수 있습니다. 비밀번호를 재설정하거나(카드 잠금도 풀립니다) 여기에서 카드를 정지하세요: ${l.lost}`,
+    },
+    sms: {
+      en: (d, l) => `Too many wrong tries: your cyber card ending in ${s(d, 'last4')} is locked until ${s(d, 'until')}. ${shortNotYou.en(l)}`,
+      ko: (d, l) => `잘못된 비밀번호나 코드로 끝자리 ${s(d, 'last4')} 사이버 카드가 ${s(d, 'until')}까지 잠겼습니다. ${shortNotYou.ko(l)}`,
+    },
   },
   hold_released: {
-    subject: 'A payment hold was released',
-    text: (d) =>
-      `The hold of ${s(d, 'amount')} for approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}) ` +
-      `was released${d.why === 'expired' ? ' because it was not charged in time' : ' by the member site'}. The credit is available again.`,
+    subject: { en: 'A payment hold was released', ko: '결제 보류가 해제되었습니다' },
+    text: {
+      en: (d) =>
+        `The hold of ${s(d, 'amount')} for approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}) ` +
+        `was released${d.why === 'expired' ? ' because it was not charged in time' : ' by the member site'}. The credit is available again.`,
+      ko: (d) =>
+        `${s(d, 'site')}의 승인 번호 ${s(d, 'approvalNo')}(끝자리 ${s(d, 'last4')} 카드)에 대한 ${s(d, 'amount')} 보류가 ` +
+        `${d.why === 'expired' ? '기한 안에 청구되지 않아' : '가맹 사이트의 취소로'} 해제되었습니다. 그만큼의 한도를 다시 쓸 수 있습니다.`,
+    },
   },
   payment_refunded: {
-    subject: 'A payment was refunded',
-    text: (d) =>
-      `${s(d, 'site')} refunded ${s(d, 'amount')} of approval ${s(d, 'approvalNo')} (card ending in ${s(d, 'last4')}). ` +
-      'It will show on your next statement.',
+    subject: { en: 'A payment was refunded', ko: '결제가 환불되었습니다' },
+    text: {
+      en: (d) =>
+        `${s(d, 'site')} refunded ${s(d, 'amount')} of approval ${s(d, 'approvalNo')} (card ending in ${s(d, 'last4')}). ` +
+        'It will show on your next statement.',
+      ko: (d) =>
+        `${s(d, 'site')}에서 승인 번호 ${s(d, 'approvalNo')}(끝자리 ${s(d, 'last4')} 카드)의 ${s(d, 'amount')}을(를) 환불했습니다. ` +
+        '다음 명세서에 반영됩니다.',
+    },
   },
   dispute_opened: {
-    subject: 'We received your report of a payment',
-    text: (d) =>
-      `We received your report of approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}). ` +
-      'cybercard will look into it and tell you the outcome.',
+    subject: { en: 'We received your report of a payment', ko: '결제 신고가 접수되었습니다' },
+    text: {
+      en: (d) =>
+        `We received your report of approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}). ` +
+        'cybercard will look into it and tell you the outcome.',
+      ko: (d) =>
+        `승인 번호 ${s(d, 'approvalNo')} 결제(${s(d, 'site')}, ${s(d, 'amount')}, 끝자리 ${s(d, 'last4')} 카드)에 대한 신고가 접수되었습니다. ` +
+        'cybercard가 살펴보고 결과를 알려 드리겠습니다.',
+    },
   },
   dispute_decided: {
-    subject: 'Your report of a payment was decided',
-    text: (d) =>
-      `Your report of approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}) ` +
-      (d.decision === 'refunded'
-        ? `was upheld: ${[d.refunded ? `${s(d, 'refunded')} refunded` : '', d.released ? `${s(d, 'released')} held released` : ''].filter(Boolean).join(' and ')}. ` +
-          'It will show on your next statement.'
-        : 'was not upheld.') +
-      (d.note ? ` ${s(d, 'note')}` : ''),
+    subject: { en: 'Your report of a payment was decided', ko: '결제 신고의 처리 결과를 알려 드립니다' },
+    text: {
+      en: (d) =>
+        `Your report of approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}) ` +
+        (d.decision === 'refunded'
+          ? `was upheld: ${[d.refunded ? `${s(d, 'refunded')} refunded` : '', d.released ? `${s(d, 'released')} held released` : ''].filter(Boolean).join(' and ')}. ` +
+            'It will show on your next statement.'
+          : 'was not upheld.') +
+        (d.note ? ` ${s(d, 'note')}` : ''),
+      ko: (d) =>
+        `${s(d, 'site')}의 승인 번호 ${s(d, 'approvalNo')} 결제(끝자리 ${s(d, 'last4')} 카드)에 대한 신고가 ` +
+        (d.decision === 'refunded'
+          ? `받아들여졌습니다: ${[d.refunded ? `${s(d, 'refunded')} 환불` : '', d.released ? `보류 중이던 ${s(d, 'released')} 해제` : ''].filter(Boolean).join(', ')}. ` +
+            '다음 명세서에 반영됩니다.'
+          : '받아들여지지 않았습니다.') +
+        (d.note ? ` ${s(d, 'note')}` : ''),
+    },
   },
   statement_ready: {
-    subject: 'Your cyber card statement',
-    text: (d) =>
-      `Your statement of ${s(d, 'statementDate')} is ready: ${money(d, 'closing')} ${Number(d.closing) > 0 ? `to pay by ${s(d, 'dueDate')}` : 'owed'}. ` +
-      `Pay by bank transfer with the payment reference ${s(d, 'reference')}.`,
+    subject: { en: 'Your cyber card statement', ko: '사이버 카드 명세서가 나왔습니다' },
+    text: {
+      en: (d) =>
+        `Your statement of ${s(d, 'statementDate')} is ready: ${money(d, 'closing')} ${Number(d.closing) > 0 ? `to pay by ${s(d, 'dueDate')}` : 'owed'}. ` +
+        `Pay by bank transfer with the payment reference ${s(d, 'reference')}.`,
+      ko: (d) =>
+        `${s(d, 'statementDate')} 명세서가 나왔습니다. ` +
+        (Number(d.closing) > 0 ? `${s(d, 'dueDate')}까지 ${money(d, 'closing')}을(를) 납부하세요. ` : `청구 금액은 ${money(d, 'closing')}입니다. `) +
+        `계좌 이체로 납부하실 때 납부 참조 번호 ${s(d, 'reference')}을(를) 적어 주세요.`,
+    },
   },
   repayment_received: {
-    subject: 'We received your payment',
-    text: (d) => `We received your payment of ${s(d, 'amount')}. Thank you.`,
+    subject: { en: 'We received your payment', ko: '납부하신 금액을 받았습니다' },
+    text: {
+      en: (d) => `We received your payment of ${s(d, 'amount')}. Thank you.`,
+      ko: (d) => `납부하신 ${s(d, 'amount')}을(를) 받았습니다. 감사합니다.`,
+    },
   },
   payment_overdue: {
-    subject: 'Payment overdue: new charges are paused',
-    text: (d) =>
-      `${d.ward ? `The statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your statement'} of ${s(d, 'statementDate')} ` +
-      `was due on ${s(d, 'dueDate')} and ${s(d, 'amount')} is still unpaid. New charges are refused until it is paid; free content stays open.`,
+    subject: { en: 'Payment overdue: new charges are paused', ko: '납부 기한이 지나 새 결제가 중지되었습니다' },
+    text: {
+      en: (d) =>
+        `${d.ward ? `The statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your statement'} of ${s(d, 'statementDate')} ` +
+        `was due on ${s(d, 'dueDate')} and ${s(d, 'amount')} is still unpaid. New charges are refused until it is paid; free content stays open.`,
+      ko: (d) =>
+        `${d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 명세서는 납부 기한이 ${s(d, 'dueDate')}였으며 ` +
+        `${s(d, 'amount')}이(가) 아직 미납입니다. 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.`,
+    },
   },
   payment_restored: {
-    subject: 'Your cyber card can pay again',
-    text: (d) => `${d.ward ? `The card of ${s(d, 'ward')}` : 'Your card'} is in good standing again: new charges are accepted.`,
+    subject: { en: 'Your cyber card can pay again', ko: '사이버 카드로 다시 결제할 수 있습니다' },
+    text: {
+      en: (d) => `${d.ward ? `The card of ${s(d, 'ward')}` : 'Your card'} is in good standing again: new charges are accepted.`,
+      ko: (d) => `${d.ward ? `${s(d, 'ward')} 님의 카드가` : '카드가'} 다시 정상 상태가 되어 새 결제를 받을 수 있습니다.`,
+    },
   },
 };
 
@@ -218,10 +453,14 @@ export function templateSecrets(template: string): readonly string[] {
   return (Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template]?.secrets : undefined) ?? [];
 }
 
-/** Renders a queued message; `baseUrl` is the card manager's public address, for links. */
-export function renderMessage(template: string, data: Data, baseUrl: string): RenderedMessage {
+/**
+ * Renders a queued message in the recipient's language, in the SMS's shorter words where the template has them;
+ * `baseUrl` is the card manager's public address, for links.
+ */
+export function renderMessage(template: string, data: Data, baseUrl: string, locale: Locale, channel: Channel): RenderedMessage {
   const t = Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template] : undefined;
   if (!t) throw new UnknownTemplateError(template);
   const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue`, children: `${baseUrl}/card/wards` };
-  return { subject: t.subject, text: t.text(data, links) };
+  const words = channel === 'sms' && t.sms ? t.sms : t.text;
+  return { subject: t.subject[locale], text: words[locale](data, links) };
 }

@@ -89,7 +89,7 @@ describe('reports of payments (disputes)', () => {
     expect(audit[0].details).to.deep.equal({ disputeId: row.id, approvalNo: a.approvalNo, clientId: site.clientId, reason: 'not_mine', amount: 12_000, currency: 'KRW' });
     const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'dispute_opened' });
     expect(told).to.have.length.above(0);
-    expect(renderMessage('dispute_opened', told[0].data, ts.url).text).to.equal(
+    expect(renderMessage('dispute_opened', told[0].data, ts.url, 'en', 'email').text).to.equal(
       `We received your report of approval ${a.approvalNo}: 12,000 KRW at Film & "Friends" (card ending in ${card.number.slice(-4)}). cybercard will look into it and tell you the outcome.`,
     );
     const activity = unescapeHtml(await (await agent.get('/card/activity')).text());
@@ -201,7 +201,7 @@ describe('reports of payments (disputes)', () => {
       const refundAudit = await ts.db('audit_log').where({ action: 'approval.refunded', subject_id: approval.id }).first();
       expect(refundAudit.details.disputeId).to.equal(dispute.id);
       const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'dispute_decided' });
-      expect(renderMessage('dispute_decided', told[0].data, ts.url).text).to.equal(
+      expect(renderMessage('dispute_decided', told[0].data, ts.url, 'en', 'email').text).to.equal(
         `Your report of approval ${approval.approvalNo} at Film & "Friends" (card ending in ${card.number.slice(-4)}) was upheld: 8,000 KRW refunded. ` +
           'It will show on your next statement. The site confirmed the outage.',
       );
@@ -243,7 +243,7 @@ describe('reports of payments (disputes)', () => {
       const html = unescapeHtml(await (await turned.agent.get('/card/disputes')).text());
       expect(html).to.include('Not upheld<br><span class="muted">The site shows the film was streamed in full.</span>');
       const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'dispute_decided' }).orderBy('id', 'desc').first();
-      expect(renderMessage('dispute_decided', told.data, ts.url).text).to.match(/ was not upheld\. The site shows the film was streamed in full\.$/);
+      expect(renderMessage('dispute_decided', told.data, ts.url, 'en', 'email').text).to.match(/ was not upheld\. The site shows the film was streamed in full\.$/);
     });
 
     it('refunds once when two operators and the member site act on the same payment at the same moment', async () => {

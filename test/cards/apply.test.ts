@@ -450,7 +450,7 @@ describe('applying for a card', () => {
     const prefix = '940512';
     let queue: string[];
     let deps: ApplicationDeps;
-    const sub = () => ({ ip: uniqueIp() });
+    const sub = () => ({ ip: uniqueIp(), locale: 'en' as const });
 
     beforeEach(() => {
       queue = [];

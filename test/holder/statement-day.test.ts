@@ -73,7 +73,7 @@ describe("the holder's statement day (/card/statement-day, /api/holder/statement
     const told = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'statement_day_changed' });
     expect(told.map((m) => m.channel).sort()).to.deep.equal(['email', 'sms']);
     expect(told[0].data).to.deep.equal({ day, previous: 1, closes, due: plusDays(closes, 14), first, by: 'holder' });
-    expect(renderMessage('statement_day_changed', told[0].data, ts.url).text).to.equal(
+    expect(renderMessage('statement_day_changed', told[0].data, ts.url, 'en', 'email').text).to.equal(
       `You changed the statement day of your cyber card from day 1 to day ${day} of each month. Your current statement period closes on ${closes}, ` +
         `with payment due on ${plusDays(closes, 14)}${first === closes ? '.' : `; the statement of ${first} is the first on day ${day}.`} ` +
         `If this was not you, block your card at once: ${ts.url}/card/lost`,

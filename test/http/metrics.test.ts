@@ -140,7 +140,7 @@ describe('GET /metrics', () => {
     const before = await scrape(ts);
     expect(valueOf(before, 'cybercard_outbox_pending')).to.equal(await pendingRows());
     const recipient = `metrics-${randomBytes(4).toString('hex')}@example.test`;
-    await insertOutboxMessage(ts.db, { accountId: null, channel: 'email', recipient, template: 'card_locked', data: { last4: '1234', until: '' } });
+    await insertOutboxMessage(ts.db, { accountId: null, channel: 'email', recipient, template: 'card_locked', data: { last4: '1234', until: '' }, locale: 'en' });
     await ts.db('notifications_outbox').where({ recipient }).update({ created_at: ts.db.raw("now() - interval '2 hours'") });
     const queued = await scrape(ts);
     expect(valueOf(queued, 'cybercard_outbox_pending')).to.equal(valueOf(before, 'cybercard_outbox_pending') + 1);
@@ -159,7 +159,7 @@ describe('GET /metrics', () => {
 
   it('counts a notification that could not be sent: tried again (retry), then given up (failed)', async () => {
     const recipient = `metrics-${randomBytes(4).toString('hex')}@example.test`;
-    await insertOutboxMessage(ts.db, { accountId: null, channel: 'sms', recipient, template: 'no_such_template' });
+    await insertOutboxMessage(ts.db, { accountId: null, channel: 'sms', recipient, template: 'no_such_template', locale: 'en' });
     const sender = { ...ts.cm.notifications, maxAttempts: 2 };
     const count = (text: string, outcome: string) => valueOf(text, 'cybercard_notifications_total', { channel: 'sms', outcome });
     const before = await scrape(ts);

@@ -1,0 +1,70 @@
+/**
+ * Data for every notification template, one entry per branch its words take (what the callers in src/ queue). The
+ * values are digits, dates or words in neither language, so a test can take them out and see only the template's own.
+ */
+export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unknown>>>> = {
+  application_received: [{ last4: '4242', applicationId: 'a1' }],
+  application_approved: [{ last4: '4242', applicationId: 'a1' }, { applicationId: 'a1' }],
+  application_rejected: [{ applicationId: 'a1', reason: 'Xyzzy' }, { applicationId: 'a1' }],
+  card_issued: [{ last4: '4242' }],
+  card_blocked: [{ last4: '4242', why: 'suspended' }, { last4: '4242' }],
+  card_closed: [{ last4: '4242' }],
+  card_unblocked: [{ last4: '4242' }],
+  card_reissued: [{ last4: '4242', oldLast4: '1111' }],
+  second_factor_set: [{ last4: '4242', replaced: false }, { last4: '4242', replaced: true }],
+  second_factor_removed: [{ last4: '4242' }],
+  password_changed: [{ last4: '4242', method: 'change' }, { last4: '4242', method: 'reset' }],
+  password_reset_code: [{ last4: '4242', code: '123456', minutes: 10 }],
+  lost_card_code: [{ last4: '4242', code: '123456', minutes: 10 }],
+  reissue_code: [{ last4: '4242', code: '123456', minutes: 10 }],
+  contacts_change_code: [
+    { last4: '4242', code: '123456', minutes: 10, channel: 'email' },
+    { last4: '4242', code: '123456', minutes: 10, channel: 'sms' },
+  ],
+  contacts_change_proof: [
+    { last4: '4242', code: '123456', minutes: 10, newEmail: 'q@x.test' },
+    { last4: '4242', code: '123456', minutes: 10, newMobile: '+821055551234' },
+  ],
+  contacts_changed: [
+    { last4: '4242', by: 'holder', newEmail: 'q@x.test', newMobile: '+821055551234' },
+    { last4: '4242', by: 'operator', newMobile: '+821055551234' },
+  ],
+  contacts_confirmed: [
+    { last4: '4242', channel: 'email' },
+    { last4: '4242', channel: 'sms' },
+  ],
+  new_device_login: [{ site: 'Zzz', at: '2026-12-06 10:17 Asia/Seoul' }],
+  limit_set_by_guardian: [
+    { last4: '4242', amount: 0, previous: 5000000, currency: 'KRW' },
+    { last4: '4242', amount: 3000000, previous: 5000000, currency: 'KRW' },
+  ],
+  statement_day_changed: [
+    { day: 15, previous: 1, closes: '2027-01-01', due: '2027-01-15', first: '2027-01-15', by: 'holder' },
+    { day: 15, previous: 1, closes: '2026-12-15', due: '2026-12-29', first: '2026-12-15', by: 'guardian' },
+    { day: 15, previous: 1, closes: '2026-12-15', due: '2026-12-29', first: '2026-12-15', by: 'operator' },
+  ],
+  payment_approved: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW' }],
+  child_payment_approved: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW', name: 'Qqq' }],
+  card_locked: [{ last4: '4242', until: '2026-12-06 10:17 Asia/Seoul' }],
+  hold_released: [
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW', why: 'expired' },
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW', why: 'voided' },
+  ],
+  payment_refunded: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW' }],
+  dispute_opened: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW' }],
+  dispute_decided: [
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '8,000 KRW', released: '', note: 'Xyzzy' },
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '8,000 KRW', released: '4,000 KRW', note: '' },
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'rejected', refunded: '', released: '', note: 'Xyzzy' },
+  ],
+  statement_ready: [
+    { statementDate: '2026-12-01', closing: 120000, currency: 'KRW', dueDate: '2026-12-15', reference: 'CC12345678' },
+    { statementDate: '2026-12-01', closing: 0, currency: 'KRW', dueDate: '2026-12-15', reference: 'CC12345678' },
+  ],
+  repayment_received: [{ amount: '120,000 KRW' }],
+  payment_overdue: [
+    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15' },
+    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq' },
+  ],
+  payment_restored: [{}, { ward: 'Qqq' }],
+};
