@@ -73,7 +73,7 @@ async function statusChange(config: Config, db: Db, args: string[]): Promise<Sta
 function printHolder(h: HolderView): void {
   const a = h.account;
   console.log(`account ${a.id}  ${a.legalName}  born ${a.birthdate}`);
-  console.log(`  email ${a.email ?? '-'}  mobile ${a.mobile ?? '-'}  limit ${a.creditLimit} ${a.currency}`);
+  console.log(`  email ${a.email ?? '-'}  mobile ${a.mobile ?? '-'}  language ${a.locale}  limit ${a.creditLimit} ${a.currency}`);
   for (const c of h.cards) console.log(`  card ${c.id}  **** ${c.last4}  ${c.status}  since ${c.createdAt.toISOString()}`);
 }
 

@@ -10,6 +10,8 @@ export function presentHolder(h: HolderView) {
       birthdate: h.account.birthdate,
       email: h.account.email,
       mobile: h.account.mobile,
+      /** The language of the holder's notifications. */
+      language: h.account.locale,
       guardian_account_id: h.account.guardianAccountId,
       credit_limit: h.account.creditLimit,
       currency: h.account.currency,

@@ -8,14 +8,17 @@ import { codeField, passwordField, plainText } from '../cards/input-fields.ts';
 import { MAX_MOBILE_INPUT } from '../cards/mobile-number.ts';
 import { codeMinutes } from '../cards/one-time-code.ts';
 import { requestContactChange } from '../cards/request-contact-change.ts';
+import { setLanguage } from '../cards/set-language.ts';
 import { findAccount } from '../db/cards.ts';
 import { findOpenContactChange } from '../db/contact-changes.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { csrfToken } from '../http/csrf.ts';
 import { attemptSource } from '../http/device-cookie.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { formatMobile } from '../lib/format-mobile.ts';
+import { LOCALE_NAMES, LOCALES, type Locale } from '../lib/i18n.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardCode } from '../throttles/guard-proof.ts';
@@ -44,6 +47,15 @@ export const confirmApiInput = z.strictObject(codeFields);
 const contactsFormInput = z.object(contactFields);
 const confirmFormInput = z.object(codeFields);
 
+const LANGUAGE_CHOICE = `Choose a language from the list (${LOCALES.join(', ')}).`;
+const languageField = z.enum(LOCALES, { error: LANGUAGE_CHOICE });
+/** PUT /api/holder/contacts/language: the language of the holder's messages, nothing else (unknown keys are refused). */
+export const languageApiInput = z.strictObject({ language: languageField });
+const languageFormInput = z.object({ language: languageField });
+/** What the language form may carry. It names no account (the session does): anything more is refused, not ignored. */
+const LANGUAGE_FORM_FIELDS: ReadonlySet<string> = new Set(['csrf', 'language']);
+const LANGUAGE_SET = 'Your messages will be in {language} from the next one on.';
+
 const CHANGED = 'Your contact details are changed. We told your old ones too.';
 const SENT = 'We sent a code to the new address and one to the contact you keep. Enter both here to make the change.';
 
@@ -54,6 +66,15 @@ const FORM: FormPage<typeof contactsFormInput> = {
   fields: ['email', 'mobile', 'password'],
   keep: ['email', 'mobile'],
   schema: contactsFormInput,
+};
+
+const LANGUAGE: FormPage<typeof languageFormInput> = {
+  view: 'holder/contacts',
+  title: 'Contact details',
+  purpose: 'holder:contacts:language',
+  fields: ['language'],
+  keep: ['language'],
+  schema: languageFormInput,
 };
 
 const CONFIRM: FormPage<typeof confirmFormInput> = {
@@ -68,6 +89,8 @@ const CONFIRM: FormPage<typeof confirmFormInput> = {
 /**
  * The signed-in holder changes their email and/or mobile: a page (/card/contacts: form → codes → done) and a JSON
  * API (/api/holder/contacts). The card password again, then a code to each new address; see cards/request-contact-change.ts.
+ * The same page and API set the language the holder's messages are written in (/card/contacts/language, PUT
+ * /api/holder/contacts/language): no password, as it opens nothing and every message still goes to the same contacts.
  */
 export function contactsRoutes(deps: ContactsRouteDeps): Router {
   const router = new Router();
@@ -88,11 +111,37 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
         ? { email: maskContact('email', open.newEmail), mobile: maskContact('mobile', open.newMobile), current: kept, expiresAt: open.expiresAt }
         : null;
     // The page writes the mobile for reading (+82 10-2222-3333); the API keeps it as stored (E.164).
-    return { email: account.email, mobile: account.mobile, mobileShown: account.mobile ? formatMobile(account.mobile) : null, pending };
+    return {
+      email: account.email,
+      mobile: account.mobile,
+      mobileShown: account.mobile ? formatMobile(account.mobile) : null,
+      language: account.locale,
+      pending,
+    };
+  }
+
+  /** The page's locals: it carries two forms (contacts, language), each with its own csrf token. */
+  async function pageLocals(ctx: Context) {
+    return {
+      nav: await holderNav(ctx, contacts.db),
+      current: await current(ctx),
+      languages: LOCALES.map((code) => ({ code, name: LOCALE_NAMES[code] })),
+      tokens: { contacts: csrfToken(ctx, FORM.purpose), language: csrfToken(ctx, LANGUAGE.purpose) },
+    };
   }
 
   async function formPage(ctx: Context): Promise<FormPage<typeof contactsFormInput>> {
-    return { ...FORM, locals: { nav: await holderNav(ctx, contacts.db), current: await current(ctx) } };
+    return { ...FORM, locals: await pageLocals(ctx) };
+  }
+
+  async function languagePage(ctx: Context): Promise<FormPage<typeof languageFormInput>> {
+    return { ...LANGUAGE, locals: await pageLocals(ctx) };
+  }
+
+  /** Sets the language of the signed-in holder's messages. */
+  async function chooseLanguage(ctx: Context, locale: Locale) {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    return setLanguage(contacts.db, { accountId, locale, actor: `card:${cardId}`, requestId: ctx.state.requestId });
   }
 
   async function confirmPage(ctx: Context): Promise<FormPage<typeof confirmFormInput> | undefined> {
@@ -135,6 +184,16 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     });
   });
 
+  router.post('/card/contacts/language', async function chooseMessageLanguage(ctx) {
+    await submit(ctx, await languagePage(ctx), async (input) => {
+      const body = (ctx.request as { body?: unknown }).body;
+      const extra = Object.keys(body && typeof body === 'object' ? body : {}).filter((k) => !LANGUAGE_FORM_FIELDS.has(k));
+      if (extra.length) throw new ValidationError('This form takes only the language.', Object.fromEntries(extra.map((k) => [k, 'Not a field of this form.'])));
+      const set = await chooseLanguage(ctx, input.language);
+      await show(ctx, await languagePage(ctx), { notice: LANGUAGE_SET.replace('{language}', LOCALE_NAMES[set.to]), values: { language: set.to } });
+    });
+  });
+
   router.get('/card/contacts/confirm', async function showContactCodes(ctx) {
     const page = await confirmPage(ctx);
     if (page) return show(ctx, page);
@@ -157,6 +216,7 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     ctx.body = {
       email: c.email,
       mobile: c.mobile,
+      language: c.language,
       pending: c.pending && { email: c.pending.email, mobile: c.pending.mobile, current: c.pending.current, expires_at: c.pending.expiresAt.toISOString() },
     };
   });
@@ -166,6 +226,12 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
     const sent = await request(ctx, input);
     ctx.status = 202;
     ctx.body = { status: 'pending', sent_to: { email: sent.email, mobile: sent.mobile, current: sent.current.address }, expires_in: sent.expiresInSeconds };
+  });
+
+  router.put('/api/holder/contacts/language', async function setMessageLanguage(ctx) {
+    const input = parseWith(languageApiInput, jsonBody(ctx));
+    const set = await chooseLanguage(ctx, input.language);
+    ctx.body = { language: set.to, changed: set.changed };
   });
 
   router.post('/api/holder/contacts/confirm', async function confirmContactsApi(ctx) {

@@ -572,6 +572,14 @@ export const KO: Readonly<Record<string, string>> = {
   'We sent a code to each new address. Enter them here to make the change.':
     '새 연락처마다 코드를 보냈습니다. 여기에 입력하면 변경됩니다.',
   'This is already your email address.': '이미 등록된 이메일 주소입니다.',
+  'Language of messages': '알림 언어',
+  'Codes and notices by email and SMS are written in this language, from the next one on.':
+    '이메일과 문자로 보내는 인증 코드와 알림은 다음 알림부터 이 언어로 작성됩니다.',
+  Language: '언어',
+  'Save language': '언어 저장',
+  'Your messages will be in {language} from the next one on.': '다음 알림부터 이 언어로 보내 드립니다: {language}.',
+  'Choose a language from the list (en, ko).': '목록에서 언어를 고르세요(en, ko).',
+  'This form takes only the language.': '이 양식은 언어만 받습니다.',
   'This is already your mobile number.': '이미 등록된 휴대폰 번호입니다.',
   'Enter a new email address, a new mobile number, or both.': '새 이메일 주소나 새 휴대폰 번호, 또는 둘 다 입력하세요.',
   'Enter a new email address or mobile number.': '새 이메일 주소나 휴대폰 번호를 입력하세요.',

@@ -9,7 +9,7 @@ import { approveFor } from '../ledger/fixtures.ts';
 /**
  * The holder's pages as a guardian uses them in a real browser (no script on these pages: plain forms under the strict
  * CSP): a wrong password, then the sign-in; the account page's warning; the activity; a child's card and its limit;
- * a change of email with the code sent to it.
+ * a change of email with the code sent to it; the language of the messages.
  */
 describe("a guardian on the holder's pages, in a real browser", () => {
   let ts: TestServer;
@@ -84,6 +84,13 @@ describe("a guardian on the holder's pages, in a real browser", () => {
     await p.getByRole('button', { name: 'Change my contact details' }).click();
     await p.getByText('Your contact details are changed. We told your old ones too.').waitFor();
     expect(await p.locator('#current-email').textContent()).to.equal(fresh);
+
+    // The language of the messages, on the same page: chosen from the list, saved, the choice shown.
+    await field(p, 'Language').selectOption({ label: '한국어' });
+    await p.getByRole('button', { name: 'Save language' }).click();
+    await p.getByText('Your messages will be in 한국어 from the next one on.').waitFor();
+    expect(await field(p, 'Language').inputValue()).to.equal('ko');
+    expect((await ts.db('accounts').where({ id: guardian.accountId }).first()).locale).to.equal('ko');
 
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });

@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
-import { Agent, csrfFrom } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, birthdateForAge, uniqueIp, type ApplicationBody } from '../helpers/applicant.ts';
+import { Agent, csrfFrom, csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
+import { APPLY_SERVER, application, birthdateForAge, issueByApplication, uniqueIp, type ApplicationBody } from '../helpers/applicant.ts';
 import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
+import { signedInHolder } from '../helpers/holder.ts';
+import { alertText, fieldError, unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { approveFor } from '../ledger/fixtures.ts';
 
@@ -17,7 +19,7 @@ interface Delivered {
   text: string;
 }
 
-/** The language of the holder's notifications: set by the application's page language. */
+/** The language of the holder's notifications: set by the application's page language, chosen on /card/contacts. */
 describe("notifications in the holder's language", () => {
   let ts: TestServer;
   before(async () => {
@@ -40,6 +42,7 @@ describe("notifications in the holder's language", () => {
   }
 
   const localeOf = async (accountId: string) => (await ts.db('accounts').where({ id: accountId }).first('locale')).locale as string;
+  const languageAudit = (accountId: string) => ts.db('audit_log').where({ subject_id: accountId, action: 'account.language_changed' });
 
   /** Sends what is due and reads back the account's messages of `template` as delivered (the files the test transports write). */
   async function delivered(accountId: string, template: string): Promise<Delivered[]> {
@@ -91,6 +94,115 @@ describe("notifications in the holder's language", () => {
     expect((await ts.db('notifications_outbox').where({ account_id: account.id })).map((r: { locale: string }) => r.locale)).to.deep.equal(['ko', 'ko']);
   });
 
+  it('lets the holder choose the language on the contacts page: the next message is in it, the ones before keep theirs', async () => {
+    const h = await issueByApplication(ts);
+    const agent = await signedInHolder(ts.url, h);
+    const page = await (await agent.get('/card/contacts')).text();
+    expect(page).to.include('<option value="en" lang="en" selected>English</option>');
+    expect(page).to.include('<option value="ko" lang="ko">한국어</option>');
+    const inKorean = await (await agent.request('/card/contacts', { headers: { 'accept-language': 'ko' } })).text();
+    expect(inKorean).to.include('<h2 id="language-heading">알림 언어</h2>').and.include('언어 저장');
+
+    const res = await agent.post('/card/contacts/language', { csrf: csrfOf(page, '/card/contacts/language'), language: 'ko' });
+    expect(res.status).to.equal(200);
+    const html = await res.text();
+    expect(unescapeHtml(html)).to.include('id="notice">Your messages will be in 한국어 from the next one on.<');
+    expect(html).to.include('<option value="ko" lang="ko" selected>한국어</option>');
+    expect(await localeOf(h.accountId)).to.equal('ko');
+    const [entry, ...more] = await languageAudit(h.accountId);
+    expect(more).to.have.length(0);
+    expect(entry).to.deep.include({ actor: `card:${h.cardId}` });
+    expect(entry.details).to.deep.equal({ from: 'en', to: 'ko' });
+
+    // The next message: a code to block the card, asked for on the English pages, comes in Korean.
+    const asked = await fetch(`${ts.url}/api/cards/lost/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() },
+      body: JSON.stringify({ card_number: h.cardNumber }),
+    });
+    expect(asked.status).to.equal(202);
+    const codes = await delivered(h.accountId, 'lost_card_code');
+    expect(codes.map((m) => [m.channel, m.locale])).to.deep.equal([['email', 'ko'], ['sms', 'ko']]);
+    expect(codes[0]!.subject).to.equal('카드 정지 인증 코드');
+    expect(codes[0]!.text).to.match(new RegExp(`^끝자리 ${h.cardNumber.slice(-4)} 사이버 카드의 분실 신고\\(카드 정지\\) 인증 코드: \\d{6}\\n`));
+    // What was queued before the change stays in the language it was queued in.
+    expect((await delivered(h.accountId, 'card_issued')).map((m) => m.locale)).to.deep.equal(['en', 'en']);
+
+    // And back to English through the JSON API; its contacts answer says which.
+    const put = await jsonPut(agent, { language: 'en' });
+    expect(put.status).to.equal(200);
+    expect(await put.json()).to.deep.equal({ language: 'en', changed: true });
+    const contacts = (await (await agent.request('/api/holder/contacts', { headers: { accept: 'application/json' } })).json()) as Record<string, unknown>;
+    expect(contacts.language).to.equal('en');
+    // The same language again changes and records nothing.
+    expect(await (await jsonPut(agent, { language: 'en' })).json()).to.deep.equal({ language: 'en', changed: false });
+    expect(await languageAudit(h.accountId)).to.have.length(2);
+    const asked2 = await fetch(`${ts.url}/api/cards/lost/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() },
+      body: JSON.stringify({ card_number: h.cardNumber }),
+    });
+    expect(asked2.status).to.equal(202);
+    expect((await delivered(h.accountId, 'lost_card_code')).map((m) => m.locale)).to.deep.equal(['ko', 'ko', 'en', 'en']);
+  });
+
+  function jsonPut(agent: ForwardedAgent, body: unknown, contentType = 'application/json') {
+    return agent.request('/api/holder/contacts/language', {
+      method: 'PUT',
+      headers: { 'content-type': contentType, accept: 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  }
+
+  it('refuses bad language choices with a 4xx, on the page and the API, and changes nothing', async () => {
+    const h = await issueByApplication(ts);
+    const agent = await signedInHolder(ts.url, h);
+    const page = await (await agent.get('/card/contacts')).text();
+    const csrf = csrfOf(page, '/card/contacts/language');
+    const unchanged = async () => ({ locale: await localeOf(h.accountId), audit: (await languageAudit(h.accountId)).length });
+    const before = await unchanged();
+    expect(before).to.deep.equal({ locale: 'en', audit: 0 });
+
+    for (const bad of ['fr', 'KO', 'ko-KR', '', ' ko', '<script>alert(1)</script>']) {
+      const res = await agent.post('/card/contacts/language', { csrf, language: bad });
+      expect(res.status, bad).to.equal(400);
+      const html = await res.text();
+      expect(fieldError(html, 'language'), bad).to.equal('Choose a language from the list (en, ko).');
+      expect(html).to.not.include('<script>alert(1)');
+    }
+    expect((await agent.post('/card/contacts/language', { csrf })).status, 'missing').to.equal(400);
+    // No csrf, or another form's: refused before anything is read.
+    expect((await agent.post('/card/contacts/language', { language: 'ko' })).status).to.equal(403);
+    expect((await agent.post('/card/contacts/language', { csrf: csrfOf(page, '/card/contacts'), language: 'ko' })).status).to.equal(403);
+    // The form names no account: a field naming one (or anything else) is refused.
+    const other = await issueByApplication(ts);
+    const extra = await agent.post('/card/contacts/language', { csrf, language: 'ko', account_id: other.accountId });
+    expect(extra.status).to.equal(400);
+    expect(alertText(await extra.text())).to.equal('This form takes only the language.');
+    const repeated = await agent.request('/card/contacts/language', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `csrf=${encodeURIComponent(csrf)}&language=ko&language=en`,
+    });
+    expect(repeated.status).to.equal(400);
+
+    for (const body of [{ language: 'fr' }, { language: 'ko', account_id: other.accountId }, { language: 1 }, {}, [], 'ko']) {
+      const res = await jsonPut(agent, body);
+      expect(res.status, JSON.stringify(body)).to.equal(400);
+      expect(((await res.json()) as { error: string }).error, JSON.stringify(body)).to.be.a('string');
+    }
+    expect((await jsonPut(agent, 'language=ko', 'application/x-www-form-urlencoded')).status).to.be.within(400, 499);
+    // Signed out: the page sends to the sign-in, the API refuses.
+    const stranger = new Agent(ts.url);
+    expect((await stranger.request('/api/holder/contacts/language', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"language":"ko"}' })).status).to.be.within(
+      300,
+      499,
+    );
+
+    expect(await unchanged()).to.deep.equal(before);
+    expect(await localeOf(other.accountId)).to.equal('en');
+  });
+
   it("writes a ward's news to the guardian in the guardian's language, and to the ward in the ward's", async () => {
     const guardian = await applyIn('ko', { legal_name: 'Han Guardian', birthdate: '1980-03-03' });
     const child = await applyIn('en', {
@@ -108,5 +220,17 @@ describe("notifications in the holder's language", () => {
     const toChild = await delivered(child.accountId, 'payment_approved');
     expect(toChild.map((m) => m.locale)).to.deep.equal(['en', 'en']);
     expect(toChild[0]!.text).to.match(/^Approval \S+: 1,000 KRW at /);
+  });
+
+  it("shows the operator the holder's language beside the contacts", async () => {
+    const h = await applyIn('ko');
+    const res = await fetch(`${ts.url}/admin/api/cards/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ts.config.secrets.operatorToken}` },
+      body: JSON.stringify({ number: h.number }),
+    });
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { holders: Array<{ account: Record<string, unknown> }> };
+    expect(body.holders[0]!.account).to.deep.include({ id: h.accountId, language: 'ko' });
   });
 });
