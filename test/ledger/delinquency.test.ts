@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { renderMessage } from '../../src/notifications/templates.ts';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { approve } from '../../src/approvals/approve.ts';
@@ -43,7 +44,7 @@ describe('delinquency', () => {
   before(async () => {
     ts = await startLedgerServer();
     site = await registerTestSite(ts);
-    guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test' });
+    guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test', locale: 'ko' });
     // A real minor's birthdate: housekeeping releases grown-up wards within a minute of start (start-housekeeping.ts).
     minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, email: 'minor@example.test', birthdate: birthdateForAge(15) });
     concert = await approveFor(ts, guardian, site, 5_000, 'Concert');
@@ -120,10 +121,13 @@ describe('delinquency', () => {
     expect(view.json.standing).to.deep.equal({ status: 'good' });
   });
 
-  it('queues a statement_ready message for a holder with an email address', async () => {
+  it("queues a statement_ready message for a holder with an email address, in the holder's language", async () => {
     const [m] = await outbox(guardian.accountId, 'statement_ready');
     expect(m.recipient).to.equal('guardian@example.test');
     expect(m.data).to.include({ closing: 5_000, currency: 'KRW' });
+    expect(m.locale).to.equal('ko');
+    const text = renderMessage('statement_ready', m.data, ts.url, m.locale, m.channel).text;
+    expect(text).to.match(/^\d{4}-\d{2}-\d{2} 명세서가 나왔습니다\. \d{4}-\d{2}-\d{2}까지 5,000 KRW을\(를\) 납부하세요\. /);
   });
 });
 
