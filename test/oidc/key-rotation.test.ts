@@ -171,7 +171,9 @@ describe('signing-key rotation across instances, without a restart', () => {
     expect(a.cm.keys.signingKid).to.equal(kid);
   });
 
-  it('keys rotate, list and withdraw from the command line; bad arguments change nothing', async () => {
+  it('keys rotate, list and withdraw from the command line; bad arguments change nothing', async function () {
+    // Ten CLI processes, each starting tsx: seconds apiece on a busy machine (a full run timed out at 30 s).
+    this.timeout(120_000);
     const before = await listSigningKeys(a.db);
     const signing = before.find((k) => k.state === 'signing')!.kid;
     for (const [args, message] of [
