@@ -9,6 +9,7 @@ import { createResourceServer } from 'cybercard/resource-server';
 import { apiRoutes } from './api.ts';
 import { createApprovalsClient, type ApprovalView } from './approvals-client.ts';
 import { CATALOGUE, findItem, price, type Item } from './catalogue.ts';
+import { refusalWords } from './refusal-words.ts';
 
 /**
  * The demo member site: an outsider that knows the card manager only through OIDC discovery,
@@ -180,12 +181,11 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
         expectedNonce: pending.nonce,
       });
     } catch (err) {
+      // A refusal is access_denied, its error_description starting with a code: branch on the code and show our own
+      // words (refusal-words.ts), never the card manager's text for developers.
       const e = err as { error?: string; error_description?: string };
-      const refused = e.error === 'access_denied';
-      return page(ctx, 'message', {
-        heading: item ? (refused ? 'Purchase refused' : 'Purchase failed') : refused ? 'Log-in cancelled' : 'Log-in failed',
-        message: e.error_description ?? e.error ?? 'The card manager did not let you in.',
-      }, 400);
+      const words = refusalWords(e.error, e.error_description, item ? { rating: item.rating } : undefined);
+      return page(ctx, 'message', { heading: words.heading, message: words.sentence, nextStep: words.nextStep }, 400);
     }
     if (!item) {
       sess(ctx).tokens = {

@@ -150,8 +150,21 @@ describe('demo member site in a real browser', () => {
     await p.locator('#return').click();
     await p.waitForURL((u) => u.origin === demo.url);
     expect(await p.getByRole('heading', { name: 'Purchase refused' }).isVisible()).to.equal(true);
+    // The demo's own words for the code, not the card manager's error_description ("under_age: …").
+    expect(await p.locator('#message').textContent()).to.equal('You must be 19 or over to see this section.');
+    expect(await p.locator('main').innerText()).to.not.match(/under_age|card holder/);
     expect(await p.locator('#content').count()).to.equal(0);
     expect(await ts.db('approvals').where({ account_id: minor.accountId }).first()).to.equal(undefined);
+  });
+
+  it('tells a holder who denies the payment that nothing was charged, in its own words', async () => {
+    const p = page!;
+    await startPurchase(p, 'album', card);
+    await p.getByRole('button', { name: 'Deny' }).click();
+    await p.waitForURL((u) => u.origin === demo.url);
+    expect(await p.getByRole('heading', { name: 'Purchase cancelled' }).isVisible()).to.equal(true);
+    expect(await p.locator('#message').textContent()).to.equal('You declined the payment. Nothing was charged.');
+    expect(await p.locator('main').innerText()).to.not.include('declined:');
   });
 
   it('lets an adult into the 19+ section after paying, with age_over_19 checked by the kit', async () => {
