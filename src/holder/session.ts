@@ -89,12 +89,14 @@ export interface HolderNav {
   signOutCsrf: string;
   /** The "Children's cards" link shows only to a guardian (the page itself answers anyone, saying there are none). */
   hasWards: boolean;
+  /** The page's own path, which the navigation marks as the current page. */
+  current: string;
 }
 
 /** The navigation's locals for the signed-in holder's page (`nav` in the view). */
 export async function holderNav(ctx: Context, db: Db, known?: { hasWards: boolean }): Promise<HolderNav> {
   const { accountId } = ctx.state.holder as HolderState;
-  return { signOutCsrf: csrfToken(ctx, SIGNOUT_PURPOSE), hasWards: known?.hasWards ?? (await hasWards(db, accountId)) };
+  return { signOutCsrf: csrfToken(ctx, SIGNOUT_PURPOSE), hasWards: known?.hasWards ?? (await hasWards(db, accountId)), current: ctx.path };
 }
 
 /**

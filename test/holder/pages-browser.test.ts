@@ -95,6 +95,45 @@ describe("a guardian on the holder's pages, in a real browser", () => {
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 
+  it('keeps the navigation tidy on a 375 px phone: Sign out on one line within the screen, the statement day one tap away', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const holder = await issueByApplication(ts, { legal_name: 'Min Phone' });
+    await p.setViewportSize({ width: 375, height: 740 });
+    await p.goto(`${ts.url}/card/signin`);
+    await field(p, 'Card number').fill(holder.cardNumber);
+    await field(p, 'Card password').fill(holder.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    const nav = p.locator('nav.holder-nav');
+
+    for (const [language, signOut, statementDay] of [['en', 'Sign out', 'Statement day'], ['ko', '로그아웃', '명세서 작성일']] as const) {
+      await p.setExtraHTTPHeaders({ 'accept-language': language });
+      await p.goto(`${ts.url}/card/account`);
+      const button = nav.getByRole('button', { name: signOut });
+      const box = await button.boundingBox();
+      expect(box, language).to.not.equal(null);
+      expect(box!.x, language).to.be.at.least(0);
+      expect(box!.x + box!.width, language).to.be.at.most(375);
+      // One line: its text makes one line box (a wrapped label makes two).
+      const lines = await button.evaluate((b) => {
+        const range = document.createRange();
+        range.selectNodeContents(b);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      });
+      expect(lines, language).to.equal(1);
+      // Each link on one line too, and nothing wider than the screen.
+      const broken = await nav.getByRole('link').evaluateAll((links) => links.filter((a) => a.getClientRects().length > 1).map((a) => a.textContent));
+      expect(broken, language).to.deep.equal([]);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth), language).to.be.at.most(375);
+
+      await nav.getByRole('link', { name: statementDay, exact: true }).click();
+      await p.waitForURL(`${ts.url}/card/statement-day`);
+      await p.getByRole('heading', { name: statementDay }).waitFor();
+      expect(await nav.getByRole('link', { name: statementDay, exact: true }).getAttribute('aria-current')).to.equal('page');
+    }
+  });
+
   it("fits the account page's tables without a sideways scroll on a desktop screen: every column readable", async function () {
     this.timeout(60_000);
     const p = page!;

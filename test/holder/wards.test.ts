@@ -105,7 +105,7 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     // The status in the holder's words, not the API's code.
     expect(html).to.include('<td class="n">7,000 KRW</td><td>Approved, held</td>');
     expect(html).to.not.include('Lee Child');
-    expect(unescapeHtml(html)).to.include('<a href="/card/wards">Children\'s cards</a>');
+    expect(unescapeHtml(html)).to.include('<a href="/card/wards" aria-current="page">Children\'s cards</a>');
 
     const ko = await (await agent.request('/card/wards', { headers: { 'accept-language': 'ko' } })).text();
     expect(ko).to.include('자녀 카드').and.include('이번 달 승인 금액');
