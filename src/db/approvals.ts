@@ -132,6 +132,12 @@ export async function interactionHasApproval(conn: Conn, interactionUid: string)
   return Boolean(await conn('approvals').select('id').where({ interaction_uid: interactionUid }).first());
 }
 
+/** The member site whose payment this hosted interaction approved, if it approved one. */
+export async function siteOfInteractionApproval(conn: Conn, interactionUid: string): Promise<string | undefined> {
+  const row = (await conn('approvals').select('client_id').where({ interaction_uid: interactionUid }).first()) as { client_id: string } | undefined;
+  return row?.client_id;
+}
+
 export async function findApprovalByNo(conn: Conn, approvalNo: string): Promise<Approval | undefined> {
   const r = (await conn('approvals').where({ approval_no: approvalNo }).first()) as Row | undefined;
   return r ? toApproval(r) : undefined;

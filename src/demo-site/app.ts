@@ -169,7 +169,15 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
 
   router.get('/callback', async function callback(ctx) {
     const pending = sess(ctx).pending;
-    if (!pending) return page(ctx, 'message', { heading: 'Log-in expired', message: 'Please start again.' }, 400);
+    // No request of ours waits: this log-in or purchase has ended already (the Back button after paying brings the
+    // browser here again), or the session expired. Either way nothing is charged from here.
+    if (!pending) {
+      return page(ctx, 'message', {
+        heading: 'Nothing to finish here',
+        message: 'This log-in or purchase has already ended, and nothing more was charged.',
+        nextStep: 'What you bought is marked “bought” in the catalogue. To buy something else, start from its page.',
+      }, 400);
+    }
     sess(ctx).pending = undefined;
     const item = pending.itemId ? findItem(pending.itemId) : undefined;
     const config = await oidc();

@@ -10,6 +10,7 @@ import { needsStepUp } from '../approvals/require-step-up.ts';
 import { HOLDER_CHOICE_DESCRIPTIONS, SITE_DESCRIPTIONS, UNDER_AGE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
+import { siteOfInteractionApproval } from '../db/approvals.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
 import { afterRequestCommit } from '../db/request-scope.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
@@ -62,12 +63,18 @@ class InteractionMismatchError extends AppError {
 }
 
 class InteractionExpiredError extends AppError {
-  constructor() {
+  /** The interaction the page or form belongs to, as its URL names it. */
+  readonly uid: string;
+  constructor(uid: string) {
     super('interaction_expired', 'This sign-in has expired or your browser did not keep its cookies. Please start again from the member site.', {
       status: 400,
     });
+    this.uid = uid;
   }
 }
+
+/** An interaction's uid as oidc-provider makes them (URL-safe, 43 characters): anything else is not looked up. */
+const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const LOGIN_FIELDS = ['card_number', 'password', 'csrf'] as const;
 
@@ -174,6 +181,7 @@ export function interactionRoutes({
 }: InteractionDeps): { router: Router; showAtOnce: (ctx: KoaContextWithOIDC, next: Next) => Promise<void> } {
   const router = new Router({ prefix: '/interaction' });
   router.use(parseBody);
+  router.use(explainFinishedPayment);
 
   const resume = resumeAtOnce(provider);
 
@@ -199,13 +207,39 @@ export function interactionRoutes({
   async function loadInteraction(ctx: Context): Promise<Interaction> {
     // SessionNotFound's message is the bare code 'invalid_request': give the holder words instead.
     const interaction = await provider.interactionDetails(ctx.req, ctx.res).catch((err: unknown) => {
-      throw err instanceof errors.SessionNotFound ? new InteractionExpiredError() : err;
+      throw err instanceof errors.SessionNotFound ? new InteractionExpiredError(String(ctx.params.uid)) : err;
     });
     if (interaction.uid !== ctx.params.uid) throw new InteractionMismatchError();
     // The member site's ui_locales (OIDC Core §3.1.2.1) decides the page language before Accept-Language.
     preferUiLocales(ctx, interaction.params.ui_locales);
     ctx.set('Cache-Control', 'no-store');
     return interaction;
+  }
+
+  /**
+   * A payment's page reached again once it has ended (the Back button from the member site lands on the approval page,
+   * or a reload posts its form again): the interaction is gone, so the page cannot be shown, and "expired, start
+   * again" would have the holder pay a second time. When this interaction approved a payment, say it is complete,
+   * with a link back to the site. Nothing is approved again either way: the form's routes stop at loadInteraction.
+   */
+  async function explainFinishedPayment(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof InteractionExpiredError) || !UID.test(err.uid)) throw err;
+      const clientId = await siteOfInteractionApproval(cards.db, err.uid);
+      if (!clientId) throw err;
+      ctx.state.log.info({ interaction: err.uid }, 'finished payment reached again');
+      const client = await provider.Client.find(clientId);
+      ctx.status = 409; // the page or form cannot be had again; the body says why
+      ctx.type = 'html';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = await render('interaction/finished', {
+        title: 'This payment is complete',
+        siteName: client?.clientName ?? t('the member site'),
+        homepage: client?.clientUri ?? null,
+      });
+    }
   }
 
   async function siteFor(interaction: Interaction) {

@@ -80,6 +80,11 @@ export const KO: Readonly<Record<string, string>> = {
   'This sign-in has expired or your browser did not keep its cookies. Please start again from the member site.':
     '로그인 시간이 만료되었거나 브라우저가 쿠키를 저장하지 않았습니다. 가맹 사이트에서 다시 시작하세요.',
   'This payment was already approved. Go back to the member site.': '이미 승인된 결제입니다. 가맹 사이트로 돌아가세요.',
+  'This payment is complete': '이 결제는 이미 끝났습니다',
+  'It was approved once. Coming back to this page does not pay again, and nothing more is charged.':
+    '이 결제는 한 번 승인되었습니다. 이 페이지로 돌아와도 다시 결제되지 않으며 더 청구되는 금액은 없습니다.',
+  'You can close this page and go back to {site}.': '이 페이지를 닫고 {site}(으)로 돌아가세요.',
+  'the member site': '가맹 사이트',
   'This content is for {age} and over': '{age}세 이상 이용 가능한 콘텐츠입니다',
   '{site} is rated {age}+. Your cyber card cannot be used to enter it.':
     '{site}은(는) {age}세 이상 이용 등급입니다. 이 사이버 카드로는 이용할 수 없습니다.',

@@ -174,6 +174,46 @@ describe('demo member site in a real browser', () => {
     expect(await p.locator('#content').textContent()).to.include('late-night special is playing');
   });
 
+  it('tells a holder who presses Back after paying that the payment is complete, and never charges twice', async () => {
+    const p = page!;
+    const payer = await cardWithCredit(ts, 30, 'Back Button Holder');
+    await startPurchase(p, 'album', payer);
+    const approve = p.getByRole('button', { name: /^Approve/ });
+    await approve.waitFor();
+    const approvalPage = new URL(p.url()).pathname;
+    const csrf = await p.locator('form:has(button:text-matches("^Approve")) input[name=csrf]').inputValue();
+    await approve.click();
+    await p.waitForURL(`${demo.url}/items/album`);
+    await p.locator('#receipt').waitFor();
+
+    // Back lands on the approval page, the answer to the login form: chromium asks to post it again, and does on reload.
+    const resubmitPage = p.waitForEvent('framenavigated', { predicate: (f) => f === p.mainFrame() && f.url().startsWith('chrome-error:') });
+    await p.goBack().catch(() => undefined); // net::ERR_CACHE_MISS: the "Confirm Form Resubmission" page
+    await resubmitPage;
+    await p.waitForLoadState();
+    await p.reload();
+    expect(new URL(p.url()).pathname).to.equal(approvalPage);
+    await p.getByRole('heading', { name: 'This payment is complete' }).waitFor();
+    expect(await p.locator('#finished').textContent()).to.include('does not pay again');
+    expect(await p.getByRole('link', { name: `Back to ${SITE_NAME}` }).getAttribute('href')).to.equal(demo.url);
+
+    // The Approve form posted again, with its token, approves nothing more.
+    const uid = approvalPage.split('/')[2];
+    const again = await p.request.post(`${ts.url}/interaction/${uid}/confirm`, { form: { csrf }, maxRedirects: 0 });
+    expect(again.status()).to.equal(409);
+    expect(await again.text()).to.include('This payment is complete');
+    expect(await ts.db('approvals').where({ account_id: payer.accountId })).to.have.length(1);
+
+    // Back once more reaches the spent authorization request, which returns to the demo: nothing waits there.
+    await p.goBack();
+    await p.waitForURL((u) => u.origin === demo.url && u.pathname === '/callback');
+    expect(await p.getByRole('heading', { name: 'Nothing to finish here' }).isVisible()).to.equal(true);
+    expect(await p.locator('#message').textContent()).to.equal('This log-in or purchase has already ended, and nothing more was charged.');
+    await p.getByRole('link', { name: 'Back to the home page' }).click();
+    expect(await p.locator('li', { hasText: 'Soundtrack album' }).textContent()).to.include('(bought)');
+    expect(await ts.db('approvals').where({ account_id: payer.accountId })).to.have.length(1);
+  });
+
   it('shows the error on the hosted page for a wrong password and never sends the browser back to the site', async () => {
     const p = page!;
     const callbacks: string[] = [];

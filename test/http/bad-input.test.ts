@@ -547,6 +547,15 @@ describe('bad input', () => {
       expect(alertOf(await expectPage(await stranger.get(path), 400))).to.match(/expired/);
     });
 
+    it('answers an interaction page that never was, or a uid no interaction has, with the same 400 page', async () => {
+      const stranger = new Agent(ts.url);
+      for (const uid of ['not-an-interaction', 'x'.repeat(300), "a'%20OR%201=1--", '%00']) {
+        const html = await unchanged(ts, async () => expectPage(await stranger.get(`/interaction/${uid}`), 400));
+        expect(alertOf(html), uid).to.match(/expired or your browser did not keep its cookies/);
+        await unchanged(ts, async () => expectPage(await stranger.post(`/interaction/${uid}/confirm`, { csrf: 'x' }), 400));
+      }
+    });
+
     it('refuses a login whose csrf cookie is missing with 403', async () => {
       const { agent, path, csrf } = await onLoginPage();
       agent.cookies.delete('cc.csrf');

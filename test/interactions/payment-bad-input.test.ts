@@ -38,7 +38,10 @@ describe('bad input on the payment pages', () => {
     expect((await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf })).status).to.equal(303);
     const replay = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf });
     expect(replay.status).to.be.within(400, 499);
-    expect(await replay.text()).to.match(/^<!DOCTYPE html>/i);
+    const html = await replay.text();
+    expect(html).to.match(/^<!DOCTYPE html>/i);
+    // The holder is told the payment went through once (the Back button and a reload re-post the form).
+    expect(html).to.include('This payment is complete');
     expect(await count()).to.equal(before + 1);
     expect(await held()).to.equal(heldBefore + 700);
   });
@@ -47,7 +50,9 @@ describe('bad input on the payment pages', () => {
     const p = await onApprovePage(600);
     const approved = await p.agent.post(`${p.path}/confirm`, { csrf: p.csrf });
     expect(approved.status).to.equal(303);
-    expect((await p.agent.post(`${p.path}/abort`, { csrf: p.csrf })).status).to.equal(400);
+    const cancel = await p.agent.post(`${p.path}/abort`, { csrf: p.csrf });
+    expect(cancel.status).to.equal(409);
+    expect(await cancel.text()).to.include('This payment is complete');
     const back = new URL(approved.headers.get('location')!);
     expect(back.origin + back.pathname).to.equal(site.redirectUri);
     expect(back.searchParams.get('code')).to.be.a('string');
