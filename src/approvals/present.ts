@@ -1,4 +1,5 @@
 import type { Approval } from '../db/approvals.ts';
+import type { DisputeSummary } from '../db/disputes.ts';
 import type { MemberSite } from '../db/member-sites.ts';
 
 /**
@@ -32,4 +33,13 @@ export function presentApproval(a: Approval, site: MemberSite): Record<string, u
     hold_expires_at: a.holdExpiresAt.toISOString(),
     status_reason: a.statusReason,
   };
+}
+
+/**
+ * The holder's report of an approval as its member site reads it on GET /api/approvals/:no (null when none): that it
+ * was reported, why (the reason's code, not the holder's words), and whether the operator has decided it, so the site
+ * can look into it and hold off delivering more on a payment the holder says is not theirs.
+ */
+export function presentDisputeToSite(d: DisputeSummary | undefined): Record<string, unknown> | null {
+  return d ? { status: d.status, reason: d.reason, opened_at: d.openedAt.toISOString(), decided_at: d.decidedAt?.toISOString() ?? null } : null;
 }

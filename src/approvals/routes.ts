@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Approval } from '../db/approvals.ts';
+import type { DisputeSummary } from '../db/disputes.ts';
 import type { Db } from '../db/knex.ts';
 import { AppError, NotFoundError, ValidationError } from '../errors.ts';
 import { idempotencyKeyOf, requestHash, runIdempotent } from '../http/idempotency.ts';
@@ -8,7 +9,7 @@ import { parseMinorUnits } from '../lib/money.ts';
 import { findMemberSite, findMemberSiteWithApproval, type MemberSite } from '../db/member-sites.ts';
 import { API_SCOPE, BearerTokenError, SiteAuthError, type SiteAuthenticator, type SiteFinder } from '../member-sites/authenticate.ts';
 import { APPROVAL_NO_PATTERN } from './approval-number.ts';
-import { presentApproval } from './present.ts';
+import { presentApproval, presentDisputeToSite } from './present.ts';
 import { capture } from './capture.ts';
 import { InvalidAmountError } from './errors.ts';
 import { refund } from './refund.ts';
@@ -52,13 +53,13 @@ export function approvalRoutes({ db, authenticateSite, parseBody }: ApprovalRout
   router.get('/:approvalNo', async function getApproval(ctx) {
     const no = ctx.params.approvalNo ?? '';
     // Strict-mode status checks make this the API's busiest call: the site and its approval in one query.
-    const find: SiteFinder<MemberSite & { approval?: Approval | undefined }> = APPROVAL_NO_PATTERN.test(no)
+    const find: SiteFinder<MemberSite & { approval?: Approval | undefined; dispute?: DisputeSummary | undefined }> = APPROVAL_NO_PATTERN.test(no)
       ? (conn, clientId) => findMemberSiteWithApproval(conn, clientId, no)
       : findMemberSite;
     const site = await memberSite(ctx, find);
     // Another site's approval is indistinguishable from a missing one.
     if (!site.approval) throw new NotFoundError('No such approval for this member site.');
-    ctx.body = presentApproval(site.approval, site);
+    ctx.body = { ...presentApproval(site.approval, site), dispute: presentDisputeToSite(site.dispute) };
   });
 
   /**

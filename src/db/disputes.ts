@@ -19,6 +19,9 @@ export interface Dispute {
   releasedAmount: number;
 }
 
+/** What a member site is told of the holder's report of its approval (never the holder's words). */
+export type DisputeSummary = Pick<Dispute, 'status' | 'reason' | 'openedAt' | 'decidedAt'>;
+
 /** A dispute with what the pages and the operator show of its payment. */
 export interface DisputeWithPayment extends Dispute {
   approvalNo: string;

@@ -1,4 +1,5 @@
 import { approvalColumnsAs, approvalFromColumnsAs, type Approval } from './approvals.ts';
+import type { DisputeSummary } from './disputes.ts';
 import type { Conn } from './knex.ts';
 import { jsonValue } from './rows.ts';
 
@@ -113,23 +114,35 @@ export async function findMemberSite(conn: Conn, clientId: string): Promise<Memb
  * adds a column leaves the prepared statement's result as it was. Behind a transaction-mode pooler this
  * needs one that keeps prepared statements (PgBouncer ≥ 1.21).
  */
-const SITE_WITH_APPROVAL_SQL = `select ${SITE_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${approvalColumnsAs('a', 'approval__').join(', ')}
+const SITE_WITH_APPROVAL_SQL = `select ${SITE_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${approvalColumnsAs('a', 'approval__').join(', ')},
+  d.status as dispute__status, d.reason as dispute__reason, d.opened_at as dispute__opened_at, d.decided_at as dispute__decided_at
   from member_sites s left join approvals a on a.client_id = s.client_id and a.approval_no = ?
+  left join disputes d on d.approval_id = a.id
   where s.client_id = ?`;
 
 /**
  * The member site and, in the same query, its approval `approvalNo` (undefined when there is no such
- * approval or it is another site's): a strict-mode status check authenticates the site and reads the
+ * approval or it is another site's) and the holder's report of it, if any (disputes.approval_id is unique,
+ * so the join adds one index probe): a strict-mode status check authenticates the site and reads the
  * approval on every call, and this saves it a round trip.
  */
 export async function findMemberSiteWithApproval(
   conn: Conn,
   clientId: string,
   approvalNo: string,
-): Promise<(MemberSite & { approval: Approval | undefined }) | undefined> {
+): Promise<(MemberSite & { approval: Approval | undefined; dispute: DisputeSummary | undefined }) | undefined> {
   const { rows } = (await conn.raw(SITE_WITH_APPROVAL_SQL, [approvalNo, clientId]).options({ name: 'member-site-with-approval' })) as { rows: Row[] };
   const row = rows[0];
-  return row ? { ...toSite(row), approval: approvalFromColumnsAs(row, 'approval__') } : undefined;
+  if (!row) return undefined;
+  const dispute: DisputeSummary | undefined = row.dispute__status
+    ? {
+        status: row.dispute__status as DisputeSummary['status'],
+        reason: row.dispute__reason as DisputeSummary['reason'],
+        openedAt: row.dispute__opened_at as Date,
+        decidedAt: (row.dispute__decided_at as Date | null) ?? null,
+      }
+    : undefined;
+  return { ...toSite(row), approval: approvalFromColumnsAs(row, 'approval__'), dispute };
 }
 
 export async function insertMemberSite(conn: Conn, site: MemberSite): Promise<void> {

@@ -272,6 +272,33 @@ describe('reports of payments (disputes)', () => {
       expect(await unbalancedEntries(ts)).to.equal(0);
     });
 
+    it('tells the member site on GET /api/approvals/:no that its payment was reported and how it was decided, never the holder’s words', async () => {
+      const card = await holder();
+      const a = await charged(card, 4_000);
+      const basic = basicAuth(site);
+      const read = async (no: string, auth = basic) => {
+        const res = await fetch(`${ts.url}/api/approvals/${no}`, { headers: { authorization: auth } });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      expect((await read(a.approvalNo)).body.dispute).to.equal(null);
+      const agent = await signedInHolder(ts.url, card);
+      const opened = (await (await postJson(agent, { approval_no: a.approvalNo, reason: 'not_mine', details: 'My phone number is 010-1234-5678' })).json()) as { id: string; opened_at: string };
+      const open = await read(a.approvalNo);
+      expect(open.status).to.equal(200);
+      expect(open.body).to.deep.include({ status: 'captured', captured_amount: 4_000 });
+      expect(open.body.dispute).to.deep.equal({ status: 'open', reason: 'not_mine', opened_at: opened.opened_at, decided_at: null });
+      expect(JSON.stringify(open.body)).to.not.include('010-1234-5678');
+      const decided = await operator(ts, 'POST', `/admin/api/disputes/${opened.id}/decision`, { decision: 'refund' });
+      expect(decided.status).to.equal(200);
+      expect((await read(a.approvalNo)).body).to.deep.include({
+        refunded_amount: 4_000,
+        dispute: { status: 'refunded', reason: 'not_mine', opened_at: opened.opened_at, decided_at: decided.json.decided_at },
+      });
+      // Another site still cannot read the approval, nor learn of its report.
+      const stranger = await registerTestSite(ts, { name: 'Stranger' } as never);
+      expect((await read(a.approvalNo, basicAuth(stranger))).status).to.equal(404);
+    });
+
     it('refuses bad decisions with 4xx and changes nothing', async () => {
       const card = await holder();
       const { dispute } = await reported(card, 3_000);
