@@ -5,6 +5,7 @@ import { APPROVAL_NO_PATTERN } from '../approvals/approval-number.ts';
 import { openDispute, type DisputeDeps } from '../approvals/open-dispute.ts';
 import { presentDisputeToHolder } from '../approvals/present-dispute.ts';
 import { disputesOfAccount, type DisputeReason, type DisputeWithPayment } from '../db/disputes.ts';
+import { FORBIDDEN } from '../http/form.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
@@ -42,7 +43,13 @@ export const disputeApiInput = reportInput(
   {
     approval_no: z.string({ error: APPROVAL_NO }).regex(APPROVAL_NO_PATTERN, APPROVAL_NO),
     reason: z.enum(DISPUTE_REASONS, { error: REASON }),
-    details: z.string({ error: 'Send this as text.' }).trim().max(1000, DETAILS_LONG).default(''),
+    // The same characters the page's form refuses (http/form.ts): the operator reads these words in a terminal too.
+    details: z
+      .string({ error: 'Send this as text.' })
+      .refine((s) => !FORBIDDEN.test(s), 'Contains characters that are not allowed.')
+      .trim()
+      .max(1000, DETAILS_LONG)
+      .default(''),
   },
   true,
 );

@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import { ValidationError } from '../errors.ts';
 
-// C0/C1 controls except tab, newline and carriage return; U+FFFD marks bytes that were not UTF-8.
-const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFD]/;
+/** C0/C1 controls except tab, newline and carriage return; U+FFFD marks bytes that were not UTF-8. */
+export const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFD]/;
 
 /**
  * The submitted form as a flat string map. Repeated fields, nested objects, control characters

@@ -154,6 +154,11 @@ describe('reports of payments (disputes)', () => {
     for (const [body, status] of [
       [{ approval_no: mine.approvalNo, reason: 'not_mine', account_id: other.accountId }, 400],
       [{ approval_no: mine.approvalNo, reason: 'not_mine', details: 5 }, 400],
+      // Control characters the page's form refuses are refused by JSON too (newlines and tabs are words' own).
+      [{ approval_no: mine.approvalNo, reason: 'other', details: 'bell\u0007' }, 400],
+      [{ approval_no: mine.approvalNo, reason: 'other', details: '\u001b[2J\u001b[31mrefund me' }, 400],
+      [{ approval_no: mine.approvalNo, reason: 'other', details: 'next line\u0085' }, 400],
+      [{ approval_no: mine.approvalNo, reason: 'other', details: 'not UTF-8: \ufffd' }, 400],
       [{ approval_no: 12345678, reason: 'not_mine' }, 400],
       [[mine.approvalNo], 400],
       ['{"approval_no":', 400],
@@ -162,11 +167,14 @@ describe('reports of payments (disputes)', () => {
       expect((await postJson(agent, body)).status, JSON.stringify(body)).to.equal(status);
     }
     expect((await postJson(agent, `approval_no=${mine.approvalNo}&reason=not_mine`, 'application/x-www-form-urlencoded')).status).to.equal(415);
+    const escaped = await postJson(agent, { approval_no: mine.approvalNo, reason: 'other', details: 'x\u001b]0;owned\u0007' });
+    expect(((await escaped.json()) as { fields: Record<string, string> }).fields).to.deep.equal({ details: 'Contains characters that are not allowed.' });
     expect(await snapshot(card.accountId)).to.deep.equal(before);
     expect(await snapshot(other.accountId)).to.deep.equal(beforeOther);
 
     // Once: a second report of the same payment is refused, the first kept.
-    expect((await postJson(agent, { approval_no: mine.approvalNo, reason: 'not_received' })).status).to.equal(201);
+    expect((await postJson(agent, { approval_no: mine.approvalNo, reason: 'not_received', details: 'Line one\r\n\tline two' })).status).to.equal(201);
+    expect((await ts.db('disputes').where({ account_id: card.accountId }).first()).details).to.equal('Line one\r\n\tline two');
     const again = await agent.post('/card/disputes', { csrf, approval_no: mine.approvalNo, reason: 'not_mine' });
     expect(again.status).to.equal(409);
     expect(alertText(await again.text())).to.equal('This payment was already reported: its report is listed on this page with its outcome.');
