@@ -10,6 +10,7 @@ import { APPROVAL_NO_PATTERN } from './approval-number.ts';
 import { DisputeStateError } from './errors.ts';
 import { lockForChange } from './lock-for-change.ts';
 import { notifyHolder, remainingHold } from './moves.ts';
+import { statusInEffect } from './present.ts';
 
 /** What reporting payments needs from the composition root. */
 export interface DisputeDeps {
@@ -52,11 +53,13 @@ export async function openDispute(deps: DisputeDeps, req: OpenDisputeRequest): P
     if (earlier) {
       throw new DisputeStateError('already_reported', 'This payment was already reported: its report is listed on this page with its outcome.');
     }
+    const now = req.now ?? new Date();
     const charged = approval.capturedAmount - approval.refundedAmount;
-    if (charged + remainingHold(approval) === 0) {
+    // A hold past its expiry holds nothing any more, though the sweep may not have released it yet (statusInEffect).
+    const held = statusInEffect(approval, now.getTime()) === 'approved' ? remainingHold(approval) : 0;
+    if (charged + held === 0) {
       throw new DisputeStateError('nothing_to_dispute', 'Nothing of this payment is charged or held any more: there is nothing to report.');
     }
-    const now = req.now ?? new Date();
     if (now.getTime() - approval.createdAt.getTime() > deps.windowDays * DAY_MS) {
       throw new DisputeStateError('dispute_window_closed', 'This payment was approved too long ago to be reported here.');
     }

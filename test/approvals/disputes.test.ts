@@ -122,6 +122,9 @@ describe('reports of payments (disputes)', () => {
     await ts.db('accounts').where({ id: card.accountId }).decrement('held_amount', 4_000);
     const old = await charged(card, 2_000);
     await ts.db('approvals').where({ id: old.id }).update({ created_at: new Date(Date.now() - 121 * 86_400_000) });
+    // Held past its expiry: the member site reads it expired and cannot capture it, though the sweep has not run yet.
+    const lapsed = await charged(card, 1_500, 0);
+    await ts.db('approvals').where({ id: lapsed.id }).update({ hold_expires_at: new Date(Date.now() - 1_000) });
     const theirs = await charged(other, 6_000);
     const agent = await signedInHolder(ts.url, card);
     const { csrf } = await page(agent);
@@ -138,6 +141,7 @@ describe('reports of payments (disputes)', () => {
       [{ approval_no: '0000-0000', reason: 'not_mine' }, 404, 'No payment with this approval number on your card.', {}],
       [{ approval_no: voided.approvalNo, reason: 'not_mine' }, 409, 'Nothing of this payment is charged or held any more: there is nothing to report.', {}],
       [{ approval_no: old.approvalNo, reason: 'not_mine' }, 409, 'This payment was approved too long ago to be reported here.', {}],
+      [{ approval_no: lapsed.approvalNo, reason: 'not_mine' }, 409, 'Nothing of this payment is charged or held any more: there is nothing to report.', {}],
     ];
     for (const [form, status, alert, fields] of cases) {
       const res = await agent.post('/card/disputes', { csrf, ...form });
