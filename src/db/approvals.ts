@@ -1,4 +1,5 @@
 import type { Conn } from './knex.ts';
+import type { DisputeStatus } from './disputes.ts';
 
 export type ApprovalStatus = 'approved' | 'captured' | 'voided' | 'expired' | 'revoked';
 
@@ -193,17 +194,21 @@ export async function lockExpiredHolds(conn: Conn, limit: number): Promise<Appro
   return rows.map(toApproval);
 }
 
-/** The latest approvals of an account (any status), newest first, with the member site's name. */
+/**
+ * The latest approvals of an account (any status), newest first, with the member site's name and the status of the
+ * holder's report of each (disputes, at most one per approval), null where none.
+ */
 export async function recentApprovalsForAccount(
   conn: Conn,
   accountId: string,
   limit: number,
-): Promise<Array<Approval & { siteName: string }>> {
+): Promise<Array<Approval & { siteName: string; reportStatus: DisputeStatus | null }>> {
   const rows = (await conn('approvals as a')
     .join('member_sites as s', 's.client_id', 'a.client_id')
-    .select('a.*', 's.name as site_name')
+    .leftJoin('disputes as d', 'd.approval_id', 'a.id')
+    .select('a.*', 's.name as site_name', 'd.status as report_status')
     .where('a.account_id', accountId)
     .orderBy('a.created_at', 'desc')
     .limit(limit)) as Row[];
-  return rows.map((r) => ({ ...toApproval(r), siteName: r.site_name as string }));
+  return rows.map((r) => ({ ...toApproval(r), siteName: r.site_name as string, reportStatus: (r.report_status as DisputeStatus | null) ?? null }));
 }

@@ -93,7 +93,8 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
         }
       : { status: 'good' as const },
     open_holds: open.map((a) => presentApprovalLine({ ...a, siteName: siteNames.get(a.clientId) ?? a.clientId })),
-    recent_approvals: recent.map(presentApprovalLine),
+    // Whether the holder already reported the payment (open, refunded, rejected), so the page offers no second report.
+    recent_approvals: recent.map((a) => ({ ...presentApprovalLine(a), report_status: a.reportStatus })),
     statements: statements.map(presentStatementSummary),
     recent_repayments: repayments.map((r) => ({
       id: r.id,

@@ -498,6 +498,7 @@ export const KO: Readonly<Record<string, string>> = {
   '({amount} refunded)': '({amount} 환불됨)',
   // Reports of payments (disputes): /card/disputes, the account page's links, the activity.
   Report: '신고',
+  Reported: '신고함',
   'A payment you do not recognise, or did not get? Report it': '모르는 결제이거나 결제한 것을 받지 못했나요? 신고하기',
   'Report a payment': '결제 신고',
   'If a payment on your account is not one you made, or you paid and did not get what you paid for, report it here. cybercard looks into every report and tells you the outcome; a payment found wrong is refunded to your account, or its hold released.':

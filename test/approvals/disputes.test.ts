@@ -94,6 +94,16 @@ describe('reports of payments (disputes)', () => {
     );
     const activity = unescapeHtml(await (await agent.get('/card/activity')).text());
     expect(activity).to.include('You reported a payment of 12,000 KRW at Film & "Friends".');
+    // The account page no longer offers to report it again, but says it was reported (and in Korean), as the JSON does.
+    const after = unescapeHtml(await (await agent.get('/card/account')).text());
+    expect(after).to.not.include(`href="/card/disputes?approval=${a.approvalNo}"`);
+    expect(after).to.match(new RegExp(`${a.approvalNo}</td>[\\s\\S]*?<a class="reported" href="/card/disputes">Reported</a></td>`));
+    const korean = await (await agent.request('/card/account', { headers: { 'accept-language': 'ko' } })).text();
+    expect(korean).to.include('<a class="reported" href="/card/disputes">신고함</a>');
+    const json = (await (await agent.request('/api/holder/account', { headers: { accept: 'application/json' } })).json()) as {
+      recent_approvals: Array<{ approval_no: string; report_status: string | null }>;
+    };
+    expect(json.recent_approvals.find((r) => r.approval_no === a.approvalNo)?.report_status).to.equal('open');
     // The money has not moved: the operator decides.
     expect((await ts.db('approvals').where({ id: a.id }).first()).refunded_amount).to.satisfy((n: unknown) => Number(n) === 0);
   });
