@@ -232,9 +232,10 @@ const READERS: Readonly<Record<string, Reader>> = {
   'approval.expired': (d) => ({ kind: 'payment_expired', ...released(d) }),
   'approval.revoked': (d) => ({ kind: 'payment_cancelled', ...released(d) }),
   'dispute.opened': (d) => ({ kind: 'payment_reported', ...site(d), ...money(d.amount, d) }),
+  // What came back to the account's available credit: the refund and the hold released with it (its void is not shown).
   'dispute.decided': (d) =>
     d.decision === 'refunded'
-      ? { kind: 'report_upheld', ...site(d), ...(num(d.refunded) ? money(d.refunded, d) : num(d.released) ? money(d.released, d) : { currency: str(d.currency) }) }
+      ? { kind: 'report_upheld', ...site(d), ...((num(d.refunded) ?? 0) + (num(d.released) ?? 0) > 0 ? money((num(d.refunded) ?? 0) + (num(d.released) ?? 0), d) : { currency: str(d.currency) }) }
       : { kind: 'report_not_upheld', ...site(d) },
 };
 

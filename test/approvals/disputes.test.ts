@@ -257,6 +257,12 @@ describe('reports of payments (disputes)', () => {
       const a = await ts.db('approvals').where({ id: part.approval.id }).first();
       expect([a.status, Number(a.captured_amount), Number(a.refunded_amount), Number(a.released_amount)]).to.deep.equal(['captured', 5_000, 2_000, 4_000]);
       expect(await unbalancedEntries(ts)).to.equal(0);
+      // The activity tells all that came back to the account: the first report's 6,000 released; the second's 2,000
+      // refunded and the 4,000 still held, released with it (not the refund alone).
+      const activity = (await (await part.agent.request('/api/holder/activity', { headers: { accept: 'application/json' } })).json()) as {
+        entries: Array<{ kind: string; amount: number | null }>;
+      };
+      expect(activity.entries.filter((e) => e.kind === 'report_upheld').map((e) => e.amount)).to.deep.equal([6_000, 6_000]);
 
       const turned = await reported(card, 1_000);
       const rejected = await operator(ts, 'POST', `/admin/api/disputes/${turned.dispute.id}/decision`, { decision: 'reject', note: 'The site shows the film was streamed in full.' });
