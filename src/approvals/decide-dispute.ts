@@ -27,7 +27,8 @@ export const NO_SUCH_DISPUTE = 'No such report.';
  * approval's and then the report's row locks. `refund` releases what the payment still holds and refunds what
  * was captured (all of it, or `amount` of it), through the same balanced moves as a member site's void and refund:
  * the member site's payable goes down, so its next settlement carries the chargeback. `reject` moves nothing. Each
- * report is decided once; the holder is told, and the audit names the report on every move.
+ * report is decided once; the holder is told, and the audit names the report on every move. A refund with nothing
+ * left to refund or release upholds the report and moves nothing.
  */
 export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDisputeRequest): Promise<DisputeWithPayment> {
   if (req.amount !== undefined && (req.decision !== 'refund' || !(Number.isSafeInteger(req.amount) && req.amount > 0))) {
@@ -54,7 +55,8 @@ export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDi
           `Cannot refund ${formatMoney(refunded, approval.currency)}: ${formatMoney(refundable, approval.currency)} of this payment is charged and not refunded.`,
         );
       }
-      if (refunded === 0 && held === 0) throw new DisputeStateError('nothing_to_refund', 'Nothing of this payment is charged or held any more.');
+      // With nothing left charged or held (the site refunded or voided it, or a lost-card block released the hold, after
+      // the report) the report is still upheld, moving nothing: rejecting it would tell the holder they were wrong.
       let current = approval;
       if (held > 0) {
         const r = await moveRelease(trx, current, { status: current.capturedAmount > 0 ? 'captured' : 'voided', action: 'approval.voided', reason: 'dispute' }, move);

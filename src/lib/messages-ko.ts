@@ -514,6 +514,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Upheld: {refunded} refunded and {released} held released': '인정됨: {refunded} 환불, 보류 금액 {released} 해제',
   'Upheld: {amount} refunded': '인정됨: {amount} 환불',
   'Upheld: {amount} held released': '인정됨: 보류 금액 {amount} 해제',
+  'Upheld: nothing of it is charged or held any more': '인정됨: 청구되거나 보류된 금액이 더 이상 없음',
   'Not upheld': '인정되지 않음',
   'Approval number': '승인 번호',
   'As it shows on your account page, like 1234-5678.': '계정 페이지에 표시된 대로 입력하세요(예: 1234-5678).',

@@ -327,6 +327,45 @@ describe('reports of payments (disputes)', () => {
       expect((await read(a.approvalNo, basicAuth(stranger))).status).to.equal(404);
     });
 
+    it('upholds a report whose payment has nothing left, after the lost-card block the page advised or the site’s own refund, moving nothing', async () => {
+      const card = await holder();
+      const held = await reported(card, 5_000, 0);
+      // The holder follows the advice to block the card: the block releases the hold before the operator decides.
+      const lost = await operator(ts, 'POST', `/admin/api/cards/${card.cardId}/lost`, { reason: 'holder reported a payment not theirs' });
+      expect(lost.status, lost.text).to.equal(200);
+      expect(await ts.db('approvals').where({ id: held.approval.id }).first()).to.deep.include({ status: 'revoked' });
+      const entries = Number((await ts.db('journal_entries').count({ n: '*' }).first())!.n);
+      // An amount to refund that is not there is still refused.
+      expect((await operator(ts, 'POST', `/admin/api/disputes/${held.dispute.id}/decision`, { decision: 'refund', amount: 1 })).json.error).to.equal('nothing_to_refund');
+      const upheld = await operator(ts, 'POST', `/admin/api/disputes/${held.dispute.id}/decision`, { decision: 'refund' });
+      expect(upheld.status, upheld.text).to.equal(200);
+      expect(upheld.json).to.deep.include({ status: 'refunded', refunded_amount: 0, released_amount: 0 });
+      expect(Number((await ts.db('journal_entries').count({ n: '*' }).first())!.n)).to.equal(entries);
+      const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'dispute_decided' }).first();
+      expect(renderMessage('dispute_decided', told.data, ts.url, 'en', 'email').text).to.match(/ was upheld; nothing of the payment is charged or held any more\.$/);
+      expect(renderMessage('dispute_decided', told.data, ts.url, 'ko', 'email').text).to.match(/받아들여졌습니다\. 이 결제로 청구되거나 보류된 금액은 더 이상 없습니다\.$/);
+
+      // The member site refunded everything itself before the decision.
+      const other = await holder();
+      const refundedBySite = await reported(other, 3_000);
+      const bySite = await fetch(`${ts.url}/api/approvals/${refundedBySite.approval.approvalNo}/refund`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(site), 'content-type': 'application/json', 'idempotency-key': `k-${Math.random()}` },
+        body: '{}',
+      });
+      expect(bySite.status).to.equal(200);
+      const decided = await operator(ts, 'POST', `/admin/api/disputes/${refundedBySite.dispute.id}/decision`, { decision: 'refund' });
+      expect(decided.status, decided.text).to.equal(200);
+      expect(decided.json).to.deep.include({ status: 'refunded', refunded_amount: 0, released_amount: 0 });
+      const html = unescapeHtml(await (await refundedBySite.agent.get('/card/disputes')).text());
+      expect(html).to.include('<td>Upheld: nothing of it is charged or held any more</td>');
+      const korean = await (await refundedBySite.agent.request('/card/disputes', { headers: { 'accept-language': 'ko' } })).text();
+      expect(korean).to.include('<td>인정됨: 청구되거나 보류된 금액이 더 이상 없음</td>');
+      const activity = unescapeHtml(await (await refundedBySite.agent.get('/card/activity')).text());
+      expect(activity).to.include('Your report of a payment at Film & "Friends" was upheld.');
+      expect(await unbalancedEntries(ts)).to.equal(0);
+    });
+
     it('refuses bad decisions with 4xx and changes nothing', async () => {
       const card = await holder();
       const { dispute } = await reported(card, 3_000);

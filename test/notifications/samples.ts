@@ -55,6 +55,7 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
   dispute_decided: [
     { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '8,000 KRW', released: '', note: 'Xyzzy' },
     { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '8,000 KRW', released: '4,000 KRW', note: '' },
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '', released: '', note: '' },
     { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'rejected', refunded: '', released: '', note: 'Xyzzy' },
   ],
   statement_ready: [
