@@ -31,7 +31,8 @@ const ttl = (min: number, max: number) => z.number({ error: seconds(min, max) })
  * parse's error map (lib/zod-issues.ts describeIssue).
  */
 export const siteMetadataShape = {
-  name: z.string().trim().min(1).max(100),
+  // Shown to holders and printed on the operator's terminal (disputes list, sites list): no escape sequences or controls.
+  name: z.string().trim().min(1).max(100).refine((s) => !/[\u0000-\u001F\u007F-\u009F\uFFFD]/.test(s), 'must not contain control characters'),
   homepageUri: uri.nullable(),
   logoUri: uri.nullable(),
   redirectUris: z.array(uri).min(1).max(20),

@@ -235,6 +235,24 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       });
     });
 
+    it('refuses a name with control characters, registered or renamed by the site itself (the operator’s terminal prints it)', async () => {
+      const before = await siteCount();
+      const refused = await register(metadata({ client_name: 'Shop\u001b[2J\u001b]0;owned\u0007' }));
+      expect(refused.status).to.equal(400);
+      expect(((await refused.json()) as Json).error_description).to.match(/client_name must not contain control characters/);
+      expect(await siteCount()).to.equal(before);
+
+      const created = (await (await register(metadata())).json()) as Json;
+      const { registration_access_token: rat, registration_client_uri: uri, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      const put = await fetch(String(uri), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${rat}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...current, client_name: 'Shop\u009b31m' }),
+      });
+      expect(put.status).to.equal(400);
+      expect((await findMemberSite(ts.db, String(created.client_id)))!.name).to.equal('Self-registered shop');
+    });
+
     it('answers a malformed body with 400, not 500', async () => {
       for (const body of ['not json', '[]', '{"redirect_uris": "https://x.example.test/cb"}', JSON.stringify(metadata({ client_name: 'Shop\u0000' }))]) {
         const res = await fetch(`${ts.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
