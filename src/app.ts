@@ -190,7 +190,14 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   provider.use(showAtOnce);
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render });
-  const holderAccountPages = accountRoutes({ db, requireHolder: sessions.requireHolder, render, delinquency: ledger.delinquency, now });
+  const holderAccountPages = accountRoutes({
+    db,
+    requireHolder: sessions.requireHolder,
+    render,
+    delinquency: ledger.delinquency,
+    now,
+    disputeDays: config.payments.disputeDays,
+  });
   const holderStatementDay = statementDayRoutes({
     db,
     parseBody,

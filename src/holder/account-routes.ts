@@ -7,7 +7,7 @@ import type { Renderer } from '../http/render.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { todayIn } from '../ledger/calendar.ts';
-import { holderAccount, holderAccountAndSchedule, holderStatement } from '../ledger/holder-account.ts';
+import { holderAccount, holderAccountAndSchedule, holderStatement, type HolderAccountView } from '../ledger/holder-account.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import { formatMoney } from '../lib/money.ts';
 import { holderNav, type HolderState } from './session.ts';
@@ -19,6 +19,22 @@ export interface AccountRouteDeps {
   delinquency: DelinquencyPolicy;
   /** The clock the statement day's dates are judged by (see statement-day-routes.ts). */
   now: () => Date;
+  /** How many days after its approval a payment may be reported (config payments.disputeDays). */
+  disputeDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+type ApprovalLine = HolderAccountView['recent_approvals'][number];
+
+/**
+ * Whether the page offers to report a payment: the rules openDispute() applies (approvals/open-dispute.ts), so that a
+ * Report link never leads to a refusal: not reported yet, within the reporting window, something still charged, or
+ * held and not past the hold's expiry.
+ */
+function reportable(a: ApprovalLine, disputeDays: number, now: number): boolean {
+  if (a.report_status !== null || now - Date.parse(a.created_at) > disputeDays * DAY_MS) return false;
+  return a.captured_amount > a.refunded_amount || (a.held_amount > 0 && a.hold_expires_at !== null && Date.parse(a.hold_expires_at) > now);
 }
 
 const statementQuery = z.object({ statement: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement.').transform(Number).optional() });
@@ -52,6 +68,8 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       // Whether a change of statement day is still ahead (the statement-day page tells the rest).
       today: todayIn(timeZone, deps.now()),
       followsGuardian: schedule.guardianAccountId !== null,
+      // The wall clock, as openDispute() judges a report by (deps.now moves only the statement day's dates in tests).
+      reportable: (a: ApprovalLine) => reportable(a, deps.disputeDays, Date.now()),
       money: (n: number) => formatMoney(n, view.currency),
       // Dates and times as the statements count them (billing.timeZone), not the UTC date of the ISO string.
       timeZone,

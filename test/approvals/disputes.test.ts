@@ -138,6 +138,10 @@ describe('reports of payments (disputes)', () => {
     const theirs = await charged(other, 6_000);
     const agent = await signedInHolder(ts.url, card);
     const { csrf } = await page(agent);
+    // The account page offers to report only what can be: not the voided, the too old or the lapsed hold.
+    const account = await (await agent.get('/card/account')).text();
+    expect(account).to.include(`href="/card/disputes?approval=${mine.approvalNo}"`);
+    for (const no of [voided.approvalNo, old.approvalNo, lapsed.approvalNo]) expect(account, no).to.not.include(`href="/card/disputes?approval=${no}"`);
     const before = await snapshot(card.accountId);
     const beforeOther = await snapshot(other.accountId);
 
