@@ -386,8 +386,9 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `Your report of approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (card ending in ${s(d, 'last4')}) ` +
         (d.decision === 'refunded'
           ? d.refunded || d.released
-            ? `was upheld: ${[d.refunded ? `${s(d, 'refunded')} refunded` : '', d.released ? `${s(d, 'released')} held released` : ''].filter(Boolean).join(' and ')}. ` +
-              'It will show on your next statement.'
+            ? `was upheld: ${[d.refunded ? `${s(d, 'refunded')} refunded` : '', d.released ? `${s(d, 'released')} held released` : ''].filter(Boolean).join(' and ')}.` +
+              // A released hold was never charged: only a refund is a statement line.
+              (d.refunded ? ' It will show on your next statement.' : '')
             : 'was upheld; nothing of the payment is charged or held any more.'
           : 'was not upheld.') +
         (d.note ? ` ${s(d, 'note')}` : ''),
@@ -395,8 +396,8 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `${s(d, 'site')}의 승인 번호 ${s(d, 'approvalNo')} 결제(끝자리 ${s(d, 'last4')} 카드)에 대한 신고가 ` +
         (d.decision === 'refunded'
           ? d.refunded || d.released
-            ? `받아들여졌습니다: ${[d.refunded ? `${s(d, 'refunded')} 환불` : '', d.released ? `보류 중이던 ${s(d, 'released')} 해제` : ''].filter(Boolean).join(', ')}. ` +
-              '다음 명세서에 반영됩니다.'
+            ? `받아들여졌습니다: ${[d.refunded ? `${s(d, 'refunded')} 환불` : '', d.released ? `보류 중이던 ${s(d, 'released')} 해제` : ''].filter(Boolean).join(', ')}.` +
+              (d.refunded ? ' 다음 명세서에 반영됩니다.' : '')
             : '받아들여졌습니다. 이 결제로 청구되거나 보류된 금액은 더 이상 없습니다.'
           : '받아들여지지 않았습니다.') +
         (d.note ? ` ${s(d, 'note')}` : ''),
