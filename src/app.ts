@@ -218,6 +218,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     throttle,
     timeZone: config.billing.timeZone,
     minorCap: config.cards.creditLimit.minor,
+    disputeDays: config.payments.disputeDays,
   });
   const holderSecondFactor = secondFactorRoutes({
     parseBody,

@@ -1,5 +1,6 @@
 import { lockDispute, findDispute, recordDecision, type DisputeWithPayment } from '../db/disputes.ts';
 import { appendAudit } from '../db/audit-log.ts';
+import { findCard } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError } from '../errors.ts';
 import { formatMoney } from '../lib/money.ts';
@@ -75,12 +76,16 @@ export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDi
       details: { disputeId: dispute.id, approvalNo: approval.approvalNo, clientId: approval.clientId, decision: status, refunded, released, currency: approval.currency },
       requestId: req.requestId,
     });
-    await notifyHolder(trx, approval, 'dispute_decided', {
+    const told = {
       decision: status,
       refunded: refunded ? formatMoney(refunded, approval.currency) : '',
       released: released ? formatMoney(released, approval.currency) : '',
       note: req.note ?? '',
-    });
+    };
+    await notifyHolder(trx, approval, 'dispute_decided', told);
+    // A guardian who reported a child's payment hears the outcome too.
+    const reporter = (await findCard(trx, dispute.cardId))?.accountId;
+    if (reporter && reporter !== approval.accountId) await notifyHolder(trx, approval, 'dispute_decided', told, reporter);
     return (await findDispute(trx, dispute.id))!;
   });
 }

@@ -128,9 +128,12 @@ export async function moveRefund(trx: Trx, a: Approval, amount: number, m: MoveC
   return { ...a, refundedAmount };
 }
 
-/** Queues a message to the holder about an approval (last four digits only, never the number). */
-export async function notifyHolder(trx: Trx, a: Approval, template: string, data: Record<string, unknown>): Promise<void> {
-  const account = await findAccount(trx, a.accountId);
+/**
+ * Queues a message to the holder about an approval (last four digits only, never the number); with `to`, to that
+ * account instead (a guardian who reported a child's payment hears of it as the child does).
+ */
+export async function notifyHolder(trx: Trx, a: Approval, template: string, data: Record<string, unknown>, to = a.accountId): Promise<void> {
+  const account = await findAccount(trx, to);
   if (!account) return;
   const card = await findCard(trx, a.cardId);
   const site = await findMemberSite(trx, a.clientId);

@@ -1,4 +1,5 @@
 import { findApprovalByNo } from '../db/approvals.ts';
+import { isGuardianOf } from '../db/wards.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findDispute, findDisputeOfApproval, insertDispute, type DisputeReason, type DisputeWithPayment } from '../db/disputes.ts';
 import type { Db } from '../db/knex.ts';
@@ -47,7 +48,10 @@ export const NO_SUCH_PAYMENT = 'No payment with this approval number on your car
 export async function openDispute(deps: DisputeDeps, req: OpenDisputeRequest): Promise<DisputeWithPayment> {
   return inTransaction(deps.db, async (trx) => {
     const found = APPROVAL_NO_PATTERN.test(req.approvalNo) ? await findApprovalByNo(trx, req.approvalNo) : undefined;
-    if (!found || found.accountId !== req.accountId) throw new NotFoundError(NO_SUCH_PAYMENT, { approval_no: NO_SUCH_PAYMENT });
+    // The holder's own payment, or a child's whose card is linked to theirs: the guardian answers for it and is told of
+    // each of its payments. Anyone else's is not found, like one that does not exist.
+    const byGuardian = found !== undefined && found.accountId !== req.accountId && (await isGuardianOf(trx, req.accountId, found.accountId));
+    if (!found || (found.accountId !== req.accountId && !byGuardian)) throw new NotFoundError(NO_SUCH_PAYMENT, { approval_no: NO_SUCH_PAYMENT });
     const { approval } = await lockForChange(trx, req.approvalNo, undefined);
     const earlier = await findDisputeOfApproval(trx, approval.id);
     if (earlier) {
@@ -64,16 +68,27 @@ export async function openDispute(deps: DisputeDeps, req: OpenDisputeRequest): P
       throw new DisputeStateError('dispute_window_closed', 'This payment was approved too long ago to be reported here.');
     }
     const id = newId();
-    await insertDispute(trx, { id, approvalId: approval.id, accountId: req.accountId, cardId: req.cardId, reason: req.reason, details: req.details });
+    // The report belongs to the payment's account; card_id says who reported it (a guardian's card for a child's payment).
+    await insertDispute(trx, { id, approvalId: approval.id, accountId: approval.accountId, cardId: req.cardId, reason: req.reason, details: req.details });
     await appendAudit(trx, {
       actor: req.actor,
       action: 'dispute.opened',
       subjectType: 'approval',
       subjectId: approval.id,
-      details: { disputeId: id, approvalNo: approval.approvalNo, clientId: approval.clientId, reason: req.reason, amount: approval.amount, currency: approval.currency },
+      details: {
+        disputeId: id,
+        approvalNo: approval.approvalNo,
+        clientId: approval.clientId,
+        reason: req.reason,
+        amount: approval.amount,
+        currency: approval.currency,
+        ...(byGuardian ? { by: 'guardian' } : {}),
+      },
       requestId: req.requestId,
     });
-    await notifyHolder(trx, approval, 'dispute_opened', { amount: formatMoney(approval.amount, approval.currency) });
+    const told = { amount: formatMoney(approval.amount, approval.currency) };
+    await notifyHolder(trx, approval, 'dispute_opened', told);
+    if (byGuardian) await notifyHolder(trx, approval, 'dispute_opened', told, req.accountId);
     return (await findDispute(trx, id))!;
   });
 }

@@ -45,6 +45,7 @@ export type ActivityKind =
   | 'payment_expired'
   | 'payment_cancelled'
   | 'payment_reported'
+  | 'payment_reported_by_guardian'
   | 'report_upheld'
   | 'report_not_upheld';
 
@@ -231,7 +232,7 @@ const READERS: Readonly<Record<string, Reader>> = {
   'approval.voided': (d) => (d.disputeId ? undefined : { kind: 'payment_voided', ...released(d) }),
   'approval.expired': (d) => ({ kind: 'payment_expired', ...released(d) }),
   'approval.revoked': (d) => ({ kind: 'payment_cancelled', ...released(d) }),
-  'dispute.opened': (d) => ({ kind: 'payment_reported', ...site(d), ...money(d.amount, d) }),
+  'dispute.opened': (d) => ({ kind: d.by === 'guardian' ? 'payment_reported_by_guardian' : 'payment_reported', ...site(d), ...money(d.amount, d) }),
   // What came back to the account's available credit: the refund and the hold released with it (its void is not shown).
   'dispute.decided': (d) =>
     d.decision === 'refunded'

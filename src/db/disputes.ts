@@ -117,9 +117,12 @@ export async function recordDecision(
   });
 }
 
-/** An account's disputes, newest first. */
+/** An account's disputes, newest first: of its payments, and those its cards reported (a guardian's of a child's payment). */
 export async function disputesOfAccount(conn: Conn, accountId: string, limit: number): Promise<DisputeWithPayment[]> {
-  const rows = (await withPayment(conn).where('d.account_id', accountId).orderBy('d.opened_at', 'desc').limit(limit)) as Row[];
+  const rows = (await withPayment(conn)
+    .where((q) => q.where('d.account_id', accountId).orWhereIn('d.card_id', conn('cards').select('id').where('account_id', accountId)))
+    .orderBy('d.opened_at', 'desc')
+    .limit(limit)) as Row[];
   return rows.map(toDisputeWithPayment);
 }
 

@@ -22,11 +22,18 @@ export interface WardSummary {
 /** One of a ward's latest approvals, with the member site's name. */
 export interface WardApproval {
   accountId: string;
+  approvalNo: string;
   createdAt: Date;
   siteName: string;
   amount: number;
   currency: string;
   status: ApprovalStatus;
+  capturedAmount: number;
+  refundedAmount: number;
+  releasedAmount: number;
+  holdExpiresAt: Date;
+  /** The report of this payment (the child's or the guardian's), if one was made. */
+  reportStatus: string | null;
 }
 
 /**
@@ -69,12 +76,19 @@ export async function latestApprovalsOf(conn: Conn, accountIds: readonly string[
   if (accountIds.length === 0) return [];
   const ranked = conn('approvals as p')
     .join('member_sites as s', 's.client_id', 'p.client_id')
+    .leftJoin('disputes as d', 'd.approval_id', 'p.id')
     .select(
       'p.account_id',
+      'p.approval_no',
       'p.created_at',
       'p.amount',
       'p.currency',
       'p.status',
+      'p.captured_amount',
+      'p.refunded_amount',
+      'p.released_amount',
+      'p.hold_expires_at',
+      'd.status as report_status',
       's.name as site_name',
       conn.raw('row_number() OVER (PARTITION BY p.account_id ORDER BY p.created_at DESC, p.id DESC) AS n'),
     )
@@ -82,11 +96,17 @@ export async function latestApprovalsOf(conn: Conn, accountIds: readonly string[
   const rows = (await conn.select('*').from(ranked.as('r')).where('r.n', '<=', perAccount).orderBy([{ column: 'r.account_id' }, { column: 'r.n' }])) as Row[];
   return rows.map((r) => ({
     accountId: r.account_id as string,
+    approvalNo: r.approval_no as string,
     createdAt: new Date(r.created_at as string),
     siteName: r.site_name as string,
     amount: Number(r.amount),
     currency: r.currency as string,
     status: r.status as ApprovalStatus,
+    capturedAmount: Number(r.captured_amount),
+    refundedAmount: Number(r.refunded_amount),
+    releasedAmount: Number(r.released_amount),
+    holdExpiresAt: new Date(r.hold_expires_at as string),
+    reportStatus: (r.report_status as string | null) ?? null,
   }));
 }
 
@@ -94,4 +114,9 @@ export async function latestApprovalsOf(conn: Conn, accountIds: readonly string[
 export async function hasWards(conn: Conn, guardianId: string): Promise<boolean> {
   const r = await conn.raw('SELECT EXISTS (SELECT 1 FROM accounts WHERE guardian_account_id = ?) AS has_wards', [guardianId]);
   return Boolean((r.rows as Row[])[0]?.has_wards);
+}
+
+/** Whether `guardianId` is the guardian of account `wardId` now (a released ward's former guardian is not). */
+export async function isGuardianOf(conn: Conn, guardianId: string, wardId: string): Promise<boolean> {
+  return (await conn('accounts').where({ id: wardId, guardian_account_id: guardianId }).first('id')) !== undefined;
 }

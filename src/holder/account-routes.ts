@@ -10,6 +10,7 @@ import { todayIn } from '../ledger/calendar.ts';
 import { holderAccount, holderAccountAndSchedule, holderStatement, type HolderAccountView } from '../ledger/holder-account.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import { formatMoney } from '../lib/money.ts';
+import { reportable } from './reportable.ts';
 import { holderNav, type HolderState } from './session.ts';
 
 export interface AccountRouteDeps {
@@ -23,19 +24,7 @@ export interface AccountRouteDeps {
   disputeDays: number;
 }
 
-const DAY_MS = 86_400_000;
-
 type ApprovalLine = HolderAccountView['recent_approvals'][number];
-
-/**
- * Whether the page offers to report a payment: the rules openDispute() applies (approvals/open-dispute.ts), so that a
- * Report link never leads to a refusal: not reported yet, within the reporting window, something still charged, or
- * held and not past the hold's expiry.
- */
-function reportable(a: ApprovalLine, disputeDays: number, now: number): boolean {
-  if (a.report_status !== null || now - Date.parse(a.created_at) > disputeDays * DAY_MS) return false;
-  return a.captured_amount > a.refunded_amount || (a.held_amount > 0 && a.hold_expires_at !== null && Date.parse(a.hold_expires_at) > now);
-}
 
 const statementQuery = z.object({ statement: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement.').transform(Number).optional() });
 const statementParam = z.object({ statementId: z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a statement.').transform(Number) });

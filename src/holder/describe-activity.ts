@@ -101,6 +101,10 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
         : t('A payment at {site} was cancelled when the card was stopped.', { site });
     case 'payment_reported':
       return amount ? t('You reported a payment of {amount} at {site}.', { amount, site }) : t('You reported a payment at {site}.', { site });
+    case 'payment_reported_by_guardian':
+      return amount
+        ? t('Your guardian reported a payment of {amount} at {site}.', { amount, site })
+        : t('Your guardian reported a payment at {site}.', { site });
     case 'report_upheld':
       return amount
         ? t('Your report of a payment at {site} was upheld: {amount} back to your account.', { amount, site })

@@ -72,9 +72,12 @@ const FORM: Omit<FormPage<typeof disputeFormInput>, 'locals'> = {
   schema: disputeFormInput,
 };
 
-/** The notice after a report: what happens next, and the advice a payment the holder did not make calls for. */
-function openedNotice(d: DisputeWithPayment): string {
-  return d.reason === 'not_mine'
+/**
+ * The notice after a report: what happens next, and the advice a payment the holder did not make calls for (not to a
+ * guardian reporting a child's payment: blocking is the child's card's, which the guardian's pages do not do).
+ */
+function openedNotice(d: DisputeWithPayment, accountId: string): string {
+  return d.reason === 'not_mine' && d.accountId === accountId
     ? 'Your report was received. cybercard will look into it and tell you the outcome. If someone else may know your card number and password, block the card now: you can get a new number at once.'
     : 'Your report was received. cybercard will look into it and tell you the outcome.';
 }
@@ -127,7 +130,7 @@ export function disputeRoutes(deps: DisputeRouteDeps): Router {
   router.post('/card/disputes', async function reportByForm(ctx) {
     await submit(ctx, await page(ctx), async (input) => {
       const opened = await open(ctx, input);
-      await show(ctx, await page(ctx), { notice: openedNotice(opened) });
+      await show(ctx, await page(ctx), { notice: openedNotice(opened, (ctx.state.holder as HolderState).accountId) });
     });
   });
 

@@ -12,6 +12,7 @@ import { jsonBody, parseWith } from '../http/validate.ts';
 import { wardsOverview } from '../ledger/wards-overview.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, typedAmount, wholeAmounts } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { reportable, type ReportableLine } from './reportable.ts';
 import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
 export interface WardsRouteDeps {
@@ -26,6 +27,8 @@ export interface WardsRouteDeps {
   timeZone: string;
   /** The most a minor's card may have (config cards.creditLimit.minor): a guardian sets a child's limit up to it. */
   minorCap: number;
+  /** How long after its approval a payment may be reported (config payments.disputeDays): a child's payment by the guardian too. */
+  disputeDays: number;
 }
 
 /** For programs, which send integers in minor units (JSON API). */
@@ -88,7 +91,14 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
       ...LIMIT_FORM,
       schema: wardLimitFormInput(currency),
       // The page knows its wards already: no second look for the navigation.
-      locals: { nav: await holderNav(ctx, db, { hasWards: wards.length > 0 }), wards, target: target ?? null, money: formatMoney, typed: typedAmount },
+      locals: {
+        nav: await holderNav(ctx, db, { hasWards: wards.length > 0 }),
+        wards,
+        target: target ?? null,
+        money: formatMoney,
+        typed: typedAmount,
+        reportable: (a: ReportableLine) => reportable(a, deps.disputeDays, Date.now()),
+      },
     };
     return { form, wards };
   }

@@ -33,13 +33,23 @@ export async function wardsOverview(conn: Conn, guardianAccountId: string, timeZ
     held: w.heldAmount,
     balance: w.postedBalance,
     approved_this_month: w.approvedThisMonth,
-    recent_approvals: (byAccount.get(w.accountId) ?? []).map((a) => ({
-      created_at: a.createdAt.toISOString(),
-      date: todayIn(timeZone, a.createdAt),
-      site: a.siteName,
-      amount: a.amount,
-      currency: a.currency,
-      status: a.status,
-    })),
+    recent_approvals: (byAccount.get(w.accountId) ?? []).map((a) => {
+      const held = a.status === 'approved' ? a.amount - a.capturedAmount - a.releasedAmount : 0;
+      return {
+        approval_no: a.approvalNo,
+        created_at: a.createdAt.toISOString(),
+        date: todayIn(timeZone, a.createdAt),
+        site: a.siteName,
+        amount: a.amount,
+        currency: a.currency,
+        status: a.status,
+        captured_amount: a.capturedAmount,
+        refunded_amount: a.refundedAmount,
+        held_amount: held,
+        hold_expires_at: held > 0 ? a.holdExpiresAt.toISOString() : null,
+        // The guardian may report a child's payment (approvals/open-dispute.ts); whether it was reported, by either.
+        report_status: a.reportStatus,
+      };
+    }),
   }));
 }

@@ -435,6 +435,52 @@ describe('reports of payments (disputes)', () => {
       expect(await unbalancedEntries(ts)).to.equal(0);
     });
   });
+  it("lets a guardian report a child's payment: both see it, both are told, and nobody else may", async () => {
+    const guardian = await holder();
+    const child = await holder();
+    const stranger = await holder();
+    await ts.db('accounts').where({ id: child.accountId }).update({ guardian_account_id: guardian.accountId });
+    const a = await charged(child, 4_400);
+    const mine = await charged(guardian, 1_000);
+    const guardianAgent = await signedInHolder(ts.url, guardian);
+    const wards = unescapeHtml(await (await guardianAgent.get('/card/wards')).text());
+    expect(wards).to.include(`<a class="report" href="/card/disputes?approval=${a.approvalNo}">Report</a>`);
+
+    // Another adult, and the child for the guardian's own payment: not found, as a number no card has.
+    const strangerAgent = await signedInHolder(ts.url, stranger);
+    const childAgent = await signedInHolder(ts.url, child);
+    const before = await snapshot(child.accountId);
+    expect((await postJson(strangerAgent, { approval_no: a.approvalNo, reason: 'not_mine' })).status).to.equal(404);
+    expect((await postJson(childAgent, { approval_no: mine.approvalNo, reason: 'not_mine' })).status).to.equal(404);
+    expect(await snapshot(child.accountId)).to.deep.equal(before);
+
+    const res = await postJson(guardianAgent, { approval_no: a.approvalNo, reason: 'not_mine', details: 'My son says he did not buy this' });
+    expect(res.status).to.equal(201);
+    const { id } = (await res.json()) as { id: string };
+    const row = await ts.db('disputes').where({ id }).first();
+    expect([row.account_id, row.card_id]).to.deep.equal([child.accountId, guardian.cardId]);
+    for (const agent of [guardianAgent, childAgent]) {
+      const list = (await (await agent.request('/api/holder/disputes', { headers: { accept: 'application/json' } })).json()) as { disputes: Array<{ id: string }> };
+      expect(list.disputes.map((d) => d.id)).to.deep.equal([id]);
+    }
+    expect((await (await strangerAgent.request('/api/holder/disputes', { headers: { accept: 'application/json' } })).json()).disputes).to.deep.equal([]);
+    const told = async (template: string) =>
+      (await ts.db('notifications_outbox').where({ template }).whereIn('account_id', [child.accountId, guardian.accountId]).distinct('account_id')).map((r) => r.account_id).sort();
+    expect(await told('dispute_opened')).to.deep.equal([child.accountId, guardian.accountId].sort());
+    expect(unescapeHtml(await (await childAgent.get('/card/activity')).text())).to.include('Your guardian reported a payment of 4,400 KRW at Film & "Friends".');
+    expect(unescapeHtml(await (await childAgent.get('/card/account')).text())).to.include('<a class="reported" href="/card/disputes">Reported</a>');
+    expect(unescapeHtml(await (await guardianAgent.get('/card/wards')).text())).to.include('<a class="reported" href="/card/disputes">Reported</a>');
+
+    const decided = await operator(ts, 'POST', `/admin/api/disputes/${id}/decision`, { decision: 'refund' });
+    expect(decided.status, decided.text).to.equal(200);
+    expect(await told('dispute_decided')).to.deep.equal([child.accountId, guardian.accountId].sort());
+
+    // Once the child comes of age and the link ends, the former guardian reports no more of the child's payments.
+    const later = await charged(child, 2_000);
+    await ts.db('accounts').where({ id: child.accountId }).update({ guardian_account_id: null });
+    expect((await postJson(guardianAgent, { approval_no: later.approvalNo, reason: 'not_mine' })).status).to.equal(404);
+  });
+
   describe('in a real browser', () => {
     const browser = useBrowser();
     let page: Page | undefined;

@@ -103,7 +103,7 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     expect(html).to.include('Comics &lt;Daily&gt;').and.not.include('Comics <Daily>');
     expect(html).to.include(`Card ending ${younger.number.slice(-4)}`).and.include('7,000 KRW');
     // The status in the holder's words, not the API's code.
-    expect(html).to.include('<td class="n">7,000 KRW</td><td>Approved, held</td>');
+    expect(html).to.match(/<td class="n">7,000 KRW<\/td><td>Approved, held <a class="report" href="\/card\/disputes\?approval=\d{4}-\d{4}">Report<\/a><\/td>/);
     expect(html).to.not.include('Lee Child');
     expect(unescapeHtml(html)).to.include('<a href="/card/wards" aria-current="page">Children\'s cards</a>');
 
