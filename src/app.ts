@@ -54,6 +54,8 @@ import { startLedgerJobs } from './ledger/start-jobs.ts';
 import { startHousekeeping } from './housekeeping/start-housekeeping.ts';
 import { warnOfLogoutElsewhere } from './member-sites/warn-logout-elsewhere.ts';
 import { adminApplicationRoutes } from './admin/applications-routes.ts';
+import { consoleApplicationRoutes } from './admin/console-applications-routes.ts';
+import { consoleSessions } from './admin/console-session.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
 import { holderApiRoutes } from './holder/api-routes.ts';
@@ -244,6 +246,19 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now });
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates });
+  // The operator console (/admin): pages over the same domain functions as the API, as the operator signed in.
+  const operatorConsole = consoleSessions({
+    parseBody,
+    db,
+    sessionDb: sidePool,
+    throttle,
+    render,
+    credentials: config.secrets,
+    idleSeconds: config.operatorSessions.idleSeconds,
+    maxSeconds: config.operatorSessions.maxSeconds,
+  });
+  const requireConsoleOperator = operatorConsole.requireConsoleOperator;
+  const consoleQueue = consoleApplicationRoutes({ parseBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates });
 
   if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));
@@ -273,6 +288,8 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(adminDisputeRoutes({ parseBody, disputes, operatorAuth: config.secrets }).routes());
   app.use(applying.routes());
   app.use(reviewQueue.routes());
+  app.use(operatorConsole.router.routes());
+  app.use(consoleQueue.routes());
   app.use(interactions.allowedMethods());
 
   const providerCallback = provider.callback();
@@ -283,7 +300,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   });
 
   const stopCleanup = startPayloadCleanup(db, log, config.oidc.cleanupIntervalSeconds);
-  const stopThrottleCleanup = startThrottleCleanup(db, log, throttle.limits, config.oidc.cleanupIntervalSeconds);
+  const stopThrottleCleanup = startThrottleCleanup(db, log, throttle.limits, config.oidc.cleanupIntervalSeconds, config.operatorSessions.maxSeconds);
   const stopHousekeeping = startHousekeeping(pool, log, { ...config.retention, adultAge: config.cards.adultAge });
   const n = config.notifications;
   const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };

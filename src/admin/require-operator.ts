@@ -12,20 +12,32 @@ export class OperatorAuthError extends AppError {
 /** Who may use the operator API: the shared OPERATOR_TOKEN and each person's of OPERATOR_TOKENS. */
 export type OperatorCredentials = Pick<Secrets, 'operatorToken' | 'operators'>;
 
+/** The actor an operator token stands for (`operator` or `operator:<name>`), or undefined for any other text. */
+export type OperatorMatcher = (token: string) => { actor: string; token: string } | undefined;
+
 /**
- * Guards the operator API: `Authorization: Bearer <token>`, compared in constant time with every token (so the time
+ * Matches a presented token against every accepted one in constant time each, all of them every time (so the time
  * taken says nothing of which one came close). The actor the audit trail records is `operator` for the shared token,
- * `operator:<name>` for a person's.
+ * `operator:<name>` for a person's. Shared by the API's bearer check and the console's sign-in (admin/console-session.ts).
  */
-export function requireOperator({ operatorToken, operators }: OperatorCredentials) {
+export function operatorMatcher({ operatorToken, operators }: OperatorCredentials): OperatorMatcher {
   const accepted = [
     ...(operatorToken !== undefined ? [{ actor: 'operator', token: operatorToken }] : []),
     ...operators.map((o) => ({ actor: `operator:${o.name}`, token: o.token })),
   ];
+  return (token) => {
+    let found: { actor: string; token: string } | undefined;
+    for (const a of accepted) if (safeEqual(token, a.token)) found = a;
+    return found;
+  };
+}
+
+/** Guards the operator API: `Authorization: Bearer <token>`, one of the accepted tokens (operatorMatcher). */
+export function requireOperator(credentials: OperatorCredentials) {
+  const match = operatorMatcher(credentials);
   return async function requireOperatorToken(ctx: Context, next: Next): Promise<void> {
     const m = /^Bearer (.+)$/.exec(ctx.get('authorization'));
-    let actor: string | undefined;
-    if (m) for (const a of accepted) if (safeEqual(m[1]!, a.token)) actor = a.actor;
+    const actor = m ? match(m[1]!)?.actor : undefined;
     if (!actor) {
       ctx.set('WWW-Authenticate', 'Bearer realm="cybercard-operator"');
       throw new OperatorAuthError();

@@ -159,6 +159,13 @@ export const settingsSchema = z.object({
   stepUp: z.object({ above: z.number().int().min(0), issuerLabel: z.string().min(1).max(64) }),
   /** The holder's own signed-in pages (spending controls, second factor). */
   holderSessions: z.object({ ttlSeconds: z.number().int().min(60).max(86400) }),
+  /**
+   * The operator's web console (/admin): a session ends after `idleSeconds` without a request, and `maxSeconds` after
+   * its sign-in whatever it did (the operator pastes the token again).
+   */
+  operatorSessions: z
+    .object({ idleSeconds: z.number().int().min(60).max(86400), maxSeconds: z.number().int().min(300).max(604800) })
+    .refine((s) => s.idleSeconds <= s.maxSeconds, { message: 'idleSeconds must not be above maxSeconds', path: ['idleSeconds'] }),
   /** Content rating labels → minimum age; a member site and a request name one of these. */
   ratings: z.record(z.string().regex(/^[A-Za-z0-9+]{1,8}$/), z.number().int().min(0).max(120)),
   /** One-time codes for lost cards, reissue and password reset (sent by email / SMS). */

@@ -30,10 +30,10 @@ export const BUSY = 'The card manager is busy. Please try again in a moment.';
 /** oidc-provider's back-channel endpoints: member sites and resource servers call them, never a browser. */
 const BACK_CHANNEL = /^\/(?:request|token(?:\/introspection|\/revocation)?|reg(?:\/[^/]+)?|me)$/;
 
-/** APIs, back-channel endpoints and the metrics scraper get JSON errors; browsers get a page. */
+/** APIs (the operator's under /admin/api/), back-channel endpoints and the metrics scraper get JSON errors; browsers (the operator console's pages too) get a page. */
 function wantsJson(ctx: Context): boolean {
   return (
-    ctx.path.startsWith('/api/') || ctx.path.startsWith('/admin/') || BACK_CHANNEL.test(ctx.path) || ctx.path === '/metrics' || ctx.accepts('html', 'json') === 'json'
+    ctx.path.startsWith('/api/') || /^\/admin\/api(?:\/|$)/.test(ctx.path) || BACK_CHANNEL.test(ctx.path) || ctx.path === '/metrics' || ctx.accepts('html', 'json') === 'json'
   );
 }
 

@@ -1,5 +1,5 @@
 /** A secret someone may try to guess, checked under the throttles (throttles/guard-attempt.ts). */
-export type Guessable = 'password' | 'second_factor' | 'one_time_code';
+export type Guessable = 'password' | 'second_factor' | 'one_time_code' | 'operator_token';
 
 /**
  * Events an operator counts and alerts on. The parts that see an event report it here, through the deps

@@ -13,7 +13,7 @@ function children(counter: Counter<string>): (...values: string[]) => Counter.In
   };
 }
 
-const CHECKS: readonly Guessable[] = ['password', 'second_factor', 'one_time_code'];
+const CHECKS: readonly Guessable[] = ['password', 'second_factor', 'one_time_code', 'operator_token'];
 const OUTCOMES = ['sent', 'retry', 'failed'] as const;
 
 /**
@@ -33,7 +33,7 @@ export function eventCounters(registry: Registry): EventCounts {
   const failedChecks = children(
     new Counter({
       name: 'cybercard_failed_checks_total',
-      help: 'Failed guessable checks, by what was checked: a card password, a second-factor code, a one-time code.',
+      help: 'Failed guessable checks, by what was checked: a card password, a second-factor code, a one-time code, an operator token (console sign-in).',
       labelNames: ['check'],
       registers,
     }),

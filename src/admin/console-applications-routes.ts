@@ -1,0 +1,132 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { decide } from '../cards/decide-application.ts';
+import { listApplications } from '../cards/list-applications.ts';
+import type { Db } from '../db/knex.ts';
+import { AppError, ValidationError } from '../errors.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { formFields } from '../http/form.ts';
+import type { Renderer } from '../http/render.ts';
+import { fieldErrors } from '../http/validate.ts';
+import { approveInput, rejectInput } from './application-inputs.ts';
+import { consoleNav, inEnglish } from './console-session.ts';
+import { presentApplication } from './present-application.ts';
+
+export interface ConsoleApplicationDeps {
+  parseBody: Middleware;
+  requireConsoleOperator: Middleware;
+  db: Db;
+  render: Renderer;
+  /** config.cards.duplicates: with 'review', an approval may go past a duplicate found again (accept_duplicate). */
+  duplicates: 'refuse' | 'review';
+}
+
+const PURPOSE = 'admin:applications';
+const QUEUE_LIMIT = 100;
+
+/** What the page says after a decision (the redirect's `done`), read back from the query. */
+const DONE: Record<string, string> = {
+  approved: 'Approved: the card is active and the applicant has been told.',
+  rejected: 'Rejected: the pending card is closed and the applicant has been told why.',
+  unchanged: 'That decision had already been made: nothing changed.',
+};
+
+interface Refusal {
+  status: number;
+  /** The application and the form (approve or reject) the refusal is about: its reason is refilled, its fields marked. */
+  id: string;
+  action: 'approve' | 'reject';
+  error: string;
+  fields: Record<string, string>;
+  values: Record<string, string>;
+}
+
+/**
+ * The review queue in the operator console (/admin/applications): the applications in review, as GET
+ * /admin/api/applications lists them, each with approve and reject through the API's own decide(). A refusal
+ * re-renders the queue with the message beside the form it is about, its reason kept, and nothing changed.
+ */
+export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
+  const router = new Router({ prefix: '/admin/applications' });
+  router.use(inEnglish, deps.parseBody, deps.requireConsoleOperator);
+
+  async function page(ctx: Context, opts: { refusal?: Refusal; notice?: string } = {}): Promise<void> {
+    const applications = (await listApplications(deps.db, { status: 'review', limit: QUEUE_LIMIT })).map(presentApplication);
+    const r = opts.refusal;
+    ctx.status = r?.status ?? 200;
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await deps.render('admin/applications', {
+      title: 'Review queue',
+      wide: true,
+      nav: consoleNav(ctx),
+      csrf: csrfToken(ctx, PURPOSE),
+      applications,
+      limit: QUEUE_LIMIT,
+      acceptDuplicates: deps.duplicates === 'review',
+      refusal: r ?? null,
+      notice: opts.notice ?? null,
+    });
+  }
+
+  router.get('/', async function showReviewQueue(ctx) {
+    const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
+    await page(ctx, done ? { notice: done } : {});
+  });
+
+  router.post('/:applicationId/:action', async function decideFromConsole(ctx) {
+    const action = ctx.params.action;
+    if (action !== 'approve' && action !== 'reject') return; // any other path: 404
+    const id = ctx.params.applicationId!;
+    const refuse = (status: number, error: string, fields: Record<string, string>, values: Record<string, string>) =>
+      page(ctx, { refusal: { status, id, action, error, fields, values } });
+
+    let raw: Record<string, string>;
+    try {
+      raw = formFields(ctx, ['csrf', 'reason', 'accept_duplicate']);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      const { values } = err as ValidationError & { values?: Record<string, string> };
+      return refuse(400, err.message, err.fields ?? {}, { reason: values?.reason ?? '' });
+    }
+    checkCsrf(ctx, PURPOSE, raw.csrf);
+    const values = { reason: raw.reason ?? '', ...(raw.accept_duplicate !== undefined ? { accept_duplicate: raw.accept_duplicate } : {}) };
+
+    const checkbox = z.enum(['on'], { error: 'Tick the box or leave it empty.' }).optional().safeParse(raw.accept_duplicate);
+    if (!checkbox.success || (checkbox.data && (action !== 'approve' || deps.duplicates !== 'review'))) {
+      return refuse(400, 'Some fields need attention.', { accept_duplicate: 'Only when approving past a duplicate, as the review queue allows.' }, values);
+    }
+    const reason = raw.reason?.trim() ? raw.reason : undefined;
+    const parsed =
+      action === 'approve'
+        ? approveInput.safeParse({ application_id: id, ...(reason !== undefined ? { reason } : {}), ...(checkbox.data ? { accept_duplicate: true } : {}) })
+        : rejectInput.safeParse({ application_id: id, reason: raw.reason ?? '' });
+    if (!parsed.success) {
+      const fields = fieldErrors(parsed.error);
+      if (fields.application_id) return refuse(404, 'There is no such application.', {}, values);
+      return refuse(400, 'Some fields need attention.', fields, values);
+    }
+    try {
+      const decided = await decide(
+        { db: deps.db, duplicates: deps.duplicates },
+        {
+          applicationId: id,
+          decision: action,
+          reason: parsed.data.reason,
+          acceptDuplicate: 'accept_duplicate' in parsed.data ? parsed.data.accept_duplicate : undefined,
+          actor: String(ctx.state.actor),
+          requestId: ctx.state.requestId,
+        },
+      );
+      ctx.status = 303;
+      ctx.redirect(`/admin/applications?done=${decided.changed ? decided.application.status : 'unchanged'}`);
+    } catch (err) {
+      if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
+      ctx.state.log?.info({ code: err.code, status: err.status }, 'console form refused');
+      return refuse(err.status, err.message, err.fields ?? {}, values);
+    }
+  });
+
+  return router;
+}

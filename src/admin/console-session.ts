@@ -1,0 +1,185 @@
+/**
+ * Operator console sessions: the operator signs in at /admin/signin by pasting an operator token (OPERATOR_TOKEN, or
+ * their own of OPERATOR_TOKENS), and the console's pages (admin/console-*-routes.ts) then act as that operator:
+ * ctx.state.actor is `operator` or `operator:<name>`, exactly what the API's bearer check sets, so the audit trail
+ * cannot tell a console action from an API call by the same person.
+ *
+ * Cookie `cc.operator` (path /admin): a random 32-byte id, signed, HttpOnly, SameSite=Strict, Secure on https, no
+ * Max-Age (gone with the browser). PostgreSQL keeps its SHA-256 (operator_sessions), so every instance agrees. A
+ * session ends at sign-out, after operatorSessions.idleSeconds without a request, operatorSessions.maxSeconds after
+ * sign-in, and as soon as the token it was opened with is no longer configured. Wrong tokens count against the source
+ * (IP address, device cookie) as wrong card passwords do. The token travels only in the sign-in form's body: never
+ * in a URL, a log line or a re-rendered form.
+ */
+import Router from '@koa/router';
+import { createHash } from 'node:crypto';
+import type { Context, Middleware, Next } from 'koa';
+import { z } from 'zod';
+import { appendAudit } from '../db/audit-log.ts';
+import type { Db } from '../db/knex.ts';
+import { deleteOperatorSession, insertOperatorSession, touchOperatorSession } from '../db/operator-sessions.ts';
+import { inTransaction } from '../db/tx.ts';
+import { AppError } from '../errors.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { attemptSource } from '../http/device-cookie.ts';
+import { formFields } from '../http/form.ts';
+import { formPages, type FormPage } from '../http/form-page.ts';
+import { preferUiLocales } from '../http/locale.ts';
+import type { Renderer } from '../http/render.ts';
+import { sha256Hex } from '../lib/hmac.ts';
+import { randomToken } from '../lib/ids.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { guardGuess } from '../throttles/guard-proof.ts';
+import { operatorMatcher, type OperatorCredentials } from './require-operator.ts';
+
+export interface ConsoleSessionDeps {
+  parseBody: Middleware;
+  /** The request's connection: a sign-in's session row and audit entry commit with the request. */
+  db: Db;
+  /**
+   * A pool outside the request (app.ts's side pool): each page moves its session's idle deadline on in one
+   * statement committed at once, so a request never holds the session row locked while it works.
+   */
+  sessionDb: Db;
+  throttle: ThrottleDeps;
+  render: Renderer;
+  credentials: OperatorCredentials;
+  idleSeconds: number;
+  maxSeconds: number;
+}
+
+/** What every console page's navigation (views/admin/nav.ejs) needs. */
+export interface ConsoleNav {
+  actor: string;
+  signOutCsrf: string;
+}
+
+const COOKIE = 'cc.operator';
+const COOKIE_PATH = '/admin';
+export const CONSOLE_SIGNOUT_PURPOSE = 'admin:signout';
+const HOME = '/admin/applications';
+
+const signinInput = z.object({
+  token: z
+    .string()
+    .trim()
+    .min(1, 'Paste your operator token.')
+    .max(1024, 'That is longer than any operator token.'),
+});
+
+const SIGNIN: FormPage<typeof signinInput> = {
+  view: 'admin/signin',
+  title: 'Operator console: sign in',
+  purpose: 'admin:signin',
+  fields: ['token'],
+  // The token never comes back in a page.
+  keep: [],
+  schema: signinInput,
+};
+
+const hashId = (id: string): Buffer => createHash('sha256').update(id).digest();
+
+class WrongOperatorTokenError extends AppError {
+  constructor() {
+    super('invalid_token', 'That is not an operator token of this card manager.', { status: 401, fields: { token: 'Not an operator token.' } });
+  }
+}
+
+/** The console's pages are for the operator's staff: always in English, whatever the browser asks for. */
+export async function inEnglish(ctx: Context, next: Next): Promise<void> {
+  preferUiLocales(ctx, 'en');
+  await next();
+}
+
+/** The navigation's locals for a signed-in operator's page (`nav` in the view). */
+export function consoleNav(ctx: Context): ConsoleNav {
+  return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE) };
+}
+
+/** Sign-in and sign-out routes, and requireConsoleOperator for every console page. */
+export function consoleSessions(deps: ConsoleSessionDeps) {
+  const { show, submit } = formPages(deps.render);
+  const match = operatorMatcher(deps.credentials);
+  const lifetime = { idleSeconds: deps.idleSeconds, maxSeconds: deps.maxSeconds };
+  const cookieOptions = (ctx: Context) => ({ signed: true, httpOnly: true, sameSite: 'strict' as const, secure: ctx.secure, path: COOKIE_PATH, overwrite: true });
+
+  function sessionId(ctx: Context): string | undefined {
+    const id = ctx.cookies.get(COOKIE, { signed: true });
+    return id && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : undefined;
+  }
+
+  /**
+   * Lets the request through as the signed-in operator (ctx.state.actor), or sends the browser to the sign-in page
+   * (303; a form posted without a session does nothing). A session whose token is no longer configured is ended.
+   */
+  async function requireConsoleOperator(ctx: Context, next: Next): Promise<void> {
+    const id = sessionId(ctx);
+    const session = id ? await touchOperatorSession(deps.sessionDb, hashId(id), lifetime) : undefined;
+    const stillAccepted = session !== undefined && stillConfigured(session.actor, session.tokenHash);
+    if (session && !stillAccepted) await deleteOperatorSession(deps.sessionDb, hashId(id!));
+    if (!stillAccepted) {
+      ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
+      ctx.status = 303;
+      ctx.redirect('/admin/signin');
+      return;
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.state.actor = session.actor;
+    await next();
+  }
+
+  const configured = [
+    ...(deps.credentials.operatorToken !== undefined ? [{ actor: 'operator', tokenHash: sha256Hex(deps.credentials.operatorToken) }] : []),
+    ...deps.credentials.operators.map((o) => ({ actor: `operator:${o.name}`, tokenHash: sha256Hex(o.token) })),
+  ];
+  function stillConfigured(actor: string, tokenHash: string): boolean {
+    return configured.some((c) => c.actor === actor && c.tokenHash === tokenHash);
+  }
+
+  const router = new Router();
+  router.use(['/admin/signin', '/admin/signout'], inEnglish, deps.parseBody);
+
+  router.get('/admin/signin', async function showConsoleSignIn(ctx) {
+    await show(ctx, SIGNIN);
+  });
+
+  router.post('/admin/signin', (ctx) =>
+    submit(ctx, SIGNIN, async (input) => {
+      const found = await guardGuess(
+        deps.throttle,
+        { source: attemptSource(ctx), cardKey: undefined, check: 'operator_token' },
+        async () => {
+          const m = match(input.token);
+          if (!m) throw new WrongOperatorTokenError();
+          return m;
+        },
+        (err) => err instanceof WrongOperatorTokenError,
+      );
+      // A fresh id at every sign-in; a session this browser had before ends (no fixation).
+      const old = sessionId(ctx);
+      const id = randomToken(32);
+      await inTransaction(deps.db, async (trx) => {
+        if (old) await deleteOperatorSession(trx, hashId(old));
+        await insertOperatorSession(trx, { idHash: hashId(id), actor: found.actor, tokenHash: sha256Hex(found.token), idleSeconds: deps.idleSeconds });
+        await appendAudit(trx, { actor: found.actor, action: 'operator.signed_in', subjectType: 'operator', subjectId: found.actor, details: { via: 'console' }, requestId: ctx.state.requestId });
+      });
+      ctx.cookies.set(COOKIE, id, cookieOptions(ctx));
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 303;
+      ctx.redirect(HOME);
+    }),
+  );
+
+  router.post('/admin/signout', async function consoleSignOut(ctx) {
+    const form = formFields(ctx, ['csrf']);
+    checkCsrf(ctx, CONSOLE_SIGNOUT_PURPOSE, form.csrf);
+    const id = sessionId(ctx);
+    if (id) await deleteOperatorSession(deps.db, hashId(id));
+    ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect('/admin/signin');
+  });
+
+  return { router, requireConsoleOperator: requireConsoleOperator as Middleware };
+}

@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { APPLY_SERVER, application, postApplication } from '../helpers/applicant.ts';
+import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/**
+ * The operator console in a real browser (plain forms, no script, under the strict CSP): a wrong token, the sign-in,
+ * a rejection from the review queue without its reason and then with it, and the sign-out.
+ */
+describe('the operator console, in a real browser', () => {
+  const kim = randomBytes(32).toString('base64url');
+  let ts: TestServer;
+  const browser = useBrowser();
+  let page: Page | undefined;
+
+  before(async () => {
+    ts = await startCardManager(
+      { ...APPLY_SERVER, cards: { ...APPLY_SERVER.cards, denyList: { action: 'review', names: ['* browserson'], emails: [], mobiles: [] } } },
+      { env: { OPERATOR_TOKENS: `kim:${kim}` } },
+    );
+  });
+  after(() => ts?.stop());
+
+  screenshotOnFailure(() => page);
+  beforeEach(async () => {
+    page = await newPage(browser());
+  });
+
+  it('signs in with the token, rejects an application from the queue as operator:kim, and signs out', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const problems: string[] = [];
+    p.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+    });
+    p.on('pageerror', (err) => problems.push(err.message));
+    const { status, body } = await postApplication(ts, application({ legal_name: 'Jo Browserson' }));
+    expect(status, JSON.stringify(body)).to.equal(202);
+    const id = String(body.application_id);
+
+    await p.goto(`${ts.url}/admin/applications`);
+    await p.getByRole('heading', { name: 'Operator console' }).waitFor();
+    expect(new URL(p.url()).pathname).to.equal('/admin/signin');
+    await p.getByLabel('Operator token').fill('not the token at all');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    expect(await p.getByRole('alert').textContent()).to.equal('That is not an operator token of this card manager.');
+    expect(await p.getByLabel('Operator token').inputValue()).to.equal('');
+    await p.getByLabel('Operator token').fill(kim);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+
+    await p.getByRole('heading', { name: 'Review queue' }).waitFor();
+    expect(p.url()).not.to.include(kim);
+    const item = p.locator(`#application-${id}`);
+    await item.getByRole('heading', { name: 'Jo Browserson' }).waitFor();
+    await item.getByRole('button', { name: 'Reject' }).click();
+    expect(await p.getByRole('alert').textContent()).to.equal('Some fields need attention.');
+    expect((await ts.db('applications').where({ id }).first()).status).to.equal('review');
+    await p.locator(`#application-${id}`).getByLabel(/Reason for rejecting/).fill('Could not confirm the applicant by phone');
+    await p.locator(`#application-${id}`).getByRole('button', { name: 'Reject' }).click();
+    expect(await p.getByRole('status').textContent()).to.equal('Rejected: the pending card is closed and the applicant has been told why.');
+    expect(await p.locator(`#application-${id}`).count()).to.equal(0);
+    expect(await ts.db('applications').where({ id }).first()).to.include({ status: 'rejected', decided_by: 'operator:kim' });
+
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.getByRole('heading', { name: 'Operator console' }).waitFor();
+    await p.goto(`${ts.url}/admin/applications`);
+    expect(new URL(p.url()).pathname).to.equal('/admin/signin');
+    expect(problems).to.deep.equal([]);
+  });
+});

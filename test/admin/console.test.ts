@@ -1,0 +1,309 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { ForwardedAgent, csrfFrom, csrfOf, location } from '../helpers/agent.ts';
+import { APPLY_SERVER, application, postApplication, uniqueIp } from '../helpers/applicant.ts';
+import { issueTestCard } from '../helpers/fixtures.ts';
+import { signedInHolder } from '../helpers/holder.ts';
+import { alertText, unescapeHtml } from '../helpers/html.ts';
+import { postConsoleForm, signedInOperator } from '../helpers/operator.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+/** The value of a Set-Cookie line's cookie `name`, with its attributes, or undefined. */
+function setCookie(res: Response, name: string): string | undefined {
+  return res.headers.getSetCookie().find((l) => l.startsWith(`${name}=`));
+}
+
+/** The text of an element with this id, or undefined. */
+function textOf(html: string, id: string): string | undefined {
+  const m = new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(html);
+  return m ? unescapeHtml(m[1]!).trim() : undefined;
+}
+
+describe('operator console', () => {
+  const alice = randomBytes(32).toString('base64url');
+  const bob = randomBytes(32).toString('base64url');
+  const shared = randomBytes(32).toString('base64url');
+  const lines: string[] = [];
+  let ts: TestServer;
+
+  before(async () => {
+    ts = await startCardManager(
+      {
+        ...APPLY_SERVER,
+        logLevel: 'info',
+        // Every agent is a client address of its own (ForwardedAgent): three wrong tokens from one make it wait.
+        sourceThrottle: { freeFailures: 3, baseDelaySeconds: 60 },
+        cards: { ...APPLY_SERVER.cards, duplicates: 'review', denyList: { action: 'review', names: ['* consoleson'], emails: [], mobiles: [] } },
+      },
+      { env: { OPERATOR_TOKENS: `alice:${alice}, bob:${bob}`, OPERATOR_TOKEN: shared }, logStream: { write: (l: string) => void lines.push(l) } },
+    );
+  });
+  after(() => ts?.stop());
+
+  const sessions = async () => Number((await ts.db('operator_sessions').count({ n: '*' }).first())?.n);
+
+  /** An application the deny list sends to review. */
+  async function queued(name = 'Alex Consoleson'): Promise<string> {
+    const { status, body } = await postApplication(ts, application({ legal_name: name }));
+    expect(status, JSON.stringify(body)).to.equal(202);
+    return String(body.application_id);
+  }
+  const applicationRow = (id: string) => ts.db('applications').where({ id }).first();
+
+  describe('sign-in and session', () => {
+    it('sends a browser without a session to the sign-in page, for pages and forms alike, doing nothing', async () => {
+      const id = await queued();
+      const agent = new ForwardedAgent(ts.url, uniqueIp());
+      const page = await agent.get('/admin/applications');
+      expect(page.status).to.equal(303);
+      expect(location(page, ts.url).pathname).to.equal('/admin/signin');
+      const post = await agent.post(`/admin/applications/${id}/approve`, { csrf: 'x', reason: 'no session' });
+      expect(post.status).to.equal(303);
+      expect(location(post, ts.url).pathname).to.equal('/admin/signin');
+      expect(await applicationRow(id)).to.include({ status: 'review' });
+    });
+
+    it('shows the sign-in page in English, uncached, under the strict CSP with no script, whatever the browser language', async () => {
+      const res = await fetch(`${ts.url}/admin/signin`, { headers: { 'accept-language': 'ko-KR,ko;q=0.9' } });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('cache-control')).to.equal('no-store');
+      expect(res.headers.get('content-security-policy')).to.include("script-src 'none'");
+      expect(res.headers.get('x-frame-options')).to.equal('DENY');
+      const html = await res.text();
+      expect(html).to.include('<html lang="en">');
+      expect(html).to.include('<label for="token">Operator token</label>');
+      expect(html).to.match(/<input type="password" id="token" name="token"/);
+      expect(html).not.to.include('<script');
+    });
+
+    it('signs in with a named token: a fresh HttpOnly, SameSite=Strict cookie, the console as that operator, audited', async () => {
+      const agent = new ForwardedAgent(ts.url, uniqueIp());
+      const page = await (await agent.get('/admin/signin')).text();
+      const before = await sessions();
+      const res = await agent.post('/admin/signin', { csrf: csrfFrom(page), token: alice });
+      expect(res.status).to.equal(303);
+      expect(location(res, ts.url).pathname).to.equal('/admin/applications');
+      const cookie = setCookie(res, 'cc.operator')!;
+      expect(cookie).to.match(/; path=\/admin/i).and.match(/; httponly/i).and.match(/; samesite=strict/i);
+      expect(cookie).not.to.match(/; secure/i).and.not.match(/max-age|expires/i);
+      expect(await sessions()).to.equal(before + 1);
+      const queue = await agent.get('/admin/applications');
+      expect(queue.status).to.equal(200);
+      expect(queue.headers.get('cache-control')).to.equal('no-store');
+      expect(await queue.text()).to.include('Signed in as <strong>operator:alice</strong>');
+      const audit = await ts.db('audit_log').where({ action: 'operator.signed_in', actor: 'operator:alice' }).orderBy('id', 'desc').first();
+      expect(audit).to.include({ subject_type: 'operator', subject_id: 'operator:alice' });
+      expect(JSON.stringify(audit)).not.to.include(alice);
+    });
+
+    it('signs in with the shared token as "operator", and a second sign-in in the same browser gets a new session id', async () => {
+      const agent = await signedInOperator(ts.url, shared);
+      const first = agent.cookies.get('cc.operator');
+      const firstSig = agent.cookies.get('cc.operator.sig');
+      expect(await (await agent.get('/admin/applications')).text()).to.include('Signed in as <strong>operator</strong>');
+      const page = await (await agent.get('/admin/signin')).text();
+      const again = await agent.post('/admin/signin', { csrf: csrfFrom(page), token: bob });
+      expect(again.status).to.equal(303);
+      expect(agent.cookies.get('cc.operator')).to.be.a('string').and.not.equal(first);
+      expect(await (await agent.get('/admin/applications')).text()).to.include('Signed in as <strong>operator:bob</strong>');
+      // The session the browser had before is gone: its cookie opens nothing any more.
+      const stale = new ForwardedAgent(ts.url, uniqueIp());
+      stale.cookies.set('cc.operator', first!);
+      stale.cookies.set('cc.operator.sig', firstSig!);
+      expect((await stale.get('/admin/applications')).status).to.equal(303);
+    });
+
+    it('refuses a wrong or empty token with the form (401/400), never echoing or logging it, and opens no session', async () => {
+      const agent = new ForwardedAgent(ts.url, uniqueIp());
+      const before = await sessions();
+      const wrong = `${alice.slice(0, -1)}${alice.endsWith('Q') ? 'R' : 'Q'}`;
+      let page = await (await agent.get('/admin/signin')).text();
+      const res = await agent.post('/admin/signin', { csrf: csrfFrom(page), token: wrong });
+      expect(res.status).to.equal(401);
+      expect(setCookie(res, 'cc.operator')).to.equal(undefined);
+      page = await res.text();
+      expect(alertText(page)).to.equal('That is not an operator token of this card manager.');
+      expect(textOf(page, 'token-error')).to.equal('Not an operator token.');
+      expect(page).not.to.include(wrong);
+      const empty = await agent.post('/admin/signin', { csrf: csrfFrom(page), token: '  ' });
+      expect(empty.status).to.equal(400);
+      expect(textOf(await empty.text(), 'token-error')).to.equal('Paste your operator token.');
+      expect(await sessions()).to.equal(before);
+      expect(lines.join('\n')).not.to.include(wrong).and.not.include(alice);
+    });
+
+    it('makes a source wait after a few wrong tokens (429, Retry-After), the right token too, counted in PostgreSQL', async () => {
+      const ip = uniqueIp();
+      const agent = new ForwardedAgent(ts.url, ip);
+      const page = await (await agent.get('/admin/signin')).text();
+      const csrf = csrfFrom(page);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await agent.post('/admin/signin', { csrf, token: `guess-${i}-${randomBytes(8).toString('hex')}` })).status);
+      expect(statuses).to.deep.equal([401, 401, 401, 401]);
+      const refused = await agent.post('/admin/signin', { csrf, token: alice });
+      expect(refused.status).to.equal(429);
+      expect(Number(refused.headers.get('retry-after'))).to.be.greaterThan(0);
+      expect(alertText(await refused.text())).to.match(/^Too many attempts from this network or device\. Wait \d+ seconds, then try again\.$/);
+      expect(setCookie(refused, 'cc.operator')).to.equal(undefined);
+      // Another instance would refuse it as well: the count is a row of the shared database.
+      const row = await ts.db('throttles').where({ scope: 'ip' }).andWhere('blocked_until', '>', ts.db.fn.now()).first();
+      expect(row).to.not.equal(undefined);
+      // A right token from another address still signs in.
+      await signedInOperator(ts.url, alice);
+    });
+
+    it('ends a session left idle past its deadline, and one older than its longest life, and moves the deadline on at each page', async () => {
+      const agent = await signedInOperator(ts.url, alice);
+      const deadline = async () => (await ts.db('operator_sessions').orderBy('created_at', 'desc').first('expires_at')).expires_at as Date;
+      await ts.db('operator_sessions').update({ expires_at: ts.db.raw("now() + interval '60 seconds'") });
+      const before = await deadline();
+      expect((await agent.get('/admin/applications')).status).to.equal(200);
+      expect((await deadline()).getTime()).to.be.greaterThan(before.getTime() + 1000 * 60);
+
+      await ts.db('operator_sessions').update({ expires_at: ts.db.raw("now() - interval '1 second'") });
+      const idle = await agent.get('/admin/applications');
+      expect(idle.status).to.equal(303);
+      expect(location(idle, ts.url).pathname).to.equal('/admin/signin');
+
+      const other = await signedInOperator(ts.url, bob);
+      await ts.db('operator_sessions').update({ created_at: ts.db.raw("now() - interval '13 hours'") });
+      expect((await other.get('/admin/applications')).status).to.equal(303);
+    });
+
+    it('signs out with the form: the session row is gone, and its cookie replayed opens nothing', async () => {
+      const agent = await signedInOperator(ts.url, alice);
+      const kept = new Map(agent.cookies);
+      const page = await (await agent.get('/admin/applications')).text();
+      const out = await agent.post('/admin/signout', { csrf: csrfOf(page, '/admin/signout') });
+      expect(out.status).to.equal(303);
+      expect(location(out, ts.url).pathname).to.equal('/admin/signin');
+      expect((await agent.get('/admin/applications')).status).to.equal(303);
+      const replay = new ForwardedAgent(ts.url, uniqueIp());
+      for (const [k, v] of kept) replay.cookies.set(k, v);
+      expect((await replay.get('/admin/applications')).status).to.equal(303);
+    });
+
+    it('refuses a sign-out or a decision without the form’s CSRF token (403), changing nothing', async () => {
+      const id = await queued();
+      const agent = await signedInOperator(ts.url, alice);
+      const noCsrf = await agent.post('/admin/signout', {});
+      expect(noCsrf.status).to.equal(403);
+      expect((await agent.get('/admin/applications')).status).to.equal(200);
+      const page = await (await agent.get('/admin/applications')).text();
+      // The sign-out form's token is no good for a decision.
+      const res = await agent.post(`/admin/applications/${id}/approve`, { csrf: csrfOf(page, '/admin/signout'), reason: 'forged' });
+      expect(res.status).to.equal(403);
+      expect(res.headers.get('content-type')).to.match(/^text\/html/);
+      expect(await applicationRow(id)).to.include({ status: 'review' });
+    });
+
+    it('does not open for a holder signed in on their own pages, nor for their cookie under the console’s name', async () => {
+      const card = await issueTestCard(ts);
+      const holder = await signedInHolder(ts.url, card);
+      const res = await holder.get('/admin/applications');
+      expect(res.status).to.equal(303);
+      expect(location(res, ts.url).pathname).to.equal('/admin/signin');
+      const forged = new ForwardedAgent(ts.url, uniqueIp());
+      forged.cookies.set('cc.operator', holder.cookies.get('cc.holder')!);
+      forged.cookies.set('cc.operator.sig', holder.cookies.get('cc.holder.sig')!);
+      expect((await forged.get('/admin/applications')).status).to.equal(303);
+    });
+
+    it('ends the sessions of a token no longer configured (another instance, OPERATOR_TOKENS without it)', async () => {
+      const agent = await signedInOperator(ts.url, alice);
+      const without = await startCardManager({ ...APPLY_SERVER }, { env: { OPERATOR_TOKENS: `bob:${bob}` } });
+      try {
+        const elsewhere = new ForwardedAgent(without.url, uniqueIp());
+        for (const [k, v] of agent.cookies) elsewhere.cookies.set(k, v);
+        expect((await elsewhere.get('/admin/applications')).status).to.equal(303);
+      } finally {
+        await without.stop();
+      }
+    });
+  });
+
+  describe('review queue /admin/applications', () => {
+    it('lists the applications in review, as the API does, each with approve and reject', async () => {
+      const id = await queued('Dana Consoleson');
+      const agent = await signedInOperator(ts.url, alice);
+      const html = await (await agent.get('/admin/applications')).text();
+      const api = (await (await fetch(`${ts.url}/admin/api/applications`, { headers: { authorization: `Bearer ${alice}` } })).json()) as {
+        applications: Array<{ id: string }>;
+      };
+      const shown = [...html.matchAll(/<section class="queue-item" id="application-([0-9a-f-]+)"/g)].map((m) => m[1]);
+      expect(shown).to.deep.equal(api.applications.map((a) => a.id));
+      expect(html).to.include('<h2 id="name-' + id + '">Dana Consoleson</h2>');
+      expect(html).to.include(`action="/admin/applications/${id}/approve"`).and.include(`action="/admin/applications/${id}/reject"`);
+      // cards.duplicates is 'review' here: the approval may go past a duplicate.
+      expect(html).to.include(`id="dup-${id}" name="accept_duplicate"`);
+    });
+
+    it('approves through the API’s decision, audited as the operator signed in, then says so', async () => {
+      const id = await queued();
+      const agent = await signedInOperator(ts.url, bob);
+      const res = await postConsoleForm(agent, '/admin/applications', `/admin/applications/${id}/approve`, { reason: 'identity checked by phone' });
+      expect(res.status).to.equal(303);
+      const html = await (await agent.get(location(res, ts.url))).text();
+      expect(textOf(html, 'notice')).to.equal('Approved: the card is active and the applicant has been told.');
+      expect(html).not.to.include(`id="application-${id}"`);
+      expect(await applicationRow(id)).to.include({ status: 'approved', decided_by: 'operator:bob', decision_note: 'identity checked by phone' });
+      const audit = await ts.db('audit_log').where({ action: 'application.approved', subject_id: id }).first();
+      expect(audit.actor).to.equal('operator:bob');
+    });
+
+    it('rejects with a reason, audited as the operator; asked again, changes nothing', async () => {
+      const id = await queued();
+      const agent = await signedInOperator(ts.url, shared);
+      const csrf = csrfOf(await (await agent.get('/admin/applications')).text(), `/admin/applications/${id}/reject`);
+      const res = await agent.post(`/admin/applications/${id}/reject`, { csrf, reason: 'could not confirm identity' });
+      expect(res.status).to.equal(303);
+      expect(await applicationRow(id)).to.include({ status: 'rejected', decided_by: 'operator' });
+      const again = await agent.post(`/admin/applications/${id}/reject`, { csrf, reason: 'again' });
+      expect(again.status).to.equal(303);
+      expect(textOf(await (await agent.get(location(again, ts.url))).text(), 'notice')).to.equal('That decision had already been made: nothing changed.');
+      // The other decision is refused, and says why.
+      const other = await agent.post(`/admin/applications/${id}/approve`, { csrf, reason: 'changed my mind' });
+      expect(other.status).to.equal(409);
+      expect(alertText(await other.text())).to.equal('This application was already rejected.');
+      expect(await applicationRow(id)).to.include({ status: 'rejected', decision_note: 'could not confirm identity' });
+    });
+
+    it('refuses bad input on every form with a 4xx, the form refilled, and the database unchanged', async () => {
+      const id = await queued();
+      const agent = await signedInOperator(ts.url, alice);
+      const page = await (await agent.get('/admin/applications')).text();
+      const csrf = csrfOf(page, `/admin/applications/${id}/reject`);
+      const before = await ts.db('audit_log').count({ n: '*' }).first();
+      const row = await applicationRow(id);
+
+      const noReason = await agent.post(`/admin/applications/${id}/reject`, { csrf, reason: '   ' });
+      expect(noReason.status).to.equal(400);
+      expect(textOf(await noReason.text(), `reason-reject-${id}-error`)).to.equal('Say why (it goes into the audit trail).');
+
+      const long = 'x'.repeat(501);
+      const tooLong = await agent.post(`/admin/applications/${id}/approve`, { csrf, reason: long });
+      expect(tooLong.status).to.equal(400);
+      const tooLongPage = await tooLong.text();
+      expect(textOf(tooLongPage, `reason-approve-${id}-error`)).to.equal('Use at most 500 characters.');
+      expect(tooLongPage).to.match(new RegExp(`id="reason-approve-${id}" name="reason" value="${long}"`));
+
+      const control = await agent.post(`/admin/applications/${id}/approve`, { csrf, reason: 'tab\u0007bell' });
+      expect(control.status).to.equal(400);
+
+      const checkbox = await agent.post(`/admin/applications/${id}/approve`, { csrf, reason: 'kept reason', accept_duplicate: 'yes' });
+      expect(checkbox.status).to.equal(400);
+      const checkboxPage = await checkbox.text();
+      expect(textOf(checkboxPage, `dup-${id}-error`)).to.equal('Only when approving past a duplicate, as the review queue allows.');
+      expect(checkboxPage).to.match(new RegExp(`id="reason-approve-${id}" name="reason" value="kept reason"`));
+
+      const notAnId = await agent.post('/admin/applications/not-an-id/approve', { csrf, reason: '' });
+      expect(notAnId.status).to.equal(404);
+      expect(alertText(await notAnId.text())).to.equal('There is no such application.');
+      const unknown = await agent.post(`/admin/applications/${crypto.randomUUID()}/reject`, { csrf, reason: 'who' });
+      expect(unknown.status).to.equal(404);
+
+      expect(await applicationRow(id)).to.deep.equal(row);
+      expect(await ts.db('audit_log').count({ n: '*' }).first()).to.deep.equal(before);
+    });
+  });
+});
