@@ -55,6 +55,7 @@ import { startHousekeeping } from './housekeeping/start-housekeeping.ts';
 import { warnOfLogoutElsewhere } from './member-sites/warn-logout-elsewhere.ts';
 import { adminApplicationRoutes } from './admin/applications-routes.ts';
 import { consoleApplicationRoutes } from './admin/console-applications-routes.ts';
+import { consoleDisputeRoutes } from './admin/console-disputes-routes.ts';
 import { consoleSessions } from './admin/console-session.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
@@ -259,6 +260,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   });
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
   const consoleQueue = consoleApplicationRoutes({ parseBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates });
+  const consoleDisputes = consoleDisputeRoutes({ parseBody, requireConsoleOperator, disputes, render });
 
   if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));
@@ -290,6 +292,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(reviewQueue.routes());
   app.use(operatorConsole.router.routes());
   app.use(consoleQueue.routes());
+  app.use(consoleDisputes.routes());
   app.use(interactions.allowedMethods());
 
   const providerCallback = provider.callback();
