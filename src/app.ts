@@ -56,6 +56,7 @@ import { warnOfLogoutElsewhere } from './member-sites/warn-logout-elsewhere.ts';
 import { adminApplicationRoutes } from './admin/applications-routes.ts';
 import { consoleApplicationRoutes } from './admin/console-applications-routes.ts';
 import { consoleDisputeRoutes } from './admin/console-disputes-routes.ts';
+import { consoleCardRoutes } from './admin/console-cards-routes.ts';
 import { consoleSessions } from './admin/console-session.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
@@ -261,6 +262,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
   const consoleQueue = consoleApplicationRoutes({ parseBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates });
   const consoleDisputes = consoleDisputeRoutes({ parseBody, requireConsoleOperator, disputes, render });
+  const consoleCards = consoleCardRoutes({ parseBody, requireConsoleOperator, cards, render, mobileCallingCode: config.cards.mobileCallingCode });
 
   if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));
@@ -293,6 +295,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(operatorConsole.router.routes());
   app.use(consoleQueue.routes());
   app.use(consoleDisputes.routes());
+  app.use(consoleCards.routes());
   app.use(interactions.allowedMethods());
 
   const providerCallback = provider.callback();
