@@ -118,7 +118,7 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
     const stillAccepted = session !== undefined && stillConfigured(session.actor, session.tokenHash);
     if (session && !stillAccepted) await deleteOperatorSession(deps.sessionDb, hashId(id!));
     if (!stillAccepted) {
-      ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
+      if (ctx.cookies.get(COOKIE)) ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
       ctx.status = 303;
       ctx.redirect('/admin/signin');
       return;
