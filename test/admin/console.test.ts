@@ -5,6 +5,7 @@ import { APPLY_SERVER, application, postApplication, uniqueIp } from '../helpers
 import { issueTestCard } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { alertText, unescapeHtml } from '../helpers/html.ts';
+import { scrape, valueOf } from '../helpers/metrics.ts';
 import { postConsoleForm, signedInOperator } from '../helpers/operator.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -116,6 +117,7 @@ describe('operator console', () => {
     it('refuses a wrong or empty token with the form (401/400), never echoing or logging it, and opens no session', async () => {
       const agent = new ForwardedAgent(ts.url, uniqueIp());
       const before = await sessions();
+      const failedBefore = valueOf(await scrape(ts), 'cybercard_failed_checks_total', { check: 'operator_token' });
       const wrong = `${alice.slice(0, -1)}${alice.endsWith('Q') ? 'R' : 'Q'}`;
       let page = await (await agent.get('/admin/signin')).text();
       const res = await agent.post('/admin/signin', { csrf: csrfFrom(page), token: wrong });
@@ -129,6 +131,8 @@ describe('operator console', () => {
       expect(empty.status).to.equal(400);
       expect(textOf(await empty.text(), 'token-error')).to.equal('Paste your operator token.');
       expect(await sessions()).to.equal(before);
+      // The wrong token is counted where the operator alerts on guessing; the empty one was never checked.
+      expect(valueOf(await scrape(ts), 'cybercard_failed_checks_total', { check: 'operator_token' })).to.equal(failedBefore + 1);
       expect(lines.join('\n')).not.to.include(wrong).and.not.include(alice);
     });
 
