@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { APPLY_SERVER, application, postApplication } from '../helpers/applicant.ts';
-import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
+import { newPage, screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -31,11 +31,7 @@ describe('the operator console, in a real browser', () => {
   it('signs in with the token, rejects an application from the queue as operator:kim, and signs out', async function () {
     this.timeout(60_000);
     const p = page!;
-    const problems: string[] = [];
-    p.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-    });
-    p.on('pageerror', (err) => problems.push(err.message));
+    const problems = scriptProblems(p);
     const { status, body } = await postApplication(ts, application({ legal_name: 'Jo Browserson' }));
     expect(status, JSON.stringify(body)).to.equal(202);
     const id = String(body.application_id);

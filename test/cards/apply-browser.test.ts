@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { APPLY_SERVER, GOOD_PASSWORD, templatesFor, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
-import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
+import { newPage, screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { SITE_NAME, startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
 
@@ -33,12 +33,7 @@ describe('application → issuance → log-in at the demo member site, in a real
     await p.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ts.url });
     const urls: string[] = [];
     p.on('request', (req) => urls.push(req.url()));
-    const problems: string[] = [];
-    p.on('console', (m) => {
-      // Non-2xx answers (the refused form's 400, a missing favicon) are logged too; they are not script problems.
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-    });
-    p.on('pageerror', (err) => problems.push(err.message));
+    const problems = scriptProblems(p);
 
     await p.goto(`${ts.url}/apply`);
     await p.getByRole('heading', { name: 'Apply for a cyber card' }).waitFor();

@@ -34,6 +34,19 @@ export async function newPage(browser: Browser): Promise<Page> {
   return context.newPage();
 }
 
+/**
+ * The script problems a page meets from now on (console errors, uncaught exceptions), for a test to expect none.
+ * Non-2xx answers (a refused form's 400, a missing favicon) are logged as "Failed to load resource": not script problems.
+ */
+export function scriptProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+  });
+  page.on('pageerror', (err) => problems.push(err.message));
+  return problems;
+}
+
 /** A file name from a test title: letters, digits, dot, dash, underscore; at most 120 characters. */
 export function artifactName(title: string): string {
   return (

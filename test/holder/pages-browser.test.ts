@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { APPLY_SERVER, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail } from '../helpers/applicant.ts';
-import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
+import { newPage, screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { approveFor } from '../ledger/fixtures.ts';
@@ -31,11 +31,7 @@ describe("a guardian on the holder's pages, in a real browser", () => {
   it('signs in after a wrong password, sees it on the account and activity pages, pauses a child\'s card and changes the email', async function () {
     this.timeout(60_000);
     const p = page!;
-    const problems: string[] = [];
-    p.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-    });
-    p.on('pageerror', (err) => problems.push(err.message));
+    const problems = scriptProblems(p);
 
     const guardian = await issueByApplication(ts, { legal_name: 'Seo Guardian' });
     const childApp = application({ legal_name: 'Seo Child', birthdate: birthdateForAge(16), guardian_card_number: guardian.cardNumber, guardian_password: guardian.password });
