@@ -92,14 +92,16 @@ export function disputeRoutes(deps: DisputeRouteDeps): Router {
   router.use(['/card/disputes', '/api/holder/disputes'], deps.parseBody, deps.requireHolder);
   const { show, submit } = formPages(deps.render);
 
-  async function page(ctx: Context): Promise<FormPage<typeof disputeFormInput>> {
+  /** The page, and the holder's reports as read for it (a report just sent is among them). */
+  async function page(ctx: Context): Promise<FormPage<typeof disputeFormInput> & { found: DisputeWithPayment[] }> {
     const { accountId } = ctx.state.holder as HolderState;
-    const reports = (await disputesOfAccount(deps.disputes.db, accountId, 100)).map(presentDisputeToHolder);
+    const found = await disputesOfAccount(deps.disputes.db, accountId, 100);
     return {
       ...FORM,
+      found,
       locals: {
         nav: await holderNav(ctx, deps.disputes.db),
-        reports,
+        reports: found.map(presentDisputeToHolder),
         timeZone: deps.timeZone,
         windowDays: deps.disputes.windowDays,
         money: formatMoney,
@@ -122,15 +124,21 @@ export function disputeRoutes(deps: DisputeRouteDeps): Router {
   }
 
   router.get('/card/disputes', async function showDisputes(ctx) {
+    const shown = await page(ctx);
     // The account page's "Report" link names the payment; anything else in the query is not a payment and is left out.
     const asked = typeof ctx.query.approval === 'string' && APPROVAL_NO_PATTERN.test(ctx.query.approval) ? ctx.query.approval : undefined;
-    await show(ctx, await page(ctx), asked ? { values: { approval_no: asked } } : {});
+    // After a report (the form's answer redirects here, so a reload does not post it again): its notice, if it is one of
+    // this holder's; any other value is ignored.
+    const reported = typeof ctx.query.reported === 'string' ? shown.found.find((d) => d.id === ctx.query.reported) : undefined;
+    const notice = reported && openedNotice(reported, (ctx.state.holder as HolderState).accountId);
+    await show(ctx, shown, { ...(asked ? { values: { approval_no: asked } } : {}), ...(notice ? { notice } : {}) });
   });
 
   router.post('/card/disputes', async function reportByForm(ctx) {
     await submit(ctx, await page(ctx), async (input) => {
       const opened = await open(ctx, input);
-      await show(ctx, await page(ctx), { notice: openedNotice(opened, (ctx.state.holder as HolderState).accountId) });
+      ctx.status = 303;
+      ctx.redirect(`/card/disputes?reported=${encodeURIComponent(opened.id)}`);
     });
   });
 

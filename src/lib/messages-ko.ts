@@ -523,6 +523,7 @@ export const KO: Readonly<Record<string, string>> = {
   'I paid but did not get what I paid for': '결제했지만 결제한 것을 받지 못했습니다',
   'The amount is wrong': '금액이 잘못되었습니다',
   'Something else (say what below)': '기타(아래에 적어 주세요)',
+  'Something else': '기타',
   'Anything cybercard should know (optional)': 'cybercard가 알아야 할 내용(선택)',
   'A payment can be reported up to {days} days after it was approved, once.': '결제는 승인 후 {days}일 이내에 한 번 신고할 수 있습니다.',
   'Send the report': '신고 보내기',

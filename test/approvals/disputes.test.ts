@@ -75,10 +75,19 @@ describe('reports of payments (disputes)', () => {
     expect((await page(agent, '?approval=%3Cscript%3E')).html).to.include('name="approval_no" value=""');
 
     const res = await agent.post('/card/disputes', { csrf: shown.csrf, approval_no: a.approvalNo, reason: 'not_mine', details: 'Never watched it <b>' });
-    expect(res.status).to.equal(200);
-    const html = unescapeHtml(await res.text());
+    // Answered with a redirect, so that a reload does not post the report again.
+    expect(res.status).to.equal(303);
+    const [row0] = await ts.db('disputes').where({ account_id: card.accountId });
+    expect(res.headers.get('location')).to.equal(`/card/disputes?reported=${row0.id}`);
+    const html = unescapeHtml(await (await agent.get(res.headers.get('location')!)).text());
     expect(html).to.include('Your report was received. cybercard will look into it and tell you the outcome. If someone else may know your card number and password, block the card now');
-    expect(html).to.match(new RegExp(`<td class="d">${a.approvalNo}</td><td>Film & "Friends": Movie night</td><td class="n">12,000 KRW</td>\\s*<td>Being looked into</td>`));
+    expect(html).to.match(
+      new RegExp(`<td class="d">${a.approvalNo}</td><td>Film & "Friends": Movie night<br><span class="muted reason">I did not make this payment: Never watched it <b></span></td><td class="n">12,000 KRW</td>\\s*<td>Being looked into</td>`),
+    );
+    // The notice is for the holder's own report only: another id, or none, shows the page without it.
+    for (const q of ['?reported=00000000-0000-4000-8000-000000000000', '?reported=%3Cscript%3E', '']) {
+      expect(await (await agent.get(`/card/disputes${q}`)).text(), q).to.not.include('id="notice"');
+    }
 
     const [row, ...more] = await ts.db('disputes').where({ account_id: card.accountId });
     expect(more).to.have.length(0);
