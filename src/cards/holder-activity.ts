@@ -1,3 +1,4 @@
+import { isLocale, type Locale } from '../lib/i18n.ts';
 import { listAccountActivity, type ActivityRow } from '../db/audit-log.ts';
 import { listCardsOfAccount } from '../db/cards.ts';
 import type { Conn } from '../db/knex.ts';
@@ -25,6 +26,7 @@ export type ActivityKind =
   | 'card_reported_lost'
   | 'card_closed'
   | 'contacts_changed'
+  | 'language_changed'
   | 'contacts_corrected'
   | 'second_factor_set_up'
   | 'second_factor_replaced'
@@ -70,6 +72,7 @@ const ACCOUNT_WIDE: ReadonlySet<ActivityKind> = new Set<ActivityKind>([
   'statement_day_changed_by_cybercard',
   'contacts_changed',
   'contacts_corrected',
+  'language_changed',
   'second_factor_set_up',
   'second_factor_replaced',
   'second_factor_removed',
@@ -102,6 +105,8 @@ export interface ActivityItem {
   statementDay: StatementDayChange | null;
   /** What a change of spending controls changed, when it was recorded (from 2026-12); null otherwise. */
   controlChanges: ControlChange[] | null;
+  /** The language messages are written in after a change of it (language_changed); null otherwise. */
+  language: Locale | null;
 }
 
 /** A change of the day of the month statements close on (ledger/change-statement-day.ts). */
@@ -115,7 +120,7 @@ export interface StatementDayChange {
 /** A control change as read, its site still a client_id. */
 type ReadChange = Exclude<ControlChange, { control: 'blocked_sites' }> | { control: 'blocked_sites'; clientId: string; blocked: boolean };
 
-type Facts = Partial<Pick<ActivityItem, 'page' | 'amount' | 'previousAmount' | 'currency' | 'until' | 'newLast4'>> & {
+type Facts = Partial<Pick<ActivityItem, 'page' | 'amount' | 'previousAmount' | 'currency' | 'until' | 'newLast4' | 'language'>> & {
   statementDay?: StatementDayChange;
   clientId?: string;
   /** The card an entry recorded on the account concerns (details.cardId). */
@@ -211,6 +216,7 @@ const READERS: Readonly<Record<string, Reader>> = {
   'totp.removed': () => ({ kind: 'second_factor_removed' }),
   // Masked addresses stay in the audit log: the holder is told which changed, and was told at both ends already.
   'account.contacts_changed': (d) => ({ kind: d.by === 'operator' ? 'contacts_corrected' : 'contacts_changed' }),
+  'account.language_changed': (d) => ({ kind: 'language_changed', language: isLocale(d.to) ? d.to : undefined }),
   'account.controls_changed': (d) => ({ kind: 'spending_controls_changed', ...controlChanges(d) }),
   'account.credit_limit_changed': (d) => ({
     kind: d.reason === SET_BY_GUARDIAN ? 'credit_limit_set_by_guardian' : 'credit_limit_changed',
@@ -295,6 +301,7 @@ export async function holderActivity(
       newLast4: read.newLast4 ?? null,
       statementDay: read.statementDay ?? null,
       controlChanges: read.changes?.map(named) ?? null,
+      language: read.language ?? null,
     })),
     nextBefore: shown.length > limit ? page.at(-1)!.row.id : null,
   };

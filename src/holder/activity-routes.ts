@@ -56,6 +56,7 @@ function presentItem(item: ActivityItem, timeZone: string) {
       first_statement_date: item.statementDay.firstStatementDate,
     },
     control_changes: item.controlChanges,
+    language: item.language,
   };
 }
 

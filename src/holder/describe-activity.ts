@@ -1,6 +1,6 @@
 import type { ActivityItem, ControlChange } from '../cards/holder-activity.ts';
 import { t as inRequestLanguage } from '../http/locale.ts';
-import { DEFAULT_LOCALE, translate } from '../lib/i18n.ts';
+import { DEFAULT_LOCALE, LOCALE_NAMES, translate } from '../lib/i18n.ts';
 import { formatMoney } from '../lib/money.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 
@@ -57,6 +57,8 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
       return t('Card closed.');
     case 'contacts_changed':
       return t('Email address or mobile number changed.');
+    case 'language_changed':
+      return item.language ? t('Messages are now written in {language}.', { language: LOCALE_NAMES[item.language] }) : t('Language of messages changed.');
     case 'contacts_corrected':
       return t('Email address or mobile number changed by cybercard.');
     case 'second_factor_set_up':

@@ -540,6 +540,8 @@ export const KO: Readonly<Record<string, string>> = {
   'This payment was approved too long ago to be reported here.': '승인된 지 너무 오래된 결제라 여기에서 신고할 수 없습니다.',
   'You reported a payment of {amount} at {site}.': '{site}의 {amount} 결제를 신고했습니다.',
   'You reported a payment at {site}.': '{site}의 결제를 신고했습니다.',
+  'Messages are now written in {language}.': '이제 메시지를 {language}(으)로 보냅니다.',
+  'Language of messages changed.': '메시지 언어를 바꿨습니다.',
   'Your guardian reported a payment of {amount} at {site}.': '보호자가 {site}의 {amount} 결제를 신고했습니다.',
   'Your guardian reported a payment at {site}.': '보호자가 {site}의 결제를 신고했습니다.',
   'Your report of a payment at {site} was upheld: {amount} back to your account.': '{site} 결제에 대한 신고가 인정되어 {amount}이(가) 계정으로 돌아왔습니다.',

@@ -113,6 +113,12 @@ describe("notifications in the holder's language", () => {
     expect(more).to.have.length(0);
     expect(entry).to.deep.include({ actor: `card:${h.cardId}` });
     expect(entry.details).to.deep.equal({ from: 'en', to: 'ko' });
+    // The holder's activity says so, as a change of the whole account, on the page (in its language) and as JSON.
+    expect(unescapeHtml(await (await agent.get('/card/activity')).text())).to.include('Messages are now written in 한국어.');
+    const activity = (await (await agent.request('/api/holder/activity', { headers: { accept: 'application/json' } })).json()) as {
+      entries: Array<Record<string, unknown>>;
+    };
+    expect(activity.entries.find((i) => i.kind === 'language_changed')).to.deep.include({ about: 'account', card_last4: null, language: 'ko', text: 'Messages are now written in 한국어.' });
 
     // The next message: a code to block the card, asked for on the English pages, comes in Korean.
     const asked = await fetch(`${ts.url}/api/cards/lost/code`, {
