@@ -85,6 +85,15 @@ class WrongOperatorTokenError extends AppError {
   }
 }
 
+/**
+ * No console answer is kept by a browser or a proxy, refusals and redirects included: set before the route runs, so
+ * the error handler's page for a refused form (a CSRF refusal, a 429) carries it too.
+ */
+async function noStore(ctx: Context, next: Next): Promise<void> {
+  ctx.set('Cache-Control', 'no-store');
+  await next();
+}
+
 /** The console's pages are for the operator's staff: always in English, whatever the browser asks for. */
 export async function inEnglish(ctx: Context, next: Next): Promise<void> {
   preferUiLocales(ctx, 'en');
@@ -113,6 +122,8 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
    * (303; a form posted without a session does nothing). A session whose token is no longer configured is ended.
    */
   async function requireConsoleOperator(ctx: Context, next: Next): Promise<void> {
+    // Before anything can answer: the redirect to sign in and a refused form are console answers too.
+    ctx.set('Cache-Control', 'no-store');
     const id = sessionId(ctx);
     const session = id ? await touchOperatorSession(deps.sessionDb, hashId(id), lifetime) : undefined;
     const stillAccepted = session !== undefined && stillConfigured(session.actor, session.tokenHash);
@@ -123,7 +134,6 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
       ctx.redirect('/admin/signin');
       return;
     }
-    ctx.set('Cache-Control', 'no-store');
     ctx.state.actor = session.actor;
     await next();
   }
@@ -137,7 +147,7 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
   }
 
   const router = new Router();
-  router.use(['/admin/signin', '/admin/signout'], inEnglish, deps.parseBody);
+  router.use(['/admin/signin', '/admin/signout'], noStore, inEnglish, deps.parseBody);
 
   router.get('/admin/signin', async function showConsoleSignIn(ctx) {
     await show(ctx, SIGNIN);
@@ -164,7 +174,6 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
         await appendAudit(trx, { actor: found.actor, action: 'operator.signed_in', subjectType: 'operator', subjectId: found.actor, details: { via: 'console' }, requestId: ctx.state.requestId });
       });
       ctx.cookies.set(COOKIE, id, cookieOptions(ctx));
-      ctx.set('Cache-Control', 'no-store');
       ctx.status = 303;
       ctx.redirect(HOME);
     }),
@@ -176,7 +185,6 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
     const id = sessionId(ctx);
     if (id) await deleteOperatorSession(deps.db, hashId(id));
     ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
-    ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
     ctx.redirect('/admin/signin');
   });

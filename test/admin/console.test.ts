@@ -201,6 +201,25 @@ describe('operator console', () => {
       expect(await applicationRow(id)).to.include({ status: 'review' });
     });
 
+    it('marks every console answer no-store: the redirect to sign in, a refused sign-in form, a CSRF refusal, an ended session', async () => {
+      const stranger = new ForwardedAgent(ts.url, uniqueIp());
+      for (const res of [
+        await stranger.get('/admin/applications'),
+        await stranger.post('/admin/cards/search', { csrf: 'x', number: '4000000000000002' }),
+        await stranger.post('/admin/signin', { token: alice }),
+        await stranger.post('/admin/signout', { csrf: 'x' }),
+      ]) {
+        expect(res.status, res.url).to.be.oneOf([303, 403]);
+        expect(res.headers.get('cache-control'), `${res.status} ${res.url}`).to.equal('no-store');
+      }
+      const agent = await signedInOperator(ts.url, alice);
+      expect((await agent.post('/admin/signout', {})).headers.get('cache-control')).to.equal('no-store');
+      await ts.db('operator_sessions').update({ expires_at: ts.db.raw("now() - interval '1 second'") });
+      const ended = await agent.get('/admin/disputes');
+      expect(ended.status).to.equal(303);
+      expect(ended.headers.get('cache-control')).to.equal('no-store');
+    });
+
     it('does not open for a holder signed in on their own pages, nor for their cookie under the console’s name', async () => {
       const card = await issueTestCard(ts);
       const holder = await signedInHolder(ts.url, card);
