@@ -5,12 +5,11 @@ import { decide } from '../cards/decide-application.ts';
 import { listApplications } from '../cards/list-applications.ts';
 import type { Db } from '../db/knex.ts';
 import { AppError, ValidationError } from '../errors.ts';
-import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { approveInput, rejectInput } from './application-inputs.ts';
-import { consoleNav, inEnglish } from './console-session.ts';
+import { checkConsoleCsrf, consoleCsrfToken, consoleNav, inEnglish } from './console-session.ts';
 import { presentApplication } from './present-application.ts';
 
 export interface ConsoleApplicationDeps {
@@ -61,7 +60,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
       title: 'Review queue',
       wide: true,
       nav: consoleNav(ctx),
-      csrf: csrfToken(ctx, PURPOSE),
+      csrf: consoleCsrfToken(ctx, PURPOSE),
       applications,
       limit: QUEUE_LIMIT,
       acceptDuplicates: deps.duplicates === 'review',
@@ -90,7 +89,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
       const { values } = err as ValidationError & { values?: Record<string, string> };
       return refuse(400, err.message, err.fields ?? {}, { reason: values?.reason ?? '' });
     }
-    checkCsrf(ctx, PURPOSE, raw.csrf);
+    checkConsoleCsrf(ctx, PURPOSE, raw.csrf);
     const values = { reason: raw.reason ?? '', ...(raw.accept_duplicate !== undefined ? { accept_duplicate: raw.accept_duplicate } : {}) };
 
     const checkbox = z.enum(['on'], { error: 'Tick the box or leave it empty.' }).optional().safeParse(raw.accept_duplicate);

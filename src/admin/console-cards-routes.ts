@@ -9,12 +9,11 @@ import { cardNumberField } from '../cards/input-fields.ts';
 import { showCard } from '../cards/show-card.ts';
 import { unblockCard } from '../cards/unblock.ts';
 import { AppError, ValidationError } from '../errors.ts';
-import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { cardChangeInput } from './card-inputs.ts';
-import { consoleNav, inEnglish } from './console-session.ts';
+import { checkConsoleCsrf, consoleCsrfToken, consoleNav, inEnglish } from './console-session.ts';
 import { presentHolder } from './present-card.ts';
 
 export interface ConsoleCardDeps {
@@ -67,7 +66,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       title: 'Cards',
       wide: true,
       nav: consoleNav(ctx),
-      csrf: csrfToken(ctx, PURPOSE),
+      csrf: consoleCsrfToken(ctx, PURPOSE),
       holder: s.holder ?? null,
       searched: s.searched ?? false,
       error: s.error ?? null,
@@ -91,7 +90,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       if (!(err instanceof ValidationError)) throw err;
       return page(ctx, { status: 400, error: err.message, fields: err.fields ?? {} });
     }
-    checkCsrf(ctx, PURPOSE, raw.csrf);
+    checkConsoleCsrf(ctx, PURPOSE, raw.csrf);
     const number = raw.number ?? '';
     const parsed = searchInput.safeParse({ number });
     if (!parsed.success) return page(ctx, { status: 400, error: 'Some fields need attention.', fields: fieldErrors(parsed.error), number });
@@ -131,7 +130,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       raw = (err as ValidationError & { values?: Record<string, string> }).values ?? {};
       formError = { error: err.message, fields: err.fields ?? {} };
     }
-    checkCsrf(ctx, PURPOSE, raw.csrf);
+    checkConsoleCsrf(ctx, PURPOSE, raw.csrf);
     const holder = await holderOf(cardId);
     if (!holder) return page(ctx, { status: 404, error: NO_SUCH_CARD });
     const refuse = (status: number, error: string, fields: Record<string, string>) =>

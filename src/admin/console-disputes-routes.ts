@@ -6,12 +6,11 @@ import type { DisputeDeps } from '../approvals/open-dispute.ts';
 import { presentDisputeToOperator } from '../approvals/present-dispute.ts';
 import { findDispute, listDisputes } from '../db/disputes.ts';
 import { AppError, ValidationError } from '../errors.ts';
-import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/money.ts';
-import { consoleNav, inEnglish } from './console-session.ts';
+import { checkConsoleCsrf, consoleCsrfToken, consoleNav, inEnglish } from './console-session.ts';
 import { disputeDecisionInput } from './dispute-inputs.ts';
 
 export interface ConsoleDisputeDeps {
@@ -74,7 +73,7 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
       title: 'Reports of payments',
       wide: true,
       nav: consoleNav(ctx),
-      csrf: csrfToken(ctx, PURPOSE),
+      csrf: consoleCsrfToken(ctx, PURPOSE),
       disputes,
       limit: QUEUE_LIMIT,
       reasons: REASONS,
@@ -105,7 +104,7 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
       const { values } = err as ValidationError & { values?: Record<string, string> };
       return refuse(400, err.message, err.fields ?? {}, { amount: values?.amount ?? '', note: values?.note ?? '' });
     }
-    checkCsrf(ctx, PURPOSE, raw.csrf);
+    checkConsoleCsrf(ctx, PURPOSE, raw.csrf);
     const values = { amount: raw.amount ?? '', note: raw.note ?? '' };
 
     const found = disputeId.safeParse(id).success ? await findDispute(deps.disputes.db, id) : undefined;

@@ -100,9 +100,30 @@ export async function inEnglish(ctx: Context, next: Next): Promise<void> {
   await next();
 }
 
+/**
+ * A console form's CSRF purpose, bound to the operator's session (the SHA-256 of its id, set by requireConsoleOperator)
+ * besides the form: the CSRF cookie alone is this browser's, shared with the holder pages, and its value is readable by
+ * whoever obtained it, so a same-site page that plants its own CSRF cookie (another port of the host, a sibling
+ * subdomain) could otherwise make valid tokens for an operator's browser. The session id it would need is HttpOnly.
+ */
+function boundPurpose(ctx: Context, purpose: string): string {
+  const session = ctx.state.operatorSession;
+  return `${purpose}:${typeof session === 'string' ? session : ''}`;
+}
+
+/** The CSRF token of a console form (csrfToken, bound to the operator's session). */
+export function consoleCsrfToken(ctx: Context, purpose: string): string {
+  return csrfToken(ctx, boundPurpose(ctx, purpose));
+}
+
+/** Throws CsrfError unless `submitted` is this form's token for this browser and this operator session. */
+export function checkConsoleCsrf(ctx: Context, purpose: string, submitted: unknown): void {
+  checkCsrf(ctx, boundPurpose(ctx, purpose), submitted);
+}
+
 /** The navigation's locals for a signed-in operator's page (`nav` in the view). */
 export function consoleNav(ctx: Context): ConsoleNav {
-  return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE) };
+  return { actor: String(ctx.state.actor), signOutCsrf: consoleCsrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE) };
 }
 
 /** Sign-in and sign-out routes, and requireConsoleOperator for every console page. */
@@ -135,6 +156,7 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
       return;
     }
     ctx.state.actor = session.actor;
+    ctx.state.operatorSession = hashId(id!).toString('hex');
     await next();
   }
 
@@ -181,8 +203,9 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
 
   router.post('/admin/signout', async function consoleSignOut(ctx) {
     const form = formFields(ctx, ['csrf']);
-    checkCsrf(ctx, CONSOLE_SIGNOUT_PURPOSE, form.csrf);
     const id = sessionId(ctx);
+    if (id) ctx.state.operatorSession = hashId(id).toString('hex');
+    checkConsoleCsrf(ctx, CONSOLE_SIGNOUT_PURPOSE, form.csrf);
     if (id) await deleteOperatorSession(deps.db, hashId(id));
     ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
     ctx.status = 303;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { ForwardedAgent, csrfFrom, csrfOf, location } from '../helpers/agent.ts';
 import { APPLY_SERVER, application, postApplication, uniqueIp } from '../helpers/applicant.ts';
 import { issueTestCard } from '../helpers/fixtures.ts';
@@ -199,6 +199,37 @@ describe('operator console', () => {
       expect(res.status).to.equal(403);
       expect(res.headers.get('content-type')).to.match(/^text\/html/);
       expect(await applicationRow(id)).to.include({ status: 'review' });
+    });
+
+    it('takes only CSRF tokens made for this session: a CSRF cookie planted by a same-site page forges no decision [cookie tossing]', async () => {
+      const id = await queued();
+      const victim = await signedInOperator(ts.url, alice);
+      // Any visitor gets a signed CSRF cookie whose value is the secret; a page on the same site (another port of the
+      // host, a sibling subdomain) can plant that pair in the operator's browser, where the strict session cookie goes too.
+      const attacker = new ForwardedAgent(ts.url, uniqueIp());
+      await attacker.get('/admin/signin');
+      const secret = attacker.cookies.get('cc.csrf')!;
+      victim.cookies.set('cc.csrf', secret);
+      victim.cookies.set('cc.csrf.sig', attacker.cookies.get('cc.csrf.sig')!);
+      for (const purpose of ['admin:applications', 'admin:signout']) {
+        const forged = createHmac('sha256', decodeURIComponent(secret)).update(purpose).digest('base64url');
+        const path = purpose === 'admin:signout' ? '/admin/signout' : `/admin/applications/${id}/approve`;
+        const res = await victim.post(path, { csrf: forged, reason: 'planted' });
+        expect(res.status, path).to.equal(403);
+        expect(res.headers.get('cache-control')).to.equal('no-store');
+      }
+      expect(await applicationRow(id)).to.include({ status: 'review' });
+      expect((await victim.get('/admin/applications')).status).to.equal(200);
+      // A token of an earlier session in the same browser is no good either, once signed in again.
+      const before = await (await victim.get('/admin/applications')).text();
+      const again = await victim.post('/admin/signin', { csrf: csrfFrom(await (await victim.get('/admin/signin')).text()), token: alice });
+      expect(again.status).to.equal(303);
+      const stale = await victim.post(`/admin/applications/${id}/approve`, { csrf: csrfOf(before, `/admin/applications/${id}/approve`), reason: 'stale' });
+      expect(stale.status).to.equal(403);
+      // The page's own form, as the browser shows it, still works.
+      const ok = await postConsoleForm(victim, '/admin/applications', `/admin/applications/${id}/approve`, { reason: 'looked at it' });
+      expect(ok.status).to.equal(303);
+      expect(await applicationRow(id)).to.include({ status: 'approved' });
     });
 
     it('marks every console answer no-store: the redirect to sign in, a refused sign-in form, a CSRF refusal, an ended session', async () => {
