@@ -9,7 +9,7 @@ import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { approveInput, rejectInput } from './application-inputs.ts';
-import { checkConsoleCsrf, consoleCsrfToken, consoleNav, inEnglish } from './console-session.ts';
+import { checkConsoleCsrf, consoleCsrfToken, consoleNav, doneNotice, inEnglish } from './console-session.ts';
 import { presentApplication } from './present-application.ts';
 
 export interface ConsoleApplicationDeps {
@@ -70,7 +70,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
   }
 
   router.get('/', async function showReviewQueue(ctx) {
-    const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
+    const done = doneNotice(DONE, ctx.query.done);
     await page(ctx, done ? { notice: done } : {});
   });
 

@@ -13,7 +13,7 @@ import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { cardChangeInput } from './card-inputs.ts';
-import { checkConsoleCsrf, consoleCsrfToken, consoleNav, inEnglish } from './console-session.ts';
+import { checkConsoleCsrf, consoleCsrfToken, consoleNav, doneNotice, inEnglish } from './console-session.ts';
 import { presentHolder } from './present-card.ts';
 
 export interface ConsoleCardDeps {
@@ -113,7 +113,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
   router.get('/:cardId', async function showCardsHolder(ctx) {
     const holder = await holderOf(ctx.params.cardId!);
     if (!holder) return page(ctx, { status: 404, error: NO_SUCH_CARD });
-    const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
+    const done = doneNotice(DONE, ctx.query.done);
     await page(ctx, { holder: presentHolder(holder), notice: done ?? null });
   });
 

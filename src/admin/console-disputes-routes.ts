@@ -10,7 +10,7 @@ import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/money.ts';
-import { checkConsoleCsrf, consoleCsrfToken, consoleNav, inEnglish } from './console-session.ts';
+import { checkConsoleCsrf, consoleCsrfToken, consoleNav, doneNotice, inEnglish } from './console-session.ts';
 import { disputeDecisionInput } from './dispute-inputs.ts';
 
 export interface ConsoleDisputeDeps {
@@ -84,7 +84,7 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
   }
 
   router.get('/', async function showDisputeQueue(ctx) {
-    const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
+    const done = doneNotice(DONE, ctx.query.done);
     await page(ctx, done ? { notice: done } : {});
   });
 

@@ -121,6 +121,14 @@ export function checkConsoleCsrf(ctx: Context, purpose: string, submitted: unkno
   checkCsrf(ctx, boundPurpose(ctx, purpose), submitted);
 }
 
+/**
+ * The notice a console page shows for its redirect's `done` (the query after a decision): one of the page's own
+ * words, or none. An own key only: `?done=constructor` must not find Object's and print a function.
+ */
+export function doneNotice(notices: Readonly<Record<string, string>>, done: unknown): string | undefined {
+  return typeof done === 'string' && Object.hasOwn(notices, done) ? notices[done] : undefined;
+}
+
 /** The navigation's locals for a signed-in operator's page (`nav` in the view). */
 export function consoleNav(ctx: Context): ConsoleNav {
   return { actor: String(ctx.state.actor), signOutCsrf: consoleCsrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE) };

@@ -60,6 +60,19 @@ describe('operator console: cards /admin/cards', () => {
     expect(trail.map((e) => `${e.actor}: ${e.details.reason}`)).to.deep.equal(['operator:alice: holder called: phone stolen', 'operator:alice: holder found it']);
   });
 
+  it('shows no notice for a `done` the console did not send, a name every object has included', async () => {
+    const card = await issueTestCard(ts);
+    for (const path of [`/admin/cards/${card.cardId}`, '/admin/applications', '/admin/disputes']) {
+      for (const done of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'blocked!']) {
+        const res = await agent.get(`${path}?done=${done}`);
+        expect(res.status, `${path}?done=${done}`).to.equal(200);
+        const html = await res.text();
+        expect(html, `${path}?done=${done}`).not.to.include('id="notice"');
+        expect(html).not.to.include('[native code]');
+      }
+    }
+  });
+
   it('refuses bad input on every form with a 4xx, the form refilled, and the database unchanged', async () => {
     const card = await issueTestCard(ts);
     const token = await csrf();
