@@ -8,8 +8,9 @@
  * Max-Age (gone with the browser). PostgreSQL keeps its SHA-256 (operator_sessions), so every instance agrees. A
  * session ends at sign-out, after operatorSessions.idleSeconds without a request, operatorSessions.maxSeconds after
  * sign-in, and as soon as the token it was opened with is no longer configured. Wrong tokens count against the source
- * (IP address, device cookie) as wrong card passwords do. The token travels only in the sign-in form's body: never
- * in a URL, a log line or a re-rendered form.
+ * (IP address, device cookie) as wrong card passwords do. The audit trail has each sign-in and sign-out
+ * (operator.signed_in, operator.signed_out) with the address it came from. The token travels only in the sign-in
+ * form's body: never in a URL, a log line or a re-rendered form.
  */
 import Router from '@koa/router';
 import { createHash } from 'node:crypto';
@@ -201,7 +202,7 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
       await inTransaction(deps.db, async (trx) => {
         if (old) await deleteOperatorSession(trx, hashId(old));
         await insertOperatorSession(trx, { idHash: hashId(id), actor: found.actor, tokenHash: sha256Hex(found.token), idleSeconds: deps.idleSeconds });
-        await appendAudit(trx, { actor: found.actor, action: 'operator.signed_in', subjectType: 'operator', subjectId: found.actor, details: { via: 'console' }, requestId: ctx.state.requestId });
+        await appendAudit(trx, { actor: found.actor, action: 'operator.signed_in', subjectType: 'operator', subjectId: found.actor, details: { via: 'console', ip: ctx.ip }, requestId: ctx.state.requestId });
       });
       ctx.cookies.set(COOKIE, id, cookieOptions(ctx));
       ctx.status = 303;
@@ -214,7 +215,12 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
     const id = sessionId(ctx);
     if (id) ctx.state.operatorSession = hashId(id).toString('hex');
     checkConsoleCsrf(ctx, CONSOLE_SIGNOUT_PURPOSE, form.csrf);
-    if (id) await deleteOperatorSession(deps.db, hashId(id));
+    if (id) {
+      await inTransaction(deps.db, async (trx) => {
+        const actor = await deleteOperatorSession(trx, hashId(id));
+        if (actor) await appendAudit(trx, { actor, action: 'operator.signed_out', subjectType: 'operator', subjectId: actor, details: { via: 'console', ip: ctx.ip }, requestId: ctx.state.requestId });
+      });
+    }
     ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
     ctx.status = 303;
     ctx.redirect('/admin/signin');

@@ -33,8 +33,10 @@ export async function touchOperatorSession(
   return r ? { actor: r.actor as string, tokenHash: r.token_hash as string, createdAt: new Date(r.created_at as string) } : undefined;
 }
 
-export async function deleteOperatorSession(conn: Conn, idHash: Buffer): Promise<void> {
-  await conn('operator_sessions').where({ id_hash: idHash }).delete();
+/** Deletes the session with this id hash; answers the actor it was for, or undefined when there was none. */
+export async function deleteOperatorSession(conn: Conn, idHash: Buffer): Promise<string | undefined> {
+  const [r] = (await conn('operator_sessions').where({ id_hash: idHash }).delete().returning(['actor'])) as Array<{ actor: string }>;
+  return r?.actor;
 }
 
 /** Deletes sessions past their idle deadline, and those older than `maxSeconds` whatever their deadline. */

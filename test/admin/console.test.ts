@@ -187,6 +187,24 @@ describe('operator console', () => {
       expect((await replay.get('/admin/applications')).status).to.equal(303);
     });
 
+    it('audits where a sign-in came from, and the sign-out of the session as the operator who signed in', async () => {
+      const agent = await signedInOperator(ts.url, bob);
+      const signedIn = await ts.db('audit_log').where({ action: 'operator.signed_in', actor: 'operator:bob' }).orderBy('id', 'desc').first();
+      expect(signedIn.details).to.deep.equal({ via: 'console', ip: agent.ip });
+      const page = await (await agent.get('/admin/disputes')).text();
+      const out = await agent.post('/admin/signout', { csrf: csrfOf(page, '/admin/signout') });
+      expect(out.status).to.equal(303);
+      const signedOut = await ts.db('audit_log').where({ action: 'operator.signed_out' }).orderBy('id', 'desc').first();
+      expect(signedOut).to.include({ actor: 'operator:bob', subject_type: 'operator', subject_id: 'operator:bob', request_id: out.headers.get('x-request-id') });
+      expect(signedOut.details).to.deep.equal({ via: 'console', ip: agent.ip });
+      // Signing out again, with no session left, records nothing more.
+      const count = async () => Number((await ts.db('audit_log').where({ action: 'operator.signed_out' }).count({ n: '*' }).first())?.n);
+      const before = await count();
+      const again = await agent.post('/admin/signout', { csrf: csrfOf(page, '/admin/signout') });
+      expect(again.status).to.be.oneOf([303, 403]);
+      expect(await count()).to.equal(before);
+    });
+
     it('refuses a sign-out or a decision without the form’s CSRF token (403), changing nothing', async () => {
       const id = await queued();
       const agent = await signedInOperator(ts.url, alice);
