@@ -281,6 +281,22 @@ describe('operator console', () => {
       expect((await forged.get('/admin/applications')).status).to.equal(303);
     });
 
+    it('does not open for the API’s bearer token, and its cookie opens no API: /admin/api wants the bearer token, answering JSON', async () => {
+      const id = await queued();
+      const bearer = new ForwardedAgent(ts.url, uniqueIp());
+      const page = await bearer.request('/admin/applications', { headers: { authorization: `Bearer ${alice}` } });
+      expect(page.status).to.equal(303);
+      expect(location(page, ts.url).pathname).to.equal('/admin/signin');
+      const agent = await signedInOperator(ts.url, alice);
+      for (const [method, path] of [['GET', '/admin/api/applications'], ['POST', `/admin/api/applications/${id}/approve`]] as const) {
+        const res = await agent.request(path, { method, headers: { 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
+        expect(res.status, path).to.equal(401);
+        expect(res.headers.get('content-type')).to.match(/^application\/json/);
+        expect(((await res.json()) as { error: string }).error).to.equal('unauthorized');
+      }
+      expect(await applicationRow(id)).to.include({ status: 'review' });
+    });
+
     it('ends the sessions of a token no longer configured (another instance, OPERATOR_TOKENS without it)', async () => {
       const agent = await signedInOperator(ts.url, alice);
       const without = await startCardManager({ ...APPLY_SERVER }, { env: { OPERATOR_TOKENS: `bob:${bob}` } });
