@@ -33,7 +33,7 @@ import { cardThrottleKeyById } from '../db/throttles.ts';
 import { inTransaction } from '../db/tx.ts';
 import { hasWards } from '../db/wards.ts';
 import { AppError, InvalidCredentialsError } from '../errors.ts';
-import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { bindCsrf, checkCsrf, csrfToken } from '../http/csrf.ts';
 import { attemptSource } from '../http/device-cookie.ts';
 import { formFields } from '../http/form.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
@@ -144,6 +144,7 @@ export function holderSessions(deps: HolderSessionDeps) {
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.state.holder = { accountId: session.accountId, cardId: session.cardId, signedInAt: session.createdAt } satisfies HolderState;
+    bindCsrf(ctx, hashId(id!).toString('hex'));
     await next();
   }
 
@@ -193,8 +194,10 @@ export function holderSessions(deps: HolderSessionDeps) {
 
   router.post('/card/signout', async function signOut(ctx) {
     const form = formFields(ctx, ['csrf']);
-    checkCsrf(ctx, SIGNOUT_PURPOSE, form.csrf);
     const id = ctx.cookies.get(COOKIE, { signed: true });
+    // The sign-out button's token was made on a signed-in page, bound to this session (requireHolder): checked so too.
+    if (id && /^[A-Za-z0-9_-]{43}$/.test(id)) bindCsrf(ctx, hashId(id).toString('hex'));
+    checkCsrf(ctx, SIGNOUT_PURPOSE, form.csrf);
     if (id) await deleteHolderSession(deps.cards.db, hashId(id));
     ctx.cookies.set(COOKIE, null, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true });
     ctx.status = 303;

@@ -15,8 +15,28 @@ export class CsrfError extends AppError {
 }
 
 /**
+ * Binds the forms of this request to a signed-in session besides the browser (`binding`: a hash of the session's id,
+ * which is HttpOnly). The CSRF cookie's value is the secret, handed to every visitor and signed, not hidden: a page on
+ * the same site (another port of the host, a sibling subdomain) can plant a pair it obtained in a holder's browser and
+ * make tokens for it. A token bound to the session it cannot read forges nothing. Set by the middleware that finds the
+ * session (holder/session.ts requireHolder), so a form is made and checked with the same binding.
+ */
+export function bindCsrf(ctx: Context, binding: string): void {
+  ctx.state.csrfBinding = binding;
+}
+
+/** HMAC(secret, purpose), with the request's session binding when it has one. */
+function formToken(ctx: Context, secret: string, purpose: string): string {
+  const binding = ctx.state.csrfBinding;
+  return createHmac('sha256', secret)
+    .update(typeof binding === 'string' ? `${purpose}\0${binding}` : purpose)
+    .digest('base64url');
+}
+
+/**
  * Double-submit CSRF tokens without server state: a signed, httpOnly, SameSite cookie holds a
- * random secret; a form's token is HMAC(secret, purpose), so a token for one form is useless for another.
+ * random secret; a form's token is HMAC(secret, purpose), so a token for one form is useless for another
+ * (and, for a signed-in holder, for another session: bindCsrf).
  */
 export function csrfToken(ctx: Context, purpose: string): string {
   let secret = ctx.cookies.get(COOKIE, { signed: true });
@@ -24,13 +44,12 @@ export function csrfToken(ctx: Context, purpose: string): string {
     secret = randomToken(24);
     ctx.cookies.set(COOKIE, secret, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true });
   }
-  return createHmac('sha256', secret).update(purpose).digest('base64url');
+  return formToken(ctx, secret, purpose);
 }
 
-/** Throws CsrfError unless the submitted token matches this browser's secret and this purpose. */
+/** Throws CsrfError unless the submitted token matches this browser's secret, this purpose and this session. */
 export function checkCsrf(ctx: Context, purpose: string, submitted: unknown): void {
   const secret = ctx.cookies.get(COOKIE, { signed: true });
   if (!secret || typeof submitted !== 'string') throw new CsrfError();
-  const expected = createHmac('sha256', secret).update(purpose).digest('base64url');
-  if (!safeEqual(expected, submitted)) throw new CsrfError();
+  if (!safeEqual(formToken(ctx, secret, purpose), submitted)) throw new CsrfError();
 }

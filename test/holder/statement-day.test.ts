@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHmac } from 'node:crypto';
 import { renderMessage } from '../../src/notifications/templates.ts';
 import { csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
 import { APPLY_SERVER, issueByApplication } from '../helpers/applicant.ts';
@@ -138,6 +139,35 @@ describe("the holder's statement day (/card/statement-day, /api/holder/statement
     const api = await put(signedOut, { statement_day: 5 });
     expect(api.status).to.equal(401);
     expect(await unchangedSince(h)).to.deep.equal(before);
+  });
+
+  it('takes only CSRF tokens made for this session: a CSRF cookie planted by a same-site page forges no change [cookie tossing]', async () => {
+    const h = await issueByApplication(ts);
+    const victim = await signedInHolder(ts.url, h);
+    const before = await unchangedSince(h);
+    // Any visitor is handed a signed CSRF cookie whose value is the secret; a page on the same site (another port of
+    // the host, a sibling subdomain) can plant that pair in the holder's browser, where the Lax session cookie goes too.
+    const attacker = new (victim.constructor as typeof ForwardedAgent)(ts.url, '203.0.113.77');
+    await attacker.get('/card/signin');
+    const secret = attacker.cookies.get('cc.csrf')!;
+    victim.cookies.set('cc.csrf', secret);
+    victim.cookies.set('cc.csrf.sig', attacker.cookies.get('cc.csrf.sig')!);
+    for (const [path, purpose, form] of [
+      ['/card/statement-day', 'holder:statement-day', { statement_day: '5' }],
+      ['/card/signout', 'holder:signout', {}],
+    ] as Array<[string, string, Record<string, string>]>) {
+      const forged = createHmac('sha256', decodeURIComponent(secret)).update(purpose).digest('base64url');
+      expect((await victim.post(path, { csrf: forged, ...form })).status, path).to.equal(403);
+    }
+    expect(await unchangedSince(h)).to.deep.equal(before);
+    // The page's own form, made for this session with the planted cookie, still works; and signing out with it too.
+    const { csrf } = await page(victim);
+    expect((await victim.post('/card/statement-day', { csrf, statement_day: '5' })).status).to.equal(200);
+    expect((await schedule(h)).statement_day).to.equal(5);
+    const nav = await (await victim.get('/card/account')).text();
+    const out = await victim.post('/card/signout', { csrf: csrfOf(nav, '/card/signout') });
+    expect(out.status).to.equal(303);
+    expect((await victim.get('/card/account')).status).to.equal(303);
   });
 
   it('refuses bad JSON with 4xx and nothing changed: 0, 29, "x", "15", 1.5, null, missing, extra keys, not an object, not JSON', async () => {
