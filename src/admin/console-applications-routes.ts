@@ -9,7 +9,8 @@ import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { approveInput, rejectInput } from './application-inputs.ts';
-import { checkConsoleCsrf, consoleCsrfToken, consoleNav, doneNotice, inEnglish } from './console-session.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
 import { presentApplication } from './present-application.ts';
 
 export interface ConsoleApplicationDeps {
@@ -60,7 +61,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
       title: 'Review queue',
       wide: true,
       nav: consoleNav(ctx),
-      csrf: consoleCsrfToken(ctx, PURPOSE),
+      csrf: csrfToken(ctx, PURPOSE),
       applications,
       limit: QUEUE_LIMIT,
       acceptDuplicates: deps.duplicates === 'review',
@@ -89,7 +90,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
       const { values } = err as ValidationError & { values?: Record<string, string> };
       return refuse(400, err.message, err.fields ?? {}, { reason: values?.reason ?? '' });
     }
-    checkConsoleCsrf(ctx, PURPOSE, raw.csrf);
+    checkCsrf(ctx, PURPOSE, raw.csrf);
     const values = { reason: raw.reason ?? '', ...(raw.accept_duplicate !== undefined ? { accept_duplicate: raw.accept_duplicate } : {}) };
 
     const checkbox = z.enum(['on'], { error: 'Tick the box or leave it empty.' }).optional().safeParse(raw.accept_duplicate);

@@ -13,7 +13,8 @@ import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { cardChangeInput } from './card-inputs.ts';
-import { checkConsoleCsrf, consoleCsrfToken, consoleNav, doneNotice, inEnglish } from './console-session.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
 import { presentHolder } from './present-card.ts';
 
 export interface ConsoleCardDeps {
@@ -66,7 +67,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       title: 'Cards',
       wide: true,
       nav: consoleNav(ctx),
-      csrf: consoleCsrfToken(ctx, PURPOSE),
+      csrf: csrfToken(ctx, PURPOSE),
       holder: s.holder ?? null,
       searched: s.searched ?? false,
       error: s.error ?? null,
@@ -90,7 +91,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       if (!(err instanceof ValidationError)) throw err;
       return page(ctx, { status: 400, error: err.message, fields: err.fields ?? {} });
     }
-    checkConsoleCsrf(ctx, PURPOSE, raw.csrf);
+    checkCsrf(ctx, PURPOSE, raw.csrf);
     const number = raw.number ?? '';
     const parsed = searchInput.safeParse({ number });
     if (!parsed.success) return page(ctx, { status: 400, error: 'Some fields need attention.', fields: fieldErrors(parsed.error), number });
@@ -130,7 +131,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       raw = (err as ValidationError & { values?: Record<string, string> }).values ?? {};
       formError = { error: err.message, fields: err.fields ?? {} };
     }
-    checkConsoleCsrf(ctx, PURPOSE, raw.csrf);
+    checkCsrf(ctx, PURPOSE, raw.csrf);
     const holder = await holderOf(cardId);
     if (!holder) return page(ctx, { status: 404, error: NO_SUCH_CARD });
     const refuse = (status: number, error: string, fields: Record<string, string>) =>

@@ -10,7 +10,8 @@ import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/money.ts';
-import { checkConsoleCsrf, consoleCsrfToken, consoleNav, doneNotice, inEnglish } from './console-session.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
 import { disputeDecisionInput } from './dispute-inputs.ts';
 
 export interface ConsoleDisputeDeps {
@@ -73,7 +74,7 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
       title: 'Reports of payments',
       wide: true,
       nav: consoleNav(ctx),
-      csrf: consoleCsrfToken(ctx, PURPOSE),
+      csrf: csrfToken(ctx, PURPOSE),
       disputes,
       limit: QUEUE_LIMIT,
       reasons: REASONS,
@@ -104,7 +105,7 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
       const { values } = err as ValidationError & { values?: Record<string, string> };
       return refuse(400, err.message, err.fields ?? {}, { amount: values?.amount ?? '', note: values?.note ?? '' });
     }
-    checkConsoleCsrf(ctx, PURPOSE, raw.csrf);
+    checkCsrf(ctx, PURPOSE, raw.csrf);
     const values = { amount: raw.amount ?? '', note: raw.note ?? '' };
 
     const found = disputeId.safeParse(id).success ? await findDispute(deps.disputes.db, id) : undefined;

@@ -21,7 +21,7 @@ import type { Db } from '../db/knex.ts';
 import { deleteOperatorSession, insertOperatorSession, touchOperatorSession } from '../db/operator-sessions.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError } from '../errors.ts';
-import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { bindCsrf, checkCsrf, csrfToken } from '../http/csrf.ts';
 import { attemptSource } from '../http/device-cookie.ts';
 import { formFields } from '../http/form.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
@@ -102,27 +102,6 @@ export async function inEnglish(ctx: Context, next: Next): Promise<void> {
 }
 
 /**
- * A console form's CSRF purpose, bound to the operator's session (the SHA-256 of its id, set by requireConsoleOperator)
- * besides the form: the CSRF cookie alone is this browser's, shared with the holder pages, and its value is readable by
- * whoever obtained it, so a same-site page that plants its own CSRF cookie (another port of the host, a sibling
- * subdomain) could otherwise make valid tokens for an operator's browser. The session id it would need is HttpOnly.
- */
-function boundPurpose(ctx: Context, purpose: string): string {
-  const session = ctx.state.operatorSession;
-  return `${purpose}:${typeof session === 'string' ? session : ''}`;
-}
-
-/** The CSRF token of a console form (csrfToken, bound to the operator's session). */
-export function consoleCsrfToken(ctx: Context, purpose: string): string {
-  return csrfToken(ctx, boundPurpose(ctx, purpose));
-}
-
-/** Throws CsrfError unless `submitted` is this form's token for this browser and this operator session. */
-export function checkConsoleCsrf(ctx: Context, purpose: string, submitted: unknown): void {
-  checkCsrf(ctx, boundPurpose(ctx, purpose), submitted);
-}
-
-/**
  * The notice a console page shows for its redirect's `done` (the query after a decision): one of the page's own
  * words, or none. An own key only: `?done=constructor` must not find Object's and print a function.
  */
@@ -132,7 +111,7 @@ export function doneNotice(notices: Readonly<Record<string, string>>, done: unkn
 
 /** The navigation's locals for a signed-in operator's page (`nav` in the view). */
 export function consoleNav(ctx: Context): ConsoleNav {
-  return { actor: String(ctx.state.actor), signOutCsrf: consoleCsrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE) };
+  return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE) };
 }
 
 /** Sign-in and sign-out routes, and requireConsoleOperator for every console page. */
@@ -165,7 +144,8 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
       return;
     }
     ctx.state.actor = session.actor;
-    ctx.state.operatorSession = hashId(id!).toString('hex');
+    // Its forms' CSRF tokens are bound to this session (http/csrf.ts bindCsrf), as a signed-in holder's are.
+    bindCsrf(ctx, hashId(id!).toString('hex'));
     await next();
   }
 
@@ -213,8 +193,8 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
   router.post('/admin/signout', async function consoleSignOut(ctx) {
     const form = formFields(ctx, ['csrf']);
     const id = sessionId(ctx);
-    if (id) ctx.state.operatorSession = hashId(id).toString('hex');
-    checkConsoleCsrf(ctx, CONSOLE_SIGNOUT_PURPOSE, form.csrf);
+    if (id) bindCsrf(ctx, hashId(id).toString('hex'));
+    checkCsrf(ctx, CONSOLE_SIGNOUT_PURPOSE, form.csrf);
     if (id) {
       await inTransaction(deps.db, async (trx) => {
         const actor = await deleteOperatorSession(trx, hashId(id));
