@@ -9,7 +9,7 @@ import { createResourceServer } from 'cybercard/resource-server';
 import { apiRoutes } from './api.ts';
 import { createApprovalsClient, type ApprovalView } from './approvals-client.ts';
 import { CATALOGUE, findItem, price, type Item } from './catalogue.ts';
-import { refusalWords } from './refusal-words.ts';
+import { itemRefusalWords, refusalWords } from './refusal-words.ts';
 
 /**
  * The demo member site: an outsider that knows the card manager only through OIDC discovery,
@@ -225,7 +225,8 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
     let receipt: ApprovalView | null = null;
     if (purchase) receipt = await approvals.show(purchase.approvalNo).catch(() => null);
     if (!answer.ok) {
-      const refusal = String(answer.body.error_description ?? answer.body.error ?? `refused (${answer.status})`);
+      // The kit's error_description is for developers: the visitor gets the demo's words (refusal-words.ts).
+      const refusal = itemRefusalWords(answer.status, typeof answer.body.error === 'string' ? answer.body.error : undefined, receipt);
       return page(ctx, 'item', { item, content: null, receipt, refusal }, answer.status === 503 ? 503 : 403);
     }
     await page(ctx, 'item', { item, content: String(answer.body.content), receipt, refusal: null });

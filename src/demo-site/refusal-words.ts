@@ -65,3 +65,21 @@ function explain(error: string | undefined, code: string | undefined, rating: st
       return { sentence: 'The card manager did not accept your card for this.', nextStep: 'Try again, try another card, or ask the card manager.' };
   }
 }
+
+/**
+ * The visitor's words when the demo's own API refuses a bought or members-only item (the resource-server kit's
+ * answer: `status`, `error`), with the purchase's approval as the card manager reports it, if there is one. The
+ * kit's `error_description` is for developers ("Approval 1234-5678 is revoked"): the demo words it from the
+ * approval's status and the error code instead.
+ */
+export function itemRefusalWords(status: number, error: string | undefined, approval: { status: string } | null): string {
+  if (status === 503 || error === 'temporarily_unavailable') {
+    return 'The card manager could not confirm your purchase just now. Please try again in a moment.';
+  }
+  if (approval && ['revoked', 'voided', 'expired'].includes(approval.status)) {
+    return 'This purchase no longer counts: it was cancelled (a card reported lost or blocked cancels its purchases). Nothing more is charged; buy it again to see it.';
+  }
+  if (error === 'insufficient_scope') return 'Your log-in does not cover this item. Please log in again.';
+  if (error === 'invalid_token') return 'Your access to this item has run out. Please log in again, or buy it again, to see it.';
+  return 'The site could not let you see this item just now. Please try again.';
+}

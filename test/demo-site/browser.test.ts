@@ -245,7 +245,12 @@ describe('demo member site in a real browser', () => {
       await new Promise((r) => setTimeout(r, 1100));
       await p.reload();
     }
-    expect(await p.locator('#refusal').textContent()).to.include(`Approval ${approvalNo} is revoked`);
+    // The demo's own words, from the approval's status, not the kit's text for developers ("Approval … is revoked").
+    const refusal = await p.locator('#refusal').textContent();
+    expect(refusal).to.equal(
+      'This purchase no longer counts: it was cancelled (a card reported lost or blocked cancels its purchases). Nothing more is charged; buy it again to see it.',
+    );
+    expect(refusal).to.not.include(approvalNo);
     expect(await p.locator('#content').count()).to.equal(0);
     expect((await p.locator('#approval-status').textContent())?.trim()).to.equal('revoked');
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { HOLDER_CHOICE_DESCRIPTIONS, SITE_DESCRIPTIONS, UNDER_AGE_DESCRIPTIONS } from '../../src/approvals/site-descriptions.ts';
-import { refusalWords } from '../../src/demo-site/refusal-words.ts';
+import { itemRefusalWords, refusalWords } from '../../src/demo-site/refusal-words.ts';
 
 describe("demo member site: a refusal's words for the visitor (refusal-words.ts)", () => {
   const generic = refusalWords('access_denied', 'something_new: a code the demo does not know.', {}).sentence;
@@ -38,5 +38,15 @@ describe("demo member site: a refusal's words for the visitor (refusal-words.ts)
       nextStep: 'Please start again from this site.',
     });
     expect(refusalWords(undefined, undefined).heading).to.equal('Log-in failed');
+  });
+
+  it("words the demo API's refusal of a bought item from the approval's status and the error code, never the kit's text", () => {
+    const cancelled = itemRefusalWords(401, 'invalid_token', { status: 'revoked' });
+    expect(cancelled).to.match(/^This purchase no longer counts: it was cancelled/);
+    for (const status of ['voided', 'expired']) expect(itemRefusalWords(401, 'invalid_token', { status })).to.equal(cancelled);
+    expect(itemRefusalWords(503, 'temporarily_unavailable', { status: 'captured' })).to.match(/could not confirm your purchase just now/);
+    expect(itemRefusalWords(401, 'invalid_token', { status: 'captured' })).to.equal('Your access to this item has run out. Please log in again, or buy it again, to see it.');
+    expect(itemRefusalWords(403, 'insufficient_scope', null)).to.equal('Your log-in does not cover this item. Please log in again.');
+    expect(itemRefusalWords(400, undefined, null)).to.equal('The site could not let you see this item just now. Please try again.');
   });
 });
