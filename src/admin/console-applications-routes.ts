@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { decide } from '../cards/decide-application.ts';
 import { listApplications } from '../cards/list-applications.ts';
 import type { Db } from '../db/knex.ts';
-import { AppError, ValidationError } from '../errors.ts';
-import { formFields } from '../http/form.ts';
+import { readForm } from '../http/form.ts';
+import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { approveInput, rejectInput } from './application-inputs.ts';
@@ -82,14 +82,8 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
     const refuse = (status: number, error: string, fields: Record<string, string>, values: Record<string, string>) =>
       page(ctx, { refusal: { status, id, action, error, fields, values } });
 
-    let raw: Record<string, string>;
-    try {
-      raw = formFields(ctx, ['csrf', 'reason', 'accept_duplicate']);
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      const { values } = err as ValidationError & { values?: Record<string, string> };
-      return refuse(400, err.message, err.fields ?? {}, { reason: values?.reason ?? '' });
-    }
+    const { values: raw, refused } = readForm(ctx, ['csrf', 'reason', 'accept_duplicate']);
+    if (refused) return refuse(400, refused.message, refused.fields ?? {}, { reason: raw.reason ?? '' });
     checkCsrf(ctx, PURPOSE, raw.csrf);
     const values = { reason: raw.reason ?? '', ...(raw.accept_duplicate !== undefined ? { accept_duplicate: raw.accept_duplicate } : {}) };
 
@@ -122,9 +116,8 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
       ctx.status = 303;
       ctx.redirect(`/admin/applications?done=${decided.changed ? decided.application.status : 'unchanged'}`);
     } catch (err) {
-      if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
-      ctx.state.log?.info({ code: err.code, status: err.status }, 'console form refused');
-      return refuse(err.status, err.message, err.fields ?? {}, values);
+      const refusal = shownRefusal(ctx, err, 'console form refused');
+      return refuse(refusal.status, refusal.message, refusal.fields ?? {}, values);
     }
   });
 

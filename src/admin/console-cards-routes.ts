@@ -8,8 +8,9 @@ import type { HolderView } from '../cards/holder-view.ts';
 import { cardNumberField } from '../cards/input-fields.ts';
 import { showCard } from '../cards/show-card.ts';
 import { unblockCard } from '../cards/unblock.ts';
-import { AppError, ValidationError } from '../errors.ts';
-import { formFields } from '../http/form.ts';
+import { AppError } from '../errors.ts';
+import { readForm } from '../http/form.ts';
+import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { cardChangeInput } from './card-inputs.ts';
@@ -84,13 +85,8 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
 
   // The number is in the body only; the answer is a page, not a redirect to a URL that would have to carry it.
   router.post('/search', async function findCardByNumber(ctx) {
-    let raw: Record<string, string>;
-    try {
-      raw = formFields(ctx, ['csrf', 'number']);
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      return page(ctx, { status: 400, error: err.message, fields: err.fields ?? {} });
-    }
+    const { values: raw, refused } = readForm(ctx, ['csrf', 'number']);
+    if (refused) return page(ctx, { status: 400, error: refused.message, fields: refused.fields ?? {} });
     checkCsrf(ctx, PURPOSE, raw.csrf);
     const number = raw.number ?? '';
     const parsed = searchInput.safeParse({ number });
@@ -122,21 +118,13 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
     const action = ctx.params.action;
     if (action !== 'block' && action !== 'unblock') return; // any other path: 404
     const cardId = ctx.params.cardId!;
-    let raw: Record<string, string>;
-    let formError: { error: string; fields: Record<string, string> } | undefined;
-    try {
-      raw = formFields(ctx, ['csrf', 'reason']);
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      raw = (err as ValidationError & { values?: Record<string, string> }).values ?? {};
-      formError = { error: err.message, fields: err.fields ?? {} };
-    }
+    const { values: raw, refused } = readForm(ctx, ['csrf', 'reason']);
     checkCsrf(ctx, PURPOSE, raw.csrf);
     const holder = await holderOf(cardId);
     if (!holder) return page(ctx, { status: 404, error: NO_SUCH_CARD });
     const refuse = (status: number, error: string, fields: Record<string, string>) =>
       page(ctx, { status, holder: presentHolder(holder), error, fields, refusal: { cardId, action, reason: raw.reason ?? '' } });
-    if (formError) return refuse(400, formError.error, formError.fields);
+    if (refused) return refuse(400, refused.message, refused.fields ?? {});
     const parsed = cardChangeInput.safeParse({ card_id: cardId, reason: raw.reason ?? '' });
     if (!parsed.success) return refuse(400, 'Some fields need attention.', fieldErrors(parsed.error));
     try {
@@ -145,9 +133,8 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       ctx.status = 303;
       ctx.redirect(`/admin/cards/${cardId}?done=${changed ? `${action}ed` : 'unchanged'}`);
     } catch (err) {
-      if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
-      ctx.state.log?.info({ code: err.code, status: err.status }, 'console form refused');
-      return refuse(err.status, err.message, err.fields ?? {});
+      const refusal = shownRefusal(ctx, err, 'console form refused');
+      return refuse(refusal.status, refusal.message, refusal.fields ?? {});
     }
   });
 

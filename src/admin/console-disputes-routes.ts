@@ -5,8 +5,8 @@ import { decideDispute, NO_SUCH_DISPUTE } from '../approvals/decide-dispute.ts';
 import type { DisputeDeps } from '../approvals/open-dispute.ts';
 import { presentDisputeToOperator } from '../approvals/present-dispute.ts';
 import { findDispute, listDisputes } from '../db/disputes.ts';
-import { AppError, ValidationError } from '../errors.ts';
-import { formFields } from '../http/form.ts';
+import { readForm } from '../http/form.ts';
+import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/money.ts';
@@ -97,14 +97,8 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
       page(ctx, { refusal: { status, id, action, error, fields, values } });
 
     const names = action === 'refund' ? ['csrf', 'amount', 'note'] : ['csrf', 'note'];
-    let raw: Record<string, string>;
-    try {
-      raw = formFields(ctx, names);
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      const { values } = err as ValidationError & { values?: Record<string, string> };
-      return refuse(400, err.message, err.fields ?? {}, { amount: values?.amount ?? '', note: values?.note ?? '' });
-    }
+    const { values: raw, refused } = readForm(ctx, names);
+    if (refused) return refuse(400, refused.message, refused.fields ?? {}, { amount: raw.amount ?? '', note: raw.note ?? '' });
     checkCsrf(ctx, PURPOSE, raw.csrf);
     const values = { amount: raw.amount ?? '', note: raw.note ?? '' };
 
@@ -131,11 +125,10 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
       ctx.status = 303;
       ctx.redirect(`/admin/disputes?done=${decided.status}`);
     } catch (err) {
-      if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
-      ctx.state.log?.info({ code: err.code, status: err.status }, 'console form refused');
+      const refusal = shownRefusal(ctx, err, 'console form refused');
       // The decision's own amount messages speak of minor units (the API's): the page's says it in the payment's money.
-      const fields = err.fields?.amount ? { ...err.fields, amount: amountMessage(found.currency) } : (err.fields ?? {});
-      return refuse(err.status, err.message, fields, values);
+      const fields = refusal.fields?.amount ? { ...refusal.fields, amount: amountMessage(found.currency) } : (refusal.fields ?? {});
+      return refuse(refusal.status, refusal.message, fields, values);
     }
   });
 

@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { AppError, ValidationError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { csrfToken, checkCsrf } from './csrf.ts';
-import { formFields } from './form.ts';
+import { readForm } from './form.ts';
 import type { Renderer } from './render.ts';
 import { fieldErrors } from './validate.ts';
 
@@ -57,14 +57,8 @@ export function formPages(render: Renderer) {
    * Retry-After set).
    */
   async function submit<S extends z.ZodType>(ctx: Context, page: FormPage<S>, act: (input: z.output<S>) => Promise<void>): Promise<void> {
-    let raw: Record<string, string>;
-    try {
-      raw = formFields(ctx, [...page.fields, 'csrf']);
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      const { values } = err as ValidationError & { values?: Record<string, string> };
-      return show(ctx, page, { status: 400, error: err.message, fields: err.fields ?? {}, values: kept(page, values) });
-    }
+    const { values: raw, refused } = readForm(ctx, [...page.fields, 'csrf']);
+    if (refused) return show(ctx, page, { status: 400, error: refused.message, fields: refused.fields ?? {}, values: kept(page, raw) });
     checkCsrf(ctx, page.purpose, raw.csrf);
     const values = kept(page, raw);
     const parsed = page.schema.safeParse(raw);
@@ -74,14 +68,23 @@ export function formPages(render: Renderer) {
     try {
       await act(parsed.data);
     } catch (err) {
-      if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
-      ctx.state.log?.info({ code: err.code, status: err.status }, 'form refused');
-      // A refusal that says when to come back (429) says it in Retry-After on the page too, as the error handler does.
-      const wait = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-      if (typeof wait === 'number') ctx.set('Retry-After', String(wait));
-      return show(ctx, page, { status: err.status, error: err.message, errorCode: err.code, fields: err.fields ?? {}, values });
+      const refusal = shownRefusal(ctx, err);
+      return show(ctx, page, { status: refusal.status, error: refusal.message, errorCode: refusal.code, fields: refusal.fields ?? {}, values });
     }
   }
 
   return { show, submit };
+}
+
+/**
+ * A refusal a form page shows its user again beside the form (an exposed 4xx: a wrong password, a state that does not
+ * allow the change, …), logged as one; anything else is thrown on to the error handler. A refusal that says when to
+ * come back (429) says it in Retry-After on the page too, as the error handler does.
+ */
+export function shownRefusal(ctx: Context, err: unknown, what = 'form refused'): AppError {
+  if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
+  ctx.state.log?.info({ code: err.code, status: err.status }, what);
+  const wait = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (typeof wait === 'number') ctx.set('Retry-After', String(wait));
+  return err;
 }

@@ -9,6 +9,16 @@ export const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u
  * and invalid UTF-8 are refused with a ValidationError naming the field.
  */
 export function formFields(ctx: Context, names: readonly string[]): Record<string, string> {
+  const { values, refused } = readForm(ctx, names);
+  if (refused) throw refused;
+  return values;
+}
+
+/**
+ * The submitted form as formFields reads it, without throwing: `values` holds every field that could be read, and
+ * `refused` the ValidationError naming those that could not, for a page that shows the form again with what it kept.
+ */
+export function readForm(ctx: Context, names: readonly string[]): { values: Record<string, string>; refused?: ValidationError } {
   const body = (ctx.request as { body?: unknown }).body;
   const raw = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   const out: Record<string, string> = {};
@@ -26,10 +36,5 @@ export function formFields(ctx: Context, names: readonly string[]): Record<strin
     }
     out[name] = v;
   }
-  if (Object.keys(fields).length) {
-    const err = new ValidationError('Some fields could not be read.', fields);
-    (err as ValidationError & { values?: Record<string, string> }).values = out;
-    throw err;
-  }
-  return out;
+  return Object.keys(fields).length ? { values: out, refused: new ValidationError('Some fields could not be read.', fields) } : { values: out };
 }

@@ -14,10 +14,10 @@ import { siteOfInteractionApproval } from '../db/approvals.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
 import { afterRequestCommit } from '../db/request-scope.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
-import { AppError, ValidationError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { attemptSource, deviceId } from '../http/device-cookie.ts';
-import { formFields } from '../http/form.ts';
+import { formFields, readForm } from '../http/form.ts';
 import { preferUiLocales, t, tOr } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { availableCredit } from '../ledger/credit-line.ts';
@@ -392,14 +392,8 @@ export function interactionRoutes({
       return renderConsentStep(ctx, interaction, waiting);
     }
     if (interaction.prompt.name !== 'login' || interaction.result) throw new InteractionMismatchError();
-    let form: Record<string, string>;
-    try {
-      form = formFields(ctx, LOGIN_FIELDS);
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      const { values } = err as ValidationError & { values?: Record<string, string> };
-      return renderLogin(ctx, interaction, { status: 400, error: err.message, values, fields: err.fields ?? {} });
-    }
+    const { values: form, refused } = readForm(ctx, LOGIN_FIELDS);
+    if (refused) return renderLogin(ctx, interaction, { status: 400, error: refused.message, values: form, fields: refused.fields ?? {} });
     checkCsrf(ctx, `interaction:${interaction.uid}`, form.csrf);
     const values = { card_number: form.card_number ?? '' };
     if (!form.card_number || !form.password) {
