@@ -7,7 +7,7 @@ import { formatMoney } from '../lib/money.ts';
 import type { DisputeDeps } from './open-dispute.ts';
 import { DisputeStateError, InvalidAmountError } from './errors.ts';
 import { lockForChange } from './lock-for-change.ts';
-import { moveRefund, moveRelease, notifyHolder, remainingHold } from './moves.ts';
+import { moveRefund, moveVoid, notifyHolder, remainingHold } from './moves.ts';
 
 export interface DecideDisputeRequest {
   disputeId: string;
@@ -60,7 +60,7 @@ export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDi
       // the report) the report is still upheld, moving nothing: rejecting it would tell the holder they were wrong.
       let current = approval;
       if (held > 0) {
-        const r = await moveRelease(trx, current, { status: current.capturedAmount > 0 ? 'captured' : 'voided', action: 'approval.voided', reason: 'dispute' }, move);
+        const r = await moveVoid(trx, current, move, 'dispute');
         current = r.approval;
         released = r.released;
       }

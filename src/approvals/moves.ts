@@ -102,6 +102,14 @@ export async function moveRelease(
   return { approval: { ...a, releasedAmount, status: outcome.status, statusReason }, released };
 }
 
+/**
+ * Releases what the approval still holds as a void (a member site's, or the operator's upholding a holder's report):
+ * it reads `captured` when part of it was captured (that part stays, and can still be refunded), else `voided`.
+ */
+export function moveVoid(trx: Trx, a: Approval, m: MoveContext, reason?: string): Promise<{ approval: Approval; released: number }> {
+  return moveRelease(trx, a, { status: a.capturedAmount > 0 ? 'captured' : 'voided', action: 'approval.voided', reason }, m);
+}
+
 /** Refunds `amount` of what was captured: receivable −Y, payable(site) +Y. */
 export async function moveRefund(trx: Trx, a: Approval, amount: number, m: MoveContext): Promise<Approval> {
   await post(trx, {

@@ -3,7 +3,7 @@ import type { Trx } from '../db/knex.ts';
 import { formatMoney } from '../lib/money.ts';
 import { ApprovalStateError } from './errors.ts';
 import { lockForChange } from './lock-for-change.ts';
-import { moveRelease, notifyHolder, type MoveContext } from './moves.ts';
+import { moveVoid, notifyHolder, type MoveContext } from './moves.ts';
 
 export interface VoidRequest extends MoveContext {
   approvalNo: string;
@@ -21,12 +21,7 @@ export async function voidApproval(trx: Trx, req: VoidRequest): Promise<{ approv
   if (approval.status !== 'approved') {
     throw new ApprovalStateError('approval_not_open', `Approval ${approval.approvalNo} is ${approval.status}: nothing is held to void.`);
   }
-  const result = await moveRelease(
-    trx,
-    approval,
-    { status: approval.capturedAmount > 0 ? 'captured' : 'voided', action: 'approval.voided' },
-    req,
-  );
+  const result = await moveVoid(trx, approval, req);
   if (result.released > 0) {
     await notifyHolder(trx, approval, 'hold_released', { amount: formatMoney(result.released, approval.currency), why: 'voided' });
   }
