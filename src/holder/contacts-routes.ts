@@ -11,7 +11,7 @@ import { requestContactChange } from '../cards/request-contact-change.ts';
 import { setLanguage } from '../cards/set-language.ts';
 import { findAccount } from '../db/cards.ts';
 import { findOpenContactChange } from '../db/contact-changes.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { attemptSource } from '../http/device-cookie.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
@@ -52,8 +52,6 @@ const languageField = z.enum(LOCALES, { error: LANGUAGE_CHOICE });
 /** PUT /api/holder/contacts/language: the language of the holder's messages, nothing else (unknown keys are refused). */
 export const languageApiInput = z.strictObject({ language: languageField });
 const languageFormInput = z.object({ language: languageField });
-/** What the language form may carry. It names no account (the session does): anything more is refused, not ignored. */
-const LANGUAGE_FORM_FIELDS: ReadonlySet<string> = new Set(['csrf', 'language']);
 const LANGUAGE_SET = 'Your messages will be in {language} from the next one on.';
 
 const CHANGED = 'Your contact details are changed. We told your old ones too.';
@@ -75,6 +73,7 @@ const LANGUAGE: FormPage<typeof languageFormInput> = {
   fields: ['language'],
   keep: ['language'],
   schema: languageFormInput,
+  onlyItsFields: 'This form takes only the language.',
 };
 
 const CONFIRM: FormPage<typeof confirmFormInput> = {
@@ -186,9 +185,6 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
 
   router.post('/card/contacts/language', async function chooseMessageLanguage(ctx) {
     await submit(ctx, await languagePage(ctx), async (input) => {
-      const body = (ctx.request as { body?: unknown }).body;
-      const extra = Object.keys(body && typeof body === 'object' ? body : {}).filter((k) => !LANGUAGE_FORM_FIELDS.has(k));
-      if (extra.length) throw new ValidationError('This form takes only the language.', Object.fromEntries(extra.map((k) => [k, 'Not a field of this form.'])));
       const set = await chooseLanguage(ctx, input.language);
       await show(ctx, await languagePage(ctx), { notice: LANGUAGE_SET.replace('{language}', LOCALE_NAMES[set.to]), values: { language: set.to } });
     });

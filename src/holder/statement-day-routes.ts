@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { Db } from '../db/knex.ts';
-import { ValidationError } from '../errors.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
@@ -47,10 +46,8 @@ const FORM: Omit<FormPage<typeof statementDayFormInput>, 'locals'> = {
   fields: ['statement_day'],
   keep: ['statement_day'],
   schema: statementDayFormInput,
+  onlyItsFields: 'This form takes only the statement day.',
 };
-
-/** What the form may carry. It names no account (the session does): anything more is refused, not ignored. */
-const FORM_FIELDS: ReadonlySet<string> = new Set(['csrf', 'statement_day']);
 
 /** The notice after a change: when the period running closes and from which statement the new day holds. */
 function changedNotice(c: StatementDayChanged): string {
@@ -90,9 +87,6 @@ export function statementDayRoutes(deps: StatementDayRouteDeps): Router {
 
   router.post('/card/statement-day', async function chooseStatementDay(ctx) {
     await submit(ctx, await form(ctx), async (input) => {
-      const body = (ctx.request as { body?: unknown }).body;
-      const extra = Object.keys(body && typeof body === 'object' ? body : {}).filter((k) => !FORM_FIELDS.has(k));
-      if (extra.length) throw new ValidationError('This form takes only the statement day.', Object.fromEntries(extra.map((k) => [k, 'Not a field of this form.'])));
       const changed = await change(ctx, input.statement_day);
       await show(ctx, await form(ctx), { notice: changedNotice(changed) });
     });

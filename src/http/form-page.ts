@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError, ValidationError } from '../errors.ts';
 import { csrfToken, checkCsrf } from './csrf.ts';
 import { readForm } from './form.ts';
 import type { Renderer } from './render.ts';
@@ -17,6 +17,11 @@ export interface FormPage<S extends z.ZodType = z.ZodType> {
   keep: readonly string[];
   schema: S;
   locals?: Record<string, unknown>;
+  /**
+   * For a form whose every field is its own (it names no account: the session does), the sentence that refuses a post
+   * carrying any other field, each named, rather than ignore it; absent, other fields are not read.
+   */
+  onlyItsFields?: string;
 }
 
 export interface ShowOptions {
@@ -66,6 +71,7 @@ export function formPages(render: Renderer) {
       return show(ctx, page, { status: 400, error: 'Some fields need attention.', fields: fieldErrors(parsed.error), values });
     }
     try {
+      if (page.onlyItsFields) refuseOtherFields(ctx, [...page.fields, 'csrf'], page.onlyItsFields);
       await act(parsed.data);
     } catch (err) {
       const refusal = shownRefusal(ctx, err);
@@ -74,6 +80,13 @@ export function formPages(render: Renderer) {
   }
 
   return { show, submit };
+}
+
+/** Refuses, with `sentence`, a posted form carrying fields beyond `names`, each named. */
+function refuseOtherFields(ctx: Context, names: readonly string[], sentence: string): void {
+  const body = (ctx.request as { body?: unknown }).body;
+  const extra = Object.keys(body && typeof body === 'object' ? body : {}).filter((k) => !names.includes(k));
+  if (extra.length) throw new ValidationError(sentence, Object.fromEntries(extra.map((k) => [k, 'Not a field of this form.'])));
 }
 
 /**
