@@ -13,7 +13,6 @@
  * form's body: never in a URL, a log line or a re-rendered form.
  */
 import Router from '@koa/router';
-import { createHash } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import { z } from 'zod';
 import { appendAudit } from '../db/audit-log.ts';
@@ -21,7 +20,8 @@ import type { Db } from '../db/knex.ts';
 import { deleteOperatorSession, insertOperatorSession, touchOperatorSession } from '../db/operator-sessions.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError } from '../errors.ts';
-import { bindCsrf, checkCsrf, csrfToken } from '../http/csrf.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { bindFormsToSession, hashSessionId, sessionCookieId } from '../http/session-cookie.ts';
 import { attemptSource } from '../http/device-cookie.ts';
 import { formFields } from '../http/form.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
@@ -78,7 +78,6 @@ const SIGNIN: FormPage<typeof signinInput> = {
   schema: signinInput,
 };
 
-const hashId = (id: string): Buffer => createHash('sha256').update(id).digest();
 
 class WrongOperatorTokenError extends AppError {
   constructor() {
@@ -121,10 +120,7 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
   const lifetime = { idleSeconds: deps.idleSeconds, maxSeconds: deps.maxSeconds };
   const cookieOptions = (ctx: Context) => ({ signed: true, httpOnly: true, sameSite: 'strict' as const, secure: ctx.secure, path: COOKIE_PATH, overwrite: true });
 
-  function sessionId(ctx: Context): string | undefined {
-    const id = ctx.cookies.get(COOKIE, { signed: true });
-    return id && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : undefined;
-  }
+  const sessionId = (ctx: Context): string | undefined => sessionCookieId(ctx, COOKIE);
 
   /**
    * Lets the request through as the signed-in operator (ctx.state.actor), or sends the browser to the sign-in page
@@ -134,9 +130,9 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
     // Before anything can answer: the redirect to sign in and a refused form are console answers too.
     ctx.set('Cache-Control', 'no-store');
     const id = sessionId(ctx);
-    const session = id ? await touchOperatorSession(deps.sessionDb, hashId(id), lifetime) : undefined;
+    const session = id ? await touchOperatorSession(deps.sessionDb, hashSessionId(id), lifetime) : undefined;
     const stillAccepted = session !== undefined && stillConfigured(session.actor, session.tokenHash);
-    if (session && !stillAccepted) await deleteOperatorSession(deps.sessionDb, hashId(id!));
+    if (session && !stillAccepted) await deleteOperatorSession(deps.sessionDb, hashSessionId(id!));
     if (!stillAccepted) {
       if (ctx.cookies.get(COOKIE)) ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
       ctx.status = 303;
@@ -144,8 +140,8 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
       return;
     }
     ctx.state.actor = session.actor;
-    // Its forms' CSRF tokens are bound to this session (http/csrf.ts bindCsrf), as a signed-in holder's are.
-    bindCsrf(ctx, hashId(id!).toString('hex'));
+    // Its forms' CSRF tokens are bound to this session, as a signed-in holder's are.
+    bindFormsToSession(ctx, id!);
     await next();
   }
 
@@ -180,8 +176,8 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
       const old = sessionId(ctx);
       const id = randomToken(32);
       await inTransaction(deps.db, async (trx) => {
-        if (old) await deleteOperatorSession(trx, hashId(old));
-        await insertOperatorSession(trx, { idHash: hashId(id), actor: found.actor, tokenHash: sha256Hex(found.token), idleSeconds: deps.idleSeconds });
+        if (old) await deleteOperatorSession(trx, hashSessionId(old));
+        await insertOperatorSession(trx, { idHash: hashSessionId(id), actor: found.actor, tokenHash: sha256Hex(found.token), idleSeconds: deps.idleSeconds });
         await appendAudit(trx, { actor: found.actor, action: 'operator.signed_in', subjectType: 'operator', subjectId: found.actor, details: { via: 'console', ip: ctx.ip }, requestId: ctx.state.requestId });
       });
       ctx.cookies.set(COOKIE, id, cookieOptions(ctx));
@@ -193,11 +189,11 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
   router.post('/admin/signout', async function consoleSignOut(ctx) {
     const form = formFields(ctx, ['csrf']);
     const id = sessionId(ctx);
-    if (id) bindCsrf(ctx, hashId(id).toString('hex'));
+    if (id) bindFormsToSession(ctx, id);
     checkCsrf(ctx, CONSOLE_SIGNOUT_PURPOSE, form.csrf);
     if (id) {
       await inTransaction(deps.db, async (trx) => {
-        const actor = await deleteOperatorSession(trx, hashId(id));
+        const actor = await deleteOperatorSession(trx, hashSessionId(id));
         if (actor) await appendAudit(trx, { actor, action: 'operator.signed_out', subjectType: 'operator', subjectId: actor, details: { via: 'console', ip: ctx.ip }, requestId: ctx.state.requestId });
       });
     }

@@ -19,7 +19,6 @@
  * cross-site form cannot send; with the SameSite=Lax cookie that is their CSRF defence.
  */
 import Router from '@koa/router';
-import { createHash } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import { z } from 'zod';
 import { inactiveCardMessage } from '../approvals/errors.ts';
@@ -33,7 +32,8 @@ import { cardThrottleKeyById } from '../db/throttles.ts';
 import { inTransaction } from '../db/tx.ts';
 import { hasWards } from '../db/wards.ts';
 import { AppError, InvalidCredentialsError } from '../errors.ts';
-import { bindCsrf, checkCsrf, csrfToken } from '../http/csrf.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import { bindFormsToSession, hashSessionId, sessionCookieId } from '../http/session-cookie.ts';
 import { attemptSource } from '../http/device-cookie.ts';
 import { formFields } from '../http/form.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
@@ -82,7 +82,6 @@ const SIGNIN: FormPage<typeof signinInput> = {
   schema: signinInput,
 };
 
-const hashId = (id: string): Buffer => createHash('sha256').update(id).digest();
 
 /** What the holder pages' navigation (views/holder/nav.ejs) needs: the sign-out form's token, and whether to link the children's cards. */
 export interface HolderNav {
@@ -134,8 +133,8 @@ export function holderSessions(deps: HolderSessionDeps) {
   const { show, submit } = formPages(deps.render);
 
   async function requireHolder(ctx: Context, next: Next): Promise<void> {
-    const id = ctx.cookies.get(COOKIE, { signed: true });
-    const session = id && /^[A-Za-z0-9_-]{43}$/.test(id) ? await findLiveHolderSession(deps.cards.db, hashId(id)) : undefined;
+    const id = sessionCookieId(ctx, COOKIE);
+    const session = id ? await findLiveHolderSession(deps.cards.db, hashSessionId(id)) : undefined;
     if (!session) {
       if (ctx.path.startsWith('/api/')) throw new NotSignedInError();
       ctx.status = 303;
@@ -144,7 +143,7 @@ export function holderSessions(deps: HolderSessionDeps) {
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.state.holder = { accountId: session.accountId, cardId: session.cardId, signedInAt: session.createdAt } satisfies HolderState;
-    bindCsrf(ctx, hashId(id!).toString('hex'));
+    bindFormsToSession(ctx, id!);
     await next();
   }
 
@@ -176,7 +175,7 @@ export function holderSessions(deps: HolderSessionDeps) {
       const { card } = outcome;
       const id = randomToken(32);
       await inTransaction(deps.cards.db, async (trx) => {
-        await insertHolderSession(trx, { idHash: hashId(id), accountId: card.accountId, cardId: card.id, ttlSeconds: deps.ttlSeconds });
+        await insertHolderSession(trx, { idHash: hashSessionId(id), accountId: card.accountId, cardId: card.id, ttlSeconds: deps.ttlSeconds });
         await appendAudit(trx, {
           actor: `card:${card.id}`,
           action: 'holder.signed_in',
@@ -194,11 +193,11 @@ export function holderSessions(deps: HolderSessionDeps) {
 
   router.post('/card/signout', async function signOut(ctx) {
     const form = formFields(ctx, ['csrf']);
-    const id = ctx.cookies.get(COOKIE, { signed: true });
+    const id = sessionCookieId(ctx, COOKIE);
     // The sign-out button's token was made on a signed-in page, bound to this session (requireHolder): checked so too.
-    if (id && /^[A-Za-z0-9_-]{43}$/.test(id)) bindCsrf(ctx, hashId(id).toString('hex'));
+    if (id) bindFormsToSession(ctx, id);
     checkCsrf(ctx, SIGNOUT_PURPOSE, form.csrf);
-    if (id) await deleteHolderSession(deps.cards.db, hashId(id));
+    if (id) await deleteHolderSession(deps.cards.db, hashSessionId(id));
     ctx.cookies.set(COOKIE, null, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true });
     ctx.status = 303;
     ctx.redirect('/card/signin');
