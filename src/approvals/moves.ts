@@ -24,7 +24,7 @@ export interface MoveContext {
 }
 
 /** Credit still held by an approval: neither captured nor released. */
-export function remainingHold(a: Approval): number {
+export function remainingHold(a: Pick<Approval, 'status' | 'amount' | 'capturedAmount' | 'releasedAmount'>): number {
   return a.status === 'approved' ? a.amount - a.capturedAmount - a.releasedAmount : 0;
 }
 

@@ -130,7 +130,7 @@ export async function requestHasApproval(conn: Conn, clientId: string, requestKe
 
 /** Whether this hosted interaction has an approval already. */
 export async function interactionHasApproval(conn: Conn, interactionUid: string): Promise<boolean> {
-  return Boolean(await conn('approvals').select('id').where({ interaction_uid: interactionUid }).first());
+  return (await siteOfInteractionApproval(conn, interactionUid)) !== undefined;
 }
 
 /** The member site whose payment this hosted interaction approved, if it approved one. */

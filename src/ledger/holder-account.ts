@@ -1,3 +1,4 @@
+import { remainingHold } from '../approvals/moves.ts';
 import { openApprovalsForAccount, recentApprovalsForAccount, type Approval } from '../db/approvals.ts';
 import { readCreditLine } from '../db/credit-lines.ts';
 import type { Conn } from '../db/knex.ts';
@@ -22,7 +23,7 @@ function presentApprovalLine(a: Approval & { siteName?: string }) {
     amount: a.amount,
     captured_amount: a.capturedAmount,
     refunded_amount: a.refundedAmount,
-    held_amount: a.status === 'approved' ? a.amount - a.capturedAmount - a.releasedAmount : 0,
+    held_amount: remainingHold(a),
     created_at: a.createdAt.toISOString(),
     hold_expires_at: a.status === 'approved' ? a.holdExpiresAt.toISOString() : null,
   };

@@ -1,3 +1,4 @@
+import { remainingHold } from '../approvals/moves.ts';
 import type { Conn } from '../db/knex.ts';
 import { latestApprovalsOf, wardSummaries, type WardApproval } from '../db/wards.ts';
 import { todayIn } from './calendar.ts';
@@ -34,7 +35,7 @@ export async function wardsOverview(conn: Conn, guardianAccountId: string, timeZ
     balance: w.postedBalance,
     approved_this_month: w.approvedThisMonth,
     recent_approvals: (byAccount.get(w.accountId) ?? []).map((a) => {
-      const held = a.status === 'approved' ? a.amount - a.capturedAmount - a.releasedAmount : 0;
+      const held = remainingHold(a);
       return {
         approval_no: a.approvalNo,
         created_at: a.createdAt.toISOString(),
