@@ -76,6 +76,36 @@ Every option, requirement and refusal is described in the cybercard README, "Int
 `;
 }
 
+/**
+ * The package's LICENSE, so the terms its package.json names travel with the tarball. Only MIT is written out: a
+ * change of the project's licence must change this text too, and the build refuses until it does.
+ */
+function licenseText(license: string): string {
+  if (license !== 'MIT') throw new Error(`the kit's LICENSE text is MIT's, but package.json says ${license}`);
+  return `MIT License
+
+Copyright (c) 2026 the cybercard contributors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+`;
+}
+
 /** Builds the package directory afresh (nothing stale from an earlier build gets packed) and returns its path. */
 export async function buildKit(): Promise<string> {
   const main = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as MainPackage;
@@ -127,6 +157,7 @@ export async function buildKit(): Promise<string> {
   };
   await writeFile(path.join(KIT_DIR, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   await writeFile(path.join(KIT_DIR, 'README.md'), readme(main.version));
+  await writeFile(path.join(KIT_DIR, 'LICENSE'), licenseText(main.license));
   return KIT_DIR;
 }
 

@@ -86,10 +86,20 @@ describe('@cybercard/resource-server as a package (npm run build:kit, npm pack, 
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('packs JavaScript, declarations, package.json and README only: no TypeScript source', () => {
+  it('packs JavaScript, declarations, package.json, README and LICENSE only: no TypeScript source', () => {
     const files = packed.files.map((f) => f.path).sort();
-    expect(files).to.include.members(['package.json', 'README.md', 'index.js', 'index.d.ts', 'verify.js', 'verify.d.ts', 'strict.js']);
-    expect(files.filter((f) => !/^(package\.json|README\.md|[a-z-]+\.(js|d\.ts))$/.test(f))).to.deep.equal([]);
+    expect(files).to.include.members(['package.json', 'README.md', 'LICENSE', 'index.js', 'index.d.ts', 'verify.js', 'verify.d.ts', 'strict.js']);
+    expect(files.filter((f) => !/^(package\.json|README\.md|LICENSE|[a-z-]+\.(js|d\.ts))$/.test(f))).to.deep.equal([]);
+  });
+
+  it('carries the licence its package.json names, as text a member site\'s lawyers can read', async () => {
+    const dir = path.join(tmp, 'node_modules', '@cybercard', 'resource-server');
+    const installed = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { license: string };
+    const text = await readFile(path.join(dir, 'LICENSE'), 'utf8');
+    expect(installed.license).to.equal('MIT');
+    expect(text).to.match(/^MIT License\n/);
+    expect(text).to.include('Permission is hereby granted, free of charge');
+    expect(text).to.include('THE SOFTWARE IS PROVIDED "AS IS"');
   });
 
   it('names the main package version and only jose, at the main package’s range, as a dependency', async () => {
