@@ -24,6 +24,7 @@ import type { ApprovalDeps } from './approvals/deps.ts';
 import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
 import { statementDayRoutes } from './holder/statement-day-routes.ts';
+import { closeRoutes } from './holder/close-routes.ts';
 import { disputeRoutes } from './holder/disputes-routes.ts';
 import { adminDisputeRoutes } from './admin/disputes-routes.ts';
 import { contactsRoutes } from './holder/contacts-routes.ts';
@@ -224,6 +225,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     minorCap: config.cards.creditLimit.minor,
     disputeDays: config.payments.disputeDays,
   });
+  const holderClose = closeRoutes({ parseBody, requireHolder: sessions.requireHolder, render, cards, throttle, delinquency: ledger.delinquency });
   const holderSecondFactor = secondFactorRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,
@@ -284,6 +286,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(holderDisputes.routes());
   app.use(holderActivity.routes());
   app.use(holderWards.routes());
+  app.use(holderClose.routes());
   app.use(holderSecondFactor.routes());
   app.use(holderContacts.routes());
   app.use(adminCards.routes());

@@ -2,16 +2,23 @@ import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { notifyHolder } from '../notifications/notify.ts';
 import type { StatusChange } from './block.ts';
-import { revokeHolderTokens } from './revoke-holder-tokens.ts';
+import type { CardStatus } from '../db/cards.ts';
+import { signOutEverywhere } from './revoke-holder-tokens.ts';
 import { transitionUnlessAlready, type StatusChanged } from './transition.ts';
 
-/** Closes the card for good, ends the holder's sessions and tokens, and tells the holder. A closed card stays as it is (changed: false). */
-export async function closeCard(db: Db, change: StatusChange): Promise<StatusChanged> {
+/**
+ * Closes the card for good, signs the holder out everywhere (member sites and the holder pages) and tells the holder.
+ * A closed card stays as it is (changed: false). `by: 'holder'` is the holder's own close (the message says so);
+ * `from` narrows the statuses it may close from. Payments approved before stay approved: a site may still capture
+ * what it delivered, and what is owed stays due.
+ */
+export async function closeCard(db: Db, change: StatusChange & { by?: 'holder'; from?: readonly CardStatus[] }): Promise<StatusChanged> {
+  const { by, ...transition } = change;
   return inTransaction(db, async (trx) => {
-    const done = await transitionUnlessAlready(trx, { ...change, to: 'closed' });
+    const done = await transitionUnlessAlready(trx, { ...transition, to: 'closed' });
     if (!done.changed) return done;
-    await revokeHolderTokens(trx, { accountId: done.card.accountId, actor: change.actor, reason: 'card closed', requestId: change.requestId });
-    await notifyHolder(trx, done.card.accountId, 'card_closed', { last4: done.card.last4 });
+    await signOutEverywhere(trx, { accountId: done.card.accountId, actor: change.actor, reason: 'card closed', requestId: change.requestId });
+    await notifyHolder(trx, done.card.accountId, 'card_closed', { last4: done.card.last4, ...(by ? { by } : {}) });
     return done;
   });
 }

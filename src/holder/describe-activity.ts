@@ -132,6 +132,8 @@ function wrongPassword(item: ActivityItem, site: string, t: Translate): string {
       return t('Wrong password when changing the email or mobile number.');
     case 'child_limit':
       return t("Wrong password when setting a child's credit limit.");
+    case 'close_card':
+      return t('Wrong password when closing the card.');
     case null:
       return t('Wrong password.');
   }

@@ -108,17 +108,32 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   },
   card_closed: {
     subject: { en: 'Your cyber card was closed', ko: '사이버 카드가 해지되었습니다' },
+    // by: 'holder' when the holder closed it on /card/close (no "block your card" then: a closed card cannot be blocked).
     text: {
       en: (d, l) =>
-        `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard and no longer works; every member site has been signed out. ` +
-        `What is on your statement is still due. ${notYou.en(l)}`,
+        d.by === 'holder'
+          ? `You closed your cyber card ending in ${s(d, 'last4')}: it no longer works and every member site has been signed out. ` +
+            'What is on your statement is still due, and payments you approved before may still be charged. ' +
+            'If you did not close it, someone knows your card password: contact cybercard at once.'
+          : `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard and no longer works; every member site has been signed out. ` +
+            `What is on your statement is still due. ${notYou.en(l)}`,
       ko: (d, l) =>
-        `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지하여 더 이상 사용할 수 없으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
-        `명세서에 있는 금액은 그대로 납부하셔야 합니다. ${notYou.ko(l)}`,
+        d.by === 'holder'
+          ? `끝자리 ${s(d, 'last4')} 사이버 카드를 해지하셨습니다. 더 이상 사용할 수 없으며 모든 가맹 사이트에서 로그아웃되었습니다. ` +
+            '명세서에 있는 금액은 그대로 납부하셔야 하며, 이전에 승인하신 결제는 청구될 수 있습니다. ' +
+            '직접 해지하지 않으셨다면 누군가 카드 비밀번호를 알고 있습니다. 즉시 cybercard에 연락하세요.'
+          : `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지하여 더 이상 사용할 수 없으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
+            `명세서에 있는 금액은 그대로 납부하셔야 합니다. ${notYou.ko(l)}`,
     },
     sms: {
-      en: (d, l) => `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard; your statement is still due. ${shortNotYou.en(l)}`,
-      ko: (d, l) => `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지했습니다. 명세서 금액은 납부하셔야 합니다. ${shortNotYou.ko(l)}`,
+      en: (d, l) =>
+        d.by === 'holder'
+          ? `You closed your cyber card ending in ${s(d, 'last4')}; your statement is still due. Not you? Contact cybercard at once.`
+          : `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard; your statement is still due. ${shortNotYou.en(l)}`,
+      ko: (d, l) =>
+        d.by === 'holder'
+          ? `끝자리 ${s(d, 'last4')} 사이버 카드를 해지하셨습니다. 명세서 금액은 납부하셔야 합니다. 본인이 아니라면 즉시 cybercard에 연락하세요.`
+          : `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지했습니다. 명세서 금액은 납부하셔야 합니다. ${shortNotYou.ko(l)}`,
     },
   },
   card_unblocked: {
