@@ -247,7 +247,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
   const holderApi = holderApiRoutes({ parseBody, cards: holderCards, throttle });
   const adminCards = adminCardRoutes({ parseBody, cards, operatorAuth: config.secrets, mobileCallingCode: config.cards.mobileCallingCode });
-  const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now });
+  const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now, unscopedDb: pool });
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates });
   // The operator console (/admin): pages over the same domain functions as the API, as the operator signed in.
@@ -314,7 +314,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const n = config.notifications;
   const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };
   const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);
-  const stopLedgerJobs = startLedgerJobs(ledger, log, { expireSeconds: config.payments.expireIntervalSeconds, billingSeconds: config.billing.runIntervalSeconds });
+  const stopLedgerJobs = startLedgerJobs(ledger, log, { expireSeconds: config.payments.expireIntervalSeconds, billingSeconds: config.billing.runIntervalSeconds, checkSeconds: config.billing.checkIntervalSeconds });
   return {
     app,
     provider,

@@ -11,13 +11,14 @@ import { ValidationError } from '../errors.ts';
 import { billingRun } from '../ledger/billing-run.ts';
 import { todayIn } from '../ledger/calendar.ts';
 import { changeStatementDay } from '../ledger/change-statement-day.ts';
+import { checkLedger } from '../ledger/check-ledger.ts';
 import { ledgerDeps } from '../ledger/deps.ts';
 import { holderAccount } from '../ledger/holder-account.ts';
 import { importRepayments, NEEDS_ATTENTION } from '../ledger/import-repayments.ts';
 import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { formatMoney } from '../lib/money.ts';
-import { billingRunInput, cliRepaymentInput, EITHER_CARD_OR_REFERENCE, monthInput, reportQuery, statementDayInput } from './ledger-inputs.ts';
+import { billingRunInput, checkFormat, cliRepaymentInput, EITHER_CARD_OR_REFERENCE, monthInput, reportQuery, statementDayInput } from './ledger-inputs.ts';
 import { cliActor } from './cli-actor.ts';
 import { cliArgs, wholeNumber } from './cli-options.ts';
 import { parseInput, SOME_FIELDS } from './operator-input.ts';
@@ -35,6 +36,8 @@ export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch
                                             per member site: captured − refunds − fee = payout
   settlement close --month YYYY-MM          post a finished month's settlements to the ledger (idempotent)
   ledger show --card ID|NUMBER              balance, available credit, holds, approvals and statements of a card's account
+  ledger check [--format text|json]         read the whole ledger back and check it adds up (entries, balances, holds,
+                                            approvals, site payables, statements); exits 3 when anything does not
   ledger statement-day --card ID|NUMBER --day 1-28 --reason TEXT
                                             set the day of the month the account's statements close on (the period running
                                             closes on the sooner of the old and new day; one change at a time; not while
@@ -200,6 +203,29 @@ export const ledgerCommands: Record<string, Handler> = {
         `(due ${changed.due}); the statement of ${changed.firstOnNewDay} is the first on day ${changed.to}` +
         (changed.wards ? `; ${changed.wards} linked minor account(s) follow it` : ''),
     );
+  },
+
+  async 'ledger check'({ db, args }) {
+    const v = options(args, { format: { type: 'string' } });
+    const { format } = parseInput(checkFormat, v.format === undefined ? {} : { format: v.format });
+    const check = await checkLedger(db);
+    if (!check.ok) process.exitCode = 3;
+    if (format === 'json') {
+      console.log(JSON.stringify(check, null, 2));
+      return;
+    }
+    const s = check.scope;
+    const read = `${s.entries} entries, ${s.accounts} accounts, ${s.approvals} approvals, ${s.statements} statements, ${s.settlements} settlements`;
+    if (check.ok) {
+      console.log(`the books add up: ${read} read at ${check.checked_at}`);
+      return;
+    }
+    console.log(`the books do NOT add up (${read} read at ${check.checked_at}):`);
+    for (const [name, n] of Object.entries(check.counts)) console.log(`  ${name}: ${n}`);
+    for (const f of check.findings) {
+      const figures = Object.entries(f.figures).map(([k, x]) => `${k}=${x}`).join(' ');
+      console.log(`${f.check} ${f.subject} ${figures}`);
+    }
   },
 
   async 'ledger show'({ config, db, args }) {

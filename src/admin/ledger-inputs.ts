@@ -66,6 +66,12 @@ export const billingRunInput = z.strictObject({ date: dateField.optional() });
 
 export const monthInput = z.strictObject({ month: monthField });
 
+/** A request that takes no query: anything in it is refused as unknown, not ignored. */
+export const noQuery = z.strictObject({});
+
+/** `ledger check --format`: lines for a person, or the API's JSON. */
+export const checkFormat = z.strictObject({ format: z.enum(['text', 'json'], { error: 'One of text, json.' }).optional() });
+
 export const reportQuery = z.strictObject({ month: monthField, format: z.enum(['json', 'csv'], { error: 'One of json, csv.' }).optional() });
 
 export const statementIdParam = z.strictObject({

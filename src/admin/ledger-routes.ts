@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Db } from '../db/knex.ts';
 import type { Context, Middleware } from 'koa';
 import { expireHolds } from '../approvals/expire.ts';
 import { findCard } from '../db/cards.ts';
@@ -13,8 +14,9 @@ import type { LedgerDeps } from '../ledger/deps.ts';
 import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
 import { importRepayments } from '../ledger/import-repayments.ts';
 import { repay } from '../ledger/repay.ts';
+import { checkLedger } from '../ledger/check-ledger.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
-import { billingRunInput, cardIdParam, monthInput, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
+import { billingRunInput, cardIdParam, monthInput, noQuery, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
 import { parseInput } from './operator-input.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 
@@ -26,6 +28,11 @@ export interface AdminLedgerDeps {
   importMaxBytes: number;
   /** The clock a change of statement day is made by (see holder/statement-day-routes.ts). */
   now: () => Date;
+  /**
+   * The pool outside the request's transaction: the check reads the books in a snapshot of its own (repeatable read),
+   * which a request's transaction, read committed and already begun, cannot give.
+   */
+  unscopedDb: Db;
 }
 
 class PayloadTooLargeError extends AppError {
@@ -54,9 +61,10 @@ async function readText(ctx: Context, max: number): Promise<string> {
 
 /**
  * The operator API of the ledger under /admin/api/ledger: a card's account view, statement day and statements,
- * repayments (one, or a CSV of bank transfers), billing runs, hold expiry, and member-site settlement.
+ * repayments (one, or a CSV of bank transfers), billing runs, hold expiry, member-site settlement, and the check that
+ * the books add up.
  */
-export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBytes, now }: AdminLedgerDeps): Router {
+export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBytes, now, unscopedDb }: AdminLedgerDeps): Router {
   const router = new Router({ prefix: '/admin/api/ledger' });
   router.use(requireOperator(operatorAuth));
   router.use(async function noStore(ctx: Context, next) {
@@ -135,6 +143,11 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
 
   router.post('/holds/expire', async function expireDueHolds(ctx) {
     ctx.body = { released: await expireHolds(ledger) };
+  });
+
+  router.get('/check', async function checkBooks(ctx) {
+    parseInput(noQuery, ctx.query);
+    ctx.body = await checkLedger(unscopedDb);
   });
 
   router.get('/settlements', async function showSettlement(ctx) {

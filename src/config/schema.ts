@@ -104,6 +104,8 @@ export const settingsSchema = z.object({
     dueDays: z.number().int().min(1).max(60),
     /** How often each instance tries a billing run (seconds; one instance at a time runs it); 0 turns it off. */
     runIntervalSeconds: z.number().int().min(0),
+    /** How often each instance reads the whole ledger back to check it adds up (ledger/check-ledger.ts; seconds); 0 turns it off. */
+    checkIntervalSeconds: z.number().int().min(0),
     /** Accounts per billing-run transaction. */
     batchSize: z.number().int().min(1).max(10000),
     /**

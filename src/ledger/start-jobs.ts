@@ -1,6 +1,7 @@
 import { expireHolds } from '../approvals/expire.ts';
 import type { Logger } from '../log.ts';
 import { billingRun } from './billing-run.ts';
+import { checkLedger } from './check-ledger.ts';
 import { sweepDelinquency } from './delinquency.ts';
 import type { LedgerDeps } from './deps.ts';
 
@@ -9,6 +10,8 @@ export interface LedgerJobIntervals {
   expireSeconds: number;
   /** Seconds between billing runs (each followed by the delinquency sweep); 0: off. */
   billingSeconds: number;
+  /** Seconds between checks that the books add up; 0: off. */
+  checkSeconds: number;
 }
 
 /** Runs `job` every `seconds` (0: never), one at a time in this process; failures are logged, not thrown. */
@@ -29,8 +32,8 @@ function every(seconds: number, log: Logger, name: string, job: () => Promise<vo
 }
 
 /**
- * The ledger's background jobs inside the server: releasing expired holds, and the billing run with
- * the delinquency sweep after it. Every instance may run them: expiry locks with SKIP LOCKED, billing
+ * The ledger's background jobs inside the server: releasing expired holds, the billing run with
+ * the delinquency sweep after it, and the check that the books add up. Every instance may run them: expiry locks with SKIP LOCKED, billing
  * batches take turns on an advisory lock and statements are unique per account and date, the sweep
  * re-checks each account under its row lock. Returns a function that stops them.
  */
@@ -54,8 +57,15 @@ export function startLedgerJobs(deps: LedgerDeps, log: Logger, every_: LedgerJob
     const flagged = await sweepDelinquency(deps);
     if (flagged) log.info({ flagged }, 'accounts flagged delinquent');
   });
+  // Read only: every instance may run it. A finding is an error for whoever watches the logs: money appeared or vanished.
+  const stopCheck = every(every_.checkSeconds, log, 'ledger check', async () => {
+    const check = await checkLedger(deps.db);
+    if (check.ok) log.info({ scope: check.scope }, 'ledger check: the books add up');
+    else log.error({ counts: check.counts, findings: check.findings.slice(0, 20) }, 'ledger check: the books do NOT add up (npm run cli -- ledger check)');
+  });
   return () => {
     stopExpiry();
     stopBilling();
+    stopCheck();
   };
 }
