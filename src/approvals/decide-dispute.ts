@@ -27,7 +27,8 @@ export const NO_SUCH_DISPUTE = 'No such report.';
  * The operator's decision on a holder's report of a payment, in one transaction under the account's, the
  * approval's and then the report's row locks. `refund` releases what the payment still holds and refunds what
  * was captured (all of it, or `amount` of it), through the same balanced moves as a member site's void and refund:
- * the member site's payable goes down, so its next settlement carries the chargeback. `reject` moves nothing. Each
+ * the member site's payable goes down, so its next settlement carries the chargeback (told apart from the site's own
+ * refunds by the report's refund_entry_id). `reject` moves nothing. Each
  * report is decided once; the holder is told, and the audit names the report on every move. A refund with nothing
  * left to refund or release upholds the report and moves nothing.
  */
@@ -46,6 +47,7 @@ export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDi
     const move = { actor: req.actor, requestId: req.requestId, disputeId: dispute.id };
     let refunded = 0;
     let released = 0;
+    let refundEntryId: number | null = null;
     if (req.decision === 'refund') {
       const refundable = approval.capturedAmount - approval.refundedAmount;
       const held = remainingHold(approval);
@@ -64,10 +66,10 @@ export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDi
         current = r.approval;
         released = r.released;
       }
-      if (refunded > 0) await moveRefund(trx, current, refunded, move);
+      if (refunded > 0) refundEntryId = (await moveRefund(trx, current, refunded, move)).entryId;
     }
     const status = req.decision === 'refund' ? 'refunded' : 'rejected';
-    await recordDecision(trx, dispute.id, { status, decidedBy: req.actor, decisionNote: req.note, refundedAmount: refunded, releasedAmount: released });
+    await recordDecision(trx, dispute.id, { status, decidedBy: req.actor, decisionNote: req.note, refundedAmount: refunded, releasedAmount: released, refundEntryId });
     await appendAudit(trx, {
       actor: req.actor,
       action: 'dispute.decided',

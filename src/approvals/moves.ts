@@ -110,9 +110,12 @@ export function moveVoid(trx: Trx, a: Approval, m: MoveContext, reason?: string)
   return moveRelease(trx, a, { status: a.capturedAmount > 0 ? 'captured' : 'voided', action: 'approval.voided', reason }, m);
 }
 
-/** Refunds `amount` of what was captured: receivable −Y, payable(site) +Y. */
-export async function moveRefund(trx: Trx, a: Approval, amount: number, m: MoveContext): Promise<Approval> {
-  await post(trx, {
+/**
+ * Refunds `amount` of what was captured: receivable −Y, payable(site) +Y. Hands back the entry too: an upheld report
+ * records it (disputes.refund_entry_id), which is how a settlement tells its chargeback from the site's refunds.
+ */
+export async function moveRefund(trx: Trx, a: Approval, amount: number, m: MoveContext): Promise<{ approval: Approval; entryId: number }> {
+  const entryId = await post(trx, {
     kind: 'refund',
     approvalId: a.id,
     currency: a.currency,
@@ -133,7 +136,7 @@ export async function moveRefund(trx: Trx, a: Approval, amount: number, m: MoveC
     details: { approvalNo: a.approvalNo, clientId: a.clientId, amount, refundedAmount, currency: a.currency, ...(m.disputeId ? { disputeId: m.disputeId } : {}) },
     requestId: m.requestId,
   });
-  return { ...a, refundedAmount };
+  return { approval: { ...a, refundedAmount }, entryId };
 }
 
 /**

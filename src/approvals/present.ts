@@ -38,8 +38,19 @@ export function presentApproval(a: Approval, site: MemberSite): Record<string, u
 /**
  * The holder's report of an approval as its member site reads it on GET /api/approvals/:no (null when none): that it
  * was reported, why (the reason's code, not the holder's words), and whether the operator has decided it, so the site
- * can look into it and hold off delivering more on a payment the holder says is not theirs.
+ * can look into it and hold off delivering more on a payment the holder says is not theirs. An upheld report's
+ * refunded_amount is the chargeback: the part of the approval's refunded_amount the site did not refund itself, which
+ * its settlement lists as chargebacks.
  */
 export function presentDisputeToSite(d: DisputeSummary | undefined): Record<string, unknown> | null {
-  return d ? { status: d.status, reason: d.reason, opened_at: d.openedAt.toISOString(), decided_at: d.decidedAt?.toISOString() ?? null } : null;
+  return d
+    ? {
+        status: d.status,
+        reason: d.reason,
+        opened_at: d.openedAt.toISOString(),
+        decided_at: d.decidedAt?.toISOString() ?? null,
+        refunded_amount: d.refundedAmount,
+        released_amount: d.releasedAmount,
+      }
+    : null;
 }

@@ -36,7 +36,7 @@ export async function refund(trx: Trx, req: RefundRequest): Promise<{ approval: 
       `Cannot refund ${formatMoney(amount, approval.currency)}: only ${formatMoney(refundable, approval.currency)} of approval ${approval.approvalNo} is captured and not yet refunded.`,
     );
   }
-  const updated = await moveRefund(trx, approval, amount, req);
+  const { approval: updated } = await moveRefund(trx, approval, amount, req);
   await notifyHolder(trx, approval, 'payment_refunded', { amount: formatMoney(amount, approval.currency) });
   return { approval: updated, amount };
 }

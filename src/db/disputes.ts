@@ -17,10 +17,12 @@ export interface Dispute {
   decisionNote: string | null;
   refundedAmount: number;
   releasedAmount: number;
+  /** The refund entry an upheld report's decision posted (null when it moved nothing): the site's chargeback. */
+  refundEntryId: number | null;
 }
 
 /** What a member site is told of the holder's report of its approval (never the holder's words). */
-export type DisputeSummary = Pick<Dispute, 'status' | 'reason' | 'openedAt' | 'decidedAt'>;
+export type DisputeSummary = Pick<Dispute, 'status' | 'reason' | 'openedAt' | 'decidedAt' | 'refundedAmount' | 'releasedAmount'>;
 
 /** A dispute with what the pages and the operator show of its payment. */
 export interface DisputeWithPayment extends Dispute {
@@ -50,6 +52,7 @@ function toDispute(r: Row): Dispute {
     decisionNote: (r.decision_note as string | null) ?? null,
     refundedAmount: Number(r.refunded_amount),
     releasedAmount: Number(r.released_amount),
+    refundEntryId: r.refund_entry_id === null || r.refund_entry_id === undefined ? null : Number(r.refund_entry_id),
   };
 }
 
@@ -105,7 +108,7 @@ export async function lockDispute(conn: Conn, id: string): Promise<Dispute | und
 export async function recordDecision(
   conn: Conn,
   id: string,
-  d: Pick<Dispute, 'status' | 'decidedBy' | 'decisionNote' | 'refundedAmount' | 'releasedAmount'>,
+  d: Pick<Dispute, 'status' | 'decidedBy' | 'decisionNote' | 'refundedAmount' | 'releasedAmount' | 'refundEntryId'>,
 ): Promise<void> {
   await conn('disputes').where({ id }).update({
     status: d.status,
@@ -114,6 +117,7 @@ export async function recordDecision(
     decision_note: d.decisionNote,
     refunded_amount: d.refundedAmount,
     released_amount: d.releasedAmount,
+    refund_entry_id: d.refundEntryId,
   });
 }
 

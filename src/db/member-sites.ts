@@ -115,7 +115,8 @@ export async function findMemberSite(conn: Conn, clientId: string): Promise<Memb
  * needs one that keeps prepared statements (PgBouncer ≥ 1.21).
  */
 const SITE_WITH_APPROVAL_SQL = `select ${SITE_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${approvalColumnsAs('a', 'approval__').join(', ')},
-  d.status as dispute__status, d.reason as dispute__reason, d.opened_at as dispute__opened_at, d.decided_at as dispute__decided_at
+  d.status as dispute__status, d.reason as dispute__reason, d.opened_at as dispute__opened_at, d.decided_at as dispute__decided_at,
+  d.refunded_amount as dispute__refunded_amount, d.released_amount as dispute__released_amount
   from member_sites s left join approvals a on a.client_id = s.client_id and a.approval_no = ?
   left join disputes d on d.approval_id = a.id
   where s.client_id = ?`;
@@ -140,6 +141,8 @@ export async function findMemberSiteWithApproval(
         reason: row.dispute__reason as DisputeSummary['reason'],
         openedAt: row.dispute__opened_at as Date,
         decidedAt: (row.dispute__decided_at as Date | null) ?? null,
+        refundedAmount: Number(row.dispute__refunded_amount),
+        releasedAmount: Number(row.dispute__released_amount),
       }
     : undefined;
   return { ...toSite(row), approval: approvalFromColumnsAs(row, 'approval__'), dispute };

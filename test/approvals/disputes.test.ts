@@ -331,13 +331,15 @@ describe('reports of payments (disputes)', () => {
       const open = await read(a.approvalNo);
       expect(open.status).to.equal(200);
       expect(open.body).to.deep.include({ status: 'captured', captured_amount: 4_000 });
-      expect(open.body.dispute).to.deep.equal({ status: 'open', reason: 'not_mine', opened_at: opened.opened_at, decided_at: null });
+      expect(open.body.dispute).to.deep.equal({ status: 'open', reason: 'not_mine', opened_at: opened.opened_at, decided_at: null, refunded_amount: 0, released_amount: 0 });
       expect(JSON.stringify(open.body)).to.not.include('010-1234-5678');
+      // The site refunds part itself; the operator upholds the report for the rest, which the site reads as the chargeback.
+      expect((await fetch(`${ts.url}/api/approvals/${a.approvalNo}/refund`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json', 'idempotency-key': `refund-${a.approvalNo}` }, body: '{"amount": 1000}' })).status).to.equal(200);
       const decided = await operator(ts, 'POST', `/admin/api/disputes/${opened.id}/decision`, { decision: 'refund' });
       expect(decided.status).to.equal(200);
       expect((await read(a.approvalNo)).body).to.deep.include({
         refunded_amount: 4_000,
-        dispute: { status: 'refunded', reason: 'not_mine', opened_at: opened.opened_at, decided_at: decided.json.decided_at },
+        dispute: { status: 'refunded', reason: 'not_mine', opened_at: opened.opened_at, decided_at: decided.json.decided_at, refunded_amount: 3_000, released_amount: 0 },
       });
       // Another site still cannot read the approval, nor learn of its report.
       const stranger = await registerTestSite(ts, { name: 'Stranger' } as never);
