@@ -33,7 +33,7 @@ export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch
   repayments import --file FILE.csv         apply a CSV of bank transfers (transaction_id,date,amount,currency,reference);
                                             exits 3 when a line is unmatched, in the wrong currency, a conflict or malformed
   settlement report --month YYYY-MM [--format json|csv]
-                                            per member site: captured − refunds − fee = payout
+                                            per member site: captured − refunds − chargebacks − fee = payout
   settlement close --month YYYY-MM          post a finished month's settlements to the ledger (idempotent)
   ledger show --card ID|NUMBER              balance, available credit, holds, approvals and statements of a card's account
   ledger check [--format text|json]         read the whole ledger back and check it adds up (entries, balances, holds,
@@ -182,7 +182,12 @@ export const ledgerCommands: Record<string, Handler> = {
     const v = options(args, { month: { type: 'string' } });
     const { month } = parseInput(monthInput, v);
     const done = await closeSettlement(ledgerDeps(config, db), month, cliActor());
-    console.log(`settlement ${month}: ${done.closed} sites closed now, ${done.already} already closed; payouts ${formatMoney(done.report.totals.payout, config.currency)}`);
+    const t = done.report.totals;
+    const money = (n: number) => formatMoney(n, config.currency);
+    console.log(
+      `settlement ${month}: ${done.closed} sites closed now, ${done.already} already closed; ` +
+        `refunds ${money(t.refunds)} (${t.refund_count}), chargebacks ${money(t.chargebacks)} (${t.chargeback_count}), payouts ${money(t.payout)}`,
+    );
   },
 
   async 'ledger statement-day'({ config, db, args }) {

@@ -5,10 +5,16 @@ export interface SiteActivity {
   siteName: string;
   currency: string;
   captured: number;
+  /** The site's own refunds (approvals/refund.ts), and how many. */
   refunds: number;
+  refundCount: number;
+  /** Refunds the operator gave on a holder's report of a payment (approvals/decide-dispute.ts), and how many. */
+  chargebacks: number;
+  chargebackCount: number;
 }
 
-export interface SettlementRow extends SiteActivity {
+/** A closed settlement: the amounts it posted (a month closed before chargebacks were told apart has them in refunds). */
+export interface SettlementRow extends Omit<SiteActivity, 'refundCount' | 'chargebackCount'> {
   feeBasisPoints: number;
   fee: number;
   payout: number;
@@ -20,17 +26,22 @@ type Row = Record<string, unknown>;
 
 /**
  * What each member site captured and refunded between two dates (midnight to midnight in `timeZone`),
- * read from the ledger: the capture and refund postings on each site's payable account.
+ * read from the ledger: the capture and refund postings on each site's payable account. A refund entry an upheld
+ * report of a payment names (disputes.refund_entry_id) is a chargeback; every other refund is the site's own.
  */
 export async function siteActivity(conn: Conn, p: { start: string; end: string; timeZone: string }): Promise<SiteActivity[]> {
   const r = await conn.raw(
     `SELECT la.owner_id AS client_id, COALESCE(ms.name, la.owner_id) AS site_name, la.currency,
        COALESCE(-sum(p.amount) FILTER (WHERE e.kind = 'capture'), 0) AS captured,
-       COALESCE(sum(p.amount) FILTER (WHERE e.kind = 'refund'), 0) AS refunds
+       COALESCE(sum(p.amount) FILTER (WHERE e.kind = 'refund' AND d.id IS NULL), 0) AS refunds,
+       count(DISTINCT e.id) FILTER (WHERE e.kind = 'refund' AND d.id IS NULL) AS refund_count,
+       COALESCE(sum(p.amount) FILTER (WHERE e.kind = 'refund' AND d.id IS NOT NULL), 0) AS chargebacks,
+       count(DISTINCT e.id) FILTER (WHERE e.kind = 'refund' AND d.id IS NOT NULL) AS chargeback_count
      FROM journal_entries e
      JOIN postings p ON p.entry_id = e.id
      JOIN ledger_accounts la ON la.id = p.ledger_account_id AND la.kind = 'payable'
      LEFT JOIN member_sites ms ON ms.client_id = la.owner_id
+     LEFT JOIN disputes d ON d.refund_entry_id = e.id
      WHERE e.kind IN ('capture', 'refund')
        AND e.created_at >= (?::date)::timestamp AT TIME ZONE ?::text
        AND e.created_at < (?::date)::timestamp AT TIME ZONE ?::text
@@ -44,6 +55,9 @@ export async function siteActivity(conn: Conn, p: { start: string; end: string; 
     currency: x.currency as string,
     captured: Number(x.captured),
     refunds: Number(x.refunds),
+    refundCount: Number(x.refund_count),
+    chargebacks: Number(x.chargebacks),
+    chargebackCount: Number(x.chargeback_count),
   }));
 }
 
@@ -60,6 +74,7 @@ export async function settlementsFor(conn: Conn, start: string): Promise<Settlem
     currency: x.currency as string,
     captured: Number(x.captured),
     refunds: Number(x.refunds),
+    chargebacks: Number(x.chargebacks),
     feeBasisPoints: Number(x.fee_basis_points),
     fee: Number(x.fee),
     payout: Number(x.payout),
@@ -70,7 +85,7 @@ export async function settlementsFor(conn: Conn, start: string): Promise<Settlem
 
 export async function insertSettlement(
   conn: Conn,
-  s: { clientId: string; start: string; end: string; currency: string; captured: number; refunds: number; feeBasisPoints: number; fee: number; payout: number; entryId: number | null },
+  s: { clientId: string; start: string; end: string; currency: string; captured: number; refunds: number; chargebacks: number; feeBasisPoints: number; fee: number; payout: number; entryId: number | null },
 ): Promise<boolean> {
   const rows = (await conn('settlements')
     .insert({
@@ -80,6 +95,7 @@ export async function insertSettlement(
       currency: s.currency,
       captured: s.captured,
       refunds: s.refunds,
+      chargebacks: s.chargebacks,
       fee_basis_points: s.feeBasisPoints,
       fee: s.fee,
       payout: s.payout,

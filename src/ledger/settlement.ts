@@ -8,7 +8,7 @@ import type { LedgerDeps } from './deps.ts';
 import { HOUSE, post } from './post.ts';
 
 /**
- * The fee on a site's net for a period, in whole minor units: net × basis points / 10,000, rounded half
+ * The fee on a site's net (captured − refunds − chargebacks: the site is paid a fee on none of what went back) for a period, in whole minor units: net × basis points / 10,000, rounded half
  * up (½ a minor unit and more goes up), computed in BigInt so no product can lose precision. A period
  * whose net is zero or negative (more refunded than captured) pays no fee.
  */
@@ -22,11 +22,17 @@ export interface SettlementLine {
   site_name: string;
   currency: string;
   captured: number;
+  /** What the site refunded itself, and in how many refunds. */
   refunds: number;
+  refund_count: number;
+  /** What the operator refunded on holders' reports of payments it upheld, and in how many. */
+  chargebacks: number;
+  chargeback_count: number;
+  /** captured − refunds − chargebacks: what the fee is on. */
   net: number;
   fee_basis_points: number;
   fee: number;
-  /** captured − refunds − fee; negative when the site refunded more than it captured (it owes the difference). */
+  /** net − fee; negative when more went back than the site captured (it owes the difference). */
   payout: number;
   /** True once `settlement close` posted it to the ledger. */
   closed: boolean;
@@ -40,7 +46,7 @@ export interface SettlementReport {
   /** False while the month (plus billing.settleSeconds) has not ended: the figures can still grow. */
   complete: boolean;
   sites: SettlementLine[];
-  totals: { captured: number; refunds: number; fee: number; payout: number };
+  totals: Pick<SettlementLine, 'captured' | 'refunds' | 'refund_count' | 'chargebacks' | 'chargeback_count' | 'fee' | 'payout'>;
 }
 
 function range(month: string) {
@@ -50,8 +56,8 @@ function range(month: string) {
 }
 
 /**
- * Per member site, for one calendar month of the billing time zone: captured − refunds − fee = payout.
- * A closed month shows what was posted; an open one what the ledger says so far, at today's fee rate.
+ * Per member site, for one calendar month of the billing time zone: captured − refunds − chargebacks − fee = payout.
+ * A closed month shows the fee it posted; an open one what the ledger says so far, at today's fee rate.
  */
 export async function settlementReport(deps: LedgerDeps, month: string): Promise<SettlementReport> {
   const { start, end } = range(month);
@@ -62,17 +68,26 @@ export async function settlementReport(deps: LedgerDeps, month: string): Promise
     const done = closed.get(`${a.clientId} ${a.currency}`);
     closed.delete(`${a.clientId} ${a.currency}`);
     const bps = done?.feeBasisPoints ?? deps.feeBasisPoints;
-    const net = a.captured - a.refunds;
+    const net = a.captured - a.refunds - a.chargebacks;
     const fee = done?.fee ?? feeFor(net, bps);
-    sites.push({ client_id: a.clientId, site_name: a.siteName, currency: a.currency, captured: a.captured, refunds: a.refunds, net, fee_basis_points: bps, fee, payout: net - fee, closed: Boolean(done) });
+    sites.push({
+      client_id: a.clientId,
+      site_name: a.siteName,
+      currency: a.currency,
+      captured: a.captured,
+      refunds: a.refunds,
+      refund_count: a.refundCount,
+      chargebacks: a.chargebacks,
+      chargeback_count: a.chargebackCount,
+      net,
+      fee_basis_points: bps,
+      fee,
+      payout: net - fee,
+      closed: Boolean(done),
+    });
   }
-  const totals = { captured: 0, refunds: 0, fee: 0, payout: 0 };
-  for (const s of sites) {
-    totals.captured += s.captured;
-    totals.refunds += s.refunds;
-    totals.fee += s.fee;
-    totals.payout += s.payout;
-  }
+  const totals = { captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, fee: 0, payout: 0 };
+  for (const s of sites) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += s[k];
   return { month, period_start: start, period_end: end, time_zone: tz, complete: monthOver(deps, end), sites, totals };
 }
 
@@ -82,8 +97,8 @@ function monthOver(deps: LedgerDeps, end: string): boolean {
 }
 
 /**
- * Closes a finished month: per site, one settlement row and one balanced entry — payable(site) +net
- * (the liability is discharged), fee_income −fee, cash −payout. Idempotent: a site already settled
+ * Closes a finished month: per site, one settlement row (chargebacks apart from refunds) and one balanced entry —
+ * payable(site) +net (the liability is discharged: captures less both kinds of refund), fee_income −fee, cash −payout. Idempotent: a site already settled
  * for the month is skipped (advisory lock per site and month, unique key as the backstop).
  */
 export async function closeSettlement(deps: LedgerDeps, month: string, actor: string): Promise<{ closed: number; already: number; report: SettlementReport }> {
@@ -116,6 +131,7 @@ export async function closeSettlement(deps: LedgerDeps, month: string, actor: st
         currency: s.currency,
         captured: s.captured,
         refunds: s.refunds,
+        chargebacks: s.chargebacks,
         feeBasisPoints: s.fee_basis_points,
         fee: s.fee,
         payout: s.payout,
@@ -127,7 +143,7 @@ export async function closeSettlement(deps: LedgerDeps, month: string, actor: st
         action: 'settlement.closed',
         subjectType: 'member_site',
         subjectId: s.client_id,
-        details: { month, currency: s.currency, captured: s.captured, refunds: s.refunds, fee: s.fee, payout: s.payout },
+        details: { month, currency: s.currency, captured: s.captured, refunds: s.refunds, chargebacks: s.chargebacks, fee: s.fee, payout: s.payout },
       });
       return true;
     });
@@ -140,7 +156,7 @@ export async function closeSettlement(deps: LedgerDeps, month: string, actor: st
 
 /** The report as CSV (RFC 4180; a header line, one line per site, amounts in minor units). */
 export function settlementCsv(r: SettlementReport): string {
-  const cols = ['month', 'client_id', 'site_name', 'currency', 'captured', 'refunds', 'net', 'fee_basis_points', 'fee', 'payout', 'closed'] as const;
+  const cols = ['month', 'client_id', 'site_name', 'currency', 'captured', 'refunds', 'refund_count', 'chargebacks', 'chargeback_count', 'net', 'fee_basis_points', 'fee', 'payout', 'closed'] as const;
   const cell = (v: unknown) => {
     const s = String(v);
     // A leading = + - @ would be a formula in a spreadsheet: quote-prefix it.

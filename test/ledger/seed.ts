@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/knex.ts';
 
 export interface SeedOptions {
@@ -78,4 +79,42 @@ export async function seedBillableAccounts(db: Db, o: SeedOptions): Promise<{ ac
   };
   const expected = new Map(rows.rows.map((r) => [r.id, Number(r.posted_balance)]));
   return { accountIds: [...expected.keys()], expected };
+}
+
+/**
+ * Seeds a refund of `amount` of a seeded approval at `at`, as a member site's refund or, with `dispute`, as the refund of
+ * the holder's report the operator upheld then: the balanced entry (receivable −X, the site's payable +X), the
+ * approval's refunded_amount and the account's balance, and for a report the decided disputes row naming its entry, as
+ * decide-dispute.ts writes them. For a month already over, which the domain (posting at now()) cannot reach.
+ */
+export async function seedRefund(db: Db, o: { approvalId: string; amount: number; at: Date; dispute?: boolean }): Promise<number> {
+  return db.transaction(async (trx) => {
+    const a = (await trx('approvals').where({ id: o.approvalId }).first()) as { account_id: string; card_id: string; client_id: string; currency: string };
+    const [entry] = (await trx('journal_entries').insert({ kind: 'refund', approval_id: o.approvalId, memo: 'seeded refund', created_at: o.at }).returning('id')) as Array<{ id: number }>;
+    const account = (kind: string, owner: string) => trx('ledger_accounts').where({ kind, owner_id: owner, currency: a.currency }).select('id').first();
+    const receivable = (await account('receivable', a.account_id)) as { id: number };
+    const payable = (await account('payable', a.client_id)) as { id: number };
+    await trx('postings').insert([
+      { entry_id: entry!.id, ledger_account_id: receivable.id, amount: -o.amount, currency: a.currency },
+      { entry_id: entry!.id, ledger_account_id: payable.id, amount: o.amount, currency: a.currency },
+    ]);
+    await trx('approvals').where({ id: o.approvalId }).increment('refunded_amount', o.amount);
+    await trx('accounts').where({ id: a.account_id }).decrement('posted_balance', o.amount);
+    if (o.dispute) {
+      await trx('disputes').insert({
+        id: randomUUID(),
+        approval_id: o.approvalId,
+        account_id: a.account_id,
+        card_id: a.card_id,
+        reason: 'not_received',
+        status: 'refunded',
+        opened_at: new Date(o.at.getTime() - 86_400_000),
+        decided_at: o.at,
+        decided_by: 'operator',
+        refunded_amount: o.amount,
+        refund_entry_id: entry!.id,
+      });
+    }
+    return entry!.id;
+  });
 }
