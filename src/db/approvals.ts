@@ -212,3 +212,13 @@ export async function recentApprovalsForAccount(
     .limit(limit)) as Row[];
   return rows.map((r) => ({ ...toApproval(r), siteName: r.site_name as string, reportStatus: (r.report_status as DisputeStatus | null) ?? null }));
 }
+
+/** How many approvals a member site was given in the last `days` days, any status (index client_id, created_at). */
+export async function countSiteApprovalsSince(conn: Conn, clientId: string, days: number): Promise<number> {
+  const row = (await conn('approvals')
+    .where('client_id', clientId)
+    .andWhere('created_at', '>=', conn.raw('now() - make_interval(days => ?)', [days]))
+    .count({ n: '*' })
+    .first()) as Row | undefined;
+  return Number(row?.n ?? 0);
+}

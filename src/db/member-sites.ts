@@ -33,6 +33,8 @@ export interface MemberSite {
   statusReason?: string | null;
   /** Capture each approval in full inside its approval transaction (sites that deliver at once). */
   autoCapture?: boolean;
+  /** When the site was registered (set by the database; absent on a site not stored yet). */
+  createdAt?: Date;
 }
 
 export interface ResourceServer {
@@ -68,6 +70,7 @@ function toSite(r: Row): MemberSite {
     refreshTokenTtl: (r.refresh_token_ttl as number | null | undefined) ?? null,
     statusReason: (r.status_reason as string | null | undefined) ?? null,
     autoCapture: r.auto_capture === true,
+    ...(r.created_at ? { createdAt: new Date(r.created_at as string) } : {}),
   };
 }
 
@@ -95,6 +98,7 @@ const SITE_COLUMNS = [
   'refresh_token_ttl',
   'status_reason',
   'auto_capture',
+  'created_at',
 ] as const;
 
 export async function findMemberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
