@@ -58,6 +58,7 @@ import { adminApplicationRoutes } from './admin/applications-routes.ts';
 import { consoleApplicationRoutes } from './admin/console-applications-routes.ts';
 import { consoleDisputeRoutes } from './admin/console-disputes-routes.ts';
 import { consoleCardRoutes } from './admin/console-cards-routes.ts';
+import { consoleSiteRoutes } from './admin/console-sites-routes.ts';
 import { consoleSessions } from './admin/console-session.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
@@ -265,6 +266,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const consoleQueue = consoleApplicationRoutes({ parseBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates });
   const consoleDisputes = consoleDisputeRoutes({ parseBody, requireConsoleOperator, disputes, render });
   const consoleCards = consoleCardRoutes({ parseBody, requireConsoleOperator, cards, render, mobileCallingCode: config.cards.mobileCallingCode });
+  const consoleSites = consoleSiteRoutes({ parseBody, requireConsoleOperator, db, render, directory, currency: config.currency });
 
   if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));
@@ -299,6 +301,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(consoleQueue.routes());
   app.use(consoleDisputes.routes());
   app.use(consoleCards.routes());
+  app.use(consoleSites.routes());
   app.use(interactions.allowedMethods());
 
   const providerCallback = provider.callback();
