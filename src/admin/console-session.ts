@@ -53,6 +53,8 @@ export interface ConsoleSessionDeps {
 export interface ConsoleNav {
   actor: string;
   signOutCsrf: string;
+  /** The page's own path: its section's link is marked as where the operator is. */
+  current: string;
 }
 
 const COOKIE = 'cc.operator';
@@ -110,7 +112,7 @@ export function doneNotice(notices: Readonly<Record<string, string>>, done: unkn
 
 /** The navigation's locals for a signed-in operator's page (`nav` in the view). */
 export function consoleNav(ctx: Context): ConsoleNav {
-  return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE) };
+  return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE), current: ctx.path };
 }
 
 /** Sign-in and sign-out routes, and requireConsoleOperator for every console page. */

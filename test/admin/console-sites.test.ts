@@ -229,4 +229,22 @@ describe('operator console: member sites /admin/sites', () => {
     }
     expect((await siteRow(site.clientId)).status).to.equal('active');
   });
+
+  it('links the section from every console page, marking where the operator is, with no inline style', async () => {
+    const site = await registerTestSite(ts, { clientId: `nav-${tag()}` });
+    for (const [path, current] of [
+      ['/admin/applications', '/admin/applications'],
+      ['/admin/disputes', '/admin/disputes'],
+      ['/admin/cards', '/admin/cards'],
+      ['/admin/sites', '/admin/sites'],
+      [sitePath(site), '/admin/sites'],
+    ] as const) {
+      const html = await (await agent.get(path)).text();
+      const nav = /<nav class="console-nav"[\s\S]*?<\/nav>/.exec(html)?.[0];
+      expect(nav, path).to.be.a('string');
+      expect(nav).to.include('<a href="/admin/sites"');
+      expect(nav).not.to.include('style=');
+      expect([...nav!.matchAll(/<a href="([^"]+)" aria-current/g)].map((m) => m[1]), path).to.deep.equal([current]);
+    }
+  });
 });
