@@ -2,12 +2,14 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { APPLY_SERVER, application, postApplication } from '../helpers/applicant.ts';
+import { registerTestSite } from '../helpers/fixtures.ts';
 import { newPage, screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /**
  * The operator console in a real browser (plain forms, no script, under the strict CSP): a wrong token, the sign-in,
- * a rejection from the review queue without its reason and then with it, and the sign-out.
+ * a rejection from the review queue without its reason and then with it, and the sign-out; a member site suspended
+ * and reinstated from its page.
  */
 describe('the operator console, in a real browser', () => {
   const kim = randomBytes(32).toString('base64url');
@@ -63,6 +65,41 @@ describe('the operator console, in a real browser', () => {
     await p.getByRole('heading', { name: 'Operator console' }).waitFor();
     await p.goto(`${ts.url}/admin/applications`);
     expect(new URL(p.url()).pathname).to.equal('/admin/signin');
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('suspends a member site from its page, shows it suspended, and reinstates it', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const problems = scriptProblems(p);
+    const site = await registerTestSite(ts, { name: 'Browser Books' });
+
+    await p.goto(`${ts.url}/admin/sites`);
+    await p.getByLabel('Operator token').fill(kim);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Review queue' }).waitFor();
+    const nav = p.getByRole('navigation', { name: 'Operator console' });
+    await nav.getByRole('link', { name: 'Member sites' }).click();
+    await p.getByRole('heading', { name: 'Member sites' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Member sites' }).getAttribute('aria-current')).to.equal('page');
+    await p.getByRole('link', { name: 'Browser Books' }).click();
+    await p.getByRole('heading', { name: 'Browser Books', level: 1 }).waitFor();
+    expect(await p.locator('#status').textContent()).to.equal('active');
+
+    await p.getByLabel(/Reason to suspend it/).fill('Customers report missing orders');
+    await p.getByRole('button', { name: 'Suspend the site' }).click();
+    expect(await p.getByRole('status').textContent()).to.match(/^Suspended: /);
+    expect(await p.locator('#status').textContent()).to.equal('suspended');
+    expect(await p.locator('#status-reason').textContent()).to.equal('Customers report missing orders');
+    expect(await p.getByRole('button', { name: 'Suspend the site' }).count()).to.equal(0);
+    expect((await ts.db('member_sites').where({ client_id: site.clientId }).first()).status).to.equal('suspended');
+
+    await p.getByLabel(/Reason to reinstate it/).fill('Orders delivered after all');
+    await p.getByRole('button', { name: 'Reinstate the site' }).click();
+    expect(await p.getByRole('status').textContent()).to.match(/^Reinstated: /);
+    expect(await p.locator('#status').textContent()).to.equal('active');
+    const trail = await ts.db('audit_log').where({ subject_type: 'member_site', subject_id: site.clientId }).whereIn('action', ['member_site.suspended', 'member_site.reinstated']).orderBy('id');
+    expect(trail.map((e) => e.actor)).to.deep.equal(['operator:kim', 'operator:kim']);
     expect(problems).to.deep.equal([]);
   });
 });
