@@ -9,6 +9,7 @@ import { openDirectory, type Directory } from './db/directory.ts';
 import { requestScopedDb } from './db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from './http/request-transaction.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { formsFrom } from './http/csrf.ts';
 import { faviconRoutes } from './http/favicon-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
@@ -272,6 +273,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(requestContext(log));
   app.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
   app.use(negotiateRequestLocale);
+  app.use(formsFrom(config.issuer));
   app.use(errorHandler(render));
   app.use(health.routes());
   app.use(faviconRoutes().routes());

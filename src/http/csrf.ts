@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { createHmac } from 'node:crypto';
 import { safeEqual } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
@@ -12,6 +12,44 @@ export class CsrfError extends AppError {
       status: 403,
     });
   }
+}
+
+export class CrossOriginFormError extends AppError {
+  constructor() {
+    super('cross_origin_form', 'This form was sent from another website, so nothing was done. If you meant to send it, open this page yourself and send it from there.', {
+      status: 403,
+    });
+  }
+}
+
+/**
+ * Notes the card manager's own origin (the issuer's: behind a proxy the browser's Origin is the public address, not
+ * the one the request reached us at) for checkCsrf, which refuses a form posted from any other.
+ */
+export function formsFrom(issuer: string) {
+  const origin = new URL(issuer).origin;
+  return async function noteOwnOrigin(ctx: Context, next: Next): Promise<void> {
+    ctx.state.ownOrigin = origin;
+    await next();
+  };
+}
+
+/**
+ * Refuses a form a browser says it posted from another origin, before its token is looked at: defence in depth for the
+ * signed-out forms, whose double-submit secret a page on the same site (another port, a sibling subdomain) can plant.
+ * Sec-Fetch-Site decides when sent: only our own pages (same-origin) and the user's own doing (none) may post. Without
+ * it, the Origin must be ours; `Origin: null` says nothing (our Referrer-Policy, no-referrer, makes browsers send it on
+ * our own forms), and a client sending neither (an old browser, curl) is left to the token, as before.
+ */
+function refuseCrossOrigin(ctx: Context): void {
+  const site = ctx.get('sec-fetch-site');
+  if (site) {
+    if (site !== 'same-origin' && site !== 'none') throw new CrossOriginFormError();
+    return;
+  }
+  const origin = ctx.get('origin');
+  // Without formsFrom mounted no Origin is ours: refused rather than let through.
+  if (origin && origin !== 'null' && origin !== ctx.state.ownOrigin) throw new CrossOriginFormError();
 }
 
 /**
@@ -47,8 +85,12 @@ export function csrfToken(ctx: Context, purpose: string): string {
   return formToken(ctx, secret, purpose);
 }
 
-/** Throws CsrfError unless the submitted token matches this browser's secret, this purpose and this session. */
+/**
+ * Throws CrossOriginFormError for a form posted from another origin (refuseCrossOrigin), then CsrfError unless the
+ * submitted token matches this browser's secret, this purpose and this session.
+ */
 export function checkCsrf(ctx: Context, purpose: string, submitted: unknown): void {
+  refuseCrossOrigin(ctx);
   const secret = ctx.cookies.get(COOKIE, { signed: true });
   if (!secret || typeof submitted !== 'string') throw new CsrfError();
   if (!safeEqual(formToken(ctx, secret, purpose), submitted)) throw new CsrfError();

@@ -9,4 +9,6 @@ export interface AppState {
   body?: unknown;
   /** The hosted pages' language for this request (http/locale.ts). */
   locale?: Locale;
+  /** The card manager's own origin, the only one its forms are taken from (http/csrf.ts formsFrom). */
+  ownOrigin?: string;
 }

@@ -180,6 +180,8 @@ export const KO: Readonly<Record<string, string>> = {
   'There is nothing at this address.': '이 주소에는 아무것도 없습니다.',
   'This form has expired or was not sent from this site. Please go back and try again.':
     '양식이 만료되었거나 이 사이트에서 보낸 것이 아닙니다. 뒤로 돌아가 다시 시도하세요.',
+  'This form was sent from another website, so nothing was done. If you meant to send it, open this page yourself and send it from there.':
+    '이 양식은 다른 웹사이트에서 보내져 아무것도 처리하지 않았습니다. 직접 보내려던 것이라면 이 페이지를 직접 열어 그곳에서 보내 주세요.',
   'Cannot continue': '계속할 수 없습니다',
   'The card manager cannot continue': '카드 관리 서비스에서 더 진행할 수 없습니다',
   'The member site sent a request the card manager cannot accept.': '가맹 사이트가 카드 관리 서비스에서 받을 수 없는 요청을 보냈습니다.',
