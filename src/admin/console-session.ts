@@ -63,6 +63,7 @@ export const CONSOLE_SIGNOUT_PURPOSE = 'admin:signout';
 const HOME = '/admin/applications';
 
 const signinInput = z.object({
+  // A paste often brings a newline or spaces along: never part of a token (admin/require-operator.ts BEARER).
   token: z
     .string()
     .trim()

@@ -32,11 +32,18 @@ export function operatorMatcher({ operatorToken, operators }: OperatorCredential
   };
 }
 
+/**
+ * `Bearer`, in any case (RFC 9110 §11.1), one or more spaces, the token (RFC 6750 §2.1); the whitespace around a header
+ * value is not part of it (RFC 9110 §5.5). The one rule for operator tokens: whitespace around one is never part of
+ * it (configured tokens are trimmed, the console trims a pasted one), and the token itself is compared exactly.
+ */
+const BEARER = /^Bearer +(.+)$/i;
+
 /** Guards the operator API: `Authorization: Bearer <token>`, one of the accepted tokens (operatorMatcher). */
 export function requireOperator(credentials: OperatorCredentials) {
   const match = operatorMatcher(credentials);
   return async function requireOperatorToken(ctx: Context, next: Next): Promise<void> {
-    const m = /^Bearer (.+)$/.exec(ctx.get('authorization'));
+    const m = BEARER.exec(ctx.get('authorization'));
     const actor = m ? match(m[1]!)?.actor : undefined;
     if (!actor) {
       ctx.set('WWW-Authenticate', 'Bearer realm="cybercard-operator"');

@@ -59,7 +59,8 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     cookieKeys: env.COOKIE_KEYS?.split(',').map((k) => k.trim()).filter(Boolean),
     cardHmacKey: env.CARD_HMAC_KEY,
     passwordPepper: env.PASSWORD_PEPPER,
-    operatorToken: env.OPERATOR_TOKEN,
+    // As OPERATOR_TOKENS' are: whitespace around a token is never part of it (admin/require-operator.ts).
+    operatorToken: env.OPERATOR_TOKEN?.trim(),
   };
   if (fromEnv.operatorToken !== undefined && fromEnv.operatorToken.length < MIN_TOKEN_CHARS) {
     throw new ConfigError(`OPERATOR_TOKEN must be at least ${MIN_TOKEN_CHARS} characters`);

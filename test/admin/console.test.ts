@@ -97,6 +97,14 @@ describe('operator console', () => {
       expect(JSON.stringify(audit)).not.to.include(alice);
     });
 
+    it('takes a pasted token without the whitespace around it, and nothing else but the token exactly', async () => {
+      const agent = new ForwardedAgent(ts.url, uniqueIp());
+      const signIn = async (token: string) => agent.post('/admin/signin', { csrf: csrfFrom(await (await agent.get('/admin/signin')).text()), token });
+      for (const token of [`${bob} x`, `${bob.slice(0, 10)} ${bob.slice(10)}`]) expect((await signIn(token)).status, token).to.equal(401);
+      expect((await signIn(`\n  ${bob}\t \n`)).status).to.equal(303);
+      expect(await (await agent.get('/admin/applications')).text()).to.include('Signed in as <strong>operator:bob</strong>');
+    });
+
     it('signs in with the shared token as "operator", and a second sign-in in the same browser gets a new session id', async () => {
       const agent = await signedInOperator(ts.url, shared);
       const first = agent.cookies.get('cc.operator');

@@ -124,6 +124,15 @@ describe('configuration', () => {
     refuses({ ...withoutShared, OPERATOR_TOKENS: '' }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
   });
 
+  it('takes an operator token without the whitespace around it, as the console and the API take it when presented', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS, DATA_DIR: dataDir };
+    const [a, b] = ['a'.repeat(32), 'b'.repeat(40)];
+    const c = loadConfig({ env: { ...production, OPERATOR_TOKEN: ` ${a}\n`, OPERATOR_TOKENS: `kim: ${b} ` } });
+    expect(c.secrets.operatorToken).to.equal(a);
+    expect(c.secrets.operators).to.deep.equal([{ name: 'kim', token: b }]);
+    refuses({ ...production, OPERATOR_TOKEN: `   ${a.slice(3)}   ` }, /^OPERATOR_TOKEN must be at least 32 characters/);
+  });
+
   it('leaves the generated development operator token out once named tokens are set, unless OPERATOR_TOKEN says otherwise', () => {
     const dev = { NODE_ENV: 'development', DATA_DIR: dataDir };
     const plain = loadConfig({ env: dev });

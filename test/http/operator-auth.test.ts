@@ -66,6 +66,16 @@ describe('operator API: named operator tokens', () => {
     expect(await trail()).to.deep.equal(before);
   });
 
+  it('takes the token after "Bearer" and its spaces, the scheme in any case, and the token itself exactly [RFC 6750 §2.1]', async () => {
+    const audit = (authorization: string) => fetch(`${ts.url}/admin/api/cards/${card.cardId}/audit`, { headers: { authorization } });
+    for (const header of [`Bearer  ${alice}`, `bearer ${alice}`, `BEARER   ${bob}`, `Bearer ${shared}  `]) {
+      expect((await audit(header)).status, header).to.equal(200);
+    }
+    for (const header of [`Bearer${alice}`, `Bearer ${alice} x`, `Bearer \u00a0${alice}`, `Basic ${alice}`, `Bearer ${alice}=`, 'Bearer  ']) {
+      expect((await audit(header)).status, header).to.equal(401);
+    }
+  });
+
   it('refuses the generated development token beside named tokens, and says so at start', async () => {
     const generated = (JSON.parse(readFileSync(path.join(testEnv.dataDir, 'secrets.json'), 'utf8')) as { operatorToken: string }).operatorToken;
     const lines: string[] = [];
