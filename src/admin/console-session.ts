@@ -9,15 +9,16 @@
  * session ends at sign-out, after operatorSessions.idleSeconds without a request, operatorSessions.maxSeconds after
  * sign-in, and as soon as the token it was opened with is no longer configured. Wrong tokens count against the source
  * (IP address, device cookie) as wrong card passwords do. The audit trail has each sign-in and sign-out
- * (operator.signed_in, operator.signed_out) with the address it came from. The token travels only in the sign-in
- * form's body: never in a URL, a log line or a re-rendered form.
+ * (operator.signed_in, operator.signed_out) with the address it came from, and each end without a sign-out
+ * (operator.session_ended: idle, max_age, token_removed) when a request or the periodic cleanup finds it. The token
+ * travels only in the sign-in form's body: never in a URL, a log line or a re-rendered form.
  */
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { z } from 'zod';
 import { appendAudit } from '../db/audit-log.ts';
 import type { Db } from '../db/knex.ts';
-import { deleteOperatorSession, insertOperatorSession, touchOperatorSession } from '../db/operator-sessions.ts';
+import { deleteOperatorSession, endExpiredOperatorSessions, endSessionOfRemovedToken, insertOperatorSession, touchOperatorSession } from '../db/operator-sessions.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
@@ -135,7 +136,10 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
     const id = sessionId(ctx);
     const session = id ? await touchOperatorSession(deps.sessionDb, hashSessionId(id), lifetime) : undefined;
     const stillAccepted = session !== undefined && stillConfigured(session.actor, session.tokenHash);
-    if (session && !stillAccepted) await deleteOperatorSession(deps.sessionDb, hashSessionId(id!));
+    // A session that ends here ends audited: there was no sign-out to record it.
+    const noticed = { ip: ctx.ip, requestId: ctx.state.requestId as string | undefined };
+    if (session && !stillAccepted) await endSessionOfRemovedToken(deps.sessionDb, hashSessionId(id!), noticed, deps.maxSeconds);
+    if (!session && id) await endExpiredOperatorSessions(deps.sessionDb, deps.maxSeconds, { ...noticed, idHash: hashSessionId(id) });
     if (!stillAccepted) {
       if (ctx.cookies.get(COOKIE)) ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
       ctx.status = 303;

@@ -1,4 +1,5 @@
-import type { Conn } from './knex.ts';
+import { appendAudit } from './audit-log.ts';
+import type { Conn, Db } from './knex.ts';
 
 export interface HolderSessionRow {
   accountId: string;
@@ -44,6 +45,30 @@ export async function deleteHolderSessionsOfAccount(conn: Conn, accountId: strin
   await conn('holder_sessions').where({ account_id: accountId }).delete();
 }
 
-export async function deleteExpiredHolderSessions(conn: Conn): Promise<number> {
-  return conn('holder_sessions').where('expires_at', '<', conn.fn.now()).delete();
+/**
+ * Ends the expired holder sessions (the one with `idHash`, which a request found past its end; or every one, for the
+ * periodic cleanup), each with its audit entry (`holder.session_ended`) in the same transaction: deleted and returned
+ * at once, a session is audited once, whoever notices it first. The entry names the card and when the session began,
+ * never its id nor the id's hash. Answers how many ended.
+ */
+export async function endExpiredHolderSessions(db: Db, found?: { idHash: Buffer; requestId: string | undefined }): Promise<number> {
+  return db.transaction(async (trx) => {
+    const rows = (await trx('holder_sessions')
+      .where('expires_at', '<=', trx.fn.now())
+      .modify((q) => found && q.andWhere('id_hash', found.idHash))
+      .delete()
+      .returning(['account_id', 'card_id', 'created_at'])) as Array<Record<string, unknown>>;
+    await appendAudit(
+      trx,
+      rows.map((r) => ({
+        actor: 'system',
+        action: 'holder.session_ended',
+        subjectType: 'card',
+        subjectId: r.card_id as string,
+        details: { accountId: r.account_id, reason: 'expired', signedInAt: new Date(r.created_at as string).toISOString() },
+        requestId: found?.requestId,
+      })),
+    );
+    return rows.length;
+  });
 }

@@ -8,7 +8,8 @@
  *   const { accountId, cardId } = ctx.state.holder as HolderState;
  * Without a live session, requireHolder answers pages with 303 to /card/signin?next=<path> and paths under
  * /api/ with a 401 JSON error. A session ends after holderSessions.ttlSeconds (absolute), at sign-out, at a
- * password reset, and as soon as its card is no longer active (lost, reissued, suspended).
+ * password reset, and as soon as its card is no longer active (lost, reissued, suspended). One that runs out is
+ * audited (holder.session_ended) by the request that finds it, or by the periodic cleanup.
  *
  * Routes here: GET/POST /card/signin (card number + password, throttled per source and counted towards the
  * card lockout exactly like the hosted login page), POST /card/signout (form field csrf, purpose
@@ -26,7 +27,7 @@ import { CardPasswordError } from '../cards/contact-change.ts';
 import { cardNumberField, passwordField } from '../cards/input-fields.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { deleteHolderSession, findLiveHolderSession, insertHolderSession } from '../db/holder-sessions.ts';
+import { deleteHolderSession, endExpiredHolderSessions, findLiveHolderSession, insertHolderSession } from '../db/holder-sessions.ts';
 import type { Db } from '../db/knex.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
 import { inTransaction } from '../db/tx.ts';
@@ -135,6 +136,8 @@ export function holderSessions(deps: HolderSessionDeps) {
   async function requireHolder(ctx: Context, next: Next): Promise<void> {
     const id = sessionCookieId(ctx, COOKIE);
     const session = id ? await findLiveHolderSession(deps.cards.db, hashSessionId(id)) : undefined;
+    // One that has run out ends here, audited: there was no sign-out to record it.
+    if (!session && id) await endExpiredHolderSessions(deps.cards.db, { idHash: hashSessionId(id), requestId: ctx.state.requestId });
     if (!session) {
       if (ctx.path.startsWith('/api/')) throw new NotSignedInError();
       ctx.status = 303;

@@ -1,12 +1,12 @@
-import { deleteExpiredHolderSessions } from '../db/holder-sessions.ts';
-import { deleteExpiredOperatorSessions } from '../db/operator-sessions.ts';
+import { endExpiredHolderSessions } from '../db/holder-sessions.ts';
+import { endExpiredOperatorSessions } from '../db/operator-sessions.ts';
 import type { Db } from '../db/knex.ts';
 import { deleteStaleThrottles, type CardLimits, type SourceLimits } from '../db/throttles.ts';
 import type { Logger } from '../log.ts';
 
 /**
- * Every `intervalSeconds` (0: never), deletes throttle rows that no longer decide anything and expired
- * holder and operator sessions (an operator's also once older than `operatorMaxSeconds`). Several instances may
+ * Every `intervalSeconds` (0: never), deletes throttle rows that no longer decide anything and ends expired
+ * holder and operator sessions (an operator's also once older than `operatorMaxSeconds`), each audited. Several instances may
  * run it at once: deleting what is already gone is harmless.
  */
 export function startThrottleCleanup(
@@ -21,8 +21,8 @@ export function startThrottleCleanup(
   const timer = setInterval(() => {
     Promise.all([
       deleteStaleThrottles(db, idle, limits.card.strikeMemorySeconds),
-      deleteExpiredHolderSessions(db),
-      deleteExpiredOperatorSessions(db, operatorMaxSeconds),
+      endExpiredHolderSessions(db),
+      endExpiredOperatorSessions(db, operatorMaxSeconds),
     ]).then(
       ([throttles, sessions, operatorSessions]) =>
         (throttles || sessions || operatorSessions) && log.info({ throttles, sessions, operatorSessions }, 'stale throttles and sessions deleted'),

@@ -7,6 +7,7 @@ import { signedInHolder } from '../helpers/holder.ts';
 import { alertText, unescapeHtml } from '../helpers/html.ts';
 import { scrape, valueOf } from '../helpers/metrics.ts';
 import { postConsoleForm, signedInOperator } from '../helpers/operator.ts';
+import { endExpiredOperatorSessions } from '../../src/db/operator-sessions.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The value of a Set-Cookie line's cookie `name`, with its attributes, or undefined. */
@@ -182,6 +183,39 @@ describe('operator console', () => {
       expect((await other.get('/admin/applications')).status).to.equal(303);
     });
 
+    it('audits a session ended without a sign-out (idle, too old, its token gone) once, when a request finds it, with no id of it', async () => {
+      const ended = (actor: string) => ts.db('audit_log').where({ action: 'operator.session_ended', subject_type: 'operator', subject_id: actor }).orderBy('id');
+      const [idleBefore, oldBefore] = [(await ended('operator:alice')).length, (await ended('operator')).length];
+      const idle = await signedInOperator(ts.url, alice);
+      const [row] = await ts.db('operator_sessions').orderBy('created_at', 'desc').limit(1);
+      await ts.db('operator_sessions').where({ id_hash: row.id_hash }).update({ expires_at: ts.db.raw("now() - interval '1 second'") });
+      const found = await idle.get('/admin/applications');
+      expect(found.status).to.equal(303);
+      expect((await idle.get('/admin/disputes')).status).to.equal(303);
+      const entries = await ended('operator:alice');
+      expect(entries).to.have.length(idleBefore + 1);
+      const entry = entries.at(-1);
+      expect(entry).to.include({ actor: 'system', request_id: found.headers.get('x-request-id') });
+      expect(entry.details).to.deep.equal({ via: 'console', reason: 'idle', signedInAt: new Date(row.created_at).toISOString(), ip: idle.ip });
+      expect(JSON.stringify(entry)).not.to.include(idle.cookies.get('cc.operator')).and.not.include(Buffer.from(row.id_hash).toString('hex'));
+
+      const old = await signedInOperator(ts.url, shared);
+      await ts.db('operator_sessions').where({ actor: 'operator' }).update({ created_at: ts.db.raw("now() - interval '13 hours'") });
+      expect((await old.get('/admin/applications')).status).to.equal(303);
+      expect((await old.get('/admin/applications')).status).to.equal(303);
+      expect((await ended('operator')).slice(oldBefore).map((e) => e.details.reason)).to.deep.equal(['max_age']);
+
+      // The cleanup ends, audited the same way, the sessions no request comes back for.
+      const left = await signedInOperator(ts.url, bob);
+      const [bobs] = await ts.db('operator_sessions').orderBy('created_at', 'desc').limit(1);
+      await ts.db('operator_sessions').where({ id_hash: bobs.id_hash }).update({ expires_at: ts.db.raw("now() - interval '1 second'") });
+      const ofBobs = async () => (await ended('operator:bob')).filter((e) => e.details.signedInAt === new Date(bobs.created_at).toISOString());
+      expect(await endExpiredOperatorSessions(ts.db, ts.config.operatorSessions.maxSeconds)).to.be.at.least(1);
+      expect(await endExpiredOperatorSessions(ts.db, ts.config.operatorSessions.maxSeconds)).to.equal(0);
+      expect((await left.get('/admin/applications')).status).to.equal(303);
+      expect((await ofBobs()).map((e) => e.details)).to.deep.equal([{ via: 'console', reason: 'idle', signedInAt: new Date(bobs.created_at).toISOString() }]);
+    });
+
     it('signs out with the form: the session row is gone, and its cookie replayed opens nothing', async () => {
       const agent = await signedInOperator(ts.url, alice);
       const kept = new Map(agent.cookies);
@@ -312,6 +346,10 @@ describe('operator console', () => {
         const elsewhere = new ForwardedAgent(without.url, uniqueIp());
         for (const [k, v] of agent.cookies) elsewhere.cookies.set(k, v);
         expect((await elsewhere.get('/admin/applications')).status).to.equal(303);
+        expect((await elsewhere.get('/admin/applications')).status).to.equal(303);
+        const gone = await ts.db('audit_log').where({ action: 'operator.session_ended', subject_id: 'operator:alice' }).orderBy('id', 'desc');
+        expect(gone.filter((e) => e.details.reason === 'token_removed')).to.have.length(1);
+        expect(gone[0].details).to.include({ via: 'console', reason: 'token_removed', ip: elsewhere.ip });
       } finally {
         await without.stop();
       }

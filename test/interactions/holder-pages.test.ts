@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Secret, TOTP } from 'otpauth';
 import { Agent, csrfFrom, csrfOf, location } from '../helpers/agent.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
+import { endExpiredHolderSessions } from '../../src/db/holder-sessions.ts';
 import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { alertText, fieldError } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -295,6 +296,41 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect((await account()).status).to.equal(401);
     // The holder signs in again as usual.
     expect((await (await signedIn(card)).request('/api/holder/account', { headers: { accept: 'application/json' } })).status).to.equal(200);
+  });
+
+  it('audits a session that ran out, once, when a request finds it, and those the cleanup finds, with no id of it', async () => {
+    const ended = (card: TestCard) => ts.db('audit_log').where({ action: 'holder.session_ended', subject_type: 'card', subject_id: card.cardId });
+    const runOut = (card: TestCard) => ts.db('holder_sessions').where({ card_id: card.cardId }).update({ expires_at: ts.db.raw("now() - interval '1 second'") });
+    const card = await issueTestCard(ts);
+    const agent = await signedIn(card);
+    const [session] = await ts.db('holder_sessions').where({ card_id: card.cardId });
+    await runOut(card);
+    const page = await agent.get('/card/controls');
+    expect(page.status).to.equal(303);
+    expect(await agent.get('/card/account')).to.have.property('status', 303);
+    const entries = await ended(card);
+    expect(entries).to.have.length(1);
+    expect(entries[0]).to.include({ actor: 'system', request_id: page.headers.get('x-request-id') });
+    expect(entries[0].details).to.deep.equal({ accountId: card.accountId, reason: 'expired', signedInAt: new Date(session.created_at).toISOString() });
+    const said = JSON.stringify(entries[0]);
+    expect(said).not.to.include(agent.cookies.get('cc.holder')).and.not.include(Buffer.from(session.id_hash).toString('hex'));
+    expect(await ts.db('holder_sessions').where({ card_id: card.cardId })).to.have.length(0);
+
+    // Found by an API call (no request transaction for a GET there), and answered 401 all the same.
+    const apiCard = await issueTestCard(ts);
+    const apiAgent = await signedIn(apiCard);
+    await runOut(apiCard);
+    expect((await apiAgent.request('/api/holder/account', { headers: { accept: 'application/json' } })).status).to.equal(401);
+    expect(await ended(apiCard)).to.have.length(1);
+
+    // A session no request comes back for: the cleanup ends it, audited the same way, once.
+    const idle = await issueTestCard(ts);
+    await signedIn(idle);
+    await runOut(idle);
+    expect(await endExpiredHolderSessions(ts.db)).to.be.at.least(1);
+    expect(await endExpiredHolderSessions(ts.db)).to.equal(0);
+    expect(await ended(idle)).to.have.length(1);
+    expect((await ended(idle))[0]).to.include({ actor: 'system', request_id: null });
   });
 
   it('enrols through the JSON API and refuses bad input there', async () => {
