@@ -11,7 +11,10 @@ interface Template {
   subject: InEach<string>;
   /** The full text: the email's, and the SMS's too unless `sms` gives a shorter one. */
   text: InEach<Words>;
-  /** The SMS of a message whose full text runs long: the essential facts in a sentence or two. */
+  /**
+   * The SMS of a message whose full text can run past one SMS (SMS_MAX) with real values (a member site's full name, a
+   * large amount, a staff note): the essential facts in a sentence or two.
+   */
   sms?: InEach<Words>;
   /** Data fields that must not outlive the sending (one-time codes). */
   secrets?: readonly string[];
@@ -21,7 +24,14 @@ interface Links {
   lost: string;
   reissue: string;
   children: string;
+  disputes: string;
 }
+
+/** One SMS: 160 characters. A longer text is split and billed as several, and arrives in pieces or cut. */
+export const SMS_MAX = 160;
+
+/** The first of `texts`, most complete first, that fits in one SMS; the last (the shortest) when none does. */
+const fitting = (...texts: string[]): string => texts.find((t) => t.length <= SMS_MAX) ?? texts[texts.length - 1]!;
 
 const s = (d: Data, key: string): string => (d[key] === undefined || d[key] === null ? '' : String(d[key]));
 const money = (d: Data, key: string): string => formatMoney(Number(d[key] ?? 0), s(d, 'currency'));
@@ -33,14 +43,33 @@ const shortNotYou: InEach<(l: Links) => string> = {
   en: (l) => `Not you? Block your card: ${l.lost}`,
   ko: (l) => `본인이 아니라면 카드를 정지하세요: ${l.lost}`,
 };
-/** A one-time code's message: `what` the code does, in each language. */
-const code = (what: InEach<string>): InEach<Words> => ({
-  en: (d) =>
-    `Your code to ${what.en} the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
-    `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it.`,
-  ko: (d) =>
-    `끝자리 ${s(d, 'last4')} 사이버 카드의 ${what.ko} 인증 코드: ${s(d, 'code')}\n` +
-    `${s(d, 'minutes')}분 안에 한 번만 쓸 수 있습니다. cybercard는 절대 이 코드를 묻지 않습니다.`,
+/**
+ * An operator's free text (a refused application's reason, a dispute's decision note), quoted whole and untranslated,
+ * after words in the holder's language that say whose words they are.
+ */
+const staffNote: InEach<(note: string) => string> = {
+  en: (note) => `Note from cybercard staff: “${note}”`,
+  ko: (note) => `담당자 메모: “${note}”`,
+};
+/** A refused application's message, with the operator's reason if they gave one. */
+const notApproved: InEach<(d: Data) => string> = {
+  en: (d) => `Your application was not approved.${d.reason ? ` ${staffNote.en(s(d, 'reason'))}` : ''}`,
+  ko: (d) => `신청이 승인되지 않았습니다.${d.reason ? ` ${staffNote.ko(s(d, 'reason'))}` : ''}`,
+};
+/** A one-time code's message, `what` the code does in each language: the full text and the SMS. */
+const code = (what: InEach<string>): Pick<Template, 'text' | 'sms'> => ({
+  text: {
+    en: (d) =>
+      `Your code to ${what.en} the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')}\n` +
+      `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it.`,
+    ko: (d) =>
+      `끝자리 ${s(d, 'last4')} 사이버 카드의 ${what.ko} 인증 코드: ${s(d, 'code')}\n` +
+      `${s(d, 'minutes')}분 안에 한 번만 쓸 수 있습니다. cybercard는 절대 이 코드를 묻지 않습니다.`,
+  },
+  sms: {
+    en: (d) => `Your code to ${what.en} the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')} (${s(d, 'minutes')} min, once). Never share it.`,
+    ko: (d) => `끝자리 ${s(d, 'last4')} 사이버 카드의 ${what.ko} 인증 코드: ${s(d, 'code')} (${s(d, 'minutes')}분, 1회). 누구에게도 알려 주지 마세요.`,
+  },
 });
 const contactKind = (d: Data) => (d.channel === 'sms' ? { en: 'mobile number', ko: '휴대폰 번호' } : { en: 'email address', ko: '이메일 주소' });
 
@@ -67,9 +96,11 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   },
   application_rejected: {
     subject: { en: 'Your cyber card application was not approved', ko: '사이버 카드 신청이 승인되지 않았습니다' },
-    text: {
-      en: (d) => `Your application was not approved${d.reason ? `: ${s(d, 'reason')}` : '.'}`,
-      ko: (d) => `신청이 승인되지 않았습니다.${d.reason ? ` 사유: ${s(d, 'reason')}` : ''}`,
+    text: notApproved,
+    // An applicant gives an email address as well: a note too long for one SMS is read there.
+    sms: {
+      en: (d) => fitting(notApproved.en(d), "Your cyber card application was not approved. Our staff's note is in the email we sent you."),
+      ko: (d) => fitting(notApproved.ko(d), '사이버 카드 신청이 승인되지 않았습니다. 담당자 메모는 이메일로 보내 드렸습니다.'),
     },
   },
   card_issued: {
@@ -197,17 +228,17 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   },
   password_reset_code: {
     subject: { en: 'Your password reset code', ko: '비밀번호 재설정 인증 코드' },
-    text: code({ en: 'reset the password of', ko: '비밀번호 재설정' }),
+    ...code({ en: 'reset the password of', ko: '비밀번호 재설정' }),
     secrets: ['code'],
   },
   lost_card_code: {
     subject: { en: 'Your code to block your card', ko: '카드 정지 인증 코드' },
-    text: code({ en: 'block', ko: '분실 신고(카드 정지)' }),
+    ...code({ en: 'block', ko: '분실 신고(카드 정지)' }),
     secrets: ['code'],
   },
   reissue_code: {
     subject: { en: 'Your code for a new card number', ko: '새 카드 번호 발급 인증 코드' },
-    text: code({ en: 'get a new number for', ko: '새 카드 번호 발급' }),
+    ...code({ en: 'get a new number for', ko: '새 카드 번호 발급' }),
     secrets: ['code'],
   },
   contacts_change_code: {
@@ -240,11 +271,18 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `본인이 요청했다면 허용하는 인증 코드는 ${s(d, 'code')}입니다(${s(d, 'minutes')}분 안에 한 번만 쓸 수 있으며, cybercard는 절대 이 코드를 묻지 않습니다).\n` +
         `본인이 아니라면 누구에게도 코드를 알려 주지 마세요. 누군가 카드 비밀번호를 알고 있습니다. 즉시 카드를 정지하세요: ${l.lost}`,
     },
+    // The new address itself where it fits, else only which of the contacts it is (a long email address).
     sms: {
       en: (d, l) =>
-        `Code to allow ${d.newEmail ? s(d, 'newEmail') : s(d, 'newMobile')} on your cyber card: ${s(d, 'code')} (${s(d, 'minutes')} min). Not you? Share it with no one; block: ${l.lost}`,
+        fitting(
+          `Code to allow ${d.newEmail ? s(d, 'newEmail') : s(d, 'newMobile')} on your cyber card: ${s(d, 'code')} (${s(d, 'minutes')} min). Not you? Share it with no one; block: ${l.lost}`,
+          `Code to allow a new ${d.newEmail ? 'email address' : 'mobile number'} on your cyber card: ${s(d, 'code')} (${s(d, 'minutes')} min). Not you? Never share it; block: ${l.lost}`,
+        ),
       ko: (d, l) =>
-        `사이버 카드 연락처를 ${d.newEmail ? s(d, 'newEmail') : s(d, 'newMobile')}(으)로 바꾸는 허용 코드: ${s(d, 'code')} (${s(d, 'minutes')}분). 본인이 아니라면 알려 주지 말고 카드를 정지하세요: ${l.lost}`,
+        fitting(
+          `사이버 카드 연락처를 ${d.newEmail ? s(d, 'newEmail') : s(d, 'newMobile')}(으)로 바꾸는 허용 코드: ${s(d, 'code')} (${s(d, 'minutes')}분). 본인이 아니라면 알려 주지 말고 카드를 정지하세요: ${l.lost}`,
+          `사이버 카드 새 ${d.newEmail ? '이메일 주소' : '휴대폰 번호'} 허용 코드: ${s(d, 'code')} (${s(d, 'minutes')}분). 본인이 아니라면 알려 주지 말고 카드를 정지하세요: ${l.lost}`,
+        ),
     },
     secrets: ['code'],
   },
@@ -277,6 +315,19 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     text: {
       en: (d, l) => `Your cyber card was used to log in to ${s(d, 'site')} from a new device (${s(d, 'at')}). ${notYou.en(l)}`,
       ko: (d, l) => `사이버 카드로 새 기기에서 ${s(d, 'site')}에 로그인했습니다(${s(d, 'at')}). ${notYou.ko(l)}`,
+    },
+    // The SMS arrives as it happens: the time goes first when the site's name is long.
+    sms: {
+      en: (d, l) =>
+        fitting(
+          `Your cyber card signed in to ${s(d, 'site')} from a new device (${s(d, 'at')}). ${shortNotYou.en(l)}`,
+          `Your cyber card signed in to ${s(d, 'site')} from a new device. ${shortNotYou.en(l)}`,
+        ),
+      ko: (d, l) =>
+        fitting(
+          `사이버 카드로 새 기기에서 ${s(d, 'site')}에 로그인했습니다(${s(d, 'at')}). ${shortNotYou.ko(l)}`,
+          `사이버 카드로 새 기기에서 ${s(d, 'site')}에 로그인했습니다. ${shortNotYou.ko(l)}`,
+        ),
     },
   },
   limit_set_by_guardian: {
@@ -327,8 +378,16 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       ko: (d, l) => `승인 번호 ${s(d, 'approvalNo')}: 끝자리 ${s(d, 'last4')} 사이버 카드로 ${s(d, 'site')}에서 ${s(d, 'amount')} 결제. ${notYou.ko(l)}`,
     },
     sms: {
-      en: (d, l) => `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')}, card ending in ${s(d, 'last4')}. ${shortNotYou.en(l)}`,
-      ko: (d, l) => `승인 ${s(d, 'approvalNo')}: ${s(d, 'site')} ${s(d, 'amount')}, 끝자리 ${s(d, 'last4')} 카드. ${shortNotYou.ko(l)}`,
+      en: (d, l) =>
+        fitting(
+          `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')}, card ending in ${s(d, 'last4')}. ${shortNotYou.en(l)}`,
+          `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')}. ${shortNotYou.en(l)}`,
+        ),
+      ko: (d, l) =>
+        fitting(
+          `승인 ${s(d, 'approvalNo')}: ${s(d, 'site')} ${s(d, 'amount')}, 끝자리 ${s(d, 'last4')} 카드. ${shortNotYou.ko(l)}`,
+          `승인 ${s(d, 'approvalNo')}: ${s(d, 'site')} ${s(d, 'amount')}. ${shortNotYou.ko(l)}`,
+        ),
     },
   },
   child_payment_approved: {
@@ -342,8 +401,16 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `${s(d, 'amount')} 결제. 이 카드의 이용 내역과 한도는 자녀 카드 페이지(${l.children})에서 확인하고 정할 수 있습니다.`,
     },
     sms: {
-      en: (d, l) => `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with the cyber card of ${s(d, 'name')}. See ${l.children}`,
-      ko: (d, l) => `승인 ${s(d, 'approvalNo')}: ${s(d, 'name')} 님의 사이버 카드로 ${s(d, 'site')} ${s(d, 'amount')}. 자세히 보기: ${l.children}`,
+      en: (d, l) =>
+        fitting(
+          `Approval ${s(d, 'approvalNo')}: ${s(d, 'amount')} at ${s(d, 'site')} with the cyber card of ${s(d, 'name')}. See ${l.children}`,
+          `${s(d, 'amount')} at ${s(d, 'site')} with the cyber card of ${s(d, 'name')}. See ${l.children}`,
+        ),
+      ko: (d, l) =>
+        fitting(
+          `승인 ${s(d, 'approvalNo')}: ${s(d, 'name')} 님의 사이버 카드로 ${s(d, 'site')} ${s(d, 'amount')}. 자세히 보기: ${l.children}`,
+          `${s(d, 'name')} 님의 사이버 카드로 ${s(d, 'site')} ${s(d, 'amount')}. 자세히 보기: ${l.children}`,
+        ),
     },
   },
   card_locked: {
@@ -357,7 +424,11 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `본인이 아니라면 누군가 비밀번호를 추측하고 있을 수 있습니다. 비밀번호를 재설정하거나(카드 잠금도 풀립니다) 여기에서 카드를 정지하세요: ${l.lost}`,
     },
     sms: {
-      en: (d, l) => `Too many wrong tries: your cyber card ending in ${s(d, 'last4')} is locked until ${s(d, 'until')}. ${shortNotYou.en(l)}`,
+      en: (d, l) =>
+        fitting(
+          `Too many wrong tries: your cyber card ending in ${s(d, 'last4')} is locked until ${s(d, 'until')}. ${shortNotYou.en(l)}`,
+          `Wrong tries: your card ending in ${s(d, 'last4')} is locked until ${s(d, 'until')}. ${shortNotYou.en(l)}`,
+        ),
       ko: (d, l) => `잘못된 비밀번호나 코드로 끝자리 ${s(d, 'last4')} 사이버 카드가 ${s(d, 'until')}까지 잠겼습니다. ${shortNotYou.ko(l)}`,
     },
   },
@@ -370,6 +441,12 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       ko: (d) =>
         `${s(d, 'site')}의 승인 번호 ${s(d, 'approvalNo')}(끝자리 ${s(d, 'last4')} 카드)에 대한 ${s(d, 'amount')} 보류가 ` +
         `${d.why === 'expired' ? '기한 안에 청구되지 않아' : '가맹 사이트의 취소로'} 해제되었습니다. 그만큼의 한도를 다시 쓸 수 있습니다.`,
+    },
+    sms: {
+      en: (d) =>
+        `Hold of ${s(d, 'amount')} for approval ${s(d, 'approvalNo')} at ${s(d, 'site')} released${d.why === 'expired' ? ' (not charged in time)' : ''}; the credit is free again.`,
+      ko: (d) =>
+        `${s(d, 'site')} 승인 ${s(d, 'approvalNo')}의 ${s(d, 'amount')} 보류가 ${d.why === 'expired' ? '기한이 지나 ' : ''}해제되어 한도를 다시 쓸 수 있습니다.`,
     },
   },
   payment_refunded: {
@@ -393,6 +470,10 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `승인 번호 ${s(d, 'approvalNo')} 결제(${s(d, 'site')}, ${s(d, 'amount')}, 끝자리 ${s(d, 'last4')} 카드)에 대한 신고가 접수되었습니다. ` +
         'cybercard가 살펴보고 결과를 알려 드리겠습니다.',
     },
+    sms: {
+      en: (d) => `We received your report of approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (${s(d, 'amount')}); we will tell you the outcome.`,
+      ko: (d) => `${s(d, 'site')} 승인 ${s(d, 'approvalNo')}(${s(d, 'amount')}) 결제 신고가 접수되었습니다. 결과를 알려 드리겠습니다.`,
+    },
   },
   dispute_decided: {
     subject: { en: 'Your report of a payment was decided', ko: '결제 신고의 처리 결과를 알려 드립니다' },
@@ -406,7 +487,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
               (d.refunded ? ' It will show on your next statement.' : '')
             : 'was upheld; nothing of the payment is charged or held any more.'
           : 'was not upheld.') +
-        (d.note ? ` ${s(d, 'note')}` : ''),
+        (d.note ? ` ${staffNote.en(s(d, 'note'))}` : ''),
       ko: (d) =>
         `${s(d, 'site')}의 승인 번호 ${s(d, 'approvalNo')} 결제(끝자리 ${s(d, 'last4')} 카드)에 대한 신고가 ` +
         (d.decision === 'refunded'
@@ -415,7 +496,32 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
               (d.refunded ? ' 다음 명세서에 반영됩니다.' : '')
             : '받아들여졌습니다. 이 결제로 청구되거나 보류된 금액은 더 이상 없습니다.'
           : '받아들여지지 않았습니다.') +
-        (d.note ? ` ${s(d, 'note')}` : ''),
+        (d.note ? ` ${staffNote.ko(s(d, 'note'))}` : ''),
+    },
+    // The outcome always; the amounts and the note whole where they fit, else where to read them (the reports page).
+    sms: {
+      en: (d, l) => {
+        const outcome = d.decision === 'refunded' ? 'was upheld' : 'was not upheld';
+        const moved = [d.refunded ? `${s(d, 'refunded')} refunded` : '', d.released ? `${s(d, 'released')} held released` : ''].filter(Boolean).join(' and ');
+        const said = `Your report of approval ${s(d, 'approvalNo')} ${outcome}${moved ? `: ${moved}` : ''}.`;
+        return fitting(
+          `Your report of approval ${s(d, 'approvalNo')} at ${s(d, 'site')} ${outcome}${moved ? `: ${moved}` : ''}.${d.note ? ` ${staffNote.en(s(d, 'note'))}` : ''}`,
+          `${said}${d.note ? ` ${staffNote.en(s(d, 'note'))}` : ''}`,
+          `${said} ${d.note ? "Read our staff's note" : 'Details'}: ${l.disputes}`,
+          `Your report of approval ${s(d, 'approvalNo')} ${outcome}. ${d.note ? "Read our staff's note" : 'Details'}: ${l.disputes}`,
+        );
+      },
+      ko: (d, l) => {
+        const outcome = d.decision === 'refunded' ? '받아들여졌습니다' : '받아들여지지 않았습니다';
+        const moved = [d.refunded ? `${s(d, 'refunded')} 환불` : '', d.released ? `보류 중이던 ${s(d, 'released')} 해제` : ''].filter(Boolean).join(', ');
+        const said = `승인 ${s(d, 'approvalNo')} 결제 신고가 ${outcome}${moved ? `: ${moved}` : ''}.`;
+        return fitting(
+          `${s(d, 'site')} 승인 ${s(d, 'approvalNo')} 결제 신고가 ${outcome}${moved ? `: ${moved}` : ''}.${d.note ? ` ${staffNote.ko(s(d, 'note'))}` : ''}`,
+          `${said}${d.note ? ` ${staffNote.ko(s(d, 'note'))}` : ''}`,
+          `${said} ${d.note ? '담당자 메모 보기' : '자세히 보기'}: ${l.disputes}`,
+          `승인 ${s(d, 'approvalNo')} 결제 신고가 ${outcome}. ${d.note ? '담당자 메모 보기' : '자세히 보기'}: ${l.disputes}`,
+        );
+      },
     },
   },
   statement_ready: {
@@ -446,6 +552,13 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       ko: (d) =>
         `${d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 명세서는 납부 기한이 ${s(d, 'dueDate')}였으며 ` +
         `${s(d, 'amount')}이(가) 아직 미납입니다. 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.`,
+    },
+    sms: {
+      en: (d) =>
+        `${d.ward ? `The cyber card statement of ${s(d, 'ward')}` : 'Your cyber card statement'} of ${s(d, 'statementDate')}: ` +
+        `${s(d, 'amount')} unpaid since ${s(d, 'dueDate')}. New charges are paused until it is paid.`,
+      ko: (d) =>
+        `${d.ward ? `${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 사이버 카드 명세서 ${s(d, 'amount')}이(가) 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. 납부할 때까지 새 결제가 중지됩니다.`,
     },
   },
   payment_restored: {
@@ -480,7 +593,7 @@ export function templateSecrets(template: string): readonly string[] {
 export function renderMessage(template: string, data: Data, baseUrl: string, locale: Locale, channel: Channel): RenderedMessage {
   const t = Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template] : undefined;
   if (!t) throw new UnknownTemplateError(template);
-  const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue`, children: `${baseUrl}/card/wards` };
+  const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue`, children: `${baseUrl}/card/wards`, disputes: `${baseUrl}/card/disputes` };
   const words = channel === 'sms' && t.sms ? t.sms : t.text;
   return { subject: t.subject[locale], text: words[locale](data, links) };
 }

@@ -238,7 +238,7 @@ describe('reports of payments (disputes)', () => {
       const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'dispute_decided' });
       expect(renderMessage('dispute_decided', told[0].data, ts.url, 'en', 'email').text).to.equal(
         `Your report of approval ${approval.approvalNo} at Film & "Friends" (card ending in ${card.number.slice(-4)}) was upheld: 8,000 KRW refunded. ` +
-          'It will show on your next statement. The site confirmed the outage.',
+          'It will show on your next statement. Note from cybercard staff: “The site confirmed the outage.”',
       );
       const html = unescapeHtml(await (await agent.get('/card/disputes')).text());
       expect(html).to.include('Upheld: 8,000 KRW refunded<br><span class="muted">The site confirmed the outage.</span>');
@@ -288,7 +288,7 @@ describe('reports of payments (disputes)', () => {
       const html = unescapeHtml(await (await turned.agent.get('/card/disputes')).text());
       expect(html).to.include('Not upheld<br><span class="muted">The site shows the film was streamed in full.</span>');
       const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'dispute_decided' }).orderBy('id', 'desc').first();
-      expect(renderMessage('dispute_decided', told.data, ts.url, 'en', 'email').text).to.match(/ was not upheld\. The site shows the film was streamed in full\.$/);
+      expect(renderMessage('dispute_decided', told.data, ts.url, 'en', 'email').text).to.match(/ was not upheld\. Note from cybercard staff: “The site shows the film was streamed in full\.”$/);
     });
 
     it('refunds once when two operators and the member site act on the same payment at the same moment', async () => {

@@ -69,3 +69,35 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
   ],
   payment_restored: [{}, { ward: 'Qqq' }],
 };
+
+/** Values as long as real ones run: a member site's full name, a child's full name, large amounts, a long email address. */
+const LONGER_TEXT: Readonly<Record<string, string>> = {
+  approvalNo: '1234-5678',
+  site: 'Starlight Webtoons and Novels Premium',
+  name: 'Alexander Minsu Kim-Park',
+  ward: 'Alexander Minsu Kim-Park',
+  amount: '12,345,678 KRW',
+  refunded: '12,345,678 KRW',
+  released: '1,234,567 KRW',
+  newEmail: 'alexander.minsu.kim-park@example-mail.co.kr',
+  // The operator's free text: as long as a careful note runs, never shortened by us.
+  reason:
+    'The birthdate on the application does not match the identity document you sent us. Please apply again with the birthdate exactly as it is written on the document.',
+  note: 'The member site showed us the delivery record: the item was downloaded twice from your account on the day of the payment, so the charge stands.',
+};
+const LONGER_NUMBER: Readonly<Record<string, number>> = { amount: 1_000_000_000, previous: 2_000_000_000, closing: 1_234_567_890 };
+
+/** SAMPLES with every value as long as it realistically gets: what an SMS must still fit in one message with. */
+export const LONG_SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unknown>>>> = Object.fromEntries(
+  Object.entries(SAMPLES).map(([name, samples]) => [
+    name,
+    samples.map((data) =>
+      Object.fromEntries(
+        Object.entries(data).map(([k, v]) => [
+          k,
+          typeof v === 'string' && v && k in LONGER_TEXT ? LONGER_TEXT[k] : typeof v === 'number' && v && k in LONGER_NUMBER && name !== 'statement_day_changed' ? LONGER_NUMBER[k] : v,
+        ]),
+      ),
+    ),
+  ]),
+);

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { LOCALES } from '../../src/lib/i18n.ts';
 import { renderMessage, TEMPLATES } from '../../src/notifications/templates.ts';
-import { SAMPLES } from './samples.ts';
+import { LONG_SAMPLES, SAMPLES } from './samples.ts';
 
 const BASE = 'https://cybercard.example';
+/** A card manager's public address as long as a real one gets. */
+const LONG_BASE = 'https://cards.cybercard.example';
 /** The longest SMS form a template may have: one 160-character message, links included. */
 const SMS_MAX = 160;
 
@@ -38,7 +40,7 @@ describe('notification templates (notifications/templates.ts)', () => {
     });
   }
 
-  it('gives the SMS the short form where a template has one: shorter than the email, at most 160 characters, in every language', () => {
+  it('gives the SMS the short form where a template has one: no longer than the email, at most 160 characters, in every language', () => {
     const withSms = Object.keys(TEMPLATES).filter((name) => TEMPLATES[name]!.sms);
     expect(withSms).to.include('statement_day_changed');
     for (const name of withSms) {
@@ -46,10 +48,72 @@ describe('notification templates (notifications/templates.ts)', () => {
         for (const locale of LOCALES) {
           const sms = renderMessage(name, data, BASE, locale, 'sms').text;
           const email = renderMessage(name, data, BASE, locale, 'email').text;
-          expect(sms.length, `${name} ${locale} ${sms}`).to.be.at.most(SMS_MAX).and.below(email.length);
+          expect(sms.length, `${name} ${locale} ${sms}`).to.be.at.most(SMS_MAX).and.at.most(email.length);
         }
       }
     }
+  });
+
+  it('fits every SMS of every template in one 160-character message, in every language, with values as long as real ones', () => {
+    expect(Object.keys(LONG_SAMPLES).sort()).to.deep.equal(Object.keys(TEMPLATES).sort());
+    const over: string[] = [];
+    for (const [name, samples] of Object.entries(LONG_SAMPLES)) {
+      for (const data of samples) {
+        for (const locale of LOCALES) {
+          const sms = renderMessage(name, data, LONG_BASE, locale, 'sms').text;
+          if (sms.length > SMS_MAX) over.push(`${name} ${locale} (${sms.length}): ${sms}`);
+        }
+      }
+    }
+    expect(over).to.deep.equal([]);
+  });
+
+  describe("the operator's own words", () => {
+    const FRAMES = { en: /Note from cybercard staff: “([^”]*)”/, ko: /담당자 메모: “([^”]*)”/ } as const;
+    const NOTED: Array<[string, string]> = [
+      ['application_rejected', 'reason'],
+      ['dispute_decided', 'note'],
+    ];
+
+    it('are quoted as theirs, in the holder’s language, and never translated or cut', () => {
+      for (const [name, key] of NOTED) {
+        for (const samples of [SAMPLES, LONG_SAMPLES]) {
+          for (const data of samples[name]!.filter((d) => d[key])) {
+            for (const locale of LOCALES) {
+              const email = renderMessage(name, data, BASE, locale, 'email').text;
+              expect(FRAMES[locale].exec(email)?.[1], `${name} ${locale}: ${email}`).to.equal(data[key]);
+              // An SMS quotes the words whole, or says where to read them: never a part of them.
+              const sms = renderMessage(name, data, BASE, locale, 'sms').text;
+              const quoted = FRAMES[locale].exec(sms)?.[1];
+              if (quoted !== undefined) expect(quoted, `${name} ${locale} sms`).to.equal(data[key]);
+              else expect(sms, `${name} ${locale} sms`).not.to.include(String(data[key]).slice(0, 12));
+            }
+          }
+        }
+      }
+    });
+
+    it('say nothing of a note when there is none', () => {
+      for (const [name, key] of NOTED) {
+        for (const data of SAMPLES[name]!.filter((d) => !d[key])) {
+          for (const locale of LOCALES) {
+            for (const channel of ['email', 'sms'] as const) {
+              const text = renderMessage(name, data, BASE, locale, channel).text;
+              expect(text, `${name} ${locale} ${channel}`).not.to.match(/Note from|담당자 메모|“/);
+            }
+          }
+        }
+      }
+    });
+
+    it('tells by SMS where to read a note too long for it: the email of a refused application, the reports page of a dispute', () => {
+      const rejected = LONG_SAMPLES.application_rejected!.find((d) => d.reason)!;
+      expect(renderMessage('application_rejected', rejected, LONG_BASE, 'en', 'sms').text).to.match(/email/);
+      expect(renderMessage('application_rejected', rejected, LONG_BASE, 'ko', 'sms').text).to.match(/이메일/);
+      for (const data of LONG_SAMPLES.dispute_decided!.filter((d) => d.note)) {
+        for (const locale of LOCALES) expect(renderMessage('dispute_decided', data, LONG_BASE, locale, 'sms').text).to.include(`${LONG_BASE}/card/disputes`);
+      }
+    });
   });
 
   it('keeps the facts of a statement-day change in its short SMS: the new day, when the period closes, when payment is due', () => {
