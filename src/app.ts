@@ -60,6 +60,7 @@ import { consoleApplicationRoutes } from './admin/console-applications-routes.ts
 import { consoleDisputeRoutes } from './admin/console-disputes-routes.ts';
 import { consoleCardRoutes } from './admin/console-cards-routes.ts';
 import { consoleSiteRoutes } from './admin/console-sites-routes.ts';
+import { consoleSettlementRoutes } from './admin/console-settlement-routes.ts';
 import { consoleSessions } from './admin/console-session.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
@@ -268,6 +269,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const consoleDisputes = consoleDisputeRoutes({ parseBody, requireConsoleOperator, disputes, render });
   const consoleCards = consoleCardRoutes({ parseBody, requireConsoleOperator, cards, render, mobileCallingCode: config.cards.mobileCallingCode });
   const consoleSites = consoleSiteRoutes({ parseBody, requireConsoleOperator, db, render, directory, currency: config.currency });
+  const consoleSettlement = consoleSettlementRoutes({ parseBody, requireConsoleOperator, ledger, render });
 
   if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));
@@ -304,6 +306,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(consoleDisputes.routes());
   app.use(consoleCards.routes());
   app.use(consoleSites.routes());
+  app.use(consoleSettlement.routes());
   app.use(interactions.allowedMethods());
 
   const providerCallback = provider.callback();

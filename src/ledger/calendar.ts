@@ -29,6 +29,12 @@ export function monthRange(month: string): { start: string; end: string } | unde
   return { start: `${y}-${pad(mo)}-01`, end: `${next}-01` };
 }
 
+/** The month (YYYY-MM) `by` months after `month` (negative: before). */
+export function shiftMonth(month: string, by: number): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return fromParts(y, m + by, 1).slice(0, 7);
+}
+
 function fromParts(y: number, m: number, d: number): string {
   return new Date(Date.UTC(y, m - 1, d)).toISOString().slice(0, 10);
 }

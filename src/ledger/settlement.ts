@@ -3,7 +3,7 @@ import { appendAudit } from '../db/audit-log.ts';
 import { insertSettlement, settlementsFor, siteActivity } from '../db/settlements.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ValidationError } from '../errors.ts';
-import { monthRange, todayIn } from './calendar.ts';
+import { monthRange, shiftMonth, todayIn } from './calendar.ts';
 import type { LedgerDeps } from './deps.ts';
 import { HOUSE, post } from './post.ts';
 
@@ -91,9 +91,19 @@ export async function settlementReport(deps: LedgerDeps, month: string): Promise
   return { month, period_start: start, period_end: end, time_zone: tz, complete: monthOver(deps, end), sites, totals };
 }
 
+/** Today in the billing zone, as far as settlement is concerned: the settle margin ago. */
+function settledToday(deps: LedgerDeps): string {
+  return todayIn(deps.billing.timeZone, new Date(Date.now() - deps.billing.settleSeconds * 1000));
+}
+
 function monthOver(deps: LedgerDeps, end: string): boolean {
   // The month is over once today (billing zone) is on or after its end date and the settle margin has passed.
-  return todayIn(deps.billing.timeZone, new Date(Date.now() - deps.billing.settleSeconds * 1000)) >= end;
+  return settledToday(deps) >= end;
+}
+
+/** The latest month (YYYY-MM) that is over, as settlementReport's `complete` says: the one an operator closes next. */
+export function lastEndedMonth(deps: LedgerDeps): string {
+  return shiftMonth(settledToday(deps).slice(0, 7), -1);
 }
 
 /**

@@ -770,4 +770,5 @@ export const KO: Readonly<Record<string, string>> = {
   'Reinstate the site': '사이트 재개',
   'Reason to close it for good': '영구 종료 사유',
   'Close the site': '사이트 종료',
+  'Settlement': '정산',
 };
