@@ -61,6 +61,7 @@ import { consoleDisputeRoutes } from './admin/console-disputes-routes.ts';
 import { consoleCardRoutes } from './admin/console-cards-routes.ts';
 import { consoleSiteRoutes } from './admin/console-sites-routes.ts';
 import { consoleSettlementRoutes } from './admin/console-settlement-routes.ts';
+import { consoleBooksRoutes } from './admin/console-books-routes.ts';
 import { consoleSessions } from './admin/console-session.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
@@ -270,6 +271,8 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const consoleCards = consoleCardRoutes({ parseBody, requireConsoleOperator, cards, render, mobileCallingCode: config.cards.mobileCallingCode });
   const consoleSites = consoleSiteRoutes({ parseBody, requireConsoleOperator, db, render, directory, currency: config.currency });
   const consoleSettlement = consoleSettlementRoutes({ parseBody, requireConsoleOperator, ledger, render });
+  // The unscoped pool, as the API's check: see adminLedgerRoutes's unscopedDb.
+  const consoleBooks = consoleBooksRoutes({ parseBody, requireConsoleOperator, render, unscopedDb: pool });
 
   if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));
@@ -307,6 +310,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(consoleCards.routes());
   app.use(consoleSites.routes());
   app.use(consoleSettlement.routes());
+  app.use(consoleBooks.routes());
   app.use(interactions.allowedMethods());
 
   const providerCallback = provider.callback();

@@ -771,4 +771,5 @@ export const KO: Readonly<Record<string, string>> = {
   'Reason to close it for good': '영구 종료 사유',
   'Close the site': '사이트 종료',
   'Settlement': '정산',
+  'Books': '장부',
 };

@@ -168,6 +168,8 @@ describe('operator console: settlement /admin/settlement', () => {
       expect(res.status, String(csrf)).to.equal(403);
       expect(res.headers.get('cache-control')).to.equal('no-store');
     }
+    // The close form's token is no good on the books page's check either.
+    expect((await agent.post('/admin/books/check', { csrf: token })).status).to.equal(403);
     expect((await another.post('/admin/settlement/close', { csrf: token, month: lastMonth, confirm: 'on' })).status).to.equal(403);
 
     const early = await agent.post('/admin/settlement/close', { csrf: token, month: thisMonth, confirm: 'on' });
@@ -226,10 +228,10 @@ describe('operator console: settlement /admin/settlement', () => {
   });
 
   it('is linked from every console page, marked where the operator is', async () => {
-    for (const path of ['/admin/applications', '/admin/sites', '/admin/settlement', `/admin/settlement?month=${thisMonth}`]) {
+    for (const path of ['/admin/applications', '/admin/sites', '/admin/books', '/admin/settlement', `/admin/settlement?month=${thisMonth}`]) {
       const html = await (await agent.get(path)).text();
       const nav = /<nav class="console-nav"[\s\S]*?<\/nav>/.exec(html)?.[0];
-      expect(nav, path).to.include('<a href="/admin/settlement"');
+      expect(nav, path).to.include('<a href="/admin/settlement"').and.include('<a href="/admin/books"');
       const current = [...nav!.matchAll(/<a href="([^"]+)" aria-current/g)].map((m) => m[1]);
       expect(current, path).to.deep.equal(path.startsWith('/admin/settlement') ? ['/admin/settlement'] : [path]);
     }
