@@ -2,14 +2,18 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { APPLY_SERVER, application, postApplication } from '../helpers/applicant.ts';
+import { capture } from '../../src/approvals/capture.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { todayIn } from '../../src/ledger/calendar.ts';
 import { registerTestSite } from '../helpers/fixtures.ts';
 import { newPage, screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor, cardWithLimit } from '../ledger/fixtures.ts';
 
 /**
  * The operator console in a real browser (plain forms, no script, under the strict CSP): a wrong token, the sign-in,
  * a rejection from the review queue without its reason and then with it, and the sign-out; a member site suspended
- * and reinstated from its page.
+ * and reinstated from its page; a month's settlement chosen and shown.
  */
 describe('the operator console, in a real browser', () => {
   const kim = randomBytes(32).toString('base64url');
@@ -100,6 +104,37 @@ describe('the operator console, in a real browser', () => {
     expect(await p.locator('#status').textContent()).to.equal('active');
     const trail = await ts.db('audit_log').where({ subject_type: 'member_site', subject_id: site.clientId }).whereIn('action', ['member_site.suspended', 'member_site.reinstated']).orderBy('id');
     expect(trail.map((e) => e.actor)).to.deep.equal(['operator:kim', 'operator:kim']);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it("shows this month's settlement, chosen in the month form, with a member site's captures in its table", async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const problems = scriptProblems(p);
+    const site = await registerTestSite(ts, { name: 'Browser Records' });
+    const card = await cardWithLimit(ts, 100_000);
+    const a = await approveFor(ts, card, site, 12_345, 'An album');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: a.approvalNo, actor: 'test' }));
+    const month = todayIn(ts.config.billing.timeZone).slice(0, 7);
+
+    await p.goto(`${ts.url}/admin/settlement`);
+    await p.getByLabel('Operator token').fill(kim);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Review queue' }).waitFor();
+    const nav = p.getByRole('navigation', { name: 'Operator console' });
+    await nav.getByRole('link', { name: 'Settlement' }).click();
+    await p.getByRole('heading', { name: /^Settlement for \d{4}-\d\d$/ }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Settlement' }).getAttribute('aria-current')).to.equal('page');
+
+    await p.getByLabel(/^Month/).fill(month);
+    await p.getByRole('button', { name: 'Show the month' }).click();
+    await p.getByRole('heading', { name: `Settlement for ${month}` }).waitFor();
+    const row = p.locator(`#line-${site.clientId}`);
+    expect(await row.getByRole('link', { name: 'Browser Records' }).count()).to.equal(1);
+    expect(await row.locator(`#captured-${site.clientId}`).textContent()).to.equal('12,345 KRW');
+    expect(await row.locator(`#closed-${site.clientId}`).textContent()).to.equal('no');
+    expect(await p.locator('#complete').textContent()).to.match(/^The month has not ended yet/);
+    expect(await p.getByRole('button', { name: /^Close / }).count()).to.equal(0);
     expect(problems).to.deep.equal([]);
   });
 });
