@@ -78,7 +78,7 @@ export function consoleSettlementRoutes(deps: ConsoleSettlementDeps): Router {
     const month = parsed.success ? parsed.data : null;
     const report = month ? (opts.report ?? (await settlementReport(deps.ledger, month))) : null;
     const lastEnded = lastEndedMonth(deps.ledger);
-    ctx.status = parsed.success ? (opts.status ?? 200) : (opts.status ?? 400);
+    ctx.status = opts.status ?? (parsed.success ? 200 : 400);
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await deps.render('admin/settlement', {
