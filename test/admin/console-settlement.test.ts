@@ -171,6 +171,13 @@ describe('operator console: settlement /admin/settlement', () => {
     // The close form's token is no good on the books page's check either.
     expect((await agent.post('/admin/books/check', { csrf: token })).status).to.equal(403);
     expect((await another.post('/admin/settlement/close', { csrf: token, month: lastMonth, confirm: 'on' })).status).to.equal(403);
+    // The right token, but the browser says another site's page sent it.
+    const crossSite = await agent.request('/admin/settlement/close', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      body: new URLSearchParams({ csrf: token, month: lastMonth, confirm: 'on' }).toString(),
+    });
+    expect(crossSite.status).to.equal(403);
 
     const early = await agent.post('/admin/settlement/close', { csrf: token, month: thisMonth, confirm: 'on' });
     expect(early.status).to.equal(400);
