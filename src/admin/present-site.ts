@@ -22,6 +22,8 @@ export function presentSite(s: MemberSite) {
     id_token_ttl: s.idTokenTtl ?? null,
     refresh_token_ttl: s.refreshTokenTtl ?? null,
     auto_capture: s.autoCapture ?? false,
+    backchannel_logout_uri: s.backchannelLogoutUri ?? null,
+    backchannel_logout_session_required: s.backchannelLogoutSessionRequired ?? false,
     previous_secret_valid_until: s.previousSecretExpiresAt ? s.previousSecretExpiresAt.toISOString() : null,
   };
 }

@@ -27,6 +27,7 @@ export const SITE_COMMANDS_USAGE = `  sites register --name NAME --redirect-uri 
                     [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks-file FILE | --jwks-uri URI]
                     [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S]
                     [--auto-capture yes|no (capture each approval at once; the operator's choice only)]
+                    [--backchannel-logout-uri URI] [--backchannel-logout-session-required yes|no]
   sites suspend|reinstate|close --client-id ID --reason TEXT
                                             stop a site's flows (its approvals read suspended), lift that, or close it for good
   sites rotate-secret --client-id ID [--overlap SECONDS]
@@ -52,6 +53,8 @@ const SITE_OPTIONS = {
   'id-token-ttl': { type: 'string' },
   'refresh-token-ttl': { type: 'string' },
   'auto-capture': { type: 'string' },
+  'backchannel-logout-uri': { type: 'string' },
+  'backchannel-logout-session-required': { type: 'string' },
 } as const;
 
 /** yes/no (or true/false) typed as an option, as the JSON boolean the API takes; anything else left as typed, for the schema to refuse. */
@@ -97,6 +100,8 @@ function siteFields(args: string[]): Record<string, unknown> {
     idTokenTtl: wholeNumber(v['id-token-ttl']),
     refreshTokenTtl: wholeNumber(v['refresh-token-ttl']),
     autoCapture: yesNo(v['auto-capture']),
+    backchannelLogoutUri: v['backchannel-logout-uri'],
+    backchannelLogoutSessionRequired: yesNo(v['backchannel-logout-session-required']),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined));
 }

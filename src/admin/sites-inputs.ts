@@ -28,6 +28,8 @@ const FIELDS: Record<string, string> = {
   id_token_ttl: 'idTokenTtl',
   refresh_token_ttl: 'refreshTokenTtl',
   auto_capture: 'autoCapture',
+  backchannel_logout_uri: 'backchannelLogoutUri',
+  backchannel_logout_session_required: 'backchannelLogoutSessionRequired',
 };
 
 const KNOWN = new Set(Object.keys(FIELDS));

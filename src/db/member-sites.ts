@@ -35,6 +35,10 @@ export interface MemberSite {
   autoCapture?: boolean;
   /** When the site was registered (set by the database; absent on a site not stored yet). */
   createdAt?: Date;
+  /** Where a Logout Token is posted when a holder's session with the site ends (Back-Channel Logout 1.0). */
+  backchannelLogoutUri?: string | null;
+  /** The site needs the session id (sid) in each Logout Token. */
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 export interface ResourceServer {
@@ -71,6 +75,8 @@ function toSite(r: Row): MemberSite {
     statusReason: (r.status_reason as string | null | undefined) ?? null,
     autoCapture: r.auto_capture === true,
     ...(r.created_at ? { createdAt: new Date(r.created_at as string) } : {}),
+    backchannelLogoutUri: (r.backchannel_logout_uri as string | null | undefined) ?? null,
+    backchannelLogoutSessionRequired: r.backchannel_logout_session_required === true,
   };
 }
 
@@ -99,6 +105,8 @@ const SITE_COLUMNS = [
   'status_reason',
   'auto_capture',
   'created_at',
+  'backchannel_logout_uri',
+  'backchannel_logout_session_required',
 ] as const;
 
 export async function findMemberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
@@ -173,6 +181,8 @@ export async function insertMemberSite(conn: Conn, site: MemberSite): Promise<vo
     id_token_ttl: site.idTokenTtl ?? null,
     refresh_token_ttl: site.refreshTokenTtl ?? null,
     auto_capture: site.autoCapture ?? false,
+    backchannel_logout_uri: site.backchannelLogoutUri ?? null,
+    backchannel_logout_session_required: site.backchannelLogoutSessionRequired ?? false,
   });
 }
 
@@ -207,6 +217,8 @@ export type MemberSitePatch = Partial<
     | 'status'
     | 'statusReason'
     | 'autoCapture'
+    | 'backchannelLogoutUri'
+    | 'backchannelLogoutSessionRequired'
   >
 >;
 
@@ -232,6 +244,8 @@ const PATCH_COLUMNS: Record<keyof MemberSitePatch, string> = {
   status: 'status',
   statusReason: 'status_reason',
   autoCapture: 'auto_capture',
+  backchannelLogoutUri: 'backchannel_logout_uri',
+  backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
 };
 
 const JSON_COLUMNS = new Set(['redirect_uris', 'post_logout_redirect_uris', 'jwks', 'resource_servers']);

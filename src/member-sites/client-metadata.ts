@@ -43,6 +43,10 @@ export function toClientMetadata(site: MemberSite, deps: MemberSiteDeps): Record
   if (site.accessTokenTtl) meta['urn:cybercard:access_token_ttl'] = site.accessTokenTtl;
   if (site.idTokenTtl) meta['urn:cybercard:id_token_ttl'] = site.idTokenTtl;
   if (site.refreshTokenTtl) meta['urn:cybercard:refresh_token_ttl'] = site.refreshTokenTtl;
+  if (site.backchannelLogoutUri) {
+    meta.backchannel_logout_uri = site.backchannelLogoutUri;
+    meta.backchannel_logout_session_required = site.backchannelLogoutSessionRequired ?? false;
+  }
   if (site.homepageUri) meta.client_uri = site.homepageUri;
   if (site.logoUri) meta.logo_uri = site.logoUri;
   return meta;

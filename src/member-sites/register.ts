@@ -37,6 +37,8 @@ export const registerInput = z
     idTokenTtl: site.idTokenTtl.optional(),
     refreshTokenTtl: site.refreshTokenTtl.optional(),
     autoCapture: z.boolean({ error: 'must be true or false' }).optional(),
+    backchannelLogoutUri: site.backchannelLogoutUri.optional(),
+    backchannelLogoutSessionRequired: site.backchannelLogoutSessionRequired.default(false),
   })
   .strict();
 
@@ -77,6 +79,8 @@ export async function registerMemberSite(
     accessTokenTtl: v.accessTokenTtl ?? null,
     idTokenTtl: v.idTokenTtl ?? null,
     refreshTokenTtl: v.refreshTokenTtl ?? null,
+    backchannelLogoutUri: v.backchannelLogoutUri ?? null,
+    backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
   };
   await checkSiteMetadata(deps.db, deps, metadata);
   const clientId = preset.clientId ?? v.clientId ?? `site_${randomToken(12)}`;

@@ -55,6 +55,9 @@ export const siteMetadataShape = {
   accessTokenTtl: ttl(30, TTL_LIMITS.accessToken).nullable(),
   idTokenTtl: ttl(60, TTL_LIMITS.idToken).nullable(),
   refreshTokenTtl: ttl(60, TTL_LIMITS.refreshToken).nullable(),
+  // Back-Channel Logout 1.0 §2.2: where the site takes Logout Tokens, and whether it needs their sid.
+  backchannelLogoutUri: uri.nullable(),
+  backchannelLogoutSessionRequired: z.boolean({ error: 'must be true or false' }),
 };
 
 /** A member site's metadata after defaults, as checkSiteMetadata sees it. */
@@ -74,6 +77,8 @@ export interface SiteMetadata {
   accessTokenTtl: number | null;
   idTokenTtl: number | null;
   refreshTokenTtl: number | null;
+  backchannelLogoutUri: string | null;
+  backchannelLogoutSessionRequired: boolean;
 }
 
 export interface MetadataRules {
@@ -118,8 +123,8 @@ export async function jwksProblem(jwks: { keys: Record<string, unknown>[] }): Pr
 
 /**
  * The checks that span fields (a single schema cannot express them), run on the merged result of
- * a registration or an update: https in production, one redirect host, post-logout URIs on the redirect URIs'
- * origin, keys matching the authentication method, and resource servers that exist.
+ * a registration or an update: https in production, one redirect host, post-logout and back-channel logout URIs on
+ * the redirect URIs' origin, keys matching the authentication method, and resource servers that exist.
  */
 export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: SiteMetadata): Promise<void> {
   const fields: Record<string, string> = {};
@@ -129,6 +134,7 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
     ['homepageUri', m.homepageUri],
     ['logoUri', m.logoUri],
     ['jwksUri', m.jwksUri],
+    ['backchannelLogoutUri', m.backchannelLogoutUri],
   ];
   if (rules.requireHttps) {
     for (const [field, u] of uris) if (u && new URL(u).protocol !== 'https:') fields[field] ??= 'must be https in production';
@@ -146,6 +152,11 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
   const elsewhere = postLogoutElsewhere(m);
   if (elsewhere.length) {
     fields.postLogoutRedirectUris ??= `must be on the origin of the redirect URIs (${redirectOrigins(m).join(', ')}), got ${elsewhere.join(', ')}`;
+  }
+  // The card manager posts Logout Tokens there, server to server, for the site alone: held to the same origin, a
+  // site cannot point the card manager's posts at another party's server.
+  if (m.backchannelLogoutUri && !redirectOrigins(m).includes(new URL(m.backchannelLogoutUri).origin)) {
+    fields.backchannelLogoutUri ??= `must be on the origin of the redirect URIs (${redirectOrigins(m).join(', ')}), got ${m.backchannelLogoutUri}`;
   }
   if (m.tokenEndpointAuthMethod === 'private_key_jwt') {
     if (!m.jwks && !m.jwksUri) fields.jwks = 'the site’s public keys are needed with private_key_jwt: jwks or jwks_uri';

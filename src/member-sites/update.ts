@@ -32,6 +32,8 @@ export const updateInput = z
     accessTokenTtl: site.accessTokenTtl,
     idTokenTtl: site.idTokenTtl,
     refreshTokenTtl: site.refreshTokenTtl,
+    backchannelLogoutUri: site.backchannelLogoutUri,
+    backchannelLogoutSessionRequired: site.backchannelLogoutSessionRequired,
     /** The operator's choice only: a site's own registration update (RFC 7592) never carries it. */
     autoCapture: z.boolean({ error: 'must be true or false' }),
   })
@@ -64,6 +66,8 @@ function metadataOf(s: MemberSite): SiteMetadata {
     accessTokenTtl: s.accessTokenTtl ?? null,
     idTokenTtl: s.idTokenTtl ?? null,
     refreshTokenTtl: s.refreshTokenTtl ?? null,
+    backchannelLogoutUri: s.backchannelLogoutUri ?? null,
+    backchannelLogoutSessionRequired: s.backchannelLogoutSessionRequired ?? false,
   };
 }
 

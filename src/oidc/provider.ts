@@ -154,6 +154,9 @@ export function createProvider({ config, db, directory, render, jwks, log, count
           });
         },
       },
+      // Back-Channel Logout 1.0: a site that registered backchannel_logout_uri is posted a Logout Token when the holder
+      // signs out here (RP-initiated logout).
+      backchannelLogout: { enabled: true },
       richAuthorizationRequests: {
         enabled: true,
         types: {

@@ -27,6 +27,8 @@ const METADATA_NAMES: Record<string, string> = {
   homepageUri: 'client_uri',
   logoUri: 'logo_uri',
   scope: 'scope',
+  backchannelLogoutUri: 'backchannel_logout_uri',
+  backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
 };
 
 /** A refusal from our validation as RFC 7591 §3.2.2 error (invalid_redirect_uri for redirect URIs). */
@@ -63,15 +65,24 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     scope: str(meta.scope) ?? 'openid profile offline_access',
     homepageUri: str(meta.client_uri) ?? null,
     logoUri: str(meta.logo_uri) ?? null,
+    backchannelLogoutUri: str(meta.backchannel_logout_uri) ?? null,
+    backchannelLogoutSessionRequired: meta.backchannel_logout_session_required === true,
   };
   const presented = str(meta.client_secret);
   try {
     const existing = await findMemberSite(deps.db, clientId);
     if (!existing) {
-      const { jwks: k, jwksUri, homepageUri, logoUri, ...rest } = fields;
+      const { jwks: k, jwksUri, homepageUri, logoUri, backchannelLogoutUri, ...rest } = fields;
       await registerMemberSite(
         { db: deps.db, requireHttps: deps.requireHttps },
-        { ...rest, ...(k ? { jwks: k } : {}), ...(jwksUri ? { jwksUri } : {}), ...(homepageUri ? { homepageUri } : {}), ...(logoUri ? { logoUri } : {}) },
+        {
+          ...rest,
+          ...(k ? { jwks: k } : {}),
+          ...(jwksUri ? { jwksUri } : {}),
+          ...(homepageUri ? { homepageUri } : {}),
+          ...(logoUri ? { logoUri } : {}),
+          ...(backchannelLogoutUri ? { backchannelLogoutUri } : {}),
+        },
         'dcr',
         { clientId, ...(presented ? { clientSecret: presented } : {}) },
       );
