@@ -45,6 +45,8 @@ import { startPayloadCleanup } from './oidc/cleanup.ts';
 import { ensureSigningKey, keepRetiredSeconds } from './oidc/keys.ts';
 import { openKeyRing, type KeyRing } from './oidc/key-ring.ts';
 import { createProvider } from './oidc/provider.ts';
+import { createProviderFetch } from './oidc/provider-fetch.ts';
+import { startLogoutSender, type LogoutSenderDeps } from './oidc/send-logout-tokens.ts';
 import { approvalRoutes } from './approvals/routes.ts';
 import { createSiteAuthenticator } from './member-sites/authenticate.ts';
 import { adminCardRoutes } from './admin/cards-routes.ts';
@@ -89,6 +91,8 @@ export interface CardManager {
   cards: CardDeps;
   /** The outbox sender's parts: `notifications send` and tests drain with sendDueNotifications(these). */
   notifications: SenderDeps;
+  /** The back-channel logout sender's parts: tests drain with sendDueLogouts(these). */
+  logouts: LogoutSenderDeps;
   /** Member sites and resource servers kept between requests, forgotten as they change (db/directory.ts). */
   directory: Directory;
   /** The signing keys, read again as they change (oidc/key-ring.ts); tests read them at once with refresh(). */
@@ -326,12 +330,17 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const n = config.notifications;
   const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };
   const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);
+  const b = config.backchannelLogout;
+  const fetchAtSites = createProviderFetch({ allowPrivate: config.oidc.allowPrivateFetch, log });
+  const logouts: LogoutSenderDeps = { db, provider, fetch: fetchAtSites, log, maxAttempts: b.maxAttempts, timeoutMs: b.timeoutMs, counts };
+  const stopLogoutSender = startLogoutSender(logouts, b.senderIntervalSeconds, b.batchSize);
   const stopLedgerJobs = startLedgerJobs(ledger, log, { expireSeconds: config.payments.expireIntervalSeconds, billingSeconds: config.billing.runIntervalSeconds, checkSeconds: config.billing.checkIntervalSeconds });
   return {
     app,
     provider,
     cards,
     notifications,
+    logouts,
     directory,
     keys,
     async stop() {
@@ -340,6 +349,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
       stopThrottleCleanup();
       stopHousekeeping();
       stopSender();
+      stopLogoutSender();
       stopLedgerJobs();
       await Promise.all([directory.stop(), sidePool !== pool ? sidePool.destroy() : undefined]);
     },

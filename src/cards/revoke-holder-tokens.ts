@@ -1,4 +1,5 @@
 import { appendAudit } from '../db/audit-log.ts';
+import { queueBackchannelLogouts } from '../db/backchannel-logouts.ts';
 import { deleteHolderSessionsOfAccount } from '../db/holder-sessions.ts';
 import type { Trx } from '../db/knex.ts';
 import { deleteAccountPayloads } from '../db/oidc-payloads.ts';
@@ -13,15 +14,18 @@ export interface RevokeInput {
 /**
  * Ends everything member sites hold for the account: sessions, grants, codes, opaque access tokens and
  * refresh tokens, in the caller's transaction. (JWT access tokens cannot be recalled; they live minutes.)
+ * Each site that held one and registered a backchannel_logout_uri is told (Back-Channel Logout 1.0): the posts are
+ * queued first, while the sessions still say which sites had them, and sent once this commits (oidc/send-logout-tokens.ts).
  */
 export async function revokeHolderTokens(trx: Trx, input: RevokeInput): Promise<number> {
+  const logouts = await queueBackchannelLogouts(trx, input.accountId, input.reason);
   const deleted = await deleteAccountPayloads(trx, input.accountId);
   await appendAudit(trx, {
     actor: input.actor,
     action: 'account.tokens_revoked',
     subjectType: 'account',
     subjectId: input.accountId,
-    details: { reason: input.reason, deleted },
+    details: { reason: input.reason, deleted, ...(logouts ? { backchannelLogouts: logouts } : {}) },
     requestId: input.requestId,
   });
   return deleted;

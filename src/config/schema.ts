@@ -222,6 +222,20 @@ export const settingsSchema = z.object({
       })
       .refine((s) => s.transport !== 'webhook' || s.webhookUrl, { message: 'required for the webhook transport', path: ['webhookUrl'] }),
   }),
+  /**
+   * Back-Channel Logout 1.0: the Logout Tokens posted to member sites for sessions the card manager ends itself (a card
+   * blocked, lost, closed, reissued, a password changed or reset), queued in backchannel_logouts and sent from there.
+   */
+  backchannelLogout: z.object({
+    /** How often the queue is drained (seconds); 0 turns the periodic sender off. */
+    senderIntervalSeconds: z.number().int().min(0),
+    /** Logouts one periodic drain posts at most. */
+    batchSize: z.number().int().min(1).max(10000),
+    /** Attempts (30 s, 60 s, 120 s… apart) before a logout is marked failed. */
+    maxAttempts: z.number().int().min(1).max(20),
+    /** How long a site has to answer one post (milliseconds). */
+    timeoutMs: z.number().int().min(100).max(30000),
+  }),
   /** OAuth 2.0 Dynamic Client Registration (RFC 7591/7592) at /reg, gated by the REGISTRATION_TOKEN initial access token. */
   registration: z.object({ enabled: z.boolean() }),
   demo: z.object({

@@ -17,6 +17,8 @@ export interface EventCounts {
   throttled(scope: string): void;
   /** An outbox message's delivery attempt: sent, failed and to be tried again, or failed for good. */
   notification(channel: string, outcome: 'sent' | 'retry' | 'failed'): void;
+  /** A Logout Token's post to a member site (Back-Channel Logout): delivered, failed to be tried again, or failed for good. */
+  backchannelLogout(outcome: 'sent' | 'retry' | 'failed'): void;
 }
 
 /** Counts nothing: the default wherever no counts are given (the CLI, metrics off). */
@@ -26,4 +28,5 @@ export const NO_COUNTS: EventCounts = {
   lockout() {},
   throttled() {},
   notification() {},
+  backchannelLogout() {},
 };

@@ -59,6 +59,15 @@ export function eventCounters(registry: Registry): EventCounts {
       registers,
     }),
   );
+  const logouts = children(
+    new Counter({
+      name: 'cybercard_backchannel_logouts_total',
+      help: 'Logout Tokens posted to member sites for sessions the card manager ended (a card blocked, lost, closed, reissued, a password changed or reset), by outcome: sent, retry, failed (the last attempt failed).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+  );
+  for (const outcome of OUTCOMES) logouts(outcome).inc(0);
   for (const outcome of ['approved', ...Object.keys(SITE_DESCRIPTIONS)]) approvals(outcome).inc(0);
   for (const check of CHECKS) failedChecks(check).inc(0);
   for (const scope of ['ip', 'device']) throttled(scope).inc(0);
@@ -70,5 +79,6 @@ export function eventCounters(registry: Registry): EventCounts {
     lockout: () => lockouts.inc(),
     throttled: (scope) => throttled(scope).inc(),
     notification: (channel, outcome) => notifications(channel, outcome).inc(),
+    backchannelLogout: (outcome) => logouts(outcome).inc(),
   };
 }

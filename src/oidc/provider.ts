@@ -155,7 +155,8 @@ export function createProvider({ config, db, directory, render, jwks, log, count
         },
       },
       // Back-Channel Logout 1.0: a site that registered backchannel_logout_uri is posted a Logout Token when the holder
-      // signs out here (RP-initiated logout).
+      // signs out here (RP-initiated logout); the sessions the card manager ends itself are told through
+      // oidc/send-logout-tokens.ts.
       backchannelLogout: { enabled: true },
       richAuthorizationRequests: {
         enabled: true,

@@ -8,6 +8,7 @@ import * as client from 'openid-client';
 import { EmbeddedInUseError } from '../../src/db/embedded-lock.ts';
 import { openDb } from '../../src/db/knex.ts';
 import { deleteExpiredPayloads } from '../../src/db/oidc-payloads.ts';
+import { sendDueLogouts } from '../../src/oidc/send-logout-tokens.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -115,5 +116,25 @@ describe('the card manager on its embedded database (PGlite)', function () {
     expect(tokens.id_token).to.be.a('string');
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
+  });
+
+  it('queues a back-channel logout when the operator blocks the card, and its sender claims it', async () => {
+    const host = `https://bcl-${Date.now()}.example.test`;
+    const bcl = await registerTestSite(ts, { redirectUris: [`${host}/callback`], postLogoutRedirectUris: [], backchannelLogoutUri: `${host}/logout` });
+    const bclConfig = await siteClient(ts, bcl);
+    const holder = await issueTestCard(ts);
+    const req = await authRequest(bclConfig, { ...bcl, redirectUri: `${host}/callback` });
+    const result = await runLogin(new Agent(ts.url), req.url, holder);
+    expect(result.kind).to.equal('redirect');
+    const res = await fetch(`${ts.url}/admin/api/cards/${holder.cardId}/block`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'embedded test' }),
+    });
+    expect(res.status).to.equal(200);
+    expect(await ts.db('backchannel_logouts').where({ client_id: bcl.clientId }).select('account_id', 'status')).to.deep.equal([{ account_id: holder.accountId, status: 'pending' }]);
+    // example.test is no public address: the post fails, and waits for another attempt.
+    expect(await sendDueLogouts(ts.cm.logouts)).to.deep.equal({ sent: 0, failed: 1 });
+    expect(await ts.db('backchannel_logouts').where({ client_id: bcl.clientId }).first()).to.include({ status: 'pending', attempts: 1 });
   });
 });

@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
 import { findMemberSite } from '../../src/db/member-sites.ts';
+import { sendDueLogouts } from '../../src/oidc/send-logout-tokens.ts';
 import { close } from '../../src/server.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
+import { scrape, valueOf } from '../helpers/metrics.ts';
 import { runCli } from '../helpers/cli.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -35,6 +37,8 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
   const answers = new Map<string, number[]>();
   let ts: TestServer;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
+  // What the card manager logs: no subject, account or card number may be in it.
+  const logLines: string[] = [];
 
   before(async () => {
     sites = createServer((req, res) => {
@@ -47,7 +51,7 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
     await new Promise<void>((resolve) => sites.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(sites.address() as AddressInfo).port}`;
     // The sites' server is on this machine: the provider may post there only when private addresses are allowed.
-    ts = await startCardManager({ oidc: { allowPrivateFetch: true } });
+    ts = await startCardManager({ oidc: { allowPrivateFetch: true }, logLevel: 'info' }, { logStream: { write: (l: string) => void logLines.push(l) } });
     jwks = createRemoteJWKSet(new URL(`${ts.url}/jwks`));
   });
   after(async () => {
@@ -96,6 +100,13 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
     expect(payload.exp! - payload.iat!).to.be.within(1, 300);
     return payload;
   }
+
+  const operator = (path: string, body: Json) =>
+    fetch(`${ts.url}/admin/api${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   describe('registration', () => {
     const siteApi = (body: Json, path = '/', method = 'POST') =>
@@ -208,6 +219,108 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       const payload = await verified(got[0]!, site);
       expect(payload.sub).to.equal(claims.sub);
       expect(payload.sid).to.equal(claims.sid);
+      // Nothing is left for the outbox: the provider posted it.
+      await sendDueLogouts(ts.cm.logouts);
+      expect(tokensAt(site.path)).to.have.length(1);
+    });
+  });
+
+  describe('when the card manager ends the holder’s sessions itself', () => {
+    it('posts one Logout Token to each site the holder was signed in at when the operator blocks the card, and nothing to a site without a URI', async () => {
+      const site = await backchannelSite();
+      const withSid = await backchannelSite({ sessionRequired: true });
+      const silent = await backchannelSite({ uri: false });
+      const card = await issueTestCard(ts);
+      const a = await logIn(site, card);
+      const b = await logIn(withSid, card);
+      await logIn(silent, card);
+      const res = await operator(`/cards/${card.cardId}/block`, { reason: 'fraud suspected' });
+      expect(res.status).to.equal(200);
+      // Queued in the block's transaction; nothing is posted before the sender runs.
+      expect(tokensAt(site.path)).to.have.length(0);
+      const sent = await sendDueLogouts(ts.cm.logouts);
+      expect(sent).to.deep.include({ sent: 2, failed: 0 });
+      const [one] = tokensAt(site.path);
+      const first = await verified(one!, site);
+      expect(first.sub).to.equal(a.claims.sub);
+      expect(first).to.not.have.property('sid');
+      const [two] = tokensAt(withSid.path);
+      const second = await verified(two!, withSid);
+      expect(second.sub).to.equal(b.claims.sub);
+      expect(second.sid).to.equal(b.claims.sid);
+      // The pairwise subjects differ per site, and no card number is in either token.
+      expect(first.sub).to.not.equal(second.sub);
+      for (const r of [one!, two!]) expect(JSON.stringify(decodeJwt(r.body.get('logout_token')!))).to.not.include(card.number).and.not.include(card.accountId);
+      // Sent once: another drain sends nothing again.
+      await sendDueLogouts(ts.cm.logouts);
+      expect(tokensAt(site.path)).to.have.length(1);
+      expect(tokensAt(withSid.path)).to.have.length(1);
+      expect(await ts.db('backchannel_logouts').where({ client_id: silent.clientId })).to.have.length(0);
+      const senderLines = logLines.filter((l) => l.includes('back-channel logout'));
+      expect(senderLines.length).to.be.at.least(2);
+      for (const l of senderLines) expect(l).to.not.include(card.number).and.not.include(card.accountId).and.not.include(String(first.sub));
+    });
+
+    it('tries again, after its backoff, a site that answered 500, and gives up after the last attempt', async () => {
+      const site = await backchannelSite();
+      const card = await issueTestCard(ts);
+      const { claims } = await logIn(site, card);
+      const counted = async (outcome: string) => valueOf(await scrape(ts), 'cybercard_backchannel_logouts_total', { outcome });
+      const [retries, sends] = [await counted('retry'), await counted('sent')];
+      answers.set(site.path, [500]);
+      expect((await operator(`/cards/${card.cardId}/lost`, { reason: 'holder called' })).status).to.equal(200);
+      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 0, failed: 1 });
+      const row = await ts.db('backchannel_logouts').where({ client_id: site.clientId }).first();
+      expect(row).to.include({ status: 'pending', attempts: 1 });
+      expect(row.last_error).to.match(/500/);
+      // Waiting for its backoff: not tried again at once.
+      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 0, failed: 0 });
+      await ts.db('backchannel_logouts').where({ id: row.id }).update({ next_attempt_at: ts.db.fn.now() });
+      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 1, failed: 0 });
+      const got = tokensAt(site.path);
+      expect(got).to.have.length(2);
+      // Each attempt is a fresh token: its own jti, the same sub.
+      const [t1, t2] = [decodeJwt(got[0]!.body.get('logout_token')!), await verified(got[1]!, site)];
+      expect(t2.sub).to.equal(claims.sub);
+      expect(t2.jti).to.not.equal(t1.jti);
+      expect(decodeProtectedHeader(got[1]!.body.get('logout_token')!).typ).to.equal('logout+jwt');
+      expect(await ts.db('backchannel_logouts').where({ id: row.id }).first()).to.include({ status: 'sent', attempts: 2 });
+      expect([await counted('retry'), await counted('sent')]).to.deep.equal([retries + 1, sends + 1]);
+
+      // A site that never answers well is given up on after logoutDelivery.maxAttempts.
+      const down = await backchannelSite();
+      const other = await issueTestCard(ts);
+      await logIn(down, other);
+      answers.set(down.path, Array(20).fill(500) as number[]);
+      expect((await operator(`/cards/${other.cardId}/block`, { reason: 'test' })).status).to.equal(200);
+      for (let i = 0; i < ts.config.backchannelLogout.maxAttempts; i++) {
+        await ts.db('backchannel_logouts').where({ client_id: down.clientId }).update({ next_attempt_at: ts.db.fn.now() });
+        await sendDueLogouts(ts.cm.logouts);
+      }
+      expect(await ts.db('backchannel_logouts').where({ client_id: down.clientId }).first()).to.include({ status: 'failed', attempts: ts.config.backchannelLogout.maxAttempts });
+      expect(tokensAt(down.path)).to.have.length(ts.config.backchannelLogout.maxAttempts);
+    });
+
+    it('posts each logout once when two senders drain at the same time', async () => {
+      const many = await Promise.all([1, 2, 3, 4].map(() => backchannelSite()));
+      const card = await issueTestCard(ts);
+      for (const site of many) await logIn(site, card);
+      expect((await operator(`/cards/${card.cardId}/close`, { reason: 'holder asked' })).status).to.equal(200);
+      const [a, b] = await Promise.all([sendDueLogouts(ts.cm.logouts), sendDueLogouts(ts.cm.logouts)]);
+      expect(a.sent + b.sent).to.equal(4);
+      for (const site of many) expect(tokensAt(site.path), site.clientId).to.have.length(1);
+    });
+
+    it('queues nothing when the block rolls back or the holder was signed in nowhere', async () => {
+      const site = await backchannelSite();
+      const card = await issueTestCard(ts);
+      await logIn(site, card);
+      const before = Number((await ts.db('backchannel_logouts').count({ n: '*' }).first())!.n);
+      // A bad request is refused before anything changes.
+      expect((await operator(`/cards/${card.cardId}/block`, { reason: '' })).status).to.equal(400);
+      const idle = await issueTestCard(ts);
+      expect((await operator(`/cards/${idle.cardId}/block`, { reason: 'test' })).status).to.equal(200);
+      expect(Number((await ts.db('backchannel_logouts').count({ n: '*' }).first())!.n)).to.equal(before);
     });
   });
 });
