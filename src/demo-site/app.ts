@@ -1,3 +1,4 @@
+import bodyParser from '@koa/bodyparser';
 import Router from '@koa/router';
 import ejs from 'ejs';
 import Koa, { type Context } from 'koa';
@@ -9,6 +10,7 @@ import { createResourceServer } from 'cybercard/resource-server';
 import { apiRoutes } from './api.ts';
 import { createApprovalsClient, type ApprovalView } from './approvals-client.ts';
 import { CATALOGUE, findItem, price, type Item } from './catalogue.ts';
+import { createLogoutTokenVerifier, type LogoutOf } from './logout-token.ts';
 import { itemRefusalWords, refusalWords } from './refusal-words.ts';
 
 /**
@@ -51,6 +53,8 @@ interface DemoSession {
   tokens?: { accessToken: string; idToken: string; refreshToken?: string };
   claims?: Record<string, unknown>;
   purchases?: Record<string, Purchase>;
+  /** Who signed in or paid, as the card manager named them in the ID token: what a Logout Token ends sessions by. */
+  holder?: { sub: string; sid?: string };
 }
 
 const VIEWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views/demo');
@@ -62,7 +66,17 @@ function render(view: string, locals: Record<string, unknown>): Promise<string> 
     .then((body) => ejs.renderFile(path.join(VIEWS, 'layout.ejs'), { title: 'Demo member site', ...locals, body }, opts));
 }
 
-/** Sessions hold access tokens (one per purchase): too big for a cookie, so the cookie holds an id. */
+/** Whether a session is one a Logout Token names: the holder's (sub), the session (sid), or both must match. */
+function namedBy(session: unknown, of: LogoutOf): boolean {
+  const holder = (session as DemoSession | undefined)?.holder;
+  if (!holder) return false;
+  return (!of.sub || holder.sub === of.sub) && (!of.sid || holder.sid === of.sid);
+}
+
+/**
+ * Sessions hold access tokens (one per purchase): too big for a cookie, so the cookie holds an id. Kept here, server
+ * side, so that a back-channel logout can end them (endWhere) while the holder's browser is elsewhere.
+ */
 function memoryStore() {
   const sessions = new Map<string, { value: unknown; until: number }>();
   return {
@@ -76,6 +90,12 @@ function memoryStore() {
     },
     async destroy(key: string): Promise<void> {
       sessions.delete(key);
+    },
+    /** Ends every session `of` names; returns how many. */
+    endWhere(of: LogoutOf): number {
+      let ended = 0;
+      for (const [k, s] of sessions) if (namedBy(s.value, of) && sessions.delete(k)) ended++;
+      return ended;
     },
   };
 }
@@ -104,8 +124,15 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
   /** Approvals not captured yet, across all sessions: what settle() works through. */
   const toCapture = new Set<string>();
 
+  const logoutTokens = createLogoutTokenVerifier({
+    issuer: opts.issuer,
+    clientId: opts.clientId,
+    jwksUri: async () => new URL(String((await oidc()).serverMetadata().jwks_uri)),
+  });
+
   const app = new Koa({ keys: opts.cookieKeys });
-  app.use(session({ key: 'demo.sess', maxAge: 3600_000, httpOnly: true, sameSite: 'lax', signed: true, store: memoryStore() }, app));
+  const store = memoryStore();
+  app.use(session({ key: 'demo.sess', maxAge: 3600_000, httpOnly: true, sameSite: 'lax', signed: true, store }, app));
   const router = new Router();
   const sess = (ctx: Context) => ctx.session as unknown as DemoSession;
   const money = (n: number) => price(n, currency);
@@ -195,6 +222,8 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
       const words = refusalWords(e.error, e.error_description, item ? { rating: item.rating } : undefined);
       return page(ctx, 'message', { heading: words.heading, message: words.sentence, nextStep: words.nextStep }, 400);
     }
+    const idClaims = tokens.claims();
+    if (idClaims) sess(ctx).holder = { sub: idClaims.sub, ...(typeof idClaims.sid === 'string' ? { sid: idClaims.sid } : {}) };
     if (!item) {
       sess(ctx).tokens = {
         accessToken: tokens.access_token,
@@ -245,6 +274,22 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
     if (!idToken) return ctx.redirect('/');
     const config = await oidc();
     ctx.redirect(client.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: `${opts.url}/` }).href);
+  });
+
+  // OpenID Connect Back-Channel Logout 1.0 §2.5: the card manager posts a Logout Token here (the site's registered
+  // backchannel_logout_uri) when the holder's session there ends: signed out, card blocked or lost, password changed.
+  // The holder's sessions here end with it, wherever their browser is. 200 when done, 400 for a token that is not valid.
+  router.post('/backchannel-logout', bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), async function backchannelLogout(ctx) {
+    ctx.set('Cache-Control', 'no-store');
+    const token = (ctx.request.body as Record<string, unknown> | undefined)?.logout_token;
+    try {
+      if (typeof token !== 'string' || !token) throw new Error('logout_token is missing');
+      store.endWhere(await logoutTokens.verify(token));
+      ctx.status = 200;
+    } catch (err) {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request', error_description: (err as Error).message };
+    }
   });
 
   app.use(router.routes());

@@ -23,12 +23,13 @@ export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string
     const seed = JSON.parse(readFileSync(file, 'utf8')) as DemoSeed;
     const site = await findMemberSite(cards.db, seed.clientId);
     if (site) {
-      // Started again at another address (DEMO_URL, DEMO_PORT): the demo's redirect follows it.
-      if (!site.redirectUris.includes(`${demoUrl}/callback`)) {
+      // Started again at another address (DEMO_URL, DEMO_PORT), or seeded before it took Logout Tokens: the demo's
+      // redirect and back-channel logout URI follow it.
+      if (!site.redirectUris.includes(`${demoUrl}/callback`) || site.backchannelLogoutUri !== `${demoUrl}/backchannel-logout` || !site.backchannelLogoutSessionRequired) {
         await updateSite(
           { db: cards.db, requireHttps: false },
           seed.clientId,
-          { redirectUris: [`${demoUrl}/callback`], postLogoutRedirectUris: [`${demoUrl}/`], homepageUri: demoUrl },
+          { redirectUris: [`${demoUrl}/callback`], postLogoutRedirectUris: [`${demoUrl}/`], homepageUri: demoUrl, backchannelLogoutUri: `${demoUrl}/backchannel-logout`, backchannelLogoutSessionRequired: true },
           'dev-seed',
         );
       }
@@ -47,6 +48,9 @@ export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string
       tokenEndpointAuthMethod: 'client_secret_basic',
       resourceServers: [resource],
       homepageUri: demoUrl,
+      // Its sessions end when the holder's at the card manager do (src/demo-site/logout-token.ts), each by its sid.
+      backchannelLogoutUri: `${demoUrl}/backchannel-logout`,
+      backchannelLogoutSessionRequired: true,
     },
     'dev-seed',
   );

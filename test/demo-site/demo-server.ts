@@ -37,6 +37,8 @@ export async function startDemoSite(ts: TestServer): Promise<RunningDemo> {
       tokenEndpointAuthMethod: 'client_secret_basic',
       resourceServers: [resource],
       homepageUri: url,
+      backchannelLogoutUri: `${url}/backchannel-logout`,
+      backchannelLogoutSessionRequired: true,
     },
     'test',
   );

@@ -27,5 +27,7 @@ describe('the demo seed of npm start', () => {
     const site = (await findMemberSite(ts.db, first.clientId))!;
     expect(site.redirectUris).to.deep.equal(['http://localhost:3471/callback']);
     expect(site.postLogoutRedirectUris).to.deep.equal(['http://localhost:3471/']);
+    // Its sessions end with the holder's at the card manager: its back-channel logout URI moves too.
+    expect(site).to.include({ backchannelLogoutUri: 'http://localhost:3471/backchannel-logout', backchannelLogoutSessionRequired: true });
   });
 });
