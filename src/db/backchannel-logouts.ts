@@ -107,3 +107,19 @@ export async function markLogoutAttemptFailed(conn: Conn, id: number, error: str
       next_attempt_at: conn.raw('now() + make_interval(secs => 30 * power(2, attempts))'),
     });
 }
+
+/**
+ * Queues again a logout the provider posted itself and the site did not take (RP-initiated logout posts once): as if
+ * this outbox had made that first attempt, so it is tried again after the first backoff.
+ */
+export async function queueFailedLogout(conn: Conn, l: { clientId: string; accountId: string; sid: string | null; reason: string; error: string }): Promise<void> {
+  await conn(T).insert({
+    client_id: l.clientId,
+    account_id: l.accountId,
+    sid: l.sid,
+    reason: l.reason,
+    attempts: 1,
+    last_error: l.error.slice(0, 500),
+    next_attempt_at: conn.raw("now() + interval '30 seconds'"),
+  });
+}

@@ -225,6 +225,31 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
     });
   });
 
+  describe('when the holder signs out and the site does not answer', () => {
+    it('queues the logout the provider could not post, and the sender delivers it later', async () => {
+      const site = await backchannelSite();
+      const card = await issueTestCard(ts);
+      const { agent, config, tokens, claims } = await logIn(site, card);
+      answers.set(site.path, [500]);
+      const html = await (await agent.get(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token! }))).text();
+      const res = await agent.post('/session/end/confirm', { xsrf: /name="xsrf" value="([^"]+)"/.exec(html)![1]!, logout: 'yes' });
+      expect(res.status).to.equal(303);
+      // The provider posted once, refused; the queued retry is written beside the request, not in it.
+      let row: Record<string, unknown> | undefined;
+      for (let i = 0; i < 50 && !row; i++) {
+        row = await ts.db('backchannel_logouts').where({ client_id: site.clientId }).first();
+        if (!row) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(row).to.include({ status: 'pending', attempts: 1, sid: null, reason: 'signed out at the card manager' });
+      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 0 });
+      await ts.db('backchannel_logouts').where({ id: row!.id }).update({ next_attempt_at: ts.db.fn.now() });
+      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 1 });
+      const got = tokensAt(site.path);
+      expect(got).to.have.length(2);
+      expect((await verified(got[1]!, site)).sub).to.equal(claims.sub);
+    });
+  });
+
   describe('when the card manager ends the holder’s sessions itself', () => {
     it('posts one Logout Token to each site the holder was signed in at when the operator blocks the card, and nothing to a site without a URI', async () => {
       const site = await backchannelSite();
