@@ -241,9 +241,12 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
         if (!row) await new Promise((r) => setTimeout(r, 20));
       }
       expect(row).to.include({ status: 'pending', attempts: 1, sid: null, reason: 'signed out at the card manager' });
-      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 0 });
+      // Drains count every logout due in the run's database (other files' too): each site's own is what is checked.
+      await sendDueLogouts(ts.cm.logouts);
+      expect(tokensAt(site.path)).to.have.length(1);
       await ts.db('backchannel_logouts').where({ id: row!.id }).update({ next_attempt_at: ts.db.fn.now() });
-      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 1 });
+      await sendDueLogouts(ts.cm.logouts);
+      expect(await ts.db('backchannel_logouts').where({ id: row!.id }).first()).to.include({ status: 'sent', attempts: 2 });
       const got = tokensAt(site.path);
       expect(got).to.have.length(2);
       expect((await verified(got[1]!, site)).sub).to.equal(claims.sub);
@@ -263,8 +266,8 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       expect(res.status).to.equal(200);
       // Queued in the block's transaction; nothing is posted before the sender runs.
       expect(tokensAt(site.path)).to.have.length(0);
-      const sent = await sendDueLogouts(ts.cm.logouts);
-      expect(sent).to.deep.include({ sent: 2, failed: 0 });
+      await sendDueLogouts(ts.cm.logouts);
+      for (const s of [site, withSid]) expect(await ts.db('backchannel_logouts').where({ client_id: s.clientId }).select('status', 'attempts')).to.deep.equal([{ status: 'sent', attempts: 1 }]);
       const [one] = tokensAt(site.path);
       const first = await verified(one!, site);
       expect(first.sub).to.equal(a.claims.sub);
@@ -294,14 +297,15 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       const [retries, sends] = [await counted('retry'), await counted('sent')];
       answers.set(site.path, [500]);
       expect((await operator(`/cards/${card.cardId}/lost`, { reason: 'holder called' })).status).to.equal(200);
-      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 0, failed: 1 });
+      await sendDueLogouts(ts.cm.logouts);
       const row = await ts.db('backchannel_logouts').where({ client_id: site.clientId }).first();
       expect(row).to.include({ status: 'pending', attempts: 1 });
       expect(row.last_error).to.match(/500/);
       // Waiting for its backoff: not tried again at once.
-      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 0, failed: 0 });
+      await sendDueLogouts(ts.cm.logouts);
+      expect(tokensAt(site.path)).to.have.length(1);
       await ts.db('backchannel_logouts').where({ id: row.id }).update({ next_attempt_at: ts.db.fn.now() });
-      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 1, failed: 0 });
+      await sendDueLogouts(ts.cm.logouts);
       const got = tokensAt(site.path);
       expect(got).to.have.length(2);
       // Each attempt is a fresh token: its own jti, the same sub.
@@ -310,7 +314,9 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       expect(t2.jti).to.not.equal(t1.jti);
       expect(decodeProtectedHeader(got[1]!.body.get('logout_token')!).typ).to.equal('logout+jwt');
       expect(await ts.db('backchannel_logouts').where({ id: row.id }).first()).to.include({ status: 'sent', attempts: 2 });
-      expect([await counted('retry'), await counted('sent')]).to.deep.equal([retries + 1, sends + 1]);
+      // At least: a drain also tries what other test files left due.
+      expect(await counted('retry')).to.be.at.least(retries + 1);
+      expect(await counted('sent')).to.be.at.least(sends + 1);
 
       // A site that never answers well is given up on after logoutDelivery.maxAttempts.
       const down = await backchannelSite();
@@ -331,8 +337,7 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       const card = await issueTestCard(ts);
       for (const site of many) await logIn(site, card);
       expect((await operator(`/cards/${card.cardId}/close`, { reason: 'holder asked' })).status).to.equal(200);
-      const [a, b] = await Promise.all([sendDueLogouts(ts.cm.logouts), sendDueLogouts(ts.cm.logouts)]);
-      expect(a.sent + b.sent).to.equal(4);
+      await Promise.all([sendDueLogouts(ts.cm.logouts), sendDueLogouts(ts.cm.logouts)]);
       for (const site of many) expect(tokensAt(site.path), site.clientId).to.have.length(1);
     });
 
