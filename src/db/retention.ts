@@ -8,6 +8,7 @@ export interface RetentionPolicy {
 
 export interface RetentionCounts {
   outbox: number;
+  backchannelLogouts: number;
   idempotencyKeys: number;
   oneTimeCodes: number;
   contactChanges: number;
@@ -32,8 +33,8 @@ async function deleteInBatches(conn: Conn, table: string, condition: string, bin
 }
 
 /**
- * Deletes what has served its purpose: notifications sent or given up on more than `outboxDays` ago (never a
- * pending one), idempotency keys older than `idempotencyKeyDays`, and one-time codes and contact changes expired
+ * Deletes what has served its purpose: notifications and back-channel logouts sent or given up on more than
+ * `outboxDays` ago (never a pending one), idempotency keys older than `idempotencyKeyDays`, and one-time codes and contact changes expired
  * more than `oneTimeCodeDays` ago. The audit log, the ledger and statements are kept: they are the record.
  */
 export async function deleteRetired(conn: Conn, p: RetentionPolicy, batch = 1000): Promise<RetentionCounts> {
@@ -41,6 +42,13 @@ export async function deleteRetired(conn: Conn, p: RetentionPolicy, batch = 1000
     outbox: await deleteInBatches(
       conn,
       'notifications_outbox',
+      "status IN ('sent', 'failed') AND created_at < now() - make_interval(days => ?)",
+      [p.outboxDays],
+      batch,
+    ),
+    backchannelLogouts: await deleteInBatches(
+      conn,
+      'backchannel_logouts',
       "status IN ('sent', 'failed') AND created_at < now() - make_interval(days => ?)",
       [p.outboxDays],
       batch,
