@@ -108,6 +108,11 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       body: JSON.stringify(body),
     });
 
+  it('says so in discovery', async () => {
+    const discovery = (await (await fetch(`${ts.url}/.well-known/openid-configuration`)).json()) as Json;
+    expect(discovery).to.include({ backchannel_logout_supported: true, backchannel_logout_session_supported: true });
+  });
+
   describe('registration', () => {
     const siteApi = (body: Json, path = '/', method = 'POST') =>
       fetch(`${ts.url}/admin/api/sites${path}`, {
