@@ -94,6 +94,12 @@ describe('demo member site: back-channel logout (POST /backchannel-logout)', () 
       expect(((await res.json()) as { error?: string }).error, what).to.equal('invalid_request');
       expect(await signedIn(agent), what).to.equal(true);
     }
+    // Not a form, or a form too large to be one: refused before any token is read.
+    const json = await fetch(`${demo.url}/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ logout_token: 'x' }) });
+    expect(json.status).to.equal(400);
+    const huge = await post({ logout_token: 'x'.repeat(64 * 1024) });
+    expect(huge.status).to.equal(413);
+    expect(await signedIn(agent)).to.equal(true);
     const good = await token({ sub: claims.sub, sid: claims.sid });
     expect((await post({ logout_token: good })).status).to.equal(200);
     expect(await signedIn(agent)).to.equal(false);
