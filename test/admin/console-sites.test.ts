@@ -78,6 +78,20 @@ describe('operator console: member sites /admin/sites', () => {
     expect((await agent.get('/admin/sites?status=active&status=closed')).status).to.equal(400);
   });
 
+  it('shows where a site is told of sign-outs (back-channel logout), or that it is not', async () => {
+    const origin = `https://told-${tag()}.example.test`;
+    const told = await registerTestSite(ts, {
+      clientId: `told-${tag()}`,
+      redirectUris: [`${origin}/callback`],
+      postLogoutRedirectUris: [`${origin}/`],
+      backchannelLogoutUri: `${origin}/backchannel-logout`,
+      backchannelLogoutSessionRequired: true,
+    });
+    expect(textOf(await (await agent.get(sitePath(told))).text(), 'backchannel-logout')).to.equal(`${origin}/backchannel-logout, with the session id (sid)`);
+    const untold = await registerTestSite(ts, { clientId: `untold-${tag()}` });
+    expect(textOf(await (await agent.get(sitePath(untold))).text(), 'backchannel-logout')).to.equal('none: the site is not told when a holder is signed out');
+  });
+
   it("shows a site's registration, its approvals of the last 30 days, and never its secret", async () => {
     const site = await registerTestSite(ts, { clientId: `film-${tag()}`, name: 'Film Corner', contentRating: 15, maxAmount: 30_000, accessTokenTtl: 600 });
     const card = await cardWithLimit(ts, 100_000, { email: uniqueEmail('console-site') });
