@@ -1,19 +1,16 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { auditTrail } from '../cards/audit-trail.ts';
-import { blockCard, type StatusChange } from '../cards/block.ts';
+import type { StatusChange } from '../cards/block.ts';
 import { changeLimit } from '../cards/change-limit.ts';
-import { closeCard } from '../cards/close.ts';
 import { correctContacts } from '../cards/correct-contacts.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { findCards } from '../cards/find-cards.ts';
 import { reissue } from '../cards/reissue.ts';
-import { reportLost } from '../cards/report-lost.ts';
 import { showCard } from '../cards/show-card.ts';
-import { unblockCard } from '../cards/unblock.ts';
-import type { StatusChanged } from '../cards/transition.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { jsonBody } from '../http/validate.ts';
+import { CARD_STATUS_ACTIONS } from './card-status-actions.ts';
 import { cardChangeInput, cardIdParam, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
 import { parseInput } from './operator-input.ts';
 import { presentAudit, presentHolder } from './present-card.ts';
@@ -26,8 +23,6 @@ export interface AdminCardDeps {
   /** Mobile numbers typed in national form are searched in E.164 too (config cards.mobileCallingCode). */
   mobileCallingCode: string;
 }
-
-type StatusAction = (db: CardDeps['db'], change: StatusChange) => Promise<StatusChanged>;
 
 /**
  * The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit,
@@ -70,13 +65,7 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
     ctx.body = { entries: (await auditTrail(cards.db, cardOf(ctx))).map(presentAudit) };
   });
 
-  const statusActions: ReadonlyArray<[string, StatusAction]> = [
-    ['block', blockCard],
-    ['unblock', unblockCard],
-    ['close', closeCard],
-    ['lost', (db, c) => reportLost(db, { ...c, proof: 'operator' })],
-  ];
-  for (const [name, act] of statusActions) {
+  for (const [name, act] of Object.entries(CARD_STATUS_ACTIONS)) {
     router.post(`/:cardId/${name}`, async function changeCardStatus(ctx) {
       const { card, changed } = await act(cards.db, change(ctx));
       // A card already in the status asked for answers as it is, changed: false (nothing audited, revoked or sent).
