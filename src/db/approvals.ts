@@ -195,22 +195,27 @@ export async function lockExpiredHolds(conn: Conn, limit: number): Promise<Appro
 }
 
 /**
- * The latest approvals of an account (any status), newest first, with the member site's name and the status of the
- * holder's report of each (disputes, at most one per approval), null where none.
+ * The latest approvals of an account (any status), newest first, with the member site's name and the id and status
+ * of the holder's report of each (disputes, at most one per approval), null where none.
  */
 export async function recentApprovalsForAccount(
   conn: Conn,
   accountId: string,
   limit: number,
-): Promise<Array<Approval & { siteName: string; reportStatus: DisputeStatus | null }>> {
+): Promise<Array<Approval & { siteName: string; reportId: string | null; reportStatus: DisputeStatus | null }>> {
   const rows = (await conn('approvals as a')
     .join('member_sites as s', 's.client_id', 'a.client_id')
     .leftJoin('disputes as d', 'd.approval_id', 'a.id')
-    .select('a.*', 's.name as site_name', 'd.status as report_status')
+    .select('a.*', 's.name as site_name', 'd.id as report_id', 'd.status as report_status')
     .where('a.account_id', accountId)
     .orderBy('a.created_at', 'desc')
     .limit(limit)) as Row[];
-  return rows.map((r) => ({ ...toApproval(r), siteName: r.site_name as string, reportStatus: (r.report_status as DisputeStatus | null) ?? null }));
+  return rows.map((r) => ({
+    ...toApproval(r),
+    siteName: r.site_name as string,
+    reportId: (r.report_id as string | null) ?? null,
+    reportStatus: (r.report_status as DisputeStatus | null) ?? null,
+  }));
 }
 
 /** How many approvals a member site was given in the last `days` days, any status (index client_id, created_at). */

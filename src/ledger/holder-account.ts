@@ -94,8 +94,9 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
         }
       : { status: 'good' as const },
     open_holds: open.map((a) => presentApprovalLine({ ...a, siteName: siteNames.get(a.clientId) ?? a.clientId })),
-    // Whether the holder already reported the payment (open, refunded, rejected), so the page offers no second report.
-    recent_approvals: recent.map((a) => ({ ...presentApprovalLine(a), report_status: a.reportStatus })),
+    // Whether the holder already reported the payment (open, refunded, rejected), so the page offers no second report;
+    // the report's id, so an operator's view links to it.
+    recent_approvals: recent.map((a) => ({ ...presentApprovalLine(a), report_id: a.reportId, report_status: a.reportStatus })),
     statements: statements.map(presentStatementSummary),
     recent_repayments: repayments.map((r) => ({
       id: r.id,
