@@ -275,7 +275,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
   const consoleQueue = consoleApplicationRoutes({ parseBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates });
   const consoleDisputes = consoleDisputeRoutes({ parseBody, requireConsoleOperator, disputes, render });
-  const consoleCards = consoleCardRoutes({ parseBody, requireConsoleOperator, cards, render, mobileCallingCode: config.cards.mobileCallingCode });
+  const consoleCards = consoleCardRoutes({ parseBody, requireConsoleOperator, cards, ledger, render });
   const consoleSites = consoleSiteRoutes({ parseBody, requireConsoleOperator, db, render, directory, currency: config.currency });
   const consoleSettlement = consoleSettlementRoutes({ parseBody, requireConsoleOperator, ledger, render });
   // The unscoped pool, as the API's check: see adminLedgerRoutes's unscopedDb.

@@ -1,142 +1,312 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
-import { blockCard } from '../cards/block.ts';
+import { auditTrail } from '../cards/audit-trail.ts';
+import { changeLimit } from '../cards/change-limit.ts';
 import type { CardDeps } from '../cards/deps.ts';
-import { findCards } from '../cards/find-cards.ts';
+import { findCardByNumber } from '../cards/find-card-by-number.ts';
 import type { HolderView } from '../cards/holder-view.ts';
 import { cardNumberField } from '../cards/input-fields.ts';
+import { REISSUABLE, reissue, type Reissued } from '../cards/reissue.ts';
 import { showCard } from '../cards/show-card.ts';
-import { unblockCard } from '../cards/unblock.ts';
-import { AppError } from '../errors.ts';
+import { ALLOWED_TRANSITIONS } from '../cards/transition.ts';
+import type { CardStatus, CardSummary } from '../db/cards.ts';
+import { AppError, NotFoundError } from '../errors.ts';
+import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
 import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
-import { cardChangeInput } from './card-inputs.ts';
-import { checkCsrf, csrfToken } from '../http/csrf.ts';
+import type { LedgerDeps } from '../ledger/deps.ts';
+import { holderAccount, type HolderAccountView } from '../ledger/holder-account.ts';
+import { formatLocalTime } from '../lib/local-time.ts';
+import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/money.ts';
+import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
+import { cardChangeInput, limitInput } from './card-inputs.ts';
+import { CARD_STATUS_ACTIONS, isCardStatusAction, type CardStatusAction } from './card-status-actions.ts';
 import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
-import { presentHolder } from './present-card.ts';
+import { SOME_FIELDS } from './operator-input.ts';
+import { presentAudit, presentCard, presentHolder } from './present-card.ts';
 
 export interface ConsoleCardDeps {
   parseBody: Middleware;
   requireConsoleOperator: Middleware;
   cards: CardDeps;
+  /** The account view (as `ledger show`) and the time zone the page tells times in (config billing.timeZone). */
+  ledger: LedgerDeps;
   render: Renderer;
-  mobileCallingCode: string;
 }
 
 const PURPOSE = 'admin:cards';
 const NO_SUCH_CARD = 'There is no such card.';
+const NO_SUCH_PAGE = 'There is no such page of the audit trail.';
+const CONFIRM_CLOSE = 'Tick this to close the card for good.';
+/** Audit entries a page shows, of the latest the API's trail gives (listAuditForSubjects's 500). */
+const AUDIT_PAGE = 50;
+
+/** The card's status in the operator's words: a "suspended" card is one an operator (or the holder) blocked. */
+const STATUS_WORD: Record<CardStatus, string> = { pending: 'pending', active: 'active', suspended: 'blocked', lost: 'reported lost', closed: 'closed' };
+
+/** Every form of the card page, by the last step of its path. */
+const ACTIONS = ['block', 'unblock', 'lost', 'close', 'reissue', 'limit', 'second-factor'] as const;
+type Action = (typeof ACTIONS)[number];
+const isAction = (a: unknown): a is Action => typeof a === 'string' && (ACTIONS as readonly string[]).includes(a);
+
+/** The redirect's `done` after a status change that changed it. */
+const DONE_KEY: Record<CardStatusAction, string> = { block: 'blocked', unblock: 'unblocked', lost: 'lost', close: 'closed' };
 
 const DONE: Record<string, string> = {
   blocked: 'Blocked: the card cannot log in or pay, its sessions are ended, and the holder has been told.',
   unblocked: 'Unblocked: the card can log in and pay again.',
-  unchanged: 'The card was so already: nothing changed.',
+  lost: 'Reported lost: the card cannot log in or pay, its sessions are ended, and the holder has been told. Reissue it to give the holder a new number.',
+  closed: 'Closed for good: the card cannot log in or pay again, its sessions are ended, and the holder has been told. What is owed stays due.',
+  'second-factor-removed': 'Second factor removed: the holder is signed out everywhere and told, and sets up a new authenticator app to approve payments that need one.',
+  'no-second-factor': 'The holder had no second factor already: nothing changed.',
 };
 
-const searchInput = z.object({ number: cardNumberField });
+/** A secret's kind of name. Audit details hold none (reasons, last fours, amounts, addresses): this keeps it so. */
+const SECRET_KEY = /password|secret|token|pepper|hash|otp/i;
+
+/** The forms a card in this status offers: its life cycle's next steps, then the account's limit and second factor. */
+function offered(status: CardStatus): Action[] {
+  const next = ALLOWED_TRANSITIONS[status];
+  return [
+    ...(next.includes('suspended') ? (['block'] as const) : []),
+    ...(status === 'suspended' ? (['unblock'] as const) : []),
+    ...(next.includes('lost') ? (['lost'] as const) : []),
+    ...(REISSUABLE.includes(status) ? (['reissue'] as const) : []),
+    ...(next.includes('closed') ? (['close'] as const) : []),
+    'limit',
+    'second-factor',
+  ];
+}
+
+/** The page of the trail asked for (`?page=N`, 1 when none), or undefined for one that is not a page number. */
+const pageQuery = z.union([z.undefined(), z.string().regex(/^[1-9]\d{0,5}$/).transform(Number)]);
+
+interface Refusal {
+  status: number;
+  /** The form the refusal is about: its fields are refilled and marked. */
+  action: Action;
+  error: string;
+  fields: Record<string, string>;
+  values: { reason: string; confirm: string; credit_limit: string };
+}
+
+interface Found {
+  holder: HolderView;
+  card: CardSummary;
+}
 
 interface Shown {
   status?: number;
-  /** The holder found, with every card of the account; null: the search form alone. */
-  holder?: ReturnType<typeof presentHolder> | null;
-  error?: string | null;
-  fields?: Record<string, string>;
-  /** The card and form (block or unblock) a refusal is about; its reason is refilled. */
-  refusal?: { cardId: string; action: 'block' | 'unblock'; reason: string } | null;
-  notice?: string | null;
-  searched?: boolean;
-  /** The number a refused search is refilled with (the page is no-store; it is never in a URL). */
-  number?: string;
+  notice?: string | undefined;
+  refusal?: Refusal;
+  /** A refusal of the page itself (a page of the trail there is not). */
+  error?: string;
+  auditPage?: number;
+}
+
+/** An audit entry's details as the page lists them: each value as text, any secret-named key left out. */
+function shownDetails(details: Record<string, unknown>): Array<[string, string]> {
+  return Object.entries(details)
+    .filter(([key]) => !SECRET_KEY.test(key))
+    .map(([key, v]) => [key, typeof v === 'string' ? v : JSON.stringify(v)]);
 }
 
 /**
  * Cards in the operator console (/admin/cards): find a card by its number, posted in a form (never in a URL, as the
- * API's POST /admin/api/cards/search, looked up by its HMAC), see the holder and the account's cards, and block or
- * unblock one with a reason through the API's blockCard and unblockCard, audited as the operator signed in.
+ * API's POST /admin/api/cards/search, looked up by its HMAC), then the card's own page by its id: the holder and the
+ * account's cards, the account as `ledger show` has it (holderAccount), the holder's audit trail as `cards audit` has
+ * it (auditTrail, newest first, a page at a time), and the API's actions on a card with a reason: block, unblock,
+ * report lost, close (confirmed with a tick), reissue, change the credit limit and remove the second factor, through
+ * the API's domain functions and input schemas, audited as the operator signed in. A change already made says so and
+ * writes nothing. A reissue's new number and password are in its answer page alone: never stored, logged or in a URL.
  */
 export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
   const router = new Router({ prefix: '/admin/cards' });
   router.use(inEnglish, deps.parseBody, deps.requireConsoleOperator);
+  const timeZone = deps.ledger.billing.timeZone;
 
-  async function page(ctx: Context, s: Shown): Promise<void> {
-    ctx.status = s.status ?? 200;
+  async function send(ctx: Context, status: number, view: string, locals: Record<string, unknown>): Promise<void> {
+    ctx.status = status;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.render('admin/cards', {
-      title: 'Cards',
-      wide: true,
-      nav: consoleNav(ctx),
-      csrf: csrfToken(ctx, PURPOSE),
-      holder: s.holder ?? null,
-      searched: s.searched ?? false,
-      error: s.error ?? null,
-      fields: s.fields ?? {},
+    ctx.body = await deps.render(view, { wide: true, nav: consoleNav(ctx), csrf: csrfToken(ctx, PURPOSE), ...locals });
+  }
+
+  function searchPage(ctx: Context, s: { status?: number; error?: string; fields?: Record<string, string>; number?: string } = {}): Promise<void> {
+    return send(ctx, s.status ?? 200, 'admin/cards', { title: 'Cards', error: s.error ?? null, fields: s.fields ?? {}, number: s.number ?? '' });
+  }
+  const noSuchCard = (ctx: Context) => searchPage(ctx, { status: 404, error: NO_SUCH_CARD });
+
+  /** The account as `ledger show` has it; none for a card whose account has no credit line yet. */
+  async function accountOf(accountId: string): Promise<HolderAccountView | null> {
+    try {
+      return await holderAccount(deps.ledger.db, accountId, deps.ledger.delinquency);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+  }
+
+  async function cardPage(ctx: Context, { holder, card }: Found, s: Shown = {}): Promise<void> {
+    const newestFirst = (await auditTrail(deps.cards.db, card.id)).reverse();
+    const pages = Math.max(1, Math.ceil(newestFirst.length / AUDIT_PAGE));
+    // A page past the last (a hand-edited address, or a trail that is shorter now) is refused with the first.
+    const pastLast = (s.auditPage ?? 1) > pages;
+    const page = pastLast ? 1 : (s.auditPage ?? 1);
+    const last4 = new Map(holder.cards.map((c) => [c.id, c.last4]));
+    const audit = newestFirst.slice((page - 1) * AUDIT_PAGE, page * AUDIT_PAGE).map((e) => {
+      const shown = presentAudit(e);
+      const about = shown.subject_type === 'card' ? `card ending ${last4.get(shown.subject_id) ?? '?'}` : shown.subject_type;
+      return { when: formatLocalTime(e.at, timeZone), actor: shown.actor, action: shown.action, about, details: shownDetails(shown.details) };
+    });
+    const status = s.refusal?.status ?? (pastLast ? 400 : (s.status ?? 200));
+    await send(ctx, status, 'admin/card', {
+      title: `Card ending ${card.last4}`,
+      holder: presentHolder(holder),
+      card: { ...presentCard(card), status_word: STATUS_WORD[card.status] },
+      statusWord: STATUS_WORD,
+      account: await accountOf(holder.account.id),
+      money: formatMoney,
+      when: (iso: string) => formatLocalTime(new Date(iso), timeZone),
+      timeZone,
+      audit,
+      auditPage: page,
+      auditPages: pages,
+      auditTotal: newestFirst.length,
+      actions: offered(card.status),
       refusal: s.refusal ?? null,
       notice: s.notice ?? null,
-      number: s.number ?? '',
+      error: pastLast ? NO_SUCH_PAGE : (s.error ?? null),
     });
   }
 
-  router.get('/', async function showCardSearch(ctx) {
-    await page(ctx, {});
-  });
-
-  // The number is in the body only; the answer is a page, not a redirect to a URL that would have to carry it.
-  router.post('/search', async function findCardByNumber(ctx) {
-    const { values: raw, refused } = readForm(ctx, ['csrf', 'number']);
-    if (refused) return page(ctx, { status: 400, error: refused.message, fields: refused.fields ?? {} });
-    checkCsrf(ctx, PURPOSE, raw.csrf);
-    const number = raw.number ?? '';
-    const parsed = searchInput.safeParse({ number });
-    if (!parsed.success) return page(ctx, { status: 400, error: 'Some fields need attention.', fields: fieldErrors(parsed.error), number });
-    const [found] = await findCards({ ...deps.cards, mobileCallingCode: deps.mobileCallingCode }, { number: parsed.data.number });
-    if (!found) return page(ctx, { status: 404, error: 'No card has this number.', fields: { number: 'No card has this number.' }, number });
-    await page(ctx, { holder: presentHolder(found), searched: true });
-  });
-
-  /** The holder of a card by its id (where a decision sends the browser back to). */
-  async function holderOf(cardId: string): Promise<HolderView | undefined> {
+  /** The card of the path and its holder, or undefined for one that is not a card id or no card has. */
+  async function cardOf(cardId: string): Promise<Found | undefined> {
     if (!z.uuid().safeParse(cardId).success) return undefined;
     try {
-      return await showCard(deps.cards.db, cardId);
+      const holder = await showCard(deps.cards.db, cardId);
+      const card = holder.cards.find((c) => c.id === cardId);
+      return card ? { holder, card } : undefined;
     } catch (err) {
       if (err instanceof AppError && err.status === 404) return undefined;
       throw err;
     }
   }
 
-  router.get('/:cardId', async function showCardsHolder(ctx) {
-    const holder = await holderOf(ctx.params.cardId!);
-    if (!holder) return page(ctx, { status: 404, error: NO_SUCH_CARD });
-    const done = doneNotice(DONE, ctx.query.done);
-    await page(ctx, { holder: presentHolder(holder), notice: done ?? null });
+  router.get('/', async function showCardSearch(ctx) {
+    await searchPage(ctx);
+  });
+
+  // The number is in the body only; the answer sends the browser to the card's page by its id.
+  router.post('/search', async function findCardByNumberFromConsole(ctx) {
+    const { values: raw, refused } = readForm(ctx, ['csrf', 'number']);
+    if (refused) return searchPage(ctx, { status: 400, error: refused.message, fields: refused.fields ?? {} });
+    checkCsrf(ctx, PURPOSE, raw.csrf);
+    const number = raw.number ?? '';
+    const parsed = z.object({ number: cardNumberField }).safeParse({ number });
+    if (!parsed.success) return searchPage(ctx, { status: 400, error: SOME_FIELDS, fields: fieldErrors(parsed.error), number });
+    const found = await findCardByNumber(deps.cards.db, deps.cards.cardHmacKey, parsed.data.number);
+    if (!found) return searchPage(ctx, { status: 404, error: 'No card has this number.', fields: { number: 'No card has this number.' }, number });
+    ctx.status = 303;
+    ctx.redirect(`/admin/cards/${found.id}`);
+  });
+
+  router.get('/:cardId', async function showCardInConsole(ctx) {
+    const found = await cardOf(ctx.params.cardId!);
+    if (!found) return noSuchCard(ctx);
+    const page = pageQuery.safeParse(ctx.query.page);
+    if (!page.success) return cardPage(ctx, found, { status: 400, error: NO_SUCH_PAGE });
+    const unchanged = `The card was ${STATUS_WORD[found.card.status]} already: nothing changed.`;
+    const notice = doneNotice({ ...DONE, unchanged }, ctx.query.done);
+    await cardPage(ctx, found, { notice, auditPage: page.data ?? 1 });
   });
 
   router.post('/:cardId/:action', async function changeCardFromConsole(ctx) {
     const action = ctx.params.action;
-    if (action !== 'block' && action !== 'unblock') return; // any other path: 404
+    if (!isAction(action)) return; // any other path: 404
     const cardId = ctx.params.cardId!;
-    const { values: raw, refused } = readForm(ctx, ['csrf', 'reason']);
+    const { values: raw, refused } = readForm(ctx, ['csrf', 'reason', 'confirm', 'credit_limit']);
     checkCsrf(ctx, PURPOSE, raw.csrf);
-    const holder = await holderOf(cardId);
-    if (!holder) return page(ctx, { status: 404, error: NO_SUCH_CARD });
-    const refuse = (status: number, error: string, fields: Record<string, string>) =>
-      page(ctx, { status, holder: presentHolder(holder), error, fields, refusal: { cardId, action, reason: raw.reason ?? '' } });
+    const found = await cardOf(cardId);
+    if (!found) return noSuchCard(ctx);
+    const values = { reason: raw.reason ?? '', confirm: raw.confirm ?? '', credit_limit: raw.credit_limit ?? '' };
+    const refuse = (status: number, error: string, fields: Record<string, string>) => cardPage(ctx, found, { refusal: { status, action, error, fields, values } });
     if (refused) return refuse(400, refused.message, refused.fields ?? {});
-    const parsed = cardChangeInput.safeParse({ card_id: cardId, reason: raw.reason ?? '' });
-    if (!parsed.success) return refuse(400, 'Some fields need attention.', fieldErrors(parsed.error));
+
+    const parsed = cardChangeInput.safeParse({ card_id: cardId, reason: values.reason });
+    const fields = parsed.success ? {} : fieldErrors(parsed.error);
+    // Closing cannot be undone: the form asks for a tick besides the reason.
+    if (action === 'close' && raw.confirm !== 'on') fields.confirm = CONFIRM_CLOSE;
+    // The limit is typed in the account's money; the API's schema then checks it as it checks the API's minor units.
+    const currency = found.holder.account.currency;
+    const typed = action === 'limit' ? typedLimit(values.credit_limit, currency) : undefined;
+    const limit = typed === undefined ? undefined : limitInput.safeParse({ card_id: cardId, credit_limit: typed, reason: values.reason });
+    const creditLimit = limit?.success ? limit.data.credit_limit : undefined;
+    if (action === 'limit' && creditLimit === undefined) fields.credit_limit = limitMessage(currency);
+    if (!parsed.success || Object.keys(fields).length) return refuse(400, SOME_FIELDS, fields);
+    const by = { cardId, reason: parsed.data.reason, actor: String(ctx.state.actor), requestId: ctx.state.requestId as string | undefined };
     try {
-      const act = action === 'block' ? blockCard : unblockCard;
-      const { changed } = await act(deps.cards.db, { cardId, reason: parsed.data.reason, actor: String(ctx.state.actor), requestId: ctx.state.requestId });
-      ctx.status = 303;
-      ctx.redirect(`/admin/cards/${cardId}?done=${changed ? `${action}ed` : 'unchanged'}`);
+      if (isCardStatusAction(action)) {
+        const { changed } = await CARD_STATUS_ACTIONS[action](deps.cards.db, by);
+        return seeCard(ctx, cardId, changed ? DONE_KEY[action] : 'unchanged');
+      }
+      if (action === 'second-factor') {
+        const { removed } = await removeSecondFactor(deps.cards.db, by);
+        return seeCard(ctx, cardId, removed ? 'second-factor-removed' : 'no-second-factor');
+      }
+      if (action === 'reissue') return await reissuedPage(ctx, found, await reissue(deps.cards, by));
+      // The limit form's own creditLimit, checked with the reason above.
+      const changed = await changeLimit(deps.cards.db, { ...by, creditLimit: creditLimit! });
+      const money = (n: number) => formatMoney(n, changed.currency);
+      const wards = changed.lowered.map((w) => `${w.legalName}’s from ${money(w.from)} to ${money(w.to)}`);
+      // Answered with the page, not a redirect: the notice names the children whose limits came down with it.
+      const notice =
+        changed.from === changed.to
+          ? `The credit limit was ${money(changed.to)} already: nothing changed.`
+          : `Credit limit changed from ${money(changed.from)} to ${money(changed.to)}.${wards.length ? ` Lowered with it: ${wards.join('; ')}.` : ''}`;
+      return await cardPage(ctx, (await cardOf(cardId)) ?? found, { notice });
     } catch (err) {
+      // A refusal re-reads the card: another operator may have changed it meanwhile.
       const refusal = shownRefusal(ctx, err, 'console form refused');
-      return refuse(refusal.status, refusal.message, refusal.fields ?? {});
+      const now = (await cardOf(cardId)) ?? found;
+      return cardPage(ctx, now, { refusal: { status: refusal.status, action, error: refusal.message, fields: refusal.fields ?? {}, values } });
     }
   });
 
+  function seeCard(ctx: Context, cardId: string, done: string): void {
+    ctx.status = 303;
+    ctx.redirect(`/admin/cards/${cardId}?done=${done}`);
+  }
+
+  /**
+   * The new number and password, this once: the answer to the form's POST (no-store, as every console page), never a
+   * redirect to a page that could show them again. The old card's page and the new one's show neither.
+   */
+  function reissuedPage(ctx: Context, found: Found, issued: Reissued): Promise<void> {
+    return send(ctx, 201, 'admin/reissued', {
+      title: 'Card reissued',
+      holder: presentHolder(found.holder),
+      oldLast4: found.card.last4,
+      newCardId: issued.cardId,
+      number: issued.cardNumber.replace(/(\d{4})(?=\d)/g, '$1 '),
+      password: issued.password,
+    });
+  }
+
   return router;
+}
+
+/** A limit typed in the account's currency as the pages show money ("250,000"), in minor units; undefined if not one. */
+function typedLimit(typed: string, currency: string): number | undefined {
+  const t = typed.trim();
+  return t === '' ? undefined : parseTypedAmount(t, currency);
+}
+
+/** The page's words for a limit that is not one: in the account's money, never "minor units". */
+function limitMessage(currency: string): string {
+  const amount = wholeAmounts(currency) ? 'a whole amount' : 'an amount';
+  return `Enter ${amount} in ${currency} from ${formatMoney(0, currency)} to ${formatMoney(MAX_AMOUNT, currency)}, as 250,000.`;
 }

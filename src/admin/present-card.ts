@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../db/audit-log.ts';
 import type { HolderView } from '../cards/holder-view.ts';
+import type { CardSummary } from '../db/cards.ts';
 
 /** A holder as the operator API shows it: last four digits only, never a number or a password hash. */
 export function presentHolder(h: HolderView) {
@@ -16,13 +17,18 @@ export function presentHolder(h: HolderView) {
       credit_limit: h.account.creditLimit,
       currency: h.account.currency,
     },
-    cards: h.cards.map((c) => ({
-      id: c.id,
-      last4: c.last4,
-      status: c.status,
-      created_at: c.createdAt.toISOString(),
-      updated_at: c.updatedAt.toISOString(),
-    })),
+    cards: h.cards.map(presentCard),
+  };
+}
+
+/** One of the holder's cards as the operator API shows it: its last four digits, never its number. */
+export function presentCard(c: CardSummary) {
+  return {
+    id: c.id,
+    last4: c.last4,
+    status: c.status,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
   };
 }
 

@@ -34,7 +34,8 @@ export interface Reissued {
   password: string;
 }
 
-const REISSUABLE: readonly CardStatus[] = ['active', 'suspended', 'lost'];
+/** The statuses an operator may reissue a card from (a pending one is still in the review queue, a closed one gone). */
+export const REISSUABLE: readonly CardStatus[] = ['active', 'suspended', 'lost'];
 
 /**
  * A new number and password for the same holder account, so credit line, balance, statements and history
