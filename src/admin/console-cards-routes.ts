@@ -10,7 +10,7 @@ import { cardNumberField } from '../cards/input-fields.ts';
 import { REISSUABLE, reissue, type Reissued } from '../cards/reissue.ts';
 import { showCard } from '../cards/show-card.ts';
 import { ALLOWED_TRANSITIONS } from '../cards/transition.ts';
-import type { CardStatus, CardSummary } from '../db/cards.ts';
+import { findAccount, type CardStatus, type CardSummary } from '../db/cards.ts';
 import { AppError, NotFoundError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
@@ -272,9 +272,20 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       // A refusal re-reads the card: another operator may have changed it meanwhile.
       const refusal = shownRefusal(ctx, err, 'console form refused');
       const now = (await cardOf(cardId)) ?? found;
-      return cardPage(ctx, now, { refusal: { status: refusal.status, action, error: refusal.message, fields: refusal.fields ?? {}, values } });
+      const fields = { ...refusal.fields };
+      // changeLimit's refusal speaks of minor units (the API's): the page says the guardian's limit in money.
+      if (action === 'limit' && fields.credit_limit) fields.credit_limit = await guardianLimitMessage(now);
+      return cardPage(ctx, now, { refusal: { status: refusal.status, action, error: refusal.message, fields, values } });
     }
   });
+
+  /** What a limit above a minor's guardian's is told, in money; the page's own words where there is no guardian. */
+  async function guardianLimitMessage({ holder }: Found): Promise<string> {
+    const guardianId = holder.account.guardianAccountId;
+    const guardian = guardianId ? await findAccount(deps.cards.db, guardianId) : undefined;
+    if (!guardian) return limitMessage(holder.account.currency);
+    return `At most ${formatMoney(guardian.creditLimit, guardian.currency)}, the guardian’s limit.`;
+  }
 
   function seeCard(ctx: Context, cardId: string, done: string): void {
     ctx.status = 303;

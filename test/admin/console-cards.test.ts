@@ -256,6 +256,22 @@ describe('operator console: cards /admin/cards', () => {
     expect(Number((await ts.db('accounts').where({ id: card.accountId }).first()).credit_limit)).to.equal(250_000);
   });
 
+  it("names the children whose limits came down with a guardian's, and refuses a child's above the guardian's in money", async () => {
+    const guardian = await issueTestCard(ts, '1975-05-05', 'Han Guardian');
+    const child = await issueTestCard(ts, '2010-01-01', 'Han Older');
+    await ts.db('accounts').where({ id: guardian.accountId }).update({ credit_limit: 100_000 });
+    await ts.db('accounts').where({ id: child.accountId }).update({ guardian_account_id: guardian.accountId, credit_limit: 80_000 });
+    const lowered = await post(guardian, 'limit', { credit_limit: '30,000', reason: 'missed payments' });
+    expect(lowered.status).to.equal(200);
+    expect(textOf(await lowered.text(), 'notice')).to.equal('Credit limit changed from 100,000 KRW to 30,000 KRW. Lowered with it: Han Older’s from 80,000 KRW to 30,000 KRW.');
+    const above = await post(child, 'limit', { credit_limit: '50,000', reason: 'asked for more' });
+    expect(above.status).to.equal(400);
+    const html = await above.text();
+    expect(textOf(html, 'credit-limit-error')).to.equal('At most 30,000 KRW, the guardian’s limit.');
+    expect(html).to.include('name="credit_limit" inputmode="decimal" value="50,000"');
+    expect(Number((await ts.db('accounts').where({ id: child.accountId }).first()).credit_limit)).to.equal(30_000);
+  });
+
   it("removes the holder's second factor, audited, and says so when there is none", async () => {
     const card = await issueTestCard(ts);
     await ts.db('totp_factors').insert({ account_id: card.accountId, secret_sealed: Buffer.from('sealed'), confirmed_at: new Date() });
@@ -303,6 +319,7 @@ describe('operator console: cards /admin/cards', () => {
     const card = await issueTestCard(ts);
     await ts.db('totp_factors').insert({ account_id: card.accountId, secret_sealed: Buffer.from('sealed'), confirmed_at: new Date() });
     const page = await (await agent.get(cardPath(card))).text();
+    const another = await signedInOperator(ts.url, alice);
     const before = { card: await cardRow(card.cardId), audit: await auditCount(), cards: (await ts.db('cards').where({ account_id: card.accountId })).length };
     for (const id of ['not-a-card', crypto.randomUUID(), card.number]) {
       const res = await agent.get(`/admin/cards/${id}`);
@@ -323,6 +340,8 @@ describe('operator console: cards /admin/cards', () => {
       }
       expect((await agent.post(`/admin/cards/${crypto.randomUUID()}/${action}`, { csrf: token, reason: 'x', ...extra[action] })).status).to.equal(404);
     }
+    // This page's token in another session of the same operator.
+    expect((await another.post(`${cardPath(card)}/close`, { csrf: csrfOf(page, `${cardPath(card)}/close`), reason: 'x', confirm: 'on' })).status).to.equal(403);
     const nowhere = await agent.post(`${cardPath(card)}/destroy`, { csrf: await csrf(), reason: 'x' });
     expect(nowhere.status).to.equal(404);
     expect({ card: await cardRow(card.cardId), audit: await auditCount(), cards: (await ts.db('cards').where({ account_id: card.accountId })).length }).to.deep.equal(before);
