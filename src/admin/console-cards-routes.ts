@@ -262,10 +262,11 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       const changed = await changeLimit(deps.cards.db, { ...by, creditLimit: creditLimit! });
       const money = (n: number) => formatMoney(n, changed.currency);
       const wards = changed.lowered.map((w) => `${w.legalName}’s from ${money(w.from)} to ${money(w.to)}`);
-      // Answered with the page, not a redirect: the notice names the children whose limits came down with it.
+      // Answered with the page, not a redirect: the notice names the children whose limits came down with it. A limit
+      // set to what it is changes no money, but changeLimit audits it as the API's does (from and to the same).
       const notice =
         changed.from === changed.to
-          ? `The credit limit was ${money(changed.to)} already: nothing changed.`
+          ? `The credit limit was ${money(changed.to)} already: it stays so.`
           : `Credit limit changed from ${money(changed.from)} to ${money(changed.to)}.${wards.length ? ` Lowered with it: ${wards.join('; ')}.` : ''}`;
       return await cardPage(ctx, (await cardOf(cardId)) ?? found, { notice });
     } catch (err) {
