@@ -171,7 +171,9 @@ export function settlementCsv(r: SettlementReport): string {
     const s = String(v);
     // A leading = + - @ would be a formula in a spreadsheet: quote-prefix it.
     const safe = /^[=+\-@\t\r]/.test(s) && typeof v === 'string' ? `'${s}` : s;
-    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+    // Quoted with a ";" too: a spreadsheet whose list separator is ";" splits an unquoted cell there, and what follows
+    // (a site's own name: "Acme;=cmd|…") would begin a cell of its own, a formula.
+    return /[",;\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [cols.join(',')];
   for (const s of r.sites) lines.push(cols.map((c) => cell(c === 'month' ? r.month : s[c])).join(','));
