@@ -4,7 +4,7 @@ import type { Db } from '../db/knex.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
-import { checkLedger, type LedgerCheck } from '../ledger/check-ledger.ts';
+import { sharedLedgerCheck, type LedgerCheck } from '../ledger/check-ledger.ts';
 import { consoleNav, inEnglish } from './console-session.ts';
 
 export interface ConsoleBooksDeps {
@@ -50,7 +50,7 @@ export function consoleBooksRoutes(deps: ConsoleBooksDeps): Router {
 
   router.post('/check', async function checkBooksFromConsole(ctx) {
     checkCsrf(ctx, PURPOSE, formFields(ctx, ['csrf']).csrf);
-    await page(ctx, await checkLedger(deps.unscopedDb));
+    await page(ctx, await sharedLedgerCheck(deps.unscopedDb));
   });
 
   return router;

@@ -14,7 +14,7 @@ import type { LedgerDeps } from '../ledger/deps.ts';
 import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
 import { importRepayments } from '../ledger/import-repayments.ts';
 import { repay } from '../ledger/repay.ts';
-import { checkLedger } from '../ledger/check-ledger.ts';
+import { sharedLedgerCheck } from '../ledger/check-ledger.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { billingRunInput, cardIdParam, monthInput, noQuery, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
 import { parseInput } from './operator-input.ts';
@@ -147,7 +147,7 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
 
   router.get('/check', async function checkBooks(ctx) {
     parseInput(noQuery, ctx.query);
-    ctx.body = await checkLedger(unscopedDb);
+    ctx.body = await sharedLedgerCheck(unscopedDb);
   });
 
   router.get('/settlements', async function showSettlement(ctx) {

@@ -27,3 +27,21 @@ export async function checkLedger(db: Db, now: () => Date = () => new Date()): P
   });
   return { ok: rows.findings.length === 0, checked_at: checkedAt, scope: rows.scope, counts: rows.counts, findings: rows.findings };
 }
+
+/** The check running on each pool, if any: who asks meanwhile is answered by it (sharedLedgerCheck). */
+const running = new WeakMap<Db, Promise<LedgerCheck>>();
+
+/**
+ * checkLedger for callers that may ask many times at once (the operator API and the console's button, pressed twice):
+ * one check at a time per pool, and whoever asks while it runs gets its answer. Each run holds a connection of the
+ * server's pool for as long as it reads the whole ledger, so a double click, a retrying script or a few operators at
+ * once would otherwise take the pool from the holders' payments. A check begun before the question still reads books
+ * as they were when it began, which is what any answer to "do the books add up?" can say.
+ */
+export function sharedLedgerCheck(db: Db): Promise<LedgerCheck> {
+  const going = running.get(db);
+  if (going) return going;
+  const check = checkLedger(db).finally(() => running.delete(db));
+  running.set(db, check);
+  return check;
+}
