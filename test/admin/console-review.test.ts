@@ -109,6 +109,11 @@ describe('operator console and ledger API: who may reach them, and a close poste
       expect((await agent.get(`/admin/settlement${q}`)).status, q).to.equal(400);
       expect((await agent.get(`/admin/settlement/csv${q}`)).status, q).to.equal(400);
     }
+    // The last month there can be, and the first: reported (nothing in them), never a 500.
+    for (const m of ['9999-12', '2000-01']) {
+      expect((await agent.get(`/admin/settlement?month=${m}`)).status, m).to.equal(200);
+      expect((await agent.get(`/admin/settlement/csv?month=${m}`)).status, m).to.equal(200);
+    }
     for (const q of ['?status=active&status=closed', '?status=%00']) {
       expect((await agent.get(`/admin/sites${q}`)).status, q).to.equal(400);
     }

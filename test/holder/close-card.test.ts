@@ -159,6 +159,35 @@ describe('a holder closes their card (/card/close, /api/holder/close)', () => {
     expect(await closures(card)).to.have.length(1);
   });
 
+  it("refuses another session's token, another holder's, and a form another site's page posted, closing nothing", async () => {
+    const card = await issueTestCard(ts);
+    const other = await issueTestCard(ts);
+    const agent = await signedInHolder(ts.url, card);
+    const sameCardElsewhere = await signedInHolder(ts.url, card);
+    const otherHolder = await signedInHolder(ts.url, other);
+    const before = { card: await state(card), other: await state(other) };
+    const { csrf } = await page(agent);
+
+    // This session's token, posted by the same card's other session, and by another holder's (their own card is theirs).
+    expect((await sameCardElsewhere.post('/card/close', { csrf, password: card.password, confirm: 'yes' })).status).to.equal(403);
+    expect((await otherHolder.post('/card/close', { csrf, password: other.password, confirm: 'yes' })).status).to.equal(403);
+    // The right token and password, but the browser says another site (or a sibling of ours) sent the form.
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }] as Array<Record<string, string>>) {
+      const res = await agent.request('/card/close', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ csrf, password: card.password, confirm: 'yes' }).toString(),
+      });
+      expect(res.status, JSON.stringify(headers)).to.equal(403);
+    }
+    // The JSON API takes no form: a cross-site form cannot send application/json.
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
+      const res = await agent.request('/api/holder/close', { method: 'POST', headers: { 'content-type': type }, body: 'password=x&confirm=true' });
+      expect(res.status, type).to.be.within(400, 415);
+    }
+    expect({ card: await state(card), other: await state(other) }).to.deep.equal(before);
+  });
+
   it("tells a guardian that their children's cards stop paying once no card of theirs is open", async () => {
     const guardian = await issueTestCard(ts, '1980-03-03', 'Park Guardian');
     const app = application({ legal_name: 'Park Junior', birthdate: birthdateForAge(15), guardian_card_number: guardian.number, guardian_password: guardian.password });
