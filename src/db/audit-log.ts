@@ -11,13 +11,21 @@ export interface AuditEntry {
 }
 
 /**
- * Appends one audit entry, or several in one statement (in the order given); call it inside the
+ * Entries per INSERT: each binds one value per column, and PostgreSQL takes at most 65,535 bound values in a statement
+ * (the periodic cleanup may end ten thousand sessions at once, each audited).
+ */
+const ENTRIES_PER_INSERT = 1000;
+
+/**
+ * Appends one audit entry, or several (in the order given, a statement per ENTRIES_PER_INSERT); call it inside the
  * transaction that makes the change it records.
  */
 export async function appendAudit(conn: Conn, e: AuditEntry | readonly AuditEntry[]): Promise<void> {
   const entries = Array.isArray(e) ? e : [e as AuditEntry];
-  if (entries.length === 0) return;
-  await conn('audit_log').insert(auditRecords(entries).map((r) => ({ ...r, details: JSON.stringify(r.details) })));
+  for (let i = 0; i < entries.length; i += ENTRIES_PER_INSERT) {
+    const rows = auditRecords(entries.slice(i, i + ENTRIES_PER_INSERT));
+    await conn('audit_log').insert(rows.map((r) => ({ ...r, details: JSON.stringify(r.details) })));
+  }
 }
 
 /**
