@@ -6,7 +6,7 @@ import { LONG_SAMPLES, SAMPLES } from './samples.ts';
 const BASE = 'https://cybercard.example';
 /** A card manager's public address as long as a real one gets. */
 const LONG_BASE = 'https://cards.cybercard.example';
-/** The longest SMS form a template may have: one 160-character message, links included. */
+/** The longest SMS form a template may have: 160 characters, links included (one GSM-7 message; Korean text goes as LMS or in parts). */
 const SMS_MAX = 160;
 
 /** The text with the data's values and the links taken out: only the template's own words are left. */
@@ -54,7 +54,7 @@ describe('notification templates (notifications/templates.ts)', () => {
     }
   });
 
-  it('fits every SMS of every template in one 160-character message, in every language, with values as long as real ones', () => {
+  it('keeps every SMS of every template to 160 characters, in every language, with values as long as real ones', () => {
     expect(Object.keys(LONG_SAMPLES).sort()).to.deep.equal(Object.keys(TEMPLATES).sort());
     const over: string[] = [];
     for (const [name, samples] of Object.entries(LONG_SAMPLES)) {
