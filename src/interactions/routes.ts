@@ -12,7 +12,8 @@ import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { siteOfInteractionApproval } from '../db/approvals.ts';
 import { findActiveCardForAccount } from '../db/cards.ts';
-import { afterRequestCommit } from '../db/request-scope.ts';
+import { findResourceServer } from '../db/member-sites.ts';
+import { afterRequestCommit, memoInRequest } from '../db/request-scope.ts';
 import { cardThrottleKeyById } from '../db/throttles.ts';
 import { AppError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
@@ -78,15 +79,19 @@ const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const LOGIN_FIELDS = ['card_number', 'password', 'csrf'] as const;
 
-/** Describes what a consent prompt asks for, in words a card holder understands. */
-function describeAsks(details: Record<string, unknown>): string[] {
+/**
+ * Describes what a consent prompt asks for, in words a card holder understands; `nameOf` says what a resource server
+ * is called (its registered name: its identifier is a URI the holder has no use for).
+ */
+async function describeAsks(details: Record<string, unknown>, nameOf: (identifier: string) => Promise<string>): Promise<string[]> {
   const asks: string[] = [];
   const scopes = (details.missingOIDCScope as string[] | undefined) ?? [];
   if (scopes.includes('openid')) asks.push('Know that you hold a valid cyber card');
   if (scopes.includes('profile')) asks.push('See your name');
   if (scopes.includes('offline_access')) asks.push('Keep you signed in');
   const resources = (details.missingResourceScopes as Record<string, string[]> | undefined) ?? {};
-  for (const [rs, s] of Object.entries(resources)) {
+  for (const [identifier, s] of Object.entries(resources)) {
+    const rs = await nameOf(identifier);
     asks.push(s.length ? t('Access {rs} ({scopes})', { rs, scopes: s.join(', ') }) : t('Access {rs}', { rs }));
   }
   return asks.length ? asks : ['Sign you in'];
@@ -242,6 +247,15 @@ export function interactionRoutes({
     }
   }
 
+  /**
+   * A resource server as the holder is told of it: the name the operator registered it under (read as the provider's
+   * getResourceServerInfo reads it, remembered for the request), or its identifier if it has gone since.
+   */
+  async function resourceServerName(identifier: string): Promise<string> {
+    const read = () => approvals.directory?.resourceServer(cards.db, identifier) ?? findResourceServer(cards.db, identifier);
+    return (await memoInRequest(`resource-server:${identifier}`, read))?.name ?? identifier;
+  }
+
   async function siteFor(interaction: Interaction) {
     const client = await provider.Client.find(String(interaction.params.client_id));
     return { name: client?.clientName ?? t('A member site'), logoUri: client?.logoUri ?? null };
@@ -295,7 +309,7 @@ export function interactionRoutes({
     const { accountId, details } = pending;
     const line = (await accountFacts(cards.db, accountId))?.line;
     const last4 = pending.last4 ?? (await findActiveCardForAccount(cards.db, accountId))?.last4 ?? null;
-    const asks = describeAsks(details).filter((a) => a !== 'Sign you in');
+    const asks = (await describeAsks(details, resourceServerName)).filter((a) => a !== 'Sign you in');
     ctx.status = opts.status ?? 200;
     ctx.type = 'html';
     ctx.body = await render('interaction/approve', {
@@ -376,7 +390,7 @@ export function interactionRoutes({
       title: 'Allow access',
       uid: interaction.uid,
       site: await siteFor(interaction),
-      asks: describeAsks(pending?.details ?? interaction.prompt.details),
+      asks: await describeAsks(pending?.details ?? interaction.prompt.details, resourceServerName),
       last4: pending?.last4 ?? (interaction.lastSubmission as { cardLast4?: string } | undefined)?.cardLast4 ?? null,
       csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
     });
