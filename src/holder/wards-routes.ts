@@ -85,8 +85,9 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
     const { accountId } = ctx.state.holder as HolderState;
     const wards = await wardsOverview(db, accountId, deps.timeZone);
     // The guardian's currency: a child's limit is weighed against the guardian's own, in it.
-    const currency = (await findAccount(db, accountId))?.currency;
-    if (!currency) throw new NotFoundError('There is no such account.');
+    const guardian = await findAccount(db, accountId);
+    if (!guardian) throw new NotFoundError('There is no such account.');
+    const { currency } = guardian;
     const form: FormPage<WardLimitForm> = {
       ...LIMIT_FORM,
       schema: wardLimitFormInput(currency),
@@ -97,6 +98,9 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
         target: target ?? null,
         money: formatMoney,
         typed: typedAmount,
+        // The most the form takes, said beside it (setWardLimit refuses more): the guardian's own limit, or the cap
+        // for minors where that is lower, so a guardian with a large limit is not told a figure the form refuses.
+        highest: { amount: formatMoney(Math.min(guardian.creditLimit, deps.minorCap), currency), capped: deps.minorCap < guardian.creditLimit },
         reportable: (a: ReportableLine) => reportable(a, deps.disputeDays, Date.now()),
       },
     };

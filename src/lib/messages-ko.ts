@@ -723,8 +723,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Approved this month': '이번 달 승인 금액',
   'Member site': '가맹 사이트',
   'Set the limit': '한도 설정',
-  "From 0, which pauses the card's payments (signing in still works), up to your own limit.":
-    '0(카드 결제 일시 중지, 로그인은 계속 가능)부터 내 한도까지 설정할 수 있습니다.',
+  "From 0, which pauses the card's payments (signing in still works), up to your own limit, {amount}.":
+    '0(카드 결제 일시 중지, 로그인은 계속 가능)부터 내 한도인 {amount}까지 설정할 수 있습니다.',
+  "From 0, which pauses the card's payments (signing in still works), up to {amount}, the most a minor's card may have.":
+    '0(카드 결제 일시 중지, 로그인은 계속 가능)부터 미성년자 카드의 최대 한도인 {amount}까지 설정할 수 있습니다.',
   'New limit ({currency})': '새 한도 ({currency})',
   'Your card password': '내 카드 비밀번호',
   'Your own card password again, to be sure it is you.': '본인 확인을 위해 내 카드 비밀번호를 다시 입력하세요.',

@@ -302,6 +302,26 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
       expect((await put(agent, child.accountId, { credit_limit: cap, password: guardian.password })).status).to.equal(200);
     });
 
+    it('says beside the form the highest limit it takes: the guardian\'s own, or the cap for minors when that is lower', async () => {
+      const cap = ts.config.cards.creditLimit.minor;
+      const hint = async (guardian: TestCard, lang = 'en') => {
+        const agent = await signedIn(guardian);
+        const res = await agent.request('/card/wards', { headers: { 'accept-language': lang } });
+        return unescapeHtml(await res.text()).replace(/\s+/g, ' ');
+      };
+      const rich = await guardianWithLimit(cap * 4);
+      await minorOf(rich, 'Ko Child');
+      const richPage = await hint(rich);
+      expect(richPage).to.include(`up to ${cap.toLocaleString('en-US')} KRW, the most a minor's card may have.`);
+      expect(richPage).not.to.include('up to your own limit');
+      expect(await hint(rich, 'ko')).to.include(`미성년자 카드의 최대 한도인 ${cap.toLocaleString('en-US')} KRW까지`);
+
+      const modest = await guardianWithLimit(30_000, 'Ko Modest');
+      await minorOf(modest, 'Ko Other');
+      expect(await hint(modest)).to.include('up to your own limit, 30,000 KRW.');
+      expect(await hint(modest, 'ko')).to.include('내 한도인 30,000 KRW까지');
+    });
+
     it("answers 404 alike for another holder's child, an unknown account and a malformed id, and changes nothing", async () => {
       const guardian = await guardianWithLimit(30_000);
       const own = await minorOf(guardian, 'Seo Child');
