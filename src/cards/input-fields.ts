@@ -1,10 +1,9 @@
 import { z } from 'zod';
+import { hasControlCharacters } from '../lib/control-characters.ts';
 import { MAX_AMOUNT } from '../lib/money.ts';
 import { normalizeCardNumber } from './card-number.ts';
 import { CODE_DIGITS } from './one-time-code.ts';
 
-// Any C0/C1 control (tab and newline too: these are single-line fields) and U+FFFD (bytes that were not UTF-8).
-const CONTROL = /[\u0000-\u001F\u007F-\u009F\uFFFD]/;
 const NO_CONTROL = 'Contains characters that are not allowed.';
 
 /** One line of text, at most `max` characters, no control characters; `missing`, when given, is what an absent one is told. */
@@ -12,7 +11,7 @@ export function plainText(max: number, missing?: string) {
   return z
     .string({ error: (issue) => (missing !== undefined && issue.input === undefined ? missing : 'Send this as text.') })
     .max(max, `Use at most ${max} characters.`)
-    .refine((s) => !CONTROL.test(s), NO_CONTROL);
+    .refine((s) => !hasControlCharacters(s), NO_CONTROL);
 }
 
 /** A typed card number (spaces and dashes allowed), as its 16 digits. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Conn } from '../db/knex.ts';
 import { findResourceServer, type ClientAuthMethod } from '../db/member-sites.ts';
 import { ValidationError } from '../errors.ts';
+import { hasControlCharacters } from '../lib/control-characters.ts';
 
 /** Scopes a member site may be allowed to ask for (the provider's scopes); openid is always among them. */
 export const SITE_SCOPES = ['openid', 'profile', 'offline_access'] as const;
@@ -32,7 +33,7 @@ const ttl = (min: number, max: number) => z.number({ error: seconds(min, max) })
  */
 export const siteMetadataShape = {
   // Shown to holders and printed on the operator's terminal (disputes list, sites list): no escape sequences or controls.
-  name: z.string().trim().min(1).max(100).refine((s) => !/[\u0000-\u001F\u007F-\u009F\uFFFD]/.test(s), 'must not contain control characters'),
+  name: z.string().trim().min(1).max(100).refine((s) => !hasControlCharacters(s), 'must not contain control characters'),
   homepageUri: uri.nullable(),
   logoUri: uri.nullable(),
   redirectUris: z.array(uri).min(1).max(20),

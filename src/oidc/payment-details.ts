@@ -1,4 +1,5 @@
 import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
+import { hasControlCharacters } from '../lib/control-characters.ts';
 import { parseMinorUnits } from '../lib/money.ts';
 
 /** A validated `payment` authorization detail (RFC 9396), as stored on grants and tokens. */
@@ -50,10 +51,12 @@ export function createPaymentValidator(rules: PaymentRules) {
     if (typeof detail.description !== 'string' || !detail.description.trim() || detail.description.length > 200) {
       throw bad('description must be 1–200 characters');
     }
-    if (/[\u0000-\u001F\u007F]/.test(detail.description)) throw bad('description contains control characters');
+    // Shown to the holder, on statements and in notifications, and printed by the operator's CLI.
+    if (hasControlCharacters(detail.description)) throw bad('description contains control characters');
     if (detail.content_ref !== undefined && (typeof detail.content_ref !== 'string' || detail.content_ref.length > 200)) {
       throw bad('content_ref must be a string of at most 200 characters');
     }
+    if (detail.content_ref !== undefined && hasControlCharacters(detail.content_ref)) throw bad('content_ref contains control characters');
     if (detail.rating !== undefined && parseRating(detail.rating, rules.ratings) === undefined) {
       throw bad(`rating must be one of ${Object.keys(rules.ratings).join(', ')}`);
     }

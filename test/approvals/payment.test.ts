@@ -359,6 +359,13 @@ describe('payments with rich authorization requests', () => {
       { amount: 60_000 },
       { currency: 'USD' },
       { description: '' },
+      // Control characters, C1 ones too (U+009B is a terminal's CSI: the operator's CLI prints descriptions), and
+      // U+FFFD, what bytes that were not UTF-8 became: as every other text the card manager shows or prints.
+      { description: 'Episode\u0085 1' },
+      { description: 'Episode \u009b31m1' },
+      { description: 'Episode \ufffd' },
+      { content_ref: 'episode\u001b[2J' },
+      { content_ref: 'episode\u009b2J' },
       { rating: '21' },
       { surprise: true },
     ];
