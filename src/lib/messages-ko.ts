@@ -571,8 +571,8 @@ export const KO: Readonly<Record<string, string>> = {
   'A change is waiting for its codes.': '코드 입력을 기다리는 변경이 있습니다.',
   'Enter the codes': '코드 입력하기',
   'Change them': '연락처 변경',
-  'Fill in what changes; we send a code to each new address, and the change is made once you enter them.':
-    '바꿀 항목만 입력하세요. 새 연락처마다 코드를 보내 드리며, 코드를 입력하면 변경됩니다.',
+  'Fill in the one that changes, the email address or the mobile number: we send a code to it and one to the contact you keep, and the change is made once you enter both.':
+    '이메일 주소나 휴대폰 번호 중 바꿀 하나만 입력하세요. 새 연락처와 그대로 두는 연락처로 코드를 하나씩 보내 드리며, 두 코드를 모두 입력하면 변경됩니다.',
   'New email address': '새 이메일 주소',
   'New mobile number': '새 휴대폰 번호',
   'Your card password again, to be sure it is you.': '본인 확인을 위해 카드 비밀번호를 다시 입력하세요.',

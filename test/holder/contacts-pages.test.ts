@@ -153,6 +153,20 @@ describe('/card/contacts', () => {
     expect(await refused.text()).to.include('Too many changes were asked for in the last hour.');
   });
 
+  it('says before the holder fills it what the form takes: one contact at a time, a code to it and one to the contact kept', async () => {
+    const h = await issueByApplication(ts);
+    const agent = await signedIn(h);
+    const form = unescapeHtml(await (await agent.get('/card/contacts')).text());
+    expect(form).to.include('Fill in the one that changes, the email address or the mobile number');
+    expect(form).not.to.include('a code to each new address');
+    // As the form then holds to: both at once is refused.
+    const both = await agent.post('/card/contacts', { csrf: csrfOf(form, '/card/contacts'), email: uniqueEmail('both'), mobile: '010-4444-0000', password: h.password });
+    expect(both.status).to.equal(400);
+    expect(alertText(await both.text())).to.equal('Change one contact at a time: the change is confirmed with a code sent to the one you keep.');
+    const korean = await (await agent.request('/card/contacts', { headers: { 'accept-language': 'ko' } })).text();
+    expect(unescapeHtml(korean)).to.include('이메일 주소나 휴대폰 번호 중 바꿀 하나만 입력하세요');
+  });
+
   it('is in Korean for a Korean browser', async () => {
     const h = await issueByApplication(ts);
     const agent = await signedIn(h);
