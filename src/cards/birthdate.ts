@@ -13,7 +13,9 @@ export function checkBirthdate(input: string, now = new Date()): Checked {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   if (!m) return bad('Use the form YYYY-MM-DD, for example 1990-05-17.', 'invalid_format');
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
+  // setUTCFullYear, not Date.UTC, which reads the years 0–99 as 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
     return bad('That date does not exist.', 'no_such_date');
   }

@@ -79,6 +79,9 @@ const DATES: ReadonlyArray<[string, string, string]> = [
   ['31 April', '1990-04-31', 'no_such_date'],
   ['month 13', '1990-13-01', 'no_such_date'],
   ['130 years ago', `${year - 130}-06-15`, 'too_old'],
+  // A year below 100 is still that year, not 19xx (Date.UTC reads 0–99 as 1900–1999): far too old, not "no such date".
+  ['the year 90', '0090-05-17', 'too_old'],
+  ['the year 1', '0001-01-01', 'too_old'],
   ['day first', '17/05/1990', 'invalid_format'],
   ['no padding', '1990-5-17', 'invalid_format'],
   ['no separators', '19900517', 'invalid_format'],
