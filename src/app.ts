@@ -1,4 +1,3 @@
-import bodyParser from '@koa/bodyparser';
 import Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { CardDeps } from './cards/deps.ts';
@@ -16,6 +15,7 @@ import { metricsRoutes } from './http/metrics-routes.ts';
 import { countRequests, noteProviderRoute } from './http/request-metrics.ts';
 import { negotiateRequestLocale } from './http/locale.ts';
 import { createRenderer } from './http/render.ts';
+import { createBodyParser } from './http/parse-body.ts';
 import { requestContext } from './http/request-context.ts';
 import { allowProviderScripts, securityHeaders } from './http/security-headers.ts';
 import { interactionRoutes } from './interactions/routes.ts';
@@ -165,12 +165,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   provider.use(retryAfterWhenBusy);
 
   const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops, keys: [...config.secrets.cookieKeys] });
-  const parseBody = bodyParser({
-    enableTypes: ['form', 'json'],
-    formLimit: `${config.bodyLimitBytes}b`,
-    jsonLimit: `${config.bodyLimitBytes}b`,
-    encoding: 'utf-8',
-  });
+  const parseBody = createBodyParser(config.bodyLimitBytes);
 
   const health = healthRoutes(pool);
   const ledger = ledgerDeps(config, db);

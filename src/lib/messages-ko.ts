@@ -177,6 +177,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Something went wrong on our side.': '저희 쪽에서 문제가 발생했습니다.',
   'The request body is larger than this server accepts.': '요청 본문이 이 서버가 받을 수 있는 크기보다 큽니다.',
   'Bad request.': '잘못된 요청입니다.',
+  'The body is not valid JSON.': '요청 본문이 올바른 JSON이 아닙니다.',
+  'Send a JSON object.': 'JSON 객체를 보내 주세요.',
+  'Send the body uncompressed, or with a Content-Encoding of gzip, deflate or br.': '요청 본문을 압축하지 않고 보내거나 Content-Encoding을 gzip, deflate, br 중 하나로 보내 주세요.',
+  'The body could not be decompressed as its Content-Encoding says.': '요청 본문을 Content-Encoding에 적힌 방식으로 압축 해제할 수 없습니다.',
   'There is nothing at this address.': '이 주소에는 아무것도 없습니다.',
   'This form has expired or was not sent from this site. Please go back and try again.':
     '양식이 만료되었거나 이 사이트에서 보낸 것이 아닙니다. 뒤로 돌아가 다시 시도하세요.',

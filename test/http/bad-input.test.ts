@@ -216,6 +216,33 @@ describe('bad input', () => {
     expect((await ts.db('cards').where({ id: card.cardId }).first()).status).to.equal('active');
   });
 
+  it('tells a JSON API caller what is wrong with a body it cannot read: broken JSON, a bare value, an unknown encoding', async () => {
+    const card = await issueTestCard(ts);
+    const operator = { authorization: `Bearer ${ts.config.secrets.operatorToken}` };
+    const cases: Array<[string, string, Record<string, string>, number, string, RegExp]> = [
+      ['/api/applications', '{"legal_name":', {}, 400, 'invalid_request', /not valid JSON/],
+      ['/api/applications', 'null', {}, 400, 'invalid_request', /JSON object/],
+      [`/admin/api/cards/${card.cardId}/block`, '{"reason": "stolen",}', operator, 400, 'invalid_request', /not valid JSON/],
+      ['/api/applications', '{}', { 'content-encoding': 'compress-me' }, 415, 'unsupported_media_type', /Content-Encoding/],
+      // Said to be compressed, and not: zlib's error had no status and was answered as the server's own (500).
+      ['/api/applications', '{"legal_name":"Kim"}', { 'content-encoding': 'gzip' }, 400, 'invalid_request', /decompressed/],
+      ['/api/applications', '{"legal_name":"Kim"}', { 'content-encoding': 'br' }, 400, 'invalid_request', /decompressed/],
+    ];
+    await unchanged(ts, async () => {
+      for (const [path, body, headers, status, code, description] of cases) {
+        const res = await fetch(`${ts.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        const json = (await res.json()) as { error: string; error_description: string };
+        expect(res.status, `${path} ${body}`).to.equal(status);
+        expect(json.error, `${path} ${body}`).to.equal(code);
+        expect(json.error_description, `${path} ${body}`).to.match(description);
+      }
+      // A browser's form, the same: a 400 page saying so.
+      const form = await fetch(`${ts.url}/apply`, { method: 'POST', headers: { 'content-type': FORM, 'content-encoding': 'deflate' }, body: 'legal_name=Kim' });
+      expect(form.status).to.equal(400);
+      expect(await form.text()).to.include('The body could not be decompressed as its Content-Encoding says.');
+    });
+  });
+
   describe('/token', () => {
     function token(body: string, headers: Record<string, string> = {}): Promise<Response> {
       return new Agent(ts.url).request('/token', {
