@@ -78,7 +78,13 @@ export function activityRoutes(deps: ActivityRouteDeps): Router {
     ctx.body = await deps.render('holder/activity', {
       title: 'Your card activity',
       nav: await holderNav(ctx, deps.db),
-      entries: items.map((item) => ({ when: formatLocalTime(item.at, deps.timeZone), card: item.cardLast4, about: item.about, text: describeActivity(item, deps.timeZone), kind: item.kind })),
+      // The zone is named once, in the column's heading, and the date and the time may go on two lines: on a phone the
+      // words of each entry need the width more than a time said in one line.
+      timeZone: deps.timeZone,
+      entries: items.map((item) => {
+        const [date, time] = formatLocalTime(item.at, deps.timeZone).split(' ');
+        return { date, time, card: item.cardLast4, about: item.about, text: describeActivity(item, deps.timeZone), kind: item.kind };
+      }),
       older: nextBefore === null ? null : `/card/activity?before=${nextBefore}`,
       paged: before !== undefined,
     });

@@ -515,6 +515,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Your reports': '내 신고',
   'No payment reported.': '신고한 결제가 없습니다.',
   'Reported ({timeZone})': '신고 일시({timeZone} 기준)',
+  'When ({timeZone})': '일시({timeZone} 기준)',
   Outcome: '결과',
   'Being looked into': '확인 중',
   'Upheld: {refunded} refunded and {released} held released': '인정됨: {refunded} 환불, 보류 금액 {released} 해제',
@@ -627,7 +628,6 @@ export const KO: Readonly<Record<string, string>> = {
   'Everything done with your card and account, newest first: sign-ins, wrong passwords, payments and changes. If something here was not you, change your password or report the card lost.':
     '카드와 계정에서 있었던 모든 일을 최신순으로 보여 드립니다. 로그인, 잘못 입력된 비밀번호, 결제와 각종 변경이 포함됩니다. 본인이 하지 않은 일이 있다면 비밀번호를 변경하거나 카드 분실 신고를 하세요.',
   'Nothing has happened yet.': '아직 내역이 없습니다.',
-  When: '일시',
   Card: '카드',
   'ending {last4}': '끝자리 {last4}',
   'whole account': '계정 전체',

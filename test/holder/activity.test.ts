@@ -94,8 +94,10 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     expect(wrong, 'the wrong password is listed, escaped, below the newer sign-in').to.be.greaterThan(signIn);
     expect(html).to.include(`ending ${last4}`).and.not.include(site.clientId).and.not.include('Comics <Daily>');
     expect(html).to.not.include('id="older"');
-    // Times in the deployment's time zone (billing.timeZone), named.
-    expect(html).to.include(`<td class="d">${formatLocalTime(new Date(body.entries[0]!.at), 'Asia/Seoul')}</td>`);
+    // Times in the deployment's time zone (billing.timeZone), named once in the column's heading.
+    const [date, time] = formatLocalTime(new Date(body.entries[0]!.at), 'Asia/Seoul').split(' ');
+    expect(html).to.include('<th>When (Asia/Seoul)</th>');
+    expect(html).to.include(`<td><span class="d">${date}</span> <span class="d">${time}</span></td>`);
     expect(await (await agent.get('/card/account')).text()).to.include('<a href="/card/activity">Activity</a>');
 
     const ko = await signedIn(card, { 'accept-language': 'ko' });
@@ -237,7 +239,7 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
 
     const html = await (await agent.get('/card/activity')).text();
     expect(html).to.include('Spending controls changed: maximum per payment 10,000 KRW → 20,000 KRW; monthly cap no limit → 50,000 KRW; adult content off; Comics &lt;Daily&gt; blocked.');
-    const row = (kind: string) => new RegExp(`<tr class="${kind}"><td class="d">[^<]*</td><td class="d">(.*?)</td>`).exec(html)?.[1];
+    const row = (kind: string) => new RegExp(`<tr class="${kind}"><td>.*?</td><td class="d">(.*?)</td>`).exec(html)?.[1];
     expect(row('spending_controls_changed')).to.equal('<span class="muted">whole account</span>');
     expect(row('signed_in_to_card_pages')).to.equal(`ending ${card.number.slice(-4)}`);
     const korean = await (await agent.request('/card/activity', { headers: { 'accept-language': 'ko' } })).text();

@@ -130,6 +130,31 @@ describe("a guardian on the holder's pages, in a real browser", () => {
     }
   });
 
+  it('fits the activity on a 375 px phone: what happened readable beside when and which card, no sideways scroll', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const holder = await issueByApplication(ts, { legal_name: 'Bae Phone' });
+    const card: TestCard = { accountId: holder.accountId, cardId: holder.cardId, number: holder.cardNumber, password: holder.password };
+    await approveFor(ts, card, await registerTestSite(ts, { name: 'Webtoon Corner Premium' } as never), 4_000, 'Episode 7');
+    await p.setViewportSize({ width: 375, height: 740 });
+    await p.goto(`${ts.url}/card/signin`);
+    await field(p, 'Card number').fill(holder.cardNumber);
+    await field(p, 'Card password').fill(holder.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    for (const [language, heading] of [['en', 'Your card activity'], ['ko', '카드 이용 내역']] as const) {
+      await p.setExtraHTTPHeaders({ 'accept-language': language });
+      await p.goto(`${ts.url}/card/activity`);
+      await p.getByRole('heading', { name: heading }).waitFor();
+      const table = p.locator('#activity');
+      const fits = await table.evaluate((t) => t.parentElement!.scrollWidth <= t.parentElement!.clientWidth);
+      expect(fits, `${language}: the table scrolls sideways`).to.equal(true);
+      // The words of each entry: a column of a word or two per line is not readable.
+      const narrowest = await table.locator('tbody td:last-child').evaluateAll((cells) => Math.min(...cells.map((c) => c.getBoundingClientRect().width)));
+      expect(narrowest, language).to.be.at.least(100);
+    }
+  });
+
   it("fits the account page's tables without a sideways scroll on a desktop screen: every column readable", async function () {
     this.timeout(60_000);
     const p = page!;
