@@ -381,6 +381,15 @@ export function interactionRoutes({
     await renderConsentStep(ctx, interaction, pendingConsent(interaction, { unanswered: false }));
   }
 
+  /**
+   * The card of a holder already signed in to the card manager, whom the consent page of a new request meets with no
+   * login of its own to have read the card from: the account's active card (one at a time; a reissue replaces it).
+   */
+  async function sessionCardLast4(interaction: Interaction): Promise<string | null> {
+    const accountId = interaction.session?.accountId;
+    return accountId ? ((await findActiveCardForAccount(cards.db, accountId))?.last4 ?? null) : null;
+  }
+
   /** The consent page, or the approval page of a payment, for the holder who is about to give it. */
   async function renderConsentStep(ctx: Context, interaction: Interaction, pending: PendingConsent | undefined) {
     const payment = pending && paymentOf(pending.details, ratings);
@@ -391,7 +400,7 @@ export function interactionRoutes({
       uid: interaction.uid,
       site: await siteFor(interaction),
       asks: await describeAsks(pending?.details ?? interaction.prompt.details, resourceServerName),
-      last4: pending?.last4 ?? (interaction.lastSubmission as { cardLast4?: string } | undefined)?.cardLast4 ?? null,
+      last4: pending?.last4 ?? (interaction.lastSubmission as { cardLast4?: string } | undefined)?.cardLast4 ?? (await sessionCardLast4(interaction)),
       csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
     });
   }

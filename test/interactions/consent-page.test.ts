@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type * as client from 'openid-client';
-import { Agent, startInteraction } from '../helpers/agent.ts';
+import { Agent, runLogin, startInteraction } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -36,6 +36,17 @@ describe('consent page', () => {
     const html = await consentPage();
     expect(html).to.contain('Access Shop Videos (read)');
     expect(html).not.to.contain(site.resource);
+  });
+
+  it('names the card signed in inside a card-manager session too, not "the card ending ••••"', async () => {
+    const agent = new Agent(ts.url);
+    const first = await runLogin(agent, (await authRequest(config, site)).url, card);
+    expect(first.kind).to.equal('redirect');
+    // Signed in already: the next request's consent page comes straight away, with no login of this interaction.
+    const again = await authRequest(config, site, { scope: 'openid read', resource: site.resource });
+    const { html } = await startInteraction(agent, again.url);
+    expect(html).not.to.include('name="card_number"');
+    expect(unescapeHtml(html)).to.include(`Signed in with the card ending ${card.number.slice(-4)}.`);
   });
 
   it('names it so in Korean too', async () => {
