@@ -155,6 +155,30 @@ describe("a guardian on the holder's pages, in a real browser", () => {
     }
   });
 
+  it('sets up an authenticator app on a 375 px phone: the otpauth link opens the app, the key fits the screen', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const holder = await issueByApplication(ts, { legal_name: 'Gu Phone' });
+    await p.setViewportSize({ width: 375, height: 740 });
+    await p.goto(`${ts.url}/card/signin`);
+    await field(p, 'Card number').fill(holder.cardNumber);
+    await field(p, 'Card password').fill(holder.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    for (const [language, setUp, heading] of [['en', 'Set up an authenticator app', 'Set up an authenticator app'], ['ko', '인증 앱 설정', '인증 앱 설정']] as const) {
+      await p.setExtraHTTPHeaders({ 'accept-language': language });
+      await p.goto(`${ts.url}/card/security`);
+      await p.getByRole('button', { name: setUp }).click();
+      await p.getByRole('heading', { name: heading }).waitFor();
+      // "Open the link on your phone": a link a tap opens in the authenticator app, not text to copy.
+      const href = await p.locator('a#otpauth-uri').getAttribute('href');
+      expect(href, language).to.match(/^otpauth:\/\/totp\//);
+      const key = await p.locator('#totp-secret').boundingBox();
+      expect(key!.x + key!.width, `${language}: the key runs off the screen`).to.be.at.most(375);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth), language).to.be.at.most(375);
+    }
+  });
+
   it("fits the account page's tables without a sideways scroll on a desktop screen: every column readable", async function () {
     this.timeout(60_000);
     const p = page!;
