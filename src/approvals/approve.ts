@@ -56,6 +56,17 @@ export type ApprovalCheck = (c: ApprovalContext) => Promise<void>;
 const MAX_NUMBER_ATTEMPTS = 5;
 
 /** The holder's words when a minor's guardian no longer holds an open card. */
+/**
+ * A child's card whose guardian set its limit to 0, the way a guardian pauses a child's payments (set-ward-limit.ts):
+ * no repayment brings its credit back, only the guardian.
+ */
+export const PAUSED_BY_GUARDIAN = "Your guardian has paused this card's payments. Ask them to raise its limit.";
+
+/** Whether `line` is a child's card paused by the guardian (limit 0), for the refusal's words and the approval page's. */
+export function pausedByGuardian(account: { guardianAccountId: string | null }, line: { creditLimit: number }): boolean {
+  return account.guardianAccountId !== null && line.creditLimit === 0;
+}
+
 export const GUARDIAN_GONE =
   "Your guardian's card is closed, so this card cannot approve payments until a guardian with a card vouches for you again. Signing in still works.";
 
@@ -100,7 +111,9 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     if (req.amount > available) {
       throw new ApprovalRefusedError(
         'over_limit',
-        `This payment of ${formatMoney(req.amount, req.currency)} is more than your available credit of ${formatMoney(available, req.currency)}.`,
+        pausedByGuardian(locked.account, line)
+          ? PAUSED_BY_GUARDIAN
+          : `This payment of ${formatMoney(req.amount, req.currency)} is more than your available credit of ${formatMoney(available, req.currency)}.`,
       );
     }
     // Last: a step-up code is spent only on a payment that passes every other check.

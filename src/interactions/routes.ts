@@ -3,7 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type Interaction, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
 import { requiredAge, type AgeRule, type RatedBy } from '../approvals/age-gate.ts';
-import { approve, type ApprovalCheck } from '../approvals/approve.ts';
+import { approve, pausedByGuardian, type ApprovalCheck } from '../approvals/approve.ts';
 import type { ApprovalDeps } from '../approvals/deps.ts';
 import { ApprovalRefusedError, inactiveCardMessage, type RefusalCode } from '../approvals/errors.ts';
 import { needsStepUp } from '../approvals/require-step-up.ts';
@@ -307,7 +307,8 @@ export function interactionRoutes({
     opts: { error?: string; fields?: Record<string, string>; status?: number } = {},
   ) {
     const { accountId, details } = pending;
-    const line = (await accountFacts(cards.db, accountId))?.line;
+    const facts = await accountFacts(cards.db, accountId);
+    const line = facts?.line;
     const last4 = pending.last4 ?? (await findActiveCardForAccount(cards.db, accountId))?.last4 ?? null;
     const asks = (await describeAsks(details, resourceServerName)).filter((a) => a !== 'Sign you in');
     ctx.status = opts.status ?? 200;
@@ -320,6 +321,8 @@ export function interactionRoutes({
       available: line ? formatMoney(availableCredit(line), line.currency) : '—',
       // Said before the click: approve() refuses it all the same (over_limit), under the account's lock.
       overLimit: line ? availableCredit(line) < payment.amount : false,
+      // A child's card its guardian paused (limit 0): repaying brings nothing back, the guardian does.
+      paused: facts ? pausedByGuardian(facts.account, facts.line) : false,
       last4,
       asks,
       stepUp: needsStepUp(approvals, payment.amount) && (await hasSecondFactor(cards.db, accountId)),

@@ -297,6 +297,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Report lost': '분실 신고',
   "Your guardian's card is closed, so this card cannot approve payments until a guardian with a card vouches for you again. Signing in still works.":
     '보호자의 카드가 해지되어, 카드가 있는 보호자가 다시 동의할 때까지 이 카드로 결제를 승인할 수 없습니다. 로그인은 계속 할 수 있습니다.',
+  "Your guardian has paused this card's payments, so it will not be approved. Ask them to raise its limit.":
+    '보호자가 이 카드의 결제를 일시 중지했으므로 승인되지 않습니다. 보호자에게 한도를 올려 달라고 요청하세요.',
+  "Your guardian has paused this card's payments. Ask them to raise its limit.":
+    '보호자가 이 카드의 결제를 일시 중지했습니다. 보호자에게 한도를 올려 달라고 요청하세요.',
   'This is more than your available credit, so it will not be approved. Deny it, or repay first and ask the site again.':
     '사용 가능 한도를 넘는 금액이라 승인되지 않습니다. 거절하거나, 먼저 상환한 뒤 사이트에서 다시 요청하세요.',
   'New card number': '새 카드 번호',

@@ -5,9 +5,9 @@ import { changeLimit } from '../../src/cards/change-limit.ts';
 import { releaseGrownWards } from '../../src/cards/release-grown-wards.ts';
 import { findThrottle } from '../../src/db/throttles.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
-import { ForwardedAgent, csrfFrom, location } from '../helpers/agent.ts';
+import { Agent, ForwardedAgent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
 import { APPLY_SERVER, application, birthdateForAge, e164, postApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
-import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, fieldError, inputValue, unescapeHtml } from '../helpers/html.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -255,6 +255,33 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
       });
       const [ward] = await wardsJson(agent);
       expect(ward).to.deep.include({ credit_limit: 0, available_credit: 0 });
+    });
+
+    it("tells a child whose guardian paused the card so, on the approval page and in the refusal, not 'repay first'", async () => {
+      const guardian = await guardianWithLimit(40_000);
+      const child = await minorOf(guardian, 'Nam Child');
+      const agent = await signedIn(guardian);
+      expect((await put(agent, child.accountId, { credit_limit: 0, password: guardian.password })).status).to.equal(200);
+
+      const refused = await approveFor(ts, child, site, 1_000).catch((e: unknown) => e);
+      expect((refused as ApprovalRefusedError).refusal).to.equal('over_limit');
+      expect((refused as ApprovalRefusedError).message).to.equal("Your guardian has paused this card's payments. Ask them to raise its limit.");
+
+      // The approval page says it before the holder presses anything.
+      const config = await siteClient(ts, site);
+      const { url } = await payRequest(config, site, [{ type: 'payment', amount: 1_000, currency: 'KRW', description: 'Episode 3' }]);
+      const browser = new Agent(ts.url);
+      const { path, csrf } = await startInteraction(browser, url);
+      const page = unescapeHtml(await (await browser.post(`${path}/login`, { csrf, card_number: child.number, password: child.password })).text());
+      expect(page).to.include("Your guardian has paused this card's payments, so it will not be approved. Ask them to raise its limit.");
+      expect(page).not.to.include('repay first');
+      // An adult's card over its credit is still told to repay.
+      const adult = await guardianWithLimit(500, 'Nam Adult');
+      const other = await payRequest(config, site, [{ type: 'payment', amount: 1_000, currency: 'KRW', description: 'Episode 3' }]);
+      const adultBrowser = new Agent(ts.url);
+      const started = await startInteraction(adultBrowser, other.url);
+      const adultPage = await (await adultBrowser.post(`${started.path}/login`, { csrf: started.csrf, card_number: adult.number, password: adult.password })).text();
+      expect(adultPage).to.include('repay first');
     });
 
     it('sets a limit by the form, up to the guardian\'s own and no higher, refilling the form on a refusal', async () => {
