@@ -260,10 +260,28 @@ describe('demo member site in a real browser', () => {
     await logInThroughDemo(p);
     await p.getByRole('link', { name: 'Log out' }).click();
     await p.waitForURL((u) => onCardManager(u) && u.pathname.startsWith('/session/end'));
-    await p.getByRole('button', { name: /sign me out/i }).click();
+    await p.getByRole('button', { name: 'Sign out of the card manager too' }).click();
     await p.waitForURL(`${demo.url}/`);
     await p.getByRole('link', { name: 'Log in with cyber card' }).waitFor();
     await openHostedLogin(p);
     expect(await p.getByLabel('Password').isVisible()).to.equal(true);
+  });
+
+  it('says on the sign-out page what "No" leaves: out of the site whatever the answer, still signed in to the card manager', async () => {
+    const p = page!;
+    await logInThroughDemo(p);
+    await p.getByRole('link', { name: 'Log out' }).click();
+    await p.waitForURL((u) => onCardManager(u) && u.pathname.startsWith('/session/end'));
+    // The provider signs the holder out of the site either way (its grant revoked): the page must not offer to
+    // "stay signed in" as if the answer kept the site's session.
+    const text = (await p.locator('main').innerText()).replace(/\s+/g, ' ');
+    expect(text).to.include('You are signing out of Demo member site. Sign out of the card manager too?');
+    expect(text).not.to.include('stay signed in');
+    await p.getByRole('button', { name: 'No, only Demo member site' }).click();
+    await p.waitForURL(`${demo.url}/`);
+    await p.getByRole('link', { name: 'Log in with cyber card' }).click();
+    // Still signed in at the card manager: no password asked, straight to what the site asks for.
+    await p.getByRole('button', { name: 'Allow' }).waitFor();
+    expect(await p.getByLabel('Password').count()).to.equal(0);
   });
 });
