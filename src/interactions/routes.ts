@@ -325,11 +325,22 @@ export function interactionRoutes({
       paused: facts ? pausedByGuardian(facts.account, facts.line) : false,
       last4,
       asks,
-      stepUp: needsStepUp(approvals, payment.amount) && (await hasSecondFactor(cards.db, accountId)),
+      ...(await stepUpOf(accountId, payment)),
       error: opts.error ?? null,
       fields: opts.fields ?? {},
       csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
     });
+  }
+
+  /**
+   * Whether the approval page asks for an authenticator code (`stepUp`), or says before the click that the payment
+   * needs one the card has not set up (`stepUpMissing`, with the limit): approve() refuses it all the same
+   * (step_up_required), as it refuses a payment over the available credit the page also says ahead.
+   */
+  async function stepUpOf(accountId: string, payment: PaymentDetail) {
+    if (!needsStepUp(approvals, payment.amount)) return { stepUp: false, stepUpMissing: null };
+    const enrolled = await hasSecondFactor(cards.db, accountId);
+    return { stepUp: enrolled, stepUpMissing: enrolled ? null : formatMoney(approvals.policy.stepUpAbove!, payment.currency) };
   }
 
   router.get('/:uid', async function showInteraction(ctx) {

@@ -153,6 +153,9 @@ export const KO: Readonly<Record<string, string>> = {
     '이 카드는 최근 24시간 동안 {n}건을 결제해 일일 한도에 도달했습니다.',
   'This payment would take the card past its limit of {amount} in 24 hours.':
     '이 결제를 하면 카드의 24시간 한도 {amount}을(를) 넘습니다.',
+  'Payments above {limit} need a code from an authenticator app, and this card has none set up, so this one will not be approved. {setUp}, then ask the site again.':
+    '{limit}을(를) 넘는 결제에는 인증 앱 코드가 필요한데 이 카드에는 설정된 인증 앱이 없으므로 이 결제는 승인되지 않습니다. {setUp} 뒤 사이트에서 다시 요청하세요.',
+  'Set one up on your card page': '카드 페이지에서 인증 앱을 설정한',
   'Payments above {limit} need a code from an authenticator app, and this card has none set up. Set one up on your card page (Second factor), then try again.':
     '{limit}을(를) 넘는 결제에는 인증 앱 코드가 필요한데 이 카드에는 설정된 인증 앱이 없습니다. 카드 페이지(2단계 인증)에서 설정한 뒤 다시 시도하세요.',
   'Payment overdue: {whose} statement of {date} still has {amount} unpaid (due {due}). New charges are refused until it is paid; free content stays open.':

@@ -13,6 +13,7 @@ import { startEnrolment } from '../../src/second-factor/start-enrolment.ts';
 import { Agent, csrfFrom, location, startInteraction, runLogin, type FlowResult } from '../helpers/agent.ts';
 import { issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { announced } from '../helpers/directory.ts';
+import { unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 const STEP_UP_ABOVE = 20_000;
@@ -242,6 +243,19 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       const audit = await listAudit(ts.db, 'card', card.cardId);
       expect(audit.some((a) => a.action === 'card.locked')).to.equal(true);
       expect(await approvals(card)).to.equal(0);
+    });
+
+    it('says on the approval page, before the click, that a large payment needs an authenticator app the card has not set up', async () => {
+      const card = await holder();
+      const page = await onApprovePage(card, STEP_UP_ABOVE + 1);
+      expect(unescapeHtml(page.html)).to.include(
+        'Payments above 20,000 KRW need a code from an authenticator app, and this card has none set up, so this one will not be approved.',
+      );
+      expect(page.html).to.include('href="/card/security"');
+      // A card with one set up is asked for its code instead, and a small payment says nothing of it.
+      const { card: ready } = await enrolled();
+      expect((await onApprovePage(ready, STEP_UP_ABOVE + 1)).html).not.to.include('has none set up');
+      expect((await onApprovePage(card, STEP_UP_ABOVE)).html).not.to.include('has none set up');
     });
 
     it('refuses a large payment on a card without a second factor, and lets a small one through without a code', async () => {
