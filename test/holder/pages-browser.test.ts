@@ -1,3 +1,4 @@
+import { AxeBuilder } from '@axe-core/playwright';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { APPLY_SERVER, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail } from '../helpers/applicant.ts';
@@ -176,6 +177,38 @@ describe("a guardian on the holder's pages, in a real browser", () => {
       const key = await p.locator('#totp-secret').boundingBox();
       expect(key!.x + key!.width, `${language}: the key runs off the screen`).to.be.at.most(375);
       expect(await p.evaluate(() => document.documentElement.scrollWidth), language).to.be.at.most(375);
+    }
+  });
+
+  it('lets a keyboard reach the tables that scroll sideways on a 375 px phone (account, reports of payments, children\'s cards)', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const guardian = await issueByApplication(ts, { legal_name: 'Jo Keyboard' });
+    const card: TestCard = { accountId: guardian.accountId, cardId: guardian.cardId, number: guardian.cardNumber, password: guardian.password };
+    const site = await registerTestSite(ts, { name: 'Webtoon Corner Premium' } as never);
+    await approveFor(ts, card, site, 12_000, 'Season 3, episodes 1 to 12');
+    const child = await postApplication(ts, application({ legal_name: 'Jo Child', birthdate: birthdateForAge(15), guardian_card_number: guardian.cardNumber, guardian_password: guardian.password }));
+    expect(child.status, JSON.stringify(child.body)).to.equal(201);
+    const childCard = await ts.db('cards').where({ id: child.body.card_id }).first();
+    await approveFor(ts, { accountId: String(childCard.account_id), cardId: String(child.body.card_id), number: '', password: '' }, site, 3_000, 'Episode 12');
+    await p.setViewportSize({ width: 375, height: 740 });
+    await p.goto(`${ts.url}/card/signin`);
+    await field(p, 'Card number').fill(guardian.cardNumber);
+    await field(p, 'Card password').fill(guardian.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    const approvalNo = await p.locator('#approvals tbody td').nth(1).innerText();
+    await p.goto(`${ts.url}/card/disputes?approval=${approvalNo}`);
+    await p.getByLabel('The amount is wrong').check();
+    await p.getByRole('button', { name: 'Send the report' }).click();
+    await p.getByText('Your report was received.').waitFor();
+    for (const path of ['/card/account', '/card/disputes', '/card/wards']) {
+      await p.goto(`${ts.url}${path}`);
+      const { violations } = await new AxeBuilder({ page: p }).withRules(['scrollable-region-focusable']).analyze();
+      expect(violations.flatMap((v) => v.nodes.map((n) => n.target.join(' '))), path).to.deep.equal([]);
+      // Each such region is named, so that a screen reader says which table the focus is on.
+      const unnamed = await p.locator('.ledger').evaluateAll((boxes) => boxes.filter((b) => !b.getAttribute('aria-label')).length);
+      expect(unnamed, path).to.equal(0);
     }
   });
 
