@@ -138,6 +138,9 @@ async function lockIfDue(deps: ThrottleDeps, cardKey: string, requestId: string 
       details: { accountId: card.accountId, until: failure.blockedUntil?.toISOString(), strikes: failure.strikes },
       requestId,
     });
+    // The notice tells the holder to reset the password or block the card: of a card in use. One replaced, reported
+    // lost, closed or blocked works no more whatever is guessed; its lock is audited (the activity shows it) and no more.
+    if (card.status !== 'active') return failure;
     await notifyHolder(trx, card.accountId, 'card_locked', {
       last4: card.last4,
       until: failure.blockedUntil ? formatLocalTime(failure.blockedUntil, deps.timeZone) : '',

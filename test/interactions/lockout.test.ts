@@ -4,6 +4,8 @@ import { deleteStaleThrottles, findThrottle } from '../../src/db/throttles.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { listOutboxForAccount } from '../../src/db/outbox.ts';
 import { generateCardNumber } from '../../src/cards/card-number.ts';
+import { reissue } from '../../src/cards/reissue.ts';
+import { reportLost } from '../../src/cards/report-lost.ts';
 import { formatLocalTime } from '../../src/lib/local-time.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
@@ -103,6 +105,22 @@ describe('card lockout and source throttling', () => {
     const after = await attempt(b, card, card.password);
     expect(signedIn(after), `${after.res.status}`).to.equal(true);
     expect((await cardRow(card))!.count).to.equal(0);
+  });
+
+  it('locks and audits guesses at a card replaced or reported lost, without telling the holder to reset a password it no longer has', async () => {
+    for (const stop of ['replaced', 'lost'] as const) {
+      const card = await holderWithEmail();
+      if (stop === 'replaced') await reissue(ts.cm.cards, { cardId: card.cardId, actor: 'test', reason: 'replaced in the test' });
+      else await reportLost(ts.db, { cardId: card.cardId, actor: 'test', reason: 'lost in the test', proof: 'operator' });
+      const before = (await listOutboxForAccount(ts.db, card.accountId)).length;
+      const b = new ForwardedAgent(ts.url, freshIp());
+      for (let i = 1; i <= 5; i++) await attempt(b, card, `wrong-${i}`);
+      expect((await cardRow(card))!.strikes, stop).to.equal(1);
+      expect((await listAudit(ts.db, 'card', card.cardId)).filter((a) => a.action === 'card.locked'), stop).to.have.length(1);
+      // "Reset your password (which also unlocks the card) or block it": nothing a holder can do for a card that no longer works.
+      const sent = (await listOutboxForAccount(ts.db, card.accountId)).slice(before);
+      expect(sent.filter((m) => m.template === 'card_locked'), stop).to.deep.equal([]);
+    }
   });
 
   it('answers a guess at a real card that others have failed on exactly as at a number no card has', async () => {
