@@ -366,6 +366,9 @@ describe('payments with rich authorization requests', () => {
       { description: 'Episode \ufffd' },
       { content_ref: 'episode\u001b[2J' },
       { content_ref: 'episode\u009b2J' },
+      // Bidirectional overrides and isolates: shown beside the amount, they would reorder what the holder reads.
+      { description: 'Episode 1 \u202e000,01 WRK' },
+      { description: 'Episode \u2066x\u2069' },
       { rating: '21' },
       { surprise: true },
     ];

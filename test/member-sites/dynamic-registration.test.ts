@@ -240,6 +240,11 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       const refused = await register(metadata({ client_name: 'Shop\u001b[2J\u001b]0;owned\u0007' }));
       expect(refused.status).to.equal(400);
       expect(((await refused.json()) as Json).error_description).to.match(/client_name must not contain control characters/);
+      // A right-to-left override would show another name than the one registered ("Trusted\u202eSpoh" reads "TrustedhopS").
+      for (const name of ['Trusted \u202epohS', 'Shop \u2067x\u2069']) {
+        const spoofed = await register(metadata({ client_name: name }));
+        expect(spoofed.status, name).to.equal(400);
+      }
       expect(await siteCount()).to.equal(before);
 
       const created = (await (await register(metadata())).json()) as Json;
