@@ -53,6 +53,28 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(api.status).to.equal(401);
   });
 
+  it("sends a GET of a form's own address (a reload, a sign-in's way back) to the page the form is on, not a 404", async () => {
+    const card = await issueTestCard(ts);
+    for (const [path, page] of [
+      ['/card/security/totp', '/card/security'],
+      ['/card/security/totp/confirm', '/card/security'],
+      ['/card/contacts/language', '/card/contacts'],
+      [`/card/wards/${card.accountId}/limit`, '/card/wards'],
+    ] as const) {
+      // Signed out: the sign-in sends the holder back to the address, which then leads on to the form's page.
+      const agent = new Agent(ts.url);
+      const out = await agent.get(path);
+      expect(out.status, path).to.equal(303);
+      const form = await (await agent.get(location(out, ts.url).pathname + location(out, ts.url).search)).text();
+      const signedIn = await agent.post('/card/signin', { csrf: csrfFrom(form), card_number: card.number, password: card.password, next: path });
+      expect(location(signedIn, ts.url).pathname, path).to.equal(path);
+      const back = await agent.get(path);
+      expect(back.status, path).to.equal(303);
+      expect(location(back, ts.url).pathname, path).to.equal(page);
+      expect((await agent.get(page)).status, page).to.equal(200);
+    }
+  });
+
   it('sends a visitor without a session to the sign-in page, and an API caller a 401', async () => {
     const stranger = new Agent(ts.url);
     const page = await stranger.get('/card/controls');
