@@ -14,6 +14,8 @@ import { requestCode } from '../cards/request-code.ts';
 import { resetPassword } from '../cards/reset-password.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
+import { contentSecurityPolicy } from '../http/security-headers.ts';
+import { randomToken } from '../lib/ids.ts';
 import {
   changePasswordFormInput,
   codeRequestInput,
@@ -185,13 +187,17 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
       const issued = await guardCode(throttle, attemptSource(ctx), () =>
         reissueByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId),
       );
+      // The page's one script, its copy buttons, runs under a nonce of its own.
+      const nonce = randomToken(16);
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
+      ctx.set('Content-Security-Policy', contentSecurityPolicy(nonce));
       ctx.body = await render('cards/reissued', {
         title: 'Your new card',
         cardNumber: formatCardNumber(issued.cardNumber),
         password: issued.password,
         oldLast4: input.card_number.slice(-4),
+        nonce,
       });
     }),
   );

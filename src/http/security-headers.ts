@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 
 /**
  * The Content-Security-Policy of our pages: nothing runs but inline styles, unless a page passes the
- * nonce of the one script it carries (the issuance page's copy button). script-src is always there:
+ * nonce of the one script it carries (the copy buttons of the pages that show a new card's number once). script-src is always there:
  * oidc-provider adds its self-submitting pages' script hash to it (see allowProviderScripts).
  */
 export function contentSecurityPolicy(scriptNonce?: string): string {

@@ -806,4 +806,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Reason to remove it': '해제 사유',
   'Remove the second factor': '2단계 인증 해제',
   'The holder lost the authenticator app: they are signed out everywhere and set up a new one.': '소지자가 인증 앱을 잃어버린 경우입니다. 모든 곳에서 로그아웃되며 새 인증 앱을 설정해야 합니다.',
+  'Copy password': '비밀번호 복사',
+  'Password copied.': '비밀번호를 복사했습니다.',
+  'Could not copy: the password is selected, copy it by hand.': '복사하지 못했습니다. 비밀번호가 선택되어 있으니 직접 복사하세요.',
 };

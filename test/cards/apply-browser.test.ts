@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { APPLY_SERVER, GOOD_PASSWORD, templatesFor, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, GOOD_PASSWORD, issueByApplication, latestCode, templatesFor, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { SITE_NAME, startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
@@ -95,5 +95,33 @@ describe('application → issuance → log-in at the demo member site, in a real
     expect(problems).to.deep.equal([]);
     const account = await ts.db('accounts').where({ email }).first();
     expect(await templatesFor(ts, account.id)).to.include.members(['card_issued', 'new_device_login']);
+  });
+  it('reissues a lost card on /card/reissue, showing the new number and password once, each with a working copy button', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    await p.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ts.url });
+    const problems = scriptProblems(p);
+    const holder = await issueByApplication(ts);
+    const api = (path: string, body: unknown) =>
+      fetch(`${ts.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await api('/api/cards/lost', { card_number: holder.cardNumber, password: holder.password })).status).to.equal(200);
+
+    await p.goto(`${ts.url}/card/reissue`);
+    await field(p, 'Card number').fill(holder.cardNumber);
+    await p.getByRole('button', { name: 'Send me a code' }).click();
+    await field(p, 'Code').fill(await latestCode(ts, holder.accountId, 'reissue_code'));
+    await p.getByRole('button', { name: 'Give me a new card' }).click();
+
+    await p.getByRole('heading', { name: 'Your new card' }).waitFor();
+    const number = ((await p.locator('#card-number').textContent()) ?? '').replace(/ /g, '');
+    const password = ((await p.locator('#card-password').textContent()) ?? '').trim();
+    expect(number).to.match(/^\d{16}$/);
+    await p.getByRole('button', { name: 'Copy card number' }).click();
+    await p.getByText('Card number copied.').waitFor();
+    expect(await p.evaluate(() => navigator.clipboard.readText())).to.equal(number);
+    await p.getByRole('button', { name: 'Copy password' }).click();
+    await p.getByText('Password copied.').waitFor();
+    expect(await p.evaluate(() => navigator.clipboard.readText())).to.equal(password);
+    expect(problems).to.deep.equal([]);
   });
 });
