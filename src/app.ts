@@ -248,7 +248,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     throttle,
   });
   const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, verifyKeys: keys.verifyKeys });
-  const approvalApi = approvalRoutes({ db, authenticateSite, parseBody });
+  const approvalApi = approvalRoutes({ db, authenticateSite, parseBody, cursorKey: deriveKey(config.secrets.cardHmacKey, 'approvals-page-cursor-v1') });
   const holderCards = { ...cards, codes: config.oneTimeCodes };
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
   const holderApi = holderApiRoutes({ parseBody, cards: holderCards, throttle });

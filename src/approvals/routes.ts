@@ -1,14 +1,19 @@
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
+import { z } from 'zod';
 import type { Approval } from '../db/approvals.ts';
 import type { DisputeSummary } from '../db/disputes.ts';
 import type { Db } from '../db/knex.ts';
 import { AppError, NotFoundError, ValidationError } from '../errors.ts';
 import { idempotencyKeyOf, requestHash, runIdempotent } from '../http/idempotency.ts';
+import { parseWith, queryParams } from '../http/validate.ts';
+import { isCalendarDate } from '../ledger/calendar.ts';
 import { parseMinorUnits } from '../lib/money.ts';
 import { findMemberSite, findMemberSiteWithApproval, type MemberSite } from '../db/member-sites.ts';
-import { API_SCOPE, BearerTokenError, SiteAuthError, type SiteAuthenticator, type SiteFinder } from '../member-sites/authenticate.ts';
+import { memberSiteAuth } from '../http/member-site-auth.ts';
+import type { SiteAuthenticator, SiteFinder } from '../member-sites/authenticate.ts';
 import { APPROVAL_NO_PATTERN } from './approval-number.ts';
+import { listForSite } from './list-for-site.ts';
 import { presentApproval, presentDisputeToSite } from './present.ts';
 import { capture } from './capture.ts';
 import { InvalidAmountError } from './errors.ts';
@@ -19,36 +24,31 @@ export interface ApprovalRoutesDeps {
   db: Db;
   authenticateSite: SiteAuthenticator;
   parseBody: Middleware;
+  /** Signs the listing's page cursors (page-cursor.ts). */
+  cursorKey: Buffer;
 }
 
-/** The member-site approvals API: a site sees and changes (capture, void, refund) only its own approvals. */
-export function approvalRoutes({ db, authenticateSite, parseBody }: ApprovalRoutesDeps): Router {
+/** The member-site approvals API: a site lists, sees and changes (capture, void, refund) only its own approvals. */
+export function approvalRoutes({ db, authenticateSite, parseBody, cursorKey }: ApprovalRoutesDeps): Router {
   const router = new Router({ prefix: '/api/approvals' });
   router.use(parseBody);
 
-  /** Authenticates the calling member site (`find` may load the route's row with it), or 401 with a challenge. */
-  async function memberSite<S extends MemberSite>(ctx: Context, find: SiteFinder<S>): Promise<S> {
-    let site: S;
-    try {
-      site = await authenticateSite(ctx.get('authorization') || undefined, find);
-    } catch (err) {
-      if (err instanceof SiteAuthError) ctx.set('WWW-Authenticate', 'Basic realm="cybercard", Bearer realm="cybercard"');
-      // RFC 6750 §3: the token's own trouble, so that a site knows to get a new one (or to ask for the scope).
-      if (err instanceof BearerTokenError) {
-        const scope = err.code === 'insufficient_scope' ? `, scope="${API_SCOPE}"` : '';
-        ctx.set('WWW-Authenticate', `Bearer realm="cybercard", error="${err.code}"${scope}`);
-      }
-      throw err;
-    }
-    ctx.set('Cache-Control', 'no-store');
-    ctx.state.site = site;
-    return site;
-  }
+  const memberSite = memberSiteAuth(authenticateSite);
 
   async function authenticateMemberSite(ctx: Context, next: Next) {
     await memberSite(ctx, findMemberSite);
     await next();
   }
+
+  router.get('/', async function listApprovals(ctx) {
+    const site = await memberSite(ctx, findMemberSite);
+    const q = listQuery(ctx.query);
+    const page = await listForSite({ db, cursorKey }, { clientId: site.clientId, since: q.since, until: q.until, status: q.status }, { limit: q.limit, after: q.after });
+    ctx.body = {
+      approvals: page.approvals.map(({ approval, dispute }) => ({ ...presentApproval(approval, site), dispute: presentDisputeToSite(dispute) })),
+      next: page.next,
+    };
+  });
 
   router.get('/:approvalNo', async function getApproval(ctx) {
     const no = ctx.params.approvalNo ?? '';
@@ -97,6 +97,41 @@ export function approvalRoutes({ db, authenticateSite, parseBody }: ApprovalRout
   router.post('/:approvalNo/refund', authenticateMemberSite, change('refund'));
 
   return router;
+}
+
+const STATUSES = ['approved', 'captured', 'voided', 'expired', 'revoked'] as const;
+
+// An instant with its offset (a bare local time would mean a different instant in each site's zone), to the microsecond.
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+const instant = z
+  .string()
+  .refine((s) => {
+    const m = INSTANT.exec(s);
+    return Boolean(m && isCalendarDate(m[1]!));
+  }, 'An ISO 8601 instant with its offset, e.g. 2026-11-01T00:00:00+09:00 or 2026-10-31T15:00:00Z.')
+  .optional();
+
+const listSchema = z
+  .object({
+    since: instant,
+    until: instant,
+    status: z.enum(STATUSES, { error: `One of ${STATUSES.join(', ')}.` }).optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/, 'A whole number from 1 to 200.')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 200, 'A whole number from 1 to 200.')
+      .default(50),
+    after: z.string().optional(),
+  })
+  .refine((q) => q.since === undefined || q.until === undefined || Date.parse(q.since) <= Date.parse(q.until), {
+    message: 'Must not be after until.',
+    path: ['since'],
+  });
+
+/** GET /api/approvals's query: only its own parameters, each once. */
+function listQuery(query: Record<string, string | string[] | undefined>) {
+  return parseWith(listSchema, queryParams(query, ['since', 'until', 'status', 'limit', 'after']));
 }
 
 /**

@@ -1,5 +1,6 @@
+import type { Knex } from 'knex';
+import { disputeSummaryColumnsAs, disputeSummaryFromColumnsAs, type DisputeStatus, type DisputeSummary } from './disputes.ts';
 import type { Conn } from './knex.ts';
-import type { DisputeStatus } from './disputes.ts';
 
 export type ApprovalStatus = 'approved' | 'captured' | 'voided' | 'expired' | 'revoked';
 
@@ -226,4 +227,69 @@ export async function countSiteApprovalsSince(conn: Conn, clientId: string, days
     .count({ n: '*' })
     .first()) as Row | undefined;
   return Number(row?.n ?? 0);
+}
+
+/** Which of a member site's approvals a page lists (see siteApprovalsPage). */
+export interface SiteApprovalFilter {
+  clientId: string;
+  /** Created at or after this instant (ISO 8601 with an offset). */
+  since?: string | undefined;
+  /** Created before this instant. */
+  until?: string | undefined;
+  /** The status in effect at `now`, as the API presents it (approvals/present.ts statusInEffect). */
+  status?: ApprovalStatus | undefined;
+  now: Date;
+}
+
+/** Where a page ends: its last approval's creation instant (exact, to the microsecond, in UTC) and id. */
+export interface PagePosition {
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * One page of a member site's approvals, newest first, each with the holder's report of it (if any) and its position
+ * for the next page: one statement, a keyset walk of the index on (client_id, created_at) ending before `after`,
+ * with id breaking ties of the instant. The position is read as text, since a JS Date would lose the microseconds and
+ * the walk would skip or repeat rows created in the same millisecond.
+ */
+export async function siteApprovalsPage(
+  conn: Conn,
+  f: SiteApprovalFilter,
+  after: PagePosition | undefined,
+  limit: number,
+): Promise<Array<{ approval: Approval; dispute: DisputeSummary | undefined; position: PagePosition }>> {
+  const q = conn('approvals as a')
+    .leftJoin('disputes as d', 'd.approval_id', 'a.id')
+    .select([
+      ...approvalColumnsAs('a', 'approval__'),
+      ...disputeSummaryColumnsAs('d', 'dispute__'),
+      conn.raw(`to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position_at`),
+    ])
+    .where('a.client_id', f.clientId);
+  if (f.since !== undefined) q.where('a.created_at', '>=', f.since);
+  if (f.until !== undefined) q.where('a.created_at', '<', f.until);
+  if (f.status !== undefined) whereStatusInEffect(q, f.status, f.now);
+  if (after) {
+    // The first condition alone bounds the index scan; the second drops the rows of the same instant already listed.
+    q.where('a.created_at', '<=', after.createdAt).where((b) => b.where('a.created_at', '<', after.createdAt).orWhere('a.id', '<', after.id));
+  }
+  const rows = (await q.orderBy([{ column: 'a.created_at', order: 'desc' }, { column: 'a.id', order: 'desc' }]).limit(limit)) as Row[];
+  return rows.map((r) => ({
+    approval: approvalFromColumnsAs(r, 'approval__')!,
+    dispute: disputeSummaryFromColumnsAs(r, 'dispute__'),
+    position: { createdAt: r.position_at as string, id: r.approval__id as string },
+  }));
+}
+
+/**
+ * The approvals whose status in effect at `now` is `status`: a hold past its hold_expires_at reads as expired, or as
+ * captured when part of it was, before the sweep writes it so (statusInEffect), and the filter answers as the listing reads.
+ */
+function whereStatusInEffect(q: Knex.QueryBuilder, status: ApprovalStatus, now: Date): void {
+  const lapsed = (b: Knex.QueryBuilder, captured: boolean) =>
+    b.where('a.status', 'approved').where('a.hold_expires_at', '<=', now).where('a.captured_amount', captured ? '>' : '=', 0);
+  if (status === 'approved') q.where('a.status', 'approved').where('a.hold_expires_at', '>', now);
+  else if (status === 'captured' || status === 'expired') q.where((b) => b.where('a.status', status).orWhere((c) => lapsed(c, status === 'captured')));
+  else q.where('a.status', status);
 }

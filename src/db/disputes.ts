@@ -24,6 +24,26 @@ export interface Dispute {
 /** What a member site is told of the holder's report of its approval (never the holder's words). */
 export type DisputeSummary = Pick<Dispute, 'status' | 'reason' | 'openedAt' | 'decidedAt' | 'refundedAmount' | 'releasedAmount'>;
 
+const SUMMARY_COLUMNS = ['status', 'reason', 'opened_at', 'decided_at', 'refunded_amount', 'released_amount'] as const;
+
+/** For a query that selects a report beside its approval: what a site is told of it, as `<alias>.<column> as <prefix><column>`. */
+export function disputeSummaryColumnsAs(alias: string, prefix: string): string[] {
+  return SUMMARY_COLUMNS.map((c) => `${alias}.${c} as ${prefix}${c}`);
+}
+
+/** The summary selected with disputeSummaryColumnsAs, or undefined when an outer join found no report. */
+export function disputeSummaryFromColumnsAs(r: Record<string, unknown>, prefix: string): DisputeSummary | undefined {
+  if (!r[`${prefix}status`]) return undefined;
+  return {
+    status: r[`${prefix}status`] as DisputeStatus,
+    reason: r[`${prefix}reason`] as DisputeReason,
+    openedAt: r[`${prefix}opened_at`] as Date,
+    decidedAt: (r[`${prefix}decided_at`] as Date | null) ?? null,
+    refundedAmount: Number(r[`${prefix}refunded_amount`]),
+    releasedAmount: Number(r[`${prefix}released_amount`]),
+  };
+}
+
 /** A dispute with what the pages and the operator show of its payment. */
 export interface DisputeWithPayment extends Dispute {
   approvalNo: string;

@@ -1,5 +1,5 @@
 import { approvalColumnsAs, approvalFromColumnsAs, type Approval } from './approvals.ts';
-import type { DisputeSummary } from './disputes.ts';
+import { disputeSummaryColumnsAs, disputeSummaryFromColumnsAs, type DisputeSummary } from './disputes.ts';
 import type { Conn } from './knex.ts';
 import { jsonValue } from './rows.ts';
 
@@ -127,8 +127,7 @@ export async function findMemberSite(conn: Conn, clientId: string): Promise<Memb
  * needs one that keeps prepared statements (PgBouncer ≥ 1.21).
  */
 const SITE_WITH_APPROVAL_SQL = `select ${SITE_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${approvalColumnsAs('a', 'approval__').join(', ')},
-  d.status as dispute__status, d.reason as dispute__reason, d.opened_at as dispute__opened_at, d.decided_at as dispute__decided_at,
-  d.refunded_amount as dispute__refunded_amount, d.released_amount as dispute__released_amount
+  ${disputeSummaryColumnsAs('d', 'dispute__').join(', ')}
   from member_sites s left join approvals a on a.client_id = s.client_id and a.approval_no = ?
   left join disputes d on d.approval_id = a.id
   where s.client_id = ?`;
@@ -147,17 +146,7 @@ export async function findMemberSiteWithApproval(
   const { rows } = (await conn.raw(SITE_WITH_APPROVAL_SQL, [approvalNo, clientId]).options({ name: 'member-site-with-approval' })) as { rows: Row[] };
   const row = rows[0];
   if (!row) return undefined;
-  const dispute: DisputeSummary | undefined = row.dispute__status
-    ? {
-        status: row.dispute__status as DisputeSummary['status'],
-        reason: row.dispute__reason as DisputeSummary['reason'],
-        openedAt: row.dispute__opened_at as Date,
-        decidedAt: (row.dispute__decided_at as Date | null) ?? null,
-        refundedAmount: Number(row.dispute__refunded_amount),
-        releasedAmount: Number(row.dispute__released_amount),
-      }
-    : undefined;
-  return { ...toSite(row), approval: approvalFromColumnsAs(row, 'approval__'), dispute };
+  return { ...toSite(row), approval: approvalFromColumnsAs(row, 'approval__'), dispute: disputeSummaryFromColumnsAs(row, 'dispute__') };
 }
 
 export async function insertMemberSite(conn: Conn, site: MemberSite): Promise<void> {

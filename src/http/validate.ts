@@ -48,3 +48,21 @@ function illFormedAt(v: unknown, field = ''): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A query string's parameters as single strings, only those named in `known`: an unknown parameter, or one given twice
+ * (`?status=a&status=b`, which would otherwise reach a schema as an array, or be silently narrowed to one), is refused
+ * under its own name, so a caller's typo never widens what it is answered.
+ */
+export function queryParams<K extends string>(query: Record<string, string | string[] | undefined>, known: readonly K[]): Partial<Record<K, string>> {
+  const fields: Record<string, string> = {};
+  const out: Partial<Record<K, string>> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const name = key.slice(0, 64);
+    if (!(known as readonly string[]).includes(key)) fields[name] = 'Unknown field.';
+    else if (Array.isArray(value)) fields[name] = 'Give it once.';
+    else if (value !== undefined) out[key as K] = value;
+  }
+  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', Object.fromEntries(Object.entries(fields).slice(0, 10)));
+  return out;
+}
