@@ -55,6 +55,7 @@ import { adminSiteRoutes } from './admin/sites-routes.ts';
 import { registryRules } from './member-sites/registry-rules.ts';
 import { adminLedgerRoutes } from './admin/ledger-routes.ts';
 import { ledgerDeps } from './ledger/deps.ts';
+import { memberSiteApiRoutes } from './member-sites/routes.ts';
 import { startLedgerJobs } from './ledger/start-jobs.ts';
 import { startHousekeeping } from './housekeeping/start-housekeeping.ts';
 import { warnOfLogoutElsewhere } from './member-sites/warn-logout-elsewhere.ts';
@@ -249,6 +250,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   });
   const authenticateSite = createSiteAuthenticator({ db, issuer: config.issuer, verifyKeys: keys.verifyKeys });
   const approvalApi = approvalRoutes({ db, authenticateSite, parseBody, cursorKey: deriveKey(config.secrets.cardHmacKey, 'approvals-page-cursor-v1') });
+  const siteApi = memberSiteApiRoutes({ ledger, authenticateSite });
   const holderCards = { ...cards, codes: config.oneTimeCodes };
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
   const holderApi = holderApiRoutes({ parseBody, cards: holderCards, throttle });
@@ -288,6 +290,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   if (scoped) app.use(requestTransaction(unscopedRequest));
   app.use(interactions.routes());
   app.use(approvalApi.routes());
+  app.use(siteApi.routes());
   app.use(holderPages.routes());
   app.use(holderApi.routes());
   app.use(sessions.router.routes());

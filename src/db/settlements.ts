@@ -29,7 +29,9 @@ type Row = Record<string, unknown>;
  * read from the ledger: the capture and refund postings on each site's payable account. A refund entry an upheld
  * report of a payment names (disputes.refund_entry_id) is a chargeback; every other refund is the site's own.
  */
-export async function siteActivity(conn: Conn, p: { start: string; end: string; timeZone: string }): Promise<SiteActivity[]> {
+export async function siteActivity(conn: Conn, p: { start: string; end: string; timeZone: string; clientId?: string | undefined }): Promise<SiteActivity[]> {
+  // One site's (the member-site API's) reads that site's payable accounts only, through the same statement.
+  const oneSite = p.clientId === undefined ? '' : 'AND la.owner_id = ?';
   const r = await conn.raw(
     `SELECT la.owner_id AS client_id, COALESCE(ms.name, la.owner_id) AS site_name, la.currency,
        COALESCE(-sum(p.amount) FILTER (WHERE e.kind = 'capture'), 0) AS captured,
@@ -45,9 +47,10 @@ export async function siteActivity(conn: Conn, p: { start: string; end: string; 
      WHERE e.kind IN ('capture', 'refund')
        AND e.created_at >= (?::date)::timestamp AT TIME ZONE ?::text
        AND e.created_at < (?::date)::timestamp AT TIME ZONE ?::text
+       ${oneSite}
      GROUP BY la.owner_id, ms.name, la.currency
      ORDER BY la.owner_id, la.currency`,
-    [p.start, p.timeZone, p.end, p.timeZone],
+    [p.start, p.timeZone, p.end, p.timeZone, ...(p.clientId === undefined ? [] : [p.clientId])],
   );
   return ((r as { rows: Row[] }).rows ?? []).map((x) => ({
     clientId: x.client_id as string,
@@ -61,13 +64,14 @@ export async function siteActivity(conn: Conn, p: { start: string; end: string; 
   }));
 }
 
-/** Settlements already closed for the month starting `start`. */
-export async function settlementsFor(conn: Conn, start: string): Promise<SettlementRow[]> {
-  const rows = (await conn('settlements as s')
+/** Settlements already closed for the month starting `start` (of one site, given `clientId`). */
+export async function settlementsFor(conn: Conn, start: string, clientId?: string): Promise<SettlementRow[]> {
+  const q = conn('settlements as s')
     .leftJoin('member_sites as ms', 'ms.client_id', 's.client_id')
     .select('s.*', 'ms.name as site_name')
-    .where('s.period_start', start)
-    .orderBy(['s.client_id', 's.currency'])) as Row[];
+    .where('s.period_start', start);
+  if (clientId !== undefined) q.where('s.client_id', clientId);
+  const rows = (await q.orderBy(['s.client_id', 's.currency'])) as Row[];
   return rows.map((x) => ({
     clientId: x.client_id as string,
     siteName: (x.site_name as string | null) ?? (x.client_id as string),

@@ -59,12 +59,12 @@ function range(month: string) {
  * Per member site, for one calendar month of the billing time zone: captured − refunds − chargebacks − fee = payout.
  * A closed month shows the fee it posted; an open one what the ledger says so far, at today's fee rate.
  */
-export async function settlementReport(deps: LedgerDeps, month: string): Promise<SettlementReport> {
+export async function settlementReport(deps: LedgerDeps, month: string, only: { clientId?: string } = {}): Promise<SettlementReport> {
   const { start, end } = range(month);
   const tz = deps.billing.timeZone;
-  const closed = new Map((await settlementsFor(deps.db, start)).map((s) => [`${s.clientId} ${s.currency}`, s]));
+  const closed = new Map((await settlementsFor(deps.db, start, only.clientId)).map((s) => [`${s.clientId} ${s.currency}`, s]));
   const sites: SettlementLine[] = [];
-  for (const a of await siteActivity(deps.db, { start, end, timeZone: tz })) {
+  for (const a of await siteActivity(deps.db, { start, end, timeZone: tz, clientId: only.clientId })) {
     const done = closed.get(`${a.clientId} ${a.currency}`);
     closed.delete(`${a.clientId} ${a.currency}`);
     const bps = done?.feeBasisPoints ?? deps.feeBasisPoints;
@@ -89,6 +89,23 @@ export async function settlementReport(deps: LedgerDeps, month: string): Promise
   const totals = { captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, fee: 0, payout: 0 };
   for (const s of sites) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += s[k];
   return { month, period_start: start, period_end: end, time_zone: tz, complete: monthOver(deps, end), sites, totals };
+}
+
+export type SiteSettlement = Omit<SettlementReport, 'sites' | 'totals'> & { client_id: string; lines: Array<Omit<SettlementLine, 'client_id' | 'site_name'>> };
+
+/**
+ * One member site's own lines of a month's settlement (GET /api/settlements/:month), one per currency: settlementReport
+ * for that site alone. A month it had no captures or refunds in reads as zeros in the deployment's currency, at the fee
+ * rate it would pay, rather than as nothing, so that a site's reconciliation need not tell "no line" from "not found".
+ */
+export async function siteSettlement(deps: LedgerDeps, month: string, clientId: string): Promise<SiteSettlement> {
+  const { sites, totals: _totals, ...period } = await settlementReport(deps, month, { clientId });
+  const lines = sites.map(({ client_id: _id, site_name: _name, ...line }) => line);
+  if (!lines.length) {
+    const zero = { captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, net: 0 };
+    lines.push({ currency: deps.currency, ...zero, fee_basis_points: deps.feeBasisPoints, fee: 0, payout: 0, closed: false });
+  }
+  return { ...period, client_id: clientId, lines };
 }
 
 /** Today in the billing zone, as far as settlement is concerned: the settle margin ago. */

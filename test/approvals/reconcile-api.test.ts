@@ -174,8 +174,62 @@ describe('member-site reconciliation (GET /api/approvals, GET /api/settlements/:
     });
   });
 
+  describe('GET /api/settlements/:month', () => {
+    it("answers the site's own line of the month, a chargeback apart from its refunds", async () => {
+      const res = await get(`/api/settlements/${thisMonth}`, basicAuth(site));
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('cache-control')).to.equal('no-store');
+      expect(res.json).to.include({ month: thisMonth, time_zone: ts.config.billing.timeZone, complete: false });
+      expect(res.json.period_start).to.equal(`${thisMonth}-01`);
+      // (6,000 + 5,000 − 500 − 1,000) × 2.5% = 237.5 → 238.
+      expect(res.json.lines).to.deep.equal([
+        {
+          currency: 'KRW',
+          captured: 11_000,
+          refunds: 500,
+          refund_count: 1,
+          chargebacks: 1_000,
+          chargeback_count: 1,
+          net: 9_500,
+          fee_basis_points: 250,
+          fee: 238,
+          payout: 9_262,
+          closed: false,
+        },
+      ]);
+      const theirsLine = await get(`/api/settlements/${thisMonth}`, basicAuth(other));
+      expect((theirsLine.json.lines as Json[])[0]).to.include({ captured: 9_000, refunds: 0, chargebacks: 0, net: 9_000 });
+    });
+
+    it('answers a month without activity with zeros, not 404', async () => {
+      const res = await get('/api/settlements/2001-01', basicAuth(site));
+      expect(res.status).to.equal(200);
+      expect(res.json).to.include({ month: '2001-01', period_start: '2001-01-01', period_end: '2001-02-01', complete: true });
+      expect(res.json.lines).to.deep.equal([
+        { currency: 'KRW', captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, net: 0, fee_basis_points: 250, fee: 0, payout: 0, closed: false },
+      ]);
+    });
+
+    it('refuses an impossible month or a query with 400 naming the field', async () => {
+      for (const [path, field] of [
+        ['2026-13', 'month'],
+        ['2026-00', 'month'],
+        ['2026-1', 'month'],
+        ['1999-12', 'month'],
+        ['november', 'month'],
+        [`${'9'.repeat(300)}`, 'month'],
+        ['2026-11?format=csv', 'format'],
+      ] as const) {
+        const res = await get(`/api/settlements/${path}`, basicAuth(site));
+        expect(res.status, path).to.equal(400);
+        expect(res.json.error, path).to.equal('invalid_request');
+        expect(res.json.fields, path).to.have.property(field);
+      }
+    });
+  });
+
   describe('authentication, as for the rest of the member-site API', () => {
-    const paths = () => ['/api/approvals'];
+    const paths = () => ['/api/approvals', `/api/settlements/${thisMonth}`];
 
     it('takes a client_credentials token for the API with the approvals scope', async () => {
       const tokens = await client.clientCredentialsGrant(await siteClient(ts, site), { resource: `${ts.url}/api`, scope: 'approvals' });
