@@ -219,7 +219,7 @@ export async function recentApprovalsForAccount(
   }));
 }
 
-/** How many approvals a member site was given in the last `days` days, any status (index client_id, created_at). */
+/** How many approvals a member site was given in the last `days` days, any status (index client_id, created_at, id). */
 export async function countSiteApprovalsSince(conn: Conn, clientId: string, days: number): Promise<number> {
   const row = (await conn('approvals')
     .where('client_id', clientId)
@@ -249,8 +249,8 @@ export interface PagePosition {
 
 /**
  * One page of a member site's approvals, newest first, each with the holder's report of it (if any) and its position
- * for the next page: one statement, a keyset walk of the index on (client_id, created_at) ending before `after`,
- * with id breaking ties of the instant. The position is read as text, since a JS Date would lose the microseconds and
+ * for the next page: one statement, a keyset walk of the index on (client_id, created_at, id) from before `after`,
+ * id breaking ties of the instant. The position is read as text, since a JS Date would lose the microseconds and
  * the walk would skip or repeat rows created in the same millisecond.
  */
 export async function siteApprovalsPage(
@@ -270,10 +270,8 @@ export async function siteApprovalsPage(
   if (f.since !== undefined) q.where('a.created_at', '>=', f.since);
   if (f.until !== undefined) q.where('a.created_at', '<', f.until);
   if (f.status !== undefined) whereStatusInEffect(q, f.status, f.now);
-  if (after) {
-    // The first condition alone bounds the index scan; the second drops the rows of the same instant already listed.
-    q.where('a.created_at', '<=', after.createdAt).where((b) => b.where('a.created_at', '<', after.createdAt).orWhere('a.id', '<', after.id));
-  }
+  // A row comparison, so that the index on (client_id, created_at, id) starts its backward scan right at the cursor.
+  if (after) q.whereRaw('(a.created_at, a.id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
   const rows = (await q.orderBy([{ column: 'a.created_at', order: 'desc' }, { column: 'a.id', order: 'desc' }]).limit(limit)) as Row[];
   return rows.map((r) => ({
     approval: approvalFromColumnsAs(r, 'approval__')!,

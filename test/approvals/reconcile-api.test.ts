@@ -126,6 +126,29 @@ describe('member-site reconciliation (GET /api/approvals, GET /api/settlements/:
       expect(await walk(`until=${encodeURIComponent(seoul)}`)).to.deep.equal([mine[0]!.approvalNo]);
     });
 
+    it('reads a page in one statement, backwards along the (client_id, created_at, id) index from the cursor, unsorted', async () => {
+      const next = (await get('/api/approvals?limit=1&status=captured', basicAuth(site))).json.next as string;
+      const seen: Array<{ sql: string; bindings: unknown[] }> = [];
+      const listen = (q: { sql: string; bindings: unknown[] }) => seen.push(q);
+      ts.db.on('query', listen);
+      try {
+        expect((await get(`/api/approvals?limit=1&status=captured&after=${next}`, basicAuth(site))).status).to.equal(200);
+      } finally {
+        ts.db.off('query', listen);
+      }
+      const pages = seen.filter((q) => /from "approvals"/.test(q.sql));
+      expect(pages).to.have.length(1);
+      const plan = await ts.db.transaction(async (trx) => {
+        // The test tables are small enough that a sequential scan would win: ask what the index does.
+        await trx.raw('SET LOCAL enable_seqscan = off');
+        const r = (await trx.raw(`EXPLAIN ${pages[0]!.sql.replace(/\$\d+/g, '?')}`, pages[0]!.bindings as never)) as { rows: Array<Record<string, string>> };
+        return r.rows.map((x) => x['QUERY PLAN']).join('\n');
+      });
+      expect(plan).to.match(/Index Scan Backward using approvals_client_id_created_at_id_index/);
+      expect(plan).to.match(/Index Cond: .*ROW\(created_at, id\) < ROW/);
+      expect(plan).to.not.match(/Sort/);
+    });
+
     it('refuses a cursor that was tampered with, made up, or given for another site or another filter with 400', async () => {
       const first = await get('/api/approvals?limit=2', basicAuth(site));
       const next = first.json.next as string;
