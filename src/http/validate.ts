@@ -55,14 +55,14 @@ function illFormedAt(v: unknown, field = ''): string | undefined {
  * under its own name, so a caller's typo never widens what it is answered.
  */
 export function queryParams<K extends string>(query: Record<string, string | string[] | undefined>, known: readonly K[]): Partial<Record<K, string>> {
-  const fields: Record<string, string> = {};
+  // A Map, since a parameter may be named __proto__.
+  const fields = new Map<string, string>();
   const out: Partial<Record<K, string>> = {};
   for (const [key, value] of Object.entries(query)) {
-    const name = key.slice(0, 64);
-    if (!(known as readonly string[]).includes(key)) fields[name] = 'Unknown field.';
-    else if (Array.isArray(value)) fields[name] = 'Give it once.';
+    if (!(known as readonly string[]).includes(key)) fields.set(key.slice(0, 64), 'Unknown field.');
+    else if (Array.isArray(value)) fields.set(key, 'Give it once.');
     else if (value !== undefined) out[key as K] = value;
   }
-  if (Object.keys(fields).length) throw new ValidationError('Some fields need attention.', Object.fromEntries(Object.entries(fields).slice(0, 10)));
+  if (fields.size) throw new ValidationError('Some fields need attention.', Object.fromEntries([...fields].slice(0, 10)));
   return out;
 }

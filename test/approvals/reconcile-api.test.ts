@@ -187,6 +187,8 @@ describe('member-site reconciliation (GET /api/approvals, GET /api/settlements/:
         ['since=2026-11-02T00:00:00Z&until=2026-11-01T00:00:00Z', 'since'],
         ['sort=asc', 'sort'],
         ['client_id=x', 'client_id'],
+        ['__proto__=x', '__proto__'],
+        ['limit=2&constructor=x', 'constructor'],
       ];
       for (const [query, field] of cases) {
         const res = await get(`/api/approvals?${query}`, basicAuth(site));

@@ -9,7 +9,7 @@ import { feeFor } from '../../src/ledger/settlement.ts';
 import { formatMoney } from '../../src/lib/money.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { approveFor, cardWithLimit, operator, startLedgerServer, unbalancedEntries } from './fixtures.ts';
+import { approveFor, basicAuth, cardWithLimit, operator, startLedgerServer, unbalancedEntries } from './fixtures.ts';
 import { seedBillableAccounts, seedRefund } from './seed.ts';
 
 describe('member-site settlement', () => {
@@ -177,6 +177,17 @@ describe('member-site settlement', () => {
       err = e;
     }
     expect(String(err)).to.match(/append-only/);
+  });
+
+  it("answers a site its own line of a closed month (GET /api/settlements/:month), as the operator's report has it", async () => {
+    const report = await operator(ts, 'GET', `/admin/api/ledger/settlements?month=${lastMonth}`);
+    const { client_id: _id, site_name: _name, ...line } = (report.json.sites as Array<Record<string, unknown>>)[0]!;
+    expect(line).to.include({ closed: true });
+    const res = await fetch(`${ts.url}/api/settlements/${lastMonth}`, { headers: { authorization: basicAuth(site) } });
+    expect(res.status).to.equal(200);
+    const own = (await res.json()) as Record<string, unknown>;
+    const { sites: _sites, totals: _totals, ...period } = report.json;
+    expect(own).to.deep.equal({ ...period, client_id: site.clientId, lines: [line] });
   });
 
   it('answers the CLI as the API: the report with chargebacks apart, and what a close (here, again) did', async () => {
