@@ -26,6 +26,7 @@ import { controlsRoutes } from './holder/controls-routes.ts';
 import { accountRoutes } from './holder/account-routes.ts';
 import { statementDayRoutes } from './holder/statement-day-routes.ts';
 import { closeRoutes } from './holder/close-routes.ts';
+import { dataRoutes } from './holder/data-routes.ts';
 import { disputeRoutes } from './holder/disputes-routes.ts';
 import { adminDisputeRoutes } from './admin/disputes-routes.ts';
 import { contactsRoutes } from './holder/contacts-routes.ts';
@@ -233,6 +234,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     disputeDays: config.payments.disputeDays,
   });
   const holderClose = closeRoutes({ parseBody, requireHolder: sessions.requireHolder, render, cards, throttle, delinquency: ledger.delinquency });
+  const holderData = dataRoutes({ parseBody, requireHolder: sessions.requireHolder, render, cards, throttle, timeZone: config.billing.timeZone });
   const holderSecondFactor = secondFactorRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,
@@ -301,6 +303,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(holderActivity.routes());
   app.use(holderWards.routes());
   app.use(holderClose.routes());
+  app.use(holderData.routes());
   app.use(holderSecondFactor.routes());
   app.use(holderContacts.routes());
   app.use(adminCards.routes());

@@ -25,6 +25,7 @@ export type ActivityKind =
   | 'card_unblocked'
   | 'card_reported_lost'
   | 'card_closed'
+  | 'data_exported'
   | 'contacts_changed'
   | 'language_changed'
   | 'contacts_corrected'
@@ -77,6 +78,7 @@ const ACCOUNT_WIDE: ReadonlySet<ActivityKind> = new Set<ActivityKind>([
   'second_factor_replaced',
   'second_factor_removed',
   'repayment_received',
+  'data_exported',
 ]);
 
 /** One entry of the holder's activity: facts only, never an id, an address or a request; the pages word it. */
@@ -133,7 +135,7 @@ type Reader = (d: Record<string, unknown>) => ({ kind: ActivityKind } & Facts) |
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined);
-const PAGES: readonly PasswordPage[] = ['site_login', 'holder_signin', 'lost_card', 'password_change', 'guardian_consent', 'contact_change', 'child_limit', 'close_card'];
+const PAGES: readonly PasswordPage[] = ['site_login', 'holder_signin', 'lost_card', 'password_change', 'guardian_consent', 'contact_change', 'child_limit', 'close_card', 'data_export'];
 const pageOf = (v: unknown): PasswordPage | undefined => PAGES.find((p) => p === v);
 const site = (d: Record<string, unknown>) => ({ clientId: str(d.clientId) });
 const money = (amount: unknown, d: Record<string, unknown>) => ({ amount: num(amount), currency: str(d.currency) });
@@ -177,6 +179,7 @@ const released = (d: Record<string, unknown>) => ({ ...site(d), ...(num(d.releas
 const READERS: Readonly<Record<string, Reader>> = {
   'card.login': (d) => ({ kind: 'signed_in_at_site', ...site(d) }),
   'holder.signed_in': () => ({ kind: 'signed_in_to_card_pages' }),
+  'holder.data_exported': () => ({ kind: 'data_exported' }),
   'card.password_failed': (d) => ({ kind: 'wrong_password', page: pageOf(d.page), ...site(d) }),
   'card.code_failed': (d) =>
     d.purpose === 'lost_card'

@@ -35,8 +35,8 @@ function parseBefore(ctx: Context): number | undefined {
   return parsed.data.before;
 }
 
-/** An entry as the JSON API gives it: the sentence the page shows (in English, as every JSON API), and its facts, never an id or a request. */
-function presentItem(item: ActivityItem, timeZone: string) {
+/** An entry as the JSON API (and the holder's copy of their data) gives it: the sentence the page shows (in English, as every JSON API), and its facts, never an id or a request. */
+export function presentActivityItem(item: ActivityItem, timeZone: string) {
   return {
     at: item.at.toISOString(),
     kind: item.kind,
@@ -93,7 +93,7 @@ export function activityRoutes(deps: ActivityRouteDeps): Router {
   router.get('/api/holder/activity', async function readActivity(ctx) {
     const { accountId } = ctx.state.holder as HolderState;
     const { items, nextBefore } = await holderActivity(deps.db, accountId, { before: parseBefore(ctx) });
-    ctx.body = { entries: items.map((item) => presentItem(item, deps.timeZone)), next_before: nextBefore };
+    ctx.body = { entries: items.map((item) => presentActivityItem(item, deps.timeZone)), next_before: nextBefore };
   });
 
   return router;

@@ -55,6 +55,8 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
       return t('Card reported lost and blocked.');
     case 'card_closed':
       return t('Card closed.');
+    case 'data_exported':
+      return t('You downloaded a copy of your data.');
     case 'contacts_changed':
       return t('Email address or mobile number changed.');
     case 'language_changed':
@@ -134,6 +136,8 @@ function wrongPassword(item: ActivityItem, site: string, t: Translate): string {
       return t("Wrong password when setting a child's credit limit.");
     case 'close_card':
       return t('Wrong password when closing the card.');
+    case 'data_export':
+      return t('Wrong password when downloading a copy of your data.');
     case null:
       return t('Wrong password.');
   }

@@ -776,6 +776,27 @@ export const KO: Readonly<Record<string, string>> = {
   'This form takes only your password and the confirmation.': '이 양식에는 비밀번호와 확인만 입력할 수 있습니다.',
   'Wrong password when closing the card.': '카드 해지에서 잘못된 비밀번호가 입력되었습니다.',
   'Send "confirm": true to close the card for good.': '카드를 영구히 해지하려면 "confirm": true를 보내세요.',
+  // Download my data (/card/data)
+  'Download a copy of your data': '내 정보 사본 받기',
+  'You have the right to a copy of the personal data we keep about you. It comes as one JSON file, which your browser saves.':
+    '회원님은 저희가 보관하는 회원님의 개인정보 사본을 받을 권리가 있습니다. 사본은 JSON 파일 하나로 제공되며 브라우저가 저장합니다.',
+  'What the file holds': '파일에 담기는 정보',
+  'Your account: name, birthdate, email, mobile, language, statement day and credit limit, and the name of your guardian or children linked to it.':
+    '계정: 이름, 생년월일, 이메일, 휴대폰 번호, 언어, 명세서 기준일, 신용 한도, 연결된 보호자 또는 자녀의 이름.',
+  'Every card of the account by its last four digits, with when it was issued, closed or reported lost.':
+    '계정의 모든 카드(끝 네 자리)와 발급일, 해지일, 분실 신고일.',
+  'Your spending controls, and whether an authenticator app is set up.': '사용 제한 설정과 인증 앱 등록 여부.',
+  'Your payments, your reports of payments in your own words, your statements with their lines, and your repayments.':
+    '결제 내역, 직접 작성하신 결제 신고 내용, 명세서와 그 항목, 상환 내역.',
+  'Your card activity, when the devices you used were first and last seen, and the messages we sent you.':
+    '카드 활동 내역, 사용하신 기기가 처음과 마지막으로 확인된 시각, 저희가 보내 드린 메시지.',
+  'It never holds your card number, your password, your authenticator key or the codes we sent you. Each list holds at most the latest {cap} entries; the file says when one was cut short.':
+    '카드 번호, 비밀번호, 인증 앱 키, 보내 드린 인증 코드는 절대 담기지 않습니다. 각 목록에는 최근 {cap}건까지만 담기며, 잘린 목록이 있으면 파일에 표시됩니다.',
+  'Keep the file safe: anyone who has it can read it.': '파일을 안전하게 보관하세요. 파일을 가진 사람은 누구나 읽을 수 있습니다.',
+  'Download my data': '내 정보 받기',
+  'This form takes only your password.': '이 양식에는 비밀번호만 입력할 수 있습니다.',
+  'You downloaded a copy of your data.': '내 정보 사본을 받았습니다.',
+  'Wrong password when downloading a copy of your data.': '내 정보 사본 받기에서 잘못된 비밀번호가 입력되었습니다.',
   'Applications': '신청',
   'Disputes': '결제 신고',
   'Cards': '카드',

@@ -1,0 +1,209 @@
+import { recentApprovalsForAccount } from '../db/approvals.ts';
+import { appendAudit } from '../db/audit-log.ts';
+import { findAccount, listCardsOfAccount } from '../db/cards.ts';
+import { disputesOfAccount } from '../db/disputes.ts';
+import { accountOpenedAt, cardStopDates, knownDeviceDates, messagesOfAccount } from '../db/holder-data.ts';
+import type { Conn } from '../db/knex.ts';
+import { memberSiteNames } from '../db/member-sites.ts';
+import { recentRepayments } from '../db/repayments.ts';
+import { findSpendingControls } from '../db/spending-controls.ts';
+import { listStatements, statementLines, type StatementLine } from '../db/statements.ts';
+import { findTotpFactor } from '../db/totp-factors.ts';
+import { wardSummaries } from '../db/wards.ts';
+import { NotFoundError } from '../errors.ts';
+import type { CardDeps } from './deps.ts';
+import { holderActivity, type ActivityItem } from './holder-activity.ts';
+import { proveSignedInCard } from './prove-with-password.ts';
+
+/**
+ * Each list of the file holds at most this many entries, newest first; a list cut short is named in `capped`. Generous:
+ * years of a busy card's use, yet one request's worth of reading and one response's worth of memory.
+ */
+export const EXPORT_LIST_CAP = 1000;
+
+export interface HolderDataRequest {
+  accountId: string;
+  cardId: string;
+  /** The card password typed again: the file holds all the account knows of its holder. */
+  password: string;
+  requestId?: string | undefined;
+}
+
+export interface HolderDataDeps extends Pick<CardDeps, 'db' | 'hasher'> {
+  /** The time zone the billing month is counted in (config billing.timeZone), which wardSummaries needs. */
+  timeZone: string;
+}
+
+/** The holder's copy of their data, as the file gives it but for the activity, which the edge words (holder/describe-activity.ts). */
+export type HolderData = Awaited<ReturnType<typeof readHolderData>>;
+
+/**
+ * The signed-in holder's copy of the personal data the card manager keeps about them (PIPA art. 35, GDPR art. 15/20),
+ * proven by the card password again (a wrong one is CardPasswordError, which the caller counts towards the lockout).
+ * Audited (holder.data_exported, which the holder's activity shows) with which lists were cut short, never the contents.
+ */
+export async function exportHolderData(deps: HolderDataDeps, req: HolderDataRequest): Promise<HolderData> {
+  await proveSignedInCard(deps, { cardId: req.cardId, accountId: req.accountId, password: req.password, via: { page: 'data_export', requestId: req.requestId } });
+  const data = await readHolderData(deps.db, req.accountId, deps.timeZone);
+  await appendAudit(deps.db, {
+    actor: `card:${req.cardId}`,
+    action: 'holder.data_exported',
+    subjectType: 'card',
+    subjectId: req.cardId,
+    details: { accountId: req.accountId, capped: data.capped },
+    requestId: req.requestId,
+  });
+  return data;
+}
+
+/** A list read one past the cap: the entries it keeps, and whether it was cut short. */
+function capped<T>(rows: T[], cap: number): { rows: T[]; cut: boolean } {
+  return { rows: rows.slice(0, cap), cut: rows.length > cap };
+}
+
+const iso = (d: Date | null | undefined): string | null => d?.toISOString() ?? null;
+
+/**
+ * Everything the file holds, read through the same queries as the holder's pages: facts and names only, never a card
+ * number, a hash, a password, a second-factor secret, a device id or a message's contents (one-time codes). Ids of
+ * our rows stay out too: an approval is named by its approval number, a card by its last four digits.
+ */
+async function readHolderData(conn: Conn, accountId: string, timeZone: string, cap = EXPORT_LIST_CAP) {
+  const account = await findAccount(conn, accountId);
+  if (!account) throw new NotFoundError('There is no such account.');
+  const cards = await listCardsOfAccount(conn, accountId);
+  const last4 = new Map(cards.map((c) => [c.id, c.last4]));
+  // One query after another: the connection may be the request's transaction, which runs one statement at a time.
+  const openedAt = await accountOpenedAt(conn, accountId);
+  const stops = await cardStopDates(conn, [...last4.keys()]);
+  const controls = await findSpendingControls(conn, accountId);
+  const factor = await findTotpFactor(conn, accountId);
+  const guardian = account.guardianAccountId ? await findAccount(conn, account.guardianAccountId) : undefined;
+  const wards = await wardSummaries(conn, accountId, timeZone);
+  const approvals = capped(await recentApprovalsForAccount(conn, accountId, cap + 1), cap);
+  const reports = capped(await disputesOfAccount(conn, accountId, cap + 1), cap);
+  const statements = capped(await listStatements(conn, accountId, cap + 1), cap);
+  const repayments = capped(await recentRepayments(conn, accountId, cap + 1), cap);
+  const devices = capped(await knownDeviceDates(conn, accountId, cap + 1), cap);
+  const messages = capped(await messagesOfAccount(conn, accountId, cap + 1), cap);
+  const activity = await holderActivity(conn, accountId, { limit: cap });
+  const blocked = await memberSiteNames(conn, controls?.blockedSites ?? []);
+  const lines: Array<{ rows: StatementLine[]; cut: boolean }> = [];
+  // One statement's lines at a time: a statement holds one month's bookings, so each read is small.
+  for (const s of statements.rows) lines.push(capped(await statementLines(conn, s.id), cap));
+  const cut = { approvals, payment_reports: reports, statements, repayments, devices, messages };
+  return {
+    cap,
+    /** The lists cut short at `cap`, by their name in the file. */
+    capped: [
+      ...Object.entries(cut).flatMap(([name, list]) => (list.cut ? [name] : [])),
+      ...(activity.nextBefore === null ? [] : ['activity']),
+      ...(lines.some((l) => l.cut) ? ['statements.lines'] : []),
+    ],
+    account: {
+      legal_name: account.legalName,
+      birthdate: account.birthdate,
+      email: account.email,
+      mobile: account.mobile,
+      language: account.locale,
+      statement_day: account.statementDay,
+      credit_limit: account.creditLimit,
+      currency: account.currency,
+      // The other account of a guardian link by name only: its holder's data is theirs to ask for.
+      guardian: guardian?.legalName ?? null,
+      wards: wards.map((w) => w.legalName),
+      created_at: iso(openedAt),
+    },
+    cards: cards.map((c) => ({
+      last4: c.last4,
+      status: c.status,
+      created_at: iso(c.createdAt),
+      closed_at: iso(stops.get(c.id)?.closedAt),
+      lost_at: iso(stops.get(c.id)?.lostAt),
+    })),
+    spending_controls: {
+      max_per_approval: controls?.maxPerApproval ?? null,
+      monthly_cap: controls?.monthlyCap ?? null,
+      adult_content_off: controls?.adultContentOff ?? false,
+      // A site we no longer know by its name stays a blocked site: said as such rather than by its client_id.
+      blocked_sites: (controls?.blockedSites ?? []).map((id) => blocked.get(id) ?? 'a member site no longer listed'),
+    },
+    second_factor: { enrolled: Boolean(factor?.confirmedAt), since: iso(factor?.confirmedAt) },
+    approvals: approvals.rows.map((a) => ({
+      approval_no: a.approvalNo,
+      card_last4: last4.get(a.cardId) ?? null,
+      site: a.siteName,
+      description: a.description,
+      amount: a.amount,
+      currency: a.currency,
+      status: a.status,
+      captured: a.capturedAmount,
+      refunded: a.refundedAmount,
+      released: a.releasedAmount,
+      content_rating: a.rating,
+      created_at: iso(a.createdAt),
+      hold_expires_at: iso(a.holdExpiresAt),
+      updated_at: iso(a.updatedAt),
+    })),
+    payment_reports: reports.rows.map((d) => {
+      const byThisAccount = last4.has(d.cardId);
+      return {
+        approval_no: d.approvalNo,
+        site: d.siteName,
+        description: d.description,
+        amount: d.amount,
+        currency: d.currency,
+        // A guardian may report a child's payment: the report is the guardian's, the payment the child's.
+        reported_by: byThisAccount ? 'you' : 'your guardian',
+        about: d.accountId === accountId ? 'your payment' : "your child's payment",
+        reason: d.reason,
+        // The holder's own words are theirs; a guardian's report of their payment is told without the guardian's.
+        your_words: byThisAccount ? d.details : null,
+        status: d.status,
+        opened_at: iso(d.openedAt),
+        decided_at: iso(d.decidedAt),
+        decision_note: d.decisionNote,
+        refunded: d.refundedAmount,
+        released: d.releasedAmount,
+      };
+    }),
+    statements: statements.rows.map((s, i) => ({
+      statement_date: s.statementDate,
+      period_start: iso(s.periodStart),
+      period_end: iso(s.periodEnd),
+      currency: s.currency,
+      opening_balance: s.openingBalance,
+      charges: s.charges,
+      refunds: s.refunds,
+      repayments: s.repayments,
+      closing_balance: s.closingBalance,
+      due_date: s.dueDate,
+      payment_reference: s.paymentReference,
+      lines: lines[i]!.rows.map((l) => ({
+        kind: l.kind,
+        booked_at: iso(l.bookedAt),
+        amount: l.amount,
+        approval_no: l.approvalNo,
+        site: l.siteName,
+        description: l.description,
+      })),
+    })),
+    repayments: repayments.rows.map((r) => ({
+      amount: r.amount,
+      currency: r.currency,
+      received_on: r.receivedOn,
+      payment_reference: r.paymentReference,
+      recorded_at: iso(r.createdAt),
+    })),
+    activity: activity.items satisfies ActivityItem[],
+    devices: devices.rows.map((d) => ({ first_seen_at: iso(d.firstSeenAt), last_seen_at: iso(d.lastSeenAt) })),
+    messages: messages.rows.map((m) => ({
+      template: m.template,
+      channel: m.channel,
+      to: m.recipient,
+      status: m.status,
+      queued_at: iso(m.createdAt),
+      sent_at: iso(m.sentAt),
+    })),
+  };
+}

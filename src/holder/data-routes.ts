@@ -1,0 +1,80 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import type { CardDeps } from '../cards/deps.ts';
+import { EXPORT_LIST_CAP, exportHolderData } from '../cards/export-holder-data.ts';
+import { passwordField } from '../cards/input-fields.ts';
+import { formPages, type FormPage } from '../http/form-page.ts';
+import type { Renderer } from '../http/render.ts';
+import { jsonBody, parseWith } from '../http/validate.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { presentActivityItem } from './activity-routes.ts';
+import { holderNav, withHolderPassword, type HolderState } from './session.ts';
+
+export interface DataRouteDeps {
+  parseBody: Middleware;
+  requireHolder: Middleware;
+  render: Renderer;
+  cards: Pick<CardDeps, 'db' | 'hasher'>;
+  /** The password typed again counts like every password proof: source throttle and card lockout. */
+  throttle: ThrottleDeps;
+  /** The time zone the activity's sentences tell times in (config billing.timeZone). */
+  timeZone: string;
+}
+
+/** POST /api/holder/data: the password, nothing else (the file is always the session's own account's). */
+export const dataApiInput = z.strictObject({ password: passwordField });
+
+const dataFormInput = z.object({ password: passwordField });
+
+const FORM: FormPage<typeof dataFormInput> = {
+  view: 'holder/data',
+  title: 'Download a copy of your data',
+  purpose: 'holder:data',
+  fields: ['password'],
+  keep: [],
+  schema: dataFormInput,
+  onlyItsFields: 'This form takes only your password.',
+  locals: { cap: EXPORT_LIST_CAP },
+};
+
+/**
+ * The holder's copy of the personal data kept about them (PIPA art. 35, GDPR art. 15/20): /card/data says what the
+ * file holds and asks for the card password again; the form and POST /api/holder/data answer the same JSON file as a
+ * download, never stored by a cache. What goes in it is cards/export-holder-data.ts's; the activity is worded here,
+ * in English as every JSON answer, like /api/holder/activity.
+ */
+export function dataRoutes(deps: DataRouteDeps): Router {
+  const router = new Router();
+  router.use(['/card/data', '/api/holder/data'], deps.parseBody, deps.requireHolder);
+  const { show, submit } = formPages(deps.render);
+  const { db } = deps.cards;
+
+  async function download(ctx: Context, password: string): Promise<void> {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    const data = await withHolderPassword(ctx, { throttle: deps.throttle, db }, () =>
+      exportHolderData({ ...deps.cards, timeZone: deps.timeZone }, { accountId, cardId, password, requestId: ctx.state.requestId }),
+    );
+    const madeAt = new Date();
+    const file = { made_at: madeAt.toISOString(), ...data, activity: data.activity.map((item) => presentActivityItem(item, deps.timeZone)) };
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Disposition', `attachment; filename="cybercard-data-${madeAt.toISOString().slice(0, 10)}.json"`);
+    ctx.type = 'application/json; charset=utf-8';
+    ctx.body = JSON.stringify(file, null, 2);
+  }
+
+  router.get('/card/data', async function showData(ctx) {
+    await show(ctx, { ...FORM, locals: { ...FORM.locals, nav: await holderNav(ctx, db) } });
+  });
+
+  router.post('/card/data', async function downloadByForm(ctx) {
+    const page = { ...FORM, locals: { ...FORM.locals, nav: await holderNav(ctx, db) } };
+    await submit(ctx, page, (input) => download(ctx, input.password));
+  });
+
+  router.post('/api/holder/data', async function downloadByApi(ctx) {
+    await download(ctx, parseWith(dataApiInput, jsonBody(ctx)).password);
+  });
+
+  return router;
+}

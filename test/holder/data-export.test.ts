@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { Secret, TOTP } from 'otpauth';
+import { openDispute } from '../../src/approvals/open-dispute.ts';
+import { capture } from '../../src/approvals/capture.ts';
+import { rememberDevice } from '../../src/db/known-devices.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { billingRun } from '../../src/ledger/billing-run.ts';
+import { repay } from '../../src/ledger/repay.ts';
+import { csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
+import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication } from '../helpers/applicant.ts';
+import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { alertText, unescapeHtml } from '../helpers/html.ts';
+import { signedInHolder } from '../helpers/holder.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor, ledgerOf, statementDayToday } from '../ledger/fixtures.ts';
+
+// any: the downloaded file, read as it comes and checked part by part.
+type Json = Record<string, any>;
+
+/** "Download my data": /card/data and POST /api/holder/data. */
+describe('a holder downloads a copy of their data (/card/data, /api/holder/data)', () => {
+  let ts: TestServer;
+  let site: TestSite;
+
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER);
+    site = await registerTestSite(ts, { name: 'Comics Daily' } as never);
+  });
+  after(() => ts?.stop());
+
+  const exports = (c: TestCard) => ts.db('audit_log').where({ subject_id: c.cardId, action: 'holder.data_exported' });
+  const failures = (c: TestCard) => ts.db('audit_log').where({ subject_id: c.cardId, action: 'card.password_failed' });
+
+  async function page(agent: ForwardedAgent): Promise<{ html: string; csrf: string }> {
+    const res = await agent.get('/card/data');
+    expect(res.status).to.equal(200);
+    const html = await res.text();
+    return { html, csrf: csrfOf(html, '/card/data') };
+  }
+
+  function postJson(agent: ForwardedAgent, body: unknown, contentType = 'application/json') {
+    return agent.request('/api/holder/data', {
+      method: 'POST',
+      headers: { 'content-type': contentType, accept: 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  }
+
+  /** A holder applied for with email and mobile, with approvals (one charged, reported), a statement, a repayment and a second factor. */
+  async function busyHolder(): Promise<{ card: TestCard; email: string; totpKey: string; device: Buffer; reportWords: string }> {
+    const h = await issueByApplication(ts, { legal_name: 'Choi Export' });
+    await ts.db('accounts').where({ id: h.accountId }).update({ credit_limit: 100_000, statement_day: statementDayToday(ts.config.billing.timeZone) });
+    const card: TestCard = { accountId: h.accountId, cardId: h.cardId, number: h.cardNumber, password: h.password };
+    await approveFor(ts, card, site, 7_000, 'Issue #1');
+    const charged = await approveFor(ts, card, site, 3_000, 'Issue #2');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: charged.approvalNo, amount: 3_000, actor: 'test' }));
+    const reportWords = 'I never read issue two';
+    await openDispute(
+      { db: ts.db, windowDays: ts.config.payments.disputeDays },
+      { accountId: card.accountId, cardId: card.cardId, approvalNo: charged.approvalNo, reason: 'not_mine', details: reportWords, actor: `card:${card.cardId}` },
+    );
+    await repay(ledgerOf(ts), { accountId: card.accountId, amount: 1_000, currency: 'KRW', source: 'operator', actor: 'test' });
+    await billingRun(ledgerOf(ts), { cutoff: new Date() });
+    const device = randomBytes(32);
+    await rememberDevice(ts.db, card.accountId, device);
+
+    const agent = await signedInHolder(ts.url, card);
+    const security = await (await agent.get('/card/security')).text();
+    const started = await (await agent.post('/card/security/totp', { csrf: csrfOf(security, '/card/security/totp') })).text();
+    const totpKey = /id="totp-secret"[^>]*>([^<]+)</.exec(started)![1]!;
+    const token = /name="enrol_token" value="([^"]+)"/.exec(started)![1]!;
+    const code = new TOTP({ secret: Secret.fromBase32(totpKey), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
+    const confirmed = await agent.post('/card/security/totp/confirm', { csrf: csrfOf(started, '/card/security/totp/confirm'), enrol_token: token, code });
+    expect(confirmed.status).to.equal(200);
+    return { card, email: h.email, totpKey, device, reportWords };
+  }
+
+  it('says what the file holds, and answers the password with a JSON file of every part and nothing secret', async () => {
+    const { card, email, totpKey, device, reportWords } = await busyHolder();
+    const agent = await signedInHolder(ts.url, card);
+    const account = await (await agent.get('/card/account')).text();
+    expect(account).to.include('href="/card/data"');
+
+    const shown = await page(agent);
+    const html = unescapeHtml(shown.html);
+    expect(html).to.include('Download a copy of your data');
+    expect(html).to.match(/never holds your card number/i);
+
+    const res = await agent.post('/card/data', { csrf: shown.csrf, password: card.password });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="cybercard-data-\d{4}-\d{2}-\d{2}\.json"$/);
+    const raw = await res.text();
+    const file = JSON.parse(raw) as Json;
+
+    expect(Date.parse(file.made_at)).to.be.closeTo(Date.now(), 60_000);
+    expect(file.account).to.include({ legal_name: 'Choi Export', email, language: 'en', credit_limit: 100_000, currency: 'KRW', guardian: null });
+    expect(file.account.birthdate).to.match(/^\d{4}-\d{2}-\d{2}$/);
+    expect(file.account.wards).to.deep.equal([]);
+    expect(file.account.created_at).to.be.a('string');
+    expect(file.cards).to.deep.equal([
+      { last4: card.number.slice(-4), status: 'active', created_at: file.cards[0].created_at, closed_at: null, lost_at: null },
+    ]);
+    expect(file.spending_controls).to.deep.equal({ max_per_approval: null, monthly_cap: null, adult_content_off: false, blocked_sites: [] });
+    expect(file.second_factor.enrolled).to.equal(true);
+    expect(file.second_factor.since).to.be.a('string');
+    expect(file.approvals).to.have.length(2);
+    const chargedOne = file.approvals.find((a: Json) => a.description === 'Issue #2');
+    expect(chargedOne).to.include({ site: 'Comics Daily', amount: 3_000, currency: 'KRW', status: 'captured', captured: 3_000, refunded: 0, card_last4: card.number.slice(-4), content_rating: 0 });
+    expect(chargedOne.approval_no).to.be.a('string');
+    expect(file.payment_reports).to.have.length(1);
+    expect(file.payment_reports[0]).to.include({ approval_no: chargedOne.approval_no, reason: 'not_mine', your_words: reportWords, status: 'open' });
+    expect(file.statements).to.have.length.at.least(1);
+    expect(file.statements[0].lines.map((l: Json) => l.kind)).to.include('charge');
+    expect(file.repayments.map((r: Json) => r.amount)).to.deep.equal([1_000]);
+    expect(file.activity.map((e: Json) => e.kind)).to.include.members(['payment_approved', 'payment_reported', 'second_factor_set_up', 'signed_in_to_card_pages']);
+    expect(file.activity[0].text).to.be.a('string');
+    expect(file.devices).to.have.length(1);
+    expect(Object.keys(file.devices[0]).sort()).to.deep.equal(['first_seen_at', 'last_seen_at']);
+    expect(file.messages.map((m: Json) => m.template)).to.include('card_issued');
+    expect(file.messages.every((m: Json) => ['email', 'sms'].includes(m.channel) && typeof m.to === 'string')).to.equal(true);
+    expect(file.capped).to.deep.equal([]);
+
+    // Nothing secret, anywhere in the file.
+    const cardRow = await ts.db('cards').where({ id: card.cardId }).first();
+    const factor = await ts.db('totp_factors').where({ account_id: card.accountId }).first();
+    for (const secret of [
+      card.number,
+      card.password,
+      totpKey,
+      cardRow.password_hash,
+      Buffer.from(cardRow.number_hmac).toString('hex'),
+      Buffer.from(cardRow.number_hmac).toString('base64'),
+      Buffer.from(factor.secret_sealed).toString('hex'),
+      Buffer.from(factor.secret_sealed).toString('base64'),
+      device.toString('hex'),
+      device.toString('base64'),
+      card.cardId,
+      card.accountId,
+    ]) {
+      expect(raw, 'a secret or an id in the file').not.to.include(secret);
+    }
+    // No one-time code either: the messages say which template, never their data.
+    expect(raw).not.to.match(/"code"/);
+
+    // Audited without contents, and shown in the activity.
+    const [entry, ...more] = await exports(card);
+    expect(more).to.have.length(0);
+    expect(entry.actor).to.equal(`card:${card.cardId}`);
+    expect(JSON.stringify(entry.details)).not.to.include(email);
+    const activity = unescapeHtml(await (await agent.get('/card/activity')).text());
+    expect(activity).to.include('You downloaded a copy of your data.');
+  });
+
+  it('answers the same file as JSON from POST /api/holder/data', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedInHolder(ts.url, card);
+    const res = await postJson(agent, { password: card.password });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="cybercard-data-/);
+    const file = (await res.json()) as Json;
+    expect(file.cards.map((c: Json) => c.last4)).to.deep.equal([card.number.slice(-4)]);
+    expect(file.second_factor).to.deep.equal({ enrolled: false, since: null });
+    expect(await exports(card)).to.have.length(1);
+  });
+
+  it('refuses a wrong password (counted, audited), a forged or missing token and another form\'s, downloading nothing', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedInHolder(ts.url, card);
+    const { csrf } = await page(agent);
+
+    const wrong = await agent.post('/card/data', { csrf, password: 'not the password at all' });
+    expect(wrong.status).to.equal(401);
+    expect(wrong.headers.get('content-disposition')).to.equal(null);
+    expect(alertText(await wrong.text())).to.match(/password/i);
+    expect((await failures(card)).map((f) => f.details.page)).to.deep.equal(['data_export']);
+    const hmac = Buffer.from((await ts.db('cards').where({ id: card.cardId }).first()).number_hmac).toString('hex');
+    const counted = await ts.db('throttles').where({ scope: 'card', key: hmac }).first();
+    expect(counted?.count, 'the card lockout counts the guess').to.equal(1);
+
+    expect((await agent.post('/card/data', { csrf: 'forged', password: card.password })).status).to.equal(403);
+    expect((await agent.post('/card/data', { password: card.password })).status).to.equal(403);
+    const other = await (await agent.get('/card/statement-day')).text();
+    expect((await agent.post('/card/data', { csrf: csrfOf(other, '/card/statement-day'), password: card.password })).status).to.equal(403);
+    const extra = await agent.post('/card/data', { csrf, password: card.password, account_id: 'someone-else' });
+    expect(extra.status).to.equal(400);
+    expect(extra.headers.get('content-disposition')).to.equal(null);
+
+    expect(await exports(card)).to.have.length(0);
+    const activity = unescapeHtml(await (await agent.get('/card/activity')).text());
+    expect(activity).to.include('Wrong password when downloading a copy of your data.');
+  });
+
+  it('refuses bad JSON input with 400 and a wrong password with 401, downloading nothing', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedInHolder(ts.url, card);
+    for (const [body, status] of [
+      [{}, 400],
+      [{ password: 12345678 }, 400],
+      [{ password: card.password, account_id: 'x' }, 400],
+      [[], 400],
+      ['{"password":', 400],
+      [{ password: 'wrong password here' }, 401],
+    ] as const) {
+      const res = await postJson(agent, body);
+      expect(res.status, JSON.stringify(body)).to.equal(status);
+      expect(res.headers.get('content-disposition')).to.equal(null);
+      expect((await res.json()).error).to.be.a('string');
+    }
+    expect((await postJson(agent, `password=${encodeURIComponent(card.password)}`, 'application/x-www-form-urlencoded')).status).to.be.within(400, 415);
+    expect(await exports(card)).to.have.length(0);
+  });
+
+  it('sends a visitor without a session to sign in, and the API answers 401', async () => {
+    const card = await issueTestCard(ts);
+    const stranger = await signedInHolder(ts.url, card);
+    await stranger.post('/card/signout', { csrf: csrfOf(await (await stranger.get('/card/account')).text(), '/card/signout') });
+    const res = await stranger.get('/card/data');
+    expect(res.status).to.equal(303);
+    expect(res.headers.get('location')).to.equal('/card/signin?next=%2Fcard%2Fdata');
+    expect((await stranger.post('/card/data', { csrf: 'x', password: card.password })).status).to.be.oneOf([303, 403]);
+    expect((await postJson(stranger, { password: card.password })).status).to.equal(401);
+    expect(await exports(card)).to.have.length(0);
+  });
+
+  it("gives a guardian only the children's names, and a child only the guardian's name: never each other's data", async () => {
+    const guardian = await issueTestCard(ts, '1980-03-03', 'Park Guardian');
+    const app = application({ legal_name: 'Park Junior', birthdate: birthdateForAge(15), guardian_card_number: guardian.number, guardian_password: guardian.password });
+    const { status, body } = await postApplication(ts, app);
+    expect(status, JSON.stringify(body)).to.equal(201);
+    const ward: TestCard = { accountId: '', cardId: String(body.card_id), number: String(body.card_number), password: String(app.password) };
+    ward.accountId = String((await ts.db('cards').where({ id: ward.cardId }).first()).account_id);
+    await ts.db('accounts').where({ id: ward.accountId }).update({ credit_limit: 10_000 });
+    await approveFor(ts, ward, site, 500, 'Junior comic');
+
+    const asGuardian = await signedInHolder(ts.url, guardian);
+    // The ward's password in the guardian's session is a wrong password: the file is always the session's own.
+    expect((await postJson(asGuardian, { password: ward.password })).status).to.equal(401);
+    const guardianFile = (await (await postJson(asGuardian, { password: guardian.password })).json()) as Json;
+    expect(guardianFile.account.wards).to.deep.equal(['Park Junior']);
+    expect(JSON.stringify(guardianFile)).not.to.include('Junior comic');
+    expect(JSON.stringify(guardianFile)).not.to.include(String(app.email));
+    expect(guardianFile.cards.map((c: Json) => c.last4)).to.deep.equal([guardian.number.slice(-4)]);
+    expect(guardianFile.approvals).to.deep.equal([]);
+
+    const asWard = await signedInHolder(ts.url, ward);
+    expect((await postJson(asWard, { password: guardian.password })).status).to.equal(401);
+    const wardFile = (await (await postJson(asWard, { password: ward.password })).json()) as Json;
+    expect(wardFile.account.guardian).to.equal('Park Guardian');
+    expect(wardFile.approvals.map((a: Json) => a.description)).to.deep.equal(['Junior comic']);
+    expect(wardFile.cards.map((c: Json) => c.last4)).to.deep.equal([ward.number.slice(-4)]);
+    expect(wardFile.account.wards).to.deep.equal([]);
+    expect(JSON.stringify(wardFile)).not.to.include(guardian.number);
+    expect(await exports(ward)).to.have.length(1);
+    expect(await exports(guardian)).to.have.length(1);
+  });
+
+  it('is in Korean for a Korean browser', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedInHolder(ts.url, card);
+    const res = await agent.request('/card/data', { headers: { 'accept-language': 'ko' } });
+    const html = unescapeHtml(await res.text());
+    expect(html).to.include('내 정보 사본 받기');
+    expect(html).not.to.include('Download a copy of your data');
+  });
+});
