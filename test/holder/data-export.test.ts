@@ -7,7 +7,11 @@ import { rememberDevice } from '../../src/db/known-devices.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
 import { repay } from '../../src/ledger/repay.ts';
+import { readFile } from 'node:fs/promises';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
 import { csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
+import { screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, unescapeHtml } from '../helpers/html.ts';
@@ -266,5 +270,48 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     const html = unescapeHtml(await res.text());
     expect(html).to.include('내 정보 사본 받기');
     expect(html).not.to.include('Download a copy of your data');
+  });
+});
+
+describe('a holder downloads a copy of their data in a real browser', () => {
+  let ts: TestServer;
+  const browser = useBrowser();
+  let page: Page | undefined;
+
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER);
+  });
+  after(() => ts?.stop());
+  screenshotOnFailure(() => page);
+
+  it('finds the page from the account page, is told of a wrong password, and saves the file with the right one', async function () {
+    this.timeout(60_000);
+    // A context of its own that saves downloads, so the file can be read as the browser saved it.
+    const p = await (await browser().newContext({ acceptDownloads: true })).newPage();
+    page = p;
+    const problems = scriptProblems(p);
+    const holder = await issueByApplication(ts, { legal_name: 'Yoon Saver' });
+    const field = (label: string) => p.getByLabel(label, { exact: true });
+    await p.goto(`${ts.url}/card/signin`);
+    await field('Card number').fill(holder.cardNumber);
+    await field('Card password').fill(holder.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    await p.getByRole('link', { name: 'Download a copy of your data' }).click();
+    await p.getByRole('heading', { name: 'Download a copy of your data' }).waitFor();
+    const { violations } = await new AxeBuilder({ page: p }).analyze();
+    expect(violations.map((v) => v.id)).to.deep.equal([]);
+
+    await field('Card password').fill('not the password');
+    await p.getByRole('button', { name: 'Download my data' }).click();
+    await p.getByRole('alert').waitFor();
+
+    await field('Card password').fill(holder.password);
+    const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Download my data' }).click()]);
+    expect(download.suggestedFilename()).to.match(/^cybercard-data-\d{4}-\d{2}-\d{2}\.json$/);
+    const file = JSON.parse(await readFile((await download.path())!, 'utf8')) as Json;
+    expect(file.account.legal_name).to.equal('Yoon Saver');
+    expect(file.activity.map((e: Json) => e.kind)).to.include('wrong_password');
+    expect(problems).to.deep.equal([]);
   });
 });
