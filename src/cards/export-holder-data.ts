@@ -147,15 +147,17 @@ async function readHolderData(conn: Conn, accountId: string, timeZone: string, c
     })),
     payment_reports: reports.rows.map((d) => {
       const byThisAccount = last4.has(d.cardId);
+      const ofThisAccount = d.accountId === accountId;
       return {
         approval_no: d.approvalNo,
         site: d.siteName,
-        description: d.description,
+        // What a child bought is the child's: a guardian's report of it says which payment, not what it was for.
+        description: ofThisAccount ? d.description : null,
         amount: d.amount,
         currency: d.currency,
         // A guardian may report a child's payment: the report is the guardian's, the payment the child's.
         reported_by: byThisAccount ? 'you' : 'your guardian',
-        about: d.accountId === accountId ? 'your payment' : "your child's payment",
+        about: ofThisAccount ? 'your payment' : "your child's payment",
         reason: d.reason,
         // The holder's own words are theirs; a guardian's report of their payment is told without the guardian's.
         your_words: byThisAccount ? d.details : null,

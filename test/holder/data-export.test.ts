@@ -239,7 +239,12 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     const ward: TestCard = { accountId: '', cardId: String(body.card_id), number: String(body.card_number), password: String(app.password) };
     ward.accountId = String((await ts.db('cards').where({ id: ward.cardId }).first()).account_id);
     await ts.db('accounts').where({ id: ward.accountId }).update({ credit_limit: 10_000 });
-    await approveFor(ts, ward, site, 500, 'Junior comic');
+    const paid = await approveFor(ts, ward, site, 500, 'Junior comic');
+    const guardianWords = 'I did not allow this one';
+    await openDispute(
+      { db: ts.db, windowDays: ts.config.payments.disputeDays },
+      { accountId: guardian.accountId, cardId: guardian.cardId, approvalNo: paid.approvalNo, reason: 'other', details: guardianWords, actor: `card:${guardian.cardId}` },
+    );
 
     const asGuardian = await signedInHolder(ts.url, guardian);
     // The ward's password in the guardian's session is a wrong password: the file is always the session's own.
@@ -250,17 +255,36 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     expect(JSON.stringify(guardianFile)).not.to.include(String(app.email));
     expect(guardianFile.cards.map((c: Json) => c.last4)).to.deep.equal([guardian.number.slice(-4)]);
     expect(guardianFile.approvals).to.deep.equal([]);
+    // The guardian's own report of the child's payment is the guardian's: their words, which payment, not what it bought.
+    expect(guardianFile.payment_reports).to.have.length(1);
+    expect(guardianFile.payment_reports[0]).to.include({ approval_no: paid.approvalNo, reported_by: 'you', about: "your child's payment", your_words: guardianWords, description: null });
 
     const asWard = await signedInHolder(ts.url, ward);
     expect((await postJson(asWard, { password: guardian.password })).status).to.equal(401);
     const wardFile = (await (await postJson(asWard, { password: ward.password })).json()) as Json;
     expect(wardFile.account.guardian).to.equal('Park Guardian');
     expect(wardFile.approvals.map((a: Json) => a.description)).to.deep.equal(['Junior comic']);
+    // The report of the child's payment is listed, without the guardian's words.
+    expect(wardFile.payment_reports[0]).to.include({ approval_no: paid.approvalNo, reported_by: 'your guardian', about: 'your payment', your_words: null });
+    expect(JSON.stringify(wardFile)).not.to.include(guardianWords);
     expect(wardFile.cards.map((c: Json) => c.last4)).to.deep.equal([ward.number.slice(-4)]);
     expect(wardFile.account.wards).to.deep.equal([]);
     expect(JSON.stringify(wardFile)).not.to.include(guardian.number);
     expect(await exports(ward)).to.have.length(1);
     expect(await exports(guardian)).to.have.length(1);
+  });
+
+  it('caps each list, and says which lists were cut short', async () => {
+    const card = await issueTestCard(ts);
+    // More devices than the cap: the newest are kept, and the file says the list is not whole.
+    await ts.db('known_devices').insert(Array.from({ length: 1001 }, (_, i) => ({ account_id: card.accountId, device_hash: randomBytes(32), last_seen_at: new Date(Date.now() - i * 1000) })));
+    const agent = await signedInHolder(ts.url, card);
+    const file = (await (await postJson(agent, { password: card.password })).json()) as Json;
+    expect(file.cap).to.equal(1000);
+    expect(file.devices).to.have.length(1000);
+    expect(file.capped).to.deep.equal(['devices']);
+    expect(Date.parse(file.devices[0].last_seen_at)).to.be.greaterThan(Date.parse(file.devices[999].last_seen_at));
+    expect((await exports(card))[0].details).to.deep.include({ capped: ['devices'] });
   });
 
   it('is in Korean for a Korean browser', async () => {
