@@ -1,0 +1,418 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { Secret, TOTP } from 'otpauth';
+import type { Page } from 'playwright-core';
+import { openDispute } from '../../src/approvals/open-dispute.ts';
+import { capture } from '../../src/approvals/capture.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
+import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
+import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor, cardWithLimit } from '../ledger/fixtures.ts';
+import { startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
+
+/** WCAG 2.0 and 2.1, levels A and AA: what the hosted pages promise their holders. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+/** A small phone, and a desktop screen. */
+const WIDTHS = [375, 1280] as const;
+const LANGUAGES = ['en', 'ko'] as const;
+type Language = (typeof LANGUAGES)[number];
+
+/**
+ * Every hosted page a card holder or operator meets, in English and Korean, on a 375 px phone and a desktop screen,
+ * each form also as it comes back with its errors, checked by axe-core against WCAG 2.1 A and AA. Pages are reached
+ * the way people reach them (forms filled and sent, a real OIDC log-in and payment from the demo member site); each
+ * test gathers every violation it meets and fails with the whole list, so one run shows all there is to fix.
+ */
+describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a real browser', () => {
+  const operatorToken = randomBytes(32).toString('base64url');
+  let ts: TestServer;
+  let demo: RunningDemo;
+  const browser = useBrowser();
+  let page: Page | undefined;
+
+  before(async function () {
+    this.timeout(60_000);
+    ts = await startCardManager(
+      {
+        ...APPLY_SERVER,
+        cards: { ...APPLY_SERVER.cards, denyList: { action: 'review', names: ['* reviewson'], emails: [], mobiles: [] } },
+        // Low enough that the demo's episode (1,500 KRW) asks for the authenticator code: the approval page's form.
+        stepUp: { above: 1_000, issuerLabel: 'Cyber card' },
+      },
+      { env: { OPERATOR_TOKENS: `kim:${operatorToken}` } },
+    );
+    demo = await startDemoSite(ts);
+  });
+  after(async () => {
+    await demo?.stop();
+    await ts?.stop();
+  });
+
+  screenshotOnFailure(() => page);
+
+  /**
+   * A fresh page whose requests ask for `language`, the list its audits fill, and the audit: axe at each width, and
+   * what axe does not judge (the page's declared language, reflow, where the focus lands).
+   */
+  async function open(language: Language, pageLanguage: string = language): Promise<{ p: Page; audit: (label: string) => Promise<void>; found: string[] }> {
+    const p = await newPage(browser());
+    page = p;
+    await p.setExtraHTTPHeaders({ 'accept-language': language });
+    const found: string[] = [];
+    const audit = async (label: string) => {
+      await p.waitForLoadState('domcontentloaded');
+      for (const width of WIDTHS) {
+        await p.setViewportSize({ width, height: 800 });
+        // Legacy mode runs axe in the page itself: these pages have no frames to gather results from, and the default
+        // opens a blank page per run to merge them, which makes the whole file several times slower.
+        const { violations } = await new AxeBuilder({ page: p }).withTags(WCAG_TAGS).setLegacyMode().analyze();
+        const at = `${label} [${language}, ${width}px ${new URL(p.url()).pathname}]`;
+        for (const v of violations) {
+          const where = v.nodes.map((n) => `${n.target.join(' ')}${n.any[0]?.message ? ` (${n.any[0].message})` : ''}`).join('; ');
+          found.push(`${at} ${v.id}: ${v.help} → ${where}`);
+        }
+        // Reflow (WCAG 1.4.10), which axe does not measure: nothing but a wide table's own box scrolls sideways.
+        const wide = await p.evaluate(() => document.documentElement.scrollWidth);
+        if (wide > width) found.push(`${at} reflow: the page is ${wide} px wide`);
+      }
+      // The language a screen reader reads the page in (WCAG 3.1.1): axe only checks that there is one.
+      const lang = await p.locator('html').getAttribute('lang');
+      if (lang !== pageLanguage) found.push(`${label} [${language}] lang: the page says ${lang}, its words are ${pageLanguage}`);
+      // Focus order (WCAG 2.4.3): one element takes the focus on load, and a refused form puts it on its first refused
+      // field in the page's order.
+      const focus = await p.evaluate(() => {
+        const invalid = document.querySelector('[aria-invalid=true]');
+        return {
+          autofocus: [...document.querySelectorAll('[autofocus]')].map((e) => e.id || e.tagName.toLowerCase()),
+          active: document.activeElement?.id || document.activeElement?.tagName.toLowerCase(),
+          firstInvalid: invalid ? invalid.id || invalid.tagName.toLowerCase() : null,
+          onFirstInvalid: invalid ? invalid.contains(document.activeElement) : true,
+        };
+      });
+      if (focus.autofocus.length > 1) found.push(`${label} [${language}] focus: ${focus.autofocus.length} elements ask for it (${focus.autofocus.join(', ')})`);
+      if (!focus.onFirstInvalid) found.push(`${label} [${language}] focus: on ${focus.active}, not on the first refused field ${focus.firstInvalid}`);
+    };
+    return { p, audit, found };
+  }
+
+  function expectNone(found: string[]): void {
+    expect(found, `\n${found.join('\n')}\n`).to.deep.equal([]);
+  }
+
+  /** Clicks the submit button of the form posting to `action` (the page's words differ by language, its forms do not). */
+  async function send(p: Page, action: string): Promise<void> {
+    await Promise.all([p.waitForEvent('load'), p.locator(`form[action="${action}"] button[type=submit]`).first().click()]);
+  }
+
+  async function signIn(p: Page, card: { cardNumber: string; password: string }): Promise<void> {
+    await p.goto(`${ts.url}/card/signin`);
+    await p.locator('#card_number').fill(card.cardNumber);
+    await p.locator('#password').fill(card.password);
+    await send(p, '/card/signin');
+    await p.waitForURL(`${ts.url}/card/account`);
+  }
+
+  /** Sets up an authenticator app on the holder's pages (the holder signed in), auditing its pages if asked. */
+  async function enrolAuthenticator(p: Page, audit?: (label: string) => Promise<void>): Promise<void> {
+    await p.goto(`${ts.url}/card/security`);
+    await audit?.('second factor');
+    await send(p, '/card/security/totp');
+    const totp = new TOTP({ secret: Secret.fromBase32(((await p.locator('#totp-secret').textContent()) ?? '').trim()), digits: 6, period: 30 });
+    await audit?.('authenticator set-up');
+    await p.locator('#code').fill('12');
+    await send(p, '/card/security/totp/confirm');
+    await audit?.('authenticator set-up, refused code');
+    await p.locator('#code').fill(totp.generate());
+    await send(p, '/card/security/totp/confirm');
+  }
+
+  for (const language of LANGUAGES) {
+    describe(`in ${language === 'en' ? 'English' : 'Korean'}`, () => {
+      it('the application form, refused and accepted, and its two results', async function () {
+        this.timeout(60_000);
+        const { p, audit, found } = await open(language);
+        await p.goto(`${ts.url}/apply`);
+        await audit('apply');
+        await send(p, '/apply');
+        await audit('apply, every field refused');
+
+        const fill = async (name: string) => {
+          await p.locator('#legal_name').fill(name);
+          await p.locator('#birthdate').fill('1988-11-02');
+          await p.locator('#email').fill(uniqueEmail('a11y'));
+          await p.locator('#mobile').fill(uniqueMobile());
+          await p.locator('#password').fill(GOOD_PASSWORD);
+          await p.locator('#password_confirm').fill(GOOD_PASSWORD);
+          await p.locator('#accept_terms').check();
+          await send(p, '/apply');
+        };
+        await fill('Choi Hyunwoo');
+        await p.locator('#card-number').waitFor();
+        await audit('apply, card issued');
+        await p.goto(`${ts.url}/apply`);
+        await fill('Jo Reviewson');
+        await p.locator('#pending-review').waitFor();
+        await audit('apply, sent to review');
+        expectNone(found);
+      });
+
+      it('the card pages without a sign-in (lost, reissue, password, reset) and the error pages', async function () {
+        this.timeout(60_000);
+        const { p, audit, found } = await open(language);
+        const holder = await issueByApplication(ts, { legal_name: 'Lee Forgetful' });
+
+        for (const [path, label] of [['/card/lost', 'report lost'], ['/card/lost/code', 'block with a code'], ['/card/password', 'change password']] as const) {
+          await p.goto(`${ts.url}${path}`);
+          await audit(label);
+          await send(p, path);
+          await audit(`${label}, refused`);
+        }
+
+        // The code flows: ask, the page taking the code, it refused; and the reissue's result.
+        for (const [base, label] of [['/card/password/reset', 'reset password'], ['/card/reissue', 'reissue']] as const) {
+          await p.goto(`${ts.url}${base}`);
+          await audit(label);
+          await send(p, `${base}/code`);
+          await audit(`${label}, refused`);
+          await p.locator('#card_number').fill(holder.cardNumber);
+          await send(p, `${base}/code`);
+          await audit(`${label}, code sent`);
+          await send(p, `${base}/confirm`);
+          await audit(`${label}, code refused`);
+        }
+        await p.locator('#code').fill(await latestCode(ts, holder.accountId, 'reissue_code'));
+        await send(p, '/card/reissue/confirm');
+        await p.locator('#card-password').waitFor();
+        await audit('reissue, the new card');
+
+        // The new number's password changed: the page saying it is done.
+        const number = ((await p.locator('#card-number').textContent()) ?? '').replace(/\s/g, '');
+        const password = (await p.locator('#card-password').textContent()) ?? '';
+        await p.goto(`${ts.url}/card/password`);
+        await p.locator('#card_number').fill(number);
+        await p.locator('#password').fill(password);
+        await p.locator('#new_password').fill(GOOD_PASSWORD);
+        await p.locator('#new_password_confirm').fill(GOOD_PASSWORD);
+        await send(p, '/card/password');
+        await audit('password changed');
+
+        await p.goto(`${ts.url}/card/no-such-page`);
+        await audit('not found');
+        await p.goto(`${ts.url}/interaction/no-such-interaction`);
+        await audit('an interaction that is gone');
+        expectNone(found);
+      });
+
+      it("the holder's own pages, each form also refused, up to the card closed", async function () {
+        this.timeout(90_000);
+        const { p, audit, found } = await open(language);
+        const guardian = await issueByApplication(ts, { legal_name: 'Seo Guardian' });
+        await ts.db('accounts').where({ id: guardian.accountId }).update({ credit_limit: 100_000 });
+        const childApp = application({ legal_name: 'Seo Child', birthdate: birthdateForAge(16), guardian_card_number: guardian.cardNumber, guardian_password: guardian.password });
+        const child = await postApplication(ts, childApp);
+        expect(child.status, JSON.stringify(child.body)).to.equal(201);
+        const childAccountId = String((await ts.db('cards').where({ id: child.body.card_id }).first()).account_id);
+        const site = await registerTestSite(ts, { name: 'Webtoon Corner' } as never);
+        const card: TestCard = { accountId: guardian.accountId, cardId: guardian.cardId, number: guardian.cardNumber, password: guardian.password };
+        await approveFor(ts, card, site, 3_000, 'Episode 12');
+
+        await p.goto(`${ts.url}/card/signin`);
+        await audit('sign-in');
+        await p.locator('#card_number').fill(guardian.cardNumber);
+        await p.locator('#password').fill('not the password');
+        await send(p, '/card/signin');
+        await audit('sign-in, wrong password');
+        await signIn(p, guardian);
+        await audit('account');
+        for (const [path, label] of [['/card/activity', 'activity'], ['/card/wards', "children's cards"]] as const) {
+          await p.goto(`${ts.url}${path}`);
+          await audit(label);
+        }
+        await send(p, `/card/wards/${childAccountId}/limit`);
+        await audit("children's cards, refused");
+
+        await p.goto(`${ts.url}/card/controls`);
+        await audit('spending controls');
+        await p.locator('#max_per_approval').fill('a lot');
+        await send(p, '/card/controls');
+        await audit('spending controls, refused');
+
+        await enrolAuthenticator(p, audit);
+
+        await p.goto(`${ts.url}/card/contacts`);
+        await audit('contact details');
+        await send(p, '/card/contacts');
+        await audit('contact details, refused');
+        await p.locator('#email').fill(uniqueEmail('a11y-contacts'));
+        await p.locator('#password').fill(guardian.password);
+        await send(p, '/card/contacts');
+        await audit('contact details, codes sent');
+        await send(p, '/card/contacts/confirm');
+        await audit('contact details, codes refused');
+
+        await p.goto(`${ts.url}/card/statement-day`);
+        await audit('statement day');
+        await p.locator('#statement_day').evaluate((s: HTMLSelectElement) => {
+          // A day the list does not offer, as a stale page or a hand-made post sends it: the form's error state.
+          s.options[0]!.value = '31';
+          s.selectedIndex = 0;
+        });
+        await send(p, '/card/statement-day');
+        await audit('statement day, refused');
+
+        await p.goto(`${ts.url}/card/disputes`);
+        await audit('report a payment');
+        await send(p, '/card/disputes');
+        await audit('report a payment, refused');
+
+        await p.goto(`${ts.url}/card/close`);
+        await audit('close the card');
+        await send(p, '/card/close');
+        await audit('close the card, refused');
+        await p.locator('#confirm').check();
+        await p.locator('#password').fill(guardian.password);
+        await send(p, '/card/close');
+        await audit('card closed');
+        expectNone(found);
+      });
+
+      it('the hosted log-in, consent, payment approval, refusal and sign-out pages of a real OIDC flow', async function () {
+        this.timeout(90_000);
+        const { p, audit, found } = await open(language);
+        const payer = await issueByApplication(ts, { legal_name: 'Park Payer' });
+        await ts.db('accounts').where({ id: payer.accountId }).update({ credit_limit: 100_000 });
+
+        // Log-in and consent, from the demo site.
+        await p.goto(`${demo.url}/login`);
+        await p.locator('form[action$="/login"]').waitFor();
+        await audit('log-in');
+        await p.locator('#card_number').fill(payer.cardNumber);
+        await p.locator('#password').fill('not the password');
+        await p.locator('form[action$="/login"] button[type=submit]').click();
+        await p.locator('#form-error').waitFor();
+        await audit('log-in, wrong password');
+        await p.locator('#card_number').fill(payer.cardNumber);
+        await p.locator('#password').fill(payer.password);
+        await p.locator('form[action$="/login"] button[type=submit]').click();
+        await p.locator('form[action$="/confirm"]').waitFor();
+        await audit('consent');
+        await p.locator('form[action$="/confirm"] button[type=submit]').click();
+        await p.waitForURL(`${demo.url}/me`);
+
+        // A payment that needs the authenticator code: log-in, approval, a wrong code, and the denial.
+        await signIn(p, payer);
+        await enrolAuthenticator(p);
+        await p.goto(`${demo.url}/items/episode-1/buy`);
+        await p.locator('form[action$="/login"]').waitFor();
+        await audit('payment log-in');
+        await p.locator('#card_number').fill(payer.cardNumber);
+        await p.locator('#password').fill(payer.password);
+        await p.locator('form[action$="/login"] button[type=submit]').click();
+        await p.locator('#totp').waitFor();
+        await audit('payment approval');
+        await p.locator('#totp').fill('12345');
+        await p.locator('form[action$="/confirm"] button[type=submit]').click();
+        await p.locator('#totp-error').waitFor();
+        await audit('payment approval, wrong code');
+        await p.locator('form[action$="/abort"] button[type=submit]').click();
+        await p.waitForURL((u) => u.origin === demo.url);
+
+        // A payment over the credit left, and one refused outright (a minor at the 19+ section).
+        await ts.db('accounts').where({ id: payer.accountId }).update({ credit_limit: 1_000 });
+        await p.goto(`${demo.url}/items/episode-1/buy`);
+        await p.locator('#card_number').fill(payer.cardNumber);
+        await p.locator('#password').fill(payer.password);
+        await p.locator('form[action$="/login"] button[type=submit]').click();
+        await p.locator('#over-limit').waitFor();
+        await audit('payment approval, over the credit left');
+        // Read first, before any field: the code asked for below would approve nothing.
+        expect(await p.evaluate(() => document.activeElement?.id)).to.equal('over-limit');
+        await p.locator('form[action$="/abort"] button[type=submit]').click();
+        await p.waitForURL((u) => u.origin === demo.url);
+
+        const minor = await cardWithLimit(ts, 100_000, { birthdate: birthdateForAge(17) });
+        await p.goto(`${demo.url}/items/late-night/buy`);
+        await p.locator('#card_number').fill(minor.number);
+        await p.locator('#password').fill(minor.password);
+        await p.locator('form[action$="/login"] button[type=submit]').click();
+        await p.locator('#reason').waitFor();
+        await audit('payment refused');
+
+        // Sign-out: the question, and the answer when no site waits for the browser.
+        await p.goto(`${ts.url}/session/end`);
+        await audit('sign out?');
+        await p.locator('button[name=logout]').click();
+        await p.waitForLoadState();
+        await audit('signed out');
+        expectNone(found);
+      });
+    });
+  }
+
+  it('the operator console, each form also refused (in English only, and saying so to a browser asking for Korean)', async function () {
+    this.timeout(90_000);
+    // English for a browser asking for Korean too: the console's words are for the operator's staff, in English only.
+    const { p, audit, found } = await open('ko', 'en');
+    const { status, body } = await postApplication(ts, application({ legal_name: 'Jo Reviewson' }));
+    expect(status, JSON.stringify(body)).to.equal(202);
+    const site = await registerTestSite(ts, { name: 'Film Corner' } as never);
+    const card = await cardWithLimit(ts, 100_000, { email: uniqueEmail('a11y-dispute') });
+    const a = await approveFor(ts, card, site, 12_000, 'Movie night');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: a.approvalNo, amount: 12_000, actor: 'test' }));
+    const d = await openDispute(
+      { db: ts.db, windowDays: ts.config.payments.disputeDays },
+      { accountId: card.accountId, cardId: card.cardId, approvalNo: a.approvalNo, reason: 'not_mine', details: 'Never watched it', actor: `card:${card.cardId}` },
+    );
+
+    await p.goto(`${ts.url}/admin/signin`);
+    await audit('console sign-in');
+    await p.locator('#token').fill('not the token');
+    await send(p, '/admin/signin');
+    await audit('console sign-in, wrong token');
+    await p.locator('#token').fill(operatorToken);
+    await send(p, '/admin/signin');
+
+    await p.goto(`${ts.url}/admin/applications`);
+    await audit('review queue');
+    await p.locator(`form[action$="/reject"] button[type=submit]`).first().click();
+    await p.waitForLoadState();
+    await audit('review queue, refused');
+
+    await p.goto(`${ts.url}/admin/disputes`);
+    await audit('disputes');
+    await send(p, `/admin/disputes/${d.id}/reject`);
+    await audit('disputes, refused');
+
+    await p.goto(`${ts.url}/admin/cards`);
+    await audit('cards');
+    await p.locator('#number').fill('1234');
+    await send(p, '/admin/cards/search');
+    await audit('cards, refused');
+    await p.locator('#number').fill(card.number);
+    await send(p, '/admin/cards/search');
+    await p.locator('#holder').waitFor();
+    await audit("cards, a holder's cards");
+    await send(p, `/admin/cards/${card.cardId}/block`);
+    await audit("cards, a holder's cards, block refused");
+
+    await p.goto(`${ts.url}/admin/sites`);
+    await audit('member sites');
+    await p.goto(`${ts.url}/admin/sites/${site.clientId}`);
+    await audit('a member site');
+    await send(p, `/admin/sites/${site.clientId}/suspend`);
+    await audit('a member site, refused');
+
+    await p.goto(`${ts.url}/admin/settlement`);
+    await audit('settlement');
+    await p.goto(`${ts.url}/admin/settlement?month=someday`);
+    await audit('settlement, refused');
+    await p.goto(`${ts.url}/admin/books`);
+    await audit('books');
+    await send(p, '/admin/books/check');
+    await audit('books, checked');
+    expectNone(found);
+  });
+});
