@@ -85,7 +85,12 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       // field in the page's order.
       const focus = await p.evaluate(() => {
         const invalid = document.querySelector('[aria-invalid=true]');
+        // A refused field says why to a screen reader as well (WCAG 3.3.1): described by a message that is on the page.
+        const unexplained = [...document.querySelectorAll('[aria-invalid=true]')]
+          .filter((e) => !(e.getAttribute('aria-describedby') ?? '').split(/\s+/).some((id) => id && document.getElementById(id)?.matches('.field-error, .error')))
+          .map((e) => e.id || e.tagName.toLowerCase());
         return {
+          unexplained,
           autofocus: [...document.querySelectorAll('[autofocus]')].map((e) => e.id || e.tagName.toLowerCase()),
           active: document.activeElement?.id || document.activeElement?.tagName.toLowerCase(),
           firstInvalid: invalid ? invalid.id || invalid.tagName.toLowerCase() : null,
@@ -93,6 +98,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         };
       });
       if (focus.autofocus.length > 1) found.push(`${label} [${language}] focus: ${focus.autofocus.length} elements ask for it (${focus.autofocus.join(', ')})`);
+      if (focus.unexplained.length) found.push(`${label} [${language}] errors: ${focus.unexplained.join(', ')} refused without its message`);
       if (!focus.onFirstInvalid) found.push(`${label} [${language}] focus: on ${focus.active}, not on the first refused field ${focus.firstInvalid}`);
     };
     return { p, audit, found };
