@@ -207,6 +207,10 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
 
         await p.goto(`${ts.url}/card/no-such-page`);
         await audit('not found');
+        await p.goto(`${ts.url}/card/lost`);
+        await p.locator('input[name=csrf]').evaluate((i: HTMLInputElement) => (i.value = 'a token from a page long closed'));
+        await send(p, '/card/lost');
+        await audit('a form expired');
         await p.goto(`${ts.url}/interaction/no-such-interaction`);
         await audit('an interaction that is gone');
         expectNone(found);
