@@ -6,11 +6,13 @@ import type { Page } from 'playwright-core';
 import { openDispute } from '../../src/approvals/open-dispute.ts';
 import { capture } from '../../src/approvals/capture.ts';
 import { inTransaction } from '../../src/db/tx.ts';
+import { billingRun } from '../../src/ledger/billing-run.ts';
+import { repay } from '../../src/ledger/repay.ts';
 import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
 import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
-import { approveFor, cardWithLimit } from '../ledger/fixtures.ts';
+import { approveFor, cardWithLimit, ledgerOf, statementDayToday } from '../ledger/fixtures.ts';
 import { startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
 
 /** WCAG 2.0 and 2.1, levels A and AA: what the hosted pages promise their holders. */
@@ -220,13 +222,18 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         this.timeout(90_000);
         const { p, audit, found } = await open(language);
         const guardian = await issueByApplication(ts, { legal_name: 'Seo Guardian' });
-        await ts.db('accounts').where({ id: guardian.accountId }).update({ credit_limit: 100_000 });
+        await ts.db('accounts').where({ id: guardian.accountId }).update({ credit_limit: 100_000, statement_day: statementDayToday(ts.config.billing.timeZone) });
         const childApp = application({ legal_name: 'Seo Child', birthdate: birthdateForAge(16), guardian_card_number: guardian.cardNumber, guardian_password: guardian.password });
         const child = await postApplication(ts, childApp);
         expect(child.status, JSON.stringify(child.body)).to.equal(201);
         const childAccountId = String((await ts.db('cards').where({ id: child.body.card_id }).first()).account_id);
         const site = await registerTestSite(ts, { name: 'Webtoon Corner' } as never);
         const card: TestCard = { accountId: guardian.accountId, cardId: guardian.cardId, number: guardian.cardNumber, password: guardian.password };
+        // A statement with a charge and a payment received, and a hold still open: every table of the account page.
+        const charged = await approveFor(ts, card, site, 5_000, 'Season pass');
+        await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: charged.approvalNo, actor: 'test' }));
+        await repay(ledgerOf(ts), { accountId: guardian.accountId, amount: 2_000, currency: 'KRW', source: 'operator', actor: 'test' });
+        await billingRun(ledgerOf(ts), { cutoff: new Date() });
         await approveFor(ts, card, site, 3_000, 'Episode 12');
 
         await p.goto(`${ts.url}/card/signin`);
@@ -237,6 +244,9 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         await audit('sign-in, wrong password');
         await signIn(p, guardian);
         await audit('account');
+        await p.locator('#statements a').first().click();
+        await p.locator('#statement').waitFor();
+        await audit('account, a statement');
         for (const [path, label] of [['/card/activity', 'activity'], ['/card/wards', "children's cards"]] as const) {
           await p.goto(`${ts.url}${path}`);
           await audit(label);
