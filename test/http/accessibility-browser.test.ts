@@ -19,6 +19,8 @@ import { startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 /** A small phone, and a desktop screen. */
 const WIDTHS = [375, 1280] as const;
+/** WCAG 1.4.10's reflow width: a 1280 px screen zoomed to 400 %. Only measured for a sideways scroll. */
+const REFLOW_WIDTH = 320;
 const LANGUAGES = ['en', 'ko'] as const;
 type Language = (typeof LANGUAGES)[number];
 
@@ -76,9 +78,12 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
           const where = v.nodes.map((n) => `${n.target.join(' ')}${n.any[0]?.message ? ` (${n.any[0].message})` : ''}`).join('; ');
           found.push(`${at} ${v.id}: ${v.help} → ${where}`);
         }
-        // Reflow (WCAG 1.4.10), which axe does not measure: nothing but a wide table's own box scrolls sideways.
+      }
+      // Reflow (WCAG 1.4.10), which axe does not measure: nothing but a wide table's own box scrolls sideways.
+      for (const width of [REFLOW_WIDTH, ...WIDTHS]) {
+        await p.setViewportSize({ width, height: 800 });
         const wide = await p.evaluate(() => document.documentElement.scrollWidth);
-        if (wide > width) found.push(`${at} reflow: the page is ${wide} px wide`);
+        if (wide > width) found.push(`${label} [${language}, ${width}px ${new URL(p.url()).pathname}] reflow: the page is ${wide} px wide`);
       }
       // The language a screen reader reads the page in (WCAG 3.1.1): axe only checks that there is one.
       const lang = await p.locator('html').getAttribute('lang');
