@@ -65,20 +65,10 @@ export async function queueBackchannelLogouts(conn: Conn, accountId: string, rea
   return rows.length;
 }
 
-/**
- * Claims the next due logout for `leaseSeconds`, in one statement: its next attempt is moved past the lease, so no other
- * sender takes it while this one posts it (SKIP LOCKED: two claiming at once get two different rows), and nothing is
- * held open meanwhile. A sender that dies mid-post leaves it due again when the lease ends.
- */
-export async function claimDueLogout(conn: Conn, leaseSeconds: number): Promise<QueuedLogout | undefined> {
-  const r = (await conn.raw(
-    `UPDATE ${T} SET next_attempt_at = now() + make_interval(secs => ?)
-     WHERE id = (SELECT id FROM ${T} WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-     RETURNING id, client_id, account_id, sid, reason, attempts`,
-    [leaseSeconds],
-  )) as { rows: Record<string, unknown>[] };
-  const row = r.rows[0];
-  if (!row) return undefined;
+/** The columns a sender claims a logout with (db/outbox-leases.ts claimDue), and the logout they make. */
+export const LOGOUT_COLUMNS = ['id', 'client_id', 'account_id', 'sid', 'reason', 'attempts'] as const;
+
+export function logoutFromRow(row: Record<string, unknown>): QueuedLogout {
   return {
     id: Number(row.id),
     clientId: row.client_id as string,
@@ -87,25 +77,6 @@ export async function claimDueLogout(conn: Conn, leaseSeconds: number): Promise<
     reason: row.reason as string,
     attempts: row.attempts as number,
   };
-}
-
-export async function markLogoutSent(conn: Conn, id: number): Promise<void> {
-  await conn(T).where({ id }).update({ status: 'sent', sent_at: conn.fn.now(), attempts: conn.raw('attempts + 1'), last_error: null });
-}
-
-/**
- * Records a failed attempt: tried again after 30 s, 60 s, 120 s… until `maxAttempts`, then failed. `giveUp` fails it
- * at once (the site is closed, or took its backchannel_logout_uri away).
- */
-export async function markLogoutAttemptFailed(conn: Conn, id: number, error: string, maxAttempts: number, giveUp = false): Promise<void> {
-  await conn(T)
-    .where({ id })
-    .update({
-      attempts: conn.raw('attempts + 1'),
-      last_error: error.slice(0, 500),
-      status: giveUp ? 'failed' : conn.raw("CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END", [maxAttempts]),
-      next_attempt_at: conn.raw('now() + make_interval(secs => 30 * power(2, attempts))'),
-    });
 }
 
 /**

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type Provider from 'oidc-provider';
-import { claimDueLogout, markLogoutAttemptFailed, markLogoutSent, type QueuedLogout } from '../db/backchannel-logouts.ts';
+import { LOGOUT_COLUMNS, logoutFromRow, type QueuedLogout } from '../db/backchannel-logouts.ts';
 import type { Db } from '../db/knex.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import type { Logger } from '../log.ts';
+import { sendDue, startDraining, Undeliverable, type SendResult, type SiteOutboxSender } from './site-outbox-sender.ts';
 
 /** The event a Logout Token carries (Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -21,17 +22,6 @@ export interface LogoutSenderDeps {
   timeoutMs: number;
   counts?: EventCounts;
 }
-
-export interface LogoutSendResult {
-  sent: number;
-  failed: number;
-}
-
-/** How much longer than a post may take a claimed logout stays claimed (seconds): the record of its outcome included. */
-const LEASE_MARGIN_SECONDS = 60;
-
-/** A logout no attempt can deliver: the site is closed or no longer takes Logout Tokens. */
-class Undeliverable extends Error {}
 
 /**
  * The Logout Token for one queued logout, built as oidc-provider builds the one it posts at RP-initiated logout
@@ -65,62 +55,29 @@ async function deliver(deps: LogoutSenderDeps, logout: QueuedLogout): Promise<vo
   if (res.status < 200 || res.status > 299) throw new Error(`the site answered ${res.status}`);
 }
 
-type Outcome = 'sent' | 'retry' | 'failed';
-
-/**
- * Claims one due logout (db/backchannel-logouts.ts claimDueLogout: leased, so another sender never posts it too), posts
- * it with no transaction or lock held (the site may take timeoutMs to answer), and records the outcome. Logged by site
- * and outbox id only: no subject, card or holder in the lines.
- */
-async function sendNext(deps: LogoutSenderDeps): Promise<Outcome | undefined> {
-  const logout = await claimDueLogout(deps.db, Math.ceil(deps.timeoutMs / 1000) + LEASE_MARGIN_SECONDS);
-  if (!logout) return undefined;
-  const line = { logoutId: logout.id, clientId: logout.clientId, reason: logout.reason, attempt: logout.attempts + 1 };
-  let outcome: Outcome = 'sent';
-  try {
-    await deliver(deps, logout);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const giveUp = err instanceof Undeliverable;
-    await markLogoutAttemptFailed(deps.db, logout.id, message, deps.maxAttempts, giveUp);
-    outcome = giveUp || logout.attempts + 1 >= deps.maxAttempts ? 'failed' : 'retry';
-    deps.log.warn({ ...line, error: message }, outcome === 'failed' ? 'back-channel logout given up' : 'back-channel logout not delivered: tried again later');
-  }
-  if (outcome === 'sent') {
-    await markLogoutSent(deps.db, logout.id);
-    deps.log.info(line, 'back-channel logout delivered');
-  }
-  (deps.counts ?? NO_COUNTS).backchannelLogout(outcome);
-  return outcome;
+/** The logout outbox as a site outbox sender drains it (site-outbox-sender.ts). */
+function logoutOutbox(deps: LogoutSenderDeps): SiteOutboxSender<QueuedLogout> {
+  return {
+    db: deps.db,
+    log: deps.log,
+    table: 'backchannel_logouts',
+    columns: LOGOUT_COLUMNS,
+    toItem: logoutFromRow,
+    deliver: (logout) => deliver(deps, logout),
+    line: (logout) => ({ logoutId: logout.id, clientId: logout.clientId, reason: logout.reason }),
+    what: 'back-channel logout',
+    count: (outcome) => (deps.counts ?? NO_COUNTS).backchannelLogout(outcome),
+    maxAttempts: deps.maxAttempts,
+    timeoutMs: deps.timeoutMs,
+  };
 }
 
 /** Posts due logouts until none is due or `limit` were tried; a failed one waits for its backoff, so each is tried once. */
-export async function sendDueLogouts(deps: LogoutSenderDeps, limit = 1000): Promise<LogoutSendResult> {
-  const result: LogoutSendResult = { sent: 0, failed: 0 };
-  for (let i = 0; i < limit; i++) {
-    const outcome = await sendNext(deps);
-    if (!outcome) break;
-    result[outcome === 'sent' ? 'sent' : 'failed']++;
-  }
-  return result;
+export function sendDueLogouts(deps: LogoutSenderDeps, limit = 1000): Promise<SendResult> {
+  return sendDue(logoutOutbox(deps), limit);
 }
 
-/**
- * Drains the logouts every `intervalSeconds` (0 turns it off), never two drains of this process at once; other
- * instances may drain too. Returns a function that stops it.
- */
+/** Drains the logouts every `intervalSeconds` (0 turns it off). Returns a function that stops it. */
 export function startLogoutSender(deps: LogoutSenderDeps, intervalSeconds: number, batch: number): () => void {
-  if (intervalSeconds <= 0) return () => {};
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sendDueLogouts(deps, batch)
-      .catch((err: unknown) => deps.log.warn({ err }, 'back-channel logout sender failed'))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalSeconds * 1000);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startDraining(() => sendDueLogouts(deps, batch), deps.log, 'back-channel logout', intervalSeconds);
 }

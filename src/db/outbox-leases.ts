@@ -1,0 +1,43 @@
+import type { Conn } from './knex.ts';
+
+/**
+ * The posts to member sites that wait in an outbox table of their own (backchannel_logouts so far): each has
+ * id, status (pending, sent, failed), attempts, last_error, next_attempt_at and sent_at, and is sent by a sender in
+ * every instance (oidc/outbox-sender.ts). These are the statements they share.
+ */
+export type SiteOutbox = 'backchannel_logouts';
+
+/**
+ * Claims the next due row of `table` for `leaseSeconds`, in one statement, and returns `columns` of it: its next
+ * attempt is moved past the lease, so no other sender takes it while this one posts it (SKIP LOCKED: two claiming at
+ * once get two different rows), and nothing is held open meanwhile. A sender that dies mid-post leaves it due again
+ * when the lease ends.
+ */
+export async function claimDue(conn: Conn, table: SiteOutbox, columns: readonly string[], leaseSeconds: number): Promise<Record<string, unknown> | undefined> {
+  const r = (await conn.raw(
+    `UPDATE ?? SET next_attempt_at = now() + make_interval(secs => ?)
+     WHERE id = (SELECT id FROM ?? WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING ${columns.map(() => '??').join(', ')}`,
+    [table, leaseSeconds, table, ...columns],
+  )) as { rows: Record<string, unknown>[] };
+  return r.rows[0];
+}
+
+export async function markSent(conn: Conn, table: SiteOutbox, id: number): Promise<void> {
+  await conn(table).where({ id }).update({ status: 'sent', sent_at: conn.fn.now(), attempts: conn.raw('attempts + 1'), last_error: null });
+}
+
+/**
+ * Records a failed attempt: tried again after 30 s, 60 s, 120 s… until `maxAttempts`, then failed. `giveUp` fails it
+ * at once (the site is closed, took its URI away, or refused the post for good).
+ */
+export async function markAttemptFailed(conn: Conn, table: SiteOutbox, id: number, error: string, maxAttempts: number, giveUp = false): Promise<void> {
+  await conn(table)
+    .where({ id })
+    .update({
+      attempts: conn.raw('attempts + 1'),
+      last_error: error.slice(0, 500),
+      status: giveUp ? 'failed' : conn.raw("CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END", [maxAttempts]),
+      next_attempt_at: conn.raw('now() + make_interval(secs => 30 * power(2, attempts))'),
+    });
+}

@@ -1,0 +1,94 @@
+import type { Db } from '../db/knex.ts';
+import { claimDue, markAttemptFailed, markSent, type SiteOutbox } from '../db/outbox-leases.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * What a sender of signed posts to member sites does (Logout Tokens: send-logout-tokens.ts), apart from what it
+ * posts: claim one due row under a lease, post it with no transaction or lock held (the site may
+ * take timeoutMs to answer), record the outcome, count it, log it by site and outbox id only; drain until none is due;
+ * drain periodically.
+ */
+export type Outcome = 'sent' | 'retry' | 'failed';
+
+/** A post no later attempt can deliver: the site is closed, took its URI away, or refused it for good. */
+export class Undeliverable extends Error {}
+
+/** How much longer than a post may take a claimed row stays claimed (seconds): the record of its outcome included. */
+const LEASE_MARGIN_SECONDS = 60;
+
+export interface SiteOutboxSender<T extends { id: number; attempts: number }> {
+  db: Db;
+  log: Logger;
+  table: SiteOutbox;
+  /** The columns a claim returns, and the row they make. */
+  columns: readonly string[];
+  toItem(row: Record<string, unknown>): T;
+  /** Posts one; throws to fail this attempt (Undeliverable: every attempt). */
+  deliver(item: T): Promise<void>;
+  /** The log line's fields: ids only, never a subject, card or holder. */
+  line(item: T): Record<string, unknown>;
+  /** What the log lines call one ('back-channel logout'). */
+  what: string;
+  count(outcome: Outcome): void;
+  maxAttempts: number;
+  timeoutMs: number;
+}
+
+export interface SendResult {
+  sent: number;
+  failed: number;
+}
+
+async function sendNext<T extends { id: number; attempts: number }>(s: SiteOutboxSender<T>): Promise<Outcome | undefined> {
+  const row = await claimDue(s.db, s.table, s.columns, Math.ceil(s.timeoutMs / 1000) + LEASE_MARGIN_SECONDS);
+  if (!row) return undefined;
+  const item = s.toItem(row);
+  const line = { ...s.line(item), attempt: item.attempts + 1 };
+  let outcome: Outcome = 'sent';
+  try {
+    await s.deliver(item);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const giveUp = err instanceof Undeliverable;
+    await markAttemptFailed(s.db, s.table, item.id, message, s.maxAttempts, giveUp);
+    outcome = giveUp || item.attempts + 1 >= s.maxAttempts ? 'failed' : 'retry';
+    s.log.warn({ ...line, error: message }, outcome === 'failed' ? `${s.what} given up` : `${s.what} not delivered: tried again later`);
+  }
+  if (outcome === 'sent') {
+    await markSent(s.db, s.table, item.id);
+    s.log.info(line, `${s.what} delivered`);
+  }
+  s.count(outcome);
+  return outcome;
+}
+
+/** Posts due rows until none is due or `limit` were tried; a failed one waits for its backoff, so each is tried once. */
+export async function sendDue<T extends { id: number; attempts: number }>(s: SiteOutboxSender<T>, limit: number): Promise<SendResult> {
+  const result: SendResult = { sent: 0, failed: 0 };
+  for (let i = 0; i < limit; i++) {
+    const outcome = await sendNext(s);
+    if (!outcome) break;
+    result[outcome === 'sent' ? 'sent' : 'failed']++;
+  }
+  return result;
+}
+
+/**
+ * Runs `drain` every `intervalSeconds` (0 turns it off), never two drains of this process at once; other instances
+ * may drain too. Returns a function that stops it.
+ */
+export function startDraining(drain: () => Promise<unknown>, log: Logger, what: string, intervalSeconds: number): () => void {
+  if (intervalSeconds <= 0) return () => {};
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    drain()
+      .catch((err: unknown) => log.warn({ err }, `${what} sender failed`))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalSeconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
