@@ -48,6 +48,7 @@ import { openKeyRing, type KeyRing } from './oidc/key-ring.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createProviderFetch } from './oidc/provider-fetch.ts';
 import { startLogoutSender, type LogoutSenderDeps } from './oidc/send-logout-tokens.ts';
+import { startApprovalEventSender, type ApprovalEventSenderDeps } from './oidc/send-approval-events.ts';
 import { retryFailedLogouts } from './oidc/retry-failed-logouts.ts';
 import { approvalRoutes } from './approvals/routes.ts';
 import { createSiteAuthenticator } from './member-sites/authenticate.ts';
@@ -96,6 +97,8 @@ export interface CardManager {
   notifications: SenderDeps;
   /** The back-channel logout sender's parts: tests drain with sendDueLogouts(these). */
   logouts: LogoutSenderDeps;
+  /** The approval event sender's parts: tests drain with sendDueApprovalEvents(these). */
+  approvalEvents: ApprovalEventSenderDeps;
   /** Member sites and resource servers kept between requests, forgotten as they change (db/directory.ts). */
   directory: Directory;
   /** The signing keys, read again as they change (oidc/key-ring.ts); tests read them at once with refresh(). */
@@ -338,6 +341,9 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const fetchAtSites = createProviderFetch({ allowPrivate: config.oidc.allowPrivateFetch, log });
   const logouts: LogoutSenderDeps = { db, provider, fetch: fetchAtSites, log, maxAttempts: b.maxAttempts, timeoutMs: b.timeoutMs, counts };
   const stopLogoutSender = startLogoutSender(logouts, b.senderIntervalSeconds, b.batchSize);
+  const e = config.approvalEvents;
+  const approvalEvents: ApprovalEventSenderDeps = { db, keys, issuer: config.issuer, fetch: fetchAtSites, log, maxAttempts: e.maxAttempts, timeoutMs: e.timeoutMs, counts };
+  const stopApprovalEventSender = startApprovalEventSender(approvalEvents, e.senderIntervalSeconds, e.batchSize);
   const stopLedgerJobs = startLedgerJobs(ledger, log, { expireSeconds: config.payments.expireIntervalSeconds, billingSeconds: config.billing.runIntervalSeconds, checkSeconds: config.billing.checkIntervalSeconds });
   return {
     app,
@@ -345,6 +351,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     cards,
     notifications,
     logouts,
+    approvalEvents,
     directory,
     keys,
     async stop() {
@@ -354,6 +361,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
       stopHousekeeping();
       stopSender();
       stopLogoutSender();
+      stopApprovalEventSender();
       stopLedgerJobs();
       await Promise.all([directory.stop(), sidePool !== pool ? sidePool.destroy() : undefined]);
     },

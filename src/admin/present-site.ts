@@ -24,6 +24,7 @@ export function presentSite(s: MemberSite) {
     auto_capture: s.autoCapture ?? false,
     backchannel_logout_uri: s.backchannelLogoutUri ?? null,
     backchannel_logout_session_required: s.backchannelLogoutSessionRequired ?? false,
+    approval_events_uri: s.approvalEventsUri ?? null,
     previous_secret_valid_until: s.previousSecretExpiresAt ? s.previousSecretExpiresAt.toISOString() : null,
   };
 }

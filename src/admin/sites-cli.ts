@@ -28,6 +28,7 @@ export const SITE_COMMANDS_USAGE = `  sites register --name NAME --redirect-uri 
                     [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S]
                     [--auto-capture yes|no (capture each approval at once; the operator's choice only)]
                     [--backchannel-logout-uri URI] [--backchannel-logout-session-required yes|no]
+                    [--approval-events-uri URI (where approval events are pushed, RFC 8935)]
   sites suspend|reinstate|close --client-id ID --reason TEXT
                                             stop a site's flows (its approvals read suspended), lift that, or close it for good
   sites rotate-secret --client-id ID [--overlap SECONDS]
@@ -55,6 +56,7 @@ const SITE_OPTIONS = {
   'auto-capture': { type: 'string' },
   'backchannel-logout-uri': { type: 'string' },
   'backchannel-logout-session-required': { type: 'string' },
+  'approval-events-uri': { type: 'string' },
 } as const;
 
 /** yes/no (or true/false) typed as an option, as the JSON boolean the API takes; anything else left as typed, for the schema to refuse. */
@@ -102,6 +104,7 @@ function siteFields(args: string[]): Record<string, unknown> {
     autoCapture: yesNo(v['auto-capture']),
     backchannelLogoutUri: v['backchannel-logout-uri'],
     backchannelLogoutSessionRequired: yesNo(v['backchannel-logout-session-required']),
+    approvalEventsUri: v['approval-events-uri'],
   };
   return Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined));
 }

@@ -30,6 +30,7 @@ const FIELDS: Record<string, string> = {
   auto_capture: 'autoCapture',
   backchannel_logout_uri: 'backchannelLogoutUri',
   backchannel_logout_session_required: 'backchannelLogoutSessionRequired',
+  approval_events_uri: 'approvalEventsUri',
 };
 
 const KNOWN = new Set(Object.keys(FIELDS));

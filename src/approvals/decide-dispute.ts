@@ -6,6 +6,7 @@ import { NotFoundError } from '../errors.ts';
 import { formatMoney } from '../lib/money.ts';
 import type { DisputeDeps } from './open-dispute.ts';
 import { DisputeStateError, InvalidAmountError } from './errors.ts';
+import { queueApprovalEvent } from './approval-events.ts';
 import { lockForChange } from './lock-for-change.ts';
 import { moveRefund, moveVoid, notifyHolder, remainingHold } from './moves.ts';
 
@@ -78,6 +79,7 @@ export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDi
       details: { disputeId: dispute.id, approvalNo: approval.approvalNo, clientId: approval.clientId, decision: status, refunded, released, currency: approval.currency },
       requestId: req.requestId,
     });
+    await queueApprovalEvent(trx, approval.clientId, approval.approvalNo, 'disputeDecided');
     const told = {
       decision: status,
       refunded: refunded ? formatMoney(refunded, approval.currency) : '',

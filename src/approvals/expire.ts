@@ -2,6 +2,7 @@ import { lockExpiredHolds } from '../db/approvals.ts';
 import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { formatMoney } from '../lib/money.ts';
+import { queueApprovalEvent } from './approval-events.ts';
 import { moveRelease, notifyHolder } from './moves.ts';
 
 export interface ExpireOptions {
@@ -18,7 +19,8 @@ const DEFAULT_BATCH = 100;
  * Releases every hold not captured by its hold_expires_at, in batches of one transaction each. Each
  * batch locks its approvals and their account rows with SKIP LOCKED, so several instances (and the
  * `holds expire` command) can run at once: each hold is released exactly once, and a hold being
- * captured right now is left for the next run instead of waited for. Returns how many were released.
+ * captured right now is left for the next run instead of waited for. The member site is told of each, in its batch's
+ * transaction (approval-events.ts), if it asked to be. Returns how many were released.
  */
 export async function expireHolds(deps: { db: Db }, opts: ExpireOptions = {}): Promise<number> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
@@ -33,6 +35,7 @@ export async function expireHolds(deps: { db: Db }, opts: ExpireOptions = {}): P
           { status: approval.capturedAmount > 0 ? 'captured' : 'expired', action: 'approval.expired' },
           { actor: 'system:expiry' },
         );
+        await queueApprovalEvent(trx, approval.clientId, approval.approvalNo, 'expired');
         if (released > 0) {
           await notifyHolder(trx, approval, 'hold_released', { amount: formatMoney(released, approval.currency), why: 'expired' });
         }

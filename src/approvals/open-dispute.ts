@@ -7,6 +7,7 @@ import { inTransaction } from '../db/tx.ts';
 import { NotFoundError } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import { formatMoney } from '../lib/money.ts';
+import { queueApprovalEvent } from './approval-events.ts';
 import { APPROVAL_NO_PATTERN } from './approval-number.ts';
 import { DisputeStateError } from './errors.ts';
 import { lockForChange } from './lock-for-change.ts';
@@ -86,6 +87,8 @@ export async function openDispute(deps: DisputeDeps, req: OpenDisputeRequest): P
       },
       requestId: req.requestId,
     });
+    // The site hears that it was reported and why (the reason's code), never the holder's own words.
+    await queueApprovalEvent(trx, approval.clientId, approval.approvalNo, 'disputeOpened');
     const told = { amount: formatMoney(approval.amount, approval.currency) };
     await notifyHolder(trx, approval, 'dispute_opened', told);
     if (byGuardian) await notifyHolder(trx, approval, 'dispute_opened', told, req.accountId);

@@ -2,6 +2,7 @@ import { lockApproval, openApprovalsForCard, type Approval } from '../db/approva
 import { findCard } from '../db/cards.ts';
 import { lockCreditLine } from '../db/credit-lines.ts';
 import type { Trx } from '../db/knex.ts';
+import { queueApprovalEvent } from './approval-events.ts';
 import { moveRelease } from './moves.ts';
 
 /**
@@ -9,7 +10,8 @@ import { moveRelease } from './moves.ts';
  * the caller's transaction — the lost-card block calls it in its own. The account row is locked before
  * the open approvals are read, so an approval committed on the card just before cannot be missed, and
  * one attempted after waits for this transaction and then finds the card blocked. Any part already
- * captured stays captured (and refundable). Returns the revoked approvals.
+ * captured stays captured (and refundable). Each approval's member site is told (approval-events.ts), if it asked to be.
+ * Returns the revoked approvals.
  */
 export async function revokeOpenApprovalsForCard(
   trx: Trx,
@@ -30,6 +32,7 @@ export async function revokeOpenApprovalsForCard(
       { status: 'revoked', action: 'approval.revoked', reason },
       { actor: ctx.actor ?? 'system:revoke', requestId: ctx.requestId },
     );
+    await queueApprovalEvent(trx, done.clientId, done.approvalNo, 'revoked');
     revoked.push(done);
   }
   return revoked;

@@ -15,6 +15,18 @@ function validTimeZone(tz: string): boolean {
 const webUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL, such as http://localhost:3000' });
 
 /** The shape of config/*.json after merging; secrets are resolved separately (see secrets.ts). */
+/** A sender of signed posts to member sites from an outbox table (oidc/site-outbox-sender.ts). */
+const siteOutboxSender = z.object({
+  /** How often the queue is drained (seconds); 0 turns the periodic sender off. */
+  senderIntervalSeconds: z.number().int().min(0),
+  /** Posts one periodic drain makes at most. */
+  batchSize: z.number().int().min(1).max(10000),
+  /** Attempts (30 s, 60 s, 120 s… apart) before a post is marked failed. */
+  maxAttempts: z.number().int().min(1).max(20),
+  /** How long a site has to answer one post (milliseconds). */
+  timeoutMs: z.number().int().min(100).max(30000),
+});
+
 export const settingsSchema = z.object({
   port: z.number().int().min(0).max(65535),
   issuer: webUrl,
@@ -226,16 +238,12 @@ export const settingsSchema = z.object({
    * Back-Channel Logout 1.0: the Logout Tokens posted to member sites for sessions the card manager ends itself (a card
    * blocked, lost, closed, reissued, a password changed or reset), queued in backchannel_logouts and sent from there.
    */
-  backchannelLogout: z.object({
-    /** How often the queue is drained (seconds); 0 turns the periodic sender off. */
-    senderIntervalSeconds: z.number().int().min(0),
-    /** Logouts one periodic drain posts at most. */
-    batchSize: z.number().int().min(1).max(10000),
-    /** Attempts (30 s, 60 s, 120 s… apart) before a logout is marked failed. */
-    maxAttempts: z.number().int().min(1).max(20),
-    /** How long a site has to answer one post (milliseconds). */
-    timeoutMs: z.number().int().min(100).max(30000),
-  }),
+  backchannelLogout: siteOutboxSender,
+  /**
+   * Approval events pushed to member sites as Security Event Tokens (RFC 8935): a hold revoked or expired, a report
+   * opened or decided, queued in approval_events and sent from there.
+   */
+  approvalEvents: siteOutboxSender,
   /** OAuth 2.0 Dynamic Client Registration (RFC 7591/7592) at /reg, gated by the REGISTRATION_TOKEN initial access token. */
   registration: z.object({ enabled: z.boolean() }),
   demo: z.object({

@@ -39,6 +39,8 @@ export interface MemberSite {
   backchannelLogoutUri?: string | null;
   /** The site needs the session id (sid) in each Logout Token. */
   backchannelLogoutSessionRequired?: boolean;
+  /** Where approval events are pushed as Security Event Tokens (RFC 8935): approvals/queue-approval-event.ts. */
+  approvalEventsUri?: string | null;
 }
 
 export interface ResourceServer {
@@ -77,6 +79,7 @@ function toSite(r: Row): MemberSite {
     ...(r.created_at ? { createdAt: new Date(r.created_at as string) } : {}),
     backchannelLogoutUri: (r.backchannel_logout_uri as string | null | undefined) ?? null,
     backchannelLogoutSessionRequired: r.backchannel_logout_session_required === true,
+    approvalEventsUri: (r.approval_events_uri as string | null | undefined) ?? null,
   };
 }
 
@@ -107,6 +110,7 @@ const SITE_COLUMNS = [
   'created_at',
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
+  'approval_events_uri',
 ] as const;
 
 export async function findMemberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
@@ -172,6 +176,7 @@ export async function insertMemberSite(conn: Conn, site: MemberSite): Promise<vo
     auto_capture: site.autoCapture ?? false,
     backchannel_logout_uri: site.backchannelLogoutUri ?? null,
     backchannel_logout_session_required: site.backchannelLogoutSessionRequired ?? false,
+    approval_events_uri: site.approvalEventsUri ?? null,
   });
 }
 
@@ -208,6 +213,7 @@ export type MemberSitePatch = Partial<
     | 'autoCapture'
     | 'backchannelLogoutUri'
     | 'backchannelLogoutSessionRequired'
+    | 'approvalEventsUri'
   >
 >;
 
@@ -235,6 +241,7 @@ const PATCH_COLUMNS: Record<keyof MemberSitePatch, string> = {
   autoCapture: 'auto_capture',
   backchannelLogoutUri: 'backchannel_logout_uri',
   backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
+  approvalEventsUri: 'approval_events_uri',
 };
 
 const JSON_COLUMNS = new Set(['redirect_uris', 'post_logout_redirect_uris', 'jwks', 'resource_servers']);

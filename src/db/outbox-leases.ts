@@ -1,11 +1,11 @@
 import type { Conn } from './knex.ts';
 
 /**
- * The posts to member sites that wait in an outbox table of their own (backchannel_logouts so far): each has
+ * The posts to member sites that wait in an outbox table of their own (backchannel_logouts, approval_events): each has
  * id, status (pending, sent, failed), attempts, last_error, next_attempt_at and sent_at, and is sent by a sender in
  * every instance (oidc/outbox-sender.ts). These are the statements they share.
  */
-export type SiteOutbox = 'backchannel_logouts';
+export type SiteOutbox = 'backchannel_logouts' | 'approval_events';
 
 /**
  * Claims the next due row of `table` for `leaseSeconds`, in one statement, and returns `columns` of it: its next

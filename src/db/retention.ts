@@ -9,6 +9,7 @@ export interface RetentionPolicy {
 export interface RetentionCounts {
   outbox: number;
   backchannelLogouts: number;
+  approvalEvents: number;
   idempotencyKeys: number;
   oneTimeCodes: number;
   contactChanges: number;
@@ -33,26 +34,18 @@ async function deleteInBatches(conn: Conn, table: string, condition: string, bin
 }
 
 /**
- * Deletes what has served its purpose: notifications and back-channel logouts sent or given up on more than
+ * Deletes what has served its purpose: notifications, back-channel logouts and approval events sent or given up on more than
  * `outboxDays` ago (never a pending one), idempotency keys older than `idempotencyKeyDays`, and one-time codes and contact changes expired
  * more than `oneTimeCodeDays` ago. The audit log, the ledger and statements are kept: they are the record.
  */
 export async function deleteRetired(conn: Conn, p: RetentionPolicy, batch = 1000): Promise<RetentionCounts> {
+  // An outbox's rows sent or given up on; a pending one is never deleted.
+  const settled = (table: string) =>
+    deleteInBatches(conn, table, "status IN ('sent', 'failed') AND created_at < now() - make_interval(days => ?)", [p.outboxDays], batch);
   return {
-    outbox: await deleteInBatches(
-      conn,
-      'notifications_outbox',
-      "status IN ('sent', 'failed') AND created_at < now() - make_interval(days => ?)",
-      [p.outboxDays],
-      batch,
-    ),
-    backchannelLogouts: await deleteInBatches(
-      conn,
-      'backchannel_logouts',
-      "status IN ('sent', 'failed') AND created_at < now() - make_interval(days => ?)",
-      [p.outboxDays],
-      batch,
-    ),
+    outbox: await settled('notifications_outbox'),
+    backchannelLogouts: await settled('backchannel_logouts'),
+    approvalEvents: await settled('approval_events'),
     idempotencyKeys: await deleteInBatches(conn, 'idempotency_keys', 'created_at < now() - make_interval(days => ?)', [p.idempotencyKeyDays], batch),
     oneTimeCodes: await deleteInBatches(conn, 'one_time_codes', 'expires_at < now() - make_interval(days => ?)', [p.oneTimeCodeDays], batch),
     // A holder's pending change of email or mobile: the new addresses and its codes, as long-lived as a code.

@@ -29,7 +29,7 @@ export function startHousekeeping(
     running = true;
     void Promise.allSettled([
       retain
-        ? deleteRetired(db, policy).then((n) => (n.outbox || n.backchannelLogouts || n.idempotencyKeys || n.oneTimeCodes || n.contactChanges) && log.info(n, 'retired rows deleted'))
+        ? deleteRetired(db, policy).then((n) => (n.outbox || n.backchannelLogouts || n.approvalEvents || n.idempotencyKeys || n.oneTimeCodes || n.contactChanges) && log.info(n, 'retired rows deleted'))
         : Promise.resolve(),
       releaseGrownWards(db, policy).then((released) => released && log.info({ released }, 'wards who came of age released from their guardians')),
     ])

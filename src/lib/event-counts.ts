@@ -19,6 +19,8 @@ export interface EventCounts {
   notification(channel: string, outcome: 'sent' | 'retry' | 'failed'): void;
   /** A Logout Token's post to a member site (Back-Channel Logout): delivered, failed to be tried again, or failed for good. */
   backchannelLogout(outcome: 'sent' | 'retry' | 'failed'): void;
+  /** An approval event's push to a member site (RFC 8935): delivered, failed to be tried again, or failed for good. */
+  approvalEvent(outcome: 'sent' | 'retry' | 'failed'): void;
 }
 
 /** Counts nothing: the default wherever no counts are given (the CLI, metrics off). */
@@ -29,4 +31,5 @@ export const NO_COUNTS: EventCounts = {
   throttled() {},
   notification() {},
   backchannelLogout() {},
+  approvalEvent() {},
 };

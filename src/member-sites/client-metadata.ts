@@ -47,6 +47,7 @@ export function toClientMetadata(site: MemberSite, deps: MemberSiteDeps): Record
     meta.backchannel_logout_uri = site.backchannelLogoutUri;
     meta.backchannel_logout_session_required = site.backchannelLogoutSessionRequired ?? false;
   }
+  if (site.approvalEventsUri) meta.approval_events_uri = site.approvalEventsUri;
   if (site.homepageUri) meta.client_uri = site.homepageUri;
   if (site.logoUri) meta.logo_uri = site.logoUri;
   return meta;

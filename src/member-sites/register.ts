@@ -39,6 +39,7 @@ export const registerInput = z
     autoCapture: z.boolean({ error: 'must be true or false' }).optional(),
     backchannelLogoutUri: site.backchannelLogoutUri.optional(),
     backchannelLogoutSessionRequired: site.backchannelLogoutSessionRequired.default(false),
+    approvalEventsUri: site.approvalEventsUri.optional(),
   })
   .strict();
 
@@ -81,6 +82,7 @@ export async function registerMemberSite(
     refreshTokenTtl: v.refreshTokenTtl ?? null,
     backchannelLogoutUri: v.backchannelLogoutUri ?? null,
     backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
+    approvalEventsUri: v.approvalEventsUri ?? null,
   };
   await checkSiteMetadata(deps.db, deps, metadata);
   const clientId = preset.clientId ?? v.clientId ?? `site_${randomToken(12)}`;

@@ -59,6 +59,8 @@ export const siteMetadataShape = {
   // Back-Channel Logout 1.0 §2.2: where the site takes Logout Tokens, and whether it needs their sid.
   backchannelLogoutUri: uri.nullable(),
   backchannelLogoutSessionRequired: z.boolean({ error: 'must be true or false' }),
+  // RFC 8935: where the site takes approval events (Security Event Tokens) pushed to it.
+  approvalEventsUri: uri.nullable(),
 };
 
 /** A member site's metadata after defaults, as checkSiteMetadata sees it. */
@@ -80,6 +82,7 @@ export interface SiteMetadata {
   refreshTokenTtl: number | null;
   backchannelLogoutUri: string | null;
   backchannelLogoutSessionRequired: boolean;
+  approvalEventsUri: string | null;
 }
 
 export interface MetadataRules {
@@ -136,6 +139,7 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
     ['logoUri', m.logoUri],
     ['jwksUri', m.jwksUri],
     ['backchannelLogoutUri', m.backchannelLogoutUri],
+    ['approvalEventsUri', m.approvalEventsUri],
   ];
   if (rules.requireHttps) {
     for (const [field, u] of uris) if (u && new URL(u).protocol !== 'https:') fields[field] ??= 'must be https in production';
@@ -158,6 +162,10 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
   // site cannot point the card manager's posts at another party's server.
   if (m.backchannelLogoutUri && !redirectOrigins(m).includes(new URL(m.backchannelLogoutUri).origin)) {
     fields.backchannelLogoutUri ??= `must be on the origin of the redirect URIs (${redirectOrigins(m).join(', ')}), got ${m.backchannelLogoutUri}`;
+  }
+  // Approval events are pushed there server to server (RFC 8935), as Logout Tokens are: the same origin, for the same reason.
+  if (m.approvalEventsUri && !redirectOrigins(m).includes(new URL(m.approvalEventsUri).origin)) {
+    fields.approvalEventsUri ??= `must be on the origin of the redirect URIs (${redirectOrigins(m).join(', ')}), got ${m.approvalEventsUri}`;
   }
   if (m.tokenEndpointAuthMethod === 'private_key_jwt') {
     if (!m.jwks && !m.jwksUri) fields.jwks = 'the site’s public keys are needed with private_key_jwt: jwks or jwks_uri';

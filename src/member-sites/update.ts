@@ -34,6 +34,7 @@ export const updateInput = z
     refreshTokenTtl: site.refreshTokenTtl,
     backchannelLogoutUri: site.backchannelLogoutUri,
     backchannelLogoutSessionRequired: site.backchannelLogoutSessionRequired,
+    approvalEventsUri: site.approvalEventsUri,
     /** The operator's choice only: a site's own registration update (RFC 7592) never carries it. */
     autoCapture: z.boolean({ error: 'must be true or false' }),
   })
@@ -68,6 +69,7 @@ function metadataOf(s: MemberSite): SiteMetadata {
     refreshTokenTtl: s.refreshTokenTtl ?? null,
     backchannelLogoutUri: s.backchannelLogoutUri ?? null,
     backchannelLogoutSessionRequired: s.backchannelLogoutSessionRequired ?? false,
+    approvalEventsUri: s.approvalEventsUri ?? null,
   };
 }
 

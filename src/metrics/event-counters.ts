@@ -68,6 +68,15 @@ export function eventCounters(registry: Registry): EventCounts {
     }),
   );
   for (const outcome of OUTCOMES) logouts(outcome).inc(0);
+  const approvalEvents = children(
+    new Counter({
+      name: 'cybercard_approval_events_total',
+      help: 'Approval events (Security Event Tokens) pushed to member sites (a hold revoked or expired, a report opened or decided), by outcome: sent, retry, failed (the last attempt failed, or the site refused it with 400).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+  );
+  for (const outcome of OUTCOMES) approvalEvents(outcome).inc(0);
   for (const outcome of ['approved', ...Object.keys(SITE_DESCRIPTIONS)]) approvals(outcome).inc(0);
   for (const check of CHECKS) failedChecks(check).inc(0);
   for (const scope of ['ip', 'device']) throttled(scope).inc(0);
@@ -80,5 +89,6 @@ export function eventCounters(registry: Registry): EventCounts {
     throttled: (scope) => throttled(scope).inc(),
     notification: (channel, outcome) => notifications(channel, outcome).inc(),
     backchannelLogout: (outcome) => logouts(outcome).inc(),
+    approvalEvent: (outcome) => approvalEvents(outcome).inc(),
   };
 }

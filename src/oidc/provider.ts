@@ -93,6 +93,8 @@ export function createProvider({ config, db, directory, render, jwks, log, count
         'urn:cybercard:refresh_token_ttl',
         PREVIOUS_SECRET_HASH,
         PREVIOUS_SECRET_EXPIRES_AT,
+        // Where the site takes approval events (RFC 8935), registered and read back through RFC 7591/7592 too.
+        'approval_events_uri',
       ],
     },
     extraTokenClaims: createExtraTokenClaims(db, { ...config.delinquency, timeZone: config.billing.timeZone }) as Configuration['extraTokenClaims'],

@@ -29,6 +29,7 @@ const METADATA_NAMES: Record<string, string> = {
   scope: 'scope',
   backchannelLogoutUri: 'backchannel_logout_uri',
   backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
+  approvalEventsUri: 'approval_events_uri',
 };
 
 /** A refusal from our validation as RFC 7591 §3.2.2 error (invalid_redirect_uri for redirect URIs). */
@@ -67,12 +68,13 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     logoUri: str(meta.logo_uri) ?? null,
     backchannelLogoutUri: str(meta.backchannel_logout_uri) ?? null,
     backchannelLogoutSessionRequired: meta.backchannel_logout_session_required === true,
+    approvalEventsUri: str(meta.approval_events_uri) ?? null,
   };
   const presented = str(meta.client_secret);
   try {
     const existing = await findMemberSite(deps.db, clientId);
     if (!existing) {
-      const { jwks: k, jwksUri, homepageUri, logoUri, backchannelLogoutUri, ...rest } = fields;
+      const { jwks: k, jwksUri, homepageUri, logoUri, backchannelLogoutUri, approvalEventsUri, ...rest } = fields;
       await registerMemberSite(
         { db: deps.db, requireHttps: deps.requireHttps },
         {
@@ -82,6 +84,7 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
           ...(homepageUri ? { homepageUri } : {}),
           ...(logoUri ? { logoUri } : {}),
           ...(backchannelLogoutUri ? { backchannelLogoutUri } : {}),
+          ...(approvalEventsUri ? { approvalEventsUri } : {}),
         },
         'dcr',
         { clientId, ...(presented ? { clientSecret: presented } : {}) },

@@ -3,8 +3,8 @@ import { claimDue, markAttemptFailed, markSent, type SiteOutbox } from '../db/ou
 import type { Logger } from '../log.ts';
 
 /**
- * What a sender of signed posts to member sites does (Logout Tokens: send-logout-tokens.ts), apart from what it
- * posts: claim one due row under a lease, post it with no transaction or lock held (the site may
+ * What the senders of signed posts to member sites share (Logout Tokens: send-logout-tokens.ts; approval events:
+ * send-approval-events.ts): claim one due row under a lease, post it with no transaction or lock held (the site may
  * take timeoutMs to answer), record the outcome, count it, log it by site and outbox id only; drain until none is due;
  * drain periodically.
  */

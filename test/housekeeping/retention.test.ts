@@ -39,6 +39,14 @@ describe('retention of rows that have served their purpose', () => {
       );
     const logout = async (status: string, days: number) =>
       Number((await ts.db('backchannel_logouts').insert({ client_id: site.clientId, account_id: card.accountId, reason: 'card blocked', status, created_at: ago(days) }).returning('id'))[0].id);
+    const event = async (status: string, days: number) =>
+      Number(
+        (
+          await ts.db('approval_events')
+            .insert({ client_id: site.clientId, jti: randomUUID(), event: 'https://cybercard.dev/events/approval-expired', payload: {}, approval_no: 'A1', status, created_at: ago(days) })
+            .returning('id')
+        )[0].id,
+      );
     const key = async (days: number) =>
       Number((await ts.db('idempotency_keys').insert({ client_id: site.clientId, key: `${tag}-${days}-${randomUUID()}`, request_hash: 'h', created_at: ago(days) }).returning('id'))[0].id);
     const code = async (expiredDaysAgo: number) => {
@@ -74,6 +82,7 @@ describe('retention of rows that have served their purpose', () => {
       gone: {
         outbox: [await outbox('sent', 91), await outbox('failed', 200)],
         logouts: [await logout('sent', 91), await logout('failed', 200)],
+        events: [await event('sent', 91), await event('failed', 200)],
         keys: [await key(31)],
         codes: [await code(2)],
         changes: [await change(2)],
@@ -81,6 +90,7 @@ describe('retention of rows that have served their purpose', () => {
       kept: {
         outbox: [await outbox('sent', 10), await outbox('pending', 400)],
         logouts: [await logout('sent', 10), await logout('pending', 400)],
+        events: [await event('sent', 10), await event('pending', 400)],
         keys: [await key(1)],
         codes: [await code(0)],
         changes: [await change(0)],
@@ -89,6 +99,7 @@ describe('retention of rows that have served their purpose', () => {
     for (const [table, ids] of [
       ['notifications_outbox', rows.kept.outbox],
       ['backchannel_logouts', rows.kept.logouts],
+      ['approval_events', rows.kept.events],
       ['idempotency_keys', rows.kept.keys],
       ['one_time_codes', rows.kept.codes],
       ['contact_changes', rows.kept.changes],
@@ -100,27 +111,30 @@ describe('retention of rows that have served their purpose', () => {
 
   const present = async (table: string, ids: ReadonlyArray<number | string>) => (await ts.db(table).whereIn('id', ids as never[]).select('id')).length;
 
-  it('deletes sent and failed notifications and back-channel logouts, idempotency keys and one-time codes past their time, and nothing else', async () => {
+  it('deletes sent and failed notifications, back-channel logouts and approval events, idempotency keys and one-time codes past their time, and nothing else', async () => {
     const rows = await seed('direct');
     const auditBefore = Number((await ts.db('audit_log').count({ n: '*' }).first())!.n);
     const counts = await deleteRetired(ts.db, POLICY, 1);
     expect(counts.outbox).to.be.at.least(2);
     expect(counts.backchannelLogouts).to.be.at.least(2);
+    expect(counts.approvalEvents).to.be.at.least(2);
     expect(counts.idempotencyKeys).to.be.at.least(1);
     expect(counts.oneTimeCodes).to.be.at.least(1);
     expect(counts.contactChanges).to.be.at.least(1);
     expect(await present('notifications_outbox', rows.gone.outbox)).to.equal(0);
     expect(await present('backchannel_logouts', rows.gone.logouts)).to.equal(0);
+    expect(await present('approval_events', rows.gone.events)).to.equal(0);
     expect(await present('idempotency_keys', rows.gone.keys)).to.equal(0);
     expect(await present('one_time_codes', rows.gone.codes)).to.equal(0);
     expect(await present('contact_changes', rows.gone.changes)).to.equal(0);
     expect(await present('notifications_outbox', rows.kept.outbox), 'recent and pending messages').to.equal(2);
     expect(await present('backchannel_logouts', rows.kept.logouts), 'recent and pending logouts').to.equal(2);
+    expect(await present('approval_events', rows.kept.events), 'recent and pending approval events').to.equal(2);
     expect(await present('idempotency_keys', rows.kept.keys)).to.equal(1);
     expect(await present('one_time_codes', rows.kept.codes)).to.equal(1);
     expect(await present('contact_changes', rows.kept.changes)).to.equal(1);
     expect(Number((await ts.db('audit_log').count({ n: '*' }).first())!.n), 'the audit log is the record').to.equal(auditBefore);
-    expect(await deleteRetired(ts.db, POLICY)).to.deep.equal({ outbox: 0, backchannelLogouts: 0, idempotencyKeys: 0, oneTimeCodes: 0, contactChanges: 0 });
+    expect(await deleteRetired(ts.db, POLICY)).to.deep.equal({ outbox: 0, backchannelLogouts: 0, approvalEvents: 0, idempotencyKeys: 0, oneTimeCodes: 0, contactChanges: 0 });
   });
 
   it('runs soon after an instance starts, not only a whole interval later (instances restarted more often would never run it)', async () => {

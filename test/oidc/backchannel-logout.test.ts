@@ -1,66 +1,44 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
 import { findMemberSite } from '../../src/db/member-sites.ts';
 import { sendDueLogouts } from '../../src/oidc/send-logout-tokens.ts';
-import { close } from '../../src/server.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { scrape, valueOf } from '../helpers/metrics.ts';
 import { runCli } from '../helpers/cli.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { startSiteEndpoints, type Posted, type SiteEndpoints } from '../helpers/site-endpoints.ts';
 
 type Json = Record<string, unknown>;
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** What one POST to a site's backchannel_logout_uri carried. */
-interface Received {
-  path: string;
-  contentType: string | undefined;
-  body: URLSearchParams;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  return text;
-}
-
 describe('Back-Channel Logout 1.0: member sites are told when a holder’s session ends', () => {
   // The member sites' server: every POST it gets is recorded; each answers with the next status queued for its path, else 200.
-  let sites: Server;
+  let sites: SiteEndpoints;
   let origin: string;
-  const received: Received[] = [];
-  const answers = new Map<string, number[]>();
+  const answers = {
+    set: (path: string, statuses: number[]) => sites.answers.set(path, statuses.map((status) => ({ status }))),
+  };
   let ts: TestServer;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
   // What the card manager logs: no subject, account or card number may be in it.
   const logLines: string[] = [];
 
   before(async () => {
-    sites = createServer((req, res) => {
-      void readBody(req).then((text) => {
-        const path = req.url ?? '/';
-        if (req.method === 'POST') received.push({ path, contentType: req.headers['content-type'], body: new URLSearchParams(text) });
-        res.writeHead(answers.get(path)?.shift() ?? 200).end();
-      });
-    });
-    await new Promise<void>((resolve) => sites.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(sites.address() as AddressInfo).port}`;
+    sites = await startSiteEndpoints({ status: 200 });
+    origin = sites.origin;
     // The sites' server is on this machine: the provider may post there only when private addresses are allowed.
     ts = await startCardManager({ oidc: { allowPrivateFetch: true }, logLevel: 'info' }, { logStream: { write: (l: string) => void logLines.push(l) } });
     jwks = createRemoteJWKSet(new URL(`${ts.url}/jwks`));
   });
   after(async () => {
     await ts.stop();
-    sites.closeAllConnections();
-    await close(sites);
+    await sites.stop();
   });
 
-  const tokensAt = (path: string) => received.filter((r) => r.path === path);
+  const tokensAt = (path: string) => sites.at(path);
 
   /** A member site on the sites' server whose backchannel_logout_uri is /logout/<tag> (none with `uri: false`). */
   async function backchannelSite(opts: { sessionRequired?: boolean; uri?: boolean } = {}): Promise<TestSite & { path: string }> {
@@ -88,9 +66,9 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
   }
 
   /** The Logout Token of a POST, verified as the site must verify it (Back-Channel Logout §2.6) against our JWKS. */
-  async function verified(r: Received, site: TestSite): Promise<JWTPayload> {
-    expect(r.contentType).to.match(/^application\/x-www-form-urlencoded/);
-    const token = r.body.get('logout_token');
+  async function verified(r: Posted, site: TestSite): Promise<JWTPayload> {
+    expect(r.headers['content-type']).to.match(/^application\/x-www-form-urlencoded/);
+    const token = new URLSearchParams(r.body).get('logout_token');
     expect(token, 'logout_token').to.be.a('string');
     const { payload, protectedHeader } = await jwtVerify(token!, jwks, { issuer: ts.url, audience: site.clientId, typ: 'logout+jwt', maxTokenAge: 300 });
     expect(protectedHeader.kid).to.be.a('string');
@@ -283,7 +261,7 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       expect(second.sid).to.equal(b.claims.sid);
       // The pairwise subjects differ per site, and no card number is in either token.
       expect(first.sub).to.not.equal(second.sub);
-      for (const r of [one!, two!]) expect(JSON.stringify(decodeJwt(r.body.get('logout_token')!))).to.not.include(card.number).and.not.include(card.accountId);
+      for (const r of [one!, two!]) expect(JSON.stringify(decodeJwt(new URLSearchParams(r.body).get('logout_token')!))).to.not.include(card.number).and.not.include(card.accountId);
       // Sent once: another drain sends nothing again.
       await sendDueLogouts(ts.cm.logouts);
       expect(tokensAt(site.path)).to.have.length(1);
@@ -314,10 +292,10 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       const got = tokensAt(site.path);
       expect(got).to.have.length(2);
       // Each attempt is a fresh token: its own jti, the same sub.
-      const [t1, t2] = [decodeJwt(got[0]!.body.get('logout_token')!), await verified(got[1]!, site)];
+      const [t1, t2] = [decodeJwt(new URLSearchParams(got[0]!.body).get('logout_token')!), await verified(got[1]!, site)];
       expect(t2.sub).to.equal(claims.sub);
       expect(t2.jti).to.not.equal(t1.jti);
-      expect(decodeProtectedHeader(got[1]!.body.get('logout_token')!).typ).to.equal('logout+jwt');
+      expect(decodeProtectedHeader(new URLSearchParams(got[1]!.body).get('logout_token')!).typ).to.equal('logout+jwt');
       expect(await ts.db('backchannel_logouts').where({ id: row.id }).first()).to.include({ status: 'sent', attempts: 2 });
       // At least: a drain also tries what other test files left due.
       expect(await counted('retry')).to.be.at.least(retries + 1);
