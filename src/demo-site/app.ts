@@ -12,6 +12,7 @@ import { createApprovalsClient, type ApprovalView } from './approvals-client.ts'
 import { CATALOGUE, findItem, price, type Item } from './catalogue.ts';
 import { createLogoutTokenVerifier, type LogoutOf } from './logout-token.ts';
 import { itemRefusalWords, refusalWords } from './refusal-words.ts';
+import { createSecurityEventVerifier, SetRefused } from './security-event.ts';
 
 /**
  * The demo member site: an outsider that knows the card manager only through OIDC discovery,
@@ -100,6 +101,19 @@ function memoryStore() {
   };
 }
 
+/** The most of a request body the demo reads as a Security Event Token: ours are about 1 KB. */
+const SET_LIMIT = 16 * 1024;
+
+/** The request's body as text, refused past SET_LIMIT. */
+async function tokenOf(ctx: Context): Promise<string> {
+  let text = '';
+  for await (const chunk of ctx.req) {
+    text += String(chunk);
+    if (text.length > SET_LIMIT) throw new SetRefused('invalid_request', 'the body is too large');
+  }
+  return text.trim();
+}
+
 export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
   const currency = opts.currency ?? 'KRW';
   const insecure = new URL(opts.issuer).protocol === 'http:';
@@ -124,11 +138,11 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
   /** Approvals not captured yet, across all sessions: what settle() works through. */
   const toCapture = new Set<string>();
 
-  const logoutTokens = createLogoutTokenVerifier({
-    issuer: opts.issuer,
-    clientId: opts.clientId,
-    jwksUri: async () => new URL(String((await oidc()).serverMetadata().jwks_uri)),
-  });
+  const jwksUri = async () => new URL(String((await oidc()).serverMetadata().jwks_uri));
+  const logoutTokens = createLogoutTokenVerifier({ issuer: opts.issuer, clientId: opts.clientId, jwksUri });
+  const approvalEvents = createSecurityEventVerifier({ issuer: opts.issuer, clientId: opts.clientId, jwksUri });
+  /** Approvals the card manager told us were revoked (approval-revoked events): their purchases no longer count. */
+  const revoked = new Set<string>();
 
   const app = new Koa({ keys: opts.cookieKeys });
   const store = memoryStore();
@@ -253,6 +267,10 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
     const answer = await fetchItem(item, token);
     let receipt: ApprovalView | null = null;
     if (purchase) receipt = await approvals.show(purchase.approvalNo).catch(() => null);
+    // Told it was revoked: not delivered, whatever a status check cached a moment ago would still say.
+    if (purchase && revoked.has(purchase.approvalNo)) {
+      return page(ctx, 'item', { item, content: null, receipt, refusal: itemRefusalWords(403, undefined, { status: 'revoked' }) }, 403);
+    }
     if (!answer.ok) {
       // The kit's error_description is for developers: the visitor gets the demo's words (refusal-words.ts).
       const refusal = itemRefusalWords(answer.status, typeof answer.body.error === 'string' ? answer.body.error : undefined, receipt);
@@ -289,6 +307,26 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
     } catch (err) {
       ctx.status = 400;
       ctx.body = { error: 'invalid_request', error_description: (err as Error).message };
+    }
+  });
+
+  // RFC 8935: the card manager pushes approval events here (the site's registered approval_events_uri) as Security
+  // Event Tokens. 202 when taken (a repeat too: it is sent again when our first answer was lost); 400 with an RFC 8935
+  // error body for one that is not valid, which the card manager then gives up on.
+  router.post('/approval-events', async function approvalEvent(ctx) {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      if (!ctx.is('application/secevent+jwt')) throw new SetRefused('invalid_request', 'the body must be application/secevent+jwt');
+      const event = await approvalEvents.verify(await tokenOf(ctx));
+      if (event.kind === 'approval-revoked') {
+        revoked.add(event.approvalNo);
+        toCapture.delete(event.approvalNo);
+      }
+      ctx.status = 202;
+    } catch (err) {
+      if (!(err instanceof SetRefused)) throw err;
+      ctx.status = 400;
+      ctx.body = { err: err.err, description: err.message };
     }
   });
 

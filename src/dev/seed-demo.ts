@@ -23,13 +23,18 @@ export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string
     const seed = JSON.parse(readFileSync(file, 'utf8')) as DemoSeed;
     const site = await findMemberSite(cards.db, seed.clientId);
     if (site) {
-      // Started again at another address (DEMO_URL, DEMO_PORT), or seeded before it took Logout Tokens: the demo's
-      // redirect and back-channel logout URI follow it.
-      if (!site.redirectUris.includes(`${demoUrl}/callback`) || site.backchannelLogoutUri !== `${demoUrl}/backchannel-logout` || !site.backchannelLogoutSessionRequired) {
+      // Started again at another address (DEMO_URL, DEMO_PORT), or seeded before it took Logout Tokens or approval
+      // events: the demo's redirect, back-channel logout and approval events URIs follow it.
+      if (
+        !site.redirectUris.includes(`${demoUrl}/callback`) ||
+        site.backchannelLogoutUri !== `${demoUrl}/backchannel-logout` ||
+        !site.backchannelLogoutSessionRequired ||
+        site.approvalEventsUri !== `${demoUrl}/approval-events`
+      ) {
         await updateSite(
           { db: cards.db, requireHttps: false },
           seed.clientId,
-          { redirectUris: [`${demoUrl}/callback`], postLogoutRedirectUris: [`${demoUrl}/`], homepageUri: demoUrl, backchannelLogoutUri: `${demoUrl}/backchannel-logout`, backchannelLogoutSessionRequired: true },
+          { redirectUris: [`${demoUrl}/callback`], postLogoutRedirectUris: [`${demoUrl}/`], homepageUri: demoUrl, backchannelLogoutUri: `${demoUrl}/backchannel-logout`, backchannelLogoutSessionRequired: true, approvalEventsUri: `${demoUrl}/approval-events` },
           'dev-seed',
         );
       }
@@ -51,6 +56,8 @@ export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string
       // Its sessions end when the holder's at the card manager do (src/demo-site/logout-token.ts), each by its sid.
       backchannelLogoutUri: `${demoUrl}/backchannel-logout`,
       backchannelLogoutSessionRequired: true,
+      // Told at once when a purchase's approval is revoked (src/demo-site/security-event.ts).
+      approvalEventsUri: `${demoUrl}/approval-events`,
     },
     'dev-seed',
   );

@@ -22,7 +22,7 @@ export interface RunningDemo {
  * The real demo member site on an ephemeral port, registered with the card manager like the dev
  * seed does. The socket is bound first so the redirect URI and resource server can name its port.
  */
-export async function startDemoSite(ts: TestServer): Promise<RunningDemo> {
+export async function startDemoSite(ts: TestServer, opts: { strictCacheSeconds?: number } = {}): Promise<RunningDemo> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -39,6 +39,7 @@ export async function startDemoSite(ts: TestServer): Promise<RunningDemo> {
       homepageUri: url,
       backchannelLogoutUri: `${url}/backchannel-logout`,
       backchannelLogoutSessionRequired: true,
+      approvalEventsUri: `${url}/approval-events`,
     },
     'test',
   );
@@ -50,6 +51,7 @@ export async function startDemoSite(ts: TestServer): Promise<RunningDemo> {
     resource,
     cookieKeys: ['demo-site-test-cookie-key'],
     currency: ts.config.currency,
+    ...opts,
   });
   server.on('request', site.app.callback());
   return {

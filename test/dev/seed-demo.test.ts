@@ -28,6 +28,6 @@ describe('the demo seed of npm start', () => {
     expect(site.redirectUris).to.deep.equal(['http://localhost:3471/callback']);
     expect(site.postLogoutRedirectUris).to.deep.equal(['http://localhost:3471/']);
     // Its sessions end with the holder's at the card manager: its back-channel logout URI moves too.
-    expect(site).to.include({ backchannelLogoutUri: 'http://localhost:3471/backchannel-logout', backchannelLogoutSessionRequired: true });
+    expect(site).to.include({ backchannelLogoutUri: 'http://localhost:3471/backchannel-logout', backchannelLogoutSessionRequired: true, approvalEventsUri: 'http://localhost:3471/approval-events' });
   });
 });
