@@ -44,6 +44,19 @@ interface Check {
   figures: (r: Row) => Record<string, number | string>;
 }
 
+/** An account's cached figure (`column`) against the sum of its ledger account of `kind`. */
+function accountAgainstLedger(name: LedgerCheckName, column: 'posted_balance' | 'held_amount', kind: 'receivable' | 'holds'): Check {
+  return {
+    name,
+    sql: `SELECT a.id::text AS subject, a.${column} AS cached, COALESCE(l.s, 0) AS ledger, count(*) OVER () AS total
+          FROM accounts a
+          LEFT JOIN (SELECT la.owner_id, sum(p.amount) AS s FROM ledger_accounts la JOIN postings p ON p.ledger_account_id = la.id
+                     WHERE la.kind = '${kind}' GROUP BY la.owner_id) l ON l.owner_id = a.id::text
+          WHERE a.${column} <> COALESCE(l.s, 0) ORDER BY a.id`,
+    figures: (r) => ({ [column]: num(r.cached), [`ledger_${kind}`]: num(r.ledger) }),
+  };
+}
+
 /**
  * The rules the books keep, each as one read-only query returning the rows that break it (at most FINDINGS_PER_CHECK,
  * each with `total`, the whole count). Amounts: debit positive, credit negative (db/ledger: receivable and holds are
@@ -57,24 +70,8 @@ const CHECKS: readonly Check[] = [
           FROM postings GROUP BY entry_id, currency HAVING sum(amount) <> 0 ORDER BY entry_id`,
     figures: (r) => ({ currency: String(r.currency), sum: num(r.total_amount) }),
   },
-  {
-    name: 'account_posted_balance',
-    sql: `SELECT a.id::text AS subject, a.posted_balance, COALESCE(l.s, 0) AS ledger, count(*) OVER () AS total
-          FROM accounts a
-          LEFT JOIN (SELECT la.owner_id, sum(p.amount) AS s FROM ledger_accounts la JOIN postings p ON p.ledger_account_id = la.id
-                     WHERE la.kind = 'receivable' GROUP BY la.owner_id) l ON l.owner_id = a.id::text
-          WHERE a.posted_balance <> COALESCE(l.s, 0) ORDER BY a.id`,
-    figures: (r) => ({ posted_balance: num(r.posted_balance), ledger_receivable: num(r.ledger) }),
-  },
-  {
-    name: 'account_held_amount',
-    sql: `SELECT a.id::text AS subject, a.held_amount, COALESCE(l.s, 0) AS ledger, count(*) OVER () AS total
-          FROM accounts a
-          LEFT JOIN (SELECT la.owner_id, sum(p.amount) AS s FROM ledger_accounts la JOIN postings p ON p.ledger_account_id = la.id
-                     WHERE la.kind = 'holds' GROUP BY la.owner_id) l ON l.owner_id = a.id::text
-          WHERE a.held_amount <> COALESCE(l.s, 0) ORDER BY a.id`,
-    figures: (r) => ({ held_amount: num(r.held_amount), ledger_holds: num(r.ledger) }),
-  },
+  accountAgainstLedger('account_posted_balance', 'posted_balance', 'receivable'),
+  accountAgainstLedger('account_held_amount', 'held_amount', 'holds'),
   {
     // What an account holds is what its open approvals still hold (moves.ts remainingHold).
     name: 'account_open_holds',
