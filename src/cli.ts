@@ -36,8 +36,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
   cleanup                                   delete expired sessions, codes and tokens now
 ${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}${DISPUTE_COMMANDS_USAGE}
 exit status: 0 done (also when what was asked for was so already); 1 refused or failed, the reason on stderr in the
-operator API's words, each field under its option; 2 no such command (this text); 3 repayments import left lines
-that need the operator (unmatched, wrong currency, conflicts, malformed)`;
+operator API's words, each field under its option; 2 no such command (this text); 3 finished, but left the operator
+something to see to: repayments import left lines (unmatched, wrong currency, conflicts, malformed), or ledger check
+found that the books do not add up`;
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 

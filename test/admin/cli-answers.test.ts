@@ -91,3 +91,16 @@ describe("npm run cli: every refusal in the operator API's language", function (
     expect(reused.stderr.trim()).to.match(new RegExp(`^error: Transaction T-${id} was already applied \\(repayment \\d+\\) with a different amount; nothing was changed\\. \\(--transaction-id\\)$`));
   });
 });
+
+describe('npm run cli: the usage', function () {
+  this.timeout(120_000);
+
+  it('is printed for a command it does not know, exit 2, and its exit statuses name every command that exits 3', async () => {
+    const r = await runCli('no-such-command');
+    expect(r.code).to.equal(2);
+    const exitStatus = r.stderr.slice(r.stderr.indexOf('exit status:')).replace(/\s+/g, ' ');
+    // Both exit 3 for a scheduler to alert on (admin/ledger-cli.ts): an import that left lines, books that do not add up.
+    expect(exitStatus).to.match(/3 [^;]*repayments import/);
+    expect(exitStatus).to.match(/3 [^;]*ledger check/);
+  });
+});
