@@ -28,6 +28,7 @@ import { statementDayRoutes } from './holder/statement-day-routes.ts';
 import { closeRoutes } from './holder/close-routes.ts';
 import { dataRoutes } from './holder/data-routes.ts';
 import { disputeRoutes } from './holder/disputes-routes.ts';
+import { adminDeliveryRoutes } from './admin/deliveries-routes.ts';
 import { adminDisputeRoutes } from './admin/disputes-routes.ts';
 import { contactsRoutes } from './holder/contacts-routes.ts';
 import { activityRoutes } from './holder/activity-routes.ts';
@@ -63,6 +64,7 @@ import { startHousekeeping } from './housekeeping/start-housekeeping.ts';
 import { warnOfLogoutElsewhere } from './member-sites/warn-logout-elsewhere.ts';
 import { adminApplicationRoutes } from './admin/applications-routes.ts';
 import { consoleApplicationRoutes } from './admin/console-applications-routes.ts';
+import { consoleDeliveryRoutes } from './admin/console-deliveries-routes.ts';
 import { consoleDisputeRoutes } from './admin/console-disputes-routes.ts';
 import { consoleCardRoutes } from './admin/console-cards-routes.ts';
 import { consoleSiteRoutes } from './admin/console-sites-routes.ts';
@@ -279,6 +281,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const consoleDisputes = consoleDisputeRoutes({ parseBody, requireConsoleOperator, disputes, render });
   const consoleCards = consoleCardRoutes({ parseBody, requireConsoleOperator, cards, ledger, render });
   const consoleSites = consoleSiteRoutes({ parseBody, requireConsoleOperator, db, render, directory, currency: config.currency });
+  const consoleDeliveries = consoleDeliveryRoutes({ parseBody, requireConsoleOperator, db, render });
   const consoleSettlement = consoleSettlementRoutes({ parseBody, requireConsoleOperator, ledger, render });
   // The unscoped pool, as the API's check: see adminLedgerRoutes's unscopedDb.
   const consoleBooks = consoleBooksRoutes({ parseBody, requireConsoleOperator, render, unscopedDb: pool });
@@ -313,6 +316,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorAuth: config.secrets, directory }).routes());
   app.use(adminLedger.routes());
   app.use(adminDisputeRoutes({ parseBody, disputes, operatorAuth: config.secrets }).routes());
+  app.use(adminDeliveryRoutes({ parseBody, db, operatorAuth: config.secrets }).routes());
   app.use(applying.routes());
   app.use(reviewQueue.routes());
   app.use(operatorConsole.router.routes());
@@ -320,6 +324,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(consoleDisputes.routes());
   app.use(consoleCards.routes());
   app.use(consoleSites.routes());
+  app.use(consoleDeliveries.routes());
   app.use(consoleSettlement.routes());
   app.use(consoleBooks.routes());
   app.use(interactions.allowedMethods());

@@ -16,6 +16,7 @@ import { CARD_COMMANDS_USAGE, cardCommands } from './admin/cards-cli.ts';
 import { SITE_COMMANDS_USAGE, siteCommands } from './admin/sites-cli.ts';
 import { APPLICATION_COMMANDS_USAGE, applicationCommands } from './admin/applications-cli.ts';
 import { LEDGER_COMMANDS_USAGE, ledgerCommands } from './admin/ledger-cli.ts';
+import { DELIVERY_COMMANDS_USAGE, deliveryCommands } from './admin/deliveries-cli.ts';
 import { DISPUTE_COMMANDS_USAGE, disputeCommands } from './admin/disputes-cli.ts';
 import { cliArgs, refusalLines } from './admin/cli-options.ts';
 
@@ -34,7 +35,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
                                             register a resource server (an access-token audience); --replace
                                             replaces a registered one's name, scopes and lifetime, all of them
   cleanup                                   delete expired sessions, codes and tokens now
-${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}${DISPUTE_COMMANDS_USAGE}
+${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}${DISPUTE_COMMANDS_USAGE}${DELIVERY_COMMANDS_USAGE}
 exit status: 0 done (also when what was asked for was so already); 1 refused or failed, the reason on stderr in the
 operator API's words, each field under its option; 2 no such command (this text); 3 finished, but left the operator
 something to see to: repayments import left lines (unmatched, wrong currency, conflicts, malformed), or ledger check
@@ -126,6 +127,7 @@ Store these now: the number and password are not shown again.`);
   ...applicationCommands,
   ...ledgerCommands,
   ...disputeCommands,
+  ...deliveryCommands,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -26,6 +26,7 @@ const OPTIONS: Record<string, string> = {
   client_name: '--name',
   application_id: 'ID',
   dispute_id: 'ID',
+  id: 'ID',
   kid: 'KID',
 };
 

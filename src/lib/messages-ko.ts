@@ -801,6 +801,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Disputes': '결제 신고',
   'Cards': '카드',
   'Member sites': '가맹 사이트',
+  'Deliveries': '전송',
   'Reason to suspend it': '정지 사유',
   'Suspend the site': '사이트 정지',
   'Reason to reinstate it': '재개 사유',
