@@ -177,6 +177,32 @@ describe('operator console: deliveries to member sites /admin/deliveries, and th
     expect((await ts.db('audit_log').where({ action: 'delivery.retried', subject_id: String(logout.id), subject_type: 'backchannel_logout' }).first()).actor).to.match(/^cli/);
   });
 
+  it('lists one still failing with its next attempt and no form, 25 a page keeping the site filter, and counts the last 7 days only', async () => {
+    const site = await registerTestSite(ts, { clientId: `many-${randomBytes(4).toString('hex')}` });
+    const card = await cardWithLimit(ts, 1_000);
+    for (let i = 0; i < 27; i++) {
+      await queueFailedLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'card blocked', error: `the site answered 50${i % 4}` });
+    }
+    const ids = (await ts.db('backchannel_logouts').where({ client_id: site.clientId }).orderBy('id').pluck('id')).map(Number);
+    // The oldest was queued 8 days ago: listed still, counted no more.
+    await ts.db('backchannel_logouts').where({ id: ids[0] }).update({ created_at: ts.db.raw("now() - interval '8 days'") });
+    const first = await (await agent.get(`/admin/deliveries?site=${site.clientId}`)).text();
+    expect(listed(first)).to.deep.equal(ids.slice(2).reverse().map((id) => `logout-${id}`));
+    const newest = ids[26]!;
+    expect(textOf(first, `attempts-logout-${newest}`)).to.equal('1');
+    expect(textOf(first, `next-logout-${newest}`)).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(first).not.to.include(`action="/admin/deliveries/logout/${newest}/retry"`);
+    expect(textOf(first, `pending-logout-${site.clientId}`)).to.equal('26');
+    expect(first).to.include(`href="/admin/deliveries?site=${site.clientId}&amp;page=2">Older`);
+    const second = await (await agent.get(`/admin/deliveries?site=${site.clientId}&page=2`)).text();
+    expect(listed(second)).to.deep.equal([`logout-${ids[1]}`, `logout-${ids[0]}`]);
+    expect(second).to.include(`href="/admin/deliveries?site=${site.clientId}&amp;page=1">← Newer`);
+    expect(second).not.to.include('Older');
+    const counts = (await api('GET', `/admin/api/deliveries?site=${site.clientId}&limit=1`)).json;
+    expect(counts.counts).to.deep.equal([{ client_id: site.clientId, kind: 'logout', pending: 26, delivered: 0, given_up: 0 }]);
+    expect((counts.deliveries as Json[]).map((d) => d.id)).to.deep.equal([newest]);
+  });
+
   it('sends a given-up event again from the API, once', async () => {
     const site = await eventSite();
     const id = await givenUpEvent(site);
