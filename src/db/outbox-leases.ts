@@ -11,14 +11,22 @@ export type SiteOutbox = 'backchannel_logouts' | 'approval_events';
  * Claims the next due row of `table` for `leaseSeconds`, in one statement, and returns `columns` of it: its next
  * attempt is moved past the lease, so no other sender takes it while this one posts it (SKIP LOCKED: two claiming at
  * once get two different rows), and nothing is held open meanwhile. A sender that dies mid-post leaves it due again
- * when the lease ends.
+ * when the lease ends. `inOrderPerSite`: a row is claimed only when no earlier row of its site is still pending (in
+ * flight, or waiting to be tried again), so each site gets its rows one at a time and in the order they were queued.
  */
-export async function claimDue(conn: Conn, table: SiteOutbox, columns: readonly string[], leaseSeconds: number): Promise<Record<string, unknown> | undefined> {
+export async function claimDue(
+  conn: Conn,
+  table: SiteOutbox,
+  columns: readonly string[],
+  leaseSeconds: number,
+  opts: { inOrderPerSite?: boolean } = {},
+): Promise<Record<string, unknown> | undefined> {
+  const first = opts.inOrderPerSite ? `AND NOT EXISTS (SELECT 1 FROM ?? e WHERE e.client_id = o.client_id AND e.status = 'pending' AND e.id < o.id)` : '';
   const r = (await conn.raw(
     `UPDATE ?? SET next_attempt_at = now() + make_interval(secs => ?)
-     WHERE id = (SELECT id FROM ?? WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+     WHERE id = (SELECT id FROM ?? o WHERE status = 'pending' AND next_attempt_at <= now() ${first} ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
      RETURNING ${columns.map(() => '??').join(', ')}`,
-    [table, leaseSeconds, table, ...columns],
+    [table, leaseSeconds, table, ...(opts.inOrderPerSite ? [table] : []), ...columns],
   )) as { rows: Record<string, unknown>[] };
   return r.rows[0];
 }

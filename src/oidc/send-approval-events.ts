@@ -111,6 +111,8 @@ function approvalEventOutbox(deps: ApprovalEventSenderDeps): SiteOutboxSender<Qu
     line: (e) => ({ eventId: e.id, clientId: e.clientId, event: e.event, approvalNo: e.approvalNo, jti: e.jti }),
     what: 'approval event',
     count: (outcome) => (deps.counts ?? NO_COUNTS).approvalEvent(outcome),
+    // An approval's events must reach its site in the order they happened (a report opened before it is decided).
+    inOrderPerSite: true,
     maxAttempts: deps.maxAttempts,
     timeoutMs: deps.timeoutMs,
   };

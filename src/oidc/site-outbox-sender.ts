@@ -30,6 +30,8 @@ export interface SiteOutboxSender<T extends { id: number; attempts: number }> {
   /** What the log lines call one ('back-channel logout'). */
   what: string;
   count(outcome: Outcome): void;
+  /** Each site's rows one at a time, in the order they were queued (db/outbox-leases.ts claimDue). */
+  inOrderPerSite?: boolean;
   maxAttempts: number;
   timeoutMs: number;
 }
@@ -40,7 +42,7 @@ export interface SendResult {
 }
 
 async function sendNext<T extends { id: number; attempts: number }>(s: SiteOutboxSender<T>): Promise<Outcome | undefined> {
-  const row = await claimDue(s.db, s.table, s.columns, Math.ceil(s.timeoutMs / 1000) + LEASE_MARGIN_SECONDS);
+  const row = await claimDue(s.db, s.table, s.columns, Math.ceil(s.timeoutMs / 1000) + LEASE_MARGIN_SECONDS, { inOrderPerSite: s.inOrderPerSite ?? false });
   if (!row) return undefined;
   const item = s.toItem(row);
   const line = { ...s.line(item), attempt: item.attempts + 1 };
@@ -62,14 +64,26 @@ async function sendNext<T extends { id: number; attempts: number }>(s: SiteOutbo
   return outcome;
 }
 
+/**
+ * Posts at once, per drain: a site that keeps its post waiting (up to timeoutMs) holds up one of them, not every other
+ * site's logouts and events behind it. Claims are leases taken with SKIP LOCKED, so the posts never share a row, and no
+ * connection is held while a post waits.
+ */
+export const POSTS_AT_ONCE = 8;
+
 /** Posts due rows until none is due or `limit` were tried; a failed one waits for its backoff, so each is tried once. */
 export async function sendDue<T extends { id: number; attempts: number }>(s: SiteOutboxSender<T>, limit: number): Promise<SendResult> {
   const result: SendResult = { sent: 0, failed: 0 };
-  for (let i = 0; i < limit; i++) {
-    const outcome = await sendNext(s);
-    if (!outcome) break;
-    result[outcome === 'sent' ? 'sent' : 'failed']++;
+  let tried = 0;
+  async function poster(): Promise<void> {
+    while (tried < limit) {
+      tried++;
+      const outcome = await sendNext(s);
+      if (!outcome) return;
+      result[outcome === 'sent' ? 'sent' : 'failed']++;
+    }
   }
+  await Promise.all(Array.from({ length: Math.min(POSTS_AT_ONCE, limit) }, poster));
   return result;
 }
 

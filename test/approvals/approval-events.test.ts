@@ -313,4 +313,49 @@ describe('approval events: member sites are pushed Security Event Tokens (RFC 84
     expect(at(site.path)).to.have.length(0);
     expect((await queued(site))[0]).to.include({ status: 'failed' });
   });
+  describe('a site that does not answer', () => {
+    let slowTs: TestServer;
+    let hold: { release: () => void; posted: number };
+    let slow: import('node:http').Server;
+    let slowOrigin: string;
+
+    before(async () => {
+      const { createServer } = await import('node:http');
+      hold = { release: () => {}, posted: 0 };
+      const held = new Promise<void>((resolve) => (hold.release = resolve));
+      // Takes each post and answers only when the test lets it: a site whose server hangs.
+      slow = createServer((req, res) => {
+        hold.posted++;
+        req.resume();
+        void held.then(() => res.writeHead(202).end());
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      slowOrigin = `http://127.0.0.1:${(slow.address() as import('node:net').AddressInfo).port}`;
+      // A long timeout: within it, only posting side by side gets the other site its event.
+      slowTs = await startCardManager({ oidc: { allowPrivateFetch: true }, approvalEvents: { senderIntervalSeconds: 0, batchSize: 100, maxAttempts: 3, timeoutMs: 30_000 } });
+    });
+    after(async () => {
+      hold.release();
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+      await slowTs?.stop();
+    });
+
+    it("holds up no other site's events while it keeps a post waiting", async () => {
+      const tag = randomBytes(4).toString('hex');
+      const hanging = await registerTestSite(slowTs, { redirectUris: [`${slowOrigin}/cb/${tag}`], postLogoutRedirectUris: [], approvalEventsUri: `${slowOrigin}/events` });
+      const quick = await registerTestSite(slowTs, { redirectUris: [`${origin}/cb/${tag}`], postLogoutRedirectUris: [], approvalEventsUri: `${origin}/events/quick-${tag}` });
+      const card = await cardWithLimit(slowTs, 1_000_000);
+      // The hanging site's event is queued first, so a sender taking one post at a time would wait on it.
+      await approveFor(slowTs, card, hanging, 1_000);
+      await approveFor(slowTs, card, quick, 2_000);
+      expect((await operator(slowTs, 'POST', `/admin/api/cards/${card.cardId}/lost`, { reason: 'lost' })).status).to.equal(200);
+      const draining = sendDueApprovalEvents(slowTs.cm.approvalEvents);
+      for (let i = 0; i < 100 && at(`/events/quick-${tag}`).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(at(`/events/quick-${tag}`), 'the other site got its event while the post to the hanging one waited').to.have.length(1);
+      expect(hold.posted).to.equal(1);
+      hold.release();
+      expect(await draining).to.deep.include({ sent: 2, failed: 0 });
+    });
+  });
 });
