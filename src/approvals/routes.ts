@@ -102,7 +102,8 @@ export function approvalRoutes({ db, authenticateSite, parseBody, cursorKey }: A
 const STATUSES = ['approved', 'captured', 'voided', 'expired', 'revoked'] as const;
 
 // An instant with its offset (a bare local time would mean a different instant in each site's zone), to the microsecond.
-const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+// The offset at most ±14:59: every zone's lies within −12:00…+14:00, and PostgreSQL cannot read one past ±15:59.
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-4]):[0-5]\d)$/;
 const instant = z
   .string()
   .refine((s) => {

@@ -184,6 +184,9 @@ describe('member-site reconciliation (GET /api/approvals, GET /api/settlements/:
         ['since=2026-02-30T00:00:00Z', 'since'],
         ['since=2026-11-01T00:00:00', 'since'],
         ['until=2026-11-01', 'until'],
+        // An offset no zone has, past what PostgreSQL reads (±15:59): refused here, not by the database.
+        ['since=2026-11-01T00:00:00%2B16:00', 'since'],
+        ['until=2026-11-01T00:00:00-23:59', 'until'],
         ['since=2026-11-02T00:00:00Z&until=2026-11-01T00:00:00Z', 'since'],
         ['sort=asc', 'sort'],
         ['client_id=x', 'client_id'],
