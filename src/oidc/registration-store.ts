@@ -47,6 +47,16 @@ function str(v: unknown): string | undefined {
 }
 
 /**
+ * approval_events_uri, ours rather than the standard's: oidc-provider checks no type of it, so anything but a string
+ * (or null, none) is refused here, never taken for "none" while the answer echoes it back as if it were kept.
+ */
+function approvalEventsUriOf(meta: Record<string, unknown>): string | null {
+  const v = meta.approval_events_uri;
+  if (v !== undefined && v !== null && typeof v !== 'string') throw new errors.InvalidClientMetadata('approval_events_uri must be a URL');
+  return str(v) ?? null;
+}
+
+/**
  * Writes a client that registered itself (RFC 7591) or updated itself (RFC 7592) through our
  * member-site domain, with the same validation an operator's registration gets. The provider hands
  * us the plaintext client_secret it generated; only its hash is stored. On an update the provider
@@ -68,7 +78,7 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     logoUri: str(meta.logo_uri) ?? null,
     backchannelLogoutUri: str(meta.backchannel_logout_uri) ?? null,
     backchannelLogoutSessionRequired: meta.backchannel_logout_session_required === true,
-    approvalEventsUri: str(meta.approval_events_uri) ?? null,
+    approvalEventsUri: approvalEventsUriOf(meta),
   };
   const presented = str(meta.client_secret);
   try {

@@ -134,11 +134,15 @@ describe('approval events: member sites are pushed Security Event Tokens (RFC 84
             headers: { 'content-type': 'application/json', authorization: `Bearer ${dcr.config.secrets.registrationToken}` },
             body: JSON.stringify({ client_name: 'DCR shop', redirect_uris: [`https://${host}/cb`], scope: 'openid', ...meta }),
           });
-        for (const uri of ['not a url', 'https://elsewhere.example.test/events']) {
+        const sites = async () => Number((await dcr.db('member_sites').count({ n: '*' }).first())!.n);
+        const before = await sites();
+        // Not a string at all (a number, the URI in a list, an object, true): refused, never echoed back as if kept.
+        for (const uri of ['not a url', 'https://elsewhere.example.test/events', 123, [`https://${host}/events`], { uri: `https://${host}/events` }, true]) {
           const res = await register({ approval_events_uri: uri });
-          expect(res.status, uri).to.equal(400);
-          expect(((await res.json()) as Json).error, uri).to.equal('invalid_client_metadata');
+          expect(res.status, JSON.stringify(uri)).to.equal(400);
+          expect(((await res.json()) as Json).error, JSON.stringify(uri)).to.equal('invalid_client_metadata');
         }
+        expect(await sites()).to.equal(before);
         const res = await register({ approval_events_uri: `https://${host}/events` });
         expect(res.status).to.equal(201);
         const created = (await res.json()) as Json;
