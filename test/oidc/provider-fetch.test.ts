@@ -7,7 +7,13 @@ import * as client from 'openid-client';
 import { findMemberSite, upsertResourceServer } from '../../src/db/member-sites.ts';
 import { FETCHED_BODY_LIMIT } from '../../src/oidc/provider.ts';
 import { close } from '../../src/server.ts';
+import { revokeOpenApprovalsForCard } from '../../src/approvals/revoke-for-card.ts';
+import { queueFailedLogout } from '../../src/db/backchannel-logouts.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { sendDueApprovalEvents } from '../../src/oidc/send-approval-events.ts';
+import { sendDueLogouts } from '../../src/oidc/send-logout-tokens.ts';
 import { registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
+import { approveFor, cardWithLimit } from '../ledger/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 type Json = Record<string, unknown>;
@@ -119,6 +125,32 @@ describe('the provider’s fetches of URLs member sites name (jwks_uri, sector_i
       expect(connections).to.equal(seen);
       const warning = logged.find((l) => String(l.msg).includes('non-public address'));
       expect(warning, JSON.stringify(logged)).to.include({ origin: `http://127.0.0.1:${port}` });
+    });
+
+    it('never posts a Logout Token or an approval event to a site’s URI at a loopback address: each waits, the reason recorded', async () => {
+      // The site's endpoints on this machine, by name and by address: the senders share the guard the provider's fetches have.
+      const site = await registerTestSite(ts, {
+        redirectUris: [`http://localhost:${port}/cb`],
+        postLogoutRedirectUris: [],
+        backchannelLogoutUri: `http://localhost:${port}/logout`,
+        approvalEventsUri: `http://localhost:${port}/events`,
+      });
+      const card = await cardWithLimit(ts, 100_000);
+      await approveFor(ts, card, site, 1_000);
+      await inTransaction(ts.db, (trx) => revokeOpenApprovalsForCard(trx, card.cardId, 'card reported lost'));
+      await queueFailedLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'test', error: 'test' });
+      await ts.db('backchannel_logouts').where({ client_id: site.clientId }).update({ next_attempt_at: ts.db.fn.now() });
+      const seen = connections;
+      logged.length = 0;
+      expect(await sendDueApprovalEvents(ts.cm.approvalEvents)).to.deep.include({ sent: 0, failed: 1 });
+      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 0, failed: 1 });
+      expect(connections, 'connections made to the private address').to.equal(seen);
+      for (const table of ['approval_events', 'backchannel_logouts'] as const) {
+        const row = await ts.db(table).where({ client_id: site.clientId }).first('status', 'last_error');
+        expect(row, table).to.include({ status: 'pending' });
+        expect(row.last_error, table).to.match(/not a public address/);
+      }
+      expect(logged.filter((l) => String(l.msg).includes('non-public address'))).to.have.length(2);
     });
   });
 
