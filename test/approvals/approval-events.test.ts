@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { capture } from '../../src/approvals/capture.ts';
 import { decideDispute } from '../../src/approvals/decide-dispute.ts';
@@ -10,6 +12,7 @@ import type { Approval } from '../../src/db/approvals.ts';
 import { findMemberSite } from '../../src/db/member-sites.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { sendDueApprovalEvents } from '../../src/oidc/send-approval-events.ts';
+import { close } from '../../src/server.ts';
 import { runCli } from '../helpers/cli.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { scrape, valueOf } from '../helpers/metrics.ts';
@@ -271,6 +274,40 @@ describe('approval events: member sites are pushed Security Event Tokens (RFC 84
     expect((await reportLost(card)).status).to.equal(200);
     await drain();
     expect((await queued(site))[0]).to.include({ status: 'pending', attempts: 1, last_error: 'the site answered 400 without an RFC 8935 error' });
+  });
+
+  it('an endpoint that never answers, or answers 400 and trickles its body forever: the attempt ends at timeoutMs, tried again later', async () => {
+    // A member site's own server, holding every answer open: one sends no status line, the other a byte a tenth of a second.
+    const slow = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/events/silent') return;
+      res.writeHead(400, { 'content-type': 'application/json' }).write('{"err":');
+      const drip = setInterval(() => res.write(' '), 100);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowOrigin = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    try {
+      const card = await holder();
+      const slowSites: TestSite[] = [];
+      for (const path of ['/events/silent', '/events/trickle']) {
+        const site = await registerTestSite(ts, { redirectUris: [`${slowOrigin}/callback`], postLogoutRedirectUris: [], approvalEventsUri: `${slowOrigin}${path}` });
+        await approveFor(ts, card, site, 1_000);
+        slowSites.push(site);
+      }
+      expect((await reportLost(card)).status).to.equal(200);
+      const started = Date.now();
+      const result = await sendDueApprovalEvents({ ...ts.cm.approvalEvents, timeoutMs: 300 });
+      expect(Date.now() - started, 'two posts of at most 300 ms each').to.be.below(2_000);
+      expect(result).to.deep.include({ sent: 0 });
+      for (const site of slowSites) expect((await queued(site))[0]).to.include({ status: 'pending', attempts: 1 });
+      // Nothing is left open at the site: each connection was closed when its attempt ended.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await new Promise<number>((resolve) => slow.getConnections((_e, n) => resolve(n)))).to.equal(0);
+    } finally {
+      slow.closeAllConnections();
+      await close(slow);
+    }
   });
 
   it('two senders at once never deliver an event twice', async () => {
