@@ -114,8 +114,10 @@ function settledToday(deps: LedgerDeps): string {
 }
 
 function monthOver(deps: LedgerDeps, end: string): boolean {
-  // The month is over once today (billing zone) is on or after its end date and the settle margin has passed.
-  return settledToday(deps) >= end;
+  // The month is over once today (billing zone) is on or after its end date and the settle margin has passed. Dates
+  // compared as text must be as long: 9999-12 ends on 10000-01-01, which "2026-…" would otherwise pass.
+  const padded = (date: string) => date.padStart(11, '0');
+  return padded(settledToday(deps)) >= padded(end);
 }
 
 /** The latest month (YYYY-MM) that is over, as settlementReport's `complete` says: the one an operator closes next. */

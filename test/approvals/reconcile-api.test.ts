@@ -238,6 +238,15 @@ describe('member-site reconciliation (GET /api/approvals, GET /api/settlements/:
       ]);
     });
 
+    it('says a month to come is not complete, the last there can be (9999-12, ending in the year 10000) too', async () => {
+      const next = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 7);
+      for (const month of [next, '9999-11', '9999-12']) {
+        const res = await get(`/api/settlements/${month}`, basicAuth(site));
+        expect(res.status, month).to.equal(200);
+        expect(res.json, month).to.include({ month, complete: false });
+      }
+    });
+
     it('refuses an impossible month or a query with 400 naming the field', async () => {
       for (const [path, field] of [
         ['2026-13', 'month'],
