@@ -19,6 +19,7 @@ import { LEDGER_COMMANDS_USAGE, ledgerCommands } from './admin/ledger-cli.ts';
 import { DELIVERY_COMMANDS_USAGE, deliveryCommands } from './admin/deliveries-cli.ts';
 import { DISPUTE_COMMANDS_USAGE, disputeCommands } from './admin/disputes-cli.ts';
 import { cliArgs, refusalLines } from './admin/cli-options.ts';
+import { hasControlCharacters } from './lib/control-characters.ts';
 
 const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -107,6 +108,8 @@ Store these now: the number and password are not shown again.`);
     const fields: Record<string, string> = {};
     if (!values.identifier || !URL.canParse(values.identifier)) fields.identifier = values.identifier ? 'Must be an absolute URI.' : 'Must be given (an absolute URI).';
     if (!values.name?.trim()) fields.name = 'Must be given.';
+    // Holders read it on the consent page ('Access Shop Videos (read)'): one line, shown in the order it was written.
+    else if (hasControlCharacters(values.name)) fields.name = 'Must not contain control characters.';
     if (values.ttl !== undefined && !/^[1-9]\d{0,5}$/.test(values.ttl)) fields.ttl = `A whole number of seconds from 1 to 999999, not "${values.ttl}".`;
     if (Object.keys(fields).length) throw new ValidationError(SOME_FIELDS, fields);
     const done = await registerResourceServer(

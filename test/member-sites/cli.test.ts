@@ -83,11 +83,20 @@ describe('npm run cli -- sites …', function () {
       [['sites', 'rotate-secret', '--client-id', 'no-such-site', '--overlap', '0s'], /--overlap: A whole number of seconds from 0 to 604800/],
       [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'X', '--ttl', 'abc'], /--ttl: A whole number of seconds from 1 to 999999, not "abc"\./],
       [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'X', '--scope', '!!bad scope"'], /Scopes are words of visible characters/],
+      // The consent page names the API by it: one line, in the order it was written.
+      [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'Videos \u202eetius'], /--name: Must not contain control characters\./],
+      [['resource-servers', 'add', '--identifier', 'https://x.example.test/', '--name', 'Videos\n(read)'], /--name: Must not contain control characters\./],
     ];
     for (const [args, message] of cases) {
       const r = await cli(...args);
       expect(r.code, args.join(' ')).to.equal(1);
       expect(r.err, args.join(' ')).to.match(message);
+    }
+    const db = connect(testEnv.databaseUrl, 2);
+    try {
+      expect(await db('resource_servers').where({ identifier: 'https://x.example.test/' }).first()).to.equal(undefined);
+    } finally {
+      await db.destroy();
     }
   });
 });
