@@ -26,9 +26,16 @@ export interface SecurityEventVerifier {
   verify(token: string): Promise<ApprovalEvent>;
 }
 
-/** Which RFC 8935 error a failed check is: a wrong issuer or audience named as such, a bad signature as invalid_key. */
-function refusal(err: unknown): SetRefused {
-  const message = (err as Error).message;
+/**
+ * Which RFC 8935 error a failed check is: a wrong issuer or audience named as such, a bad signature as invalid_key. The
+ * card manager's keys not fetched (no answer, not 200, too slow) is no refusal: the token may be good, and a 400 would
+ * make the card manager give the event up, so that error is passed on (a 5xx answer: the event is tried again).
+ */
+function refusal(err: unknown): Error {
+  if (err instanceof errors.JWKSTimeout || (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC') || !(err instanceof errors.JOSEError)) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+  const message = err.message;
   if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'iss') return new SetRefused('invalid_issuer', message);
   if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'aud') return new SetRefused('invalid_audience', message);
   if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey) return new SetRefused('invalid_key', message);

@@ -1,8 +1,12 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose';
 import { reportLost } from '../../src/cards/report-lost.ts';
+import { createSecurityEventVerifier, SetRefused } from '../../src/demo-site/security-event.ts';
 import { sendDueApprovalEvents } from '../../src/oidc/send-approval-events.ts';
+import { close } from '../../src/server.ts';
 import { Agent, location, runLogin } from '../helpers/agent.ts';
 import { issueTestCard, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -86,5 +90,20 @@ describe('demo member site: approval events (POST /approval-events, RFC 8935)', 
       expect(res.status, err).to.equal(400);
       expect(((await res.json()) as { err: string }).err).to.equal(err);
     }
+  });
+
+  it('cannot fetch the card manager’s keys: not a refusal (which the card manager would give up on), so the event is tried again', async () => {
+    // Nothing listens where the keys are said to be: the verifier's own trouble, not the token's.
+    const nowhere = createServer();
+    await new Promise<void>((resolve) => nowhere.listen(0, '127.0.0.1', resolve));
+    const jwksUri = new URL(`http://127.0.0.1:${(nowhere.address() as AddressInfo).port}/jwks`);
+    await close(nowhere);
+    const verifier = createSecurityEventVerifier({ issuer: ts.url, clientId: demo.clientId, jwksUri: async () => jwksUri });
+    const err = await verifier.verify(await token({})).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(Error);
+    expect(err, 'a 400 with an RFC 8935 error would end the event for good').to.not.be.instanceOf(SetRefused);
   });
 });
