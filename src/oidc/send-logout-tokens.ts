@@ -39,7 +39,11 @@ async function logoutToken(provider: Provider, client: InstanceType<Provider['Cl
   return token.issue({ use: 'logout' });
 }
 
-/** Posts one logout (§2.5: a form POST of logout_token); any 2xx answer delivers it, redirects are not followed. */
+/**
+ * Posts one logout (§2.5: a form POST of logout_token); redirects are not followed. 200 or 204 delivers it (§2.8), as
+ * oidc-provider's own post at sign-out takes them: a site answering 202 there would otherwise be posted the same
+ * logout twice, once refused by the provider and once taken here.
+ */
 async function deliver(deps: LogoutSenderDeps, logout: QueuedLogout): Promise<void> {
   const client = await deps.provider.Client.find(logout.clientId);
   const uri = client?.backchannelLogoutUri;
@@ -52,7 +56,7 @@ async function deliver(deps: LogoutSenderDeps, logout: QueuedLogout): Promise<vo
     signal: AbortSignal.timeout(deps.timeoutMs),
   });
   await res.body?.cancel();
-  if (res.status < 200 || res.status > 299) throw new Error(`the site answered ${res.status}`);
+  if (res.status !== 200 && res.status !== 204) throw new Error(`the site answered ${res.status}`);
 }
 
 /** The logout outbox as a site outbox sender drains it (site-outbox-sender.ts). */

@@ -315,6 +315,20 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       expect(tokensAt(down.path)).to.have.length(ts.config.backchannelLogout.maxAttempts);
     });
 
+    it('takes 200 or 204 as delivered, as the provider does at sign-out (§2.8), and not 202', async () => {
+      for (const [status, delivered] of [[204, true], [202, false]] as const) {
+        const site = await backchannelSite();
+        const card = await issueTestCard(ts);
+        await logIn(site, card);
+        answers.set(site.path, [status]);
+        expect((await operator(`/cards/${card.cardId}/block`, { reason: 'test' })).status).to.equal(200);
+        await sendDueLogouts(ts.cm.logouts);
+        const row = await ts.db('backchannel_logouts').where({ client_id: site.clientId }).first();
+        expect(row.status, String(status)).to.equal(delivered ? 'sent' : 'pending');
+        if (!delivered) expect(row.last_error).to.match(/202/);
+      }
+    });
+
     it('posts each logout once when two senders drain at the same time', async () => {
       const many = await Promise.all([1, 2, 3, 4].map(() => backchannelSite()));
       const card = await issueTestCard(ts);
