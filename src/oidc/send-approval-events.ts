@@ -76,7 +76,8 @@ function errorCode(text: string): string | undefined {
 /**
  * Pushes one event (RFC 8935 §2.1: the token as the body, application/secevent+jwt). A 2xx answer (202 Accepted,
  * §2.2) delivers it; a 400 with an RFC 8935 error body (§2.3) says the site will never take it, so it is given up, the
- * site's err code logged; anything else is tried again. Redirects are not followed.
+ * site's err code logged, but for invalid_key (a site may hold our keys from before a rotation); anything else is tried
+ * again. Redirects are not followed.
  */
 async function deliver(deps: ApprovalEventSenderDeps, e: QueuedApprovalEvent): Promise<void> {
   const site = await findMemberSite(deps.db, e.clientId);
@@ -95,6 +96,8 @@ async function deliver(deps: ApprovalEventSenderDeps, e: QueuedApprovalEvent): P
     throw new Error(`the site answered ${res.status}`);
   }
   const err = errorCode(await bodyStart(res, ERROR_BODY_LIMIT));
+  // A key refused may be one the site has not fetched yet (ours rotate): tried again, within maxAttempts.
+  if (err === 'invalid_key') throw new Error('the site refused its key: invalid_key (tried again)');
   if (err) throw new Undeliverable(`the site refused it: ${err}`);
   throw new Error('the site answered 400 without an RFC 8935 error');
 }

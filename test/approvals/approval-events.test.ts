@@ -266,6 +266,21 @@ describe('approval events: member sites are pushed Security Event Tokens (RFC 84
     expect(at(site.path)).to.have.length(1);
   });
 
+  it('a 400 invalid_key is tried again: the site may hold keys from before a rotation and fetch the new one', async () => {
+    const site = await eventSite();
+    sites.answers.set(site.path, [{ status: 400, body: JSON.stringify({ err: 'invalid_key', description: 'unknown kid' }) }]);
+    const card = await holder();
+    await approveFor(ts, card, site, 1_000);
+    expect((await reportLost(card)).status).to.equal(200);
+    await drain();
+    const [row] = await queued(site);
+    expect(row).to.include({ status: 'pending', attempts: 1 });
+    expect(row.last_error).to.equal('the site refused its key: invalid_key (tried again)');
+    await ts.db('approval_events').where({ client_id: site.clientId }).update({ next_attempt_at: ts.db.fn.now() });
+    await drain();
+    expect((await queued(site))[0]).to.include({ status: 'sent', attempts: 2 });
+  });
+
   it('a 400 without an RFC 8935 error body is tried again', async () => {
     const site = await eventSite();
     sites.answers.set(site.path, [{ status: 400, body: 'nope' }]);
