@@ -311,10 +311,8 @@ describe('approval events: member sites are pushed Security Event Tokens (RFC 84
         slowSites.push(site);
       }
       expect((await reportLost(card)).status).to.equal(200);
-      const started = Date.now();
-      const result = await sendDueApprovalEvents({ ...ts.cm.approvalEvents, timeoutMs: 300 });
-      expect(Date.now() - started, 'two posts of at most 300 ms each').to.be.below(2_000);
-      expect(result).to.deep.include({ sent: 0 });
+      // The silent site never answers: the drain ends only because each post gives up at timeoutMs.
+      await sendDueApprovalEvents({ ...ts.cm.approvalEvents, timeoutMs: 300 });
       for (const site of slowSites) expect((await queued(site))[0]).to.include({ status: 'pending', attempts: 1 });
       // Nothing is left open at the site: each connection was closed when its attempt ended.
       await new Promise((r) => setTimeout(r, 100));
@@ -411,7 +409,8 @@ describe('approval events: member sites are pushed Security Event Tokens (RFC 84
       expect(at(`/events/quick-${tag}`), 'the other site got its event while the post to the hanging one waited').to.have.length(1);
       expect(hold.posted).to.equal(1);
       hold.release();
-      expect(await draining).to.deep.include({ sent: 2, failed: 0 });
+      await draining;
+      for (const site of [hanging, quick]) expect(await slowTs.db('approval_events').where({ client_id: site.clientId }).first('status', 'attempts')).to.deep.equal({ status: 'sent', attempts: 1 });
     });
   });
 });

@@ -142,8 +142,9 @@ describe('the provider’s fetches of URLs member sites name (jwks_uri, sector_i
       await ts.db('backchannel_logouts').where({ client_id: site.clientId }).update({ next_attempt_at: ts.db.fn.now() });
       const seen = connections;
       logged.length = 0;
-      expect(await sendDueApprovalEvents(ts.cm.approvalEvents)).to.deep.include({ sent: 0, failed: 1 });
-      expect(await sendDueLogouts(ts.cm.logouts)).to.deep.include({ sent: 0, failed: 1 });
+      // A drain also tries what other test files left due in the run's database: this site's rows say what happened.
+      expect((await sendDueApprovalEvents(ts.cm.approvalEvents)).failed).to.be.at.least(1);
+      expect((await sendDueLogouts(ts.cm.logouts)).failed).to.be.at.least(1);
       expect(connections, 'connections made to the private address').to.equal(seen);
       for (const table of ['approval_events', 'backchannel_logouts'] as const) {
         const row = await ts.db(table).where({ client_id: site.clientId }).first('status', 'last_error');
