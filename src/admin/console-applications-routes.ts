@@ -10,7 +10,7 @@ import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { approveInput, rejectInput } from './application-inputs.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
-import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
+import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
 import { presentApplication } from './present-application.ts';
 
 export interface ConsoleApplicationDeps {
@@ -54,20 +54,15 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
   async function page(ctx: Context, opts: { refusal?: Refusal; notice?: string } = {}): Promise<void> {
     const applications = (await listApplications(deps.db, { status: 'review', limit: QUEUE_LIMIT })).map(presentApplication);
     const r = opts.refusal;
-    ctx.status = r?.status ?? 200;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.render('admin/applications', {
+    await sendConsolePage(ctx, deps.render, 'admin/applications', {
       title: 'Review queue',
-      wide: true,
-      nav: consoleNav(ctx),
       csrf: csrfToken(ctx, PURPOSE),
       applications,
       limit: QUEUE_LIMIT,
       acceptDuplicates: deps.duplicates === 'review',
       refusal: r ?? null,
       notice: opts.notice ?? null,
-    });
+    }, r?.status);
   }
 
   router.get('/', async function showReviewQueue(ctx) {

@@ -5,7 +5,7 @@ import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { formFields } from '../http/form.ts';
 import type { Renderer } from '../http/render.ts';
 import { sharedLedgerCheck, type LedgerCheck } from '../ledger/check-ledger.ts';
-import { consoleNav, inEnglish } from './console-session.ts';
+import { inEnglish, sendConsolePage } from './console-session.ts';
 
 export interface ConsoleBooksDeps {
   parseBody: Middleware;
@@ -31,12 +31,8 @@ export function consoleBooksRoutes(deps: ConsoleBooksDeps): Router {
   router.use(inEnglish, deps.parseBody, deps.requireConsoleOperator);
 
   async function page(ctx: Context, check: LedgerCheck | null): Promise<void> {
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.render('admin/books', {
+    await sendConsolePage(ctx, deps.render, 'admin/books', {
       title: 'Books',
-      wide: true,
-      nav: consoleNav(ctx),
       csrf: csrfToken(ctx, PURPOSE),
       check,
       // Figures are minor units or ids: shown as they are, in the order the rule names them.

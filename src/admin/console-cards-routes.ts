@@ -24,7 +24,7 @@ import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { cardChangeInput, limitInput } from './card-inputs.ts';
 import { CARD_STATUS_ACTIONS, isCardStatusAction, type CardStatusAction } from './card-status-actions.ts';
-import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
+import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
 import { SOME_FIELDS } from './operator-input.ts';
 import { presentAudit, presentCard, presentHolder } from './present-card.ts';
 
@@ -129,10 +129,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
   const timeZone = deps.ledger.billing.timeZone;
 
   async function send(ctx: Context, status: number, view: string, locals: Record<string, unknown>): Promise<void> {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.render(view, { wide: true, nav: consoleNav(ctx), csrf: csrfToken(ctx, PURPOSE), ...locals });
+    await sendConsolePage(ctx, deps.render, view, { csrf: csrfToken(ctx, PURPOSE), ...locals }, status);
   }
 
   function searchPage(ctx: Context, s: { status?: number; error?: string; fields?: Record<string, string>; number?: string } = {}): Promise<void> {

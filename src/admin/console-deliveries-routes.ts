@@ -11,7 +11,7 @@ import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { listSites, noSuchSite } from '../member-sites/list.ts';
-import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
+import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
 import { deliveryParam, retryInput } from './delivery-inputs.ts';
 import { SOME_FIELDS } from './operator-input.ts';
 
@@ -79,13 +79,8 @@ export function consoleDeliveryRoutes(deps: ConsoleDeliveryDeps): Router {
   async function page(ctx: Context, opts: { site?: string; page?: number; refusal?: Refusal; notice?: string } = {}): Promise<void> {
     const n = opts.page ?? 1;
     const o = await deliveryOverview(deps.db, { clientId: opts.site, state: 'failing', limit: PAGE + 1, offset: (n - 1) * PAGE });
-    ctx.status = opts.refusal?.status ?? 200;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.render('admin/deliveries', {
+    await sendConsolePage(ctx, deps.render, 'admin/deliveries', {
       title: 'Deliveries to member sites',
-      wide: true,
-      nav: consoleNav(ctx),
       csrf: csrfToken(ctx, PURPOSE),
       sites: (await listSites(deps.db)).map((s) => ({ clientId: s.clientId, name: s.name })),
       site: opts.site ?? null,
@@ -96,7 +91,7 @@ export function consoleDeliveryRoutes(deps: ConsoleDeliveryDeps): Router {
       older: o.deliveries.length > PAGE,
       refusal: opts.refusal ?? null,
       notice: opts.notice ?? null,
-    });
+    }, opts.refusal?.status);
   }
 
   const refusePage = (ctx: Context, status: number, error: string) => page(ctx, { refusal: { status, row: null, error, fields: {}, values: { reason: '' } } });

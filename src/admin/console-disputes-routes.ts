@@ -11,7 +11,7 @@ import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/money.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
-import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
+import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
 import { disputeDecisionInput } from './dispute-inputs.ts';
 
 export interface ConsoleDisputeDeps {
@@ -67,13 +67,8 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
   async function page(ctx: Context, opts: { refusal?: Refusal; notice?: string } = {}): Promise<void> {
     const disputes = (await listDisputes(deps.disputes.db, { status: 'open', limit: QUEUE_LIMIT })).map(presentDisputeToOperator);
     const r = opts.refusal;
-    ctx.status = r?.status ?? 200;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.render('admin/disputes', {
+    await sendConsolePage(ctx, deps.render, 'admin/disputes', {
       title: 'Reports of payments',
-      wide: true,
-      nav: consoleNav(ctx),
       csrf: csrfToken(ctx, PURPOSE),
       disputes,
       limit: QUEUE_LIMIT,
@@ -81,7 +76,7 @@ export function consoleDisputeRoutes(deps: ConsoleDisputeDeps): Router {
       money: formatMoney,
       refusal: r ?? null,
       notice: opts.notice ?? null,
-    });
+    }, r?.status);
   }
 
   router.get('/', async function showDisputeQueue(ctx) {

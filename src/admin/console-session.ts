@@ -117,6 +117,16 @@ export function consoleNav(ctx: Context): ConsoleNav {
   return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE), current: ctx.path };
 }
 
+/**
+ * Answers a signed-in operator's page: `view` as HTML in the console's wide layout, with its navigation. No
+ * Cache-Control here: requireConsoleOperator, in front of every console page, has set no-store before the route ran.
+ */
+export async function sendConsolePage(ctx: Context, render: Renderer, view: string, locals: Record<string, unknown>, status = 200): Promise<void> {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.body = await render(view, { wide: true, nav: consoleNav(ctx), ...locals });
+}
+
 /** Sign-in and sign-out routes, and requireConsoleOperator for every console page. */
 export function consoleSessions(deps: ConsoleSessionDeps) {
   const { show, submit } = formPages(deps.render);

@@ -8,7 +8,7 @@ import { monthRange, shiftMonth } from '../ledger/calendar.ts';
 import type { LedgerDeps } from '../ledger/deps.ts';
 import { closeSettlement, lastEndedMonth, settlementCsv, settlementReport, type SettlementLine, type SettlementReport } from '../ledger/settlement.ts';
 import { formatMoney } from '../lib/money.ts';
-import { consoleNav, inEnglish } from './console-session.ts';
+import { inEnglish, sendConsolePage } from './console-session.ts';
 import { monthField } from './ledger-inputs.ts';
 import { SOME_FIELDS } from './operator-input.ts';
 
@@ -78,13 +78,8 @@ export function consoleSettlementRoutes(deps: ConsoleSettlementDeps): Router {
     const month = parsed.success ? parsed.data : null;
     const report = month ? (opts.report ?? (await settlementReport(deps.ledger, month))) : null;
     const lastEnded = lastEndedMonth(deps.ledger);
-    ctx.status = opts.status ?? (parsed.success ? 200 : 400);
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.render('admin/settlement', {
+    await sendConsolePage(ctx, deps.render, 'admin/settlement', {
       title: month ? `Settlement for ${month}` : 'Settlement',
-      wide: true,
-      nav: consoleNav(ctx),
       csrf: csrfToken(ctx, PURPOSE),
       typed: month ?? (typeof asked === 'string' ? asked : ''),
       report,
@@ -97,7 +92,7 @@ export function consoleSettlementRoutes(deps: ConsoleSettlementDeps): Router {
       error: opts.error ?? (parsed.success ? null : parsed.error.issues[0]!.message),
       fields: opts.fields ?? {},
       notice: opts.notice ?? null,
-    });
+    }, opts.status ?? (parsed.success ? 200 : 400));
   }
 
   router.get('/', async function showSettlement(ctx) {
@@ -110,7 +105,6 @@ export function consoleSettlementRoutes(deps: ConsoleSettlementDeps): Router {
     const report = await settlementReport(deps.ledger, parsed.data);
     ctx.type = 'text/csv; charset=utf-8';
     ctx.set('Content-Disposition', `attachment; filename="settlement-${report.month}.csv"`);
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = settlementCsv(report);
   });
 

@@ -15,7 +15,7 @@ import { listSites, noSuchSite, showSite } from '../member-sites/list.ts';
 import { RECENT_DAYS, recentApprovals } from '../member-sites/recent-approvals.ts';
 import { reinstateSite } from '../member-sites/reinstate.ts';
 import { suspendSite } from '../member-sites/suspend.ts';
-import { consoleNav, doneNotice, inEnglish } from './console-session.ts';
+import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
 import { SOME_FIELDS } from './operator-input.ts';
 import { presentSite } from './present-site.ts';
 import { clientIdParam, listQuery, reasonInput, siteCall } from './sites-inputs.ts';
@@ -80,32 +80,20 @@ export function consoleSiteRoutes(deps: ConsoleSiteDeps): Router {
   const router = new Router({ prefix: '/admin/sites' });
   router.use(inEnglish, deps.parseBody, deps.requireConsoleOperator);
 
-  function send(ctx: Context, status: number, body: string): void {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = body;
-  }
-
   async function listPage(ctx: Context, opts: { status?: number; filter?: MemberSite['status']; error?: string } = {}): Promise<void> {
     const sites = (await listSites(deps.db, opts.filter)).map((s) => shownSite(s, deps.currency));
-    const body = await deps.render('admin/sites', {
+    await sendConsolePage(ctx, deps.render, 'admin/sites', {
       title: 'Member sites',
-      wide: true,
-      nav: consoleNav(ctx),
       sites,
       statuses: STATUSES,
       filter: opts.filter ?? null,
       error: opts.error ?? null,
-    });
-    send(ctx, opts.status ?? 200, body);
+    }, opts.status);
   }
 
   async function sitePage(ctx: Context, site: MemberSite, opts: { refusal?: Refusal; notice?: string } = {}): Promise<void> {
-    const body = await deps.render('admin/site', {
+    await sendConsolePage(ctx, deps.render, 'admin/site', {
       title: `Member site ${site.name}`,
-      wide: true,
-      nav: consoleNav(ctx),
       csrf: csrfToken(ctx, PURPOSE),
       site: shownSite(site, deps.currency),
       recent: await recentApprovals(deps.db, site.clientId),
@@ -113,8 +101,7 @@ export function consoleSiteRoutes(deps: ConsoleSiteDeps): Router {
       actions: NEXT[site.status],
       refusal: opts.refusal ?? null,
       notice: opts.notice ?? null,
-    });
-    send(ctx, opts.refusal?.status ?? 200, body);
+    }, opts.refusal?.status);
   }
 
   /** The site by the client id in the path, or undefined for one that is not a client id or no site has. */
