@@ -11,7 +11,7 @@ import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { listSites, noSuchSite } from '../member-sites/list.ts';
-import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
+import { doneNotice, inEnglish, sendConsolePage, utcMinute } from './console-session.ts';
 import { deliveryParam, retryInput } from './delivery-inputs.ts';
 import { SOME_FIELDS } from './operator-input.ts';
 
@@ -45,9 +45,6 @@ interface Refusal {
   fields: Record<string, string>;
   values: { reason: string };
 }
-
-/** A moment as the console shows it: to the minute, in UTC, said so. */
-const utcMinute = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** A delivery as the page lists it: how it went, never the token, the holder or the event's payload. */
 function shownDelivery(d: Delivery) {

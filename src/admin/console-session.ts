@@ -117,6 +117,9 @@ export function consoleNav(ctx: Context): ConsoleNav {
   return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE), current: ctx.path };
 }
 
+/** A moment as the console's pages show it: to the minute, in UTC, said so. */
+export const utcMinute = (d: Date): string => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 /**
  * Answers a signed-in operator's page: `view` as HTML in the console's wide layout, with its navigation. No
  * Cache-Control here: requireConsoleOperator, in front of every console page, has set no-store before the route ran.

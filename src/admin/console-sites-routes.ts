@@ -15,7 +15,7 @@ import { listSites, noSuchSite, showSite } from '../member-sites/list.ts';
 import { RECENT_DAYS, recentApprovals } from '../member-sites/recent-approvals.ts';
 import { reinstateSite } from '../member-sites/reinstate.ts';
 import { suspendSite } from '../member-sites/suspend.ts';
-import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
+import { doneNotice, inEnglish, sendConsolePage, utcMinute } from './console-session.ts';
 import { SOME_FIELDS } from './operator-input.ts';
 import { presentSite } from './present-site.ts';
 import { clientIdParam, listQuery, reasonInput, siteCall } from './sites-inputs.ts';
@@ -62,12 +62,9 @@ interface Refusal {
   values: { reason: string; confirm: string };
 }
 
-/** A moment as the console shows it: to the minute, in UTC, said so. */
-const utcMinute = (d: Date | undefined) => (d ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '');
-
 /** A site as the console's pages show it: the API's view (never a secret, nor its hash), its creation, its cap in money. */
 function shownSite(s: MemberSite, currency: string) {
-  return { ...presentSite(s), created: utcMinute(s.createdAt), max: s.maxAmount === null ? null : formatMoney(s.maxAmount, currency) };
+  return { ...presentSite(s), created: s.createdAt ? utcMinute(s.createdAt) : '', max: s.maxAmount === null ? null : formatMoney(s.maxAmount, currency) };
 }
 
 /**
