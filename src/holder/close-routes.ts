@@ -95,7 +95,6 @@ export function closeRoutes(deps: CloseRouteDeps): Router {
     await submit(ctx, page, async (input) => {
       const { last4 } = await close(ctx, input.password);
       ctx.type = 'html';
-      ctx.set('Cache-Control', 'no-store');
       ctx.body = await deps.render('holder/closed', { title: 'Card closed', last4, owed: page.locals?.owed ?? null, paymentReference: page.locals?.paymentReference });
     });
   });

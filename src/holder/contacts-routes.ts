@@ -210,7 +210,6 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
 
   router.get('/api/holder/contacts', async function readContacts(ctx) {
     const c = await current(ctx);
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = {
       email: c.email,
       mobile: c.mobile,

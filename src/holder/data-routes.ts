@@ -41,7 +41,7 @@ const FORM: FormPage<typeof dataFormInput> = {
 /**
  * The holder's copy of the personal data kept about them (PIPA art. 35, GDPR art. 15/20): /card/data says what the
  * file holds and asks for the card password again; the form and POST /api/holder/data answer the same JSON file as a
- * download, never stored by a cache. What goes in it is cards/export-holder-data.ts's; the activity is worded here,
+ * download, never stored by a cache (requireHolder's no-store). What goes in it is cards/export-holder-data.ts's; the activity is worded here,
  * in English as every JSON answer, like /api/holder/activity.
  */
 export function dataRoutes(deps: DataRouteDeps): Router {
@@ -57,7 +57,6 @@ export function dataRoutes(deps: DataRouteDeps): Router {
     );
     const madeAt = new Date();
     const file = { made_at: madeAt.toISOString(), ...data, activity: data.activity.map((item) => presentActivityItem(item, deps.timeZone)) };
-    ctx.set('Cache-Control', 'no-store');
     ctx.set('Content-Disposition', `attachment; filename="cybercard-data-${madeAt.toISOString().slice(0, 10)}.json"`);
     ctx.type = 'application/json; charset=utf-8';
     ctx.body = JSON.stringify(file, null, 2);
