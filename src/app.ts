@@ -50,7 +50,6 @@ import { createProvider } from './oidc/provider.ts';
 import { createProviderFetch } from './oidc/provider-fetch.ts';
 import { startLogoutSender, type LogoutSenderDeps } from './oidc/send-logout-tokens.ts';
 import { startApprovalEventSender, type ApprovalEventSenderDeps } from './oidc/send-approval-events.ts';
-import { retryFailedLogouts } from './oidc/retry-failed-logouts.ts';
 import { approvalRoutes } from './approvals/routes.ts';
 import { createSiteAuthenticator } from './member-sites/authenticate.ts';
 import { adminCardRoutes } from './admin/cards-routes.ts';
@@ -158,8 +157,6 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   });
   const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log, counts });
   keys.start(provider);
-  // A Logout Token a site did not take at RP-initiated logout is tried again from the outbox, outside the request.
-  retryFailedLogouts(provider, pool, log);
   // The name of the provider's route, for the request metrics (it never sees our context).
   if (metrics) provider.use(noteProviderRoute);
   // Inside the provider too: a path it has no route for gets our 404 page, not Koa's bare "Not Found". Outermost,

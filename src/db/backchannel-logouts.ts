@@ -80,17 +80,10 @@ export function logoutFromRow(row: Record<string, unknown>): QueuedLogout {
 }
 
 /**
- * Queues again a logout the provider posted itself and the site did not take (RP-initiated logout posts once): as if
- * this outbox had made that first attempt, so it is tried again after the first backoff.
+ * Queues one logout, due at once, the outbox to make every attempt: the holder signed out at the card manager
+ * (RP-initiated logout, oidc/queue-logouts-at-sign-out.ts). Returns its id.
  */
-export async function queueFailedLogout(conn: Conn, l: { clientId: string; accountId: string; sid: string | null; reason: string; error: string }): Promise<void> {
-  await conn(T).insert({
-    client_id: l.clientId,
-    account_id: l.accountId,
-    sid: l.sid,
-    reason: l.reason,
-    attempts: 1,
-    last_error: l.error.slice(0, 500),
-    next_attempt_at: conn.raw("now() + interval '30 seconds'"),
-  });
+export async function queueLogout(conn: Conn, l: { clientId: string; accountId: string; sid: string | null; reason: string }): Promise<number> {
+  const [row] = (await conn(T).insert({ client_id: l.clientId, account_id: l.accountId, sid: l.sid, reason: l.reason }).returning('id')) as { id: number }[];
+  return Number(row!.id);
 }

@@ -41,7 +41,7 @@ function request(url: URL, init: RequestInit, lookup: LookupFunction | undefined
     // agent: false, a connection of its own: a pooled socket would skip the lookup that checks the address.
     const req = client.request(url, { method: init.method ?? 'GET', headers, signal, agent: false, ...(lookup ? { lookup } : {}) }, resolve);
     req.on('error', reject);
-    // A Logout Token's form post (Back-Channel Logout) is the one body oidc-provider sends: URLSearchParams or text.
+    // The bodies sent are the outbox senders' (a Logout Token's form, an approval event's JWT): URLSearchParams or text.
     req.end(init.body === undefined || init.body === null ? undefined : String(init.body as URLSearchParams | string));
   });
 }
@@ -73,8 +73,8 @@ export interface ProviderFetchDeps {
  * point, so unless the deployment allows private addresses, every connection (redirects included) goes only to
  * public addresses, judged after DNS on the very addresses connected to; an IP literal is judged as written.
  * oidc-provider's own guard (a dispatcher that drops a connection to such an address once it is made) is replaced
- * by this one, which never makes it. It is the part of fetch oidc-provider uses: GET (and the form POST of a Logout
- * Token to a site's backchannel_logout_uri), headers, a signal, redirects.
+ * by this one, which never makes it. It is the part of fetch oidc-provider and the outbox senders (Logout Tokens,
+ * approval events) use: GET and POST with a body, headers, a signal, redirects.
  */
 export function createProviderFetch({ allowPrivate, log }: ProviderFetchDeps) {
   const lookup = allowPrivate ? undefined : (publicOnlyLookup as unknown as LookupFunction);

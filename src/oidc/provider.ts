@@ -19,6 +19,7 @@ import { createInteractionPolicy, policyDeps } from './interaction-policy.ts';
 import { createPaymentValidator } from './payment-details.ts';
 import { createProviderFetch } from './provider-fetch.ts';
 import { logProviderRefusals } from './log-refusals.ts';
+import { queueLogoutsAtSignOut } from './queue-logouts-at-sign-out.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createTokenTtls } from './token-lifetimes.ts';
 import { hideStoredSecrets } from './registration-store.ts';
@@ -156,9 +157,9 @@ export function createProvider({ config, db, directory, render, jwks, log, count
           });
         },
       },
-      // Back-Channel Logout 1.0: a site that registered backchannel_logout_uri is posted a Logout Token when the holder
-      // signs out here (RP-initiated logout); the sessions the card manager ends itself are told through
-      // oidc/send-logout-tokens.ts.
+      // Back-Channel Logout 1.0: a site that registered backchannel_logout_uri is posted a Logout Token from the outbox
+      // (oidc/send-logout-tokens.ts), whether the holder signed out here (RP-initiated logout, queued by
+      // oidc/queue-logouts-at-sign-out.ts) or the card manager ended the sessions itself.
       backchannelLogout: { enabled: true },
       richAuthorizationRequests: {
         enabled: true,
@@ -212,6 +213,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
   compareHashedClientSecrets(provider);
+  queueLogoutsAtSignOut(provider, db, log);
   if (config.registration.enabled) {
     compareUpdatedClientSecret(provider);
     provider.use(hideStoredSecrets);

@@ -24,8 +24,8 @@ export interface LogoutSenderDeps {
 }
 
 /**
- * The Logout Token for one queued logout, built as oidc-provider builds the one it posts at RP-initiated logout
- * (models/client.js backchannelLogout): typ logout+jwt, iss, aud the client_id, iat, a two-minute exp, jti, the event,
+ * The Logout Token for one queued logout, built as oidc-provider's own Client#backchannelLogout builds it
+ * (models/client.js; RP-initiated logout queues here instead, oidc/queue-logouts-at-sign-out.ts): typ logout+jwt, iss, aud the client_id, iat, a two-minute exp, jti, the event,
  * the subject as the site knows it (pairwise, from the account), and sid when the site asked for it. Signed at each
  * attempt, with the key the provider signs ID tokens with now.
  */
@@ -41,8 +41,7 @@ async function logoutToken(provider: Provider, client: InstanceType<Provider['Cl
 
 /**
  * Posts one logout (§2.5: a form POST of logout_token); redirects are not followed. 200 or 204 delivers it (§2.8), as
- * oidc-provider's own post at sign-out takes them: a site answering 202 there would otherwise be posted the same
- * logout twice, once refused by the provider and once taken here.
+ * oidc-provider's own post took them: sites written against it see the same answer taken.
  */
 async function deliver(deps: LogoutSenderDeps, logout: QueuedLogout): Promise<void> {
   const client = await deps.provider.Client.find(logout.clientId);

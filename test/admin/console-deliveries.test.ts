@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { queueFailedLogout } from '../../src/db/backchannel-logouts.ts';
+import { queueLogout } from '../../src/db/backchannel-logouts.ts';
 import { markAttemptFailed } from '../../src/db/outbox-leases.ts';
 import { sendDueApprovalEvents } from '../../src/oidc/send-approval-events.ts';
 import { ForwardedAgent, csrfOf, location } from '../helpers/agent.ts';
@@ -148,9 +148,8 @@ describe('operator console: deliveries to member sites /admin/deliveries, and th
     const other = await eventSite();
     const eventId = await givenUpEvent(one);
     const card = await cardWithLimit(ts, 1_000);
-    await queueFailedLogout(ts.db, { clientId: other.clientId, accountId: card.accountId, sid: 'sid-secret-123', reason: 'card blocked', error: 'the site answered 500' });
-    const logout = await ts.db('backchannel_logouts').where({ client_id: other.clientId }).first('id');
-    await markAttemptFailed(ts.db, 'backchannel_logouts', Number(logout.id), 'the site answered 503', 5, true);
+    const logout = { id: await queueLogout(ts.db, { clientId: other.clientId, accountId: card.accountId, sid: 'sid-secret-123', reason: 'card blocked' }) };
+    await markAttemptFailed(ts.db, 'backchannel_logouts', logout.id, 'the site answered 503', 5, true);
 
     const mine = await (await agent.get(`/admin/deliveries?site=${one.clientId}`)).text();
     expect(listed(mine)).to.deep.equal([`event-${eventId}`]);
@@ -181,7 +180,8 @@ describe('operator console: deliveries to member sites /admin/deliveries, and th
     const site = await registerTestSite(ts, { clientId: `many-${randomBytes(4).toString('hex')}` });
     const card = await cardWithLimit(ts, 1_000);
     for (let i = 0; i < 27; i++) {
-      await queueFailedLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'card blocked', error: `the site answered 50${i % 4}` });
+      const id = await queueLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'card blocked' });
+      await markAttemptFailed(ts.db, 'backchannel_logouts', id, `the site answered 50${i % 4}`, 5);
     }
     const ids = (await ts.db('backchannel_logouts').where({ client_id: site.clientId }).orderBy('id').pluck('id')).map(Number);
     // The oldest was queued 8 days ago: listed still, counted no more.

@@ -5,7 +5,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
 import { openDispute } from '../../src/approvals/open-dispute.ts';
 import { capture } from '../../src/approvals/capture.ts';
-import { queueFailedLogout } from '../../src/db/backchannel-logouts.ts';
+import { queueLogout } from '../../src/db/backchannel-logouts.ts';
 import { markAttemptFailed } from '../../src/db/outbox-leases.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
@@ -448,9 +448,8 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
     await audit('a member site, refused');
 
     // A Logout Token the site never took, given up: the deliveries page lists it with its "Send again" form.
-    await queueFailedLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'card blocked', error: 'the site answered 500' });
-    const logout = (await ts.db('backchannel_logouts').where({ client_id: site.clientId }).orderBy('id', 'desc').first('id')) as { id: number };
-    await markAttemptFailed(ts.db, 'backchannel_logouts', Number(logout.id), 'the site answered 500', 1);
+    const logout = { id: await queueLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'card blocked' }) };
+    await markAttemptFailed(ts.db, 'backchannel_logouts', logout.id, 'the site answered 500', 1);
     await p.goto(`${ts.url}/admin/deliveries`);
     await audit('deliveries');
     await send(p, `/admin/deliveries/logout/${logout.id}/retry`);

@@ -8,7 +8,7 @@ import { findMemberSite, upsertResourceServer } from '../../src/db/member-sites.
 import { FETCHED_BODY_LIMIT } from '../../src/oidc/provider.ts';
 import { close } from '../../src/server.ts';
 import { revokeOpenApprovalsForCard } from '../../src/approvals/revoke-for-card.ts';
-import { queueFailedLogout } from '../../src/db/backchannel-logouts.ts';
+import { queueLogout } from '../../src/db/backchannel-logouts.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { sendDueApprovalEvents } from '../../src/oidc/send-approval-events.ts';
 import { sendDueLogouts } from '../../src/oidc/send-logout-tokens.ts';
@@ -138,8 +138,7 @@ describe('the provider’s fetches of URLs member sites name (jwks_uri, sector_i
       const card = await cardWithLimit(ts, 100_000);
       await approveFor(ts, card, site, 1_000);
       await inTransaction(ts.db, (trx) => revokeOpenApprovalsForCard(trx, card.cardId, 'card reported lost'));
-      await queueFailedLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'test', error: 'test' });
-      await ts.db('backchannel_logouts').where({ client_id: site.clientId }).update({ next_attempt_at: ts.db.fn.now() });
+      await queueLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'test' });
       const seen = connections;
       logged.length = 0;
       // A drain also tries what other test files left due in the run's database: this site's rows say what happened.
