@@ -37,7 +37,7 @@ export async function markSent(conn: Conn, table: SiteOutbox, id: number): Promi
 
 /**
  * Records a failed attempt: tried again after 30 s, 60 s, 120 s… until `maxAttempts`, then failed. `giveUp` fails it
- * at once (the site is closed, took its URI away, or refused the post for good).
+ * at once (the site is closed, took its URI away, refused the post for good, or its URI is at a non-public address).
  */
 export async function markAttemptFailed(conn: Conn, table: SiteOutbox, id: number, error: string, maxAttempts: number, giveUp = false): Promise<void> {
   await conn(table)

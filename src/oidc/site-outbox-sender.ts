@@ -1,6 +1,7 @@
 import type { Db } from '../db/knex.ts';
 import { claimDue, markAttemptFailed, markSent, type SiteOutbox } from '../db/outbox-leases.ts';
 import type { Logger } from '../log.ts';
+import { NonPublicAddressError } from './provider-fetch.ts';
 
 /**
  * What the senders of signed posts to member sites share (Logout Tokens: send-logout-tokens.ts; approval events:
@@ -13,6 +14,18 @@ export type Outcome = 'sent' | 'retry' | 'failed';
 /** A post no later attempt can deliver: the site is closed, took its URI away, or refused it for good. */
 export class Undeliverable extends Error {}
 
+/**
+ * Whether no later attempt could deliver what this attempt failed with: Undeliverable, or a URI the provider's fetch
+ * refused to connect to because it is (or its name resolves to) a non-public address. That guard is a decision on
+ * where the site's name points, which the site controls, not a passing fault: it is made again, on a fresh lookup,
+ * at every attempt, and retries would only repeat the refusal (and hold up the site's later approval events, sent in
+ * order) for the backoff's quarter of an hour. Given up at once instead; once the site has moved its name, the operator
+ * sends it again (deliveries retry). A lookup that failed (no answer, no such name) is a passing fault and tried again.
+ */
+function givesUp(err: unknown): boolean {
+  return err instanceof Undeliverable || err instanceof NonPublicAddressError;
+}
+
 /** How much longer than a post may take a claimed row stays claimed (seconds): the record of its outcome included. */
 const LEASE_MARGIN_SECONDS = 60;
 
@@ -23,7 +36,7 @@ export interface SiteOutboxSender<T extends { id: number; attempts: number }> {
   /** The columns a claim returns, and the row they make. */
   columns: readonly string[];
   toItem(row: Record<string, unknown>): T;
-  /** Posts one; throws to fail this attempt (Undeliverable: every attempt). */
+  /** Posts one; throws to fail this attempt (Undeliverable, or a non-public address refused: every attempt). */
   deliver(item: T): Promise<void>;
   /** The log line's fields: ids only, never a subject, card or holder. */
   line(item: T): Record<string, unknown>;
@@ -51,7 +64,7 @@ async function sendNext<T extends { id: number; attempts: number }>(s: SiteOutbo
     await s.deliver(item);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const giveUp = err instanceof Undeliverable;
+    const giveUp = givesUp(err);
     await markAttemptFailed(s.db, s.table, item.id, message, s.maxAttempts, giveUp);
     outcome = giveUp || item.attempts + 1 >= s.maxAttempts ? 'failed' : 'retry';
     s.log.warn({ ...line, error: message }, outcome === 'failed' ? `${s.what} given up` : `${s.what} not delivered: tried again later`);

@@ -127,7 +127,7 @@ describe('the provider’s fetches of URLs member sites name (jwks_uri, sector_i
       expect(warning, JSON.stringify(logged)).to.include({ origin: `http://127.0.0.1:${port}` });
     });
 
-    it('never posts a Logout Token or an approval event to a site’s URI at a loopback address: each waits, the reason recorded', async () => {
+    it('never posts a Logout Token or an approval event to a site’s URI at a loopback address: each is given up at once, the reason recorded', async () => {
       // The site's endpoints on this machine, by name and by address: the senders share the guard the provider's fetches have.
       const site = await registerTestSite(ts, {
         redirectUris: [`http://localhost:${port}/cb`],
@@ -139,16 +139,25 @@ describe('the provider’s fetches of URLs member sites name (jwks_uri, sector_i
       await approveFor(ts, card, site, 1_000);
       await inTransaction(ts.db, (trx) => revokeOpenApprovalsForCard(trx, card.cardId, 'card reported lost'));
       await queueLogout(ts.db, { clientId: site.clientId, accountId: card.accountId, sid: null, reason: 'test' });
+      // An address written out is refused as written.
+      const literal = await registerTestSite(ts, { redirectUris: [`http://127.0.0.1:${port}/cb`], postLogoutRedirectUris: [], backchannelLogoutUri: `http://127.0.0.1:${port}/logout` });
+      await queueLogout(ts.db, { clientId: literal.clientId, accountId: card.accountId, sid: null, reason: 'test' });
       const seen = connections;
       logged.length = 0;
       // A drain also tries what other test files left due in the run's database: this site's rows say what happened.
       expect((await sendDueApprovalEvents(ts.cm.approvalEvents)).failed).to.be.at.least(1);
       expect((await sendDueLogouts(ts.cm.logouts)).failed).to.be.at.least(1);
       expect(connections, 'connections made to the private address').to.equal(seen);
+      // No later attempt could be let through: the refusal is on where the site's own name points (the operator may
+      // send it again from the deliveries page once the site has moved it).
       for (const table of ['approval_events', 'backchannel_logouts'] as const) {
-        const row = await ts.db(table).where({ client_id: site.clientId }).first('status', 'last_error');
-        expect(row, table).to.include({ status: 'pending' });
+        const row = await ts.db(table).where({ client_id: site.clientId }).first('status', 'attempts', 'last_error');
+        expect(row, table).to.include({ status: 'failed', attempts: 1 });
         expect(row.last_error, table).to.match(/not a public address/);
+      }
+      expect(await ts.db('backchannel_logouts').where({ client_id: literal.clientId }).first('status', 'attempts')).to.deep.equal({ status: 'failed', attempts: 1 });
+      for (const what of ['approval event', 'back-channel logout']) {
+        expect(logged.filter((l) => l.msg === `${what} given up` && l.clientId === site.clientId), what).to.have.length(1);
       }
       // This site's two posts (other files' due rows may be refused in the same drains, at their own addresses).
       expect(logged.filter((l) => String(l.msg).includes('non-public address') && l.origin === `http://localhost:${port}`)).to.have.length(2);
