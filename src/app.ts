@@ -50,6 +50,7 @@ import { createProvider } from './oidc/provider.ts';
 import { createProviderFetch } from './oidc/provider-fetch.ts';
 import { startLogoutSender, type LogoutSenderDeps } from './oidc/send-logout-tokens.ts';
 import { startApprovalEventSender, type ApprovalEventSenderDeps } from './oidc/send-approval-events.ts';
+import type { Drainer } from './oidc/site-outbox-sender.ts';
 import { approvalRoutes } from './approvals/routes.ts';
 import { createSiteAuthenticator } from './member-sites/authenticate.ts';
 import { adminCardRoutes } from './admin/cards-routes.ts';
@@ -155,7 +156,9 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     log,
     onHeard: (key) => void ((key === 'keys' || key === '*') && keys.refresh()),
   });
-  const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log, counts });
+  // A sign-out's Logout Tokens are posted as soon as it commits: it nudges the logout sender, started below (it needs the provider).
+  let logoutSender: Drainer | undefined;
+  const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log, counts, logoutQueued: () => logoutSender?.nudge() });
   keys.start(provider);
   // The name of the provider's route, for the request metrics (it never sees our context).
   if (metrics) provider.use(noteProviderRoute);
@@ -342,10 +345,10 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const b = config.backchannelLogout;
   const fetchAtSites = createProviderFetch({ allowPrivate: config.oidc.allowPrivateFetch, log });
   const logouts: LogoutSenderDeps = { db, provider, fetch: fetchAtSites, log, maxAttempts: b.maxAttempts, timeoutMs: b.timeoutMs, counts };
-  const stopLogoutSender = startLogoutSender(logouts, b.senderIntervalSeconds, b.batchSize);
+  logoutSender = startLogoutSender(logouts, b.senderIntervalSeconds, b.batchSize);
   const e = config.approvalEvents;
   const approvalEvents: ApprovalEventSenderDeps = { db, keys, issuer: config.issuer, fetch: fetchAtSites, log, maxAttempts: e.maxAttempts, timeoutMs: e.timeoutMs, counts };
-  const stopApprovalEventSender = startApprovalEventSender(approvalEvents, e.senderIntervalSeconds, e.batchSize);
+  const approvalEventSender = startApprovalEventSender(approvalEvents, e.senderIntervalSeconds, e.batchSize);
   const stopLedgerJobs = startLedgerJobs(ledger, log, { expireSeconds: config.payments.expireIntervalSeconds, billingSeconds: config.billing.runIntervalSeconds, checkSeconds: config.billing.checkIntervalSeconds });
   return {
     app,
@@ -362,8 +365,8 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
       stopThrottleCleanup();
       stopHousekeeping();
       stopSender();
-      stopLogoutSender();
-      stopApprovalEventSender();
+      logoutSender.stop();
+      approvalEventSender.stop();
       stopLedgerJobs();
       await Promise.all([directory.stop(), sidePool !== pool ? sidePool.destroy() : undefined]);
     },

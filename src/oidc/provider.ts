@@ -40,6 +40,8 @@ export interface ProviderDeps {
   log: Logger;
   /** Where payments the interaction policy refuses are counted (metrics). */
   counts?: EventCounts;
+  /** Called once a sign-out that queued Logout Tokens has committed: the logout sender's nudge. */
+  logoutQueued?: () => void;
 }
 
 /** The largest jwks_uri or sector_identifier_uri document the provider reads. */
@@ -53,7 +55,7 @@ const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'priva
 const CLIENT_AUTH_SIGNING_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'] as const;
 
 /** Composes oidc-provider from our parts; every callback lives in its own file. */
-export function createProvider({ config, db, directory, render, jwks, log, counts }: ProviderDeps): Provider {
+export function createProvider({ config, db, directory, render, jwks, log, counts, logoutQueued }: ProviderDeps): Provider {
   const ttl = config.oidc.ttl;
   const secure = new URL(config.issuer).protocol === 'https:';
 
@@ -213,7 +215,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
   compareHashedClientSecrets(provider);
-  queueLogoutsAtSignOut(provider, db, log);
+  queueLogoutsAtSignOut(provider, db, log, logoutQueued);
   if (config.registration.enabled) {
     compareUpdatedClientSecret(provider);
     provider.use(hideStoredSecrets);

@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import type { Client, KoaContextWithOIDC } from 'oidc-provider';
 import { queueLogout } from '../db/backchannel-logouts.ts';
 import type { Db } from '../db/knex.ts';
+import { afterRequestCommit } from '../db/request-scope.ts';
 import type { Logger } from '../log.ts';
 
 /** Why a logout queued at sign-out was sent: what the outbox, the log and the operator's deliveries show. */
@@ -24,14 +25,16 @@ interface BackchannelLogoutMethod {
  * it, as the provider's method did) in the request's transaction, and send-logout-tokens.ts builds and posts the token
  * as the provider's method built it (pairwise sub, sid), with retries. test/oidc/backchannel-logout.test.ts fails if an
  * upgrade posts from the sign-out again (the site is told before any drain) or no longer calls this (no row).
+ * `queued` is called once the sign-out has committed (the sender's nudge: healthy sites hear of it at once, as before).
  */
-export function queueLogoutsAtSignOut(provider: Provider, db: Db, log: Logger): void {
+export function queueLogoutsAtSignOut(provider: Provider, db: Db, log: Logger, queued: () => void = () => {}): void {
   const prototype = provider.Client.prototype as unknown as Partial<BackchannelLogoutMethod>;
   if (typeof prototype.backchannelLogout !== 'function') {
     throw new Error('oidc-provider has no Client#backchannelLogout: RP-initiated logout would not reach the back-channel outbox (see oidc/queue-logouts-at-sign-out.ts)');
   }
   prototype.backchannelLogout = async function backchannelLogout(this: Client, accountId: string, sid: string): Promise<void> {
     await queueLogout(db, { clientId: this.clientId, accountId, sid: this.backchannelLogoutSessionRequired ? sid : null, reason: SIGNED_OUT_REASON });
+    if (!afterRequestCommit(queued)) queued();
   };
   // The provider takes a failed queueing as a failed post and goes on; on PostgreSQL the failed write aborted the
   // request's transaction, so the sign-out fails with it (nothing changed) and the holder may try again.

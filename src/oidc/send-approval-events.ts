@@ -6,7 +6,7 @@ import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import type { Logger } from '../log.ts';
 import type { KeyRing } from './key-ring.ts';
 import { SIGNING_ALG } from './keys.ts';
-import { sendDue, startDraining, Undeliverable, type SendResult, type SiteOutboxSender } from './site-outbox-sender.ts';
+import { sendDue, startDraining, Undeliverable, type Drainer, type SendResult, type SiteOutboxSender } from './site-outbox-sender.ts';
 
 export interface ApprovalEventSenderDeps {
   db: Db;
@@ -126,7 +126,7 @@ export function sendDueApprovalEvents(deps: ApprovalEventSenderDeps, limit = 100
   return sendDue(approvalEventOutbox(deps), limit);
 }
 
-/** Drains the events every `intervalSeconds` (0 turns it off). Returns a function that stops it. */
-export function startApprovalEventSender(deps: ApprovalEventSenderDeps, intervalSeconds: number, batch: number): () => void {
+/** Drains the events every `intervalSeconds` (0 turns it off), and when nudged. */
+export function startApprovalEventSender(deps: ApprovalEventSenderDeps, intervalSeconds: number, batch: number): Drainer {
   return startDraining(() => sendDueApprovalEvents(deps, batch), deps.log, 'approval event', intervalSeconds);
 }

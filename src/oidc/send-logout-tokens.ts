@@ -4,7 +4,7 @@ import { LOGOUT_COLUMNS, logoutFromRow, type QueuedLogout } from '../db/backchan
 import type { Db } from '../db/knex.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import type { Logger } from '../log.ts';
-import { sendDue, startDraining, Undeliverable, type SendResult, type SiteOutboxSender } from './site-outbox-sender.ts';
+import { sendDue, startDraining, Undeliverable, type Drainer, type SendResult, type SiteOutboxSender } from './site-outbox-sender.ts';
 
 /** The event a Logout Token carries (Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -80,7 +80,7 @@ export function sendDueLogouts(deps: LogoutSenderDeps, limit = 1000): Promise<Se
   return sendDue(logoutOutbox(deps), limit);
 }
 
-/** Drains the logouts every `intervalSeconds` (0 turns it off). Returns a function that stops it. */
-export function startLogoutSender(deps: LogoutSenderDeps, intervalSeconds: number, batch: number): () => void {
+/** Drains the logouts every `intervalSeconds` (0 turns it off), and when nudged. */
+export function startLogoutSender(deps: LogoutSenderDeps, intervalSeconds: number, batch: number): Drainer {
   return startDraining(() => sendDueLogouts(deps, batch), deps.log, 'back-channel logout', intervalSeconds);
 }

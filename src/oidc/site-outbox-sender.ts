@@ -100,22 +100,50 @@ export async function sendDue<T extends { id: number; attempts: number }>(s: Sit
   return result;
 }
 
+/** A sender draining its outbox periodically (startDraining). */
+export interface Drainer {
+  stop(): void;
+  /**
+   * Drains now, without waiting for the next pass: rows were just queued (and committed). A drain under way is run
+   * once more when it ends, since it may have looked before they were there. Nothing while draining is off or stopped.
+   */
+  nudge(): void;
+}
+
 /**
- * Runs `drain` every `intervalSeconds` (0 turns it off), never two drains of this process at once; other instances
- * may drain too. Returns a function that stops it.
+ * Runs `drain` every `intervalSeconds` (0 turns it off), and when nudged; never two drains of this process at once;
+ * other instances may drain too.
  */
-export function startDraining(drain: () => Promise<unknown>, log: Logger, what: string, intervalSeconds: number): () => void {
-  if (intervalSeconds <= 0) return () => {};
+export function startDraining(drain: () => Promise<unknown>, log: Logger, what: string, intervalSeconds: number): Drainer {
+  if (intervalSeconds <= 0) return { stop() {}, nudge() {} };
   let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
+  let again = false;
+  let stopped = false;
+  function run(): void {
     running = true;
     drain()
       .catch((err: unknown) => log.warn({ err }, `${what} sender failed`))
       .finally(() => {
         running = false;
+        if (again && !stopped) {
+          again = false;
+          run();
+        }
       });
+  }
+  const timer = setInterval(() => {
+    if (!running) run();
   }, intervalSeconds * 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+    nudge() {
+      if (stopped) return;
+      if (running) again = true;
+      else run();
+    },
+  };
 }

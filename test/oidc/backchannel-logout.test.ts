@@ -40,13 +40,13 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
 
   const tokensAt = (path: string) => sites.at(path);
 
-  /** A member site on the sites' server whose backchannel_logout_uri is /logout/<tag> (none with `uri: false`). */
-  async function backchannelSite(opts: { sessionRequired?: boolean; uri?: boolean } = {}): Promise<TestSite & { path: string }> {
+  /** A member site on the sites' server whose backchannel_logout_uri is /logout/<tag> (none with `uri: false`), at `on`. */
+  async function backchannelSite(opts: { sessionRequired?: boolean; uri?: boolean } = {}, on = ts): Promise<TestSite & { path: string }> {
     const tag = randomBytes(4).toString('hex');
     const path = `/logout/${tag}`;
     const redirectUri = `${origin}/callback/${tag}`;
     const postLogoutUri = `${origin}/bye/${tag}`;
-    const site = await registerTestSite(ts, {
+    const site = await registerTestSite(on, {
       redirectUris: [redirectUri],
       postLogoutRedirectUris: [postLogoutUri],
       ...(opts.uri === false ? {} : { backchannelLogoutUri: `${origin}${path}`, backchannelLogoutSessionRequired: opts.sessionRequired ?? false }),
@@ -54,23 +54,24 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
     return { ...site, redirectUri, postLogoutUri, path };
   }
 
-  /** The holder logs in at the site (openid-client as the site): the browser, and the tokens the site got. */
-  async function logIn(site: TestSite, card: TestCard) {
-    const config = await siteClient(ts, site);
+  /** The holder logs in at the site (openid-client as the site) through `on`: the browser, and the tokens the site got. */
+  async function logIn(site: TestSite, card: TestCard, on = ts) {
+    const config = await siteClient(on, site);
     const req = await authRequest(config, site);
-    const agent = new Agent(ts.url);
+    const agent = new Agent(on.url);
     const result = await runLogin(agent, req.url, card);
     if (result.kind !== 'redirect') throw new Error(`login ended on a ${result.status} page`);
     const tokens = await client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
     return { agent, config, tokens, claims: tokens.claims()! };
   }
 
-  /** The Logout Token of a POST, verified as the site must verify it (Back-Channel Logout §2.6) against our JWKS. */
-  async function verified(r: Posted, site: TestSite): Promise<JWTPayload> {
+  /** The Logout Token of a POST, verified as the site must verify it (Back-Channel Logout §2.6) against the JWKS of `on`. */
+  async function verified(r: Posted, site: TestSite, on = ts): Promise<JWTPayload> {
     expect(r.headers['content-type']).to.match(/^application\/x-www-form-urlencoded/);
     const token = new URLSearchParams(r.body).get('logout_token');
     expect(token, 'logout_token').to.be.a('string');
-    const { payload, protectedHeader } = await jwtVerify(token!, jwks, { issuer: ts.url, audience: site.clientId, typ: 'logout+jwt', maxTokenAge: 300 });
+    const keys = on === ts ? jwks : createRemoteJWKSet(new URL(`${on.url}/jwks`));
+    const { payload, protectedHeader } = await jwtVerify(token!, keys, { issuer: on.url, audience: site.clientId, typ: 'logout+jwt', maxTokenAge: 300 });
     expect(protectedHeader.kid).to.be.a('string');
     expect(payload.events).to.deep.equal({ [EVENT]: {} });
     expect(payload.jti).to.be.a('string');
@@ -268,6 +269,31 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
     });
   });
 
+  describe('with the sender running, as in production (backchannelLogout.senderIntervalSeconds)', () => {
+    let live: TestServer;
+    before(async () => {
+      // A pass an hour: within the test, only a sign-out's own call drains.
+      live = await startCardManager({ oidc: { allowPrivateFetch: true }, backchannelLogout: { senderIntervalSeconds: 3600 } });
+    });
+    after(() => live.stop());
+
+    it('posts a sign-out’s Logout Token once the sign-out commits, not at the sender’s next pass', async () => {
+      const site = await backchannelSite({ sessionRequired: true }, live);
+      const card = await issueTestCard(live);
+      const login = await logIn(site, card, live);
+      const { res } = await signOut(login, site);
+      expect(res.status).to.equal(303);
+      for (let i = 0; i < 100 && !tokensAt(site.path).length; i++) await new Promise((r) => setTimeout(r, 20));
+      const got = tokensAt(site.path);
+      expect(got, 'posted within 2 s of the sign-out').to.have.length(1);
+      const payload = await verified(got[0]!, site, live);
+      expect(payload.sub).to.equal(login.claims.sub);
+      expect(payload.sid).to.equal(login.claims.sid);
+      for (let i = 0; i < 100 && (await rowsOf(site).first('status')).status !== 'sent'; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await rowsOf(site).select('status', 'attempts')).to.deep.equal([{ status: 'sent', attempts: 1 }]);
+    });
+  });
+
   describe('when the holder signs out and the site is down', () => {
     it('keeps the Logout Token in the outbox and tries it again after its backoff, until the site is back and takes it', async () => {
       // The site's own server, stopped once the holder signed in there: nothing listens at its address.
@@ -384,7 +410,7 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       expect(tokensAt(down.path)).to.have.length(ts.config.backchannelLogout.maxAttempts);
     });
 
-    it('takes 200 or 204 as delivered, as the provider does at sign-out (§2.8), and not 202', async () => {
+    it('takes 200 or 204 as delivered (§2.8), as oidc-provider’s own post did, and not 202', async () => {
       for (const [status, delivered] of [[204, true], [202, false]] as const) {
         const site = await backchannelSite();
         const card = await issueTestCard(ts);
