@@ -210,7 +210,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render });
   const holderAccountPages = accountRoutes({
     db,
-    requireHolder: sessions.requireHolder,
+    requireHolderOrFormer: sessions.requireHolderOrFormer,
     render,
     delinquency: ledger.delinquency,
     now,
@@ -226,8 +226,8 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     now,
   });
   const disputes = { db, windowDays: config.payments.disputeDays };
-  const holderDisputes = disputeRoutes({ parseBody, requireHolder: sessions.requireHolder, render, disputes, timeZone: config.billing.timeZone });
-  const holderActivity = activityRoutes({ db, requireHolder: sessions.requireHolder, render, timeZone: config.billing.timeZone });
+  const holderDisputes = disputeRoutes({ parseBody, requireHolderOrFormer: sessions.requireHolderOrFormer, render, disputes, timeZone: config.billing.timeZone });
+  const holderActivity = activityRoutes({ db, requireHolderOrFormer: sessions.requireHolderOrFormer, render, timeZone: config.billing.timeZone });
   const holderWards = wardsRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,
@@ -239,7 +239,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     disputeDays: config.payments.disputeDays,
   });
   const holderClose = closeRoutes({ parseBody, requireHolder: sessions.requireHolder, render, cards, throttle, delinquency: ledger.delinquency });
-  const holderData = dataRoutes({ parseBody, requireHolder: sessions.requireHolder, render, cards, throttle, timeZone: config.billing.timeZone });
+  const holderData = dataRoutes({ parseBody, requireHolderOrFormer: sessions.requireHolderOrFormer, render, cards, throttle, timeZone: config.billing.timeZone });
   const holderSecondFactor = secondFactorRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,
@@ -250,7 +250,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   });
   const holderContacts = contactsRoutes({
     parseBody,
-    requireHolder: sessions.requireHolder,
+    requireHolderOrFormer: sessions.requireHolderOrFormer,
     render,
     contacts: { ...cards, codes: config.oneTimeCodes, mobileCallingCode: config.cards.mobileCallingCode },
     throttle,

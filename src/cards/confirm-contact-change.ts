@@ -6,6 +6,7 @@ import { inTransaction } from '../db/tx.ts';
 import { ValidationError } from '../errors.ts';
 import { contactLocks } from './application-locks.ts';
 import { CODE_FIELDS, type ContactChangeDeps } from './contact-change.ts';
+import { OPEN_OR_CLOSED } from './former-holder.ts';
 import { refuseContactsInUse, type NewContacts } from './new-contacts.ts';
 import { hashCode, InvalidCodeError, TooManyCodeAttemptsError } from './one-time-code.ts';
 import { writeContacts } from './write-contacts.ts';
@@ -55,9 +56,11 @@ export async function confirmContactChange(deps: ContactChangeDeps, c: ContactCh
     const account = await lockAccount(trx, c.accountId);
     const change = await lockContactChange(trx, pending.id);
     const asked = ALL_FIELDS.filter((f) => f === CODE_FIELDS.current || (f === CODE_FIELDS.email ? change?.newEmail : change?.newMobile) != null);
-    // Only from the card it was asked with (a lost report or a reissue leaves it behind with that card).
+    // Only from the card it was asked with (a lost report or a reissue leaves it behind with that card), still as it
+    // was: a change asked with an active card dies when it stops (cards/transition.ts retires it), and a former
+    // holder's closed card asks its own.
     const card = await findCard(trx, c.cardId);
-    if (!account || !change || change.consumedAt || change.expired || change.cardId !== c.cardId || card?.status !== 'active') {
+    if (!account || !change || change.consumedAt || change.expired || change.cardId !== c.cardId || !card || !OPEN_OR_CLOSED.includes(card.status)) {
       return { ok: false, error: 'invalid', fields: asked };
     }
     if (change.attempts >= deps.codes.maxAttempts) return { ok: false, error: 'exhausted', fields: asked };

@@ -13,6 +13,7 @@ import { wardSummaries } from '../db/wards.ts';
 import { NotFoundError } from '../errors.ts';
 import type { CardDeps } from './deps.ts';
 import { holderActivity, type ActivityItem } from './holder-activity.ts';
+import { OPEN_OR_CLOSED } from './former-holder.ts';
 import { proveSignedInCard } from './prove-with-password.ts';
 
 /**
@@ -43,7 +44,14 @@ export type HolderData = Awaited<ReturnType<typeof readHolderData>>;
  * Audited (holder.data_exported, which the holder's activity shows) with which lists were cut short, never the contents.
  */
 export async function exportHolderData(deps: HolderDataDeps, req: HolderDataRequest): Promise<HolderData> {
-  await proveSignedInCard(deps, { cardId: req.cardId, accountId: req.accountId, password: req.password, via: { page: 'data_export', requestId: req.requestId } });
+  await proveSignedInCard(deps, {
+    cardId: req.cardId,
+    accountId: req.accountId,
+    password: req.password,
+    via: { page: 'data_export', requestId: req.requestId },
+    // A former holder's closed card too: their data is theirs to have after the card.
+    statuses: OPEN_OR_CLOSED,
+  });
   const data = await readHolderData(deps.db, req.accountId, deps.timeZone);
   await appendAudit(deps.db, {
     actor: `card:${req.cardId}`,

@@ -25,16 +25,18 @@ export async function proveWithPassword(
 }
 
 /**
- * The signed-in holder's card, when the password typed again (a session may be old) is right, the card active and the
+ * The signed-in holder's card, when the password typed again (a session may be old) is right, the card active (or in
+ * one of `statuses`: a closed card's former holder downloads their data and keeps their contacts current) and the
  * account's: CardPasswordError otherwise. A wrong one is audited with where it was typed, as proveWithPassword does.
  */
 export async function proveSignedInCard(
   deps: Pick<CardDeps, 'db' | 'hasher'>,
-  p: { cardId: string; accountId: string; password: string; via: PasswordVia },
+  p: { cardId: string; accountId: string; password: string; via: PasswordVia; statuses?: readonly CardStatus[] },
 ): Promise<Card> {
+  const statuses = p.statuses ?? ['active'];
   const card = await findCard(deps.db, p.cardId);
   const ok = await deps.hasher.verify(card?.passwordHash, p.password);
-  if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, p.via);
-  if (!card || !ok || card.status !== 'active' || card.accountId !== p.accountId) throw new CardPasswordError();
+  if (card && !ok && statuses.includes(card.status)) await auditWrongPassword(deps.db, card, p.via);
+  if (!card || !ok || !statuses.includes(card.status) || card.accountId !== p.accountId) throw new CardPasswordError();
   return card;
 }

@@ -11,6 +11,7 @@ import { contactLocks } from './application-locks.ts';
 import { ContactChangeLimitError, type ContactChangeDeps } from './contact-change.ts';
 import { proofChannelFor, readNewContacts, refuseContactsInUse, type ContactsInput } from './new-contacts.ts';
 import { CODE_DIGITS, codeMinutes, hashCode } from './one-time-code.ts';
+import { OPEN_OR_CLOSED } from './former-holder.ts';
 import { proveSignedInCard } from './prove-with-password.ts';
 
 export interface ContactChangeRequest extends ContactsInput {
@@ -48,6 +49,8 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
     accountId: account.id,
     password: req.password,
     via: { page: 'contact_change', requestId: req.requestId },
+    // A former holder's closed card too: statements of what is still owed go to these contacts.
+    statuses: OPEN_OR_CLOSED,
   });
 
   const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {

@@ -249,6 +249,20 @@ export async function accountHasLaterCard(conn: Conn, accountId: string, cardId:
   return Boolean(r);
 }
 
+/**
+ * The status the card was closed from, by its latest closing in the audit trail (every status change is recorded
+ * there, cards/transition.ts; a card row keeps only its status now), or undefined when none is recorded.
+ */
+export async function cardClosedFrom(conn: Conn, cardId: string): Promise<CardStatus | undefined> {
+  const r = (await conn('audit_log')
+    .select(conn.raw("details->>'from' AS from_status"))
+    .where({ subject_type: 'card', subject_id: cardId, action: 'card.status_changed' })
+    .whereRaw("details->>'to' = 'closed'")
+    .orderBy('id', 'desc')
+    .first()) as Row | undefined;
+  return (r?.from_status as CardStatus | null | undefined) ?? undefined;
+}
+
 /** True while the account has an open (pending, active or suspended) card other than `exceptCardId`. */
 export async function accountHasOtherOpenCard(conn: Conn, accountId: string, exceptCardId: string): Promise<boolean> {
   const r = await conn('cards')

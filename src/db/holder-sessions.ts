@@ -6,25 +6,34 @@ export interface HolderSessionRow {
   cardId: string;
   createdAt: Date;
   expiresAt: Date;
+  /** Begun with a closed card: the pages that show and settle what is owed, and no other. */
+  cardClosed: boolean;
 }
 
-export async function insertHolderSession(conn: Conn, s: { idHash: Buffer; accountId: string; cardId: string; ttlSeconds: number }): Promise<void> {
+export async function insertHolderSession(
+  conn: Conn,
+  s: { idHash: Buffer; accountId: string; cardId: string; ttlSeconds: number; cardClosed: boolean },
+): Promise<void> {
   await conn('holder_sessions').insert({
     id_hash: s.idHash,
     account_id: s.accountId,
     card_id: s.cardId,
+    card_closed: s.cardClosed,
     expires_at: conn.raw('now() + make_interval(secs => ?::float8)', [s.ttlSeconds]),
   });
 }
 
-/** The live session with this id hash, while it has not expired and its card is still active. */
+/**
+ * The live session with this id hash, while it has not expired and its card is as it was when it began: active, or
+ * closed for one begun with the closed card. A session begun with an active card opens nothing once the card is not.
+ */
 export async function findLiveHolderSession(conn: Conn, idHash: Buffer): Promise<HolderSessionRow | undefined> {
   const r = (await conn('holder_sessions as s')
     .join('cards as c', 'c.id', 's.card_id')
     .where('s.id_hash', idHash)
     .andWhere('s.expires_at', '>', conn.fn.now())
-    .andWhere('c.status', 'active')
-    .select('s.account_id', 's.card_id', 's.created_at', 's.expires_at')
+    .andWhere((q) => q.where({ 'c.status': 'active', 's.card_closed': false }).orWhere({ 'c.status': 'closed', 's.card_closed': true }))
+    .select('s.account_id', 's.card_id', 's.created_at', 's.expires_at', 's.card_closed')
     .first()) as Record<string, unknown> | undefined;
   return r
     ? {
@@ -32,6 +41,7 @@ export async function findLiveHolderSession(conn: Conn, idHash: Buffer): Promise
         cardId: r.card_id as string,
         createdAt: new Date(r.created_at as string),
         expiresAt: new Date(r.expires_at as string),
+        cardClosed: r.card_closed === true,
       }
     : undefined;
 }

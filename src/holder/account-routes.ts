@@ -15,7 +15,8 @@ import { holderNav, type HolderState } from './session.ts';
 
 export interface AccountRouteDeps {
   db: Db;
-  requireHolder: Middleware;
+  /** A closed card's holder sees what is owed too. */
+  requireHolderOrFormer: Middleware;
   render: Renderer;
   delinquency: DelinquencyPolicy;
   /** The clock the statement day's dates are judged by (see statement-day-routes.ts). */
@@ -34,10 +35,11 @@ const statementParam = z.object({ statementId: z.string().regex(/^[1-9][0-9]{0,1
  * as a page (/card/account, ?statement=ID for one statement's lines) and as JSON (/api/holder/account,
  * /api/holder/statements/:id). Another account's statement is not found. The page warns of wrong passwords
  * typed for the card since the holder's previous sign-in (one query more), linking to the activity page.
+ * A former holder (closed card) gets them too (requireHolderOrFormer): what is owed stays theirs to see and pay.
  */
 export function accountRoutes(deps: AccountRouteDeps): Router {
   const router = new Router();
-  router.use(['/card/account', '/api/holder/account', '/api/holder/statements'], deps.requireHolder);
+  router.use(['/card/account', '/api/holder/account', '/api/holder/statements'], deps.requireHolderOrFormer);
 
   router.get('/card/account', async function showAccount(ctx) {
     const holder = ctx.state.holder as HolderState;
@@ -51,6 +53,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     ctx.body = await deps.render('holder/account', {
       title: 'Your account',
       nav: await holderNav(ctx, deps.db),
+      cardClosed: holder.cardClosed,
       view,
       shown,
       wrongPasswords: await countWrongPasswords(deps.db, holder),

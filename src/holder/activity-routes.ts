@@ -11,7 +11,8 @@ import { holderNav, type HolderState } from './session.ts';
 
 export interface ActivityRouteDeps {
   db: Db;
-  requireHolder: Middleware;
+  /** A closed card's holder sees its activity too. */
+  requireHolderOrFormer: Middleware;
   render: Renderer;
   /** The time zone the page tells times in (config billing.timeZone). */
   timeZone: string;
@@ -68,7 +69,7 @@ export function presentActivityItem(item: ActivityItem, timeZone: string) {
  */
 export function activityRoutes(deps: ActivityRouteDeps): Router {
   const router = new Router();
-  router.use(['/card/activity', '/api/holder/activity'], deps.requireHolder);
+  router.use(['/card/activity', '/api/holder/activity'], deps.requireHolderOrFormer);
 
   router.get('/card/activity', async function showActivity(ctx) {
     const { accountId } = ctx.state.holder as HolderState;

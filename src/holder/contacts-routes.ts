@@ -26,7 +26,8 @@ import { holderNav, onToFormPage, withHolderPassword, type HolderState } from '.
 
 export interface ContactsRouteDeps {
   parseBody: Middleware;
-  requireHolder: Middleware;
+  /** A closed card's holder keeps their contacts current too: statements still go there. */
+  requireHolderOrFormer: Middleware;
   render: Renderer;
   contacts: ContactChangeDeps;
   /** The password typed again counts like every password proof; wrong codes count against the source. */
@@ -93,7 +94,7 @@ const CONFIRM: FormPage<typeof confirmFormInput> = {
  */
 export function contactsRoutes(deps: ContactsRouteDeps): Router {
   const router = new Router();
-  router.use(['/card/contacts', '/api/holder/contacts'], deps.parseBody, deps.requireHolder);
+  router.use(['/card/contacts', '/api/holder/contacts'], deps.parseBody, deps.requireHolderOrFormer);
   const { show, submit } = formPages(deps.render);
   const { contacts, throttle } = deps;
   // The code page says how long the codes live, as the messages carrying them do.

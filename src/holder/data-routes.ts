@@ -13,7 +13,8 @@ import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
 export interface DataRouteDeps {
   parseBody: Middleware;
-  requireHolder: Middleware;
+  /** A closed card's holder downloads their data too. */
+  requireHolderOrFormer: Middleware;
   render: Renderer;
   cards: Pick<CardDeps, 'db' | 'hasher'>;
   /** The password typed again counts like every password proof: source throttle and card lockout. */
@@ -46,7 +47,7 @@ const FORM: FormPage<typeof dataFormInput> = {
  */
 export function dataRoutes(deps: DataRouteDeps): Router {
   const router = new Router();
-  router.use(['/card/data', '/api/holder/data'], deps.parseBody, deps.requireHolder);
+  router.use(['/card/data', '/api/holder/data'], deps.parseBody, deps.requireHolderOrFormer);
   const { show, submit } = formPages(deps.render);
   const { db } = deps.cards;
 

@@ -15,7 +15,8 @@ import { holderNav, type HolderState } from './session.ts';
 
 export interface DisputeRouteDeps {
   parseBody: Middleware;
-  requireHolder: Middleware;
+  /** A closed card's holder reports a payment too, as the dispute rules allow. */
+  requireHolderOrFormer: Middleware;
   render: Renderer;
   disputes: DisputeDeps;
   /** The time zone the page tells times in (config billing.timeZone). */
@@ -89,7 +90,7 @@ function openedNotice(d: DisputeWithPayment, accountId: string): string {
  */
 export function disputeRoutes(deps: DisputeRouteDeps): Router {
   const router = new Router();
-  router.use(['/card/disputes', '/api/holder/disputes'], deps.parseBody, deps.requireHolder);
+  router.use(['/card/disputes', '/api/holder/disputes'], deps.parseBody, deps.requireHolderOrFormer);
   const { show, submit } = formPages(deps.render);
 
   /** The page, and the holder's reports as read for it (a report just sent is among them). */

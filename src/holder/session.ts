@@ -4,12 +4,18 @@
  *
  * How another holder page uses it:
  *   const sessions = holderSessions(deps);     // built once in app.ts, passed to your router factory
- *   router.use(sessions.requireHolder);         // every route after it has a signed-in holder
+ *   router.use(sessions.requireHolder);         // every route after it has a signed-in holder of an active card
  *   const { accountId, cardId } = ctx.state.holder as HolderState;
  * Without a live session, requireHolder answers pages with 303 to /card/signin?next=<path> and paths under
  * /api/ with a 401 JSON error. A session ends after holderSessions.ttlSeconds (absolute), at sign-out, at a
- * password reset, and as soon as its card is no longer active (lost, reissued, suspended). One that runs out is
- * audited (holder.session_ended) by the request that finds it, or by the periodic cleanup.
+ * password reset, and as soon as its card is no longer active (lost, reissued, suspended, closed). One that runs out
+ * is audited (holder.session_ended) by the request that finds it, or by the periodic cleanup.
+ *
+ * A former holder signs in with their closed card (cards/former-holder.ts says which closed cards may) to a limited
+ * session (HolderState.cardClosed, recorded when it begins): only the routes behind requireHolderOrFormer (what is
+ * owed, statements, activity, data, contacts, reporting a payment) take it; requireHolder answers it with a 403 page
+ * or a 403 card_closed JSON error before the route runs, so nothing changes. A session begun with an active card
+ * never becomes a limited one: closing the card ends it (cards/close.ts), and so does any other end of the card.
  *
  * Routes here: GET/POST /card/signin (card number + password, throttled per source and counted towards the
  * card lockout exactly like the hosted login page), POST /card/signout (form field csrf, purpose
@@ -24,6 +30,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { z } from 'zod';
 import { inactiveCardMessage } from '../approvals/errors.ts';
 import { CardPasswordError } from '../cards/contact-change.ts';
+import { signsInClosed } from '../cards/former-holder.ts';
 import { cardNumberField, passwordField } from '../cards/input-fields.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
@@ -50,6 +57,8 @@ export interface HolderState {
   cardId: string;
   /** When this session began: the sign-in before it is the holder's previous one. */
   signedInAt: Date;
+  /** Signed in with the closed card: the limited session of a former holder (requireHolderOrFormer's routes only). */
+  cardClosed: boolean;
 }
 
 export interface HolderSessionDeps {
@@ -91,12 +100,16 @@ export interface HolderNav {
   hasWards: boolean;
   /** The page's own path, which the navigation marks as the current page. */
   current: string;
+  /** A former holder's session (closed card): the navigation links only the pages it opens. */
+  cardClosed: boolean;
 }
 
 /** The navigation's locals for the signed-in holder's page (`nav` in the view). */
 export async function holderNav(ctx: Context, db: Db, known?: { hasWards: boolean }): Promise<HolderNav> {
-  const { accountId } = ctx.state.holder as HolderState;
-  return { signOutCsrf: csrfToken(ctx, SIGNOUT_PURPOSE), hasWards: known?.hasWards ?? (await hasWards(db, accountId)), current: ctx.path };
+  const { accountId, cardClosed } = ctx.state.holder as HolderState;
+  // A closed card's session is refused on the children's cards page (requireHolder): no link to it, nor a query.
+  const wards = cardClosed ? false : (known?.hasWards ?? (await hasWards(db, accountId)));
+  return { signOutCsrf: csrfToken(ctx, SIGNOUT_PURPOSE), hasWards: wards, current: ctx.path, cardClosed };
 }
 
 /**
@@ -141,11 +154,21 @@ class NotSignedInError extends AppError {
   }
 }
 
+/** What a former holder's session (closed card) is told on a page or API that is for active cards only. */
+export const CARD_CLOSED_MESSAGE = 'This card is closed: this is no longer yours to change. You can still see and pay what you owe on your account page.';
+
+class CardClosedError extends AppError {
+  constructor() {
+    super('card_closed', CARD_CLOSED_MESSAGE, { status: 403 });
+  }
+}
+
 /** Sign-in and sign-out routes, and the requireHolder middleware for every holder page and API. */
 export function holderSessions(deps: HolderSessionDeps) {
   const { show, submit } = formPages(deps.render);
 
-  async function requireHolder(ctx: Context, next: Next): Promise<void> {
+  /** Finds the session and sets ctx.state.holder; false when there is none (the answer is then given). */
+  async function signedIn(ctx: Context): Promise<boolean> {
     const id = sessionCookieId(ctx, COOKIE);
     const session = id ? await findLiveHolderSession(deps.cards.db, hashSessionId(id)) : undefined;
     // One that has run out ends here, audited: there was no sign-out to record it.
@@ -154,12 +177,30 @@ export function holderSessions(deps: HolderSessionDeps) {
       if (ctx.path.startsWith('/api/')) throw new NotSignedInError();
       ctx.status = 303;
       ctx.redirect(`/card/signin?next=${encodeURIComponent(ctx.path)}`);
-      return;
+      return false;
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.state.holder = { accountId: session.accountId, cardId: session.cardId, signedInAt: session.createdAt } satisfies HolderState;
+    ctx.state.holder = { accountId: session.accountId, cardId: session.cardId, signedInAt: session.createdAt, cardClosed: session.cardClosed } satisfies HolderState;
     bindFormsToSession(ctx, id!);
+    return true;
+  }
+
+  /** Every holder page and API for an active card: a former holder's session (closed card) is refused with a 403. */
+  async function requireHolder(ctx: Context, next: Next): Promise<void> {
+    if (!(await signedIn(ctx))) return;
+    if ((ctx.state.holder as HolderState).cardClosed) {
+      if (ctx.path.startsWith('/api/')) throw new CardClosedError();
+      ctx.status = 403;
+      ctx.type = 'html';
+      ctx.body = await deps.render('holder/card-closed', { title: 'This card is closed', nav: await holderNav(ctx, deps.cards.db), message: CARD_CLOSED_MESSAGE });
+      return;
+    }
     await next();
+  }
+
+  /** The pages that show and settle what is owed: they take a former holder's session (closed card) too. */
+  async function requireHolderOrFormer(ctx: Context, next: Next): Promise<void> {
+    if (await signedIn(ctx)) await next();
   }
 
   const router = new Router();
@@ -174,7 +215,14 @@ export function holderSessions(deps: HolderSessionDeps) {
     submit(ctx, SIGNIN, async (input) => {
       const outcome = await checkCardPassword(
         { cards: deps.cards, throttle: deps.throttle },
-        { cardNumber: input.card_number, password: input.password, source: attemptSource(ctx), via: { page: 'holder_signin' } },
+        {
+          cardNumber: input.card_number,
+          password: input.password,
+          source: attemptSource(ctx),
+          via: { page: 'holder_signin' },
+          // A former holder signs in with the closed card to see and settle what is owed (a limited session).
+          takes: (card) => signsInClosed(deps.cards.db, card),
+        },
       );
       switch (outcome.kind) {
         case 'throttled':
@@ -188,15 +236,16 @@ export function holderSessions(deps: HolderSessionDeps) {
           throw new SignInRefusedError(outcome.card.status === 'lost' ? 'card_lost' : 'card_inactive', 403, inactiveCardMessage(outcome.card.status));
       }
       const { card } = outcome;
+      const cardClosed = card.status === 'closed';
       const id = randomToken(32);
       await inTransaction(deps.cards.db, async (trx) => {
-        await insertHolderSession(trx, { idHash: hashSessionId(id), accountId: card.accountId, cardId: card.id, ttlSeconds: deps.ttlSeconds });
+        await insertHolderSession(trx, { idHash: hashSessionId(id), accountId: card.accountId, cardId: card.id, ttlSeconds: deps.ttlSeconds, cardClosed });
         await appendAudit(trx, {
           actor: `card:${card.id}`,
           action: 'holder.signed_in',
           subjectType: 'card',
           subjectId: card.id,
-          details: { accountId: card.accountId },
+          details: { accountId: card.accountId, ...(cardClosed ? { cardClosed } : {}) },
           requestId: ctx.state.requestId,
         });
       });
@@ -218,5 +267,5 @@ export function holderSessions(deps: HolderSessionDeps) {
     ctx.redirect('/card/signin');
   });
 
-  return { router, requireHolder: requireHolder as Middleware };
+  return { router, requireHolder: requireHolder as Middleware, requireHolderOrFormer: requireHolderOrFormer as Middleware };
 }

@@ -771,6 +771,11 @@ export const KO: Readonly<Record<string, string>> = {
   'Card closed': '카드 해지됨',
   'Card •••• {last4} is closed. You have been signed out everywhere.': '카드 •••• {last4}이(가) 해지되었습니다. 모든 곳에서 로그아웃되었습니다.',
   'A message confirming it is on its way to your email and mobile.': '해지 확인 메시지를 이메일과 휴대전화로 보내 드립니다.',
+  // A former holder signed in with the closed card (holder/session.ts)
+  'This card is closed': '해지된 카드입니다',
+  'This card is closed: this is no longer yours to change. You can still see and pay what you owe on your account page.': '해지된 카드입니다: 더 이상 변경할 수 없습니다. 남은 금액은 계정 페이지에서 확인하고 납부하실 수 있습니다.',
+  'See what you owe and how to pay': '남은 금액과 납부 방법 보기',
+  'This card is closed. You can still see here what you owe, your statements and the payments received, and pay by bank transfer with your payment reference.': '해지된 카드입니다. 이곳에서 남은 금액, 명세서, 받은 납부금을 확인하고 납부 참조번호로 계좌이체하여 납부하실 수 있습니다.',
   'Apply for a new card': '새 카드 신청하기',
   'Tick the box to confirm you want this card closed for good.': '카드를 영구히 해지하려면 확인란을 선택하세요.',
   'This form takes only your password and the confirmation.': '이 양식에는 비밀번호와 확인만 입력할 수 있습니다.',

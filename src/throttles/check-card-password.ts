@@ -1,12 +1,13 @@
 import { cardNumberHmac, normalizeCardNumber } from '../cards/card-number.ts';
 import type { PasswordVia } from '../cards/audit-wrong-password.ts';
 import type { CardDeps } from '../cards/deps.ts';
-import { matchCardPassword } from '../cards/verify-credentials.ts';
+import { matchCardPassword, type TakesInactive } from '../cards/verify-credentials.ts';
 import type { Card } from '../db/cards.ts';
 import { InvalidCredentialsError } from '../errors.ts';
 import { guardAttempt, type AttemptSource, type ThrottleDeps } from './guard-attempt.ts';
 
 export type PasswordOutcome =
+  /** The password is right and the card active, or one the page takes (`takes`: a closed card on the holder sign-in). */
   | { kind: 'ok'; card: Card }
   /** The password is right but the card is lost, suspended, closed or pending: its holder may know why. */
   | { kind: 'inactive'; card: Card }
@@ -23,18 +24,19 @@ export function cardThrottleKey(cardHmacKey: Buffer, cardNumber: string): string
 /**
  * Checks a card number and password (matchCardPassword) under the source throttle and the card lockout
  * (guardAttempt). Unknown numbers and wrong passwords cost one argon2 verify each, count the same, and read the same.
- * `via` says which page it was typed on, for the audit entry of a wrong one (the attempt's request id goes with it).
+ * `via` says which page it was typed on, for the audit entry of a wrong one (the attempt's request id goes with it);
+ * `takes`, which cards that are not active that page still takes.
  */
 export async function checkCardPassword(
   deps: { cards: CardDeps; throttle: ThrottleDeps },
-  input: { cardNumber: string; password: string; source: AttemptSource; via: PasswordVia },
+  input: { cardNumber: string; password: string; source: AttemptSource; via: PasswordVia; takes?: TakesInactive },
 ): Promise<PasswordOutcome> {
   const { cards } = deps;
   const guarded = await guardAttempt(
     deps.throttle,
     { source: input.source, cardKey: cardThrottleKey(cards.cardHmacKey, input.cardNumber), check: 'password' },
     async () => {
-      const card = await matchCardPassword(cards, input.cardNumber, input.password, { requestId: input.source.requestId, ...input.via });
+      const card = await matchCardPassword(cards, input.cardNumber, input.password, { requestId: input.source.requestId, ...input.via }, input.takes);
       if (!card) throw new InvalidCredentialsError();
       return card;
     },
@@ -42,7 +44,10 @@ export async function checkCardPassword(
   );
   switch (guarded.kind) {
     case 'ok':
-      return guarded.value.status === 'active' ? { kind: 'ok', card: guarded.value } : { kind: 'inactive', card: guarded.value };
+      // Asked again for an inactive card with the right password (a few rows): matchCardPassword answers only the card.
+      return guarded.value.status === 'active' || (input.takes && (await input.takes(guarded.value)))
+        ? { kind: 'ok', card: guarded.value }
+        : { kind: 'inactive', card: guarded.value };
     case 'failed':
       return { kind: 'wrong' };
     default:

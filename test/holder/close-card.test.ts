@@ -82,14 +82,16 @@ describe('a holder closes their card (/card/close, /api/holder/close)', () => {
     expect(told.map((m) => m.channel).sort()).to.deep.equal(['email', 'sms']);
     expect(renderMessage('card_closed', told[0].data, ts.url, 'en', 'email').text).to.include(card.number.slice(-4));
 
-    // The old session opens nothing, and the card signs in nowhere.
+
+    // The old session opens nothing; signed in again, the card opens only the limited pages (closed-card.test.ts).
     const after = await agent.get('/card/account');
     expect(after.status).to.equal(303);
     const again = await agent.get('/card/signin');
     const signin = await agent.post('/card/signin', { csrf: csrfOf(await again.text(), '/card/signin'), card_number: card.number, password: card.password });
-    expect(signin.status).to.equal(403);
-    const activity = await ts.db('audit_log').where({ subject_id: card.cardId, action: 'holder.signed_in' });
-    expect(activity).to.have.length(1);
+    expect(signin.status).to.equal(303);
+    expect((await agent.get('/card/close')).status).to.equal(403);
+    const activity = await ts.db('audit_log').where({ subject_id: card.cardId, action: 'holder.signed_in' }).orderBy('id');
+    expect(activity.map((a) => a.details.cardClosed ?? false)).to.deep.equal([false, true]);
   });
 
   it('refuses a wrong password (counted like any), a missing confirmation and a forged form, closing nothing', async () => {

@@ -303,6 +303,12 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         await p.locator('#password').fill(guardian.password);
         await send(p, '/card/close');
         await audit('card closed');
+
+        // Signed in again with the closed card: what is owed, and the 403 of a page for open cards only.
+        await signIn(p, guardian);
+        await audit('account, card closed');
+        await p.goto(`${ts.url}/card/controls`);
+        await audit('spending controls, card closed');
         expectNone(found);
       });
 

@@ -1,0 +1,23 @@
+import { accountHasLaterCard, cardClosedFrom, type Card, type CardStatus } from '../db/cards.ts';
+import type { Conn } from '../db/knex.ts';
+
+/**
+ * The statuses a card may have been closed from and still sign its former holder in: it was issued and in their hands.
+ * Not pending (an application refused: never a card), not lost (its number may be in someone else's hands).
+ */
+const CLOSED_FROM: readonly CardStatus[] = ['active', 'suspended'];
+
+/**
+ * Whether this closed card signs its former holder in to the holder pages that show and settle what is owed (a limited
+ * session, holder/session.ts): closed from active or suspended, and the account's last card (a replaced one never signs
+ * in again: its holder has the new number). Never a member site or a payment: those take active cards only.
+ */
+export async function signsInClosed(conn: Conn, card: Card): Promise<boolean> {
+  if (card.status !== 'closed') return false;
+  if (await accountHasLaterCard(conn, card.accountId, card.id)) return false;
+  const from = await cardClosedFrom(conn, card.id);
+  return from !== undefined && CLOSED_FROM.includes(from);
+}
+
+/** What a signed-in former holder may still do with their closed card's password: download their data, change contacts. */
+export const OPEN_OR_CLOSED: readonly CardStatus[] = ['active', 'closed'];
