@@ -759,7 +759,8 @@ export const KO: Readonly<Record<string, string>> = {
   "If your card number or password may be in someone else's hands, {block} instead: you keep your account and get a new number.": '카드 번호나 비밀번호가 다른 사람에게 알려졌을 수 있다면 해지 대신 {block}: 계정은 그대로 두고 새 번호를 받습니다.',
   'block the card': '카드를 정지하세요',
   'What closing means': '해지하면',
-  'The card stops working at once, everywhere: it cannot sign in or approve payments, and every member site is signed out. It cannot be opened again.': '카드는 즉시 모든 곳에서 사용이 중지됩니다. 로그인하거나 결제를 승인할 수 없고 모든 가맹 사이트에서 로그아웃됩니다. 다시 열 수 없습니다.',
+  'The card stops working at once, everywhere: it cannot log in to member sites or approve payments, and every member site is signed out. It cannot be opened again.': '카드는 즉시 모든 곳에서 사용이 중지됩니다. 가맹 사이트에 로그인하거나 결제를 승인할 수 없고 모든 가맹 사이트에서 로그아웃됩니다. 다시 열 수 없습니다.',
+  'You can still sign in here with its number and password to see your statements and pay what you owe.': '카드 번호와 비밀번호로 이곳에 계속 로그인하여 명세서를 확인하고 남은 금액을 납부하실 수 있습니다.',
   'You still owe {amount}: statements keep coming by email until it is paid, to your payment reference {reference}.': '아직 {amount}을(를) 납부하셔야 합니다. 다 납부할 때까지 명세서가 이메일로 계속 발송되며, 납부 참조번호는 {reference}입니다.',
   'Anything still to be billed comes on a last statement by email.': '아직 청구되지 않은 금액은 마지막 명세서로 이메일로 보내 드립니다.',
   '1 payment you approved still holds {amount}: its site may still charge it.': '승인하신 결제 1건에 {amount}이(가) 아직 보류되어 있습니다. 해당 사이트가 청구할 수 있습니다.',
@@ -771,6 +772,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Card closed': '카드 해지됨',
   'Card •••• {last4} is closed. You have been signed out everywhere.': '카드 •••• {last4}이(가) 해지되었습니다. 모든 곳에서 로그아웃되었습니다.',
   'A message confirming it is on its way to your email and mobile.': '해지 확인 메시지를 이메일과 휴대전화로 보내 드립니다.',
+  'You can still sign in with this card number and password to see and pay what you owe.': '이 카드 번호와 비밀번호로 계속 로그인하여 남은 금액을 확인하고 납부하실 수 있습니다.',
   // A former holder signed in with the closed card (holder/session.ts)
   'This card is closed': '해지된 카드입니다',
   'This card is closed: this is no longer yours to change. You can still see and pay what you owe on your account page.': '해지된 카드입니다: 더 이상 변경할 수 없습니다. 남은 금액은 계정 페이지에서 확인하고 납부하실 수 있습니다.',

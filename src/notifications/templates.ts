@@ -25,6 +25,7 @@ interface Links {
   reissue: string;
   children: string;
   disputes: string;
+  account: string;
 }
 
 /** One SMS: 160 characters. A longer text is split and billed as several, and arrives in pieces or cut. */
@@ -42,6 +43,11 @@ const notYou: InEach<(l: Links) => string> = {
 const shortNotYou: InEach<(l: Links) => string> = {
   en: (l) => `Not you? Block your card: ${l.lost}`,
   ko: (l) => `본인이 아니라면 카드를 정지하세요: ${l.lost}`,
+};
+/** A closed card's holder may still sign in with it to see and pay what is owed (the account page). */
+const stillSignIn: InEach<(l: Links) => string> = {
+  en: (l) => `You can still sign in with its number and password at ${l.account} to see and pay what you owe.`,
+  ko: (l) => `이 카드 번호와 비밀번호로 ${l.account} 에 로그인하시면 남은 금액을 확인하고 납부하실 수 있습니다.`,
 };
 /**
  * An operator's free text (a refused application's reason, a dispute's decision note), quoted whole and untranslated,
@@ -140,21 +146,22 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   card_closed: {
     subject: { en: 'Your cyber card was closed', ko: '사이버 카드가 해지되었습니다' },
     // by: 'holder' when the holder closed it on /card/close (no "block your card" then: a closed card cannot be blocked).
+    // signIn: the closed card still signs in to the account page, to see and pay what is owed (cards/former-holder.ts).
     text: {
       en: (d, l) =>
-        d.by === 'holder'
+        (d.by === 'holder'
           ? `You closed your cyber card ending in ${s(d, 'last4')}: it no longer works and every member site has been signed out. ` +
             'What is on your statement is still due, and payments you approved before may still be charged. ' +
             'If you did not close it, someone knows your card password: contact cybercard at once.'
           : `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard and no longer works; every member site has been signed out. ` +
-            `What is on your statement is still due. ${notYou.en(l)}`,
+            `What is on your statement is still due. ${notYou.en(l)}`) + (d.signIn ? ` ${stillSignIn.en(l)}` : ''),
       ko: (d, l) =>
-        d.by === 'holder'
+        (d.by === 'holder'
           ? `끝자리 ${s(d, 'last4')} 사이버 카드를 해지하셨습니다. 더 이상 사용할 수 없으며 모든 가맹 사이트에서 로그아웃되었습니다. ` +
             '명세서에 있는 금액은 그대로 납부하셔야 하며, 이전에 승인하신 결제는 청구될 수 있습니다. ' +
             '직접 해지하지 않으셨다면 누군가 카드 비밀번호를 알고 있습니다. 즉시 cybercard에 연락하세요.'
           : `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지하여 더 이상 사용할 수 없으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
-            `명세서에 있는 금액은 그대로 납부하셔야 합니다. ${notYou.ko(l)}`,
+            `명세서에 있는 금액은 그대로 납부하셔야 합니다. ${notYou.ko(l)}`) + (d.signIn ? ` ${stillSignIn.ko(l)}` : ''),
     },
     sms: {
       en: (d, l) =>
@@ -593,7 +600,7 @@ export function templateSecrets(template: string): readonly string[] {
 export function renderMessage(template: string, data: Data, baseUrl: string, locale: Locale, channel: Channel): RenderedMessage {
   const t = Object.hasOwn(TEMPLATES, template) ? TEMPLATES[template] : undefined;
   if (!t) throw new UnknownTemplateError(template);
-  const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue`, children: `${baseUrl}/card/wards`, disputes: `${baseUrl}/card/disputes` };
+  const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue`, children: `${baseUrl}/card/wards`, disputes: `${baseUrl}/card/disputes`, account: `${baseUrl}/card/account` };
   const words = channel === 'sms' && t.sms ? t.sms : t.text;
   return { subject: t.subject[locale], text: words[locale](data, links) };
 }

@@ -61,6 +61,7 @@ describe('a holder closes their card (/card/close, /api/holder/close)', () => {
     const html = unescapeHtml(shown.html);
     expect(html).to.include(`Close card •••• ${card.number.slice(-4)}`);
     expect(html).to.include('It cannot be opened again');
+    expect(html).to.include('You can still sign in here with its number and password to see your statements and pay what you owe.');
     expect(html).to.include('1 payment you approved still holds 3,000 KRW');
     expect(html).to.include('/card/lost');
 
@@ -82,6 +83,8 @@ describe('a holder closes their card (/card/close, /api/holder/close)', () => {
     expect(told.map((m) => m.channel).sort()).to.deep.equal(['email', 'sms']);
     expect(renderMessage('card_closed', told[0].data, ts.url, 'en', 'email').text).to.include(card.number.slice(-4));
 
+    expect(done).to.include('You can still sign in with this card number and password to see and pay what you owe.');
+    expect(renderMessage('card_closed', told[0].data, ts.url, 'en', 'email').text).to.include(`${ts.url}/card/account`);
 
     // The old session opens nothing; signed in again, the card opens only the limited pages (closed-card.test.ts).
     const after = await agent.get('/card/account');

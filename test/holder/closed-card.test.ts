@@ -6,6 +6,7 @@ import { reportLost } from '../../src/cards/report-lost.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
 import { repay } from '../../src/ledger/repay.ts';
+import { renderMessage } from '../../src/notifications/templates.ts';
 import { Agent, csrfFrom, csrfOf, runLogin, type ForwardedAgent } from '../helpers/agent.ts';
 import { e164, latestCode, uniqueMobile } from '../helpers/applicant.ts';
 import { authRequest, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -37,6 +38,7 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
     const close = await (await agent.get('/card/close')).text();
     const done = await agent.post('/card/close', { csrf: csrfOf(close, '/card/close'), password: card.password, confirm: 'yes' });
     expect(done.status).to.equal(200);
+    expect(unescapeHtml(await done.text())).to.include('You can still sign in with this card number and password to see and pay what you owe.');
     await repay(ledgerOf(ts), { accountId: card.accountId, amount: 1_000, currency: 'KRW', source: 'operator', actor: 'test', receivedOn: '2026-12-01' });
     const statement = await ts.db('statements').where({ account_id: card.accountId }).first();
     const account = await (await (await signedInHolder(ts.url, card)).request('/api/holder/account', { headers: json })).json();
@@ -238,6 +240,9 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
     const after = await agent.get('/card/controls');
     expect(after.status).to.equal(303);
     expect(after.headers.get('location')).to.match(/^\/card\/signin/);
+    const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'card_closed' }).first();
+    expect(renderMessage('card_closed', told.data, ts.url, 'en', 'email').text).to.include(`You can still sign in with its number and password at ${ts.url}/card/account to see and pay what you owe.`);
+    expect(renderMessage('card_closed', told.data, ts.url, 'ko', 'email').text).to.include(`${ts.url}/card/account`);
     const again = await signedInHolder(ts.url, card);
     expect((await again.get('/card/account')).status).to.equal(200);
     expect((await again.get('/card/controls')).status).to.equal(403);

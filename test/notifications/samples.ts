@@ -8,7 +8,7 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
   application_rejected: [{ applicationId: 'a1', reason: 'Xyzzy' }, { applicationId: 'a1' }],
   card_issued: [{ last4: '4242' }],
   card_blocked: [{ last4: '4242', why: 'suspended' }, { last4: '4242' }],
-  card_closed: [{ last4: '4242' }, { last4: '4242', by: 'holder' }],
+  card_closed: [{ last4: '4242' }, { last4: '4242', by: 'holder' }, { last4: '4242', signIn: true }, { last4: '4242', by: 'holder', signIn: true }],
   card_unblocked: [{ last4: '4242' }],
   card_reissued: [{ last4: '4242', oldLast4: '1111' }],
   second_factor_set: [{ last4: '4242', replaced: false }, { last4: '4242', replaced: true }],
