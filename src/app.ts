@@ -51,6 +51,7 @@ import { createProviderFetch } from './oidc/provider-fetch.ts';
 import { startLogoutSender, type LogoutSenderDeps } from './oidc/send-logout-tokens.ts';
 import { startApprovalEventSender, type ApprovalEventSenderDeps } from './oidc/send-approval-events.ts';
 import type { Drainer } from './oidc/site-outbox-sender.ts';
+import { queuedAnnouncement } from './db/outbox-leases.ts';
 import { approvalRoutes } from './approvals/routes.ts';
 import { createSiteAuthenticator } from './member-sites/authenticate.ts';
 import { adminCardRoutes } from './admin/cards-routes.ts';
@@ -149,15 +150,22 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const ttl = config.oidc.ttl;
   // On the side pool: requests in flight may hold every connection of the main one, and a key's start does not wait.
   const keys = await openKeyRing({ db: sidePool, keepRetiredSeconds: keepRetiredSeconds(ttl), refreshSeconds: config.keys.refreshSeconds, log });
+  // Posts to member sites are sent as soon as they are queued, by whichever instance claims them first: the sign-out
+  // nudges its own instance's logout sender, and every queueing transaction announces itself to every instance on the
+  // directory's channel (db/outbox-leases.ts announceQueued). The senders start below (the logout sender needs the provider).
+  let logoutSender: Drainer | undefined;
+  let approvalEventSender: Drainer | undefined;
   const directory = openDirectory({
     db: pool,
     listen: scoped && config.keepMemberSites,
     listenUrl: config.databaseListenUrl,
     log,
-    onHeard: (key) => void ((key === 'keys' || key === '*') && keys.refresh()),
+    onHeard: (key) => {
+      if (key === 'keys' || key === '*') void keys.refresh();
+      if (key === queuedAnnouncement('backchannel_logouts') || key === '*') logoutSender?.nudge();
+      if (key === queuedAnnouncement('approval_events') || key === '*') approvalEventSender?.nudge();
+    },
   });
-  // A sign-out's Logout Tokens are posted as soon as it commits: it nudges the logout sender, started below (it needs the provider).
-  let logoutSender: Drainer | undefined;
   const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log, counts, logoutQueued: () => logoutSender?.nudge() });
   keys.start(provider);
   // The name of the provider's route, for the request metrics (it never sees our context).
@@ -348,7 +356,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   logoutSender = startLogoutSender(logouts, b.senderIntervalSeconds, b.batchSize);
   const e = config.approvalEvents;
   const approvalEvents: ApprovalEventSenderDeps = { db, keys, issuer: config.issuer, fetch: fetchAtSites, log, maxAttempts: e.maxAttempts, timeoutMs: e.timeoutMs, counts };
-  const approvalEventSender = startApprovalEventSender(approvalEvents, e.senderIntervalSeconds, e.batchSize);
+  approvalEventSender = startApprovalEventSender(approvalEvents, e.senderIntervalSeconds, e.batchSize);
   const stopLedgerJobs = startLedgerJobs(ledger, log, { expireSeconds: config.payments.expireIntervalSeconds, billingSeconds: config.billing.runIntervalSeconds, checkSeconds: config.billing.checkIntervalSeconds });
   return {
     app,

@@ -1,4 +1,5 @@
 import type { Conn } from './knex.ts';
+import { announceQueued } from './outbox-leases.ts';
 
 /** An approval event still to be pushed to a member site (RFC 8935), as the sender claims it. */
 export interface QueuedApprovalEvent {
@@ -26,6 +27,7 @@ export interface NewApprovalEvent {
 /** Queues one event; call it in the transaction that makes the change it tells of. */
 export async function insertApprovalEvent(conn: Conn, e: NewApprovalEvent): Promise<void> {
   await conn('approval_events').insert({ client_id: e.clientId, jti: e.jti, event: e.event, payload: e.payload, approval_no: e.approvalNo });
+  await announceQueued(conn, 'approval_events');
 }
 
 /** The columns a sender claims an event with (db/outbox-leases.ts claimDue), and the event they make. */

@@ -1,4 +1,5 @@
 import type { Conn } from './knex.ts';
+import { announceQueued } from './outbox-leases.ts';
 
 /** A Logout Token still to be posted to a member site (Back-Channel Logout 1.0), as the sender claims it. */
 export interface QueuedLogout {
@@ -61,7 +62,10 @@ export async function queueBackchannelLogouts(conn: Conn, accountId: string, rea
   const rows = [...sids].flatMap(([clientId, set]) =>
     (set.size ? [...set] : [null]).map((sid) => ({ client_id: clientId, account_id: accountId, sid, reason })),
   );
-  if (rows.length) await conn(T).insert(rows);
+  if (rows.length) {
+    await conn(T).insert(rows);
+    await announceQueued(conn, T);
+  }
   return rows.length;
 }
 

@@ -65,7 +65,7 @@ export interface DirectoryOptions {
   heartbeatMs?: number;
   /**
    * Told of every change heard on the channel besides member sites' and resource servers' (`keys`: the signing keys
-   * changed), and with `*` when it starts hearing, since what changed while nobody listened is unknown.
+   * changed; `outbox:<table>`: posts to member sites were queued), and with `*` when it starts hearing, since what changed while nobody listened is unknown.
    */
   onHeard?: (key: string) => void;
 }

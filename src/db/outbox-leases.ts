@@ -1,3 +1,4 @@
+import { DIRECTORY_CHANNEL } from './directory.ts';
 import type { Conn } from './knex.ts';
 
 /**
@@ -6,6 +7,23 @@ import type { Conn } from './knex.ts';
  * every instance (oidc/outbox-sender.ts). These are the statements they share.
  */
 export type SiteOutbox = 'backchannel_logouts' | 'approval_events';
+
+/**
+ * What the directory channel carries when `table` has new rows: db/directory.ts hands it on (no member site or resource
+ * server has that key, so it forgets none), and app.ts nudges the table's sender.
+ */
+export function queuedAnnouncement(table: SiteOutbox): string {
+  return `outbox:${table}`;
+}
+
+/**
+ * Tells every instance that `table` has rows to post, so that its sender drains now rather than at its next pass (up to
+ * senderIntervalSeconds later). Call it in the transaction that queued them: PostgreSQL delivers a notification when
+ * that commits, never when it rolls back, and once however often a transaction sends the same one.
+ */
+export async function announceQueued(conn: Conn, table: SiteOutbox): Promise<void> {
+  await conn.raw('SELECT pg_notify(?, ?)', [DIRECTORY_CHANNEL, queuedAnnouncement(table)]);
+}
 
 /**
  * Claims the next due row of `table` for `leaseSeconds`, in one statement, and returns `columns` of it: its next

@@ -367,6 +367,28 @@ describe('approval events: member sites are pushed Security Event Tokens (RFC 84
     expect(at(site.path)).to.have.length(0);
     expect((await queued(site))[0]).to.include({ status: 'failed' });
   });
+  describe('with a sender running in another instance, as in production (approvalEvents.senderIntervalSeconds)', () => {
+    let other: TestServer;
+    before(async () => {
+      // A pass an hour: within the test, only hearing of the queued event makes it drain.
+      other = await startCardManager({ oidc: { allowPrivateFetch: true }, approvalEvents: { senderIntervalSeconds: 3600 } });
+    });
+    after(() => other.stop());
+
+    it('posts an event as soon as the change that queued it commits, in whichever instance made it', async () => {
+      const site = await eventSite();
+      const card = await holder();
+      const a = await approveFor(ts, card, site, 2_000);
+      // Reported lost through this instance, whose sender is off: the other one hears of the event through the database.
+      expect((await reportLost(card)).status).to.equal(200);
+      for (let i = 0; i < 100 && !at(site.path).length; i++) await new Promise((r) => setTimeout(r, 20));
+      const posts = at(site.path);
+      expect(posts, 'posted within 2 s of the report').to.have.length(1);
+      const { payload } = await jwtVerify(posts[0]!.body, createRemoteJWKSet(new URL(`${other.url}/jwks`)), { issuer: other.url, audience: site.clientId });
+      expect(Object.values(payload.events as Record<string, Json>)[0]).to.include({ approval_no: a.approvalNo, status: 'revoked' });
+    });
+  });
+
   describe('a site that does not answer', () => {
     let slowTs: TestServer;
     let hold: { release: () => void; posted: number };

@@ -292,6 +292,22 @@ describe('Back-Channel Logout 1.0: member sites are told when a holder’s sessi
       for (let i = 0; i < 100 && (await rowsOf(site).first('status')).status !== 'sent'; i++) await new Promise((r) => setTimeout(r, 20));
       expect(await rowsOf(site).select('status', 'attempts')).to.deep.equal([{ status: 'sent', attempts: 1 }]);
     });
+
+    it('posts the Logout Token of an operator’s block as soon as the block commits, heard through the database by every instance', async () => {
+      const site = await backchannelSite({}, live);
+      const card = await issueTestCard(live);
+      const login = await logIn(site, card, live);
+      const res = await fetch(`${live.url}/admin/api/cards/${card.cardId}/block`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${live.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'fraud suspected' }),
+      });
+      expect(res.status).to.equal(200);
+      for (let i = 0; i < 100 && !tokensAt(site.path).length; i++) await new Promise((r) => setTimeout(r, 20));
+      const got = tokensAt(site.path);
+      expect(got, 'posted within 2 s of the block').to.have.length(1);
+      expect((await verified(got[0]!, site, live)).sub).to.equal(login.claims.sub);
+    });
   });
 
   describe('when the holder signs out and the site is down', () => {
