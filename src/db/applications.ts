@@ -115,15 +115,24 @@ export async function insertIssuedApplication(conn: Conn, i: IssuedApplication):
   return r.rows[0]?.issued === 1;
 }
 
-/** The account holds a card in one of these statuses (literals of ours, never input). */
+/**
+ * The account holds a card in one of these statuses, or a card reported lost that no later card of the account
+ * replaced: its holder is still to be reissued a number. A lost card that was replaced says nothing: the account is as
+ * open as its replacement. (Literals of ours, never input.)
+ */
 function holdsCard(statuses: readonly string[]): string {
-  return `EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND c.status IN (${statuses.map((st) => `'${st}'`).join(', ')}))`;
+  const unreplacedLost = "(c.status = 'lost' AND NOT EXISTS (SELECT 1 FROM cards r WHERE r.account_id = a.id AND r.created_at > c.created_at))";
+  return `EXISTS (SELECT 1 FROM cards c WHERE c.account_id = a.id AND (c.status IN (${statuses.map((st) => `'${st}'`).join(', ')}) OR ${unreplacedLost}))`;
 }
-/** A card that makes its holder's contacts taken for a new application: anything not closed or lost. */
+/**
+ * A card that makes its holder's contacts taken for a new application: pending, active or suspended, or reported lost
+ * and not replaced yet. Such an account is reissued a new number (as the duplicate refusal tells the applicant): an
+ * account opened beside it would give one person two credit lines once it is. A closed account's contacts are free.
+ */
 const OPEN_CARD = holdsCard(['pending', 'active', 'suspended']);
 /**
- * A card that makes them taken for an approval: issued to its holder. A pending one is another application
- * still in the queue, which meets this same check when it is approved.
+ * A card that makes them taken for an approval: issued to its holder (and lost since, not replaced yet). A pending one
+ * is another application still in the queue, which meets this same check when it is approved.
  */
 const ISSUED_CARD = holdsCard(['active', 'suspended']);
 // Not the application's own account, not the guardian, nor (with the flag: the contact is the guardian's own) the guardian's other wards, present or grown up.
@@ -182,7 +191,7 @@ function toDuplicates(r: DuplicateRow): Duplicates {
   return { emailInUse: Boolean(r.email_in_use), mobileInUse: Boolean(r.mobile_in_use), wardInUse: Boolean(r.ward_in_use) };
 }
 
-/** Daily counts and duplicates (on accounts with an open card: pending, active, suspended) for a new application. */
+/** Daily counts and duplicates (on accounts with an open card: pending, active, suspended, or lost and not replaced) for a new application. */
 export interface ApplicationCheck extends Duplicates {
   /** Applications (of any outcome) from this IP address in the last 24 hours, by the database clock. */
   fromIp: number;
@@ -213,8 +222,8 @@ export async function checkApplication(
 
 /**
  * The duplicate check again for an application in review that the operator approves: the same family rules,
- * leaving out the application's own account, and counting only accounts whose card was issued (active or
- * suspended), as others may have been while it waited.
+ * leaving out the application's own account, and counting only accounts whose card was issued (active,
+ * suspended, or lost and not replaced), as others may have been while it waited.
  */
 export async function findIssuedDuplicates(
   conn: Conn,
@@ -226,7 +235,7 @@ export async function findIssuedDuplicates(
 
 /**
  * The duplicate check for a holder's new email or mobile (a change, by the holder or the operator): the same rules
- * as a new application's (other accounts with an open card: pending, active, suspended; a minor's guardian, and on
+ * as a new application's (other accounts with an open card: pending, active, suspended, or lost and not replaced; a minor's guardian, and on
  * the guardian's own contact the guardian's other wards, are family), leaving out the account itself. Pass the
  * values the account would have; the caller reads only the columns of the contacts it changes.
  */

@@ -8,6 +8,7 @@ import { blockCard } from '../../src/cards/block.ts';
 import { closeCard } from '../../src/cards/close.ts';
 import { CardNumberExhaustedError } from '../../src/cards/issue-card.ts';
 import { reissue } from '../../src/cards/reissue.ts';
+import { reportLost } from '../../src/cards/report-lost.ts';
 import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { luhnCheckDigit, luhnValid } from '../../src/lib/luhn.ts';
@@ -163,6 +164,31 @@ describe('applying for a card', () => {
       await closeCard(ts.db, { cardId: first.cardId, actor: 'test', reason: 'holder left' });
       const { status } = await postApplication(ts, application({ email: first.email }));
       expect(status).to.equal(201);
+    });
+
+    it('refuses the email or mobile of a card reported lost: its account is reissued, not opened a second time', async () => {
+      const mobile = uniqueMobile();
+      const first = await issueByApplication(ts, { mobile });
+      await reportLost(ts.db, { cardId: first.cardId, actor: 'test', reason: 'lost on the bus', proof: 'password' });
+      const byEmail = await postApplication(ts, application({ email: first.email }));
+      expect(byEmail.status, JSON.stringify(byEmail.body)).to.equal(409);
+      expect(byEmail.body.error).to.equal('duplicate_email');
+      const byMobile = await postApplication(ts, application({ mobile }));
+      expect(byMobile.status, JSON.stringify(byMobile.body)).to.equal(409);
+      expect(byMobile.body.error).to.equal('duplicate_mobile');
+      // Else one person would hold two accounts and two credit lines once the lost card is reissued.
+      await reissue(ts.cm.cards, { cardId: first.cardId, actor: 'test', reason: 'replaced' });
+      const accounts = await ts.db('accounts').whereRaw('lower(email) = ?', [first.email]).count({ n: '*' }).first();
+      expect(Number(accounts?.n)).to.equal(1);
+    });
+
+    it('lets the email of a closed card apply again though a card before it was reported lost and replaced', async () => {
+      const first = await issueByApplication(ts);
+      await reportLost(ts.db, { cardId: first.cardId, actor: 'test', reason: 'lost', proof: 'password' });
+      const replacement = await reissue(ts.cm.cards, { cardId: first.cardId, actor: 'test', reason: 'replaced' });
+      await closeCard(ts.db, { cardId: replacement.cardId, actor: 'test', reason: 'holder left' });
+      const { status, body } = await postApplication(ts, application({ email: first.email }));
+      expect(status, JSON.stringify(body)).to.equal(201);
     });
 
     it('refuses a password that is too short, is the date of birth, holds a run of card-number digits, or is common (400, nothing stored)', async () => {
