@@ -22,7 +22,7 @@ import { logProviderRefusals } from './log-refusals.ts';
 import { queueLogoutsAtSignOut } from './queue-logouts-at-sign-out.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createTokenTtls } from './token-lifetimes.ts';
-import { hideStoredSecrets } from './registration-store.ts';
+import { answerWithKeptMetadata, hideStoredSecrets } from './registration-store.ts';
 import { compareUpdatedClientSecret } from './updated-client-secret.ts';
 import { registryRules } from '../member-sites/registry-rules.ts';
 import { randomToken } from '../lib/ids.ts';
@@ -218,7 +218,9 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   queueLogoutsAtSignOut(provider, db, log, logoutQueued);
   if (config.registration.enabled) {
     compareUpdatedClientSecret(provider);
+    // Outermost: the hash answerWithKeptMetadata reads back with the stored metadata is taken out after it.
     provider.use(hideStoredSecrets);
+    provider.use(answerWithKeptMetadata);
   }
   return provider;
 }

@@ -1,4 +1,4 @@
-import { errors } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/knex.ts';
 import { findMemberSite } from '../db/member-sites.ts';
 import { isNulRefused } from '../db/pg-errors.ts';
@@ -139,4 +139,24 @@ export async function hideStoredSecrets(ctx: { oidc?: { route?: string }; body?:
   const body = ctx.body as Record<string, unknown>;
   if (typeof body.client_secret === 'string' && HASH.test(body.client_secret)) delete body.client_secret;
   for (const key of Object.keys(body)) if (key.startsWith('urn:cybercard:previous_secret')) delete body[key];
+}
+
+/** What the provider's answer to a registration or an update carries besides the client's metadata. */
+const ANSWER_ONLY = ['client_secret', 'client_secret_expires_at', 'client_id_issued_at', 'registration_access_token', 'registration_client_uri'];
+
+/**
+ * RFC 7591 §3.2.1 and RFC 7592 §2.2: a registration or an update is answered with the client's metadata as
+ * registered. oidc-provider answers with what the site sent, but the member-site registry keeps only its own fields
+ * (saveRegisteredClient): a site sending require_pushed_authorization_requests, or one of our operator's fields
+ * (max_amount, a token lifetime, status), was told they were registered when none is kept or applied. The answer is
+ * the stored client's metadata, as a read (RFC 7592 §2.1) shows it, with the secret and tokens of the answer.
+ */
+export async function answerWithKeptMetadata(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (!['registration', 'client_update'].includes(ctx.oidc?.route ?? '') || ctx.status >= 300 || !ctx.body || typeof ctx.body !== 'object') return;
+  const body = ctx.body as Record<string, unknown>;
+  const kept = typeof body.client_id === 'string' ? await ctx.oidc.provider.Client.find(body.client_id) : undefined;
+  if (!kept) return;
+  const answerOnly = Object.fromEntries(ANSWER_ONLY.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  ctx.body = { ...kept.metadata(), ...answerOnly };
 }

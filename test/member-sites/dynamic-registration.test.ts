@@ -152,6 +152,37 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       expect((await findMemberSite(ts.db, String(created.client_id)))!.status).to.equal('closed');
     });
 
+    it('answers a registration and an update with the metadata it keeps, as a read shows it, never metadata it dropped (RFC 7591 §3.2.1)', async () => {
+      // Metadata the provider takes but the member-site registry does not keep: answered back as registered, a site
+      // would believe its authorization requests must be pushed (RFC 9126 §6), or its payments capped, when neither is so.
+      const unkept = {
+        require_pushed_authorization_requests: true,
+        'urn:cybercard:max_amount': 5,
+        'urn:cybercard:access_token_ttl': 99_999_999,
+        'urn:cybercard:status': 'suspended',
+      };
+      const volatile = ['registration_access_token', 'client_secret', 'client_secret_expires_at', 'client_id_issued_at'];
+      const kept = (body: Json) => Object.fromEntries(Object.entries(body).filter(([k]) => !volatile.includes(k)));
+      const res = await register(metadata(unkept));
+      expect(res.status).to.equal(201);
+      const created = (await res.json()) as Json;
+      const uri = String(created.registration_client_uri);
+      const read = async (token: unknown) => (await (await fetch(uri, { headers: { authorization: `Bearer ${String(token)}` } })).json()) as Json;
+      expect(kept(created)).to.deep.equal(kept(await read(created.registration_access_token)));
+      expect(created).to.include({ require_pushed_authorization_requests: false, 'urn:cybercard:status': 'active' });
+
+      const { registration_access_token: rat, registration_client_uri: _u, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      const put = await fetch(uri, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${String(rat)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...current, ...unkept, client_name: 'Renamed, still unkept' }),
+      });
+      expect(put.status).to.equal(200);
+      const updated = (await put.json()) as Json;
+      expect(kept(updated)).to.deep.equal(kept(await read(updated.registration_access_token)));
+      expect(updated).to.include({ client_name: 'Renamed, still unkept', 'urn:cybercard:status': 'active' });
+    });
+
     it('never lets a site widen by an update what the operator granted it (resource servers, scopes)', async () => {
       const created = (await (await register(metadata())).json()) as Json;
       const id = String(created.client_id);
