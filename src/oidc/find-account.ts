@@ -14,7 +14,11 @@ export function createFindAccount(db: Db, policy?: PolicyDeps) {
     const facts = await accountFacts(db, sub);
     if (!facts?.hasActiveCard) return undefined;
     if (policy && ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token' && ctx.oidc.client) {
-      const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, ...requestAgeRule(ctx, policy.ratings) };
+      // The site's own rating only: a refresh carries no payment (none gets a refresh token, and details sent with
+      // one are not put in its token), and judged by a rating in the request's authorization_details the answer
+      // would tell an unrated site, with no one asked, whether its holder is under that age or turned adult content off.
+      const { siteRating } = requestAgeRule(ctx, policy.ratings);
+      const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, siteRating, requiredAge: siteRating };
       const refusal = await refreshRefusal(policy, entry);
       if (refusal) throw Object.assign(new errors.InvalidGrant(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });
     }

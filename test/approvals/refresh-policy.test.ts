@@ -66,4 +66,23 @@ describe('refresh tokens under the rules of today', () => {
     await ts.db('accounts').where({ id: adult.accountId }).update({ adult_content_off: true });
     expect((await refusal(refresh(again.refresh_token!))).description).to.match(/^spending_control: /);
   });
+
+  it("judges a refresh by the site's own rating: a rating in its authorization_details tells the site nothing of the holder's age or controls", async () => {
+    // A refresh carries no payment (payments get no refresh token, and the details sent are not put in the token):
+    // answered by the rating they name, an unrated site could learn at will, with no one asked, who is under 19 or
+    // has adult content turned off.
+    const rated19 = (resource: string) => ({ resource, authorization_details: JSON.stringify([{ type: 'payment', amount: 100, currency: 'KRW', description: 'probe', rating: '19' }]) });
+    const minor = await issueTestCard(ts, birthdateForAge(16));
+    const young = await loggedIn(minor);
+    const probed = await client.refreshTokenGrant(await siteClient(ts, young.site), young.token, rated19(young.site.resource)).catch((e: client.ResponseBodyError) => { throw new Error(`${e.error}: ${e.error_description}`); });
+    expect(probed.access_token).to.be.a('string');
+    expect(probed.authorization_details ?? []).to.deep.equal([]);
+
+    const adult = await issueTestCard(ts, birthdateForAge(30));
+    const grown = await loggedIn(adult);
+    await ts.db('accounts').where({ id: adult.accountId }).update({ adult_content_off: true });
+    expect((await client.refreshTokenGrant(await siteClient(ts, grown.site), grown.token, rated19(grown.site.resource))).access_token).to.be.a('string');
+    const refusals = await ts.db('audit_log').whereIn('subject_id', [minor.accountId, adult.accountId]).whereLike('action', 'access.refused%');
+    expect(refusals).to.deep.equal([]);
+  });
 });
