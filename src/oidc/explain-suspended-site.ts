@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 
-const DESCRIPTION = 'this member site is suspended by the card manager; ask the card manager for the reason';
+// The code first, as every refusal's error_description has it (approvals/site-descriptions.ts): sites branch on it.
+const DESCRIPTION = 'site_suspended: this member site is suspended by the card manager; ask the card manager for the reason.';
 /** What the provider answers a suspended site (no response type or code grant left) when it tries a flow. */
 const REFUSALS = new Set(['unauthorized_client', 'invalid_request', 'unsupported_response_type', 'unsupported_grant_type']);
 

@@ -62,7 +62,8 @@ describe('member sites at the provider: suspension, secret rotation, private_key
         }),
       );
       expect(err.error).to.be.oneOf(['unauthorized_client', 'invalid_request']);
-      expect(err.error_description).to.equal('this member site is suspended by the card manager; ask the card manager for the reason');
+      // The code first, as in every other refusal's error_description, so a site branches on it alike.
+      expect(err.error_description).to.equal('site_suspended: this member site is suspended by the card manager; ask the card manager for the reason.');
       const after = await ts.db('oidc_payloads').where({ model: 'PushedAuthorizationRequest' }).count({ n: '*' }).first();
       expect(Number(after!.n)).to.equal(Number(before!.n));
     });
@@ -74,7 +75,7 @@ describe('member sites at the provider: suspension, secret rotation, private_key
       if (result.kind === 'redirect') {
         expect(result.url.searchParams.get('code')).to.equal(null);
         expect(result.url.searchParams.get('error')).to.be.oneOf(['unauthorized_client', 'invalid_request']);
-        expect(result.url.searchParams.get('error_description')).to.match(/^this member site is suspended by the card manager/);
+        expect(result.url.searchParams.get('error_description')).to.match(/^site_suspended: this member site is suspended by the card manager/);
       } else {
         expect(result.status).to.equal(400);
       }
