@@ -104,12 +104,23 @@ const STATUSES = ['approved', 'captured', 'voided', 'expired', 'revoked'] as con
 // An instant with its offset (a bare local time would mean a different instant in each site's zone), to the microsecond.
 // The offset at most ±14:59: every zone's lies within −12:00…+14:00, and PostgreSQL cannot read one past ±15:59.
 const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-4]):[0-5]\d)$/;
+const isInstant = (s: string) => {
+  const m = INSTANT.exec(s);
+  return Boolean(m && isCalendarDate(m[1]!));
+};
 const instant = z
   .string()
-  .refine((s) => {
-    const m = INSTANT.exec(s);
-    return Boolean(m && isCalendarDate(m[1]!));
-  }, 'An ISO 8601 instant with its offset, e.g. 2026-11-01T00:00:00+09:00 or 2026-10-31T15:00:00Z.')
+  .superRefine((s, ctx) => {
+    if (isInstant(s)) return;
+    // A + left unescaped in a query string is read as a space: the offset the site wrote arrives as " 09:00".
+    const plusAsSpace = isInstant(s.replace(/ (?=\d{2}:\d{2}$)/, '+'));
+    ctx.addIssue({
+      code: 'custom',
+      message: plusAsSpace
+        ? 'The offset arrived without its +: a + in a URL is read as a space, so write it %2B (2026-11-01T00:00:00%2B09:00).'
+        : 'An ISO 8601 instant with its offset, e.g. 2026-11-01T00:00:00+09:00 or 2026-10-31T15:00:00Z.',
+    });
+  })
   .optional();
 
 const listSchema = z

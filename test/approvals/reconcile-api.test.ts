@@ -200,6 +200,16 @@ describe('member-site reconciliation (GET /api/approvals, GET /api/settlements/:
         expect(res.json.fields, query).to.have.property(field);
       }
     });
+
+    it('says so when an offset\'s + reached it as a space (a + left unescaped in the URL)', async () => {
+      for (const field of ['since', 'until']) {
+        const res = await get(`/api/approvals?${field}=2026-11-01T00:00:00+09:00`, basicAuth(site));
+        expect(res.status, field).to.equal(400);
+        expect((res.json.fields as Record<string, string>)[field], field).to.match(/%2B/);
+      }
+      const proper = await get('/api/approvals?since=2026-11-01T00:00:00%2B09:00', basicAuth(site));
+      expect(proper.status).to.equal(200);
+    });
   });
 
   describe('GET /api/settlements/:month', () => {
