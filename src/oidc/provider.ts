@@ -1,4 +1,5 @@
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { explainJwtAtUserinfo } from './explain-jwt-at-userinfo.ts';
 import { explainSuspendedSite } from './explain-suspended-site.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
@@ -212,6 +213,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   const provider = new Provider(config.issuer, configuration);
   logProviderRefusals(provider, log);
   provider.use(explainSuspendedSite);
+  provider.use(explainJwtAtUserinfo);
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
   compareHashedClientSecrets(provider);

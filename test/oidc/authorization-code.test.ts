@@ -238,6 +238,21 @@ describe('authorization code flow with PKCE', () => {
     expect(info.name).to.equal('Test Holder');
   });
 
+  it("refuses a resource server's JWT access token at userinfo, saying why, and still refuses a garbage token as before", async () => {
+    const { tokens } = await loginAndExchange({ resource: site.resource });
+    const res = await fetch(`${ts.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(res.status).to.equal(401);
+    const body = (await res.json()) as { error: string; error_description: string };
+    expect(body.error).to.equal('invalid_token');
+    // oidc-provider's own words, 'invalid token provided', sent developers looking for a fault in a good token.
+    expect(body.error_description).to.match(/JWT access token for .* resource server/);
+    expect(res.headers.get('www-authenticate')).to.include('error="invalid_token"').and.include(`error_description="${body.error_description}"`);
+
+    const garbage = await fetch(`${ts.url}/me`, { headers: { authorization: 'Bearer not-a-token' } });
+    expect(garbage.status).to.equal(401);
+    expect(((await garbage.json()) as { error_description: string }).error_description).to.equal('invalid token provided');
+  });
+
   it('accepts client_secret_post for a site registered with it', async () => {
     const postSite = await registerTestSite(ts, { tokenEndpointAuthMethod: 'client_secret_post' });
     const postConfig = await siteClient(ts, postSite, client.ClientSecretPost(postSite.clientSecret));
