@@ -156,7 +156,8 @@ function changeBody(ctx: Context, allowed: readonly string[]): { amount?: number
   }
   const body = (ctx.request as { body?: unknown }).body ?? {};
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError('The body must be a JSON object.');
+    // The words the body reader uses for a bare JSON value (http/parse-body.ts): an array gets past it to here.
+    throw new ValidationError('Send a JSON object.', { body: 'Expected a JSON object.' });
   }
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
   if (unknown.length) {

@@ -119,6 +119,12 @@ describe('member-site capture, void and refund (/api/approvals)', () => {
         const res = await change(site, a.approvalNo, op, body);
         expect(res.status, `${op} ${JSON.stringify(body)}`).to.equal(status);
       }
+      // A body that is JSON but no object gets one answer, whichever reader turned it away (an array reaches the route).
+      for (const body of ['[1]', '[]', 'null', '"1500"', '1500']) {
+        const res = await change(site, a.approvalNo, op, body);
+        expect(res.status, `${op} ${body}`).to.equal(400);
+        expect(res.json.error_description, `${op} ${body}`).to.equal('Send a JSON object.');
+      }
     }
     const noKey = await change(site, a.approvalNo, 'capture', { amount: 5 }, '');
     expect(noKey.status).to.equal(400);
