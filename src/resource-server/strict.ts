@@ -120,6 +120,14 @@ export function createStatusCheck(issuer: string, opts: StrictOptions): Approval
 
   return async function checkApprovalStatus(token: AccessToken): Promise<void> {
     if (typeof token.approval_no !== 'string') return;
+    // The card manager shows a site only its own approvals: another site's (an API several sites' tokens reach) would
+    // read 404, "unknown", as if it did not exist. Say whose it is instead, and ask nothing.
+    if (opts.clientId && !opts.authorization && token.client_id !== opts.clientId) {
+      throw new TokenError(
+        'invalid_token',
+        `Approval ${token.approval_no} was made at member site ${token.client_id}; strict mode asks as ${opts.clientId}, which sees only its own approvals.`,
+      );
+    }
     const status = await statusOf(token.approval_no);
     if (!DELIVERABLE.has(status)) {
       throw new TokenError('invalid_token', `Approval ${token.approval_no} is ${status}: its content can no longer be delivered.`);

@@ -181,6 +181,27 @@ describe('cybercard/resource-server: requireAge, requirePayment, requireScope an
       expect(() => createResourceServer({ issuer: ts.url, audience: site.resource, strict: {} })).to.throw(TypeError);
     });
 
+    it("refuses another member site's payment token (one API, two sites) saying whose it is, without asking the card manager", async () => {
+      const shop = await registerTestSite(ts);
+      const partner = await registerTestSite(ts, { resourceServers: [shop.resource] });
+      const token = await paymentToken(ts, await siteClient(ts, partner), { ...partner, resource: shop.resource }, adult, { amount: 100 });
+      const strict = createResourceServer({ issuer: ts.url, audience: shop.resource, strict: { clientId: shop.clientId, clientSecret: shop.clientSecret, cacheSeconds: 0 } });
+      let asked = 0;
+      const count = (req: { url?: string }) => {
+        if (req.url?.startsWith('/api/approvals/')) asked++;
+      };
+      ts.server.on('request', count);
+      try {
+        const err = await refusedWith(strict.verify(token));
+        expect(err).to.include({ code: 'invalid_token', status: 401 });
+        // It read "Approval … is unknown", as if the approval did not exist: the card manager shows a site only its own.
+        expect(err.message).to.include(partner.clientId).and.include(shop.clientId);
+        expect(asked).to.equal(0);
+      } finally {
+        ts.server.off('request', count);
+      }
+    });
+
     it('asks authorization() for a fresh token once when the card manager refuses the one it gave, and fails closed if that is refused too', async () => {
       const token = await paymentToken(ts, cfg, site, adult, { amount: 100 });
       const fresh = async () => `Bearer ${(await client.clientCredentialsGrant(cfg, { resource: `${ts.url}/api`, scope: 'approvals' })).access_token}`;
