@@ -108,7 +108,7 @@ describe('member sites and resource servers kept between requests', () => {
     await client
       .buildAuthorizationUrlWithPAR(cfg, { redirect_uri: site.redirectUri, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })
       .catch((err: unknown) => (refused = err));
-    expect((refused as { error_description?: string } | undefined)?.error_description).to.match(/^this member site is suspended/);
+    expect((refused as { error_description?: string } | undefined)?.error_description).to.match(/^site_suspended: this member site is suspended/);
   });
 
   describe('settings', () => {
