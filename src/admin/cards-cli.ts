@@ -120,6 +120,7 @@ Hand these to the holder now: they are not shown again.`);
     const cardId = await resolveCard(config, db, values.card);
     const input = parseInput(limitInput, { card_id: cardId, credit_limit: wholeNumber(values.amount), reason: values.reason });
     const changed = await changeLimit(db, { cardId, creditLimit: input.credit_limit, reason: input.reason, actor: cliActor() });
+    if (!changed.changed) return console.log(`credit limit of account ${changed.accountId} was ${changed.to} ${changed.currency} already: nothing changed`);
     console.log(`credit limit of account ${changed.accountId}: ${changed.from} → ${changed.to} ${changed.currency}`);
     for (const w of changed.lowered) {
       console.log(`  lowered with it (a child's limit never exceeds the guardian's): ${w.legalName}, account ${w.accountId}: ${w.from} → ${w.to} ${changed.currency}`);

@@ -108,6 +108,8 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
       credit_limit: changed.to,
       // The guardian's children whose limits came down with this one: a child's never exceeds the guardian's.
       lowered_wards: changed.lowered.map((w) => ({ account_id: w.accountId, legal_name: w.legalName, from: w.from, credit_limit: w.to })),
+      // A limit set to what it was already answers as it is, changed: false (nothing audited), as a status change does.
+      changed: changed.changed,
     };
   });
 

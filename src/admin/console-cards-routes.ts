@@ -260,11 +260,10 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       const money = (n: number) => formatMoney(n, changed.currency);
       const wards = changed.lowered.map((w) => `${w.legalName}’s from ${money(w.from)} to ${money(w.to)}`);
       // Answered with the page, not a redirect: the notice names the children whose limits came down with it. A limit
-      // set to what it is changes no money, but changeLimit audits it as the API's does (from and to the same).
-      const notice =
-        changed.from === changed.to
-          ? `The credit limit was ${money(changed.to)} already: it stays so.`
-          : `Credit limit changed from ${money(changed.from)} to ${money(changed.to)}.${wards.length ? ` Lowered with it: ${wards.join('; ')}.` : ''}`;
+      // set to what it is already changes nothing and is not audited (changed: false), as the API's.
+      const notice = !changed.changed
+        ? `The credit limit was ${money(changed.to)} already: it stays so.`
+        : `Credit limit changed from ${money(changed.from)} to ${money(changed.to)}.${wards.length ? ` Lowered with it: ${wards.join('; ')}.` : ''}`;
       return await cardPage(ctx, (await cardOf(cardId)) ?? found, { notice });
     } catch (err) {
       // A refusal re-reads the card: another operator may have changed it meanwhile.

@@ -20,6 +20,8 @@ export interface LimitChanged {
   currency: string;
   from: number;
   to: number;
+  /** False when the limit was `to` already: nothing was written (no audit entry, no child lowered). */
+  changed: boolean;
   /** The guardian's children whose limits came down with it (a child's never exceeds the guardian's), each with its former limit. */
   lowered: Array<{ accountId: string; legalName: string; from: number; to: number }>;
 }
@@ -28,7 +30,9 @@ export interface LimitChanged {
  * Sets the credit limit of the card's holder account (the limit belongs to the account, so it survives
  * reissue). A minor's limit may not exceed the guardian's, so a guardian's lowered limit lowers their minors' above
  * it too, each audited and returned, so the operator is told whose changed. Lowering below what is used is allowed: it
- * only stops new approvals. The guardian's account is locked before the minor's, always in that order.
+ * only stops new approvals. The guardian's account is locked before the minor's, always in that order. A limit set to
+ * what it is already changes nothing and records nothing (changed: false), as a repeated status change does: a child's
+ * never exceeds it, so none would come down either.
  */
 export async function changeLimit(db: Db, input: LimitChange): Promise<LimitChanged> {
   return inTransaction(db, (trx) => changeLimitIn(trx, input));
@@ -49,6 +53,9 @@ export async function changeLimitIn(trx: Trx, input: LimitChange): Promise<Limit
     throw new ValidationError("A minor's limit cannot exceed the guardian's.", {
       credit_limit: `At most ${guardian.creditLimit} (the guardian's limit).`,
     });
+  }
+  if (account.creditLimit === input.creditLimit) {
+    return { accountId: account.id, currency: account.currency, from: account.creditLimit, to: input.creditLimit, changed: false, lowered: [] };
   }
   await setCreditLimit(trx, account.id, input.creditLimit);
   await appendAudit(trx, {
@@ -75,6 +82,7 @@ export async function changeLimitIn(trx: Trx, input: LimitChange): Promise<Limit
     currency: account.currency,
     from: account.creditLimit,
     to: input.creditLimit,
+    changed: true,
     lowered: lowered.map((w) => ({ accountId: w.id, legalName: w.legalName, from: w.from, to: input.creditLimit })),
   };
 }

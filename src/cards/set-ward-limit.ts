@@ -28,7 +28,7 @@ export const NOT_A_WARD = 'There is no such card among those linked to yours.';
  * A guardian sets the credit limit of a minor linked to their account, from 0 up to their own limit and the deployment's
  * cap for minors, proving it is
  * them with their card password (the caller counts a wrong one: CardPasswordError). Through changeLimit, audited with
- * the guardian as actor; the minor is told. A limit of 0 stops the minor's payments, not their sign-ins. The guardian's
+ * the guardian as actor; the minor is told (not of a limit they had already). A limit of 0 stops the minor's payments, not their sign-ins. The guardian's
  * account is locked before the minor's, as changeLimit locks them, so a concurrent change of the guardian's limit
  * cannot slip between the check and the change.
  */
@@ -67,6 +67,8 @@ export async function setWardLimit(deps: Pick<CardDeps, 'db' | 'hasher'> & { min
       reason: SET_BY_GUARDIAN,
       requestId: req.requestId,
     });
+    // The limit the child has already: nothing changed, so nothing to tell.
+    if (!changed.changed) return changed;
     await notifyHolder(trx, ward.id, 'limit_set_by_guardian', { last4: wardCard.last4, amount: changed.to, previous: changed.from, currency: changed.currency });
     return changed;
   });

@@ -38,6 +38,7 @@ describe('operator: a guardian lowered below the children', function () {
       from: 100_000,
       credit_limit: 30_000,
       lowered_wards: [{ account_id: older.accountId, legal_name: 'Han Older', from: 80_000, credit_limit: 30_000 }],
+      changed: true,
     });
     expect([await limitOf(older), await limitOf(younger)]).to.deep.equal([30_000, 10_000]);
     // Raising it again lowers nobody.

@@ -78,6 +78,30 @@ describe('operator: a repeated status change', function () {
     expect((await post(`/sites/${site.clientId}/reinstate`)).status).to.equal(409);
   });
 
+  it('answers changed: false for a credit limit set to what it is already, writing nothing, in the API and the CLI', async () => {
+    const card = await issueTestCard(ts);
+    const put = async (creditLimit: number) => {
+      const res = await fetch(`${ts.url}/admin/api/cards/${card.cardId}/limit`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ credit_limit: creditLimit, reason: 'holder asked' }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await put(70_000)).to.deep.include({ status: 200 });
+    const before = await writes();
+    const again = await put(70_000);
+    expect(again).to.deep.equal({
+      status: 200,
+      body: { account_id: card.accountId, currency: 'KRW', from: 70_000, credit_limit: 70_000, lowered_wards: [], changed: false },
+    });
+    expect(await writes()).to.deep.equal(before);
+    const cli = await runCli('cards', 'limit', '--card', card.cardId, '--amount', '70000', '--reason', 'again');
+    expect([cli.code, cli.stdout.trim()]).to.deep.equal([0, `credit limit of account ${card.accountId} was 70000 KRW already: nothing changed`]);
+    expect(await writes()).to.deep.equal(before);
+    expect((await put(80_000)).body).to.include({ from: 70_000, credit_limit: 80_000, changed: true });
+  });
+
   it('says so in the CLI and exits 0, with stdout still the JSON the API answers for a site', async () => {
     const card = await issueTestCard(ts);
     expect((await runCli('cards', 'block', '--card', card.cardId, '--reason', 'first')).stdout).to.include(`card **** ${card.number.slice(-4)} is now suspended`);

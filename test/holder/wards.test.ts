@@ -257,6 +257,17 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
       expect(ward).to.deep.include({ credit_limit: 0, available_credit: 0 });
     });
 
+    it('changes, audits and tells nothing when the guardian sets the limit the child has already', async () => {
+      const guardian = await guardianWithLimit(40_000);
+      const child = await minorOf(guardian, 'Han Same');
+      const agent = await signedIn(guardian);
+      expect((await put(agent, child.accountId, { credit_limit: 20_000, password: guardian.password })).status).to.equal(200);
+      const before = await snapshot(child);
+      const again = await put(agent, child.accountId, { credit_limit: 20_000, password: guardian.password });
+      expect(again).to.deep.equal({ status: 200, body: { account_id: child.accountId, credit_limit: 20_000, previous_credit_limit: 20_000, currency: 'KRW' } });
+      expect(await snapshot(child)).to.deep.equal(before);
+    });
+
     it("tells a child whose guardian paused the card so, on the approval page and in the refusal, not 'repay first'", async () => {
       const guardian = await guardianWithLimit(40_000);
       const child = await minorOf(guardian, 'Nam Child');
