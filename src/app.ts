@@ -15,7 +15,7 @@ import { metricsRoutes } from './http/metrics-routes.ts';
 import { countRequests, noteProviderRoute } from './http/request-metrics.ts';
 import { negotiateRequestLocale } from './http/locale.ts';
 import { createRenderer } from './http/render.ts';
-import { createBodyParser } from './http/parse-body.ts';
+import { createBodyParser, createFormBodyParser } from './http/parse-body.ts';
 import { requestContext } from './http/request-context.ts';
 import { allowProviderScripts, securityHeaders } from './http/security-headers.ts';
 import { interactionRoutes } from './interactions/routes.ts';
@@ -181,6 +181,8 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
 
   const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops, keys: [...config.secrets.cookieKeys] });
   const parseBody = createBodyParser(config.bodyLimitBytes);
+  // The console's forms come from a browser: form bodies only (415 for JSON or any other).
+  const parseFormBody = createFormBodyParser(config.bodyLimitBytes);
 
   const health = healthRoutes(pool);
   const ledger = ledgerDeps(config, db);
@@ -275,7 +277,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates });
   // The operator console (/admin): pages over the same domain functions as the API, as the operator signed in.
   const operatorConsole = consoleSessions({
-    parseBody,
+    parseBody: parseFormBody,
     db,
     sessionDb: sidePool,
     throttle,
@@ -285,14 +287,14 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     maxSeconds: config.operatorSessions.maxSeconds,
   });
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
-  const consoleQueue = consoleApplicationRoutes({ parseBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates });
-  const consoleDisputes = consoleDisputeRoutes({ parseBody, requireConsoleOperator, disputes, render });
-  const consoleCards = consoleCardRoutes({ parseBody, requireConsoleOperator, cards, ledger, render });
-  const consoleSites = consoleSiteRoutes({ parseBody, requireConsoleOperator, db, render, directory, currency: config.currency });
-  const consoleDeliveries = consoleDeliveryRoutes({ parseBody, requireConsoleOperator, db, render });
-  const consoleSettlement = consoleSettlementRoutes({ parseBody, requireConsoleOperator, ledger, render });
+  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates });
+  const consoleDisputes = consoleDisputeRoutes({ parseBody: parseFormBody, requireConsoleOperator, disputes, render });
+  const consoleCards = consoleCardRoutes({ parseBody: parseFormBody, requireConsoleOperator, cards, ledger, render });
+  const consoleSites = consoleSiteRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, directory, currency: config.currency });
+  const consoleDeliveries = consoleDeliveryRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render });
+  const consoleSettlement = consoleSettlementRoutes({ parseBody: parseFormBody, requireConsoleOperator, ledger, render });
   // The unscoped pool, as the API's check: see adminLedgerRoutes's unscopedDb.
-  const consoleBooks = consoleBooksRoutes({ parseBody, requireConsoleOperator, render, unscopedDb: pool });
+  const consoleBooks = consoleBooksRoutes({ parseBody: parseFormBody, requireConsoleOperator, render, unscopedDb: pool });
 
   if (metrics) app.use(countRequests(metrics.requests));
   app.use(requestContext(log));

@@ -39,3 +39,22 @@ export function createBodyParser(limitBytes: number): Middleware {
     }
   };
 }
+
+/** What a console form posted in any other body is told: the console's forms are posted by a browser, never by a script. */
+export const FORM_BODY_ONLY = 'Send this form as a browser does (application/x-www-form-urlencoded).';
+
+/**
+ * Form bodies only, for pages whose every form a browser posts (the operator console): a body of any other type (JSON,
+ * multipart, text) is refused with 415 before anything reads it or the session is touched, so a script cannot drive the
+ * forms with bodies they never send. A request with no body goes on: its CSRF check refuses it. Fields a form does not
+ * have are not refused here: the routes read only their own (readForm), and a browser may add some (a named button).
+ */
+export function createFormBodyParser(limitBytes: number): Middleware {
+  const parse = createBodyParser(limitBytes);
+  return async function parseFormBody(ctx, next) {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.request.is('application/x-www-form-urlencoded') === false) {
+      throw new AppError('unsupported_media_type', FORM_BODY_ONLY, { status: 415 });
+    }
+    await parse(ctx, next);
+  };
+}

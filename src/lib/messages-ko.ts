@@ -186,6 +186,7 @@ export const KO: Readonly<Record<string, string>> = {
   'The body is not valid JSON.': '요청 본문이 올바른 JSON이 아닙니다.',
   'Send a JSON object.': 'JSON 객체를 보내 주세요.',
   'Send the body uncompressed, or with a Content-Encoding of gzip, deflate or br.': '요청 본문을 압축하지 않고 보내거나 Content-Encoding을 gzip, deflate, br 중 하나로 보내 주세요.',
+  'Send this form as a browser does (application/x-www-form-urlencoded).': '브라우저가 보내는 형식(application/x-www-form-urlencoded)으로 양식을 보내 주세요.',
   'The body could not be decompressed as its Content-Encoding says.': '요청 본문을 Content-Encoding에 적힌 방식으로 압축 해제할 수 없습니다.',
   'There is nothing at this address.': '이 주소에는 아무것도 없습니다.',
   'This form has expired or was not sent from this site. Please go back and try again.':

@@ -261,6 +261,40 @@ describe('operator console', () => {
       expect(await applicationRow(id)).to.include({ status: 'review' });
     });
 
+    it('takes only form bodies: JSON, multipart or text with the form’s own CSRF token is refused 415 with a page, changing nothing', async () => {
+      const id = await queued();
+      const card = await issueTestCard(ts);
+      const agent = await signedInOperator(ts.url, alice);
+      const queuePage = await (await agent.get('/admin/applications')).text();
+      const cardPage = await (await agent.get(`/admin/cards/${card.cardId}`)).text();
+      const signin = csrfFrom(await (await new ForwardedAgent(ts.url, uniqueIp()).get('/admin/signin')).text());
+      const audits = async () => Number((await ts.db('audit_log').count({ n: '*' }).first())!.n);
+      const before = { audits: await audits(), sessions: await sessions() };
+      const approve = { csrf: csrfOf(queuePage, `/admin/applications/${id}/approve`), reason: 'as JSON' };
+      const block = { csrf: csrfOf(cardPage, `/admin/cards/${card.cardId}/block`), reason: 'as JSON' };
+      const multipart = new FormData();
+      for (const [k, v] of Object.entries(block)) multipart.set(k, v);
+      const tries: Array<[string, string, RequestInit]> = [
+        ['approve as JSON', `/admin/applications/${id}/approve`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(approve) }],
+        ['block as JSON', `/admin/cards/${card.cardId}/block`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(block) }],
+        ['block as multipart', `/admin/cards/${card.cardId}/block`, { body: multipart }],
+        ['block as text', `/admin/cards/${card.cardId}/block`, { headers: { 'content-type': 'text/plain' }, body: new URLSearchParams(block).toString() }],
+        ['sign-out as JSON', '/admin/signout', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ csrf: csrfOf(queuePage, '/admin/signout') }) }],
+        ['sign-in as JSON', '/admin/signin', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ csrf: signin, token: bob }) }],
+      ];
+      for (const [what, path, init] of tries) {
+        const res = await agent.request(path, { method: 'POST', ...init });
+        expect(res.status, what).to.equal(415);
+        expect(res.headers.get('content-type'), what).to.match(/^text\/html/);
+        expect(alertText(await res.text()), what).to.equal('Send this form as a browser does (application/x-www-form-urlencoded).');
+      }
+      expect(await applicationRow(id)).to.include({ status: 'review' });
+      expect((await ts.db('cards').where({ id: card.cardId }).first()).status).to.equal('active');
+      expect({ audits: await audits(), sessions: await sessions() }).to.deep.equal(before);
+      // The same form as a browser sends it goes through.
+      expect((await agent.post(`/admin/cards/${card.cardId}/block`, block)).status).to.equal(303);
+    });
+
     it('takes only CSRF tokens made for this session: a CSRF cookie planted by a same-site page forges no decision [cookie tossing]', async () => {
       const id = await queued();
       const victim = await signedInOperator(ts.url, alice);
