@@ -32,7 +32,8 @@ const OPTIONS: Record<string, string> = {
 
 /** The option an operator types for a field of the operator API: credit_limit → --amount, transaction_id → --transaction-id. */
 export function optionFor(field: string): string {
-  if (field.startsWith('-')) return field;
+  // An option already, or a positional argument as the usage writes it (KIND, KIND ID).
+  if (field.startsWith('-') || /^[A-Z]+(?: [A-Z]+)*$/.test(field)) return field;
   return OPTIONS[field] ?? `--${field.replace(/_/g, '-')}`;
 }
 

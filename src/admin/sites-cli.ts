@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
-import { ValidationError } from '../errors.ts';
+import { AppError, ValidationError } from '../errors.ts';
 import { closeSite } from '../member-sites/close.ts';
 import { listSites, showSite } from '../member-sites/list.ts';
 import { registerMemberSite, type RegisterInput } from '../member-sites/register.ts';
@@ -64,6 +64,21 @@ function yesNo(v: string | undefined): boolean | string | undefined {
   if (v === undefined) return undefined;
   const t = v.toLowerCase();
   return t === 'yes' || t === 'true' ? true : t === 'no' || t === 'false' ? false : v;
+}
+
+/** The yes|no options, by the field the API refuses them under ("must be true or false", its JSON's words). */
+const YES_NO_FIELDS = ['auto_capture', 'backchannel_logout_session_required'];
+
+/** siteCall, its refusal of a yes|no option in the words the usage gives it. */
+async function siteCallAsTyped<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await siteCall(work);
+  } catch (err) {
+    if (!(err instanceof AppError) || !err.fields || !YES_NO_FIELDS.some((f) => err.fields![f])) throw err;
+    const fields = { ...err.fields };
+    for (const f of YES_NO_FIELDS) if (fields[f]) fields[f] = 'Must be yes or no.';
+    throw new AppError(err.code, err.message, { status: err.status, cause: err, fields });
+  }
 }
 
 /** The key set in a --jwks-file, or a refusal naming it. */
@@ -129,14 +144,14 @@ function printStatus({ site, changed }: SiteStatusChanged): void {
 
 export const siteCommands: Record<string, Handler> = {
   async 'sites register'({ config, db, args }) {
-    const reg = await siteCall(registerMemberSite({ db, ...registryRules(config) }, siteFields(args) as RegisterInput, cliActor()));
+    const reg = await siteCallAsTyped(registerMemberSite({ db, ...registryRules(config) }, siteFields(args) as RegisterInput, cliActor()));
     console.log(`member site registered
   client_id:     ${reg.clientId}${reg.clientSecret ? `\n  client_secret: ${reg.clientSecret}\nStore the secret now: it is not shown again.` : ''}`);
   },
 
   async 'sites update'({ config, db, args }) {
     const { clientId, ...change } = siteFields(args);
-    const updated = await siteCall(updateSite({ db, ...registryRules(config) }, theSite(clientId as string | undefined), change as UpdateInput, cliActor()));
+    const updated = await siteCallAsTyped(updateSite({ db, ...registryRules(config) }, theSite(clientId as string | undefined), change as UpdateInput, cliActor()));
     print(presentSite(updated.site));
     if (updated.clientSecret) console.log(`new client_secret: ${updated.clientSecret}\nStore the secret now: it is not shown again.`);
   },

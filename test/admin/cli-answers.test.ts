@@ -65,6 +65,13 @@ describe("npm run cli: every refusal in the operator API's language", function (
       [['repayments', 'add', '--reference', 'CC00000000000195', '--amount', '5'], 'error: No account has this payment reference. (--reference)'],
       [['settlement', 'report', '--month', '2026-01', '--format', 'xml'], 'error: Some fields need attention.\n  --format: One of json, csv.'],
       [['keys', 'withdraw', 'nokid'], 'error: There is no signing key nokid. (KID)'],
+      // Positional arguments are named as the usage writes them: KIND is no option of `deliveries retry`.
+      [['deliveries', 'retry', 'logotu', '5', '--reason', 'r'], 'error: Some fields need attention.\n  KIND: One of logout, event.'],
+      [['deliveries', 'retry', 'event', 'abc', '--reason', 'r'], 'error: Some fields need attention.\n  ID: Not a delivery id.'],
+      [['deliveries', 'retry', 'event', '--reason', 'r'], 'error: Some fields need attention.\n  KIND ID: Give the kind (logout or event) and the id.'],
+      // The usage says yes|no: so does the refusal (true and false are taken too).
+      [['sites', 'update', '--client-id', site.clientId, '--auto-capture', 'maybe'], 'error: Some fields need attention.\n  --auto-capture: Must be yes or no.'],
+      [['sites', 'update', '--client-id', site.clientId, '--backchannel-logout-session-required', 'y'], 'error: Some fields need attention.\n  --backchannel-logout-session-required: Must be yes or no.'],
       [['ledger', 'statement-day', '--card', card.cardId, '--day', '29', '--reason', 'r'], `error: Some fields need attention.\n  --day: ${STATEMENT_DAY_RANGE}`],
     ];
     for (let i = 0; i < cases.length; i += 4) {

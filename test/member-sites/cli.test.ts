@@ -77,7 +77,7 @@ describe('npm run cli -- sites …', function () {
       [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://shop.example.test/cb', '--post-logout-uri', 'https://elsewhere.example.test/'], /--post-logout-uri: Must be on the origin of the redirect URIs \(https:\/\/shop.example.test\)/],
       [['sites', 'suspend', '--client-id', 'no-such-site'], /--reason: Say why/],
       [['sites', 'update', '--name', 'x'], /--client-id: Must be given\./],
-      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://shop.example.test/cb', '--auto-capture', 'maybe'], /--auto-capture: Must be true or false\./],
+      [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://shop.example.test/cb', '--auto-capture', 'maybe'], /--auto-capture: Must be yes or no\./],
       [['sites', 'list', '--status', 'deleted'], /--status: Must be one of active, suspended, closed\./],
       // A typo in the overlap must not leave the old secret working for the default day.
       [['sites', 'rotate-secret', '--client-id', 'no-such-site', '--overlap', '0s'], /--overlap: A whole number of seconds from 0 to 604800/],
