@@ -8,7 +8,7 @@ import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts'
 import { runCli } from '../helpers/cli.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
-import { alertText, fieldError, unescapeHtml } from '../helpers/html.ts';
+import { alertText, fieldError, unescapeHtml, withoutCellLabels } from '../helpers/html.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { uniqueEmail } from '../helpers/applicant.ts';
 import { startCardManager } from '../helpers/server.ts';
@@ -79,7 +79,7 @@ describe('reports of payments (disputes)', () => {
     expect(res.status).to.equal(303);
     const [row0] = await ts.db('disputes').where({ account_id: card.accountId });
     expect(res.headers.get('location')).to.equal(`/card/disputes?reported=${row0.id}`);
-    const html = unescapeHtml(await (await agent.get(res.headers.get('location')!)).text());
+    const html = unescapeHtml(withoutCellLabels(await (await agent.get(res.headers.get('location')!)).text()));
     expect(html).to.include('Your report was received. cybercard will look into it and tell you the outcome. If someone else may know your card number and password, block the card now');
     expect(html).to.match(
       new RegExp(`<td class="d">${a.approvalNo}</td><td>Film & "Friends": Movie night<br><span class="muted reason">I did not make this payment: Never watched it <b></span></td><td class="n">12,000 KRW</td>\\s*<td>Being looked into</td>`),
@@ -376,9 +376,9 @@ describe('reports of payments (disputes)', () => {
       const decided = await operator(ts, 'POST', `/admin/api/disputes/${refundedBySite.dispute.id}/decision`, { decision: 'refund' });
       expect(decided.status, decided.text).to.equal(200);
       expect(decided.json).to.deep.include({ status: 'refunded', refunded_amount: 0, released_amount: 0 });
-      const html = unescapeHtml(await (await refundedBySite.agent.get('/card/disputes')).text());
+      const html = unescapeHtml(withoutCellLabels(await (await refundedBySite.agent.get('/card/disputes')).text()));
       expect(html).to.include('<td>Upheld: nothing of it is charged or held any more</td>');
-      const korean = await (await refundedBySite.agent.request('/card/disputes', { headers: { 'accept-language': 'ko' } })).text();
+      const korean = withoutCellLabels(await (await refundedBySite.agent.request('/card/disputes', { headers: { 'accept-language': 'ko' } })).text());
       expect(korean).to.include('<td>인정됨: 청구되거나 보류된 금액이 더 이상 없음</td>');
       const activity = unescapeHtml(await (await refundedBySite.agent.get('/card/activity')).text());
       expect(activity).to.include('Your report of a payment at Film & "Friends" was upheld.');

@@ -32,3 +32,8 @@ export function alertText(html: string): string | undefined {
 export function fieldsWithErrors(html: string): string[] {
   return [...html.matchAll(/<p class="field-error" id="([a-z_]+)-error"/g)].map((m) => m[1]!);
 }
+
+/** The page without its table cells' column names (data-label, which a phone shows beside each stacked cell). */
+export function withoutCellLabels(html: string): string {
+  return html.replace(/ data-label="[^"]*"/g, '');
+}

@@ -1,12 +1,15 @@
 import { expect } from 'chai';
 import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
-import { unescapeHtml } from '../helpers/html.ts';
+import { unescapeHtml as unescaped, withoutCellLabels } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { capture } from '../../src/approvals/capture.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { repay } from '../../src/ledger/repay.ts';
 import { approveFor, cardWithLimit, ledgerOf } from '../ledger/fixtures.ts';
+
+/** The page as read here: entities unescaped, the cells without the column names a phone shows beside them. */
+const unescapeHtml = (html: string) => unescaped(withoutCellLabels(html));
 
 /** What a holder reads on /card/account, as a browser gets it. */
 describe("the holder's account page (/card/account)", () => {

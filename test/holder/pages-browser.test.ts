@@ -5,7 +5,12 @@ import { APPLY_SERVER, application, birthdateForAge, issueByApplication, latestC
 import { newPage, screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
-import { approveFor } from '../ledger/fixtures.ts';
+import { capture } from '../../src/approvals/capture.ts';
+import { openDispute } from '../../src/approvals/open-dispute.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { billingRun } from '../../src/ledger/billing-run.ts';
+import { repay } from '../../src/ledger/repay.ts';
+import { approveFor, ledgerOf, statementDayToday } from '../ledger/fixtures.ts';
 
 /**
  * The holder's pages as a guardian uses them in a real browser (no script on these pages: plain forms under the strict
@@ -210,6 +215,70 @@ describe("a guardian on the holder's pages, in a real browser", () => {
       const unnamed = await p.locator('.ledger').evaluateAll((boxes) => boxes.filter((b) => !b.getAttribute('aria-label')).length);
       expect(unnamed, path).to.equal(0);
     }
+  });
+
+  it("fits every holder table on a 320 and a 375 px phone without a sideways scroll, each value beside its column's name", async function () {
+    this.timeout(90_000);
+    const p = page!;
+    const guardian = await issueByApplication(ts, { legal_name: 'Oh Narrow' });
+    await ts.db('accounts').where({ id: guardian.accountId }).update({ credit_limit: 100_000, statement_day: statementDayToday(ts.config.billing.timeZone) });
+    const card: TestCard = { accountId: guardian.accountId, cardId: guardian.cardId, number: guardian.cardNumber, password: guardian.password };
+    const site = await registerTestSite(ts, { name: 'Webtoon Corner Premium Collection' } as never);
+    // A statement with a charge, a refund-free payment received, a hold still open and a report: every table of every page.
+    const charged = await approveFor(ts, card, site, 12_000, 'Season 3, episodes 1 to 12, with the bonus chapters');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: charged.approvalNo, actor: 'test' }));
+    await repay(ledgerOf(ts), { accountId: guardian.accountId, amount: 2_000, currency: 'KRW', source: 'operator', actor: 'test' });
+    await billingRun(ledgerOf(ts), { cutoff: new Date() });
+    await approveFor(ts, card, site, 3_000, 'Episode 12');
+    await openDispute(
+      { db: ts.db, windowDays: ts.config.payments.disputeDays },
+      { accountId: card.accountId, cardId: card.cardId, approvalNo: charged.approvalNo, reason: 'wrong_amount', details: 'Charged twice for the bonus chapters', actor: `card:${card.cardId}` },
+    );
+    const child = await postApplication(ts, application({ legal_name: 'Oh Child', birthdate: birthdateForAge(15), guardian_card_number: guardian.cardNumber, guardian_password: guardian.password }));
+    expect(child.status, JSON.stringify(child.body)).to.equal(201);
+    const childCard = await ts.db('cards').where({ id: child.body.card_id }).first();
+    await approveFor(ts, { accountId: String(childCard.account_id), cardId: String(child.body.card_id), number: '', password: '' }, site, 3_000, 'Episode 12');
+    const statement = await ts.db('statements').where({ account_id: guardian.accountId }).first('id');
+
+    await p.goto(`${ts.url}/card/signin`);
+    await field(p, 'Card number').fill(guardian.cardNumber);
+    await field(p, 'Card password').fill(guardian.password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    const found: string[] = [];
+    const cdp = await p.context().newCDPSession(p);
+    for (const language of ['en', 'ko'] as const) {
+      await p.setExtraHTTPHeaders({ 'accept-language': language });
+      for (const path of ['/card/account', `/card/account?statement=${statement.id}`, '/card/activity', '/card/disputes', '/card/wards']) {
+        await p.goto(`${ts.url}${path}`);
+        const tables = await p.locator('.ledger table').count();
+        if (tables === 0) found.push(`${language} ${path}: no table to measure`);
+        for (const width of [320, 375]) {
+          await p.setViewportSize({ width, height: 740 });
+          const wide = await p.locator('.ledger').evaluateAll((boxes) =>
+            boxes.filter((b) => b.scrollWidth > b.clientWidth).map((b) => `${b.getAttribute('aria-label')}: ${b.scrollWidth} > ${b.clientWidth}`),
+          );
+          for (const w of wide) found.push(`${language} ${width}px ${path} ${w}`);
+          // A stacked cell says which column it is, in the page's language: a value alone is a riddle.
+          const unlabelled = await p.locator('.ledger tbody td').evaluateAll((cells) =>
+            cells
+              .filter((c) => {
+                const before = getComputedStyle(c, '::before').content;
+                return c.textContent!.trim() !== '' && (before === 'none' || before === 'normal' || before.replace(/^"|"$/g, '').trim() === '');
+              })
+              .map((c) => c.textContent!.trim().slice(0, 30)),
+          );
+          for (const u of unlabelled) found.push(`${language} ${width}px ${path} a value without its column's name: ${u}`);
+          // Stacked for the eye only: a screen reader still finds a table with its column headers.
+          // (Chromium's own accessibility tree: a table laid out as blocks may lose its role there, which the DOM does not show.)
+          const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+          const read = { tables: nodes.filter((n) => n.role?.value === 'table').length, cells: nodes.filter((n) => n.role?.value === 'cell').length };
+          if (read.tables !== tables || read.cells === 0) found.push(`${language} ${width}px ${path} read as ${read.tables} tables, ${read.cells} cells`);
+        }
+        await p.setViewportSize({ width: 1280, height: 740 });
+      }
+    }
+    expect(found, `\n${found.join('\n')}\n`).to.deep.equal([]);
   });
 
   it("fits the account page's tables without a sideways scroll on a desktop screen: every column readable", async function () {
