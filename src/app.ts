@@ -249,7 +249,15 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     disputeDays: config.payments.disputeDays,
   });
   const holderClose = closeRoutes({ parseBody, requireHolder: sessions.requireHolder, render, cards, throttle, delinquency: ledger.delinquency });
-  const holderData = dataRoutes({ parseBody, requireHolderOrFormer: sessions.requireHolderOrFormer, render, cards, throttle, timeZone: config.billing.timeZone });
+  const holderData = dataRoutes({
+    parseBody,
+    requireHolderOrFormer: sessions.requireHolderOrFormer,
+    render,
+    cards,
+    throttle,
+    timeZone: config.billing.timeZone,
+    downloadsPerHour: config.holderData.downloadsPerHour,
+  });
   const holderSecondFactor = secondFactorRoutes({
     parseBody,
     requireHolder: sessions.requireHolder,

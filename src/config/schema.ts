@@ -174,6 +174,11 @@ export const settingsSchema = z.object({
   /** The holder's own signed-in pages (spending controls, second factor). */
   holderSessions: z.object({ ttlSeconds: z.number().int().min(60).max(86400) }),
   /**
+   * The holder's copy of their data (/card/data, POST /api/holder/data): downloads per account and hour. Each makes
+   * the whole file from the database, so a stolen session (with the password) cannot make it over and over.
+   */
+  holderData: z.object({ downloadsPerHour: z.number().int().min(1).max(100) }),
+  /**
    * The operator's web console (/admin): a session ends after `idleSeconds` without a request, and `maxSeconds` after
    * its sign-in whatever it did (the operator pastes the token again).
    */

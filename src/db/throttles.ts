@@ -1,6 +1,7 @@
 import type { Conn } from './knex.ts';
 
-export type ThrottleScope = 'card' | 'ip' | 'device';
+/** Guesses count against a card and its sources (ip, device); data_export counts an account's downloads of its data. */
+export type ThrottleScope = 'card' | 'ip' | 'device' | 'data_export';
 
 export interface ThrottleKey {
   scope: ThrottleScope;
@@ -149,6 +150,36 @@ export async function releaseAttempt(conn: Conn, keys: readonly ThrottleKey[]): 
        FROM locked WHERE t.scope = locked.scope AND t.key = locked.key`,
     keys.flatMap((k) => [k.scope, k.key]),
   );
+}
+
+/** The window an account's downloads of its data are counted in (config holderData.downloadsPerHour). */
+export const DATA_EXPORT_WINDOW_SECONDS = 3600;
+
+/** Whether takeQuota took a use, and when the window it counts in ends. */
+export interface QuotaUse {
+  taken: boolean;
+  windowEnds: Date;
+}
+
+/**
+ * Takes one of `max` uses of the row `k` in a window of `windowSeconds` that begins with its first use, in ONE
+ * statement, so parallel requests on any instance cannot take more than `max`: refused (nothing counted) while the
+ * window's uses are spent. releaseAttempt gives a use back.
+ */
+export async function takeQuota(conn: Conn, k: ThrottleKey, max: number, windowSeconds: number): Promise<QuotaUse> {
+  const over = 't.window_start <= now() - make_interval(secs => ?::float8)';
+  const res = await conn.raw(
+    `INSERT INTO throttles AS t (scope, key, count, window_start, updated_at, last_refused) VALUES (?, ?, 1, now(), now(), false)
+     ON CONFLICT (scope, key) DO UPDATE SET
+       last_refused = NOT ${over} AND t.count >= ?::int,
+       count = CASE WHEN ${over} THEN 1 WHEN t.count >= ?::int THEN t.count ELSE t.count + 1 END,
+       window_start = CASE WHEN ${over} THEN now() ELSE t.window_start END,
+       updated_at = now()
+     RETURNING t.last_refused, t.window_start + make_interval(secs => ?::float8) AS window_ends`,
+    [k.scope, k.key, windowSeconds, max, windowSeconds, max, windowSeconds, windowSeconds],
+  );
+  const r = (res.rows as Row[])[0]!;
+  return { taken: !r.last_refused, windowEnds: new Date(r.window_ends as string) };
 }
 
 export interface CardFailure {

@@ -2,12 +2,16 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { CardDeps } from '../cards/deps.ts';
+import { appendAudit } from '../db/audit-log.ts';
+import { DATA_EXPORT_WINDOW_SECONDS } from '../db/throttles.ts';
 import { EXPORT_LIST_CAP, exportHolderData } from '../cards/export-holder-data.ts';
 import { passwordField } from '../cards/input-fields.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
+import { formatLocalTime } from '../lib/local-time.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { QuotaSpentError, withinQuota } from '../throttles/guard-quota.ts';
 import { presentActivityItem } from './activity-routes.ts';
 import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
@@ -21,6 +25,13 @@ export interface DataRouteDeps {
   throttle: ThrottleDeps;
   /** The time zone the activity's sentences tell times in (config billing.timeZone). */
   timeZone: string;
+  /** Downloads one account may make per hour (config holderData.downloadsPerHour), counted in PostgreSQL (throttles). */
+  downloadsPerHour: number;
+}
+
+/** The holder's words for the hourly limit reached; `from` told in `timeZone`, as a card lock's end is. */
+export function downloadLimitMessage(from: Date, timeZone: string): string {
+  return `You have downloaded your data as often as an hour allows. You can download it again from ${formatLocalTime(from, timeZone)}.`;
 }
 
 /** POST /api/holder/data: the password, nothing else (the file is always the session's own account's). */
@@ -51,10 +62,34 @@ export function dataRoutes(deps: DataRouteDeps): Router {
   const { show, submit } = formPages(deps.render);
   const { db } = deps.cards;
 
+  /**
+   * A download past the hourly limit: refused before the password is checked (no file is made, no guess counted),
+   * audited as the hourly limit of one-time codes is.
+   */
+  async function refuseDownload(ctx: Context, windowEnds: Date, retryAfterSeconds: number): Promise<Error> {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    await appendAudit(db, {
+      actor: `card:${cardId}`,
+      action: 'holder.data_export_refused',
+      subjectType: 'card',
+      subjectId: cardId,
+      details: { accountId, reason: 'hourly limit', limit: deps.downloadsPerHour },
+      requestId: ctx.state.requestId,
+    });
+    return new QuotaSpentError('too_many_downloads', downloadLimitMessage(windowEnds, deps.timeZone), retryAfterSeconds);
+  }
+
   async function download(ctx: Context, password: string): Promise<void> {
     const { accountId, cardId } = ctx.state.holder as HolderState;
-    const data = await withHolderPassword(ctx, { throttle: deps.throttle, db }, () =>
-      exportHolderData({ ...deps.cards, timeZone: deps.timeZone }, { accountId, cardId, password, requestId: ctx.state.requestId }),
+    const quota = { key: { scope: 'data_export' as const, key: accountId }, max: deps.downloadsPerHour, windowSeconds: DATA_EXPORT_WINDOW_SECONDS };
+    const data = await withinQuota(
+      deps.throttle.db,
+      quota,
+      (windowEnds, wait) => refuseDownload(ctx, windowEnds, wait),
+      () =>
+        withHolderPassword(ctx, { throttle: deps.throttle, db }, () =>
+          exportHolderData({ ...deps.cards, timeZone: deps.timeZone }, { accountId, cardId, password, requestId: ctx.state.requestId }),
+        ),
     );
     const madeAt = new Date();
     const file = { made_at: madeAt.toISOString(), ...data, activity: data.activity.map((item) => presentActivityItem(item, deps.timeZone)) };

@@ -801,6 +801,8 @@ export const KO: Readonly<Record<string, string>> = {
   'It never holds your card number, your password, your authenticator key or the codes we sent you. Each list holds at most the latest {cap} entries; the file says when one was cut short.':
     '카드 번호, 비밀번호, 인증 앱 키, 보내 드린 인증 코드는 절대 담기지 않습니다. 각 목록에는 최근 {cap}건까지만 담기며, 잘린 목록이 있으면 파일에 표시됩니다.',
   'Keep the file safe: anyone who has it can read it.': '파일을 안전하게 보관하세요. 파일을 가진 사람은 누구나 읽을 수 있습니다.',
+  'You have downloaded your data as often as an hour allows. You can download it again from {time}.':
+    '한 시간에 받을 수 있는 만큼 내 정보 사본을 받았습니다. {time}부터 다시 받을 수 있습니다.',
   'Download my data': '내 정보 받기',
   'This form takes only your password.': '이 양식에는 비밀번호만 입력할 수 있습니다.',
   'You downloaded a copy of your data.': '내 정보 사본을 받았습니다.',

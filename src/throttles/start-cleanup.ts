@@ -1,7 +1,7 @@
 import { endExpiredHolderSessions } from '../db/holder-sessions.ts';
 import { endExpiredOperatorSessions } from '../db/operator-sessions.ts';
 import type { Db } from '../db/knex.ts';
-import { deleteStaleThrottles, type CardLimits, type SourceLimits } from '../db/throttles.ts';
+import { DATA_EXPORT_WINDOW_SECONDS, deleteStaleThrottles, type CardLimits, type SourceLimits } from '../db/throttles.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -17,7 +17,8 @@ export function startThrottleCleanup(
   operatorMaxSeconds: number,
 ): () => void {
   if (intervalSeconds <= 0) return () => {};
-  const idle = Math.max(limits.card.windowSeconds, limits.source.windowSeconds, limits.source.maxDelaySeconds);
+  // A data_export row decides nothing once its window is over: its last use is older than the window.
+  const idle = Math.max(limits.card.windowSeconds, limits.source.windowSeconds, limits.source.maxDelaySeconds, DATA_EXPORT_WINDOW_SECONDS);
   const timer = setInterval(() => {
     Promise.all([
       deleteStaleThrottles(db, idle, limits.card.strikeMemorySeconds),

@@ -297,6 +297,90 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
   });
 });
 
+describe('downloads of a copy of their data are limited per account and hour (config holderData.downloadsPerHour)', () => {
+  // Two instances on one database: the limit is kept in PostgreSQL, so they agree.
+  let one: TestServer;
+  let two: TestServer;
+  const LIMIT = { holderData: { downloadsPerHour: 2 } };
+
+  before(async () => {
+    one = await startCardManager(LIMIT);
+    two = await startCardManager(LIMIT);
+  });
+  after(async () => {
+    await one?.stop();
+    await two?.stop();
+  });
+
+  const exports = (c: TestCard) => one.db('audit_log').where({ subject_id: c.cardId, action: 'holder.data_exported' });
+  const refusals = (c: TestCard) => one.db('audit_log').where({ subject_id: c.cardId, action: 'holder.data_export_refused' });
+  const postJson = (agent: ForwardedAgent, body: unknown) =>
+    agent.request('/api/holder/data', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+
+  it('has a default of a few an hour', async () => {
+    const ts = await startCardManager();
+    try {
+      expect(ts.config.holderData.downloadsPerHour).to.equal(3);
+    } finally {
+      await ts.stop();
+    }
+  });
+
+  it('refuses the download past the limit with 429, the page and the JSON saying when to come back, exporting nothing (audited)', async () => {
+    const card = await issueTestCard(one);
+    const first = await signedInHolder(one.url, card);
+    const second = await signedInHolder(two.url, card);
+    // A wrong password takes no download: it is counted towards the lockout instead.
+    expect((await postJson(first, { password: 'not the password at all' })).status).to.equal(401);
+    expect((await postJson(first, { password: card.password })).status).to.equal(200);
+    const html = await (await second.get('/card/data')).text();
+    const byForm = await second.post('/card/data', { csrf: csrfOf(html, '/card/data'), password: card.password });
+    expect(byForm.status).to.equal(200);
+    expect(byForm.headers.get('content-disposition')).to.match(/^attachment;/);
+
+    const refused = await first.post('/card/data', { csrf: csrfOf(await (await first.get('/card/data')).text(), '/card/data'), password: card.password });
+    expect(refused.status).to.equal(429);
+    expect(refused.headers.get('content-disposition')).to.equal(null);
+    expect(refused.headers.get('content-type')).to.match(/^text\/html/);
+    const wait = Number(refused.headers.get('retry-after'));
+    expect(wait).to.be.within(3_500, 3_600);
+    expect(alertText(await refused.text())).to.match(/^You have downloaded your data as often as an hour allows\. You can download it again from \d{4}-\d{2}-\d{2} \d{2}:\d{2} /);
+
+    const api = await postJson(second, { password: card.password });
+    expect(api.status).to.equal(429);
+    expect(api.headers.get('content-disposition')).to.equal(null);
+    expect(Number(api.headers.get('retry-after'))).to.be.within(3_500, 3_600);
+    const body = (await api.json()) as Json;
+    expect(body.error).to.equal('too_many_downloads');
+    expect(body.error_description).to.match(/as often as an hour allows/);
+
+    expect(await exports(card)).to.have.length(2);
+    const audited = await refusals(card);
+    expect(audited).to.have.length(2);
+    expect(audited[0].details).to.deep.include({ accountId: card.accountId, limit: 2 });
+
+    // A wrong password past the limit is refused the same: no password is checked, no guess counted.
+    const failuresBefore = (await one.db('audit_log').where({ subject_id: card.cardId, action: 'card.password_failed' })).length;
+    expect((await postJson(first, { password: 'still not the password' })).status).to.equal(429);
+    expect(await one.db('audit_log').where({ subject_id: card.cardId, action: 'card.password_failed' })).to.have.length(failuresBefore);
+
+    // Another account of the same network is not held back, and the hour passed frees the account again.
+    const other = await issueTestCard(one);
+    expect((await postJson(await signedInHolder(one.url, other), { password: other.password })).status).to.equal(200);
+    await one.db('throttles').where({ scope: 'data_export', key: card.accountId }).update({ window_start: one.db.raw("now() - interval '61 minutes'") });
+    expect((await postJson(first, { password: card.password })).status).to.equal(200);
+  });
+
+  it('lets no more downloads through than the limit when they come at once to both instances', async () => {
+    const card = await issueTestCard(one);
+    const agents = await Promise.all([one, two, one, two, one, two].map((ts) => signedInHolder(ts.url, card)));
+    const statuses = await Promise.all(agents.map(async (a) => (await postJson(a, { password: card.password })).status));
+    expect(statuses.filter((s) => s === 200)).to.have.length(2);
+    expect(statuses.filter((s) => s === 429)).to.have.length(4);
+    expect(await exports(card)).to.have.length(2);
+  });
+});
+
 describe('a holder downloads a copy of their data in a real browser', () => {
   let ts: TestServer;
   const browser = useBrowser();
