@@ -34,6 +34,7 @@ import { contactsRoutes } from './holder/contacts-routes.ts';
 import { activityRoutes } from './holder/activity-routes.ts';
 import { wardsRoutes } from './holder/wards-routes.ts';
 import { secondFactorRoutes } from './holder/second-factor-routes.ts';
+import { onToFormPages } from './holder/on-to-form-pages.ts';
 import { holderSessions } from './holder/session.ts';
 import { NO_COUNTS } from './lib/event-counts.ts';
 import { formatMoney } from './lib/money.ts';
@@ -317,19 +318,24 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(interactions.routes());
   app.use(approvalApi.routes());
   app.use(siteApi.routes());
-  app.use(holderPages.routes());
-  app.use(holderApi.routes());
-  app.use(sessions.router.routes());
-  app.use(holderControls.routes());
-  app.use(holderAccountPages.routes());
-  app.use(holderStatementDay.routes());
-  app.use(holderDisputes.routes());
-  app.use(holderActivity.routes());
-  app.use(holderWards.routes());
-  app.use(holderClose.routes());
-  app.use(holderData.routes());
-  app.use(holderSecondFactor.routes());
-  app.use(holderContacts.routes());
+  const holderRouters = [
+    holderPages,
+    holderApi,
+    sessions.router,
+    holderControls,
+    holderAccountPages,
+    holderStatementDay,
+    holderDisputes,
+    holderActivity,
+    holderWards,
+    holderClose,
+    holderData,
+    holderSecondFactor,
+    holderContacts,
+  ];
+  for (const router of holderRouters) app.use(router.routes());
+  // A GET of a /card/... form address that only takes posts: on to its form's page, whichever router it is in.
+  app.use(onToFormPages(holderRouters));
   app.use(adminCards.routes());
   app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorAuth: config.secrets, directory }).routes());
   app.use(adminLedger.routes());

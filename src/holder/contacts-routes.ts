@@ -22,7 +22,7 @@ import { LOCALE_NAMES, LOCALES, type Locale } from '../lib/i18n.ts';
 import { maskContact } from '../lib/mask-contact.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardCode } from '../throttles/guard-proof.ts';
-import { holderNav, onToFormPage, withHolderPassword, type HolderState } from './session.ts';
+import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
 export interface ContactsRouteDeps {
   parseBody: Middleware;
@@ -183,8 +183,6 @@ export function contactsRoutes(deps: ContactsRouteDeps): Router {
       if (page) await show(ctx, page, { notice: SENT });
     });
   });
-
-  router.get('/card/contacts/language', onToFormPage('/card/contacts'));
 
   router.post('/card/contacts/language', async function chooseMessageLanguage(ctx) {
     await submit(ctx, await languagePage(ctx), async (input) => {

@@ -15,7 +15,7 @@ import type { SecondFactorDeps } from '../second-factor/deps.ts';
 import { pendingEnrolment, startEnrolment } from '../second-factor/start-enrolment.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { AttemptRefusedError, guardGuess } from '../throttles/guard-proof.ts';
-import { holderNav, onToFormPage, type HolderState } from './session.ts';
+import { holderNav, type HolderState } from './session.ts';
 
 export interface SecondFactorRouteDeps {
   parseBody: Middleware;
@@ -92,8 +92,6 @@ export function secondFactorRoutes(deps: SecondFactorRouteDeps): Router {
   });
 
   const ENROL = { title: 'Set up an authenticator app' };
-
-  router.get(['/card/security/totp', '/card/security/totp/confirm'], onToFormPage('/card/security'));
 
   router.post('/card/security/totp', async function beginEnrolment(ctx) {
     const form = formFields(ctx, ['csrf']);

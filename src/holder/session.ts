@@ -113,18 +113,6 @@ export async function holderNav(ctx: Context, db: Db, known?: { hasWards: boolea
 }
 
 /**
- * The answer to a GET of a form's own address, which only takes posts: a reload of the page a post answered, or a
- * sign-in's way back (`next`) to where a post found the session gone. It goes on to the page the form is on rather
- * than a 404; mounted behind requireHolder, so a visitor signs in first.
- */
-export function onToFormPage(page: string): Middleware {
-  return function onToPage(ctx: Context): void {
-    ctx.status = 303;
-    ctx.redirect(page);
-  };
-}
-
-/**
  * Runs `action`, which checks the signed-in holder's card password typed again (a session may be old) and throws
  * CardPasswordError when it is wrong, under the throttles: counted against the source and the card, like the login page's.
  */

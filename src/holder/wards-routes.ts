@@ -13,7 +13,7 @@ import { wardsOverview } from '../ledger/wards-overview.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, typedAmount, wholeAmounts } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { reportable, type ReportableLine } from './reportable.ts';
-import { holderNav, onToFormPage, withHolderPassword, type HolderState } from './session.ts';
+import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
 export interface WardsRouteDeps {
   parseBody: Middleware;
@@ -137,8 +137,6 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
     const { accountId } = ctx.state.holder as HolderState;
     ctx.body = await wardsOverview(db, accountId, deps.timeZone);
   });
-
-  router.get('/card/wards/:accountId/limit', onToFormPage('/card/wards'));
 
   router.post('/card/wards/:accountId/limit', async function setWardLimitByForm(ctx) {
     const target = typeof ctx.params.accountId === 'string' ? ctx.params.accountId : undefined;

@@ -61,11 +61,15 @@ describe('holder sign-in, spending controls and second factor', () => {
       ['/card/contacts/language', '/card/contacts'],
       [`/card/wards/${card.accountId}/limit`, '/card/wards'],
     ] as const) {
-      // Signed out: the sign-in sends the holder back to the address, which then leads on to the form's page.
+      // Signed out: on to the form's page, which asks for a sign-in; a post that found the session gone (requireHolder
+      // sends it to the sign-in with the post's address as `next`) comes back to the address, then on to the page.
       const agent = new Agent(ts.url);
       const out = await agent.get(path);
       expect(out.status, path).to.equal(303);
-      const form = await (await agent.get(location(out, ts.url).pathname + location(out, ts.url).search)).text();
+      expect(location(out, ts.url).pathname, path).to.equal(page);
+      const toSignIn = await agent.get(page);
+      expect(location(toSignIn, ts.url).pathname, path).to.equal('/card/signin');
+      const form = await (await agent.get(`/card/signin?next=${encodeURIComponent(path)}`)).text();
       const signedIn = await agent.post('/card/signin', { csrf: csrfFrom(form), card_number: card.number, password: card.password, next: path });
       expect(location(signedIn, ts.url).pathname, path).to.equal(path);
       const back = await agent.get(path);
