@@ -44,6 +44,12 @@ export type HolderData = Awaited<ReturnType<typeof readHolderData>>;
  * Audited (holder.data_exported, which the holder's activity shows) with which lists were cut short, never the contents.
  */
 export async function exportHolderData(deps: HolderDataDeps, req: HolderDataRequest): Promise<HolderData> {
+  await proveForHolderData(deps, req);
+  return exportProvenHolderData(deps, req);
+}
+
+/** The card password typed again for a copy of the holder's data: CardPasswordError when wrong (audited, page data_export). */
+export async function proveForHolderData(deps: Pick<CardDeps, 'db' | 'hasher'>, req: HolderDataRequest): Promise<void> {
   await proveSignedInCard(deps, {
     cardId: req.cardId,
     accountId: req.accountId,
@@ -52,6 +58,13 @@ export async function exportHolderData(deps: HolderDataDeps, req: HolderDataRequ
     // A former holder's closed card too: their data is theirs to have after the card.
     statuses: OPEN_OR_CLOSED,
   });
+}
+
+/**
+ * exportHolderData once the password has been proven (proveForHolderData), by this request or by an earlier one of the
+ * same session (the form's way: its post proves it, and the next takes the file).
+ */
+export async function exportProvenHolderData(deps: HolderDataDeps, req: Omit<HolderDataRequest, 'password'>): Promise<HolderData> {
   const data = await readHolderData(deps.db, req.accountId, deps.timeZone);
   await appendAudit(deps.db, {
     actor: `card:${req.cardId}`,

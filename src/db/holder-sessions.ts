@@ -50,6 +50,32 @@ export async function deleteHolderSession(conn: Conn, idHash: Buffer): Promise<v
   await conn('holder_sessions').where({ id_hash: idHash }).delete();
 }
 
+/** Lets the session take its copy of the holder's data once, for `seconds` (the password typed again was right). */
+export async function markDataReady(conn: Conn, idHash: Buffer, seconds: number): Promise<void> {
+  await conn('holder_sessions')
+    .where({ id_hash: idHash })
+    .update({ data_ready_until: conn.raw('now() + make_interval(secs => ?::float8)', [seconds]) });
+}
+
+/** Whether the session may take its copy of the holder's data now. */
+export async function isDataReady(conn: Conn, idHash: Buffer): Promise<boolean> {
+  const r = await conn('holder_sessions').where({ id_hash: idHash }).andWhere('data_ready_until', '>', conn.fn.now()).first('id_hash');
+  return r !== undefined;
+}
+
+/**
+ * Takes the session's copy of the holder's data, once: true when it was ready (and no longer is), in one statement, so
+ * two posts at once (a double click, another instance) cannot both take it.
+ */
+export async function claimDataReady(conn: Conn, idHash: Buffer): Promise<boolean> {
+  const rows = (await conn('holder_sessions')
+    .where({ id_hash: idHash })
+    .andWhere('data_ready_until', '>', conn.fn.now())
+    .update({ data_ready_until: null })
+    .returning('id_hash')) as unknown[];
+  return rows.length > 0;
+}
+
 /** Ends every holder session of the account (a password reset: whoever knew the old one is signed out). */
 export async function deleteHolderSessionsOfAccount(conn: Conn, accountId: string): Promise<void> {
   await conn('holder_sessions').where({ account_id: accountId }).delete();

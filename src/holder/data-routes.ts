@@ -3,12 +3,14 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
+import { claimDataReady, isDataReady, markDataReady } from '../db/holder-sessions.ts';
 import { DATA_EXPORT_WINDOW_SECONDS } from '../db/throttles.ts';
-import { EXPORT_LIST_CAP, exportHolderData } from '../cards/export-holder-data.ts';
+import { EXPORT_LIST_CAP, exportHolderData, exportProvenHolderData, proveForHolderData, type HolderData } from '../cards/export-holder-data.ts';
 import { passwordField } from '../cards/input-fields.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
+import { AppError } from '../errors.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { QuotaSpentError, withinQuota } from '../throttles/guard-quota.ts';
@@ -27,6 +29,29 @@ export interface DataRouteDeps {
   timeZone: string;
   /** Downloads one account may make per hour (config holderData.downloadsPerHour), counted in PostgreSQL (throttles). */
   downloadsPerHour: number;
+}
+
+/** How long the ready page's button gives the file after the password was typed. */
+export const DATA_READY_SECONDS = 300;
+
+const readyInput = z.object({});
+
+const READY: FormPage<typeof readyInput> = {
+  view: 'holder/data-ready',
+  title: 'Your copy is ready',
+  purpose: 'holder:data:file',
+  fields: [],
+  keep: [],
+  schema: readyInput,
+  onlyItsFields: 'This button takes nothing else.',
+  locals: { minutes: DATA_READY_SECONDS / 60 },
+};
+
+/** The ready page's button again, or after its minutes: no file is waiting (410, the password form shown again). */
+class NoDataReadyError extends AppError {
+  constructor() {
+    super('data_not_ready', 'No copy is waiting: it was saved already, or the minutes to save it have passed. Type your password again for a new one.', { status: 410 });
+  }
 }
 
 /** The holder's words for the hourly limit reached; `from` told in `timeZone`, as a card lock's end is. */
@@ -52,9 +77,11 @@ const FORM: FormPage<typeof dataFormInput> = {
 
 /**
  * The holder's copy of the personal data kept about them (PIPA art. 35, GDPR art. 15/20): /card/data says what the
- * file holds and asks for the card password again; the form and POST /api/holder/data answer the same JSON file as a
- * download, never stored by a cache (requireHolder's no-store). What goes in it is cards/export-holder-data.ts's; the activity is worded here,
- * in English as every JSON answer, like /api/holder/activity.
+ * file holds and asks for the card password again. The form's post proves it and answers with a redirect to
+ * /card/data/ready, whose button (POST /card/data/file) takes the file once; POST /api/holder/data answers the file at
+ * once. Either answers the same JSON file as a download, never stored by a cache (requireHolder's no-store), and a
+ * proven password takes one of the account's hourly downloads. What goes in it is cards/export-holder-data.ts's; the
+ * activity is worded here, in English as every JSON answer, like /api/holder/activity.
  */
 export function dataRoutes(deps: DataRouteDeps): Router {
   const router = new Router();
@@ -79,18 +106,20 @@ export function dataRoutes(deps: DataRouteDeps): Router {
     return new QuotaSpentError('too_many_downloads', downloadLimitMessage(windowEnds, deps.timeZone), retryAfterSeconds);
   }
 
-  async function download(ctx: Context, password: string): Promise<void> {
-    const { accountId, cardId } = ctx.state.holder as HolderState;
+  /**
+   * Runs `action` (which checks the password typed again) within the account's hourly downloads and under the password
+   * throttles: a refusal of either, or a wrong password, takes no download.
+   */
+  function withinDownloads<T>(ctx: Context, action: () => Promise<T>): Promise<T> {
+    const { accountId } = ctx.state.holder as HolderState;
     const quota = { key: { scope: 'data_export' as const, key: accountId }, max: deps.downloadsPerHour, windowSeconds: DATA_EXPORT_WINDOW_SECONDS };
-    const data = await withinQuota(
-      deps.throttle.db,
-      quota,
-      (windowEnds, wait) => refuseDownload(ctx, windowEnds, wait),
-      () =>
-        withHolderPassword(ctx, { throttle: deps.throttle, db }, () =>
-          exportHolderData({ ...deps.cards, timeZone: deps.timeZone }, { accountId, cardId, password, requestId: ctx.state.requestId }),
-        ),
+    return withinQuota(deps.throttle.db, quota, (windowEnds, wait) => refuseDownload(ctx, windowEnds, wait), () =>
+      withHolderPassword(ctx, { throttle: deps.throttle, db }, action),
     );
+  }
+
+  /** Answers the file: a download, never stored by a cache (requireHolder's no-store). */
+  function sendFile(ctx: Context, data: HolderData): void {
     const madeAt = new Date();
     const file = { made_at: madeAt.toISOString(), ...data, activity: data.activity.map((item) => presentActivityItem(item, deps.timeZone)) };
     ctx.set('Content-Disposition', `attachment; filename="cybercard-data-${madeAt.toISOString().slice(0, 10)}.json"`);
@@ -102,13 +131,47 @@ export function dataRoutes(deps: DataRouteDeps): Router {
     await show(ctx, { ...FORM, locals: { ...FORM.locals, nav: await holderNav(ctx, db) } });
   });
 
-  router.post('/card/data', async function downloadByForm(ctx) {
-    const page = { ...FORM, locals: { ...FORM.locals, nav: await holderNav(ctx, db) } };
-    await submit(ctx, page, (input) => download(ctx, input.password));
+  const formPage = async (ctx: Context) => ({ ...FORM, locals: { ...FORM.locals, nav: await holderNav(ctx, db) } });
+  const readyPage = async (ctx: Context) => ({ ...READY, locals: { ...READY.locals, nav: await holderNav(ctx, db) } });
+
+  // The form's password is answered by a redirect to the page the file is taken from, not by the file: a download
+  // leaves the page it was asked from open, and this one would keep the typed password in its field (no script clears
+  // it). The session may then take the file once, within DATA_READY_SECONDS; nothing else of it is in a URL.
+  router.post('/card/data', async function proveByForm(ctx) {
+    await submit(ctx, await formPage(ctx), async (input) => {
+      const { accountId, cardId, sessionIdHash } = ctx.state.holder as HolderState;
+      await withinDownloads(ctx, () => proveForHolderData(deps.cards, { accountId, cardId, password: input.password, requestId: ctx.state.requestId }));
+      await markDataReady(db, sessionIdHash, DATA_READY_SECONDS);
+      ctx.status = 303;
+      ctx.redirect('/card/data/ready');
+    });
+  });
+
+  router.get('/card/data/ready', async function showReady(ctx) {
+    if (!(await isDataReady(db, (ctx.state.holder as HolderState).sessionIdHash))) {
+      ctx.status = 303;
+      ctx.redirect('/card/data');
+      return;
+    }
+    await show(ctx, await readyPage(ctx));
+  });
+
+  router.post('/card/data/file', async function downloadByForm(ctx) {
+    await submit(ctx, await readyPage(ctx), async () => {
+      const { accountId, cardId, sessionIdHash } = ctx.state.holder as HolderState;
+      if (!(await claimDataReady(db, sessionIdHash))) {
+        const gone = new NoDataReadyError();
+        await show(ctx, await formPage(ctx), { status: gone.status, error: gone.message, errorCode: gone.code });
+        return;
+      }
+      sendFile(ctx, await exportProvenHolderData({ ...deps.cards, timeZone: deps.timeZone }, { accountId, cardId, requestId: ctx.state.requestId }));
+    });
   });
 
   router.post('/api/holder/data', async function downloadByApi(ctx) {
-    await download(ctx, parseWith(dataApiInput, jsonBody(ctx)).password);
+    const { password } = parseWith(dataApiInput, jsonBody(ctx));
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    sendFile(ctx, await withinDownloads(ctx, () => exportHolderData({ ...deps.cards, timeZone: deps.timeZone }, { accountId, cardId, password, requestId: ctx.state.requestId })));
   });
 
   return router;

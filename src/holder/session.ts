@@ -59,6 +59,8 @@ export interface HolderState {
   signedInAt: Date;
   /** Signed in with the closed card: the limited session of a former holder (requireHolderOrFormer's routes only). */
   cardClosed: boolean;
+  /** The SHA-256 of the session's id, its row's key (holder_sessions), for what this session alone may do. */
+  sessionIdHash: Buffer;
 }
 
 export interface HolderSessionDeps {
@@ -168,7 +170,13 @@ export function holderSessions(deps: HolderSessionDeps) {
       return false;
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.state.holder = { accountId: session.accountId, cardId: session.cardId, signedInAt: session.createdAt, cardClosed: session.cardClosed } satisfies HolderState;
+    ctx.state.holder = {
+      accountId: session.accountId,
+      cardId: session.cardId,
+      signedInAt: session.createdAt,
+      cardClosed: session.cardClosed,
+      sessionIdHash: hashSessionId(id!),
+    } satisfies HolderState;
     bindFormsToSession(ctx, id!);
     return true;
   }

@@ -805,6 +805,13 @@ export const KO: Readonly<Record<string, string>> = {
     '한 시간에 받을 수 있는 만큼 내 정보 사본을 받았습니다. {time}부터 다시 받을 수 있습니다.',
   'Download my data': '내 정보 받기',
   'This form takes only your password.': '이 양식에는 비밀번호만 입력할 수 있습니다.',
+  'Your copy is ready': '사본이 준비되었습니다',
+  'Your password was right. Save the file now: this button gives it once, in this browser, within {minutes} minutes.':
+    '비밀번호가 맞습니다. 지금 파일을 저장하세요. 이 버튼은 이 브라우저에서 {minutes}분 안에 한 번만 파일을 줍니다.',
+  'Save the file': '파일 저장',
+  'This button takes nothing else.': '이 버튼은 다른 입력을 받지 않습니다.',
+  'No copy is waiting: it was saved already, or the minutes to save it have passed. Type your password again for a new one.':
+    '기다리는 사본이 없습니다. 이미 저장했거나 저장할 수 있는 시간이 지났습니다. 새 사본을 받으려면 비밀번호를 다시 입력하세요.',
   'You downloaded a copy of your data.': '내 정보 사본을 받았습니다.',
   'Wrong password when downloading a copy of your data.': '내 정보 사본 받기에서 잘못된 비밀번호가 입력되었습니다.',
   'Applications': '신청',

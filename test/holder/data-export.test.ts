@@ -43,6 +43,22 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     return { html, csrf: csrfOf(html, '/card/data') };
   }
 
+  /**
+   * The form's way to the file: the password posted, answered by a redirect to the page saying the file is ready (the
+   * typed password goes with the page it was typed on), whose button posts for the file.
+   */
+  async function downloadByForm(agent: ForwardedAgent, password: string): Promise<Response> {
+    const asked = await agent.post('/card/data', { csrf: (await page(agent)).csrf, password });
+    expect(asked.status, 'the password is answered by a redirect').to.equal(303);
+    expect(asked.headers.get('location')).to.equal('/card/data/ready');
+    expect(asked.headers.get('content-disposition')).to.equal(null);
+    const ready = await agent.get('/card/data/ready');
+    expect(ready.status).to.equal(200);
+    const html = await ready.text();
+    expect(html).not.to.match(/type="password"/);
+    return agent.post('/card/data/file', { csrf: csrfOf(html, '/card/data/file') });
+  }
+
   function postJson(agent: ForwardedAgent, body: unknown, contentType = 'application/json') {
     return agent.request('/api/holder/data', {
       method: 'POST',
@@ -91,7 +107,7 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     expect(html).to.include('Download a copy of your data');
     expect(html).to.match(/never holds your card number/i);
 
-    const res = await agent.post('/card/data', { csrf: shown.csrf, password: card.password });
+    const res = await downloadByForm(agent, card.password);
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('application/json; charset=utf-8');
     expect(res.headers.get('cache-control')).to.equal('no-store');
@@ -156,6 +172,55 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     expect(JSON.stringify(entry.details)).not.to.include(email);
     const activity = unescapeHtml(await (await agent.get('/card/activity')).text());
     expect(activity).to.include('You downloaded a copy of your data.');
+  });
+
+  it('makes the file once per password typed: the ready page\'s button answers it once, in the session that typed it, for a few minutes', async () => {
+    const card = await issueTestCard(ts);
+    const agent = await signedInHolder(ts.url, card);
+    const other = await signedInHolder(ts.url, card);
+    // Nothing ready yet: the ready page and its post lead back to the form, without a file.
+    const notYet = await agent.get('/card/data/ready');
+    expect(notYet.status).to.equal(303);
+    expect(notYet.headers.get('location')).to.equal('/card/data');
+
+    const asked = await agent.post('/card/data', { csrf: (await page(agent)).csrf, password: card.password });
+    expect(asked.status).to.equal(303);
+    const ready = await (await agent.get('/card/data/ready')).text();
+    expect(unescapeHtml(ready)).to.include('Your copy is ready');
+    const csrf = csrfOf(ready, '/card/data/file');
+    expect(await exports(card), 'nothing is made before the button asks for it').to.have.length(0);
+    // A reload of the ready page shows it again; another session of the same holder has nothing ready.
+    expect((await agent.get('/card/data/ready')).status).to.equal(200);
+    expect((await other.get('/card/data/ready')).status).to.equal(303);
+    expect((await other.post('/card/data/file', { csrf })).status, "another session's post, with this session's token").to.equal(403);
+
+    // Bad posts take nothing: a forged token, another field.
+    expect((await agent.post('/card/data/file', { csrf: 'forged' })).status).to.equal(403);
+    const extra = await agent.post('/card/data/file', { csrf, password: card.password });
+    expect(extra.status).to.equal(400);
+    expect(extra.headers.get('content-disposition')).to.equal(null);
+
+    const file = await agent.post('/card/data/file', { csrf });
+    expect(file.status).to.equal(200);
+    expect(file.headers.get('content-disposition')).to.match(/^attachment; filename="cybercard-data-/);
+    expect(file.headers.get('cache-control')).to.equal('no-store');
+    expect(((await file.json()) as Json).cards).to.have.length(1);
+    expect(await exports(card)).to.have.length(1);
+
+    // Once: the same button again answers the form's page with a message, and no file.
+    const again = await agent.post('/card/data/file', { csrf });
+    expect(again.status).to.equal(410);
+    expect(again.headers.get('content-disposition')).to.equal(null);
+    expect(alertText(await again.text())).to.match(/type your password again/i);
+    expect((await agent.get('/card/data/ready')).status).to.equal(303);
+    expect(await exports(card)).to.have.length(1);
+
+    // A few minutes only.
+    await agent.post('/card/data', { csrf: (await page(agent)).csrf, password: card.password });
+    const late = csrfOf(await (await agent.get('/card/data/ready')).text(), '/card/data/file');
+    await ts.db('holder_sessions').where({ account_id: card.accountId }).whereNotNull('data_ready_until').update({ data_ready_until: ts.db.raw("now() - interval '1 second'") });
+    expect((await agent.post('/card/data/file', { csrf: late })).status).to.equal(410);
+    expect(await exports(card)).to.have.length(1);
   });
 
   it('answers the same file as JSON from POST /api/holder/data', async () => {
@@ -334,7 +399,9 @@ describe('downloads of a copy of their data are limited per account and hour (co
     expect((await postJson(first, { password: 'not the password at all' })).status).to.equal(401);
     expect((await postJson(first, { password: card.password })).status).to.equal(200);
     const html = await (await second.get('/card/data')).text();
-    const byForm = await second.post('/card/data', { csrf: csrfOf(html, '/card/data'), password: card.password });
+    expect((await second.post('/card/data', { csrf: csrfOf(html, '/card/data'), password: card.password })).status).to.equal(303);
+    const ready = await (await second.get('/card/data/ready')).text();
+    const byForm = await second.post('/card/data/file', { csrf: csrfOf(ready, '/card/data/file') });
     expect(byForm.status).to.equal(200);
     expect(byForm.headers.get('content-disposition')).to.match(/^attachment;/);
 
@@ -392,7 +459,7 @@ describe('a holder downloads a copy of their data in a real browser', () => {
   after(() => ts?.stop());
   screenshotOnFailure(() => page);
 
-  it('finds the page from the account page, is told of a wrong password, and saves the file with the right one', async function () {
+  it('finds the page from the account page, is told of a wrong password, and saves the file with the right one, which stays typed nowhere', async function () {
     this.timeout(60_000);
     // A context of its own that saves downloads, so the file can be read as the browser saved it.
     const p = await (await browser().newContext({ acceptDownloads: true })).newPage();
@@ -415,11 +482,21 @@ describe('a holder downloads a copy of their data in a real browser', () => {
     await p.getByRole('alert').waitFor();
 
     await field('Card password').fill(holder.password);
-    const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Download my data' }).click()]);
+    await p.getByRole('button', { name: 'Download my data' }).click();
+    // The page the password was typed on is gone (no script needed): the next one says the file is ready, and has no
+    // password field to keep it in.
+    await p.getByRole('heading', { name: 'Your copy is ready' }).waitFor();
+    expect(new URL(p.url()).pathname).to.equal('/card/data/ready');
+    expect(await p.locator('input[type=password]').count()).to.equal(0);
+    expect((await new AxeBuilder({ page: p }).analyze()).violations.map((v) => v.id)).to.deep.equal([]);
+    const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Save the file' }).click()]);
     expect(download.suggestedFilename()).to.match(/^cybercard-data-\d{4}-\d{2}-\d{2}\.json$/);
     const file = JSON.parse(await readFile((await download.path())!, 'utf8')) as Json;
     expect(file.account.legal_name).to.equal('Yoon Saver');
     expect(file.activity.map((e: Json) => e.kind)).to.include('wrong_password');
+    // Saved, the page the browser shows still holds the password nowhere.
+    expect(new URL(p.url()).pathname).to.equal('/card/data/ready');
+    expect(await p.locator('input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).not.to.include(holder.password);
     expect(problems).to.deep.equal([]);
   });
 });

@@ -19,6 +19,7 @@ const FORM_PAGES: Readonly<Record<string, string>> = {
   '/card/security/totp/confirm': '/card/security',
   '/card/contacts/language': '/card/contacts',
   '/card/wards/:accountId/limit': '/card/wards',
+  '/card/data/file': '/card/data',
 };
 
 describe('a GET of a /card/... address that only takes posts', () => {

@@ -294,6 +294,15 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         await send(p, '/card/statement-day');
         await audit('statement day, refused');
 
+        await p.goto(`${ts.url}/card/data`);
+        await audit('a copy of the data');
+        await send(p, '/card/data');
+        await audit('a copy of the data, refused');
+        await p.locator('#password').fill(guardian.password);
+        await send(p, '/card/data');
+        await p.locator('form[action="/card/data/file"]').waitFor();
+        await audit('a copy of the data, ready to save');
+
         await p.goto(`${ts.url}/card/disputes`);
         await audit('report a payment');
         await send(p, '/card/disputes');
