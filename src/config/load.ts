@@ -83,6 +83,11 @@ function refuseUnsafeProduction(settings: Settings): void {
   if (settings.oidc.devInteractions) {
     throw new ConfigError('oidc.devInteractions must be false in production');
   }
+  // The demo registers an http member site and issues a card whose number and password it keeps in
+  // <dataDir>/demo.json and prints at every start: a working credential outside any holder's hands.
+  if (settings.demo.enabled) {
+    throw new ConfigError('demo.enabled must be false in production (DEMO_ENABLED): the demo issues a card whose password it keeps in a file');
+  }
   const issuer = new URL(settings.issuer);
   if (issuer.protocol !== 'https:' && !isLocalhost(issuer)) {
     throw new ConfigError(`issuer must be https in production, got ${settings.issuer}`);

@@ -170,6 +170,13 @@ describe('configuration', () => {
     expect(c.keys).to.deep.equal({ refreshSeconds: 30, publishAheadSeconds: 60 });
   });
 
+  it('refuses production with the demo member site on: it would issue a card whose password sits in a file', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS };
+    refuses({ ...production, DEMO_ENABLED: 'true' }, /^demo\.enabled must be false in production/);
+    refuses(production, /^demo\.enabled must be false in production/, { demo: { enabled: true } });
+    expect(loadConfig({ env: { ...production, DATA_DIR: dataDir, DEMO_ENABLED: 'false' } }).demo.enabled).to.equal(false);
+  });
+
   it('refuses production with an http issuer that is not localhost', () => {
     refuses({ NODE_ENV: 'production', ISSUER: 'http://cards.example', ...PROD_SECRETS }, /https/);
   });
