@@ -19,6 +19,7 @@ import { LEDGER_COMMANDS_USAGE, ledgerCommands } from './admin/ledger-cli.ts';
 import { DELIVERY_COMMANDS_USAGE, deliveryCommands } from './admin/deliveries-cli.ts';
 import { DISPUTE_COMMANDS_USAGE, disputeCommands } from './admin/disputes-cli.ts';
 import { cliArgs, refusalLines } from './admin/cli-options.ts';
+import { checkSecretsAgainstDatabase } from './config/check-secrets-against-database.ts';
 import { hasControlCharacters } from './lib/control-characters.ts';
 
 const USAGE = `usage: npm run cli -- <command> [options]
@@ -153,6 +154,8 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     if (name !== 'migrate') await migrateLatest(db);
+    // Before anything reads or writes a card: a CLI on other secrets (no NODE_ENV=production) would issue cards no one can use.
+    if (name !== 'migrate') await checkSecretsAgainstDatabase(db, config.secrets);
     await handler({ config, db, args: argv.slice(name!.split(' ').length) });
     // A command that finished but left the operator something to see to (an import's lines not applied) set its code.
     return Number(process.exitCode ?? 0);

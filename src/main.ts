@@ -6,6 +6,7 @@ import { loadConfig } from './config/load.ts';
 import { createDemoSite } from './demo-site/app.ts';
 import { openDb } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
+import { checkSecretsAgainstDatabase } from './config/check-secrets-against-database.ts';
 import { seedDemo } from './dev/seed-demo.ts';
 import { createLogger } from './log.ts';
 import { close, listen } from './server.ts';
@@ -15,6 +16,7 @@ const config = startOrExplain(loadConfig);
 const log = createLogger(config.logLevel);
 const db = startOrExplain(() => openDb({ ...config, poolMax: config.databasePoolMax }));
 await migrateLatest(db);
+await startOrExplain(() => checkSecretsAgainstDatabase(db, config.secrets));
 const cardManager = await buildApp({ config, db, log });
 const { server } = await listen(cardManager.app, config.port);
 log.info({ issuer: config.issuer, port: config.port, embedded: !config.databaseUrl }, 'card manager listening');
@@ -59,10 +61,15 @@ process.once('SIGTERM', () => void shutdown('SIGTERM'));
 /** A step that may refuse to start (a bad setting, the embedded database in use): its message alone, exit 1. */
 function startOrExplain<T>(step: () => T): T {
   try {
-    return step();
+    const result = step();
+    return (result instanceof Promise ? result.catch(explain) : result) as T;
   } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    console.error(`cybercard cannot start: ${err.message}`);
-    process.exit(1);
+    return explain(err);
   }
+}
+
+function explain(err: unknown): never {
+  if (!(err instanceof AppError)) throw err;
+  console.error(`cybercard cannot start: ${err.message}`);
+  process.exit(1);
 }
