@@ -11,13 +11,13 @@ import { seedDemo } from './dev/seed-demo.ts';
 import { createLogger } from './log.ts';
 import { close, listen } from './server.ts';
 
-// Entry: load config → open db → migrate → build app → listen. Nothing else.
+// Entry: load config → open db → migrate → check the secrets against it → build app → listen. Nothing else.
 const config = startOrExplain(loadConfig);
 const log = createLogger(config.logLevel);
 const db = startOrExplain(() => openDb({ ...config, poolMax: config.databasePoolMax }));
 await migrateLatest(db);
 await startOrExplain(() => checkSecretsAgainstDatabase(db, config.secrets));
-const cardManager = await buildApp({ config, db, log });
+const cardManager = await startOrExplain(() => buildApp({ config, db, log }));
 const { server } = await listen(cardManager.app, config.port);
 log.info({ issuer: config.issuer, port: config.port, embedded: !config.databaseUrl }, 'card manager listening');
 

@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runMain } from '../helpers/cli.ts';
+import { createTestDatabase, dropTestDatabase } from '../helpers/db.ts';
+
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  ISSUER: 'https://cards.example',
+  COOKIE_KEYS: 'a'.repeat(40),
+  CARD_HMAC_KEY: Buffer.alloc(32, 1).toString('base64'),
+  PASSWORD_PEPPER: Buffer.alloc(32, 2).toString('base64'),
+  OPERATOR_TOKEN: 'o'.repeat(40),
+  LOG_LEVEL: 'silent',
+};
+
+describe('npm start in production', () => {
+  let databaseUrl: string;
+  let dataDir: string;
+  before(async () => {
+    databaseUrl = await createTestDatabase();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'cybercard-production-'));
+  });
+  after(async () => {
+    await dropTestDatabase(databaseUrl);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses to start on a database without a signing key, saying what to run and nothing more', async () => {
+    const { code, stdout, stderr } = await runMain({ ...PRODUCTION, DATABASE_URL: databaseUrl, DATA_DIR: dataDir });
+    expect(code).to.equal(1);
+    expect(stdout).to.equal('');
+    expect(stderr.trim()).to.equal('cybercard cannot start: no signing key in the database: run `npm run cli -- keys rotate` once before starting');
+  });
+});
