@@ -364,7 +364,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const stopThrottleCleanup = startThrottleCleanup(db, log, throttle.limits, config.oidc.cleanupIntervalSeconds, config.operatorSessions.maxSeconds);
   const stopHousekeeping = startHousekeeping(pool, log, { ...config.retention, adultAge: config.cards.adultAge });
   const n = config.notifications;
-  const notifications: SenderDeps = { db, log, transports: createTransports(config, log), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };
+  const notifications: SenderDeps = { db, log, transports: createTransports(config), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };
   const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);
   const b = config.backchannelLogout;
   const fetchAtSites = createProviderFetch({ allowPrivate: config.oidc.allowPrivateFetch, log });

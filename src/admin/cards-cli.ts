@@ -153,7 +153,7 @@ Hand these to the holder now: they are not shown again.`);
     const result = await sendDueNotifications({
       db,
       log,
-      transports: createTransports(config, log),
+      transports: createTransports(config),
       baseUrl: config.issuer,
       maxAttempts: config.notifications.maxAttempts,
     });

@@ -52,6 +52,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.LOG_LEVEL) o.logLevel = env.LOG_LEVEL;
   if (env.CURRENCY) o.currency = env.CURRENCY;
   if (env.CARD_ISSUER_PREFIX) o.cards = { issuerPrefix: env.CARD_ISSUER_PREFIX };
+  if (env.SMS_WEBHOOK_URL) o.notifications = { sms: { transport: 'webhook', webhookUrl: env.SMS_WEBHOOK_URL } };
   if (env.OIDC_ALLOW_PRIVATE_FETCH) o.oidc = { allowPrivateFetch: boolEnv('OIDC_ALLOW_PRIVATE_FETCH', env.OIDC_ALLOW_PRIVATE_FETCH) };
   const demo: Json = {};
   if (env.DEMO_PORT) demo.port = intEnv('DEMO_PORT', env.DEMO_PORT);
@@ -97,6 +98,16 @@ function refuseUnsafeProduction(settings: Settings): void {
   // repayment imports of a real deployment can take seconds.
   if (settings.billing.settleSeconds < MIN_PRODUCTION_SETTLE_SECONDS) {
     throw new ConfigError(`billing.settleSeconds must be at least ${MIN_PRODUCTION_SETTLE_SECONDS} in production, got ${settings.billing.settleSeconds}`);
+  }
+  // One-time codes (lost card, reissue, password reset, contacts) would sit in files on each instance, never reaching
+  // the holder who asked: the email default of production is smtp, the SMS one has no URL to default to.
+  for (const channel of ['email', 'sms'] as const) {
+    if (settings.notifications[channel].transport === 'file') {
+      throw new ConfigError(
+        `notifications.${channel}.transport must not be file in production: one-time codes and notices would be written to dataDir/outbox, not sent` +
+          (channel === 'sms' ? ' (set SMS_WEBHOOK_URL, or notifications.sms.transport webhook and its webhookUrl)' : ' (use smtp)'),
+      );
+    }
   }
   // A key rotated in must be published by every instance before any signs with it.
   const { refreshSeconds, publishAheadSeconds } = settings.keys;

@@ -1,17 +1,13 @@
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
 import { fileEmailTransport, smtpEmailTransport } from './email-transport.ts';
 import { fileSmsTransport, webhookSmsTransport } from './sms-transport.ts';
 import type { Transports } from './transport.ts';
 
-/** The email and SMS transports config asks for; file transports write under <dataDir>/outbox. */
-export function createTransports(config: Config, log: Logger): Transports {
+/** The email and SMS transports config asks for; file transports write under <dataDir>/outbox (refused in production). */
+export function createTransports(config: Config): Transports {
   const n = config.notifications;
   const dir = path.join(config.dataDir, 'outbox');
-  if (config.env === 'production' && (n.email.transport === 'file' || n.sms.transport === 'file')) {
-    log.warn({ dir }, 'notifications are written to files, not sent: configure notifications.email / notifications.sms');
-  }
   return {
     email: n.email.transport === 'smtp' ? smtpEmailTransport(n.email.smtp, config.secrets.smtpPassword, n.from) : fileEmailTransport(dir, n.from),
     sms:

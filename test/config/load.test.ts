@@ -10,6 +10,7 @@ const PROD_SECRETS = {
   CARD_HMAC_KEY: Buffer.alloc(32, 1).toString('base64'),
   PASSWORD_PEPPER: Buffer.alloc(32, 2).toString('base64'),
   OPERATOR_TOKEN: 'o'.repeat(40),
+  SMS_WEBHOOK_URL: 'https://sms.example/send',
 };
 
 describe('configuration', () => {
@@ -96,7 +97,7 @@ describe('configuration', () => {
   });
 
   it('refuses to start production with generated secrets', () => {
-    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example' }, /^COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER, OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', SMS_WEBHOOK_URL: PROD_SECRETS.SMS_WEBHOOK_URL }, /^COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER, OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
     // Only what is missing is named.
     const { OPERATOR_TOKEN: _left, ...three } = PROD_SECRETS;
     refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...three }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
@@ -168,6 +169,17 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'test' }, /keys\.refreshSeconds/, { keys: { refreshSeconds: -1 } });
     const c = loadConfig({ env: { ...production, DATA_DIR: dataDir }, overrides: { keys: { refreshSeconds: 30, publishAheadSeconds: 60 } } });
     expect(c.keys).to.deep.equal({ refreshSeconds: 30, publishAheadSeconds: 60 });
+  });
+
+  it('refuses production that would write notifications to files: one-time codes on disk, never sent', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS };
+    const { SMS_WEBHOOK_URL: _url, ...withoutSms } = production;
+    refuses(withoutSms, /^notifications\.sms\.transport must not be file in production/);
+    refuses(production, /^notifications\.email\.transport must not be file in production/, { notifications: { email: { transport: 'file' } } });
+    const c = loadConfig({ env: { ...production, DATA_DIR: dataDir } });
+    expect(c.notifications.sms).to.deep.equal({ transport: 'webhook', webhookUrl: 'https://sms.example/send' });
+    expect(c.notifications.email.transport).to.equal('smtp');
+    refuses({ ...production, SMS_WEBHOOK_URL: 'not a url' }, /notifications\.sms\.webhookUrl/);
   });
 
   it('refuses production with the demo member site on: it would issue a card whose password sits in a file', () => {

@@ -12,6 +12,7 @@ const PRODUCTION = {
   CARD_HMAC_KEY: Buffer.alloc(32, 1).toString('base64'),
   PASSWORD_PEPPER: Buffer.alloc(32, 2).toString('base64'),
   OPERATOR_TOKEN: 'o'.repeat(40),
+  SMS_WEBHOOK_URL: 'https://sms.example/send',
   LOG_LEVEL: 'silent',
 };
 

@@ -27,13 +27,15 @@ const PRODUCTION_ENV = {
   CARD_HMAC_KEY: randomBytes(32).toString('base64'),
   PASSWORD_PEPPER: randomBytes(32).toString('base64'),
   OPERATOR_TOKEN: 'o'.repeat(40),
+  // Production sends, never writes files; the sender is off (QUIET), so nothing is posted there.
+  SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms',
 };
 
 /** Background jobs off: a production configuration's sender would drain the run's outbox over SMTP. */
 const QUIET = {
   logLevel: 'info',
   oidc: { cleanupIntervalSeconds: 0 },
-  notifications: { senderIntervalSeconds: 0, email: { transport: 'file' } },
+  notifications: { senderIntervalSeconds: 0 },
   payments: { expireIntervalSeconds: 0 },
   billing: { runIntervalSeconds: 0 },
 };

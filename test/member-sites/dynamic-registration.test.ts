@@ -34,6 +34,7 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       CARD_HMAC_KEY: randomBytes(32).toString('base64'),
       PASSWORD_PEPPER: randomBytes(32).toString('base64'),
       OPERATOR_TOKEN: 'o'.repeat(40),
+      SMS_WEBHOOK_URL: 'https://sms.example.test/send',
     };
     const overrides = { issuer: 'https://cards.example.test', databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, registration: { enabled: true } };
     expect(() => loadConfig({ env, overrides })).to.throw(/REGISTRATION_TOKEN/);

@@ -181,6 +181,7 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
         CARD_HMAC_KEY: randomBytes(32).toString('base64'),
         PASSWORD_PEPPER: randomBytes(32).toString('base64'),
         OPERATOR_TOKEN: 'o'.repeat(40),
+        SMS_WEBHOOK_URL: 'https://sms.example.test/send',
       },
       overrides: { issuer: 'https://cards.example.test', databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir },
     });
