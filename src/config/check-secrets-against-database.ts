@@ -6,7 +6,7 @@ import type { Secrets } from './schema.ts';
 
 /** The secrets whose loss or change leaves the stored data unusable, by the variable that sets them. */
 const CHECKED = {
-  CARD_HMAC_KEY: { secret: (s: Secrets) => s.cardHmacKey, breaks: 'card numbers are stored as HMACs under it (and TOTP secrets sealed by it)' },
+  CARD_HMAC_KEY: { secret: (s: Secrets) => s.cardHmacKey, breaks: "card numbers are stored as HMACs under it, and member sites' pairwise subjects and the sealed TOTP secrets derive from it" },
   PASSWORD_PEPPER: { secret: (s: Secrets) => s.passwordPepper, breaks: 'every card password hash mixes it in' },
 } as const;
 
