@@ -38,10 +38,10 @@ const USAGE = `usage: npm run cli -- <command> [options]
                                             replaces a registered one's name, scopes and lifetime, all of them
   cleanup                                   delete expired sessions, codes and tokens now
 ${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}${DISPUTE_COMMANDS_USAGE}${DELIVERY_COMMANDS_USAGE}
-exit status: 0 done (also when what was asked for was so already); 1 refused or failed, the reason on stderr in the
-operator API's words, each field under its option; 2 no such command (this text); 3 finished, but left the operator
-something to see to: repayments import left lines (unmatched, wrong currency, conflicts, malformed), or ledger check
-found that the books do not add up`;
+exit status: 0 done (also when what was asked for was so already; --help prints this text); 1 refused or failed, the
+reason on stderr in the operator API's words, each field under its option; 2 no such command (this text); 3 finished,
+but left the operator something to see to: repayments import left lines (unmatched, wrong currency, conflicts,
+malformed), or ledger check found that the books do not add up`;
 
 type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void>;
 
@@ -135,6 +135,11 @@ Store these now: the number and password are not shown again.`);
 };
 
 async function main(argv: string[]): Promise<number> {
+  // Asked for, the usage is the answer (stdout, exit 0); only a command it does not know is exit 2.
+  if (argv.length === 1 && ['--help', '-h', 'help'].includes(argv[0]!)) {
+    console.log(USAGE);
+    return 0;
+  }
   const two = argv.slice(0, 2).join(' ');
   const name = commands[two] ? two : argv[0];
   const handler = name ? commands[name] : undefined;

@@ -110,4 +110,13 @@ describe('npm run cli: the usage', function () {
     expect(exitStatus).to.match(/3 [^;]*repayments import/);
     expect(exitStatus).to.match(/3 [^;]*ledger check/);
   });
+
+  it('is the answer to --help, -h or help: on stdout, exit 0, since asking for it is no mistake', async () => {
+    for (const ask of ['--help', '-h', 'help']) {
+      const r = await runCli(ask);
+      expect([ask, r.code, r.stderr]).to.deep.equal([ask, 0, '']);
+      expect(r.stdout).to.match(/^usage: npm run cli -- <command> \[options\]/);
+      expect(r.stdout).to.include('keys rotate');
+    }
+  });
 });
