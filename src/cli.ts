@@ -20,6 +20,7 @@ import { DELIVERY_COMMANDS_USAGE, deliveryCommands } from './admin/deliveries-cl
 import { DISPUTE_COMMANDS_USAGE, disputeCommands } from './admin/disputes-cli.ts';
 import { cliArgs, refusalLines } from './admin/cli-options.ts';
 import { checkSecretsAgainstDatabase } from './config/check-secrets-against-database.ts';
+import { explainUnreachable } from './db/database-unreachable.ts';
 import { hasControlCharacters } from './lib/control-characters.ts';
 
 const USAGE = `usage: npm run cli -- <command> [options]
@@ -164,7 +165,8 @@ async function main(argv: string[]): Promise<number> {
     await handler({ config, db, args: argv.slice(name!.split(' ').length) });
     // A command that finished but left the operator something to see to (an import's lines not applied) set its code.
     return Number(process.exitCode ?? 0);
-  } catch (err) {
+  } catch (caught) {
+    const err = explainUnreachable(caught, config.databaseUrl);
     // A refusal in the operator API's words, each field under the option typed; anything else as it came.
     if (err instanceof AppError && err.expose) for (const line of refusalLines(err)) console.error(line);
     else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);

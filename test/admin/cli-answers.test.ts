@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { STATEMENT_DAY_RANGE } from '../../src/ledger/change-statement-day.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, runCliWith } from '../helpers/cli.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -109,6 +109,13 @@ describe('npm run cli: the usage', function () {
     // Both exit 3 for a scheduler to alert on (admin/ledger-cli.ts): an import that left lines, books that do not add up.
     expect(exitStatus).to.match(/3 [^;]*repayments import/);
     expect(exitStatus).to.match(/3 [^;]*ledger check/);
+  });
+
+  it('is not what a database it cannot reach gets: one line naming where, without the password, exit 1', async () => {
+    const r = await runCliWith({ DATABASE_URL: 'postgres://ops:s3cret-pw@127.0.0.1:1/cybercard' }, 'sites', 'list');
+    expect(r.code).to.equal(1);
+    expect(r.stderr.trim().split('\n').at(-1)).to.match(/^error: cannot reach or open the database at 127\.0\.0\.1:1\/cybercard: \S/);
+    expect(r.stderr).not.to.include('s3cret-pw');
   });
 
   it('is the answer to --help, -h or help: on stdout, exit 0, since asking for it is no mistake', async () => {

@@ -34,4 +34,20 @@ describe('npm start in production', () => {
     expect(stdout).to.equal('');
     expect(stderr.trim()).to.equal('cybercard cannot start: no signing key in the database: run `npm run cli -- keys rotate` once before starting');
   });
+
+  it('refuses to start on a database it cannot reach or open, naming where without its credentials, and no stack trace', async () => {
+    const db = new URL(databaseUrl);
+    const cases = [
+      { url: 'postgres://ops:s3cret-pw@127.0.0.1:1/cybercard', where: '127.0.0.1:1/cybercard' },
+      { url: `postgres://postgres:s3cret-pw@${db.host}/no_such_database_here`, where: `${db.host}/no_such_database_here` },
+    ];
+    for (const { url, where } of cases) {
+      const { code, stderr } = await runMain({ ...PRODUCTION, DATABASE_URL: url, DATA_DIR: dataDir });
+      expect(code, url).to.equal(1);
+      const last = stderr.trim().split('\n').at(-1)!;
+      expect(last, url).to.match(new RegExp(`^cybercard cannot start: cannot reach or open the database at ${where.replace(/[.]/g, '\\.')}: \\S`));
+      expect(stderr, url).not.to.include('s3cret-pw');
+      expect(stderr, url).not.to.include('Node.js v');
+    }
+  });
 });
