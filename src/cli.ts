@@ -21,6 +21,8 @@ import { DISPUTE_COMMANDS_USAGE, disputeCommands } from './admin/disputes-cli.ts
 import { cliArgs, refusalLines } from './admin/cli-options.ts';
 import { checkSecretsAgainstDatabase } from './config/check-secrets-against-database.ts';
 import { explainUnreachable } from './db/database-unreachable.ts';
+import pino from 'pino';
+import { createLogger } from './log.ts';
 import { hasControlCharacters } from './lib/control-characters.ts';
 
 const USAGE = `usage: npm run cli -- <command> [options]
@@ -152,7 +154,8 @@ async function main(argv: string[]): Promise<number> {
   let db: Db;
   try {
     config = loadConfig();
-    db = openDb(config);
+    // knex's warnings on stderr, as JSON: stdout carries only the command's answer (a CSV, a report).
+    db = openDb({ ...config, log: createLogger(config.logLevel, pino.destination(2)) });
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     console.error(`error: ${err.message}`);

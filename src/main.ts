@@ -15,7 +15,7 @@ import { close, listen } from './server.ts';
 // Entry: load config → open db → migrate → check the secrets against it → build app → listen. Nothing else.
 const config = startOrExplain(loadConfig);
 const log = createLogger(config.logLevel);
-const db = startOrExplain(() => openDb({ ...config, poolMax: config.databasePoolMax }));
+const db = startOrExplain(() => openDb({ ...config, poolMax: config.databasePoolMax, log }));
 await startOrExplain(() => migrateLatest(db).catch((err: unknown) => Promise.reject(explainUnreachable(err, config.databaseUrl))));
 await startOrExplain(() => checkSecretsAgainstDatabase(db, config.secrets));
 const cardManager = await startOrExplain(() => buildApp({ config, db, log }));

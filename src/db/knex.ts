@@ -3,6 +3,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
+import type { Logger } from '../log.ts';
 import { claimEmbedded } from './embedded-lock.ts';
 import { PipelinedBeginClient } from './pg-client.ts';
 
@@ -32,6 +33,18 @@ export interface DbOptions {
    * (503, error-handler.ts) serves the holder better than a minute's wait.
    */
   acquireTimeoutMs?: number;
+  /** Where knex's own warnings go (a connection that could not be made); without it, knex prints them to stdout. */
+  log?: Logger;
+}
+
+/**
+ * knex's warnings, each one JSON line of the process's log: its default logger prints coloured text with a stack
+ * to stdout, in the middle of the JSON lines, at every failed connection while the database is away.
+ */
+function knexLog(log: Logger): Knex.Config['log'] {
+  const line = (level: 'warn' | 'error') => (message: unknown) =>
+    log[level]({ detail: String(message instanceof Error ? message.message : message).split('\n')[0] }, 'database client warning');
+  return { warn: line('warn'), error: line('error'), deprecate: line('warn'), debug: () => undefined };
 }
 
 /**
@@ -47,9 +60,10 @@ class EmbeddedClient extends (ClientPgLite as unknown as new (config: Knex.Confi
 }
 
 /** Opens PostgreSQL through pg when a URL is given, otherwise the embedded PGlite under <dataDir>/pgdata. */
-export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acquireTimeoutMs = 10_000 }: DbOptions): Db {
+export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acquireTimeoutMs = 10_000, log }: DbOptions): Db {
   if (databaseUrl) {
     return knexFactory({
+      ...(log ? { log: knexLog(log) } : {}),
       // knex's pg client, with each transaction's BEGIN sent along with its first statement (pg-client.ts).
       client: PipelinedBeginClient as unknown as typeof knexFactory.Client,
       connection: databaseUrl,
@@ -71,6 +85,7 @@ export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acqu
   mkdirSync(dir, { recursive: true });
   claimEmbedded(path.join(dataDir, 'pgdata.lock'), dir);
   return knexFactory({
+    ...(log ? { log: knexLog(log) } : {}),
     client: EmbeddedClient as unknown as typeof knexFactory.Client,
     dialect: 'postgres',
     connection: { filename: dir } as Knex.StaticConnectionConfig,
