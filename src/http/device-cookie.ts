@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import Keygrip from 'keygrip';
 import { randomToken } from '../lib/ids.ts';
 
 const COOKIE = 'cc.device';
@@ -11,10 +12,29 @@ const MAX_AGE_MS = 400 * 24 * 3600 * 1000; // the longest lifetime browsers hono
  */
 export function deviceId(ctx: Context): string {
   const existing = ctx.cookies.get(COOKIE, { signed: true });
-  if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) return existing;
+  if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) {
+    if (signedByOlderKey(ctx, existing)) setDeviceCookie(ctx, existing);
+    return existing;
+  }
   const id = randomToken(24);
-  ctx.cookies.set(COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: MAX_AGE_MS, overwrite: true });
+  setDeviceCookie(ctx, id);
   return id;
+}
+
+function setDeviceCookie(ctx: Context, id: string): void {
+  ctx.cookies.set(COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: MAX_AGE_MS, overwrite: true });
+}
+
+/**
+ * Verified by a COOKIE_KEYS entry after the first (the keys were rotated): the cookies module then signs it again
+ * under the first key, but with none of its options, so the new signature lasts the browser session only, and once
+ * the browser closes the holder's device is a new one (a "new device" notice at the next login). Set whole again.
+ */
+function signedByOlderKey(ctx: Context, value: string): boolean {
+  const keys = ctx.app.keys;
+  if (!keys || (Array.isArray(keys) && keys.length < 2)) return false;
+  const signature = ctx.cookies.get(`${COOKIE}.sig`, { signed: false });
+  return !!signature && (Array.isArray(keys) ? new Keygrip(keys) : keys).index(`${COOKIE}=${value}`, signature) > 0;
 }
 
 /** Where a guessable attempt comes from, for the throttles: client address, device id, request id. */
