@@ -30,10 +30,10 @@ export const HOLDER_CHOICE_DESCRIPTIONS = {
 
 /**
  * under_age as precisely as the card manager knows it: whether the member site's own content rating keeps the
- * holder out, or only the higher `rating` this request's authorization_details asked for (the holder may still
- * enter the site). The code stays first and the same.
+ * holder out, or only the higher rating this request asked for (its authorization_details `rating`, or an
+ * age_over_NN in its claims request): the holder may still enter the site. The code stays first and the same.
  */
 export const UNDER_AGE_DESCRIPTIONS: Readonly<Record<RatedBy, string>> = {
   site: "under_age: the card holder is under the age this content requires (the member site's own content rating).",
-  request: "under_age: the card holder is under the age this content requires (the rating in this request's authorization_details, above the member site's own).",
+  request: "under_age: the card holder is under the age this content requires (the rating this request asked for, above the member site's own).",
 };

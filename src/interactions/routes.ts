@@ -25,8 +25,9 @@ import { availableCredit } from '../ledger/credit-line.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
-import { entryRefusalOf, holderWouldBeStopped, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
-import { paymentDetailsOf, toPaymentDetail, type PaymentDetail } from '../oidc/payment-details.ts';
+import { entryRefusalOf, holderWouldBeStopped, requestRatings, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
+import { ageOfClaim } from '../oidc/age-claims-request.ts';
+import { toPaymentDetail, type PaymentDetail } from '../oidc/payment-details.ts';
 import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, wrongPasswordMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
@@ -89,6 +90,11 @@ async function describeAsks(details: Record<string, unknown>, nameOf: (identifie
   if (scopes.includes('openid')) asks.push('Know that you hold a valid cyber card');
   if (scopes.includes('profile')) asks.push('See your name');
   if (scopes.includes('offline_access')) asks.push('Keep you signed in');
+  // A claims request's age_over_NN (OIDC Core §5.5): the site learns only that the holder is that old.
+  for (const claim of (details.missingOIDCClaims as string[] | undefined) ?? []) {
+    const age = ageOfClaim(claim);
+    if (age !== undefined) asks.push(t('Know that you are {age} or over', { age }));
+  }
   const resources = (details.missingResourceScopes as Record<string, string[]> | undefined) ?? {};
   for (const [identifier, s] of Object.entries(resources)) {
     const rs = await nameOf(identifier);
@@ -534,9 +540,9 @@ export function interactionRoutes({
       // The age gate and the holder's own controls, decided again under the account lock: a birthdate
       // corrected, or adult content turned off, since the policy let the holder in moves no money.
       const clientId = String(interaction.params.client_id);
-      const requestRatings = paymentDetailsOf(interaction.params, ratings).map((d) => d.rating ?? 0);
+      const raisedTo = requestRatings(interaction.params, ratings);
       const stillAdmitted: ApprovalCheck = async ({ account, controls, site }) => {
-        const rule: AgeRule = { siteRating: site.contentRating, requiredAge: requiredAge(site.contentRating, requestRatings) };
+        const rule: AgeRule = { siteRating: site.contentRating, requiredAge: requiredAge(site.contentRating, raisedTo) };
         const why = await entryRefusalOf(entry, { accountId, clientId, ...rule }, { birthdate: account.birthdate, controls });
         if (why?.code === 'under_age') {
           const by = why.ratedBy ?? 'site';

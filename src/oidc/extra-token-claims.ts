@@ -1,6 +1,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ageClaims } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
+import { requestedAges } from './age-claims-request.ts';
 import type { Db } from '../db/knex.ts';
 import { overdueFor } from '../ledger/delinquency.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
@@ -11,11 +12,25 @@ interface TokenLike {
   accountId?: string;
   clientId?: string;
   rar?: Array<Record<string, unknown>>;
+  grantId?: string;
+  /** The claims request (OIDC Core §5.5) of the authorization request: kept by the provider on tokens for userinfo only. */
+  claims?: unknown;
+}
+
+/**
+ * The claims request (OIDC Core §5.5) of the authorization request this token comes from, through the code or the
+ * refresh token it is issued for (both keep it; the provider puts it on an access token only when it is for userinfo).
+ */
+function claimsRequestOf(ctx: KoaContextWithOIDC, token: TokenLike): unknown {
+  if (token.claims !== undefined) return token.claims;
+  const { AuthorizationCode, RefreshToken } = ctx.oidc.entities as { AuthorizationCode?: TokenLike; RefreshToken?: TokenLike };
+  return [AuthorizationCode, RefreshToken].find((source) => source?.grantId !== undefined && source.grantId === token.grantId)?.claims;
 }
 
 /**
  * Claims added to access tokens (RFC 9068 JWTs carry them; opaque ones expose them at introspection):
- * minimal-disclosure age_over_NN for the thresholds this site needs, the credit standing and, for a
+ * minimal-disclosure age_over_NN for the thresholds this site and the request needs (its payment's `rating`, its
+ * claims request's age_over_NN), the credit standing and, for a
  * payment, the approval number with the approved amount. `standing` is `overdue` while a statement is unpaid past
  * its due date plus grace (new charges are refused then; free content stays open), `good` otherwise.
  *
@@ -33,7 +48,8 @@ export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
     const client = ctx.oidc.client as unknown as Record<string, unknown> | undefined;
     const siteRating = Number(client?.['urn:cybercard:content_rating'] ?? 0);
     const payments = (token.rar ?? []).filter((d) => d.type === 'payment') as unknown as PaymentDetail[];
-    const thresholds = [siteRating, ...payments.map((p) => p.rating ?? 0)];
+    // The ages the authorization request was gated for, and no others: a refresh carries the original request's claims.
+    const thresholds = [siteRating, ...payments.map((p) => p.rating ?? 0), ...requestedAges(claimsRequestOf(ctx, token))];
     const claims: Record<string, unknown> = {
       ...ageClaims(account.birthdate, thresholds),
       credit: {

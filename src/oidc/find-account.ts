@@ -1,7 +1,9 @@
 import { errors, type Account as OidcAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { Db } from '../db/knex.ts';
+import { ageClaims, requiredAge } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
+import { requestedAges } from './age-claims-request.ts';
 import { refreshRefusal, requestAgeRule, type PolicyDeps } from './interaction-policy.ts';
 
 /**
@@ -14,20 +16,25 @@ export function createFindAccount(db: Db, policy?: PolicyDeps) {
     const facts = await accountFacts(db, sub);
     if (!facts?.hasActiveCard) return undefined;
     if (policy && ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token' && ctx.oidc.client) {
-      // The site's own rating only: a refresh carries no payment (none gets a refresh token, and details sent with
-      // one are not put in its token), and judged by a rating in the request's authorization_details the answer
+      // The site's own rating, and the ages the grant's authorization request was gated for (its claims request,
+      // kept on the refresh token): a refresh carries no payment (none gets a refresh token, and details sent with
+      // one are not put in its token), and judged by a rating in the refresh's own authorization_details the answer
       // would tell an unrated site, with no one asked, whether its holder is under that age or turned adult content off.
       const { siteRating } = requestAgeRule(ctx, policy.ratings);
-      const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, siteRating, requiredAge: siteRating };
+      const gated = requestedAges(ctx.oidc.entities.RefreshToken?.claims);
+      const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, siteRating, requiredAge: requiredAge(siteRating, gated) };
       const refusal = await refreshRefusal(policy, entry);
       if (refusal) throw Object.assign(new errors.InvalidGrant(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });
     }
     const { account } = facts;
     return {
       accountId: account.id,
-      async claims(_use: string, scope: string) {
+      async claims(_use: string, scope: string, requested?: Record<string, unknown>) {
         const claims: Record<string, unknown> = { sub: account.id };
         if (scope.split(' ').includes('profile')) claims.name = account.legalName;
+        // Only the age_over_NN this ID token or userinfo answer's claims request names (the provider then keeps
+        // those the grant has): the request asking for them was gated for those ages.
+        Object.assign(claims, ageClaims(account.birthdate, requestedAges({ id_token: requested })));
         return claims as { sub: string };
       },
     };

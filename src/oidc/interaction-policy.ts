@@ -11,6 +11,7 @@ import { overdueRefusesEntry } from '../ledger/delinquency.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { afterRequestCommit } from '../db/request-scope.ts';
 import type { EventCounts } from '../lib/event-counts.ts';
+import { requestedAges } from './age-claims-request.ts';
 import { paymentDetailsOf } from './payment-details.ts';
 
 const { Check, Prompt, base } = interactionPolicy;
@@ -34,11 +35,18 @@ function countRefusedPayment(deps: PolicyDeps, ctx: KoaContextWithOIDC, outcome:
   if (!afterRequestCommit(() => counts.approval(outcome))) counts.approval(outcome);
 }
 
-/** The ages a request needs: the site's registered rating, and that raised by any rating in its payment details. */
+/**
+ * The ratings a request raises its site's to: any payment detail's `rating`, and any age_over_NN its claims
+ * parameter asks for (OIDC Core §5.5, essential or not: the claim is only ever issued to a holder the gate let in).
+ */
+export function requestRatings(params: Record<string, unknown>, ratings: Readonly<Record<string, number>>): number[] {
+  return [...paymentDetailsOf(params, ratings).map((d) => d.rating ?? 0), ...requestedAges(params.claims)];
+}
+
+/** The ages a request needs: the site's registered rating, and that raised by the request (requestRatings). */
 export function requestAgeRule(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): AgeRule {
   const siteRating = Number((ctx.oidc.client as unknown as Record<string, unknown>)['urn:cybercard:content_rating'] ?? 0);
-  const details = paymentDetailsOf(ctx.oidc.params as Record<string, unknown>, ratings);
-  return { siteRating, requiredAge: requiredAge(siteRating, details.map((d) => d.rating ?? 0)) };
+  return { siteRating, requiredAge: requiredAge(siteRating, requestRatings(ctx.oidc.params as Record<string, unknown>, ratings)) };
 }
 
 /**

@@ -15,6 +15,7 @@ import { createPairwiseIdentifier } from './pairwise.ts';
 import { createRenderError } from './render-error.ts';
 import { createGetResourceServerInfo } from './resource-servers.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
+import { ageClaimNames, createAssertClaimsParameter } from './age-claims-request.ts';
 import { createExtraTokenClaims } from './extra-token-claims.ts';
 import { createInteractionPolicy, policyDeps } from './interaction-policy.ts';
 import { createPaymentValidator } from './payment-details.ts';
@@ -76,7 +77,9 @@ export function createProvider({ config, db, directory, render, jwks, log, count
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: createPairwiseIdentifier(config.secrets.cardHmacKey),
     scopes: ['openid', 'offline_access', 'profile'],
-    claims: { openid: ['sub'], profile: ['name'] },
+    // age_over_NN stand alone, in no scope: only a claims request names one (features.claimsParameter), and that raises
+    // the request's age gate to NN (interaction-policy.ts). No birthdate claim exists: the site learns a threshold only.
+    claims: { openid: ['sub'], profile: ['name'], ...Object.fromEntries(ageClaimNames(config.ratings).map((name) => [name, null])) },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       response_types: ['code'],
@@ -135,6 +138,8 @@ export function createProvider({ config, db, directory, render, jwks, log, count
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
+      // OIDC Core §5.5: a site gates a free section by asking for age_over_NN (an unknown NN is refused).
+      claimsParameter: { enabled: true, assertClaimsParameter: createAssertClaimsParameter(config.ratings) },
       clientCredentials: { enabled: true },
       // Bearer tokens only (on by default in oidc-provider): the resource-server kit and the approvals API check no
       // DPoP proof, so a DPoP-bound token (cnf.jkt) would have its binding dropped unchecked wherever it is presented.

@@ -10,7 +10,7 @@ import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 const SITE_RATED = "under_age: the card holder is under the age this content requires (the member site's own content rating).";
 const REQUEST_RATED =
-  "under_age: the card holder is under the age this content requires (the rating in this request's authorization_details, above the member site's own).";
+  "under_age: the card holder is under the age this content requires (the rating this request asked for, above the member site's own).";
 
 /**
  * A request may raise the member site's rating (authorization_details `rating`). A refusal says whose rating kept the
