@@ -5,7 +5,7 @@ import { findItem, type Item } from './catalogue.ts';
 
 /**
  * The demo site's resource server: every item behind the kit. Free members' items need any valid
- * token; paid ones an approved payment for that item (and, in the 19+ section, age_over_19); in
+ * token; paid ones an approved payment for that item; the 19+ section's, paid or free, age_over_19 too; in
  * strict mode the kit also asks the card manager whether the approval still stands.
  */
 export function apiRoutes(rs: ResourceServer, currency: string): Router {

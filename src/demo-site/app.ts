@@ -54,6 +54,8 @@ interface DemoSession {
   tokens?: { accessToken: string; idToken: string; refreshToken?: string };
   claims?: Record<string, unknown>;
   purchases?: Record<string, Purchase>;
+  /** Free 19+ items entered: the access token of the log-in that asked for the item's age (a claims request), by item. */
+  entries?: Record<string, string>;
   /** Who signed in or paid, as the card manager named them in the ID token: what a Logout Token ends sessions by. */
   holder?: { sub: string; sid?: string };
 }
@@ -208,6 +210,17 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
     await redirectToCardManager(ctx, { scope: 'openid', authorization_details: JSON.stringify([detail]) }, item.id);
   });
 
+  router.get('/items/:id/enter', async function enter(ctx) {
+    const item = findItem(ctx.params.id ?? '');
+    if (!item || item.price > 0 || !item.rating) {
+      return page(ctx, 'message', { heading: 'Nothing to enter', message: 'There is no such free 19+ item.' }, 404);
+    }
+    // OIDC Core §5.5 claims request: the card manager rates this log-in 19+ (a younger holder is refused there, as for
+    // a 19+ payment) and the tokens it issues say age_over_19, which our API's requireAge checks.
+    const claims = { id_token: { [`age_over_${item.rating}`]: { essential: true } } };
+    await redirectToCardManager(ctx, { scope: 'openid', claims: JSON.stringify(claims) }, item.id);
+  });
+
   router.get('/callback', async function callback(ctx) {
     const pending = sess(ctx).pending;
     // No request of ours waits: this log-in or purchase has ended already (the Back button after paying brings the
@@ -233,7 +246,7 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
       // A refusal is access_denied, its error_description starting with a code: branch on the code and show our own
       // words (refusal-words.ts), never the card manager's text for developers.
       const e = err as { error?: string; error_description?: string };
-      const words = refusalWords(e.error, e.error_description, item ? { rating: item.rating } : undefined);
+      const words = refusalWords(e.error, e.error_description, item ? { rating: item.rating, entry: item.price === 0 } : undefined);
       return page(ctx, 'message', { heading: words.heading, message: words.sentence, nextStep: words.nextStep }, 400);
     }
     const idClaims = tokens.claims();
@@ -246,6 +259,11 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
       };
       sess(ctx).claims = { ...tokens.claims() };
       return ctx.redirect('/me');
+    }
+    if (item.price === 0) {
+      // A free 19+ item: the token is the entry ticket; our API checks its age_over_19 (the card manager gated it).
+      sess(ctx).entries = { ...sess(ctx).entries, [item.id]: tokens.access_token };
+      return ctx.redirect(`/items/${item.id}`);
     }
     // The approved authorization_details come back in the token response (RFC 9396 §7).
     const details = (tokens.authorization_details ?? []) as Array<{ type?: string; approval_no?: string }>;
@@ -261,8 +279,8 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
     if (!item) return page(ctx, 'message', { heading: 'Not found', message: 'There is no such item.' }, 404);
     const s = sess(ctx);
     const purchase = s.purchases?.[item.id];
-    const token = item.price > 0 ? purchase?.accessToken : item.membersOnly ? s.tokens?.accessToken : undefined;
-    if (item.price === 0 && !item.membersOnly) return page(ctx, 'item', { item, content: item.content, receipt: null, refusal: null });
+    const token = item.price > 0 ? purchase?.accessToken : item.rating ? s.entries?.[item.id] : item.membersOnly ? s.tokens?.accessToken : undefined;
+    if (item.price === 0 && !item.membersOnly && !item.rating) return page(ctx, 'item', { item, content: item.content, receipt: null, refusal: null });
     if (!token) return page(ctx, 'item', { item, content: null, receipt: null, refusal: null });
     const answer = await fetchItem(item, token);
     let receipt: ApprovalView | null = null;

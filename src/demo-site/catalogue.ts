@@ -1,4 +1,7 @@
-/** What the demo member site sells: free items, paid items and a 19+ section. Prices in KRW (no minor digits). */
+/**
+ * What the demo member site sells: free items, paid items and a 19+ section (one item paid, one free). Prices in KRW
+ * (no minor digits).
+ */
 export interface Item {
   id: string;
   title: string;
@@ -7,7 +10,10 @@ export interface Item {
   price: number;
   /** Free items only: true when a logged-in member may read it, false when anyone may. */
   membersOnly?: boolean;
-  /** Raised in the payment request (authorization_details `rating`): the card manager refuses younger holders. */
+  /**
+   * The age it needs, which the card manager checks (refusing younger holders): a paid item's payment request carries it
+   * as authorization_details `rating`, a free one's log-in as a claims request for age_over_19 (the demo is unrated).
+   */
   rating?: '19';
   /** What the holder gets once the resource server lets them in. */
   content: string;
@@ -19,6 +25,7 @@ export const CATALOGUE: readonly Item[] = [
   { id: 'episode-1', title: 'Episode 1: The Card', section: 'paid', price: 1500, content: 'Episode 1 is playing. Enjoy the show.' },
   { id: 'album', title: 'Soundtrack album', section: 'paid', price: 3000, content: 'Twelve tracks, ready to play.' },
   { id: 'late-night', title: 'Late-night special', section: 'adult', price: 2500, rating: '19', content: 'The late-night special is playing.' },
+  { id: 'late-night-trailer', title: 'Late-night trailer', section: 'adult', price: 0, rating: '19', content: 'A first look at the late-night special, free for adults.' },
 ];
 
 export function findItem(id: string): Item | undefined {

@@ -17,15 +17,20 @@ export function refusalCodeOf(description: string | undefined): string | undefin
 }
 
 /**
- * The visitor's words for a refused or failed log-in or purchase: `error` and `error_description` as the callback
- * received them; `purchase` with the refused item's rating (the 19+ section), if any. An unknown code gets a general
- * sentence; the code itself is never shown.
+ * The visitor's words for a refused or failed log-in, purchase or entry to a free 19+ item: `error` and
+ * `error_description` as the callback received them; `item` with the refused item's rating (the 19+ section), if any,
+ * and `entry` when it was free (nothing was being bought). An unknown code gets a general sentence; the code itself
+ * is never shown.
  */
-export function refusalWords(error: string | undefined, description: string | undefined, purchase?: { rating?: string | undefined }): RefusalWords {
+export function refusalWords(
+  error: string | undefined,
+  description: string | undefined,
+  item?: { rating?: string | undefined; entry?: boolean },
+): RefusalWords {
   const code = error === 'access_denied' ? refusalCodeOf(description) : undefined;
-  const what = purchase ? 'Purchase' : 'Log-in';
+  const what = item?.entry ? 'Entry' : item ? 'Purchase' : 'Log-in';
   const heading = code === 'declined' || code === 'cancelled' ? `${what} cancelled` : error === 'access_denied' ? `${what} refused` : `${what} failed`;
-  return { heading, ...explain(error, code, purchase?.rating) };
+  return { heading, ...explain(error, code, item?.rating) };
 }
 
 /** The sentence and the next step for one code. */

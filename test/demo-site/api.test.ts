@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { issueTestCard, siteClient, type TestSite } from '../helpers/fixtures.ts';
+import * as client from 'openid-client';
+import { Agent, runLogin } from '../helpers/agent.ts';
+import { authRequest, issueTestCard, siteClient, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { loginToken, paymentToken } from '../resource-server/tokens.ts';
 import { startDemoSite, type RunningDemo } from './demo-server.ts';
@@ -10,6 +12,8 @@ describe('demo member site: its resource server (/api/items) and pages, over HTT
   let site: TestSite;
   let login: string;
   let episode: string;
+  /** A login token whose request asked for age_over_19 (a claims request): the free 19+ item's. */
+  let over19: string;
 
   before(async () => {
     ts = await startCardManager();
@@ -20,6 +24,10 @@ describe('demo member site: its resource server (/api/items) and pages, over HTT
     await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: 50_000 });
     login = await loginToken(ts, cfg, site, card);
     episode = await paymentToken(ts, cfg, site, card, { amount: '1500', content_ref: 'episode-1' });
+    const req = await authRequest(cfg, site, { scope: 'openid', resource: site.resource, claims: JSON.stringify({ id_token: { age_over_19: { essential: true } } }) });
+    const result = await runLogin(new Agent(ts.url), req.url, card);
+    if (result.kind !== 'redirect') throw new Error(`the gated login ended on a ${result.status} page`);
+    over19 = (await client.authorizationCodeGrant(cfg, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce })).access_token;
   });
   after(async () => {
     await demo?.stop();
@@ -38,11 +46,18 @@ describe('demo member site: its resource server (/api/items) and pages, over HTT
 
   it('delivers a members’ item on a plain login token, and refuses paid and 19+ items on it', async () => {
     expect((await api('newsletter', login)).status).to.equal(200);
-    for (const id of ['episode-1', 'late-night']) {
+    for (const id of ['episode-1', 'late-night', 'late-night-trailer']) {
       const res = await api(id, login);
       expect(res.status, id).to.equal(403);
       expect(res.headers.get('www-authenticate')).to.match(/error="insufficient_scope"/);
     }
+  });
+
+  it('delivers the free 19+ item on a token whose request asked for age_over_19, and nothing paid on it', async () => {
+    const res = await api('late-night-trailer', over19);
+    expect(res.status).to.equal(200);
+    expect(((await res.json()) as { content: string }).content).to.include('late-night special');
+    for (const id of ['late-night', 'episode-1']) expect((await api(id, over19)).status, id).to.equal(403);
   });
 
   it('refuses a payment for one item used for another, a dearer one or the 19+ section', async () => {
@@ -63,6 +78,10 @@ describe('demo member site: its resource server (/api/items) and pages, over HTT
     const cases: Array<[string, number]> = [
       ['/items/no-such-item', 404],
       ['/items/trailer/buy', 404],
+      ['/items/late-night-trailer/buy', 404],
+      ['/items/trailer/enter', 404],
+      ['/items/late-night/enter', 404],
+      ['/items/no-such-item/enter', 404],
       ['/items/no-such-item/buy', 404],
       ['/callback?code=forged&state=forged', 400],
       ['/callback?error=access_denied', 400],

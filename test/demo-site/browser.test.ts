@@ -174,6 +174,39 @@ describe('demo member site in a real browser', () => {
     expect(await p.locator('#content').textContent()).to.include('late-night special is playing');
   });
 
+  /** Opens a free 19+ item, clicks Enter, logs in with `c` on the hosted page; stops there (consent or refusal page). */
+  async function startEntry(p: Page, itemId: string, c: TestCard): Promise<void> {
+    await p.goto(`${demo.url}/items/${itemId}`);
+    await p.getByRole('link', { name: /^Enter with cyber card/ }).click();
+    await p.waitForURL((u) => onCardManager(u) && u.pathname === '/auth');
+    await submitLogin(p, formatCardNumber(c.number), c.password);
+  }
+
+  it('lets an adult into the free 19+ item through a claims request for age_over_19, with nothing to pay', async () => {
+    const p = page!;
+    const adult = await cardWithCredit(ts, 25, 'Free Adult Holder');
+    await startEntry(p, 'late-night-trailer', adult);
+    expect(await p.getByText('Know that you are 19 or over').isVisible()).to.equal(true);
+    await p.getByRole('button', { name: 'Allow' }).click();
+    await p.waitForURL(`${demo.url}/items/late-night-trailer`);
+    expect(await p.locator('#content').textContent()).to.include('first look at the late-night special');
+    expect(await ts.db('approvals').where({ account_id: adult.accountId }).first()).to.equal(undefined);
+  });
+
+  it('refuses a minor the free 19+ item at the card manager, and the demo says so in its own words', async () => {
+    const p = page!;
+    const minor = await cardWithCredit(ts, 17, 'Young Free Holder');
+    await startEntry(p, 'late-night-trailer', minor);
+    await p.getByText('This content is for 19 and over').waitFor();
+    await p.locator('#return').click();
+    await p.waitForURL((u) => u.origin === demo.url);
+    expect(await p.getByRole('heading', { name: 'Entry refused' }).isVisible()).to.equal(true);
+    expect(await p.locator('#message').textContent()).to.equal('You must be 19 or over to see this section.');
+    expect(await p.locator('#content').count()).to.equal(0);
+    const refused = await ts.db('audit_log').where({ subject_id: minor.accountId, action: 'access.refused_under_age' });
+    expect(refused.map((r) => (typeof r.details === 'string' ? JSON.parse(r.details) : r.details).requiredAge)).to.deep.equal([19]);
+  });
+
   it('tells a holder who presses Back after paying that the payment is complete, and never charges twice', async () => {
     const p = page!;
     const payer = await cardWithCredit(ts, 30, 'Back Button Holder');

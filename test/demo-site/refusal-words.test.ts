@@ -23,6 +23,11 @@ describe("demo member site: a refusal's words for the visitor (refusal-words.ts)
       sentence: 'You must be 19 or over to see this section.',
       nextStep: null,
     });
+    expect(refusalWords('access_denied', UNDER_AGE_DESCRIPTIONS.request, { rating: '19', entry: true })).to.deep.equal({
+      heading: 'Entry refused',
+      sentence: 'You must be 19 or over to see this section.',
+      nextStep: null,
+    });
     expect(refusalWords('access_denied', HOLDER_CHOICE_DESCRIPTIONS.declined, {})).to.include({ heading: 'Purchase cancelled', sentence: 'You declined the payment. Nothing was charged.' });
     expect(refusalWords('access_denied', HOLDER_CHOICE_DESCRIPTIONS.cancelled)).to.include({ heading: 'Log-in cancelled' });
     expect(refusalWords('access_denied', SITE_DESCRIPTIONS.over_limit, {}).nextStep).to.equal('Try another card, or pay your card’s statement and try again.');
