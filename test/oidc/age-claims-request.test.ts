@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { Agent, csrfFrom, location, runLogin, startInteraction, type FlowResult } from '../helpers/agent.ts';
 import { birthdateForAge } from '../helpers/applicant.ts';
-import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { authRequest, issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -123,6 +123,41 @@ describe('a claims request for age_over_NN', () => {
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: site.resource });
     expect(decodeJwt(refreshed.access_token).age_over_19).to.equal(true);
     expect(refreshed.claims()!.age_over_19).to.equal(true);
+  });
+
+  it('rates a payment by its claims request too: a minor is refused, an adult pays and the token says age_over_19', async () => {
+    const item = [{ type: 'payment', amount: 2500, currency: 'KRW', description: 'Late-night special' }];
+    const minor = await holder(17);
+    await ts.db('accounts').where({ id: minor.accountId }).update({ credit_limit: 100_000 });
+    const agent = new Agent(ts.url);
+    await expectRefusedAt19(minor, agent, await runLogin(agent, (await payRequest(config, site, item, { claims: AGE_19 })).url, minor));
+    expect(await ts.db('approvals').where({ account_id: minor.accountId }).first()).to.equal(undefined);
+
+    const adult = await holder(30);
+    await ts.db('accounts').where({ id: adult.accountId }).update({ credit_limit: 100_000 });
+    const req = await payRequest(config, site, item, { claims: AGE_19 });
+    const result = await runLogin(new Agent(ts.url), req.url, adult);
+    if (result.kind !== 'redirect') throw new Error(`expected a redirect, got page ${result.status}`);
+    const tokens = await client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state });
+    expect(decodeJwt(tokens.access_token)).to.include({ age_over_19: true });
+    expect(decodeJwt(tokens.access_token).approval_no).to.be.a('string');
+  });
+
+  it("decides a payment's claims-request age again at the approval (a birthdate corrected meanwhile)", async () => {
+    const card = await holder(30);
+    await ts.db('accounts').where({ id: card.accountId }).update({ credit_limit: 100_000 });
+    const agent = new Agent(ts.url);
+    const req = await payRequest(config, site, [{ type: 'payment', amount: 2500, currency: 'KRW', description: 'Late-night special' }], { claims: AGE_19 });
+    const { path, csrf } = await startInteraction(agent, req.url);
+    const approvePage = await (await agent.post(`${path}/login`, { csrf, card_number: card.number, password: card.password })).text();
+    expect(approvePage).to.include(`${path}/confirm"`);
+    await ts.db('accounts').where({ id: card.accountId }).update({ birthdate: birthdateForAge(17) });
+    const refused = await agent.post(`${path}/confirm`, { csrf: csrfFrom(approvePage) });
+    const html = await refused.text();
+    expect(refused.status).to.equal(403);
+    expect(alertText(html)).to.equal(`This content on ${siteName} is for 19 and over, so your cyber card cannot be used for it.`);
+    expect((await siteGets(agent, html)).searchParams.get('error_description')).to.equal(REQUEST_RATED);
+    expect(await ts.db('approvals').where({ account_id: card.accountId }).first()).to.equal(undefined);
   });
 
   it('answers age_over_19 at userinfo when the claims request asks for it there', async () => {
