@@ -6,6 +6,9 @@ import { findMemberSite, upsertResourceServer } from '../db/member-sites.ts';
 import { registerMemberSite } from '../member-sites/register.ts';
 import { updateSite } from '../member-sites/update.ts';
 
+/** Development only, on http://localhost; the demo site is unrated (0, allowed whatever ratings are configured). */
+const DEMO_RULES = { requireHttps: false, ratings: {} };
+
 export interface DemoSeed {
   clientId: string;
   clientSecret: string;
@@ -32,7 +35,7 @@ export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string
         site.approvalEventsUri !== `${demoUrl}/approval-events`
       ) {
         await updateSite(
-          { db: cards.db, requireHttps: false },
+          { db: cards.db, ...DEMO_RULES },
           seed.clientId,
           { redirectUris: [`${demoUrl}/callback`], postLogoutRedirectUris: [`${demoUrl}/`], homepageUri: demoUrl, backchannelLogoutUri: `${demoUrl}/backchannel-logout`, backchannelLogoutSessionRequired: true, approvalEventsUri: `${demoUrl}/approval-events` },
           'dev-seed',
@@ -44,7 +47,7 @@ export async function seedDemo(cards: CardDeps, dataDir: string, demoUrl: string
   const resource = `${demoUrl}/api`;
   await upsertResourceServer(cards.db, { identifier: resource, name: 'Demo member site API', scope: '', accessTokenTtl: null });
   const { clientId, clientSecret } = await registerMemberSite(
-    { db: cards.db, requireHttps: false },
+    { db: cards.db, ...DEMO_RULES },
     {
       clientId: `demo-${Date.now().toString(36)}`,
       name: 'Demo member site',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkSiteMetadata, fieldErrors, siteMetadataShape as site, type SiteMetadata } from './site-metadata.ts';
+import { checkSiteMetadata, fieldErrors, siteMetadataShape as site, type MetadataRules, type SiteMetadata } from './site-metadata.ts';
 import type { Db } from '../db/knex.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findMemberSite, insertMemberSite } from '../db/member-sites.ts';
@@ -9,10 +9,8 @@ import { sha256Hex } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
 import { describeIssue } from '../lib/zod-issues.ts';
 
-export interface RegisterDeps {
+export interface RegisterDeps extends MetadataRules {
   db: Db;
-  /** Production: every URI (redirects, homepage, logo, JWKS) must be https. */
-  requireHttps: boolean;
 }
 
 export const registerInput = z
@@ -84,7 +82,7 @@ export async function registerMemberSite(
     backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
     approvalEventsUri: v.approvalEventsUri ?? null,
   };
-  await checkSiteMetadata(deps.db, deps, metadata);
+  await checkSiteMetadata(deps.db, deps, metadata, { ratingSet: true });
   const clientId = preset.clientId ?? v.clientId ?? `site_${randomToken(12)}`;
   const method = metadata.tokenEndpointAuthMethod;
   const clientSecret = method === 'private_key_jwt' ? undefined : (preset.clientSecret ?? randomToken(32));

@@ -88,6 +88,23 @@ export interface SiteMetadata {
 export interface MetadataRules {
   /** Production: every URI (redirects, homepage, logo, JWKS) must be https. */
   requireHttps: boolean;
+  /** The deployment's content ratings (config `ratings`): label → age. A site's rating is one of these ages. */
+  ratings: Readonly<Record<string, number>>;
+}
+
+/**
+ * Why a site's rating is not one the deployment knows, or undefined. The age checks at login and the approval page
+ * speak the configured ratings (a payment's `rating` is one of their labels): a site rated 18 where the ratings are
+ * ALL/12/15/19 would be held to an age no page or claim names. 0 is no rating, always allowed (the default).
+ */
+export function ratingProblem(rating: number, ratings: Readonly<Record<string, number>>): string | undefined {
+  const ages = [...new Set([0, ...Object.values(ratings)])].sort((a, b) => a - b);
+  if (ages.includes(rating)) return undefined;
+  const named = ages.map((age) => {
+    const labels = Object.keys(ratings).filter((l) => ratings[l] === age && l !== String(age));
+    return labels.length ? `${age} (${labels.join(', ')})` : String(age);
+  });
+  return `must be one of the configured ratings: ${named.join(', ')}`;
 }
 
 /** Field → first message, from a zod error. */
@@ -128,10 +145,14 @@ export async function jwksProblem(jwks: { keys: Record<string, unknown>[] }): Pr
 /**
  * The checks that span fields (a single schema cannot express them), run on the merged result of
  * a registration or an update: https in production, one redirect host, post-logout and back-channel logout URIs on
- * the redirect URIs' origin, keys matching the authentication method, and resource servers that exist.
+ * the redirect URIs' origin, keys matching the authentication method, and resource servers that exist. The rating is
+ * checked against the configured ones only when `ratingSet` (a registration, or a change of it): a site stored with
+ * another before this rule keeps it through its other changes.
  */
-export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: SiteMetadata): Promise<void> {
+export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: SiteMetadata, { ratingSet }: { ratingSet: boolean }): Promise<void> {
   const fields: Record<string, string> = {};
+  const rating = ratingSet ? ratingProblem(m.contentRating, rules.ratings) : undefined;
+  if (rating) fields.contentRating = rating;
   const uris: Array<[string, string | null]> = [
     ...m.redirectUris.map((u) => ['redirectUris', u] as [string, string]),
     ...m.postLogoutRedirectUris.map((u) => ['postLogoutRedirectUris', u] as [string, string]),

@@ -101,7 +101,7 @@ export async function updateSite(
       merged.jwks = null;
       merged.jwksUri = null;
     }
-    await checkSiteMetadata(trx, deps, merged);
+    await checkSiteMetadata(trx, deps, merged, { ratingSet: change.contentRating !== undefined && change.contentRating !== current.contentRating });
 
     const patch: MemberSitePatch = { ...merged };
     let clientSecret: string | undefined;

@@ -18,6 +18,7 @@ import {
 } from '../db/oidc-payloads.ts';
 import { findClientMetadata } from '../member-sites/client-metadata.ts';
 import type { MemberSiteDeps } from '../member-sites/client-metadata.ts';
+import type { MetadataRules } from '../member-sites/site-metadata.ts';
 import type { Directory } from '../db/directory.ts';
 import { findMemberSite } from '../db/member-sites.ts';
 import { atCommit, beginRequestTransaction, forgetInRequest, memoInRequest, rememberInRequest, requestLocal } from '../db/request-scope.ts';
@@ -110,7 +111,7 @@ export function createAdapterClass(
   db: Db,
   siteDeps: MemberSiteDeps,
   directory: Directory,
-  registration?: { requireHttps: boolean },
+  registration?: MetadataRules,
 ): new (name: string) => Adapter {
   /**
    * A registration written here is forgotten by this instance's directory once it commits (others hear of
@@ -172,7 +173,7 @@ export function createAdapterClass(
       if (this.model === 'Client') {
         if (!registration) throw new Error('member sites are registered through cybercard, not the provider');
         forgetInRequest(byId('Client', id));
-        await saveRegisteredClient({ db, requireHttps: registration.requireHttps }, id, payload as Record<string, unknown>);
+        await saveRegisteredClient({ db, ...registration }, id, payload as Record<string, unknown>);
         forgetSitesAtCommit();
         return;
       }

@@ -5,11 +5,11 @@ import { isNulRefused } from '../db/pg-errors.ts';
 import { AppError, ValidationError } from '../errors.ts';
 import { closeSite } from '../member-sites/close.ts';
 import { registerMemberSite } from '../member-sites/register.ts';
+import type { MetadataRules } from '../member-sites/site-metadata.ts';
 import { updateSite } from '../member-sites/update.ts';
 
-export interface RegistrationStoreDeps {
+export interface RegistrationStoreDeps extends MetadataRules {
   db: Db;
-  requireHttps: boolean;
 }
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -86,7 +86,7 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     if (!existing) {
       const { jwks: k, jwksUri, homepageUri, logoUri, backchannelLogoutUri, approvalEventsUri, ...rest } = fields;
       await registerMemberSite(
-        { db: deps.db, requireHttps: deps.requireHttps },
+        deps,
         {
           ...rest,
           ...(k ? { jwks: k } : {}),
@@ -117,7 +117,7 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     const moreScope = widened(words(fields.scope), words(existing.scope));
     if (moreScope.length) throw new ValidationError('cannot be widened by the site', { scope: `not granted to this site: ${moreScope.join(' ')}; ask the operator` });
     const fresh = presented && !HASH.test(presented) ? presented : undefined;
-    await updateSite({ db: deps.db, requireHttps: deps.requireHttps }, clientId, fields, `dcr:${clientId}`, fresh ? { clientSecret: fresh } : {});
+    await updateSite(deps, clientId, fields, `dcr:${clientId}`, fresh ? { clientSecret: fresh } : {});
   } catch (err) {
     throw asMetadataError(err);
   }

@@ -54,6 +54,8 @@ describe("npm run cli: every refusal in the operator API's language", function (
       [['applications', 'approve', nobody], 'error: There is no such application. (ID)'],
       [['sites', 'register', '--redirect-uri', 'https://x.example.test/cb'], 'error: Some fields need attention.\n  --name: Must be given.'],
       [['sites', 'register', ...shop, '--rating', 'adult'], 'error: Some fields need attention.\n  --rating: Must be an age from 0 to 99.'],
+      [['sites', 'register', ...shop, '--rating', '18'], 'error: Some fields need attention.\n  --rating: Must be one of the configured ratings: 0 (ALL), 12, 15, 19.'],
+      [['sites', 'update', '--client-id', site.clientId, '--rating', '18'], 'error: Some fields need attention.\n  --rating: Must be one of the configured ratings: 0 (ALL), 12, 15, 19.'],
       [['sites', 'register', ...shop, '--access-token-ttl', '5'], 'error: Some fields need attention.\n  --access-token-ttl: Must be a whole number of seconds from 30 to 86400.'],
       [['sites', 'register', ...shop, '--jwks-file', '/nonexistent.json'], 'error: Some fields need attention.\n  --jwks-file: Cannot read /nonexistent.json.'],
       [['sites', 'update', '--client-id', site.clientId], 'error: Nothing to change.'],

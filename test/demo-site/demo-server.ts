@@ -29,7 +29,7 @@ export async function startDemoSite(ts: TestServer, opts: { strictCacheSeconds?:
   const resource = `${url}/api`;
   await upsertResourceServer(ts.db, { identifier: resource, name: `${SITE_NAME} API`, scope: '', accessTokenTtl: null });
   const reg = await registerMemberSite(
-    { db: ts.db, requireHttps: false },
+    { db: ts.db, requireHttps: false, ratings: ts.config.ratings },
     {
       name: SITE_NAME,
       redirectUris: [`${url}/callback`],

@@ -34,7 +34,7 @@ export async function registerTestSite(ts: TestServer, extra: Partial<RegisterIn
   const redirectUri = `https://site-${tag}.example.test/callback`;
   const postLogoutUri = `https://site-${tag}.example.test/`;
   const reg = await registerMemberSite(
-    { db: ts.db, requireHttps: false },
+    { db: ts.db, requireHttps: false, ratings: ts.config.ratings },
     {
       name: `Site ${tag}`,
       redirectUris: [redirectUri],

@@ -126,6 +126,29 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       expect(await siteCount()).to.equal(before);
     });
 
+    it('takes only a configured urn:cybercard:content_rating, registered or raised by the site itself, listing them when refused', async () => {
+      const before = await siteCount();
+      for (const rating of [18, 1]) {
+        const res = await register(metadata({ 'urn:cybercard:content_rating': rating }));
+        expect(res.status, String(rating)).to.equal(400);
+        expect(await res.json(), String(rating)).to.deep.equal({
+          error: 'invalid_client_metadata',
+          error_description: 'urn:cybercard:content_rating must be one of the configured ratings: 0 (ALL), 12, 15, 19',
+        });
+      }
+      expect(await siteCount()).to.equal(before);
+      const created = (await (await register(metadata({ 'urn:cybercard:content_rating': 15 }))).json()) as Json;
+      const { registration_access_token: rat, registration_client_uri: uri, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      const put = await fetch(String(uri), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${String(rat)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...current, 'urn:cybercard:content_rating': 18 }),
+      });
+      expect(put.status).to.equal(400);
+      expect(((await put.json()) as Json).error_description).to.equal('urn:cybercard:content_rating must be one of the configured ratings: 0 (ALL), 12, 15, 19');
+      expect((await findMemberSite(ts.db, String(created.client_id)))!.contentRating).to.equal(15);
+    });
+
     it('lets the site read, update and delete itself with its registration access token (RFC 7592), never showing the hash', async () => {
       const created = (await (await register(metadata())).json()) as Json;
       const uri = String(created.registration_client_uri);
@@ -189,7 +212,7 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       const id = String(created.client_id);
       // The operator narrows the site.
       await announced(ts.cm.directory, `site:${id}`, () =>
-        updateSite({ db: ts.db, requireHttps: false }, id, { resourceServers: [], scope: 'openid' }, 'operator'),
+        updateSite({ db: ts.db, requireHttps: false, ratings: ts.config.ratings }, id, { resourceServers: [], scope: 'openid' }, 'operator'),
       );
       const uri = String(created.registration_client_uri);
       const rat = { authorization: `Bearer ${created.registration_access_token}`, 'content-type': 'application/json' };

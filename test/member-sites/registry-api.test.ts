@@ -102,6 +102,30 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
     expect(((await bad.json()) as { fields: Json }).fields).to.have.property('scope');
   });
 
+  it('takes only a configured rating (ALL 0, 12, 15, 19), listing them when refused, and leaves an older site’s own alone', async () => {
+    const configured = 'Must be one of the configured ratings: 0 (ALL), 12, 15, 19.';
+    const before = await siteCount();
+    for (const rating of [18, 1, 99]) {
+      const res = await api('/', { body: siteBody({ content_rating: rating }) });
+      expect(res.status, String(rating)).to.equal(400);
+      expect(((await res.json()) as { fields: Json }).fields, String(rating)).to.deep.equal({ content_rating: configured });
+    }
+    expect(await siteCount()).to.equal(before);
+    const created = (await (await api('/', { body: siteBody({ content_rating: 0 }) })).json()) as Json;
+    const rating = async () => (await ts.db('member_sites').where({ client_id: created.client_id }).first('content_rating')).content_rating;
+    const refused = await api(`/${created.client_id}`, { method: 'PATCH', body: { content_rating: 18 } });
+    expect(refused.status).to.equal(400);
+    expect(((await refused.json()) as { fields: Json }).fields).to.deep.equal({ content_rating: configured });
+    expect(await rating()).to.equal(0);
+    expect((await api(`/${created.client_id}`, { method: 'PATCH', body: { content_rating: 19 } })).status).to.equal(200);
+    expect(await rating()).to.equal(19);
+    // A rating stored before this rule stays until the operator changes it: other changes go through.
+    await ts.db('member_sites').where({ client_id: created.client_id }).update({ content_rating: 18 });
+    expect((await api(`/${created.client_id}`, { method: 'PATCH', body: { name: 'Older rating kept' } })).status).to.equal(200);
+    expect((await api(`/${created.client_id}`, { method: 'PATCH', body: { content_rating: 18 } })).status).to.equal(200);
+    expect(await rating()).to.equal(18);
+  });
+
   it('refuses wildcards, fragments, unknown resource servers and bad values, naming the field, and stores nothing', async () => {
     const before = await siteCount();
     const cases: Array<[Json, string]> = [

@@ -348,7 +348,7 @@ describe('oidc-provider adapter on PostgreSQL', () => {
 
     it('finds a registered active member site as client metadata', async () => {
       const { clientId, clientSecret } = await registerMemberSite(
-        { db, requireHttps: false },
+        { db, requireHttps: false, ratings: {} },
         {
           name: 'Adapter Test Site',
           redirectUris: ['https://adapter-site.example.test/callback'],
@@ -375,7 +375,7 @@ describe('oidc-provider adapter on PostgreSQL', () => {
 
     it('finds nothing for a closed member site', async () => {
       const { clientId } = await registerMemberSite(
-        { db, requireHttps: false },
+        { db, requireHttps: false, ratings: {} },
         { name: 'Closed Site', redirectUris: ['https://closed.example.test/cb'], tokenEndpointAuthMethod: 'client_secret_basic' },
         'test',
       );
