@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkSiteMetadata, fieldErrors, siteMetadataShape as site, type MetadataRules, type SiteMetadata } from './site-metadata.ts';
 import type { Db } from '../db/knex.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findMemberSite, insertMemberSite } from '../db/member-sites.ts';
+import { findMemberSite, insertMemberSite, lockResourceServers, resourceServerHeldByAnother } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { sha256Hex } from '../lib/hmac.ts';
@@ -51,13 +51,14 @@ export interface Registered {
 
 /**
  * Registers a member site (an OIDC client) after validating its metadata. `preset` carries the
- * client_id and secret oidc-provider already chose when the site registers itself (RFC 7591).
+ * client_id and secret oidc-provider already chose when the site registers itself (RFC 7591), and
+ * `bySite` says it does: then it may name only resource servers no other site is granted.
  */
 export async function registerMemberSite(
   deps: RegisterDeps,
   input: RegisterInput,
   actor = 'operator',
-  preset: { clientId?: string; clientSecret?: string } = {},
+  preset: { clientId?: string; clientSecret?: string; bySite?: boolean } = {},
 ): Promise<Registered> {
   const parsed = registerInput.safeParse(input, { error: describeIssue });
   if (!parsed.success) throw new ValidationError('Some fields need attention.', fieldErrors(parsed.error));
@@ -89,6 +90,17 @@ export async function registerMemberSite(
 
   await inTransaction(deps.db, async (trx) => {
     if (await findMemberSite(trx, clientId)) throw new ConflictError(`A member site ${clientId} exists already.`, { clientId: 'Taken by another member site.' });
+    await lockResourceServers(trx, metadata.resourceServers);
+    // An access token for a resource server is accepted there by its audience alone: a site that registered itself
+    // naming another site's API would be given tokens that API takes for its own site's. Sharing one API between
+    // sites is the operator's decision (register or update by the operator); an RFC 7592 update cannot widen either.
+    if (preset.bySite) {
+      for (const rs of metadata.resourceServers) {
+        if (await resourceServerHeldByAnother(trx, rs, clientId)) {
+          throw new ValidationError('Some fields need attention.', { resourceServers: `${rs} is granted to another member site; ask the operator to share it` });
+        }
+      }
+    }
     await insertMemberSite(trx, {
       ...metadata,
       clientId,

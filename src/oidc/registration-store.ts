@@ -97,7 +97,7 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
           ...(approvalEventsUri ? { approvalEventsUri } : {}),
         },
         'dcr',
-        { clientId, ...(presented ? { clientSecret: presented } : {}) },
+        { clientId, ...(presented ? { clientSecret: presented } : {}), bySite: true },
       );
       return;
     }

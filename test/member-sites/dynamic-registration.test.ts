@@ -7,6 +7,7 @@ import { rotateSecret } from '../../src/member-sites/rotate-secret.ts';
 import { updateSite } from '../../src/member-sites/update.ts';
 import { announced } from '../helpers/directory.ts';
 import { testEnv } from '../helpers/global.ts';
+import { registerTestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 type Json = Record<string, unknown>;
@@ -44,14 +45,11 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
 
   describe('when enabled', () => {
     let ts: TestServer;
-    let resource: string;
     let token: string;
 
     before(async () => {
       ts = await startCardManager({ registration: { enabled: true } });
       token = ts.config.secrets.registrationToken!;
-      resource = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
-      await upsertResourceServer(ts.db, { identifier: resource, name: 'DCR API', scope: 'read', accessTokenTtl: null });
     });
     after(() => ts.stop());
 
@@ -65,9 +63,15 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
         post_logout_redirect_uris: [`https://${host}/`],
         token_endpoint_auth_method: 'client_secret_basic',
         scope: 'openid profile',
-        'urn:cybercard:resource_servers': [resource],
         ...extra,
       };
+    }
+
+    /** A resource server the operator registered and granted to no site yet, for the site registering next. */
+    async function freshResource(): Promise<string> {
+      const identifier = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
+      await upsertResourceServer(ts.db, { identifier, name: 'DCR API', scope: 'read', accessTokenTtl: null });
+      return identifier;
     }
 
     function register(body: unknown, authorization: string | null = `Bearer ${token}`) {
@@ -79,7 +83,8 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
     }
 
     it('registers a site with the initial access token, storing only the secret’s hash', async () => {
-      const res = await register(metadata());
+      const resource = await freshResource();
+      const res = await register(metadata({ 'urn:cybercard:resource_servers': [resource] }));
       expect(res.status).to.equal(201);
       const body = (await res.json()) as Json;
       expect(body.client_id).to.match(/^site_/);
@@ -149,6 +154,46 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       expect((await findMemberSite(ts.db, String(created.client_id)))!.contentRating).to.equal(15);
     });
 
+    it('refuses a resource server granted to another site, by the operator or to one that registered itself: invalid_client_metadata, nothing stored', async () => {
+      const operators = await registerTestSite(ts);
+      const selfHeld = await freshResource();
+      const first = await register(metadata({ 'urn:cybercard:resource_servers': [selfHeld] }));
+      expect(first.status).to.equal(201);
+      const before = await siteCount();
+      for (const taken of [operators.resource, selfHeld]) {
+        const res = await register(metadata({ 'urn:cybercard:resource_servers': [await freshResource(), taken] }));
+        expect(res.status, taken).to.equal(400);
+        expect(await res.json(), taken).to.deep.equal({
+          error: 'invalid_client_metadata',
+          error_description: `urn:cybercard:resource_servers ${taken} is granted to another member site; ask the operator to share it`,
+        });
+      }
+      expect(await siteCount()).to.equal(before);
+      // Nor may a registrant name an API the operator has not registered: it would hold that audience before its owner.
+      const unregistered = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
+      const res = await register(metadata({ 'urn:cybercard:resource_servers': [unregistered] }));
+      expect(await res.json()).to.deep.equal({ error: 'invalid_client_metadata', error_description: `urn:cybercard:resource_servers unknown resource server: ${unregistered}` });
+      expect(await siteCount()).to.equal(before);
+    });
+
+    it('lets a site the operator shared a resource server with keep it through its own updates (RFC 7592)', async () => {
+      const resource = await freshResource();
+      const created = (await (await register(metadata({ 'urn:cybercard:resource_servers': [resource] }))).json()) as Json;
+      const other = await registerTestSite(ts);
+      // The operator shares the site's API with another, as the README allows.
+      await announced(ts.cm.directory, `site:${other.clientId}`, () =>
+        updateSite({ db: ts.db, requireHttps: false, ratings: ts.config.ratings }, other.clientId, { resourceServers: [other.resource, resource] }, 'operator'),
+      );
+      const { registration_access_token: rat, registration_client_uri: uri, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      const put = await fetch(String(uri), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${String(rat)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...current, client_name: 'Still sharing' }),
+      });
+      expect(put.status).to.equal(200);
+      expect((await findMemberSite(ts.db, String(created.client_id)))!.resourceServers).to.deep.equal([resource]);
+    });
+
     it('lets the site read, update and delete itself with its registration access token (RFC 7592), never showing the hash', async () => {
       const created = (await (await register(metadata())).json()) as Json;
       const uri = String(created.registration_client_uri);
@@ -208,7 +253,8 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
     });
 
     it('never lets a site widen by an update what the operator granted it (resource servers, scopes)', async () => {
-      const created = (await (await register(metadata())).json()) as Json;
+      const resource = await freshResource();
+      const created = (await (await register(metadata({ 'urn:cybercard:resource_servers': [resource] }))).json()) as Json;
       const id = String(created.client_id);
       // The operator narrows the site.
       await announced(ts.cm.directory, `site:${id}`, () =>
@@ -235,11 +281,12 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
 
     describe('an update carrying client_secret (RFC 7592 §2.2: if sent, it must be the current one)', () => {
       async function registered() {
-        const created = (await (await register(metadata())).json()) as Json;
+        const resource = await freshResource();
+        const created = (await (await register(metadata({ 'urn:cybercard:resource_servers': [resource] }))).json()) as Json;
         const { registration_access_token: rat, registration_client_uri: uri, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
         const put = (body: Json, token = String(rat)) =>
           fetch(String(uri), { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        return { id: String(created.client_id), secret: String(created.client_secret), current, rat: String(rat), put };
+        return { id: String(created.client_id), secret: String(created.client_secret), current, rat: String(rat), put, resource };
       }
 
       it('is accepted with the site’s own secret, which keeps working afterwards', async () => {
@@ -254,7 +301,7 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
         const cfg = await client.discovery(new URL(ts.url), site.id, undefined, client.ClientSecretBasic(site.secret), {
           execute: [client.allowInsecureRequests],
         });
-        expect((await client.clientCredentialsGrant(cfg, { resource, scope: 'read' })).access_token).to.be.a('string');
+        expect((await client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' })).access_token).to.be.a('string');
       });
 
       it('is refused with invalid_request for any other secret, the stored hash included, and changes nothing', async () => {
@@ -286,7 +333,7 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
         const cfg = await client.discovery(new URL(ts.url), site.id, undefined, client.ClientSecretBasic(site.secret), {
           execute: [client.allowInsecureRequests],
         });
-        expect((await client.clientCredentialsGrant(cfg, { resource, scope: 'read' })).access_token).to.be.a('string');
+        expect((await client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' })).access_token).to.be.a('string');
       });
     });
 

@@ -126,6 +126,19 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
     expect(await rating()).to.equal(18);
   });
 
+  it('lets the operator grant one resource server to several sites (a shared API), at registration and at a change', async () => {
+    const first = (await (await api('/', { body: siteBody() })).json()) as Json;
+    const second = await api('/', { body: siteBody() });
+    expect(second.status).to.equal(201);
+    expect(((await second.json()) as Json).resource_servers).to.deep.equal(first.resource_servers);
+    const other = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
+    await upsertResourceServer(ts.db, { identifier: other, name: 'Other API', scope: 'read', accessTokenTtl: null });
+    const third = (await (await api('/', { body: siteBody({ resource_servers: [other] }) })).json()) as Json;
+    const shared = await api(`/${third.client_id}`, { method: 'PATCH', body: { resource_servers: [other, resource] } });
+    expect(shared.status).to.equal(200);
+    expect(((await shared.json()) as Json).resource_servers).to.deep.equal([other, resource]);
+  });
+
   it('refuses wildcards, fragments, unknown resource servers and bad values, naming the field, and stores nothing', async () => {
     const before = await siteCount();
     const cases: Array<[Json, string]> = [
