@@ -25,6 +25,7 @@ import { atCommit, beginRequestTransaction, forgetInRequest, memoInRequest, reme
 import { BUSY } from '../http/error-handler.ts';
 import { cloneJson } from '../lib/clone-json.ts';
 import { closeRegisteredClient, saveRegisteredClient } from './registration-store.ts';
+import { grantWithinSiteScope } from './withdrawn-scopes.ts';
 
 const byId = (model: string, id: string) => `oidc:${model}:${id}`;
 const byUid = (model: string, uid: string) => `oidc:${model}#uid:${uid}`;
@@ -162,6 +163,8 @@ export function createAdapterClass(
       void memoInRequest((r.by === 'id' ? byId : byUid)(r.model, key), () => Promise.resolve(rows[i]));
     });
   };
+  /** A member site as client metadata, read once per request (the provider reads its client several times). */
+  const findClient = (id: string) => remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id, findSite) as Promise<AdapterPayload | undefined>);
   const Adapter = class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -204,8 +207,8 @@ export function createAdapterClass(
     async find(id: string): Promise<AdapterPayload | undefined> {
       // A key PostgreSQL's text cannot hold (a NUL from a client's token or code) is found nowhere.
       if (id.includes('\u0000')) return undefined;
-      if (this.model === 'Client') return remembered(byId('Client', id), () => findClientMetadata(db, siteDeps, id, findSite) as Promise<AdapterPayload | undefined>);
-      return remembered(byId(this.model, id), async () => {
+      if (this.model === 'Client') return findClient(id);
+      const found = await remembered(byId(this.model, id), async () => {
         await settleWritesFor(this.model);
         const related = RELATED[this.model];
         if (!related) return findPayload(db, this.model, id) as Promise<AdapterPayload | undefined>;
@@ -213,6 +216,9 @@ export function createAdapterClass(
         if (found.payload) rememberRelated(found.payload, related, found.related);
         return found.payload as AdapterPayload | undefined;
       });
+      if (this.model !== 'Grant' || typeof found?.clientId !== 'string') return found;
+      const site = await findClient(found.clientId);
+      return grantWithinSiteScope(found, typeof site?.scope === 'string' ? site.scope : undefined);
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {

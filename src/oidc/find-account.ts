@@ -5,14 +5,17 @@ import { ageClaims, requiredAge } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
 import { requestedAges } from './age-claims-request.ts';
 import { refreshRefusal, requestAgeRule, type PolicyDeps } from './interaction-policy.ts';
+import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
 
 /**
  * oidc-provider's findAccount: the holder account, while it still has an active card. A refresh token's
  * holder must also still pass the interaction policy's rules at the site (the refresh grant runs no policy):
- * if not, invalid_grant saying why, and nothing issued.
+ * if not, invalid_grant saying why, and nothing issued; so is an offline refresh token of a site no longer granted
+ * offline_access (withdrawn-scopes.ts).
  */
 export function createFindAccount(db: Db, policy?: PolicyDeps) {
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<OidcAccount | undefined> {
+    if (ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') refuseWithdrawnOfflineAccess(ctx);
     const facts = await accountFacts(db, sub);
     if (!facts?.hasActiveCard) return undefined;
     if (policy && ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token' && ctx.oidc.client) {

@@ -4,6 +4,8 @@ import { Agent, runLogin } from '../helpers/agent.ts';
 import { birthdateForAge } from '../helpers/applicant.ts';
 import { announced } from '../helpers/directory.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard } from '../helpers/fixtures.ts';
+import { registryRules } from '../../src/member-sites/registry-rules.ts';
+import { updateSite } from '../../src/member-sites/update.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -19,16 +21,16 @@ describe('refresh tokens under the rules of today', () => {
   });
   after(() => ts.stop());
 
-  async function loggedIn(card: TestCard) {
+  async function loggedIn(card: TestCard, opts: { resource: boolean } = { resource: true }) {
     const site = await registerTestSite(ts);
     const config = await siteClient(ts, site);
-    const req = await authRequest(config, site, { resource: site.resource });
+    const req = await authRequest(config, site, opts.resource ? { resource: site.resource } : {});
     const result = await runLogin(new Agent(ts.url), req.url, card);
     if (result.kind !== 'redirect') throw new Error(`expected a redirect, got page ${result.status}`);
     const tokens = await client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
     expect(tokens.refresh_token).to.be.a('string');
-    const refresh = (token: string) => client.refreshTokenGrant(config, token, { resource: site.resource });
-    return { site, refresh, token: tokens.refresh_token! };
+    const refresh = (token: string) => client.refreshTokenGrant(config, token, opts.resource ? { resource: site.resource } : {});
+    return { site, config, refresh, token: tokens.refresh_token!, first: tokens };
   }
 
   async function refusal(p: Promise<unknown>): Promise<{ error: string; description: string }> {
@@ -65,6 +67,41 @@ describe('refresh tokens under the rules of today', () => {
     await announced(ts.cm.directory, `site:${site.clientId}`, () => ts.db('member_sites').where({ client_id: site.clientId }).update({ content_rating: 19 }));
     await ts.db('accounts').where({ id: adult.accountId }).update({ adult_content_off: true });
     expect((await refusal(refresh(again.refresh_token!))).description).to.match(/^spending_control: /);
+  });
+
+  /** The operator narrows the site's scope (sites update --scope), as every instance hears of it. */
+  const narrow = (clientId: string, scope: string) =>
+    announced(ts.cm.directory, `site:${clientId}`, () => updateSite({ db: ts.db, ...registryRules(ts.config) }, clientId, { scope }, 'operator'));
+
+  it('gives no scope the operator has taken from the site since the login: no name once profile is gone, by refresh or userinfo', async () => {
+    const adult = await issueTestCard(ts, birthdateForAge(30), 'Kim Narrowed');
+    // A token for the site's API: the ID token carries what profile gives.
+    const api = await loggedIn(adult);
+    expect(api.first.claims()!.name).to.equal('Kim Narrowed');
+    await narrow(api.site.clientId, 'openid offline_access');
+    const refreshed = await api.refresh(api.token);
+    expect(refreshed.claims()!.name).to.equal(undefined);
+    expect(refreshed.access_token).to.be.a('string');
+    // An opaque token for userinfo: neither one issued before the change nor one refreshed after it reads the name.
+    const plain = await loggedIn(adult, { resource: false });
+    const sub = plain.first.claims()!.sub;
+    expect((await client.fetchUserInfo(plain.config, plain.first.access_token, sub)).name).to.equal('Kim Narrowed');
+    await narrow(plain.site.clientId, 'openid offline_access');
+    expect((await client.fetchUserInfo(plain.config, plain.first.access_token, sub)).name).to.equal(undefined);
+    const again = await plain.refresh(plain.token);
+    expect(again.scope?.split(' ')).to.not.include('profile');
+    expect((await client.fetchUserInfo(plain.config, again.access_token, sub)).name).to.equal(undefined);
+  });
+
+  it('refuses a refresh token that outlives logout (offline_access) once the site no longer has offline_access, spending nothing', async () => {
+    const adult = await issueTestCard(ts, birthdateForAge(30));
+    const { site, refresh, token } = await loggedIn(adult);
+    await narrow(site.clientId, 'openid profile');
+    const refused = await refusal(refresh(token));
+    expect(refused).to.deep.equal({ error: 'invalid_grant', description: 'offline_access is no longer granted to this site: log the holder in again' });
+    // Given back, the same token works: the refusal spent nothing.
+    await narrow(site.clientId, 'openid profile offline_access');
+    expect((await refresh(token)).access_token).to.be.a('string');
   });
 
   it("judges a refresh by the site's own rating: a rating in its authorization_details tells the site nothing of the holder's age or controls", async () => {

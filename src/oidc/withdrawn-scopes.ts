@@ -1,0 +1,31 @@
+import { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
+
+/**
+ * A grant as its site may use it now: its OIDC scope cut to the scopes the site still has. The operator may narrow a
+ * site's scope (`sites update --scope`) while holders' grants keep what they consented to before; oidc-provider checks
+ * the client's scope on authorization requests only, and issues from the grant everywhere else (a refresh's tokens,
+ * their ID token, userinfo), so a removed scope was given until the grant expired. Applied to every grant read
+ * (oidc/adapter.ts); a site the provider cannot find (closed) gets nothing from its grants anyway.
+ */
+export function grantWithinSiteScope(grant: AdapterPayload, siteScope: string | undefined): AdapterPayload {
+  const openid = (grant as { openid?: { scope?: unknown } }).openid;
+  if (siteScope === undefined || typeof openid?.scope !== 'string') return grant;
+  const allowed = new Set(siteScope.split(' '));
+  openid.scope = openid.scope.split(' ').filter((s) => allowed.has(s)).join(' ');
+  return grant;
+}
+
+/**
+ * At a refresh: a refresh token that outlives logout (offline_access, README step 6) is refused once the site no
+ * longer has offline_access, before it is spent; the site logs the holder in again and gets one that ends with the
+ * session. The refresh grant checks no client scope, and the grant's cut scope (above) does not stop a refresh.
+ */
+export function refuseWithdrawnOfflineAccess(ctx: KoaContextWithOIDC): void {
+  const token = ctx.oidc.entities.RefreshToken;
+  const siteScope = ctx.oidc.client?.scope?.split(' ') ?? [];
+  if (token?.scopes.has('offline_access') && !siteScope.includes('offline_access')) {
+    throw Object.assign(new errors.InvalidGrant('offline_access withdrawn'), {
+      error_description: 'offline_access is no longer granted to this site: log the holder in again',
+    });
+  }
+}
