@@ -9,6 +9,7 @@ import { SET_BY_GUARDIAN } from './set-ward-limit.ts';
 /** What a holder is shown an entry as; one per audit action (or outcome of one) they see. */
 export type ActivityKind =
   | 'signed_in_at_site'
+  | 'birthdate_shared'
   | 'signed_in_to_card_pages'
   | 'wrong_password'
   | 'wrong_code_lost_card'
@@ -63,6 +64,7 @@ export type ControlChange =
 
 /** Entries about the account as a whole (its controls, limit, contacts, second factor, money): no one card's. */
 const ACCOUNT_WIDE: ReadonlySet<ActivityKind> = new Set<ActivityKind>([
+  'birthdate_shared',
   'account_opened',
   'guardian_released',
   'spending_controls_changed',
@@ -178,6 +180,7 @@ const released = (d: Record<string, unknown>) => ({ ...site(d), ...(num(d.releas
  */
 const READERS: Readonly<Record<string, Reader>> = {
   'card.login': (d) => ({ kind: 'signed_in_at_site', ...site(d) }),
+  'consent.birthdate_shared': (d) => ({ kind: 'birthdate_shared', ...site(d) }),
   'holder.signed_in': () => ({ kind: 'signed_in_to_card_pages' }),
   'holder.data_exported': () => ({ kind: 'data_exported' }),
   'card.password_failed': (d) => ({ kind: 'wrong_password', page: pageOf(d.page), ...site(d) }),

@@ -19,6 +19,8 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
   switch (item.kind) {
     case 'signed_in_at_site':
       return t('Signed in at {site}.', { site });
+    case 'birthdate_shared':
+      return t('Let {site} see your date of birth.', { site });
     case 'signed_in_to_card_pages':
       return t('Signed in to these card pages.');
     case 'wrong_password':

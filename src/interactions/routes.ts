@@ -90,6 +90,8 @@ async function describeAsks(details: Record<string, unknown>, nameOf: (identifie
   if (scopes.includes('openid')) asks.push('Know that you hold a valid cyber card');
   if (scopes.includes('profile')) asks.push('See your name');
   if (scopes.includes('offline_access')) asks.push('Keep you signed in');
+  // Named whenever it is missing from the grant: a holder who agreed to other scopes before is asked for it anew.
+  if (scopes.includes('birthdate')) asks.push('See your date of birth');
   // A claims request's age_over_NN (OIDC Core §5.5): the site learns only that the holder is that old.
   for (const claim of (details.missingOIDCClaims as string[] | undefined) ?? []) {
     const age = ageOfClaim(claim);
@@ -598,6 +600,17 @@ export function interactionRoutes({
       }
     }
     const grantId = await grant.save();
+    if (details.missingOIDCScope?.includes('birthdate')) {
+      // The holder's own record of which site they let see their date of birth (their activity shows it).
+      await appendAudit(cards.db, {
+        actor: `account:${accountId}`,
+        action: 'consent.birthdate_shared',
+        subjectType: 'account',
+        subjectId: accountId,
+        details: { clientId: String(interaction.params.client_id) },
+        requestId: ctx.state.requestId,
+      });
+    }
     if (pending.ahead) {
       // The login result saved in this interaction, completed: the provider takes both on the resume.
       await finishInteraction(ctx, { ...interaction.result, consent: { grantId } }, { mergeWithLastSubmission: false });

@@ -39,6 +39,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Know that you hold a valid cyber card': '유효한 사이버 카드를 가지고 있는지 확인',
   'See your name': '이름 보기',
   'Keep you signed in': '로그인 상태 유지',
+  'See your date of birth': '생년월일 보기',
+  'Let {site} see your date of birth.': '{site}에 생년월일 공개를 허용했습니다.',
   'Know that you are {age} or over': '{age}세 이상임을 확인',
   'Sign you in': '로그인',
   'Access {rs} ({scopes})': '{rs} 이용 ({scopes})',

@@ -5,8 +5,11 @@ import { findResourceServer, type ClientAuthMethod } from '../db/member-sites.ts
 import { ValidationError } from '../errors.ts';
 import { hasControlCharacters } from '../lib/control-characters.ts';
 
-/** Scopes a member site may be allowed to ask for (the provider's scopes); openid is always among them. */
-export const SITE_SCOPES = ['openid', 'profile', 'offline_access'] as const;
+/**
+ * Scopes a member site may be allowed to ask for (the provider's scopes); openid is always among them. birthdate is in
+ * no default (register.ts): the operator grants it to a site that needs the date itself, not only an age_over_NN.
+ */
+export const SITE_SCOPES = ['openid', 'profile', 'offline_access', 'birthdate'] as const;
 
 /** Ceilings for per-site token lifetimes (seconds); the deployment's config may be lower still. */
 export const TTL_LIMITS = { accessToken: 86_400, idToken: 86_400, refreshToken: 31_536_000 } as const;

@@ -34,7 +34,15 @@ export function createFindAccount(db: Db, policy?: PolicyDeps) {
       accountId: account.id,
       async claims(_use: string, scope: string, requested?: Record<string, unknown>) {
         const claims: Record<string, unknown> = { sub: account.id };
-        if (scope.split(' ').includes('profile')) claims.name = account.legalName;
+        const scopes = scope.split(' ');
+        if (scopes.includes('profile')) claims.name = account.legalName;
+        // Only with the scope, which the operator grants a site and the holder agrees to: a claims request naming
+        // birthdate without it gets nothing. Asked of the grant too, as cut to the site's scope of today
+        // (withdrawn-scopes.ts): a refresh passes its token's own scope here, and a claims request's birthdate, kept on
+        // the grant by name, would otherwise still be put in its ID token once the operator took the scope away.
+        if (scopes.includes('birthdate') && ctx.oidc.entities.Grant?.getOIDCScope().split(' ').includes('birthdate')) {
+          claims.birthdate = account.birthdate;
+        }
         // Only the age_over_NN this ID token or userinfo answer's claims request names (the provider then keeps
         // those the grant has): the request asking for them was gated for those ages.
         Object.assign(claims, ageClaims(account.birthdate, requestedAges({ id_token: requested })));

@@ -17,6 +17,7 @@ import { createGetResourceServerInfo } from './resource-servers.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 import { ageClaimNames, createAssertClaimsParameter } from './age-claims-request.ts';
 import { createExtraTokenClaims } from './extra-token-claims.ts';
+import { SCOPE_CLAIMS } from './scope-claims.ts';
 import { createInteractionPolicy, policyDeps } from './interaction-policy.ts';
 import { createPaymentValidator } from './payment-details.ts';
 import { createProviderFetch } from './provider-fetch.ts';
@@ -76,10 +77,11 @@ export function createProvider({ config, db, directory, render, jwks, log, count
     clientAuthMethods: [...CLIENT_AUTH_METHODS],
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: createPairwiseIdentifier(config.secrets.cardHmacKey),
-    scopes: ['openid', 'offline_access', 'profile'],
+    scopes: ['openid', 'offline_access', 'profile', 'birthdate'],
     // age_over_NN stand alone, in no scope: only a claims request names one (features.claimsParameter), and that raises
-    // the request's age gate to NN (interaction-policy.ts). No birthdate claim exists: the site learns a threshold only.
-    claims: { openid: ['sub'], profile: ['name'], ...Object.fromEntries(ageClaimNames(config.ratings).map((name) => [name, null])) },
+    // the request's age gate to NN (interaction-policy.ts). The birthdate itself only with the birthdate scope, which
+    // a site has only when the operator grants it (scope-claims.ts) and the holder agreed to on the consent page.
+    claims: { ...SCOPE_CLAIMS, ...Object.fromEntries(ageClaimNames(config.ratings).map((name) => [name, null])) } as Configuration['claims'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       response_types: ['code'],

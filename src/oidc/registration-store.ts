@@ -84,6 +84,11 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
   try {
     const existing = await findMemberSite(deps.db, clientId);
     if (!existing) {
+      // The holder's date of birth goes only to a site the operator chose to grant it (sites update --scope), never to
+      // one that names it in its own registration: the registration token admits a site, it vouches for no need.
+      if (fields.scope.split(/\s+/).includes('birthdate')) {
+        throw new ValidationError('granted by the operator only', { scope: 'birthdate is granted by the operator only; register without it and ask the operator' });
+      }
       const { jwks: k, jwksUri, homepageUri, logoUri, backchannelLogoutUri, approvalEventsUri, ...rest } = fields;
       await registerMemberSite(
         deps,

@@ -279,6 +279,30 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       expect([after.name, after.scope, after.resourceServers]).to.deep.equal(['Still narrow', 'openid', []]);
     });
 
+    it('never lets a site give itself the birthdate scope: only the operator grants it, which its updates may then keep', async () => {
+      const before = await siteCount();
+      const refused = await register(metadata({ scope: 'openid profile birthdate' }));
+      expect(refused.status).to.equal(400);
+      expect(await refused.json()).to.deep.equal({
+        error: 'invalid_client_metadata',
+        error_description: 'scope birthdate is granted by the operator only; register without it and ask the operator',
+      });
+      expect(await siteCount()).to.equal(before);
+      const created = (await (await register(metadata())).json()) as Json;
+      const id = String(created.client_id);
+      const { registration_access_token: rat, registration_client_uri: uri, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      const put = (scope: string) =>
+        fetch(String(uri), { method: 'PUT', headers: { authorization: `Bearer ${String(rat)}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...current, scope }) });
+      expect((await put('openid profile birthdate')).status).to.equal(400);
+      expect((await findMemberSite(ts.db, id))!.scope).to.equal('openid profile');
+      await announced(ts.cm.directory, `site:${id}`, () =>
+        updateSite({ db: ts.db, requireHttps: false, ratings: ts.config.ratings }, id, { scope: 'openid profile birthdate' }, 'operator'),
+      );
+      const kept = await put('openid profile birthdate');
+      expect(kept.status).to.equal(200);
+      expect(((await kept.json()) as Json).scope).to.equal('openid profile birthdate');
+    });
+
     describe('an update carrying client_secret (RFC 7592 §2.2: if sent, it must be the current one)', () => {
       async function registered() {
         const resource = await freshResource();

@@ -216,26 +216,33 @@ describe('a claims request for age_over_NN', () => {
     expect(await ts.db('audit_log').count({ n: '*' }).first()).to.deep.equal(before);
   });
 
-  it('never gives out the birthdate: a claims request for it without a birthdate scope (or with one) is ignored', async () => {
+  it('gives the birthdate only with the birthdate scope: a claims request for it alone is ignored, even at a site granted the scope', async () => {
     const adult = await holder(30);
     const claims = JSON.stringify({ id_token: { birthdate: { essential: true } }, userinfo: { birthdate: null } });
-    for (const scope of ['openid', 'openid birthdate']) {
-      const req = await authRequest(config, site, { claims, scope });
+    const granted = await registerTestSite(ts, { scope: 'openid profile offline_access birthdate' });
+    const grantedConfig = await siteClient(ts, granted);
+    const login = async (c: client.Configuration, s: TestSite, scope: string) => {
+      const req = await authRequest(c, s, { claims, scope });
       const result = await runLogin(new Agent(ts.url), req.url, adult);
       if (result.kind !== 'redirect') throw new Error(`expected a redirect, got page ${result.status}`);
-      const tokens = await client.authorizationCodeGrant(config, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
-      expect(tokens.claims(), scope).to.not.have.property('birthdate');
-      expect(decodeJwt(tokens.id_token!), scope).to.not.have.property('birthdate');
-      const info = await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
-      expect(info, scope).to.not.have.property('birthdate');
+      const tokens = await client.authorizationCodeGrant(c, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      return { id: decodeJwt(tokens.id_token!), info: await client.fetchUserInfo(c, tokens.access_token, tokens.claims()!.sub) };
+    };
+    for (const [c, s, name] of [[config, site, 'not granted'], [grantedConfig, granted, 'granted']] as const) {
+      const { id, info } = await login(c, s, 'openid');
+      expect(id, name).to.not.have.property('birthdate');
+      expect(info, name).to.not.have.property('birthdate');
       expect(JSON.stringify(info)).to.not.include(birthdateForAge(30));
     }
+    // With the scope, granted to the site and agreed to by the holder, the claims request gets it.
+    const { id, info } = await login(grantedConfig, granted, 'openid birthdate');
+    expect([id.birthdate, info.birthdate]).to.deep.equal([birthdateForAge(30), birthdateForAge(30)]);
   });
 
-  it('lists age_over_NN and the claims parameter in discovery', async () => {
+  it('lists age_over_NN, the birthdate (its scope too) and the claims parameter in discovery', async () => {
     const meta = config.serverMetadata();
     expect(meta.claims_parameter_supported).to.equal(true);
-    expect(meta.claims_supported).to.include.members(['age_over_12', 'age_over_15', 'age_over_19']);
-    expect(meta.claims_supported).to.not.include('birthdate');
+    expect(meta.claims_supported).to.include.members(['age_over_12', 'age_over_15', 'age_over_19', 'birthdate']);
+    expect(meta.scopes_supported).to.include('birthdate');
   });
 });
