@@ -88,18 +88,22 @@ export async function authRequest(
  * A member site's pushed authorization request (PAR) with these `authorization_details` for its resource server, PKCE
  * and state as the member site keeps them: the URL to send the browser to, and what the code exchange needs.
  */
-export async function payRequest(config: client.Configuration, site: TestSite, details: unknown[], extra: Record<string, string> = {}) {
+export function payRequest(config: client.Configuration, site: TestSite, details: unknown[], extra: Record<string, string> = {}) {
+  return pushedRequest(config, site, { authorization_details: JSON.stringify(details), ...extra });
+}
+
+/** A member site's pushed authorization request (PAR) for openid and its resource server, PKCE and state, with `params`. */
+export async function pushedRequest(config: client.Configuration, site: TestSite, params: Record<string, string>) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = await client.buildAuthorizationUrlWithPAR(config, {
     redirect_uri: site.redirectUri,
     scope: 'openid',
     resource: site.resource,
-    authorization_details: JSON.stringify(details),
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
-    ...extra,
+    ...params,
   });
   return { url, verifier, state };
 }

@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { Agent, csrfFrom, location, runLogin, startInteraction, type FlowResult } from '../helpers/agent.ts';
 import { birthdateForAge } from '../helpers/applicant.ts';
-import { authRequest, issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { authRequest, issueTestCard, payRequest, pushedRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -61,21 +61,7 @@ describe('a claims request for age_over_NN', () => {
   }
 
   /** The PAR a site sends for a free gated section: openid, its API, and the claims request. */
-  async function parRequest(claims: string, extra: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: site.redirectUri,
-      scope: 'openid',
-      resource: site.resource,
-      claims,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      ...extra,
-    });
-    return { url, verifier, state };
-  }
+  const parRequest = (claims: string, extra: Record<string, string> = {}) => pushedRequest(config, site, { claims, ...extra });
 
   async function refusedAtPar(claims: string, extra: Record<string, string> = {}): Promise<client.ResponseBodyError> {
     const err = await parRequest(claims, extra).then(() => undefined, (e: unknown) => e);
