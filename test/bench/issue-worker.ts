@@ -17,6 +17,16 @@ export type IssueReply = { ok: true; sample: Sample } | { ok: false; error: stri
 /** Distinct applicants: workerData.offset keeps two runs of one database apart. */
 let next = Number(workerData?.offset ?? 0);
 
+/** A given name of letters only for applicant `n`: each is a person of their own (one name and birthdate twice goes to review). */
+function givenName(n: number): string {
+  let s = '';
+  do {
+    s += String.fromCharCode(97 + (n % 26));
+    n = Math.floor(n / 26);
+  } while (n > 0);
+  return `B${s}`;
+}
+
 async function applyOnce(url: string): Promise<void> {
   const n = next++;
   const digits = String(n).padStart(7, '0');
@@ -25,7 +35,7 @@ async function applyOnce(url: string): Promise<void> {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      legal_name: 'Bench Holder',
+      legal_name: `Bench ${givenName(n)}`,
       birthdate: '1985-03-04',
       email: `bench-${n}@example.com`,
       mobile: `010-5${digits.slice(0, 3)}-${digits.slice(3)}`,

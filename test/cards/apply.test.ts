@@ -89,7 +89,7 @@ describe('applying for a card', () => {
       expect(card.status).to.equal('active');
       expect(Buffer.compare(card.number_hmac, cardNumberHmac(ts.config.secrets.cardHmacKey, number))).to.equal(0);
       const account = await ts.db('accounts').where({ id: card.account_id }).first();
-      expect(account).to.include({ legal_name: 'Kim Minsu', email: app.email, mobile: e164(String(app.mobile)), guardian_account_id: null });
+      expect(account).to.include({ legal_name: app.legal_name, email: app.email, mobile: e164(String(app.mobile)), guardian_account_id: null });
       expect(Number(account.credit_limit)).to.equal(500_000);
       const stored = await ts.db('applications').where({ id: body.application_id }).first();
       expect(stored).to.include({ status: 'approved', card_id: card.id, account_id: account.id, decided_by: 'system' });
@@ -648,7 +648,7 @@ describe('applying for a card', () => {
       const html = await res.text();
       expect(res.status).to.equal(403);
       expect(fieldError(html, 'birthdate')).to.equal('Cyber card holders must be at least 14 years old.');
-      expect(inputValue(html, 'legal_name')).to.equal('Kim Minsu');
+      expect(inputValue(html, 'legal_name')).to.equal(app.legal_name);
       expect(inputValue(html, 'email')).to.equal(app.email);
       expect(inputValue(html, 'mobile')).to.equal(app.mobile);
       expect(inputValue(html, 'birthdate')).to.equal(app.birthdate);

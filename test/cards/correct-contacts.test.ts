@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { expect } from 'chai';
 import { ForwardedAgent, csrfFrom } from '../helpers/agent.ts';
-import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, latestCode, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, latestCode, uniqueEmail, uniqueIp, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -128,7 +128,7 @@ describe("the operator's correction of a holder's contacts", () => {
   it('lets a minor be given the guardian’s email (the family rule)', async () => {
     const guardian = await issueByApplication(ts, { legal_name: 'Oh Guardian', birthdate: '1970-04-04' });
     const minor = await issueByApplication(ts, {
-      legal_name: 'Oh Child',
+      legal_name: uniqueName('Oh'),
       birthdate: birthdateForAge(14),
       guardian_card_number: guardian.cardNumber,
       guardian_password: guardian.password,

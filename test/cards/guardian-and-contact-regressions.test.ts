@@ -7,7 +7,7 @@ import { startHousekeeping } from '../../src/housekeeping/start-housekeeping.ts'
 import { ageOn } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/log.ts';
 import { ForwardedAgent } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, birthdateForAge, e164, issueByApplication, postApplication, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, birthdateForAge, e164, issueByApplication, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { issueTestCard, type TestCard } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -103,7 +103,7 @@ describe('contact changes and guardians: regressions found in review', () => {
       const birthdate = `${Number(day.slice(0, 4)) - adultAge}${day.slice(4)}`;
 
       const g = await guardian('Seo Guardian');
-      const child = await minorOf(g, { legal_name: 'Seo Child', birthdate: birthdateForAge(16) });
+      const child = await minorOf(g, { legal_name: uniqueName('Seo'), birthdate: birthdateForAge(16) });
       expect(child.status, JSON.stringify(child.body)).to.equal(201);
       const card = await ts.db('cards').where({ id: child.body.card_id }).first();
       await ts.db('accounts').where({ id: card.account_id }).update({ birthdate });
@@ -117,7 +117,7 @@ describe('contact changes and guardians: regressions found in review', () => {
 
     it('releases grown wards with retention turned off (retention.intervalSeconds 0)', async () => {
       const g = await guardian('Han Guardian');
-      const child = await minorOf(g, { legal_name: 'Han Child', birthdate: birthdateForAge(17) });
+      const child = await minorOf(g, { legal_name: uniqueName('Han'), birthdate: birthdateForAge(17) });
       expect(child.status, JSON.stringify(child.body)).to.equal(201);
       const card = await ts.db('cards').where({ id: child.body.card_id }).first();
       await ts.db('accounts').where({ id: card.account_id }).update({ birthdate: birthdateForAge(ts.config.cards.adultAge) });

@@ -28,6 +28,15 @@ export function e164(national: string): string {
   return `+82${national.replace(/\D/g, '').slice(1)}`;
 }
 
+/**
+ * A legal name nobody in the run's database has: 'Kim' and a made-up given name of letters only (a name and date of
+ * birth already held by someone sends an application to review, and every test file of a run shares one database).
+ */
+export function uniqueName(family = 'Kim'): string {
+  const letters = [...randomBytes(8)].map((b) => String.fromCharCode(97 + (b % 26))).join('');
+  return `${family} ${letters[0]!.toUpperCase()}${letters.slice(1)}`;
+}
+
 /** A client IP of its own (sent as X-Forwarded-For to a server with trustProxy), so daily limits never collide. */
 export function uniqueIp(): string {
   return `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
@@ -35,10 +44,10 @@ export function uniqueIp(): string {
 
 export type ApplicationBody = Record<string, unknown>;
 
-/** A valid adult application as the JSON API takes it; `over` replaces or adds fields. */
+/** A valid adult application of a person of its own as the JSON API takes it; `over` replaces or adds fields. */
 export function application(over: ApplicationBody = {}): ApplicationBody {
   return {
-    legal_name: 'Kim Minsu',
+    legal_name: uniqueName(),
     birthdate: '1990-05-17',
     email: uniqueEmail(),
     mobile: uniqueMobile(),

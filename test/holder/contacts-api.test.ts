@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { findThrottle } from '../../src/db/throttles.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent } from '../helpers/agent.ts';
-import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, latestCode, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, birthdateForAge, e164, issueByApplication, latestCode, uniqueEmail, uniqueIp, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -224,7 +224,7 @@ describe('/api/holder/contacts', () => {
     const guardian = await issueByApplication(ts, { legal_name: 'Han Guardian', birthdate: '1975-02-02' });
     const g = await account(guardian);
     const minor = await issueByApplication(ts, {
-      legal_name: 'Han Child',
+      legal_name: uniqueName('Han'),
       birthdate: birthdateForAge(15),
       guardian_card_number: guardian.cardNumber,
       guardian_password: guardian.password,

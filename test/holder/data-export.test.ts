@@ -12,7 +12,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
 import { screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
-import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication, uniqueName } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, unescapeHtml } from '../helpers/html.ts';
 import { signedInHolder } from '../helpers/holder.ts';
@@ -298,7 +298,7 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
 
   it("gives a guardian only the children's names, and a child only the guardian's name: never each other's data", async () => {
     const guardian = await issueTestCard(ts, '1980-03-03', 'Park Guardian');
-    const app = application({ legal_name: 'Park Junior', birthdate: birthdateForAge(15), guardian_card_number: guardian.number, guardian_password: guardian.password });
+    const app = application({ legal_name: uniqueName('Park'), birthdate: birthdateForAge(15), guardian_card_number: guardian.number, guardian_password: guardian.password });
     const { status, body } = await postApplication(ts, app);
     expect(status, JSON.stringify(body)).to.equal(201);
     const ward: TestCard = { accountId: '', cardId: String(body.card_id), number: String(body.card_number), password: String(app.password) };
@@ -315,7 +315,7 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     // The ward's password in the guardian's session is a wrong password: the file is always the session's own.
     expect((await postJson(asGuardian, { password: ward.password })).status).to.equal(401);
     const guardianFile = (await (await postJson(asGuardian, { password: guardian.password })).json()) as Json;
-    expect(guardianFile.account.wards).to.deep.equal(['Park Junior']);
+    expect(guardianFile.account.wards).to.deep.equal([app.legal_name]);
     expect(JSON.stringify(guardianFile)).not.to.include('Junior comic');
     expect(JSON.stringify(guardianFile)).not.to.include(String(app.email));
     expect(guardianFile.cards.map((c: Json) => c.last4)).to.deep.equal([guardian.number.slice(-4)]);

@@ -6,7 +6,7 @@ import { releaseGrownWards } from '../../src/cards/release-grown-wards.ts';
 import { findThrottle } from '../../src/db/throttles.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { Agent, ForwardedAgent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, birthdateForAge, e164, postApplication, uniqueEmail, uniqueIp, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, birthdateForAge, e164, postApplication, uniqueEmail, uniqueIp, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, fieldError, inputValue, unescapeHtml, withoutCellLabels } from '../helpers/html.ts';
 import { signedInHolder } from '../helpers/holder.ts';
@@ -362,7 +362,7 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
 
     it("answers 404 alike for another holder's child, an unknown account and a malformed id, and changes nothing", async () => {
       const guardian = await guardianWithLimit(30_000);
-      const own = await minorOf(guardian, 'Seo Child');
+      const own = await minorOf(guardian, uniqueName('Seo'));
       const other = await guardianWithLimit(30_000, 'Yoon Other');
       const othersChild = await minorOf(other, 'Yoon Child');
       const adult = await guardianWithLimit(30_000, 'Yoon Adult');

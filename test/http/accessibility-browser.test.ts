@@ -10,7 +10,7 @@ import { markAttemptFailed } from '../../src/db/outbox-leases.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
 import { repay } from '../../src/ledger/repay.ts';
-import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
 import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -181,7 +181,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       it('the card pages without a sign-in (lost, reissue, password, reset) and the error pages', async function () {
         this.timeout(60_000);
         const { p, audit, found } = await open(language);
-        const holder = await issueByApplication(ts, { legal_name: 'Lee Forgetful' });
+        const holder = await issueByApplication(ts, { legal_name: uniqueName('Lee') });
 
         for (const [path, label] of [['/card/lost', 'report lost'], ['/card/lost/code', 'block with a code'], ['/card/password', 'change password']] as const) {
           await p.goto(`${ts.url}${path}`);
@@ -232,9 +232,9 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       it("the holder's own pages, each form also refused, up to the card closed", async function () {
         this.timeout(90_000);
         const { p, audit, found } = await open(language);
-        const guardian = await issueByApplication(ts, { legal_name: 'Seo Guardian' });
+        const guardian = await issueByApplication(ts, { legal_name: uniqueName('Seo') });
         await ts.db('accounts').where({ id: guardian.accountId }).update({ credit_limit: 100_000, statement_day: statementDayToday(ts.config.billing.timeZone) });
-        const childApp = application({ legal_name: 'Seo Child', birthdate: birthdateForAge(16), guardian_card_number: guardian.cardNumber, guardian_password: guardian.password });
+        const childApp = application({ legal_name: uniqueName('Seo'), birthdate: birthdateForAge(16), guardian_card_number: guardian.cardNumber, guardian_password: guardian.password });
         const child = await postApplication(ts, childApp);
         expect(child.status, JSON.stringify(child.body)).to.equal(201);
         const childAccountId = String((await ts.db('cards').where({ id: child.body.card_id }).first()).account_id);
@@ -328,7 +328,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       it('the hosted log-in, consent, payment approval, refusal and sign-out pages of a real OIDC flow', async function () {
         this.timeout(90_000);
         const { p, audit, found } = await open(language);
-        const payer = await issueByApplication(ts, { legal_name: 'Park Payer' });
+        const payer = await issueByApplication(ts, { legal_name: uniqueName('Park') });
         await ts.db('accounts').where({ id: payer.accountId }).update({ credit_limit: 100_000 });
 
         // Log-in and consent, from the demo site.

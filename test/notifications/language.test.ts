@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
 import { Agent, csrfFrom, csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, birthdateForAge, issueByApplication, uniqueIp, type ApplicationBody } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, birthdateForAge, issueByApplication, uniqueIp, uniqueName, type ApplicationBody } from '../helpers/applicant.ts';
 import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
 import { signedInHolder } from '../helpers/holder.ts';
@@ -210,9 +210,10 @@ describe("notifications in the holder's language", () => {
   });
 
   it("writes a ward's news to the guardian in the guardian's language, and to the ward in the ward's", async () => {
-    const guardian = await applyIn('ko', { legal_name: 'Han Guardian', birthdate: '1980-03-03' });
+    const guardian = await applyIn('ko', { legal_name: uniqueName('Han'), birthdate: '1980-03-03' });
+    const childName = uniqueName('Han');
     const child = await applyIn('en', {
-      legal_name: 'Han Child',
+      legal_name: childName,
       birthdate: birthdateForAge(16),
       guardian_card_number: guardian.number,
       guardian_password: guardian.password,
@@ -222,7 +223,7 @@ describe("notifications in the holder's language", () => {
     const toGuardian = await delivered(guardian.accountId, 'child_payment_approved');
     expect(toGuardian.map((m) => m.locale)).to.deep.equal(['ko', 'ko']);
     expect(toGuardian[0]!.subject).to.equal('자녀의 사이버 카드로 결제했습니다');
-    expect(toGuardian[0]!.text).to.include('Han Child 님의 사이버 카드').and.include('1,000 KRW 결제');
+    expect(toGuardian[0]!.text).to.include(`${childName} 님의 사이버 카드`).and.include('1,000 KRW 결제');
     const toChild = await delivered(child.accountId, 'payment_approved');
     expect(toChild.map((m) => m.locale)).to.deep.equal(['en', 'en']);
     expect(toChild[0]!.text).to.match(/^Approval \S+: 1,000 KRW at /);
