@@ -10,14 +10,23 @@ export type RefusalReason =
   | 'duplicate_email'
   | 'duplicate_mobile'
   | 'duplicate_ward'
+  | 'balance_owed'
   | 'ip_limit'
   | 'email_limit';
 
 /**
  * Why an application waits for a person. `guardian_contacts`: a minor with both the guardian's email and mobile;
- * `duplicate_ward`: the guardian already has a ward with the applicant's name and date of birth.
+ * `duplicate_ward`: the guardian already has a ward with the applicant's name and date of birth; `balance_owed`: an
+ * account with the email or mobile still owes (cards.duplicates 'review'); `person_owes`: an account with the
+ * applicant's name and date of birth still owes.
  */
-export type ReviewReason = 'denied' | 'duplicate_email' | 'duplicate_mobile' | 'duplicate_ward' | 'guardian_contacts';
+export type ReviewReason = 'denied' | 'duplicate_email' | 'duplicate_mobile' | 'duplicate_ward' | 'balance_owed' | 'person_owes' | 'guardian_contacts';
+
+/**
+ * Review reasons the applicant is not told (the operator is): they speak of another person's account found by name
+ * and date of birth alone, which anyone may know. The applicant's answer says only that a person looks at it.
+ */
+export const UNTOLD_REVIEW_REASONS: ReadonlySet<ReviewReason> = new Set<ReviewReason>(['person_owes']);
 
 const STATUS: Record<RefusalReason, number> = {
   too_young: 403,
@@ -28,6 +37,7 @@ const STATUS: Record<RefusalReason, number> = {
   duplicate_email: 409,
   duplicate_mobile: 409,
   duplicate_ward: 409,
+  balance_owed: 409,
   ip_limit: 429,
   email_limit: 429,
 };
@@ -83,6 +93,13 @@ export function refusal(reason: RefusalReason, policy: { minimumAge: number; adu
         reason,
         "This guardian's card already vouches for a cyber card holder with this name and date of birth. One person holds one card; if it is lost, report it lost to get a new number.",
         'legal_name',
+      );
+    case 'balance_owed':
+      // Says no more than the duplicate refusals do (and less: not which of the two matched), and nothing of the account.
+      return new ApplicationRefusedError(
+        reason,
+        'An account with this email address or mobile number still owes money. Please settle what is owed first: ' +
+          "a former holder can sign in with the closed card's number and password to see what is owed and how to pay it.",
       );
     case 'ip_limit':
       return new ApplicationRefusedError(reason, 'Too many applications were sent from your network today. Please try again tomorrow.');

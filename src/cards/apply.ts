@@ -9,7 +9,7 @@ import type { ApplicationInput } from './application-input.ts';
 import { checkApplicationLimits } from './check-application-limits.ts';
 import { openHolderAccount, type ApplicationOutcome } from './open-holder-account.ts';
 import { recordRefusal, type Submission } from './record-refusal.ts';
-import { duplicateOf, familyOf, screenApplication } from './screen-application.ts';
+import { familyOf, findingOf, screenApplication } from './screen-application.ts';
 
 /**
  * `work` in the transaction `db` already is (a request's, src/db/request-scope.ts), else in a new one.
@@ -28,11 +28,12 @@ function inOneTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T>
  * Slow work (argon2 for the guardian's password and the new one) runs before the transaction. The
  * transaction takes advisory locks on the IP, email and mobile (and a minor's guardian), so parallel
  * applications with the same contact details queue up and the limits and duplicate check inside it
- * are exact: ten at once with one email give one card.
+ * are exact: ten at once with one email give one card. A former holder whose account still owes is refused on
+ * the same contacts, and reviewed on the same name and date of birth (findingOf).
  */
 export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub: Submission): Promise<ApplicationOutcome> {
   const { db, hasher } = deps.cards;
-  const who = { ip: sub.ip, email: input.email, mobile: input.mobile };
+  const who = { ip: sub.ip, email: input.email, mobile: input.mobile, person: input };
   // A first, unlocked look (limits and duplicates in one query), so a flood over the limit costs no argon2 work.
   const seen = await checkApplication(db, who);
   checkApplicationLimits(deps.policy, seen);
@@ -46,9 +47,9 @@ export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub:
     let refused = screening.refusal;
     let review = screening.review;
     if (!refused) {
-      const duplicate = duplicateOf(checked);
-      if (duplicate && deps.policy.duplicates === 'refuse') refused = duplicate;
-      else review ??= duplicate;
+      const found = findingOf(deps.policy, checked);
+      refused = found.refusal;
+      review ??= found.review;
     }
     if (refused) {
       await recordRefusal(trx, input, refused, sub);

@@ -3,7 +3,7 @@ import { attemptSource } from '../http/device-cookie.ts';
 import { currentLocale } from '../http/locale.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardProof } from '../throttles/guard-proof.ts';
-import { ApplicationRefusedError } from './application-errors.ts';
+import { ApplicationRefusedError, UNTOLD_REVIEW_REASONS } from './application-errors.ts';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
@@ -35,7 +35,7 @@ function presentOutcome(o: ApplicationOutcome) {
   return {
     application_id: o.applicationId,
     status: o.status,
-    ...(o.reviewReason ? { review_reason: o.reviewReason } : {}),
+    ...(o.reviewReason && !UNTOLD_REVIEW_REASONS.has(o.reviewReason) ? { review_reason: o.reviewReason } : {}),
     card_id: o.cardId,
     card_status: o.status === 'approved' ? 'active' : 'pending',
     card_number: o.cardNumber,

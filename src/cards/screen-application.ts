@@ -6,6 +6,7 @@ import { ageOn } from '../lib/clock.ts';
 import type { RefusalReason, ReviewReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
 import type { ApplicationInput } from './application-input.ts';
+import type { ApplicationPolicy } from './application-policy.ts';
 import { onDenyList } from './deny-list.ts';
 import type { Submission } from './record-refusal.ts';
 import { verifyCredentials } from './verify-credentials.ts';
@@ -49,6 +50,23 @@ export function duplicateOf(
   return seen.emailInUse ? 'duplicate_email' : seen.mobileInUse ? 'duplicate_mobile' : undefined;
 }
 
+/**
+ * What the check found on other accounts, as the policy takes it. On the applicant's contacts (a duplicate, or an
+ * account that still owes): refused, or reviewed, as cards.duplicates says, for an email or mobile is as much one
+ * person's when their account is closed and owes as when it is open. On the name and date of birth alone (an account
+ * that still owes): always reviewed, for two people may share both, and a refusal would tell anyone who knows them
+ * that the other person owes money.
+ */
+export function findingOf(
+  policy: Pick<ApplicationPolicy, 'duplicates'>,
+  seen: Pick<ApplicationCheck, 'emailInUse' | 'mobileInUse' | 'wardInUse' | 'owedOnContacts' | 'owedByPerson'>,
+): { refusal?: RefusalReason; review?: ReviewReason } {
+  const onContacts = duplicateOf(seen) ?? (seen.owedOnContacts ? 'balance_owed' : undefined);
+  if (onContacts && policy.duplicates === 'refuse') return { refusal: onContacts };
+  const review = onContacts ?? (seen.owedByPerson ? 'person_owes' : undefined);
+  return review ? { review } : {};
+}
+
 /** The family a minor applies in (db/applications.ts Family): which contacts are the guardian's own. */
 export function familyOf(
   guardian: Pick<Account, 'id' | 'email' | 'mobile'>,
@@ -65,7 +83,7 @@ export function familyOf(
 
 /**
  * The automatic checks that can run before any lock: age, deny list, guardian (one argon2 verify),
- * and a first look for duplicates (from `seen`, apply()'s unlocked first look, or again within the
+ * and a first look for duplicates and debts (from `seen`, apply()'s unlocked first look, or again within the
  * guardian's family) so a refused duplicate costs no password hash. apply() repeats the duplicate check
  * under its lock, where it is authoritative.
  */
@@ -91,10 +109,12 @@ export async function screenApplication(
     guardian = g;
   }
   // A minor may share the guardian's contacts, with siblings too, and must not be the guardian's ward already: look again.
-  const contacts = guardian ? await checkApplication(deps.cards.db, { ...input, ip: sub.ip, family: familyOf(guardian.account, input) }) : seen;
-  const duplicate = duplicateOf(contacts);
-  if (duplicate && policy.duplicates === 'refuse') return { age, refusal: duplicate };
-  review ??= duplicate;
+  const contacts = guardian
+    ? await checkApplication(deps.cards.db, { ...input, ip: sub.ip, person: input, family: familyOf(guardian.account, input) })
+    : seen;
+  const found = findingOf(policy, contacts);
+  if (found.refusal) return { age, refusal: found.refusal };
+  review ??= found.review;
   // Both of the guardian's contacts, none of the minor's own: maybe a child without a phone, maybe an adult who
   // already holds a card applying again as their own ward (past the duplicate check, which leaves the guardian
   // and their wards out on the guardian's contacts). A person decides, for each sibling too.

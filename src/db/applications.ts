@@ -144,6 +144,18 @@ const SAME_WARD =
   'a.guardian_account_id = ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND lower(normalize(a.legal_name, NFKC)) = lower(normalize(?, NFKC)) AND a.birthdate = ?::date';
 
 /**
+ * Still owes money: a posted balance, holds still open, or flagged by the delinquency sweep (a statement past due).
+ * Columns of the account row, so the check costs nothing beyond finding the account.
+ */
+const OWES = '(a.posted_balance > 0 OR a.held_amount > 0 OR a.delinquent_since IS NOT NULL)';
+/**
+ * A legal name folded for "the same person": NFKC (as the deny list and SAME_WARD fold: 'Ｌｅｅ' is 'Lee'), runs of
+ * white space as one, trimmed, lower case. The same expression as accounts_person_index, so the lookup is indexed.
+ */
+const PERSON_NAME = (name: string) => `lower(btrim(regexp_replace(normalize(${name}, NFKC), '\\s+', ' ', 'g')))`;
+const SAME_PERSON = `a.birthdate = ?::date AND ${PERSON_NAME('a.legal_name')} = ${PERSON_NAME('?::text')}`;
+
+/**
  * A minor applying under a guardian, for the duplicate check. Siblings may share the guardian's email
  * and mobile (families do): a contact that is the guardian's own is no duplicate on the guardian's
  * other wards. The same child twice is: a ward of the guardian with the applicant's name and date of birth.
@@ -197,6 +209,20 @@ export interface ApplicationCheck extends Duplicates {
   fromIp: number;
   /** Applications (of any outcome) for this email address in the last 24 hours. */
   forEmail: number;
+  /**
+   * Another account with the email or mobile still owes (OWES), whatever its cards' status: a closed one too. The
+   * family rules of the duplicate check apply (a minor's guardian, and siblings on the guardian's own contacts, are not it).
+   */
+  owedOnContacts: boolean;
+  /** An account with the applicant's name and date of birth (folded, PERSON_NAME) still owes, whatever its cards' status. */
+  owedByPerson: boolean;
+}
+
+/** The applicant as a person, looked for on other accounts by name and date of birth. */
+export interface Person {
+  legalName: string;
+  /** YYYY-MM-DD */
+  birthdate: string;
 }
 
 /**
@@ -207,17 +233,32 @@ export interface ApplicationCheck extends Duplicates {
  */
 export async function checkApplication(
   conn: Conn,
-  q: { ip: string; email: string; mobile: string; family?: Family | undefined },
+  q: { ip: string; email: string; mobile: string; person: Person; family?: Family | undefined },
 ): Promise<ApplicationCheck> {
+  const g = q.family?.guardianAccountId ?? null;
+  const outside = (shared: boolean | undefined) => [null, g, shared ?? false, g, g];
   const r = (await conn
     .select(
       // By source: an IPv6 /64 as one (lib/ip-key.ts).
       conn.raw("(SELECT count(*) FROM applications WHERE ip_key = ? AND created_at > now() - interval '24 hours') AS from_ip", [ipKey(q.ip)]),
       conn.raw("(SELECT count(*) FROM applications WHERE email = ? AND created_at > now() - interval '24 hours') AS for_email", [q.email]),
       ...duplicateColumns(conn, q, OPEN_CARD),
+      // Each EXISTS on its own index (lower(email), mobile, accounts_person_index); the rest is the account row.
+      conn.raw(
+        `(EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${OUTSIDE_FAMILY} AND ${OWES})` +
+          ` OR EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${OUTSIDE_FAMILY} AND ${OWES})) AS owed_on_contacts`,
+        [q.email, ...outside(q.family?.sharesEmail), q.mobile, ...outside(q.family?.sharesMobile)],
+      ),
+      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND ${OWES}) AS owed_by_person`, [q.person.birthdate, q.person.legalName]),
     )
-    .first()) as DuplicateRow & { from_ip: string | number; for_email: string | number };
-  return { fromIp: Number(r.from_ip), forEmail: Number(r.for_email), ...toDuplicates(r) };
+    .first()) as DuplicateRow & { from_ip: string | number; for_email: string | number; owed_on_contacts: boolean; owed_by_person: boolean };
+  return {
+    fromIp: Number(r.from_ip),
+    forEmail: Number(r.for_email),
+    ...toDuplicates(r),
+    owedOnContacts: Boolean(r.owed_on_contacts),
+    owedByPerson: Boolean(r.owed_by_person),
+  };
 }
 
 /**

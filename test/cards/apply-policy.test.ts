@@ -1,0 +1,181 @@
+import { expect } from 'chai';
+import { capture } from '../../src/approvals/capture.ts';
+import { closeCard } from '../../src/cards/close.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { repay } from '../../src/ledger/repay.ts';
+import { Agent, csrfFrom } from '../helpers/agent.ts';
+import { APPLY_SERVER, application, issueByApplication, postApplication, uniqueEmail, uniqueMobile, type ApplicationBody } from '../helpers/applicant.ts';
+import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { alertText, inputValue } from '../helpers/html.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor, ledgerOf } from '../ledger/fixtures.ts';
+
+const OWED =
+  'An account with this email address or mobile number still owes money. Please settle what is owed first: ' +
+  "a former holder can sign in with the closed card's number and password to see what is owed and how to pay it.";
+
+/** The application rows of one email address, newest first. */
+function applicationsOf(ts: TestServer, email: unknown) {
+  return ts.db('applications').whereRaw('lower(email) = lower(?)', [String(email)]).orderBy('created_at', 'desc');
+}
+
+describe('application policy', () => {
+  let ts: TestServer;
+  let site: TestSite;
+
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER);
+    site = await registerTestSite(ts);
+  });
+  after(() => ts?.stop());
+
+  /** A holder issued through the API, as a TestCard, with the application that made it. */
+  async function holder(over: ApplicationBody = {}): Promise<{ card: TestCard; app: ApplicationBody }> {
+    const app = application(over);
+    const issued = await issueByApplication(ts, app);
+    return { card: { accountId: issued.accountId, cardId: issued.cardId, number: issued.cardNumber, password: issued.password }, app };
+  }
+
+  /** A holder whose card was closed while 5,000 KRW of payments were still posted to the account, unpaid. */
+  async function closedOwing(over: ApplicationBody = {}) {
+    const h = await holder(over);
+    const charged = await approveFor(ts, h.card, site, 5_000, 'Issue #1');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: charged.approvalNo, amount: 5_000, actor: 'test' }));
+    await closeCard(ts.db, { cardId: h.card.cardId, actor: 'test', reason: 'holder left' });
+    return h;
+  }
+
+  describe('a former holder who still owes', () => {
+    it('is refused a new card on the same email or mobile (409 balance_owed), told to settle first, naming nothing of the account', async () => {
+      const { app, card } = await closedOwing();
+      for (const again of [
+        application({ email: app.email }),
+        application({ mobile: app.mobile }),
+        application({ email: String(app.email).toUpperCase() }),
+      ]) {
+        const { status, body } = await postApplication(ts, again);
+        expect(status, JSON.stringify(body)).to.equal(409);
+        expect(body).to.include({ error: 'balance_owed', error_description: OWED });
+        expect(body).to.not.have.property('fields');
+        // The refusal is kept, as every refusal is; no account or card was opened.
+        const [kept] = await applicationsOf(ts, again.email);
+        expect(kept).to.include({ status: 'rejected', reason: 'balance_owed', account_id: null });
+      }
+      const text = JSON.stringify(await applicationsOf(ts, app.email));
+      expect(text).to.not.include(card.number.slice(-4));
+    });
+
+    it('is refused while a hold is still open, and while the account is flagged overdue', async () => {
+      const held = await holder();
+      await approveFor(ts, held.card, site, 3_000, 'Pending');
+      await closeCard(ts.db, { cardId: held.card.cardId, actor: 'test', reason: 'holder left' });
+      const heldAgain = await postApplication(ts, application({ email: held.app.email }));
+      expect(heldAgain.status, JSON.stringify(heldAgain.body)).to.equal(409);
+      expect(heldAgain.body.error).to.equal('balance_owed');
+
+      // The flag the delinquency sweep sets on an account whose statement is past due.
+      const flagged = await holder();
+      await closeCard(ts.db, { cardId: flagged.card.cardId, actor: 'test', reason: 'holder left' });
+      await ts.db('accounts').where({ id: flagged.card.accountId }).update({ delinquent_since: new Date() });
+      const flaggedAgain = await postApplication(ts, application({ mobile: flagged.app.mobile }));
+      expect(flaggedAgain.status, JSON.stringify(flaggedAgain.body)).to.equal(409);
+      expect(flaggedAgain.body.error).to.equal('balance_owed');
+    });
+
+    it('gets a new card on the same contacts once everything is paid', async () => {
+      const { app, card } = await closedOwing();
+      expect((await postApplication(ts, application({ email: app.email }))).status).to.equal(409);
+      await repay(ledgerOf(ts), { accountId: card.accountId, amount: 5_000, currency: 'KRW', source: 'operator', actor: 'test' });
+      const { status, body } = await postApplication(ts, application({ email: app.email }));
+      expect(status, JSON.stringify(body)).to.equal(201);
+    });
+
+    it('lets a closed account that owes nothing free its contacts, as before', async () => {
+      const { app, card } = await holder();
+      await closeCard(ts.db, { cardId: card.cardId, actor: 'test', reason: 'holder left' });
+      expect((await postApplication(ts, application({ email: app.email, mobile: app.mobile }))).status).to.equal(201);
+    });
+
+    it('with new contacts but the same name and date of birth goes to the review queue (202), the reason shown only to the operator', async () => {
+      const { app, card } = await closedOwing({ legal_name: 'Baek Owesmore', birthdate: '1984-02-29' });
+      const again = application({ legal_name: 'BAEK  owesmore', birthdate: '1984-02-29' });
+      const { status, body } = await postApplication(ts, again);
+      expect(status, JSON.stringify(body)).to.equal(202);
+      expect(body).to.include({ status: 'review', card_status: 'pending' });
+      // The applicant learns nothing of another person's account: no reason in the answer.
+      expect(body).to.not.have.property('review_reason');
+      const [queued] = await applicationsOf(ts, again.email);
+      expect(queued).to.include({ status: 'review', reason: 'person_owes' });
+      const listed = await fetch(`${ts.url}/admin/api/applications?status=review`, {
+        headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}` },
+      });
+      const { applications } = (await listed.json()) as { applications: Array<Record<string, unknown>> };
+      expect(applications.find((a) => a.id === body.application_id)).to.include({ reason: 'person_owes' });
+      expect(JSON.stringify(body)).to.not.include(card.accountId);
+    });
+
+    it('shows the refusal on the /apply page as its alert, with the form refilled', async () => {
+      const { app } = await closedOwing();
+      const agent = new Agent(ts.url);
+      const ip = '10.250.0.1';
+      const csrf = csrfFrom(await (await agent.request('/apply', { headers: { 'x-forwarded-for': ip } })).text());
+      const again = application({ email: app.email });
+      const form: Record<string, string> = { csrf };
+      for (const [k, v] of Object.entries(again)) form[k] = k === 'accept_terms' ? 'yes' : String(v);
+      const res = await agent.request('/apply', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+        body: new URLSearchParams(form).toString(),
+      });
+      const html = await res.text();
+      expect(res.status).to.equal(409);
+      expect(alertText(html)).to.equal(OWED);
+      expect(inputValue(html, 'email')).to.equal(app.email);
+      expect(inputValue(html, 'legal_name')).to.equal(again.legal_name);
+    });
+  });
+
+  describe('the lookups', () => {
+    it('find accounts by index (email, mobile, name and date of birth), in the one statement of the first look', async () => {
+      const seen: Array<{ sql: string; bindings: unknown[] }> = [];
+      const listen = (q: { sql: string; bindings: unknown[] }) => seen.push(q);
+      ts.db.on('query', listen);
+      try {
+        expect((await postApplication(ts, application())).status).to.equal(201);
+      } finally {
+        ts.db.off('query', listen);
+      }
+      const looks = seen.filter((q) => q.sql.includes('owed_by_person'));
+      // The first, unlocked look and the exact one under the locks: no round trip of their own.
+      expect(looks).to.have.length(2);
+      const plan = await ts.db.transaction(async (trx) => {
+        // The test tables are small enough that a sequential scan would win: ask what the indexes do.
+        await trx.raw('SET LOCAL enable_seqscan = off');
+        const r = (await trx.raw(`EXPLAIN ${looks[0]!.sql.replace(/\$\d+/g, '?')}`, looks[0]!.bindings as never)) as { rows: Array<Record<string, string>> };
+        return r.rows.map((x) => x['QUERY PLAN']).join('\n');
+      });
+      expect(plan).to.match(/accounts_person_index/);
+      expect(plan).to.match(/accounts_email_lower_idx/);
+      expect(plan).to.match(/accounts_mobile_idx/);
+      expect(plan).to.not.match(/Seq Scan on accounts/);
+    });
+  });
+
+  describe('with cards.duplicates review', () => {
+    let reviewing: TestServer;
+    before(async () => {
+      reviewing = await startCardManager({ ...APPLY_SERVER, cards: { ...APPLY_SERVER.cards, duplicates: 'review' } });
+    });
+    after(() => reviewing?.stop());
+
+    it('sends a former holder who still owes to the review queue (202 balance_owed), as it does a duplicate', async () => {
+      const app = application({ email: uniqueEmail(), mobile: uniqueMobile() });
+      const issued = await issueByApplication(reviewing, app);
+      await reviewing.db('accounts').where({ id: issued.accountId }).update({ delinquent_since: new Date() });
+      await closeCard(reviewing.db, { cardId: issued.cardId, actor: 'test', reason: 'holder left' });
+      const { status, body } = await postApplication(reviewing, application({ email: app.email }));
+      expect(status, JSON.stringify(body)).to.equal(202);
+      expect(body).to.include({ review_reason: 'balance_owed' });
+    });
+  });
+});
