@@ -18,15 +18,24 @@ export type RefusalReason =
  * Why an application waits for a person. `guardian_contacts`: a minor with both the guardian's email and mobile;
  * `duplicate_ward`: the guardian already has a ward with the applicant's name and date of birth; `balance_owed`: an
  * account with the email or mobile still owes (cards.duplicates 'review'); `person_owes`: an account with the
- * applicant's name and date of birth still owes.
+ * applicant's name and date of birth still owes; `duplicate_person`: an adult with the name and date of birth of a
+ * holder of an open card (two people may share both, so never a refusal).
  */
-export type ReviewReason = 'denied' | 'duplicate_email' | 'duplicate_mobile' | 'duplicate_ward' | 'balance_owed' | 'person_owes' | 'guardian_contacts';
+export type ReviewReason =
+  | 'denied'
+  | 'duplicate_email'
+  | 'duplicate_mobile'
+  | 'duplicate_ward'
+  | 'balance_owed'
+  | 'person_owes'
+  | 'duplicate_person'
+  | 'guardian_contacts';
 
 /**
  * Review reasons the applicant is not told (the operator is): they speak of another person's account found by name
  * and date of birth alone, which anyone may know. The applicant's answer says only that a person looks at it.
  */
-export const UNTOLD_REVIEW_REASONS: ReadonlySet<ReviewReason> = new Set<ReviewReason>(['person_owes']);
+export const UNTOLD_REVIEW_REASONS: ReadonlySet<ReviewReason> = new Set<ReviewReason>(['person_owes', 'duplicate_person']);
 
 const STATUS: Record<RefusalReason, number> = {
   too_young: 403,

@@ -2,6 +2,7 @@ import { lockValues } from '../db/advisory-lock.ts';
 import { checkApplication } from '../db/applications.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
+import { ageOn } from '../lib/clock.ts';
 import { refusal, type RefusalReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
 import { applicationLocks } from './application-locks.ts';
@@ -29,15 +30,18 @@ function inOneTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T>
  * transaction takes advisory locks on the IP, email and mobile (and a minor's guardian), so parallel
  * applications with the same contact details queue up and the limits and duplicate check inside it
  * are exact: ten at once with one email give one card. A former holder whose account still owes is refused on
- * the same contacts, and reviewed on the same name and date of birth (findingOf).
+ * the same contacts, and reviewed on the same name and date of birth; an adult with the name and date of birth of
+ * a holder of an open card is reviewed too (findingOf).
  */
 export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub: Submission): Promise<ApplicationOutcome> {
   const { db, hasher } = deps.cards;
-  const who = { ip: sub.ip, email: input.email, mobile: input.mobile, person: input };
+  const now = deps.now?.() ?? new Date();
+  const person = { ...input, adult: ageOn(input.birthdate, now) >= deps.policy.adultAge };
+  const who = { ip: sub.ip, email: input.email, mobile: input.mobile, person };
   // A first, unlocked look (limits and duplicates in one query), so a flood over the limit costs no argon2 work.
   const seen = await checkApplication(db, who);
   checkApplicationLimits(deps.policy, seen);
-  const screening = await screenApplication(deps, input, deps.now?.() ?? new Date(), seen, sub);
+  const screening = await screenApplication(deps, input, now, seen, sub);
   const passwordHash = screening.refusal ? undefined : await hasher.hash(input.password);
 
   const result = await inOneTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {

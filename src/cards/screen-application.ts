@@ -54,16 +54,16 @@ export function duplicateOf(
  * What the check found on other accounts, as the policy takes it. On the applicant's contacts (a duplicate, or an
  * account that still owes): refused, or reviewed, as cards.duplicates says, for an email or mobile is as much one
  * person's when their account is closed and owes as when it is open. On the name and date of birth alone (an account
- * that still owes): always reviewed, for two people may share both, and a refusal would tell anyone who knows them
- * that the other person owes money.
+ * that still owes, or for an adult one holding an open card): always reviewed, for two people may share both, and a
+ * refusal would tell anyone who knows them that the other person owes money or holds a card.
  */
 export function findingOf(
   policy: Pick<ApplicationPolicy, 'duplicates'>,
-  seen: Pick<ApplicationCheck, 'emailInUse' | 'mobileInUse' | 'wardInUse' | 'owedOnContacts' | 'owedByPerson'>,
+  seen: Pick<ApplicationCheck, 'emailInUse' | 'mobileInUse' | 'wardInUse' | 'owedOnContacts' | 'owedByPerson' | 'personInUse'>,
 ): { refusal?: RefusalReason; review?: ReviewReason } {
   const onContacts = duplicateOf(seen) ?? (seen.owedOnContacts ? 'balance_owed' : undefined);
   if (onContacts && policy.duplicates === 'refuse') return { refusal: onContacts };
-  const review = onContacts ?? (seen.owedByPerson ? 'person_owes' : undefined);
+  const review = onContacts ?? (seen.owedByPerson ? 'person_owes' : seen.personInUse ? 'duplicate_person' : undefined);
   return review ? { review } : {};
 }
 
@@ -110,7 +110,7 @@ export async function screenApplication(
   }
   // A minor may share the guardian's contacts, with siblings too, and must not be the guardian's ward already: look again.
   const contacts = guardian
-    ? await checkApplication(deps.cards.db, { ...input, ip: sub.ip, person: input, family: familyOf(guardian.account, input) })
+    ? await checkApplication(deps.cards.db, { ...input, ip: sub.ip, person: { ...input, adult: false }, family: familyOf(guardian.account, input) })
     : seen;
   const found = findingOf(policy, contacts);
   if (found.refusal) return { age, refusal: found.refusal };

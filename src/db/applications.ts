@@ -216,6 +216,8 @@ export interface ApplicationCheck extends Duplicates {
   owedOnContacts: boolean;
   /** An account with the applicant's name and date of birth (folded, PERSON_NAME) still owes, whatever its cards' status. */
   owedByPerson: boolean;
+  /** For an adult: an account with the applicant's name and date of birth holds an open card (always false for a minor). */
+  personInUse: boolean;
 }
 
 /** The applicant as a person, looked for on other accounts by name and date of birth. */
@@ -223,6 +225,11 @@ export interface Person {
   legalName: string;
   /** YYYY-MM-DD */
   birthdate: string;
+  /**
+   * An adult is also looked for among open cards by name and date of birth. A minor is not: the guardian's wards are
+   * looked through for the same child (SAME_WARD), and children's names and birthdays are shared more often.
+   */
+  adult: boolean;
 }
 
 /**
@@ -250,14 +257,24 @@ export async function checkApplication(
         [q.email, ...outside(q.family?.sharesEmail), q.mobile, ...outside(q.family?.sharesMobile)],
       ),
       conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND ${OWES}) AS owed_by_person`, [q.person.birthdate, q.person.legalName]),
+      q.person.adult
+        ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND ${OPEN_CARD}) AS person_in_use`, [q.person.birthdate, q.person.legalName])
+        : conn.raw('false AS person_in_use'),
     )
-    .first()) as DuplicateRow & { from_ip: string | number; for_email: string | number; owed_on_contacts: boolean; owed_by_person: boolean };
+    .first()) as DuplicateRow & {
+    from_ip: string | number;
+    for_email: string | number;
+    owed_on_contacts: boolean;
+    owed_by_person: boolean;
+    person_in_use: boolean;
+  };
   return {
     fromIp: Number(r.from_ip),
     forEmail: Number(r.for_email),
     ...toDuplicates(r),
     owedOnContacts: Boolean(r.owed_on_contacts),
     owedByPerson: Boolean(r.owed_by_person),
+    personInUse: Boolean(r.person_in_use),
   };
 }
 

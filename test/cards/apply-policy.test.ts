@@ -135,6 +135,39 @@ describe('application policy', () => {
     });
   });
 
+  describe('the same adult with other contacts', () => {
+    it('goes to the review queue (202, pending card) when a holder with an open card has the name and date of birth, the reason shown only to the operator', async () => {
+      const { card } = await holder({ legal_name: 'Jos\u00e9 Twiceton', birthdate: '1979-11-03' });
+      // Another letter case, the accent decomposed (NFD), more spaces: the same name.
+      const again = application({ legal_name: 'JOSE\u0301   twiceton', birthdate: '1979-11-03' });
+      const { status, body } = await postApplication(ts, again);
+      expect(status, JSON.stringify(body)).to.equal(202);
+      expect(body).to.include({ status: 'review', card_status: 'pending' });
+      expect(body).to.not.have.property('review_reason');
+      expect(JSON.stringify(body)).to.not.include(card.number.slice(-4)).and.not.include(card.accountId);
+      const one = await fetch(`${ts.url}/admin/api/applications/${String(body.application_id)}`, {
+        headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}` },
+      });
+      expect(await one.json()).to.include({ status: 'review', reason: 'duplicate_person' });
+    });
+
+    it('is issued at once with another date of birth, or when the holder of that name and date of birth closed the card owing nothing', async () => {
+      const { card } = await holder({ legal_name: 'Kwon Twiceton', birthdate: '1979-11-04' });
+      expect((await postApplication(ts, application({ legal_name: 'Kwon Twiceton', birthdate: '1979-11-05' }))).status).to.equal(201);
+      await closeCard(ts.db, { cardId: card.cardId, actor: 'test', reason: 'holder left' });
+      expect((await postApplication(ts, application({ legal_name: 'Kwon Twiceton', birthdate: '1979-11-04' }))).status).to.equal(201);
+    });
+
+    it('counts a holder still in the review queue (a pending card) as holding one', async () => {
+      const first = await postApplication(ts, application({ legal_name: 'Ryu Twiceton', birthdate: '1979-11-06' }));
+      expect(first.status).to.equal(201);
+      const second = await postApplication(ts, application({ legal_name: 'Ryu Twiceton', birthdate: '1979-11-06' }));
+      expect(second.status).to.equal(202);
+      const third = await postApplication(ts, application({ legal_name: 'Ryu Twiceton', birthdate: '1979-11-06' }));
+      expect(third.status).to.equal(202);
+    });
+  });
+
   describe('the lookups', () => {
     it('find accounts by index (email, mobile, name and date of birth), in the one statement of the first look', async () => {
       const seen: Array<{ sql: string; bindings: unknown[] }> = [];
