@@ -11,6 +11,7 @@ export type RefusalReason =
   | 'duplicate_mobile'
   | 'duplicate_ward'
   | 'balance_owed'
+  | 'too_many_wards'
   | 'ip_limit'
   | 'email_limit';
 
@@ -47,6 +48,7 @@ const STATUS: Record<RefusalReason, number> = {
   duplicate_mobile: 409,
   duplicate_ward: 409,
   balance_owed: 409,
+  too_many_wards: 403,
   ip_limit: 429,
   email_limit: 429,
 };
@@ -65,7 +67,7 @@ export class ApplicationRefusedError extends AppError {
 }
 
 /** The refusal for a reason, with its message and field. */
-export function refusal(reason: RefusalReason, policy: { minimumAge: number; adultAge: number }): ApplicationRefusedError {
+export function refusal(reason: RefusalReason, policy: { minimumAge: number; adultAge: number; maxWardsPerGuardian: number }): ApplicationRefusedError {
   switch (reason) {
     case 'too_young':
       return new ApplicationRefusedError(reason, `Cyber card holders must be at least ${policy.minimumAge} years old.`, 'birthdate');
@@ -109,6 +111,12 @@ export function refusal(reason: RefusalReason, policy: { minimumAge: number; adu
         reason,
         'An account with this email address or mobile number still owes money. Please settle what is owed first: ' +
           "a former holder can sign in with the closed card's number and password to see what is owed and how to pay it.",
+      );
+    case 'too_many_wards':
+      return new ApplicationRefusedError(
+        reason,
+        `This guardian's card already vouches for ${policy.maxWardsPerGuardian} cyber cards, the most one guardian may. A child's card that is closed no longer counts.`,
+        'guardian_card_number',
       );
     case 'ip_limit':
       return new ApplicationRefusedError(reason, 'Too many applications were sent from your network today. Please try again tomorrow.');

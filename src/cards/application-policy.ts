@@ -8,6 +8,8 @@ export interface ApplicationPolicy {
   denyList: DenyList;
   denyListAction: 'refuse' | 'review';
   limits: { perIpPerDay: number; perEmailPerDay: number };
+  /** Open children's cards one guardian may vouch for. */
+  maxWardsPerGuardian: number;
   /** Credit limits in minor units; a minor's is also capped by the guardian's. */
   creditLimit: { adult: number; minor: number };
   mobileCallingCode: string;
@@ -19,6 +21,7 @@ export interface CardSettings {
   duplicates: 'refuse' | 'review';
   denyList: DenyListPatterns & { action: 'refuse' | 'review' };
   applicationLimits: { perIpPerDay: number; perEmailPerDay: number };
+  maxWardsPerGuardian: number;
   creditLimit: { adult: number; minor: number };
   mobileCallingCode: string;
 }
@@ -32,6 +35,7 @@ export function applicationPolicy(s: CardSettings): ApplicationPolicy {
     denyList: compileDenyList(s.denyList, s.mobileCallingCode),
     denyListAction: s.denyList.action,
     limits: { ...s.applicationLimits },
+    maxWardsPerGuardian: s.maxWardsPerGuardian,
     creditLimit: { ...s.creditLimit },
     mobileCallingCode: s.mobileCallingCode,
   };

@@ -1,5 +1,6 @@
 import { lockValues } from '../db/advisory-lock.ts';
 import { checkApplication } from '../db/applications.ts';
+import { lockAccount } from '../db/cards.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ageOn } from '../lib/clock.ts';
@@ -31,7 +32,8 @@ function inOneTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T>
  * applications with the same contact details queue up and the limits and duplicate check inside it
  * are exact: ten at once with one email give one card. A former holder whose account still owes is refused on
  * the same contacts, and reviewed on the same name and date of birth; an adult with the name and date of birth of
- * a holder of an open card is reviewed too (findingOf).
+ * a holder of an open card is reviewed too (findingOf). A guardian vouches for at most cards.maxWardsPerGuardian
+ * open children's cards, counted under the guardian account's row lock.
  */
 export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub: Submission): Promise<ApplicationOutcome> {
   const { db, hasher } = deps.cards;
@@ -46,13 +48,16 @@ export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub:
 
   const result = await inOneTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {
     await lockValues(trx, applicationLocks({ ...who, guardianAccountId: screening.guardian?.id }));
+    // The guardian's wards are counted under the guardian account's row lock, taken before the count's statement
+    // (whose snapshot then holds every ward a transaction before it opened): no two applications both take the last place.
+    if (screening.guardian) await lockAccount(trx, screening.guardian.id);
     const checked = await checkApplication(trx, { ...who, family: screening.guardian && familyOf(screening.guardian, input) });
     checkApplicationLimits(deps.policy, checked);
     let refused = screening.refusal;
     let review = screening.review;
     if (!refused) {
       const found = findingOf(deps.policy, checked);
-      refused = found.refusal;
+      refused = found.refusal ?? (screening.guardian && checked.openWards >= deps.policy.maxWardsPerGuardian ? 'too_many_wards' : undefined);
       review ??= found.review;
     }
     if (refused) {

@@ -114,6 +114,7 @@ export async function screenApplication(
     : seen;
   const found = findingOf(policy, contacts);
   if (found.refusal) return { age, refusal: found.refusal };
+  if (guardian && contacts.openWards >= policy.maxWardsPerGuardian) return { age, refusal: 'too_many_wards' };
   review ??= found.review;
   // Both of the guardian's contacts, none of the minor's own: maybe a child without a phone, maybe an adult who
   // already holds a card applying again as their own ward (past the duplicate check, which leaves the guardian

@@ -69,6 +69,8 @@ export const settingsSchema = z.object({
     }),
     /** Applications in any 24 hours, counted in the database so every instance agrees. */
     applicationLimits: z.object({ perIpPerDay: z.number().int().min(1), perEmailPerDay: z.number().int().min(1) }),
+    /** Children's cards (open: pending, active, suspended, lost and not replaced) one guardian's card may vouch for. */
+    maxWardsPerGuardian: z.number().int().min(1).max(100),
     /** Country calling code for mobile numbers typed in national form (010-… → +82 10-…). */
     mobileCallingCode: z.string().regex(/^[1-9][0-9]{0,2}$/, 'one to three digits, not starting with 0'),
   }),

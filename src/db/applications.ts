@@ -218,6 +218,8 @@ export interface ApplicationCheck extends Duplicates {
   owedByPerson: boolean;
   /** For an adult: an account with the applicant's name and date of birth holds an open card (always false for a minor). */
   personInUse: boolean;
+  /** With a family: the guardian's wards holding an open card (OPEN_CARD), on the guardian index; 0 without. */
+  openWards: number;
 }
 
 /** The applicant as a person, looked for on other accounts by name and date of birth. */
@@ -236,7 +238,9 @@ export interface Person {
  * What an application's daily limits and duplicate check need, in one round trip (issuance is
  * argon2-bound, and each round trip shows in its rate). With `family` the guardian's account is no
  * duplicate (a minor may share the guardian's email and mobile), nor are the guardian's other wards
- * on a contact that is the guardian's own, and the guardian's wards are looked through for the same child.
+ * on a contact that is the guardian's own, and the guardian's wards are looked through for the same child and
+ * counted (open ones, for cards.maxWardsPerGuardian: exact only under the guardian account's row lock). Accounts that
+ * still owes are looked for by contacts and by name and date of birth, and for an adult open cards by the latter.
  */
 export async function checkApplication(
   conn: Conn,
@@ -260,6 +264,9 @@ export async function checkApplication(
       q.person.adult
         ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND ${OPEN_CARD}) AS person_in_use`, [q.person.birthdate, q.person.legalName])
         : conn.raw('false AS person_in_use'),
+      g
+        ? conn.raw(`(SELECT count(*) FROM accounts a WHERE a.guardian_account_id = ?::uuid AND ${OPEN_CARD}) AS open_wards`, [g])
+        : conn.raw('0 AS open_wards'),
     )
     .first()) as DuplicateRow & {
     from_ip: string | number;
@@ -267,6 +274,7 @@ export async function checkApplication(
     owed_on_contacts: boolean;
     owed_by_person: boolean;
     person_in_use: boolean;
+    open_wards: string | number;
   };
   return {
     fromIp: Number(r.from_ip),
@@ -275,6 +283,7 @@ export async function checkApplication(
     owedOnContacts: Boolean(r.owed_on_contacts),
     owedByPerson: Boolean(r.owed_by_person),
     personInUse: Boolean(r.person_in_use),
+    openWards: Number(r.open_wards),
   };
 }
 

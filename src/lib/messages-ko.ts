@@ -402,6 +402,8 @@ export const KO: Readonly<Record<string, string>> = {
     '이 보호자의 카드로 같은 이름과 생년월일의 사이버 카드가 이미 발급되었습니다. 한 사람은 카드 하나만 가질 수 있으며, 분실했다면 분실 신고 후 새 번호를 받으세요.',
   "An account with this email address or mobile number still owes money. Please settle what is owed first: a former holder can sign in with the closed card's number and password to see what is owed and how to pay it.":
     '이 이메일 주소나 휴대폰 번호의 계정에 아직 갚지 않은 금액이 있습니다. 먼저 그 금액을 정산하세요. 해지된 카드의 번호와 비밀번호로 로그인하면 갚을 금액과 납부 방법을 볼 수 있습니다.',
+  "This guardian's card already vouches for {count} cyber cards, the most one guardian may. A child's card that is closed no longer counts.":
+    '이 보호자의 카드로 이미 사이버 카드 {count}장이 발급되어, 보호자 한 명이 보증할 수 있는 최대 수에 이르렀습니다. 해지된 자녀의 카드는 세지 않습니다.',
   'Too many applications were sent for this email address today. Please try again tomorrow.':
     '오늘 이 이메일 주소로 들어온 신청이 너무 많습니다. 내일 다시 시도하세요.',
   'Too many applications were sent from your network today. Please try again tomorrow.':

@@ -4,7 +4,7 @@ import { closeCard } from '../../src/cards/close.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { repay } from '../../src/ledger/repay.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, issueByApplication, postApplication, uniqueEmail, uniqueMobile, type ApplicationBody } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication, uniqueEmail, uniqueMobile, type ApplicationBody } from '../helpers/applicant.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { alertText, inputValue } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -210,5 +210,73 @@ describe('application policy', () => {
       expect(status, JSON.stringify(body)).to.equal(202);
       expect(body).to.include({ review_reason: 'balance_owed' });
     });
+  });
+});
+
+describe('children per guardian (cards.maxWardsPerGuardian)', () => {
+  let ts: TestServer;
+
+  before(async () => {
+    ts = await startCardManager({ ...APPLY_SERVER, cards: { ...APPLY_SERVER.cards, maxWardsPerGuardian: 2 } });
+  });
+  after(() => ts?.stop());
+
+  const TOO_MANY = "This guardian's card already vouches for 2 cyber cards, the most one guardian may. A child's card that is closed no longer counts.";
+
+  async function guardian() {
+    const app = application({ birthdate: '1972-06-06' });
+    const g = await issueByApplication(ts, app);
+    return { ...g, mobile: String(app.mobile), vouch: { guardian_card_number: g.cardNumber, guardian_password: g.password } };
+  }
+
+  const child = (vouch: ApplicationBody) => application({ birthdate: birthdateForAge(15), ...vouch });
+
+  /** The guardian's children holding an open card (pending or active here). */
+  async function openWards(guardianAccountId: string): Promise<number> {
+    const r = await ts.db('accounts as a')
+      .join('cards as c', 'c.account_id', 'a.id')
+      .where('a.guardian_account_id', guardianAccountId)
+      .whereIn('c.status', ['pending', 'active', 'suspended'])
+      .countDistinct({ n: 'a.id' })
+      .first();
+    return Number(r?.n ?? 0);
+  }
+
+  it('refuses a child over the limit (403 too_many_wards, beside the guardian card number), keeping only the refusal; a closed child frees a place', async () => {
+    const g = await guardian();
+    const first = await postApplication(ts, child(g.vouch));
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    expect((await postApplication(ts, child(g.vouch))).status).to.equal(201);
+    const before = await ts.db('accounts').count({ n: '*' }).first();
+    const third = child(g.vouch);
+    const { status, body } = await postApplication(ts, third);
+    expect(status, JSON.stringify(body)).to.equal(403);
+    expect(body).to.include({ error: 'too_many_wards', error_description: TOO_MANY });
+    expect(body.field_codes).to.deep.equal({ guardian_card_number: 'too_many_wards' });
+    expect((await ts.db('accounts').count({ n: '*' }).first())?.n).to.equal(before?.n);
+    expect(await ts.db('applications').where({ email: third.email }).first()).to.include({ status: 'rejected', reason: 'too_many_wards' });
+
+    await closeCard(ts.db, { cardId: String(first.body.card_id), actor: 'test', reason: 'child left' });
+    expect((await postApplication(ts, child(g.vouch))).status).to.equal(201);
+    expect(await openWards(g.accountId)).to.equal(2);
+  });
+
+  it('counts a child still in the review queue, and leaves adults (no guardian) alone', async () => {
+    const g = await guardian();
+    // Both of the guardian's contacts: a person looks at it first (guardian_contacts); its pending card counts.
+    const shared = await postApplication(ts, child({ ...g.vouch, email: g.email, mobile: g.mobile }));
+    expect(shared.status, JSON.stringify(shared.body)).to.equal(202);
+    expect((await postApplication(ts, child(g.vouch))).status).to.be.oneOf([201, 202]);
+    expect((await postApplication(ts, child(g.vouch))).body.error).to.equal('too_many_wards');
+    expect((await postApplication(ts, application())).status).to.equal(201);
+  });
+
+  it('never lets applications at once go over the limit: counted under the guardian account\'s row lock', async () => {
+    const g = await guardian();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => postApplication(ts, child(g.vouch))));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses, JSON.stringify(answers.map((a) => a.body.error ?? a.status))).to.deep.equal([201, 201, 403, 403, 403, 403]);
+    expect(answers.filter((a) => a.status === 403).every((a) => a.body.error === 'too_many_wards')).to.equal(true);
+    expect(await openWards(g.accountId)).to.equal(2);
   });
 });

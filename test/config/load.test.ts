@@ -86,6 +86,14 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'staging' }, /NODE_ENV/);
     refuses({ NODE_ENV: 'development', OIDC_ALLOW_PRIVATE_FETCH: 'yes' }, /OIDC_ALLOW_PRIVATE_FETCH/);
     refuses({ NODE_ENV: 'development' }, /oidc\.allowPrivateFetch/, { oidc: { allowPrivateFetch: 'no' } });
+    for (const bad of [0, -1, 2.5, 'five', null]) {
+      refuses({ NODE_ENV: 'development' }, /cards\.maxWardsPerGuardian/, { cards: { maxWardsPerGuardian: bad } });
+    }
+  });
+
+  it("lets a guardian vouch for 5 open children's cards unless cards.maxWardsPerGuardian says otherwise", () => {
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } }).cards.maxWardsPerGuardian).to.equal(5);
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir }, overrides: { cards: { maxWardsPerGuardian: 12 } } }).cards.maxWardsPerGuardian).to.equal(12);
   });
 
   it('fetches member-site URLs at private addresses only when told: off in production and test, on in development', () => {
