@@ -6,7 +6,8 @@ import { repay } from '../../src/ledger/repay.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
 import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication, uniqueEmail, uniqueMobile, type ApplicationBody } from '../helpers/applicant.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
-import { alertText, inputValue } from '../helpers/html.ts';
+import { alertText, inputValue, unescapeHtml } from '../helpers/html.ts';
+import { signedInOperator } from '../helpers/operator.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { approveFor, ledgerOf } from '../ledger/fixtures.ts';
 
@@ -149,6 +150,14 @@ describe('application policy', () => {
         headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}` },
       });
       expect(await one.json()).to.include({ status: 'review', reason: 'duplicate_person' });
+
+      // The console's queue says what the code means, so the operator knows what to look up.
+      const operator = await signedInOperator(ts.url, ts.config.secrets.operatorToken!);
+      const html = unescapeHtml(await (await operator.get('/admin/applications')).text());
+      const section = html.slice(html.indexOf(`id="application-${String(body.application_id)}"`));
+      expect(section).to.include(
+        '<code>duplicate_person</code>: a holder of an open card has this name and date of birth: the same person with new contacts, or two people?',
+      );
     });
 
     it('is issued at once with another date of birth, or when the holder of that name and date of birth closed the card owing nothing', async () => {
