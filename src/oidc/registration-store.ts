@@ -57,6 +57,21 @@ function approvalEventsUriOf(meta: Record<string, unknown>): string | null {
 }
 
 /**
+ * urn:cybercard:resource_servers and urn:cybercard:content_rating, ours too and as unchecked by oidc-provider: an update
+ * compares them with what the operator granted before any schema reads them, so a value of another type is refused
+ * here (a string's resource servers would otherwise fail that comparison as a server error).
+ */
+function grantedOf(meta: Record<string, unknown>): { resourceServers: string[]; contentRating: number } {
+  const servers = meta['urn:cybercard:resource_servers'] ?? [];
+  if (!Array.isArray(servers) || !servers.every((s) => typeof s === 'string')) {
+    throw new errors.InvalidClientMetadata('urn:cybercard:resource_servers must be an array of resource server identifiers');
+  }
+  const rating = meta['urn:cybercard:content_rating'] ?? 0;
+  if (typeof rating !== 'number' || !Number.isInteger(rating)) throw new errors.InvalidClientMetadata('urn:cybercard:content_rating must be a whole number');
+  return { resourceServers: servers as string[], contentRating: rating };
+}
+
+/**
  * Writes a client that registered itself (RFC 7591) or updated itself (RFC 7592) through our
  * member-site domain, with the same validation an operator's registration gets. The provider hands
  * us the plaintext client_secret it generated; only its hash is stored. On an update the provider
@@ -71,8 +86,7 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     tokenEndpointAuthMethod: (str(meta.token_endpoint_auth_method) ?? 'client_secret_basic') as 'client_secret_basic',
     jwks: jwks ? { keys: jwks.keys } : null,
     jwksUri: str(meta.jwks_uri) ?? null,
-    resourceServers: (meta['urn:cybercard:resource_servers'] as string[] | undefined) ?? [],
-    contentRating: (meta['urn:cybercard:content_rating'] as number | undefined) ?? 0,
+    ...grantedOf(meta),
     scope: str(meta.scope) ?? 'openid profile offline_access',
     homepageUri: str(meta.client_uri) ?? null,
     logoUri: str(meta.logo_uri) ?? null,

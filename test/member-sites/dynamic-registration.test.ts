@@ -384,6 +384,21 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       expect((await findMemberSite(ts.db, String(created.client_id)))!.name).to.equal('Self-registered shop');
     });
 
+    it('answers an update whose metadata has the wrong types with invalid_client_metadata, not 500, changing nothing', async () => {
+      const resource = await freshResource();
+      const created = (await (await register(metadata({ 'urn:cybercard:resource_servers': [resource] }))).json()) as Json;
+      const id = String(created.client_id);
+      const before = await findMemberSite(ts.db, id);
+      const rat = { authorization: `Bearer ${created.registration_access_token}`, 'content-type': 'application/json' };
+      const { registration_access_token: _t, registration_client_uri: _u, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      for (const bad of [{ 'urn:cybercard:resource_servers': resource }, { 'urn:cybercard:resource_servers': { [resource]: true } }, { 'urn:cybercard:content_rating': '19' }]) {
+        const res = await fetch(String(created.registration_client_uri), { method: 'PUT', headers: rat, body: JSON.stringify({ ...current, ...bad }) });
+        expect(res.status, JSON.stringify(bad)).to.equal(400);
+        expect(((await res.json()) as { error: string }).error, JSON.stringify(bad)).to.equal('invalid_client_metadata');
+      }
+      expect(await findMemberSite(ts.db, id)).to.deep.equal(before);
+    });
+
     it('answers a malformed body with 400, not 500', async () => {
       for (const body of ['not json', '[]', '{"redirect_uris": "https://x.example.test/cb"}', JSON.stringify(metadata({ client_name: 'Shop\u0000' }))]) {
         const res = await fetch(`${ts.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
