@@ -1,8 +1,9 @@
-import type { CardStatus } from '../db/cards.ts';
-import type { Db } from '../db/knex.ts';
+import type { Card, CardStatus } from '../db/cards.ts';
+import type { Conn, Db } from '../db/knex.ts';
 import type { CodePurpose } from '../db/one-time-codes.ts';
 import { AppError } from '../errors.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
+import { signsInClosed } from './former-holder.ts';
 
 export type { CodePurpose };
 
@@ -27,14 +28,24 @@ export function codeMinutes(codes: Pick<CodeSettings, 'ttlSeconds'>): number {
   return Math.ceil(codes.ttlSeconds / 60);
 }
 
-/** Which cards a code may be sent to, per purpose, and which template carries it. */
-export const CODE_PURPOSES: Readonly<Record<CodePurpose, { eligible: readonly CardStatus[]; template: string }>> = {
+/**
+ * Which cards a code may be sent to, per purpose, and which template carries it. `formerHolder`: also a closed card
+ * that still signs its former holder in (former-holder.ts), so one who forgot the password can still see and pay what is owed.
+ */
+export const CODE_PURPOSES: Readonly<Record<CodePurpose, { eligible: readonly CardStatus[]; formerHolder?: true; template: string }>> = {
   // Not a suspended card: lost, its holder could reissue it round the operator's block.
   lost_card: { eligible: ['active'], template: 'lost_card_code' },
   // Not around an operator's block: a suspended card is reissued by the operator only.
   reissue: { eligible: ['active', 'lost'], template: 'reissue_code' },
-  password_reset: { eligible: ['active'], template: 'password_reset_code' },
+  password_reset: { eligible: ['active'], formerHolder: true, template: 'password_reset_code' },
 };
+
+/** Whether a code of this purpose may be sent to, or prove, this card (CODE_PURPOSES). */
+export async function takesCode(conn: Conn, purpose: CodePurpose, card: Card): Promise<boolean> {
+  const { eligible, formerHolder } = CODE_PURPOSES[purpose];
+  if (eligible.includes(card.status)) return true;
+  return formerHolder === true && (await signsInClosed(conn, card));
+}
 
 /** The stored form of a code: keyed, and bound to its row so a hash means nothing elsewhere. */
 export function hashCode(key: Buffer, codeId: string, code: string): Buffer {

@@ -6,10 +6,10 @@ import { consumeCode, lockLatestCode, recordCodeAttempt } from '../db/one-time-c
 import { inTransaction } from '../db/tx.ts';
 import { findCardByNumber } from './find-card-by-number.ts';
 import {
-  CODE_PURPOSES,
   hashCode,
   InvalidCodeError,
   type CodeDeps,
+  takesCode,
   type CodePurpose,
 } from './one-time-code.ts';
 
@@ -38,7 +38,7 @@ export async function redeemCode(
   const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {
     const current = await lockCard(trx, card.id);
     const code = await lockLatestCode(trx, card.id, r.purpose);
-    if (!current || !CODE_PURPOSES[r.purpose].eligible.includes(current.status)) return { ok: false, error: 'invalid' };
+    if (!current || !(await takesCode(trx, r.purpose, current))) return { ok: false, error: 'invalid' };
     if (!code || code.consumedAt || code.expired) return { ok: false, error: 'invalid' };
     if (code.attempts >= deps.codes.maxAttempts) return { ok: false, error: 'exhausted' };
     if (!timingSafeEqual(hashCode(deps.cardHmacKey, code.id, r.code), code.codeHash)) {

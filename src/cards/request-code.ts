@@ -5,7 +5,7 @@ import { inTransaction } from '../db/tx.ts';
 import { newId, randomDigits } from '../lib/ids.ts';
 import { notify, recipientOf } from '../notifications/notify.ts';
 import { findCardByNumber } from './find-card-by-number.ts';
-import { CODE_DIGITS, CODE_PURPOSES, codeMinutes, hashCode, type CodeDeps, type CodePurpose } from './one-time-code.ts';
+import { CODE_DIGITS, CODE_PURPOSES, codeMinutes, hashCode, takesCode, type CodeDeps, type CodePurpose } from './one-time-code.ts';
 
 export interface CodeRequest {
   cardNumber: string;
@@ -19,9 +19,9 @@ export interface CodeRequest {
  * contact or has asked too often, so the answer reveals nothing about the card.
  */
 export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<void> {
-  const { eligible, template } = CODE_PURPOSES[req.purpose];
+  const { template } = CODE_PURPOSES[req.purpose];
   const card = await findCardByNumber(deps.db, deps.cardHmacKey, req.cardNumber);
-  if (!card || !eligible.includes(card.status)) return;
+  if (!card || !(await takesCode(deps.db, req.purpose, card))) return;
   const account = await findAccount(deps.db, card.accountId);
   if (!account || (!account.email && !account.mobile)) return;
 

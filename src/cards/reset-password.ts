@@ -36,7 +36,8 @@ export async function resetPassword(deps: CardDeps & { codes: CodeSettings }, in
   const passwordHash = await deps.hasher.hash(input.newPassword);
   const actor = `card:${card.id}`;
   return inTransaction(deps.db, async (trx) => {
-    const updated = await replacePassword(trx, { cardId: card.id, passwordHash, method: 'reset', actor, requestId: input.requestId });
+    // A former holder's closed card takes a reset as it took the code (one-time-code.ts): its sign-in stays the limited one.
+    const updated = await replacePassword(trx, { cardId: card.id, passwordHash, method: 'reset', formerHolder: true, actor, requestId: input.requestId });
     await revokeHolderTokens(trx, { accountId: card.accountId, actor, reason: 'password reset', requestId: input.requestId });
     // The holder proved themselves: the card's lockout ends, and their signed-in holder pages with it.
     const key = cardThrottleKey(deps.cardHmacKey, input.cardNumber);

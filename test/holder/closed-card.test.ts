@@ -262,6 +262,66 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
     expect(await ts.db('oidc_payloads').whereRaw("payload->>'accountId' = ?", [card.accountId]).whereIn('model', ['Session', 'Grant', 'AuthorizationCode'])).to.have.length(0);
   });
 
+  describe('a forgotten password', () => {
+    const post = async (path: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${ts.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...json }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const askCode = (c: TestCard) => post('/api/cards/password/reset/code', { card_number: c.number });
+    const reset = (c: TestCard, code: string, newPassword = 'A brand new phrase') => post('/api/cards/password/reset', { card_number: c.number, code, new_password: newPassword });
+    const codesSent = async (c: TestCard) => (await ts.db('notifications_outbox').where({ account_id: c.accountId, template: 'password_reset_code' })).length;
+
+    it('is reset with a code sent to the contacts, and the new password signs in to the limited session only', async () => {
+      const { card } = await closedOwing();
+      expect((await askCode(card)).status).to.equal(202);
+      const code = await latestCode(ts, card.accountId, 'password_reset_code');
+      const done = await reset(card, code);
+      expect(done.status, JSON.stringify(done.body)).to.equal(200);
+      const changed = await ts.db('audit_log').where({ subject_id: card.cardId, action: 'card.password_changed' }).first();
+      expect(changed.details).to.deep.include({ method: 'reset' });
+      expect((await ts.db('cards').where({ id: card.cardId }).first()).status).to.equal('closed');
+
+      const old = new Agent(ts.url);
+      const csrf = csrfFrom(await (await old.get('/card/signin')).text());
+      expect((await old.post('/card/signin', { csrf, card_number: card.number, password: card.password })).status).to.equal(401);
+      const agent = await signedInHolder(ts.url, { ...card, password: 'A brand new phrase' });
+      expect((await agent.get('/card/account')).status).to.equal(200);
+      expect((await agent.get('/card/controls')).status).to.equal(403);
+      expect((await reset(card, code, 'Yet another phrase')).body.error).to.equal('invalid_code');
+    });
+
+    it('is not reset for a card closed while lost or pending, a replaced card, nor a suspended or lost one', async () => {
+      const withEmail = () => cardWithLimit(ts, 1_000, { email: `refused-${Math.random().toString(36).slice(2)}@example.test` });
+      const lostClosed = await withEmail();
+      // A code asked while the card was open is dead once it is closed from lost.
+      expect((await askCode(lostClosed)).status).to.equal(202);
+      const early = await latestCode(ts, lostClosed.accountId, 'password_reset_code');
+      await reportLost(ts.db, { cardId: lostClosed.cardId, actor: 'test', reason: 'lost', proof: 'operator' });
+      await closeCard(ts.db, { cardId: lostClosed.cardId, actor: 'test', reason: 'lost and closed' });
+      const before = await state(lostClosed);
+      const refused = await reset(lostClosed, early);
+      expect(refused.status).to.equal(400);
+      expect(refused.body.error).to.equal('invalid_code');
+      expect(await askCode(lostClosed)).to.deep.equal(await askCode({ ...lostClosed, number: '4111111111111111' }));
+      expect(await state(lostClosed)).to.deep.equal(before);
+
+      const pending = await withEmail();
+      await ts.db('cards').where({ id: pending.cardId }).update({ status: 'pending' });
+      await closeCard(ts.db, { cardId: pending.cardId, actor: 'test', reason: 'application rejected' });
+      const replaced = await withEmail();
+      await reissue(ts.cm.cards, { cardId: replaced.cardId, actor: 'test', reason: 'new number' });
+      const blocked = await withEmail();
+      expect((await operator(ts, 'POST', `/admin/api/cards/${blocked.cardId}/block`, { reason: 'check' })).status).to.equal(200);
+      const lost = await withEmail();
+      await reportLost(ts.db, { cardId: lost.cardId, actor: 'test', reason: 'lost', proof: 'operator' });
+      for (const c of [pending, replaced, blocked, lost]) {
+        const sent = await codesSent(c);
+        expect((await askCode(c)).status).to.equal(202);
+        expect(await codesSent(c), c.cardId).to.equal(sent);
+      }
+    });
+  });
+
   it('keeps refusing lost, suspended and pending cards, a replaced card, and cards closed while lost or pending', async () => {
     const signIn = async (c: TestCard) => {
       const agent = new Agent(ts.url);
