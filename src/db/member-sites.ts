@@ -288,26 +288,6 @@ export async function findResourceServer(conn: Conn, identifier: string): Promis
   };
 }
 
-/**
- * Locks these resource servers' rows until the transaction ends: a registration or change naming them is then seen
- * whole (committed or not yet begun) by another naming them too, so two cannot both find one held by no site.
- */
-export async function lockResourceServers(conn: Conn, identifiers: readonly string[]): Promise<void> {
-  if (identifiers.length === 0) return;
-  // In one order, so two transactions locking overlapping sets wait rather than deadlock.
-  await conn('resource_servers').select('identifier').whereIn('identifier', [...identifiers]).orderBy('identifier').forUpdate();
-}
-
-/** Whether a member site other than `exceptClientId` (closed ones too) is granted this resource server. */
-export async function resourceServerHeldByAnother(conn: Conn, identifier: string, exceptClientId: string): Promise<boolean> {
-  const row = await conn('member_sites')
-    .select('client_id')
-    .whereRaw('resource_servers @> ?::jsonb', [JSON.stringify([identifier])])
-    .whereNot({ client_id: exceptClientId })
-    .first();
-  return row !== undefined;
-}
-
 /** Registers a resource server, or updates its name, scope and lifetime. */
 export async function upsertResourceServer(conn: Conn, rs: ResourceServer): Promise<void> {
   await conn('resource_servers')

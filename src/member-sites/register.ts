@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkSiteMetadata, fieldErrors, siteMetadataShape as site, type MetadataRules, type SiteMetadata } from './site-metadata.ts';
 import type { Db } from '../db/knex.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findMemberSite, insertMemberSite, lockResourceServers, resourceServerHeldByAnother } from '../db/member-sites.ts';
+import { findMemberSite, insertMemberSite } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { sha256Hex } from '../lib/hmac.ts';
@@ -52,7 +52,7 @@ export interface Registered {
 /**
  * Registers a member site (an OIDC client) after validating its metadata. `preset` carries the
  * client_id and secret oidc-provider already chose when the site registers itself (RFC 7591), and
- * `bySite` says it does: then it may name only resource servers no other site is granted.
+ * `bySite` says it does: then it may name no resource server, which only the operator grants.
  */
 export async function registerMemberSite(
   deps: RegisterDeps,
@@ -83,6 +83,15 @@ export async function registerMemberSite(
     backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
     approvalEventsUri: v.approvalEventsUri ?? null,
   };
+  // An access token for a resource server is accepted there by its audience alone, and the registration token admits a
+  // site without vouching that an API is its own: one naming an API, held by another site or by none yet, would get
+  // tokens it takes for its owner's. Granting one is the operator's (register or update by the operator); a site's own
+  // RFC 7592 update may keep or drop what it was granted, never widen it (oidc/registration-store.ts).
+  if (preset.bySite && metadata.resourceServers.length > 0) {
+    throw new ValidationError('Some fields need attention.', {
+      resourceServers: `granted by the operator only: ${metadata.resourceServers.join(' ')}; register without them and ask the operator`,
+    });
+  }
   await checkSiteMetadata(deps.db, deps, metadata, { ratingSet: true });
   const clientId = preset.clientId ?? v.clientId ?? `site_${randomToken(12)}`;
   const method = metadata.tokenEndpointAuthMethod;
@@ -90,17 +99,6 @@ export async function registerMemberSite(
 
   await inTransaction(deps.db, async (trx) => {
     if (await findMemberSite(trx, clientId)) throw new ConflictError(`A member site ${clientId} exists already.`, { clientId: 'Taken by another member site.' });
-    await lockResourceServers(trx, metadata.resourceServers);
-    // An access token for a resource server is accepted there by its audience alone: a site that registered itself
-    // naming another site's API would be given tokens that API takes for its own site's. Sharing one API between
-    // sites is the operator's decision (register or update by the operator); an RFC 7592 update cannot widen either.
-    if (preset.bySite) {
-      for (const rs of metadata.resourceServers) {
-        if (await resourceServerHeldByAnother(trx, rs, clientId)) {
-          throw new ValidationError('Some fields need attention.', { resourceServers: `${rs} is granted to another member site; ask the operator to share it` });
-        }
-      }
-    }
     await insertMemberSite(trx, {
       ...metadata,
       clientId,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { appendAudit } from '../db/audit-log.ts';
 import type { Db } from '../db/knex.ts';
-import { findMemberSiteForUpdate, lockResourceServers, updateMemberSite, type MemberSite, type MemberSitePatch } from '../db/member-sites.ts';
+import { findMemberSiteForUpdate, updateMemberSite, type MemberSite, type MemberSitePatch } from '../db/member-sites.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { sha256Hex } from '../lib/hmac.ts';
@@ -92,8 +92,6 @@ export async function updateSite(
     const current = await findMemberSiteForUpdate(trx, clientId);
     if (!current) throw noSuchSite(clientId);
     if (current.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed and cannot be changed.`);
-    // Seen whole by a site registering itself with one of them at the same time (register.ts).
-    if (change.resourceServers) await lockResourceServers(trx, change.resourceServers);
     const merged: SiteMetadata = { ...metadataOf(current), ...change } as SiteMetadata;
     // Giving one kind of key replaces the other; moving to a secret drops the keys.
     if (change.jwks !== undefined && change.jwksUri === undefined) merged.jwksUri = null;

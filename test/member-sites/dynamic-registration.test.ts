@@ -67,11 +67,18 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       };
     }
 
-    /** A resource server the operator registered and granted to no site yet, for the site registering next. */
+    /** A resource server the operator registered and granted to no site yet. */
     async function freshResource(): Promise<string> {
       const identifier = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
       await upsertResourceServer(ts.db, { identifier, name: 'DCR API', scope: 'read', accessTokenTtl: null });
       return identifier;
+    }
+
+    /** The operator grants the site these resource servers (a site registering itself names none). */
+    async function grant(clientId: string, resourceServers: string[]): Promise<void> {
+      await announced(ts.cm.directory, `site:${clientId}`, () =>
+        updateSite({ db: ts.db, requireHttps: false, ratings: ts.config.ratings }, clientId, { resourceServers }, 'operator'),
+      );
     }
 
     function register(body: unknown, authorization: string | null = `Bearer ${token}`) {
@@ -83,10 +90,11 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
     }
 
     it('registers a site with the initial access token, storing only the secret’s hash', async () => {
-      const resource = await freshResource();
-      const res = await register(metadata({ 'urn:cybercard:resource_servers': [resource] }));
+      const res = await register(metadata());
       expect(res.status).to.equal(201);
       const body = (await res.json()) as Json;
+      const resource = await freshResource();
+      await grant(String(body.client_id), [resource]);
       expect(body.client_id).to.match(/^site_/);
       expect(body.client_secret).to.be.a('string');
       expect(body.registration_access_token).to.be.a('string');
@@ -154,36 +162,32 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       expect((await findMemberSite(ts.db, String(created.client_id)))!.contentRating).to.equal(15);
     });
 
-    it('refuses a resource server granted to another site, by the operator or to one that registered itself: invalid_client_metadata, nothing stored', async () => {
+    it('refuses any resource server, one granted to another site, to none yet, or not registered: invalid_client_metadata, nothing stored', async () => {
       const operators = await registerTestSite(ts);
-      const selfHeld = await freshResource();
-      const first = await register(metadata({ 'urn:cybercard:resource_servers': [selfHeld] }));
-      expect(first.status).to.equal(201);
+      const unregistered = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
       const before = await siteCount();
-      for (const taken of [operators.resource, selfHeld]) {
-        const res = await register(metadata({ 'urn:cybercard:resource_servers': [await freshResource(), taken] }));
-        expect(res.status, taken).to.equal(400);
-        expect(await res.json(), taken).to.deep.equal({
+      for (const named of [[operators.resource], [await freshResource()], [await freshResource(), operators.resource], [unregistered]]) {
+        const res = await register(metadata({ 'urn:cybercard:resource_servers': named }));
+        expect(res.status, named.join(' ')).to.equal(400);
+        expect(await res.json(), named.join(' ')).to.deep.equal({
           error: 'invalid_client_metadata',
-          error_description: `urn:cybercard:resource_servers ${taken} is granted to another member site; ask the operator to share it`,
+          error_description: `urn:cybercard:resource_servers granted by the operator only: ${named.join(' ')}; register without them and ask the operator`,
         });
       }
       expect(await siteCount()).to.equal(before);
-      // Nor may a registrant name an API the operator has not registered: it would hold that audience before its owner.
-      const unregistered = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
-      const res = await register(metadata({ 'urn:cybercard:resource_servers': [unregistered] }));
-      expect(await res.json()).to.deep.equal({ error: 'invalid_client_metadata', error_description: `urn:cybercard:resource_servers unknown resource server: ${unregistered}` });
-      expect(await siteCount()).to.equal(before);
+      expect((await register(metadata({ 'urn:cybercard:resource_servers': [] }))).status).to.equal(201);
     });
 
     it('lets a site the operator shared a resource server with keep it through its own updates (RFC 7592)', async () => {
       const resource = await freshResource();
-      const created = (await (await register(metadata({ 'urn:cybercard:resource_servers': [resource] }))).json()) as Json;
+      const registered = (await (await register(metadata())).json()) as Json;
+      await grant(String(registered.client_id), [resource]);
       const other = await registerTestSite(ts);
       // The operator shares the site's API with another, as the README allows.
-      await announced(ts.cm.directory, `site:${other.clientId}`, () =>
-        updateSite({ db: ts.db, requireHttps: false, ratings: ts.config.ratings }, other.clientId, { resourceServers: [other.resource, resource] }, 'operator'),
-      );
+      await grant(other.clientId, [other.resource, resource]);
+      // What the site reads now carries what the operator granted it.
+      const read = await fetch(String(registered.registration_client_uri), { headers: { authorization: `Bearer ${String(registered.registration_access_token)}` } });
+      const created = { ...registered, ...((await read.json()) as Json) };
       const { registration_access_token: rat, registration_client_uri: uri, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
       const put = await fetch(String(uri), {
         method: 'PUT',
@@ -254,8 +258,9 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
 
     it('never lets a site widen by an update what the operator granted it (resource servers, scopes)', async () => {
       const resource = await freshResource();
-      const created = (await (await register(metadata({ 'urn:cybercard:resource_servers': [resource] }))).json()) as Json;
+      const created = (await (await register(metadata())).json()) as Json;
       const id = String(created.client_id);
+      await grant(id, [resource]);
       // The operator narrows the site.
       await announced(ts.cm.directory, `site:${id}`, () =>
         updateSite({ db: ts.db, requireHttps: false, ratings: ts.config.ratings }, id, { resourceServers: [], scope: 'openid' }, 'operator'),
@@ -306,7 +311,10 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
     describe('an update carrying client_secret (RFC 7592 §2.2: if sent, it must be the current one)', () => {
       async function registered() {
         const resource = await freshResource();
-        const created = (await (await register(metadata({ 'urn:cybercard:resource_servers': [resource] }))).json()) as Json;
+        const registered = (await (await register(metadata())).json()) as Json;
+        await grant(String(registered.client_id), [resource]);
+        const read = await fetch(String(registered.registration_client_uri), { headers: { authorization: `Bearer ${String(registered.registration_access_token)}` } });
+        const created = { ...registered, ...((await read.json()) as Json) };
         const { registration_access_token: rat, registration_client_uri: uri, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
         const put = (body: Json, token = String(rat)) =>
           fetch(String(uri), { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -82,12 +82,10 @@ describe('the provider’s fetches of URLs member sites name (jwks_uri, sector_i
 
     const siteCount = async () => Number((await ts.db('member_sites').count({ n: '*' }).first())!.n);
 
-    /** A self-registration naming an API of its own (one granted to another site would be refused). */
+    /** A self-registration (naming no resource server: only the operator grants one). */
     async function register(extra: Json) {
       const host = `fetch-${randomBytes(4).toString('hex')}.example.test`;
-      const own = `https://api-${randomBytes(4).toString('hex')}.example.test/`;
-      await upsertResourceServer(ts.db, { identifier: own, name: 'Fetch API', scope: 'read', accessTokenTtl: null });
-      const body = { client_name: 'Fetching shop', redirect_uris: [`https://${host}/callback`], scope: 'openid', 'urn:cybercard:resource_servers': [own], ...extra };
+      const body = { client_name: 'Fetching shop', redirect_uris: [`https://${host}/callback`], scope: 'openid', ...extra };
       return fetch(`${ts.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
     }
 
