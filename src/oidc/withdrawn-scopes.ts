@@ -29,3 +29,40 @@ export function refuseWithdrawnOfflineAccess(ctx: KoaContextWithOIDC): void {
     });
   }
 }
+
+interface GrantScopes {
+  getOIDCScopeFiltered(scopes: Set<string>): string;
+  getResourceScopeFiltered(resource: string, scopes: Set<string>): string;
+  resources?: Record<string, string> | undefined;
+}
+
+/** The token's scopes its grant, as cut to the site's scope of today (grantWithinSiteScope), still gives. */
+function scopeNow(scopes: Set<string>, grant: GrantScopes): string {
+  const given = new Set(grant.getOIDCScopeFiltered(scopes).split(' '));
+  for (const resource of Object.keys(grant.resources ?? {})) {
+    for (const s of grant.getResourceScopeFiltered(resource, scopes).split(' ')) given.add(s);
+  }
+  return [...scopes].filter((s) => given.has(s)).join(' ');
+}
+
+/**
+ * Introspection (RFC 7662) of a refresh token or an opaque access token says what it would give now, as a refresh or
+ * userinfo would: its scope cut as its grant is, and a refresh token a refresh would refuse for its offline_access
+ * (refuseWithdrawnOfflineAccess) is inactive. oidc-provider answers with the scope the token was issued with.
+ */
+export async function introspectAsNow(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (ctx.oidc?.route !== 'introspection' || ctx.status !== 200) return;
+  const body = ctx.body as { active?: boolean; scope?: string } | undefined;
+  const { RefreshToken: refresh, AccessToken: access, Grant: grant } = ctx.oidc.entities;
+  const token = refresh ?? access;
+  if (body?.active !== true || !token || !grant) return;
+  const siteScope = ctx.oidc.client?.scope?.split(' ') ?? [];
+  if (refresh?.scopes.has('offline_access') && !siteScope.includes('offline_access')) {
+    ctx.body = { active: false };
+    return;
+  }
+  const scope = scopeNow(token.scopes, grant as unknown as GrantScopes);
+  if (scope) body.scope = scope;
+  else delete body.scope;
+}

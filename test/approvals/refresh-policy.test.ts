@@ -104,6 +104,40 @@ describe('refresh tokens under the rules of today', () => {
     expect((await refresh(token)).access_token).to.be.a('string');
   });
 
+  it('introspects a refresh token as it would be used now: the scope the site still has, inactive once offline_access is taken', async () => {
+    const adult = await issueTestCard(ts, birthdateForAge(30));
+    const scopes = async (config: client.Configuration, token: string) => {
+      const answer = await client.tokenIntrospection(config, token);
+      return answer.active ? (answer.scope ?? '').split(' ').sort() : 'inactive';
+    };
+    const plain = await loggedIn(adult, { resource: false });
+    expect(await scopes(plain.config, plain.token)).to.deep.equal(['offline_access', 'openid', 'profile']);
+    await narrow(plain.site.clientId, 'openid offline_access');
+    const now = await scopes(plain.config, plain.token);
+    expect(now).to.deep.equal(['offline_access', 'openid']);
+    // So does an opaque access token issued before the change: userinfo gives it no name any more.
+    expect(await scopes(plain.config, plain.first.access_token)).to.not.include('profile');
+    // What a refresh gives now is what introspection said (the refresh's access token, an opaque one, says the same).
+    const again = await plain.refresh(plain.token);
+    expect(now).to.include.members(again.scope!.split(' '));
+    expect(await scopes(plain.config, again.refresh_token!)).to.deep.equal(now);
+    expect(await scopes(plain.config, again.access_token)).to.deep.equal(again.scope!.split(' ').sort());
+
+    // A token for the site's API keeps its API's scope beside what is left of the OIDC ones.
+    const api = await loggedIn(adult);
+    const before = await scopes(api.config, api.token);
+    expect(before).to.include('profile');
+    await narrow(api.site.clientId, 'openid offline_access');
+    expect(await scopes(api.config, api.token)).to.deep.equal((before as string[]).filter((s) => s !== 'profile'));
+
+    // Refused at a refresh, inactive at introspection; given back, active again (nothing was spent).
+    await narrow(api.site.clientId, 'openid profile');
+    expect(await scopes(api.config, api.token)).to.equal('inactive');
+    await refusal(api.refresh(api.token));
+    await narrow(api.site.clientId, 'openid profile offline_access');
+    expect(await scopes(api.config, api.token)).to.deep.equal(before);
+  });
+
   it("judges a refresh by the site's own rating: a rating in its authorization_details tells the site nothing of the holder's age or controls", async () => {
     // A refresh carries no payment (payments get no refresh token, and the details sent are not put in the token):
     // answered by the rating they name, an unrated site could learn at will, with no one asked, who is under 19 or
