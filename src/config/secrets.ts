@@ -15,8 +15,19 @@ interface StoredSecrets {
 
 const MIN_KEY_BYTES = 32;
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Node decodes base64 leniently, skipping what is not of its alphabet: a passphrase or a mangled value was taken as a
+ * shorter key than the operator meant, or one they could never give again. Only standard base64 (padded) or base64url
+ * is taken, the whitespace around it (a file's last newline) aside, and the error names the setting, never its value.
+ */
 function decodeKey(name: string, value: string): Buffer {
-  const buf = Buffer.from(value, 'base64');
+  const text = value.trim();
+  const wellFormed = (BASE64.test(text) && text.length > 0) || (BASE64URL.test(text) && text.length % 4 !== 1);
+  if (!wellFormed) throw new ConfigError(`${name} must be base64 (as \`openssl rand -base64 32\` prints it), at least ${MIN_KEY_BYTES} bytes`);
+  const buf = Buffer.from(text, BASE64.test(text) ? 'base64' : 'base64url');
   if (buf.length < MIN_KEY_BYTES) {
     throw new ConfigError(`${name} must be at least ${MIN_KEY_BYTES} bytes, base64-encoded`);
   }
@@ -24,6 +35,23 @@ function decodeKey(name: string, value: string): Buffer {
 }
 
 const MIN_TOKEN_CHARS = 32;
+
+/** A bearer token as an Authorization header carries it (RFC 6750 §2.1, b64token): what else is given could never be presented. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const TOKEN_FORM = `letters, digits and - . _ ~ + / (= only at the end), at least ${MIN_TOKEN_CHARS} characters`;
+
+/** A bearer token setting (OPERATOR_TOKEN, REGISTRATION_TOKEN, METRICS_TOKEN): refused, by name, unless well-formed. */
+function checkToken(name: string, token: string | undefined): void {
+  if (token === undefined) return;
+  if (token.length < MIN_TOKEN_CHARS) throw new ConfigError(`${name} must be at least ${MIN_TOKEN_CHARS} characters`);
+  if (!BEARER_TOKEN.test(token)) throw new ConfigError(`${name} must be ${TOKEN_FORM}`);
+}
+
+/**
+ * A cookie key with whitespace or a control character in it is two keys run together by a space (the one meant to verify
+ * old cookies would sign new ones, under a key no one wrote), or a value pasted with what surrounded it.
+ */
+const COOKIE_KEY = /^[^\s\p{Cc}]+$/u;
 
 /**
  * OPERATOR_TOKENS: `name:token` pairs separated by commas, one per person who uses the operator API, so that the audit
@@ -43,6 +71,7 @@ function parseOperators(value: string | undefined): NamedOperator[] {
         throw new ConfigError(`OPERATOR_TOKENS: entry ${i + 1} must be name:token, the name 1 to 32 of a-z, 0-9, ".", "_", "-"`);
       }
       if (token.length < MIN_TOKEN_CHARS) throw new ConfigError(`OPERATOR_TOKENS: the token of ${name} must be at least ${MIN_TOKEN_CHARS} characters`);
+      if (!BEARER_TOKEN.test(token)) throw new ConfigError(`OPERATOR_TOKENS: the token of ${name} must be ${TOKEN_FORM}`);
       return { name, token };
     });
   if (new Set(operators.map((o) => o.name)).size !== operators.length) throw new ConfigError('OPERATOR_TOKENS: a name is given twice');
@@ -62,25 +91,20 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     // As OPERATOR_TOKENS' are: whitespace around a token is never part of it (admin/require-operator.ts).
     operatorToken: env.OPERATOR_TOKEN?.trim(),
   };
-  if (fromEnv.operatorToken !== undefined && fromEnv.operatorToken.length < MIN_TOKEN_CHARS) {
-    throw new ConfigError(`OPERATOR_TOKEN must be at least ${MIN_TOKEN_CHARS} characters`);
-  }
+  checkToken('OPERATOR_TOKEN', fromEnv.operatorToken);
   const operators = parseOperators(env.OPERATOR_TOKENS);
   if (fromEnv.operatorToken !== undefined && operators.some((o) => o.token === fromEnv.operatorToken)) {
     throw new ConfigError('OPERATOR_TOKENS: a token is also OPERATOR_TOKEN');
   }
   const registrationToken = env.REGISTRATION_TOKEN;
-  if (registrationToken !== undefined && registrationToken.length < 32) {
-    throw new ConfigError('REGISTRATION_TOKEN must be at least 32 characters');
-  }
+  checkToken('REGISTRATION_TOKEN', registrationToken);
   // Optional everywhere: without it /metrics is off (never a reason to refuse to start).
   const metricsToken = env.METRICS_TOKEN;
-  if (metricsToken !== undefined && metricsToken.length < 32) {
-    throw new ConfigError('METRICS_TOKEN must be at least 32 characters');
-  }
+  checkToken('METRICS_TOKEN', metricsToken);
   const anyOperator = fromEnv.operatorToken !== undefined || operators.length > 0;
   if (fromEnv.cookieKeys?.length && fromEnv.cardHmacKey && fromEnv.passwordPepper && anyOperator) {
     for (const k of fromEnv.cookieKeys) {
+      if (!COOKIE_KEY.test(k)) throw new ConfigError('COOKIE_KEYS: separate keys with commas; a key has no whitespace or control characters');
       if (k.length < 32) throw new ConfigError('COOKIE_KEYS: each key must be at least 32 characters');
     }
     return {

@@ -205,6 +205,42 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS, CARD_HMAC_KEY: 'c2hvcnQ=' }, /CARD_HMAC_KEY/);
   });
 
+  it('refuses malformed production secrets, naming the setting and never its value', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS };
+    const words = 'correct horse battery staple and more words '.repeat(3);
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      // Not base64: decoded leniently, the letters alone made a key long enough.
+      [{ CARD_HMAC_KEY: words }, /^CARD_HMAC_KEY must be base64/],
+      [{ PASSWORD_PEPPER: `${Buffer.alloc(32, 2).toString('base64')}!` }, /^PASSWORD_PEPPER must be base64/],
+      [{ PASSWORD_PEPPER: `${Buffer.alloc(32, 2).toString('base64').slice(0, 20)}=${Buffer.alloc(32, 2).toString('base64').slice(20)}` }, /^PASSWORD_PEPPER must be base64/],
+      // Two keys separated by a space instead of a comma: one key, and the rotation that was meant does not happen.
+      [{ COOKIE_KEYS: `${'a'.repeat(40)} ${'b'.repeat(40)}` }, /^COOKIE_KEYS: separate keys with commas/],
+      [{ COOKIE_KEYS: `${'a'.repeat(40)}\u0007` }, /^COOKIE_KEYS: separate keys with commas/],
+      // A bearer token no Authorization header can carry as sent.
+      [{ OPERATOR_TOKEN: `${'o'.repeat(20)} ${'p'.repeat(20)}` }, /^OPERATOR_TOKEN must be/],
+      [{ OPERATOR_TOKEN: `${'o'.repeat(32)}é` }, /^OPERATOR_TOKEN must be/],
+      [{ OPERATOR_TOKENS: `kim:${'k'.repeat(20)} ${'k'.repeat(20)}` }, /^OPERATOR_TOKENS: the token of kim must be/],
+      [{ REGISTRATION_TOKEN: `${'r'.repeat(32)} r` }, /^REGISTRATION_TOKEN must be/],
+      [{ METRICS_TOKEN: `${'m'.repeat(32)}"` }, /^METRICS_TOKEN must be/],
+    ];
+    for (const [bad, pattern] of cases) {
+      const env = { DATA_DIR: dataDir, ...production, ...bad };
+      let message = '';
+      try {
+        loadConfig({ env });
+      } catch (err) {
+        expect(err, JSON.stringify(bad)).to.be.instanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message, JSON.stringify(bad)).to.match(pattern);
+      for (const value of Object.values(bad)) expect(message).to.not.include(value.trim().slice(0, 16));
+    }
+    // What openssl and the README make, standard or URL-safe base64, with or without the newline a file keeps, is taken.
+    for (const key of [Buffer.alloc(32, 7).toString('base64'), Buffer.alloc(48, 7).toString('base64url'), `${Buffer.alloc(32, 7).toString('base64')}\n`]) {
+      expect(loadConfig({ env: { DATA_DIR: dataDir, ...production, CARD_HMAC_KEY: key, OPERATOR_TOKEN: `${Buffer.alloc(32, 9).toString('base64')}` } }).secrets.cardHmacKey).to.have.length.of.at.least(32);
+    }
+  });
+
   it('starts production with real secrets and an https issuer', () => {
     const c = loadConfig({ env: { NODE_ENV: 'production', ISSUER: 'https://cards.example', DATA_DIR: dataDir, ...PROD_SECRETS } });
     expect(c.secrets.generated).to.equal(false);
