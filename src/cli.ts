@@ -9,6 +9,7 @@ import { deleteExpiredPayloads } from './db/oidc-payloads.ts';
 import { AppError, ValidationError } from './errors.ts';
 import { SOME_FIELDS } from './admin/operator-input.ts';
 import { registerResourceServer } from './member-sites/register-resource-server.ts';
+import { listResourceServerGrants } from './member-sites/list.ts';
 import { deleteExpiredKeys } from './db/signing-keys.ts';
 import { keepRetiredSeconds, listSigningKeys, rotateSigningKey, withdrawSigningKey } from './oidc/keys.ts';
 import type { Config } from './config/schema.ts';
@@ -39,6 +40,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
   resource-servers add --identifier URI --name NAME [--scope "a b"] [--ttl SECONDS] [--replace]
                                             register a resource server (an access-token audience); --replace
                                             replaces a registered one's name, scopes and lifetime, all of them
+  resource-servers list                     every resource server, one a line: identifier, name, scopes (- none),
+                                            token lifetime in seconds (or default), the sites granted it
+                                            (client ids, "(suspended)" or "(closed)" after those; - none), tab-separated
   cleanup                                   delete expired sessions, codes and tokens now
 ${SITE_COMMANDS_USAGE}${CARD_COMMANDS_USAGE}${APPLICATION_COMMANDS_USAGE}${LEDGER_COMMANDS_USAGE}${DISPUTE_COMMANDS_USAGE}${DELIVERY_COMMANDS_USAGE}
 exit status: 0 done (also when what was asked for was so already; --help prints this text); 1 refused or failed, the
@@ -122,6 +126,14 @@ Store these now: the number and password are not shown again.`);
       { replace: values.replace === true, actor: cliActor() },
     );
     console.log(`resource server ${values.identifier} ${done}`);
+  },
+
+  async 'resource-servers list'({ db, args }) {
+    cliArgs(args, {});
+    for (const rs of await listResourceServerGrants(db)) {
+      const sites = rs.sites.map((s) => (s.status === 'active' ? s.clientId : `${s.clientId} (${s.status})`)).join(', ');
+      console.log([rs.identifier, rs.name, rs.scope || '-', rs.accessTokenTtl ?? 'default', sites || '-'].join('\t'));
+    }
   },
 
   async cleanup({ db, args }) {

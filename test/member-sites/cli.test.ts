@@ -71,6 +71,33 @@ describe('npm run cli -- sites …', function () {
     }
   });
 
+  it('lists the resource servers with the sites each is granted to, closed ones marked, and one granted to none', async () => {
+    const [held, spare] = [`https://rs-${randomBytes(4).toString('hex')}.example.test/`, `https://rs-${randomBytes(4).toString('hex')}.example.test/`];
+    const db = connect(testEnv.databaseUrl, 2);
+    try {
+      await upsertResourceServer(db, { identifier: held, name: 'Held API', scope: 'read write', accessTokenTtl: 300 });
+      await upsertResourceServer(db, { identifier: spare, name: 'Spare API', scope: '', accessTokenTtl: null });
+    } finally {
+      await db.destroy();
+    }
+    const [a, b] = [`cli-${randomBytes(4).toString('hex')}`, `cli-${randomBytes(4).toString('hex')}`];
+    for (const id of [a, b]) {
+      const reg = await cli('sites', 'register', '--client-id', id, '--name', id, '--redirect-uri', `https://${id}.example.test/cb`, '--resource', held);
+      expect(reg.code, reg.err).to.equal(0);
+    }
+    expect((await cli('sites', 'close', '--client-id', b, '--reason', 'gone')).code).to.equal(0);
+    const list = await cli('resource-servers', 'list');
+    expect(list.code, list.err).to.equal(0);
+    const lines = list.out.split('\n');
+    expect(lines).to.include(`${held}\tHeld API\tread write\t300\t${[a, `${b} (closed)`].sort().join(', ')}`);
+    expect(lines).to.include(`${spare}\tSpare API\t-\tdefault\t-`);
+    const extra = await cli('resource-servers', 'list', '--status', 'active');
+    expect(extra.code).to.equal(1);
+    expect(extra.err).to.match(/--status/);
+    const help = await cli('--help');
+    expect(help.out).to.include('resource-servers list');
+  });
+
   it('refuses bad input with a message and exit code 1', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['sites', 'register', '--name', 'x', '--redirect-uri', 'https://*.example.test/cb'], /--redirect-uri: Must not contain wildcards \(item 0\)\./],
