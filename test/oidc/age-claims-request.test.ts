@@ -93,6 +93,33 @@ describe('a claims request for age_over_NN', () => {
     expect(back.searchParams.get('code')).to.equal(null);
   });
 
+  it('takes the pushed request’s claims only: a claims parameter beside its request_uri neither lifts nor adds an age gate', async () => {
+    // Pushed with age_over_19, the link given no claims of its own: still gated.
+    const minor = await holder(17);
+    const agent = new Agent(ts.url);
+    const gated = await parRequest(AGE_19);
+    gated.url.searchParams.set('claims', JSON.stringify({ id_token: {} }));
+    await expectRefusedAt19(minor, agent, await runLogin(agent, gated.url, minor));
+
+    // Pushed without claims, the link given age_over_19: the request is not rated by it, nor do its tokens say it.
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const plain = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: site.redirectUri,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    plain.searchParams.set('claims', AGE_19);
+    const young = await holder(17);
+    const back = await runLogin(new Agent(ts.url), plain, young);
+    expect(back.kind, 'a claims parameter beside request_uri rates nothing').to.equal('redirect');
+    if (back.kind !== 'redirect') return;
+    const tokens = await client.authorizationCodeGrant(config, back.url, { pkceCodeVerifier: verifier, expectedState: state });
+    expect(tokens.claims()).to.not.have.property('age_over_19');
+  });
+
   it('lets an adult in once they agree, and the ID token and access token say age_over_19: true, refreshes too', async () => {
     const adult = await holder(30);
     const agent = new Agent(ts.url);
