@@ -221,9 +221,17 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
   routeCodeRequest(RESET);
   router.post('/password/reset/confirm', (ctx) =>
     submit(ctx, RESET.enter, async (input) => {
-      await guardCode(throttle, attemptSource(ctx), () =>
+      const card = await guardCode(throttle, attemptSource(ctx), () =>
         resetPassword(cards, { cardNumber: input.card_number, code: input.code, newPassword: input.new_password, requestId: ctx.state.requestId }),
       );
+      // A former holder's closed card (cards/former-holder.ts) opens only the pages of what is owed: no member site to log in to.
+      if (card.status === 'closed') {
+        await done(ctx, 'Password reset', 'Your card password has been reset. The card stays closed: sign in with the new password to see and pay what you owe.', {
+          href: '/card/signin',
+          label: 'Sign in',
+        });
+        return;
+      }
       await done(ctx, 'Password reset', 'Your card password has been reset, and every member site has been signed out. Log in with the new one.');
     }),
   );

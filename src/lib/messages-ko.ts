@@ -297,6 +297,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Your card password has been changed, and every member site has been signed out. Log in with the new one.':
     '카드 비밀번호가 변경되었고 모든 가맹 사이트에서 로그아웃되었습니다. 새 비밀번호로 로그인하세요.',
   'Password reset': '비밀번호가 재설정되었습니다',
+  'Your card password has been reset. The card stays closed: sign in with the new password to see and pay what you owe.':
+    '카드 비밀번호가 재설정되었습니다. 카드는 해지된 상태로 유지됩니다. 새 비밀번호로 로그인하여 남은 금액을 확인하고 납부하세요.',
   'Your card password has been reset, and every member site has been signed out. Log in with the new one.':
     '카드 비밀번호가 재설정되었고 모든 가맹 사이트에서 로그아웃되었습니다. 새 비밀번호로 로그인하세요.',
 

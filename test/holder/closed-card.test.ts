@@ -290,6 +290,26 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
       expect((await reset(card, code, 'Yet another phrase')).body.error).to.equal('invalid_code');
     });
 
+    it('says on the page that the card stays closed and where to see what is owed, not that member sites were signed out', async () => {
+      const { card } = await closedOwing();
+      const agent = new Agent(ts.url);
+      const page = await (await agent.get('/card/password/reset')).text();
+      const enter = await (await agent.post('/card/password/reset/code', { csrf: csrfFrom(page), card_number: card.number })).text();
+      const code = await latestCode(ts, card.accountId, 'password_reset_code');
+      const res = await agent.post('/card/password/reset/confirm', {
+        csrf: csrfFrom(enter),
+        card_number: card.number,
+        code,
+        new_password: 'A brand new phrase',
+        new_password_confirm: 'A brand new phrase',
+      });
+      const html = unescapeHtml(await res.text());
+      expect(res.status).to.equal(200);
+      expect(html).to.include('Your card password has been reset. The card stays closed: sign in with the new password to see and pay what you owe.');
+      expect(html).to.not.include('member site');
+      expect(html).to.include('href="/card/signin"');
+    });
+
     it('is not reset for a card closed while lost or pending, a replaced card, nor a suspended or lost one', async () => {
       const withEmail = () => cardWithLimit(ts, 1_000, { email: `refused-${Math.random().toString(36).slice(2)}@example.test` });
       const lostClosed = await withEmail();
