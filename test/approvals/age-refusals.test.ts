@@ -45,7 +45,7 @@ describe('age refusals say whose rating applied', () => {
   function refusalPage(result: FlowResult) {
     if (result.kind !== 'page') throw new Error('expected a refusal page, got a redirect');
     expect(result.status).to.equal(403);
-    const heading = unescapeHtml(/<h1>([^<]*)<\/h1>/.exec(result.html)![1]!);
+    const heading = unescapeHtml(/<h1[^>]*>([^<]*)<\/h1>/.exec(result.html)![1]!);
     return { heading, message: alertText(result.html), html: result.html };
   }
 

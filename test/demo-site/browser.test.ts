@@ -147,6 +147,9 @@ describe('demo member site in a real browser', () => {
     const minor = await cardWithCredit(ts, 17, 'Young Holder');
     await startPurchase(p, 'late-night', minor);
     await p.getByText('This content is for 19 and over').waitFor();
+    // The refusal is read first, as every hosted page's heading is: the focus does not stay on the page's top.
+    await p.waitForLoadState('load');
+    expect(await p.evaluate(() => document.activeElement?.tagName)).to.equal('H1');
     await p.locator('#return').click();
     await p.waitForURL((u) => u.origin === demo.url);
     expect(await p.getByRole('heading', { name: 'Purchase refused' }).isVisible()).to.equal(true);

@@ -35,7 +35,7 @@ describe('a claims request for age_over_NN', () => {
   function refusalPage(result: FlowResult) {
     if (result.kind !== 'page') throw new Error(`expected a refusal page, got a redirect to ${result.url.href}`);
     expect(result.status).to.equal(403);
-    return { heading: unescapeHtml(/<h1>([^<]*)<\/h1>/.exec(result.html)![1]!), message: alertText(result.html), html: result.html };
+    return { heading: unescapeHtml(/<h1[^>]*>([^<]*)<\/h1>/.exec(result.html)![1]!), message: alertText(result.html), html: result.html };
   }
 
   /** What the member site gets once the holder goes back from the refusal page. */
