@@ -72,13 +72,14 @@ export function activityRoutes(deps: ActivityRouteDeps): Router {
   router.use(['/card/activity', '/api/holder/activity'], deps.requireHolderOrFormer);
 
   router.get('/card/activity', async function showActivity(ctx) {
-    const { accountId } = ctx.state.holder as HolderState;
+    const { accountId, cardClosed } = ctx.state.holder as HolderState;
     const before = parseBefore(ctx);
     const { items, nextBefore } = await holderActivity(deps.db, accountId, { before });
     ctx.type = 'html';
     ctx.body = await deps.render('holder/activity', {
       title: 'Your card activity',
       nav: await holderNav(ctx, deps.db),
+      cardClosed,
       // The zone is named once, in the column's heading, and the date and the time may go on two lines: on a phone the
       // words of each entry need the width more than a time said in one line.
       timeZone: deps.timeZone,

@@ -645,6 +645,9 @@ export const KO: Readonly<Record<string, string>> = {
   // The holder's activity page, and the account page's warning of wrong passwords
   Activity: '이용 내역',
   'Your card activity': '카드 이용 내역',
+  'Everything done with your card and account, newest first: sign-ins, wrong passwords, payments and changes. If a payment here was not yours, {report}.':
+    '카드와 계정에서 있었던 모든 일을 최신순으로 보여 드립니다. 로그인, 잘못 입력된 비밀번호, 결제와 각종 변경이 포함됩니다. 본인이 하지 않은 결제가 있다면 {report}.',
+  'report it': '신고하세요',
   'Everything done with your card and account, newest first: sign-ins, wrong passwords, payments and changes. If something here was not you, change your password or report the card lost.':
     '카드와 계정에서 있었던 모든 일을 최신순으로 보여 드립니다. 로그인, 잘못 입력된 비밀번호, 결제와 각종 변경이 포함됩니다. 본인이 하지 않은 일이 있다면 비밀번호를 변경하거나 카드 분실 신고를 하세요.',
   'Nothing has happened yet.': '아직 내역이 없습니다.',

@@ -86,6 +86,10 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
     expect(links).to.deep.equal(['/card/account', '/card/activity', '/card/contacts']);
     expect(html).to.include('/card/data').and.include('/card/disputes');
     expect(await (await agent.get('/card/disputes')).text()).to.not.include('/card/lost');
+    // The activity's advice is what a closed card can still do: report a payment, not change a password it cannot.
+    const activity = unescapeHtml(await (await agent.get('/card/activity')).text());
+    expect(activity).to.not.include('change your password').and.not.include('report the card lost');
+    expect(activity).to.include('If a payment here was not yours, <a href="/card/disputes">report it</a>.');
 
     const statement = unescapeHtml(await (await agent.get(`/card/account?statement=${statementId}`)).text());
     expect(statement).to.include('Statement of').and.include('Issue #7').and.include('pay by bank transfer with reference');
