@@ -104,6 +104,9 @@ export function errorHandler(render: Renderer) {
         heading: HEADINGS[c.status] ?? 'Something went wrong',
         message: c.message,
         requestId: ctx.state.requestId,
+        // No dead end: a holder who met an error (a stale bookmark, a form sent twice) goes on to their card pages,
+        // which ask for a sign-in when needed. The operator's console is not theirs.
+        wayOn: ctx.path === '/admin' || ctx.path.startsWith('/admin/') ? null : '/card/account',
       });
     }
   };

@@ -177,6 +177,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Not signed in': '로그인되어 있지 않습니다',
   'Not allowed': '허용되지 않습니다',
   'Page not found': '페이지를 찾을 수 없습니다',
+  'Go to your card pages': '내 카드 페이지로 가기',
   Conflict: '충돌',
   'Too much data': '데이터가 너무 많습니다',
   'Unsupported content': '지원하지 않는 형식입니다',

@@ -610,6 +610,16 @@ describe('bad input', () => {
       });
     }
 
+    it('gives the 404 page of a card page a way on to the card pages, in the page\'s language [no dead end]', async () => {
+      const html = await expectPage(await new Agent(ts.url).request('/card/statements', { headers: { accept: 'text/html' } }), 404);
+      expect(html).to.include('<a href="/card/account" id="way-on">Go to your card pages</a>');
+      const ko = await expectPage(await new Agent(ts.url).request('/card/statements', { headers: { accept: 'text/html', 'accept-language': 'ko' } }), 404);
+      expect(ko).to.include('<a href="/card/account" id="way-on">내 카드 페이지로 가기</a>');
+      // The operator's console is not the holder's: its pages get no link to the card pages.
+      const console = await expectPage(await new Agent(ts.url).request('/admin/nothing-here', { headers: { accept: 'text/html' } }), 404);
+      expect(console).to.not.include('id="way-on"');
+    });
+
     it('answers a wrong method on a provider endpoint with the 404 page', async () => {
       await unchanged(ts, async () => expectPage(await new Agent(ts.url).request('/auth', { method: 'PUT', headers: { accept: 'text/html' } }), 404));
     });
