@@ -803,7 +803,7 @@ export const KO: Readonly<Record<string, string>> = {
     '회원님은 저희가 보관하는 회원님의 개인정보 사본을 받을 권리가 있습니다. 사본은 JSON 파일 하나로 제공되며 브라우저가 저장합니다.',
   'What the file holds': '파일에 담기는 정보',
   'Your account: name, birthdate, email, mobile, language, statement day and credit limit, and the name of your guardian or children linked to it.':
-    '계정: 이름, 생년월일, 이메일, 휴대폰 번호, 언어, 명세서 기준일, 신용 한도, 연결된 보호자 또는 자녀의 이름.',
+    '계정: 이름, 생년월일, 이메일, 휴대폰 번호, 언어, 명세서 작성일, 신용 한도, 연결된 보호자 또는 자녀의 이름.',
   'Every card of the account by its last four digits, with when it was issued, closed or reported lost.':
     '계정의 모든 카드(끝 네 자리)와 발급일, 해지일, 분실 신고일.',
   'Your spending controls, and whether an authenticator app is set up.': '사용 제한 설정과 인증 앱 등록 여부.',

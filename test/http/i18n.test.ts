@@ -322,6 +322,11 @@ describe('hosted pages in English and Korean', () => {
       );
     });
 
+    it('calls the statement day by one name, 명세서 작성일, wherever the English says statement day', () => {
+      const other = Object.entries(KO).filter(([en, ko]) => /statement day/i.test(en) && /명세서/.test(ko) && !ko.includes('명세서 작성일'));
+      expect(other).to.deep.equal([]);
+    });
+
     it('keeps every {placeholder} of the English text', () => {
       const names = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
       const wrong = Object.entries(KO).filter(([en, ko]) => JSON.stringify(names(en)) !== JSON.stringify(names(ko)));
