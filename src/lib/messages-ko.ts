@@ -810,7 +810,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Your payments, your reports of payments in your own words, your statements with their lines, and your repayments.':
     '결제 내역, 직접 작성하신 결제 신고 내용, 명세서와 그 항목, 상환 내역.',
   'Your card activity, when the devices you used were first and last seen, and the messages we sent you.':
-    '카드 활동 내역, 사용하신 기기가 처음과 마지막으로 확인된 시각, 저희가 보내 드린 메시지.',
+    '카드 이용 내역, 사용하신 기기가 처음과 마지막으로 확인된 시각, 저희가 보내 드린 메시지.',
   'It never holds your card number, your password, your authenticator key or the codes we sent you. Each list holds at most the latest {cap} entries; the file says when one was cut short.':
     '카드 번호, 비밀번호, 인증 앱 키, 보내 드린 인증 코드는 절대 담기지 않습니다. 각 목록에는 최근 {cap}건까지만 담기며, 잘린 목록이 있으면 파일에 표시됩니다.',
   'Keep the file safe: anyone who has it can read it.': '파일을 안전하게 보관하세요. 파일을 가진 사람은 누구나 읽을 수 있습니다.',

@@ -322,9 +322,12 @@ describe('hosted pages in English and Korean', () => {
       );
     });
 
-    it('calls the statement day by one name, 명세서 작성일, wherever the English says statement day', () => {
+    it('calls the statement day and the card activity by one name each, wherever the English does', () => {
       const other = Object.entries(KO).filter(([en, ko]) => /statement day/i.test(en) && /명세서/.test(ko) && !ko.includes('명세서 작성일'));
       expect(other).to.deep.equal([]);
+      // The activity page is 카드 이용 내역 in its heading and links: the data page's list of what the file holds too.
+      const activity = Object.entries(KO).filter(([en, ko]) => /card activity/i.test(en) && !ko.includes('이용 내역'));
+      expect(activity).to.deep.equal([]);
     });
 
     it('keeps every {placeholder} of the English text', () => {
