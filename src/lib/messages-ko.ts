@@ -70,6 +70,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Yes, sign me out': '예, 로그아웃합니다',
   'No, stay signed in': '아니요, 로그인 상태를 유지합니다',
   'Signed out': '로그아웃됨',
+  'Still signed in': '로그인 유지됨',
+  'You are still signed in': '로그인 상태가 유지됩니다',
+  'You chose to stay signed in to the card manager: member sites can still log you in with your card without asking for it again.':
+    '카드 관리 서비스에 로그인한 상태를 유지하셨습니다. 가맹 사이트에서 카드를 다시 입력하지 않고 로그인할 수 있습니다.',
   'You are signed out': '로그아웃되었습니다',
   'Your cyber card session has ended for {site}.': '{site}에 대한 사이버 카드 세션이 종료되었습니다.',
   'Your cyber card session has ended.': '사이버 카드 세션이 종료되었습니다.',

@@ -161,11 +161,12 @@ export function createProvider({ config, db, directory, render, jwks, log, count
         },
         async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
           preferUiLocales(ctx, ctx.oidc.params?.ui_locales);
+          const siteName = ctx.oidc.client?.clientName ?? null;
+          // "No, stay signed in" asked by no site ends here as "Yes" does: only the session, still signed in, tells
+          // them apart (with a site, "No" signs out of that site and names it).
+          const stayed = !siteName && Boolean((await ctx.oidc.provider.Session.get(ctx)).accountId);
           ctx.type = 'html';
-          ctx.body = await render('interaction/logged-out', {
-            title: 'Signed out',
-            siteName: ctx.oidc.client?.clientName ?? null,
-          });
+          ctx.body = await render('interaction/logged-out', { title: stayed ? 'Still signed in' : 'Signed out', siteName, stayed });
         },
       },
       // Back-Channel Logout 1.0: a site that registered backchannel_logout_uri is posted a Logout Token from the outbox

@@ -320,4 +320,30 @@ describe('demo member site in a real browser', () => {
     await p.getByRole('button', { name: 'Allow' }).waitFor();
     expect(await p.getByLabel('Password').count()).to.equal(0);
   });
+
+  it('tells a holder who answers "No, stay signed in" at the sign-out page that they are still signed in, not signed out', async () => {
+    const p = page!;
+    await logInThroughDemo(p);
+    await p.goto(`${ts.url}/session/end`);
+    await p.getByRole('button', { name: 'No, stay signed in' }).click();
+    await p.waitForURL(`${ts.url}/session/end/success`);
+    const text = (await p.locator('main').innerText()).replace(/\s+/g, ' ');
+    expect(text).to.include('You are still signed in');
+    expect(text).to.not.include('signed out').and.not.include('has ended');
+    // And so they are: a member site's log-in asks for no password.
+    await p.goto(`${demo.url}/login`);
+    await p.getByRole('button', { name: 'Allow' }).waitFor();
+    expect(await p.getByLabel('Password').count()).to.equal(0);
+  });
+
+  it('tells a holder who answers "Yes" at the sign-out page that they are signed out', async () => {
+    const p = page!;
+    await logInThroughDemo(p);
+    await p.goto(`${ts.url}/session/end`);
+    await p.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await p.waitForURL(`${ts.url}/session/end/success`);
+    expect(await p.getByRole('heading', { name: 'You are signed out' }).isVisible()).to.equal(true);
+    await p.goto(`${demo.url}/login`);
+    await p.getByLabel('Password').waitFor();
+  });
 });
