@@ -1,9 +1,10 @@
 import { findCard, type Card, type CardStatus } from '../db/cards.ts';
-import { InvalidCredentialsError } from '../errors.ts';
+import { AppError, InvalidCredentialsError } from '../errors.ts';
 import { auditWrongPassword, type PasswordVia } from './audit-wrong-password.ts';
 import { CardPasswordError } from './contact-change.ts';
 import type { CardDeps } from './deps.ts';
 import { findCardByNumber } from './find-card-by-number.ts';
+import { signsInClosed } from './former-holder.ts';
 
 /**
  * The card, when the password is right and the card is in one of `statuses` (e.g. a suspended card may
@@ -16,10 +17,16 @@ export async function proveWithPassword(
   password: string,
   statuses: readonly CardStatus[],
   via?: PasswordVia,
+  /**
+   * The refusal for a closed card's right password when that card still signs its former holder in: the holder pages'
+   * sign-in says it is closed to that password already, so this page may say so too, and where it still works.
+   */
+  closedError?: () => AppError,
 ): Promise<Card> {
   const card = await findCardByNumber(deps.db, deps.cardHmacKey, cardNumber);
   const ok = await deps.hasher.verify(card?.passwordHash, password);
   if (card && !ok && card.status === 'active') await auditWrongPassword(deps.db, card, via);
+  if (card && ok && closedError && !statuses.includes(card.status) && (await signsInClosed(deps.db, card))) throw closedError();
   if (!card || !ok || !statuses.includes(card.status)) throw new InvalidCredentialsError();
   return card;
 }

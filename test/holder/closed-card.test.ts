@@ -346,6 +346,41 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
     });
   });
 
+  it('tells a former holder with the right password on the password page that the card is closed and where it still signs in, the form refilled', async () => {
+    const { card } = await closedOwing();
+    const before = await state(card);
+    const agent = new Agent(ts.url);
+    const page = await (await agent.get('/card/password')).text();
+    const res = await agent.post('/card/password', {
+      csrf: csrfOf(page, '/card/password'),
+      card_number: card.number,
+      password: card.password,
+      new_password: 'Another-Lamp-58q',
+      new_password_confirm: 'Another-Lamp-58q',
+    });
+    expect(res.status).to.equal(403);
+    const html = await res.text();
+    expect(alertText(html)).to.equal('This card is closed: change its password with a code sent to you instead. It still signs you in to your card pages, to see and pay what you owe.');
+    expect(html).to.include(`value="${card.number}"`);
+    const api = await new Agent(ts.url).request('/api/cards/password', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ card_number: card.number, password: card.password, new_password: 'Another-Lamp-58q' }),
+    });
+    expect(api.status).to.equal(403);
+    expect((await api.json()).error).to.equal('card_closed');
+    expect(await state(card)).to.deep.equal(before);
+    // A wrong password reads as ever: nothing said of the card.
+    const wrong = await agent.post('/card/password', {
+      csrf: csrfOf(page, '/card/password'),
+      card_number: card.number,
+      password: 'not the password',
+      new_password: 'Another-Lamp-58q',
+      new_password_confirm: 'Another-Lamp-58q',
+    });
+    expect(alertText(await wrong.text())).to.equal('The card number or password is not correct.');
+  });
+
   it('keeps refusing lost, suspended and pending cards, a replaced card, and cards closed while lost or pending', async () => {
     const signIn = async (c: TestCard) => {
       const agent = new Agent(ts.url);
