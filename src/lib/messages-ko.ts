@@ -451,6 +451,9 @@ export const KO: Readonly<Record<string, string>> = {
   'Your password is the one you chose; we never show it.': '비밀번호는 직접 정한 것이며, 저희는 절대 보여 드리지 않습니다.',
   'If the card is ever lost,': '카드를 잃어버리면',
   'block it here': '여기에서 정지하세요',
+  'Set your own spending limits, turn adult content off or add a second factor on {cardPages}.':
+    '사용 한도, 성인 콘텐츠 끄기, 2단계 인증은 {cardPages}에서 직접 설정할 수 있습니다.',
+  'your card pages': '카드 관리 페이지',
 
   // The holder's account page
   'Your account': '내 계정',

@@ -71,6 +71,8 @@ describe('application → issuance → log-in at the demo member site, in a real
     await p.getByRole('button', { name: 'Copy card number' }).click();
     await p.getByText('Card number copied.').waitFor();
     expect(await p.evaluate(() => navigator.clipboard.readText())).to.equal(number);
+    // Not a dead end: the way on to the holder's own pages (limits, a second factor) is their sign-in.
+    expect(await p.getByRole('link', { name: 'your card pages' }).getAttribute('href')).to.equal('/card/signin');
 
     // Log in at the demo member site with the new card and the chosen password.
     await p.goto(`${demo.url}/`);
