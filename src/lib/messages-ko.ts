@@ -83,6 +83,8 @@ export const KO: Readonly<Record<string, string>> = {
   'That password is too long.': '비밀번호가 너무 깁니다.',
   'This card is closed: change its password with a code sent to you instead. It still signs you in to your card pages, to see and pay what you owe.':
     '해지된 카드입니다. 비밀번호는 보내 드리는 코드로 바꾸세요. 이 비밀번호로 카드 관리 페이지에 계속 로그인하여 남은 금액을 확인하고 납부하실 수 있습니다.',
+  'This card is closed: it works nowhere any more, so there is nothing to block. Its password still signs you in to your card pages, to see and pay what you owe.':
+    '해지된 카드이므로 이제 어디에서도 사용할 수 없어 정지할 필요가 없습니다. 이 비밀번호로 카드 관리 페이지에 계속 로그인하여 남은 금액을 확인하고 납부하실 수 있습니다.',
   'The card number or password is not correct.': '카드 번호 또는 비밀번호가 올바르지 않습니다.',
   'The card number or password is not correct. {n} wrong passwords lock the card for a while.':
     '카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 {n}번 잘못 입력하면 카드가 한동안 잠깁니다.',

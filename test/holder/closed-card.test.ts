@@ -346,7 +346,7 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
     });
   });
 
-  it('tells a former holder with the right password on the password page that the card is closed and where it still signs in, the form refilled', async () => {
+  it('tells a former holder with the right password on the password and lost-card pages that the card is closed and where it still signs in, the form refilled', async () => {
     const { card } = await closedOwing();
     const before = await state(card);
     const agent = new Agent(ts.url);
@@ -379,6 +379,15 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
       new_password_confirm: 'Another-Lamp-58q',
     });
     expect(alertText(await wrong.text())).to.equal('The card number or password is not correct.');
+
+    // The lost-card page: nothing to block, and said so.
+    const lostPage = await (await agent.get('/card/lost')).text();
+    const lost = await agent.post('/card/lost', { csrf: csrfOf(lostPage, '/card/lost'), card_number: card.number, password: card.password });
+    expect(lost.status).to.equal(403);
+    const lostHtml = await lost.text();
+    expect(alertText(lostHtml)).to.equal('This card is closed: it works nowhere any more, so there is nothing to block. Its password still signs you in to your card pages, to see and pay what you owe.');
+    expect(lostHtml).to.include(`value="${card.number}"`);
+    expect(await state(card)).to.deep.equal(before);
   });
 
   it('keeps refusing lost, suspended and pending cards, a replaced card, and cards closed while lost or pending', async () => {
