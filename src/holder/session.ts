@@ -204,7 +204,9 @@ export function holderSessions(deps: HolderSessionDeps) {
 
   router.get('/card/signin', async function showSignIn(ctx) {
     const next = nextField.parse(ctx.query.next);
-    await show(ctx, SIGNIN, { values: next ? { next } : {} });
+    // Landed here from the sign-out button: say that it worked, or the holder cannot tell it from a session run out.
+    const signedOut = ctx.query.signed_out === '1';
+    await show(ctx, { ...SIGNIN, locals: { signedOut } }, { values: next ? { next } : {} });
   });
 
   router.post('/card/signin', (ctx) =>
@@ -260,7 +262,7 @@ export function holderSessions(deps: HolderSessionDeps) {
     if (id) await deleteHolderSession(deps.cards.db, hashSessionId(id));
     ctx.cookies.set(COOKIE, null, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true });
     ctx.status = 303;
-    ctx.redirect('/card/signin');
+    ctx.redirect('/card/signin?signed_out=1');
   });
 
   return { router, requireHolder: requireHolder as Middleware, requireHolderOrFormer: requireHolderOrFormer as Middleware };

@@ -253,6 +253,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Not a page of this site.': '이 사이트의 페이지가 아닙니다.',
 
   // Card holder pages: sign-in, lost card, password, codes
+  'You are signed out of your card pages.': '카드 관리 페이지에서 로그아웃되었습니다.',
   'Sign in to your card': '내 카드에 로그인',
   'Set your own spending limits, block member sites, turn adult content off, and set up a second factor.':
     '직접 사용 한도를 정하고, 가맹 사이트를 차단하고, 성인 콘텐츠를 끄고, 2단계 인증을 설정할 수 있습니다.',

@@ -47,8 +47,17 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect((await agent.get('/card/security')).status).to.equal(200);
     const controls = await (await agent.get('/card/controls')).text();
     const signout = /action="\/card\/signout"[\s\S]*?name="csrf" value="([^"]+)"/.exec(controls)![1]!;
-    expect((await agent.post('/card/signout', { csrf: signout })).status).to.equal(303);
+    const out = await agent.post('/card/signout', { csrf: signout });
+    expect(out.status).to.equal(303);
     expect(await ts.db('holder_sessions').where({ account_id: card.accountId })).to.have.length(0);
+    // The sign-in page it lands on says the sign-out worked, in the page's language.
+    const landed = await agent.get(location(out, ts.url).pathname + location(out, ts.url).search);
+    const said = (html: string) => /<p role="status" id="signed-out">([^<]*)</.exec(html)?.[1];
+    expect(said(await landed.text())).to.equal('You are signed out of your card pages.');
+    const ko = await agent.request(location(out, ts.url).pathname + location(out, ts.url).search, { headers: { 'accept-language': 'ko' } });
+    expect(said(await ko.text())).to.equal('카드 관리 페이지에서 로그아웃되었습니다.');
+    // A plain visit of the sign-in page says nothing of it.
+    expect(await (await agent.get('/card/signin')).text()).to.not.include('id="signed-out"');
     const api = await agent.request('/api/holder/controls', { headers: { accept: 'application/json' } });
     expect(api.status).to.equal(401);
   });
