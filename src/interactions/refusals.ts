@@ -1,5 +1,5 @@
 import type { AgeRule, RatedBy } from '../approvals/age-gate.ts';
-import { LOST_CARD_MESSAGE, type ApprovalRefusedError, type RefusalCode } from '../approvals/errors.ts';
+import { inactiveCardMessage, LOST_CARD_MESSAGE, type ApprovalRefusedError, type RefusalCode } from '../approvals/errors.ts';
 
 /** Headings of the holder's refusal page. */
 export const HEADINGS: Readonly<Record<RefusalCode, string>> = {
@@ -68,5 +68,8 @@ export interface NextStep {
 export function nextStepOf(err: ApprovalRefusedError): NextStep | null {
   if (err.refusal === 'card_locked') return { href: '/card/password/reset', label: 'Reset your password to unlock the card' };
   if (err.refusal === 'card_inactive' && err.message === LOST_CARD_MESSAGE) return { href: '/card/reissue', label: 'Get a new card number' };
+  // A closed card's former holder still signs in to the card pages to see and pay what is owed (a replaced one's holder,
+  // with the new number).
+  if (err.refusal === 'card_inactive' && err.message === inactiveCardMessage('closed')) return { href: '/card/signin', label: 'See and pay what you owe on your card pages' };
   return null;
 }

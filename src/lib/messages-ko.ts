@@ -275,6 +275,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Block my card with a code': '코드로 카드 정지하기',
   'We send a code to the email address or mobile number you registered; entering it blocks the card.':
     '등록된 이메일 주소나 휴대폰 번호로 코드를 보내 드립니다. 코드를 입력하면 카드가 정지됩니다.',
+  'See and pay what you owe on your card pages': '카드 관리 페이지에서 남은 금액 확인하고 납부하기',
   'Get a new card number': '새 카드 번호 받기',
   'We send a code to the email address or mobile number you registered. With it you get a new number and password; your limit, balance and history stay.':
     '등록된 이메일 주소나 휴대폰 번호로 코드를 보내 드립니다. 코드로 새 번호와 비밀번호를 받으며, 한도와 잔액, 내역은 그대로 유지됩니다.',

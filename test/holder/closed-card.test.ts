@@ -261,6 +261,8 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
       if (result.kind !== 'page') continue;
       expect(result.status).to.equal(403);
       expect(unescapeHtml(result.html)).to.include('cannot sign in or approve payments');
+      // Not a dead end for a former holder: what is owed is seen and paid on the card pages, where the card still signs in.
+      expect(unescapeHtml(result.html)).to.include('<a href="/card/signin" id="next-step">See and pay what you owe on your card pages</a>');
     }
     expect(await ts.db('approvals').where({ card_id: card.cardId })).to.have.length(1);
     expect(await ts.db('oidc_payloads').whereRaw("payload->>'accountId' = ?", [card.accountId]).whereIn('model', ['Session', 'Grant', 'AuthorizationCode'])).to.have.length(0);
