@@ -106,7 +106,8 @@ function run(job: LoadJob, seconds: number, concurrency: number): Promise<Sample
     }
     case 'statusCheck': {
       const check = createStatusCheck(job.issuer, { clientId: job.clientId, clientSecret: job.clientSecret, cacheSeconds: 0 });
-      const lanes = job.approvalNos.map((no) => ({ approval_no: no }) as AccessToken);
+      // What the check reads of a verified token: its approval and the site it was issued to (strict.ts asks as that site).
+      const lanes = job.approvalNos.map((no) => ({ approval_no: no, client_id: job.clientId }) as AccessToken);
       return runFor(seconds, concurrency, (lane) => check(lanes[lane % lanes.length]!));
     }
     case 'get': {
