@@ -2,6 +2,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ageClaims } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
 import { requestedAges } from './age-claims-request.ts';
+import { siteRatingOf } from './interaction-policy.ts';
 import type { Db } from '../db/knex.ts';
 import { overdueFor } from '../ledger/delinquency.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
@@ -45,8 +46,7 @@ export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
     const facts = await accountFacts(db, token.accountId);
     if (!facts) return undefined;
     const { account, line } = facts;
-    const client = ctx.oidc.client as unknown as Record<string, unknown> | undefined;
-    const siteRating = Number(client?.['urn:cybercard:content_rating'] ?? 0);
+    const siteRating = siteRatingOf(ctx.oidc.client);
     const payments = (token.rar ?? []).filter((d) => d.type === 'payment') as unknown as PaymentDetail[];
     // The ages the authorization request was gated for, and no others: a refresh carries the original request's claims.
     const thresholds = [siteRating, ...payments.map((p) => p.rating ?? 0), ...requestedAges(claimsRequestOf(ctx, token))];

@@ -4,7 +4,7 @@ import type { Db } from '../db/knex.ts';
 import { ageClaims, requiredAge } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
 import { requestedAges } from './age-claims-request.ts';
-import { refreshRefusal, requestAgeRule, type PolicyDeps } from './interaction-policy.ts';
+import { refreshRefusal, siteRatingOf, type PolicyDeps } from './interaction-policy.ts';
 import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
 
 /**
@@ -23,7 +23,7 @@ export function createFindAccount(db: Db, policy?: PolicyDeps) {
       // kept on the refresh token): a refresh carries no payment (none gets a refresh token, and details sent with
       // one are not put in its token), and judged by a rating in the refresh's own authorization_details the answer
       // would tell an unrated site, with no one asked, whether its holder is under that age or turned adult content off.
-      const { siteRating } = requestAgeRule(ctx, policy.ratings);
+      const siteRating = siteRatingOf(ctx.oidc.client);
       const gated = requestedAges(ctx.oidc.entities.RefreshToken?.claims);
       const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, siteRating, requiredAge: requiredAge(siteRating, gated) };
       const refusal = await refreshRefusal(policy, entry);

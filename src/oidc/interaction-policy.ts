@@ -43,9 +43,14 @@ export function requestRatings(params: Record<string, unknown>, ratings: Readonl
   return [...paymentDetailsOf(params, ratings).map((d) => d.rating ?? 0), ...requestedAges(params.claims)];
 }
 
+/** The member site's registered rating (its client metadata), 0 for none. */
+export function siteRatingOf(client: KoaContextWithOIDC['oidc']['client']): number {
+  return Number((client as unknown as Record<string, unknown> | undefined)?.['urn:cybercard:content_rating'] ?? 0);
+}
+
 /** The ages a request needs: the site's registered rating, and that raised by the request (requestRatings). */
 export function requestAgeRule(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): AgeRule {
-  const siteRating = Number((ctx.oidc.client as unknown as Record<string, unknown>)['urn:cybercard:content_rating'] ?? 0);
+  const siteRating = siteRatingOf(ctx.oidc.client);
   return { siteRating, requiredAge: requiredAge(siteRating, requestRatings(ctx.oidc.params as Record<string, unknown>, ratings)) };
 }
 
