@@ -127,12 +127,12 @@ export function dataRoutes(deps: DataRouteDeps): Router {
     ctx.body = JSON.stringify(file, null, 2);
   }
 
-  router.get('/card/data', async function showData(ctx) {
-    await show(ctx, { ...FORM, locals: { ...FORM.locals, nav: await holderNav(ctx, db) } });
-  });
-
   const formPage = async (ctx: Context) => ({ ...FORM, locals: { ...FORM.locals, nav: await holderNav(ctx, db) } });
   const readyPage = async (ctx: Context) => ({ ...READY, locals: { ...READY.locals, nav: await holderNav(ctx, db) } });
+
+  router.get('/card/data', async function showData(ctx) {
+    await show(ctx, await formPage(ctx));
+  });
 
   // The form's password is answered by a redirect to the page the file is taken from, not by the file: a download
   // leaves the page it was asked from open, and this one would keep the typed password in its field (no script clears
