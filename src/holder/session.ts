@@ -160,10 +160,11 @@ export function holderSessions(deps: HolderSessionDeps) {
   /** Finds the session and sets ctx.state.holder; false when there is none (the answer is then given). */
   async function signedIn(ctx: Context): Promise<boolean> {
     const id = sessionCookieId(ctx, COOKIE);
-    const session = id ? await findLiveHolderSession(deps.cards.db, hashSessionId(id)) : undefined;
+    const idHash = id ? hashSessionId(id) : undefined;
+    const session = idHash ? await findLiveHolderSession(deps.cards.db, idHash) : undefined;
     // One that has run out ends here, audited: there was no sign-out to record it.
-    if (!session && id) await endExpiredHolderSessions(deps.cards.db, { idHash: hashSessionId(id), requestId: ctx.state.requestId });
-    if (!session) {
+    if (!session && idHash) await endExpiredHolderSessions(deps.cards.db, { idHash, requestId: ctx.state.requestId });
+    if (!session || !id || !idHash) {
       if (ctx.path.startsWith('/api/')) throw new NotSignedInError();
       ctx.status = 303;
       ctx.redirect(`/card/signin?next=${encodeURIComponent(ctx.path)}`);
@@ -175,9 +176,9 @@ export function holderSessions(deps: HolderSessionDeps) {
       cardId: session.cardId,
       signedInAt: session.createdAt,
       cardClosed: session.cardClosed,
-      sessionIdHash: hashSessionId(id!),
+      sessionIdHash: idHash,
     } satisfies HolderState;
-    bindFormsToSession(ctx, id!);
+    bindFormsToSession(ctx, id);
     return true;
   }
 
