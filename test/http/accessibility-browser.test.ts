@@ -168,7 +168,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
           await p.locator('#accept_terms').check();
           await send(p, '/apply');
         };
-        await fill('Choi Hyunwoo');
+        await fill(uniqueName('Choi'));
         await p.locator('#card-number').waitFor();
         await audit('apply, card issued');
         await p.goto(`${ts.url}/apply`);
