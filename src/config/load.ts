@@ -43,6 +43,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.PORT) o.port = intEnv('PORT', env.PORT);
   if (env.ISSUER) o.issuer = env.ISSUER;
   if (env.DATABASE_URL) o.databaseUrl = env.DATABASE_URL;
+  if (env.ALLOW_EMBEDDED_DATABASE) o.allowEmbeddedDatabase = boolEnv('ALLOW_EMBEDDED_DATABASE', env.ALLOW_EMBEDDED_DATABASE);
   if (env.DATABASE_LISTEN_URL) o.databaseListenUrl = env.DATABASE_LISTEN_URL;
   if (env.KEEP_MEMBER_SITES) o.keepMemberSites = boolEnv('KEEP_MEMBER_SITES', env.KEEP_MEMBER_SITES);
   if (env.DATABASE_POOL_MAX) o.databasePoolMax = intEnv('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX);
@@ -81,6 +82,12 @@ function isLocalhost(url: URL): boolean {
 
 /** Production must not run with development shortcuts. */
 function refuseUnsafeProduction(settings: Settings): void {
+  // The embedded PGlite serves one process from dataDir: instances started beside it would each keep books of their own.
+  if (!settings.databaseUrl && !settings.allowEmbeddedDatabase) {
+    throw new ConfigError(
+      'DATABASE_URL must be set in production: the embedded database (dataDir/pgdata) serves one process and is no database to keep money in (ALLOW_EMBEDDED_DATABASE=true runs on it anyway)',
+    );
+  }
   if (settings.oidc.devInteractions) {
     throw new ConfigError('oidc.devInteractions must be false in production');
   }

@@ -32,6 +32,11 @@ export const settingsSchema = z.object({
   issuer: webUrl,
   dataDir: z.string().min(1),
   databaseUrl: z.string().min(1).nullable(),
+  /**
+   * Production without databaseUrl would run on the embedded PGlite under dataDir: one process, which other instances
+   * cannot share. Refused unless this says the operator means it (a single-instance trial, say).
+   */
+  allowEmbeddedDatabase: z.boolean(),
   /** Connections per instance to PostgreSQL: each request in flight holds one for its transaction. */
   databasePoolMax: z.number().int().min(2).max(1000),
   /**

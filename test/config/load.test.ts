@@ -11,6 +11,7 @@ const PROD_SECRETS = {
   PASSWORD_PEPPER: Buffer.alloc(32, 2).toString('base64'),
   OPERATOR_TOKEN: 'o'.repeat(40),
   SMS_WEBHOOK_URL: 'https://sms.example/send',
+  DATABASE_URL: 'postgres://db.internal/cybercard',
 };
 
 describe('configuration', () => {
@@ -105,7 +106,7 @@ describe('configuration', () => {
   });
 
   it('refuses to start production with generated secrets', () => {
-    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', SMS_WEBHOOK_URL: PROD_SECRETS.SMS_WEBHOOK_URL }, /^COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER, OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
+    refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', SMS_WEBHOOK_URL: PROD_SECRETS.SMS_WEBHOOK_URL, DATABASE_URL: PROD_SECRETS.DATABASE_URL }, /^COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER, OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
     // Only what is missing is named.
     const { OPERATOR_TOKEN: _left, ...three } = PROD_SECRETS;
     refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...three }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
@@ -152,6 +153,17 @@ describe('configuration', () => {
     expect(named.secrets.generatedOperatorTokenRefused).to.equal(true);
     const chosen = loadConfig({ env: { ...dev, OPERATOR_TOKENS: `kim:${'k'.repeat(32)}`, OPERATOR_TOKEN: 's'.repeat(32) } });
     expect([chosen.secrets.operatorToken, chosen.secrets.generatedOperatorTokenRefused]).to.deep.equal(['s'.repeat(32), false]);
+  });
+
+  it('refuses production on the embedded database unless ALLOW_EMBEDDED_DATABASE says to run on it', () => {
+    const { DATABASE_URL: _url, ...withoutUrl } = PROD_SECRETS;
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...withoutUrl };
+    refuses(production, /^DATABASE_URL must be set in production: the embedded database/);
+    refuses({ ...production, ALLOW_EMBEDDED_DATABASE: 'false' }, /^DATABASE_URL must be set in production/);
+    refuses({ ...production, ALLOW_EMBEDDED_DATABASE: 'yes' }, /^ALLOW_EMBEDDED_DATABASE must be true or false/);
+    expect(loadConfig({ env: { ...production, DATA_DIR: dataDir, ALLOW_EMBEDDED_DATABASE: 'true' } }).databaseUrl).to.equal(null);
+    expect(loadConfig({ env: { ...production, DATA_DIR: dataDir }, overrides: { allowEmbeddedDatabase: true } }).allowEmbeddedDatabase).to.equal(true);
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } }).databaseUrl).to.equal(null);
   });
 
   it('refuses production with devInteractions on', () => {

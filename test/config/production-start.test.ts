@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runMain } from '../helpers/cli.ts';
@@ -33,6 +33,21 @@ describe('npm start in production', () => {
     expect(code).to.equal(1);
     expect(stdout).to.equal('');
     expect(stderr.trim()).to.equal('cybercard cannot start: no signing key in the database: run `npm run cli -- keys rotate` once before starting');
+  });
+
+  it('refuses to start on the embedded database unless told to, in one line, and starts on it when told', async () => {
+    // An empty DATABASE_URL is none (the helper would otherwise point it at the run's database).
+    const { code, stdout, stderr } = await runMain({ ...PRODUCTION, DATABASE_URL: '', DATA_DIR: dataDir });
+    expect(code).to.equal(1);
+    expect(stdout).to.equal('');
+    expect(stderr.trim()).to.equal(
+      'cybercard cannot start: DATABASE_URL must be set in production: the embedded database (dataDir/pgdata) serves one process and is no database to keep money in (ALLOW_EMBEDDED_DATABASE=true runs on it anyway)',
+    );
+    expect(existsSync(path.join(dataDir, 'pgdata'))).to.equal(false);
+    // Told, it opens the embedded database and goes on to the next refusal: a fresh database has no signing key.
+    const told = await runMain({ ...PRODUCTION, DATABASE_URL: '', DATA_DIR: dataDir, ALLOW_EMBEDDED_DATABASE: 'true' });
+    expect(told.code).to.equal(1);
+    expect(told.stderr.trim()).to.equal('cybercard cannot start: no signing key in the database: run `npm run cli -- keys rotate` once before starting');
   });
 
   it('refuses to start on a database it cannot reach or open, naming where without its credentials, and no stack trace', async () => {
