@@ -79,7 +79,15 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
     ctx: Context,
     controls: SpendingControls,
     currency: string,
-    opts: { status?: number; error?: string; notice?: string; fields?: Record<string, string>; values?: Record<string, string> } = {},
+    opts: {
+      status?: number;
+      error?: string;
+      notice?: string;
+      fields?: Record<string, string>;
+      values?: Record<string, string>;
+      /** A refused form's boxes as they were ticked: shown again so, not as saved (which would undo the holder's ticks). */
+      ticked?: Pick<SpendingControls, 'adultContentOff' | 'blockedSites'>;
+    } = {},
   ) {
     ctx.status = opts.status ?? 200;
     ctx.type = 'html';
@@ -89,7 +97,7 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
       nav: await holderNav(ctx, deps.db),
       currency,
       sites: await sitesFor(controls.blockedSites),
-      controls,
+      controls: { ...controls, ...opts.ticked },
       values: opts.values ?? {
         max_per_approval: controls.maxPerApproval === null ? '' : typedAmount(controls.maxPerApproval, currency),
         monthly_cap: controls.monthlyCap === null ? '' : typedAmount(controls.monthlyCap, currency),
@@ -134,12 +142,13 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
     }
     checkCsrf(ctx, PURPOSE, raw.csrf);
     const values = { max_per_approval: raw.max_per_approval ?? '', monthly_cap: raw.monthly_cap ?? '' };
+    const ticked = { adultContentOff: raw.adult_content_off === 'on', blockedSites: sites.filter((s) => raw[`block_${s.clientId}`] === 'on').map((s) => s.clientId) };
     const parsed = formInputFor(currency).safeParse(raw);
     const badBlock = blockFields.find((f) => raw[f] !== undefined && raw[f] !== 'on');
     if (!parsed.success || badBlock) {
       const fields = parsed.success ? {} : fieldErrors(parsed.error);
       if (badBlock) fields.blocked_sites = 'Tick the box or leave it empty.';
-      return page(ctx, before, currency, { status: 400, error: 'Some fields need attention.', fields, values });
+      return page(ctx, before, currency, { status: 400, error: 'Some fields need attention.', fields, values, ticked });
     }
     const saved = await setControls(
       deps.db,
@@ -148,7 +157,7 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
         maxPerApproval: parsed.data.max_per_approval,
         monthlyCap: parsed.data.monthly_cap,
         adultContentOff: parsed.data.adult_content_off === 'on',
-        blockedSites: sites.filter((s) => raw[`block_${s.clientId}`] === 'on').map((s) => s.clientId),
+        blockedSites: ticked.blockedSites,
       },
     );
     await page(ctx, saved, currency, { notice: 'Your spending controls are saved. They apply from the next payment or sign-in.' });

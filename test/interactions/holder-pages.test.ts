@@ -199,6 +199,27 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(await controlsRow(card)).to.deep.equal(after);
   });
 
+  it('refills a refused controls form with the boxes as they were ticked, not as they are saved', async () => {
+    const card = await issueTestCard(ts);
+    const site = await registerTestSite(ts);
+    const other = await registerTestSite(ts);
+    const agent = await signedIn(card);
+    const csrf = csrfOf(await (await agent.get('/card/controls')).text(), '/card/controls');
+    // Saved: adult content on, the other site blocked. Posted with a bad amount: adult content off, this site blocked.
+    expect((await agent.post('/card/controls', { csrf, max_per_approval: '', monthly_cap: '', [`block_${other.clientId}`]: 'on' })).status).to.equal(200);
+    const before = await controlsRow(card);
+    const res = await agent.post('/card/controls', { csrf, max_per_approval: 'abc', monthly_cap: '', adult_content_off: 'on', [`block_${site.clientId}`]: 'on' });
+    expect(res.status).to.equal(400);
+    const html = await res.text();
+    const ticked = (name: string) => new RegExp(`<input type="checkbox" name="${name}" value="on"[^>]* checked`).test(html);
+    expect([ticked('adult_content_off'), ticked(`block_${site.clientId}`), ticked(`block_${other.clientId}`)]).to.deep.equal([true, true, false]);
+    expect(await controlsRow(card)).to.deep.equal(before);
+    // A plain visit shows what is saved.
+    const shown = await (await agent.get('/card/controls')).text();
+    const savedTick = (name: string) => new RegExp(`<input type="checkbox" name="${name}" value="on"[^>]* checked`).test(shown);
+    expect([savedTick('adult_content_off'), savedTick(`block_${site.clientId}`), savedTick(`block_${other.clientId}`)]).to.deep.equal([false, false, true]);
+  });
+
   it('enrols an authenticator app: shows the otpauth URI and key, refuses a wrong code and a forged token, confirms with the right code', async () => {
     const card = await issueTestCard(ts);
     const agent = await signedIn(card);
