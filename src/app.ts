@@ -218,7 +218,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   // The authorization endpoint answers with the interaction's first page, not a redirect to it.
   provider.use(showAtOnce);
   const sessions = holderSessions({ parseBody, cards, throttle, render, ttlSeconds: config.holderSessions.ttlSeconds });
-  const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render });
+  const holderControls = controlsRoutes({ db, parseBody, requireHolder: sessions.requireHolder, render, cards, throttle });
   const holderAccountPages = accountRoutes({
     db,
     requireHolderOrFormer: sessions.requireHolderOrFormer,

@@ -3,7 +3,7 @@ import type { Card } from '../db/cards.ts';
 import type { Conn } from '../db/knex.ts';
 
 /** The pages that ask for a card password, in terms its holder knows (the activity page names them). */
-export type PasswordPage = 'site_login' | 'holder_signin' | 'lost_card' | 'password_change' | 'guardian_consent' | 'contact_change' | 'child_limit' | 'close_card' | 'data_export';
+export type PasswordPage = 'site_login' | 'holder_signin' | 'lost_card' | 'password_change' | 'guardian_consent' | 'contact_change' | 'child_limit' | 'close_card' | 'data_export' | 'spending_controls';
 
 /**
  * Where a card password was typed: the page, the member site whose login page it was, and the request, so

@@ -137,7 +137,7 @@ type Reader = (d: Record<string, unknown>) => ({ kind: ActivityKind } & Facts) |
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined);
-const PAGES: readonly PasswordPage[] = ['site_login', 'holder_signin', 'lost_card', 'password_change', 'guardian_consent', 'contact_change', 'child_limit', 'close_card', 'data_export'];
+const PAGES: readonly PasswordPage[] = ['site_login', 'holder_signin', 'lost_card', 'password_change', 'guardian_consent', 'contact_change', 'child_limit', 'close_card', 'data_export', 'spending_controls'];
 const pageOf = (v: unknown): PasswordPage | undefined => PAGES.find((p) => p === v);
 const site = (d: Record<string, unknown>) => ({ clientId: str(d.clientId) });
 const money = (amount: unknown, d: Record<string, unknown>) => ({ amount: num(amount), currency: str(d.currency) });

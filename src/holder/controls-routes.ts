@@ -2,6 +2,9 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { setControls } from '../approvals/set-spending-controls.ts';
+import type { CardDeps } from '../cards/deps.ts';
+import { passwordField } from '../cards/input-fields.ts';
+import { proveSignedInCard } from '../cards/prove-with-password.ts';
 import { findAccountFacts } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
 import { listMemberSites } from '../db/member-sites.ts';
@@ -9,16 +12,22 @@ import { findSpendingControls, type SpendingControls } from '../db/spending-cont
 import { ValidationError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { formFields } from '../http/form.ts';
+import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors, jsonBody, parseWith } from '../http/validate.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, typedAmount, wholeAmounts } from '../lib/money.ts';
-import { holderNav, type HolderState } from './session.ts';
+import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
+import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
 export interface ControlsRouteDeps {
   db: Db;
   parseBody: Middleware;
   requireHolder: Middleware;
   render: Renderer;
+  /** The card password a loosening asks for is checked with the cards domain's hasher. */
+  cards: Pick<CardDeps, 'db' | 'hasher'>;
+  /** That password counts like every password proof: source throttle and card lockout. */
+  throttle: ThrottleDeps;
 }
 
 const PURPOSE = 'holder:controls';
@@ -27,12 +36,13 @@ const AMOUNT = `A whole number of minor units from 1 to ${MAX_AMOUNT}, or nothin
 
 const amountOrNull = z.union([z.null(), z.number({ error: AMOUNT }).int(AMOUNT).min(1, AMOUNT).max(MAX_AMOUNT, AMOUNT)], { error: AMOUNT });
 
-/** PUT /api/holder/controls: all four controls, every time; unknown keys are refused. */
+/** PUT /api/holder/controls: all four controls, every time, and the card password to loosen them; unknown keys are refused. */
 export const controlsApiInput = z.strictObject({
   max_per_approval: amountOrNull,
   monthly_cap: amountOrNull,
   blocked_sites: z.array(z.string().min(1).max(100), { error: 'A list of member site client_ids.' }).max(200, 'At most 200 sites.'),
   adult_content_off: z.boolean({ error: 'true or false.' }),
+  password: passwordField.optional(),
 });
 
 /** The page's words for a bad amount: in the account's money, formatted as the pages show it, never "minor units". */
@@ -58,6 +68,8 @@ function formInputFor(currency: string) {
     max_per_approval: formAmount(currency).default(null),
     monthly_cap: formAmount(currency).default(null),
     adult_content_off: z.enum(['on'], { error: 'Tick the box or leave it empty.' }).optional(),
+    // Empty: none typed (a tightening needs none).
+    password: z.union([z.literal('').transform(() => undefined), passwordField]).optional(),
   });
 }
 
@@ -108,6 +120,20 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
     });
   }
 
+  /**
+   * Saves the controls; a password typed (needed to loosen them: setControls) is checked first, counted against the
+   * source and the card like the login page's, and a wrong one saves nothing.
+   */
+  async function save(ctx: Context, controls: SpendingControls, password: string | undefined): Promise<SpendingControls> {
+    const { accountId, cardId } = ctx.state.holder as HolderState;
+    if (password !== undefined) {
+      await withHolderPassword(ctx, { throttle: deps.throttle, db: deps.db }, () =>
+        proveSignedInCard(deps.cards, { cardId, accountId, password, via: { page: 'spending_controls', requestId: ctx.state.requestId } }),
+      );
+    }
+    return setControls(deps.db, { accountId, actor: `card:${cardId}`, requestId: ctx.state.requestId, reauthenticated: password !== undefined }, controls);
+  }
+
   async function current(ctx: Context): Promise<SpendingControls> {
     const { accountId } = ctx.state.holder as HolderState;
     const c = await findSpendingControls(deps.db, accountId);
@@ -129,13 +155,12 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
   });
 
   router.post('/card/controls', async function saveControls(ctx) {
-    const { accountId, cardId } = ctx.state.holder as HolderState;
     const { controls: before, currency } = await forPage(ctx);
     const sites = await sitesFor(before.blockedSites);
     const blockFields = sites.map((s) => `block_${s.clientId}`);
     let raw: Record<string, string>;
     try {
-      raw = formFields(ctx, ['csrf', 'max_per_approval', 'monthly_cap', 'adult_content_off', ...blockFields]);
+      raw = formFields(ctx, ['csrf', 'max_per_approval', 'monthly_cap', 'adult_content_off', 'password', ...blockFields]);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       return page(ctx, before, currency, { status: 400, error: err.message, fields: err.fields ?? {} });
@@ -150,16 +175,23 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
       if (badBlock) fields.blocked_sites = 'Tick the box or leave it empty.';
       return page(ctx, before, currency, { status: 400, error: 'Some fields need attention.', fields, values, ticked });
     }
-    const saved = await setControls(
-      deps.db,
-      { accountId, actor: `card:${cardId}`, requestId: ctx.state.requestId },
-      {
-        maxPerApproval: parsed.data.max_per_approval,
-        monthlyCap: parsed.data.monthly_cap,
-        adultContentOff: parsed.data.adult_content_off === 'on',
-        blockedSites: ticked.blockedSites,
-      },
-    );
+    let saved: SpendingControls;
+    try {
+      saved = await save(
+        ctx,
+        {
+          maxPerApproval: parsed.data.max_per_approval,
+          monthlyCap: parsed.data.monthly_cap,
+          adultContentOff: parsed.data.adult_content_off === 'on',
+          blockedSites: ticked.blockedSites,
+        },
+        parsed.data.password,
+      );
+    } catch (err) {
+      // A loosening without the password, a wrong one, a throttle: the form again as it was sent, the password left out.
+      const refusal = shownRefusal(ctx, err);
+      return page(ctx, before, currency, { status: refusal.status, error: refusal.message, fields: refusal.fields ?? {}, values, ticked });
+    }
     await page(ctx, saved, currency, { notice: 'Your spending controls are saved. They apply from the next payment or sign-in.' });
   });
 
@@ -168,17 +200,16 @@ export function controlsRoutes(deps: ControlsRouteDeps): Router {
   });
 
   router.put('/api/holder/controls', async function replaceControls(ctx) {
-    const { accountId, cardId } = ctx.state.holder as HolderState;
     const input = parseWith(controlsApiInput, jsonBody(ctx));
-    const saved = await setControls(
-      deps.db,
-      { accountId, actor: `card:${cardId}`, requestId: ctx.state.requestId },
+    const saved = await save(
+      ctx,
       {
         maxPerApproval: input.max_per_approval,
         monthlyCap: input.monthly_cap,
         blockedSites: input.blocked_sites,
         adultContentOff: input.adult_content_off,
       },
+      input.password,
     );
     ctx.body = present(saved);
   });

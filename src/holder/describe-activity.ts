@@ -140,6 +140,8 @@ function wrongPassword(item: ActivityItem, site: string, t: Translate): string {
       return t('Wrong password when closing the card.');
     case 'data_export':
       return t('Wrong password when downloading a copy of your data.');
+    case 'spending_controls':
+      return t('Wrong password when changing the spending controls.');
     case null:
       return t('Wrong password.');
   }

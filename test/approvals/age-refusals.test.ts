@@ -99,7 +99,7 @@ describe('age refusals say whose rating applied', () => {
 
   it('says whose rating is adult when the holder turned adult content off: this content, or the site', async () => {
     const careful = await holder(30);
-    await setControls(ts.db, { accountId: careful.accountId, actor: 'test' }, { maxPerApproval: null, monthlyCap: null, blockedSites: [], adultContentOff: true });
+    await setControls(ts.db, { accountId: careful.accountId, actor: 'test', reauthenticated: true }, { maxPerApproval: null, monthlyCap: null, blockedSites: [], adultContentOff: true });
     const content = refusalPage((await buy(careful, teen, { rating: '19' })).result);
     expect(content.heading).to.equal('Stopped by your own controls');
     expect(content.message).to.equal(

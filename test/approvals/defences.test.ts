@@ -111,7 +111,7 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
 
   describe("the holder's spending controls", () => {
     const controls = (card: TestCard, c: Partial<Parameters<typeof setControls>[2]>) =>
-      setControls(ts.db, { accountId: card.accountId, actor: 'test' }, { maxPerApproval: null, monthlyCap: null, blockedSites: [], adultContentOff: false, ...c });
+      setControls(ts.db, { accountId: card.accountId, actor: 'test', reauthenticated: true }, { maxPerApproval: null, monthlyCap: null, blockedSites: [], adultContentOff: false, ...c });
 
     it('refuses a payment above the maximum per approval, without telling the site the figure', async () => {
       const card = await holder();

@@ -206,7 +206,8 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
       const res = await agent.request('/api/holder/controls', {
         method: 'PUT',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ max_per_approval: null, monthly_cap: null, blocked_sites: [], adult_content_off: false, ...body }),
+        // With the card password: some of these loosen the controls, which asks for it.
+        body: JSON.stringify({ max_per_approval: null, monthly_cap: null, blocked_sites: [], adult_content_off: false, password: card.password, ...body }),
       });
       expect(res.status, await res.clone().text()).to.equal(200);
     };

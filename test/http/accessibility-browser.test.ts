@@ -270,6 +270,15 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         await p.locator('#max_per_approval').fill('a lot');
         await send(p, '/card/controls');
         await audit('spending controls, refused');
+        await p.locator('#max_per_approval').fill('5000');
+        await send(p, '/card/controls');
+        await p.locator('#max_per_approval').fill('');
+        await send(p, '/card/controls');
+        await p.locator('#password-error').waitFor();
+        await audit('spending controls, a loosening without the password');
+        await p.locator('#password').fill(guardian.password);
+        await send(p, '/card/controls');
+        await p.locator('#notice').waitFor();
 
         await enrolAuthenticator(p, audit);
 

@@ -4,7 +4,9 @@ import { Agent, csrfFrom, csrfOf, location } from '../helpers/agent.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { endExpiredHolderSessions } from '../../src/db/holder-sessions.ts';
 import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
-import { alertText, fieldError } from '../helpers/html.ts';
+import { alertText, fieldError, inputValue } from '../helpers/html.ts';
+import { findThrottle } from '../../src/db/throttles.ts';
+import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The csrf token of the form posting to `action` (holder pages also carry the sign-out form). */
@@ -156,7 +158,8 @@ describe('holder sign-in, spending controls and second factor', () => {
     // Typed as the pages show amounts: 1,000 is a thousand.
     expect((await agent.post('/card/controls', { csrf, max_per_approval: '1,000', monthly_cap: '', adult_content_off: 'on', [`block_${site.clientId}`]: 'on' })).status).to.equal(200);
     expect(Number((await controlsRow(card)).max_per_approval)).to.equal(1000);
-    await agent.post('/card/controls', { csrf, max_per_approval: '5000', monthly_cap: '', adult_content_off: 'on', [`block_${site.clientId}`]: 'on' });
+    // Back up to 5,000: a raise, with the card password again.
+    await agent.post('/card/controls', { csrf, max_per_approval: '5000', monthly_cap: '', adult_content_off: 'on', [`block_${site.clientId}`]: 'on', password: card.password });
     for (const bad of ['-5', '1.5', 'abc', '0', '99999999999999', '1,00', '1,5']) {
       const res = await agent.post('/card/controls', { csrf, max_per_approval: bad, monthly_cap: '' });
       const html = await res.text();
@@ -174,7 +177,7 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect((await agent.post('/card/controls', { max_per_approval: '1' })).status).to.equal(403);
     expect(await controlsRow(card)).to.deep.equal(row);
 
-    const api = await putJson(agent, '/api/holder/controls', { max_per_approval: null, monthly_cap: 20000, blocked_sites: [], adult_content_off: false });
+    const api = await putJson(agent, '/api/holder/controls', { max_per_approval: null, monthly_cap: 20000, blocked_sites: [], adult_content_off: false, password: card.password });
     expect(api.status).to.equal(200);
     expect(await api.json()).to.deep.equal({ max_per_approval: null, monthly_cap: 20000, blocked_sites: [], adult_content_off: false });
     const after = await controlsRow(card);
@@ -218,6 +221,68 @@ describe('holder sign-in, spending controls and second factor', () => {
     const shown = await (await agent.get('/card/controls')).text();
     const savedTick = (name: string) => new RegExp(`<input type="checkbox" name="${name}" value="on"[^>]* checked`).test(shown);
     expect([savedTick('adult_content_off'), savedTick(`block_${site.clientId}`), savedTick(`block_${other.clientId}`)]).to.deep.equal([false, false, true]);
+  });
+
+  it('loosens the controls only with the card password again: raising or removing a limit, unblocking a site, allowing adult content', async () => {
+    const card = await issueTestCard(ts);
+    const site = await registerTestSite(ts);
+    const agent = await signedIn(card);
+    const csrf = csrfOf(await (await agent.get('/card/controls')).text(), '/card/controls');
+    const strict = { max_per_approval: '5000', monthly_cap: '20000', adult_content_off: 'on', [`block_${site.clientId}`]: 'on' };
+    // Tightening needs nothing more than the session: the quick way to protect the card.
+    expect((await agent.post('/card/controls', { csrf, ...strict })).status).to.equal(200);
+    const tight = await controlsRow(card);
+    const key = { scope: 'card' as const, key: cardThrottleKey(ts.config.secrets.cardHmacKey, card.number)! };
+
+    const { adult_content_off: _adult, [`block_${site.clientId}`]: _block, ...unticked } = strict;
+    const loosenings: Array<Record<string, string>> = [
+      { ...strict, max_per_approval: '9000' },
+      { ...strict, monthly_cap: '' },
+      { ...strict, adult_content_off: '' },
+      { max_per_approval: '5000', monthly_cap: '20000', adult_content_off: 'on' },
+      unticked,
+    ];
+    for (const form of loosenings) {
+      const clean = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== ''));
+      const res = await agent.post('/card/controls', { csrf, ...clean });
+      const html = await res.text();
+      expect(res.status, JSON.stringify(form)).to.equal(400);
+      expect(fieldError(html, 'password'), JSON.stringify(form)).to.equal('Type your card password to raise or remove a limit, unblock a site or allow adult content.');
+      expect(await controlsRow(card), JSON.stringify(form)).to.deep.equal(tight);
+    }
+    // A wrong password is a guess: refused, counted towards the card lockout, on the holder's activity, never shown again.
+    const wrong = await agent.post('/card/controls', { csrf, ...strict, max_per_approval: '9000', password: 'not my password' });
+    expect(wrong.status).to.equal(401);
+    const wrongHtml = await wrong.text();
+    expect(fieldError(wrongHtml, 'password')).to.equal('The card password is not correct.');
+    expect(wrongHtml).to.not.include('not my password');
+    expect(inputValue(wrongHtml, 'max_per_approval')).to.equal('9000');
+    expect((await findThrottle(ts.db, key))?.count).to.equal(1);
+    const audited = await ts.db('audit_log').where({ action: 'card.password_failed', subject_id: card.cardId });
+    expect(audited.map((r: { details: { page: string } }) => r.details.page)).to.deep.equal(['spending_controls']);
+    const activity = await (await agent.get('/card/activity')).text();
+    expect(activity).to.include('Wrong password when changing the spending controls.');
+    expect(await controlsRow(card)).to.deep.equal(tight);
+
+    // With it, every loosening at once.
+    const loose = await agent.post('/card/controls', { csrf, max_per_approval: '', monthly_cap: '', password: card.password });
+    expect(loose.status).to.equal(200);
+    expect(await controlsRow(card)).to.deep.include({ max_per_approval: null, monthly_cap: null, adult_content_off: false, blocked_sites: [] });
+
+    // The API the same: a loosening without `password` is a field error and not a guess; with it, saved.
+    expect((await putJson(agent, '/api/holder/controls', { max_per_approval: 100, monthly_cap: null, blocked_sites: [site.clientId], adult_content_off: true })).status).to.equal(200);
+    const raise = { max_per_approval: 200, monthly_cap: null, blocked_sites: [site.clientId], adult_content_off: true };
+    const refused = await putJson(agent, '/api/holder/controls', raise);
+    expect(refused.status).to.equal(400);
+    expect(((await refused.json()) as { fields: Record<string, string> }).fields).to.have.property('password');
+    expect(Number((await controlsRow(card)).max_per_approval)).to.equal(100);
+    expect((await putJson(agent, '/api/holder/controls', { ...raise, password: 'wrong again' })).status).to.equal(401);
+    expect((await findThrottle(ts.db, key))?.count).to.equal(2);
+    const ok = await putJson(agent, '/api/holder/controls', { ...raise, password: card.password });
+    expect(ok.status).to.equal(200);
+    expect(await ok.json()).to.deep.equal({ max_per_approval: 200, monthly_cap: null, blocked_sites: [site.clientId], adult_content_off: true });
+    // Tightening through the API needs none either.
+    expect((await putJson(agent, '/api/holder/controls', { ...raise, max_per_approval: 150 })).status).to.equal(200);
   });
 
   it('enrols an authenticator app: shows the otpauth URI and key, refuses a wrong code and a forged token, confirms with the right code', async () => {
