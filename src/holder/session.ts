@@ -236,8 +236,12 @@ export function holderSessions(deps: HolderSessionDeps) {
       }
       const { card } = outcome;
       const cardClosed = card.status === 'closed';
+      // A fresh id at every sign-in, and the session this browser had before ends (as the console's do): left behind
+      // live, a copy of its cookie would outlast the browser's move to another card or a new sign-in.
+      const old = sessionCookieId(ctx, COOKIE);
       const id = randomToken(32);
       await inTransaction(deps.cards.db, async (trx) => {
+        if (old) await deleteHolderSession(trx, hashSessionId(old));
         await insertHolderSession(trx, { idHash: hashSessionId(id), accountId: card.accountId, cardId: card.id, ttlSeconds: deps.ttlSeconds, cardClosed });
         await appendAudit(trx, {
           actor: `card:${card.id}`,

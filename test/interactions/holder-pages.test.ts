@@ -64,6 +64,25 @@ describe('holder sign-in, spending controls and second factor', () => {
     expect(api.status).to.equal(401);
   });
 
+  it('ends the session a browser had when it signs in again, as another card or the same: a new id, the old one dead', async () => {
+    const [first, second] = [await issueTestCard(ts), await issueTestCard(ts)];
+    const agent = await signedIn(first);
+    const old = { id: agent.cookies.get('cc.holder')!, sig: agent.cookies.get('cc.holder.sig')! };
+    const form = await (await agent.get('/card/signin')).text();
+    const again = await agent.post('/card/signin', { csrf: csrfFrom(form), card_number: second.number, password: second.password });
+    expect(again.status).to.equal(303);
+    expect(agent.cookies.get('cc.holder')).to.not.equal(old.id);
+    expect(await ts.db('holder_sessions').where({ account_id: first.accountId })).to.have.length(0);
+    // Whoever kept a copy of the old cookie has nothing.
+    const copy = new Agent(ts.url);
+    copy.cookies.set('cc.holder', old.id);
+    copy.cookies.set('cc.holder.sig', old.sig);
+    const refused = await copy.get('/card/account');
+    expect(refused.status).to.equal(303);
+    expect(location(refused, ts.url).pathname).to.equal('/card/signin');
+    expect((await agent.get('/card/account')).status).to.equal(200);
+  });
+
   it("sends a GET of a form's own address (a reload, a sign-in's way back) to the page the form is on, not a 404", async () => {
     const card = await issueTestCard(ts);
     for (const [path, page] of [
