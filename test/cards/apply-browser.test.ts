@@ -27,7 +27,7 @@ describe('application → issuance → log-in at the demo member site, in a real
 
   const field = (p: Page, label: string) => p.getByLabel(label, { exact: true });
 
-  it('applies on /apply, is shown the number once with a working copy button, and logs in with it at the demo site', async function () {
+  it('applies on /apply, is shown the number once with a working copy button, logs in with it at the demo site and buys an item there', async function () {
     this.timeout(60_000);
     const p = page!;
     await p.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ts.url });
@@ -91,13 +91,29 @@ describe('application → issuance → log-in at the demo member site, in a real
     expect(claims.name).to.equal(name);
     expect(claims.iss).to.equal(ts.url);
 
+    // …and buys an item with it, which the demo's resource server then delivers with its approval number.
+    await p.goto(`${demo.url}/items/episode-1`);
+    expect(await p.locator('#content').count()).to.equal(0);
+    await p.getByRole('link', { name: /^Buy for/ }).click();
+    await p.waitForURL((u) => u.origin === ts.url && u.pathname === '/auth');
+    await p.getByLabel('Card number').fill(shown);
+    await p.getByLabel('Password').fill(GOOD_PASSWORD);
+    await p.getByRole('button', { name: 'Log in', exact: true }).click();
+    await p.getByRole('button', { name: /^Approve/ }).click();
+    await p.waitForURL(`${demo.url}/items/episode-1`);
+    expect(await p.locator('#content').textContent()).to.include('Episode 1 is playing');
+    const approvalNo = ((await p.locator('#approval-no').textContent()) ?? '').trim();
+    expect(approvalNo).to.match(/^\d{4}-\d{4}$/);
+    const account = await ts.db('accounts').where({ email }).first();
+    const approval = await ts.db('approvals').where({ approval_no: approvalNo }).first();
+    expect(approval).to.include({ account_id: account.id, client_id: demo.clientId, status: 'approved', content_ref: 'episode-1' });
+
     // The number never travelled in a URL, and the page ran without script or CSP errors.
     for (const u of urls) {
       expect(u, 'a URL carried the card number').to.not.include(number);
       expect(decodeURIComponent(u)).to.not.include(shown);
     }
     expect(problems).to.deep.equal([]);
-    const account = await ts.db('accounts').where({ email }).first();
     expect(await templatesFor(ts, account.id)).to.include.members(['card_issued', 'new_device_login']);
   });
   it('reissues a lost card on /card/reissue, showing the new number and password once, each with a working copy button', async function () {
