@@ -19,6 +19,7 @@ const OPTIONS: Record<string, string> = {
   homepage_uri: '--homepage',
   client_uri: '--homepage',
   logo_uri: '--logo',
+  allowed_claims: '--claims',
   token_endpoint_auth_method: '--auth-method',
   jwks: '--jwks-file',
   overlap_seconds: '--overlap',

@@ -25,6 +25,7 @@ export function presentSite(s: MemberSite) {
     backchannel_logout_uri: s.backchannelLogoutUri ?? null,
     backchannel_logout_session_required: s.backchannelLogoutSessionRequired ?? false,
     approval_events_uri: s.approvalEventsUri ?? null,
+    allowed_claims: s.allowedClaims ?? null,
     previous_secret_valid_until: s.previousSecretExpiresAt ? s.previousSecretExpiresAt.toISOString() : null,
   };
 }

@@ -23,6 +23,7 @@ export const SITE_COMMANDS_USAGE = `  sites register --name NAME --redirect-uri 
   sites update --client-id ID [--name NAME] [--redirect-uri URI …] [SITE OPTIONS]
                                             change a member site (only the options given)
       SITE OPTIONS: [--post-logout-uri URI …] [--resource URI …] [--rating AGE] [--scope "openid profile"]
+                    [--claims "name age_over_19" | --claims any (the claims it may be given; any: what its scopes give)]
                     [--max-amount MINOR_UNITS] [--homepage URI] [--logo URI] [--client-id ID (register)]
                     [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks-file FILE | --jwks-uri URI]
                     [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S]
@@ -47,6 +48,7 @@ const SITE_OPTIONS = {
   resource: { type: 'string', multiple: true },
   rating: { type: 'string' },
   scope: { type: 'string' },
+  claims: { type: 'string' },
   'max-amount': { type: 'string' },
   homepage: { type: 'string' },
   logo: { type: 'string' },
@@ -96,6 +98,12 @@ function jwksFile(file: string): unknown {
   }
 }
 
+/** --claims "name age_over_19" as the list the API takes; `any` (no list: what the scopes give) as null. */
+function claimList(v: string | undefined): string[] | null | undefined {
+  if (v === undefined) return undefined;
+  return v.trim().toLowerCase() === 'any' ? null : v.split(/[\s,]+/).filter(Boolean);
+}
+
 /** The site options given on the command line, in the domain's field names; absent options are left out. */
 function siteFields(args: string[]): Record<string, unknown> {
   const { values: v } = cliArgs(args, SITE_OPTIONS);
@@ -110,6 +118,7 @@ function siteFields(args: string[]): Record<string, unknown> {
     resourceServers: v.resource,
     contentRating: wholeNumber(v.rating),
     scope: v.scope,
+    allowedClaims: claimList(v.claims),
     maxAmount: wholeNumber(v['max-amount']),
     homepageUri: v.homepage,
     logoUri: v.logo,

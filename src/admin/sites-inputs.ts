@@ -31,6 +31,7 @@ const FIELDS: Record<string, string> = {
   backchannel_logout_uri: 'backchannelLogoutUri',
   backchannel_logout_session_required: 'backchannelLogoutSessionRequired',
   approval_events_uri: 'approvalEventsUri',
+  allowed_claims: 'allowedClaims',
 };
 
 const KNOWN = new Set(Object.keys(FIELDS));

@@ -41,6 +41,8 @@ export interface MemberSite {
   backchannelLogoutSessionRequired?: boolean;
   /** Where approval events are pushed as Security Event Tokens (RFC 8935): approvals/queue-approval-event.ts. */
   approvalEventsUri?: string | null;
+  /** The claims the site may be given (name, birthdate, age_over_NN); null: every claim its scopes give, any age_over_NN. */
+  allowedClaims?: string[] | null;
 }
 
 export interface ResourceServer {
@@ -80,6 +82,7 @@ function toSite(r: Row): MemberSite {
     backchannelLogoutUri: (r.backchannel_logout_uri as string | null | undefined) ?? null,
     backchannelLogoutSessionRequired: r.backchannel_logout_session_required === true,
     approvalEventsUri: (r.approval_events_uri as string | null | undefined) ?? null,
+    allowedClaims: r.allowed_claims === null || r.allowed_claims === undefined ? null : jsonValue<string[]>(r.allowed_claims),
   };
 }
 
@@ -111,6 +114,7 @@ const SITE_COLUMNS = [
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
   'approval_events_uri',
+  'allowed_claims',
 ] as const;
 
 export async function findMemberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
@@ -177,6 +181,7 @@ export async function insertMemberSite(conn: Conn, site: MemberSite): Promise<vo
     backchannel_logout_uri: site.backchannelLogoutUri ?? null,
     backchannel_logout_session_required: site.backchannelLogoutSessionRequired ?? false,
     approval_events_uri: site.approvalEventsUri ?? null,
+    allowed_claims: site.allowedClaims ? JSON.stringify(site.allowedClaims) : null,
   });
 }
 
@@ -214,6 +219,7 @@ export type MemberSitePatch = Partial<
     | 'backchannelLogoutUri'
     | 'backchannelLogoutSessionRequired'
     | 'approvalEventsUri'
+    | 'allowedClaims'
   >
 >;
 
@@ -242,9 +248,10 @@ const PATCH_COLUMNS: Record<keyof MemberSitePatch, string> = {
   backchannelLogoutUri: 'backchannel_logout_uri',
   backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
   approvalEventsUri: 'approval_events_uri',
+  allowedClaims: 'allowed_claims',
 };
 
-const JSON_COLUMNS = new Set(['redirect_uris', 'post_logout_redirect_uris', 'jwks', 'resource_servers']);
+const JSON_COLUMNS = new Set(['redirect_uris', 'post_logout_redirect_uris', 'jwks', 'resource_servers', 'allowed_claims']);
 
 /** Applies a patch (only the keys present) and bumps updated_at. */
 export async function updateMemberSite(conn: Conn, clientId: string, patch: MemberSitePatch): Promise<void> {

@@ -27,6 +27,7 @@ import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
 import { entryRefusalOf, holderWouldBeStopped, requestRatings, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
 import { ageOfClaim } from '../oidc/age-claims-request.ts';
+import { allowedClaimsOf, claimAllowed } from '../oidc/allowed-claims.ts';
 import { toPaymentDetail, type PaymentDetail } from '../oidc/payment-details.ts';
 import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
@@ -84,14 +85,19 @@ const LOGIN_FIELDS = ['card_number', 'password', 'csrf'] as const;
  * Describes what a consent prompt asks for, in words a card holder understands; `nameOf` says what a resource server
  * is called (its registered name: its identifier is a URI the holder has no use for).
  */
-async function describeAsks(details: Record<string, unknown>, nameOf: (identifier: string) => Promise<string>): Promise<string[]> {
+async function describeAsks(
+  details: Record<string, unknown>,
+  nameOf: (identifier: string) => Promise<string>,
+  allowed: ReadonlySet<string> | undefined,
+): Promise<string[]> {
   const asks: string[] = [];
   const scopes = (details.missingOIDCScope as string[] | undefined) ?? [];
   if (scopes.includes('openid')) asks.push('Know that you hold a valid cyber card');
-  if (scopes.includes('profile')) asks.push('See your name');
+  // Only what the site will be given: the operator's list of its claims may leave out what a scope names.
+  if (scopes.includes('profile') && claimAllowed(allowed, 'name')) asks.push('See your name');
   if (scopes.includes('offline_access')) asks.push('Keep you signed in');
   // Named whenever it is missing from the grant: a holder who agreed to other scopes before is asked for it anew.
-  if (scopes.includes('birthdate')) asks.push('See your date of birth');
+  if (scopes.includes('birthdate') && claimAllowed(allowed, 'birthdate')) asks.push('See your date of birth');
   // A claims request's age_over_NN (OIDC Core §5.5): the site learns only that the holder is that old.
   for (const claim of (details.missingOIDCClaims as string[] | undefined) ?? []) {
     const age = ageOfClaim(claim);
@@ -269,6 +275,12 @@ export function interactionRoutes({
     return { name: client?.clientName ?? t('A member site'), logoUri: client?.logoUri ?? null };
   }
 
+  /** What the consent prompt asks for, in the holder's words, as the interaction's member site will be given it. */
+  async function asksOf(interaction: Interaction, details: Record<string, unknown>): Promise<string[]> {
+    const allowed = allowedClaimsOf(await provider.Client.find(String(interaction.params.client_id)));
+    return describeAsks(details, resourceServerName, allowed);
+  }
+
   async function renderLogin(
     ctx: Context,
     interaction: Interaction,
@@ -318,7 +330,7 @@ export function interactionRoutes({
     const facts = await accountFacts(cards.db, accountId);
     const line = facts?.line;
     const last4 = pending.last4 ?? (await findActiveCardForAccount(cards.db, accountId))?.last4 ?? null;
-    const asks = (await describeAsks(details, resourceServerName)).filter((a) => a !== 'Sign you in');
+    const asks = (await asksOf(interaction, details)).filter((a) => a !== 'Sign you in');
     ctx.status = opts.status ?? 200;
     ctx.type = 'html';
     ctx.body = await render('interaction/approve', {
@@ -421,7 +433,7 @@ export function interactionRoutes({
       title: 'Allow access',
       uid: interaction.uid,
       site: await siteFor(interaction),
-      asks: await describeAsks(pending?.details ?? interaction.prompt.details, resourceServerName),
+      asks: await asksOf(interaction, pending?.details ?? interaction.prompt.details),
       last4: pending?.last4 ?? (interaction.lastSubmission as { cardLast4?: string } | undefined)?.cardLast4 ?? (await sessionCardLast4(interaction)),
       csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
     });

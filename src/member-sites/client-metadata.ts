@@ -27,6 +27,8 @@ export function toClientMetadata(site: MemberSite, deps: MemberSiteDeps): Record
     'urn:cybercard:status': site.status,
     'urn:cybercard:resource_servers': site.resourceServers,
     'urn:cybercard:max_amount': site.maxAmount,
+    // The claims the site may be given (oidc/allowed-claims.ts); null: those its scopes give, any age_over_NN.
+    'urn:cybercard:allowed_claims': site.allowedClaims ?? null,
   };
   if (site.tokenEndpointAuthMethod === 'private_key_jwt') {
     if (site.jwks) meta.jwks = site.jwks;

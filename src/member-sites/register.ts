@@ -38,6 +38,7 @@ export const registerInput = z
     backchannelLogoutUri: site.backchannelLogoutUri.optional(),
     backchannelLogoutSessionRequired: site.backchannelLogoutSessionRequired.default(false),
     approvalEventsUri: site.approvalEventsUri.optional(),
+    allowedClaims: site.allowedClaims.optional(),
   })
   .strict();
 
@@ -82,6 +83,7 @@ export async function registerMemberSite(
     backchannelLogoutUri: v.backchannelLogoutUri ?? null,
     backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
     approvalEventsUri: v.approvalEventsUri ?? null,
+    allowedClaims: v.allowedClaims ?? null,
   };
   // An access token for a resource server is accepted there by its audience alone, and the registration token admits a
   // site without vouching that an API is its own: one naming an API, held by another site or by none yet, would get
@@ -92,7 +94,7 @@ export async function registerMemberSite(
       resourceServers: `granted by the operator only: ${metadata.resourceServers.join(' ')}; register without them and ask the operator`,
     });
   }
-  await checkSiteMetadata(deps.db, deps, metadata, { ratingSet: true });
+  await checkSiteMetadata(deps.db, deps, metadata, { ratingSet: true, claimsSet: true });
   const clientId = preset.clientId ?? v.clientId ?? `site_${randomToken(12)}`;
   const method = metadata.tokenEndpointAuthMethod;
   const clientSecret = method === 'private_key_jwt' ? undefined : (preset.clientSecret ?? randomToken(32));

@@ -11,6 +11,19 @@ import { hasControlCharacters } from '../lib/control-characters.ts';
  */
 export const SITE_SCOPES = ['openid', 'profile', 'offline_access', 'birthdate'] as const;
 
+/**
+ * The claims a site's list of allowed claims may name, with the scope that gives each (OIDC Core §5.4; as
+ * oidc/scope-claims.ts maps them for the provider). age_over_NN, one per configured rating age, is given by no scope: a
+ * claims request names it. sub is always given; naming it is allowed and changes nothing.
+ */
+export const CLAIM_SCOPES: Readonly<Record<string, string>> = { sub: 'openid', name: 'profile', birthdate: 'birthdate' };
+
+/** Every claim name a site's allowed claims may list under these ratings: sub, name, birthdate, age_over_NN. */
+export function knownClaims(ratings: Readonly<Record<string, number>>): string[] {
+  const ages = [...new Set(Object.values(ratings).filter((age) => age > 0))].sort((a, b) => a - b);
+  return [...Object.keys(CLAIM_SCOPES), ...ages.map((age) => `age_over_${age}`)];
+}
+
 /** Ceilings for per-site token lifetimes (seconds); the deployment's config may be lower still. */
 export const TTL_LIMITS = { accessToken: 86_400, idToken: 86_400, refreshToken: 31_536_000 } as const;
 
@@ -64,6 +77,8 @@ export const siteMetadataShape = {
   backchannelLogoutSessionRequired: z.boolean({ error: 'must be true or false' }),
   // RFC 8935: where the site takes approval events (Security Event Tokens) pushed to it.
   approvalEventsUri: uri.nullable(),
+  // The claims the site may be given, below what its scopes give; null: the scopes alone decide (checkSiteMetadata).
+  allowedClaims: z.array(z.string({ error: 'must be a list of claim names, or null' }).max(40), { error: 'must be a list of claim names, or null' }).max(20).nullable(),
 };
 
 /** A member site's metadata after defaults, as checkSiteMetadata sees it. */
@@ -86,6 +101,7 @@ export interface SiteMetadata {
   backchannelLogoutUri: string | null;
   backchannelLogoutSessionRequired: boolean;
   approvalEventsUri: string | null;
+  allowedClaims: string[] | null;
 }
 
 export interface MetadataRules {
@@ -152,10 +168,17 @@ export async function jwksProblem(jwks: { keys: Record<string, unknown>[] }): Pr
  * checked against the configured ones only when `ratingSet` (a registration, or a change of it): a site stored with
  * another before this rule keeps it through its other changes.
  */
-export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: SiteMetadata, { ratingSet }: { ratingSet: boolean }): Promise<void> {
+export async function checkSiteMetadata(
+  conn: Conn,
+  rules: MetadataRules,
+  m: SiteMetadata,
+  { ratingSet, claimsSet = false }: { ratingSet: boolean; claimsSet?: boolean },
+): Promise<void> {
   const fields: Record<string, string> = {};
   const rating = ratingSet ? ratingProblem(m.contentRating, rules.ratings) : undefined;
   if (rating) fields.contentRating = rating;
+  const claims = claimsSet ? claimsProblem(m, rules.ratings) : undefined;
+  if (claims) fields.allowedClaims = claims;
   const uris: Array<[string, string | null]> = [
     ...m.redirectUris.map((u) => ['redirectUris', u] as [string, string]),
     ...m.postLogoutRedirectUris.map((u) => ['postLogoutRedirectUris', u] as [string, string]),
@@ -209,6 +232,26 @@ export async function checkSiteMetadata(conn: Conn, rules: MetadataRules, m: Sit
   if (new Set(m.resourceServers).size !== m.resourceServers.length) fields.resourceServers ??= 'listed twice';
   const first = Object.entries(fields)[0];
   if (first) throw new ValidationError('Some fields need attention.', fields);
+}
+
+/**
+ * Why a site's allowed claims are not a list the card manager can honour, or undefined: each a claim it gives, once,
+ * and each with a scope the site is allowed (a name listed without profile would be given never, which the operator
+ * should hear of now). Checked, like the rating, only when the list is set: a site's own RFC 7592 update that gives
+ * up a scope then leaves the list a ceiling over what remains, and the claim is simply no longer given.
+ */
+function claimsProblem(m: SiteMetadata, ratings: Readonly<Record<string, number>>): string | undefined {
+  if (!m.allowedClaims) return undefined;
+  const known = knownClaims(ratings);
+  const unknown = m.allowedClaims.filter((c) => !known.includes(c));
+  if (unknown.length) return `must be among ${known.join(', ')} (got ${unknown.join(', ')})`;
+  if (new Set(m.allowedClaims).size !== m.allowedClaims.length) return 'listed twice';
+  const scopes = m.scope.split(/\s+/);
+  for (const claim of m.allowedClaims) {
+    const scope = CLAIM_SCOPES[claim];
+    if (scope && !scopes.includes(scope)) return `claim ${claim} needs the ${scope} scope, which this site is not allowed`;
+  }
+  return undefined;
 }
 
 /** The origins (scheme, host, port) of a site's redirect URIs. */

@@ -35,6 +35,7 @@ export const updateInput = z
     backchannelLogoutUri: site.backchannelLogoutUri,
     backchannelLogoutSessionRequired: site.backchannelLogoutSessionRequired,
     approvalEventsUri: site.approvalEventsUri,
+    allowedClaims: site.allowedClaims,
     /** The operator's choice only: a site's own registration update (RFC 7592) never carries it. */
     autoCapture: z.boolean({ error: 'must be true or false' }),
   })
@@ -70,6 +71,7 @@ function metadataOf(s: MemberSite): SiteMetadata {
     backchannelLogoutUri: s.backchannelLogoutUri ?? null,
     backchannelLogoutSessionRequired: s.backchannelLogoutSessionRequired ?? false,
     approvalEventsUri: s.approvalEventsUri ?? null,
+    allowedClaims: s.allowedClaims ?? null,
   };
 }
 
@@ -101,7 +103,11 @@ export async function updateSite(
       merged.jwks = null;
       merged.jwksUri = null;
     }
-    await checkSiteMetadata(trx, deps, merged, { ratingSet: change.contentRating !== undefined && change.contentRating !== current.contentRating });
+    await checkSiteMetadata(trx, deps, merged, {
+      ratingSet: change.contentRating !== undefined && change.contentRating !== current.contentRating,
+      // Like the rating: a scope taken away later leaves the list a ceiling over what remains (site-metadata.ts).
+      claimsSet: change.allowedClaims !== undefined,
+    });
 
     const patch: MemberSitePatch = { ...merged };
     let clientSecret: string | undefined;

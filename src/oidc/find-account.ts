@@ -3,6 +3,7 @@ import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { Db } from '../db/knex.ts';
 import { ageClaims, requiredAge } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
+import { allowedClaimsOf, claimAllowed } from './allowed-claims.ts';
 import { requestedAges } from './age-claims-request.ts';
 import { refreshRefusal, siteRatingOf, type PolicyDeps } from './interaction-policy.ts';
 import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
@@ -35,12 +36,15 @@ export function createFindAccount(db: Db, policy?: PolicyDeps) {
       async claims(_use: string, scope: string, requested?: Record<string, unknown>) {
         const claims: Record<string, unknown> = { sub: account.id };
         const scopes = scope.split(' ');
-        if (scopes.includes('profile')) claims.name = account.legalName;
+        // The operator's list of the site's claims narrows what its scopes give (allowed-claims.ts); the age claims a
+        // claims request names are already refused at the request when the list leaves them out (age-claims-request.ts).
+        const allowed = allowedClaimsOf(ctx.oidc?.client);
+        if (scopes.includes('profile') && claimAllowed(allowed, 'name')) claims.name = account.legalName;
         // Only with the scope, which the operator grants a site and the holder agrees to: a claims request naming
         // birthdate without it gets nothing. Asked of the grant too, as cut to the site's scope of today
         // (withdrawn-scopes.ts): a refresh passes its token's own scope here, and a claims request's birthdate, kept on
         // the grant by name, would otherwise still be put in its ID token once the operator took the scope away.
-        if (scopes.includes('birthdate') && ctx.oidc.entities.Grant?.getOIDCScope().split(' ').includes('birthdate')) {
+        if (scopes.includes('birthdate') && claimAllowed(allowed, 'birthdate') && ctx.oidc.entities.Grant?.getOIDCScope().split(' ').includes('birthdate')) {
           claims.birthdate = account.birthdate;
         }
         // Only the age_over_NN this ID token or userinfo answer's claims request names (the provider then keeps

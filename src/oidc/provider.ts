@@ -96,6 +96,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
         'urn:cybercard:status',
         'urn:cybercard:resource_servers',
         'urn:cybercard:max_amount',
+        'urn:cybercard:allowed_claims',
         // Per-site lifetimes (token-lifetimes.ts) and a rotated secret's overlap (client-secret.ts):
         // the provider keeps only listed properties, so without these they would never reach it.
         'urn:cybercard:access_token_ttl',

@@ -33,6 +33,13 @@ describe('npm run cli -- sites …', function () {
     expect(JSON.parse(upd.out)).to.include({ name: 'CLI shop renamed', access_token_ttl: 120, content_rating: 19, max_amount: 30000, auto_capture: true });
     const manual = await cli('sites', 'update', '--client-id', id, '--auto-capture', 'no');
     expect(JSON.parse(manual.out)).to.include({ name: 'CLI shop renamed', auto_capture: false });
+    const narrowed = await cli('sites', 'update', '--client-id', id, '--claims', 'name age_over_19');
+    expect(narrowed.code, narrowed.err).to.equal(0);
+    expect(JSON.parse(narrowed.out).allowed_claims).to.deep.equal(['name', 'age_over_19']);
+    const unknown = await cli('sites', 'update', '--client-id', id, '--claims', 'email');
+    expect(unknown.code).to.equal(1);
+    expect(unknown.err).to.include('--claims: Must be among sub, name, birthdate');
+    expect(JSON.parse((await cli('sites', 'update', '--client-id', id, '--claims', 'any')).out).allowed_claims).to.equal(null);
 
     const rot = await cli('sites', 'rotate-secret', '--client-id', id, '--overlap', '600');
     expect(rot.code, rot.err).to.equal(0);

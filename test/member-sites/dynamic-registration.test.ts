@@ -308,6 +308,25 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       expect(((await kept.json()) as Json).scope).to.equal('openid profile birthdate');
     });
 
+    it('never lets a site set or change its own allowed claims: what it sends is not kept, and the operator’s list survives its updates', async () => {
+      const created = (await (await register(metadata({ 'urn:cybercard:allowed_claims': ['name'] }))).json()) as Json;
+      const id = String(created.client_id);
+      expect((await findMemberSite(ts.db, id))!.allowedClaims).to.equal(null);
+      expect(created['urn:cybercard:allowed_claims']).to.equal(null);
+      await announced(ts.cm.directory, `site:${id}`, () =>
+        updateSite({ db: ts.db, requireHttps: false, ratings: ts.config.ratings }, id, { allowedClaims: ['age_over_19'] }, 'operator'),
+      );
+      const { registration_access_token: rat, registration_client_uri: uri, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
+      const res = await fetch(String(uri), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${String(rat)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...current, 'urn:cybercard:allowed_claims': null }),
+      });
+      expect(res.status).to.equal(200);
+      expect(((await res.json()) as Json)['urn:cybercard:allowed_claims']).to.deep.equal(['age_over_19']);
+      expect((await findMemberSite(ts.db, id))!.allowedClaims).to.deep.equal(['age_over_19']);
+    });
+
     describe('an update carrying client_secret (RFC 7592 §2.2: if sent, it must be the current one)', () => {
       async function registered() {
         const resource = await freshResource();

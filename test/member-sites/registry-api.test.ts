@@ -102,6 +102,38 @@ describe('/admin/api/sites (operator API for the member-site registry)', () => {
     expect(((await bad.json()) as { fields: Json }).fields).to.have.property('scope');
   });
 
+  it('keeps a site’s allowed claims (none: its scopes decide), refuses unknown ones or one its scopes cannot give, and clears them with null', async () => {
+    const plain = (await (await api('/', { body: siteBody() })).json()) as Json;
+    expect(plain.allowed_claims).to.equal(null);
+    const res = await api('/', { body: siteBody({ scope: 'openid profile', allowed_claims: ['name', 'age_over_19'] }) });
+    expect(res.status).to.equal(201);
+    const created = (await res.json()) as Json;
+    expect(created.allowed_claims).to.deep.equal(['name', 'age_over_19']);
+    expect(((await (await api(`/${created.client_id}`)).json()) as Json).allowed_claims).to.deep.equal(['name', 'age_over_19']);
+
+    const before = await siteCount();
+    const cases: Array<[Json, RegExp]> = [
+      [{ allowed_claims: ['email'] }, /Must be among sub, name, birthdate, age_over_12, age_over_15, age_over_19/],
+      [{ allowed_claims: ['age_over_18'] }, /age_over_18/],
+      [{ allowed_claims: ['name', 'name'] }, /Listed twice/],
+      [{ allowed_claims: 'name' }, /list/i],
+      [{ scope: 'openid', allowed_claims: ['name'] }, /name needs the profile scope/],
+      [{ allowed_claims: ['birthdate'] }, /birthdate needs the birthdate scope/],
+    ];
+    for (const [change, message] of cases) {
+      const bad = await api('/', { body: siteBody(change) });
+      expect(bad.status, JSON.stringify(change)).to.equal(400);
+      const fields = ((await bad.json()) as { fields: Json }).fields;
+      expect(fields.allowed_claims, JSON.stringify(change)).to.match(message);
+    }
+    expect(await siteCount()).to.equal(before);
+
+    const narrowed = await api(`/${created.client_id}`, { method: 'PATCH', body: { allowed_claims: ['age_over_19'] } });
+    expect(((await narrowed.json()) as Json).allowed_claims).to.deep.equal(['age_over_19']);
+    const cleared = await api(`/${created.client_id}`, { method: 'PATCH', body: { allowed_claims: null } });
+    expect(((await cleared.json()) as Json).allowed_claims).to.equal(null);
+  });
+
   it('takes only a configured rating (ALL 0, 12, 15, 19), listing them when refused, and leaves an older site’s own alone', async () => {
     const configured = 'Must be one of the configured ratings: 0 (ALL), 12, 15, 19.';
     const before = await siteCount();

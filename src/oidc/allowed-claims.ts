@@ -1,0 +1,15 @@
+import type { Client } from 'oidc-provider';
+
+/**
+ * The claims the operator allows a member site (the registry's allowed claims, client-metadata.ts), or undefined
+ * when the site has no list: then its scopes alone decide what it is given, and it may ask for any age_over_NN.
+ */
+export function allowedClaimsOf(client: Client | undefined): ReadonlySet<string> | undefined {
+  const list = (client as unknown as Record<string, unknown> | undefined)?.['urn:cybercard:allowed_claims'];
+  return Array.isArray(list) ? new Set(list as string[]) : undefined;
+}
+
+/** Whether the site may be given `claim`: always with no list; otherwise only a listed claim (sub is always given). */
+export function claimAllowed(allowed: ReadonlySet<string> | undefined, claim: string): boolean {
+  return !allowed || claim === 'sub' || allowed.has(claim);
+}
