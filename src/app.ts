@@ -8,6 +8,7 @@ import { openDirectory, type Directory } from './db/directory.ts';
 import { requestScopedDb } from './db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from './http/request-transaction.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { refuseOtherMethods } from './http/refuse-other-methods.ts';
 import { formsFrom } from './http/csrf.ts';
 import { faviconRoutes } from './http/favicon-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
@@ -318,6 +319,8 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(interactions.routes());
   app.use(approvalApi.routes());
   app.use(siteApi.routes());
+  // The member-site API's addresses asked with another method: 405 with Allow, not the provider's 404.
+  app.use(refuseOtherMethods([approvalApi, siteApi]));
   const holderRouters = [
     holderPages,
     holderApi,

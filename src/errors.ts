@@ -53,6 +53,18 @@ export class NotFoundError extends AppError {
   }
 }
 
+/**
+ * RFC 9110 §15.5.6: the address exists but does not take this method. `allow` is the Allow header's value, which the
+ * error mapper sends with the answer (§10.2.1: a 405 must carry it).
+ */
+export class MethodNotAllowedError extends AppError {
+  readonly allow: string;
+  constructor(method: string, allow: string) {
+    super('method_not_allowed', `${method} is not allowed here; this address takes ${allow}.`, { status: 405 });
+    this.allow = allow;
+  }
+}
+
 /** Card number and password did not match an active card. Deliberately vague (a message may add the lockout's count). */
 export class InvalidCredentialsError extends AppError {
   constructor(message = 'The card number or password is not correct.') {

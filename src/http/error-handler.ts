@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import { isNulRefused } from '../db/pg-errors.ts';
-import { AppError } from '../errors.ts';
+import { AppError, MethodNotAllowedError } from '../errors.ts';
 import type { Renderer } from './render.ts';
 
 interface HttpishError {
@@ -87,6 +87,7 @@ export function errorHandler(render: Renderer) {
       ctx.status = c.status;
       const retryAfter = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
       if (c.status === 429 && typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
+      if (err instanceof MethodNotAllowedError) ctx.set('Allow', err.allow);
       if (c.status === 503) ctx.set('Retry-After', '2');
       if (wantsJson(ctx)) {
         ctx.body = {
