@@ -141,6 +141,25 @@ describe('cybercard/resource-server: requireAge, requirePayment, requireScope an
       expect((await rs.verify(token)).approval_no).to.equal(ok.approval_no);
     });
 
+    it('asks nothing about a token without an approval (a plain login\'s), which passes for its lifetime even after a lost-card report', async () => {
+      let asked = 0;
+      const count = (req: { url?: string }) => {
+        if (req.url?.startsWith('/api/approvals')) asked++;
+      };
+      const strict = createResourceServer({ issuer: ts.url, audience: site.resource, strict: { clientId: site.clientId, clientSecret: site.clientSecret, cacheSeconds: 0 } });
+      const holder = await cardWithCredit(40);
+      const token = await loginToken(ts, cfg, site, holder);
+      ts.server.on('request', count);
+      try {
+        await strict.verify(token);
+        await reportLost(ts.db, { cardId: holder.cardId, actor: 'test', reason: 'lost in the test', proof: 'operator' });
+        expect((await strict.verify(token)).approval_no).to.equal(undefined);
+        expect(asked).to.equal(0);
+      } finally {
+        ts.server.off('request', count);
+      }
+    });
+
     it('reuses a status answer within the cache, one request serving concurrent checks', async () => {
       let asked = 0;
       const count = (req: { url?: string }) => {
