@@ -108,6 +108,32 @@ describe('member sites at the provider: suspension, secret rotation, private_key
     });
   });
 
+  describe('the resource servers a site may ask tokens for', () => {
+    it('refuses an active site a registered API granted to another site, or one not registered, with invalid_target at PAR and client_credentials', async () => {
+      const site = await registerTestSite(ts);
+      const other = await registerTestSite(ts);
+      const cfg = await siteClient(ts, site);
+      const par = async (resource: string) =>
+        oauthError(
+          client.buildAuthorizationUrlWithPAR(cfg, {
+            redirect_uri: site.redirectUri,
+            scope: 'openid',
+            resource,
+            code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+          }),
+        );
+      for (const resource of [other.resource, 'https://unregistered-api.example.test/']) {
+        const pushed = await par(resource);
+        expect(pushed, resource).to.deep.equal({ error: 'invalid_target', error_description: 'this member site is not registered for that resource server' });
+        expect((await oauthError(client.clientCredentialsGrant(cfg, { resource, scope: 'read' }))).error, resource).to.equal('invalid_target');
+      }
+      // Its own API it gets, audience and all.
+      const own = await client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' });
+      expect(JSON.parse(Buffer.from(own.access_token.split('.')[1]!, 'base64url').toString()).aud).to.equal(site.resource);
+    });
+  });
+
   describe('secret rotation', () => {
     const grant = (site: TestSite, secret: string) =>
       siteClient(ts, site, client.ClientSecretBasic(secret)).then((cfg) => client.clientCredentialsGrant(cfg, { resource: site.resource, scope: 'read' }));
