@@ -13,6 +13,7 @@ import { afterRequestCommit } from '../db/request-scope.ts';
 import type { EventCounts } from '../lib/event-counts.ts';
 import { requestedAges } from './age-claims-request.ts';
 import { paymentDetailsOf } from './payment-details.ts';
+import { claimsWithinScopes } from './scope-claims.ts';
 
 const { Check, Prompt, base } = interactionPolicy;
 
@@ -76,6 +77,33 @@ export interface ConsentAhead {
 
 const SESSION_CLAIMS = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
 
+/** The claims the request's claims parameter asks the holder to consent to: those its scopes can give (claimsWithinScopes). */
+function consentableClaims(oidc: KoaContextWithOIDC['oidc']): string[] {
+  return claimsWithinScopes(oidc.requestParamClaims, oidc.requestParamOIDCScopes).filter((c) => !SESSION_CLAIMS.has(c));
+}
+
+/**
+ * The consent prompt's op_claims_missing as oidc-provider has it, but for the claims the request's scopes can give
+ * only: a claims request naming `birthdate` without the birthdate scope (a site the operator never granted it, or
+ * one that left it out) would otherwise show the holder a consent page that grants nothing.
+ */
+function claimsMissingCheck(): InstanceType<typeof Check> {
+  const missing = new WeakMap<object, string[]>();
+  return new Check(
+    'op_claims_missing',
+    'requested claims not granted',
+    'consent_required',
+    (ctx) => {
+      const encountered = new Set(ctx.oidc.grant!.getOIDCClaimsEncountered());
+      const claims = consentableClaims(ctx.oidc).filter((c) => !encountered.has(c));
+      if (!claims.length) return Check.NO_NEED_TO_PROMPT;
+      missing.set(ctx, claims);
+      return Check.REQUEST_PROMPT;
+    },
+    (ctx) => ({ missingOIDCClaims: missing.get(ctx) }),
+  );
+}
+
 function consentAhead(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, number>>): ConsentAhead | undefined {
   const { oidc } = ctx;
   const rar = typeof oidc.params?.authorization_details === 'string' ? (JSON.parse(oidc.params.authorization_details) as unknown[]) : undefined;
@@ -88,7 +116,7 @@ function consentAhead(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, 
   }
   return {
     missingOIDCScope: [...oidc.requestParamOIDCScopes],
-    missingOIDCClaims: [...oidc.requestParamClaims].filter((c) => !SESSION_CLAIMS.has(c)),
+    missingOIDCClaims: consentableClaims(oidc),
     missingResourceScopes,
     ...(rar ? { rar } : {}),
     ...requestAgeRule(ctx, ratings),
@@ -218,6 +246,10 @@ function decidedOncePerRequest<T>(
  */
 export function createInteractionPolicy(deps: PolicyDeps) {
   const policy = base();
+  const consent = policy.get('consent')!;
+  const at = consent.checks.findIndex((c) => c.reason === 'op_claims_missing');
+  consent.checks.remove('op_claims_missing');
+  consent.checks.add(claimsMissingCheck(), at);
   const login = policy.get('login')!;
   const loginDetails = login.details;
   login.details = async (ctx) => {

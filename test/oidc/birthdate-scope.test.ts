@@ -105,6 +105,48 @@ describe('the birthdate scope', () => {
     expect(await ts.db('audit_log').where({ action: 'consent.birthdate_shared', subject_id: card.accountId }).first()).to.equal(undefined);
   });
 
+  /** Where the browser is sent at once for this request, failing with the page's asks if a page is shown instead. */
+  async function sentStraightBack(agent: Agent, url: URL): Promise<URL> {
+    const res = await agent.get(url);
+    if (res.status === 200) expect.fail(`a page asking ${JSON.stringify(asks(await res.text()))} instead of going back to the site`);
+    return location(res, ts.url);
+  }
+
+  it('ignores a claims request for it from a site without the scope (OIDC Core §5.5): no consent page that grants nothing, no birthdate, no error', async () => {
+    const plain = await registerTestSite(ts);
+    const config = await siteClient(ts, plain);
+    const card = await holder();
+    const agent = new Agent(ts.url);
+    const first = await authRequest(config, plain, { scope: 'openid profile' });
+    expect((await runLogin(agent, first.url, card)).kind).to.equal('redirect');
+    // Essential or not, in the ID token or at userinfo: the site's scope cannot give it, so it is not asked of the holder.
+    const claims = JSON.stringify({ id_token: { birthdate: { essential: true } }, userinfo: { birthdate: null } });
+    const req = await authRequest(config, plain, { scope: 'openid profile', claims });
+    req.url.searchParams.delete('prompt');
+    const back = await sentStraightBack(agent, req.url);
+    expect(back.origin + back.pathname).to.equal(plain.redirectUri);
+    expect(back.searchParams.get('error')).to.equal(null);
+    const tokens = await client.authorizationCodeGrant(config, back, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    expect(tokens.claims()).to.not.have.property('birthdate');
+    expect(await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub)).to.not.have.property('birthdate');
+    // A first sign-in's consent page names only what the scope asks for.
+    const fresh = await authRequest(config, plain, { scope: 'openid', claims });
+    const { page, tokens: again } = await consented(new Agent(ts.url), config, fresh, card);
+    expect(asks(page)).to.deep.equal(['Know that you hold a valid cyber card']);
+    expect(again.claims()).to.not.have.property('birthdate');
+  });
+
+  it('ignores it too from a granted site whose request leaves the scope out: the holder who agreed before is not asked again', async () => {
+    const card = await holder();
+    const agent = new Agent(ts.url);
+    expect((await runLogin(agent, (await authRequest(grantedConfig, granted, { scope: 'openid profile' })).url, card)).kind).to.equal('redirect');
+    const req = await withoutPrompt({ scope: 'openid profile', claims: JSON.stringify({ id_token: { birthdate: null } }) });
+    const back = await sentStraightBack(agent, req.url);
+    expect(back.origin + back.pathname).to.equal(granted.redirectUri);
+    const tokens = await client.authorizationCodeGrant(grantedConfig, back, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    expect(tokens.claims()).to.not.have.property('birthdate');
+  });
+
   it('refuses it to a site the operator did not grant it (every site, by default): invalid_scope, at /auth and at PAR', async () => {
     const plain = await registerTestSite(ts);
     expect((await ts.db('member_sites').where({ client_id: plain.clientId }).first()).scope).to.not.include('birthdate');
