@@ -54,24 +54,29 @@ export async function deleteHolderSession(conn: Conn, idHash: Buffer): Promise<v
 export async function markDataReady(conn: Conn, idHash: Buffer, seconds: number): Promise<void> {
   await conn('holder_sessions')
     .where({ id_hash: idHash })
-    .update({ data_ready_until: conn.raw('now() + make_interval(secs => ?::float8)', [seconds]) });
-}
-
-/** Whether the session may take its copy of the holder's data now. */
-export async function isDataReady(conn: Conn, idHash: Buffer): Promise<boolean> {
-  const r = await conn('holder_sessions').where({ id_hash: idHash }).andWhere('data_ready_until', '>', conn.fn.now()).first('id_hash');
-  return r !== undefined;
+    .update({ data_ready_until: conn.raw('now() + make_interval(secs => ?::float8)', [seconds]), data_taken_at: null });
 }
 
 /**
- * Takes the session's copy of the holder's data, once: true when it was ready (and no longer is), in one statement, so
- * two posts at once (a double click, another instance) cannot both take it.
+ * The session's copy of the holder's data: `ready` to take now, `taken` (the last one its password made ready was
+ * saved, and no other is waiting), or `none` (never asked for, or its minutes passed unsaved).
+ */
+export async function dataReadyState(conn: Conn, idHash: Buffer): Promise<'ready' | 'taken' | 'none'> {
+  const r = (await conn('holder_sessions')
+    .where({ id_hash: idHash })
+    .first(conn.raw('data_ready_until > now() as ready'), conn.raw('data_taken_at is not null as taken'))) as { ready: boolean | null; taken: boolean } | undefined;
+  return r?.ready ? 'ready' : r?.taken ? 'taken' : 'none';
+}
+
+/**
+ * Takes the session's copy of the holder's data, once: true when it was ready (and no longer is, taken now), in one
+ * statement, so two posts at once (a double click, another instance) cannot both take it.
  */
 export async function claimDataReady(conn: Conn, idHash: Buffer): Promise<boolean> {
   const rows = (await conn('holder_sessions')
     .where({ id_hash: idHash })
     .andWhere('data_ready_until', '>', conn.fn.now())
-    .update({ data_ready_until: null })
+    .update({ data_ready_until: null, data_taken_at: conn.fn.now() })
     .returning('id_hash')) as unknown[];
   return rows.length > 0;
 }

@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { claimDataReady, isDataReady, markDataReady } from '../db/holder-sessions.ts';
+import { claimDataReady, dataReadyState, markDataReady } from '../db/holder-sessions.ts';
 import { DATA_EXPORT_WINDOW_SECONDS } from '../db/throttles.ts';
 import { EXPORT_LIST_CAP, exportHolderData, exportProvenHolderData, proveForHolderData, type HolderData } from '../cards/export-holder-data.ts';
 import { passwordField } from '../cards/input-fields.ts';
@@ -44,7 +44,7 @@ const READY: FormPage<typeof readyInput> = {
   keep: [],
   schema: readyInput,
   onlyItsFields: 'This button takes nothing else.',
-  locals: { minutes: DATA_READY_SECONDS / 60 },
+  locals: { minutes: DATA_READY_SECONDS / 60, taken: false },
 };
 
 /** The ready page's button again, or after its minutes: no file is waiting (410, the password form shown again). */
@@ -147,13 +147,17 @@ export function dataRoutes(deps: DataRouteDeps): Router {
     });
   });
 
+  // Reloaded or come back to (Back) once its file was saved, the page says so and offers the password form again,
+  // not a button that gives nothing any more (the pages run no script that could take it away on the click itself).
   router.get('/card/data/ready', async function showReady(ctx) {
-    if (!(await isDataReady(db, (ctx.state.holder as HolderState).sessionIdHash))) {
+    const state = await dataReadyState(db, (ctx.state.holder as HolderState).sessionIdHash);
+    if (state === 'none') {
       ctx.status = 303;
       ctx.redirect('/card/data');
       return;
     }
-    await show(ctx, await readyPage(ctx));
+    const page = await readyPage(ctx);
+    await show(ctx, state === 'ready' ? page : { ...page, title: 'Your copy was saved', locals: { ...page.locals, taken: true } });
   });
 
   router.post('/card/data/file', async function downloadByForm(ctx) {

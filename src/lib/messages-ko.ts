@@ -835,6 +835,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Your password was right. Save the file now: this button gives it once, in this browser, within {minutes} minutes.':
     '비밀번호가 맞습니다. 지금 파일을 저장하세요. 이 버튼은 이 브라우저에서 {minutes}분 안에 한 번만 파일을 줍니다.',
   'Save the file': '파일 저장',
+  'Your copy was saved': '사본을 저장했습니다',
+  'This page gave your file once, and it was saved. For another copy, type your password again.':
+    '이 페이지는 파일을 한 번 주었고, 파일은 저장되었습니다. 사본을 다시 받으려면 비밀번호를 다시 입력하세요.',
+  'Download a new copy': '새 사본 받기',
   'This button takes nothing else.': '이 버튼은 다른 입력을 받지 않습니다.',
   'No copy is waiting: it was saved already, or the minutes to save it have passed. Type your password again for a new one.':
     '기다리는 사본이 없습니다. 이미 저장했거나 저장할 수 있는 시간이 지났습니다. 새 사본을 받으려면 비밀번호를 다시 입력하세요.',

@@ -212,15 +212,23 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     expect(again.status).to.equal(410);
     expect(again.headers.get('content-disposition')).to.equal(null);
     expect(alertText(await again.text())).to.match(/type your password again/i);
-    expect((await agent.get('/card/data/ready')).status).to.equal(303);
     expect(await exports(card)).to.have.length(1);
+    // The ready page, reloaded or come back to, no longer offers the file: it says it was saved, and where to start again.
+    const used = await agent.get('/card/data/ready');
+    expect(used.status).to.equal(200);
+    const usedHtml = await used.text();
+    expect(unescapeHtml(usedHtml)).to.include('Your copy was saved');
+    expect(usedHtml).not.to.include('action="/card/data/file"');
+    expect(usedHtml).to.include('href="/card/data"');
+    expect((await other.get('/card/data/ready')).status, "another session's page knows nothing of it").to.equal(303);
 
-    // A few minutes only.
+    // A few minutes only; the page of a copy not saved in time is no such page.
     await agent.post('/card/data', { csrf: (await page(agent)).csrf, password: card.password });
     const late = csrfOf(await (await agent.get('/card/data/ready')).text(), '/card/data/file');
     await ts.db('holder_sessions').where({ account_id: card.accountId }).whereNotNull('data_ready_until').update({ data_ready_until: ts.db.raw("now() - interval '1 second'") });
     expect((await agent.post('/card/data/file', { csrf: late })).status).to.equal(410);
     expect(await exports(card)).to.have.length(1);
+    expect((await agent.get('/card/data/ready')).headers.get('location')).to.equal('/card/data');
   });
 
   it('answers the same file as JSON from POST /api/holder/data', async () => {
@@ -497,6 +505,17 @@ describe('a holder downloads a copy of their data in a real browser', () => {
     // Saved, the page the browser shows still holds the password nowhere.
     expect(new URL(p.url()).pathname).to.equal('/card/data/ready');
     expect(await p.locator('input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).not.to.include(holder.password);
+    // Reloaded, or come back to with Back, it says the copy was saved and offers no button that gives nothing.
+    await p.reload();
+    await p.getByRole('heading', { name: 'Your copy was saved' }).waitFor();
+    expect(await p.getByRole('button', { name: 'Save the file' }).count()).to.equal(0);
+    await p.getByRole('link', { name: 'Back to your account' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+    await p.goBack();
+    await p.getByRole('heading', { name: 'Your copy was saved' }).waitFor();
+    expect(await p.getByRole('button', { name: 'Save the file' }).count()).to.equal(0);
+    await p.getByRole('link', { name: 'Download a new copy' }).click();
+    await p.getByRole('heading', { name: 'Download a copy of your data' }).waitFor();
     expect(problems).to.deep.equal([]);
   });
 });

@@ -311,6 +311,11 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         await send(p, '/card/data');
         await p.locator('form[action="/card/data/file"]').waitFor();
         await audit('a copy of the data, ready to save');
+        // The file saved, the page come back to says so, with no button (a download loads no page: no send()).
+        await Promise.all([p.waitForEvent('download'), p.locator('form[action="/card/data/file"] button[type=submit]').click()]);
+        await p.reload();
+        expect(await p.locator('form[action="/card/data/file"]').count()).to.equal(0);
+        await audit('a copy of the data, saved');
 
         await p.goto(`${ts.url}/card/disputes`);
         await audit('report a payment');
