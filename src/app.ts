@@ -48,6 +48,7 @@ import type { Logger } from './log.ts';
 import { startPayloadCleanup } from './oidc/cleanup.ts';
 import { ensureSigningKey, keepRetiredSeconds } from './oidc/keys.ts';
 import { openKeyRing, type KeyRing } from './oidc/key-ring.ts';
+import { verifyCookiesWithoutResigning } from './http/signed-cookies.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createProviderFetch } from './oidc/provider-fetch.ts';
 import { startLogoutSender, type LogoutSenderDeps } from './oidc/send-logout-tokens.ts';
@@ -182,6 +183,9 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   provider.use(retryAfterWhenBusy);
 
   const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops, keys: [...config.secrets.cookieKeys] });
+  // After a COOKIE_KEYS rotation a cookie is signed again only by its owner, with its options (http/signed-cookies.ts).
+  verifyCookiesWithoutResigning(app);
+  verifyCookiesWithoutResigning(provider);
   const parseBody = createBodyParser(config.bodyLimitBytes);
   // The console's forms come from a browser: form bodies only (415 for JSON or any other).
   const parseFormBody = createFormBodyParser(config.bodyLimitBytes);

@@ -137,7 +137,7 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
   const lifetime = { idleSeconds: deps.idleSeconds, maxSeconds: deps.maxSeconds };
   const cookieOptions = (ctx: Context) => ({ signed: true, httpOnly: true, sameSite: 'strict' as const, secure: ctx.secure, path: COOKIE_PATH, overwrite: true });
 
-  const sessionId = (ctx: Context): string | undefined => sessionCookieId(ctx, COOKIE);
+  const sessionId = (ctx: Context): string | undefined => sessionCookieId(ctx, COOKIE, cookieOptions(ctx));
 
   /**
    * Lets the request through as the signed-in operator (ctx.state.actor), or sends the browser to the sign-in page

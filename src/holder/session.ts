@@ -42,6 +42,7 @@ import { hasWards } from '../db/wards.ts';
 import { AppError, InvalidCredentialsError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { bindFormsToSession, hashSessionId, sessionCookieId } from '../http/session-cookie.ts';
+import type { CookieOptions } from '../http/signed-cookies.ts';
 import { attemptSource } from '../http/device-cookie.ts';
 import { formFields } from '../http/form.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
@@ -156,10 +157,11 @@ class CardClosedError extends AppError {
 /** Sign-in and sign-out routes, and the requireHolder middleware for every holder page and API. */
 export function holderSessions(deps: HolderSessionDeps) {
   const { show, submit } = formPages(deps.render);
+  const cookieOptions = (ctx: Context): CookieOptions => ({ signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: deps.ttlSeconds * 1000, overwrite: true });
 
   /** Finds the session and sets ctx.state.holder; false when there is none (the answer is then given). */
   async function signedIn(ctx: Context): Promise<boolean> {
-    const id = sessionCookieId(ctx, COOKIE);
+    const id = sessionCookieId(ctx, COOKIE, cookieOptions(ctx));
     const idHash = id ? hashSessionId(id) : undefined;
     const session = idHash ? await findLiveHolderSession(deps.cards.db, idHash) : undefined;
     // One that has run out ends here, audited: there was no sign-out to record it.
@@ -238,7 +240,7 @@ export function holderSessions(deps: HolderSessionDeps) {
       const cardClosed = card.status === 'closed';
       // A fresh id at every sign-in, and the session this browser had before ends (as the console's do): left behind
       // live, a copy of its cookie would outlast the browser's move to another card or a new sign-in.
-      const old = sessionCookieId(ctx, COOKIE);
+      const old = sessionCookieId(ctx, COOKIE, cookieOptions(ctx));
       const id = randomToken(32);
       await inTransaction(deps.cards.db, async (trx) => {
         if (old) await deleteHolderSession(trx, hashSessionId(old));
@@ -252,7 +254,7 @@ export function holderSessions(deps: HolderSessionDeps) {
           requestId: ctx.state.requestId,
         });
       });
-      ctx.cookies.set(COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: deps.ttlSeconds * 1000, overwrite: true });
+      ctx.cookies.set(COOKIE, id, cookieOptions(ctx));
       ctx.status = 303;
       ctx.redirect(input.next ?? DEFAULT_NEXT);
     }),
@@ -260,7 +262,7 @@ export function holderSessions(deps: HolderSessionDeps) {
 
   router.post('/card/signout', async function signOut(ctx) {
     const form = formFields(ctx, ['csrf']);
-    const id = sessionCookieId(ctx, COOKIE);
+    const id = sessionCookieId(ctx, COOKIE, cookieOptions(ctx));
     // The sign-out button's token was made on a signed-in page, bound to this session (requireHolder): checked so too.
     if (id) bindFormsToSession(ctx, id);
     checkCsrf(ctx, SIGNOUT_PURPOSE, form.csrf);

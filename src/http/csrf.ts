@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { safeEqual } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
 import { AppError } from '../errors.ts';
+import { type CookieOptions, signedCookie } from './signed-cookies.ts';
 
 const COOKIE = 'cc.csrf';
 
@@ -71,16 +72,21 @@ function formToken(ctx: Context, secret: string, purpose: string): string {
     .digest('base64url');
 }
 
+/** The CSRF secret's cookie: for the browser session. */
+function csrfCookieOptions(ctx: Context): CookieOptions {
+  return { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true };
+}
+
 /**
  * Double-submit CSRF tokens without server state: a signed, httpOnly, SameSite cookie holds a
  * random secret; a form's token is HMAC(secret, purpose), so a token for one form is useless for another
  * (and, for a signed-in holder, for another session: bindCsrf).
  */
 export function csrfToken(ctx: Context, purpose: string): string {
-  let secret = ctx.cookies.get(COOKIE, { signed: true });
+  let secret = signedCookie(ctx, COOKIE, csrfCookieOptions(ctx));
   if (!secret) {
     secret = randomToken(24);
-    ctx.cookies.set(COOKIE, secret, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true });
+    ctx.cookies.set(COOKIE, secret, csrfCookieOptions(ctx));
   }
   return formToken(ctx, secret, purpose);
 }
@@ -91,7 +97,7 @@ export function csrfToken(ctx: Context, purpose: string): string {
  */
 export function checkCsrf(ctx: Context, purpose: string, submitted: unknown): void {
   refuseCrossOrigin(ctx);
-  const secret = ctx.cookies.get(COOKIE, { signed: true });
+  const secret = signedCookie(ctx, COOKIE, csrfCookieOptions(ctx));
   if (!secret || typeof submitted !== 'string') throw new CsrfError();
   if (!safeEqual(formToken(ctx, secret, purpose), submitted)) throw new CsrfError();
 }

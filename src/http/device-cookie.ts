@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
-import Keygrip from 'keygrip';
 import { randomToken } from '../lib/ids.ts';
+import { signedCookie, type CookieOptions } from './signed-cookies.ts';
 
 const COOKIE = 'cc.device';
 const MAX_AGE_MS = 400 * 24 * 3600 * 1000; // the longest lifetime browsers honour (RFC 6265bis)
@@ -11,30 +11,17 @@ const MAX_AGE_MS = 400 * 24 * 3600 * 1000; // the longest lifetime browsers hono
  * per-device throttle is a complement to the per-IP one, never a replacement.
  */
 export function deviceId(ctx: Context): string {
-  const existing = ctx.cookies.get(COOKIE, { signed: true });
-  if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) {
-    if (signedByOlderKey(ctx, existing)) setDeviceCookie(ctx, existing);
-    return existing;
-  }
+  // Signed again whole after a COOKIE_KEYS rotation (signedCookie): else it would last the browser session only, and
+  // once the browser closed the holder's device would be a new one (a "new device" notice at the next login).
+  const existing = signedCookie(ctx, COOKIE, deviceCookieOptions(ctx));
+  if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) return existing;
   const id = randomToken(24);
-  setDeviceCookie(ctx, id);
+  ctx.cookies.set(COOKIE, id, deviceCookieOptions(ctx));
   return id;
 }
 
-function setDeviceCookie(ctx: Context, id: string): void {
-  ctx.cookies.set(COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: MAX_AGE_MS, overwrite: true });
-}
-
-/**
- * Verified by a COOKIE_KEYS entry after the first (the keys were rotated): the cookies module then signs it again
- * under the first key, but with none of its options, so the new signature lasts the browser session only, and once
- * the browser closes the holder's device is a new one (a "new device" notice at the next login). Set whole again.
- */
-function signedByOlderKey(ctx: Context, value: string): boolean {
-  const keys = ctx.app.keys;
-  if (!keys || (Array.isArray(keys) && keys.length < 2)) return false;
-  const signature = ctx.cookies.get(`${COOKIE}.sig`, { signed: false });
-  return !!signature && (Array.isArray(keys) ? new Keygrip(keys) : keys).index(`${COOKIE}=${value}`, signature) > 0;
+function deviceCookieOptions(ctx: Context): CookieOptions {
+  return { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: MAX_AGE_MS, overwrite: true };
 }
 
 /** Where a guessable attempt comes from, for the throttles: client address, device id, request id. */
