@@ -424,4 +424,32 @@ describe('a closed card on the holder pages (limited sign-in)', () => {
     expect((await session.get('/card/account')).status).to.equal(303);
     expect(await ts.db('holder_sessions').where({ card_id: lost.cardId })).to.have.length(0);
   });
+
+  it('refuses a card the operator blocked and then closed: its password may be in other hands, so no limited session, no reset code', async () => {
+    const card = await cardWithLimit(ts, 1_000, { email: `blocked-closed-${Math.random().toString(36).slice(2)}@example.test` });
+    expect((await operator(ts, 'POST', `/admin/api/cards/${card.cardId}/block`, { reason: 'fraud check' })).status).to.equal(200);
+    expect((await operator(ts, 'POST', `/admin/api/cards/${card.cardId}/close`, { reason: 'fraud confirmed' })).status).to.equal(200);
+    const agent = new Agent(ts.url);
+    const res = await agent.post('/card/signin', { csrf: csrfFrom(await (await agent.get('/card/signin')).text()), card_number: card.number, password: card.password });
+    expect(res.status).to.equal(403);
+    expect(alertText(await res.text())).to.equal('This card is not active (closed or replaced), so it cannot sign in or approve payments.');
+    expect(await ts.db('holder_sessions').where({ account_id: card.accountId })).to.have.length(0);
+    // The close message does not offer a sign-in, and a forgotten password gets no code.
+    const told = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'card_closed' }).first();
+    expect(renderMessage('card_closed', told.data, ts.url, 'en', 'email').text).not.to.include('You can still sign in');
+    const sent = (await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'password_reset_code' })).length;
+    const asked = await fetch(`${ts.url}/api/cards/password/reset/code`, { method: 'POST', headers: { 'content-type': 'application/json', ...json }, body: JSON.stringify({ card_number: card.number }) });
+    expect(asked.status).to.equal(202);
+    expect((await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'password_reset_code' })).length).to.equal(sent);
+  });
+
+  it('signs in a card whose block the operator lifted before closing it: the operator chooses the limited session so', async () => {
+    const card = await cardWithLimit(ts, 1_000);
+    expect((await operator(ts, 'POST', `/admin/api/cards/${card.cardId}/block`, { reason: 'check' })).status).to.equal(200);
+    expect((await operator(ts, 'POST', `/admin/api/cards/${card.cardId}/unblock`, { reason: 'holder confirmed' })).status).to.equal(200);
+    expect((await operator(ts, 'POST', `/admin/api/cards/${card.cardId}/close`, { reason: 'holder asked by phone' })).status).to.equal(200);
+    const again = await signedInHolder(ts.url, card);
+    expect((await again.get('/card/account')).status).to.equal(200);
+    expect((await again.get('/card/controls')).status).to.equal(403);
+  });
 });
