@@ -288,7 +288,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const adminCards = adminCardRoutes({ parseBody, cards, operatorAuth: config.secrets, mobileCallingCode: config.cards.mobileCallingCode });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now, unscopedDb: pool });
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
-  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates });
+  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian });
   // The operator console (/admin): pages over the same domain functions as the API, as the operator signed in.
   const operatorConsole = consoleSessions({
     parseBody: parseFormBody,
@@ -301,7 +301,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     maxSeconds: config.operatorSessions.maxSeconds,
   });
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
-  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates });
+  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian });
   const consoleDisputes = consoleDisputeRoutes({ parseBody: parseFormBody, requireConsoleOperator, disputes, render });
   const consoleCards = consoleCardRoutes({ parseBody: parseFormBody, requireConsoleOperator, cards, ledger, render });
   const consoleSites = consoleSiteRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, directory, currency: config.currency });

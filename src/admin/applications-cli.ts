@@ -78,7 +78,7 @@ export const applicationCommands: Record<string, Handler> = {
     const input = parseInput(approveInput, decisionArgs(args, 'approve'));
     printDecision(
       await decide(
-        { db, duplicates: config.cards.duplicates },
+        { db, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian },
         { applicationId: input.application_id, reason: input.reason, acceptDuplicate: input.accept_duplicate, decision: 'approve', actor: cliActor() },
       ),
     );
@@ -86,6 +86,11 @@ export const applicationCommands: Record<string, Handler> = {
 
   async 'applications reject'({ config, db, args }) {
     const input = parseInput(rejectInput, decisionArgs(args, 'reject'));
-    printDecision(await decide({ db, duplicates: config.cards.duplicates }, { applicationId: input.application_id, reason: input.reason, decision: 'reject', actor: cliActor() }));
+    printDecision(
+      await decide(
+        { db, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian },
+        { applicationId: input.application_id, reason: input.reason, decision: 'reject', actor: cliActor() },
+      ),
+    );
   },
 };

@@ -15,13 +15,15 @@ export interface AdminApplicationDeps {
   operatorAuth: OperatorCredentials;
   /** config.cards.duplicates, for the approval's re-check. */
   duplicates: 'refuse' | 'review';
+  /** config.cards.maxWardsPerGuardian, held again at approval. */
+  maxWardsPerGuardian: number;
 }
 
 /**
  * The operator API for the review queue: list applications (the queue by default), show one, approve
  * or reject one with a reason. A decision activates or closes the pending card and notifies the applicant.
  */
-export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates }: AdminApplicationDeps): Router {
+export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates, maxWardsPerGuardian }: AdminApplicationDeps): Router {
   const router = new Router({ prefix: '/admin/api/applications' });
   router.use(requireOperator(operatorAuth));
   router.use(parseBody);
@@ -47,7 +49,7 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
     const body = ctx.request.type ? jsonBody(ctx) : {};
     const input = parseInput(approveInput, { ...body, application_id: ctx.params.applicationId });
     const decided = await decide(
-      { db, duplicates },
+      { db, duplicates, maxWardsPerGuardian },
       { applicationId: input.application_id, reason: input.reason, acceptDuplicate: input.accept_duplicate, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId },
     );
     ctx.body = { ...presentApplication(decided.application), changed: decided.changed };
@@ -56,7 +58,7 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
   router.post('/:applicationId/reject', async function rejectApplication(ctx) {
     const input = parseInput(rejectInput, { ...jsonBody(ctx), application_id: ctx.params.applicationId });
     const decided = await decide(
-      { db, duplicates },
+      { db, duplicates, maxWardsPerGuardian },
       { applicationId: input.application_id, reason: input.reason, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId },
     );
     ctx.body = { ...presentApplication(decided.application), changed: decided.changed };

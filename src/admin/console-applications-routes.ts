@@ -21,6 +21,8 @@ export interface ConsoleApplicationDeps {
   render: Renderer;
   /** config.cards.duplicates: with 'review', an approval may go past a duplicate found again (accept_duplicate). */
   duplicates: 'refuse' | 'review';
+  /** config.cards.maxWardsPerGuardian, held again at approval. */
+  maxWardsPerGuardian: number;
 }
 
 const PURPOSE = 'admin:applications';
@@ -115,7 +117,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
     }
     try {
       const decided = await decide(
-        { db: deps.db, duplicates: deps.duplicates },
+        { db: deps.db, duplicates: deps.duplicates, maxWardsPerGuardian: deps.maxWardsPerGuardian },
         {
           applicationId: id,
           decision: action,

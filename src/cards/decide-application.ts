@@ -24,6 +24,8 @@ export interface DecisionDeps {
   db: Db;
   /** config.cards.duplicates: whether an approval may go ahead past a duplicate the operator has seen. */
   duplicates: 'refuse' | 'review';
+  /** config.cards.maxWardsPerGuardian, held again at approval. */
+  maxWardsPerGuardian: number;
 }
 
 export const MAX_REASON_LENGTH = 500;
@@ -52,7 +54,11 @@ export async function decide(deps: DecisionDeps, d: Decision): Promise<{ applica
     if (app.status === (approved ? 'approved' : 'rejected')) return { application: app, changed: false };
     if (app.status !== 'review') throw new ConflictError(`This application was already ${app.status}.`);
     const by = { actor: d.actor, requestId: d.requestId };
-    const duplicates = approved ? await recheckApproval(trx, app, { duplicates: deps.duplicates, acceptDuplicate: d.acceptDuplicate === true }) : [];
+    const duplicates = approved ? await recheckApproval(trx, app, {
+          duplicates: deps.duplicates,
+          acceptDuplicate: d.acceptDuplicate === true,
+          maxWardsPerGuardian: deps.maxWardsPerGuardian,
+        }) : [];
     // An operator who closed the pending card directly has rejected it in effect: the rejection still goes through.
     const alreadyClosed = !approved && (await findCard(trx, app.cardId!))?.status === 'closed';
     if (!alreadyClosed) {

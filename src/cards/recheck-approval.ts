@@ -1,6 +1,6 @@
 import { lockValues } from '../db/advisory-lock.ts';
-import { findIssuedDuplicates, type Application, type Duplicates, type Family } from '../db/applications.ts';
-import { findAccount, holdsActiveCardLocked } from '../db/cards.ts';
+import { countIssuedWards, findIssuedDuplicates, type Application, type Duplicates, type Family } from '../db/applications.ts';
+import { holdsActiveCardLocked, lockAccount } from '../db/cards.ts';
 import type { Trx } from '../db/knex.ts';
 import { AppError } from '../errors.ts';
 import { applicationLocks } from './application-locks.ts';
@@ -9,7 +9,7 @@ import { familyOf } from './screen-application.ts';
 export type DuplicateReason = 'duplicate_ward' | 'duplicate_email' | 'duplicate_mobile';
 
 /** Why an approval from review was refused: the stable codes the operator API answers with. */
-export type RecheckRefusal = 'guardian_inactive' | DuplicateReason;
+export type RecheckRefusal = 'guardian_inactive' | 'too_many_wards' | DuplicateReason;
 
 /** An approval refused because something changed while the application waited (409); it stays in review. */
 export class ApprovalRecheckError extends AppError {
@@ -25,6 +25,8 @@ export interface RecheckPolicy {
   duplicates: 'refuse' | 'review';
   /** The operator has looked at the duplicates found and approves all the same ('review' only). */
   acceptDuplicate: boolean;
+  /** config.cards.maxWardsPerGuardian: a hard limit, which no operator approves past. */
+  maxWardsPerGuardian: number;
 }
 
 const FOUND: Record<DuplicateReason, string> = {
@@ -36,6 +38,14 @@ const FOUND: Record<DuplicateReason, string> = {
 export const GUARDIAN_INACTIVE =
   'The guardian no longer holds an active card (it was closed, blocked or reported lost while the application waited), ' +
   'so no one vouches for this minor. Reject the application with a reason, or approve it once the guardian holds an active card again.';
+
+/** The refusal when the guardian's issued children's cards fill the limit (lowered, say, while this one waited). */
+export function tooManyWards(max: number): string {
+  return (
+    `The guardian's card already vouches for ${max} children's cards, the most one guardian may (cards.maxWardsPerGuardian). ` +
+    "Reject the application with a reason, or approve it once one of the guardian's children's cards is closed."
+  );
+}
 
 function found(d: Duplicates): DuplicateReason[] {
   const all: Array<[DuplicateReason, boolean]> = [
@@ -53,6 +63,9 @@ function found(d: Duplicates): DuplicateReason[] {
  *
  * - a minor's guardian still holds an active card (the one that vouched, or its reissue); one closed, blocked or
  *   lost vouches for no one, as it could not have at submission;
+ * - the guardian's other children whose cards were issued are fewer than cards.maxWardsPerGuardian, counted under
+ *   the guardian account's row lock as apply() counts them (pending ones are counted when they are approved, so a
+ *   limit lowered while several waited admits the first ones approved, up to it);
  * - no other holder's issued (active or suspended) card has the email or mobile, nor, for a minor, is the guardian's
  *   child of this name and date of birth, by apply()'s family rules. With `duplicates: 'refuse'` any such card
  *   refuses the approval. With 'review' a duplicate is the operator's call: the one the application was sent to
@@ -64,8 +77,12 @@ export async function recheckApproval(trx: Trx, app: Application, policy: Rechec
   await lockValues(trx, applicationLocks(app));
   let family: Family | undefined;
   if (app.guardianAccountId) {
-    const guardian = await findAccount(trx, app.guardianAccountId);
+    // The guardian's row lock before the count's statement, as in apply(): no two approvals both take the last place.
+    const guardian = await lockAccount(trx, app.guardianAccountId);
     if (!guardian || !(await holdsActiveCardLocked(trx, guardian.id))) throw new ApprovalRecheckError('guardian_inactive', GUARDIAN_INACTIVE);
+    if ((await countIssuedWards(trx, guardian.id, app.accountId)) >= policy.maxWardsPerGuardian) {
+      throw new ApprovalRecheckError('too_many_wards', tooManyWards(policy.maxWardsPerGuardian));
+    }
     family = familyOf(guardian, app);
   }
   const duplicates = found(await findIssuedDuplicates(trx, { accountId: app.accountId!, email: app.email, mobile: app.mobile, family }));

@@ -301,6 +301,24 @@ export async function findIssuedDuplicates(
 }
 
 /**
+ * The guardian's wards, other than `exceptAccountId`, whose card was issued (active, suspended, or lost and not
+ * replaced): what an approval from review counts against cards.maxWardsPerGuardian. A pending one is another
+ * application still in the queue, which meets this same count when it is approved. Exact under the guardian
+ * account's row lock, as apply()'s count is.
+ */
+export async function countIssuedWards(conn: Conn, guardianAccountId: string, exceptAccountId: string | null): Promise<number> {
+  const r = (await conn
+    .select(
+      conn.raw(`(SELECT count(*) FROM accounts a WHERE a.guardian_account_id = ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND ${ISSUED_CARD}) AS n`, [
+        guardianAccountId,
+        exceptAccountId,
+      ]),
+    )
+    .first()) as { n: string | number };
+  return Number(r.n);
+}
+
+/**
  * The duplicate check for a holder's new email or mobile (a change, by the holder or the operator): the same rules
  * as a new application's (other accounts with an open card: pending, active, suspended, or lost and not replaced; a minor's guardian, and on
  * the guardian's own contact the guardian's other wards, are family), leaving out the account itself. Pass the

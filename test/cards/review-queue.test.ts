@@ -337,6 +337,58 @@ describe('the review queue', () => {
       expect(message).to.include('The guardian already has a child with this name and date of birth');
     });
 
+    it("holds cards.maxWardsPerGuardian at approval, lowered while the children waited (409 too_many_wards); a closed child's card frees a place", async () => {
+      const guardian = await issueTestCard(ts, '1978-08-08', 'Seo Guardian');
+      const ids: string[] = [];
+      for (const name of ['Seo Ahn Reviewson', 'Seo Bo Reviewson', 'Seo Cho Reviewson']) {
+        const child = application({ legal_name: name, birthdate: birthdateForAge(15), guardian_card_number: guardian.number, guardian_password: guardian.password });
+        const { status, body } = await postApplication(ts, child);
+        expect(status, JSON.stringify(body)).to.equal(202);
+        ids.push(String(body.application_id));
+      }
+      // The operator lowers the limit to 2 (another instance, on the same database) while all three wait.
+      const tight = await startCardManager({
+        ...APPLY_SERVER,
+        cards: { ...APPLY_SERVER.cards, duplicates: 'review', maxWardsPerGuardian: 2, denyList: { action: 'review', names: ['* reviewson'], emails: [], mobiles: [] } },
+      });
+      try {
+        const approve = (id: string) =>
+          fetch(`${tight.url}/admin/api/applications/${id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${tight.config.secrets.operatorToken}` } });
+        expect((await approve(ids[0]!)).status).to.equal(200);
+        expect((await approve(ids[1]!)).status).to.equal(200);
+        const message = await refusedApproval(tight, ids[2]!, 'too_many_wards', { accept_duplicate: true });
+        expect(message).to.include("The guardian's card already vouches for 2 children's cards, the most one guardian may (cards.maxWardsPerGuardian).");
+        const first = await tight.db('applications').where({ id: ids[0] }).first();
+        expect((await tight.db('cards').where({ id: first.card_id }).first()).status).to.equal('active');
+        await cardAction(String(first.card_id), 'close');
+        expect((await approve(ids[2]!)).status, "the closed child's place").to.equal(200);
+      } finally {
+        await tight.stop();
+      }
+    });
+
+    it("counts the guardian's children at approval under the guardian account's row lock", async () => {
+      const guardian = await issueTestCard(ts, '1979-09-09', 'Yoon Guardian');
+      const child = application({ legal_name: 'Yoon Reviewson', birthdate: birthdateForAge(15), guardian_card_number: guardian.number, guardian_password: guardian.password });
+      const { body } = await postApplication(ts, child);
+      let answer: Response | undefined;
+      let approving: Promise<Response> | undefined;
+      // Something else that changes the guardian's children holds the guardian's row (as apply() takes it).
+      await ts.db.transaction(async (trx) => {
+        await trx('accounts').where({ id: guardian.accountId }).forUpdate().first();
+        approving = decideByApi(String(body.application_id), 'approve').then((res) => (answer = res));
+        // Until the approval is seen waiting for a lock (bounded: one that never waits fails here).
+        let waiting = false;
+        for (let i = 0; i < 400 && !waiting && answer === undefined; i++) {
+          waiting = Number((await ts.db('pg_locks').where({ granted: false }).count({ n: '*' }).first())?.n) > 0;
+          if (!waiting) await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        expect(answer, "the approval waits for the guardian's row").to.equal(undefined);
+        expect(waiting).to.equal(true);
+      });
+      expect((await approving!).status).to.equal(200);
+    });
+
     it('cannot race an application: one in flight with the same email holds the approval back, and its card then counts', async () => {
       const q = await queued('Nia Reviewson');
       let answer: Response | undefined;
