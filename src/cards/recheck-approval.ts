@@ -6,7 +6,8 @@ import { AppError } from '../errors.ts';
 import { applicationLocks } from './application-locks.ts';
 import { familyOf } from './screen-application.ts';
 
-export type DuplicateReason = 'duplicate_ward' | 'duplicate_email' | 'duplicate_mobile';
+/** What another account has that the operator approves past only knowingly: a duplicate, or a debt on the contacts. */
+export type DuplicateReason = 'duplicate_ward' | 'duplicate_email' | 'duplicate_mobile' | 'balance_owed';
 
 /** Why an approval from review was refused: the stable codes the operator API answers with. */
 export type RecheckRefusal = 'guardian_inactive' | 'too_many_wards' | DuplicateReason;
@@ -33,6 +34,7 @@ const FOUND: Record<DuplicateReason, string> = {
   duplicate_ward: 'The guardian already has a child with this name and date of birth who holds an active card.',
   duplicate_email: "Another holder's active card has this application's email address.",
   duplicate_mobile: "Another holder's active card has this application's mobile number.",
+  balance_owed: "An account with this application's email address or mobile number still owes money (it may be closed).",
 };
 
 export const GUARDIAN_INACTIVE =
@@ -47,13 +49,16 @@ export function tooManyWards(max: number): string {
   );
 }
 
-function found(d: Duplicates): DuplicateReason[] {
+function found(d: Duplicates & { owedOnContacts: boolean }): DuplicateReason[] {
   const all: Array<[DuplicateReason, boolean]> = [
     ['duplicate_ward', d.wardInUse],
     ['duplicate_email', d.emailInUse],
     ['duplicate_mobile', d.mobileInUse],
   ];
-  return all.filter(([, yes]) => yes).map(([reason]) => reason);
+  const duplicates = all.filter(([, yes]) => yes).map(([reason]) => reason);
+  // As apply() weighs them (findingOf): a debt on the contacts counts where no duplicate does, for an open card's
+  // holder who has spent this month owes too, and that card is the duplicate already before the operator.
+  return duplicates.length === 0 && d.owedOnContacts ? ['balance_owed'] : duplicates;
 }
 
 /**
@@ -67,7 +72,8 @@ function found(d: Duplicates): DuplicateReason[] {
  *   the guardian account's row lock as apply() counts them (pending ones are counted when they are approved, so a
  *   limit lowered while several waited admits the first ones approved, up to it);
  * - no other holder's issued (active or suspended) card has the email or mobile, nor, for a minor, is the guardian's
- *   child of this name and date of birth, by apply()'s family rules. With `duplicates: 'refuse'` any such card
+ *   child of this name and date of birth, by apply()'s family rules; and no other account with the email or mobile
+ *   still owes (balance_owed, a closed one too), as for a new application. With `duplicates: 'refuse'` any of these
  *   refuses the approval. With 'review' a duplicate is the operator's call: the one the application was sent to
  *   review for was already before them; another one they confirm with `acceptDuplicate`.
  *
@@ -93,7 +99,7 @@ export async function recheckApproval(trx: Trx, app: Application, policy: Rechec
     const what = blocking.map((reason) => FOUND[reason]).join(' ');
     const next =
       policy.duplicates === 'refuse'
-        ? "Duplicates are refused (cards.duplicates is 'refuse'): reject the application with a reason."
+        ? "Duplicates are refused (cards.duplicates is 'refuse'), and so are debts on these contacts: reject the application with a reason."
         : 'Reject the application with a reason, or, once you have checked it, approve it again accepting the duplicate ' +
           '(accept_duplicate: true in the API, --accept-duplicate in the CLI).';
     throw new ApprovalRecheckError(first, `${what} ${next}`);

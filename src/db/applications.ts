@@ -197,6 +197,20 @@ function duplicateColumns(conn: Conn, q: { email: string; mobile: string; ownAcc
   ];
 }
 
+/**
+ * Another account with the email or mobile still owes (OWES), whatever its cards' status, by the duplicate check's
+ * family rules, leaving out `ownAccountId` (each EXISTS on its own index: lower(email), mobile).
+ */
+function owedOnContactsColumn(conn: Conn, q: { email: string; mobile: string; ownAccountId?: string | undefined; family?: Family | undefined }) {
+  const g = q.family?.guardianAccountId ?? null;
+  const outside = (shared: boolean | undefined) => [q.ownAccountId ?? null, g, shared ?? false, g, g];
+  return conn.raw(
+    `(EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${OUTSIDE_FAMILY} AND ${OWES})` +
+      ` OR EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${OUTSIDE_FAMILY} AND ${OWES})) AS owed_on_contacts`,
+    [q.email, ...outside(q.family?.sharesEmail), q.mobile, ...outside(q.family?.sharesMobile)],
+  );
+}
+
 type DuplicateRow = { email_in_use: boolean; mobile_in_use: boolean; ward_in_use: boolean };
 
 function toDuplicates(r: DuplicateRow): Duplicates {
@@ -247,7 +261,6 @@ export async function checkApplication(
   q: { ip: string; email: string; mobile: string; person: Person; family?: Family | undefined },
 ): Promise<ApplicationCheck> {
   const g = q.family?.guardianAccountId ?? null;
-  const outside = (shared: boolean | undefined) => [null, g, shared ?? false, g, g];
   const r = (await conn
     .select(
       // By source: an IPv6 /64 as one (lib/ip-key.ts).
@@ -255,11 +268,7 @@ export async function checkApplication(
       conn.raw("(SELECT count(*) FROM applications WHERE email = ? AND created_at > now() - interval '24 hours') AS for_email", [q.email]),
       ...duplicateColumns(conn, q, OPEN_CARD),
       // Each EXISTS on its own index (lower(email), mobile, accounts_person_index); the rest is the account row.
-      conn.raw(
-        `(EXISTS (SELECT 1 FROM accounts a WHERE lower(a.email) = ? AND ${OUTSIDE_FAMILY} AND ${OWES})` +
-          ` OR EXISTS (SELECT 1 FROM accounts a WHERE a.mobile = ? AND ${OUTSIDE_FAMILY} AND ${OWES})) AS owed_on_contacts`,
-        [q.email, ...outside(q.family?.sharesEmail), q.mobile, ...outside(q.family?.sharesMobile)],
-      ),
+      owedOnContactsColumn(conn, q),
       conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND ${OWES}) AS owed_by_person`, [q.person.birthdate, q.person.legalName]),
       q.person.adult
         ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND ${OPEN_CARD}) AS person_in_use`, [q.person.birthdate, q.person.legalName])
@@ -290,14 +299,18 @@ export async function checkApplication(
 /**
  * The duplicate check again for an application in review that the operator approves: the same family rules,
  * leaving out the application's own account, and counting only accounts whose card was issued (active,
- * suspended, or lost and not replaced), as others may have been while it waited.
+ * suspended, or lost and not replaced), as others may have been while it waited; and, as for a new application,
+ * whether another account with the email or mobile still owes (owedOnContacts), whatever its cards' status.
  */
 export async function findIssuedDuplicates(
   conn: Conn,
   q: { accountId: string; email: string; mobile: string; family?: Family | undefined },
-): Promise<Duplicates> {
-  const r = (await conn.select(...duplicateColumns(conn, { ...q, ownAccountId: q.accountId }, ISSUED_CARD)).first()) as DuplicateRow;
-  return toDuplicates(r);
+): Promise<Duplicates & { owedOnContacts: boolean }> {
+  const own = { ...q, ownAccountId: q.accountId };
+  const r = (await conn.select(...duplicateColumns(conn, own, ISSUED_CARD), owedOnContactsColumn(conn, own)).first()) as DuplicateRow & {
+    owed_on_contacts: boolean;
+  };
+  return { ...toDuplicates(r), owedOnContacts: Boolean(r.owed_on_contacts) };
 }
 
 /**

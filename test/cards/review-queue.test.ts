@@ -301,6 +301,34 @@ describe('the review queue', () => {
       expect(audit.find((e) => e.action === 'application.approved')!.details).to.deep.include({ duplicates: ['duplicate_email'], reviewReason: 'denied' });
     });
 
+    /** A former holder with these contacts whose closed account still owes (5,000 posted, unpaid). */
+    async function closedOwingByHand(server: TestServer, contacts: { email?: string; mobile?: string }) {
+      const card = await issuedByHand(server, contacts);
+      await server.db('accounts').where({ id: card.accountId }).update({ posted_balance: 5_000 });
+      await server.db('cards').where({ id: card.cardId }).update({ status: 'closed' });
+      return card;
+    }
+
+    it('refuses an approval when an account with the contacts came to owe while it waited (409 balance_owed), until accepted', async () => {
+      const q = await queued('Owen Reviewson');
+      await closedOwingByHand(ts, { email: String(q.app.email) });
+      const message = await refusedApproval(ts, q.id, 'balance_owed');
+      expect(message).to.include("An account with this application's email address or mobile number still owes money (it may be closed).");
+      const res = await decideByApi(q.id, 'approve', { accept_duplicate: true, reason: 'the debt is a relative’s, checked' });
+      expect(res.status).to.equal(200);
+      const audit = await listAudit(ts.db, 'application', q.id);
+      expect(audit.find((e) => e.action === 'application.approved')!.details).to.deep.include({ duplicates: ['balance_owed'] });
+    });
+
+    it('approves past the debt the application was sent to review for (balance_owed)', async () => {
+      const owing = await closedOwingByHand(ts, { mobile: e164(uniqueMobile()) });
+      const mobile = (await ts.db('accounts').where({ id: owing.accountId }).first()).mobile as string;
+      const { status, body } = await postApplication(ts, application({ mobile }));
+      expect(status, JSON.stringify(body)).to.equal(202);
+      expect(body.review_reason).to.equal('balance_owed');
+      expect((await decideByApi(String(body.application_id), 'approve')).status, 'the operator saw that debt').to.equal(200);
+    });
+
     it('approves past the duplicate the application was sent to review for, but not past another one that appeared since', async () => {
       const holder = await issueByApplication(ts);
       const seen = await postApplication(ts, application({ email: holder.email }));
@@ -435,6 +463,15 @@ describe('the review queue', () => {
           body: JSON.stringify({ reason: 'This mobile number already has a card.' }),
         });
         expect(rejected.status).to.equal(200);
+      });
+
+      it('refuses an approval when an account with the contacts came to owe while it waited, even when the operator would accept it', async () => {
+        const app = application({ legal_name: 'Pat Reviewson' });
+        const a = await postApplication(strict, app);
+        expect(a.status).to.equal(202);
+        await closedOwingByHand(strict, { mobile: e164(String(app.mobile)) });
+        const message = await refusedApproval(strict, String(a.body.application_id), 'balance_owed', { accept_duplicate: true });
+        expect(message).to.include("(cards.duplicates is 'refuse')");
       });
 
       it('still approves a minor who gives the guardian’s contacts: the guardian is no duplicate', async () => {
