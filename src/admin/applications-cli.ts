@@ -1,5 +1,6 @@
 import { decide } from '../cards/decide-application.ts';
 import { listApplications, showApplication } from '../cards/list-applications.ts';
+import { reviewFindings } from '../cards/review-findings.ts';
 import type { Config } from '../config/schema.ts';
 import type { Application } from '../db/applications.ts';
 import type { Db } from '../db/knex.ts';
@@ -13,12 +14,13 @@ type Handler = (ctx: { config: Config; db: Db; args: string[] }) => Promise<void
 
 export const APPLICATION_COMMANDS_USAGE = `  applications list [--status review|approved|rejected] [--limit N]
                                             the review queue (oldest first), or decided applications
-  applications show ID                      one application
+  applications show ID                      one application; in review, also what a check finds now
   applications approve ID [--reason TEXT] [--accept-duplicate]
                                             activate the pending card; the applicant is notified. Refused if
-                                            the guardian's card is no longer active or another holder's card
-                                            has the contacts; --accept-duplicate approves past a duplicate you
-                                            have checked (cards.duplicates review)
+                                            the guardian's card is no longer active or the guardian's children
+                                            fill cards.maxWardsPerGuardian, or if another holder's card has the
+                                            contacts or an account on them owes; --accept-duplicate approves
+                                            past a duplicate or debt you have checked (cards.duplicates review)
   applications reject ID --reason TEXT      close the pending card; the applicant is told the reason
 `;
 
@@ -68,10 +70,15 @@ export const applicationCommands: Record<string, Handler> = {
     for (const a of found) console.log(line(a));
   },
 
-  async 'applications show'({ db, args }) {
+  async 'applications show'({ config, db, args }) {
     const { positionals } = cliArgs(args, {}, { positionals: true });
     const { application_id: applicationId } = parseInput(applicationIdParam, { application_id: theApplication(positionals) });
-    printApplication(await showApplication(db, applicationId));
+    const app = await showApplication(db, applicationId);
+    printApplication(app);
+    if (app.status !== 'review') return;
+    const findings = await reviewFindings(db, app, config.cards);
+    if (findings.length === 0) console.log('  found now: nothing');
+    for (const f of findings) console.log(`  found now: ${f.code}: ${f.about}`);
   },
 
   async 'applications approve'({ config, db, args }) {

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { decide } from '../cards/decide-application.ts';
 import { listApplications, showApplication } from '../cards/list-applications.ts';
+import { reviewFindings } from '../cards/review-findings.ts';
 import type { Db } from '../db/knex.ts';
 import { jsonBody } from '../http/validate.ts';
 import { applicationIdParam, applicationListInput, approveInput, rejectInput } from './application-inputs.ts';
@@ -41,7 +42,9 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
 
   router.get('/:applicationId', async function showOneApplication(ctx) {
     const { application_id: applicationId } = parseInput(applicationIdParam, { application_id: ctx.params.applicationId });
-    ctx.body = presentApplication(await showApplication(db, applicationId));
+    const app = await showApplication(db, applicationId);
+    // In review: what the checks find now, beside why it was sent there (the console's queue shows the same).
+    ctx.body = { ...presentApplication(app), ...(app.status === 'review' ? { findings: await reviewFindings(db, app, { maxWardsPerGuardian }) } : {}) };
   });
 
   router.post('/:applicationId/approve', async function approveApplication(ctx) {

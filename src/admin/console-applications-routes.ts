@@ -8,7 +8,7 @@ import { readForm } from '../http/form.ts';
 import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
-import type { ReviewReason } from '../cards/application-errors.ts';
+import { FINDINGS, reviewFindings } from '../cards/review-findings.ts';
 import { approveInput, rejectInput } from './application-inputs.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
@@ -27,20 +27,6 @@ export interface ConsoleApplicationDeps {
 
 const PURPOSE = 'admin:applications';
 
-/**
- * What each review reason means, beside its code in the queue. The applicant is not told some of them
- * (UNTOLD_REVIEW_REASONS): the operator is the only one who learns what the check found.
- */
-const REVIEW_REASONS: Record<ReviewReason, string> = {
-  denied: 'the name, email or mobile matches the deny list',
-  duplicate_email: "another holder's open card has this email address",
-  duplicate_mobile: "another holder's open card has this mobile number",
-  duplicate_ward: 'the guardian already has a child with this name and date of birth',
-  balance_owed: 'an account with this email address or mobile number still owes money (it may be closed)',
-  person_owes: 'an account with this name and date of birth still owes money (it may be closed): the same person, or two people?',
-  duplicate_person: 'a holder of an open card has this name and date of birth: the same person with new contacts, or two people?',
-  guardian_contacts: "a minor who gave both of the guardian's contacts",
-};
 const QUEUE_LIMIT = 100;
 
 /** What the page says after a decision (the redirect's `done`), read back from the query. */
@@ -70,7 +56,10 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
   router.use(inEnglish, deps.parseBody, deps.requireConsoleOperator);
 
   async function page(ctx: Context, opts: { refusal?: Refusal; notice?: string } = {}): Promise<void> {
-    const applications = (await listApplications(deps.db, { status: 'review', limit: QUEUE_LIMIT })).map(presentApplication);
+    const queue = await listApplications(deps.db, { status: 'review', limit: QUEUE_LIMIT });
+    // What the checks find now, beside why each was sent to review: what the approval will weigh.
+    const applications = [];
+    for (const a of queue) applications.push({ ...presentApplication(a), findings: await reviewFindings(deps.db, a, deps) });
     const r = opts.refusal;
     await sendConsolePage(ctx, deps.render, 'admin/applications', {
       title: 'Review queue',
@@ -78,7 +67,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
       applications,
       limit: QUEUE_LIMIT,
       acceptDuplicates: deps.duplicates === 'review',
-      reasons: REVIEW_REASONS,
+      reasons: FINDINGS,
       refusal: r ?? null,
       notice: opts.notice ?? null,
     }, r?.status);

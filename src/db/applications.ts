@@ -332,6 +332,34 @@ export async function countIssuedWards(conn: Conn, guardianAccountId: string, ex
 }
 
 /**
+ * Other accounts (not `accountId`) with this name and date of birth (folded, PERSON_NAME): one that still owes, and,
+ * for an adult, one holding an open card. What sent an application to review as person_owes or duplicate_person,
+ * looked for again for the operator (never a refusal: two people may share both).
+ */
+export async function findPersonMatches(
+  conn: Conn,
+  q: { accountId: string | null; legalName: string; birthdate: string; adult: boolean },
+): Promise<{ owedByPerson: boolean; personInUse: boolean }> {
+  const r = (await conn
+    .select(
+      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND a.id IS DISTINCT FROM ?::uuid AND ${OWES}) AS owed_by_person`, [
+        q.birthdate,
+        q.legalName,
+        q.accountId,
+      ]),
+      q.adult
+        ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND a.id IS DISTINCT FROM ?::uuid AND ${OPEN_CARD}) AS person_in_use`, [
+            q.birthdate,
+            q.legalName,
+            q.accountId,
+          ])
+        : conn.raw('false AS person_in_use'),
+    )
+    .first()) as { owed_by_person: boolean; person_in_use: boolean };
+  return { owedByPerson: Boolean(r.owed_by_person), personInUse: Boolean(r.person_in_use) };
+}
+
+/**
  * The duplicate check for a holder's new email or mobile (a change, by the holder or the operator): the same rules
  * as a new application's (other accounts with an open card: pending, active, suspended, or lost and not replaced; a minor's guardian, and on
  * the guardian's own contact the guardian's other wards, are family), leaving out the account itself. Pass the

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHmac, randomBytes } from 'node:crypto';
 import { ForwardedAgent, csrfFrom, csrfOf, location } from '../helpers/agent.ts';
-import { APPLY_SERVER, application, postApplication, uniqueIp } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, postApplication, uniqueIp, uniqueName } from '../helpers/applicant.ts';
 import { issueTestCard } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { alertText, unescapeHtml } from '../helpers/html.ts';
@@ -404,6 +404,44 @@ describe('operator console', () => {
       expect(html).to.include(`action="/admin/applications/${id}/approve"`).and.include(`action="/admin/applications/${id}/reject"`);
       // cards.duplicates is 'review' here: the approval may go past a duplicate.
       expect(html).to.include(`id="dup-${id}" name="accept_duplicate"`);
+    });
+
+    it('shows why each application was sent to review, and what a check finds now that the approval weighs', async () => {
+      const name = `${uniqueName('Quinn')} Consoleson`;
+      const app = application({ legal_name: name });
+      const { body } = await postApplication(ts, app);
+      const id = String(body.application_id);
+      const plain = await queued(`${uniqueName('Rhee')} Consoleson`);
+      // While it waits: a holder of the same name and date of birth is issued a card, and an account on its email,
+      // closed, comes to owe.
+      await issueTestCard(ts, String(app.birthdate), name);
+      const owing = await issueTestCard(ts);
+      await ts.db('accounts').where({ id: owing.accountId }).update({ email: String(app.email), posted_balance: 5_000 });
+      await ts.db('cards').where({ id: owing.cardId }).update({ status: 'closed' });
+
+      const agent = await signedInOperator(ts.url, alice);
+      const html = await (await agent.get('/admin/applications')).text();
+      const item = (of: string) => html.slice(html.indexOf(`id="application-${of}"`), html.indexOf('</section>', html.indexOf(`id="application-${of}"`)));
+      const why = /id="why-[^"]+">(.*?)<\/dd>/.exec(item(id))?.[1] ?? '';
+      expect(unescapeHtml(why.replace(/<[^>]+>/g, ''))).to.equal('denied: the name, email or mobile matches the deny list');
+      const found = [...item(id).matchAll(/<li id="found-[^"]+">(.*?)<\/li>/g)].map((m) => unescapeHtml(m[1]!.replace(/<[^>]+>/g, '')).trim());
+      expect(found).to.deep.equal([
+        'balance_owed: an account with this email address or mobile number still owes money (it may be closed)',
+        'duplicate_person: a holder of an open card has this name and date of birth: the same person with new contacts, or two people?',
+      ]);
+      expect(textOf(item(plain), `found-none-${plain}`)).to.equal('Nothing.');
+
+      // The API shows the same, beside the application.
+      const shown = (await (await fetch(`${ts.url}/admin/api/applications/${id}`, { headers: { authorization: `Bearer ${alice}` } })).json()) as {
+        reason: string;
+        findings: Array<{ code: string; about: string }>;
+      };
+      expect(shown.reason).to.equal('denied');
+      expect(shown.findings.map((f) => f.code)).to.deep.equal(['balance_owed', 'duplicate_person']);
+      // The approval weighs the debt (cards.duplicates 'review' here: the operator accepts it knowingly).
+      const approve = await postConsoleForm(agent, '/admin/applications', `/admin/applications/${id}/approve`, { reason: 'checked' });
+      expect(approve.status).to.equal(409);
+      expect(alertText(await approve.text())).to.include('still owes money');
     });
 
     it('approves through the API’s decision, audited as the operator signed in, then says so', async () => {

@@ -491,6 +491,10 @@ describe('the review queue', () => {
       const refused = await cli('applications', 'approve', m.id);
       expect(refused.code).to.equal(1);
       expect(refused.stderr).to.include('error: The guardian no longer holds an active card');
+      // `applications show` says why it was sent to review and what a check finds now.
+      const shown = await cli('applications', 'show', m.id);
+      expect(shown.stdout).to.include('(guardian_contacts)');
+      expect(shown.stdout).to.include('  found now: guardian_inactive: the guardian no longer holds an active card: no one vouches for this minor');
       expect((await ts.db('applications').where({ id: m.id }).first()).status).to.equal('review');
 
       // The CLI reads config/ (cards.duplicates 'refuse'), whatever this test server was started with.

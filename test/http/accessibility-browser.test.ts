@@ -12,7 +12,7 @@ import { billingRun } from '../../src/ledger/billing-run.ts';
 import { repay } from '../../src/ledger/repay.ts';
 import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
-import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
+import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { approveFor, cardWithLimit, ledgerOf, statementDayToday } from '../ledger/fixtures.ts';
 import { startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
@@ -433,6 +433,8 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
     const { p, audit, found } = await open('ko', 'en');
     const { status, body } = await postApplication(ts, application({ legal_name: 'Jo Reviewson' }));
     expect(status, JSON.stringify(body)).to.equal(202);
+    // A holder of the same name and date of birth since: the queue lists what a check finds now.
+    await issueTestCard(ts, String(application().birthdate), 'Jo Reviewson');
     const site = await registerTestSite(ts, { name: 'Film Corner' } as never);
     const card = await cardWithLimit(ts, 100_000, { email: uniqueEmail('a11y-dispute') });
     const a = await approveFor(ts, card, site, 12_000, 'Movie night');
@@ -451,6 +453,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
     await send(p, '/admin/signin');
 
     await p.goto(`${ts.url}/admin/applications`);
+    expect(await p.locator('ul.findings li').count()).to.be.greaterThan(0);
     await audit('review queue');
     await p.locator(`form[action$="/reject"] button[type=submit]`).first().click();
     await p.waitForLoadState();

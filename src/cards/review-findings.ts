@@ -1,0 +1,58 @@
+import { countIssuedWards, findIssuedDuplicates, findPersonMatches, type Application, type Family } from '../db/applications.ts';
+import { findAccount, findActiveCardForAccount } from '../db/cards.ts';
+import type { Conn } from '../db/knex.ts';
+import type { ReviewReason } from './application-errors.ts';
+import { familyOf } from './screen-application.ts';
+
+/** What a check of an application in review may find now: a review reason, or what the approval refuses outright. */
+export type FindingCode = ReviewReason | 'guardian_inactive' | 'too_many_wards';
+
+/**
+ * What each finding means, for the operator (English: the operator console and API are). The applicant is not told
+ * some of them (UNTOLD_REVIEW_REASONS): the operator is the only one who learns what the check found.
+ */
+export const FINDINGS: Record<FindingCode, string> = {
+  denied: 'the name, email or mobile matches the deny list',
+  duplicate_email: "another holder's open card has this email address",
+  duplicate_mobile: "another holder's open card has this mobile number",
+  duplicate_ward: 'the guardian already has a child with this name and date of birth',
+  balance_owed: 'an account with this email address or mobile number still owes money (it may be closed)',
+  person_owes: 'an account with this name and date of birth still owes money (it may be closed): the same person, or two people?',
+  duplicate_person: 'a holder of an open card has this name and date of birth: the same person with new contacts, or two people?',
+  guardian_contacts: "a minor who gave both of the guardian's contacts",
+  guardian_inactive: 'the guardian no longer holds an active card: no one vouches for this minor',
+  too_many_wards: "the guardian's card already vouches for as many children's cards as one guardian may (cards.maxWardsPerGuardian)",
+};
+
+export interface Finding {
+  code: FindingCode;
+  about: string;
+}
+
+/**
+ * What the checks of a new application find now for one in review, read without locks, for the operator to see
+ * before deciding: the guardian's card and children's places (refusals at approval, recheckApproval), duplicates
+ * and debts on the contacts as the approval weighs them, and, never a refusal, other accounts with the name and date
+ * of birth. The application's own review reason is shown beside them; it may be among them still, or no longer.
+ */
+export async function reviewFindings(conn: Conn, app: Application, policy: { maxWardsPerGuardian: number }): Promise<Finding[]> {
+  const codes: FindingCode[] = [];
+  let family: Family | undefined;
+  if (app.guardianAccountId) {
+    const guardian = await findAccount(conn, app.guardianAccountId);
+    if (!guardian || !(await findActiveCardForAccount(conn, guardian.id))) codes.push('guardian_inactive');
+    if (guardian) {
+      if ((await countIssuedWards(conn, guardian.id, app.accountId)) >= policy.maxWardsPerGuardian) codes.push('too_many_wards');
+      family = familyOf(guardian, app);
+    }
+  }
+  const d = await findIssuedDuplicates(conn, { accountId: app.accountId!, email: app.email, mobile: app.mobile, family });
+  if (d.wardInUse) codes.push('duplicate_ward');
+  if (d.emailInUse) codes.push('duplicate_email');
+  if (d.mobileInUse) codes.push('duplicate_mobile');
+  if (!d.wardInUse && !d.emailInUse && !d.mobileInUse && d.owedOnContacts) codes.push('balance_owed');
+  const person = await findPersonMatches(conn, { accountId: app.accountId, legalName: app.legalName, birthdate: app.birthdate, adult: !app.guardianAccountId });
+  if (person.owedByPerson) codes.push('person_owes');
+  if (person.personInUse) codes.push('duplicate_person');
+  return codes.map((code) => ({ code, about: FINDINGS[code] }));
+}
