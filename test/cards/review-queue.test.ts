@@ -408,7 +408,8 @@ describe('the review queue', () => {
         // Until the approval is seen waiting for a lock (bounded: one that never waits fails here).
         let waiting = false;
         for (let i = 0; i < 400 && !waiting && answer === undefined; i++) {
-          waiting = Number((await ts.db('pg_locks').where({ granted: false }).count({ n: '*' }).first())?.n) > 0;
+          const r = await ts.db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+          waiting = (r.rows[0] as { n: number }).n > 0;
           if (!waiting) await new Promise((resolve) => setTimeout(resolve, 25));
         }
         expect(answer, "the approval waits for the guardian's row").to.equal(undefined);
