@@ -14,6 +14,7 @@ import { formatMoney } from '../lib/money.ts';
 import { insertOutboxMessage } from '../db/outbox.ts';
 import { notificationsTo, recipientOf } from '../notifications/notify.ts';
 import { generateApprovalNo } from './approval-number.ts';
+import { releaseExpiredHoldsOf } from './expire.ts';
 import { moveCapture } from './moves.ts';
 import type { ApprovalDeps } from './deps.ts';
 import { ApprovalRefusedError, DuplicateApprovalError, inactiveCardMessage } from './errors.ts';
@@ -78,7 +79,8 @@ export const GUARDIAN_GONE =
  * Concurrent approvals on one account serialise on the row lock, so they can never exceed the limit.
  *
  * Every refusal is decided before the first write (the step-up code, spent last, only when all else
- * passed), so a refused approval has written nothing: inside a request it runs in the request's own
+ * passed; the one exception, the release of this account's expired holds on the way to an over-limit refusal, is a
+ * change complete in itself that the expiry sweep would make anyway), so a refused approval has written nothing else: inside a request it runs in the request's own
  * transaction, without a savepoint (two round trips saved), and the caller goes on to record the refusal.
  * A failure after the first write is never a refusal: a server error, and the request rolls all of it back
  * (a 4xx would commit it). The one 4xx after a write, DuplicateApprovalError, leaves only the step-up code
@@ -107,7 +109,14 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
     await refuseByControls(trx, req, site.name, deps.policy.timeZone, locked.controls);
     await refuseOverVelocity(trx, req, deps.policy.velocity);
     await refuseIfOverdue(trx, req.accountId, deps.policy.delinquency);
-    const available = availableCredit(line);
+    let available = availableCredit(line);
+    if (req.amount > available) {
+      // A hold past its expiry is no longer active (capture refuses it, the API reads it expired) though the sweep may
+      // not have reached it: release it now, so that its credit is the holder's again, and count again. Only on the
+      // way to a refusal, so a payment that fits pays nothing for it.
+      const released = await releaseExpiredHoldsOf(trx, req.accountId);
+      available = availableCredit({ ...line, heldAmount: line.heldAmount - released });
+    }
     if (req.amount > available) {
       throw new ApprovalRefusedError(
         'over_limit',

@@ -196,6 +196,20 @@ export async function lockExpiredHolds(conn: Conn, limit: number): Promise<Appro
 }
 
 /**
+ * One account's open holds past their expiry, locked. The caller holds the account row already (approve()), so it
+ * takes them in the order every change does, account then approval, and waits rather than skips: a capture of one
+ * of them can only be refusing it (hold_expired) and will let go.
+ */
+export async function lockExpiredHoldsOfAccount(conn: Conn, accountId: string): Promise<Approval[]> {
+  const rows = (await conn('approvals')
+    .where({ account_id: accountId, status: 'approved' })
+    .andWhere('hold_expires_at', '<=', conn.fn.now())
+    .orderBy('hold_expires_at')
+    .forUpdate()) as Row[];
+  return rows.map(toApproval);
+}
+
+/**
  * The latest approvals of an account (any status), newest first, with the member site's name and the id and status
  * of the holder's report of each (disputes, at most one per approval), null where none.
  */
