@@ -209,6 +209,16 @@ export async function lockExpiredHoldsOfAccount(conn: Conn, accountId: string): 
   return rows.map(toApproval);
 }
 
+/** What an account's holds past their expiry still hold, not yet released by the sweep (approvals/expire.ts). */
+export async function lapsedHeldAmount(conn: Conn, accountId: string): Promise<number> {
+  const r = (await conn('approvals')
+    .where({ account_id: accountId, status: 'approved' })
+    .andWhere('hold_expires_at', '<=', conn.fn.now())
+    .sum({ n: conn.raw('amount - captured_amount - released_amount') })
+    .first()) as { n: unknown } | undefined;
+  return Number(r?.n ?? 0);
+}
+
 /**
  * The latest approvals of an account (any status), newest first, with the member site's name and the id and status
  * of the holder's report of each (disputes, at most one per approval), null where none.

@@ -21,7 +21,7 @@ import { attemptSource, deviceId } from '../http/device-cookie.ts';
 import { formFields, readForm } from '../http/form.ts';
 import { preferUiLocales, t, tOr } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
-import { availableCredit } from '../ledger/credit-line.ts';
+import { availableFor } from '../ledger/credit-line.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
@@ -329,6 +329,7 @@ export function interactionRoutes({
     const { accountId, details } = pending;
     const facts = await accountFacts(cards.db, accountId);
     const line = facts?.line;
+    const available = line ? await availableFor(cards.db, line, payment.amount) : undefined;
     const last4 = pending.last4 ?? (await findActiveCardForAccount(cards.db, accountId))?.last4 ?? null;
     const asks = (await asksOf(interaction, details)).filter((a) => a !== 'Sign you in');
     ctx.status = opts.status ?? 200;
@@ -338,9 +339,9 @@ export function interactionRoutes({
       uid: interaction.uid,
       site: await siteFor(interaction),
       payment: presentPayment(payment),
-      available: line ? formatMoney(availableCredit(line), line.currency) : '—',
+      available: line && available !== undefined ? formatMoney(available, line.currency) : '—',
       // Said before the click: approve() refuses it all the same (over_limit), under the account's lock.
-      overLimit: line ? availableCredit(line) < payment.amount : false,
+      overLimit: available !== undefined ? available < payment.amount : false,
       // A child's card its guardian paused (limit 0): repaying brings nothing back, the guardian does.
       paused: facts ? pausedByGuardian(facts.account, facts.line) : false,
       last4,

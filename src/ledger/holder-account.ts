@@ -1,4 +1,5 @@
 import { remainingHold } from '../approvals/moves.ts';
+import { statusInEffect } from '../approvals/present.ts';
 import { openApprovalsForAccount, recentApprovalsForAccount, type Approval } from '../db/approvals.ts';
 import { readCreditLine } from '../db/credit-lines.ts';
 import type { Conn } from '../db/knex.ts';
@@ -13,6 +14,11 @@ import { formatPaymentReference } from './payment-reference.ts';
 const RECENT_APPROVALS = 20;
 const RECENT_STATEMENTS = 12;
 const RECENT_REPAYMENTS = 10;
+
+/** An approval as it stands at `now`: a hold past its expiry reads as the sweep will leave it (present.ts statusInEffect). */
+function inEffect(a: Approval, now: number): Approval {
+  return { ...a, status: statusInEffect(a, now) };
+}
 
 function presentApprovalLine(a: Approval & { siteName?: string }) {
   return {
@@ -71,13 +77,19 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
     await recentRepayments(conn, accountId, RECENT_REPAYMENTS),
   ];
   const siteNames = new Map(recent.map((a) => [a.clientId, a.siteName]));
+  // Holds past their expiry are no longer active, though the sweep may not have released them yet: approve() releases
+  // them before refusing for want of credit, so the holder is shown their credit as a payment would find it.
+  const now = Date.now();
+  const active = open.filter((a) => statusInEffect(a, now) === 'approved');
+  const lapsed = open.reduce((sum, a) => sum + (statusInEffect(a, now) === 'approved' ? 0 : remainingHold(a)), 0);
+  const held = line.heldAmount - lapsed;
   const view = {
     account_id: accountId,
     currency: line.currency,
     credit_limit: line.creditLimit,
     balance: line.postedBalance,
-    held: line.heldAmount,
-    available_credit: availableCredit(line),
+    held,
+    available_credit: availableCredit({ ...line, heldAmount: held }),
     payment_reference: formatPaymentReference(profile.paymentReference),
     // A ward's are its guardian's. After a change, statements dated before statement_day_from keep the day before it.
     statement_day: schedule.day,
@@ -93,10 +105,10 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
           outstanding: overdue.outstanding,
         }
       : { status: 'good' as const },
-    open_holds: open.map((a) => presentApprovalLine({ ...a, siteName: siteNames.get(a.clientId) ?? a.clientId })),
+    open_holds: active.map((a) => presentApprovalLine({ ...a, siteName: siteNames.get(a.clientId) ?? a.clientId })),
     // Whether the holder already reported the payment (open, refunded, rejected), so the page offers no second report;
     // the report's id, so an operator's view links to it.
-    recent_approvals: recent.map((a) => ({ ...presentApprovalLine(a), report_id: a.reportId, report_status: a.reportStatus })),
+    recent_approvals: recent.map((a) => ({ ...presentApprovalLine({ ...inEffect(a, now), siteName: a.siteName }), report_id: a.reportId, report_status: a.reportStatus })),
     statements: statements.map(presentStatementSummary),
     recent_repayments: repayments.map((r) => ({
       id: r.id,

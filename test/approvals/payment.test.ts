@@ -349,6 +349,24 @@ describe('payments with rich authorization requests', () => {
     expect(await ts.db('approvals').where({ account_id: poor.accountId }).first()).to.equal(undefined);
   });
 
+  it("counts no expired hold against the card on the approval page, and approves the payment it leaves room for", async () => {
+    const card = await cardWithLimit(30, 1000);
+    const lapsed = await approve(
+      { db: ts.db, policy: { currency: 'KRW', holdSeconds: 3600 } },
+      { accountId: card.accountId, cardId: card.cardId, clientId: site.clientId, amount: 800, currency: 'KRW', description: 'lapsed', contentRef: null, rating: 0 },
+    );
+    await ts.db('approvals').where({ id: lapsed.id }).update({ hold_expires_at: ts.db.raw("now() - interval '1 second'") });
+    const first = await payRequest(config, site, [{ type: 'payment', amount: 500, currency: 'KRW', description: 'Fits' }]);
+    const viewer = new Agent(ts.url);
+    const login = await startInteraction(viewer, first.url);
+    const page = await (await viewer.post(`${login.path}/login`, { csrf: login.csrf, card_number: card.number, password: card.password })).text();
+    expect(page).to.not.include('id="over-limit"');
+    expect(unescapeHtml(page)).to.include('1,000 KRW');
+    const { result } = await pay(card, 500);
+    expect(result.kind, 'approved').to.equal('redirect');
+    expect((await ts.db('approvals').where({ id: lapsed.id }).first()).status).to.equal('expired');
+  });
+
   it('rejects bad payment details with invalid_authorization_details at PAR', async () => {
     const cases: Array<Record<string, unknown>> = [
       { amount: -100 },

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { capture } from '../../src/approvals/capture.ts';
 import { expireHolds } from '../../src/approvals/expire.ts';
 import { checkLedger } from '../../src/ledger/check-ledger.ts';
+import { signedInHolder } from '../helpers/holder.ts';
 import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { approveFor, cardWithLimit, startLedgerServer, unbalancedEntries } from './fixtures.ts';
@@ -70,5 +71,19 @@ describe('credit held by an expired hold', () => {
     expect((await ts.db('approvals').where({ id: running.id }).first()).status).to.equal('approved');
     expect(Number((await account(card.accountId)).held_amount)).to.equal(8_000);
     expect((await checkLedger(ts.db)).findings).to.deep.equal([]);
+  });
+  it("shows the holder an expired hold's credit as available, and the hold no longer open, before the sweep", async () => {
+    const card = await cardWithLimit(ts, 10_000);
+    const running = await approveFor(ts, card, site, 1_000, 'Running');
+    const lapsed = await approveFor(ts, card, site, 6_000, 'Lapsed');
+    await ts.db('approvals').where({ id: lapsed.id }).update({ hold_expires_at: ts.db.raw("now() - interval '1 second'") });
+    const agent = await signedInHolder(ts.url, card);
+    const body = (await (await agent.get('/api/holder/account')).json()) as Record<string, any>;
+    expect(body).to.include({ held: 1_000, available_credit: 9_000 });
+    expect(body.open_holds.map((h: { approval_no: string }) => h.approval_no)).to.deep.equal([running.approvalNo]);
+    const recent = body.recent_approvals.find((a: { approval_no: string }) => a.approval_no === lapsed.approvalNo);
+    expect(recent).to.include({ status: 'expired', held_amount: 0, hold_expires_at: null });
+    // Reading changed nothing: the sweep still releases it.
+    expect((await ts.db('approvals').where({ id: lapsed.id }).first()).status).to.equal('approved');
   });
 });
