@@ -132,6 +132,42 @@ describe('member-site capture, void and refund (/api/approvals)', () => {
     expect(await snapshot(a.approvalNo)).to.equal(before);
   });
 
+  it('refuses a change without valid credentials, Idempotency-Key or JSON body with 4xx on every operation, changing nothing', async () => {
+    const a = await approveFor(ts, card, site, 3_000);
+    const before = await snapshot(a.approvalNo);
+    const post = async (op: string, headers: Record<string, string>, body?: string) => {
+      const res = await fetch(`${ts.url}/api/approvals/${a.approvalNo}/${op}`, { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown>, challenge: res.headers.get('www-authenticate') };
+    };
+    for (const op of ['capture', 'void', 'refund']) {
+      const auth = { authorization: basicAuth(site) };
+      const noKey = await post(op, auth);
+      expect([op, noKey.status, noKey.json.error]).to.deep.equal([op, 400, 'idempotency_key_required']);
+      for (const key of ['has space', 'k'.repeat(256), 'tab	key']) {
+        const bad = await post(op, { ...auth, 'idempotency-key': key });
+        expect([op, key.slice(0, 12), bad.status, bad.json.error]).to.deep.equal([op, key.slice(0, 12), 400, 'invalid_idempotency_key']);
+      }
+      const form = await post(op, { ...auth, 'idempotency-key': `form-${op}`, 'content-type': 'application/x-www-form-urlencoded' }, 'amount=100');
+      expect([op, form.status, form.json.error]).to.deep.equal([op, 415, 'unsupported_media_type']);
+      for (const authorization of [undefined, `Basic ${Buffer.from(`${site.clientId}:wrong`).toString('base64')}`, 'Bearer not-a-token']) {
+        const denied = await post(op, { ...(authorization ? { authorization } : {}), 'idempotency-key': `denied-${op}` });
+        expect([op, denied.status], String(authorization)).to.deep.equal([op, 401]);
+        expect(denied.challenge).to.be.a('string');
+      }
+      if (op !== 'void') {
+        const extra = await post(op, { ...auth, 'idempotency-key': `extra-${op}`, 'content-type': 'application/json' }, JSON.stringify({ amount: 100, currency: 'KRW' }));
+        expect([op, extra.status]).to.deep.equal([op, 400]);
+      } else {
+        const amount = await post(op, { ...auth, 'idempotency-key': 'void-amount', 'content-type': 'application/json' }, JSON.stringify({ amount: 100 }));
+        expect([op, amount.status]).to.deep.equal([op, 400]);
+      }
+    }
+    expect(await snapshot(a.approvalNo)).to.equal(before);
+    // None of the refused keys was kept: each may be used for a real change.
+    const retry = await change(site, a.approvalNo, 'void', undefined, 'denied-void');
+    expect(retry.status).to.equal(200);
+  });
+
   it("answers another member site's approval with 404 for every change, as for an unknown number", async () => {
     const a = await approveFor(ts, card, site, 3_000);
     const before = await snapshot(a.approvalNo);
