@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { exportJWK, generateKeyPair } from 'jose';
+import * as client from 'openid-client';
 import { approve } from '../../src/approvals/approve.ts';
-import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { approveFor, approvalsOf, basicAuth, cardWithLimit, startLedgerServer, unbalancedEntries } from './fixtures.ts';
 
@@ -166,6 +168,32 @@ describe('member-site capture, void and refund (/api/approvals)', () => {
     // None of the refused keys was kept: each may be used for a real change.
     const retry = await change(site, a.approvalNo, 'void', undefined, 'denied-void');
     expect(retry.status).to.equal(200);
+  });
+
+  it('takes a change from a private_key_jwt site with its client_credentials token for the API (scope approvals)', async () => {
+    const key = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(key.publicKey)), kid: 'api-key-1', alg: 'ES256', use: 'sig' };
+    const keyed = await registerTestSite(ts, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk] } });
+    const a = await approveFor(ts, card, keyed, 2_000);
+    const cfg = await siteClient(ts, keyed, client.PrivateKeyJwt({ key: key.privateKey, kid: 'api-key-1' }));
+    const { access_token: token } = await client.clientCredentialsGrant(cfg, { resource: `${ts.url}/api`, scope: 'approvals' });
+    const call = (op: string, body: unknown, k: string) =>
+      fetch(`${ts.url}/api/approvals/${a.approvalNo}/${op}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'idempotency-key': k, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const captured = await call('capture', { amount: 1_500 }, 'pkj-1');
+    expect(captured.status).to.equal(200);
+    expect(await captured.json()).to.include({ captured_amount: 1_500, status: 'approved' });
+    expect((await call('refund', { amount: 500 }, 'pkj-2')).status).to.equal(200);
+    // Its token is no key to another site's approvals.
+    const theirs = await approveFor(ts, card, site, 1_000);
+    const foreign = await fetch(`${ts.url}/api/approvals/${theirs.approvalNo}/capture`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'pkj-3' },
+    });
+    expect(foreign.status).to.equal(404);
   });
 
   it("answers another member site's approval with 404 for every change, as for an unknown number", async () => {
