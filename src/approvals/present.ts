@@ -8,7 +8,7 @@ import type { MemberSite } from '../db/member-sites.ts';
  * yet. Capture already refuses such a hold (hold_expired); a strict-mode resource server must stop delivering on it too,
  * since the payment will never be taken.
  */
-export function statusInEffect(a: Approval, now = Date.now()): Approval['status'] {
+export function statusInEffect(a: Pick<Approval, 'status' | 'holdExpiresAt' | 'capturedAmount'>, now = Date.now()): Approval['status'] {
   if (a.status !== 'approved' || a.holdExpiresAt.getTime() > now) return a.status;
   return a.capturedAmount > 0 ? 'captured' : 'expired';
 }

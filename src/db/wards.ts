@@ -12,6 +12,7 @@ export interface WardSummary {
   currency: string;
   creditLimit: number;
   postedBalance: number;
+  /** Held by active holds: those past their expiry the sweep has not released yet are left out. */
   heldAmount: number;
   /** The newest card of the account (the one a reissue left), null if it never had one. */
   card: { last4: string; status: CardStatus } | null;
@@ -56,6 +57,11 @@ export async function wardSummaries(conn: Conn, guardianId: string, timeZone: st
         `(SELECT ${stillCostSql('p.')} FROM approvals p WHERE p.account_id = a.id AND p.created_at >= ${MONTH_START_SQL}) AS approved_this_month`,
         [timeZone, timeZone],
       ),
+      // What holds past their expiry still hold until the sweep releases them: no longer active (approvals/expire.ts).
+      conn.raw(
+        `(SELECT COALESCE(sum(p.amount - p.captured_amount - p.released_amount), 0) FROM approvals p
+          WHERE p.account_id = a.id AND p.status = 'approved' AND p.hold_expires_at <= now()) AS lapsed_held`,
+      ),
     )
     .where('a.guardian_account_id', guardianId)
     .orderBy([{ column: 'a.birthdate' }, { column: 'a.legal_name' }, { column: 'a.id' }])) as Row[];
@@ -65,7 +71,7 @@ export async function wardSummaries(conn: Conn, guardianId: string, timeZone: st
     currency: r.currency as string,
     creditLimit: Number(r.credit_limit),
     postedBalance: Number(r.posted_balance),
-    heldAmount: Number(r.held_amount),
+    heldAmount: Number(r.held_amount) - Number(r.lapsed_held),
     card: r.last4 === null || r.last4 === undefined ? null : { last4: r.last4 as string, status: r.status as CardStatus },
     approvedThisMonth: Number(r.approved_this_month),
   }));

@@ -1,4 +1,5 @@
 import { remainingHold } from '../approvals/moves.ts';
+import { statusInEffect } from '../approvals/present.ts';
 import type { Conn } from '../db/knex.ts';
 import { latestApprovalsOf, wardSummaries, type WardApproval } from '../db/wards.ts';
 import { todayIn } from './calendar.ts';
@@ -24,6 +25,7 @@ export async function wardsOverview(conn: Conn, guardianAccountId: string, timeZ
   );
   const byAccount = new Map<string, WardApproval[]>();
   for (const a of approvals) byAccount.set(a.accountId, [...(byAccount.get(a.accountId) ?? []), a]);
+  const now = Date.now();
   return wards.map((w) => ({
     account_id: w.accountId,
     legal_name: w.legalName,
@@ -34,7 +36,9 @@ export async function wardsOverview(conn: Conn, guardianAccountId: string, timeZ
     held: w.heldAmount,
     balance: w.postedBalance,
     approved_this_month: w.approvedThisMonth,
-    recent_approvals: (byAccount.get(w.accountId) ?? []).map((a) => {
+    recent_approvals: (byAccount.get(w.accountId) ?? []).map((raw) => {
+      // A hold past its expiry reads as the sweep will leave it (present.ts), as on the holder's own page.
+      const a = { ...raw, status: statusInEffect(raw, now) };
       const held = remainingHold(a);
       return {
         approval_no: a.approvalNo,

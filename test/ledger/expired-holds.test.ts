@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { capture } from '../../src/approvals/capture.ts';
 import { expireHolds } from '../../src/approvals/expire.ts';
 import { checkLedger } from '../../src/ledger/check-ledger.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { registerTestSite, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -85,5 +86,17 @@ describe('credit held by an expired hold', () => {
     expect(recent).to.include({ status: 'expired', held_amount: 0, hold_expires_at: null });
     // Reading changed nothing: the sweep still releases it.
     expect((await ts.db('approvals').where({ id: lapsed.id }).first()).status).to.equal('approved');
+  });
+  it("shows a guardian a ward's expired hold as the ward's credit again, before the sweep", async () => {
+    const guardian = await cardWithLimit(ts, 100_000);
+    const ward = await cardWithLimit(ts, 10_000, { guardian_account_id: guardian.accountId, birthdate: birthdateForAge(15) });
+    await approveFor(ts, ward, site, 1_000, 'Running');
+    const lapsed = await approveFor(ts, ward, site, 6_000, 'Lapsed');
+    await ts.db('approvals').where({ id: lapsed.id }).update({ hold_expires_at: ts.db.raw("now() - interval '1 second'") });
+    const agent = await signedInHolder(ts.url, guardian);
+    const [view] = (await (await agent.get('/api/holder/wards')).json()) as Array<Record<string, any>>;
+    expect(view).to.include({ account_id: ward.accountId, held: 1_000, available_credit: 9_000 });
+    const shown = view!.recent_approvals.find((a: { approval_no: string }) => a.approval_no === lapsed.approvalNo);
+    expect(shown).to.include({ status: 'expired', held_amount: 0, hold_expires_at: null });
   });
 });
