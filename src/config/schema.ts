@@ -267,10 +267,17 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
+/**
+ * What an operator token lets its holder do: `full`, everything (the shared OPERATOR_TOKEN, and a person's entry with
+ * no role); `viewer`, read only (support staff answering holders, auditors): every state-changing request is refused.
+ */
+export type OperatorRole = 'full' | 'viewer';
+
 /** One person's operator API credential. */
 export interface NamedOperator {
   name: string;
   token: string;
+  role: OperatorRole;
 }
 
 /** Server-side secrets: never in config/*.json, never logged. */
@@ -283,7 +290,7 @@ export interface Secrets {
   passwordPepper: Buffer;
   /** Bearer credential for the operator API (/admin/api), shared: audited as `operator`. */
   operatorToken?: string | undefined;
-  /** Named bearer credentials for the operator API (OPERATOR_TOKENS), one per person: audited as `operator:<name>`. */
+  /** Named bearer credentials for the operator API (OPERATOR_TOKENS), one per person, each with its role: audited as `operator:<name>`. */
   operators: ReadonlyArray<NamedOperator>;
   /** Initial access token for Dynamic Client Registration (REGISTRATION_TOKEN); required when registration is enabled. */
   registrationToken?: string | undefined;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
-import type { NamedOperator, Secrets } from './schema.ts';
+import type { NamedOperator, OperatorRole, Secrets } from './schema.ts';
 
 interface StoredSecrets {
   cookieKeys: string[];
@@ -53,9 +53,13 @@ function checkToken(name: string, token: string | undefined): void {
  */
 const COOKIE_KEY = /^[^\s\p{Cc}]+$/u;
 
+const ROLES: ReadonlySet<string> = new Set<OperatorRole>(['full', 'viewer']);
+
 /**
- * OPERATOR_TOKENS: `name:token` pairs separated by commas, one per person who uses the operator API, so that the audit
- * trail says who did what. Names are 1–32 of a–z, 0–9, `.`, `_`, `-`; tokens at least 32 characters; neither twice.
+ * OPERATOR_TOKENS: `name:token` or `name:token:role` entries separated by commas, one per person who uses the operator
+ * API or console, so that the audit trail says who did what. Names are 1–32 of a–z, 0–9, `.`, `_`, `-`; tokens at least
+ * 32 characters; neither twice. The role is `viewer` (read only) or `full`; none is `full`, as every entry was before
+ * roles. A token never holds a colon (BEARER_TOKEN), so the third part can only be a role.
  */
 function parseOperators(value: string | undefined): NamedOperator[] {
   if (value === undefined) return [];
@@ -66,13 +70,17 @@ function parseOperators(value: string | undefined): NamedOperator[] {
     .map((pair, i) => {
       const at = pair.indexOf(':');
       const name = at > 0 ? pair.slice(0, at).trim() : '';
-      const token = at > 0 ? pair.slice(at + 1).trim() : '';
+      const rest = at > 0 ? pair.slice(at + 1) : '';
+      const roleAt = rest.indexOf(':');
+      const token = (roleAt >= 0 ? rest.slice(0, roleAt) : rest).trim();
+      const role = roleAt >= 0 ? rest.slice(roleAt + 1).trim() : 'full';
       if (!/^[a-z0-9._-]{1,32}$/.test(name)) {
         throw new ConfigError(`OPERATOR_TOKENS: entry ${i + 1} must be name:token, the name 1 to 32 of a-z, 0-9, ".", "_", "-"`);
       }
       if (token.length < MIN_TOKEN_CHARS) throw new ConfigError(`OPERATOR_TOKENS: the token of ${name} must be at least ${MIN_TOKEN_CHARS} characters`);
       if (!BEARER_TOKEN.test(token)) throw new ConfigError(`OPERATOR_TOKENS: the token of ${name} must be ${TOKEN_FORM}`);
-      return { name, token };
+      if (!ROLES.has(role)) throw new ConfigError(`OPERATOR_TOKENS: the role of ${name} must be viewer or full (none: full)`);
+      return { name, token, role: role as OperatorRole };
     });
   if (new Set(operators.map((o) => o.name)).size !== operators.length) throw new ConfigError('OPERATOR_TOKENS: a name is given twice');
   if (new Set(operators.map((o) => o.token)).size !== operators.length) throw new ConfigError('OPERATOR_TOKENS: a token is given twice');

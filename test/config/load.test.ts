@@ -117,7 +117,7 @@ describe('configuration', () => {
     const { OPERATOR_TOKEN: _shared, ...withoutShared } = production;
     const [a, b] = ['a'.repeat(32), 'b'.repeat(40)];
     const c = loadConfig({ env: { ...withoutShared, DATA_DIR: dataDir, OPERATOR_TOKENS: `kim.j:${a},lee_s-2:${b}` } });
-    expect(c.secrets.operators).to.deep.equal([{ name: 'kim.j', token: a }, { name: 'lee_s-2', token: b }]);
+    expect(c.secrets.operators).to.deep.equal([{ name: 'kim.j', token: a, role: 'full' }, { name: 'lee_s-2', token: b, role: 'full' }]);
     expect(c.secrets.operatorToken).to.equal(undefined);
     expect(loadConfig({ env: { ...production, DATA_DIR: dataDir } }).secrets.operators).to.deep.equal([]);
     for (const [value, message] of [
@@ -134,12 +134,32 @@ describe('configuration', () => {
     refuses({ ...withoutShared, OPERATOR_TOKENS: '' }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
   });
 
+  it('takes a role after a named operator token (name:token:viewer is read-only, none or :full is full access), and refuses any other', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS, DATA_DIR: dataDir };
+    const [a, b, c] = ['a'.repeat(32), 'b'.repeat(40), 'c'.repeat(33)];
+    const loaded = loadConfig({ env: { ...production, OPERATOR_TOKENS: `kim:${a}:viewer, lee:${b}, park:${c} : full ` } });
+    expect(loaded.secrets.operators).to.deep.equal([
+      { name: 'kim', token: a, role: 'viewer' },
+      { name: 'lee', token: b, role: 'full' },
+      { name: 'park', token: c, role: 'full' },
+    ]);
+    for (const [value, message] of [
+      [`kim:${a}:admin`, /^OPERATOR_TOKENS: the role of kim must be viewer or full \(none: full\)$/],
+      [`kim:${a}:Viewer`, /^OPERATOR_TOKENS: the role of kim must be viewer or full/],
+      [`kim:${a}:`, /^OPERATOR_TOKENS: the role of kim must be viewer or full/],
+      [`kim:${a}:viewer:full`, /^OPERATOR_TOKENS: the role of kim must be viewer or full/],
+      [`lee:${b},kim:${a}:viewer,park:${a}:viewer`, /^OPERATOR_TOKENS: a token is given twice$/],
+    ] as const) {
+      refuses({ ...production, OPERATOR_TOKENS: value }, message);
+    }
+  });
+
   it('takes an operator token without the whitespace around it, as the console and the API take it when presented', () => {
     const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS, DATA_DIR: dataDir };
     const [a, b] = ['a'.repeat(32), 'b'.repeat(40)];
     const c = loadConfig({ env: { ...production, OPERATOR_TOKEN: ` ${a}\n`, OPERATOR_TOKENS: `kim: ${b} ` } });
     expect(c.secrets.operatorToken).to.equal(a);
-    expect(c.secrets.operators).to.deep.equal([{ name: 'kim', token: b }]);
+    expect(c.secrets.operators).to.deep.equal([{ name: 'kim', token: b, role: 'full' }]);
     refuses({ ...production, OPERATOR_TOKEN: `   ${a.slice(3)}   ` }, /^OPERATOR_TOKEN must be at least 32 characters/);
   });
 
