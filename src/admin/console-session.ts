@@ -32,7 +32,7 @@ import { sha256Hex } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { guardGuess } from '../throttles/guard-proof.ts';
-import { operatorMatcher, type OperatorCredentials } from './require-operator.ts';
+import { acceptedOperators, operatorMatcher, refuseViewerChanges, type OperatorCredentials } from './require-operator.ts';
 
 export interface ConsoleSessionDeps {
   parseBody: Middleware;
@@ -56,6 +56,8 @@ export interface ConsoleNav {
   signOutCsrf: string;
   /** The page's own path: its section's link is marked as where the operator is. */
   current: string;
+  /** A viewer's session: the pages leave out the forms that would change something, and say so. */
+  readOnly: boolean;
 }
 
 const COOKIE = 'cc.operator';
@@ -114,7 +116,7 @@ export function doneNotice(notices: Readonly<Record<string, string>>, done: unkn
 
 /** The navigation's locals for a signed-in operator's page (`nav` in the view). */
 export function consoleNav(ctx: Context): ConsoleNav {
-  return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE), current: ctx.path };
+  return { actor: String(ctx.state.actor), signOutCsrf: csrfToken(ctx, CONSOLE_SIGNOUT_PURPOSE), current: ctx.path, readOnly: ctx.state.operatorRole === 'viewer' };
 }
 
 /** A moment as the console's pages show it: to the minute, in UTC, said so. */
@@ -148,12 +150,14 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
     ctx.set('Cache-Control', 'no-store');
     const id = sessionId(ctx);
     const session = id ? await touchOperatorSession(deps.sessionDb, hashSessionId(id), lifetime) : undefined;
-    const stillAccepted = session !== undefined && stillConfigured(session.actor, session.tokenHash);
+    // The role is the token's as configured now: a changed role applies to a session already open.
+    const accepted = session !== undefined ? stillConfigured(session.actor, session.tokenHash) : undefined;
+    const stillAccepted = accepted !== undefined;
     // A session that ends here ends audited: there was no sign-out to record it.
     const noticed = { ip: ctx.ip, requestId: ctx.state.requestId as string | undefined };
     if (session && !stillAccepted) await endSessionOfRemovedToken(deps.sessionDb, hashSessionId(id!), noticed, deps.maxSeconds);
     if (!session && id) await endExpiredOperatorSessions(deps.sessionDb, deps.maxSeconds, { ...noticed, idHash: hashSessionId(id) });
-    if (!stillAccepted) {
+    if (!stillAccepted || !session) {
       if (ctx.cookies.get(COOKIE)) ctx.cookies.set(COOKIE, null, cookieOptions(ctx));
       ctx.status = 303;
       ctx.redirect('/admin/signin');
@@ -162,15 +166,14 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
     ctx.state.actor = session.actor;
     // Its forms' CSRF tokens are bound to this session, as a signed-in holder's are.
     bindFormsToSession(ctx, id!);
+    refuseViewerChanges(ctx, accepted, 'the console');
     await next();
   }
 
-  const configured = [
-    ...(deps.credentials.operatorToken !== undefined ? [{ actor: 'operator', tokenHash: sha256Hex(deps.credentials.operatorToken) }] : []),
-    ...deps.credentials.operators.map((o) => ({ actor: `operator:${o.name}`, tokenHash: sha256Hex(o.token) })),
-  ];
-  function stillConfigured(actor: string, tokenHash: string): boolean {
-    return configured.some((c) => c.actor === actor && c.tokenHash === tokenHash);
+  const configured = acceptedOperators(deps.credentials).map((o) => ({ actor: o.actor, role: o.role, tokenHash: sha256Hex(o.token) }));
+  /** The configured operator a session stands for, if its token is still configured for the same actor. */
+  function stillConfigured(actor: string, tokenHash: string): (typeof configured)[number] | undefined {
+    return configured.find((c) => c.actor === actor && c.tokenHash === tokenHash);
   }
 
   const router = new Router();
@@ -198,7 +201,7 @@ export function consoleSessions(deps: ConsoleSessionDeps) {
       await inTransaction(deps.db, async (trx) => {
         if (old) await deleteOperatorSession(trx, hashSessionId(old));
         await insertOperatorSession(trx, { idHash: hashSessionId(id), actor: found.actor, tokenHash: sha256Hex(found.token), idleSeconds: deps.idleSeconds });
-        await appendAudit(trx, { actor: found.actor, action: 'operator.signed_in', subjectType: 'operator', subjectId: found.actor, details: { via: 'console', ip: ctx.ip }, requestId: ctx.state.requestId });
+        await appendAudit(trx, { actor: found.actor, action: 'operator.signed_in', subjectType: 'operator', subjectId: found.actor, details: { via: 'console', ip: ctx.ip, role: found.role }, requestId: ctx.state.requestId });
       });
       ctx.cookies.set(COOKIE, id, cookieOptions(ctx));
       ctx.status = 303;

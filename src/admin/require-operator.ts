@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
-import { AppError } from '../errors.ts';
-import type { Secrets } from '../config/schema.ts';
+import { AppError, ForbiddenError } from '../errors.ts';
+import type { OperatorRole, Secrets } from '../config/schema.ts';
 import { safeEqual } from '../lib/hmac.ts';
 
 export class OperatorAuthError extends AppError {
@@ -12,21 +12,63 @@ export class OperatorAuthError extends AppError {
 /** Who may use the operator API: the shared OPERATOR_TOKEN and each person's of OPERATOR_TOKENS. */
 export type OperatorCredentials = Pick<Secrets, 'operatorToken' | 'operators'>;
 
-/** The actor an operator token stands for (`operator` or `operator:<name>`), or undefined for any other text. */
-export type OperatorMatcher = (token: string) => { actor: string; token: string } | undefined;
+/** An accepted operator token: the actor the audit trail records (`operator` or `operator:<name>`) and its role. */
+export interface AcceptedOperator {
+  actor: string;
+  token: string;
+  role: OperatorRole;
+}
+
+/** The accepted operator a token stands for, or undefined for any other text. */
+export type OperatorMatcher = (token: string) => AcceptedOperator | undefined;
+
+/** Every accepted operator token: the shared one (always full access) and each person's with its role. */
+export function acceptedOperators({ operatorToken, operators }: OperatorCredentials): AcceptedOperator[] {
+  return [
+    ...(operatorToken !== undefined ? [{ actor: 'operator', token: operatorToken, role: 'full' as const }] : []),
+    ...operators.map((o) => ({ actor: `operator:${o.name}`, token: o.token, role: o.role })),
+  ];
+}
+
+/**
+ * Requests that change nothing though they are POSTs: a card search (a card number travels in a body, never a URL)
+ * and the console's check of the books (a form, so that no crawler or prefetch runs it). Exact paths: any other
+ * spelling is refused to a viewer, which is the safe side to err on.
+ */
+const READS_BY_POST: ReadonlySet<string> = new Set(['/admin/api/cards/search', '/admin/cards/search', '/admin/books/check']);
+
+/** Whether a request may change state: every method but GET, HEAD and OPTIONS, save the reads made by POST above. */
+export function changesState(ctx: Context): boolean {
+  if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return false;
+  return !(ctx.method === 'POST' && READS_BY_POST.has(ctx.path));
+}
+
+/** A viewer's request that would change something: refused whole, before any route reads its body. */
+export class ViewerRefusedError extends ForbiddenError {
+  constructor(actor: string, where: 'the operator API' | 'the console') {
+    super(`${actor} is a viewer: ${where} only lets a viewer read.`);
+  }
+}
+
+/**
+ * The one role check, run by both operator guards (the API's requireOperator, the console's requireConsoleOperator)
+ * right after they know who is asking, so that no route behind them can forget it: a viewer's state-changing request
+ * is refused 403 before the route runs.
+ */
+export function refuseViewerChanges(ctx: Context, operator: { actor: string; role: OperatorRole }, where: 'the operator API' | 'the console'): void {
+  ctx.state.operatorRole = operator.role;
+  if (operator.role === 'viewer' && changesState(ctx)) throw new ViewerRefusedError(operator.actor, where);
+}
 
 /**
  * Matches a presented token against every accepted one in constant time each, all of them every time (so the time
  * taken says nothing of which one came close). The actor the audit trail records is `operator` for the shared token,
  * `operator:<name>` for a person's. Shared by the API's bearer check and the console's sign-in (admin/console-session.ts).
  */
-export function operatorMatcher({ operatorToken, operators }: OperatorCredentials): OperatorMatcher {
-  const accepted = [
-    ...(operatorToken !== undefined ? [{ actor: 'operator', token: operatorToken }] : []),
-    ...operators.map((o) => ({ actor: `operator:${o.name}`, token: o.token })),
-  ];
+export function operatorMatcher(credentials: OperatorCredentials): OperatorMatcher {
+  const accepted = acceptedOperators(credentials);
   return (token) => {
-    let found: { actor: string; token: string } | undefined;
+    let found: AcceptedOperator | undefined;
     for (const a of accepted) if (safeEqual(token, a.token)) found = a;
     return found;
   };
@@ -39,17 +81,21 @@ export function operatorMatcher({ operatorToken, operators }: OperatorCredential
  */
 const BEARER = /^Bearer +(.+)$/i;
 
-/** Guards the operator API: `Authorization: Bearer <token>`, one of the accepted tokens (operatorMatcher). */
+/**
+ * Guards the operator API: `Authorization: Bearer <token>`, one of the accepted tokens (operatorMatcher); a viewer's
+ * token only reads (refuseViewerChanges).
+ */
 export function requireOperator(credentials: OperatorCredentials) {
   const match = operatorMatcher(credentials);
   return async function requireOperatorToken(ctx: Context, next: Next): Promise<void> {
     const m = BEARER.exec(ctx.get('authorization'));
-    const actor = m ? match(m[1]!)?.actor : undefined;
-    if (!actor) {
+    const found = m ? match(m[1]!) : undefined;
+    if (!found) {
       ctx.set('WWW-Authenticate', 'Bearer realm="cybercard-operator"');
       throw new OperatorAuthError();
     }
-    ctx.state.actor = actor;
+    ctx.state.actor = found.actor;
+    refuseViewerChanges(ctx, found, 'the operator API');
     await next();
   };
 }
