@@ -229,10 +229,10 @@ describe('operator console', () => {
       expect((await replay.get('/admin/applications')).status).to.equal(303);
     });
 
-    it('audits where a sign-in came from, and the sign-out of the session as the operator who signed in', async () => {
+    it('audits where a sign-in came from and with what role, and the sign-out of the session as the operator who signed in', async () => {
       const agent = await signedInOperator(ts.url, bob);
       const signedIn = await ts.db('audit_log').where({ action: 'operator.signed_in', actor: 'operator:bob' }).orderBy('id', 'desc').first();
-      expect(signedIn.details).to.deep.equal({ via: 'console', ip: agent.ip });
+      expect(signedIn.details).to.deep.equal({ via: 'console', ip: agent.ip, role: 'full' });
       const page = await (await agent.get('/admin/disputes')).text();
       const out = await agent.post('/admin/signout', { csrf: csrfOf(page, '/admin/signout') });
       expect(out.status).to.equal(303);

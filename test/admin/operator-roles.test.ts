@@ -181,6 +181,8 @@ describe('operator roles: a viewer (OPERATOR_TOKENS name:token:viewer) reads eve
     expect(res.status).to.equal(303);
     expect(res.headers.get('location')).to.equal(`/admin/cards/${card.cardId}`);
     const other = await signedInOperator(ts.url, vera);
+    const signedIn = await ts.db('audit_log').where({ action: 'operator.signed_in', actor: 'operator:vera' }).orderBy('id', 'desc').first();
+    expect(signedIn.details).to.deep.equal({ via: 'console', ip: other.ip, role: 'viewer' });
     const home = await (await other.get('/admin/applications')).text();
     const out = /action="\/admin\/signout"[\s\S]*?name="csrf" value="([^"]+)"/.exec(home)?.[1];
     expect((await other.post('/admin/signout', { csrf: out! })).status).to.equal(303);

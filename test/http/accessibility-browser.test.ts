@@ -34,6 +34,7 @@ type Language = (typeof LANGUAGES)[number];
  */
 describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a real browser', () => {
   const operatorToken = randomBytes(32).toString('base64url');
+  const viewerToken = randomBytes(32).toString('base64url');
   let ts: TestServer;
   let demo: RunningDemo;
   const browser = useBrowser();
@@ -48,7 +49,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         // Between the demo's episode (1,500 KRW) and its album (3,000 KRW): the album asks for the authenticator code.
         stepUp: { above: 2_000, issuerLabel: 'Cyber card' },
       },
-      { env: { OPERATOR_TOKENS: `kim:${operatorToken}` } },
+      { env: { OPERATOR_TOKENS: `kim:${operatorToken}, lee:${viewerToken}:viewer` } },
     );
     demo = await startDemoSite(ts);
   });
@@ -499,6 +500,32 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
     await audit('books');
     await send(p, '/admin/books/check');
     await audit('books, checked');
+    expectNone(found);
+  });
+
+  it("the operator console as a viewer sees it: read-only pages, and a form sent anyway refused", async function () {
+    this.timeout(60_000);
+    const { p, audit, found } = await open('en');
+    const card = await cardWithLimit(ts, 100_000, { email: uniqueEmail('a11y-viewer') });
+    await p.goto(`${ts.url}/admin/signin`);
+    await p.locator('#token').fill(viewerToken);
+    await send(p, '/admin/signin');
+    await p.goto(`${ts.url}/admin/cards/${card.cardId}`);
+    await p.locator('#read-only').waitFor();
+    await audit("cards, a holder's cards, read-only");
+    // A form from before the token became a viewer's, sent now: the console's refusal page.
+    await Promise.all([
+      p.waitForEvent('load'),
+      p.evaluate((action) => {
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = action;
+        document.body.append(form);
+        form.submit();
+      }, `/admin/cards/${card.cardId}/block`),
+    ]);
+    expect(await p.locator('h1').textContent()).to.equal('Not allowed');
+    await audit('a change refused to a viewer');
     expectNone(found);
   });
 });
