@@ -1,11 +1,17 @@
 import type Router from '@koa/router';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { capture } from '../../src/approvals/capture.ts';
+import { openDispute } from '../../src/approvals/open-dispute.ts';
+import { queueLogout } from '../../src/db/backchannel-logouts.ts';
+import { markAttemptFailed } from '../../src/db/outbox-leases.ts';
+import { inTransaction } from '../../src/db/tx.ts';
 import { type ForwardedAgent } from '../helpers/agent.ts';
 import { APPLY_SERVER, application, postApplication } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { signedInOperator } from '../helpers/operator.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor, cardWithLimit } from '../ledger/fixtures.ts';
 
 /** A route as the app's routers registered it: its methods and its full path pattern. */
 interface RegisteredRoute {
@@ -57,6 +63,8 @@ describe('operator roles: a viewer (OPERATOR_TOKENS name:token:viewer) reads eve
   let card: TestCard;
   let site: TestSite;
   let applicationId: string;
+  let disputeId: string;
+  let logoutId: number;
   let viewer: ForwardedAgent;
 
   before(async () => {
@@ -69,6 +77,17 @@ describe('operator roles: a viewer (OPERATOR_TOKENS name:token:viewer) reads eve
     const { status, body } = await postApplication(ts, application({ legal_name: 'Alex Viewerson' }));
     expect(status, JSON.stringify(body)).to.equal(202);
     applicationId = String(body.application_id);
+    // An open report of a payment, and a Logout Token given up: the pages a full operator decides them on.
+    const payer = await cardWithLimit(ts, 100_000);
+    const a = await approveFor(ts, payer, site, 12_000, 'Movie night');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: a.approvalNo, amount: 12_000, actor: 'test' }));
+    const d = await openDispute(
+      { db: ts.db, windowDays: ts.config.payments.disputeDays },
+      { accountId: payer.accountId, cardId: payer.cardId, approvalNo: a.approvalNo, reason: 'not_mine', details: 'Never watched it', actor: `card:${payer.cardId}` },
+    );
+    disputeId = d.id;
+    logoutId = await queueLogout(ts.db, { clientId: site.clientId, accountId: payer.accountId, sid: null, reason: 'card blocked' });
+    await markAttemptFailed(ts.db, 'backchannel_logouts', logoutId, 'the site answered 500', 1);
     viewer = await signedInOperator(ts.url, vera);
   });
   after(() => ts?.stop());
@@ -80,10 +99,10 @@ describe('operator roles: a viewer (OPERATOR_TOKENS name:token:viewer) reads eve
       .replace(':cardId', card.cardId)
       .replace(':clientId', site.clientId)
       .replace(':applicationId', applicationId)
-      .replace(':disputeId', '00000000-0000-4000-8000-000000000000')
+      .replace(':disputeId', disputeId)
       .replace(':statementId', '00000000-0000-4000-8000-000000000000')
       .replace(':kind', 'logout')
-      .replace(':id', '1')
+      .replace(':id', String(logoutId))
       .replace(':action', action);
   }
 
@@ -163,7 +182,12 @@ describe('operator roles: a viewer (OPERATOR_TOKENS name:token:viewer) reads eve
     expect(cardPage).to.include(`action="/admin/cards/${card.cardId}/block"`);
     expect(cardPage).not.to.include('Read-only');
     expect(await (await full.get('/admin/applications')).text()).to.include(`action="/admin/applications/${applicationId}/approve"`);
+    expect(await (await full.get('/admin/disputes')).text()).to.include(`action="/admin/disputes/${disputeId}/refund"`);
+    expect(await (await full.get('/admin/deliveries')).text()).to.include(`action="/admin/deliveries/logout/${logoutId}/retry"`);
+    // What the viewer's pages leave out is only the forms: the application, the report and the delivery are there.
     expect(await (await viewer.get('/admin/applications')).text()).to.include(applicationId);
+    expect(await (await viewer.get('/admin/disputes')).text()).to.include(disputeId);
+    expect(await (await viewer.get('/admin/deliveries')).text()).to.include(`id="delivery-`);
   });
 
   it('still lets a name:token operator change things, audited as operator:<name>', async () => {
