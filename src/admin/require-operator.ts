@@ -43,7 +43,7 @@ export function changesState(ctx: Context): boolean {
   return !(ctx.method === 'POST' && READS_BY_POST.has(ctx.path));
 }
 
-/** A viewer's request that would change something: refused whole, before any route reads its body. */
+/** A viewer's request that would change something: refused whole, before the route runs. */
 export class ViewerRefusedError extends ForbiddenError {
   constructor(actor: string, where: 'the operator API' | 'the console') {
     super(`${actor} is a viewer: ${where} only lets a viewer read.`);
