@@ -14,7 +14,7 @@ import { AppError } from '../errors.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { QuotaSpentError, withinQuota } from '../throttles/guard-quota.ts';
-import { presentActivityItem } from './activity-routes.ts';
+import { holderDataFile, sendHolderDataFile } from './data-file.ts';
 import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
 export interface DataRouteDeps {
@@ -120,11 +120,7 @@ export function dataRoutes(deps: DataRouteDeps): Router {
 
   /** Answers the file: a download, never stored by a cache (requireHolder's no-store). */
   function sendFile(ctx: Context, data: HolderData): void {
-    const madeAt = new Date();
-    const file = { made_at: madeAt.toISOString(), ...data, activity: data.activity.map((item) => presentActivityItem(item, deps.timeZone)) };
-    ctx.set('Content-Disposition', `attachment; filename="cybercard-data-${madeAt.toISOString().slice(0, 10)}.json"`);
-    ctx.type = 'application/json; charset=utf-8';
-    ctx.body = JSON.stringify(file, null, 2);
+    sendHolderDataFile(ctx, holderDataFile(data, deps.timeZone));
   }
 
   const formPage = async (ctx: Context) => ({ ...FORM, locals: { ...FORM.locals, nav: await holderNav(ctx, db) } });
