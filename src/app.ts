@@ -285,7 +285,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const holderCards = { ...cards, codes: config.oneTimeCodes };
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
   const holderApi = holderApiRoutes({ parseBody, cards: holderCards, throttle });
-  const adminCards = adminCardRoutes({ parseBody, cards, operatorAuth: config.secrets, mobileCallingCode: config.cards.mobileCallingCode });
+  const adminCards = adminCardRoutes({ parseBody, cards, operatorAuth: config.secrets, mobileCallingCode: config.cards.mobileCallingCode, timeZone: config.billing.timeZone });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now, unscopedDb: pool });
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian });

@@ -1,3 +1,4 @@
+import { open, unlink } from 'node:fs/promises';
 import pino from 'pino';
 import { z } from 'zod';
 import { auditTrail } from '../cards/audit-trail.ts';
@@ -7,6 +8,7 @@ import { changeLimit } from '../cards/change-limit.ts';
 import { closeCard } from '../cards/close.ts';
 import { correctContacts } from '../cards/correct-contacts.ts';
 import type { CardDeps } from '../cards/deps.ts';
+import { exportHolderDataForOperator } from '../cards/export-holder-data.ts';
 import { findCardByNumber } from '../cards/find-card-by-number.ts';
 import { findCards } from '../cards/find-cards.ts';
 import type { HolderView } from '../cards/holder-view.ts';
@@ -18,6 +20,7 @@ import { unblockCard } from '../cards/unblock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import { ValidationError } from '../errors.ts';
+import { holderDataFile } from '../holder/data-file.ts';
 import { noSuchCard } from '../cards/no-such-card.ts';
 import { createLogger } from '../log.ts';
 import { createTransports } from '../notifications/create-transports.ts';
@@ -43,6 +46,9 @@ export const CARD_COMMANDS_USAGE = `  cards find (--number N | --name NAME | --e
   cards contacts --card ID|NUMBER [--email E] [--mobile M] --reason TEXT
                                             correct the holder's email and/or mobile (identity checked out of band)
   cards audit --card ID|NUMBER              the audit trail of the card's holder account
+  cards export --card ID|NUMBER [--out FILE]
+                                            the holder's copy of their data (as /card/data gives it) for a
+                                            data-subject request, printed or written to a new FILE; audited
   notifications send                        send every due notification in the outbox now
 `;
 
@@ -68,6 +74,17 @@ async function statusChange(config: Config, db: Db, args: string[]): Promise<Sta
   const cardId = await resolveCard(config, db, values.card);
   const { reason } = parseInput(cardChangeInput, { card_id: cardId, reason: values.reason });
   return { cardId, reason, actor: cliActor() };
+}
+
+/** `--out FILE` opened for writing, created now (never over an existing file) with mode 0600. */
+async function newFile(path: string) {
+  try {
+    return { path, handle: await open(path, 'wx', 0o600) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new ValidationError(SOME_FIELDS, { out: 'A file of this name exists already: give a new one (nothing is written over).' });
+    throw err;
+  }
 }
 
 function printHolder(h: HolderView): void {
@@ -143,6 +160,26 @@ Hand these to the holder now: they are not shown again.`);
     const entries = await auditTrail(db, await resolveCard(config, db, values.card));
     for (const e of entries) {
       console.log(`${e.at.toISOString()}  ${e.actor}  ${e.action}  ${e.subjectType}:${e.subjectId}  ${JSON.stringify(e.details ?? {})}`);
+    }
+  },
+
+  async 'cards export'({ config, db, args }) {
+    const { values } = cliArgs(args, { card: { type: 'string' }, out: { type: 'string' } });
+    const cardId = await resolveCard(config, db, values.card);
+    if (values.out === '') throw new ValidationError(SOME_FIELDS, { out: 'Give the name of a new file, or leave --out out to print the file.' });
+    // A new file only, readable by its owner alone: it holds all the account knows of its holder.
+    const out = values.out === undefined ? undefined : await newFile(values.out);
+    try {
+      const copy = await exportHolderDataForOperator({ db, timeZone: config.billing.timeZone }, { cardId, actor: cliActor() });
+      const { text } = holderDataFile(copy.data, config.billing.timeZone);
+      if (!out) return void process.stdout.write(`${text}\n`);
+      await out.handle.writeFile(`${text}\n`);
+      await out.handle.close();
+      console.log(`wrote the data of account ${copy.accountId} (card **** ${copy.cardLast4}) to ${out.path}`);
+    } catch (err) {
+      // No half-written or empty file is left behind (a card no one has, a failed write).
+      if (out) await out.handle.close().catch(() => undefined).then(() => unlink(out.path));
+      throw err;
     }
   },
 

@@ -5,11 +5,13 @@ import type { StatusChange } from '../cards/block.ts';
 import { changeLimit } from '../cards/change-limit.ts';
 import { correctContacts } from '../cards/correct-contacts.ts';
 import type { CardDeps } from '../cards/deps.ts';
+import { exportHolderDataForOperator } from '../cards/export-holder-data.ts';
 import { findCards } from '../cards/find-cards.ts';
 import { reissue } from '../cards/reissue.ts';
 import { showCard } from '../cards/show-card.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { jsonBody } from '../http/validate.ts';
+import { holderDataFile, sendHolderDataFile } from '../holder/data-file.ts';
 import { CARD_STATUS_ACTIONS } from './card-status-actions.ts';
 import { cardChangeInput, cardIdParam, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
 import { parseInput } from './operator-input.ts';
@@ -22,13 +24,15 @@ export interface AdminCardDeps {
   operatorAuth: OperatorCredentials;
   /** Mobile numbers typed in national form are searched in E.164 too (config cards.mobileCallingCode). */
   mobileCallingCode: string;
+  /** The time zone a copy of the holder's data tells its activity's times in (config billing.timeZone), as the holder's. */
+  timeZone: string;
 }
 
 /**
  * The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit,
- * correct the holder's email and mobile, audit trail.
+ * correct the holder's email and mobile, audit trail, a copy of the holder's data.
  */
-export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingCode }: AdminCardDeps): Router {
+export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingCode, timeZone }: AdminCardDeps): Router {
   const router = new Router({ prefix: '/admin/api/cards' });
   router.use(requireOperator(operatorAuth));
   router.use(parseBody);
@@ -63,6 +67,13 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
 
   router.get('/:cardId/audit', async function showAuditTrail(ctx) {
     ctx.body = { entries: (await auditTrail(cards.db, cardOf(ctx))).map(presentAudit) };
+  });
+
+  // A data-subject request (PIPA art. 35, GDPR art. 15) from a holder who cannot sign in: the file /card/data gives,
+  // for the account of any card it ever had. Read-only but for its audit entry (operator.holder_data_exported).
+  router.get('/:cardId/export', async function exportHoldersData(ctx) {
+    const { data } = await exportHolderDataForOperator({ db: cards.db, timeZone }, { cardId: cardOf(ctx), actor: String(ctx.state.actor ?? 'operator'), requestId: ctx.state.requestId });
+    sendHolderDataFile(ctx, holderDataFile(data, timeZone));
   });
 
   for (const [name, act] of Object.entries(CARD_STATUS_ACTIONS)) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { auditTrail } from '../cards/audit-trail.ts';
 import { changeLimit } from '../cards/change-limit.ts';
 import type { CardDeps } from '../cards/deps.ts';
+import { exportHolderDataForOperator } from '../cards/export-holder-data.ts';
 import { findCardByNumber } from '../cards/find-card-by-number.ts';
 import type { HolderView } from '../cards/holder-view.ts';
 import { cardNumberField } from '../cards/input-fields.ts';
@@ -17,6 +18,7 @@ import { readForm } from '../http/form.ts';
 import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
+import { holderDataFile, sendHolderDataFile } from '../holder/data-file.ts';
 import type { LedgerDeps } from '../ledger/deps.ts';
 import { holderAccount, type HolderAccountView } from '../ledger/holder-account.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
@@ -120,7 +122,8 @@ function shownDetails(details: Record<string, unknown>): Array<[string, string]>
  * account's cards, the account as `ledger show` has it (holderAccount), the holder's audit trail as `cards audit` has
  * it (auditTrail, newest first, a page at a time), and the API's actions on a card with a reason: block, unblock,
  * report lost, close (confirmed with a tick), reissue, change the credit limit and remove the second factor, through
- * the API's domain functions and input schemas, audited as the operator signed in. A change already made says so and
+ * the API's domain functions and input schemas, audited as the operator signed in, and a link downloading the holder's
+ * data as the API's GET …/:cardId/export (a data-subject request from a holder who cannot sign in). A change already made says so and
  * writes nothing. A reissue's new number and password are in its answer page alone: never stored, logged or in a URL.
  */
 export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
@@ -219,6 +222,15 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
     const unchanged = `The card was ${STATUS_WORD[found.card.status]} already: nothing changed.`;
     const notice = doneNotice({ ...DONE, unchanged }, ctx.query.done);
     await cardPage(ctx, found, { notice, auditPage: page.data ?? 1 });
+  });
+
+  // The API's GET …/:cardId/export, a link for the operator signed in: it changes nothing but its audit entry, and the
+  // session cookie is SameSite=Strict, so no other site's page makes one in the operator's name.
+  router.get('/:cardId/export', async function exportHoldersDataFromConsole(ctx) {
+    const found = await cardOf(ctx.params.cardId!);
+    if (!found) return noSuchCard(ctx);
+    const by = { cardId: found.card.id, actor: String(ctx.state.actor), requestId: ctx.state.requestId as string | undefined };
+    sendHolderDataFile(ctx, holderDataFile((await exportHolderDataForOperator({ db: deps.cards.db, timeZone }, by)).data, timeZone));
   });
 
   router.post('/:cardId/:action', async function changeCardFromConsole(ctx) {

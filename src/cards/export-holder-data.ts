@@ -1,6 +1,6 @@
 import { recentApprovalsForAccount } from '../db/approvals.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount, listCardsOfAccount } from '../db/cards.ts';
+import { findAccount, findCard, listCardsOfAccount } from '../db/cards.ts';
 import { disputesOfAccount } from '../db/disputes.ts';
 import { accountOpenedAt, cardStopDates, knownDeviceDates, messagesOfAccount } from '../db/holder-data.ts';
 import type { Conn } from '../db/knex.ts';
@@ -14,6 +14,7 @@ import { NotFoundError } from '../errors.ts';
 import type { CardDeps } from './deps.ts';
 import { holderActivity, type ActivityItem } from './holder-activity.ts';
 import { OPEN_OR_CLOSED } from './former-holder.ts';
+import { noSuchCard } from './no-such-card.ts';
 import { proveSignedInCard } from './prove-with-password.ts';
 
 /**
@@ -75,6 +76,42 @@ export async function exportProvenHolderData(deps: HolderDataDeps, req: Omit<Hol
     requestId: req.requestId,
   });
   return data;
+}
+
+export interface OperatorDataRequest {
+  /** Any card the account ever had, closed, lost or replaced ones too: the operator finds a former holder by it. */
+  cardId: string;
+  /** The operator who asked (`operator:<name>`, `cli:<login>`), for the audit trail. */
+  actor: string;
+  requestId?: string | undefined;
+}
+
+/** The copy, and whose it is for the operator's own words (never in the file: our ids stay out of it). */
+export interface OperatorCopy {
+  data: HolderData;
+  accountId: string;
+  cardLast4: string;
+}
+
+/**
+ * The same copy for the operator, for a data-subject request from a holder who cannot sign in (a card closed while
+ * blocked, a lost card and no contacts left): the holder's identity is checked out of band, as for a reissue. Nothing
+ * but the audit entry is written: operator.holder_data_exported on the account, by whom, for which card, with the
+ * lists cut short (never the contents). 404 naming card_id when no card has the id.
+ */
+export async function exportHolderDataForOperator(deps: Pick<HolderDataDeps, 'db' | 'timeZone'>, req: OperatorDataRequest): Promise<OperatorCopy> {
+  const card = await findCard(deps.db, req.cardId);
+  if (!card) throw noSuchCard();
+  const data = await readHolderData(deps.db, card.accountId, deps.timeZone);
+  await appendAudit(deps.db, {
+    actor: req.actor,
+    action: 'operator.holder_data_exported',
+    subjectType: 'account',
+    subjectId: card.accountId,
+    details: { cardId: card.id, capped: data.capped },
+    requestId: req.requestId,
+  });
+  return { data, accountId: card.accountId, cardLast4: card.last4 };
 }
 
 /** A list read one past the cap: the entries it keeps, and whether it was cut short. */

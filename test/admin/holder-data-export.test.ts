@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { cliActor } from '../../src/admin/cli-actor.ts';
+import { csrfOf, ForwardedAgent } from '../helpers/agent.ts';
+import { APPLY_SERVER, issueByApplication, uniqueIp, uniqueName } from '../helpers/applicant.ts';
+import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { runCli } from '../helpers/cli.ts';
+import { signedInHolder } from '../helpers/holder.ts';
+import { signedInOperator } from '../helpers/operator.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor } from '../ledger/fixtures.ts';
+
+// any: the downloaded file, read as it comes and checked part by part.
+type Json = Record<string, any>;
+
+const EXPORTED = 'operator.holder_data_exported';
+
+/**
+ * The operator's copy of a holder's data, for a data-subject request (PIPA art. 35, GDPR art. 15) from a holder who
+ * cannot sign in: GET /admin/api/cards/:cardId/export, `cards export`, and the console card page's download.
+ */
+describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, cards export, the console)", function () {
+  this.timeout(120_000);
+  const alice = randomBytes(32).toString('base64url');
+  let ts: TestServer;
+  let site: TestSite;
+  let dir: string;
+
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER, { env: { OPERATOR_TOKENS: `alice:${alice}` } });
+    site = await registerTestSite(ts, { name: 'Comics Daily' } as never);
+    dir = await mkdtemp(path.join(tmpdir(), 'cc-export-'));
+  });
+  after(async () => {
+    await ts?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The API's export of the card's holder, with this bearer token (alice's by default; null: none). */
+  function api(cardId: string, token: string | null = alice): Promise<Response> {
+    return fetch(`${ts.url}/admin/api/cards/${cardId}/export`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+  }
+  function operatorPost(cardPath: string, body: unknown): Promise<Response> {
+    return fetch(`${ts.url}/admin/api/cards/${cardPath}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+  const exports = (accountId: string) => ts.db('audit_log').where({ action: EXPORTED, subject_id: accountId }).orderBy('id');
+  const auditCount = async () => Number((await ts.db('audit_log').count({ n: '*' }).first())!.n);
+
+  /** A holder applied for (email and mobile) with two payments at the site, signed in once. */
+  async function holder(): Promise<TestCard & { email: string }> {
+    const h = await issueByApplication(ts, { legal_name: uniqueName('Export') });
+    const card: TestCard = { accountId: h.accountId, cardId: h.cardId, number: h.cardNumber, password: h.password };
+    await ts.db('accounts').where({ id: h.accountId }).update({ credit_limit: 100_000 });
+    await approveFor(ts, card, site, 7_000, 'Issue #1');
+    await approveFor(ts, card, site, 3_000, 'Issue #2');
+    return { ...card, email: h.email };
+  }
+
+  /** Nothing of the card's secrets or our row ids in the file. */
+  async function expectNothingSecret(raw: string, card: TestCard): Promise<void> {
+    const row = await ts.db('cards').where({ id: card.cardId }).first();
+    for (const secret of [
+      card.number,
+      card.password,
+      row.password_hash,
+      Buffer.from(row.number_hmac).toString('hex'),
+      Buffer.from(row.number_hmac).toString('base64'),
+      card.cardId,
+      card.accountId,
+    ]) {
+      expect(raw, 'a secret or an id in the file').not.to.include(secret);
+    }
+    expect(raw).not.to.match(/"code"|"password|hash"/);
+  }
+
+  /** The file as the holder's is, but for when it was made and its activity (this very download is in it). */
+  function sameAsHolders(file: Json, holders: Json, changedSince: string[] = []): void {
+    expect(Object.keys(file).sort()).to.deep.equal(Object.keys(holders).sort());
+    const parts = ['account', 'spending_controls', 'second_factor', 'approvals', 'payment_reports', 'statements', 'repayments', 'devices', 'messages', 'cap', 'capped'];
+    for (const part of parts.filter((p) => !changedSince.includes(p))) {
+      expect(file[part], part).to.deep.equal(holders[part]);
+    }
+  }
+
+  it('gives the former holder of a card closed while blocked the file the holder gets, nothing secret in it, audited as the operator who asked', async () => {
+    const card = await holder();
+    const asHolder = await (await signedInHolder(ts.url, card)).request('/api/holder/data', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ password: card.password }),
+    });
+    expect(asHolder.status).to.equal(200);
+    const holders = (await asHolder.json()) as Json;
+
+    // Blocked, then closed, by the operator: the former holder no longer signs in (README, after the card is closed).
+    expect((await operatorPost(`${card.cardId}/block`, { reason: 'fraud check' })).status).to.equal(200);
+    expect((await operatorPost(`${card.cardId}/close`, { reason: 'fraud confirmed' })).status).to.equal(200);
+    let signedIn = true;
+    await signedInHolder(ts.url, card).catch(() => (signedIn = false));
+    expect(signedIn, 'the former holder cannot sign in').to.equal(false);
+
+    const before = await ts.db('cards').where({ id: card.cardId }).first('status', 'updated_at');
+    const audited = await auditCount();
+    const res = await api(card.cardId);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="cybercard-data-\d{4}-\d{2}-\d{2}\.json"$/);
+    const raw = await res.text();
+    const file = JSON.parse(raw) as Json;
+
+    expect(Date.parse(file.made_at)).to.be.closeTo(Date.now(), 60_000);
+    // The messages of the block and the close came after the holder's copy.
+    sameAsHolders(file, holders, ['messages']);
+    const templates = (m: Json[]) => m.map((x) => x.template);
+    expect(templates(file.messages.slice(-holders.messages.length))).to.deep.equal(templates(holders.messages));
+    expect(file.account).to.include({ email: card.email, credit_limit: 100_000 });
+    expect(file.approvals.map((a: Json) => a.description).sort()).to.deep.equal(['Issue #1', 'Issue #2']);
+    expect(file.cards.map((c: Json) => [c.last4, c.status])).to.deep.equal([[card.number.slice(-4), 'closed']]);
+    expect(file.cards[0].closed_at).to.be.a('string');
+    expect(file.activity.map((e: Json) => e.kind)).to.include.members(['card_closed', 'card_suspended', 'data_exported']);
+    await expectNothingSecret(raw, card);
+
+    // One audit row, the operator's, naming the account and the card; nothing else changed.
+    expect(await auditCount()).to.equal(audited + 1);
+    const [entry, ...more] = await exports(card.accountId);
+    expect(more).to.have.length(0);
+    expect(entry).to.include({ actor: 'operator:alice', subject_type: 'account', subject_id: card.accountId });
+    expect(entry.details).to.deep.include({ cardId: card.cardId, capped: [] });
+    expect(await ts.db('cards').where({ id: card.cardId }).first('status', 'updated_at')).to.deep.equal(before);
+    // The trail of the card's holder shows it, as every operator action.
+    const trail = (await (await fetch(`${ts.url}/admin/api/cards/${card.cardId}/audit`, { headers: { authorization: `Bearer ${alice}` } })).json()) as Json;
+    expect(trail.entries.filter((e: Json) => e.action === EXPORTED).map((e: Json) => e.actor)).to.deep.equal(['operator:alice']);
+  });
+
+  it('refuses no token or a wrong one (401), a malformed card id (400) and a card nobody has (404), writing nothing', async () => {
+    const card = await holder();
+    const audited = await auditCount();
+    for (const [label, res, status, code] of [
+      ['no token', await api(card.cardId, null), 401, 'unauthorized'],
+      ['a wrong token', await api(card.cardId, 'not-a-token'), 401, 'unauthorized'],
+      ['a malformed id', await api('not-a-card'), 400, 'invalid_request'],
+      ['an unknown card', await api('00000000-0000-4000-8000-000000000000'), 404, 'not_found'],
+    ] as const) {
+      expect(res.status, label).to.equal(status);
+      expect(res.headers.get('content-disposition'), label).to.equal(null);
+      const body = (await res.json()) as Json;
+      expect(body.error, label).to.equal(code);
+      expect(JSON.stringify(body), label).not.to.include(card.email);
+      if (status === 400 || status === 404) expect(Object.keys(body.fields ?? {}), label).to.deep.equal(['card_id']);
+    }
+    expect(await auditCount()).to.equal(audited);
+    expect(await exports(card.accountId)).to.have.length(0);
+  });
+
+  it('`cards export --card` prints the same file, or writes it to --out (never over a file), audited as cli:<login>', async () => {
+    const card = await holder();
+    const viaApi = (await (await api(card.cardId)).json()) as Json;
+
+    const printed = await runCli('cards', 'export', '--card', card.cardId);
+    expect(printed.code, printed.stderr).to.equal(0);
+    const fromStdout = JSON.parse(printed.stdout) as Json;
+    sameAsHolders(fromStdout, viaApi);
+    await expectNothingSecret(printed.stdout, card);
+
+    const out = path.join(dir, 'holder.json');
+    const written = await runCli('cards', 'export', '--card', card.cardId, '--out', out);
+    expect(written.code, written.stderr).to.equal(0);
+    expect(written.stdout.trim()).to.equal(`wrote the data of account ${card.accountId} (card **** ${card.number.slice(-4)}) to ${out}`);
+    const raw = await readFile(out, 'utf8');
+    sameAsHolders(JSON.parse(raw) as Json, viaApi);
+    await expectNothingSecret(raw, card);
+    expect((await stat(out)).mode & 0o077, 'readable by its owner alone').to.equal(0);
+
+    const actors = (await exports(card.accountId)).map((e) => e.actor);
+    expect(actors).to.deep.equal(['operator:alice', cliActor(), cliActor()]);
+
+    // An existing file is never overwritten, an unknown or malformed card refused: exit 1, no file, no audit row.
+    const audited = await auditCount();
+    const taken = path.join(dir, 'taken.json');
+    await writeFile(taken, 'keep me');
+    const over = await runCli('cards', 'export', '--card', card.cardId, '--out', taken);
+    expect(over.code).to.equal(1);
+    expect(over.stderr).to.match(/exists/);
+    expect(await readFile(taken, 'utf8')).to.equal('keep me');
+    const unknownOut = path.join(dir, 'unknown.json');
+    const unknown = await runCli('cards', 'export', '--card', '00000000-0000-4000-8000-000000000000', '--out', unknownOut);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.match(/no such card/i);
+    const malformed = await runCli('cards', 'export', '--card', 'nonsense');
+    expect(malformed.code).to.equal(1);
+    expect(malformed.stdout).to.equal('');
+    const missing = await runCli('cards', 'export');
+    expect(missing.code).to.equal(1);
+    await stat(unknownOut).then(
+      () => expect.fail('a file was left for an unknown card'),
+      () => undefined,
+    );
+    expect(await auditCount()).to.equal(audited);
+  });
+
+  it("the console's card page links the download, which only the operator's session gets, audited as that operator", async () => {
+    const card = await holder();
+    const agent = await signedInOperator(ts.url, alice);
+    const page = await (await agent.get(`/admin/cards/${card.cardId}`)).text();
+    expect(page).to.include(`href="/admin/cards/${card.cardId}/export"`);
+
+    const res = await agent.get(`/admin/cards/${card.cardId}/export`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="cybercard-data-\d{4}-\d{2}-\d{2}\.json"$/);
+    const raw = await res.text();
+    expect((JSON.parse(raw) as Json).account.email).to.equal(card.email);
+    await expectNothingSecret(raw, card);
+    expect((await exports(card.accountId)).map((e) => e.actor)).to.deep.equal(['operator:alice']);
+
+    // No session: the sign-in, not the file; the API's bearer token is no console session either.
+    const audited = await auditCount();
+    const stranger = new ForwardedAgent(ts.url, uniqueIp());
+    const bare = await stranger.get(`/admin/cards/${card.cardId}/export`);
+    expect(bare.status).to.equal(303);
+    expect(bare.headers.get('location')).to.equal('/admin/signin');
+    const bearer = await stranger.request(`/admin/cards/${card.cardId}/export`, { headers: { authorization: `Bearer ${alice}` } });
+    expect(bearer.status).to.equal(303);
+    // A card no one has, or not a card id: the console's 404 page, no file.
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-card']) {
+      const none = await agent.get(`/admin/cards/${id}/export`);
+      expect(none.status, id).to.equal(404);
+      expect(none.headers.get('content-disposition'), id).to.equal(null);
+    }
+    expect(await auditCount()).to.equal(audited);
+    // Its csrf-bound forms stay as they were: the page still offers them.
+    expect(csrfOf(page, `/admin/cards/${card.cardId}/block`)).to.be.a('string');
+  });
+});
