@@ -27,6 +27,7 @@ export type ActivityKind =
   | 'card_reported_lost'
   | 'card_closed'
   | 'data_exported'
+  | 'data_given_by_cybercard'
   | 'contacts_changed'
   | 'language_changed'
   | 'contacts_corrected'
@@ -81,6 +82,7 @@ const ACCOUNT_WIDE: ReadonlySet<ActivityKind> = new Set<ActivityKind>([
   'second_factor_removed',
   'repayment_received',
   'data_exported',
+  'data_given_by_cybercard',
 ]);
 
 /** One entry of the holder's activity: facts only, never an id, an address or a request; the pages word it. */
@@ -183,6 +185,8 @@ const READERS: Readonly<Record<string, Reader>> = {
   'consent.birthdate_shared': (d) => ({ kind: 'birthdate_shared', ...site(d) }),
   'holder.signed_in': () => ({ kind: 'signed_in_to_card_pages' }),
   'holder.data_exported': () => ({ kind: 'data_exported' }),
+  // The operator's copy for a data-subject request: the holder sees one they never asked for (a caller posing as them).
+  'operator.holder_data_exported': () => ({ kind: 'data_given_by_cybercard' }),
   'card.password_failed': (d) => ({ kind: 'wrong_password', page: pageOf(d.page), ...site(d) }),
   'card.code_failed': (d) =>
     d.purpose === 'lost_card'

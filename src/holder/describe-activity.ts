@@ -59,6 +59,8 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
       return t('Card closed.');
     case 'data_exported':
       return t('You downloaded a copy of your data.');
+    case 'data_given_by_cybercard':
+      return t('cybercard gave out a copy of your data on a request.');
     case 'contacts_changed':
       return t('Email address or mobile number changed.');
     case 'language_changed':

@@ -843,6 +843,7 @@ export const KO: Readonly<Record<string, string>> = {
   'No copy is waiting: it was saved already, or the minutes to save it have passed. Type your password again for a new one.':
     '기다리는 사본이 없습니다. 이미 저장했거나 저장할 수 있는 시간이 지났습니다. 새 사본을 받으려면 비밀번호를 다시 입력하세요.',
   'You downloaded a copy of your data.': '내 정보 사본을 받았습니다.',
+  'cybercard gave out a copy of your data on a request.': '요청에 따라 cybercard에서 내 정보 사본을 내주었습니다.',
   'Wrong password when downloading a copy of your data.': '내 정보 사본 받기에서 잘못된 비밀번호가 입력되었습니다.',
   'Wrong password when changing the spending controls.': '사용 제한 변경에서 잘못된 비밀번호가 입력되었습니다.',
   'Type your card password to raise or remove a limit, unblock a site or allow adult content.': '한도를 올리거나 없애고, 사이트 차단을 풀거나 성인 콘텐츠를 허용하려면 카드 비밀번호를 입력하세요.',

@@ -13,6 +13,7 @@ interface Entry {
   kind: string;
   text: string;
   card_last4: string | null;
+  about: string;
   site: string | null;
   page: string | null;
   amount: number | null;
@@ -148,6 +149,17 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     expect(entries.slice(0, 2).map((e) => [e.kind, e.text])).to.deep.equal([
       ['signed_in_to_card_pages', 'Signed in to these card pages.'],
       ['contacts_corrected', 'Email address or mobile number changed by cybercard.'],
+    ]);
+  });
+
+  it('shows a copy of the data cybercard gave out on a request, so a holder sees one they did not ask for', async () => {
+    const card = await issueTestCard(ts);
+    const res = await fetch(`${ts.url}/admin/api/cards/${card.cardId}/export`, { headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}` } });
+    expect(res.status, await res.clone().text()).to.equal(200);
+    const { entries } = await activity(await signedIn(card));
+    expect(entries.slice(0, 2).map((e) => [e.kind, e.about, e.text])).to.deep.equal([
+      ['signed_in_to_card_pages', 'card', 'Signed in to these card pages.'],
+      ['data_given_by_cybercard', 'account', 'cybercard gave out a copy of your data on a request.'],
     ]);
   });
 
