@@ -13,6 +13,8 @@ export interface CodeSettings {
   maxAttempts: number;
   /** Codes a card may be sent per purpose per hour: with maxAttempts, bounds the guesses per hour. */
   maxPerHour: number;
+  /** Codes a card may be sent per purpose in any 24 hours: with maxAttempts, bounds the guesses for good (README, Security). */
+  maxPerDay: number;
 }
 
 export interface CodeDeps {
@@ -77,5 +79,20 @@ export class TooManyCodeAttemptsError extends AppError {
       status: 429,
       fields: Object.fromEntries(fields.map((f) => [f, 'Too many wrong attempts: ask for a new code.'])),
     });
+  }
+}
+
+/** The card was sent config oneTimeCodes.maxPerDay codes of this purpose in the last 24 hours: no more until the oldest is a day old. */
+export class CodeLimitError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    const hours = Math.ceil(retryAfterSeconds / 3600);
+    const when = hours <= 1 ? 'in an hour' : `in ${hours} hours`;
+    super(
+      'too_many_codes',
+      `Codes for this card were asked for too many times today. Try again ${when}, or contact cybercard if you did not ask for them.`,
+      { status: 429 },
+    );
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -195,13 +195,20 @@ export const settingsSchema = z.object({
   /** Content rating labels → minimum age; a member site and a request name one of these. */
   ratings: z.record(z.string().regex(/^[A-Za-z0-9+]{1,8}$/), z.number().int().min(0).max(120)),
   /** One-time codes for lost cards, reissue and password reset (sent by email / SMS). */
-  oneTimeCodes: z.object({
-    ttlSeconds: z.number().int().min(60).max(3600),
-    /** Wrong guesses one code survives. */
-    maxAttempts: z.number().int().min(1).max(10),
-    /** Codes per card and purpose per hour; with maxAttempts, bounds guesses per hour. */
-    maxPerHour: z.number().int().min(1).max(20),
-  }),
+  oneTimeCodes: z
+    .object({
+      ttlSeconds: z.number().int().min(60).max(3600),
+      /** Wrong guesses one code survives. */
+      maxAttempts: z.number().int().min(1).max(10),
+      /** Codes per card and purpose per hour; with maxAttempts, bounds guesses per hour. */
+      maxPerHour: z.number().int().min(1).max(20),
+      /**
+       * Codes per card and purpose in any 24 hours (and contact changes per account): with maxAttempts, bounds the
+       * guesses at a 6-digit code a year (README, Security), which the hourly limit alone does not.
+       */
+      maxPerDay: z.number().int().min(1).max(50),
+    })
+    .refine((c) => c.maxPerDay >= c.maxPerHour, { message: 'maxPerDay must not be below maxPerHour', path: ['maxPerDay'] }),
   /** Token-signing keys (oidc/key-ring.ts). */
   keys: z.object({
     /** How often each instance reads the keys again; 0: only at start and when a key it knows of starts or stops signing. */

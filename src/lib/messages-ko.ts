@@ -289,6 +289,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Ask for a new one': '새 코드 요청하기',
   'A code works once and for {minutes} minutes.': '코드는 한 번만, {minutes}분 동안 쓸 수 있습니다.',
   'A code works once and for 1 minute.': '코드는 한 번만, 1분 동안 쓸 수 있습니다.',
+  'Codes for this card were asked for too many times today. Try again in {hours} hours, or contact cybercard if you did not ask for them.':
+    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. {hours}시간 후에 다시 시도하시거나, 요청하지 않으셨다면 cybercard에 문의하세요.',
+  'Codes for this card were asked for too many times today. Try again in an hour, or contact cybercard if you did not ask for them.':
+    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. 1시간 후에 다시 시도하시거나, 요청하지 않으셨다면 cybercard에 문의하세요.',
   'If this card can receive codes, we sent one to the registered email address or mobile number.':
     '이 카드가 코드를 받을 수 있다면 등록된 이메일 주소나 휴대폰 번호로 코드를 보냈습니다.',
   'If this card can receive codes, one is on its way to the registered email address or mobile number.':
@@ -641,6 +645,10 @@ export const KO: Readonly<Record<string, string>> = {
   'The card password is not correct.': '카드 비밀번호가 올바르지 않습니다.',
   'Too many changes were asked for in the last hour. Try again in {minutes} minutes.':
     '최근 1시간 동안 변경 요청이 너무 많았습니다. {minutes}분 후에 다시 시도하세요.',
+  'Too many changes were asked for today. Try again in {hours} hours, or contact cybercard if you did not ask for them.':
+    '오늘 변경 요청이 너무 많았습니다. {hours}시간 후에 다시 시도하시거나, 요청하지 않으셨다면 cybercard에 문의하세요.',
+  'Too many changes were asked for today. Try again in an hour, or contact cybercard if you did not ask for them.':
+    '오늘 변경 요청이 너무 많았습니다. 1시간 후에 다시 시도하시거나, 요청하지 않으셨다면 cybercard에 문의하세요.',
   'Code sent to your current contact, {address}': '지금 연락처 {address}(으)로 보낸 코드',
   'We sent a code to the new address and one to the contact you keep. Enter both here to make the change.':
     '새 연락처와 그대로 두는 연락처로 각각 코드를 보냈습니다. 둘 다 여기에 입력하면 변경됩니다.',

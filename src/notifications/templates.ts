@@ -77,6 +77,13 @@ const code = (what: InEach<string>): Pick<Template, 'text' | 'sms'> => ({
     ko: (d) => `끝자리 ${s(d, 'last4')} 사이버 카드의 ${what.ko} 인증 코드: ${s(d, 'code')} (${s(d, 'minutes')}분, 1회). 누구에게도 알려 주지 마세요.`,
   },
 });
+/** What a code of each purpose (cards/one-time-code.ts CODE_PURPOSES) is for, as the code messages word it. */
+const CODE_FOR: Readonly<Record<string, InEach<string>>> = {
+  password_reset: { en: 'reset the password of', ko: '비밀번호 재설정' },
+  lost_card: { en: 'block', ko: '분실 신고(카드 정지)' },
+  reissue: { en: 'get a new number for', ko: '새 카드 번호 발급' },
+};
+const codeFor = (d: Data): InEach<string> => CODE_FOR[s(d, 'purpose')] ?? { en: 'use', ko: '' };
 const contactKind = (d: Data) => (d.channel === 'sms' ? { en: 'mobile number', ko: '휴대폰 번호' } : { en: 'email address', ko: '이메일 주소' });
 
 /**
@@ -224,6 +231,25 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     sms: {
       en: (d, l) => `cybercard removed the authenticator app of your cyber card ending in ${s(d, 'last4')}, as you asked. ${shortNotYou.en(l)}`,
       ko: (d, l) => `요청하신 대로 끝자리 ${s(d, 'last4')} 사이버 카드의 인증 앱을 삭제했습니다. ${shortNotYou.ko(l)}`,
+    },
+  },
+  codes_stopped: {
+    subject: { en: 'We stopped sending codes for your cyber card today', ko: '오늘은 사이버 카드 인증 코드를 더 보내지 않습니다' },
+    text: {
+      en: (d) =>
+        `Codes to ${codeFor(d).en} your cyber card ending in ${s(d, 'last4')} were asked for ${s(d, 'count')} times in the last 24 hours, ` +
+        'as many as we send in a day, so we will send no more of them until tomorrow. If that was you, try again tomorrow.\n' +
+        'If it was not you, someone knows your card number and is trying to guess a code. Your card is safe as long as nobody has its ' +
+        'password or a code we sent you: never share them. If it keeps happening, contact cybercard.',
+      ko: (d) =>
+        `끝자리 ${s(d, 'last4')} 사이버 카드의 ${codeFor(d).ko} 인증 코드가 최근 24시간 동안 ${s(d, 'count')}번 요청되어 하루에 보내는 한도에 이르렀습니다. ` +
+        '내일까지는 이 인증 코드를 더 보내지 않습니다. 직접 요청하셨다면 내일 다시 시도하세요.\n' +
+        '요청하지 않으셨다면 누군가 카드 번호를 알고 인증 코드를 추측하려는 것입니다. 비밀번호와 저희가 보낸 인증 코드를 아무도 모르면 카드는 안전합니다. ' +
+        '누구에게도 알려 주지 마세요. 이런 일이 계속되면 cybercard에 문의하세요.',
+    },
+    sms: {
+      en: (d) => `cybercard: codes for your card ending in ${s(d, 'last4')} were asked for too often; none sent until tomorrow. Not you? Never share codes; tell cybercard.`,
+      ko: (d) => `cybercard: 끝자리 ${s(d, 'last4')} 카드의 인증 코드 요청이 너무 많아 내일까지 보내지 않습니다. 본인이 아니라면 코드를 알려 주지 말고 문의하세요.`,
     },
   },
   password_changed: {

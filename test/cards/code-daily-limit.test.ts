@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import type { CodePurpose } from '../../src/cards/one-time-code.ts';
+import { Agent, csrfFrom } from '../helpers/agent.ts';
+import { APPLY_SERVER, issueByApplication, latestCode, uniqueIp } from '../helpers/applicant.ts';
+import { alertText, inputValue } from '../helpers/html.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+const DAY = 24 * 3600;
+
+/**
+ * The daily cap on one-time codes (config oneTimeCodes.maxPerDay): with maxAttempts wrong guesses each, it bounds the
+ * guesses at a card's 6-digit codes per purpose per day, where the hourly limit alone let ~25 an hour go on for ever.
+ */
+describe('one-time codes: the daily limit', () => {
+  let ts: TestServer;
+
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER);
+  });
+  after(() => ts?.stop());
+
+  /** A request for a code from an address of its own (as a distributed attacker's would be). */
+  async function ask(cardNumber: string, path = '/api/cards/password/reset/code') {
+    const res = await fetch(`${ts.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': uniqueIp() },
+      body: JSON.stringify({ card_number: cardNumber }),
+    });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> };
+  }
+
+  /** Time passes for the card's codes of this purpose: each was sent `seconds` earlier than it was. */
+  async function age(cardId: string, purpose: CodePurpose, seconds: number) {
+    await ts.db('one_time_codes')
+      .where({ card_id: cardId, purpose })
+      .update({ created_at: ts.db.raw('created_at - make_interval(secs => ?)', [seconds]), expires_at: ts.db.raw('expires_at - make_interval(secs => ?)', [seconds]) });
+  }
+
+  const sent = async (cardId: string, purpose: CodePurpose) => Number((await ts.db('one_time_codes').where({ card_id: cardId, purpose }).count({ n: '*' }).first())!.n);
+  const warnings = async (accountId: string) => ts.db('notifications_outbox').where({ account_id: accountId, template: 'codes_stopped' });
+
+  /** Sends the day's codes over three hours within the hourly limit: five, five hours ago; five, two hours ago. */
+  async function spendTheDay(h: { cardNumber: string; cardId: string }, purpose: CodePurpose = 'password_reset', path?: string) {
+    const perHour = ts.config.oneTimeCodes.maxPerHour;
+    for (let i = 0; i < perHour; i++) expect((await ask(h.cardNumber, path)).status).to.equal(202);
+    await age(h.cardId, purpose, 3 * 3600);
+    for (let i = 0; i < perHour; i++) expect((await ask(h.cardNumber, path)).status).to.equal(202);
+    await age(h.cardId, purpose, 2 * 3600);
+    expect(await sent(h.cardId, purpose)).to.equal(ts.config.oneTimeCodes.maxPerDay);
+  }
+
+  it('refuses the 11th code in a day with 429 and Retry-After, even spread over hours, and sends nothing', async () => {
+    expect(ts.config.oneTimeCodes.maxPerDay).to.equal(10);
+    const h = await issueByApplication(ts);
+    await spendTheDay(h);
+    const refused = await ask(h.cardNumber);
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error).to.equal('too_many_codes');
+    expect(refused.body.error_description).to.match(/too many times today/);
+    expect(refused.body.error_description).to.match(/contact cybercard/);
+    // The oldest of the day's codes was sent five hours ago: it leaves the day's count in 19 hours.
+    expect(Number(refused.retryAfter)).to.be.within(DAY - 5 * 3600 - 60, DAY - 5 * 3600);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(10);
+  });
+
+  it('sends codes again once the day is over', async () => {
+    const h = await issueByApplication(ts);
+    await spendTheDay(h);
+    expect((await ask(h.cardNumber)).status).to.equal(429);
+    await age(h.cardId, 'password_reset', DAY);
+    expect((await ask(h.cardNumber)).status).to.equal(202);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(11);
+  });
+
+  it('tells the holder once that codes they may not have asked for were stopped', async () => {
+    const h = await issueByApplication(ts);
+    await spendTheDay(h);
+    expect(await warnings(h.accountId)).to.have.length(0);
+    expect((await ask(h.cardNumber)).status).to.equal(429);
+    expect((await ask(h.cardNumber)).status).to.equal(429);
+    const told = await warnings(h.accountId);
+    // Once (by email and by SMS), however many requests are refused that day.
+    expect(told.map((r: { channel: string }) => r.channel).sort()).to.deep.equal(['email', 'sms']);
+    const data = (typeof told[0].data === 'string' ? JSON.parse(told[0].data) : told[0].data) as Record<string, unknown>;
+    expect(data).to.include({ purpose: 'password_reset', last4: h.cardNumber.slice(-4), count: 10 });
+    const refusals = await ts.db('audit_log').where({ subject_id: h.cardId, action: 'card.code_refused' });
+    expect(refusals.map((r: { details: { reason: string } }) => r.details.reason)).to.deep.equal(['daily limit', 'daily limit']);
+  });
+
+  it('counts each purpose on its own: a spent day of reset codes leaves the lost-card code', async () => {
+    const h = await issueByApplication(ts);
+    await spendTheDay(h);
+    expect((await ask(h.cardNumber)).status).to.equal(429);
+    expect((await ask(h.cardNumber, '/api/cards/lost/code')).status).to.equal(202);
+    expect(await latestCode(ts, h.accountId, 'lost_card_code')).to.match(/^\d{6}$/);
+  });
+
+  it('says so on the hosted page, with Retry-After and the card number kept', async () => {
+    const h = await issueByApplication(ts);
+    await spendTheDay(h);
+    const agent = new Agent(ts.url);
+    const page = await (await agent.get('/card/password/reset')).text();
+    const res = await agent.post('/card/password/reset/code', { csrf: csrfFrom(page), card_number: h.cardNumber });
+    const html = await res.text();
+    expect(res.status).to.equal(429);
+    expect(Number(res.headers.get('retry-after'))).to.be.within(DAY - 5 * 3600 - 60, DAY - 5 * 3600);
+    expect(alertText(html)).to.match(/^Codes for this card were asked for too many times today\. Try again in 19 hours, or contact cybercard/);
+    expect(inputValue(html, 'card_number')?.replace(/\D/g, '')).to.equal(h.cardNumber);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(10);
+  });
+
+  it('says so in Korean on the hosted page', async () => {
+    const h = await issueByApplication(ts);
+    await spendTheDay(h);
+    const agent = new Agent(ts.url);
+    const ko = { 'accept-language': 'ko' };
+    const page = await (await agent.request('/card/password/reset', { headers: ko })).text();
+    const res = await agent.request('/card/password/reset/code', {
+      method: 'POST',
+      headers: { ...ko, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrfFrom(page), card_number: h.cardNumber }).toString(),
+    });
+    expect(res.status).to.equal(429);
+    expect(alertText(await res.text())).to.match(/19시간/);
+  });
+});
