@@ -4,7 +4,7 @@ import type { CodeSettings } from './one-time-code.ts';
 
 /** What a holder's change of contacts needs from the composition root. */
 export interface ContactChangeDeps extends CardDeps {
-  /** One-time code lifetime, attempts and hourly limit (config oneTimeCodes): the same as the other codes'. */
+  /** One-time code lifetime, attempts, hourly and daily limits (config oneTimeCodes): the same as the other codes'. */
   codes: CodeSettings;
   /** Mobile numbers typed in national form take this calling code (config cards.mobileCallingCode). */
   mobileCallingCode: string;
@@ -20,13 +20,15 @@ export class CardPasswordError extends AppError {
   }
 }
 
-/** The account asked for codes to new contacts too often in the last hour. */
+/** The account asked for codes to new contacts too often in the last hour, or (`daily`) in the last 24 hours. */
 export class ContactChangeLimitError extends AppError {
   readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super('too_many_requests', `Too many changes were asked for in the last hour. Try again in ${Math.ceil(retryAfterSeconds / 60)} minutes.`, {
-      status: 429,
-    });
+  constructor(retryAfterSeconds: number, daily = false) {
+    const hours = Math.ceil(retryAfterSeconds / 3600);
+    const message = daily
+      ? `Too many changes were asked for today. Try again ${hours <= 1 ? 'in an hour' : `in ${hours} hours`}, or contact cybercard if you did not ask for them.`
+      : `Too many changes were asked for in the last hour. Try again in ${Math.ceil(retryAfterSeconds / 60)} minutes.`;
+    super('too_many_requests', message, { status: 429 });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

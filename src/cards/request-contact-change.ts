@@ -30,14 +30,17 @@ export interface ContactChangeSent {
   expiresInSeconds: number;
 }
 
-type Outcome = { sent: ContactChangeSent } | { waitSeconds: number } | { inUse: ValidationError };
+type Outcome = { sent: ContactChangeSent } | { waitSeconds: number; daily: boolean } | { inUse: ValidationError };
+
+const DAY_SECONDS = 24 * 3600;
 
 /**
  * A signed-in holder asks to change their email and/or mobile: the card password again, well-formed new values
  * that differ from the account's and that no other holder with an open card has (the application's rules). A code
  * goes to each new address (an email code by email, an SMS code by SMS) and one to the contact kept, which must prove
  * the change (proofChannelFor: one contact at a time); nothing changes until confirmContactChange gets them all. Throws CardPasswordError (a wrong password: the caller counts it), ValidationError on the fields,
- * or ContactChangeLimitError past config oneTimeCodes.maxPerHour requests an hour.
+ * or ContactChangeLimitError past config oneTimeCodes.maxPerHour requests an hour or maxPerDay in 24 hours. Each request is
+ * told to the contact kept (contacts_change_proof), so a holder hears of every one they did not make.
  */
 export async function requestContactChange(deps: ContactChangeDeps, req: ContactChangeRequest): Promise<ContactChangeSent> {
   const account = await findAccount(deps.db, req.accountId);
@@ -58,18 +61,21 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
     await lockValues(trx, contactLocks(change));
     const current = await lockAccount(trx, account.id);
     if (!current) throw new NotFoundError('There is no such account.');
-    const recent = await countRecentContactChanges(trx, account.id, 3600);
     const actor = `card:${card.id}`;
-    if (recent.count >= deps.codes.maxPerHour) {
+    // The daily limit first: it alone bounds the guesses at the code to the contact kept for good (README, Security).
+    const today = await countRecentContactChanges(trx, account.id, DAY_SECONDS);
+    const recent = await countRecentContactChanges(trx, account.id, 3600);
+    const limit = today.count >= deps.codes.maxPerDay ? { reason: 'daily limit', leavesIn: today } : recent.count >= deps.codes.maxPerHour ? { reason: 'hourly limit', leavesIn: recent } : undefined;
+    if (limit) {
       await appendAudit(trx, {
         actor,
         action: 'account.contacts_change_refused',
         subjectType: 'account',
         subjectId: account.id,
-        details: { cardId: card.id, reason: 'hourly limit' },
+        details: { cardId: card.id, reason: limit.reason },
         requestId: req.requestId,
       });
-      return { waitSeconds: recent.oldestLeavesIn };
+      return { waitSeconds: limit.leavesIn.oldestLeavesIn, daily: limit.reason === 'daily limit' };
     }
     try {
       await refuseContactsInUse(trx, current, change);
@@ -129,7 +135,7 @@ export async function requestContactChange(deps: ContactChangeDeps, req: Contact
     });
     return { sent };
   });
-  if ('waitSeconds' in outcome) throw new ContactChangeLimitError(outcome.waitSeconds);
+  if ('waitSeconds' in outcome) throw new ContactChangeLimitError(outcome.waitSeconds, outcome.daily);
   if ('inUse' in outcome) throw outcome.inUse;
   return outcome.sent;
 }

@@ -312,6 +312,26 @@ describe('/api/holder/contacts', () => {
     expect(await outbox(h, 'contacts_change_code')).to.have.length(ts.config.oneTimeCodes.maxPerHour);
   });
 
+  it('refuses the 11th change in a day with 429, even spread over hours: the code to the contact kept is guessed at no faster', async () => {
+    const h = await issueByApplication(ts);
+    const agent = await signedIn(h);
+    const { maxPerHour, maxPerDay } = ts.config.oneTimeCodes;
+    expect(maxPerDay).to.equal(10);
+    const earlier = (hours: number) =>
+      ts.db('contact_changes').where({ account_id: h.accountId }).update({ created_at: ts.db.raw("created_at - make_interval(hours => ?)", [hours]) });
+    for (const hoursLater of [3, 2]) {
+      for (let i = 0; i < maxPerHour; i++) {
+        expect((await post(agent, '/api/holder/contacts', { email: uniqueEmail('daily'), password: h.password })).status).to.equal(202);
+      }
+      await earlier(hoursLater);
+    }
+    const refused = await post(agent, '/api/holder/contacts', { email: uniqueEmail('daily'), password: h.password });
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error_description).to.equal('Too many changes were asked for today. Try again in 19 hours, or contact cybercard if you did not ask for them.');
+    expect(Number(refused.headers.get('retry-after'))).to.be.within(19 * 3600 - 60, 19 * 3600);
+    expect(await outbox(h, 'contacts_change_proof')).to.have.length(maxPerDay);
+  });
+
   it('refuses a caller who is not signed in', async () => {
     const stranger = new ForwardedAgent(ts.url, uniqueIp());
     expect((await post(stranger, '/api/holder/contacts', { email: uniqueEmail(), password: 'x' })).status).to.equal(401);
