@@ -92,6 +92,15 @@ describe('configuration', () => {
     }
   });
 
+  it('caps one-time codes at 10 a day unless oneTimeCodes.maxPerDay says otherwise, and never below the hourly limit', () => {
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } }).oneTimeCodes.maxPerDay).to.equal(10);
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir }, overrides: { oneTimeCodes: { maxPerDay: 20 } } }).oneTimeCodes.maxPerDay).to.equal(20);
+    for (const bad of [0, -1, 2.5, 'ten', null, 51]) {
+      refuses({ NODE_ENV: 'development' }, /oneTimeCodes\.maxPerDay/, { oneTimeCodes: { maxPerDay: bad } });
+    }
+    refuses({ NODE_ENV: 'development' }, /oneTimeCodes\.maxPerDay.*maxPerDay must not be below maxPerHour/, { oneTimeCodes: { maxPerHour: 6, maxPerDay: 5 } });
+  });
+
   it("lets a guardian vouch for 5 open children's cards unless cards.maxWardsPerGuardian says otherwise", () => {
     expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } }).cards.maxWardsPerGuardian).to.equal(5);
     expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir }, overrides: { cards: { maxWardsPerGuardian: 12 } } }).cards.maxWardsPerGuardian).to.equal(12);
