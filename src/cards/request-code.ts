@@ -1,10 +1,11 @@
 import { appendAudit, hasRecentEntry } from '../db/audit-log.ts';
-import { findAccount, lockCard } from '../db/cards.ts';
-import { countCodesWithin, countRecentCodes, insertCode } from '../db/one-time-codes.ts';
+import { findAccount, findCardByNumberHmac, lockCard, type Account, type Card } from '../db/cards.ts';
+import { countRecentCodes, insertCode } from '../db/one-time-codes.ts';
+import { CODE_REQUEST_WINDOW_SECONDS, codeRequestKey, takeQuota } from '../db/throttles.ts';
 import { inTransaction } from '../db/tx.ts';
 import { newId, randomDigits } from '../lib/ids.ts';
 import { notify, recipientOf } from '../notifications/notify.ts';
-import { findCardByNumber } from './find-card-by-number.ts';
+import { cardNumberHmac, normalizeCardNumber } from './card-number.ts';
 import { CODE_DIGITS, CODE_PURPOSES, CodeLimitError, codeMinutes, hashCode, takesCode, type CodeDeps, type CodePurpose } from './one-time-code.ts';
 
 export interface CodeRequest {
@@ -13,70 +14,82 @@ export interface CodeRequest {
   requestId?: string | undefined;
 }
 
-const DAY_SECONDS = 24 * 3600;
-
 /**
  * Sends a one-time code to the registered email and mobile of the card's holder, through the outbox.
  * Returns nothing either way: the caller answers the same whether the card exists, is eligible, has a
  * contact or has asked too often in the hour, so the answer reveals nothing about the card.
- * Past config oneTimeCodes.maxPerDay codes of this purpose in 24 hours it throws CodeLimitError (429) instead: the
- * daily cap is what bounds the guesses at a card's codes for good (README, Security), and a holder must hear why no
- * code comes. That answer tells a real card only to whoever already had it sent a day's codes, which its holder got,
- * and is told of once (codes_stopped).
+ * Past config oneTimeCodes.maxPerDay requests naming the number for this purpose in a day it throws CodeLimitError
+ * (429) instead: the daily cap is what bounds the guesses at a card's codes for good (README, Security), and a holder
+ * must hear why no code comes. The day's requests are counted per number, a card's or not (a code_request throttle
+ * row), so the refusal tells no card from a number no card has; a holder is told of it once a day (codes_stopped).
  */
 export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<void> {
+  const digits = normalizeCardNumber(req.cardNumber);
+  if (!digits) return;
+  const numberHmac = cardNumberHmac(deps.cardHmacKey, digits);
+  const day = await takeQuota(deps.db, codeRequestKey(req.purpose, numberHmac.toString('hex')), deps.codes.maxPerDay, CODE_REQUEST_WINDOW_SECONDS);
   const { template } = CODE_PURPOSES[req.purpose];
-  const card = await findCardByNumber(deps.db, deps.cardHmacKey, req.cardNumber);
-  if (!card || !(await takesCode(deps.db, req.purpose, card))) return;
-  const account = await findAccount(deps.db, card.accountId);
-  if (!account || (!account.email && !account.mobile)) return;
+  const card = await findCardByNumberHmac(deps.db, numberHmac);
+  const account = card && (await takesCode(deps.db, req.purpose, card)) ? await findAccount(deps.db, card.accountId) : undefined;
+  const reachable = card && account && (account.email || account.mobile) ? { card, account } : undefined;
+  if (!day.taken) {
+    if (reachable) await refuseForTheDay(deps, req, reachable);
+    throw new CodeLimitError(Math.max(1, Math.ceil((day.windowEnds.getTime() - Date.now()) / 1000)));
+  }
+  if (!reachable) return;
 
-  const waitSeconds = await inTransaction(deps.db, async (trx): Promise<number | undefined> => {
-    // The card lock serialises concurrent requests, so the hourly and daily counts hold.
-    await lockCard(trx, card.id);
-    const today = await countCodesWithin(trx, card.id, req.purpose, DAY_SECONDS);
-    if (today.count >= deps.codes.maxPerDay) {
-      const refusal = { purpose: req.purpose, reason: 'daily limit' };
-      // Once a day per purpose: codes the holder may not have asked for were stopped, and whom to turn to.
-      const told = await hasRecentEntry(trx, { subjectType: 'card', subjectId: card.id, action: 'card.code_refused', details: { ...refusal, holderTold: true }, seconds: DAY_SECONDS });
-      if (!told) await notify(trx, recipientOf(account), 'codes_stopped', { purpose: req.purpose, last4: card.last4, count: today.count });
-      await appendAudit(trx, {
-        actor: 'anonymous',
-        action: 'card.code_refused',
-        subjectType: 'card',
-        subjectId: card.id,
-        details: { ...refusal, ...(told ? {} : { holderTold: true }) },
-        requestId: req.requestId,
-      });
-      return today.oldestLeavesIn;
-    }
-    const recent = await countRecentCodes(trx, card.id, req.purpose, 3600);
+  await inTransaction(deps.db, async (trx) => {
+    // The card lock serialises concurrent requests, so the hourly count holds.
+    await lockCard(trx, reachable.card.id);
+    const recent = await countRecentCodes(trx, reachable.card.id, req.purpose, 3600);
     const refused = recent >= deps.codes.maxPerHour;
     await appendAudit(trx, {
       actor: 'anonymous',
       action: refused ? 'card.code_refused' : 'card.code_sent',
       subjectType: 'card',
-      subjectId: card.id,
+      subjectId: reachable.card.id,
       details: { purpose: req.purpose, ...(refused ? { reason: 'hourly limit' } : {}) },
       requestId: req.requestId,
     });
-    if (refused) return undefined;
+    if (refused) return;
     const id = newId();
     const code = randomDigits(CODE_DIGITS);
     await insertCode(trx, {
       id,
-      accountId: account.id,
-      cardId: card.id,
+      accountId: reachable.account.id,
+      cardId: reachable.card.id,
       purpose: req.purpose,
       codeHash: hashCode(deps.cardHmacKey, id, code),
       ttlSeconds: deps.codes.ttlSeconds,
     });
-    await notify(trx, recipientOf(account), template, {
+    await notify(trx, recipientOf(reachable.account), template, {
       code,
-      last4: card.last4,
+      last4: reachable.card.last4,
       minutes: codeMinutes(deps.codes),
     });
-    return undefined;
   });
-  if (waitSeconds !== undefined) throw new CodeLimitError(waitSeconds);
+}
+
+/** Audits a request past the day's codes and, the first time in a day for this purpose, tells the holder codes were stopped. */
+async function refuseForTheDay(deps: CodeDeps, req: CodeRequest, { card, account }: { card: Card; account: Account }): Promise<void> {
+  await inTransaction(deps.db, async (trx) => {
+    await lockCard(trx, card.id);
+    const refusal = { purpose: req.purpose, reason: 'daily limit' };
+    const told = await hasRecentEntry(trx, {
+      subjectType: 'card',
+      subjectId: card.id,
+      action: 'card.code_refused',
+      details: { ...refusal, holderTold: true },
+      seconds: CODE_REQUEST_WINDOW_SECONDS,
+    });
+    if (!told) await notify(trx, recipientOf(account), 'codes_stopped', { purpose: req.purpose, last4: card.last4, count: deps.codes.maxPerDay });
+    await appendAudit(trx, {
+      actor: 'anonymous',
+      action: 'card.code_refused',
+      subjectType: 'card',
+      subjectId: card.id,
+      details: { ...refusal, ...(told ? {} : { holderTold: true }) },
+      requestId: req.requestId,
+    });
+  });
 }

@@ -62,21 +62,6 @@ export async function countRecentCodes(conn: Conn, cardId: string, purpose: Code
   return Number(r.n);
 }
 
-/**
- * How many codes were issued for this card and purpose in the last `seconds`, and in how many seconds the oldest of
- * them leaves that window (at least 1).
- */
-export async function countCodesWithin(conn: Conn, cardId: string, purpose: CodePurpose, seconds: number): Promise<{ count: number; oldestLeavesIn: number }> {
-  const r = (
-    await conn.raw(
-      `SELECT count(*) AS n, ceil(extract(epoch FROM (min(created_at) + make_interval(secs => ?) - now()))) AS wait
-         FROM one_time_codes WHERE card_id = ? AND purpose = ? AND created_at > now() - make_interval(secs => ?)`,
-      [seconds, cardId, purpose, seconds],
-    )
-  ).rows[0] as { n: string | number; wait: string | number | null };
-  return { count: Number(r.n), oldestLeavesIn: Math.max(1, Number(r.wait ?? 1)) };
-}
-
 /** The newest code for this card and purpose, row-locked; with `expired` telling whether its time is up. */
 export async function lockLatestCode(
   conn: Conn,

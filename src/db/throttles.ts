@@ -1,7 +1,10 @@
 import type { Conn } from './knex.ts';
 
-/** Guesses count against a card and its sources (ip, device); data_export counts an account's downloads of its data. */
-export type ThrottleScope = 'card' | 'ip' | 'device' | 'data_export';
+/**
+ * Guesses count against a card and its sources (ip, device); data_export counts an account's downloads of its data;
+ * code_request the one-time codes asked for a number, per purpose (codeRequestKey).
+ */
+export type ThrottleScope = 'card' | 'ip' | 'device' | 'data_export' | 'code_request';
 
 export interface ThrottleKey {
   scope: ThrottleScope;
@@ -155,6 +158,14 @@ export async function releaseAttempt(conn: Conn, keys: readonly ThrottleKey[]): 
 /** The window an account's downloads of its data are counted in (config holderData.downloadsPerHour). */
 export const DATA_EXPORT_WINDOW_SECONDS = 3600;
 
+/** The day one-time codes asked for a number are counted in (config oneTimeCodes.maxPerDay). */
+export const CODE_REQUEST_WINDOW_SECONDS = 24 * 3600;
+
+/** The code_request row of a purpose and a card number's HMAC (hex): the same for a number no card has. */
+export function codeRequestKey(purpose: string, numberHmacHex: string): ThrottleKey {
+  return { scope: 'code_request', key: `${purpose}:${numberHmacHex}` };
+}
+
 /** Whether takeQuota took a use, and when the window it counts in ends. */
 export interface QuotaUse {
   taken: boolean;
@@ -241,8 +252,8 @@ export async function cardThrottleKeyById(conn: Conn, cardId: string): Promise<s
 }
 
 /**
- * Deletes rows that no longer decide anything: no attempt for `idleSeconds`, no lock ahead, and (cards)
- * no lockout recent enough to lengthen the next one. Returns how many went.
+ * Deletes rows that no longer decide anything: no attempt for `idleSeconds`, no lock ahead, (cards) no lockout
+ * recent enough to lengthen the next one, and (code_request) a day of codes over. Returns how many went.
  */
 export async function deleteStaleThrottles(conn: Conn, idleSeconds: number, strikeMemorySeconds: number): Promise<number> {
   // Rows an attempt holds right now are skipped (SKIP LOCKED), so the sweep never waits on a login nor
@@ -252,6 +263,10 @@ export async function deleteStaleThrottles(conn: Conn, idleSeconds: number, stri
     .where('updated_at', '<', conn.raw('now() - make_interval(secs => ?::float8)', [idleSeconds]))
     .andWhere((q) => q.whereNull('blocked_until').orWhere('blocked_until', '<', conn.fn.now()))
     .andWhere((q) => q.whereNull('struck_at').orWhere('struck_at', '<', conn.raw('now() - make_interval(secs => ?::float8)', [strikeMemorySeconds])))
+    // A day's count of codes asked for decides until its day is over, however long since the last request.
+    .andWhere((q) =>
+      q.whereNot('scope', 'code_request').orWhere('window_start', '<=', conn.raw('now() - make_interval(secs => ?::float8)', [CODE_REQUEST_WINDOW_SECONDS])),
+    )
     .orderByRaw(`${LOCK_ORDER}, key`)
     .forUpdate()
     .skipLocked();

@@ -237,12 +237,12 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     subject: { en: 'We stopped sending codes for your cyber card today', ko: '오늘은 사이버 카드 인증 코드를 더 보내지 않습니다' },
     text: {
       en: (d) =>
-        `Codes to ${codeFor(d).en} your cyber card ending in ${s(d, 'last4')} were asked for ${s(d, 'count')} times in the last 24 hours, ` +
-        'as many as we send in a day, so we will send no more of them until tomorrow. If that was you, try again tomorrow.\n' +
+        `Codes to ${codeFor(d).en} your cyber card ending in ${s(d, 'last4')} were asked for more than ${s(d, 'count')} times today, ` +
+        'more than we send in a day, so we will send no more of them until tomorrow. If that was you, try again tomorrow.\n' +
         'If it was not you, someone knows your card number and is trying to guess a code. Your card is safe as long as nobody has its ' +
         'password or a code we sent you: never share them. If it keeps happening, contact cybercard.',
       ko: (d) =>
-        `끝자리 ${s(d, 'last4')} 사이버 카드의 ${codeFor(d).ko} 인증 코드가 최근 24시간 동안 ${s(d, 'count')}번 요청되어 하루에 보내는 한도에 이르렀습니다. ` +
+        `끝자리 ${s(d, 'last4')} 사이버 카드의 ${codeFor(d).ko} 인증 코드가 오늘 ${s(d, 'count')}번 넘게 요청되어 하루에 보내는 한도를 넘었습니다. ` +
         '내일까지는 이 인증 코드를 더 보내지 않습니다. 직접 요청하셨다면 내일 다시 시도하세요.\n' +
         '요청하지 않으셨다면 누군가 카드 번호를 알고 인증 코드를 추측하려는 것입니다. 비밀번호와 저희가 보낸 인증 코드를 아무도 모르면 카드는 안전합니다. ' +
         '누구에게도 알려 주지 마세요. 이런 일이 계속되면 cybercard에 문의하세요.',

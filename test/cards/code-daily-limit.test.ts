@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { generateCardNumber } from '../../src/cards/card-number.ts';
 import type { CodePurpose } from '../../src/cards/one-time-code.ts';
+import { codeRequestKey, deleteStaleThrottles } from '../../src/db/throttles.ts';
+import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
 import { APPLY_SERVER, issueByApplication, latestCode, uniqueIp } from '../helpers/applicant.ts';
 import { alertText, inputValue } from '../helpers/html.ts';
@@ -29,24 +32,28 @@ describe('one-time codes: the daily limit', () => {
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> };
   }
 
-  /** Time passes for the card's codes of this purpose: each was sent `seconds` earlier than it was. */
-  async function age(cardId: string, purpose: CodePurpose, seconds: number) {
-    await ts.db('one_time_codes')
-      .where({ card_id: cardId, purpose })
-      .update({ created_at: ts.db.raw('created_at - make_interval(secs => ?)', [seconds]), expires_at: ts.db.raw('expires_at - make_interval(secs => ?)', [seconds]) });
+  /** The day's count of codes asked for the number, for this purpose. */
+  const dayRow = (cardNumber: string, purpose: CodePurpose) =>
+    ts.db('throttles').where(codeRequestKey(purpose, cardThrottleKey(ts.config.secrets.cardHmacKey, cardNumber)!));
+
+  /** Time passes for the number's codes of this purpose: each was asked for (and sent) `seconds` earlier than it was. */
+  async function age(h: { cardNumber: string; cardId?: string }, purpose: CodePurpose, seconds: number) {
+    const earlier = (column: string) => ts.db.raw('?? - make_interval(secs => ?)', [column, seconds]);
+    if (h.cardId) await ts.db('one_time_codes').where({ card_id: h.cardId, purpose }).update({ created_at: earlier('created_at'), expires_at: earlier('expires_at') });
+    await dayRow(h.cardNumber, purpose).update({ window_start: earlier('window_start'), updated_at: earlier('updated_at') });
   }
 
   const sent = async (cardId: string, purpose: CodePurpose) => Number((await ts.db('one_time_codes').where({ card_id: cardId, purpose }).count({ n: '*' }).first())!.n);
   const warnings = async (accountId: string) => ts.db('notifications_outbox').where({ account_id: accountId, template: 'codes_stopped' });
 
-  /** Sends the day's codes over three hours within the hourly limit: five, five hours ago; five, two hours ago. */
-  async function spendTheDay(h: { cardNumber: string; cardId: string }, purpose: CodePurpose = 'password_reset', path?: string) {
+  /** Asks for the day's codes over three hours within the hourly limit: five, five hours ago; five, two hours ago. */
+  async function spendTheDay(h: { cardNumber: string; cardId?: string }, purpose: CodePurpose = 'password_reset', path?: string) {
     const perHour = ts.config.oneTimeCodes.maxPerHour;
     for (let i = 0; i < perHour; i++) expect((await ask(h.cardNumber, path)).status).to.equal(202);
-    await age(h.cardId, purpose, 3 * 3600);
+    await age(h, purpose, 3 * 3600);
     for (let i = 0; i < perHour; i++) expect((await ask(h.cardNumber, path)).status).to.equal(202);
-    await age(h.cardId, purpose, 2 * 3600);
-    expect(await sent(h.cardId, purpose)).to.equal(ts.config.oneTimeCodes.maxPerDay);
+    await age(h, purpose, 2 * 3600);
+    if (h.cardId) expect(await sent(h.cardId, purpose)).to.equal(ts.config.oneTimeCodes.maxPerDay);
   }
 
   it('refuses the 11th code in a day with 429 and Retry-After, even spread over hours, and sends nothing', async () => {
@@ -67,9 +74,33 @@ describe('one-time codes: the daily limit', () => {
     const h = await issueByApplication(ts);
     await spendTheDay(h);
     expect((await ask(h.cardNumber)).status).to.equal(429);
-    await age(h.cardId, 'password_reset', DAY);
+    await age(h, 'password_reset', DAY);
     expect((await ask(h.cardNumber)).status).to.equal(202);
     expect(await sent(h.cardId, 'password_reset')).to.equal(11);
+  });
+
+  it('answers a number no card has alike: the refusal tells no card from none', async () => {
+    const h = await issueByApplication(ts);
+    const nobody = { cardNumber: generateCardNumber(ts.config.cards.issuerPrefix) };
+    await spendTheDay(h);
+    await spendTheDay(nobody);
+    const atCard = await ask(h.cardNumber);
+    const atNobody = await ask(nobody.cardNumber);
+    expect([atCard.status, atNobody.status]).to.deep.equal([429, 429]);
+    expect(atNobody.body).to.deep.equal(atCard.body);
+    expect(atNobody.retryAfter).to.equal(atCard.retryAfter);
+  });
+
+  it('keeps counting the day when the cleanup runs: a quiet hour does not start a new day', async () => {
+    const h = await issueByApplication(ts);
+    await spendTheDay(h);
+    await deleteStaleThrottles(ts.db, 3600, ts.config.lockout.strikeMemorySeconds);
+    expect(await dayRow(h.cardNumber, 'password_reset')).to.have.length(1);
+    expect((await ask(h.cardNumber)).status).to.equal(429);
+    // Once the day is over, the row decides nothing and goes.
+    await age(h, 'password_reset', DAY);
+    await deleteStaleThrottles(ts.db, 3600, ts.config.lockout.strikeMemorySeconds);
+    expect(await dayRow(h.cardNumber, 'password_reset')).to.have.length(0);
   });
 
   it('tells the holder once that codes they may not have asked for were stopped', async () => {
