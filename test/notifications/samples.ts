@@ -17,6 +17,11 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
   password_reset_code: [{ last4: '4242', code: '123456', minutes: 10 }],
   lost_card_code: [{ last4: '4242', code: '123456', minutes: 10 }],
   reissue_code: [{ last4: '4242', code: '123456', minutes: 10 }],
+  codes_stopped: [
+    { purpose: 'password_reset', last4: '4242', count: 10 },
+    { purpose: 'lost_card', last4: '4242', count: 10 },
+    { purpose: 'reissue', last4: '4242', count: 10 },
+  ],
   contacts_change_code: [
     { last4: '4242', code: '123456', minutes: 10, channel: 'email' },
     { last4: '4242', code: '123456', minutes: 10, channel: 'sms' },
