@@ -15,6 +15,9 @@ export type ActivityKind =
   | 'wrong_code_lost_card'
   | 'wrong_code_reissue'
   | 'wrong_code_password_reset'
+  | 'codes_stopped_lost_card'
+  | 'codes_stopped_reissue'
+  | 'codes_stopped_password_reset'
   | 'wrong_second_factor'
   | 'refused_card_not_active'
   | 'card_locked'
@@ -195,6 +198,15 @@ const READERS: Readonly<Record<string, Reader>> = {
         ? { kind: 'wrong_code_reissue' }
         : d.purpose === 'password_reset'
           ? { kind: 'wrong_code_password_reset' }
+          : undefined,
+  // Once a day per purpose at most, however many requests were refused (cards/request-code.ts).
+  'card.codes_stopped': (d) =>
+    d.purpose === 'lost_card'
+      ? { kind: 'codes_stopped_lost_card' }
+      : d.purpose === 'reissue'
+        ? { kind: 'codes_stopped_reissue' }
+        : d.purpose === 'password_reset'
+          ? { kind: 'codes_stopped_password_reset' }
           : undefined,
   // Of the refusals at a payment, only a wrong authenticator code: a guess at the second factor, with the card used.
   'access.refused': (d) => (d.refusal === 'step_up_failed' ? { kind: 'wrong_second_factor', ...site(d), cardId: str(d.cardId) } : undefined),

@@ -1,4 +1,4 @@
-import { appendAudit, hasRecentEntry } from '../db/audit-log.ts';
+import { appendAudit } from '../db/audit-log.ts';
 import { findAccount, findCardByNumberHmac, lockCard, type Account, type Card } from '../db/cards.ts';
 import { countRecentCodes, insertCode } from '../db/one-time-codes.ts';
 import { CODE_REQUEST_WINDOW_SECONDS, codeRequestKey, takeQuota } from '../db/throttles.ts';
@@ -33,7 +33,7 @@ export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<voi
   const account = card && (await takesCode(deps.db, req.purpose, card)) ? await findAccount(deps.db, card.accountId) : undefined;
   const reachable = card && account && (account.email || account.mobile) ? { card, account } : undefined;
   if (!day.taken) {
-    if (reachable) await refuseForTheDay(deps, req, reachable);
+    if (reachable) await refuseForTheDay(deps, req, reachable, day.refusals === 1);
     throw new CodeLimitError(Math.max(1, Math.ceil((day.windowEnds.getTime() - Date.now()) / 1000)));
   }
   if (!reachable) return;
@@ -70,26 +70,17 @@ export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<voi
   });
 }
 
-/** Audits a request past the day's codes and, the first time in a day for this purpose, tells the holder codes were stopped. */
-async function refuseForTheDay(deps: CodeDeps, req: CodeRequest, { card, account }: { card: Card; account: Account }): Promise<void> {
+/**
+ * Audits a request past the day's codes and, at the first refusal of the day (`first`), tells the holder codes were
+ * stopped (card.codes_stopped, which their activity shows: one entry a day per purpose, however many were refused).
+ */
+async function refuseForTheDay(deps: CodeDeps, req: CodeRequest, { card, account }: { card: Card; account: Account }, first: boolean): Promise<void> {
+  const entry = { actor: 'anonymous', subjectType: 'card', subjectId: card.id, requestId: req.requestId };
   await inTransaction(deps.db, async (trx) => {
-    await lockCard(trx, card.id);
-    const refusal = { purpose: req.purpose, reason: 'daily limit' };
-    const told = await hasRecentEntry(trx, {
-      subjectType: 'card',
-      subjectId: card.id,
-      action: 'card.code_refused',
-      details: { ...refusal, holderTold: true },
-      seconds: CODE_REQUEST_WINDOW_SECONDS,
-    });
-    if (!told) await notify(trx, recipientOf(account), 'codes_stopped', { purpose: req.purpose, last4: card.last4, count: deps.codes.maxPerDay });
-    await appendAudit(trx, {
-      actor: 'anonymous',
-      action: 'card.code_refused',
-      subjectType: 'card',
-      subjectId: card.id,
-      details: { ...refusal, ...(told ? {} : { holderTold: true }) },
-      requestId: req.requestId,
-    });
+    if (first) {
+      await notify(trx, recipientOf(account), 'codes_stopped', { purpose: req.purpose, last4: card.last4, count: deps.codes.maxPerDay });
+      await appendAudit(trx, { ...entry, action: 'card.codes_stopped', details: { purpose: req.purpose } });
+    }
+    await appendAudit(trx, { ...entry, action: 'card.code_refused', details: { purpose: req.purpose, reason: 'daily limit' } });
   });
 }

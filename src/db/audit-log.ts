@@ -162,17 +162,3 @@ export async function countCardEntriesSince(
 
 /** The card actions audit_log_card_checks_index covers: what countCardEntriesSince may count and count from. */
 export type CardCheckAction = 'holder.signed_in' | 'card.password_failed';
-
-/** Whether the subject has an entry of `action` whose details hold `details` in the last `seconds`. */
-export async function hasRecentEntry(
-  conn: Conn,
-  q: { subjectType: string; subjectId: string; action: string; details: Record<string, unknown>; seconds: number },
-): Promise<boolean> {
-  const r = await conn('audit_log')
-    .select('id')
-    .where({ subject_type: q.subjectType, subject_id: q.subjectId, action: q.action })
-    .andWhereRaw('details @> ?::jsonb', [JSON.stringify(q.details)])
-    .andWhere('at', '>', conn.raw('now() - make_interval(secs => ?)', [q.seconds]))
-    .first();
-  return r !== undefined;
-}

@@ -170,12 +170,15 @@ export function codeRequestKey(purpose: string, numberHmacHex: string): Throttle
 export interface QuotaUse {
   taken: boolean;
   windowEnds: Date;
+  /** The uses refused in this window, this one included (1: the first refusal, when a holder is told). */
+  refusals: number;
 }
 
 /**
  * Takes one of `max` uses of the row `k` in a window of `windowSeconds` that begins with its first use, in ONE
  * statement, so parallel requests on any instance cannot take more than `max`: refused (nothing counted) while the
- * window's uses are spent. releaseAttempt gives a use back.
+ * window's uses are spent, each refusal counted (in strikes, which no quota row otherwise uses). releaseAttempt gives a
+ * use back.
  */
 export async function takeQuota(conn: Conn, k: ThrottleKey, max: number, windowSeconds: number): Promise<QuotaUse> {
   const over = 't.window_start <= now() - make_interval(secs => ?::float8)';
@@ -184,13 +187,14 @@ export async function takeQuota(conn: Conn, k: ThrottleKey, max: number, windowS
      ON CONFLICT (scope, key) DO UPDATE SET
        last_refused = NOT ${over} AND t.count >= ?::int,
        count = CASE WHEN ${over} THEN 1 WHEN t.count >= ?::int THEN t.count ELSE t.count + 1 END,
+       strikes = CASE WHEN ${over} THEN 0 WHEN t.count >= ?::int THEN t.strikes + 1 ELSE t.strikes END,
        window_start = CASE WHEN ${over} THEN now() ELSE t.window_start END,
        updated_at = now()
-     RETURNING t.last_refused, t.window_start + make_interval(secs => ?::float8) AS window_ends`,
-    [k.scope, k.key, windowSeconds, max, windowSeconds, max, windowSeconds, windowSeconds],
+     RETURNING t.last_refused, t.strikes, t.window_start + make_interval(secs => ?::float8) AS window_ends`,
+    [k.scope, k.key, windowSeconds, max, windowSeconds, max, windowSeconds, max, windowSeconds, windowSeconds],
   );
   const r = (res.rows as Row[])[0]!;
-  return { taken: !r.last_refused, windowEnds: new Date(r.window_ends as string) };
+  return { taken: !r.last_refused, windowEnds: new Date(r.window_ends as string), refusals: r.last_refused ? Number(r.strikes) : 0 };
 }
 
 export interface CardFailure {

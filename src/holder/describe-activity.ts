@@ -31,6 +31,12 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
       return t('Wrong code when asking for a new card number.');
     case 'wrong_code_password_reset':
       return t('Wrong code when resetting the password.');
+    case 'codes_stopped_lost_card':
+      return t('Codes to report the card lost were asked for too many times in a day: no more were sent that day.');
+    case 'codes_stopped_reissue':
+      return t('Codes for a new card number were asked for too many times in a day: no more were sent that day.');
+    case 'codes_stopped_password_reset':
+      return t('Codes to reset the password were asked for too many times in a day: no more were sent that day.');
     case 'wrong_second_factor':
       return t('Wrong authenticator code when approving a payment at {site}.', { site });
     case 'refused_card_not_active':

@@ -694,6 +694,12 @@ export const KO: Readonly<Record<string, string>> = {
   'Wrong code when reporting the card lost.': '카드 분실 신고에서 잘못된 코드가 입력되었습니다.',
   'Wrong code when asking for a new card number.': '새 카드 번호 요청에서 잘못된 코드가 입력되었습니다.',
   'Wrong code when resetting the password.': '비밀번호 재설정에서 잘못된 코드가 입력되었습니다.',
+  'Codes to report the card lost were asked for too many times in a day: no more were sent that day.':
+    '하루 동안 카드 분실 신고 인증 코드가 너무 많이 요청되어 그날은 더 보내지 않았습니다.',
+  'Codes for a new card number were asked for too many times in a day: no more were sent that day.':
+    '하루 동안 새 카드 번호 발급 인증 코드가 너무 많이 요청되어 그날은 더 보내지 않았습니다.',
+  'Codes to reset the password were asked for too many times in a day: no more were sent that day.':
+    '하루 동안 비밀번호 재설정 인증 코드가 너무 많이 요청되어 그날은 더 보내지 않았습니다.',
   'Wrong authenticator code when approving a payment at {site}.': '{site} 결제 승인에서 잘못된 인증 앱 코드가 입력되었습니다.',
   'Wrong password.': '잘못된 비밀번호가 입력되었습니다.',
   'Refused at the login page of {site}: this card can no longer be used.': '{site} 로그인 페이지에서 거절되었습니다. 이 카드는 더 이상 쓸 수 없습니다.',

@@ -137,6 +137,26 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     ]);
   });
 
+  it('shows once a day that codes were stopped after too many were asked for, saying what they were for', async () => {
+    const card = await issueTestCard(ts);
+    await ts.db('accounts').where({ id: card.accountId }).update({ email: `stopped-${card.cardId.slice(0, 8)}@example.test` });
+    const ask = () => fetch(`${ts.url}/api/cards/lost/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ card_number: card.number }) });
+    const { maxPerHour, maxPerDay } = ts.config.oneTimeCodes;
+    for (let i = 0; i < maxPerDay; i++) {
+      expect((await ask()).status).to.equal(202);
+      // Spread over hours, within the hourly limit.
+      if ((i + 1) % maxPerHour === 0) await ts.db('one_time_codes').where({ card_id: card.cardId }).update({ created_at: ts.db.raw("created_at - interval '2 hours'") });
+    }
+    expect((await ask()).status).to.equal(429);
+    expect((await ask()).status).to.equal(429);
+    const { entries } = await activity(await signedIn(card));
+    expect(entries.slice(0, 2).map((e) => [e.kind, e.text])).to.deep.equal([
+      ['signed_in_to_card_pages', 'Signed in to these card pages.'],
+      ['codes_stopped_lost_card', 'Codes to report the card lost were asked for too many times in a day: no more were sent that day.'],
+    ]);
+    expect(entries.filter((e) => e.kind.startsWith('codes_stopped'))).to.have.length(1);
+  });
+
   it('shows a change of email or mobile, and says so when cybercard made it', async () => {
     const card = await issueTestCard(ts);
     const res = await fetch(`${ts.url}/admin/api/cards/${card.cardId}/contacts`, {
