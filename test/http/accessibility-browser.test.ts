@@ -7,7 +7,9 @@ import { openDispute } from '../../src/approvals/open-dispute.ts';
 import { capture } from '../../src/approvals/capture.ts';
 import { queueLogout } from '../../src/db/backchannel-logouts.ts';
 import { markAttemptFailed } from '../../src/db/outbox-leases.ts';
+import { codeRequestKey } from '../../src/db/throttles.ts';
 import { inTransaction } from '../../src/db/tx.ts';
+import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
 import { repay } from '../../src/ledger/repay.ts';
 import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
@@ -218,6 +220,16 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         await p.locator('#new_password_confirm').fill(GOOD_PASSWORD);
         await send(p, '/card/password');
         await audit('password changed');
+
+        // A day's reset codes spent for the number (a card's or not, it reads the same): 429, try later or contact cybercard.
+        await ts.db('throttles')
+          .where(codeRequestKey('password_reset', cardThrottleKey(ts.config.secrets.cardHmacKey, holder.cardNumber)!))
+          .update({ count: ts.config.oneTimeCodes.maxPerDay });
+        await p.goto(`${ts.url}/card/password/reset`);
+        await p.locator('#card_number').fill(holder.cardNumber);
+        await send(p, '/card/password/reset/code');
+        expect(await p.locator('.error, [role=alert]').first().textContent()).to.match(/too many times today|너무 많았습니다/);
+        await audit('reset password, codes spent for the day');
 
         await p.goto(`${ts.url}/card/no-such-page`);
         await audit('not found');
