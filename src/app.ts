@@ -251,6 +251,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     cards,
     throttle,
     timeZone: config.billing.timeZone,
+    delinquency: ledger.delinquency,
     minorCap: config.cards.creditLimit.minor,
     disputeDays: config.payments.disputeDays,
   });

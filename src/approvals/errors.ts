@@ -10,6 +10,7 @@ export type RefusalCode =
   | 'spending_control'
   | 'card_locked'
   | 'delinquent'
+  | 'ward_delinquent'
   | 'step_up_required'
   | 'step_up_failed';
 

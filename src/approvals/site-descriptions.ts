@@ -15,6 +15,7 @@ export const SITE_DESCRIPTIONS: Readonly<Record<RefusalCode, string>> = {
   spending_control: "spending_control: the card holder's own spending controls refuse this request.",
   card_locked: 'card_locked: the card is locked for a while after too many failed attempts.',
   delinquent: 'delinquent: the card has an overdue statement.',
+  ward_delinquent: "ward_delinquent: a minor's card linked to this card, which this card answers for, has an overdue statement.",
   step_up_required: 'step_up_required: the payment needs a second factor the card holder has not set up.',
   step_up_failed: 'step_up_failed: the second-factor code was wrong or already used.',
 };

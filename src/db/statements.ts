@@ -188,8 +188,15 @@ export async function statementLines(conn: Conn, statementId: number): Promise<S
 }
 
 export interface OverdueStatement {
-  /** The account whose statement is unpaid (the holder's own, or the guardian's). */
+  /** The account whose statement is unpaid (the holder's own, the guardian's, or a ward's). */
   accountId: string;
+  /**
+   * Whose it is, seen from the account asked about: its own, its guardian's (a minor's card answers to it), or a
+   * ward's (a guardian's card answers for it). overdueStatements reads each account's own.
+   */
+  whose: 'own' | 'guardian' | 'ward';
+  /** For a ward's: the ward's name, for the guardian's words. */
+  wardName: string | null;
   statementId: number;
   statementDate: string;
   dueDate: string;
@@ -202,10 +209,13 @@ export interface OverdueStatement {
   outstanding: number;
 }
 
-/** The latest statement past due date plus grace of each account in `ids` (SQL yielding account_id), if unpaid. */
+/**
+ * The latest statement past due date plus grace of each account in `ids` (SQL yielding account_id, whose and
+ * ward_name), if unpaid.
+ */
 const OVERDUE_SQL = (ids: string) => `
-  SELECT x.account_id, s.id, s.statement_date, s.due_date, s.currency, s.closing_balance + COALESCE(c.credits, 0) AS outstanding
-  FROM (${ids}) AS x (account_id)
+  SELECT x.account_id, x.whose, x.ward_name, s.id, s.statement_date, s.due_date, s.currency, s.closing_balance + COALESCE(c.credits, 0) AS outstanding
+  FROM (${ids}) AS x (account_id, whose, ward_name)
   CROSS JOIN LATERAL (
     SELECT id, statement_date, due_date, currency, closing_balance, period_end FROM statements
     WHERE account_id = x.account_id AND due_date + ?::int < (now() AT TIME ZONE ?::text)::date
@@ -224,6 +234,8 @@ const OVERDUE_SQL = (ids: string) => `
 function toOverdue(x: Row): OverdueStatement {
   return {
     accountId: x.account_id as string,
+    whose: x.whose as OverdueStatement['whose'],
+    wardName: (x.ward_name as string | null) ?? null,
     statementId: Number(x.id),
     statementDate: dateString(x.statement_date),
     dueDate: dateString(x.due_date),
@@ -243,24 +255,29 @@ export async function overdueStatements(
   p: { graceDays: number; timeZone: string },
 ): Promise<OverdueStatement[]> {
   if (accountIds.length === 0) return [];
-  const r = await conn.raw(OVERDUE_SQL('SELECT unnest(?::uuid[])'), [[...accountIds], p.graceDays, p.timeZone]);
+  const r = await conn.raw(OVERDUE_SQL("SELECT unnest(?::uuid[]), 'own', NULL::text"), [[...accountIds], p.graceDays, p.timeZone]);
   return ((r as { rows: Row[] }).rows ?? []).map(toOverdue);
 }
 
+const WHOSE_ORDER = { own: 0, guardian: 1, ward: 2 } as const;
+
 /**
- * The same for one account and, with `withGuardian`, its guardian, in one query (the approval path:
- * it runs inside every approval transaction). The account's own statement comes first.
+ * The same for one account and, with `linked`, its guardian and its wards, in one query (the approval path: it runs
+ * inside every approval transaction; the wards are found through accounts_guardian_account_id_index, so an account
+ * that is nobody's guardian pays one index probe that finds nothing). Its own statement comes first, then the
+ * guardian's, then the wards'.
  */
 export async function overdueForAccount(
   conn: Conn,
   accountId: string,
-  p: { graceDays: number; timeZone: string; withGuardian: boolean },
+  p: { graceDays: number; timeZone: string; linked: boolean },
 ): Promise<OverdueStatement[]> {
-  const ids = `SELECT id FROM accounts WHERE id = ?::uuid
-    UNION ALL SELECT guardian_account_id FROM accounts WHERE id = ?::uuid AND guardian_account_id IS NOT NULL AND ?::boolean`;
-  const r = await conn.raw(OVERDUE_SQL(ids), [accountId, accountId, p.withGuardian, p.graceDays, p.timeZone]);
+  const ids = `SELECT id, 'own', NULL::text FROM accounts WHERE id = ?::uuid
+    UNION ALL SELECT guardian_account_id, 'guardian', NULL::text FROM accounts WHERE id = ?::uuid AND guardian_account_id IS NOT NULL AND ?::boolean
+    UNION ALL SELECT id, 'ward', legal_name FROM accounts WHERE guardian_account_id = ?::uuid AND ?::boolean`;
+  const r = await conn.raw(OVERDUE_SQL(ids), [accountId, accountId, p.linked, accountId, p.linked, p.graceDays, p.timeZone]);
   const found = ((r as { rows: Row[] }).rows ?? []).map(toOverdue);
-  return found.sort((a, b) => Number(b.accountId === accountId) - Number(a.accountId === accountId));
+  return found.sort((a, b) => WHOSE_ORDER[a.whose] - WHOSE_ORDER[b.whose] || a.dueDate.localeCompare(b.dueDate));
 }
 
 /**

@@ -56,6 +56,8 @@ function explain(error: string | undefined, code: string | undefined, rating: st
       return { sentence: 'This card cannot be used: it is lost, suspended or closed.', nextStep: 'Try another card, or ask the card manager.' };
     case 'delinquent':
       return { sentence: 'Your card has an overdue statement, so it cannot pay for now.', nextStep: 'Pay the statement at the card manager, then try again.' };
+    case 'ward_delinquent':
+      return { sentence: 'A card your card answers for (a child’s) has an overdue statement, so your card cannot pay for now.', nextStep: 'Pay that statement at the card manager, then try again.' };
     case 'site_suspended':
       return { sentence: 'Payments to this site are paused by the card manager.', nextStep: 'Please try again later.' };
     case 'step_up_required':

@@ -7,7 +7,7 @@ import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { todayIn } from '../ledger/calendar.ts';
 import { changeStatementDay, presentStatementDayChange, STATEMENT_DAY_RANGE, type StatementDayChanged } from '../ledger/change-statement-day.ts';
-import { overdueFor } from '../ledger/delinquency.ts';
+import { ownOverdue } from '../ledger/delinquency.ts';
 import type { BillingPolicy, DelinquencyPolicy } from '../ledger/deps.ts';
 import { statementScheduleOf } from '../ledger/statement-schedule.ts';
 import { formatMoney } from '../lib/money.ts';
@@ -71,7 +71,7 @@ export function statementDayRoutes(deps: StatementDayRouteDeps): Router {
     const { accountId } = ctx.state.holder as HolderState;
     const schedule = await statementScheduleOf(deps.db, accountId, { today: today(), dueDays: deps.billing.dueDays });
     // An overdue statement refuses every change: say so in place of a form whose every choice would be refused.
-    const owed = schedule.follows_guardian || schedule.change ? undefined : await overdueFor(deps.db, accountId, deps.delinquency);
+    const owed = schedule.follows_guardian || schedule.change ? undefined : await ownOverdue(deps.db, accountId, deps.delinquency);
     const overdue = owed ? { date: owed.statementDate, due: owed.dueDate, amount: formatMoney(owed.outstanding, owed.currency) } : null;
     return { ...FORM, locals: { nav: await holderNav(ctx, deps.db), schedule, overdue, timeZone: deps.billing.timeZone } };
   }

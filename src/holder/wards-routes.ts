@@ -9,6 +9,7 @@ import { NotFoundError } from '../errors.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
+import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { wardsOverview } from '../ledger/wards-overview.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, typedAmount, wholeAmounts } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
@@ -25,6 +26,8 @@ export interface WardsRouteDeps {
   throttle: ThrottleDeps;
   /** The billing time zone (config billing.timeZone): "this month" and the approvals' dates are its. */
   timeZone: string;
+  /** When a ward's statement is overdue (and whether it stops the guardian's card), with the billing time zone. */
+  delinquency: DelinquencyPolicy;
   /** The most a minor's card may have (config cards.creditLimit.minor): a guardian sets a child's limit up to it. */
   minorCap: number;
   /** How long after its approval a payment may be reported (config payments.disputeDays): a child's payment by the guardian too. */
@@ -83,7 +86,7 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
 
   async function page(ctx: Context, target?: string) {
     const { accountId } = ctx.state.holder as HolderState;
-    const wards = await wardsOverview(db, accountId, deps.timeZone);
+    const wards = await wardsOverview(db, accountId, deps.delinquency);
     // The guardian's currency: a child's limit is weighed against the guardian's own, in it.
     const guardian = await findAccount(db, accountId);
     if (!guardian) throw new NotFoundError('There is no such account.');
@@ -135,7 +138,7 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
 
   router.get('/api/holder/wards', async function readWards(ctx) {
     const { accountId } = ctx.state.holder as HolderState;
-    ctx.body = await wardsOverview(db, accountId, deps.timeZone);
+    ctx.body = await wardsOverview(db, accountId, deps.delinquency);
   });
 
   router.post('/card/wards/:accountId/limit', async function setWardLimitByForm(ctx) {

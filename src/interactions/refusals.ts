@@ -11,6 +11,7 @@ export const HEADINGS: Readonly<Record<RefusalCode, string>> = {
   spending_control: 'Stopped by your own controls',
   card_locked: 'This card is locked for a while',
   delinquent: 'Payment not approved',
+  ward_delinquent: "A child's card is overdue",
   step_up_required: 'A second factor is needed',
   step_up_failed: 'Second factor not accepted',
 };
@@ -28,6 +29,7 @@ export const HOLDER_SUMMARIES: Readonly<Record<RefusalCode, string>> = {
   spending_control: 'Your own spending controls refuse this payment. You can change them on your card page.',
   card_locked: 'This card is locked after too many wrong passwords or codes. You can unlock it now by resetting your password.',
   delinquent: 'A statement of this card is overdue. New charges are refused until it is paid.',
+  ward_delinquent: "A statement of a child's card you answer for is overdue. New charges on your card are refused until it is paid.",
   step_up_required: 'This payment needs a code from an authenticator app. Set one up on your card page (Second factor), then try again.',
   step_up_failed: 'The code from your authenticator app was not right, or was already used. Nothing was charged.',
 };
@@ -43,10 +45,13 @@ export function ageMessage(by: RatedBy, siteName: string, rule: AgeRule): string
 }
 
 /**
- * Why the holder's own controls (or an overdue statement, with delinquency.blockLogins) stop them at this site, in
+ * Why the holder's own controls (or an overdue statement, the card's or a ward's, with delinquency.blockLogins) stop them at this site, in
  * English (the page translates it). Adult content off names what is for adults: the site, or only this content.
  */
-export function controlsMessage(kind: unknown, siteName: string, by?: RatedBy): string {
+export function controlsMessage(kind: unknown, siteName: string, by?: RatedBy, wardName?: string): string {
+  if (kind === 'ward_delinquent') {
+    return `A statement of ${wardName ?? ''}'s card, which you answer for, is overdue, so your card cannot be used at ${siteName} until it is paid. Your page of children's cards shows it.`;
+  }
   if (kind === 'delinquent') {
     return `A statement of this card is overdue, so it cannot be used at ${siteName} until it is paid. Your card page shows the statement and how to pay it.`;
   }

@@ -25,7 +25,7 @@ import { availableFor } from '../ledger/credit-line.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
-import { entryRefusalOf, holderWouldBeStopped, requestRatings, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
+import { controlsRefusalCode, entryRefusalOf, holderWouldBeStopped, requestRatings, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
 import { ageOfClaim } from '../oidc/age-claims-request.ts';
 import { allowedClaimsOf, claimAllowed } from '../oidc/allowed-claims.ts';
 import { toPaymentDetail, type PaymentDetail } from '../oidc/payment-details.ts';
@@ -409,8 +409,8 @@ export function interactionRoutes({
       return renderStop(
         ctx,
         interaction,
-        kind === 'delinquent' ? 'This card has an overdue statement' : HEADINGS.spending_control,
-        controlsMessage(kind, site.name, ratedByOf(details)),
+        kind === 'delinquent' ? 'This card has an overdue statement' : kind === 'ward_delinquent' ? HEADINGS.ward_delinquent : HEADINGS.spending_control,
+        controlsMessage(kind, site.name, ratedByOf(details), typeof details.wardName === 'string' ? details.wardName : undefined),
       );
     }
     await renderConsentStep(ctx, interaction, pendingConsent(interaction, { unanswered: false }));
@@ -683,7 +683,7 @@ export function interactionRoutes({
       prompt === 'age_gate'
         ? UNDER_AGE_DESCRIPTIONS[ratedByOf(interaction.prompt.details)]
         : prompt === 'holder_controls'
-          ? SITE_DESCRIPTIONS[(interaction.prompt.details as { refusal?: unknown }).refusal === 'delinquent' ? 'delinquent' : 'spending_control']
+          ? SITE_DESCRIPTIONS[controlsRefusalCode((interaction.prompt.details as { refusal?: unknown }).refusal)]
           : paymentOf(consentDetails(interaction), ratings)
             ? HOLDER_CHOICE_DESCRIPTIONS.declined
             : HOLDER_CHOICE_DESCRIPTIONS.cancelled;

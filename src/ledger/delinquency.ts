@@ -16,25 +16,47 @@ import { notify, recipientOf } from '../notifications/notify.ts';
 import { DEFAULT_DELINQUENCY, type DelinquencyPolicy, type LedgerDeps } from './deps.ts';
 
 /**
- * The statement that makes this account overdue, if any: its own latest statement past due date plus
- * grace with a balance left, or (with guardianResponsible) its guardian's.
+ * The statement that makes this account overdue, if any: its own latest statement past due date plus grace with a
+ * balance left, or (with guardianResponsible) its guardian's, or a ward's (the guardian answers for a minor's card,
+ * and the minor's for the guardian's). `whose` says which; its own comes first.
  */
 export async function overdueFor(conn: Conn, accountId: string, policy: DelinquencyPolicy = DEFAULT_DELINQUENCY): Promise<OverdueStatement | undefined> {
-  const [first] = await overdueForAccount(conn, accountId, { ...policy, withGuardian: policy.guardianResponsible });
+  const [first] = await overdueForAccount(conn, accountId, { ...policy, linked: policy.guardianResponsible });
   return first;
+}
+
+/** The account's own overdue statement only, not a guardian's nor a ward's (what its own statement day waits on). */
+export async function ownOverdue(conn: Conn, accountId: string, policy: DelinquencyPolicy = DEFAULT_DELINQUENCY): Promise<OverdueStatement | undefined> {
+  const [first] = await overdueStatements(conn, [accountId], policy);
+  return first;
+}
+
+/** The refusal an overdue statement makes: the card's own or its guardian's is `delinquent`, a ward's `ward_delinquent`. */
+export function overdueRefusal(overdue: Pick<OverdueStatement, 'whose'>): 'delinquent' | 'ward_delinquent' {
+  return overdue.whose === 'ward' ? 'ward_delinquent' : 'delinquent';
 }
 
 /**
  * Refuses a new charge on an overdue account ("payment overdue"), inside the approval transaction after
  * the account row is locked. Plain logins never come here, so a holder can still enter free content.
+ * A guardian whose ward is overdue gets a refusal of its own (ward_delinquent), naming the ward's card.
  */
 export async function refuseIfOverdue(trx: Trx, accountId: string, policy: DelinquencyPolicy = DEFAULT_DELINQUENCY): Promise<void> {
   const overdue = await overdueFor(trx, accountId, policy);
   if (!overdue) return;
-  const whose = overdue.accountId === accountId ? 'Your' : "Your guardian's";
+  const owed = `${formatMoney(overdue.outstanding, overdue.currency)}`;
+  if (overdue.whose === 'ward') {
+    throw new ApprovalRefusedError(
+      'ward_delinquent',
+      // The words of the holder's account page (messages-ko.ts translates both).
+      `The statement of ${overdue.wardName ?? ''}'s card, which you answer for, of ${overdue.statementDate} was due on ${overdue.dueDate} ` +
+        `and ${owed} is still unpaid. New charges on your card are refused until it is paid; free content stays open.`,
+    );
+  }
+  const whose = overdue.whose === 'own' ? 'Your' : "Your guardian's";
   throw new ApprovalRefusedError(
     'delinquent',
-    `Payment overdue: ${whose} statement of ${overdue.statementDate} still has ${formatMoney(overdue.outstanding, overdue.currency)} unpaid ` +
+    `Payment overdue: ${whose} statement of ${overdue.statementDate} still has ${owed} unpaid ` +
       `(due ${overdue.dueDate}). New charges are refused until it is paid; free content stays open.`,
   );
 }
@@ -106,23 +128,31 @@ export async function restoreIfPaid(trx: Trx, accountId: string, policy: Delinqu
 
 /**
  * For deployments that stop plain logins too (delinquency.blockLogins): whether this overdue account is kept
- * out of member sites altogether. A refusal is audited like the holder's own controls.
+ * out of member sites altogether, and by whose statement (a ward's is `ward_delinquent`). A refusal is audited like
+ * the holder's own controls.
  */
 export async function overdueRefusesEntry(
   conn: Conn,
   q: { accountId: string; clientId: string },
   policy: DelinquencyPolicy,
   { audit = true }: { audit?: boolean } = {},
-): Promise<boolean> {
+): Promise<{ code: 'delinquent' | 'ward_delinquent'; wardName?: string } | null> {
   const overdue = await overdueFor(conn, q.accountId, policy);
-  if (!overdue) return false;
-  if (!audit) return true;
-  await appendAudit(conn, {
-    actor: `account:${q.accountId}`,
-    action: 'access.refused_overdue',
-    subjectType: 'account',
-    subjectId: q.accountId,
-    details: { clientId: q.clientId, statementDate: overdue.statementDate, dueDate: overdue.dueDate, guardian: overdue.accountId !== q.accountId },
-  });
-  return true;
+  if (!overdue) return null;
+  if (audit) {
+    await appendAudit(conn, {
+      actor: `account:${q.accountId}`,
+      action: 'access.refused_overdue',
+      subjectType: 'account',
+      subjectId: q.accountId,
+      details: {
+        clientId: q.clientId,
+        statementDate: overdue.statementDate,
+        dueDate: overdue.dueDate,
+        guardian: overdue.whose === 'guardian',
+        ...(overdue.whose === 'ward' ? { ward: true, wardAccountId: overdue.accountId } : {}),
+      },
+    });
+  }
+  return overdue.whose === 'ward' ? { code: 'ward_delinquent', wardName: overdue.wardName ?? '' } : { code: 'delinquent' };
 }

@@ -98,8 +98,14 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
     standing: overdue
       ? {
           status: 'overdue' as const,
-          message: 'Payment overdue: new charges are refused until the statement is paid.',
+          // Whose statement: the card's own, its guardian's, or a ward's (a minor's card this one answers for).
+          reason: overdue.whose,
+          message:
+            overdue.whose === 'ward'
+              ? "Payment overdue on a child's card you answer for: new charges on your card are refused until its statement is paid."
+              : 'Payment overdue: new charges are refused until the statement is paid.',
           account_id: overdue.accountId,
+          ...(overdue.whose === 'ward' ? { ward_name: overdue.wardName } : {}),
           statement_date: overdue.statementDate,
           due_date: overdue.dueDate,
           outstanding: overdue.outstanding,

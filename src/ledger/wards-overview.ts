@@ -1,9 +1,11 @@
 import { remainingHold } from '../approvals/moves.ts';
 import { statusInEffect } from '../approvals/present.ts';
 import type { Conn } from '../db/knex.ts';
+import { overdueStatements, type OverdueStatement } from '../db/statements.ts';
 import { latestApprovalsOf, wardSummaries, type WardApproval } from '../db/wards.ts';
 import { todayIn } from './calendar.ts';
 import { availableCredit } from './credit-line.ts';
+import type { DelinquencyPolicy } from './deps.ts';
 
 /** How many of each ward's approvals the guardian sees. */
 export const WARD_APPROVALS = 10;
@@ -12,17 +14,17 @@ export type WardView = Awaited<ReturnType<typeof wardsOverview>>[number];
 
 /**
  * What a guardian sees of the accounts linked to theirs (accounts.guardian_account_id): each ward's name, current
- * card, limit, available credit, holds, balance owed, this calendar month's approvals (in the billing time zone)
- * and its last approvals, in two statements whatever the number of wards. Nothing about any other account: the
+ * card, limit, available credit, holds, balance owed, its standing (an overdue statement, which with
+ * delinquency.guardianResponsible stops the guardian's card too), this calendar month's approvals (in the billing
+ * time zone) and its last approvals, in three statements whatever the number of wards. Nothing about any other account: the
  * guardian link is the only way in. Read without locks, for display.
  */
-export async function wardsOverview(conn: Conn, guardianAccountId: string, timeZone: string) {
+export async function wardsOverview(conn: Conn, guardianAccountId: string, policy: DelinquencyPolicy) {
+  const { timeZone } = policy;
   const wards = await wardSummaries(conn, guardianAccountId, timeZone);
-  const approvals = await latestApprovalsOf(
-    conn,
-    wards.map((w) => w.accountId),
-    WARD_APPROVALS,
-  );
+  const ids = wards.map((w) => w.accountId);
+  const approvals = await latestApprovalsOf(conn, ids, WARD_APPROVALS);
+  const overdue = new Map((await overdueStatements(conn, ids, policy)).map((o) => [o.accountId, o]));
   const byAccount = new Map<string, WardApproval[]>();
   for (const a of approvals) byAccount.set(a.accountId, [...(byAccount.get(a.accountId) ?? []), a]);
   const now = Date.now();
@@ -36,6 +38,7 @@ export async function wardsOverview(conn: Conn, guardianAccountId: string, timeZ
     held: w.heldAmount,
     balance: w.postedBalance,
     approved_this_month: w.approvedThisMonth,
+    standing: standingOf(overdue.get(w.accountId), policy),
     recent_approvals: (byAccount.get(w.accountId) ?? []).map((raw) => {
       // A hold past its expiry reads as the sweep will leave it (present.ts), as on the holder's own page.
       const a = { ...raw, status: statusInEffect(raw, now) };
@@ -57,4 +60,18 @@ export async function wardsOverview(conn: Conn, guardianAccountId: string, timeZ
       };
     }),
   }));
+}
+
+/** A ward's standing as the guardian sees it: good, or its overdue statement (and whether it stops the guardian's card). */
+function standingOf(o: OverdueStatement | undefined, policy: DelinquencyPolicy) {
+  if (!o) return { status: 'good' as const };
+  return {
+    status: 'overdue' as const,
+    statement_id: o.statementId,
+    statement_date: o.statementDate,
+    due_date: o.dueDate,
+    outstanding: o.outstanding,
+    currency: o.currency,
+    guardian_stopped: policy.guardianResponsible,
+  };
 }

@@ -120,6 +120,9 @@ export const KO: Readonly<Record<string, string>> = {
   'Too many payments for now': '지금은 결제 횟수가 너무 많습니다',
   'Stopped by your own controls': '직접 설정한 사용 제한으로 중단되었습니다',
   'This card has an overdue statement': '이 카드에 연체된 명세서가 있습니다',
+  "A child's card is overdue": '자녀 카드의 명세서가 연체되었습니다',
+  "A statement of {ward}'s card, which you answer for, is overdue, so your card cannot be used at {site} until it is paid. Your page of children's cards shows it.":
+    '보호자로서 책임지고 계신 {ward} 님의 카드 명세서가 연체되어, 납부할 때까지 보호자님의 카드를 {site}에서 사용할 수 없습니다. 자녀 카드 페이지에서 확인할 수 있습니다.',
   'A statement of this card is overdue, so it cannot be used at {site} until it is paid. Your card page shows the statement and how to pay it.':
     '이 카드의 명세서가 연체되어 납부할 때까지 {site}에서 사용할 수 없습니다. 카드 페이지에서 명세서와 납부 방법을 확인하세요.',
   'This card is locked for a while': '이 카드는 잠시 잠겨 있습니다',
@@ -140,6 +143,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Reset your password to unlock the card': '비밀번호를 재설정해 카드 잠금 풀기',
   'A statement of this card is overdue. New charges are refused until it is paid.':
     '이 카드의 명세서 대금이 연체되었습니다. 납부할 때까지 새 결제는 거절됩니다.',
+  "A statement of a child's card you answer for is overdue. New charges on your card are refused until it is paid.":
+    '보호자로서 책임지고 계신 자녀 카드의 명세서 대금이 연체되었습니다. 납부할 때까지 보호자님의 카드로 새 결제가 거절됩니다.',
   'This payment needs a code from an authenticator app. Set one up on your card page (Second factor), then try again.':
     '이 결제에는 인증 앱 코드가 필요합니다. 카드 페이지(2단계 인증)에서 설정한 뒤 다시 시도하세요.',
   'The code from your authenticator app was not right, or was already used. Nothing was charged.':
@@ -467,6 +472,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Your account': '내 계정',
   'Payment overdue: the statement of {date} was due on {due} and {amount} is still unpaid. New charges are refused until it is paid; free content stays open.':
     '연체: {date} 명세서의 납부 기한은 {due}였으며 {amount}이(가) 아직 미납입니다. 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
+  "The statement of {ward}'s card, which you answer for, of {date} was due on {due} and {amount} is still unpaid. New charges on your card are refused until it is paid; free content stays open.":
+    '보호자로서 책임지고 계신 {ward} 님 카드의 {date} 명세서는 납부 기한이 {due}였으며 {amount}이(가) 아직 미납입니다. 납부할 때까지 보호자님의 카드로 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
   Balance: '잔액',
   '{amount} in credit': '{amount} 초과 납부',
   '{available} of {limit}': '{limit} 중 {available}',
@@ -764,6 +771,10 @@ export const KO: Readonly<Record<string, string>> = {
 
   // A guardian's view of the cards linked to theirs
   "Children's cards": '자녀 카드',
+  'The statement of {date} was due on {due} and {amount} is still unpaid. New charges on this card and on yours are refused until it is paid.':
+    '{date} 명세서의 납부 기한은 {due}였으며 {amount}이(가) 아직 미납입니다. 납부할 때까지 이 카드와 보호자님의 카드 모두 새 결제가 거절됩니다.',
+  'The statement of {date} was due on {due} and {amount} is still unpaid. New charges on this card are refused until it is paid.':
+    '{date} 명세서의 납부 기한은 {due}였으며 {amount}이(가) 아직 미납입니다. 납부할 때까지 이 카드로 새 결제가 거절됩니다.',
   'No cards are linked to yours.': '내 카드에 연결된 카드가 없습니다.',
   "A minor applies with a guardian's card; their card is then linked to the guardian's and shown here.":
     '미성년자는 보호자의 카드로 신청하며, 그 카드는 보호자의 카드에 연결되어 여기에 표시됩니다.',

@@ -581,10 +581,13 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     text: {
       en: (d) =>
         `${d.ward ? `The statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your statement'} of ${s(d, 'statementDate')} ` +
-        `was due on ${s(d, 'dueDate')} and ${s(d, 'amount')} is still unpaid. New charges are refused until it is paid; free content stays open.`,
+        `was due on ${s(d, 'dueDate')} and ${s(d, 'amount')} is still unpaid. ` +
+        // The guardian's card answers for the ward's (delinquency.guardianResponsible, the only setting that tells the guardian).
+        `${d.ward ? 'New charges on that card and on yours are refused' : 'New charges are refused'} until it is paid; free content stays open.`,
       ko: (d) =>
         `${d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 명세서는 납부 기한이 ${s(d, 'dueDate')}였으며 ` +
-        `${s(d, 'amount')}이(가) 아직 미납입니다. 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.`,
+        `${s(d, 'amount')}이(가) 아직 미납입니다. ` +
+        `${d.ward ? '납부할 때까지 그 카드와 보호자님의 카드 모두 새 결제가 거절되며' : '납부할 때까지 새 결제는 거절되며'}, 무료 콘텐츠는 계속 이용할 수 있습니다.`,
     },
     sms: {
       en: (d) =>
@@ -597,8 +600,14 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   payment_restored: {
     subject: { en: 'Your cyber card can pay again', ko: '사이버 카드로 다시 결제할 수 있습니다' },
     text: {
-      en: (d) => `${d.ward ? `The card of ${s(d, 'ward')}` : 'Your card'} is in good standing again: new charges are accepted.`,
-      ko: (d) => `${d.ward ? `${s(d, 'ward')} 님의 카드가` : '카드가'} 다시 정상 상태가 되어 새 결제를 받을 수 있습니다.`,
+      en: (d) =>
+        d.ward
+          ? `The card of ${s(d, 'ward')} is in good standing again: new charges are accepted on it and on yours.`
+          : 'Your card is in good standing again: new charges are accepted.',
+      ko: (d) =>
+        d.ward
+          ? `${s(d, 'ward')} 님의 카드가 다시 정상 상태가 되어 그 카드와 보호자님의 카드 모두 새 결제를 받을 수 있습니다.`
+          : '카드가 다시 정상 상태가 되어 새 결제를 받을 수 있습니다.',
     },
   },
 };

@@ -139,9 +139,14 @@ type Entry = AgeRule & { accountId: string; clientId: string };
 
 /** Why the policy keeps a holder out; for an age (under_age, adult_content_off), whose rating it was. */
 export interface PolicyRefusal {
-  code: 'under_age' | EntryRefusal | 'delinquent';
+  code: 'under_age' | EntryRefusal | OverdueCode;
   ratedBy?: RatedBy;
+  /** For ward_delinquent: the name of the overdue ward, for the guardian's page. */
+  wardName?: string;
 }
+
+/** An overdue statement's refusal: the card's own (or its guardian's), or a ward's the card answers for. */
+type OverdueCode = 'delinquent' | 'ward_delinquent';
 
 /** What the age gate and the holder's controls decide on: the holder's birthdate and spending controls. */
 type HolderFacts = { birthdate?: string | null | undefined; controls?: SpendingControls | undefined };
@@ -170,7 +175,8 @@ async function controlsRefusal(
   const own = await holderRefusesEntry(deps.db, { ...q, adultAge: deps.adultAge, controls: facts.controls }, { audit });
   // Adult content: the site's own rating is adult, or only this request's.
   if (own) return own === 'adult_content_off' ? { code: own, ratedBy: ratedBy(q, deps.adultAge) } : { code: own };
-  return overdue && deps.blockOverdueLogins && (await overdueRefusesEntry(deps.db, q, deps.blockOverdueLogins, { audit })) ? { code: 'delinquent' } : null;
+  if (!overdue || !deps.blockOverdueLogins) return null;
+  return overdueRefusesEntry(deps.db, q, deps.blockOverdueLogins, { audit });
 }
 
 /** The age gate's, then the holder's controls' (and, with `overdue`, an overdue statement's) refusal, as the policy decides them. */
@@ -207,9 +213,18 @@ export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<
  * issued under (a site's rating raised, a site blocked, adult content turned off, an overdue statement): the
  * policy's own rules, decided and audited as the policy decides and audits them.
  */
-export async function refreshRefusal(deps: PolicyDeps, q: Entry): Promise<'under_age' | 'spending_control' | 'delinquent' | null> {
+export async function refreshRefusal(deps: PolicyDeps, q: Entry): Promise<'under_age' | 'spending_control' | OverdueCode | null> {
   const refusal = (await policyRefusal(deps, q, await factsOf(deps, q.accountId), { audit: true, overdue: true }))?.code ?? null;
-  return refusal === null || refusal === 'under_age' || refusal === 'delinquent' ? refusal : 'spending_control';
+  return refusal === null || refusal === 'under_age' || isOverdueCode(refusal) ? refusal : 'spending_control';
+}
+
+function isOverdueCode(code: unknown): code is OverdueCode {
+  return code === 'delinquent' || code === 'ward_delinquent';
+}
+
+/** The site's code for a holder_controls refusal: an overdue statement's own, else spending_control. */
+export function controlsRefusalCode(refusal: unknown): 'spending_control' | OverdueCode {
+  return isOverdueCode(refusal) ? refusal : 'spending_control';
 }
 
 /**
@@ -293,22 +308,34 @@ export function createInteractionPolicy(deps: PolicyDeps) {
   const decide = decidedOncePerRequest(
     deps,
     (entry, facts) => controlsRefusal(deps, entry, facts, { audit: true }),
-    (refusal) => (refusal.code === 'delinquent' ? 'delinquent' : 'spending_control'),
+    (refusal) => controlsRefusalCode(refusal.code),
   );
-  const refusalCheck = (reason: string, code: 'spending_control' | 'delinquent') =>
+  const refusalCheck = (reason: string, code: 'spending_control' | OverdueCode) =>
     new Check(
       reason,
       SITE_DESCRIPTIONS[code],
       'access_denied',
       async (ctx) => {
         const refusal = (await decide(ctx))?.code;
-        return refusal !== undefined && (refusal === 'delinquent') === (code === 'delinquent') ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+        return refusal !== undefined && controlsRefusalCode(refusal) === code ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       },
       async (ctx) => {
         const refusal = await decide(ctx);
-        return { refusal: refusal?.code ?? null, ...(refusal?.ratedBy ? { ratedBy: refusal.ratedBy } : {}) };
+        return {
+          refusal: refusal?.code ?? null,
+          ...(refusal?.ratedBy ? { ratedBy: refusal.ratedBy } : {}),
+          ...(refusal?.wardName !== undefined ? { wardName: refusal.wardName } : {}),
+        };
       },
     );
-  policy.add(new Prompt({ name: 'holder_controls', requestable: false }, refusalCheck('holder_controls', 'spending_control'), refusalCheck('delinquent', 'delinquent')), 2);
+  policy.add(
+    new Prompt(
+      { name: 'holder_controls', requestable: false },
+      refusalCheck('holder_controls', 'spending_control'),
+      refusalCheck('delinquent', 'delinquent'),
+      refusalCheck('ward_delinquent', 'ward_delinquent'),
+    ),
+    2,
+  );
   return policy;
 }

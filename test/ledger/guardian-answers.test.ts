@@ -1,0 +1,216 @@
+import { expect } from 'chai';
+import { decodeJwt } from 'jose';
+import * as client from 'openid-client';
+import { capture } from '../../src/approvals/capture.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { billingRun } from '../../src/ledger/billing-run.ts';
+import { todayIn } from '../../src/ledger/calendar.ts';
+import { sweepDelinquency } from '../../src/ledger/delinquency.ts';
+import { renderMessage } from '../../src/notifications/templates.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
+import { Agent, csrfFrom, location, runLogin, type FlowResult } from '../helpers/agent.ts';
+import { authRequest, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { signedInHolder } from '../helpers/holder.ts';
+import { unescapeHtml } from '../helpers/html.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { approveFor, cardWithLimit, ledgerOf, operator, startLedgerServer } from './fixtures.ts';
+
+const CHILD = 'Minji Kim';
+
+/**
+ * A guardian and the minor linked to their card, the minor's statement dated 30 days back (due 14 days after it, 5
+ * days' grace) with 3,000 KRW unpaid: the child is overdue today, the guardian's own statement (nothing on it) is not.
+ */
+async function familyWithOverdueChild(ts: TestServer, site: TestSite): Promise<{ guardian: TestCard; minor: TestCard }> {
+  // An email address to be told at (a holder without one is sent nothing).
+  const guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test' });
+  // A real minor's birthdate: housekeeping releases grown-up wards within a minute of start (start-housekeeping.ts).
+  const minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, birthdate: birthdateForAge(15), legal_name: CHILD });
+  const comic = await approveFor(ts, minor, site, 3_000, 'Comic');
+  await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: comic.approvalNo, actor: 'test' }));
+  const d = new Date(`${todayIn(ts.config.billing.timeZone)}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 30);
+  if (d.getUTCDate() > 28) d.setUTCDate(28);
+  // A ward is billed on its guardian's statement day.
+  await ts.db('accounts').whereIn('id', [guardian.accountId, minor.accountId]).update({ statement_day: d.getUTCDate() });
+  await billingRun(ledgerOf(ts), { date: d.toISOString().slice(0, 10), cutoff: new Date() });
+  return { guardian, minor };
+}
+
+/** A payment of `amount` at `site` through PAR and the hosted pages, as the member site (openid-client) asks it. */
+async function pay(ts: TestServer, site: TestSite, card: TestCard, amount = 1_000): Promise<{ agent: Agent; result: FlowResult }> {
+  const cfg = await siteClient(ts, site);
+  const req = await payRequest(cfg, site, [{ type: 'payment', amount, currency: 'KRW', description: 'Film' }]);
+  const agent = new Agent(ts.url);
+  return { agent, result: await runLogin(agent, req.url, card) };
+}
+
+/** Where the refusal page's link back sends the browser: the member site's redirect URI with the error. */
+async function backToSite(ts: TestServer, agent: Agent, html: string): Promise<URL> {
+  const link = unescapeHtml(/href="([^"]+)" id="return"/.exec(html)![1]!);
+  return location(await agent.get(new URL(link, ts.url)), ts.url);
+}
+
+const heading = (html: string) => unescapeHtml(/<h1[^>]*>([^<]*)<\/h1>/.exec(html)?.[1] ?? '').trim();
+
+describe("a guardian's card answers for the linked minor's overdue statement (delinquency.guardianResponsible)", () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let guardian: TestCard;
+  let minor: TestCard;
+  const outbox = (accountId: string, template: string) => ts.db('notifications_outbox').where({ account_id: accountId, template });
+
+  before(async () => {
+    ts = await startLedgerServer();
+    site = await registerTestSite(ts, { maxAmount: 50_000 });
+    ({ guardian, minor } = await familyWithOverdueChild(ts, site));
+  });
+  after(() => ts.stop());
+
+  it("refuses the guardian's payment with its own page and audit, and sends the site access_denied coded ward_delinquent", async () => {
+    const { agent, result } = await pay(ts, site, guardian);
+    expect(result.kind).to.equal('page');
+    if (result.kind !== 'page') return;
+    expect(result.status).to.equal(403);
+    expect(heading(result.html)).to.equal("A child's card is overdue");
+    const text = unescapeHtml(result.html);
+    expect(text).to.include(`The statement of ${CHILD}'s card, which you answer for,`);
+    expect(text).to.include('3,000 KRW');
+    const toSite = await backToSite(ts, agent, result.html);
+    expect(toSite.origin + toSite.pathname).to.equal(site.redirectUri);
+    expect(toSite.searchParams.get('error')).to.equal('access_denied');
+    expect(toSite.searchParams.get('error_description')).to.match(/^ward_delinquent: /);
+    const audit = await ts.db('audit_log').where({ subject_id: guardian.accountId, action: 'access.refused' });
+    expect(audit.map((a: { details: { refusal: string } }) => a.details.refusal)).to.deep.equal(['ward_delinquent']);
+    expect(await ts.db('approvals').where({ account_id: guardian.accountId }).first()).to.equal(undefined);
+    // The child's own refusal stays the child's own: delinquent, not ward_delinquent.
+    const child = await pay(ts, site, minor);
+    expect(child.result.kind).to.equal('page');
+    if (child.result.kind === 'page') expect((await backToSite(ts, child.agent, child.result.html)).searchParams.get('error_description')).to.match(/^delinquent: /);
+  });
+
+  it("lets the guardian log in to free content, with a token whose credit standing reads overdue", async () => {
+    const cfg = await siteClient(ts, site);
+    const req = await authRequest(cfg, site, { resource: site.resource });
+    const result = await runLogin(new Agent(ts.url), req.url, guardian);
+    expect(result.kind).to.equal('redirect');
+    if (result.kind !== 'redirect') return;
+    const tokens = await client.authorizationCodeGrant(cfg, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    expect(decodeJwt(tokens.access_token).credit).to.deep.include({ currency: 'KRW', standing: 'overdue' });
+  });
+
+  it("tells the guardian why on their account page and JSON, and on the child's card in their view of it", async () => {
+    const agent = await signedInHolder(ts.url, guardian);
+    const json = (await (await agent.get('/api/holder/account')).json()) as { standing: Record<string, unknown> };
+    expect(json.standing).to.include({ status: 'overdue', reason: 'ward', account_id: minor.accountId, ward_name: CHILD, outstanding: 3_000 });
+    const page = unescapeHtml(await (await agent.get('/card/account')).text());
+    expect(page).to.match(new RegExp(`The statement of ${CHILD}'s card, which you answer for, of \\d{4}-\\d{2}-\\d{2} was due on \\d{4}-\\d{2}-\\d{2} and 3,000 KRW is still unpaid`));
+    const wards = (await (await agent.get('/api/holder/wards')).json()) as Array<Record<string, unknown>>;
+    expect(wards[0]!.standing).to.include({ status: 'overdue', outstanding: 3_000 });
+    const wardsPage = unescapeHtml(await (await agent.get('/card/wards')).text());
+    expect(wardsPage).to.match(/id="ward-overdue-[^"]+"[^>]*>[^<]*The statement of \d{4}-\d{2}-\d{2} was due on/);
+    // The child's own page says it is its own statement.
+    const own = (await (await (await signedInHolder(ts.url, minor)).get('/api/holder/account')).json()) as { standing: Record<string, unknown> };
+    expect(own.standing).to.include({ status: 'overdue', reason: 'own', account_id: minor.accountId });
+  });
+
+  it('notifies the guardian once that their own card is stopped too', async () => {
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(1);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(0);
+    const told = await outbox(guardian.accountId, 'payment_overdue');
+    expect(told).to.have.length(1);
+    const text = renderMessage('payment_overdue', told[0].data, ts.url, 'en', told[0].channel).text;
+    expect(text).to.include(`The statement of ${CHILD}, whose card you are responsible for,`);
+    expect(text).to.include('New charges on that card and on yours are refused until it is paid');
+    const ko = renderMessage('payment_overdue', told[0].data, ts.url, 'ko', told[0].channel).text;
+    expect(ko).to.include('보호자님의 카드');
+  });
+
+  it("approves the guardian's payment again once the child's statement is repaid, and says so", async () => {
+    const repaid = await operator(ts, 'POST', '/admin/api/ledger/repayments', { card_id: minor.cardId, amount: 3_000, currency: 'KRW' });
+    expect(repaid.status).to.equal(201);
+    expect(repaid.json.restored).to.equal(true);
+    const { result } = await pay(ts, site, guardian);
+    expect(result.kind).to.equal('redirect');
+    if (result.kind === 'redirect') expect(result.url.searchParams.get('code')).to.be.a('string');
+    const restored = await outbox(guardian.accountId, 'payment_restored');
+    expect(restored).to.have.length(1);
+    expect(renderMessage('payment_restored', restored[0].data, ts.url, 'en', restored[0].channel).text).to.include('on it and on yours');
+    const agent = await signedInHolder(ts.url, guardian);
+    expect(((await (await agent.get('/api/holder/account')).json()) as { standing: unknown }).standing).to.deep.equal({ status: 'good' });
+    expect((await pay(ts, site, minor)).result.kind).to.equal('redirect');
+  });
+
+  it("leaves a guardian whose child is not overdue alone", async () => {
+    const other = await cardWithLimit(ts, 100_000);
+    const child = await cardWithLimit(ts, 20_000, { guardian_account_id: other.accountId, birthdate: birthdateForAge(12) });
+    await approveFor(ts, child, site, 2_000, 'Held, never billed');
+    const { result } = await pay(ts, site, other);
+    expect(result.kind).to.equal('redirect');
+    if (result.kind === 'redirect') expect(result.url.searchParams.get('code')).to.be.a('string');
+  });
+});
+
+describe("a guardian's card with delinquency.guardianResponsible off", () => {
+  let ts: TestServer;
+  let site: TestSite;
+
+  before(async () => {
+    ts = await startLedgerServer({ delinquency: { graceDays: 5, guardianResponsible: false, blockLogins: true } });
+    site = await registerTestSite(ts, { maxAmount: 50_000 });
+  });
+  after(() => ts.stop());
+
+  it("approves the guardian's payment while the child is overdue, and the child's own payment stays refused", async () => {
+    const { guardian, minor } = await familyWithOverdueChild(ts, site);
+    const { result } = await pay(ts, site, guardian);
+    expect(result.kind).to.equal('redirect');
+    if (result.kind === 'redirect') expect(result.url.searchParams.get('code')).to.be.a('string');
+    const child = await pay(ts, site, minor);
+    expect(child.result.kind).to.equal('page');
+  });
+});
+
+describe("a guardian's plain logins while the child is overdue, with delinquency.blockLogins", () => {
+  let ts: TestServer;
+  let site: TestSite;
+  let guardian: TestCard;
+
+  before(async () => {
+    ts = await startLedgerServer({ delinquency: { graceDays: 5, guardianResponsible: true, blockLogins: true } });
+    site = await registerTestSite(ts);
+    ({ guardian } = await familyWithOverdueChild(ts, site));
+  });
+  after(() => ts.stop());
+
+  it("stops the guardian's plain login with its own page and audit, and sends the site access_denied coded ward_delinquent", async () => {
+    const cfg = await siteClient(ts, site);
+    const req = await authRequest(cfg, site);
+    const agent = new Agent(ts.url);
+    const result = await runLogin(agent, req.url, guardian);
+    expect(result.kind).to.equal('page');
+    if (result.kind !== 'page') return;
+    expect(result.status).to.equal(403);
+    expect(heading(result.html)).to.equal("A child's card is overdue");
+    expect(unescapeHtml(result.html)).to.include(`A statement of ${CHILD}'s card, which you answer for, is overdue`);
+    const audit = await ts.db('audit_log').where({ subject_id: guardian.accountId, action: 'access.refused_overdue' });
+    expect(audit).to.have.length(1);
+    expect(audit[0].details).to.include({ ward: true });
+    const uid = /\/interaction\/([^/]+)\/abort/.exec(result.html)![1]!;
+    const back = location(await agent.post(`/interaction/${uid}/abort`, { csrf: csrfFrom(result.html) }), ts.url);
+    expect(back.searchParams.get('error')).to.equal('access_denied');
+    expect(back.searchParams.get('error_description')).to.match(/^ward_delinquent: /);
+  });
+
+  it('answers prompt=none with access_denied coded ward_delinquent, no page', async () => {
+    const cfg = await siteClient(ts, site);
+    const agent = new Agent(ts.url);
+    // Signed in first (the login step makes the session; the refusal comes after it).
+    expect((await runLogin(agent, (await authRequest(cfg, site)).url, guardian)).kind).to.equal('page');
+    const res = await agent.get((await authRequest(cfg, site, { prompt: 'none', scope: 'openid' })).url);
+    expect(res.status).to.equal(303);
+    const toSite = location(res, ts.url);
+    expect(toSite.searchParams.get('error')).to.equal('access_denied');
+    expect(toSite.searchParams.get('error_description')).to.match(/^ward_delinquent: /);
+  });
+});
