@@ -22,10 +22,21 @@ const CHILD = 'Minji Kim';
  * days' grace) with 3,000 KRW unpaid: the child is overdue today, the guardian's own statement (nothing on it) is not.
  */
 async function familyWithOverdueChild(ts: TestServer, site: TestSite): Promise<{ guardian: TestCard; minor: TestCard }> {
-  // An email address to be told at (a holder without one is sent nothing).
+  const family = await familyOf(ts);
+  await makeOverdue(ts, site, family);
+  return family;
+}
+
+/** A guardian (with an email address to be told at: a holder without one is sent nothing) and the minor linked to their card. */
+async function familyOf(ts: TestServer): Promise<{ guardian: TestCard; minor: TestCard }> {
   const guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test' });
   // A real minor's birthdate: housekeeping releases grown-up wards within a minute of start (start-housekeeping.ts).
   const minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, birthdate: birthdateForAge(15), legal_name: CHILD });
+  return { guardian, minor };
+}
+
+/** The minor's 3,000 KRW on a statement dated 30 days back, unpaid: overdue today; the guardian's own statement owes nothing. */
+async function makeOverdue(ts: TestServer, site: TestSite, { guardian, minor }: { guardian: TestCard; minor: TestCard }): Promise<void> {
   const comic = await approveFor(ts, minor, site, 3_000, 'Comic');
   await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: comic.approvalNo, actor: 'test' }));
   const d = new Date(`${todayIn(ts.config.billing.timeZone)}T12:00:00Z`);
@@ -34,7 +45,6 @@ async function familyWithOverdueChild(ts: TestServer, site: TestSite): Promise<{
   // A ward is billed on its guardian's statement day.
   await ts.db('accounts').whereIn('id', [guardian.accountId, minor.accountId]).update({ statement_day: d.getUTCDate() });
   await billingRun(ledgerOf(ts), { date: d.toISOString().slice(0, 10), cutoff: new Date() });
-  return { guardian, minor };
 }
 
 /** A payment of `amount` at `site` through PAR and the hosted pages, as the member site (openid-client) asks it. */
@@ -83,6 +93,15 @@ describe("a guardian's card answers for the linked minor's overdue statement (de
     const audit = await ts.db('audit_log').where({ subject_id: guardian.accountId, action: 'access.refused' });
     expect(audit.map((a: { details: { refusal: string } }) => a.details.refusal)).to.deep.equal(['ward_delinquent']);
     expect(await ts.db('approvals').where({ account_id: guardian.accountId }).first()).to.equal(undefined);
+    // In Korean too (ui_locales), the figures and the child's name filled in.
+    const cfg = await siteClient(ts, site);
+    const ko = await payRequest(cfg, site, [{ type: 'payment', amount: 1_000, currency: 'KRW', description: 'Film' }], { ui_locales: 'ko' });
+    const koPage = await runLogin(new Agent(ts.url), ko.url, guardian);
+    expect(koPage.kind).to.equal('page');
+    if (koPage.kind === 'page') {
+      expect(heading(koPage.html)).to.equal('자녀 카드의 명세서가 연체되었습니다');
+      expect(unescapeHtml(koPage.html)).to.match(new RegExp(`보호자로서 책임지고 계신 ${CHILD} 님 카드의 \\d{4}-\\d{2}-\\d{2} 명세서는 납부 기한이`));
+    }
     // The child's own refusal stays the child's own: delinquent, not ward_delinquent.
     const child = await pay(ts, site, minor);
     expect(child.result.kind).to.equal('page');
@@ -200,6 +219,22 @@ describe("a guardian's plain logins while the child is overdue, with delinquency
     const back = location(await agent.post(`/interaction/${uid}/abort`, { csrf: csrfFrom(result.html) }), ts.url);
     expect(back.searchParams.get('error')).to.equal('access_denied');
     expect(back.searchParams.get('error_description')).to.match(/^ward_delinquent: /);
+  });
+
+  it("refuses the guardian's refresh token, granted before the child fell overdue, coded ward_delinquent", async () => {
+    const family = await familyOf(ts);
+    const cfg = await siteClient(ts, site);
+    const req = await authRequest(cfg, site);
+    const result = await runLogin(new Agent(ts.url), req.url, family.guardian);
+    if (result.kind !== 'redirect') throw new Error('expected the login to go through');
+    const tokens = await client.authorizationCodeGrant(cfg, result.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    await makeOverdue(ts, site, family);
+    const refused = await client.refreshTokenGrant(cfg, tokens.refresh_token!).then(
+      () => undefined,
+      (err: unknown) => err as { error?: string; error_description?: string },
+    );
+    expect(refused?.error).to.equal('invalid_grant');
+    expect(refused?.error_description).to.match(/^ward_delinquent: /);
   });
 
   it('answers prompt=none with access_denied coded ward_delinquent, no page', async () => {
