@@ -14,9 +14,9 @@ import { billingRun } from '../../src/ledger/billing-run.ts';
 import { repay } from '../../src/ledger/repay.ts';
 import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByApplication, latestCode, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
-import { issueTestCard, registerTestSite, type TestCard } from '../helpers/fixtures.ts';
+import { issueTestCard, payRequest, registerTestSite, siteClient, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
-import { approveFor, cardWithLimit, ledgerOf, statementDayToday } from '../ledger/fixtures.ts';
+import { approveFor, cardWithLimit, familyWithOverdueChild, ledgerOf, startLedgerServer, statementDayToday } from '../ledger/fixtures.ts';
 import { startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
 
 /** WCAG 2.0 and 2.1, levels A and AA: what the hosted pages promise their holders. */
@@ -350,6 +350,39 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
         await p.goto(`${ts.url}/card/controls`);
         await audit('spending controls, card closed');
         expectNone(found);
+      });
+
+      it("a guardian whose child's statement is overdue: the account page, the children's cards and the refused payment", async function () {
+        this.timeout(90_000);
+        // A card manager of its own: making a statement overdue takes a billing run dated a month back, which would
+        // bill every other test's cards in the run's shared database.
+        const ledger = await startLedgerServer();
+        try {
+          const { p, audit, found } = await open(language);
+          const site = await registerTestSite(ledger, { name: 'Film Corner' } as never);
+          const { guardian } = await familyWithOverdueChild(ledger, site);
+          await p.goto(`${ledger.url}/card/signin`);
+          await p.locator('#card_number').fill(guardian.number);
+          await p.locator('#password').fill(guardian.password);
+          await Promise.all([p.waitForURL(`${ledger.url}/card/account`), p.locator('form[action="/card/signin"] button[type=submit]').click()]);
+          await p.locator('#overdue').waitFor();
+          await audit("account, a child's statement overdue");
+          await p.goto(`${ledger.url}/card/wards`);
+          await p.locator('[id^="ward-overdue-"]').waitFor();
+          await audit("children's cards, one overdue");
+          const req = await payRequest(await siteClient(ledger, site), site, [{ type: 'payment', amount: 1_000, currency: 'KRW', description: 'Film' }]);
+          await p.goto(req.url.href);
+          await p.locator('#card_number').fill(guardian.number);
+          await p.locator('#password').fill(guardian.password);
+          await p.locator('form[action$="/login"] button[type=submit]').click();
+          // Refused as the payment is approved (under the account's lock), as every overdue statement is.
+          await p.locator('form[action$="/confirm"] button[type=submit]').click();
+          await p.locator('#return').waitFor();
+          await audit("payment refused, a child's statement overdue");
+          expectNone(found);
+        } finally {
+          await ledger.stop();
+        }
       });
 
       it('the hosted log-in, consent, payment approval, refusal and sign-out pages of a real OIDC flow', async function () {

@@ -1,6 +1,11 @@
 import { approve } from '../../src/approvals/approve.ts';
 import type { Approval } from '../../src/db/approvals.ts';
 import { ledgerDeps, type LedgerDeps } from '../../src/ledger/deps.ts';
+import { capture } from '../../src/approvals/capture.ts';
+import { inTransaction } from '../../src/db/tx.ts';
+import { billingRun } from '../../src/ledger/billing-run.ts';
+import { todayIn } from '../../src/ledger/calendar.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
 import { issueTestCard, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { connect, createTestDatabase, dropTestDatabase } from '../helpers/db.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -113,4 +118,37 @@ export function nextDateOnDay(day: number, date: string): string {
   let d = plusDays(date, 1);
   while (Number(d.slice(8)) !== day) d = plusDays(d, 1);
   return d;
+}
+
+/** The name of the minor in familyOf. */
+export const CHILD = 'Minji Kim';
+
+/**
+ * A guardian and the minor linked to their card, the minor's statement dated 30 days back (due 14 days after it, 5
+ * days' grace) with 3,000 KRW unpaid: the child is overdue today, the guardian's own statement (nothing on it) is not.
+ */
+export async function familyWithOverdueChild(ts: TestServer, site: TestSite): Promise<{ guardian: TestCard; minor: TestCard }> {
+  const family = await familyOf(ts);
+  await makeOverdue(ts, site, family);
+  return family;
+}
+
+/** A guardian (with an email address to be told at: a holder without one is sent nothing) and the minor linked to their card. */
+export async function familyOf(ts: TestServer): Promise<{ guardian: TestCard; minor: TestCard }> {
+  const guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test' });
+  // A real minor's birthdate: housekeeping releases grown-up wards within a minute of start (start-housekeeping.ts).
+  const minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, birthdate: birthdateForAge(15), legal_name: CHILD });
+  return { guardian, minor };
+}
+
+/** The minor's 3,000 KRW on a statement dated 30 days back, unpaid: overdue today; the guardian's own statement owes nothing. */
+export async function makeOverdue(ts: TestServer, site: TestSite, { guardian, minor }: { guardian: TestCard; minor: TestCard }): Promise<void> {
+  const comic = await approveFor(ts, minor, site, 3_000, 'Comic');
+  await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: comic.approvalNo, actor: 'test' }));
+  const d = new Date(`${todayIn(ts.config.billing.timeZone)}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 30);
+  if (d.getUTCDate() > 28) d.setUTCDate(28);
+  // A ward is billed on its guardian's statement day.
+  await ts.db('accounts').whereIn('id', [guardian.accountId, minor.accountId]).update({ statement_day: d.getUTCDate() });
+  await billingRun(ledgerOf(ts), { date: d.toISOString().slice(0, 10), cutoff: new Date() });
 }

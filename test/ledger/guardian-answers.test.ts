@@ -1,10 +1,6 @@
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import { capture } from '../../src/approvals/capture.ts';
-import { inTransaction } from '../../src/db/tx.ts';
-import { billingRun } from '../../src/ledger/billing-run.ts';
-import { todayIn } from '../../src/ledger/calendar.ts';
 import { sweepDelinquency } from '../../src/ledger/delinquency.ts';
 import { renderMessage } from '../../src/notifications/templates.ts';
 import { birthdateForAge } from '../helpers/applicant.ts';
@@ -13,39 +9,7 @@ import { authRequest, payRequest, registerTestSite, siteClient, type TestCard, t
 import { signedInHolder } from '../helpers/holder.ts';
 import { unescapeHtml } from '../helpers/html.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { approveFor, cardWithLimit, ledgerOf, operator, startLedgerServer } from './fixtures.ts';
-
-const CHILD = 'Minji Kim';
-
-/**
- * A guardian and the minor linked to their card, the minor's statement dated 30 days back (due 14 days after it, 5
- * days' grace) with 3,000 KRW unpaid: the child is overdue today, the guardian's own statement (nothing on it) is not.
- */
-async function familyWithOverdueChild(ts: TestServer, site: TestSite): Promise<{ guardian: TestCard; minor: TestCard }> {
-  const family = await familyOf(ts);
-  await makeOverdue(ts, site, family);
-  return family;
-}
-
-/** A guardian (with an email address to be told at: a holder without one is sent nothing) and the minor linked to their card. */
-async function familyOf(ts: TestServer): Promise<{ guardian: TestCard; minor: TestCard }> {
-  const guardian = await cardWithLimit(ts, 100_000, { email: 'guardian@example.test' });
-  // A real minor's birthdate: housekeeping releases grown-up wards within a minute of start (start-housekeeping.ts).
-  const minor = await cardWithLimit(ts, 20_000, { guardian_account_id: guardian.accountId, birthdate: birthdateForAge(15), legal_name: CHILD });
-  return { guardian, minor };
-}
-
-/** The minor's 3,000 KRW on a statement dated 30 days back, unpaid: overdue today; the guardian's own statement owes nothing. */
-async function makeOverdue(ts: TestServer, site: TestSite, { guardian, minor }: { guardian: TestCard; minor: TestCard }): Promise<void> {
-  const comic = await approveFor(ts, minor, site, 3_000, 'Comic');
-  await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: comic.approvalNo, actor: 'test' }));
-  const d = new Date(`${todayIn(ts.config.billing.timeZone)}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - 30);
-  if (d.getUTCDate() > 28) d.setUTCDate(28);
-  // A ward is billed on its guardian's statement day.
-  await ts.db('accounts').whereIn('id', [guardian.accountId, minor.accountId]).update({ statement_day: d.getUTCDate() });
-  await billingRun(ledgerOf(ts), { date: d.toISOString().slice(0, 10), cutoff: new Date() });
-}
+import { approveFor, cardWithLimit, CHILD, familyOf, familyWithOverdueChild, ledgerOf, makeOverdue, operator, startLedgerServer } from './fixtures.ts';
 
 /** A payment of `amount` at `site` through PAR and the hosted pages, as the member site (openid-client) asks it. */
 async function pay(ts: TestServer, site: TestSite, card: TestCard, amount = 1_000): Promise<{ agent: Agent; result: FlowResult }> {
