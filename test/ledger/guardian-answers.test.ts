@@ -7,6 +7,7 @@ import { birthdateForAge } from '../helpers/applicant.ts';
 import { Agent, csrfFrom, location, runLogin, type FlowResult } from '../helpers/agent.ts';
 import { authRequest, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
+import { signedInOperator } from '../helpers/operator.ts';
 import { unescapeHtml } from '../helpers/html.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { approveFor, cardWithLimit, CHILD, familyOf, familyWithOverdueChild, ledgerOf, makeOverdue, operator, startLedgerServer } from './fixtures.ts';
@@ -92,6 +93,11 @@ describe("a guardian's card answers for the linked minor's overdue statement (de
     expect(wards[0]!.standing).to.include({ status: 'overdue', outstanding: 3_000 });
     const wardsPage = unescapeHtml(await (await agent.get('/card/wards')).text());
     expect(wardsPage).to.match(/id="ward-overdue-[^"]+"[^>]*>[^<]*The statement of \d{4}-\d{2}-\d{2} was due on/);
+    // The operator sees it too, on the API and the console's card page.
+    const ops = await operator(ts, 'GET', `/admin/api/ledger/cards/${guardian.cardId}`);
+    expect(ops.json.standing).to.include({ status: 'overdue', reason: 'ward', account_id: minor.accountId });
+    const consolePage = unescapeHtml(await (await (await signedInOperator(ts.url, ts.config.secrets.operatorToken)).get(`/admin/cards/${guardian.cardId}`)).text());
+    expect(consolePage).to.include(`(the account of ${CHILD}, a minor this card answers for:`);
     // The child's own page says it is its own statement.
     const own = (await (await (await signedInHolder(ts.url, minor)).get('/api/holder/account')).json()) as { standing: Record<string, unknown> };
     expect(own.standing).to.include({ status: 'overdue', reason: 'own', account_id: minor.accountId });
