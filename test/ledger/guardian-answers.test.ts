@@ -96,7 +96,7 @@ describe("a guardian's card answers for the linked minor's overdue statement (de
     // The operator sees it too, on the API and the console's card page.
     const ops = await operator(ts, 'GET', `/admin/api/ledger/cards/${guardian.cardId}`);
     expect(ops.json.standing).to.include({ status: 'overdue', reason: 'ward', account_id: minor.accountId });
-    const consolePage = unescapeHtml(await (await (await signedInOperator(ts.url, ts.config.secrets.operatorToken)).get(`/admin/cards/${guardian.cardId}`)).text());
+    const consolePage = unescapeHtml(await (await (await signedInOperator(ts.url, ts.config.secrets.operatorToken!)).get(`/admin/cards/${guardian.cardId}`)).text());
     expect(consolePage).to.include(`(the account of ${CHILD}, a minor this card answers for:`);
     // The child's own page says it is its own statement.
     const own = (await (await (await signedInHolder(ts.url, minor)).get('/api/holder/account')).json()) as { standing: Record<string, unknown> };
