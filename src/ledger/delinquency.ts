@@ -122,8 +122,27 @@ export async function restoreIfPaid(trx: Trx, accountId: string, policy: Delinqu
   if (!profile?.delinquentSince) return false;
   if ((await overdueStatements(trx, [accountId], policy)).length > 0) return false;
   await setDelinquentSince(trx, accountId, null);
-  await notifyHolderAndGuardian(trx, accountId, policy, 'payment_restored', {});
+  await tellRestored(trx, accountId, policy);
   return true;
+}
+
+/**
+ * Tells the holder, and a responsible guardian, that the account's statement is paid: `payment_restored` (the card pays
+ * again) to whoever it frees, `statement_paid_still_paused` to whoever another statement their card answers for still
+ * stops (a guardian's own, or another ward's), so no one is told their card pays while it is refused.
+ */
+async function tellRestored(trx: Trx, accountId: string, policy: DelinquencyPolicy): Promise<void> {
+  const account = await findAccount(trx, accountId);
+  if (!account) return;
+  const tell = async (to: NonNullable<Awaited<ReturnType<typeof findAccount>>>, data: Record<string, unknown>) => {
+    const still = await overdueFor(trx, to.id, policy);
+    await notify(trx, recipientOf(to), still ? 'statement_paid_still_paused' : 'payment_restored', data);
+  };
+  await tell(account, {});
+  if (policy.guardianResponsible && account.guardianAccountId) {
+    const guardian = await findAccount(trx, account.guardianAccountId);
+    if (guardian) await tell(guardian, { ward: account.legalName });
+  }
 }
 
 /**

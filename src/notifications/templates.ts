@@ -597,6 +597,23 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `${d.ward ? `${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 사이버 카드 명세서 ${s(d, 'amount')}이(가) 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. 납부할 때까지 새 결제가 중지됩니다.`,
     },
   },
+  statement_paid_still_paused: {
+    subject: { en: 'Your cyber card statement is paid', ko: '사이버 카드 명세서가 납부되었습니다' },
+    text: {
+      en: (d) =>
+        `${d.ward ? `The overdue statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your overdue statement'} is paid. ` +
+        'New charges on your card stay refused while another statement it answers for is overdue: your account page says which.',
+      ko: (d) =>
+        `${d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}미납 명세서가 납부되었습니다. ` +
+        '카드가 책임지는 다른 명세서가 미납인 동안에는 새 결제가 계속 거절됩니다. 어떤 명세서인지는 계정 페이지에서 확인할 수 있습니다.',
+    },
+    sms: {
+      en: (d) =>
+        `${d.ward ? `${s(d, 'ward')}'s` : 'Your'} cyber card statement is paid. New charges stay paused while another statement your card answers for is overdue.`,
+      ko: (d) =>
+        `${d.ward ? `${s(d, 'ward')} 님의 ` : ''}사이버 카드 명세서가 납부되었습니다. 카드가 책임지는 다른 명세서가 미납인 동안 새 결제는 계속 중지됩니다.`,
+    },
+  },
   payment_restored: {
     subject: { en: 'Your cyber card can pay again', ko: '사이버 카드로 다시 결제할 수 있습니다' },
     text: {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
+import { capture } from '../../src/approvals/capture.ts';
+import { inTransaction } from '../../src/db/tx.ts';
 import { sweepDelinquency } from '../../src/ledger/delinquency.ts';
 import { renderMessage } from '../../src/notifications/templates.ts';
 import { birthdateForAge } from '../helpers/applicant.ts';
@@ -137,6 +139,50 @@ describe("a guardian's card answers for the linked minor's overdue statement (de
     const { result } = await pay(ts, site, other);
     expect(result.kind).to.equal('redirect');
     if (result.kind === 'redirect') expect(result.url.searchParams.get('code')).to.be.a('string');
+  });
+});
+
+describe('a repayment that leaves another statement a card answers for overdue', () => {
+  let ts: TestServer;
+  let site: TestSite;
+  before(async () => {
+    ts = await startLedgerServer();
+    site = await registerTestSite(ts, { maxAmount: 50_000 });
+  });
+  after(() => ts.stop());
+  const outbox = (accountId: string, template: string) => ts.db('notifications_outbox').where({ account_id: accountId, template });
+  const told = async (accountId: string) =>
+    (await ts.db('notifications_outbox').where({ account_id: accountId }).whereIn('template', ['payment_restored', 'statement_paid_still_paused']).orderBy('id')).map(
+      (r: { template: string }) => r.template,
+    );
+
+  it("tells the guardian and the child the child's statement is paid, not that either card pays again, while the guardian's own is overdue", async () => {
+    const family = await familyOf(ts);
+    await ts.db('accounts').where({ id: family.minor.accountId }).update({ email: 'child@example.test' });
+    // The guardian owes on the same statement day: both statements overdue.
+    const film = await approveFor(ts, family.guardian, site, 2_000, 'Film');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: film.approvalNo, actor: 'test' }));
+    await makeOverdue(ts, site, family);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(2);
+
+    const repaid = await operator(ts, 'POST', '/admin/api/ledger/repayments', { card_id: family.minor.cardId, amount: 3_000, currency: 'KRW' });
+    expect(repaid.status).to.equal(201);
+    expect(await told(family.guardian.accountId)).to.deep.equal(['statement_paid_still_paused']);
+    expect(await told(family.minor.accountId)).to.deep.equal(['statement_paid_still_paused']);
+    const [g] = await outbox(family.guardian.accountId, 'statement_paid_still_paused');
+    for (const locale of ['en', 'ko'] as const) {
+      const text = renderMessage('statement_paid_still_paused', g.data, ts.url, locale, g.channel).text;
+      expect(text).to.include(CHILD);
+    }
+    expect(renderMessage('statement_paid_still_paused', g.data, ts.url, 'en', g.channel).text).to.include('stay refused');
+    expect((await pay(ts, site, family.guardian)).result.kind).to.equal('page');
+
+    // The guardian's own repayment: now both cards pay again, and the guardian is told so.
+    const own = await operator(ts, 'POST', '/admin/api/ledger/repayments', { card_id: family.guardian.cardId, amount: 2_000, currency: 'KRW' });
+    expect(own.status).to.equal(201);
+    expect(own.json.restored).to.equal(true);
+    expect(await told(family.guardian.accountId)).to.deep.equal(['statement_paid_still_paused', 'payment_restored']);
+    expect((await pay(ts, site, family.guardian)).result.kind).to.equal('redirect');
   });
 });
 

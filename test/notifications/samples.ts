@@ -72,6 +72,7 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
     { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15' },
     { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq' },
   ],
+  statement_paid_still_paused: [{}, { ward: 'Qqq' }],
   payment_restored: [{}, { ward: 'Qqq' }],
 };
 
