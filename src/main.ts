@@ -2,7 +2,7 @@ import './restart-with-async-context-frame.ts';
 import { buildApp } from './app.ts';
 import { AppError } from './errors.ts';
 import { formatCardNumber } from './cards/card-number.ts';
-import { loadConfig } from './config/load.ts';
+import { loadConfig, onPortsGot } from './config/load.ts';
 import { createDemoSite } from './demo-site/app.ts';
 import { openDb } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
@@ -10,21 +10,27 @@ import { explainUnreachable } from './db/database-unreachable.ts';
 import { checkSecretsAgainstDatabase } from './config/check-secrets-against-database.ts';
 import { seedDemo } from './dev/seed-demo.ts';
 import { createLogger } from './log.ts';
-import { close, listen } from './server.ts';
+import { bind, close, serve } from './server.ts';
 
-// Entry: load config → open db → migrate → check the secrets against it → build app → listen. Nothing else.
-const config = startOrExplain(loadConfig);
+// Entry: load config → bind the ports → open db → migrate → check the secrets against it → build app → serve.
+// Nothing else. The ports are bound first: one in use stops the start at once, and one picked (PORT=0) is named by
+// the issuer the app is built with.
+const asked = startOrExplain(loadConfig);
+const cardManagerSocket = await startOrExplain(() => bind(asked.port, 'PORT'));
+const demoSocket = asked.demo.enabled ? await startOrExplain(() => bind(asked.demo.port, 'DEMO_PORT')) : undefined;
+const config = startOrExplain(() => onPortsGot(asked, { port: cardManagerSocket.port, demoPort: demoSocket?.port }));
 const log = createLogger(config.logLevel);
 const db = startOrExplain(() => openDb({ ...config, poolMax: config.databasePoolMax, log }));
 await startOrExplain(() => migrateLatest(db).catch((err: unknown) => Promise.reject(explainUnreachable(err, config.databaseUrl))));
 await startOrExplain(() => checkSecretsAgainstDatabase(db, config.secrets));
 const cardManager = await startOrExplain(() => buildApp({ config, db, log }));
-const { server } = await listen(cardManager.app, config.port);
-log.info({ issuer: config.issuer, port: config.port, embedded: !config.databaseUrl }, 'card manager listening');
+const server = cardManagerSocket.server;
+serve(server, cardManager.app);
+log.info({ issuer: config.issuer, port: cardManagerSocket.port, embedded: !config.databaseUrl }, 'card manager listening');
 
-let demoServer: Awaited<ReturnType<typeof listen>>['server'] | undefined;
+const demoServer = demoSocket?.server;
 let stopDemo: (() => void) | undefined;
-if (config.demo.enabled) {
+if (demoServer) {
   const seed = await seedDemo(cardManager.cards, config.dataDir, config.demo.url);
   const demo = await createDemoSite({
     issuer: config.issuer,
@@ -38,7 +44,7 @@ if (config.demo.enabled) {
     settleEverySeconds: 60,
   });
   stopDemo = demo.stop;
-  demoServer = (await listen(demo.app, config.demo.port)).server;
+  serve(demoServer, demo.app);
   // Printed to the terminal, not the log: a development convenience for the demo card only.
   console.log(`
   Card manager:      ${config.issuer}

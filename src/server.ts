@@ -1,14 +1,34 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
+import { ConfigError } from './errors.ts';
 
-/** Listens on `port` (0 picks a free one) and resolves with the server and the port it got. */
-export function listen(app: Koa, port: number, host?: string): Promise<{ server: Server; port: number }> {
+/**
+ * An HTTP server listening on `port` (0 picks a free one), with the port it got; until an app is attached (`serve`)
+ * every request is answered 503 with Retry-After (a health check during migrations). Bound before the app is built so that the issuer can name a port picked for it, and so that a
+ * port in use stops the start at once with the setting to change (`setting`: PORT, DEMO_PORT), not a stack trace.
+ */
+export function bind(port: number, setting: string, host?: string): Promise<{ server: Server; port: number }> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createServer(starting);
     server.once('listening', () => resolve({ server, port: (server.address() as AddressInfo).port }));
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new ConfigError(`port ${port} is in use by another program: stop it, or choose another with ${setting}`));
+      else if (err.code === 'EACCES') reject(new ConfigError(`port ${port} needs privileges this process lacks: choose another with ${setting}`));
+      else reject(err);
+    });
+    server.listen(port, host);
   });
+}
+
+function starting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }).end('Starting: try again in a moment.\n');
+}
+
+/** Hands a bound server's requests to a Koa app. */
+export function serve(server: Server, app: Koa): void {
+  server.off('request', starting);
+  server.on('request', app.callback());
 }
 
 /** Closes a server, ending idle keep-alive connections so shutdown does not hang. */

@@ -170,3 +170,15 @@ function deepFreeze<T>(o: T): T {
   }
   return o;
 }
+
+/**
+ * The configuration once its ports are bound: PORT=0 (DEMO_PORT=0) asks for any free port, and the localhost issuer
+ * (demo URL) that follows PORT (DEMO_PORT) names the one got, as `PORT=3470` names 3470. An ISSUER (DEMO_URL) given
+ * is kept as given. Unchanged when no port was 0.
+ */
+export function onPortsGot(config: Config, got: { port: number; demoPort?: number | undefined }, env: NodeJS.ProcessEnv = process.env): Config {
+  const ports: NodeJS.ProcessEnv = {};
+  if (config.port === 0) ports.PORT = String(got.port);
+  if (config.demo.port === 0 && got.demoPort !== undefined) ports.DEMO_PORT = String(got.demoPort);
+  return Object.keys(ports).length ? loadConfig({ env: { ...env, ...ports } }) : config;
+}
