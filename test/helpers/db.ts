@@ -11,7 +11,8 @@ function urlFor(name: string): string {
   return u.href;
 }
 
-async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
+/** Work on the PostgreSQL server as its superuser, outside any test database (create, drop, close one to connections). */
+export async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: ADMIN_URL });
   await c.connect();
   try {

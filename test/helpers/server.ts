@@ -42,13 +42,15 @@ export async function startCardManager(
     env: { NODE_ENV: 'test', ...opts.env },
     overrides: { issuer: url, port, databaseUrl: testEnv.databaseUrl, dataDir: testEnv.dataDir, ...overrides },
   });
-  const db = openDb({ ...config, ...opts.pool });
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel, opts.logStream);
+  // knex's warnings (a connection lost) go to the log as main.ts sends them, not to the test output with a stack.
+  const db = openDb({ ...config, ...opts.pool, log });
   // The embedded database (no databaseUrl) is migrated at start, as main.ts does; the run's PostgreSQL already is.
   if (!config.databaseUrl) await migrateLatest(db);
   const cm = await buildApp({
     config,
     db,
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel, opts.logStream),
+    log,
     ...(opts.now ? { now: opts.now } : {}),
   });
   server.on('request', cm.app.callback());
