@@ -287,4 +287,13 @@ describe('configuration', () => {
     expect(c.secrets.generated).to.equal(false);
     expect(c.oidc.devInteractions).to.equal(false);
   });
+
+  it('hashes passwords with argon2id at m=19456 KiB, t=2, p=1 in production and development, and cheaper in test', () => {
+    const production = loadConfig({ env: { NODE_ENV: 'production', ISSUER: 'https://cards.example', DATA_DIR: dataDir, ...PROD_SECRETS } });
+    const development = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } });
+    const test = loadConfig({ env: { NODE_ENV: 'test', DATA_DIR: dataDir } });
+    expect(production.argon2).to.deep.equal({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    expect(development.argon2).to.deep.equal(production.argon2);
+    expect(test.argon2.memoryCost * test.argon2.timeCost).to.be.below(19456 * 2);
+  });
 });

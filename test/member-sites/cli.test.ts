@@ -1,5 +1,12 @@
+import argon2 from 'argon2';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import * as client from 'openid-client';
+import { cardNumberHmac } from '../../src/cards/card-number.ts';
+import { luhnValid } from '../../src/lib/luhn.ts';
+import { Agent, runLogin } from '../helpers/agent.ts';
+import { authRequest, siteClient, type TestSite } from '../helpers/fixtures.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { upsertResourceServer } from '../../src/db/member-sites.ts';
 import { connect } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -176,5 +183,59 @@ describe('npm run cli -- cards create', function () {
       expect(r.err, args.join(' ')).to.match(message);
       expect(r.out, args.join(' ')).to.not.match(/card number/);
     }
+  });
+});
+
+describe('a member site and a card made with the CLI, at the provider', function () {
+  this.timeout(120_000);
+  let ts: TestServer;
+
+  before(async () => {
+    ts = await startCardManager();
+  });
+  after(() => ts?.stop());
+
+  it('logs the printed card in at the printed site: secret shown once and kept hashed, number as HMAC and last four, password argon2id with the pepper', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const redirectUri = `https://cli-post-${tag}.example.test/cb`;
+    const reg = await cli('sites', 'register', '--name', `CLI post ${tag}`, '--redirect-uri', redirectUri, '--auth-method', 'client_secret_post');
+    expect(reg.code, reg.err).to.equal(0);
+    const clientId = /client_id:\s+(\S+)/.exec(reg.out)![1]!;
+    const clientSecret = /client_secret:\s+(\S+)/.exec(reg.out)![1]!;
+    const siteRow = await ts.db('member_sites').where({ client_id: clientId }).first();
+    expect(siteRow.token_endpoint_auth_method).to.equal('client_secret_post');
+    expect(siteRow.client_secret_hash).to.be.a('string').and.not.include(clientSecret);
+    expect(JSON.stringify(siteRow)).to.not.include(clientSecret);
+    expect((await cli('sites', 'show', '--client-id', clientId)).out).to.not.include(clientSecret);
+
+    const made = await cli('cards', 'create', '--name', 'Cli Holder', '--birthdate', '1984-03-09');
+    expect(made.code, made.err).to.equal(0);
+    const printed = /card number:\s+([\d ]+)\n/.exec(made.out)![1]!.trim();
+    const password = /password:\s+(\S+)/.exec(made.out)![1]!;
+    expect(printed).to.match(/^\d{4} \d{4} \d{4} \d{4}$/);
+    const number = printed.replace(/ /g, '');
+    expect(number.startsWith(ts.config.cards.issuerPrefix)).to.equal(true);
+    expect(luhnValid(number)).to.equal(true);
+    const accountId = /account (\S+)/.exec(made.out)![1]!;
+    const card = await ts.db('cards').where({ account_id: accountId }).first();
+    expect(Buffer.compare(card.number_hmac, cardNumberHmac(ts.config.secrets.cardHmacKey, number))).to.equal(0);
+    expect(card.last4).to.equal(number.slice(-4));
+    for (const row of [card, await ts.db('accounts').where({ id: accountId }).first()]) {
+      expect(JSON.stringify(row)).to.not.include(number).and.not.include(password);
+    }
+    const { memoryCost, timeCost, parallelism } = ts.config.argon2;
+    const params = /^\$argon2id\$v=19\$([^$]+)\$/.exec(card.password_hash)![1]!.split(',').sort();
+    expect(params).to.deep.equal([`m=${memoryCost}`, `p=${parallelism}`, `t=${timeCost}`]);
+    expect(await argon2.verify(card.password_hash, password, { secret: ts.config.secrets.passwordPepper })).to.equal(true);
+    expect(await argon2.verify(card.password_hash, password), 'without the pepper').to.equal(false);
+
+    // The site authenticates as registered (client_secret_post), and the card logs in typed as printed.
+    const site: TestSite = { clientId, clientSecret, redirectUri, postLogoutUri: '', resource: '' };
+    const config = await siteClient(ts, site, client.ClientSecretPost(clientSecret));
+    const req = await authRequest(config, site);
+    const back = await runLogin(new Agent(ts.url), req.url, { number: printed, password });
+    if (back.kind !== 'redirect') throw new Error(`expected a redirect, got ${back.status}`);
+    const tokens = await client.authorizationCodeGrant(config, back.url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    expect(tokens.claims()!.aud).to.equal(clientId);
   });
 });
