@@ -244,7 +244,7 @@ describe('bad input', () => {
   });
 
   describe('/token', () => {
-    function token(body: string, headers: Record<string, string> = {}): Promise<Response> {
+    function token(body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> {
       return new Agent(ts.url).request('/token', {
         method: 'POST',
         headers: { 'content-type': FORM, authorization: basic(site), ...headers },
@@ -327,6 +327,16 @@ describe('bad input', () => {
       await unchanged(ts, async () =>
         expectOAuthError(await token('grant_type=authorization_code&code=a&code=b&code_verifier=x'), 400, 'invalid_request'),
       );
+    });
+
+    it('refuses an oversized body (100 KB) before reading a client or a code [invalid_request]', async () => {
+      const body = await unchanged(ts, async () => expectOAuthError(await token(`grant_type=authorization_code&code=${'a'.repeat(100_000)}`), 400, 'invalid_request'));
+      expect(body.error_description).to.equal('failed to parse the request body');
+    });
+
+    it('refuses a code of invalid UTF-8 [invalid_grant], never a 500', async () => {
+      const bytes = Buffer.concat([Buffer.from(`grant_type=authorization_code&redirect_uri=${encodeURIComponent(site.redirectUri)}&code_verifier=${client.randomPKCECodeVerifier()}&code=`), Buffer.from([0xff, 0xfe, 0xc3])]);
+      await unchanged(ts, async () => expectOAuthError(await token(new Uint8Array(bytes) as Uint8Array<ArrayBuffer>), 400, 'invalid_grant'));
     });
   });
 
