@@ -103,10 +103,22 @@ describe('npm start, as the quick start runs it (embedded database, demo member 
     expect(html).to.not.match(/"error":/);
   });
 
-  it('stops cleanly on SIGTERM (exit 0)', async () => {
+  it('stops cleanly on SIGTERM (exit 0), and starts again on the same DATA_DIR with the same demo card and signing keys', async () => {
+    const first = started!.printed;
+    const kids = async (issuer: string) => ((await (await fetch(`${issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    const before = await kids(first.cardManager);
     const code = await stop(started!.child);
     started = undefined;
     expect(code).to.equal(0);
+
+    started = await npmStart(dir);
+    const again = started.printed;
+    expect([again.number, again.password]).to.deep.equal([first.number, first.password]);
+    expect(await kids(again.cardManager)).to.deep.equal(before);
+    // The demo site moved with its new port, and the same card logs in there.
+    const site = new Agent(again.demo);
+    const back = await runLogin(new Agent(again.cardManager), location(await site.get('/login'), again.demo), { number: again.number, password: again.password });
+    expect(back.kind === 'redirect' && back.url.origin).to.equal(again.demo);
   });
 });
 
