@@ -145,7 +145,7 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
   const file = path.join(dataDir, 'secrets.json');
   let stored: StoredSecrets;
   if (existsSync(file)) {
-    stored = JSON.parse(readFileSync(file, 'utf8')) as StoredSecrets;
+    stored = readStoredSecrets(file);
   } else {
     stored = {
       cookieKeys: [randomBytes(32).toString('base64url')],
@@ -155,14 +155,13 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
       registrationToken: randomBytes(32).toString('base64url'),
       metricsToken: randomBytes(32).toString('base64url'),
     };
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+    writeStoredSecrets(dataDir, file, stored);
   }
   if (!stored.operatorToken || !stored.registrationToken || !stored.metricsToken) {
     stored.operatorToken ??= randomBytes(32).toString('base64url');
     stored.registrationToken ??= randomBytes(32).toString('base64url');
     stored.metricsToken ??= randomBytes(32).toString('base64url');
-    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+    writeStoredSecrets(dataDir, file, stored);
   }
   // With named operator tokens, the shared token is one set on purpose (OPERATOR_TOKEN) or none: the generated one would
   // keep working beside them, unnamed in the audit trail, for anyone who can read the data directory.
@@ -180,4 +179,29 @@ export function resolveSecrets(env: NodeJS.ProcessEnv, dataDir: string, allowGen
     generated: true,
     generatedOperatorTokenRefused: refuseGenerated,
   };
+}
+
+/** The kept development secrets, or a refusal naming DATA_DIR: a start should say what to fix, not throw a stack. */
+function readStoredSecrets(file: string): StoredSecrets {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`dataDir (DATA_DIR) ${file} cannot be read: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as StoredSecrets;
+  } catch (err) {
+    throw new ConfigError(`dataDir (DATA_DIR) ${file} is not JSON: ${(err as Error).message} (move it away to generate new development secrets)`);
+  }
+}
+
+/** Keeps the development secrets under the data directory (mode 0600), or refuses naming DATA_DIR. */
+function writeStoredSecrets(dataDir: string, file: string, stored: StoredSecrets): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  } catch (err) {
+    throw new ConfigError(`dataDir (DATA_DIR) ${dataDir} cannot hold the development secrets: ${(err as Error).message}`);
+  }
 }

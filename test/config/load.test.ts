@@ -37,6 +37,14 @@ describe('configuration', () => {
     expect(a.secrets.metricsToken).to.be.a('string').with.length.of.at.least(32).and.equal(b.secrets.metricsToken);
   });
 
+  it('names DATA_DIR when the data directory cannot hold the development secrets, or holds unreadable ones', () => {
+    const file = path.join(dataDir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    refuses({ NODE_ENV: 'development', DATA_DIR: file }, /^dataDir \(DATA_DIR\) .*a-file cannot hold the development secrets: /);
+    writeFileSync(path.join(dataDir, 'secrets.json'), '{"cookieKeys": [');
+    refuses({ NODE_ENV: 'development' }, /^dataDir \(DATA_DIR\) .*secrets\.json is not JSON: /);
+  });
+
   it('adds a metrics token to development secrets kept from before there was one', () => {
     const first = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } });
     const file = path.join(dataDir, 'secrets.json');
