@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
-import { rotateSigningKey } from '../../src/oidc/keys.ts';
+import { keepRetiredSeconds, rotateSigningKey } from '../../src/oidc/keys.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -90,5 +90,25 @@ describe('restart and key rotation', () => {
     const remote = createRemoteJWKSet(new URL(`${after.url}/jwks`));
     await jwtVerify(newToken, remote, { issuer: after.url, audience: site.resource });
     await jwtVerify(oldToken, remote, { issuer: before.url, audience: site.resource });
+  });
+
+  it('stops publishing a rotated-out key once every token it signed has expired, and not a moment before', async () => {
+    const kids = async (ts: TestServer) => ((await (await fetch(`${ts.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const first = await start();
+    const oldKid = (await kids(first))[0]!;
+    const { kid: newKid } = await rotateSigningKey(first.db, 0);
+    // The longest a token it signed may live (access or ID token), with the margin keys.ts gives it.
+    const keep = keepRetiredSeconds(first.config.oidc.ttl);
+    const retiredAgo = (seconds: number) =>
+      first.db('signing_keys').where({ kid: oldKid }).update({ retired_at: first.db.raw('now() - make_interval(secs => ?)', [seconds]) });
+
+    await retiredAgo(keep - 60);
+    const during = await start();
+    expect(await kids(during)).to.include.members([newKid, oldKid]);
+
+    await retiredAgo(keep + 1);
+    const after = await start();
+    expect(await kids(after)).to.include(newKid).and.not.include(oldKid);
+    expect(await after.db('signing_keys').where({ kid: oldKid }).first(), 'deleted').to.equal(undefined);
   });
 });
