@@ -92,6 +92,23 @@ describe('authorization code flow with PKCE', () => {
     expect(otherTokens.claims()!.sub).to.not.equal(tokens.claims()!.sub);
   });
 
+  it('gives two member sites on one host different subjects too: per site, not per sector (host)', async () => {
+    const sameHost = new URL('/elsewhere/callback', site.redirectUri).href;
+    const registered = await registerTestSite(ts, { redirectUris: [sameHost], postLogoutRedirectUris: [new URL('/', sameHost).href] });
+    const neighbour: TestSite = { ...registered, redirectUri: sameHost };
+    const neighbourConfig = await siteClient(ts, neighbour);
+    const req = await authRequest(neighbourConfig, neighbour);
+    const result = await runLogin(new Agent(ts.url), req.url, card);
+    if (result.kind !== 'redirect') throw new Error('no redirect');
+    const neighbourTokens = await client.authorizationCodeGrant(neighbourConfig, result.url, {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+    });
+    const { tokens } = await loginAndExchange();
+    expect(neighbourTokens.claims()!.sub).to.not.equal(tokens.claims()!.sub);
+  });
+
   it('shows an error on the login page for a wrong password and issues no code', async () => {
     const req = await authRequest(config, site);
     const result = await runLogin(new Agent(ts.url), req.url, { number: card.number, password: 'typed-secret-zq' });
