@@ -13,3 +13,12 @@ export function allowedClaimsOf(client: Client | undefined): ReadonlySet<string>
 export function claimAllowed(allowed: ReadonlySet<string> | undefined, claim: string): boolean {
   return !allowed || claim === 'sub' || allowed.has(claim);
 }
+
+/**
+ * The ages of a claims request's age_over_NN that the site may still be given: a grant made before the operator's list
+ * left one out carries its claims request on (a refresh, a userinfo access token), and the list decides at every
+ * answer, not only at the request (age-claims-request.ts refuses a new request for it).
+ */
+export function allowedAges(allowed: ReadonlySet<string> | undefined, ages: readonly number[]): number[] {
+  return ages.filter((age) => claimAllowed(allowed, `age_over_${age}`));
+}

@@ -2,6 +2,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ageClaims } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
 import { requestedAges } from './age-claims-request.ts';
+import { allowedAges, allowedClaimsOf } from './allowed-claims.ts';
 import { siteRatingOf } from './interaction-policy.ts';
 import type { Db } from '../db/knex.ts';
 import { overdueFor } from '../ledger/delinquency.ts';
@@ -48,8 +49,10 @@ export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
     const { account, line } = facts;
     const siteRating = siteRatingOf(ctx.oidc.client);
     const payments = (token.rar ?? []).filter((d) => d.type === 'payment') as unknown as PaymentDetail[];
-    // The ages the authorization request was gated for, and no others: a refresh carries the original request's claims.
-    const thresholds = [siteRating, ...payments.map((p) => p.rating ?? 0), ...requestedAges(claimsRequestOf(ctx, token))];
+    // The ages the authorization request was gated for, and no others: a refresh carries the original request's claims,
+    // whose age_over_NN the site's allowed claims of today may have left out since (the gate's own answers stay).
+    const asked = allowedAges(allowedClaimsOf(ctx.oidc.client), requestedAges(claimsRequestOf(ctx, token)));
+    const thresholds = [siteRating, ...payments.map((p) => p.rating ?? 0), ...asked];
     const claims: Record<string, unknown> = {
       ...ageClaims(account.birthdate, thresholds),
       credit: {

@@ -3,7 +3,7 @@ import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { Db } from '../db/knex.ts';
 import { ageClaims, requiredAge } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
-import { allowedClaimsOf, claimAllowed } from './allowed-claims.ts';
+import { allowedAges, allowedClaimsOf, claimAllowed } from './allowed-claims.ts';
 import { requestedAges } from './age-claims-request.ts';
 import { refreshRefusal, siteRatingOf, type PolicyDeps } from './interaction-policy.ts';
 import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
@@ -36,8 +36,8 @@ export function createFindAccount(db: Db, policy?: PolicyDeps) {
       async claims(_use: string, scope: string, requested?: Record<string, unknown>) {
         const claims: Record<string, unknown> = { sub: account.id };
         const scopes = scope.split(' ');
-        // The operator's list of the site's claims narrows what its scopes give (allowed-claims.ts); the age claims a
-        // claims request names are already refused at the request when the list leaves them out (age-claims-request.ts).
+        // The operator's list of the site's claims narrows what its scopes give (allowed-claims.ts); a new claims request
+        // naming an age the list leaves out is refused at the request (age-claims-request.ts), an older one is cut below.
         const allowed = allowedClaimsOf(ctx.oidc?.client);
         if (scopes.includes('profile') && claimAllowed(allowed, 'name')) claims.name = account.legalName;
         // Only with the scope, which the operator grants a site and the holder agrees to: a claims request naming
@@ -48,8 +48,9 @@ export function createFindAccount(db: Db, policy?: PolicyDeps) {
           claims.birthdate = account.birthdate;
         }
         // Only the age_over_NN this ID token or userinfo answer's claims request names (the provider then keeps
-        // those the grant has): the request asking for them was gated for those ages.
-        Object.assign(claims, ageClaims(account.birthdate, requestedAges({ id_token: requested })));
+        // those the grant has): the request asking for them was gated for those ages. The site's list of today decides
+        // too: a refresh or userinfo token carries a claims request made before the list left an age out.
+        Object.assign(claims, ageClaims(account.birthdate, allowedAges(allowed, requestedAges({ id_token: requested }))));
         return claims as { sub: string };
       },
     };

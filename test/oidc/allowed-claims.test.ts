@@ -92,6 +92,26 @@ describe('a member site’s allowed claims', () => {
     await pushedRequest(ageOnlyConfig, ageOnly, { claims: JSON.stringify({ id_token: { age_over_19: { essential: true } } }) });
   });
 
+  it('stops giving an age claim once the operator’s list leaves it out: not by refresh, nor at userinfo, nor in the access token', async () => {
+    const site = await registerTestSite(ts, { scope: 'openid profile offline_access' });
+    const config = await siteClient(ts, site);
+    const claims = JSON.stringify({ id_token: { age_over_19: null }, userinfo: { age_over_19: null } });
+    // One grant with a JWT access token for the site's API, one with a userinfo access token.
+    const withApi = (await consented(config, await authRequest(config, site, { scope: 'openid offline_access', claims, resource: site.resource }))).tokens;
+    const forUserinfo = (await consented(config, await authRequest(config, site, { scope: 'openid offline_access', claims }))).tokens;
+    const sub = forUserinfo.claims()!.sub;
+    expect(withApi.claims()!.age_over_19).to.equal(true);
+    expect((await client.fetchUserInfo(config, forUserinfo.access_token, sub)).age_over_19).to.equal(true);
+    await announced(ts.cm.directory, `site:${site.clientId}`, () =>
+      updateSite({ db: ts.db, ...registryRules(ts.config) }, site.clientId, { allowedClaims: ['name'] }, 'operator'),
+    );
+    const refreshed = await client.refreshTokenGrant(config, withApi.refresh_token!, { resource: site.resource });
+    expect(refreshed.claims()).to.not.have.property('age_over_19');
+    const jwt = JSON.parse(Buffer.from(refreshed.access_token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(jwt).to.not.have.property('age_over_19');
+    expect(await client.fetchUserInfo(config, forUserinfo.access_token, sub)).to.not.have.property('age_over_19');
+  });
+
   it('takes effect at the next request once the operator clears the list (null: the scopes decide again)', async () => {
     const site = await registerTestSite(ts, { scope: 'openid profile', allowedClaims: ['age_over_19'] });
     const config = await siteClient(ts, site);
