@@ -1,5 +1,6 @@
 import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import { allowedClaimsOf, claimAllowed } from './allowed-claims.ts';
+import { claimsWithinScopes } from './scope-claims.ts';
 
 /** Our age claims' names: age_over_NN, NN a configured rating age (ISO 18013-5 style minimal disclosure). */
 const AGE_CLAIM = /^age_over_(\d{1,3})$/;
@@ -56,8 +57,9 @@ export function requestedAges(claims: unknown): number[] {
  */
 export function createAssertClaimsParameter(ratings: Readonly<Record<string, number>>) {
   const known = new Set(ageClaimNames(ratings));
-  return async function assertClaimsParameter(_ctx: KoaContextWithOIDC, claims: Record<string, unknown>, client: Client): Promise<void> {
+  return async function assertClaimsParameter(ctx: KoaContextWithOIDC, claims: Record<string, unknown>, client: Client): Promise<void> {
     const allowed = allowedClaimsOf(client);
+    const scopes = new Set(String(ctx.oidc.params?.scope ?? '').split(' '));
     for (const container of CONTAINERS) {
       const members = claims[container];
       if (members === undefined) continue;
@@ -71,8 +73,10 @@ export function createAssertClaimsParameter(ratings: Readonly<Record<string, num
           );
         }
         // A claim the operator's list for this site leaves out (allowed-claims.ts): refused for the same reason, an age
-        // gate the site thinks it set must not be skipped in silence; a name or birthdate likewise, rather than ignored.
-        if ((name.startsWith(PREFIX) || name === 'name' || name === 'birthdate') && !claimAllowed(allowed, name)) {
+        // gate the site thinks it set must not be skipped in silence; a name or birthdate likewise, rather than ignored,
+        // when the request has its scope. Without it the claim is ignored, list or none (scope-claims.ts).
+        const asked = claimsWithinScopes([name], scopes).length > 0;
+        if (asked && (name.startsWith(PREFIX) || name === 'name' || name === 'birthdate') && !claimAllowed(allowed, name)) {
           throw new errors.InvalidRequest(
             `claims.${container}.${name} is not among the claims this member site may ask for (${[...allowed!].join(', ') || 'none'}); ask the operator`,
           );

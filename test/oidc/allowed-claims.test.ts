@@ -83,13 +83,22 @@ describe('a member site’s allowed claims', () => {
       expect((err as client.ResponseBodyError).error).to.equal('invalid_request');
       expect((err as client.ResponseBodyError).error_description).to.include(name).and.include('not among the claims this member site may ask for');
     }
-    const name = await pushedRequest(ageOnlyConfig, ageOnly, { claims: JSON.stringify({ id_token: { name: null } }) }).then(
+    const name = await pushedRequest(ageOnlyConfig, ageOnly, { scope: 'openid profile', claims: JSON.stringify({ id_token: { name: null } }) }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect((name as client.ResponseBodyError).error).to.equal('invalid_request');
     // The list's own claim passes.
     await pushedRequest(ageOnlyConfig, ageOnly, { claims: JSON.stringify({ id_token: { age_over_19: { essential: true } } }) });
+  });
+
+  it('ignores a name or birthdate asked without its scope, as for a site with no list (OIDC Core §5.5): no refusal, nothing given', async () => {
+    for (const claims of [{ id_token: { name: null } }, { userinfo: { birthdate: { essential: true } } }]) {
+      await pushedRequest(ageOnlyConfig, ageOnly, { scope: 'openid', claims: JSON.stringify(claims) });
+    }
+    const req = await authRequest(ageOnlyConfig, ageOnly, { scope: 'openid', resource: ageOnly.resource, claims: JSON.stringify({ id_token: { name: null } }) });
+    const { tokens } = await consented(ageOnlyConfig, req);
+    expect(tokens.claims()).to.not.have.property('name');
   });
 
   it('stops giving an age claim once the operator’s list leaves it out: not by refresh, nor at userinfo, nor in the access token', async () => {
