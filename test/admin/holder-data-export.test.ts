@@ -8,6 +8,7 @@ import { csrfOf, ForwardedAgent } from '../helpers/agent.ts';
 import { APPLY_SERVER, issueByApplication, uniqueIp, uniqueName } from '../helpers/applicant.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { runCli } from '../helpers/cli.ts';
+import { downloadedDataFile } from '../helpers/data-file.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { signedInOperator } from '../helpers/operator.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -109,11 +110,7 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     const before = await ts.db('cards').where({ id: card.cardId }).first('status', 'updated_at');
     const audited = await auditCount();
     const res = await api(card.cardId);
-    expect(res.status).to.equal(200);
-    expect(res.headers.get('content-type')).to.equal('application/json; charset=utf-8');
-    expect(res.headers.get('cache-control')).to.equal('no-store');
-    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="cybercard-data-\d{4}-\d{2}-\d{2}\.json"$/);
-    const raw = await res.text();
+    const raw = await downloadedDataFile(res);
     const file = JSON.parse(raw) as Json;
 
     expect(Date.parse(file.made_at)).to.be.closeTo(Date.now(), 60_000);
@@ -213,10 +210,7 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     expect(page).to.include(`href="/admin/cards/${card.cardId}/export"`);
 
     const res = await agent.get(`/admin/cards/${card.cardId}/export`);
-    expect(res.status).to.equal(200);
-    expect(res.headers.get('cache-control')).to.equal('no-store');
-    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="cybercard-data-\d{4}-\d{2}-\d{2}\.json"$/);
-    const raw = await res.text();
+    const raw = await downloadedDataFile(res);
     expect((JSON.parse(raw) as Json).account.email).to.equal(card.email);
     await expectNothingSecret(raw, card);
     expect((await exports(card.accountId)).map((e) => e.actor)).to.deep.equal(['operator:alice']);

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { generateCardNumber } from '../../src/cards/card-number.ts';
-import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
-import { InvalidCredentialsError } from '../../src/errors.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
 import { APPLY_SERVER, GOOD_PASSWORD, issueByApplication, latestMessage } from '../helpers/applicant.ts';
+import { logsIn } from '../helpers/holder.ts';
 import { alertText, fieldError, inputValue } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -13,15 +12,6 @@ async function postJson(ts: TestServer, path: string, body: unknown): Promise<{ 
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function works(ts: TestServer, number: string, password: string): Promise<boolean> {
-  try {
-    await verifyCredentials(ts.cm.cards, number, password);
-    return true;
-  } catch (err) {
-    if (err instanceof InvalidCredentialsError) return false;
-    throw err;
-  }
-}
 
 describe('card passwords', () => {
   let ts: TestServer;
@@ -37,7 +27,7 @@ describe('card passwords', () => {
       const r = await postJson(ts, '/api/cards/password', { card_number: h.cardNumber, password: 'not it at all', new_password: 'Another good phrase' });
       expect(r.status).to.equal(401);
       expect(r.body.error).to.equal('invalid_credentials');
-      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+      expect(await logsIn(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
     });
 
     it('holds the new password to the issuance policy: not the same, not short, not the birthdate, no run of the card’s digits, not common', async () => {
@@ -55,15 +45,15 @@ describe('card passwords', () => {
         expect(r.body.fields, newPassword).to.have.property('new_password');
         if (rule) expect(r.body.field_codes, newPassword).to.deep.equal({ new_password: rule });
       }
-      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+      expect(await logsIn(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
     });
 
     it('changes it: the old one stops working, the new one works, the holder is told and the audit trail has it', async () => {
       const h = await issueByApplication(ts);
       const r = await postJson(ts, '/api/cards/password', { card_number: h.cardNumber, password: h.password, new_password: 'Another good phrase' });
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
-      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(false);
-      expect(await works(ts, h.cardNumber, 'Another good phrase')).to.equal(true);
+      expect(await logsIn(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(false);
+      expect(await logsIn(ts, h.cardNumber, 'Another good phrase')).to.equal(true);
       expect(await latestMessage(ts, h.accountId, 'password_changed')).to.include({ method: 'change', last4: h.cardNumber.slice(-4) });
       // (The old password tried above is audited after it as a wrong one.)
       const changed = (await listAudit(ts.db, 'card', h.cardId)).filter((e) => e.action !== 'card.password_failed');
@@ -107,14 +97,14 @@ describe('card passwords', () => {
 
       const ok = await reset(h.cardNumber, code);
       expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
-      expect(await works(ts, h.cardNumber, 'A brand new phrase')).to.equal(true);
-      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(false);
+      expect(await logsIn(ts, h.cardNumber, 'A brand new phrase')).to.equal(true);
+      expect(await logsIn(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(false);
       expect(await latestMessage(ts, h.accountId, 'password_changed')).to.include({ method: 'reset' });
 
       const reused = await reset(h.cardNumber, code, 'Yet another phrase');
       expect(reused.status).to.equal(400);
       expect(reused.body.error).to.equal('invalid_code');
-      expect(await works(ts, h.cardNumber, 'A brand new phrase')).to.equal(true);
+      expect(await logsIn(ts, h.cardNumber, 'A brand new phrase')).to.equal(true);
     });
 
     it('says nothing about the birthdate until the code has proved the card', async () => {
@@ -142,7 +132,7 @@ describe('card passwords', () => {
       const r = await reset(h.cardNumber, code);
       expect(r.status).to.equal(400);
       expect(r.body.error).to.equal('invalid_code');
-      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+      expect(await logsIn(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
     });
 
     it('refuses a code that a newer one replaced', async () => {
@@ -169,7 +159,7 @@ describe('card passwords', () => {
       for (const a of answers) expect(a).to.deep.equal({ status: 400, body: atNobody.body });
       const right = await reset(h.cardNumber, code);
       expect({ status: right.status, body: right.body }).to.deep.equal({ status: 400, body: atNobody.body });
-      expect(await works(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
+      expect(await logsIn(ts, h.cardNumber, GOOD_PASSWORD)).to.equal(true);
       // The code is dead, not merely refused: five wrong guesses were counted on it.
       expect((await ts.db('one_time_codes').where({ card_id: h.cardId }).first('attempts')).attempts).to.equal(5);
     });

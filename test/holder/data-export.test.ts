@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
+import { downloadedDataFile } from '../helpers/data-file.ts';
 import { screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication, uniqueName } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -108,11 +109,7 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     expect(html).to.match(/never holds your card number/i);
 
     const res = await downloadByForm(agent, card.password);
-    expect(res.status).to.equal(200);
-    expect(res.headers.get('content-type')).to.equal('application/json; charset=utf-8');
-    expect(res.headers.get('cache-control')).to.equal('no-store');
-    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="cybercard-data-\d{4}-\d{2}-\d{2}\.json"$/);
-    const raw = await res.text();
+    const raw = await downloadedDataFile(res);
     const file = JSON.parse(raw) as Json;
 
     expect(Date.parse(file.made_at)).to.be.closeTo(Date.now(), 60_000);
