@@ -43,21 +43,31 @@ export function changesState(ctx: Context): boolean {
   return !(ctx.method === 'POST' && READS_BY_POST.has(ctx.path));
 }
 
-/** A viewer's request that would change something: refused whole, before the route runs. */
+/**
+ * Reads a viewer may not make though they are GETs: a copy of a holder's data (GET …/cards/:cardId/export, the API's
+ * and the console's), which is handed to someone outside once their identity is checked, as a reissue's card is, and
+ * which the holder's activity shows as given out. Matched as the routers match (any case, a trailing slash), so that
+ * no other spelling of the address gets past.
+ */
+const FULL_ONLY_READS = /^\/admin(?:\/api)?\/cards\/[^/]+\/export\/?$/i;
+
+/** A viewer's request that would change something (or give out a holder's data): refused whole, before the route runs. */
 export class ViewerRefusedError extends ForbiddenError {
-  constructor(actor: string, where: 'the operator API' | 'the console') {
-    super(`${actor} is a viewer: ${where} only lets a viewer read.`);
+  constructor(actor: string, where: 'the operator API' | 'the console', what = `${where} only lets a viewer read`) {
+    super(`${actor} is a viewer: ${what}.`);
   }
 }
 
 /**
  * The one role check, run by both operator guards (the API's requireOperator, the console's requireConsoleOperator)
- * right after they know who is asking, so that no route behind them can forget it: a viewer's state-changing request
- * is refused 403 before the route runs.
+ * right after they know who is asking, so that no route behind them can forget it: a viewer's state-changing request,
+ * or one for a copy of a holder's data (FULL_ONLY_READS), is refused 403 before the route runs.
  */
 export function refuseViewerChanges(ctx: Context, operator: { actor: string; role: OperatorRole }, where: 'the operator API' | 'the console'): void {
   ctx.state.operatorRole = operator.role;
-  if (operator.role === 'viewer' && changesState(ctx)) throw new ViewerRefusedError(operator.actor, where);
+  if (operator.role !== 'viewer') return;
+  if (changesState(ctx)) throw new ViewerRefusedError(operator.actor, where);
+  if (FULL_ONLY_READS.test(ctx.path)) throw new ViewerRefusedError(operator.actor, where, "a copy of a holder's data is given out by a full operator only");
 }
 
 /**

@@ -40,6 +40,12 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 const VIEWER_MAY_POST = new Set(['/admin/api/cards/search', '/admin/cards/search', '/admin/books/check', '/admin/signin', '/admin/signout']);
 
+/**
+ * GETs a viewer may not make: a copy of a holder's data, handed to someone outside once their identity is checked (a
+ * data-subject request, decided as a reissue is), and shown to the holder as given out.
+ */
+const FULL_ONLY_READS = new Set(['/admin/api/cards/:cardId/export', '/admin/cards/:cardId/export']);
+
 /** Everything in the database that an operator's request may change (sessions' idle deadlines and throttles aside). */
 async function databaseDigest(ts: TestServer): Promise<Record<string, string>> {
   const tables = await ts.db('information_schema.tables')
@@ -154,7 +160,7 @@ describe('operator roles: a viewer (OPERATOR_TOKENS name:token:viewer) reads eve
   });
 
   it('lets a viewer read every operator API GET route and search cards', async () => {
-    const reads = registeredRoutes(ts).filter((r) => r.path.startsWith('/admin/api/') && r.method === 'GET');
+    const reads = registeredRoutes(ts).filter((r) => r.path.startsWith('/admin/api/') && r.method === 'GET' && !FULL_ONLY_READS.has(r.path));
     expect(reads.length).to.be.at.least(10);
     for (const r of reads) {
       const res = await api(vera, 'GET', concrete(r.path));
@@ -188,6 +194,29 @@ describe('operator roles: a viewer (OPERATOR_TOKENS name:token:viewer) reads eve
     expect(await (await viewer.get('/admin/applications')).text()).to.include(applicationId);
     expect(await (await viewer.get('/admin/disputes')).text()).to.include(disputeId);
     expect(await (await viewer.get('/admin/deliveries')).text()).to.include(`id="delivery-`);
+  });
+
+  it('refuses a viewer a copy of a holder’s data (API, console, any spelling of its address) with 403, auditing no copy, and offers no link', async () => {
+    const routes = registeredRoutes(ts).filter((r) => FULL_ONLY_READS.has(r.path));
+    expect(routes.map((r) => r.path)).to.include.members([...FULL_ONLY_READS]);
+    const before = await databaseDigest(ts);
+    for (const path of [`/admin/api/cards/${card.cardId}/export`, `/admin/api/cards/${card.cardId}/EXPORT/`]) {
+      const res = await api(vera, 'GET', path);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect([res.status, body.error], path).to.deep.equal([403, 'forbidden']);
+      expect(res.headers.get('content-disposition'), path).to.equal(null);
+    }
+    const res = await viewer.get(`/admin/cards/${card.cardId}/export`);
+    expect(res.status).to.equal(403);
+    expect(res.headers.get('content-disposition')).to.equal(null);
+    expect(await res.text()).to.include('operator:vera is a viewer');
+    expect(await databaseDigest(ts)).to.deep.equal(before);
+    const page = await (await viewer.get(`/admin/cards/${card.cardId}`)).text();
+    expect(page).not.to.include(`/admin/cards/${card.cardId}/export`);
+    // A full operator still has both.
+    expect((await api(alice, 'GET', `/admin/api/cards/${card.cardId}/export`)).status).to.equal(200);
+    const full = await signedInOperator(ts.url, alice);
+    expect(await (await full.get(`/admin/cards/${card.cardId}`)).text()).to.include(`href="/admin/cards/${card.cardId}/export"`);
   });
 
   it('still lets a name:token operator change things, audited as operator:<name>', async () => {
