@@ -37,22 +37,18 @@ describe('billing run scheduled inside the server (billing.runIntervalSeconds)',
     const tz = quiet.config.billing.timeZone;
     const today = todayIn(tz);
     const site = await registerTestSite(quiet);
-    const dueToday = daysBack(today, 0);
-    const fresh = await seedBillableAccounts(quiet.db, {
-      count: 3,
-      clientId: site.clientId,
-      statementDay: dueToday.getUTCDate(),
-      openedAt: new Date(dueToday.getTime() - 40 * 86_400_000),
-      chargedAt: new Date(dueToday.getTime() - 20 * 86_400_000),
-    });
+    /** `count` accounts whose statement falls on `day`, opened 40 and charged 20 days before it. */
+    const dueOn = (day: Date, count: number) =>
+      seedBillableAccounts(quiet.db, {
+        count,
+        clientId: site.clientId,
+        statementDay: day.getUTCDate(),
+        openedAt: new Date(day.getTime() - 40 * 86_400_000),
+        chargedAt: new Date(day.getTime() - 20 * 86_400_000),
+      });
+    const fresh = await dueOn(daysBack(today, 0), 3);
     const back = daysBack(today, 30);
-    const late = await seedBillableAccounts(quiet.db, {
-      count: 1,
-      clientId: site.clientId,
-      statementDay: back.getUTCDate(),
-      openedAt: new Date(back.getTime() - 40 * 86_400_000),
-      chargedAt: new Date(back.getTime() - 20 * 86_400_000),
-    });
+    const late = await dueOn(back, 1);
     await billingRun(ledgerDeps(quiet.config, quiet.db), { date: back.toISOString().slice(0, 10) });
     // Nothing but the hand run closed anything, and no one flagged the late account.
     expect(await quiet.db('statements').whereIn('account_id', fresh.accountIds)).to.have.length(0);
