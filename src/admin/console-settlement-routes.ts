@@ -40,10 +40,10 @@ function shownLine(s: SettlementLine) {
 
 /** The report's totals in money, or null when its lines are in several currencies (a sum of them means nothing). */
 function shownTotals(r: SettlementReport) {
-  const currencies = new Set(r.sites.map((s) => s.currency));
-  if (currencies.size !== 1) return null;
-  const money = (n: number) => formatMoney(n, [...currencies][0]!);
+  const currencies = Object.keys(r.totals_by_currency);
   const t = r.totals;
+  if (currencies.length !== 1 || !t) return null;
+  const money = (n: number) => formatMoney(n, currencies[0]!);
   return { ...t, captured: money(t.captured), refunds: money(t.refunds), chargebacks: money(t.chargebacks), fee: money(t.fee), payout: money(t.payout) };
 }
 

@@ -182,12 +182,13 @@ export const ledgerCommands: Record<string, Handler> = {
     const v = options(args, { month: { type: 'string' } });
     const { month } = parseInput(monthInput, v);
     const done = await closeSettlement(ledgerDeps(config, db), month, cliActor());
-    const t = done.report.totals;
-    const money = (n: number) => formatMoney(n, config.currency);
-    console.log(
-      `settlement ${month}: ${done.closed} sites closed now, ${done.already} already closed; ` +
-        `refunds ${money(t.refunds)} (${t.refund_count}), chargebacks ${money(t.chargebacks)} (${t.chargeback_count}), payouts ${money(t.payout)}`,
-    );
+    // Per currency: a sum of amounts in two currencies is no amount of money. A month with no lines says zeros in config's.
+    const byCurrency = Object.entries(done.report.totals_by_currency);
+    const sums = (byCurrency.length ? byCurrency : [[config.currency, done.report.totals!] as const]).map(([currency, t]) => {
+      const money = (n: number) => formatMoney(n, currency);
+      return `refunds ${money(t.refunds)} (${t.refund_count}), chargebacks ${money(t.chargebacks)} (${t.chargeback_count}), payouts ${money(t.payout)}`;
+    });
+    console.log(`settlement ${month}: ${done.closed} sites closed now, ${done.already} already closed; ${sums.join('; ')}`);
   },
 
   async 'ledger statement-day'({ config, db, args }) {

@@ -46,8 +46,15 @@ export interface SettlementReport {
   /** False while the month (plus billing.settleSeconds) has not ended: the figures can still grow. */
   complete: boolean;
   sites: SettlementLine[];
-  totals: Pick<SettlementLine, 'captured' | 'refunds' | 'refund_count' | 'chargebacks' | 'chargeback_count' | 'fee' | 'payout'>;
+  /** The lines added up: null when they are in several currencies (a sum of KRW and USD is no amount of money). */
+  totals: SettlementTotals | null;
+  /** The lines added up per currency (none: no lines). */
+  totals_by_currency: Record<string, SettlementTotals>;
 }
+
+export type SettlementTotals = Pick<SettlementLine, 'captured' | 'refunds' | 'refund_count' | 'chargebacks' | 'chargeback_count' | 'fee' | 'payout'>;
+
+const noTotals = (): SettlementTotals => ({ captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, fee: 0, payout: 0 });
 
 function range(month: string) {
   const r = monthRange(month);
@@ -86,12 +93,17 @@ export async function settlementReport(deps: LedgerDeps, month: string, only: { 
       closed: Boolean(done),
     });
   }
-  const totals = { captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, fee: 0, payout: 0 };
-  for (const s of sites) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += s[k];
-  return { month, period_start: start, period_end: end, time_zone: tz, complete: monthOver(deps, end), sites, totals };
+  const byCurrency: Record<string, SettlementTotals> = {};
+  for (const s of sites) {
+    const t = (byCurrency[s.currency] ??= noTotals());
+    for (const k of Object.keys(t) as Array<keyof SettlementTotals>) t[k] += s[k];
+  }
+  const currencies = Object.keys(byCurrency);
+  const totals = currencies.length === 0 ? noTotals() : currencies.length === 1 ? { ...byCurrency[currencies[0]!]! } : null;
+  return { month, period_start: start, period_end: end, time_zone: tz, complete: monthOver(deps, end), sites, totals, totals_by_currency: byCurrency };
 }
 
-export type SiteSettlement = Omit<SettlementReport, 'sites' | 'totals'> & { client_id: string; lines: Array<Omit<SettlementLine, 'client_id' | 'site_name'>> };
+export type SiteSettlement = Omit<SettlementReport, 'sites' | 'totals' | 'totals_by_currency'> & { client_id: string; lines: Array<Omit<SettlementLine, 'client_id' | 'site_name'>> };
 
 /**
  * One member site's own lines of a month's settlement (GET /api/settlements/:month), one per currency: settlementReport
@@ -99,7 +111,7 @@ export type SiteSettlement = Omit<SettlementReport, 'sites' | 'totals'> & { clie
  * rate it would pay, rather than as nothing, so that a site's reconciliation need not tell "no line" from "not found".
  */
 export async function siteSettlement(deps: LedgerDeps, month: string, clientId: string): Promise<SiteSettlement> {
-  const { sites, totals: _totals, ...period } = await settlementReport(deps, month, { clientId });
+  const { sites, totals: _totals, totals_by_currency: _byCurrency, ...period } = await settlementReport(deps, month, { clientId });
   const lines = sites.map(({ client_id: _id, site_name: _name, ...line }) => line);
   if (!lines.length) {
     const zero = { captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, net: 0 };

@@ -23,7 +23,7 @@ function line(siteName: string, payout: number): SettlementLine {
 
 function report(sites: SettlementLine[]): SettlementReport {
   const totals = { captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, fee: 0, payout: 0 };
-  return { month: '2026-11', period_start: '2026-11-01', period_end: '2026-12-01', time_zone: 'Asia/Seoul', complete: true, sites, totals };
+  return { month: '2026-11', period_start: '2026-11-01', period_end: '2026-12-01', time_zone: 'Asia/Seoul', complete: true, sites, totals, totals_by_currency: {} };
 }
 
 /** Cells as a spreadsheet splitting on `separator` (and honouring RFC 4180 quotes) reads them. */
