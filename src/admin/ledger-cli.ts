@@ -160,8 +160,11 @@ export const ledgerCommands: Record<string, Handler> = {
     for (const w of report.wrong_currency) console.log(`line ${w.line}: NOT APPLIED, wrong currency: ${w.reason} (${w.transaction_id}, ${w.reference})`);
     for (const c of report.conflicts) console.log(`line ${c.line}: NOT APPLIED, conflict: ${c.reason} (${c.reference})`);
     for (const m of report.malformed) console.log(`line ${m.line}: NOT APPLIED, malformed: ${m.reason}`);
+    // Per currency: a sum of amounts in two currencies is no amount of money. None applied says zero in config's.
+    const applied = Object.entries(report.applied_by_currency);
+    const appliedMoney = applied.length ? applied.map(([currency, n]) => formatMoney(n, currency)).join('; ') : formatMoney(0, config.currency);
     console.log(
-      `${report.lines} lines: ${report.applied.length} applied (${formatMoney(report.applied_amount, config.currency)}), ` +
+      `${report.lines} lines: ${report.applied.length} applied (${appliedMoney}), ` +
         `${report.duplicates.length} duplicates, ${report.unmatched.length} unmatched, ${report.wrong_currency.length} wrong currency, ` +
         `${report.conflicts.length} conflicts, ${report.malformed.length} malformed`,
     );

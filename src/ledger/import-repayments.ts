@@ -36,7 +36,10 @@ export interface ImportReport {
   conflicts: Array<ImportLine & { repayment_id: number; reason: string }>;
   /** Lines that could not be read: never guessed at, never applied. */
   malformed: Array<{ line: number; reason: string }>;
-  applied_amount: number;
+  /** What was applied, added up: null when the lines applied are in several currencies (a sum of them is no amount of money). */
+  applied_amount: number | null;
+  /** What was applied, per currency. */
+  applied_by_currency: Record<string, number>;
 }
 
 /** The categories of lines not applied that need the operator. */
@@ -65,7 +68,7 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
   }
   const col = Object.fromEntries(IMPORT_COLUMNS.map((c) => [c, names.indexOf(c)])) as Record<(typeof IMPORT_COLUMNS)[number], number>;
 
-  const report: ImportReport = { lines: records.length, applied: [], duplicates: [], unmatched: [], wrong_currency: [], conflicts: [], malformed: [], applied_amount: 0 };
+  const report: ImportReport = { lines: records.length, applied: [], duplicates: [], unmatched: [], wrong_currency: [], conflicts: [], malformed: [], applied_amount: 0, applied_by_currency: {} };
   for (const rec of records) {
     if (rec.fields.length !== names.length) {
       report.malformed.push({ line: rec.line, reason: `${rec.fields.length} fields where the header has ${names.length}` });
@@ -102,7 +105,7 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
       const row = { ...base, account_id: done.repayment.accountId, repayment_id: done.repayment.id };
       if (done.status === 'applied') {
         report.applied.push(row);
-        report.applied_amount += amount!;
+        report.applied_by_currency[base.currency!] = (report.applied_by_currency[base.currency!] ?? 0) + amount!;
       } else {
         report.duplicates.push(row);
       }
@@ -121,5 +124,7 @@ export async function importRepayments(deps: LedgerDeps, csv: string, actor: str
       else throw err;
     }
   }
+  const sums = Object.values(report.applied_by_currency);
+  report.applied_amount = sums.length > 1 ? null : (sums[0] ?? 0);
   return report;
 }

@@ -3,6 +3,7 @@ import { ledgerCommands } from '../../src/admin/ledger-cli.ts';
 import { approve } from '../../src/approvals/approve.ts';
 import { checkLedger } from '../../src/ledger/check-ledger.ts';
 import { todayIn } from '../../src/ledger/calendar.ts';
+import { formatPaymentReference } from '../../src/ledger/payment-reference.ts';
 import { feeFor } from '../../src/ledger/settlement.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -10,7 +11,7 @@ import { approvalsOf, basicAuth, cardWithLimit, operator, startLedgerServer } fr
 
 /**
  * A credit line is kept in the currency the deployment had when it was opened (config's currency may change later), so
- * one member site can be owed in two currencies in one month. Nothing may add
+ * one member site can be owed in two currencies in one month, and one bank file can repay lines in two. Nothing may add
  * KRW to USD: a sum of them is no amount of money, and a payout total so made pays nobody the right figure.
  */
 describe('amounts in several currencies are never added together', () => {
@@ -102,6 +103,28 @@ describe('amounts in several currencies are never added together', () => {
         `refunds 0 KRW (0), chargebacks 0 KRW (0), payouts ${(50_000 - fee(50_000)).toLocaleString('en-US')} KRW; ` +
         `refunds 0.00 USD (0), chargebacks 0.00 USD (0), payouts ${((1_999 - fee(1_999)) / 100).toFixed(2)} USD`,
     );
+    expect((await checkLedger(ts.db)).findings).to.deep.equal([]);
+  });
+
+  it("reports a bank file's applied amount per currency, and none across them (API and CLI import)", async () => {
+    const ref = async (card: TestCard) => formatPaymentReference((await ts.db('accounts').where({ id: card.accountId }).first()).payment_reference as string);
+    const today = todayIn(ts.config.billing.timeZone);
+    const csv = ['transaction_id,date,amount,currency,reference', `CUR-1,${today},30000,KRW,${await ref(krw)}`, `CUR-2,${today},1500,USD,${await ref(usd)}`].join('\n');
+    const res = await operator(ts, 'POST', '/admin/api/ledger/repayments/import', csv, { 'content-type': 'text/csv' });
+    expect(res.status, res.text).to.equal(200);
+    expect((res.json.applied as unknown[]).length).to.equal(2);
+    expect(res.json.applied_amount, 'no sum of KRW and USD').to.equal(null);
+    expect(res.json.applied_by_currency).to.deep.equal({ KRW: 30_000, USD: 1_500 });
+
+    const file = `${ts.config.dataDir}/currencies-${process.pid}.csv`;
+    const { writeFileSync, rmSync } = await import('node:fs');
+    writeFileSync(file, csv.replace(/CUR-/g, 'CUR-CLI-'));
+    try {
+      const out = await cli(['repayments', 'import', '--file', file]);
+      expect(out.at(-1)).to.equal('2 lines: 2 applied (30,000 KRW; 15.00 USD), 0 duplicates, 0 unmatched, 0 wrong currency, 0 conflicts, 0 malformed');
+    } finally {
+      rmSync(file, { force: true });
+    }
     expect((await checkLedger(ts.db)).findings).to.deep.equal([]);
   });
 });
