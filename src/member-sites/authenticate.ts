@@ -92,6 +92,12 @@ export function createSiteAuthenticator(deps: SiteAuthDeps) {
             : `The bearer token is not valid here: send a client_credentials token asked for with resource=${audience} and scope ${API_SCOPE}.`,
         );
       }
+      // The site's own client_credentials token names the site as its subject. One from a holder's sign-in (an
+      // authorization code for this resource) carries the site's client_id and the scope too, but it is the holder's, and
+      // may sit in the holder's browser: it never acts for the site (captures, voids, refunds).
+      if (typeof payload.client_id !== 'string' || payload.sub !== payload.client_id) {
+        throw new BearerTokenError('invalid_token', `The bearer token is a holder's, not the member site's: send a client_credentials token asked for with resource=${audience} and scope ${API_SCOPE}.`);
+      }
       const scopes = String(payload.scope ?? '').split(' ');
       if (!scopes.includes(API_SCOPE)) throw new BearerTokenError('insufficient_scope', `The token needs the "${API_SCOPE}" scope.`);
       clientId = String(payload.client_id);
