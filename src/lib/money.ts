@@ -1,5 +1,13 @@
-/** Minor-unit exponents (ISO 4217) of the currencies we know; others default to 2. */
-const EXPONENTS: Record<string, number> = { KRW: 0, JPY: 0, USD: 2, EUR: 2, GBP: 2 };
+/**
+ * The ISO 4217 currencies whose minor unit is not a hundredth, with its digits (ISO 4217's list one, "Minor unit"); every
+ * other currency has two. Not Intl's digits: CLDR's are how amounts are usually written (IQD and IRR without decimals),
+ * not the unit an amount is counted in.
+ */
+const EXPONENTS: Record<string, number> = {
+  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  CLF: 4, UYW: 4,
+};
 
 export function currencyExponent(currency: string): number {
   return EXPONENTS[currency] ?? 2;
