@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { approve } from '../../src/approvals/approve.ts';
-import { Agent, runLogin } from '../helpers/agent.ts';
-import { authRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
+import { registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { issuerKey, sign } from '../resource-server/tokens.ts';
 import { approveFor, approvalsOf, basicAuth, cardWithLimit, startLedgerServer, unbalancedEntries } from './fixtures.ts';
 
 describe('member-site capture, void and refund (/api/approvals)', () => {
@@ -197,31 +197,29 @@ describe('member-site capture, void and refund (/api/approvals)', () => {
     expect(foreign.status).to.equal(404);
   });
 
-  it("refuses a holder's access token for the API (an authorization-code token naming a holder), changing nothing", async () => {
-    // A token a holder's sign-in gave: it carries the site's client_id and the approvals scope, but it is the holder's
-    // (sub), and a site may hand such a token to the holder's browser. Only the site's own client_credentials token acts
-    // for the site.
+  it("refuses a holder's access token for the API (signed by the card manager, naming a holder), changing nothing", async () => {
+    // A token a holder's sign-in gave before such sign-ins were refused invalid_target (test/oidc/api-resource.test.ts),
+    // and may still live: it carries the site's client_id and the approvals scope, but it is the holder's (sub), and a
+    // site may hand such a token to the holder's browser. Only the site's own client_credentials token acts for the site.
     const a = await approveFor(ts, card, site, 2_000);
     expect((await change(site, a.approvalNo, 'capture')).status).to.equal(200);
-    const cfg = await siteClient(ts, site);
-    const req = await authRequest(cfg, site, { resource: `${ts.url}/api`, scope: 'openid approvals' });
-    const result = await runLogin(new Agent(ts.url), req.url, card);
-    expect(result.kind).to.equal('redirect');
-    const url = (result as { url: URL }).url;
-    const tokens = await client.authorizationCodeGrant(cfg, url, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
-    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-    expect(claims).to.include({ aud: `${ts.url}/api`, client_id: site.clientId, scope: 'approvals' });
-    expect(claims.sub).to.not.equal(site.clientId);
+    const { key, kid } = await issuerKey(ts);
+    const now = Math.floor(Date.now() / 1000);
+    const holderToken = await sign(
+      { iss: ts.url, aud: `${ts.url}/api`, sub: 'pairwise-holder', client_id: site.clientId, scope: 'approvals', iat: now, exp: now + 300, jti: 'holder-api-token' },
+      key,
+      { alg: 'ES256', kid },
+    );
     const before = await snapshot(a.approvalNo);
     for (const op of ['refund', 'void', 'capture']) {
       const res = await fetch(`${ts.url}/api/approvals/${a.approvalNo}/${op}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${tokens.access_token}`, 'idempotency-key': `holder-token-${op}` },
+        headers: { authorization: `Bearer ${holderToken}`, 'idempotency-key': `holder-token-${op}` },
       });
       expect(res.status, op).to.equal(401);
       expect(((await res.json()) as { error: string }).error).to.equal('invalid_token');
     }
-    const listed = await fetch(`${ts.url}/api/approvals/${a.approvalNo}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const listed = await fetch(`${ts.url}/api/approvals/${a.approvalNo}`, { headers: { authorization: `Bearer ${holderToken}` } });
     expect(listed.status).to.equal(401);
     expect(await snapshot(a.approvalNo)).to.equal(before);
   });
