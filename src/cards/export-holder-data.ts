@@ -5,12 +5,15 @@ import { disputesOfAccount } from '../db/disputes.ts';
 import { accountOpenedAt, cardStopDates, knownDeviceDates, messagesOfAccount } from '../db/holder-data.ts';
 import type { Conn } from '../db/knex.ts';
 import { memberSiteNames } from '../db/member-sites.ts';
+import { joinRequestTransaction } from '../db/request-scope.ts';
 import { recentRepayments } from '../db/repayments.ts';
 import { findSpendingControls } from '../db/spending-controls.ts';
 import { listStatements, statementLines, type StatementLine } from '../db/statements.ts';
 import { findTotpFactor } from '../db/totp-factors.ts';
 import { wardSummaries } from '../db/wards.ts';
 import { NotFoundError } from '../errors.ts';
+import { formatLocalTime } from '../lib/local-time.ts';
+import { notifyHolder } from '../notifications/notify.ts';
 import type { CardDeps } from './deps.ts';
 import { holderActivity, type ActivityItem } from './holder-activity.ts';
 import { OPEN_OR_CLOSED } from './former-holder.ts';
@@ -95,21 +98,25 @@ export interface OperatorCopy {
 
 /**
  * The same copy for the operator, for a data-subject request from a holder who cannot sign in (a card closed while
- * blocked, a lost card and no contacts left): the holder's identity is checked out of band, as for a reissue. Nothing
- * but the audit entry is written: operator.holder_data_exported on the account, by whom, for which card, with the
- * lists cut short (never the contents). 404 naming card_id when no card has the id.
+ * blocked, a lost card and no contacts left): the holder's identity is checked out of band, as for a reissue. Written
+ * in one transaction: the audit entry operator.holder_data_exported on the account (by whom, for which card, with the
+ * lists cut short, never the contents) and a notice to the holder's contacts (holder_data_given_out), so a request
+ * made in their name by someone else does not go unseen. 404 naming card_id when no card has the id.
  */
 export async function exportHolderDataForOperator(deps: Pick<HolderDataDeps, 'db' | 'timeZone'>, req: OperatorDataRequest): Promise<OperatorCopy> {
   const card = await findCard(deps.db, req.cardId);
   if (!card) throw noSuchCard();
   const data = await readHolderData(deps.db, card.accountId, deps.timeZone);
-  await appendAudit(deps.db, {
-    actor: req.actor,
-    action: 'operator.holder_data_exported',
-    subjectType: 'account',
-    subjectId: card.accountId,
-    details: { cardId: card.id, capped: data.capped },
-    requestId: req.requestId,
+  await joinRequestTransaction(deps.db, async (trx) => {
+    await appendAudit(trx, {
+      actor: req.actor,
+      action: 'operator.holder_data_exported',
+      subjectType: 'account',
+      subjectId: card.accountId,
+      details: { cardId: card.id, capped: data.capped },
+      requestId: req.requestId,
+    });
+    await notifyHolder(trx, card.accountId, 'holder_data_given_out', { last4: card.last4, at: formatLocalTime(new Date(), deps.timeZone) });
   });
   return { data, accountId: card.accountId, cardLast4: card.last4 };
 }

@@ -627,6 +627,23 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
           : '카드가 다시 정상 상태가 되어 새 결제를 받을 수 있습니다.',
     },
   },
+  // An operator gave out a copy of the holder's data (a data-subject request, cards/export-holder-data.ts): a request
+  // made in the holder's name by someone else would otherwise go unseen but in the activity.
+  holder_data_given_out: {
+    subject: { en: 'A copy of your cyber card data was given out', ko: '사이버 카드 개인정보 사본이 제공되었습니다' },
+    text: {
+      en: (d) =>
+        `A copy of your data (the account of the cyber card ending in ${s(d, 'last4')}) was given out on a request on ${s(d, 'at')}. ` +
+        'If you did not ask for it, contact cybercard at once.',
+      ko: (d) =>
+        `끝자리 ${s(d, 'last4')} 사이버 카드 계정의 개인정보 사본이 ${s(d, 'at')}에 요청에 따라 제공되었습니다. ` +
+        '본인이 요청하지 않으셨다면 즉시 cybercard에 연락해 주세요.',
+    },
+    sms: {
+      en: (d) => `A copy of your cyber card data was given out on a request on ${s(d, 'at')}. If you did not ask for it, contact cybercard.`,
+      ko: (d) => `사이버 카드 개인정보 사본이 ${s(d, 'at')}에 요청에 따라 제공되었습니다. 요청하지 않으셨다면 cybercard에 연락해 주세요.`,
+    },
+  },
 };
 
 export interface RenderedMessage {

@@ -18,6 +18,7 @@ import { approveFor } from '../ledger/fixtures.ts';
 type Json = Record<string, any>;
 
 const EXPORTED = 'operator.holder_data_exported';
+const GIVEN_OUT = 'holder_data_given_out';
 
 /**
  * The operator's copy of a holder's data, for a data-subject request (PIPA art. 35, GDPR art. 15) from a holder who
@@ -137,6 +138,30 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     expect(trail.entries.filter((e: Json) => e.action === EXPORTED).map((e: Json) => e.actor)).to.deep.equal(['operator:alice']);
   });
 
+  it('tells the holder at their email and mobile that a copy was given out, queued in the audit entry\'s transaction (API and CLI)', async () => {
+    const card = await holder();
+    const account = await ts.db('accounts').where({ id: card.accountId }).first('email', 'mobile');
+    expect(account.mobile, 'the holder gave a mobile number').to.be.a('string');
+    const told = () => ts.db('notifications_outbox').where({ account_id: card.accountId, template: GIVEN_OUT }).orderBy('id');
+
+    expect((await api(card.cardId)).status).to.equal(200);
+    const [entry] = await exports(card.accountId);
+    const messages = await told();
+    expect(messages.map((m) => [m.channel, m.recipient]).sort()).to.deep.equal([['email', account.email], ['sms', account.mobile]]);
+    for (const m of messages) {
+      const data = (typeof m.data === 'string' ? JSON.parse(m.data) : m.data) as Json;
+      // The date in the deployment's time zone (formatLocalTime), the card by its last four digits: nothing of the file.
+      expect(data).to.deep.equal({ last4: card.number.slice(-4), at: data.at });
+      expect(data.at).to.match(new RegExp(`^${new Date().toISOString().slice(0, 4)}-\\d\\d-\\d\\d \\d\\d:\\d\\d ${ts.config.billing.timeZone}$`));
+      // now() is the transaction's start: the same instant on both rows means one transaction wrote them.
+      expect(new Date(m.created_at).getTime(), 'queued with the audit entry').to.equal(new Date(entry.at).getTime());
+    }
+
+    const printed = await runCli('cards', 'export', '--card', card.cardId);
+    expect(printed.code, printed.stderr).to.equal(0);
+    expect(await told()).to.have.length(4);
+  });
+
   it('refuses no token or a wrong one (401), a malformed card id (400) and a card nobody has (404), writing nothing', async () => {
     const card = await holder();
     const audited = await auditCount();
@@ -155,6 +180,7 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     }
     expect(await auditCount()).to.equal(audited);
     expect(await exports(card.accountId)).to.have.length(0);
+    expect(await ts.db('notifications_outbox').where({ account_id: card.accountId, template: GIVEN_OUT })).to.have.length(0);
   });
 
   it('`cards export --card` prints the same file, or writes it to --out (never over a file), audited as cli:<login>', async () => {
@@ -164,7 +190,11 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     const printed = await runCli('cards', 'export', '--card', card.cardId);
     expect(printed.code, printed.stderr).to.equal(0);
     const fromStdout = JSON.parse(printed.stdout) as Json;
-    sameAsHolders(fromStdout, viaApi);
+    // The notices the API's export queued are in the later file, and nothing else is new.
+    sameAsHolders(fromStdout, viaApi, ['messages']);
+    const othersThan = (m: Json[]) => m.filter((x) => x.template !== GIVEN_OUT);
+    expect(othersThan(fromStdout.messages)).to.deep.equal(othersThan(viaApi.messages));
+    expect(fromStdout.messages.filter((x: Json) => x.template === GIVEN_OUT)).to.have.length(2);
     await expectNothingSecret(printed.stdout, card);
 
     const out = path.join(dir, 'holder.json');
@@ -172,7 +202,7 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     expect(written.code, written.stderr).to.equal(0);
     expect(written.stdout.trim()).to.equal(`wrote the data of account ${card.accountId} (card **** ${card.number.slice(-4)}) to ${out}`);
     const raw = await readFile(out, 'utf8');
-    sameAsHolders(JSON.parse(raw) as Json, viaApi);
+    sameAsHolders(JSON.parse(raw) as Json, viaApi, ['messages']);
     await expectNothingSecret(raw, card);
     expect((await stat(out)).mode & 0o077, 'readable by its owner alone').to.equal(0);
 

@@ -74,6 +74,7 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
   ],
   statement_paid_still_paused: [{}, { ward: 'Qqq' }],
   payment_restored: [{}, { ward: 'Qqq' }],
+  holder_data_given_out: [{ last4: '4242', at: '2026-12-06 10:17 Asia/Seoul' }],
 };
 
 /** Values as long as real ones run: a member site's full name, a child's full name, large amounts, a long email address. */
@@ -86,6 +87,8 @@ const LONGER_TEXT: Readonly<Record<string, string>> = {
   refunded: '12,345,678 KRW',
   released: '1,234,567 KRW',
   newEmail: 'alexander.minsu.kim-park@example-mail.co.kr',
+  // A time zone with one of the longest names there are.
+  at: '2026-12-06 10:17 America/Argentina/ComodRivadavia',
   // The operator's free text: as long as a careful note runs, never shortened by us.
   reason:
     'The birthdate on the application does not match the identity document you sent us. Please apply again with the birthdate exactly as it is written on the document.',
