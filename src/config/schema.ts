@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** ISO 4217 codes of current currencies as this Node's ICU knows them (Node 22 ships full ICU); not XXX nor XTS. */
+const KNOWN_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
 const ttlSeconds = z.number().int().positive();
 
 function validTimeZone(tz: string): boolean {
@@ -54,7 +57,17 @@ export const settingsSchema = z.object({
    * many places from the right; anything further left was written by the client and is never believed.
    */
   proxyHops: z.number().int().min(1).max(10),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as KRW'),
+  /**
+   * Every amount is priced in it, so it must be a currency the runtime knows (ICU's ISO 4217 list): three capitals
+   * alone let a typo (KWR) or a code for no currency (XXX, XTS) through, and every card would be issued in it.
+   */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as KRW')
+    .superRefine((code, ctx) => {
+      if (!/^[A-Z]{3}$/.test(code) || KNOWN_CURRENCIES.has(code)) return;
+      ctx.addIssue({ code: 'custom', message: `${code} is not an ISO 4217 currency code (such as KRW, USD or EUR)` });
+    }),
   cards: z.object({
     issuerPrefix: z.string().regex(/^[1-9][0-9]{5,7}$/, 'six to eight digits, not starting with 0'),
     /** Youngest age at which a person may hold a card (with a guardian until adultAge). */

@@ -91,6 +91,13 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'development', DEMO_ENABLED: 'yes' }, /DEMO_ENABLED/);
     refuses({ NODE_ENV: 'development', ISSUER: 'localhost:3000' }, /issuer.*http:\/\/ or https:\/\//);
     refuses({ NODE_ENV: 'development', CURRENCY: 'won' }, /currency/);
+    // Three capitals are not yet a currency: a typo (KWR for KRW) or XXX ("no currency") would price every card in it.
+    for (const code of ['KWR', 'ABC', 'XXX', 'XTS']) {
+      refuses({ NODE_ENV: 'development', CURRENCY: code }, new RegExp(`^config setting "currency" is invalid: ${code} is not an ISO 4217 currency code[^\\n]*$`));
+    }
+    for (const code of ['KRW', 'USD', 'JPY', 'KWD', 'EUR']) {
+      expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, CURRENCY: code } }).currency).to.equal(code);
+    }
     refuses({ NODE_ENV: 'development', ISSUER: 'not a url' }, /issuer/);
     refuses({ NODE_ENV: 'staging' }, /NODE_ENV/);
     refuses({ NODE_ENV: 'development', OIDC_ALLOW_PRIVATE_FETCH: 'yes' }, /OIDC_ALLOW_PRIVATE_FETCH/);
