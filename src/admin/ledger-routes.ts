@@ -6,6 +6,7 @@ import { findCard } from '../db/cards.ts';
 import { findStatement } from '../db/statements.ts';
 import { noSuchCard } from '../cards/no-such-card.ts';
 import { AppError, NotFoundError } from '../errors.ts';
+import { optionalIdempotencyKeyOf, requestHash, runIdempotent, type Answer } from '../http/idempotency.ts';
 import { jsonBody } from '../http/validate.ts';
 import { billingRun } from '../ledger/billing-run.ts';
 import { todayIn } from '../ledger/calendar.ts';
@@ -107,26 +108,56 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
     ctx.body = { account_id: s.accountId, ...(await holderStatement(ledger.db, s.accountId, statementId)) };
   });
 
+  /**
+   * One repayment. With an Idempotency-Key (optional, as a transaction id is), the key is checked before anything runs and
+   * the repayment and its answer commit together: the same key and body again answer the first answer (a retry, a double
+   * submit), the same key with another body 409 (see http/idempotency.ts). Keys are the operator's own (scoped to the actor
+   * the audit trail names): another operator's key of the same name is another request, never their answer.
+   */
   router.post('/repayments', parseBody, async function recordRepayment(ctx) {
+    const key = optionalIdempotencyKeyOf(ctx);
     const input = parseInput(repaymentInput, jsonBody(ctx));
-    const done = await repay(ledger, {
-      ...(input.card_id ? { accountId: await accountOfCard(input.card_id) } : { paymentReference: input.payment_reference }),
-      amount: input.amount,
-      currency: input.currency ?? ledger.currency,
-      transactionId: input.transaction_id ?? null,
-      receivedOn: input.received_on ?? null,
-      memo: input.memo ?? '',
-      source: 'operator',
-      actor: actor(ctx),
-      requestId: ctx.state.requestId,
-    });
-    const r = done.repayment;
-    ctx.status = done.status === 'applied' ? 201 : 200;
-    ctx.body = {
-      status: done.status,
-      repayment: { id: r.id, account_id: r.accountId, amount: r.amount, currency: r.currency, transaction_id: r.transactionId, recorded_at: r.createdAt.toISOString() },
-      ...(done.status === 'applied' ? { balance: done.postedBalance, restored: done.restored } : {}),
+    const target = input.card_id ? { accountId: await accountOfCard(input.card_id) } : { paymentReference: input.payment_reference };
+    const apply = async (db: Db): Promise<Answer> => {
+      const done = await repay(
+        { ...ledger, db },
+        {
+          ...target,
+          amount: input.amount,
+          currency: input.currency ?? ledger.currency,
+          transactionId: input.transaction_id ?? null,
+          receivedOn: input.received_on ?? null,
+          memo: input.memo ?? '',
+          source: 'operator',
+          actor: actor(ctx),
+          requestId: ctx.state.requestId,
+        },
+      );
+      const r = done.repayment;
+      return {
+        status: done.status === 'applied' ? 201 : 200,
+        body: {
+          status: done.status,
+          repayment: { id: r.id, account_id: r.accountId, amount: r.amount, currency: r.currency, transaction_id: r.transactionId, recorded_at: r.createdAt.toISOString() },
+          ...(done.status === 'applied' ? { balance: done.postedBalance, restored: done.restored } : {}),
+        },
+      };
     };
+    // The body as sent (after validation's normalising, before defaults): another field, even one naming the default, is another request.
+    const asked = {
+      op: 'repayment',
+      card_id: input.card_id ?? null,
+      payment_reference: input.payment_reference ?? null,
+      amount: input.amount,
+      currency: input.currency ?? null,
+      transaction_id: input.transaction_id ?? null,
+      received_on: input.received_on ?? null,
+      memo: input.memo ?? null,
+    };
+    const answer = key === undefined ? await apply(ledger.db) : await runIdempotent(ledger.db, { actor: actor(ctx), key, requestHash: requestHash(asked) }, apply);
+    if ('replayed' in answer && answer.replayed) ctx.set('Idempotent-Replayed', 'true');
+    ctx.status = answer.status;
+    ctx.body = answer.body;
   });
 
   router.post('/repayments/import', async function importBankTransfers(ctx) {

@@ -234,7 +234,7 @@ export const settingsSchema = z.object({
     intervalSeconds: z.number().int().min(0),
     /** Sent or failed notifications (recipients and message data are personal data). Pending ones are never deleted. */
     outboxDays: z.number().int().min(1).max(3650),
-    /** Member-site idempotency keys: a retry with the same key after this long runs again (and meets the approval's state). */
+    /** Idempotency keys (member sites' and operators'): a retry with the same key after this long runs again (and meets the approval's state, or applies a repayment again). */
     idempotencyKeyDays: z.number().int().min(1).max(3650),
     /** One-time codes, counted from when they expired (the hourly limit looks back one hour only). */
     oneTimeCodeDays: z.number().int().min(1).max(365),

@@ -7,25 +7,36 @@ export interface StoredAnswer {
   response: unknown;
 }
 
+/** Whose key it is: a member site's (the member-site API) or an operator's (the operator API); each has its own namespace. */
+export type IdempotencyOwner = { clientId: string } | { actor: string };
+
+/** The table and the owner's column of `owner`'s keys. */
+function keysOf(conn: Conn, owner: IdempotencyOwner) {
+  return 'clientId' in owner
+    ? { table: () => conn('idempotency_keys'), owner: { client_id: owner.clientId }, column: 'client_id' }
+    : { table: () => conn('operator_idempotency_keys'), owner: { actor: owner.actor }, column: 'actor' };
+}
+
 /**
  * Claims an idempotency key inside the caller's transaction. Returns true when this transaction now
  * owns it; false when it was already recorded (a concurrent claim waits on the unique index until
  * the other transaction ends, then sees its committed row or, after a rollback, claims it itself).
  */
-export async function claimIdempotencyKey(conn: Conn, k: { clientId: string; key: string; requestHash: string }): Promise<boolean> {
-  const rows = (await conn('idempotency_keys')
-    .insert({ client_id: k.clientId, key: k.key, request_hash: k.requestHash })
-    .onConflict(['client_id', 'key'])
+export async function claimIdempotencyKey(conn: Conn, k: IdempotencyOwner & { key: string; requestHash: string }): Promise<boolean> {
+  const t = keysOf(conn, k);
+  const rows = (await t
+    .table()
+    .insert({ ...t.owner, key: k.key, request_hash: k.requestHash })
+    .onConflict([t.column, 'key'])
     .ignore()
     .returning('id')) as unknown[];
   return rows.length === 1;
 }
 
 /** The recorded request and answer for a key, if any. */
-export async function findIdempotencyKey(conn: Conn, clientId: string, key: string): Promise<StoredAnswer | undefined> {
-  const r = (await conn('idempotency_keys').select('request_hash', 'status', 'response').where({ client_id: clientId, key }).first()) as
-    | Record<string, unknown>
-    | undefined;
+export async function findIdempotencyKey(conn: Conn, k: IdempotencyOwner & { key: string }): Promise<StoredAnswer | undefined> {
+  const t = keysOf(conn, k);
+  const r = (await t.table().select('request_hash', 'status', 'response').where({ ...t.owner, key: k.key }).first()) as Record<string, unknown> | undefined;
   if (!r) return undefined;
   return {
     requestHash: r.request_hash as string,
@@ -35,12 +46,10 @@ export async function findIdempotencyKey(conn: Conn, clientId: string, key: stri
 }
 
 /** Records the answer given under a claimed key (same transaction as the claim and the effect). */
-export async function recordIdempotentAnswer(
-  conn: Conn,
-  k: { clientId: string; key: string },
-  answer: { status: number; body: unknown },
-): Promise<void> {
-  await conn('idempotency_keys')
-    .where({ client_id: k.clientId, key: k.key })
+export async function recordIdempotentAnswer(conn: Conn, k: IdempotencyOwner & { key: string }, answer: { status: number; body: unknown }): Promise<void> {
+  const t = keysOf(conn, k);
+  await t
+    .table()
+    .where({ ...t.owner, key: k.key })
     .update({ status: answer.status, response: JSON.stringify(answer.body) });
 }

@@ -35,7 +35,7 @@ async function deleteInBatches(conn: Conn, table: string, condition: string, bin
 
 /**
  * Deletes what has served its purpose: notifications, back-channel logouts and approval events sent or given up on more than
- * `outboxDays` ago (never a pending one), idempotency keys older than `idempotencyKeyDays`, and one-time codes and contact changes expired
+ * `outboxDays` ago (never a pending one), idempotency keys (member sites' and operators') older than `idempotencyKeyDays`, and one-time codes and contact changes expired
  * more than `oneTimeCodeDays` ago. The audit log, the ledger and statements are kept: they are the record.
  */
 export async function deleteRetired(conn: Conn, p: RetentionPolicy, batch = 1000): Promise<RetentionCounts> {
@@ -46,7 +46,10 @@ export async function deleteRetired(conn: Conn, p: RetentionPolicy, batch = 1000
     outbox: await settled('notifications_outbox'),
     backchannelLogouts: await settled('backchannel_logouts'),
     approvalEvents: await settled('approval_events'),
-    idempotencyKeys: await deleteInBatches(conn, 'idempotency_keys', 'created_at < now() - make_interval(days => ?)', [p.idempotencyKeyDays], batch),
+    // The member sites' keys and the operators' (operator API repayments), kept alike.
+    idempotencyKeys:
+      (await deleteInBatches(conn, 'idempotency_keys', 'created_at < now() - make_interval(days => ?)', [p.idempotencyKeyDays], batch)) +
+      (await deleteInBatches(conn, 'operator_idempotency_keys', 'created_at < now() - make_interval(days => ?)', [p.idempotencyKeyDays], batch)),
     oneTimeCodes: await deleteInBatches(conn, 'one_time_codes', 'expires_at < now() - make_interval(days => ?)', [p.oneTimeCodeDays], batch),
     // A holder's pending change of email or mobile: the new addresses and its codes, as long-lived as a code.
     contactChanges: await deleteInBatches(conn, 'contact_changes', 'expires_at < now() - make_interval(days => ?)', [p.oneTimeCodeDays], batch),

@@ -137,6 +137,22 @@ describe('retention of rows that have served their purpose', () => {
     expect(await deleteRetired(ts.db, POLICY)).to.deep.equal({ outbox: 0, backchannelLogouts: 0, approvalEvents: 0, idempotencyKeys: 0, oneTimeCodes: 0, contactChanges: 0 });
   });
 
+  it("deletes operators' idempotency keys past their time as the member sites', and keeps recent ones", async () => {
+    const key = (days: number, name: string) =>
+      ts
+        .db('operator_idempotency_keys')
+        .insert({ actor: 'operator:alice', key: name, request_hash: 'h', status: 201, response: '{}', created_at: ts.db.raw('now() - make_interval(days => ?)', [days]) })
+        .returning('id')
+        .then((r: Array<{ id: string }>) => r[0]!.id);
+    const old = await key(POLICY.idempotencyKeyDays + 1, `old-${Date.now()}`);
+    const recent = await key(0, `recent-${Date.now()}`);
+    const counts = await deleteRetired(ts.db, POLICY);
+    expect(counts.idempotencyKeys).to.be.at.least(1);
+    expect(await present('operator_idempotency_keys', [old])).to.equal(0);
+    expect(await present('operator_idempotency_keys', [recent])).to.equal(1);
+    await ts.db('operator_idempotency_keys').where({ id: recent }).delete();
+  });
+
   it('runs soon after an instance starts, not only a whole interval later (instances restarted more often would never run it)', async () => {
     const rows = await seed('first');
     const stop = startHousekeeping(ts.db, createLogger('silent'), { ...POLICY, intervalSeconds: 3600, adultAge: 19 }, { firstRunMs: 50 });
