@@ -29,7 +29,8 @@ export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch
                                             close the statement period of every due account (idempotent, resumable)
   holds expire                              release every hold not captured in time
   repayments add (--card ID|NUMBER | --reference REF) --amount MINOR_UNITS [--currency CODE] [--transaction-id ID] [--date YYYY-MM-DD] [--memo TEXT]
-                                            record a repayment (a transaction id seen before is not applied again)
+                                            record a repayment; run again with the same --transaction-id it is not applied
+                                            again (nothing changed); without one, each run records another repayment
   repayments import --file FILE.csv         apply a CSV of bank transfers (transaction_id,date,amount,currency,reference);
                                             exits 3 when a line is unmatched, in the wrong currency, a conflict or malformed
   settlement report --month YYYY-MM [--format json|csv]
@@ -134,6 +135,8 @@ export const ledgerCommands: Record<string, Handler> = {
         `repayment ${r.id} of ${formatMoney(r.amount, r.currency)} recorded on account ${r.accountId}; balance now ${formatMoney(done.postedBalance, r.currency)}` +
           (done.restored ? '; the account is in good standing again' : ''),
       );
+      // A run is not a request that can carry a key: the transaction id is what makes a re-run (a script retried) safe.
+      if (r.transactionId === null) console.log('no --transaction-id: running this command again records another repayment');
     }
   },
 

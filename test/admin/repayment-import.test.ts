@@ -62,4 +62,23 @@ describe('npm run cli -- repayments import', function () {
     expect(malformed.stdout).to.include('line 2: NOT APPLIED, malformed: amount "ten"');
     expect(await repayments()).to.equal(1);
   });
+
+  describe('repayments add, run again', () => {
+    it('applies a repayment with --transaction-id once however often it is run, and says a run without one records another each time', async () => {
+      const before = await repayments();
+      const args = ['repayments', 'add', '--card', card.cardId, '--amount', '300', '--transaction-id', `${tag}-add-1`];
+      const first = await runCli(...args);
+      expect(first.code, first.stderr).to.equal(0);
+      expect(first.stdout).to.match(/^repayment \d+ of .* recorded on account /);
+      const again = await runCli(...args);
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.stdout).to.match(new RegExp(`^transaction ${tag}-add-1 was already applied \\(repayment \\d+\\); nothing changed`));
+      expect(await repayments()).to.equal(before + 1);
+
+      const bare = await runCli('repayments', 'add', '--card', card.cardId, '--amount', '200');
+      expect(bare.code, bare.stderr).to.equal(0);
+      expect(bare.stdout).to.include('no --transaction-id: running this command again records another repayment');
+      expect(await repayments()).to.equal(before + 2);
+    });
+  });
 });
