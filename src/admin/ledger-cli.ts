@@ -15,10 +15,11 @@ import { checkLedger } from '../ledger/check-ledger.ts';
 import { ledgerDeps } from '../ledger/deps.ts';
 import { holderAccount } from '../ledger/holder-account.ts';
 import { importRepayments, NEEDS_ATTENTION } from '../ledger/import-repayments.ts';
+import { payOut } from '../ledger/pay-out.ts';
 import { repay } from '../ledger/repay.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { formatMoney } from '../lib/money.ts';
-import { billingRunInput, checkFormat, cliRepaymentInput, EITHER_CARD_OR_REFERENCE, monthInput, reportQuery, statementDayInput } from './ledger-inputs.ts';
+import { billingRunInput, checkFormat, cliPayoutInput, cliRepaymentInput, EITHER_CARD_OR_REFERENCE, monthInput, reportQuery, statementDayInput } from './ledger-inputs.ts';
 import { cliActor } from './cli-actor.ts';
 import { cliArgs, wholeNumber } from './cli-options.ts';
 import { parseInput, SOME_FIELDS } from './operator-input.ts';
@@ -33,6 +34,9 @@ export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch
                                             again (nothing changed); without one, each run records another repayment
   repayments import --file FILE.csv         apply a CSV of bank transfers (transaction_id,date,amount,currency,reference);
                                             exits 3 when a line is unmatched, in the wrong currency, a conflict or malformed
+  payouts add --card ID|NUMBER --amount MINOR_UNITS --currency CODE --bank-reference REF --reason TEXT
+                                            pay a holder's credit balance back (never more than the credit; open or closed
+                                            card; a bank reference seen before is not paid again); the holder is told
   settlement report --month YYYY-MM [--format json|csv]
                                             per member site: captured − refunds − chargebacks − fee = payout
   settlement close --month YYYY-MM          post a finished month's settlements to the ledger (idempotent)
@@ -137,6 +141,38 @@ export const ledgerCommands: Record<string, Handler> = {
       );
       // A run is not a request that can carry a key: the transaction id is what makes a re-run (a script retried) safe.
       if (r.transactionId === null) console.log('no --transaction-id: running this command again records another repayment');
+    }
+  },
+
+  async 'payouts add'({ config, db, args }) {
+    const v = options(args, {
+      card: { type: 'string' },
+      amount: { type: 'string' },
+      currency: { type: 'string' },
+      'bank-reference': { type: 'string' },
+      reason: { type: 'string' },
+    });
+    const input = parseInput(cliPayoutInput, {
+      amount: v.amount,
+      currency: v.currency,
+      bank_reference: v['bank-reference'],
+      reason: v.reason,
+    });
+    const done = await payOut(ledgerDeps(config, db), {
+      accountId: await accountOf(config, db, v.card),
+      amount: input.amount,
+      currency: input.currency,
+      bankReference: input.bank_reference,
+      reason: input.reason,
+      actor: cliActor(),
+    });
+    const p = done.payout;
+    if (done.status === 'duplicate') {
+      console.log(`bank reference ${p.bankReference} was already paid out (payout ${p.id}); nothing changed`);
+    } else {
+      console.log(
+        `payout ${p.id} of ${formatMoney(p.amount, p.currency)} paid to account ${p.accountId}; credit balance now ${formatMoney(done.creditBalance, p.currency)}`,
+      );
     }
   },
 

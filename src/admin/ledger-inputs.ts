@@ -85,3 +85,22 @@ export const statementDayInput = z.strictObject({
   statement_day: z.number({ error: STATEMENT_DAY_RANGE }).int(STATEMENT_DAY_RANGE).min(1, STATEMENT_DAY_RANGE).max(28, STATEMENT_DAY_RANGE),
   reason: reasonField,
 });
+
+/**
+ * What every payout names besides whose it is: the currency is required (the operator says which money leaves), and
+ * the bank's reference of the outgoing transfer makes a retry a duplicate instead of a second payout.
+ */
+export const payoutFields = {
+  amount: amountField,
+  currency: z.string({ error: 'An ISO 4217 code such as KRW.' }).regex(/^[A-Z]{3}$/, 'An ISO 4217 code such as KRW.'),
+  bank_reference: z
+    .string({ error: 'The bank reference of the outgoing transfer, as text.' })
+    .regex(/^[\x21-\x7e]{1,100}$/, '1–100 visible characters, no spaces.'),
+  reason: reasonField,
+};
+
+/** A payout of a holder's credit balance, by card. */
+export const payoutInput = z.strictObject({ card_id: z.uuid({ error: 'Not a card id.' }), ...payoutFields });
+
+/** The CLI's payout (the card is resolved separately: it may be a card number). */
+export const cliPayoutInput = z.strictObject(payoutFields);

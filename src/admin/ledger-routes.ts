@@ -14,10 +14,11 @@ import { changeStatementDay, presentStatementDayChange } from '../ledger/change-
 import type { LedgerDeps } from '../ledger/deps.ts';
 import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
 import { importRepayments } from '../ledger/import-repayments.ts';
+import { payOut } from '../ledger/pay-out.ts';
 import { repay } from '../ledger/repay.ts';
 import { sharedLedgerCheck } from '../ledger/check-ledger.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
-import { billingRunInput, cardIdParam, monthInput, noQuery, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
+import { billingRunInput, cardIdParam, monthInput, noQuery, payoutInput, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
 import { parseInput } from './operator-input.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 
@@ -62,7 +63,7 @@ async function readText(ctx: Context, max: number): Promise<string> {
 
 /**
  * The operator API of the ledger under /admin/api/ledger: a card's account view, statement day and statements,
- * repayments (one, or a CSV of bank transfers), billing runs, hold expiry, member-site settlement, and the check that
+ * repayments (one, or a CSV of bank transfers), payouts of a credit balance, billing runs, hold expiry, member-site settlement, and the check that
  * the books add up.
  */
 export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBytes, now, unscopedDb }: AdminLedgerDeps): Router {
@@ -158,6 +159,26 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
     if ('replayed' in answer && answer.replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.status = answer.status;
     ctx.body = answer.body;
+  });
+
+  router.post('/payouts', parseBody, async function payOutCredit(ctx) {
+    const input = parseInput(payoutInput, jsonBody(ctx));
+    const done = await payOut(ledger, {
+      accountId: await accountOfCard(input.card_id),
+      amount: input.amount,
+      currency: input.currency,
+      bankReference: input.bank_reference,
+      reason: input.reason,
+      actor: actor(ctx),
+      requestId: ctx.state.requestId,
+    });
+    const p = done.payout;
+    ctx.status = done.status === 'paid' ? 201 : 200;
+    ctx.body = {
+      status: done.status,
+      payout: { id: p.id, account_id: p.accountId, amount: p.amount, currency: p.currency, bank_reference: p.bankReference, paid_at: p.createdAt.toISOString() },
+      ...(done.status === 'paid' ? { credit_balance: done.creditBalance } : {}),
+    };
   });
 
   router.post('/repayments/import', async function importBankTransfers(ctx) {

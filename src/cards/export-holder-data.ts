@@ -243,6 +243,7 @@ async function readHolderData(conn: Conn, accountId: string, timeZone: string, c
       charges: s.charges,
       refunds: s.refunds,
       repayments: s.repayments,
+      payouts: s.payouts,
       closing_balance: s.closingBalance,
       due_date: s.dueDate,
       payment_reference: s.paymentReference,

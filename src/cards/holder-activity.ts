@@ -46,6 +46,7 @@ export type ActivityKind =
   | 'account_opened'
   | 'guardian_released'
   | 'repayment_received'
+  | 'payout_sent'
   | 'payment_approved'
   | 'payment_charged'
   | 'payment_refunded'
@@ -84,6 +85,7 @@ const ACCOUNT_WIDE: ReadonlySet<ActivityKind> = new Set<ActivityKind>([
   'second_factor_replaced',
   'second_factor_removed',
   'repayment_received',
+  'payout_sent',
   'data_exported',
   'data_given_by_cybercard',
 ]);
@@ -253,6 +255,7 @@ const READERS: Readonly<Record<string, Reader>> = {
   'account.opened': () => ({ kind: 'account_opened' }),
   'account.guardian_released': () => ({ kind: 'guardian_released' }),
   'repayment.recorded': (d) => ({ kind: 'repayment_received', ...money(d.amount, d) }),
+  'payout.sent': (d) => ({ kind: 'payout_sent', ...money(d.amount, d) }),
   'approval.approved': (d) => ({ kind: 'payment_approved', ...site(d), ...money(d.amount, d) }),
   'approval.captured': (d) => ({ kind: 'payment_charged', ...site(d), ...money(d.amount, d) }),
   // A refund or release that decides the holder's report is told by the report's decision (dispute.decided).

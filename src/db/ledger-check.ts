@@ -164,16 +164,18 @@ const CHECKS: readonly Check[] = [
   },
   {
     name: 'statement_arithmetic',
-    sql: `SELECT s.id::text AS subject, s.account_id::text AS account_id, s.opening_balance, s.charges, s.refunds, s.repayments, s.closing_balance,
+    // A payout (credit balance paid back to the holder) raises what the holder owes, from below zero toward it.
+    sql: `SELECT s.id::text AS subject, s.account_id::text AS account_id, s.opening_balance, s.charges, s.refunds, s.repayments, s.payouts, s.closing_balance,
             count(*) OVER () AS total
           FROM statements s
-          WHERE s.closing_balance <> s.opening_balance + s.charges - s.refunds - s.repayments ORDER BY s.id`,
+          WHERE s.closing_balance <> s.opening_balance + s.charges - s.refunds - s.repayments + s.payouts ORDER BY s.id`,
     figures: (r) => ({
       account_id: String(r.account_id),
       opening: num(r.opening_balance),
       charges: num(r.charges),
       refunds: num(r.refunds),
       repayments: num(r.repayments),
+      payouts: num(r.payouts),
       closing: num(r.closing_balance),
     }),
   },
@@ -200,12 +202,12 @@ const CHECKS: readonly Check[] = [
   },
   {
     name: 'statement_lines',
-    sql: `SELECT s.id::text AS subject, s.charges, s.refunds, s.repayments, ln.c, ln.r, ln.p, count(*) OVER () AS total
+    sql: `SELECT s.id::text AS subject, s.charges, s.refunds, s.repayments, s.payouts, ln.c, ln.r, ln.p, ln.o, count(*) OVER () AS total
           FROM statements s
           JOIN LATERAL (SELECT COALESCE(sum(amount) FILTER (WHERE kind = 'charge'), 0) AS c, COALESCE(sum(amount) FILTER (WHERE kind = 'refund'), 0) AS r,
-                               COALESCE(sum(amount) FILTER (WHERE kind = 'repayment'), 0) AS p
+                               COALESCE(sum(amount) FILTER (WHERE kind = 'repayment'), 0) AS p, COALESCE(sum(amount) FILTER (WHERE kind = 'payout'), 0) AS o
                         FROM statement_lines l WHERE l.statement_id = s.id) ln ON true
-          WHERE ln.c <> s.charges OR ln.r <> s.refunds OR ln.p <> s.repayments ORDER BY s.id`,
+          WHERE ln.c <> s.charges OR ln.r <> s.refunds OR ln.p <> s.repayments OR ln.o <> s.payouts ORDER BY s.id`,
     figures: (r) => ({
       charges: num(r.charges),
       line_charges: num(r.c),
@@ -213,6 +215,8 @@ const CHECKS: readonly Check[] = [
       line_refunds: num(r.r),
       repayments: num(r.repayments),
       line_repayments: num(r.p),
+      payouts: num(r.payouts),
+      line_payouts: num(r.o),
     }),
   },
   {

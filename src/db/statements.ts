@@ -12,6 +12,8 @@ export interface Statement {
   charges: number;
   refunds: number;
   repayments: number;
+  /** Credit balance paid back to the holder: raises the closing balance (toward zero from a credit). */
+  payouts: number;
   closingBalance: number;
   dueDate: string;
   paymentReference: string;
@@ -20,7 +22,7 @@ export interface Statement {
 
 export interface StatementLine {
   entryId: number;
-  kind: 'charge' | 'refund' | 'repayment';
+  kind: 'charge' | 'refund' | 'repayment' | 'payout';
   bookedAt: Date;
   amount: number;
   approvalNo: string | null;
@@ -43,6 +45,7 @@ function toStatement(r: Row): Statement {
     charges: Number(r.charges),
     refunds: Number(r.refunds),
     repayments: Number(r.repayments),
+    payouts: Number(r.payouts ?? 0),
     closingBalance: Number(r.closing_balance),
     dueDate: dateString(r.due_date),
     paymentReference: r.payment_reference as string,
@@ -85,7 +88,7 @@ const DAY_ON = (date: string) =>
 /**
  * Closes, in ONE set-based statement, the due period of each of these accounts: a statement with its
  * opening balance (the previous statement's closing), every receivable movement of the period as a
- * line (charges with date, member site, description and approval number; refunds; repayments), the
+ * line (charges with date, member site, description and approval number; refunds; repayments; payouts of a credit balance), the
  * closing balance and due date, and a `statement_ready` message in the outbox. Due means: no statement
  * yet for that statement date, the period ended at least `settleSeconds` ago, and something to show
  * (a balance or a movement). ON CONFLICT on (account, statement date) makes a concurrent or repeated
@@ -124,13 +127,14 @@ export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ s
        SELECT account_id, count(*) AS n, sum(amount) AS net,
          COALESCE(sum(amount) FILTER (WHERE kind = 'capture'), 0) AS charges,
          COALESCE(-sum(amount) FILTER (WHERE kind = 'refund'), 0) AS refunds,
-         COALESCE(-sum(amount) FILTER (WHERE kind = 'repayment'), 0) AS repayments
+         COALESCE(-sum(amount) FILTER (WHERE kind = 'repayment'), 0) AS repayments,
+         COALESCE(sum(amount) FILTER (WHERE kind = 'payout'), 0) AS payouts
        FROM moves GROUP BY account_id
      ), ins AS (
        INSERT INTO statements (account_id, statement_date, period_start, period_end, currency, opening_balance,
-         charges, refunds, repayments, closing_balance, due_date, payment_reference)
+         charges, refunds, repayments, payouts, closing_balance, due_date, payment_reference)
        SELECT r.id, r.statement_date, r.period_start, r.period_end, r.currency, r.opening,
-         COALESCE(s.charges, 0), COALESCE(s.refunds, 0), COALESCE(s.repayments, 0), r.opening + COALESCE(s.net, 0),
+         COALESCE(s.charges, 0), COALESCE(s.refunds, 0), COALESCE(s.repayments, 0), COALESCE(s.payouts, 0), r.opening + COALESCE(s.net, 0),
          r.statement_date + r.due_days, r.payment_reference
        FROM ready r LEFT JOIN sums s ON s.account_id = r.id
        WHERE r.opening <> 0 OR s.n > 0

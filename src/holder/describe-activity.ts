@@ -99,6 +99,8 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
       return t('Account opened.');
     case 'repayment_received':
       return amount ? t('Repayment of {amount} received.', { amount }) : t('Repayment received.');
+    case 'payout_sent':
+      return amount ? t('{amount} of your credit balance sent back to you.', { amount }) : t('Your credit balance sent back to you.');
     case 'payment_approved':
       return amount ? t('Payment of {amount} approved at {site}.', { amount, site }) : t('Payment approved at {site}.', { site });
     case 'payment_charged':

@@ -46,6 +46,7 @@ export function presentStatementSummary(s: Statement) {
     charges: s.charges,
     refunds: s.refunds,
     repayments: s.repayments,
+    payouts: s.payouts,
     closing_balance: s.closingBalance,
     due_date: s.dueDate,
     payment_reference: formatPaymentReference(s.paymentReference),

@@ -576,6 +576,13 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       ko: (d) => `납부하신 ${s(d, 'amount')}을(를) 받았습니다. 감사합니다.`,
     },
   },
+  payout_sent: {
+    subject: { en: 'We sent your credit balance back', ko: '남은 금액을 돌려드렸습니다' },
+    text: {
+      en: (d) => `We sent ${s(d, 'amount')} of your credit balance back to you by bank transfer. It may take a day or two to arrive.`,
+      ko: (d) => `사이버 카드에 남아 있던 ${s(d, 'amount')}을(를) 계좌 이체로 돌려드렸습니다. 입금까지 하루이틀 걸릴 수 있습니다.`,
+    },
+  },
   payment_overdue: {
     subject: { en: 'Payment overdue: new charges are paused', ko: '납부 기한이 지나 새 결제가 중지되었습니다' },
     text: {

@@ -68,6 +68,7 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
     { statementDate: '2026-12-01', closing: 0, currency: 'KRW', dueDate: '2026-12-15', reference: 'CC12345678' },
   ],
   repayment_received: [{ amount: '120,000 KRW' }],
+  payout_sent: [{ amount: '120,000 KRW' }],
   payment_overdue: [
     { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15' },
     { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq' },
