@@ -156,6 +156,22 @@ describe('payouts of a credit balance', function () {
     const lines = (view.json.lines as Array<{ kind: string; amount: number }>).map((l) => [l.kind, l.amount]);
     expect(lines).to.deep.include(['payout', 5_000]);
     await booksAddUp();
+    // The check knows payout lines: one booked as a repayment no longer adds to the statement's totals.
+    await ts.db.raw('ALTER TABLE statement_lines DISABLE TRIGGER statement_lines_append_only');
+    try {
+      await ts.db('statement_lines').where({ statement_id: statement.id, kind: 'payout' }).update({ kind: 'repayment' });
+      const c = await operator(ts, 'GET', '/admin/api/ledger/check');
+      expect(c.json.ok).to.equal(false);
+      expect(c.json.findings).to.deep.include({
+        check: 'statement_lines',
+        subject: String(statement.id),
+        figures: { charges: 4_000, line_charges: 4_000, refunds: 0, line_refunds: 0, repayments: 9_000, line_repayments: 14_000, payouts: 5_000, line_payouts: 0 },
+      });
+      await ts.db('statement_lines').where({ statement_id: statement.id, kind: 'repayment', description: 'payout OUT-STMT' }).update({ kind: 'payout' });
+    } finally {
+      await ts.db.raw('ALTER TABLE statement_lines ENABLE TRIGGER statement_lines_append_only');
+    }
+    await booksAddUp();
   });
 
   it('pays out from the CLI (payouts add), the check green after', async () => {
