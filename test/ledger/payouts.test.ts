@@ -3,6 +3,7 @@ import { capture } from '../../src/approvals/capture.ts';
 import { holderActivity } from '../../src/cards/holder-activity.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
+import { Agent, csrfFrom } from '../helpers/agent.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { runCli } from './cli.ts';
@@ -156,6 +157,14 @@ describe('payouts of a credit balance', function () {
     const lines = (view.json.lines as Array<{ kind: string; amount: number }>).map((l) => [l.kind, l.amount]);
     expect(lines).to.deep.include(['payout', 5_000]);
     await booksAddUp();
+    // The holder's statement says the money went back to them, as an amount added (not one more payment taken off).
+    const holder = new Agent(ts.url);
+    const form = await holder.get('/card/signin?next=/card/account');
+    const signedIn = await holder.post('/card/signin', { csrf: csrfFrom(await form.text()), card_number: card.number, password: card.password, next: '/card/account' });
+    expect(signedIn.status).to.equal(303);
+    const html = await (await holder.get(`/card/account?statement=${statement.id}`)).text();
+    expect(html).to.match(/<tr class="payout">.*Credit balance sent back to you.*>5,000 KRW<\/td><\/tr>/);
+    expect(html).to.include('Credit balance sent back to you: 5,000 KRW.');
     // The check knows payout lines: one booked as a repayment no longer adds to the statement's totals.
     await ts.db.raw('ALTER TABLE statement_lines DISABLE TRIGGER statement_lines_append_only');
     try {
