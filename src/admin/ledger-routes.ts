@@ -6,7 +6,7 @@ import { findCard } from '../db/cards.ts';
 import { findStatement } from '../db/statements.ts';
 import { noSuchCard } from '../cards/no-such-card.ts';
 import { AppError, NotFoundError } from '../errors.ts';
-import { optionalIdempotencyKeyOf, requestHash, runIdempotent, type Answer } from '../http/idempotency.ts';
+import { optionalIdempotencyKeyOf } from '../http/idempotency.ts';
 import { jsonBody } from '../http/validate.ts';
 import { billingRun } from '../ledger/billing-run.ts';
 import { todayIn } from '../ledger/calendar.ts';
@@ -15,11 +15,11 @@ import type { LedgerDeps } from '../ledger/deps.ts';
 import { holderAccount, holderStatement } from '../ledger/holder-account.ts';
 import { importRepayments } from '../ledger/import-repayments.ts';
 import { payOut } from '../ledger/pay-out.ts';
-import { repay } from '../ledger/repay.ts';
 import { sharedLedgerCheck } from '../ledger/check-ledger.ts';
 import { closeSettlement, settlementCsv, settlementReport } from '../ledger/settlement.ts';
 import { billingRunInput, cardIdParam, monthInput, noQuery, payoutInput, repaymentInput, reportQuery, statementDayInput, statementIdParam } from './ledger-inputs.ts';
 import { parseInput } from './operator-input.ts';
+import { recordOperatorRepayment } from './record-repayment.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
 
 export interface AdminLedgerDeps {
@@ -119,44 +119,8 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
     const key = optionalIdempotencyKeyOf(ctx);
     const input = parseInput(repaymentInput, jsonBody(ctx));
     const target = input.card_id ? { accountId: await accountOfCard(input.card_id) } : { paymentReference: input.payment_reference };
-    const apply = async (db: Db): Promise<Answer> => {
-      const done = await repay(
-        { ...ledger, db },
-        {
-          ...target,
-          amount: input.amount,
-          currency: input.currency ?? ledger.currency,
-          transactionId: input.transaction_id ?? null,
-          receivedOn: input.received_on ?? null,
-          memo: input.memo ?? '',
-          source: 'operator',
-          actor: actor(ctx),
-          requestId: ctx.state.requestId,
-        },
-      );
-      const r = done.repayment;
-      return {
-        status: done.status === 'applied' ? 201 : 200,
-        body: {
-          status: done.status,
-          repayment: { id: r.id, account_id: r.accountId, amount: r.amount, currency: r.currency, transaction_id: r.transactionId, recorded_at: r.createdAt.toISOString() },
-          ...(done.status === 'applied' ? { balance: done.postedBalance, restored: done.restored } : {}),
-        },
-      };
-    };
-    // The body as sent (after validation's normalising, before defaults): another field, even one naming the default, is another request.
-    const asked = {
-      op: 'repayment',
-      card_id: input.card_id ?? null,
-      payment_reference: input.payment_reference ?? null,
-      amount: input.amount,
-      currency: input.currency ?? null,
-      transaction_id: input.transaction_id ?? null,
-      received_on: input.received_on ?? null,
-      memo: input.memo ?? null,
-    };
-    const answer = key === undefined ? await apply(ledger.db) : await runIdempotent(ledger.db, { actor: actor(ctx), key, requestHash: requestHash(asked) }, apply);
-    if ('replayed' in answer && answer.replayed) ctx.set('Idempotent-Replayed', 'true');
+    const answer = await recordOperatorRepayment(ledger, input, { target, actor: actor(ctx), requestId: ctx.state.requestId, key });
+    if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.status = answer.status;
     ctx.body = answer.body;
   });
