@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { auditTrail } from '../cards/audit-trail.ts';
 import { changeLimit } from '../cards/change-limit.ts';
@@ -17,14 +18,18 @@ import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
 import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
+import { IdempotencyKeyError } from '../http/idempotency.ts';
 import { fieldErrors } from '../http/validate.ts';
 import { holderDataFile, sendHolderDataFile } from '../holder/data-file.ts';
 import type { LedgerDeps } from '../ledger/deps.ts';
 import { holderAccount, type HolderAccountView } from '../ledger/holder-account.ts';
+import { payOut } from '../ledger/pay-out.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/money.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { cardChangeInput, limitInput } from './card-inputs.ts';
+import { payoutInput, repaymentInput } from './ledger-inputs.ts';
+import { recordOperatorRepayment } from './record-repayment.ts';
 import { CARD_STATUS_ACTIONS, isCardStatusAction, type CardStatusAction } from './card-status-actions.ts';
 import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
 import { SOME_FIELDS } from './operator-input.ts';
@@ -64,7 +69,33 @@ const DONE: Record<string, string> = {
   closed: 'Closed for good: the card cannot log in or pay again, its sessions are ended, and the holder has been told. What is owed stays due.',
   'second-factor-removed': 'Second factor removed: the holder is signed out everywhere and told, and sets up a new authenticator app to approve payments that need one.',
   'no-second-factor': 'The holder had no second factor already: nothing changed.',
+  repaid: 'Repayment recorded: the balance below includes it, and the holder has been told.',
+  'repayment-duplicate': 'This bank transaction was recorded already: nothing changed.',
+  'paid-out': 'Paid out: the credit balance below is lower by it, and the holder has been told.',
+  'payout-duplicate': 'This bank reference was paid out already: nothing changed.',
 };
+
+/** The account's money forms: a repayment received, a credit balance paid back. */
+type MoneyForm = 'repayment' | 'payout';
+const MONEY_FIELDS: Record<MoneyForm, readonly string[]> = {
+  repayment: ['amount', 'currency', 'transaction_id', 'received_on', 'memo'],
+  payout: ['amount', 'bank_reference', 'reason'],
+};
+/** A one-time key the form carries (the operator API's Idempotency-Key): a resend of the same form is applied once. */
+const FORM_KEY = /^[\x21-\x7e]{1,255}$/;
+const KEY_USED =
+  'This form was already sent with other values (the first is recorded: see the balance and the audit trail). To record another repayment, check the values and send them again.';
+const STALE_FORM = 'The form is out of date: check the values and send it again.';
+
+interface MoneyRefusal {
+  status: number;
+  form: MoneyForm;
+  error: string;
+  fields: Record<string, string>;
+  values: Record<string, string>;
+  /** The repayment form's key to send again with: the one sent, or a fresh one when that was used already. */
+  key: string;
+}
 
 /** A secret's kind of name. Audit details hold none (reasons, last fours, amounts, addresses): this keeps it so. */
 const SECRET_KEY = /password|secret|token|pepper|hash|otp/i;
@@ -104,6 +135,8 @@ interface Shown {
   status?: number;
   notice?: string | undefined;
   refusal?: Refusal;
+  /** A refusal of a money form: its fields refilled and marked. */
+  money?: MoneyRefusal;
   /** A refusal of the page itself (a page of the trail there is not). */
   error?: string;
   auditPage?: number;
@@ -162,7 +195,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       const about = shown.subject_type === 'card' ? `card ending ${last4.get(shown.subject_id) ?? '?'}` : shown.subject_type;
       return { when: formatLocalTime(e.at, timeZone), actor: shown.actor, action: shown.action, about, details: shownDetails(shown.details) };
     });
-    const status = s.refusal?.status ?? (pastLast ? 400 : (s.status ?? 200));
+    const status = s.refusal?.status ?? s.money?.status ?? (pastLast ? 400 : (s.status ?? 200));
     await send(ctx, status, 'admin/card', {
       title: `Card ending ${card.last4}`,
       holder: presentHolder(holder),
@@ -178,8 +211,11 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       auditTotal: newestFirst.length,
       actions: offered(card.status),
       refusal: s.refusal ?? null,
+      moneyRefusal: s.money ?? null,
+      repaymentKey: s.money?.key ?? randomUUID(),
+      deploymentCurrency: deps.ledger.currency,
       notice: s.notice ?? null,
-      error: pastLast ? NO_SUCH_PAGE : (s.error ?? null),
+      error: pastLast ? NO_SUCH_PAGE : (s.money?.error ?? s.error ?? null),
     });
   }
 
@@ -231,6 +267,87 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
     if (!found) return noSuchCard(ctx);
     const by = { cardId: found.card.id, actor: String(ctx.state.actor), requestId: ctx.state.requestId as string | undefined };
     sendHolderDataFile(ctx, holderDataFile((await exportHolderDataForOperator({ db: deps.cards.db, timeZone }, by)).data, timeZone));
+  });
+
+  /**
+   * A money form's post, read and checked as the card forms are (CSRF, the card of the path), then handed to `apply`
+   * with the typed values; a refusal (a field, or the domain's AppError under 500) is the card page with the form refilled.
+   */
+  async function moneyPost(
+    ctx: Context,
+    form: MoneyForm,
+    apply: (found: Found, values: Record<string, string>, key: string, refuse: (status: number, error: string, fields: Record<string, string>, key?: string) => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    const { values: raw, refused } = readForm(ctx, ['csrf', 'key', ...MONEY_FIELDS[form]]);
+    checkCsrf(ctx, PURPOSE, raw.csrf);
+    const found = await cardOf(ctx.params.cardId!);
+    if (!found) return noSuchCard(ctx);
+    const values = Object.fromEntries(MONEY_FIELDS[form].map((f) => [f, raw[f] ?? '']));
+    const sentKey = raw.key ?? '';
+    const key = FORM_KEY.test(sentKey) ? sentKey : randomUUID();
+    const refuse = (status: number, error: string, fields: Record<string, string>, next = key) =>
+      cardPage(ctx, found, { money: { status, form, error, fields, values, key: next } });
+    if (refused) return refuse(400, refused.message, refused.fields ?? {});
+    try {
+      await apply(found, values, sentKey, refuse);
+    } catch (err) {
+      if (err instanceof IdempotencyKeyError) return refuse(err.status, err.status === 409 ? KEY_USED : STALE_FORM, {}, randomUUID());
+      if (err instanceof AppError && err.status < 500 && err.status !== 404) return refuse(err.status, err.message, err.fields ?? {});
+      throw err;
+    }
+  }
+
+  // A repayment received, as the API's POST /admin/api/ledger/repayments (recordOperatorRepayment): the amount typed in
+  // money, the currency the deployment's unless changed, and the form's key as the API's Idempotency-Key.
+  router.post('/:cardId/repayment', async function recordRepaymentFromConsole(ctx) {
+    await moneyPost(ctx, 'repayment', async (found, v, key, refuse) => {
+      if (!FORM_KEY.test(key)) return refuse(400, STALE_FORM, {});
+      const currency = v.currency!.trim();
+      const amount = typedMoney(v.amount!, /^[A-Z]{3}$/.test(currency) ? currency : found.holder.account.currency);
+      const optional = (f: string) => (v[f]!.trim() === '' ? undefined : v[f]!.trim());
+      const parsed = repaymentInput.safeParse({
+        card_id: found.card.id,
+        amount: amount ?? 0,
+        currency,
+        transaction_id: optional('transaction_id'),
+        received_on: optional('received_on'),
+        memo: optional('memo'),
+      });
+      const fields = parsed.success ? {} : fieldErrors(parsed.error);
+      const amountError = amountMessage(v.amount!, amount, /^[A-Z]{3}$/.test(currency) ? currency : found.holder.account.currency);
+      if (amountError) fields.amount = amountError;
+      else delete fields.amount;
+      if (!parsed.success || Object.keys(fields).length) return refuse(400, SOME_FIELDS, fields);
+      const by = { target: { accountId: found.holder.account.id }, actor: String(ctx.state.actor), requestId: ctx.state.requestId as string | undefined, key };
+      const answer = await recordOperatorRepayment(deps.ledger, parsed.data, by);
+      seeCard(ctx, found.card.id, answer.body.status === 'duplicate' ? 'repayment-duplicate' : 'repaid');
+    });
+  });
+
+  // A credit balance paid back, as the API's POST /admin/api/ledger/payouts (payOut), in the account's currency: the
+  // bank reference makes a resend a duplicate that changes nothing.
+  router.post('/:cardId/payout', async function payOutFromConsole(ctx) {
+    await moneyPost(ctx, 'payout', async (found, v, _key, refuse) => {
+      const currency = found.holder.account.currency;
+      const amount = typedMoney(v.amount!, currency);
+      const parsed = payoutInput.safeParse({ card_id: found.card.id, amount: amount ?? 0, currency, bank_reference: v.bank_reference, reason: v.reason });
+      const fields = parsed.success ? {} : fieldErrors(parsed.error);
+      const amountError = amountMessage(v.amount!, amount, currency);
+      if (amountError) fields.amount = amountError;
+      else delete fields.amount;
+      if (!parsed.success || Object.keys(fields).length) return refuse(400, SOME_FIELDS, fields);
+      const p = parsed.data;
+      const done = await payOut(deps.ledger, {
+        accountId: found.holder.account.id,
+        amount: p.amount,
+        currency: p.currency,
+        bankReference: p.bank_reference,
+        reason: p.reason,
+        actor: String(ctx.state.actor),
+        requestId: ctx.state.requestId as string | undefined,
+      });
+      seeCard(ctx, found.card.id, done.status === 'duplicate' ? 'payout-duplicate' : 'paid-out');
+    });
   });
 
   router.post('/:cardId/:action', async function changeCardFromConsole(ctx) {
@@ -329,4 +446,18 @@ function typedLimit(typed: string, currency: string): number | undefined {
 function limitMessage(currency: string): string {
   const amount = wholeAmounts(currency) ? 'a whole amount' : 'an amount';
   return `Enter ${amount} in ${currency} from ${formatMoney(0, currency)} to ${formatMoney(MAX_AMOUNT, currency)}, as 250,000.`;
+}
+
+/** An amount typed in money ("25,000", "12.50"), in minor units; undefined if not one. */
+function typedMoney(typed: string, currency: string): number | undefined {
+  const t = typed.trim();
+  return t === '' ? undefined : parseTypedAmount(t, currency);
+}
+
+/** What is wrong with a typed amount of money, in the page's words (never "minor units"); undefined if nothing. */
+function amountMessage(typed: string, amount: number | undefined, currency: string): string | undefined {
+  if (amount === 0) return `The amount must be positive: more than ${formatMoney(0, currency)}.`;
+  if (amount !== undefined) return undefined;
+  const kind = wholeAmounts(currency) ? 'a whole amount' : 'an amount';
+  return typed.trim() === '' ? `Enter the amount, in ${currency}.` : `Enter ${kind} in ${currency} up to ${formatMoney(MAX_AMOUNT, currency)}, as 25,000.`;
 }

@@ -521,6 +521,22 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
     await audit("cards, a holder's cards");
     await send(p, `/admin/cards/${card.cardId}/block`);
     await audit("cards, a holder's cards, block refused");
+    // The account's money forms: a repayment refused (no amount), then recorded, which leaves a credit balance and so
+    // the payout form, refused in turn (more than the credit).
+    await send(p, `/admin/cards/${card.cardId}/repayment`);
+    await p.locator('#repayment-amount-error').waitFor();
+    await audit("cards, a holder's cards, repayment refused");
+    await p.locator('#repayment-amount').fill('30,000');
+    await send(p, `/admin/cards/${card.cardId}/repayment`);
+    await p.locator('#notice').waitFor();
+    await p.locator('#payout').waitFor();
+    await audit("cards, a holder's cards, repayment recorded, payout offered");
+    await p.locator('#payout-amount').fill('30,001');
+    await p.locator('#payout-bank-reference').fill('OUT-A11Y-1');
+    await p.locator('#payout-reason').fill('holder asked');
+    await send(p, `/admin/cards/${card.cardId}/payout`);
+    await p.locator('#payout-amount-error').waitFor();
+    await audit("cards, a holder's cards, payout refused");
 
     await p.goto(`${ts.url}/admin/sites`);
     await audit('member sites');
