@@ -5,6 +5,7 @@ import { disputesOfAccount } from '../db/disputes.ts';
 import { accountOpenedAt, cardStopDates, knownDeviceDates, messagesOfAccount } from '../db/holder-data.ts';
 import type { Conn } from '../db/knex.ts';
 import { memberSiteNames } from '../db/member-sites.ts';
+import { recentPayouts } from '../db/payouts.ts';
 import { joinRequestTransaction } from '../db/request-scope.ts';
 import { recentRepayments } from '../db/repayments.ts';
 import { findSpendingControls } from '../db/spending-controls.ts';
@@ -149,6 +150,7 @@ async function readHolderData(conn: Conn, accountId: string, timeZone: string, c
   const reports = capped(await disputesOfAccount(conn, accountId, cap + 1), cap);
   const statements = capped(await listStatements(conn, accountId, cap + 1), cap);
   const repayments = capped(await recentRepayments(conn, accountId, cap + 1), cap);
+  const payouts = capped(await recentPayouts(conn, accountId, cap + 1), cap);
   const devices = capped(await knownDeviceDates(conn, accountId, cap + 1), cap);
   const messages = capped(await messagesOfAccount(conn, accountId, cap + 1), cap);
   const activity = await holderActivity(conn, accountId, { limit: cap });
@@ -156,7 +158,7 @@ async function readHolderData(conn: Conn, accountId: string, timeZone: string, c
   const lines: Array<{ rows: StatementLine[]; cut: boolean }> = [];
   // One statement's lines at a time: a statement holds one month's bookings, so each read is small.
   for (const s of statements.rows) lines.push(capped(await statementLines(conn, s.id), cap));
-  const cut = { approvals, payment_reports: reports, statements, repayments, devices, messages };
+  const cut = { approvals, payment_reports: reports, statements, repayments, payouts, devices, messages };
   return {
     cap,
     /** The lists cut short at `cap`, by their name in the file. */
@@ -262,6 +264,14 @@ async function readHolderData(conn: Conn, accountId: string, timeZone: string, c
       received_on: r.receivedOn,
       payment_reference: r.paymentReference,
       recorded_at: iso(r.createdAt),
+    })),
+    // A payout as the holder's bank shows it: the amount sent and the transfer's reference. The operator's reason (an
+    // internal note), who sent it and the ledger entry stay out.
+    payouts: payouts.rows.map((p) => ({
+      amount: p.amount,
+      currency: p.currency,
+      bank_reference: p.bankReference,
+      paid_at: iso(p.createdAt),
     })),
     activity: activity.items satisfies ActivityItem[],
     devices: devices.rows.map((d) => ({ first_seen_at: iso(d.firstSeenAt), last_seen_at: iso(d.lastSeenAt) })),

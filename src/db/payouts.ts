@@ -49,3 +49,9 @@ export async function findPayoutByBankReference(conn: Conn, bankReference: strin
   const r = (await conn('payouts').where({ bank_reference: bankReference }).first()) as Row | undefined;
   return r ? toPayout(r) : undefined;
 }
+
+/** An account's latest payouts, newest first. */
+export async function recentPayouts(conn: Conn, accountId: string, limit: number): Promise<Payout[]> {
+  const rows = (await conn('payouts').where({ account_id: accountId }).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit)) as Row[];
+  return rows.map(toPayout);
+}

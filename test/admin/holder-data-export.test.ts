@@ -85,7 +85,7 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
   /** The file as the holder's is, but for when it was made and its activity (this very download is in it). */
   function sameAsHolders(file: Json, holders: Json, changedSince: string[] = []): void {
     expect(Object.keys(file).sort()).to.deep.equal(Object.keys(holders).sort());
-    const parts = ['account', 'spending_controls', 'second_factor', 'approvals', 'payment_reports', 'statements', 'repayments', 'devices', 'messages', 'cap', 'capped'];
+    const parts = ['account', 'spending_controls', 'second_factor', 'approvals', 'payment_reports', 'statements', 'repayments', 'payouts', 'devices', 'messages', 'cap', 'capped'];
     for (const part of parts.filter((p) => !changedSince.includes(p))) {
       expect(file[part], part).to.deep.equal(holders[part]);
     }

@@ -6,6 +6,7 @@ import { capture } from '../../src/approvals/capture.ts';
 import { rememberDevice } from '../../src/db/known-devices.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
+import { payOut } from '../../src/ledger/pay-out.ts';
 import { repay } from '../../src/ledger/repay.ts';
 import { readFile } from 'node:fs/promises';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -68,7 +69,7 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     });
   }
 
-  /** A holder applied for with email and mobile, with approvals (one charged, reported), a statement, a repayment and a second factor. */
+  /** A holder applied for with email and mobile, with approvals (one charged, reported), a statement, a repayment, a payout and a second factor. */
   async function busyHolder(): Promise<{ card: TestCard; email: string; totpKey: string; device: Buffer; reportWords: string }> {
     const h = await issueByApplication(ts, { legal_name: 'Choi Export' });
     await ts.db('accounts').where({ id: h.accountId }).update({ credit_limit: 100_000, statement_day: statementDayToday(ts.config.billing.timeZone) });
@@ -81,7 +82,9 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
       { db: ts.db, windowDays: ts.config.payments.disputeDays },
       { accountId: card.accountId, cardId: card.cardId, approvalNo: charged.approvalNo, reason: 'not_mine', details: reportWords, actor: `card:${card.cardId}` },
     );
-    await repay(ledgerOf(ts), { accountId: card.accountId, amount: 1_000, currency: 'KRW', source: 'operator', actor: 'test' });
+    await repay(ledgerOf(ts), { accountId: card.accountId, amount: 5_000, currency: 'KRW', source: 'operator', actor: 'test' });
+    // Paid 2,000 more than the charge: 1,500 of it sent back.
+    await payOut(ledgerOf(ts), { accountId: card.accountId, amount: 1_500, currency: 'KRW', bankReference: 'OUT-EXPORT-1', reason: 'internal note: overpaid', actor: 'ops:kim' });
     await billingRun(ledgerOf(ts), { cutoff: new Date() });
     const device = randomBytes(32);
     await rememberDevice(ts.db, card.accountId, device);
@@ -131,7 +134,13 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     expect(file.payment_reports[0]).to.include({ approval_no: chargedOne.approval_no, reason: 'not_mine', your_words: reportWords, status: 'open' });
     expect(file.statements).to.have.length.at.least(1);
     expect(file.statements[0].lines.map((l: Json) => l.kind)).to.include('charge');
-    expect(file.repayments.map((r: Json) => r.amount)).to.deep.equal([1_000]);
+    expect(file.repayments.map((r: Json) => r.amount)).to.deep.equal([5_000]);
+    // A payout as the holder's bank shows it (amount and the transfer's reference), not the operator's note nor who sent it.
+    expect(file.payouts).to.have.length(1);
+    expect(file.payouts[0]).to.deep.equal({ amount: 1_500, currency: 'KRW', bank_reference: 'OUT-EXPORT-1', paid_at: file.payouts[0].paid_at });
+    expect(Date.parse(file.payouts[0].paid_at)).to.be.closeTo(Date.now(), 120_000);
+    expect(raw).not.to.include('internal note');
+    expect(raw).not.to.include('ops:kim');
     expect(file.activity.map((e: Json) => e.kind)).to.include.members(['payment_approved', 'payment_reported', 'second_factor_set_up', 'signed_in_to_card_pages']);
     expect(file.activity[0].text).to.be.a('string');
     expect(file.devices).to.have.length(1);
