@@ -40,7 +40,8 @@ export const LEDGER_COMMANDS_USAGE = `  billing run [--date YYYY-MM-DD] [--batch
   settlement report --month YYYY-MM [--format json|csv]
                                             per member site: captured − refunds − chargebacks − fee = payout
   settlement close --month YYYY-MM          post a finished month's settlements to the ledger (idempotent)
-  ledger show --card ID|NUMBER              balance, available credit, holds, approvals and statements of a card's account
+  ledger show --card ID|NUMBER              balance, available credit, holds, approvals, statements,
+                                            repayments and payouts of a card's account
   ledger check [--format text|json]         read the whole ledger back and check it adds up (entries, balances, holds,
                                             approvals, site payables, statements); exits 3 when anything does not
   ledger statement-day --card ID|NUMBER --day 1-28 --reason TEXT

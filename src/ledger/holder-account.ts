@@ -3,6 +3,7 @@ import { statusInEffect } from '../approvals/present.ts';
 import { openApprovalsForAccount, recentApprovalsForAccount, type Approval } from '../db/approvals.ts';
 import { readCreditLine } from '../db/credit-lines.ts';
 import type { Conn } from '../db/knex.ts';
+import { recentPayouts } from '../db/payouts.ts';
 import { recentRepayments } from '../db/repayments.ts';
 import { billingProfile, findStatement, findStatementSchedule, listStatements, statementLines, type Statement } from '../db/statements.ts';
 import { NotFoundError } from '../errors.ts';
@@ -14,6 +15,7 @@ import { formatPaymentReference } from './payment-reference.ts';
 const RECENT_APPROVALS = 20;
 const RECENT_STATEMENTS = 12;
 const RECENT_REPAYMENTS = 10;
+const RECENT_PAYOUTS = 10;
 
 /** An approval as it stands at `now`: a hold past its expiry reads as the sweep will leave it (present.ts statusInEffect). */
 function inEffect(a: Approval, now: number): Approval {
@@ -57,7 +59,7 @@ export type HolderAccountView = Awaited<ReturnType<typeof holderAccount>>;
 
 /**
  * What a holder sees of their account: balance (what they owe; negative is credit), limit, holds and
- * available credit, standing (overdue or good), open holds, recent approvals, statements and repayments.
+ * available credit, standing (overdue or good), open holds, recent approvals, statements, repayments and payouts.
  * Read without locks: a consistent-enough picture for display, never used to decide anything.
  */
 export async function holderAccount(conn: Conn, accountId: string, policy: DelinquencyPolicy) {
@@ -71,11 +73,12 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
   const schedule = await findStatementSchedule(conn, accountId);
   if (!line || !profile || !schedule) throw new NotFoundError('There is no such account.');
   const overdue = await overdueFor(conn, accountId, policy);
-  const [open, recent, statements, repayments] = [
+  const [open, recent, statements, repayments, payouts] = [
     await openApprovalsForAccount(conn, accountId),
     await recentApprovalsForAccount(conn, accountId, RECENT_APPROVALS),
     await listStatements(conn, accountId, RECENT_STATEMENTS),
     await recentRepayments(conn, accountId, RECENT_REPAYMENTS),
+    await recentPayouts(conn, accountId, RECENT_PAYOUTS),
   ];
   const siteNames = new Map(recent.map((a) => [a.clientId, a.siteName]));
   // Holds past their expiry are no longer active, though the sweep may not have released them yet: approve() releases
@@ -124,6 +127,14 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
       received_on: r.receivedOn,
       recorded_at: r.createdAt.toISOString(),
       source: r.source,
+    })),
+    // Credit sent back by bank transfer; the operator's reason is in the audit trail (payout.sent), not here.
+    recent_payouts: payouts.map((p) => ({
+      id: p.id,
+      amount: p.amount,
+      currency: p.currency,
+      bank_reference: p.bankReference,
+      paid_at: p.createdAt.toISOString(),
     })),
   };
   return { view, schedule };

@@ -183,6 +183,32 @@ describe('payouts of a credit balance', function () {
     await booksAddUp();
   });
 
+  it("lists a card's payouts, newest first, in `ledger show --card` and GET /admin/api/ledger/cards/:cardId, as it lists repayments", async () => {
+    const card = await cardInCredit(1_000, 9_000); // credit 8,000
+    for (const [amount, ref] of [[2_000, 'OUT-SHOW-1'], [3_000, 'OUT-SHOW-2']] as const) {
+      const res = await operator(ts, 'POST', PAYOUTS, { card_id: card.cardId, amount, currency: 'KRW', bank_reference: ref, reason: 'overpaid' });
+      expect(res.status, res.text).to.equal(201);
+    }
+    const shown = (list: Array<Record<string, unknown>>) => list.map((p) => [p.amount, p.currency, p.bank_reference]);
+    const api = await operator(ts, 'GET', `/admin/api/ledger/cards/${card.cardId}`);
+    expect(api.status).to.equal(200);
+    expect(api.json.balance).to.equal(-3_000);
+    const payouts = api.json.recent_payouts as Array<Record<string, unknown>>;
+    expect(shown(payouts)).to.deep.equal([
+      [3_000, 'KRW', 'OUT-SHOW-2'],
+      [2_000, 'KRW', 'OUT-SHOW-1'],
+    ]);
+    const first = payouts[0]!;
+    expect(first.id).to.be.a('number');
+    expect(Date.parse(first.paid_at as string)).to.be.closeTo(Date.now(), 120_000);
+    const cli = await runCli(ts.config.databaseUrl!, ['ledger', 'show', '--card', card.cardId]);
+    expect(cli.code, cli.stderr).to.equal(0);
+    expect(JSON.parse(cli.stdout).recent_payouts).to.deep.equal(payouts);
+    // A card without payouts says so with an empty list.
+    const none = await operator(ts, 'GET', `/admin/api/ledger/cards/${(await cardWithLimit(ts, 1_000)).cardId}`);
+    expect(none.json.recent_payouts).to.deep.equal([]);
+  });
+
   it('pays out from the CLI (payouts add), the check green after', async () => {
     const card = await cardInCredit(1_000, 4_000);
     const run = await runCli(ts.config.databaseUrl!, [
