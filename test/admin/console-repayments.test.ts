@@ -168,6 +168,37 @@ describe('operator console: a repayment and a payout on the card page', () => {
     expect(entries.map((e) => e.actor)).to.deep.equal(['operator:alice']);
   });
 
+  it('refuses a bank reference already paid out otherwise (another amount, another card) with a 409, the form refilled with the message on the field, nothing changed', async () => {
+    const card = await cardWithLimit(ts, 100_000);
+    const other = await cardWithLimit(ts, 100_000);
+    for (const c of [card, other]) expect((await repayForm(c, { amount: '10,000', currency: 'KRW' })).status).to.equal(303);
+    const action = (c: TestCard) => `${cardPath(c)}/payout`;
+    const send = async (c: TestCard, fields: Record<string, string>) => {
+      const shown = await page(c);
+      return agent.post(action(c), { csrf: csrfOf(shown, action(c)), ...fields });
+    };
+    expect((await send(card, { amount: '2,000', bank_reference: 'OUT-TAKEN-1', reason: 'holder asked' })).status).to.equal(303);
+    const before = { card: await books(card), other: await books(other) };
+    const cases: Array<[TestCard, Record<string, string>]> = [
+      [card, { amount: '3,000', bank_reference: 'OUT-TAKEN-1', reason: 'a second <b>transfer</b>' }],
+      [other, { amount: '2,000', bank_reference: 'OUT-TAKEN-1', reason: 'another holder <b>asked</b>' }],
+    ];
+    for (const [c, sent] of cases) {
+      const label = `${c === card ? 'same card' : 'other card'} ${JSON.stringify(sent)}`;
+      const res = await send(c, sent);
+      expect(res.status, label).to.equal(409);
+      const refused = await res.text();
+      expect(textOf(refused, 'payout-bank-reference-error'), label).to.match(/Bank reference OUT-TAKEN-1 was already booked .* nothing was changed/);
+      expect(refused, label).to.match(/id="payout-bank-reference"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="payout-bank-reference"/);
+      expect(valueOf(refused, 'payout-amount'), label).to.equal(sent.amount);
+      expect(valueOf(refused, 'payout-bank-reference'), label).to.equal(sent.bank_reference);
+      expect(refused, label).to.include(sent.reason!.replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+      expect(refused, label).not.to.include(sent.reason);
+    }
+    expect({ card: await books(card), other: await books(other) }).to.deep.equal(before);
+    expect(await ts.db('payouts').where({ bank_reference: 'OUT-TAKEN-1' }).select('account_id', 'amount')).to.deep.equal([{ account_id: card.accountId, amount: 2_000 }]);
+  });
+
   it('shows a viewer neither form and refuses one posted anyway (403), changing nothing', async () => {
     const card = await cardWithLimit(ts, 100_000);
     expect((await repayForm(card, { amount: '10,000', currency: 'KRW' })).status).to.equal(303);
