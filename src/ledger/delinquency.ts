@@ -9,6 +9,7 @@ import {
   overdueForAccount,
   overdueStatements,
   setDelinquentSince,
+  wardsOf,
   type OverdueStatement,
 } from '../db/statements.ts';
 import { formatMoney } from '../lib/money.ts';
@@ -61,14 +62,30 @@ export async function refuseIfOverdue(trx: Trx, accountId: string, policy: Delin
   );
 }
 
-/** Queues a message to the holder and, for a minor with a responsible guardian, to the guardian too. */
-async function notifyHolderAndGuardian(trx: Trx, accountId: string, policy: DelinquencyPolicy, template: string, data: Record<string, unknown>) {
+/**
+ * Queues a message to the holder and, with a responsible guardian (delinquency.guardianResponsible), to whoever else the
+ * statement stops: the guardian of a minor (`ward` names the minor), and the minors linked to a guardian (`guardian:
+ * true`; they are told whose statement it is and its dates, not the guardian's figures: `wardData` is what they get).
+ */
+async function notifyHolderAndLinked(
+  trx: Trx,
+  accountId: string,
+  policy: DelinquencyPolicy,
+  template: string,
+  data: Record<string, unknown>,
+  wardData: Record<string, unknown>,
+) {
   const account = await findAccount(trx, accountId);
   if (!account) return;
   await notify(trx, recipientOf(account), template, data);
-  if (policy.guardianResponsible && account.guardianAccountId) {
+  if (!policy.guardianResponsible) return;
+  if (account.guardianAccountId) {
     const guardian = await findAccount(trx, account.guardianAccountId);
     if (guardian) await notify(trx, recipientOf(guardian), template, { ...data, ward: account.legalName });
+  }
+  for (const wardId of await wardsOf(trx, accountId)) {
+    const ward = await findAccount(trx, wardId);
+    if (ward) await notify(trx, recipientOf(ward), template, { ...wardData, guardian: true });
   }
 }
 
@@ -98,11 +115,8 @@ export async function sweepDelinquency(deps: LedgerDeps): Promise<number> {
         const [overdue] = await overdueStatements(trx, [accountId], policy);
         if (!overdue) return false;
         await setDelinquentSince(trx, accountId, new Date());
-        await notifyHolderAndGuardian(trx, accountId, policy, 'payment_overdue', {
-          amount: formatMoney(overdue.outstanding, overdue.currency),
-          statementDate: overdue.statementDate,
-          dueDate: overdue.dueDate,
-        });
+        const dates = { statementDate: overdue.statementDate, dueDate: overdue.dueDate };
+        await notifyHolderAndLinked(trx, accountId, policy, 'payment_overdue', { amount: formatMoney(overdue.outstanding, overdue.currency), ...dates }, dates);
         return true;
       });
       if (flagged) progressed++;
@@ -127,9 +141,10 @@ export async function restoreIfPaid(trx: Trx, accountId: string, policy: Delinqu
 }
 
 /**
- * Tells the holder, and a responsible guardian, that the account's statement is paid: `payment_restored` (the card pays
- * again) to whoever it frees, `statement_paid_still_paused` to whoever another statement their card answers for still
- * stops (a guardian's own, or another ward's), so no one is told their card pays while it is refused.
+ * Tells the holder, a responsible guardian and (for a guardian's statement) the linked minors that the account's
+ * statement is paid: `payment_restored` (the card pays again) to whoever it frees, `statement_paid_still_paused` to
+ * whoever another statement their card answers for still stops (a guardian's own, another ward's, a minor's own), so no
+ * one is told their card pays while it is refused.
  */
 async function tellRestored(trx: Trx, accountId: string, policy: DelinquencyPolicy): Promise<void> {
   const account = await findAccount(trx, accountId);
@@ -142,6 +157,12 @@ async function tellRestored(trx: Trx, accountId: string, policy: DelinquencyPoli
   if (policy.guardianResponsible && account.guardianAccountId) {
     const guardian = await findAccount(trx, account.guardianAccountId);
     if (guardian) await tell(guardian, { ward: account.legalName });
+  }
+  if (policy.guardianResponsible) {
+    for (const wardId of await wardsOf(trx, accountId)) {
+      const ward = await findAccount(trx, wardId);
+      if (ward) await tell(ward, { guardian: true });
+    }
   }
 }
 

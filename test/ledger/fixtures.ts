@@ -142,9 +142,18 @@ export async function familyOf(ts: TestServer): Promise<{ guardian: TestCard; mi
 }
 
 /** The minor's 3,000 KRW on a statement dated 30 days back, unpaid: overdue today; the guardian's own statement owes nothing. */
-export async function makeOverdue(ts: TestServer, site: TestSite, { guardian, minor }: { guardian: TestCard; minor: TestCard }): Promise<void> {
-  const comic = await approveFor(ts, minor, site, 3_000, 'Comic');
-  await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: comic.approvalNo, actor: 'test' }));
+export async function makeOverdue(ts: TestServer, site: TestSite, family: { guardian: TestCard; minor: TestCard }): Promise<void> {
+  await billOverdue(ts, site, family, family.minor, 3_000);
+}
+
+/** The guardian's own 2,000 KRW on a statement dated 30 days back, unpaid: the guardian is overdue, the minor owes nothing. */
+export async function makeGuardianOverdue(ts: TestServer, site: TestSite, family: { guardian: TestCard; minor: TestCard }): Promise<void> {
+  await billOverdue(ts, site, family, family.guardian, 2_000);
+}
+
+async function billOverdue(ts: TestServer, site: TestSite, { guardian, minor }: { guardian: TestCard; minor: TestCard }, who: TestCard, amount: number): Promise<void> {
+  const bought = await approveFor(ts, who, site, amount, 'Comic');
+  await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: bought.approvalNo, actor: 'test' }));
   const d = new Date(`${todayIn(ts.config.billing.timeZone)}T12:00:00Z`);
   d.setUTCDate(d.getUTCDate() - 30);
   if (d.getUTCDate() > 28) d.setUTCDate(28);

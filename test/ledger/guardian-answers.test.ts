@@ -12,7 +12,7 @@ import { signedInHolder } from '../helpers/holder.ts';
 import { signedInOperator } from '../helpers/operator.ts';
 import { unescapeHtml } from '../helpers/html.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { approveFor, cardWithLimit, CHILD, familyOf, familyWithOverdueChild, ledgerOf, makeOverdue, operator, startLedgerServer } from './fixtures.ts';
+import { approveFor, cardWithLimit, CHILD, familyOf, familyWithOverdueChild, ledgerOf, makeGuardianOverdue, makeOverdue, operator, startLedgerServer } from './fixtures.ts';
 
 /** A payment of `amount` at `site` through PAR and the hosted pages, as the member site (openid-client) asks it. */
 async function pay(ts: TestServer, site: TestSite, card: TestCard, amount = 1_000): Promise<{ agent: Agent; result: FlowResult }> {
@@ -183,6 +183,38 @@ describe('a repayment that leaves another statement a card answers for overdue',
     expect(own.json.restored).to.equal(true);
     expect(await told(family.guardian.accountId)).to.deep.equal(['statement_paid_still_paused', 'payment_restored']);
     expect((await pay(ts, site, family.guardian)).result.kind).to.equal('redirect');
+    // The guardian's repayment frees the child's card too, and the child is told it was the guardian's statement.
+    expect(await told(family.minor.accountId)).to.deep.equal(['statement_paid_still_paused', 'payment_restored']);
+    const [m] = await outbox(family.minor.accountId, 'payment_restored');
+    expect(m.data).to.deep.equal({ guardian: true });
+  });
+
+  it("tells the child, once, that the guardian's overdue statement stops their card, and when the guardian's repayment frees it", async () => {
+    const family = await familyOf(ts);
+    await ts.db('accounts').where({ id: family.minor.accountId }).update({ email: 'child@example.test' });
+    await makeGuardianOverdue(ts, site, family);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(1);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(0);
+    const stopped = await outbox(family.minor.accountId, 'payment_overdue');
+    expect(stopped).to.have.length(1);
+    expect(stopped[0].data).to.include({ guardian: true });
+    // The guardian's figures are the guardian's: the child is told whose statement, not how much is owed on it.
+    expect(stopped[0].data).not.to.have.property('amount');
+    const en = renderMessage('payment_overdue', stopped[0].data, ts.url, 'en', stopped[0].channel).text;
+    expect(en).to.include("Your guardian's statement of");
+    expect(en).to.include('New charges on your card are refused until your guardian pays it');
+    expect(renderMessage('payment_overdue', stopped[0].data, ts.url, 'ko', stopped[0].channel).text).to.include('보호자님의');
+    expect((await pay(ts, site, family.minor)).result.kind).to.equal('page');
+
+    const repaid = await operator(ts, 'POST', '/admin/api/ledger/repayments', { card_id: family.guardian.cardId, amount: 2_000, currency: 'KRW' });
+    expect(repaid.status).to.equal(201);
+    expect(repaid.json.restored).to.equal(true);
+    expect(await told(family.minor.accountId)).to.deep.equal(['payment_restored']);
+    const [freed] = await outbox(family.minor.accountId, 'payment_restored');
+    const freedText = renderMessage('payment_restored', freed.data, ts.url, 'en', freed.channel).text;
+    expect(freedText).to.include("Your guardian's overdue statement is paid");
+    expect(renderMessage('payment_restored', freed.data, ts.url, 'ko', freed.channel).text).to.include('보호자님의');
+    expect((await pay(ts, site, family.minor)).result.kind).to.equal('redirect');
   });
 });
 
@@ -203,6 +235,17 @@ describe("a guardian's card with delinquency.guardianResponsible off", () => {
     if (result.kind === 'redirect') expect(result.url.searchParams.get('code')).to.be.a('string');
     const child = await pay(ts, site, minor);
     expect(child.result.kind).to.equal('page');
+  });
+
+  it("tells the child nothing of the guardian's overdue statement, which does not stop the child's card", async () => {
+    const family = await familyOf(ts);
+    await ts.db('accounts').where({ id: family.minor.accountId }).update({ email: 'child@example.test' });
+    await makeGuardianOverdue(ts, site, family);
+    await sweepDelinquency(ledgerOf(ts));
+    expect(await ts.db('notifications_outbox').where({ account_id: family.guardian.accountId, template: 'payment_overdue' })).to.have.length(1);
+    expect(await ts.db('notifications_outbox').where({ account_id: family.minor.accountId, template: 'payment_overdue' })).to.have.length(0);
+    await operator(ts, 'POST', '/admin/api/ledger/repayments', { card_id: family.guardian.cardId, amount: 2_000, currency: 'KRW' });
+    expect(await ts.db('notifications_outbox').where({ account_id: family.minor.accountId }).whereIn('template', ['payment_restored', 'statement_paid_still_paused'])).to.have.length(0);
   });
 });
 

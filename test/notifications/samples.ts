@@ -72,9 +72,10 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
   payment_overdue: [
     { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15' },
     { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq' },
+    { statementDate: '2026-11-01', dueDate: '2026-11-15', guardian: true },
   ],
-  statement_paid_still_paused: [{}, { ward: 'Qqq' }],
-  payment_restored: [{}, { ward: 'Qqq' }],
+  statement_paid_still_paused: [{}, { ward: 'Qqq' }, { guardian: true }],
+  payment_restored: [{}, { ward: 'Qqq' }, { guardian: true }],
   holder_data_given_out: [{ last4: '4242', at: '2026-12-06 10:17 Asia/Seoul' }],
 };
 
