@@ -29,10 +29,13 @@ export class ApprovalRefusedError extends AppError {
   readonly refusal: RefusalCode;
   /** The member site's error_description when it can say more than the refusal's usual one (site-descriptions.ts). */
   readonly siteDescription: string | undefined;
-  constructor(refusal: RefusalCode, message: string, opts: { siteDescription?: string } = {}) {
+  /** The holder's refusal page heading when it can say more than the refusal's usual one (interactions/refusals.ts). */
+  readonly heading: string | undefined;
+  constructor(refusal: RefusalCode, message: string, opts: { siteDescription?: string; heading?: string } = {}) {
     super(`approval_refused`, message, { status: 403 });
     this.refusal = refusal;
     this.siteDescription = opts.siteDescription;
+    this.heading = opts.heading;
   }
 }
 

@@ -661,8 +661,8 @@ export function interactionRoutes({
     ctx.status = 403;
     ctx.type = 'html';
     ctx.body = await render('interaction/blocked', {
-      title: HEADINGS[err.refusal],
-      heading: HEADINGS[err.refusal],
+      title: err.heading ?? HEADINGS[err.refusal],
+      heading: err.heading ?? HEADINGS[err.refusal],
       // Messages built deep in a domain (with figures) may lack a translation: then the refusal's own summary.
       message: tOr(err.message, HOLDER_SUMMARIES[err.refusal]),
       nextStep: nextStepOf(err),

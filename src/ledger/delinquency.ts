@@ -54,11 +54,23 @@ export async function refuseIfOverdue(trx: Trx, accountId: string, policy: Delin
         `and ${owed} is still unpaid. New charges on your card are refused until it is paid; free content stays open.`,
     );
   }
-  const whose = overdue.whose === 'own' ? 'Your' : "Your guardian's";
+  if (overdue.whose === 'guardian') {
+    // A minor's card stopped by the guardian's statement: whose it is and who pays it (the words of the account page),
+    // not the guardian's figures.
+    throw new ApprovalRefusedError('delinquent', guardianOverdueMessage(overdue), { heading: "Your guardian's statement is overdue" });
+  }
   throw new ApprovalRefusedError(
     'delinquent',
-    `Payment overdue: ${whose} statement of ${overdue.statementDate} still has ${owed} unpaid ` +
+    `Payment overdue: Your statement of ${overdue.statementDate} still has ${owed} unpaid ` +
       `(due ${overdue.dueDate}). New charges are refused until it is paid; free content stays open.`,
+  );
+}
+
+/** What a minor is told where the guardian's overdue statement stops their card (messages-ko.ts translates it). */
+export function guardianOverdueMessage(overdue: Pick<OverdueStatement, 'statementDate' | 'dueDate'>): string {
+  return (
+    `Your guardian's statement of ${overdue.statementDate} was due on ${overdue.dueDate} and is still unpaid. ` +
+    'New charges on your card are refused until your guardian pays it; free content stays open.'
   );
 }
 

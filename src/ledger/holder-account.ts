@@ -107,7 +107,9 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
           message:
             overdue.whose === 'ward'
               ? "Payment overdue on a child's card you answer for: new charges on your card are refused until its statement is paid."
-              : 'Payment overdue: new charges are refused until the statement is paid.',
+              : overdue.whose === 'guardian'
+                ? "Payment overdue on your guardian's statement: new charges on your card are refused until your guardian pays it."
+                : 'Payment overdue: new charges are refused until the statement is paid.',
           account_id: overdue.accountId,
           ...(overdue.whose === 'ward' ? { ward_name: overdue.wardName } : {}),
           statement_date: overdue.statementDate,

@@ -177,7 +177,9 @@ export const KO: Readonly<Record<string, string>> = {
   'Payment overdue: {whose} statement of {date} still has {amount} unpaid (due {due}). New charges are refused until it is paid; free content stays open.':
     '연체: {whose} {date} 명세서에 미납액 {amount}이(가) 남아 있습니다(납부 기한 {due}). 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
   Your: '회원님의',
-  "Your guardian's": '보호자의',
+  "Your guardian's statement of {date} was due on {due} and is still unpaid. New charges on your card are refused until your guardian pays it; free content stays open.":
+    '보호자님의 {date} 명세서는 납부 기한이 {due}였으며 아직 미납입니다. 보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
+  "Your guardian's statement is overdue": '보호자님의 명세서가 연체되었습니다',
   'Too many attempts from this network or device. Wait {seconds} seconds, then try again.':
     '이 네트워크나 기기에서 시도가 너무 많습니다. {seconds}초 후에 다시 시도하세요.',
   'Too many attempts from this network or device. Wait 1 second, then try again.':

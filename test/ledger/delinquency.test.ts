@@ -65,7 +65,7 @@ describe('delinquency', () => {
     expect(own?.message).to.match(/^Payment overdue: Your statement of .* 5,000 KRW unpaid/);
     const ward = await refusal(minor);
     expect(ward?.refusal).to.equal('delinquent');
-    expect(ward?.message).to.match(/^Payment overdue: Your guardian's statement/);
+    expect(ward?.message).to.match(/^Your guardian's statement of .* New charges on your card are refused until your guardian pays it/);
     // With guardianResponsible off, the minor's own (clean) standing is what counts.
     const policy = { ...approvalsOf(ts).policy, delinquency: { ...ledgerOf(ts).delinquency, guardianResponsible: false } };
     expect(await refusal(minor, policy)).to.equal(undefined);

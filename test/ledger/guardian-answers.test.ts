@@ -216,6 +216,33 @@ describe('a repayment that leaves another statement a card answers for overdue',
     expect(renderMessage('payment_restored', freed.data, ts.url, 'ko', freed.channel).text).to.include('보호자님의');
     expect((await pay(ts, site, family.minor)).result.kind).to.equal('redirect');
   });
+
+  it("says plainly on the child's refusal page and account page that the guardian's statement stops the card and the guardian paying it restores it", async () => {
+    const family = await familyOf(ts);
+    await makeGuardianOverdue(ts, site, family);
+    const plain = /Your guardian's statement of \d{4}-\d{2}-\d{2} was due on \d{4}-\d{2}-\d{2} and is still unpaid\. New charges on your card are refused until your guardian pays it; free content stays open\./;
+    const { result } = await pay(ts, site, family.minor);
+    expect(result.kind).to.equal('page');
+    if (result.kind !== 'page') return;
+    expect(heading(result.html)).to.equal("Your guardian's statement is overdue");
+    expect(unescapeHtml(result.html)).to.match(plain);
+    // The guardian's figures are the guardian's: not on the child's page.
+    expect(unescapeHtml(result.html)).not.to.include('2,000 KRW');
+    const cfg = await siteClient(ts, site);
+    const ko = await payRequest(cfg, site, [{ type: 'payment', amount: 1_000, currency: 'KRW', description: 'Film' }], { ui_locales: 'ko' });
+    const koPage = await runLogin(new Agent(ts.url), ko.url, family.minor);
+    expect(koPage.kind).to.equal('page');
+    if (koPage.kind === 'page') {
+      expect(heading(koPage.html)).to.equal('보호자님의 명세서가 연체되었습니다');
+      expect(unescapeHtml(koPage.html)).to.include('보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며');
+    }
+    const agent = await signedInHolder(ts.url, family.minor);
+    const page = unescapeHtml(await (await agent.get('/card/account')).text());
+    expect(page).to.match(plain);
+    const json = (await (await agent.get('/api/holder/account')).json()) as { standing: Record<string, unknown> };
+    expect(json.standing).to.include({ status: 'overdue', reason: 'guardian' });
+    expect(json.standing.message).to.equal("Payment overdue on your guardian's statement: new charges on your card are refused until your guardian pays it.");
+  });
 });
 
 describe("a guardian's card with delinquency.guardianResponsible off", () => {
