@@ -1,4 +1,5 @@
 import type { AgeRule, RatedBy } from '../approvals/age-gate.ts';
+export { GUARDIAN_OVERDUE_HEADING } from '../ledger/delinquency.ts';
 import { inactiveCardMessage, LOST_CARD_MESSAGE, type ApprovalRefusedError, type RefusalCode } from '../approvals/errors.ts';
 
 /** Headings of the holder's refusal page. */
@@ -48,7 +49,10 @@ export function ageMessage(by: RatedBy, siteName: string, rule: AgeRule): string
  * Why the holder's own controls (or an overdue statement, the card's or a ward's, with delinquency.blockLogins) stop them at this site, in
  * English (the page translates it). Adult content off names what is for adults: the site, or only this content.
  */
-export function controlsMessage(kind: unknown, siteName: string, by?: RatedBy, wardName?: string): string {
+export function controlsMessage(kind: unknown, siteName: string, by?: RatedBy, wardName?: string, guardian = false): string {
+  if (kind === 'delinquent' && guardian) {
+    return `Your guardian's statement is overdue, so your card cannot be used at ${siteName} until your guardian pays it. Your card page shows the dates.`;
+  }
   if (kind === 'ward_delinquent') {
     return `A statement of ${wardName ?? ''}'s card, which you answer for, is overdue, so your card cannot be used at ${siteName} until it is paid. Your page of children's cards shows it.`;
   }

@@ -33,7 +33,7 @@ import { hasSecondFactor } from '../second-factor/verify-step-up.ts';
 import { checkCardPassword } from '../throttles/check-card-password.ts';
 import { guardAttempt, lockedMessage, throttledMessage, wrongPasswordMessage, type ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { noteLogin } from './note-login.ts';
-import { ageMessage, controlsMessage, HEADINGS, HOLDER_SUMMARIES, nextStepOf } from './refusals.ts';
+import { ageMessage, controlsMessage, GUARDIAN_OVERDUE_HEADING, HEADINGS, HOLDER_SUMMARIES, nextStepOf } from './refusals.ts';
 import { resumeAtOnce } from './resume-at-once.ts';
 
 export interface InteractionDeps {
@@ -409,8 +409,14 @@ export function interactionRoutes({
       return renderStop(
         ctx,
         interaction,
-        kind === 'delinquent' ? 'This card has an overdue statement' : kind === 'ward_delinquent' ? HEADINGS.ward_delinquent : HEADINGS.spending_control,
-        controlsMessage(kind, site.name, ratedByOf(details), typeof details.wardName === 'string' ? details.wardName : undefined),
+        kind === 'delinquent'
+          ? details.guardian === true
+            ? GUARDIAN_OVERDUE_HEADING
+            : 'This card has an overdue statement'
+          : kind === 'ward_delinquent'
+            ? HEADINGS.ward_delinquent
+            : HEADINGS.spending_control,
+        controlsMessage(kind, site.name, ratedByOf(details), typeof details.wardName === 'string' ? details.wardName : undefined, details.guardian === true),
       );
     }
     await renderConsentStep(ctx, interaction, pendingConsent(interaction, { unanswered: false }));

@@ -57,7 +57,7 @@ export async function refuseIfOverdue(trx: Trx, accountId: string, policy: Delin
   if (overdue.whose === 'guardian') {
     // A minor's card stopped by the guardian's statement: whose it is and who pays it (the words of the account page),
     // not the guardian's figures.
-    throw new ApprovalRefusedError('delinquent', guardianOverdueMessage(overdue), { heading: "Your guardian's statement is overdue" });
+    throw new ApprovalRefusedError('delinquent', guardianOverdueMessage(overdue), { heading: GUARDIAN_OVERDUE_HEADING });
   }
   throw new ApprovalRefusedError(
     'delinquent',
@@ -65,6 +65,9 @@ export async function refuseIfOverdue(trx: Trx, accountId: string, policy: Delin
       `(due ${overdue.dueDate}). New charges are refused until it is paid; free content stays open.`,
   );
 }
+
+/** The heading of a minor's refusal pages where the guardian's overdue statement stops their card. */
+export const GUARDIAN_OVERDUE_HEADING = "Your guardian's statement is overdue";
 
 /** What a minor is told where the guardian's overdue statement stops their card (messages-ko.ts translates it). */
 export function guardianOverdueMessage(overdue: Pick<OverdueStatement, 'statementDate' | 'dueDate'>): string {
@@ -188,7 +191,7 @@ export async function overdueRefusesEntry(
   q: { accountId: string; clientId: string },
   policy: DelinquencyPolicy,
   { audit = true }: { audit?: boolean } = {},
-): Promise<{ code: 'delinquent' | 'ward_delinquent'; wardName?: string } | null> {
+): Promise<{ code: 'delinquent' | 'ward_delinquent'; wardName?: string; guardian?: boolean } | null> {
   const overdue = await overdueFor(conn, q.accountId, policy);
   if (!overdue) return null;
   if (audit) {
@@ -206,5 +209,6 @@ export async function overdueRefusesEntry(
       },
     });
   }
-  return overdue.whose === 'ward' ? { code: 'ward_delinquent', wardName: overdue.wardName ?? '' } : { code: 'delinquent' };
+  if (overdue.whose === 'ward') return { code: 'ward_delinquent', wardName: overdue.wardName ?? '' };
+  return overdue.whose === 'guardian' ? { code: 'delinquent', guardian: true } : { code: 'delinquent' };
 }

@@ -143,6 +143,8 @@ export interface PolicyRefusal {
   ratedBy?: RatedBy;
   /** For ward_delinquent: the name of the overdue ward, for the guardian's page. */
   wardName?: string;
+  /** For delinquent: it is the guardian's statement that stops this minor's card (delinquency.guardianResponsible). */
+  guardian?: boolean;
 }
 
 /** An overdue statement's refusal: the card's own (or its guardian's), or a ward's the card answers for. */
@@ -325,6 +327,7 @@ export function createInteractionPolicy(deps: PolicyDeps) {
           refusal: refusal?.code ?? null,
           ...(refusal?.ratedBy ? { ratedBy: refusal.ratedBy } : {}),
           ...(refusal?.wardName !== undefined ? { wardName: refusal.wardName } : {}),
+          ...(refusal?.guardian ? { guardian: true } : {}),
         };
       },
     );

@@ -323,6 +323,22 @@ describe("a guardian's plain logins while the child is overdue, with delinquency
     expect(refused?.error_description).to.match(/^ward_delinquent: /);
   });
 
+  it("stops the child's plain login while the guardian's statement is overdue, saying it is the guardian's and that the guardian paying it restores the card", async () => {
+    const family = await familyOf(ts);
+    await makeGuardianOverdue(ts, site, family);
+    const cfg = await siteClient(ts, site);
+    const result = await runLogin(new Agent(ts.url), (await authRequest(cfg, site)).url, family.minor);
+    expect(result.kind).to.equal('page');
+    if (result.kind !== 'page') return;
+    expect(heading(result.html)).to.equal("Your guardian's statement is overdue");
+    expect(unescapeHtml(result.html)).to.match(
+      /Your guardian's statement is overdue, so your card cannot be used at Site [^<]+ until your guardian pays it\. Your card page shows the dates\./,
+    );
+    const ko = await runLogin(new Agent(ts.url), (await authRequest(cfg, site, { ui_locales: 'ko' })).url, family.minor);
+    if (ko.kind === 'page') expect(unescapeHtml(ko.html)).to.include('보호자님이 납부할 때까지');
+    else expect.fail('expected the Korean refusal page');
+  });
+
   it('answers prompt=none with access_denied coded ward_delinquent, no page', async () => {
     const cfg = await siteClient(ts, site);
     const agent = new Agent(ts.url);
