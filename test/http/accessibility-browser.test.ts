@@ -16,7 +16,7 @@ import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByAppli
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
 import { issueTestCard, payRequest, registerTestSite, siteClient, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
-import { approveFor, cardWithLimit, familyWithOverdueChild, ledgerOf, startLedgerServer, statementDayToday } from '../ledger/fixtures.ts';
+import { approveFor, cardWithLimit, familyOf, familyWithOverdueChild, ledgerOf, makeGuardianOverdue, startLedgerServer, statementDayToday } from '../ledger/fixtures.ts';
 import { startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
 
 /** WCAG 2.0 and 2.1, levels A and AA: what the hosted pages promise their holders. */
@@ -379,6 +379,35 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
           await p.locator('form[action$="/confirm"] button[type=submit]').click();
           await p.locator('#return').waitFor();
           await audit("payment refused, a child's statement overdue");
+          expectNone(found);
+        } finally {
+          await ledger.stop();
+        }
+      });
+
+      it("a minor whose guardian's statement is overdue: the account page and the refused payment", async function () {
+        this.timeout(90_000);
+        const ledger = await startLedgerServer();
+        try {
+          const { p, audit, found } = await open(language);
+          const site = await registerTestSite(ledger, { name: 'Film Corner' } as never);
+          const family = await familyOf(ledger);
+          await makeGuardianOverdue(ledger, site, family);
+          const { minor } = family;
+          await p.goto(`${ledger.url}/card/signin`);
+          await p.locator('#card_number').fill(minor.number);
+          await p.locator('#password').fill(minor.password);
+          await Promise.all([p.waitForURL(`${ledger.url}/card/account`), p.locator('form[action="/card/signin"] button[type=submit]').click()]);
+          await p.locator('#overdue').waitFor();
+          await audit("account, the guardian's statement overdue");
+          const req = await payRequest(await siteClient(ledger, site), site, [{ type: 'payment', amount: 1_000, currency: 'KRW', description: 'Film' }]);
+          await p.goto(req.url.href);
+          await p.locator('#card_number').fill(minor.number);
+          await p.locator('#password').fill(minor.password);
+          await p.locator('form[action$="/login"] button[type=submit]').click();
+          await p.locator('form[action$="/confirm"] button[type=submit]').click();
+          await p.locator('#return').waitFor();
+          await audit("payment refused, the guardian's statement overdue");
           expectNone(found);
         } finally {
           await ledger.stop();
