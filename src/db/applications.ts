@@ -145,9 +145,14 @@ const SAME_WARD =
 
 /**
  * Still owes money: a posted balance, holds still open, or flagged by the delinquency sweep (a statement past due).
- * Columns of the account row, so the check costs nothing beyond finding the account.
+ * Columns of the account row, so the check costs nothing beyond finding the account; only an account that holds
+ * something has its holds looked at: one past its hold_expires_at is no longer active (capture refuses it) though the
+ * sweep (approvals/expire.ts) has not released it yet, so what it still holds is not owed (read only: the sweep's to release).
  */
-const OWES = '(a.posted_balance > 0 OR a.held_amount > 0 OR a.delinquent_since IS NOT NULL)';
+const OWES =
+  '(a.posted_balance > 0 OR a.delinquent_since IS NOT NULL OR (a.held_amount > 0 AND a.held_amount >' +
+  " (SELECT COALESCE(sum(p.amount - p.captured_amount - p.released_amount), 0) FROM approvals p" +
+  " WHERE p.account_id = a.id AND p.status = 'approved' AND p.hold_expires_at <= now())))";
 /**
  * A legal name folded for "the same person": NFKC (as the deny list and SAME_WARD fold: 'Ｌｅｅ' is 'Lee'), runs of
  * white space as one, trimmed, lower case. The same expression as accounts_person_index, so the lookup is indexed.

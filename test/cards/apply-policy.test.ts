@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { capture } from '../../src/approvals/capture.ts';
 import { closeCard } from '../../src/cards/close.ts';
+import { findIssuedDuplicates, findPersonMatches } from '../../src/db/applications.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { repay } from '../../src/ledger/repay.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
@@ -81,6 +83,38 @@ describe('application policy', () => {
       const flaggedAgain = await postApplication(ts, application({ mobile: flagged.app.mobile }));
       expect(flaggedAgain.status, JSON.stringify(flaggedAgain.body)).to.equal(409);
       expect(flaggedAgain.body.error).to.equal('balance_owed');
+    });
+
+    it('is not held to a hold past its expiry that the sweep has not released yet (payments.expireIntervalSeconds is off here)', async () => {
+      const lapsed = await holder({ legal_name: 'Lapse Heldlong', birthdate: '1979-03-14' });
+      const hold = await approveFor(ts, lapsed.card, site, 3_000, 'Lapsed');
+      await closeCard(ts.db, { cardId: lapsed.card.cardId, actor: 'test', reason: 'holder left' });
+      await ts.db('approvals').where({ id: hold.id }).update({ hold_expires_at: ts.db.raw("now() - interval '1 second'") });
+      // Read only: the refusal of the still-running hold (above) is the check that this is the hold's expiry at work.
+      const byContacts = await postApplication(ts, application({ email: lapsed.app.email }));
+      expect(byContacts.status, JSON.stringify(byContacts.body)).to.equal(201);
+      const byPerson = await postApplication(ts, application({ legal_name: 'Lapse Heldlong', birthdate: '1979-03-14' }));
+      expect(byPerson.status, JSON.stringify(byPerson.body)).to.equal(201);
+      // The operator's look again (an approval from review) reads it the same way.
+      const again = await findIssuedDuplicates(ts.db, { accountId: randomUUID(), email: lapsed.app.email as string, mobile: lapsed.app.mobile as string });
+      expect(again.owedOnContacts).to.equal(false);
+      const person = await findPersonMatches(ts.db, { accountId: null, legalName: 'Lapse Heldlong', birthdate: '1979-03-14', adult: true });
+      expect(person.owedByPerson).to.equal(false);
+      // Nothing was written by reading: the hold is the sweep's still, and the account still shows it held.
+      expect((await ts.db('approvals').where({ id: hold.id }).first()).status).to.equal('approved');
+      expect(Number((await ts.db('accounts').where({ id: lapsed.card.accountId }).first()).held_amount)).to.equal(3_000);
+    });
+
+    it('still counts a partly lapsed account by what its running holds hold', async () => {
+      const both = await holder();
+      const running = await approveFor(ts, both.card, site, 1_000, 'Running');
+      const lapsedHold = await approveFor(ts, both.card, site, 4_000, 'Lapsed');
+      await closeCard(ts.db, { cardId: both.card.cardId, actor: 'test', reason: 'holder left' });
+      await ts.db('approvals').where({ id: lapsedHold.id }).update({ hold_expires_at: ts.db.raw("now() - interval '1 second'") });
+      const refused = await postApplication(ts, application({ mobile: both.app.mobile }));
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+      expect(refused.body.error).to.equal('balance_owed');
+      expect((await ts.db('approvals').where({ id: running.id }).first()).status).to.equal('approved');
     });
 
     it('gets a new card on the same contacts once everything is paid', async () => {
