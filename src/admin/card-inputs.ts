@@ -30,6 +30,19 @@ export const cardSearchInput = z
     path: ['number'],
   });
 
+/**
+ * A copy of the holder's data: the card (from the path) and, optional for now, why (a data-subject request's
+ * reference): checked as a change's reason is (no control or bidi characters, at most 500), kept in the audit entry.
+ * Blank is none.
+ */
+export const exportInput = z.strictObject({
+  card_id: cardId,
+  reason: plainText(500)
+    .transform((s) => s.trim())
+    .optional()
+    .transform((s) => (s ? s : undefined)),
+});
+
 /** A status change: the card (from the path) and why (from the body). */
 export const cardChangeInput = z.strictObject({ card_id: cardId, reason: reasonField });
 

@@ -26,7 +26,7 @@ import { createLogger } from '../log.ts';
 import { createTransports } from '../notifications/create-transports.ts';
 import { sendDueNotifications } from '../notifications/sender.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
-import { cardChangeInput, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
+import { cardChangeInput, cardSearchInput, contactsInput, exportInput, limitInput } from './card-inputs.ts';
 import { cliActor } from './cli-actor.ts';
 import { cliArgs, wholeNumber } from './cli-options.ts';
 import { parseInput, SOME_FIELDS } from './operator-input.ts';
@@ -46,9 +46,10 @@ export const CARD_COMMANDS_USAGE = `  cards find (--number N | --name NAME | --e
   cards contacts --card ID|NUMBER [--email E] [--mobile M] --reason TEXT
                                             correct the holder's email and/or mobile (identity checked out of band)
   cards audit --card ID|NUMBER              the audit trail of the card's holder account
-  cards export --card ID|NUMBER [--out FILE]
+  cards export --card ID|NUMBER [--out FILE] [--reason TEXT]
                                             the holder's copy of their data (as /card/data gives it) for a
                                             data-subject request, printed or written to a new FILE; audited
+                                            (with --reason, e.g. the request's reference, kept in the entry)
   notifications send                        send every due notification in the outbox now
 `;
 
@@ -164,13 +165,14 @@ Hand these to the holder now: they are not shown again.`);
   },
 
   async 'cards export'({ config, db, args }) {
-    const { values } = cliArgs(args, { card: { type: 'string' }, out: { type: 'string' } });
+    const { values } = cliArgs(args, { card: { type: 'string' }, out: { type: 'string' }, reason: { type: 'string' } });
     const cardId = await resolveCard(config, db, values.card);
+    const { reason } = parseInput(exportInput, { card_id: cardId, reason: values.reason });
     if (values.out === '') throw new ValidationError(SOME_FIELDS, { out: 'Give the name of a new file, or leave --out out to print the file.' });
     // A new file only, readable by its owner alone: it holds all the account knows of its holder.
     const out = values.out === undefined ? undefined : await newFile(values.out);
     try {
-      const copy = await exportHolderDataForOperator({ db, timeZone: config.billing.timeZone }, { cardId, actor: cliActor() });
+      const copy = await exportHolderDataForOperator({ db, timeZone: config.billing.timeZone }, { cardId, reason, actor: cliActor() });
       const { text } = holderDataFile(copy.data, config.billing.timeZone);
       if (!out) return void process.stdout.write(`${text}\n`);
       await out.handle.writeFile(`${text}\n`);

@@ -13,7 +13,7 @@ import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
 import { jsonBody } from '../http/validate.ts';
 import { holderDataFile, sendHolderDataFile } from '../holder/data-file.ts';
 import { CARD_STATUS_ACTIONS } from './card-status-actions.ts';
-import { cardChangeInput, cardIdParam, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
+import { cardChangeInput, cardIdParam, exportInput, cardSearchInput, contactsInput, limitInput } from './card-inputs.ts';
 import { parseInput } from './operator-input.ts';
 import { presentAudit, presentHolder } from './present-card.ts';
 import { requireOperator, type OperatorCredentials } from './require-operator.ts';
@@ -71,8 +71,11 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
 
   // A data-subject request (PIPA art. 35, GDPR art. 15) from a holder who cannot sign in: the file /card/data gives,
   // for the account of any card it ever had. Read-only but for its audit entry (operator.holder_data_exported).
+  // Why, optional for now: ?reason= (the request's reference), checked before anything is read or written.
   router.get('/:cardId/export', async function exportHoldersData(ctx) {
-    const { data } = await exportHolderDataForOperator({ db: cards.db, timeZone }, { cardId: cardOf(ctx), actor: String(ctx.state.actor ?? 'operator'), requestId: ctx.state.requestId });
+    const input = parseInput(exportInput, { card_id: ctx.params.cardId, reason: ctx.query.reason });
+    const by = { cardId: input.card_id, reason: input.reason, actor: String(ctx.state.actor ?? 'operator'), requestId: ctx.state.requestId };
+    const { data } = await exportHolderDataForOperator({ db: cards.db, timeZone }, by);
     sendHolderDataFile(ctx, holderDataFile(data, timeZone));
   });
 

@@ -27,7 +27,7 @@ import { payOut } from '../ledger/pay-out.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import { formatMoney, MAX_AMOUNT, parseTypedAmount, wholeAmounts } from '../lib/money.ts';
 import { removeSecondFactor } from '../second-factor/remove-second-factor.ts';
-import { cardChangeInput, limitInput } from './card-inputs.ts';
+import { cardChangeInput, exportInput, limitInput } from './card-inputs.ts';
 import { payoutInput, repaymentInput } from './ledger-inputs.ts';
 import { recordOperatorRepayment } from './record-repayment.ts';
 import { CARD_STATUS_ACTIONS, isCardStatusAction, type CardStatusAction } from './card-status-actions.ts';
@@ -140,6 +140,8 @@ interface Shown {
   /** A refusal of the page itself (a page of the trail there is not). */
   error?: string;
   auditPage?: number;
+  /** The export form's reason, refilled after a refusal. */
+  exportReason?: string;
 }
 
 /** An audit entry's details as the page lists them: each value as text, any secret-named key left out. */
@@ -155,7 +157,7 @@ function shownDetails(details: Record<string, unknown>): Array<[string, string]>
  * account's cards, the account as `ledger show` has it (holderAccount), the holder's audit trail as `cards audit` has
  * it (auditTrail, newest first, a page at a time), and the API's actions on a card with a reason: block, unblock,
  * report lost, close (confirmed with a tick), reissue, change the credit limit and remove the second factor, through
- * the API's domain functions and input schemas, audited as the operator signed in, and a link downloading the holder's
+ * the API's domain functions and input schemas, audited as the operator signed in, and a GET form (its optional reason) downloading the holder's
  * data as the API's GET …/:cardId/export (a data-subject request from a holder who cannot sign in). A change already made says so and
  * writes nothing. A reissue's new number and password are in its answer page alone: never stored, logged or in a URL.
  */
@@ -215,6 +217,8 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       repaymentKey: s.money?.key ?? randomUUID(),
       deploymentCurrency: deps.ledger.currency,
       notice: s.notice ?? null,
+      exportReason: s.exportReason ?? '',
+      exportRefused: s.exportReason !== undefined,
       error: pastLast ? NO_SUCH_PAGE : (s.money?.error ?? s.error ?? null),
     });
   }
@@ -265,7 +269,14 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
   router.get('/:cardId/export', async function exportHoldersDataFromConsole(ctx) {
     const found = await cardOf(ctx.params.cardId!);
     if (!found) return noSuchCard(ctx);
-    const by = { cardId: found.card.id, actor: String(ctx.state.actor), requestId: ctx.state.requestId as string | undefined };
+    // Why (the request's reference), optional for now, from the small form before the download: a bad one is the
+    // card page with its message and the field refilled, nothing read or written.
+    const input = exportInput.safeParse({ card_id: found.card.id, reason: ctx.query.reason });
+    if (!input.success) {
+      const typed = typeof ctx.query.reason === 'string' ? ctx.query.reason : '';
+      return cardPage(ctx, found, { status: 400, error: `Reason: ${input.error.issues[0]?.message ?? 'not allowed.'}`, exportReason: typed });
+    }
+    const by = { cardId: found.card.id, reason: input.data.reason, actor: String(ctx.state.actor), requestId: ctx.state.requestId as string | undefined };
     sendHolderDataFile(ctx, holderDataFile((await exportHolderDataForOperator({ db: deps.cards.db, timeZone }, by)).data, timeZone));
   });
 

@@ -87,6 +87,8 @@ export interface OperatorDataRequest {
   cardId: string;
   /** The operator who asked (`operator:<name>`, `cli:<login>`), for the audit trail. */
   actor: string;
+  /** Why (e.g. the data-subject request's reference), checked by the caller (admin/card-inputs.ts exportInput): kept in the audit entry. */
+  reason?: string | undefined;
   requestId?: string | undefined;
 }
 
@@ -100,8 +102,8 @@ export interface OperatorCopy {
 /**
  * The same copy for the operator, for a data-subject request from a holder who cannot sign in (a card closed while
  * blocked, a lost card and no contacts left): the holder's identity is checked out of band, as for a reissue. Written
- * in one transaction: the audit entry operator.holder_data_exported on the account (by whom, for which card, with the
- * lists cut short, never the contents) and a notice to the holder's contacts (holder_data_given_out), so a request
+ * in one transaction: the audit entry operator.holder_data_exported on the account (by whom, for which card, why when the operator
+ * said, with the lists cut short, never the contents) and a notice to the holder's contacts (holder_data_given_out), so a request
  * made in their name by someone else does not go unseen. 404 naming card_id when no card has the id.
  */
 export async function exportHolderDataForOperator(deps: Pick<HolderDataDeps, 'db' | 'timeZone'>, req: OperatorDataRequest): Promise<OperatorCopy> {
@@ -114,7 +116,7 @@ export async function exportHolderDataForOperator(deps: Pick<HolderDataDeps, 'db
       action: 'operator.holder_data_exported',
       subjectType: 'account',
       subjectId: card.accountId,
-      details: { cardId: card.id, capped: data.capped },
+      details: { cardId: card.id, ...(req.reason !== undefined ? { reason: req.reason } : {}), capped: data.capped },
       requestId: req.requestId,
     });
     await notifyHolder(trx, card.accountId, 'holder_data_given_out', { last4: card.last4, at: formatLocalTime(new Date(), deps.timeZone) });

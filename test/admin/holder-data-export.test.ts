@@ -233,11 +233,67 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     expect(await auditCount()).to.equal(audited);
   });
 
-  it("the console's card page links the download, which only the operator's session gets, audited as that operator", async () => {
+  it('keeps the reason given (the request\'s reference) in the audit entry: ?reason= on the API, --reason on the CLI, the console\'s field; a bad one is refused, nothing written', async () => {
+    const card = await holder();
+    const told = () => ts.db('notifications_outbox').where({ account_id: card.accountId, template: GIVEN_OUT });
+    const withReason = (reason: string) =>
+      fetch(`${ts.url}/admin/api/cards/${card.cardId}/export?${new URLSearchParams({ reason })}`, { headers: { authorization: `Bearer ${alice}` } });
+
+    // Refused first, each before anything is read or written: a control or bidi character, too long, twice.
+    const agent = await signedInOperator(ts.url, alice); // (its sign-in is audited: before the count)
+    const audited = await auditCount();
+    for (const [label, query] of [
+      ['a control character', new URLSearchParams({ reason: 'DSR-1\u0007' })],
+      ['a bidi override', new URLSearchParams({ reason: 'DSR-\u202E1' })],
+      ['a newline', new URLSearchParams({ reason: 'DSR-1\nforged line' })],
+      ['too long', new URLSearchParams({ reason: 'x'.repeat(501) })],
+      ['given twice', new URLSearchParams([['reason', 'a'], ['reason', 'b']])],
+    ] as const) {
+      const res = await fetch(`${ts.url}/admin/api/cards/${card.cardId}/export?${query}`, { headers: { authorization: `Bearer ${alice}` } });
+      expect(res.status, label).to.equal(400);
+      expect(res.headers.get('content-disposition'), label).to.equal(null);
+      const body = (await res.json()) as Json;
+      expect(body.error, label).to.equal('invalid_request');
+      expect(Object.keys(body.fields ?? {}), label).to.deep.equal(['reason']);
+    }
+    const cli = await runCli('cards', 'export', '--card', card.cardId, '--reason', 'DSR-\u202E2');
+    expect(cli.code).to.equal(1);
+    expect(cli.stdout).to.equal('');
+    const refused = await agent.get(`/admin/cards/${card.cardId}/export?${new URLSearchParams({ reason: 'DSR-\u20663' })}`);
+    expect(refused.status).to.equal(400);
+    expect(refused.headers.get('content-disposition')).to.equal(null);
+    const page = await refused.text();
+    expect(page).to.match(/id="form-error"[^>]*>Reason: Contains characters that are not allowed\./);
+    expect(page).to.match(/id="export-reason"[^>]*aria-invalid="true"/);
+    expect(await auditCount()).to.equal(audited);
+    expect(await told()).to.have.length(0);
+
+    // Given: kept (trimmed) in the entry, whichever way the operator asked; none, as before: no reason in it.
+    expect((await withReason('  DSR-2026-0042 (email of 3 Dec)  ')).status).to.equal(200);
+    expect((await runCli('cards', 'export', '--card', card.cardId, '--reason', 'DSR-2026-0043')).code).to.equal(0);
+    const viaConsole = await agent.get(`/admin/cards/${card.cardId}/export?${new URLSearchParams({ reason: 'DSR-2026-0044' })}`);
+    expect(viaConsole.status).to.equal(200);
+    await viaConsole.arrayBuffer();
+    expect((await withReason('')).status).to.equal(200);
+    const entries = await exports(card.accountId);
+    expect(entries.map((e) => [e.actor, e.details.reason])).to.deep.equal([
+      ['operator:alice', 'DSR-2026-0042 (email of 3 Dec)'],
+      [cliActor(), 'DSR-2026-0043'],
+      ['operator:alice', 'DSR-2026-0044'],
+      ['operator:alice', undefined],
+    ]);
+    expect(entries[3].details).to.not.have.property('reason');
+    // The operator sees it in the card's trail.
+    const trail = (await (await fetch(`${ts.url}/admin/api/cards/${card.cardId}/audit`, { headers: { authorization: `Bearer ${alice}` } })).json()) as Json;
+    expect(trail.entries.filter((e: Json) => e.action === EXPORTED).map((e: Json) => e.details.reason ?? null)).to.include('DSR-2026-0042 (email of 3 Dec)');
+  });
+
+  it("the console's card page offers the download (a GET form with its reason), which only the operator's session gets, audited as that operator", async () => {
     const card = await holder();
     const agent = await signedInOperator(ts.url, alice);
     const page = await (await agent.get(`/admin/cards/${card.cardId}`)).text();
-    expect(page).to.include(`href="/admin/cards/${card.cardId}/export"`);
+    expect(page).to.match(new RegExp(`<form method="get" action="/admin/cards/${card.cardId}/export" id="export-form">`));
+    expect(page).to.match(/<input type="text" id="export-reason" name="reason"/);
 
     const res = await agent.get(`/admin/cards/${card.cardId}/export`);
     const raw = await downloadedDataFile(res);

@@ -216,7 +216,7 @@ describe('operator roles: a viewer (OPERATOR_TOKENS name:token:viewer) reads eve
     // A full operator still has both.
     expect((await api(alice, 'GET', `/admin/api/cards/${card.cardId}/export`)).status).to.equal(200);
     const full = await signedInOperator(ts.url, alice);
-    expect(await (await full.get(`/admin/cards/${card.cardId}`)).text()).to.include(`href="/admin/cards/${card.cardId}/export"`);
+    expect(await (await full.get(`/admin/cards/${card.cardId}`)).text()).to.include(`action="/admin/cards/${card.cardId}/export"`);
   });
 
   it('still lets a name:token operator change things, audited as operator:<name>', async () => {

@@ -566,6 +566,10 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
     await send(p, `/admin/cards/${card.cardId}/payout`);
     await p.locator('#payout-amount-error').waitFor();
     await audit("cards, a holder's cards, payout refused");
+    // The holder's data form, its reason refused (a bidi override): the page again, nothing downloaded.
+    await p.goto(`${ts.url}/admin/cards/${card.cardId}/export?reason=${encodeURIComponent('DSR-\u202E1')}`);
+    await p.locator('#export-reason[aria-invalid="true"]').waitFor();
+    await audit("cards, a holder's cards, data export reason refused");
 
     await p.goto(`${ts.url}/admin/sites`);
     await audit('member sites');
