@@ -1,3 +1,4 @@
+import { statusInEffect } from '../approvals/present.ts';
 import { recentApprovalsForAccount } from '../db/approvals.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findAccount, findCard, listCardsOfAccount } from '../db/cards.ts';
@@ -149,6 +150,7 @@ async function readHolderData(conn: Conn, accountId: string, timeZone: string, c
   const guardian = account.guardianAccountId ? await findAccount(conn, account.guardianAccountId) : undefined;
   const wards = await wardSummaries(conn, accountId, timeZone);
   const approvals = capped(await recentApprovalsForAccount(conn, accountId, cap + 1), cap);
+  const now = Date.now();
   const reports = capped(await disputesOfAccount(conn, accountId, cap + 1), cap);
   const statements = capped(await listStatements(conn, accountId, cap + 1), cap);
   const repayments = capped(await recentRepayments(conn, accountId, cap + 1), cap);
@@ -205,7 +207,8 @@ async function readHolderData(conn: Conn, accountId: string, timeZone: string, c
       description: a.description,
       amount: a.amount,
       currency: a.currency,
-      status: a.status,
+      // A hold past its expiry reads as the sweep will leave it, as on the holder's pages (read only: the sweep releases it).
+      status: statusInEffect(a, now),
       captured: a.capturedAmount,
       refunded: a.refundedAmount,
       released: a.releasedAmount,

@@ -288,6 +288,17 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     expect(trail.entries.filter((e: Json) => e.action === EXPORTED).map((e: Json) => e.details.reason ?? null)).to.include('DSR-2026-0042 (email of 3 Dec)');
   });
 
+  it('reads a hold past its expiry as expired in the file, as the holder\'s pages do, before the sweep has released it (read only)', async () => {
+    const card = await holder();
+    const lapsed = await approveFor(ts, card, site, 2_000, 'Lapsed');
+    await ts.db('approvals').where({ approval_no: lapsed.approvalNo }).update({ hold_expires_at: ts.db.raw("now() - interval '1 second'") });
+    const file = JSON.parse(await downloadedDataFile(await api(card.cardId))) as Json;
+    const byDescription = new Map(file.approvals.map((a: Json) => [a.description, a.status]));
+    expect(byDescription.get('Lapsed')).to.equal('expired');
+    expect(byDescription.get('Issue #1')).to.equal('approved');
+    expect((await ts.db('approvals').where({ approval_no: lapsed.approvalNo }).first()).status).to.equal('approved');
+  });
+
   it("the console's card page offers the download (a GET form with its reason), which only the operator's session gets, audited as that operator", async () => {
     const card = await holder();
     const agent = await signedInOperator(ts.url, alice);
