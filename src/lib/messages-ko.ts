@@ -611,6 +611,8 @@ export const KO: Readonly<Record<string, string>> = {
   'Opening balance': '기초 잔액',
   'Payment received, thank you': '납부해 주셔서 감사합니다',
   'Payments received': '받은 납부금',
+  'Credit sent back to you': '돌려드린 금액',
+  'Bank reference': '은행 거래 참조 번호',
   'No payment received yet.': '아직 받은 납부금이 없습니다.',
   'Refund: {item}': '환불: {item}',
   'Closing balance': '기말 잔액',

@@ -16,7 +16,7 @@ import { APPLY_SERVER, GOOD_PASSWORD, application, birthdateForAge, issueByAppli
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
 import { issueTestCard, payRequest, registerTestSite, siteClient, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
-import { approveFor, cardWithLimit, familyOf, familyWithOverdueChild, ledgerOf, makeGuardianOverdue, startLedgerServer, statementDayToday } from '../ledger/fixtures.ts';
+import { approveFor, cardWithLimit, familyOf, familyWithOverdueChild, ledgerOf, makeGuardianOverdue, operator, startLedgerServer, statementDayToday } from '../ledger/fixtures.ts';
 import { startDemoSite, type RunningDemo } from '../demo-site/demo-server.ts';
 
 /** WCAG 2.0 and 2.1, levels A and AA: what the hosted pages promise their holders. */
@@ -408,6 +408,30 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
           await p.locator('form[action$="/confirm"] button[type=submit]').click();
           await p.locator('#return').waitFor();
           await audit("payment refused, the guardian's statement overdue");
+          expectNone(found);
+        } finally {
+          await ledger.stop();
+        }
+      });
+
+      it('a holder whose credit balance was sent back: the account page lists it', async function () {
+        this.timeout(90_000);
+        const ledger = await startLedgerServer();
+        try {
+          const { p, audit, found } = await open(language);
+          const site = await registerTestSite(ledger, { name: 'Film Corner' } as never);
+          const card = await cardWithLimit(ledger, 100_000);
+          const a = await approveFor(ledger, card, site, 1_000);
+          await inTransaction(ledger.db, (trx) => capture(trx, { approvalNo: a.approvalNo, actor: 'test' }));
+          expect((await operator(ledger, 'POST', '/admin/api/ledger/repayments', { card_id: card.cardId, amount: 5_000 })).status).to.equal(201);
+          const out = await operator(ledger, 'POST', '/admin/api/ledger/payouts', { card_id: card.cardId, amount: 3_000, currency: 'KRW', bank_reference: 'OUT-A11Y-1', reason: 'overpaid' });
+          expect(out.status, out.text).to.equal(201);
+          await p.goto(`${ledger.url}/card/signin`);
+          await p.locator('#card_number').fill(card.number);
+          await p.locator('#password').fill(card.password);
+          await Promise.all([p.waitForURL(`${ledger.url}/card/account`), p.locator('form[action="/card/signin"] button[type=submit]').click()]);
+          await p.locator('#payouts').waitFor();
+          await audit('account, a credit balance sent back');
           expectNone(found);
         } finally {
           await ledger.stop();

@@ -4,6 +4,7 @@ import { holderActivity } from '../../src/cards/holder-activity.ts';
 import { inTransaction } from '../../src/db/tx.ts';
 import { billingRun } from '../../src/ledger/billing-run.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
+import { signedInHolder } from '../helpers/holder.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { runCli } from './cli.ts';
@@ -207,6 +208,25 @@ describe('payouts of a credit balance', function () {
     // A card without payouts says so with an empty list.
     const none = await operator(ts, 'GET', `/admin/api/ledger/cards/${(await cardWithLimit(ts, 1_000)).cardId}`);
     expect(none.json.recent_payouts).to.deep.equal([]);
+  });
+
+  it("shows the holder's payouts on their account page, newest first, beside the payments received", async () => {
+    const card = await cardInCredit(1_000, 9_000); // credit 8,000
+    const agent = await signedInHolder(ts.url, card);
+    const before = await (await agent.get('/card/account')).text();
+    expect(before).to.not.include('id="payouts"');
+    for (const [amount, ref] of [[2_000, 'OUT-PAGE-1'], [3_500, 'OUT-PAGE-2']] as const) {
+      const res = await operator(ts, 'POST', PAYOUTS, { card_id: card.cardId, amount, currency: 'KRW', bank_reference: ref, reason: 'an internal note' });
+      expect(res.status, res.text).to.equal(201);
+    }
+    const page = await (await agent.get('/card/account')).text();
+    expect(page).to.include('<h2>Credit sent back to you</h2>');
+    const table = /<table id="payouts">([\s\S]*?)<\/table>/.exec(page)?.[1] ?? '';
+    const amounts = [...table.matchAll(/data-label="Amount">([^<]*)</g)].map((m) => m[1]);
+    expect(amounts).to.deep.equal(['3,500 KRW', '2,000 KRW']);
+    expect(table).to.include('OUT-PAGE-2');
+    // The operator's reason is an internal note: never on the holder's page.
+    expect(page).to.not.include('an internal note');
   });
 
   it('pays out from the CLI (payouts add), the check green after', async () => {
