@@ -1,6 +1,6 @@
 import { ApprovalRefusedError } from '../approvals/errors.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount } from '../db/cards.ts';
+import { findAccount, type Account } from '../db/cards.ts';
 import type { Conn, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import {
@@ -78,10 +78,34 @@ export function guardianOverdueMessage(overdue: Pick<OverdueStatement, 'statemen
 }
 
 /**
- * Queues a message to the holder and, with a responsible guardian (delinquency.guardianResponsible), to whoever else the
- * statement stops: the guardian of a minor (`ward` names the minor), and the minors linked to a guardian (`guardian:
- * true`; they are told whose statement it is and its dates, not the guardian's figures: `wardData` is what they get).
+ * The holder and, with a responsible guardian (delinquency.guardianResponsible), whoever else the account's statement
+ * stops, each with what a message to them carries: the guardian of a minor (`ward` names the minor), and the minors
+ * linked to a guardian (`guardian: true`; they are told whose statement it is and its dates, not the guardian's
+ * figures: `wardData` is what they get).
  */
+async function holderAndLinked(
+  trx: Trx,
+  accountId: string,
+  policy: DelinquencyPolicy,
+  data: Record<string, unknown>,
+  wardData: Record<string, unknown>,
+): Promise<Array<{ to: Account; data: Record<string, unknown> }>> {
+  const account = await findAccount(trx, accountId);
+  if (!account) return [];
+  const told = [{ to: account, data }];
+  if (!policy.guardianResponsible) return told;
+  if (account.guardianAccountId) {
+    const guardian = await findAccount(trx, account.guardianAccountId);
+    if (guardian) told.push({ to: guardian, data: { ...data, ward: account.legalName } });
+  }
+  for (const wardId of await wardsOf(trx, accountId)) {
+    const ward = await findAccount(trx, wardId);
+    if (ward) told.push({ to: ward, data: { ...wardData, guardian: true } });
+  }
+  return told;
+}
+
+/** Queues a message to the holder and to whoever else the statement stops (holderAndLinked). */
 async function notifyHolderAndLinked(
   trx: Trx,
   accountId: string,
@@ -90,18 +114,7 @@ async function notifyHolderAndLinked(
   data: Record<string, unknown>,
   wardData: Record<string, unknown>,
 ) {
-  const account = await findAccount(trx, accountId);
-  if (!account) return;
-  await notify(trx, recipientOf(account), template, data);
-  if (!policy.guardianResponsible) return;
-  if (account.guardianAccountId) {
-    const guardian = await findAccount(trx, account.guardianAccountId);
-    if (guardian) await notify(trx, recipientOf(guardian), template, { ...data, ward: account.legalName });
-  }
-  for (const wardId of await wardsOf(trx, accountId)) {
-    const ward = await findAccount(trx, wardId);
-    if (ward) await notify(trx, recipientOf(ward), template, { ...wardData, guardian: true });
-  }
+  for (const r of await holderAndLinked(trx, accountId, policy, data, wardData)) await notify(trx, recipientOf(r.to), template, r.data);
 }
 
 /**
@@ -162,22 +175,9 @@ export async function restoreIfPaid(trx: Trx, accountId: string, policy: Delinqu
  * one is told their card pays while it is refused.
  */
 async function tellRestored(trx: Trx, accountId: string, policy: DelinquencyPolicy): Promise<void> {
-  const account = await findAccount(trx, accountId);
-  if (!account) return;
-  const tell = async (to: NonNullable<Awaited<ReturnType<typeof findAccount>>>, data: Record<string, unknown>) => {
-    const still = await overdueFor(trx, to.id, policy);
-    await notify(trx, recipientOf(to), still ? 'statement_paid_still_paused' : 'payment_restored', data);
-  };
-  await tell(account, {});
-  if (policy.guardianResponsible && account.guardianAccountId) {
-    const guardian = await findAccount(trx, account.guardianAccountId);
-    if (guardian) await tell(guardian, { ward: account.legalName });
-  }
-  if (policy.guardianResponsible) {
-    for (const wardId of await wardsOf(trx, accountId)) {
-      const ward = await findAccount(trx, wardId);
-      if (ward) await tell(ward, { guardian: true });
-    }
+  for (const r of await holderAndLinked(trx, accountId, policy, {}, {})) {
+    const still = await overdueFor(trx, r.to.id, policy);
+    await notify(trx, recipientOf(r.to), still ? 'statement_paid_still_paused' : 'payment_restored', r.data);
   }
 }
 
