@@ -21,6 +21,7 @@ import { closeSettlement, settlementCsv, settlementReport } from '../ledger/sett
 import { formatMoney } from '../lib/money.ts';
 import { billingRunInput, checkFormat, cliPayoutInput, cliRepaymentInput, EITHER_CARD_OR_REFERENCE, monthInput, reportQuery, statementDayInput } from './ledger-inputs.ts';
 import { cliActor } from './cli-actor.ts';
+import { operatorRepayment } from './record-repayment.ts';
 import { cliArgs, wholeNumber } from './cli-options.ts';
 import { parseInput, SOME_FIELDS } from './operator-input.ts';
 
@@ -124,13 +125,7 @@ export const ledgerCommands: Record<string, Handler> = {
     });
     const done = await repay(ledgerDeps(config, db), {
       ...(v.card !== undefined ? { accountId: await accountOf(config, db, v.card) } : { paymentReference: input.payment_reference }),
-      amount: input.amount,
-      currency: input.currency ?? config.currency,
-      transactionId: input.transaction_id ?? null,
-      receivedOn: input.received_on ?? null,
-      memo: input.memo ?? '',
-      source: 'operator',
-      actor: cliActor(),
+      ...operatorRepayment(input, config.currency, { actor: cliActor() }),
     });
     const r = done.repayment;
     if (done.status === 'duplicate') {

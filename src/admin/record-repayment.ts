@@ -1,7 +1,7 @@
 import type { Db } from '../db/knex.ts';
 import { requestHash, runIdempotent, type Answer } from '../http/idempotency.ts';
 import type { LedgerDeps } from '../ledger/deps.ts';
-import { repay } from '../ledger/repay.ts';
+import { repay, type RepaymentInput } from '../ledger/repay.ts';
 import type { z } from 'zod';
 import type { repaymentInput } from './ledger-inputs.ts';
 
@@ -18,6 +18,27 @@ export interface RepaymentRequester {
 }
 
 /**
+ * What repay() is given for a repayment an operator typed (the API, the console's form, the CLI), but for its account:
+ * the fields as sent, the deployment's currency unless one is named, the operator as its actor.
+ */
+export function operatorRepayment(
+  input: Pick<OperatorRepayment, 'amount' | 'currency' | 'transaction_id' | 'received_on' | 'memo'>,
+  currency: string,
+  by: { actor: string; requestId?: string | undefined },
+): Omit<RepaymentInput, 'accountId' | 'paymentReference'> {
+  return {
+    amount: input.amount,
+    currency: input.currency ?? currency,
+    transactionId: input.transaction_id ?? null,
+    receivedOn: input.received_on ?? null,
+    memo: input.memo ?? '',
+    source: 'operator',
+    actor: by.actor,
+    requestId: by.requestId,
+  };
+}
+
+/**
  * One repayment recorded by an operator, for the operator API (POST /admin/api/ledger/repayments) and the console's
  * form alike: repay, its answer, and with a key the once-only run of http/idempotency.ts (the key checked before anything
  * runs, the repayment and its answer committed together; the same key and body again answer the first answer, the same
@@ -25,20 +46,7 @@ export interface RepaymentRequester {
  */
 export async function recordOperatorRepayment(ledger: LedgerDeps, input: OperatorRepayment, by: RepaymentRequester): Promise<Answer & { replayed: boolean }> {
   const apply = async (db: Db): Promise<Answer> => {
-    const done = await repay(
-      { ...ledger, db },
-      {
-        ...by.target,
-        amount: input.amount,
-        currency: input.currency ?? ledger.currency,
-        transactionId: input.transaction_id ?? null,
-        receivedOn: input.received_on ?? null,
-        memo: input.memo ?? '',
-        source: 'operator',
-        actor: by.actor,
-        requestId: by.requestId,
-      },
-    );
+    const done = await repay({ ...ledger, db }, { ...by.target, ...operatorRepayment(input, ledger.currency, by) });
     const r = done.repayment;
     return {
       status: done.status === 'applied' ? 201 : 200,
