@@ -133,7 +133,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   // has one session for everything: there, no scope and one pool.
   const scoped = config.databaseUrl !== null;
   const db = scoped ? requestScopedDb(pool) : pool;
-  const sidePool = scoped ? openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 4, lockTimeoutMs: 5000, log }) : pool;
+  const sidePool = scoped ? openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 4, lockTimeoutMs: 5000, idleInTransactionSeconds: config.databaseIdleInTransactionSeconds, log }) : pool;
   // GET /metrics only with METRICS_TOKEN (generated in development); without it nothing is measured at all.
   const metricsToken = config.secrets.metricsToken;
   const metrics = metricsToken ? createMetrics({ pools: scoped ? { main: pool, throttles: sidePool } : { main: pool }, db: pool, log }) : undefined;

@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     config = loadConfig();
     // knex's warnings on stderr, as JSON: stdout carries only the command's answer (a CSV, a report).
-    db = openDb({ ...config, log: createLogger(config.logLevel, pino.destination(2)) });
+    db = openDb({ ...config, idleInTransactionSeconds: config.databaseIdleInTransactionSeconds, log: createLogger(config.logLevel, pino.destination(2)) });
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     console.error(`error: ${err.message}`);

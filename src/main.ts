@@ -20,7 +20,7 @@ const cardManagerSocket = await startOrExplain(() => bind(asked.port, 'PORT'));
 const demoSocket = asked.demo.enabled ? await startOrExplain(() => bind(asked.demo.port, 'DEMO_PORT')) : undefined;
 const config = startOrExplain(() => onPortsGot(asked, { port: cardManagerSocket.port, demoPort: demoSocket?.port }));
 const log = createLogger(config.logLevel);
-const db = startOrExplain(() => openDb({ ...config, poolMax: config.databasePoolMax, log }));
+const db = startOrExplain(() => openDb({ ...config, poolMax: config.databasePoolMax, idleInTransactionSeconds: config.databaseIdleInTransactionSeconds, log }));
 await startOrExplain(() => migrateLatest(db).catch((err: unknown) => Promise.reject(explainUnreachable(err, config.databaseUrl))));
 await startOrExplain(() => checkSecretsAgainstDatabase(db, config.secrets));
 const cardManager = await startOrExplain(() => buildApp({ config, db, log }));

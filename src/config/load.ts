@@ -47,6 +47,9 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.DATABASE_LISTEN_URL) o.databaseListenUrl = env.DATABASE_LISTEN_URL;
   if (env.KEEP_MEMBER_SITES) o.keepMemberSites = boolEnv('KEEP_MEMBER_SITES', env.KEEP_MEMBER_SITES);
   if (env.DATABASE_POOL_MAX) o.databasePoolMax = intEnv('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX);
+  if (env.DATABASE_IDLE_IN_TRANSACTION_SECONDS) {
+    o.databaseIdleInTransactionSeconds = intEnv('DATABASE_IDLE_IN_TRANSACTION_SECONDS', env.DATABASE_IDLE_IN_TRANSACTION_SECONDS);
+  }
   if (env.TRUST_PROXY) o.trustProxy = boolEnv('TRUST_PROXY', env.TRUST_PROXY);
   if (env.PROXY_HOPS) o.proxyHops = intEnv('PROXY_HOPS', env.PROXY_HOPS);
   if (env.DATA_DIR) o.dataDir = env.DATA_DIR;

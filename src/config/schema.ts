@@ -42,6 +42,8 @@ export const settingsSchema = z.object({
   allowEmbeddedDatabase: z.boolean(),
   /** Connections per instance to PostgreSQL: each request in flight holds one for its transaction. */
   databasePoolMax: z.number().int().min(2).max(1000),
+  /** PostgreSQL ends a transaction idle this long, freeing its locks (idle_in_transaction_session_timeout); 0: never. */
+  databaseIdleInTransactionSeconds: z.number().int().min(0).max(86400),
   /**
    * Where the directory's listening connection goes (LISTEN needs a session of its own): null, the
    * databaseUrl. Behind a transaction-mode pooler, point it at PostgreSQL itself.

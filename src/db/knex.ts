@@ -28,6 +28,11 @@ export interface DbOptions {
   /** Each connection gives up waiting for a row lock after this long (PostgreSQL's lock_timeout). */
   lockTimeoutMs?: number;
   /**
+   * PostgreSQL ends a transaction left idle this long (idle_in_transaction_session_timeout), freeing its row locks: a
+   * request stalled mid-transaction cannot keep a card's account locked. Unset or 0: never (PostgreSQL's default).
+   */
+  idleInTransactionSeconds?: number;
+  /**
    * How long a query waits for a free connection before failing (knex's acquireConnectionTimeout, 60 s by
    * default): a request holds its connection for its whole transaction, so under overload a quick "busy"
    * (503, error-handler.ts) serves the holder better than a minute's wait.
@@ -60,8 +65,12 @@ class EmbeddedClient extends (ClientPgLite as unknown as new (config: Knex.Confi
 }
 
 /** Opens PostgreSQL through pg when a URL is given, otherwise the embedded PGlite under <dataDir>/pgdata. */
-export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acquireTimeoutMs = 10_000, log }: DbOptions): Db {
+export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, idleInTransactionSeconds, acquireTimeoutMs = 10_000, log }: DbOptions): Db {
   if (databaseUrl) {
+    const settings = [
+      ...(lockTimeoutMs ? [`SET lock_timeout = ${Math.floor(lockTimeoutMs)}`] : []),
+      ...(idleInTransactionSeconds ? [`SET idle_in_transaction_session_timeout = ${Math.floor(idleInTransactionSeconds * 1000)}`] : []),
+    ];
     return knexFactory({
       ...(log ? { log: knexLog(log) } : {}),
       // knex's pg client, with each transaction's BEGIN sent along with its first statement (pg-client.ts).
@@ -71,10 +80,10 @@ export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, acqu
       pool: {
         min: 0,
         max: poolMax,
-        ...(lockTimeoutMs
+        ...(settings.length > 0
           ? {
               afterCreate(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) {
-                conn.query(`SET lock_timeout = ${Math.floor(lockTimeoutMs)}`, (err: Error | null) => done(err, conn));
+                conn.query(settings.join('; '), (err: Error | null) => done(err, conn));
               },
             }
           : {}),

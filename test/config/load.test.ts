@@ -64,13 +64,14 @@ describe('configuration', () => {
   });
 
   it('lets environment variables override files', () => {
-    const c = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '4321', ISSUER: 'http://localhost:4321', DATABASE_POOL_MAX: '25', DATABASE_LISTEN_URL: 'postgres://db.internal/cards', KEEP_MEMBER_SITES: 'false', TRUST_PROXY: 'true', PROXY_HOPS: '2' } });
+    const c = loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: '4321', ISSUER: 'http://localhost:4321', DATABASE_POOL_MAX: '25', DATABASE_IDLE_IN_TRANSACTION_SECONDS: '0', DATABASE_LISTEN_URL: 'postgres://db.internal/cards', KEEP_MEMBER_SITES: 'false', TRUST_PROXY: 'true', PROXY_HOPS: '2' } });
     expect(c.port).to.equal(4321);
     expect(c.trustProxy).to.equal(true);
     expect(c.proxyHops).to.equal(2);
     expect(c.databaseListenUrl).to.equal('postgres://db.internal/cards');
     expect(c.keepMemberSites).to.equal(false);
     expect(c.databasePoolMax).to.equal(25);
+    expect(c.databaseIdleInTransactionSeconds).to.equal(0);
     expect(c.issuer).to.equal('http://localhost:4321');
     expect(Object.isFrozen(c)).to.equal(true);
   });
@@ -86,6 +87,8 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'development', PORT: 'eighty' }, /PORT/);
     refuses({ NODE_ENV: 'development', DATABASE_POOL_MAX: 'lots' }, /DATABASE_POOL_MAX/);
     refuses({ NODE_ENV: 'development', DATABASE_POOL_MAX: '1' }, /databasePoolMax/);
+    refuses({ NODE_ENV: 'development', DATABASE_IDLE_IN_TRANSACTION_SECONDS: 'a minute' }, /DATABASE_IDLE_IN_TRANSACTION_SECONDS/);
+    refuses({ NODE_ENV: 'development', DATABASE_IDLE_IN_TRANSACTION_SECONDS: '-1' }, /DATABASE_IDLE_IN_TRANSACTION_SECONDS|databaseIdleInTransactionSeconds/);
     refuses({ NODE_ENV: 'development', KEEP_MEMBER_SITES: 'yes' }, /KEEP_MEMBER_SITES/);
     refuses({ NODE_ENV: 'development', PROXY_HOPS: '0' }, /proxyHops/);
     refuses({ NODE_ENV: 'development', DEMO_ENABLED: 'yes' }, /DEMO_ENABLED/);

@@ -44,7 +44,7 @@ export async function startCardManager(
   });
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel, opts.logStream);
   // knex's warnings (a connection lost) go to the log as main.ts sends them, not to the test output with a stack.
-  const db = openDb({ ...config, ...opts.pool, log });
+  const db = openDb({ ...config, idleInTransactionSeconds: config.databaseIdleInTransactionSeconds, ...opts.pool, log });
   // The embedded database (no databaseUrl) is migrated at start, as main.ts does; the run's PostgreSQL already is.
   if (!config.databaseUrl) await migrateLatest(db);
   const cm = await buildApp({
