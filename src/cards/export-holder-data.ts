@@ -47,7 +47,8 @@ export type HolderData = Awaited<ReturnType<typeof readHolderData>>;
 /**
  * The signed-in holder's copy of the personal data the card manager keeps about them (PIPA art. 35, GDPR art. 15/20),
  * proven by the card password again (a wrong one is CardPasswordError, which the caller counts towards the lockout).
- * Audited (holder.data_exported, which the holder's activity shows) with which lists were cut short, never the contents.
+ * Audited (holder.data_exported, which the holder's activity shows) with which lists were cut short, never the contents,
+ * and told to the holder's contacts in the same transaction (holder_data_downloaded).
  */
 export async function exportHolderData(deps: HolderDataDeps, req: HolderDataRequest): Promise<HolderData> {
   await proveForHolderData(deps, req);
@@ -72,13 +73,19 @@ export async function proveForHolderData(deps: Pick<CardDeps, 'db' | 'hasher'>, 
  */
 export async function exportProvenHolderData(deps: HolderDataDeps, req: Omit<HolderDataRequest, 'password'>): Promise<HolderData> {
   const data = await readHolderData(deps.db, req.accountId, deps.timeZone);
-  await appendAudit(deps.db, {
-    actor: `card:${req.cardId}`,
-    action: 'holder.data_exported',
-    subjectType: 'card',
-    subjectId: req.cardId,
-    details: { accountId: req.accountId, capped: data.capped },
-    requestId: req.requestId,
+  const card = await findCard(deps.db, req.cardId);
+  // With the audit entry, a notice to the holder's contacts (holder_data_downloaded): whoever learnt the password and
+  // took the file does not take it unseen.
+  await joinRequestTransaction(deps.db, async (trx) => {
+    await appendAudit(trx, {
+      actor: `card:${req.cardId}`,
+      action: 'holder.data_exported',
+      subjectType: 'card',
+      subjectId: req.cardId,
+      details: { accountId: req.accountId, capped: data.capped },
+      requestId: req.requestId,
+    });
+    await notifyHolder(trx, req.accountId, 'holder_data_downloaded', { last4: card?.last4, at: formatLocalTime(new Date(), deps.timeZone) });
   });
   return data;
 }

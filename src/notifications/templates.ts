@@ -649,6 +649,19 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
             : '카드가 다시 정상 상태가 되어 새 결제를 받을 수 있습니다.',
     },
   },
+  // The signed-in holder downloaded a copy of their data (/card/data, /api/holder/data): someone who learnt the password
+  // could otherwise take it unseen.
+  holder_data_downloaded: {
+    subject: { en: 'A copy of your cyber card data was downloaded', ko: '사이버 카드 개인정보 사본이 다운로드되었습니다' },
+    text: {
+      en: (d, l) => `A copy of your data (the account of the cyber card ending in ${s(d, 'last4')}) was downloaded from your card pages on ${s(d, 'at')}. ${notYou.en(l)}`,
+      ko: (d, l) => `끝자리 ${s(d, 'last4')} 사이버 카드 계정의 개인정보 사본이 ${s(d, 'at')}에 카드 페이지에서 다운로드되었습니다. ${notYou.ko(l)}`,
+    },
+    sms: {
+      en: (d, l) => `Your cyber card data was downloaded on ${s(d, 'at')}. ${shortNotYou.en(l)}`,
+      ko: (d, l) => `사이버 카드 개인정보 사본이 ${s(d, 'at')}에 다운로드되었습니다. ${shortNotYou.ko(l)}`,
+    },
+  },
   // An operator gave out a copy of the holder's data (a data-subject request, cards/export-holder-data.ts): a request
   // made in the holder's name by someone else would otherwise go unseen but in the activity.
   holder_data_given_out: {

@@ -13,6 +13,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
 import { downloadedDataFile } from '../helpers/data-file.ts';
+import { renderMessage } from '../../src/notifications/templates.ts';
 import { screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication, uniqueName } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -23,6 +24,8 @@ import { approveFor, ledgerOf, statementDayToday } from '../ledger/fixtures.ts';
 
 // any: the downloaded file, read as it comes and checked part by part.
 type Json = Record<string, any>;
+
+const DOWNLOADED = 'holder_data_downloaded';
 
 /** "Download my data": /card/data and POST /api/holder/data. */
 describe('a holder downloads a copy of their data (/card/data, /api/holder/data)', () => {
@@ -178,6 +181,51 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     expect(JSON.stringify(entry.details)).not.to.include(email);
     const activity = unescapeHtml(await (await agent.get('/card/activity')).text());
     expect(activity).to.include('You downloaded a copy of your data.');
+  });
+
+  it("tells the holder at their email and mobile, in their language, that a copy was downloaded, queued in the audit entry's transaction (form and API)", async () => {
+    const h = await issueByApplication(ts, { legal_name: uniqueName('Told') });
+    const card: TestCard = { accountId: h.accountId, cardId: h.cardId, number: h.cardNumber, password: h.password };
+    const account = await ts.db('accounts').where({ id: card.accountId }).first('email', 'mobile');
+    expect(account.mobile, 'the holder gave a mobile number').to.be.a('string');
+    const told = () => ts.db('notifications_outbox').where({ account_id: card.accountId, template: DOWNLOADED }).orderBy('id');
+    const agent = await signedInHolder(ts.url, card);
+
+    // The password proven alone makes no file and tells nothing; the file taken does.
+    expect((await agent.post('/card/data', { csrf: (await page(agent)).csrf, password: card.password })).status).to.equal(303);
+    expect(await told()).to.have.length(0);
+    const ready = await (await agent.get('/card/data/ready')).text();
+    expect((await agent.post('/card/data/file', { csrf: csrfOf(ready, '/card/data/file') })).status).to.equal(200);
+    const [entry] = await exports(card);
+    const messages = await told();
+    expect(messages.map((m) => [m.channel, m.recipient]).sort()).to.deep.equal([['email', account.email], ['sms', account.mobile]]);
+    for (const m of messages) {
+      const data = (typeof m.data === 'string' ? JSON.parse(m.data) : m.data) as Json;
+      // The card by its last four digits, the time in the deployment's time zone: nothing of the file.
+      expect(data).to.deep.equal({ last4: card.number.slice(-4), at: data.at });
+      expect(data.at).to.match(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d ${ts.config.billing.timeZone}$`));
+      expect(m.locale).to.equal('en');
+      // now() is the transaction's start: the same instant on both rows means one transaction wrote them.
+      expect(new Date(m.created_at).getTime(), 'queued with the audit entry').to.equal(new Date(entry.at).getTime());
+      const text = renderMessage(DOWNLOADED, data, ts.url, 'en', m.channel).text;
+      expect(text).to.include(String(data.at));
+      expect(text).to.match(/If this was not you|Not you\?/);
+      expect(text).to.include(`${ts.url}/card/lost`);
+    }
+
+    // The API's download tells too; a holder who reads Korean is told in Korean.
+    await ts.db('accounts').where({ id: card.accountId }).update({ locale: 'ko' });
+    expect((await postJson(agent, { password: card.password })).status).to.equal(200);
+    const korean = (await told()).slice(2);
+    expect(korean.map((m) => [m.channel, m.locale]).sort()).to.deep.equal([['email', 'ko'], ['sms', 'ko']]);
+    const koData = korean.find((m) => m.channel === 'email').data;
+    const email = renderMessage(DOWNLOADED, (typeof koData === 'string' ? JSON.parse(koData) : koData) as Json, ts.url, 'ko', 'email');
+    expect(email.subject).to.equal('사이버 카드 개인정보 사본이 다운로드되었습니다');
+    expect(email.text).to.include(`끝자리 ${card.number.slice(-4)}`);
+
+    // A wrong password tells nothing more.
+    expect((await postJson(agent, { password: 'not the password at all' })).status).to.equal(401);
+    expect(await told()).to.have.length(4);
   });
 
   it('makes the file once per password typed: the ready page\'s button answers it once, in the session that typed it, for a few minutes', async () => {

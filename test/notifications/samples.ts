@@ -76,6 +76,7 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
   ],
   statement_paid_still_paused: [{}, { ward: 'Qqq' }, { guardian: true }],
   payment_restored: [{}, { ward: 'Qqq' }, { guardian: true }],
+  holder_data_downloaded: [{ last4: '4242', at: '2026-12-06 10:17 Asia/Seoul' }],
   holder_data_given_out: [{ last4: '4242', at: '2026-12-06 10:17 Asia/Seoul' }],
 };
 
