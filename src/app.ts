@@ -286,7 +286,16 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const holderCards = { ...cards, codes: config.oneTimeCodes };
   const holderPages = holderPageRoutes({ parseBody, cards: holderCards, render, throttle });
   const holderApi = holderApiRoutes({ parseBody, cards: holderCards, throttle });
-  const adminCards = adminCardRoutes({ parseBody, cards, operatorAuth: config.secrets, mobileCallingCode: config.cards.mobileCallingCode, timeZone: config.billing.timeZone });
+  // An operator's copies of holders' data are counted on the throttles' pool, as a holder's own downloads are.
+  const exportsPerHour = { db: throttle.db, max: config.holderData.operatorExportsPerHour };
+  const adminCards = adminCardRoutes({
+    parseBody,
+    cards,
+    operatorAuth: config.secrets,
+    mobileCallingCode: config.cards.mobileCallingCode,
+    timeZone: config.billing.timeZone,
+    exportsPerHour,
+  });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now, unscopedDb: pool });
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian });
@@ -304,7 +313,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
   const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian });
   const consoleDisputes = consoleDisputeRoutes({ parseBody: parseFormBody, requireConsoleOperator, disputes, render });
-  const consoleCards = consoleCardRoutes({ parseBody: parseFormBody, requireConsoleOperator, cards, ledger, render });
+  const consoleCards = consoleCardRoutes({ parseBody: parseFormBody, requireConsoleOperator, cards, ledger, render, exportsPerHour });
   const consoleSites = consoleSiteRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, directory, currency: config.currency });
   const consoleDeliveries = consoleDeliveryRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render });
   const consoleSettlement = consoleSettlementRoutes({ parseBody: parseFormBody, requireConsoleOperator, ledger, render });

@@ -172,7 +172,9 @@ Hand these to the holder now: they are not shown again.`);
     // A new file only, readable by its owner alone: it holds all the account knows of its holder.
     const out = values.out === undefined ? undefined : await newFile(values.out);
     try {
-      const copy = await exportHolderDataForOperator({ db, timeZone: config.billing.timeZone }, { cardId, reason, actor: cliActor() });
+      // The CLI's login counts as an operator of its own (cli:<login>), on its one pool.
+      const exportsPerHour = { db, max: config.holderData.operatorExportsPerHour };
+      const copy = await exportHolderDataForOperator({ db, timeZone: config.billing.timeZone, exportsPerHour }, { cardId, reason, actor: cliActor() });
       const { text } = holderDataFile(copy.data, config.billing.timeZone);
       if (!out) return void process.stdout.write(`${text}\n`);
       await out.handle.writeFile(`${text}\n`);

@@ -5,7 +5,7 @@ import type { StatusChange } from '../cards/block.ts';
 import { changeLimit } from '../cards/change-limit.ts';
 import { correctContacts } from '../cards/correct-contacts.ts';
 import type { CardDeps } from '../cards/deps.ts';
-import { exportHolderDataForOperator } from '../cards/export-holder-data.ts';
+import { exportHolderDataForOperator, type OperatorDataDeps } from '../cards/export-holder-data.ts';
 import { findCards } from '../cards/find-cards.ts';
 import { reissue } from '../cards/reissue.ts';
 import { showCard } from '../cards/show-card.ts';
@@ -26,13 +26,15 @@ export interface AdminCardDeps {
   mobileCallingCode: string;
   /** The time zone a copy of the holder's data tells its activity's times in (config billing.timeZone), as the holder's. */
   timeZone: string;
+  /** The copies of holders' data one operator may give out an hour (config holderData.operatorExportsPerHour), on the throttles' pool. */
+  exportsPerHour: OperatorDataDeps['exportsPerHour'];
 }
 
 /**
  * The operator API for cards: look up, block, unblock, close, report lost, reissue, remove the second factor, change limit,
  * correct the holder's email and mobile, audit trail, a copy of the holder's data.
  */
-export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingCode, timeZone }: AdminCardDeps): Router {
+export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingCode, timeZone, exportsPerHour }: AdminCardDeps): Router {
   const router = new Router({ prefix: '/admin/api/cards' });
   router.use(requireOperator(operatorAuth));
   router.use(parseBody);
@@ -71,11 +73,12 @@ export function adminCardRoutes({ parseBody, cards, operatorAuth, mobileCallingC
 
   // A data-subject request (PIPA art. 35, GDPR art. 15) from a holder who cannot sign in: the file /card/data gives,
   // for the account of any card it ever had. Read-only but for its audit entry (operator.holder_data_exported).
-  // Why, optional for now: ?reason= (the request's reference), checked before anything is read or written.
+  // Why, optional for now: ?reason= (the request's reference), checked before anything is read or written. Past the
+  // operator's hourly copies, 429 too_many_exports with Retry-After (the error handler's, from the error).
   router.get('/:cardId/export', async function exportHoldersData(ctx) {
     const input = parseInput(exportInput, { card_id: ctx.params.cardId, reason: ctx.query.reason });
     const by = { cardId: input.card_id, reason: input.reason, actor: String(ctx.state.actor ?? 'operator'), requestId: ctx.state.requestId };
-    const { data } = await exportHolderDataForOperator({ db: cards.db, timeZone }, by);
+    const { data } = await exportHolderDataForOperator({ db: cards.db, timeZone, exportsPerHour }, by);
     sendHolderDataFile(ctx, holderDataFile(data, timeZone));
   });
 

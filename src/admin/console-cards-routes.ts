@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { auditTrail } from '../cards/audit-trail.ts';
 import { changeLimit } from '../cards/change-limit.ts';
 import type { CardDeps } from '../cards/deps.ts';
-import { exportHolderDataForOperator } from '../cards/export-holder-data.ts';
+import { exportHolderDataForOperator, OperatorExportLimitError, type OperatorDataDeps } from '../cards/export-holder-data.ts';
 import { findCardByNumber } from '../cards/find-card-by-number.ts';
 import type { HolderView } from '../cards/holder-view.ts';
 import { cardNumberField } from '../cards/input-fields.ts';
@@ -42,6 +42,8 @@ export interface ConsoleCardDeps {
   /** The account view (as `ledger show`) and the time zone the page tells times in (config billing.timeZone). */
   ledger: LedgerDeps;
   render: Renderer;
+  /** The copies of holders' data one operator may give out an hour (config holderData.operatorExportsPerHour), on the throttles' pool. */
+  exportsPerHour: OperatorDataDeps['exportsPerHour'];
 }
 
 const PURPOSE = 'admin:cards';
@@ -142,6 +144,8 @@ interface Shown {
   auditPage?: number;
   /** The export form's reason, refilled after a refusal. */
   exportReason?: string;
+  /** The refusal was of the reason itself (its field marked), not of the operator's hourly copies. */
+  exportReasonBad?: boolean;
 }
 
 /** An audit entry's details as the page lists them: each value as text, any secret-named key left out. */
@@ -218,7 +222,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
       deploymentCurrency: deps.ledger.currency,
       notice: s.notice ?? null,
       exportReason: s.exportReason ?? '',
-      exportRefused: s.exportReason !== undefined,
+      exportRefused: s.exportReasonBad === true,
       error: pastLast ? NO_SUCH_PAGE : (s.money?.error ?? s.error ?? null),
     });
   }
@@ -274,10 +278,17 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
     const input = exportInput.safeParse({ card_id: found.card.id, reason: ctx.query.reason });
     if (!input.success) {
       const typed = typeof ctx.query.reason === 'string' ? ctx.query.reason : '';
-      return cardPage(ctx, found, { status: 400, error: `Reason: ${input.error.issues[0]?.message ?? 'not allowed.'}`, exportReason: typed });
+      return cardPage(ctx, found, { status: 400, error: `Reason: ${input.error.issues[0]?.message ?? 'not allowed.'}`, exportReason: typed, exportReasonBad: true });
     }
     const by = { cardId: found.card.id, reason: input.data.reason, actor: String(ctx.state.actor), requestId: ctx.state.requestId as string | undefined };
-    sendHolderDataFile(ctx, holderDataFile((await exportHolderDataForOperator({ db: deps.cards.db, timeZone }, by)).data, timeZone));
+    try {
+      sendHolderDataFile(ctx, holderDataFile((await exportHolderDataForOperator({ db: deps.cards.db, timeZone, exportsPerHour: deps.exportsPerHour }, by)).data, timeZone));
+    } catch (err) {
+      // Past the operator's hourly copies: the card page saying from when, the reason kept for then.
+      if (!(err instanceof OperatorExportLimitError)) throw err;
+      ctx.set('Retry-After', String(err.retryAfterSeconds));
+      await cardPage(ctx, found, { status: err.status, error: err.message, exportReason: input.data.reason ?? '' });
+    }
   });
 
   /**

@@ -1,21 +1,23 @@
 import { statusInEffect } from '../approvals/present.ts';
 import { recentApprovalsForAccount } from '../db/approvals.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { findAccount, findCard, listCardsOfAccount } from '../db/cards.ts';
+import { findAccount, findCard, listCardsOfAccount, type Card } from '../db/cards.ts';
 import { disputesOfAccount } from '../db/disputes.ts';
 import { accountOpenedAt, cardStopDates, knownDeviceDates, messagesOfAccount } from '../db/holder-data.ts';
-import type { Conn } from '../db/knex.ts';
+import type { Conn, Db } from '../db/knex.ts';
 import { memberSiteNames } from '../db/member-sites.ts';
 import { recentPayouts } from '../db/payouts.ts';
 import { joinRequestTransaction } from '../db/request-scope.ts';
 import { recentRepayments } from '../db/repayments.ts';
 import { findSpendingControls } from '../db/spending-controls.ts';
 import { listStatements, statementLines, type StatementLine } from '../db/statements.ts';
+import { DATA_EXPORT_WINDOW_SECONDS, operatorExportKey } from '../db/throttles.ts';
 import { findTotpFactor } from '../db/totp-factors.ts';
 import { wardSummaries } from '../db/wards.ts';
 import { NotFoundError } from '../errors.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import { notifyHolder } from '../notifications/notify.ts';
+import { QuotaSpentError, withinQuota } from '../throttles/guard-quota.ts';
 import type { CardDeps } from './deps.ts';
 import { holderActivity, type ActivityItem } from './holder-activity.ts';
 import { OPEN_OR_CLOSED } from './former-holder.ts';
@@ -100,6 +102,25 @@ export interface OperatorDataRequest {
   requestId?: string | undefined;
 }
 
+export interface OperatorDataDeps extends Pick<HolderDataDeps, 'db' | 'timeZone'> {
+  /**
+   * The copies one operator may give out an hour (config holderData.operatorExportsPerHour), counted on `db`, the
+   * throttles' own pool (outside the request, so every instance sees each at once).
+   */
+  exportsPerHour: { db: Db; max: number };
+}
+
+/** The operator's copies of holders' data for the hour are given out: 429, with when the next may be (told in `timeZone`). */
+export class OperatorExportLimitError extends QuotaSpentError {
+  constructor(max: number, from: Date, timeZone: string, retryAfterSeconds: number) {
+    super(
+      'too_many_exports',
+      `You have given out as many copies of holders' data as an hour allows (${max}). You can give out another from ${formatLocalTime(from, timeZone)}.`,
+      retryAfterSeconds,
+    );
+  }
+}
+
 /** The copy, and whose it is for the operator's own words (never in the file: our ids stay out of it). */
 export interface OperatorCopy {
   data: HolderData;
@@ -113,10 +134,31 @@ export interface OperatorCopy {
  * in one transaction: the audit entry operator.holder_data_exported on the account (by whom, for which card, why when the operator
  * said, with the lists cut short, never the contents) and a notice to the holder's contacts (holder_data_given_out), so a request
  * made in their name by someone else does not go unseen. 404 naming card_id when no card has the id.
+ * Each copy takes one of the operator's hourly exports (operatorExportKey; a card no one has, or an export that fails,
+ * takes none): past them, OperatorExportLimitError before anything is read, audited as
+ * operator.holder_data_export_refused on the account, and the holder is told nothing (nothing was given out).
  */
-export async function exportHolderDataForOperator(deps: Pick<HolderDataDeps, 'db' | 'timeZone'>, req: OperatorDataRequest): Promise<OperatorCopy> {
+export async function exportHolderDataForOperator(deps: OperatorDataDeps, req: OperatorDataRequest): Promise<OperatorCopy> {
   const card = await findCard(deps.db, req.cardId);
   if (!card) throw noSuchCard();
+  const { db: quotaDb, max } = deps.exportsPerHour;
+  const quota = { key: operatorExportKey(req.actor), max, windowSeconds: DATA_EXPORT_WINDOW_SECONDS };
+  const refuse = async (windowEnds: Date, wait: number) => {
+    await appendAudit(deps.db, {
+      actor: req.actor,
+      action: 'operator.holder_data_export_refused',
+      subjectType: 'account',
+      subjectId: card.accountId,
+      details: { cardId: card.id, refused: 'hourly limit', limit: max, ...(req.reason !== undefined ? { reason: req.reason } : {}) },
+      requestId: req.requestId,
+    });
+    return new OperatorExportLimitError(max, windowEnds, deps.timeZone, wait);
+  };
+  return withinQuota(quotaDb, quota, refuse, () => giveOutCopy(deps, req, card));
+}
+
+/** The copy of exportHolderDataForOperator once within the operator's hour: read, audited and told in one transaction. */
+async function giveOutCopy(deps: Pick<HolderDataDeps, 'db' | 'timeZone'>, req: OperatorDataRequest, card: Card): Promise<OperatorCopy> {
   const data = await readHolderData(deps.db, card.accountId, deps.timeZone);
   await joinRequestTransaction(deps.db, async (trx) => {
     await appendAudit(trx, {

@@ -197,9 +197,11 @@ export const settingsSchema = z.object({
   holderSessions: z.object({ ttlSeconds: z.number().int().min(60).max(86400) }),
   /**
    * The holder's copy of their data (/card/data, POST /api/holder/data): downloads per account and hour. Each makes
-   * the whole file from the database, so a stolen session (with the password) cannot make it over and over.
+   * the whole file from the database, so a stolen session (with the password) cannot make it over and over. And the
+   * copies of holders' data one operator (API token and console alike, or a CLI login) may give out per hour: a
+   * data-subject request is an occasional task, so a stolen operator token cannot pull every holder's data at once.
    */
-  holderData: z.object({ downloadsPerHour: z.number().int().min(1).max(100) }),
+  holderData: z.object({ downloadsPerHour: z.number().int().min(1).max(100), operatorExportsPerHour: z.number().int().min(1).max(1000) }),
   /**
    * The operator's web console (/admin): a session ends after `idleSeconds` without a request, and `maxSeconds` after
    * its sign-in whatever it did (the operator pastes the token again).

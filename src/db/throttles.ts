@@ -1,8 +1,9 @@
 import type { Conn } from './knex.ts';
 
 /**
- * Guesses count against a card and its sources (ip, device); data_export counts an account's downloads of its data;
- * code_request the one-time codes asked for a number, per purpose (codeRequestKey).
+ * Guesses count against a card and its sources (ip, device); data_export counts an account's downloads of its data
+ * and an operator's copies of holders' data (operatorExportKey); code_request the one-time codes asked for a number,
+ * per purpose (codeRequestKey).
  */
 export type ThrottleScope = 'card' | 'ip' | 'device' | 'data_export' | 'code_request';
 
@@ -157,6 +158,15 @@ export async function releaseAttempt(conn: Conn, keys: readonly ThrottleKey[]): 
 
 /** The window an account's downloads of its data are counted in (config holderData.downloadsPerHour). */
 export const DATA_EXPORT_WINDOW_SECONDS = 3600;
+
+/**
+ * The data_export row of the copies of holders' data an operator gave out (config holderData.operatorExportsPerHour),
+ * by the audit actor (`operator:<name>` for the API and console alike, `cli:<login>`): it shares the scope (and its
+ * hour, and its sweep) with the accounts' own downloads, whose keys are account ids and never start with `by:`.
+ */
+export function operatorExportKey(actor: string): ThrottleKey {
+  return { scope: 'data_export', key: `by:${actor}` };
+}
 
 /** The day one-time codes asked for a number are counted in (config oneTimeCodes.maxPerDay). */
 export const CODE_REQUEST_WINDOW_SECONDS = 24 * 3600;

@@ -19,6 +19,7 @@ type Json = Record<string, any>;
 
 const EXPORTED = 'operator.holder_data_exported';
 const GIVEN_OUT = 'holder_data_given_out';
+const REFUSED = 'operator.holder_data_export_refused';
 
 /**
  * The operator's copy of a holder's data, for a data-subject request (PIPA art. 35, GDPR art. 15) from a holder who
@@ -329,5 +330,117 @@ describe("operator: a copy of a holder's data (GET /admin/api/cards/:id/export, 
     expect(await auditCount()).to.equal(audited);
     // Its csrf-bound forms stay as they were: the page still offers them.
     expect(csrfOf(page, `/admin/cards/${card.cardId}/block`)).to.be.a('string');
+  });
+});
+
+describe("operator: copies of holders' data are limited per operator and hour (config holderData.operatorExportsPerHour)", function () {
+  this.timeout(120_000);
+  // Two instances on one database: the count is kept in PostgreSQL (the throttles), so they agree.
+  const carol = randomBytes(32).toString('base64url');
+  const dave = randomBytes(32).toString('base64url');
+  const LIMIT = { ...APPLY_SERVER, holderData: { operatorExportsPerHour: 2 } };
+  let one: TestServer;
+  let two: TestServer;
+
+  before(async () => {
+    const env = { OPERATOR_TOKENS: `carol:${carol},dave:${dave}` };
+    one = await startCardManager(LIMIT, { env });
+    two = await startCardManager(LIMIT, { env });
+  });
+  after(async () => {
+    await one?.stop();
+    await two?.stop();
+  });
+
+  const api = (ts: TestServer, cardId: string, token: string, query = '') =>
+    fetch(`${ts.url}/admin/api/cards/${cardId}/export${query}`, { headers: { authorization: `Bearer ${token}` } });
+  const exports = (accountId: string) => one.db('audit_log').where({ action: EXPORTED, subject_id: accountId });
+  const refusals = (accountId: string) => one.db('audit_log').where({ action: REFUSED, subject_id: accountId }).orderBy('id');
+  const told = (accountId: string) => one.db('notifications_outbox').where({ account_id: accountId, template: GIVEN_OUT });
+  const quotaOf = (actor: string) => one.db('throttles').where({ scope: 'data_export', key: `by:${actor}` });
+  async function holder(): Promise<TestCard> {
+    const h = await issueByApplication(one, { legal_name: uniqueName('Limited') });
+    return { accountId: h.accountId, cardId: h.cardId, number: h.cardNumber, password: h.password };
+  }
+
+  it('refuses the operator past the limit with 429, Retry-After and too_many_exports on the API and a page saying so in the console, whichever instance; audited, nothing given out', async () => {
+    const [a, b] = [await holder(), await holder()];
+    // A card no one has, a malformed id or reason take none of the hour's exports.
+    expect((await api(one, '00000000-0000-4000-8000-000000000000', carol)).status).to.equal(404);
+    expect((await api(one, 'not-a-card', carol)).status).to.equal(400);
+    expect((await api(two, a.cardId, carol, `?${new URLSearchParams({ reason: 'DSR\u202E' })}`)).status).to.equal(400);
+    expect(await quotaOf('operator:carol')).to.have.length(0);
+
+    expect((await api(one, a.cardId, carol)).status).to.equal(200);
+    const console = await signedInOperator(two.url, carol);
+    const viaConsole = await console.get(`/admin/cards/${b.cardId}/export`);
+    expect(viaConsole.status).to.equal(200);
+    await viaConsole.arrayBuffer();
+
+    const refused = await api(one, b.cardId, carol, '?reason=DSR-7');
+    expect(refused.status).to.equal(429);
+    expect(refused.headers.get('content-disposition')).to.equal(null);
+    expect(Number(refused.headers.get('retry-after'))).to.be.within(3_500, 3_600);
+    const body = (await refused.json()) as Json;
+    expect(body.error).to.equal('too_many_exports');
+    expect(body.error_description).to.match(/^You have given out as many copies of holders' data as an hour allows \(2\)\. You can give out another from \d{4}-\d\d-\d\d \d\d:\d\d /);
+
+    const page = await console.get(`/admin/cards/${a.cardId}/export?reason=DSR-8`);
+    expect(page.status).to.equal(429);
+    expect(page.headers.get('content-disposition')).to.equal(null);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    expect(Number(page.headers.get('retry-after'))).to.be.within(3_500, 3_600);
+    const html = await page.text();
+    expect(html).to.match(/id="form-error"[^>]*>You have given out as many copies of holders&#39; data as an hour allows \(2\)\./);
+    // The card page with its form refilled, ready for the hour after.
+    expect(html).to.match(/id="export-reason"[^>]*value="DSR-8"/);
+
+    // Two given out, two refused (on the account asked for, with the operator and the limit), and only the two told.
+    expect(await exports(a.accountId)).to.have.length(1);
+    expect(await exports(b.accountId)).to.have.length(1);
+    expect(await told(a.accountId)).to.have.length(2);
+    expect(await told(b.accountId)).to.have.length(2);
+    const [first] = await refusals(b.accountId);
+    expect(first).to.include({ actor: 'operator:carol', subject_type: 'account' });
+    expect(first.details).to.deep.equal({ cardId: b.cardId, refused: 'hourly limit', limit: 2, reason: 'DSR-7' });
+    expect((await refusals(a.accountId))[0].details).to.deep.include({ cardId: a.cardId, refused: 'hourly limit', limit: 2 });
+
+    // Past the limit, bad input is still told as bad input; another operator is not held back.
+    expect((await api(two, 'not-a-card', carol)).status).to.equal(400);
+    expect((await api(two, '00000000-0000-4000-8000-000000000000', carol)).status).to.equal(404);
+    expect((await api(two, a.cardId, dave)).status).to.equal(200);
+
+    // The hour over, the operator exports again.
+    await quotaOf('operator:carol').update({ window_start: one.db.raw("now() - interval '61 minutes'") });
+    expect((await api(two, a.cardId, carol)).status).to.equal(200);
+  });
+
+  it('lets no more exports through than the limit when they come at once to both instances', async () => {
+    const card = await holder();
+    await quotaOf('operator:dave').delete();
+    const statuses = await Promise.all([one, two, one, two, one, two].map(async (ts) => (await api(ts, card.cardId, dave)).status));
+    expect(statuses.filter((s) => s === 200)).to.have.length(2);
+    expect(statuses.filter((s) => s === 429)).to.have.length(4);
+    expect(await exports(card.accountId)).to.have.length(2);
+    expect(await refusals(card.accountId)).to.have.length(4);
+  });
+
+  it('`cards export` counts the CLI login as its own operator: past the limit, exit 1 with the reason, no file, audited', async () => {
+    const card = await holder();
+    const key = { scope: 'data_export', key: `by:${cliActor()}` };
+    // The CLI reads the run's configuration (config/test.json, which allows many an hour): the hour's exports are spent here by hand.
+    await one.db('throttles').where(key).delete();
+    await one.db('throttles').insert({ ...key, count: 1_000_000, window_start: one.db.fn.now(), updated_at: one.db.fn.now() });
+    try {
+      const refused = await runCli('cards', 'export', '--card', card.cardId);
+      expect(refused.code).to.equal(1);
+      expect(refused.stdout).to.equal('');
+      expect(refused.stderr).to.match(/as many copies of holders' data as an hour allows/);
+      expect(await exports(card.accountId)).to.have.length(0);
+      expect((await refusals(card.accountId)).map((r) => r.actor)).to.deep.equal([cliActor()]);
+    } finally {
+      await one.db('throttles').where(key).delete();
+    }
+    expect((await runCli('cards', 'export', '--card', card.cardId)).code).to.equal(0);
   });
 });

@@ -119,6 +119,14 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'development' }, /oneTimeCodes\.maxPerDay.*maxPerDay must not be below maxPerHour/, { oneTimeCodes: { maxPerHour: 6, maxPerDay: 5 } });
   });
 
+  it("lets an operator export 20 holders' data an hour unless holderData.operatorExportsPerHour says otherwise (1 to 1000)", () => {
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } }).holderData.operatorExportsPerHour).to.equal(20);
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir }, overrides: { holderData: { operatorExportsPerHour: 5 } } }).holderData.operatorExportsPerHour).to.equal(5);
+    for (const bad of [0, -1, 2.5, 'twenty', null, 1001]) {
+      refuses({ NODE_ENV: 'development' }, /holderData\.operatorExportsPerHour/, { holderData: { operatorExportsPerHour: bad } });
+    }
+  });
+
   it("lets a guardian vouch for 5 open children's cards unless cards.maxWardsPerGuardian says otherwise", () => {
     expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } }).cards.maxWardsPerGuardian).to.equal(5);
     expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir }, overrides: { cards: { maxWardsPerGuardian: 12 } } }).cards.maxWardsPerGuardian).to.equal(12);
