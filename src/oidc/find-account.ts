@@ -1,34 +1,34 @@
 import { errors, type Account as OidcAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import { SITE_DESCRIPTIONS } from '../approvals/site-descriptions.ts';
 import type { Db } from '../db/knex.ts';
-import { ageClaims, requiredAge } from '../approvals/age-gate.ts';
+import { ageClaims } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
 import { allowedAges, allowedClaimsOf, claimAllowed } from './allowed-claims.ts';
 import { requestedAges } from './age-claims-request.ts';
-import { refreshRefusal, siteRatingOf, type PolicyDeps } from './interaction-policy.ts';
+import type { PolicyDeps } from './interaction-policy.ts';
+import { refusalNow } from './refusal-now.ts';
 import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
 
 /**
  * oidc-provider's findAccount: the holder account, while it still has an active card. A refresh token's
  * holder must also still pass the interaction policy's rules at the site (the refresh grant runs no policy):
  * if not, invalid_grant saying why, and nothing issued; so is an offline refresh token of a site no longer granted
- * offline_access (withdrawn-scopes.ts).
+ * offline_access (withdrawn-scopes.ts). Userinfo refuses such a holder too (invalid_token saying why).
  */
 export function createFindAccount(db: Db, policy?: PolicyDeps) {
-  return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<OidcAccount | undefined> {
+  return async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<OidcAccount | undefined> {
     if (ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') refuseWithdrawnOfflineAccess(ctx);
     const facts = await accountFacts(db, sub);
     if (!facts?.hasActiveCard) return undefined;
-    if (policy && ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token' && ctx.oidc.client) {
-      // The site's own rating, and the ages the grant's authorization request was gated for (its claims request,
-      // kept on the refresh token): a refresh carries no payment (none gets a refresh token, and details sent with
-      // one are not put in its token), and judged by a rating in the refresh's own authorization_details the answer
-      // would tell an unrated site, with no one asked, whether its holder is under that age or turned adult content off.
-      const siteRating = siteRatingOf(ctx.oidc.client);
-      const gated = requestedAges(ctx.oidc.entities.RefreshToken?.claims);
-      const entry = { accountId: sub, clientId: ctx.oidc.client.clientId, siteRating, requiredAge: requiredAge(siteRating, gated) };
-      const refusal = await refreshRefusal(policy, entry);
+    if (policy && ctx.oidc?.client && ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') {
+      const refusal = await refusalNow(policy, ctx.oidc.client, sub, ctx.oidc.entities.RefreshToken?.claims, { audit: true });
       if (refusal) throw Object.assign(new errors.InvalidGrant(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });
+    }
+    // Userinfo answers for a holder the policy would keep out as a refresh would: not at all (nor does introspection,
+    // withdrawn-scopes.ts). No audit entry: the site reading it is no attempt of the holder's to enter.
+    if (policy && ctx.oidc?.client && ctx.oidc.route === 'userinfo') {
+      const refusal = await refusalNow(policy, ctx.oidc.client, sub, (token as { claims?: unknown } | undefined)?.claims, { audit: false });
+      if (refusal) throw Object.assign(new errors.InvalidToken(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });
     }
     const { account } = facts;
     return {

@@ -213,10 +213,15 @@ export async function holderWouldBeStopped(deps: PolicyDeps, q: Entry): Promise<
 /**
  * What keeps this holder out of this site when the site redeems a refresh token, which outlives the rules it was
  * issued under (a site's rating raised, a site blocked, adult content turned off, an overdue statement): the
- * policy's own rules, decided and audited as the policy decides and audits them.
+ * policy's own rules, decided (and, with `audit`, audited) as the policy decides and audits them. Introspection and
+ * userinfo ask it too, without an audit entry: they are no attempt to enter (oidc/refusal-now.ts).
  */
-export async function refreshRefusal(deps: PolicyDeps, q: Entry): Promise<'under_age' | 'spending_control' | OverdueCode | null> {
-  const refusal = (await policyRefusal(deps, q, await factsOf(deps, q.accountId), { audit: true, overdue: true }))?.code ?? null;
+export async function refreshRefusal(
+  deps: PolicyDeps,
+  q: Entry,
+  { audit = true }: { audit?: boolean } = {},
+): Promise<'under_age' | 'spending_control' | OverdueCode | null> {
+  const refusal = (await policyRefusal(deps, q, await factsOf(deps, q.accountId), { audit, overdue: true }))?.code ?? null;
   return refusal === null || refusal === 'under_age' || isOverdueCode(refusal) ? refusal : 'spending_control';
 }
 

@@ -15,7 +15,7 @@ import { createPairwiseIdentifier } from './pairwise.ts';
 import { createRenderError } from './render-error.ts';
 import { createGetResourceServerInfo } from './resource-servers.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
-import { introspectAsNow } from './withdrawn-scopes.ts';
+import { createIntrospectAsNow } from './withdrawn-scopes.ts';
 import { ageClaimNames, createAssertClaimsParameter } from './age-claims-request.ts';
 import { createExtraTokenClaims } from './extra-token-claims.ts';
 import { SCOPE_CLAIMS } from './scope-claims.ts';
@@ -224,7 +224,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   logProviderRefusals(provider, log);
   provider.use(explainSuspendedSite);
   provider.use(explainJwtAtUserinfo);
-  provider.use(introspectAsNow);
+  provider.use(createIntrospectAsNow(db, policyDeps(config, db)));
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
   compareHashedClientSecrets(provider);

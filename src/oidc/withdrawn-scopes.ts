@@ -1,4 +1,8 @@
-import { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type AdapterPayload, type Client, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Conn } from '../db/knex.ts';
+import { accountFacts } from './account-facts.ts';
+import type { PolicyDeps } from './interaction-policy.ts';
+import { refusalNow } from './refusal-now.ts';
 
 /**
  * A grant as its site may use it now: its OIDC scope cut to the scopes the site still has. The operator may narrow a
@@ -47,22 +51,40 @@ function scopeNow(scopes: Set<string>, grant: GrantScopes): string {
 
 /**
  * Introspection (RFC 7662) of a refresh token or an opaque access token says what it would give now, as a refresh or
- * userinfo would: its scope cut as its grant is, and a refresh token a refresh would refuse for its offline_access
- * (refuseWithdrawnOfflineAccess) is inactive. oidc-provider answers with the scope the token was issued with.
+ * userinfo would: its scope cut as its grant is, and inactive where they would refuse it: a holder with no active card
+ * (findAccount finds nobody), one the interaction policy keeps out of the site now (refusal-now.ts, not audited), a
+ * refresh token of a site that may no longer refresh (suspended) or is no longer granted its offline_access
+ * (refuseWithdrawnOfflineAccess). oidc-provider answers from the token alone, with the scope it was issued with.
  */
-export async function introspectAsNow(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  await next();
-  if (ctx.oidc?.route !== 'introspection' || ctx.status !== 200) return;
-  const body = ctx.body as { active?: boolean; scope?: string } | undefined;
-  const { RefreshToken: refresh, AccessToken: access, Grant: grant } = ctx.oidc.entities;
-  const token = refresh ?? access;
-  if (body?.active !== true || !token || !grant) return;
-  const siteScope = ctx.oidc.client?.scope?.split(' ') ?? [];
-  if (refresh?.scopes.has('offline_access') && !siteScope.includes('offline_access')) {
-    ctx.body = { active: false };
-    return;
-  }
-  const scope = scopeNow(token.scopes, grant as unknown as GrantScopes);
-  if (scope) body.scope = scope;
-  else delete body.scope;
+export function createIntrospectAsNow(db: Conn, policy: PolicyDeps) {
+  return async function introspectAsNow(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+    await next();
+    if (ctx.oidc?.route !== 'introspection' || ctx.status !== 200) return;
+    const body = ctx.body as { active?: boolean; scope?: string } | undefined;
+    const { RefreshToken: refresh, AccessToken: access, Grant: grant } = ctx.oidc.entities;
+    const token = refresh ?? access;
+    const client = ctx.oidc.client;
+    if (body?.active !== true || !token || !grant || !client) return;
+    if (await refusedNow(db, policy, client, token, Boolean(refresh))) {
+      ctx.body = { active: false };
+      return;
+    }
+    const scope = scopeNow(token.scopes, grant as unknown as GrantScopes);
+    if (scope) body.scope = scope;
+    else delete body.scope;
+  };
+}
+
+/** Whether a refresh with this token (`isRefresh`), or userinfo with it, would be refused now. */
+async function refusedNow(
+  db: Conn,
+  policy: PolicyDeps,
+  client: Client,
+  token: { accountId?: string | undefined; claims?: unknown; scopes: Set<string> },
+  isRefresh: boolean,
+): Promise<boolean> {
+  if (isRefresh && !client.grantTypeAllowed('refresh_token')) return true;
+  if (isRefresh && token.scopes.has('offline_access') && !(client.scope?.split(' ') ?? []).includes('offline_access')) return true;
+  if (!token.accountId || !(await accountFacts(db, token.accountId))?.hasActiveCard) return true;
+  return (await refusalNow(policy, client, token.accountId, token.claims, { audit: false })) !== null;
 }
