@@ -13,11 +13,16 @@ import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
  * oidc-provider's findAccount: the holder account, while it still has an active card. A refresh token's
  * holder must also still pass the interaction policy's rules at the site (the refresh grant runs no policy):
  * if not, invalid_grant saying why, and nothing issued; so is an offline refresh token of a site no longer granted
- * offline_access (withdrawn-scopes.ts). Userinfo refuses such a holder too (invalid_token saying why).
+ * offline_access (withdrawn-scopes.ts), or a refresh for a resource it cannot have (refresh-resource.ts): the
+ * provider runs findAccount before it rotates the refresh token, so these refusals spend nothing. Userinfo refuses a
+ * holder the policy keeps out too (invalid_token saying why).
  */
-export function createFindAccount(db: Db, policy?: PolicyDeps) {
+export function createFindAccount(db: Db, policy?: PolicyDeps, refuseUnusableResource?: (ctx: KoaContextWithOIDC) => Promise<void>) {
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<OidcAccount | undefined> {
-    if (ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') refuseWithdrawnOfflineAccess(ctx);
+    if (ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') {
+      refuseWithdrawnOfflineAccess(ctx);
+      await refuseUnusableResource?.(ctx);
+    }
     const facts = await accountFacts(db, sub);
     if (!facts?.hasActiveCard) return undefined;
     if (policy && ctx.oidc?.client && ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') {

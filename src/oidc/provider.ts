@@ -14,6 +14,7 @@ import { SIGNING_ALG } from './keys.ts';
 import { createPairwiseIdentifier } from './pairwise.ts';
 import { createRenderError } from './render-error.ts';
 import { createGetResourceServerInfo } from './resource-servers.ts';
+import { createRefuseUnusableResource, defaultResource } from './refresh-resource.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 import { createIntrospectAsNow } from './withdrawn-scopes.ts';
 import { ageClaimNames, createAssertClaimsParameter } from './age-claims-request.ts';
@@ -63,10 +64,11 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   const ttl = config.oidc.ttl;
   const secure = new URL(config.issuer).protocol === 'https:';
 
+  const getResourceServerInfo = createGetResourceServerInfo(db, directory, ttl.accessToken, config.issuer);
   const configuration: Configuration = {
     adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS, directory, config.registration.enabled ? registryRules(config) : undefined),
     clients: [],
-    findAccount: createFindAccount(db, policyDeps(config, db)),
+    findAccount: createFindAccount(db, policyDeps(config, db), createRefuseUnusableResource(getResourceServerInfo)),
     jwks: jwks as Configuration['jwks'],
     cookies: {
       keys: [...config.secrets.cookieKeys],
@@ -187,9 +189,9 @@ export function createProvider({ config, db, directory, render, jwks, log, count
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => undefined,
+        defaultResource,
         useGrantedResource: () => true,
-        getResourceServerInfo: createGetResourceServerInfo(db, directory, ttl.accessToken, config.issuer),
+        getResourceServerInfo,
       },
     } as unknown as Configuration['features'],
     // Every refresh rotates: a stolen refresh token is usable once at most, and reuse revokes the grant.
