@@ -1,7 +1,8 @@
 import { errors, type AdapterPayload, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Conn } from '../db/knex.ts';
 import { accountFacts } from './account-facts.ts';
-import type { PolicyDeps } from './interaction-policy.ts';
+import { allowedClaimsOf, claimAllowed } from './allowed-claims.ts';
+import { siteRatingOf, type PolicyDeps } from './interaction-policy.ts';
 import { refusalNow } from './refusal-now.ts';
 
 /**
@@ -54,7 +55,8 @@ function scopeNow(scopes: Set<string>, grant: GrantScopes): string {
  * userinfo would: its scope cut as its grant is, and inactive where they would refuse it: a holder with no active card
  * (findAccount finds nobody), one the interaction policy keeps out of the site now (refusal-now.ts, not audited), a
  * refresh token of a site that may no longer refresh (suspended) or is no longer granted its offline_access
- * (refuseWithdrawnOfflineAccess). oidc-provider answers from the token alone, with the scope it was issued with.
+ * (refuseWithdrawnOfflineAccess). No age_over_NN asked for that the site's list of claims has left out since.
+ * oidc-provider answers from the token alone, with the scope and claims it was issued with.
  */
 export function createIntrospectAsNow(db: Conn, policy: PolicyDeps) {
   return async function introspectAsNow(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
@@ -72,6 +74,14 @@ export function createIntrospectAsNow(db: Conn, policy: PolicyDeps) {
     const scope = scopeNow(token.scopes, grant as unknown as GrantScopes);
     if (scope) body.scope = scope;
     else delete body.scope;
+    // An opaque access token's age_over_NN asked for (extra-token-claims.ts, kept from its issue) only while the site's
+    // list allows it; the one for the site's own rating is the gate's answer and stays. (Payments, whose rating gives
+    // one too, always get a JWT: a payment names a resource.)
+    const allowed = allowedClaimsOf(client);
+    const own = `age_over_${siteRatingOf(client)}`;
+    for (const claim of Object.keys(body)) {
+      if (/^age_over_\d+$/.test(claim) && claim !== own && !claimAllowed(allowed, claim)) delete (body as Record<string, unknown>)[claim];
+    }
   };
 }
 

@@ -121,6 +121,25 @@ describe('a member site’s allowed claims', () => {
     expect(await client.fetchUserInfo(config, forUserinfo.access_token, sub)).to.not.have.property('age_over_19');
   });
 
+  it('nor at introspection: an opaque access token issued before the list left the age out no longer reads it', async () => {
+    const site = await registerTestSite(ts, { scope: 'openid profile offline_access' });
+    const config = await siteClient(ts, site);
+    const claims = JSON.stringify({ userinfo: { age_over_19: null } });
+    const { tokens } = await consented(config, await authRequest(config, site, { scope: 'openid offline_access', claims }));
+    expect((await client.tokenIntrospection(config, tokens.access_token)).age_over_19).to.equal(true);
+    await announced(ts.cm.directory, `site:${site.clientId}`, () =>
+      updateSite({ db: ts.db, ...registryRules(ts.config) }, site.clientId, { allowedClaims: ['name'] }, 'operator'),
+    );
+    const now = await client.tokenIntrospection(config, tokens.access_token);
+    expect(now.active).to.equal(true);
+    expect(now).to.not.have.property('age_over_19');
+    // The age of the site's own rating is the gate's answer, not asked for: it stays whatever the list says.
+    const rated = await registerTestSite(ts, { scope: 'openid profile offline_access', contentRating: 19, allowedClaims: ['name'] });
+    const ratedConfig = await siteClient(ts, rated);
+    const own = (await consented(ratedConfig, await authRequest(ratedConfig, rated, { scope: 'openid offline_access' }))).tokens;
+    expect((await client.tokenIntrospection(ratedConfig, own.access_token)).age_over_19).to.equal(true);
+  });
+
   it('takes effect at the next request once the operator clears the list (null: the scopes decide again)', async () => {
     const site = await registerTestSite(ts, { scope: 'openid profile', allowedClaims: ['age_over_19'] });
     const config = await siteClient(ts, site);
