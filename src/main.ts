@@ -54,11 +54,13 @@ if (demoServer) {
 `);
 }
 
+// Drains first: no new connection is taken, and the requests in flight finish on the pools and jobs they started
+// with (a login's throttles have a pool of their own, which stop() closes); only then do the jobs and pools stop.
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
-  await cardManager.stop();
-  stopDemo?.();
   await Promise.all([close(server), demoServer ? close(demoServer) : undefined]);
+  stopDemo?.();
+  await cardManager.stop();
   await db.destroy();
   process.exit(0);
 }
