@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
-import { settingsSchema, type Config, type Settings } from './schema.ts';
+import { settingsSchema, type Config, type Secrets, type Settings } from './schema.ts';
 import { resolveSecrets } from './secrets.ts';
 
 const CONFIG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config');
@@ -83,37 +83,38 @@ function isLocalhost(url: URL): boolean {
   return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
-/** Production must not run with development shortcuts. */
-function refuseUnsafeProduction(settings: Settings): void {
+/** Production must not run with development shortcuts: what stops it, every one, so that one start names them all. */
+function productionRefusals(settings: Settings): string[] {
+  const refusals: string[] = [];
   // The embedded PGlite serves one process from dataDir: instances started beside it would each keep books of their own.
   if (!settings.databaseUrl && !settings.allowEmbeddedDatabase) {
-    throw new ConfigError(
+    refusals.push(
       'DATABASE_URL must be set in production: the embedded database (dataDir/pgdata) serves one process and is no database to keep money in (ALLOW_EMBEDDED_DATABASE=true runs on it anyway)',
     );
   }
   if (settings.oidc.devInteractions) {
-    throw new ConfigError('oidc.devInteractions must be false in production');
+    refusals.push('oidc.devInteractions must be false in production');
   }
   // The demo registers an http member site and issues a card whose number and password it keeps in
   // <dataDir>/demo.json and prints at every start: a working credential outside any holder's hands.
   if (settings.demo.enabled) {
-    throw new ConfigError('demo.enabled must be false in production (DEMO_ENABLED): the demo issues a card whose password it keeps in a file');
+    refusals.push('demo.enabled must be false in production (DEMO_ENABLED): the demo issues a card whose password it keeps in a file');
   }
   const issuer = new URL(settings.issuer);
   if (issuer.protocol !== 'https:' && !isLocalhost(issuer)) {
-    throw new ConfigError(`issuer must be https in production, got ${settings.issuer}`);
+    refusals.push(`issuer must be https in production, got ${settings.issuer}`);
   }
   // A ledger entry is dated when its transaction starts. One that starts before a period ends and commits after
   // its statement closed would be left off every statement; the request transactions, billing batches and
   // repayment imports of a real deployment can take seconds.
   if (settings.billing.settleSeconds < MIN_PRODUCTION_SETTLE_SECONDS) {
-    throw new ConfigError(`billing.settleSeconds must be at least ${MIN_PRODUCTION_SETTLE_SECONDS} in production, got ${settings.billing.settleSeconds}`);
+    refusals.push(`billing.settleSeconds must be at least ${MIN_PRODUCTION_SETTLE_SECONDS} in production, got ${settings.billing.settleSeconds}`);
   }
   // One-time codes (lost card, reissue, password reset, contacts) would sit in files on each instance, never reaching
   // the holder who asked: the email default of production is smtp, the SMS one has no URL to default to.
   for (const channel of ['email', 'sms'] as const) {
     if (settings.notifications[channel].transport === 'file') {
-      throw new ConfigError(
+      refusals.push(
         `notifications.${channel}.transport must not be file in production: one-time codes and notices would be written to dataDir/outbox, not sent` +
           (channel === 'sms' ? ' (set SMS_WEBHOOK_URL, or notifications.sms.transport webhook and its webhookUrl)' : ' (use smtp)'),
       );
@@ -122,10 +123,11 @@ function refuseUnsafeProduction(settings: Settings): void {
   // A key rotated in must be published by every instance before any signs with it.
   const { refreshSeconds, publishAheadSeconds } = settings.keys;
   if (refreshSeconds === 0 || publishAheadSeconds < 2 * refreshSeconds) {
-    throw new ConfigError(
+    refusals.push(
       `keys.refreshSeconds must be above 0 and keys.publishAheadSeconds at least twice it in production, got ${refreshSeconds} and ${publishAheadSeconds}`,
     );
   }
+  return refusals;
 }
 
 /** The shortest wait after a billing period ends before production closes its statements. */
@@ -157,9 +159,16 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   const settings = parsed.data;
   settings.issuer = settings.issuer.replace(/\/$/, '');
   settings.dataDir = path.resolve(settings.dataDir);
-  if (nodeEnv === 'production') refuseUnsafeProduction(settings);
-
-  const secrets = resolveSecrets(env, settings.dataDir, nodeEnv !== 'production');
+  const refusals = nodeEnv === 'production' ? productionRefusals(settings) : [];
+  let secrets: Secrets | undefined;
+  try {
+    secrets = resolveSecrets(env, settings.dataDir, nodeEnv !== 'production');
+  } catch (err) {
+    // Missing or malformed secrets join the other refusals: an operator fixes them all before the next start.
+    if (!(err instanceof ConfigError) || !refusals.length) throw err;
+    refusals.push(err.message);
+  }
+  if (refusals.length || !secrets) throw new ConfigError(refusals.length === 1 ? refusals[0]! : `${refusals.length} things to fix before production starts:\n${refusals.map((r) => `  - ${r}`).join('\n')}`);
   if (settings.registration.enabled && !secrets.registrationToken) {
     throw new ConfigError('registration.enabled needs REGISTRATION_TOKEN (at least 32 characters): the initial access token sites register with');
   }

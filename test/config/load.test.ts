@@ -147,6 +147,24 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...three }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
   });
 
+  it('refuses production naming everything that stops it at once, one line each, not the first alone', () => {
+    const message = (() => {
+      try {
+        loadConfig({ env: { NODE_ENV: 'production', ISSUER: 'http://cards.example', DATA_DIR: dataDir } });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'started';
+    })();
+    expect(message.split('\n')).to.deep.equal([
+      '4 things to fix before production starts:',
+      '  - DATABASE_URL must be set in production: the embedded database (dataDir/pgdata) serves one process and is no database to keep money in (ALLOW_EMBEDDED_DATABASE=true runs on it anyway)',
+      '  - issuer must be https in production, got http://cards.example',
+      '  - notifications.sms.transport must not be file in production: one-time codes and notices would be written to dataDir/outbox, not sent (set SMS_WEBHOOK_URL, or notifications.sms.transport webhook and its webhookUrl)',
+      '  - COOKIE_KEYS, CARD_HMAC_KEY, PASSWORD_PEPPER, OPERATOR_TOKEN (or OPERATOR_TOKENS) must be set in production (generated secrets are refused)',
+    ]);
+  });
+
   it('takes named operator tokens (OPERATOR_TOKENS) beside or instead of OPERATOR_TOKEN, and refuses malformed ones', () => {
     const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', ...PROD_SECRETS };
     const { OPERATOR_TOKEN: _shared, ...withoutShared } = production;
