@@ -7,6 +7,7 @@ import { openDb, type Db } from './db/knex.ts';
 import { openDirectory, type Directory } from './db/directory.ts';
 import { requestScopedDb } from './db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from './http/request-transaction.ts';
+import { requireHttps } from './http/require-https.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { refuseOtherMethods } from './http/refuse-other-methods.ts';
 import { formsFrom } from './http/csrf.ts';
@@ -326,6 +327,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(negotiateRequestLocale);
   app.use(formsFrom(config.issuer));
   app.use(errorHandler(render));
+  app.use(requireHttps(config.issuer));
   app.use(health.routes());
   app.use(faviconRoutes().routes());
   if (metrics && metricsToken) app.use(metricsRoutes({ exposition: metrics.registry, token: metricsToken }).routes());

@@ -201,6 +201,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Too many attempts': '시도가 너무 많습니다',
   Busy: '잠시 후 다시 시도하세요',
   'The card manager is busy. Please try again in a moment.': '카드 관리 서버가 지금 바쁩니다. 잠시 후 다시 시도하세요.',
+  'This card manager answers over https only.': '이 카드 관리 서버는 https로만 응답합니다.',
   'Something went wrong on our side.': '저희 쪽에서 문제가 발생했습니다.',
   'The request body is larger than this server accepts.': '요청 본문이 이 서버가 받을 수 있는 크기보다 큽니다.',
   'Bad request.': '잘못된 요청입니다.',
