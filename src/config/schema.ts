@@ -32,7 +32,16 @@ const siteOutboxSender = z.object({
 
 export const settingsSchema = z.object({
   port: z.number().int().min(0).max(65535),
-  issuer: webUrl,
+  // oidc-provider and every hosted page are mounted at the root: an issuer with a path would name addresses nothing serves.
+  issuer: webUrl.refine(
+    (v) => {
+      const u = URL.parse(v);
+      // Not a URL at all: webUrl's own message says so.
+      if (!u) return true;
+      return u.pathname === '/' && !u.search && !u.hash && !u.username && !u.password && !v.includes('?') && !v.includes('#');
+    },
+    'an origin alone, such as https://cards.example.com, without a path, query, fragment or user (the card manager serves from the root of its host)',
+  ),
   dataDir: z.string().min(1),
   databaseUrl: z.string().min(1).nullable(),
   /**

@@ -110,6 +110,14 @@ describe('configuration', () => {
     }
   });
 
+  it('takes an issuer that is an origin alone: the card manager serves from the root of its host', () => {
+    for (const issuer of ['https://cards.example.test/cc', 'https://cards.example.test/?x=1', 'https://cards.example.test/#top', 'https://ops:pw@cards.example.test']) {
+      refuses({ NODE_ENV: 'development', ISSUER: issuer }, /^config setting "issuer" is invalid: an origin alone, such as https:\/\/cards\.example\.com, without a path, query, fragment or user \(the card manager serves from the root of its host\)$/);
+    }
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, ISSUER: 'https://cards.example.test/' } }).issuer).to.equal('https://cards.example.test');
+    expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir, ISSUER: 'http://localhost:3470' } }).issuer).to.equal('http://localhost:3470');
+  });
+
   it('caps one-time codes at 10 a day unless oneTimeCodes.maxPerDay says otherwise, and never below the hourly limit', () => {
     expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } }).oneTimeCodes.maxPerDay).to.equal(10);
     expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir }, overrides: { oneTimeCodes: { maxPerDay: 20 } } }).oneTimeCodes.maxPerDay).to.equal(20);
