@@ -84,8 +84,11 @@ function isLocalhost(url: URL): boolean {
 }
 
 /** Production must not run with development shortcuts: what stops it, every one, so that one start names them all. */
-function productionRefusals(settings: Settings): string[] {
+function productionRefusals(settings: Settings, issuerGiven: boolean): string[] {
   const refusals: string[] = [];
+  if (!issuerGiven) {
+    refusals.push(`ISSUER must be set in production: the public https URL member sites and browsers reach the card manager at (without it the issuer would be ${settings.issuer})`);
+  }
   // The embedded PGlite serves one process from dataDir: instances started beside it would each keep books of their own.
   if (!settings.databaseUrl && !settings.allowEmbeddedDatabase) {
     refusals.push(
@@ -146,7 +149,10 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
     throw new ConfigError(`NODE_ENV must be development, test or production, got "${nodeEnv}"`);
   }
   let merged = readJson(path.join(CONFIG_DIR, 'default.json'));
-  merged = deepMerge(merged, readJson(path.join(CONFIG_DIR, `${nodeEnv}.json`)));
+  const forEnv = readJson(path.join(CONFIG_DIR, `${nodeEnv}.json`));
+  merged = deepMerge(merged, forEnv);
+  // The default issuer is development's: production must be told its public URL.
+  const issuerGiven = Boolean(env.ISSUER) || 'issuer' in forEnv || 'issuer' in overrides;
   followPorts(merged, env);
   merged = deepMerge(merged, envOverrides(env));
   merged = deepMerge(merged, overrides);
@@ -159,7 +165,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   const settings = parsed.data;
   settings.issuer = settings.issuer.replace(/\/$/, '');
   settings.dataDir = path.resolve(settings.dataDir);
-  const refusals = nodeEnv === 'production' ? productionRefusals(settings) : [];
+  const refusals = nodeEnv === 'production' ? productionRefusals(settings, issuerGiven) : [];
   let secrets: Secrets | undefined;
   try {
     secrets = resolveSecrets(env, settings.dataDir, nodeEnv !== 'production');

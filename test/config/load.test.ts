@@ -155,6 +155,15 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'production', ISSUER: 'https://cards.example', ...three }, /^OPERATOR_TOKEN \(or OPERATOR_TOKENS\) must be set in production/);
   });
 
+  it('refuses production without an issuer given (ISSUER, or issuer in the files), rather than announce http://localhost:3000', () => {
+    const { DATABASE_URL: _db, ...secrets } = PROD_SECRETS;
+    refuses({ NODE_ENV: 'production', ...secrets, DATABASE_URL: PROD_SECRETS.DATABASE_URL }, /^ISSUER must be set in production: the public https URL member sites and browsers reach the card manager at \(without it the issuer would be http:\/\/localhost:3000\)$/);
+    refuses({ NODE_ENV: 'production', ...PROD_SECRETS, PORT: '8080' }, /^ISSUER must be set in production: .*http:\/\/localhost:8080\)$/);
+    // Named, a localhost issuer is taken (a production configuration tried on one machine).
+    expect(loadConfig({ env: { NODE_ENV: 'production', ...PROD_SECRETS, DATA_DIR: dataDir, ISSUER: 'http://localhost:3000' } }).issuer).to.equal('http://localhost:3000');
+    expect(loadConfig({ env: { NODE_ENV: 'production', ...PROD_SECRETS, DATA_DIR: dataDir }, overrides: { issuer: 'https://cards.example' } }).issuer).to.equal('https://cards.example');
+  });
+
   it('refuses production naming everything that stops it at once, one line each, not the first alone', () => {
     const message = (() => {
       try {
