@@ -298,8 +298,9 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     exportsPerHour,
   });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now, unscopedDb: pool });
-  const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: applicationPolicy(config.cards) } });
-  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian });
+  const cardPolicy = applicationPolicy(config.cards);
+  const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: cardPolicy } });
+  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList });
   // The operator console (/admin): pages over the same domain functions as the API, as the operator signed in.
   const operatorConsole = consoleSessions({
     parseBody: parseFormBody,
@@ -312,7 +313,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     maxSeconds: config.operatorSessions.maxSeconds,
   });
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
-  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian });
+  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList });
   const consoleDisputes = consoleDisputeRoutes({ parseBody: parseFormBody, requireConsoleOperator, disputes, render });
   const consoleCards = consoleCardRoutes({ parseBody: parseFormBody, requireConsoleOperator, cards, ledger, render, exportsPerHour });
   const consoleSites = consoleSiteRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, directory, currency: config.currency });

@@ -1,5 +1,6 @@
 import { decide } from '../cards/decide-application.ts';
 import { listApplications, showApplication } from '../cards/list-applications.ts';
+import { applicationPolicy } from '../cards/application-policy.ts';
 import { reviewFindings } from '../cards/review-findings.ts';
 import type { Config } from '../config/schema.ts';
 import type { Application } from '../db/applications.ts';
@@ -76,7 +77,7 @@ export const applicationCommands: Record<string, Handler> = {
     const app = await showApplication(db, applicationId);
     printApplication(app);
     if (app.status !== 'review') return;
-    const findings = await reviewFindings(db, app, config.cards);
+    const findings = await reviewFindings(db, app, applicationPolicy(config.cards));
     if (findings.length === 0) console.log('  found now: nothing');
     for (const f of findings) console.log(`  found now: ${f.code}: ${f.about}`);
   },

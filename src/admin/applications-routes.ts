@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { decide } from '../cards/decide-application.ts';
 import { listApplications, showApplication } from '../cards/list-applications.ts';
 import { reviewFindings } from '../cards/review-findings.ts';
+import type { DenyList } from '../cards/deny-list.ts';
 import type { Db } from '../db/knex.ts';
 import { jsonBody } from '../http/validate.ts';
 import { applicationIdParam, applicationListInput, approveInput, rejectInput } from './application-inputs.ts';
@@ -18,13 +19,15 @@ export interface AdminApplicationDeps {
   duplicates: 'refuse' | 'review';
   /** config.cards.maxWardsPerGuardian, held again at approval. */
   maxWardsPerGuardian: number;
+  /** config.cards.denyList compiled (applicationPolicy): what a check finds now, and held again at approval. */
+  denyList: DenyList;
 }
 
 /**
  * The operator API for the review queue: list applications (the queue by default), show one, approve
  * or reject one with a reason. A decision activates or closes the pending card and notifies the applicant.
  */
-export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates, maxWardsPerGuardian }: AdminApplicationDeps): Router {
+export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates, maxWardsPerGuardian, denyList }: AdminApplicationDeps): Router {
   const router = new Router({ prefix: '/admin/api/applications' });
   router.use(requireOperator(operatorAuth));
   router.use(parseBody);
@@ -44,7 +47,7 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
     const { application_id: applicationId } = parseInput(applicationIdParam, { application_id: ctx.params.applicationId });
     const app = await showApplication(db, applicationId);
     // In review: what the checks find now, beside why it was sent there (the console's queue shows the same).
-    ctx.body = { ...presentApplication(app), ...(app.status === 'review' ? { findings: await reviewFindings(db, app, { maxWardsPerGuardian }) } : {}) };
+    ctx.body = { ...presentApplication(app), ...(app.status === 'review' ? { findings: await reviewFindings(db, app, { maxWardsPerGuardian, denyList }) } : {}) };
   });
 
   router.post('/:applicationId/approve', async function approveApplication(ctx) {

@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { decide } from '../cards/decide-application.ts';
 import { listApplications } from '../cards/list-applications.ts';
+import type { DenyList } from '../cards/deny-list.ts';
 import type { Db } from '../db/knex.ts';
 import { readForm } from '../http/form.ts';
 import { shownRefusal } from '../http/form-page.ts';
@@ -23,6 +24,8 @@ export interface ConsoleApplicationDeps {
   duplicates: 'refuse' | 'review';
   /** config.cards.maxWardsPerGuardian, held again at approval. */
   maxWardsPerGuardian: number;
+  /** config.cards.denyList compiled (applicationPolicy): what a check finds now, and held again at approval. */
+  denyList: DenyList;
 }
 
 const PURPOSE = 'admin:applications';

@@ -2,6 +2,7 @@ import { countIssuedWards, findIssuedDuplicates, findPersonMatches, type Applica
 import { findAccount, findActiveCardForAccount } from '../db/cards.ts';
 import type { Conn } from '../db/knex.ts';
 import type { ReviewReason } from './application-errors.ts';
+import { onDenyList, type DenyList } from './deny-list.ts';
 import { familyOf } from './screen-application.ts';
 
 /** What a check of an application in review may find now: a review reason, or what the approval refuses outright. */
@@ -31,12 +32,14 @@ export interface Finding {
 
 /**
  * What the checks of a new application find now for one in review, read without locks, for the operator to see
- * before deciding: the guardian's card and children's places (refusals at approval, recheckApproval), duplicates
- * and debts on the contacts as the approval weighs them, and, never a refusal, other accounts with the name and date
- * of birth. The application's own review reason is shown beside them; it may be among them still, or no longer.
+ * before deciding: the deny list as configured now (an entry may have been added since), the guardian's card and
+ * children's places (refusals at approval, recheckApproval), duplicates and debts on the contacts as the approval
+ * weighs them, and, never a refusal, other accounts with the name and date of birth. The application's own review
+ * reason is shown beside them; it may be among them still, or no longer.
  */
-export async function reviewFindings(conn: Conn, app: Application, policy: { maxWardsPerGuardian: number }): Promise<Finding[]> {
+export async function reviewFindings(conn: Conn, app: Application, policy: { maxWardsPerGuardian: number; denyList: DenyList }): Promise<Finding[]> {
   const codes: FindingCode[] = [];
+  if (onDenyList(policy.denyList, app)) codes.push('denied');
   let family: Family | undefined;
   if (app.guardianAccountId) {
     const guardian = await findAccount(conn, app.guardianAccountId);

@@ -411,7 +411,14 @@ describe('operator console', () => {
       const app = application({ legal_name: name });
       const { body } = await postApplication(ts, app);
       const id = String(body.application_id);
-      const plain = await queued(`${uniqueName('Rhee')} Consoleson`);
+      // One sent to review for a duplicate email, whose other holder's card is closed since: a check finds nothing now.
+      const other = await issueTestCard(ts);
+      const sameEmail = application();
+      await ts.db('accounts').where({ id: other.accountId }).update({ email: String(sameEmail.email) });
+      const sent = await postApplication(ts, sameEmail);
+      expect(sent.body.review_reason).to.equal('duplicate_email');
+      const plain = String(sent.body.application_id);
+      await ts.db('cards').where({ id: other.cardId }).update({ status: 'closed' });
       // While it waits: a holder of the same name and date of birth is issued a card, and an account on its email,
       // closed, comes to owe.
       await issueTestCard(ts, String(app.birthdate), name);
@@ -426,6 +433,7 @@ describe('operator console', () => {
       expect(unescapeHtml(why.replace(/<[^>]+>/g, ''))).to.equal('denied: the name, email or mobile matches the deny list');
       const found = [...item(id).matchAll(/<li id="found-[^"]+">(.*?)<\/li>/g)].map((m) => unescapeHtml(m[1]!.replace(/<[^>]+>/g, '')).trim());
       expect(found).to.deep.equal([
+        'denied: the name, email or mobile matches the deny list',
         'balance_owed: an account with this email address or mobile number still owes money (it may be closed)',
         'duplicate_person: a holder of an open card has this name and date of birth: the same person with new contacts, or two people?',
       ]);
@@ -437,7 +445,7 @@ describe('operator console', () => {
         findings: Array<{ code: string; about: string }>;
       };
       expect(shown.reason).to.equal('denied');
-      expect(shown.findings.map((f) => f.code)).to.deep.equal(['balance_owed', 'duplicate_person']);
+      expect(shown.findings.map((f) => f.code)).to.deep.equal(['denied', 'balance_owed', 'duplicate_person']);
       // The approval weighs the debt (cards.duplicates 'review' here: the operator accepts it knowingly).
       const approve = await postConsoleForm(agent, '/admin/applications', `/admin/applications/${id}/approve`, { reason: 'checked' });
       expect(approve.status).to.equal(409);

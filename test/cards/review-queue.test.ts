@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { expect } from 'chai';
+import { applicationCommands } from '../../src/admin/applications-cli.ts';
 import { applicationLocks } from '../../src/cards/application-locks.ts';
 import { createCard } from '../../src/cards/create-card.ts';
 import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
@@ -21,6 +22,7 @@ import {
   uniqueEmail,
   uniqueIp,
   uniqueMobile,
+  uniqueName,
 } from '../helpers/applicant.ts';
 import { issueTestCard } from '../helpers/fixtures.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -434,6 +436,64 @@ describe('the review queue', () => {
       const res = await approving!;
       expect(res.status).to.equal(409);
       expect(((await res.json()) as { error: string }).error).to.equal('duplicate_email');
+    });
+
+    describe('the deny list as it is now, not as it was when the application was sent to review', () => {
+      /** Another instance on the same database whose deny list names more (as after a restart with entries added). */
+      let later: TestServer;
+      const deniedMobile = uniqueMobile();
+      before(async () => {
+        later = await startCardManager({
+          ...APPLY_SERVER,
+          cards: {
+            ...APPLY_SERVER.cards,
+            duplicates: 'review',
+            // The mobile in national form, as an operator types it: matched as the E.164 number stored.
+            denyList: { action: 'refuse', names: ['* reviewson', '* laterson'], emails: ['denied-later-*@example.com'], mobiles: [deniedMobile] },
+          },
+        });
+      });
+      after(() => later?.stop());
+
+      /** An application in review for a duplicate email (no deny-list match when it was sent), with `over` given. */
+      async function duplicateInReview(over: Record<string, string>) {
+        const app = application(over);
+        await issuedByHand(ts, { email: String(app.email) });
+        const { status, body } = await postApplication(ts, app);
+        expect(status, JSON.stringify(body)).to.equal(202);
+        expect(body.review_reason).to.equal('duplicate_email');
+        return String(body.application_id);
+      }
+
+      /** What `applications show ID` prints, run on `server`'s config and database. */
+      async function cliShow(server: TestServer, id: string): Promise<string[]> {
+        const out: string[] = [];
+        const log = console.log;
+        console.log = (...a: unknown[]) => void out.push(a.join(' '));
+        try {
+          await applicationCommands['applications show']!({ config: server.config, db: server.db, args: [id] });
+        } finally {
+          console.log = log;
+        }
+        return out;
+      }
+
+      async function findingCodes(server: TestServer, id: string): Promise<string[]> {
+        const res = await fetch(`${server.url}/admin/api/applications/${id}`, { headers: { authorization: `Bearer ${server.config.secrets.operatorToken}` } });
+        return ((await res.json()) as { findings: Array<{ code: string }> }).findings.map((f) => f.code);
+      }
+
+      it('shows a deny-list match among what a check finds now: a name, an email or a mobile (API findings, `applications show`)', async () => {
+        const byName = await duplicateInReview({ legal_name: `${uniqueName('Zoe')} Laterson` });
+        const byEmail = await duplicateInReview({ email: uniqueEmail('denied-later') });
+        const byMobile = await duplicateInReview({ mobile: deniedMobile });
+        for (const id of [byName, byEmail, byMobile]) {
+          expect(await findingCodes(later, id), 'on the instance whose deny list names it').to.deep.equal(['denied', 'duplicate_email']);
+          expect(await findingCodes(ts, id), 'on the one whose deny list does not').to.deep.equal(['duplicate_email']);
+        }
+        expect(await cliShow(later, byName)).to.include('  found now: denied: the name, email or mobile matches the deny list');
+        expect((await cliShow(ts, byName)).join('\n')).not.to.include('denied');
+      });
     });
 
     describe("with cards.duplicates 'refuse'", () => {
