@@ -300,7 +300,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now, unscopedDb: pool });
   const cardPolicy = applicationPolicy(config.cards);
   const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: cardPolicy } });
-  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList });
+  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList, denyListAction: cardPolicy.denyListAction });
   // The operator console (/admin): pages over the same domain functions as the API, as the operator signed in.
   const operatorConsole = consoleSessions({
     parseBody: parseFormBody,
@@ -313,7 +313,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     maxSeconds: config.operatorSessions.maxSeconds,
   });
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
-  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList });
+  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList, denyListAction: cardPolicy.denyListAction });
   const consoleDisputes = consoleDisputeRoutes({ parseBody: parseFormBody, requireConsoleOperator, disputes, render });
   const consoleCards = consoleCardRoutes({ parseBody: parseFormBody, requireConsoleOperator, cards, ledger, render, exportsPerHour });
   const consoleSites = consoleSiteRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, directory, currency: config.currency });

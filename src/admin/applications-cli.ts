@@ -1,4 +1,4 @@
-import { decide } from '../cards/decide-application.ts';
+import { decide, type DecisionDeps } from '../cards/decide-application.ts';
 import { listApplications, showApplication } from '../cards/list-applications.ts';
 import { applicationPolicy } from '../cards/application-policy.ts';
 import { reviewFindings } from '../cards/review-findings.ts';
@@ -18,6 +18,7 @@ export const APPLICATION_COMMANDS_USAGE = `  applications list [--status review|
   applications show ID                      one application; in review, also what a check finds now
   applications approve ID [--reason TEXT] [--accept-duplicate]
                                             activate the pending card; the applicant is notified. Refused if
+                                            the deny list (cards.denyList) matches the applicant now, if
                                             the guardian's card is no longer active or the guardian's children
                                             fill cards.maxWardsPerGuardian, or if another holder's card has the
                                             contacts or an account on them owes; --accept-duplicate approves
@@ -43,6 +44,12 @@ function printDecision({ application, changed }: { application: Application; cha
 }
 
 const DECISION_OPTIONS = { reason: { type: 'string' }, 'accept-duplicate': { type: 'boolean' } } as const;
+
+/** What decide() holds an approval to, from config/ (the deny list compiled as the server compiles it). */
+function decisionDeps(config: Config, db: Db): DecisionDeps {
+  const p = applicationPolicy(config.cards);
+  return { db, duplicates: p.duplicates, maxWardsPerGuardian: p.maxWardsPerGuardian, denyList: p.denyList, denyListAction: p.denyListAction };
+}
 
 /** The one positional argument (the application id) of a command. */
 function theApplication(positionals: string[]): string {
@@ -86,7 +93,7 @@ export const applicationCommands: Record<string, Handler> = {
     const input = parseInput(approveInput, decisionArgs(args, 'approve'));
     printDecision(
       await decide(
-        { db, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian },
+        decisionDeps(config, db),
         { applicationId: input.application_id, reason: input.reason, acceptDuplicate: input.accept_duplicate, decision: 'approve', actor: cliActor() },
       ),
     );
@@ -96,7 +103,7 @@ export const applicationCommands: Record<string, Handler> = {
     const input = parseInput(rejectInput, decisionArgs(args, 'reject'));
     printDecision(
       await decide(
-        { db, duplicates: config.cards.duplicates, maxWardsPerGuardian: config.cards.maxWardsPerGuardian },
+        decisionDeps(config, db),
         { applicationId: input.application_id, reason: input.reason, decision: 'reject', actor: cliActor() },
       ),
     );

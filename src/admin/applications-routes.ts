@@ -21,13 +21,15 @@ export interface AdminApplicationDeps {
   maxWardsPerGuardian: number;
   /** config.cards.denyList compiled (applicationPolicy): what a check finds now, and held again at approval. */
   denyList: DenyList;
+  /** config.cards.denyList.action: whether the match an application was sent to review for may be approved. */
+  denyListAction: 'refuse' | 'review';
 }
 
 /**
  * The operator API for the review queue: list applications (the queue by default), show one, approve
  * or reject one with a reason. A decision activates or closes the pending card and notifies the applicant.
  */
-export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates, maxWardsPerGuardian, denyList }: AdminApplicationDeps): Router {
+export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates, maxWardsPerGuardian, denyList, denyListAction }: AdminApplicationDeps): Router {
   const router = new Router({ prefix: '/admin/api/applications' });
   router.use(requireOperator(operatorAuth));
   router.use(parseBody);
@@ -55,7 +57,7 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
     const body = ctx.request.type ? jsonBody(ctx) : {};
     const input = parseInput(approveInput, { ...body, application_id: ctx.params.applicationId });
     const decided = await decide(
-      { db, duplicates, maxWardsPerGuardian },
+      { db, duplicates, maxWardsPerGuardian, denyList, denyListAction },
       { applicationId: input.application_id, reason: input.reason, acceptDuplicate: input.accept_duplicate, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId },
     );
     ctx.body = { ...presentApplication(decided.application), changed: decided.changed };
@@ -64,7 +66,7 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
   router.post('/:applicationId/reject', async function rejectApplication(ctx) {
     const input = parseInput(rejectInput, { ...jsonBody(ctx), application_id: ctx.params.applicationId });
     const decided = await decide(
-      { db, duplicates, maxWardsPerGuardian },
+      { db, duplicates, maxWardsPerGuardian, denyList, denyListAction },
       { applicationId: input.application_id, reason: input.reason, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId },
     );
     ctx.body = { ...presentApplication(decided.application), changed: decided.changed };

@@ -26,6 +26,8 @@ export interface ConsoleApplicationDeps {
   maxWardsPerGuardian: number;
   /** config.cards.denyList compiled (applicationPolicy): what a check finds now, and held again at approval. */
   denyList: DenyList;
+  /** config.cards.denyList.action: whether the match an application was sent to review for may be approved. */
+  denyListAction: 'refuse' | 'review';
 }
 
 const PURPOSE = 'admin:applications';
@@ -109,7 +111,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
     }
     try {
       const decided = await decide(
-        { db: deps.db, duplicates: deps.duplicates, maxWardsPerGuardian: deps.maxWardsPerGuardian },
+        { db: deps.db, duplicates: deps.duplicates, maxWardsPerGuardian: deps.maxWardsPerGuardian, denyList: deps.denyList, denyListAction: deps.denyListAction },
         {
           applicationId: id,
           decision: action,

@@ -5,6 +5,7 @@ import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { notifyHolder } from '../notifications/notify.ts';
+import type { DenyList } from './deny-list.ts';
 import { recheckApproval } from './recheck-approval.ts';
 import { transition } from './transition.ts';
 
@@ -26,6 +27,10 @@ export interface DecisionDeps {
   duplicates: 'refuse' | 'review';
   /** config.cards.maxWardsPerGuardian, held again at approval. */
   maxWardsPerGuardian: number;
+  /** config.cards.denyList compiled (applicationPolicy), held again at approval. */
+  denyList: DenyList;
+  /** config.cards.denyList.action */
+  denyListAction: 'refuse' | 'review';
 }
 
 export const MAX_REASON_LENGTH = 500;
@@ -58,6 +63,8 @@ export async function decide(deps: DecisionDeps, d: Decision): Promise<{ applica
           duplicates: deps.duplicates,
           acceptDuplicate: d.acceptDuplicate === true,
           maxWardsPerGuardian: deps.maxWardsPerGuardian,
+          denyList: deps.denyList,
+          denyListAction: deps.denyListAction,
         }) : [];
     // An operator who closed the pending card directly has rejected it in effect: the rejection still goes through.
     const alreadyClosed = !approved && (await findCard(trx, app.cardId!))?.status === 'closed';

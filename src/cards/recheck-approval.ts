@@ -4,13 +4,14 @@ import { holdsActiveCardLocked, lockAccount } from '../db/cards.ts';
 import type { Trx } from '../db/knex.ts';
 import { AppError } from '../errors.ts';
 import { applicationLocks } from './application-locks.ts';
+import { onDenyList, type DenyList } from './deny-list.ts';
 import { familyOf } from './screen-application.ts';
 
 /** What another account has that the operator approves past only knowingly: a duplicate, or a debt on the contacts. */
 export type DuplicateReason = 'duplicate_ward' | 'duplicate_email' | 'duplicate_mobile' | 'balance_owed';
 
 /** Why an approval from review was refused: the stable codes the operator API answers with. */
-export type RecheckRefusal = 'guardian_inactive' | 'too_many_wards' | DuplicateReason;
+export type RecheckRefusal = 'denied' | 'guardian_inactive' | 'too_many_wards' | DuplicateReason;
 
 /** An approval refused because something changed while the application waited (409); it stays in review. */
 export class ApprovalRecheckError extends AppError {
@@ -28,6 +29,10 @@ export interface RecheckPolicy {
   acceptDuplicate: boolean;
   /** config.cards.maxWardsPerGuardian: a hard limit, which no operator approves past. */
   maxWardsPerGuardian: number;
+  /** config.cards.denyList compiled (applicationPolicy): the deny list as it is now. */
+  denyList: DenyList;
+  /** config.cards.denyList.action: with 'review', the match the application was sent to review for is the operator's to judge. */
+  denyListAction: 'refuse' | 'review';
 }
 
 const FOUND: Record<DuplicateReason, string> = {
@@ -36,6 +41,15 @@ const FOUND: Record<DuplicateReason, string> = {
   duplicate_mobile: "Another holder's active card has this application's mobile number.",
   balance_owed: "An account with this application's email address or mobile number still owes money (it may be closed).",
 };
+
+/**
+ * The refusal of an applicant the deny list matches at approval. One line (the CLI prints it as its error). The entry
+ * is the operator's own decision, so no flag goes past it: taking it back is removing the entry.
+ */
+export const DENIED_AT_APPROVAL =
+  'The name, email or mobile matches the deny list (cards.denyList), as configured now. A deny-list entry is an operator decision ' +
+  'that no approval goes past (accept_duplicate included): reject the application with a reason, or, if the entry is wrong, ' +
+  'remove it from cards.denyList, restart, and approve then.';
 
 export const GUARDIAN_INACTIVE =
   'The guardian no longer holds an active card (it was closed, blocked or reported lost while the application waited), ' +
@@ -66,6 +80,10 @@ function found(d: Duplicates & { owedOnContacts: boolean }): DuplicateReason[] {
  * the decision's transaction and under apply()'s advisory locks (so no application with the same email, mobile or
  * guardian is decided meanwhile):
  *
+ * - the name, email and mobile are not on the deny list as configured now (onDenyList, the application screening's
+ *   match: an entry added after the applicant applied, or one that did not match then). Nothing overrides it, except
+ *   that with cards.denyList.action 'review' the match the application was sent to review for ('denied') is the
+ *   question the operator was asked, and the approval is the answer;
  * - a minor's guardian still holds an active card (the one that vouched, or its reissue); one closed, blocked or
  *   lost vouches for no one, as it could not have at submission;
  * - the guardian's other children whose cards were issued are fewer than cards.maxWardsPerGuardian, counted under
@@ -80,6 +98,10 @@ function found(d: Duplicates & { owedOnContacts: boolean }): DuplicateReason[] {
  * Throws ApprovalRecheckError, before anything is written. Returns the duplicates approved knowingly, for the audit.
  */
 export async function recheckApproval(trx: Trx, app: Application, policy: RecheckPolicy): Promise<DuplicateReason[]> {
+  // Checked on the application's own values (what the screening matched); before any lock, for it reads nothing.
+  if (onDenyList(policy.denyList, app) && !(policy.denyListAction === 'review' && app.reason === 'denied')) {
+    throw new ApprovalRecheckError('denied', DENIED_AT_APPROVAL);
+  }
   await lockValues(trx, applicationLocks(app));
   let family: Family | undefined;
   if (app.guardianAccountId) {

@@ -1,12 +1,13 @@
 import { userInfo } from 'node:os';
 import { expect } from 'chai';
 import { applicationCommands } from '../../src/admin/applications-cli.ts';
+import { refusalLines } from '../../src/admin/cli-options.ts';
 import { applicationLocks } from '../../src/cards/application-locks.ts';
 import { createCard } from '../../src/cards/create-card.ts';
 import { verifyCredentials } from '../../src/cards/verify-credentials.ts';
 import { lockValues } from '../../src/db/advisory-lock.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
-import { InvalidCredentialsError } from '../../src/errors.ts';
+import { AppError, InvalidCredentialsError } from '../../src/errors.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
 import {
   APPLY_SERVER,
@@ -25,6 +26,8 @@ import {
   uniqueName,
 } from '../helpers/applicant.ts';
 import { issueTestCard } from '../helpers/fixtures.ts';
+import { alertText } from '../helpers/html.ts';
+import { postConsoleForm, signedInOperator } from '../helpers/operator.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
@@ -493,6 +496,80 @@ describe('the review queue', () => {
         }
         expect(await cliShow(later, byName)).to.include('  found now: denied: the name, email or mobile matches the deny list');
         expect((await cliShow(ts, byName)).join('\n')).not.to.include('denied');
+      });
+
+      it('refuses to approve an applicant the deny list names now (409 denied), past which nothing approves: nothing issued, still in review, a rejection goes through', async () => {
+        const byName = await duplicateInReview({ legal_name: `${uniqueName('Yul')} Laterson` });
+        const byEmail = await duplicateInReview({ email: uniqueEmail('denied-later') });
+        const byMobile = await duplicateInReview({ mobile: deniedMobile });
+        const message = await refusedApproval(later, byName, 'denied', { accept_duplicate: true, reason: 'checked' });
+        expect(message).to.match(/^The name, email or mobile matches the deny list \(cards\.denyList\)/);
+        expect(message).to.include('reject the application with a reason');
+        await refusedApproval(later, byEmail, 'denied');
+        await refusedApproval(later, byMobile, 'denied', { accept_duplicate: true });
+        expect((await listAudit(ts.db, 'application', byName)).map((e) => e.action)).not.to.include('application.approved');
+        // Where the deny list does not name it, the same approval goes through (the duplicate accepted).
+        const elsewhere = await decideByApi(byEmail, 'approve', { accept_duplicate: true });
+        expect(elsewhere.status).to.equal(200);
+        const rejected = await fetch(`${later.url}/admin/api/applications/${byName}/reject`, {
+          method: 'POST',
+          headers: { ...operator, 'content-type': 'application/json' },
+          body: JSON.stringify({ reason: 'We cannot accept this application.' }),
+        });
+        expect(rejected.status).to.equal(200);
+      });
+
+      it("with denyList.action 'refuse', refuses even the match the application was sent to review for (under 'review' then)", async () => {
+        const q = await queued('Una Reviewson');
+        expect(q.body.review_reason).to.equal('denied');
+        await refusedApproval(later, q.id, 'denied');
+      });
+
+      it("with denyList.action 'review', approves past the match the application was sent to review for, not past one found since", async () => {
+        const reviewing = await startCardManager({
+          ...APPLY_SERVER,
+          cards: { ...APPLY_SERVER.cards, duplicates: 'review', denyList: { action: 'review', names: ['* reviewson', '* laterson'], emails: [], mobiles: [] } },
+        });
+        try {
+          const q = await queued('Vic Reviewson');
+          const approved = await fetch(`${reviewing.url}/admin/api/applications/${q.id}/approve`, { method: 'POST', headers: operator });
+          expect(approved.status, 'the match the operator was asked to judge').to.equal(200);
+          const since = await duplicateInReview({ legal_name: `${uniqueName('Wes')} Laterson` });
+          await refusedApproval(reviewing, since, 'denied', { accept_duplicate: true });
+        } finally {
+          await reviewing.stop();
+        }
+      });
+
+      it('refuses in the console with a 409 page, the message beside the approve form and its reason kept, nothing changed', async () => {
+        const id = await duplicateInReview({ legal_name: `${uniqueName('Xia')} Laterson` });
+        const agent = await signedInOperator(later.url, later.config.secrets.operatorToken!);
+        const before = await snapshot(later, id);
+        const res = await postConsoleForm(agent, '/admin/applications', `/admin/applications/${id}/approve`, { reason: 'looked at it', accept_duplicate: 'on' });
+        expect(res.status).to.equal(409);
+        const html = await res.text();
+        expect(alertText(html)).to.match(/^The name, email or mobile matches the deny list/);
+        expect(html).to.match(new RegExp(`id="error-approve-${id}"[^>]*>The name, email or mobile matches the deny list`));
+        expect(html).to.match(new RegExp(`id="reason-approve-${id}" name="reason" value="looked at it"`));
+        expect(await snapshot(later, id)).to.deep.equal(before);
+      });
+
+      it('refuses in the CLI with a one-line error, nothing changed', async () => {
+        const id = await duplicateInReview({ legal_name: `${uniqueName('Yan')} Laterson` });
+        const before = await snapshot(later, id);
+        let refused: unknown;
+        try {
+          await applicationCommands['applications approve']!({ config: later.config, db: later.db, args: [id, '--accept-duplicate'] });
+        } catch (err) {
+          refused = err;
+        }
+        expect(refused).to.be.instanceOf(AppError);
+        expect((refused as AppError).code).to.equal('denied');
+        const lines = refusalLines(refused as AppError);
+        expect(lines).to.have.length(1);
+        expect(lines[0]).to.match(/^error: The name, email or mobile matches the deny list/);
+        expect(lines[0]).not.to.include('\n');
+        expect(await snapshot(later, id)).to.deep.equal(before);
       });
     });
 
