@@ -9,7 +9,7 @@ import { readForm } from '../http/form.ts';
 import { shownRefusal } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { fieldErrors } from '../http/validate.ts';
-import { FINDINGS, reviewFindings } from '../cards/review-findings.ts';
+import { FINDINGS, reviewFindingsOfEach } from '../cards/review-findings.ts';
 import { approveInput, rejectInput } from './application-inputs.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { doneNotice, inEnglish, sendConsolePage } from './console-session.ts';
@@ -63,8 +63,8 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
   async function page(ctx: Context, opts: { refusal?: Refusal; notice?: string } = {}): Promise<void> {
     const queue = await listApplications(deps.db, { status: 'review', limit: QUEUE_LIMIT });
     // What the checks find now, beside why each was sent to review: what the approval will weigh.
-    const applications = [];
-    for (const a of queue) applications.push({ ...presentApplication(a), findings: await reviewFindings(deps.db, a, deps) });
+    const findings = await reviewFindingsOfEach(deps.db, queue, deps);
+    const applications = queue.map((a, i) => ({ ...presentApplication(a), findings: findings[i]! }));
     const r = opts.refusal;
     await sendConsolePage(ctx, deps.render, 'admin/applications', {
       title: 'Review queue',

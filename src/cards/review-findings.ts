@@ -1,5 +1,5 @@
-import { countIssuedWards, findIssuedDuplicates, findPersonMatches, type Application, type Family } from '../db/applications.ts';
-import { findAccount, findActiveCardForAccount } from '../db/cards.ts';
+import { findIssuedDuplicatesOfEach, findIssuedWards, findPersonMatchesOfEach, type Application } from '../db/applications.ts';
+import { accountsWithActiveCard, findAccountsById } from '../db/cards.ts';
 import type { Conn } from '../db/knex.ts';
 import type { ReviewReason } from './application-errors.ts';
 import { onDenyList, type DenyList } from './deny-list.ts';
@@ -37,25 +37,55 @@ export interface Finding {
  * weighs them, and, never a refusal, other accounts with the name and date of birth. The application's own review
  * reason is shown beside them; it may be among them still, or no longer.
  */
-export async function reviewFindings(conn: Conn, app: Application, policy: { maxWardsPerGuardian: number; denyList: DenyList }): Promise<Finding[]> {
-  const codes: FindingCode[] = [];
-  if (onDenyList(policy.denyList, app)) codes.push('denied');
-  let family: Family | undefined;
-  if (app.guardianAccountId) {
-    const guardian = await findAccount(conn, app.guardianAccountId);
-    if (!guardian || !(await findActiveCardForAccount(conn, guardian.id))) codes.push('guardian_inactive');
-    if (guardian) {
-      if ((await countIssuedWards(conn, guardian.id, app.accountId)) >= policy.maxWardsPerGuardian) codes.push('too_many_wards');
-      family = familyOf(guardian, app);
+export async function reviewFindings(conn: Conn, app: Application, policy: FindingsPolicy): Promise<Finding[]> {
+  return (await reviewFindingsOfEach(conn, [app], policy))[0]!;
+}
+
+export interface FindingsPolicy {
+  maxWardsPerGuardian: number;
+  denyList: DenyList;
+}
+
+/**
+ * reviewFindings for each application of a page (the console's queue lists up to 100), in the order given, in five
+ * queries whatever their number: the guardians, which of them hold an active card, their issued wards, the duplicates
+ * and debts on the contacts, the name and date of birth (one statement each, for all the applications).
+ */
+export async function reviewFindingsOfEach(conn: Conn, apps: readonly Application[], policy: FindingsPolicy): Promise<Finding[][]> {
+  if (apps.length === 0) return [];
+  const guardianIds = [...new Set(apps.flatMap((a) => (a.guardianAccountId ? [a.guardianAccountId] : [])))];
+  const guardians = await findAccountsById(conn, guardianIds);
+  const active = await accountsWithActiveCard(conn, [...guardians.keys()]);
+  const wards = await findIssuedWards(conn, [...guardians.keys()]);
+  const guardianOf = apps.map((a) => (a.guardianAccountId ? guardians.get(a.guardianAccountId) : undefined));
+  const duplicates = await findIssuedDuplicatesOfEach(
+    conn,
+    apps.map((app, i) => {
+      const guardian = guardianOf[i];
+      return { accountId: app.accountId!, email: app.email, mobile: app.mobile, family: guardian ? familyOf(guardian, app) : undefined };
+    }),
+  );
+  const persons = await findPersonMatchesOfEach(
+    conn,
+    apps.map((app) => ({ accountId: app.accountId, legalName: app.legalName, birthdate: app.birthdate, adult: !app.guardianAccountId })),
+  );
+  return apps.map((app, i) => {
+    const codes: FindingCode[] = [];
+    if (onDenyList(policy.denyList, app)) codes.push('denied');
+    if (app.guardianAccountId) {
+      const guardian = guardianOf[i];
+      if (!guardian || !active.has(guardian.id)) codes.push('guardian_inactive');
+      // As countIssuedWards counts: the guardian's issued wards but this application's own account.
+      if (guardian && (wards.get(guardian.id) ?? []).filter((id) => id !== app.accountId).length >= policy.maxWardsPerGuardian) codes.push('too_many_wards');
     }
-  }
-  const d = await findIssuedDuplicates(conn, { accountId: app.accountId!, email: app.email, mobile: app.mobile, family });
-  if (d.wardInUse) codes.push('duplicate_ward');
-  if (d.emailInUse) codes.push('duplicate_email');
-  if (d.mobileInUse) codes.push('duplicate_mobile');
-  if (!d.wardInUse && !d.emailInUse && !d.mobileInUse && d.owedOnContacts) codes.push('balance_owed');
-  const person = await findPersonMatches(conn, { accountId: app.accountId, legalName: app.legalName, birthdate: app.birthdate, adult: !app.guardianAccountId });
-  if (person.owedByPerson) codes.push('person_owes');
-  if (person.personInUse) codes.push('duplicate_person');
-  return codes.map((code) => ({ code, about: FINDINGS[code] }));
+    const d = duplicates[i]!;
+    if (d.wardInUse) codes.push('duplicate_ward');
+    if (d.emailInUse) codes.push('duplicate_email');
+    if (d.mobileInUse) codes.push('duplicate_mobile');
+    if (!d.wardInUse && !d.emailInUse && !d.mobileInUse && d.owedOnContacts) codes.push('balance_owed');
+    const person = persons[i]!;
+    if (person.owedByPerson) codes.push('person_owes');
+    if (person.personInUse) codes.push('duplicate_person');
+    return codes.map((code) => ({ code, about: FINDINGS[code] }));
+  });
 }

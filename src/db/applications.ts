@@ -307,15 +307,39 @@ export async function checkApplication(
  * suspended, or lost and not replaced), as others may have been while it waited; and, as for a new application,
  * whether another account with the email or mobile still owes (owedOnContacts), whatever its cards' status.
  */
-export async function findIssuedDuplicates(
-  conn: Conn,
-  q: { accountId: string; email: string; mobile: string; family?: Family | undefined },
-): Promise<Duplicates & { owedOnContacts: boolean }> {
+export async function findIssuedDuplicates(conn: Conn, q: IssuedDuplicatesQuery): Promise<Duplicates & { owedOnContacts: boolean }> {
+  return toIssuedDuplicates((await conn.select(...issuedDuplicateColumns(conn, q)).first()) as IssuedDuplicateRow);
+}
+
+/** findIssuedDuplicates for each of `qs` (the review queue's page), in one statement; the answers in the order of `qs`. */
+export async function findIssuedDuplicatesOfEach(conn: Conn, qs: readonly IssuedDuplicatesQuery[]): Promise<Array<Duplicates & { owedOnContacts: boolean }>> {
+  return (await selectEach<IssuedDuplicateRow>(conn, qs.map((q) => issuedDuplicateColumns(conn, q)))).map(toIssuedDuplicates);
+}
+
+type IssuedDuplicatesQuery = { accountId: string; email: string; mobile: string; family?: Family | undefined };
+type IssuedDuplicateRow = DuplicateRow & { owed_on_contacts: boolean };
+
+function issuedDuplicateColumns(conn: Conn, q: IssuedDuplicatesQuery) {
   const own = { ...q, ownAccountId: q.accountId };
-  const r = (await conn.select(...duplicateColumns(conn, own, ISSUED_CARD), owedOnContactsColumn(conn, own)).first()) as DuplicateRow & {
-    owed_on_contacts: boolean;
-  };
+  return [...duplicateColumns(conn, own, ISSUED_CARD), owedOnContactsColumn(conn, own)];
+}
+
+function toIssuedDuplicates(r: IssuedDuplicateRow): Duplicates & { owedOnContacts: boolean } {
   return { ...toDuplicates(r), owedOnContacts: Boolean(r.owed_on_contacts) };
+}
+
+/**
+ * One row of `columns` for each entry of `each`, in one statement: the SELECTs (each the statement a single lookup
+ * would send, with its own bindings, so each EXISTS keeps its index) joined by UNION ALL, numbered to be put back in
+ * order. Per-row rules (a minor's family) do not fit one WHERE … IN, and this keeps the single lookup's SQL as it is.
+ */
+async function selectEach<R>(conn: Conn, each: ReadonlyArray<ReadonlyArray<Knex.Raw>>): Promise<R[]> {
+  if (each.length === 0) return [];
+  const selects = each.map((columns, i) => conn.select(conn.raw('?::int AS i', [i]), ...columns));
+  const rows = (await conn.queryBuilder().unionAll(selects, true)) as Array<R & { i: number }>;
+  const ordered: R[] = new Array<R>(each.length);
+  for (const r of rows) ordered[Number(r.i)] = r;
+  return ordered;
 }
 
 /**
@@ -337,31 +361,52 @@ export async function countIssuedWards(conn: Conn, guardianAccountId: string, ex
 }
 
 /**
+ * The wards of each of these guardians whose card was issued (as countIssuedWards counts them), by guardian: the
+ * review queue's page in one query, each application then leaving its own account out of its guardian's list.
+ */
+export async function findIssuedWards(conn: Conn, guardianAccountIds: readonly string[]): Promise<Map<string, string[]>> {
+  const wards = new Map<string, string[]>();
+  if (guardianAccountIds.length === 0) return wards;
+  const rows = (await conn('accounts as a')
+    .select('a.guardian_account_id', 'a.id')
+    .whereIn('a.guardian_account_id', [...guardianAccountIds])
+    .whereRaw(ISSUED_CARD)) as Array<{ guardian_account_id: string; id: string }>;
+  for (const r of rows) wards.set(r.guardian_account_id, [...(wards.get(r.guardian_account_id) ?? []), r.id]);
+  return wards;
+}
+
+/**
  * Other accounts (not `accountId`) with this name and date of birth (folded, PERSON_NAME): one that still owes, and,
  * for an adult, one holding an open card. What sent an application to review as person_owes or duplicate_person,
  * looked for again for the operator (never a refusal: two people may share both).
  */
-export async function findPersonMatches(
-  conn: Conn,
-  q: { accountId: string | null; legalName: string; birthdate: string; adult: boolean },
-): Promise<{ owedByPerson: boolean; personInUse: boolean }> {
-  const r = (await conn
-    .select(
-      conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND a.id IS DISTINCT FROM ?::uuid AND ${OWES}) AS owed_by_person`, [
-        q.birthdate,
-        q.legalName,
-        q.accountId,
-      ]),
-      q.adult
-        ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND a.id IS DISTINCT FROM ?::uuid AND ${OPEN_CARD}) AS person_in_use`, [
-            q.birthdate,
-            q.legalName,
-            q.accountId,
-          ])
-        : conn.raw('false AS person_in_use'),
-    )
-    .first()) as { owed_by_person: boolean; person_in_use: boolean };
-  return { owedByPerson: Boolean(r.owed_by_person), personInUse: Boolean(r.person_in_use) };
+export async function findPersonMatches(conn: Conn, q: PersonQuery): Promise<{ owedByPerson: boolean; personInUse: boolean }> {
+  return (await findPersonMatchesOfEach(conn, [q]))[0]!;
+}
+
+/** findPersonMatches for each of `qs` (the review queue's page), in one statement; the answers in the order of `qs`. */
+export async function findPersonMatchesOfEach(conn: Conn, qs: readonly PersonQuery[]): Promise<Array<{ owedByPerson: boolean; personInUse: boolean }>> {
+  const rows = await selectEach<{ owed_by_person: boolean; person_in_use: boolean }>(conn, qs.map((q) => personMatchColumns(conn, q)));
+  return rows.map((r) => ({ owedByPerson: Boolean(r.owed_by_person), personInUse: Boolean(r.person_in_use) }));
+}
+
+type PersonQuery = { accountId: string | null; legalName: string; birthdate: string; adult: boolean };
+
+function personMatchColumns(conn: Conn, q: PersonQuery) {
+  return [
+    conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND a.id IS DISTINCT FROM ?::uuid AND ${OWES}) AS owed_by_person`, [
+      q.birthdate,
+      q.legalName,
+      q.accountId,
+    ]),
+    q.adult
+      ? conn.raw(`EXISTS (SELECT 1 FROM accounts a WHERE ${SAME_PERSON} AND a.id IS DISTINCT FROM ?::uuid AND ${OPEN_CARD}) AS person_in_use`, [
+          q.birthdate,
+          q.legalName,
+          q.accountId,
+        ])
+      : conn.raw('false AS person_in_use'),
+  ];
 }
 
 /**

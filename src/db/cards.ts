@@ -98,6 +98,13 @@ export async function findAccount(conn: Conn, id: string): Promise<Account | und
   return r ? toAccount(r) : undefined;
 }
 
+/** The accounts with these ids, by id (the review queue's guardians, a page's worth in one query). */
+export async function findAccountsById(conn: Conn, ids: readonly string[]): Promise<Map<string, Account>> {
+  if (ids.length === 0) return new Map();
+  const rows = (await conn('accounts').select(ACCOUNT_COLUMNS).whereIn('id', [...ids])) as Row[];
+  return new Map(rows.map((r) => [r.id as string, toAccount(r)]));
+}
+
 /** A card to insert: its number only as the lookup HMAC (and the last four digits). */
 export type NewCardRow = Card & { numberHmac: Buffer };
 
@@ -170,6 +177,13 @@ export async function findActiveCardForAccount(conn: Conn, accountId: string): P
     | Row
     | undefined;
   return r ? toCard(r) : undefined;
+}
+
+/** Which of these accounts hold an active card (findActiveCardForAccount for many, in one query). */
+export async function accountsWithActiveCard(conn: Conn, accountIds: readonly string[]): Promise<Set<string>> {
+  if (accountIds.length === 0) return new Set();
+  const rows = (await conn('cards').distinct('account_id').where({ status: 'active' }).whereIn('account_id', [...accountIds])) as Row[];
+  return new Set(rows.map((r) => r.account_id as string));
 }
 
 /**
