@@ -58,7 +58,9 @@ if (demoServer) {
 // with (a login's throttles have a pool of their own, which stop() closes); only then do the jobs and pools stop.
 async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
-  await Promise.all([close(server), demoServer ? close(demoServer) : undefined]);
+  const graceMs = config.shutdownGraceSeconds * 1000;
+  const cut = () => log.warn({ graceSeconds: config.shutdownGraceSeconds }, 'shutdown grace over: connections cut');
+  await Promise.all([close(server, graceMs, cut), demoServer ? close(demoServer, graceMs) : undefined]);
   stopDemo?.();
   await cardManager.stop();
   await db.destroy();

@@ -31,10 +31,24 @@ export function serve(server: Server, app: Koa): void {
   server.on('request', app.callback());
 }
 
-/** Closes a server, ending idle keep-alive connections so shutdown does not hang. */
-export function close(server: Server): Promise<void> {
+/**
+ * Closes a server, ending idle keep-alive connections so shutdown does not hang. With `graceMs`, the requests still in
+ * flight that long after (a body that never arrives, a client that never reads) have their connections cut, and
+ * `onCut` is told: a process manager's own kill would otherwise end the process without a word.
+ */
+export function close(server: Server, graceMs?: number, onCut?: () => void): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    let timer: NodeJS.Timeout | undefined;
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
     server.closeIdleConnections();
+    if (graceMs === undefined) return;
+    timer = setTimeout(() => {
+      onCut?.();
+      server.closeAllConnections();
+    }, graceMs);
+    timer.unref();
   });
 }

@@ -46,6 +46,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.ALLOW_EMBEDDED_DATABASE) o.allowEmbeddedDatabase = boolEnv('ALLOW_EMBEDDED_DATABASE', env.ALLOW_EMBEDDED_DATABASE);
   if (env.DATABASE_LISTEN_URL) o.databaseListenUrl = env.DATABASE_LISTEN_URL;
   if (env.KEEP_MEMBER_SITES) o.keepMemberSites = boolEnv('KEEP_MEMBER_SITES', env.KEEP_MEMBER_SITES);
+  if (env.SHUTDOWN_GRACE_SECONDS) o.shutdownGraceSeconds = intEnv('SHUTDOWN_GRACE_SECONDS', env.SHUTDOWN_GRACE_SECONDS);
   if (env.DATABASE_POOL_MAX) o.databasePoolMax = intEnv('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX);
   if (env.DATABASE_IDLE_IN_TRANSACTION_SECONDS) {
     o.databaseIdleInTransactionSeconds = intEnv('DATABASE_IDLE_IN_TRANSACTION_SECONDS', env.DATABASE_IDLE_IN_TRANSACTION_SECONDS);

@@ -51,6 +51,8 @@ export const settingsSchema = z.object({
   allowEmbeddedDatabase: z.boolean(),
   /** Connections per instance to PostgreSQL: each request in flight holds one for its transaction. */
   databasePoolMax: z.number().int().min(2).max(1000),
+  /** On SIGTERM, how long requests in flight may take to finish before their connections are cut. */
+  shutdownGraceSeconds: z.number().int().min(0).max(3600),
   /** PostgreSQL ends a transaction idle this long, freeing its locks (idle_in_transaction_session_timeout); 0: never. */
   databaseIdleInTransactionSeconds: z.number().int().min(0).max(86400),
   /**

@@ -8,10 +8,10 @@ import { testEnv } from '../helpers/global.ts';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /** `npm start` on the run's PostgreSQL, PORT=0, with its JSON log read for the port it got. */
-function start(): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+function start(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: testEnv.databaseUrl, DATA_DIR: testEnv.dataDir, PORT: '0', LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: testEnv.databaseUrl, DATA_DIR: testEnv.dataDir, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -60,6 +60,29 @@ describe('npm start on SIGTERM', function () {
       expect(answer.split('\r\n')[0]).to.equal('HTTP/1.1 401 Unauthorized');
       expect(await exited).to.equal(0);
       expect(log()).not.to.include('"level":50');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('cuts a request that never finishes once shutdownGraceSeconds have passed, says so, and exits 0', async () => {
+    const { child, url, log } = await start({ SHUTDOWN_GRACE_SECONDS: '1' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const { port } = new URL(url);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      // A body promised and never sent: without a limit the process waits for it as long as the client likes.
+      socket.write(`POST /admin/signin HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const signalled = Date.now();
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
+      expect(code, log()).to.equal(0);
+      expect(Date.now() - signalled).to.be.at.least(900);
+      await closed;
+      expect(log()).to.match(/"msg":"shutdown grace over: connections cut"/);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
