@@ -33,6 +33,8 @@ export interface HolderPageDeps {
 }
 
 const KEEP = ['card_number'] as const;
+// A new password ends the holder's sessions too: the page after it links to the sign-in rather than ending the way.
+const SIGN_IN = { href: '/card/signin', label: 'Sign in to your card' };
 const CODE_SENT = 'If this card can receive codes, we sent one to the registered email address or mobile number.';
 
 interface FlowText {
@@ -213,7 +215,7 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
           requestId: ctx.state.requestId,
         }),
       );
-      await done(ctx, 'Password changed', 'Your card password has been changed, and every member site has been signed out. Log in with the new one.');
+      await done(ctx, 'Password changed', 'Your card password has been changed, and every member site has been signed out. Log in with the new one.', SIGN_IN);
     }),
   );
 
@@ -232,7 +234,7 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
         });
         return;
       }
-      await done(ctx, 'Password reset', 'Your card password has been reset, and every member site has been signed out. Log in with the new one.');
+      await done(ctx, 'Password reset', 'Your card password has been reset, and every member site has been signed out. Log in with the new one.', SIGN_IN);
     }),
   );
 
