@@ -100,6 +100,8 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
         wards,
         target: target ?? null,
         money: formatMoney,
+        // The approvals' dates are this zone's (the column's name says so, as the account page's does).
+        timeZone: deps.timeZone,
         typed: typedAmount,
         // The most the form takes, said beside it (setWardLimit refuses more): the guardian's own limit, or the cap
         // for minors where that is lower, so a guardian with a large limit is not told a figure the form refuses.

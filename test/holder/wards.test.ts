@@ -106,9 +106,11 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     expect(html).to.match(/<td class="n">7,000 KRW<\/td><td>Approved, held <a class="report" href="\/card\/disputes\?approval=\d{4}-\d{4}">Report<\/a><\/td>/);
     expect(html).to.not.include('Lee Child');
     expect(unescapeHtml(html)).to.include('<a href="/card/wards" aria-current="page">Children\'s cards</a>');
+    // The approvals' dates are the billing time zone's, and the column says so, as the account page's does.
+    expect(html).to.include('<th>Date (Asia/Seoul)</th>');
 
     const ko = await (await agent.request('/card/wards', { headers: { 'accept-language': 'ko' } })).text();
-    expect(ko).to.include('자녀 카드').and.include('이번 달 승인 금액');
+    expect(ko).to.include('자녀 카드').and.include('이번 달 승인 금액').and.include('<th>날짜(Asia/Seoul 기준)</th>');
   });
 
   it("tells the guardian of every payment approved with a child's card, in the approval's own statement", async () => {
