@@ -26,7 +26,7 @@ import { bindFormsToSession, hashSessionId, sessionCookieId } from '../http/sess
 import { attemptSource } from '../http/device-cookie.ts';
 import { formFields } from '../http/form.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
-import { preferUiLocales } from '../http/locale.ts';
+import { onlyInEnglish } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { sha256Hex } from '../lib/hmac.ts';
 import { randomToken } from '../lib/ids.ts';
@@ -102,7 +102,7 @@ async function noStore(ctx: Context, next: Next): Promise<void> {
 
 /** The console's pages are for the operator's staff: always in English, whatever the browser asks for. */
 export async function inEnglish(ctx: Context, next: Next): Promise<void> {
-  preferUiLocales(ctx, 'en');
+  onlyInEnglish(ctx);
   await next();
 }
 

@@ -2,7 +2,7 @@ import ejs from 'ejs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { translate } from '../lib/i18n.ts';
-import { currentLocale } from './locale.ts';
+import { currentLocale, languageLinks } from './locale.ts';
 
 export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
 
@@ -11,7 +11,7 @@ export type Renderer = (view: string, locals?: Record<string, unknown>) => Promi
 /**
  * Renders views/<view>.ejs inside views/layout.ejs. Every value goes through `<%= %>` (escaped);
  * the only unescaped insertions are the rendered body and provider-made forms, never user input.
- * Views get `lang` and `t(text, vars?)` in the request's language (http/locale.ts).
+ * Views get `lang` and `t(text, vars?)` in the request's language (http/locale.ts); the layout, the language switch's links.
  */
 export function createRenderer(opts: { cache: boolean; viewsDir?: string }): Renderer {
   const dir = opts.viewsDir ?? VIEWS_DIR;
@@ -21,6 +21,6 @@ export function createRenderer(opts: { cache: boolean; viewsDir?: string }): Ren
     const t = (text: string, vars?: Record<string, unknown>) => translate(lang, text, vars);
     const all = { lang, t, ...locals };
     const body = await ejs.renderFile(path.join(dir, `${view}.ejs`), all, options);
-    return ejs.renderFile(path.join(dir, 'layout.ejs'), { title: 'Cyber card', ...all, body }, options);
+    return ejs.renderFile(path.join(dir, 'layout.ejs'), { title: 'Cyber card', languageLinks: languageLinks(), ...all, body }, options);
   };
 }

@@ -19,7 +19,7 @@ import { AppError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { attemptSource, deviceId } from '../http/device-cookie.ts';
 import { formFields, readForm } from '../http/form.ts';
-import { preferUiLocales, t, tOr } from '../http/locale.ts';
+import { languageSwitchTo, preferUiLocales, t, tOr } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { availableFor } from '../ledger/credit-line.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
@@ -382,6 +382,7 @@ export function interactionRoutes({
     ctx.remove('Location');
     ctx.status = 200; // a page that stops the holder sets its own
     preferUiLocales(ctx, interaction.params.ui_locales);
+    languageSwitchTo(`/interaction/${interaction.uid}`);
     ctx.set('Cache-Control', 'no-store');
     await showPage(ctx, interaction);
   }
