@@ -60,6 +60,25 @@ describe('the card pages outside the signed-in navigation, in a real browser', (
     await p.getByRole('heading', { name: 'Your account' }).waitFor();
   });
 
+  it('links to the sign-in beside the new card number and password, and they sign in [no dead end]', async function () {
+    this.timeout(60_000);
+    const p = page!;
+    const holder = await issueByApplication(ts, { legal_name: 'Han Reissued' });
+    await p.goto(`${ts.url}/card/reissue`);
+    await field(p, 'Card number').fill(holder.cardNumber);
+    await p.getByRole('button', { name: 'Send me a code' }).click();
+    await field(p, 'Code').fill(await latestCode(ts, holder.accountId, 'reissue_code'));
+    await p.getByRole('button', { name: 'Give me a new card' }).click();
+    await p.getByRole('heading', { name: 'Your new card' }).waitFor();
+    const number = (await p.locator('#card-number').innerText()).trim();
+    const password = (await p.locator('#card-password').innerText()).trim();
+    await p.getByRole('link', { name: 'Sign in to your card' }).click();
+    await field(p, 'Card number').fill(number);
+    await field(p, 'Card password').fill(password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Your account' }).waitFor();
+  });
+
   it('links to the sign-in once the password is changed, and the new password signs in [no dead end]', async function () {
     this.timeout(60_000);
     const p = page!;
