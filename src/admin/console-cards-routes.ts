@@ -182,7 +182,7 @@ export function consoleCardRoutes(deps: ConsoleCardDeps): Router {
   /** The account as `ledger show` has it; none for a card whose account has no credit line yet. */
   async function accountOf(accountId: string): Promise<HolderAccountView | null> {
     try {
-      return await holderAccount(deps.ledger.db, accountId, deps.ledger.delinquency);
+      return await holderAccount(deps.ledger.db, accountId, deps.ledger.delinquency, { operator: true });
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;

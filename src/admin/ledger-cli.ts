@@ -275,6 +275,6 @@ export const ledgerCommands: Record<string, Handler> = {
   async 'ledger show'({ config, db, args }) {
     const v = options(args, { card: { type: 'string' } });
     const deps = ledgerDeps(config, db);
-    console.log(JSON.stringify(await holderAccount(db, await accountOf(config, db, v.card), deps.delinquency), null, 2));
+    console.log(JSON.stringify(await holderAccount(db, await accountOf(config, db, v.card), deps.delinquency, { operator: true }), null, 2));
   },
 };

@@ -83,7 +83,7 @@ export function adminLedgerRoutes({ parseBody, ledger, operatorAuth, importMaxBy
 
   router.get('/cards/:cardId', async function showCardAccount(ctx) {
     const { card_id: cardId } = parseInput(cardIdParam, { card_id: ctx.params.cardId });
-    ctx.body = await holderAccount(ledger.db, await accountOfCard(cardId), ledger.delinquency);
+    ctx.body = await holderAccount(ledger.db, await accountOfCard(cardId), ledger.delinquency, { operator: true });
   });
 
   router.put('/cards/:cardId/statement-day', parseBody, async function setStatementDay(ctx) {

@@ -5,10 +5,18 @@ import { readCreditLine } from '../db/credit-lines.ts';
 import type { Conn } from '../db/knex.ts';
 import { recentPayouts } from '../db/payouts.ts';
 import { recentRepayments } from '../db/repayments.ts';
-import { billingProfile, findStatement, findStatementSchedule, listStatements, statementLines, type Statement } from '../db/statements.ts';
+import {
+  billingProfile,
+  findStatement,
+  findStatementSchedule,
+  listStatements,
+  overdueForAccount,
+  statementLines,
+  type OverdueStatement,
+  type Statement,
+} from '../db/statements.ts';
 import { NotFoundError } from '../errors.ts';
 import { availableCredit } from './credit-line.ts';
-import { overdueFor } from './delinquency.ts';
 import type { DelinquencyPolicy } from './deps.ts';
 import { formatPaymentReference } from './payment-reference.ts';
 
@@ -62,17 +70,62 @@ export type HolderAccountView = Awaited<ReturnType<typeof holderAccount>>;
  * available credit, standing (overdue or good), open holds, recent approvals, statements, repayments and payouts.
  * Read without locks: a consistent-enough picture for display, never used to decide anything.
  */
-export async function holderAccount(conn: Conn, accountId: string, policy: DelinquencyPolicy) {
-  return (await holderAccountAndSchedule(conn, accountId, policy)).view;
+export async function holderAccount(conn: Conn, accountId: string, policy: DelinquencyPolicy, opts: ViewOptions = {}) {
+  return (await holderAccountAndSchedule(conn, accountId, policy, opts)).view;
+}
+
+/** `operator`: the operator's view (API, console, CLI), which also names the guardian's account and figures. */
+export interface ViewOptions {
+  operator?: boolean;
+}
+
+/**
+ * The account's standing from what stops it (overdueForAccount: its own first, then its guardian's, then its wards'):
+ * `reason` and the statement fields are those of the first (the card's own, or a ward's for a guardian), except a
+ * minor stopped by the guardian's statement alone, who owes nothing overdue of their own: the guardian's statement is
+ * `guardian_statement`, apart, beside the minor's own when both are overdue (paying their own does not restore the
+ * card then). The holder gets its dates only, as the minor's pages show them; the operator also its account and
+ * amount.
+ */
+function standingOf(found: OverdueStatement[], opts: ViewOptions) {
+  const [first] = found;
+  if (!first) return { status: 'good' as const };
+  const guardian = found.find((o) => o.whose === 'guardian');
+  const guardianStatement = guardian && {
+    guardian_statement: {
+      statement_date: guardian.statementDate,
+      due_date: guardian.dueDate,
+      ...(opts.operator ? { account_id: guardian.accountId, outstanding: guardian.outstanding } : {}),
+    },
+  };
+  const message =
+    first.whose === 'ward'
+      ? "Payment overdue on a child's card you answer for: new charges on your card are refused until its statement is paid."
+      : first.whose === 'guardian'
+        ? "Payment overdue on your guardian's statement: new charges on your card are refused until your guardian pays it."
+        : 'Payment overdue: new charges are refused until the statement is paid.';
+  if (first.whose === 'guardian') return { status: 'overdue' as const, reason: first.whose, message, ...guardianStatement };
+  return {
+    status: 'overdue' as const,
+    // Whose statement: the card's own, or a ward's (a minor's card this one answers for).
+    reason: first.whose,
+    message,
+    account_id: first.accountId,
+    ...(first.whose === 'ward' ? { ward_name: first.wardName } : {}),
+    statement_date: first.statementDate,
+    due_date: first.dueDate,
+    outstanding: first.outstanding,
+    ...guardianStatement,
+  };
 }
 
 /** holderAccount's view, and the statement schedule it was read with (the page words its statement-day link by it). */
-export async function holderAccountAndSchedule(conn: Conn, accountId: string, policy: DelinquencyPolicy) {
+export async function holderAccountAndSchedule(conn: Conn, accountId: string, policy: DelinquencyPolicy, opts: ViewOptions = {}) {
   const line = await readCreditLine(conn, accountId);
   const profile = await billingProfile(conn, accountId);
   const schedule = await findStatementSchedule(conn, accountId);
   if (!line || !profile || !schedule) throw new NotFoundError('There is no such account.');
-  const overdue = await overdueFor(conn, accountId, policy);
+  const overdue = await overdueForAccount(conn, accountId, { ...policy, linked: policy.guardianResponsible });
   const [open, recent, statements, repayments, payouts] = [
     await openApprovalsForAccount(conn, accountId),
     await recentApprovalsForAccount(conn, accountId, RECENT_APPROVALS),
@@ -99,24 +152,7 @@ export async function holderAccountAndSchedule(conn: Conn, accountId: string, po
     statement_day: schedule.day,
     statement_day_from: schedule.from,
     previous_statement_day: schedule.previousDay,
-    standing: overdue
-      ? {
-          status: 'overdue' as const,
-          // Whose statement: the card's own, its guardian's, or a ward's (a minor's card this one answers for).
-          reason: overdue.whose,
-          message:
-            overdue.whose === 'ward'
-              ? "Payment overdue on a child's card you answer for: new charges on your card are refused until its statement is paid."
-              : overdue.whose === 'guardian'
-                ? "Payment overdue on your guardian's statement: new charges on your card are refused until your guardian pays it."
-                : 'Payment overdue: new charges are refused until the statement is paid.',
-          account_id: overdue.accountId,
-          ...(overdue.whose === 'ward' ? { ward_name: overdue.wardName } : {}),
-          statement_date: overdue.statementDate,
-          due_date: overdue.dueDate,
-          outstanding: overdue.outstanding,
-        }
-      : { status: 'good' as const },
+    standing: standingOf(overdue, opts),
     open_holds: active.map((a) => presentApprovalLine({ ...a, siteName: siteNames.get(a.clientId) ?? a.clientId })),
     // Whether the holder already reported the payment (open, refunded, rejected), so the page offers no second report;
     // the report's id, so an operator's view links to it.

@@ -179,6 +179,8 @@ export const KO: Readonly<Record<string, string>> = {
   Your: '회원님의',
   "Your guardian's statement of {date} was due on {due} and is still unpaid. New charges on your card are refused until your guardian pays it; free content stays open.":
     '보호자님의 {date} 명세서는 납부 기한이 {due}였으며 아직 미납입니다. 보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
+  "Your guardian's statement of {date} was due on {due} and is still unpaid too: new charges on your card stay refused until your guardian pays it, even once yours is paid.":
+    '보호자님의 {date} 명세서도 납부 기한이 {due}였으며 아직 미납입니다. 회원님의 명세서를 납부하더라도 보호자님이 납부할 때까지 회원님 카드의 새 결제는 거절됩니다.',
   "Your guardian's statement is overdue": '보호자님의 명세서가 연체되었습니다',
   "Your guardian's statement is overdue, so your card cannot be used at {site} until your guardian pays it. Your card page shows the dates.":
     '보호자님의 명세서가 연체되어 보호자님이 납부할 때까지 회원님의 카드를 {site}에서 사용할 수 없습니다. 날짜는 카드 페이지에서 확인할 수 있습니다.',

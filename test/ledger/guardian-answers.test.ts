@@ -245,6 +245,56 @@ describe('a repayment that leaves another statement a card answers for overdue',
   });
 });
 
+describe("a minor's own standing beside the guardian's overdue statement (the holder's JSON)", () => {
+  let ts: TestServer;
+  let site: TestSite;
+  before(async () => {
+    ts = await startLedgerServer();
+    site = await registerTestSite(ts, { maxAmount: 50_000 });
+  });
+  after(() => ts.stop());
+  const standingOf = async (card: TestCard) => {
+    const agent = await signedInHolder(ts.url, card);
+    return ((await (await agent.get('/api/holder/account')).json()) as { standing: Record<string, unknown> }).standing;
+  };
+
+  it("names the guardian's statement apart, with its dates only: not the guardian's amount nor account as the minor's own", async () => {
+    const family = await familyOf(ts);
+    await makeGuardianOverdue(ts, site, family);
+    const standing = await standingOf(family.minor);
+    expect(standing).to.include({ status: 'overdue', reason: 'guardian' });
+    // The minor owes nothing overdue of their own; the guardian's 2,000 KRW and account are not theirs to see.
+    expect(standing).not.to.have.any.keys('outstanding', 'account_id', 'statement_date', 'due_date');
+    expect(JSON.stringify(standing)).not.to.include(family.guardian.accountId);
+    expect(standing.guardian_statement).to.have.all.keys('statement_date', 'due_date');
+    // The dates the account page shows the minor.
+    const page = unescapeHtml(await (await (await signedInHolder(ts.url, family.minor)).get('/card/account')).text());
+    const g = standing.guardian_statement as { statement_date: string; due_date: string };
+    expect(page).to.include(`Your guardian's statement of ${g.statement_date} was due on ${g.due_date} and is still unpaid.`);
+    // The operator sees whose account and how much.
+    const seen = await operator(ts, 'GET', `/admin/api/ledger/cards/${family.minor.cardId}`);
+    expect((seen.json.standing as { guardian_statement: object }).guardian_statement).to.include({ account_id: family.guardian.accountId, outstanding: 2_000, statement_date: g.statement_date });
+  });
+
+  it("gives a minor overdue on their own statement their own figures, and the guardian's overdue statement beside them", async () => {
+    const family = await familyOf(ts);
+    // Both owe on the same statement day: both statements overdue.
+    const film = await approveFor(ts, family.guardian, site, 2_000, 'Film');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: film.approvalNo, actor: 'test' }));
+    await makeOverdue(ts, site, family);
+    const standing = await standingOf(family.minor);
+    expect(standing).to.include({ status: 'overdue', reason: 'own', account_id: family.minor.accountId, outstanding: 3_000 });
+    expect(standing.guardian_statement).to.have.all.keys('statement_date', 'due_date');
+    // The account page says that paying their own does not restore the card while the guardian's is overdue.
+    const page = unescapeHtml(await (await (await signedInHolder(ts.url, family.minor)).get('/card/account')).text());
+    expect(page).to.include("Your guardian's statement of");
+    // A minor without an overdue guardian has no such member.
+    const alone = await familyOf(ts);
+    await makeOverdue(ts, site, alone);
+    expect(await standingOf(alone.minor)).not.to.have.property('guardian_statement');
+  });
+});
+
 describe("a guardian's card with delinquency.guardianResponsible off", () => {
   let ts: TestServer;
   let site: TestSite;
