@@ -22,6 +22,7 @@ import { formFields, readForm } from '../http/form.ts';
 import { languageSwitchTo, preferUiLocales, t, tOr } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { availableFor } from '../ledger/credit-line.ts';
+import { overdueFor, overdueRefusalOf } from '../ledger/delinquency.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import { formatMoney } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
@@ -342,6 +343,9 @@ export function interactionRoutes({
       available: line && available !== undefined ? formatMoney(available, line.currency) : '—',
       // Said before the click: approve() refuses it all the same (over_limit), under the account's lock.
       overLimit: available !== undefined ? available < payment.amount : false,
+      // Said before the click too: an overdue statement (the card's own, its guardian's or a ward's), in the words of the
+      // refusal page; approve() refuses it all the same (delinquent, ward_delinquent), under the account's lock.
+      overdue: await overdueWarning(accountId),
       // A child's card its guardian paused (limit 0): repaying brings nothing back, the guardian does.
       paused: facts ? pausedByGuardian(facts.account, facts.line) : false,
       last4,
@@ -351,6 +355,14 @@ export function interactionRoutes({
       fields: opts.fields ?? {},
       csrf: csrfToken(ctx, `interaction:${interaction.uid}`),
     });
+  }
+
+  /** The refusal page's message for an overdue statement that stops this account's charges, if one does. */
+  async function overdueWarning(accountId: string): Promise<string | null> {
+    const overdue = await overdueFor(cards.db, accountId, approvals.policy.delinquency);
+    if (!overdue) return null;
+    const err = overdueRefusalOf(overdue);
+    return tOr(err.message, HOLDER_SUMMARIES[err.refusal]);
   }
 
   /**

@@ -44,10 +44,17 @@ export function overdueRefusal(overdue: Pick<OverdueStatement, 'whose'>): 'delin
  */
 export async function refuseIfOverdue(trx: Trx, accountId: string, policy: DelinquencyPolicy = DEFAULT_DELINQUENCY): Promise<void> {
   const overdue = await overdueFor(trx, accountId, policy);
-  if (!overdue) return;
+  if (overdue) throw overdueRefusalOf(overdue);
+}
+
+/**
+ * The refusal an overdue statement makes of a new charge, with the holder's words: what approve() throws, and what the
+ * approval page says before Approve is pressed (the same words, so the page does not promise what Approve refuses).
+ */
+export function overdueRefusalOf(overdue: OverdueStatement): ApprovalRefusedError {
   const owed = `${formatMoney(overdue.outstanding, overdue.currency)}`;
   if (overdue.whose === 'ward') {
-    throw new ApprovalRefusedError(
+    return new ApprovalRefusedError(
       'ward_delinquent',
       // The words of the holder's account page (messages-ko.ts translates both).
       `The statement of ${overdue.wardName ?? ''}'s card, which you answer for, of ${overdue.statementDate} was due on ${overdue.dueDate} ` +
@@ -57,9 +64,9 @@ export async function refuseIfOverdue(trx: Trx, accountId: string, policy: Delin
   if (overdue.whose === 'guardian') {
     // A minor's card stopped by the guardian's statement: whose it is and who pays it (the words of the account page),
     // not the guardian's figures.
-    throw new ApprovalRefusedError('delinquent', guardianOverdueMessage(overdue), { heading: GUARDIAN_OVERDUE_HEADING });
+    return new ApprovalRefusedError('delinquent', guardianOverdueMessage(overdue), { heading: GUARDIAN_OVERDUE_HEADING });
   }
-  throw new ApprovalRefusedError(
+  return new ApprovalRefusedError(
     'delinquent',
     `Payment overdue: Your statement of ${overdue.statementDate} still has ${owed} unpaid ` +
       `(due ${overdue.dueDate}). New charges are refused until it is paid; free content stays open.`,

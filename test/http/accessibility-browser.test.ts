@@ -375,6 +375,10 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
           await p.locator('#card_number').fill(guardian.number);
           await p.locator('#password').fill(guardian.password);
           await p.locator('form[action$="/login"] button[type=submit]').click();
+          // The approval page says so before Approve, and is read first.
+          await p.locator('#overdue').waitFor();
+          await audit("payment approval, a child's statement overdue");
+          expect(await p.evaluate(() => document.activeElement?.id)).to.equal('overdue');
           // Refused as the payment is approved (under the account's lock), as every overdue statement is.
           await p.locator('form[action$="/confirm"] button[type=submit]').click();
           await p.locator('#return').waitFor();
@@ -405,6 +409,9 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
           await p.locator('#card_number').fill(minor.number);
           await p.locator('#password').fill(minor.password);
           await p.locator('form[action$="/login"] button[type=submit]').click();
+          await p.locator('#overdue').waitFor();
+          await audit("payment approval, the guardian's statement overdue");
+          expect(await p.evaluate(() => document.activeElement?.id)).to.equal('overdue');
           await p.locator('form[action$="/confirm"] button[type=submit]').click();
           await p.locator('#return').waitFor();
           await audit("payment refused, the guardian's statement overdue");

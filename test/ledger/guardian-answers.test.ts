@@ -6,7 +6,7 @@ import { inTransaction } from '../../src/db/tx.ts';
 import { sweepDelinquency } from '../../src/ledger/delinquency.ts';
 import { renderMessage } from '../../src/notifications/templates.ts';
 import { birthdateForAge } from '../helpers/applicant.ts';
-import { Agent, csrfFrom, location, runLogin, type FlowResult } from '../helpers/agent.ts';
+import { Agent, csrfFrom, location, runLogin, startInteraction, type FlowResult } from '../helpers/agent.ts';
 import { authRequest, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { signedInOperator } from '../helpers/operator.ts';
@@ -27,6 +27,23 @@ async function backToSite(ts: TestServer, agent: Agent, html: string): Promise<U
   const link = unescapeHtml(/href="([^"]+)" id="return"/.exec(html)![1]!);
   return location(await agent.get(new URL(link, ts.url)), ts.url);
 }
+
+/** The approval page a payment's login leads to (card number and password taken), before Approve is pressed. */
+async function approvalPage(ts: TestServer, site: TestSite, card: TestCard, uiLocales?: string): Promise<{ agent: Agent; html: string; path: string }> {
+  const cfg = await siteClient(ts, site);
+  const req = await payRequest(cfg, site, [{ type: 'payment', amount: 1_000, currency: 'KRW', description: 'Film' }], uiLocales ? { ui_locales: uiLocales } : {});
+  const agent = new Agent(ts.url);
+  const login = await startInteraction(agent, req.url);
+  const html = await (await agent.post(`${login.path}/login`, { csrf: login.csrf, card_number: card.number, password: card.password })).text();
+  expect(html).to.include('/confirm');
+  return { agent, html, path: login.path };
+}
+
+/** The warning of an overdue statement on the approval page, if any. */
+const overdueWarning = (html: string) => unescapeHtml(/<p class="error" id="overdue"[^>]*>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '').trim();
+
+/** The refusal page's message. */
+const reasonOf = (html: string) => unescapeHtml(/id="reason"[^>]*>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '').trim();
 
 const heading = (html: string) => unescapeHtml(/<h1[^>]*>([^<]*)<\/h1>/.exec(html)?.[1] ?? '').trim();
 
@@ -73,6 +90,28 @@ describe("a guardian's card answers for the linked minor's overdue statement (de
     const child = await pay(ts, site, minor);
     expect(child.result.kind).to.equal('page');
     if (child.result.kind === 'page') expect((await backToSite(ts, child.agent, child.result.html)).searchParams.get('error_description')).to.match(/^delinquent: /);
+  });
+
+  it("says on the approval page, before Approve, what stops the card, in the refusal page's words; Approve is refused all the same", async () => {
+    const approvalsOfFamily = () => ts.db('approvals').whereIn('account_id', [guardian.accountId, minor.accountId]);
+    const before = (await approvalsOfFamily()).length;
+    for (const [card, words] of [
+      [guardian, `The statement of ${CHILD}'s card, which you answer for,`],
+      [minor, 'Payment overdue: Your statement of'],
+    ] as const) {
+      const { agent, html, path } = await approvalPage(ts, site, card);
+      const warning = overdueWarning(html);
+      expect(warning).to.include(words);
+      // Read first, before the button that would be refused.
+      expect(html).to.match(/id="overdue"[^>]*autofocus/);
+      const refused = await agent.post(`${path}/confirm`, { csrf: csrfFrom(html) });
+      expect(refused.status).to.equal(403);
+      expect(reasonOf(await refused.text())).to.equal(warning);
+      const ko = overdueWarning((await approvalPage(ts, site, card, 'ko')).html);
+      expect(ko).to.match(/[가-힣]/);
+      expect(ko).not.to.include('Payment overdue');
+    }
+    expect(await approvalsOfFamily()).to.have.length(before);
   });
 
   it("lets the guardian log in to free content, with a token whose credit standing reads overdue", async () => {
@@ -271,6 +310,10 @@ describe("a minor's own standing beside the guardian's overdue statement (the ho
     const page = unescapeHtml(await (await (await signedInHolder(ts.url, family.minor)).get('/card/account')).text());
     const g = standing.guardian_statement as { statement_date: string; due_date: string };
     expect(page).to.include(`Your guardian's statement of ${g.statement_date} was due on ${g.due_date} and is still unpaid.`);
+    // The approval page says it before Approve, in the words of the refusal page, and not the guardian's figures.
+    const { html } = await approvalPage(ts, site, family.minor);
+    expect(overdueWarning(html)).to.equal(`Your guardian's statement of ${g.statement_date} was due on ${g.due_date} and is still unpaid. New charges on your card are refused until your guardian pays it; free content stays open.`);
+    expect(overdueWarning((await approvalPage(ts, site, family.minor, 'ko')).html)).to.include('보호자님이 납부할 때까지');
     // The operator sees whose account and how much.
     const seen = await operator(ts, 'GET', `/admin/api/ledger/cards/${family.minor.cardId}`);
     expect((seen.json.standing as { guardian_statement: object }).guardian_statement).to.include({ account_id: family.guardian.accountId, outstanding: 2_000, statement_date: g.statement_date });
