@@ -112,16 +112,18 @@ async function holderAndLinked(
   return told;
 }
 
-/** Queues a message to the holder and to whoever else the statement stops (holderAndLinked). */
-async function notifyHolderAndLinked(
-  trx: Trx,
-  accountId: string,
-  policy: DelinquencyPolicy,
-  template: string,
-  data: Record<string, unknown>,
-  wardData: Record<string, unknown>,
-) {
-  for (const r of await holderAndLinked(trx, accountId, policy, data, wardData)) await notify(trx, recipientOf(r.to), template, r.data);
+/**
+ * Tells the holder and whoever else the statement stops (holderAndLinked) that it is overdue, once per statement each.
+ * Where another statement the recipient's card answers for is overdue too (a minor's own beside the guardian's, a
+ * guardian's own beside a child's), the message says so (`also`): paying this one alone does not restore the card.
+ */
+async function tellOverdue(trx: Trx, accountId: string, policy: DelinquencyPolicy, overdue: OverdueStatement) {
+  const dates = { statementDate: overdue.statementDate, dueDate: overdue.dueDate };
+  for (const r of await holderAndLinked(trx, accountId, policy, { amount: formatMoney(overdue.outstanding, overdue.currency), ...dates }, dates)) {
+    const found = await overdueForAccount(trx, r.to.id, { ...policy, linked: policy.guardianResponsible });
+    const also = found.some((o) => o.statementId !== overdue.statementId);
+    await notify(trx, recipientOf(r.to), 'payment_overdue', also ? { ...r.data, also: true } : r.data);
+  }
 }
 
 /**
@@ -150,8 +152,7 @@ export async function sweepDelinquency(deps: LedgerDeps): Promise<number> {
         const [overdue] = await overdueStatements(trx, [accountId], policy);
         if (!overdue) return false;
         await setDelinquentSince(trx, accountId, new Date());
-        const dates = { statementDate: overdue.statementDate, dueDate: overdue.dueDate };
-        await notifyHolderAndLinked(trx, accountId, policy, 'payment_overdue', { amount: formatMoney(overdue.outstanding, overdue.currency), ...dates }, dates);
+        await tellOverdue(trx, accountId, policy, overdue);
         return true;
       });
       if (flagged) progressed++;

@@ -585,34 +585,48 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   },
   payment_overdue: {
     subject: { en: 'Payment overdue: new charges are paused', ko: '납부 기한이 지나 새 결제가 중지되었습니다' },
+    // `also`: another statement the card answers for is overdue too (ledger/delinquency.ts tellOverdue), so paying this
+    // one alone does not restore the card: a minor's own beside the guardian's, a guardian's own beside a child's.
     text: {
       en: (d) =>
         d.guardian
           ? // A minor whose card the guardian's overdue statement stops (guardianResponsible): whose, and who pays it.
-            `Your guardian's statement of ${s(d, 'statementDate')} was due on ${s(d, 'dueDate')} and is still unpaid. ` +
-            'New charges on your card are refused until your guardian pays it; free content stays open.'
+            d.also
+            ? `Your guardian's statement of ${s(d, 'statementDate')} was due on ${s(d, 'dueDate')} and is still unpaid too: ` +
+              'new charges on your card stay refused until your guardian pays it, even once yours is paid.'
+            : `Your guardian's statement of ${s(d, 'statementDate')} was due on ${s(d, 'dueDate')} and is still unpaid. ` +
+              'New charges on your card are refused until your guardian pays it; free content stays open.'
           : `${d.ward ? `The statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your statement'} of ${s(d, 'statementDate')} ` +
             `was due on ${s(d, 'dueDate')} and ${s(d, 'amount')} is still unpaid. ` +
             // The guardian's card answers for the ward's (delinquency.guardianResponsible, the only setting that tells the guardian).
-            `${d.ward ? 'New charges on that card and on yours are refused' : 'New charges are refused'} until it is paid; free content stays open.`,
+            `${d.ward ? 'New charges on that card and on yours are refused' : 'New charges are refused'} until it is paid; free content stays open.` +
+            (d.also ? ' Another overdue statement your card answers for stops it too: your account page says which.' : ''),
       ko: (d) =>
         d.guardian
-          ? `보호자님의 ${s(d, 'statementDate')} 명세서는 납부 기한이 ${s(d, 'dueDate')}였으며 아직 미납입니다. ` +
-            '보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.'
+          ? d.also
+            ? `보호자님의 ${s(d, 'statementDate')} 명세서도 납부 기한이 ${s(d, 'dueDate')}였으며 아직 미납입니다. ` +
+              '회원님의 명세서를 납부하더라도 보호자님이 납부할 때까지 회원님 카드의 새 결제는 거절됩니다.'
+            : `보호자님의 ${s(d, 'statementDate')} 명세서는 납부 기한이 ${s(d, 'dueDate')}였으며 아직 미납입니다. ` +
+              '보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.'
           : `${d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 명세서는 납부 기한이 ${s(d, 'dueDate')}였으며 ` +
             `${s(d, 'amount')}이(가) 아직 미납입니다. ` +
-            `${d.ward ? '납부할 때까지 그 카드와 보호자님의 카드 모두 새 결제가 거절되며' : '납부할 때까지 새 결제는 거절되며'}, 무료 콘텐츠는 계속 이용할 수 있습니다.`,
+            `${d.ward ? '납부할 때까지 그 카드와 보호자님의 카드 모두 새 결제가 거절되며' : '납부할 때까지 새 결제는 거절되며'}, 무료 콘텐츠는 계속 이용할 수 있습니다.` +
+            (d.also ? ' 카드가 책임지는 다른 미납 명세서도 있어 그 명세서가 납부될 때까지 새 결제가 계속 거절됩니다. 어떤 명세서인지는 계정 페이지에서 확인할 수 있습니다.' : ''),
     },
     sms: {
       en: (d) =>
         d.guardian
-          ? `Your guardian's cyber card statement of ${s(d, 'statementDate')} is unpaid since ${s(d, 'dueDate')}. New charges on your card are paused until your guardian pays it.`
+          ? `Your guardian's cyber card statement of ${s(d, 'statementDate')} is unpaid since ${s(d, 'dueDate')}. ` +
+            (d.also ? 'New charges stay paused until your guardian pays it, even if you pay yours.' : 'New charges on your card are paused until your guardian pays it.')
           : `${d.ward ? `The cyber card statement of ${s(d, 'ward')}` : 'Your cyber card statement'} of ${s(d, 'statementDate')}: ` +
-            `${s(d, 'amount')} unpaid since ${s(d, 'dueDate')}. New charges are paused until it is paid.`,
+            `${s(d, 'amount')} unpaid since ${s(d, 'dueDate')}. ` +
+            (d.also ? 'Charges stay paused until all overdue ones are paid.' : 'New charges are paused until it is paid.'),
       ko: (d) =>
         d.guardian
-          ? `보호자님의 ${s(d, 'statementDate')} 사이버 카드 명세서가 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. 보호자님이 납부할 때까지 회원님 카드의 새 결제가 중지됩니다.`
-          : `${d.ward ? `${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 사이버 카드 명세서 ${s(d, 'amount')}이(가) 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. 납부할 때까지 새 결제가 중지됩니다.`,
+          ? `보호자님의 ${s(d, 'statementDate')} 사이버 카드 명세서가 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. ` +
+            (d.also ? '회원님 명세서를 납부해도 보호자님이 납부할 때까지 새 결제가 중지됩니다.' : '보호자님이 납부할 때까지 회원님 카드의 새 결제가 중지됩니다.')
+          : `${d.ward ? `${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 사이버 카드 명세서 ${s(d, 'amount')}이(가) 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. ` +
+            (d.also ? '이 명세서와 카드가 책임지는 다른 미납 명세서가 모두 납부될 때까지 새 결제가 중지됩니다.' : '납부할 때까지 새 결제가 중지됩니다.'),
     },
   },
   statement_paid_still_paused: {

@@ -228,6 +228,40 @@ describe('a repayment that leaves another statement a card answers for overdue',
     expect(m.data).to.deep.equal({ guardian: true });
   });
 
+  it("tells a child overdue on their own statement, once, that the guardian's stops the card too and paying their own will not restore it", async () => {
+    const family = await familyOf(ts);
+    await ts.db('accounts').where({ id: family.minor.accountId }).update({ email: 'child@example.test' });
+    // Both owe on the same statement day: both statements overdue.
+    const film = await approveFor(ts, family.guardian, site, 2_000, 'Film');
+    await inTransaction(ts.db, (trx) => capture(trx, { approvalNo: film.approvalNo, actor: 'test' }));
+    await makeOverdue(ts, site, family);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(2);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(0);
+    const text = (r: { template: Parameters<typeof renderMessage>[0]; data: Parameters<typeof renderMessage>[1]; channel: Parameters<typeof renderMessage>[4] }, locale: 'en' | 'ko') => renderMessage(r.template, r.data, ts.url, locale, r.channel).text;
+    const child = await outbox(family.minor.accountId, 'payment_overdue');
+    // One message per statement, per channel: their own (with its amount) and the guardian's (its dates only).
+    const own = child.filter((r: { data: Record<string, unknown> }) => !r.data.guardian);
+    const guardians = child.filter((r: { data: Record<string, unknown> }) => r.data.guardian);
+    expect(own.map((r: { channel: string }) => r.channel)).to.have.members(guardians.map((r: { channel: string }) => r.channel));
+    expect(new Set(own.map((r: { channel: string }) => r.channel)).size).to.equal(own.length);
+    for (const r of guardians) {
+      expect(r.data).not.to.have.property('amount');
+      expect(r.data).to.include({ also: true });
+    }
+    const [g] = guardians.filter((r: { channel: string }) => r.channel === 'email');
+    expect(text(g, 'en')).to.include("Your guardian's statement of");
+    expect(text(g, 'en')).to.include('even once yours is paid');
+    expect(text(g, 'en')).not.to.include('New charges on your card are refused until your guardian pays it;');
+    expect(text(g, 'ko')).to.include('회원님의 명세서를 납부하더라도');
+    // Their own says that another statement stops the card too, so paying it alone does not restore it.
+    const [o] = own.filter((r: { channel: string }) => r.channel === 'email');
+    expect(o.data).to.include({ amount: '3,000 KRW', also: true });
+    expect(text(o, 'en')).to.include('Another overdue statement your card answers for stops it too');
+    expect(text(o, 'ko')).to.include('다른 미납 명세서');
+    // The guardian: their own and the child's, each saying the other stops the card too.
+    for (const r of await outbox(family.guardian.accountId, 'payment_overdue')) expect(r.data).to.include({ also: true });
+  });
+
   it("tells the child, once, that the guardian's overdue statement stops their card, and when the guardian's repayment frees it", async () => {
     const family = await familyOf(ts);
     await ts.db('accounts').where({ id: family.minor.accountId }).update({ email: 'child@example.test' });
@@ -237,6 +271,8 @@ describe('a repayment that leaves another statement a card answers for overdue',
     const stopped = await outbox(family.minor.accountId, 'payment_overdue');
     expect(stopped).to.have.length(1);
     expect(stopped[0].data).to.include({ guardian: true });
+    // Nothing else stops the child's card: the plain words, not "too".
+    expect(stopped[0].data).not.to.have.property('also');
     // The guardian's figures are the guardian's: the child is told whose statement, not how much is owed on it.
     expect(stopped[0].data).not.to.have.property('amount');
     const en = renderMessage('payment_overdue', stopped[0].data, ts.url, 'en', stopped[0].channel).text;

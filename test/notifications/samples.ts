@@ -73,6 +73,10 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
     { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15' },
     { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq' },
     { statementDate: '2026-11-01', dueDate: '2026-11-15', guardian: true },
+    // Another statement the card answers for is overdue too.
+    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', also: true },
+    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq', also: true },
+    { statementDate: '2026-11-01', dueDate: '2026-11-15', guardian: true, also: true },
   ],
   statement_paid_still_paused: [{}, { ward: 'Qqq' }, { guardian: true }],
   payment_restored: [{}, { ward: 'Qqq' }, { guardian: true }],
