@@ -104,6 +104,10 @@ describe("a guardian's card answers for the linked minor's overdue statement (de
       expect(warning).to.include(words);
       // Read first, before the button that would be refused.
       expect(html).to.match(/id="overdue"[^>]*autofocus/);
+      // A forged form is turned away before anything is looked at; the real one is then refused for the statement.
+      const forged = await agent.post(`${path}/confirm`, { csrf: 'forged' });
+      expect(forged.status).to.be.within(400, 499);
+      expect(await forged.text()).not.to.include('Approve 1,000');
       const refused = await agent.post(`${path}/confirm`, { csrf: csrfFrom(html) });
       expect(refused.status).to.equal(403);
       expect(reasonOf(await refused.text())).to.equal(warning);
@@ -371,6 +375,37 @@ describe("a minor's own standing beside the guardian's overdue statement (the ho
     const alone = await familyOf(ts);
     await makeOverdue(ts, site, alone);
     expect(await standingOf(alone.minor)).not.to.have.property('guardian_statement');
+  });
+
+  it("keeps the child's overdue statement, its flag and both refusals where they were when the guardian changes the statement day", async () => {
+    const family = await familyOf(ts);
+    await makeOverdue(ts, site, family);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(1);
+    const flag = async () => (await ts.db('accounts').where({ id: family.minor.accountId }).first()).delinquent_since;
+    const flagged = await flag();
+    expect(flagged).not.to.equal(null);
+    const before = { minor: await standingOf(family.minor), guardian: await standingOf(family.guardian) };
+    expect(before.minor).to.include({ reason: 'own', outstanding: 3_000 });
+
+    // The guardian's day moves (the ward's with it): the period running closes on the sooner of the two days.
+    const current = (await ts.db('accounts').where({ id: family.guardian.accountId }).first()).statement_day as number;
+    const changed = await operator(ts, 'PUT', `/admin/api/ledger/cards/${family.guardian.cardId}/statement-day`, { statement_day: (current % 28) + 1, reason: 'test' });
+    expect(changed.status, changed.text).to.equal(200);
+    const ward = (await (await (await signedInHolder(ts.url, family.minor)).get('/api/holder/account')).json()) as { statement_day: number };
+    expect(ward.statement_day).to.equal((current % 28) + 1);
+
+    // The overdue statement is a statement already closed, with its own dates: a new schedule bills later periods only.
+    expect(await standingOf(family.minor)).to.deep.equal(before.minor);
+    expect(await standingOf(family.guardian)).to.deep.equal(before.guardian);
+    expect(await flag()).to.deep.equal(flagged);
+    for (const [card, code] of [
+      [family.minor, 'delinquent'],
+      [family.guardian, 'ward_delinquent'],
+    ] as const) {
+      const { agent, result } = await pay(ts, site, card);
+      expect(result.kind).to.equal('page');
+      if (result.kind === 'page') expect((await backToSite(ts, agent, result.html)).searchParams.get('error_description')).to.match(new RegExp(`^${code}: `));
+    }
   });
 });
 
