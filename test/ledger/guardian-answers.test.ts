@@ -380,7 +380,8 @@ describe("a minor's own standing beside the guardian's overdue statement (the ho
   it("keeps the child's overdue statement, its flag and both refusals where they were when the guardian changes the statement day", async () => {
     const family = await familyOf(ts);
     await makeOverdue(ts, site, family);
-    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(1);
+    // (Earlier tests' families on this server are flagged by the same sweep.)
+    await sweepDelinquency(ledgerOf(ts));
     const flag = async () => (await ts.db('accounts').where({ id: family.minor.accountId }).first()).delinquent_since;
     const flagged = await flag();
     expect(flagged).not.to.equal(null);
