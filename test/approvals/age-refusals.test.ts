@@ -64,6 +64,27 @@ describe('age refusals say whose rating applied', () => {
   });
   after(() => ts.stop());
 
+  it('lets in a holder turning 19 today, at the 19+ site and for 19+ content, and keeps out one turning 19 tomorrow [birthday boundary]', async function () {
+    // Ages count in UTC days (lib/clock.ts ageOn): the birthday is today's UTC date, 19 years back.
+    const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+    const yearsBack = (date: string) => `${Number(date.slice(0, 4)) - 19}${date.slice(4)}`;
+    if (day(0).endsWith('-02-29') || day(1).endsWith('-02-29')) this.skip(); // no such birthday 19 years back
+    const cardBornOn = async (birthdate: string) => {
+      const card = await holder(30);
+      await ts.db('accounts').where({ id: card.accountId }).update({ birthdate });
+      return card;
+    };
+    const today = await cardBornOn(yearsBack(day(0)));
+    expect((await buy(today, adult)).result.kind, 'the 19+ site on the 19th birthday').to.equal('redirect');
+    expect((await buy(today, teen, { rating: '19' })).result.kind, '19+ content on the 19th birthday').to.equal('redirect');
+
+    const tomorrow = await cardBornOn(yearsBack(day(1)));
+    const atSite = await buy(tomorrow, adult);
+    expect((await siteGets(atSite.agent, refusalPage(atSite.result).html)).searchParams.get('error_description')).to.equal(SITE_RATED);
+    const forContent = await buy(tomorrow, teen, { rating: '19' });
+    expect((await siteGets(forContent.agent, refusalPage(forContent.result).html)).searchParams.get('error_description')).to.equal(REQUEST_RATED);
+  });
+
   it("tells a 17-year-old that this content is for 19 and over, not that the site is, after buying another item there", async () => {
     const minor = await holder(17);
     expect((await buy(minor, teen, { description: 'Episode 1' })).result.kind, 'an unraised item of the 15+ site').to.equal('redirect');
