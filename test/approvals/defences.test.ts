@@ -106,6 +106,8 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       expect((await pay(card, 19_000)).kind).to.equal('redirect');
       await ts.db('approvals').where({ card_id: card.cardId }).update({ amount: 90_000 });
       await expectRefused(card, 15_000, 'past its limit of 100,000 KRW in 24 hours', 'velocity_exceeded');
+      expect((await pay(card, 10_000)).kind, 'exactly up to the amount per day [boundary]').to.equal('redirect');
+      await expectRefused(card, 1, 'past its limit of 100,000 KRW in 24 hours', 'velocity_exceeded');
     });
   });
 
@@ -126,6 +128,8 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       await controls(card, { monthlyCap: 1_500 });
       expect((await pay(card, 1_000)).kind).to.equal('redirect');
       await expectRefused(card, 600, 'past the monthly cap of 1,500 KRW you set (1,000 KRW spent this month)', 'spending_control');
+      expect((await pay(card, 500)).kind, 'exactly up to the cap [boundary]').to.equal('redirect');
+      await expectRefused(card, 1, 'past the monthly cap of 1,500 KRW you set (1,500 KRW spent this month)', 'spending_control');
     });
 
     it("counts the cap's month in the billing time zone, not UTC's", async () => {
