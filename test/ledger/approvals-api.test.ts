@@ -109,6 +109,30 @@ describe('member-site capture, void and refund (/api/approvals)', () => {
     expect((await change(site, a.approvalNo, 'refund', { amount: 1_000 })).status).to.equal(200);
   });
 
+  it('counts earlier partial captures and refunds: a capture past what is left held, or a refund past what is left unrefunded, is a 409 [boundary]', async () => {
+    const a = await approveFor(ts, card, site, 3_000);
+    expect((await change(site, a.approvalNo, 'capture', { amount: 2_000 })).status).to.equal(200);
+    let before = await snapshot(a.approvalNo);
+    const captureAbove = await change(site, a.approvalNo, 'capture', { amount: 1_001 });
+    expect(captureAbove.status).to.equal(409);
+    expect(captureAbove.json.error).to.equal('amount_exceeds_hold');
+    expect(String(captureAbove.json.error_description ?? captureAbove.json.message)).to.match(/holds only 1,000 KRW/);
+    expect(await snapshot(a.approvalNo)).to.equal(before);
+
+    expect((await change(site, a.approvalNo, 'refund', { amount: 1_500 })).status).to.equal(200);
+    before = await snapshot(a.approvalNo);
+    const refundAbove = await change(site, a.approvalNo, 'refund', { amount: 501 });
+    expect(refundAbove.status).to.equal(409);
+    expect(refundAbove.json.error).to.equal('amount_exceeds_refundable');
+    expect(await snapshot(a.approvalNo)).to.equal(before);
+    // What is left, exactly, goes through.
+    expect((await change(site, a.approvalNo, 'refund', { amount: 500 })).status).to.equal(200);
+    expect((await change(site, a.approvalNo, 'capture', { amount: 1_000 })).status).to.equal(200);
+    const row = await ts.db('approvals').where({ id: a.id }).first();
+    expect([row.status, Number(row.captured_amount), Number(row.refunded_amount)]).to.deep.equal(['captured', 3_000, 2_000]);
+    expect(await unbalancedEntries(ts)).to.equal(0);
+  });
+
   it('refuses amounts that are not positive whole minor units with 422, and malformed bodies with 4xx', async () => {
     const a = await approveFor(ts, card, site, 3_000);
     const before = await snapshot(a.approvalNo);
