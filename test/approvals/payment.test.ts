@@ -248,20 +248,25 @@ describe('payments with rich authorization requests', () => {
   it('decides the age gate and the holder\'s controls again as the payment is approved, under the account lock', async () => {
     const adultSite = await registerTestSite(ts, { contentRating: 19 });
     const cfg = await siteClient(ts, adultSite);
-    for (const change of [{ birthdate: birthdateForAge(17) }, { adult_content_off: true }]) {
+    const refusals: Array<[Record<string, unknown>, string]> = [
+      [{ birthdate: birthdateForAge(17) }, 'is rated 19+. Your cyber card cannot be used to enter it.'],
+      [{ adult_content_off: true }, 'You turned adult content off'],
+      [{ blocked_sites: JSON.stringify([adultSite.clientId]) }, 'You have blocked'],
+    ];
+    for (const [change, words] of refusals) {
       const holder = await cardWithLimit(30, 10_000);
       const req = await payRequest(cfg, adultSite, [{ type: 'payment', amount: 900, currency: 'KRW', description: 'Late film' }]);
       const agent = new Agent(ts.url);
       const { path, csrf } = await startInteraction(agent, req.url);
       const approvePage = await (await agent.post(`${path}/login`, { csrf, card_number: holder.number, password: holder.password })).text();
       expect(approvePage).to.include(`${path}/confirm"`);
-      // While the approval page is open: a birthdate corrected by the operator, or adult content turned off.
+      // While the approval page is open: a birthdate corrected by the operator, adult content turned off, or the site blocked.
       await ts.db('accounts').where({ id: holder.accountId }).update(change);
       const res = await agent.post(`${path}/confirm`, { csrf: csrfFrom(approvePage) });
-      expect(res.status).to.equal(403);
+      expect(res.status, JSON.stringify(change)).to.equal(403);
       const html = await res.text();
       // The site is rated 19+ itself: its own rating is the one that refuses.
-      expect(html).to.include('birthdate' in change ? 'is rated 19+. Your cyber card cannot be used to enter it.' : 'You turned adult content off');
+      expect(unescapeHtml(html)).to.include(words);
       const back = /href="([^"]+)"/.exec(html.slice(html.indexOf('<main')))?.[1];
       expect(back).to.be.a('string');
       expect(await ts.db('approvals').where({ account_id: holder.accountId }).first()).to.equal(undefined);
@@ -415,6 +420,19 @@ describe('payments with rich authorization requests', () => {
       const row = await ts.db('approvals').where({ approval_no: claims.approval_no }).first();
       expect(row.rating, String(rating)).to.equal(rating === '19' ? 19 : 0);
     }
+  });
+
+  it("refuses in approve() itself a payment to a site the holder blocked, whatever checks its caller passes", async () => {
+    const card = await cardWithLimit(30, 10_000);
+    await ts.db('accounts').where({ id: card.accountId }).update({ blocked_sites: JSON.stringify([site.clientId]) });
+    const deps = { db: ts.db, policy: { currency: 'KRW', holdSeconds: 3600 } };
+    const refused = await approve(deps, { accountId: card.accountId, cardId: card.cardId, clientId: site.clientId, amount: 100, currency: 'KRW', description: 'blocked', contentRef: null, rating: 0 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(ApprovalRefusedError);
+    expect(refused).to.include({ refusal: 'spending_control' });
+    expect(await ts.db('approvals').where({ account_id: card.accountId })).to.have.length(0);
   });
 
   it('approves exactly as many of 50 concurrent payments as the credit allows, never going negative', async () => {
