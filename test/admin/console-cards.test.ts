@@ -56,6 +56,17 @@ describe('operator console: cards /admin/cards', () => {
     expect(lines.join('\n')).not.to.include(card.number).and.not.include(spaced);
   });
 
+  it("refuses a search without this console's CSRF token (403), sending the browser to no card", async () => {
+    const card = await issueTestCard(ts);
+    const page = await (await agent.get('/admin/cards')).text();
+    for (const csrf of [undefined, 'forged', csrfOf(page, '/admin/signout')]) {
+      const res = await agent.post('/admin/cards/search', { ...(csrf !== undefined ? { csrf } : {}), number: card.number });
+      expect(res.status, String(csrf)).to.equal(403);
+      expect(res.headers.get('location'), String(csrf)).to.equal(null);
+      expect(alertText(await res.text())).to.match(/^This form has expired or was not sent from this site/);
+    }
+  });
+
   it('blocks and unblocks a card with a reason, audited as the operator signed in', async () => {
     const card = await issueTestCard(ts);
     let page = await (await agent.get(`/admin/cards/${card.cardId}`)).text();
