@@ -21,6 +21,9 @@ export function createRenderer(opts: { cache: boolean; viewsDir?: string }): Ren
     const t = (text: string, vars?: Record<string, unknown>) => translate(lang, text, vars);
     const all = { lang, t, ...locals };
     const body = await ejs.renderFile(path.join(dir, `${view}.ejs`), all, options);
-    return ejs.renderFile(path.join(dir, 'layout.ejs'), { title: 'Cyber card', languageLinks: languageLinks(), ...all, body }, options);
+    // An error page offers no language switch: its link would carry the refused request's query (a tampered
+    // authorization_details, say) back onto the page, and following it would only send the refused request again.
+    const links = view.startsWith('errors/') ? [] : languageLinks();
+    return ejs.renderFile(path.join(dir, 'layout.ejs'), { title: 'Cyber card', languageLinks: links, ...all, body }, options);
   };
 }

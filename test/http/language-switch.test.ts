@@ -40,9 +40,13 @@ describe('the language switch on the hosted pages', () => {
     const ko = await (await fetch(`${ts.url}/apply`, { headers: { 'accept-language': 'ko' } })).text();
     expect(switchLinks(ko)).to.deep.equal(['/apply?lang=en']);
     expect(ko).to.match(/<a href="[^"]*" lang="en" hreflang="en">English<\/a>/);
-    // An address a browser would read as another host's (//host) is never linked as such.
-    const odd = await (await fetch(`${ts.url}//evil.example/apply`)).text();
-    expect(switchLinks(odd)).to.deep.equal(['/evil.example/apply?lang=ko']);
+    // An address a browser would read as another host's (//host) is never linked as such: it is not found, and an
+    // error page offers no switch at all (its link would carry the refused request's query back onto the page).
+    const odd = await fetch(`${ts.url}//evil.example/apply?x=%3Cq%3E`);
+    expect(odd.status).to.equal(404);
+    const oddHtml = await odd.text();
+    expect(switchLinks(oddHtml)).to.deep.equal([]);
+    expect(oddHtml).not.to.include('evil.example');
   });
 
   it('shows the page in the chosen language over Accept-Language, and keeps the choice for the next pages', async () => {
