@@ -1,3 +1,5 @@
+import { withoutTrunkZero } from './mobile-number.ts';
+
 export interface DenyListPatterns {
   names: readonly string[];
   emails: readonly string[];
@@ -59,7 +61,7 @@ export function compileDenyList(p: DenyListPatterns, mobileCallingCode = ''): De
 
 function e164Pattern(pattern: string, callingCode: string): string {
   const compact = pattern.trim().replace(/[\s().-]/g, '');
-  if (compact.startsWith('+') || !callingCode) return compact;
+  if (compact.startsWith('+') || !callingCode) return withoutTrunkZero(compact, callingCode);
   return compact.startsWith('0') ? `+${callingCode}${compact.slice(1)}` : compact;
 }
 

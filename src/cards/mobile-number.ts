@@ -5,7 +5,8 @@ export const MAX_MOBILE_INPUT = 32;
 /**
  * An E.164 number (+ and 8 to 15 digits, no leading 0 in the country code). A number typed in national
  * form (leading 0, e.g. 010-1234-5678) takes the configured calling code. Spaces, dashes, dots and
- * parentheses between digits are dropped.
+ * parentheses between digits are dropped, and so is the trunk 0 written after the configured calling code
+ * (+82 010-1234-5678, +82 (0)10 1234 5678), which dialling from abroad leaves out: one number, one E.164 form.
  */
 export function checkMobile(input: string, callingCode: string): Checked {
   const raw = input.trim();
@@ -18,9 +19,18 @@ export function checkMobile(input: string, callingCode: string): Checked {
   if (/[()]/.test(raw.replace(/\([0-9]+\)/, ''))) return bad(example);
   const digits = raw.replace(/[^0-9]/g, '');
   let e164: string;
-  if (raw.startsWith('+')) e164 = `+${digits}`;
+  if (raw.startsWith('+')) e164 = withoutTrunkZero(`+${digits}`, callingCode);
   else if (/^0[1-9]/.test(digits)) e164 = `+${callingCode}${digits.slice(1)}`;
   else return bad(example);
   if (!/^\+[1-9][0-9]{7,14}$/.test(e164)) return bad(example);
   return ok(e164);
+}
+
+/**
+ * An international number (or deny-list pattern) without the trunk 0 after the configured calling code: the national
+ * form drops that 0 for the calling code (010-… is +8210…), so "+82 010-…" is the same number and must read the same.
+ */
+export function withoutTrunkZero(international: string, callingCode: string): string {
+  const prefix = `+${callingCode}0`;
+  return callingCode && international.startsWith(prefix) ? `+${callingCode}${international.slice(prefix.length)}` : international;
 }
