@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { APPLY_SERVER, application, applicationRowCounts, e164, issueByApplication, postApplication, uniqueEmail, uniqueMobile } from '../helpers/applicant.ts';
+import { APPLY_SERVER, application, applicationRowCounts, e164, issueByApplication, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The application rows of a mobile number (E.164), any outcome. */
@@ -71,15 +71,59 @@ describe('an applicant trying for a second card', () => {
     });
   });
 
+  describe('with the same name made to look different', () => {
+    // Code points that show nothing (default ignorable) but are letters or marks, so a name's shape would pass them.
+    const INVISIBLE: ReadonlyArray<[string, (name: string) => string]> = [
+      ['a combining grapheme joiner', (n) => n.replace(' ', '\u034f ')],
+      ['a variation selector', (n) => `${n}\ufe0f`],
+      ['an ideographic variation selector', (n) => `${n}\u{e0100}`],
+      ['a Hangul filler', (n) => `${n}\u3164`],
+      ['a halfwidth Hangul filler', (n) => `${n}\uffa0`],
+    ];
+
+    it('refuses a name with an invisible letter or mark (400 beside the name, nothing stored)', async () => {
+      for (const [what, hide] of INVISIBLE) {
+        const legalName = hide(what.includes('Hangul') ? '김민수' : uniqueName());
+        const before = await applicationRowCounts(ts);
+        const { status, body } = await postApplication(ts, application({ legal_name: legalName }));
+        expect(status, `${what}: ${JSON.stringify(body)}`).to.equal(400);
+        expect(body.field_codes, what).to.deep.equal({ legal_name: 'invalid_characters' });
+        expect(await applicationRowCounts(ts), what).to.deep.equal(before);
+      }
+    });
+
+    it('still sends the same name and date of birth to review in another case, spacing or normalisation form', async () => {
+      const name = 'Jéong Minsu';
+      await issueByApplication(ts, { legal_name: name, birthdate: '1971-03-09' });
+      for (const again of ['JÉONG   minsu', ' jéong minsu ', name.normalize('NFD'), 'Ｊéong Ｍinsu']) {
+        const { status, body } = await postApplication(ts, application({ legal_name: again, birthdate: '1971-03-09' }));
+        expect(status, `${again} ${JSON.stringify(body)}`).to.equal(202);
+        expect(body).to.not.have.property('review_reason');
+      }
+    });
+  });
+
   describe('against a deny list', () => {
     let guarded: TestServer;
     before(async () => {
       guarded = await startCardManager({
         ...APPLY_SERVER,
-        cards: { ...APPLY_SERVER.cards, denyList: { action: 'refuse', names: [], emails: [], mobiles: ['+82 010-8880-*'] } },
+        cards: { ...APPLY_SERVER.cards, denyList: { action: 'refuse', names: ['mallory *', '김말로'], emails: [], mobiles: ['+82 010-8880-*'] } },
       });
     });
     after(() => guarded?.stop());
+
+    it('refuses a listed name in another case, spacing or normalisation form, and with an invisible character (nothing issued)', async () => {
+      for (const name of ['MALLORY   Smith', 'ｍａｌｌｏｒｙ Smith', '김말로', '김말로'.normalize('NFD')]) {
+        const { status, body } = await postApplication(guarded, application({ legal_name: name }));
+        expect(status, name).to.equal(403);
+        expect(body.error).to.equal('denied');
+      }
+      for (const name of ['Mallory\u034f Smith', '김말로\u3164']) {
+        const { status } = await postApplication(guarded, application({ legal_name: name }));
+        expect(status, JSON.stringify(name)).to.equal(400);
+      }
+    });
 
     it('matches a pattern written "+82 010-…" against the number in every form', async () => {
       for (const mobile of ['010-8880-1234', '+82 10 8880 1235', '+82 010 8880 1236']) {
