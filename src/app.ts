@@ -299,7 +299,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now, unscopedDb: pool });
   const cardPolicy = applicationPolicy(config.cards);
-  const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: cardPolicy } });
+  const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: cardPolicy, timeZone: config.billing.timeZone, now } });
   const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList, denyListAction: cardPolicy.denyListAction });
   // The operator console (/admin): pages over the same domain functions as the API, as the operator signed in.
   const operatorConsole = consoleSessions({

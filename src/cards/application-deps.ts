@@ -5,6 +5,8 @@ import type { CardDeps } from './deps.ts';
 export interface ApplicationDeps {
   cards: CardDeps;
   policy: ApplicationPolicy;
+  /** The zone whose calendar ages are counted in (billing.timeZone): a birthday begins at midnight there. */
+  timeZone: string;
   /** The time ages are computed at; tests may fix it. */
   now?: () => Date;
 }

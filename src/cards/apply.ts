@@ -3,7 +3,7 @@ import { checkApplication } from '../db/applications.ts';
 import { lockAccount } from '../db/cards.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
-import { ageOn } from '../lib/clock.ts';
+import { ageIn } from '../lib/clock.ts';
 import { refusal, type RefusalReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
 import { applicationLocks } from './application-locks.ts';
@@ -38,7 +38,7 @@ function inOneTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T>
 export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub: Submission): Promise<ApplicationOutcome> {
   const { db, hasher } = deps.cards;
   const now = deps.now?.() ?? new Date();
-  const person = { ...input, adult: ageOn(input.birthdate, now) >= deps.policy.adultAge };
+  const person = { ...input, adult: ageIn(input.birthdate, deps.timeZone, now) >= deps.policy.adultAge };
   const who = { ip: sub.ip, email: input.email, mobile: input.mobile, person };
   // A first, unlocked look (limits and duplicates in one query), so a flood over the limit costs no argon2 work.
   const seen = await checkApplication(db, who);

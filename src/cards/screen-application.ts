@@ -2,7 +2,7 @@ import { checkApplication, type ApplicationCheck, type Family } from '../db/appl
 import type { Account, Card } from '../db/cards.ts';
 import { findAccount } from '../db/cards.ts';
 import { InvalidCredentialsError } from '../errors.ts';
-import { ageOn } from '../lib/clock.ts';
+import { ageIn } from '../lib/clock.ts';
 import type { RefusalReason, ReviewReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
 import type { ApplicationInput } from './application-input.ts';
@@ -38,7 +38,7 @@ async function checkGuardian(
   }
   const guardian = await findAccount(deps.cards.db, card.accountId);
   if (!guardian) return 'guardian_invalid';
-  if (ageOn(guardian.birthdate, now) < deps.policy.adultAge) return 'guardian_not_adult';
+  if (ageIn(guardian.birthdate, deps.timeZone, now) < deps.policy.adultAge) return 'guardian_not_adult';
   return { account: guardian, cardId: card.id };
 }
 
@@ -95,7 +95,7 @@ export async function screenApplication(
   sub: Submission,
 ): Promise<Screening> {
   const { policy } = deps;
-  const age = ageOn(input.birthdate, now);
+  const age = ageIn(input.birthdate, deps.timeZone, now);
   if (age < policy.minimumAge) return { age, refusal: 'too_young' };
   let review: ReviewReason | undefined;
   if (onDenyList(policy.denyList, input)) {

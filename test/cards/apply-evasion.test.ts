@@ -133,4 +133,46 @@ describe('an applicant trying for a second card', () => {
       }
     });
   });
+
+  describe('on the day of a birthday, in the billing time zone', () => {
+    /** A server whose clock stands at `at`, with statements (and ages) counted in `timeZone`. */
+    async function at(instant: string, timeZone: string, check: (server: TestServer) => Promise<void>) {
+      const server = await startCardManager({ ...APPLY_SERVER, billing: { timeZone } }, { now: () => new Date(instant) });
+      try {
+        await check(server);
+      } finally {
+        await server.stop();
+      }
+    }
+    const answer = async (server: TestServer, birthdate: string) => {
+      const { status, body } = await postApplication(server, application({ birthdate }));
+      return `${status} ${String(body.error ?? body.status)}`;
+    };
+
+    it('takes a 14th or 19th birthday that has begun in Seoul though it has not in UTC (01:00 on 7 December in Seoul)', async () => {
+      await at('2026-12-06T16:00:00Z', 'Asia/Seoul', async (server) => {
+        expect(await answer(server, '2012-12-07'), 'turns 14 today').to.equal('403 guardian_required');
+        expect(await answer(server, '2012-12-08'), 'turns 14 tomorrow').to.equal('403 too_young');
+        expect(await answer(server, '2007-12-07'), 'turns 19 today').to.equal('201 approved');
+        expect(await answer(server, '2007-12-08'), 'turns 19 tomorrow').to.equal('403 guardian_required');
+      });
+    });
+
+    it('waits for a birthday that has begun in UTC but not in Los Angeles (19:00 on 6 December there)', async () => {
+      await at('2026-12-07T03:00:00Z', 'America/Los_Angeles', async (server) => {
+        expect(await answer(server, '2007-12-07'), 'turns 19 tomorrow there').to.equal('403 guardian_required');
+        expect(await answer(server, '2012-12-07'), 'turns 14 tomorrow there').to.equal('403 too_young');
+        expect(await answer(server, '2007-12-06'), 'turned 19 today').to.equal('201 approved');
+      });
+    });
+
+    it('counts a 29 February birthday as reached on 1 March in a year without one', async () => {
+      await at('2027-02-28T12:00:00Z', 'Asia/Seoul', async (server) => {
+        expect(await answer(server, '2008-02-29')).to.equal('403 guardian_required');
+      });
+      await at('2027-02-28T15:00:00Z', 'Asia/Seoul', async (server) => {
+        expect(await answer(server, '2008-02-29')).to.equal('201 approved');
+      });
+    });
+  });
 });

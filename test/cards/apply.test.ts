@@ -491,6 +491,7 @@ describe('applying for a card', () => {
           },
         },
         policy: applicationPolicy(ts.config.cards),
+        timeZone: ts.config.billing.timeZone,
       };
     });
 
