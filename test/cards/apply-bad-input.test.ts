@@ -131,9 +131,17 @@ const MOBILES: readonly string[] = [
   '+82 10 1234 5678 ext 9',
 ];
 
+// Letters and marks that show nothing: a name with one reads as another, past the deny list and the same-person check.
+const INVISIBLE_NAMES: ReadonlyArray<[string, string]> = [
+  ['a Hangul filler', '김민수\u3164'],
+  ['a combining grapheme joiner', 'Kim\u034f Minsu'],
+  ['a variation selector', 'Kim Minsu\ufe0f'],
+];
+
 function allCases(): Case[] {
   return [
     ...genericCases(),
+    ...INVISIBLE_NAMES.map(([what, value]): Case => ({ field: 'legal_name', what, value, flagged: ['legal_name'], code: 'invalid_characters' })),
     ...DATES.map(([what, value, code]): Case => ({ field: 'birthdate', what, value, flagged: ['birthdate'], code })),
     ...EMAILS.map((value): Case => ({ field: 'email', what: `email ${value.slice(0, 40)}`, value, flagged: ['email'] })),
     ...MOBILES.map((value): Case => ({ field: 'mobile', what: `mobile ${value}`, value, flagged: ['mobile'], code: 'invalid' })),

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { APPLY_SERVER, application, applicationRowCounts, e164, issueByApplication, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
+import { blockCard } from '../../src/cards/block.ts';
+import { closeCard } from '../../src/cards/close.ts';
+import { reportLost } from '../../src/cards/report-lost.ts';
+import { issueTestCard, type TestCard } from '../helpers/fixtures.ts';
+import { APPLY_SERVER, application, birthdateForAge, applicationRowCounts, e164, issueByApplication, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 /** The application rows of a mobile number (E.164), any outcome. */
@@ -71,6 +75,20 @@ describe('an applicant trying for a second card', () => {
     });
   });
 
+  describe('with text that is not text', () => {
+    it('refuses half a surrogate pair in any field (400 beside it, nothing stored): as UTF-8 it is U+FFFD, one for any other', async () => {
+      for (const field of ['legal_name', 'email', 'mobile', 'birthdate', 'password', 'guardian_card_number', 'guardian_password']) {
+        const value = field === 'password' ? 'Violet harbor lamps\ud800' : field === 'birthdate' ? '1990-05-1\udc00' : `a\ud800b`;
+        const body = application({ [field]: value, ...(field === 'password' ? { password_confirm: value } : {}) });
+        const before = await applicationRowCounts(ts);
+        const answer = await postApplication(ts, body);
+        expect(answer.status, `${field}: ${JSON.stringify(answer.body)}`).to.equal(400);
+        expect(answer.body.fields, field).to.have.property(field);
+        expect(await applicationRowCounts(ts), field).to.deep.equal(before);
+      }
+    });
+  });
+
   describe('with the same name made to look different', () => {
     // Code points that show nothing (default ignorable) but are letters or marks, so a name's shape would pass them.
     const INVISIBLE: ReadonlyArray<[string, (name: string) => string]> = [
@@ -131,6 +149,33 @@ describe('an applicant trying for a second card', () => {
         expect(status, `${mobile} ${JSON.stringify(body)}`).to.equal(403);
         expect(body.error).to.equal('denied');
       }
+    });
+  });
+
+  describe('as a minor with a guardian card that cannot vouch', () => {
+    it('is refused (403 guardian_invalid, one message) for a lost, closed or blocked guardian card, and guardian_not_adult for a minor\'s', async () => {
+      const minor = (g: TestCard) => application({ birthdate: birthdateForAge(15), guardian_card_number: g.number, guardian_password: g.password });
+      const lost = await issueTestCard(ts, '1970-02-02', 'Lost Guardian');
+      await reportLost(ts.db, { cardId: lost.cardId, actor: 'test', reason: 'test', proof: 'operator' });
+      const closed = await issueTestCard(ts, '1970-02-03', 'Closed Guardian');
+      await closeCard(ts.db, { cardId: closed.cardId, actor: 'test', reason: 'test' });
+      const blocked = await issueTestCard(ts, '1970-02-04', 'Blocked Guardian');
+      await blockCard(ts.db, { cardId: blocked.cardId, actor: 'test', reason: 'test' });
+      const descriptions = new Set<unknown>();
+      for (const g of [lost, closed, blocked]) {
+        const before = await applicationRowCounts(ts);
+        const { status, body } = await postApplication(ts, minor(g));
+        expect(`${status} ${String(body.error)}`).to.equal('403 guardian_invalid');
+        descriptions.add(body.error_description);
+        expect((await applicationRowCounts(ts)).accounts).to.equal(before.accounts);
+      }
+      expect(descriptions.size).to.equal(1);
+
+      // A minor's own card vouches for no one, not even once the minor has one through a real guardian.
+      const parent = await issueTestCard(ts, '1970-02-05', 'Real Guardian');
+      const child = await issueByApplication(ts, { birthdate: birthdateForAge(17), guardian_card_number: parent.number, guardian_password: parent.password });
+      const viaChild = await postApplication(ts, minor({ number: child.cardNumber, password: child.password } as TestCard));
+      expect(`${viaChild.status} ${String(viaChild.body.error)}`).to.equal('403 guardian_not_adult');
     });
   });
 
