@@ -1,3 +1,4 @@
+import { plainApostrophes } from './legal-name.ts';
 import { withoutTrunkZero } from './mobile-number.ts';
 
 export interface DenyListPatterns {
@@ -13,9 +14,9 @@ export interface DenyList {
   mobiles: readonly string[];
 }
 
-/** How names are compared: compatibility-folded, lower case, single spaces. */
+/** How names are compared: compatibility-folded, lower case, single spaces, plain apostrophes. */
 export function foldName(name: string): string {
-  return name.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+  return plainApostrophes(name.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim());
 }
 
 /**

@@ -28,12 +28,20 @@ function oneScript(name: string): boolean {
 }
 
 /**
- * A legal name: NFC, trimmed, inner spaces collapsed; letters in one script (homoglyph mixes such as
+ * The typographic apostrophe (’) as the typewriter one ('): a name takes either, and O’Brien is O'Brien, to the
+ * deny list and the same-person check as on the card (NFKC leaves the two apart).
+ */
+export function plainApostrophes(name: string): string {
+  return name.replace(/’/g, "'");
+}
+
+/**
+ * A legal name: NFC, trimmed, inner spaces collapsed, apostrophes plain (plainApostrophes); letters in one script (homoglyph mixes such as
  * a Cyrillic "а" inside a Latin name are refused), none invisible (default ignorable), joined by spaces, hyphens,
  * apostrophes or periods.
  */
 export function checkLegalName(input: string): Checked {
-  const name = input.normalize('NFC').trim().replace(/\s+/g, ' ');
+  const name = plainApostrophes(input.normalize('NFC').trim().replace(/\s+/g, ' '));
   if (!name) return bad('Enter your full legal name.', 'required');
   if ([...name].length > MAX_NAME_LENGTH) return bad(`Use at most ${MAX_NAME_LENGTH} characters.`, 'too_long');
   if (!SHAPE.test(name) || INVISIBLE.test(name)) return bad('Use letters only, with spaces, hyphens or apostrophes between words.', 'invalid_characters');

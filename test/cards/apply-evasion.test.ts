@@ -119,6 +119,15 @@ describe('an applicant trying for a second card', () => {
         expect(body).to.not.have.property('review_reason');
       }
     });
+
+    it('takes the typographic apostrophe for the typewriter one: the same name and date of birth go to review either way', async () => {
+      await issueByApplication(ts, { legal_name: "O'Brien Twiceta", birthdate: '1972-04-10' });
+      const typographic = await postApplication(ts, application({ legal_name: 'O’Brien Twiceta', birthdate: '1972-04-10' }));
+      expect(typographic.status, JSON.stringify(typographic.body)).to.equal(202);
+      await issueByApplication(ts, { legal_name: 'D’Arcy Twicetb', birthdate: '1972-04-11' });
+      const typewriter = await postApplication(ts, application({ legal_name: "D'Arcy Twicetb", birthdate: '1972-04-11' }));
+      expect(typewriter.status, JSON.stringify(typewriter.body)).to.equal(202);
+    });
   });
 
   describe('against a deny list', () => {
@@ -126,13 +135,13 @@ describe('an applicant trying for a second card', () => {
     before(async () => {
       guarded = await startCardManager({
         ...APPLY_SERVER,
-        cards: { ...APPLY_SERVER.cards, denyList: { action: 'refuse', names: ['mallory *', '김말로'], emails: [], mobiles: ['+82 010-8880-*'] } },
+        cards: { ...APPLY_SERVER.cards, denyList: { action: 'refuse', names: ['mallory *', '김말로', "d'arcy *", 'o’hara *'], emails: [], mobiles: ['+82 010-8880-*'] } },
       });
     });
     after(() => guarded?.stop());
 
     it('refuses a listed name in another case, spacing or normalisation form, and with an invisible character (nothing issued)', async () => {
-      for (const name of ['MALLORY   Smith', 'ｍａｌｌｏｒｙ Smith', '김말로', '김말로'.normalize('NFD')]) {
+      for (const name of ['MALLORY   Smith', 'ｍａｌｌｏｒｙ Smith', '김말로', '김말로'.normalize('NFD'), 'D’Arcy Smith', "O'Hara Smith"]) {
         const { status, body } = await postApplication(guarded, application({ legal_name: name }));
         expect(status, name).to.equal(403);
         expect(body.error).to.equal('denied');
