@@ -28,9 +28,9 @@ function inOneTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>): Promise<T>
  * refused with a reason (ApplicationRefusedError; the refusal is kept, except over a daily limit).
  *
  * Slow work (argon2 for the guardian's password and the new one) runs before the transaction. The
- * transaction takes advisory locks on the IP, email and mobile (and a minor's guardian), so parallel
- * applications with the same contact details queue up and the limits and duplicate check inside it
- * are exact: ten at once with one email give one card. A former holder whose account still owes is refused on
+ * transaction takes advisory locks on the IP, email, mobile, name and date of birth (and a minor's guardian), so
+ * parallel applications with the same contact details, or by the same person, queue up and the limits and duplicate
+ * check inside it are exact: ten at once with one email give one card, ten by one name and date of birth one at once. A former holder whose account still owes is refused on
  * the same contacts, and reviewed on the same name and date of birth; an adult with the name and date of birth of
  * a holder of an open card is reviewed too (findingOf). A guardian vouches for at most cards.maxWardsPerGuardian
  * open children's cards, counted under the guardian account's row lock.
@@ -47,7 +47,7 @@ export async function apply(deps: ApplicationDeps, input: ApplicationInput, sub:
   const passwordHash = screening.refusal ? undefined : await hasher.hash(input.password);
 
   const result = await inOneTransaction(db, async (trx): Promise<{ refused: RefusalReason } | { outcome: ApplicationOutcome }> => {
-    await lockValues(trx, applicationLocks({ ...who, guardianAccountId: screening.guardian?.id }));
+    await lockValues(trx, applicationLocks({ ...who, ...person, guardianAccountId: screening.guardian?.id }));
     // The guardian's wards are counted under the guardian account's row lock, taken before the count's statement
     // (whose snapshot then holds every ward a transaction before it opened): no two applications both take the last place.
     if (screening.guardian) await lockAccount(trx, screening.guardian.id);

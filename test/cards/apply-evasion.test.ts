@@ -120,6 +120,15 @@ describe('an applicant trying for a second card', () => {
       }
     });
 
+    it('gives one card at once and sends the rest to review for simultaneous applications by one name and date of birth', async () => {
+      const name = uniqueName('Seo');
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => postApplication(ts, application({ legal_name: i % 2 ? name.toUpperCase() : name, birthdate: '1968-08-08' }))),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses.join(','), JSON.stringify(answers.map((a) => a.body.error ?? a.body.status))).to.equal(['201', ...Array.from({ length: 19 }, () => '202')].join(','));
+    });
+
     it('takes the typographic apostrophe for the typewriter one: the same name and date of birth go to review either way', async () => {
       await issueByApplication(ts, { legal_name: "O'Brien Twiceta", birthdate: '1972-04-10' });
       const typographic = await postApplication(ts, application({ legal_name: 'O’Brien Twiceta', birthdate: '1972-04-10' }));
