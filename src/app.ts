@@ -90,8 +90,9 @@ export interface AppDeps {
   db: Db;
   log: Logger;
   /**
-   * The clock a change of statement day is made by (the date it takes effect from, the dates the holder is shown):
-   * the real one by default. Tests set it back, to bill across a change with the real billing run.
+   * The clock a change of statement day is made by (the date it takes effect from, the dates the holder is shown),
+   * and the one ages are counted by (applications, the age gate, age_over_NN claims): the real one by default. Tests
+   * set it back, to bill across a change with the real billing run, or to a birthday's first hours.
    */
   now?: () => Date;
 }
@@ -170,7 +171,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
       if (key === queuedAnnouncement('approval_events') || key === '*') approvalEventSender?.nudge();
     },
   });
-  const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log, counts, logoutQueued: () => logoutSender?.nudge() });
+  const provider = createProvider({ config, db, directory, render, jwks: keys.jwks, log, counts, logoutQueued: () => logoutSender?.nudge(), now });
   keys.start(provider);
   // The name of the provider's route, for the request metrics (it never sees our context).
   if (metrics) provider.use(noteProviderRoute);
@@ -217,7 +218,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     approvals,
     throttle,
     ratings: config.ratings,
-    entry: policyDeps(config, db),
+    entry: policyDeps(config, db, { now }),
     counts,
     timeZone: config.billing.timeZone,
   });
@@ -382,7 +383,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
 
   const stopCleanup = startPayloadCleanup(db, log, config.oidc.cleanupIntervalSeconds);
   const stopThrottleCleanup = startThrottleCleanup(db, log, throttle.limits, config.oidc.cleanupIntervalSeconds, config.operatorSessions.maxSeconds);
-  const stopHousekeeping = startHousekeeping(pool, log, { ...config.retention, adultAge: config.cards.adultAge });
+  const stopHousekeeping = startHousekeeping(pool, log, { ...config.retention, adultAge: config.cards.adultAge, timeZone: config.billing.timeZone });
   const n = config.notifications;
   const notifications: SenderDeps = { db, log, transports: createTransports(config), baseUrl: config.issuer, maxAttempts: n.maxAttempts, counts };
   const stopSender = startNotificationSender(notifications, log, n.senderIntervalSeconds, n.batchSize);

@@ -97,7 +97,7 @@ const commands: Record<string, Handler> = {
     if (missing.length) throw new ValidationError(SOME_FIELDS, Object.fromEntries(missing.map((k) => [k, 'Must be given.'])));
     const holder = operatorHolder(
       { name: values.name!, birthdate: values.birthdate!, email: values.email, mobile: values.mobile },
-      { mobileCallingCode: config.cards.mobileCallingCode, adultAge: config.cards.adultAge, creditLimit: config.cards.creditLimit.adult },
+      { mobileCallingCode: config.cards.mobileCallingCode, adultAge: config.cards.adultAge, creditLimit: config.cards.creditLimit.adult, timeZone: config.billing.timeZone },
     );
     const hasher = createPasswordHasher({ ...config.argon2, pepper: config.secrets.passwordPepper });
     const issued = await createCard(

@@ -1,4 +1,4 @@
-import { ageOn } from '../lib/clock.ts';
+import { ageIn } from '../lib/clock.ts';
 
 /** The age a request demands: the member site's registered rating, raised (never lowered) by the request. */
 export function requiredAge(siteRating: number, requestRatings: readonly number[]): number {
@@ -17,6 +17,15 @@ export interface AgeRule {
  */
 export type RatedBy = 'site' | 'request';
 
+/**
+ * The calendar every age is counted on: that of `timeZone` (billing.timeZone), where a birthday begins at midnight,
+ * as applications count it (cards/apply.ts), at `now` (the app's clock; the real one by default).
+ */
+export interface AgeCalendar {
+  timeZone: string;
+  now?: (() => Date) | undefined;
+}
+
 /** Whose rating reaches `age`: the site's own when it does, else only the request's. */
 export function ratedBy(rule: AgeRule, age: number): RatedBy {
   return rule.siteRating >= age ? 'site' : 'request';
@@ -27,19 +36,24 @@ export function ratedBy(rule: AgeRule, age: number): RatedBy {
  * they are under it (or their birthdate is unknown), else the request's. Told apart so that the holder hears
  * whether the site or only this content is out of reach.
  */
-export function ratingThatRefuses(rule: AgeRule, birthdate: string | undefined, today = new Date()): RatedBy | null {
-  if (rule.requiredAge <= 0 || (birthdate && isOldEnough(birthdate, rule.requiredAge, today))) return null;
-  return birthdate && isOldEnough(birthdate, rule.siteRating, today) ? 'request' : 'site';
+export function ratingThatRefuses(rule: AgeRule, birthdate: string | undefined, calendar: AgeCalendar): RatedBy | null {
+  if (rule.requiredAge <= 0 || (birthdate && isOldEnough(birthdate, rule.requiredAge, calendar))) return null;
+  return birthdate && isOldEnough(birthdate, rule.siteRating, calendar) ? 'request' : 'site';
 }
 
-/** True when a holder born on `birthdate` is at least `age` today. */
-export function isOldEnough(birthdate: string, age: number, today = new Date()): boolean {
-  return age <= 0 || ageOn(birthdate, today) >= age;
+/** True when a holder born on `birthdate` is at least `age` today on the calendar's day. */
+export function isOldEnough(birthdate: string, age: number, calendar: AgeCalendar): boolean {
+  return age <= 0 || ageToday(birthdate, calendar) >= age;
 }
 
-/** Minimal-disclosure age claims (ISO 18013-5 style) for the given thresholds only. */
-export function ageClaims(birthdate: string, thresholds: readonly number[], today = new Date()): Record<string, boolean> {
+/** Minimal-disclosure age claims (ISO 18013-5 style) for the given thresholds only, counted as the age gate counts. */
+export function ageClaims(birthdate: string, thresholds: readonly number[], calendar: AgeCalendar): Record<string, boolean> {
   const out: Record<string, boolean> = {};
-  for (const t of new Set(thresholds)) if (t > 0) out[`age_over_${t}`] = ageOn(birthdate, today) >= t;
+  const age = ageToday(birthdate, calendar);
+  for (const t of new Set(thresholds)) if (t > 0) out[`age_over_${t}`] = age >= t;
   return out;
+}
+
+function ageToday(birthdate: string, calendar: AgeCalendar): number {
+  return ageIn(birthdate, calendar.timeZone, calendar.now?.() ?? new Date());
 }

@@ -5,7 +5,7 @@ import { inTransaction } from '../db/tx.ts';
 import { DEFAULT_LOCALE } from '../lib/i18n.ts';
 import { newId } from '../lib/ids.ts';
 import { ValidationError } from '../errors.ts';
-import { ageOn } from '../lib/clock.ts';
+import { ageIn } from '../lib/clock.ts';
 import { checkBirthdate } from './birthdate.ts';
 import type { Checked } from './checked.ts';
 import { checkEmail } from './email-address.ts';
@@ -41,6 +41,8 @@ export interface OperatorIssuanceRules {
   adultAge: number;
   /** The adult credit limit assigned at issuance (config cards.creditLimit.adult). */
   creditLimit: number;
+  /** The zone whose calendar the age is counted in (billing.timeZone), as for an application. */
+  timeZone: string;
   now?: Date;
 }
 
@@ -59,7 +61,7 @@ export function operatorHolder(raw: { name: string; birthdate: string; email?: s
   };
   const legalName = take('name', checkLegalName(raw.name));
   const birthdate = take('birthdate', checkBirthdate(raw.birthdate, now));
-  if (birthdate && ageOn(birthdate, now) < rules.adultAge) {
+  if (birthdate && ageIn(birthdate, rules.timeZone, now) < rules.adultAge) {
     fields.birthdate = `Under ${rules.adultAge}: a minor applies online (/apply) with a guardian's card; the operator issues cards to adults.`;
   }
   const email = raw.email === undefined ? null : take('email', checkEmail(raw.email));

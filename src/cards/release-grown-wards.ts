@@ -8,11 +8,13 @@ import { inTransaction } from '../db/tx.ts';
  * limit and hearing of their payments, and no longer answers for them (a guardian's overdue statement or closed cards
  * stop their payments no more). The link ends in one transaction with an audit entry per account, which the former
  * ward's activity shows. The guardian is kept as the former one: siblings still share the guardian's contacts with
- * them (db/applications.ts). Returns how many were released.
+ * them (db/applications.ts). A child comes of age on the day the application and the age gate count them adult: at
+ * midnight in `timeZone` (billing.timeZone), by `now` (the database's clock when not given). Returns how many were
+ * released.
  */
-export async function releaseGrownWards(db: Db, p: { adultAge: number }): Promise<number> {
+export async function releaseGrownWards(db: Db, p: { adultAge: number; timeZone: string; now?: (() => Date) | undefined }): Promise<number> {
   return inTransaction(db, async (trx) => {
-    const released = await releaseWardsOfAge(trx, p.adultAge);
+    const released = await releaseWardsOfAge(trx, { adultAge: p.adultAge, timeZone: p.timeZone, at: p.now?.() ?? null });
     await appendAudit(
       trx,
       released.map((r) => ({

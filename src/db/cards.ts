@@ -349,24 +349,28 @@ export async function setCreditLimit(conn: Conn, accountId: string, creditLimit:
 }
 
 /**
- * Ends the guardian link of every account whose holder has come of age (`adultAge` on today's UTC date, as
- * lib/clock.ts ageOn counts ages for applications and the age gate), keeping the guardian as the former one, and returns
- * each with the guardian it had. Rows another instance is releasing at the same moment are skipped. A ward was billed on
- * the guardian's statement day (db/statements.ts): the account takes that schedule as its own, so its next statement
- * closes when it would have.
+ * Ends the guardian link of every account whose holder has come of age (`adultAge` on the date `at` falls on in
+ * `timeZone`, billing.timeZone, as lib/clock.ts ageIn counts ages for applications and the age gate; `at` null: the
+ * database's now), keeping the guardian as the former one, and returns each with the guardian it had. Rows another
+ * instance is releasing at the same moment are skipped. A ward was billed on the guardian's statement day
+ * (db/statements.ts): the account takes that schedule as its own, so its next statement closes when it would have.
  */
-export async function releaseWardsOfAge(conn: Conn, adultAge: number): Promise<Array<{ id: string; guardianId: string }>> {
+export async function releaseWardsOfAge(
+  conn: Conn,
+  p: { adultAge: number; timeZone: string; at: Date | null },
+): Promise<Array<{ id: string; guardianId: string }>> {
   const r = await conn.raw(
     `WITH grown AS (
        SELECT id, guardian_account_id FROM accounts
-       WHERE guardian_account_id IS NOT NULL AND birthdate <= ((now() AT TIME ZONE 'UTC')::date - make_interval(years => ?))::date
+       WHERE guardian_account_id IS NOT NULL
+         AND birthdate <= ((COALESCE(?::timestamptz, now()) AT TIME ZONE ?::text)::date - make_interval(years => ?))::date
        FOR UPDATE SKIP LOCKED
      )
      UPDATE accounts a SET guardian_account_id = NULL, former_guardian_account_id = grown.guardian_account_id,
        statement_day = g.statement_day, previous_statement_day = g.previous_statement_day, statement_day_from = g.statement_day_from
      FROM grown JOIN accounts g ON g.id = grown.guardian_account_id WHERE a.id = grown.id
      RETURNING a.id, grown.guardian_account_id AS guardian_id`,
-    [adultAge],
+    [p.at, p.timeZone, p.adultAge],
   );
   return ((r as { rows: Array<{ id: string; guardian_id: string }> }).rows ?? []).map((x) => ({ id: x.id, guardianId: x.guardian_id }));
 }

@@ -18,7 +18,7 @@ const RELEASE_SECONDS_WITHOUT_RETENTION = 3600;
 export function startHousekeeping(
   db: Db,
   log: Logger,
-  policy: RetentionPolicy & { intervalSeconds: number; adultAge: number },
+  policy: RetentionPolicy & { intervalSeconds: number; adultAge: number; /** billing.timeZone: where a birthday begins. */ timeZone: string },
   opts: { firstRunMs?: number } = {},
 ): () => void {
   const retain = policy.intervalSeconds > 0;

@@ -1,5 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { ageClaims } from '../approvals/age-gate.ts';
+import { ageClaims, type AgeCalendar } from '../approvals/age-gate.ts';
 import { accountFacts } from './account-facts.ts';
 import { requestedAges } from './age-claims-request.ts';
 import { allowedAges, allowedClaimsOf } from './allowed-claims.ts';
@@ -38,9 +38,10 @@ function claimsRequestOf(ctx: KoaContextWithOIDC, token: TokenLike): unknown {
  *
  * Never the available credit: an exact figure such as 496,500 is the same at every site the holder visits that
  * minute, so two sites comparing tokens could link one holder across the pairwise subjects, and a site needs it for
- * nothing (a payment request is approved or refused `over_limit`). Minimal disclosure, as for the age.
+ * nothing (a payment request is approved or refused `over_limit`). Minimal disclosure, as for the age. Ages are
+ * counted on `ages`' calendar (billing.timeZone), as the age gate counts them.
  */
-export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
+export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy, ages: AgeCalendar) {
   return async function extraTokenClaims(ctx: KoaContextWithOIDC, token: TokenLike): Promise<Record<string, unknown> | undefined> {
     if (!token.accountId) return undefined;
     // The same read findAccount made for this request (the account, its credit line): one round trip.
@@ -54,7 +55,7 @@ export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy) {
     const asked = allowedAges(allowedClaimsOf(ctx.oidc.client), requestedAges(claimsRequestOf(ctx, token)));
     const thresholds = [siteRating, ...payments.map((p) => p.rating ?? 0), ...asked];
     const claims: Record<string, unknown> = {
-      ...ageClaims(account.birthdate, thresholds),
+      ...ageClaims(account.birthdate, thresholds, ages),
       credit: {
         currency: line.currency,
         standing: (await overdueFor(db, token.accountId, delinquency)) ? 'overdue' : 'good',

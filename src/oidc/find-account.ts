@@ -17,7 +17,7 @@ import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
  * provider runs findAccount before it rotates the refresh token, so these refusals spend nothing. Userinfo refuses a
  * holder the policy keeps out too (invalid_token saying why).
  */
-export function createFindAccount(db: Db, policy?: PolicyDeps, refuseUnusableResource?: (ctx: KoaContextWithOIDC) => Promise<void>) {
+export function createFindAccount(db: Db, policy: PolicyDeps, refuseUnusableResource?: (ctx: KoaContextWithOIDC) => Promise<void>) {
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<OidcAccount | undefined> {
     if (ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') {
       refuseWithdrawnOfflineAccess(ctx);
@@ -25,13 +25,13 @@ export function createFindAccount(db: Db, policy?: PolicyDeps, refuseUnusableRes
     }
     const facts = await accountFacts(db, sub);
     if (!facts?.hasActiveCard) return undefined;
-    if (policy && ctx.oidc?.client && ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') {
+    if (ctx.oidc?.client && ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token') {
       const refusal = await refusalNow(policy, ctx.oidc.client, sub, ctx.oidc.entities.RefreshToken?.claims, { audit: true });
       if (refusal) throw Object.assign(new errors.InvalidGrant(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });
     }
     // Userinfo answers for a holder the policy would keep out as a refresh would: not at all (nor does introspection,
     // withdrawn-scopes.ts). No audit entry: the site reading it is no attempt of the holder's to enter.
-    if (policy && ctx.oidc?.client && ctx.oidc.route === 'userinfo') {
+    if (ctx.oidc?.client && ctx.oidc.route === 'userinfo') {
       const refusal = await refusalNow(policy, ctx.oidc.client, sub, (token as { claims?: unknown } | undefined)?.claims, { audit: false });
       if (refusal) throw Object.assign(new errors.InvalidToken(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });
     }
@@ -55,7 +55,7 @@ export function createFindAccount(db: Db, policy?: PolicyDeps, refuseUnusableRes
         // Only the age_over_NN this ID token or userinfo answer's claims request names (the provider then keeps
         // those the grant has): the request asking for them was gated for those ages. The site's list of today decides
         // too: a refresh or userinfo token carries a claims request made before the list left an age out.
-        Object.assign(claims, ageClaims(account.birthdate, allowedAges(allowed, requestedAges({ id_token: requested }))));
+        Object.assign(claims, ageClaims(account.birthdate, allowedAges(allowed, requestedAges({ id_token: requested })), policy));
         return claims as { sub: string };
       },
     };

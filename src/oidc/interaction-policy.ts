@@ -27,6 +27,10 @@ export interface PolicyDeps {
   blockOverdueLogins?: DelinquencyPolicy | null;
   /** Where a payment the policy refuses is counted (metrics), as the pages count theirs. */
   counts?: EventCounts;
+  /** The zone whose calendar the age gate counts ages in (billing.timeZone), as applications do. */
+  timeZone: string;
+  /** The time ages are counted at (the app's clock); tests may fix it. */
+  now?: (() => Date) | undefined;
 }
 
 /** A payment request this policy refuses counts as a refused approval, under its code, once the request commits. */
@@ -123,11 +127,17 @@ function consentAhead(ctx: KoaContextWithOIDC, ratings: Readonly<Record<string, 
   };
 }
 
-/** The interaction policy's settings, from the deployment's config. */
-export function policyDeps(config: Pick<Config, 'ratings' | 'payments' | 'cards' | 'delinquency' | 'billing'>, db: Db, counts?: EventCounts): PolicyDeps {
+/** The interaction policy's settings, from the deployment's config; `now` is the app's clock. */
+export function policyDeps(
+  config: Pick<Config, 'ratings' | 'payments' | 'cards' | 'delinquency' | 'billing'>,
+  db: Db,
+  { counts, now }: { counts?: EventCounts | undefined; now?: (() => Date) | undefined } = {},
+): PolicyDeps {
   return {
     db,
     ...(counts ? { counts } : {}),
+    timeZone: config.billing.timeZone,
+    now,
     ratings: config.ratings,
     requirePasswordEachTime: config.payments.requirePasswordEachTime,
     adultAge: config.cards.adultAge,
@@ -161,7 +171,7 @@ async function factsOf(deps: PolicyDeps, accountId: string): Promise<HolderFacts
 
 /** The age_gate prompt's decision: whose rating the holder is under, if any (audited when `audit`). */
 function underAge(deps: PolicyDeps, q: Entry, facts: HolderFacts, audit: boolean): Promise<RatedBy | null> {
-  return checkAge(deps.db, { ...q, birthdate: facts.birthdate ?? undefined }, { audit });
+  return checkAge(deps, { ...q, birthdate: facts.birthdate ?? undefined }, { audit });
 }
 
 /**

@@ -47,6 +47,8 @@ export interface ProviderDeps {
   counts?: EventCounts;
   /** Called once a sign-out that queued Logout Tokens has committed: the logout sender's nudge. */
   logoutQueued?: () => void;
+  /** The clock ages are counted by (the age gate, age_over_NN): the app's; tests may fix it. */
+  now?: () => Date;
 }
 
 /** The largest jwks_uri or sector_identifier_uri document the provider reads. */
@@ -60,15 +62,16 @@ const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'priva
 const CLIENT_AUTH_SIGNING_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'] as const;
 
 /** Composes oidc-provider from our parts; every callback lives in its own file. */
-export function createProvider({ config, db, directory, render, jwks, log, counts, logoutQueued }: ProviderDeps): Provider {
+export function createProvider({ config, db, directory, render, jwks, log, counts, logoutQueued, now }: ProviderDeps): Provider {
   const ttl = config.oidc.ttl;
   const secure = new URL(config.issuer).protocol === 'https:';
 
   const getResourceServerInfo = createGetResourceServerInfo(db, directory, ttl.accessToken, config.issuer);
+  const entry = policyDeps(config, db, { now });
   const configuration: Configuration = {
     adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS, directory, config.registration.enabled ? registryRules(config) : undefined),
     clients: [],
-    findAccount: createFindAccount(db, policyDeps(config, db), createRefuseUnusableResource(getResourceServerInfo)),
+    findAccount: createFindAccount(db, entry, createRefuseUnusableResource(getResourceServerInfo)),
     jwks: jwks as Configuration['jwks'],
     cookies: {
       keys: [...config.secrets.cookieKeys],
@@ -110,7 +113,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
         'approval_events_uri',
       ],
     },
-    extraTokenClaims: createExtraTokenClaims(db, { ...config.delinquency, timeZone: config.billing.timeZone }) as Configuration['extraTokenClaims'],
+    extraTokenClaims: createExtraTokenClaims(db, { ...config.delinquency, timeZone: config.billing.timeZone }, entry) as Configuration['extraTokenClaims'],
     loadExistingGrant,
     enabledJWA: {
       idTokenSigningAlgValues: [SIGNING_ALG],
@@ -211,7 +214,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
     } as Configuration['ttl'],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createInteractionPolicy(policyDeps(config, db, counts)),
+      policy: createInteractionPolicy(policyDeps(config, db, { counts, now })),
     },
     renderError: createRenderError(render),
     // The URLs member sites name are fetched at public addresses only, unless the deployment allows private ones.
@@ -226,7 +229,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   logProviderRefusals(provider, log);
   provider.use(explainSuspendedSite);
   provider.use(explainJwtAtUserinfo);
-  provider.use(createIntrospectAsNow(db, policyDeps(config, db)));
+  provider.use(createIntrospectAsNow(db, entry));
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
   compareHashedClientSecrets(provider);

@@ -4,7 +4,7 @@ import { reissue } from '../../src/cards/reissue.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { findOpenContactChange } from '../../src/db/contact-changes.ts';
 import { startHousekeeping } from '../../src/housekeeping/start-housekeeping.ts';
-import { ageOn } from '../../src/lib/clock.ts';
+import { ageIn } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/log.ts';
 import { ForwardedAgent } from '../helpers/agent.ts';
 import { APPLY_SERVER, application, birthdateForAge, e164, issueByApplication, postApplication, uniqueEmail, uniqueMobile, uniqueName } from '../helpers/applicant.ts';
@@ -43,7 +43,7 @@ describe('contact changes and guardians: regressions found in review', () => {
     return postApplication(ts, app);
   }
 
-  const release = () => releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge });
+  const release = () => releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge, timeZone: ts.config.billing.timeZone });
 
   describe('a pending contact change', () => {
     it('retires a pending contact change when the card it was asked with is reported lost and reissued', async () => {
@@ -89,7 +89,7 @@ describe('contact changes and guardians: regressions found in review', () => {
       expect(younger.status, JSON.stringify(younger.body)).to.equal(201);
     });
 
-    it('releases wards on the same day the application counts them adult (both count ages on the UTC date)', async () => {
+    it('releases wards on the same day the application counts them adult (both count ages on the date in billing.timeZone)', async () => {
       // Pick a zone whose date differs from UTC's right now: ahead (UTC+14) from 10:00 UTC, else behind (UTC-12).
       const now = new Date();
       const ahead = now.getUTCHours() >= 10;
@@ -107,12 +107,12 @@ describe('contact changes and guardians: regressions found in review', () => {
       expect(child.status, JSON.stringify(child.body)).to.equal(201);
       const card = await ts.db('cards').where({ id: child.body.card_id }).first();
       await ts.db('accounts').where({ id: card.account_id }).update({ birthdate });
-      await releaseGrownWards(ts.db, { adultAge });
+      await releaseGrownWards(ts.db, { adultAge, timeZone });
       const released = (await ts.db('accounts').where({ id: card.account_id }).first()).guardian_account_id === null;
-      const adultByApplication = ageOn(birthdate, new Date()) >= adultAge;
-      // Ahead (Asia/Seoul, the default, from 15:00 UTC): released while /apply still takes the same child as a minor,
-      // and SAME_WARD no longer finds them under the guardian: a second minor's card for one child.
-      expect({ released, adultByApplication }).to.deep.equal({ released: adultByApplication, adultByApplication });
+      const adultByApplication = ageIn(birthdate, timeZone, new Date()) >= adultAge;
+      // Released while /apply still took the same child as a minor, SAME_WARD would no longer find them under the
+      // guardian: a second minor's card for one child. Ahead, the birthday has begun in the zone; behind, only in UTC.
+      expect({ released, adultByApplication }).to.deep.equal({ released: ahead, adultByApplication: ahead });
     });
 
     it('releases grown wards with retention turned off (retention.intervalSeconds 0)', async () => {
@@ -125,7 +125,7 @@ describe('contact changes and guardians: regressions found in review', () => {
       const stop = startHousekeeping(
         ts.db,
         createLogger('silent'),
-        { intervalSeconds: 0, outboxDays: 90, idempotencyKeyDays: 30, oneTimeCodeDays: 1, adultAge: ts.config.cards.adultAge },
+        { intervalSeconds: 0, outboxDays: 90, idempotencyKeyDays: 30, oneTimeCodeDays: 1, adultAge: ts.config.cards.adultAge, timeZone: ts.config.billing.timeZone },
         { firstRunMs: 10 },
       );
       try {

@@ -137,8 +137,8 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     // The years pass for one of them.
     await ts.db('accounts').where({ id: child.accountId }).update({ birthdate: birthdateForAge(ts.config.cards.adultAge) });
     // (Each instance's housekeeping does this too, at any moment: the test checks the state, not who released it.)
-    await releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge });
-    await releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge });
+    await releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge, timeZone: ts.config.billing.timeZone });
+    await releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge, timeZone: ts.config.billing.timeZone });
     const accounts = await ts.db('accounts').whereIn('id', [child.accountId, stillChild.accountId]).select('id', 'guardian_account_id', 'former_guardian_account_id');
     expect(accounts.find((a: { id: string }) => a.id === child.accountId)).to.include({ guardian_account_id: null, former_guardian_account_id: guardian.accountId });
     expect(accounts.find((a: { id: string }) => a.id === stillChild.accountId)).to.include({ guardian_account_id: guardian.accountId, former_guardian_account_id: null });

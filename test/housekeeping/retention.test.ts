@@ -155,7 +155,7 @@ describe('retention of rows that have served their purpose', () => {
 
   it('runs soon after an instance starts, not only a whole interval later (instances restarted more often would never run it)', async () => {
     const rows = await seed('first');
-    const stop = startHousekeeping(ts.db, createLogger('silent'), { ...POLICY, intervalSeconds: 3600, adultAge: 19 }, { firstRunMs: 50 });
+    const stop = startHousekeeping(ts.db, createLogger('silent'), { ...POLICY, intervalSeconds: 3600, adultAge: 19, timeZone: ts.config.billing.timeZone }, { firstRunMs: 50 });
     try {
       await until(async () => (await present('contact_changes', rows.gone.changes)) === 0, 'the first retention run', 5000);
       expect(await present('notifications_outbox', rows.kept.outbox)).to.equal(2);

@@ -332,7 +332,7 @@ describe('choosing the statement day, billed across the change', () => {
 
     // Come of age, the ward takes the guardian's schedule as its own: its statements close when they would have.
     await ts.db('accounts').where({ id: ward.accountId }).update({ birthdate: birthdateForAge(ts.config.cards.adultAge) });
-    expect(await releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge })).to.be.at.least(1);
+    expect(await releaseGrownWards(ts.db, { adultAge: ts.config.cards.adultAge, timeZone: ts.config.billing.timeZone })).to.be.at.least(1);
     const released = await ts.db('accounts').where({ id: ward.accountId }).first();
     expect([released.guardian_account_id, released.statement_day, released.previous_statement_day, released.statement_day_from]).to.deep.equal([
       null,
