@@ -65,11 +65,14 @@ describe('age refusals say whose rating applied', () => {
   after(() => ts.stop());
 
   it('lets in a holder turning 19 today, at the 19+ site and for 19+ content, and keeps out one turning 19 tomorrow [birthday boundary]', async function () {
-    // Ages count in UTC days (lib/clock.ts ageOn): the birthday is today's UTC date, 19 years back. A run that crosses
-    // UTC midnight between working out the dates and the approvals judges tomorrow's holder on their birthday: once
-    // more, with the new day's dates (a real failure fails both times).
+    // Ages count on the calendar of billing.timeZone (lib/clock.ts ageIn): the birthday is today's date there, 19 years
+    // back. A run that crosses midnight there between working out the dates and the approvals judges tomorrow's holder
+    // on their birthday: once more, with the new day's dates (a real failure fails both times).
     this.retries(1);
-    const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+    const { timeZone } = ts.config.billing;
+    const localToday = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+    // Days counted on the date itself, not in 24-hour steps (a day of a daylight-saving change is 23 or 25 hours).
+    const day = (offsetDays: number) => new Date(Date.parse(`${localToday}T00:00:00Z`) + offsetDays * 86_400_000).toISOString().slice(0, 10);
     const yearsBack = (date: string) => `${Number(date.slice(0, 4)) - 19}${date.slice(4)}`;
     if (day(0).endsWith('-02-29') || day(1).endsWith('-02-29')) this.skip(); // no such birthday 19 years back
     const cardBornOn = async (birthdate: string) => {
