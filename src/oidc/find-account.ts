@@ -7,7 +7,7 @@ import { allowedAges, allowedClaimsOf, claimAllowed } from './allowed-claims.ts'
 import { requestedAges } from './age-claims-request.ts';
 import type { PolicyDeps } from './interaction-policy.ts';
 import { refusalNow } from './refusal-now.ts';
-import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
+import { isSuspended, refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
 
 /**
  * oidc-provider's findAccount: the holder account, while it still has an active card. A refresh token's
@@ -15,7 +15,7 @@ import { refuseWithdrawnOfflineAccess } from './withdrawn-scopes.ts';
  * if not, invalid_grant saying why, and nothing issued; so is an offline refresh token of a site no longer granted
  * offline_access (withdrawn-scopes.ts), or a refresh for a resource it cannot have (refresh-resource.ts): the
  * provider runs findAccount before it rotates the refresh token, so these refusals spend nothing. Userinfo refuses a
- * holder the policy keeps out too (invalid_token saying why).
+ * holder the policy keeps out too (invalid_token saying why), and any token of a site while it is suspended.
  */
 export function createFindAccount(db: Db, policy: PolicyDeps, refuseUnusableResource?: (ctx: KoaContextWithOIDC) => Promise<void>) {
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<OidcAccount | undefined> {
@@ -31,6 +31,9 @@ export function createFindAccount(db: Db, policy: PolicyDeps, refuseUnusableReso
     }
     // Userinfo answers for a holder the policy would keep out as a refresh would: not at all (nor does introspection,
     // withdrawn-scopes.ts). No audit entry: the site reading it is no attempt of the holder's to enter.
+    if (ctx.oidc?.client && ctx.oidc.route === 'userinfo' && isSuspended(ctx.oidc.client)) {
+      throw Object.assign(new errors.InvalidToken('site_suspended'), { error_description: SITE_DESCRIPTIONS.site_suspended });
+    }
     if (ctx.oidc?.client && ctx.oidc.route === 'userinfo') {
       const refusal = await refusalNow(policy, ctx.oidc.client, sub, (token as { claims?: unknown } | undefined)?.claims, { audit: false });
       if (refusal) throw Object.assign(new errors.InvalidToken(refusal), { error_description: SITE_DESCRIPTIONS[refusal] });

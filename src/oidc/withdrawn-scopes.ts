@@ -54,7 +54,7 @@ function scopeNow(scopes: Set<string>, grant: GrantScopes): string {
  * Introspection (RFC 7662) of a refresh token or an opaque access token says what it would give now, as a refresh or
  * userinfo would: its scope cut as its grant is, and inactive where they would refuse it: a holder with no active card
  * (findAccount finds nobody), one the interaction policy keeps out of the site now (refusal-now.ts, not audited), a
- * refresh token of a site that may no longer refresh (suspended) or is no longer granted its offline_access
+ * token of a suspended site (its access tokens too: userinfo refuses them), a refresh token of a site no longer granted its offline_access
  * (refuseWithdrawnOfflineAccess). No age_over_NN asked for that the site's list of claims has left out since.
  * oidc-provider answers from the token alone, with the scope and claims it was issued with.
  */
@@ -85,6 +85,11 @@ export function createIntrospectAsNow(db: Conn, policy: PolicyDeps) {
   };
 }
 
+/** Whether the member site is suspended (member-sites/client-metadata.ts gives the provider its status). */
+export function isSuspended(client: Client): boolean {
+  return (client as unknown as Record<string, unknown>)['urn:cybercard:status'] === 'suspended';
+}
+
 /** Whether a refresh with this token (`isRefresh`), or userinfo with it, would be refused now. */
 async function refusedNow(
   db: Conn,
@@ -93,6 +98,9 @@ async function refusedNow(
   token: { accountId?: string | undefined; claims?: unknown; scopes: Set<string> },
   isRefresh: boolean,
 ): Promise<boolean> {
+  // A suspended site's tokens (only its own are introspected, token-policies.ts) are good for nothing while it is:
+  // a refresh has no grant type left, userinfo refuses the access token (find-account.ts).
+  if (isSuspended(client)) return true;
   if (isRefresh && !client.grantTypeAllowed('refresh_token')) return true;
   if (isRefresh && token.scopes.has('offline_access') && !(client.scope?.split(' ') ?? []).includes('offline_access')) return true;
   if (!token.accountId || !(await accountFacts(db, token.accountId))?.hasActiveCard) return true;

@@ -120,11 +120,13 @@ describe('/token/introspection answers as a refresh and userinfo would now', () 
     expect(await refresh(s)).to.equal('refreshed');
   });
 
-  it("says a suspended site's refresh token is inactive (a refresh is refused), active again once reinstated", async () => {
+  it("says a suspended site's refresh and opaque access tokens are inactive (userinfo refuses it, a refresh is refused), active again once reinstated", async () => {
     const card = await issueTestCard(ts, birthdateForAge(30));
     const s = await loggedIn(card);
     await announced(ts.cm.directory, `site:${s.site.clientId}`, () => suspendSite(ts.db, s.site.clientId, 'test'));
-    expect((await client.tokenIntrospection(s.config, s.tokens.refresh_token!)).active).to.equal(false);
+    expect(await answers(s)).to.deep.equal(refused);
+    const why = await client.fetchUserInfo(s.config, s.tokens.access_token, s.sub).catch((e: client.WWWAuthenticateChallengeError) => e.cause[0]!.parameters.error_description);
+    expect(why).to.match(/^site_suspended: /);
     expect(await refresh(s)).to.match(/: site_suspended$/);
     await announced(ts.cm.directory, `site:${s.site.clientId}`, () => reinstateSite(ts.db, s.site.clientId, 'test'));
     expect(await answers(s)).to.deep.equal(good);
