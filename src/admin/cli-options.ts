@@ -20,6 +20,7 @@ const OPTIONS: Record<string, string> = {
   client_uri: '--homepage',
   logo_uri: '--logo',
   allowed_claims: '--claims',
+  require_pushed_authorization_requests: '--require-par',
   token_endpoint_auth_method: '--auth-method',
   jwks: '--jwks-file',
   overlap_seconds: '--overlap',

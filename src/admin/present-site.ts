@@ -26,6 +26,7 @@ export function presentSite(s: MemberSite) {
     backchannel_logout_session_required: s.backchannelLogoutSessionRequired ?? false,
     approval_events_uri: s.approvalEventsUri ?? null,
     allowed_claims: s.allowedClaims ?? null,
+    require_pushed_authorization_requests: s.requirePushedAuthorizationRequests ?? false,
     previous_secret_valid_until: s.previousSecretExpiresAt ? s.previousSecretExpiresAt.toISOString() : null,
   };
 }

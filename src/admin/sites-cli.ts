@@ -30,6 +30,7 @@ export const SITE_COMMANDS_USAGE = `  sites register --name NAME --redirect-uri 
                     [--auto-capture yes|no (capture each approval at once; the operator's choice only)]
                     [--backchannel-logout-uri URI] [--backchannel-logout-session-required yes|no]
                     [--approval-events-uri URI (where approval events are pushed, RFC 8935)]
+                    [--require-par yes|no (every authorization request through PAR, RFC 9126)]
   sites suspend|reinstate|close --client-id ID --reason TEXT
                                             stop a site's flows (its approvals read suspended), lift that, or close it for good
   sites rotate-secret --client-id ID [--overlap SECONDS]
@@ -59,6 +60,7 @@ const SITE_OPTIONS = {
   'backchannel-logout-uri': { type: 'string' },
   'backchannel-logout-session-required': { type: 'string' },
   'approval-events-uri': { type: 'string' },
+  'require-par': { type: 'string' },
 } as const;
 
 /** yes/no (or true/false) typed as an option, as the JSON boolean the API takes; anything else left as typed, for the schema to refuse. */
@@ -69,7 +71,7 @@ function yesNo(v: string | undefined): boolean | string | undefined {
 }
 
 /** The yes|no options, by the field the API refuses them under ("must be true or false", its JSON's words). */
-const YES_NO_FIELDS = ['auto_capture', 'backchannel_logout_session_required'];
+const YES_NO_FIELDS = ['auto_capture', 'backchannel_logout_session_required', 'require_pushed_authorization_requests'];
 
 /** siteCall, its refusal of a yes|no option in the words the usage gives it. */
 async function siteCallAsTyped<T>(work: Promise<T>): Promise<T> {
@@ -129,6 +131,7 @@ function siteFields(args: string[]): Record<string, unknown> {
     backchannelLogoutUri: v['backchannel-logout-uri'],
     backchannelLogoutSessionRequired: yesNo(v['backchannel-logout-session-required']),
     approvalEventsUri: v['approval-events-uri'],
+    requirePushedAuthorizationRequests: yesNo(v['require-par']),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined));
 }

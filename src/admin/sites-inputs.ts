@@ -32,6 +32,7 @@ const FIELDS: Record<string, string> = {
   backchannel_logout_session_required: 'backchannelLogoutSessionRequired',
   approval_events_uri: 'approvalEventsUri',
   allowed_claims: 'allowedClaims',
+  require_pushed_authorization_requests: 'requirePushedAuthorizationRequests',
 };
 
 const KNOWN = new Set(Object.keys(FIELDS));

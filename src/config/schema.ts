@@ -133,6 +133,12 @@ export const settingsSchema = z.object({
   payments: z.object({
     /** A payment asks for the card password even inside an existing session. */
     requirePasswordEachTime: z.boolean(),
+    /**
+     * A payment (authorization_details of type payment) only through PAR (RFC 9126), for every site: anyone can write
+     * a front-channel URL with a site's client_id and redirect_uri and any amount, while only the site itself,
+     * authenticated, can push one. Plain logins stay allowed without PAR (a site can require PAR for itself).
+     */
+    requirePar: z.boolean(),
     /** Lifetime of access tokens that carry a payment approval (seconds). */
     tokenTtl: z.number().int().positive(),
     /** Uncaptured holds expire and release the credit after this many seconds. */

@@ -43,6 +43,8 @@ export interface MemberSite {
   approvalEventsUri?: string | null;
   /** The claims the site may be given (name, birthdate, age_over_NN); null: every claim its scopes give, any age_over_NN. */
   allowedClaims?: string[] | null;
+  /** Every authorization request must come through PAR (RFC 9126 §6 require_pushed_authorization_requests). */
+  requirePushedAuthorizationRequests?: boolean;
 }
 
 export interface ResourceServer {
@@ -83,6 +85,7 @@ function toSite(r: Row): MemberSite {
     backchannelLogoutSessionRequired: r.backchannel_logout_session_required === true,
     approvalEventsUri: (r.approval_events_uri as string | null | undefined) ?? null,
     allowedClaims: r.allowed_claims === null || r.allowed_claims === undefined ? null : jsonValue<string[]>(r.allowed_claims),
+    requirePushedAuthorizationRequests: r.require_pushed_authorization_requests === true,
   };
 }
 
@@ -115,6 +118,7 @@ const SITE_COLUMNS = [
   'backchannel_logout_session_required',
   'approval_events_uri',
   'allowed_claims',
+  'require_pushed_authorization_requests',
 ] as const;
 
 export async function findMemberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
@@ -182,6 +186,7 @@ export async function insertMemberSite(conn: Conn, site: MemberSite): Promise<vo
     backchannel_logout_session_required: site.backchannelLogoutSessionRequired ?? false,
     approval_events_uri: site.approvalEventsUri ?? null,
     allowed_claims: site.allowedClaims ? JSON.stringify(site.allowedClaims) : null,
+    require_pushed_authorization_requests: site.requirePushedAuthorizationRequests ?? false,
   });
 }
 
@@ -220,6 +225,7 @@ export type MemberSitePatch = Partial<
     | 'backchannelLogoutSessionRequired'
     | 'approvalEventsUri'
     | 'allowedClaims'
+    | 'requirePushedAuthorizationRequests'
   >
 >;
 
@@ -249,6 +255,7 @@ const PATCH_COLUMNS: Record<keyof MemberSitePatch, string> = {
   backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
   approvalEventsUri: 'approval_events_uri',
   allowedClaims: 'allowed_claims',
+  requirePushedAuthorizationRequests: 'require_pushed_authorization_requests',
 };
 
 const JSON_COLUMNS = new Set(['redirect_uris', 'post_logout_redirect_uris', 'jwks', 'resource_servers', 'allowed_claims']);

@@ -29,6 +29,8 @@ export function toClientMetadata(site: MemberSite, deps: MemberSiteDeps): Record
     'urn:cybercard:max_amount': site.maxAmount,
     // The claims the site may be given (oidc/allowed-claims.ts); null: those its scopes give, any age_over_NN.
     'urn:cybercard:allowed_claims': site.allowedClaims ?? null,
+    // RFC 9126 §6, applied by oidc-provider: an authorization request not pushed through PAR is invalid_request.
+    require_pushed_authorization_requests: site.requirePushedAuthorizationRequests ?? false,
   };
   if (site.tokenEndpointAuthMethod === 'private_key_jwt') {
     if (site.jwks) meta.jwks = site.jwks;

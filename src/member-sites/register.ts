@@ -39,6 +39,7 @@ export const registerInput = z
     backchannelLogoutSessionRequired: site.backchannelLogoutSessionRequired.default(false),
     approvalEventsUri: site.approvalEventsUri.optional(),
     allowedClaims: site.allowedClaims.optional(),
+    requirePushedAuthorizationRequests: site.requirePushedAuthorizationRequests.default(false),
   })
   .strict();
 
@@ -84,6 +85,7 @@ export async function registerMemberSite(
     backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
     approvalEventsUri: v.approvalEventsUri ?? null,
     allowedClaims: v.allowedClaims ?? null,
+    requirePushedAuthorizationRequests: v.requirePushedAuthorizationRequests,
   };
   // An access token for a resource server is accepted there by its audience alone, and the registration token admits a
   // site without vouching that an API is its own: one naming an API, held by another site or by none yet, would get

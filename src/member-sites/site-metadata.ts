@@ -79,6 +79,8 @@ export const siteMetadataShape = {
   approvalEventsUri: uri.nullable(),
   // The claims the site may be given, below what its scopes give; null: the scopes alone decide (checkSiteMetadata).
   allowedClaims: z.array(z.string({ error: 'must be a list of claim names, or null' }).max(40), { error: 'must be a list of claim names, or null' }).max(20).nullable(),
+  // RFC 9126 §6: every authorization request of the site through PAR, so only the site (authenticated there) starts one.
+  requirePushedAuthorizationRequests: z.boolean({ error: 'must be true or false' }),
 };
 
 /** A member site's metadata after defaults, as checkSiteMetadata sees it. */
@@ -102,6 +104,7 @@ export interface SiteMetadata {
   backchannelLogoutSessionRequired: boolean;
   approvalEventsUri: string | null;
   allowedClaims: string[] | null;
+  requirePushedAuthorizationRequests: boolean;
 }
 
 export interface MetadataRules {

@@ -36,6 +36,7 @@ export const updateInput = z
     backchannelLogoutSessionRequired: site.backchannelLogoutSessionRequired,
     approvalEventsUri: site.approvalEventsUri,
     allowedClaims: site.allowedClaims,
+    requirePushedAuthorizationRequests: site.requirePushedAuthorizationRequests,
     /** The operator's choice only: a site's own registration update (RFC 7592) never carries it. */
     autoCapture: z.boolean({ error: 'must be true or false' }),
   })
@@ -72,6 +73,7 @@ function metadataOf(s: MemberSite): SiteMetadata {
     backchannelLogoutSessionRequired: s.backchannelLogoutSessionRequired ?? false,
     approvalEventsUri: s.approvalEventsUri ?? null,
     allowedClaims: s.allowedClaims ?? null,
+    requirePushedAuthorizationRequests: s.requirePushedAuthorizationRequests ?? false,
   };
 }
 

@@ -19,6 +19,8 @@ const ALLOWED_KEYS = new Set(['type', 'amount', 'currency', 'description', 'cont
 export interface PaymentRules {
   currency: string;
   ratings: Readonly<Record<string, number>>;
+  /** config payments.requirePar: a payment only through PAR. */
+  requirePar?: boolean;
 }
 
 /** Reads a rating given as a configured label ("19", "ALL") or its age (19). */
@@ -40,6 +42,14 @@ function maxAmountOf(client: Client): number | null {
 export function createPaymentValidator(rules: PaymentRules) {
   return function validatePayment(ctx: KoaContextWithOIDC, detail: Record<string, unknown>, client: Client): void {
     const bad = (msg: string) => new errors.InvalidAuthorizationDetails(msg);
+    // Only the site, authenticated at PAR, can push a request; a front-channel one anyone could have written with the
+    // site's client_id and redirect_uri. Refused at the authorization endpoint after its redirect_uri was checked, so
+    // the error goes back to the site (RFC 6749 §4.1.2.1), before anyone is asked to approve anything.
+    if (rules.requirePar && ctx.oidc.route === 'authorization' && !('PushedAuthorizationRequest' in ctx.oidc.entities)) {
+      throw Object.assign(new errors.InvalidRequest('payment not pushed'), {
+        error_description: 'payments must be pushed through PAR (RFC 9126): send the authorization_details to the pushed authorization request endpoint',
+      });
+    }
     // One payment per request: the holder approves one amount, and the token carries what was approved.
     if (paymentCount(ctx.oidc.params?.authorization_details) > 1) throw bad('a request carries one payment at most');
     for (const k of Object.keys(detail)) if (!ALLOWED_KEYS.has(k)) throw bad(`unknown payment field "${k}"`);

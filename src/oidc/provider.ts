@@ -182,7 +182,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
       richAuthorizationRequests: {
         enabled: true,
         types: {
-          payment: { validate: createPaymentValidator({ currency: config.currency, ratings: config.ratings }) },
+          payment: { validate: createPaymentValidator({ currency: config.currency, ratings: config.ratings, requirePar: config.payments.requirePar }) },
         },
         // Each payment gets a grant of its own (see load-existing-grant.ts), so its rar is exactly this approval.
         authorizationDetailsForGrantSource: (ctx: KoaContextWithOIDC) => ctx.oidc.grant?.rar ?? [],

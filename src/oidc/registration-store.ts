@@ -30,6 +30,7 @@ const METADATA_NAMES: Record<string, string> = {
   backchannelLogoutUri: 'backchannel_logout_uri',
   backchannelLogoutSessionRequired: 'backchannel_logout_session_required',
   approvalEventsUri: 'approval_events_uri',
+  requirePushedAuthorizationRequests: 'require_pushed_authorization_requests',
 };
 
 /** A refusal from our validation as RFC 7591 §3.2.2 error (invalid_redirect_uri for redirect URIs). */
@@ -93,6 +94,8 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     backchannelLogoutUri: str(meta.backchannel_logout_uri) ?? null,
     backchannelLogoutSessionRequired: meta.backchannel_logout_session_required === true,
     approvalEventsUri: approvalEventsUriOf(meta),
+    // oidc-provider checked it is a boolean (false when left out).
+    requirePushedAuthorizationRequests: meta.require_pushed_authorization_requests === true,
   };
   const presented = str(meta.client_secret);
   try {
@@ -127,6 +130,10 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     // What the operator granted (resource servers, scopes) a site may keep or give up, never widen: an update
     // rebuilds the site from what it sends, so a scope it leaves out stays as it is rather than the default.
     if (meta.scope === undefined) fields.scope = existing.scope;
+    // Requiring PAR (RFC 9126 §6) only closes a door: a site may turn it on for itself, never off once on (set by the
+    // operator, or by itself, the card manager cannot tell; the operator turns it off). An update that leaves it out
+    // or sends false keeps it on, and the answer says so (answerWithKeptMetadata).
+    if (existing.requirePushedAuthorizationRequests) fields.requirePushedAuthorizationRequests = true;
     const widened = (asked: string[], had: string[]) => asked.filter((x) => !had.includes(x));
     const moreServers = widened(fields.resourceServers, existing.resourceServers);
     if (moreServers.length) {
@@ -166,7 +173,7 @@ const ANSWER_ONLY = ['client_secret', 'client_secret_expires_at', 'client_id_iss
 /**
  * RFC 7591 §3.2.1 and RFC 7592 §2.2: a registration or an update is answered with the client's metadata as
  * registered. oidc-provider answers with what the site sent, but the member-site registry keeps only its own fields
- * (saveRegisteredClient): a site sending require_pushed_authorization_requests, or one of our operator's fields
+ * (saveRegisteredClient): a site sending metadata it does not keep (require_signed_request_object), or one of our operator's fields
  * (max_amount, a token lifetime, status), was told they were registered when none is kept or applied. The answer is
  * the stored client's metadata, as a read (RFC 7592 §2.1) shows it, with the secret and tokens of the answer.
  */

@@ -227,9 +227,9 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
 
     it('answers a registration and an update with the metadata it keeps, as a read shows it, never metadata it dropped (RFC 7591 §3.2.1)', async () => {
       // Metadata the provider takes but the member-site registry does not keep: answered back as registered, a site
-      // would believe its authorization requests must be pushed (RFC 9126 §6), or its payments capped, when neither is so.
+      // would believe its ID tokens always carry auth_time, or its payments capped, when neither is so.
       const unkept = {
-        require_pushed_authorization_requests: true,
+        require_auth_time: true,
         'urn:cybercard:max_amount': 5,
         'urn:cybercard:access_token_ttl': 99_999_999,
         'urn:cybercard:status': 'suspended',
@@ -242,7 +242,7 @@ describe('Dynamic Client Registration (RFC 7591/7592)', () => {
       const uri = String(created.registration_client_uri);
       const read = async (token: unknown) => (await (await fetch(uri, { headers: { authorization: `Bearer ${String(token)}` } })).json()) as Json;
       expect(kept(created)).to.deep.equal(kept(await read(created.registration_access_token)));
-      expect(created).to.include({ require_pushed_authorization_requests: false, 'urn:cybercard:status': 'active' });
+      expect(created).to.include({ require_auth_time: false, 'urn:cybercard:status': 'active' });
 
       const { registration_access_token: rat, registration_client_uri: _u, client_secret: _s, client_id_issued_at: _i, client_secret_expires_at: _e, ...current } = created;
       const put = await fetch(uri, {
