@@ -317,7 +317,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList, denyListAction: cardPolicy.denyListAction });
   const consoleDisputes = consoleDisputeRoutes({ parseBody: parseFormBody, requireConsoleOperator, disputes, render });
   const consoleCards = consoleCardRoutes({ parseBody: parseFormBody, requireConsoleOperator, cards, ledger, render, exportsPerHour });
-  const consoleSites = consoleSiteRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, directory, currency: config.currency });
+  const consoleSites = consoleSiteRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, directory, currency: config.currency, rules: registryRules(config) });
   const consoleDeliveries = consoleDeliveryRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render });
   const consoleSettlement = consoleSettlementRoutes({ parseBody: parseFormBody, requireConsoleOperator, ledger, render });
   // The unscoped pool, as the API's check: see adminLedgerRoutes's unscopedDb.

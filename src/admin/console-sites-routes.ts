@@ -14,7 +14,9 @@ import { closeSite } from '../member-sites/close.ts';
 import { listSites, noSuchSite, showSite } from '../member-sites/list.ts';
 import { RECENT_DAYS, recentApprovals } from '../member-sites/recent-approvals.ts';
 import { reinstateSite } from '../member-sites/reinstate.ts';
+import type { MetadataRules } from '../member-sites/site-metadata.ts';
 import { suspendSite } from '../member-sites/suspend.ts';
+import { updateSite } from '../member-sites/update.ts';
 import { doneNotice, inEnglish, sendConsolePage, utcMinute } from './console-session.ts';
 import { SOME_FIELDS } from './operator-input.ts';
 import { presentSite } from './present-site.ts';
@@ -29,6 +31,8 @@ export interface ConsoleSiteDeps {
   directory: Directory;
   /** config.currency: a site's maximum amount is in its minor units. */
   currency: string;
+  /** The registry's rules (registryRules): a change made here is checked as the API's PATCH is. */
+  rules: MetadataRules;
 }
 
 const PURPOSE = 'admin:sites';
@@ -51,12 +55,18 @@ const DONE: Record<string, string> = {
   suspended: 'Suspended: the site can start no login or payment, and its approvals read as suspended to its resource servers.',
   reinstated: 'Reinstated: the site can start logins and payments again.',
   closed: 'Closed for good: the site’s logins, tokens and secrets no longer work; its approvals and audit trail stay.',
+  'par-on': 'PAR required: a request the site did not push (RFC 9126) goes back to it as invalid_request.',
+  'par-off': 'PAR no longer required: the site may send its requests through the browser too.',
 };
+
+/** The PAR form's `require`: what the site is to be (yes: every authorization request pushed). */
+const REQUIRE = { yes: true, no: false } as const;
+const CHOOSE_PAR = 'Choose yes or no: whether the site must push its authorization requests (PAR).';
 
 interface Refusal {
   status: number;
-  /** The form (suspend, reinstate or close) the refusal is about: its reason is refilled, its fields marked. */
-  action: Action;
+  /** The form (suspend, reinstate, close, or par) the refusal is about: its reason is refilled, its fields marked. */
+  action: Action | 'par';
   error: string;
   fields: Record<string, string>;
   values: { reason: string; confirm: string };
@@ -128,6 +138,32 @@ export function consoleSiteRoutes(deps: ConsoleSiteDeps): Router {
     const unchanged = `The site was ${site.status} already: nothing changed.`;
     const notice = doneNotice({ ...DONE, unchanged }, ctx.query.done);
     await sitePage(ctx, site, notice ? { notice } : {});
+  });
+
+  // Before the status changes' route, which answers 404 for any other action.
+  router.post('/:clientId/par', async function setRequireParFromConsole(ctx) {
+    const clientId = ctx.params.clientId!;
+    const { values: raw, refused } = readForm(ctx, ['csrf', 'require']);
+    checkCsrf(ctx, PURPOSE, raw.csrf);
+    const site = await siteOf(clientId);
+    if (!site) return noSuch(ctx, clientId);
+    const refuse = (status: number, error: string, fields: Record<string, string>) =>
+      sitePage(ctx, site, { refusal: { status, action: 'par', error, fields, values: { reason: '', confirm: '' } } });
+    if (refused) return refuse(400, refused.message, refused.fields ?? {});
+    const choice = raw.require;
+    if (choice !== 'yes' && choice !== 'no') return refuse(400, CHOOSE_PAR, {});
+    try {
+      const change = { requirePushedAuthorizationRequests: REQUIRE[choice] };
+      await siteCall(updateSite({ db: deps.db, ...deps.rules }, clientId, change, String(ctx.state.actor)));
+      ctx.status = 303;
+      ctx.redirect(`/admin/sites/${clientId}?done=par-${choice === 'yes' ? 'on' : 'off'}`);
+    } catch (err) {
+      const refusal = shownRefusal(ctx, err, 'console form refused');
+      const now = (await siteOf(clientId)) ?? site;
+      return sitePage(ctx, now, { refusal: { status: refusal.status, action: 'par', error: refusal.message, fields: refusal.fields ?? {}, values: { reason: '', confirm: '' } } });
+    } finally {
+      deps.directory.forgetAllOnceCommitted();
+    }
   });
 
   router.post('/:clientId/:action', async function changeSiteStatusFromConsole(ctx) {

@@ -142,6 +142,39 @@ describe('operator console: member sites /admin/sites', () => {
     ]);
   });
 
+  it('shows whether a site must push its authorization requests (PAR) and turns that on and off, audited; bad input changes nothing', async () => {
+    const site = await registerTestSite(ts, { clientId: `par-${tag()}` });
+    const par = async () => (await ts.db('member_sites').where({ client_id: site.clientId }).first('require_pushed_authorization_requests')).require_pushed_authorization_requests;
+    let page = await (await agent.get(sitePath(site))).text();
+    expect(textOf(page, 'require-par')).to.match(/^no/);
+    const on = await postConsoleForm(agent, sitePath(site), `${sitePath(site)}/par`, { require: 'yes' });
+    expect(on.status).to.equal(303);
+    page = await (await agent.get(location(on, ts.url))).text();
+    expect(textOf(page, 'notice')).to.match(/^PAR required: /);
+    expect(textOf(page, 'require-par')).to.match(/^yes/);
+    expect(await par()).to.equal(true);
+    expect(await ts.cm.provider.Client.find(site.clientId).then((c) => c!.requirePushedAuthorizationRequests)).to.equal(true);
+    const before = await auditCount();
+    const token = csrfOf(page, `${sitePath(site)}/par`);
+    for (const require of ['maybe', '', 'true']) {
+      const bad = await agent.post(`${sitePath(site)}/par`, { csrf: token, require });
+      expect(bad.status, require).to.equal(400);
+      expect(alertText(await bad.text())).to.equal('Choose yes or no: whether the site must push its authorization requests (PAR).');
+    }
+    expect((await agent.post(`${sitePath(site)}/par`, { csrf: 'forged', require: 'no' })).status).to.equal(403);
+    expect(await par()).to.equal(true);
+    expect(await auditCount()).to.equal(before);
+    const off = await agent.post(`${sitePath(site)}/par`, { csrf: token, require: 'no' });
+    expect(off.status).to.equal(303);
+    expect(textOf(await (await agent.get(location(off, ts.url))).text(), 'notice')).to.match(/^PAR no longer required: /);
+    expect(await par()).to.equal(false);
+    const trail = await ts.db('audit_log').where({ subject_type: 'member_site', subject_id: site.clientId, action: 'member_site.updated' }).orderBy('id');
+    expect(trail.map((e) => `${e.actor}: ${e.details.fields.join(' ')}`)).to.deep.equal([
+      'operator:alice: requirePushedAuthorizationRequests',
+      'operator:alice: requirePushedAuthorizationRequests',
+    ]);
+  });
+
   it('says so when a site is suspended or active already, changing nothing', async () => {
     const site = await registerTestSite(ts, { clientId: `twice-${tag()}` });
     const page = await (await agent.get(sitePath(site))).text();

@@ -606,6 +606,9 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
     await audit('member sites');
     await p.goto(`${ts.url}/admin/sites/${site.clientId}`);
     await audit('a member site');
+    await send(p, `/admin/sites/${site.clientId}/par`);
+    await p.locator('#notice').waitFor();
+    await audit('a member site, PAR required');
     await send(p, `/admin/sites/${site.clientId}/suspend`);
     await audit('a member site, refused');
 
