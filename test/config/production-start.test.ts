@@ -35,7 +35,9 @@ describe('npm start in production', () => {
     expect(stderr.trim()).to.equal('cybercard cannot start: no signing key in the database: run `npm run cli -- keys rotate` once before starting');
   });
 
-  it('refuses to start on the embedded database unless told to, in one line, and starts on it when told', async () => {
+  it('refuses to start on the embedded database unless told to, in one line, and starts on it when told', async function () {
+    // Starts real processes (tsx, and PGlite's own start for the embedded one): slow on a loaded machine, never timed.
+    this.timeout(120_000);
     // An empty DATABASE_URL is none (the helper would otherwise point it at the run's database).
     const { code, stdout, stderr } = await runMain({ ...PRODUCTION, DATABASE_URL: '', DATA_DIR: dataDir });
     expect(code).to.equal(1);

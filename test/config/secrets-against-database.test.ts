@@ -36,7 +36,9 @@ describe('the secrets stored data depends on (CARD_HMAC_KEY, PASSWORD_PEPPER)', 
     expect(await recorded()).to.deep.equal(before);
   });
 
-  it('names the one that differs, and the server refuses to start with it', async () => {
+  it('names the one that differs, and the server refuses to start with it', async function () {
+    // Starts real processes (tsx, and PGlite's own start for the embedded one): slow on a loaded machine, never timed.
+    this.timeout(120_000);
     expect((await runCli('keys', 'list')).code).to.equal(0);
     const ours = JSON.parse(readFileSync(path.join(testEnv.dataDir, 'secrets.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(path.join(otherDir, 'secrets.json'), JSON.stringify({ ...ours, passwordPepper: Buffer.alloc(32, 7).toString('base64') }));

@@ -243,7 +243,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       });
 
       it("the holder's own pages, each form also refused, up to the card closed", async function () {
-        this.timeout(90_000);
+        this.timeout(180_000);
         const { p, audit, found } = await open(language);
         const guardian = await issueByApplication(ts, { legal_name: uniqueName('Seo') });
         await ts.db('accounts').where({ id: guardian.accountId }).update({ credit_limit: 100_000, statement_day: statementDayToday(ts.config.billing.timeZone) });
@@ -353,7 +353,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       });
 
       it("a guardian whose child's statement is overdue: the account page, the children's cards and the refused payment", async function () {
-        this.timeout(90_000);
+        this.timeout(180_000);
         // A card manager of its own: making a statement overdue takes a billing run dated a month back, which would
         // bill every other test's cards in the run's shared database.
         const ledger = await startLedgerServer();
@@ -390,7 +390,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       });
 
       it("a minor whose guardian's statement is overdue: the account page and the refused payment", async function () {
-        this.timeout(90_000);
+        this.timeout(180_000);
         const ledger = await startLedgerServer();
         try {
           const { p, audit, found } = await open(language);
@@ -422,7 +422,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       });
 
       it('a holder whose credit balance was sent back: the account page lists it', async function () {
-        this.timeout(90_000);
+        this.timeout(180_000);
         const ledger = await startLedgerServer();
         try {
           const { p, audit, found } = await open(language);
@@ -446,7 +446,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
       });
 
       it('the hosted log-in, consent, payment approval, refusal and sign-out pages of a real OIDC flow', async function () {
-        this.timeout(90_000);
+        this.timeout(180_000);
         const { p, audit, found } = await open(language);
         const payer = await issueByApplication(ts, { legal_name: uniqueName('Park') });
         await ts.db('accounts').where({ id: payer.accountId }).update({ credit_limit: 100_000 });
@@ -534,7 +534,7 @@ describe('accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA), in a 
   }
 
   it('the operator console, each form also refused (in English only, and saying so to a browser asking for Korean)', async function () {
-    this.timeout(90_000);
+    this.timeout(180_000);
     // English for a browser asking for Korean too: the console's words are for the operator's staff, in English only.
     const { p, audit, found } = await open('ko', 'en');
     const { status, body } = await postApplication(ts, application({ legal_name: 'Jo Reviewson' }));
