@@ -8,6 +8,7 @@ import { openDirectory, type Directory } from './db/directory.ts';
 import { requestScopedDb } from './db/request-scope.ts';
 import { requestTransaction, settleBeforeResponse } from './http/request-transaction.ts';
 import { requireHttps } from './http/require-https.ts';
+import { pinIssuerOrigin } from './http/pin-issuer-origin.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { refuseOtherMethods } from './http/refuse-other-methods.ts';
 import { formsFrom } from './http/csrf.ts';
@@ -330,6 +331,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   app.use(formsFrom(config.issuer));
   app.use(errorHandler(render));
   app.use(requireHttps(config.issuer));
+  app.use(pinIssuerOrigin(config.issuer));
   app.use(health.routes());
   app.use(faviconRoutes().routes());
   if (metrics && metricsToken) app.use(metricsRoutes({ exposition: metrics.registry, token: metricsToken }).routes());
