@@ -301,8 +301,8 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   });
   const adminLedger = adminLedgerRoutes({ parseBody, ledger, operatorAuth: config.secrets, importMaxBytes: config.billing.importMaxBytes, now, unscopedDb: pool });
   const cardPolicy = applicationPolicy(config.cards);
-  const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: cardPolicy, timeZone: config.billing.timeZone, now } });
-  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList, denyListAction: cardPolicy.denyListAction });
+  const applying = applicationRoutes({ parseBody, render, throttle, applications: { cards, policy: cardPolicy, timeZone: config.billing.timeZone, delinquency: ledger.delinquency, now } });
+  const reviewQueue = adminApplicationRoutes({ parseBody, db, operatorAuth: config.secrets, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList, denyListAction: cardPolicy.denyListAction, delinquency: ledger.delinquency });
   // The operator console (/admin): pages over the same domain functions as the API, as the operator signed in.
   const operatorConsole = consoleSessions({
     parseBody: parseFormBody,
@@ -315,7 +315,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     maxSeconds: config.operatorSessions.maxSeconds,
   });
   const requireConsoleOperator = operatorConsole.requireConsoleOperator;
-  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList, denyListAction: cardPolicy.denyListAction });
+  const consoleQueue = consoleApplicationRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, duplicates: cardPolicy.duplicates, maxWardsPerGuardian: cardPolicy.maxWardsPerGuardian, denyList: cardPolicy.denyList, denyListAction: cardPolicy.denyListAction, delinquency: ledger.delinquency });
   const consoleDisputes = consoleDisputeRoutes({ parseBody: parseFormBody, requireConsoleOperator, disputes, render });
   const consoleCards = consoleCardRoutes({ parseBody: parseFormBody, requireConsoleOperator, cards, ledger, render, exportsPerHour });
   const consoleSites = consoleSiteRoutes({ parseBody: parseFormBody, requireConsoleOperator, db, render, directory, currency: config.currency, rules: registryRules(config) });

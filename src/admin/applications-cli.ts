@@ -48,7 +48,14 @@ const DECISION_OPTIONS = { reason: { type: 'string' }, 'accept-duplicate': { typ
 /** What decide() holds an approval to, from config/ (the deny list compiled as the server compiles it). */
 function decisionDeps(config: Config, db: Db): DecisionDeps {
   const p = applicationPolicy(config.cards);
-  return { db, duplicates: p.duplicates, maxWardsPerGuardian: p.maxWardsPerGuardian, denyList: p.denyList, denyListAction: p.denyListAction };
+  return {
+    db,
+    duplicates: p.duplicates,
+    maxWardsPerGuardian: p.maxWardsPerGuardian,
+    denyList: p.denyList,
+    denyListAction: p.denyListAction,
+    delinquency: { ...config.delinquency, timeZone: config.billing.timeZone },
+  };
 }
 
 /** The one positional argument (the application id) of a command. */

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { GuardianStandingPolicy } from '../cards/guardian-overdue.ts';
 import type { Context, Middleware } from 'koa';
 import { decide } from '../cards/decide-application.ts';
 import { listApplications, showApplication } from '../cards/list-applications.ts';
@@ -23,13 +24,15 @@ export interface AdminApplicationDeps {
   denyList: DenyList;
   /** config.cards.denyList.action: whether the match an application was sent to review for may be approved. */
   denyListAction: 'refuse' | 'review';
+  /** config.delinquency with billing.timeZone: a guardian stopped by an overdue statement vouches for no one, at approval too. */
+  delinquency: GuardianStandingPolicy;
 }
 
 /**
  * The operator API for the review queue: list applications (the queue by default), show one, approve
  * or reject one with a reason. A decision activates or closes the pending card and notifies the applicant.
  */
-export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates, maxWardsPerGuardian, denyList, denyListAction }: AdminApplicationDeps): Router {
+export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates, maxWardsPerGuardian, denyList, denyListAction, delinquency }: AdminApplicationDeps): Router {
   const router = new Router({ prefix: '/admin/api/applications' });
   router.use(requireOperator(operatorAuth));
   router.use(parseBody);
@@ -57,7 +60,7 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
     const body = ctx.request.type ? jsonBody(ctx) : {};
     const input = parseInput(approveInput, { ...body, application_id: ctx.params.applicationId });
     const decided = await decide(
-      { db, duplicates, maxWardsPerGuardian, denyList, denyListAction },
+      { db, duplicates, maxWardsPerGuardian, denyList, denyListAction, delinquency },
       { applicationId: input.application_id, reason: input.reason, acceptDuplicate: input.accept_duplicate, decision: 'approve', actor: actor(ctx), requestId: ctx.state.requestId },
     );
     ctx.body = { ...presentApplication(decided.application), changed: decided.changed };
@@ -66,7 +69,7 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
   router.post('/:applicationId/reject', async function rejectApplication(ctx) {
     const input = parseInput(rejectInput, { ...jsonBody(ctx), application_id: ctx.params.applicationId });
     const decided = await decide(
-      { db, duplicates, maxWardsPerGuardian, denyList, denyListAction },
+      { db, duplicates, maxWardsPerGuardian, denyList, denyListAction, delinquency },
       { applicationId: input.application_id, reason: input.reason, decision: 'reject', actor: actor(ctx), requestId: ctx.state.requestId },
     );
     ctx.body = { ...presentApplication(decided.application), changed: decided.changed };

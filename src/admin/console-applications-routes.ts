@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { GuardianStandingPolicy } from '../cards/guardian-overdue.ts';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { decide } from '../cards/decide-application.ts';
@@ -28,6 +29,8 @@ export interface ConsoleApplicationDeps {
   denyList: DenyList;
   /** config.cards.denyList.action: whether the match an application was sent to review for may be approved. */
   denyListAction: 'refuse' | 'review';
+  /** config.delinquency with billing.timeZone: a guardian stopped by an overdue statement vouches for no one, at approval too. */
+  delinquency: GuardianStandingPolicy;
 }
 
 const PURPOSE = 'admin:applications';
@@ -111,7 +114,7 @@ export function consoleApplicationRoutes(deps: ConsoleApplicationDeps): Router {
     }
     try {
       const decided = await decide(
-        { db: deps.db, duplicates: deps.duplicates, maxWardsPerGuardian: deps.maxWardsPerGuardian, denyList: deps.denyList, denyListAction: deps.denyListAction },
+        { db: deps.db, duplicates: deps.duplicates, maxWardsPerGuardian: deps.maxWardsPerGuardian, denyList: deps.denyList, denyListAction: deps.denyListAction, delinquency: deps.delinquency },
         {
           applicationId: id,
           decision: action,

@@ -7,6 +7,7 @@ export type RefusalReason =
   | 'guardian_required'
   | 'guardian_invalid'
   | 'guardian_not_adult'
+  | 'guardian_overdue'
   | 'duplicate_email'
   | 'duplicate_mobile'
   | 'duplicate_ward'
@@ -44,6 +45,7 @@ const STATUS: Record<RefusalReason, number> = {
   guardian_required: 403,
   guardian_invalid: 403,
   guardian_not_adult: 403,
+  guardian_overdue: 403,
   duplicate_email: 409,
   duplicate_mobile: 409,
   duplicate_ward: 409,
@@ -66,6 +68,11 @@ export class ApplicationRefusedError extends AppError {
   }
 }
 
+/** What an applicant is told where the guardian's card is stopped by an overdue statement (messages-ko.ts translates it). */
+export const GUARDIAN_OVERDUE_REFUSAL =
+  "This guardian's card has an overdue statement (its own, or a child's card it answers for), so it cannot vouch for a new card. " +
+  'Please apply again once the statement is paid.';
+
 /** The refusal for a reason, with its message and field. */
 export function refusal(reason: RefusalReason, policy: { minimumAge: number; adultAge: number; maxWardsPerGuardian: number }): ApplicationRefusedError {
   switch (reason) {
@@ -87,6 +94,9 @@ export function refusal(reason: RefusalReason, policy: { minimumAge: number; adu
       );
     case 'guardian_not_adult':
       return new ApplicationRefusedError(reason, `A guardian must be ${policy.adultAge} or older.`, 'guardian_card_number');
+    case 'guardian_overdue':
+      // Says only that a statement the guardian's card answers for is overdue: not whose, nor how much.
+      return new ApplicationRefusedError(reason, GUARDIAN_OVERDUE_REFUSAL, 'guardian_card_number');
     case 'duplicate_email':
       return new ApplicationRefusedError(
         reason,

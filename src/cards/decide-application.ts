@@ -1,4 +1,5 @@
 import { decideApplication, findApplication, lockApplication, type Application } from '../db/applications.ts';
+import type { GuardianStandingPolicy } from './guardian-overdue.ts';
 import { appendAudit } from '../db/audit-log.ts';
 import { findCard } from '../db/cards.ts';
 import type { Db } from '../db/knex.ts';
@@ -31,6 +32,8 @@ export interface DecisionDeps {
   denyList: DenyList;
   /** config.cards.denyList.action */
   denyListAction: 'refuse' | 'review';
+  /** config.delinquency with billing.timeZone: a guardian stopped by an overdue statement vouches for no one, at approval too. */
+  delinquency: GuardianStandingPolicy;
 }
 
 export const MAX_REASON_LENGTH = 500;
@@ -65,6 +68,7 @@ export async function decide(deps: DecisionDeps, d: Decision): Promise<{ applica
           maxWardsPerGuardian: deps.maxWardsPerGuardian,
           denyList: deps.denyList,
           denyListAction: deps.denyListAction,
+          delinquency: deps.delinquency,
         }) : [];
     // An operator who closed the pending card directly has rejected it in effect: the rejection still goes through.
     const alreadyClosed = !approved && (await findCard(trx, app.cardId!))?.status === 'closed';

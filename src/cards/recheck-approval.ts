@@ -5,13 +5,14 @@ import type { Trx } from '../db/knex.ts';
 import { AppError } from '../errors.ts';
 import { applicationLocks } from './application-locks.ts';
 import { onDenyList, type DenyList } from './deny-list.ts';
+import { guardianOverdue, type GuardianStandingPolicy } from './guardian-overdue.ts';
 import { familyOf } from './screen-application.ts';
 
 /** What another account has that the operator approves past only knowingly: a duplicate, or a debt on the contacts. */
 export type DuplicateReason = 'duplicate_ward' | 'duplicate_email' | 'duplicate_mobile' | 'balance_owed';
 
 /** Why an approval from review was refused: the stable codes the operator API answers with. */
-export type RecheckRefusal = 'denied' | 'guardian_inactive' | 'too_many_wards' | DuplicateReason;
+export type RecheckRefusal = 'denied' | 'guardian_inactive' | 'guardian_overdue' | 'too_many_wards' | DuplicateReason;
 
 /** An approval refused because something changed while the application waited (409); it stays in review. */
 export class ApprovalRecheckError extends AppError {
@@ -33,6 +34,8 @@ export interface RecheckPolicy {
   denyList: DenyList;
   /** config.cards.denyList.action: with 'review', the match the application was sent to review for is the operator's to judge. */
   denyListAction: 'refuse' | 'review';
+  /** config.delinquency with billing.timeZone: the guardian's standing as it is now. */
+  delinquency: GuardianStandingPolicy;
 }
 
 const FOUND: Record<DuplicateReason, string> = {
@@ -54,6 +57,11 @@ export const DENIED_AT_APPROVAL =
 export const GUARDIAN_INACTIVE =
   'The guardian no longer holds an active card (it was closed, blocked or reported lost while the application waited), ' +
   'so no one vouches for this minor. Reject the application with a reason, or approve it once the guardian holds an active card again.';
+
+export const GUARDIAN_OVERDUE_AT_APPROVAL =
+  "The guardian's card is stopped by an overdue statement (its own, or with delinquency.guardianResponsible a linked child's), " +
+  'so it vouches for no new card: the child\'s would be stopped from the start, and it would add credit to a household that is not paying. ' +
+  'Reject the application with a reason, or approve it once the statement is paid.';
 
 /** The refusal when the guardian's issued children's cards fill the limit (lowered, say, while this one waited). */
 export function tooManyWards(max: number): string {
@@ -85,7 +93,8 @@ function found(d: Duplicates & { owedOnContacts: boolean }): DuplicateReason[] {
  *   that with cards.denyList.action 'review' the match the application was sent to review for ('denied') is the
  *   question the operator was asked, and the approval is the answer;
  * - a minor's guardian still holds an active card (the one that vouched, or its reissue); one closed, blocked or
- *   lost vouches for no one, as it could not have at submission;
+ *   lost vouches for no one, as it could not have at submission; nor does one an overdue statement stops (its own,
+ *   or with delinquency.guardianResponsible a linked child's), which the application is refused for too;
  * - the guardian's other children whose cards were issued are fewer than cards.maxWardsPerGuardian, counted under
  *   the guardian account's row lock as apply() counts them (pending ones are counted when they are approved, so a
  *   limit lowered while several waited admits the first ones approved, up to it);
@@ -108,6 +117,7 @@ export async function recheckApproval(trx: Trx, app: Application, policy: Rechec
     // The guardian's row lock before the count's statement, as in apply(): no two approvals both take the last place.
     const guardian = await lockAccount(trx, app.guardianAccountId);
     if (!guardian || !(await holdsActiveCardLocked(trx, guardian.id))) throw new ApprovalRecheckError('guardian_inactive', GUARDIAN_INACTIVE);
+    if (await guardianOverdue(trx, guardian.id, policy.delinquency)) throw new ApprovalRecheckError('guardian_overdue', GUARDIAN_OVERDUE_AT_APPROVAL);
     if ((await countIssuedWards(trx, guardian.id, app.accountId)) >= policy.maxWardsPerGuardian) {
       throw new ApprovalRecheckError('too_many_wards', tooManyWards(policy.maxWardsPerGuardian));
     }

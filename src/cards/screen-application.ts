@@ -8,6 +8,7 @@ import type { ApplicationDeps } from './application-deps.ts';
 import type { ApplicationInput } from './application-input.ts';
 import type { ApplicationPolicy } from './application-policy.ts';
 import { onDenyList } from './deny-list.ts';
+import { guardianOverdue } from './guardian-overdue.ts';
 import type { Submission } from './record-refusal.ts';
 import { verifyCredentials } from './verify-credentials.ts';
 
@@ -21,7 +22,7 @@ export interface Screening {
   guardianCardId?: string;
 }
 
-/** A minor's guardian: an active card proven by its number and password, held by an adult. */
+/** A minor's guardian: an active card proven by its number and password, held by an adult whose card no overdue statement stops. */
 async function checkGuardian(
   deps: ApplicationDeps,
   input: ApplicationInput,
@@ -39,6 +40,7 @@ async function checkGuardian(
   const guardian = await findAccount(deps.cards.db, card.accountId);
   if (!guardian) return 'guardian_invalid';
   if (ageIn(guardian.birthdate, deps.timeZone, now) < deps.policy.adultAge) return 'guardian_not_adult';
+  if (await guardianOverdue(deps.cards.db, guardian.id, deps.delinquency)) return 'guardian_overdue';
   return { account: guardian, cardId: card.id };
 }
 

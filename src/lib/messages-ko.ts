@@ -421,6 +421,8 @@ export const KO: Readonly<Record<string, string>> = {
   "The guardian's card number or password is not correct, or that card is not active.":
     '보호자의 카드 번호나 비밀번호가 올바르지 않거나, 그 카드가 사용 중이 아닙니다.',
   'A guardian must be {age} or older.': '보호자는 {age}세 이상이어야 합니다.',
+  "This guardian's card has an overdue statement (its own, or a child's card it answers for), so it cannot vouch for a new card. Please apply again once the statement is paid.":
+    '이 보호자의 카드에 연체된 명세서(본인의 것이거나 보증하는 자녀 카드의 것)가 있어 새 카드를 보증할 수 없습니다. 명세서 금액을 납부한 뒤 다시 신청하세요.',
   "A minor's limit cannot exceed the guardian's.": '미성년자의 한도는 보호자의 한도를 넘을 수 없습니다.',
   'Tick the box to accept the terms of use.': '이용 약관에 동의하려면 확인란을 선택하세요.',
   'This email address is already registered to a cyber card. If the card is yours, you do not need another; if it is lost, report it lost to get a new number.':

@@ -492,6 +492,7 @@ describe('applying for a card', () => {
         },
         policy: applicationPolicy(ts.config.cards),
         timeZone: ts.config.billing.timeZone,
+        delinquency: { ...ts.config.delinquency, timeZone: ts.config.billing.timeZone },
       };
     });
 
