@@ -5,6 +5,7 @@ import { approve } from '../../src/approvals/approve.ts';
 import { ApprovalRefusedError } from '../../src/approvals/errors.ts';
 import { listAudit } from '../../src/db/audit-log.ts';
 import { Agent, csrfFrom, interactionPathFrom, runLogin, startInteraction, type FlowResult } from '../helpers/agent.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
 import { authRequest, issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { unescapeHtml } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -15,10 +16,6 @@ function heading(html: string): string | undefined {
   return m ? unescapeHtml(m[1]!).trim() : undefined;
 }
 
-function birthdateForAge(age: number): string {
-  const d = new Date();
-  return `${d.getUTCFullYear() - age}-01-01`;
-}
 
 describe('payments with rich authorization requests', () => {
   let ts: TestServer;

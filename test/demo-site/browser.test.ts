@@ -2,14 +2,12 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { formatCardNumber } from '../../src/cards/card-number.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
 import { newPage, screenshotOnFailure, useBrowser } from '../helpers/browser.ts';
 import { issueTestCard, type TestCard } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 import { SITE_NAME, startDemoSite, type RunningDemo } from './demo-server.ts';
 
-function birthdateForAge(age: number): string {
-  return `${new Date().getUTCFullYear() - age}-01-01`;
-}
 
 /** A card with room on its credit line (cards issued by the fixture start at 0). */
 async function cardWithCredit(ts: TestServer, age: number, name: string): Promise<TestCard> {

@@ -1,12 +1,23 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { loadConfig } from '../../src/config/load.ts';
 import type { TestServer } from './server.ts';
 
 /** A password that passes the policy: long enough, no digits runs, not common, not a birthdate. */
 export const GOOD_PASSWORD = 'Violet harbor lamps';
 
-/** A date of birth that makes the holder exactly `age` today (1 January of the year). */
-export function birthdateForAge(age: number, now = new Date()): string {
-  return `${now.getUTCFullYear() - age}-01-01`;
+/**
+ * The calendar the test servers count ages on: billing.timeZone of config/ for NODE_ENV=test (Asia/Seoul), read from
+ * the same files startCardManager loads. A test that overrides billing.timeZone passes its own to birthdateForAge.
+ */
+export const TEST_TIME_ZONE = loadConfig({ env: { NODE_ENV: 'test' } }).billing.timeZone;
+
+/**
+ * A date of birth that makes the holder exactly `age` on `now`'s date in `timeZone` (1 January of the year), as ageIn
+ * (src/lib/clock.ts) counts: the year is that calendar's, not UTC's, which late on 31 December is a year behind Seoul's.
+ */
+export function birthdateForAge(age: number, now = new Date(), timeZone = TEST_TIME_ZONE): string {
+  const year = Number(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric' }).format(now));
+  return `${year - age}-01-01`;
 }
 
 /** A fresh email address nobody in the run's database has used. */

@@ -5,6 +5,7 @@ import { generateCardNumber } from '../../src/cards/card-number.ts';
 import { insertOutboxMessage } from '../../src/db/outbox.ts';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
 import { Agent, ForwardedAgent, runLogin, startInteraction } from '../helpers/agent.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
 import { connect } from '../helpers/db.ts';
 import { authRequest, issueTestCard, payRequest, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { testEnv } from '../helpers/global.ts';
@@ -281,7 +282,7 @@ describe('GET /metrics', () => {
 
     it('counts a payment the age gate stops at the login, under under_age, and a plain login stopped there not at all', async () => {
       const card = await cardWithLimit(ts, 50_000);
-      await ts.db('accounts').where({ id: card.accountId }).update({ birthdate: `${new Date().getUTCFullYear() - 16}-01-01` });
+      await ts.db('accounts').where({ id: card.accountId }).update({ birthdate: birthdateForAge(16) });
       const adultSite = await registerTestSite(ts, { maxAmount: 50_000, contentRating: 19 });
       const adultCfg = await siteClient(ts, adultSite);
       const start = approvals(await scrape(ts));
@@ -302,7 +303,7 @@ describe('GET /metrics', () => {
       const adultCfg = await siteClient(ts, adultSite);
       const start = approvals(await scrape(ts));
       // The birthdate corrected between the login and the Approve button.
-      const young = `${new Date().getUTCFullYear() - 16}-01-01`;
+      const young = birthdateForAge(16);
       const refused = await payThroughPages(ts, adultCfg, adultSite, card, 1_000, () => ts.db('accounts').where({ id: card.accountId }).update({ birthdate: young }));
       expect(refused.answer.status).to.equal(403);
       expect(changes(start, approvals(await scrape(ts)))).to.deep.equal({ under_age: 1 });

@@ -18,6 +18,7 @@ import {
 } from 'cybercard/resource-server';
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { suspendSite } from '../../src/member-sites/suspend.ts';
+import { birthdateForAge } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { announced } from '../helpers/directory.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
@@ -33,9 +34,6 @@ async function refusedWith(p: Promise<unknown>): Promise<TokenError> {
   throw new Error('expected a refusal');
 }
 
-function birthdateForAge(age: number): string {
-  return `${new Date().getUTCFullYear() - age}-01-01`;
-}
 
 describe('cybercard/resource-server: requireAge, requirePayment, requireScope and strict mode', () => {
   let ts: TestServer;
