@@ -98,7 +98,7 @@ export function applicationRoutes({ parseBody, applications, render, throttle }:
       pending: o.status !== 'approved',
       cardNumber: formatCardNumber(o.cardNumber),
       legalName: input.legalName,
-      creditLimit: formatMoney(o.creditLimit, o.currency),
+      creditLimit: formatMoney(o.creditLimit, o.currency, currentLocale()),
       guardianLinked: o.guardianAccountId !== null,
       nonce,
     });

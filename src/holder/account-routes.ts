@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { countWrongPasswords } from '../cards/count-wrong-passwords.ts';
 import type { Db } from '../db/knex.ts';
+import { currentLocale } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
@@ -62,7 +63,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       followsGuardian: schedule.guardianAccountId !== null,
       // The wall clock, as openDispute() judges a report by (deps.now moves only the statement day's dates in tests).
       reportable: (a: ApprovalLine) => reportable(a, deps.disputeDays, Date.now()),
-      money: (n: number) => formatMoney(n, view.currency),
+      money: (n: number) => formatMoney(n, view.currency, currentLocale()),
       // Dates and times as the statements count them (billing.timeZone), not the UTC date of the ISO string.
       timeZone,
       localDate: (iso: string) => todayIn(timeZone, new Date(iso)),

@@ -7,6 +7,7 @@ import { presentDisputeToHolder } from '../approvals/present-dispute.ts';
 import { disputesOfAccount, type DisputeReason, type DisputeWithPayment } from '../db/disputes.ts';
 import { FORBIDDEN } from '../http/form.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
+import { currentLocale } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
@@ -105,7 +106,7 @@ export function disputeRoutes(deps: DisputeRouteDeps): Router {
         reports: found.map(presentDisputeToHolder),
         timeZone: deps.timeZone,
         windowDays: deps.disputes.windowDays,
-        money: formatMoney,
+        money: (n: number, currency: string) => formatMoney(n, currency, currentLocale()),
         localTime: (iso: string) => formatLocalTime(new Date(iso), deps.timeZone).slice(0, 16),
       },
     };

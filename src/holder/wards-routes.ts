@@ -7,6 +7,7 @@ import { NOT_A_WARD, setWardLimit } from '../cards/set-ward-limit.ts';
 import { findAccount } from '../db/cards.ts';
 import { NotFoundError } from '../errors.ts';
 import { formPages, type FormPage } from '../http/form-page.ts';
+import { currentLocale } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
@@ -99,7 +100,7 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
         nav: await holderNav(ctx, db, { hasWards: wards.length > 0 }),
         wards,
         target: target ?? null,
-        money: formatMoney,
+        money: (n: number, currency: string) => formatMoney(n, currency, currentLocale()),
         // The approvals' dates are this zone's (the column's name says so, as the account page's does).
         timeZone: deps.timeZone,
         typed: typedAmount,

@@ -19,7 +19,7 @@ import { AppError } from '../errors.ts';
 import { checkCsrf, csrfToken } from '../http/csrf.ts';
 import { attemptSource, deviceId } from '../http/device-cookie.ts';
 import { formFields, readForm } from '../http/form.ts';
-import { languageSwitchTo, preferUiLocales, t, tOr } from '../http/locale.ts';
+import { currentLocale, languageSwitchTo, preferUiLocales, t, tOr } from '../http/locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { availableFor } from '../ledger/credit-line.ts';
 import { overdueFor, overdueRefusalOf } from '../ledger/delinquency.ts';
@@ -169,7 +169,7 @@ function paymentOf(details: Record<string, unknown>, ratings: Readonly<Record<st
 
 /** A payment as the hosted pages show it (views/partials/payment.ejs): on the approval page, and the login page before it. */
 function presentPayment(payment: PaymentDetail): { amount: string; description: string; rating: number | null } {
-  return { amount: formatMoney(payment.amount, payment.currency), description: payment.description, rating: payment.rating ?? null };
+  return { amount: formatMoney(payment.amount, payment.currency, currentLocale()), description: payment.description, rating: payment.rating ?? null };
 }
 
 /** A refusal decided before or outside approve(): the same shape, so one page and one audit serve all. */
@@ -340,7 +340,7 @@ export function interactionRoutes({
       uid: interaction.uid,
       site: await siteFor(interaction),
       payment: presentPayment(payment),
-      available: line && available !== undefined ? formatMoney(available, line.currency) : '—',
+      available: line && available !== undefined ? formatMoney(available, line.currency, currentLocale()) : '—',
       // Said before the click: approve() refuses it all the same (over_limit), under the account's lock.
       overLimit: available !== undefined ? available < payment.amount : false,
       // Said before the click too: an overdue statement (the card's own, its guardian's or a ward's), in the words of the

@@ -1,3 +1,4 @@
+import { localizeMoney } from './money.ts';
 import { KO } from './messages-ko.ts';
 
 /** The languages of the hosted pages; the first is the default. */
@@ -60,8 +61,21 @@ export function negotiateLocale(uiLocales: unknown, acceptLanguage: string | und
   return fromUiLocales(uiLocales) ?? fromAcceptLanguage(acceptLanguage) ?? DEFAULT_LOCALE;
 }
 
-function fill(template: string, vars: Readonly<Record<string, unknown>>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+/** Time zones by the name a language's readers use, where it has one; any other zone is shown by its tz id. */
+const ZONE_NAMES: Readonly<Record<Locale, Readonly<Record<string, string>>>> = { en: {}, ko: { 'Asia/Seoul': '한국 시간' } };
+
+/**
+ * A filled-in value as `locale` writes it: an amount formatMoney wrote in English ("4,000 KRW") in the language's own
+ * form ("4,000원"), a `{timeZone}` by its name ("한국 시간"); anything else as it is.
+ */
+function shown(locale: Locale, name: string, value: unknown): string {
+  const text = String(value);
+  if (name === 'timeZone') return ZONE_NAMES[locale][text] ?? text;
+  return localizeMoney(text, locale);
+}
+
+function fill(locale: Locale, template: string, vars: Readonly<Record<string, unknown>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? shown(locale, name, vars[name]) : whole));
 }
 
 /**
@@ -105,11 +119,11 @@ export function translate(locale: Locale, text: string, vars?: Readonly<Record<s
   if (typeof text !== 'string') return String(text ?? '');
   const catalogue = CATALOGUES[locale];
   const own = Object.hasOwn(catalogue, text) ? catalogue[text]! : undefined;
-  if (vars) return fill(own ?? text, vars);
+  if (vars) return fill(locale, own ?? text, vars);
   if (own !== undefined) return own;
   for (const p of PATTERNS[locale]) {
     const m = p.re.exec(text);
-    if (m) return fill(p.to, Object.fromEntries(p.names.map((n, i) => [n, translate(locale, m[i + 1]!)])));
+    if (m) return fill(locale, p.to, Object.fromEntries(p.names.map((n, i) => [n, translate(locale, m[i + 1]!)])));
   }
   return text;
 }

@@ -30,7 +30,7 @@ export const KO: Readonly<Record<string, string>> = {
   '{site} is asking you to log in and approve this payment.': '{site}에서 로그인하고 이 결제를 승인하도록 요청합니다.',
   'Nothing is charged yet: after you log in, you approve or deny this payment.':
     '아직 아무것도 청구되지 않았습니다. 로그인한 다음 이 결제를 승인하거나 거부합니다.',
-  'Cancel and go back to {site}': '취소하고 {site}(으)로 돌아가기',
+  'Cancel and go back to {site}': '취소하고 {site} 사이트로 돌아가기',
   'Allow access': '접근 허용',
   '{site} would like to': '{site}에서 다음을 요청합니다',
   'Signed in with the card ending {last4}.': '끝자리 {last4} 카드로 로그인했습니다.',
@@ -59,7 +59,7 @@ export const KO: Readonly<Record<string, string>> = {
     '금액이 커서 인증 앱의 6자리 코드가 필요한 결제입니다.',
   'Authenticator code': '인증 앱 코드',
   'Approve {amount}': '{amount} 승인',
-  'Back to {site}': '{site}(으)로 돌아가기',
+  'Back to {site}': '{site} 사이트로 돌아가기',
   'Sign out': '로그아웃',
   'Sign out?': '로그아웃하시겠습니까?',
   'You are signing out of {site}. Sign out of the card manager too?': '{site}에서 로그아웃합니다. 카드 관리 서비스에서도 로그아웃하시겠습니까?',
@@ -97,20 +97,20 @@ export const KO: Readonly<Record<string, string>> = {
   'This payment is complete': '이 결제는 이미 끝났습니다',
   'It was approved once. Coming back to this page does not pay again, and nothing more is charged.':
     '이 결제는 한 번 승인되었습니다. 이 페이지로 돌아와도 다시 결제되지 않으며 더 청구되는 금액은 없습니다.',
-  'You can close this page and go back to {site}.': '이 페이지를 닫고 {site}(으)로 돌아가세요.',
+  'You can close this page and go back to {site}.': '이 페이지를 닫고 {site} 사이트로 돌아가세요.',
   'the member site': '가맹 사이트',
   'This content is for {age} and over': '{age}세 이상 이용 가능한 콘텐츠입니다',
   '{site} is rated {age}+. Your cyber card cannot be used to enter it.':
-    '{site}은(는) {age}세 이상 이용 등급입니다. 이 사이버 카드로는 이용할 수 없습니다.',
+    '{site} 사이트는 {age}세 이상 이용 등급입니다. 이 사이버 카드로는 이용할 수 없습니다.',
   'This content on {site} is for {age} and over, so your cyber card cannot be used for it.':
     '{site}의 이 콘텐츠는 {age}세 이상 이용 가능하므로 이 사이버 카드로는 이용할 수 없습니다.',
   // Before the sentence about the whole site: read as a pattern, that one would take "this content on …" for a site.
   'You turned adult content off on your card, and this content on {site} is for adults only. You can change this on your card page.':
     '카드에서 성인 콘텐츠를 차단했으며 {site}의 이 콘텐츠는 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
   'You turned adult content off on your card, and {site} is for adults only. You can change this on your card page.':
-    '카드에서 성인 콘텐츠를 차단했으며 {site}은(는) 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
+    '카드에서 성인 콘텐츠를 차단했으며 {site} 사이트는 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
   'You have blocked {site} on your card. You can unblock it on your card page.':
-    '카드에서 {site}을(를) 차단했습니다. 카드 페이지에서 차단을 해제할 수 있습니다.',
+    '카드에서 {site} 사이트를 차단했습니다. 카드 페이지에서 차단을 해제할 수 있습니다.',
 
   // Refusals: headings, summaries, and the domain's detailed messages
   'This card cannot be used': '이 카드는 사용할 수 없습니다',
@@ -155,32 +155,32 @@ export const KO: Readonly<Record<string, string>> = {
     '정지된 카드라 결제 승인이나 로그인을 할 수 없습니다. 카드 관리 서비스에 문의하세요.',
   'Payments are accepted in {currency} only.': '{currency} 통화 결제만 받습니다.',
   'This payment of {amount} is more than your available credit of {available}.':
-    '결제 금액 {amount}이(가) 사용 가능 한도 {available}을(를) 넘습니다.',
+    '결제 금액({amount})이 사용 가능 한도({available})를 넘습니다.',
   'You have blocked {site} on your card, so it cannot take payments from you.':
-    '카드에서 {site}을(를) 차단했으므로 이 사이트에서 결제할 수 없습니다.',
+    '카드에서 {site} 사이트를 차단했으므로 이 사이트에서 결제할 수 없습니다.',
   'This payment of {amount} is above the maximum of {max} per payment you set.':
-    '결제 금액 {amount}이(가) 직접 설정한 1회 최대 금액 {max}을(를) 넘습니다.',
+    '결제 금액({amount})이 직접 설정한 1회 최대 금액({max})을 넘습니다.',
   'This payment would take you past the monthly cap of {cap} you set ({spent} spent this month).':
-    '이 결제를 하면 직접 설정한 월 한도 {cap}을(를) 넘습니다(이번 달 사용액 {spent}).',
+    '이 결제를 하면 직접 설정한 월 한도({cap})를 넘습니다(이번 달 사용액 {spent}).',
   '{why} To protect you, further payments wait until then.': '{why} 회원님을 보호하기 위해 그때까지 추가 결제는 보류됩니다.',
   'This card has made {n} payments in the last hour, its limit for an hour.':
     '이 카드는 최근 1시간 동안 {n}건을 결제해 시간당 한도에 도달했습니다.',
   'This card has made {n} payments in the last 24 hours, its limit for a day.':
     '이 카드는 최근 24시간 동안 {n}건을 결제해 일일 한도에 도달했습니다.',
   'This payment would take the card past its limit of {amount} in 24 hours.':
-    '이 결제를 하면 카드의 24시간 한도 {amount}을(를) 넘습니다.',
+    '이 결제를 하면 카드의 24시간 한도({amount})를 넘습니다.',
   'Payments above {limit} need a code from an authenticator app, and this card has none set up, so this one will not be approved. {setUp}, then ask the site again.':
-    '{limit}을(를) 넘는 결제에는 인증 앱 코드가 필요한데 이 카드에는 설정된 인증 앱이 없으므로 이 결제는 승인되지 않습니다. {setUp} 뒤 사이트에서 다시 요청하세요.',
+    '{limit} 초과 결제에는 인증 앱 코드가 필요한데 이 카드에는 설정된 인증 앱이 없으므로 이 결제는 승인되지 않습니다. {setUp} 뒤 사이트에서 다시 요청하세요.',
   'Set one up on your card page': '카드 페이지에서 인증 앱을 설정한',
   'Payments above {limit} need a code from an authenticator app, and this card has none set up. Set one up on your card page (Second factor), then try again.':
-    '{limit}을(를) 넘는 결제에는 인증 앱 코드가 필요한데 이 카드에는 설정된 인증 앱이 없습니다. 카드 페이지(2단계 인증)에서 설정한 뒤 다시 시도하세요.',
+    '{limit} 초과 결제에는 인증 앱 코드가 필요한데 이 카드에는 설정된 인증 앱이 없습니다. 카드 페이지(2단계 인증)에서 설정한 뒤 다시 시도하세요.',
   'Payment overdue: {whose} statement of {date} still has {amount} unpaid (due {due}). New charges are refused until it is paid; free content stays open.':
-    '연체: {whose} {date} 명세서에 미납액 {amount}이(가) 남아 있습니다(납부 기한 {due}). 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
+    '연체: {whose} {date} 명세서에 미납액({amount})이 남아 있습니다(납부 기한 {due}). 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
   Your: '회원님의',
   "Your guardian's statement of {date} was due on {due} and is still unpaid. New charges on your card are refused until your guardian pays it; free content stays open.":
-    '보호자님의 {date} 명세서는 납부 기한이 {due}였으며 아직 미납입니다. 보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
+    '보호자님의 {date} 명세서는 납부 기한({due})이 지났으며 아직 미납입니다. 보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
   "Your guardian's statement of {date} was due on {due} and is still unpaid too: new charges on your card stay refused until your guardian pays it, even once yours is paid.":
-    '보호자님의 {date} 명세서도 납부 기한이 {due}였으며 아직 미납입니다. 회원님의 명세서를 납부하더라도 보호자님이 납부할 때까지 회원님 카드의 새 결제는 거절됩니다.',
+    '보호자님의 {date} 명세서도 납부 기한({due})이 지났으며 아직 미납입니다. 회원님의 명세서를 납부하더라도 보호자님이 납부할 때까지 회원님 카드의 새 결제는 거절됩니다.',
   "Your guardian's statement is overdue": '보호자님의 명세서가 연체되었습니다',
   "Your guardian's statement is overdue, so your card cannot be used at {site} until your guardian pays it. Your card page shows the dates.":
     '보호자님의 명세서가 연체되어 보호자님이 납부할 때까지 회원님의 카드를 {site}에서 사용할 수 없습니다. 날짜는 카드 페이지에서 확인할 수 있습니다.',
@@ -302,9 +302,9 @@ export const KO: Readonly<Record<string, string>> = {
   'A code works once and for {minutes} minutes.': '코드는 한 번만, {minutes}분 동안 쓸 수 있습니다.',
   'A code works once and for 1 minute.': '코드는 한 번만, 1분 동안 쓸 수 있습니다.',
   'Codes for this card were asked for too many times today. Try again in {hours} hours, or contact cybercard if you did not ask for them.':
-    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. {hours}시간 후에 다시 시도하시거나, 요청하지 않으셨다면 cybercard에 문의하세요.',
+    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. {hours}시간 후에 다시 시도하시거나, 요청하지 않으셨다면 사이버카드에 문의하세요.',
   'Codes for this card were asked for too many times today. Try again in an hour, or contact cybercard if you did not ask for them.':
-    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. 1시간 후에 다시 시도하시거나, 요청하지 않으셨다면 cybercard에 문의하세요.',
+    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. 1시간 후에 다시 시도하시거나, 요청하지 않으셨다면 사이버카드에 문의하세요.',
   'If this card can receive codes, we sent one to the registered email address or mobile number.':
     '이 카드가 코드를 받을 수 있다면 등록된 이메일 주소나 휴대폰 번호로 코드를 보냈습니다.',
   'If this card can receive codes, one is on its way to the registered email address or mobile number.':
@@ -357,13 +357,13 @@ export const KO: Readonly<Record<string, string>> = {
   'Tick the box or leave it empty.': '확인란을 선택하거나 비워 두세요.',
   'At most 200 sites.': '사이트는 최대 200개까지입니다.',
   'Payments above {amount} ask for a 6-digit code from an authenticator app on your phone, so your card number and password alone are not enough for them.':
-    '{amount}을(를) 넘는 결제에는 휴대폰 인증 앱의 6자리 코드가 필요하므로, 카드 번호와 비밀번호만으로는 결제할 수 없습니다.',
+    '{amount} 초과 결제에는 휴대폰 인증 앱의 6자리 코드가 필요하므로, 카드 번호와 비밀번호만으로는 결제할 수 없습니다.',
   'An authenticator app is set up (since {date}).': '인증 앱이 설정되어 있습니다({date}부터).',
   'An authenticator app is set up.': '인증 앱이 설정되어 있습니다.',
   "Setting up a new one replaces it once you confirm the new one's first code, with a code of the current one.":
     '새 인증 앱은 새 앱의 첫 코드와 지금 앱의 코드를 함께 확인하면 기존 앱을 대신합니다.',
   'Lost the phone it is on? Ask cybercard to remove it; you can then set up a new one.':
-    '인증 앱이 있는 휴대폰을 잃어버렸나요? cybercard에 삭제를 요청한 뒤 새 앱을 설정하세요.',
+    '인증 앱이 있는 휴대폰을 잃어버렸나요? 사이버카드에 삭제를 요청한 뒤 새 앱을 설정하세요.',
   'A code from the authenticator app you have now (it is being replaced)': '지금 쓰는 인증 앱의 코드(교체될 앱)',
   'Type the code your current authenticator app shows: replacing it needs one.': '지금 쓰는 인증 앱에 표시된 코드를 입력하세요. 교체하려면 필요합니다.',
   'That is not the code your current authenticator app shows now.': '지금 쓰는 인증 앱에 표시된 코드가 아닙니다.',
@@ -480,9 +480,9 @@ export const KO: Readonly<Record<string, string>> = {
   // The holder's account page
   'Your account': '내 계정',
   'Payment overdue: the statement of {date} was due on {due} and {amount} is still unpaid. New charges are refused until it is paid; free content stays open.':
-    '연체: {date} 명세서의 납부 기한은 {due}였으며 {amount}이(가) 아직 미납입니다. 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
+    '연체: {date} 명세서의 납부 기한({due})이 지났으며 미납액({amount})이 아직 남아 있습니다. 납부할 때까지 새 결제는 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
   "The statement of {ward}'s card, which you answer for, of {date} was due on {due} and {amount} is still unpaid. New charges on your card are refused until it is paid; free content stays open.":
-    '보호자로서 책임지고 계신 {ward} 님 카드의 {date} 명세서는 납부 기한이 {due}였으며 {amount}이(가) 아직 미납입니다. 납부할 때까지 보호자님의 카드로 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
+    '보호자로서 책임지고 계신 {ward} 님 카드의 {date} 명세서의 납부 기한({due})이 지났으며 미납액({amount})이 아직 남아 있습니다. 납부할 때까지 보호자님의 카드로 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
   Balance: '잔액',
   '{amount} in credit': '{amount} 초과 납부',
   '{available} of {limit}': '{limit} 중 {available}',
@@ -519,18 +519,18 @@ export const KO: Readonly<Record<string, string>> = {
     '명세서 작성일은 이미 {date} 명세서부터 매월 {day}일로 바뀌었습니다. 그날부터 다시 바꿀 수 있습니다.',
   'Statements close on day {day} already.': '이미 매월 {day}일에 명세서가 작성됩니다.',
   'Payment overdue: the statement of {date} was due on {due} and {amount} is still unpaid. The statement day can change once it is paid.':
-    '연체: {date} 명세서의 납부 기한은 {due}였으며 {amount}이(가) 아직 미납입니다. 납부한 뒤에 명세서 작성일을 바꿀 수 있습니다.',
+    '연체: {date} 명세서의 납부 기한({due})이 지났으며 미납액({amount})이 아직 남아 있습니다. 납부한 뒤에 명세서 작성일을 바꿀 수 있습니다.',
   'Statements now close on day {day}. Your current period closes early, on {closes}, with payment due on {due}; every statement after it closes on day {day} too.':
     '이제 매월 {day}일에 명세서가 작성됩니다. 현재 이용 기간은 {closes}에 앞당겨 마감되며 납부 기한은 {due}입니다. 그 뒤의 명세서도 모두 매월 {day}일에 작성됩니다.',
   'Statements now close on day {day}. Your current period still closes on {closes}, with payment due on {due}; the statement of {first}, covering the days between, is the first on day {day}.':
     '이제 매월 {day}일에 명세서가 작성됩니다. 현재 이용 기간은 예정대로 {closes}에 마감되며 납부 기한은 {due}입니다. 그 사이의 기간을 담은 {first} 명세서가 매월 {day}일에 작성되는 첫 명세서입니다.',
   'Your guardian changed the statement day.': '보호자가 명세서 작성일을 바꿨습니다.',
-  'Statement day changed by cybercard.': 'cybercard가 명세서 작성일을 바꿨습니다.',
+  'Statement day changed by cybercard.': '사이버카드가 명세서 작성일을 바꿨습니다.',
   'Statement day changed.': '명세서 작성일을 바꿨습니다.',
   'Your guardian changed the statement day from day {from} to day {to}, from the statement of {date} on.':
     '보호자가 명세서 작성일을 매월 {from}일에서 매월 {to}일로 바꿨습니다({date} 명세서부터).',
   'Statement day changed by cybercard from day {from} to day {to}, from the statement of {date} on.':
-    'cybercard가 명세서 작성일을 매월 {from}일에서 매월 {to}일로 바꿨습니다({date} 명세서부터).',
+    '사이버카드가 명세서 작성일을 매월 {from}일에서 매월 {to}일로 바꿨습니다({date} 명세서부터).',
   'Statement day changed from day {from} to day {to}, from the statement of {date} on.':
     '명세서 작성일을 매월 {from}일에서 매월 {to}일로 바꿨습니다({date} 명세서부터).',
   'Open holds': '보류 중인 금액',
@@ -562,7 +562,7 @@ export const KO: Readonly<Record<string, string>> = {
   'A payment you do not recognise, or did not get? Report it': '모르는 결제이거나 결제한 것을 받지 못했나요? 신고하기',
   'Report a payment': '결제 신고',
   'If a payment on your account is not one you made, or you paid and did not get what you paid for, report it here. cybercard looks into every report and tells you the outcome; a payment found wrong is refunded to your account, or its hold released.':
-    '직접 하지 않은 결제가 있거나, 결제했는데 결제한 것을 받지 못했다면 여기에서 신고하세요. cybercard가 모든 신고를 살펴보고 결과를 알려 드립니다. 잘못된 결제로 확인되면 계정으로 환불하거나 보류를 해제합니다.',
+    '직접 하지 않은 결제가 있거나, 결제했는데 결제한 것을 받지 못했다면 여기에서 신고하세요. 사이버카드가 모든 신고를 살펴보고 결과를 알려 드립니다. 잘못된 결제로 확인되면 계정으로 환불하거나 보류를 해제합니다.',
   'If someone else may know your card number and password, also block the card at once:':
     '다른 사람이 카드 번호와 비밀번호를 알고 있을 수 있다면 카드도 바로 정지하세요:',
   'Report the card lost': '카드 분실 신고',
@@ -585,12 +585,12 @@ export const KO: Readonly<Record<string, string>> = {
   'The amount is wrong': '금액이 잘못되었습니다',
   'Something else (say what below)': '기타(아래에 적어 주세요)',
   'Something else': '기타',
-  'Anything cybercard should know (optional)': 'cybercard가 알아야 할 내용(선택)',
+  'Anything cybercard should know (optional)': '사이버카드가 알아야 할 내용(선택)',
   'A payment can be reported up to {days} days after it was approved, once.': '결제는 승인 후 {days}일 이내에 한 번 신고할 수 있습니다.',
   'Send the report': '신고 보내기',
-  'Your report was received. cybercard will look into it and tell you the outcome.': '신고가 접수되었습니다. cybercard가 살펴보고 결과를 알려 드리겠습니다.',
+  'Your report was received. cybercard will look into it and tell you the outcome.': '신고가 접수되었습니다. 사이버카드가 살펴보고 결과를 알려 드리겠습니다.',
   'Your report was received. cybercard will look into it and tell you the outcome. If someone else may know your card number and password, block the card now: you can get a new number at once.':
-    '신고가 접수되었습니다. cybercard가 살펴보고 결과를 알려 드리겠습니다. 다른 사람이 카드 번호와 비밀번호를 알고 있을 수 있다면 지금 카드를 정지하세요. 새 번호는 바로 받을 수 있습니다.',
+    '신고가 접수되었습니다. 사이버카드가 살펴보고 결과를 알려 드리겠습니다. 다른 사람이 카드 번호와 비밀번호를 알고 있을 수 있다면 지금 카드를 정지하세요. 새 번호는 바로 받을 수 있습니다.',
   'Enter the approval number as it shows on your account page, like 1234-5678.': '계정 페이지에 표시된 승인 번호를 입력하세요(예: 1234-5678).',
   'Choose what is wrong with the payment.': '결제에서 무엇이 잘못되었는지 고르세요.',
   'At most 1000 characters.': '1000자 이하로 적어 주세요.',
@@ -601,11 +601,11 @@ export const KO: Readonly<Record<string, string>> = {
   'This payment was approved too long ago to be reported here.': '승인된 지 너무 오래된 결제라 여기에서 신고할 수 없습니다.',
   'You reported a payment of {amount} at {site}.': '{site}의 {amount} 결제를 신고했습니다.',
   'You reported a payment at {site}.': '{site}의 결제를 신고했습니다.',
-  'Messages are now written in {language}.': '이제 메시지를 {language}(으)로 보냅니다.',
+  'Messages are now written in {language}.': '이제 메시지를 보내는 언어는 {language}입니다.',
   'Language of messages changed.': '메시지 언어를 바꿨습니다.',
   'Your guardian reported a payment of {amount} at {site}.': '보호자가 {site}의 {amount} 결제를 신고했습니다.',
   'Your guardian reported a payment at {site}.': '보호자가 {site}의 결제를 신고했습니다.',
-  'Your report of a payment at {site} was upheld: {amount} back to your account.': '{site} 결제에 대한 신고가 인정되어 {amount}이(가) 계정으로 돌아왔습니다.',
+  'Your report of a payment at {site} was upheld: {amount} back to your account.': '{site} 결제에 대한 신고가 인정되어 계정으로 환불되었습니다({amount}).',
   'Your report of a payment at {site} was upheld.': '{site} 결제에 대한 신고가 인정되었습니다.',
   'Your report of a payment at {site} was not upheld.': '{site} 결제에 대한 신고가 인정되지 않았습니다.',
   Statements: '명세서',
@@ -639,7 +639,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Your card password again, to be sure it is you.': '본인 확인을 위해 카드 비밀번호를 다시 입력하세요.',
   'Send me the codes': '코드 보내기',
   'Confirm your new contact details': '새 연락처 확인',
-  'Code sent to {address}': '{address}(으)로 보낸 코드',
+  'Code sent to {address}': '보내 드린 코드({address})',
   'Change my contact details': '연락처 변경하기',
   'No change is waiting: it was made, it expired, or a newer one replaced it.':
     '기다리는 변경이 없습니다. 이미 변경되었거나, 만료되었거나, 새 요청으로 대체되었습니다.',
@@ -664,10 +664,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Too many changes were asked for in the last hour. Try again in {minutes} minutes.':
     '최근 1시간 동안 변경 요청이 너무 많았습니다. {minutes}분 후에 다시 시도하세요.',
   'Too many changes were asked for today. Try again in {hours} hours, or contact cybercard if you did not ask for them.':
-    '오늘 변경 요청이 너무 많았습니다. {hours}시간 후에 다시 시도하시거나, 요청하지 않으셨다면 cybercard에 문의하세요.',
+    '오늘 변경 요청이 너무 많았습니다. {hours}시간 후에 다시 시도하시거나, 요청하지 않으셨다면 사이버카드에 문의하세요.',
   'Too many changes were asked for today. Try again in an hour, or contact cybercard if you did not ask for them.':
-    '오늘 변경 요청이 너무 많았습니다. 1시간 후에 다시 시도하시거나, 요청하지 않으셨다면 cybercard에 문의하세요.',
-  'Code sent to your current contact, {address}': '지금 연락처 {address}(으)로 보낸 코드',
+    '오늘 변경 요청이 너무 많았습니다. 1시간 후에 다시 시도하시거나, 요청하지 않으셨다면 사이버카드에 문의하세요.',
+  'Code sent to your current contact, {address}': '지금 연락처({address})로 보낸 코드',
   'We sent a code to the new address and one to the contact you keep. Enter both here to make the change.':
     '새 연락처와 그대로 두는 연락처로 각각 코드를 보냈습니다. 둘 다 여기에 입력하면 변경됩니다.',
   'Enter the code we sent to your current email address.': '지금 이메일 주소로 보낸 코드를 입력하세요.',
@@ -677,9 +677,9 @@ export const KO: Readonly<Record<string, string>> = {
   'Change the mobile number once the new email address is confirmed, or the other way round.':
     '새 이메일 주소가 확인된 뒤에 휴대폰 번호를 바꾸세요. 반대 순서도 됩니다.',
   'Your card has no other contact to confirm this change with. Ask cybercard to change it.':
-    '이 변경을 확인할 다른 연락처가 카드에 없습니다. cybercard에 변경을 요청하세요.',
+    '이 변경을 확인할 다른 연락처가 카드에 없습니다. 사이버카드에 변경을 요청하세요.',
   'Ask cybercard to change it: your card has no other contact to confirm the change with.':
-    'cybercard에 변경을 요청하세요. 카드에 변경을 확인할 다른 연락처가 없습니다.',
+    '사이버카드에 변경을 요청하세요. 카드에 변경을 확인할 다른 연락처가 없습니다.',
   'Enter the code we sent to your new email address.': '새 이메일 주소로 보낸 코드를 입력하세요.',
   'Enter the code we sent to your new mobile number.': '새 휴대폰 번호로 보낸 코드를 입력하세요.',
   // The holder's activity page, and the account page's warning of wrong passwords
@@ -729,7 +729,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Card issued.': '카드가 발급되었습니다.',
   'Card replaced by a new card ending {last4}.': '끝자리가 {last4}인 새 카드로 교체되었습니다.',
   'Card replaced by a new card.': '새 카드로 교체되었습니다.',
-  'Card suspended by cybercard.': 'cybercard에서 카드 사용을 정지했습니다.',
+  'Card suspended by cybercard.': '사이버카드에서 카드 사용을 정지했습니다.',
   'Card unblocked.': '카드 정지가 풀렸습니다.',
   'Card reported lost and blocked.': '분실 신고로 카드가 정지되었습니다.',
   'Card closed.': '카드가 해지되었습니다.',
@@ -737,7 +737,7 @@ export const KO: Readonly<Record<string, string>> = {
   'Authenticator app replaced.': '인증 앱을 교체했습니다.',
   'Authenticator app removed.': '인증 앱이 삭제되었습니다.',
   'Email address or mobile number changed.': '이메일 주소 또는 휴대폰 번호를 변경했습니다.',
-  'Email address or mobile number changed by cybercard.': 'cybercard에서 이메일 주소 또는 휴대폰 번호를 변경했습니다.',
+  'Email address or mobile number changed by cybercard.': '사이버카드에서 이메일 주소 또는 휴대폰 번호를 변경했습니다.',
   'Spending controls changed.': '사용 제한을 변경했습니다.',
   'Spending controls saved, nothing changed.': '사용 제한을 저장했습니다. 바뀐 것은 없습니다.',
   'Spending controls changed: {changes}.': '사용 제한을 변경했습니다: {changes}.',
@@ -748,31 +748,31 @@ export const KO: Readonly<Record<string, string>> = {
   'adult content on again': '성인 콘텐츠 다시 켜기',
   '{site} blocked': '{site} 차단',
   '{site} unblocked': '{site} 차단 해제',
-  'Credit limit changed from {from} to {to}.': '신용 한도가 {from}에서 {to}(으)로 변경되었습니다.',
+  'Credit limit changed from {from} to {to}.': '신용 한도가 변경되었습니다({from} → {to}).',
   'Credit limit changed.': '신용 한도가 변경되었습니다.',
-  'Your guardian changed the credit limit from {from} to {to}.': '보호자가 신용 한도를 {from}에서 {to}(으)로 변경했습니다.',
+  'Your guardian changed the credit limit from {from} to {to}.': '보호자가 신용 한도를 변경했습니다({from} → {to}).',
   'Your guardian changed the credit limit.': '보호자가 신용 한도를 변경했습니다.',
   "You came of age: your card is no longer linked to your guardian's.": '성인이 되어 카드가 더 이상 보호자의 카드에 연결되어 있지 않습니다.',
   'Account opened.': '계정이 개설되었습니다.',
   'Repayment of {amount} received.': '{amount} 납부가 확인되었습니다.',
   'Repayment received.': '납부가 확인되었습니다.',
-  '{amount} of your credit balance sent back to you.': '남아 있던 금액 중 {amount}을(를) 돌려드렸습니다.',
+  '{amount} of your credit balance sent back to you.': '남아 있던 금액({amount})을 돌려드렸습니다.',
   'Your credit balance sent back to you.': '남아 있던 금액을 돌려드렸습니다.',
   'Credit balance sent back to you': '남은 금액 반환',
   'Credit balance sent back to you: {amount}.': '돌려드린 남은 금액: {amount}.',
   'Payment of {amount} approved at {site}.': '{site}에서 {amount} 결제가 승인되었습니다.',
   'Payment approved at {site}.': '{site}에서 결제가 승인되었습니다.',
-  '{amount} charged by {site}.': '{site}에서 {amount}이(가) 청구되었습니다.',
+  '{amount} charged by {site}.': '{site} 결제 금액({amount})이 청구되었습니다.',
   'Payment charged by {site}.': '{site}에서 결제 금액이 청구되었습니다.',
-  '{amount} refunded by {site}.': '{site}에서 {amount}을(를) 환불했습니다.',
+  '{amount} refunded by {site}.': '{site}에서 환불했습니다({amount}).',
   'Payment refunded by {site}.': '{site}에서 결제를 환불했습니다.',
-  '{site} cancelled a payment; {amount} held for it is free again.': '{site}에서 결제를 취소하여, 보류되었던 {amount}을(를) 다시 쓸 수 있습니다.',
+  '{site} cancelled a payment; {amount} held for it is free again.': '{site}에서 결제를 취소하여, 보류되었던 금액({amount})을 다시 쓸 수 있습니다.',
   '{site} cancelled a payment.': '{site}에서 결제를 취소했습니다.',
   'A payment at {site} was not charged in time; {amount} held for it is free again.':
-    '{site} 결제가 기한 안에 청구되지 않아, 보류되었던 {amount}을(를) 다시 쓸 수 있습니다.',
+    '{site} 결제가 기한 안에 청구되지 않아, 보류되었던 금액({amount})을 다시 쓸 수 있습니다.',
   'A payment hold at {site} expired.': '{site} 결제의 보류 기한이 지났습니다.',
   'A payment at {site} was cancelled when the card was stopped; {amount} held for it is free again.':
-    '카드가 정지되어 {site} 결제가 취소되었고, 보류되었던 {amount}을(를) 다시 쓸 수 있습니다.',
+    '카드가 정지되어 {site} 결제가 취소되었고, 보류되었던 금액({amount})을 다시 쓸 수 있습니다.',
   'A payment at {site} was cancelled when the card was stopped.': '카드가 정지되어 {site} 결제가 취소되었습니다.',
   'A wrong password was entered for this card since your last sign-in. If that was not you, change your password.':
     '지난번 로그인 이후 이 카드에 잘못된 비밀번호가 입력되었습니다. 본인이 아니라면 비밀번호를 변경하세요.',
@@ -787,9 +787,9 @@ export const KO: Readonly<Record<string, string>> = {
   // A guardian's view of the cards linked to theirs
   "Children's cards": '자녀 카드',
   'The statement of {date} was due on {due} and {amount} is still unpaid. New charges on this card and on yours are refused until it is paid.':
-    '{date} 명세서의 납부 기한은 {due}였으며 {amount}이(가) 아직 미납입니다. 납부할 때까지 이 카드와 보호자님의 카드 모두 새 결제가 거절됩니다.',
+    '{date} 명세서의 납부 기한({due})이 지났으며 미납액({amount})이 아직 남아 있습니다. 납부할 때까지 이 카드와 보호자님의 카드 모두 새 결제가 거절됩니다.',
   'The statement of {date} was due on {due} and {amount} is still unpaid. New charges on this card are refused until it is paid.':
-    '{date} 명세서의 납부 기한은 {due}였으며 {amount}이(가) 아직 미납입니다. 납부할 때까지 이 카드로 새 결제가 거절됩니다.',
+    '{date} 명세서의 납부 기한({due})이 지났으며 미납액({amount})이 아직 남아 있습니다. 납부할 때까지 이 카드로 새 결제가 거절됩니다.',
   'No cards are linked to yours.': '내 카드에 연결된 카드가 없습니다.',
   "A minor applies with a guardian's card; their card is then linked to the guardian's and shown here.":
     '미성년자는 보호자의 카드로 신청하며, 그 카드는 보호자의 카드에 연결되어 여기에 표시됩니다.',
@@ -828,16 +828,16 @@ export const KO: Readonly<Record<string, string>> = {
   'What closing means': '해지하면',
   'The card stops working at once, everywhere: it cannot log in to member sites or approve payments, and every member site is signed out. It cannot be opened again.': '카드는 즉시 모든 곳에서 사용이 중지됩니다. 가맹 사이트에 로그인하거나 결제를 승인할 수 없고 모든 가맹 사이트에서 로그아웃됩니다. 다시 열 수 없습니다.',
   'You can still sign in here with its number and password to see your statements and pay what you owe.': '카드 번호와 비밀번호로 이곳에 계속 로그인하여 명세서를 확인하고 남은 금액을 납부하실 수 있습니다.',
-  'You still owe {amount}: statements keep coming by email until it is paid, to your payment reference {reference}.': '아직 {amount}을(를) 납부하셔야 합니다. 다 납부할 때까지 명세서가 이메일로 계속 발송되며, 납부 참조번호는 {reference}입니다.',
+  'You still owe {amount}: statements keep coming by email until it is paid, to your payment reference {reference}.': '아직 납부하셔야 할 금액({amount})이 남아 있습니다. 다 납부할 때까지 명세서가 이메일로 계속 발송되며, 납부 참조번호는 {reference}입니다.',
   'Anything still to be billed comes on a last statement by email.': '아직 청구되지 않은 금액은 마지막 명세서로 이메일로 보내 드립니다.',
-  '1 payment you approved still holds {amount}: its site may still charge it.': '승인하신 결제 1건에 {amount}이(가) 아직 보류되어 있습니다. 해당 사이트가 청구할 수 있습니다.',
-  '{count} payments you approved still hold {amount}: their sites may still charge them.': '승인하신 결제 {count}건에 {amount}이(가) 아직 보류되어 있습니다. 해당 사이트들이 청구할 수 있습니다.',
+  '1 payment you approved still holds {amount}: its site may still charge it.': '승인하신 결제 1건의 금액({amount})이 아직 보류되어 있습니다. 해당 사이트가 청구할 수 있습니다.',
+  '{count} payments you approved still hold {amount}: their sites may still charge them.': '승인하신 결제 {count}건의 금액({amount})이 아직 보류되어 있습니다. 해당 사이트들이 청구할 수 있습니다.',
   "{name}'s card will approve no more payments while you hold no open card.": '회원님이 사용 중인 카드가 없는 동안 {name}님의 카드로는 더 이상 결제를 승인할 수 없습니다.',
   'I understand: close this card for good': '이해했습니다. 이 카드를 영구히 해지합니다',
   'Close the card': '카드 해지',
   'Keep the card and go back to your account': '카드를 유지하고 계정으로 돌아가기',
   'Card closed': '카드 해지됨',
-  'Card •••• {last4} is closed. You have been signed out everywhere.': '카드 •••• {last4}이(가) 해지되었습니다. 모든 곳에서 로그아웃되었습니다.',
+  'Card •••• {last4} is closed. You have been signed out everywhere.': '카드(•••• {last4})가 해지되었습니다. 모든 곳에서 로그아웃되었습니다.',
   'A message confirming it is on its way to your email and mobile.': '해지 확인 메시지를 이메일과 휴대전화로 보내 드립니다.',
   'You can still sign in with this card number and password to see and pay what you owe.': '이 카드 번호와 비밀번호로 계속 로그인하여 남은 금액을 확인하고 납부하실 수 있습니다.',
   // A former holder signed in with the closed card (holder/session.ts)
@@ -883,7 +883,7 @@ export const KO: Readonly<Record<string, string>> = {
   'No copy is waiting: it was saved already, or the minutes to save it have passed. Type your password again for a new one.':
     '기다리는 사본이 없습니다. 이미 저장했거나 저장할 수 있는 시간이 지났습니다. 새 사본을 받으려면 비밀번호를 다시 입력하세요.',
   'You downloaded a copy of your data.': '내 정보 사본을 받았습니다.',
-  'cybercard gave out a copy of your data on a request.': '요청에 따라 cybercard에서 내 정보 사본을 내주었습니다.',
+  'cybercard gave out a copy of your data on a request.': '요청에 따라 사이버카드에서 내 정보 사본을 내주었습니다.',
   'Wrong password when downloading a copy of your data.': '내 정보 사본 받기에서 잘못된 비밀번호가 입력되었습니다.',
   'Wrong password when changing the spending controls.': '사용 제한 변경에서 잘못된 비밀번호가 입력되었습니다.',
   'Type your card password to raise or remove a limit, unblock a site or allow adult content.': '한도를 올리거나 없애고, 사이트 차단을 풀거나 성인 콘텐츠를 허용하려면 카드 비밀번호를 입력하세요.',

@@ -29,18 +29,47 @@ export function parseMinorUnits(v: unknown): number | undefined {
   return n;
 }
 
-/** One formatter per exponent: toLocaleString with options builds a new Intl.NumberFormat on every call. */
-const formatters = new Map<number, Intl.NumberFormat>();
+/** One formatter per exponent (English) or per currency (Korean): toLocaleString with options builds a new Intl.NumberFormat on every call. */
+const formatters = new Map<string, Intl.NumberFormat>();
 
-/** 12,500 KRW or 12.50 USD, for pages and statements. */
-export function formatMoney(amount: number, currency: string): string {
+/**
+ * 12,500 KRW or 12.50 USD, for pages and statements; in Korean texts (`locale` 'ko') 12,500원 for won, as Korean
+ * products write it, and other currencies as ko-KR writes them (US$12.50), in the currency's own minor unit.
+ */
+export function formatMoney(amount: number, currency: string, locale: 'en' | 'ko' = 'en'): string {
   const exp = currencyExponent(currency);
-  let format = formatters.get(exp);
+  const korean = locale === 'ko';
+  const key = korean ? `ko:${currency}` : `en:${exp}`;
+  let format = formatters.get(key);
   if (!format) {
-    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: exp, maximumFractionDigits: exp });
-    formatters.set(exp, format);
+    const digits = { minimumFractionDigits: exp, maximumFractionDigits: exp };
+    format = korean && currency !== 'KRW'
+      ? new Intl.NumberFormat('ko-KR', { style: 'currency', currency, ...digits })
+      : new Intl.NumberFormat('en-US', digits);
+    formatters.set(key, format);
   }
-  return `${format.format(amount / 10 ** exp)} ${currency}`;
+  const figure = format.format(amount / 10 ** exp);
+  if (!korean) return `${figure} ${currency}`;
+  return currency === 'KRW' ? `${figure}원` : figure;
+}
+
+/** What formatMoney writes in English: grouped figure, the currency's decimals, a space, the code. */
+const ENGLISH_AMOUNT = /^(\d{1,3}(?:,\d{3})*)(?:\.(\d+))? ([A-Z]{3})$/;
+
+/**
+ * An amount written by formatMoney in English ("4,000 KRW"), as `locale` writes it ("4,000원"); any other text as it
+ * is. For amounts a domain wrote into an English message or a notification's data before the reader's language was
+ * known.
+ */
+export function localizeMoney(text: string, locale: 'en' | 'ko'): string {
+  if (locale === 'en') return text;
+  const m = ENGLISH_AMOUNT.exec(text);
+  if (!m) return text;
+  const currency = m[3]!;
+  const exp = currencyExponent(currency);
+  if ((m[2] ?? '').length !== exp) return text;
+  const minor = Number(m[1]!.replace(/,/g, '') + (m[2] ?? ''));
+  return Number.isSafeInteger(minor) ? formatMoney(minor, currency, locale) : text;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Channel } from '../db/outbox.ts';
 import type { Locale } from '../lib/i18n.ts';
-import { formatMoney } from '../lib/money.ts';
+import { formatMoney, localizeMoney } from '../lib/money.ts';
 
 type Data = Record<string, unknown>;
 type Words = (d: Data, links: Links) => string;
@@ -35,7 +35,8 @@ export const SMS_MAX = 160;
 const fitting = (...texts: string[]): string => texts.find((t) => t.length <= SMS_MAX) ?? texts[texts.length - 1]!;
 
 const s = (d: Data, key: string): string => (d[key] === undefined || d[key] === null ? '' : String(d[key]));
-const money = (d: Data, key: string): string => formatMoney(Number(d[key] ?? 0), s(d, 'currency'));
+/** An amount given in minor units (with `currency`), as the text's language writes it: 4,000 KRW, 4,000원. */
+const money = (d: Data, key: string, locale: Locale = 'en'): string => formatMoney(Number(d[key] ?? 0), s(d, 'currency'), locale);
 const notYou: InEach<(l: Links) => string> = {
   en: (l) => `If this was not you, block your card at once: ${l.lost}`,
   ko: (l) => `본인이 한 일이 아니라면 즉시 카드를 정지하세요: ${l.lost}`,
@@ -70,7 +71,7 @@ const code = (what: InEach<string>): Pick<Template, 'text' | 'sms'> => ({
       `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it.`,
     ko: (d) =>
       `끝자리 ${s(d, 'last4')} 사이버 카드의 ${what.ko} 인증 코드: ${s(d, 'code')}\n` +
-      `${s(d, 'minutes')}분 안에 한 번만 쓸 수 있습니다. cybercard는 절대 이 코드를 묻지 않습니다.`,
+      `${s(d, 'minutes')}분 안에 한 번만 쓸 수 있습니다. 사이버카드는 절대 이 코드를 묻지 않습니다.`,
   },
   sms: {
     en: (d) => `Your code to ${what.en} the cyber card ending in ${s(d, 'last4')}: ${s(d, 'code')} (${s(d, 'minutes')} min, once). Never share it.`,
@@ -134,7 +135,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
             `Get a new card number, with your balance and history, at ${l.reissue}`,
       ko: (d, l) =>
         d.why === 'suspended'
-          ? `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 정지했으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
+          ? `사이버카드에서 끝자리 ${s(d, 'last4')} 사이버 카드를 정지했으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
             '정지가 풀리면 알려 드리겠습니다.'
           : `끝자리 ${s(d, 'last4')} 사이버 카드가 분실 신고되어 정지되었습니다. 모든 가맹 사이트에서 로그아웃되었습니다. ` +
             `잔액과 이용 내역이 그대로 옮겨지는 새 카드 번호는 여기에서 받으세요: ${l.reissue}`,
@@ -146,7 +147,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
           : `Your cyber card ending in ${s(d, 'last4')} is blocked as lost. New number: ${l.reissue}`,
       ko: (d, l) =>
         d.why === 'suspended'
-          ? `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 정지했습니다. 정지가 풀리면 알려 드리겠습니다.`
+          ? `사이버카드에서 끝자리 ${s(d, 'last4')} 사이버 카드를 정지했습니다. 정지가 풀리면 알려 드리겠습니다.`
           : `끝자리 ${s(d, 'last4')} 사이버 카드가 분실 신고로 정지되었습니다. 새 번호 받기: ${l.reissue}`,
     },
   },
@@ -166,8 +167,8 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         (d.by === 'holder'
           ? `끝자리 ${s(d, 'last4')} 사이버 카드를 해지하셨습니다. 더 이상 사용할 수 없으며 모든 가맹 사이트에서 로그아웃되었습니다. ` +
             '명세서에 있는 금액은 그대로 납부하셔야 하며, 이전에 승인하신 결제는 청구될 수 있습니다. ' +
-            '직접 해지하지 않으셨다면 누군가 카드 비밀번호를 알고 있습니다. 즉시 cybercard에 연락하세요.'
-          : `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지하여 더 이상 사용할 수 없으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
+            '직접 해지하지 않으셨다면 누군가 카드 비밀번호를 알고 있습니다. 즉시 사이버카드에 연락하세요.'
+          : `사이버카드에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지하여 더 이상 사용할 수 없으며, 모든 가맹 사이트에서 로그아웃되었습니다. ` +
             `명세서에 있는 금액은 그대로 납부하셔야 합니다. ${notYou.ko(l)}`) + (d.signIn ? ` ${stillSignIn.ko(l)}` : ''),
     },
     sms: {
@@ -177,8 +178,8 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
           : `Your cyber card ending in ${s(d, 'last4')} was closed by cybercard; your statement is still due. ${shortNotYou.en(l)}`,
       ko: (d, l) =>
         d.by === 'holder'
-          ? `끝자리 ${s(d, 'last4')} 사이버 카드를 해지하셨습니다. 명세서 금액은 납부하셔야 합니다. 본인이 아니라면 즉시 cybercard에 연락하세요.`
-          : `cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지했습니다. 명세서 금액은 납부하셔야 합니다. ${shortNotYou.ko(l)}`,
+          ? `끝자리 ${s(d, 'last4')} 사이버 카드를 해지하셨습니다. 명세서 금액은 납부하셔야 합니다. 본인이 아니라면 즉시 사이버카드에 연락하세요.`
+          : `사이버카드에서 끝자리 ${s(d, 'last4')} 사이버 카드를 해지했습니다. 명세서 금액은 납부하셔야 합니다. ${shortNotYou.ko(l)}`,
     },
   },
   card_unblocked: {
@@ -225,7 +226,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `At your request, cybercard removed the authenticator app of your cyber card ending in ${s(d, 'last4')}. ` +
         `Set up a new one on your card's Second factor page before your next large payment. ${notYou.en(l)}`,
       ko: (d, l) =>
-        `요청하신 대로 cybercard에서 끝자리 ${s(d, 'last4')} 사이버 카드의 인증 앱을 삭제했습니다. ` +
+        `요청하신 대로 사이버카드에서 끝자리 ${s(d, 'last4')} 사이버 카드의 인증 앱을 삭제했습니다. ` +
         `다음에 큰 금액을 결제하기 전에 카드의 2단계 인증 페이지에서 새 인증 앱을 설정하세요. ${notYou.ko(l)}`,
     },
     sms: {
@@ -245,11 +246,11 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `끝자리 ${s(d, 'last4')} 사이버 카드의 ${codeFor(d).ko} 인증 코드가 오늘 ${s(d, 'count')}번 넘게 요청되어 하루에 보내는 한도를 넘었습니다. ` +
         '내일까지는 이 인증 코드를 더 보내지 않습니다. 직접 요청하셨다면 내일 다시 시도하세요.\n' +
         '요청하지 않으셨다면 누군가 카드 번호를 알고 인증 코드를 추측하려는 것입니다. 비밀번호와 저희가 보낸 인증 코드를 아무도 모르면 카드는 안전합니다. ' +
-        '누구에게도 알려 주지 마세요. 이런 일이 계속되면 cybercard에 문의하세요.',
+        '누구에게도 알려 주지 마세요. 이런 일이 계속되면 사이버카드에 문의하세요.',
     },
     sms: {
       en: (d) => `cybercard: codes for your card ending in ${s(d, 'last4')} were asked for too often; none sent until tomorrow. Not you? Never share codes; tell cybercard.`,
-      ko: (d) => `cybercard: 끝자리 ${s(d, 'last4')} 카드의 인증 코드 요청이 너무 많아 내일까지 보내지 않습니다. 본인이 아니라면 코드를 알려 주지 말고 문의하세요.`,
+      ko: (d) => `사이버카드: 끝자리 ${s(d, 'last4')} 카드의 인증 코드 요청이 너무 많아 내일까지 보내지 않습니다. 본인이 아니라면 코드를 알려 주지 말고 문의하세요.`,
     },
   },
   password_changed: {
@@ -282,7 +283,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `It expires in ${s(d, 'minutes')} minutes and works once. Nobody from cybercard will ever ask you for it. If you did not ask for this, ignore it.`,
       ko: (d) =>
         `이 ${contactKind(d).ko}를 끝자리 ${s(d, 'last4')} 사이버 카드의 새 연락처로 등록하는 인증 코드: ${s(d, 'code')}\n` +
-        `${s(d, 'minutes')}분 안에 한 번만 쓸 수 있습니다. cybercard는 절대 이 코드를 묻지 않습니다. 요청하지 않으셨다면 이 메시지를 무시하세요.`,
+        `${s(d, 'minutes')}분 안에 한 번만 쓸 수 있습니다. 사이버카드는 절대 이 코드를 묻지 않습니다. 요청하지 않으셨다면 이 메시지를 무시하세요.`,
     },
     sms: {
       en: (d) =>
@@ -300,8 +301,8 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `If that was you, your code to allow it: ${s(d, 'code')} (it expires in ${s(d, 'minutes')} minutes and works once; nobody from cybercard will ever ask you for it).\n` +
         `If it was not you, do not give the code to anyone: someone knows your card password. Block your card at once: ${l.lost}`,
       ko: (d, l) =>
-        `끝자리 ${s(d, 'last4')} 사이버 카드로 로그인한 누군가가 ${d.newEmail ? `이메일 주소를 ${s(d, 'newEmail')}(으)로` : `휴대폰 번호를 ${s(d, 'newMobile')}(으)로`} 바꾸도록 요청했습니다. ` +
-        `본인이 요청했다면 허용하는 인증 코드는 ${s(d, 'code')}입니다(${s(d, 'minutes')}분 안에 한 번만 쓸 수 있으며, cybercard는 절대 이 코드를 묻지 않습니다).\n` +
+        `끝자리 ${s(d, 'last4')} 사이버 카드로 로그인한 누군가가 ${d.newEmail ? `이메일 주소를 새 주소(${s(d, 'newEmail')})로` : `휴대폰 번호를 새 번호(${s(d, 'newMobile')})로`} 바꾸도록 요청했습니다. ` +
+        `본인이 요청했다면 허용하는 인증 코드는 ${s(d, 'code')}입니다(${s(d, 'minutes')}분 안에 한 번만 쓸 수 있으며, 사이버카드는 절대 이 코드를 묻지 않습니다).\n` +
         `본인이 아니라면 누구에게도 코드를 알려 주지 마세요. 누군가 카드 비밀번호를 알고 있습니다. 즉시 카드를 정지하세요: ${l.lost}`,
     },
     // The new address itself where it fits, else only which of the contacts it is (a long email address).
@@ -313,7 +314,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         ),
       ko: (d, l) =>
         fitting(
-          `사이버 카드 연락처를 ${d.newEmail ? s(d, 'newEmail') : s(d, 'newMobile')}(으)로 바꾸는 허용 코드: ${s(d, 'code')} (${s(d, 'minutes')}분). 본인이 아니라면 알려 주지 말고 카드를 정지하세요: ${l.lost}`,
+          `사이버 카드 연락처를 새 연락처(${d.newEmail ? s(d, 'newEmail') : s(d, 'newMobile')})로 바꾸는 허용 코드: ${s(d, 'code')} (${s(d, 'minutes')}분). 본인이 아니라면 알려 주지 말고 카드를 정지하세요: ${l.lost}`,
           `사이버 카드 새 ${d.newEmail ? '이메일 주소' : '휴대폰 번호'} 허용 코드: ${s(d, 'code')} (${s(d, 'minutes')}분). 본인이 아니라면 알려 주지 말고 카드를 정지하세요: ${l.lost}`,
         ),
     },
@@ -327,9 +328,9 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         [d.newEmail ? `email address now ${s(d, 'newEmail')}` : '', d.newMobile ? `mobile number now ${s(d, 'newMobile')}` : ''].filter(Boolean).join(', ') +
         `. Codes and notices now go there. If this was not you, block your card at once (${l.lost}) and contact cybercard.`,
       ko: (d, l) =>
-        `${d.by === 'operator' ? 'cybercard에서 ' : ''}끝자리 ${s(d, 'last4')} 사이버 카드의 연락처를 변경${d.by === 'operator' ? '했습니다' : '하셨습니다'}: ` +
+        `${d.by === 'operator' ? '사이버카드에서 ' : ''}끝자리 ${s(d, 'last4')} 사이버 카드의 연락처를 변경${d.by === 'operator' ? '했습니다' : '하셨습니다'}: ` +
         [d.newEmail ? `이메일 주소 ${s(d, 'newEmail')}` : '', d.newMobile ? `휴대폰 번호 ${s(d, 'newMobile')}` : ''].filter(Boolean).join(', ') +
-        `. 이제 인증 코드와 안내는 이 연락처로 보내 드립니다. 본인이 한 일이 아니라면 즉시 카드를 정지하고(${l.lost}) cybercard에 연락하세요.`,
+        `. 이제 인증 코드와 안내는 이 연락처로 보내 드립니다. 본인이 한 일이 아니라면 즉시 카드를 정지하고(${l.lost}) 사이버카드에 연락하세요.`,
     },
     sms: {
       en: (d, l) => `The contact details of your cyber card ending in ${s(d, 'last4')} were changed. ${shortNotYou.en(l)}`,
@@ -373,9 +374,9 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
           : `Your guardian set the limit of your cyber card ending in ${s(d, 'last4')} to ${money(d, 'amount')} (it was ${money(d, 'previous')}).`,
       ko: (d) =>
         Number(d.amount) === 0
-          ? `보호자가 끝자리 ${s(d, 'last4')} 사이버 카드의 한도를 ${money(d, 'amount')}(으)로 정해, 보호자가 한도를 올릴 때까지 결제가 중지됩니다. ` +
+          ? `보호자가 끝자리 ${s(d, 'last4')} 사이버 카드의 한도를 0으로 정해, 보호자가 한도를 올릴 때까지 결제가 중지됩니다. ` +
             '로그인은 계속 할 수 있습니다.'
-          : `보호자가 끝자리 ${s(d, 'last4')} 사이버 카드의 한도를 ${money(d, 'previous')}에서 ${money(d, 'amount')}(으)로 변경했습니다.`,
+          : `보호자가 끝자리 ${s(d, 'last4')} 사이버 카드의 한도를 변경했습니다(${money(d, 'previous', 'ko')} → ${money(d, 'amount', 'ko')}).`,
     },
   },
   statement_day_changed: {
@@ -388,7 +389,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         (s(d, 'first') !== s(d, 'closes') ? `; the statement of ${s(d, 'first')} is the first on day ${s(d, 'day')}.` : '.') +
         (d.by === 'holder' ? ` ${notYou.en(l)}` : ''),
       ko: (d, l) =>
-        `${d.by === 'operator' ? 'cybercard에서 ' : d.by === 'guardian' ? '보호자가 ' : ''}사이버 카드의 명세서 작성일을 ` +
+        `${d.by === 'operator' ? '사이버카드에서 ' : d.by === 'guardian' ? '보호자가 ' : ''}사이버 카드의 명세서 작성일을 ` +
         `매월 ${s(d, 'previous')}일에서 ${s(d, 'day')}일로 ${d.by === 'holder' ? '변경하셨습니다' : '변경했습니다'}. 현재 명세서 기간은 ${s(d, 'closes')}에 마감되며, 납부 기한은 ${s(d, 'due')}입니다.` +
         (s(d, 'first') !== s(d, 'closes') ? ` ${s(d, 'first')} 명세서부터 매월 ${s(d, 'day')}일에 작성됩니다.` : '') +
         (d.by === 'holder' ? ` ${notYou.ko(l)}` : ''),
@@ -489,7 +490,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `${s(d, 'site')} refunded ${s(d, 'amount')} of approval ${s(d, 'approvalNo')} (card ending in ${s(d, 'last4')}). ` +
         'It will show on your next statement.',
       ko: (d) =>
-        `${s(d, 'site')}에서 승인 번호 ${s(d, 'approvalNo')}(끝자리 ${s(d, 'last4')} 카드)의 ${s(d, 'amount')}을(를) 환불했습니다. ` +
+        `${s(d, 'site')}에서 승인 번호 ${s(d, 'approvalNo')}(끝자리 ${s(d, 'last4')} 카드) 결제를 환불했습니다(환불 금액 ${s(d, 'amount')}). ` +
         '다음 명세서에 반영됩니다.',
     },
   },
@@ -501,7 +502,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         'cybercard will look into it and tell you the outcome.',
       ko: (d) =>
         `승인 번호 ${s(d, 'approvalNo')} 결제(${s(d, 'site')}, ${s(d, 'amount')}, 끝자리 ${s(d, 'last4')} 카드)에 대한 신고가 접수되었습니다. ` +
-        'cybercard가 살펴보고 결과를 알려 드리겠습니다.',
+        '사이버카드가 살펴보고 결과를 알려 드리겠습니다.',
     },
     sms: {
       en: (d) => `We received your report of approval ${s(d, 'approvalNo')} at ${s(d, 'site')} (${s(d, 'amount')}); we will tell you the outcome.`,
@@ -565,22 +566,22 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         `Pay by bank transfer with the payment reference ${s(d, 'reference')}.`,
       ko: (d) =>
         `${s(d, 'statementDate')} 명세서가 나왔습니다. ` +
-        (Number(d.closing) > 0 ? `${s(d, 'dueDate')}까지 ${money(d, 'closing')}을(를) 납부하세요. ` : `청구 금액은 ${money(d, 'closing')}입니다. `) +
-        `계좌 이체로 납부하실 때 납부 참조 번호 ${s(d, 'reference')}을(를) 적어 주세요.`,
+        (Number(d.closing) > 0 ? `청구 금액은 ${money(d, 'closing', 'ko')}이며, 납부 기한은 ${s(d, 'dueDate')}입니다. ` : `청구 금액은 ${money(d, 'closing', 'ko')}입니다. `) +
+        `계좌 이체로 납부하실 때 납부 참조 번호(${s(d, 'reference')})를 적어 주세요.`,
     },
   },
   repayment_received: {
     subject: { en: 'We received your payment', ko: '납부하신 금액을 받았습니다' },
     text: {
       en: (d) => `We received your payment of ${s(d, 'amount')}. Thank you.`,
-      ko: (d) => `납부하신 ${s(d, 'amount')}을(를) 받았습니다. 감사합니다.`,
+      ko: (d) => `납부하신 금액(${s(d, 'amount')})을 받았습니다. 감사합니다.`,
     },
   },
   payout_sent: {
     subject: { en: 'We sent your credit balance back', ko: '남은 금액을 돌려드렸습니다' },
     text: {
       en: (d) => `We sent ${s(d, 'amount')} of your credit balance back to you by bank transfer. It may take a day or two to arrive.`,
-      ko: (d) => `사이버 카드에 남아 있던 ${s(d, 'amount')}을(를) 계좌 이체로 돌려드렸습니다. 입금까지 하루이틀 걸릴 수 있습니다.`,
+      ko: (d) => `사이버 카드에 남아 있던 금액(${s(d, 'amount')})을 계좌 이체로 돌려드렸습니다. 입금까지 하루이틀 걸릴 수 있습니다.`,
     },
   },
   payment_overdue: {
@@ -604,12 +605,12 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       ko: (d) =>
         d.guardian
           ? d.also
-            ? `보호자님의 ${s(d, 'statementDate')} 명세서도 납부 기한이 ${s(d, 'dueDate')}였으며 아직 미납입니다. ` +
+            ? `보호자님의 ${s(d, 'statementDate')} 명세서도 납부 기한(${s(d, 'dueDate')})이 지났으며 아직 미납입니다. ` +
               '회원님의 명세서를 납부하더라도 보호자님이 납부할 때까지 회원님 카드의 새 결제는 거절됩니다.'
-            : `보호자님의 ${s(d, 'statementDate')} 명세서는 납부 기한이 ${s(d, 'dueDate')}였으며 아직 미납입니다. ` +
+            : `보호자님의 ${s(d, 'statementDate')} 명세서는 납부 기한(${s(d, 'dueDate')})이 지났으며 아직 미납입니다. ` +
               '보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.'
-          : `${d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 명세서는 납부 기한이 ${s(d, 'dueDate')}였으며 ` +
-            `${s(d, 'amount')}이(가) 아직 미납입니다. ` +
+          : `${d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 명세서는 납부 기한(${s(d, 'dueDate')})이 지났으며 ` +
+            `미납액(${s(d, 'amount')})이 아직 남아 있습니다. ` +
             `${d.ward ? '납부할 때까지 그 카드와 보호자님의 카드 모두 새 결제가 거절되며' : '납부할 때까지 새 결제는 거절되며'}, 무료 콘텐츠는 계속 이용할 수 있습니다.` +
             (d.also ? ' 카드가 책임지는 다른 미납 명세서도 있어 그 명세서가 납부될 때까지 새 결제가 계속 거절됩니다. 어떤 명세서인지는 계정 페이지에서 확인할 수 있습니다.' : ''),
     },
@@ -625,7 +626,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         d.guardian
           ? `보호자님의 ${s(d, 'statementDate')} 사이버 카드 명세서가 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. ` +
             (d.also ? '회원님 명세서를 납부해도 보호자님이 납부할 때까지 새 결제가 중지됩니다.' : '보호자님이 납부할 때까지 회원님 카드의 새 결제가 중지됩니다.')
-          : `${d.ward ? `${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 사이버 카드 명세서 ${s(d, 'amount')}이(가) 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. ` +
+          : `${d.ward ? `${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 사이버 카드 명세서가 납부 기한(${s(d, 'dueDate')})이 지나 ${s(d, 'amount')} 미납입니다. ` +
             (d.also ? '이 명세서와 카드가 책임지는 다른 미납 명세서가 모두 납부될 때까지 새 결제가 중지됩니다.' : '납부할 때까지 새 결제가 중지됩니다.'),
     },
   },
@@ -686,11 +687,11 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
         'If you did not ask for it, contact cybercard at once.',
       ko: (d) =>
         `끝자리 ${s(d, 'last4')} 사이버 카드 계정의 개인정보 사본이 ${s(d, 'at')}에 요청에 따라 제공되었습니다. ` +
-        '본인이 요청하지 않으셨다면 즉시 cybercard에 연락해 주세요.',
+        '본인이 요청하지 않으셨다면 즉시 사이버카드에 연락해 주세요.',
     },
     sms: {
       en: (d) => `A copy of your cyber card data was given out on a request on ${s(d, 'at')}. If you did not ask for it, contact cybercard.`,
-      ko: (d) => `사이버 카드 개인정보 사본이 ${s(d, 'at')}에 요청에 따라 제공되었습니다. 요청하지 않으셨다면 cybercard에 연락해 주세요.`,
+      ko: (d) => `사이버 카드 개인정보 사본이 ${s(d, 'at')}에 요청에 따라 제공되었습니다. 요청하지 않으셨다면 사이버카드에 연락해 주세요.`,
     },
   },
 };
@@ -720,5 +721,7 @@ export function renderMessage(template: string, data: Data, baseUrl: string, loc
   if (!t) throw new UnknownTemplateError(template);
   const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue`, children: `${baseUrl}/card/wards`, disputes: `${baseUrl}/card/disputes`, account: `${baseUrl}/card/account` };
   const words = channel === 'sms' && t.sms ? t.sms : t.text;
-  return { subject: t.subject[locale], text: words[locale](data, links) };
+  // Amounts were written into the data in English when the message was queued ("4,000 KRW"): each in the reader's form.
+  const shown = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? localizeMoney(v, locale) : v]));
+  return { subject: t.subject[locale], text: words[locale](shown, links) };
 }

@@ -265,7 +265,7 @@ describe('reports of payments (disputes)', () => {
       // Only a hold was released: nothing was charged, so nothing is said of a statement.
       const releasedOnly = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'dispute_decided', channel: 'email' }).first();
       expect(renderMessage('dispute_decided', releasedOnly.data, ts.url, 'en', 'email').text).to.match(/ was upheld: 6,000 KRW held released\.$/);
-      expect(renderMessage('dispute_decided', releasedOnly.data, ts.url, 'ko', 'email').text).to.match(/받아들여졌습니다: 보류 중이던 6,000 KRW 해제\.$/);
+      expect(renderMessage('dispute_decided', releasedOnly.data, ts.url, 'ko', 'email').text).to.match(/받아들여졌습니다: 보류 중이던 6,000원 해제\.$/);
 
       const part = await reported(card, 9_000, 5_000);
       const partial = await operator(ts, 'POST', `/admin/api/disputes/${part.dispute.id}/decision`, { decision: 'refund', amount: 2_000 });

@@ -37,7 +37,7 @@ describe("the holder's account page (/card/account)", () => {
     expect(approvals).to.not.include('2026-03-01');
 
     const ko = unescapeHtml(await (await agent.request('/card/account', { headers: { 'accept-language': 'ko' } })).text());
-    expect(ko).to.include('<th>날짜(Asia/Seoul 기준)</th>');
+    expect(ko).to.include('<th>날짜(한국 시간 기준)</th>');
   });
 
   it('lists the payments received, newest first, so a bank transfer shows before the next statement', async () => {

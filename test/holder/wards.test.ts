@@ -110,7 +110,7 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     expect(html).to.include('<th>Date (Asia/Seoul)</th>');
 
     const ko = await (await agent.request('/card/wards', { headers: { 'accept-language': 'ko' } })).text();
-    expect(ko).to.include('자녀 카드').and.include('이번 달 승인 금액').and.include('<th>날짜(Asia/Seoul 기준)</th>');
+    expect(ko).to.include('자녀 카드').and.include('이번 달 승인 금액').and.include('<th>날짜(한국 시간 기준)</th>');
   });
 
   it("tells the guardian of every payment approved with a child's card, in the approval's own statement", async () => {
@@ -314,7 +314,7 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'ko' },
         body: new URLSearchParams({ csrf: await formCsrf(agent, child.accountId), credit_limit: '11000', password: guardian.password }).toString(),
       });
-      expect(unescapeHtml(await korean.text())).to.include('Song Child의 한도가 이제 11,000 KRW입니다.');
+      expect(unescapeHtml(await korean.text())).to.include('Song Child의 한도가 이제 11,000원입니다.');
 
       const before = await snapshot(child);
       const over = await agent.post(action, { csrf: await formCsrf(agent, child.accountId), credit_limit: '30001', password: guardian.password });
@@ -354,12 +354,12 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
       const richPage = await hint(rich);
       expect(richPage).to.include(`up to ${cap.toLocaleString('en-US')} KRW, the most a minor's card may have.`);
       expect(richPage).not.to.include('up to your own limit');
-      expect(await hint(rich, 'ko')).to.include(`미성년자 카드의 최대 한도인 ${cap.toLocaleString('en-US')} KRW까지`);
+      expect(await hint(rich, 'ko')).to.include(`미성년자 카드의 최대 한도인 ${cap.toLocaleString('en-US')}원까지`);
 
       const modest = await guardianWithLimit(30_000, 'Ko Modest');
       await minorOf(modest, 'Ko Other');
       expect(await hint(modest)).to.include('up to your own limit, 30,000 KRW.');
-      expect(await hint(modest, 'ko')).to.include('내 한도인 30,000 KRW까지');
+      expect(await hint(modest, 'ko')).to.include('내 한도인 30,000원까지');
     });
 
     it("answers 404 alike for another holder's child, an unknown account and a malformed id, and changes nothing", async () => {
@@ -468,7 +468,7 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'ko' },
         body: new URLSearchParams({ csrf: await formCsrf(agent, child.accountId), credit_limit: 'abc', password }).toString(),
       });
-      expect(fieldError(await korean.text(), 'credit_limit')).to.equal('0 KRW(결제 일시 중지)부터 1,000,000,000,000 KRW까지의 금액을 정수로 입력하세요.');
+      expect(fieldError(await korean.text(), 'credit_limit')).to.equal('0원(결제 일시 중지)부터 1,000,000,000,000원까지의 금액을 정수로 입력하세요.');
       // Programs sending JSON keep the contract's words: integers in minor units.
       const api = await put(agent, child.accountId, { credit_limit: -1, password });
       expect((api.body as { fields: Record<string, string> }).fields.credit_limit).to.include('minor units');

@@ -206,7 +206,7 @@ describe('hosted pages in English and Korean', () => {
       expect(page.status).to.equal(403);
       expect(htmlLang(page.html)).to.equal('ko');
       expect(heading(page.html)).to.equal('19세 이상 이용 가능한 콘텐츠입니다');
-      expect(alertText(page.html)).to.match(/^Site [0-9a-f]{8}은\(는\) 19세 이상 이용 등급입니다\. 이 사이버 카드로는 이용할 수 없습니다\.$/);
+      expect(alertText(page.html)).to.match(/^Site [0-9a-f]{8} 사이트는 19세 이상 이용 등급입니다\. 이 사이버 카드로는 이용할 수 없습니다\.$/);
     });
 
     it('shows the payment approval page in Korean, every label and the buttons', async () => {
@@ -231,7 +231,10 @@ describe('hosted pages in English and Korean', () => {
       expect(heading(page)).to.match(/^Site [0-9a-f]{8} 결제 승인$/);
       expect(page).to.include(`끝자리 ${card.number.slice(-4)} 카드`);
       for (const label of ['<dt>금액</dt>', '<dt>내용</dt>', '<dt>사용 가능 한도</dt>', '웹툰 3화']) expect(page).to.include(label);
-      expect(page).to.match(/>1,200 KRW 승인<\/button>/);
+      // Won as a Korean page writes it, not the ISO code.
+      expect(page).to.match(/>1,200원 승인<\/button>/);
+      expect(page).to.include('<dd id="amount"><strong>1,200원</strong></dd>');
+      expect(page).to.not.include('KRW');
       expect(page).to.include('>거부</button>');
       expect(page, 'no English left on the page').to.not.match(/Approve|Available credit|Card ending|Deny/);
     });
@@ -289,6 +292,12 @@ describe('hosted pages in English and Korean', () => {
       expect(htmlLang(html)).to.equal('ko');
       expect(heading(html)).to.equal('내 계정');
       expect(html).to.include('<dt>잔액</dt>').and.include('아직 결제가 없습니다.').and.include('>로그아웃</button>');
+      expect(html).to.include('<dd id="balance">0원</dd>').and.not.include('KRW');
+      // The billing time zone by a name Korean readers use, not its tz database id.
+      const day = await (await agent.request('/card/statement-day', { headers: ko })).text();
+      expect(day).to.include('(한국 시간 기준)').and.not.include('Asia/Seoul');
+      const english = await (await agent.request('/card/account')).text();
+      expect(english).to.include('<dd id="balance">0 KRW</dd>');
     });
 
     it('shows the card holder sign-in page in Korean', async () => {
@@ -312,10 +321,10 @@ describe('hosted pages in English and Korean', () => {
 
     it('translates the age and adult-content refusals, whether the site or only this content is rated', () => {
       const rule = { siteRating: 15, requiredAge: 19 };
-      expect(translate('ko', ageMessage('site', 'Comics', rule))).to.equal('Comics은(는) 15세 이상 이용 등급입니다. 이 사이버 카드로는 이용할 수 없습니다.');
+      expect(translate('ko', ageMessage('site', 'Comics', rule))).to.equal('Comics 사이트는 15세 이상 이용 등급입니다. 이 사이버 카드로는 이용할 수 없습니다.');
       expect(translate('ko', ageMessage('request', 'Comics', rule))).to.equal('Comics의 이 콘텐츠는 19세 이상 이용 가능하므로 이 사이버 카드로는 이용할 수 없습니다.');
       expect(translate('ko', controlsMessage('adult_content_off', 'Comics', 'site'))).to.equal(
-        '카드에서 성인 콘텐츠를 차단했으며 Comics은(는) 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
+        '카드에서 성인 콘텐츠를 차단했으며 Comics 사이트는 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
       );
       expect(translate('ko', controlsMessage('adult_content_off', 'Comics', 'request'))).to.equal(
         '카드에서 성인 콘텐츠를 차단했으며 Comics의 이 콘텐츠는 성인 전용입니다. 카드 페이지에서 변경할 수 있습니다.',
@@ -345,6 +354,21 @@ describe('hosted pages in English and Korean', () => {
       expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z'), 'Asia/Seoul'))).to.include('2026-11-30 10:30 Asia/Seoul까지 잠겼습니다');
       for (const status of ['lost', 'suspended', undefined]) expect(hasTranslation('ko', inactiveCardMessage(status))).to.equal(true);
       expect(translate('ko', 'Not in any catalogue.')).to.equal('Not in any catalogue.');
+      // Amounts in won, or as Korean writes other currencies; particles that hold whatever the figure ends in.
+      expect(translate('ko', 'This payment of 4,000 KRW is more than your available credit of 3,000 KRW.')).to.equal(
+        '결제 금액(4,000원)이 사용 가능 한도(3,000원)를 넘습니다.',
+      );
+      expect(translate('ko', 'This payment of 12.50 USD is more than your available credit of 3.00 USD.')).to.equal(
+        '결제 금액(US$12.50)이 사용 가능 한도(US$3.00)를 넘습니다.',
+      );
+      expect(translate('ko', '{amount} refunded by {site}.', { amount: '4,000 KRW', site: 'Zzz' })).to.equal('Zzz에서 환불했습니다(4,000원).');
+      expect(translate('ko', 'Date ({timeZone})', { timeZone: 'Asia/Seoul' })).to.equal('날짜(한국 시간 기준)');
+      expect(translate('ko', 'Date ({timeZone})', { timeZone: 'Europe/Paris' })).to.equal('날짜(Europe/Paris 기준)');
+      expect(translate('en', 'Date ({timeZone})', { timeZone: 'Asia/Seoul' })).to.equal('Date (Asia/Seoul)');
+      expect(translate('en', '{amount} refunded by {site}.', { amount: '4,000 KRW', site: 'Zzz' })).to.equal('4,000 KRW refunded by Zzz.');
+      // No Korean text puts a both-ways particle after a value, nor calls the service by its English name.
+      const bothWays = Object.entries(KO).filter(([, ko]) => /\}(?:\((?:을|를|이|가|은|는|와|과|으)\))|cybercard/.test(ko));
+      expect(bothWays).to.deep.equal([]);
       // Short entries with placeholders ("{available} of {limit}") never swallow other text.
       expect(translate('ko', 'Terms of use')).to.equal('Terms of use');
       expect(translate('ko', 'Approve the plan')).to.equal('Approve the plan');

@@ -191,7 +191,7 @@ describe('holder sign-in, spending controls and second factor', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'ko' },
       body: new URLSearchParams({ csrf, max_per_approval: 'abc', monthly_cap: '' }).toString(),
     });
-    expect(fieldError(await korean.text(), 'max_per_approval')).to.equal('1 KRW부터 1,000,000,000,000 KRW까지의 금액을 정수로 입력하거나, 제한이 없으면 비워 두세요.');
+    expect(fieldError(await korean.text(), 'max_per_approval')).to.equal('1원부터 1,000,000,000,000원까지의 금액을 정수로 입력하거나, 제한이 없으면 비워 두세요.');
     expect((await agent.post('/card/controls', { csrf, [`block_${site.clientId}`]: 'yes' })).status).to.equal(400);
     expect((await agent.post('/card/controls', { max_per_approval: '1' })).status).to.equal(403);
     expect(await controlsRow(card)).to.deep.equal(row);

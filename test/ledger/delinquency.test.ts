@@ -127,7 +127,7 @@ describe('delinquency', () => {
     expect(m.data).to.include({ closing: 5_000, currency: 'KRW' });
     expect(m.locale).to.equal('ko');
     const text = renderMessage('statement_ready', m.data, ts.url, m.locale, m.channel).text;
-    expect(text).to.match(/^\d{4}-\d{2}-\d{2} 명세서가 나왔습니다\. \d{4}-\d{2}-\d{2}까지 5,000 KRW을\(를\) 납부하세요\. /);
+    expect(text).to.match(/^\d{4}-\d{2}-\d{2} 명세서가 나왔습니다\. 청구 금액은 5,000원이며, 납부 기한은 \d{4}-\d{2}-\d{2}입니다\. /);
   });
 });
 

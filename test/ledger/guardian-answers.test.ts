@@ -84,7 +84,7 @@ describe("a guardian's card answers for the linked minor's overdue statement (de
     expect(koPage.kind).to.equal('page');
     if (koPage.kind === 'page') {
       expect(heading(koPage.html)).to.equal('자녀 카드의 명세서가 연체되었습니다');
-      expect(unescapeHtml(koPage.html)).to.match(new RegExp(`보호자로서 책임지고 계신 ${CHILD} 님 카드의 \\d{4}-\\d{2}-\\d{2} 명세서는 납부 기한이`));
+      expect(unescapeHtml(koPage.html)).to.match(new RegExp(`보호자로서 책임지고 계신 ${CHILD} 님 카드의 \\d{4}-\\d{2}-\\d{2} 명세서의 납부 기한\\(\\d{4}-\\d{2}-\\d{2}\\)이 지났으며 미납액\\([0-9,]+원\\)이 아직 남아 있습니다`));
     }
     // The child's own refusal stays the child's own: delinquent, not ward_delinquent.
     const child = await pay(ts, site, minor);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatMoney, MAX_AMOUNT, parseTypedAmount, typedAmount } from '../../src/lib/money.ts';
+import { formatMoney, localizeMoney, MAX_AMOUNT, parseTypedAmount, typedAmount } from '../../src/lib/money.ts';
 
 describe('typed amounts (lib/money.ts)', () => {
   it('reads what a holder types in the currency\'s own unit, grouped or not, as minor units', () => {
@@ -35,5 +35,25 @@ describe('typed amounts (lib/money.ts)', () => {
     }
     expect([typedAmount(1250, 'USD'), typedAmount(5, 'USD'), typedAmount(1000, 'KRW')]).to.deep.equal(['12.50', '0.05', '1000']);
     expect(formatMoney(1250, 'USD')).to.equal('12.50 USD');
+  });
+});
+
+describe('amounts in Korean (lib/money.ts)', () => {
+  it('writes won as 원 after the figure, other currencies as Korean pages write them, and English as before', () => {
+    expect(formatMoney(4000, 'KRW', 'ko')).to.equal('4,000원');
+    expect(formatMoney(1250, 'USD', 'ko')).to.equal('US$12.50');
+    expect(formatMoney(1000, 'JPY', 'ko')).to.equal('JP¥1,000');
+    expect(formatMoney(1234, 'BHD', 'ko')).to.match(/^BHD\s?1\.234$/);
+    expect(formatMoney(4000, 'KRW')).to.equal('4,000 KRW');
+    expect(formatMoney(4000, 'KRW', 'en')).to.equal('4,000 KRW');
+    expect(formatMoney(1250, 'USD')).to.equal('12.50 USD');
+  });
+
+  it('rewrites an amount already written in English for a Korean text, and leaves any other text alone', () => {
+    expect(localizeMoney('4,000 KRW', 'ko')).to.equal('4,000원');
+    expect(localizeMoney('1,000,000,000,000 KRW', 'ko')).to.equal('1,000,000,000,000원');
+    expect(localizeMoney('12.50 USD', 'ko')).to.equal('US$12.50');
+    expect(localizeMoney('4,000 KRW', 'en')).to.equal('4,000 KRW');
+    for (const other of ['Site 4,000 KRW', '4,000 krw', '4000 KRW!', '12.5 USD', '—', '']) expect(localizeMoney(other, 'ko')).to.equal(other);
   });
 });

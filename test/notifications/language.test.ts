@@ -223,7 +223,7 @@ describe("notifications in the holder's language", () => {
     const toGuardian = await delivered(guardian.accountId, 'child_payment_approved');
     expect(toGuardian.map((m) => m.locale)).to.deep.equal(['ko', 'ko']);
     expect(toGuardian[0]!.subject).to.equal('자녀의 사이버 카드로 결제했습니다');
-    expect(toGuardian[0]!.text).to.include(`${childName} 님의 사이버 카드`).and.include('1,000 KRW 결제');
+    expect(toGuardian[0]!.text).to.include(`${childName} 님의 사이버 카드`).and.include('1,000원 결제');
     const toChild = await delivered(child.accountId, 'payment_approved');
     expect(toChild.map((m) => m.locale)).to.deep.equal(['en', 'en']);
     expect(toChild[0]!.text).to.match(/^Approval \S+: 1,000 KRW at /);

@@ -40,6 +40,24 @@ describe('notification templates (notifications/templates.ts)', () => {
     });
   }
 
+  it('writes Korean amounts in won, the service as 사이버카드, and no both-ways particle such as 을(를) after a value', () => {
+    for (const [name, samples] of Object.entries({ ...SAMPLES, ...LONG_SAMPLES })) {
+      for (const data of samples) {
+        for (const channel of ['email', 'sms'] as const) {
+          const ko = renderMessage(name, data, BASE, 'ko', channel);
+          const where = `${name} ${channel} ${JSON.stringify(data)}`;
+          expect(`${ko.subject} ${ko.text}`.replace(/https:\/\/\S+/g, ''), where).to.not.match(/KRW|cybercard|\((?:을|를|이|가|은|는|와|과|으)\)/);
+        }
+      }
+    }
+    const refunded = renderMessage('payment_refunded', SAMPLES.payment_refunded![0]!, BASE, 'ko', 'email').text;
+    expect(refunded).to.include('12,000원');
+    const due = renderMessage('statement_ready', SAMPLES.statement_ready![0]!, BASE, 'ko', 'email').text;
+    expect(due).to.include('120,000원');
+    const code = renderMessage('password_reset_code', SAMPLES.password_reset_code?.[0] ?? {}, BASE, 'ko', 'email').text;
+    expect(code).to.include('사이버카드는 절대 이 코드를 묻지 않습니다');
+  });
+
   it('gives the SMS the short form where a template has one: no longer than the email, at most 160 characters, in every language', () => {
     const withSms = Object.keys(TEMPLATES).filter((name) => TEMPLATES[name]!.sms);
     expect(withSms).to.include('statement_day_changed');
