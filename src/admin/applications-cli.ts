@@ -91,7 +91,7 @@ export const applicationCommands: Record<string, Handler> = {
     const app = await showApplication(db, applicationId);
     printApplication(app);
     if (app.status !== 'review') return;
-    const findings = await reviewFindings(db, app, applicationPolicy(config.cards));
+    const findings = await reviewFindings(db, app, decisionDeps(config, db));
     if (findings.length === 0) console.log('  found now: nothing');
     for (const f of findings) console.log(`  found now: ${f.code}: ${f.about}`);
   },

@@ -52,7 +52,7 @@ export function adminApplicationRoutes({ parseBody, db, operatorAuth, duplicates
     const { application_id: applicationId } = parseInput(applicationIdParam, { application_id: ctx.params.applicationId });
     const app = await showApplication(db, applicationId);
     // In review: what the checks find now, beside why it was sent there (the console's queue shows the same).
-    ctx.body = { ...presentApplication(app), ...(app.status === 'review' ? { findings: await reviewFindings(db, app, { maxWardsPerGuardian, denyList }) } : {}) };
+    ctx.body = { ...presentApplication(app), ...(app.status === 'review' ? { findings: await reviewFindings(db, app, { maxWardsPerGuardian, denyList, delinquency }) } : {}) };
   });
 
   router.post('/:applicationId/approve', async function approveApplication(ctx) {

@@ -21,7 +21,9 @@ export type RefusalReason =
  * `duplicate_ward`: the guardian already has a ward with the applicant's name and date of birth; `balance_owed`: an
  * account with the email or mobile still owes (cards.duplicates 'review'); `person_owes`: an account with the
  * applicant's name and date of birth still owes; `duplicate_person`: an adult with the name and date of birth of a
- * holder of an open card (two people may share both, so never a refusal).
+ * holder of an open card (two people may share both, so never a refusal); `same_as_guardian`: a minor whose name is
+ * the guardian's own (folded as names are compared): maybe a holder applying as their own child with a false date of
+ * birth and new contacts, maybe a child named after a parent.
  */
 export type ReviewReason =
   | 'denied'
@@ -31,13 +33,15 @@ export type ReviewReason =
   | 'balance_owed'
   | 'person_owes'
   | 'duplicate_person'
-  | 'guardian_contacts';
+  | 'guardian_contacts'
+  | 'same_as_guardian';
 
 /**
  * Review reasons the applicant is not told (the operator is): they speak of another person's account found by name
- * and date of birth alone, which anyone may know. The applicant's answer says only that a person looks at it.
+ * and date of birth alone, which anyone may know; or (`same_as_guardian`) they would tell someone applying as their own
+ * child that the name gave it away, and which field to change next time. The applicant's answer says only that a person looks at it.
  */
-export const UNTOLD_REVIEW_REASONS: ReadonlySet<ReviewReason> = new Set<ReviewReason>(['person_owes', 'duplicate_person']);
+export const UNTOLD_REVIEW_REASONS: ReadonlySet<ReviewReason> = new Set<ReviewReason>(['person_owes', 'duplicate_person', 'same_as_guardian']);
 
 const STATUS: Record<RefusalReason, number> = {
   too_young: 403,

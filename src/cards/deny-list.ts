@@ -14,9 +14,12 @@ export interface DenyList {
   mobiles: readonly string[];
 }
 
-/** How names are compared: compatibility-folded, lower case, single spaces, plain apostrophes. */
+/**
+ * How names are compared: compatibility-folded, lower case, single spaces, plain apostrophes, and no period, hyphen,
+ * apostrophe or space at either end ("Kim Minsu." is "Kim Minsu"), as db/applications.ts PERSON_NAME folds them.
+ */
 export function foldName(name: string): string {
-  return plainApostrophes(name.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim());
+  return plainApostrophes(name.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ')).replace(/^[ .'-]+/, '').replace(/[ .'-]+$/, '');
 }
 
 /**

@@ -1,12 +1,14 @@
 import { findIssuedDuplicatesOfEach, findIssuedWards, findPersonMatchesOfEach, type Application } from '../db/applications.ts';
 import { accountsWithActiveCard, findAccountsById } from '../db/cards.ts';
 import type { Conn } from '../db/knex.ts';
+import { overdueGuardians } from '../db/statements.ts';
 import type { ReviewReason } from './application-errors.ts';
-import { onDenyList, type DenyList } from './deny-list.ts';
+import { foldName, onDenyList, type DenyList } from './deny-list.ts';
+import type { GuardianStandingPolicy } from './guardian-overdue.ts';
 import { familyOf } from './screen-application.ts';
 
 /** What a check of an application in review may find now: a review reason, or what the approval refuses outright. */
-export type FindingCode = ReviewReason | 'guardian_inactive' | 'too_many_wards';
+export type FindingCode = ReviewReason | 'guardian_inactive' | 'guardian_overdue' | 'too_many_wards';
 
 /**
  * What each finding means, for the operator (English: the operator console and API are). The applicant is not told
@@ -21,7 +23,9 @@ export const FINDINGS: Record<FindingCode, string> = {
   person_owes: 'an account with this name and date of birth still owes money (it may be closed): the same person, or two people?',
   duplicate_person: 'a holder of an open card has this name and date of birth: the same person with new contacts, or two people?',
   guardian_contacts: "a minor who gave both of the guardian's contacts",
+  same_as_guardian: "a minor with the guardian's own name: the guardian applying again as their own child, with another date of birth?",
   guardian_inactive: 'the guardian no longer holds an active card: no one vouches for this minor',
+  guardian_overdue: "an overdue statement stops the guardian's card (its own, or a child's it answers for): it cannot vouch for this minor",
   too_many_wards: "the guardian's card already vouches for as many children's cards as one guardian may (cards.maxWardsPerGuardian)",
 };
 
@@ -44,18 +48,26 @@ export async function reviewFindings(conn: Conn, app: Application, policy: Findi
 export interface FindingsPolicy {
   maxWardsPerGuardian: number;
   denyList: DenyList;
+  /** config.delinquency with billing.timeZone: whether an overdue statement stops the guardian's card. */
+  delinquency: GuardianStandingPolicy;
 }
 
 /**
- * reviewFindings for each application of a page (the console's queue lists up to 100), in the order given, in five
- * queries whatever their number: the guardians, which of them hold an active card, their issued wards, the duplicates
- * and debts on the contacts, the name and date of birth (one statement each, for all the applications).
+ * reviewFindings for each application of a page (the console's queue lists up to 100), in the order given, in six
+ * queries whatever their number: the guardians, which of them hold an active card, which an overdue statement stops,
+ * their issued wards, the duplicates and debts on the contacts, the name and date of birth (one statement each, for
+ * all the applications).
  */
 export async function reviewFindingsOfEach(conn: Conn, apps: readonly Application[], policy: FindingsPolicy): Promise<Finding[][]> {
   if (apps.length === 0) return [];
   const guardianIds = [...new Set(apps.flatMap((a) => (a.guardianAccountId ? [a.guardianAccountId] : [])))];
   const guardians = await findAccountsById(conn, guardianIds);
   const active = await accountsWithActiveCard(conn, [...guardians.keys()]);
+  const overdue = await overdueGuardians(conn, [...guardians.keys()], {
+    graceDays: policy.delinquency.graceDays,
+    timeZone: policy.delinquency.timeZone,
+    linked: policy.delinquency.guardianResponsible,
+  });
   const wards = await findIssuedWards(conn, [...guardians.keys()]);
   const guardianOf = apps.map((a) => (a.guardianAccountId ? guardians.get(a.guardianAccountId) : undefined));
   const duplicates = await findIssuedDuplicatesOfEach(
@@ -74,7 +86,9 @@ export async function reviewFindingsOfEach(conn: Conn, apps: readonly Applicatio
     if (onDenyList(policy.denyList, app)) codes.push('denied');
     if (app.guardianAccountId) {
       const guardian = guardianOf[i];
+      if (guardian && foldName(guardian.legalName) === foldName(app.legalName)) codes.push('same_as_guardian');
       if (!guardian || !active.has(guardian.id)) codes.push('guardian_inactive');
+      if (guardian && overdue.has(guardian.id)) codes.push('guardian_overdue');
       // As countIssuedWards counts: the guardian's issued wards but this application's own account.
       if (guardian && (wards.get(guardian.id) ?? []).filter((id) => id !== app.accountId).length >= policy.maxWardsPerGuardian) codes.push('too_many_wards');
     }

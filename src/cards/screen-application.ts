@@ -7,7 +7,7 @@ import type { RefusalReason, ReviewReason } from './application-errors.ts';
 import type { ApplicationDeps } from './application-deps.ts';
 import type { ApplicationInput } from './application-input.ts';
 import type { ApplicationPolicy } from './application-policy.ts';
-import { onDenyList } from './deny-list.ts';
+import { foldName, onDenyList } from './deny-list.ts';
 import { guardianOverdue } from './guardian-overdue.ts';
 import type { Submission } from './record-refusal.ts';
 import { verifyCredentials } from './verify-credentials.ts';
@@ -117,6 +117,10 @@ export async function screenApplication(
   const found = findingOf(policy, contacts);
   if (found.refusal) return { age, refusal: found.refusal };
   if (guardian && contacts.openWards >= policy.maxWardsPerGuardian) return { age, refusal: 'too_many_wards' };
+  // The guardian's own name (folded, as names are compared): maybe a holder applying as their own child, with a
+  // false date of birth and new contacts, which no duplicate check sees. Never a refusal: a child may be named after
+  // a parent. A person decides; the applicant is not told why (UNTOLD_REVIEW_REASONS).
+  if (guardian && foldName(guardian.account.legalName) === foldName(input.legalName)) review ??= 'same_as_guardian';
   review ??= found.review;
   // Both of the guardian's contacts, none of the minor's own: maybe a child without a phone, maybe an adult who
   // already holds a card applying again as their own ward (past the duplicate check, which leaves the guardian

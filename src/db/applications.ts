@@ -139,9 +139,6 @@ const ISSUED_CARD = holdsCard(['active', 'suspended']);
 const OUTSIDE_FAMILY =
   '(a.id IS DISTINCT FROM ?::uuid AND a.id IS DISTINCT FROM ?::uuid' +
   ' AND NOT (?::boolean AND (a.guardian_account_id IS NOT DISTINCT FROM ?::uuid OR a.former_guardian_account_id = ?::uuid)))';
-// Names compared folded (NFKC, as the deny list folds them, then lower case): 'Ｌｅｅ' in fullwidth letters is 'Lee'.
-const SAME_WARD =
-  'a.guardian_account_id = ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND lower(normalize(a.legal_name, NFKC)) = lower(normalize(?, NFKC)) AND a.birthdate = ?::date';
 
 /**
  * Still owes money: a posted balance, holds still open, or flagged by the delinquency sweep (a statement past due).
@@ -154,11 +151,16 @@ const OWES =
   " (SELECT COALESCE(sum(p.amount - p.captured_amount - p.released_amount), 0) FROM approvals p" +
   " WHERE p.account_id = a.id AND p.status = 'approved' AND p.hold_expires_at <= now())))";
 /**
- * A legal name folded for "the same person": NFKC (as the deny list and SAME_WARD fold: 'Ｌｅｅ' is 'Lee'), runs of
- * white space as one, trimmed, lower case. The same expression as accounts_person_index, so the lookup is indexed.
+ * A legal name folded for "the same person", as the deny list folds it (cards/deny-list.ts foldName): NFKC ('Ｌｅｅ' is
+ * 'Lee'), runs of white space as one, lower case, and no space, period, hyphen or apostrophe at either end ("Kim
+ * Minsu." is "Kim Minsu": a name may end in a period, Jr., and one added would otherwise pass for another person).
+ * The same expression as accounts_person_index, so the lookup is indexed. Apostrophes are stored plain (legal-name.ts,
+ * and the migration that rewrote older rows), so it need not fold ’ itself.
  */
-const PERSON_NAME = (name: string) => `lower(btrim(regexp_replace(normalize(${name}, NFKC), '\\s+', ' ', 'g')))`;
+const PERSON_NAME = (name: string) => `lower(btrim(regexp_replace(normalize(${name}, NFKC), '\\s+', ' ', 'g'), ' .''-'))`;
 const SAME_PERSON = `a.birthdate = ?::date AND ${PERSON_NAME('a.legal_name')} = ${PERSON_NAME('?::text')}`;
+// The guardian's ward with the applicant's name (folded, PERSON_NAME) and date of birth.
+const SAME_WARD = `a.guardian_account_id = ?::uuid AND a.id IS DISTINCT FROM ?::uuid AND ${PERSON_NAME('a.legal_name')} = ${PERSON_NAME('?::text')} AND a.birthdate = ?::date`;
 
 /**
  * A minor applying under a guardian, for the duplicate check. Siblings may share the guardian's email

@@ -217,9 +217,9 @@ export interface OverdueStatement {
  * The latest statement past due date plus grace of each account in `ids` (SQL yielding account_id, whose and
  * ward_name), if unpaid.
  */
-const OVERDUE_SQL = (ids: string) => `
-  SELECT x.account_id, x.whose, x.ward_name, s.id, s.statement_date, s.due_date, s.currency, s.closing_balance + COALESCE(c.credits, 0) AS outstanding
-  FROM (${ids}) AS x (account_id, whose, ward_name)
+const OVERDUE_SQL = (ids: string, columns = '(account_id, whose, ward_name)') => `
+  SELECT x.*, s.id, s.statement_date, s.due_date, s.currency, s.closing_balance + COALESCE(c.credits, 0) AS outstanding
+  FROM (${ids}) AS x ${columns}
   CROSS JOIN LATERAL (
     SELECT id, statement_date, due_date, currency, closing_balance, period_end FROM statements
     WHERE account_id = x.account_id AND due_date + ?::int < (now() AT TIME ZONE ?::text)::date
@@ -306,6 +306,28 @@ export async function delinquencyCandidates(
 /** Sets or clears the delinquency flag of an account. */
 export async function setDelinquentSince(conn: Conn, accountId: string, since: Date | null): Promise<void> {
   await conn('accounts').where({ id: accountId }).update({ delinquent_since: since });
+}
+
+/**
+ * Which of these guardians' cards an overdue statement stops (cards/guardian-overdue.ts, for each at once: the review
+ * queue's page in one query): its own, or with `linked` (delinquency.guardianResponsible) a linked minor's.
+ */
+export async function overdueGuardians(
+  conn: Conn,
+  guardianIds: readonly string[],
+  p: { graceDays: number; timeZone: string; linked: boolean },
+): Promise<Set<string>> {
+  if (guardianIds.length === 0) return new Set();
+  const ids = `SELECT g, 'own', NULL::text, g FROM unnest(?::uuid[]) AS g
+    UNION ALL SELECT id, 'ward', legal_name, guardian_account_id FROM accounts WHERE guardian_account_id = ANY(?::uuid[]) AND ?::boolean`;
+  const r = await conn.raw(OVERDUE_SQL(ids, '(account_id, whose, ward_name, guardian_id)'), [
+    [...guardianIds],
+    [...guardianIds],
+    p.linked,
+    p.graceDays,
+    p.timeZone,
+  ]);
+  return new Set(((r as { rows: Row[] }).rows ?? []).map((x) => x.guardian_id as string));
 }
 
 /** Accounts (ids) whose guardian is `guardianId`: a guardian's overdue statement also stops their cards. */

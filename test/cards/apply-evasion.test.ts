@@ -137,6 +137,29 @@ describe('an applicant trying for a second card', () => {
       const typewriter = await postApplication(ts, application({ legal_name: "D'Arcy Twicetb", birthdate: '1972-04-11' }));
       expect(typewriter.status, JSON.stringify(typewriter.body)).to.equal(202);
     });
+    it('takes a name with a period added at its end for the same name (to review), and keeps the period as written', async () => {
+      const name = uniqueName('Kim');
+      await issueByApplication(ts, { legal_name: name, birthdate: '1973-05-11' });
+      const again = await postApplication(ts, application({ legal_name: `${name}.`, birthdate: '1973-05-11' }));
+      expect(again.status, JSON.stringify(again.body)).to.equal(202);
+      const row = await ts.db('applications').where({ id: String(again.body.application_id) }).first();
+      expect(row).to.include({ status: 'review', reason: 'duplicate_person', legal_name: `${name}.` });
+      // And the other way round: a holder whose name ends in a period, applying without it.
+      const dotted = `${uniqueName('Lee')} Jr.`;
+      await issueByApplication(ts, { legal_name: dotted, birthdate: '1973-05-12' });
+      const undotted = await postApplication(ts, application({ legal_name: ` ${dotted.slice(0, -1).toUpperCase()}`, birthdate: '1973-05-12' }));
+      expect(undotted.status, JSON.stringify(undotted.body)).to.equal(202);
+    });
+
+    it('refuses a name with a hyphen, period or apostrophe anywhere else at its ends (400 beside the name, nothing stored)', async () => {
+      for (const name of ['Lee-', '-Lee Minsu', '.Lee Minsu', "Lee Minsu'", 'Lee Minsu-.', 'Lee Minsu..']) {
+        const before = await applicationRowCounts(ts);
+        const { status, body } = await postApplication(ts, application({ legal_name: name }));
+        expect(status, `${name} ${JSON.stringify(body)}`).to.equal(400);
+        expect(body.field_codes, name).to.deep.equal({ legal_name: 'invalid_characters' });
+        expect(await applicationRowCounts(ts), name).to.deep.equal(before);
+      }
+    });
   });
 
   describe('against a deny list', () => {
@@ -150,7 +173,7 @@ describe('an applicant trying for a second card', () => {
     after(() => guarded?.stop());
 
     it('refuses a listed name in another case, spacing or normalisation form, and with an invisible character (nothing issued)', async () => {
-      for (const name of ['MALLORY   Smith', 'ｍａｌｌｏｒｙ Smith', '김말로', '김말로'.normalize('NFD'), 'D’Arcy Smith', "O'Hara Smith"]) {
+      for (const name of ['MALLORY   Smith', 'ｍａｌｌｏｒｙ Smith', '김말로', '김말로'.normalize('NFD'), '김말로.', 'D’Arcy Smith', "O'Hara Smith"]) {
         const { status, body } = await postApplication(guarded, application({ legal_name: name }));
         expect(status, name).to.equal(403);
         expect(body.error).to.equal('denied');
@@ -194,6 +217,35 @@ describe('an applicant trying for a second card', () => {
       const child = await issueByApplication(ts, { birthdate: birthdateForAge(17), guardian_card_number: parent.number, guardian_password: parent.password });
       const viaChild = await postApplication(ts, minor({ number: child.cardNumber, password: child.password } as TestCard));
       expect(`${viaChild.status} ${String(viaChild.body.error)}`).to.equal('403 guardian_not_adult');
+    });
+  });
+
+  describe("as the guardian's own child", () => {
+    const minor = (g: TestCard, legalName: string, age = 15) =>
+      application({ legal_name: legalName, birthdate: birthdateForAge(age), guardian_card_number: g.number, guardian_password: g.password });
+
+    it("sends a minor with the guardian's own name (folded) to review as same_as_guardian, the applicant not told why", async () => {
+      const name = uniqueName('Selfa');
+      const guardian = await issueTestCard(ts, '1970-02-07', name);
+      // Each on another date of birth: one child twice is duplicate_ward.
+      for (const [i, again] of [name, `  ${name.toUpperCase()}`, `${name}.`].entries()) {
+        const { status, body } = await postApplication(ts, minor(guardian, again, 15 + i));
+        expect(status, `${again} ${JSON.stringify(body)}`).to.equal(202);
+        expect(body, again).to.not.have.property('review_reason');
+        const row = await ts.db('applications').where({ id: String(body.application_id) }).first();
+        expect(row, again).to.include({ status: 'review', reason: 'same_as_guardian' });
+        const res = await fetch(`${ts.url}/admin/api/applications/${String(body.application_id)}`, {
+          headers: { authorization: `Bearer ${ts.config.secrets.operatorToken}` },
+        });
+        const { findings } = (await res.json()) as { findings: Array<{ code: string; about: string }> };
+        expect(findings.map((f) => f.code), again).to.include('same_as_guardian');
+      }
+    });
+
+    it('issues a child with a name of its own at once', async () => {
+      const guardian = await issueTestCard(ts, '1970-02-08', uniqueName('Selfb'));
+      const { status, body } = await postApplication(ts, minor(guardian, uniqueName('Childb')));
+      expect(status, JSON.stringify(body)).to.equal(201);
     });
   });
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { applicationCommands } from '../../src/admin/applications-cli.ts';
 import { Agent, csrfFrom } from '../helpers/agent.ts';
 import {
   APPLY_SERVER,
@@ -14,7 +15,8 @@ import {
   type ApplicationBody,
 } from '../helpers/applicant.ts';
 import { registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
-import { fieldError, inputValue } from '../helpers/html.ts';
+import { fieldError, inputValue, unescapeHtml } from '../helpers/html.ts';
+import { signedInOperator } from '../helpers/operator.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { cardWithLimit, makeGuardianOverdue, makeOverdue, operator, startLedgerServer } from '../ledger/fixtures.ts';
 
@@ -126,5 +128,43 @@ describe("applying as a minor with a guardian whose card an overdue statement st
     expect(res.json.error).to.equal('guardian_overdue');
     expect(await ts.db('applications').where({ id }).first()).to.include({ status: 'review' });
     expect(await ts.db('cards').where({ id: queued.body.card_id }).first()).to.include({ status: 'pending' });
+  });
+
+  it("shows it among what a check finds now (guardian_overdue) in the console's queue, the API and `applications show`", async () => {
+    const f = await family();
+    const queued = await postApplication(ts, child(f.guardian, { email: f.guardian.email, mobile: f.guardian.mobile }));
+    expect(queued.status, JSON.stringify(queued.body)).to.equal(202);
+    const id = String(queued.body.application_id);
+    const codes = async () => ((await operator(ts, 'GET', `/admin/api/applications/${id}`)).json.findings as Array<{ code: string }>).map((x) => x.code);
+    // Before: the guardian vouches, and nothing is found.
+    expect(await codes()).to.deep.equal([]);
+    await makeGuardianOverdue(ts, site, f);
+    const about = "an overdue statement stops the guardian's card (its own, or a child's it answers for): it cannot vouch for this minor";
+    expect((await operator(ts, 'GET', `/admin/api/applications/${id}`)).json.findings).to.deep.equal([{ code: 'guardian_overdue', about }]);
+
+    const agent = await signedInOperator(ts.url, ts.config.secrets.operatorToken!);
+    const html = await (await agent.get('/admin/applications')).text();
+    const shown = new RegExp(`<li id="found-guardian_overdue-${id}">(.*?)</li>`).exec(html);
+    expect(shown, 'the queue lists it for this application').to.not.equal(null);
+    expect(unescapeHtml(shown![1]!.replace(/<[^>]+>/g, ''))).to.equal(`guardian_overdue: ${about}`);
+
+    const out: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void out.push(a.join(' '));
+    try {
+      await applicationCommands['applications show']!({ config: ts.config, db: ts.db, args: [id] });
+    } finally {
+      console.log = log;
+    }
+    expect(out).to.include(`  found now: guardian_overdue: ${about}`);
+  });
+
+  it('finds it on a linked minor\'s overdue statement too (delinquency.guardianResponsible)', async () => {
+    const f = await family();
+    const queued = await postApplication(ts, child(f.guardian, { email: f.guardian.email, mobile: f.guardian.mobile }));
+    expect(queued.status, JSON.stringify(queued.body)).to.equal(202);
+    await makeOverdue(ts, site, f);
+    const found = (await operator(ts, 'GET', `/admin/api/applications/${String(queued.body.application_id)}`)).json.findings as Array<{ code: string }>;
+    expect(found.map((x) => x.code)).to.deep.equal(['guardian_overdue']);
   });
 });
