@@ -46,10 +46,30 @@ describe('operator console review queue: what a check finds now, read for the wh
     return card;
   }
 
+  /** A statement of the account, due 40 days ago (past any grace) and unpaid: an overdue statement stops its card. */
+  async function overdueByHand(accountId: string) {
+    const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    await ts.db('statements').insert({
+      account_id: accountId,
+      statement_date: day(60),
+      period_start: new Date(Date.now() - 90 * 86_400_000),
+      period_end: new Date(Date.now() - 60 * 86_400_000),
+      currency: 'KRW',
+      opening_balance: 0,
+      charges: 5_000,
+      refunds: 0,
+      repayments: 0,
+      closing_balance: 5_000,
+      due_date: day(40),
+      payment_reference: `by-hand-${accountId}`,
+    });
+  }
+
   /**
    * Applications in review (all on the deny list), each coming to have something found since: a duplicate email, a
    * debt on the contacts, a holder and a debtor of the same name and date of birth, and minors whose guardian's card
-   * closed, whose guardian's places filled, and whose guardian has the same child already. Seven in all: each id with
+   * closed, whose guardian's places filled, whose guardian has the same child already, and whose guardian's statement is
+   * overdue. Eight in all: each id with
    * the codes a check finds now.
    */
   async function variedQueue(): Promise<Array<[string, string[]]>> {
@@ -83,6 +103,8 @@ describe('operator console review queue: what a check finds now, read for the wh
     await accountByHand(`${uniqueName('Sib')} Ward`, birthdateForAge(12), { guardian_account_id: full.guardian.accountId });
     const twice = await minor();
     await accountByHand(String(twice.child.legal_name), String(twice.child.birthdate), { guardian_account_id: twice.guardian.accountId });
+    const owing = await minor();
+    await overdueByHand(owing.guardian.accountId);
     return [
       [dupId, ['denied', 'duplicate_email']],
       [owedId, ['denied', 'balance_owed']],
@@ -92,6 +114,7 @@ describe('operator console review queue: what a check finds now, read for the wh
       [full.id, ['denied', 'too_many_wards']],
       // The same child is an issued ward too: it fills the guardian's one place.
       [twice.id, ['denied', 'too_many_wards', 'duplicate_ward']],
+      [owing.id, ['denied', 'guardian_overdue']],
     ];
   }
 
@@ -111,14 +134,14 @@ describe('operator console review queue: what a check finds now, read for the wh
     return { sql, found };
   }
 
-  it('sends as many queries for seven applications as for twenty-one, and shows for each what a check finds, as the API shows it', async () => {
+  it('sends as many queries for eight applications as for twenty-four, and shows for each what a check finds, as the API shows it', async () => {
     const expected = new Map(await variedQueue());
     const few = await queuePage();
-    expect(few.found.size).to.equal(7);
+    expect(few.found.size).to.equal(8);
     for (const [id, codes] of [...(await variedQueue()), ...(await variedQueue())]) expected.set(id, codes);
     const many = await queuePage();
-    expect(many.found.size).to.equal(21);
-    expect(many.sql.length, 'the queries for 21 applications, against those for 7').to.equal(few.sql.length);
+    expect(many.found.size).to.equal(24);
+    expect(many.sql.length, 'the queries for 24 applications, against those for 8').to.equal(few.sql.length);
 
     for (const [id, shown] of many.found) {
       expect(shown.map((line) => line.split(':')[0]), id).to.deep.equal(expected.get(id));
