@@ -26,11 +26,20 @@ export function checkMobile(input: string, callingCode: string): Checked {
   return ok(e164);
 }
 
+/** Korea's national numbers never begin with 0 after +82 (the 0 is only dialled at home): +820… is always +82… . */
+const ALWAYS_WITHOUT_TRUNK_ZERO = '82';
+
 /**
  * An international number (or deny-list pattern) without the trunk 0 after the configured calling code: the national
  * form drops that 0 for the calling code (010-… is +8210…), so "+82 010-…" is the same number and must read the same.
+ * After +82 the 0 is dropped whatever the configured code (as migration 20261208121938 rewrote stored numbers), so a
+ * Korean number typed both ways in a deployment set for another country is one number; other countries' leading 0s
+ * are kept, since some are part of the number (Italy's +39 0…).
  */
 export function withoutTrunkZero(international: string, callingCode: string): string {
-  const prefix = `+${callingCode}0`;
-  return callingCode && international.startsWith(prefix) ? `+${callingCode}${international.slice(prefix.length)}` : international;
+  for (const code of new Set([callingCode, ALWAYS_WITHOUT_TRUNK_ZERO])) {
+    const prefix = `+${code}0`;
+    if (code && international.startsWith(prefix)) return `+${code}${international.slice(prefix.length)}`;
+  }
+  return international;
 }
