@@ -1,9 +1,18 @@
 import { findAccount, type Account } from '../db/cards.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { rememberDevice } from '../db/known-devices.ts';
+import { hmacSha256 } from '../lib/hmac.ts';
 import { joinRequestTransaction } from '../db/request-scope.ts';
 import { formatLocalTime } from '../lib/local-time.ts';
 import { notify, recipientOf } from '../notifications/notify.ts';
+
+/**
+ * The keyed hash known_devices keeps of a device cookie's random id (http/device-cookie.ts): the table alone cannot be
+ * replayed as cookies.
+ */
+export function hashDeviceId(cardHmacKey: Buffer, deviceId: string): Buffer {
+  return hmacSha256(cardHmacKey, `device:${deviceId}`);
+}
 
 export interface DeviceLogin {
   accountId: string;

@@ -15,6 +15,11 @@ export interface CodeSettings {
   maxPerHour: number;
   /** Codes a card may be sent per purpose in any 24 hours: with maxAttempts, bounds the guesses for good (README, Security). */
   maxPerDay: number;
+  /**
+   * Codes a card may be sent per purpose in any 24 hours at the asking of a device known to its account, beside
+   * maxPerDay (which anyone who knows the number can spend): the holder's reserve. 0: none.
+   */
+  knownDeviceMaxPerDay: number;
 }
 
 export interface CodeDeps {

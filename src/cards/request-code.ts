@@ -1,16 +1,20 @@
 import { appendAudit } from '../db/audit-log.ts';
 import { findAccount, findCardByNumberHmac, lockCard, type Account, type Card } from '../db/cards.ts';
+import { isKnownDevice } from '../db/known-devices.ts';
 import { countRecentCodes, insertCode } from '../db/one-time-codes.ts';
-import { CODE_REQUEST_WINDOW_SECONDS, codeRequestKey, takeQuota } from '../db/throttles.ts';
+import { CODE_REQUEST_WINDOW_SECONDS, codeRequestKey, knownDeviceCodeRequestKey, takeQuota, type QuotaUse } from '../db/throttles.ts';
 import { inTransaction } from '../db/tx.ts';
 import { newId, randomDigits } from '../lib/ids.ts';
 import { notify, recipientOf } from '../notifications/notify.ts';
 import { cardNumberHmac, normalizeCardNumber } from './card-number.ts';
+import { hashDeviceId } from './note-device.ts';
 import { CODE_DIGITS, CODE_PURPOSES, CodeLimitError, codeMinutes, hashCode, takesCode, type CodeDeps, type CodePurpose } from './one-time-code.ts';
 
 export interface CodeRequest {
   cardNumber: string;
   purpose: CodePurpose;
+  /** The asking browser's device cookie id (http/device-cookie.ts), if it sent one that verifies. */
+  deviceId?: string | undefined;
   requestId?: string | undefined;
 }
 
@@ -22,33 +26,43 @@ export interface CodeRequest {
  * (429) instead: the daily cap is what bounds the guesses at a card's codes for good (README, Security), and a holder
  * must hear why no code comes. The day's requests are counted per number, a card's or not (a code_request throttle
  * row), so the refusal tells no card from a number no card has; a holder is told of it once a day (codes_stopped).
+ * A request from a device known to the card's account (it logged in there with the password: known_devices) takes
+ * one of config oneTimeCodes.knownDeviceMaxPerDay codes kept for the holder first (a row of its own, which no one
+ * without such a device can spend), and is not held back by the hourly limit; past that share it counts as any other.
  */
 export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<void> {
   const digits = normalizeCardNumber(req.cardNumber);
   if (!digits) return;
   const numberHmac = cardNumberHmac(deps.cardHmacKey, digits);
-  const day = await takeQuota(deps.db, codeRequestKey(req.purpose, numberHmac.toString('hex')), deps.codes.maxPerDay, CODE_REQUEST_WINDOW_SECONDS);
   const { template } = CODE_PURPOSES[req.purpose];
   const card = await findCardByNumberHmac(deps.db, numberHmac);
   const account = card && (await takesCode(deps.db, req.purpose, card)) ? await findAccount(deps.db, card.accountId) : undefined;
   const reachable = card && account && (account.email || account.mobile) ? { card, account } : undefined;
-  if (!day.taken) {
-    if (reachable) await refuseForTheDay(deps, req, reachable, day.refusals === 1);
-    throw new CodeLimitError(Math.max(1, Math.ceil((day.windowEnds.getTime() - Date.now()) / 1000)));
+  const kept = reachable && (await fromKnownDevice(deps, reachable.card, req)) ? await takeKeptShare(deps, req.purpose, numberHmac) : undefined;
+  if (!kept?.taken) {
+    const day = await takeQuota(deps.db, codeRequestKey(req.purpose, numberHmac.toString('hex')), deps.codes.maxPerDay, CODE_REQUEST_WINDOW_SECONDS);
+    if (!day.taken) {
+      if (reachable) await refuseForTheDay(deps, req, reachable, day.refusals === 1);
+      // A known device past both shares may ask again when the first of them has a use free.
+      const ends = kept && kept.windowEnds < day.windowEnds ? kept.windowEnds : day.windowEnds;
+      throw new CodeLimitError(Math.max(1, Math.ceil((ends.getTime() - Date.now()) / 1000)));
+    }
   }
   if (!reachable) return;
+  const reserved = kept?.taken === true;
 
   await inTransaction(deps.db, async (trx) => {
     // The card lock serialises concurrent requests, so the hourly count holds.
     await lockCard(trx, reachable.card.id);
     const recent = await countRecentCodes(trx, reachable.card.id, req.purpose, 3600);
-    const refused = recent >= deps.codes.maxPerHour;
+    // The kept share is a few a day: the hourly limit, which anyone who knows the number can fill, does not hold it back.
+    const refused = !reserved && recent >= deps.codes.maxPerHour;
     await appendAudit(trx, {
       actor: 'anonymous',
       action: refused ? 'card.code_refused' : 'card.code_sent',
       subjectType: 'card',
       subjectId: reachable.card.id,
-      details: { purpose: req.purpose, ...(refused ? { reason: 'hourly limit' } : {}) },
+      details: { purpose: req.purpose, ...(refused ? { reason: 'hourly limit' } : {}), ...(reserved ? { knownDevice: true } : {}) },
       requestId: req.requestId,
     });
     if (refused) return;
@@ -83,4 +97,15 @@ async function refuseForTheDay(deps: CodeDeps, req: CodeRequest, { card, account
     }
     await appendAudit(trx, { ...entry, action: 'card.code_refused', details: { purpose: req.purpose, reason: 'daily limit' } });
   });
+}
+
+/** Whether the request comes from a device the card's account logged in from (known_devices), its share kept. */
+async function fromKnownDevice(deps: CodeDeps, card: Card, req: CodeRequest): Promise<boolean> {
+  if (!req.deviceId || deps.codes.knownDeviceMaxPerDay === 0) return false;
+  return isKnownDevice(deps.db, card.accountId, hashDeviceId(deps.cardHmacKey, req.deviceId));
+}
+
+/** Takes one of the day's codes kept for the holder's known devices (config oneTimeCodes.knownDeviceMaxPerDay). */
+function takeKeptShare(deps: CodeDeps, purpose: CodePurpose, numberHmac: Buffer): Promise<QuotaUse> {
+  return takeQuota(deps.db, knownDeviceCodeRequestKey(purpose, numberHmac.toString('hex')), deps.codes.knownDeviceMaxPerDay, CODE_REQUEST_WINDOW_SECONDS);
 }

@@ -241,6 +241,13 @@ export const settingsSchema = z.object({
        * guesses at a 6-digit code a year (README, Security), which the hourly limit alone does not.
        */
       maxPerDay: z.number().int().min(1).max(50),
+      /**
+       * Codes per card and purpose in any 24 hours kept for the holder's known devices (a browser that logged in with
+       * the card's password at a member site): asked for from one, a code comes from this share first, so whoever knows
+       * only the number cannot stop the holder's codes by spending maxPerDay. 0: no share kept. With maxPerDay, bounds
+       * the codes a number gets a day (README, Security).
+       */
+      knownDeviceMaxPerDay: z.number().int().min(0).max(10),
     })
     .refine((c) => c.maxPerDay >= c.maxPerHour, { message: 'maxPerDay must not be below maxPerHour', path: ['maxPerDay'] }),
   /** Token-signing keys (oidc/key-ring.ts). */

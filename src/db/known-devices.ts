@@ -14,3 +14,9 @@ export async function rememberDevice(conn: Conn, accountId: string, deviceHash: 
   await conn('known_devices').where({ account_id: accountId, device_hash: deviceHash }).update({ last_seen_at: conn.fn.now() });
   return false;
 }
+
+/** Whether the account has logged in from this device (rememberDevice). */
+export async function isKnownDevice(conn: Conn, accountId: string, deviceHash: Buffer): Promise<boolean> {
+  const row = (await conn('known_devices').where({ account_id: accountId, device_hash: deviceHash }).first('account_id')) as unknown;
+  return row !== undefined;
+}

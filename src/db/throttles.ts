@@ -176,6 +176,15 @@ export function codeRequestKey(purpose: string, numberHmacHex: string): Throttle
   return { scope: 'code_request', key: `${purpose}:${numberHmacHex}` };
 }
 
+/**
+ * The code_request row of the codes a purpose kept for the holder's known devices (config
+ * oneTimeCodes.knownDeviceMaxPerDay), by card number HMAC (hex): only a request from a device known to the card's
+ * account counts here, so whoever knows the number alone never touches it. Its own key in the same scope (and day, and sweep).
+ */
+export function knownDeviceCodeRequestKey(purpose: string, numberHmacHex: string): ThrottleKey {
+  return { scope: 'code_request', key: `known:${purpose}:${numberHmacHex}` };
+}
+
 /** Whether takeQuota took a use, and when the window it counts in ends. */
 export interface QuotaUse {
   taken: boolean;

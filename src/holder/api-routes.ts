@@ -49,7 +49,8 @@ export function holderApiRoutes({ parseBody, cards, throttle }: HolderApiDeps): 
   for (const [path, purpose] of CODE_ROUTES) {
     router.post(path, async function sendCode(ctx) {
       const input = parseWith(codeRequestInput, jsonBody(ctx));
-      await guardCodeRequest(throttle, attemptSource(ctx), () => requestCode(cards, { cardNumber: input.card_number, purpose, requestId: ctx.state.requestId }));
+      const source = attemptSource(ctx);
+      await guardCodeRequest(throttle, source, () => requestCode(cards, { cardNumber: input.card_number, purpose, deviceId: source.deviceId, requestId: source.requestId }));
       ctx.status = 202;
       ctx.body = CODE_SENT;
     });

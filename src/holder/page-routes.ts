@@ -149,8 +149,9 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
     router.get(path, (ctx) => show(ctx, flow.ask));
     router.post(path, (ctx) =>
       submit(ctx, flow.ask, async (input) => {
-        await guardCodeRequest(throttle, attemptSource(ctx), () =>
-          requestCode(cards, { cardNumber: input.card_number, purpose: flow.purpose, requestId: ctx.state.requestId }),
+        const source = attemptSource(ctx);
+        await guardCodeRequest(throttle, source, () =>
+          requestCode(cards, { cardNumber: input.card_number, purpose: flow.purpose, deviceId: source.deviceId, requestId: source.requestId }),
         );
         await show(ctx, flow.enter, { values: { card_number: formatCardNumber(input.card_number) }, notice: CODE_SENT });
       }),

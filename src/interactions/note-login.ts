@@ -1,8 +1,7 @@
 import type { Context } from 'koa';
 import type { CardDeps } from '../cards/deps.ts';
-import { noteDevice } from '../cards/note-device.ts';
+import { hashDeviceId, noteDevice } from '../cards/note-device.ts';
 import { deviceId } from '../http/device-cookie.ts';
-import { hmacSha256 } from '../lib/hmac.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
 
 /**
@@ -14,7 +13,7 @@ export async function noteLogin(ctx: Context, cards: CardDeps, login: { accountI
   await noteDevice(cards.db, {
     accountId,
     timeZone,
-    deviceHash: hmacSha256(cards.cardHmacKey, `device:${deviceId(ctx)}`),
+    deviceHash: hashDeviceId(cards.cardHmacKey, deviceId(ctx)),
     siteName,
     // The login's checks read the account next (remembered for the request): one read serves both. On
     // the transaction it runs in: the embedded database has one connection, and that transaction holds it.

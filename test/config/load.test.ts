@@ -127,6 +127,18 @@ describe('configuration', () => {
     refuses({ NODE_ENV: 'development' }, /oneTimeCodes\.maxPerDay.*maxPerDay must not be below maxPerHour/, { oneTimeCodes: { maxPerHour: 6, maxPerDay: 5 } });
   });
 
+  it('keeps 3 codes a day for known devices unless oneTimeCodes.knownDeviceMaxPerDay says otherwise (0 to 10)', () => {
+    const env = { NODE_ENV: 'development', DATA_DIR: dataDir };
+    expect(loadConfig({ env }).oneTimeCodes.knownDeviceMaxPerDay).to.equal(3);
+    const production = { NODE_ENV: 'production', ISSUER: 'https://cards.example', DATA_DIR: dataDir, ...PROD_SECRETS };
+    expect(loadConfig({ env: production }).oneTimeCodes).to.include({ maxPerDay: 10, knownDeviceMaxPerDay: 3 });
+    expect(loadConfig({ env, overrides: { oneTimeCodes: { knownDeviceMaxPerDay: 0 } } }).oneTimeCodes.knownDeviceMaxPerDay).to.equal(0);
+    expect(loadConfig({ env, overrides: { oneTimeCodes: { knownDeviceMaxPerDay: 10 } } }).oneTimeCodes.knownDeviceMaxPerDay).to.equal(10);
+    for (const bad of [-1, 2.5, 'three', null, 11, true]) {
+      refuses({ NODE_ENV: 'development' }, /oneTimeCodes\.knownDeviceMaxPerDay/, { oneTimeCodes: { knownDeviceMaxPerDay: bad } });
+    }
+  });
+
   it("lets an operator export 20 holders' data an hour unless holderData.operatorExportsPerHour says otherwise (1 to 1000)", () => {
     expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir } }).holderData.operatorExportsPerHour).to.equal(20);
     expect(loadConfig({ env: { NODE_ENV: 'development', DATA_DIR: dataDir }, overrides: { holderData: { operatorExportsPerHour: 5 } } }).holderData.operatorExportsPerHour).to.equal(5);

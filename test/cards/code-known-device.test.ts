@@ -1,0 +1,214 @@
+import { expect } from 'chai';
+import { generateCardNumber } from '../../src/cards/card-number.ts';
+import type { CodePurpose } from '../../src/cards/one-time-code.ts';
+import { codeRequestKey } from '../../src/db/throttles.ts';
+import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
+import { Agent, csrfFrom, runLogin } from '../helpers/agent.ts';
+import { APPLY_SERVER, issueByApplication, latestCode, uniqueIp } from '../helpers/applicant.ts';
+import { authRequest, registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
+import { alertText } from '../helpers/html.ts';
+import { startCardManager, type TestServer } from '../helpers/server.ts';
+
+const DEVICE = 'cc.device';
+
+/** A browser stand-in whose every request comes from an address of its own (the codes' source throttle aside). */
+class Browser extends Agent {
+  override request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('x-forwarded-for', uniqueIp());
+    return super.request(url, { ...init, headers });
+  }
+}
+
+/**
+ * The share of a number's daily one-time codes kept for the holder's known devices (config
+ * oneTimeCodes.knownDeviceMaxPerDay): whoever knows only a card number can spend the day's oneTimeCodes.maxPerDay and no
+ * more, and a browser the holder logged in with at a member site still gets its codes.
+ */
+describe('one-time codes: the share kept for known devices', () => {
+  let ts: TestServer;
+  let site: TestSite;
+
+  before(async () => {
+    ts = await startCardManager(APPLY_SERVER);
+    site = await registerTestSite(ts);
+  });
+  after(() => ts?.stop());
+
+  type Holder = Awaited<ReturnType<typeof issueByApplication>>;
+
+  /** A browser the holder logged in with at a member site: a device known to the account. */
+  async function knownBrowser(h: Holder): Promise<Browser> {
+    const browser = new Browser(ts.url);
+    const result = await runLogin(browser, (await authRequest(await siteClient(ts, site), site)).url, { number: h.cardNumber, password: h.password });
+    expect(result.kind).to.equal('redirect');
+    expect(browser.cookies.get(DEVICE)).to.match(/^[A-Za-z0-9_-]{32}$/);
+    return browser;
+  }
+
+  /** Asks for a code through the JSON API, from `browser` (its cookies) or from a fresh address with none. */
+  async function ask(cardNumber: string, browser?: Agent, path = '/api/cards/password/reset/code') {
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ card_number: cardNumber }) };
+    const res = browser
+      ? await browser.request(path, init)
+      : await fetch(`${ts.url}${path}`, { ...init, headers: { ...init.headers, 'x-forwarded-for': uniqueIp() } });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> };
+  }
+
+  /** Asks for a code on the hosted page, from `browser`. */
+  async function askOnPage(browser: Agent, cardNumber: string, base = '/card/password/reset') {
+    const form = await (await browser.get(base === '/card/password/reset' ? base : `${base}/code`)).text();
+    const res = await browser.post(`${base}/code`, { csrf: csrfFrom(form), card_number: cardNumber });
+    return { status: res.status, html: await res.text() };
+  }
+
+  const sent = async (cardId: string, purpose: CodePurpose) => Number((await ts.db('one_time_codes').where({ card_id: cardId, purpose }).count({ n: '*' }).first())!.n);
+
+  /** Time passes for the card's codes (not for the day's counts): the hourly limit no longer counts them. */
+  const anHourLater = (cardId: string) =>
+    ts.db('one_time_codes').where({ card_id: cardId }).update({ created_at: ts.db.raw("created_at - interval '2 hours'") });
+
+  /** Someone who knows only the number spends its day of codes for `purpose`, from many addresses and no device. */
+  async function exhaust(h: { cardNumber: string; cardId?: string }, purpose: CodePurpose = 'password_reset', path?: string) {
+    const { maxPerDay, maxPerHour } = ts.config.oneTimeCodes;
+    for (let i = 0; i < maxPerDay; i++) {
+      if (i > 0 && i % maxPerHour === 0 && h.cardId) await anHourLater(h.cardId);
+      expect((await ask(h.cardNumber, undefined, path)).status).to.equal(202);
+    }
+    const refused = await ask(h.cardNumber, undefined, path);
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error).to.equal('too_many_codes');
+    if (h.cardId) await anHourLater(h.cardId);
+    return refused;
+  }
+
+  it('defaults to 3 codes a day per purpose for known devices, beside 10 for anyone', () => {
+    expect(ts.config.oneTimeCodes.maxPerDay).to.equal(10);
+    expect(ts.config.oneTimeCodes.knownDeviceMaxPerDay).to.equal(3);
+  });
+
+  it('still sends a code to the holder who asks from a known device once someone spent the day, on the API and the page', async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    await exhaust(h);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(10);
+
+    expect((await ask(h.cardNumber, browser)).status).to.equal(202);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(11);
+    const page = await askOnPage(browser, h.cardNumber);
+    expect(page.status).to.equal(200);
+    expect(page.html).to.include('name="code"');
+    expect(await sent(h.cardId, 'password_reset')).to.equal(12);
+
+    // The code works: the holder sets a new password with it.
+    const code = await latestCode(ts, h.accountId, 'password_reset_code');
+    const reset = await browser.request('/api/cards/password/reset', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ card_number: h.cardNumber, code, new_password: 'Quiet orchard morning' }),
+    });
+    expect(reset.status).to.equal(200);
+  });
+
+  it('keeps a share for each purpose: a spent day of lost-card codes leaves the known device its lost-card code', async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    await exhaust(h, 'lost_card', '/api/cards/lost/code');
+    const page = await askOnPage(browser, h.cardNumber, '/card/lost');
+    expect(page.status).to.equal(200);
+    expect(await sent(h.cardId, 'lost_card')).to.equal(11);
+  });
+
+  it('is not stopped by the hourly limit someone else filled', async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    for (let i = 0; i < ts.config.oneTimeCodes.maxPerHour; i++) expect((await ask(h.cardNumber)).status).to.equal(202);
+    expect((await ask(h.cardNumber)).status).to.equal(202); // the same answer, but no code: the hour's are spent
+    expect(await sent(h.cardId, 'password_reset')).to.equal(5);
+    expect((await ask(h.cardNumber, browser)).status).to.equal(202);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(6);
+  });
+
+  it("caps the known devices' share too: past it and the day's, 429", async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    await exhaust(h);
+    for (let i = 0; i < ts.config.oneTimeCodes.knownDeviceMaxPerDay; i++) expect((await ask(h.cardNumber, browser)).status).to.equal(202);
+    const refused = await ask(h.cardNumber, browser);
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error).to.equal('too_many_codes');
+    const page = await askOnPage(browser, h.cardNumber);
+    expect(page.status).to.equal(429);
+    expect(alertText(page.html)).to.match(/too many times today/);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(13);
+    // Counted in a row of its own, apart from the day's count anyone can spend.
+    const key = cardThrottleKey(ts.config.secrets.cardHmacKey, h.cardNumber)!;
+    const rows = await ts.db('throttles').where({ scope: 'code_request' }).andWhere('key', 'like', `%${key}%`);
+    expect(rows.map((r: { count: number }) => Number(r.count)).sort((a, b) => a - b)).to.deep.equal([3, 10]);
+  });
+
+  it('falls back on the share anyone may spend once a known device has spent its own', async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    for (let i = 0; i < 4; i++) expect((await ask(h.cardNumber, browser)).status).to.equal(202);
+    await anHourLater(h.cardId);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(4);
+    // Three came from the kept share, one from the day's: anyone may still have nine sent.
+    for (let i = 0; i < 5; i++) expect((await ask(h.cardNumber)).status).to.equal(202);
+    await anHourLater(h.cardId);
+    for (let i = 0; i < 4; i++) expect((await ask(h.cardNumber)).status).to.equal(202);
+    expect((await ask(h.cardNumber)).status).to.equal(429);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(13);
+  });
+
+  it('counts a tampered, unsigned, re-signed or made-up device cookie as unknown, and answers it as a number no card has', async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    const nobody = { cardNumber: generateCardNumber(ts.config.cards.issuerPrefix) };
+    await exhaust(h);
+    const atNobody = await exhaust(nobody);
+    const id = browser.cookies.get(DEVICE)!;
+    const sig = browser.cookies.get(`${DEVICE}.sig`)!;
+    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    const forged: Array<Record<string, string>> = [
+      { [DEVICE]: flip(id), [`${DEVICE}.sig`]: sig }, // another id under the known one's signature
+      { [DEVICE]: id, [`${DEVICE}.sig`]: flip(sig) }, // the signature tampered with
+      { [DEVICE]: id }, // the id copied without its signature
+      { [DEVICE]: 'x'.repeat(32), [`${DEVICE}.sig`]: sig },
+    ];
+    for (const cookies of forged) {
+      const other = new Browser(ts.url);
+      for (const [k, v] of Object.entries(cookies)) other.cookies.set(k, v);
+      const refused = await ask(h.cardNumber, other);
+      expect(refused.status, JSON.stringify(Object.keys(cookies))).to.equal(429);
+      expect(refused.body).to.deep.equal(atNobody.body);
+    }
+    expect(await sent(h.cardId, 'password_reset')).to.equal(10);
+    // The real one still works.
+    expect((await ask(h.cardNumber, browser)).status).to.equal(202);
+  });
+
+  it("counts a device known to another card's holder as unknown for this card", async () => {
+    const victim = await issueByApplication(ts);
+    const attacker = await issueByApplication(ts);
+    const attackersBrowser = await knownBrowser(attacker);
+    await exhaust(victim);
+    const refused = await ask(victim.cardNumber, attackersBrowser);
+    expect(refused.status).to.equal(429);
+    expect((await askOnPage(attackersBrowser, victim.cardNumber)).status).to.equal(429);
+    expect(await sent(victim.cardId, 'password_reset')).to.equal(10);
+    // A device known to its own card still gets that card's codes: the rows keep the two apart.
+    expect((await ask(attacker.cardNumber, attackersBrowser)).status).to.equal(202);
+    expect(await ts.db('throttles').where(codeRequestKey('password_reset', cardThrottleKey(ts.config.secrets.cardHmacKey, victim.cardNumber)!))).to.have.length(1);
+  });
+
+  it('does not make a browser known by a failed login, nor by asking for codes', async () => {
+    const h = await issueByApplication(ts);
+    const browser = new Browser(ts.url);
+    const failed = await runLogin(browser, (await authRequest(await siteClient(ts, site), site)).url, { number: h.cardNumber, password: 'Not the password at all' });
+    expect(failed.kind).to.equal('page');
+    await exhaust(h);
+    expect((await ask(h.cardNumber, browser)).status).to.equal(429);
+    expect((await ask(h.cardNumber, browser)).status).to.equal(429);
+  });
+});
