@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { generateCardNumber } from '../../src/cards/card-number.ts';
 import type { CodePurpose } from '../../src/cards/one-time-code.ts';
 import { codeRequestKey } from '../../src/db/throttles.ts';
+import { renderMessage } from '../../src/notifications/templates.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { Agent, csrfFrom, runLogin } from '../helpers/agent.ts';
 import { APPLY_SERVER, issueByApplication, latestCode, uniqueIp } from '../helpers/applicant.ts';
@@ -200,6 +201,22 @@ describe('one-time codes: the share kept for known devices', () => {
     // A device known to its own card still gets that card's codes: the rows keep the two apart.
     expect((await ask(attacker.cardNumber, attackersBrowser)).status).to.equal(202);
     expect(await ts.db('throttles').where(codeRequestKey('password_reset', cardThrottleKey(ts.config.secrets.cardHmacKey, victim.cardNumber)!))).to.have.length(1);
+  });
+
+  it('tells the holder whose codes were stopped where a code still comes from, on the page and in the message', async () => {
+    const h = await issueByApplication(ts);
+    await exhaust(h);
+    const page = await askOnPage(new Browser(ts.url), h.cardNumber);
+    expect(page.status).to.equal(429);
+    expect(alertText(page.html)).to.match(/Ask from a browser you have logged in with at a member site, or try again in \d+ hours\. If you did not ask for them, contact cybercard\./);
+    const told = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'codes_stopped' }).first();
+    const data = (typeof told.data === 'string' ? JSON.parse(told.data) : told.data) as Record<string, unknown>;
+    const words = { en: /browser you (have )?logged in with/, ko: /로그인한 적이 있는 브라우저/ } as const;
+    for (const locale of ['en', 'ko'] as const) {
+      for (const channel of ['email', 'sms'] as const) {
+        expect(renderMessage('codes_stopped', data, ts.url, locale, channel).text, `${locale} ${channel}`).to.match(words[locale]);
+      }
+    }
   });
 
   it('does not make a browser known by a failed login, nor by asking for codes', async () => {
