@@ -41,18 +41,21 @@ export function outboxRecords(messages: readonly NewOutboxMessage[]): Array<Reco
 }
 
 /**
- * Claims up to `limit` due messages for this sender (FOR UPDATE SKIP LOCKED, so several instances
- * drain the outbox without sending anything twice). Call inside a transaction.
+ * Claims the next due message for `leaseSeconds`, in one statement, and returns it: its next attempt is moved past the
+ * lease, so no other sender (this instance's or another's) takes it while this one sends it (SKIP LOCKED: two claiming
+ * at once get two different messages), and no transaction or lock is held meanwhile, which a slow gateway could
+ * otherwise outlast (idle_in_transaction_session_timeout ends it, its lock goes, and another sender sends the message
+ * again). A sender that dies mid-send leaves it due again when the lease ends.
  */
-export async function claimDueMessages(conn: Conn, limit: number): Promise<OutboxMessage[]> {
-  const rows = (await conn('notifications_outbox')
-    .where({ status: 'pending' })
-    .andWhere('next_attempt_at', '<=', conn.fn.now())
-    .orderBy('id')
-    .limit(limit)
-    .forUpdate()
-    .skipLocked()) as Record<string, unknown>[];
-  return rows.map(outboxMessage);
+export async function claimDueMessage(conn: Conn, leaseSeconds: number): Promise<OutboxMessage | undefined> {
+  const r = (await conn.raw(
+    `UPDATE notifications_outbox SET next_attempt_at = now() + make_interval(secs => ?)
+     WHERE id = (SELECT id FROM notifications_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING id, account_id, channel, recipient, template, data, locale, attempts`,
+    [leaseSeconds],
+  )) as { rows: Record<string, unknown>[] };
+  const row = r.rows[0];
+  return row ? outboxMessage(row) : undefined;
 }
 
 function outboxMessage(r: Record<string, unknown>): OutboxMessage {

@@ -25,12 +25,19 @@ export function fileEmailTransport(dir: string, from: string): Transport {
   };
 }
 
-/** Production: SMTP (often a relay on localhost); the password comes from the environment. */
+/**
+ * Production: SMTP (often a relay on localhost); the password comes from the environment. It gives up on a relay that
+ * does not connect or greet within 10 s, or goes 30 s without a word, well within the sender's lease on the message
+ * (sender.ts SEND_LEASE_SECONDS; nodemailer's own defaults wait up to 2 and 10 minutes).
+ */
 export function smtpEmailTransport(smtp: SmtpSettings, password: string | undefined, from: string): Transport {
   const mailer = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
     ...(smtp.user ? { auth: { user: smtp.user, pass: password ?? '' } } : {}),
   });
   return {

@@ -1,5 +1,5 @@
 import type { Db } from '../db/knex.ts';
-import { claimDueMessages, markAttemptFailed, markSent, redactOutboxData, type OutboxMessage } from '../db/outbox.ts';
+import { claimDueMessage, markAttemptFailed, markSent, redactOutboxData, type OutboxMessage } from '../db/outbox.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
 import type { Logger } from '../log.ts';
@@ -37,32 +37,39 @@ async function deliver(deps: SenderDeps, m: OutboxMessage): Promise<void> {
 }
 
 /**
- * Claims one due message (SKIP LOCKED: a message another sender holds is skipped, never sent twice),
- * delivers it and records the outcome in the same transaction. Secrets in its data go once it is settled.
+ * How long a claimed message stays claimed (seconds): longer than either transport may take to give up (the SMS
+ * webhook's 10 s, SMTP's timeouts in email-transport.ts), the record of the outcome included. A sender that dies
+ * mid-send leaves its message to be sent again after it.
+ */
+export const SEND_LEASE_SECONDS = 120;
+
+/**
+ * Claims one due message under a lease (SKIP LOCKED: a message another sender holds is skipped, never sent twice),
+ * delivers it with no transaction open (a gateway slower than the database lets a transaction idle would otherwise
+ * lose the claim to another sender while it waits), then records the outcome in one transaction. Secrets in its data
+ * go once it is settled.
  */
 async function sendNext(deps: SenderDeps): Promise<Outcome> {
-  const attempt = await inTransaction(deps.db, async (trx): Promise<Attempt | undefined> => {
-    const [m] = await claimDueMessages(trx, 1);
-    if (!m) return undefined;
-    const line = { outboxId: m.id, channel: m.channel, template: m.template, attempt: m.attempts + 1 };
-    try {
-      await deliver(deps, m);
-      await markSent(trx, m.id);
-      await redactOutboxData(trx, m.id, templateSecrets(m.template));
-      deps.log.info(line, 'notification sent');
-      return { channel: m.channel, outcome: 'sent' };
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      await markAttemptFailed(trx, m.id, message, deps.maxAttempts);
-      const last = m.attempts + 1 >= deps.maxAttempts;
-      if (last) await redactOutboxData(trx, m.id, templateSecrets(m.template));
-      deps.log.warn({ ...line, error: message }, 'notification not sent');
-      return { channel: m.channel, outcome: last ? 'failed' : 'retry' };
-    }
+  const m = await claimDueMessage(deps.db, SEND_LEASE_SECONDS);
+  if (!m) return 'none';
+  const line = { outboxId: m.id, channel: m.channel, template: m.template, attempt: m.attempts + 1 };
+  let error: string | undefined;
+  try {
+    await deliver(deps, m);
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const last = m.attempts + 1 >= deps.maxAttempts;
+  await inTransaction(deps.db, async (trx) => {
+    if (error === undefined) await markSent(trx, m.id);
+    else await markAttemptFailed(trx, m.id, error, deps.maxAttempts);
+    if (error === undefined || last) await redactOutboxData(trx, m.id, templateSecrets(m.template));
   });
-  if (!attempt) return 'none';
-  // Counted once its record is committed: a message delivered whose record then failed to commit is sent
-  // again (at least once) and counted when that attempt's record commits.
+  if (error === undefined) deps.log.info(line, 'notification sent');
+  else deps.log.warn({ ...line, error }, 'notification not sent');
+  const attempt: Attempt = { channel: m.channel, outcome: error === undefined ? 'sent' : last ? 'failed' : 'retry' };
+  // Counted once its record is committed: a message delivered whose record then failed to commit is sent again when
+  // its lease ends (at least once), and counted when that attempt's record commits.
   (deps.counts ?? NO_COUNTS).notification(attempt.channel, attempt.outcome);
   return attempt.outcome === 'sent' ? 'sent' : 'failed';
 }
