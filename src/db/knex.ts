@@ -64,6 +64,11 @@ class EmbeddedClient extends (ClientPgLite as unknown as new (config: Knex.Confi
   }
 }
 
+/** Whether `db` is the embedded PGlite (one process, one session) rather than PostgreSQL through pg. */
+export function isEmbedded(db: Db): boolean {
+  return db.client instanceof EmbeddedClient;
+}
+
 /** Opens PostgreSQL through pg when a URL is given, otherwise the embedded PGlite under <dataDir>/pgdata. */
 export function openDb({ databaseUrl, dataDir, poolMax = 10, lockTimeoutMs, idleInTransactionSeconds, acquireTimeoutMs = 10_000, log }: DbOptions): Db {
   if (databaseUrl) {
