@@ -37,11 +37,12 @@ async function deliver(deps: SenderDeps, m: OutboxMessage): Promise<void> {
 }
 
 /**
- * How long a claimed message stays claimed (seconds): longer than either transport may take to give up (the SMS
- * webhook's 10 s, SMTP's timeouts in email-transport.ts), the record of the outcome included. A sender that dies
- * mid-send leaves its message to be sent again after it.
+ * How long a claimed message stays claimed (seconds): longer than either transport may take to give up, the record of
+ * the outcome included. The SMS webhook gives up after 10 s; SMTP (email-transport.ts) after 10 s to connect and 10 s
+ * to greet, and 30 s without a word at each of the few commands a message takes, some 4 minutes at the very worst. A
+ * sender that dies mid-send leaves its message to be sent again after it.
  */
-export const SEND_LEASE_SECONDS = 120;
+export const SEND_LEASE_SECONDS = 300;
 
 /**
  * Claims one due message under a lease (SKIP LOCKED: a message another sender holds is skipped, never sent twice),
