@@ -21,6 +21,11 @@ export async function ensureLedgerAccounts(conn: Conn, wanted: readonly Leg[], c
  * Inserts one journal entry and its postings in one statement, finding each leg's ledger account by kind,
  * owner and currency. If one of them does not exist yet, it inserts nothing and returns undefined (the
  * caller creates the accounts and tries again). The database checks the balance at commit.
+ *
+ * The entry is dated when it is written (clock_timestamp()), not when its transaction began (now()): a posting to a
+ * holder's receivable is written under the account's row lock, so it is dated after the lock was taken, and a
+ * transaction that began before a statement period's end but posts after the statement closed (the closing locks
+ * the row too: db/statements.ts closeStatementsBatch) is dated in the next period instead of in a closed one.
  */
 export async function insertEntry(
   conn: Conn,
@@ -30,7 +35,7 @@ export async function insertEntry(
   const r = await conn.raw(
     `WITH v (n, kind, owner_id, amount) AS (VALUES ${values}),
      a AS (SELECT v.n, l.id, v.amount FROM v JOIN ledger_accounts l ON l.kind = v.kind AND l.owner_id = v.owner_id AND l.currency = ?),
-     e AS (INSERT INTO journal_entries (kind, approval_id, memo) SELECT ?, ?, ? WHERE (SELECT count(*) FROM a) = ? RETURNING id)
+     e AS (INSERT INTO journal_entries (kind, approval_id, memo, created_at) SELECT ?, ?, ?, clock_timestamp() WHERE (SELECT count(*) FROM a) = ? RETURNING id)
      INSERT INTO postings (entry_id, ledger_account_id, amount, currency)
      SELECT e.id, a.id, a.amount, ? FROM e, a ORDER BY a.n
      RETURNING entry_id`,

@@ -69,6 +69,11 @@ export interface CloseBatch {
   timeZone: string;
   dueDays: number;
   settleSeconds: number;
+  /**
+   * How to take the due accounts' row locks: `skip` passes over an account whose row another transaction holds (it is
+   * returned as `busy`, for the caller to close on its own), `wait` waits for it.
+   */
+  locks: 'skip' | 'wait';
 }
 
 /**
@@ -85,18 +90,8 @@ const SCHEDULE_SOURCE = 'JOIN accounts s ON s.id = COALESCE(a.guardian_account_i
 const DAY_ON = (date: string) =>
   `CASE WHEN s.statement_day_from IS NULL OR ${date} >= s.statement_day_from THEN s.statement_day ELSE s.previous_statement_day END`;
 
-/**
- * Closes, in ONE set-based statement, the due period of each of these accounts: a statement with its
- * opening balance (the previous statement's closing), every receivable movement of the period as a
- * line (charges with date, member site, description and approval number; refunds; repayments; payouts of a credit balance), the
- * closing balance and due date, and a `statement_ready` message in the outbox. Due means: no statement
- * yet for that statement date, the period ended at least `settleSeconds` ago, and something to show
- * (a balance or a movement). ON CONFLICT on (account, statement date) makes a concurrent or repeated
- * run add nothing. Returns how many statements and lines were written.
- */
-export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ statements: number; lines: number }> {
-  const r = await trx.raw(
-    `WITH params AS (
+/** The batch's accounts whose period is due to close (see closeStatementsBatch), as CTEs ending in `ready`. */
+const READY = `params AS (
        SELECT ?::date AS d, ?::timestamptz AS cutoff, ?::text AS tz, ?::int AS due_days, ?::int AS settle, ?::uuid[] AS ids
      ), acc AS (
        SELECT a.id, a.currency, a.payment_reference, a.created_at, a.email, a.mobile, a.locale, p.tz, p.due_days, p.settle, p.cutoff,
@@ -117,7 +112,42 @@ export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ s
        WHERE prev.statement_date IS NULL OR prev.statement_date < acc.statement_date
      ), ready AS (
        SELECT * FROM due WHERE period_end > period_start AND period_end <= now() - make_interval(secs => settle)
-     ), moves AS (
+     )`;
+
+/** closeStatementsBatch's bindings for READY, in order. */
+const readyBindings = (b: CloseBatch) => [b.date, b.cutoff, b.timeZone, b.dueDays, b.settleSeconds, [...b.accountIds]];
+
+/**
+ * Closes, in ONE set-based statement, the due period of each of these accounts: a statement with its
+ * opening balance (the previous statement's closing), every receivable movement of the period as a
+ * line (charges with date, member site, description and approval number; refunds; repayments; payouts of a credit balance), the
+ * closing balance and due date, and a `statement_ready` message in the outbox. Due means: no statement
+ * yet for that statement date, the period ended at least `settleSeconds` ago, and something to show
+ * (a balance or a movement). ON CONFLICT on (account, statement date) makes a concurrent or repeated
+ * run add nothing. Returns how many statements and lines were written.
+ *
+ * No entry of a period can commit after its statement: the due accounts' rows are locked first (FOR SHARE, in a
+ * statement of its own, so the closing statement after it reads what committed meanwhile). Every posting to a
+ * holder's receivable is made under that row's lock (FOR UPDATE: credit-lines.ts, approvals/moves.ts) and its entry
+ * dated when it is written (db/ledger.ts insertEntry), so a posting either holds the row now, and the closing waits
+ * for its commit and bills it, or takes the row after the statement committed, and is dated in the next period. An
+ * account whose row is held is skipped with `locks: 'skip'` and returned in `busy` (a batch never waits on a
+ * payment, nor meets a guardian's and ward's locks in another order); `locks: 'wait'` waits for it.
+ */
+export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ statements: number; lines: number; busy: string[] }> {
+  const lock = b.locks === 'skip' ? 'FOR SHARE SKIP LOCKED' : 'FOR SHARE';
+  const locked = (await trx.raw(
+    `WITH ${READY}
+     SELECT r.id::text AS id, l.id IS NOT NULL AS locked FROM ready r
+     LEFT JOIN LATERAL (SELECT a.id FROM accounts a WHERE a.id = r.id ${lock}) l ON true
+     ORDER BY r.id`,
+    readyBindings(b),
+  )) as { rows: Array<{ id: string; locked: boolean }> };
+  const busy = locked.rows.filter((x) => !x.locked).map((x) => x.id);
+  const ids = locked.rows.filter((x) => x.locked).map((x) => x.id);
+  if (ids.length === 0) return { statements: 0, lines: 0, busy };
+  const r = await trx.raw(
+    `WITH ${READY}, moves AS (
        SELECT r.id AS account_id, e.id AS entry_id, e.kind, e.created_at, e.approval_id, e.memo, p.amount
        FROM ready r
        JOIN ledger_accounts la ON la.kind = 'receivable' AND la.owner_id = r.id::text AND la.currency = r.currency
@@ -159,10 +189,10 @@ export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ s
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM ins) AS statements, (SELECT count(*) FROM lines) AS lines, (SELECT count(*) FROM notes) AS notes`,
-    [b.date, b.cutoff, b.timeZone, b.dueDays, b.settleSeconds, [...b.accountIds]],
+    readyBindings({ ...b, accountIds: ids }),
   );
   const row = (r as { rows: Row[] }).rows[0]!;
-  return { statements: Number(row.statements), lines: Number(row.lines) };
+  return { statements: Number(row.statements), lines: Number(row.lines), busy };
 }
 
 /** An account's statements, newest first. */

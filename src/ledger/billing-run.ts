@@ -50,10 +50,21 @@ export async function billingRun(deps: LedgerDeps, opts: BillingRunOptions = {})
   for (;;) {
     const ids = await nextAccountIds(deps.db, after, batchSize);
     if (ids.length === 0) break;
+    const batch = { date, cutoff: opts.cutoff ?? null, timeZone, dueDays, settleSeconds };
     const done = await inTransaction(deps.db, async (trx) => {
       await lockValues(trx, [RUN_LOCK]);
-      return closeStatementsBatch(trx, { accountIds: ids, date, cutoff: opts.cutoff ?? null, timeZone, dueDays, settleSeconds });
+      return closeStatementsBatch(trx, { ...batch, accountIds: ids, locks: 'skip' });
     });
+    // An account a payment held meanwhile is closed on its own once the payment commits (db/statements.ts), waiting
+    // for its row alone: holding no other account's row, the run cannot be one of a deadlock's two sides.
+    for (const id of done.busy) {
+      const alone = await inTransaction(deps.db, async (trx) => {
+        await lockValues(trx, [RUN_LOCK]);
+        return closeStatementsBatch(trx, { ...batch, accountIds: [id], locks: 'wait' });
+      });
+      done.statements += alone.statements;
+      done.lines += alone.lines;
+    }
     after = ids[ids.length - 1]!;
     totals.scanned += ids.length;
     totals.statements += done.statements;
