@@ -6,12 +6,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { EmbeddedInUseError } from '../../src/db/embedded-lock.ts';
+import { checkLedger } from '../../src/ledger/check-ledger.ts';
 import { openDb } from '../../src/db/knex.ts';
 import { deleteExpiredPayloads } from '../../src/db/oidc-payloads.ts';
 import { sendDueLogouts } from '../../src/oidc/send-logout-tokens.ts';
 import { Agent, runLogin } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
+import { approveFor } from '../ledger/fixtures.ts';
 import { paymentToken } from '../resource-server/tokens.ts';
 
 /**
@@ -136,5 +138,19 @@ describe('the card manager on its embedded database (PGlite)', function () {
     // example.test is no public address: the post fails, and waits for another attempt.
     expect(await sendDueLogouts(ts.cm.logouts)).to.deep.equal({ sent: 0, failed: 1 });
     expect(await ts.db('backchannel_logouts').where({ client_id: bcl.clientId }).first()).to.include({ status: 'pending', attempts: 1 });
+  });
+
+  it('checks that the books add up in one snapshot (repeatable read, read only) while payments go on, and finds a real imbalance', async () => {
+    const payments = Array.from({ length: 5 }, (_, i) => approveFor(ts, card, site, 100 + i, `Embedded ${i}`));
+    const checks = await Promise.all([checkLedger(ts.db), ...payments.map(async (p) => (await p, checkLedger(ts.db)))]);
+    expect(checks.flatMap((c) => c.findings)).to.deep.equal([]);
+    expect(checks.every((c) => c.ok)).to.equal(true);
+    const bump = (n: number) => ts.db('accounts').where({ id: card.accountId }).increment('held_amount', n);
+    await bump(3);
+    try {
+      expect((await checkLedger(ts.db)).counts).to.deep.equal({ account_held_amount: 1, account_open_holds: 1 });
+    } finally {
+      await bump(-3);
+    }
   });
 });
