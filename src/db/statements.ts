@@ -136,18 +136,26 @@ const readyBindings = (b: CloseBatch) => [b.date, b.cutoff, b.timeZone, b.dueDay
  */
 export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ statements: number; lines: number; busy: string[] }> {
   const lock = b.locks === 'skip' ? 'FOR SHARE SKIP LOCKED' : 'FOR SHARE';
-  const locked = (await trx.raw(
-    `WITH ${READY}
-     SELECT r.id::text AS id, l.id IS NOT NULL AS locked FROM ready r
-     LEFT JOIN LATERAL (SELECT a.id FROM accounts a WHERE a.id = r.id ${lock}) l ON true
-     ORDER BY r.id`,
+  // The periods are worked out here, once, and handed to the closing as they are: the run's advisory lock keeps
+  // another run from closing a statement meanwhile, and a change of statement day moves no date up to the day it is
+  // made. Instants as text, so they come back to the microsecond.
+  const found = (await trx.raw(
+    `WITH ${READY}, l AS MATERIALIZED (SELECT a.id FROM accounts a WHERE a.id IN (SELECT id FROM ready) ORDER BY a.id ${lock})
+     SELECT r.id::text AS id, l.id IS NOT NULL AS locked, r.statement_date::text AS statement_date, r.period_start::text AS period_start,
+       r.period_end::text AS period_end, r.opening
+     FROM ready r LEFT JOIN l ON l.id = r.id ORDER BY r.id`,
     readyBindings(b),
-  )) as { rows: Array<{ id: string; locked: boolean }> };
-  const busy = locked.rows.filter((x) => !x.locked).map((x) => x.id);
-  const ids = locked.rows.filter((x) => x.locked).map((x) => x.id);
-  if (ids.length === 0) return { statements: 0, lines: 0, busy };
+  )) as { rows: Array<{ id: string; locked: boolean; statement_date: string; period_start: string; period_end: string; opening: number | string }> };
+  const busy = found.rows.filter((x) => !x.locked).map((x) => x.id);
+  const due = found.rows.filter((x) => x.locked);
+  if (due.length === 0) return { statements: 0, lines: 0, busy };
   const r = await trx.raw(
-    `WITH ${READY}, moves AS (
+    `WITH ready AS (
+       SELECT x.id, x.statement_date, x.period_start, x.period_end, x.opening, ?::int AS due_days,
+         a.currency, a.payment_reference, a.email, a.mobile, a.locale
+       FROM unnest(?::uuid[], ?::date[], ?::timestamptz[], ?::timestamptz[], ?::bigint[]) AS x (id, statement_date, period_start, period_end, opening)
+       JOIN accounts a ON a.id = x.id
+     ), moves AS (
        SELECT r.id AS account_id, e.id AS entry_id, e.kind, e.created_at, e.approval_id, e.memo, p.amount
        FROM ready r
        JOIN ledger_accounts la ON la.kind = 'receivable' AND la.owner_id = r.id::text AND la.currency = r.currency
@@ -183,13 +191,20 @@ export async function closeStatementsBatch(trx: Trx, b: CloseBatch): Promise<{ s
        SELECT ins.account_id, ch.channel, ch.recipient, 'statement_ready', acc.locale,
          jsonb_build_object('statementDate', ins.statement_date, 'closing', ins.closing_balance, 'currency', ins.currency,
                             'dueDate', ins.due_date, 'reference', ins.payment_reference)
-       FROM ins JOIN acc ON acc.id = ins.account_id
+       FROM ins JOIN ready acc ON acc.id = ins.account_id
        CROSS JOIN LATERAL (VALUES ('email', acc.email), ('sms', acc.mobile)) AS ch (channel, recipient)
        WHERE ch.recipient IS NOT NULL
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM ins) AS statements, (SELECT count(*) FROM lines) AS lines, (SELECT count(*) FROM notes) AS notes`,
-    readyBindings({ ...b, accountIds: ids }),
+    [
+      b.dueDays,
+      due.map((x) => x.id),
+      due.map((x) => x.statement_date),
+      due.map((x) => x.period_start),
+      due.map((x) => x.period_end),
+      due.map((x) => String(x.opening)),
+    ],
   );
   const row = (r as { rows: Row[] }).rows[0]!;
   return { statements: Number(row.statements), lines: Number(row.lines), busy };
