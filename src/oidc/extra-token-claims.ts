@@ -8,6 +8,7 @@ import type { Db } from '../db/knex.ts';
 import { overdueFor } from '../ledger/delinquency.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import type { PaymentDetail } from './payment-details.ts';
+import { refuseHolderScopes } from './refuse-holder-scopes.ts';
 
 interface TokenLike {
   kind?: string;
@@ -43,6 +44,7 @@ function claimsRequestOf(ctx: KoaContextWithOIDC, token: TokenLike): unknown {
  */
 export function createExtraTokenClaims(db: Db, delinquency: DelinquencyPolicy, ages: AgeCalendar) {
   return async function extraTokenClaims(ctx: KoaContextWithOIDC, token: TokenLike): Promise<Record<string, unknown> | undefined> {
+    refuseHolderScopes(ctx, token);
     if (!token.accountId) return undefined;
     // The same read findAccount made for this request (the account, its credit line): one round trip.
     const facts = await accountFacts(db, token.accountId);
