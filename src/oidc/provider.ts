@@ -1,6 +1,7 @@
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { explainJwtAtUserinfo } from './explain-jwt-at-userinfo.ts';
 import { explainSuspendedSite } from './explain-suspended-site.ts';
+import { explainRequiredPar } from './explain-required-par.ts';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import type { Directory } from '../db/directory.ts';
@@ -228,6 +229,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   const provider = new Provider(config.issuer, configuration);
   logProviderRefusals(provider, log);
   provider.use(explainSuspendedSite);
+  provider.use(explainRequiredPar);
   provider.use(explainJwtAtUserinfo);
   provider.use(createIntrospectAsNow(db, entry));
   provider.proxy = config.trustProxy;

@@ -11,6 +11,10 @@ import { operator } from '../ledger/fixtures.ts';
 
 type Json = Record<string, unknown>;
 
+// Written out, not imported: the test pins the words a site sees.
+const SITE_PAR_REFUSAL =
+  'this member site must push every authorization request through PAR (RFC 9126): send it to the pushed authorization request endpoint, then open the request_uri it answers';
+
 const PAYMENT = { type: 'payment', amount: '1500', currency: 'KRW', description: 'Episode 12' };
 
 /**
@@ -57,13 +61,36 @@ describe('requiring pushed authorization requests (RFC 9126)', () => {
         const req = await plainRequest(config, site, payment);
         const back = atCallback(await runLogin(new Agent(ts.url), req.url, card), site);
         expect(back.get('error')).to.equal('invalid_request');
-        expect(back.get('error_description')).to.match(/pushed authorization request/i);
+        expect(back.get('error_description')).to.equal(SITE_PAR_REFUSAL);
         expect(back.get('state')).to.equal(req.state);
       }
       expect(await approvalsOf(ts, site)).to.equal(0);
       const pushed = await payRequest(config, site, [PAYMENT]);
       expect(atCallback(await runLogin(new Agent(ts.url), pushed.url, card), site).get('code')).to.be.a('string');
       expect(await approvalsOf(ts, site)).to.equal(1);
+    });
+
+    it('says so in its own words in a form_post or fragment response too, and leaves other sites and other errors in the provider\'s', async () => {
+      const site = await registerTestSite(ts, { requirePushedAuthorizationRequests: true });
+      const config = await siteClient(ts, site);
+      const fragment = await authRequest(config, site, { response_mode: 'fragment' });
+      const res = await fetch(fragment.url, { redirect: 'manual' });
+      expect(res.status).to.equal(303);
+      const hash = new URLSearchParams(new URL(res.headers.get('location')!).hash.slice(1));
+      expect(hash.get('error')).to.equal('invalid_request');
+      expect(hash.get('error_description')).to.equal(SITE_PAR_REFUSAL);
+      const posted = await authRequest(config, site, { response_mode: 'form_post' });
+      const page = await fetch(posted.url, { redirect: 'manual' });
+      const html = await page.text();
+      expect(html).to.include('name="error" value="invalid_request"');
+      expect(html).to.include(`name="error_description" value="${SITE_PAR_REFUSAL}"`);
+      // Another request error at the same site keeps the provider's description (a parameter given twice here).
+      const wrong = new URL(fragment.url);
+      wrong.searchParams.append('nonce', 'twice');
+      const other = await fetch(wrong, { redirect: 'manual' });
+      const otherHash = new URLSearchParams(new URL(other.headers.get('location')!).hash.slice(1));
+      expect(otherHash.get('error')).to.equal('invalid_request');
+      expect(otherHash.get('error_description')).to.equal("'nonce' parameter must not be provided twice");
     });
 
     it('is set by the operator API, shown in reads and given to the provider; a value other than true or false is refused, nothing changed', async () => {
