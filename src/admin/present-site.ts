@@ -27,6 +27,8 @@ export function presentSite(s: MemberSite) {
     approval_events_uri: s.approvalEventsUri ?? null,
     allowed_claims: s.allowedClaims ?? null,
     require_pushed_authorization_requests: s.requirePushedAuthorizationRequests ?? false,
+    /** Who turned it on: the site itself may turn it off again (RFC 7592), the operator's stays until the operator clears it. */
+    require_pushed_authorization_requests_set_by: s.requirePushedAuthorizationRequests ? (s.requireParBySite ? 'site' : 'operator') : null,
     previous_secret_valid_until: s.previousSecretExpiresAt ? s.previousSecretExpiresAt.toISOString() : null,
   };
 }

@@ -45,6 +45,11 @@ export interface MemberSite {
   allowedClaims?: string[] | null;
   /** Every authorization request must come through PAR (RFC 9126 §6 require_pushed_authorization_requests). */
   requirePushedAuthorizationRequests?: boolean;
+  /**
+   * The site turned requirePushedAuthorizationRequests on itself (RFC 7591/7592) and may turn it off; false when the
+   * operator did (or it is off): then the site's own updates keep it on.
+   */
+  requireParBySite?: boolean;
 }
 
 export interface ResourceServer {
@@ -86,6 +91,7 @@ function toSite(r: Row): MemberSite {
     approvalEventsUri: (r.approval_events_uri as string | null | undefined) ?? null,
     allowedClaims: r.allowed_claims === null || r.allowed_claims === undefined ? null : jsonValue<string[]>(r.allowed_claims),
     requirePushedAuthorizationRequests: r.require_pushed_authorization_requests === true,
+    requireParBySite: r.require_par_by_site === true,
   };
 }
 
@@ -119,6 +125,7 @@ const SITE_COLUMNS = [
   'approval_events_uri',
   'allowed_claims',
   'require_pushed_authorization_requests',
+  'require_par_by_site',
 ] as const;
 
 export async function findMemberSite(conn: Conn, clientId: string): Promise<MemberSite | undefined> {
@@ -187,6 +194,7 @@ export async function insertMemberSite(conn: Conn, site: MemberSite): Promise<vo
     approval_events_uri: site.approvalEventsUri ?? null,
     allowed_claims: site.allowedClaims ? JSON.stringify(site.allowedClaims) : null,
     require_pushed_authorization_requests: site.requirePushedAuthorizationRequests ?? false,
+    require_par_by_site: site.requireParBySite ?? false,
   });
 }
 
@@ -226,6 +234,7 @@ export type MemberSitePatch = Partial<
     | 'approvalEventsUri'
     | 'allowedClaims'
     | 'requirePushedAuthorizationRequests'
+    | 'requireParBySite'
   >
 >;
 
@@ -256,6 +265,7 @@ const PATCH_COLUMNS: Record<keyof MemberSitePatch, string> = {
   approvalEventsUri: 'approval_events_uri',
   allowedClaims: 'allowed_claims',
   requirePushedAuthorizationRequests: 'require_pushed_authorization_requests',
+  requireParBySite: 'require_par_by_site',
 };
 
 const JSON_COLUMNS = new Set(['redirect_uris', 'post_logout_redirect_uris', 'jwks', 'resource_servers', 'allowed_claims']);

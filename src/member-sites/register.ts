@@ -111,6 +111,8 @@ export async function registerMemberSite(
       // Only the key set itself is stored, never other members a caller put beside `keys`.
       jwks: metadata.jwks ? { keys: metadata.jwks.keys } : null,
       autoCapture: v.autoCapture ?? false,
+      // Turned on in the site's own registration: the site may turn it off again (oidc/registration-store.ts).
+      requireParBySite: preset.bySite === true && metadata.requirePushedAuthorizationRequests,
     });
     await appendAudit(trx, {
       actor,

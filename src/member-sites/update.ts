@@ -78,16 +78,33 @@ function metadataOf(s: MemberSite): SiteMetadata {
 }
 
 /**
+ * Requiring PAR (RFC 9126 §6) as asked, and who asked: the operator's setting is the operator's to clear, so a site's
+ * own update leaves one the operator set on; one the site set itself it may turn off. The operator setting it on
+ * makes it the operator's. Undefined: not asked, nothing changes.
+ */
+function requireParOf(
+  current: MemberSite,
+  asked: boolean | undefined,
+  bySite: boolean,
+): Required<Pick<MemberSitePatch, 'requirePushedAuthorizationRequests' | 'requireParBySite'>> | undefined {
+  if (asked === undefined) return undefined;
+  if (!bySite) return { requirePushedAuthorizationRequests: asked, requireParBySite: false };
+  if (current.requirePushedAuthorizationRequests && !current.requireParBySite) return { requirePushedAuthorizationRequests: true, requireParBySite: false };
+  return { requirePushedAuthorizationRequests: asked, requireParBySite: asked };
+}
+
+/**
  * Changes a member site's metadata: the result is validated as a whole (same rules as registration),
  * then written with an audit entry in one transaction. `opts.clientSecret` is a secret already chosen
- * elsewhere (oidc-provider, for an RFC 7592 update that moves the site to a secret method).
+ * elsewhere (oidc-provider, for an RFC 7592 update that moves the site to a secret method); `opts.bySite` says the
+ * site itself asks (RFC 7592), which may clear requirePushedAuthorizationRequests only if it set it (requireParOf).
  */
 export async function updateSite(
   deps: UpdateDeps,
   clientId: string,
   input: UpdateInput,
   actor = 'operator',
-  opts: { clientSecret?: string } = {},
+  opts: { clientSecret?: string; bySite?: boolean } = {},
 ): Promise<Updated> {
   const parsed = updateInput.safeParse(input, { error: describeIssue });
   if (!parsed.success) throw new ValidationError('Some fields need attention.', fieldErrors(parsed.error));
@@ -97,6 +114,8 @@ export async function updateSite(
     if (!current) throw noSuchSite(clientId);
     if (current.status === 'closed') throw new ConflictError(`Member site ${clientId} is closed and cannot be changed.`);
     const merged: SiteMetadata = { ...metadataOf(current), ...change } as SiteMetadata;
+    const par = requireParOf(current, change.requirePushedAuthorizationRequests, opts.bySite === true);
+    if (par) merged.requirePushedAuthorizationRequests = par.requirePushedAuthorizationRequests;
     // Giving one kind of key replaces the other; moving to a secret drops the keys.
     if (change.jwks !== undefined && change.jwksUri === undefined) merged.jwksUri = null;
     if (change.jwksUri !== undefined && change.jwks === undefined) merged.jwks = null;
@@ -111,7 +130,7 @@ export async function updateSite(
       claimsSet: change.allowedClaims !== undefined,
     });
 
-    const patch: MemberSitePatch = { ...merged };
+    const patch: MemberSitePatch = { ...merged, ...par };
     let clientSecret: string | undefined;
     if (!toSecret) {
       Object.assign(patch, { clientSecretHash: null, previousSecretHash: null, previousSecretExpiresAt: null });

@@ -130,10 +130,9 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     // What the operator granted (resource servers, scopes) a site may keep or give up, never widen: an update
     // rebuilds the site from what it sends, so a scope it leaves out stays as it is rather than the default.
     if (meta.scope === undefined) fields.scope = existing.scope;
-    // Requiring PAR (RFC 9126 §6) only closes a door: a site may turn it on for itself, never off once on (set by the
-    // operator, or by itself, the card manager cannot tell; the operator turns it off). An update that leaves it out
-    // or sends false keeps it on, and the answer says so (answerWithKeptMetadata).
-    if (existing.requirePushedAuthorizationRequests) fields.requirePushedAuthorizationRequests = true;
+    // Requiring PAR (RFC 9126 §6): a site may turn it on for itself and off again, never off when the operator set it
+    // (updateSite decides, under the row's lock); an update that leaves it out or sends false then keeps it on, and the
+    // answer says so (answerWithKeptMetadata).
     const widened = (asked: string[], had: string[]) => asked.filter((x) => !had.includes(x));
     const moreServers = widened(fields.resourceServers, existing.resourceServers);
     if (moreServers.length) {
@@ -143,7 +142,7 @@ export async function saveRegisteredClient(deps: RegistrationStoreDeps, clientId
     const moreScope = widened(words(fields.scope), words(existing.scope));
     if (moreScope.length) throw new ValidationError('cannot be widened by the site', { scope: `not granted to this site: ${moreScope.join(' ')}; ask the operator` });
     const fresh = presented && !HASH.test(presented) ? presented : undefined;
-    await updateSite(deps, clientId, fields, `dcr:${clientId}`, fresh ? { clientSecret: fresh } : {});
+    await updateSite(deps, clientId, fields, `dcr:${clientId}`, { bySite: true, ...(fresh ? { clientSecret: fresh } : {}) });
   } catch (err) {
     throw asMetadataError(err);
   }

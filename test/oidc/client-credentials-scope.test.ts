@@ -41,7 +41,7 @@ describe('/token client_credentials: openid and offline_access', () => {
   for (const scope of ['openid', 'offline_access', 'read openid', 'offline_access read']) {
     it(`refuses scope "${scope}" with invalid_scope, with or without a resource, storing no token (openid-client)`, async () => {
       const before = await tokensStored();
-      for (const params of [{ scope, resource: site.resource }, { scope }]) {
+      for (const params of [{ scope, resource: site.resource }, { scope }] as Record<string, string>[]) {
         try {
           await client.clientCredentialsGrant(cfg, params);
           expect.fail(`expected invalid_scope for ${JSON.stringify(params)}`);

@@ -142,21 +142,85 @@ describe('requiring pushed authorization requests (RFC 9126)', () => {
       const reg = (method: string, url: string, auth: string, body: unknown) =>
         fetch(url, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` }, body: JSON.stringify(body) });
 
-      it('is kept when the site turns it on, answered as kept, and never turned off by the site once on', async () => {
-        const res = await reg('POST', `${ts.url}/reg`, token, metadata({ require_pushed_authorization_requests: true }));
+      /** Registers a site through RFC 7591; its metadata as a PUT (RFC 7592 §2.2) sends it back, and where to send it. */
+      async function register(extra: Json = {}) {
+        const res = await reg('POST', `${ts.url}/reg`, token, metadata(extra));
         expect(res.status).to.equal(201);
         const created = (await res.json()) as Json;
-        expect(created.require_pushed_authorization_requests).to.equal(true);
-        const id = String(created.client_id);
-        expect((await findMemberSite(ts.db, id))!.requirePushedAuthorizationRequests).to.equal(true);
-        const { client_id, client_secret, registration_client_uri, registration_access_token, client_id_issued_at, client_secret_expires_at, ...meta } = created;
+        const { registration_client_uri, registration_access_token, client_id_issued_at, client_secret_expires_at, ...meta } = created;
         void client_id_issued_at;
         void client_secret_expires_at;
-        const off = await reg('PUT', String(registration_client_uri), String(registration_access_token), { ...meta, client_id, client_secret, require_pushed_authorization_requests: false });
-        expect(off.status).to.equal(200);
-        const answered = (await off.json()) as Json;
-        expect(answered.require_pushed_authorization_requests).to.equal(true);
-        expect((await findMemberSite(ts.db, id))!.requirePushedAuthorizationRequests).to.equal(true);
+        const id = String(created.client_id);
+        let rat = String(registration_access_token);
+        /** A PUT of the site's metadata with `change`: the answer's require_pushed_authorization_requests and status. */
+        const put = async (change: Json) => {
+          const res = await reg('PUT', String(registration_client_uri), rat, { ...meta, ...change });
+          const body = (await res.json()) as Json;
+          // The registration access token rotates with each update (rotateRegistrationAccessToken).
+          if (typeof body.registration_access_token === 'string') rat = body.registration_access_token;
+          return { status: res.status, par: body.require_pushed_authorization_requests, body };
+        };
+        const stored = async () => {
+          const row = await ts.db('member_sites').where({ client_id: id }).first('require_pushed_authorization_requests', 'require_par_by_site');
+          return { on: row.require_pushed_authorization_requests as boolean, bySite: row.require_par_by_site as boolean };
+        };
+        return { id, created, put, stored };
+      }
+
+      it('is kept when the site turns it on in its registration, answered as kept, and the site may turn it off again', async () => {
+        const site = await register({ require_pushed_authorization_requests: true });
+        expect(site.created.require_pushed_authorization_requests).to.equal(true);
+        expect(await site.stored()).to.deep.equal({ on: true, bySite: true });
+        const kept = await site.put({ require_pushed_authorization_requests: true });
+        expect([kept.status, kept.par]).to.deep.equal([200, true]);
+        expect(await site.stored()).to.deep.equal({ on: true, bySite: true });
+        const off = await site.put({ require_pushed_authorization_requests: false });
+        expect([off.status, off.par]).to.deep.equal([200, false]);
+        expect(await site.stored()).to.deep.equal({ on: false, bySite: false });
+        expect((await ts.cm.provider.Client.find(site.id))!.requirePushedAuthorizationRequests).to.equal(false);
+        // RFC 7592 §2.2: a field left out of an update is cleared, so one the site set goes off when it leaves it out.
+        await site.put({ require_pushed_authorization_requests: true });
+        const omitted = await site.put({ require_pushed_authorization_requests: undefined });
+        expect([omitted.status, omitted.par]).to.deep.equal([200, false]);
+        expect(await site.stored()).to.deep.equal({ on: false, bySite: false });
+      });
+
+      it('is never turned off by the site once the operator set it, sent false or left out; the operator still can', async () => {
+        const site = await register();
+        const on = await operator(ts, 'PATCH', `/admin/api/sites/${site.id}`, { require_pushed_authorization_requests: true });
+        expect(on.status).to.equal(200);
+        expect(on.json.require_pushed_authorization_requests_set_by).to.equal('operator');
+        expect(await site.stored()).to.deep.equal({ on: true, bySite: false });
+        for (const change of [{ require_pushed_authorization_requests: false }, { require_pushed_authorization_requests: undefined }, { require_pushed_authorization_requests: true }]) {
+          const res = await site.put(change);
+          expect([res.status, res.par], JSON.stringify(change)).to.deep.equal([200, true]);
+          expect(await site.stored(), JSON.stringify(change)).to.deep.equal({ on: true, bySite: false });
+        }
+        const off = await operator(ts, 'PATCH', `/admin/api/sites/${site.id}`, { require_pushed_authorization_requests: false });
+        expect(off.json.require_pushed_authorization_requests_set_by).to.equal(null);
+        expect(await site.stored()).to.deep.equal({ on: false, bySite: false });
+      });
+
+      it('becomes the operator\'s when the operator sets it on a site that set it itself: the site can then no longer clear it', async () => {
+        const site = await register({ require_pushed_authorization_requests: true });
+        const read = await operator(ts, 'GET', `/admin/api/sites/${site.id}`);
+        expect(read.json.require_pushed_authorization_requests_set_by).to.equal('site');
+        await operator(ts, 'PATCH', `/admin/api/sites/${site.id}`, { require_pushed_authorization_requests: true });
+        expect(await site.stored()).to.deep.equal({ on: true, bySite: false });
+        const off = await site.put({ require_pushed_authorization_requests: false });
+        expect([off.status, off.par]).to.deep.equal([200, true]);
+        expect(await site.stored()).to.deep.equal({ on: true, bySite: false });
+      });
+
+      it('refuses an update with a value other than true or false, leaving who set it as it was', async () => {
+        const site = await register({ require_pushed_authorization_requests: true });
+        // (null is no bad value: the provider takes it as left out, RFC 7592 §2.2, which clears one the site set.)
+        for (const bad of ['false', 0, 'no', [false], { on: false }]) {
+          const res = await site.put({ require_pushed_authorization_requests: bad });
+          expect(res.status, JSON.stringify(bad)).to.equal(400);
+          expect(res.body.error).to.equal('invalid_client_metadata');
+          expect(await site.stored(), JSON.stringify(bad)).to.deep.equal({ on: true, bySite: true });
+        }
       });
 
       it('lets a site turn it on by an update, after registering without it', async () => {
