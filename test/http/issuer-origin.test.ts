@@ -142,4 +142,56 @@ describe('absolute URLs name the issuer, whatever Host the request came with [ca
       expect((await raw(ts, DISCOVERY, { host: 'cards.example.test' })).status).to.equal(400);
     });
   });
+
+  describe('a forged Host is logged once per request, at warn, as sent but cut short and printable', () => {
+    let ts: TestServer;
+    const lines: string[] = [];
+    before(async () => {
+      ts = await startCardManager({ trustProxy: true, logLevel: 'info' }, { logStream: { write: (l: string) => void lines.push(l) } });
+    });
+    after(() => ts.stop());
+
+    type Line = Record<string, unknown>;
+    /** The log lines of one request (by its X-Request-Id). */
+    const linesOf = (id: string): Line[] => lines.map((l) => JSON.parse(l) as Line).filter((l) => l.requestId === id);
+    const forged = (id: string) => linesOf(id).filter((l) => l.msg === 'forged Host answered as the issuer');
+    let n = 0;
+    const nextId = () => `forged-host-${++n}-${Date.now()}`;
+
+    it('logs a Host, X-Forwarded-Host or absolute-form target naming another host, with what was sent, once', async () => {
+      const id = nextId();
+      const res = await raw(ts, `http://evil.example/some/path?code=SECRET-CODE${DISCOVERY}`, { host: 'evil.example', 'x-forwarded-host': 'other.example', 'x-request-id': id });
+      expect(res.status).to.be.below(500);
+      const logged = forged(id);
+      expect(logged).to.have.length(1);
+      expect(logged[0]!.level).to.equal(40);
+      expect(logged[0]).to.include({ host: 'evil.example', forwardedHost: 'other.example', target: 'http://evil.example' });
+      // The target's path and query (a code, a state) are never logged, nor anything of them.
+      expect(lines.filter((l) => l.includes(id)).join('\n')).to.not.include('SECRET-CODE');
+    });
+
+    it('cuts a long value to 100 characters and shows control and non-ASCII characters as escapes', async () => {
+      const id = nextId();
+      // Node's parser takes a tab and bytes 0x80-0xff in a header value (latin1), refusing other control characters.
+      await raw(ts, DISCOVERY, { host: `${'a'.repeat(300)}.example`, 'x-forwarded-host': 'e\u00e9v\til.example', 'x-request-id': id });
+      const [line] = forged(id);
+      expect(String(line!.host)).to.equal(`${'a'.repeat(100)}…`);
+      expect(line!.forwardedHost).to.equal('e\\xe9v\\x09il.example');
+    });
+
+    it('logs nothing for the issuer\'s own Host, nor for health, readiness and metrics by an instance address', async () => {
+      const issuerHost = new URL(ts.url).host;
+      for (const [path, headers] of [
+        [DISCOVERY, { host: issuerHost }],
+        [DISCOVERY, { host: issuerHost, 'x-forwarded-host': issuerHost }],
+        ['/healthz', { host: '10.0.0.5:3000' }],
+        ['/readyz', { host: '10.0.0.5:3000' }],
+      ] as Array<[string, Record<string, string>]>) {
+        const id = nextId();
+        await raw(ts, path, { ...headers, 'x-request-id': id });
+        expect(forged(id), `${path} ${JSON.stringify(headers)}`).to.have.length(0);
+        expect(linesOf(id).length, 'the request itself is logged').to.be.greaterThan(0);
+      }
+    });
+  });
 });
