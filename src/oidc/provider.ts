@@ -16,6 +16,7 @@ import { createPairwiseIdentifier } from './pairwise.ts';
 import { createRenderError } from './render-error.ts';
 import { createGetResourceServerInfo } from './resource-servers.ts';
 import { createRefuseUnusableResource, defaultResource } from './refresh-resource.ts';
+import { checkCodeResourceFirst } from './code-resource.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 import { createIntrospectAsNow } from './withdrawn-scopes.ts';
 import { ageClaimNames, createAssertClaimsParameter } from './age-claims-request.ts';
@@ -68,11 +69,12 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   const secure = new URL(config.issuer).protocol === 'https:';
 
   const getResourceServerInfo = createGetResourceServerInfo(db, directory, ttl.accessToken, config.issuer);
+  const refuseUnusableResource = createRefuseUnusableResource(getResourceServerInfo);
   const entry = policyDeps(config, db, { now });
   const configuration: Configuration = {
     adapter: createAdapterClass(db, MEMBER_SITE_DEFAULTS, directory, config.registration.enabled ? registryRules(config) : undefined),
     clients: [],
-    findAccount: createFindAccount(db, entry, createRefuseUnusableResource(getResourceServerInfo)),
+    findAccount: createFindAccount(db, entry, refuseUnusableResource),
     jwks: jwks as Configuration['jwks'],
     cookies: {
       keys: [...config.secrets.cookieKeys],
@@ -227,6 +229,7 @@ export function createProvider({ config, db, directory, render, jwks, log, count
   };
 
   const provider = new Provider(config.issuer, configuration);
+  checkCodeResourceFirst(provider, refuseUnusableResource);
   logProviderRefusals(provider, log);
   provider.use(explainSuspendedSite);
   provider.use(explainRequiredPar);

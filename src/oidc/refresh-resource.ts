@@ -2,8 +2,8 @@ import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } fro
 
 type GetResourceServerInfo = (ctx: KoaContextWithOIDC, resource: string, client: Client) => Promise<ResourceServer>;
 
-/** A refresh token as far as its resource goes (oidc-provider's BaseToken). */
-interface RefreshTokenResource {
+/** A refresh token or an authorization code as far as its resource goes (oidc-provider's BaseToken). */
+export interface RefreshTokenResource {
   resource?: string | string[] | undefined;
   resourceIndicators: Set<string | undefined>;
 }
@@ -21,14 +21,14 @@ export function defaultResource(ctx: KoaContextWithOIDC, _client: Client, oneOf?
 }
 
 /**
- * At a refresh, before it is spent: the resource its access token will be for (the one named, else the one granted, as
+ * At a refresh, before it is spent (or at a code exchange, given the code: oidc/code-resource.ts): the resource its access token will be for (the one named, else the one granted, as
  * oidc-provider resolves it with useGrantedResource) must be one the refresh token holds and the site may still ask
  * for (getResourceServerInfo). The provider asks only after it has rotated the refresh token, so its invalid_target
  * spent the token, and the site's retry with it revoked the whole grant as a replay.
  */
 export function createRefuseUnusableResource(getResourceServerInfo: GetResourceServerInfo) {
-  return async function refuseUnusableResource(ctx: KoaContextWithOIDC): Promise<void> {
-    const token = ctx.oidc.entities.RefreshToken as unknown as RefreshTokenResource | undefined;
+  return async function refuseUnusableResource(ctx: KoaContextWithOIDC, source?: RefreshTokenResource): Promise<void> {
+    const token = source ?? (ctx.oidc.entities.RefreshToken as unknown as RefreshTokenResource | undefined);
     const client = ctx.oidc.client;
     if (!token || !client) return;
     const named = ctx.oidc.params?.resource as string | string[] | undefined;
