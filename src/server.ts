@@ -5,7 +5,7 @@ import { ConfigError } from './errors.ts';
 
 /**
  * An HTTP server listening on `port` (0 picks a free one), with the port it got; until an app is attached (`serve`)
- * every request is answered 503 with Retry-After (a health check during migrations). Bound before the app is built so that the issuer can name a port picked for it, and so that a
+ * requests are answered at once (`starting`: 503 with Retry-After but for /healthz). Bound before the app is built so that the issuer can name a port picked for it, and so that a
  * port in use stops the start at once with the setting to change (`setting`: PORT, DEMO_PORT), not a stack trace.
  */
 export function bind(port: number, setting: string, host?: string): Promise<{ server: Server; port: number }> {
@@ -21,8 +21,25 @@ export function bind(port: number, setting: string, host?: string): Promise<{ se
   });
 }
 
-function starting(_req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }).end('Starting: try again in a moment.\n');
+const STARTING = 'The card manager is starting. Please try again in a moment.';
+
+/**
+ * The answer before the app is attached. /healthz says the process runs (a liveness probe failing here would have the
+ * process killed in the middle of a long migration, and started again into the same migration); /readyz says it is
+ * not ready; the rest get 503 temporarily_unavailable, in JSON as an OAuth client or an API caller reads it, in a line
+ * of text for a browser (no templates yet). Retry-After throughout: the start is usually a matter of seconds.
+ */
+function starting(req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+  if (path === '/healthz') return void json(200, { status: 'ok' });
+  if (path === '/readyz') return void json(503, { status: 'starting' }, { 'retry-after': '1' });
+  if (/\btext\/html\b/.test(req.headers.accept ?? '')) {
+    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '1' }).end(`${STARTING}\n`);
+    return;
+  }
+  json(503, { error: 'temporarily_unavailable', error_description: STARTING }, { 'retry-after': '1' });
 }
 
 /** Hands a bound server's requests to a Koa app. */
