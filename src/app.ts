@@ -77,6 +77,7 @@ import { consoleSiteRoutes } from './admin/console-sites-routes.ts';
 import { consoleSettlementRoutes } from './admin/console-settlement-routes.ts';
 import { consoleBooksRoutes } from './admin/console-books-routes.ts';
 import { consoleSessions } from './admin/console-session.ts';
+import { requireOperatorForApi } from './admin/require-operator.ts';
 import { applicationPolicy } from './cards/application-policy.ts';
 import { applicationRoutes } from './cards/routes.ts';
 import { holderApiRoutes } from './holder/api-routes.ts';
@@ -359,13 +360,20 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
   for (const router of holderRouters) app.use(router.routes());
   // A GET of a /card/... form address that only takes posts: on to its form's page, whichever router it is in.
   app.use(onToFormPages(holderRouters));
-  app.use(adminCards.routes());
-  app.use(adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorAuth: config.secrets, directory }).routes());
-  app.use(adminLedger.routes());
-  app.use(adminDisputeRoutes({ parseBody, disputes, operatorAuth: config.secrets }).routes());
-  app.use(adminDeliveryRoutes({ parseBody, db, operatorAuth: config.secrets }).routes());
+  // The operator API: 401 for every request under /admin/api without a valid token, whatever its address and method,
+  // then the routers; an address asked with another method (token valid) is 405 with Allow, not the provider's 404.
+  app.use(requireOperatorForApi(config.secrets));
+  const operatorApi = [
+    adminCards,
+    adminSiteRoutes({ parseBody, db, rules: registryRules(config), operatorAuth: config.secrets, directory }),
+    adminLedger,
+    adminDisputeRoutes({ parseBody, disputes, operatorAuth: config.secrets }),
+    adminDeliveryRoutes({ parseBody, db, operatorAuth: config.secrets }),
+    reviewQueue,
+  ];
+  for (const router of operatorApi) app.use(router.routes());
+  app.use(refuseOtherMethods(operatorApi));
   app.use(applying.routes());
-  app.use(reviewQueue.routes());
   app.use(operatorConsole.router.routes());
   app.use(consoleQueue.routes());
   app.use(consoleDisputes.routes());

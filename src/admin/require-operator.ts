@@ -109,3 +109,20 @@ export function requireOperator(credentials: OperatorCredentials) {
     await next();
   };
 }
+
+/** The operator API's addresses, in any case as the routers match them. */
+const OPERATOR_API = /^\/admin\/api(?:\/|$)/i;
+
+/**
+ * The operator token checked for every request under /admin/api before any router looks at it: without a valid token
+ * the answer is 401 whether the address exists and whether it takes the method, so that the API's addresses are not
+ * told to a caller who may not use them (a router's own guard runs only for a path and method it serves, which left
+ * 401 for those and 404 for the rest). The routers keep their own guard: none depends on being mounted behind this.
+ */
+export function requireOperatorForApi(credentials: OperatorCredentials) {
+  const guard = requireOperator(credentials);
+  return async function requireOperatorForApiAddresses(ctx: Context, next: Next): Promise<void> {
+    if (!OPERATOR_API.test(ctx.path)) return next();
+    await guard(ctx, next);
+  };
+}
