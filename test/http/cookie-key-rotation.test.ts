@@ -130,3 +130,50 @@ describe('signed cookies across a rotation of COOKIE_KEYS', () => {
     expectSetAgainAlike(first.slice(-2), again);
   });
 });
+
+/**
+ * A key that may have leaked is dropped at once: COOKIE_KEYS the new key alone, and a restart. Nothing keeps it
+ * verifying after that (an interaction cookie's minutes, `oidc.ttl.interaction`, are how long the old key must stay
+ * for a sign-in in flight to finish, not a time the card manager holds on to it): a cookie only it signed, or one forged
+ * with it, opens nothing, and is answered with the ordinary pages, never a 500.
+ */
+describe('dropping a leaked COOKIE_KEYS entry at once', () => {
+  let before: TestServer;
+  let after: TestServer;
+  beforeEach(async () => {
+    before = await startCardManager({}, { env: { COOKIE_KEYS: OLD } });
+    after = await startCardManager({}, { env: { COOKIE_KEYS: NEW } });
+  });
+  afterEach(async () => {
+    await before.stop();
+    await after.stop();
+  });
+
+  it('ends what only the dropped key signed: the holder session signs out, a sign-in in flight is told to start again', async () => {
+    const card = await issueTestCard(before);
+    const form = await fetch(`${before.url}/card/signin`);
+    const csrfLines = form.headers.getSetCookie();
+    const signin = await fetch(`${before.url}/card/signin`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(csrfLines) },
+      body: new URLSearchParams({ csrf: csrfFrom(await form.text()), card_number: card.number, password: card.password }).toString(),
+    });
+    expect(signin.status).to.equal(303);
+    const session = cookieHeader([...csrfLines, ...signin.headers.getSetCookie()]);
+    expect((await fetch(`${before.url}/card/account`, { redirect: 'manual', headers: { cookie: session } })).status).to.equal(200);
+    const account = await fetch(`${after.url}/card/account`, { redirect: 'manual', headers: { cookie: session } });
+    expect(account.status, 'signed out: on to the sign-in page').to.equal(303);
+    expect(account.headers.get('location')).to.match(/\/card\/signin/);
+
+    const site = await registerTestSite(before);
+    const req = await authRequest(await siteClient(before, site), site);
+    const start = await new Agent(before.url).get(req.url);
+    const interaction = interactionPathFrom(await start.text())!;
+    const page = await fetch(`${after.url}${interaction}`, { redirect: 'manual', headers: { accept: 'text/html', cookie: cookieHeader(start.headers.getSetCookie()) } });
+    expect(page.status, 'the interaction cookie no longer verifies').to.be.within(400, 499);
+    const text = await page.text();
+    expect(text).to.include('This sign-in has expired or your browser did not keep its cookies. Please start again from the member site.');
+    expect(text).not.to.include('name="card_number"');
+  });
+});
