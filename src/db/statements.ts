@@ -237,13 +237,14 @@ export async function statementLines(conn: Conn, statementId: number): Promise<S
 }
 
 export interface OverdueStatement {
-  /** The account whose statement is unpaid (the holder's own, the guardian's, or a ward's). */
+  /** The account whose statement is unpaid (the holder's own, the guardian's, a sibling's, or a ward's). */
   accountId: string;
   /**
-   * Whose it is, seen from the account asked about: its own, its guardian's (a minor's card answers to it), or a
-   * ward's (a guardian's card answers for it). overdueStatements reads each account's own.
+   * Whose it is, seen from the account asked about: its own, its guardian's (a minor's card answers to it), a
+   * sibling's (another minor linked to the same guardian: the guardian answers for it, so the guardian is in arrears
+   * as by their own), or a ward's (a guardian's card answers for it). overdueStatements reads each account's own.
    */
-  whose: 'own' | 'guardian' | 'ward';
+  whose: 'own' | 'guardian' | 'sibling' | 'ward';
   /** For a ward's: the ward's name, for the guardian's words. */
   wardName: string | null;
   statementId: number;
@@ -308,13 +309,13 @@ export async function overdueStatements(
   return ((r as { rows: Row[] }).rows ?? []).map(toOverdue);
 }
 
-const WHOSE_ORDER = { own: 0, guardian: 1, ward: 2 } as const;
+const WHOSE_ORDER = { own: 0, guardian: 1, sibling: 2, ward: 3 } as const;
 
 /**
- * The same for one account and, with `linked`, its guardian and its wards, in one query (the approval path: it runs
- * inside every approval transaction; the wards are found through accounts_guardian_account_id_index, so an account
- * that is nobody's guardian pays one index probe that finds nothing). Its own statement comes first, then the
- * guardian's, then the wards'.
+ * The same for one account and, with `linked`, its guardian, the other minors linked to that guardian (siblings) and
+ * its wards, in one query (the approval path: it runs inside every approval transaction; wards and siblings are found
+ * through accounts_guardian_account_id_index, so an account that is nobody's guardian and has none pays one index
+ * probe that finds nothing). Its own statement comes first, then the guardian's, then the siblings', then the wards'.
  */
 export async function overdueForAccount(
   conn: Conn,
@@ -323,8 +324,10 @@ export async function overdueForAccount(
 ): Promise<OverdueStatement[]> {
   const ids = `SELECT id, 'own', NULL::text FROM accounts WHERE id = ?::uuid
     UNION ALL SELECT guardian_account_id, 'guardian', NULL::text FROM accounts WHERE id = ?::uuid AND guardian_account_id IS NOT NULL AND ?::boolean
+    UNION ALL SELECT o.id, 'sibling', NULL::text FROM accounts me JOIN accounts o ON o.guardian_account_id = me.guardian_account_id AND o.id <> me.id
+      WHERE me.id = ?::uuid AND ?::boolean
     UNION ALL SELECT id, 'ward', legal_name FROM accounts WHERE guardian_account_id = ?::uuid AND ?::boolean`;
-  const r = await conn.raw(OVERDUE_SQL(ids), [accountId, accountId, p.linked, accountId, p.linked, p.graceDays, p.timeZone]);
+  const r = await conn.raw(OVERDUE_SQL(ids), [accountId, accountId, p.linked, accountId, p.linked, accountId, p.linked, p.graceDays, p.timeZone]);
   const found = ((r as { rows: Row[] }).rows ?? []).map(toOverdue);
   return found.sort((a, b) => WHOSE_ORDER[a.whose] - WHOSE_ORDER[b.whose] || a.dueDate.localeCompare(b.dueDate));
 }

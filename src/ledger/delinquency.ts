@@ -66,6 +66,11 @@ export function overdueRefusalOf(overdue: OverdueStatement): ApprovalRefusedErro
     // not the guardian's figures.
     return new ApprovalRefusedError('delinquent', guardianOverdueMessage(overdue), { heading: GUARDIAN_OVERDUE_HEADING });
   }
+  if (overdue.whose === 'sibling') {
+    // Another child's statement the guardian answers for: the guardian is in arrears, which stops this card as the
+    // guardian's own statement would. Its dates and who pays it; neither the other child's name nor the figures.
+    return new ApprovalRefusedError('delinquent', siblingOverdueMessage(overdue), { heading: SIBLING_OVERDUE_HEADING });
+  }
   return new ApprovalRefusedError(
     'delinquent',
     `Payment overdue: Your statement of ${overdue.statementDate} still has ${owed} unpaid ` +
@@ -75,6 +80,17 @@ export function overdueRefusalOf(overdue: OverdueStatement): ApprovalRefusedErro
 
 /** The heading of a minor's refusal pages where the guardian's overdue statement stops their card. */
 export const GUARDIAN_OVERDUE_HEADING = "Your guardian's statement is overdue";
+
+/** The heading of a minor's refusal pages where another linked child's overdue statement, which the guardian answers for, stops their card. */
+export const SIBLING_OVERDUE_HEADING = 'A statement your guardian answers for is overdue';
+
+/** What a minor is told where another linked child's overdue statement stops their card (messages-ko.ts translates it). */
+export function siblingOverdueMessage(overdue: Pick<OverdueStatement, 'statementDate' | 'dueDate'>): string {
+  return (
+    `A statement your guardian answers for, of ${overdue.statementDate}, was due on ${overdue.dueDate} and is still unpaid. ` +
+    'New charges on your card are refused until your guardian pays it; free content stays open.'
+  );
+}
 
 /** What a minor is told where the guardian's overdue statement stops their card (messages-ko.ts translates it). */
 export function guardianOverdueMessage(overdue: Pick<OverdueStatement, 'statementDate' | 'dueDate'>): string {
@@ -213,10 +229,12 @@ export async function overdueRefusesEntry(
         statementDate: overdue.statementDate,
         dueDate: overdue.dueDate,
         guardian: overdue.whose === 'guardian',
+        ...(overdue.whose === 'sibling' ? { sibling: true, siblingAccountId: overdue.accountId } : {}),
         ...(overdue.whose === 'ward' ? { ward: true, wardAccountId: overdue.accountId } : {}),
       },
     });
   }
   if (overdue.whose === 'ward') return { code: 'ward_delinquent', wardName: overdue.wardName ?? '' };
-  return overdue.whose === 'guardian' ? { code: 'delinquent', guardian: true } : { code: 'delinquent' };
+  // A sibling's statement puts the guardian in arrears: the login refusal says so as for the guardian's own.
+  return overdue.whose === 'guardian' || overdue.whose === 'sibling' ? { code: 'delinquent', guardian: true } : { code: 'delinquent' };
 }

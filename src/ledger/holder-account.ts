@@ -80,7 +80,8 @@ export interface ViewOptions {
 }
 
 /**
- * The account's standing from what stops it (overdueForAccount: its own first, then its guardian's, then its wards'):
+ * The account's standing from what stops it (overdueForAccount: its own first, then its guardian's, then another
+ * linked child's (`sibling_statement`, dates only to the holder, like the guardian's), then its wards'):
  * `reason` and the statement fields are those of the first (the card's own, or a ward's for a guardian), except a
  * minor stopped by the guardian's statement alone, who owes nothing overdue of their own: the guardian's statement is
  * `guardian_statement`, apart, beside the minor's own when both are overdue (paying their own does not restore the
@@ -98,13 +99,26 @@ function standingOf(found: OverdueStatement[], opts: ViewOptions) {
       ...(opts.operator ? { account_id: guardian.accountId, outstanding: guardian.outstanding } : {}),
     },
   };
+  // Another linked child's statement the guardian answers for: its dates apart, as the guardian's are (the holder never
+  // gets the other child's account or figures; the operator does, to find what to chase).
+  const sibling = found.find((o) => o.whose === 'sibling');
+  const siblingStatement = sibling && {
+    sibling_statement: {
+      statement_date: sibling.statementDate,
+      due_date: sibling.dueDate,
+      ...(opts.operator ? { account_id: sibling.accountId, outstanding: sibling.outstanding } : {}),
+    },
+  };
   const message =
     first.whose === 'ward'
       ? "Payment overdue on a child's card you answer for: new charges on your card are refused until its statement is paid."
       : first.whose === 'guardian'
         ? "Payment overdue on your guardian's statement: new charges on your card are refused until your guardian pays it."
-        : 'Payment overdue: new charges are refused until the statement is paid.';
-  if (first.whose === 'guardian') return { status: 'overdue' as const, reason: first.whose, message, ...guardianStatement };
+        : first.whose === 'sibling'
+          ? 'Payment overdue on a statement your guardian answers for: new charges on your card are refused until your guardian pays it.'
+          : 'Payment overdue: new charges are refused until the statement is paid.';
+  if (first.whose === 'guardian') return { status: 'overdue' as const, reason: first.whose, message, ...guardianStatement, ...siblingStatement };
+  if (first.whose === 'sibling') return { status: 'overdue' as const, reason: first.whose, message, ...siblingStatement };
   return {
     status: 'overdue' as const,
     // Whose statement: the card's own, or a ward's (a minor's card this one answers for).
@@ -116,6 +130,7 @@ function standingOf(found: OverdueStatement[], opts: ViewOptions) {
     due_date: first.dueDate,
     outstanding: first.outstanding,
     ...guardianStatement,
+    ...siblingStatement,
   };
 }
 

@@ -38,7 +38,7 @@ export async function wardsOverview(conn: Conn, guardianAccountId: string, polic
     held: w.heldAmount,
     balance: w.postedBalance,
     approved_this_month: w.approvedThisMonth,
-    standing: standingOf(overdue.get(w.accountId), policy),
+    standing: standingOf(overdue.get(w.accountId), policy, wards.length > 1),
     recent_approvals: (byAccount.get(w.accountId) ?? []).map((raw) => {
       // A hold past its expiry reads as the sweep will leave it (present.ts), as on the holder's own page.
       const a = { ...raw, status: statusInEffect(raw, now) };
@@ -62,8 +62,11 @@ export async function wardsOverview(conn: Conn, guardianAccountId: string, polic
   }));
 }
 
-/** A ward's standing as the guardian sees it: good, or its overdue statement (and whether it stops the guardian's card). */
-function standingOf(o: OverdueStatement | undefined, policy: DelinquencyPolicy) {
+/**
+ * A ward's standing as the guardian sees it: good, or its overdue statement, and whether it stops the guardian's card
+ * and (the guardian being in arrears) the guardian's other children's cards.
+ */
+function standingOf(o: OverdueStatement | undefined, policy: DelinquencyPolicy, otherWards: boolean) {
   if (!o) return { status: 'good' as const };
   return {
     status: 'overdue' as const,
@@ -73,5 +76,6 @@ function standingOf(o: OverdueStatement | undefined, policy: DelinquencyPolicy) 
     outstanding: o.outstanding,
     currency: o.currency,
     guardian_stopped: policy.guardianResponsible,
+    siblings_stopped: policy.guardianResponsible && otherWards,
   };
 }

@@ -182,6 +182,9 @@ export const KO: Readonly<Record<string, string>> = {
   "Your guardian's statement of {date} was due on {due} and is still unpaid too: new charges on your card stay refused until your guardian pays it, even once yours is paid.":
     '보호자님의 {date} 명세서도 납부 기한({due})이 지났으며 아직 미납입니다. 회원님의 명세서를 납부하더라도 보호자님이 납부할 때까지 회원님 카드의 새 결제는 거절됩니다.',
   "Your guardian's statement is overdue": '보호자님의 명세서가 연체되었습니다',
+  'A statement your guardian answers for is overdue': '보호자님이 책임지는 명세서가 연체되었습니다',
+  'A statement your guardian answers for, of {date}, was due on {due} and is still unpaid. New charges on your card are refused until your guardian pays it; free content stays open.':
+    '보호자님이 책임지는 {date} 명세서의 납부 기한({due})이 지났으며 아직 납부되지 않았습니다. 보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.',
   "Your guardian's statement is overdue, so your card cannot be used at {site} until your guardian pays it. Your card page shows the dates.":
     '보호자님의 명세서가 연체되어 보호자님이 납부할 때까지 회원님의 카드를 {site}에서 사용할 수 없습니다. 날짜는 카드 페이지에서 확인할 수 있습니다.',
   'Too many attempts from this network or device. Wait {seconds} seconds, then try again.':
@@ -786,6 +789,8 @@ export const KO: Readonly<Record<string, string>> = {
 
   // A guardian's view of the cards linked to theirs
   "Children's cards": '자녀 카드',
+  "The statement of {date} was due on {due} and {amount} is still unpaid. New charges on this card, on yours and on your other children's cards are refused until it is paid.":
+    '{date} 명세서의 납부 기한({due})이 지났으며 미납액({amount})이 아직 남아 있습니다. 납부할 때까지 이 카드와 보호자님의 카드, 다른 자녀 카드 모두 새 결제가 거절됩니다.',
   'The statement of {date} was due on {due} and {amount} is still unpaid. New charges on this card and on yours are refused until it is paid.':
     '{date} 명세서의 납부 기한({due})이 지났으며 미납액({amount})이 아직 남아 있습니다. 납부할 때까지 이 카드와 보호자님의 카드 모두 새 결제가 거절됩니다.',
   'The statement of {date} was due on {due} and {amount} is still unpaid. New charges on this card are refused until it is paid.':
