@@ -102,9 +102,9 @@ export function guardianOverdueMessage(overdue: Pick<OverdueStatement, 'statemen
 
 /**
  * The holder and, with a responsible guardian (delinquency.guardianResponsible), whoever else the account's statement
- * stops, each with what a message to them carries: the guardian of a minor (`ward` names the minor), and the minors
- * linked to a guardian (`guardian: true`; they are told whose statement it is and its dates, not the guardian's
- * figures: `wardData` is what they get).
+ * stops, each with what a message to them carries: the guardian of a minor (`ward` names the minor), the guardian's
+ * other minors (`sibling: true`), and the minors linked to a guardian (`guardian: true`); the minors are told whose
+ * statement it is and its dates, not its figures: `wardData` is what they get.
  */
 async function holderAndLinked(
   trx: Trx,
@@ -119,7 +119,15 @@ async function holderAndLinked(
   if (!policy.guardianResponsible) return told;
   if (account.guardianAccountId) {
     const guardian = await findAccount(trx, account.guardianAccountId);
-    if (guardian) told.push({ to: guardian, data: { ...data, ward: account.legalName } });
+    const siblings = (await wardsOf(trx, account.guardianAccountId)).filter((id) => id !== accountId);
+    // `siblings`: the guardian is told their other children's cards stop too.
+    if (guardian) told.push({ to: guardian, data: { ...data, ward: account.legalName, ...(siblings.length > 0 ? { siblings: true } : {}) } });
+    // The guardian's other children: the guardian is in arrears, which stops their cards too (`sibling: true`; the
+    // dates only, neither this child's name nor the figures).
+    for (const siblingId of siblings) {
+      const sibling = await findAccount(trx, siblingId);
+      if (sibling) told.push({ to: sibling, data: { ...wardData, sibling: true } });
+    }
   }
   for (const wardId of await wardsOf(trx, accountId)) {
     const ward = await findAccount(trx, wardId);

@@ -591,7 +591,12 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     // one alone does not restore the card: a minor's own beside the guardian's, a guardian's own beside a child's.
     text: {
       en: (d) =>
-        d.guardian
+        d.sibling
+          ? // A minor whose card another linked child's statement stops (the guardian is in arrears): its dates, who pays it.
+            `A statement your guardian answers for, of ${s(d, 'statementDate')}, was due on ${s(d, 'dueDate')} and is still unpaid. ` +
+            'New charges on your card are refused until your guardian pays it; free content stays open.' +
+            (d.also ? ' Another overdue statement your card answers for stops it too: your account page says which.' : '')
+          : d.guardian
           ? // A minor whose card the guardian's overdue statement stops (guardianResponsible): whose, and who pays it.
             d.also
             ? `Your guardian's statement of ${s(d, 'statementDate')} was due on ${s(d, 'dueDate')} and is still unpaid too: ` +
@@ -601,10 +606,14 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
           : `${d.ward ? `The statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your statement'} of ${s(d, 'statementDate')} ` +
             `was due on ${s(d, 'dueDate')} and ${s(d, 'amount')} is still unpaid. ` +
             // The guardian's card answers for the ward's (delinquency.guardianResponsible, the only setting that tells the guardian).
-            `${d.ward ? 'New charges on that card and on yours are refused' : 'New charges are refused'} until it is paid; free content stays open.` +
+            `${d.ward ? (d.siblings ? "New charges on that card, on yours and on your other children's cards are refused" : 'New charges on that card and on yours are refused') : 'New charges are refused'} until it is paid; free content stays open.` +
             (d.also ? ' Another overdue statement your card answers for stops it too: your account page says which.' : ''),
       ko: (d) =>
-        d.guardian
+        d.sibling
+          ? `보호자님이 책임지는 ${s(d, 'statementDate')} 명세서의 납부 기한(${s(d, 'dueDate')})이 지났으며 아직 납부되지 않았습니다. ` +
+            '보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.' +
+            (d.also ? ' 카드가 책임지는 다른 미납 명세서도 있어 그 명세서가 납부될 때까지 새 결제가 계속 거절됩니다. 어떤 명세서인지는 계정 페이지에서 확인할 수 있습니다.' : '')
+          : d.guardian
           ? d.also
             ? `보호자님의 ${s(d, 'statementDate')} 명세서도 납부 기한(${s(d, 'dueDate')})이 지났으며 아직 미납입니다. ` +
               '회원님의 명세서를 납부하더라도 보호자님이 납부할 때까지 회원님 카드의 새 결제는 거절됩니다.'
@@ -612,19 +621,25 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
               '보호자님이 납부할 때까지 회원님 카드의 새 결제가 거절되며, 무료 콘텐츠는 계속 이용할 수 있습니다.'
           : `${d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 명세서는 납부 기한(${s(d, 'dueDate')})이 지났으며 ` +
             `미납액(${s(d, 'amount')})이 아직 남아 있습니다. ` +
-            `${d.ward ? '납부할 때까지 그 카드와 보호자님의 카드 모두 새 결제가 거절되며' : '납부할 때까지 새 결제는 거절되며'}, 무료 콘텐츠는 계속 이용할 수 있습니다.` +
+            `${d.ward ? (d.siblings ? '납부할 때까지 그 카드와 보호자님의 카드, 다른 자녀 카드 모두 새 결제가 거절되며' : '납부할 때까지 그 카드와 보호자님의 카드 모두 새 결제가 거절되며') : '납부할 때까지 새 결제는 거절되며'}, 무료 콘텐츠는 계속 이용할 수 있습니다.` +
             (d.also ? ' 카드가 책임지는 다른 미납 명세서도 있어 그 명세서가 납부될 때까지 새 결제가 계속 거절됩니다. 어떤 명세서인지는 계정 페이지에서 확인할 수 있습니다.' : ''),
     },
     sms: {
       en: (d) =>
-        d.guardian
+        d.sibling
+          ? `A cyber card statement your guardian answers for (${s(d, 'statementDate')}) is unpaid since ${s(d, 'dueDate')}. ` +
+            'New charges on your card are paused until your guardian pays it.'
+          : d.guardian
           ? `Your guardian's cyber card statement of ${s(d, 'statementDate')} is unpaid since ${s(d, 'dueDate')}. ` +
             (d.also ? 'New charges stay paused until your guardian pays it, even if you pay yours.' : 'New charges on your card are paused until your guardian pays it.')
           : `${d.ward ? `The cyber card statement of ${s(d, 'ward')}` : 'Your cyber card statement'} of ${s(d, 'statementDate')}: ` +
             `${s(d, 'amount')} unpaid since ${s(d, 'dueDate')}. ` +
             (d.also ? 'Charges stay paused until all overdue ones are paid.' : 'New charges are paused until it is paid.'),
       ko: (d) =>
-        d.guardian
+        d.sibling
+          ? `보호자님이 책임지는 ${s(d, 'statementDate')} 사이버 카드 명세서가 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. ` +
+            '보호자님이 납부할 때까지 회원님 카드의 새 결제가 중지됩니다.'
+          : d.guardian
           ? `보호자님의 ${s(d, 'statementDate')} 사이버 카드 명세서가 납부 기한(${s(d, 'dueDate')})이 지나 미납입니다. ` +
             (d.also ? '회원님 명세서를 납부해도 보호자님이 납부할 때까지 새 결제가 중지됩니다.' : '보호자님이 납부할 때까지 회원님 카드의 새 결제가 중지됩니다.')
           : `${d.ward ? `${s(d, 'ward')} 님의 ` : ''}${s(d, 'statementDate')} 사이버 카드 명세서가 납부 기한(${s(d, 'dueDate')})이 지나 ${s(d, 'amount')} 미납입니다. ` +
@@ -635,30 +650,34 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     subject: { en: 'Your cyber card statement is paid', ko: '사이버 카드 명세서가 납부되었습니다' },
     text: {
       en: (d) =>
-        `${d.guardian ? "Your guardian's overdue statement" : d.ward ? `The overdue statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your overdue statement'} is paid. ` +
+        `${d.sibling ? 'The overdue statement your guardian answers for' : d.guardian ? "Your guardian's overdue statement" : d.ward ? `The overdue statement of ${s(d, 'ward')}, whose card you are responsible for,` : 'Your overdue statement'} is paid. ` +
         'New charges on your card stay refused while another statement it answers for is overdue: your account page says which.',
       ko: (d) =>
-        `${d.guardian ? '보호자님의 ' : d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}미납 명세서가 납부되었습니다. ` +
+        `${d.sibling ? '보호자님이 책임지는 ' : d.guardian ? '보호자님의 ' : d.ward ? `보호자로서 책임지고 계신 ${s(d, 'ward')} 님의 ` : ''}미납 명세서가 납부되었습니다. ` +
         '카드가 책임지는 다른 명세서가 미납인 동안에는 새 결제가 계속 거절됩니다. 어떤 명세서인지는 계정 페이지에서 확인할 수 있습니다.',
     },
     sms: {
       en: (d) =>
-        `${d.guardian ? "Your guardian's" : d.ward ? `${s(d, 'ward')}'s` : 'Your'} cyber card statement is paid. New charges stay paused while another statement your card answers for is overdue.`,
+        `${d.sibling ? 'The cyber card statement your guardian answers for' : `${d.guardian ? "Your guardian's" : d.ward ? `${s(d, 'ward')}'s` : 'Your'} cyber card statement`} is paid. New charges stay paused while another statement your card answers for is overdue.`,
       ko: (d) =>
-        `${d.guardian ? '보호자님의 ' : d.ward ? `${s(d, 'ward')} 님의 ` : ''}사이버 카드 명세서가 납부되었습니다. 카드가 책임지는 다른 명세서가 미납인 동안 새 결제는 계속 중지됩니다.`,
+        `${d.sibling ? '보호자님이 책임지는 ' : d.guardian ? '보호자님의 ' : d.ward ? `${s(d, 'ward')} 님의 ` : ''}사이버 카드 명세서가 납부되었습니다. 카드가 책임지는 다른 명세서가 미납인 동안 새 결제는 계속 중지됩니다.`,
     },
   },
   payment_restored: {
     subject: { en: 'Your cyber card can pay again', ko: '사이버 카드로 다시 결제할 수 있습니다' },
     text: {
       en: (d) =>
-        d.guardian
+        d.sibling
+          ? 'The overdue statement your guardian answers for is paid: your card is in good standing again and new charges are accepted.'
+          : d.guardian
           ? "Your guardian's overdue statement is paid: your card is in good standing again and new charges are accepted."
           : d.ward
             ? `The card of ${s(d, 'ward')} is in good standing again: new charges are accepted on it and on yours.`
             : 'Your card is in good standing again: new charges are accepted.',
       ko: (d) =>
-        d.guardian
+        d.sibling
+          ? '보호자님이 책임지는 미납 명세서가 납부되어 회원님의 카드가 다시 정상 상태가 되었습니다. 새 결제를 받을 수 있습니다.'
+          : d.guardian
           ? '보호자님의 미납 명세서가 납부되어 회원님의 카드가 다시 정상 상태가 되었습니다. 새 결제를 받을 수 있습니다.'
           : d.ward
             ? `${s(d, 'ward')} 님의 카드가 다시 정상 상태가 되어 그 카드와 보호자님의 카드 모두 새 결제를 받을 수 있습니다.`

@@ -6,7 +6,10 @@ import { signedInHolder } from '../helpers/holder.ts';
 import { signedInOperator } from '../helpers/operator.ts';
 import { unescapeHtml } from '../helpers/html.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { cardWithLimit, CHILD, familyOf, makeOverdue, operator, startLedgerServer } from './fixtures.ts';
+import { sweepDelinquency } from '../../src/ledger/delinquency.ts';
+import { renderMessage } from '../../src/notifications/templates.ts';
+import type { Channel } from '../../src/db/outbox.ts';
+import { cardWithLimit, CHILD, familyOf, ledgerOf, makeOverdue, operator, startLedgerServer } from './fixtures.ts';
 
 async function pay(ts: TestServer, site: TestSite, card: TestCard, uiLocales?: string): Promise<{ agent: Agent; result: FlowResult }> {
   const cfg = await siteClient(ts, site);
@@ -96,6 +99,51 @@ describe("a linked minor's card while another child's statement the guardian ans
     expect(repaid.status).to.equal(201);
     expect((await pay(ts, site, sibling)).result.kind).to.equal('redirect');
     expect((await pay(ts, site, guardian)).result.kind).to.equal('redirect');
+  });
+});
+
+describe("telling a linked minor that another child's statement the guardian answers for stops their card", () => {
+  let ts: TestServer;
+  let site: TestSite;
+  const told = async (accountId: string) =>
+    (await ts.db('notifications_outbox').where({ account_id: accountId }).whereIn('template', ['payment_overdue', 'payment_restored', 'statement_paid_still_paused']).orderBy('id')) as Array<{
+      template: string;
+      data: Record<string, unknown>;
+      channel: Channel;
+    }>;
+  before(async () => {
+    ts = await startLedgerServer();
+    site = await registerTestSite(ts, { maxAmount: 50_000 });
+  });
+  after(() => ts.stop());
+
+  it('tells the other child once, in words of their own (dates, not whose nor how much), and again when the repayment frees the card', async () => {
+    const { minor, sibling, guardian } = await twoWards(ts, site);
+    await ts.db('accounts').where({ id: sibling.accountId }).update({ email: 'sibling@example.test' });
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(1);
+    expect(await sweepDelinquency(ledgerOf(ts))).to.equal(0);
+    const stopped = await told(sibling.accountId);
+    expect(stopped.map((m) => m.template)).to.deep.equal(['payment_overdue']);
+    expect(stopped[0]!.data).to.include({ sibling: true });
+    expect(stopped[0]!.data).not.to.have.any.keys('amount', 'ward', 'also');
+    const en = renderMessage('payment_overdue', stopped[0]!.data, ts.url, 'en', stopped[0]!.channel).text;
+    expect(en).to.match(STOPPED);
+    expect(en).not.to.include(CHILD);
+    expect(renderMessage('payment_overdue', stopped[0]!.data, ts.url, 'ko', stopped[0]!.channel).text).to.include('보호자님이 책임지는');
+
+    // The guardian is told the other children's cards stop too.
+    const [parent] = (await ts.db('notifications_outbox').where({ account_id: guardian.accountId, template: 'payment_overdue' })) as Array<{ data: Record<string, unknown>; channel: Channel }>;
+    expect(parent!.data).to.include({ ward: CHILD, siblings: true });
+    expect(renderMessage('payment_overdue', parent!.data, ts.url, 'en', parent!.channel).text).to.include("New charges on that card, on yours and on your other children's cards are refused until it is paid");
+    expect(renderMessage('payment_overdue', parent!.data, ts.url, 'ko', parent!.channel).text).to.include('다른 자녀 카드');
+
+    const repaid = await operator(ts, 'POST', '/admin/api/ledger/repayments', { card_id: minor.cardId, amount: 3_000, currency: 'KRW' });
+    expect(repaid.status).to.equal(201);
+    const after = await told(sibling.accountId);
+    expect(after.map((m) => m.template)).to.deep.equal(['payment_overdue', 'payment_restored']);
+    const freed = renderMessage('payment_restored', after[1]!.data, ts.url, 'en', after[1]!.channel).text;
+    expect(freed).to.equal('The overdue statement your guardian answers for is paid: your card is in good standing again and new charges are accepted.');
+    expect(renderMessage('payment_restored', after[1]!.data, ts.url, 'ko', after[1]!.channel).text).to.include('보호자님이 책임지는');
   });
 });
 
