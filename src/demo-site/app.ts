@@ -301,7 +301,9 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<DemoSite> {
     const s = sess(ctx);
     if (!s.tokens) return ctx.redirect('/');
     const resource = await rs.verify(s.tokens.accessToken).catch((err: unknown) => ({ error: (err as { code?: string }).code ?? 'error' }));
-    await page(ctx, 'me', { claims: s.claims, resource });
+    // The token's credit standing (verified by the kit): warn before a payment the card manager would refuse.
+    const overdue = (resource as { credit?: { standing?: unknown } }).credit?.standing === 'overdue';
+    await page(ctx, 'me', { claims: s.claims, resource, overdue });
   });
 
   router.get('/logout', async function logout(ctx) {
