@@ -41,10 +41,14 @@ const MIGRATIONS_LOCK = 'cybercard:migrations';
  * outside a transaction (CREATE INDEX CONCURRENTLY), and a start killed during one leaves it taken, so that no
  * instance could start again until someone ran `knex migrate:unlock`. Holding the advisory lock, no one else is
  * migrating: a knex lock still taken was left by a run that died, and is freed. PostgreSQL lets the advisory lock go
- * with its session, however that ends. The embedded database serves one process: no lock needed.
+ * with its session, however that ends. The embedded database serves one process (embedded-lock.ts): no advisory lock
+ * needed, and a knex lock found taken there was left by a run that died too, so it is freed the same way.
  */
 export async function migrateLatest(db: Db): Promise<string[]> {
-  if (isEmbedded(db)) return runPending(db);
+  if (isEmbedded(db)) {
+    await freeLeftLock(db);
+    return runPending(db);
+  }
   const key = lockKey(MIGRATIONS_LOCK).toString();
   const client = db.client as { acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<void> };
   const session = await client.acquireConnection();
@@ -74,7 +78,7 @@ async function waitForLock(db: Db, session: unknown, key: string): Promise<void>
   }
 }
 
-/** Frees knex's migration lock when it is taken; call only holding MIGRATIONS_LOCK (nobody else migrates). */
+/** Frees knex's migration lock when it is taken; call only when nobody else migrates (MIGRATIONS_LOCK held, or embedded). */
 async function freeLeftLock(db: Db): Promise<void> {
   if (!(await db.schema.hasTable('knex_migrations_lock'))) return;
   await db('knex_migrations_lock').where({ is_locked: 1 }).update({ is_locked: 0 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { openDb } from '../../src/db/knex.ts';
 import { runCliWith } from '../helpers/cli.ts';
 import { admin, dropTestDatabase, ADMIN_URL } from '../helpers/db.ts';
 
@@ -74,6 +75,25 @@ describe('npm run migrate', function () {
       expect(readdirSync(dir)).to.include('pgdata');
       const again = await runCliWith({ DATABASE_URL: '', DATA_DIR: dir }, 'migrate');
       expect([again.code, again.stdout.trim()]).to.deep.equal([0, 'already up to date']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("starts on the embedded database when a run was killed half-way and left knex's lock taken (one process: no one migrates now)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cybercard-migrate-'));
+    try {
+      expect((await runCliWith({ DATABASE_URL: '', DATA_DIR: dir }, 'migrate')).code).to.equal(0);
+      // What a start stopped during a migration that runs outside a transaction (CREATE INDEX CONCURRENTLY) leaves.
+      const db = openDb({ databaseUrl: null, dataDir: dir });
+      try {
+        await db('knex_migrations_lock').update({ is_locked: 1 });
+      } finally {
+        await db.destroy();
+        rmSync(path.join(dir, 'pgdata.lock')); // this process is done with it (it keeps its claim until it exits)
+      }
+      const again = await runCliWith({ DATABASE_URL: '', DATA_DIR: dir }, 'migrate');
+      expect([again.code, again.stdout.trim()], again.stderr).to.deep.equal([0, 'already up to date']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
