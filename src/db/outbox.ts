@@ -71,14 +71,25 @@ function outboxMessage(r: Record<string, unknown>): OutboxMessage {
   };
 }
 
+/**
+ * Records a message sent. One another sender already recorded sent (it claimed the message when this one's lease ran
+ * out: claimDueMessage) is left as it is.
+ */
 export async function markSent(conn: Conn, id: number): Promise<void> {
-  await conn('notifications_outbox').where({ id }).update({ status: 'sent', sent_at: conn.fn.now(), attempts: conn.raw('attempts + 1') });
-}
-
-/** Records a failed attempt; retried later with backoff until `maxAttempts`, then marked failed. */
-export async function markAttemptFailed(conn: Conn, id: number, error: string, maxAttempts: number): Promise<void> {
   await conn('notifications_outbox')
     .where({ id })
+    .whereNot({ status: 'sent' })
+    .update({ status: 'sent', sent_at: conn.fn.now(), attempts: conn.raw('attempts + 1') });
+}
+
+/**
+ * Records a failed attempt; retried later with backoff until `maxAttempts`, then marked failed. Only while the message
+ * is pending: a failure that comes in after another sender, which claimed the message once this one's lease ran out,
+ * has sent it (or given up on it) would otherwise make it pending again, and send it once more.
+ */
+export async function markAttemptFailed(conn: Conn, id: number, error: string, maxAttempts: number): Promise<void> {
+  await conn('notifications_outbox')
+    .where({ id, status: 'pending' })
     .update({
       attempts: conn.raw('attempts + 1'),
       last_error: error.slice(0, 500),
