@@ -12,11 +12,12 @@ const LOGGED_LENGTH = 100;
 
 /**
  * A value a client sent, fit for a log line: cut to LOGGED_LENGTH characters (… marks the cut) and every character
- * outside printable ASCII written as \xNN (\u{…} above 0xff), so a log reader sees no control characters or lookalikes.
+ * outside printable ASCII, and the backslash itself, written as \xNN (\u{…} above 0xff), so a log reader sees no control
+ * characters or lookalikes, and a sent "\x0a" cannot pass for an escaped line break.
  */
 export function sanitiseForLog(value: string): string {
   const long = value.length > LOGGED_LENGTH;
-  const escaped = (long ? value.slice(0, LOGGED_LENGTH) : value).replace(/[^\x21-\x7e]/gu, (c) => {
+  const escaped = (long ? value.slice(0, LOGGED_LENGTH) : value).replace(/[^\x21-\x5b\x5d-\x7e]/gu, (c) => {
     const code = c.codePointAt(0)!;
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
   });

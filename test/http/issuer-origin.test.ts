@@ -173,10 +173,11 @@ describe('absolute URLs name the issuer, whatever Host the request came with [ca
     it('cuts a long value to 100 characters and shows control and non-ASCII characters as escapes', async () => {
       const id = nextId();
       // Node's parser takes a tab and bytes 0x80-0xff in a header value (latin1), refusing other control characters.
-      await raw(ts, DISCOVERY, { host: `${'a'.repeat(300)}.example`, 'x-forwarded-host': 'e\u00e9v\til.example', 'x-request-id': id });
+      await raw(ts, DISCOVERY, { host: `${'a'.repeat(300)}.example`, 'x-forwarded-host': 'e\u00e9v\til.example\\x0a', 'x-request-id': id });
       const [line] = forged(id);
       expect(String(line!.host)).to.equal(`${'a'.repeat(100)}…`);
-      expect(line!.forwardedHost).to.equal('e\\xe9v\\x09il.example');
+      // A backslash sent is escaped too: a sent "\\x0a" must not read as an escaped line break.
+      expect(line!.forwardedHost).to.equal('e\\xe9v\\x09il.example\\x5cx0a');
     });
 
     it('logs nothing for the issuer\'s own Host, nor for health, readiness and metrics by an instance address', async () => {
