@@ -5,6 +5,7 @@ import type { Trx } from '../db/knex.ts';
 import { consumeCode, lockLatestCode, recordCodeAttempt } from '../db/one-time-codes.ts';
 import { inTransaction } from '../db/tx.ts';
 import { findCardByNumber } from './find-card-by-number.ts';
+import { hashDeviceId } from './note-device.ts';
 import {
   hashCode,
   InvalidCodeError,
@@ -17,12 +18,15 @@ export interface CodeRedemption {
   cardNumber: string;
   purpose: CodePurpose;
   code: string;
+  /** The guessing browser's device cookie id (http/device-cookie.ts): a code asked from a known device answers it alone. */
+  deviceId?: string | undefined;
 }
 
 type Outcome = { ok: true; card: Card } | { ok: false; error: 'invalid' | 'exhausted' };
 
 /**
- * Checks the newest code sent for this card and purpose and uses it up: the card it proves, or
+ * Checks the newest code sent for this card and purpose (the live one asked from the guessing device, when a device
+ * the account knows asked for it; else the newest one no known device asked for) and uses it up: the card it proves, or
  * InvalidCodeError (wrong, expired, used, superseded, or dead after too many wrong guesses). A wrong guess is
  * counted and committed before the error is thrown. The code is spent even if the caller's action then
  * fails: one code, one attempt at the action. `beforeSpending`, if given, runs once the code has proved the card and
@@ -37,7 +41,8 @@ export async function redeemCode(
   if (!card) throw new InvalidCodeError();
   const outcome = await inTransaction(deps.db, async (trx): Promise<Outcome> => {
     const current = await lockCard(trx, card.id);
-    const code = await lockLatestCode(trx, card.id, r.purpose);
+    // A code asked from a known device is not this guess's to try, nor to use up, unless it comes from that device.
+    const code = await lockLatestCode(trx, card.id, r.purpose, r.deviceId === undefined ? undefined : hashDeviceId(deps.cardHmacKey, r.deviceId));
     if (!current || !(await takesCode(trx, r.purpose, current))) return { ok: false, error: 'invalid' };
     if (!code || code.consumedAt || code.expired) return { ok: false, error: 'invalid' };
     if (code.attempts >= deps.codes.maxAttempts) return { ok: false, error: 'exhausted' };

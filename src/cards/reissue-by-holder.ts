@@ -9,10 +9,10 @@ import { reissue, type Reissued } from './reissue.ts';
  */
 export async function reissueByHolder(
   deps: CardDeps & { codes: CodeSettings },
-  proof: { cardNumber: string; code: string },
+  proof: { cardNumber: string; code: string; deviceId?: string | undefined },
   requestId?: string,
 ): Promise<Reissued> {
-  const card = await redeemCode(deps, { cardNumber: proof.cardNumber, purpose: 'reissue', code: proof.code });
+  const card = await redeemCode(deps, { cardNumber: proof.cardNumber, purpose: 'reissue', code: proof.code, deviceId: proof.deviceId });
   return reissue(deps, {
     cardId: card.id,
     actor: `card:${card.id}`,

@@ -12,7 +12,7 @@ export class ClosedCardLostError extends AppError {
   }
 }
 
-export type LostProof = { cardNumber: string; password: string } | { cardNumber: string; code: string };
+export type LostProof = { cardNumber: string; password: string } | { cardNumber: string; code: string; deviceId?: string | undefined };
 
 /**
  * The holder's "report my card lost": proven by the card password, or by a one-time code sent to the
@@ -27,7 +27,7 @@ export async function reportLostByHolder(
   const card =
     'password' in proof
       ? await proveWithPassword(deps, proof.cardNumber, proof.password, ['active', 'lost'], { page: 'lost_card', requestId }, () => new ClosedCardLostError())
-      : await redeemCode(deps, { cardNumber: proof.cardNumber, purpose: 'lost_card', code: proof.code });
+      : await redeemCode(deps, { cardNumber: proof.cardNumber, purpose: 'lost_card', code: proof.code, deviceId: proof.deviceId });
   if (card.status === 'lost') return { last4: card.last4, alreadyLost: true };
   // Another report (a double click, a second device) may get there first: the card is lost, as asked.
   const lost = await reportLost(deps.db, {

@@ -29,6 +29,8 @@ export interface CodeRequest {
  * A request from a device known to the card's account (it logged in there with the password: known_devices) takes
  * one of config oneTimeCodes.knownDeviceMaxPerDay codes kept for the holder first (a row of its own, which no one
  * without such a device can spend), and is not held back by the hourly limit; past that share it counts as any other.
+ * Whichever share it came from, a code asked from a known device is bound to it (redeem-code.ts): only that device may
+ * use or guess at it, and a code asked from elsewhere does not replace it.
  */
 export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<void> {
   const digits = normalizeCardNumber(req.cardNumber);
@@ -38,7 +40,8 @@ export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<voi
   const card = await findCardByNumberHmac(deps.db, numberHmac);
   const account = card && (await takesCode(deps.db, req.purpose, card)) ? await findAccount(deps.db, card.accountId) : undefined;
   const reachable = card && account && (account.email || account.mobile) ? { card, account } : undefined;
-  const kept = reachable && (await fromKnownDevice(deps, reachable.card, req)) ? await takeKeptShare(deps, req.purpose, numberHmac) : undefined;
+  const knownDevice = reachable ? await knownDeviceOf(deps, reachable.card, req) : undefined;
+  const kept = knownDevice && deps.codes.knownDeviceMaxPerDay > 0 ? await takeKeptShare(deps, req.purpose, numberHmac) : undefined;
   if (!kept?.taken) {
     const day = await takeQuota(deps.db, codeRequestKey(req.purpose, numberHmac.toString('hex')), deps.codes.maxPerDay, CODE_REQUEST_WINDOW_SECONDS);
     if (!day.taken) {
@@ -75,6 +78,8 @@ export async function requestCode(deps: CodeDeps, req: CodeRequest): Promise<voi
       purpose: req.purpose,
       codeHash: hashCode(deps.cardHmacKey, id, code),
       ttlSeconds: deps.codes.ttlSeconds,
+      // Asked from the holder's known device: that device alone may use it, and no code asked elsewhere replaces it.
+      deviceHash: knownDevice,
     });
     await notify(trx, recipientOf(reachable.account), template, {
       code,
@@ -99,10 +104,11 @@ async function refuseForTheDay(deps: CodeDeps, req: CodeRequest, { card, account
   });
 }
 
-/** Whether the request comes from a device the card's account logged in from (known_devices), its share kept. */
-async function fromKnownDevice(deps: CodeDeps, card: Card, req: CodeRequest): Promise<boolean> {
-  if (!req.deviceId || deps.codes.knownDeviceMaxPerDay === 0) return false;
-  return isKnownDevice(deps.db, card.accountId, hashDeviceId(deps.cardHmacKey, req.deviceId));
+/** The keyed hash of the asking device, if the card's account logged in from it (known_devices). */
+async function knownDeviceOf(deps: CodeDeps, card: Card, req: CodeRequest): Promise<Buffer | undefined> {
+  if (!req.deviceId) return undefined;
+  const hash = hashDeviceId(deps.cardHmacKey, req.deviceId);
+  return (await isKnownDevice(deps.db, card.accountId, hash)) ? hash : undefined;
 }
 
 /** Takes one of the day's codes kept for the holder's known devices (config oneTimeCodes.knownDeviceMaxPerDay). */

@@ -15,6 +15,8 @@ export interface PasswordReset {
   cardNumber: string;
   code: string;
   newPassword: string;
+  /** The browser's device cookie id: a code asked from a known device works from it alone (redeem-code.ts). */
+  deviceId?: string | undefined;
   requestId?: string | undefined;
 }
 
@@ -25,7 +27,7 @@ export interface PasswordReset {
  * does not burn it. Whoever knew the old password may hold sessions: they all end.
  */
 export async function resetPassword(deps: CardDeps & { codes: CodeSettings }, input: PasswordReset): Promise<Card> {
-  const card = await redeemCode(deps, { cardNumber: input.cardNumber, purpose: 'password_reset', code: input.code }, async (trx, proved) => {
+  const card = await redeemCode(deps, { cardNumber: input.cardNumber, purpose: 'password_reset', code: input.code, deviceId: input.deviceId }, async (trx, proved) => {
     const account = await findAccount(trx, proved.accountId);
     checkNewPassword(input.newPassword, {
       field: 'new_password',

@@ -58,21 +58,23 @@ export function holderApiRoutes({ parseBody, cards, throttle }: HolderApiDeps): 
 
   router.post('/lost', async function reportCardLost(ctx) {
     const input = parseWith(lostApiInput, jsonBody(ctx));
+    const source = attemptSource(ctx);
     const proof =
       input.password !== undefined
         ? { cardNumber: input.card_number, password: input.password }
-        : { cardNumber: input.card_number, code: input.code ?? '' };
+        : { cardNumber: input.card_number, code: input.code ?? '', deviceId: source.deviceId };
     const lost =
       'password' in proof
-        ? await guardProof(throttle, { source: attemptSource(ctx), cardNumber: proof.cardNumber }, () => reportLostByHolder(cards, proof, ctx.state.requestId))
-        : await guardCode(throttle, attemptSource(ctx), () => reportLostByHolder(cards, proof, ctx.state.requestId));
+        ? await guardProof(throttle, { source, cardNumber: proof.cardNumber }, () => reportLostByHolder(cards, proof, ctx.state.requestId))
+        : await guardCode(throttle, source, () => reportLostByHolder(cards, proof, ctx.state.requestId));
     ctx.body = { status: 'lost', last4: lost.last4 };
   });
 
   router.post('/reissue', async function reissueCard(ctx) {
     const input = parseWith(withCodeInput, jsonBody(ctx));
-    const issued = await guardCode(throttle, attemptSource(ctx), () =>
-      reissueByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId),
+    const source = attemptSource(ctx);
+    const issued = await guardCode(throttle, source, () =>
+      reissueByHolder(cards, { cardNumber: input.card_number, code: input.code, deviceId: source.deviceId }, ctx.state.requestId),
     );
     ctx.status = 201;
     ctx.body = { card_number: issued.cardNumber, password: issued.password, last4: issued.cardNumber.slice(-4) };
@@ -93,8 +95,9 @@ export function holderApiRoutes({ parseBody, cards, throttle }: HolderApiDeps): 
 
   router.post('/password/reset', async function resetCardPassword(ctx) {
     const input = parseWith(resetPasswordApiInput, jsonBody(ctx));
-    await guardCode(throttle, attemptSource(ctx), () =>
-      resetPassword(cards, { cardNumber: input.card_number, code: input.code, newPassword: input.new_password, requestId: ctx.state.requestId }),
+    const source = attemptSource(ctx);
+    await guardCode(throttle, source, () =>
+      resetPassword(cards, { cardNumber: input.card_number, code: input.code, newPassword: input.new_password, deviceId: source.deviceId, requestId: ctx.state.requestId }),
     );
     ctx.body = { status: 'reset' };
   });

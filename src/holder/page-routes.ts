@@ -173,8 +173,9 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
   routeCodeRequest(LOST_BY_CODE);
   router.post('/lost/confirm', (ctx) =>
     submit(ctx, LOST_BY_CODE.enter, async (input) => {
-      const lost = await guardCode(throttle, attemptSource(ctx), () =>
-        reportLostByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId),
+      const source = attemptSource(ctx);
+      const lost = await guardCode(throttle, source, () =>
+        reportLostByHolder(cards, { cardNumber: input.card_number, code: input.code, deviceId: source.deviceId }, ctx.state.requestId),
       );
       await done(ctx, 'Your card is blocked', `The card ending in ${lost.last4} is blocked and every member site has been signed out.`, {
         href: '/card/reissue',
@@ -187,8 +188,9 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
   routeCodeRequest(REISSUE);
   router.post('/reissue/confirm', (ctx) =>
     submit(ctx, REISSUE.enter, async (input) => {
-      const issued = await guardCode(throttle, attemptSource(ctx), () =>
-        reissueByHolder(cards, { cardNumber: input.card_number, code: input.code }, ctx.state.requestId),
+      const source = attemptSource(ctx);
+      const issued = await guardCode(throttle, source, () =>
+        reissueByHolder(cards, { cardNumber: input.card_number, code: input.code, deviceId: source.deviceId }, ctx.state.requestId),
       );
       // The page's one script, its copy buttons, runs under a nonce of its own.
       const nonce = randomToken(16);
@@ -224,8 +226,9 @@ export function holderPageRoutes({ parseBody, cards, render, throttle }: HolderP
   routeCodeRequest(RESET);
   router.post('/password/reset/confirm', (ctx) =>
     submit(ctx, RESET.enter, async (input) => {
-      const card = await guardCode(throttle, attemptSource(ctx), () =>
-        resetPassword(cards, { cardNumber: input.card_number, code: input.code, newPassword: input.new_password, requestId: ctx.state.requestId }),
+      const source = attemptSource(ctx);
+      const card = await guardCode(throttle, source, () =>
+        resetPassword(cards, { cardNumber: input.card_number, code: input.code, newPassword: input.new_password, deviceId: source.deviceId, requestId: ctx.state.requestId }),
       );
       // A former holder's closed card (cards/former-holder.ts) opens only the pages of what is owed: no member site to log in to.
       if (card.status === 'closed') {

@@ -7,7 +7,7 @@ import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { Agent, csrfFrom, runLogin } from '../helpers/agent.ts';
 import { APPLY_SERVER, issueByApplication, latestCode, uniqueIp } from '../helpers/applicant.ts';
 import { authRequest, registerTestSite, siteClient, type TestSite } from '../helpers/fixtures.ts';
-import { alertText } from '../helpers/html.ts';
+import { alertText, fieldError } from '../helpers/html.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
 const DEVICE = 'cc.device';
@@ -217,6 +217,95 @@ describe('one-time codes: the share kept for known devices', () => {
         expect(renderMessage('codes_stopped', data, ts.url, locale, channel).text, `${locale} ${channel}`).to.match(words[locale]);
       }
     }
+  });
+
+  /** Guesses a password-reset code through the JSON API from `browser`, or from a fresh address with no cookie at all. */
+  async function guessApi(cardNumber: string, code: string, browser?: Agent) {
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ card_number: cardNumber, code, new_password: 'Quiet orchard morning' }),
+    };
+    const res = browser
+      ? await browser.request('/api/cards/password/reset', init)
+      : await fetch(`${ts.url}/api/cards/password/reset`, { ...init, headers: { ...init.headers, 'x-forwarded-for': uniqueIp() } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  /**
+   * Guesses a lost-card code on the hosted page from `browser`: its entry form (and CSRF token) got by asking a code for
+   * `formFor`, a number no card has, as whoever has only the victim's number would.
+   */
+  async function guessOnPage(browser: Agent, cardNumber: string, code: string, formFor: string) {
+    const enter = await askOnPage(browser, formFor, '/card/lost');
+    const res = await browser.post('/card/lost/confirm', { csrf: csrfFrom(enter.html), card_number: cardNumber, code });
+    const html = await res.text();
+    return { status: res.status, alert: alertText(html), field: fieldError(html, 'code') };
+  }
+
+  const otherThan = (code: string) => (code === '123456' ? '654321' : '123456');
+  const codeRow = async (cardId: string, purpose: CodePurpose) =>
+    (await ts.db('one_time_codes').where({ card_id: cardId, purpose }).orderBy('created_at', 'desc').first()) as { attempts: number; consumed_at: unknown };
+
+  it("keeps a code asked from a known device from every other browser's guesses on the API: they cost it nothing and answer as at no card", async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    expect((await ask(h.cardNumber, browser)).status).to.equal(202);
+    const code = await latestCode(ts, h.accountId, 'password_reset_code');
+    const nobody = generateCardNumber(ts.config.cards.issuerPrefix);
+    // More wrong guesses than a code survives, from no cookie and from browsers of their own; each reads as at a number no card has.
+    for (let i = 0; i < ts.config.oneTimeCodes.maxAttempts + 1; i++) {
+      const from = i % 2 === 0 ? undefined : new Browser(ts.url);
+      const atCard = await guessApi(h.cardNumber, otherThan(code), from);
+      const atNobody = await guessApi(nobody, otherThan(code), from);
+      expect(atCard.status).to.equal(400);
+      expect(atCard).to.deep.equal(atNobody);
+    }
+    // Not even the right code works from elsewhere: that browser cannot guess at it at all.
+    const elsewhere = await guessApi(h.cardNumber, code, new Browser(ts.url));
+    expect(elsewhere).to.deep.equal(await guessApi(nobody, code, new Browser(ts.url)));
+    expect(await codeRow(h.cardId, 'password_reset')).to.include({ attempts: 0, consumed_at: null });
+    expect(await ts.db('audit_log').where({ subject_id: h.cardId, action: 'card.code_failed' })).to.have.length(0);
+    // The holder's browser still sets a new password with it.
+    expect((await guessApi(h.cardNumber, code, browser)).status).to.equal(200);
+  });
+
+  it('keeps a code asked from a known device from guesses on the page, and from the codes others ask for after it', async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    expect((await askOnPage(browser, h.cardNumber, '/card/lost')).status).to.equal(200);
+    const code = await latestCode(ts, h.accountId, 'lost_card_code');
+    const attacker = new Browser(ts.url);
+    for (let i = 0; i < ts.config.oneTimeCodes.maxAttempts + 1; i++) {
+      const atCard = await guessOnPage(attacker, h.cardNumber, otherThan(code), generateCardNumber(ts.config.cards.issuerPrefix));
+      const atNobody = await guessOnPage(attacker, generateCardNumber(ts.config.cards.issuerPrefix), otherThan(code), generateCardNumber(ts.config.cards.issuerPrefix));
+      expect(atCard.status).to.equal(400);
+      expect(atCard).to.deep.equal(atNobody);
+    }
+    expect((await guessOnPage(attacker, h.cardNumber, code, generateCardNumber(ts.config.cards.issuerPrefix))).status).to.equal(400);
+    // Someone asks for another code with the number: it goes to the holder too, but does not replace the holder's.
+    expect((await ask(h.cardNumber, undefined, '/api/cards/lost/code')).status).to.equal(202);
+    expect(await sent(h.cardId, 'lost_card')).to.equal(2);
+    const enter = await askOnPage(browser, generateCardNumber(ts.config.cards.issuerPrefix), '/card/lost');
+    const res = await browser.post('/card/lost/confirm', { csrf: csrfFrom(enter.html), card_number: h.cardNumber, code });
+    expect(res.status, alertText(await res.clone().text())).to.equal(200);
+    expect((await ts.db('cards').where({ id: h.cardId }).first()).status).to.equal('lost');
+  });
+
+  it('leaves a code asked from a browser no account knows as it was: anyone may guess at it, and 5 wrong guesses end it', async () => {
+    const h = await issueByApplication(ts);
+    const asking = new Browser(ts.url);
+    expect((await ask(h.cardNumber, asking)).status).to.equal(202);
+    const code = await latestCode(ts, h.accountId, 'password_reset_code');
+    for (let i = 0; i < ts.config.oneTimeCodes.maxAttempts; i++) expect((await guessApi(h.cardNumber, otherThan(code))).status).to.equal(400);
+    expect(await codeRow(h.cardId, 'password_reset')).to.include({ attempts: ts.config.oneTimeCodes.maxAttempts });
+    expect((await guessApi(h.cardNumber, code, asking)).status).to.equal(400);
+    // A new one, asked with no cookie at all, works from any browser, and one asked later replaces it.
+    expect((await ask(h.cardNumber)).status).to.equal(202);
+    const first = await latestCode(ts, h.accountId, 'password_reset_code');
+    expect((await ask(h.cardNumber)).status).to.equal(202);
+    expect((await guessApi(h.cardNumber, first, new Browser(ts.url))).status).to.equal(400);
+    expect((await guessApi(h.cardNumber, await latestCode(ts, h.accountId, 'password_reset_code'), new Browser(ts.url))).status).to.equal(200);
   });
 
   it('does not make a browser known by a failed login, nor by asking for codes', async () => {
