@@ -31,6 +31,7 @@ import { z } from 'zod';
 import { inactiveCardMessage } from '../approvals/errors.ts';
 import { CardPasswordError } from '../cards/contact-change.ts';
 import { signsInClosed } from '../cards/former-holder.ts';
+import { hashDeviceId, noteDevice } from '../cards/note-device.ts';
 import { cardNumberField, passwordField } from '../cards/input-fields.ts';
 import type { CardDeps } from '../cards/deps.ts';
 import { appendAudit } from '../db/audit-log.ts';
@@ -76,6 +77,8 @@ const COOKIE = 'cc.holder';
 export const SIGNOUT_PURPOSE = 'holder:signout';
 // The account page first: it warns of wrong passwords typed since the previous sign-in.
 const DEFAULT_NEXT = '/card/account';
+/** Where the new-device notice says a sign-in here went (in place of a member site's name): the card manager's own pages. */
+const HOLDER_PAGES_NAME = 'cybercard';
 
 /** Only our own holder pages may be a `next`: never another origin, never a path with a query. */
 const nextField = z
@@ -214,12 +217,13 @@ export function holderSessions(deps: HolderSessionDeps) {
 
   router.post('/card/signin', (ctx) =>
     submit(ctx, SIGNIN, async (input) => {
+      const source = attemptSource(ctx);
       const outcome = await checkCardPassword(
         { cards: deps.cards, throttle: deps.throttle },
         {
           cardNumber: input.card_number,
           password: input.password,
-          source: attemptSource(ctx),
+          source,
           via: { page: 'holder_signin' },
           // A former holder signs in with the closed card to see and settle what is owed (a limited session).
           takes: (card) => signsInClosed(deps.cards.db, card),
@@ -253,6 +257,15 @@ export function holderSessions(deps: HolderSessionDeps) {
           details: { accountId: card.accountId, ...(cardClosed ? { cardClosed } : {}) },
           requestId: ctx.state.requestId,
         });
+      });
+      // The password proved the holder here as at a member site's login: this browser becomes a known device (its
+      // one-time codes kept and bound to it, cards/request-code.ts), and a browser new to the account tells the holder,
+      // once, whichever of the two it first signed in on.
+      await noteDevice(deps.cards.db, {
+        accountId: card.accountId,
+        deviceHash: hashDeviceId(deps.cards.cardHmacKey, source.deviceId),
+        siteName: HOLDER_PAGES_NAME,
+        timeZone: deps.throttle.timeZone,
       });
       ctx.cookies.set(COOKIE, id, cookieOptions(ctx));
       ctx.status = 303;

@@ -308,6 +308,50 @@ describe('one-time codes: the share kept for known devices', () => {
     expect((await guessApi(h.cardNumber, await latestCode(ts, h.accountId, 'password_reset_code'), new Browser(ts.url))).status).to.equal(200);
   });
 
+  /** Signs in on the holder's own pages (/card/signin) with the card's password, from `browser`. */
+  async function signIn(browser: Agent, h: Holder, password = h.password) {
+    const page = await (await browser.get('/card/signin')).text();
+    return browser.post('/card/signin', { csrf: csrfFrom(page), card_number: h.cardNumber, password });
+  }
+
+  /** The new-device notices the account was sent (by email: each goes by SMS as well). */
+  const newDeviceNotices = async (accountId: string) =>
+    (await ts.db('notifications_outbox').where({ account_id: accountId, template: 'new_device_login', channel: 'email' }).orderBy('id')) as Array<{ data: unknown }>;
+  const dataOf = (row: { data: unknown }) => (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Record<string, unknown>;
+
+  it("makes a browser known by a sign-in on the holder's own pages, with one new-device notice, and none again at a member-site login", async () => {
+    const h = await issueByApplication(ts);
+    const before = (await newDeviceNotices(h.accountId)).length;
+    const browser = new Browser(ts.url);
+    expect((await signIn(browser, h)).status).to.equal(303);
+    const notices = await newDeviceNotices(h.accountId);
+    expect(notices).to.have.length(before + 1);
+    expect(dataOf(notices.at(-1)!).site).to.equal('cybercard');
+    // Known: its code comes from the kept share once someone spent the day, and only it may use that code.
+    await exhaust(h);
+    expect((await ask(h.cardNumber, browser)).status).to.equal(202);
+    expect(await sent(h.cardId, 'password_reset')).to.equal(11);
+    // A member-site login from that browser is no new device: no second notice. Nor another sign-in.
+    const login = await runLogin(browser, (await authRequest(await siteClient(ts, site), site)).url, { number: h.cardNumber, password: h.password });
+    expect(login.kind).to.equal('redirect');
+    expect((await signIn(browser, h)).status).to.equal(303);
+    expect(await newDeviceNotices(h.accountId)).to.have.length(before + 1);
+  });
+
+  it('sends no second notice when a browser known from a member-site login signs in on the holder pages, and a wrong password makes none known', async () => {
+    const h = await issueByApplication(ts);
+    const browser = await knownBrowser(h);
+    const before = (await newDeviceNotices(h.accountId)).length;
+    expect((await signIn(browser, h)).status).to.equal(303);
+    expect(await newDeviceNotices(h.accountId)).to.have.length(before);
+
+    const stranger = new Browser(ts.url);
+    expect((await signIn(stranger, h, 'Not the password at all')).status).to.equal(401);
+    expect(await newDeviceNotices(h.accountId)).to.have.length(before);
+    await exhaust(h);
+    expect((await ask(h.cardNumber, stranger)).status).to.equal(429);
+  });
+
   it('does not make a browser known by a failed login, nor by asking for codes', async () => {
     const h = await issueByApplication(ts);
     const browser = new Browser(ts.url);
