@@ -90,7 +90,7 @@ export class TooManyCodeAttemptsError extends AppError {
 /**
  * The number was asked config oneTimeCodes.maxPerDay codes of this purpose in the day (and, from a device known to the
  * card's account, its knownDeviceMaxPerDay too): no more until the day is over. The words are the same for any number, a
- * card's or not, and say where a holder still gets a code: a browser they logged in with, whose share is kept.
+ * card's or not, and say where a holder still gets a code: a browser they logged in or signed in with, whose share is kept.
  */
 export class CodeLimitError extends AppError {
   readonly retryAfterSeconds: number;
@@ -99,7 +99,7 @@ export class CodeLimitError extends AppError {
     const when = hours <= 1 ? 'in an hour' : `in ${hours} hours`;
     super(
       'too_many_codes',
-      `Codes for this card were asked for too many times today. Ask from a browser you have logged in with at a member site, or try again ${when}. If you did not ask for them, contact cybercard.`,
+      `Codes for this card were asked for too many times today. Ask from a browser you have logged in with at a member site or on your cybercard pages, or try again ${when}. If you did not ask for them, contact cybercard.`,
       { status: 429 },
     );
     this.retryAfterSeconds = retryAfterSeconds;

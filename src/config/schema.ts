@@ -243,7 +243,7 @@ export const settingsSchema = z.object({
       maxPerDay: z.number().int().min(1).max(50),
       /**
        * Codes per card and purpose in any 24 hours kept for the holder's known devices (a browser that logged in with
-       * the card's password at a member site): asked for from one, a code comes from this share first, so whoever knows
+       * the card's password at a member site, or signed in with it on /card/signin): asked for from one, a code comes from this share first, so whoever knows
        * only the number cannot stop the holder's codes by spending maxPerDay. 0: no share kept. With maxPerDay, bounds
        * the codes a number gets a day (README, Security).
        */

@@ -304,10 +304,10 @@ export const KO: Readonly<Record<string, string>> = {
   'Ask for a new one': '새 코드 요청하기',
   'A code works once and for {minutes} minutes.': '코드는 한 번만, {minutes}분 동안 쓸 수 있습니다.',
   'A code works once and for 1 minute.': '코드는 한 번만, 1분 동안 쓸 수 있습니다.',
-  'Codes for this card were asked for too many times today. Ask from a browser you have logged in with at a member site, or try again in {hours} hours. If you did not ask for them, contact cybercard.':
-    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. 가맹 사이트에 로그인한 적이 있는 브라우저에서 요청하시거나 {hours}시간 후에 다시 시도하세요. 요청하지 않으셨다면 사이버카드에 문의하세요.',
-  'Codes for this card were asked for too many times today. Ask from a browser you have logged in with at a member site, or try again in an hour. If you did not ask for them, contact cybercard.':
-    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. 가맹 사이트에 로그인한 적이 있는 브라우저에서 요청하시거나 1시간 후에 다시 시도하세요. 요청하지 않으셨다면 사이버카드에 문의하세요.',
+  'Codes for this card were asked for too many times today. Ask from a browser you have logged in with at a member site or on your cybercard pages, or try again in {hours} hours. If you did not ask for them, contact cybercard.':
+    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. 가맹 사이트나 사이버카드 페이지에 로그인한 적이 있는 브라우저에서 요청하시거나 {hours}시간 후에 다시 시도하세요. 요청하지 않으셨다면 사이버카드에 문의하세요.',
+  'Codes for this card were asked for too many times today. Ask from a browser you have logged in with at a member site or on your cybercard pages, or try again in an hour. If you did not ask for them, contact cybercard.':
+    '오늘 이 카드의 인증 코드 요청이 너무 많았습니다. 가맹 사이트나 사이버카드 페이지에 로그인한 적이 있는 브라우저에서 요청하시거나 1시간 후에 다시 시도하세요. 요청하지 않으셨다면 사이버카드에 문의하세요.',
   'If this card can receive codes, we sent one to the registered email address or mobile number.':
     '이 카드가 코드를 받을 수 있다면 등록된 이메일 주소나 휴대폰 번호로 코드를 보냈습니다.',
   'If this card can receive codes, one is on its way to the registered email address or mobile number.':

@@ -240,12 +240,12 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       en: (d) =>
         `Codes to ${codeFor(d).en} your cyber card ending in ${s(d, 'last4')} were asked for more than ${s(d, 'count')} times today, ` +
         'more than we send in a day, so until tomorrow we will send them only when asked for from a browser you have logged in with at a ' +
-        'member site. If that was you, ask from one, or try again tomorrow.\n' +
+        'member site or on your cybercard pages. If that was you, ask from one, or try again tomorrow.\n' +
         'If it was not you, someone knows your card number and is trying to guess a code. Your card is safe as long as nobody has its ' +
         'password or a code we sent you: never share them. If it keeps happening, contact cybercard.',
       ko: (d) =>
         `끝자리 ${s(d, 'last4')} 사이버 카드의 ${codeFor(d).ko} 인증 코드가 오늘 ${s(d, 'count')}번 넘게 요청되어 하루에 보내는 한도를 넘었습니다. ` +
-        '내일까지는 가맹 사이트에 로그인한 적이 있는 브라우저에서 요청하실 때만 이 인증 코드를 보냅니다. 직접 요청하셨다면 그런 브라우저에서 요청하시거나 내일 다시 시도하세요.\n' +
+        '내일까지는 가맹 사이트나 사이버카드 페이지에 로그인한 적이 있는 브라우저에서 요청하실 때만 이 인증 코드를 보냅니다. 직접 요청하셨다면 그런 브라우저에서 요청하시거나 내일 다시 시도하세요.\n' +
         '요청하지 않으셨다면 누군가 카드 번호를 알고 인증 코드를 추측하려는 것입니다. 비밀번호와 저희가 보낸 인증 코드를 아무도 모르면 카드는 안전합니다. ' +
         '누구에게도 알려 주지 마세요. 이런 일이 계속되면 사이버카드에 문의하세요.',
     },

@@ -141,7 +141,7 @@ describe('one-time codes: the daily limit', () => {
     expect(Number(res.headers.get('retry-after'))).to.be.within(DAY - 5 * 3600 - 60, DAY - 5 * 3600);
     // It says where a holder still gets a code (a browser they logged in with: its share is kept), whatever the number.
     expect(alertText(html)).to.match(
-      /^Codes for this card were asked for too many times today\. Ask from a browser you have logged in with at a member site, or try again in 19 hours\. If you did not ask for them, contact cybercard\./,
+      /^Codes for this card were asked for too many times today\. Ask from a browser you have logged in with at a member site or on your cybercard pages, or try again in 19 hours\. If you did not ask for them, contact cybercard\./,
     );
     expect(inputValue(html, 'card_number')?.replace(/\D/g, '')).to.equal(h.cardNumber);
     expect(await sent(h.cardId, 'password_reset')).to.equal(10);
@@ -159,6 +159,6 @@ describe('one-time codes: the daily limit', () => {
       body: new URLSearchParams({ csrf: csrfFrom(page), card_number: h.cardNumber }).toString(),
     });
     expect(res.status).to.equal(429);
-    expect(alertText(await res.text())).to.match(/로그인한 적이 있는 브라우저에서 요청하시거나 19시간 후에/);
+    expect(alertText(await res.text())).to.match(/가맹 사이트나 사이버카드 페이지에 로그인한 적이 있는 브라우저에서 요청하시거나 19시간 후에/);
   });
 });
