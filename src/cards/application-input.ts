@@ -41,6 +41,8 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set(['password', 'password
 export interface InputRules {
   mobileCallingCode: string;
   issuerPrefix: string;
+  /** The zone whose calendar ages are counted in (billing.timeZone), for the too-old typo guard as for every age. */
+  timeZone: string;
   /** The clock ages and future dates are judged by (tests may fix it); the real time by default. */
   now?: () => Date;
 }
@@ -80,7 +82,7 @@ const asIs = (v: string): Checked => ok(v);
 function buildFieldSchemas(rules: InputRules) {
   return {
     legal_name: text(checkLegalName, { max: MAX_NAME_LENGTH, required: 'Enter your full legal name.' }),
-    birthdate: text((v) => checkBirthdate(v, rules.now?.() ?? new Date()), { max: 10, required: 'Enter your date of birth.' }),
+    birthdate: text((v) => checkBirthdate(v, rules.timeZone, rules.now?.() ?? new Date()), { max: 10, required: 'Enter your date of birth.' }),
     email: text(checkEmail, { max: MAX_EMAIL_LENGTH, required: 'Enter your email address.' }),
     mobile: text((v) => checkMobile(v, rules.mobileCallingCode), { max: MAX_MOBILE_INPUT, required: 'Enter your mobile number.' }),
     password: text(asIs, { max: MAX_PASSWORD_LENGTH, required: 'Choose a password.' }),

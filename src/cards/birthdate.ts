@@ -1,4 +1,4 @@
-import { ageOn } from '../lib/clock.ts';
+import { ageIn } from '../lib/clock.ts';
 import { bad, ok, type Checked } from './checked.ts';
 
 /** Nobody older than this is taken to be applying: an older date is a typo (1924 for 1994). */
@@ -6,8 +6,11 @@ export const OLDEST_AGE = 120;
 // The date is already "today" somewhere up to 14 hours ahead of UTC (UTC+14, Line Islands).
 const AHEAD_OF_UTC_MS = 14 * 3600 * 1000;
 
-/** A real calendar date as YYYY-MM-DD, not in the future and not more than OLDEST_AGE years ago. */
-export function checkBirthdate(input: string, now = new Date()): Checked {
+/**
+ * A real calendar date as YYYY-MM-DD, not in the future and not more than OLDEST_AGE years ago, the years counted on
+ * the calendar of `timeZone` (billing.timeZone), as every other age is (ageIn).
+ */
+export function checkBirthdate(input: string, timeZone: string, now = new Date()): Checked {
   const s = input.trim();
   if (!s) return bad('Enter your date of birth.', 'required');
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
@@ -21,6 +24,6 @@ export function checkBirthdate(input: string, now = new Date()): Checked {
   }
   const latest = new Date(now.getTime() + AHEAD_OF_UTC_MS).toISOString().slice(0, 10);
   if (s > latest) return bad('The date of birth cannot be in the future.', 'in_future');
-  if (ageOn(s, now) > OLDEST_AGE) return bad(`Check the year: that is more than ${OLDEST_AGE} years ago.`, 'too_old');
+  if (ageIn(s, timeZone, now) > OLDEST_AGE) return bad(`Check the year: that is more than ${OLDEST_AGE} years ago.`, 'too_old');
   return ok(s);
 }

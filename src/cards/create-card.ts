@@ -60,7 +60,7 @@ export function operatorHolder(raw: { name: string; birthdate: string; email?: s
     return undefined;
   };
   const legalName = take('name', checkLegalName(raw.name));
-  const birthdate = take('birthdate', checkBirthdate(raw.birthdate, now));
+  const birthdate = take('birthdate', checkBirthdate(raw.birthdate, rules.timeZone, now));
   if (birthdate && ageIn(birthdate, rules.timeZone, now) < rules.adultAge) {
     fields.birthdate = `Under ${rules.adultAge}: a minor applies online (/apply) with a guardian's card; the operator issues cards to adults.`;
   }

@@ -63,6 +63,7 @@ export function applicationRoutes({ parseBody, applications, render, throttle }:
   const rules: InputRules = {
     mobileCallingCode: policy.mobileCallingCode,
     issuerPrefix: applications.cards.issuerPrefix,
+    timeZone: applications.timeZone,
     ...(applications.now ? { now: applications.now } : {}),
   };
 

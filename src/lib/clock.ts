@@ -5,7 +5,7 @@ export function epochSeconds(date = new Date()): number {
 
 /**
  * Whole years between a birthdate (YYYY-MM-DD) and the UTC date of `on`, the way people count birthdays. Age decisions
- * count on the calendar of billing.timeZone instead (ageIn); this is its arithmetic, and the typo guard's (birthdate.ts).
+ * count on the calendar of billing.timeZone instead (ageIn); this is its arithmetic.
  */
 export function ageOn(birthdate: string, on = new Date()): number {
   const [y, m, d] = birthdate.split('-').map(Number) as [number, number, number];

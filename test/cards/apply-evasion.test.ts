@@ -281,6 +281,16 @@ describe('an applicant trying for a second card', () => {
       });
     });
 
+    it("judges the too-old typo guard (over 120 years) on Seoul's calendar too, at 01:00 on 7 December there", async () => {
+      await at('2026-12-06T16:00:00Z', 'Asia/Seoul', async (server) => {
+        const counts = await applicationRowCounts(server);
+        const { status, body } = await postApplication(server, application({ birthdate: '1905-12-07' }));
+        expect(`${status} ${JSON.stringify(body.field_codes)}`, '121 today in Seoul, 120 in UTC').to.equal('400 {"birthdate":"too_old"}');
+        expect(await applicationRowCounts(server), 'nothing stored').to.deep.equal(counts);
+        expect(await answer(server, '1905-12-08'), '120 until tomorrow in Seoul').to.equal('201 approved');
+      });
+    });
+
     it('counts a 29 February birthday as reached on 1 March in a year without one', async () => {
       await at('2027-02-28T12:00:00Z', 'Asia/Seoul', async (server) => {
         expect(await answer(server, '2008-02-29')).to.equal('403 guardian_required');
