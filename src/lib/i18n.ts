@@ -74,8 +74,19 @@ function shown(locale: Locale, name: string, value: unknown): string {
   return localizeMoney(text, locale);
 }
 
+/**
+ * Words a language's texts put after a filled-in name ("{site} 사이트는") that the name may end in already ("데모 사이트",
+ * "데모사이트"): said once, not "데모 사이트 사이트는".
+ */
+const SAID_ONCE: Readonly<Record<Locale, readonly string[]>> = { en: [], ko: ['사이트'] };
+
 function fill(locale: Locale, template: string, vars: Readonly<Record<string, unknown>>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? shown(locale, name, vars[name]) : whole));
+  return template.replace(/\{(\w+)\}( [^\s{]+)?/g, (whole, name: string, next: string | undefined) => {
+    if (!(name in vars)) return whole;
+    const value = shown(locale, name, vars[name]);
+    const again = next && SAID_ONCE[locale].find((w) => next.startsWith(` ${w}`) && value.endsWith(w));
+    return value + (again ? next!.slice(again.length + 1) : (next ?? ''));
+  });
 }
 
 /**

@@ -209,6 +209,19 @@ describe('hosted pages in English and Korean', () => {
       expect(alertText(page.html)).to.match(/^Site [0-9a-f]{8} 사이트는 19세 이상 이용 등급입니다\. 이 사이버 카드로는 이용할 수 없습니다\.$/);
     });
 
+    it('says 사이트 once after a site whose name already ends in it ("데모 사이트")', async () => {
+      const named = await registerTestSite(ts, { contentRating: 19, name: '데모 사이트' });
+      const minor = await issueTestCard(ts, birthdateForAge(17));
+      const req = await authRequest(await siteClient(ts, named), named, { ui_locales: 'ko' });
+      const page = await runLogin(new Agent(ts.url), req.url, minor);
+      if (page.kind !== 'page') throw new Error(page.kind);
+      expect(alertText(page.html)).to.equal('데모 사이트는 19세 이상 이용 등급입니다. 이 사이버 카드로는 이용할 수 없습니다.');
+      expect(unescapeHtml(page.html)).to.include('데모 사이트로 돌아가기').and.not.include('사이트 사이트');
+      // Any other name keeps the word: "Comics 사이트는".
+      expect(translate('ko', '{site} is rated {age}+. Your cyber card cannot be used to enter it.', { site: 'Comics', age: 15 })).to.match(/^Comics 사이트는 /);
+      expect(translate('ko', 'Back to {site}', { site: '데모사이트' })).to.equal('데모사이트로 돌아가기');
+    });
+
     it('shows the payment approval page in Korean, every label and the buttons', async () => {
       const url = await client.buildAuthorizationUrlWithPAR(config, {
         redirect_uri: site.redirectUri,
