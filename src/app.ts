@@ -40,7 +40,7 @@ import { secondFactorRoutes } from './holder/second-factor-routes.ts';
 import { onToFormPages } from './holder/on-to-form-pages.ts';
 import { holderSessions } from './holder/session.ts';
 import { NO_COUNTS } from './lib/event-counts.ts';
-import { formatMoney } from './lib/money.ts';
+import { money } from './lib/money.ts';
 import { deriveKey } from './lib/sealed.ts';
 import type { SecondFactorDeps } from './second-factor/deps.ts';
 import type { ThrottleDeps } from './throttles/guard-attempt.ts';
@@ -275,7 +275,7 @@ export async function buildApp({ config, db: pool, log, now = () => new Date() }
     render,
     secondFactor,
     throttle,
-    stepUpAbove: formatMoney(config.stepUp.above, config.currency),
+    stepUpAbove: money(config.stepUp.above, config.currency),
   });
   const holderContacts = contactsRoutes({
     parseBody,

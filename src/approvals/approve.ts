@@ -10,7 +10,7 @@ import { availableCredit } from '../ledger/credit-line.ts';
 import { refuseIfOverdue } from '../ledger/delinquency.ts';
 import { HOUSE, post } from '../ledger/post.ts';
 import { newId } from '../lib/ids.ts';
-import { formatMoney } from '../lib/money.ts';
+import { formatMoney, money } from '../lib/money.ts';
 import { insertOutboxMessage } from '../db/outbox.ts';
 import { notificationsTo, recipientOf } from '../notifications/notify.ts';
 import { generateApprovalNo } from './approval-number.ts';
@@ -177,7 +177,7 @@ export async function approve(deps: ApprovalDeps, req: PaymentRequest, checks: r
       ? await moveCapture(trx, approval, req.amount, { actor: `site:${req.clientId}`, requestId: req.requestId })
       : approval;
     const { account } = locked;
-    const told = { approvalNo, site: site.name, amount: formatMoney(req.amount, req.currency), last4: card.last4 };
+    const told = { approvalNo, site: site.name, amount: money(req.amount, req.currency), last4: card.last4 };
     // The holder, and a minor's guardian (who answers for the payment), in one statement.
     await insertOutboxMessage(trx, [
       ...notificationsTo(recipientOf(account), 'payment_approved', told),

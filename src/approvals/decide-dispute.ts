@@ -3,7 +3,7 @@ import { appendAudit } from '../db/audit-log.ts';
 import { findCard } from '../db/cards.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError } from '../errors.ts';
-import { formatMoney } from '../lib/money.ts';
+import { formatMoney, money } from '../lib/money.ts';
 import type { DisputeDeps } from './open-dispute.ts';
 import { DisputeStateError, InvalidAmountError } from './errors.ts';
 import { queueApprovalEvent } from './approval-events.ts';
@@ -82,8 +82,8 @@ export async function decideDispute(deps: Pick<DisputeDeps, 'db'>, req: DecideDi
     await queueApprovalEvent(trx, approval.clientId, approval.approvalNo, 'disputeDecided');
     const told = {
       decision: status,
-      refunded: refunded ? formatMoney(refunded, approval.currency) : '',
-      released: released ? formatMoney(released, approval.currency) : '',
+      refunded: refunded ? money(refunded, approval.currency) : '',
+      released: released ? money(released, approval.currency) : '',
       note: req.note ?? '',
     };
     await notifyHolder(trx, approval, 'dispute_decided', told);

@@ -1,7 +1,7 @@
 import { lockExpiredHolds, lockExpiredHoldsOfAccount, type Approval } from '../db/approvals.ts';
 import type { Db, Trx } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
-import { formatMoney } from '../lib/money.ts';
+import { money } from '../lib/money.ts';
 import { queueApprovalEvent } from './approval-events.ts';
 import { moveRelease, notifyHolder } from './moves.ts';
 
@@ -29,7 +29,7 @@ async function releaseExpired(trx: Trx, approval: Approval): Promise<number> {
   );
   await queueApprovalEvent(trx, approval.clientId, approval.approvalNo, 'expired');
   if (released > 0) {
-    await notifyHolder(trx, approval, 'hold_released', { amount: formatMoney(released, approval.currency), why: 'expired' });
+    await notifyHolder(trx, approval, 'hold_released', { amount: money(released, approval.currency), why: 'expired' });
   }
   return released;
 }

@@ -6,7 +6,7 @@ import type { Db } from '../db/knex.ts';
 import { inTransaction } from '../db/tx.ts';
 import { NotFoundError } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
-import { formatMoney } from '../lib/money.ts';
+import { money } from '../lib/money.ts';
 import { queueApprovalEvent } from './approval-events.ts';
 import { APPROVAL_NO_PATTERN } from './approval-number.ts';
 import { DisputeStateError } from './errors.ts';
@@ -89,7 +89,7 @@ export async function openDispute(deps: DisputeDeps, req: OpenDisputeRequest): P
     });
     // The site hears that it was reported and why (the reason's code), never the holder's own words.
     await queueApprovalEvent(trx, approval.clientId, approval.approvalNo, 'disputeOpened');
-    const told = { amount: formatMoney(approval.amount, approval.currency) };
+    const told = { amount: money(approval.amount, approval.currency) };
     await notifyHolder(trx, approval, 'dispute_opened', told);
     if (byGuardian) await notifyHolder(trx, approval, 'dispute_opened', told, req.accountId);
     return (await findDispute(trx, id))!;

@@ -1,6 +1,6 @@
 import type { Approval } from '../db/approvals.ts';
 import type { Trx } from '../db/knex.ts';
-import { formatMoney } from '../lib/money.ts';
+import { formatMoney, money } from '../lib/money.ts';
 import { ApprovalStateError, InvalidAmountError } from './errors.ts';
 import { lockForChange } from './lock-for-change.ts';
 import { moveRefund, notifyHolder, type MoveContext } from './moves.ts';
@@ -37,6 +37,6 @@ export async function refund(trx: Trx, req: RefundRequest): Promise<{ approval: 
     );
   }
   const { approval: updated } = await moveRefund(trx, approval, amount, req);
-  await notifyHolder(trx, approval, 'payment_refunded', { amount: formatMoney(amount, approval.currency) });
+  await notifyHolder(trx, approval, 'payment_refunded', { amount: money(amount, approval.currency) });
   return { approval: updated, amount };
 }

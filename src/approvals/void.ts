@@ -1,6 +1,6 @@
 import type { Approval } from '../db/approvals.ts';
 import type { Trx } from '../db/knex.ts';
-import { formatMoney } from '../lib/money.ts';
+import { money } from '../lib/money.ts';
 import { ApprovalStateError } from './errors.ts';
 import { lockForChange } from './lock-for-change.ts';
 import { moveVoid, notifyHolder, type MoveContext } from './moves.ts';
@@ -23,7 +23,7 @@ export async function voidApproval(trx: Trx, req: VoidRequest): Promise<{ approv
   }
   const result = await moveVoid(trx, approval, req);
   if (result.released > 0) {
-    await notifyHolder(trx, approval, 'hold_released', { amount: formatMoney(result.released, approval.currency), why: 'voided' });
+    await notifyHolder(trx, approval, 'hold_released', { amount: money(result.released, approval.currency), why: 'voided' });
   }
   return result;
 }

@@ -15,7 +15,7 @@ import { DATA_EXPORT_WINDOW_SECONDS, operatorExportKey } from '../db/throttles.t
 import { findTotpFactor } from '../db/totp-factors.ts';
 import { wardSummaries } from '../db/wards.ts';
 import { NotFoundError } from '../errors.ts';
-import { formatLocalTime } from '../lib/local-time.ts';
+import { formatLocalTime, localTime } from '../lib/local-time.ts';
 import { notifyHolder } from '../notifications/notify.ts';
 import { QuotaSpentError, withinQuota } from '../throttles/guard-quota.ts';
 import type { CardDeps } from './deps.ts';
@@ -87,7 +87,7 @@ export async function exportProvenHolderData(deps: HolderDataDeps, req: Omit<Hol
       details: { accountId: req.accountId, capped: data.capped },
       requestId: req.requestId,
     });
-    await notifyHolder(trx, req.accountId, 'holder_data_downloaded', { last4: card?.last4, at: formatLocalTime(new Date(), deps.timeZone) });
+    await notifyHolder(trx, req.accountId, 'holder_data_downloaded', { last4: card?.last4, at: localTime(new Date(), deps.timeZone) });
   });
   return data;
 }
@@ -169,7 +169,7 @@ async function giveOutCopy(deps: Pick<HolderDataDeps, 'db' | 'timeZone'>, req: O
       details: { cardId: card.id, ...(req.reason !== undefined ? { reason: req.reason } : {}), capped: data.capped },
       requestId: req.requestId,
     });
-    await notifyHolder(trx, card.accountId, 'holder_data_given_out', { last4: card.last4, at: formatLocalTime(new Date(), deps.timeZone) });
+    await notifyHolder(trx, card.accountId, 'holder_data_given_out', { last4: card.last4, at: localTime(new Date(), deps.timeZone) });
   });
   return { data, accountId: card.accountId, cardLast4: card.last4 };
 }

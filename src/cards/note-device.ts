@@ -3,7 +3,7 @@ import type { Db, Trx } from '../db/knex.ts';
 import { rememberDevice } from '../db/known-devices.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
 import { joinRequestTransaction } from '../db/request-scope.ts';
-import { formatLocalTime } from '../lib/local-time.ts';
+import { localTime } from '../lib/local-time.ts';
 import { notify, recipientOf } from '../notifications/notify.ts';
 
 /**
@@ -41,7 +41,7 @@ export async function noteDevice(db: Db, login: DeviceLogin): Promise<boolean> {
     if (account) {
       await notify(trx, recipientOf(account), 'new_device_login', {
         site: login.siteName,
-        at: formatLocalTime(new Date(), login.timeZone),
+        at: localTime(new Date(), login.timeZone),
       });
     }
     return true;

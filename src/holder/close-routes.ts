@@ -12,7 +12,7 @@ import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { holderAccount } from '../ledger/holder-account.ts';
-import { formatMoney } from '../lib/money.ts';
+import { formatMoney, money } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { holderNav, withHolderPassword, type HolderState } from './session.ts';
 
@@ -72,9 +72,9 @@ export function closeRoutes(deps: CloseRouteDeps): Router {
       locals: {
         nav: await holderNav(ctx, db, { hasWards: wards.length > 0 }),
         last4: card.last4,
-        owed: view.balance > 0 ? formatMoney(view.balance, view.currency) : null,
+        owed: view.balance > 0 ? money(view.balance, view.currency) : null,
         paymentReference: view.payment_reference,
-        holds: { count: view.open_holds.length, amount: formatMoney(view.held, view.currency) },
+        holds: { count: view.open_holds.length, amount: money(view.held, view.currency) },
         wards: wards.map((w) => w.legalName),
       },
     };

@@ -1,8 +1,8 @@
 import type { ActivityItem, ControlChange } from '../cards/holder-activity.ts';
 import { t as inRequestLanguage } from '../http/locale.ts';
 import { DEFAULT_LOCALE, LOCALE_NAMES, translate } from '../lib/i18n.ts';
-import { formatMoney } from '../lib/money.ts';
-import { formatLocalTime } from '../lib/local-time.ts';
+import { money } from '../lib/money.ts';
+import { localTime } from '../lib/local-time.ts';
 
 type Translate = (text: string, vars?: Readonly<Record<string, unknown>>) => string;
 
@@ -11,11 +11,12 @@ export const inEnglish: Translate = (text, vars) => translate(DEFAULT_LOCALE, te
 
 /**
  * One activity entry as a sentence, in the request's language unless `t` says otherwise: the site by name,
- * amounts with their currency, times in `timeZone` (config billing.timeZone).
+ * amounts with their currency, times in `timeZone` (config billing.timeZone), both handed to `t` as data (Money,
+ * LocalTime) for it to write in its language.
  */
 export function describeActivity(item: ActivityItem, timeZone: string, t: Translate = inRequestLanguage): string {
   const site = item.site || t('a member site');
-  const amount = item.amount !== null && item.currency ? formatMoney(item.amount, item.currency) : undefined;
+  const amount = item.amount !== null && item.currency ? money(item.amount, item.currency) : undefined;
   switch (item.kind) {
     case 'signed_in_at_site':
       return t('Signed in at {site}.', { site });
@@ -45,7 +46,7 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
         : t('Refused: this card can no longer be used.');
     case 'card_locked':
       return item.until
-        ? t('Card locked after too many wrong passwords or codes, until {until}.', { until: formatLocalTime(item.until, timeZone) })
+        ? t('Card locked after too many wrong passwords or codes, until {until}.', { until: localTime(item.until, timeZone) })
         : t('Card locked after too many wrong passwords or codes.');
     case 'password_changed':
       return t('Password changed.');
@@ -83,11 +84,11 @@ export function describeActivity(item: ActivityItem, timeZone: string, t: Transl
       return controlsChanged(item, t);
     case 'credit_limit_changed':
       return amount && item.previousAmount !== null
-        ? t('Credit limit changed from {from} to {to}.', { from: formatMoney(item.previousAmount, item.currency!), to: amount })
+        ? t('Credit limit changed from {from} to {to}.', { from: money(item.previousAmount, item.currency!), to: amount })
         : t('Credit limit changed.');
     case 'credit_limit_set_by_guardian':
       return amount && item.previousAmount !== null
-        ? t('Your guardian changed the credit limit from {from} to {to}.', { from: formatMoney(item.previousAmount, item.currency!), to: amount })
+        ? t('Your guardian changed the credit limit from {from} to {to}.', { from: money(item.previousAmount, item.currency!), to: amount })
         : t('Your guardian changed the credit limit.');
     case 'statement_day_changed':
     case 'statement_day_changed_by_guardian':
@@ -177,7 +178,7 @@ function controlsChanged(item: ActivityItem, t: Translate): string {
   if (!item.controlChanges || !item.currency) return t('Spending controls changed.');
   if (item.controlChanges.length === 0) return t('Spending controls saved, nothing changed.');
   const currency = item.currency;
-  const limit = (v: number | null) => (v === null ? t('no limit') : formatMoney(v, currency));
+  const limit = (v: number | null) => (v === null ? t('no limit') : money(v, currency));
   const words = (c: ControlChange): string => {
     switch (c.control) {
       case 'max_per_approval':

@@ -13,6 +13,7 @@ import { fieldErrors, jsonBody, parseWith } from '../http/validate.ts';
 import { confirmEnrolment, CurrentCodeError, EnrolmentError } from '../second-factor/confirm-enrolment.ts';
 import type { SecondFactorDeps } from '../second-factor/deps.ts';
 import { pendingEnrolment, startEnrolment } from '../second-factor/start-enrolment.ts';
+import type { Money } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { AttemptRefusedError, guardGuess } from '../throttles/guard-proof.ts';
 import { holderNav, type HolderState } from './session.ts';
@@ -24,8 +25,8 @@ export interface SecondFactorRouteDeps {
   secondFactor: SecondFactorDeps;
   /** A code of the app being replaced is a guess: throttled per source, counted towards the card lockout. */
   throttle: ThrottleDeps;
-  /** Approvals above this amount ask for a code (shown on the page). */
-  stepUpAbove: string;
+  /** Approvals above this amount ask for a code (shown on the page, in its language). */
+  stepUpAbove: Money;
 }
 
 const PURPOSE = 'holder:totp';

@@ -10,7 +10,7 @@ import { changeStatementDay, presentStatementDayChange, STATEMENT_DAY_RANGE, typ
 import { ownOverdue } from '../ledger/delinquency.ts';
 import type { BillingPolicy, DelinquencyPolicy } from '../ledger/deps.ts';
 import { statementScheduleOf } from '../ledger/statement-schedule.ts';
-import { formatMoney } from '../lib/money.ts';
+import { money } from '../lib/money.ts';
 import { holderNav, type HolderState } from './session.ts';
 
 export interface StatementDayRouteDeps {
@@ -72,7 +72,7 @@ export function statementDayRoutes(deps: StatementDayRouteDeps): Router {
     const schedule = await statementScheduleOf(deps.db, accountId, { today: today(), dueDays: deps.billing.dueDays });
     // An overdue statement refuses every change: say so in place of a form whose every choice would be refused.
     const owed = schedule.follows_guardian || schedule.change ? undefined : await ownOverdue(deps.db, accountId, deps.delinquency);
-    const overdue = owed ? { date: owed.statementDate, due: owed.dueDate, amount: formatMoney(owed.outstanding, owed.currency) } : null;
+    const overdue = owed ? { date: owed.statementDate, due: owed.dueDate, amount: money(owed.outstanding, owed.currency) } : null;
     return { ...FORM, locals: { nav: await holderNav(ctx, deps.db), schedule, overdue, timeZone: deps.billing.timeZone } };
   }
 

@@ -12,7 +12,7 @@ import type { Renderer } from '../http/render.ts';
 import { jsonBody, parseWith } from '../http/validate.ts';
 import type { DelinquencyPolicy } from '../ledger/deps.ts';
 import { wardsOverview } from '../ledger/wards-overview.ts';
-import { formatMoney, MAX_AMOUNT, parseTypedAmount, typedAmount, wholeAmounts } from '../lib/money.ts';
+import { formatMoney, MAX_AMOUNT, money, parseTypedAmount, typedAmount, wholeAmounts } from '../lib/money.ts';
 import type { ThrottleDeps } from '../throttles/guard-attempt.ts';
 import { reportable, type ReportableLine } from './reportable.ts';
 import { holderNav, withHolderPassword, type HolderState } from './session.ts';
@@ -106,7 +106,7 @@ export function wardsRoutes(deps: WardsRouteDeps): Router {
         typed: typedAmount,
         // The most the form takes, said beside it (setWardLimit refuses more): the guardian's own limit, or the cap
         // for minors where that is lower, so a guardian with a large limit is not told a figure the form refuses.
-        highest: { amount: formatMoney(Math.min(guardian.creditLimit, deps.minorCap), currency), capped: deps.minorCap < guardian.creditLimit },
+        highest: { amount: money(Math.min(guardian.creditLimit, deps.minorCap), currency), capped: deps.minorCap < guardian.creditLimit },
         reportable: (a: ReportableLine) => reportable(a, deps.disputeDays, Date.now()),
       },
     };

@@ -24,7 +24,7 @@ import type { Renderer } from '../http/render.ts';
 import { availableFor } from '../ledger/credit-line.ts';
 import { overdueFor, overdueRefusalOf } from '../ledger/delinquency.ts';
 import { NO_COUNTS, type EventCounts } from '../lib/event-counts.ts';
-import { formatMoney } from '../lib/money.ts';
+import { formatMoney, money } from '../lib/money.ts';
 import { accountFacts } from '../oidc/account-facts.ts';
 import { controlsRefusalCode, entryRefusalOf, holderWouldBeStopped, requestRatings, type ConsentAhead, type PolicyDeps } from '../oidc/interaction-policy.ts';
 import { ageOfClaim } from '../oidc/age-claims-request.ts';
@@ -373,7 +373,7 @@ export function interactionRoutes({
   async function stepUpOf(accountId: string, payment: PaymentDetail) {
     if (!needsStepUp(approvals, payment.amount)) return { stepUp: false, stepUpMissing: null };
     const enrolled = await hasSecondFactor(cards.db, accountId);
-    return { stepUp: enrolled, stepUpMissing: enrolled ? null : formatMoney(approvals.policy.stepUpAbove!, payment.currency) };
+    return { stepUp: enrolled, stepUpMissing: enrolled ? null : money(approvals.policy.stepUpAbove!, payment.currency) };
   }
 
   router.get('/:uid', async function showInteraction(ctx) {

@@ -12,7 +12,7 @@ import {
   wardsOf,
   type OverdueStatement,
 } from '../db/statements.ts';
-import { formatMoney } from '../lib/money.ts';
+import { formatMoney, money } from '../lib/money.ts';
 import { notify, recipientOf } from '../notifications/notify.ts';
 import { DEFAULT_DELINQUENCY, type DelinquencyPolicy, type LedgerDeps } from './deps.ts';
 
@@ -143,7 +143,7 @@ async function holderAndLinked(
  */
 async function tellOverdue(trx: Trx, accountId: string, policy: DelinquencyPolicy, overdue: OverdueStatement) {
   const dates = { statementDate: overdue.statementDate, dueDate: overdue.dueDate };
-  for (const r of await holderAndLinked(trx, accountId, policy, { amount: formatMoney(overdue.outstanding, overdue.currency), ...dates }, dates)) {
+  for (const r of await holderAndLinked(trx, accountId, policy, { amount: money(overdue.outstanding, overdue.currency), ...dates }, dates)) {
     const found = await overdueForAccount(trx, r.to.id, { ...policy, linked: policy.guardianResponsible });
     const also = found.some((o) => o.statementId !== overdue.statementId);
     await notify(trx, recipientOf(r.to), 'payment_overdue', also ? { ...r.data, also: true } : r.data);

@@ -5,7 +5,7 @@ import { adjustCreditLine, lockCreditLine } from '../db/credit-lines.ts';
 import { findPayoutByBankReference, insertPayout, type Payout } from '../db/payouts.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError, NotFoundError } from '../errors.ts';
-import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
+import { formatMoney, MAX_AMOUNT, money } from '../lib/money.ts';
 import { notify, recipientOf } from '../notifications/notify.ts';
 import type { LedgerDeps } from './deps.ts';
 import { HOUSE, post } from './post.ts';
@@ -100,7 +100,7 @@ export async function payOut(deps: LedgerDeps, input: PayoutInput): Promise<Payo
       details: { payoutId: payout.id, amount: input.amount, currency: input.currency, bankReference: input.bankReference, reason: input.reason },
       requestId: input.requestId,
     });
-    await notify(trx, recipientOf(account), 'payout_sent', { amount: formatMoney(input.amount, input.currency) });
+    await notify(trx, recipientOf(account), 'payout_sent', { amount: money(input.amount, input.currency) });
     return { status: 'paid', payout, creditBalance: credit - input.amount };
   });
 }

@@ -12,7 +12,7 @@ import {
 } from '../db/repayments.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError, NotFoundError } from '../errors.ts';
-import { formatMoney, MAX_AMOUNT } from '../lib/money.ts';
+import { MAX_AMOUNT, money } from '../lib/money.ts';
 import { notify, recipientOf } from '../notifications/notify.ts';
 import { restoreIfPaid } from './delinquency.ts';
 import type { LedgerDeps } from './deps.ts';
@@ -152,7 +152,7 @@ export async function repay(deps: LedgerDeps, input: RepaymentInput): Promise<Re
       requestId: input.requestId,
     });
     await notify(trx, recipientOf(account), 'repayment_received', {
-      amount: formatMoney(input.amount, input.currency),
+      amount: money(input.amount, input.currency),
     });
     const restored = await restoreIfPaid(trx, accountId, deps.delinquency);
     return { status: 'applied', repayment, postedBalance: line.postedBalance - input.amount, restored };

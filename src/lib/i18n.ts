@@ -1,4 +1,5 @@
-import { localizeMoney } from './money.ts';
+import { formatTime, isLocalTime, localizeEnglishTime, zoneName } from './local-time.ts';
+import { formatMoney, isMoney, readEnglishMoney } from './money.ts';
 import { KO } from './messages-ko.ts';
 
 /** The languages of the hosted pages; the first is the default. */
@@ -61,17 +62,16 @@ export function negotiateLocale(uiLocales: unknown, acceptLanguage: string | und
   return fromUiLocales(uiLocales) ?? fromAcceptLanguage(acceptLanguage) ?? DEFAULT_LOCALE;
 }
 
-/** Time zones by the name a language's readers use, where it has one; any other zone is shown by its tz id. */
-const ZONE_NAMES: Readonly<Record<Locale, Readonly<Record<string, string>>>> = { en: {}, ko: { 'Asia/Seoul': '한국 시간' } };
-
 /**
- * A filled-in value as `locale` writes it: an amount formatMoney wrote in English ("4,000 KRW") in the language's own
- * form ("4,000원"), a `{timeZone}` by its name ("한국 시간"); anything else as it is.
+ * A filled-in value as `locale` writes it: an amount (Money) by formatMoney, a time (LocalTime) by formatLocalTime, a
+ * `{timeZone}` by its name ("한국 시간"); anything else as it is. Values are data until here, where the reader's
+ * language is known: a string is never read back as an amount.
  */
 function shown(locale: Locale, name: string, value: unknown): string {
+  if (isMoney(value)) return formatMoney(value.amount, value.currency, locale);
+  if (isLocalTime(value)) return formatTime(value, locale);
   const text = String(value);
-  if (name === 'timeZone') return ZONE_NAMES[locale][text] ?? text;
-  return localizeMoney(text, locale);
+  return name === 'timeZone' ? zoneName(text, locale) : text;
 }
 
 /**
@@ -134,9 +134,19 @@ export function translate(locale: Locale, text: string, vars?: Readonly<Record<s
   if (own !== undefined) return own;
   for (const p of PATTERNS[locale]) {
     const m = p.re.exec(text);
-    if (m) return fill(locale, p.to, Object.fromEntries(p.names.map((n, i) => [n, translate(locale, m[i + 1]!)])));
+    if (m) return fill(locale, p.to, Object.fromEntries(p.names.map((n, i) => [n, recognised(locale, m[i + 1]!)])));
   }
   return text;
+}
+
+/**
+ * A value cut from a domain's message recognised by a pattern, as data or as `locale`'s words. Such a message crosses
+ * the error mapper, form refills and OAuth error descriptions as one English string (an AppError's message), so its
+ * amounts and times are formatMoney's and formatLocalTime's English: read back here, where the sentence is known to be
+ * English and the value sits in a placeholder's place, and only here.
+ */
+function recognised(locale: Locale, value: string): unknown {
+  return readEnglishMoney(value) ?? localizeEnglishTime(value, locale) ?? translate(locale, value);
 }
 
 /** The translated text, or, when the locale lacks it, the translated `generic` text (English keeps `text`). */

@@ -53,23 +53,46 @@ export function formatMoney(amount: number, currency: string, locale: 'en' | 'ko
   return currency === 'KRW' ? `${figure}원` : figure;
 }
 
+/**
+ * An amount as data, for a text or a notification written before its reader's language is known: the text fills it in
+ * (lib/i18n.ts) and the notification renderer formats it (notifications/templates.ts), each with formatMoney in the
+ * reader's language. Plain JSON, so it is stored in a queued notification's data as it is.
+ */
+export interface Money {
+  /** Integer minor units. */
+  amount: number;
+  /** ISO 4217 code. */
+  currency: string;
+}
+
+/** `amount` minor units of `currency` as data (Money), to be formatted where the reader's language is known. */
+export function money(amount: number, currency: string): Money {
+  return { amount, currency };
+}
+
+/** Whether `v` is a Money: exactly an integer `amount` and a three-letter `currency` (as JSON keeps it). */
+export function isMoney(v: unknown): v is Money {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  const m = v as Record<string, unknown>;
+  return keys.length === 2 && Number.isSafeInteger(m.amount) && typeof m.currency === 'string' && /^[A-Z]{3}$/.test(m.currency);
+}
+
 /** What formatMoney writes in English: grouped figure, the currency's decimals, a space, the code. */
 const ENGLISH_AMOUNT = /^(\d{1,3}(?:,\d{3})*)(?:\.(\d+))? ([A-Z]{3})$/;
 
 /**
- * An amount written by formatMoney in English ("4,000 KRW"), as `locale` writes it ("4,000원"); any other text as it
- * is. For amounts a domain wrote into an English message or a notification's data before the reader's language was
- * known.
+ * An amount formatMoney wrote in English ("4,000 KRW", "12.50 USD") read back as data; undefined for any other text.
+ * Only for text known to be English that was written before its reader's language was known: a notification queued
+ * before amounts were data, and a domain's English sentence recognised by i18n's patterns. Everything new passes Money.
  */
-export function localizeMoney(text: string, locale: 'en' | 'ko'): string {
-  if (locale === 'en') return text;
+export function readEnglishMoney(text: string): Money | undefined {
   const m = ENGLISH_AMOUNT.exec(text);
-  if (!m) return text;
+  if (!m) return undefined;
   const currency = m[3]!;
-  const exp = currencyExponent(currency);
-  if ((m[2] ?? '').length !== exp) return text;
+  if ((m[2] ?? '').length !== currencyExponent(currency)) return undefined;
   const minor = Number(m[1]!.replace(/,/g, '') + (m[2] ?? ''));
-  return Number.isSafeInteger(minor) ? formatMoney(minor, currency, locale) : text;
+  return Number.isSafeInteger(minor) ? { amount: minor, currency } : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Channel } from '../db/outbox.ts';
 import type { Locale } from '../lib/i18n.ts';
-import { formatMoney, localizeMoney } from '../lib/money.ts';
+import { formatTime, isLocalTime, localizeEnglishTime } from '../lib/local-time.ts';
+import { formatMoney, isMoney, readEnglishMoney } from '../lib/money.ts';
 
 type Data = Record<string, unknown>;
 type Words = (d: Data, links: Links) => string;
@@ -741,7 +742,33 @@ export function renderMessage(template: string, data: Data, baseUrl: string, loc
   if (!t) throw new UnknownTemplateError(template);
   const links = { lost: `${baseUrl}/card/lost`, reissue: `${baseUrl}/card/reissue`, children: `${baseUrl}/card/wards`, disputes: `${baseUrl}/card/disputes`, account: `${baseUrl}/card/account` };
   const words = channel === 'sms' && t.sms ? t.sms : t.text;
-  // Amounts were written into the data in English when the message was queued ("4,000 KRW"): each in the reader's form.
-  const shown = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? localizeMoney(v, locale) : v]));
+  const shown = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, inLanguage(k, v, locale)]));
   return { subject: t.subject[locale], text: words[locale](shown, links) };
+}
+
+/**
+ * A data value as the reader's language writes it: an amount (lib/money.ts Money) and a time (lib/local-time.ts
+ * LocalTime) formatted here, where the language is known; anything else as it is.
+ */
+function inLanguage(key: string, v: unknown, locale: Locale): unknown {
+  if (isMoney(v)) return formatMoney(v.amount, v.currency, locale);
+  if (isLocalTime(v)) return formatTime(v, locale);
+  if (typeof v === 'string' && locale !== 'en') return legacyInLanguage(key, v, locale);
+  return v;
+}
+
+/** The data fields that held an amount or a time written in English before they were data. */
+const LEGACY_AMOUNTS: ReadonlySet<string> = new Set(['amount', 'refunded', 'released']);
+const LEGACY_TIMES: ReadonlySet<string> = new Set(['at', 'until']);
+
+/**
+ * Compatibility for rows queued before amounts and times were data, and only for them: their data holds an amount or
+ * a time written in English ("4,000 KRW", "2026-12-06 15:43 Asia/Seoul") in one of the fields that carried one, shown
+ * in the reader's form ("4,000원", "2026-12-06 15:43 한국 시간"). Nothing queues such a string any more: once no row
+ * queued before then is still unsent, this can go.
+ */
+function legacyInLanguage(key: string, text: string, locale: Locale): string {
+  const amount = LEGACY_AMOUNTS.has(key) ? readEnglishMoney(text) : undefined;
+  if (amount) return formatMoney(amount.amount, amount.currency, locale);
+  return (LEGACY_TIMES.has(key) ? localizeEnglishTime(text, locale) : undefined) ?? text;
 }

@@ -16,7 +16,7 @@ import { inTransaction } from '../db/tx.ts';
 import { NO_COUNTS, type EventCounts, type Guessable } from '../lib/event-counts.ts';
 import { hmacSha256 } from '../lib/hmac.ts';
 import { ipKey } from '../lib/ip-key.ts';
-import { formatLocalTime } from '../lib/local-time.ts';
+import { formatLocalTime, localTime } from '../lib/local-time.ts';
 import { notifyHolder } from '../notifications/notify.ts';
 
 /** What the throttles need from the composition root. */
@@ -143,7 +143,7 @@ async function lockIfDue(deps: ThrottleDeps, cardKey: string, requestId: string 
     if (card.status !== 'active') return failure;
     await notifyHolder(trx, card.accountId, 'card_locked', {
       last4: card.last4,
-      until: failure.blockedUntil ? formatLocalTime(failure.blockedUntil, deps.timeZone) : '',
+      until: failure.blockedUntil ? localTime(failure.blockedUntil, deps.timeZone) : '',
     });
     return failure;
   });

@@ -306,7 +306,7 @@ describe('defences against surreptitious use, and their distinct outcomes', () =
       for (let i = 0; i < 2; i++) expect((await pay(card, 300)).kind).to.equal('redirect');
       const sent = (await listOutboxForAccount(ts.db, card.accountId)).filter((m) => m.template === 'payment_approved');
       expect(sent).to.have.length(2);
-      expect(sent[0]!.data).to.include({ amount: '300 KRW', last4: card.number.slice(-4) });
+      expect(sent[0]!.data).to.deep.include({ amount: { amount: 300, currency: 'KRW' }, last4: card.number.slice(-4) });
       expect(JSON.stringify(sent)).to.not.include(card.number);
     });
   });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { renderMessage } from '../../src/notifications/templates.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
@@ -69,8 +70,10 @@ describe('notifications in the outbox', () => {
     ]);
     const newDevice = (await latestMessage(ts, accountId, 'new_device_login'))!;
     expect(String(newDevice.site)).to.match(/^Site [0-9a-f]{8}$/);
-    // The time as the lockout notice tells it: in the deployment's time zone, named, not a raw ISO instant.
-    expect(String(newDevice.at)).to.match(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} Asia\/Seoul$/);
+    // The time as the lockout notice holds it: the instant and the deployment's time zone, written in the reader's
+    // language when sent (in the zone, named, not a raw ISO instant).
+    expect(newDevice.at).to.have.keys('at', 'timeZone').and.deep.include({ timeZone: 'Asia/Seoul' });
+    expect(renderMessage('new_device_login', newDevice, ts.url, 'en', 'email').text).to.match(/\(\d{4}-\d{2}-\d{2} \d{2}:\d{2} Asia\/Seoul\)/);
 
     const rows = await ts.db('notifications_outbox').where({ account_id: accountId });
     expect(new Set(rows.map((r: { recipient: string }) => r.recipient))).to.deep.equal(new Set([app.email, e164(String(app.mobile))]));

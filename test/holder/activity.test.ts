@@ -123,6 +123,20 @@ describe("the holder's activity (/card/activity, /api/holder/activity)", () => {
     expect(entries[1]).to.deep.include({ amount: 8_000, currency: 'KRW', card_last4: card.number.slice(-4) });
   });
 
+  it('writes amounts and times in the page language: 8,000원 and 한국 시간 in Korean, 8,000 KRW and Asia/Seoul in English', async () => {
+    const card = await cardWithLimit(ts, 100_000);
+    await approveFor(ts, card, site, 8_000, 'Volume 1');
+    const until = new Date('2026-11-30T01:30:00Z');
+    await appendAudit(ts.db, { actor: 'test', action: 'card.locked', subjectType: 'card', subjectId: card.cardId, details: { accountId: card.accountId, until: until.toISOString(), strikes: 5 } });
+    const ko = { 'accept-language': 'ko' };
+    const korean = unescapeHtml(withoutCellLabels(await (await (await signedIn(card, ko)).request('/card/activity', { headers: ko })).text()));
+    expect(korean).to.include('Comics <Daily>에서 8,000원 결제가 승인되었습니다.').and.not.include('KRW');
+    expect(korean).to.include('잘못된 비밀번호나 코드가 너무 많이 입력되어 2026-11-30 10:30 한국 시간까지 카드가 잠겼습니다.').and.not.include('Asia/Seoul');
+    const english = unescapeHtml(withoutCellLabels(await (await (await signedIn(card)).get('/card/activity')).text()));
+    expect(english).to.include('Payment of 8,000 KRW approved at Comics <Daily>.');
+    expect(english).to.include('Card locked after too many wrong passwords or codes, until 2026-11-30 10:30 Asia/Seoul.');
+  });
+
   it('shows a wrong one-time code, saying what it was for', async () => {
     const card = await issueTestCard(ts);
     await ts.db('accounts').where({ id: card.accountId }).update({ email: `codes-${card.cardId.slice(0, 8)}@example.test` });

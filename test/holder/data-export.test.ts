@@ -14,6 +14,7 @@ import type { Page } from 'playwright-core';
 import { csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
 import { downloadedDataFile } from '../helpers/data-file.ts';
 import { renderMessage } from '../../src/notifications/templates.ts';
+import { formatLocalTime } from '../../src/lib/local-time.ts';
 import { screenshotOnFailure, scriptProblems, useBrowser } from '../helpers/browser.ts';
 import { APPLY_SERVER, application, birthdateForAge, issueByApplication, postApplication, uniqueName } from '../helpers/applicant.ts';
 import { issueTestCard, registerTestSite, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -204,12 +205,14 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
       const data = (typeof m.data === 'string' ? JSON.parse(m.data) : m.data) as Json;
       // The card by its last four digits, the time in the deployment's time zone: nothing of the file.
       expect(data).to.deep.equal({ last4: card.number.slice(-4), at: data.at });
-      expect(data.at).to.match(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d ${ts.config.billing.timeZone}$`));
+      // The time as the instant and the deployment's time zone, written in the reader's language when sent.
+      expect(data.at).to.deep.equal({ at: (data.at as { at: string }).at, timeZone: ts.config.billing.timeZone });
+      expect(Date.now() - Date.parse((data.at as { at: string }).at)).to.be.within(0, 60_000);
       expect(m.locale).to.equal('en');
       // now() is the transaction's start: the same instant on both rows means one transaction wrote them.
       expect(new Date(m.created_at).getTime(), 'queued with the audit entry').to.equal(new Date(entry.at).getTime());
       const text = renderMessage(DOWNLOADED, data, ts.url, 'en', m.channel).text;
-      expect(text).to.include(String(data.at));
+      expect(text).to.include(formatLocalTime(new Date((data.at as { at: string }).at), ts.config.billing.timeZone));
       expect(text).to.match(/If this was not you|Not you\?/);
       expect(text).to.include(`${ts.url}/card/lost`);
     }
@@ -222,7 +225,7 @@ describe('a holder downloads a copy of their data (/card/data, /api/holder/data)
     const koData = korean.find((m) => m.channel === 'email').data;
     const email = renderMessage(DOWNLOADED, (typeof koData === 'string' ? JSON.parse(koData) : koData) as Json, ts.url, 'ko', 'email');
     expect(email.subject).to.equal('사이버 카드 개인정보 사본이 다운로드되었습니다');
-    expect(email.text).to.include(`끝자리 ${card.number.slice(-4)}`);
+    expect(email.text).to.include(`끝자리 ${card.number.slice(-4)}`).and.include('한국 시간에').and.not.include('Asia/Seoul');
 
     // A wrong password tells nothing more.
     expect((await postJson(agent, { password: 'not the password at all' })).status).to.equal(401);

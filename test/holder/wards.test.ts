@@ -123,7 +123,7 @@ describe("a guardian's children's cards (/card/wards, /api/holder/wards)", () =>
     await approveFor(ts, adult, site, 2_000);
     const toGuardian = await ts.db('notifications_outbox').where({ account_id: guardian.accountId, template: 'child_payment_approved' }).select('channel', 'data');
     expect(toGuardian.map((m: { channel: string }) => m.channel)).to.have.members(['email', 'sms']);
-    expect(toGuardian[0].data).to.include({ approvalNo: approval.approvalNo, name: 'Moon Child', site: 'Comics <Daily>', amount: '4,000 KRW', last4: child.number.slice(-4) });
+    expect(toGuardian[0].data).to.deep.include({ approvalNo: approval.approvalNo, name: 'Moon Child', site: 'Comics <Daily>', amount: { amount: 4000, currency: 'KRW' }, last4: child.number.slice(-4) });
     // The child is told as before; an adult's payment tells nobody else.
     expect(await ts.db('notifications_outbox').where({ account_id: child.accountId, template: 'payment_approved' })).to.have.length(2);
     expect(await ts.db('notifications_outbox').where({ account_id: adult.accountId, template: 'child_payment_approved' })).to.have.length(0);

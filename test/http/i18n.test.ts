@@ -5,7 +5,9 @@ import * as client from 'openid-client';
 import type { Page } from 'playwright-core';
 import { ageMessage, controlsMessage, HEADINGS, HOLDER_SUMMARIES } from '../../src/interactions/refusals.ts';
 import { hasTranslation, negotiateLocale, translate } from '../../src/lib/i18n.ts';
+import { localTime } from '../../src/lib/local-time.ts';
 import { KO } from '../../src/lib/messages-ko.ts';
+import { money } from '../../src/lib/money.ts';
 import { lockedMessage, throttledMessage, wrongPasswordMessage } from '../../src/throttles/guard-attempt.ts';
 import { inactiveCardMessage } from '../../src/approvals/errors.ts';
 import { InvalidCodeError } from '../../src/cards/one-time-code.ts';
@@ -311,6 +313,10 @@ describe('hosted pages in English and Korean', () => {
       expect(day).to.include('(한국 시간 기준)').and.not.include('Asia/Seoul');
       const english = await (await agent.request('/card/account')).text();
       expect(english).to.include('<dd id="balance">0 KRW</dd>');
+      // An amount a route hands the page as data (the step-up threshold): in won in Korean, as before in English.
+      const security = unescapeHtml(await (await agent.request('/card/security', { headers: ko })).text());
+      expect(security).to.match(/1,000,000,000,000원/).and.not.include('KRW');
+      expect(unescapeHtml(await (await agent.request('/card/security')).text())).to.include('Payments above 1,000,000,000,000 KRW ask');
     });
 
     it('shows the card holder sign-in page in Korean', async () => {
@@ -364,7 +370,8 @@ describe('hosted pages in English and Korean', () => {
       expect(translate('ko', wrongPasswordMessage(5))).to.equal('카드 번호 또는 비밀번호가 올바르지 않습니다. 비밀번호를 5번 잘못 입력하면 카드가 한동안 잠깁니다.');
       expect(translate('ko', new InvalidCodeError(['code'], 3).message)).to.equal('코드가 올바르지 않습니다. 3번 더 시도할 수 있습니다.');
       expect(translate('ko', new InvalidCodeError(['code'], 1).message)).to.equal('코드가 올바르지 않습니다. 한 번 더 시도할 수 있습니다.');
-      expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z'), 'Asia/Seoul'))).to.include('2026-11-30 10:30 Asia/Seoul까지 잠겼습니다');
+      expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z'), 'Asia/Seoul'))).to.include('2026-11-30 10:30 한국 시간까지 잠겼습니다').and.not.include('Asia/Seoul');
+      expect(translate('ko', lockedMessage(new Date('2026-11-30T01:30:00Z'), 'UTC'))).to.include('2026-11-30 01:30 UTC까지 잠겼습니다');
       for (const status of ['lost', 'suspended', undefined]) expect(hasTranslation('ko', inactiveCardMessage(status))).to.equal(true);
       expect(translate('ko', 'Not in any catalogue.')).to.equal('Not in any catalogue.');
       // Amounts in won, or as Korean writes other currencies; particles that hold whatever the figure ends in.
@@ -374,11 +381,22 @@ describe('hosted pages in English and Korean', () => {
       expect(translate('ko', 'This payment of 12.50 USD is more than your available credit of 3.00 USD.')).to.equal(
         '결제 금액(US$12.50)이 사용 가능 한도(US$3.00)를 넘습니다.',
       );
-      expect(translate('ko', '{amount} refunded by {site}.', { amount: '4,000 KRW', site: 'Zzz' })).to.equal('Zzz에서 환불했습니다(4,000원).');
+      // Amounts and times handed over as data are written in the text's language; a string is never read as one.
+      expect(translate('ko', '{amount} refunded by {site}.', { amount: money(4000, 'KRW'), site: 'Zzz' })).to.equal('Zzz에서 환불했습니다(4,000원).');
+      expect(translate('ko', '{amount} refunded by {site}.', { amount: money(1250, 'USD'), site: 'Zzz' })).to.equal('Zzz에서 환불했습니다(US$12.50).');
+      expect(translate('ko', '{amount} refunded by {site}.', { amount: '4,000 KRW', site: 'Zzz' })).to.equal('Zzz에서 환불했습니다(4,000 KRW).');
+      const until = localTime(new Date('2026-11-30T01:30:00Z'), 'Asia/Seoul');
+      expect(translate('ko', 'Card locked after too many wrong passwords or codes, until {until}.', { until })).to.equal(
+        '잘못된 비밀번호나 코드가 너무 많이 입력되어 2026-11-30 10:30 한국 시간까지 카드가 잠겼습니다.',
+      );
+      expect(translate('en', 'Card locked after too many wrong passwords or codes, until {until}.', { until })).to.equal(
+        'Card locked after too many wrong passwords or codes, until 2026-11-30 10:30 Asia/Seoul.',
+      );
       expect(translate('ko', 'Date ({timeZone})', { timeZone: 'Asia/Seoul' })).to.equal('날짜(한국 시간 기준)');
       expect(translate('ko', 'Date ({timeZone})', { timeZone: 'Europe/Paris' })).to.equal('날짜(Europe/Paris 기준)');
       expect(translate('en', 'Date ({timeZone})', { timeZone: 'Asia/Seoul' })).to.equal('Date (Asia/Seoul)');
-      expect(translate('en', '{amount} refunded by {site}.', { amount: '4,000 KRW', site: 'Zzz' })).to.equal('4,000 KRW refunded by Zzz.');
+      expect(translate('en', '{amount} refunded by {site}.', { amount: money(4000, 'KRW'), site: 'Zzz' })).to.equal('4,000 KRW refunded by Zzz.');
+      expect(translate('en', '{amount} refunded by {site}.', { amount: money(1250, 'USD'), site: 'Zzz' })).to.equal('12.50 USD refunded by Zzz.');
       // No Korean text puts a both-ways particle after a value, nor calls the service by its English name.
       const bothWays = Object.entries(KO).filter(([, ko]) => /\}(?:\((?:을|를|이|가|은|는|와|과|으)\))|cybercard/.test(ko));
       expect(bothWays).to.deep.equal([]);

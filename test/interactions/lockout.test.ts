@@ -7,6 +7,7 @@ import { generateCardNumber } from '../../src/cards/card-number.ts';
 import { reissue } from '../../src/cards/reissue.ts';
 import { reportLost } from '../../src/cards/report-lost.ts';
 import { formatLocalTime } from '../../src/lib/local-time.ts';
+import { renderMessage } from '../../src/notifications/templates.ts';
 import { cardThrottleKey } from '../../src/throttles/check-card-password.ts';
 import { ForwardedAgent, csrfFrom, location, startInteraction } from '../helpers/agent.ts';
 import { authRequest, issueTestCard, registerTestSite, siteClient, type TestCard, type TestSite } from '../helpers/fixtures.ts';
@@ -98,7 +99,10 @@ describe('card lockout and source throttling', () => {
     const until = formatLocalTime(row!.blockedUntil!, ts.config.billing.timeZone);
     expect(until).to.match(/ Asia\/Seoul$/);
     expect(sixth.html).to.include(`until ${until}.`);
-    expect(outbox.find((m) => m.template === 'card_locked')!.data.until).to.equal(until);
+    // The notice holds the instant and the zone, written in the reader's language when sent.
+    const queued = outbox.find((m) => m.template === 'card_locked')!.data.until;
+    expect(queued).to.deep.equal({ at: row!.blockedUntil!.toISOString(), timeZone: ts.config.billing.timeZone });
+    expect(renderMessage('card_locked', outbox.find((m) => m.template === 'card_locked')!.data, ts.url, 'en', 'email').text).to.include(`until ${until}.`);
 
     // The cool-down passes (moved in the database rather than waited for): the right password works again.
     await ts.db('throttles').where({ scope: 'card', key: row!.key }).update({ blocked_until: ts.db.raw("now() - interval '1 second'") });

@@ -259,7 +259,7 @@ describe('a repayment that leaves another statement a card answers for overdue',
     expect(text(g, 'ko')).to.include('회원님의 명세서를 납부하더라도');
     // Their own says that another statement stops the card too, so paying it alone does not restore it.
     const [o] = own.filter((r: { channel: string }) => r.channel === 'email');
-    expect(o.data).to.include({ amount: '3,000 KRW', also: true });
+    expect(o.data).to.deep.include({ amount: { amount: 3000, currency: 'KRW' }, also: true });
     expect(text(o, 'en')).to.include('Another overdue statement your card answers for stops it too');
     expect(text(o, 'ko')).to.include('다른 미납 명세서');
     // The guardian: their own and the child's, each saying the other stops the card too.

@@ -63,7 +63,7 @@ describe('payouts of a credit balance', function () {
     expect(audit[0].details).to.include({ amount: 6_000, currency: 'KRW', bankReference: 'OUT-0001', reason: 'overpaid the November statement' });
     const sent = await ts.db('notifications_outbox').where({ account_id: card.accountId, template: 'payout_sent' });
     expect(sent.map((m) => m.channel)).to.have.members(['email', 'sms']);
-    expect(sent[0].data).to.deep.equal({ amount: '6,000 KRW' });
+    expect(sent[0].data).to.deep.equal({ amount: { amount: 6000, currency: 'KRW' } });
     const activity = await holderActivity(ts.db, card.accountId);
     expect(activity.items.map((i) => i.kind)).to.include('payout_sent');
     expect(await unbalancedEntries(ts)).to.equal(0);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatMoney, localizeMoney, MAX_AMOUNT, parseTypedAmount, typedAmount } from '../../src/lib/money.ts';
+import { formatMoney, isMoney, MAX_AMOUNT, money, parseTypedAmount, readEnglishMoney, typedAmount } from '../../src/lib/money.ts';
 
 describe('typed amounts (lib/money.ts)', () => {
   it('reads what a holder types in the currency\'s own unit, grouped or not, as minor units', () => {
@@ -49,11 +49,19 @@ describe('amounts in Korean (lib/money.ts)', () => {
     expect(formatMoney(1250, 'USD')).to.equal('12.50 USD');
   });
 
-  it('rewrites an amount already written in English for a Korean text, and leaves any other text alone', () => {
-    expect(localizeMoney('4,000 KRW', 'ko')).to.equal('4,000원');
-    expect(localizeMoney('1,000,000,000,000 KRW', 'ko')).to.equal('1,000,000,000,000원');
-    expect(localizeMoney('12.50 USD', 'ko')).to.equal('US$12.50');
-    expect(localizeMoney('4,000 KRW', 'en')).to.equal('4,000 KRW');
-    for (const other of ['Site 4,000 KRW', '4,000 krw', '4000 KRW!', '12.5 USD', '—', '']) expect(localizeMoney(other, 'ko')).to.equal(other);
+  it('keeps an amount as data (minor units and currency) that survives JSON, and knows it from anything else', () => {
+    const a = money(1250, 'USD');
+    expect(a).to.deep.equal({ amount: 1250, currency: 'USD' });
+    expect(isMoney(JSON.parse(JSON.stringify(a)))).to.equal(true);
+    for (const other of ['12.50 USD', 1250, null, [1250, 'USD'], { amount: 12.5, currency: 'USD' }, { amount: 1250, currency: 'usd' }, { amount: 1250 }, { amount: 1250, currency: 'USD', note: 'x' }]) {
+      expect(isMoney(other), JSON.stringify(other)).to.equal(false);
+    }
+  });
+
+  it('reads an amount formatMoney wrote in English back as data (stored legacy text only), and nothing else', () => {
+    expect(readEnglishMoney('4,000 KRW')).to.deep.equal({ amount: 4000, currency: 'KRW' });
+    expect(readEnglishMoney('1,000,000,000,000 KRW')).to.deep.equal({ amount: 1_000_000_000_000, currency: 'KRW' });
+    expect(readEnglishMoney('12.50 USD')).to.deep.equal({ amount: 1250, currency: 'USD' });
+    for (const other of ['Site 4,000 KRW', '4,000 krw', '4000 KRW!', '12.5 USD', '4,000원', '—', '']) expect(readEnglishMoney(other), other).to.equal(undefined);
   });
 });

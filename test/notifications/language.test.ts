@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sendDueNotifications } from '../../src/notifications/sender.ts';
-import { Agent, csrfFrom, csrfOf, type ForwardedAgent } from '../helpers/agent.ts';
+import { Agent, csrfFrom, csrfOf, startInteraction, type ForwardedAgent } from '../helpers/agent.ts';
 import { APPLY_SERVER, application, birthdateForAge, issueByApplication, uniqueIp, uniqueName, type ApplicationBody } from '../helpers/applicant.ts';
-import { registerTestSite, type TestCard } from '../helpers/fixtures.ts';
+import { authRequest, registerTestSite, siteClient, type TestCard } from '../helpers/fixtures.ts';
+import { formatLocalTime } from '../../src/lib/local-time.ts';
 import { testEnv } from '../helpers/global.ts';
 import { signedInHolder } from '../helpers/holder.ts';
 import { alertText, fieldError, unescapeHtml } from '../helpers/html.ts';
@@ -227,6 +228,44 @@ describe("notifications in the holder's language", () => {
     const toChild = await delivered(child.accountId, 'payment_approved');
     expect(toChild.map((m) => m.locale)).to.deep.equal(['en', 'en']);
     expect(toChild[0]!.text).to.match(/^Approval \S+: 1,000 KRW at /);
+  });
+
+  it('queues an amount and a time as data and writes them in the reader\'s language when sending: 4,000원 and 한국 시간 in Korean', async () => {
+    const h = await applyIn('ko');
+    const site = await registerTestSite(ts, { name: 'Zzz' } as never);
+    await approveFor(ts, h, site, 4_000, 'Volume 1');
+    const [row] = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'payment_approved' });
+    const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Record<string, unknown>;
+    expect(data.amount, 'the amount is stored as minor units and currency, not as words').to.deep.equal({ amount: 4000, currency: 'KRW' });
+    const [paid] = await delivered(h.accountId, 'payment_approved');
+    expect(paid!.text).to.include('Zzz에서 4,000원 결제').and.not.include('KRW');
+
+    // A lock's notice: the time queued as the instant and its zone, read in Korean by the zone's Korean name.
+    const config = await siteClient(ts, site);
+    for (let i = 0; i < ts.config.lockout.maxFailures; i++) {
+      const agent = new Agent(ts.url);
+      const { path, csrf } = await startInteraction(agent, (await authRequest(config, site)).url);
+      await agent.post(`${path}/login`, { csrf, card_number: h.number, password: 'Not the password at all' });
+    }
+    const [lockRow] = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'card_locked' });
+    expect(lockRow, 'the card was locked').to.not.equal(undefined);
+    const lockData = (typeof lockRow.data === 'string' ? JSON.parse(lockRow.data) : lockRow.data) as { until: { at: string; timeZone: string } };
+    expect(lockData.until.timeZone).to.equal('Asia/Seoul');
+    const [locked] = await delivered(h.accountId, 'card_locked');
+    expect(locked!.text).to.include(`${formatLocalTime(new Date(lockData.until.at), 'Asia/Seoul').slice(0, 16)} 한국 시간까지`).and.not.include('Asia/Seoul');
+  });
+
+  it('still writes a message queued before amounts and times were data (English strings in its row) in Korean', async () => {
+    const h = await applyIn('ko');
+    const data = { approvalNo: '12345678', last4: h.number.slice(-4), site: 'Zzz', amount: '4,000 KRW' };
+    await ts.db('notifications_outbox').insert([
+      { account_id: h.accountId, channel: 'email', recipient: 'legacy@example.test', template: 'payment_approved', locale: 'ko', data: JSON.stringify(data) },
+      { account_id: h.accountId, channel: 'email', recipient: 'legacy@example.test', template: 'new_device_login', locale: 'ko', data: JSON.stringify({ site: 'Zzz', at: '2026-12-06 10:17 Asia/Seoul' }) },
+    ]);
+    const [paid] = await delivered(h.accountId, 'payment_approved');
+    expect(paid!.text).to.include('Zzz에서 4,000원 결제').and.not.include('KRW');
+    const [login] = await delivered(h.accountId, 'new_device_login');
+    expect(login!.text).to.include('(2026-12-06 10:17 한국 시간)').and.not.include('Asia/Seoul');
   });
 
   it("shows the operator the holder's language beside the contacts", async () => {

@@ -1,3 +1,8 @@
+/** An amount as callers queue it (lib/money.ts Money). */
+const won = (amount: number) => ({ amount, currency: 'KRW' });
+/** A time as callers queue it (lib/local-time.ts LocalTime): 10:17 on 6 December 2026 in Seoul. */
+const SEOUL_TIME = { at: '2026-12-06T01:17:00.000Z', timeZone: 'Asia/Seoul' };
+
 /**
  * Data for every notification template, one entry per branch its words take (what the callers in src/ queue). The
  * values are digits, dates or words in neither language, so a test can take them out and see only the template's own.
@@ -38,7 +43,7 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
     { last4: '4242', channel: 'email' },
     { last4: '4242', channel: 'sms' },
   ],
-  new_device_login: [{ site: 'Zzz', at: '2026-12-06 10:17 Asia/Seoul' }],
+  new_device_login: [{ site: 'Zzz', at: SEOUL_TIME }],
   limit_set_by_guardian: [
     { last4: '4242', amount: 0, previous: 5000000, currency: 'KRW' },
     { last4: '4242', amount: 3000000, previous: 5000000, currency: 'KRW' },
@@ -48,18 +53,18 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
     { day: 15, previous: 1, closes: '2026-12-15', due: '2026-12-29', first: '2026-12-15', by: 'guardian' },
     { day: 15, previous: 1, closes: '2026-12-15', due: '2026-12-29', first: '2026-12-15', by: 'operator' },
   ],
-  payment_approved: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW' }],
-  child_payment_approved: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW', name: 'Qqq' }],
-  card_locked: [{ last4: '4242', until: '2026-12-06 10:17 Asia/Seoul' }],
+  payment_approved: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: won(12000) }],
+  child_payment_approved: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: won(12000), name: 'Qqq' }],
+  card_locked: [{ last4: '4242', until: SEOUL_TIME }],
   hold_released: [
-    { approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW', why: 'expired' },
-    { approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW', why: 'voided' },
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: won(12000), why: 'expired' },
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: won(12000), why: 'voided' },
   ],
-  payment_refunded: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW' }],
-  dispute_opened: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW' }],
+  payment_refunded: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: won(12000) }],
+  dispute_opened: [{ approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: won(12000) }],
   dispute_decided: [
-    { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '8,000 KRW', released: '', note: 'Xyzzy' },
-    { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '8,000 KRW', released: '4,000 KRW', note: '' },
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: won(8000), released: '', note: 'Xyzzy' },
+    { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: won(8000), released: won(4000), note: '' },
     { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '', released: '', note: '' },
     { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'rejected', refunded: '', released: '', note: 'Xyzzy' },
   ],
@@ -67,24 +72,24 @@ export const SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
     { statementDate: '2026-12-01', closing: 120000, currency: 'KRW', dueDate: '2026-12-15', reference: 'CC12345678' },
     { statementDate: '2026-12-01', closing: 0, currency: 'KRW', dueDate: '2026-12-15', reference: 'CC12345678' },
   ],
-  repayment_received: [{ amount: '120,000 KRW' }],
-  payout_sent: [{ amount: '120,000 KRW' }],
+  repayment_received: [{ amount: won(120000) }],
+  payout_sent: [{ amount: won(120000) }],
   payment_overdue: [
-    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15' },
-    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq' },
+    { amount: won(120000), statementDate: '2026-11-01', dueDate: '2026-11-15' },
+    { amount: won(120000), statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq' },
     { statementDate: '2026-11-01', dueDate: '2026-11-15', guardian: true },
     // Another statement the card answers for is overdue too.
-    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', also: true },
-    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq', also: true },
+    { amount: won(120000), statementDate: '2026-11-01', dueDate: '2026-11-15', also: true },
+    { amount: won(120000), statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq', also: true },
     { statementDate: '2026-11-01', dueDate: '2026-11-15', guardian: true, also: true },
-    { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq', siblings: true },
+    { amount: won(120000), statementDate: '2026-11-01', dueDate: '2026-11-15', ward: 'Qqq', siblings: true },
     { statementDate: '2026-11-01', dueDate: '2026-11-15', sibling: true },
     { statementDate: '2026-11-01', dueDate: '2026-11-15', sibling: true, also: true },
   ],
   statement_paid_still_paused: [{}, { ward: 'Qqq' }, { guardian: true }, { sibling: true }],
   payment_restored: [{}, { ward: 'Qqq' }, { guardian: true }, { sibling: true }],
-  holder_data_downloaded: [{ last4: '4242', at: '2026-12-06 10:17 Asia/Seoul' }],
-  holder_data_given_out: [{ last4: '4242', at: '2026-12-06 10:17 Asia/Seoul' }],
+  holder_data_downloaded: [{ last4: '4242', at: SEOUL_TIME }],
+  holder_data_given_out: [{ last4: '4242', at: SEOUL_TIME }],
 };
 
 /** Values as long as real ones run: a member site's full name, a child's full name, large amounts, a long email address. */
@@ -93,16 +98,18 @@ const LONGER_TEXT: Readonly<Record<string, string>> = {
   site: 'Starlight Webtoons and Novels Premium',
   name: 'Alexander Minsu Kim-Park',
   ward: 'Alexander Minsu Kim-Park',
-  amount: '12,345,678 KRW',
-  refunded: '12,345,678 KRW',
-  released: '1,234,567 KRW',
   newEmail: 'alexander.minsu.kim-park@example-mail.co.kr',
-  // A time zone with one of the longest names there are.
-  at: '2026-12-06 10:17 America/Argentina/ComodRivadavia',
   // The operator's free text: as long as a careful note runs, never shortened by us.
   reason:
     'The birthdate on the application does not match the identity document you sent us. Please apply again with the birthdate exactly as it is written on the document.',
   note: 'The member site showed us the delivery record: the item was downloaded twice from your account on the day of the payment, so the charge stands.',
+};
+/** Amounts and times as long as they get: eight figures, a time zone with one of the longest names there are. */
+const LONGER_DATA: Readonly<Record<string, unknown>> = {
+  amount: won(12_345_678),
+  refunded: won(12_345_678),
+  released: won(1_234_567),
+  at: { at: '2026-12-06T13:17:00.000Z', timeZone: 'America/Argentina/ComodRivadavia' },
 };
 const LONGER_NUMBER: Readonly<Record<string, number>> = { amount: 1_000_000_000, previous: 2_000_000_000, closing: 1_234_567_890 };
 
@@ -114,9 +121,27 @@ export const LONG_SAMPLES: Readonly<Record<string, ReadonlyArray<Record<string, 
       Object.fromEntries(
         Object.entries(data).map(([k, v]) => [
           k,
-          typeof v === 'string' && v && k in LONGER_TEXT ? LONGER_TEXT[k] : typeof v === 'number' && v && k in LONGER_NUMBER && name !== 'statement_day_changed' ? LONGER_NUMBER[k] : v,
+          typeof v === 'string' && v && k in LONGER_TEXT
+            ? LONGER_TEXT[k]
+            : typeof v === 'object' && v && k in LONGER_DATA
+              ? LONGER_DATA[k]
+              : typeof v === 'number' && v && k in LONGER_NUMBER && name !== 'statement_day_changed'
+                ? LONGER_NUMBER[k]
+                : v,
         ]),
       ),
     ),
   ]),
 );
+
+/**
+ * Data as rows queued before amounts and times were data hold it: written in English ("12,000 KRW",
+ * "2026-12-06 10:17 Asia/Seoul"). The renderer still shows them in the reader's language (templates.ts legacyInLanguage).
+ */
+export const LEGACY_SAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
+  payment_approved: { approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: '12,000 KRW' },
+  dispute_decided: { approvalNo: '12345678', last4: '4242', site: 'Zzz', decision: 'refunded', refunded: '8.00 USD', released: '4,000 KRW', note: '' },
+  payment_overdue: { amount: '120,000 KRW', statementDate: '2026-11-01', dueDate: '2026-11-15' },
+  card_locked: { last4: '4242', until: '2026-12-06 10:17 Asia/Seoul' },
+  new_device_login: { site: 'Zzz', at: '2026-12-06 10:17 Asia/Seoul' },
+};

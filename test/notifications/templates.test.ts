@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { LOCALES } from '../../src/lib/i18n.ts';
+import { formatTime, isLocalTime } from '../../src/lib/local-time.ts';
+import { formatMoney, isMoney } from '../../src/lib/money.ts';
 import { renderMessage, TEMPLATES } from '../../src/notifications/templates.ts';
-import { LONG_SAMPLES, SAMPLES } from './samples.ts';
+import { LEGACY_SAMPLES, LONG_SAMPLES, SAMPLES } from './samples.ts';
 
 const BASE = 'https://cybercard.example';
 /** A card manager's public address as long as a real one gets. */
@@ -12,7 +14,13 @@ const SMS_MAX = 160;
 /** The text with the data's values and the links taken out: only the template's own words are left. */
 function ownWords(text: string, data: Record<string, unknown>): string {
   let rest = text.replace(/https:\/\/cybercard\.example\/card\/[a-z]+/g, '');
-  for (const v of Object.values(data)) if (typeof v === 'string' && v) rest = rest.replaceAll(v, '');
+  for (const v of Object.values(data)) {
+    if (typeof v === 'string' && v) rest = rest.replaceAll(v, '');
+    for (const locale of LOCALES) {
+      if (isMoney(v)) rest = rest.replaceAll(formatMoney(v.amount, v.currency, locale), '');
+      if (isLocalTime(v)) rest = rest.replaceAll(formatTime(v, locale), '');
+    }
+  }
   return rest.replace(/\b(KRW|cybercard)\b/g, '');
 }
 
@@ -56,6 +64,43 @@ describe('notification templates (notifications/templates.ts)', () => {
     expect(due).to.include('120,000원');
     const code = renderMessage('password_reset_code', SAMPLES.password_reset_code?.[0] ?? {}, BASE, 'ko', 'email').text;
     expect(code).to.include('사이버카드는 절대 이 코드를 묻지 않습니다');
+  });
+
+  it('formats amounts and times queued as data in the reader\'s language: 12,000원 / US$12.50 / 한국 시간 in Korean, English as before', () => {
+    const paid = { approvalNo: '12345678', last4: '4242', site: 'Zzz', amount: { amount: 12000, currency: 'KRW' } };
+    expect(renderMessage('payment_approved', paid, BASE, 'ko', 'email').text).to.include('Zzz에서 12,000원 결제');
+    expect(renderMessage('payment_approved', paid, BASE, 'en', 'email').text).to.include('Approval 12345678: 12,000 KRW at Zzz');
+    const dollars = { ...paid, amount: { amount: 1250, currency: 'USD' } };
+    expect(renderMessage('payment_approved', dollars, BASE, 'ko', 'email').text).to.include('Zzz에서 US$12.50 결제');
+    expect(renderMessage('payment_approved', dollars, BASE, 'en', 'email').text).to.include('Approval 12345678: 12.50 USD at Zzz');
+    const locked = { last4: '4242', until: { at: '2026-12-06T06:43:00.000Z', timeZone: 'Asia/Seoul' } };
+    for (const channel of ['email', 'sms'] as const) {
+      expect(renderMessage('card_locked', locked, BASE, 'ko', channel).text).to.include('2026-12-06 15:43 한국 시간까지 잠겼습니다').and.not.include('Asia/Seoul');
+      expect(renderMessage('card_locked', locked, BASE, 'en', channel).text).to.include('until 2026-12-06 15:43 Asia/Seoul.');
+    }
+    for (const [name, samples] of Object.entries(SAMPLES)) {
+      for (const data of samples) {
+        for (const channel of ['email', 'sms'] as const) expect(renderMessage(name, data, BASE, 'ko', channel).text, `${name} ${channel}`).not.to.match(/Asia\/Seoul|KRW/);
+      }
+    }
+  });
+
+  it('still shows rows queued before amounts and times were data (English strings) in the reader\'s language, and as they were in English', () => {
+    const ko = (name: string) => renderMessage(name, LEGACY_SAMPLES[name]!, BASE, 'ko', 'email').text;
+    const en = (name: string) => renderMessage(name, LEGACY_SAMPLES[name]!, BASE, 'en', 'email').text;
+    expect(ko('payment_approved')).to.include('Zzz에서 12,000원 결제').and.not.include('KRW');
+    expect(ko('dispute_decided')).to.include('받아들여졌습니다: US$8.00 환불, 보류 중이던 4,000원 해제.');
+    expect(ko('payment_overdue')).to.include('미납액(120,000원)');
+    expect(ko('card_locked')).to.include('2026-12-06 10:17 한국 시간까지 잠겼습니다').and.not.include('Asia/Seoul');
+    expect(ko('new_device_login')).to.include('(2026-12-06 10:17 한국 시간)');
+    expect(en('payment_approved')).to.include('Approval 12345678: 12,000 KRW at Zzz');
+    expect(en('dispute_decided')).to.include('was upheld: 8.00 USD refunded and 4,000 KRW held released.');
+    expect(en('card_locked')).to.include('until 2026-12-06 10:17 Asia/Seoul.');
+    // Only the fields that held an amount or a time are read so: a site's name is its own.
+    expect(renderMessage('payment_approved', { ...LEGACY_SAMPLES.payment_approved, site: '1,000 KRW' }, BASE, 'ko', 'email').text).to.include('1,000 KRW에서 12,000원 결제');
+    // The same message queued as data reads the same.
+    expect(renderMessage('card_locked', SAMPLES.card_locked![0]!, BASE, 'ko', 'email').text).to.equal(ko('card_locked'));
+    expect(renderMessage('payment_approved', SAMPLES.payment_approved![0]!, BASE, 'ko', 'email').text).to.equal(ko('payment_approved'));
   });
 
   it('gives the SMS the short form where a template has one: no longer than the email, at most 160 characters, in every language', () => {
