@@ -35,7 +35,7 @@ interface Shown {
 /** A line of the report as the console shows it: money as the other console pages write it, counts as they are. */
 function shownLine(s: SettlementLine) {
   const money = (n: number) => formatMoney(n, s.currency);
-  return { ...s, captured: money(s.captured), refunds: money(s.refunds), chargebacks: money(s.chargebacks), net: money(s.net), fee: money(s.fee), payout: money(s.payout) };
+  return { ...s, captured: money(s.captured), refunds: money(s.refunds), chargebacks: money(s.chargebacks), net: money(s.net), fee: money(s.fee), payout: money(s.payout), late_net: money(s.late_net) };
 }
 
 /** The report's totals in money, or null when its lines are in several currencies (a sum of them means nothing). */

@@ -28,6 +28,8 @@ export interface LedgerDeps {
   delinquency: DelinquencyPolicy;
   /** Fee on a member site's monthly net, in basis points. */
   feeBasisPoints: number;
+  /** The time settlement goes by (whether a month is over); the system clock when absent. Tests pass a later one. */
+  now?: (() => Date) | undefined;
 }
 
 /** Used where no policy is passed (domain calls in tests and tools): config/default.json's values. */

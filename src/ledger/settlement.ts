@@ -1,6 +1,6 @@
 import { lockValues } from '../db/advisory-lock.ts';
 import { appendAudit } from '../db/audit-log.ts';
-import { insertSettlement, settlementsFor, siteActivity } from '../db/settlements.ts';
+import { insertSettlement, nextSettlementId, settlementsFor, siteActivity, takeSiteEntries } from '../db/settlements.ts';
 import { inTransaction } from '../db/tx.ts';
 import { ValidationError } from '../errors.ts';
 import { monthRange, shiftMonth, todayIn } from './calendar.ts';
@@ -34,6 +34,12 @@ export interface SettlementLine {
   fee: number;
   /** net − fee; negative when more went back than the site captured (it owes the difference). */
   payout: number;
+  /**
+   * Of the figures above, the entries dated before the month, carried forward: each was written before an earlier
+   * month ended but committed after that month was settled, so this settlement takes it. How many, and their net.
+   */
+  late_count: number;
+  late_net: number;
   /** True once `settlement close` posted it to the ledger. */
   closed: boolean;
 }
@@ -90,6 +96,8 @@ export async function settlementReport(deps: LedgerDeps, month: string, only: { 
       fee_basis_points: bps,
       fee,
       payout: net - fee,
+      late_count: a.lateCount,
+      late_net: a.lateNet,
       closed: Boolean(done),
     });
   }
@@ -115,14 +123,14 @@ export async function siteSettlement(deps: LedgerDeps, month: string, clientId: 
   const lines = sites.map(({ client_id: _id, site_name: _name, ...line }) => line);
   if (!lines.length) {
     const zero = { captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, net: 0 };
-    lines.push({ currency: deps.currency, ...zero, fee_basis_points: deps.feeBasisPoints, fee: 0, payout: 0, closed: false });
+    lines.push({ currency: deps.currency, ...zero, fee_basis_points: deps.feeBasisPoints, fee: 0, payout: 0, late_count: 0, late_net: 0, closed: false });
   }
   return { ...period, client_id: clientId, lines };
 }
 
 /** Today in the billing zone, as far as settlement is concerned: the settle margin ago. */
 function settledToday(deps: LedgerDeps): string {
-  return todayIn(deps.billing.timeZone, new Date(Date.now() - deps.billing.settleSeconds * 1000));
+  return todayIn(deps.billing.timeZone, new Date((deps.now?.() ?? new Date()).getTime() - deps.billing.settleSeconds * 1000));
 }
 
 function monthOver(deps: LedgerDeps, end: string): boolean {
@@ -139,8 +147,15 @@ export function lastEndedMonth(deps: LedgerDeps): string {
 
 /**
  * Closes a finished month: per site, one settlement row (chargebacks apart from refunds) and one balanced entry —
- * payable(site) +net (the liability is discharged: captures less both kinds of refund), fee_income −fee, cash −payout. Idempotent: a site already settled
- * for the month is skipped (advisory lock per site and month, unique key as the backstop).
+ * payable(site) +net (the liability is discharged: captures less both kinds of refund), fee_income −fee, cash −payout.
+ *
+ * A settlement takes every entry of its site not taken yet up to the month's end, and records which
+ * (settlement_entries): those dated in the month, and those carried forward (late: dated in a month settled before
+ * they committed, as a capture whose transaction was still open when its month closed). Nothing locks the site for
+ * a capture, so none is waited for; one committed after the close is taken by the next month's settlement instead,
+ * and never twice (the entry is settlement_entries' key). The figures are those of the entries it linked, read back in
+ * its transaction, so what it pays is what it took. Idempotent: a site already settled for the month is skipped
+ * (advisory lock per site and currency, so two months of one site are not closed at once; unique key as the backstop).
  */
 export async function closeSettlement(deps: LedgerDeps, month: string, actor: string): Promise<{ closed: number; already: number; report: SettlementReport }> {
   const report = await settlementReport(deps, month);
@@ -149,10 +164,16 @@ export async function closeSettlement(deps: LedgerDeps, month: string, actor: st
   let already = 0;
   for (const s of report.sites.filter((x) => !x.closed)) {
     const done = await inTransaction(deps.db, async (trx) => {
-      await lockValues(trx, [`settlement:${s.client_id}:${report.period_start}:${s.currency}`]);
-      if ((await settlementsFor(trx, report.period_start)).some((x) => x.clientId === s.client_id && x.currency === s.currency)) return false;
+      await lockValues(trx, [`settlement:${s.client_id}:${s.currency}`]);
+      if ((await settlementsFor(trx, report.period_start, s.client_id)).some((x) => x.currency === s.currency)) return false;
+      const id = await nextSettlementId(trx);
+      const period = { start: report.period_start, end: report.period_end, timeZone: report.time_zone };
+      const a = await takeSiteEntries(trx, { settlementId: id, clientId: s.client_id, currency: s.currency, ...period });
+      const net = a.captured - a.refunds - a.chargebacks;
+      const fee = feeFor(net, s.fee_basis_points);
+      const payout = net - fee;
       const entryId =
-        s.net === 0
+        net === 0
           ? null
           : await post(trx, {
               kind: 'settlement',
@@ -160,22 +181,22 @@ export async function closeSettlement(deps: LedgerDeps, month: string, actor: st
               currency: s.currency,
               memo: `settlement ${s.client_id} ${month}`,
               legs: [
-                { kind: 'payable', ownerId: s.client_id, amount: s.net },
-                { kind: 'fee_income', ownerId: HOUSE, amount: -s.fee },
-                { kind: 'cash', ownerId: HOUSE, amount: -s.payout },
+                { kind: 'payable', ownerId: s.client_id, amount: net },
+                { kind: 'fee_income', ownerId: HOUSE, amount: -fee },
+                { kind: 'cash', ownerId: HOUSE, amount: -payout },
               ],
             });
       const inserted = await insertSettlement(trx, {
+        id,
         clientId: s.client_id,
-        start: report.period_start,
-        end: report.period_end,
+        ...period,
         currency: s.currency,
-        captured: s.captured,
-        refunds: s.refunds,
-        chargebacks: s.chargebacks,
+        captured: a.captured,
+        refunds: a.refunds,
+        chargebacks: a.chargebacks,
         feeBasisPoints: s.fee_basis_points,
-        fee: s.fee,
-        payout: s.payout,
+        fee,
+        payout,
         entryId,
       });
       if (!inserted) throw new Error(`settlement of ${s.client_id} for ${month} appeared under its lock`);
@@ -184,7 +205,7 @@ export async function closeSettlement(deps: LedgerDeps, month: string, actor: st
         action: 'settlement.closed',
         subjectType: 'member_site',
         subjectId: s.client_id,
-        details: { month, currency: s.currency, captured: s.captured, refunds: s.refunds, chargebacks: s.chargebacks, fee: s.fee, payout: s.payout },
+        details: { month, currency: s.currency, captured: a.captured, refunds: a.refunds, chargebacks: a.chargebacks, fee, payout, late_count: a.lateCount, late_net: a.lateNet },
       });
       return true;
     });
@@ -197,7 +218,7 @@ export async function closeSettlement(deps: LedgerDeps, month: string, actor: st
 
 /** The report as CSV (RFC 4180; a header line, one line per site, amounts in minor units). */
 export function settlementCsv(r: SettlementReport): string {
-  const cols = ['month', 'client_id', 'site_name', 'currency', 'captured', 'refunds', 'refund_count', 'chargebacks', 'chargeback_count', 'net', 'fee_basis_points', 'fee', 'payout', 'closed'] as const;
+  const cols = ['month', 'client_id', 'site_name', 'currency', 'captured', 'refunds', 'refund_count', 'chargebacks', 'chargeback_count', 'net', 'fee_basis_points', 'fee', 'payout', 'late_count', 'late_net', 'closed'] as const;
   const cell = (v: unknown) => {
     const s = String(v);
     // A leading = + - @ would be a formula in a spreadsheet: quote-prefix it.

@@ -85,6 +85,9 @@ describe('operator console: settlement /admin/settlement', () => {
     expect(textOf(html, `refund-count-${id()}`)).to.equal('1');
     expect(textOf(html, `chargebacks-${id()}`)).to.equal(KRW(seededChargeback));
     expect(textOf(html, `chargeback-count-${id()}`)).to.equal('1');
+    // Nothing carried forward from an earlier month here (test/ledger/late-settlement.test.ts has a late entry).
+    expect(textOf(html, `late-net-${id()}`)).to.equal(KRW(0));
+    expect(textOf(html, `late-count-${id()}`)).to.equal('0');
     expect(textOf(html, `net-${id()}`)).to.equal(KRW(net));
     expect(textOf(html, `fee-${id()}`)).to.equal(KRW(fee));
     expect(textOf(html, `payout-${id()}`)).to.equal(KRW(net - fee));

@@ -232,6 +232,8 @@ describe('member-site reconciliation (GET /api/approvals, GET /api/settlements/:
           fee_basis_points: 250,
           fee: 238,
           payout: 9_262,
+          late_count: 0,
+          late_net: 0,
           closed: false,
         },
       ]);
@@ -244,7 +246,7 @@ describe('member-site reconciliation (GET /api/approvals, GET /api/settlements/:
       expect(res.status).to.equal(200);
       expect(res.json).to.include({ month: '2001-01', period_start: '2001-01-01', period_end: '2001-02-01', complete: true });
       expect(res.json.lines).to.deep.equal([
-        { currency: 'KRW', captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, net: 0, fee_basis_points: 250, fee: 0, payout: 0, closed: false },
+        { currency: 'KRW', captured: 0, refunds: 0, refund_count: 0, chargebacks: 0, chargeback_count: 0, net: 0, fee_basis_points: 250, fee: 0, payout: 0, late_count: 0, late_net: 0, closed: false },
       ]);
     });
 

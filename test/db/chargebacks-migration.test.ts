@@ -59,7 +59,7 @@ describe('migration: chargebacks apart from refunds', () => {
     expect(await ts.db.schema.hasColumn('disputes', 'refund_entry_id')).to.equal(false);
     expect(await ts.db.schema.hasColumn('settlements', 'chargebacks')).to.equal(false);
     // A settlement closed before: the refunds it posted included the chargebacks.
-    await ts.db('settlements').insert({ client_id: site.clientId, period_start: '2026-01-01', period_end: '2026-02-01', currency: 'KRW', captured: 9_000, refunds: 3_700, fee_basis_points: 250, fee: 133, payout: 5_167 });
+    await ts.db('settlements').insert({ client_id: site.clientId, period_start: '2026-01-01', period_end: '2026-02-01', period_start_at: '2025-12-31T15:00:00Z', period_end_at: '2026-01-31T15:00:00Z', currency: 'KRW', captured: 9_000, refunds: 3_700, fee_basis_points: 250, fee: 133, payout: 5_167 });
     await up(ts.db);
 
     expect(await linked()).to.deep.equal(before);
@@ -73,7 +73,7 @@ describe('migration: chargebacks apart from refunds', () => {
   });
 
   it('refuses a settlement row whose payout is not captured − refunds − chargebacks − fee, and a link from a report not upheld', async () => {
-    const bad = ts.db('settlements').insert({ client_id: site.clientId, period_start: '2026-02-01', period_end: '2026-03-01', currency: 'KRW', captured: 9_000, refunds: 700, chargebacks: 3_000, fee_basis_points: 250, fee: 133, payout: 8_167 });
+    const bad = ts.db('settlements').insert({ client_id: site.clientId, period_start: '2026-02-01', period_end: '2026-03-01', period_start_at: '2026-01-31T15:00:00Z', period_end_at: '2026-02-28T15:00:00Z', currency: 'KRW', captured: 9_000, refunds: 700, chargebacks: 3_000, fee_basis_points: 250, fee: 133, payout: 8_167 });
     let err: unknown;
     try {
       await bad;

@@ -17,6 +17,8 @@ function line(siteName: string, payout: number): SettlementLine {
     fee_basis_points: 250,
     fee: 25,
     payout,
+    late_count: 0,
+    late_net: 0,
     closed: false,
   };
 }

@@ -102,14 +102,16 @@ describe('member-site settlement', () => {
       fee_basis_points: 250,
       fee: 900,
       payout: 35_101,
+      late_count: 0,
+      late_net: 0,
       closed: false,
     });
     expect(res.json.totals).to.deep.equal({ captured: 43_001, refunds: 3_000, refund_count: 2, chargebacks: 4_000, chargeback_count: 1, fee: 900, payout: 35_101 });
     const csv = await operator(ts, 'GET', `/admin/api/ledger/settlements?month=${thisMonth}&format=csv`);
     expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
     expect(csv.text.split('\r\n')).to.deep.equal([
-      'month,client_id,site_name,currency,captured,refunds,refund_count,chargebacks,chargeback_count,net,fee_basis_points,fee,payout,closed',
-      `${thisMonth},${site.clientId},"Music, ""Live""",KRW,43001,3000,2,4000,1,36001,250,900,35101,false`,
+      'month,client_id,site_name,currency,captured,refunds,refund_count,chargebacks,chargeback_count,net,fee_basis_points,fee,payout,late_count,late_net,closed',
+      `${thisMonth},${site.clientId},"Music, ""Live""",KRW,43001,3000,2,4000,1,36001,250,900,35101,0,0,false`,
       '',
     ]);
     const accepted = await operator(ts, 'GET', `/admin/api/ledger/settlements?month=${thisMonth}`, undefined, { accept: 'text/csv' });
