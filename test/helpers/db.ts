@@ -49,7 +49,11 @@ export function connect(url: string, poolMax = 10): Db {
 /** The SQL `db` sent while `work` ran (knex's 'query' events), in order. */
 export async function sqlDuring(db: Db, work: () => Promise<unknown>): Promise<string[]> {
   const seen: string[] = [];
-  const listen = (q: { sql: string }) => seen.push(q.sql);
+  // The member-site directory's heartbeat (SELECT pg_notify, every 5 s through the same pool) is no query of `work`.
+  const listen = (q: { sql: string; bindings?: unknown[] }) => {
+    const heartbeat = /\bpg_notify\(/.test(q.sql) && String(q.bindings?.[1]).startsWith('ping:');
+    if (!heartbeat) seen.push(q.sql);
+  };
   db.on('query', listen);
   try {
     await work();
