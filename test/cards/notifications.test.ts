@@ -9,6 +9,9 @@ import { authRequest, registerTestSite, siteClient } from '../helpers/fixtures.t
 import { testEnv } from '../helpers/global.ts';
 import { startCardManager, type TestServer } from '../helpers/server.ts';
 
+/** Every due message of the run's shared outbox, however many other files left: the default 1,000 may stop short of this file's. */
+const ALL_DUE = Number.POSITIVE_INFINITY;
+
 async function postJson(ts: TestServer, url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${ts.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -86,7 +89,7 @@ describe('notifications in the outbox', () => {
     }
 
     // The sender renders and delivers every one of them (files under dataDir/outbox in test).
-    await sendDueNotifications(ts.cm.notifications);
+    await sendDueNotifications(ts.cm.notifications, ALL_DUE);
     const after = await ts.db('notifications_outbox').where({ account_id: accountId });
     expect(after.map((r: { status: string }) => r.status)).to.deep.equal(after.map(() => 'sent'));
     const dir = path.join(testEnv.dataDir, 'outbox');
@@ -117,7 +120,7 @@ describe('notifications in the outbox', () => {
     expect(queued.length).to.be.above(0);
     const code = String(queued[0].data.code);
     expect(code).to.match(/^\d{6}$/);
-    await sendDueNotifications(ts.cm.notifications);
+    await sendDueNotifications(ts.cm.notifications, ALL_DUE);
     const sent = await ts.db('notifications_outbox').where({ account_id: h.accountId, template: 'lost_card_code' });
     for (const m of sent as Array<{ id: number; channel: string; status: string; data: Record<string, unknown> }>) {
       expect(m.status).to.equal('sent');
@@ -143,7 +146,7 @@ describe('notifications in the outbox', () => {
     const issued = await issueByApplication(ts);
     expect(await templatesFor(ts, issued.accountId)).to.deep.equal(['card_issued', 'card_issued']);
     expect(await latestMessage(ts, issued.accountId, 'card_issued')).to.include({ last4: issued.cardNumber.slice(-4) });
-    await sendDueNotifications(ts.cm.notifications);
+    await sendDueNotifications(ts.cm.notifications, ALL_DUE);
     const rows = await ts.db('notifications_outbox').whereIn('account_id', [card.account_id, issued.accountId]);
     expect(rows.map((r: { status: string; last_error: string | null }) => [r.status, r.last_error])).to.deep.equal(rows.map(() => ['sent', null]));
   });
