@@ -54,6 +54,11 @@ describe('migration: chargebacks apart from refunds', () => {
     await decideDispute(ts, { disputeId: d3.id, decision: 'refund', note: null, actor: 'operator' });
     const linked = async () => Object.fromEntries((await ts.db('disputes').select('id', 'refund_entry_id')).map((r) => [r.id, r.refund_entry_id]));
     const before = await linked();
+    // The data this migration met: before entries were dated when written (clock_timestamp), a decision's refund entry
+    // was dated at its transaction's start, the report's decided_at (journal entries cannot change: the report can).
+    await ts.db('disputes')
+      .where({ id: d1.id })
+      .update({ decided_at: ts.db('journal_entries').select('created_at').where({ id: before[d1.id] }) });
 
     await down(ts.db);
     expect(await ts.db.schema.hasColumn('disputes', 'refund_entry_id')).to.equal(false);
