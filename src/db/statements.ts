@@ -263,9 +263,9 @@ export interface OverdueStatement {
  * The latest statement past due date plus grace of each account in `ids` (SQL yielding account_id, whose and
  * ward_name), if unpaid.
  */
-const OVERDUE_SQL = (ids: string, columns = '(account_id, whose, ward_name)') => `
-  SELECT x.*, s.id, s.statement_date, s.due_date, s.currency, s.closing_balance + COALESCE(c.credits, 0) AS outstanding
-  FROM (${ids}) AS x ${columns}
+const OVERDUE_SQL = (ids: string, columns: readonly string[] = ['account_id', 'whose', 'ward_name']) => `
+  SELECT ${columns.map((c) => `x.${c}`).join(', ')}, s.id, s.statement_date, s.due_date, s.currency, s.closing_balance + COALESCE(c.credits, 0) AS outstanding
+  FROM (${ids}) AS x (${columns.join(', ')})
   CROSS JOIN LATERAL (
     SELECT id, statement_date, due_date, currency, closing_balance, period_end FROM statements
     WHERE account_id = x.account_id AND due_date + ?::int < (now() AT TIME ZONE ?::text)::date
@@ -368,7 +368,7 @@ export async function overdueGuardians(
   if (guardianIds.length === 0) return new Set();
   const ids = `SELECT g, 'own', NULL::text, g FROM unnest(?::uuid[]) AS g
     UNION ALL SELECT id, 'ward', legal_name, guardian_account_id FROM accounts WHERE guardian_account_id = ANY(?::uuid[]) AND ?::boolean`;
-  const r = await conn.raw(OVERDUE_SQL(ids, '(account_id, whose, ward_name, guardian_id)'), [
+  const r = await conn.raw(OVERDUE_SQL(ids, ['account_id', 'whose', 'ward_name', 'guardian_id']), [
     [...guardianIds],
     [...guardianIds],
     p.linked,
