@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { rewriteRedirectedError } from './rewrite-redirected-error.ts';
 
 /** What oidc-provider says (actions/authorization/process_request_object.js) when a site that must use PAR did not. */
 const PROVIDER_DESCRIPTION = 'Pushed Authorization Request must be used';
@@ -31,16 +32,5 @@ export async function explainRequiredPar(ctx: Context, next: Next): Promise<void
     ctx.body = ctx.body.replace(HTML_PROVIDER, HTML_OURS);
     return;
   }
-  const location = ctx.response.get('location');
-  if (!location || ctx.status < 300 || ctx.status >= 400) return;
-  const url = new URL(location);
-  if (explained(url.searchParams)) {
-    ctx.set('location', url.href);
-    return;
-  }
-  const fragment = new URLSearchParams(url.hash.slice(1));
-  if (explained(fragment)) {
-    url.hash = fragment.toString();
-    ctx.set('location', url.href);
-  }
+  rewriteRedirectedError(ctx, explained);
 }

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { rewriteRedirectedError } from './rewrite-redirected-error.ts';
 
 // The code first, as every refusal's error_description has it (approvals/site-descriptions.ts): sites branch on it.
 const DESCRIPTION = 'site_suspended: this member site is suspended by the card manager; ask the card manager for the reason.';
@@ -27,16 +28,5 @@ export async function explainSuspendedSite(ctx: Context, next: Next): Promise<vo
     body.error_description = DESCRIPTION;
     return;
   }
-  const location = ctx.response.get('location');
-  if (!location || ctx.status < 300 || ctx.status >= 400) return;
-  const url = new URL(location);
-  if (explained(url.searchParams)) {
-    ctx.set('location', url.href);
-    return;
-  }
-  const fragment = new URLSearchParams(url.hash.slice(1));
-  if (explained(fragment)) {
-    url.hash = fragment.toString();
-    ctx.set('location', url.href);
-  }
+  rewriteRedirectedError(ctx, explained);
 }
