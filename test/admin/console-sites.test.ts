@@ -151,8 +151,12 @@ describe('operator console: member sites /admin/sites', () => {
     expect(on.status).to.equal(303);
     page = await (await agent.get(location(on, ts.url))).text();
     expect(textOf(page, 'notice')).to.match(/^PAR required: /);
-    expect(textOf(page, 'require-par')).to.match(/^yes/);
+    expect(textOf(page, 'require-par')).to.match(/^yes, required by the operator \(the site cannot turn it off\): /);
     expect(await par()).to.equal(true);
+    // One the site turned on for itself (RFC 7592) says so: the site may turn it off again.
+    await ts.db('member_sites').where({ client_id: site.clientId }).update({ require_par_by_site: true });
+    expect(textOf(await (await agent.get(sitePath(site))).text(), 'require-par')).to.match(/^yes, required by the site itself /);
+    await ts.db('member_sites').where({ client_id: site.clientId }).update({ require_par_by_site: false });
     expect(await ts.cm.provider.Client.find(site.clientId).then((c) => c!.requirePushedAuthorizationRequests)).to.equal(true);
     const before = await auditCount();
     const token = csrfOf(page, `${sitePath(site)}/par`);
