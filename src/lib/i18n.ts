@@ -68,10 +68,20 @@ export function negotiateLocale(uiLocales: unknown, acceptLanguage: string | und
  * language is known: a string is never read back as an amount.
  */
 function shown(locale: Locale, name: string, value: unknown): string {
-  if (isMoney(value)) return formatMoney(value.amount, value.currency, locale);
-  if (isLocalTime(value)) return formatTime(value, locale);
+  const formatted = formatData(value, locale);
+  if (formatted !== undefined) return formatted;
   const text = String(value);
   return name === 'timeZone' ? zoneName(text, locale) : text;
+}
+
+/**
+ * A value that is data until its reader's language is known, an amount (Money) or a time (LocalTime), as `locale`
+ * writes it; undefined for any other value. The one rule for texts (fill) and notifications (renderMessage) alike.
+ */
+export function formatData(value: unknown, locale: Locale): string | undefined {
+  if (isMoney(value)) return formatMoney(value.amount, value.currency, locale);
+  if (isLocalTime(value)) return formatTime(value, locale);
+  return undefined;
 }
 
 /**

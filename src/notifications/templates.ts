@@ -1,7 +1,7 @@
 import type { Channel } from '../db/outbox.ts';
-import type { Locale } from '../lib/i18n.ts';
-import { formatTime, isLocalTime, localizeEnglishTime } from '../lib/local-time.ts';
-import { formatMoney, isMoney, readEnglishMoney } from '../lib/money.ts';
+import { formatData, type Locale } from '../lib/i18n.ts';
+import { localizeEnglishTime } from '../lib/local-time.ts';
+import { formatMoney, readEnglishMoney } from '../lib/money.ts';
 
 type Data = Record<string, unknown>;
 type Words = (d: Data, links: Links) => string;
@@ -751,8 +751,8 @@ export function renderMessage(template: string, data: Data, baseUrl: string, loc
  * LocalTime) formatted here, where the language is known; anything else as it is.
  */
 function inLanguage(key: string, v: unknown, locale: Locale): unknown {
-  if (isMoney(v)) return formatMoney(v.amount, v.currency, locale);
-  if (isLocalTime(v)) return formatTime(v, locale);
+  const formatted = formatData(v, locale);
+  if (formatted !== undefined) return formatted;
   if (typeof v === 'string' && locale !== 'en') return legacyInLanguage(key, v, locale);
   return v;
 }
