@@ -26,7 +26,7 @@ export async function announceQueued(conn: Conn, table: SiteOutbox): Promise<voi
 }
 
 /**
- * Claims the next due row of `table` for `leaseSeconds`, in one statement, and returns `columns` of it: its next
+ * Claims the next due row of `table` (a site outbox, or notifications_outbox: db/outbox.ts) for `leaseSeconds`, in one statement, and returns `columns` of it: its next
  * attempt is moved past the lease, so no other sender takes it while this one posts it (SKIP LOCKED: two claiming at
  * once get two different rows), and nothing is held open meanwhile. A sender that dies mid-post leaves it due again
  * when the lease ends. `inOrderPerSite`: a row is claimed only when no earlier row of its site is still pending (in
@@ -34,7 +34,7 @@ export async function announceQueued(conn: Conn, table: SiteOutbox): Promise<voi
  */
 export async function claimDue(
   conn: Conn,
-  table: SiteOutbox,
+  table: SiteOutbox | 'notifications_outbox',
   columns: readonly string[],
   leaseSeconds: number,
   opts: { inOrderPerSite?: boolean } = {},

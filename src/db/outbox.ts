@@ -1,5 +1,6 @@
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../lib/i18n.ts';
 import type { Conn } from './knex.ts';
+import { claimDue } from './outbox-leases.ts';
 import { jsonValue } from './rows.ts';
 
 export type Channel = 'email' | 'sms';
@@ -48,15 +49,11 @@ export function outboxRecords(messages: readonly NewOutboxMessage[]): Array<Reco
  * again). A sender that dies mid-send leaves it due again when the lease ends.
  */
 export async function claimDueMessage(conn: Conn, leaseSeconds: number): Promise<OutboxMessage | undefined> {
-  const r = (await conn.raw(
-    `UPDATE notifications_outbox SET next_attempt_at = now() + make_interval(secs => ?)
-     WHERE id = (SELECT id FROM notifications_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-     RETURNING id, account_id, channel, recipient, template, data, locale, attempts`,
-    [leaseSeconds],
-  )) as { rows: Record<string, unknown>[] };
-  const row = r.rows[0];
+  const row = await claimDue(conn, 'notifications_outbox', MESSAGE_COLUMNS, leaseSeconds);
   return row ? outboxMessage(row) : undefined;
 }
+
+const MESSAGE_COLUMNS = ['id', 'account_id', 'channel', 'recipient', 'template', 'data', 'locale', 'attempts'] as const;
 
 function outboxMessage(r: Record<string, unknown>): OutboxMessage {
   return {
